@@ -1,0 +1,773 @@
+//! The one vocabulary every stage shares.
+//!
+//! A Sendmail `STARTTLS=` line, a Postfix `TLS connection established` line, an Exim
+//! `X=`/`CV=` pair, a `Received:` header clause and a live `mailtls check` all describe the
+//! same few facts: who the peer was, which direction the mail went, which protocol and
+//! cipher were negotiated, how many bits, and whether the certificate verified. They are
+//! typed here once, as enums that keep the raw word when it is not one we know, so that a
+//! log line and a live check of the same peer can be compared field by field and no stage
+//! invents its own spelling.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Which MTA wrote a line. Parsers are chosen by it and reports group by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mta {
+    Sendmail,
+    Postfix,
+    Exim,
+}
+
+/// Which way the mail (and the TLS session) went, seen from our MTA.
+///
+/// `Inbound` is Sendmail's `STARTTLS=server`: the peer connected to us and we accepted
+/// STARTTLS. `Outbound` is `STARTTLS=client`: we connected to the peer to deliver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+impl Direction {
+    /// The short word used in tables and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Inbound => "in",
+            Direction::Outbound => "out",
+        }
+    }
+}
+
+/// The other end of an SMTP conversation, as the log named it.
+///
+/// Logs are inconsistent about peers: Sendmail's client-side STARTTLS line names only the
+/// MX host (`mx1.peer.example.`), its server side gives `name [ip]`, `[ip]` alone or adds
+/// `(may be forged)`. Both parts are optional and the posture key is derived from
+/// whichever is present (see [`Peer::key`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct Peer {
+    /// Host name as logged, without a trailing dot; `None` when there was no name
+    /// (no reverse DNS, Postfix `unknown`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub name: Option<String>,
+    /// The peer address when the line carried one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub ip: Option<IpAddr>,
+    /// Sendmail's `(may be forged)`: forward and reverse DNS disagree, so the name is
+    /// only a claim.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub forged: bool,
+}
+
+impl Peer {
+    /// A peer from an optional name and address, normalising the name: a trailing DNS dot
+    /// is dropped and the placeholder `unknown` means "no name".
+    pub fn new(name: Option<&str>, ip: Option<IpAddr>) -> Peer {
+        let name = name
+            .map(|n| n.trim().trim_end_matches('.'))
+            .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("unknown"))
+            .map(str::to_owned);
+        Peer {
+            name,
+            ip,
+            forged: false,
+        }
+    }
+
+    /// The posture key: the host name lower-cased without its trailing dot, else the IP.
+    /// `None` when the line named nobody.
+    pub fn key(&self) -> Option<String> {
+        match (&self.name, &self.ip) {
+            (Some(n), _) => Some(n.to_ascii_lowercase()),
+            (None, Some(ip)) => Some(ip.to_string()),
+            (None, None) => None,
+        }
+    }
+
+    /// True when the line named neither a host nor an address.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.ip.is_none()
+    }
+}
+
+impl fmt::Display for Peer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.name, &self.ip) {
+            (Some(n), Some(ip)) => write!(f, "{n} [{ip}]")?,
+            (Some(n), None) => write!(f, "{n}")?,
+            (None, Some(ip)) => write!(f, "[{ip}]")?,
+            (None, None) => write!(f, "?")?,
+        }
+        if self.forged {
+            write!(f, " (may be forged)")?;
+        }
+        Ok(())
+    }
+}
+
+/// A negotiated (or claimed) protocol version.
+///
+/// `Legacy` is Sendmail ≤ 8.14's `TLSv1/SSLv3`: the label of the cipher's *family*, written
+/// for every session whatever protocol was really negotiated. It must never be counted as
+/// SSLv3 or TLS 1.0; it only says "some TLS".
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TlsVersion {
+    Ssl2,
+    Ssl3,
+    Tls1_0,
+    Tls1_1,
+    Tls1_2,
+    Tls1_3,
+    /// `TLSv1/SSLv3`: a cipher-family label, protocol unknown.
+    Legacy,
+    /// Anything else, kept as written (`UNKNOWN`, `TLS`, a future name).
+    Other(String),
+}
+
+impl TlsVersion {
+    /// Reads every spelling the MTAs and header stamps use: OpenSSL's `TLSv1.2`, Exim's and
+    /// GnuTLS's `TLS1.2`, Microsoft's and Gmail's `TLS1_2`, `TLSv1.0`, `SSLv3`, and the legacy
+    /// `TLSv1/SSLv3`.
+    pub fn parse(raw: &str) -> TlsVersion {
+        let r = raw.trim();
+        let lower = r.to_ascii_lowercase();
+        let norm: String = lower
+            .chars()
+            .map(|c| if c == '_' { '.' } else { c })
+            .filter(|c| *c != 'v')
+            .collect();
+        match norm.as_str() {
+            "ssl2" | "ssl2.0" => TlsVersion::Ssl2,
+            "ssl3" | "ssl3.0" => TlsVersion::Ssl3,
+            "tls1" | "tls1.0" => TlsVersion::Tls1_0,
+            "tls1.1" => TlsVersion::Tls1_1,
+            "tls1.2" => TlsVersion::Tls1_2,
+            "tls1.3" => TlsVersion::Tls1_3,
+            "tls1/ssl3" => TlsVersion::Legacy,
+            _ => TlsVersion::Other(r.to_owned()),
+        }
+    }
+
+    /// The canonical spelling used in reports and JSON (OpenSSL's).
+    pub fn label(&self) -> &str {
+        match self {
+            TlsVersion::Ssl2 => "SSLv2",
+            TlsVersion::Ssl3 => "SSLv3",
+            TlsVersion::Tls1_0 => "TLSv1",
+            TlsVersion::Tls1_1 => "TLSv1.1",
+            TlsVersion::Tls1_2 => "TLSv1.2",
+            TlsVersion::Tls1_3 => "TLSv1.3",
+            TlsVersion::Legacy => "TLSv1/SSLv3",
+            TlsVersion::Other(s) => s,
+        }
+    }
+
+    /// True for protocols that no site should still accept (SSLv2, SSLv3, TLS 1.0, 1.1).
+    /// The legacy label is *not* old: its real protocol is unknown.
+    pub fn is_deprecated(&self) -> bool {
+        matches!(
+            self,
+            TlsVersion::Ssl2 | TlsVersion::Ssl3 | TlsVersion::Tls1_0 | TlsVersion::Tls1_1
+        )
+    }
+}
+
+impl fmt::Display for TlsVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl Serialize for TlsVersion {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.label())
+    }
+}
+
+impl<'de> Deserialize<'de> for TlsVersion {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(TlsVersion::parse(&s))
+    }
+}
+
+/// A cipher suite name exactly as the MTA wrote it (OpenSSL, IANA or GnuTLS spelling).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Cipher(pub String);
+
+impl Cipher {
+    pub fn new(name: &str) -> Cipher {
+        Cipher(name.trim().to_owned())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Cipher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Key strength of a cipher, with both of OpenSSL's numbers kept apart.
+///
+/// `SSL_CIPHER_get_bits(c, &alg)` returns the *secret* (effective) bits and stores the
+/// *algorithm* bits in `alg`. They differ only for export and 3DES ciphers (3DES: 112
+/// secret, 168 alg). Sendmail's log writes `bits=alg/secret`, Postfix writes
+/// `(secret/alg bits)`, Sendmail's `Received:` header and Exim write a single number. Use
+/// the constructors named after the source so the order is never guessed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct Bits {
+    /// Effective secret bits (OpenSSL's return value); the number a policy compares.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub secret: Option<u16>,
+    /// Algorithm bits.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub alg: Option<u16>,
+}
+
+impl Bits {
+    /// Sendmail's log form `bits=A/B`: A is the algorithm bits, B the secret bits.
+    pub fn sendmail_log(alg: Option<u16>, secret: Option<u16>) -> Bits {
+        Bits { secret, alg }
+    }
+
+    /// Postfix's `(A/B bits)`: A is the secret ("use") bits, B the algorithm bits.
+    pub fn postfix(secret: Option<u16>, alg: Option<u16>) -> Bits {
+        Bits { secret, alg }
+    }
+
+    /// A single number (Sendmail `Received:` header, Exim): the secret bits.
+    pub fn single(secret: Option<u16>) -> Bits {
+        Bits { secret, alg: None }
+    }
+
+    /// The number a policy compares: the secret bits, else the algorithm bits.
+    pub fn effective(&self) -> Option<u16> {
+        self.secret.or(self.alg)
+    }
+}
+
+/// The outcome of certificate verification, in Sendmail's words (the `${verify}` macro).
+///
+/// Postfix's trust words and Exim's `CV=` are mapped onto these by their parsers so one
+/// histogram covers every MTA. Words we do not know are kept in `Other`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Verify {
+    /// The peer certificate verified.
+    Ok,
+    /// A certificate was requested and none was presented.
+    No,
+    /// No certificate was requested (usual on the server side).
+    Not,
+    /// A certificate was presented but did not verify (e.g. unknown CA).
+    Fail,
+    /// STARTTLS was not performed: the server did not offer it.
+    None,
+    /// Temporary error while starting TLS (e.g. a 454 from the peer).
+    Temp,
+    /// SMTP protocol error around STARTTLS.
+    Protocol,
+    /// The TLS handshake failed; the connection was dropped.
+    Software,
+    /// STARTTLS disabled locally for a clear-text retry (Sendmail 8.16+).
+    Clear,
+    /// DANE verification succeeded.
+    Trusted,
+    /// DANE verification failed.
+    DaneFail,
+    /// DANE temporary failure.
+    DaneTemp,
+    /// DANE required but the server offered no STARTTLS.
+    DaneNoTls,
+    /// `tls_*_features` syntax error.
+    Config,
+    /// Any other STARTTLS failure.
+    Failure,
+    /// A word we do not know, kept as written.
+    Other(String),
+}
+
+impl Verify {
+    pub fn parse(raw: &str) -> Verify {
+        match raw.trim() {
+            "OK" => Verify::Ok,
+            "NO" => Verify::No,
+            "NOT" => Verify::Not,
+            "FAIL" => Verify::Fail,
+            "NONE" => Verify::None,
+            "TEMP" => Verify::Temp,
+            "PROTOCOL" => Verify::Protocol,
+            "SOFTWARE" => Verify::Software,
+            "CLEAR" => Verify::Clear,
+            "TRUSTED" => Verify::Trusted,
+            "DANE_FAIL" => Verify::DaneFail,
+            "DANE_TEMP" => Verify::DaneTemp,
+            "DANE_NOTLS" => Verify::DaneNoTls,
+            "CONFIG" => Verify::Config,
+            "FAILURE" => Verify::Failure,
+            other => Verify::Other(other.to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Verify::Ok => "OK",
+            Verify::No => "NO",
+            Verify::Not => "NOT",
+            Verify::Fail => "FAIL",
+            Verify::None => "NONE",
+            Verify::Temp => "TEMP",
+            Verify::Protocol => "PROTOCOL",
+            Verify::Software => "SOFTWARE",
+            Verify::Clear => "CLEAR",
+            Verify::Trusted => "TRUSTED",
+            Verify::DaneFail => "DANE_FAIL",
+            Verify::DaneTemp => "DANE_TEMP",
+            Verify::DaneNoTls => "DANE_NOTLS",
+            Verify::Config => "CONFIG",
+            Verify::Failure => "FAILURE",
+            Verify::Other(s) => s,
+        }
+    }
+
+    /// The certificate was checked and found wanting (a policy finding).
+    pub fn is_failed_verification(&self) -> bool {
+        matches!(self, Verify::Fail | Verify::DaneFail)
+    }
+
+    /// TLS was attempted and did not come up (the session went on in clear or was dropped).
+    pub fn is_tls_failure(&self) -> bool {
+        matches!(
+            self,
+            Verify::Temp
+                | Verify::Protocol
+                | Verify::Software
+                | Verify::Config
+                | Verify::Failure
+                | Verify::DaneTemp
+                | Verify::DaneNoTls
+        )
+    }
+}
+
+impl fmt::Display for Verify {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Verify {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Verify {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(Verify::parse(&s))
+    }
+}
+
+/// What kind of TLS problem a line reports. Reports count errors by kind and keep the
+/// last text of each, so the kinds are coarse on purpose: one per thing an administrator
+/// would fix differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsErrorKind {
+    /// The private key could not be loaded (`SSL_CTX_use_PrivateKey_file … failed`): usually
+    /// an encrypted key (made without `-nodes`), a wrong path, or a key/cert mismatch.
+    PrivateKey,
+    /// The certificate (chain) file could not be loaded.
+    Certificate,
+    /// The CA file or directory could not be loaded (`load verify locs`).
+    CaLocations,
+    /// A key, certificate or random file is unsafe (group/world readable, wrong owner) or
+    /// missing, so the MTA refuses to use it.
+    UnsafeFile,
+    /// Cipher list, cipher suites, DH parameters or similar settings were rejected.
+    CipherConfig,
+    /// TLS library initialisation failed.
+    Init,
+    /// The TLS handshake failed (`accept failed`, `connect failed`, `SSL_accept error`).
+    Handshake,
+    /// Read or write error or timeout on an established TLS session.
+    Io,
+    /// The peer certificate failed verification (a logged verify error, not `verify=FAIL`).
+    CertVerify,
+    /// A `tls_server`/`tls_client`/`tls_rcpt` policy ruleset rejected the session.
+    Policy,
+    /// A raw TLS library error dump (`error:0A000076:SSL routines::…`).
+    Library,
+    /// TLS was required but the peer did not offer it or refused it.
+    NotOffered,
+    /// DANE/TLSA trouble.
+    Dane,
+    /// TLS shutdown did not complete.
+    Shutdown,
+    /// Any other TLS-related problem.
+    Other,
+}
+
+impl TlsErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsErrorKind::PrivateKey => "private_key",
+            TlsErrorKind::Certificate => "certificate",
+            TlsErrorKind::CaLocations => "ca_locations",
+            TlsErrorKind::UnsafeFile => "unsafe_file",
+            TlsErrorKind::CipherConfig => "cipher_config",
+            TlsErrorKind::Init => "init",
+            TlsErrorKind::Handshake => "handshake",
+            TlsErrorKind::Io => "io",
+            TlsErrorKind::CertVerify => "cert_verify",
+            TlsErrorKind::Policy => "policy",
+            TlsErrorKind::Library => "library",
+            TlsErrorKind::NotOffered => "not_offered",
+            TlsErrorKind::Dane => "dane",
+            TlsErrorKind::Shutdown => "shutdown",
+            TlsErrorKind::Other => "other",
+        }
+    }
+
+    /// True for problems of our own installation (keys, certificates, configuration)
+    /// rather than of one conversation with a peer.
+    pub fn is_local(self) -> bool {
+        matches!(
+            self,
+            TlsErrorKind::PrivateKey
+                | TlsErrorKind::Certificate
+                | TlsErrorKind::CaLocations
+                | TlsErrorKind::UnsafeFile
+                | TlsErrorKind::CipherConfig
+                | TlsErrorKind::Init
+        )
+    }
+}
+
+impl fmt::Display for TlsErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where an event came from: the file (or `-` for stdin, or `path#N` for the N-th message
+/// of a mailbox) and the 1-based line number, so every finding can be traced to its line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Source {
+    pub file: Arc<str>,
+    pub line: u64,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// A log timestamp before and after year inference.
+///
+/// RFC 3164 syslog stamps (`Jul  5 19:19:30`) carry no year and no zone; the parser keeps
+/// them as `NoYear` and the pipeline resolves them sequentially per file (year from the
+/// file's modification time or `--year`, with Dec→Jan rollover), in the local time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stamp {
+    /// A complete time with its offset.
+    Full(DateTime<FixedOffset>),
+    /// Month (1–12), day, seconds since midnight and nanoseconds, no year.
+    NoYear {
+        month: u8,
+        day: u8,
+        secs: u32,
+        nanos: u32,
+    },
+    /// The line had no timestamp (pasted without its syslog prefix).
+    None,
+}
+
+impl Stamp {
+    /// The resolved time, if the stamp is complete.
+    pub fn time(&self) -> Option<DateTime<FixedOffset>> {
+        match self {
+            Stamp::Full(t) => Some(*t),
+            _ => None,
+        }
+    }
+}
+
+/// The TLS parameters of one negotiated session.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TlsParams {
+    pub version: TlsVersion,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cipher: Option<Cipher>,
+    #[serde(default)]
+    pub bits: Bits,
+    pub verify: Verify,
+}
+
+/// A completed TLS negotiation with a peer (Sendmail `STARTTLS=server|client, relay=…,
+/// version=…`, Postfix `TLS connection established`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsSession {
+    pub direction: Direction,
+    pub peer: Peer,
+    #[serde(flatten)]
+    pub params: TlsParams,
+}
+
+/// A TLS problem. `peer` is `None` when the line names nobody (local configuration errors,
+/// Sendmail's client-side `connect failed`); correlation may fill it in by process id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsError {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub direction: Option<Direction>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub peer: Option<Peer>,
+    pub kind: TlsErrorKind,
+    /// The error text as logged (after the `error:` word where there is one).
+    pub text: String,
+}
+
+/// A message accepted from a peer (Sendmail `QID: from=<…>, …, relay=…`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reception {
+    pub queue_id: String,
+    /// Envelope sender without angle brackets (empty for the null sender `<>`).
+    pub from: String,
+    /// The sending peer; `None` for local submissions (`relay=root@localhost`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub peer: Option<Peer>,
+    /// `proto=` as logged (`ESMTP`, `ESMTPS`, `ESMTPSA`, `SMTP`, Exim's `esmtps`, …).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub proto: Option<String>,
+    /// TLS parameters written on the message line itself (Exim's `X=`/`CV=`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub tls: Option<TlsParams>,
+}
+
+impl Reception {
+    /// RFC 3848 protocol names ending in `S`/`SA` (`ESMTPS`, `ESMTPSA`, `UTF8SMTPS`) say the
+    /// message came over TLS, whatever else the log shows. Sendmail ≤ 8.14 wrote `ESMTP`
+    /// even over TLS, so a non-S name does not prove plaintext.
+    pub fn proto_says_tls(&self) -> bool {
+        match &self.proto {
+            Some(p) => {
+                let p = p.to_ascii_uppercase();
+                p.ends_with("SMTPS") || p.ends_with("SMTPSA") || p == "SSMTP"
+            }
+            None => false,
+        }
+    }
+}
+
+/// What became of one delivery attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    Sent,
+    Deferred,
+    Bounced,
+    /// Anything else (`Queued`, `expired`, Exim's `**`…).
+    Other,
+}
+
+/// One delivery attempt to a peer (Sendmail `QID: to=<…>, …, relay=…, stat=…`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub queue_id: String,
+    /// Recipient list as logged, without angle brackets.
+    pub to: String,
+    /// The receiving peer; `None` for local delivery.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub peer: Option<Peer>,
+    /// Sendmail `mailer=` (`esmtp`, `relay`, `smtp`, `local`), Postfix transport, Exim `T=`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub mailer: Option<String>,
+    pub status: DeliveryStatus,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub dsn: Option<String>,
+    /// The status text (`Sent (…)`, `Deferred: 403 4.7.0 TLS handshake failed.`).
+    pub text: String,
+    /// TLS parameters written on the delivery line itself (Exim).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub tls: Option<TlsParams>,
+}
+
+impl Delivery {
+    /// Local deliveries (mailer `local`, `prog`, `*file*`, Postfix `local`/`virtual`) never
+    /// touch the network and are left out of peer posture.
+    pub fn is_local(&self) -> bool {
+        if self.peer.is_none() {
+            return true;
+        }
+        matches!(
+            self.mailer.as_deref(),
+            Some("local" | "prog" | "*file*" | "*include*" | "virtual" | "lmtp-local")
+        )
+    }
+}
+
+/// A policy ruleset verdict that carries a TLS outcome (Sendmail `ruleset=tls_server,
+/// arg1=SOFTWARE, relay=…, reject=403 4.7.0 TLS handshake failed.`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyCheck {
+    /// `tls_server` (checked in the client, so the peer is a server: outbound),
+    /// `tls_client` (checked in the server: inbound), `tls_rcpt`, …
+    pub ruleset: String,
+    /// `arg1=` read as a verify word.
+    pub verify: Verify,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub arg2: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub peer: Option<Peer>,
+    /// `reject=…`, `status=…`, `discard` or `quarantine=…` as logged.
+    pub outcome: String,
+}
+
+impl PolicyCheck {
+    /// The direction of the session the ruleset judged.
+    pub fn direction(&self) -> Option<Direction> {
+        match self.ruleset.as_str() {
+            "tls_server" | "tls_rcpt" => Some(Direction::Outbound),
+            "tls_client" => Some(Direction::Inbound),
+            _ => None,
+        }
+    }
+
+    /// True when the ruleset refused the session or message.
+    pub fn is_reject(&self) -> bool {
+        self.outcome.starts_with("reject")
+    }
+}
+
+/// What one recognised line says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A completed TLS negotiation.
+    Tls(TlsSession),
+    /// A TLS problem.
+    TlsError(TlsError),
+    /// A peer connected to us (Postfix `connect from`); starts an inbound session.
+    Connect { peer: Peer },
+    /// A message was received.
+    Received(Reception),
+    /// A delivery attempt.
+    Delivery(Delivery),
+    /// A policy ruleset verdict about TLS.
+    Policy(PolicyCheck),
+    /// An inbound session ended (`did not issue MAIL/EXPN/VRFY/ETRN`, `lost input channel`,
+    /// Postfix `disconnect from`). `starttls` is Postfix's `starttls=ok/total` counter.
+    SessionEnd {
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        peer: Option<Peer>,
+        reason: String,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        starttls: Option<(u32, u32)>,
+    },
+}
+
+/// One recognised log line: the envelope facts plus what the line says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub stamp: Stamp,
+    /// The logging host from the syslog envelope (`None` when absent or `(none)`).
+    pub host: Option<Arc<str>>,
+    pub mta: Mta,
+    /// The process id from `prog[pid]:`; correlation keys sessions by it.
+    pub pid: Option<u32>,
+    pub source: Source,
+    pub kind: EventKind,
+}
+
+impl Event {
+    pub fn time(&self) -> Option<DateTime<FixedOffset>> {
+        self.stamp.time()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_spellings() {
+        let rows = [
+            ("TLSv1.3", TlsVersion::Tls1_3),
+            ("TLS1.3", TlsVersion::Tls1_3),
+            ("TLS1_3", TlsVersion::Tls1_3),
+            ("TLSv1.2", TlsVersion::Tls1_2),
+            ("TLS1_2", TlsVersion::Tls1_2),
+            ("TLSv1.1", TlsVersion::Tls1_1),
+            ("TLSv1", TlsVersion::Tls1_0),
+            ("TLSv1.0", TlsVersion::Tls1_0),
+            ("SSLv3", TlsVersion::Ssl3),
+            ("SSLv2", TlsVersion::Ssl2),
+            ("TLSv1/SSLv3", TlsVersion::Legacy),
+            ("UNKNOWN", TlsVersion::Other("UNKNOWN".into())),
+            ("TLS", TlsVersion::Other("TLS".into())),
+        ];
+        for (raw, want) in rows {
+            assert_eq!(TlsVersion::parse(raw), want, "{raw}");
+        }
+        assert!(!TlsVersion::Legacy.is_deprecated());
+        assert!(TlsVersion::Tls1_0.is_deprecated());
+        assert_eq!(TlsVersion::Legacy.label(), "TLSv1/SSLv3");
+    }
+
+    #[test]
+    fn verify_round_trip() {
+        for w in [
+            "OK",
+            "NO",
+            "NOT",
+            "FAIL",
+            "NONE",
+            "TEMP",
+            "PROTOCOL",
+            "SOFTWARE",
+            "CLEAR",
+            "TRUSTED",
+            "DANE_FAIL",
+            "DANE_TEMP",
+            "DANE_NOTLS",
+            "CONFIG",
+            "FAILURE",
+            "MAYBE",
+        ] {
+            assert_eq!(Verify::parse(w).as_str(), w);
+        }
+        assert_eq!(Verify::parse("MAYBE"), Verify::Other("MAYBE".into()));
+    }
+
+    #[test]
+    fn peer_key_prefers_name_lowercased_without_dot() {
+        let p = Peer::new(Some("MX1.Peer.Example."), "192.0.2.1".parse().ok());
+        assert_eq!(p.key().as_deref(), Some("mx1.peer.example"));
+        let p = Peer::new(Some("unknown"), "2001:db8::1".parse().ok());
+        assert_eq!(p.key().as_deref(), Some("2001:db8::1"));
+        assert!(Peer::new(None, None).key().is_none());
+    }
+
+    #[test]
+    fn bits_order_is_explicit() {
+        // 3DES: Sendmail logs bits=168/112, Postfix (112/168 bits): same facts.
+        assert_eq!(
+            Bits::sendmail_log(Some(168), Some(112)),
+            Bits::postfix(Some(112), Some(168))
+        );
+        assert_eq!(Bits::sendmail_log(Some(168), Some(112)).effective(), Some(112));
+    }
+}

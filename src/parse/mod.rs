@@ -1,0 +1,89 @@
+//! Bytes of one line → an [`Event`]. Pure functions: no I/O, no global state, no printing.
+//!
+//! A line is first split into its syslog envelope ([`envelope`]), whose program name picks
+//! the MTA parser; the MTA parser then reads the message text. Lines that are not about
+//! mail or TLS are [`Parsed::Irrelevant`] and cost little; lines that look like one of our
+//! forms but cannot be read are [`Parsed::Malformed`], counted and reported with their
+//! file and line, never fatal.
+
+pub mod envelope;
+pub mod sendmail;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use crate::event::{Event, EventKind, Mta, Source, Stamp};
+
+pub use envelope::Envelope;
+
+/// What an MTA parser made of one message text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    /// A recognised line.
+    Event(EventKind),
+    /// Not a line we care about (most lines of a mail log).
+    Irrelevant,
+    /// It looked like one of our forms but could not be read; the reason is for the user.
+    Malformed(String),
+}
+
+/// Which MTA a syslog program name belongs to. Sendmail's name is whatever `-L` set
+/// (`sm-mta`, `sm-mta-in`, `sendmail`, `sm-msp-queue`, …), so anything that is not Postfix
+/// or Exim is offered to the Sendmail parser, which only accepts its own line shapes.
+pub fn mta_for_program(program: Option<&str>) -> Option<Mta> {
+    let p = program?;
+    let base = p.split('/').next().unwrap_or(p);
+    if base.starts_with("sm-") || base.starts_with("sendmail") {
+        Some(Mta::Sendmail)
+    } else if base.starts_with("postfix") || p.contains("/smtpd") || p.contains("/smtp") {
+        Some(Mta::Postfix)
+    } else if base.starts_with("exim") {
+        Some(Mta::Exim)
+    } else {
+        Some(Mta::Sendmail)
+    }
+}
+
+/// The result of reading one raw line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineOutcome {
+    Event(Box<Event>),
+    Irrelevant,
+    Malformed(String),
+}
+
+/// Reads one line (without its newline) from `file` at `line_no`.
+///
+/// Invalid UTF-8 is replaced rather than rejected: mail logs carry Latin-1 host names and
+/// 8-bit junk from peers, and the fields we need are ASCII.
+pub fn parse_line(raw: &[u8], file: &Arc<str>, line_no: u64) -> LineOutcome {
+    let text: Cow<'_, str> = String::from_utf8_lossy(raw);
+    let env = envelope::parse(&text);
+    let mta = mta_for_program(env.program);
+    let parsed = match mta {
+        Some(Mta::Sendmail) | None => sendmail::parse(env.message),
+        // Postfix and Exim parsers arrive with their own modules; until then their lines
+        // are not ours to read.
+        Some(Mta::Postfix) | Some(Mta::Exim) => Parsed::Irrelevant,
+    };
+    match parsed {
+        Parsed::Irrelevant => LineOutcome::Irrelevant,
+        Parsed::Malformed(why) => LineOutcome::Malformed(why),
+        Parsed::Event(kind) => LineOutcome::Event(Box::new(Event {
+            stamp: env.stamp,
+            host: env.host.map(Arc::from),
+            mta: mta.unwrap_or(Mta::Sendmail),
+            pid: env.pid,
+            source: Source {
+                file: Arc::clone(file),
+                line: line_no,
+            },
+            kind,
+        })),
+    }
+}
+
+/// True when a stamp still needs its year.
+pub fn needs_year(stamp: &Stamp) -> bool {
+    matches!(stamp, Stamp::NoYear { .. })
+}
