@@ -768,6 +768,9 @@ mod tests {
             Bits::sendmail_log(Some(168), Some(112)),
             Bits::postfix(Some(112), Some(168))
         );
-        assert_eq!(Bits::sendmail_log(Some(168), Some(112)).effective(), Some(112));
+        assert_eq!(
+            Bits::sendmail_log(Some(168), Some(112)).effective(),
+            Some(112)
+        );
     }
 }

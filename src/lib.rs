@@ -5,5 +5,7 @@
 //! messages that rode on them) → [`posture`] (per-peer, mergeable records) → [`report`].
 //! [`pipeline`] wires those stages for the commands in [`commands`].
 
+pub mod cli;
+pub mod commands;
 pub mod event;
 pub mod parse;

@@ -1,1 +1,13 @@
-fn main() {}
+use std::process::ExitCode;
+
+use clap::Parser;
+use mailtls::cli::{Cli, Command};
+use mailtls::commands;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Scan(args) => commands::scan::run(&args),
+    };
+    ExitCode::from(code)
+}

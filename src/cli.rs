@@ -1,0 +1,24 @@
+//! The command line: clap definitions only. Each subcommand's flags live with the
+//! subcommand (`commands/<name>.rs`, xsv style) and are gathered here.
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+
+/// Mail-log analyzer and STARTTLS audit reporter for Sendmail, Postfix and Exim.
+///
+/// mailtls answers one question: how safely does my mail travel, peer by peer, and what
+/// broke? It reads mail logs (plain, rotated .gz, directories, stdin), ties each TLS
+/// negotiation to the messages that rode on it, and reports every peer's TLS posture.
+#[derive(Debug, Parser)]
+#[command(name = "mailtls", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Per-peer TLS posture from mail logs (the main job).
+    Scan(commands::scan::Args),
+}
