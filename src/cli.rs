@@ -21,4 +21,6 @@ pub struct Cli {
 pub enum Command {
     /// Per-peer TLS posture from mail logs (the main job).
     Scan(commands::scan::Args),
+    /// Check a server's STARTTLS: EHLO, handshake, chain, verify (Sendmail's words).
+    Check(commands::check::Args),
 }
