@@ -83,7 +83,9 @@ use crate::probe::{self, CheckResult, IpLimiter, Mode, Options, SCHEMA, Severity
 
 /// Flags of `mailtls check`.
 #[derive(Debug, clap::Args)]
-#[command(after_long_help = "The JSON schema (mailtls.check/1) is documented in src/commands/check.rs and docs/check.md.")]
+#[command(
+    after_long_help = "The JSON schema (mailtls.check/1) is documented in src/commands/check.rs and docs/check.md."
+)]
 pub struct Args {
     /// Servers to check: HOST, HOST:PORT, [IPv6]:PORT.
     pub targets: Vec<String>,
@@ -206,7 +208,9 @@ fn prepare(args: &Args) -> Result<(Vec<Target>, Options), String> {
     let min_protocol = match &args.min_protocol {
         Some(v) => match TlsVersion::parse(v) {
             TlsVersion::Other(_) | TlsVersion::Legacy => {
-                return Err(format!("--min-protocol {v}: use SSLv3, TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3"));
+                return Err(format!(
+                    "--min-protocol {v}: use SSLv3, TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3"
+                ));
             }
             v => Some(v),
         },
@@ -294,9 +298,12 @@ fn execute(args: &Args, targets: &[Target], opts: &Options) -> u8 {
                 let written = if args.json {
                     Ok(())
                 } else if args.ndjson {
-                    serde_json::to_string(&Tagged { schema: SCHEMA, result: &res })
-                        .map_err(io::Error::other)
-                        .and_then(|line| writeln!(out, "{line}"))
+                    serde_json::to_string(&Tagged {
+                        schema: SCHEMA,
+                        result: &res,
+                    })
+                    .map_err(io::Error::other)
+                    .and_then(|line| writeln!(out, "{line}"))
                 } else {
                     write_text(&mut out, &res, color)
                 };
@@ -308,7 +315,10 @@ fn execute(args: &Args, targets: &[Target], opts: &Options) -> u8 {
         all
     });
     if args.json {
-        let doc = Document { schema: SCHEMA, results: &results };
+        let doc = Document {
+            schema: SCHEMA,
+            results: &results,
+        };
         match serde_json::to_string_pretty(&doc) {
             Ok(s) => println!("{s}"),
             Err(e) => {
@@ -348,11 +358,21 @@ fn write_text(out: &mut dyn Write, r: &CheckResult, color: bool) -> io::Result<(
         Mode::Starttls => "STARTTLS",
         Mode::Smtps => "SMTPS",
     };
-    writeln!(out, "{}{ip} ({mode}): {}", r.target, status_word(r.status, color))?;
+    writeln!(
+        out,
+        "{}{ip} ({mode}): {}",
+        r.target,
+        status_word(r.status, color)
+    )?;
     for s in &r.steps {
         let mark = if s.ok { " " } else { "!" };
         let detail: String = s.detail.chars().take(110).collect();
-        writeln!(out, "  {mark} {:<14} {:>9.1} ms  {detail}", s.step.label(), s.ms)?;
+        writeln!(
+            out,
+            "  {mark} {:<14} {:>9.1} ms  {detail}",
+            s.step.label(),
+            s.ms
+        )?;
     }
     if let Some(v) = &r.verify {
         let word = match v {
@@ -374,7 +394,10 @@ fn write_text(out: &mut dyn Write, r: &CheckResult, color: bool) -> io::Result<(
             t.cipher,
             t.bits.alg.unwrap_or(0),
             t.bits.secret.unwrap_or(0),
-            t.group.as_deref().map(|g| format!(" group={g}")).unwrap_or_default()
+            t.group
+                .as_deref()
+                .map(|g| format!(" group={g}"))
+                .unwrap_or_default()
         )?;
         if t.cipher_iana != t.cipher.as_str() {
             writeln!(out, "  IANA name {}", t.cipher_iana)?;
@@ -384,12 +407,30 @@ fn write_text(out: &mut dyn Write, r: &CheckResult, color: bool) -> io::Result<(
         writeln!(out, "  extensions: {}", r.extensions.join(", "))?;
     }
     if !r.extensions_tls.is_empty() && r.extensions_tls != r.extensions {
-        writeln!(out, "  extensions over TLS: {}", r.extensions_tls.join(", "))?;
+        writeln!(
+            out,
+            "  extensions over TLS: {}",
+            r.extensions_tls.join(", ")
+        )?;
     }
-    writeln!(out, "  trust: {}{}", r.trust, if r.client_certificate { ", client certificate presented" } else { "" })?;
+    writeln!(
+        out,
+        "  trust: {}{}",
+        r.trust,
+        if r.client_certificate {
+            ", client certificate presented"
+        } else {
+            ""
+        }
+    )?;
     for (i, c) in r.chain.iter().enumerate() {
         writeln!(out, "  cert {i}: {}", c.subject)?;
-        writeln!(out, "         issuer  {}{}", c.issuer, if c.self_signed { " (self-signed)" } else { "" })?;
+        writeln!(
+            out,
+            "         issuer  {}{}",
+            c.issuer,
+            if c.self_signed { " (self-signed)" } else { "" }
+        )?;
         if !c.sans.is_empty() {
             writeln!(out, "         SANs    {}", c.sans.join(", "))?;
         }
@@ -398,7 +439,11 @@ fn write_text(out: &mut dyn Write, r: &CheckResult, color: bool) -> io::Result<(
             "         valid   {} .. {} ({} days left)",
             c.not_before, c.not_after, c.days_left
         )?;
-        writeln!(out, "         key     {} {} bits, {}", c.key_type, c.key_bits, c.signature)?;
+        writeln!(
+            out,
+            "         key     {} {} bits, {}",
+            c.key_type, c.key_bits, c.signature
+        )?;
         writeln!(out, "         sha256  {}", c.sha256)?;
     }
     if let Some(ps) = &r.protocols {
@@ -406,7 +451,10 @@ fn write_text(out: &mut dyn Write, r: &CheckResult, color: bool) -> io::Result<(
             let word = if p.accepted { "accepted" } else { "refused" };
             writeln!(out, "  {:<8} {word:<8}  {}", p.version.label(), p.detail)?;
         }
-        writeln!(out, "  (probed with hand-built ClientHellos; rustls cannot negotiate SSLv3/TLS 1.0/1.1 itself)")?;
+        writeln!(
+            out,
+            "  (probed with hand-built ClientHellos; rustls cannot negotiate SSLv3/TLS 1.0/1.1 itself)"
+        )?;
     }
     if let Some(cs) = &r.ciphers {
         for c in cs {

@@ -65,14 +65,13 @@ pub fn suites_for(v: &TlsVersion) -> Vec<u16> {
 
 const GROUPS: [u16; 7] = [0x001d, 0x0017, 0x0018, 0x0019, 0x001e, 0x0100, 0x0101];
 const SIG_ALGS: [u16; 16] = [
-    0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0804, 0x0805, 0x0806, 0x0809, 0x080a, 0x080b,
-    0x0401, 0x0501, 0x0601, 0x0201, 0x0203,
+    0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0804, 0x0805, 0x0806, 0x0809, 0x080a, 0x080b, 0x0401,
+    0x0501, 0x0601, 0x0201, 0x0203,
 ];
 /// `ServerHello.random` of a HelloRetryRequest (RFC 8446 §4.1.3).
 const HRR_RANDOM: [u8; 32] = [
-    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8,
-    0x91, 0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8,
-    0x33, 0x9C,
+    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+    0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
 ];
 
 fn put_u16(out: &mut Vec<u8>, n: u16) {
@@ -237,7 +236,10 @@ impl AnswerReader {
         self.buf.extend_from_slice(bytes);
         loop {
             let header = self.buf.get(..5)?;
-            let (ty, len) = (header[0], usize::from(u16::from_be_bytes([header[3], header[4]])));
+            let (ty, len) = (
+                header[0],
+                usize::from(u16::from_be_bytes([header[3], header[4]])),
+            );
             if !matches!(ty, 20..=23) || header[1] != 3 {
                 let shown = String::from_utf8_lossy(&self.buf[..self.buf.len().min(60)])
                     .trim_end()
@@ -286,7 +288,9 @@ impl AnswerReader {
         loop {
             let header = self.hs.get(..4)?;
             let ty = header[0];
-            let len = (usize::from(header[1]) << 16) | (usize::from(header[2]) << 8) | usize::from(header[3]);
+            let len = (usize::from(header[1]) << 16)
+                | (usize::from(header[2]) << 8)
+                | usize::from(header[3]);
             let body: Vec<u8> = self.hs.get(4..4 + len)?.to_vec();
             self.hs.drain(..4 + len);
             match ty {
@@ -428,8 +432,13 @@ fn describe(a: &Answer) -> String {
             retry,
             ..
         } => {
-            let name = suites::lookup(*suite).map_or_else(|| format!("{suite:#06x}"), |s| s.openssl.to_owned());
-            let kind = if *retry { "HelloRetryRequest" } else { "ServerHello" };
+            let name = suites::lookup(*suite)
+                .map_or_else(|| format!("{suite:#06x}"), |s| s.openssl.to_owned());
+            let kind = if *retry {
+                "HelloRetryRequest"
+            } else {
+                "ServerHello"
+            };
             format!("{kind} {} {name}", from_wire(*version))
         }
         Answer::Alert(_, d) => format!("alert {}", alert_name(*d)),
@@ -453,7 +462,8 @@ pub fn enumerate_protocols(
         let mut accepted = false;
         match open() {
             Err(e) => detail = format!("could not reach TLS: {e}"),
-            Ok(mut tcp) => match probe(&mut tcp, clock, &v, &suites_for(&v), sni, chain.is_empty()) {
+            Ok(mut tcp) => match probe(&mut tcp, clock, &v, &suites_for(&v), sni, chain.is_empty())
+            {
                 Ok(a) => {
                     if let Answer::Hello {
                         version,

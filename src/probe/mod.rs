@@ -342,11 +342,7 @@ impl IpLimiter {
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        let mut busy = self
-            .limiter
-            .busy
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut busy = self.limiter.busy.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(n) = busy.get_mut(&self.ip) {
             *n = n.saturating_sub(1);
             if *n == 0 {
@@ -428,11 +424,7 @@ fn run(target: &Target, opts: &Options, clock: &Clock, r: &mut CheckResult) -> O
         } else {
             "connection failed"
         };
-        r.finding(
-            Severity::Error,
-            "unreachable",
-            format!("{target}: {why}"),
-        );
+        r.finding(Severity::Error, "unreachable", format!("{target}: {why}"));
         return permit;
     };
     let _ = tcp.set_nodelay(true);
@@ -453,7 +445,9 @@ fn run(target: &Target, opts: &Options, clock: &Clock, r: &mut CheckResult) -> O
 
 /// The name to verify the certificate against.
 fn verify_name(target: &Target, opts: &Options) -> String {
-    opts.servername.clone().unwrap_or_else(|| target.host.clone())
+    opts.servername
+        .clone()
+        .unwrap_or_else(|| target.host.clone())
 }
 
 /// Records an SMTP-level failure while reading `step`: garbage is an SMTP protocol
@@ -483,7 +477,7 @@ fn smtp_failure(r: &mut CheckResult, step: StepKind, t: Instant, e: &SmtpError) 
     }
 }
 
-/// Reads the banner. `Err(true)` when the failure was a TLS alert (SMTPS).
+/// Reads the banner. `Err(true)` when a TLS alert or a hang-up ended it (SMTPS).
 fn banner(conv: &mut Conversation, r: &mut CheckResult) -> Result<(), bool> {
     let t = Instant::now();
     match conv.reply() {
@@ -512,12 +506,13 @@ fn banner(conv: &mut Conversation, r: &mut CheckResult) -> Result<(), bool> {
                 r.verify = Some(Verify::Protocol);
             }
             smtp_failure(r, StepKind::Banner, t, &e);
-            Err(e.is_tls())
+            Err(e.is_tls() || matches!(e, SmtpError::Closed))
         }
     }
 }
 
-/// Sends EHLO; the extensions on success, `Err(true)` when a TLS alert ended it.
+/// Sends EHLO; the extensions on success, `Err(true)` when a TLS alert or a hang-up
+/// ended it.
 fn ehlo(
     conv: &mut Conversation,
     opts: &Options,
@@ -542,7 +537,7 @@ fn ehlo(
         }
         Err(e) => {
             smtp_failure(r, step, t, &e);
-            Err(e.is_tls())
+            Err(e.is_tls() || matches!(e, SmtpError::Closed))
         }
     }
 }
@@ -676,8 +671,9 @@ fn smtps_session(
     quit(&mut conv, r);
 }
 
-/// A TLS alert on the first read after the handshake (a TLS 1.3 server that rejects
-/// our client certificate, or wants one, says so only then) is a handshake failure.
+/// A TLS alert or a hang-up on the first read after the handshake is a handshake
+/// failure: a TLS 1.3 server that rejects our client certificate, or wants one, says
+/// so only after our Finished, and its alert is often lost to the reset that follows.
 fn late_tls_failure(r: &mut CheckResult) {
     r.verify = Some(Verify::Software);
     let detail = r.steps.last().map(|s| s.detail.clone()).unwrap_or_default();
@@ -685,7 +681,9 @@ fn late_tls_failure(r: &mut CheckResult) {
     r.finding(
         Severity::Fail,
         "handshake_failed",
-        format!("the server ended TLS right after the handshake (verify=SOFTWARE): {detail}"),
+        format!(
+            "the server ended TLS right after the handshake (verify=SOFTWARE; does it require a client certificate?): {detail}"
+        ),
     );
 }
 
@@ -700,8 +698,17 @@ fn tls_start(
     let t = Instant::now();
     let name = verify_name(target, opts);
     let Some(server_name) = tls::server_name(&name) else {
-        r.step(StepKind::Handshake, t, false, format!("{name:?} is not a valid server name"));
-        r.finding(Severity::Error, "handshake_failed", format!("{name:?} is not a valid server name"));
+        r.step(
+            StepKind::Handshake,
+            t,
+            false,
+            format!("{name:?} is not a valid server name"),
+        );
+        r.finding(
+            Severity::Error,
+            "handshake_failed",
+            format!("{name:?} is not a valid server name"),
+        );
         return None;
     };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -752,7 +759,10 @@ fn tls_start(
             n.cipher,
             n.bits.alg.unwrap_or(0),
             n.bits.secret.unwrap_or(0),
-            n.group.as_deref().map(|g| format!(" {g}")).unwrap_or_default()
+            n.group
+                .as_deref()
+                .map(|g| format!(" {g}"))
+                .unwrap_or_default()
         ),
         None => String::new(),
     };
@@ -819,7 +829,12 @@ fn enumerate(target: &Target, opts: &Options, clock: &Clock, r: &mut CheckResult
                 &p.version,
             ));
         }
-        r.step(StepKind::Ciphers, t, true, format!("{} accepted", all.len()));
+        r.step(
+            StepKind::Ciphers,
+            t,
+            true,
+            format!("{} accepted", all.len()),
+        );
         r.ciphers = Some(all);
     }
     r.protocols = Some(protocols);
@@ -841,7 +856,10 @@ fn judge(opts: &Options, r: &mut CheckResult) {
         r.finding(
             sev,
             "verify_failed",
-            format!("certificate did not verify against {} (verify=FAIL): {why}", r.trust),
+            format!(
+                "certificate did not verify against {} (verify=FAIL): {why}",
+                r.trust
+            ),
         );
     }
     if let Some(leaf) = r.chain.first()
@@ -871,7 +889,10 @@ fn judge(opts: &Options, r: &mut CheckResult) {
         .map(|p| p.version.clone())
         .collect();
     for v in accepted {
-        let below = opts.min_protocol.as_ref().is_some_and(|m| rank(&v) < rank(m));
+        let below = opts
+            .min_protocol
+            .as_ref()
+            .is_some_and(|m| rank(&v) < rank(m));
         if below {
             r.finding(
                 Severity::Fail,
@@ -938,7 +959,10 @@ mod tests {
         for bad in ["", ":25", "mx:port", "[::1", "[::1]x", "mx:70000"] {
             assert!(Target::parse(bad, 25).is_err(), "{bad}");
         }
-        assert_eq!(Target::parse("::1", 25).map(|t| t.to_string()), Ok("[::1]:25".into()));
+        assert_eq!(
+            Target::parse("::1", 25).map(|t| t.to_string()),
+            Ok("[::1]:25".into())
+        );
     }
 
     #[test]
@@ -968,7 +992,13 @@ mod tests {
         };
         assert_eq!(status_of(&[]), Status::Pass);
         assert_eq!(status_of(&[f(Severity::Info)]), Status::Pass);
-        assert_eq!(status_of(&[f(Severity::Warn), f(Severity::Fail)]), Status::Fail);
-        assert_eq!(status_of(&[f(Severity::Error), f(Severity::Warn)]), Status::Error);
+        assert_eq!(
+            status_of(&[f(Severity::Warn), f(Severity::Fail)]),
+            Status::Fail
+        );
+        assert_eq!(
+            status_of(&[f(Severity::Error), f(Severity::Warn)]),
+            Status::Error
+        );
     }
 }

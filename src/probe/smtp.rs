@@ -356,11 +356,20 @@ mod tests {
             ),
             // A multi-line reply split in the middle of a line and of a CRLF.
             (
-                &["250-mx.exa", "mple.test\r", "\n250-STARTT", "LS\r\n250 SMTPUTF8\r\n"],
+                &[
+                    "250-mx.exa",
+                    "mple.test\r",
+                    "\n250-STARTT",
+                    "LS\r\n250 SMTPUTF8\r\n",
+                ],
                 250,
                 &["mx.example.test", "STARTTLS", "SMTPUTF8"],
             ),
-            (&["454 4.7.0 TLS not available due to local problem\r\n"], 454, &["4.7.0 TLS not available due to local problem"]),
+            (
+                &["454 4.7.0 TLS not available due to local problem\r\n"],
+                454,
+                &["4.7.0 TLS not available due to local problem"],
+            ),
             (&["220\r\n"], 220, &[""]),
             (&["221 2.0.0 Bye\n"], 221, &["2.0.0 Bye"]),
         ];
@@ -412,6 +421,9 @@ mod tests {
             r.ehlo_extensions(),
             vec!["STARTTLS", "SIZE 10240000", "AUTH PLAIN LOGIN"]
         );
-        assert_eq!(r.text(), "250 mx.example.test / 250 starttls / 250 SIZE 10240000 / 250 AUTH PLAIN LOGIN");
+        assert_eq!(
+            r.text(),
+            "250 mx.example.test / 250 starttls / 250 SIZE 10240000 / 250 AUTH PLAIN LOGIN"
+        );
     }
 }

@@ -278,24 +278,25 @@ pub fn verdict_to_verify(
         Some(Err(e)) => e,
     };
     let reason = match &err {
-        rustls::Error::InvalidCertificate(c) => match c {
-            CertificateError::UnknownIssuer if self_signed_leaf => VerifyReason::SelfSigned,
-            CertificateError::UnknownIssuer => VerifyReason::UnknownIssuer,
-            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-                VerifyReason::Expired
+        rustls::Error::InvalidCertificate(c) => {
+            match c {
+                CertificateError::UnknownIssuer if self_signed_leaf => VerifyReason::SelfSigned,
+                CertificateError::UnknownIssuer => VerifyReason::UnknownIssuer,
+                CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+                    VerifyReason::Expired
+                }
+                CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                    VerifyReason::NotYetValid
+                }
+                CertificateError::NotValidForName
+                | CertificateError::NotValidForNameContext { .. } => VerifyReason::NameMismatch,
+                CertificateError::Revoked => VerifyReason::Revoked,
+                CertificateError::BadSignature => VerifyReason::BadSignature,
+                CertificateError::InvalidPurpose
+                | CertificateError::InvalidPurposeContext { .. } => VerifyReason::InvalidPurpose,
+                _ => VerifyReason::Other,
             }
-            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-                VerifyReason::NotYetValid
-            }
-            CertificateError::NotValidForName
-            | CertificateError::NotValidForNameContext { .. } => VerifyReason::NameMismatch,
-            CertificateError::Revoked => VerifyReason::Revoked,
-            CertificateError::BadSignature => VerifyReason::BadSignature,
-            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
-                VerifyReason::InvalidPurpose
-            }
-            _ => VerifyReason::Other,
-        },
+        }
         rustls::Error::General(m) if m.contains("trust anchors") => VerifyReason::NoTrustAnchors,
         _ => VerifyReason::Other,
     };
@@ -410,7 +411,12 @@ pub fn negotiated(conn: &ClientConnection) -> Option<Negotiated> {
 /// The name rustls verifies the certificate against (and sends as SNI when it is a
 /// DNS name): `--servername`, else the host we connect to.
 pub fn server_name(name: &str) -> Option<ServerName<'static>> {
-    ServerName::try_from(name.trim_start_matches('[').trim_end_matches(']').to_owned()).ok()
+    ServerName::try_from(
+        name.trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned(),
+    )
+    .ok()
 }
 
 /// Text for a handshake error: rustls' description, without io::Error wrapping.
