@@ -527,3 +527,163 @@ pub fn enumerate_ciphers(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        s.split_whitespace()
+            .map(|b| u8::from_str_radix(b, 16).unwrap_or_else(|_| panic!("{b}")))
+            .collect()
+    }
+
+    /// A record around a handshake message as OpenSSL 3.0 `s_server` sent it (the
+    /// messages below were captured with `openssl s_client -msg`).
+    fn record(ty: u8, version: u16, body: &[u8]) -> Vec<u8> {
+        let mut r = vec![ty];
+        r.extend_from_slice(&version.to_be_bytes());
+        r.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        r.extend_from_slice(body);
+        r
+    }
+
+    const TLS12_SERVER_HELLO: &str = "02 00 00 3d 03 03 56 fd d1 cc b7 48 32 29 ca 77
+        aa 02 d1 54 d6 f0 26 7f 87 31 ee e2 44 ef 44 4f 57 4e 47 52 44 01 00 c0 30 00 00 15
+        ff 01 00 01 00 00 0b 00 04 03 00 01 02 00 23 00 00 00 17 00 00";
+    const TLS13_SERVER_HELLO: &str = "02 00 00 76 03 03 7b 77 63 6a 49 0e ef ce a4 62
+        62 a9 92 47 e1 8e f8 bf 2e 6d f6 00 90 85 75 76 16 7b 6f d8 5e b1 20 83 a6 17 26 f3
+        f0 c9 ac ca 0c c9 4f c7 c7 5a 14 14 98 7e de 3f 08 77 89 bc 6b e8 0d cc cb 05 cb 13
+        02 00 00 2e 00 2b 00 02 03 04 00 33 00 24 00 1d 00 20 4d 16 d4 54 e2 89 6e ac f1 d0
+        59 1a 7b d4 45 21 6e ef a5 f2 12 9b 74 e0 0a 52 1e 15 74 27 5e 22";
+
+    #[test]
+    fn answers() {
+        let hello = |version, suite| Answer::Hello {
+            version,
+            suite,
+            retry: false,
+            certificates: vec![],
+        };
+        // (bytes as received, answer)
+        let rows: Vec<(Vec<u8>, Answer)> = vec![
+            (
+                record(22, 0x0303, &hex(TLS12_SERVER_HELLO)),
+                hello(0x0303, 0xC030),
+            ),
+            (
+                record(22, 0x0303, &hex(TLS13_SERVER_HELLO)),
+                hello(0x0304, 0x1302),
+            ),
+            (record(21, 0x0301, &hex("02 46")), Answer::Alert(2, 70)),
+            (
+                b"554 5.7.0 Too many errors\r\n".to_vec(),
+                Answer::NotTls("554 5.7.0 Too many errors".into()),
+            ),
+        ];
+        for (bytes, want) in rows {
+            // Whole, and one byte at a time (records split across segments).
+            let mut r = AnswerReader::new(false);
+            assert_eq!(r.feed(&bytes), Some(want.clone()));
+            let mut r = AnswerReader::new(false);
+            let mut got = None;
+            for b in &bytes {
+                if let Some(a) = r.feed(std::slice::from_ref(b)) {
+                    got = Some(a);
+                    break;
+                }
+            }
+            match (got, want) {
+                // The text shows what had arrived when the reader gave up.
+                (Some(Answer::NotTls(g)), Answer::NotTls(w)) => assert!(w.starts_with(&g)),
+                (got, want) => assert_eq!(got, Some(want)),
+            }
+        }
+    }
+
+    #[test]
+    fn certificate_after_server_hello_in_tls12() {
+        let mut hs = hex(TLS12_SERVER_HELLO);
+        // Certificate: two fake DER blobs of 3 and 2 bytes.
+        hs.extend_from_slice(&hex(
+            "0b 00 00 0e 00 00 0b 00 00 03 30 01 00 00 00 02 30 00",
+        ));
+        let mut r = AnswerReader::new(true);
+        let a = r.feed(&record(22, 0x0303, &hs));
+        assert_eq!(
+            a,
+            Some(Answer::Hello {
+                version: 0x0303,
+                suite: 0xC030,
+                retry: false,
+                certificates: vec![vec![0x30, 0x01, 0x00], vec![0x30, 0x00]],
+            })
+        );
+        // Without a Certificate yet, the reader waits; at EOF it reports the hello.
+        let mut r = AnswerReader::new(true);
+        assert_eq!(r.feed(&record(22, 0x0303, &hex(TLS12_SERVER_HELLO))), None);
+        assert!(matches!(r.at_eof(), Answer::Hello { suite: 0xC030, .. }));
+        assert_eq!(AnswerReader::new(true).at_eof(), Answer::Closed);
+    }
+
+    #[test]
+    fn hello_retry_request_is_recognised() {
+        let mut body = hex("03 03");
+        body.extend_from_slice(&HRR_RANDOM);
+        body.extend_from_slice(&hex("00 13 01 00 00 06 00 2b 00 02 03 04"));
+        let mut msg = vec![2, 0, 0, body.len() as u8];
+        msg.extend_from_slice(&body);
+        let a = AnswerReader::new(false).feed(&record(22, 0x0303, &msg));
+        assert!(matches!(
+            a,
+            Some(Answer::Hello {
+                version: 0x0304,
+                suite: 0x1301,
+                retry: true,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn client_hello_layout() {
+        let random = [7u8; 32];
+        let offered = suites_for(&TlsVersion::Tls1_0);
+        let h = client_hello(
+            &TlsVersion::Tls1_0,
+            &offered,
+            Some("mx.example.test"),
+            &random,
+        );
+        // Record header: handshake, TLS 1.0 record version, length of the rest.
+        assert_eq!(&h[..3], &[22, 3, 1]);
+        assert_eq!(usize::from(u16::from_be_bytes([h[3], h[4]])), h.len() - 5);
+        // ClientHello, legacy_version 0x0301, our random, no session id.
+        assert_eq!(h[5], 1);
+        assert_eq!(&h[9..11], &[3, 1]);
+        assert_eq!(&h[11..43], &random);
+        assert_eq!(h[43], 0);
+        let cs_len = usize::from(u16::from_be_bytes([h[44], h[45]]));
+        assert_eq!(cs_len, 2 * (offered.len() + 1), "suites plus the SCSV");
+        assert!(
+            h.windows(15).any(|w| w == b"mx.example.test"),
+            "SNI present"
+        );
+
+        let h3 = client_hello(&TlsVersion::Ssl3, &[0x002F], None, &random);
+        assert_eq!(&h3[..3], &[22, 3, 0]);
+        // SSLv3: no extensions block after compression methods.
+        assert_eq!(h3.len(), 5 + 4 + 2 + 32 + 1 + 2 + 4 + 2);
+
+        let h13 = client_hello(
+            &TlsVersion::Tls1_3,
+            &suites_for(&TlsVersion::Tls1_3),
+            None,
+            &random,
+        );
+        assert!(
+            h13.windows(7)
+                .any(|w| w == [0x00, 0x2b, 0x00, 0x03, 0x02, 0x03, 0x04])
+        );
+    }
+}
