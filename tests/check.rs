@@ -1,6 +1,6 @@
 //! `mailtls check` against an in-process ESMTP server on 127.0.0.1, one scenario each.
 
-mod support;
+mod smtp_server;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use mailtls::event::{TlsVersion, Verify};
 use mailtls::probe::tls::{self, VerifyReason};
 use mailtls::probe::{self, CheckResult, Mode, Options, Status, StepKind, Target};
-use support::{Banner, Pki, Spec, StartTls, Validity};
+use smtp_server::{Banner, Pki, Spec, StartTls, Validity};
 
 const NAME: &str = "mx.example.test";
 
@@ -52,7 +52,7 @@ fn steps(r: &CheckResult) -> Vec<(StepKind, bool)> {
 
 fn good_server(pki: &Pki) -> Spec {
     let id = pki.server(&[NAME], Validity::Current);
-    Spec::new(Some(support::tls_config(
+    Spec::new(Some(smtp_server::tls_config(
         &id,
         &[&rustls::version::TLS13, &rustls::version::TLS12],
         None,
@@ -62,7 +62,7 @@ fn good_server(pki: &Pki) -> Spec {
 #[test]
 fn starttls_offered_and_verified_with_ca_file() {
     let pki = Pki::new();
-    let addr = support::spawn(good_server(&pki));
+    let addr = smtp_server::spawn(good_server(&pki));
     let r = probe::check(&target(addr), &options(Some(&pki)));
     assert_eq!(r.verify, Some(Verify::Ok), "{r:#?}");
     assert_eq!(r.status, Status::Pass, "{r:#?}");
@@ -121,7 +121,7 @@ fn starttls_offered_and_verified_with_ca_file() {
 #[test]
 fn ca_path_directory_is_trusted_like_ca_file() {
     let pki = Pki::new();
-    let addr = support::spawn(good_server(&pki));
+    let addr = smtp_server::spawn(good_server(&pki));
     let dir = tempfile::tempdir().expect("dir");
     // Sendmail's CACertPath: a <hash>.0 file, and a stray non-certificate file.
     std::fs::copy(&pki.ca_file, dir.path().join("1a2b3c4d.0")).expect("copy");
@@ -136,7 +136,7 @@ fn ca_path_directory_is_trusted_like_ca_file() {
 #[test]
 fn unknown_issuer_is_fail_but_the_handshake_completes() {
     let pki = Pki::new();
-    let addr = support::spawn(good_server(&pki));
+    let addr = smtp_server::spawn(good_server(&pki));
     let r = probe::check(&target(addr), &options(None));
     assert_eq!(r.verify, Some(Verify::Fail));
     let f = r.verify_failure.as_ref().expect("failure");
@@ -162,7 +162,7 @@ fn certificate_problems_give_fail_with_the_reason() {
     let tls13 = [&rustls::version::TLS13];
     // (certificate, verify reason)
     let rows = [
-        (support::self_signed(&[NAME]), VerifyReason::SelfSigned),
+        (smtp_server::self_signed(&[NAME]), VerifyReason::SelfSigned),
         (
             pki.server(&[NAME], Validity::Expired),
             VerifyReason::Expired,
@@ -173,7 +173,7 @@ fn certificate_problems_give_fail_with_the_reason() {
         ),
     ];
     for (id, reason) in rows {
-        let addr = support::spawn(Spec::new(Some(support::tls_config(&id, &tls13, None))));
+        let addr = smtp_server::spawn(Spec::new(Some(smtp_server::tls_config(&id, &tls13, None))));
         let r = probe::check(&target(addr), &options(Some(&pki)));
         assert_eq!(r.verify, Some(Verify::Fail), "{reason:?}");
         assert_eq!(
@@ -196,7 +196,7 @@ fn certificate_problems_give_fail_with_the_reason() {
 fn expiring_soon_warns() {
     let pki = Pki::new();
     let id = pki.server(&[NAME], Validity::EndsIn(10));
-    let addr = support::spawn(Spec::new(Some(support::tls_config(
+    let addr = smtp_server::spawn(Spec::new(Some(smtp_server::tls_config(
         &id,
         &[&rustls::version::TLS13],
         None,
@@ -212,7 +212,7 @@ fn expiring_soon_warns() {
 
 #[test]
 fn no_starttls_is_none() {
-    let addr = support::spawn(Spec::new(None));
+    let addr = smtp_server::spawn(Spec::new(None));
     let r = probe::check(&target(addr), &options(None));
     assert_eq!(r.verify, Some(Verify::None));
     assert_eq!(r.status, Status::Fail);
@@ -226,7 +226,7 @@ fn starttls_454_is_temp() {
     let pki = Pki::new();
     let mut spec = good_server(&pki);
     spec.starttls = StartTls::Temp;
-    let addr = support::spawn(spec);
+    let addr = smtp_server::spawn(spec);
     let r = probe::check(&target(addr), &options(Some(&pki)));
     assert_eq!(r.verify, Some(Verify::Temp));
     assert_eq!(codes(&r), vec!["starttls_temp"]);
@@ -241,7 +241,7 @@ fn close_during_handshake_is_software() {
     let pki = Pki::new();
     let mut spec = good_server(&pki);
     spec.starttls = StartTls::CloseOnHello;
-    let addr = support::spawn(spec);
+    let addr = smtp_server::spawn(spec);
     let r = probe::check(&target(addr), &options(Some(&pki)));
     assert_eq!(r.verify, Some(Verify::Software), "{r:#?}");
     assert_eq!(codes(&r), vec!["handshake_failed"]);
@@ -252,7 +252,7 @@ fn close_during_handshake_is_software() {
 fn tls12_only_server() {
     let pki = Pki::new();
     let id = pki.server(&[NAME], Validity::Current);
-    let addr = support::spawn(Spec::new(Some(support::tls_config(
+    let addr = smtp_server::spawn(Spec::new(Some(smtp_server::tls_config(
         &id,
         &[&rustls::version::TLS12],
         None,
@@ -290,7 +290,7 @@ fn smtps_implicit_tls() {
     let pki = Pki::new();
     let mut spec = good_server(&pki);
     spec.implicit = true;
-    let addr = support::spawn(spec);
+    let addr = smtp_server::spawn(spec);
     let mut o = options(Some(&pki));
     o.mode = Mode::Smtps;
     let r = probe::check(&target(addr), &o);
@@ -317,12 +317,12 @@ fn smtps_implicit_tls() {
 fn client_certificate_required() {
     let pki = Pki::new();
     let id = pki.server(&[NAME], Validity::Current);
-    let cfg = support::tls_config(
+    let cfg = smtp_server::tls_config(
         &id,
         &[&rustls::version::TLS13, &rustls::version::TLS12],
         Some(&pki.ca_der),
     );
-    let addr = support::spawn(Spec::new(Some(cfg)));
+    let addr = smtp_server::spawn(Spec::new(Some(cfg)));
 
     let r = probe::check(&target(addr), &options(Some(&pki)));
     assert_eq!(r.verify, Some(Verify::Software), "{r:#?}");
@@ -343,7 +343,7 @@ fn client_certificate_required() {
 fn stall_mid_banner_ends_within_the_timeout() {
     let mut spec = Spec::new(None);
     spec.banner = Banner::Stall;
-    let addr = support::spawn(spec);
+    let addr = smtp_server::spawn(spec);
     let mut o = options(None);
     o.timeout = Duration::from_millis(500);
     let t = Instant::now();
@@ -359,7 +359,7 @@ fn stall_mid_banner_ends_within_the_timeout() {
 fn silent_server_is_cut_by_the_whole_check_deadline() {
     let mut spec = Spec::new(None);
     spec.banner = Banner::Silent;
-    let addr = support::spawn(spec);
+    let addr = smtp_server::spawn(spec);
     let mut o = options(None);
     o.timeout = Duration::from_secs(20);
     o.max_time = Duration::from_millis(700);
@@ -374,7 +374,7 @@ fn silent_server_is_cut_by_the_whole_check_deadline() {
 fn garbage_is_protocol() {
     let mut spec = Spec::new(None);
     spec.banner = Banner::Garbage;
-    let addr = support::spawn(spec);
+    let addr = smtp_server::spawn(spec);
     let r = probe::check(&target(addr), &options(None));
     assert_eq!(r.verify, Some(Verify::Protocol));
     assert_eq!(codes(&r), vec!["smtp_protocol"]);
@@ -385,7 +385,7 @@ fn garbage_is_protocol() {
 fn busy_421_is_reported_with_its_text_not_as_a_tls_failure() {
     let mut spec = Spec::new(None);
     spec.banner = Banner::Busy;
-    let addr = support::spawn(spec);
+    let addr = smtp_server::spawn(spec);
     let r = probe::check(&target(addr), &options(None));
     assert_eq!(r.verify, None);
     assert_eq!(r.status, Status::Error);
@@ -402,7 +402,7 @@ fn multi_line_replies_split_across_segments() {
     let pki = Pki::new();
     let mut spec = good_server(&pki);
     spec.split = true;
-    let addr = support::spawn(spec);
+    let addr = smtp_server::spawn(spec);
     let r = probe::check(&target(addr), &options(Some(&pki)));
     assert_eq!(r.verify, Some(Verify::Ok));
     assert_eq!(
@@ -425,7 +425,7 @@ fn data_after_starttls_220_is_flagged() {
     let pki = Pki::new();
     let mut spec = good_server(&pki);
     spec.starttls = StartTls::Inject;
-    let addr = support::spawn(spec);
+    let addr = smtp_server::spawn(spec);
     let r = probe::check(&target(addr), &options(Some(&pki)));
     assert!(codes(&r).contains(&"starttls_injection"), "{r:#?}");
     assert_eq!(r.status, Status::Fail);
@@ -434,7 +434,7 @@ fn data_after_starttls_220_is_flagged() {
 #[test]
 fn protocols_and_ciphers_of_a_rustls_server() {
     let pki = Pki::new();
-    let addr = support::spawn(good_server(&pki));
+    let addr = smtp_server::spawn(good_server(&pki));
     let mut o = options(Some(&pki));
     o.protocols = true;
     o.ciphers = true;
