@@ -94,8 +94,7 @@ fn record() -> impl Strategy<Value = Record> {
                         Some(DeliveryStatus::Deferred),
                         Some(DeliveryStatus::Bounced),
                         None,
-                    ][st]
-                        .clone(),
+                    ][st],
                 },
                 2 => Record::Verdict {
                     meta,
