@@ -17,6 +17,10 @@ use crate::event::{Event, EventKind, Mta, Source, Stamp};
 pub use envelope::Envelope;
 
 /// What an MTA parser made of one message text.
+///
+/// `Event` is much larger than the other variants; a `Parsed` only lives for the moment
+/// between parser and caller, and boxing every event would cost an allocation per line.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed {
     /// A recognised line.
