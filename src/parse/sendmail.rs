@@ -273,15 +273,34 @@ fn split_fields<'a>(s: &'a str, tail: &[&str]) -> Vec<(&'a str, &'a str)> {
 }
 
 /// Position of the next `, KEY=` (KEY in [`KEYS`]) in `s`.
+///
+/// A candidate inside angle brackets (`msgid=<a, size=1@x>`) is skipped when the bracket
+/// closes after it; an address cut by `%.200s` that never closes its `<` does not swallow
+/// the rest of the line.
 fn next_boundary(s: &str) -> Option<usize> {
     let mut from = 0;
+    let mut open = 0usize;
+    let mut scanned = 0;
     while let Some(off) = s.get(from..).and_then(|t| t.find(", ")) {
         let at = from + off;
+        for c in s.get(scanned..at).unwrap_or("").bytes() {
+            match c {
+                b'<' => open += 1,
+                b'>' => open = open.saturating_sub(1),
+                _ => {}
+            }
+        }
+        scanned = at;
         let rest = &s[at + 2..];
         if let Some(eq) = rest.find('=')
             && KEYS.contains(&&rest[..eq])
         {
-            return Some(at);
+            let closes_later = rest
+                .find(['<', '>'])
+                .is_some_and(|i| rest.as_bytes().get(i) == Some(&b'>'));
+            if open == 0 || !closes_later {
+                return Some(at);
+            }
         }
         from = at + 2;
     }
@@ -2111,6 +2130,26 @@ mod tests {
                     "news@list.peer.example",
                     Some(i("2001:db8::25")),
                     Some("ESMTPSA"),
+                ),
+            ),
+            // fields out of order, str2prt escapes kept as logged, commas inside <…>
+            (
+                "qASHQ0pu012351: from=<we\\\\ird\\tuser@peer.example>, relay=mail.peer.example [192.0.2.10], msgid=<odd, size=1@peer.example>, proto=ESMTPS, size=10, class=0, nrcpts=1",
+                rcv(
+                    "qASHQ0pu012351",
+                    "we\\\\ird\\tuser@peer.example",
+                    Some(ni("mail.peer.example", "192.0.2.10")),
+                    Some("ESMTPS"),
+                ),
+            ),
+            // from= cut at 200 characters: no closing bracket
+            (
+                "qASHQ0pu012352: from=<very-long-bounce-address-0123456789@lists.peer.example, size=10, class=0, nrcpts=1, msgid=<m@peer.example>, proto=ESMTP, daemon=MTA, relay=lists.peer.example [192.0.2.12]",
+                rcv(
+                    "qASHQ0pu012352",
+                    "<very-long-bounce-address-0123456789@lists.peer.example",
+                    Some(ni("lists.peer.example", "192.0.2.12")),
+                    Some("ESMTP"),
                 ),
             ),
             (
