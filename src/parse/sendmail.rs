@@ -16,7 +16,7 @@
 //! Which lines are events and which are [`Parsed::Irrelevant`] is decided from sendmail's
 //! source (`tls.c`, `deliver.c`, `srvrsmtp.c`, `sfsasl.c`, `readcf.c`, 8.12 → 8.18):
 //! anything logged on *failure* is a [`TlsError`]; lines that sendmail only writes at high
-//! `LogLevel` as traces of normal operation are irrelevant (see [`trace_or_error`]).
+//! `LogLevel` as traces of normal operation are irrelevant (see `trace_or_error`).
 
 use std::net::IpAddr;
 use std::sync::LazyLock;
