@@ -554,9 +554,20 @@ fn month_number(tok: &str) -> Option<u8> {
             return Some(m);
         }
     }
+    // Lower-case into a stack buffer once, then compare bytes: no allocation, and the
+    // Unicode case tables are consulted once per character, not once per table entry.
+    let mut buf = [0u8; 32];
+    let mut n = 0;
+    for c in tok.chars().flat_map(char::to_lowercase) {
+        let w = c.len_utf8();
+        let slot = buf.get_mut(n..n + w)?;
+        c.encode_utf8(slot);
+        n += w;
+    }
+    let key = buf.get(..n)?;
     MONTHS
         .iter()
-        .find(|(name, _)| tok.chars().flat_map(char::to_lowercase).eq(name.chars()))
+        .find(|(name, _)| name.as_bytes() == key)
         .map(|&(_, m)| m)
 }
 
