@@ -1322,6 +1322,78 @@ mod tests {
                 Some(5),
                 "m",
             ),
+            // rsyslog forwarding: PRI then an RFC 3339 stamp, no version.
+            (
+                "<22>2026-11-28T17:30:07.5-05:00 mx sm-mta[8]: m",
+                fixed("2026-11-28T17:30:07.5-05:00"),
+                Some("mx"),
+                Some("sm-mta"),
+                Some(8),
+                "m",
+            ),
+            // RFC 3339 without an offset: a local time.
+            (
+                "2026-11-28T17:30:07 mx sm-mta[8]: m",
+                local("2026-11-28 17:30:07"),
+                Some("mx"),
+                Some("sm-mta"),
+                Some(8),
+                "m",
+            ),
+            // RFC 5424 cut inside the structured data: the rest stays as message.
+            (
+                "<22>1 2026-11-28T17:30:07Z mx sm-mta 8 - [a k=\"v] m",
+                fixed("2026-11-28T17:30:07Z"),
+                Some("mx"),
+                Some("sm-mta"),
+                Some(8),
+                "[a k=\"v] m",
+            ),
+            // RFC 5424 cut inside the header.
+            (
+                "<22>1 2026-11-28T17:30:07Z mx",
+                fixed("2026-11-28T17:30:07Z"),
+                Some("mx"),
+                None,
+                None,
+                "",
+            ),
+            // A PRI and nothing we know after it.
+            (
+                "<13>hello world",
+                Stamp::None,
+                None,
+                None,
+                None,
+                "hello world",
+            ),
+            // Partial prefix with a `(none)` host.
+            (
+                "(none) sm-mta[1]: m",
+                Stamp::None,
+                None,
+                Some("sm-mta"),
+                Some(1),
+                "m",
+            ),
+            // A `+` pid is not a pid.
+            (
+                "sm-mta[+1]: m",
+                Stamp::None,
+                None,
+                None,
+                None,
+                "sm-mta[+1]: m",
+            ),
+            // Exim with a zone and no milliseconds, message text without an id.
+            (
+                "2026-11-28 17:30:07 -0500 SMTP connection from [192.0.2.5]:40022 (TCP/IP connection count = 1)",
+                fixed("2026-11-28T17:30:07-05:00"),
+                None,
+                Some("exim"),
+                None,
+                "SMTP connection from [192.0.2.5]:40022 (TCP/IP connection count = 1)",
+            ),
         ];
         assert!(rows.len() >= 25);
         for (line, stamp, host, program, pid, message) in rows {
