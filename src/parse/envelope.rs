@@ -353,13 +353,12 @@ fn exim_or_syslog(line: &str, iso: Iso) -> Envelope<'_> {
     let b = line.as_bytes();
     let mut p = iso.end;
     let mut offset = None;
-    if b.get(p) == Some(&b' ') {
-        if let Some((off, e)) = numeric_offset(b, p + 1).filter(|&(_, e)| e == p + 6) {
-            if at_boundary(b, e) {
-                offset = Some(off);
-                p = e;
-            }
-        }
+    if b.get(p) == Some(&b' ')
+        && let Some((off, e)) = numeric_offset(b, p + 1).filter(|&(_, e)| e == p + 6)
+        && at_boundary(b, e)
+    {
+        offset = Some(off);
+        p = e;
     }
     let stamp = match offset {
         Some(off) => full(iso.naive, off),
@@ -368,20 +367,20 @@ fn exim_or_syslog(line: &str, iso: Iso) -> Envelope<'_> {
     let mut pid = None;
     if b.get(p) == Some(&b' ') && b.get(p + 1) == Some(&b'[') {
         let close = b.iter().skip(p + 2).take(11).position(|&c| c == b']');
-        if let Some(close) = close.filter(|&c| at_boundary(b, p + 3 + c)) {
-            if let Some(v) = pid_number(&line[p + 2..p + 2 + close]) {
-                pid = Some(v);
-                p += 3 + close;
-            }
+        if let Some(close) = close.filter(|&c| at_boundary(b, p + 3 + c))
+            && let Some(v) = pid_number(&line[p + 2..p + 2 + close])
+        {
+            pid = Some(v);
+            p += 3 + close;
         }
     }
     let rest_start = if b.get(p) == Some(&b' ') { p + 1 } else { p };
     let rest = &line[rest_start..];
-    if pid.is_none() {
-        if let Some(mut env) = no_stamp(rest) {
-            env.stamp = stamp;
-            return env;
-        }
+    if pid.is_none()
+        && let Some(mut env) = no_stamp(rest)
+    {
+        env.stamp = stamp;
+        return env;
     }
     Envelope {
         stamp,
