@@ -81,11 +81,38 @@ use super::exit;
 use crate::event::{TlsVersion, Verify};
 use crate::probe::{self, CheckResult, IpLimiter, Mode, Options, SCHEMA, Severity, Status, Target};
 
+/// The part of the usage text above that `--help` shows after the flags.
+const AFTER_HELP: &str = "\
+Verify words (Sendmail's ${verify}):
+  OK        the chain verified against the trust anchors
+  FAIL      a certificate was presented and did not verify (reason: unknown_issuer,
+            self_signed, expired, not_yet_valid, name_mismatch, ...); the handshake
+            still completes, as Sendmail's does
+  NO        the server presented no certificate
+  NONE      the server does not offer STARTTLS
+  TEMP      4xx (e.g. 454) to STARTTLS
+  PROTOCOL  SMTP protocol error (garbage, 5xx to STARTTLS)
+  SOFTWARE  the TLS handshake failed
+
+--protocols and --ciphers use hand-built ClientHellos: rustls cannot negotiate SSLv3,
+TLS 1.0 or 1.1, and mailtls does not link OpenSSL; the server's ServerHello or alert is
+read without cryptography, as sslscan does.
+
+Exit status: 0 all targets passed (warnings allowed); 1 a target failed (no STARTTLS,
+TEMP/PROTOCOL/SOFTWARE, verify FAIL unless --allow-unverified, protocol below
+--min-protocol, unreachable, timeout, 421); 2 usage or I/O error.
+
+--json prints one document {\"schema\": \"mailtls.check/1\", \"results\": [RECORD...]};
+--ndjson one RECORD per line with the \"schema\" key. RECORD fields: target host port ip
+mode status verify verify_failure trust banner extensions extensions_tls starttls_reply
+tls{version cipher cipher_iana bits{secret alg} group} client_certificate
+chain[{subject issuer sans not_before not_after days_left key_type key_bits signature
+sha256 self_signed}] protocols[{version accepted detail}] ciphers[{version cipher iana
+code bits weakness}] steps[{step ms ok detail}] findings[{severity code text}] elapsed_ms.";
+
 /// Flags of `mailtls check`.
 #[derive(Debug, clap::Args)]
-#[command(
-    after_long_help = "The JSON schema (mailtls.check/1) is documented in src/commands/check.rs and docs/check.md."
-)]
+#[command(after_long_help = AFTER_HELP)]
 pub struct Args {
     /// Servers to check: HOST, HOST:PORT, [IPv6]:PORT.
     pub targets: Vec<String>,
