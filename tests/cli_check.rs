@@ -156,3 +156,72 @@ fn usage_and_io_errors_exit_2() {
     let (_, _, code) = mailtls(&pki, &["--min-protocol", "TLSv9", "127.0.0.1:25"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn from_report_checks_outbound_peers_beside_their_log_posture() {
+    use mailtls::pipeline::Summary;
+    use mailtls::posture::{DirPosture, PeerPosture, Posture};
+    use mailtls::report::json::Snapshot;
+
+    let pki = Pki::new();
+    let addr: std::net::SocketAddr = good(&pki).parse().expect("addr");
+    let mut posture = Posture::default();
+    // An outbound peer the logs saw on TLS 1.2 with verify=FAIL, and an inbound-only
+    // peer that must not be checked.
+    let mut out = DirPosture {
+        tls_sessions: 3,
+        tls_messages: 3,
+        ..DirPosture::default()
+    };
+    out.versions.insert("TLSv1.2".into(), 3);
+    out.verify.insert("FAIL".into(), 3);
+    let mx = PeerPosture {
+        peer: "127.0.0.1".into(),
+        outbound: out,
+        ..PeerPosture::default()
+    };
+    let mut inbound = DirPosture::default();
+    inbound.plaintext_messages = 1;
+    let client = PeerPosture {
+        peer: "192.0.2.9".into(),
+        inbound,
+        ..PeerPosture::default()
+    };
+    posture.peers.insert(mx.peer.clone(), mx);
+    posture.peers.insert(client.peer.clone(), client);
+    let file = pki.dir.path().join("posture.json");
+    std::fs::write(&file, Snapshot::new(Summary::default(), posture).to_json()).expect("write");
+
+    let port = addr.port().to_string();
+    let (text, _, code) = mailtls(
+        &pki,
+        &[
+            "--from-report",
+            file.to_str().expect("utf-8"),
+            "--port",
+            &port,
+            "--ndjson",
+        ],
+    );
+    assert_eq!(code, 0, "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "only the outbound peer: {text}");
+    let v: Value = serde_json::from_str(lines[0]).expect("record");
+    assert_eq!(v["target"], format!("127.0.0.1:{port}"));
+    assert_eq!(v["verify"], "OK");
+    assert_eq!(v["log"]["peer"], "127.0.0.1");
+    assert_eq!(v["log"]["verify"]["FAIL"], 3);
+    assert_eq!(v["log"]["versions"]["TLSv1.2"], 3);
+
+    let (text, _, _) = mailtls(
+        &pki,
+        &[
+            "--from-report",
+            file.to_str().expect("utf-8"),
+            "--port",
+            &port,
+        ],
+    );
+    assert!(text.contains("logs (127.0.0.1): 3 TLS sessions"), "{text}");
+    assert!(text.contains("live: TLSv1.3 verify=OK"), "{text}");
+}

@@ -66,11 +66,17 @@
 //!   }
 //! ```
 //!
+//! With `--from-report posture.json` (a `mailtls scan` snapshot) every outbound peer
+//! is checked and its RECORD gains `"log": {"peer", "tls_sessions", "tls_messages",
+//! "plaintext_messages", "versions", "ciphers", "verify"}`: what the logs saw, beside
+//! the live result.
+//!
 //! A record is printed whole, in the order the targets were given, however many checks
 //! run at once (`-j`); at most `--per-ip` connections go to one address at a time.
 
+use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -80,6 +86,7 @@ use serde::Serialize;
 use super::exit;
 use crate::event::{TlsVersion, Verify};
 use crate::probe::{self, CheckResult, IpLimiter, Mode, Options, SCHEMA, Severity, Status, Target};
+use crate::report::json::Snapshot;
 
 /// The part of the usage text above that `--help` shows after the flags.
 const AFTER_HELP: &str = "\
@@ -119,6 +126,13 @@ pub struct Args {
     /// Read more targets from FILE, one per line (# starts a comment).
     #[arg(long = "targets", value_name = "FILE")]
     pub targets_file: Option<PathBuf>,
+    /// Check every outbound peer of a posture snapshot (`mailtls scan` JSON,
+    /// mailtls.posture/1) and show what the logs saw beside the live result.
+    #[arg(long, value_name = "POSTURE_JSON")]
+    pub from_report: Option<PathBuf>,
+    /// Port for targets that name none (default 25, 587 with --submission, 465 with --smtps).
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
     /// Default port 587 (message submission).
     #[arg(long, conflicts_with = "smtps")]
     pub submission: bool,
@@ -187,7 +201,7 @@ pub struct Args {
 /// Runs the checks and prints the results.
 pub fn run(args: &Args) -> u8 {
     match prepare(args) {
-        Ok((targets, opts)) => execute(args, &targets, &opts),
+        Ok((targets, logs, opts)) => execute(args, &targets, &logs, &opts),
         Err(e) => {
             eprintln!("mailtls check: {e}");
             exit::ERROR
@@ -195,14 +209,64 @@ pub fn run(args: &Args) -> u8 {
     }
 }
 
-fn prepare(args: &Args) -> Result<(Vec<Target>, Options), String> {
-    let (mode, port) = if args.smtps {
+/// What the logs said about a peer's outbound sessions, shown beside the live check.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogSide {
+    /// The posture key the target came from.
+    pub peer: String,
+    pub tls_sessions: u64,
+    pub tls_messages: u64,
+    pub plaintext_messages: u64,
+    pub versions: BTreeMap<String, u64>,
+    pub ciphers: BTreeMap<String, u64>,
+    pub verify: BTreeMap<String, u64>,
+}
+
+/// Outbound peers of a posture snapshot, as targets with what the logs saw.
+fn from_report(path: &Path) -> Result<Vec<(String, LogSide)>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let snap: Snapshot = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a posture snapshot: {e}", path.display()))?;
+    if !snap.schema.starts_with("mailtls.posture/") {
+        return Err(format!(
+            "{}: schema {:?} is not mailtls.posture",
+            path.display(),
+            snap.schema
+        ));
+    }
+    Ok(snap
+        .posture
+        .peers
+        .into_values()
+        .filter(|p| !p.outbound.is_empty())
+        .map(|p| {
+            let o = p.outbound;
+            let side = LogSide {
+                peer: p.peer.clone(),
+                tls_sessions: o.tls_sessions,
+                tls_messages: o.tls_messages,
+                plaintext_messages: o.plaintext_messages,
+                versions: o.versions,
+                ciphers: o.ciphers,
+                verify: o.verify,
+            };
+            (p.peer, side)
+        })
+        .collect())
+}
+
+/// Targets, what the logs saw of each (with --from-report), and the check options.
+type Prepared = (Vec<Target>, Vec<Option<LogSide>>, Options);
+
+fn prepare(args: &Args) -> Result<Prepared, String> {
+    let (mode, default_port) = if args.smtps {
         (Mode::Smtps, 465)
     } else if args.submission {
         (Mode::Starttls, 587)
     } else {
         (Mode::Starttls, 25)
     };
+    let port = args.port.unwrap_or(default_port);
     let mut raw: Vec<String> = args.targets.clone();
     if let Some(path) = &args.targets_file {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -213,8 +277,15 @@ fn prepare(args: &Args) -> Result<(Vec<Target>, Options), String> {
                 .map(str::to_owned),
         );
     }
+    let mut logs: Vec<Option<LogSide>> = vec![None; raw.len()];
+    if let Some(path) = &args.from_report {
+        for (peer, side) in from_report(path)? {
+            raw.push(peer);
+            logs.push(Some(side));
+        }
+    }
     if raw.is_empty() {
-        return Err("no target given (HOST[:PORT] or --targets FILE)".into());
+        return Err("no target given (HOST[:PORT], --targets FILE or --from-report FILE)".into());
     }
     let targets = raw
         .iter()
@@ -259,7 +330,7 @@ fn prepare(args: &Args) -> Result<(Vec<Target>, Options), String> {
         require_verify: !args.allow_unverified,
         limiter: Some(IpLimiter::new(args.per_ip)),
     };
-    Ok((targets, opts))
+    Ok((targets, logs, opts))
 }
 
 /// This host's name for EHLO: what the kernel says, else `localhost`.
@@ -272,21 +343,30 @@ fn local_name() -> String {
         .unwrap_or_else(|| "localhost".into())
 }
 
+/// One record: the live result, and with --from-report what the logs saw.
+#[derive(Serialize)]
+struct Record<'a> {
+    #[serde(flatten)]
+    result: &'a CheckResult,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log: Option<&'a LogSide>,
+}
+
 /// One NDJSON line: the schema tag with the record.
 #[derive(Serialize)]
 struct Tagged<'a> {
     schema: &'static str,
     #[serde(flatten)]
-    result: &'a CheckResult,
+    record: Record<'a>,
 }
 
 #[derive(Serialize)]
 struct Document<'a> {
     schema: &'static str,
-    results: &'a [CheckResult],
+    results: Vec<Record<'a>>,
 }
 
-fn execute(args: &Args, targets: &[Target], opts: &Options) -> u8 {
+fn execute(args: &Args, targets: &[Target], logs: &[Option<LogSide>], opts: &Options) -> u8 {
     let jobs = args.jobs.clamp(1, 64).min(targets.len());
     let next = Arc::new(Mutex::new(0usize));
     let (tx, rx) = mpsc::channel::<(usize, CheckResult)>();
@@ -321,18 +401,20 @@ fn execute(args: &Args, targets: &[Target], opts: &Options) -> u8 {
                 *slot = Some(res);
             }
             while let Some(res) = pending.get_mut(printed).and_then(Option::take) {
+                let log = logs.get(printed).and_then(Option::as_ref);
                 let mut out = stdout.lock();
                 let written = if args.json {
                     Ok(())
                 } else if args.ndjson {
+                    let record = Record { result: &res, log };
                     serde_json::to_string(&Tagged {
                         schema: SCHEMA,
-                        result: &res,
+                        record,
                     })
                     .map_err(io::Error::other)
                     .and_then(|line| writeln!(out, "{line}"))
                 } else {
-                    write_text(&mut out, &res, color)
+                    write_text(&mut out, &res, log, color)
                 };
                 let _ = written.and_then(|()| out.flush());
                 all.push(res);
@@ -342,9 +424,17 @@ fn execute(args: &Args, targets: &[Target], opts: &Options) -> u8 {
         all
     });
     if args.json {
+        let records = results
+            .iter()
+            .enumerate()
+            .map(|(i, result)| Record {
+                result,
+                log: logs.get(i).and_then(Option::as_ref),
+            })
+            .collect();
         let doc = Document {
             schema: SCHEMA,
-            results: &results,
+            results: records,
         };
         match serde_json::to_string_pretty(&doc) {
             Ok(s) => println!("{s}"),
@@ -379,7 +469,12 @@ fn status_word(s: Status, color: bool) -> String {
 }
 
 /// The readable report of one target.
-fn write_text(out: &mut dyn Write, r: &CheckResult, color: bool) -> io::Result<()> {
+fn write_text(
+    out: &mut dyn Write,
+    r: &CheckResult,
+    log: Option<&LogSide>,
+    color: bool,
+) -> io::Result<()> {
     let ip = r.ip.map(|ip| format!(" [{ip}]")).unwrap_or_default();
     let mode = match r.mode {
         Mode::Starttls => "STARTTLS",
@@ -503,6 +598,33 @@ fn write_text(out: &mut dyn Write, r: &CheckResult, color: bool) -> io::Result<(
             Severity::Error => "ERROR",
         };
         writeln!(out, "  {sev}: {}", f.text)?;
+    }
+    if let Some(l) = log {
+        let counts = |m: &BTreeMap<String, u64>| {
+            m.iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        writeln!(
+            out,
+            "  logs ({}): {} TLS sessions, {} messages over TLS, {} in clear text",
+            l.peer, l.tls_sessions, l.tls_messages, l.plaintext_messages
+        )?;
+        writeln!(
+            out,
+            "        versions: {}; verify: {}",
+            counts(&l.versions),
+            counts(&l.verify)
+        )?;
+        let live = r.tls.as_ref().map(|t| t.version.label().to_owned());
+        let live_verify = r.verify.as_ref().map(|v| v.as_str().to_owned());
+        writeln!(
+            out,
+            "        live: {} verify={}",
+            live.as_deref().unwrap_or("no TLS"),
+            live_verify.as_deref().unwrap_or("-")
+        )?;
     }
     writeln!(out, "  total {:.1} ms", r.elapsed_ms)?;
     writeln!(out)
