@@ -180,8 +180,10 @@ fn from_report_checks_outbound_peers_beside_their_log_posture() {
         outbound: out,
         ..PeerPosture::default()
     };
-    let mut inbound = DirPosture::default();
-    inbound.plaintext_messages = 1;
+    let inbound = DirPosture {
+        plaintext_messages: 1,
+        ..DirPosture::default()
+    };
     let client = PeerPosture {
         peer: "192.0.2.9".into(),
         inbound,
