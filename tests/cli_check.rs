@@ -227,3 +227,33 @@ fn from_report_checks_outbound_peers_beside_their_log_posture() {
     assert!(text.contains("logs (127.0.0.1): 3 TLS sessions"), "{text}");
     assert!(text.contains("live: TLSv1.3 verify=OK"), "{text}");
 }
+
+#[test]
+fn all_ips_gives_one_record_per_address() {
+    use std::net::ToSocketAddrs;
+    let pki = Pki::new();
+    let addr: std::net::SocketAddr = good(&pki).parse().expect("addr");
+    let target = format!("localhost:{}", addr.port());
+    let mut want: Vec<String> = target
+        .to_socket_addrs()
+        .expect("localhost resolves")
+        .map(|a| a.ip().to_string())
+        .collect();
+    want.dedup();
+    let (text, _, _) = mailtls(&pki, &["--all-ips", "--ndjson", &target]);
+    let recs: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("record"))
+        .collect();
+    let got: Vec<String> = recs
+        .iter()
+        .map(|r| r["ip"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(got, want);
+    let v4 = recs
+        .iter()
+        .find(|r| r["ip"] == "127.0.0.1")
+        .expect("127.0.0.1 checked");
+    assert_eq!(v4["verify"], "OK");
+    assert!(recs.iter().all(|r| r["target"] == target.as_str()));
+}

@@ -71,6 +71,9 @@
 //! "plaintext_messages", "versions", "ciphers", "verify"}`: what the logs saw, beside
 //! the live result.
 //!
+//! A target is checked at the first of its addresses that accepts the connection, as an
+//! MTA would; with `--all-ips` at every address, one record per target and address.
+//!
 //! A record is printed whole, in the order the targets were given, however many checks
 //! run at once (`-j`); at most `--per-ip` connections go to one address at a time.
 
@@ -190,6 +193,10 @@ pub struct Args {
     /// One JSON record per line and target.
     #[arg(long)]
     pub ndjson: bool,
+    /// Check every address a name resolves to (one record each), not only the first
+    /// that answers.
+    #[arg(long)]
+    pub all_ips: bool,
     /// Targets checked at once.
     #[arg(short = 'j', long, value_name = "N", default_value_t = 4)]
     pub jobs: usize,
@@ -369,7 +376,7 @@ struct Document<'a> {
 fn execute(args: &Args, targets: &[Target], logs: &[Option<LogSide>], opts: &Options) -> u8 {
     let jobs = args.jobs.clamp(1, 64).min(targets.len());
     let next = Arc::new(Mutex::new(0usize));
-    let (tx, rx) = mpsc::channel::<(usize, CheckResult)>();
+    let (tx, rx) = mpsc::channel::<(usize, Vec<CheckResult>)>();
     let results = std::thread::scope(|scope| {
         for _ in 0..jobs {
             let tx = tx.clone();
@@ -383,7 +390,12 @@ fn execute(args: &Args, targets: &[Target], logs: &[Option<LogSide>], opts: &Opt
                         i
                     };
                     let Some(t) = targets.get(i) else { break };
-                    if tx.send((i, probe::check(t, opts))).is_err() {
+                    let results = if args.all_ips {
+                        probe::check_each_address(t, opts)
+                    } else {
+                        vec![probe::check(t, opts)]
+                    };
+                    if tx.send((i, results)).is_err() {
                         break;
                     }
                 }
@@ -391,33 +403,35 @@ fn execute(args: &Args, targets: &[Target], logs: &[Option<LogSide>], opts: &Opt
         }
         drop(tx);
         // Print in the order given, each record whole, as soon as its turn comes.
-        let mut pending: Vec<Option<CheckResult>> = vec![None; targets.len()];
+        let mut pending: Vec<Option<Vec<CheckResult>>> = vec![None; targets.len()];
         let mut printed = 0;
-        let mut all = Vec::with_capacity(targets.len());
+        let mut all: Vec<(usize, CheckResult)> = Vec::with_capacity(targets.len());
         let stdout = io::stdout();
         let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
         for (i, res) in rx {
             if let Some(slot) = pending.get_mut(i) {
                 *slot = Some(res);
             }
-            while let Some(res) = pending.get_mut(printed).and_then(Option::take) {
+            while let Some(batch) = pending.get_mut(printed).and_then(Option::take) {
                 let log = logs.get(printed).and_then(Option::as_ref);
-                let mut out = stdout.lock();
-                let written = if args.json {
-                    Ok(())
-                } else if args.ndjson {
-                    let record = Record { result: &res, log };
-                    serde_json::to_string(&Tagged {
-                        schema: SCHEMA,
-                        record,
-                    })
-                    .map_err(io::Error::other)
-                    .and_then(|line| writeln!(out, "{line}"))
-                } else {
-                    write_text(&mut out, &res, log, color)
-                };
-                let _ = written.and_then(|()| out.flush());
-                all.push(res);
+                for res in batch {
+                    let mut out = stdout.lock();
+                    let written = if args.json {
+                        Ok(())
+                    } else if args.ndjson {
+                        let record = Record { result: &res, log };
+                        serde_json::to_string(&Tagged {
+                            schema: SCHEMA,
+                            record,
+                        })
+                        .map_err(io::Error::other)
+                        .and_then(|line| writeln!(out, "{line}"))
+                    } else {
+                        write_text(&mut out, &res, log, color)
+                    };
+                    let _ = written.and_then(|()| out.flush());
+                    all.push((printed, res));
+                }
                 printed += 1;
             }
         }
@@ -426,10 +440,9 @@ fn execute(args: &Args, targets: &[Target], logs: &[Option<LogSide>], opts: &Opt
     if args.json {
         let records = results
             .iter()
-            .enumerate()
             .map(|(i, result)| Record {
                 result,
-                log: logs.get(i).and_then(Option::as_ref),
+                log: logs.get(*i).and_then(Option::as_ref),
             })
             .collect();
         let doc = Document {
@@ -444,7 +457,7 @@ fn execute(args: &Args, targets: &[Target], logs: &[Option<LogSide>], opts: &Opt
             }
         }
     }
-    if results.iter().any(CheckResult::failed) {
+    if results.iter().any(|(_, r)| r.failed()) {
         exit::FINDINGS
     } else {
         exit::OK

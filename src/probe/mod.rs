@@ -356,10 +356,35 @@ impl Drop for Permit {
 /// Checks one target. Never panics on server input and never outlives
 /// `opts.max_time` by more than one socket operation's rounding.
 pub fn check(target: &Target, opts: &Options) -> CheckResult {
+    check_at(target, None, opts)
+}
+
+/// Checks every address the target resolves to, one result each (an MX name with an
+/// IPv4 and an IPv6 address is two servers that may well differ). A name that does not
+/// resolve gives one result that says so.
+pub fn check_each_address(target: &Target, opts: &Options) -> Vec<CheckResult> {
+    let mut ips: Vec<IpAddr> = Vec::new();
+    if let Ok(addrs) = (target.host.as_str(), target.port).to_socket_addrs() {
+        for a in addrs {
+            if !ips.contains(&a.ip()) {
+                ips.push(a.ip());
+            }
+        }
+    }
+    if ips.is_empty() {
+        return vec![check(target, opts)];
+    }
+    ips.into_iter()
+        .map(|ip| check_at(target, Some(ip), opts))
+        .collect()
+}
+
+/// Checks `target`, at `only` when given (no name resolution then).
+fn check_at(target: &Target, only: Option<IpAddr>, opts: &Options) -> CheckResult {
     let started = Instant::now();
     let clock = Clock::new(opts.timeout, opts.max_time);
     let mut r = CheckResult::new(target, opts);
-    let _permit = run(target, opts, &clock, &mut r);
+    let _permit = run(target, only, opts, &clock, &mut r);
     r.elapsed_ms = ms(started.elapsed());
     r.status = status_of(&r.findings);
     r
@@ -376,10 +401,22 @@ fn status_of(findings: &[Finding]) -> Status {
 
 /// The conversation proper. Returns the per-address permit so that it is held until
 /// the result is complete.
-fn run(target: &Target, opts: &Options, clock: &Clock, r: &mut CheckResult) -> Option<Permit> {
+fn run(
+    target: &Target,
+    only: Option<IpAddr>,
+    opts: &Options,
+    clock: &Clock,
+    r: &mut CheckResult,
+) -> Option<Permit> {
     let t = Instant::now();
-    let addrs: Vec<SocketAddr> = match (target.host.as_str(), target.port).to_socket_addrs() {
-        Ok(a) => a.collect(),
+    let resolved = match only {
+        Some(ip) => Ok(vec![SocketAddr::new(ip, target.port)]),
+        None => (target.host.as_str(), target.port)
+            .to_socket_addrs()
+            .map(Iterator::collect),
+    };
+    let addrs: Vec<SocketAddr> = match resolved {
+        Ok(a) => a,
         Err(e) => {
             r.step(StepKind::Resolve, t, false, e.to_string());
             r.finding(
@@ -390,7 +427,7 @@ fn run(target: &Target, opts: &Options, clock: &Clock, r: &mut CheckResult) -> O
             return None;
         }
     };
-    if target.host.parse::<IpAddr>().is_err() {
+    if only.is_none() && target.host.parse::<IpAddr>().is_err() {
         let list: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
         r.step(StepKind::Resolve, t, !addrs.is_empty(), list.join(" "));
     }
