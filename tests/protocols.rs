@@ -1,11 +1,13 @@
 //! `--protocols` / `--ciphers` against a real `openssl s_server` on 127.0.0.1, started by
-//! the test, in plain-TLS mode (s_server has no STARTTLS front), probed with `--smtps`.
+//! the test: in plain-TLS mode probed with `--smtps`, and behind a small STARTTLS front
+//! of our own (s_server cannot do STARTTLS itself) probed as an SMTP server.
 //! The hand-built ClientHellos must find exactly what OpenSSL itself says the server
 //! accepts: the ground truth is `openssl ciphers -s` for the same cipher string and
 //! protocol, restricted to the RSA certificate's authentication (RSA, or none).
 
 use std::collections::BTreeSet;
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -106,18 +108,65 @@ fn openssl_truth(proto: &str, cipher_string: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// An SMTP server on 127.0.0.1 that answers EHLO with STARTTLS and, after `220` to
+/// STARTTLS, relays the connection byte for byte to the TLS server at `tls_port`.
+fn starttls_front(tls_port: u16) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            std::thread::spawn(move || front_session(conn, tls_port));
+        }
+    });
+    port
+}
+
+fn front_session(conn: TcpStream, tls_port: u16) -> std::io::Result<()> {
+    let mut w = conn.try_clone()?;
+    let mut r = BufReader::new(conn);
+    w.write_all(b"220 front.example.test ESMTP\r\n")?;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let cmd = line.trim_end().to_ascii_uppercase();
+        if cmd.starts_with("EHLO") {
+            w.write_all(b"250-front.example.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n")?;
+        } else if cmd == "STARTTLS" {
+            w.write_all(b"220 2.0.0 Ready to start TLS\r\n")?;
+            break;
+        } else if cmd == "QUIT" {
+            return w.write_all(b"221 2.0.0 Bye\r\n");
+        } else {
+            w.write_all(b"250 OK\r\n")?;
+        }
+    }
+    let client = r.into_inner();
+    let server = TcpStream::connect(("127.0.0.1", tls_port))?;
+    let (mut c_in, mut s_out) = (client.try_clone()?, server.try_clone()?);
+    let up = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut c_in, &mut s_out);
+        let _ = s_out.shutdown(Shutdown::Write);
+    });
+    let (mut s_in, mut c_out) = (server, client);
+    let _ = std::io::copy(&mut s_in, &mut c_out);
+    let _ = c_out.shutdown(Shutdown::Both);
+    let _ = up.join();
+    Ok(())
+}
+
 fn check(port: u16) -> (Value, i32) {
+    run_check(&["--smtps"], port)
+}
+
+fn run_check(mode: &[&str], port: u16) -> (Value, i32) {
     let out = Command::cargo_bin("mailtls")
         .expect("binary")
-        .args([
-            "check",
-            "--smtps",
-            "--protocols",
-            "--ciphers",
-            "--json",
-            "--timeout",
-            "1",
-        ])
+        .arg("check")
+        .args(mode)
+        .args(["--protocols", "--ciphers", "--json", "--timeout", "1"])
         .args(["--servername", "mx.example.test"])
         .arg(format!("127.0.0.1:{port}"))
         .output()
@@ -205,4 +254,22 @@ fn modern_server_refuses_old_protocols() {
     assert_eq!(accepted(rec), yes_no([false, false, false, true, true]));
     assert_eq!(ciphers(rec, "TLSv1.3"), openssl_truth("-tls1_3", "DEFAULT"));
     assert_eq!(ciphers(rec, "TLSv1.2"), openssl_truth("-tls1_2", "DEFAULT"));
+}
+
+#[test]
+fn tls1_only_server_behind_a_starttls_front() {
+    let dir = tempfile::tempdir().expect("dir");
+    rsa_cert(dir.path());
+    let cipher_string = "ALL:@SECLEVEL=0";
+    let srv = s_server(dir.path(), &["-tls1", "-cipher", cipher_string]);
+    let front = starttls_front(srv.port);
+    let (doc, code) = run_check(&[], front);
+    let rec = &doc["results"][0];
+    assert_eq!(rec["mode"], "starttls");
+    assert_eq!(rec["extensions"][1], "STARTTLS", "{rec:#}");
+    assert_eq!(rec["verify"], "SOFTWARE", "{rec:#}");
+    assert_eq!(code, 1);
+    assert_eq!(accepted(rec), yes_no([false, true, false, false, false]));
+    assert_eq!(ciphers(rec, "TLSv1"), openssl_truth("-tls1", cipher_string));
+    assert_eq!(rec["chain"][0]["subject"], "CN=mx.example.test");
 }
