@@ -479,3 +479,32 @@ fn protocols_and_ciphers_of_a_rustls_server() {
     assert_eq!(got, want);
     assert_eq!(r.status, Status::Pass, "{:?}", r.findings);
 }
+
+#[test]
+fn directly_trusted_self_signed_ca_certificate_is_ok_like_openssl() {
+    let id = smtp_server::self_signed_ca_style(&[NAME]);
+    let cfg = smtp_server::tls_config(&id, &[&rustls::version::TLS13], None);
+    let addr = smtp_server::spawn(Spec::new(Some(cfg)));
+    // Not trusted: FAIL, self-signed.
+    let r = probe::check(&target(addr), &options(None));
+    assert_eq!(r.verify, Some(Verify::Fail));
+    assert_eq!(
+        r.verify_failure.map(|f| f.reason),
+        Some(VerifyReason::SelfSigned)
+    );
+    // Trusted as itself (Sendmail's CACertFile holding the server's own certificate):
+    // OpenSSL says OK, so must we, although WebPKI alone calls it "CA used as end entity".
+    let dir = tempfile::tempdir().expect("dir");
+    let (cert, _) = id.write(dir.path(), "self");
+    let mut o = options(None);
+    o.trust = tls::load_trust(Some(&cert), None).expect("ca file");
+    let r = probe::check(&target(addr), &o);
+    assert_eq!(r.verify, Some(Verify::Ok), "{r:#?}");
+    // … but still for its own name only.
+    o.servername = Some("other.example.test".into());
+    let r = probe::check(&target(addr), &o);
+    assert_eq!(
+        r.verify_failure.map(|f| f.reason),
+        Some(VerifyReason::NameMismatch)
+    );
+}

@@ -846,10 +846,17 @@ fn enumerate(target: &Target, opts: &Options, clock: &Clock, r: &mut CheckResult
             .iter()
             .filter_map(|c| cert::describe(c, now).ok())
             .collect();
+        let (v, failure) = tls::verify_chain(&opts.trust, &clear_chain, &verify_name(target, opts));
+        let verdict = match failure {
+            Some(f) => format!("it does not verify ({v}: {:?}: {})", f.reason, f.detail),
+            None => format!("it verifies ({v})"),
+        };
         r.finding(
             Severity::Info,
             "clear_text_chain",
-            "the chain was read from the clear-text Certificate message of an old-protocol handshake",
+            format!(
+                "the chain was read from the clear-text Certificate message of an old-protocol handshake; {verdict}"
+            ),
         );
     }
     let summary: Vec<String> = protocols

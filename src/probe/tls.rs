@@ -185,6 +185,7 @@ pub struct VerifyFailure {
 #[derive(Debug)]
 pub struct Recorder {
     inner: Option<Arc<WebPkiServerVerifier>>,
+    roots: Arc<RootCertStore>,
     provider: Arc<CryptoProvider>,
     verdict: Mutex<Option<Result<(), rustls::Error>>>,
 }
@@ -199,6 +200,7 @@ impl Recorder {
         .ok();
         Recorder {
             inner,
+            roots: Arc::clone(&trust.roots),
             provider,
             verdict: Mutex::new(None),
         }
@@ -207,6 +209,54 @@ impl Recorder {
     /// The recorded verdict: `None` when the server never presented a certificate.
     pub fn verdict(&self) -> Option<Result<(), rustls::Error>> {
         self.verdict.lock().ok().and_then(|v| v.clone())
+    }
+}
+
+impl Recorder {
+    /// OpenSSL (and so Sendmail) accepts a server certificate that is itself in the
+    /// trust store even when it is a CA certificate — what `openssl req -x509` makes,
+    /// and what many MTA set-up guides use. WebPKI refuses it as "CA used as end
+    /// entity"; this applies OpenSSL's rule instead: trusted as is, if within its
+    /// validity and valid for the name. `None` when the certificate is not a trust anchor.
+    fn directly_trusted(
+        &self,
+        leaf: &CertificateDer<'_>,
+        name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Option<Result<(), rustls::Error>> {
+        let anchor = webpki::anchor_from_trusted_cert(leaf).ok()?;
+        let trusted = self.roots.roots.iter().any(|r| {
+            r.subject == anchor.subject
+                && r.subject_public_key_info == anchor.subject_public_key_info
+        });
+        if !trusted {
+            return None;
+        }
+        let (_, cert) = x509_parser::parse_x509_certificate(leaf.as_ref()).ok()?;
+        let t = i64::try_from(now.as_secs()).ok()?;
+        let validity = cert.validity();
+        if t > validity.not_after.timestamp() {
+            return Some(Err(CertificateError::Expired.into()));
+        }
+        if t < validity.not_before.timestamp() {
+            return Some(Err(CertificateError::NotValidYet.into()));
+        }
+        let ee = webpki::EndEntityCert::try_from(leaf).ok()?;
+        Some(
+            ee.verify_is_valid_for_subject_name(name)
+                .map_err(|_| CertificateError::NotValidForName.into()),
+        )
+    }
+}
+
+/// WebPKI's "CA certificate used as end entity".
+fn ca_as_end_entity(e: &rustls::Error) -> bool {
+    match e {
+        rustls::Error::InvalidCertificate(CertificateError::Other(o)) => matches!(
+            o.0.downcast_ref::<webpki::Error>(),
+            Some(webpki::Error::CaUsedAsEndEntity)
+        ),
+        _ => false,
     }
 }
 
@@ -224,6 +274,12 @@ impl ServerCertVerifier for Recorder {
                 .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
                 .map(|_| ()),
             None => Err(rustls::Error::General("no trust anchors loaded".into())),
+        };
+        let verdict = match verdict {
+            Err(e) if ca_as_end_entity(&e) && intermediates.is_empty() => self
+                .directly_trusted(end_entity, server_name, now)
+                .unwrap_or(Err(e)),
+            v => v,
         };
         if let Ok(mut slot) = self.verdict.lock() {
             *slot = Some(verdict);
@@ -281,6 +337,9 @@ pub fn verdict_to_verify(
         rustls::Error::InvalidCertificate(c) => {
             match c {
                 CertificateError::UnknownIssuer if self_signed_leaf => VerifyReason::SelfSigned,
+                CertificateError::Other(_) if self_signed_leaf && ca_as_end_entity(&err) => {
+                    VerifyReason::SelfSigned
+                }
                 CertificateError::UnknownIssuer => VerifyReason::UnknownIssuer,
                 CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
                     VerifyReason::Expired
@@ -425,4 +484,40 @@ pub fn error_text(e: &io::Error) -> String {
         Some(r) => r.to_string(),
         None => e.to_string(),
     }
+}
+
+/// Verifies a chain read off the wire without a handshake (the clear-text Certificate
+/// message of an old-protocol server rustls cannot talk to), as the handshake would have.
+pub fn verify_chain(
+    trust: &Trust,
+    chain: &[Vec<u8>],
+    name: &str,
+) -> (Verify, Option<VerifyFailure>) {
+    let Some((leaf, rest)) = chain.split_first() else {
+        return (Verify::No, None);
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let recorder = Recorder::new(trust, provider);
+    let verdict = match server_name(name) {
+        Some(sn) => {
+            let inters: Vec<CertificateDer<'_>> = rest
+                .iter()
+                .map(|c| CertificateDer::from(c.as_slice()))
+                .collect();
+            let _ = recorder.verify_server_cert(
+                &CertificateDer::from(leaf.as_slice()),
+                &inters,
+                &sn,
+                &[],
+                UnixTime::now(),
+            );
+            recorder.verdict()
+        }
+        None => Some(Err(rustls::Error::General(format!(
+            "{name:?} is not a valid server name"
+        )))),
+    };
+    let self_signed = chain.len() == 1
+        && super::cert::describe(leaf, chrono::Utc::now()).is_ok_and(|c| c.self_signed);
+    verdict_to_verify(verdict, self_signed)
 }

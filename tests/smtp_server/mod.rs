@@ -164,6 +164,22 @@ pub fn self_signed(names: &[&str]) -> Identity {
     }
 }
 
+/// A self-signed certificate that is also a CA (`basicConstraints CA:TRUE`), as
+/// `openssl req -x509 -newkey … -nodes` makes it for many MTA set-ups.
+pub fn self_signed_ca_style(names: &[&str]) -> Identity {
+    let key = KeyPair::generate().expect("key");
+    let mut p = leaf_params(names, Validity::Current, true);
+    p.use_authority_key_identifier_extension = false;
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let cert = p.self_signed(&key).expect("self-sign");
+    Identity {
+        chain: vec![cert.der().clone()],
+        key_der: key.serialize_der(),
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    }
+}
+
 /// The TLS side of the test server.
 pub fn tls_config(
     id: &Identity,
