@@ -508,3 +508,28 @@ fn directly_trusted_self_signed_ca_certificate_is_ok_like_openssl() {
         Some(VerifyReason::NameMismatch)
     );
 }
+
+#[test]
+fn waiting_for_a_per_address_slot_does_not_eat_the_deadline() {
+    let mut spec = Spec::new(None);
+    spec.banner = Banner::Slow(400);
+    let addr = smtp_server::spawn(spec);
+    let mut o = options(None);
+    o.max_time = Duration::from_millis(1000);
+    o.limiter = Some(probe::IpLimiter::new(1));
+    // Three checks of one address, one at a time: the last waits ~800 ms for its slot,
+    // then still gets its own full second.
+    let results: Vec<CheckResult> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..3)
+            .map(|_| s.spawn(|| probe::check(&target(addr), &o)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    for r in &results {
+        assert_eq!(r.verify, Some(Verify::None), "{r:#?}");
+        assert!(r.elapsed_ms < 900.0, "{}", r.elapsed_ms);
+    }
+}

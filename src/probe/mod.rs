@@ -245,7 +245,10 @@ pub struct CheckResult {
     pub ciphers: Option<Vec<AcceptedSuite>>,
     pub steps: Vec<Step>,
     pub findings: Vec<Finding>,
+    /// Time spent from start to end, less any wait for a per-address slot.
     pub elapsed_ms: f64,
+    #[serde(skip)]
+    queued: Duration,
 }
 
 impl CheckResult {
@@ -272,6 +275,7 @@ impl CheckResult {
             steps: Vec::new(),
             findings: Vec::new(),
             elapsed_ms: 0.0,
+            queued: Duration::ZERO,
         }
     }
 
@@ -382,10 +386,9 @@ pub fn check_each_address(target: &Target, opts: &Options) -> Vec<CheckResult> {
 /// Checks `target`, at `only` when given (no name resolution then).
 fn check_at(target: &Target, only: Option<IpAddr>, opts: &Options) -> CheckResult {
     let started = Instant::now();
-    let clock = Clock::new(opts.timeout, opts.max_time);
     let mut r = CheckResult::new(target, opts);
-    let _permit = run(target, only, opts, &clock, &mut r);
-    r.elapsed_ms = ms(started.elapsed());
+    let _permit = run(target, only, opts, &mut r);
+    r.elapsed_ms = ms(started.elapsed().saturating_sub(r.queued));
     r.status = status_of(&r.findings);
     r
 }
@@ -405,9 +408,10 @@ fn run(
     target: &Target,
     only: Option<IpAddr>,
     opts: &Options,
-    clock: &Clock,
     r: &mut CheckResult,
 ) -> Option<Permit> {
+    // Name resolution has no timeout of its own (std's resolver); the deadline of the
+    // whole check starts once we may connect.
     let t = Instant::now();
     let resolved = match only {
         Some(ip) => Ok(vec![SocketAddr::new(ip, target.port)]),
@@ -439,7 +443,12 @@ fn run(
         );
         return None;
     };
+    // Waiting for a free slot at a busy address is not the server's time: the clock
+    // starts after it.
+    let waiting = Instant::now();
     let permit = opts.limiter.as_ref().map(|l| l.acquire(first.ip()));
+    r.queued = waiting.elapsed();
+    let clock = &Clock::new(opts.timeout, opts.max_time);
 
     let mut tcp = None;
     for addr in &addrs {

@@ -212,6 +212,8 @@ pub fn tls_config(
 #[derive(Clone)]
 pub enum Banner {
     Normal,
+    /// A normal banner after this many milliseconds (a slow but healthy server).
+    Slow(u64),
     /// `421 4.3.2 …` and close: too many connections.
     Busy,
     /// The first line of a multi-line banner, then silence.
@@ -320,8 +322,11 @@ fn smtp<S: Read + Write>(s: S, spec: &Spec, in_tls: bool) -> std::io::Result<Opt
     let mut r = BufReader::new(s);
     let greet = !in_tls || spec.implicit;
     if greet {
+        if let Banner::Slow(ms) = spec.banner {
+            thread::sleep(Duration::from_millis(ms));
+        }
         match spec.banner {
-            Banner::Normal => send(
+            Banner::Normal | Banner::Slow(_) => send(
                 r.get_mut(),
                 &format!(
                     "220 {NAME} ESMTP Sendmail 8.17.1.9/8.17.1.9; Sat, 28 Nov 2026 18:00:00 GMT\r\n"
