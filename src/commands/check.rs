@@ -10,7 +10,9 @@
 //! bits; the certificate chain (subject, issuer, SANs, validity and days left, key,
 //! signature algorithm, SHA-256 fingerprint); and the outcome as Sendmail's verify word:
 //!
-//!   OK        the chain verified against the trust anchors
+//!   OK        the chain verified against the trust anchors and is valid for the host
+//!             (or --servername); a server certificate that is itself in the trust
+//!             store is accepted as OpenSSL accepts it, even with CA:TRUE
 //!   FAIL      a certificate was presented and did not verify (the reason is given:
 //!             unknown_issuer, self_signed, expired, not_yet_valid, name_mismatch, …);
 //!             the handshake still completes, as Sendmail's does
@@ -19,6 +21,14 @@
 //!   TEMP      4xx (e.g. 454) to STARTTLS
 //!   PROTOCOL  SMTP protocol error (garbage, 5xx to STARTTLS)
 //!   SOFTWARE  the TLS handshake failed
+//!
+//! Unlike Sendmail's ${verify}, which only judges the chain, OK here also needs the
+//! name to match (a mismatch is FAIL with reason name_mismatch); check an address with
+//! --servername MX-NAME.
+//!
+//! Every connect, read and write has --timeout, a whole check --max-time (waiting for
+//! a per-address slot not counted); name resolution uses the system resolver and has no
+//! timeout of its own.
 //!
 //! HOST may be a name, an IPv4 address or [IPv6]. The port is 25, 587 with
 //! --submission, 465 with --smtps (TLS from the first byte), unless given.
@@ -94,7 +104,8 @@ use crate::report::json::Snapshot;
 /// The part of the usage text above that `--help` shows after the flags.
 const AFTER_HELP: &str = "\
 Verify words (Sendmail's ${verify}):
-  OK        the chain verified against the trust anchors
+  OK        the chain verified against the trust anchors and is valid for the host
+            (or --servername): unlike Sendmail's ${verify}, the name is checked too
   FAIL      a certificate was presented and did not verify (reason: unknown_issuer,
             self_signed, expired, not_yet_valid, name_mismatch, ...); the handshake
             still completes, as Sendmail's does
