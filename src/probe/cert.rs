@@ -114,3 +114,55 @@ fn ip_text(b: &[u8]) -> Option<String> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_and_signature_algorithms() {
+        // (rcgen algorithm, key type, key bits, signature name)
+        let rows = [
+            (
+                &rcgen::PKCS_ECDSA_P256_SHA256,
+                "EC",
+                256,
+                "ecdsa-with-SHA256",
+            ),
+            (
+                &rcgen::PKCS_ECDSA_P384_SHA384,
+                "EC",
+                384,
+                "ecdsa-with-SHA384",
+            ),
+            (&rcgen::PKCS_ED25519, "Ed25519", 256, "ed25519"),
+        ];
+        for (alg, key_type, bits, sig) in rows {
+            let key = rcgen::KeyPair::generate_for(alg).expect("key");
+            let mut p = rcgen::CertificateParams::new(vec![
+                "mx.example.test".to_owned(),
+                "192.0.2.25".to_owned(),
+            ])
+            .expect("params");
+            p.distinguished_name
+                .push(rcgen::DnType::CommonName, "mx.example.test");
+            p.not_before = rcgen::date_time_ymd(2026, 1, 1);
+            p.not_after = rcgen::date_time_ymd(2026, 12, 31);
+            let cert = p.self_signed(&key).expect("cert");
+            let now = DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z")
+                .map(|t| t.with_timezone(&Utc))
+                .expect("time");
+            let info = describe(cert.der(), now).expect("describe");
+            assert_eq!(info.key_type, key_type, "{sig}");
+            assert_eq!(info.key_bits, bits, "{sig}");
+            assert_eq!(info.signature, sig);
+            assert_eq!(info.subject, "CN=mx.example.test");
+            assert!(info.self_signed);
+            assert_eq!(info.sans, vec!["mx.example.test", "192.0.2.25"]);
+            assert_eq!(info.not_after, "2026-12-31T00:00:00Z");
+            assert_eq!(info.days_left, 32);
+            assert_eq!(info.sha256, fingerprint(cert.der()));
+        }
+        assert!(describe(b"\x30\x03\x02\x01\x00", Utc::now()).is_err());
+    }
+}
