@@ -689,6 +689,8 @@ fn starttls_session(
     match ehlo(&mut conv, opts, StepKind::EhloTls, r) {
         Ok(ext) => r.extensions_tls = ext,
         Err(true) => return late_tls_failure(r),
+        // A server that said nothing in time will not answer QUIT either.
+        Err(false) if r.findings.iter().any(|f| f.code == "timeout") => return,
         Err(false) => {}
     }
     quit(&mut conv, r);
@@ -712,6 +714,8 @@ fn smtps_session(
     match ehlo(&mut conv, opts, StepKind::EhloTls, r) {
         Ok(ext) => r.extensions_tls = ext,
         Err(true) => return late_tls_failure(r),
+        // A server that said nothing in time will not answer QUIT either.
+        Err(false) if r.findings.iter().any(|f| f.code == "timeout") => return,
         Err(false) => {}
     }
     quit(&mut conv, r);
