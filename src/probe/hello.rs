@@ -188,6 +188,9 @@ pub enum Answer {
     NotTls(String),
 }
 
+/// Largest handshake message we buffer (a long certificate chain is ~10 KiB).
+const MAX_HANDSHAKE: usize = 256 * 1024;
+
 /// The name of an alert description (RFC 8446 §6).
 pub fn alert_name(d: u8) -> String {
     match d {
@@ -291,6 +294,9 @@ impl AnswerReader {
             let len = (usize::from(header[1]) << 16)
                 | (usize::from(header[2]) << 8)
                 | usize::from(header[3]);
+            if len > MAX_HANDSHAKE {
+                return Some(Answer::NotTls(format!("handshake message of {len} bytes")));
+            }
             let body: Vec<u8> = self.hs.get(4..4 + len)?.to_vec();
             self.hs.drain(..4 + len);
             match ty {
@@ -620,6 +626,11 @@ mod tests {
             })
         );
         // Without a Certificate yet, the reader waits; at EOF it reports the hello.
+        let huge = hex("0b ff ff ff");
+        assert!(matches!(
+            AnswerReader::new(true).feed(&record(22, 0x0303, &huge)),
+            Some(Answer::NotTls(_))
+        ));
         let mut r = AnswerReader::new(true);
         assert_eq!(r.feed(&record(22, 0x0303, &hex(TLS12_SERVER_HELLO))), None);
         assert!(matches!(r.at_eof(), Answer::Hello { suite: 0xC030, .. }));
