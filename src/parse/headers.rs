@@ -110,22 +110,20 @@ pub fn fields(block: &[u8]) -> Vec<HeaderField> {
             break;
         }
         let continuation = matches!(line.first(), Some(b' ' | b'\t'));
-        if !continuation {
-            if let Some(n) = field_name_len(line) {
-                flush(&mut out, &mut value);
-                let name = String::from_utf8_lossy(line.get(..n).unwrap_or_default())
-                    .trim()
-                    .to_owned();
-                let colon = line.iter().position(|&b| b == b':').unwrap_or(n);
-                value.extend_from_slice(line.get(colon + 1..).unwrap_or_default());
-                out.push(HeaderField {
-                    name,
-                    value: String::new(),
-                    line: idx as u64,
-                    offset,
-                });
-                continue;
-            }
+        if !continuation && let Some(n) = field_name_len(line) {
+            flush(&mut out, &mut value);
+            let name = String::from_utf8_lossy(line.get(..n).unwrap_or_default())
+                .trim()
+                .to_owned();
+            let colon = line.iter().position(|&b| b == b':').unwrap_or(n);
+            value.extend_from_slice(line.get(colon + 1..).unwrap_or_default());
+            out.push(HeaderField {
+                name,
+                value: String::new(),
+                line: idx as u64,
+                offset,
+            });
+            continue;
         }
         if out.is_empty() {
             // Not inside a field yet: nothing to continue.

@@ -418,11 +418,11 @@ fn apply_from(hop: &mut Hop, comments: &[&str]) {
                 .replace("(may be forged)", " ")
                 .replace("may be forged", " ");
         }
-        if !c.contains(char::is_whitespace) {
-            if let Some(a) = parse_ip(&c) {
-                comment_ip.get_or_insert(a);
-                continue;
-            }
+        if !c.contains(char::is_whitespace)
+            && let Some(a) = parse_ip(&c)
+        {
+            comment_ip.get_or_insert(a);
+            continue;
         }
         let words: Vec<&str> = c.split_whitespace().collect();
         let mut i = 0;
@@ -537,11 +537,10 @@ impl TlsCollector {
         }
         if let Some(p) = words
             .windows(3)
-            .position(|w| w[0] == "with" && w[1] == "cipher")
+            .position(|w| matches!(w, ["with", "cipher", _]))
+            && let Some(ci) = words.get(p + 2)
         {
-            if let Some(ci) = words.get(p + 2) {
-                d.cipher = Some(Cipher::new(ci));
-            }
+            d.cipher = Some(Cipher::new(ci));
         }
         // The first `(… bits)` group is the cipher's.
         if let Some(open) = c.find('(') {
