@@ -89,7 +89,8 @@ pub fn parse_line(raw: &[u8], file: &Arc<str>, line_no: u64) -> LineOutcome {
     }
 }
 
-/// True when a stamp still needs its year.
+/// True when a stamp still needs resolving (its year, or its zone) by
+/// [`envelope::YearResolver`].
 pub fn needs_year(stamp: &Stamp) -> bool {
-    matches!(stamp, Stamp::NoYear { .. })
+    matches!(stamp, Stamp::NoYear { .. } | Stamp::Local(_))
 }
