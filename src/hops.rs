@@ -12,7 +12,7 @@
 //!   separate posture that is reported apart and never merged into the witnessed one.
 //!
 //! Our hosts are given (`--our-hosts`) or inferred: the most frequent `by` of the topmost
-//! hop. A hop received over loopback is the same machine talking to itself (a content
+//! hop over the first [`INFER_SAMPLE`] messages. A hop received over loopback is the same machine talking to itself (a content
 //! filter, LMTP), so the stamp below it is also ours.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -267,8 +267,8 @@ pub struct MessagesSummary {
 const KEEP: usize = 20;
 /// Messages read per parallel batch.
 const BATCH: usize = 512;
-/// Messages sampled to infer our hosts.
-const INFER_SAMPLE: u64 = 100_000;
+/// Messages held to infer our hosts before the first one is folded.
+pub const INFER_SAMPLE: usize = 2_000;
 
 /// Folds one hop's sending side into `posture` as an inbound message (and session).
 pub fn add_hop(posture: &mut Posture, hop: &Hop) -> Option<String> {
@@ -337,10 +337,8 @@ fn hop_kept(hop: &Hop, filter: &RecordFilter) -> bool {
 fn for_each_message(
     stores: &[Store],
     summary: &mut MessagesSummary,
-    limit: Option<u64>,
-    mut f: impl FnMut(&MessageHops, &mut MessagesSummary),
+    mut f: impl FnMut(MessageHops, &mut MessagesSummary),
 ) {
-    let mut seen = 0u64;
     for store in stores {
         let mut it = match store.messages() {
             Ok(it) => it,
@@ -374,15 +372,107 @@ fn for_each_message(
                 break;
             }
             let parsed: Vec<MessageHops> = batch.par_iter().map(read_message).collect();
-            for m in &parsed {
+            for m in parsed {
                 f(m, summary);
-                seen += 1;
-                if limit.is_some_and(|l| seen >= l) {
-                    return;
-                }
             }
         }
     }
+}
+
+/// The counts every reader of stores shares: messages, hops by trust, verdicts, examples.
+fn account(m: &MessageHops, trust: &[Trust], s: &mut MessagesSummary) {
+    s.messages += 1;
+    s.hops += (m.hops.len() + m.malformed.len()) as u64;
+    s.hops_malformed += m.malformed.len() as u64;
+    if !m.malformed.is_empty() || m.truncated || m.no_fields {
+        s.messages_malformed += 1;
+        if s.problems.len() < KEEP {
+            let why = match m.malformed.first() {
+                Some((src, why)) => format!("{src}: {why}"),
+                None if m.truncated => {
+                    format!("{}: header block cut at the size limit", m.source)
+                }
+                None => format!("{}: no header fields", m.source),
+            };
+            s.problems.push(why);
+        }
+    }
+    let n_witnessed = trust.iter().take_while(|t| **t == Trust::Witnessed).count();
+    let witnessed_verdict = verdict(&m.hops, n_witnessed);
+    s.verdicts.add(witnessed_verdict);
+    s.chain_verdicts.add(verdict(&m.hops, m.hops.len()));
+    if let Verdict::Plaintext { hop } = witnessed_verdict
+        && s.plaintext_examples.len() < KEEP
+        && let Some(h) = hop.checked_sub(1).and_then(|i| m.hops.get(i))
+    {
+        s.plaintext_examples.push(PlaintextExample {
+            source: h.source.to_string(),
+            hop,
+            peer: h.hop.from_peer().map_or("?".to_owned(), |p| p.to_string()),
+            by: h.hop.by.clone(),
+            with: h.hop.with.clone(),
+        });
+    }
+    for (h, t) in m.hops.iter().zip(trust) {
+        if h.hop.is_local() {
+            s.hops_local += 1;
+        } else if *t == Trust::Witnessed {
+            s.hops_witnessed += 1;
+        } else {
+            s.hops_claimed += 1;
+        }
+    }
+}
+
+/// Reads `stores` in one pass and calls `f` with each message, the trust of each of its
+/// hops and the summary (already counted for that message).
+///
+/// With `ours` = `None` our hosts are inferred from the first [`INFER_SAMPLE`] messages
+/// (held parsed, so memory stays bounded by the sample), then those messages and all the
+/// rest are handed on in order.
+pub fn walk(
+    stores: &[Store],
+    ours: Option<OurHosts>,
+    summary: &mut MessagesSummary,
+    mut f: impl FnMut(&MessageHops, &[Trust], &mut MessagesSummary),
+) {
+    summary.stores += stores.len() as u64;
+    let mut ours = ours.filter(|o| !o.is_empty());
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    let mut pending: Vec<MessageHops> = Vec::new();
+    let mut emit = |m: &MessageHops, o: &OurHosts, s: &mut MessagesSummary| {
+        let trust = classify(&m.hops, o);
+        account(m, &trust, s);
+        f(m, &trust, s);
+    };
+    for_each_message(stores, summary, |m, s| match &ours {
+        Some(o) => emit(&m, o, s),
+        None => {
+            if let Some(by) = m.hops.first().and_then(|h| h.hop.by.as_deref()) {
+                *counts.entry(norm(by)).or_default() += 1;
+            }
+            pending.push(m);
+            if pending.len() >= INFER_SAMPLE {
+                let o = OurHosts::infer(&counts);
+                for p in pending.drain(..) {
+                    emit(&p, &o, s);
+                }
+                ours = Some(o);
+            }
+        }
+    });
+    let o = match ours {
+        Some(o) => o,
+        None => {
+            let o = OurHosts::infer(&counts);
+            for p in pending.drain(..) {
+                emit(&p, &o, summary);
+            }
+            o
+        }
+    };
+    summary.our_hosts = o.names();
+    summary.our_hosts_inferred = o.inferred;
 }
 
 /// Reads `stores` and returns the witnessed posture (to merge with the logs') and the
@@ -394,68 +484,16 @@ pub fn scan(
     filter: &RecordFilter,
     log_queue_ids: &HashSet<String>,
 ) -> (Posture, MessagesSummary) {
-    let mut summary = MessagesSummary {
-        stores: stores.len() as u64,
-        ..MessagesSummary::default()
-    };
-    let ours = match ours {
-        Some(o) if !o.is_empty() => o,
-        _ => {
-            let mut counts: HashMap<String, u64> = HashMap::new();
-            let mut probe = MessagesSummary::default();
-            for_each_message(stores, &mut probe, Some(INFER_SAMPLE), |m, _| {
-                if let Some(by) = m.hops.first().and_then(|h| h.hop.by.as_deref()) {
-                    *counts.entry(norm(by)).or_default() += 1;
-                }
-            });
-            OurHosts::infer(&counts)
-        }
-    };
-    summary.our_hosts = ours.names();
-    summary.our_hosts_inferred = ours.inferred;
+    let mut summary = MessagesSummary::default();
     let mut witnessed = Posture::default();
     let mut claimed = Posture::default();
-    for_each_message(stores, &mut summary, None, |m, s| {
-        s.messages += 1;
-        s.hops += (m.hops.len() + m.malformed.len()) as u64;
-        s.hops_malformed += m.malformed.len() as u64;
-        if !m.malformed.is_empty() || m.truncated || m.no_fields {
-            s.messages_malformed += 1;
-            if s.problems.len() < KEEP {
-                let why = match m.malformed.first() {
-                    Some((src, why)) => format!("{src}: {why}"),
-                    None if m.truncated => {
-                        format!("{}: header block cut at the size limit", m.source)
-                    }
-                    None => format!("{}: no header fields", m.source),
-                };
-                s.problems.push(why);
-            }
-        }
-        let trust = classify(&m.hops, &ours);
-        let n_witnessed = trust.iter().take_while(|t| **t == Trust::Witnessed).count();
-        s.verdicts.add(verdict(&m.hops, n_witnessed));
-        s.chain_verdicts.add(verdict(&m.hops, m.hops.len()));
-        if let Verdict::Plaintext { hop } = verdict(&m.hops, n_witnessed)
-            && s.plaintext_examples.len() < KEEP
-            && let Some(h) = hop.checked_sub(1).and_then(|i| m.hops.get(i))
-        {
-            s.plaintext_examples.push(PlaintextExample {
-                source: h.source.to_string(),
-                hop,
-                peer: h.hop.from_peer().map_or("?".to_owned(), |p| p.to_string()),
-                by: h.hop.by.clone(),
-                with: h.hop.with.clone(),
-            });
-        }
-        for (h, t) in m.hops.iter().zip(&trust) {
+    walk(stores, ours, &mut summary, |m, trust, s| {
+        for (h, t) in m.hops.iter().zip(trust) {
             if h.hop.is_local() {
-                s.hops_local += 1;
                 continue;
             }
             match t {
                 Trust::Witnessed => {
-                    s.hops_witnessed += 1;
                     if h.hop
                         .id
                         .as_ref()
@@ -469,7 +507,6 @@ pub fn scan(
                     }
                 }
                 Trust::Claimed => {
-                    s.hops_claimed += 1;
                     if hop_kept(&h.hop, filter) {
                         add_hop(&mut claimed, &h.hop);
                     }
@@ -479,6 +516,48 @@ pub fn scan(
     });
     summary.claimed = claimed;
     (witnessed, summary)
+}
+
+/// One hop as an event line (`mailtls events`): the hop's fields plus where it is, its
+/// position and how far it can be believed.
+#[derive(Debug, Clone, Serialize)]
+pub struct HopEvent<'a> {
+    /// Always `hop`, so hop lines can be told from log events in one NDJSON stream.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The `Received:` header (`file:line`).
+    pub source: String,
+    /// The message (`file:line` of its first header line).
+    pub message: String,
+    /// 1-based position from the top.
+    pub position: usize,
+    pub trust: Trust,
+    /// Loopback or local submission: never a peer.
+    pub local: bool,
+    /// The sending side's posture key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
+    #[serde(flatten)]
+    pub hop: &'a Hop,
+}
+
+/// The hop events of one message, top first.
+pub fn hop_events<'a>(m: &'a MessageHops, trust: &[Trust]) -> Vec<HopEvent<'a>> {
+    m.hops
+        .iter()
+        .zip(trust)
+        .enumerate()
+        .map(|(i, (h, t))| HopEvent {
+            kind: "hop",
+            source: h.source.to_string(),
+            message: m.source.to_string(),
+            position: i + 1,
+            trust: *t,
+            local: h.hop.is_local(),
+            peer: h.hop.from_peer().and_then(|p| p.key()),
+            hop: &h.hop,
+        })
+        .collect()
 }
 
 #[cfg(test)]

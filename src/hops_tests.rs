@@ -235,3 +235,79 @@ fn scan_keeps_claimed_apart_and_skips_log_duplicates() {
     assert!(posture.peers.is_empty());
     assert_eq!(s.hops_filtered, 2);
 }
+
+#[test]
+fn hop_events_serialise_every_field() {
+    let m = msg(CHAIN);
+    let trust = classify(&m.hops, &OurHosts::given(["mx.our.example"]));
+    let ev = hop_events(&m, &trust);
+    assert_eq!(ev.len(), 4);
+    let v: serde_json::Value = serde_json::to_value(&ev[1]).expect("json");
+    let want = serde_json::json!({
+        "type": "hop",
+        "source": "box:13",
+        "message": "box:10",
+        "position": 2,
+        "trust": "witnessed",
+        "local": false,
+        "peer": "mail.peer.example",
+        "from_helo": "mail.peer.example",
+        "from_rdns": "mail.peer.example",
+        "from_ip": "192.0.2.15",
+        "by": "mx.our.example",
+        "with": "ESMTPS",
+        "id": "461AFE2x012345",
+        "for": "alice@our.example",
+        "date": "2024-07-01T10:15:02+02:00",
+        "tls": {
+            "state": "tls",
+            "version": "TLSv1.3",
+            "cipher": "TLS_AES_256_GCM_SHA384",
+            "bits": {"secret": 256},
+            "verify": "NOT"
+        }
+    });
+    assert_eq!(v, want);
+    let last: serde_json::Value = serde_json::to_value(&ev[3]).expect("json");
+    assert_eq!(last["trust"], "claimed");
+    assert_eq!(last["local"], true);
+    assert_eq!(last["tls"], serde_json::json!({"state": "unknown"}));
+    assert!(last.get("peer").is_none());
+}
+
+#[test]
+fn walk_infers_from_a_bounded_sample_and_keeps_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::new();
+    let n = INFER_SAMPLE + 500;
+    for i in 0..n {
+        // One message in ten is topped by a foreign stamp (a forwarded copy).
+        let by = if i % 10 == 3 {
+            "fwd.elsewhere.example"
+        } else {
+            "mx.our.example"
+        };
+        text.push_str(&format!(
+            "From x Mon Jul  1 10:00:00 2024\nReceived: from p{i} (p{i} [192.0.2.1]) by {by} with ESMTPS id Q{i}; Mon, 1 Jul 2024 10:00:00 +0200\n\nbody\n\n"
+        ));
+    }
+    let path = dir.path().join("box");
+    fs::write(&path, text).expect("write");
+    let stores = vec![Store {
+        path,
+        kind: Kind::Mbox,
+    }];
+    let mut seen = Vec::new();
+    let mut s = MessagesSummary::default();
+    walk(&stores, None, &mut s, |m, t, _| {
+        seen.push((m.source.line, t.first().copied()));
+    });
+    assert_eq!(s.our_hosts, vec!["mx.our.example"]);
+    assert_eq!(s.messages, n as u64);
+    assert_eq!(seen.len(), n);
+    assert!(seen.windows(2).all(|w| w[0].0 < w[1].0), "order kept");
+    assert_eq!(seen[3].1, Some(Trust::Claimed));
+    assert_eq!(seen[4].1, Some(Trust::Witnessed));
+    assert_eq!(seen[INFER_SAMPLE + 3].1, Some(Trust::Claimed));
+    assert_eq!(s.hops_witnessed, (n - n / 10) as u64);
+}
