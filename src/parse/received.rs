@@ -349,6 +349,16 @@ pub fn parse(value: &str) -> Result<Hop, Malformed> {
         }
     }
     apply_from(&mut hop, &from_comments);
+    // Courier writes the id after the date: `; Sat, 21 Mar 2020 00:40:12 +0200 id 0000…`.
+    let date_text = match date_text.split_once(" id ") {
+        Some((d, id)) => {
+            if hop.id.is_none() {
+                hop.id = id.split_whitespace().next().map(str::to_owned);
+            }
+            d
+        }
+        None => date_text,
+    };
     hop.date = parse_date(date_text);
     if !any_keyword && hop.date.is_none() && !tls.found() {
         return Err(Malformed(format!(
@@ -388,7 +398,8 @@ pub fn parse_ip(raw: &str) -> Option<IpAddr> {
         .unwrap_or(s);
     let s = s.split('%').next().unwrap_or(s);
     if let Ok(ip) = s.parse::<IpAddr>() {
-        return Some(ip);
+        // `::ffff:192.0.2.1` (Courier, dual-stack listeners) is the IPv4 peer the logs name.
+        return Some(ip.to_canonical());
     }
     // `1.2.3.4:25` (IPv4 with a port); IPv6 ports only come bracketed.
     let (host, port) = s.rsplit_once(':')?;
@@ -441,6 +452,9 @@ fn apply_from(hop: &mut Hop, comments: &[&str]) {
                 if let Some(a) = parse_ip(bare) {
                     comment_ip.get_or_insert(a);
                 }
+            } else if let Some(a) = bare.rsplit_once('@').and_then(|(_, h)| parse_ip(h)) {
+                // qmail `(user@192.0.2.1)`: an authenticated user at an address.
+                comment_ip.get_or_insert(a);
             } else if ci == 0 && i == 0 && !bare.contains('=') {
                 // Only the first comment names the host; later ones are notes such as
                 // `(Authenticated sender: …)` or `(authenticated bits=0)`.
@@ -499,6 +513,8 @@ impl TlsCollector {
             self.details().verify = Some(Verify::Not);
         } else if lower.starts_with("client rpk ") {
             self.details();
+        } else if let Some(rest) = lower.starts_with("tls: ").then(|| c.get(5..)).flatten() {
+            self.courier(rest);
         } else if c == "TLS" || c == "tls" {
             self.bare_tls = true;
         } else if is_version_word(c) {
@@ -567,6 +583,22 @@ impl TlsCollector {
                     }
                 }
                 _ => {}
+            }
+        }
+    }
+
+    /// Courier `(TLS: TLSv1/SSLv3,256bits,ECDHE-RSA-AES256-GCM-SHA384)`.
+    fn courier(&mut self, rest: &str) {
+        let d = self.details();
+        let mut parts = rest.split(',').map(str::trim);
+        if let Some(v) = parts.next().filter(|v| !v.is_empty()) {
+            d.version = Some(TlsVersion::parse(v));
+        }
+        for p in parts {
+            match p.strip_suffix("bits") {
+                Some(n) => d.bits = Bits::single(n.trim().parse().ok()),
+                None if !p.is_empty() => d.cipher = Some(Cipher::new(p)),
+                None => {}
             }
         }
     }
