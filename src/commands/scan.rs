@@ -1,11 +1,17 @@
-//! `mailtls scan [PATH…]`: per-peer TLS posture from mail logs.
+//! `mailtls scan [PATH…]`: per-peer TLS posture from mail logs and stored messages.
 //!
 //! ```text
 //! mailtls scan sample-logs/                       table, worst peers first
 //! mailtls scan /var/log/mail.log* --format json   mailtls.posture/1 snapshot
 //! zcat maillog.2.gz | mailtls scan -              stdin
 //! mailtls scan logs/ --peer example.org --since 2026-11-27 --direction out
+//! mailtls scan /var/mail/ ~/Maildir --messages-only --our-hosts mx1.example.net
 //! ```
+//!
+//! Message stores among the paths (mbox, `.gz` mbox, Maildir, `.eml`, found by content) are
+//! read for their `Received:` headers ([`crate::hops`]): hops stamped by our own hosts join
+//! the posture (once: a hop whose queue id the logs already showed is not counted again),
+//! the rest is reported apart as claimed.
 //!
 //! Exit codes: 0 read and reported; 2 when nothing at all could be read (no input, every
 //! path missing or unreadable). Malformed lines and partly unreadable files are warned
@@ -55,13 +61,19 @@ Examples:
   mailtls scan /var/log/mail.log* --format json > posture.json
   zcat /var/log/mail.log.2.gz | mailtls scan -
   mailtls scan /var/log/ --peer example.org --since 2026-11-27 --direction out
+  mailtls scan /var/log/maillog /var/mail/ ~/Maildir --our-hosts mx1.example.net
 
 Logs are read oldest rotation first; .gz files are inflated transparently. Syslog stamps
 without a year take it from the file's modification time (or --year), and are read in the
-local time zone (or UTC with --utc).")]
+local time zone (or UTC with --utc).
+
+Message stores (mbox, .gz mbox, Maildir with cur/ and new/, single .eml files) are found
+among the paths by their content. Only Received: headers stamped by our own hosts
+(--our-hosts, else the most frequent `by` of the top header) count as witnessed and join
+the posture; hops below the first foreign stamp are only claims and are reported apart.")]
 pub struct Args {
-    /// Log files, rotated .gz logs, directories (read recursively), or - for stdin.
-    /// Without a path, stdin is read when it is not a terminal.
+    /// Log files, rotated .gz logs, message stores (mbox, Maildir, .eml), directories (read
+    /// recursively), or - for stdin. Without a path, stdin is read when it is not a terminal.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
