@@ -5,7 +5,8 @@
 //! but writes TLS in its own comment: Sendmail's `(version=… cipher=… bits=… verify=…)`,
 //! Postfix's `(using … with cipher … (A/B bits))` plus a client-certificate comment, Exim's
 //! `(TLS1.2:cipher:256)` or ` (TLS1.3) tls CIPHER`, Microsoft's comma-separated group,
-//! IronPort's `ESMTP/TLS/cipher` protocol token, and the RFC 3848 protocol words alone.
+//! IronPort's `ESMTP/TLS/cipher` protocol token, Courier's `(TLS: v,bits,cipher)`, qmail's
+//! and qpsmtpd's `with (cipher encrypted) SMTP`, and the RFC 3848 protocol words alone.
 //! The value is tokenised into words and (nested, quote-aware) comments; clause keywords
 //! route words, and every comment is offered to the TLS readers wherever it stands,
 //! because stamps put the TLS comment after `from`, `by`, `id` or `for` alike.
@@ -515,6 +516,12 @@ impl TlsCollector {
             self.details();
         } else if let Some(rest) = lower.starts_with("tls: ").then(|| c.get(5..)).flatten() {
             self.courier(rest);
+        } else if let Some(cipher) = c
+            .strip_suffix(" encrypted")
+            .filter(|x| !x.is_empty() && !x.contains(char::is_whitespace))
+        {
+            // qmail-tls and qpsmtpd: `with (ECDHE-RSA-AES256-GCM-SHA384 encrypted) SMTP`.
+            self.details().cipher = Some(Cipher::new(cipher));
         } else if c == "TLS" || c == "tls" {
             self.bare_tls = true;
         } else if is_version_word(c) {
