@@ -79,10 +79,16 @@ pub fn detect(path: &Path) -> io::Result<Kind> {
 
 /// [`detect`] on the first bytes of a file.
 pub fn detect_bytes(head: &[u8]) -> Kind {
-    if head.starts_with(b"From ") {
-        return Kind::Mbox;
-    }
     let first = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    if first.starts_with(b"From ") {
+        // A From_ line carries a ctime-style date (`Fri Nov 27 01:12:44 2026`); a text file
+        // that merely starts with the word "From" does not.
+        return if has_clock(first) {
+            Kind::Mbox
+        } else {
+            Kind::Other
+        };
+    }
     if !headers::is_field_start(first) {
         return Kind::Other;
     }
@@ -97,6 +103,13 @@ pub fn detect_bytes(head: &[u8]) -> Kind {
             MESSAGE_FIELDS.contains(&name.as_str())
         });
     if known { Kind::Eml } else { Kind::Other }
+}
+
+/// True when `line` holds an `HH:MM` time (the date of an mbox `From ` line).
+fn has_clock(line: &[u8]) -> bool {
+    line.windows(5).any(|w| {
+        matches!(w, [a, b, b':', c, d] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() && d.is_ascii_digit())
+    })
 }
 
 /// A Maildir has (at least two of) `cur/`, `new/` and `tmp/`.
@@ -508,6 +521,9 @@ pub fn find_stores(paths: &[PathBuf]) -> Vec<Store> {
         }
         walk(p, &mut out, 0);
     }
+    // The same store named twice (or inside a directory also given) is read once.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|s| seen.insert(fs::canonicalize(&s.path).unwrap_or_else(|_| s.path.clone())));
     out
 }
 

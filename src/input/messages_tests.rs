@@ -185,7 +185,8 @@ fn maildir_layout_eml_gz_and_store_discovery() {
     );
     assert_eq!(detect(&root.join("mail.log")).expect("detect"), Kind::Other);
 
-    let stores = find_stores(&[root.to_path_buf()]);
+    // The Maildir given again, and inside the directory: read once.
+    let stores = find_stores(&[root.to_path_buf(), md.clone()]);
     let got: Vec<(String, Kind)> = stores
         .iter()
         .map(|s| {
