@@ -12,10 +12,13 @@
 //!   separate posture that is reported apart and never merged into the witnessed one.
 //!
 //! Our hosts are given (`--our-hosts`) or inferred: the most frequent `by` of the topmost
-//! hop over the first [`INFER_SAMPLE`] messages. A hop received over loopback is the same machine talking to itself (a content
-//! filter, LMTP), so the stamp below it is also ours.
+//! hop over the first [`INFER_SAMPLE`] messages. A hop whose sender was internal (loopback:
+//! a content filter or LMTP on the same machine; a private or link-local address: a relay
+//! on our own network) vouches for the stamp just below it, so a site's internal chain
+//! (MX → filter → mailbox host) stays witnessed without listing every host.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -136,22 +139,33 @@ pub enum Trust {
     Claimed,
 }
 
+/// True for addresses that only our own network can connect from: loopback, RFC 1918,
+/// link-local, IPv6 unique-local. A witnessed hop from such an address was handed over by
+/// one of our internal relays, so the stamp just below it is ours too.
+pub fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        IpAddr::V6(v6) => v6.is_loopback() || v6.is_unique_local() || v6.is_unicast_link_local(),
+    }
+}
+
 /// The trust of each hop (same order as `hops`): witnessed from the top while the stamp is
-/// by one of our hosts, or sits just below a witnessed loopback hop; claimed from the first
-/// foreign stamp on.
+/// by one of our hosts, or sits just below a witnessed hop whose sender was internal
+/// ([`is_internal`]: the same machine, or a relay on our own network); claimed from the
+/// first foreign stamp on.
 pub fn classify(hops: &[HopAt], ours: &OurHosts) -> Vec<Trust> {
     let mut out = Vec::with_capacity(hops.len());
     let mut trusted = true;
-    let mut above_loopback = false;
+    let mut above_internal = false;
     for h in hops {
         let by_ours = h.hop.by.as_deref().is_some_and(|b| ours.contains(b));
-        trusted = trusted && (by_ours || above_loopback);
+        trusted = trusted && (by_ours || above_internal);
         out.push(if trusted {
             Trust::Witnessed
         } else {
             Trust::Claimed
         });
-        above_loopback = trusted && h.hop.from_ip.is_some_and(|ip| ip.is_loopback());
+        above_internal = trusted && h.hop.from_ip.is_some_and(is_internal);
     }
     out
 }

@@ -311,3 +311,37 @@ fn walk_infers_from_a_bounded_sample_and_keeps_order() {
     assert_eq!(seen[INFER_SAMPLE + 3].1, Some(Trust::Claimed));
     assert_eq!(s.hops_witnessed, (n - n / 10) as u64);
 }
+
+#[test]
+fn internal_relays_extend_the_witnessed_chain() {
+    // Inferred host: the mailbox server. It got the mail from the MX over the private
+    // network, so the MX's stamp is ours too; the peer's own stamp is not.
+    let m = msg(
+        "Received: from mx.our.example (mx.our.example [10.0.0.5]) by imap.our.example with LMTP id 1; Mon, 1 Jul 2024 10:00:02 +0200\nReceived: from mail.peer.example (mail.peer.example [192.0.2.15]) by mx.our.example with ESMTPS id 2; Mon, 1 Jul 2024 10:00:01 +0200\nReceived: from desk (desk [172.16.4.4]) by mail.peer.example with ESMTP id 3; Mon, 1 Jul 2024 10:00:00 +0200\nReceived: from x (x [198.51.100.1]) by desk with ESMTP id 4; Mon, 1 Jul 2024 09:59:59 +0200\n",
+    );
+    let ours = OurHosts::given(["imap.our.example"]);
+    assert_eq!(
+        classify(&m.hops, &ours),
+        vec![
+            Trust::Witnessed,
+            Trust::Witnessed,
+            Trust::Claimed,
+            Trust::Claimed
+        ]
+    );
+    // Rows: (address, internal)
+    for (ip, want) in [
+        ("127.0.0.1", true),
+        ("10.1.2.3", true),
+        ("172.16.4.4", true),
+        ("192.168.1.1", true),
+        ("169.254.0.9", true),
+        ("::1", true),
+        ("fd00::1", true),
+        ("fe80::1", true),
+        ("192.0.2.15", false),
+        ("2001:db8::1", false),
+    ] {
+        assert_eq!(is_internal(ip.parse().expect("ip")), want, "{ip}");
+    }
+}

@@ -69,8 +69,9 @@ local time zone (or UTC with --utc).
 
 Message stores (mbox, .gz mbox, Maildir with cur/ and new/, single .eml files) are found
 among the paths by their content. Only Received: headers stamped by our own hosts
-(--our-hosts, else the most frequent `by` of the top header) count as witnessed and join
-the posture; hops below the first foreign stamp are only claims and are reported apart.")]
+(--our-hosts, else the most frequent `by` of the top header; a stamp just below a hop from
+a loopback or private address is an internal relay's, hence ours too) count as witnessed
+and join the posture; hops below the first foreign stamp are only claims, reported apart.")]
 pub struct Args {
     /// Log files, rotated .gz logs, message stores (mbox, Maildir, .eml), directories (read
     /// recursively), or - for stdin. Without a path, stdin is read when it is not a terminal.
