@@ -9,3 +9,4 @@ pub mod cli;
 pub mod commands;
 pub mod event;
 pub mod parse;
+pub mod setup;
