@@ -466,7 +466,7 @@ fn pair(
             input,
             Path::new(cert),
             der,
-            &format!("{who} certificate"),
+            "certificate",
             "peers that verify certificates (DANE, MTA-STS, tls_server rules) refuse it or log verify=FAIL; opportunistic peers still encrypt",
         ) {
             report.push(f);
