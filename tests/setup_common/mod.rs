@@ -12,15 +12,14 @@ use serde_json::Value;
 /// Runs the openssl binary. Fails loudly when it is missing: these tests compare mailtls
 /// with OpenSSL and must not pass silently without it (Debian package `openssl`).
 pub fn openssl(args: &[&str]) -> std::process::Output {
-    let out = Command::new("openssl")
+    Command::new("openssl")
         .args(args)
         .output()
         .unwrap_or_else(|e| {
             panic!(
                 "the `openssl` binary is required for these tests (apt-get install openssl): {e}"
             )
-        });
-    out
+        })
 }
 
 /// Runs openssl and insists on success; returns stdout.

@@ -181,7 +181,9 @@ pub fn diagnose(input: &DoctorInput) -> Report {
     if let Some(log) = &input.log {
         log::check(log, &mut report);
     }
-    report.findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    report
+        .findings
+        .sort_by_key(|f| std::cmp::Reverse(f.severity));
     report
 }
 
