@@ -544,3 +544,46 @@ fn nothing_to_examine_is_a_usage_error() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn log_errors_are_counted_and_explained() {
+    let t = Tree::new();
+    let log = t.p("/var/log/mail.log");
+    fs::create_dir_all(log.parent().expect("dir")).expect("mkdir");
+    fs::write(
+        &log,
+        "Nov 28 17:54:54 mx1 sm-mta[23544]: STARTTLS=server, error: SSL_CTX_use_PrivateKey_file(/etc/mail/certs/mx1-key.pem) failed\n\
+Nov 28 17:54:54 mx1 sm-mta[23544]: STARTTLS=client, error: SSL_CTX_use_PrivateKey_file(/etc/mail/certs/mx1-key.pem) failed\n\
+Nov 28 17:55:10 mx1 sm-mta[23560]: STARTTLS=server, error: SSL_CTX_use_PrivateKey_file(/etc/mail/certs/mx1-key.pem) failed\n\
+Nov 28 17:55:11 mx1 sm-mta[23561]: qASHtB1r023561: from=<a@example.org>, size=1200, class=0, nrcpts=1, msgid=<x@example.org>, proto=ESMTP, daemon=MTA, relay=mail.example.org [192.0.2.9]\n",
+    )
+    .expect("write");
+    let (code, findings) = t.doctor(&["--log", &log.display().to_string()]);
+    assert_eq!(code, 1);
+    let f = with_check(&findings, "log-error");
+    assert_eq!(f.len(), 2, "{findings:#?}");
+    let server = f
+        .iter()
+        .find(|f| f["problem"].as_str().unwrap_or("").contains("server side"))
+        .expect("server");
+    assert_eq!(
+        server["problem"],
+        "logged 2× (server side, last at line 3): SSL_CTX_use_PrivateKey_file(/etc/mail/certs/mx1-key.pem) failed"
+    );
+    assert_eq!(server["kind"], "private_key");
+    assert_eq!(server["severity"], "error");
+    assert_eq!(
+        server["log_line"],
+        "Nov 28 17:55:10 mx1 sm-mta[23560]: STARTTLS=server, error: SSL_CTX_use_PrivateKey_file(/etc/mail/certs/mx1-key.pem) failed"
+    );
+    let client = f
+        .iter()
+        .find(|f| f["problem"].as_str().unwrap_or("").contains("client side"))
+        .expect("client");
+    assert!(
+        client["effect"]
+            .as_str()
+            .unwrap_or("")
+            .contains("without a client certificate")
+    );
+}

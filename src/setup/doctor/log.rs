@@ -8,11 +8,26 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::{Check, Finding, Report, Severity, finding};
-use crate::event::{EventKind, TlsErrorKind};
+use crate::event::{Direction, EventKind, TlsErrorKind};
 use crate::parse::{LineOutcome, parse_line};
 
-/// What an error kind means for the site, and what to do about it.
-pub fn explain_log(kind: TlsErrorKind) -> (&'static str, &'static str) {
+/// What an error kind means for the site, and what to do about it. On the client side
+/// (`STARTTLS=client`) a broken local key or certificate only costs the client certificate.
+pub fn explain_log(
+    kind: TlsErrorKind,
+    direction: Option<Direction>,
+) -> (&'static str, &'static str) {
+    if direction == Some(Direction::Outbound)
+        && matches!(
+            kind,
+            TlsErrorKind::PrivateKey | TlsErrorKind::Certificate | TlsErrorKind::UnsafeFile
+        )
+    {
+        return (
+            "the client key or certificate could not be used: sendmail delivers without a client certificate",
+            "check ClientCertFile/ClientKeyFile with mailtls doctor --cf …",
+        );
+    }
     match kind {
         TlsErrorKind::PrivateKey => (
             "the MTA could not load its private key (encrypted, not PEM, or not the certificate's key): it offers no STARTTLS",
@@ -87,8 +102,17 @@ pub(super) fn check(path: &Path, report: &mut Report) {
         }
     };
     let file: Arc<str> = Arc::from(path.display().to_string());
-    // (kind, text) → (count, last line)
-    let mut seen: Vec<(TlsErrorKind, String, usize, u64)> = Vec::new();
+    // Identical errors (same kind, side and text) → count, last line number, last raw line.
+    struct Seen {
+        kind: TlsErrorKind,
+        side: &'static str,
+        direction: Option<Direction>,
+        text: String,
+        count: usize,
+        last: u64,
+        raw: String,
+    }
+    let mut seen: Vec<Seen> = Vec::new();
     for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
         let line_no = i as u64 + 1;
         let LineOutcome::Event(ev) = parse_line(raw, &file, line_no) else {
@@ -97,31 +121,54 @@ pub(super) fn check(path: &Path, report: &mut Report) {
         let EventKind::TlsError(err) = &ev.kind else {
             continue;
         };
+        let side = match err.direction {
+            Some(Direction::Inbound) => "server",
+            Some(Direction::Outbound) => "client",
+            None => "",
+        };
+        let raw = String::from_utf8_lossy(raw).trim_end().to_owned();
         match seen
             .iter_mut()
-            .find(|(k, t, _, _)| *k == err.kind && *t == err.text)
+            .find(|s| s.kind == err.kind && s.side == side && s.text == err.text)
         {
-            Some(entry) => {
-                entry.2 += 1;
-                entry.3 = line_no;
+            Some(s) => {
+                s.count += 1;
+                s.last = line_no;
+                s.raw = raw;
             }
-            None => seen.push((err.kind, err.text.clone(), 1, line_no)),
+            None => seen.push(Seen {
+                kind: err.kind,
+                side,
+                direction: err.direction,
+                text: err.text.clone(),
+                count: 1,
+                last: line_no,
+                raw,
+            }),
         }
     }
-    for (kind, text, count, last) in seen {
-        let (what, fix) = explain_log(kind);
+    for s in seen {
+        let (what, fix) = explain_log(s.kind, s.direction);
+        let side = if s.side.is_empty() {
+            String::new()
+        } else {
+            format!("{} side, ", s.side)
+        };
         report.push(Finding {
-            severity: if kind.is_local() {
+            severity: if s.kind.is_local() {
                 Severity::Error
             } else {
                 Severity::Warning
             },
             check: Check::LogError,
             file: Some(path.to_path_buf()),
-            problem: format!("{count}× (last at line {last}): {text}"),
+            problem: format!(
+                "logged {}× ({side}last at line {}): {}",
+                s.count, s.last, s.text
+            ),
             effect: what.into(),
-            kind: Some(kind),
-            log_line: Some(text),
+            kind: Some(s.kind),
+            log_line: Some(s.raw),
             fix: Some(fix.into()),
         });
     }
