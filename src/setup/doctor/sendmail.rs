@@ -447,19 +447,24 @@ fn pair(
             ));
         }
     }
-    if let (Some(info), Some(der)) = (&key_info, &leaf) {
-        if checks::key_matches(info, der) == Some(false) {
-            report.push(finding(
-                severity,
-                Check::KeyMismatch,
-                Some(Path::new(key)),
-                format!("the private key does not belong to the certificate {cert}"),
-                effect.into(),
-                Some(TlsErrorKind::PrivateKey),
-                Some(format!("STARTTLS={who}, error: SSL_CTX_check_private_key failed({key}): 0")),
-                Some(format!("find the key of {cert} (compare: openssl x509 -noout -pubkey -in {cert}; openssl pkey -pubout -in {key}) or reissue the pair")),
-            ));
-        }
+    if let (Some(info), Some(der)) = (&key_info, &leaf)
+        && checks::key_matches(info, der) == Some(false)
+    {
+        report.push(finding(
+            severity,
+            Check::KeyMismatch,
+            Some(Path::new(key)),
+            format!("the private key does not belong to the certificate {cert}"),
+            effect.into(),
+            Some(TlsErrorKind::PrivateKey),
+            Some(format!(
+                "STARTTLS={who}, error: SSL_CTX_check_private_key failed({key}): 0"
+            )),
+            Some(format!(
+                "find the key of {cert} (compare: openssl x509 -noout -pubkey -in {cert}; \
+                 openssl pkey -pubout -in {key}) or reissue the pair"
+            )),
+        ));
     }
     if let Some(der) = &leaf {
         for f in checks::validity(
