@@ -334,3 +334,148 @@ fn subject_hash_matches_openssl_for_awkward_names() {
         assert_eq!(hash::link_name(got), format!("{}.0", want.trim()));
     }
 }
+
+/// Every key format OpenSSL writes: what the doctor makes of it, and whether its public
+/// half is found equal to that of a certificate made from the key by openssl itself.
+#[test]
+fn key_formats_written_by_openssl() {
+    use mailtls::setup::keys::KeyFormat;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = |n: &str| tmp.path().join(n).display().to_string();
+    // Rows: file, commands making it, the format, whether a public key is read from it.
+    let rows: Vec<(&str, Vec<Vec<String>>, KeyFormat, bool)> = vec![
+        (
+            "pkcs8-rsa.pem",
+            vec![vec![
+                "genpkey".into(),
+                "-algorithm".into(),
+                "RSA".into(),
+                "-pkeyopt".into(),
+                "rsa_keygen_bits:2048".into(),
+                "-out".into(),
+                d("pkcs8-rsa.pem"),
+            ]],
+            KeyFormat::Pkcs8,
+            true,
+        ),
+        (
+            "pkcs1.pem",
+            vec![vec![
+                "genrsa".into(),
+                "-traditional".into(),
+                "-out".into(),
+                d("pkcs1.pem"),
+                "2048".into(),
+            ]],
+            KeyFormat::Pkcs1,
+            true,
+        ),
+        (
+            "sec1.pem",
+            vec![vec![
+                "ecparam".into(),
+                "-name".into(),
+                "prime256v1".into(),
+                "-genkey".into(),
+                "-noout".into(),
+                "-out".into(),
+                d("sec1.pem"),
+            ]],
+            KeyFormat::Sec1,
+            true,
+        ),
+        (
+            "pkcs8-ec.pem",
+            vec![vec![
+                "genpkey".into(),
+                "-algorithm".into(),
+                "EC".into(),
+                "-pkeyopt".into(),
+                "ec_paramgen_curve:P-384".into(),
+                "-out".into(),
+                d("pkcs8-ec.pem"),
+            ]],
+            KeyFormat::Pkcs8,
+            true,
+        ),
+        (
+            "enc-pkcs8.pem",
+            vec![vec![
+                "pkcs8".into(),
+                "-topk8".into(),
+                "-v2".into(),
+                "aes-256-cbc".into(),
+                "-passout".into(),
+                "pass:x".into(),
+                "-in".into(),
+                d("sec1.pem"),
+                "-out".into(),
+                d("enc-pkcs8.pem"),
+            ]],
+            KeyFormat::EncryptedPkcs8,
+            false,
+        ),
+        (
+            "enc-legacy.pem",
+            vec![vec![
+                "rsa".into(),
+                "-aes128".into(),
+                "-traditional".into(),
+                "-passout".into(),
+                "pass:x".into(),
+                "-in".into(),
+                d("pkcs1.pem"),
+                "-out".into(),
+                d("enc-legacy.pem"),
+            ]],
+            KeyFormat::EncryptedLegacy("AES-128-CBC".into()),
+            false,
+        ),
+        (
+            "der.key",
+            vec![vec![
+                "pkey".into(),
+                "-outform".into(),
+                "DER".into(),
+                "-in".into(),
+                d("sec1.pem"),
+                "-out".into(),
+                d("der.key"),
+            ]],
+            KeyFormat::NoKey,
+            false,
+        ),
+    ];
+    for (file, cmds, format, has_public) in rows {
+        for c in &cmds {
+            let args: Vec<&str> = c.iter().map(String::as_str).collect();
+            openssl_ok(&args);
+        }
+        let info = keys::inspect_key(&fs::read(tmp.path().join(file)).expect("read"));
+        assert_eq!(info.format, format, "{file}");
+        assert_eq!(info.public.is_some(), has_public, "{file}");
+        if has_public {
+            let cert = d(&format!("{file}.crt"));
+            openssl_ok(&[
+                "req",
+                "-x509",
+                "-new",
+                "-key",
+                &d(file),
+                "-subj",
+                "/CN=k",
+                "-days",
+                "1",
+                "-out",
+                &cert,
+            ]);
+            let der = keys::pem_certificates(&fs::read(&cert).expect("read")).remove(0);
+            let c = keys::parse_cert(&der).expect("parse");
+            assert_eq!(
+                keys::cert_public(&c),
+                info.public,
+                "{file}: key and its own certificate"
+            );
+        }
+    }
+}

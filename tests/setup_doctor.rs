@@ -587,3 +587,115 @@ Nov 28 17:55:11 mx1 sm-mta[23561]: qASHtB1r023561: from=<a@example.org>, size=12
             .contains("without a client certificate")
     );
 }
+
+#[test]
+fn rsa_1024_certificate_signed_by_our_ca() {
+    // The seed's CA.pl made 1024-bit keys; OpenSSL 3 at security level 2 refuses them.
+    let t = good("ecdsa-p256");
+    let (k, c, csr) = (
+        t.p(KEY).display().to_string(),
+        t.p(CERT).display().to_string(),
+        t.p("/etc/mail/certs/mx1.csr").display().to_string(),
+    );
+    openssl_ok(&[
+        "req",
+        "-new",
+        "-newkey",
+        "rsa:1024",
+        "-nodes",
+        "-keyout",
+        &k,
+        "-subj",
+        "/CN=mx1.example.org",
+        "-out",
+        &csr,
+    ]);
+    openssl_ok(&[
+        "x509",
+        "-req",
+        "-in",
+        &csr,
+        "-CA",
+        &t.p(CA).display().to_string(),
+        "-CAkey",
+        &t.p("/root/mail-ca/cakey.pem").display().to_string(),
+        "-CAcreateserial",
+        "-CAserial",
+        &t.p("/root/mail-ca/serial").display().to_string(),
+        "-days",
+        "30",
+        "-out",
+        &c,
+    ]);
+    fs::remove_file(&csr).expect("rm");
+    chmod(&t, KEY, 0o600);
+    let (code, findings) = t.doctor(&["--cf", "/etc/mail/sendmail.cf"]);
+    assert_eq!(code, 1);
+    let f: Vec<_> = with_check(&findings, "key-too-small")
+        .into_iter()
+        .filter(|f| f["severity"] == "error")
+        .collect();
+    assert_eq!(f.len(), 1, "{findings:#?}");
+    assert_eq!(
+        f[0]["log_line"],
+        "STARTTLS=server, error: SSL_CTX_use_certificate_file(/etc/mail/certs/mx1-cert.pem) failed"
+    );
+    assert!(
+        with_check(&findings, "chain-unverified").is_empty(),
+        "signed by our CA: {findings:#?}"
+    );
+    assert!(
+        with_check(&findings, "key-mismatch").is_empty(),
+        "{findings:#?}"
+    );
+}
+
+#[test]
+fn files_that_are_not_pem() {
+    let t = good("ecdsa-p256");
+    let k = t.p(KEY).display().to_string();
+    openssl_ok(&[
+        "pkey",
+        "-outform",
+        "DER",
+        "-in",
+        &k,
+        "-out",
+        &format!("{k}.der"),
+    ]);
+    fs::rename(format!("{k}.der"), &k).expect("mv");
+    chmod(&t, KEY, 0o600);
+    fs::write(t.p(CERT), "not a certificate\n").expect("write");
+    let (code, findings) = t.doctor(&["--cf", "/etc/mail/sendmail.cf"]);
+    assert_eq!(code, 1);
+    let key: Vec<_> = with_check(&findings, "key-unreadable")
+        .into_iter()
+        .filter(|f| f["severity"] == "error")
+        .collect();
+    assert_eq!(
+        key[0]["log_line"],
+        "STARTTLS=server, error: SSL_CTX_use_PrivateKey_file(/etc/mail/certs/mx1-key.pem) failed"
+    );
+    let cert: Vec<_> = with_check(&findings, "cert-unreadable")
+        .into_iter()
+        .filter(|f| f["severity"] == "error")
+        .collect();
+    assert_eq!(
+        cert[0]["log_line"],
+        "STARTTLS=server, error: SSL_CTX_use_certificate_file(/etc/mail/certs/mx1-cert.pem) failed"
+    );
+}
+
+#[test]
+fn ca_file_without_a_certificate() {
+    let t = good("ecdsa-p256");
+    fs::write(t.p(CA), "this is not PEM\n").expect("write");
+    let (code, findings) = t.doctor(&["--cf", "/etc/mail/sendmail.cf"]);
+    assert_eq!(code, 1);
+    let f = only(&findings, "ca-file-unusable");
+    assert_eq!(
+        f["log_line"],
+        "STARTTLS=server, error: load verify locs /etc/mail/certs, /etc/mail/certs/cacert.pem failed: 0"
+    );
+    assert_eq!(f["kind"], "ca_locations");
+}
