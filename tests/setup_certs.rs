@@ -198,6 +198,25 @@ fn existing_files_are_kept_without_force_and_the_ca_is_reused() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(fs::read(&key).expect("read"), before);
+    // Nothing at all is written when one target exists.
+    mailtls()
+        .args([
+            "config",
+            "certs",
+            "--key-type",
+            "ecdsa-p256",
+            "--name",
+            "mx1",
+            "--client",
+            "late",
+            "--dir",
+        ])
+        .arg(t.p(CERTS))
+        .arg("--ca-dir")
+        .arg(t.p("/root/mail-ca"))
+        .assert()
+        .code(2);
+    assert!(!t.p("/etc/mail/certs/late-key.pem").exists());
 
     // A client pair added later is signed by the same CA.
     let ca_before = fs::read(t.p("/etc/mail/certs/cacert.pem")).expect("read");
@@ -230,9 +249,25 @@ fn existing_files_are_kept_without_force_and_the_ca_is_reused() {
     ]);
     assert!(out.trim().ends_with(": OK"));
 
-    // --force replaces the key.
+    // --force replaces the key but keeps the CA; --new-ca replaces the CA too.
     t.certs(&["--key-type", "ecdsa-p256", "--force"]);
     assert_ne!(fs::read(&key).expect("read"), before);
+    assert_eq!(
+        fs::read(t.p("/etc/mail/certs/cacert.pem")).expect("read"),
+        ca_before
+    );
+    t.certs(&["--key-type", "ecdsa-p256", "--force", "--new-ca"]);
+    assert_ne!(
+        fs::read(t.p("/etc/mail/certs/cacert.pem")).expect("read"),
+        ca_before
+    );
+    let out = openssl_ok(&[
+        "verify",
+        "-CAfile",
+        &t.p("/etc/mail/certs/cacert.pem").display().to_string(),
+        &t.p("/etc/mail/certs/mx1-cert.pem").display().to_string(),
+    ]);
+    assert!(out.trim().ends_with(": OK"));
 }
 
 #[test]

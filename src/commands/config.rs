@@ -4,7 +4,8 @@
 //! Usage:
 //!   mailtls config certs --dir /etc/mail/certs --ca-dir /root/mail-ca --name mx1 \
 //!                        [--san mx1.example.org]… [--client NAME]… [--days N] \
-//!                        [--key-type rsa2048|rsa3072|rsa4096|ecdsa-p256|ecdsa-p384] [--msp] [--force]
+//!                        [--key-type rsa2048|rsa3072|rsa4096|ecdsa-p256|ecdsa-p384] [--msp] \
+//!                        [--force] [--new-ca]
 //!   mailtls config sendmail [--dir D] [--name N] [--client C] [--msp] [--rand-file F] [--apply sendmail.cf]
 //!   mailtls config submit   [same flags]                                   [--apply submit.cf]
 //!   mailtls config mc       [--for sendmail|submit] [same flags]
@@ -81,9 +82,13 @@ pub struct CertsArgs {
     /// The MSP's group (name or number).
     #[arg(long, default_value = "smmsp")]
     pub msp_group: String,
-    /// Replace existing files (and make a new CA).
+    /// Replace existing server and client files.
     #[arg(long)]
     pub force: bool,
+    /// Make a new CA even if cacert.pem and cakey.pem exist (invalidates every certificate
+    /// the old CA signed).
+    #[arg(long)]
+    pub new_ca: bool,
 }
 
 /// File-layout flags shared by the configuration subcommands.
@@ -201,6 +206,7 @@ fn run_certs(a: &CertsArgs) -> u8 {
         key_type: a.key_type,
         key_group,
         force: a.force,
+        new_ca: a.new_ca,
     };
     match certs::generate(&plan) {
         Ok(set) => {

@@ -82,8 +82,12 @@ pub struct CertPlan {
     /// Group of the private keys when the MSP must read them (`smmsp`): mode 0640 instead
     /// of 0600.
     pub key_group: Option<u32>,
-    /// Replace existing files.
+    /// Replace existing server and client files.
     pub force: bool,
+    /// Make a new CA even when `cacert.pem` and `cakey.pem` exist. Without it an existing CA
+    /// is reused, so adding a client or renewing one server does not invalidate the
+    /// certificates of every other server signed by the old CA.
+    pub new_ca: bool,
 }
 
 /// One file written.
@@ -218,8 +222,26 @@ pub fn generate(plan: &CertPlan) -> Result<CertSet, SetupError> {
     let ca_key_path = plan.ca_dir.join(CA_KEY);
     let kmode = key_mode(plan.key_group);
 
-    // The CA: reuse an existing pair unless --force, so clients can be added later.
-    let reuse = !plan.force && ca_cert_path.exists() && ca_key_path.exists();
+    // The CA: reuse an existing pair unless --new-ca, so clients can be added later.
+    let reuse = !plan.new_ca && ca_cert_path.exists() && ca_key_path.exists();
+    // Refuse before writing anything, so a half-made set never replaces a working one.
+    if !plan.force {
+        let mut targets = Vec::new();
+        if !reuse {
+            targets.push(ca_key_path.clone());
+            targets.push(ca_cert_path.clone());
+        }
+        for stem in std::iter::once(&plan.name).chain(&plan.clients) {
+            targets.push(plan.dir.join(format!("{stem}-key.pem")));
+            targets.push(plan.dir.join(format!("{stem}-cert.pem")));
+        }
+        if let Some(p) = targets
+            .into_iter()
+            .find(|p| std::fs::symlink_metadata(p).is_ok())
+        {
+            return Err(SetupError::Exists(p));
+        }
+    }
     let (ca_pem, issuer) = if reuse {
         let key_pem = std::fs::read_to_string(&ca_key_path)?;
         let cert_pem = std::fs::read_to_string(&ca_cert_path)?;
@@ -235,7 +257,7 @@ pub fn generate(plan: &CertPlan) -> Result<CertSet, SetupError> {
             key.serialize_pem().as_bytes(),
             0o600,
             None,
-            plan.force,
+            plan.force || plan.new_ca,
         )?;
         out.push(WrittenFile {
             path: ca_key_path.clone(),
@@ -243,7 +265,13 @@ pub fn generate(plan: &CertPlan) -> Result<CertSet, SetupError> {
             role: "CA private key (keep offline)".into(),
         });
         let pem = cert.pem();
-        files::write_file(&ca_cert_path, pem.as_bytes(), 0o644, None, plan.force)?;
+        files::write_file(
+            &ca_cert_path,
+            pem.as_bytes(),
+            0o644,
+            None,
+            plan.force || plan.new_ca,
+        )?;
         out.push(WrittenFile {
             path: ca_cert_path.clone(),
             mode: 0o644,
@@ -253,7 +281,7 @@ pub fn generate(plan: &CertPlan) -> Result<CertSet, SetupError> {
     };
     if reuse {
         warnings.push(format!(
-            "reused the existing CA {} (give --force to make a new one)",
+            "reused the existing CA {} (give --new-ca to make a new one)",
             ca_cert_path.display()
         ));
     }
