@@ -514,3 +514,65 @@ fn key_formats_written_by_openssl() {
         }
     }
 }
+
+/// The generated pair serves a real TLS handshake (rustls, in memory) that a client
+/// trusting only cacert.pem accepts for the server's name: RSA and ECDSA.
+#[test]
+fn generated_pair_completes_a_rustls_handshake() {
+    use std::sync::Arc;
+    for key_type in ["rsa2048", "ecdsa-p384"] {
+        let t = Tree::new();
+        t.certs(&["--key-type", key_type]);
+        let dir = t.p(CERTS);
+        let certs: Vec<rustls_pki_types::CertificateDer<'static>> =
+            keys::pem_certificates(&fs::read(dir.join("mx1-cert.pem")).expect("read"))
+                .into_iter()
+                .map(rustls_pki_types::CertificateDer::from)
+                .collect();
+        let key_pem = pem::parse(fs::read(dir.join("mx1-key.pem")).expect("read")).expect("pem");
+        assert_eq!(key_pem.tag(), "PRIVATE KEY");
+        let key = rustls_pki_types::PrivateKeyDer::Pkcs8(key_pem.into_contents().into());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let server_cfg = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .expect("server accepts the pair");
+        let mut roots = rustls::RootCertStore::empty();
+        for ca in keys::pem_certificates(&fs::read(dir.join("cacert.pem")).expect("read")) {
+            roots
+                .add(rustls_pki_types::CertificateDer::from(ca))
+                .expect("root");
+        }
+        let client_cfg = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = rustls_pki_types::ServerName::try_from("mx1.example.org").expect("name");
+        let mut client = rustls::ClientConnection::new(Arc::new(client_cfg), name).expect("client");
+        let mut server = rustls::ServerConnection::new(Arc::new(server_cfg)).expect("server");
+        for _ in 0..10 {
+            let mut buf = Vec::new();
+            client.write_tls(&mut buf).expect("client write");
+            server.read_tls(&mut buf.as_slice()).expect("server read");
+            server
+                .process_new_packets()
+                .expect("server accepts the handshake");
+            let mut buf = Vec::new();
+            server.write_tls(&mut buf).expect("server write");
+            client.read_tls(&mut buf.as_slice()).expect("client read");
+            client
+                .process_new_packets()
+                .unwrap_or_else(|e| panic!("{key_type}: client rejects: {e}"));
+            if !client.is_handshaking() && !server.is_handshaking() {
+                break;
+            }
+        }
+        assert!(
+            !client.is_handshaking() && !server.is_handshaking(),
+            "{key_type}: handshake did not finish"
+        );
+    }
+}
