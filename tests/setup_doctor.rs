@@ -699,3 +699,30 @@ fn ca_file_without_a_certificate() {
     );
     assert_eq!(f["kind"], "ca_locations");
 }
+
+#[test]
+fn relative_paths_count_as_not_set() {
+    let t = good("ecdsa-p256");
+    let cf = t.p("/etc/mail/sendmail.cf");
+    let text = fs::read_to_string(&cf).expect("read");
+    fs::write(
+        &cf,
+        text.replace(
+            "O ServerCertFile=/etc/mail/certs/mx1-cert.pem",
+            "O ServerCertFile=certs/mx1-cert.pem",
+        ),
+    )
+    .expect("write");
+    let (code, findings) = t.doctor(&["--cf", "/etc/mail/sendmail.cf"]);
+    assert_eq!(code, 1);
+    let f = only(&findings, "option-missing");
+    assert_eq!(
+        f["problem"],
+        "ServerCertFile=certs/mx1-cert.pem is not an absolute path; sendmail treats it as not set"
+    );
+    assert_eq!(f["log_line"], "STARTTLS: ServerCertFile missing");
+    mailtls()
+        .args(["config", "sendmail", "--dir", "certs"])
+        .assert()
+        .code(2);
+}

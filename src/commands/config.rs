@@ -154,6 +154,21 @@ pub struct PostfixArgs {
 
 /// Runs `mailtls config …`.
 pub fn run(args: &Args) -> u8 {
+    let layout = match &args.what {
+        What::Certs(_) => None,
+        What::Sendmail(a) | What::Submit(a) => Some(&a.layout),
+        What::Mc(a) => Some(&a.layout),
+        What::Postfix(a) => Some(&a.layout),
+    };
+    if let Some(l) = layout
+        && !l.dir.starts_with('/')
+    {
+        eprintln!(
+            "mailtls config: --dir must be an absolute path (sendmail ignores relative TLS paths), not {}",
+            l.dir
+        );
+        return exit::ERROR;
+    }
     match &args.what {
         What::Certs(a) => run_certs(a),
         What::Sendmail(a) => run_cf(a, CfKind::Sendmail),

@@ -29,7 +29,13 @@ struct CfView<'a> {
 }
 
 impl CfView<'_> {
+    /// The value as sendmail uses it: set, and an absolute path (`tls_ok_f()` treats
+    /// anything else as not set).
     fn get(&self, name: &str) -> Option<&str> {
+        self.raw(name).filter(|v| v.starts_with('/'))
+    }
+
+    fn raw(&self, name: &str) -> Option<&str> {
         cf::lookup(self.settings, name)
             .map(|s| s.value.as_str())
             .filter(|v| !v.is_empty())
@@ -126,7 +132,7 @@ fn check_cf(input: &DoctorInput, v: &CfView<'_>, report: &mut Report) {
         "ClientCertFile",
         "ClientKeyFile",
     ];
-    if tls_names.iter().all(|n| v.get(n).is_none()) {
+    if tls_names.iter().all(|n| v.raw(n).is_none()) {
         if mta {
             report.push(finding(
                 Severity::Error,
@@ -149,20 +155,25 @@ fn check_cf(input: &DoctorInput, v: &CfView<'_>, report: &mut Report) {
             "CACertPath",
             "CACertFile",
         ] {
-            if v.get(name).is_none() {
-                report.push(finding(
-                    Severity::Error,
-                    Check::OptionMissing,
-                    cf_path,
-                    format!("{name} is not set; the server side requires it"),
-                    NO_STARTTLS.into(),
-                    Some(TlsErrorKind::Certificate),
-                    Some(format!("STARTTLS: {name} missing")),
-                    Some(format!(
-                        "set O {name}=… (mailtls config sendmail --apply …)"
-                    )),
-                ));
-            }
+            let problem = match v.raw(name) {
+                None => format!("{name} is not set; the server side requires it"),
+                Some(val) if !val.starts_with('/') => {
+                    format!("{name}={val} is not an absolute path; sendmail treats it as not set")
+                }
+                Some(_) => continue,
+            };
+            report.push(finding(
+                Severity::Error,
+                Check::OptionMissing,
+                cf_path,
+                problem,
+                format!("{NO_STARTTLS} (the log line appears only with LogLevel > 12)"),
+                Some(TlsErrorKind::Certificate),
+                Some(format!("STARTTLS: {name} missing")),
+                Some(format!(
+                    "set O {name}=/absolute/path (mailtls config sendmail --apply …)"
+                )),
+            ));
         }
     }
 
