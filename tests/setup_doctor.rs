@@ -726,3 +726,28 @@ fn relative_paths_count_as_not_set() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn submit_cf_without_tls_is_one_warning() {
+    let t = good("ecdsa-p256");
+    fs::write(
+        t.p("/etc/mail/submit.cf"),
+        "V10/Berkeley\n#O CACertPath\n#O CACertFile\nO RunAsUser=smmsp\n",
+    )
+    .expect("write");
+    let gid = t.my_gid().to_string();
+    let (code, findings) = t.doctor(&[
+        "--cf",
+        "/etc/mail/sendmail.cf",
+        "--submit-cf",
+        "/etc/mail/submit.cf",
+        "--msp-group",
+        &gid,
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(
+        only(&findings, "submit-inconsistent")["problem"],
+        "submit.cf sets no TLS options while sendmail.cf does"
+    );
+}

@@ -508,6 +508,26 @@ fn pair(
 /// DontBlameSendmail=GroupReadableKeyFile.
 fn consistency(input: &DoctorInput, mta: &[CfSetting], msp: &[CfSetting], report: &mut Report) {
     let submit = input.submit_cf.as_deref();
+    let shared = [
+        "CACertPath",
+        "CACertFile",
+        "ClientCertFile",
+        "ClientKeyFile",
+    ];
+    let set = |s: &[CfSetting], n: &str| cf::lookup(s, n).is_some_and(|x| !x.value.is_empty());
+    if shared.iter().any(|n| set(mta, n)) && !shared.iter().any(|n| set(msp, n)) {
+        report.push(finding(
+            Severity::Warning,
+            Check::SubmitInconsistent,
+            submit,
+            "submit.cf sets no TLS options while sendmail.cf does".into(),
+            "the MSP hands mail to the local MTA without a client certificate or CA (the seed configures both files)".into(),
+            None,
+            None,
+            Some("mailtls config submit --apply /etc/mail/submit.cf …".into()),
+        ));
+        return;
+    }
     for name in [
         "CACertPath",
         "CACertFile",
