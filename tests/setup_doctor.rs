@@ -751,3 +751,27 @@ fn submit_cf_without_tls_is_one_warning() {
         "submit.cf sets no TLS options while sendmail.cf does"
     );
 }
+
+#[test]
+fn key_path_that_is_a_directory() {
+    let t = good("ecdsa-p256");
+    fs::remove_file(t.p(KEY)).expect("rm");
+    fs::create_dir(t.p(KEY)).expect("mkdir");
+    chmod(&t, KEY, 0o700);
+    let (code, findings) = t.doctor(&["--cf", "/etc/mail/sendmail.cf"]);
+    assert_eq!(code, 1);
+    assert!(
+        with_check(&findings, "unsafe-file")
+            .iter()
+            .any(|f| f["log_line"]
+                == "STARTTLS=server: file /etc/mail/certs/mx1-key.pem unsafe: Regular files only"),
+        "{findings:#?}"
+    );
+    assert!(
+        with_check(&findings, "file-unreadable")
+            .iter()
+            .all(|f| f["severity"] == "warning" && f["file"] == KEY),
+        "{findings:#?}"
+    );
+    assert!(!with_check(&findings, "file-unreadable").is_empty());
+}

@@ -222,7 +222,8 @@ fn check_cf(input: &DoctorInput, v: &CfView<'_>, report: &mut Report) {
                     ),
                 ));
             }
-            CertState::Missing | CertState::Unreadable(_) => {} // reported by file_safety
+            CertState::Unreadable(e) => report.push(cannot_inspect(ca_file, &e)),
+            CertState::Missing => {} // reported by file_safety
         }
         if let Some(dir) = v.get("CACertPath") {
             for f in checks::hash_links(input, dir, ca_file, &cas) {
@@ -424,7 +425,8 @@ fn pair(
                 Some(key_line.clone()),
                 Some("point the option at the PEM key (BEGIN PRIVATE KEY), or convert: openssl pkey -inform DER -in KEY -out KEY.pem".into()),
             )),
-            KeyState::Missing | KeyState::Unreadable(_) => {}
+            KeyState::Unreadable(e) => report.push(cannot_inspect(key, &e)),
+            KeyState::Missing => {}
         }
     }
     let mut leaf = None;
@@ -443,7 +445,8 @@ fn pair(
                 Some(cert_line.clone()),
                 Some("point the option at the PEM certificate (BEGIN CERTIFICATE)".into()),
             )),
-            CertState::Missing | CertState::Unreadable(_) => {}
+            CertState::Unreadable(e) => report.push(cannot_inspect(cert, &e)),
+            CertState::Missing => {}
         }
         if let Some(bits) = leaf.as_deref().and_then(checks::rsa_too_small) {
             report.push(finding(
@@ -578,4 +581,19 @@ fn consistency(input: &DoctorInput, mta: &[CfSetting], msp: &[CfSetting], report
             Some(format!("add {GROUP_READABLE} to DontBlameSendmail in {lacks}")),
         ));
     }
+}
+
+/// The doctor itself could not read a file (usually: not run as root), so its contents
+/// were not checked. Not an error of the installation.
+fn cannot_inspect(configured: &str, e: &std::io::Error) -> super::Finding {
+    finding(
+        Severity::Warning,
+        Check::FileUnreadable,
+        Some(Path::new(configured)),
+        format!("the doctor cannot read it ({e}); its contents were not checked"),
+        "unknown: sendmail opens it as root".into(),
+        None,
+        None,
+        Some("run mailtls doctor as root".into()),
+    )
 }
