@@ -6,7 +6,7 @@
 //! then linked into place (which fails if the name exists) or renamed over the old file
 //! when `--force` or an in-place edit asks for it.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -143,22 +143,6 @@ pub fn group_id(name: &str) -> Option<u32> {
     })
 }
 
-/// A gid → group name, from `/etc/group`, for messages.
-pub fn group_name(gid: u32) -> String {
-    fs::read_to_string("/etc/group")
-        .ok()
-        .and_then(|text| {
-            text.lines().find_map(|l| {
-                let mut parts = l.split(':');
-                let n = parts.next()?;
-                let _pw = parts.next()?;
-                let g: u32 = parts.next()?.parse().ok()?;
-                (g == gid).then(|| n.to_owned())
-            })
-        })
-        .unwrap_or_else(|| gid.to_string())
-}
-
 fn suffixed(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
@@ -169,10 +153,35 @@ fn temp_name(path: &Path) -> PathBuf {
     suffixed(path, &format!(".mailtls-tmp.{}", std::process::id()))
 }
 
-/// Reads a whole file, for callers that only want to know it is there and readable.
-pub fn read(path: &Path) -> io::Result<Vec<u8>> {
-    let mut f = File::open(path)?;
-    let mut buf = Vec::new();
-    io::Read::read_to_end(&mut f, &mut buf)?;
-    Ok(buf)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_get_their_mode_and_are_not_clobbered() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("k.pem");
+        write_file(&p, b"one", 0o600, None, false).expect("write");
+        assert_eq!(fs::metadata(&p).expect("stat").mode() & 0o7777, 0o600);
+        let err = write_file(&p, b"two", 0o600, None, false).expect_err("exists");
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&p).expect("read"), b"one");
+        write_file(&p, b"two", 0o640, None, true).expect("replace");
+        assert_eq!(fs::read(&p).expect("read"), b"two");
+        assert_eq!(fs::metadata(&p).expect("stat").mode() & 0o7777, 0o640);
+        // No temporary files are left behind.
+        assert_eq!(fs::read_dir(dir.path()).expect("ls").count(), 1);
+    }
+
+    #[test]
+    fn links_and_groups() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let l = dir.path().join("abcd1234.0");
+        symlink_replace("cacert.pem", &l).expect("ln");
+        symlink_replace("cacert.pem", &l).expect("again");
+        symlink_replace("other.pem", &l).expect("replace");
+        assert_eq!(fs::read_link(&l).expect("readlink"), Path::new("other.pem"));
+        assert_eq!(group_id("119"), Some(119));
+        assert_eq!(group_id("root"), Some(0));
+    }
 }
