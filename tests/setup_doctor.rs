@@ -191,6 +191,16 @@ fn world_and_group_readable_keys() {
                     unsafe_[0]["log_line"],
                     format!("STARTTLS=server: file /etc/mail/certs/mx1-key.pem unsafe: {reason}")
                 );
+                let fix = if dbs == "safe" || reason == "Group readable file" {
+                    "chmod 600"
+                } else {
+                    "chmod 640"
+                };
+                assert!(
+                    unsafe_[0]["fix"].as_str().unwrap_or("").starts_with(fix),
+                    "{mode:o} {dbs}: {:#?}",
+                    unsafe_[0]
+                );
             }
         }
     }

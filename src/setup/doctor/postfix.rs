@@ -137,7 +137,7 @@ pub(super) fn check(input: &DoctorInput, dir: &Path, report: &mut Report) {
                     Check::KeyEncrypted,
                     Some(Path::new(&key)),
                     "the private key is encrypted (made without -nodes)".into(),
-                    format!("Postfix cannot ask for a pass phrase: {effect}"),
+                    format!("nobody can type a pass phrase at start-up, so {effect}"),
                     Some(TlsErrorKind::PrivateKey),
                     Some(key_line.clone()),
                     Some(checks::decrypt_fix(&key)),

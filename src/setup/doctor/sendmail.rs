@@ -313,7 +313,10 @@ fn file_safety(
             "chmod 600 {configured}   (or, if the MSP must read it: add DontBlameSendmail={GROUP_READABLE} to sendmail.cf and submit.cf)"
         ),
         "World readable file" | "Group writable file" | "World writable file" => {
-            if key {
+            if key && v.group_readable_ok {
+                // The MSP set-up: keep the group's read bit.
+                format!("chmod 640 {configured}")
+            } else if key {
                 format!("chmod 600 {configured}")
             } else {
                 format!("chmod 644 {configured}")
@@ -410,7 +413,7 @@ fn pair(
                     crate::setup::keys::KeyFormat::EncryptedLegacy(c) => format!("Proc-Type: 4,ENCRYPTED, {c}"),
                     _ => "ENCRYPTED PRIVATE KEY".into(),
                 }),
-                format!("sendmail cannot ask for a pass phrase: {effect}"),
+                format!("nobody can type a pass phrase at start-up, so {effect}"),
                 Some(TlsErrorKind::PrivateKey),
                 Some(key_line.clone()),
                 Some(checks::decrypt_fix(key)),
