@@ -144,6 +144,51 @@ pub fn lookup<'a>(settings: &'a [Setting], name: &str) -> Option<&'a Setting> {
     settings.iter().rev().find(|s| s.name == name)
 }
 
+/// Expands `$name`, `${name}` and `$(name)` from main.cf, with `config_directory` set to
+/// the directory main.cf was read from (Debian's `smtpd_tls_cert_file =
+/// $config_directory/cert.pem` style). `None` when a name is not defined here (a built-in
+/// default we do not model) or the expansion nests too deep.
+pub fn expand(value: &str, settings: &[Setting], config_directory: &str) -> Option<String> {
+    expand_depth(value, settings, config_directory, 0)
+}
+
+fn expand_depth(value: &str, settings: &[Setting], cd: &str, depth: u8) -> Option<String> {
+    if depth > 8 {
+        return None;
+    }
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(i) = rest.find('$') {
+        out.push_str(rest.get(..i)?);
+        let after = rest.get(i + 1..)?;
+        let (name, tail) = match after.chars().next()? {
+            '{' => {
+                let end = after.find('}')?;
+                (after.get(1..end)?, after.get(end + 1..)?)
+            }
+            '(' => {
+                let end = after.find(')')?;
+                (after.get(1..end)?, after.get(end + 1..)?)
+            }
+            _ => {
+                let end = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                (after.get(..end)?, after.get(end..)?)
+            }
+        };
+        if name == "config_directory" && lookup(settings, name).is_none() {
+            out.push_str(cd);
+        } else {
+            let v = lookup(settings, name)?;
+            out.push_str(&expand_depth(&v.value, settings, cd, depth + 1)?);
+        }
+        rest = tail;
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
 /// Reads main.cf from a file.
 pub fn read_file(path: &Path) -> std::io::Result<Vec<Setting>> {
     Ok(read_main_cf(&String::from_utf8_lossy(&std::fs::read(
@@ -248,6 +293,27 @@ mod tests {
             lookup(&s, "smtpd_tls_protocols").map(|x| x.value.as_str()),
             Some("!SSLv2, !SSLv3")
         );
+    }
+
+    #[test]
+    fn expansion_rows() {
+        let s = read_main_cf(
+            "certs = ${config_directory}/certs\nkey = $certs/mx1-key.pem\nloop = $loop\n",
+        );
+        let rows = [
+            ("$config_directory/cert.pem", Some("/etc/postfix/cert.pem")),
+            (
+                "$(config_directory)/cert.pem",
+                Some("/etc/postfix/cert.pem"),
+            ),
+            ("$key", Some("/etc/postfix/certs/mx1-key.pem")),
+            ("/plain/path.pem", Some("/plain/path.pem")),
+            ("$data_directory/x", None),
+            ("$loop", None),
+        ];
+        for (v, want) in rows {
+            assert_eq!(expand(v, &s, "/etc/postfix").as_deref(), want, "{v}");
+        }
     }
 
     #[test]

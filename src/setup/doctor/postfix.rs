@@ -31,10 +31,11 @@ pub(super) fn check(input: &DoctorInput, dir: &Path, report: &mut Report) {
             return;
         }
     };
+    let conf_dir = dir.display().to_string();
     let get = |n: &str| {
         pf::lookup(&settings, n)
-            .map(|s| s.value.clone())
-            .filter(|v| !v.is_empty() && !v.contains('$'))
+            .and_then(|s| pf::expand(&s.value, &settings, &conf_dir))
+            .filter(|v| !v.is_empty())
     };
     for (side, prog, hard) in [("smtpd", "smtpd", true), ("smtp", "smtp", false)] {
         let cas = ca(input, side, prog, &get, report);
