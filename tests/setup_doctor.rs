@@ -785,3 +785,29 @@ fn key_path_that_is_a_directory() {
     );
     assert!(!with_check(&findings, "file-unreadable").is_empty());
 }
+
+#[test]
+fn hp_ux_use_tls_option() {
+    let t = good("ecdsa-p256");
+    let cf = t.p("/etc/mail/sendmail.cf");
+    let text = fs::read_to_string(&cf).expect("read");
+    let text = text.replace(
+        "# CA directory\n",
+        "# If set, Sendmail enables the TLS feature\nO UseTLS=True\n# CA directory\n",
+    );
+    fs::write(&cf, &text).expect("write");
+    let line = text
+        .lines()
+        .position(|l| l == "O UseTLS=True")
+        .map(|i| i + 1)
+        .expect("line");
+    let (code, findings) = t.doctor(&["--cf", "/etc/mail/sendmail.cf"]);
+    assert_eq!(code, 0);
+    let f = only(&findings, "unknown-option");
+    assert_eq!(
+        f["log_line"],
+        format!(
+            "SYSERR(root): /etc/mail/sendmail.cf: line {line}: readcf: unknown option name UseTLS"
+        )
+    );
+}

@@ -84,6 +84,8 @@ pub enum Check {
     CaKeyOnServer,
     /// sendmail.cf and submit.cf disagree.
     SubmitInconsistent,
+    /// An option stock Sendmail does not know (HP-UX's `UseTLS` from the seed).
+    UnknownOption,
     /// A TLS error found in the mail log.
     LogError,
 }

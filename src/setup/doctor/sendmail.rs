@@ -132,6 +132,24 @@ fn check_cf(input: &DoctorInput, v: &CfView<'_>, report: &mut Report) {
         "ClientCertFile",
         "ClientKeyFile",
     ];
+    // HP-UX's gen_cf writes `UseTLS=True` (the seed); stock Sendmail has no such option
+    // and complains at every start, while STARTTLS is on whenever the files are set.
+    if let Some(s) = cf::lookup(v.settings, "UseTLS") {
+        let file = cf_path.map(|p| p.display().to_string()).unwrap_or_default();
+        report.push(finding(
+            Severity::Warning,
+            Check::UnknownOption,
+            cf_path,
+            format!("line {}: O UseTLS is an HP-UX option that stock Sendmail does not know", s.line),
+            "sendmail logs a SYSERR at every start and ignores the line; STARTTLS depends only on the certificate options".into(),
+            None,
+            Some(format!(
+                "SYSERR(root): {file}: line {}: readcf: unknown option name UseTLS",
+                s.line
+            )),
+            Some(format!("delete line {} (O UseTLS=…)", s.line)),
+        ));
+    }
     if tls_names.iter().all(|n| v.raw(n).is_none()) {
         if mta {
             report.push(finding(
