@@ -23,4 +23,8 @@ pub enum Command {
     Scan(commands::scan::Args),
     /// Check a server's STARTTLS: EHLO, handshake, chain, verify (Sendmail's words).
     Check(commands::check::Args),
+    /// Generate keys and certificates, and sendmail/submit/mc/postfix TLS configuration.
+    Config(commands::config::Args),
+    /// Diagnose an installed TLS configuration before the MTA fails on it.
+    Doctor(commands::doctor::Args),
 }

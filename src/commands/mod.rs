@@ -4,6 +4,8 @@
 //! failed checks, doctor problems), 2 usage or I/O error.
 
 pub mod check;
+pub mod config;
+pub mod doctor;
 pub mod scan;
 
 /// Exit codes shared by all commands.
