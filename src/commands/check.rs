@@ -528,7 +528,7 @@ fn write_text(
         let why = r
             .verify_failure
             .as_ref()
-            .map(|f| format!(" ({:?}: {})", f.reason, f.detail))
+            .map(|f| format!(" ({}: {})", f.reason.label(), f.detail))
             .unwrap_or_default();
         writeln!(out, "  verify={word}{why}")?;
     }
@@ -604,12 +604,15 @@ fn write_text(
     }
     if let Some(cs) = &r.ciphers {
         for c in cs {
-            let weak = c.weakness.map(|w| format!("  [{w:?}]")).unwrap_or_default();
+            let weak = c
+                .weakness
+                .map(|w| format!("  [{}]", w.label()))
+                .unwrap_or_default();
             writeln!(
                 out,
                 "  {:<8} {:<34} {:>3} bits{weak}",
                 c.version.label(),
-                c.cipher,
+                c.cipher.as_str(),
                 c.bits.secret.unwrap_or(0)
             )?;
         }

@@ -385,7 +385,11 @@ pub(super) fn enumerate(target: &Target, opts: &Options, clock: &Clock, r: &mut 
             .collect();
         let (v, failure) = tls::verify_chain(&opts.trust, &clear_chain, &verify_name(target, opts));
         let verdict = match failure {
-            Some(f) => format!("it does not verify ({v}: {:?}: {})", f.reason, f.detail),
+            Some(f) => format!(
+                "it does not verify ({v}: {}: {})",
+                f.reason.label(),
+                f.detail
+            ),
             None => format!("it verifies ({v})"),
         };
         r.finding(
