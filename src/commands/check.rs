@@ -68,7 +68,7 @@
 //!                "self_signed"}],
 //!     "protocols": [{"version": "TLSv1", "accepted": false, "detail": "alert protocol_version"}]?,
 //!     "ciphers": [{"version", "cipher", "iana", "code": "0xc030", "bits", "weakness"?}]?,
-//!     "steps": [{"step": "connect" | "banner" | "ehlo" | "starttls" | "handshake" |
+//!     "steps": [{"step": "connect" | "banner" | "ehlo" | "helo" | "starttls" | "handshake" |
 //!                "ehlo_tls" | "quit" | "resolve" | "protocols" | "ciphers",
 //!                "ms": 0.42, "ok": true, "detail": "…"}],
 //!     "findings": [{"severity": "info" | "warn" | "fail" | "error", "code": "…", "text": "…"}],

@@ -145,6 +145,8 @@ pub enum StepKind {
     Connect,
     Banner,
     Ehlo,
+    /// Only after a 5xx to EHLO.
+    Helo,
     Starttls,
     Handshake,
     EhloTls,
@@ -160,6 +162,7 @@ impl StepKind {
             StepKind::Connect => "connect",
             StepKind::Banner => "banner",
             StepKind::Ehlo => "EHLO",
+            StepKind::Helo => "HELO",
             StepKind::Starttls => "STARTTLS",
             StepKind::Handshake => "TLS handshake",
             StepKind::EhloTls => "EHLO (TLS)",
