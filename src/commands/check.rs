@@ -71,7 +71,11 @@
 //!     "steps": [{"step": "connect" | "banner" | "ehlo" | "helo" | "starttls" | "handshake" |
 //!                "ehlo_tls" | "quit" | "resolve" | "protocols" | "ciphers",
 //!                "ms": 0.42, "ok": true, "detail": "…"}],
-//!     "findings": [{"severity": "info" | "warn" | "fail" | "error", "code": "…", "text": "…"}],
+//!     "findings": [{"severity": "info" | "warn" | "fail" | "error", "code": "no_starttls" |
+//!                   "starttls_temp" | "handshake_failed" | "verify_failed" | "expiring" |
+//!                   "min_protocol" | "weak_cipher" | "deprecated_protocol" | "unreachable" |
+//!                   "timeout" | "service_unavailable" | "smtp_protocol" |
+//!                   "starttls_injection" | "helo_only" | "clear_text_chain", "text": "…"}],
 //!     "elapsed_ms": 12.3
 //!   }
 //! ```

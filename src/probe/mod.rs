@@ -201,7 +201,7 @@ pub struct Finding {
     /// Stable machine key: `no_starttls`, `starttls_temp`, `handshake_failed`,
     /// `verify_failed`, `expiring`, `min_protocol`, `weak_cipher`, `deprecated_protocol`,
     /// `unreachable`, `timeout`, `service_unavailable`, `smtp_protocol`,
-    /// `starttls_injection`, `quit`.
+    /// `starttls_injection`, `helo_only`, `clear_text_chain`.
     pub code: &'static str,
     pub text: String,
 }
