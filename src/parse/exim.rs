@@ -291,18 +291,23 @@ fn host_spec(s: &str) -> Option<(Peer, &str)> {
     Some((Peer::new(name, Some(ip)), after))
 }
 
+/// Exim's `X=` value taken apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CipherString {
+    pub version: TlsVersion,
+    pub cipher: Option<Cipher>,
+    /// OpenSSL's algorithm bits or GnuTLS's key size × 8.
+    pub bits: Option<u16>,
+    /// The key-exchange group Exim 4.100 appends (`:X25519`).
+    pub group: Option<String>,
+    /// A trailing `*`: the session was resumed.
+    pub resumed: bool,
+}
+
 /// Parses `X=` (FORMATS §3.2): split on `:`, first = version, last numeric = bits, an
 /// optional trailing key-exchange group after it, the cipher in between (GnuTLS names may
 /// hold `__`). A trailing `*` marks a resumed session.
-pub fn cipher_string(
-    x: &str,
-) -> (
-    TlsVersion,
-    Option<Cipher>,
-    Option<u16>,
-    Option<String>,
-    bool,
-) {
+pub fn cipher_string(x: &str) -> CipherString {
     let (x, resumed) = match x.strip_suffix('*') {
         Some(r) => (r, true),
         None => (x, false),
@@ -324,19 +329,25 @@ pub fn cipher_string(
         None => (tail, None, None),
     };
     let cipher = Some(cipher_parts.join(":")).filter(|c| !c.is_empty());
-    (
+    CipherString {
         version,
-        cipher.map(|c| Cipher::new(&c)),
+        cipher: cipher.map(|c| Cipher::new(&c)),
         bits,
         group,
         resumed,
-    )
+    }
 }
 
 /// The TLS parameters of a message line, or `None` when it has no `X=` (plaintext).
 fn tls_params(f: &Fields<'_>, direction: Direction) -> Option<TlsParams> {
     let x = f.get("X")?;
-    let (version, cipher, bits, group, resumed) = cipher_string(x);
+    let CipherString {
+        version,
+        cipher,
+        bits,
+        group,
+        resumed,
+    } = cipher_string(x);
     let cv = f.get("CV");
     let dn = f.get("DN");
     let verify = match (direction, cv) {
@@ -476,6 +487,20 @@ fn tls_error(text: &str) -> Option<Parsed> {
             text: text.to_owned(),
         })));
     }
+    if text.starts_with("TLS session: ") {
+        // `TLS session: (certificate verification failed): certificate invalid: delivering
+        // unencrypted to H=mx.peer.example [192.0.2.30] (not in hosts_require_tls)`.
+        let peer = text
+            .find(" H=")
+            .and_then(|i| host_spec(&text[i + 3..]))
+            .map(|(p, _)| p);
+        return Some(Parsed::Event(EventKind::TlsError(TlsError {
+            direction: Some(Direction::Outbound),
+            peer,
+            kind: status_tls_error(text).unwrap_or(TlsErrorKind::Handshake),
+            text: text.to_owned(),
+        })));
+    }
     if let Some(rest) = text.strip_prefix("TLS error (") {
         let (_, after) = rest.split_once("): ").unwrap_or(("", rest));
         let (direction, peer) = match after.strip_prefix("on connection from ") {
@@ -551,3 +576,7 @@ fn no_mail(text: &str) -> Option<Parsed> {
         starttls: None,
     }))
 }
+
+#[cfg(test)]
+#[path = "exim_tests.rs"]
+mod tests;

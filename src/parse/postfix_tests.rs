@@ -675,3 +675,24 @@ proptest! {
         let _ = parse_program(Some("postfix/smtpd"), &line);
     }
 }
+
+#[test]
+fn program_names_pick_the_right_parser() {
+    use crate::event::Mta;
+    use crate::parse::mta_for_program;
+    let rows = [
+        ("postfix/smtpd", Mta::Postfix),
+        ("postfix/smtp", Mta::Postfix),
+        ("postfix/submission/smtpd", Mta::Postfix),
+        ("postfix/postscreen", Mta::Postfix),
+        ("postfix/tlsproxy", Mta::Postfix),
+        ("postfix-out/smtp", Mta::Postfix),
+        ("enforced-tls-smtp/smtp", Mta::Postfix),
+        ("exim", Mta::Exim),
+        ("exim4", Mta::Exim),
+        ("sm-mta", Mta::Sendmail),
+    ];
+    for (program, want) in rows {
+        assert_eq!(mta_for_program(Some(program)), Some(want), "{program}");
+    }
+}
