@@ -12,7 +12,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Which MTA wrote a line. Parsers are chosen by it and reports group by it.
@@ -492,6 +492,10 @@ pub enum Stamp {
         secs: u32,
         nanos: u32,
     },
+    /// A full date and time without a zone (Exim's mainlog without `log_timezone`). Kept
+    /// apart from `Full` because parsing is pure: the local zone is applied later, by the
+    /// same resolver that gives `NoYear` stamps their year.
+    Local(NaiveDateTime),
     /// The line had no timestamp (pasted without its syslog prefix).
     None,
 }

@@ -19,8 +19,9 @@ use crate::event::{Event, EventKind, Mta, Source, Stamp};
 pub use envelope::Envelope;
 
 /// What an MTA parser made of one message text.
-// A `Parsed` lives for one call and is moved straight into a boxed `Event`; boxing the
-// event here would cost an allocation per recognised line for nothing.
+///
+/// Returned by value and consumed at once; boxing the large variant would cost an
+/// allocation per recognised line for no gain.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed {
@@ -87,7 +88,8 @@ pub fn parse_line(raw: &[u8], file: &Arc<str>, line_no: u64) -> LineOutcome {
     }
 }
 
-/// True when a stamp still needs its year.
+/// True when a stamp still needs resolving (its year, or its zone) by
+/// [`envelope::YearResolver`].
 pub fn needs_year(stamp: &Stamp) -> bool {
-    matches!(stamp, Stamp::NoYear { .. })
+    matches!(stamp, Stamp::NoYear { .. } | Stamp::Local(_))
 }

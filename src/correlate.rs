@@ -1,0 +1,486 @@
+//! The one sequential stage: ties each TLS negotiation to the messages that rode on it.
+//!
+//! Events arrive in log order. Every delivery and every receipt leaves this stage known to
+//! be TLS or plaintext, as a [`Record`] that [`crate::posture`] can fold in any order.
+//!
+//! # Rules
+//!
+//! Sessions are keyed by *process*: the log host plus the pid of the MTA process that
+//! wrote the line (`host`, `pid`). Sendmail forks one child per inbound connection and
+//! delivers from one process per queue run or per message, so the pid is the only thread
+//! that links a `STARTTLS=` line to the `from=`/`to=` lines of the same conversation.
+//!
+//! * **Inbound** (`STARTTLS=server`): the negotiation becomes the open inbound session of
+//!   its process, replacing an older one. A later `from=` of the same process is TLS when
+//!   its relay matches the session's peer (same IP when both lines have one, else the same
+//!   posture key) and the session was active less than [`INBOUND_IDLE`] ago. A message
+//!   whose `proto=` is an RFC 3848 TLS word (`ESMTPS`, `ESMTPSA`) is TLS even without a
+//!   negotiation in view (the log may start mid-session), with unknown parameters.
+//!   Otherwise the message is **plaintext**. A peer mismatch, a session end (`did not
+//!   issue MAIL…`, `lost input channel`, a new `connect`) or a failed policy verdict closes
+//!   the session, so a pid reused by a later connection never inherits it.
+//! * **Outbound** (`STARTTLS=client`): the negotiation is remembered for (process, peer
+//!   key). A `to=` of that process to the same peer used less than [`OUTBOUND_IDLE`] ago
+//!   is TLS — Sendmail caches connections, so several deliveries ride one negotiation.
+//!   A `tls_server` verdict with a failure word (`SOFTWARE`, `TEMP`, `PROTOCOL`, …) forgets
+//!   the session. Local deliveries (mailer `local`, `prog`, no relay host) are not peers.
+//! * **Errors**: an error line naming a peer is that peer's. One naming nobody (Sendmail's
+//!   client `connect failed=…`, OpenSSL dumps) waits on its process and goes to the peer
+//!   of the next negotiation, verdict or delivery of the same process within
+//!   [`ERROR_WINDOW`]; otherwise it stays unattributed. Local configuration errors (key,
+//!   certificate, CA, unsafe files, cipher settings) never belong to a peer.
+//!
+//! State is bounded: entries idle longer than their window (or, for lines without
+//! timestamps, untouched for [`SEQ_TTL`] events) are dropped by a periodic sweep, so memory
+//! grows with concurrent sessions, never with the length of the log.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, FixedOffset};
+use serde::Serialize;
+
+use crate::event::{
+    DeliveryStatus, Direction, Event, EventKind, Mta, Peer, Source, TlsErrorKind, TlsParams, Verify,
+};
+
+/// How long an inbound session stays open without activity.
+pub const INBOUND_IDLE: Duration = Duration::hours(1);
+/// How long Sendmail keeps a cached outbound connection (ConnectionCacheTimeout is 5 min by
+/// default; twice that allows for slow queue runs).
+pub const OUTBOUND_IDLE: Duration = Duration::minutes(10);
+/// How long a peer-less error waits for the line that names its peer.
+pub const ERROR_WINDOW: Duration = Duration::minutes(5);
+/// For lines without timestamps: events after which an untouched entry is dropped.
+pub const SEQ_TTL: u64 = 1_000_000;
+/// Events between two sweeps of stale state.
+const SWEEP_EVERY: u64 = 50_000;
+
+/// Facts every record carries: when, on which of our hosts, which MTA, which line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Meta {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<DateTime<FixedOffset>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<Arc<str>>,
+    pub mta: Mta,
+    pub source: Source,
+}
+
+/// Whether a message travelled encrypted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "encryption", rename_all = "snake_case")]
+pub enum Encryption {
+    /// Over TLS with these parameters.
+    Tls(TlsParams),
+    /// Over TLS, parameters unknown (only `proto=ESMTPS` said so).
+    TlsUnknown,
+    /// In clear text.
+    Plaintext,
+}
+
+impl Encryption {
+    pub fn is_tls(&self) -> bool {
+        !matches!(self, Encryption::Plaintext)
+    }
+}
+
+/// One fact about one peer (or about our own installation), ready to be folded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+pub enum Record {
+    /// A completed TLS negotiation.
+    Session {
+        #[serde(flatten)]
+        meta: Meta,
+        direction: Direction,
+        peer: Peer,
+        #[serde(flatten)]
+        params: TlsParams,
+    },
+    /// A message received from or delivered (attempted) to a peer, with its verdict.
+    Message {
+        #[serde(flatten)]
+        meta: Meta,
+        direction: Direction,
+        peer: Peer,
+        queue_id: String,
+        #[serde(flatten)]
+        encryption: Encryption,
+        /// Outbound only: what became of the attempt.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status: Option<DeliveryStatus>,
+    },
+    /// A policy verdict on a session's TLS outcome (`ruleset=tls_server, arg1=NONE, …`).
+    Verdict {
+        #[serde(flatten)]
+        meta: Meta,
+        direction: Direction,
+        peer: Peer,
+        verify: Verify,
+        reject: bool,
+        outcome: String,
+    },
+    /// A TLS problem; `peer` is `None` for local or unattributed errors.
+    Error {
+        #[serde(flatten)]
+        meta: Meta,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        direction: Option<Direction>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        peer: Option<Peer>,
+        kind: TlsErrorKind,
+        text: String,
+    },
+}
+
+impl Record {
+    pub fn meta(&self) -> &Meta {
+        match self {
+            Record::Session { meta, .. }
+            | Record::Message { meta, .. }
+            | Record::Verdict { meta, .. }
+            | Record::Error { meta, .. } => meta,
+        }
+    }
+
+    /// The peer the record is about, if any.
+    pub fn peer(&self) -> Option<&Peer> {
+        match self {
+            Record::Session { peer, .. }
+            | Record::Message { peer, .. }
+            | Record::Verdict { peer, .. } => Some(peer),
+            Record::Error { peer, .. } => peer.as_ref(),
+        }
+    }
+
+    pub fn direction(&self) -> Option<Direction> {
+        match self {
+            Record::Session { direction, .. }
+            | Record::Message { direction, .. }
+            | Record::Verdict { direction, .. } => Some(*direction),
+            Record::Error { direction, .. } => *direction,
+        }
+    }
+}
+
+/// When something last happened: the log time if known, and the event sequence number
+/// (for logs without timestamps).
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    time: Option<DateTime<FixedOffset>>,
+    seq: u64,
+}
+
+impl Mark {
+    /// True when `self` happened less than `window` before `now`.
+    fn fresh(&self, now: Mark, window: Duration) -> bool {
+        match (self.time, now.time) {
+            (Some(then), Some(t)) => t - then < window,
+            _ => now.seq.saturating_sub(self.seq) < SEQ_TTL,
+        }
+    }
+}
+
+type ProcKey = (Option<Arc<str>>, u32);
+
+struct InSession {
+    peer: Peer,
+    params: TlsParams,
+    last: Mark,
+}
+
+struct OutSession {
+    key: String,
+    params: TlsParams,
+    last: Mark,
+}
+
+struct Pending {
+    meta: Meta,
+    direction: Option<Direction>,
+    kind: TlsErrorKind,
+    text: String,
+    at: Mark,
+}
+
+/// The correlation state machine. Feed events in log order with [`Correlator::push`], then
+/// call [`Correlator::finish`] to flush what is still waiting.
+#[derive(Default)]
+pub struct Correlator {
+    seq: u64,
+    inbound: HashMap<ProcKey, InSession>,
+    outbound: HashMap<ProcKey, Vec<OutSession>>,
+    pending: HashMap<ProcKey, Vec<Pending>>,
+}
+
+/// Same peer for correlation: the same IP when both sides know one, else the same key.
+fn same_peer(a: &Peer, b: &Peer) -> bool {
+    match (a.ip, b.ip) {
+        (Some(x), Some(y)) => x == y,
+        _ => a.key().is_some() && a.key() == b.key(),
+    }
+}
+
+impl Correlator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of open sessions and waiting errors (for tests of boundedness).
+    pub fn open_state(&self) -> usize {
+        self.inbound.len()
+            + self.outbound.values().map(Vec::len).sum::<usize>()
+            + self.pending.values().map(Vec::len).sum::<usize>()
+    }
+
+    /// Takes one event and appends the records it completes to `out`.
+    pub fn push(&mut self, ev: Event, out: &mut Vec<Record>) {
+        self.seq += 1;
+        let now = Mark {
+            time: ev.time(),
+            seq: self.seq,
+        };
+        if self.seq.is_multiple_of(SWEEP_EVERY) {
+            self.sweep(now, out);
+        }
+        let meta = Meta {
+            time: ev.time(),
+            host: ev.host.clone(),
+            mta: ev.mta,
+            source: ev.source,
+        };
+        let pk: Option<ProcKey> = ev.pid.map(|pid| (ev.host, pid));
+        match ev.kind {
+            EventKind::Tls(s) => {
+                if let Some(pk) = &pk {
+                    self.flush_pending(pk, &s.peer, s.direction, now, out);
+                    match s.direction {
+                        Direction::Inbound => {
+                            self.inbound.insert(
+                                pk.clone(),
+                                InSession {
+                                    peer: s.peer.clone(),
+                                    params: s.params.clone(),
+                                    last: now,
+                                },
+                            );
+                        }
+                        Direction::Outbound => {
+                            if let Some(key) = s.peer.key() {
+                                let list = self.outbound.entry(pk.clone()).or_default();
+                                list.retain(|o| o.key != key);
+                                list.push(OutSession {
+                                    key,
+                                    params: s.params.clone(),
+                                    last: now,
+                                });
+                            }
+                        }
+                    }
+                }
+                out.push(Record::Session {
+                    meta,
+                    direction: s.direction,
+                    peer: s.peer,
+                    params: s.params,
+                });
+            }
+            EventKind::Received(r) => {
+                let Some(peer) = r.peer.clone() else {
+                    return; // local submission: no peer, no network
+                };
+                let mut encryption = None;
+                if let Some(pk) = &pk {
+                    self.flush_pending(pk, &peer, Direction::Inbound, now, out);
+                    if let Some(sess) = self.inbound.get_mut(pk) {
+                        if same_peer(&sess.peer, &peer) && sess.last.fresh(now, INBOUND_IDLE) {
+                            sess.last = now;
+                            encryption = Some(Encryption::Tls(sess.params.clone()));
+                        } else {
+                            self.inbound.remove(pk);
+                        }
+                    }
+                }
+                let encryption = encryption.unwrap_or_else(|| match r.tls.clone() {
+                    Some(p) => Encryption::Tls(p),
+                    None if r.proto_says_tls() => Encryption::TlsUnknown,
+                    None => Encryption::Plaintext,
+                });
+                out.push(Record::Message {
+                    meta,
+                    direction: Direction::Inbound,
+                    peer,
+                    queue_id: r.queue_id,
+                    encryption,
+                    status: None,
+                });
+            }
+            EventKind::Delivery(d) => {
+                if d.is_local() {
+                    return;
+                }
+                let Some(peer) = d.peer.clone() else { return };
+                let mut encryption = d.tls.clone().map(Encryption::Tls);
+                if let Some(pk) = &pk {
+                    self.flush_pending(pk, &peer, Direction::Outbound, now, out);
+                    if encryption.is_none()
+                        && let (Some(key), Some(list)) = (peer.key(), self.outbound.get_mut(pk))
+                        && let Some(o) = list.iter_mut().find(|o| o.key == key)
+                        && o.last.fresh(now, OUTBOUND_IDLE)
+                    {
+                        o.last = now;
+                        encryption = Some(Encryption::Tls(o.params.clone()));
+                    }
+                }
+                out.push(Record::Message {
+                    meta,
+                    direction: Direction::Outbound,
+                    peer,
+                    queue_id: d.queue_id,
+                    encryption: encryption.unwrap_or(Encryption::Plaintext),
+                    status: Some(d.status),
+                });
+            }
+            EventKind::Policy(p) => {
+                let (Some(direction), Some(peer)) = (p.direction(), p.peer.clone()) else {
+                    return;
+                };
+                if let Some(pk) = &pk {
+                    self.flush_pending(pk, &peer, direction, now, out);
+                    if p.verify.is_tls_failure() {
+                        match direction {
+                            Direction::Inbound => {
+                                self.inbound.remove(pk);
+                            }
+                            Direction::Outbound => {
+                                if let (Some(key), Some(list)) =
+                                    (peer.key(), self.outbound.get_mut(pk))
+                                {
+                                    list.retain(|o| o.key != key);
+                                }
+                            }
+                        }
+                    }
+                }
+                let reject = p.is_reject();
+                if reject {
+                    out.push(Record::Error {
+                        meta: meta.clone(),
+                        direction: Some(direction),
+                        peer: Some(peer.clone()),
+                        kind: TlsErrorKind::Policy,
+                        text: format!("{} arg1={} {}", p.ruleset, p.verify, p.outcome),
+                    });
+                }
+                out.push(Record::Verdict {
+                    meta,
+                    direction,
+                    peer,
+                    verify: p.verify,
+                    reject,
+                    outcome: p.outcome,
+                });
+            }
+            EventKind::TlsError(e) => {
+                let local = e.kind.is_local();
+                match (e.peer, &pk) {
+                    (Some(peer), _) if !local => out.push(Record::Error {
+                        meta,
+                        direction: e.direction,
+                        peer: Some(peer),
+                        kind: e.kind,
+                        text: e.text,
+                    }),
+                    (None, Some(pk)) if !local => {
+                        self.pending.entry(pk.clone()).or_default().push(Pending {
+                            meta,
+                            direction: e.direction,
+                            kind: e.kind,
+                            text: e.text,
+                            at: now,
+                        });
+                    }
+                    _ => out.push(Record::Error {
+                        meta,
+                        direction: e.direction,
+                        peer: None,
+                        kind: e.kind,
+                        text: e.text,
+                    }),
+                }
+            }
+            // Postfix only; handled before this match.
+            EventKind::QueueClient { .. } => {}
+            EventKind::Connect { .. } | EventKind::SessionEnd { .. } => {
+                if let Some(pk) = &pk {
+                    self.inbound.remove(pk);
+                }
+            }
+        }
+    }
+
+    /// Gives the errors waiting on `pk` to `peer` (those still within the window; older
+    /// ones go out unattributed).
+    fn flush_pending(
+        &mut self,
+        pk: &ProcKey,
+        peer: &Peer,
+        direction: Direction,
+        now: Mark,
+        out: &mut Vec<Record>,
+    ) {
+        let Some(list) = self.pending.remove(pk) else {
+            return;
+        };
+        for p in list {
+            let fresh = p.at.fresh(now, ERROR_WINDOW);
+            out.push(Record::Error {
+                meta: p.meta,
+                direction: if fresh {
+                    Some(p.direction.unwrap_or(direction))
+                } else {
+                    p.direction
+                },
+                peer: fresh.then(|| peer.clone()),
+                kind: p.kind,
+                text: p.text,
+            });
+        }
+    }
+
+    /// Drops state idle past its window.
+    fn sweep(&mut self, now: Mark, out: &mut Vec<Record>) {
+        self.inbound.retain(|_, s| s.last.fresh(now, INBOUND_IDLE));
+        self.outbound.retain(|_, list| {
+            list.retain(|o| o.last.fresh(now, OUTBOUND_IDLE));
+            !list.is_empty()
+        });
+        let mut stale = Vec::new();
+        self.pending.retain(|_, list| {
+            let (keep, old): (Vec<_>, Vec<_>) =
+                list.drain(..).partition(|p| p.at.fresh(now, ERROR_WINDOW));
+            stale.extend(old);
+            *list = keep;
+            !list.is_empty()
+        });
+        out.extend(stale.into_iter().map(unattributed));
+    }
+
+    /// Ends the stream: errors still waiting for a peer go out unattributed.
+    pub fn finish(mut self, out: &mut Vec<Record>) {
+        let mut rest: Vec<Pending> = self.pending.drain().flat_map(|(_, v)| v).collect();
+        rest.sort_by_key(|p| p.at.seq);
+        out.extend(rest.into_iter().map(unattributed));
+    }
+}
+
+fn unattributed(p: Pending) -> Record {
+    Record::Error {
+        meta: p.meta,
+        direction: p.direction,
+        peer: None,
+        kind: p.kind,
+        text: p.text,
+    }
+}

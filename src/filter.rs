@@ -1,0 +1,152 @@
+//! The record filters shared by every command that reads logs (`--peer`, `--since`,
+//! `--until`, `--direction`), so that `scan`, `events` and `follow` select the same things.
+
+use chrono::{DateTime, FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone};
+
+use crate::correlate::Record;
+use crate::event::{Direction, Peer};
+
+/// Which records to keep. The default keeps everything.
+#[derive(Debug, Clone, Default)]
+pub struct RecordFilter {
+    /// A peer name, domain or IP (see [`peer_matches`]).
+    pub peer: Option<String>,
+    /// Keep records at or after this time; records without a time are dropped.
+    pub since: Option<DateTime<FixedOffset>>,
+    /// Keep records before this time; records without a time are dropped.
+    pub until: Option<DateTime<FixedOffset>>,
+    pub direction: Option<Direction>,
+}
+
+/// True when `pattern` names this peer: its key or any of its names (case-insensitive,
+/// trailing dot ignored), a parent domain of its name (`example.org` matches
+/// `mx1.example.org`), or its IP.
+pub fn peer_matches(peer: &Peer, pattern: &str) -> bool {
+    let pat = pattern.trim().trim_end_matches('.').to_ascii_lowercase();
+    if pat.is_empty() {
+        return false;
+    }
+    if let Some(ip) = peer.ip
+        && (ip.to_string() == pat || pattern.parse().ok() == Some(ip))
+    {
+        return true;
+    }
+    match peer.key() {
+        Some(k) => k == pat || k.ends_with(&format!(".{pat}")),
+        None => false,
+    }
+}
+
+impl RecordFilter {
+    pub fn is_empty(&self) -> bool {
+        self.peer.is_none()
+            && self.since.is_none()
+            && self.until.is_none()
+            && self.direction.is_none()
+    }
+
+    pub fn keep(&self, r: &Record) -> bool {
+        if let Some(p) = &self.peer {
+            match r.peer() {
+                Some(peer) if peer_matches(peer, p) => {}
+                _ => return false,
+            }
+        }
+        if let Some(d) = self.direction
+            && r.direction().is_some_and(|rd| rd != d)
+        {
+            return false;
+        }
+        if self.since.is_some() || self.until.is_some() {
+            let Some(t) = r.meta().time else { return false };
+            if self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t >= u) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Reads `--since`/`--until` values: RFC 3339 (`2026-11-27T10:00:00+01:00`), or a local
+/// `YYYY-MM-DD`, `YYYY-MM-DD HH:MM` or `YYYY-MM-DD HH:MM:SS` (also with `T`), read in the
+/// local zone or in `zone` when given.
+pub fn parse_time(s: &str, zone: Option<FixedOffset>) -> Result<DateTime<FixedOffset>, String> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t);
+    }
+    let naive = [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+    .or_else(|| {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    })
+    .ok_or_else(|| {
+        format!("invalid time '{s}': use YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]' or RFC 3339")
+    })?;
+    match zone {
+        Some(z) => z
+            .from_local_datetime(&naive)
+            .earliest()
+            .ok_or_else(|| format!("invalid time '{s}'")),
+        None => Local
+            .from_local_datetime(&naive)
+            .earliest()
+            .map(|t| t.fixed_offset())
+            .ok_or_else(|| format!("time '{s}' does not exist in the local zone")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peers_match_by_name_domain_and_ip() {
+        let p = Peer::new(Some("MX1.Example.ORG."), "192.0.2.7".parse().ok());
+        for yes in [
+            "mx1.example.org",
+            "example.org",
+            "EXAMPLE.ORG.",
+            "192.0.2.7",
+        ] {
+            assert!(peer_matches(&p, yes), "{yes}");
+        }
+        for no in ["ample.org", "mx2.example.org", "192.0.2.70", ""] {
+            assert!(!peer_matches(&p, no), "{no}");
+        }
+        let v6 = Peer::new(None, "2001:db8::1".parse().ok());
+        assert!(peer_matches(&v6, "2001:DB8:0:0:0:0:0:1"));
+    }
+
+    #[test]
+    fn times_parse_in_the_given_zone() {
+        let utc = FixedOffset::east_opt(0);
+        assert_eq!(
+            parse_time("2026-11-27", utc).unwrap().to_rfc3339(),
+            "2026-11-27T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_time("2026-11-27 10:05", utc).unwrap().to_rfc3339(),
+            "2026-11-27T10:05:00+00:00"
+        );
+        assert_eq!(
+            parse_time("2026-11-27T10:05:00+03:00", utc)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-11-27T10:05:00+03:00"
+        );
+        assert!(
+            parse_time("yesterday", utc)
+                .unwrap_err()
+                .contains("yesterday")
+        );
+    }
+}

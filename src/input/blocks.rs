@@ -1,0 +1,273 @@
+//! Large blocks cut at line boundaries.
+//!
+//! The reader owns all buffer management (as ripgrep's line searcher does), so parsers only
+//! ever see whole lines. A line longer than the limit is not buffered: it is skipped up to
+//! its newline and counted, so a 100 MB line without a newline costs no more memory than
+//! a normal block.
+
+use std::io::{self, Read};
+
+/// Bytes read per block: large enough that parallel parsing amortises its overhead, small
+/// enough that a batch of blocks per core stays in a few tens of MiB.
+pub const DEFAULT_BLOCK_SIZE: usize = 1 << 20;
+
+/// Longest line kept. Sendmail splits its own lines near 1 KiB and no MTA writes lines near
+/// this size; anything longer is garbage (or a binary file) and is skipped.
+pub const DEFAULT_MAX_LINE: usize = 64 * 1024;
+
+/// Whole lines from one source.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Block {
+    /// 1-based number of the first line in `data`.
+    pub first_line: u64,
+    /// Whole lines, each ending in `\n` except possibly the last line of the input.
+    pub data: Vec<u8>,
+    /// Over-long lines skipped just before this block's data (they still count as lines:
+    /// `first_line` is after them). A long line that happens to fit inside one block is
+    /// left in `data`; consumers skip lines over their limit themselves.
+    pub skipped_long_lines: u64,
+}
+
+impl Block {
+    /// The lines of the block with their numbers, without `\n` or a trailing `\r`.
+    pub fn lines(&self) -> impl Iterator<Item = (u64, &[u8])> {
+        let data = &self.data[..];
+        let mut start = 0usize;
+        let mut no = self.first_line;
+        std::iter::from_fn(move || {
+            if start >= data.len() {
+                return None;
+            }
+            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+            let mut line = &data[start..end];
+            if let [rest @ .., b'\r'] = line {
+                line = rest;
+            }
+            let item = (no, line);
+            start = end + 1;
+            no += 1;
+            Some(item)
+        })
+    }
+}
+
+/// Cuts a byte stream into [`Block`]s at line boundaries.
+pub struct BlockReader<R> {
+    inner: R,
+    block_size: usize,
+    max_line: usize,
+    /// Bytes after the last newline of the previous block.
+    carry: Vec<u8>,
+    /// Next line number to hand out.
+    next_line: u64,
+    /// Inside an over-long line: drop bytes until the next newline.
+    skipping: bool,
+    skipped: u64,
+    eof: bool,
+    /// An error met after some bytes were read, returned once those bytes are out.
+    pending_error: Option<io::Error>,
+}
+
+impl<R: Read> BlockReader<R> {
+    pub fn new(inner: R) -> Self {
+        Self::with_sizes(inner, DEFAULT_BLOCK_SIZE, DEFAULT_MAX_LINE)
+    }
+
+    /// A reader with explicit sizes (tests use tiny ones to exercise every boundary).
+    pub fn with_sizes(inner: R, block_size: usize, max_line: usize) -> Self {
+        BlockReader {
+            inner,
+            block_size: block_size.max(1),
+            max_line: max_line.max(1),
+            carry: Vec::new(),
+            next_line: 1,
+            skipping: false,
+            skipped: 0,
+            eof: false,
+            pending_error: None,
+        }
+    }
+
+    /// Reads the next block. `Ok(None)` at the end. An I/O error (a truncated `.gz`, a
+    /// vanished file) ends the stream: every whole line before it is handed out first, the
+    /// error comes next, and the reader is finished.
+    pub fn next_block(&mut self) -> io::Result<Option<Block>> {
+        if let Some(e) = self.pending_error.take() {
+            return Err(e);
+        }
+        if self.eof && self.carry.is_empty() && !self.skipping && self.skipped == 0 {
+            return Ok(None);
+        }
+        loop {
+            if self.eof {
+                if self.carry.is_empty() {
+                    return Ok(self.take_skipped_only());
+                }
+                let data = std::mem::take(&mut self.carry);
+                return Ok(Some(self.make_block(data, 1)));
+            }
+            let mut buf = std::mem::take(&mut self.carry);
+            let start = buf.len();
+            buf.resize(start + self.block_size, 0);
+            let (n, err) = read_full(&mut self.inner, &mut buf[start..]);
+            buf.truncate(start + n);
+            if let Some(e) = err {
+                // Whole lines read before the failure are handed out first, then the error.
+                // The partial line at the failure point is incomplete and dropped.
+                self.eof = true;
+                self.carry.clear();
+                match memchr::memrchr(b'\n', &buf) {
+                    Some(last) if !self.skipping => {
+                        buf.truncate(last + 1);
+                        self.pending_error = Some(e);
+                        let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
+                        return Ok(Some(self.make_block(buf, lines)));
+                    }
+                    _ => return Err(e),
+                }
+            }
+            if n == 0 {
+                self.eof = true;
+                self.carry = buf;
+                continue;
+            }
+            if self.skipping {
+                match memchr::memchr(b'\n', &buf) {
+                    None => continue, // still inside the long line: drop it all
+                    Some(i) => {
+                        self.skipping = false;
+                        self.skipped += 1;
+                        self.next_line += 1;
+                        buf.drain(..=i);
+                    }
+                }
+            }
+            match memchr::memrchr(b'\n', &buf) {
+                Some(last) => {
+                    self.carry = buf.split_off(last + 1);
+                    if self.carry.len() > self.max_line {
+                        self.carry.clear();
+                        self.skipping = true;
+                    }
+                    let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
+                    return Ok(Some(self.make_block(buf, lines)));
+                }
+                None if buf.len() > self.max_line => {
+                    self.skipping = true;
+                    continue;
+                }
+                None => {
+                    self.carry = buf;
+                    continue;
+                }
+            }
+        }
+    }
+
+    fn make_block(&mut self, data: Vec<u8>, lines: u64) -> Block {
+        let block = Block {
+            first_line: self.next_line,
+            data,
+            skipped_long_lines: std::mem::take(&mut self.skipped),
+        };
+        self.next_line += lines;
+        block
+    }
+
+    /// At the end: report a long line that ran to EOF without a newline.
+    fn take_skipped_only(&mut self) -> Option<Block> {
+        if self.skipping {
+            self.skipping = false;
+            self.skipped += 1;
+            self.next_line += 1;
+        }
+        if self.skipped == 0 {
+            return None;
+        }
+        Some(self.make_block(Vec::new(), 0))
+    }
+}
+
+/// Fills `buf` as far as the reader allows, retrying on `Interrupted`. Returns the bytes
+/// read and the error that stopped it, if any (a reader is not asked again after an error:
+/// decoders need not repeat it).
+fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> (usize, Option<io::Error>) {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (filled, Some(e)),
+        }
+    }
+    (filled, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn all_lines(data: &[u8], block: usize, max_line: usize) -> (Vec<(u64, Vec<u8>)>, u64) {
+        let mut r = BlockReader::with_sizes(data, block, max_line);
+        let mut out = Vec::new();
+        let mut skipped = 0;
+        while let Some(b) = r.next_block().unwrap() {
+            skipped += b.skipped_long_lines;
+            for (n, l) in b.lines() {
+                // Long lines that fit inside one block are the consumer's to skip.
+                if l.len() > max_line {
+                    skipped += 1;
+                } else {
+                    out.push((n, l.to_vec()));
+                }
+            }
+        }
+        (out, skipped)
+    }
+
+    #[test]
+    fn lines_are_numbered_across_blocks() {
+        let data = b"one\ntwo\r\nthree\nfour";
+        for bs in 1..12 {
+            let (lines, skipped) = all_lines(data, bs, 100);
+            assert_eq!(skipped, 0);
+            assert_eq!(
+                lines,
+                vec![
+                    (1, b"one".to_vec()),
+                    (2, b"two".to_vec()),
+                    (3, b"three".to_vec()),
+                    (4, b"four".to_vec())
+                ],
+                "block size {bs}"
+            );
+        }
+    }
+
+    #[test]
+    fn long_lines_are_skipped_and_counted() {
+        let mut data = b"a\n".to_vec();
+        data.extend(std::iter::repeat_n(b'x', 5000));
+        data.extend(b"\nb\n");
+        data.extend(std::iter::repeat_n(b'y', 5000)); // runs to EOF
+        for bs in [7, 64, 1000, 10000] {
+            let (lines, skipped) = all_lines(&data, bs, 100);
+            assert_eq!(skipped, 2, "block size {bs}");
+            assert_eq!(lines, vec![(1, b"a".to_vec()), (3, b"b".to_vec())]);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_cut_gives_the_same_lines(data in proptest::collection::vec(
+            prop_oneof![Just(b'\n'), Just(b'a'), Just(b'\r'), any::<u8>()], 0..400),
+            bs in 1usize..64) {
+            let (small, s1) = all_lines(&data, bs, 10_000);
+            let (big, s2) = all_lines(&data, 1 << 16, 10_000);
+            prop_assert_eq!(small, big);
+            prop_assert_eq!(s1, s2);
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! Wires the stages for the log side: sources → blocks → parallel parse → year
+//! resolution → sequential correlation → records handed to the caller.
+//!
+//! Memory is bounded by one batch of blocks per file plus the correlation state: a reader
+//! thread cuts the file into blocks, the blocks of a batch are parsed in parallel (rayon)
+//! with their order kept, and their events are correlated in log order.
+
+use std::io;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::thread;
+
+use chrono::{DateTime, FixedOffset, Local};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::correlate::{Correlator, Record};
+use crate::event::{Event, Source};
+use crate::input::{self, Block, BlockReader, SourceFile};
+use crate::parse::envelope::{YearBase, YearResolver, Zone};
+use crate::parse::{self, LineOutcome};
+
+/// How the pipeline reads.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `--year`: the year of each file's first entry, instead of inferring it.
+    pub year: Option<i32>,
+    /// Zone for stamps without an offset.
+    pub zone: Zone,
+    pub block_size: usize,
+    pub max_line: usize,
+    /// How many malformed lines to keep verbatim for the user.
+    pub keep_malformed: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            year: None,
+            zone: Zone::Local,
+            block_size: input::DEFAULT_BLOCK_SIZE,
+            max_line: input::DEFAULT_MAX_LINE,
+            keep_malformed: 20,
+        }
+    }
+}
+
+/// Counts over everything read. Mergeable like the posture (sums, min/max times), so a
+/// merged snapshot still says how much was read.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Summary {
+    /// Sources read (files and stdin), including ones that failed part-way.
+    pub files: u64,
+    /// Sources that could not be read at all.
+    pub files_unreadable: u64,
+    pub lines_read: u64,
+    /// Lines that yielded an event.
+    pub lines_recognized: u64,
+    /// Lines that looked like ours but could not be read; skipped and counted.
+    pub lines_malformed: u64,
+    /// Lines longer than the limit; skipped and counted.
+    pub lines_too_long: u64,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub first_seen: Option<DateTime<FixedOffset>>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub last_seen: Option<DateTime<FixedOffset>>,
+}
+
+impl Summary {
+    pub fn merge(&mut self, o: Summary) {
+        self.files += o.files;
+        self.files_unreadable += o.files_unreadable;
+        self.lines_read += o.lines_read;
+        self.lines_recognized += o.lines_recognized;
+        self.lines_malformed += o.lines_malformed;
+        self.lines_too_long += o.lines_too_long;
+        self.first_seen = match (self.first_seen, o.first_seen) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last_seen = match (self.last_seen, o.last_seen) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    fn seen(&mut self, t: Option<DateTime<FixedOffset>>) {
+        if let Some(t) = t {
+            self.first_seen = Some(self.first_seen.map_or(t, |f| f.min(t)));
+            self.last_seen = Some(self.last_seen.map_or(t, |l| l.max(t)));
+        }
+    }
+}
+
+/// What a run read and what went wrong, for the summary line and stderr.
+#[derive(Debug, Default)]
+pub struct RunReport {
+    pub summary: Summary,
+    /// File-level problems (unreadable, truncated, nothing recognised), one line each,
+    /// naming the file.
+    pub warnings: Vec<String>,
+    /// The first malformed lines, with file and line.
+    pub malformed: Vec<(Source, String)>,
+}
+
+struct BlockOut {
+    events: Vec<Event>,
+    lines: u64,
+    recognized: u64,
+    malformed: Vec<(u64, String)>,
+    malformed_count: u64,
+    too_long: u64,
+}
+
+fn parse_block(block: &Block, file: &Arc<str>, keep: usize, max_line: usize) -> BlockOut {
+    let mut out = BlockOut {
+        events: Vec::new(),
+        lines: block.skipped_long_lines,
+        recognized: 0,
+        malformed: Vec::new(),
+        malformed_count: 0,
+        too_long: block.skipped_long_lines,
+    };
+    for (no, line) in block.lines() {
+        out.lines += 1;
+        if line.len() > max_line {
+            out.too_long += 1;
+            continue;
+        }
+        match parse::parse_line(line, file, no) {
+            LineOutcome::Event(ev) => {
+                out.recognized += 1;
+                out.events.push(*ev);
+            }
+            LineOutcome::Irrelevant => {}
+            LineOutcome::Malformed(why) => {
+                out.malformed_count += 1;
+                if out.malformed.len() < keep {
+                    out.malformed.push((no, why));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn year_base(src: &SourceFile, opts: &Options) -> YearBase {
+    match opts.year {
+        Some(y) => YearBase::FirstYear(y),
+        None => {
+            let t: DateTime<Local> = src.mtime.map(DateTime::from).unwrap_or_else(Local::now);
+            YearBase::Mtime(t.date_naive())
+        }
+    }
+}
+
+/// Reads every source in order and hands each correlated record to `sink`.
+pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record)) -> RunReport {
+    let mut report = RunReport::default();
+    let mut corr = Correlator::new();
+    let mut records = Vec::new();
+    let batch = (rayon::current_num_threads() * 2).max(2);
+    for src in sources {
+        report.summary.files += 1;
+        let reader = match input::open(src) {
+            Ok(r) => r,
+            Err(e) => {
+                report.summary.files_unreadable += 1;
+                report.warnings.push(format!("{}: {e}", src.display));
+                continue;
+            }
+        };
+        let mut years = YearResolver::new(year_base(src, opts), opts.zone);
+        let before = report.summary.clone();
+        let mut read_error: Option<io::Error> = None;
+        thread::scope(|scope| {
+            let (tx, rx) = mpsc::sync_channel::<io::Result<Block>>(batch);
+            let (bs, ml) = (opts.block_size, opts.max_line);
+            scope.spawn(move || {
+                let mut br = BlockReader::with_sizes(reader, bs, ml);
+                loop {
+                    match br.next_block() {
+                        Ok(Some(b)) => {
+                            if tx.send(Ok(b)).is_err() {
+                                return;
+                            }
+                        }
+                        Ok(None) => return,
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    }
+                }
+            });
+            let mut done = false;
+            while !done {
+                let mut blocks = Vec::with_capacity(batch);
+                while blocks.len() < batch {
+                    match rx.recv() {
+                        Ok(Ok(b)) => blocks.push(b),
+                        Ok(Err(e)) => {
+                            read_error = Some(e);
+                            done = true;
+                            break;
+                        }
+                        Err(_) => {
+                            done = true;
+                            break;
+                        }
+                    }
+                }
+                let outs: Vec<BlockOut> = blocks
+                    .par_iter()
+                    .map(|b| parse_block(b, &src.display, opts.keep_malformed, opts.max_line))
+                    .collect();
+                for out in outs {
+                    let s = &mut report.summary;
+                    s.lines_read += out.lines;
+                    s.lines_recognized += out.recognized;
+                    s.lines_malformed += out.malformed_count;
+                    s.lines_too_long += out.too_long;
+                    for (line, why) in out.malformed {
+                        if report.malformed.len() < opts.keep_malformed {
+                            report.malformed.push((
+                                Source {
+                                    file: Arc::clone(&src.display),
+                                    line,
+                                },
+                                why,
+                            ));
+                        }
+                    }
+                    for mut ev in out.events {
+                        ev.stamp = years.resolve(ev.stamp);
+                        report.summary.seen(ev.time());
+                        corr.push(ev, &mut records);
+                        records.drain(..).for_each(&mut sink);
+                    }
+                }
+            }
+        });
+        let read_here = report.summary.lines_read - before.lines_read;
+        if let Some(e) = read_error {
+            report.warnings.push(format!(
+                "{}: read error after line {read_here}: {e} (the lines before it were used)",
+                src.display
+            ));
+        } else if read_here == 0 {
+            report.warnings.push(format!("{}: empty", src.display));
+        } else if report.summary.lines_recognized == before.lines_recognized {
+            report.warnings.push(format!(
+                "{}: no mail log lines recognised in {read_here} lines",
+                src.display
+            ));
+        }
+    }
+    corr.finish(&mut records);
+    records.drain(..).for_each(&mut sink);
+    report
+}

@@ -1,0 +1,418 @@
+//! Per-peer TLS posture: what every peer's sessions and messages looked like.
+//!
+//! Every type here is a commutative monoid: [`Posture::default`] is the identity and
+//! [`Posture::merge`] is associative and commutative. That is what lets blocks of records
+//! fold in parallel and lets snapshots from many hosts merge (`mailtls merge`) into the same
+//! answer one pass over all the logs would give.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+use crate::correlate::{Encryption, Record};
+use crate::event::{DeliveryStatus, Direction, Mta, Peer, TlsErrorKind, TlsParams, Verify};
+
+type Time = DateTime<FixedOffset>;
+
+fn min_time(a: Option<Time>, b: Option<Time>) -> Option<Time> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(
+            if (y, y.offset().local_minus_utc()) < (x, x.offset().local_minus_utc()) {
+                y
+            } else {
+                x
+            },
+        ),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+fn max_time(a: Option<Time>, b: Option<Time>) -> Option<Time> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(
+            if (y, y.offset().local_minus_utc()) > (x, x.offset().local_minus_utc()) {
+                y
+            } else {
+                x
+            },
+        ),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+fn add_counts(into: &mut BTreeMap<String, u64>, from: BTreeMap<String, u64>) {
+    for (k, v) in from {
+        *into.entry(k).or_default() += v;
+    }
+}
+
+/// Occurrences of one kind of error: how many, when, and the most recent text (the one an
+/// administrator needs first).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ErrorStat {
+    pub count: u64,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub first_seen: Option<Time>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub last_seen: Option<Time>,
+    pub last_text: String,
+}
+
+impl ErrorStat {
+    fn one(time: Option<Time>, text: &str) -> ErrorStat {
+        ErrorStat {
+            count: 1,
+            first_seen: time,
+            last_seen: time,
+            last_text: text.to_owned(),
+        }
+    }
+
+    /// Sums counts; the last text is the one seen latest (ties go to the greater text, so
+    /// the result does not depend on merge order).
+    pub fn merge(&mut self, other: ErrorStat) {
+        let take_other = match (self.last_seen, other.last_seen) {
+            (Some(a), Some(b)) if a != b => b > a,
+            (None, Some(_)) => true,
+            (Some(_), None) => false,
+            _ => other.last_text > self.last_text,
+        };
+        if take_other {
+            self.last_text = other.last_text;
+        }
+        self.count += other.count;
+        self.first_seen = min_time(self.first_seen, other.first_seen);
+        self.last_seen = max_time(self.last_seen, other.last_seen);
+    }
+}
+
+/// Errors by kind.
+pub type ErrorMap = BTreeMap<TlsErrorKind, ErrorStat>;
+
+fn merge_errors(into: &mut ErrorMap, from: ErrorMap) {
+    for (k, v) in from {
+        into.entry(k).or_default().merge(v);
+    }
+}
+
+fn add_error(into: &mut ErrorMap, kind: TlsErrorKind, time: Option<Time>, text: &str) {
+    into.entry(kind)
+        .or_default()
+        .merge(ErrorStat::one(time, text));
+}
+
+/// One direction (inbound or outbound) of one peer.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DirPosture {
+    /// Completed TLS negotiations.
+    pub tls_sessions: u64,
+    /// Messages received, or delivered (`stat=Sent`), over TLS.
+    pub tls_messages: u64,
+    /// Messages received or delivered in clear text.
+    pub plaintext_messages: u64,
+    /// Delivery attempts deferred (outbound).
+    pub deferred: u64,
+    /// Delivery attempts bounced (outbound).
+    pub bounced: u64,
+    /// Sessions by protocol version label.
+    pub versions: BTreeMap<String, u64>,
+    /// Sessions by cipher name.
+    pub ciphers: BTreeMap<String, u64>,
+    /// Sessions by verify word, plus policy verdicts that only a ruleset reports (NONE,
+    /// SOFTWARE, TEMP, …).
+    pub verify: BTreeMap<String, u64>,
+    /// Weakest session: minimum effective (secret) bits.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub min_bits: Option<u16>,
+    pub errors: ErrorMap,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub first_seen: Option<Time>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub last_seen: Option<Time>,
+}
+
+impl DirPosture {
+    pub fn merge(&mut self, o: DirPosture) {
+        self.tls_sessions += o.tls_sessions;
+        self.tls_messages += o.tls_messages;
+        self.plaintext_messages += o.plaintext_messages;
+        self.deferred += o.deferred;
+        self.bounced += o.bounced;
+        add_counts(&mut self.versions, o.versions);
+        add_counts(&mut self.ciphers, o.ciphers);
+        add_counts(&mut self.verify, o.verify);
+        self.min_bits = match (self.min_bits, o.min_bits) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        merge_errors(&mut self.errors, o.errors);
+        self.first_seen = min_time(self.first_seen, o.first_seen);
+        self.last_seen = max_time(self.last_seen, o.last_seen);
+    }
+
+    fn seen(&mut self, t: Option<Time>) {
+        self.first_seen = min_time(self.first_seen, t);
+        self.last_seen = max_time(self.last_seen, t);
+    }
+
+    fn session(&mut self, p: &TlsParams) {
+        self.tls_sessions += 1;
+        *self
+            .versions
+            .entry(p.version.label().to_owned())
+            .or_default() += 1;
+        if let Some(c) = &p.cipher {
+            *self.ciphers.entry(c.0.clone()).or_default() += 1;
+        }
+        *self.verify.entry(p.verify.as_str().to_owned()).or_default() += 1;
+        if let Some(b) = p.bits.effective() {
+            self.min_bits = Some(self.min_bits.map_or(b, |m| m.min(b)));
+        }
+    }
+
+    /// All messages, TLS or not.
+    pub fn messages(&self) -> u64 {
+        self.tls_messages + self.plaintext_messages
+    }
+
+    /// Sessions whose certificate failed verification.
+    pub fn failed_verify(&self) -> u64 {
+        self.verify
+            .iter()
+            .filter(|(w, _)| Verify::parse(w).is_failed_verification())
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Sessions on SSLv2/3 or TLS 1.0/1.1.
+    pub fn deprecated_sessions(&self) -> u64 {
+        self.versions
+            .iter()
+            .filter(|(v, _)| crate::event::TlsVersion::parse(v).is_deprecated())
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    pub fn error_count(&self) -> u64 {
+        self.errors.values().map(|e| e.count).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == DirPosture::default()
+    }
+}
+
+/// Everything known about one peer.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PeerPosture {
+    /// The posture key: host name lower-cased without trailing dot, else the IP.
+    pub peer: String,
+    /// Every name the peer was seen under (as logged, case kept).
+    pub names: BTreeSet<String>,
+    pub ips: BTreeSet<IpAddr>,
+    /// Which MTAs saw it.
+    pub mtas: BTreeSet<Mta>,
+    pub inbound: DirPosture,
+    pub outbound: DirPosture,
+}
+
+impl PeerPosture {
+    pub fn merge(&mut self, o: PeerPosture) {
+        if self.peer.is_empty() {
+            self.peer = o.peer;
+        }
+        self.names.extend(o.names);
+        self.ips.extend(o.ips);
+        self.mtas.extend(o.mtas);
+        self.inbound.merge(o.inbound);
+        self.outbound.merge(o.outbound);
+    }
+
+    pub fn dir(&self, d: Direction) -> &DirPosture {
+        match d {
+            Direction::Inbound => &self.inbound,
+            Direction::Outbound => &self.outbound,
+        }
+    }
+
+    fn dir_mut(&mut self, d: Direction) -> &mut DirPosture {
+        match d {
+            Direction::Inbound => &mut self.inbound,
+            Direction::Outbound => &mut self.outbound,
+        }
+    }
+
+    fn note(&mut self, peer: &Peer, mta: Mta) {
+        if let Some(n) = &peer.name {
+            self.names.insert(n.clone());
+        }
+        if let Some(ip) = peer.ip {
+            self.ips.insert(ip);
+        }
+        self.mtas.insert(mta);
+    }
+
+    /// How worrying this peer is, for "worst first" ordering: plaintext share weighs most,
+    /// then failed verification, then deprecated protocols, then errors.
+    pub fn concern(&self) -> f64 {
+        let mut score = 0.0;
+        for d in [&self.inbound, &self.outbound] {
+            let msgs = d.messages() as f64;
+            if msgs > 0.0 {
+                score += 100.0 * d.plaintext_messages as f64 / msgs;
+            }
+            let sessions = d.tls_sessions as f64;
+            if sessions > 0.0 {
+                score += 50.0 * d.failed_verify() as f64 / sessions;
+                score += 30.0 * d.deprecated_sessions() as f64 / sessions;
+            }
+            if d.error_count() > 0 || d.deferred > 0 {
+                score += 10.0;
+            }
+        }
+        score
+    }
+}
+
+/// The posture of every peer, plus the errors that belong to no peer.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Posture {
+    #[serde(with = "peer_list")]
+    pub peers: BTreeMap<String, PeerPosture>,
+    /// Errors of our own installation (keys, certificates, configuration) and errors that
+    /// could not be tied to a peer, by log host (`-` when the line had none).
+    pub local_errors: BTreeMap<String, ErrorMap>,
+}
+
+impl Posture {
+    /// Folds one record in.
+    pub fn add(&mut self, r: &Record) {
+        let meta = r.meta();
+        let Some(peer) = r.peer() else {
+            if let Record::Error { kind, text, .. } = r {
+                let host = meta.host.as_deref().unwrap_or("-").to_owned();
+                add_error(
+                    self.local_errors.entry(host).or_default(),
+                    *kind,
+                    meta.time,
+                    text,
+                );
+            }
+            return;
+        };
+        let Some(key) = peer.key() else { return };
+        let pp = self
+            .peers
+            .entry(key.clone())
+            .or_insert_with(|| PeerPosture {
+                peer: key,
+                ..PeerPosture::default()
+            });
+        pp.note(peer, meta.mta);
+        let d = pp.dir_mut(r.direction().unwrap_or(Direction::Outbound));
+        d.seen(meta.time);
+        match r {
+            Record::Session { params, .. } => d.session(params),
+            Record::Message {
+                encryption,
+                status,
+                direction,
+                ..
+            } => {
+                let delivered = match (direction, status) {
+                    (Direction::Inbound, _) => true,
+                    (Direction::Outbound, Some(DeliveryStatus::Sent)) => true,
+                    (Direction::Outbound, Some(DeliveryStatus::Deferred)) => {
+                        d.deferred += 1;
+                        false
+                    }
+                    (Direction::Outbound, Some(DeliveryStatus::Bounced)) => {
+                        d.bounced += 1;
+                        false
+                    }
+                    _ => false,
+                };
+                if delivered {
+                    if matches!(encryption, Encryption::Plaintext) {
+                        d.plaintext_messages += 1;
+                    } else {
+                        d.tls_messages += 1;
+                    }
+                }
+            }
+            Record::Verdict { verify, .. } => {
+                // Words a STARTTLS summary line also carries are counted from the summary;
+                // counting the verdict too would count one session twice.
+                let on_summary = matches!(
+                    verify,
+                    Verify::Ok
+                        | Verify::No
+                        | Verify::Not
+                        | Verify::Fail
+                        | Verify::Trusted
+                        | Verify::DaneFail
+                );
+                if !on_summary {
+                    *d.verify.entry(verify.as_str().to_owned()).or_default() += 1;
+                }
+            }
+            Record::Error {
+                kind, text, meta, ..
+            } => add_error(&mut d.errors, *kind, meta.time, text),
+        }
+    }
+
+    pub fn merge(&mut self, o: Posture) {
+        for (k, v) in o.peers {
+            self.peers.entry(k).or_default().merge(v);
+        }
+        for (h, errs) in o.local_errors {
+            merge_errors(self.local_errors.entry(h).or_default(), errs);
+        }
+    }
+
+    /// Peers, worst first (then by message volume, then by key).
+    pub fn worst_first(&self) -> Vec<&PeerPosture> {
+        let mut v: Vec<&PeerPosture> = self.peers.values().collect();
+        v.sort_by(|a, b| {
+            b.concern()
+                .total_cmp(&a.concern())
+                .then_with(|| {
+                    (b.inbound.messages() + b.outbound.messages())
+                        .cmp(&(a.inbound.messages() + a.outbound.messages()))
+                })
+                .then_with(|| a.peer.cmp(&b.peer))
+        });
+        v
+    }
+}
+
+/// Peers serialise as a list (friendlier to `jq '.peers[]'`), each carrying its key.
+mod peer_list {
+    use super::PeerPosture;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<S: Serializer>(
+        m: &BTreeMap<String, PeerPosture>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let v: Vec<&PeerPosture> = m.values().collect();
+        v.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, PeerPosture>, D::Error> {
+        let v: Vec<PeerPosture> = Vec::deserialize(d)?;
+        let mut m: BTreeMap<String, PeerPosture> = BTreeMap::new();
+        for p in v {
+            m.entry(p.peer.clone()).or_default().merge(p);
+        }
+        Ok(m)
+    }
+}

@@ -1,0 +1,73 @@
+//! The machine-readable posture snapshot, `mailtls.posture/1`.
+//!
+//! ```text
+//! {
+//!   "schema": "mailtls.posture/1",
+//!   "generator": "mailtls 0.1.0",
+//!   "summary": { "files", "files_unreadable", "lines_read", "lines_recognized",
+//!                "lines_malformed", "lines_too_long", "peers", "first_seen"?, "last_seen"? },
+//!   "peers": [ { "peer": key, "names": [..], "ips": [..], "mtas": ["sendmail",..],
+//!                "inbound": DIR, "outbound": DIR } ],            // sorted by key
+//!   "local_errors": { host: { kind: ERR } }
+//! }
+//! DIR = { "tls_sessions", "tls_messages", "plaintext_messages", "deferred", "bounced",
+//!         "versions": {label: n}, "ciphers": {name: n}, "verify": {WORD: n},
+//!         "min_bits"?, "errors": {kind: ERR}, "first_seen"?, "last_seen"? }
+//! ERR = { "count", "first_seen"?, "last_seen"?, "last_text" }
+//! ```
+//!
+//! Times are RFC 3339 with offset. Keys marked `?` are absent when unknown. Within one
+//! schema version fields are only ever added, never renamed or removed; a consumer should
+//! ignore fields it does not know. A snapshot is also the input of `mailtls merge`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::pipeline::Summary;
+use crate::posture::Posture;
+
+/// The schema name and version written into every snapshot.
+pub const POSTURE_SCHEMA: &str = "mailtls.posture/1";
+
+/// Summary as written: the run's counts plus the number of peers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryOut {
+    #[serde(flatten)]
+    pub counts: Summary,
+    #[serde(default)]
+    pub peers: u64,
+}
+
+/// A whole posture report as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub schema: String,
+    #[serde(default)]
+    pub generator: String,
+    pub summary: SummaryOut,
+    #[serde(flatten)]
+    pub posture: Posture,
+}
+
+impl Snapshot {
+    pub fn new(summary: Summary, posture: Posture) -> Snapshot {
+        Snapshot {
+            schema: POSTURE_SCHEMA.to_owned(),
+            generator: concat!("mailtls ", env!("CARGO_PKG_VERSION")).to_owned(),
+            summary: SummaryOut {
+                counts: summary,
+                peers: posture.peers.len() as u64,
+            },
+            posture,
+        }
+    }
+
+    /// Pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|e| {
+            // Serialising plain data cannot fail; say so loudly if it ever does.
+            format!("{{\"error\": \"serialisation failed: {e}\"}}")
+        });
+        s.push('\n');
+        s
+    }
+}
