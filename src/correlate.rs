@@ -432,7 +432,26 @@ impl Correlator {
             }
             // Postfix only; handled before this match.
             EventKind::QueueClient { .. } => {}
-            EventKind::Connect { .. } | EventKind::SessionEnd { .. } => {
+            EventKind::Connect { .. } => {
+                if let Some(pk) = &pk {
+                    // A new connection: whatever still waits belongs to an older session.
+                    if let Some(list) = self.pending.remove(pk) {
+                        out.extend(list.into_iter().map(unattributed));
+                    }
+                    self.inbound.remove(pk);
+                }
+            }
+            EventKind::SessionEnd {
+                peer: Some(peer), ..
+            } => {
+                if let Some(pk) = &pk {
+                    // A server-side error without a relay (Sendmail ≤ 8.14.5 `accept
+                    // failed`) is followed by the session end that names the client.
+                    self.flush_pending(pk, &peer, Direction::Inbound, now, out);
+                    self.inbound.remove(pk);
+                }
+            }
+            EventKind::SessionEnd { peer: None, .. } => {
                 if let Some(pk) = &pk {
                     self.inbound.remove(pk);
                 }

@@ -91,6 +91,23 @@ impl Peer {
         }
     }
 
+    /// True for the local machine (127.0.0.0/8, ::1, `localhost`): the MSP handing mail
+    /// to the MTA, content filters, test tools. Reports leave such peers out by default
+    /// because they say nothing about how mail travels between sites.
+    pub fn is_loopback(&self) -> bool {
+        let ip_loop = self.ip.is_some_and(|ip| match ip {
+            IpAddr::V4(v4) => v4.is_loopback(),
+            IpAddr::V6(v6) => {
+                v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+            }
+        });
+        let name_loop = self.name.as_deref().is_some_and(|n| {
+            let n = n.to_ascii_lowercase();
+            n == "localhost" || n.starts_with("localhost.")
+        });
+        ip_loop || (self.ip.is_none() && name_loop)
+    }
+
     /// True when the line named neither a host nor an address.
     pub fn is_empty(&self) -> bool {
         self.name.is_none() && self.ip.is_none()
@@ -835,6 +852,28 @@ mod tests {
         let p = Peer::new(Some("unknown"), "2001:db8::1".parse().ok());
         assert_eq!(p.key().as_deref(), Some("2001:db8::1"));
         assert!(Peer::new(None, None).key().is_none());
+    }
+
+    #[test]
+    fn loopback_peers() {
+        let yes = [
+            Peer::new(Some("localhost"), "127.0.0.1".parse().ok()),
+            Peer::new(None, "127.0.0.1".parse().ok()),
+            Peer::new(None, "::1".parse().ok()),
+            Peer::new(None, "::ffff:127.0.0.1".parse().ok()),
+            Peer::new(Some("localhost.localdomain"), None),
+        ];
+        for p in yes {
+            assert!(p.is_loopback(), "{p}");
+        }
+        let no = [
+            Peer::new(Some("localhost"), "192.0.2.1".parse().ok()),
+            Peer::new(Some("mx.example"), None),
+            Peer::new(None, "192.0.2.1".parse().ok()),
+        ];
+        for p in no {
+            assert!(!p.is_loopback(), "{p}");
+        }
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub struct RecordFilter {
     /// Keep records before this time; records without a time are dropped.
     pub until: Option<DateTime<FixedOffset>>,
     pub direction: Option<Direction>,
+    /// Keep peers on the local machine (127.0.0.0/8, ::1, `localhost`); dropped by default.
+    pub loopback: bool,
 }
 
 /// True when `pattern` names this peer: its key or any of its names (case-insensitive,
@@ -46,6 +48,9 @@ impl RecordFilter {
     }
 
     pub fn keep(&self, r: &Record) -> bool {
+        if !self.loopback && r.peer().is_some_and(Peer::is_loopback) {
+            return false;
+        }
         if let Some(p) = &self.peer {
             match r.peer() {
                 Some(peer) if peer_matches(peer, p) => {}

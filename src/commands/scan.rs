@@ -91,6 +91,11 @@ pub struct Args {
     #[arg(long)]
     pub utc: bool,
 
+    /// Include peers on this machine (127.0.0.0/8, ::1, localhost): the MSP handing mail to
+    /// the MTA, content filters, test tools. Left out by default.
+    #[arg(long)]
+    pub loopback: bool,
+
     /// Do not print warnings about unreadable files and malformed lines.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -106,6 +111,7 @@ pub fn run(args: &Args) -> u8 {
             DirArg::In => Direction::Inbound,
             DirArg::Out => Direction::Outbound,
         }),
+        loopback: args.loopback,
         ..RecordFilter::default()
     };
     for (flag, value, slot) in [
