@@ -21,4 +21,7 @@ pub struct Cli {
 pub enum Command {
     /// Per-peer TLS posture from mail logs (the main job).
     Scan(commands::scan::Args),
+    /// Every normalized event (TLS sessions, messages with their TLS verdict, verdicts,
+    /// errors) as NDJSON, schema mailtls.event/1.
+    Events(commands::events::Args),
 }

@@ -8,6 +8,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Scan(args) => commands::scan::run(&args),
+        Command::Events(args) => commands::events::run(&args),
     };
     ExitCode::from(code)
 }
