@@ -8,7 +8,9 @@
 
 pub mod envelope;
 pub mod exim;
+pub mod headers;
 pub mod postfix;
+pub mod received;
 pub mod sendmail;
 
 use std::borrow::Cow;

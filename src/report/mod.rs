@@ -2,6 +2,7 @@
 
 pub mod events;
 pub mod json;
+pub mod messages;
 pub mod table;
 
 pub use json::{POSTURE_SCHEMA, Snapshot};
