@@ -28,4 +28,6 @@ pub enum Command {
     /// Every normalized event (TLS sessions, messages with their TLS verdict, verdicts,
     /// errors) as NDJSON, schema mailtls.event/1.
     Events(commands::events::Args),
+    /// Merge posture snapshots (scan --format json) from several hosts into one.
+    Merge(commands::merge::Args),
 }

@@ -11,6 +11,7 @@ fn main() -> ExitCode {
         Command::Config(args) => commands::config::run(&args),
         Command::Doctor(args) => commands::doctor::run(&args),
         Command::Events(args) => commands::events::run(&args),
+        Command::Merge(args) => commands::merge::run(&args),
     };
     ExitCode::from(code)
 }
