@@ -57,7 +57,10 @@ fn merge_is_the_scan_of_the_union_associative_and_commutative() {
     let cab = merge(&[&c.1, &a.1, &b.1], &p("cab.json"));
 
     assert_eq!(ab["summary"]["files"], 4, "maillog + 3 Postfix files");
-    assert_eq!(bc["summary"]["files"], 4, "3 Postfix files + the Exim mainlog");
+    assert_eq!(
+        bc["summary"]["files"], 4,
+        "3 Postfix files + the Exim mainlog"
+    );
     assert_eq!(ab_c, a_bc, "associative");
     assert_eq!(ab_c, abc, "grouping does not matter");
     assert_eq!(cab, abc, "commutative");

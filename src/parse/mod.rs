@@ -9,6 +9,7 @@
 pub mod envelope;
 pub mod exim;
 pub mod headers;
+pub mod journald;
 pub mod postfix;
 pub mod received;
 pub mod sendmail;
@@ -66,7 +67,24 @@ pub enum LineOutcome {
 /// 8-bit junk from peers, and the fields we need are ASCII.
 pub fn parse_line(raw: &[u8], file: &Arc<str>, line_no: u64) -> LineOutcome {
     let text: Cow<'_, str> = String::from_utf8_lossy(raw);
-    let env = envelope::parse(&text);
+    // `journalctl -o json`: the envelope comes from the entry's fields.
+    if text.starts_with('{')
+        && let Some(j) = journald::parse(&text)
+    {
+        let env = Envelope {
+            stamp: j.stamp,
+            host: j.host.as_deref(),
+            program: j.program.as_deref(),
+            pid: j.pid,
+            message: &j.message,
+        };
+        return outcome(env, file, line_no);
+    }
+    outcome(envelope::parse(&text), file, line_no)
+}
+
+/// Hands the message to the parser of the program's MTA and wraps the result.
+fn outcome(env: Envelope<'_>, file: &Arc<str>, line_no: u64) -> LineOutcome {
     let mta = mta_for_program(env.program);
     let parsed = match mta {
         Some(Mta::Sendmail) | None => sendmail::parse(env.message),
