@@ -67,13 +67,14 @@ pub fn parse(msg: &str) -> Parsed {
 /// continuation piece (`[2/3]` …).
 fn strip_prefixes(mut s: &str) -> Option<&str> {
     let b = s.as_bytes();
+    // `YYYY-MM-DD HH:MM:SS`: every byte checked, so the cut at 19 is on a char boundary.
     let is_date = b.len() >= 19
-        && b[..4].iter().all(u8::is_ascii_digit)
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b[10] == b' '
-        && b[13] == b':'
-        && b[16] == b':';
+        && b[..19].iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b' ',
+            13 | 16 => *c == b':',
+            _ => c.is_ascii_digit(),
+        });
     if is_date {
         s = &s[19..];
         if let Some(r) = s.strip_prefix('.') {

@@ -745,6 +745,12 @@ fn rows() -> Vec<(&'static str, Parsed)> {
         ),
         // ---- not ours / malformed
         ("1sDcIh-000000004YY-3wAT Completed", Parsed::Irrelevant),
+        // Not a date: multi-byte text where the date's digits would be.
+        (
+            "2026-\u{e9}1-28 10:15:02 1sDcIh-000000004YY-3wAT Completed",
+            Parsed::Irrelevant,
+        ),
+        ("2026-11-28 10:15:0\u{e9} x", Parsed::Irrelevant),
         ("Start queue run: pid=4242", Parsed::Irrelevant),
         (
             "SMTP connection from mail.peer.example [192.0.2.20] closed by QUIT",
@@ -909,6 +915,11 @@ proptest! {
     }
 
     #[test]
+    fn date_like_prefixes_never_panic(s in "[0-9é:. +\\-\\[\\]/]{0,40}") {
+        let _ = parse(&s);
+    }
+
+    #[test]
     fn near_miss_lines_never_panic(
         head in prop::sample::select(vec![
             "1sDcIh-000000004YY-3wAT <= ",
@@ -919,7 +930,7 @@ proptest! {
             "[",
             "2026-11-28 10:15:02",
         ]),
-        tail in "[\\[\\]:/ a-zA-Z0-9.()=<>\"*,_-]{0,60}",
+        tail in "[\\[\\]:/ a-zA-Z0-9.()=<>\"*,_é€-]{0,60}",
     ) {
         let line = format!("{head}{tail}");
         let _ = parse(&line);

@@ -669,7 +669,7 @@ proptest! {
             "NOQUEUE: lost connection after ",
             "server certificate verification failed for ",
         ]),
-        tail in "[\\[\\]:/ a-z0-9.()=<>,-]{0,60}",
+        tail in "[\\[\\]:/ a-z0-9.()=<>,é€-]{0,60}",
     ) {
         let line = format!("{head}{tail}");
         let _ = parse_program(Some("postfix/smtpd"), &line);
