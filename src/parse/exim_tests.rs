@@ -936,3 +936,17 @@ proptest! {
         let _ = parse(&line);
     }
 }
+
+/// Every table line with a multi-byte character or a cut at every position: the parser
+/// may call it anything but must not panic.
+#[test]
+fn mutated_rows_never_panic() {
+    for (line, _) in rows() {
+        for (i, _) in line.char_indices() {
+            let mut s = line.to_owned();
+            s.insert(i, 'é');
+            let _ = parse(&s);
+            let _ = parse(&line[..i]);
+        }
+    }
+}

@@ -696,3 +696,17 @@ fn program_names_pick_the_right_parser() {
         assert_eq!(mta_for_program(Some(program)), Some(want), "{program}");
     }
 }
+
+/// Every table line with a multi-byte character or a cut at every position: the parser
+/// may call it anything but must not panic.
+#[test]
+fn mutated_rows_never_panic() {
+    for (program, line, _) in rows() {
+        for (i, _) in line.char_indices() {
+            let mut s = line.to_owned();
+            s.insert(i, 'é');
+            let _ = parse_program(program, &s);
+            let _ = parse_program(program, &line[..i]);
+        }
+    }
+}
