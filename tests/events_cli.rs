@@ -168,3 +168,39 @@ fn ecs_names() {
     assert_eq!(err["event"]["outcome"], "failure");
     assert!(err["error"]["type"].is_string());
 }
+
+#[test]
+fn the_whole_sample_directory_validates() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("docs/mailtls.event-1.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let out = Command::cargo_bin("mailtls")
+        .unwrap()
+        .env("TZ", "UTC")
+        .arg("events")
+        .arg(root().join("sample-logs"))
+        .args(["--year", "2026", "--loopback"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let evs: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for e in &evs {
+        let errors: Vec<String> = validator.iter_errors(e).map(|x| x.to_string()).collect();
+        assert!(errors.is_empty(), "{e}: {errors:?}");
+    }
+    // Sendmail, Postfix and Exim events, and every record type (verdicts come from
+    // Sendmail's ruleset=tls_server lines).
+    let types = by_type(&evs);
+    for t in ["session", "message", "verdict", "error"] {
+        assert!(types.get(t).is_some_and(|n| *n > 0), "{t}: {types:?}");
+    }
+    for m in ["sendmail", "postfix", "exim"] {
+        assert!(evs.iter().any(|e| e["mta"] == m), "{m}");
+    }
+}
