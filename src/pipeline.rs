@@ -192,6 +192,7 @@ pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record))
     let mut corr = Correlator::new();
     let mut records = Vec::new();
     let batch = (rayon::current_num_threads() * 2).max(2);
+    let mut carried: Option<((std::path::PathBuf, String), YearResolver)> = None;
     for src in sources {
         report.summary.files += 1;
         let reader = match input::open(src) {
@@ -202,7 +203,18 @@ pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record))
                 continue;
             }
         };
-        let mut years = YearResolver::new(year_base(src, opts), opts.zone);
+        // With --year, the year is that of the first entry of a log: the later files of the
+        // same rotated set (same directory and base name, read oldest first) continue from
+        // where the previous one ended, Dec → Jan included. Without it each file's mtime
+        // anchors its own year.
+        let group = src.path.as_deref().map(|p| {
+            let (dir, base, _) = input::rotation_key(p);
+            (dir, base)
+        });
+        let mut years = match (carried.take(), opts.year, &group) {
+            (Some((g, r)), Some(_), Some(now)) if &g == now => r,
+            _ => YearResolver::new(year_base(src, opts), opts.zone),
+        };
         let before = report.summary.clone();
         let mut read_error: Option<io::Error> = None;
         thread::scope(|scope| {
@@ -307,6 +319,9 @@ pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record))
                 "{}: no mail log lines recognised in {read_here} lines",
                 src.display
             ));
+        }
+        if let Some(g) = group {
+            carried = Some((g, years));
         }
     }
     corr.finish(&mut records);

@@ -72,7 +72,8 @@ pub struct Args {
     #[arg(long)]
     pub ecs: bool,
 
-    /// Year of each file's first entry, for syslog stamps without a year.
+    /// Year of the first entry of each log (the oldest file of a rotated set; the later
+    /// files continue from it), for syslog stamps without a year.
     #[arg(long, value_name = "YYYY")]
     pub year: Option<i32>,
 

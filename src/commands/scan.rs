@@ -98,8 +98,9 @@ pub struct Args {
     #[arg(long, value_enum)]
     pub direction: Option<DirArg>,
 
-    /// Year of each file's first entry, for syslog stamps without a year (default: inferred
-    /// from the file's modification time; a Dec → Jan change inside a file is followed).
+    /// Year of the first entry of each log, for syslog stamps without a year; in a rotated
+    /// set (mail.log.2.gz, mail.log.1, mail.log) the later files continue from the oldest
+    /// (default: inferred from each file's modification time; Dec → Jan is followed).
     #[arg(long, value_name = "YYYY")]
     pub year: Option<i32>,
 
