@@ -30,7 +30,8 @@
 //!   deferred or bounced delivery with such a text also counts as an error of that kind
 //!   for the relay. An error line without a peer on an smtpd pid belongs to the client of
 //!   the open session; on an smtp pid it waits, as for Sendmail, for the next line naming
-//!   the relay.
+//!   the relay. smtpd logs one failed handshake twice (`SSL_accept error from P`, then
+//!   `lost connection after STARTTLS from P`); the second is not counted again.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,7 +39,9 @@ use std::sync::Arc;
 use super::{
     Correlator, Encryption, INBOUND_IDLE, Mark, Meta, OUTBOUND_IDLE, ProcKey, Record, same_peer,
 };
-use crate::event::{Delivery, DeliveryStatus, Direction, EventKind, Peer, TlsError, TlsParams};
+use crate::event::{
+    Delivery, DeliveryStatus, Direction, EventKind, Peer, TlsError, TlsErrorKind, TlsParams,
+};
 use crate::parse::postfix::status_tls_error;
 
 type QidKey = (Option<Arc<str>>, String);
@@ -49,6 +52,8 @@ struct Smtpd {
     tls: Option<(Peer, TlsParams)>,
     queued: Vec<(String, Meta, Peer)>,
     last: Mark,
+    /// A handshake failure was already counted for this session.
+    handshake_failed: bool,
 }
 
 /// A TLS connection of an smtp process, covering the deliveries of one queue id.
@@ -102,6 +107,7 @@ impl Correlator {
                             tls: None,
                             queued: Vec::new(),
                             last: now,
+                            handshake_failed: false,
                         },
                     );
                 }
@@ -186,6 +192,7 @@ impl Correlator {
                 tls: None,
                 queued: Vec::new(),
                 last: now,
+                handshake_failed: false,
             });
         sess.last = now;
         sess
@@ -242,6 +249,17 @@ impl Correlator {
                 text: e.text,
             });
             return;
+        }
+        // One failed handshake is logged twice by smtpd (`SSL_accept error from P: …`, then
+        // `lost connection after STARTTLS from P`): count the session's failure once.
+        if e.kind == TlsErrorKind::Handshake
+            && let Some(s) = pk.as_ref().and_then(|pk| self.postfix.smtpd.get_mut(pk))
+        {
+            let follow_up = e.text.contains("after STARTTLS");
+            if follow_up && s.handshake_failed {
+                return;
+            }
+            s.handshake_failed = true;
         }
         match (e.peer, &pk) {
             (Some(peer), pk) => {
