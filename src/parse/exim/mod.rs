@@ -579,5 +579,4 @@ fn no_mail(text: &str) -> Option<Parsed> {
 }
 
 #[cfg(test)]
-#[path = "exim_tests.rs"]
 mod tests;
