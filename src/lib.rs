@@ -8,11 +8,15 @@
 
 pub mod cli;
 pub mod commands;
+pub mod compare;
 pub mod correlate;
+pub mod downgrade;
 pub mod event;
 pub mod filter;
 pub mod input;
 pub mod parse;
 pub mod pipeline;
+pub mod policy;
 pub mod posture;
 pub mod report;
+pub mod timeline;
