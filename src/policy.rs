@@ -737,3 +737,97 @@ pub fn enforce_readiness(posture: &Posture) -> Vec<Readiness> {
     }
     out
 }
+
+/// What an error kind usually means and what to do about it, for the "what broke" section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Advice {
+    pub cause: &'static str,
+    pub fix: &'static str,
+}
+
+/// The usual cause and fix of each kind of TLS error, from the Sendmail STARTTLS set-up
+/// procedure this tool follows.
+pub fn advice(kind: crate::event::TlsErrorKind) -> Advice {
+    use crate::event::TlsErrorKind as K;
+    let (cause, fix) = match kind {
+        K::PrivateKey => (
+            "The MTA could not load its private key: usually the key is encrypted (made \
+             without -nodes, so it needs a pass phrase nobody types), the path in \
+             confSERVER_KEY/confCLIENT_KEY is wrong, or key and certificate do not match. \
+             Sendmail keeps running without STARTTLS and accepts mail in clear text.",
+            "Re-create the key without a pass phrase (openssl req -new -x509 -nodes … or \
+             openssl rsa -in key.pem -out key.pem), check the paths, chmod 600 the key, and \
+             restart sendmail; then check that EHLO shows 250-STARTTLS.",
+        ),
+        K::Certificate => (
+            "The certificate file could not be loaded (missing, wrong path, not PEM, expired \
+             chain order). STARTTLS is not offered until it loads.",
+            "Check confSERVER_CERT/confCLIENT_CERT, that the file is PEM with the leaf first, \
+             and restart the MTA.",
+        ),
+        K::CaLocations => (
+            "The CA file or directory (confCACERT, confCACERT_PATH) could not be read, so \
+             peer certificates cannot be verified.",
+            "Point confCACERT_PATH at a directory with <hash>.0 links (c_rehash or openssl \
+             rehash) and confCACERT at a readable PEM file.",
+        ),
+        K::UnsafeFile => (
+            "Sendmail refuses key or certificate files that are group- or world-readable or \
+             in unsafe directories, and then runs without STARTTLS.",
+            "chmod 600 the key (640 with group smmsp only when the MSP needs it), chmod go-w \
+             the directories, or relax with DontBlameSendmail only as a last resort.",
+        ),
+        K::CipherConfig => (
+            "The cipher list, cipher suites or DH parameters were rejected by the TLS library.",
+            "Fix CipherList / ServerSSLOptions in the .mc file (openssl ciphers -v 'LIST' \
+             shows what a list means) and restart.",
+        ),
+        K::Init => (
+            "The TLS library could not be initialised (random source, library mismatch).",
+            "Check /dev/urandom inside any chroot, the OpenSSL version the MTA was built \
+             against, and the MTA's start-up log.",
+        ),
+        K::Handshake => (
+            "The handshake with a peer failed: no shared protocol or cipher (an old peer, or \
+             our settings too strict), or the connection was reset mid-handshake.",
+            "Check the peer with mailtls check HOST; allow its protocol only if policy \
+             permits, or add a TLS_Srv/Try_TLS access entry so mail is not held.",
+        ),
+        K::Io => (
+            "A read or write on an established TLS session failed or timed out.",
+            "Usually the network or the peer; look for a pattern per peer and time.",
+        ),
+        K::CertVerify => (
+            "A peer certificate failed verification (unknown CA, expired, name mismatch).",
+            "Add the issuing CA to confCACERT_PATH if it is legitimate, or tell the peer.",
+        ),
+        K::Policy => (
+            "Our TLS policy (access map TLS_Srv/TLS_Rcpt, tls_server ruleset) rejected the \
+             session: the peer did not offer STARTTLS, or did not meet VERIFY/ENCR.",
+            "Mail to this peer is held in the queue: ask the peer to fix TLS, or relax the \
+             entry for it consciously (and record an exception).",
+        ),
+        K::Library => (
+            "A raw TLS library error; the line before it usually names the operation.",
+            "Read the OpenSSL reason in the text (e.g. unsupported protocol, no shared \
+             cipher) and treat it like a handshake failure.",
+        ),
+        K::NotOffered => (
+            "TLS was required but the peer did not offer STARTTLS.",
+            "Ask the peer to enable STARTTLS, or remove the requirement for it.",
+        ),
+        K::Dane => (
+            "DANE/TLSA verification failed or could not be done.",
+            "Check the peer's TLSA records and our DNSSEC-validating resolver.",
+        ),
+        K::Shutdown => (
+            "The TLS session did not close cleanly.",
+            "Usually harmless; worth a look only when it comes with lost messages.",
+        ),
+        K::Other => (
+            "A TLS problem the log did not classify further.",
+            "Read the example line; mailtls check HOST reproduces most peer-side problems.",
+        ),
+    };
+    Advice { cause, fix }
+}
