@@ -152,7 +152,7 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
             let mut chart = ChartBuilder::on(&body)
                 .x_label_area_size(44)
                 .y_label_area_size(56)
-                .build_cartesian_2d((0..n).into_segmented(), 0f64..max)
+                .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..max)
                 .map_err(err)?;
             let step = n.div_ceil(10).max(1);
             chart
@@ -188,13 +188,14 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
                         if v <= 0.0 {
                             return None;
                         }
-                        let r = Rectangle::new(
+                        let mut r = Rectangle::new(
                             [
                                 (SegmentValue::Exact(i), base[i]),
                                 (SegmentValue::Exact(i + 1), base[i] + v),
                             ],
                             s.colour.filled(),
                         );
+                        r.set_margin(0, 0, 1, 1);
                         base[i] += v;
                         Some(r)
                     })
@@ -207,7 +208,7 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
             let mut chart = ChartBuilder::on(&body)
                 .x_label_area_size(44)
                 .y_label_area_size((longest as u32 * 8 + 16).clamp(60, 330))
-                .build_cartesian_2d(0f64..max, (0..n).into_segmented())
+                .build_cartesian_2d(0f64..max, (0..n - 1).into_segmented())
                 .map_err(err)?;
             chart
                 .configure_mesh()
@@ -220,7 +221,11 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
                 .y_labels(n)
                 .y_label_formatter(&|v| match v {
                     // Row 0 at the top: the biggest first.
-                    SegmentValue::CenterOf(i) => rows.get(n - 1 - *i).cloned().unwrap_or_default(),
+                    SegmentValue::CenterOf(i) => n
+                        .checked_sub(1 + *i)
+                        .and_then(|j| rows.get(j))
+                        .cloned()
+                        .unwrap_or_default(),
                     _ => String::new(),
                 })
                 .x_label_formatter(&|x| format!("{x:.0}"))
@@ -235,13 +240,14 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
                             return None;
                         }
                         let row = n - 1 - i;
-                        let r = Rectangle::new(
+                        let mut r = Rectangle::new(
                             [
                                 (base[i], SegmentValue::Exact(row)),
                                 (base[i] + v, SegmentValue::Exact(row + 1)),
                             ],
                             s.colour.filled(),
                         );
+                        r.set_margin(4, 4, 0, 0);
                         base[i] += v;
                         Some(r)
                     })
@@ -290,7 +296,7 @@ fn bucket_label(start: i64, width: i64, tz: FixedOffset) -> String {
             if width >= 24 * BASE_SECS {
                 t.format("%Y-%m-%d").to_string()
             } else {
-                t.format("%d %H:%M").to_string()
+                t.format("%b %d %H:%M").to_string()
             }
         });
     t.unwrap_or_default()
