@@ -520,6 +520,10 @@ fn findings_for(
     out
 }
 
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 fn dir_words(d: Direction) -> &'static str {
     match d {
         Direction::Inbound => "received",
@@ -830,4 +834,393 @@ pub fn advice(kind: crate::event::TlsErrorKind) -> Advice {
         ),
     };
     Advice { cause, fix }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(f: impl FnOnce(&mut DirPosture)) -> DirPosture {
+        let mut d = DirPosture::default();
+        f(&mut d);
+        d
+    }
+
+    fn hist(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+        pairs.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect()
+    }
+
+    fn posture(key: &str, direction: Direction, d: DirPosture) -> Posture {
+        let mut p = PeerPosture {
+            peer: key.into(),
+            ..PeerPosture::default()
+        };
+        match direction {
+            Direction::Inbound => p.inbound = d,
+            Direction::Outbound => p.outbound = d,
+        }
+        let mut post = Posture::default();
+        post.peers.insert(key.into(), p);
+        post
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    /// One row: a peer's posture in one direction, and the grade, reason and violated
+    /// rules the built-in policy (plus `must_verify` for `*.bank.example`) gives it.
+    #[test]
+    fn grades_reasons_and_violations() {
+        use Direction::*;
+        let tls13_ok = |n: u64| {
+            dir(|d| {
+                d.tls_sessions = n;
+                d.tls_messages = n;
+                d.versions = hist(&[("TLSv1.3", n)]);
+                d.ciphers = hist(&[("TLS_AES_256_GCM_SHA384", n)]);
+                d.verify = hist(&[("OK", n)]);
+            })
+        };
+        type Row = (
+            &'static str,
+            Direction,
+            DirPosture,
+            Grade,
+            &'static str,
+            Vec<Rule>,
+        );
+        let rows: Vec<Row> = vec![
+            (
+                "mx.good.example",
+                Outbound,
+                tls13_ok(5),
+                Grade::A,
+                "all TLS: out TLSv1.3, verified",
+                vec![],
+            ),
+            (
+                "mx.plain.example",
+                Outbound,
+                dir(|d| d.plaintext_messages = 3),
+                Grade::F,
+                "all 3 messages delivered in clear text, never STARTTLS",
+                vec![Rule::PeerPlaintext],
+            ),
+            (
+                "relay.some.example",
+                Inbound,
+                dir(|d| {
+                    d.tls_sessions = 3;
+                    d.tls_messages = 3;
+                    d.plaintext_messages = 1;
+                    d.versions = hist(&[("TLSv1.3", 3)]);
+                    d.verify = hist(&[("NO", 3)]);
+                }),
+                Grade::D,
+                "1 of 4 messages received in clear text (25%)",
+                vec![Rule::PeerPlaintext],
+            ),
+            (
+                "fax.old.example",
+                Inbound,
+                dir(|d| {
+                    d.tls_sessions = 2;
+                    d.tls_messages = 2;
+                    d.versions = hist(&[("TLSv1", 2)]);
+                    d.ciphers = hist(&[("AES256-SHA", 2)]);
+                    d.verify = hist(&[("NO", 2)]);
+                }),
+                Grade::C,
+                "TLSv1:2 in 2 of 2 sessions (minimum TLSv1.2)",
+                vec![Rule::MinVersion],
+            ),
+            (
+                "mx.rc4.example",
+                Outbound,
+                dir(|d| {
+                    d.tls_sessions = 1;
+                    d.tls_messages = 1;
+                    d.versions = hist(&[("TLSv1.2", 1)]);
+                    d.ciphers = hist(&[("RC4-MD5", 1)]);
+                    d.verify = hist(&[("OK", 1)]);
+                }),
+                Grade::D,
+                "forbidden cipher RC4-MD5 (RC4) ×1",
+                vec![Rule::ForbiddenCipher],
+            ),
+            (
+                "mx.ssl3.example",
+                Outbound,
+                dir(|d| {
+                    d.tls_sessions = 1;
+                    d.tls_messages = 1;
+                    d.versions = hist(&[("SSLv3", 1)]);
+                    d.ciphers = hist(&[("AES128-SHA", 1)]);
+                    d.verify = hist(&[("OK", 1)]);
+                }),
+                Grade::F,
+                "SSLv3:1 in 1 of 1 sessions",
+                vec![Rule::MinVersion],
+            ),
+            (
+                "mx1.bank.example",
+                Outbound,
+                dir(|d| {
+                    d.tls_sessions = 2;
+                    d.tls_messages = 2;
+                    d.versions = hist(&[("TLSv1.3", 2)]);
+                    d.verify = hist(&[("FAIL", 2)]);
+                }),
+                Grade::D,
+                "must verify, but FAIL:2",
+                vec![Rule::MustVerify],
+            ),
+            (
+                "mx.unverified.example",
+                Outbound,
+                dir(|d| {
+                    d.tls_sessions = 2;
+                    d.tls_messages = 2;
+                    d.versions = hist(&[("TLSv1.3", 2)]);
+                    d.verify = hist(&[("FAIL", 2)]);
+                }),
+                Grade::B,
+                "certificate not verified (FAIL:2)",
+                vec![],
+            ),
+            (
+                "mx.notls.example",
+                Outbound,
+                dir(|d| {
+                    d.deferred = 4;
+                    d.verify = hist(&[("NONE", 4)]);
+                }),
+                Grade::D,
+                "no STARTTLS offered (4×NONE), 4 deliveries held",
+                vec![],
+            ),
+            (
+                "mx.flaky.example",
+                Outbound,
+                dir(|d| {
+                    d.tls_sessions = 2;
+                    d.tls_messages = 2;
+                    d.deferred = 1;
+                    d.versions = hist(&[("TLSv1.3", 2)]);
+                    d.verify = hist(&[("OK", 2), ("SOFTWARE", 1)]);
+                }),
+                Grade::C,
+                "TLS failures (SOFTWARE:1)",
+                vec![],
+            ),
+            (
+                "old.relay.example",
+                Outbound,
+                dir(|d| {
+                    d.tls_sessions = 2;
+                    d.tls_messages = 2;
+                    d.versions = hist(&[("TLSv1/SSLv3", 2)]);
+                    d.ciphers = hist(&[("DHE-RSA-AES256-SHA", 2)]);
+                    d.verify = hist(&[("OK", 2)]);
+                }),
+                Grade::B,
+                "protocol not logged in 2 sessions",
+                vec![],
+            ),
+        ];
+        let policy = Policy::from_toml(
+            "must_verify = [\"*.bank.example\"]\nmax_plaintext_percent = 100.0\n",
+        )
+        .unwrap();
+        for (key, d_, post_dir, grade, reason, rules) in rows {
+            let post = posture(key, d_, post_dir);
+            let ev = evaluate(&policy, &post, day("2026-11-28"));
+            let g = &ev.grades[key];
+            assert_eq!(g.grade, grade, "{key}: {g:?}");
+            assert!(
+                g.reason.contains(reason),
+                "{key}: reason {:?} lacks {reason:?}",
+                g.reason
+            );
+            let got: Vec<Rule> = ev.violations.iter().map(|v| v.rule).collect();
+            assert_eq!(got, rules, "{key}");
+        }
+    }
+
+    #[test]
+    fn exceptions_excuse_until_they_expire() {
+        let d = dir(|d| {
+            d.tls_sessions = 2;
+            d.tls_messages = 2;
+            d.versions = hist(&[("TLSv1", 2)]);
+            d.ciphers = hist(&[("DES-CBC3-SHA", 2)]);
+            d.verify = hist(&[("NO", 2)]);
+        });
+        let post = posture("fax.oldcorp.example", Direction::Inbound, d);
+        let policy = Policy::from_toml(
+            r#"
+            [[exception]]
+            peer = "*.oldcorp.example"
+            rules = ["min_version", "forbidden_cipher"]
+            expires = "2026-12-31"
+            reason = "fax gateway replaced in January"
+            "#,
+        )
+        .unwrap();
+        let before = evaluate(&policy, &post, day("2026-12-31"));
+        assert!(before.violations.is_empty(), "{:?}", before.violations);
+        assert!(before.expired.is_empty());
+        let g = &before.grades["fax.oldcorp.example"];
+        assert_eq!(g.grade, Grade::B);
+        assert!(
+            g.reason.starts_with("excepted until 2026-12-31"),
+            "{}",
+            g.reason
+        );
+        let after = evaluate(&policy, &post, day("2027-01-01"));
+        let rules: Vec<Rule> = after.violations.iter().map(|v| v.rule).collect();
+        assert_eq!(rules, vec![Rule::MinVersion, Rule::ForbiddenCipher]);
+        assert_eq!(after.expired.len(), 1);
+        assert_eq!(after.grades["fax.oldcorp.example"].grade, Grade::D);
+        // An exception for one rule leaves the other a violation.
+        let one = Policy::from_toml(
+            "[[exception]]\npeer = \"fax.oldcorp.example\"\nrules = [\"min_version\"]\nexpires = \"2030-01-01\"\n",
+        )
+        .unwrap();
+        let ev = evaluate(&one, &post, day("2026-11-28"));
+        assert_eq!(ev.violations.len(), 1);
+        assert_eq!(ev.violations[0].rule, Rule::ForbiddenCipher);
+    }
+
+    #[test]
+    fn overall_plaintext_share_and_bad_files() {
+        let post = posture(
+            "a.example",
+            Direction::Inbound,
+            dir(|d| {
+                d.tls_messages = 8;
+                d.tls_sessions = 8;
+                d.versions = hist(&[("TLSv1.3", 8)]);
+                d.plaintext_messages = 2;
+            }),
+        );
+        let p = Policy::from_toml("max_peer_plaintext_percent = 50\nmax_plaintext_percent = 15")
+            .unwrap();
+        let ev = evaluate(&p, &post, day("2026-11-28"));
+        assert_eq!(ev.violations.len(), 1);
+        assert_eq!(ev.violations[0].rule, Rule::Plaintext);
+        assert!(
+            ev.violations[0]
+                .text
+                .contains("2 of 10 messages in clear text (20.0%")
+        );
+        let p = Policy::from_toml("max_plaintext_percent = 20").unwrap();
+        assert!(
+            evaluate(&p, &post, day("2026-11-28"))
+                .violations
+                .iter()
+                .all(|v| v.rule != Rule::Plaintext)
+        );
+        for (bad, says) in [
+            ("min_version = \"TLSv9\"", "min_version"),
+            ("forbidden_ciphers = [\"ROT13\"]", "ROT13"),
+            ("max_plaintext_percent = 120", "between 0 and 100"),
+            ("min_versoin = \"TLSv1.2\"", "unknown field"),
+            ("[[exception]]\npeer = \"x\"\nexpires = \"soon\"", "expires"),
+        ] {
+            let e = Policy::from_toml(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+        assert_eq!(
+            Policy::from_toml(DEFAULT_POLICY).unwrap(),
+            Policy::default()
+        );
+    }
+
+    #[test]
+    fn cipher_families_and_globs() {
+        for (name, fam) in [
+            ("TLS_AES_256_GCM_SHA384", "AES-GCM"),
+            ("ECDHE-RSA-AES256-GCM-SHA384", "AES-GCM"),
+            ("TLS_CHACHA20_POLY1305_SHA256", "ChaCha20-Poly1305"),
+            ("DHE-RSA-AES256-SHA", "AES-CBC"),
+            ("DES-CBC3-SHA", "3DES"),
+            ("TLS_RSA_WITH_3DES_EDE_CBC_SHA", "3DES"),
+            ("EDH-RSA-DES-CBC-SHA", "DES"),
+            ("RC4-MD5", "RC4"),
+            ("EXP-RC4-MD5", "EXPORT"),
+            ("ADH-AES256-GCM-SHA384", "anonymous"),
+            ("TLS_DH_anon_WITH_AES_128_CBC_SHA", "anonymous"),
+            ("NULL-SHA256", "NULL"),
+            ("CAMELLIA256-SHA", "Camellia"),
+        ] {
+            assert_eq!(cipher_family(name), fam, "{name}");
+        }
+        assert!(glob_match("*.bank.example", "MX1.Bank.Example."));
+        assert!(!glob_match("*.bank.example", "bank.example"));
+        assert!(glob_match("mx?.partner.example", "mx1.partner.example"));
+        assert!(!glob_match("mx.partner.example", "mx1.partner.example"));
+    }
+
+    #[test]
+    fn readiness_says_what_enforcement_would_break() {
+        let mut post = Posture::default();
+        for (key, d) in [
+            (
+                "mx.good.example",
+                dir(|d| {
+                    d.tls_sessions = 3;
+                    d.tls_messages = 3;
+                    d.min_bits = Some(256);
+                    d.verify = hist(&[("OK", 3)]);
+                }),
+            ),
+            (
+                "mx.fail.example",
+                dir(|d| {
+                    d.tls_sessions = 2;
+                    d.tls_messages = 2;
+                    d.min_bits = Some(112);
+                    d.verify = hist(&[("FAIL", 2)]);
+                }),
+            ),
+            (
+                "mx.plain.example",
+                dir(|d| {
+                    d.plaintext_messages = 1;
+                }),
+            ),
+        ] {
+            post.merge(posture(key, Direction::Outbound, d));
+        }
+        post.merge(posture(
+            "inbound.only.example",
+            Direction::Inbound,
+            dir(|d| d.tls_messages = 1),
+        ));
+        let r = enforce_readiness(&post);
+        let keys: Vec<&str> = r.iter().map(|x| x.peer.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["mx.fail.example", "mx.good.example", "mx.plain.example"]
+        );
+        assert!(r[0].tls_safe() && !r[0].verify_safe());
+        assert_eq!(
+            r[0].entries,
+            [
+                "TLS_Srv:mx.fail.example\tENCR:112",
+                "TLS_Rcpt:fail.example\tENCR:112",
+                "fail.example\tencrypt"
+            ]
+        );
+        assert!(r[1].verify_safe());
+        assert_eq!(r[1].entries[0], "TLS_Srv:mx.good.example\tVERIFY:128");
+        assert_eq!(
+            r[1].entries[2],
+            "good.example\tsecure match=mx.good.example"
+        );
+        assert!(!r[2].tls_safe() && r[2].entries.is_empty());
+        assert_eq!(r[2].tls_blockers, ["1 delivery went in clear text"]);
+    }
 }
