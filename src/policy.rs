@@ -696,8 +696,13 @@ pub fn enforce_readiness(posture: &Posture) -> Vec<Readiness> {
         let mut tls = Vec::new();
         if d.plaintext_messages > 0 {
             tls.push(format!(
-                "{} deliveries went in clear text",
-                d.plaintext_messages
+                "{} deliver{} went in clear text",
+                d.plaintext_messages,
+                if d.plaintext_messages == 1 {
+                    "y"
+                } else {
+                    "ies"
+                }
             ));
         }
         let (none, _) = words(&d.verify, |w| Verify::parse(w) == Verify::None);
