@@ -393,7 +393,8 @@ fn findings_for(
         let grade = if never_tls { Grade::F } else { Grade::D };
         let text = if never_tls {
             format!(
-                "all {msgs} messages {} in clear text, never STARTTLS",
+                "all {msgs} message{} {} in clear text, never STARTTLS",
+                plural(msgs),
                 dir_words(dir)
             )
         } else {

@@ -14,6 +14,7 @@ use std::sync::Once;
 use chrono::{DateTime, FixedOffset, Offset, Utc};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::Report;
 use crate::event::{TlsVersion, Verify};
@@ -147,13 +148,21 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
         .map_err(err)?;
         return root.present().map_err(err);
     }
+    let maxc = max.ceil();
+    let x_ticks = if spec.percent {
+        11
+    } else {
+        (maxc as usize + 1).clamp(2, 11)
+    };
+    let nf = n as f64;
     match &spec.layout {
         Layout::Time { x_labels } => {
             let mut chart = ChartBuilder::on(&body)
                 .x_label_area_size(44)
                 .y_label_area_size(56)
-                .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..max)
+                .build_cartesian_2d(0f64..nf, 0f64..maxc)
                 .map_err(err)?;
+            // Label a bucket start at most every `step` buckets.
             let step = n.div_ceil(10).max(1);
             chart
                 .configure_mesh()
@@ -164,22 +173,28 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
                 .x_desc("time (bucket start)")
                 .axis_desc_style((FONT, 14))
                 .label_style((FONT, 12))
-                .x_labels(n.min(12))
-                .x_label_formatter(&|v| match v {
-                    SegmentValue::CenterOf(i) if i % step == 0 => {
-                        x_labels.get(*i).cloned().unwrap_or_default()
+                .x_labels(n + 1)
+                .y_labels(x_ticks)
+                .x_label_formatter(&|x| {
+                    let i = x.round() as usize;
+                    if (x - x.round()).abs() < 1e-9 && i % step == 0 {
+                        x_labels.get(i).cloned().unwrap_or_default()
+                    } else {
+                        String::new()
                     }
-                    _ => String::new(),
                 })
                 .y_label_formatter(&|y| {
                     if spec.percent {
                         format!("{y:.0}%")
-                    } else {
+                    } else if (y - y.round()).abs() < 1e-9 {
                         format!("{y:.0}")
+                    } else {
+                        String::new()
                     }
                 })
                 .draw()
                 .map_err(err)?;
+            let pad = if n > 60 { 0.0 } else { 0.08 };
             let mut base = vec![0.0; n];
             for s in &spec.series {
                 let rects: Vec<_> = (0..n)
@@ -188,14 +203,11 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
                         if v <= 0.0 {
                             return None;
                         }
-                        let mut r = Rectangle::new(
-                            [
-                                (SegmentValue::Exact(i), base[i]),
-                                (SegmentValue::Exact(i + 1), base[i] + v),
-                            ],
+                        let x = i as f64;
+                        let r = Rectangle::new(
+                            [(x + pad, base[i]), (x + 1.0 - pad, base[i] + v)],
                             s.colour.filled(),
                         );
-                        r.set_margin(0, 0, 1, 1);
                         base[i] += v;
                         Some(r)
                     })
@@ -208,7 +220,7 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
             let mut chart = ChartBuilder::on(&body)
                 .x_label_area_size(44)
                 .y_label_area_size((longest as u32 * 8 + 16).clamp(60, 330))
-                .build_cartesian_2d(0f64..max, (0..n - 1).into_segmented())
+                .build_cartesian_2d(0f64..maxc, 0f64..nf)
                 .map_err(err)?;
             chart
                 .configure_mesh()
@@ -218,19 +230,20 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
                 .x_desc(spec.axis.clone())
                 .axis_desc_style((FONT, 14))
                 .label_style((FONT, 12))
-                .y_labels(n)
-                .y_label_formatter(&|v| match v {
-                    // Row 0 at the top: the biggest first.
-                    SegmentValue::CenterOf(i) => n
-                        .checked_sub(1 + *i)
-                        .and_then(|j| rows.get(j))
-                        .cloned()
-                        .unwrap_or_default(),
-                    _ => String::new(),
+                .y_labels(2)
+                .y_label_formatter(&|_| String::new())
+                .x_labels(x_ticks)
+                .x_label_formatter(&|x| {
+                    if (x - x.round()).abs() < 1e-9 {
+                        format!("{x:.0}")
+                    } else {
+                        String::new()
+                    }
                 })
-                .x_label_formatter(&|x| format!("{x:.0}"))
                 .draw()
                 .map_err(err)?;
+            // Row 0 (the biggest) at the top.
+            let top = |i: usize| nf - i as f64;
             let mut base = vec![0.0; n];
             for s in &spec.series {
                 let rects: Vec<_> = (0..n)
@@ -239,20 +252,29 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
                         if v <= 0.0 {
                             return None;
                         }
-                        let row = n - 1 - i;
-                        let mut r = Rectangle::new(
-                            [
-                                (base[i], SegmentValue::Exact(row)),
-                                (base[i] + v, SegmentValue::Exact(row + 1)),
-                            ],
+                        let r = Rectangle::new(
+                            [(base[i], top(i) - 0.15), (base[i] + v, top(i) - 0.85)],
                             s.colour.filled(),
                         );
-                        r.set_margin(4, 4, 0, 0);
                         base[i] += v;
                         Some(r)
                     })
                     .collect();
                 chart.draw_series(rects).map_err(err)?;
+            }
+            // Row labels drawn by hand, so that every row is named whatever ticks plotters
+            // would pick.
+            let (bx, by) = body.get_base_pixel();
+            let style = TextStyle::from((FONT, 12).into_font().color(&INK))
+                .pos(Pos::new(HPos::Right, VPos::Center));
+            for (i, label) in rows.iter().enumerate() {
+                let (x, y) = chart.backend_coord(&(0.0, top(i) - 0.5));
+                body.draw(&Text::new(
+                    label.clone(),
+                    (x - bx - 8, y - by),
+                    style.clone(),
+                ))
+                .map_err(err)?;
             }
         }
     }
@@ -334,7 +356,11 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
         .map(|(t, _)| bucket_label(*t, width, tz))
         .collect();
     let per = width_words(width);
-    let zone = tz.to_string();
+    let zone = if tz.local_minus_utc() == 0 {
+        "UTC".to_owned()
+    } else {
+        format!("UTC{tz}")
+    };
     let mut out = Vec::new();
 
     // 1. TLS vs plaintext messages.

@@ -134,7 +134,7 @@ pub fn render(r: &Report) -> String {
             let _ = writeln!(
                 o,
                 "* new error kind {} at {} ×{}: {}",
-                e.kind,
+                escape(&e.kind),
                 escape(&e.scope),
                 e.count,
                 escape(&e.last_text)
