@@ -30,6 +30,7 @@ header { border-bottom:3px solid var(--blue); padding-bottom:12px; margin-bottom
 h1 { font-size:26px; margin:0 0 4px; }
 h2 { font-size:20px; margin:34px 0 10px; padding-bottom:4px; border-bottom:1px solid var(--line); }
 h3 { font-size:16px; margin:18px 0 6px; }
+h3 code { font-size:15px; }
 .meta { color:var(--muted); margin:0; }
 .cards { display:grid; grid-template-columns:repeat(auto-fit,minmax(150px,1fr)); gap:12px; }
 .card { background:var(--bg); border:1px solid var(--line); border-radius:8px; padding:12px 14px; }
@@ -194,6 +195,20 @@ pub fn render(r: &Report, charts: &[Chart]) -> String {
                                 dt { "example" } dd { code.line { (b.stat.last_text) } }
                                 dt { "cause" } dd { (a.cause) }
                                 dt { "fix" } dd { (a.fix) }
+                                @let ws: Vec<_> = r.windows.iter().filter(|w| w.errors.contains_key(&b.kind)).collect();
+                                @if !ws.is_empty() {
+                                    dt { "cost" }
+                                    dd {
+                                        @for w in ws {
+                                            @let down = w.downgraded(&r.snap.posture).count();
+                                            span.warn { "silent downgrade" } " on " (w.host) " " (w.direction.as_str()) " from "
+                                            (w.start.format("%H:%M:%S").to_string()) " "
+                                            @match w.resumed { Some(t) => { "until " (t.format("%Y-%m-%d %H:%M:%S").to_string()) }, None => { "until the end of the logs" } }
+                                            ": " (w.plaintext_messages) " messages in clear text, " (down) " from peers that otherwise used TLS ("
+                                            a href="#downgrade" { "details" } ")" br;
+                                        }
+                                    }
+                                }
                             }
                         }
                     }

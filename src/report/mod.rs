@@ -114,7 +114,15 @@ impl Report<'_> {
             }
         }
         let mut v: Vec<Broken> = m.into_values().collect();
-        v.sort_by(|a, b| b.stat.count.cmp(&a.stat.count).then(a.kind.cmp(&b.kind)));
+        // Our own configuration first (it is ours to fix, and it silently downgrades mail),
+        // then by count.
+        v.sort_by(|a, b| {
+            b.kind
+                .is_local()
+                .cmp(&a.kind.is_local())
+                .then(b.stat.count.cmp(&a.stat.count))
+                .then(a.kind.cmp(&b.kind))
+        });
         v
     }
 
