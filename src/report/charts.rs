@@ -177,7 +177,7 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
                 .y_labels(x_ticks)
                 .x_label_formatter(&|x| {
                     let i = x.round() as usize;
-                    if (x - x.round()).abs() < 1e-9 && i % step == 0 {
+                    if (x - x.round()).abs() < 1e-9 && i.is_multiple_of(step) {
                         x_labels.get(i).cloned().unwrap_or_default()
                     } else {
                         String::new()
@@ -265,7 +265,9 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
             // Row labels drawn by hand, so that every row is named whatever ticks plotters
             // would pick.
             let (bx, by) = body.get_base_pixel();
-            let style = TextStyle::from((FONT, 12).into_font().color(&INK))
+            let style = (FONT, 12)
+                .into_font()
+                .color(&INK)
                 .pos(Pos::new(HPos::Right, VPos::Center));
             for (i, label) in rows.iter().enumerate() {
                 let (x, y) = chart.backend_coord(&(0.0, top(i) - 0.5));

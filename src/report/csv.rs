@@ -102,3 +102,24 @@ pub fn render(r: &Report) -> Result<String, String> {
     let bytes = w.into_inner().map_err(|e| e.to_string())?;
     String::from_utf8(bytes).map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::neutralise;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for (raw, want) in [
+            ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+            ("+1+1", "'+1+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("mx.example.org", "mx.example.org"),
+            ("12", "12"),
+            ("", ""),
+        ] {
+            assert_eq!(neutralise(raw), want, "{raw:?}");
+        }
+    }
+}

@@ -281,3 +281,27 @@ pub fn render(r: &Report) -> String {
     }
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn log_text_cannot_become_markup() {
+        for (raw, want) in [
+            (
+                "<script>alert(1)</script>",
+                "&lt;script&gt;alert(1)&lt;/script&gt;",
+            ),
+            ("mx.example.org", "mx.example.org"),
+            ("a|b", "a\\|b"),
+            ("[x](javascript:alert(1))", "\\[x\\](javascript:alert(1))"),
+            ("*bold* _it_ `code`", "\\*bold\\* \\_it\\_ \\`code\\`"),
+            ("line\nbreak", "line break"),
+            ("&amp;", "&amp;amp;"),
+            ("# heading", "\\# heading"),
+        ] {
+            assert_eq!(escape(raw), want, "{raw}");
+        }
+    }
+}
