@@ -55,7 +55,11 @@ fn example_report_is_fresh() {
         .arg(tmp.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let want = files(tmp.path());
     assert_eq!(
         files(&example),

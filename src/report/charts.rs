@@ -423,7 +423,11 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
     let series: Vec<Series> = labels
         .iter()
         .map(|l| Series {
-            label: l.clone(),
+            label: if TlsVersion::parse(l) == TlsVersion::Legacy {
+                format!("{l} (Sendmail ≤ 8.14: protocol not logged)")
+            } else {
+                l.clone()
+            },
             colour: vcolour(l),
             values: buckets
                 .iter()
