@@ -19,6 +19,7 @@ pub mod csv;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod messages;
 pub mod table;
 
 use std::collections::BTreeMap;
