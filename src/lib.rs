@@ -19,6 +19,7 @@ pub mod parse;
 pub mod pipeline;
 pub mod policy;
 pub mod posture;
+pub mod probe;
 pub mod report;
 pub mod setup;
 pub mod timeline;
