@@ -72,13 +72,32 @@ impl RecordFilter {
     }
 }
 
-/// Reads `--since`/`--until` values: RFC 3339 (`2026-11-27T10:00:00+01:00`), or a local
+/// Reads `--since`/`--until` values: RFC 3339 (`2026-11-27T10:00:00+01:00`), a local
 /// `YYYY-MM-DD`, `YYYY-MM-DD HH:MM` or `YYYY-MM-DD HH:MM:SS` (also with `T`), read in the
-/// local zone or in `zone` when given.
+/// local zone or in `zone` when given, or a duration back from now (`24h`, `7d`, `90min`,
+/// `2w`, `1h 30m`): what a nightly job means by "the last day".
 pub fn parse_time(s: &str, zone: Option<FixedOffset>) -> Result<DateTime<FixedOffset>, String> {
+    parse_time_at(s, zone, Local::now().fixed_offset())
+}
+
+/// [`parse_time`] with durations counted back from `now` (for tests and replays).
+pub fn parse_time_at(
+    s: &str,
+    zone: Option<FixedOffset>,
+    now: DateTime<FixedOffset>,
+) -> Result<DateTime<FixedOffset>, String> {
     let s = s.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t);
+    }
+    if s.starts_with(|c: char| c.is_ascii_digit())
+        && !s.contains('-')
+        && let Ok(d) = humantime::parse_duration(s)
+    {
+        let d = chrono::Duration::from_std(d).map_err(|_| format!("duration '{s}' too long"))?;
+        return now
+            .checked_sub_signed(d)
+            .ok_or_else(|| format!("duration '{s}' reaches before the calendar"));
     }
     let naive = [
         "%Y-%m-%d %H:%M:%S",
@@ -94,7 +113,9 @@ pub fn parse_time(s: &str, zone: Option<FixedOffset>) -> Result<DateTime<FixedOf
             .and_then(|d| d.and_hms_opt(0, 0, 0))
     })
     .ok_or_else(|| {
-        format!("invalid time '{s}': use YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]' or RFC 3339")
+        format!(
+            "invalid time '{s}': use YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]', RFC 3339 or a duration back from now (24h, 7d)"
+        )
     })?;
     match zone {
         Some(z) => z
@@ -148,10 +169,44 @@ mod tests {
                 .to_rfc3339(),
             "2026-11-27T10:05:00+03:00"
         );
+        assert!(parse_time("yesterday", utc).unwrap_err().contains("24h"));
         assert!(
             parse_time("yesterday", utc)
                 .unwrap_err()
                 .contains("yesterday")
         );
+    }
+}
+
+#[cfg(test)]
+mod relative {
+    use super::*;
+
+    #[test]
+    fn durations_count_back_from_now() {
+        let now = DateTime::parse_from_rfc3339("2026-11-28T06:00:00+01:00").unwrap();
+        for (arg, want) in [
+            ("24h", "2026-11-27T06:00:00+01:00"),
+            ("7d", "2026-11-21T06:00:00+01:00"),
+            ("90min", "2026-11-28T04:30:00+01:00"),
+            ("1h 30m", "2026-11-28T04:30:00+01:00"),
+            ("2w", "2026-11-14T06:00:00+01:00"),
+            (" 30s ", "2026-11-28T05:59:30+01:00"),
+        ] {
+            assert_eq!(
+                parse_time_at(arg, None, now).unwrap().to_rfc3339(),
+                want,
+                "{arg}"
+            );
+        }
+        // Dates still read as dates, not as durations.
+        let utc = FixedOffset::east_opt(0);
+        assert_eq!(
+            parse_time_at("2026-11-27", utc, now).unwrap().to_rfc3339(),
+            "2026-11-27T00:00:00+00:00"
+        );
+        for bad in ["24", "h24", "24 parsecs", "-24h"] {
+            assert!(parse_time_at(bad, utc, now).is_err(), "{bad}");
+        }
     }
 }

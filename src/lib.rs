@@ -8,14 +8,18 @@
 
 pub mod cli;
 pub mod commands;
+pub mod compare;
 pub mod correlate;
+pub mod downgrade;
 pub mod event;
 pub mod filter;
 pub mod hops;
 pub mod input;
 pub mod parse;
 pub mod pipeline;
+pub mod policy;
 pub mod posture;
 pub mod probe;
 pub mod report;
 pub mod setup;
+pub mod timeline;

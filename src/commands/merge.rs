@@ -17,7 +17,6 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use super::exit;
-use super::scan::Format;
 use crate::pipeline::Summary;
 use crate::posture::Posture;
 use crate::report::{self, POSTURE_SCHEMA, Snapshot};
@@ -38,6 +37,16 @@ pub struct Args {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Json)]
     pub format: Format,
+}
+
+/// Output formats of `merge`: the merged snapshot, or the table for a quick look. (Charts
+/// and HTML need the time series that only `scan` has.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table for people.
+    Table,
+    /// The merged `mailtls.posture/1` snapshot (default).
+    Json,
 }
 
 /// Why a snapshot could not be used.

@@ -6,6 +6,8 @@
 //! zcat maillog.2.gz | mailtls scan -              stdin
 //! mailtls scan logs/ --peer example.org --since 2026-11-27 --direction out
 //! mailtls scan /var/mail/ ~/Maildir --messages-only --our-hosts mx1.example.net
+//! mailtls scan /var/log/mail.log* --since 24h -o reports/$(date +%F) \
+//!     --compare reports/yesterday/posture.json --policy /etc/mailtls/policy.toml
 //! ```
 //!
 //! Message stores among the paths (mbox, `.gz` mbox, Maildir, `.eml`, found by content) are
@@ -13,27 +15,37 @@
 //! the posture (once: a hop whose queue id the logs already showed is not counted again),
 //! the rest is reported apart as claimed.
 //!
-//! Exit codes: 0 read and reported; 2 when nothing at all could be read (no input, every
-//! path missing or unreadable). Malformed lines and partly unreadable files are warned
-//! about on stderr, naming the file and line, and do not change the exit code.
+//! `-o DIR` writes the report folder ([`crate::report::write_dir`]); `--policy` judges
+//! ([`crate::policy`]). The charts' time series and the silent-downgrade windows come from
+//! the log records only.
+//!
+//! Exit codes: 0 read and reported; 1 when `--policy` was given and the posture violates
+//! it; 2 when nothing at all could be read (no input, every path missing or unreadable) or
+//! an argument (policy file, previous snapshot, time) is unusable. Malformed lines and
+//! partly unreadable files are warned about on stderr, naming the file and line, and do not
+//! change the exit code.
 
 use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use chrono::{FixedOffset, Offset, Utc};
+use chrono::{FixedOffset, Local, NaiveDate, Offset, Utc};
 use clap::ValueEnum;
 
 use super::exit;
+use crate::compare::compare;
 use crate::correlate::Record;
+use crate::downgrade::Downgrades;
 use crate::event::Direction;
 use crate::filter::{RecordFilter, parse_time};
 use crate::hops::{self, OurHosts};
 use crate::input::{self, messages};
 use crate::parse::envelope::Zone;
 use crate::pipeline::{self, Options};
+use crate::policy::{self, Policy};
 use crate::posture::Posture;
-use crate::report::{self, Snapshot};
+use crate::report::{self, Report, Snapshot};
+use crate::timeline::Timeline;
 
 /// Output formats of `scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -42,6 +54,12 @@ pub enum Format {
     Table,
     /// The `mailtls.posture/1` snapshot (stable, documented in the README).
     Json,
+    /// One row per peer and direction, with grade and reason (formula cells neutralised).
+    Csv,
+    /// The Markdown summary (what a nightly job mails).
+    Md,
+    /// The self-contained HTML page (charts embedded).
+    Html,
 }
 
 /// `--direction` values.
@@ -62,6 +80,8 @@ Examples:
   zcat /var/log/mail.log.2.gz | mailtls scan -
   mailtls scan /var/log/ --peer example.org --since 2026-11-27 --direction out
   mailtls scan /var/log/maillog /var/mail/ ~/Maildir --our-hosts mx1.example.net
+  mailtls scan /var/log/mail.log* --since 24h -o reports/nightly \
+      --compare reports/previous/posture.json --policy policy.toml --enforce-readiness
 
 Logs are read oldest rotation first; .gz files are inflated transparently. Syslog stamps
 without a year take it from the file's modification time (or --year), and are read in the
@@ -78,15 +98,45 @@ pub struct Args {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Output format on stdout (default: table; with -o, nothing unless given).
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<Format>,
+
+    /// Write a report folder: index.html, posture.json, posture.csv, summary.md and
+    /// charts/*.svg, charts/*.png.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output: Option<PathBuf>,
+
+    /// Judge against this TOML policy (see README); list violations on stderr and exit 1
+    /// when there are any. Without it the built-in policy grades peers and never fails.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Compare with a previous posture.json: new peers, downgrades, new error kinds,
+    /// clear-text growth.
+    #[arg(long, value_name = "posture.json")]
+    pub compare: Option<PathBuf>,
+
+    /// For every peer we delivered to, say whether requiring TLS (or verified TLS) would
+    /// have failed a delivery, with access-map and Postfix entries for the safe ones.
+    #[arg(long)]
+    pub enforce_readiness: bool,
+
+    /// The day policy exceptions are judged against (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<NaiveDate>,
+
+    /// A generation stamp to print in the reports (none by default, so the same logs give
+    /// the same files).
+    #[arg(long, value_name = "TEXT")]
+    pub generated_at: Option<String>,
 
     /// Only this peer: a host name, a domain (matches its hosts) or an IP address.
     #[arg(long, value_name = "NAME|DOMAIN|IP")]
     pub peer: Option<String>,
 
-    /// Only records at or after this time (YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]' or RFC 3339).
+    /// Only records at or after this time (YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]', RFC 3339,
+    /// or a duration back from now such as 24h or 7d).
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
 
@@ -210,7 +260,52 @@ pub fn run(args: &Args) -> u8 {
         keep_unparsed: args.explain_unparsed.unwrap_or(0),
         ..Options::default()
     };
+    let policy_loaded = match &args.policy {
+        None => Ok((Policy::default(), "built-in".to_owned())),
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| Policy::from_toml(&t))
+            .map(|p| (p, path.display().to_string())),
+    };
+    let (policy, policy_source) = match policy_loaded {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!(
+                "mailtls scan: --policy {}: {e}",
+                args.policy
+                    .as_deref()
+                    .unwrap_or_else(|| "".as_ref())
+                    .display()
+            );
+            return exit::ERROR;
+        }
+    };
+    let previous = match &args.compare {
+        None => None,
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str::<Snapshot>(&t).map_err(|e| e.to_string()))
+        {
+            Ok(s) if s.schema == report::POSTURE_SCHEMA => Some(s),
+            Ok(s) => {
+                eprintln!(
+                    "mailtls scan: --compare {}: schema '{}', expected '{}'",
+                    path.display(),
+                    s.schema,
+                    report::POSTURE_SCHEMA
+                );
+                return exit::ERROR;
+            }
+            Err(e) => {
+                eprintln!("mailtls scan: --compare {}: {e}", path.display());
+                return exit::ERROR;
+            }
+        },
+    };
+
     let mut posture = Posture::default();
+    let mut timeline = Timeline::default();
+    let mut downgrades = Downgrades::default();
     // Queue ids of inbound messages seen in the logs: a stored message stamped with one of
     // them is the same message, already counted.
     let mut log_ids: HashSet<String> = HashSet::new();
@@ -227,6 +322,8 @@ pub fn run(args: &Args) -> u8 {
         }
         if filter.keep(&r) {
             posture.add(&r);
+            timeline.add(&r);
+            downgrades.add(&r);
         }
     });
     let msgs = (!stores.is_empty()).then(|| {
@@ -279,13 +376,73 @@ pub fn run(args: &Args) -> u8 {
 
     let mut snap = Snapshot::new(report.summary, posture);
     snap.messages = msgs;
-    let text = match args.format {
-        Format::Json => snap.to_json(),
-        Format::Table => {
+    let windows = downgrades.finish();
+    let today = args.as_of.unwrap_or_else(|| Local::now().date_naive());
+    let evaluation = policy::evaluate(&policy, &snap.posture, today);
+    let comparison = previous.map(|p| compare(&p.posture, &snap.posture));
+    let readiness = args
+        .enforce_readiness
+        .then(|| policy::enforce_readiness(&snap.posture));
+    let rep = Report {
+        snap: &snap,
+        timeline: &timeline,
+        windows: &windows,
+        policy: &policy,
+        policy_source,
+        evaluation: &evaluation,
+        comparison: comparison.as_ref(),
+        readiness: readiness.as_deref(),
+        generated: args.generated_at.clone(),
+    };
+
+    if let Some(dir) = &args.output {
+        match report::write_dir(&rep, dir) {
+            Ok(files) => {
+                if !args.quiet {
+                    eprintln!(
+                        "mailtls: wrote {} ({} files)",
+                        dir.join("index.html").display(),
+                        files.len()
+                    );
+                }
+            }
+            Err(e) => {
+                eprintln!("mailtls scan: -o {}: {e}", dir.display());
+                return exit::ERROR;
+            }
+        }
+    }
+    let format = match (args.format, &args.output) {
+        (Some(f), _) => Some(f),
+        (None, None) => Some(Format::Table),
+        (None, Some(_)) => None,
+    };
+    let text = match format {
+        None => String::new(),
+        Some(Format::Json) => snap.to_json(),
+        Some(Format::Csv) => match report::csv::render(&rep) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("mailtls scan: csv: {e}");
+                return exit::ERROR;
+            }
+        },
+        Some(Format::Md) => report::markdown::render(&rep),
+        Some(Format::Html) => match report::charts::render_all(&rep) {
+            Ok(c) => report::html::render(&rep, &c),
+            Err(e) => {
+                eprintln!("mailtls scan: charts: {e}");
+                return exit::ERROR;
+            }
+        },
+        Some(Format::Table) => {
             let colour = report::use_colour();
             let mut t = report::table::render(&snap, colour);
             if let Some(m) = &snap.messages {
                 t.push_str(&report::messages::render(m, colour));
+            }
+            if let Some(rd) = &readiness {
+                t.push_str(&report::table::readiness(rd));
             }
             t
         }
@@ -296,6 +453,28 @@ pub fn run(args: &Args) -> u8 {
     {
         eprintln!("mailtls scan: writing output: {e}");
         return exit::ERROR;
+    }
+    if args.policy.is_some() {
+        for v in &evaluation.violations {
+            eprintln!(
+                "mailtls: violation: {} {}{}: {}",
+                v.rule,
+                v.peer.as_deref().unwrap_or("overall"),
+                v.direction
+                    .map(|d| format!(" ({})", d.as_str()))
+                    .unwrap_or_default(),
+                v.text
+            );
+        }
+        for e in &evaluation.expired {
+            eprintln!(
+                "mailtls: warning: policy exception for {} expired on {}",
+                e.peer, e.expires
+            );
+        }
+        if !evaluation.violations.is_empty() {
+            return exit::FINDINGS;
+        }
     }
     exit::OK
 }

@@ -179,3 +179,33 @@ pub fn summary_line(snap: &Snapshot) -> String {
         range
     )
 }
+
+/// The `--enforce-readiness` answer as text, appended to the table.
+pub fn readiness(rd: &[crate::policy::Readiness]) -> String {
+    let mut out = String::from("\nWhat breaks if we enforce TLS (outbound peers):\n");
+    for x in rd {
+        let tls = if x.tls_safe() {
+            "safe".to_owned()
+        } else {
+            format!("would fail ({})", x.tls_blockers.join("; "))
+        };
+        let ver = if x.verify_safe() {
+            "safe".to_owned()
+        } else {
+            format!("would fail ({})", x.verify_blockers.join("; "))
+        };
+        let _ = writeln!(
+            out,
+            "  {}  require TLS: {tls}; require verified: {ver}",
+            x.peer
+        );
+    }
+    let entries: Vec<&String> = rd.iter().flat_map(|x| &x.entries).collect();
+    if !entries.is_empty() {
+        out.push_str("\nEntries for the safe peers (access map, then smtp_tls_policy_maps):\n");
+        for e in entries {
+            let _ = writeln!(out, "  {e}");
+        }
+    }
+    out
+}

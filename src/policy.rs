@@ -1,0 +1,1232 @@
+//! The one place that judges: grades A–F per peer, policy violations, and whether a peer
+//! is ready for enforced TLS. Reports only show what this module decided.
+//!
+//! A policy is a TOML file (every key optional; missing keys take the built-in default,
+//! [`DEFAULT_POLICY`]):
+//!
+//! ```toml
+//! # Lowest protocol a session may use (SSLv3, TLSv1, TLSv1.1, TLSv1.2, TLSv1.3).
+//! min_version = "TLSv1.2"
+//! # Cipher families no session may use: RC4 3DES DES EXPORT NULL anonymous MD5.
+//! forbidden_ciphers = ["RC4", "3DES", "DES", "EXPORT", "NULL", "anonymous"]
+//! # Peers whose certificate must verify (verify=OK or TRUSTED): names or globs.
+//! must_verify = ["*.bank.example", "mx.bigmail.example"]
+//! # Largest share of messages in clear text, over everything and per peer (percent).
+//! max_plaintext_percent = 10.0
+//! max_peer_plaintext_percent = 0.0
+//!
+//! # A known, accepted deviation, until a date (inclusive). `rules` empty = every rule.
+//! [[exception]]
+//! peer = "fax.oldcorp.example"
+//! rules = ["min_version", "forbidden_cipher"]
+//! expires = "2027-03-31"
+//! reason = "fax gateway replaced in Q1"
+//! ```
+//!
+//! Rules: `min_version`, `forbidden_cipher`, `must_verify`, `peer_plaintext` (per peer),
+//! `plaintext` (overall). An expired exception no longer applies and is listed.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Direction, TlsVersion, Verify};
+use crate::posture::{DirPosture, PeerPosture, Posture};
+
+/// The built-in policy, as TOML (what `--policy` files override key by key).
+pub const DEFAULT_POLICY: &str = r#"min_version = "TLSv1.2"
+forbidden_ciphers = ["RC4", "3DES", "DES", "EXPORT", "NULL", "anonymous"]
+must_verify = []
+max_plaintext_percent = 10.0
+max_peer_plaintext_percent = 0.0
+"#;
+
+/// A rule a policy can be violated on (and excepted from).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    MinVersion,
+    ForbiddenCipher,
+    MustVerify,
+    PeerPlaintext,
+    Plaintext,
+}
+
+impl Rule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::MinVersion => "min_version",
+            Rule::ForbiddenCipher => "forbidden_cipher",
+            Rule::MustVerify => "must_verify",
+            Rule::PeerPlaintext => "peer_plaintext",
+            Rule::Plaintext => "plaintext",
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An accepted deviation for some peers, until a date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exception {
+    /// A peer name or glob (`*.oldcorp.example`).
+    pub peer: String,
+    /// The rules excepted; empty means all.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    /// Last day the exception applies.
+    pub expires: NaiveDate,
+    #[serde(default)]
+    pub reason: String,
+}
+
+impl Exception {
+    fn covers(&self, peer: &str, rule: Rule, today: NaiveDate) -> bool {
+        today <= self.expires
+            && glob_match(&self.peer, peer)
+            && (self.rules.is_empty() || self.rules.contains(&rule))
+    }
+}
+
+/// A compliance policy. See the module documentation for the file format.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub min_version: String,
+    pub forbidden_ciphers: Vec<String>,
+    pub must_verify: Vec<String>,
+    pub max_plaintext_percent: f64,
+    pub max_peer_plaintext_percent: f64,
+    #[serde(default, rename = "exception")]
+    pub exceptions: Vec<Exception>,
+}
+
+/// The built-in values, for keys a file leaves out.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartialPolicy {
+    min_version: Option<String>,
+    forbidden_ciphers: Option<Vec<String>>,
+    must_verify: Option<Vec<String>>,
+    max_plaintext_percent: Option<f64>,
+    max_peer_plaintext_percent: Option<f64>,
+    #[serde(default, rename = "exception")]
+    exceptions: Vec<Exception>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            min_version: "TLSv1.2".into(),
+            forbidden_ciphers: ["RC4", "3DES", "DES", "EXPORT", "NULL", "anonymous"]
+                .map(String::from)
+                .to_vec(),
+            must_verify: Vec::new(),
+            max_plaintext_percent: 10.0,
+            max_peer_plaintext_percent: 0.0,
+            exceptions: Vec::new(),
+        }
+    }
+}
+
+impl Policy {
+    /// Reads a policy file's text; keys it leaves out keep the built-in values.
+    pub fn from_toml(text: &str) -> Result<Policy, String> {
+        let p: PartialPolicy = toml::from_str(text).map_err(|e| e.to_string())?;
+        let d = Policy::default();
+        let policy = Policy {
+            min_version: p.min_version.unwrap_or(d.min_version),
+            forbidden_ciphers: p.forbidden_ciphers.unwrap_or(d.forbidden_ciphers),
+            must_verify: p.must_verify.unwrap_or(d.must_verify),
+            max_plaintext_percent: p.max_plaintext_percent.unwrap_or(d.max_plaintext_percent),
+            max_peer_plaintext_percent: p
+                .max_peer_plaintext_percent
+                .unwrap_or(d.max_peer_plaintext_percent),
+            exceptions: p.exceptions,
+        };
+        if version_rank(&TlsVersion::parse(&policy.min_version)).is_none() {
+            return Err(format!(
+                "min_version '{}': use SSLv3, TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3",
+                policy.min_version
+            ));
+        }
+        for f in &policy.forbidden_ciphers {
+            if !FAMILIES.iter().any(|k| k.eq_ignore_ascii_case(f)) {
+                return Err(format!(
+                    "forbidden_ciphers: unknown family '{f}' (known: {})",
+                    FAMILIES.join(", ")
+                ));
+            }
+        }
+        for (what, v) in [
+            ("max_plaintext_percent", policy.max_plaintext_percent),
+            (
+                "max_peer_plaintext_percent",
+                policy.max_peer_plaintext_percent,
+            ),
+        ] {
+            if !(0.0..=100.0).contains(&v) {
+                return Err(format!("{what} = {v}: must be between 0 and 100"));
+            }
+        }
+        Ok(policy)
+    }
+}
+
+/// Cipher families, as the policy names them and the charts group them.
+pub const FAMILIES: &[&str] = &[
+    "AES-GCM",
+    "ChaCha20-Poly1305",
+    "AES-CCM",
+    "AES-CBC",
+    "Camellia",
+    "3DES",
+    "DES",
+    "RC4",
+    "EXPORT",
+    "NULL",
+    "anonymous",
+    "MD5",
+    "other",
+];
+
+/// The family of a cipher by its OpenSSL or IANA name. The weakest trait wins: an export
+/// RC4 suite is `EXPORT`, an anonymous AES suite is `anonymous`.
+pub fn cipher_family(name: &str) -> &'static str {
+    let n = name.to_ascii_uppercase();
+    let has = |s: &str| n.contains(s);
+    if has("NULL") {
+        "NULL"
+    } else if has("EXP") {
+        "EXPORT"
+    } else if n.starts_with("ADH") || n.starts_with("AECDH") || has("_ANON_") || has("ANON") {
+        "anonymous"
+    } else if has("RC4") {
+        "RC4"
+    } else if has("DES-CBC3") || has("3DES") || has("DES_EDE") || has("DES-EDE") {
+        "3DES"
+    } else if has("DES") {
+        "DES"
+    } else if has("CHACHA20") {
+        "ChaCha20-Poly1305"
+    } else if has("GCM") {
+        "AES-GCM"
+    } else if has("CCM") {
+        "AES-CCM"
+    } else if has("CAMELLIA") {
+        "Camellia"
+    } else if has("AES") {
+        "AES-CBC"
+    } else if n.ends_with("MD5") {
+        "MD5"
+    } else {
+        "other"
+    }
+}
+
+/// Protocol order for comparisons; `None` for the legacy label and unknown words.
+pub fn version_rank(v: &TlsVersion) -> Option<u8> {
+    Some(match v {
+        TlsVersion::Ssl2 => 0,
+        TlsVersion::Ssl3 => 1,
+        TlsVersion::Tls1_0 => 2,
+        TlsVersion::Tls1_1 => 3,
+        TlsVersion::Tls1_2 => 4,
+        TlsVersion::Tls1_3 => 5,
+        TlsVersion::Legacy | TlsVersion::Other(_) => return None,
+    })
+}
+
+/// `*` matches any run of characters, `?` one; case-insensitive, trailing dot ignored.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern
+        .trim_end_matches('.')
+        .to_lowercase()
+        .chars()
+        .collect();
+    let n: Vec<char> = name.trim_end_matches('.').to_lowercase().chars().collect();
+    let (mut pi, mut ni, mut star, mut mark) = (0, 0, None, 0);
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ni;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ni = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// A–F, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Grade {
+    A,
+    B,
+    C,
+    D,
+    F,
+}
+
+impl Grade {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grade::A => "A",
+            Grade::B => "B",
+            Grade::C => "C",
+            Grade::D => "D",
+            Grade::F => "F",
+        }
+    }
+}
+
+impl fmt::Display for Grade {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One observation about a peer, with the grade it is worth.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub grade: Grade,
+    /// The policy rule it breaks, when it is a violation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<Rule>,
+    pub direction: Direction,
+    pub text: String,
+    /// The exception that covers it (its expiry date), when one does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub excepted_until: Option<NaiveDate>,
+}
+
+/// A peer's grade and the one line that explains it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeerGrade {
+    pub grade: Grade,
+    pub reason: String,
+    pub findings: Vec<Finding>,
+}
+
+/// A broken rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Violation {
+    pub rule: Rule,
+    /// `None` for the overall plaintext share.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direction: Option<Direction>,
+    pub text: String,
+}
+
+/// Everything the policy decided about one posture.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evaluation {
+    /// The day exceptions were judged against.
+    pub as_of: NaiveDate,
+    pub grades: BTreeMap<String, PeerGrade>,
+    pub violations: Vec<Violation>,
+    /// Exceptions past their date (they no longer excuse anything).
+    pub expired: Vec<Exception>,
+}
+
+fn pct(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        100.0 * part as f64 / whole as f64
+    }
+}
+
+fn is_verified(word: &str) -> bool {
+    matches!(Verify::parse(word), Verify::Ok | Verify::Trusted)
+}
+
+fn words(m: &BTreeMap<String, u64>, pick: impl Fn(&str) -> bool) -> (u64, String) {
+    let v: Vec<(&String, &u64)> = m.iter().filter(|(k, _)| pick(k)).collect();
+    let n = v.iter().map(|(_, n)| **n).sum();
+    let s = v
+        .iter()
+        .map(|(k, n)| format!("{k}:{n}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    (n, s)
+}
+
+fn findings_for(
+    policy: &Policy,
+    peer: &PeerPosture,
+    dir: Direction,
+    d: &DirPosture,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut add = |grade, rule, text: String| {
+        out.push(Finding {
+            grade,
+            rule,
+            direction: dir,
+            text,
+            excepted_until: None,
+        })
+    };
+    let msgs = d.messages();
+    // Clear text.
+    if d.plaintext_messages > 0 {
+        let share = pct(d.plaintext_messages, msgs);
+        let over = share > policy.max_peer_plaintext_percent;
+        let never_tls = d.tls_sessions == 0 && d.tls_messages == 0;
+        let grade = if never_tls { Grade::F } else { Grade::D };
+        let text = if never_tls {
+            format!(
+                "all {msgs} message{} {} in clear text, never STARTTLS",
+                plural(msgs),
+                dir_words(dir)
+            )
+        } else {
+            format!(
+                "{} of {msgs} messages {} in clear text ({share:.0}%)",
+                d.plaintext_messages,
+                dir_words(dir)
+            )
+        };
+        add(grade, over.then_some(Rule::PeerPlaintext), text);
+    }
+    // Protocols.
+    let min = version_rank(&TlsVersion::parse(&policy.min_version)).unwrap_or(4);
+    let mut low: Vec<String> = Vec::new();
+    let mut worst = Grade::C;
+    let mut low_n = 0;
+    for (label, n) in &d.versions {
+        let v = TlsVersion::parse(label);
+        if let Some(r) = version_rank(&v)
+            && r < min
+        {
+            low.push(format!("{label}:{n}"));
+            low_n += n;
+            if r <= 1 {
+                worst = Grade::F;
+            }
+        }
+    }
+    if !low.is_empty() {
+        add(
+            worst,
+            Some(Rule::MinVersion),
+            format!(
+                "{} in {low_n} of {} sessions (minimum {})",
+                low.join(" "),
+                d.tls_sessions,
+                policy.min_version
+            ),
+        );
+    }
+    let legacy = d
+        .versions
+        .get(TlsVersion::Legacy.label())
+        .copied()
+        .unwrap_or(0);
+    if legacy > 0 {
+        add(
+            Grade::B,
+            None,
+            format!(
+                "protocol not logged in {legacy} sessions (Sendmail ≤ 8.14 writes TLSv1/SSLv3)"
+            ),
+        );
+    }
+    // Ciphers.
+    let mut bad: Vec<String> = Vec::new();
+    for (c, n) in &d.ciphers {
+        let fam = cipher_family(c);
+        if policy
+            .forbidden_ciphers
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case(fam))
+        {
+            bad.push(format!("{c} ({fam}) ×{n}"));
+        }
+    }
+    if !bad.is_empty() {
+        add(
+            Grade::D,
+            Some(Rule::ForbiddenCipher),
+            format!("forbidden cipher {}", bad.join(", ")),
+        );
+    }
+    // Verification.
+    let must = policy.must_verify.iter().any(|g| glob_match(g, &peer.peer));
+    let (unverified, list) = words(&d.verify, |w| {
+        let v = Verify::parse(w);
+        !is_verified(w) && !v.is_tls_failure() && v != Verify::None
+    });
+    let (not_offered, _) = words(&d.verify, |w| Verify::parse(w) == Verify::None);
+    if must && dir == Direction::Outbound && (unverified > 0 || d.plaintext_messages > 0) {
+        add(
+            Grade::D,
+            Some(Rule::MustVerify),
+            format!(
+                "must verify, but {}",
+                if unverified > 0 {
+                    list.clone()
+                } else {
+                    "mail went in clear text".into()
+                }
+            ),
+        );
+    } else if unverified > 0 && (dir == Direction::Outbound || d.failed_verify() > 0) {
+        add(Grade::B, None, format!("certificate not verified ({list})"));
+    }
+    if not_offered > 0 {
+        add(
+            Grade::D,
+            None,
+            format!(
+                "no STARTTLS offered ({not_offered}×NONE), {} deliveries held",
+                d.deferred + d.bounced
+            ),
+        );
+    }
+    // Failures.
+    let (failed, flist) = words(&d.verify, |w| Verify::parse(w).is_tls_failure());
+    let errs = d.error_count();
+    if failed > 0 || errs > 0 {
+        let kinds = d
+            .errors
+            .iter()
+            .map(|(k, e)| format!("{k}:{}", e.count))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let what = [flist, kinds]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ");
+        add(Grade::C, None, format!("TLS failures ({what})"));
+    }
+    out
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn dir_words(d: Direction) -> &'static str {
+    match d {
+        Direction::Inbound => "received",
+        Direction::Outbound => "delivered",
+    }
+}
+
+fn good_reason(p: &PeerPosture) -> String {
+    let mut parts = Vec::new();
+    for d in [Direction::Inbound, Direction::Outbound] {
+        let dp = p.dir(d);
+        if dp.is_empty() {
+            continue;
+        }
+        let best = dp
+            .versions
+            .iter()
+            .max_by_key(|(_, n)| **n)
+            .map(|(v, _)| v.as_str())
+            .unwrap_or("TLS");
+        let verified = dp.verify.keys().all(|w| is_verified(w)) && !dp.verify.is_empty();
+        parts.push(format!(
+            "{} {best}{}",
+            d.as_str(),
+            if verified { ", verified" } else { "" }
+        ));
+    }
+    if parts.is_empty() {
+        "no activity".into()
+    } else {
+        format!("all TLS: {}", parts.join("; "))
+    }
+}
+
+/// Grades every peer and lists violations, judging exceptions as of `today`.
+pub fn evaluate(policy: &Policy, posture: &Posture, today: NaiveDate) -> Evaluation {
+    let mut grades = BTreeMap::new();
+    let mut violations = Vec::new();
+    for (key, p) in &posture.peers {
+        let mut findings = Vec::new();
+        for dir in [Direction::Inbound, Direction::Outbound] {
+            let d = p.dir(dir);
+            if !d.is_empty() {
+                findings.extend(findings_for(policy, p, dir, d));
+            }
+        }
+        for f in &mut findings {
+            if let Some(rule) = f.rule {
+                f.excepted_until = policy
+                    .exceptions
+                    .iter()
+                    .filter(|e| e.covers(key, rule, today))
+                    .map(|e| e.expires)
+                    .max();
+                if f.excepted_until.is_none() {
+                    violations.push(Violation {
+                        rule,
+                        peer: Some(key.clone()),
+                        direction: Some(f.direction),
+                        text: f.text.clone(),
+                    });
+                }
+            }
+        }
+        let counted = findings.iter().filter(|f| f.excepted_until.is_none());
+        let worst = counted.max_by_key(|f| f.grade);
+        let (grade, reason) = match worst {
+            Some(f) => (f.grade, format!("{}: {}", f.direction.as_str(), f.text)),
+            None => {
+                let excepted = findings.iter().find(|f| f.excepted_until.is_some());
+                match excepted {
+                    Some(f) => (
+                        Grade::B,
+                        format!(
+                            "excepted until {}: {}",
+                            f.excepted_until.map(|d| d.to_string()).unwrap_or_default(),
+                            f.text
+                        ),
+                    ),
+                    None => (Grade::A, good_reason(p)),
+                }
+            }
+        };
+        grades.insert(
+            key.clone(),
+            PeerGrade {
+                grade,
+                reason,
+                findings,
+            },
+        );
+    }
+    let (mut plain, mut all) = (0, 0);
+    for p in posture.peers.values() {
+        for d in [&p.inbound, &p.outbound] {
+            plain += d.plaintext_messages;
+            all += d.messages();
+        }
+    }
+    let share = pct(plain, all);
+    if share > policy.max_plaintext_percent {
+        violations.push(Violation {
+            rule: Rule::Plaintext,
+            peer: None,
+            direction: None,
+            text: format!(
+                "{plain} of {all} messages in clear text ({share:.1}%, maximum {}%)",
+                policy.max_plaintext_percent
+            ),
+        });
+    }
+    violations.sort_by(|a, b| (a.rule, &a.peer).cmp(&(b.rule, &b.peer)));
+    let expired = policy
+        .exceptions
+        .iter()
+        .filter(|e| e.expires < today)
+        .cloned()
+        .collect();
+    Evaluation {
+        as_of: today,
+        grades,
+        violations,
+        expired,
+    }
+}
+
+/// Would enforcing TLS towards an outbound peer have broken mail in the window read?
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Readiness {
+    pub peer: String,
+    /// Delivery attempts seen (sent, deferred, bounced).
+    pub attempts: u64,
+    /// Why requiring TLS would have failed a delivery; empty when it would not.
+    pub tls_blockers: Vec<String>,
+    /// Why requiring a verified certificate would have failed; empty when it would not.
+    pub verify_blockers: Vec<String>,
+    /// Access-map and Postfix policy lines for the strongest safe requirement.
+    pub entries: Vec<String>,
+}
+
+impl Readiness {
+    pub fn tls_safe(&self) -> bool {
+        self.tls_blockers.is_empty()
+    }
+    pub fn verify_safe(&self) -> bool {
+        self.tls_safe() && self.verify_blockers.is_empty()
+    }
+}
+
+/// The recipient domain behind an MX name, guessed by dropping the first label
+/// (`mx1.partner.example` → `partner.example`); the name itself when it has two labels.
+fn guess_domain(host: &str) -> &str {
+    match host.split_once('.') {
+        Some((_, rest)) if rest.contains('.') => rest,
+        _ => host,
+    }
+}
+
+/// For every peer we delivered to: would requiring TLS, or TLS with a verified
+/// certificate, have failed any delivery; and for safe peers the entries that enforce it
+/// (Sendmail access map `TLS_Srv:`/`TLS_Rcpt:`, Postfix `smtp_tls_policy_maps`).
+pub fn enforce_readiness(posture: &Posture) -> Vec<Readiness> {
+    let mut out = Vec::new();
+    for (key, p) in &posture.peers {
+        let d = &p.outbound;
+        let attempts = d.messages() + d.deferred + d.bounced;
+        if attempts == 0 && d.tls_sessions == 0 {
+            continue;
+        }
+        let mut tls = Vec::new();
+        if d.plaintext_messages > 0 {
+            tls.push(format!(
+                "{} deliver{} went in clear text",
+                d.plaintext_messages,
+                if d.plaintext_messages == 1 {
+                    "y"
+                } else {
+                    "ies"
+                }
+            ));
+        }
+        let (none, _) = words(&d.verify, |w| Verify::parse(w) == Verify::None);
+        if none > 0 {
+            tls.push(format!("STARTTLS not offered {none}×"));
+        }
+        let (failed, list) = words(&d.verify, |w| Verify::parse(w).is_tls_failure());
+        if failed > 0 {
+            tls.push(format!("handshake failed ({list})"));
+        }
+        let mut verify = Vec::new();
+        let (unverified, list) = words(&d.verify, |w| {
+            let v = Verify::parse(w);
+            !is_verified(w) && !v.is_tls_failure() && v != Verify::None
+        });
+        if unverified > 0 {
+            verify.push(format!("certificate not verified ({list})"));
+        }
+        if d.tls_sessions == 0 {
+            verify.push("no TLS session seen".into());
+        }
+        let bits = d.min_bits.unwrap_or(128).min(128);
+        let dom = guess_domain(key);
+        let mut entries = Vec::new();
+        if tls.is_empty() && verify.is_empty() {
+            entries.push(format!("TLS_Srv:{key}\tVERIFY:{bits}"));
+            entries.push(format!("TLS_Rcpt:{dom}\tVERIFY:{bits}"));
+            entries.push(format!("{dom}\tsecure match={key}"));
+        } else if tls.is_empty() {
+            entries.push(format!("TLS_Srv:{key}\tENCR:{bits}"));
+            entries.push(format!("TLS_Rcpt:{dom}\tENCR:{bits}"));
+            entries.push(format!("{dom}\tencrypt"));
+        }
+        out.push(Readiness {
+            peer: key.clone(),
+            attempts,
+            tls_blockers: tls,
+            verify_blockers: verify,
+            entries,
+        });
+    }
+    out
+}
+
+/// What an error kind usually means and what to do about it, for the "what broke" section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Advice {
+    pub cause: &'static str,
+    pub fix: &'static str,
+}
+
+/// The usual cause and fix of each kind of TLS error, from the Sendmail STARTTLS set-up
+/// procedure this tool follows.
+pub fn advice(kind: crate::event::TlsErrorKind) -> Advice {
+    use crate::event::TlsErrorKind as K;
+    let (cause, fix) = match kind {
+        K::PrivateKey => (
+            "The MTA could not load its private key: usually the key is encrypted (made \
+             without -nodes, so it needs a pass phrase nobody types), the path in \
+             confSERVER_KEY/confCLIENT_KEY is wrong, or key and certificate do not match. \
+             Sendmail keeps running without STARTTLS and accepts mail in clear text.",
+            "Re-create the key without a pass phrase (openssl req -new -x509 -nodes … or \
+             openssl rsa -in key.pem -out key.pem), check the paths, chmod 600 the key, and \
+             restart sendmail; then check that EHLO shows 250-STARTTLS.",
+        ),
+        K::Certificate => (
+            "The certificate file could not be loaded (missing, wrong path, not PEM, expired \
+             chain order). STARTTLS is not offered until it loads.",
+            "Check confSERVER_CERT/confCLIENT_CERT, that the file is PEM with the leaf first, \
+             and restart the MTA.",
+        ),
+        K::CaLocations => (
+            "The CA file or directory (confCACERT, confCACERT_PATH) could not be read, so \
+             peer certificates cannot be verified.",
+            "Point confCACERT_PATH at a directory with <hash>.0 links (c_rehash or openssl \
+             rehash) and confCACERT at a readable PEM file.",
+        ),
+        K::UnsafeFile => (
+            "Sendmail refuses key or certificate files that are group- or world-readable or \
+             in unsafe directories, and then runs without STARTTLS.",
+            "chmod 600 the key (640 with group smmsp only when the MSP needs it), chmod go-w \
+             the directories, or relax with DontBlameSendmail only as a last resort.",
+        ),
+        K::CipherConfig => (
+            "The cipher list, cipher suites or DH parameters were rejected by the TLS library.",
+            "Fix CipherList / ServerSSLOptions in the .mc file (openssl ciphers -v 'LIST' \
+             shows what a list means) and restart.",
+        ),
+        K::Init => (
+            "The TLS library could not be initialised (random source, library mismatch).",
+            "Check /dev/urandom inside any chroot, the OpenSSL version the MTA was built \
+             against, and the MTA's start-up log.",
+        ),
+        K::Handshake => (
+            "The handshake with a peer failed: no shared protocol or cipher (an old peer, or \
+             our settings too strict), or the connection was reset mid-handshake.",
+            "Check the peer with mailtls check HOST; allow its protocol only if policy \
+             permits, or add a TLS_Srv/Try_TLS access entry so mail is not held.",
+        ),
+        K::Io => (
+            "A read or write on an established TLS session failed or timed out.",
+            "Usually the network or the peer; look for a pattern per peer and time.",
+        ),
+        K::CertVerify => (
+            "A peer certificate failed verification (unknown CA, expired, name mismatch).",
+            "Add the issuing CA to confCACERT_PATH if it is legitimate, or tell the peer.",
+        ),
+        K::Policy => (
+            "Our TLS policy (access map TLS_Srv/TLS_Rcpt, tls_server ruleset) rejected the \
+             session: the peer did not offer STARTTLS, or did not meet VERIFY/ENCR.",
+            "Mail to this peer is held in the queue: ask the peer to fix TLS, or relax the \
+             entry for it consciously (and record an exception).",
+        ),
+        K::Library => (
+            "A raw TLS library error; the line before it usually names the operation.",
+            "Read the OpenSSL reason in the text (e.g. unsupported protocol, no shared \
+             cipher) and treat it like a handshake failure.",
+        ),
+        K::NotOffered => (
+            "TLS was required but the peer did not offer STARTTLS.",
+            "Ask the peer to enable STARTTLS, or remove the requirement for it.",
+        ),
+        K::Dane => (
+            "DANE/TLSA verification failed or could not be done.",
+            "Check the peer's TLSA records and our DNSSEC-validating resolver.",
+        ),
+        K::Shutdown => (
+            "The TLS session did not close cleanly.",
+            "Usually harmless; worth a look only when it comes with lost messages.",
+        ),
+        K::Other => (
+            "A TLS problem the log did not classify further.",
+            "Read the example line; mailtls check HOST reproduces most peer-side problems.",
+        ),
+    };
+    Advice { cause, fix }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(f: impl FnOnce(&mut DirPosture)) -> DirPosture {
+        let mut d = DirPosture::default();
+        f(&mut d);
+        d
+    }
+
+    fn hist(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+        pairs.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect()
+    }
+
+    fn posture(key: &str, direction: Direction, d: DirPosture) -> Posture {
+        let mut p = PeerPosture {
+            peer: key.into(),
+            ..PeerPosture::default()
+        };
+        match direction {
+            Direction::Inbound => p.inbound = d,
+            Direction::Outbound => p.outbound = d,
+        }
+        let mut post = Posture::default();
+        post.peers.insert(key.into(), p);
+        post
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    /// One row: a peer's posture in one direction, and the grade, reason and violated
+    /// rules the built-in policy (plus `must_verify` for `*.bank.example`) gives it.
+    #[test]
+    fn grades_reasons_and_violations() {
+        use Direction::*;
+        let tls13_ok = |n: u64| {
+            dir(|d| {
+                d.tls_sessions = n;
+                d.tls_messages = n;
+                d.versions = hist(&[("TLSv1.3", n)]);
+                d.ciphers = hist(&[("TLS_AES_256_GCM_SHA384", n)]);
+                d.verify = hist(&[("OK", n)]);
+            })
+        };
+        type Row = (
+            &'static str,
+            Direction,
+            DirPosture,
+            Grade,
+            &'static str,
+            Vec<Rule>,
+        );
+        let rows: Vec<Row> = vec![
+            (
+                "mx.good.example",
+                Outbound,
+                tls13_ok(5),
+                Grade::A,
+                "all TLS: out TLSv1.3, verified",
+                vec![],
+            ),
+            (
+                "mx.plain.example",
+                Outbound,
+                dir(|d| d.plaintext_messages = 3),
+                Grade::F,
+                "all 3 messages delivered in clear text, never STARTTLS",
+                vec![Rule::PeerPlaintext],
+            ),
+            (
+                "relay.some.example",
+                Inbound,
+                dir(|d| {
+                    d.tls_sessions = 3;
+                    d.tls_messages = 3;
+                    d.plaintext_messages = 1;
+                    d.versions = hist(&[("TLSv1.3", 3)]);
+                    d.verify = hist(&[("NO", 3)]);
+                }),
+                Grade::D,
+                "1 of 4 messages received in clear text (25%)",
+                vec![Rule::PeerPlaintext],
+            ),
+            (
+                "fax.old.example",
+                Inbound,
+                dir(|d| {
+                    d.tls_sessions = 2;
+                    d.tls_messages = 2;
+                    d.versions = hist(&[("TLSv1", 2)]);
+                    d.ciphers = hist(&[("AES256-SHA", 2)]);
+                    d.verify = hist(&[("NO", 2)]);
+                }),
+                Grade::C,
+                "TLSv1:2 in 2 of 2 sessions (minimum TLSv1.2)",
+                vec![Rule::MinVersion],
+            ),
+            (
+                "mx.rc4.example",
+                Outbound,
+                dir(|d| {
+                    d.tls_sessions = 1;
+                    d.tls_messages = 1;
+                    d.versions = hist(&[("TLSv1.2", 1)]);
+                    d.ciphers = hist(&[("RC4-MD5", 1)]);
+                    d.verify = hist(&[("OK", 1)]);
+                }),
+                Grade::D,
+                "forbidden cipher RC4-MD5 (RC4) ×1",
+                vec![Rule::ForbiddenCipher],
+            ),
+            (
+                "mx.ssl3.example",
+                Outbound,
+                dir(|d| {
+                    d.tls_sessions = 1;
+                    d.tls_messages = 1;
+                    d.versions = hist(&[("SSLv3", 1)]);
+                    d.ciphers = hist(&[("AES128-SHA", 1)]);
+                    d.verify = hist(&[("OK", 1)]);
+                }),
+                Grade::F,
+                "SSLv3:1 in 1 of 1 sessions",
+                vec![Rule::MinVersion],
+            ),
+            (
+                "mx1.bank.example",
+                Outbound,
+                dir(|d| {
+                    d.tls_sessions = 2;
+                    d.tls_messages = 2;
+                    d.versions = hist(&[("TLSv1.3", 2)]);
+                    d.verify = hist(&[("FAIL", 2)]);
+                }),
+                Grade::D,
+                "must verify, but FAIL:2",
+                vec![Rule::MustVerify],
+            ),
+            (
+                "mx.unverified.example",
+                Outbound,
+                dir(|d| {
+                    d.tls_sessions = 2;
+                    d.tls_messages = 2;
+                    d.versions = hist(&[("TLSv1.3", 2)]);
+                    d.verify = hist(&[("FAIL", 2)]);
+                }),
+                Grade::B,
+                "certificate not verified (FAIL:2)",
+                vec![],
+            ),
+            (
+                "mx.notls.example",
+                Outbound,
+                dir(|d| {
+                    d.deferred = 4;
+                    d.verify = hist(&[("NONE", 4)]);
+                }),
+                Grade::D,
+                "no STARTTLS offered (4×NONE), 4 deliveries held",
+                vec![],
+            ),
+            (
+                "mx.flaky.example",
+                Outbound,
+                dir(|d| {
+                    d.tls_sessions = 2;
+                    d.tls_messages = 2;
+                    d.deferred = 1;
+                    d.versions = hist(&[("TLSv1.3", 2)]);
+                    d.verify = hist(&[("OK", 2), ("SOFTWARE", 1)]);
+                }),
+                Grade::C,
+                "TLS failures (SOFTWARE:1)",
+                vec![],
+            ),
+            (
+                "old.relay.example",
+                Outbound,
+                dir(|d| {
+                    d.tls_sessions = 2;
+                    d.tls_messages = 2;
+                    d.versions = hist(&[("TLSv1/SSLv3", 2)]);
+                    d.ciphers = hist(&[("DHE-RSA-AES256-SHA", 2)]);
+                    d.verify = hist(&[("OK", 2)]);
+                }),
+                Grade::B,
+                "protocol not logged in 2 sessions",
+                vec![],
+            ),
+        ];
+        let policy = Policy::from_toml(
+            "must_verify = [\"*.bank.example\"]\nmax_plaintext_percent = 100.0\n",
+        )
+        .unwrap();
+        for (key, d_, post_dir, grade, reason, rules) in rows {
+            let post = posture(key, d_, post_dir);
+            let ev = evaluate(&policy, &post, day("2026-11-28"));
+            let g = &ev.grades[key];
+            assert_eq!(g.grade, grade, "{key}: {g:?}");
+            assert!(
+                g.reason.contains(reason),
+                "{key}: reason {:?} lacks {reason:?}",
+                g.reason
+            );
+            let got: Vec<Rule> = ev.violations.iter().map(|v| v.rule).collect();
+            assert_eq!(got, rules, "{key}");
+        }
+    }
+
+    #[test]
+    fn exceptions_excuse_until_they_expire() {
+        let d = dir(|d| {
+            d.tls_sessions = 2;
+            d.tls_messages = 2;
+            d.versions = hist(&[("TLSv1", 2)]);
+            d.ciphers = hist(&[("DES-CBC3-SHA", 2)]);
+            d.verify = hist(&[("NO", 2)]);
+        });
+        let post = posture("fax.oldcorp.example", Direction::Inbound, d);
+        let policy = Policy::from_toml(
+            r#"
+            [[exception]]
+            peer = "*.oldcorp.example"
+            rules = ["min_version", "forbidden_cipher"]
+            expires = "2026-12-31"
+            reason = "fax gateway replaced in January"
+            "#,
+        )
+        .unwrap();
+        let before = evaluate(&policy, &post, day("2026-12-31"));
+        assert!(before.violations.is_empty(), "{:?}", before.violations);
+        assert!(before.expired.is_empty());
+        let g = &before.grades["fax.oldcorp.example"];
+        assert_eq!(g.grade, Grade::B);
+        assert!(
+            g.reason.starts_with("excepted until 2026-12-31"),
+            "{}",
+            g.reason
+        );
+        let after = evaluate(&policy, &post, day("2027-01-01"));
+        let rules: Vec<Rule> = after.violations.iter().map(|v| v.rule).collect();
+        assert_eq!(rules, vec![Rule::MinVersion, Rule::ForbiddenCipher]);
+        assert_eq!(after.expired.len(), 1);
+        assert_eq!(after.grades["fax.oldcorp.example"].grade, Grade::D);
+        // An exception for one rule leaves the other a violation.
+        let one = Policy::from_toml(
+            "[[exception]]\npeer = \"fax.oldcorp.example\"\nrules = [\"min_version\"]\nexpires = \"2030-01-01\"\n",
+        )
+        .unwrap();
+        let ev = evaluate(&one, &post, day("2026-11-28"));
+        assert_eq!(ev.violations.len(), 1);
+        assert_eq!(ev.violations[0].rule, Rule::ForbiddenCipher);
+    }
+
+    #[test]
+    fn overall_plaintext_share_and_bad_files() {
+        let post = posture(
+            "a.example",
+            Direction::Inbound,
+            dir(|d| {
+                d.tls_messages = 8;
+                d.tls_sessions = 8;
+                d.versions = hist(&[("TLSv1.3", 8)]);
+                d.plaintext_messages = 2;
+            }),
+        );
+        let p = Policy::from_toml("max_peer_plaintext_percent = 50\nmax_plaintext_percent = 15")
+            .unwrap();
+        let ev = evaluate(&p, &post, day("2026-11-28"));
+        assert_eq!(ev.violations.len(), 1);
+        assert_eq!(ev.violations[0].rule, Rule::Plaintext);
+        assert!(
+            ev.violations[0]
+                .text
+                .contains("2 of 10 messages in clear text (20.0%")
+        );
+        let p = Policy::from_toml("max_plaintext_percent = 20").unwrap();
+        assert!(
+            evaluate(&p, &post, day("2026-11-28"))
+                .violations
+                .iter()
+                .all(|v| v.rule != Rule::Plaintext)
+        );
+        for (bad, says) in [
+            ("min_version = \"TLSv9\"", "min_version"),
+            ("forbidden_ciphers = [\"ROT13\"]", "ROT13"),
+            ("max_plaintext_percent = 120", "between 0 and 100"),
+            ("min_versoin = \"TLSv1.2\"", "unknown field"),
+            ("[[exception]]\npeer = \"x\"\nexpires = \"soon\"", "expires"),
+        ] {
+            let e = Policy::from_toml(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+        assert_eq!(
+            Policy::from_toml(DEFAULT_POLICY).unwrap(),
+            Policy::default()
+        );
+    }
+
+    #[test]
+    fn cipher_families_and_globs() {
+        for (name, fam) in [
+            ("TLS_AES_256_GCM_SHA384", "AES-GCM"),
+            ("ECDHE-RSA-AES256-GCM-SHA384", "AES-GCM"),
+            ("TLS_CHACHA20_POLY1305_SHA256", "ChaCha20-Poly1305"),
+            ("DHE-RSA-AES256-SHA", "AES-CBC"),
+            ("DES-CBC3-SHA", "3DES"),
+            ("TLS_RSA_WITH_3DES_EDE_CBC_SHA", "3DES"),
+            ("EDH-RSA-DES-CBC-SHA", "DES"),
+            ("RC4-MD5", "RC4"),
+            ("EXP-RC4-MD5", "EXPORT"),
+            ("ADH-AES256-GCM-SHA384", "anonymous"),
+            ("TLS_DH_anon_WITH_AES_128_CBC_SHA", "anonymous"),
+            ("NULL-SHA256", "NULL"),
+            ("CAMELLIA256-SHA", "Camellia"),
+        ] {
+            assert_eq!(cipher_family(name), fam, "{name}");
+        }
+        assert!(glob_match("*.bank.example", "MX1.Bank.Example."));
+        assert!(!glob_match("*.bank.example", "bank.example"));
+        assert!(glob_match("mx?.partner.example", "mx1.partner.example"));
+        assert!(!glob_match("mx.partner.example", "mx1.partner.example"));
+    }
+
+    #[test]
+    fn readiness_says_what_enforcement_would_break() {
+        let mut post = Posture::default();
+        for (key, d) in [
+            (
+                "mx.good.example",
+                dir(|d| {
+                    d.tls_sessions = 3;
+                    d.tls_messages = 3;
+                    d.min_bits = Some(256);
+                    d.verify = hist(&[("OK", 3)]);
+                }),
+            ),
+            (
+                "mx.fail.example",
+                dir(|d| {
+                    d.tls_sessions = 2;
+                    d.tls_messages = 2;
+                    d.min_bits = Some(112);
+                    d.verify = hist(&[("FAIL", 2)]);
+                }),
+            ),
+            (
+                "mx.plain.example",
+                dir(|d| {
+                    d.plaintext_messages = 1;
+                }),
+            ),
+        ] {
+            post.merge(posture(key, Direction::Outbound, d));
+        }
+        post.merge(posture(
+            "inbound.only.example",
+            Direction::Inbound,
+            dir(|d| d.tls_messages = 1),
+        ));
+        let r = enforce_readiness(&post);
+        let keys: Vec<&str> = r.iter().map(|x| x.peer.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["mx.fail.example", "mx.good.example", "mx.plain.example"]
+        );
+        assert!(r[0].tls_safe() && !r[0].verify_safe());
+        assert_eq!(
+            r[0].entries,
+            [
+                "TLS_Srv:mx.fail.example\tENCR:112",
+                "TLS_Rcpt:fail.example\tENCR:112",
+                "fail.example\tencrypt"
+            ]
+        );
+        assert!(r[1].verify_safe());
+        assert_eq!(r[1].entries[0], "TLS_Srv:mx.good.example\tVERIFY:128");
+        assert_eq!(
+            r[1].entries[2],
+            "good.example\tsecure match=mx.good.example"
+        );
+        assert!(!r[2].tls_safe() && r[2].entries.is_empty());
+        assert_eq!(r[2].tls_blockers, ["1 delivery went in clear text"]);
+    }
+}

@@ -1,0 +1,647 @@
+//! The report's charts, drawn with plotters once per backend: SVG for the page (and
+//! `charts/*.svg`), PNG for mail clients and tickets (`charts/*.png`).
+//!
+//! Text goes through plotters' `ab_glyph` renderer with DejaVu Sans embedded in the binary,
+//! so charts look the same on every machine and need no system fonts or fontconfig. The
+//! palette is Okabe–Ito (distinguishable with the common colour-vision deficiencies). Each
+//! chart stays readable whatever the input: time axes re-bucket by range, peer charts show
+//! the top N and fold the rest into "others", and an empty input gives a framed "no data"
+//! chart rather than nothing.
+
+use std::collections::BTreeMap;
+use std::sync::Once;
+
+use chrono::{DateTime, FixedOffset, Offset, Utc};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::Report;
+use crate::event::{TlsVersion, Verify};
+use crate::policy::cipher_family;
+use crate::timeline::BASE_SECS;
+
+/// How many peers the per-peer chart shows before "others".
+pub const TOP_PEERS: usize = 12;
+
+const FONT: &str = "sans-serif";
+static DEJAVU: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
+
+/// Okabe–Ito.
+pub const BLUE: RGBColor = RGBColor(0x00, 0x72, 0xB2);
+pub const VERMILLION: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
+pub const ORANGE: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
+pub const SKY: RGBColor = RGBColor(0x56, 0xB4, 0xE9);
+pub const GREEN: RGBColor = RGBColor(0x00, 0x9E, 0x73);
+pub const YELLOW: RGBColor = RGBColor(0xF0, 0xE4, 0x42);
+pub const PURPLE: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
+pub const GREY: RGBColor = RGBColor(0x99, 0x99, 0x99);
+const PALETTE: [RGBColor; 8] = [BLUE, ORANGE, GREEN, VERMILLION, SKY, PURPLE, YELLOW, GREY];
+const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
+const GRID: RGBColor = RGBColor(0xDD, 0xDD, 0xDD);
+
+/// One rendered chart.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    /// File stem: `charts/<name>.svg`, `charts/<name>.png`.
+    pub name: &'static str,
+    pub title: String,
+    /// A sentence for `alt` text and for readers without images.
+    pub alt: String,
+    pub svg: String,
+    pub png: Vec<u8>,
+}
+
+/// A series of a stacked chart.
+struct Series {
+    label: String,
+    colour: RGBColor,
+    values: Vec<f64>,
+}
+
+enum Layout {
+    /// Vertical stacked bars over time buckets.
+    Time { x_labels: Vec<String> },
+    /// Horizontal stacked bars, one row per label.
+    Rows { rows: Vec<String> },
+}
+
+struct Spec {
+    name: &'static str,
+    title: String,
+    axis: String,
+    layout: Layout,
+    series: Vec<Series>,
+    /// Values are shares summing to 100 per bucket.
+    percent: bool,
+    width: u32,
+    height: u32,
+}
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The font is compiled in; a failure here would be a broken build artefact, and the
+        // charts then simply lack text.
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, DEJAVU);
+    });
+}
+
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result<(), String> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&WHITE).map_err(err)?;
+    let root = root.margin(8, 8, 12, 16);
+    let (head, body) = root.split_vertically(58);
+    head.draw(&Text::new(
+        spec.title.clone(),
+        (0, 0),
+        (FONT, 20).into_font().color(&INK),
+    ))
+    .map_err(err)?;
+    // Legend: a row of swatches under the title.
+    let mut x = 0i32;
+    for s in &spec.series {
+        head.draw(&Rectangle::new([(x, 32), (x + 14, 46)], s.colour.filled()))
+            .map_err(err)?;
+        let label = s.label.clone();
+        let w = head
+            .estimate_text_size(&label, &TextStyle::from((FONT, 14).into_font()))
+            .map(|(w, _)| w as i32)
+            .unwrap_or(8 * label.len() as i32);
+        head.draw(&Text::new(
+            label,
+            (x + 19, 32),
+            (FONT, 14).into_font().color(&INK),
+        ))
+        .map_err(err)?;
+        x += w + 38;
+    }
+    let n = match &spec.layout {
+        Layout::Time { x_labels } => x_labels.len(),
+        Layout::Rows { rows } => rows.len(),
+    };
+    let totals: Vec<f64> = (0..n)
+        .map(|i| {
+            spec.series
+                .iter()
+                .map(|s| s.values.get(i).copied().unwrap_or(0.0))
+                .sum()
+        })
+        .collect();
+    let max = if spec.percent {
+        100.0
+    } else {
+        totals.iter().copied().fold(0.0, f64::max).max(1.0) * 1.08
+    };
+    if n == 0 || totals.iter().all(|t| *t == 0.0) {
+        let (w, h) = body.dim_in_pixel();
+        body.draw(&Rectangle::new(
+            [(0, 0), (w as i32 - 1, h as i32 - 1)],
+            GRID.stroke_width(1),
+        ))
+        .map_err(err)?;
+        body.draw(&Text::new(
+            "no data in the logs read".to_string(),
+            (w as i32 / 2 - 90, h as i32 / 2 - 8),
+            (FONT, 16).into_font().color(&GREY),
+        ))
+        .map_err(err)?;
+        return root.present().map_err(err);
+    }
+    let maxc = max.ceil();
+    let x_ticks = if spec.percent {
+        11
+    } else {
+        (maxc as usize + 1).clamp(2, 11)
+    };
+    let nf = n as f64;
+    match &spec.layout {
+        Layout::Time { x_labels } => {
+            let mut chart = ChartBuilder::on(&body)
+                .x_label_area_size(44)
+                .y_label_area_size(56)
+                .build_cartesian_2d(0f64..nf, 0f64..maxc)
+                .map_err(err)?;
+            // Label a bucket start at most every `step` buckets.
+            let step = n.div_ceil(10).max(1);
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .light_line_style(WHITE)
+                .bold_line_style(GRID)
+                .y_desc(spec.axis.clone())
+                .x_desc("time (bucket start)")
+                .axis_desc_style((FONT, 14))
+                .label_style((FONT, 12))
+                .x_labels(n + 1)
+                .y_labels(x_ticks)
+                .x_label_formatter(&|x| {
+                    let i = x.round() as usize;
+                    if (x - x.round()).abs() < 1e-9 && i.is_multiple_of(step) {
+                        x_labels.get(i).cloned().unwrap_or_default()
+                    } else {
+                        String::new()
+                    }
+                })
+                .y_label_formatter(&|y| {
+                    if spec.percent {
+                        format!("{y:.0}%")
+                    } else if (y - y.round()).abs() < 1e-9 {
+                        format!("{y:.0}")
+                    } else {
+                        String::new()
+                    }
+                })
+                .draw()
+                .map_err(err)?;
+            let pad = if n > 60 { 0.0 } else { 0.08 };
+            let mut base = vec![0.0; n];
+            for s in &spec.series {
+                let rects: Vec<_> = (0..n)
+                    .filter_map(|i| {
+                        let v = s.values.get(i).copied().unwrap_or(0.0);
+                        if v <= 0.0 {
+                            return None;
+                        }
+                        let x = i as f64;
+                        let r = Rectangle::new(
+                            [(x + pad, base[i]), (x + 1.0 - pad, base[i] + v)],
+                            s.colour.filled(),
+                        );
+                        base[i] += v;
+                        Some(r)
+                    })
+                    .collect();
+                chart.draw_series(rects).map_err(err)?;
+            }
+        }
+        Layout::Rows { rows } => {
+            let longest = rows.iter().map(|r| r.chars().count()).max().unwrap_or(4);
+            let mut chart = ChartBuilder::on(&body)
+                .x_label_area_size(44)
+                .y_label_area_size((longest as u32 * 8 + 16).clamp(60, 330))
+                .build_cartesian_2d(0f64..maxc, 0f64..nf)
+                .map_err(err)?;
+            chart
+                .configure_mesh()
+                .disable_y_mesh()
+                .light_line_style(WHITE)
+                .bold_line_style(GRID)
+                .x_desc(spec.axis.clone())
+                .axis_desc_style((FONT, 14))
+                .label_style((FONT, 12))
+                .y_labels(2)
+                .y_label_formatter(&|_| String::new())
+                .x_labels(x_ticks)
+                .x_label_formatter(&|x| {
+                    if (x - x.round()).abs() < 1e-9 {
+                        format!("{x:.0}")
+                    } else {
+                        String::new()
+                    }
+                })
+                .draw()
+                .map_err(err)?;
+            // Row 0 (the biggest) at the top.
+            let top = |i: usize| nf - i as f64;
+            let mut base = vec![0.0; n];
+            for s in &spec.series {
+                let rects: Vec<_> = (0..n)
+                    .filter_map(|i| {
+                        let v = s.values.get(i).copied().unwrap_or(0.0);
+                        if v <= 0.0 {
+                            return None;
+                        }
+                        let r = Rectangle::new(
+                            [(base[i], top(i) - 0.15), (base[i] + v, top(i) - 0.85)],
+                            s.colour.filled(),
+                        );
+                        base[i] += v;
+                        Some(r)
+                    })
+                    .collect();
+                chart.draw_series(rects).map_err(err)?;
+            }
+            // Row labels drawn by hand, so that every row is named whatever ticks plotters
+            // would pick.
+            let (bx, by) = body.get_base_pixel();
+            let style = (FONT, 12)
+                .into_font()
+                .color(&INK)
+                .pos(Pos::new(HPos::Right, VPos::Center));
+            for (i, label) in rows.iter().enumerate() {
+                let (x, y) = chart.backend_coord(&(0.0, top(i) - 0.5));
+                body.draw(&Text::new(
+                    label.clone(),
+                    (x - bx - 8, y - by),
+                    style.clone(),
+                ))
+                .map_err(err)?;
+            }
+        }
+    }
+    root.present().map_err(err)
+}
+
+fn render(spec: &Spec, alt: String) -> Result<Chart, String> {
+    register_font();
+    let mut svg = String::new();
+    draw(
+        SVGBackend::with_string(&mut svg, (spec.width, spec.height)).into_drawing_area(),
+        spec,
+    )?;
+    let (w, h) = (spec.width, spec.height);
+    let mut rgb = vec![0u8; (w * h * 3) as usize];
+    draw(
+        BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area(),
+        spec,
+    )?;
+    let mut png = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut png, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut wr = enc.write_header().map_err(|e| e.to_string())?;
+        wr.write_image_data(&rgb).map_err(|e| e.to_string())?;
+    }
+    Ok(Chart {
+        name: spec.name,
+        title: spec.title.clone(),
+        alt,
+        svg,
+        png,
+    })
+}
+
+fn bucket_label(start: i64, width: i64, tz: FixedOffset) -> String {
+    let t = DateTime::from_timestamp(start, 0)
+        .map(|t| t.with_timezone(&tz))
+        .map(|t| {
+            if width >= 24 * BASE_SECS {
+                t.format("%Y-%m-%d").to_string()
+            } else {
+                t.format("%b %d %H:%M").to_string()
+            }
+        });
+    t.unwrap_or_default()
+}
+
+fn width_words(width: i64) -> String {
+    match width / BASE_SECS {
+        1 => "hour".into(),
+        24 => "day".into(),
+        168 => "week".into(),
+        h => format!("{h} hours"),
+    }
+}
+
+/// Ranked keys: the largest `keep` by total, then everything else summed into "other".
+fn top<K: Ord + Clone>(m: &BTreeMap<K, f64>, keep: usize) -> Vec<K> {
+    let mut v: Vec<(&K, &f64)> = m.iter().collect();
+    v.sort_by(|a, b| b.1.total_cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    v.into_iter().take(keep).map(|(k, _)| k.clone()).collect()
+}
+
+/// Draws every chart of the report.
+pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
+    let tz = r
+        .snap
+        .summary
+        .counts
+        .first_seen
+        .map(|t| *t.offset())
+        .unwrap_or_else(|| Utc.fix());
+    let width = r.timeline.auto_width();
+    let buckets = r.timeline.rebucket(width);
+    let x_labels: Vec<String> = buckets
+        .iter()
+        .map(|(t, _)| bucket_label(*t, width, tz))
+        .collect();
+    let per = width_words(width);
+    let zone = if tz.local_minus_utc() == 0 {
+        "UTC".to_owned()
+    } else {
+        format!("UTC{tz}")
+    };
+    let mut out = Vec::new();
+
+    // 1. TLS vs plaintext messages.
+    let tls: Vec<f64> = buckets.iter().map(|(_, b)| b.tls_messages as f64).collect();
+    let plain: Vec<f64> = buckets
+        .iter()
+        .map(|(_, b)| b.plaintext_messages as f64)
+        .collect();
+    let (ts, ps) = (tls.iter().sum::<f64>(), plain.iter().sum::<f64>());
+    out.push(render(
+        &Spec {
+            name: "messages",
+            title: format!("Messages over TLS and in clear text, per {per} ({zone})"),
+            axis: "messages".into(),
+            layout: Layout::Time {
+                x_labels: x_labels.clone(),
+            },
+            series: vec![
+                Series {
+                    label: "TLS".into(),
+                    colour: BLUE,
+                    values: tls,
+                },
+                Series {
+                    label: "clear text".into(),
+                    colour: VERMILLION,
+                    values: plain,
+                },
+            ],
+            percent: false,
+            width: 960,
+            height: 380,
+        },
+        format!("{ts:.0} messages over TLS and {ps:.0} in clear text, per {per}"),
+    )?);
+
+    // 2. Protocol version share.
+    let mut vtot: BTreeMap<String, f64> = BTreeMap::new();
+    for (_, b) in &buckets {
+        for (v, n) in &b.versions {
+            *vtot.entry(v.clone()).or_default() += *n as f64;
+        }
+    }
+    let mut labels: Vec<String> = vtot.keys().cloned().collect();
+    // Newest protocol first (TLSv1.3, TLSv1.2, …), then labels without a known order.
+    labels.sort_by_key(|l| {
+        std::cmp::Reverse(crate::policy::version_rank(&TlsVersion::parse(l)).map_or(-1, i32::from))
+    });
+    let vcolour = |l: &str| match TlsVersion::parse(l) {
+        TlsVersion::Tls1_3 => BLUE,
+        TlsVersion::Tls1_2 => SKY,
+        TlsVersion::Legacy => GREY,
+        TlsVersion::Tls1_1 => ORANGE,
+        TlsVersion::Tls1_0 => VERMILLION,
+        TlsVersion::Ssl3 | TlsVersion::Ssl2 => PURPLE,
+        TlsVersion::Other(_) => YELLOW,
+    };
+    let series: Vec<Series> = labels
+        .iter()
+        .map(|l| Series {
+            label: if TlsVersion::parse(l) == TlsVersion::Legacy {
+                format!("{l} (Sendmail ≤ 8.14: protocol not logged)")
+            } else {
+                l.clone()
+            },
+            colour: vcolour(l),
+            values: buckets
+                .iter()
+                .map(|(_, b)| {
+                    let all: u64 = b.versions.values().sum();
+                    if all == 0 {
+                        0.0
+                    } else {
+                        100.0 * b.versions.get(l).copied().unwrap_or(0) as f64 / all as f64
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    out.push(render(
+        &Spec {
+            name: "versions",
+            title: format!("Protocol version share of TLS sessions, per {per}"),
+            axis: "share of sessions".into(),
+            layout: Layout::Time {
+                x_labels: x_labels.clone(),
+            },
+            series,
+            percent: true,
+            width: 960,
+            height: 380,
+        },
+        format!(
+            "Sessions by protocol: {}",
+            vtot.iter()
+                .map(|(k, v)| format!("{k} {v:.0}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )?);
+
+    // 3. Verify outcomes for the top peers.
+    let groups: [(&str, RGBColor); 5] = [
+        ("verified (OK, TRUSTED)", BLUE),
+        ("not checked (NO, NOT)", SKY),
+        ("failed (FAIL)", ORANGE),
+        ("no STARTTLS (NONE)", PURPLE),
+        ("handshake failed", VERMILLION),
+    ];
+    let group_of = |w: &str| -> usize {
+        let v = Verify::parse(w);
+        match v {
+            Verify::Ok | Verify::Trusted => 0,
+            Verify::No | Verify::Not => 1,
+            Verify::Fail | Verify::DaneFail => 2,
+            Verify::None => 3,
+            _ if v.is_tls_failure() => 4,
+            _ => 1,
+        }
+    };
+    let mut per_peer: BTreeMap<String, [f64; 5]> = BTreeMap::new();
+    for (k, p) in &r.snap.posture.peers {
+        let mut row = [0.0; 5];
+        for d in [&p.inbound, &p.outbound] {
+            for (w, n) in &d.verify {
+                row[group_of(w)] += *n as f64;
+            }
+        }
+        if row.iter().sum::<f64>() > 0.0 {
+            per_peer.insert(k.clone(), row);
+        }
+    }
+    let totals: BTreeMap<String, f64> = per_peer
+        .iter()
+        .map(|(k, v)| (k.clone(), v.iter().sum()))
+        .collect();
+    let mut rows = top(&totals, TOP_PEERS);
+    let mut data: Vec<[f64; 5]> = rows.iter().map(|k| per_peer[k]).collect();
+    let rest = per_peer.len().saturating_sub(rows.len());
+    if rest > 0 {
+        let mut sum = [0.0; 5];
+        for (k, v) in &per_peer {
+            if !rows.contains(k) {
+                for (s, x) in sum.iter_mut().zip(v) {
+                    *s += x;
+                }
+            }
+        }
+        rows.push(format!("others ({rest} peers)"));
+        data.push(sum);
+    }
+    let nrows = rows.len().max(1) as u32;
+    out.push(render(
+        &Spec {
+            name: "verify",
+            title: format!(
+                "Certificate verification, top {} peers by sessions",
+                rows.len().min(TOP_PEERS)
+            ),
+            axis: "sessions and policy verdicts".into(),
+            layout: Layout::Rows { rows: rows.clone() },
+            series: groups
+                .iter()
+                .enumerate()
+                .map(|(g, (label, colour))| Series {
+                    label: (*label).into(),
+                    colour: *colour,
+                    values: data.iter().map(|row| row[g]).collect(),
+                })
+                .collect(),
+            percent: false,
+            width: 960,
+            height: 150 + 30 * nrows,
+        },
+        format!("Verify outcomes for {} peers", per_peer.len()),
+    )?);
+
+    // 4. Cipher families.
+    let mut fam: BTreeMap<String, f64> = BTreeMap::new();
+    for p in r.snap.posture.peers.values() {
+        for d in [&p.inbound, &p.outbound] {
+            for (c, n) in &d.ciphers {
+                *fam.entry(cipher_family(c).to_owned()).or_default() += *n as f64;
+            }
+        }
+    }
+    let fams = top(&fam, 20);
+    let forbidden = |f: &str| {
+        r.policy
+            .forbidden_ciphers
+            .iter()
+            .any(|x| x.eq_ignore_ascii_case(f))
+    };
+    out.push(render(
+        &Spec {
+            name: "ciphers",
+            title: "Cipher families of TLS sessions".into(),
+            axis: "sessions".into(),
+            layout: Layout::Rows { rows: fams.clone() },
+            series: vec![
+                Series {
+                    label: "allowed by policy".into(),
+                    colour: BLUE,
+                    values: fams
+                        .iter()
+                        .map(|f| if forbidden(f) { 0.0 } else { fam[f] })
+                        .collect(),
+                },
+                Series {
+                    label: "forbidden by policy".into(),
+                    colour: VERMILLION,
+                    values: fams
+                        .iter()
+                        .map(|f| if forbidden(f) { fam[f] } else { 0.0 })
+                        .collect(),
+                },
+            ],
+            percent: false,
+            width: 960,
+            height: 150 + 30 * fams.len().max(1) as u32,
+        },
+        format!(
+            "Sessions by cipher family: {}",
+            fams.iter()
+                .map(|f| format!("{f} {:.0}", fam[f]))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )?);
+
+    // 5. Errors over time by kind.
+    let mut kinds: BTreeMap<String, f64> = BTreeMap::new();
+    for (_, b) in &buckets {
+        for (k, n) in &b.errors {
+            *kinds.entry(k.to_string()).or_default() += *n as f64;
+        }
+    }
+    let kept = top(&kinds, PALETTE.len());
+    let series = kept
+        .iter()
+        .enumerate()
+        .map(|(i, k)| Series {
+            label: k.clone(),
+            colour: PALETTE[(i + 3) % PALETTE.len()],
+            values: buckets
+                .iter()
+                .map(|(_, b)| {
+                    b.errors
+                        .iter()
+                        .filter(|(kind, _)| kind.as_str() == k)
+                        .map(|(_, n)| *n as f64)
+                        .sum()
+                })
+                .collect(),
+        })
+        .collect();
+    out.push(render(
+        &Spec {
+            name: "errors",
+            title: format!("TLS errors by kind, per {per}"),
+            axis: "errors".into(),
+            layout: Layout::Time { x_labels },
+            series,
+            percent: false,
+            width: 960,
+            height: 380,
+        },
+        format!(
+            "Errors: {}",
+            if kinds.is_empty() {
+                "none".to_owned()
+            } else {
+                kinds
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v:.0}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        ),
+    )?);
+    Ok(out)
+}
