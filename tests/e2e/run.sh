@@ -21,7 +21,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CI=${CI:-false}
 E2E_DIR=${E2E_DIR:-/var/lib/mailtls-e2e}
-E2E_STAGES=${E2E_STAGES:-sendmail postfix}
+E2E_STAGES=${E2E_STAGES:-sendmail sendmail_break postfix}
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C
 START_TIME=$(date +%s)
 
@@ -490,6 +490,93 @@ stage_sendmail() {
   done
   expect "mail.log and mail-traditional.log give the same posture" \
     "$(counts_only "$W/scan-mail-traditional.log.json" | md5sum)" "$(counts_only "$W/scan-mail.log.json" | md5sum)"
+}
+
+# ---------------------------------------------------------------------------------------
+# Break it the way the seed warns, then repair it.
+
+# mark NAME: a syslog line that splits the log into phases (not a mail line).
+mark() { logger -p mail.info -t mailtls-e2e "phase $1" && wait_log "$LOG/mail.log" "mailtls-e2e: phase $1\$"; }
+# since_mark NAME FILE: the log lines after the mark.
+since_mark() { sed -n "/mailtls-e2e: phase $1\$/,\$p" "$2"; }
+
+# ehlo_has_starttls SCENARIO: did the EHLO reply in swaks's transcript list STARTTLS?
+ehlo_has_starttls() { grep -q -E '^<-  250[- ]STARTTLS' "$W/swaks/$1.txt"; }
+
+# broken_key SCENARIO KIND ERE WHAT: restart MX with the key broken (by the caller), and
+# prove what the seed says: one error line at start-up, STARTTLS no longer offered, mail
+# accepted in plaintext, and mailtls sees the error and the plaintext message.
+broken_key() {
+  local sc=$1 kind=$2 ere=$3 what=$4 n got
+  check "$sc: MX restarted with $what" start_sendmail mx "$SM_MX"
+  check "$sc: error logged at start-up" wait_log "$LOG/mail.log" "$ere" 1
+  send "$sc-tls" --to e2e@mx.example.test --tls
+  if ehlo_has_starttls "$sc-tls"; then
+    fail "$sc: STARTTLS no longer offered (swaks --tls)" "$(tail -5 "$W/swaks/$sc-tls.txt")"
+  else
+    pass "$sc: STARTTLS no longer offered (swaks --tls gets no 250-STARTTLS)"
+  fi
+  check "$sc: mail still accepted in plaintext" send "$sc" --to e2e@mx.example.test
+  check "$sc: plaintext message delivered" wait_log "$W/mbox/mx.mbox" "^X-E2E: $sc\$" 1
+  checktls "$sc: mailtls check" NONE
+  doctor_names "$sc" "$what"
+  stop_sendmail mx
+  since_mark "$sc" "$LOG/mail.log" >"$W/scenarios/$sc.log"
+  "$MAILTLS" scan --format json --loopback "$W/scenarios/$sc.log" >"$W/scenarios/$sc.json" 2>"$W/scenarios/$sc.err"
+  n=$(grep -E -c "$ere" "$W/scenarios/$sc.log")
+  got=$(jq -r --arg k "$kind" '[.local_errors[] | .[$k].count // 0] | add // 0' "$W/scenarios/$sc.json")
+  expect "$sc: mailtls scan counts every '$kind' line Sendmail wrote" "$got" "$n"
+  expect "$sc: mailtls scan's last_text names the key file" \
+    "$(jq -r --arg k "$kind" '[.local_errors[] | .[$k].last_text // empty] | last' "$W/scenarios/$sc.json" | grep -c -F "$CERTS/mx-key.pem")" 1
+  expect "$sc: mailtls scan, inbound (the plaintext message, no TLS)" "$(posture "$W/scenarios/$sc.json" inbound)" \
+    "tls_sessions=0 tls_messages=0 plaintext_messages=1 deferred=0 bounced=0 versions={} ciphers={} verify={}"
+  grep -E "$ere|X-E2E|from=|STARTTLS" "$W/scenarios/$sc.log" | sed 's/^/      log: /' | head -12
+}
+
+stage_sendmail_break() {
+  [ -n "${SM_MX:-}" ] && [ -s "$CERTS/mx-key.pem" ] || { fail "break: the sendmail stage ran"; return; }
+  local key=$CERTS/mx-key.pem
+  cp -p "$key" "$W/mx-key.pem.good"
+
+  stage "sendmail: break 1 (the seed's lesson: a pass-phrase on the server key)"
+  stop_sendmail mx
+  mark B1
+  openssl pkey -in "$W/mx-key.pem.good" -aes256 -passout pass:e2e-secret -out "$key" && chmod 600 "$key"
+  broken_key B1 private_key 'STARTTLS=server, error: SSL_CTX_use_PrivateKey_file\(.*\) failed' "an encrypted key"
+
+  stage "sendmail: break 2 (a group-readable key without DontBlameSendmail)"
+  mark B2
+  cp -p "$W/mx-key.pem.good" "$key" && chmod 640 "$key"
+  broken_key B2 unsafe_file 'STARTTLS.*unsafe' "a group-readable key"
+
+  stage "sendmail: repaired (mode 0600, unencrypted)"
+  mark B3
+  chmod 600 "$key"
+  check "B3: MX restarted with the key repaired" start_sendmail mx "$SM_MX"
+  checktls "B3: mailtls check" OK
+  check "B3: STARTTLS message after the repair" send B3 --to e2e@mx.example.test --tls
+  check "B3: delivered" wait_log "$W/mbox/mx.mbox" '^X-E2E: B3$' 1
+  since_mark B3 "$LOG/mail.log" >"$W/scenarios/B3.log"
+  "$MAILTLS" scan --format json --loopback "$W/scenarios/B3.log" >"$W/scenarios/B3.json" 2>/dev/null
+  expect "B3: no local errors after the repair" "$(jq -c '.local_errors' "$W/scenarios/B3.json")" '{}'
+}
+
+# checktls NAME VERIFY: mailtls check of MX with our CA gives VERIFY (when check landed).
+checktls() {
+  if has_cmd check; then
+    check_run "$@"
+  else
+    say "      ($1: mailtls check not on this branch yet: not run)"
+  fi
+}
+
+# doctor_names SCENARIO WHAT: mailtls doctor reports the broken key (when doctor landed).
+doctor_names() {
+  if has_cmd doctor; then
+    doctor_run "$@"
+  else
+    say "      ($1: mailtls doctor not on this branch yet: not run)"
+  fi
 }
 
 # both_hist FILE HIST: histogram HIST over every peer and both directions, "k=v" sorted.
