@@ -437,12 +437,16 @@ stage_sendmail() {
   check "sendmail.cf built for RX (rx.example.test:$SM_RX)" write_mc rx rx.example.test "$SM_RX"
   check "TLS options applied to MX sendmail.cf" apply_tls mx
   check "TLS options applied to RX sendmail.cf" apply_tls rx
+  expect "MX sendmail.cf has the six TLS file options" \
+    "$(grep -c -E '^O (CACertPath|CACertFile|ServerCertFile|ServerKeyFile|ClientCertFile|ClientKeyFile)=' "$W/mx/sendmail.cf")" 6
+  grep -E '^O (CACert|Server|Client)' "$W/mx/sendmail.cf" | sed 's/^/      cf: /' 
   say "e2e: TLS options by $CONFIG_BY"
   check "doctor: MX configuration clean" doctor_clean mx
 
   stage "sendmail: start"
   check "RX started on 127.0.0.1:$SM_RX" start_sendmail rx "$SM_RX"
   check "MX started on 127.0.0.1:$SM_MX" start_sendmail mx "$SM_MX"
+  checktls "mailtls check 127.0.0.1:$SM_MX --ca-file cacert.pem" OK
 
   stage "sendmail: mail"
   check "S1 plaintext (no STARTTLS)" send S1 --to e2e@mx.example.test
@@ -476,11 +480,13 @@ stage_sendmail() {
     "tls_sessions=1 tls_messages=1 plaintext_messages=0 $Z versions={$T13=1} ciphers={$C13=1} verify={OK=1}"
 
   stage "sendmail: the whole log through mailtls scan"
-  local f
+  local f X=0
+  has_cmd check && X=1
   for f in mail.log mail-traditional.log; do
     "$MAILTLS" scan --format json --loopback "$LOG/$f" >"$W/scan-$f.json" 2>"$W/scan-$f.err"
-    expect "$f: inbound (all scenarios)" "$(posture "$W/scan-$f.json" inbound)" \
-      "tls_sessions=6 tls_messages=6 plaintext_messages=1 $Z versions={TLSv1.2=1,$T13=5} ciphers={$C12=1,$C13=5} verify={FAIL=1,NO=2,OK=3}"
+    # + the session of `mailtls check` (STARTTLS, no certificate, no mail) when it ran.
+    expect "$f: inbound (all scenarios$([ "$X" = 1 ] && echo ' + the mailtls check session'))" "$(posture "$W/scan-$f.json" inbound)" \
+      "tls_sessions=$((6 + X)) tls_messages=6 plaintext_messages=1 $Z versions={TLSv1.2=1,$T13=$((5 + X))} ciphers={$C12=1,$C13=$((5 + X))} verify={FAIL=1,NO=$((2 + X)),OK=3}"
     expect "$f: outbound (all scenarios)" "$(posture "$W/scan-$f.json" outbound)" \
       "tls_sessions=1 tls_messages=1 plaintext_messages=0 $Z versions={$T13=1} ciphers={$C13=1} verify={OK=1}"
     expect "$f: versions and ciphers as Sendmail logged them" \
@@ -596,11 +602,61 @@ logged_hist() {
     awk '{print $2 "=" $1}' | sort | paste -sd, -
 }
 
-doctor_clean() { # NAME
+# doctor_json OUT ARGS…: mailtls doctor --format json ARGS… into OUT; prints its exit code.
+doctor_json() {
+  local out=$1 rc
+  shift
+  "$MAILTLS" doctor --format json "$@" >"$out" 2>"$out.err"
+  rc=$?
+  echo "$rc"
+}
+
+# findings OUT: "severity check file" per finding, for the record.
+findings() { jq -r '.findings[] | "      doctor: \(.severity) \(.check) \(.file // "-"): \(.problem)"' "$1"; }
+
+# doctor_clean NAME: mailtls doctor on NAME's sendmail.cf exits 0 with no error or warning.
+doctor_clean() {
   if has_cmd doctor; then
-    "$MAILTLS" doctor --cf "$W/$1/sendmail.cf"
+    local out=$W/doctor-$1.json rc
+    rc=$(doctor_json "$out" --cf "$W/$1/sendmail.cf")
+    findings "$out"
+    [ "$rc" = 0 ] && [ "$(jq '[.findings[] | select(.severity != "info")] | length' "$out")" = 0 ]
   else
     say "      (mailtls doctor not on this branch yet: not run)"
+  fi
+}
+
+# doctor_run SCENARIO WHAT: mailtls doctor names the broken key: exit 1, an error finding
+# of the expected check on the key file; with --log the logged error is explained too.
+doctor_run() {
+  local sc=$1 what=$2 out=$W/scenarios/$1-doctor.json want kind rc
+  case $sc in B1) want=key-encrypted kind=private_key ;; B2) want=unsafe-file kind=unsafe_file ;; *) want=none kind=none ;; esac
+  rc=$(doctor_json "$out" --cf "$W/mx/sendmail.cf" --log "$LOG/mail.log")
+  findings "$out"
+  expect "$sc: mailtls doctor exits 1" "$rc" 1
+  expect "$sc: mailtls doctor names $what ($want on the key file)" \
+    "$(jq -r --arg c "$want" --arg f "$CERTS/mx-key.pem" '[.findings[] | select(.severity == "error" and .check == $c and (.file // "") == $f)] | length' "$out")" 1
+  expect "$sc: mailtls doctor explains the logged $kind error" \
+    "$(jq -r --arg k "$kind" '[.findings[] | select(.check == "log-error" and .kind == $k)] | length > 0' "$out")" true
+}
+
+# check_run NAME VERIFY: mailtls check of MX with our CA; VERIFY OK means 250-STARTTLS,
+# TLS 1.3 or 1.2 and verify OK; NONE means STARTTLS not offered.
+check_run() {
+  local name=$1 want=$2 out rc
+  mkdir -p "$W/scenarios"
+  out=$W/scenarios/check-$(printf '%s' "${1%%:*}" | tr -c 'A-Za-z0-9' '_').json
+  "$MAILTLS" check "127.0.0.1:$SM_MX" --ca-file "$CERTS/cacert.pem" --json >"$out" 2>"$out.err"
+  rc=$?
+  jq -r '.results[] | "      check: verify=\(.verify) status=\(.status) tls=\(.tls.version // "-") \(.tls.cipher // "-") ext=\(.extensions | join(" "))"' "$out" 2>/dev/null
+  expect "$name: verify" "$(jq -r '.results[0].verify' "$out")" "$want"
+  if [ "$want" = OK ]; then
+    expect "$name: exit 0" "$rc" 0
+    expect "$name: EHLO lists STARTTLS" "$(jq -r '.results[0].extensions | index("STARTTLS") != null' "$out")" true
+    expect "$name: TLS 1.3 or 1.2" "$(jq -r '.results[0].tls.version | test("^TLSv1\\.[23]$")' "$out")" true
+  else
+    expect "$name: exit 1" "$rc" 1
+    expect "$name: EHLO does not list STARTTLS" "$(jq -r '.results[0].extensions | index("STARTTLS") == null' "$out")" true
   fi
 }
 
