@@ -11,6 +11,7 @@ pub mod commands;
 pub mod correlate;
 pub mod event;
 pub mod filter;
+pub mod hops;
 pub mod input;
 pub mod parse;
 pub mod pipeline;

@@ -8,6 +8,7 @@
 
 mod blocks;
 mod discover;
+pub mod messages;
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
