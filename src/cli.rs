@@ -21,4 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Per-peer TLS posture from mail logs (the main job).
     Scan(commands::scan::Args),
+    /// Generate keys and certificates, and sendmail/submit/mc/postfix TLS configuration.
+    Config(commands::config::Args),
+    /// Diagnose an installed TLS configuration before the MTA fails on it.
+    Doctor(commands::doctor::Args),
 }

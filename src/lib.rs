@@ -17,3 +17,4 @@ pub mod parse;
 pub mod pipeline;
 pub mod posture;
 pub mod report;
+pub mod setup;

@@ -8,6 +8,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Scan(args) => commands::scan::run(&args),
+        Command::Config(args) => commands::config::run(&args),
+        Command::Doctor(args) => commands::doctor::run(&args),
     };
     ExitCode::from(code)
 }
