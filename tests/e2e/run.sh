@@ -810,8 +810,10 @@ stage_postfix() {
   say "e2e: postfix $(postconf -dh mail_version)"
   check "rsyslogd running" start_rsyslog
   [ -s "$CERTS/mx-cert.pem" ] || check "certificates: CA, server, client, other CA" make_certs
+  # Does this mailtls read Postfix logs yet? (One TLS line, recognised or not.)
   POSTFIX_PARSER=false
-  { [ -e "$ROOT/src/parse/postfix.rs" ] || [ -d "$ROOT/src/parse/postfix" ]; } && POSTFIX_PARSER=true
+  [ "$(printf '%s\n' 'Nov 28 10:00:00 mx postfix/smtpd[1]: Anonymous TLS connection established from a.example[192.0.2.1]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)' |
+    "$MAILTLS" scan --format json - 2>/dev/null | jq -r '.summary.lines_recognized')" = 1 ] && POSTFIX_PARSER=true
 
   stage "postfix: configuration"
   PF_MX=$(free_port) && PF_RX=$(free_port) || { fail "free ports"; return; }
