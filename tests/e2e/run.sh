@@ -229,7 +229,7 @@ say "e2e: mailtls = $MAILTLS ($("$MAILTLS" --version))"
 has_cmd() { "$MAILTLS" "$@" --help >/dev/null 2>&1; }
 
 stage "prerequisites"
-check "install rsyslog swaks jq openssl" install rsyslog swaks jq openssl ca-certificates
+check "install rsyslog swaks jq openssl iproute2" install rsyslog swaks jq openssl ca-certificates iproute2
 check "host name fully qualified" ensure_fqdn
 for c in rsyslogd swaks jq openssl; do
   command -v "$c" >/dev/null 2>&1 || prereq_missing "$c not installed"
