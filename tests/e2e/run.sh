@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # End-to-end test of mailtls against real MTAs on 127.0.0.1 (issue 10).
 #
-# Installs (when absent) Debian's sendmail, rsyslog, swaks and jq; starts rsyslog and two
-# sendmail daemons on free loopback ports; sends mail with and without STARTTLS, with
-# client certificates from our CA and from another CA, relays one message to the second
-# sendmail (so STARTTLS=client is logged) and delivers to mbox files; then asserts that
-# `mailtls` reads exactly that from the real logs. Then it breaks the key the ways the
-# seed warns about. A second stage does the same with Postfix (the packages conflict, so
-# the stages run in turn). See tests/e2e/README.md.
+# Installs (when absent) Debian's sendmail (+ m4), rsyslog, swaks, jq, openssl and
+# iproute2; starts rsyslog and two sendmail daemons on free loopback ports; sends mail with
+# and without STARTTLS, with client certificates from our CA and from another CA, relays
+# one message to the second sendmail (so STARTTLS=client is logged) and delivers to mbox
+# files; then asserts that `mailtls` reads exactly that from the real logs and mboxes.
+# Then it breaks the key the ways the seed warns about. The Postfix stages do the same
+# with postfix (the packages conflict, so the stages run in turn). See
+# tests/e2e/README.md.
 #
 # Every daemon is started here and stopped by its PID at exit. Only 127.0.0.1 is used.
 # Outside CI, without root or apt-get, the script prints SKIPPED and exits 0; with
@@ -15,7 +16,7 @@
 #
 # Environment: MAILTLS (path of the mailtls binary; default: cargo build, target/debug),
 # E2E_DIR (work directory, default /var/lib/mailtls-e2e; wiped at start, kept at exit for
-# inspection), E2E_STAGES (default "sendmail postfix").
+# inspection), E2E_STAGES (default "sendmail sendmail_break postfix postfix_break").
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
