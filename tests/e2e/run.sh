@@ -695,15 +695,19 @@ doctor_run() {
 check_run() {
   local name=$1 want=$2 out rc
   mkdir -p "$W/scenarios"
-  out=$W/scenarios/check-$(printf '%s' "${1%%:*}" | tr -c 'A-Za-z0-9' '_').json
+  out=$W/scenarios/check-$(printf '%s' "${1%% --*}" | tr -c 'A-Za-z0-9' '_').json
   "$MAILTLS" check "127.0.0.1:${CHECK_PORT:-$SM_MX}" --ca-file "$CERTS/cacert.pem" --json >"$out" 2>"$out.err"
   rc=$?
   jq -r '.results[] | "      check: verify=\(.verify) status=\(.status) tls=\(.tls.version // "-") \(.tls.cipher // "-") ext=\(.extensions | join(" "))"' "$out" 2>/dev/null
   expect "$name: verify" "$(jq -r '.results[0].verify' "$out")" "$want"
   if [ "$want" = OK ]; then
-    expect "$name: exit 0" "$rc" 0
+    expect "$name: exit 0, status pass" "$rc/$(jq -r '.results[0].status' "$out")" 0/pass
     expect "$name: EHLO lists STARTTLS" "$(jq -r '.results[0].extensions | index("STARTTLS") != null' "$out")" true
     expect "$name: TLS 1.3 or 1.2" "$(jq -r '.results[0].tls.version | test("^TLSv1\\.[23]$")' "$out")" true
+  elif [ "$want" = TEMP ]; then
+    expect "$name: exit 1" "$rc" 1
+    expect "$name: EHLO lists STARTTLS" "$(jq -r '.results[0].extensions | index("STARTTLS") != null' "$out")" true
+    expect "$name: STARTTLS answered 454" "$(jq -r '.results[0].starttls_reply // "" | .[0:4]' "$out")" "454 "
   else
     expect "$name: exit 1" "$rc" 1
     expect "$name: EHLO does not list STARTTLS" "$(jq -r '.results[0].extensions | index("STARTTLS") == null' "$out")" true
