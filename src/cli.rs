@@ -27,4 +27,9 @@ pub enum Command {
     Config(commands::config::Args),
     /// Diagnose an installed TLS configuration before the MTA fails on it.
     Doctor(commands::doctor::Args),
+    /// Every normalized event (TLS sessions, messages with their TLS verdict, verdicts,
+    /// errors) as NDJSON, schema mailtls.event/1.
+    Events(commands::events::Args),
+    /// Merge posture snapshots (scan --format json) from several hosts into one.
+    Merge(commands::merge::Args),
 }

@@ -11,6 +11,8 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(&args),
         Command::Config(args) => commands::config::run(&args),
         Command::Doctor(args) => commands::doctor::run(&args),
+        Command::Events(args) => commands::events::run(&args),
+        Command::Merge(args) => commands::merge::run(&args),
     };
     ExitCode::from(code)
 }

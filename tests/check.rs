@@ -533,3 +533,23 @@ fn waiting_for_a_per_address_slot_does_not_eat_the_deadline() {
         assert!(r.elapsed_ms < 900.0, "{}", r.elapsed_ms);
     }
 }
+
+#[test]
+fn ehlo_refused_falls_back_to_helo_and_is_none() {
+    let mut spec = Spec::new(None);
+    spec.no_ehlo = true;
+    let addr = smtp_server::spawn(spec);
+    let r = probe::check(&target(addr), &options(None));
+    assert_eq!(r.verify, Some(Verify::None), "{r:#?}");
+    assert_eq!(codes(&r), vec!["helo_only", "no_starttls"]);
+    assert_eq!(
+        steps(&r),
+        vec![
+            (StepKind::Connect, true),
+            (StepKind::Banner, true),
+            (StepKind::Ehlo, false),
+            (StepKind::Helo, true),
+            (StepKind::Quit, true),
+        ]
+    );
+}

@@ -68,10 +68,14 @@
 //!                "self_signed"}],
 //!     "protocols": [{"version": "TLSv1", "accepted": false, "detail": "alert protocol_version"}]?,
 //!     "ciphers": [{"version", "cipher", "iana", "code": "0xc030", "bits", "weakness"?}]?,
-//!     "steps": [{"step": "connect" | "banner" | "ehlo" | "starttls" | "handshake" |
+//!     "steps": [{"step": "connect" | "banner" | "ehlo" | "helo" | "starttls" | "handshake" |
 //!                "ehlo_tls" | "quit" | "resolve" | "protocols" | "ciphers",
 //!                "ms": 0.42, "ok": true, "detail": "…"}],
-//!     "findings": [{"severity": "info" | "warn" | "fail" | "error", "code": "…", "text": "…"}],
+//!     "findings": [{"severity": "info" | "warn" | "fail" | "error", "code": "no_starttls" |
+//!                   "starttls_temp" | "handshake_failed" | "verify_failed" | "expiring" |
+//!                   "min_protocol" | "weak_cipher" | "deprecated_protocol" | "unreachable" |
+//!                   "timeout" | "service_unavailable" | "smtp_protocol" |
+//!                   "starttls_injection" | "helo_only" | "clear_text_chain", "text": "…"}],
 //!     "elapsed_ms": 12.3
 //!   }
 //! ```
@@ -528,7 +532,7 @@ fn write_text(
         let why = r
             .verify_failure
             .as_ref()
-            .map(|f| format!(" ({:?}: {})", f.reason, f.detail))
+            .map(|f| format!(" ({}: {})", f.reason.label(), f.detail))
             .unwrap_or_default();
         writeln!(out, "  verify={word}{why}")?;
     }
@@ -604,12 +608,15 @@ fn write_text(
     }
     if let Some(cs) = &r.ciphers {
         for c in cs {
-            let weak = c.weakness.map(|w| format!("  [{w:?}]")).unwrap_or_default();
+            let weak = c
+                .weakness
+                .map(|w| format!("  [{}]", w.label()))
+                .unwrap_or_default();
             writeln!(
                 out,
                 "  {:<8} {:<34} {:>3} bits{weak}",
                 c.version.label(),
-                c.cipher,
+                c.cipher.as_str(),
                 c.bits.secret.unwrap_or(0)
             )?;
         }

@@ -6,6 +6,8 @@
 pub mod check;
 pub mod config;
 pub mod doctor;
+pub mod events;
+pub mod merge;
 pub mod scan;
 
 /// Exit codes shared by all commands.

@@ -79,8 +79,8 @@ fn put_u16(out: &mut Vec<u8>, n: u16) {
 }
 
 fn put_u24(out: &mut Vec<u8>, n: usize) {
-    let b = (n as u32).to_be_bytes();
-    out.extend_from_slice(&b[1..]);
+    let [_, b0, b1, b2] = (n as u32).to_be_bytes();
+    out.extend_from_slice(&[b0, b1, b2]);
 }
 
 /// Appends `body` with a 2-byte length prefix.
@@ -238,15 +238,13 @@ impl AnswerReader {
     pub fn feed(&mut self, bytes: &[u8]) -> Option<Answer> {
         self.buf.extend_from_slice(bytes);
         loop {
-            let header = self.buf.get(..5)?;
-            let (ty, len) = (
-                header[0],
-                usize::from(u16::from_be_bytes([header[3], header[4]])),
-            );
-            if !matches!(ty, 20..=23) || header[1] != 3 {
-                let shown = String::from_utf8_lossy(&self.buf[..self.buf.len().min(60)])
-                    .trim_end()
-                    .to_owned();
+            let &[ty, major, _, l0, l1] = self.buf.get(..5)? else {
+                return None;
+            };
+            let len = usize::from(u16::from_be_bytes([l0, l1]));
+            if !matches!(ty, 20..=23) || major != 3 {
+                let head = self.buf.get(..60).unwrap_or(&self.buf);
+                let shown = String::from_utf8_lossy(head).trim_end().to_owned();
                 return Some(Answer::NotTls(shown));
             }
             if len > 18_432 {
@@ -289,11 +287,10 @@ impl AnswerReader {
     /// Parses complete handshake messages out of `hs`.
     fn handshake_messages(&mut self) -> Option<Answer> {
         loop {
-            let header = self.hs.get(..4)?;
-            let ty = header[0];
-            let len = (usize::from(header[1]) << 16)
-                | (usize::from(header[2]) << 8)
-                | usize::from(header[3]);
+            let &[ty, l0, l1, l2] = self.hs.get(..4)? else {
+                return None;
+            };
+            let len = u24(l0, l1, l2);
             if len > MAX_HANDSHAKE {
                 return Some(Answer::NotTls(format!("handshake message of {len} bytes")));
             }
@@ -345,15 +342,15 @@ fn parse_server_hello(b: &[u8]) -> Option<(u16, u16, bool)> {
     let suite = u16::from_be_bytes([*b.get(i)?, *b.get(i + 1)?]);
     i += 3; // suite + compression method
     let mut version = legacy;
-    if let Some(ext_len) = b.get(i..i + 2) {
-        let end = i + 2 + usize::from(u16::from_be_bytes([ext_len[0], ext_len[1]]));
+    if let Some(&[e0, e1]) = b.get(i..i + 2) {
+        let end = i + 2 + usize::from(u16::from_be_bytes([e0, e1]));
         i += 2;
         while i + 4 <= end {
             let ty = u16::from_be_bytes([*b.get(i)?, *b.get(i + 1)?]);
             let len = usize::from(u16::from_be_bytes([*b.get(i + 2)?, *b.get(i + 3)?]));
             let data = b.get(i + 4..i + 4 + len)?;
-            if ty == 0x002b && data.len() == 2 {
-                version = u16::from_be_bytes([data[0], data[1]]);
+            if let (0x002b, &[v0, v1]) = (ty, data) {
+                version = u16::from_be_bytes([v0, v1]);
             }
             i += 4 + len;
         }
@@ -361,12 +358,17 @@ fn parse_server_hello(b: &[u8]) -> Option<(u16, u16, bool)> {
     Some((version, suite, random == HRR_RANDOM))
 }
 
+/// A 24-bit big-endian length.
+fn u24(b0: u8, b1: u8, b2: u8) -> usize {
+    (usize::from(b0) << 16) | (usize::from(b1) << 8) | usize::from(b2)
+}
+
 /// The DER certificates of a TLS ≤ 1.2 Certificate message body.
 fn parse_certificates(b: &[u8]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut i = 3;
-    while let Some(h) = b.get(i..i + 3) {
-        let len = (usize::from(h[0]) << 16) | (usize::from(h[1]) << 8) | usize::from(h[2]);
+    while let Some(&[l0, l1, l2]) = b.get(i..i + 3) {
+        let len = u24(l0, l1, l2);
         match b.get(i + 3..i + 3 + len) {
             Some(der) => out.push(der.to_vec()),
             None => break,

@@ -10,7 +10,7 @@ pub(super) fn judge(opts: &Options, r: &mut CheckResult) {
         let why = r
             .verify_failure
             .as_ref()
-            .map(|f| format!("{:?}: {}", f.reason, f.detail))
+            .map(|f| format!("{}: {}", f.reason.label(), f.detail))
             .unwrap_or_default();
         let sev = if opts.require_verify {
             Severity::Fail

@@ -145,6 +145,8 @@ pub enum StepKind {
     Connect,
     Banner,
     Ehlo,
+    /// Only after a 5xx to EHLO.
+    Helo,
     Starttls,
     Handshake,
     EhloTls,
@@ -160,6 +162,7 @@ impl StepKind {
             StepKind::Connect => "connect",
             StepKind::Banner => "banner",
             StepKind::Ehlo => "EHLO",
+            StepKind::Helo => "HELO",
             StepKind::Starttls => "STARTTLS",
             StepKind::Handshake => "TLS handshake",
             StepKind::EhloTls => "EHLO (TLS)",
@@ -198,7 +201,7 @@ pub struct Finding {
     /// Stable machine key: `no_starttls`, `starttls_temp`, `handshake_failed`,
     /// `verify_failed`, `expiring`, `min_protocol`, `weak_cipher`, `deprecated_protocol`,
     /// `unreachable`, `timeout`, `service_unavailable`, `smtp_protocol`,
-    /// `starttls_injection`, `quit`.
+    /// `starttls_injection`, `helo_only`, `clear_text_chain`.
     pub code: &'static str,
     pub text: String,
 }

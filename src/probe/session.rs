@@ -96,6 +96,10 @@ fn ehlo(
             r.step(step, t, true, ext.join(", "));
             Ok(ext)
         }
+        Ok(reply) if step == StepKind::Ehlo && reply.code >= 500 => {
+            r.step(step, t, false, reply.text());
+            helo(conv, opts, r, &reply)
+        }
         Ok(reply) => {
             r.step(step, t, false, reply.text());
             r.finding(
@@ -108,6 +112,48 @@ fn ehlo(
         Err(e) => {
             smtp_failure(r, step, t, &e);
             Err(e.is_tls() || matches!(e, SmtpError::Closed))
+        }
+    }
+}
+
+/// After a 5xx to EHLO, as Sendmail does: HELO, which has no extensions (so no
+/// STARTTLS: the caller then reports verify=NONE).
+fn helo(
+    conv: &mut Conversation,
+    opts: &Options,
+    r: &mut CheckResult,
+    refused: &Reply,
+) -> Result<Vec<String>, bool> {
+    let t = Instant::now();
+    match conv.command(&format!("HELO {}", opts.ehlo)) {
+        Ok(reply) if reply.code == 250 => {
+            r.step(StepKind::Helo, t, true, reply.text());
+            r.finding(
+                Severity::Info,
+                "helo_only",
+                format!(
+                    "EHLO refused ({}); HELO accepted: a plain SMTP server, without extensions",
+                    refused.text()
+                ),
+            );
+            Ok(Vec::new())
+        }
+        Ok(reply) => {
+            r.step(StepKind::Helo, t, false, reply.text());
+            r.finding(
+                Severity::Fail,
+                "smtp_protocol",
+                format!(
+                    "EHLO and HELO refused: {} / {}",
+                    refused.text(),
+                    reply.text()
+                ),
+            );
+            Err(false)
+        }
+        Err(e) => {
+            smtp_failure(r, StepKind::Helo, t, &e);
+            Err(false)
         }
     }
 }
@@ -385,7 +431,11 @@ pub(super) fn enumerate(target: &Target, opts: &Options, clock: &Clock, r: &mut 
             .collect();
         let (v, failure) = tls::verify_chain(&opts.trust, &clear_chain, &verify_name(target, opts));
         let verdict = match failure {
-            Some(f) => format!("it does not verify ({v}: {:?}: {})", f.reason, f.detail),
+            Some(f) => format!(
+                "it does not verify ({v}: {}: {})",
+                f.reason.label(),
+                f.detail
+            ),
             None => format!("it verifies ({v})"),
         };
         r.finding(

@@ -45,6 +45,19 @@ pub enum Weakness {
 }
 
 impl Weakness {
+    /// The weakness in words, for the text report.
+    pub fn label(self) -> &'static str {
+        match self {
+            Weakness::Null => "NULL cipher",
+            Weakness::Anonymous => "anonymous",
+            Weakness::Export => "EXPORT",
+            Weakness::Rc4 => "RC4",
+            Weakness::Des => "DES",
+            Weakness::TripleDes => "3DES",
+            Weakness::CbcSha1 => "CBC-SHA1, info",
+        }
+    }
+
     /// `CbcSha1` is informational; every other weakness is a finding.
     pub fn is_informational(self) -> bool {
         matches!(self, Weakness::CbcSha1)

@@ -174,6 +174,24 @@ pub enum VerifyReason {
     Other,
 }
 
+impl VerifyReason {
+    /// The reason in words, for the text report.
+    pub fn label(self) -> &'static str {
+        match self {
+            VerifyReason::UnknownIssuer => "unknown issuer",
+            VerifyReason::SelfSigned => "self-signed",
+            VerifyReason::Expired => "expired",
+            VerifyReason::NotYetValid => "not yet valid",
+            VerifyReason::NameMismatch => "name mismatch",
+            VerifyReason::Revoked => "revoked",
+            VerifyReason::BadSignature => "bad signature",
+            VerifyReason::InvalidPurpose => "not a TLS server certificate",
+            VerifyReason::NoTrustAnchors => "no trust anchors",
+            VerifyReason::Other => "other",
+        }
+    }
+}
+
 /// A verification failure with rustls' own text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VerifyFailure {

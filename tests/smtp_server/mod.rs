@@ -248,6 +248,8 @@ pub struct Spec {
     pub implicit: bool,
     /// Write the multi-line EHLO reply in small TCP segments.
     pub split: bool,
+    /// Answer EHLO with `502` (an SMTP-only server).
+    pub no_ehlo: bool,
 }
 
 impl Spec {
@@ -262,6 +264,7 @@ impl Spec {
             tls,
             implicit: false,
             split: false,
+            no_ehlo: false,
         }
     }
 }
@@ -368,7 +371,15 @@ fn smtp<S: Read + Write>(s: S, spec: &Spec, in_tls: bool) -> std::io::Result<Opt
             return Ok(None);
         }
         let cmd = line.trim_end().to_ascii_uppercase();
-        if cmd.starts_with("EHLO") {
+        if cmd.starts_with("EHLO") && spec.no_ehlo {
+            send(r.get_mut(), "502 5.5.2 Command not recognized\r\n", false)?;
+        } else if cmd.starts_with("HELO") {
+            send(
+                r.get_mut(),
+                &format!("250 {NAME} Hello localhost\r\n"),
+                false,
+            )?;
+        } else if cmd.starts_with("EHLO") {
             let mut reply = format!(
                 "250-{NAME} Hello localhost [127.0.0.1], pleased to meet you\r\n250-ENHANCEDSTATUSCODES\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE 10240000\r\n250-DSN\r\n"
             );
