@@ -644,6 +644,14 @@ both_hist() {
     | group_by(.key) | map("\(.[0].key)=\(map(.value) | add)") | join(",")' "$1"
 }
 
+# pf_logged_hist FILE N: histogram of the protocol (N=1) or cipher (N=2) of Postfix's
+# "TLS connection established" lines, as written, "value=count" sorted.
+pf_logged_hist() {
+  grep -E 'TLS connection established (from|to) ' "$1" |
+    sed -n -E 's/.*: (TLSv[0-9.]+) with cipher ([A-Za-z0-9_-]+) .*/\1 \2/p' |
+    awk -v n="$2" '{print $n}' | sort | uniq -c | awk '{print $2 "=" $1}' | sort | paste -sd, -
+}
+
 # logged_hist FILE FIELD: histogram of FIELD= over the STARTTLS summary lines, as the MTA
 # wrote them (independent of mailtls), "value=count" sorted.
 logged_hist() {
@@ -887,6 +895,29 @@ stage_postfix() {
   pf_scenario P6 P-end inbound "tls_sessions=2 tls_messages=2 plaintext_messages=0 $Z versions={$T13=2} ciphers={$C13=2} verify={OK=2}"
   pf_scenario P6 P-end outbound "tls_sessions=1 tls_messages=1 plaintext_messages=0 $Z versions={$T13=1} ciphers={$C13=1} verify={OK=1}"
   expect_grep "P6: Received header in the mbox says 'using TLSv1.x'" "$W/mbox-pf/pf-rx.mbox" '\(using TLSv1\.[23] with cipher '
+
+  stage "postfix: the whole Postfix log through mailtls scan"
+  if [ "$POSTFIX_PARSER" = true ]; then
+    local f
+    for f in mail.log mail-traditional.log; do
+      grep -E ' postfix(/[a-z]+)+\[[0-9]+\]: ' "$LOG/$f" >"$W/postfix-$f"
+      "$MAILTLS" scan --format json --loopback "$W/postfix-$f" >"$W/scan-postfix-$f.json" 2>"$W/scan-postfix-$f.err"
+      # P1-P6, plus the check session (STARTTLS, no certificate: Anonymous, no mail).
+      expect "postfix $f: inbound (all scenarios + the check session)" "$(posture "$W/scan-postfix-$f.json" inbound)" \
+        "tls_sessions=7 tls_messages=6 plaintext_messages=1 $Z versions={TLSv1.2=1,$T13=6} ciphers={$C12=1,$C13=6} verify={FAIL=1,NOT=3,OK=3}"
+      expect "postfix $f: outbound" "$(posture "$W/scan-postfix-$f.json" outbound)" \
+        "tls_sessions=1 tls_messages=1 plaintext_messages=0 $Z versions={$T13=1} ciphers={$C13=1} verify={OK=1}"
+      expect "postfix $f: versions and ciphers as Postfix logged them" \
+        "$(both_hist "$W/scan-postfix-$f.json" versions)/$(both_hist "$W/scan-postfix-$f.json" ciphers)" \
+        "$(pf_logged_hist "$LOG/$f" 1)/$(pf_logged_hist "$LOG/$f" 2)"
+      expect "postfix $f: no malformed lines, no local errors" \
+        "$(jq -r '.summary.lines_malformed' "$W/scan-postfix-$f.json")/$(jq -c '.local_errors' "$W/scan-postfix-$f.json")" '0/{}'
+    done
+    expect "postfix: mail.log and mail-traditional.log give the same posture" \
+      "$(counts_only "$W/scan-postfix-mail-traditional.log.json" | md5sum)" "$(counts_only "$W/scan-postfix-mail.log.json" | md5sum)"
+  else
+    notrun "postfix whole log: Postfix log parsing not on this branch yet"
+  fi
 
   stage "postfix: the mboxes through mailtls scan (Received: headers)"
   grep -h -A5 '^Received: ' "$W/mbox-pf/pf.mbox" "$W/mbox-pf/pf-rx.mbox" | grep -E '^(Received|\s)' | sed 's/^/      mbox: /'
