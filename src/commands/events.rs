@@ -9,7 +9,7 @@
 //!
 //! The events are the correlated records: TLS negotiations, messages with their TLS
 //! verdict, policy verdicts and TLS errors, each with its source file and line. The
-//! schema is documented in `docs/events.md`. Exit codes as for `scan`.
+//! schema is documented in `src/report/events.md`. Exit codes as for `scan`.
 
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
@@ -35,7 +35,7 @@ Examples:
   mailtls events logs/ --verify FAIL --direction out
   mailtls events logs/ --ecs
 
-Each line is one JSON object of schema mailtls.event/1 (docs/events.md): a TLS session, a
+Each line is one JSON object of schema mailtls.event/1 (src/report/events.md): a TLS session, a
 message with its TLS verdict, a policy verdict or a TLS error, with its file and line.")]
 pub struct Args {
     /// Log files, rotated .gz logs, directories (read recursively), or - for stdin.
