@@ -503,7 +503,13 @@ pub fn scan(
     let mut claimed = Posture::default();
     walk(stores, ours, &mut summary, |m, trust, s| {
         for (h, t) in m.hops.iter().zip(trust) {
-            if h.hop.is_local() {
+            // `--loopback` keeps loopback senders, as it does for log peers.
+            let local = if filter.loopback {
+                h.hop.is_local_submission()
+            } else {
+                h.hop.is_local()
+            };
+            if local {
                 continue;
             }
             match t {

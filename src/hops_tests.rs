@@ -345,3 +345,56 @@ fn internal_relays_extend_the_witnessed_chain() {
         assert_eq!(is_internal(ip.parse().expect("ip")), want, "{ip}");
     }
 }
+
+/// The relayed message of the end-to-end test (tests/e2e), as Sendmail 8.17.1.9 on Debian
+/// 12 wrote it: swaks → mx.example.test → rx.example.test, every hop over 127.0.0.1.
+const E2E_RELAYED: &str = "\
+Received: from mx.example.test (vm.example.test [127.0.0.1])
+\tby rx.example.test (8.17.1.9/8.17.1.9/Debian-2+deb12u2) with ESMTPS id 6ASJ0S4s021833
+\t(version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 bits=256 verify=OK)
+\tfor <e2e@rx.example.test>; Sat, 28 Nov 2026 19:00:28 GMT
+Received: from client.example.test (vm.example.test [127.0.0.1])
+\tby mx.example.test (8.17.1.9/8.17.1.9/Debian-2+deb12u2) with ESMTPS id 6ASJ0Sue021821
+\t(version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 bits=256 verify=OK)
+\tfor <e2e@rx.example.test>; Sat, 28 Nov 2026 19:00:28 GMT
+Subject: e2e S6
+";
+
+#[test]
+fn loopback_flag_keeps_loopback_hops_as_for_logs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mbox = dir.path().join("rx.mbox");
+    fs::write(
+        &mbox,
+        format!("From sender@client.example.test Sat Nov 28 19:00:28 2026\n{E2E_RELAYED}\nbody\n"),
+    )
+    .expect("write");
+    let stores = vec![Store {
+        path: mbox,
+        kind: Kind::Mbox,
+    }];
+    let ours = || Some(OurHosts::given(["mx.example.test", "rx.example.test"]));
+
+    // Default: loopback senders are never peers.
+    let (posture, s) = scan(&stores, ours(), &RecordFilter::default(), &HashSet::new());
+    assert!(posture.peers.is_empty());
+    assert_eq!((s.messages, s.hops, s.hops_local), (1, 2, 2));
+
+    // --loopback: both hops count, with the verify= each stamp recorded.
+    let f = RecordFilter {
+        loopback: true,
+        ..RecordFilter::default()
+    };
+    let (posture, _) = scan(&stores, ours(), &f, &HashSet::new());
+    let keys: Vec<&String> = posture.peers.keys().collect();
+    assert_eq!(keys, vec!["vm.example.test"]);
+    let d = &posture.peers["vm.example.test"].inbound;
+    assert_eq!(
+        (d.tls_sessions, d.tls_messages, d.plaintext_messages),
+        (2, 2, 0)
+    );
+    assert_eq!(d.verify.get("OK"), Some(&2));
+    assert_eq!(d.versions.get("TLSv1.3"), Some(&2));
+    assert_eq!(d.ciphers.get("TLS_AES_256_GCM_SHA384"), Some(&2));
+    assert_eq!(d.min_bits, Some(256));
+}

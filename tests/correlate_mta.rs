@@ -191,6 +191,36 @@ fn postfix_errors_go_to_the_session_peer() {
     );
 }
 
+/// Postfix 3.7.11 (Debian 12) with an encrypted server key, as tests/e2e recorded it
+/// (OpenSSL 3 error dump cut to its distinct lines): smtpd logs the key error and the
+/// OpenSSL queue when it starts, before its first client connects; the client then gets
+/// 454 to STARTTLS and leaves.
+#[test]
+fn postfix_startup_key_errors_are_not_the_first_clients() {
+    let got = run("
+        2026-11-28T19:28:02.935747+00:00 vm postfix/smtpd[14841]: warning: cannot get RSA private key from file \"/var/lib/mailtls-e2e/certs/mx-key.pem\": disabling TLS support
+        2026-11-28T19:28:02.935796+00:00 vm postfix/smtpd[14841]: warning: TLS library problem: error:1400006B:UI routines::processing error:../crypto/ui/ui_lib.c:573:while reading strings:
+        2026-11-28T19:28:02.935815+00:00 vm postfix/smtpd[14841]: warning: TLS library problem: error:07880109:common libcrypto routines::interrupted or cancelled:../crypto/passphrase.c:184:
+        2026-11-28T19:28:02.935833+00:00 vm postfix/smtpd[14841]: warning: TLS library problem: error:1C80009F:Provider routines::unable to get passphrase:../providers/implementations/encode_decode/decode_epki2pki.c:96:
+        2026-11-28T19:28:02.935868+00:00 vm postfix/smtpd[14841]: warning: TLS library problem: error:0A080009:SSL routines::PEM lib:../ssl/ssl_rsa.c:385:
+        2026-11-28T19:28:02.937963+00:00 vm postfix/smtpd[14841]: connect from vm.example.test[127.0.0.1]
+        2026-11-28T19:28:02.940315+00:00 vm postfix/smtpd[14841]: lost connection after STARTTLS from vm.example.test[127.0.0.1]
+        2026-11-28T19:28:03.091889+00:00 vm postfix/smtpd[14841]: disconnect from vm.example.test[127.0.0.1] ehlo=1 starttls=0/1 commands=1/2
+    ");
+    assert_eq!(
+        got,
+        vec![
+            R::Error(None, "-".into(), TlsErrorKind::PrivateKey),
+            R::Error(None, "-".into(), TlsErrorKind::Library),
+            R::Error(None, "-".into(), TlsErrorKind::Library),
+            R::Error(None, "-".into(), TlsErrorKind::Library),
+            R::Error(None, "-".into(), TlsErrorKind::Library),
+            // The client's STARTTLS failed (454): that much is its session's.
+            R::Error(Some(In), "vm.example.test".into(), TlsErrorKind::Handshake),
+        ]
+    );
+}
+
 #[test]
 fn postfix_outbound_tls_covers_one_delivery_request() {
     let got = run("

@@ -159,7 +159,8 @@ pub struct Args {
     pub utc: bool,
 
     /// Include peers on this machine (127.0.0.0/8, ::1, localhost): the MSP handing mail to
-    /// the MTA, content filters, test tools. Left out by default.
+    /// the MTA, content filters, test tools; in message stores, `Received:` hops from a
+    /// loopback sender. Left out by default.
     #[arg(long)]
     pub loopback: bool,
 

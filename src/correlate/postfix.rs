@@ -29,8 +29,9 @@
 //!   TLS`, `Server certificate not verified`, `TLS is required, but was not offered`): a
 //!   deferred or bounced delivery with such a text also counts as an error of that kind
 //!   for the relay. An error line without a peer on an smtpd pid belongs to the client of
-//!   the open session; on an smtp pid it waits, as for Sendmail, for the next line naming
-//!   the relay. smtpd logs one failed handshake twice (`SSL_accept error from P`, then
+//!   the open session; one logged before `connect from` (smtpd loading its key when it
+//!   starts) belongs to no client; on an smtp pid it waits, as for Sendmail, for the next
+//!   line naming the relay. smtpd logs one failed handshake twice (`SSL_accept error from P`, then
 //!   `lost connection after STARTTLS from P`); the second is not counted again.
 
 use std::collections::HashMap;
@@ -100,6 +101,12 @@ impl Correlator {
             EventKind::Connect { peer } => {
                 if let Some(pk) = pk {
                     self.end_smtpd(&pk, None, out);
+                    // Errors this smtpd logged before the connection belong to no
+                    // client: smtpd loads its key and certificate when it starts, so a
+                    // broken key's OpenSSL dump comes before the first `connect from`.
+                    if let Some(list) = self.pending.remove(&pk) {
+                        out.extend(list.into_iter().map(super::unattributed));
+                    }
                     self.postfix.smtpd.insert(
                         pk,
                         Smtpd {

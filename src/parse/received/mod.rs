@@ -119,9 +119,14 @@ impl Hop {
     /// A hop that never crossed a network: loopback sender, local submission (no `from`
     /// clause at all), or a non-SMTP local protocol. Message verdicts skip these.
     pub fn is_local(&self) -> bool {
-        if self.from_ip.is_some_and(|ip| ip.is_loopback()) {
-            return true;
-        }
+        self.from_ip.is_some_and(|ip| ip.is_loopback()) || self.is_local_submission()
+    }
+
+    /// A hop with no network sender at all: local submission (no `from` clause) or a
+    /// non-SMTP local protocol. Unlike [`Hop::is_local`] a loopback SMTP sender is not
+    /// included, so that `--loopback` can keep loopback hops, as it keeps loopback peers
+    /// in the logs.
+    pub fn is_local_submission(&self) -> bool {
         if self.from_helo.is_none() && self.from_rdns.is_none() && self.from_ip.is_none() {
             return true;
         }

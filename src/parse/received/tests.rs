@@ -85,6 +85,26 @@ fn rows() -> Vec<Row> {
             ),
         },
         Row {
+            form: "sendmail 8.17.1.9 Debian 12, real (tests/e2e): relay over loopback, verify=OK, GMT",
+            header: "Received: from mx.example.test (vm.example.test [127.0.0.1])\n\tby rx.example.test (8.17.1.9/8.17.1.9/Debian-2+deb12u2) with ESMTPS id 6ASJ0S4s021833\n\t(version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 bits=256 verify=OK)\n\tfor <e2e@rx.example.test>; Sat, 28 Nov 2026 19:00:28 GMT\n",
+            helo: Some("mx.example.test"),
+            rdns: Some("vm.example.test"),
+            ip: Some("127.0.0.1"),
+            forged: false,
+            by: Some("rx.example.test"),
+            with: Some("ESMTPS"),
+            id: Some("6ASJ0S4s021833"),
+            for_: Some("e2e@rx.example.test"),
+            date: Some("2026-11-28T19:00:28+00:00"),
+            tls: tls(
+                Some("TLSv1.3"),
+                Some("TLS_AES_256_GCM_SHA384"),
+                Some(256),
+                None,
+                Some("OK"),
+            ),
+        },
+        Row {
             form: "sendmail 8.13 (seed) ESMTP + group, no single rcpt: verify=OK); date next line",
             header: "Received: from relay.peer.example (relay.peer.example [198.51.100.23])\n\tby hpux.our.example (8.13.3/8.13.3) with ESMTP id n23MM9aB004711\n\t(version=TLSv1/SSLv3 cipher=DHE-RSA-AES256-SHA bits=256 verify=OK);\n\tTue, 3 Mar 2009 14:22:10 -0800 (PST)\n",
             helo: Some("relay.peer.example"),
@@ -1250,18 +1270,27 @@ fn peer_prefers_rdns_then_ip_then_helo() {
 
 #[test]
 fn locality() {
+    // (hop, is_local, is_local_submission): a loopback SMTP sender is local, but not a
+    // local submission, so `--loopback` keeps it.
     let rows = [
-        ("from a (localhost [127.0.0.1]) by b with ESMTP", true),
-        ("from a (localhost [IPv6:::1]) by b with ESMTP", true),
+        (
+            "from a (localhost [127.0.0.1]) by b with ESMTP",
+            true,
+            false,
+        ),
+        ("from a (localhost [IPv6:::1]) by b with ESMTP", true, false),
         (
             "(from u@localhost) by b id x; Mon, 1 Jul 2024 10:14:58 +0200",
             true,
+            true,
         ),
-        ("from u by b with local (Exim 4.96) id y", true),
-        ("from a (a [192.0.2.1]) by b with ESMTP", false),
+        ("from u by b with local (Exim 4.96) id y", true, true),
+        ("from a (a [192.0.2.1]) by b with ESMTP", false, false),
     ];
-    for (raw, want) in rows {
-        assert_eq!(parse(raw).expect("hop").is_local(), want, "{raw}");
+    for (raw, local, submission) in rows {
+        let h = parse(raw).expect("hop");
+        assert_eq!(h.is_local(), local, "{raw}");
+        assert_eq!(h.is_local_submission(), submission, "{raw}");
     }
 }
 
