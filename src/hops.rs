@@ -327,7 +327,9 @@ pub fn add_hop(posture: &mut Posture, hop: &Hop) -> Option<String> {
     Some(key)
 }
 
-fn hop_kept(hop: &Hop, filter: &RecordFilter) -> bool {
+/// `--peer`, `--since`/`--until` (the hop's date; a hop without one is dropped) and
+/// `--direction` (hops are receptions: `out` drops them all) applied to one hop.
+pub fn hop_kept(hop: &Hop, filter: &RecordFilter) -> bool {
     if filter.direction == Some(Direction::Outbound) {
         return false;
     }

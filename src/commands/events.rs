@@ -9,7 +9,9 @@
 //!
 //! The events are the correlated records: TLS negotiations, messages with their TLS
 //! verdict, policy verdicts and TLS errors, each with its source file and line. The
-//! schema is documented in `src/report/events.md`. Exit codes as for `scan`.
+//! schema is documented in `src/report/events.md`. Message stores among the paths (found
+//! as `scan` finds them, [`messages::split_inputs`]) add one `hop` line per `Received:`
+//! hop after the log events ([`crate::hops::walk`]). Exit codes as for `scan`.
 
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
@@ -21,10 +23,12 @@ use super::scan::DirArg;
 use crate::correlate::{Encryption, Record};
 use crate::event::{Direction, Verify};
 use crate::filter::{RecordFilter, parse_time};
-use crate::input;
+use crate::hops::{self, HopEvent, MessagesSummary, OurHosts};
+use crate::input::messages;
 use crate::parse::envelope::Zone;
+use crate::parse::received::HopTls;
 use crate::pipeline::{self, Options};
-use crate::report::events::{ecs_json, event_json};
+use crate::report::events::{ecs_json, event_json, hop_json};
 
 /// Flags of `mailtls events`.
 #[derive(Debug, clap::Args)]
@@ -36,9 +40,13 @@ Examples:
   mailtls events logs/ --ecs
 
 Each line is one JSON object of schema mailtls.event/1 (src/report/events.md): a TLS session, a
-message with its TLS verdict, a policy verdict or a TLS error, with its file and line.")]
+message with its TLS verdict, a policy verdict or a TLS error, with its file and line.
+Message stores among the paths (mbox, .gz mbox, Maildir, .eml) give one `hop` line per
+Received: header that crossed a network (local hops only with --loopback), after the log
+events, with its trust: witnessed (stamped by our hosts) or claimed. --ecs leaves hops out.")]
 pub struct Args {
-    /// Log files, rotated .gz logs, directories (read recursively), or - for stdin.
+    /// Log files, rotated .gz logs, message stores (mbox, Maildir, .eml), directories (read
+    /// recursively), or - for stdin.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -85,6 +93,19 @@ pub struct Args {
     #[arg(long)]
     pub loopback: bool,
 
+    /// Read only the message stores (mbox, .gz mbox, Maildir, .eml) among the paths.
+    #[arg(long, conflicts_with = "logs_only")]
+    pub messages_only: bool,
+
+    /// Read only the logs; message stores among the paths are skipped.
+    #[arg(long)]
+    pub logs_only: bool,
+
+    /// Our own hosts, whose Received: stamps are witnessed (comma-separated names as they
+    /// appear after `by`). Default: the most frequent `by` of the topmost Received:.
+    #[arg(long, value_delimiter = ',', value_name = "HOST,…")]
+    pub our_hosts: Vec<String>,
+
     /// Do not print warnings about unreadable files and malformed lines.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -110,6 +131,31 @@ pub fn keep_extra(r: &Record, verify: Option<&str>, errors_only: bool) -> bool {
     }
     match verify {
         Some(w) => verify_of(r).is_some_and(|v| v.as_str().eq_ignore_ascii_case(w.trim())),
+        None => true,
+    }
+}
+
+/// The shared filters on one hop, as `scan` applies them to stored messages: local hops
+/// (loopback sender or local submission) only with `--loopback`, which keeps loopback
+/// senders but never local submissions; `--peer` on the sending side, `--since`/`--until`
+/// on the hop's date; `--verify` on the verify word the stamp wrote, if any.
+pub fn keep_hop(ev: &HopEvent, filter: &RecordFilter, verify: Option<&str>) -> bool {
+    let local = if filter.loopback {
+        ev.hop.is_local_submission()
+    } else {
+        ev.local
+    };
+    if local || !hops::hop_kept(ev.hop, filter) {
+        return false;
+    }
+    match verify {
+        Some(w) => match &ev.hop.tls {
+            HopTls::Tls(d) => d
+                .verify
+                .as_ref()
+                .is_some_and(|v| v.as_str().eq_ignore_ascii_case(w.trim())),
+            _ => false,
+        },
         None => true,
     }
 }
@@ -149,11 +195,19 @@ pub fn run(args: &Args) -> u8 {
         }
         paths.push(PathBuf::from("-"));
     }
-    let (sources, errors) = input::discover(&paths);
+    let messages::Inputs {
+        logs: mut sources,
+        stores,
+        errors,
+    } = messages::split_inputs(&paths);
     for e in &errors {
         eprintln!("mailtls: {e}");
     }
-    if sources.is_empty() {
+    if args.messages_only {
+        sources.clear();
+    }
+    let stores = if args.logs_only { Vec::new() } else { stores };
+    if sources.is_empty() && stores.is_empty() {
         eprintln!("mailtls events: nothing to read");
         return exit::ERROR;
     }
@@ -185,6 +239,22 @@ pub fn run(args: &Args) -> u8 {
             write_error = Some(e);
         }
     });
+    // Hops are receptions with no verify word of a log's kind and no error: `--errors-only`
+    // has none; `--ecs` has no mapping for them yet.
+    let mut summary = MessagesSummary::default();
+    if !stores.is_empty() && !args.errors_only && !args.ecs {
+        let ours = (!args.our_hosts.is_empty()).then(|| OurHosts::given(&args.our_hosts));
+        hops::walk(&stores, ours, &mut summary, |m, trust, _| {
+            for ev in hops::hop_events(m, trust) {
+                if write_error.is_some() || !keep_hop(&ev, &filter, args.verify.as_deref()) {
+                    continue;
+                }
+                if let Err(e) = writeln!(out, "{}", hop_json(&ev)) {
+                    write_error = Some(e);
+                }
+            }
+        });
+    }
     if let Err(e) = out.flush() {
         write_error.get_or_insert(e);
     }
@@ -201,9 +271,12 @@ pub fn run(args: &Args) -> u8 {
         for (src, why) in &report.malformed {
             eprintln!("mailtls: warning: {src}: malformed line skipped: {why}");
         }
+        for p in &summary.problems {
+            eprintln!("mailtls: warning: {p}");
+        }
     }
     let s = &report.summary;
-    if s.files == s.files_unreadable {
+    if s.files == s.files_unreadable && summary.messages == 0 {
         eprintln!("mailtls events: nothing could be read");
         return exit::ERROR;
     }

@@ -39,7 +39,7 @@ use crate::downgrade::Downgrades;
 use crate::event::Direction;
 use crate::filter::{RecordFilter, parse_time};
 use crate::hops::{self, OurHosts};
-use crate::input::{self, messages};
+use crate::input::messages;
 use crate::parse::envelope::Zone;
 use crate::pipeline::{self, Options};
 use crate::policy::{self, Policy};
@@ -227,21 +227,14 @@ pub fn run(args: &Args) -> u8 {
         paths.push(PathBuf::from("-"));
     }
     // Message stores are found first so that their files never reach the log parser.
-    let stores = messages::find_stores(&paths);
-    let (mut sources, errors) = input::discover(&paths);
+    let messages::Inputs {
+        logs: mut sources,
+        stores,
+        errors,
+    } = messages::split_inputs(&paths);
     for e in &errors {
-        if let input::DiscoverError::EmptyDir { path } = e
-            && messages::belongs_to_store(path, &stores)
-        {
-            continue;
-        }
         eprintln!("mailtls: {e}");
     }
-    sources.retain(|s| {
-        s.path
-            .as_deref()
-            .is_none_or(|p| !messages::belongs_to_store(p, &stores))
-    });
     if args.messages_only {
         sources.clear();
     }

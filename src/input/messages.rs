@@ -573,6 +573,38 @@ fn walk_children(dir: &Path, out: &mut Vec<Store>, depth: usize, maildir_root: b
     }
 }
 
+/// The command line's inputs split into logs and message stores, as `scan` and `events`
+/// both read them: stores are found first ([`find_stores`]) so that their files never
+/// reach the log parser, and an empty directory inside a store (a Maildir's `tmp/`) is not
+/// an error worth reporting.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    /// Log files (and stdin), without any file of a store.
+    pub logs: Vec<super::SourceFile>,
+    pub stores: Vec<Store>,
+    /// What could not be listed or read, for the user.
+    pub errors: Vec<super::DiscoverError>,
+}
+
+/// Splits `paths` into [`Inputs`].
+pub fn split_inputs(paths: &[PathBuf]) -> Inputs {
+    let stores = find_stores(paths);
+    let (mut logs, mut errors) = super::discover(paths);
+    errors.retain(|e| {
+        !matches!(e, super::DiscoverError::EmptyDir { path } if belongs_to_store(path, &stores))
+    });
+    logs.retain(|s| {
+        s.path
+            .as_deref()
+            .is_none_or(|p| !belongs_to_store(p, &stores))
+    });
+    Inputs {
+        logs,
+        stores,
+        errors,
+    }
+}
+
 /// True when `file` is one of the stores or lies inside a Maildir store.
 pub fn belongs_to_store(file: &Path, stores: &[Store]) -> bool {
     stores.iter().any(|s| match s.kind {

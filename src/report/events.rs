@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! { "schema": "mailtls.event/1",
-//!   "type": "session" | "message" | "verdict" | "error",
+//!   "type": "session" | "message" | "verdict" | "error" | "hop",
 //!   "time"?: RFC 3339, "host"?: log host, "mta": "sendmail" | "postfix" | "exim",
 //!   "file": source file, "line": 1-based line number,
 //!   "direction"?: "inbound" | "outbound",
@@ -17,6 +17,11 @@
 //!   // verdict:  "verify", "reject", "outcome"
 //!   // error:    "kind", "text"
 //! }
+//! hop (a stored message's `Received:`; no mta/file/line/time/direction):
+//! { "schema", "type": "hop", "source": "file:line", "message": "file:line", "position",
+//!   "trust": "witnessed" | "claimed", "local", "peer"?, "from_helo"?, "from_rdns"?,
+//!   "from_ip"?, "forged"?, "by"?, "with"?, "id"?, "for"?, "date"?,
+//!   "tls": { "state": "tls" | "tls_no_details" | "plaintext" | "unknown", … } }
 //! TLS = { "version", "cipher"?, "bits"?: { "secret"?, "alg"? }, "verify", "detail"?: {…} }
 //! ```
 //!
@@ -26,6 +31,7 @@ use serde_json::{Map, Value, json};
 
 use crate::correlate::{Encryption, Meta, Record};
 use crate::event::{Direction, Peer, TlsParams, TlsVersion};
+use crate::hops::HopEvent;
 
 /// The schema name written into every event line.
 pub const EVENT_SCHEMA: &str = "mailtls.event/1";
@@ -83,6 +89,25 @@ pub fn event_json(r: &Record) -> Value {
             o.insert("text".into(), json!(text));
         }
     }
+    Value::Object(o)
+}
+
+/// The `mailtls.event/1` object of one `Received:` hop of a stored message (`type` =
+/// `hop`): the hop's own fields (`from_helo`, `from_rdns`, `from_ip`, `by`, `with`, `id`,
+/// `for`, `date`, `tls` with its `state`), where it is (`source`, `message`, `position`),
+/// whether it can be believed (`trust`), and `peer` in the same `{key, name?, ip?,
+/// forged?}` shape as the log events so one query selects a peer across both.
+pub fn hop_json(h: &HopEvent) -> Value {
+    let mut o = match serde_json::to_value(h) {
+        Ok(Value::Object(o)) => o,
+        _ => Map::new(),
+    };
+    o.insert("schema".into(), json!(EVENT_SCHEMA));
+    o.insert("type".into(), json!(h.kind));
+    match h.hop.from_peer() {
+        Some(p) => o.insert("peer".into(), peer_json(&p)),
+        None => o.remove("peer"),
+    };
     Value::Object(o)
 }
 
