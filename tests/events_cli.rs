@@ -197,10 +197,136 @@ fn the_whole_sample_directory_validates() {
     // Sendmail, Postfix and Exim events, and every record type (verdicts come from
     // Sendmail's ruleset=tls_server lines).
     let types = by_type(&evs);
-    for t in ["session", "message", "verdict", "error"] {
+    for t in ["session", "message", "verdict", "error", "hop"] {
         assert!(types.get(t).is_some_and(|n| *n > 0), "{t}: {types:?}");
     }
     for m in ["sendmail", "postfix", "exim"] {
         assert!(evs.iter().any(|e| e["mta"] == m), "{m}");
     }
+}
+
+/// Every line of `mailtls events` over `paths` (after `--year 2026`, then `extra`).
+fn events_of(paths: &[&str], extra: &[&str]) -> Vec<Value> {
+    let mut cmd = Command::cargo_bin("mailtls").unwrap();
+    cmd.env("TZ", "UTC").arg("events");
+    for p in paths {
+        cmd.arg(root().join(p));
+    }
+    let out = cmd.args(["--year", "2026"]).args(extra).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+#[test]
+fn stored_messages_give_one_hop_event_per_network_hop() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("src/report/mailtls.event-1.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let evs = events_of(&["sample-logs/messages"], &[]);
+    for e in &evs {
+        let errors: Vec<String> = validator.iter_errors(e).map(|x| x.to_string()).collect();
+        assert!(errors.is_empty(), "{e}: {errors:?}");
+        assert_eq!(e["schema"], "mailtls.event/1");
+        assert_eq!(e["type"], "hop");
+        assert_eq!(e["local"], false);
+    }
+    // A hop without its trust is not a valid hop line.
+    let mut broken = evs[0].clone();
+    broken.as_object_mut().unwrap().remove("trust");
+    assert!(!validator.is_valid(&broken), "{broken}");
+
+    // Hand count (sample-logs/messages/EXPECTED.md §1): 9 witnessed + 6 claimed network
+    // hops; the 7 local ones are left out without --loopback.
+    let mut got: Vec<(String, String, String)> = evs
+        .iter()
+        .map(|e| {
+            (
+                e["trust"].as_str().unwrap().to_owned(),
+                e["peer"]["key"].as_str().unwrap().to_owned(),
+                e["tls"]["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut want: Vec<(String, String, String)> = [
+        ("witnessed", "mail-out.partner.example", "tls"),
+        ("witnessed", "198.51.100.7", "plaintext"),
+        ("witnessed", "fax.oldcorp.example", "tls"),
+        ("witnessed", "mail-out.partner.example", "plaintext"),
+        ("witnessed", "relay.legacy-isp.example", "plaintext"),
+        ("witnessed", "smtp.lists.example.org", "tls"),
+        ("witnessed", "smtp.lists.example.org", "plaintext"),
+        ("witnessed", "smtp.lists.example.org", "tls"),
+        ("witnessed", "mx.v6only.example", "tls"),
+        ("claimed", "erp01.partner.example", "tls"),
+        ("claimed", "erp01.partner.example", "plaintext"),
+        ("claimed", "webmail.legacy-isp.example", "plaintext"),
+        ("claimed", "192.0.2.200", "tls"),
+        ("claimed", "out.author2.example", "tls"),
+        ("claimed", "mta.author3.example", "plaintext"),
+    ]
+    .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()))
+    .to_vec();
+    want.sort();
+    assert_eq!(got, want);
+    // Every witnessed hop is stamped by our host and carries the log's queue id.
+    for e in evs.iter().filter(|e| e["trust"] == "witnessed") {
+        assert_eq!(e["by"], "mail.example.net", "{e}");
+        assert!(
+            e["id"].as_str().is_some_and(|id| id.starts_with("6AR")),
+            "{e}"
+        );
+    }
+    let v6 = evs
+        .iter()
+        .find(|e| e["peer"]["key"] == "mx.v6only.example")
+        .unwrap();
+    assert_eq!(v6["tls"]["version"], "TLSv1.3");
+    assert_eq!(v6["tls"]["verify"], "FAIL");
+    assert_eq!(v6["tls"]["bits"]["secret"], 128);
+    assert_eq!(v6["position"], 1);
+    assert!(v6["source"].as_str().unwrap().contains("admin-v6only.eml:"));
+
+    // --loopback adds the loopback senders (not the local submissions), all schema-valid.
+    let lo = events_of(&["sample-logs/messages"], &["--loopback"]);
+    assert!(lo.len() > evs.len());
+    assert!(lo.iter().all(|e| validator.is_valid(e)));
+    assert!(lo.iter().any(|e| e["local"] == true));
+
+    // Filters: --peer on the sending side, --since on the hop date, --errors-only.
+    let partner = events_of(&["sample-logs/messages"], &["--peer", "partner.example"]);
+    assert_eq!(partner.len(), 4);
+    assert!(events_of(&["sample-logs/messages"], &["--errors-only"]).is_empty());
+    assert!(events_of(&["sample-logs/messages"], &["--since", "2030-01-01"]).is_empty());
+    assert_eq!(
+        events_of(&["sample-logs/messages"], &["--direction", "out"]).len(),
+        0
+    );
+}
+
+#[test]
+fn logs_only_and_messages_only_split_a_mixed_directory() {
+    let all = events_of(&["sample-logs"], &[]);
+    let logs = events_of(&["sample-logs"], &["--logs-only"]);
+    let msgs = events_of(&["sample-logs"], &["--messages-only"]);
+    assert!(logs.iter().all(|e| e["type"] != "hop"));
+    assert!(!logs.is_empty());
+    assert_eq!(msgs.len(), 15);
+    assert!(msgs.iter().all(|e| e["type"] == "hop"));
+    assert_eq!(all.len(), logs.len() + msgs.len());
+    // No message file was read as a log.
+    assert!(
+        logs.iter()
+            .all(|e| !e["file"].as_str().unwrap().contains("messages/"))
+    );
 }

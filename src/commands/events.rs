@@ -242,7 +242,8 @@ pub fn run(args: &Args) -> u8 {
     // Hops are receptions with no verify word of a log's kind and no error: `--errors-only`
     // has none; `--ecs` has no mapping for them yet.
     let mut summary = MessagesSummary::default();
-    if !stores.is_empty() && !args.errors_only && !args.ecs {
+    let walked = !stores.is_empty() && !args.errors_only && !args.ecs;
+    if walked {
         let ours = (!args.our_hosts.is_empty()).then(|| OurHosts::given(&args.our_hosts));
         hops::walk(&stores, ours, &mut summary, |m, trust, _| {
             for ev in hops::hop_events(m, trust) {
@@ -276,7 +277,9 @@ pub fn run(args: &Args) -> u8 {
         }
     }
     let s = &report.summary;
-    if s.files == s.files_unreadable && summary.messages == 0 {
+    // Stores that were not read (`--errors-only`, `--ecs`) are not a failure to read.
+    let stores_unread = stores.is_empty() || (walked && summary.messages == 0);
+    if s.files == s.files_unreadable && stores_unread {
         eprintln!("mailtls events: nothing could be read");
         return exit::ERROR;
     }
