@@ -21,4 +21,7 @@ pub struct Cli {
 pub enum Command {
     /// Per-peer TLS posture from mail logs (the main job).
     Scan(commands::scan::Args),
+    /// Decoded TLS events live from a log file, through rotation (like tail -F); alerts on
+    /// silent TLS downgrade; Prometheus metrics with --metrics.
+    Follow(commands::follow::Args),
 }

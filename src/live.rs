@@ -260,6 +260,17 @@ impl Live {
         }
     }
 
+    /// Ends the stream (at shutdown): errors still waiting for a peer are handed out
+    /// unattributed. The correlation starts afresh if more lines come.
+    pub fn finish(&mut self, out: &mut Vec<Output>) {
+        std::mem::take(&mut self.corr).finish(&mut self.records);
+        for r in self.records.drain(..) {
+            self.guard.observe(&r, &mut self.alerts);
+            out.push(Output::Record(r));
+            out.extend(self.alerts.drain(..).map(Output::Alert));
+        }
+    }
+
     fn lines(&mut self, block: &Block, out: &mut Vec<Output>, live: bool) {
         let mut counts = LiveCounts {
             lines: block.skipped_long_lines,

@@ -3,6 +3,7 @@
 //! Every `run` returns the process exit code: 0 fine, 1 findings (policy violations,
 //! failed checks, doctor problems), 2 usage or I/O error.
 
+pub mod follow;
 pub mod scan;
 
 /// Exit codes shared by all commands.

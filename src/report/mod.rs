@@ -1,6 +1,7 @@
 //! Rendering only: a report never parses and never decides; it shows a [`Snapshot`].
 
 pub mod json;
+pub mod live;
 pub mod table;
 
 pub use json::{POSTURE_SCHEMA, Snapshot};
