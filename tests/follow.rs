@@ -195,13 +195,19 @@ fn rotation_scenario(extra: &[&str]) {
         }
     });
     let mut got: Vec<usize> = Vec::new();
+    let errs = std::mem::replace(&mut f.err, mpsc::channel().1);
     let mut wait_for = |n: usize, got: &mut Vec<usize>| {
         let deadline = Instant::now() + HANG;
         while got.len() < n {
             let left = deadline.saturating_duration_since(Instant::now());
             match seen_rx.recv_timeout(left) {
                 Ok(x) => got.push(x),
-                Err(_) => panic!("follower stuck at {} of {n} lines", got.len()),
+                Err(_) => panic!(
+                    "follower stuck at {} of {n} lines, last {:?}; stderr: {:?}",
+                    got.len(),
+                    &got[got.len().saturating_sub(5)..],
+                    errs.try_iter().collect::<Vec<_>>()
+                ),
             }
         }
     };
@@ -251,15 +257,16 @@ fn rotation_scenario(extra: &[&str]) {
     wait_for(N, &mut got);
     // Exactly the lines written, in order, each once.
     assert_eq!(got, (1..=N).collect::<Vec<_>>());
-    let extra: Vec<usize> = seen_rx.try_iter().chain(seen_rx.recv_timeout(Duration::from_millis(500))).collect();
+    let extra: Vec<usize> = seen_rx
+        .try_iter()
+        .chain(seen_rx.recv_timeout(Duration::from_millis(500)))
+        .collect();
     assert!(extra.is_empty(), "doubled: {extra:?}");
+    f.err = errs;
     let (code, summary) = f.stop();
     assert_eq!(code, 0);
     println!("{summary}");
-    assert!(
-        summary.contains(&format!("{N} lines read")),
-        "{summary}"
-    );
+    assert!(summary.contains(&format!("{N} lines read")), "{summary}");
     assert!(
         summary.contains(&format!("{renames} rotations, {truncations} truncations")),
         "{summary}"

@@ -209,6 +209,35 @@ struct Open {
     skipping: bool,
     /// A rotated file read from a restart's backlog: finished at its end.
     backlog: bool,
+    /// The last bytes read (ending at `pos`), to recognise a file truncated and refilled
+    /// past `pos` between two looks.
+    tail: Vec<u8>,
+}
+
+/// Bytes kept in [`Open::tail`]: enough that refilled log lines (other stamps, pids,
+/// queue ids) never match by chance.
+const TAIL: usize = 64;
+
+/// True when the open file no longer holds what was read from it: it is shorter than the
+/// offset read (copytruncate), or the bytes before the offset changed (truncated and
+/// written past the old offset before this look — the case a size check alone misses,
+/// typically with polling).
+fn truncated(o: &Open) -> io::Result<bool> {
+    use std::os::unix::fs::FileExt;
+    let len = o.file.metadata()?.len();
+    if len < o.pos {
+        return Ok(true);
+    }
+    if len == o.pos || o.tail.is_empty() {
+        return Ok(false);
+    }
+    let mut now = vec![0u8; o.tail.len()];
+    let at = o.pos - o.tail.len() as u64;
+    match o.file.read_exact_at(&mut now, at) {
+        Ok(()) => Ok(now != o.tail),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(true),
+        Err(e) => Err(e),
+    }
 }
 
 /// Follows one path; see the module documentation.
@@ -395,6 +424,14 @@ impl Follower {
                     Err(e) => return Err(e),
                 }
             };
+            if truncated(cur)? {
+                out.push(Chunk::Notice(Notice::Truncated));
+                cur.file.seek(SeekFrom::Start(0))?;
+                let m = cur.file.metadata()?;
+                let backlog = cur.backlog;
+                *cur = open_at(cur.file.try_clone()?, &m, 0, 0);
+                cur.backlog = backlog;
+            }
             let full = drain(cur, self.opts.max_line, out)?;
             if full {
                 return Ok(()); // more next time; the caller processes this much first
@@ -407,13 +444,7 @@ impl Follower {
             }
             match fs::metadata(&self.path) {
                 Ok(m) if Identity::of(&m) == cur.id => {
-                    let len = cur.file.metadata()?.len();
-                    if len < cur.pos {
-                        out.push(Chunk::Notice(Notice::Truncated));
-                        cur.file.seek(SeekFrom::Start(0))?;
-                        *cur = open_at(cur.file.try_clone()?, &m, 0, 0);
-                        continue;
-                    }
+                    // A truncation from now on is seen by the next look, before it reads.
                     self.missing_told = false;
                     return Ok(());
                 }
@@ -513,6 +544,7 @@ impl Follower {
         line: u64,
         out: &mut Vec<Chunk>,
     ) -> io::Result<()> {
+        let mut tail = Vec::new();
         if offset > 0 && self.opts.warmup_bytes > 0 {
             let from = offset.saturating_sub(self.opts.warmup_bytes);
             let mut buf = vec![0u8; usize::try_from(offset - from).unwrap_or(0)];
@@ -524,6 +556,10 @@ impl Follower {
             } else {
                 memchr::memchr(b'\n', &buf).map_or(buf.len(), |i| i + 1)
             };
+            tail = buf
+                .get(buf.len().saturating_sub(TAIL)..)
+                .unwrap_or_default()
+                .to_vec();
             let data = buf.split_off(skip);
             let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
             if !data.is_empty() {
@@ -536,7 +572,9 @@ impl Follower {
         }
         file.seek(SeekFrom::Start(offset))?;
         out.push(Chunk::Notice(Notice::Reading { offset, line }));
-        self.cur = Some(open_at(file, m, offset, line));
+        let mut o = open_at(file, m, offset, line);
+        o.tail = tail;
+        self.cur = Some(o);
         Ok(())
     }
 
@@ -633,6 +671,7 @@ fn open_at(file: File, m: &fs::Metadata, offset: u64, line: u64) -> Open {
         carry: Vec::new(),
         skipping: false,
         backlog: false,
+        tail: Vec::new(),
     }
 }
 
@@ -681,6 +720,10 @@ fn drain(o: &mut Open, max_line: usize, out: &mut Vec<Chunk>) -> io::Result<bool
         };
         let base = o.pos;
         o.pos += n as u64;
+        let fresh = buf.get(n.saturating_sub(TAIL)..n).unwrap_or_default();
+        let keep = TAIL.saturating_sub(fresh.len()).min(o.tail.len());
+        o.tail.drain(..o.tail.len() - keep);
+        o.tail.extend_from_slice(fresh);
         let mut at = 0usize;
         let bytes = buf.get(..n).unwrap_or_default();
         while at < n {
@@ -889,6 +932,30 @@ mod tests {
         assert_eq!(
             seen,
             vec!["1", "2", "3", "4 unterminated", "5", "6", "7", "8", "9"]
+        );
+    }
+
+    #[test]
+    fn a_file_truncated_and_refilled_past_the_offset_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("maillog");
+        append(&p, "Nov 28 10:00:01 mail sm-mta[101]: one\n");
+        let mut f = Follower::new(&p, opts(Start::Beginning));
+        assert_eq!(texts(&f.poll()).len(), 1);
+        // Emptied and written past the old offset before the next look (polling).
+        fs::write(
+            &p,
+            "Nov 28 10:00:02 mail sm-mta[202]: two\nNov 28 10:00:03 mail sm-mta[203]: three\n",
+        )
+        .unwrap();
+        let chunks = f.poll();
+        assert!(notices(&chunks).contains(&Notice::Truncated));
+        assert_eq!(
+            texts(&chunks),
+            vec![
+                "Nov 28 10:00:02 mail sm-mta[202]: two",
+                "Nov 28 10:00:03 mail sm-mta[203]: three"
+            ]
         );
     }
 
