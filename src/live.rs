@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use crate::correlate::{Correlator, Encryption, Meta, Record};
 use crate::event::{Direction, Peer, TlsErrorKind, Verify};
-use crate::filter::RecordFilter;
+use crate::filter::{RecordFilter, peer_matches};
 use crate::input::Block;
 use crate::input::follow::Notice;
 use crate::parse::envelope::{YearBase, YearResolver, Zone};
@@ -336,7 +336,8 @@ pub fn is_error(r: &Record) -> bool {
 }
 
 /// What `follow` prints: [`RecordFilter`] (peer, direction, loopback, times) plus a
-/// verify word and errors only. Alerts are never filtered out.
+/// verify word and errors only. Alerts about our own TLS (disabled, working again) are
+/// always shown; a downgrade alert obeys the peer and direction filters only.
 #[derive(Debug, Clone, Default)]
 pub struct DisplayFilter {
     pub records: RecordFilter,
@@ -347,6 +348,16 @@ pub struct DisplayFilter {
 impl DisplayFilter {
     pub fn keep(&self, o: &Output) -> bool {
         match o {
+            // A downgrade is about one peer: it obeys --peer and --direction.
+            Output::Alert(Alert::Downgrade {
+                peer, direction, ..
+            }) => {
+                self.records
+                    .peer
+                    .as_deref()
+                    .is_none_or(|p| peer_matches(peer, p))
+                    && self.records.direction.is_none_or(|d| d == *direction)
+            }
             Output::Alert(_) => true,
             Output::Record(r) => {
                 self.records.keep(r)

@@ -640,3 +640,65 @@ fn idle_follower_uses_no_cpu() {
     let (code, _) = f.stop();
     assert_eq!(code, 0);
 }
+
+/// One row: the filter flags, and the text lines (without their timestamps) that must be
+/// printed for KNOWN_INPUT, in order. Alerts about our own TLS pass every filter.
+#[test]
+fn filters_select_what_is_printed() {
+    const ALERTS: [&str; 3] = [
+        "ALERT   TLS disabled on mail: private_key: SSL_CTX_use_PrivateKey_file(/etc/mail/certs/host.key) failed — mail now goes in plaintext; peers that used TLS are reported below",
+        "ALERT   downgrade: in mx.partner.example [192.0.2.25] used TLS before, 6ASA11a4004302 went in plaintext",
+        "ALERT   TLS works again on mail (1 message(s) went in plaintext meanwhile)",
+    ];
+    let rows: &[(&[&str], &[&str])] = &[
+        (
+            &["--errors-only"],
+            &[
+                "in  error   -  private_key: SSL_CTX_use_PrivateKey_file(/etc/mail/certs/host.key) failed",
+                ALERTS[0],
+                ALERTS[1],
+                ALERTS[2],
+            ],
+        ),
+        (
+            &["--verify", "fail"],
+            &[
+                "in  tls     mx.v6only.example [2001:db8:5::25]  TLSv1.2 ECDHE-RSA-CHACHA20-POLY1305 256 verify=FAIL",
+                ALERTS[0],
+                ALERTS[1],
+                ALERTS[2],
+            ],
+        ),
+        (
+            &["--peer", "bigmail.example", "--direction", "out"],
+            &[
+                "out tls     mx1.bigmail.example  TLSv1.3 TLS_AES_128_GCM_SHA256 128 verify=OK",
+                "out msg     mx1.bigmail.example [203.0.113.10]  TLSv1.3 TLS_AES_128_GCM_SHA256 128 verify=OK  6ASA02b4004119 sent",
+                // the downgrade concerns another peer
+                ALERTS[0],
+                ALERTS[2],
+            ],
+        ),
+    ];
+    for (flags, want) in rows {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("maillog");
+        fs::write(&log, KNOWN_INPUT).unwrap();
+        let mut args = vec![log.to_str().unwrap(), "--from-start", "--utc"];
+        args.extend_from_slice(flags);
+        let f = spawn(&args);
+        let got: Vec<String> = f
+            .lines(want.len())
+            .into_iter()
+            .map(|(_, l)| {
+                assert!(!l.contains('\x1b'), "NO_COLOR: {l}");
+                // "2026-11-28 09:00:01 " is 20 characters
+                l.get(20..).unwrap_or_default().to_owned()
+            })
+            .collect();
+        assert_eq!(got, *want, "{flags:?}");
+        assert_eq!(f.extra(Duration::from_millis(300)), Vec::<String>::new());
+        let (code, _) = f.stop();
+        assert_eq!(code, 0);
+    }
+}

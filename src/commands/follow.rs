@@ -54,8 +54,9 @@ Examples:
   mailtls follow /var/log/maillog --errors-only
   mailtls follow /var/log/maillog --metrics 127.0.0.1:9325 --state /var/lib/mailtls/follow.state
 
-Alerts (a local key or certificate error; plaintext mail with a peer that used TLS before,
-while TLS is broken; TLS working again) are always printed, whatever the filters.")]
+Alerts about our own TLS (a local key or certificate error; TLS working again) are always
+printed, whatever the filters; a downgrade alert (plaintext mail with a peer that used TLS
+before, while our TLS is broken) obeys --peer and --direction.")]
 pub struct Args {
     /// The log file to follow, by name: rotation and re-creation are followed.
     #[arg(value_name = "PATH")]

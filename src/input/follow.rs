@@ -635,6 +635,9 @@ impl Follower {
     /// checkpointed file.
     fn rotated_siblings(&self) -> Vec<(PathBuf, fs::Metadata)> {
         let base = self.base_name();
+        // Only rotations of this log (`maillog.1`, `maillog-20261127`), not files that
+        // merely share the prefix (`maillog.state`).
+        let (_, live_base, _) = rotation_key(&self.path);
         let Ok(entries) = fs::read_dir(self.dir()) else {
             return Vec::new();
         };
@@ -648,10 +651,11 @@ impl Follower {
                     && !name.ends_with(".bz2")
                     && !name.ends_with(".xz")
                     && !name.ends_with(".zst");
-                if !rotated {
+                let p = e.path();
+                let (_, b, (rank, _)) = rotation_key(&p);
+                if !rotated || b != live_base || rank != 0 {
                     return None;
                 }
-                let p = e.path();
                 let m = fs::metadata(&p).ok().filter(fs::Metadata::is_file)?;
                 Some((p, m))
             })
@@ -995,6 +999,7 @@ mod tests {
         fs::rename(dir.path().join("mail.log.1"), dir.path().join("mail.log.2")).unwrap();
         fs::rename(&p, dir.path().join("mail.log.1")).unwrap();
         append(&p, "5\n");
+        fs::write(dir.path().join("mail.log.state"), "not a rotation\n").unwrap();
         let mut f = Follower::new(&p, opts(Start::Resume(cp)));
         let mut chunks = f.poll();
         while let Some(more) = Some(f.poll()).filter(|c| !c.is_empty()) {
