@@ -111,16 +111,14 @@ impl Follow {
 
     /// SIGTERM, then the exit code and the closing summary.
     fn stop(self) -> (i32, String) {
-        self.stop_with("-TERM")
+        self.stop_with(libc::SIGTERM)
     }
 
-    /// Sends a signal (`-TERM`, `-INT`), then returns the exit code and the summary.
-    fn stop_with(mut self, signal: &str) -> (i32, String) {
-        let st = Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(st.success());
+    /// Sends `signal` (SIGTERM, SIGINT), then returns the exit code and the summary.
+    fn stop_with(mut self, signal: libc::c_int) -> (i32, String) {
+        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
+        // SAFETY: kill(2) on our own child's pid, which has not been reaped yet.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
         let deadline = Instant::now() + HANG;
         let code = loop {
             if let Some(s) = self.child.try_wait().unwrap() {
@@ -131,6 +129,16 @@ impl Follow {
         };
         let summary = self.wait_err("stopped (");
         (code, summary)
+    }
+}
+
+impl Drop for Follow {
+    /// A failed test must not leave its follower running.
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
@@ -291,7 +299,7 @@ fn a_missing_file_is_followed_once_it_is_created() {
     let got: Vec<usize> = f.lines(5).iter().map(|(_, l)| number_of(l)).collect();
     assert_eq!(got, vec![1, 2, 3, 4, 5]);
     f.wait_err("appeared; reading from the start");
-    let (code, summary) = f.stop_with("-INT");
+    let (code, summary) = f.stop_with(libc::SIGINT);
     assert_eq!(code, 0);
     assert!(summary.contains("stopped (SIGINT)"), "{summary}");
     assert!(summary.contains("5 lines read"), "{summary}");
