@@ -356,6 +356,11 @@ pub fn run(args: &Args) -> u8 {
             // The last batch was read; what it completes is flushed below with the rest.
             live.finish(&mut outputs);
         }
+        // Metrics first, so that a scrape after an event is printed already counts it.
+        metrics
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .set_state(&live.counts, live.tls_broken());
         emit(
             &outputs, &filter, &counted, args.json, colour, &metrics, &mut tally, &mut text,
         );
@@ -373,10 +378,6 @@ pub fn run(args: &Args) -> u8 {
             }
             text.clear();
         }
-        metrics
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .set_state(&live.counts, live.tls_broken());
 
         let stopping = stop.load(Ordering::SeqCst);
         let cp = follower.checkpoint();
