@@ -23,7 +23,7 @@ use chrono::Local;
 use serde::Serialize;
 
 use crate::correlate::{Correlator, Encryption, Meta, Record};
-use crate::event::{Direction, Peer, TlsErrorKind, Verify};
+use crate::event::{DeliveryStatus, Direction, Peer, TlsErrorKind, Verify};
 use crate::filter::{RecordFilter, peer_matches};
 use crate::input::Block;
 use crate::input::follow::Notice;
@@ -151,13 +151,15 @@ impl DowngradeGuard {
                     });
                 }
             }
+            // A plaintext message that was received or delivered: it travelled in clear. (A
+            // deferred attempt did not travel.)
             Record::Message {
                 meta,
                 direction,
                 peer,
                 queue_id,
                 encryption: Encryption::Plaintext,
-                ..
+                status: None | Some(DeliveryStatus::Sent),
             } => {
                 if let Some(b) = self.broken.get_mut(&meta.host)
                     && peer.key().is_some_and(|k| self.tls_peers.contains(&k))
@@ -184,7 +186,7 @@ impl DowngradeGuard {
                     });
                 }
             }
-            Record::Error { .. } | Record::Verdict { .. } => {}
+            Record::Message { .. } | Record::Error { .. } | Record::Verdict { .. } => {}
         }
     }
 }
@@ -429,6 +431,10 @@ mod tests {
                 ],
             ),
             (
+                "Nov 28 09:02:00 mail sm-mta[4120]: STARTTLS=client, relay=mx1.bigmail.example., version=TLSv1.3, verify=OK, cipher=TLS_AES_128_GCM_SHA256, bits=128/128\n",
+                &["session mx1.bigmail.example"],
+            ),
+            (
                 // A plaintext peer before the failure: not a downgrade.
                 "Nov 28 09:05:00 mail sm-mta[4200]: 6ASA05a4004200: from=<scan@printer.example>, size=100, class=0, nrcpts=1, msgid=<2@printer.example>, proto=ESMTP, daemon=MTA, relay=printer.example [198.51.100.7]\n",
                 &["message printer.example plain"],
@@ -453,8 +459,18 @@ mod tests {
                 ],
             ),
             (
+                // Outbound: a deferred attempt did not travel; the sent one did, in clear.
+                "Nov 28 09:12:00 mail sm-mta[4310]: 6ASA12a4004310: to=<bob@bigmail.example>, delay=00:00:01, xdelay=00:00:01, mailer=esmtp, pri=30312, relay=mx1.bigmail.example. [203.0.113.10], dsn=4.0.0, stat=Deferred: Connection reset by mx1.bigmail.example.\n\
+                 Nov 28 09:20:00 mail sm-mta[4320]: 6ASA12a4004310: to=<bob@bigmail.example>, delay=00:08:01, xdelay=00:00:01, mailer=esmtp, pri=120312, relay=mx1.bigmail.example. [203.0.113.10], dsn=2.0.0, stat=Sent (OK queued)\n",
+                &[
+                    "message mx1.bigmail.example plain",
+                    "message mx1.bigmail.example plain",
+                    "ALERT downgrade mx1.bigmail.example",
+                ],
+            ),
+            (
                 "Nov 28 09:30:00 mail sm-mta[4400]: STARTTLS=server, relay=mx.partner.example [192.0.2.25], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256\n",
-                &["session mx.partner.example", "ALERT tls_resumed 1"],
+                &["session mx.partner.example", "ALERT tls_resumed 2"],
             ),
             (
                 "Nov 28 09:31:00 mail sm-mta[4401]: 6ASA31a4004401: from=<a@partner.example>, size=900, class=0, nrcpts=1, msgid=<5@partner.example>, proto=ESMTP, daemon=MTA, relay=mx.partner.example [192.0.2.25]\n",
@@ -466,8 +482,8 @@ mod tests {
             let got = summary(&feed(&mut live, lines));
             assert_eq!(got, *want, "row {i}");
         }
-        assert_eq!(live.counts.lines, 9);
-        assert_eq!(live.counts.recognized, 9);
+        assert_eq!(live.counts.lines, 12);
+        assert_eq!(live.counts.recognized, 12);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use chrono::{DateTime, FixedOffset};
 
 use crate::correlate::{Encryption, Record};
-use crate::event::{Cipher, Direction, TlsErrorKind, TlsVersion, Verify};
+use crate::event::{Cipher, DeliveryStatus, Direction, TlsErrorKind, TlsVersion, Verify};
 use crate::live::{Alert, LiveCounts};
 
 /// Default number of peers with their own series.
@@ -208,10 +208,13 @@ impl Metrics {
                 );
                 *self.sessions.entry(key).or_insert(0) += 1;
             }
+            // Messages received, or delivered (`stat=Sent`), as in the posture: a deferred
+            // message retried ten times is one message, not ten.
             Record::Message {
                 direction,
                 peer,
                 encryption,
+                status: None | Some(DeliveryStatus::Sent),
                 ..
             } => {
                 let enc = match encryption {
@@ -223,7 +226,7 @@ impl Metrics {
                 self.peers.add(&key, *direction, enc);
             }
             Record::Error { kind, .. } => *self.errors.entry(*kind).or_insert(0) += 1,
-            Record::Verdict { .. } => {}
+            Record::Message { .. } | Record::Verdict { .. } => {}
         }
     }
 
@@ -263,7 +266,7 @@ impl Metrics {
             &mut s,
             "mailtls_messages_total",
             "counter",
-            "Messages received from or delivered (attempted) to peers, by direction and encryption (tls or plaintext).",
+            "Messages received from peers or delivered to them (stat=Sent), by direction and encryption (tls or plaintext).",
         );
         for d in [Direction::Inbound, Direction::Outbound] {
             for e in ["plaintext", "tls"] {

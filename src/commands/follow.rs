@@ -265,6 +265,13 @@ pub fn run(args: &Args) -> u8 {
         ..RecordFilter::default()
     };
 
+    if args.path.is_dir() {
+        eprintln!(
+            "mailtls follow: {} is a directory: give the log file to follow",
+            args.path.display()
+        );
+        return exit::ERROR;
+    }
     let resume = match &args.state {
         Some(f) => match load_state(f, &args.path) {
             Ok(cp) => cp,
