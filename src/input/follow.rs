@@ -40,7 +40,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use notify::{RecursiveMode, Watcher};
 use serde::{Deserialize, Serialize};
@@ -256,7 +256,11 @@ pub struct Follower {
     watcher: Option<notify::RecommendedWatcher>,
     /// Notices produced outside a look (watcher set-up), handed out with the next one.
     queued: Vec<Chunk>,
+    last_watch_try: Instant,
 }
+
+/// How often to try inotify again while polling because it could not be set up.
+const WATCH_RETRY: Duration = Duration::from_secs(5);
 
 /// Bytes read per `read` call.
 const READ_SIZE: usize = 64 * 1024;
@@ -280,6 +284,7 @@ impl Follower {
             tx,
             watcher: None,
             queued: Vec::new(),
+            last_watch_try: Instant::now(),
         };
         if f.opts.force_poll {
             f.queued.push(Chunk::Notice(Notice::Polling {
@@ -348,6 +353,7 @@ impl Follower {
             }
         };
         let dir = self.dir();
+        self.last_watch_try = Instant::now();
         let result = notify::recommended_watcher(handler).and_then(|mut w| {
             w.watch(&dir, RecursiveMode::NonRecursive)?;
             Ok(w)
@@ -376,8 +382,13 @@ impl Follower {
             Ok(()) => while self.rx.try_recv().is_ok() {},
             Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {}
         }
-        // A directory that did not exist (or was replaced) is watched once it is back.
-        if self.watcher.is_none() && !self.opts.force_poll && self.dir().is_dir() {
+        // A directory that did not exist is watched once it is there (tried every few
+        // seconds: each try costs an inotify instance and a thread).
+        if self.watcher.is_none()
+            && !self.opts.force_poll
+            && self.last_watch_try.elapsed() >= WATCH_RETRY
+            && self.dir().is_dir()
+        {
             let told = self.queued.len();
             self.try_watch();
             self.queued.truncate(told); // already said we poll; no repeat
@@ -403,8 +414,10 @@ impl Follower {
 
     fn look(&mut self, out: &mut Vec<Chunk>) -> io::Result<()> {
         if self.first {
-            self.first = false;
+            // Retried on the next look if it fails (a permission fixed later still
+            // starts where `opts.start` says).
             self.open_first(out)?;
+            self.first = false;
         }
         // Bounded: each pass either returns or moves to another file or offset.
         for _ in 0..16 {
@@ -1047,6 +1060,29 @@ mod tests {
             .sum();
         assert_eq!(skipped, 1);
         assert_eq!(lines_of(&chunks), vec![(5, "c".to_owned())]);
+    }
+
+    #[test]
+    fn a_missing_directory_means_polling_until_it_exists() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("log");
+        let p = sub.join("maillog");
+        let mut f = Follower::new(&p, FollowOptions::default());
+        assert!(!f.is_watching());
+        let n = notices(&f.poll());
+        assert!(matches!(&n[0], Notice::Polling { reason } if reason.contains("cannot watch")));
+        assert_eq!(n[1], Notice::Missing);
+        let t = std::time::Instant::now();
+        f.wait(Duration::from_secs(30));
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "polls, does not sleep 30 s"
+        );
+        fs::create_dir(&sub).unwrap();
+        append(&p, "a\n");
+        let chunks = f.poll();
+        assert_eq!(notices(&chunks), vec![Notice::Appeared]);
+        assert_eq!(texts(&chunks), vec!["a"]);
     }
 
     #[test]
