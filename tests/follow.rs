@@ -645,6 +645,14 @@ fn idle_follower_uses_no_cpu() {
     // A busy loop would use a whole core (~500 ticks); idle wake-ups are a few per
     // second and cost nothing measurable.
     assert!(cpu / secs < 0.02, "{ticks} ticks in {secs:.1} s");
+    // It started at the end: the lines already there were not printed; a new one is.
+    assert_eq!(f.extra(Duration::from_millis(10)), Vec::<String>::new());
+    appender(&log).write_all(numbered(1).as_bytes()).unwrap();
+    let (_, line) = f.lines(1).pop().unwrap();
+    assert!(
+        line.contains(" in  tls     h1.senders.example [198.51.100.2]"),
+        "{line}"
+    );
     let (code, _) = f.stop();
     assert_eq!(code, 0);
 }
