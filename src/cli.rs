@@ -24,4 +24,8 @@ pub enum Command {
     /// Decoded TLS events live from a log file, through rotation (like tail -F); alerts on
     /// silent TLS downgrade; Prometheus metrics with --metrics.
     Follow(commands::follow::Args),
+    /// Generate keys and certificates, and sendmail/submit/mc/postfix TLS configuration.
+    Config(commands::config::Args),
+    /// Diagnose an installed TLS configuration before the MTA fails on it.
+    Doctor(commands::doctor::Args),
 }

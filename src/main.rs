@@ -9,6 +9,8 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Scan(args) => commands::scan::run(&args),
         Command::Follow(args) => commands::follow::run(&args),
+        Command::Config(args) => commands::config::run(&args),
+        Command::Doctor(args) => commands::doctor::run(&args),
     };
     ExitCode::from(code)
 }

@@ -19,6 +19,7 @@ use crate::event::{Event, Source};
 use crate::input::{self, Block, BlockReader, SourceFile};
 use crate::parse::envelope::{YearBase, YearResolver, Zone};
 use crate::parse::{self, LineOutcome};
+use crate::posture::{max_time, min_time};
 
 /// How the pipeline reads.
 #[derive(Debug, Clone)]
@@ -74,21 +75,20 @@ impl Summary {
         self.lines_recognized += o.lines_recognized;
         self.lines_malformed += o.lines_malformed;
         self.lines_too_long += o.lines_too_long;
-        self.first_seen = match (self.first_seen, o.first_seen) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        self.last_seen = match (self.last_seen, o.last_seen) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
+        self.seen_range(o.first_seen, o.last_seen);
+    }
+
+    fn seen_range(
+        &mut self,
+        first: Option<DateTime<FixedOffset>>,
+        last: Option<DateTime<FixedOffset>>,
+    ) {
+        self.first_seen = min_time(self.first_seen, first);
+        self.last_seen = max_time(self.last_seen, last);
     }
 
     fn seen(&mut self, t: Option<DateTime<FixedOffset>>) {
-        if let Some(t) = t {
-            self.first_seen = Some(self.first_seen.map_or(t, |f| f.min(t)));
-            self.last_seen = Some(self.last_seen.map_or(t, |l| l.max(t)));
-        }
+        self.seen_range(t, t);
     }
 }
 

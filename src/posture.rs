@@ -16,31 +16,25 @@ use crate::event::{DeliveryStatus, Direction, Mta, Peer, TlsErrorKind, TlsParams
 
 type Time = DateTime<FixedOffset>;
 
-fn min_time(a: Option<Time>, b: Option<Time>) -> Option<Time> {
+/// Total order on times that also separates equal instants written with different
+/// offsets, so min/max are commutative even then.
+fn order(t: &Time) -> (Time, i32) {
+    (*t, t.offset().local_minus_utc())
+}
+
+/// The earlier of two optional times (`None` is "unknown", not "earliest").
+pub(crate) fn min_time(a: Option<Time>, b: Option<Time>) -> Option<Time> {
     match (a, b) {
-        (Some(x), Some(y)) => Some(
-            if (y, y.offset().local_minus_utc()) < (x, x.offset().local_minus_utc()) {
-                y
-            } else {
-                x
-            },
-        ),
-        (x, None) => x,
-        (None, y) => y,
+        (Some(x), Some(y)) => Some(if order(&y) < order(&x) { y } else { x }),
+        (x, y) => x.or(y),
     }
 }
 
-fn max_time(a: Option<Time>, b: Option<Time>) -> Option<Time> {
+/// The later of two optional times.
+pub(crate) fn max_time(a: Option<Time>, b: Option<Time>) -> Option<Time> {
     match (a, b) {
-        (Some(x), Some(y)) => Some(
-            if (y, y.offset().local_minus_utc()) > (x, x.offset().local_minus_utc()) {
-                y
-            } else {
-                x
-            },
-        ),
-        (x, None) => x,
-        (None, y) => y,
+        (Some(x), Some(y)) => Some(if order(&y) > order(&x) { y } else { x }),
+        (x, y) => x.or(y),
     }
 }
 

@@ -3,6 +3,8 @@
 //! Every `run` returns the process exit code: 0 fine, 1 findings (policy violations,
 //! failed checks, doctor problems), 2 usage or I/O error.
 
+pub mod config;
+pub mod doctor;
 pub mod follow;
 pub mod scan;
 

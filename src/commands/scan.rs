@@ -1,16 +1,23 @@
-//! `mailtls scan [PATH…]`: per-peer TLS posture from mail logs.
+//! `mailtls scan [PATH…]`: per-peer TLS posture from mail logs and stored messages.
 //!
 //! ```text
 //! mailtls scan sample-logs/                       table, worst peers first
 //! mailtls scan /var/log/mail.log* --format json   mailtls.posture/1 snapshot
 //! zcat maillog.2.gz | mailtls scan -              stdin
 //! mailtls scan logs/ --peer example.org --since 2026-11-27 --direction out
+//! mailtls scan /var/mail/ ~/Maildir --messages-only --our-hosts mx1.example.net
 //! ```
+//!
+//! Message stores among the paths (mbox, `.gz` mbox, Maildir, `.eml`, found by content) are
+//! read for their `Received:` headers ([`crate::hops`]): hops stamped by our own hosts join
+//! the posture (once: a hop whose queue id the logs already showed is not counted again),
+//! the rest is reported apart as claimed.
 //!
 //! Exit codes: 0 read and reported; 2 when nothing at all could be read (no input, every
 //! path missing or unreadable). Malformed lines and partly unreadable files are warned
 //! about on stderr, naming the file and line, and do not change the exit code.
 
+use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -18,9 +25,11 @@ use chrono::{FixedOffset, Offset, Utc};
 use clap::ValueEnum;
 
 use super::exit;
+use crate::correlate::Record;
 use crate::event::Direction;
 use crate::filter::{RecordFilter, parse_time};
-use crate::input;
+use crate::hops::{self, OurHosts};
+use crate::input::{self, messages};
 use crate::parse::envelope::Zone;
 use crate::pipeline::{self, Options};
 use crate::posture::Posture;
@@ -52,13 +61,20 @@ Examples:
   mailtls scan /var/log/mail.log* --format json > posture.json
   zcat /var/log/mail.log.2.gz | mailtls scan -
   mailtls scan /var/log/ --peer example.org --since 2026-11-27 --direction out
+  mailtls scan /var/log/maillog /var/mail/ ~/Maildir --our-hosts mx1.example.net
 
 Logs are read oldest rotation first; .gz files are inflated transparently. Syslog stamps
 without a year take it from the file's modification time (or --year), and are read in the
-local time zone (or UTC with --utc).")]
+local time zone (or UTC with --utc).
+
+Message stores (mbox, .gz mbox, Maildir with cur/ and new/, single .eml files) are found
+among the paths by their content. Only Received: headers stamped by our own hosts
+(--our-hosts, else the most frequent `by` of the top header; a stamp just below a hop from
+a loopback or private address is an internal relay's, hence ours too) count as witnessed
+and join the posture; hops below the first foreign stamp are only claims, reported apart.")]
 pub struct Args {
-    /// Log files, rotated .gz logs, directories (read recursively), or - for stdin.
-    /// Without a path, stdin is read when it is not a terminal.
+    /// Log files, rotated .gz logs, message stores (mbox, Maildir, .eml), directories (read
+    /// recursively), or - for stdin. Without a path, stdin is read when it is not a terminal.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -95,6 +111,20 @@ pub struct Args {
     /// the MTA, content filters, test tools. Left out by default.
     #[arg(long)]
     pub loopback: bool,
+
+    /// Read only the message stores (mbox, .gz mbox, Maildir, .eml) among the paths.
+    #[arg(long, conflicts_with = "logs_only")]
+    pub messages_only: bool,
+
+    /// Read only the logs; message stores among the paths are skipped.
+    #[arg(long)]
+    pub logs_only: bool,
+
+    /// Our own hosts, whose Received: stamps count as witnessed (comma-separated names as
+    /// they appear after `by`). Default: the most frequent `by` of the topmost Received:.
+    /// Hops below the first foreign stamp are reported as claimed, apart from the posture.
+    #[arg(long, value_delimiter = ',', value_name = "HOST,…")]
+    pub our_hosts: Vec<String>,
 
     /// Do not print warnings about unreadable files and malformed lines.
     #[arg(long, short = 'q')]
@@ -139,11 +169,27 @@ pub fn run(args: &Args) -> u8 {
         }
         paths.push(PathBuf::from("-"));
     }
-    let (sources, errors) = input::discover(&paths);
+    // Message stores are found first so that their files never reach the log parser.
+    let stores = messages::find_stores(&paths);
+    let (mut sources, errors) = input::discover(&paths);
     for e in &errors {
+        if let input::DiscoverError::EmptyDir { path } = e
+            && messages::belongs_to_store(path, &stores)
+        {
+            continue;
+        }
         eprintln!("mailtls: {e}");
     }
-    if sources.is_empty() {
+    sources.retain(|s| {
+        s.path
+            .as_deref()
+            .is_none_or(|p| !messages::belongs_to_store(p, &stores))
+    });
+    if args.messages_only {
+        sources.clear();
+    }
+    let stores = if args.logs_only { Vec::new() } else { stores };
+    if sources.is_empty() && stores.is_empty() {
         eprintln!("mailtls scan: nothing to read");
         return exit::ERROR;
     }
@@ -158,10 +204,29 @@ pub fn run(args: &Args) -> u8 {
         ..Options::default()
     };
     let mut posture = Posture::default();
+    // Queue ids of inbound messages seen in the logs: a stored message stamped with one of
+    // them is the same message, already counted.
+    let mut log_ids: HashSet<String> = HashSet::new();
+    let want_ids = !stores.is_empty();
     let report = pipeline::run(&sources, &opts, |r| {
+        if want_ids
+            && let Record::Message {
+                direction: Direction::Inbound,
+                queue_id,
+                ..
+            } = &r
+        {
+            log_ids.insert(queue_id.clone());
+        }
         if filter.keep(&r) {
             posture.add(&r);
         }
+    });
+    let msgs = (!stores.is_empty()).then(|| {
+        let ours = (!args.our_hosts.is_empty()).then(|| OurHosts::given(&args.our_hosts));
+        let (witnessed, summary) = hops::scan(&stores, ours, &filter, &log_ids);
+        posture.merge(witnessed);
+        summary
     });
     if !args.quiet {
         for w in &report.warnings {
@@ -177,17 +242,36 @@ pub fn run(args: &Args) -> u8 {
         if more > 0 {
             eprintln!("mailtls: warning: … and {more} more malformed lines");
         }
+        if let Some(m) = &msgs {
+            for p in &m.problems {
+                eprintln!("mailtls: warning: {p}");
+            }
+            let shown = m.problems.len() as u64;
+            let more = (m.messages_malformed + m.messages_unreadable).saturating_sub(shown);
+            if more > 0 {
+                eprintln!("mailtls: warning: … and {more} more malformed or unreadable messages");
+            }
+        }
     }
     let s = &report.summary;
-    if s.files == s.files_unreadable {
+    let messages_read = msgs.as_ref().map_or(0, |m| m.messages);
+    if s.files == s.files_unreadable && messages_read == 0 {
         eprintln!("mailtls scan: nothing could be read");
         return exit::ERROR;
     }
 
-    let snap = Snapshot::new(report.summary, posture);
+    let mut snap = Snapshot::new(report.summary, posture);
+    snap.messages = msgs;
     let text = match args.format {
         Format::Json => snap.to_json(),
-        Format::Table => report::table::render(&snap, report::use_colour()),
+        Format::Table => {
+            let colour = report::use_colour();
+            let mut t = report::table::render(&snap, colour);
+            if let Some(m) = &snap.messages {
+                t.push_str(&report::messages::render(m, colour));
+            }
+            t
+        }
     };
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush())

@@ -10,6 +10,7 @@
 mod blocks;
 mod discover;
 pub mod follow;
+pub mod messages;
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};

@@ -7,6 +7,8 @@
 //! file and line, never fatal.
 
 pub mod envelope;
+pub mod headers;
+pub mod received;
 pub mod sendmail;
 
 use std::borrow::Cow;

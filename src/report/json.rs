@@ -8,13 +8,24 @@
 //!                "lines_malformed", "lines_too_long", "peers", "first_seen"?, "last_seen"? },
 //!   "peers": [ { "peer": key, "names": [..], "ips": [..], "mtas": ["sendmail",..],
 //!                "inbound": DIR, "outbound": DIR } ],            // sorted by key
-//!   "local_errors": { host: { kind: ERR } }
+//!   "local_errors": { host: { kind: ERR } },
+//!   "messages"?: { "stores", "messages", "messages_unreadable", "messages_malformed",
+//!                  "hops", "hops_malformed", "hops_local", "hops_witnessed", "hops_claimed",
+//!                  "hops_also_in_logs", "hops_filtered", "our_hosts": [..],
+//!                  "our_hosts_inferred", "verdicts": V, "chain_verdicts": V,
+//!                  "plaintext_examples": [ { "source", "hop", "peer", "by"?, "with"? } ],
+//!                  "problems": [..], "claimed": { "peers": [..], "local_errors": {} } }
 //! }
 //! DIR = { "tls_sessions", "tls_messages", "plaintext_messages", "deferred", "bounced",
 //!         "versions": {label: n}, "ciphers": {name: n}, "verify": {WORD: n},
 //!         "min_bits"?, "errors": {kind: ERR}, "first_seen"?, "last_seen"? }
 //! ERR = { "count", "first_seen"?, "last_seen"?, "last_text" }
+//! V = { "all_tls", "plaintext", "unknown", "no_hops" }   // per-message verdicts
 //! ```
+//!
+//! `messages` is present when message stores (mbox, Maildir, `.eml`) were read. The
+//! witnessed hops of those messages are already inside `peers`; `claimed` holds what
+//! foreign `Received:` stamps say and is never merged into `peers` (see [`crate::hops`]).
 //!
 //! Times are RFC 3339 with offset. Keys marked `?` are absent when unknown. Within one
 //! schema version fields are only ever added, never renamed or removed; a consumer should
@@ -22,6 +33,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::hops::MessagesSummary;
 use crate::pipeline::Summary;
 use crate::posture::Posture;
 
@@ -46,6 +58,9 @@ pub struct Snapshot {
     pub summary: SummaryOut,
     #[serde(flatten)]
     pub posture: Posture,
+    /// What the message stores showed, when any were read.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub messages: Option<MessagesSummary>,
 }
 
 impl Snapshot {
@@ -58,6 +73,7 @@ impl Snapshot {
                 peers: posture.peers.len() as u64,
             },
             posture,
+            messages: None,
         }
     }
 

@@ -2,6 +2,7 @@
 
 pub mod json;
 pub mod live;
+pub mod messages;
 pub mod table;
 
 pub use json::{POSTURE_SCHEMA, Snapshot};

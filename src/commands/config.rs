@@ -1,0 +1,295 @@
+//! `mailtls config certs|sendmail|submit|mc|postfix`: make the keys and certificates and
+//! write the TLS configuration, one command per step of the seed's procedure.
+//!
+//! Usage:
+//!   mailtls config certs --dir /etc/mail/certs --ca-dir /root/mail-ca --name mx1 \
+//!                        [--san mx1.example.org]… [--client NAME]… [--days N] \
+//!                        [--key-type rsa2048|rsa3072|rsa4096|ecdsa-p256|ecdsa-p384] [--msp] \
+//!                        [--force] [--new-ca]
+//!   mailtls config sendmail [--dir D] [--name N] [--client C] [--msp] [--rand-file F] [--apply sendmail.cf]
+//!   mailtls config submit   [same flags]                                   [--apply submit.cf]
+//!   mailtls config mc       [--for sendmail|submit] [same flags]
+//!   mailtls config postfix  [--dir D] [--name N] [--profile modern|intermediate|old] [--apply main.cf]
+//!
+//! `certs` writes cacert.pem, NAME-key.pem (0600, or 0640 group smmsp with --msp),
+//! NAME-cert.pem and the `<hash>.0` link into --dir, and the CA key into --ca-dir (keep it
+//! off the mail servers). The other subcommands print the option lines and the key-mode
+//! instructions; with --apply they edit the file in place (backup FILE.BACKUP first,
+//! existing options replaced, a second apply changes nothing).
+
+use std::path::{Path, PathBuf};
+
+use super::exit;
+use crate::setup::certs::{self, CertPlan, KeyType};
+use crate::setup::cf::{self, CfKind, TlsFiles};
+use crate::setup::{files, postfix};
+
+/// Flags of `mailtls config`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub what: What,
+}
+
+/// What to generate.
+#[derive(Debug, clap::Subcommand)]
+pub enum What {
+    /// Make a CA, the server key and certificate, client pairs and the <hash>.0 link.
+    Certs(CertsArgs),
+    /// sendmail.cf TLS options (O CACertPath=… …).
+    Sendmail(CfArgs),
+    /// submit.cf TLS options for the mail submission program.
+    Submit(CfArgs),
+    /// sendmail.mc / submit.mc m4 lines (define(`confSERVER_CERT', …)dnl).
+    Mc(McArgs),
+    /// Postfix main.cf smtpd_tls_* / smtp_tls_* settings.
+    Postfix(PostfixArgs),
+}
+
+/// Flags of `config certs`.
+#[derive(Debug, clap::Args)]
+pub struct CertsArgs {
+    /// The server's certificate directory (CACertPath).
+    #[arg(long, default_value = "/etc/mail/certs")]
+    pub dir: PathBuf,
+    /// Where the CA private key (cakey.pem) goes; never the certificate directory.
+    #[arg(long)]
+    pub ca_dir: PathBuf,
+    /// Stem of the server pair: NAME-key.pem, NAME-cert.pem.
+    #[arg(long)]
+    pub name: String,
+    /// Subject alternative name (DNS name or IP); repeatable. The first is also the CN.
+    #[arg(long = "san")]
+    pub sans: Vec<String>,
+    /// Also make a client pair NAME-key.pem/NAME-cert.pem (ClientCertFile/ClientKeyFile); repeatable.
+    #[arg(long = "client")]
+    pub clients: Vec<String>,
+    /// Validity of the server and client certificates, in days.
+    #[arg(long, default_value_t = 825)]
+    pub days: u32,
+    /// Validity of a new CA certificate, in days.
+    #[arg(long, default_value_t = 3650)]
+    pub ca_days: u32,
+    /// Key algorithm (RSA by default, for old peers).
+    #[arg(long, value_enum, default_value = "rsa2048")]
+    pub key_type: KeyType,
+    /// Organisation in the certificate subjects.
+    #[arg(long, default_value = "Mail TLS")]
+    pub org: String,
+    /// The MSP reads the keys: mode 0640, group --msp-group.
+    #[arg(long)]
+    pub msp: bool,
+    /// The MSP's group (name or number).
+    #[arg(long, default_value = "smmsp")]
+    pub msp_group: String,
+    /// Replace existing server and client files.
+    #[arg(long)]
+    pub force: bool,
+    /// Make a new CA even if cacert.pem and cakey.pem exist (invalidates every certificate
+    /// the old CA signed).
+    #[arg(long)]
+    pub new_ca: bool,
+}
+
+/// File-layout flags shared by the configuration subcommands.
+#[derive(Debug, clap::Args)]
+pub struct LayoutArgs {
+    /// The certificate directory (CACertPath).
+    #[arg(long, default_value = "/etc/mail/certs")]
+    pub dir: String,
+    /// Stem of the server pair (NAME-cert.pem, NAME-key.pem).
+    #[arg(long, default_value = "servername")]
+    pub name: String,
+    /// Stem of a separate client pair (default: the server pair serves both roles).
+    #[arg(long)]
+    pub client: Option<String>,
+    /// The MSP reads the keys: add DontBlameSendmail=GroupReadableKeyFile.
+    #[arg(long)]
+    pub msp: bool,
+    /// RandFile (only for systems without /dev/urandom, e.g. egd:/dev/random).
+    #[arg(long)]
+    pub rand_file: Option<String>,
+}
+
+impl LayoutArgs {
+    fn files(&self) -> TlsFiles {
+        let mut f = TlsFiles::layout(&self.dir, &self.name, self.client.as_deref(), self.msp);
+        f.rand_file = self.rand_file.clone();
+        f
+    }
+}
+
+/// Flags of `config sendmail` / `config submit`.
+#[derive(Debug, clap::Args)]
+pub struct CfArgs {
+    #[command(flatten)]
+    pub layout: LayoutArgs,
+    /// Edit this cf file in place (backup FILE.BACKUP first) instead of printing.
+    #[arg(long)]
+    pub apply: Option<PathBuf>,
+}
+
+/// Flags of `config mc`.
+#[derive(Debug, clap::Args)]
+pub struct McArgs {
+    #[command(flatten)]
+    pub layout: LayoutArgs,
+    /// Lines for sendmail.mc or submit.mc.
+    #[arg(long = "for", value_enum, default_value = "sendmail")]
+    pub kind: CfKind,
+}
+
+/// Flags of `config postfix`.
+#[derive(Debug, clap::Args)]
+pub struct PostfixArgs {
+    #[command(flatten)]
+    pub layout: LayoutArgs,
+    /// Protocol and cipher profile.
+    #[arg(long, value_enum, default_value = "intermediate")]
+    pub profile: postfix::Profile,
+    /// Edit this main.cf in place (backup FILE.BACKUP first) instead of printing.
+    #[arg(long)]
+    pub apply: Option<PathBuf>,
+}
+
+/// Runs `mailtls config …`.
+pub fn run(args: &Args) -> u8 {
+    let layout = match &args.what {
+        What::Certs(_) => None,
+        What::Sendmail(a) | What::Submit(a) => Some(&a.layout),
+        What::Mc(a) => Some(&a.layout),
+        What::Postfix(a) => Some(&a.layout),
+    };
+    if let Some(l) = layout
+        && !l.dir.starts_with('/')
+    {
+        eprintln!(
+            "mailtls config: --dir must be an absolute path (sendmail ignores relative TLS paths), not {}",
+            l.dir
+        );
+        return exit::ERROR;
+    }
+    match &args.what {
+        What::Certs(a) => run_certs(a),
+        What::Sendmail(a) => run_cf(a, CfKind::Sendmail),
+        What::Submit(a) => run_cf(a, CfKind::Submit),
+        What::Mc(a) => {
+            let f = a.layout.files();
+            print!("{}", cf::render_mc(&f, a.kind));
+            eprint!("{}", cf::key_mode_instructions(&f));
+            exit::OK
+        }
+        What::Postfix(a) => {
+            let f = a.layout.files();
+            let params = postfix::settings(&f, a.profile);
+            match &a.apply {
+                None => {
+                    print!("{}", postfix::render(&f, a.profile));
+                    eprint!("{}", postfix::key_mode_instructions(&f));
+                    exit::OK
+                }
+                Some(path) => apply_file(path, |t| postfix::apply(t, &params)),
+            }
+        }
+    }
+}
+
+fn run_certs(a: &CertsArgs) -> u8 {
+    let key_group = if a.msp {
+        match files::group_id(&a.msp_group) {
+            Some(g) => Some(g),
+            None => {
+                eprintln!(
+                    "mailtls config certs: group {} does not exist (give --msp-group)",
+                    a.msp_group
+                );
+                return exit::ERROR;
+            }
+        }
+    } else {
+        None
+    };
+    let plan = CertPlan {
+        dir: a.dir.clone(),
+        ca_dir: a.ca_dir.clone(),
+        name: a.name.clone(),
+        sans: a.sans.clone(),
+        org: a.org.clone(),
+        clients: a.clients.clone(),
+        days: a.days,
+        ca_days: a.ca_days,
+        key_type: a.key_type,
+        key_group,
+        force: a.force,
+        new_ca: a.new_ca,
+    };
+    match certs::generate(&plan) {
+        Ok(set) => {
+            for f in &set.files {
+                println!("{:04o}  {}  ({})", f.mode, f.path.display(), f.role);
+            }
+            println!("link  {} -> {}", set.hash_link.display(), certs::CA_CERT);
+            for w in &set.warnings {
+                eprintln!("warning: {w}");
+            }
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("mailtls config certs: {e}");
+            exit::ERROR
+        }
+    }
+}
+
+fn run_cf(a: &CfArgs, kind: CfKind) -> u8 {
+    let f = a.layout.files();
+    match &a.apply {
+        None => {
+            print!("{}", cf::render_cf(&f, kind));
+            eprint!("{}", cf::key_mode_instructions(&f));
+            exit::OK
+        }
+        Some(path) => {
+            let opts = cf::options(&f, kind);
+            let code = apply_file(path, |t| cf::apply(t, &opts));
+            eprint!("{}", cf::key_mode_instructions(&f));
+            code
+        }
+    }
+}
+
+/// Backup, edit, atomic replace; nothing is written when the edit changes nothing.
+fn apply_file(path: &Path, edit: impl Fn(&str) -> String) -> u8 {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("mailtls config: {}: {e}", path.display());
+            return exit::ERROR;
+        }
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        eprintln!(
+            "mailtls config: {}: not UTF-8 text; not editing",
+            path.display()
+        );
+        return exit::ERROR;
+    };
+    let new = edit(&text);
+    if new == text {
+        println!("{}: unchanged (already configured)", path.display());
+        return exit::OK;
+    }
+    let backup = match files::backup(path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("mailtls config: backup of {}: {e}", path.display());
+            return exit::ERROR;
+        }
+    };
+    if let Err(e) = files::replace_keeping_attrs(path, new.as_bytes()) {
+        eprintln!("mailtls config: {}: {e}", path.display());
+        return exit::ERROR;
+    }
+    println!("{}: updated (backup {})", path.display(), backup.display());
+    exit::OK
+}

@@ -1,0 +1,107 @@
+//! `mailtls doctor`: diagnose an installed TLS configuration before the MTA fails on it.
+//!
+//! Usage:
+//!   mailtls doctor [--cf /etc/mail/sendmail.cf] [--submit-cf /etc/mail/submit.cf]
+//!                  [--postfix-dir /etc/postfix] [--log /var/log/mail.log]
+//!                  [--root DIR] [--msp-group smmsp] [--warn-days 30] [--format text|json]
+//!
+//! Reads the TLS options and checks every file they name the way Sendmail (or Postfix)
+//! will: missing or unsafe files, encrypted keys, key/certificate mismatch, expiry, the
+//! chain against CACertFile, the `<hash>.0` link in CACertPath, key modes with and without
+//! the MSP, the CA key on the server, sendmail.cf against submit.cf, and with --log the
+//! STARTTLS errors already logged. Each finding names the file, the line the MTA logs, what
+//! it will do, and the fix. Without --cf/--submit-cf/--postfix-dir the usual places under
+//! --root are examined. Exit 0 clean (warnings allowed), 1 when any finding is an error,
+//! 2 when nothing could be examined.
+
+use std::path::PathBuf;
+
+use super::exit;
+use crate::setup::doctor::{self, DoctorInput};
+
+/// Output format of the findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Flags of `mailtls doctor`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// sendmail.cf of the MTA.
+    #[arg(long)]
+    pub cf: Option<PathBuf>,
+    /// submit.cf of the mail submission program.
+    #[arg(long)]
+    pub submit_cf: Option<PathBuf>,
+    /// Directory of Postfix's main.cf.
+    #[arg(long)]
+    pub postfix_dir: Option<PathBuf>,
+    /// Mail log whose STARTTLS errors are explained.
+    #[arg(long)]
+    pub log: Option<PathBuf>,
+    /// Examine the tree under DIR: configured absolute paths are looked up below it.
+    #[arg(long)]
+    pub root: Option<PathBuf>,
+    /// The MSP's group (name or number).
+    #[arg(long, default_value = "smmsp")]
+    pub msp_group: String,
+    /// Warn about certificates expiring within this many days.
+    #[arg(long, default_value_t = 30)]
+    pub warn_days: i64,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+/// Runs the doctor.
+pub fn run(args: &Args) -> u8 {
+    let mut input = DoctorInput {
+        cf: args.cf.clone(),
+        submit_cf: args.submit_cf.clone(),
+        postfix_dir: args.postfix_dir.clone(),
+        log: args.log.clone(),
+        root: args.root.clone(),
+        msp_group: args.msp_group.clone(),
+        warn_days: args.warn_days,
+        now: chrono::Utc::now(),
+    };
+    if input.cf.is_none() && input.submit_cf.is_none() && input.postfix_dir.is_none() {
+        let exists = |i: &DoctorInput, p: &str| i.resolve(p).exists();
+        if exists(&input, "/etc/mail/sendmail.cf") {
+            input.cf = Some("/etc/mail/sendmail.cf".into());
+        }
+        if exists(&input, "/etc/mail/submit.cf") {
+            input.submit_cf = Some("/etc/mail/submit.cf".into());
+        }
+        if exists(&input, "/etc/postfix/main.cf") {
+            input.postfix_dir = Some("/etc/postfix".into());
+        }
+    }
+    if input.cf.is_none()
+        && input.submit_cf.is_none()
+        && input.postfix_dir.is_none()
+        && input.log.is_none()
+    {
+        eprintln!(
+            "mailtls doctor: no sendmail.cf, submit.cf or postfix main.cf found (give --cf, --submit-cf or --postfix-dir)"
+        );
+        return exit::ERROR;
+    }
+    let report = doctor::diagnose(&input);
+    match args.format {
+        Format::Text => print!("{}", doctor::render_text(&report)),
+        Format::Json => match serde_json::to_string_pretty(&report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("mailtls doctor: {e}");
+                return exit::ERROR;
+            }
+        },
+    }
+    if report.has_errors() {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    }
+}

@@ -1,0 +1,579 @@
+//! Stored messages → hop chains → per-peer posture, with a trust boundary.
+//!
+//! Every `Received:` header is a claim by whoever wrote it, and anyone upstream can write
+//! any number of them. Only stamps written by *our own* hosts are facts we can stand on:
+//! the topmost headers, down to the first one written by somebody else. So each message's
+//! hops are split at that first foreign stamp:
+//!
+//! * **witnessed** hops (stamped by one of our hosts, contiguous from the top) say how a
+//!   peer handed mail to us; their sending side joins the log posture under the same peer
+//!   keys, as inbound messages (and TLS sessions when the stamp has details);
+//! * **claimed** hops (the first foreign stamp and everything below it) are folded into a
+//!   separate posture that is reported apart and never merged into the witnessed one.
+//!
+//! Our hosts are given (`--our-hosts`) or inferred: the most frequent `by` of the topmost
+//! hop over the first [`INFER_SAMPLE`] messages. A hop whose sender was internal (loopback:
+//! a content filter or LMTP on the same machine; a private or link-local address: a relay
+//! on our own network) vouches for the stamp just below it, so a site's internal chain
+//! (MX → filter → mailbox host) stays witnessed without listing every host.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Direction, Peer, Source};
+use crate::filter::{RecordFilter, peer_matches};
+use crate::input::messages::{RawMessage, Store};
+use crate::parse::headers;
+use crate::parse::received::{self, Hop, HopTls};
+use crate::posture::{DirPosture, PeerPosture, Posture};
+
+/// One hop with the line of its `Received:` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HopAt {
+    pub source: Source,
+    pub hop: Hop,
+}
+
+/// The hop chain of one message, top (newest) first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageHops {
+    pub source: Source,
+    pub hops: Vec<HopAt>,
+    /// `Received:` headers that could not be read, with their line.
+    pub malformed: Vec<(Source, String)>,
+    /// The header block was cut at the size limit.
+    pub truncated: bool,
+    /// The header block held no header field at all.
+    pub no_fields: bool,
+}
+
+/// Parses the `Received:` headers of one message.
+pub fn read_message(raw: &RawMessage) -> MessageHops {
+    let fields = headers::fields(&raw.header);
+    let mut hops = Vec::new();
+    let mut malformed = Vec::new();
+    for f in fields
+        .iter()
+        .filter(|f| f.name.eq_ignore_ascii_case("received"))
+    {
+        let source = Source {
+            file: Arc::clone(&raw.source.file),
+            line: raw.source.line + f.line,
+        };
+        match received::parse(&f.value) {
+            Ok(hop) => hops.push(HopAt { source, hop }),
+            Err(e) => malformed.push((source, e.0)),
+        }
+    }
+    MessageHops {
+        source: raw.source.clone(),
+        hops,
+        malformed,
+        truncated: raw.truncated,
+        no_fields: fields.is_empty(),
+    }
+}
+
+/// The hosts whose stamps we trust.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OurHosts {
+    names: BTreeSet<String>,
+    /// True when the names were inferred rather than given.
+    pub inferred: bool,
+}
+
+fn norm(name: &str) -> String {
+    name.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+impl OurHosts {
+    /// The hosts named by `--our-hosts` (case and trailing dot ignored).
+    pub fn given<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> OurHosts {
+        OurHosts {
+            names: names
+                .into_iter()
+                .map(|n| norm(n.as_ref()))
+                .filter(|n| !n.is_empty())
+                .collect(),
+            inferred: false,
+        }
+    }
+
+    /// The most frequent `by` of the topmost hop (ties: the smaller name, so the choice
+    /// does not depend on reading order). Empty when no message had a `by`.
+    pub fn infer(top_by_counts: &HashMap<String, u64>) -> OurHosts {
+        let best = top_by_counts
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+            .map(|(n, _)| n.clone());
+        OurHosts {
+            names: best.into_iter().collect(),
+            inferred: true,
+        }
+    }
+
+    pub fn contains(&self, by: &str) -> bool {
+        self.names.contains(&norm(by))
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.names.iter().cloned().collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// How far a hop can be believed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trust {
+    /// Stamped by one of our hosts.
+    Witnessed,
+    /// At or below the first foreign stamp: only what somebody else says.
+    Claimed,
+}
+
+/// True for addresses that only our own network can connect from: loopback, RFC 1918,
+/// link-local, IPv6 unique-local. A witnessed hop from such an address was handed over by
+/// one of our internal relays, so the stamp just below it is ours too.
+pub fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        IpAddr::V6(v6) => v6.is_loopback() || v6.is_unique_local() || v6.is_unicast_link_local(),
+    }
+}
+
+/// The trust of each hop (same order as `hops`): witnessed from the top while the stamp is
+/// by one of our hosts, or sits just below a witnessed hop whose sender was internal
+/// ([`is_internal`]: the same machine, or a relay on our own network); claimed from the
+/// first foreign stamp on.
+pub fn classify(hops: &[HopAt], ours: &OurHosts) -> Vec<Trust> {
+    let mut out = Vec::with_capacity(hops.len());
+    let mut trusted = true;
+    let mut above_internal = false;
+    for h in hops {
+        let by_ours = h.hop.by.as_deref().is_some_and(|b| ours.contains(b));
+        trusted = trusted && (by_ours || above_internal);
+        out.push(if trusted {
+            Trust::Witnessed
+        } else {
+            Trust::Claimed
+        });
+        above_internal = trusted && h.hop.from_ip.is_some_and(is_internal);
+    }
+    out
+}
+
+/// What a chain of hops says about a message's encryption.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every network hop was TLS.
+    AllTls,
+    /// A hop was in clear; `hop` is its 1-based position from the top (1 = the topmost
+    /// `Received:`, the hop nearest to the mailbox): the plaintext hop closest to us.
+    Plaintext { hop: usize },
+    /// No plaintext hop, but at least one hop says nothing about TLS.
+    Unknown,
+    /// No network hop at all (local submissions only, or no `Received:`).
+    NoHops,
+}
+
+/// The verdict over the hops `hops[..upto]` (local hops are skipped).
+pub fn verdict(hops: &[HopAt], upto: usize) -> Verdict {
+    let mut any = false;
+    let mut unknown = false;
+    for (i, h) in hops.iter().take(upto).enumerate() {
+        if h.hop.is_local() {
+            continue;
+        }
+        any = true;
+        match h.hop.tls {
+            HopTls::Plaintext => return Verdict::Plaintext { hop: i + 1 },
+            HopTls::Unknown => unknown = true,
+            HopTls::Tls(_) | HopTls::TlsNoDetails => {}
+        }
+    }
+    match (any, unknown) {
+        (false, _) => Verdict::NoHops,
+        (true, true) => Verdict::Unknown,
+        (true, false) => Verdict::AllTls,
+    }
+}
+
+/// Verdict counts.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct VerdictCounts {
+    pub all_tls: u64,
+    pub plaintext: u64,
+    pub unknown: u64,
+    pub no_hops: u64,
+}
+
+impl VerdictCounts {
+    fn add(&mut self, v: Verdict) {
+        match v {
+            Verdict::AllTls => self.all_tls += 1,
+            Verdict::Plaintext { .. } => self.plaintext += 1,
+            Verdict::Unknown => self.unknown += 1,
+            Verdict::NoHops => self.no_hops += 1,
+        }
+    }
+}
+
+/// A message with a plaintext witnessed hop, kept as an example for the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlaintextExample {
+    /// The `Received:` header of the plaintext hop (`file:line`).
+    pub source: String,
+    /// 1-based position from the top.
+    pub hop: usize,
+    pub peer: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub with: Option<String>,
+}
+
+/// What reading the message stores found, for the report (`messages` in the snapshot).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MessagesSummary {
+    pub stores: u64,
+    pub messages: u64,
+    /// Message files that could not be read.
+    pub messages_unreadable: u64,
+    /// Messages with an unreadable `Received:`, a cut header or no header at all.
+    pub messages_malformed: u64,
+    pub hops: u64,
+    pub hops_malformed: u64,
+    /// Loopback and local-submission hops (never a peer).
+    pub hops_local: u64,
+    /// Network hops stamped by our hosts: their peers are in the posture.
+    pub hops_witnessed: u64,
+    /// Network hops at or below the first foreign stamp: only in `claimed`.
+    pub hops_claimed: u64,
+    /// Witnessed hops whose queue id the logs already showed (counted once, from the log).
+    pub hops_also_in_logs: u64,
+    /// Witnessed hops left out by `--peer`/`--since`/`--until`/`--direction`.
+    pub hops_filtered: u64,
+    pub our_hosts: Vec<String>,
+    pub our_hosts_inferred: bool,
+    /// Per-message verdicts over the witnessed hops only.
+    pub verdicts: VerdictCounts,
+    /// Per-message verdicts over the whole chain, claimed hops included.
+    pub chain_verdicts: VerdictCounts,
+    /// The first messages whose witnessed hops include plaintext.
+    pub plaintext_examples: Vec<PlaintextExample>,
+    /// The first problems, `file:line: why`.
+    pub problems: Vec<String>,
+    /// What foreign stamps claim about their own inbound hops, by sending peer. Never
+    /// merged into the witnessed posture.
+    pub claimed: Posture,
+}
+
+/// How many examples and problems the summary keeps.
+const KEEP: usize = 20;
+/// Messages read per parallel batch.
+const BATCH: usize = 512;
+/// Messages held to infer our hosts before the first one is folded.
+pub const INFER_SAMPLE: usize = 2_000;
+
+/// Folds one hop's sending side into `posture` as an inbound message (and session).
+pub fn add_hop(posture: &mut Posture, hop: &Hop) -> Option<String> {
+    let peer: Peer = hop.from_peer()?;
+    let key = peer.key()?;
+    let mut d = DirPosture::default();
+    match &hop.tls {
+        HopTls::Tls(det) => {
+            d.tls_messages = 1;
+            d.tls_sessions = 1;
+            if let Some(v) = &det.version {
+                d.versions.insert(v.label().to_owned(), 1);
+            }
+            if let Some(c) = &det.cipher {
+                d.ciphers.insert(c.as_str().to_owned(), 1);
+            }
+            if let Some(v) = &det.verify {
+                d.verify.insert(v.as_str().to_owned(), 1);
+            }
+            d.min_bits = det.bits.effective();
+        }
+        HopTls::TlsNoDetails => d.tls_messages = 1,
+        HopTls::Plaintext => d.plaintext_messages = 1,
+        HopTls::Unknown => return None,
+    }
+    d.first_seen = hop.date;
+    d.last_seen = hop.date;
+    let mut pp = PeerPosture {
+        peer: key.clone(),
+        inbound: d,
+        ..PeerPosture::default()
+    };
+    if let Some(n) = &peer.name {
+        pp.names.insert(n.clone());
+    }
+    if let Some(ip) = peer.ip {
+        pp.ips.insert(ip);
+    }
+    let mut one = Posture::default();
+    one.peers.insert(key.clone(), pp);
+    posture.merge(one);
+    Some(key)
+}
+
+fn hop_kept(hop: &Hop, filter: &RecordFilter) -> bool {
+    if filter.direction == Some(Direction::Outbound) {
+        return false;
+    }
+    if let Some(p) = &filter.peer {
+        match hop.from_peer() {
+            Some(peer) if peer_matches(&peer, p) => {}
+            _ => return false,
+        }
+    }
+    if filter.since.is_some() || filter.until.is_some() {
+        let Some(t) = hop.date else { return false };
+        if filter.since.is_some_and(|s| t < s) || filter.until.is_some_and(|u| t >= u) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Reads every store in batches (I/O sequential, parsing parallel) and hands each
+/// message's hops to `f`. I/O problems go to `summary`.
+fn for_each_message(
+    stores: &[Store],
+    summary: &mut MessagesSummary,
+    mut f: impl FnMut(MessageHops, &mut MessagesSummary),
+) {
+    for store in stores {
+        let mut it = match store.messages() {
+            Ok(it) => it,
+            Err(e) => {
+                summary.messages_unreadable += 1;
+                if summary.problems.len() < KEEP {
+                    summary
+                        .problems
+                        .push(format!("{}: {e}", store.path.display()));
+                }
+                continue;
+            }
+        };
+        loop {
+            let mut batch = Vec::with_capacity(BATCH);
+            for item in it.by_ref() {
+                match item {
+                    Ok(m) => batch.push(m),
+                    Err(e) => {
+                        summary.messages_unreadable += 1;
+                        if summary.problems.len() < KEEP {
+                            summary.problems.push(e.to_string());
+                        }
+                    }
+                }
+                if batch.len() == BATCH {
+                    break;
+                }
+            }
+            if batch.is_empty() {
+                break;
+            }
+            let parsed: Vec<MessageHops> = batch.par_iter().map(read_message).collect();
+            for m in parsed {
+                f(m, summary);
+            }
+        }
+    }
+}
+
+/// The counts every reader of stores shares: messages, hops by trust, verdicts, examples.
+fn account(m: &MessageHops, trust: &[Trust], s: &mut MessagesSummary) {
+    s.messages += 1;
+    s.hops += (m.hops.len() + m.malformed.len()) as u64;
+    s.hops_malformed += m.malformed.len() as u64;
+    if !m.malformed.is_empty() || m.truncated || m.no_fields {
+        s.messages_malformed += 1;
+        if s.problems.len() < KEEP {
+            let why = match m.malformed.first() {
+                Some((src, why)) => format!("{src}: {why}"),
+                None if m.truncated => {
+                    format!("{}: header block cut at the size limit", m.source)
+                }
+                None => format!("{}: no header fields", m.source),
+            };
+            s.problems.push(why);
+        }
+    }
+    let n_witnessed = trust.iter().take_while(|t| **t == Trust::Witnessed).count();
+    let witnessed_verdict = verdict(&m.hops, n_witnessed);
+    s.verdicts.add(witnessed_verdict);
+    s.chain_verdicts.add(verdict(&m.hops, m.hops.len()));
+    if let Verdict::Plaintext { hop } = witnessed_verdict
+        && s.plaintext_examples.len() < KEEP
+        && let Some(h) = hop.checked_sub(1).and_then(|i| m.hops.get(i))
+    {
+        s.plaintext_examples.push(PlaintextExample {
+            source: h.source.to_string(),
+            hop,
+            peer: h.hop.from_peer().map_or("?".to_owned(), |p| p.to_string()),
+            by: h.hop.by.clone(),
+            with: h.hop.with.clone(),
+        });
+    }
+    for (h, t) in m.hops.iter().zip(trust) {
+        if h.hop.is_local() {
+            s.hops_local += 1;
+        } else if *t == Trust::Witnessed {
+            s.hops_witnessed += 1;
+        } else {
+            s.hops_claimed += 1;
+        }
+    }
+}
+
+/// Reads `stores` in one pass and calls `f` with each message, the trust of each of its
+/// hops and the summary (already counted for that message).
+///
+/// With `ours` = `None` our hosts are inferred from the first [`INFER_SAMPLE`] messages
+/// (held parsed, so memory stays bounded by the sample), then those messages and all the
+/// rest are handed on in order.
+pub fn walk(
+    stores: &[Store],
+    ours: Option<OurHosts>,
+    summary: &mut MessagesSummary,
+    mut f: impl FnMut(&MessageHops, &[Trust], &mut MessagesSummary),
+) {
+    summary.stores += stores.len() as u64;
+    let mut ours = ours.filter(|o| !o.is_empty());
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    let mut pending: Vec<MessageHops> = Vec::new();
+    let mut emit = |m: &MessageHops, o: &OurHosts, s: &mut MessagesSummary| {
+        let trust = classify(&m.hops, o);
+        account(m, &trust, s);
+        f(m, &trust, s);
+    };
+    for_each_message(stores, summary, |m, s| match &ours {
+        Some(o) => emit(&m, o, s),
+        None => {
+            if let Some(by) = m.hops.first().and_then(|h| h.hop.by.as_deref()) {
+                *counts.entry(norm(by)).or_default() += 1;
+            }
+            pending.push(m);
+            if pending.len() >= INFER_SAMPLE {
+                let o = OurHosts::infer(&counts);
+                for p in pending.drain(..) {
+                    emit(&p, &o, s);
+                }
+                ours = Some(o);
+            }
+        }
+    });
+    let o = match ours {
+        Some(o) => o,
+        None => {
+            let o = OurHosts::infer(&counts);
+            for p in pending.drain(..) {
+                emit(&p, &o, summary);
+            }
+            o
+        }
+    };
+    summary.our_hosts = o.names();
+    summary.our_hosts_inferred = o.inferred;
+}
+
+/// Reads `stores` and returns the witnessed posture (to merge with the logs') and the
+/// summary with the claimed posture. `ours` = `None` infers our hosts from the stores.
+/// Witnessed hops whose queue id is in `log_queue_ids` were already counted from the log.
+pub fn scan(
+    stores: &[Store],
+    ours: Option<OurHosts>,
+    filter: &RecordFilter,
+    log_queue_ids: &HashSet<String>,
+) -> (Posture, MessagesSummary) {
+    let mut summary = MessagesSummary::default();
+    let mut witnessed = Posture::default();
+    let mut claimed = Posture::default();
+    walk(stores, ours, &mut summary, |m, trust, s| {
+        for (h, t) in m.hops.iter().zip(trust) {
+            if h.hop.is_local() {
+                continue;
+            }
+            match t {
+                Trust::Witnessed => {
+                    if h.hop
+                        .id
+                        .as_ref()
+                        .is_some_and(|id| log_queue_ids.contains(id))
+                    {
+                        s.hops_also_in_logs += 1;
+                    } else if !hop_kept(&h.hop, filter) {
+                        s.hops_filtered += 1;
+                    } else {
+                        add_hop(&mut witnessed, &h.hop);
+                    }
+                }
+                Trust::Claimed => {
+                    if hop_kept(&h.hop, filter) {
+                        add_hop(&mut claimed, &h.hop);
+                    }
+                }
+            }
+        }
+    });
+    summary.claimed = claimed;
+    (witnessed, summary)
+}
+
+/// One hop as an event line (`mailtls events`): the hop's fields plus where it is, its
+/// position and how far it can be believed.
+#[derive(Debug, Clone, Serialize)]
+pub struct HopEvent<'a> {
+    /// Always `hop`, so hop lines can be told from log events in one NDJSON stream.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The `Received:` header (`file:line`).
+    pub source: String,
+    /// The message (`file:line` of its first header line).
+    pub message: String,
+    /// 1-based position from the top.
+    pub position: usize,
+    pub trust: Trust,
+    /// Loopback or local submission: never a peer.
+    pub local: bool,
+    /// The sending side's posture key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
+    #[serde(flatten)]
+    pub hop: &'a Hop,
+}
+
+/// The hop events of one message, top first.
+pub fn hop_events<'a>(m: &'a MessageHops, trust: &[Trust]) -> Vec<HopEvent<'a>> {
+    m.hops
+        .iter()
+        .zip(trust)
+        .enumerate()
+        .map(|(i, (h, t))| HopEvent {
+            kind: "hop",
+            source: h.source.to_string(),
+            message: m.source.to_string(),
+            position: i + 1,
+            trust: *t,
+            local: h.hop.is_local(),
+            peer: h.hop.from_peer().and_then(|p| p.key()),
+            hop: &h.hop,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "hops_tests.rs"]
+mod tests;

@@ -1,0 +1,586 @@
+//! Stored messages: mbox (plain or `.gz`), Maildir and single `.eml` files, read for their
+//! header blocks only.
+//!
+//! A mailbox can be many gigabytes of bodies around a few kilobytes of headers. The mbox
+//! reader owns its buffer (ripgrep style): it copies header lines out, then skips the body
+//! with `memmem` to the next `\nFrom ` and only inspects the line before a candidate, so
+//! memory is bounded by the buffer plus one header block, whatever the mailbox size.
+//!
+//! Separators follow mboxo/mboxrd: a line starting with `From ` separates messages, and
+//! body lines that started with `From ` were written as `>From ` and so never split. A
+//! `From ` line only separates when the line before it is empty (or it starts the file),
+//! as mutt and most readers require, so an unescaped `From ` inside a paragraph of a
+//! broken mailbox does not cut a message in two.
+
+use std::collections::VecDeque;
+use std::fs;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use memchr::memmem;
+
+use crate::event::Source;
+use crate::input::{self, SourceFile};
+use crate::parse::headers;
+
+/// Header blocks larger than this are cut (and flagged): real ones are a few KiB; a
+/// larger one is a broken file whose "header" runs into its body.
+pub const MAX_HEADER: usize = 1024 * 1024;
+const BUF_SIZE: usize = 256 * 1024;
+
+/// What a path holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An mbox (possibly gzip-compressed): first line starts with `From `.
+    Mbox,
+    /// A single message: first line is a header field and a common field follows.
+    Eml,
+    /// A Maildir: a directory with at least two of `cur/`, `new/`, `tmp/`.
+    Maildir,
+    /// Anything else (a log, a directory of logs).
+    Other,
+}
+
+/// Header fields whose presence near the top makes a header-looking file a message rather
+/// than a `key: value` configuration or log file.
+const MESSAGE_FIELDS: &[&str] = &[
+    "received",
+    "return-path",
+    "delivered-to",
+    "from",
+    "date",
+    "message-id",
+    "subject",
+    "to",
+    "x-original-to",
+];
+
+/// Decides what `path` holds by its first bytes (inflating gzip) or, for a directory, by
+/// its subdirectories. Never reads more than the first 64 KiB.
+pub fn detect(path: &Path) -> io::Result<Kind> {
+    let meta = fs::metadata(path)?;
+    if meta.is_dir() {
+        return Ok(if is_maildir(path) {
+            Kind::Maildir
+        } else {
+            Kind::Other
+        });
+    }
+    let src = SourceFile {
+        path: Some(path.to_path_buf()),
+        display: Arc::from(path.display().to_string()),
+        mtime: None,
+    };
+    let mut head = Vec::with_capacity(8192);
+    input::open(&src)?.take(64 * 1024).read_to_end(&mut head)?;
+    Ok(detect_bytes(&head))
+}
+
+/// [`detect`] on the first bytes of a file.
+pub fn detect_bytes(head: &[u8]) -> Kind {
+    let first = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    if first.starts_with(b"From ") {
+        // A From_ line carries a ctime-style date (`Fri Nov 27 01:12:44 2026`); a text file
+        // that merely starts with the word "From" does not.
+        return if has_clock(first) {
+            Kind::Mbox
+        } else {
+            Kind::Other
+        };
+    }
+    if !headers::is_field_start(first) {
+        return Kind::Other;
+    }
+    let known = head
+        .split(|&b| b == b'\n')
+        .take(60)
+        .take_while(|l| !l.is_empty() && *l != b"\r")
+        .filter(|l| headers::is_field_start(l))
+        .any(|l| {
+            let name = l.split(|&b| b == b':').next().unwrap_or_default();
+            let name = String::from_utf8_lossy(name).trim().to_ascii_lowercase();
+            MESSAGE_FIELDS.contains(&name.as_str())
+        });
+    if known { Kind::Eml } else { Kind::Other }
+}
+
+/// True when `line` holds an `HH:MM` time (the date of an mbox `From ` line).
+fn has_clock(line: &[u8]) -> bool {
+    line.windows(5).any(|w| {
+        matches!(w, [a, b, b':', c, d] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() && d.is_ascii_digit())
+    })
+}
+
+/// A Maildir has (at least two of) `cur/`, `new/` and `tmp/`.
+pub fn is_maildir(dir: &Path) -> bool {
+    ["cur", "new", "tmp"]
+        .iter()
+        .filter(|d| dir.join(d).is_dir())
+        .count()
+        >= 2
+}
+
+/// One message's header block and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawMessage {
+    /// The file and the line of the message's first header line (mbox), or line 1 of its
+    /// own file (Maildir, `.eml`).
+    pub source: Source,
+    /// 1-based position of the message in its store.
+    pub index: u64,
+    /// The header block, without the mbox `From ` line and without the empty line that
+    /// ends it.
+    pub header: Vec<u8>,
+    /// The header was larger than [`MAX_HEADER`] and was cut.
+    pub truncated: bool,
+}
+
+/// Splits an mbox stream into messages, keeping only header blocks.
+pub struct MboxReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    /// 1-based number of the line that starts at `start` (when not `mid_line`).
+    line: u64,
+    /// The line that ended just before `start` was empty (or `start` is the file start).
+    prev_blank: bool,
+    /// `start` is inside a line longer than the buffer.
+    mid_line: bool,
+    file: Arc<str>,
+    index: u64,
+    finder: memmem::Finder<'static>,
+}
+
+impl<R: Read> MboxReader<R> {
+    /// Reads the mbox `inner`, naming messages after `file`.
+    pub fn new(inner: R, file: Arc<str>) -> MboxReader<R> {
+        MboxReader::with_buffer(inner, file, BUF_SIZE)
+    }
+
+    /// Like [`MboxReader::new`] with a chosen buffer size (at least 16 bytes); tests use
+    /// tiny buffers to put separators across buffer boundaries.
+    pub fn with_buffer(inner: R, file: Arc<str>, size: usize) -> MboxReader<R> {
+        MboxReader {
+            inner,
+            buf: vec![0; size.max(16)],
+            start: 0,
+            end: 0,
+            eof: false,
+            line: 1,
+            prev_blank: true,
+            mid_line: false,
+            file,
+            index: 0,
+            finder: memmem::Finder::new(b"\nFrom "),
+        }
+    }
+
+    /// Makes at least `n` bytes available unless the stream ends first; returns how many
+    /// are available.
+    fn fill(&mut self, n: usize) -> io::Result<usize> {
+        while self.end - self.start < n && !self.eof {
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
+            if self.end == self.buf.len() {
+                // Only reached when `n` exceeds the buffer; callers ask for a few bytes.
+                let len = self.buf.len();
+                self.buf.resize(len * 2, 0);
+            }
+            let dst = self.buf.get_mut(self.end..).unwrap_or_default();
+            match self.inner.read(dst) {
+                Ok(0) => self.eof = true,
+                Ok(got) => self.end += got,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.end - self.start)
+    }
+
+    fn window(&self) -> &[u8] {
+        self.buf.get(self.start..self.end).unwrap_or_default()
+    }
+
+    /// True when the line at `start` begins with `From `.
+    fn at_from(&mut self) -> io::Result<bool> {
+        Ok(self.fill(5)? >= 5 && self.window().starts_with(b"From "))
+    }
+
+    /// Consumes one line, appending it (with its newline) to `out` up to `cap` bytes.
+    /// Returns `None` at end of input, else whether the line was empty and whether it was
+    /// cut by `cap`.
+    fn take_line(
+        &mut self,
+        mut out: Option<&mut Vec<u8>>,
+        cap: usize,
+    ) -> io::Result<Option<(bool, bool)>> {
+        let mut len = 0usize;
+        let mut only_cr = true;
+        let mut cut = false;
+        loop {
+            if self.start == self.end && self.fill(1)? == 0 {
+                self.prev_blank = len == 0 || only_cr && len == 1;
+                return Ok((len > 0).then_some((self.prev_blank, cut)));
+            }
+            let hay = self.window();
+            let (piece, done) = match memchr::memchr(b'\n', hay) {
+                Some(i) => (hay.get(..=i).unwrap_or_default(), true),
+                None => (hay, false),
+            };
+            let content = if done {
+                piece
+                    .get(..piece.len().saturating_sub(1))
+                    .unwrap_or_default()
+            } else {
+                piece
+            };
+            if content.iter().any(|&b| b != b'\r') {
+                only_cr = false;
+            }
+            len += content.len();
+            if let Some(o) = out.as_deref_mut() {
+                let room = cap.saturating_sub(o.len());
+                if piece.len() > room {
+                    cut = true;
+                }
+                o.extend_from_slice(piece.get(..piece.len().min(room)).unwrap_or_default());
+            }
+            let n = piece.len();
+            self.start += n;
+            if done {
+                self.line += 1;
+                self.prev_blank = len == 0 || (only_cr && len == 1);
+                return Ok(Some((self.prev_blank, cut)));
+            }
+        }
+    }
+
+    /// Skips to the next separator (a `From ` line after an empty line) or the end,
+    /// counting lines, without copying.
+    fn skip_body(&mut self) -> io::Result<()> {
+        loop {
+            let avail = self.fill(6)?;
+            if avail == 0 {
+                return Ok(());
+            }
+            if self.mid_line {
+                let hay = self.window();
+                match memchr::memchr(b'\n', hay) {
+                    Some(i) => {
+                        self.start += i + 1;
+                        self.line += 1;
+                        self.mid_line = false;
+                        self.prev_blank = false;
+                    }
+                    None => self.start = self.end,
+                }
+                continue;
+            }
+            if self.prev_blank && self.at_from()? {
+                return Ok(());
+            }
+            let hay = self.window();
+            let cut = match self.finder.find(hay) {
+                Some(i) => Some(i),
+                None => memchr::memrchr(b'\n', hay),
+            };
+            match cut {
+                Some(i) => {
+                    let before = hay.get(..i).unwrap_or_default();
+                    let line_start = memchr::memrchr(b'\n', before).map_or(0, |p| p + 1);
+                    let last = before.get(line_start..).unwrap_or_default();
+                    // `start` is always a line start here, so `last` is a whole line.
+                    let blank = last.is_empty() || last == b"\r";
+                    let lines =
+                        memchr::memchr_iter(b'\n', hay.get(..=i).unwrap_or_default()).count();
+                    self.start += i + 1;
+                    self.line += lines as u64;
+                    self.prev_blank = blank;
+                }
+                None => {
+                    // A line longer than the window: drop what we have of it.
+                    self.start = self.end;
+                    self.mid_line = true;
+                    self.prev_blank = false;
+                }
+            }
+        }
+    }
+
+    /// The next message's header block, or `None` at the end of the mailbox.
+    pub fn next_message(&mut self) -> io::Result<Option<RawMessage>> {
+        // Find a separator: normally right here; junk before the first one is skipped.
+        loop {
+            if self.fill(1)? == 0 {
+                return Ok(None);
+            }
+            if !self.mid_line && self.prev_blank && self.at_from()? {
+                self.take_line(None, 0)?;
+                break;
+            }
+            self.skip_body()?;
+        }
+        self.index += 1;
+        let first_line = self.line;
+        let mut header = Vec::new();
+        let mut truncated = false;
+        loop {
+            // A message without body and without its empty line: the next separator ends it.
+            if self.at_from()? {
+                self.prev_blank = true;
+                break;
+            }
+            let before = header.len();
+            match self.take_line(Some(&mut header), MAX_HEADER)? {
+                None => break,
+                Some((true, _)) => {
+                    // The empty line ends the block and is not part of it.
+                    header.truncate(before);
+                    break;
+                }
+                Some((false, cut)) => truncated |= cut,
+            }
+        }
+        self.skip_body()?;
+        Ok(Some(RawMessage {
+            source: Source {
+                file: Arc::clone(&self.file),
+                line: first_line,
+            },
+            index: self.index,
+            header,
+            truncated,
+        }))
+    }
+}
+
+/// Reads the header block of one message file (Maildir entry, `.eml`), up to the empty
+/// line, at most [`MAX_HEADER`] bytes.
+pub fn read_header(r: impl Read) -> io::Result<(Vec<u8>, bool)> {
+    let mut r = BufReader::new(r);
+    let mut header = Vec::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = (&mut r)
+            .take((MAX_HEADER + 1 - header.len().min(MAX_HEADER)) as u64)
+            .read_until(b'\n', &mut line)?;
+        if n == 0 {
+            return Ok((header, false));
+        }
+        if line == b"\n" || line == b"\r\n" {
+            return Ok((header, false));
+        }
+        if header.len() + line.len() > MAX_HEADER {
+            let room = MAX_HEADER - header.len();
+            header.extend_from_slice(line.get(..room).unwrap_or_default());
+            return Ok((header, true));
+        }
+        header.extend_from_slice(&line);
+    }
+}
+
+/// A place messages are stored, found next to logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Store {
+    pub path: PathBuf,
+    pub kind: Kind,
+}
+
+impl Store {
+    /// The name used in `Source`s.
+    pub fn display(&self) -> Arc<str> {
+        Arc::from(self.path.display().to_string())
+    }
+
+    /// Iterates the store's messages in order.
+    pub fn messages(&self) -> io::Result<Messages> {
+        let inner = match self.kind {
+            Kind::Mbox => {
+                let src = SourceFile {
+                    path: Some(self.path.clone()),
+                    display: self.display(),
+                    mtime: None,
+                };
+                Inner::Mbox(Box::new(MboxReader::new(
+                    input::open(&src)?,
+                    self.display(),
+                )))
+            }
+            Kind::Eml => Inner::Files(VecDeque::from([self.path.clone()]), 0),
+            Kind::Maildir => Inner::Files(maildir_files(&self.path)?.into(), 0),
+            Kind::Other => Inner::Files(VecDeque::new(), 0),
+        };
+        Ok(Messages { inner })
+    }
+}
+
+/// The message files of one Maildir: `cur/` then `new/`, each sorted by name (Maildir
+/// names start with the delivery time). `tmp/` is left out on purpose: it holds deliveries
+/// still being written, which are neither complete nor delivered.
+pub fn maildir_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for sub in ["cur", "new"] {
+        let d = dir.join(sub);
+        if !d.is_dir() {
+            continue;
+        }
+        let mut files: Vec<PathBuf> = fs::read_dir(&d)?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .map(|e| e.path())
+            .collect();
+        files.sort();
+        out.extend(files);
+    }
+    Ok(out)
+}
+
+enum Inner {
+    Mbox(Box<MboxReader<Box<dyn Read + Send>>>),
+    Files(VecDeque<PathBuf>, u64),
+}
+
+/// The messages of a [`Store`]. An I/O error on one Maildir file is returned as an item
+/// and iteration goes on; an mbox read error ends the iteration after reporting it.
+pub struct Messages {
+    inner: Inner,
+}
+
+/// A message that could not be read, with where it was.
+#[derive(Debug)]
+pub struct MessageError {
+    pub source: Source,
+    pub error: io::Error,
+}
+
+impl std::fmt::Display for MessageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.source, self.error)
+    }
+}
+
+impl Iterator for Messages {
+    type Item = Result<RawMessage, MessageError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.inner {
+            Inner::Mbox(r) => match r.next_message() {
+                Ok(m) => m.map(Ok),
+                Err(error) => {
+                    let source = Source {
+                        file: Arc::clone(&r.file),
+                        line: r.line,
+                    };
+                    self.inner = Inner::Files(VecDeque::new(), 0);
+                    Some(Err(MessageError { source, error }))
+                }
+            },
+            Inner::Files(files, index) => {
+                let path = files.pop_front()?;
+                *index += 1;
+                let source = Source {
+                    file: Arc::from(path.display().to_string()),
+                    line: 1,
+                };
+                let src = SourceFile {
+                    path: Some(path.clone()),
+                    display: Arc::clone(&source.file),
+                    mtime: None,
+                };
+                let read = input::open(&src).and_then(read_header);
+                Some(match read {
+                    Ok((header, truncated)) => Ok(RawMessage {
+                        source,
+                        index: *index,
+                        header,
+                        truncated,
+                    }),
+                    Err(error) => Err(MessageError { source, error }),
+                })
+            }
+        }
+    }
+}
+
+/// Sorts command-line inputs into message stores and everything else: directories are
+/// walked (hidden Maildir++ folders such as `.Sent` included), Maildirs become one store
+/// each, files are detected by content. Paths under a Maildir never count as logs.
+pub fn find_stores(paths: &[PathBuf]) -> Vec<Store> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.as_os_str() == "-" {
+            continue;
+        }
+        walk(p, &mut out, 0);
+    }
+    // The same store named twice (or inside a directory also given) is read once.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|s| seen.insert(fs::canonicalize(&s.path).unwrap_or_else(|_| s.path.clone())));
+    out
+}
+
+fn walk(p: &Path, out: &mut Vec<Store>, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    match detect(p) {
+        Ok(Kind::Maildir) => {
+            out.push(Store {
+                path: p.to_path_buf(),
+                kind: Kind::Maildir,
+            });
+            // Maildir++ subfolders live inside the root as `.Name/`.
+            walk_children(p, out, depth, true);
+        }
+        Ok(Kind::Other) if p.is_dir() => walk_children(p, out, depth, false),
+        Ok(kind @ (Kind::Mbox | Kind::Eml)) => out.push(Store {
+            path: p.to_path_buf(),
+            kind,
+        }),
+        _ => {}
+    }
+}
+
+fn walk_children(dir: &Path, out: &mut Vec<Store>, depth: usize, maildir_root: bool) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for c in paths {
+        let name = c
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if maildir_root {
+            if name.starts_with('.') && c.is_dir() && is_maildir(&c) {
+                walk(&c, out, depth + 1);
+            }
+            continue;
+        }
+        if name.starts_with('.') && !(c.is_dir() && is_maildir(&c)) {
+            continue;
+        }
+        walk(&c, out, depth + 1);
+    }
+}
+
+/// True when `file` is one of the stores or lies inside a Maildir store.
+pub fn belongs_to_store(file: &Path, stores: &[Store]) -> bool {
+    stores.iter().any(|s| match s.kind {
+        Kind::Maildir => file.starts_with(&s.path),
+        _ => file == s.path,
+    })
+}
+
+#[cfg(test)]
+#[path = "messages_tests.rs"]
+mod tests;

@@ -1,0 +1,196 @@
+//! RFC 3164: the `Mon dd HH:MM:SS` stamp and what follows a stamp (`host prog[pid]: `).
+
+use super::Envelope;
+use super::bytes::{at_boundary, clock, num, pid_number, skip_spaces, token_end};
+use super::months::month_number;
+use crate::event::Stamp;
+
+/// `Mon dd HH:MM:SS[.f]` → (stamp, index after it). The month is a run of letters with an
+/// optional trailing dot (`févr.`); the day is space- or zero-padded. The cheap shape
+/// checks come before the month lookup, so ordinary words cost almost nothing.
+pub(super) fn stamp_3164(s: &str) -> Option<(Stamp, usize)> {
+    let b = s.as_bytes();
+    let mut mend = 0;
+    for (i, c) in s.char_indices() {
+        if !c.is_alphabetic() {
+            break;
+        }
+        mend = i + c.len_utf8();
+        if mend > 16 {
+            return None;
+        }
+    }
+    if mend == 0 {
+        return None;
+    }
+    let mut p = mend;
+    if b.get(p) == Some(&b'.') {
+        p += 1;
+    }
+    if b.get(p) != Some(&b' ') {
+        return None;
+    }
+    p += 1;
+    if b.get(p) == Some(&b' ') {
+        p += 1;
+    }
+    let (day, p) = match (num(b, p, 2), num(b, p, 1)) {
+        (Some(d), _) => (d, p + 2),
+        (None, Some(d)) => (d, p + 1),
+        _ => return None,
+    };
+    if !(1..=31).contains(&day) || b.get(p) != Some(&b' ') {
+        return None;
+    }
+    let (secs, nanos, end) = clock(b, p + 1)?;
+    if !at_boundary(b, end) {
+        return None;
+    }
+    let month = month_number(&s[..mend])?;
+    Some((
+        Stamp::NoYear {
+            month,
+            day: u8::try_from(day).ok()?,
+            secs,
+            nanos,
+        },
+        end,
+    ))
+}
+
+pub(super) fn host_name(h: &str) -> Option<&str> {
+    (h != "(none)" && !h.is_empty()).then_some(h)
+}
+
+/// A syslog tag at the start of `s`: `prog[pid]:` or, unless `strict`, `prog:`, followed
+/// by a space or the end. Returns (program, pid, index where the message starts).
+///
+/// Strict mode (no stamp in front) also requires a numeric pid and a program made of
+/// name characters, so `QID: to=…`, `STARTTLS=client, …` and Sendmail's split-line
+/// pieces `[1]: …` stay message text.
+fn tag(s: &str, strict: bool) -> Option<(&str, Option<u32>, usize)> {
+    let b = s.as_bytes();
+    let pend = b
+        .iter()
+        .position(|&c| c == b'[' || c == b':' || c == b' ' || c.is_ascii_control() || c == b']')
+        .unwrap_or(b.len());
+    if pend == 0 {
+        return None;
+    }
+    let prog = &s[..pend];
+    if strict
+        && !prog.bytes().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/' | b'@' | b'+')
+        })
+    {
+        return None;
+    }
+    let mut p = pend;
+    let mut pid = None;
+    if b.get(p) == Some(&b'[') {
+        let close = b.iter().skip(p + 1).take(16).position(|&c| c == b']')?;
+        pid = pid_number(&s[p + 1..p + 1 + close]);
+        if strict && pid.is_none() {
+            return None;
+        }
+        p += close + 2;
+    } else if strict {
+        return None;
+    }
+    if b.get(p) != Some(&b':') || !at_boundary(b, p + 1) {
+        return None;
+    }
+    Some((prog, pid, (p + 2).min(b.len())))
+}
+
+/// Drops a Solaris `[ID 702911 mail.notice] ` tag from the front of a message.
+fn strip_solaris(msg: &str) -> &str {
+    let Some(rest) = msg.strip_prefix("[ID ") else {
+        return msg;
+    };
+    let b = rest.as_bytes();
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 || b.get(digits) != Some(&b' ') {
+        return msg;
+    }
+    let fac = &b[digits + 1..];
+    let Some(close) = fac.iter().take(40).position(|&c| c == b']') else {
+        return msg;
+    };
+    if close == 0 || fac[..close].contains(&b' ') {
+        return msg;
+    }
+    let after = digits + 1 + close + 1;
+    if !at_boundary(b, after) {
+        return msg;
+    }
+    rest.get(after + 1..).unwrap_or("")
+}
+
+fn with_tag<'a>(
+    stamp: Stamp,
+    host: Option<&'a str>,
+    s: &'a str,
+    (prog, pid, start): (&'a str, Option<u32>, usize),
+) -> Envelope<'a> {
+    Envelope {
+        stamp,
+        host,
+        program: Some(prog),
+        pid,
+        message: strip_solaris(s.get(start..).unwrap_or("")),
+    }
+}
+
+/// What follows a stamp: `[<fac.level>] [host] [prog[pid]: ]message`. `end` is the index
+/// just after the stamp.
+pub(super) fn after_stamp(line: &str, end: usize, stamp: Stamp) -> Envelope<'_> {
+    let b = line.as_bytes();
+    let mut p = skip_spaces(b, end);
+    // `<mail.info>` (or any `<…>` without spaces) before the host.
+    if b.get(p) == Some(&b'<') {
+        let te = token_end(b, p);
+        if te - p > 2 && b.get(te - 1) == Some(&b'>') {
+            p = skip_spaces(b, te);
+        }
+    }
+    let rest = &line[p..];
+    if let Some(t) = tag(rest, false) {
+        return with_tag(stamp, None, rest, t);
+    }
+    let he = token_end(b, p);
+    let host = host_name(&line[p..he]);
+    let p2 = skip_spaces(b, he);
+    let rest = &line[p2..];
+    match tag(rest, false) {
+        Some(t) => with_tag(stamp, host, rest, t),
+        None => Envelope {
+            stamp,
+            host,
+            program: None,
+            pid: None,
+            message: rest,
+        },
+    }
+}
+
+/// No stamp: `prog[pid]: …` or `host prog[pid]: …`, both strict (see [`tag`]).
+pub(super) fn no_stamp(s: &str) -> Option<Envelope<'_>> {
+    if let Some(t) = tag(s, true) {
+        return Some(with_tag(Stamp::None, None, s, t));
+    }
+    let b = s.as_bytes();
+    let he = token_end(b, 0);
+    let host = &s[..he];
+    let hostish = host == "(none)"
+        || (!host.is_empty()
+            && host
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':')));
+    if !hostish || b.get(he) != Some(&b' ') {
+        return None;
+    }
+    let rest = &s[he + 1..];
+    let t = tag(rest, true)?;
+    Some(with_tag(Stamp::None, host_name(host), rest, t))
+}

@@ -1,0 +1,142 @@
+//! Year and zone resolution.
+
+use chrono::{
+    DateTime, Datelike, FixedOffset, Local, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta,
+    TimeZone,
+};
+
+use crate::event::Stamp;
+
+/// Where the year of a file's first year-less stamp comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YearBase {
+    /// The file's modification date (in the zone the stamps are in). A log is written up to
+    /// its mtime, so its first line is at most a year older: same year if its month is not
+    /// after the mtime's month, the year before otherwise.
+    Mtime(NaiveDate),
+    /// `--year`: the user says which year the file's first entry is in.
+    FirstYear(i32),
+}
+
+/// The zone in which stamps without an offset (RFC 3164, Exim without `log_timezone`) were
+/// written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zone {
+    /// The machine's zone (`chrono::Local`, honours `TZ`), the usual case when reading the
+    /// box's own logs.
+    Local,
+    /// A given offset (logs copied from a machine elsewhere).
+    Fixed(FixedOffset),
+}
+
+/// Turns [`Stamp::NoYear`] and [`Stamp::Local`] into [`Stamp::Full`], one file at a time,
+/// in log order.
+///
+/// Rules, and why:
+///
+/// * The first year-less stamp gets its year from the [`YearBase`].
+/// * Syslog files are written in time order, so the month only goes backwards when the
+///   year turns. A month more than 6 below the highest month seen so far (Dec → Jan)
+///   starts the next year. Smaller backward steps (Nov lines after Dec ones) are
+///   out-of-order writes, not a new year, and keep the year.
+/// * A month more than 6 *above* the highest one seen (a `Dec 31 23:59:59` line arriving
+///   among `Jan 1` lines) is a late write from the year before: it gets the previous year
+///   and does not move the state, so the next `Jan` line is not taken for a rollover.
+///   A genuine gap of more than half a year inside one file is implausible for mail
+///   logs, which rotate far more often.
+/// * [`Stamp::Full`] and [`Stamp::None`] pass through unchanged and do not move the
+///   state.
+/// * A stamp that names no real date (`Feb 30`, `Feb 29` in a common year, month 13)
+///   becomes [`Stamp::None`]: the line is still read, it only has no time.
+/// * Zone: in [`Zone::Local`], a time that occurs twice (DST ends) takes the earlier
+///   instant; a time that does not exist (the skipped DST hour) is read one hour later,
+///   which is the instant a clock that missed the change meant. Neither panics.
+#[derive(Debug, Clone)]
+pub struct YearResolver {
+    base: YearBase,
+    zone: Zone,
+    /// The year of the current stretch, once the first year-less stamp was seen.
+    year: Option<i32>,
+    /// Highest month seen in the current year.
+    high_month: u8,
+}
+
+impl YearResolver {
+    pub fn new(base: YearBase, zone: Zone) -> Self {
+        YearResolver {
+            base,
+            zone,
+            year: None,
+            high_month: 0,
+        }
+    }
+
+    /// Completes one stamp; call it for every line of a file in order.
+    pub fn resolve(&mut self, stamp: Stamp) -> Stamp {
+        match stamp {
+            Stamp::Full(_) | Stamp::None => stamp,
+            Stamp::Local(naive) => self.in_zone(naive),
+            Stamp::NoYear {
+                month,
+                day,
+                secs,
+                nanos,
+            } => {
+                if !(1..=12).contains(&month) {
+                    return Stamp::None;
+                }
+                let year = self.year_for(month);
+                let date = NaiveDate::from_ymd_opt(year, u32::from(month), u32::from(day));
+                let time = NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos);
+                match (date, time) {
+                    (Some(d), Some(t)) => self.in_zone(NaiveDateTime::new(d, t)),
+                    _ => Stamp::None,
+                }
+            }
+        }
+    }
+
+    fn year_for(&mut self, month: u8) -> i32 {
+        let Some(year) = self.year else {
+            let y = match self.base {
+                YearBase::Mtime(d) if u32::from(month) <= d.month() => d.year(),
+                YearBase::Mtime(d) => d.year().saturating_sub(1),
+                YearBase::FirstYear(y) => y,
+            };
+            self.year = Some(y);
+            self.high_month = month;
+            return y;
+        };
+        if self.high_month > month + 6 {
+            let next = year.saturating_add(1);
+            self.year = Some(next);
+            self.high_month = month;
+            next
+        } else if month > self.high_month + 6 {
+            year.saturating_sub(1)
+        } else {
+            self.high_month = self.high_month.max(month);
+            year
+        }
+    }
+
+    fn in_zone(&self, naive: NaiveDateTime) -> Stamp {
+        let t = match self.zone {
+            Zone::Fixed(off) => in_tz(&off, naive),
+            Zone::Local => in_tz(&Local, naive),
+        };
+        t.map_or(Stamp::None, Stamp::Full)
+    }
+}
+
+/// `naive` read in `tz`: the earlier instant when ambiguous, one hour later when it falls
+/// into a gap, `None` only when out of chrono's range.
+pub(super) fn in_tz<Tz: TimeZone>(tz: &Tz, naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
+    if let Some(t) = tz.from_local_datetime(&naive).earliest() {
+        return Some(t.fixed_offset());
+    }
+    let later = naive.checked_add_signed(TimeDelta::hours(1))?;
+    tz.from_local_datetime(&later)
+        .earliest()
+        .map(|t| t.fixed_offset())
+}

@@ -1,0 +1,279 @@
+//! RFC 5322 header blocks: where the block ends, which lines start a field, and unfolding.
+//!
+//! Stored messages are not clean: mailboxes mix CRLF and LF, peers send 8-bit bytes in
+//! header values, and broken software writes continuation lines without the leading
+//! whitespace. The block is therefore read as bytes, each field value is decoded lossily
+//! (the TLS facts we need are ASCII), and a line that neither starts a field nor is a
+//! proper continuation is glued to the previous field instead of being dropped, so a
+//! `Received:` clause split by a broken folder still reaches the parser whole.
+
+use memchr::memchr;
+
+/// One header field of a message, unfolded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderField {
+    /// The field name as written (case kept; compare with `eq_ignore_ascii_case`).
+    pub name: String,
+    /// The unfolded value: line breaks before continuation whitespace removed (RFC 5322
+    /// §2.2.3), the whitespace itself kept, leading and trailing blanks trimmed. A
+    /// continuation line that lacked its leading whitespace is joined with one space.
+    pub value: String,
+    /// 0-based index of the field's first line within the header block, so callers can
+    /// name the exact line of a file.
+    pub line: u64,
+    /// Byte offset of the field's first line within the header block.
+    pub offset: usize,
+}
+
+/// The length of the header block at the start of `buf`: up to and including the empty
+/// line that ends it (`\n\n`, `\r\n\r\n` or a mix). `None` when `buf` holds no empty line,
+/// i.e. the whole buffer is header (a message without body) or the block is incomplete.
+pub fn block_end(buf: &[u8]) -> Option<usize> {
+    let mut start = 0;
+    while start < buf.len() {
+        let rest = buf.get(start..)?;
+        let nl = memchr(b'\n', rest)?;
+        let line = rest.get(..nl)?;
+        if line.is_empty() || line == b"\r" {
+            return Some(start + nl + 1);
+        }
+        start += nl + 1;
+    }
+    None
+}
+
+/// True when `line` starts a header field: a name of printable ASCII without `:` or
+/// blanks, beginning with a letter, then optional blanks (RFC 5322 obs-syntax) and `:`.
+pub fn is_field_start(line: &[u8]) -> bool {
+    field_name_len(line).is_some()
+}
+
+/// The length of the field name at the start of `line`, when it starts a field.
+fn field_name_len(line: &[u8]) -> Option<usize> {
+    let first = *line.first()?;
+    if !first.is_ascii_alphabetic() {
+        return None;
+    }
+    let mut i = 0;
+    while let Some(&b) = line.get(i) {
+        if b == b':' {
+            return (i > 0).then_some(i);
+        }
+        if !(33..=126).contains(&b) {
+            break;
+        }
+        i += 1;
+        if i > 200 {
+            return None;
+        }
+    }
+    let name_len = i;
+    while let Some(&b) = line.get(i) {
+        match b {
+            b' ' | b'\t' => i += 1,
+            b':' => return (name_len > 0).then_some(name_len),
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Splits `block` into lines without their `\n` / `\r\n`, with each line's byte offset.
+fn lines(block: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        if pos >= block.len() {
+            return None;
+        }
+        let rest = block.get(pos..)?;
+        let (line, adv) = match memchr(b'\n', rest) {
+            Some(n) => (rest.get(..n)?, n + 1),
+            None => (rest, rest.len()),
+        };
+        let start = pos;
+        pos += adv;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        Some((start, line))
+    })
+}
+
+/// Reads every field of a header block (everything up to the first empty line; the
+/// caller may pass the block with or without that line, or a whole message).
+///
+/// Lines before the first field that are not fields (an mbox `From ` line left in,
+/// garbage) are skipped; later non-field lines are treated as broken continuations.
+pub fn fields(block: &[u8]) -> Vec<HeaderField> {
+    let mut out: Vec<HeaderField> = Vec::new();
+    let mut value: Vec<u8> = Vec::new();
+    for (idx, (offset, line)) in lines(block).enumerate() {
+        if line.is_empty() {
+            break;
+        }
+        let continuation = matches!(line.first(), Some(b' ' | b'\t'));
+        if !continuation && let Some(n) = field_name_len(line) {
+            flush(&mut out, &mut value);
+            let name = String::from_utf8_lossy(line.get(..n).unwrap_or_default())
+                .trim()
+                .to_owned();
+            let colon = line.iter().position(|&b| b == b':').unwrap_or(n);
+            value.extend_from_slice(line.get(colon + 1..).unwrap_or_default());
+            out.push(HeaderField {
+                name,
+                value: String::new(),
+                line: idx as u64,
+                offset,
+            });
+            continue;
+        }
+        if out.is_empty() {
+            // Not inside a field yet: nothing to continue.
+            continue;
+        }
+        if !continuation {
+            value.push(b' ');
+        }
+        value.extend_from_slice(line);
+    }
+    flush(&mut out, &mut value);
+    out
+}
+
+/// Moves the collected value bytes into the last field.
+fn flush(out: &mut [HeaderField], value: &mut Vec<u8>) {
+    if let Some(last) = out.last_mut() {
+        last.value = String::from_utf8_lossy(value).trim().to_owned();
+    }
+    value.clear();
+}
+
+/// Unfolds one raw field (name and value, possibly spanning lines) into a single line of
+/// text. Kept for callers that already hold one field's bytes.
+pub fn unfold(raw: &[u8]) -> String {
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, (_, line)) in lines(raw).enumerate() {
+        if i > 0 && !matches!(line.first(), Some(b' ' | b'\t')) {
+            out.push(b' ');
+        }
+        out.extend_from_slice(line);
+    }
+    String::from_utf8_lossy(&out).trim().to_owned()
+}
+
+/// The `Received:` fields of a header block in order (top = newest hop).
+pub fn received(block: &[u8]) -> Vec<HeaderField> {
+    fields(block)
+        .into_iter()
+        .filter(|f| f.name.eq_ignore_ascii_case("received"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_end_lf_crlf_and_none() {
+        assert_eq!(block_end(b"A: 1\nB: 2\n\nbody"), Some(11));
+        assert_eq!(block_end(b"A: 1\r\nB: 2\r\n\r\nbody"), Some(14));
+        assert_eq!(block_end(b"A: 1\r\n\nbody"), Some(7));
+        assert_eq!(block_end(b"A: 1\nB: 2\n"), None);
+        assert_eq!(block_end(b""), None);
+    }
+
+    #[test]
+    fn field_start_rules() {
+        let rows: [(&[u8], bool); 10] = [
+            (b"Received: from x", true),
+            (b"received:from", true),
+            (b"X-Spam-Level: ***", true),
+            (b"Subject : obsolete blank before colon", true),
+            (b"\tby host", false),
+            (b" continuation", false),
+            (b"From sender@example Mon Jul  1 10:00:00 2024", false),
+            (b"2024-07-05T19:19:30+02:00 host sm-mta[1]: x", false),
+            (b"no colon here", false),
+            (b":empty name", false),
+        ];
+        for (line, want) in rows {
+            assert_eq!(
+                is_field_start(line),
+                want,
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
+
+    #[test]
+    fn unfolding_edge_cases() {
+        // (block, field index, name, value, line)
+        let rows: [(&[u8], usize, &str, &str, u64); 9] = [
+            // LF folding, tab continuation kept as whitespace.
+            (
+                b"Received: from a\n\tby b; date\n",
+                0,
+                "Received",
+                "from a\n\tby b; date",
+                0,
+            ),
+            // CRLF folding.
+            (
+                b"Received: from a\r\n\tby b\r\n\tfor <x>; d\r\n",
+                0,
+                "Received",
+                "from a\tby b\tfor <x>; d",
+                0,
+            ),
+            // Postfix 3.4+ TAB+space continuation.
+            (
+                b"Received: (using TLSv1.3 with cipher X (256/256 bits)\n\t key-exchange X25519)\n",
+                0,
+                "Received",
+                "(using TLSv1.3 with cipher X (256/256 bits)\t key-exchange X25519)",
+                0,
+            ),
+            // Broken folding: continuation without leading whitespace joins with a space.
+            (
+                b"Received: from a\nby b; d\nX: 1\n",
+                0,
+                "Received",
+                "from a by b; d",
+                0,
+            ),
+            // Second field keeps its own line number.
+            (b"A: 1\n 2\nB: 3\n", 1, "B", "3", 2),
+            // 8-bit bytes are replaced, not fatal.
+            (b"Subject: caf\xe9\n", 0, "Subject", "caf\u{fffd}", 0),
+            // Empty value.
+            (b"X-Empty:\nY: y\n", 0, "X-Empty", "", 0),
+            // Stops at the empty line.
+            (b"A: 1\n\nB: body\n", 0, "A", "1", 0),
+            // Leading junk before the first field is skipped.
+            (b"From x Mon Jul  1 10:00:00 2024\nA: 1\n", 0, "A", "1", 1),
+        ];
+        for (block, idx, name, value, line) in rows {
+            let fs = fields(block);
+            let f = fs
+                .get(idx)
+                .unwrap_or_else(|| panic!("no field {idx} in {block:?}"));
+            // Unfolding removes the line break itself: compare with breaks dropped.
+            let want = value.replace('\n', "");
+            assert_eq!(f.name, name);
+            assert_eq!(f.value, want, "{}", String::from_utf8_lossy(block));
+            assert_eq!(f.line, line);
+        }
+        assert_eq!(fields(b"A: 1\n\nB: body\n").len(), 1);
+    }
+
+    #[test]
+    fn unfold_single_field_and_received_order() {
+        assert_eq!(unfold(b"from a\r\n by b\r\n"), "from a by b");
+        let block = b"Received: from top by us; d1\nX: y\nReceived: from mid\n\tby top; d2\n\n";
+        let r = received(block);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].value, "from top by us; d1");
+        assert_eq!(r[1].value, "from mid\tby top; d2");
+        assert_eq!(r[1].line, 2);
+        assert_eq!(r[1].offset, 34);
+    }
+}

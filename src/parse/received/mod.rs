@@ -1,0 +1,491 @@
+//! One `Received:` header → one [`Hop`]: who handed the message to whom, with which
+//! protocol, and what the receiving MTA wrote about TLS (FORMATS.md §1.5, §2.4, §3.4, §4).
+//!
+//! Every MTA stamps the same RFC 5321 skeleton (`from … by … with … id … for …; date`)
+//! but writes TLS in its own comment: Sendmail's `(version=… cipher=… bits=… verify=…)`,
+//! Postfix's `(using … with cipher … (A/B bits))` plus a client-certificate comment, Exim's
+//! `(TLS1.2:cipher:256)` or ` (TLS1.3) tls CIPHER`, Microsoft's comma-separated group,
+//! IronPort's `ESMTP/TLS/cipher` protocol token, Courier's `(TLS: v,bits,cipher)`, qmail's
+//! and qpsmtpd's `with (cipher encrypted) SMTP`, and the RFC 3848 protocol words alone.
+//! The value is tokenised into words and (nested, quote-aware) comments; clause keywords
+//! route words, and every comment is offered to the TLS readers wherever it stands,
+//! because stamps put the TLS comment after `from`, `by`, `id` or `for` alike.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+
+use crate::event::{Bits, Cipher, Peer, TlsVersion, Verify};
+
+/// One relay step of a message, as stamped by the receiving MTA.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Hop {
+    /// The name the sender gave in HELO/EHLO (`from <helo>`, Exim `helo=`, `(HELO x)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_helo: Option<String>,
+    /// The sender's reverse-DNS name as the receiver resolved it (`unknown` → none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_rdns: Option<String>,
+    /// The sender's address (`[ip]`, `[IPv6:…]`, Microsoft's bare `(ip)`), zone dropped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_ip: Option<IpAddr>,
+    /// Sendmail's `(may be forged)`: forward and reverse DNS disagreed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub forged: bool,
+    /// The receiving host that wrote this header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// The `with` protocol as written (`ESMTPS`, `esmtps`, `Microsoft SMTP Server`,
+    /// `ESMTP/TLS/ECDHE-RSA-AES256-GCM-SHA384`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub with: Option<String>,
+    /// The receiver's queue or message id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The single recipient, without angle brackets.
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    pub for_: Option<String>,
+    /// The stamp's date, read leniently (RFC 5322 with obsolete zones and trailing
+    /// comments); `None` when absent or unreadable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<DateTime<FixedOffset>>,
+    /// What the stamp says about TLS on this hop.
+    pub tls: HopTls,
+}
+
+/// What one `Received:` stamp says about encryption of its hop.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum HopTls {
+    /// TLS with at least one negotiated detail (version, cipher, bits or verify).
+    Tls(HopTlsDetails),
+    /// TLS, with no details: RFC 3848 words (`ESMTPS`, `ESMTPSA`, `UTF8SMTPS`, `LMTPS`),
+    /// Exim's `esmtps` without a cipher, Exchange 2013's `(TLS)`.
+    TlsNoDetails,
+    /// An SMTP/LMTP protocol word without TLS and no TLS clause.
+    Plaintext,
+    /// Nothing says either way (no `with`, `local`, `mapi`, `HTTP`, an unknown word).
+    #[default]
+    Unknown,
+}
+
+impl HopTls {
+    /// True for both TLS states.
+    pub fn is_tls(&self) -> bool {
+        matches!(self, HopTls::Tls(_) | HopTls::TlsNoDetails)
+    }
+}
+
+/// The TLS details a stamp wrote. Unlike [`crate::event::TlsParams`] every part is
+/// optional: Gmail and Microsoft write no verify word, IronPort no version, Microsoft no
+/// bits. The shared vocabulary types are reused for each part.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct HopTlsDetails {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<TlsVersion>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cipher: Option<Cipher>,
+    pub bits: Bits,
+    /// The client certificate verdict (Sendmail `verify=`, Postfix's client comment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<Verify>,
+    /// Postfix 3.4+ `key-exchange`, Exim 4.100's trailing group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_exchange: Option<String>,
+    /// Postfix `Client CN "…"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_cn: Option<String>,
+    /// Postfix `Issuer "…"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_issuer: Option<String>,
+}
+
+impl Hop {
+    /// The sending side of the hop as a posture peer: the reverse name (the receiver's
+    /// verified view) and the address; the HELO name only when neither is known, because
+    /// HELO is whatever the sender chose to say.
+    pub fn from_peer(&self) -> Option<Peer> {
+        let name = self.from_rdns.as_deref().or(if self.from_ip.is_none() {
+            self.from_helo.as_deref()
+        } else {
+            None
+        });
+        let mut p = Peer::new(name, self.from_ip);
+        p.forged = self.forged;
+        (!p.is_empty()).then_some(p)
+    }
+
+    /// A hop that never crossed a network: loopback sender, local submission (no `from`
+    /// clause at all), or a non-SMTP local protocol. Message verdicts skip these.
+    pub fn is_local(&self) -> bool {
+        if self.from_ip.is_some_and(|ip| ip.is_loopback()) {
+            return true;
+        }
+        if self.from_helo.is_none() && self.from_rdns.is_none() && self.from_ip.is_none() {
+            return true;
+        }
+        let w = self.with.as_deref().unwrap_or("").to_ascii_lowercase();
+        matches!(
+            w.as_str(),
+            "local" | "local-esmtp" | "local-smtp" | "local-bsmtp"
+        )
+    }
+}
+
+/// Why a `Received:` value could not be read as a hop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed(pub String);
+
+impl std::fmt::Display for Malformed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A lexical piece of the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tok<'a> {
+    Word(&'a str),
+    /// The text inside balanced parentheses (nested parentheses kept).
+    Comment(&'a str),
+}
+
+/// Splits `s` into words and comments, and returns the byte index of the last top-level
+/// `;` (where the date starts). Comments nest and honour quoted strings (a Postfix
+/// `Client CN "a (b)"` must not close early); an unterminated comment runs to the end.
+fn tokenize(s: &str) -> (Vec<Tok<'_>>, Option<usize>, bool) {
+    let b = s.as_bytes();
+    let mut toks = Vec::new();
+    let mut semi = None;
+    let mut i = 0;
+    let mut unbalanced = false;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b' ' | b'\t' | b'\r' | b'\n' | b',' => i += 1,
+            b';' => {
+                semi = Some(i);
+                toks.clear();
+                i += 1;
+            }
+            b'(' => {
+                let start = i + 1;
+                let mut depth = 1usize;
+                let mut quoted = false;
+                let mut j = start;
+                while let Some(&d) = b.get(j) {
+                    match d {
+                        b'\\' => j += 1,
+                        b'"' => quoted = !quoted,
+                        b'(' if !quoted => depth += 1,
+                        b')' if !quoted => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                let end = j.min(b.len());
+                if depth != 0 {
+                    unbalanced = true;
+                }
+                toks.push(Tok::Comment(s.get(start..end).unwrap_or("")));
+                i = end + 1;
+            }
+            b'[' => {
+                let rest = b.get(i..).unwrap_or_default();
+                // A bracket runs to its `]` (`[via Frontend Transport]` has blanks), unless
+                // a comment or the date separator comes first: then it was never closed.
+                let end = match memchr::memchr(b']', rest) {
+                    Some(n)
+                        if !rest.get(..n).unwrap_or_default().contains(&b';')
+                            && !rest.get(..n).unwrap_or_default().contains(&b'(') =>
+                    {
+                        i + n + 1
+                    }
+                    _ => word_end(b, i),
+                };
+                // `[ip]:port` stays one word.
+                let end = word_end(b, end.min(b.len())).max(end);
+                toks.push(Tok::Word(s.get(i..end).unwrap_or("")));
+                i = end;
+            }
+            _ => {
+                let end = word_end(b, i);
+                toks.push(Tok::Word(s.get(i..end).unwrap_or("")));
+                i = end.max(i + 1);
+            }
+        }
+    }
+    // Tokens collected after the last `;` belong to the date, which is read from text.
+    (toks, semi, unbalanced)
+}
+
+/// The end of a plain word starting at `i`.
+fn word_end(b: &[u8], mut i: usize) -> usize {
+    while let Some(&c) = b.get(i) {
+        if matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'(' | b';') {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Clause {
+    From,
+    By,
+    Via,
+    With,
+    Id,
+    For,
+    /// Exim ≥ 4.93: the word after ` tls ` is the cipher.
+    EximTls,
+}
+
+fn keyword(w: &str) -> Option<Clause> {
+    let k = match w.to_ascii_lowercase().as_str() {
+        "from" => Clause::From,
+        "by" => Clause::By,
+        "via" => Clause::Via,
+        "with" => Clause::With,
+        "id" => Clause::Id,
+        "for" => Clause::For,
+        _ => return None,
+    };
+    Some(k)
+}
+
+/// Reads one unfolded `Received:` value.
+///
+/// Fails only when the value has neither a clause keyword nor a readable date: then it is
+/// not a stamp at all. Everything else yields a hop with whatever could be read.
+pub fn parse(value: &str) -> Result<Hop, Malformed> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(Malformed("empty Received header".into()));
+    }
+    let (_, semi, unbalanced) = tokenize(value);
+    // With an unterminated comment the last `;` may have been swallowed: fall back to
+    // the last `;` of the raw text.
+    let semi = if unbalanced {
+        value.rfind(';').or(semi)
+    } else {
+        semi
+    };
+    let (head, date_text) = match semi {
+        Some(n) => (
+            value.get(..n).unwrap_or(value),
+            value.get(n + 1..).unwrap_or(""),
+        ),
+        None => (value, ""),
+    };
+    let (toks, _, _) = tokenize(head);
+
+    let mut hop = Hop::default();
+    let mut tls = TlsCollector::default();
+    let mut clause: Option<Clause> = None;
+    let mut expecting: Option<Clause> = None;
+    let mut last_was_comment = false;
+    let mut from_comments: Vec<&str> = Vec::new();
+    let mut any_keyword = false;
+
+    for tok in toks {
+        match tok {
+            Tok::Word(w) => {
+                if let Some(want) = expecting.take() {
+                    match want {
+                        Clause::From => hop.from_helo = Some(w.to_owned()),
+                        Clause::By => hop.by = Some(w.trim_end_matches('.').to_owned()),
+                        Clause::With => hop.with = Some(w.to_owned()),
+                        Clause::Id => hop.id = Some(w.to_owned()),
+                        Clause::For => hop.for_ = Some(strip_angle(w).to_owned()),
+                        Clause::EximTls => tls.details().cipher = Some(Cipher::new(w)),
+                        Clause::Via => {}
+                    }
+                    last_was_comment = false;
+                    continue;
+                }
+                if let Some(k) = keyword(w) {
+                    let taken = match k {
+                        Clause::From => hop.from_helo.is_some() || hop.from_ip.is_some(),
+                        Clause::By => hop.by.is_some(),
+                        Clause::With => hop.with.is_some(),
+                        Clause::Id => hop.id.is_some(),
+                        Clause::For => hop.for_.is_some(),
+                        _ => false,
+                    };
+                    if !taken {
+                        any_keyword = true;
+                        clause = Some(k);
+                        expecting = Some(k);
+                        last_was_comment = false;
+                        continue;
+                    }
+                }
+                if clause == Some(Clause::With) && w.eq_ignore_ascii_case("tls") {
+                    expecting = Some(Clause::EximTls);
+                } else if clause == Some(Clause::With) && !last_was_comment {
+                    // Multi-word protocols: `with Microsoft SMTP Server`.
+                    if let Some(with) = hop.with.as_mut() {
+                        with.push(' ');
+                        with.push_str(w);
+                    }
+                }
+                last_was_comment = false;
+            }
+            Tok::Comment(c) => {
+                last_was_comment = true;
+                if tls.offer(c) {
+                    continue;
+                }
+                if clause == Some(Clause::From) {
+                    from_comments.push(c);
+                }
+            }
+        }
+    }
+    apply_from(&mut hop, &from_comments);
+    // Courier writes the id after the date: `; Sat, 21 Mar 2020 00:40:12 +0200 id 0000…`.
+    let date_text = match date_text.split_once(" id ") {
+        Some((d, id)) => {
+            if hop.id.is_none() {
+                hop.id = id.split_whitespace().next().map(str::to_owned);
+            }
+            d
+        }
+        None => date_text,
+    };
+    hop.date = parse_date(date_text);
+    if !any_keyword && hop.date.is_none() && !tls.found() {
+        return Err(Malformed(format!(
+            "no from/by/with clause and no date in Received: {}",
+            truncate(value, 80)
+        )));
+    }
+    hop.tls = tls.verdict(hop.with.as_deref());
+    Ok(hop)
+}
+
+fn truncate(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => s.get(..i).unwrap_or(s),
+        None => s,
+    }
+}
+
+fn strip_angle(w: &str) -> &str {
+    let w = w.trim_end_matches([',', '.']);
+    w.strip_prefix('<')
+        .and_then(|x| x.strip_suffix('>'))
+        .unwrap_or(w)
+}
+
+/// Reads an address as stamps write it: `1.2.3.4`, `[1.2.3.4]`, `[IPv6:2001:db8::1]`,
+/// `[2001:db8::1]:25`, `[fe80::1%3]`, `1.2.3.4:25`.
+pub fn parse_ip(raw: &str) -> Option<IpAddr> {
+    let mut s = raw.trim().trim_matches('"');
+    if let Some(rest) = s.strip_prefix('[') {
+        s = rest.split(']').next().unwrap_or(rest);
+    }
+    let s = s
+        .strip_prefix("IPv6:")
+        .or_else(|| s.strip_prefix("ipv6:"))
+        .or_else(|| s.strip_prefix("IPV6:"))
+        .unwrap_or(s);
+    let s = s.split('%').next().unwrap_or(s);
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        // `::ffff:192.0.2.1` (Courier, dual-stack listeners) is the IPv4 peer the logs name.
+        return Some(ip.to_canonical());
+    }
+    // `1.2.3.4:25` (IPv4 with a port); IPv6 ports only come bracketed.
+    let (host, port) = s.rsplit_once(':')?;
+    if port.bytes().all(|c| c.is_ascii_digit()) && !host.contains(':') {
+        return host.parse().ok();
+    }
+    None
+}
+
+/// Reads the sender description: the word after `from` and the comments of the `from`
+/// clause (`(rdns [ip])`, `([ip]:port helo=x)`, `(HELO x) ([ip])`, `(2603:10b6::1)`).
+fn apply_from(hop: &mut Hop, comments: &[&str]) {
+    let word = hop.from_helo.take();
+    let mut helo = word.clone();
+    let mut word_is_rdns = false;
+    let mut rdns: Option<String> = None;
+    let mut ip = word
+        .as_deref()
+        .filter(|w| w.starts_with('['))
+        .and_then(parse_ip);
+    let mut comment_ip = None;
+    for (ci, c) in comments.iter().enumerate() {
+        let mut c = c.trim().to_owned();
+        if c.contains("may be forged") {
+            hop.forged = true;
+            c = c
+                .replace("(may be forged)", " ")
+                .replace("may be forged", " ");
+        }
+        if !c.contains(char::is_whitespace)
+            && let Some(a) = parse_ip(&c)
+        {
+            comment_ip.get_or_insert(a);
+            continue;
+        }
+        let words: Vec<&str> = c.split_whitespace().collect();
+        let mut i = 0;
+        while let Some(&w) = words.get(i) {
+            let bare = w.trim_matches('"');
+            if let Some(h) = bare.strip_prefix("helo=") {
+                helo = Some(h.to_owned());
+                word_is_rdns = true;
+            } else if bare.eq_ignore_ascii_case("helo") || bare.eq_ignore_ascii_case("ehlo") {
+                if let Some(h) = words.get(i + 1) {
+                    helo = Some(h.trim_matches('"').to_owned());
+                    word_is_rdns = true;
+                    i += 1;
+                }
+            } else if bare.starts_with('[') {
+                if let Some(a) = parse_ip(bare) {
+                    comment_ip.get_or_insert(a);
+                }
+            } else if let Some(a) = bare.rsplit_once('@').and_then(|(_, h)| parse_ip(h)) {
+                // qmail `(user@192.0.2.1)`: an authenticated user at an address.
+                comment_ip.get_or_insert(a);
+            } else if ci == 0 && i == 0 && !bare.contains('=') {
+                // Only the first comment names the host; later ones are notes such as
+                // `(Authenticated sender: …)` or `(authenticated bits=0)`.
+                let name = bare.rsplit('@').next().unwrap_or(bare);
+                let name = name.strip_prefix("IDENT:").unwrap_or(name);
+                if parse_ip(name).is_none() {
+                    rdns = Some(name.to_owned());
+                }
+            }
+            i += 1;
+        }
+    }
+    if comment_ip.is_some() {
+        ip = comment_ip;
+    }
+    if word_is_rdns && rdns.is_none() {
+        rdns = word.filter(|w| !w.starts_with('[') && parse_ip(w).is_none());
+    }
+    hop.from_helo = helo.filter(|h| !h.is_empty());
+    hop.from_rdns = rdns
+        .map(|n| n.trim_end_matches('.').to_owned())
+        .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("unknown"));
+    hop.from_ip = ip;
+}
+
+mod date;
+mod tls;
+
+pub use date::parse_date;
+use tls::TlsCollector;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,228 @@
+//! Taking a sendmail message text apart: the split-line and queue-id prefixes in front,
+//! and the `key=value, …` fields after them.
+
+/// Every `key=` sendmail writes on the lines we read. A value ends at the next
+/// `, key=` with a key from this list, so commas inside values (`stat=Sent (ok 1234,
+/// queued as …)`, `reason=` texts, quoted addresses) never split a field, and the order of
+/// the fields does not matter.
+const KEYS: &[&str] = &[
+    // STARTTLS summary and relay-keyed STARTTLS lines
+    "relay",
+    "version",
+    "verify",
+    "cipher",
+    "bits",
+    "pubkey_fp",
+    "status",
+    "note",
+    // from= line
+    "from",
+    "size",
+    "class",
+    "nrcpts",
+    "msgid",
+    "bodytype",
+    "proto",
+    "daemon",
+    "auth",
+    // to= line
+    "to",
+    "ctladdr",
+    "delay",
+    "xdelay",
+    "mailer",
+    "pri",
+    "dsn",
+    "stat",
+    "reply",
+    "quarantine",
+    "ntries",
+    "stage",
+    // _FFR_LOG_MORE1/2 extras on from=/to= lines
+    "tls_verify",
+    "tls_version",
+    // ruleset= lines
+    "ruleset",
+    "arg1",
+    "arg2",
+    "reject",
+    // accept/connect failed
+    "reason",
+    "SSL_error",
+    "errno",
+    "retry",
+    "timedout",
+    // tls_*_features lines
+    "opt",
+    "errors",
+    "error",
+];
+
+/// Strips a Solaris `[ID 702911 mail.notice] ` tag, normally removed with the envelope,
+/// in case the message reached us with it (pasted lines).
+pub(super) fn strip_solaris_tag(s: &str) -> &str {
+    if let Some(t) = s.strip_prefix("[ID ")
+        && let Some(close) = t.find("] ")
+        && close <= 40
+        && let Some(rest) = t.get(close + 2..)
+    {
+        return rest;
+    }
+    s
+}
+
+/// Strips the `[N]: ` prefix of a piece of a split line (NOQID form). Returns whether one
+/// was there.
+pub(super) fn strip_piece(s: &str) -> (bool, &str) {
+    if let Some(inner) = s.strip_prefix('[')
+        && let Some(close) = inner.find("]: ")
+        && close > 0
+        && close <= 4
+        && inner
+            .get(..close)
+            .is_some_and(|d| d.bytes().all(|c| c.is_ascii_digit()))
+        && let Some(rest) = inner.get(close + 3..)
+    {
+        return (true, rest);
+    }
+    (false, s)
+}
+
+/// Splits an optional queue id (`l65DnTLe028546: `, `JAA12345[2]: `) off the front.
+///
+/// A queue id is 8 to 20 ASCII letters and digits with at least one digit, optionally
+/// followed by a split-line piece number `[N]`, then `: `. `STARTTLS` (8 letters, as in
+/// `STARTTLS: read error`) is excluded by the digit rule.
+pub(super) fn split_qid(s: &str) -> (Option<&str>, &str) {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && i <= 20 && b[i].is_ascii_alphanumeric() {
+        i += 1;
+    }
+    if !(8..=20).contains(&i) || !b[..i].iter().any(u8::is_ascii_digit) {
+        return (None, s);
+    }
+    let mut end = i;
+    if b.get(i) == Some(&b'[') {
+        let mut j = i + 1;
+        while j < b.len() && j <= i + 5 && b[j].is_ascii_digit() {
+            j += 1;
+        }
+        if j > i + 1 && b.get(j) == Some(&b']') {
+            end = j + 1;
+        } else {
+            return (None, s);
+        }
+    }
+    if b.get(end) == Some(&b':') && b.get(end + 1) == Some(&b' ') {
+        (Some(&s[..end]), &s[end + 2..])
+    } else {
+        (None, s)
+    }
+}
+
+/// Splits `key=value, key=value, …` into pairs. A value runs to the next `, KEY=` where
+/// KEY is one of [`KEYS`]; a key listed in `tail` takes the rest of the line (sendmail
+/// writes `stat=`, `reject=` last and their texts contain anything).
+pub(super) fn split_fields<'a>(s: &'a str, tail: &[&str]) -> Vec<(&'a str, &'a str)> {
+    let mut out = Vec::with_capacity(8);
+    let mut cur = s;
+    loop {
+        let Some(eq) = cur.find('=') else {
+            out.push(("", cur));
+            break;
+        };
+        let key = &cur[..eq];
+        let after = &cur[eq + 1..];
+        if tail.contains(&key) {
+            out.push((key, after));
+            break;
+        }
+        match next_boundary(after) {
+            Some(i) => {
+                out.push((key, &after[..i]));
+                cur = &after[i + 2..];
+            }
+            None => {
+                out.push((key, after));
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Position of the next `, KEY=` (KEY in [`KEYS`]) in `s`.
+///
+/// A candidate inside angle brackets (`msgid=<a, size=1@x>`) is skipped when the bracket
+/// closes after it; an address cut by `%.200s` that never closes its `<` does not swallow
+/// the rest of the line.
+fn next_boundary(s: &str) -> Option<usize> {
+    let mut from = 0;
+    let mut open = 0usize;
+    let mut scanned = 0;
+    while let Some(off) = s.get(from..).and_then(|t| t.find(", ")) {
+        let at = from + off;
+        for c in s.get(scanned..at).unwrap_or("").bytes() {
+            match c {
+                b'<' => open += 1,
+                b'>' => open = open.saturating_sub(1),
+                _ => {}
+            }
+        }
+        scanned = at;
+        let rest = &s[at + 2..];
+        if let Some(eq) = rest.find('=')
+            && KEYS.contains(&&rest[..eq])
+        {
+            let closes_later = rest
+                .find(['<', '>'])
+                .is_some_and(|i| rest.as_bytes().get(i) == Some(&b'>'));
+            if open == 0 || !closes_later {
+                return Some(at);
+            }
+        }
+        from = at + 2;
+    }
+    None
+}
+
+/// Position of the next `, word=` in `s`, whatever the word: the relay value on
+/// `STARTTLS=%s, relay=…` lines is followed by many different keys (`version=`,
+/// `field=`, `warning=`, `AltName=`, …) and never contains `, ` itself.
+pub(super) fn next_any_key(s: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(off) = s.get(from..).and_then(|t| t.find(", ")) {
+        let at = from + off;
+        let rest = &s[at + 2..];
+        let word = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            .count();
+        if word > 0 && rest.as_bytes().get(word) == Some(&b'=') {
+            return Some(at);
+        }
+        from = at + 2;
+    }
+    None
+}
+
+/// The value of one `key=` field anywhere in a line (not for tail keys).
+pub(super) fn field<'a>(s: &'a str, key: &str) -> Option<&'a str> {
+    let mut from = 0;
+    while let Some(off) = s.get(from..).and_then(|t| t.find(key)) {
+        let at = from + off;
+        let starts_field = at == 0 || s[..at].ends_with(", ") || s[..at].ends_with(' ');
+        let after = &s[at + key.len()..];
+        if starts_field && let Some(v) = after.strip_prefix('=') {
+            let end = next_boundary(v).unwrap_or(v.len());
+            return Some(&v[..end]);
+        }
+        from = at + key.len();
+    }
+    None
+}
+
+pub(super) fn lookup<'a>(fields: &[(&'a str, &'a str)], key: &str) -> Option<&'a str> {
+    fields.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+}

@@ -1,0 +1,106 @@
+//! The terminal section for stored messages: counts, our hosts, per-message verdicts, the
+//! first plaintext hops, and the claimed posture kept apart from the witnessed one.
+
+use std::fmt::Write as _;
+
+use comfy_table::{ContentArrangement, Table, presets};
+
+use crate::hops::{MessagesSummary, VerdictCounts};
+
+fn verdicts(v: &VerdictCounts) -> String {
+    format!(
+        "all TLS {}, plaintext {}, unknown {}, no network hop {}",
+        v.all_tls, v.plaintext, v.unknown, v.no_hops
+    )
+}
+
+/// Renders the messages section (appended after the posture table).
+pub fn render(m: &MessagesSummary, colour: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nMessages: {} in {} store{} ({} malformed, {} unreadable); {} Received: hops: {} witnessed, {} claimed, {} local, {} malformed",
+        m.messages,
+        m.stores,
+        if m.stores == 1 { "" } else { "s" },
+        m.messages_malformed,
+        m.messages_unreadable,
+        m.hops,
+        m.hops_witnessed,
+        m.hops_claimed,
+        m.hops_local,
+        m.hops_malformed,
+    );
+    let hosts = if m.our_hosts.is_empty() {
+        "none found (every hop is claimed)".to_owned()
+    } else {
+        m.our_hosts.join(", ")
+    };
+    let _ = writeln!(
+        out,
+        "Our hosts ({}): {hosts}",
+        if m.our_hosts_inferred {
+            "inferred from the most frequent `by` of the top Received:; set with --our-hosts"
+        } else {
+            "--our-hosts"
+        }
+    );
+    if m.hops_also_in_logs > 0 || m.hops_filtered > 0 {
+        let _ = writeln!(
+            out,
+            "Witnessed hops already counted from the logs: {}; left out by filters: {}",
+            m.hops_also_in_logs, m.hops_filtered
+        );
+    }
+    let _ = writeln!(
+        out,
+        "Per message, witnessed hops: {}",
+        verdicts(&m.verdicts)
+    );
+    let _ = writeln!(
+        out,
+        "Per message, whole chain (includes claimed hops): {}",
+        verdicts(&m.chain_verdicts)
+    );
+    if !m.plaintext_examples.is_empty() {
+        out.push_str("Plaintext witnessed hops:\n");
+        for e in &m.plaintext_examples {
+            let _ = writeln!(
+                out,
+                "  {}  hop {} from {} by {} with {}",
+                e.source,
+                e.hop,
+                e.peer,
+                e.by.as_deref().unwrap_or("?"),
+                e.with.as_deref().unwrap_or("?")
+            );
+        }
+    }
+    if !m.claimed.peers.is_empty() {
+        out.push_str("Claimed by foreign stamps (not verified, not in the posture above):\n");
+        let mut t = Table::new();
+        t.load_preset(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(vec!["PEER", "TLS MSGS", "PLAIN MSGS", "VERSIONS"]);
+        if !colour {
+            t.force_no_tty();
+        }
+        for p in m.claimed.peers.values() {
+            let d = &p.inbound;
+            let versions = d
+                .versions
+                .iter()
+                .map(|(k, n)| format!("{k}:{n}"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            t.add_row(vec![
+                p.peer.clone(),
+                d.tls_messages.to_string(),
+                d.plaintext_messages.to_string(),
+                versions,
+            ]);
+        }
+        let _ = writeln!(out, "{t}");
+    }
+    out
+}
