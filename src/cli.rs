@@ -21,8 +21,7 @@ pub struct Cli {
 pub enum Command {
     /// Per-peer TLS posture from mail logs (the main job).
     Scan(commands::scan::Args),
-    /// Decoded TLS events live from a log file, through rotation (like tail -F); alerts on
-    /// silent TLS downgrade; Prometheus metrics with --metrics.
+    /// Live TLS events and downgrade alerts from a growing log, like tail -F; metrics.
     Follow(commands::follow::Args),
     /// Generate keys and certificates, and sendmail/submit/mc/postfix TLS configuration.
     Config(commands::config::Args),
