@@ -110,6 +110,9 @@ pub struct FollowOptions {
     /// With inotify: how often to look anyway, for changes no event reports (the
     /// directory replaced, a file renamed into another directory and still written).
     pub safety_interval: Duration,
+    /// How often to try inotify again when it could not be set up (its directory
+    /// missing) or its directory was replaced.
+    pub watch_retry: Duration,
     /// Lines longer than this are skipped and counted.
     pub max_line: usize,
     /// Bytes before the starting point handed out as [`Chunk::Warmup`], so that sessions
@@ -124,6 +127,7 @@ impl Default for FollowOptions {
             force_poll: false,
             poll_interval: Duration::from_millis(250),
             safety_interval: Duration::from_secs(2),
+            watch_retry: Duration::from_secs(5),
             max_line: DEFAULT_MAX_LINE,
             warmup_bytes: 1 << 20,
         }
@@ -215,10 +219,10 @@ pub struct Follower {
     /// Notices produced outside a look (watcher set-up), handed out with the next one.
     queued: Vec<Chunk>,
     last_watch_try: Instant,
+    /// The directory the inotify watch is on (a new directory under the same name needs
+    /// a new watch).
+    watched_dir: Option<Identity>,
 }
-
-/// How often to try inotify again while polling because it could not be set up.
-const WATCH_RETRY: Duration = Duration::from_secs(5);
 
 impl Follower {
     /// Starts following `path`. Never fails: a missing file or an unusable inotify are
@@ -238,6 +242,7 @@ impl Follower {
             watcher: None,
             queued: Vec::new(),
             last_watch_try: Instant::now(),
+            watched_dir: None,
         };
         if f.opts.force_poll {
             f.queued.push(Chunk::Notice(Notice::Polling {
@@ -307,6 +312,7 @@ impl Follower {
         };
         let dir = self.dir();
         self.last_watch_try = Instant::now();
+        self.watched_dir = fs::metadata(&dir).ok().map(|m| Identity::of(&m));
         let result = notify::recommended_watcher(handler).and_then(|mut w| {
             w.watch(&dir, RecursiveMode::NonRecursive)?;
             Ok(w)
@@ -335,12 +341,15 @@ impl Follower {
             Ok(()) => while self.rx.try_recv().is_ok() {},
             Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {}
         }
-        // A directory that did not exist is watched once it is there (tried every few
-        // seconds: each try costs an inotify instance and a thread).
-        if self.watcher.is_none()
+        // A directory that did not exist is watched once it is there, and one that was
+        // replaced (its watch died with it) is watched again; tried every few seconds:
+        // each try costs an inotify instance and a thread.
+        let dir_now = fs::metadata(self.dir()).ok().map(|m| Identity::of(&m));
+        let replaced = self.watcher.is_some() && dir_now != self.watched_dir;
+        if (self.watcher.is_none() || replaced)
             && !self.opts.force_poll
-            && self.last_watch_try.elapsed() >= WATCH_RETRY
-            && self.dir().is_dir()
+            && self.last_watch_try.elapsed() >= self.opts.watch_retry
+            && dir_now.is_some()
         {
             let told = self.queued.len();
             self.try_watch();

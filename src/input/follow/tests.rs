@@ -277,3 +277,46 @@ fn inotify_wakes_the_waiting_follower() {
     // Woken by the event, not by the 20 s timeout.
     assert!(waited < Duration::from_secs(5), "{waited:?}");
 }
+
+#[test]
+fn a_replaced_directory_is_watched_again() {
+    let top = tempfile::tempdir().unwrap();
+    let dir = top.path().join("log");
+    fs::create_dir(&dir).unwrap();
+    let p = dir.join("maillog");
+    append(&p, "");
+    let mut f = Follower::new(
+        &p,
+        FollowOptions {
+            safety_interval: Duration::from_millis(100),
+            watch_retry: Duration::from_millis(100),
+            ..FollowOptions::default()
+        },
+    );
+    assert!(f.is_watching());
+    f.poll();
+    fs::rename(&dir, top.path().join("log.old")).unwrap();
+    fs::create_dir(&dir).unwrap();
+    // The safety look notices the new directory and watches it.
+    for _ in 0..5 {
+        f.wait(Duration::from_millis(200));
+        f.poll();
+    }
+    append(&p, "fresh\n");
+    let chunks = f.poll();
+    assert_eq!(texts(&chunks), vec!["fresh"]);
+    // Now an event wakes it long before the (restored) long safety interval.
+    f.opts.safety_interval = Duration::from_secs(30);
+    let writer = {
+        let p = p.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            append(&p, "evented\n");
+        })
+    };
+    let t = std::time::Instant::now();
+    f.wait(Duration::from_secs(20));
+    writer.join().unwrap();
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert_eq!(texts(&f.poll()), vec!["evented"]);
+}
