@@ -23,8 +23,15 @@ pub enum Command {
     Scan(commands::scan::Args),
     /// Live TLS events and downgrade alerts from a growing log, like tail -F; metrics.
     Follow(commands::follow::Args),
+    /// Check a server's STARTTLS: EHLO, handshake, chain, verify (Sendmail's words).
+    Check(commands::check::Args),
     /// Generate keys and certificates, and sendmail/submit/mc/postfix TLS configuration.
     Config(commands::config::Args),
     /// Diagnose an installed TLS configuration before the MTA fails on it.
     Doctor(commands::doctor::Args),
+    /// Every normalized event (TLS sessions, messages with their TLS verdict, verdicts,
+    /// errors) as NDJSON, schema mailtls.event/1.
+    Events(commands::events::Args),
+    /// Merge posture snapshots (scan --format json) from several hosts into one.
+    Merge(commands::merge::Args),
 }

@@ -19,5 +19,6 @@ pub mod metrics;
 pub mod parse;
 pub mod pipeline;
 pub mod posture;
+pub mod probe;
 pub mod report;
 pub mod setup;

@@ -5,6 +5,7 @@
 //! thread cuts the file into blocks, the blocks of a batch are parsed in parallel (rayon)
 //! with their order kept, and their events are correlated in log order.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -32,6 +33,9 @@ pub struct Options {
     pub max_line: usize,
     /// How many malformed lines to keep verbatim for the user.
     pub keep_malformed: usize,
+    /// How many lines of mail programs that no parser understood to keep verbatim
+    /// (`--explain-unparsed N`); they are counted per program whatever this is.
+    pub keep_unparsed: usize,
 }
 
 impl Default for Options {
@@ -42,6 +46,7 @@ impl Default for Options {
             block_size: input::DEFAULT_BLOCK_SIZE,
             max_line: input::DEFAULT_MAX_LINE,
             keep_malformed: 20,
+            keep_unparsed: 0,
         }
     }
 }
@@ -65,6 +70,10 @@ pub struct Summary {
     pub first_seen: Option<DateTime<FixedOffset>>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub last_seen: Option<DateTime<FixedOffset>>,
+    /// Lines of a mail program (sendmail, postfix/*, exim) that no parser understood, by
+    /// program: the visible gap between what the MTAs log and what mailtls reads.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub unparsed: BTreeMap<String, u64>,
 }
 
 impl Summary {
@@ -76,6 +85,9 @@ impl Summary {
         self.lines_malformed += o.lines_malformed;
         self.lines_too_long += o.lines_too_long;
         self.seen_range(o.first_seen, o.last_seen);
+        for (program, n) in o.unparsed {
+            *self.unparsed.entry(program).or_default() += n;
+        }
     }
 
     fn seen_range(
@@ -101,6 +113,8 @@ pub struct RunReport {
     pub warnings: Vec<String>,
     /// The first malformed lines, with file and line.
     pub malformed: Vec<(Source, String)>,
+    /// The first lines of mail programs that no parser understood (`keep_unparsed`).
+    pub unparsed: Vec<(Source, String)>,
 }
 
 struct BlockOut {
@@ -110,9 +124,17 @@ struct BlockOut {
     malformed: Vec<(u64, String)>,
     malformed_count: u64,
     too_long: u64,
+    unparsed: BTreeMap<String, u64>,
+    unparsed_lines: Vec<(u64, String)>,
 }
 
-fn parse_block(block: &Block, file: &Arc<str>, keep: usize, max_line: usize) -> BlockOut {
+fn parse_block(
+    block: &Block,
+    file: &Arc<str>,
+    keep: usize,
+    keep_unparsed: usize,
+    max_line: usize,
+) -> BlockOut {
     let mut out = BlockOut {
         events: Vec::new(),
         lines: block.skipped_long_lines,
@@ -120,6 +142,8 @@ fn parse_block(block: &Block, file: &Arc<str>, keep: usize, max_line: usize) -> 
         malformed: Vec::new(),
         malformed_count: 0,
         too_long: block.skipped_long_lines,
+        unparsed: BTreeMap::new(),
+        unparsed_lines: Vec::new(),
     };
     for (no, line) in block.lines() {
         out.lines += 1;
@@ -132,7 +156,15 @@ fn parse_block(block: &Block, file: &Arc<str>, keep: usize, max_line: usize) -> 
                 out.recognized += 1;
                 out.events.push(*ev);
             }
-            LineOutcome::Irrelevant => {}
+            LineOutcome::Irrelevant => {
+                if let Some(program) = parse::mail_program(line) {
+                    *out.unparsed.entry(program).or_default() += 1;
+                    if out.unparsed_lines.len() < keep_unparsed {
+                        out.unparsed_lines
+                            .push((no, String::from_utf8_lossy(line).into_owned()));
+                    }
+                }
+            }
             LineOutcome::Malformed(why) => {
                 out.malformed_count += 1;
                 if out.malformed.len() < keep {
@@ -160,6 +192,7 @@ pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record))
     let mut corr = Correlator::new();
     let mut records = Vec::new();
     let batch = (rayon::current_num_threads() * 2).max(2);
+    let mut carried: Option<((std::path::PathBuf, String), YearResolver)> = None;
     for src in sources {
         report.summary.files += 1;
         let reader = match input::open(src) {
@@ -170,7 +203,18 @@ pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record))
                 continue;
             }
         };
-        let mut years = YearResolver::new(year_base(src, opts), opts.zone);
+        // With --year, the year is that of the first entry of a log: the later files of the
+        // same rotated set (same directory and base name, read oldest first) continue from
+        // where the previous one ended, Dec → Jan included. Without it each file's mtime
+        // anchors its own year.
+        let group = src.path.as_deref().map(|p| {
+            let (dir, base, _) = input::rotation_key(p);
+            (dir, base)
+        });
+        let mut years = match (carried.take(), opts.year, &group) {
+            (Some((g, r)), Some(_), Some(now)) if &g == now => r,
+            _ => YearResolver::new(year_base(src, opts), opts.zone),
+        };
         let before = report.summary.clone();
         let mut read_error: Option<io::Error> = None;
         thread::scope(|scope| {
@@ -212,7 +256,15 @@ pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record))
                 }
                 let outs: Vec<BlockOut> = blocks
                     .par_iter()
-                    .map(|b| parse_block(b, &src.display, opts.keep_malformed, opts.max_line))
+                    .map(|b| {
+                        parse_block(
+                            b,
+                            &src.display,
+                            opts.keep_malformed,
+                            opts.keep_unparsed,
+                            opts.max_line,
+                        )
+                    })
                     .collect();
                 for out in outs {
                     let s = &mut report.summary;
@@ -220,6 +272,20 @@ pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record))
                     s.lines_recognized += out.recognized;
                     s.lines_malformed += out.malformed_count;
                     s.lines_too_long += out.too_long;
+                    for (program, n) in out.unparsed {
+                        *s.unparsed.entry(program).or_default() += n;
+                    }
+                    for (line, text) in out.unparsed_lines {
+                        if report.unparsed.len() < opts.keep_unparsed {
+                            report.unparsed.push((
+                                Source {
+                                    file: Arc::clone(&src.display),
+                                    line,
+                                },
+                                text,
+                            ));
+                        }
+                    }
                     for (line, why) in out.malformed {
                         if report.malformed.len() < opts.keep_malformed {
                             report.malformed.push((
@@ -253,6 +319,9 @@ pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record))
                 "{}: no mail log lines recognised in {read_here} lines",
                 src.display
             ));
+        }
+        if let Some(g) = group {
+            carried = Some((g, years));
         }
     }
     corr.finish(&mut records);

@@ -424,7 +424,7 @@ fn metrics_are_valid_exposition_with_the_known_counts() {
         .iter()
         .filter_map(|(_, l)| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (v["record"] == "alert").then(|| v["alert"].as_str().unwrap().to_owned())
+            (v["type"] == "alert").then(|| v["alert"].as_str().unwrap().to_owned())
         })
         .collect();
     assert_eq!(alerts, vec!["tls_disabled", "downgrade", "tls_resumed"]);

@@ -1,53 +1,68 @@
 //! One line per record or alert, as `follow` prints them: a terse line for people
 //! (coloured on a terminal) or one NDJSON object in the `mailtls.event/1` schema.
 //!
-//! The JSON shape is made in [`record_json`] and [`alert_json`] only, so that it can be
-//! aligned with the `events` command's schema in one place.
+//! Records are written exactly as `mailtls events` writes them ([`super::events`]); alerts
+//! take the same shape with `"type": "alert"`.
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde_json::{Map, Value, json};
 
 use crate::correlate::{Encryption, Meta, Record};
 use crate::event::TlsParams;
 use crate::live::Alert;
 
-/// The schema name written into every NDJSON line.
-pub const EVENT_SCHEMA: &str = "mailtls.event/1";
+/// The schema name written into every NDJSON line (the `events` command's).
+pub use super::events::EVENT_SCHEMA;
 
-#[derive(Serialize)]
-struct Wrapped<'a, T: Serialize> {
-    schema: &'static str,
-    #[serde(flatten)]
-    inner: &'a T,
-}
-
-/// A record as one NDJSON line (without the newline): the serialized [`Record`] with
-/// `"schema": "mailtls.event/1"` in front.
+/// A record as one NDJSON line (without the newline): exactly what `mailtls events`
+/// writes for it ([`super::events::event_json`]).
 pub fn record_json(r: &Record) -> String {
-    serde_json::to_string(&Wrapped {
-        schema: EVENT_SCHEMA,
-        inner: r,
-    })
-    .unwrap_or_default()
+    super::events::event_json(r).to_string()
 }
 
-/// An alert as one NDJSON line: `"record": "alert"` and the alert's name in `"alert"`.
+/// An alert as one NDJSON line in the same shape: `"type": "alert"`, the alert's name in
+/// `"alert"`, the record fields (`time`, `host`, `mta`, `file`, `line`, `direction`,
+/// `peer`) and the alert's own (`kind`/`text`, `queue_id`, `downgraded`).
 pub fn alert_json(a: &Alert) -> String {
-    #[derive(Serialize)]
-    struct AlertRecord<'a> {
-        record: &'static str,
-        #[serde(flatten)]
-        alert: &'a Alert,
+    let mut o = Map::new();
+    o.insert("schema".into(), json!(EVENT_SCHEMA));
+    o.insert("type".into(), json!("alert"));
+    o.insert("alert".into(), json!(a.name()));
+    let m = a.meta();
+    if let Some(t) = m.time {
+        o.insert("time".into(), json!(t.to_rfc3339()));
     }
-    serde_json::to_string(&Wrapped {
-        schema: EVENT_SCHEMA,
-        inner: &AlertRecord {
-            record: "alert",
-            alert: a,
-        },
-    })
-    .unwrap_or_default()
+    if let Some(h) = &m.host {
+        o.insert("host".into(), json!(h.as_ref()));
+    }
+    o.insert("mta".into(), json!(m.mta));
+    o.insert("file".into(), json!(m.source.file.as_ref()));
+    o.insert("line".into(), json!(m.source.line));
+    match a {
+        Alert::TlsDisabled { kind, text, .. } => {
+            o.insert("kind".into(), json!(kind));
+            o.insert("text".into(), json!(text));
+        }
+        Alert::Downgrade {
+            direction,
+            peer,
+            queue_id,
+            ..
+        } => {
+            o.insert("direction".into(), json!(direction));
+            let mut p = serde_json::to_value(peer).unwrap_or_default();
+            if let (Value::Object(po), Some(k)) = (&mut p, peer.key()) {
+                po.insert("key".into(), json!(k));
+            }
+            o.insert("peer".into(), p);
+            o.insert("queue_id".into(), json!(queue_id));
+        }
+        Alert::TlsResumed { downgraded, .. } => {
+            o.insert("downgraded".into(), json!(downgraded));
+        }
+    }
+    Value::Object(o).to_string()
 }
 
 const RED: &str = "\x1b[31m";
@@ -217,11 +232,11 @@ mod tests {
 
         let json: serde_json::Value = serde_json::from_str(&record_json(session)).unwrap();
         assert_eq!(json["schema"], "mailtls.event/1");
-        assert_eq!(json["record"], "session");
+        assert_eq!(json["type"], "session");
         assert_eq!(json["direction"], "inbound");
         assert_eq!(json["peer"]["name"], "mx.v6only.example");
-        assert_eq!(json["verify"], "FAIL");
-        assert_eq!(json["source"]["line"], 7);
+        assert_eq!(json["tls"]["verify"], "FAIL");
+        assert_eq!(json["line"], 7);
         assert!(json["time"].as_str().unwrap().ends_with("10:05:21+01:00"));
 
         let Output::Record(err) = &out[1] else {
@@ -233,7 +248,8 @@ mod tests {
         };
         let json: serde_json::Value = serde_json::from_str(&alert_json(alert)).unwrap();
         assert_eq!(json["schema"], "mailtls.event/1");
-        assert_eq!(json["record"], "alert");
+        assert_eq!(json["type"], "alert");
+        assert_eq!(json["file"], "maillog");
         assert_eq!(json["alert"], "tls_disabled");
         assert_eq!(json["kind"], "private_key");
         assert!(alert_line(alert, false).contains("ALERT   TLS disabled on mail: private_key"));
