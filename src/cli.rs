@@ -21,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Per-peer TLS posture from mail logs (the main job).
     Scan(commands::scan::Args),
+    /// Live TLS events and downgrade alerts from a growing log, like tail -F; metrics.
+    Follow(commands::follow::Args),
     /// Check a server's STARTTLS: EHLO, handshake, chain, verify (Sendmail's words).
     Check(commands::check::Args),
     /// Generate keys and certificates, and sendmail/submit/mc/postfix TLS configuration.

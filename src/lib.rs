@@ -4,7 +4,8 @@
 //! [`parse`] (lines → [`event::Event`]s) → [`correlate`] (TLS sessions tied to the
 //! messages that rode on them) → [`posture`] (per-peer, mergeable records) → [`report`].
 //! [`pipeline`] wires those stages for the commands in [`commands`]; [`filter`] holds the
-//! record selection every command shares.
+//! record selection every command shares; [`live`] runs the stages line by line for
+//! `follow`, and [`metrics`] counts what it sees for Prometheus.
 
 pub mod cli;
 pub mod commands;
@@ -15,6 +16,8 @@ pub mod event;
 pub mod filter;
 pub mod hops;
 pub mod input;
+pub mod live;
+pub mod metrics;
 pub mod parse;
 pub mod pipeline;
 pub mod policy;

@@ -8,6 +8,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Scan(args) => commands::scan::run(&args),
+        Command::Follow(args) => commands::follow::run(&args),
         Command::Check(args) => commands::check::run(&args),
         Command::Config(args) => commands::config::run(&args),
         Command::Doctor(args) => commands::doctor::run(&args),

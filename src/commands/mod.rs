@@ -7,6 +7,7 @@ pub mod check;
 pub mod config;
 pub mod doctor;
 pub mod events;
+pub mod follow;
 pub mod merge;
 pub mod scan;
 

@@ -4,10 +4,12 @@
 //! an ordered list of [`SourceFile`]s, oldest rotation first; [`open`] gives a reader that
 //! inflates `.gz` transparently (detected by magic bytes, not by name); [`BlockReader`] cuts
 //! the stream into large blocks at line boundaries so that blocks can be parsed in
-//! parallel while memory stays bounded by the block size, whatever the file size.
+//! parallel while memory stays bounded by the block size, whatever the file size;
+//! [`follow::Follower`] follows a growing file by name through rotation (`tail -F`).
 
 mod blocks;
 mod discover;
+pub mod follow;
 pub mod messages;
 
 use std::fs::File;

@@ -19,6 +19,7 @@ pub mod csv;
 pub mod events;
 pub mod html;
 pub mod json;
+pub mod live;
 pub mod markdown;
 pub mod messages;
 pub mod table;

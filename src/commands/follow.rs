@@ -1,0 +1,525 @@
+//! `mailtls follow PATH`: decoded TLS events live, through log rotation, and Prometheus
+//! metrics.
+//!
+//! ```text
+//! mailtls follow /var/log/maillog                      like tail -F, one line per record
+//! mailtls follow /var/log/maillog --json               mailtls.event/1 NDJSON
+//! mailtls follow /var/log/maillog --errors-only        errors, failing verdicts, alerts
+//! mailtls follow /var/log/maillog --verify FAIL --peer example.org
+//! mailtls follow /var/log/maillog --metrics 127.0.0.1:9325 --state /var/lib/mailtls/follow.state
+//! ```
+//!
+//! Starts at the end of the file (`--from-start` reads it all), follows appends,
+//! rename-and-create and copytruncate rotation and a missing file (see
+//! [`crate::input::follow`]). Local key or certificate errors raise an alert at once, and
+//! plaintext mail with peers that used TLS before is reported until TLS works again (see
+//! [`crate::live`]). `--state FILE` saves the position (device, inode, offset) at most
+//! once a second and on exit, so that a restarted follower neither repeats nor skips a
+//! line. SIGINT or SIGTERM stops it cleanly with a summary on stderr.
+//!
+//! Exit codes: 0 after a clean stop; 2 for a usage error (an unusable `--metrics`
+//! address, an unreadable or foreign `--state` file).
+
+use std::fs;
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use chrono::{FixedOffset, Offset, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::exit;
+use super::scan::DirArg;
+use crate::correlate::{Encryption, Record};
+use crate::event::{Direction, Verify};
+use crate::filter::RecordFilter;
+use crate::input::DEFAULT_MAX_LINE;
+use crate::input::follow::{Checkpoint, Chunk, FollowOptions, Follower, Start};
+use crate::live::{DisplayFilter, Live, Output};
+use crate::metrics::{DEFAULT_TOP_PEERS, Metrics};
+use crate::parse::envelope::Zone;
+use crate::report;
+use crate::report::live::{alert_json, alert_line, record_json, record_line};
+
+/// Flags of `mailtls follow`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  mailtls follow /var/log/maillog
+  mailtls follow /var/log/mail.log --json | jq .
+  mailtls follow /var/log/maillog --errors-only
+  mailtls follow /var/log/maillog --metrics 127.0.0.1:9325 --state /var/lib/mailtls/follow.state
+
+Alerts about our own TLS (a local key or certificate error; TLS working again) are always
+printed, whatever the filters; a downgrade alert (plaintext mail with a peer that used TLS
+before, while our TLS is broken) obeys --peer and --direction.")]
+pub struct Args {
+    /// The log file to follow, by name: rotation and re-creation are followed.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+
+    /// Read the whole file first instead of starting at its end.
+    #[arg(long)]
+    pub from_start: bool,
+
+    /// Print mailtls.event/1 NDJSON (one record per line) instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Only this peer: a host name, a domain (matches its hosts) or an IP address.
+    #[arg(long, value_name = "NAME|DOMAIN|IP")]
+    pub peer: Option<String>,
+
+    /// Only records with this verify word (OK, NO, NOT, FAIL, NONE, TEMP, PROTOCOL,
+    /// SOFTWARE, …).
+    #[arg(long, value_name = "WORD")]
+    pub verify: Option<String>,
+
+    /// Only errors and failing policy verdicts (and alerts).
+    #[arg(long)]
+    pub errors_only: bool,
+
+    /// Only inbound (in) or outbound (out) mail.
+    #[arg(long, value_enum)]
+    pub direction: Option<DirArg>,
+
+    /// Include peers on this machine (127.0.0.0/8, ::1, localhost), also in the metrics.
+    #[arg(long)]
+    pub loopback: bool,
+
+    /// Serve Prometheus metrics over HTTP at ADDR (e.g. 127.0.0.1:9325), path /metrics.
+    /// Metrics count every record, whatever the display filters.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<SocketAddr>,
+
+    /// Peers with their own metrics series (the busiest; the rest are peer="other").
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_TOP_PEERS)]
+    pub metrics_peers: usize,
+
+    /// Save the position here and resume from it on the next start.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// Look for changes every quarter second instead of using inotify.
+    #[arg(long)]
+    pub poll: bool,
+
+    /// Read stamps without a time zone as UTC instead of local time.
+    #[arg(long)]
+    pub utc: bool,
+
+    /// Do not print notices (rotation, missing file) on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// The `--state` file: where to resume, and for which path.
+#[derive(Debug, Serialize, Deserialize)]
+struct StateFile {
+    schema: String,
+    path: PathBuf,
+    #[serde(flatten)]
+    checkpoint: Checkpoint,
+}
+
+const STATE_SCHEMA: &str = "mailtls.follow-state/1";
+
+fn load_state(file: &Path, followed: &Path) -> Result<Option<Checkpoint>, String> {
+    let text = match fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{}: {e}", file.display())),
+    };
+    let st: StateFile = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a follow state file: {e}", file.display()))?;
+    if st.schema != STATE_SCHEMA {
+        return Err(format!(
+            "{}: schema {} is not {STATE_SCHEMA}",
+            file.display(),
+            st.schema
+        ));
+    }
+    if st.path != followed {
+        return Err(format!(
+            "{}: saved for {}, not {}",
+            file.display(),
+            st.path.display(),
+            followed.display()
+        ));
+    }
+    Ok(Some(st.checkpoint))
+}
+
+/// Writes the state atomically (temporary file, then rename), so that a crash leaves the
+/// old or the new state, never a torn one.
+fn save_state(file: &Path, followed: &Path, cp: Checkpoint) -> io::Result<()> {
+    let st = StateFile {
+        schema: STATE_SCHEMA.to_owned(),
+        path: followed.to_path_buf(),
+        checkpoint: cp,
+    };
+    let mut tmp = file.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let text = serde_json::to_string(&st).map_err(io::Error::other)?;
+    fs::write(&tmp, text + "\n")?;
+    fs::rename(&tmp, file)
+}
+
+/// What the closing summary reports.
+#[derive(Debug, Default)]
+struct Tally {
+    sessions: u64,
+    tls_messages: u64,
+    plaintext_messages: u64,
+    verdicts: u64,
+    errors: u64,
+    alerts: u64,
+    shown: u64,
+}
+
+impl Tally {
+    fn add(&mut self, o: &Output) {
+        match o {
+            Output::Record(Record::Session { .. }) => self.sessions += 1,
+            Output::Record(Record::Message {
+                encryption: Encryption::Plaintext,
+                ..
+            }) => self.plaintext_messages += 1,
+            Output::Record(Record::Message { .. }) => self.tls_messages += 1,
+            Output::Record(Record::Verdict { .. }) => self.verdicts += 1,
+            Output::Record(Record::Error { .. }) => self.errors += 1,
+            Output::Alert(_) => self.alerts += 1,
+        }
+    }
+}
+
+/// The metrics endpoint: a small HTTP server on its own thread.
+struct MetricsServer {
+    server: Arc<tiny_http::Server>,
+    thread: thread::JoinHandle<()>,
+}
+
+fn serve_metrics(addr: SocketAddr, metrics: Arc<Mutex<Metrics>>) -> Result<MetricsServer, String> {
+    let server = tiny_http::Server::http(addr).map_err(|e| format!("--metrics {addr}: {e}"))?;
+    let server = Arc::new(server);
+    let bound = server.server_addr().to_ip().unwrap_or(addr);
+    eprintln!("mailtls follow: metrics at http://{bound}/metrics");
+    let srv = Arc::clone(&server);
+    let thread = thread::spawn(move || {
+        for req in srv.incoming_requests() {
+            let path = req.url().split('?').next().unwrap_or("");
+            let resp = if path == "/metrics" {
+                let body = metrics
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .render();
+                let ct = tiny_http::Header::from_bytes(
+                    &b"Content-Type"[..],
+                    &b"text/plain; version=0.0.4; charset=utf-8"[..],
+                );
+                let mut r = tiny_http::Response::from_string(body);
+                if let Ok(h) = ct {
+                    r = r.with_header(h);
+                }
+                r
+            } else {
+                tiny_http::Response::from_string("mailtls: see /metrics\n").with_status_code(404)
+            };
+            let _ = req.respond(resp);
+        }
+    });
+    Ok(MetricsServer { server, thread })
+}
+
+/// Follows the file until SIGINT or SIGTERM.
+pub fn run(args: &Args) -> u8 {
+    let utc: FixedOffset = Utc.fix();
+    let zone = if args.utc {
+        Zone::Fixed(utc)
+    } else {
+        Zone::Local
+    };
+    let filter = DisplayFilter {
+        records: RecordFilter {
+            peer: args.peer.clone(),
+            direction: args.direction.map(|d| match d {
+                DirArg::In => Direction::Inbound,
+                DirArg::Out => Direction::Outbound,
+            }),
+            loopback: args.loopback,
+            ..RecordFilter::default()
+        },
+        verify: args
+            .verify
+            .as_deref()
+            .map(|w| Verify::parse(&w.to_ascii_uppercase())),
+        errors_only: args.errors_only,
+    };
+    // Metrics count everything but loopback peers (as `scan` does).
+    let counted = RecordFilter {
+        loopback: args.loopback,
+        ..RecordFilter::default()
+    };
+
+    if args.path.is_dir() {
+        eprintln!(
+            "mailtls follow: {} is a directory: give the log file to follow",
+            args.path.display()
+        );
+        return exit::ERROR;
+    }
+    let resume = match &args.state {
+        Some(f) => match load_state(f, &args.path) {
+            Ok(cp) => cp,
+            Err(e) => {
+                eprintln!("mailtls follow: --state {e}");
+                return exit::ERROR;
+            }
+        },
+        None => None,
+    };
+    let start = match (resume, args.from_start) {
+        (Some(cp), _) => Start::Resume(cp),
+        (None, true) => Start::Beginning,
+        (None, false) => Start::End,
+    };
+
+    let metrics = Arc::new(Mutex::new(Metrics::new(args.metrics_peers)));
+    let server = match args.metrics {
+        Some(addr) => match serve_metrics(addr, Arc::clone(&metrics)) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("mailtls follow: {e}");
+                return exit::ERROR;
+            }
+        },
+        None => None,
+    };
+
+    let mut follower = Follower::new(
+        &args.path,
+        FollowOptions {
+            start,
+            force_poll: args.poll,
+            ..FollowOptions::default()
+        },
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let signals = {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("mailtls follow: cannot handle signals: {e}");
+                None
+            }
+        }
+    };
+    let signal_handle = signals.as_ref().map(|s| s.handle());
+    let signal_thread = signals.map(|mut s| {
+        let stop = Arc::clone(&stop);
+        let waker = follower.waker();
+        thread::spawn(move || {
+            if let Some(sig) = s.forever().next() {
+                stop.store(true, Ordering::SeqCst);
+                waker.wake();
+                return Some(sig);
+            }
+            None
+        })
+    });
+
+    let display: Arc<str> = Arc::from(args.path.display().to_string());
+    let mut live = Live::new(display, zone, DEFAULT_MAX_LINE);
+    let colour = !args.json && report::use_colour();
+    let mut tally = Tally::default();
+    let mut outputs = Vec::new();
+    let mut text = String::new();
+    let mut stdout = io::stdout().lock();
+    let mut saved: Option<Checkpoint> = resume;
+    let mut last_save = Instant::now();
+    let mut broken_pipe = false;
+
+    loop {
+        let chunks = follower.poll();
+        let idle = chunks.is_empty();
+        for c in &chunks {
+            match c {
+                Chunk::Warmup(b) => live.warm(b),
+                Chunk::Lines(b) => live.feed(b, &mut outputs),
+                Chunk::Notice(n) => {
+                    live.notice(n);
+                    if !args.quiet {
+                        eprintln!("mailtls follow: {}: {n}", args.path.display());
+                    }
+                }
+            }
+        }
+        if stop.load(Ordering::SeqCst) {
+            // The last batch was read; what it completes is flushed below with the rest.
+            live.finish(&mut outputs);
+        }
+        // Metrics first, so that a scrape after an event is printed already counts it.
+        metrics
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .set_state(&live.counts, live.tls_broken());
+        emit(
+            &outputs, &filter, &counted, args.json, colour, &metrics, &mut tally, &mut text,
+        );
+        outputs.clear();
+        if !text.is_empty() {
+            if let Err(e) = stdout
+                .write_all(text.as_bytes())
+                .and_then(|_| stdout.flush())
+            {
+                if e.kind() != io::ErrorKind::BrokenPipe {
+                    eprintln!("mailtls follow: writing output: {e}");
+                }
+                broken_pipe = true;
+                stop.store(true, Ordering::SeqCst);
+            }
+            text.clear();
+        }
+
+        let stopping = stop.load(Ordering::SeqCst);
+        let cp = follower.checkpoint();
+        if let (Some(file), Some(cp)) = (&args.state, cp)
+            && saved != Some(cp)
+            && !broken_pipe
+            && (stopping || last_save.elapsed() >= Duration::from_secs(1))
+        {
+            match save_state(file, &args.path, cp) {
+                Ok(()) => saved = Some(cp),
+                Err(e) => eprintln!("mailtls follow: --state {}: {e}", file.display()),
+            }
+            last_save = Instant::now();
+        }
+        if stopping {
+            break;
+        }
+        if idle {
+            // A pending checkpoint is written within a second even when the log is quiet.
+            let dirty = args.state.is_some() && cp.is_some() && saved != cp;
+            follower.wait(if dirty {
+                Duration::from_secs(1)
+            } else {
+                Duration::from_secs(3600)
+            });
+        }
+    }
+
+    if let Some(h) = signal_handle {
+        h.close();
+    }
+    let sig = signal_thread.and_then(|t| t.join().ok().flatten());
+    if let Some(s) = server {
+        s.server.unblock();
+        let _ = s.thread.join();
+    }
+    let why = match sig {
+        Some(signal_hook::consts::SIGINT) => "SIGINT",
+        Some(signal_hook::consts::SIGTERM) => "SIGTERM",
+        _ if broken_pipe => "output closed",
+        _ => "stopped",
+    };
+    let c = &live.counts;
+    eprintln!(
+        "mailtls follow: stopped ({why}). {} lines read ({} recognised, {} malformed, {} too long); \
+         {} TLS sessions, {} TLS messages, {} plaintext messages, {} verdicts, {} errors, {} alerts; \
+         {} records shown; {} rotations, {} truncations{}",
+        c.lines,
+        c.recognized,
+        c.malformed,
+        c.too_long,
+        tally.sessions,
+        tally.tls_messages,
+        tally.plaintext_messages,
+        tally.verdicts,
+        tally.errors,
+        tally.alerts,
+        tally.shown,
+        c.rotations,
+        c.truncations,
+        if live.tls_broken() {
+            "; TLS IS STILL BROKEN (see the alerts above)"
+        } else {
+            ""
+        }
+    );
+    exit::OK
+}
+
+/// Counts `outputs` into the metrics and the tally, and appends what passes the display
+/// filter to `text`.
+#[allow(clippy::too_many_arguments)]
+fn emit(
+    outputs: &[Output],
+    filter: &DisplayFilter,
+    counted: &RecordFilter,
+    json: bool,
+    colour: bool,
+    metrics: &Mutex<Metrics>,
+    tally: &mut Tally,
+    text: &mut String,
+) {
+    if outputs.is_empty() {
+        return;
+    }
+    let mut m = metrics.lock().unwrap_or_else(PoisonError::into_inner);
+    for o in outputs {
+        match o {
+            Output::Record(r) if counted.keep(r) => m.record(r),
+            Output::Record(_) => {}
+            Output::Alert(a) => m.alert(a),
+        }
+        if matches!(o, Output::Alert(_)) || matches!(o, Output::Record(r) if counted.keep(r)) {
+            tally.add(o);
+        }
+        if !filter.keep(o) {
+            continue;
+        }
+        tally.shown += 1;
+        let line = match (o, json) {
+            (Output::Record(r), true) => record_json(r),
+            (Output::Record(r), false) => record_line(r, colour),
+            (Output::Alert(a), true) => alert_json(a),
+            (Output::Alert(a), false) => alert_line(a, colour),
+        };
+        text.push_str(&line);
+        text.push('\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_files_round_trip_and_refuse_other_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("follow.state");
+        let log = dir.path().join("maillog");
+        assert_eq!(load_state(&f, &log), Ok(None));
+        let cp = Checkpoint {
+            dev: 2049,
+            ino: 131_077,
+            offset: 4096,
+            line: 37,
+        };
+        save_state(&f, &log, cp).unwrap();
+        assert_eq!(load_state(&f, &log), Ok(Some(cp)));
+        let err = load_state(&f, &dir.path().join("other.log")).unwrap_err();
+        assert!(err.contains("saved for"), "{err}");
+        fs::write(&f, "garbage").unwrap();
+        assert!(
+            load_state(&f, &log)
+                .unwrap_err()
+                .contains("not a follow state file")
+        );
+    }
+}

@@ -1,0 +1,528 @@
+//! The live side of the log pipeline, for `mailtls follow`: whole lines as they arrive →
+//! events → correlated [`Record`]s, one line at a time, plus the silent-downgrade watch.
+//!
+//! It is the sequential half of [`crate::pipeline`] (parse, year resolution,
+//! [`Correlator`]) without the parallel block parsing, which buys nothing for a few lines
+//! at a time. Correlation state stays bounded by the correlator's own sweep; the set of
+//! peers known to use TLS is capped (oldest forgotten first).
+//!
+//! # Silent downgrade
+//!
+//! When Sendmail cannot load its own key or certificate (`SSL_CTX_use_PrivateKey_file …
+//! failed`, `file … unsafe`, Postfix's `cannot get RSA private key … disabling TLS
+//! support`) it does not stop: it stops *offering* STARTTLS and goes on in plaintext.
+//! Nothing bounces and nobody notices. So a local TLS error ([`TlsErrorKind::is_local`])
+//! raises [`Alert::TlsDisabled`] at once, and from then on every plaintext message from
+//! or to a peer that used TLS before raises [`Alert::Downgrade`], until a TLS session on
+//! the same log host shows that TLS works again ([`Alert::TlsResumed`]).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+
+use chrono::Local;
+use serde::Serialize;
+
+use crate::correlate::{Correlator, Encryption, Meta, Record};
+use crate::event::{DeliveryStatus, Direction, Peer, TlsErrorKind, Verify};
+use crate::filter::{RecordFilter, peer_matches};
+use crate::input::Block;
+use crate::input::follow::Notice;
+use crate::parse::envelope::{YearBase, YearResolver, Zone};
+use crate::parse::{self, LineOutcome};
+
+/// Peers remembered as TLS users, at most (oldest forgotten first).
+pub const MAX_TLS_PEERS: usize = 100_000;
+
+/// Something an administrator must see now, beyond the records themselves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "alert", rename_all = "snake_case")]
+pub enum Alert {
+    /// Our own key, certificate or TLS settings failed to load: the MTA has stopped
+    /// offering (or using) STARTTLS and mail goes on in plaintext.
+    TlsDisabled {
+        #[serde(flatten)]
+        meta: Meta,
+        kind: TlsErrorKind,
+        text: String,
+    },
+    /// A plaintext message with a peer that used TLS before, while our TLS is broken.
+    Downgrade {
+        #[serde(flatten)]
+        meta: Meta,
+        direction: Direction,
+        peer: Peer,
+        queue_id: String,
+    },
+    /// TLS works again on this log host; `downgraded` plaintext messages were reported.
+    TlsResumed {
+        #[serde(flatten)]
+        meta: Meta,
+        downgraded: u64,
+    },
+}
+
+impl Alert {
+    pub fn meta(&self) -> &Meta {
+        match self {
+            Alert::TlsDisabled { meta, .. }
+            | Alert::Downgrade { meta, .. }
+            | Alert::TlsResumed { meta, .. } => meta,
+        }
+    }
+
+    /// The snake_case name used in JSON and metrics labels.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Alert::TlsDisabled { .. } => "tls_disabled",
+            Alert::Downgrade { .. } => "downgrade",
+            Alert::TlsResumed { .. } => "tls_resumed",
+        }
+    }
+}
+
+/// What the live pipeline hands out, in log order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    Record(Record),
+    Alert(Alert),
+}
+
+/// Counts over everything followed, for the closing summary and the metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LiveCounts {
+    pub lines: u64,
+    pub recognized: u64,
+    pub malformed: u64,
+    pub too_long: u64,
+    /// Rename-and-create rotations followed (and files appearing under the name).
+    pub rotations: u64,
+    /// copytruncate rotations followed.
+    pub truncations: u64,
+}
+
+struct Broken {
+    downgraded: u64,
+}
+
+/// The silent-downgrade watch; see the module documentation.
+#[derive(Default)]
+pub struct DowngradeGuard {
+    tls_peers: HashSet<String>,
+    order: VecDeque<String>,
+    /// Log hosts whose TLS is broken since an alert.
+    broken: HashMap<Option<Arc<str>>, Broken>,
+}
+
+impl DowngradeGuard {
+    /// True while some log host's TLS is reported broken.
+    pub fn is_broken(&self) -> bool {
+        !self.broken.is_empty()
+    }
+
+    fn remember(&mut self, peer: &Peer) {
+        if let Some(k) = peer.key()
+            && !self.tls_peers.contains(&k)
+        {
+            self.tls_peers.insert(k.clone());
+            self.order.push_back(k);
+            while self.order.len() > MAX_TLS_PEERS {
+                if let Some(old) = self.order.pop_front() {
+                    self.tls_peers.remove(&old);
+                }
+            }
+        }
+    }
+
+    /// Looks at one record and appends the alerts it raises.
+    pub fn observe(&mut self, r: &Record, alerts: &mut Vec<Alert>) {
+        match r {
+            Record::Session { meta, peer, .. }
+            | Record::Message {
+                meta,
+                peer,
+                encryption: Encryption::Tls(_) | Encryption::TlsUnknown,
+                ..
+            } => {
+                self.remember(peer);
+                if let Some(b) = self.broken.remove(&meta.host) {
+                    alerts.push(Alert::TlsResumed {
+                        meta: meta.clone(),
+                        downgraded: b.downgraded,
+                    });
+                }
+            }
+            // A plaintext message that was received or delivered: it travelled in clear. (A
+            // deferred attempt did not travel.)
+            Record::Message {
+                meta,
+                direction,
+                peer,
+                queue_id,
+                encryption: Encryption::Plaintext,
+                status: None | Some(DeliveryStatus::Sent),
+            } => {
+                if let Some(b) = self.broken.get_mut(&meta.host)
+                    && peer.key().is_some_and(|k| self.tls_peers.contains(&k))
+                {
+                    b.downgraded += 1;
+                    alerts.push(Alert::Downgrade {
+                        meta: meta.clone(),
+                        direction: *direction,
+                        peer: peer.clone(),
+                        queue_id: queue_id.clone(),
+                    });
+                }
+            }
+            Record::Error {
+                meta, kind, text, ..
+            } if kind.is_local() => {
+                if !self.broken.contains_key(&meta.host) {
+                    self.broken
+                        .insert(meta.host.clone(), Broken { downgraded: 0 });
+                    alerts.push(Alert::TlsDisabled {
+                        meta: meta.clone(),
+                        kind: *kind,
+                        text: text.clone(),
+                    });
+                }
+            }
+            Record::Message { .. } | Record::Error { .. } | Record::Verdict { .. } => {}
+        }
+    }
+}
+
+/// Lines in, records and alerts out; see the module documentation.
+pub struct Live {
+    file: Arc<str>,
+    zone: Zone,
+    years: YearResolver,
+    corr: Correlator,
+    guard: DowngradeGuard,
+    max_line: usize,
+    records: Vec<Record>,
+    alerts: Vec<Alert>,
+    pub counts: LiveCounts,
+}
+
+fn resolver(zone: Zone) -> YearResolver {
+    // A live log is written now: its year-less stamps are this year's (or, for a December
+    // line read in January, last year's — the resolver's rule for an mtime).
+    YearResolver::new(YearBase::Mtime(Local::now().date_naive()), zone)
+}
+
+impl Live {
+    /// `file` names the followed path in every record's `source`.
+    pub fn new(file: Arc<str>, zone: Zone, max_line: usize) -> Live {
+        Live {
+            file,
+            zone,
+            years: resolver(zone),
+            corr: Correlator::new(),
+            guard: DowngradeGuard::default(),
+            max_line,
+            records: Vec::new(),
+            alerts: Vec::new(),
+            counts: LiveCounts::default(),
+        }
+    }
+
+    /// True while a local TLS failure is unresolved.
+    pub fn tls_broken(&self) -> bool {
+        self.guard.is_broken()
+    }
+
+    /// Lines from before the starting point: they teach the correlation and the downgrade
+    /// watch about sessions in progress, and produce no output and no counts.
+    pub fn warm(&mut self, block: &Block) {
+        let mut sink = Vec::new();
+        self.lines(block, &mut sink, false);
+    }
+
+    /// New lines: appends their records and alerts to `out`, in log order.
+    pub fn feed(&mut self, block: &Block, out: &mut Vec<Output>) {
+        self.lines(block, out, true);
+    }
+
+    /// Keeps year inference right across files and counts rotations.
+    pub fn notice(&mut self, n: &Notice) {
+        match n {
+            Notice::Rotated | Notice::Appeared | Notice::ResumedRotated { .. } => {
+                self.counts.rotations += 1;
+                self.years = resolver(self.zone);
+            }
+            Notice::Truncated => {
+                self.counts.truncations += 1;
+                self.years = resolver(self.zone);
+            }
+            Notice::Reading { .. }
+            | Notice::Missing
+            | Notice::ResumeLost
+            | Notice::Polling { .. }
+            | Notice::Error(_) => {}
+        }
+    }
+
+    /// Ends the stream (at shutdown): errors still waiting for a peer are handed out
+    /// unattributed. The correlation starts afresh if more lines come.
+    pub fn finish(&mut self, out: &mut Vec<Output>) {
+        std::mem::take(&mut self.corr).finish(&mut self.records);
+        for r in self.records.drain(..) {
+            self.guard.observe(&r, &mut self.alerts);
+            out.push(Output::Record(r));
+            out.extend(self.alerts.drain(..).map(Output::Alert));
+        }
+    }
+
+    fn lines(&mut self, block: &Block, out: &mut Vec<Output>, live: bool) {
+        let mut counts = LiveCounts {
+            lines: block.skipped_long_lines,
+            too_long: block.skipped_long_lines,
+            ..LiveCounts::default()
+        };
+        for (no, line) in block.lines() {
+            counts.lines += 1;
+            if line.len() > self.max_line {
+                counts.too_long += 1;
+                continue;
+            }
+            match parse::parse_line(line, &self.file, no) {
+                LineOutcome::Event(ev) => {
+                    counts.recognized += 1;
+                    let mut ev = *ev;
+                    ev.stamp = self.years.resolve(ev.stamp);
+                    self.corr.push(ev, &mut self.records);
+                    for r in self.records.drain(..) {
+                        self.guard.observe(&r, &mut self.alerts);
+                        if live {
+                            out.push(Output::Record(r));
+                            out.extend(self.alerts.drain(..).map(Output::Alert));
+                        } else {
+                            self.alerts.clear();
+                        }
+                    }
+                }
+                LineOutcome::Irrelevant => {}
+                LineOutcome::Malformed(_) => counts.malformed += 1,
+            }
+        }
+        if live {
+            let c = &mut self.counts;
+            c.lines += counts.lines;
+            c.recognized += counts.recognized;
+            c.malformed += counts.malformed;
+            c.too_long += counts.too_long;
+        }
+    }
+}
+
+/// The verify word a record carries, if any: a session's, a TLS message's, a verdict's.
+pub fn record_verify(r: &Record) -> Option<&Verify> {
+    match r {
+        Record::Session { params, .. } => Some(&params.verify),
+        Record::Message {
+            encryption: Encryption::Tls(p),
+            ..
+        } => Some(&p.verify),
+        Record::Verdict { verify, .. } => Some(verify),
+        Record::Message { .. } | Record::Error { .. } => None,
+    }
+}
+
+/// True for records about something that went wrong: errors and failing verdicts.
+pub fn is_error(r: &Record) -> bool {
+    match r {
+        Record::Error { .. } => true,
+        Record::Verdict { verify, reject, .. } => *reject || verify.is_tls_failure(),
+        Record::Session { .. } | Record::Message { .. } => false,
+    }
+}
+
+/// What `follow` prints: [`RecordFilter`] (peer, direction, loopback, times) plus a
+/// verify word and errors only. Alerts about our own TLS (disabled, working again) are
+/// always shown; a downgrade alert obeys the peer and direction filters only.
+#[derive(Debug, Clone, Default)]
+pub struct DisplayFilter {
+    pub records: RecordFilter,
+    pub verify: Option<Verify>,
+    pub errors_only: bool,
+}
+
+impl DisplayFilter {
+    pub fn keep(&self, o: &Output) -> bool {
+        match o {
+            // A downgrade is about one peer: it obeys --peer and --direction.
+            Output::Alert(Alert::Downgrade {
+                peer, direction, ..
+            }) => {
+                self.records
+                    .peer
+                    .as_deref()
+                    .is_none_or(|p| peer_matches(peer, p))
+                    && self.records.direction.is_none_or(|d| d == *direction)
+            }
+            Output::Alert(_) => true,
+            Output::Record(r) => {
+                self.records.keep(r)
+                    && self
+                        .verify
+                        .as_ref()
+                        .is_none_or(|v| record_verify(r) == Some(v))
+                    && (!self.errors_only || is_error(r))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed(live: &mut Live, text: &str) -> Vec<Output> {
+        let mut out = Vec::new();
+        live.feed(
+            &Block {
+                first_line: 1,
+                data: text.as_bytes().to_vec(),
+                skipped_long_lines: 0,
+            },
+            &mut out,
+        );
+        out
+    }
+
+    fn summary(out: &[Output]) -> Vec<String> {
+        out.iter()
+            .map(|o| match o {
+                Output::Record(r) => match r {
+                    Record::Session { peer, .. } => format!("session {}", peer.key().unwrap()),
+                    Record::Message {
+                        peer, encryption, ..
+                    } => format!(
+                        "message {} {}",
+                        peer.key().unwrap(),
+                        if encryption.is_tls() { "tls" } else { "plain" }
+                    ),
+                    Record::Error { kind, .. } => format!("error {kind}"),
+                    Record::Verdict { verify, .. } => format!("verdict {verify}"),
+                },
+                Output::Alert(a) => match a {
+                    Alert::Downgrade { peer, .. } => {
+                        format!("ALERT downgrade {}", peer.key().unwrap())
+                    }
+                    Alert::TlsResumed { downgraded, .. } => {
+                        format!("ALERT tls_resumed {downgraded}")
+                    }
+                    Alert::TlsDisabled { kind, .. } => format!("ALERT tls_disabled {kind}"),
+                },
+            })
+            .collect()
+    }
+
+    /// One row: the lines fed at once and what must come out, in order.
+    #[test]
+    fn silent_downgrade_is_reported_until_tls_resumes() {
+        let rows: &[(&str, &[&str])] = &[
+            (
+                "Nov 28 09:00:01 mail sm-mta[4101]: STARTTLS=server, relay=mx.partner.example [192.0.2.25], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256\n\
+                 Nov 28 09:00:02 mail sm-mta[4101]: 6ASA01a4004101: from=<a@partner.example>, size=912, class=0, nrcpts=1, msgid=<1@partner.example>, proto=ESMTPS, daemon=MTA, relay=mx.partner.example [192.0.2.25]\n",
+                &[
+                    "session mx.partner.example",
+                    "message mx.partner.example tls",
+                ],
+            ),
+            (
+                "Nov 28 09:02:00 mail sm-mta[4120]: STARTTLS=client, relay=mx1.bigmail.example., version=TLSv1.3, verify=OK, cipher=TLS_AES_128_GCM_SHA256, bits=128/128\n",
+                &["session mx1.bigmail.example"],
+            ),
+            (
+                // A plaintext peer before the failure: not a downgrade.
+                "Nov 28 09:05:00 mail sm-mta[4200]: 6ASA05a4004200: from=<scan@printer.example>, size=100, class=0, nrcpts=1, msgid=<2@printer.example>, proto=ESMTP, daemon=MTA, relay=printer.example [198.51.100.7]\n",
+                &["message printer.example plain"],
+            ),
+            (
+                "Nov 28 09:10:00 mail sm-mta[4300]: STARTTLS=server, error: SSL_CTX_use_PrivateKey_file(/etc/mail/certs/host.key) failed\n",
+                &["error private_key", "ALERT tls_disabled private_key"],
+            ),
+            (
+                // A second key error in the same spell: a record, no second alert.
+                "Nov 28 09:10:05 mail sm-mta[4301]: STARTTLS=server: file /etc/mail/certs/host.key unsafe: Group readable file\n",
+                &["error unsafe_file"],
+            ),
+            (
+                "Nov 28 09:11:00 mail sm-mta[4302]: 6ASA11a4004302: from=<a@partner.example>, size=900, class=0, nrcpts=1, msgid=<3@partner.example>, proto=ESMTP, daemon=MTA, relay=mx.partner.example [192.0.2.25]\n\
+                 Nov 28 09:11:30 mail sm-mta[4303]: 6ASA11b4004303: from=<scan@printer.example>, size=100, class=0, nrcpts=1, msgid=<4@printer.example>, proto=ESMTP, daemon=MTA, relay=printer.example [198.51.100.7]\n",
+                &[
+                    "message mx.partner.example plain",
+                    "ALERT downgrade mx.partner.example",
+                    // never used TLS: plaintext as always, no alert
+                    "message printer.example plain",
+                ],
+            ),
+            (
+                // Outbound: a deferred attempt did not travel; the sent one did, in clear.
+                "Nov 28 09:12:00 mail sm-mta[4310]: 6ASA12a4004310: to=<bob@bigmail.example>, delay=00:00:01, xdelay=00:00:01, mailer=esmtp, pri=30312, relay=mx1.bigmail.example. [203.0.113.10], dsn=4.0.0, stat=Deferred: Connection reset by mx1.bigmail.example.\n\
+                 Nov 28 09:20:00 mail sm-mta[4320]: 6ASA12a4004310: to=<bob@bigmail.example>, delay=00:08:01, xdelay=00:00:01, mailer=esmtp, pri=120312, relay=mx1.bigmail.example. [203.0.113.10], dsn=2.0.0, stat=Sent (OK queued)\n",
+                &[
+                    "message mx1.bigmail.example plain",
+                    "message mx1.bigmail.example plain",
+                    "ALERT downgrade mx1.bigmail.example",
+                ],
+            ),
+            (
+                "Nov 28 09:30:00 mail sm-mta[4400]: STARTTLS=server, relay=mx.partner.example [192.0.2.25], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256\n",
+                &["session mx.partner.example", "ALERT tls_resumed 2"],
+            ),
+            (
+                "Nov 28 09:31:00 mail sm-mta[4401]: 6ASA31a4004401: from=<a@partner.example>, size=900, class=0, nrcpts=1, msgid=<5@partner.example>, proto=ESMTP, daemon=MTA, relay=mx.partner.example [192.0.2.25]\n",
+                &["message mx.partner.example plain"],
+            ),
+        ];
+        let mut live = Live::new(Arc::from("maillog"), Zone::Local, 64 * 1024);
+        for (i, (lines, want)) in rows.iter().enumerate() {
+            let got = summary(&feed(&mut live, lines));
+            assert_eq!(got, *want, "row {i}");
+        }
+        assert_eq!(live.counts.lines, 12);
+        assert_eq!(live.counts.recognized, 12);
+    }
+
+    #[test]
+    fn warm_up_teaches_without_output() {
+        let mut live = Live::new(Arc::from("maillog"), Zone::Local, 64 * 1024);
+        live.warm(&Block {
+            first_line: 1,
+            data: b"Nov 28 09:00:01 mail sm-mta[4101]: STARTTLS=server, relay=mx.partner.example [192.0.2.25], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256\n".to_vec(),
+            skipped_long_lines: 0,
+        });
+        assert_eq!(live.counts, LiveCounts::default());
+        // The message after the start rides the session seen during warm-up.
+        let out = feed(
+            &mut live,
+            "Nov 28 09:00:02 mail sm-mta[4101]: 6ASA01a4004101: from=<a@partner.example>, size=912, class=0, nrcpts=1, msgid=<1@partner.example>, proto=ESMTP, daemon=MTA, relay=mx.partner.example [192.0.2.25]\n",
+        );
+        assert_eq!(summary(&out), vec!["message mx.partner.example tls"]);
+    }
+
+    #[test]
+    fn display_filter_selects_verify_and_errors() {
+        let mut live = Live::new(Arc::from("maillog"), Zone::Local, 64 * 1024);
+        let out = feed(
+            &mut live,
+            "Nov 28 10:05:21 mail sm-mta[29183]: STARTTLS=server, relay=mx.v6only.example [IPv6:2001:db8:5::25], version=TLSv1.3, verify=FAIL, cipher=TLS_AES_128_GCM_SHA256, bits=128/128\n\
+             Nov 28 10:05:30 mail sm-mta[29190]: STARTTLS=server, relay=mx.partner.example [192.0.2.25], version=TLSv1.3, verify=OK, cipher=TLS_AES_256_GCM_SHA384, bits=256/256\n\
+             Nov 28 10:06:00 mail sm-mta[29191]: ruleset=tls_server, arg1=SOFTWARE, relay=mx.bank.example., reject=403 4.7.0 TLS handshake failed.\n",
+        );
+        let fail = DisplayFilter {
+            verify: Some(Verify::Fail),
+            ..DisplayFilter::default()
+        };
+        let kept: Vec<_> = out.iter().filter(|o| fail.keep(o)).cloned().collect();
+        assert_eq!(summary(&kept), vec!["session mx.v6only.example"]);
+        let errors = DisplayFilter {
+            errors_only: true,
+            ..DisplayFilter::default()
+        };
+        let kept: Vec<_> = out.iter().filter(|o| errors.keep(o)).cloned().collect();
+        assert_eq!(summary(&kept), vec!["error policy", "verdict SOFTWARE"]);
+    }
+}
