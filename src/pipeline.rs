@@ -7,6 +7,7 @@
 
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::sync::mpsc;
 use std::thread;
 
@@ -32,6 +33,8 @@ pub struct Options {
     pub max_line: usize,
     /// How many malformed lines to keep verbatim for the user.
     pub keep_malformed: usize,
+    /// Bytes read from the sources so far (before inflating), for a progress display.
+    pub progress: Option<Arc<AtomicU64>>,
 }
 
 impl Default for Options {
@@ -42,6 +45,7 @@ impl Default for Options {
             block_size: input::DEFAULT_BLOCK_SIZE,
             max_line: input::DEFAULT_MAX_LINE,
             keep_malformed: 20,
+            progress: None,
         }
     }
 }
@@ -112,6 +116,12 @@ struct BlockOut {
     too_long: u64,
 }
 
+/// Parses the lines of one block that may matter.
+///
+/// The prefilter ([`parse::prefilter`]) searches the whole block for its needles, so
+/// irrelevant lines are skipped in bulk: between two candidates only newlines are counted
+/// (and, when the gap is long enough to hide one, over-long lines), and no irrelevant line
+/// is split, decoded or parsed. Counts and events are exactly those of parsing every line.
 fn parse_block(block: &Block, file: &Arc<str>, keep: usize, max_line: usize) -> BlockOut {
     let mut out = BlockOut {
         events: Vec::new(),
@@ -121,27 +131,68 @@ fn parse_block(block: &Block, file: &Arc<str>, keep: usize, max_line: usize) -> 
         malformed_count: 0,
         too_long: block.skipped_long_lines,
     };
-    for (no, line) in block.lines() {
+    let data = &block.data[..];
+    let mut pos = 0usize;
+    let mut no = block.first_line;
+    while pos < data.len() {
+        let cand = parse::prefilter::next_candidate(data, pos);
+        let line_start = cand.map_or(data.len(), |m| {
+            memchr::memrchr(b'\n', &data[pos..m]).map_or(pos, |i| pos + i + 1)
+        });
+        // The lines skipped before the candidate (or to the end).
+        let gap = &data[pos..line_start];
+        let gap_lines = gap_lines(gap, max_line, &mut out.too_long);
+        out.lines += gap_lines;
+        no += gap_lines;
+        let Some(m) = cand else { break };
+        let line_end = memchr::memchr(b'\n', &data[m..]).map_or(data.len(), |i| m + i);
+        let mut line = &data[line_start..line_end];
+        if let [rest @ .., b'\r'] = line {
+            line = rest;
+        }
         out.lines += 1;
         if line.len() > max_line {
             out.too_long += 1;
-            continue;
-        }
-        match parse::parse_line(line, file, no) {
-            LineOutcome::Event(ev) => {
-                out.recognized += 1;
-                out.events.push(*ev);
-            }
-            LineOutcome::Irrelevant => {}
-            LineOutcome::Malformed(why) => {
-                out.malformed_count += 1;
-                if out.malformed.len() < keep {
-                    out.malformed.push((no, why));
+        } else {
+            match parse::parse_line(line, file, no) {
+                LineOutcome::Event(ev) => {
+                    out.recognized += 1;
+                    out.events.push(*ev);
+                }
+                LineOutcome::Irrelevant => {}
+                LineOutcome::Malformed(why) => {
+                    out.malformed_count += 1;
+                    if out.malformed.len() < keep {
+                        out.malformed.push((no, why));
+                    }
                 }
             }
         }
+        no += 1;
+        pos = line_end + 1;
     }
     out
+}
+
+/// Lines in `gap` (whole lines, the last one possibly without its newline), counting those
+/// over `max_line` into `too_long`. Only a gap longer than the limit can hide one.
+fn gap_lines(gap: &[u8], max_line: usize, too_long: &mut u64) -> u64 {
+    if gap.is_empty() {
+        return 0;
+    }
+    if gap.len() <= max_line {
+        let nl = memchr::memchr_iter(b'\n', gap).count() as u64;
+        return nl + u64::from(gap.last() != Some(&b'\n'));
+    }
+    let mut n = 0;
+    for line in gap.strip_suffix(b"\n").unwrap_or(gap).split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.len() > max_line {
+            *too_long += 1;
+        }
+        n += 1;
+    }
+    n
 }
 
 fn year_base(src: &SourceFile, opts: &Options) -> YearBase {
@@ -162,7 +213,7 @@ pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record))
     let batch = (rayon::current_num_threads() * 2).max(2);
     for src in sources {
         report.summary.files += 1;
-        let reader = match input::open(src) {
+        let reader = match input::open_counted(src, opts.progress.clone()) {
             Ok(r) => r,
             Err(e) => {
                 report.summary.files_unreadable += 1;
@@ -193,27 +244,42 @@ pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record))
                     }
                 }
             });
-            let mut done = false;
-            while !done {
-                let mut blocks = Vec::with_capacity(batch);
-                while blocks.len() < batch {
-                    match rx.recv() {
-                        Ok(Ok(b)) => blocks.push(b),
-                        Ok(Err(e)) => {
-                            read_error = Some(e);
-                            done = true;
-                            break;
-                        }
-                        Err(_) => {
-                            done = true;
-                            break;
+            // Parsing runs on its own thread (fanning each batch out over the rayon pool)
+            // while this thread correlates the previous batch: read, parse and correlate
+            // overlap, and at most one parsed batch waits.
+            let (ptx, prx) = mpsc::sync_channel::<Vec<BlockOut>>(1);
+            let display = &src.display;
+            let (keep, max_line) = (opts.keep_malformed, opts.max_line);
+            let read_error = &mut read_error;
+            scope.spawn(move || {
+                let mut done = false;
+                while !done {
+                    let mut blocks = Vec::with_capacity(batch);
+                    while blocks.len() < batch {
+                        match rx.recv() {
+                            Ok(Ok(b)) => blocks.push(b),
+                            Ok(Err(e)) => {
+                                *read_error = Some(e);
+                                done = true;
+                                break;
+                            }
+                            Err(_) => {
+                                done = true;
+                                break;
+                            }
                         }
                     }
+                    let outs: Vec<BlockOut> = blocks
+                        .par_iter()
+                        .map(|b| parse_block(b, display, keep, max_line))
+                        .collect();
+                    drop(blocks);
+                    if ptx.send(outs).is_err() {
+                        return;
+                    }
                 }
-                let outs: Vec<BlockOut> = blocks
-                    .par_iter()
-                    .map(|b| parse_block(b, &src.display, opts.keep_malformed, opts.max_line))
-                    .collect();
+            });
+            for outs in prx {
                 for out in outs {
                     let s = &mut report.summary;
                     s.lines_read += out.lines;

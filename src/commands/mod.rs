@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod doctor;
+pub mod progress;
 pub mod scan;
 
 /// Exit codes shared by all commands.

@@ -8,6 +8,7 @@
 
 pub mod envelope;
 pub mod headers;
+pub mod prefilter;
 pub mod received;
 pub mod sendmail;
 
