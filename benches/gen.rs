@@ -28,7 +28,7 @@ fn size(s: &str) -> Option<u64> {
         _ => (s, 1),
     };
     let v: f64 = num.parse().ok()?;
-    (v >= 0.0).then(|| (v * mult as f64) as u64)
+    (v >= 0.0).then_some((v * mult as f64) as u64)
 }
 
 fn open(path: &str) -> io::Result<Box<dyn Write>> {
@@ -72,7 +72,9 @@ fn main() -> ExitCode {
         };
         if !ok {
             eprintln!("gen: bad argument {a} {}", v.unwrap_or_default());
-            eprintln!("usage: gen [--seed N] [--size N[K|M|G]] [--mix S,P,E] [--peers N] [--days N] [--log PATH] [--mbox PATH]");
+            eprintln!(
+                "usage: gen [--seed N] [--size N[K|M|G]] [--mix S,P,E] [--peers N] [--days N] [--log PATH] [--mbox PATH]"
+            );
             return ExitCode::from(2);
         }
     }
@@ -84,11 +86,17 @@ fn main() -> ExitCode {
     let result = (|| -> io::Result<()> {
         if let Some(p) = &log {
             let e = generator::write_log(&cfg, open(p)?)?;
-            report.insert("log".into(), serde_json::to_value(e).map_err(io::Error::other)?);
+            report.insert(
+                "log".into(),
+                serde_json::to_value(e).map_err(io::Error::other)?,
+            );
         }
         if let Some(p) = &mbox {
             let e = generator::write_mbox(&cfg, open(p)?)?;
-            report.insert("mbox".into(), serde_json::to_value(e).map_err(io::Error::other)?);
+            report.insert(
+                "mbox".into(),
+                serde_json::to_value(e).map_err(io::Error::other)?,
+            );
         }
         Ok(())
     })();

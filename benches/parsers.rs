@@ -10,9 +10,11 @@ mod generator;
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime};
-use mailtls::parse::{envelope, mta_for_program, parse_line, received, sendmail};
+use criterion::{
+    BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime,
+};
 use mailtls::event::Mta;
+use mailtls::parse::{envelope, mta_for_program, parse_line, received, sendmail};
 
 /// The lines of a 4 MiB generated log (the default mix).
 fn lines() -> Vec<String> {
@@ -42,8 +44,17 @@ fn messages_of(lines: &[String], mta: Mta) -> Vec<(Option<String>, String)> {
         .collect()
 }
 
-fn run<T>(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, items: &[T], bytes: u64, f: impl Fn(&T) -> usize) {
-    for (unit, tp) in [("bytes", Throughput::Bytes(bytes)), ("lines", Throughput::Elements(items.len() as u64))] {
+fn run<T>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    items: &[T],
+    bytes: u64,
+    f: impl Fn(&T) -> usize,
+) {
+    for (unit, tp) in [
+        ("bytes", Throughput::Bytes(bytes)),
+        ("lines", Throughput::Elements(items.len() as u64)),
+    ] {
         g.throughput(tp);
         g.bench_function(format!("{name}/{unit}"), |b| {
             b.iter(|| items.iter().map(|x| f(black_box(x))).sum::<usize>())
@@ -53,7 +64,9 @@ fn run<T>(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, items: &[T], bytes: 
 
 fn config(c: &mut Criterion) -> BenchmarkGroup<'_, WallTime> {
     let mut g = c.benchmark_group("parse");
-    g.sample_size(15).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    g.sample_size(15)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1));
     g
 }
 
@@ -66,13 +79,20 @@ fn bench_parsers(c: &mut Criterion) {
         e.message.len() + usize::from(e.pid.is_some())
     });
     let file: std::sync::Arc<str> = std::sync::Arc::from("bench");
-    run(&mut g, "whole_line", &lines, bytes, |l| match parse_line(l.as_bytes(), &file, 1) {
-        mailtls::parse::LineOutcome::Event(_) => 1,
-        _ => 0,
+    run(&mut g, "whole_line", &lines, bytes, |l| {
+        match parse_line(l.as_bytes(), &file, 1) {
+            mailtls::parse::LineOutcome::Event(_) => 1,
+            _ => 0,
+        }
     });
     let sm = messages_of(&lines, Mta::Sendmail);
     let sm_bytes = sm.iter().map(|(_, m)| m.len() as u64).sum();
-    run(&mut g, "sendmail", &sm, sm_bytes, |(_, m)| usize::from(matches!(sendmail::parse(m), mailtls::parse::Parsed::Event(_))));
+    run(&mut g, "sendmail", &sm, sm_bytes, |(_, m)| {
+        usize::from(matches!(
+            sendmail::parse(m),
+            mailtls::parse::Parsed::Event(_)
+        ))
+    });
     g.finish();
 }
 
@@ -103,7 +123,9 @@ fn bench_received(c: &mut Criterion) {
     }
     let bytes = values.iter().map(|v| v.len() as u64).sum();
     let mut g = config(c);
-    run(&mut g, "received", &values, bytes, |v| usize::from(received::parse(v).is_ok()));
+    run(&mut g, "received", &values, bytes, |v| {
+        usize::from(received::parse(v).is_ok())
+    });
     g.finish();
 }
 

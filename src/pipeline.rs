@@ -185,7 +185,11 @@ fn gap_lines(gap: &[u8], max_line: usize, too_long: &mut u64) -> u64 {
         return nl + u64::from(gap.last() != Some(&b'\n'));
     }
     let mut n = 0;
-    for line in gap.strip_suffix(b"\n").unwrap_or(gap).split(|&b| b == b'\n') {
+    for line in gap
+        .strip_suffix(b"\n")
+        .unwrap_or(gap)
+        .split(|&b| b == b'\n')
+    {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.len() > max_line {
             *too_long += 1;

@@ -64,9 +64,19 @@ fn check_log(cfg: &Config) {
         "every line read"
     );
     assert_eq!(got["summary"]["lines_malformed"].as_u64(), Some(0));
-    let missing: Vec<&String> = expected.peers.keys().filter(|k| !peers.contains_key(*k)).collect();
-    let extra: Vec<&String> = peers.keys().filter(|k| !expected.peers.contains_key(*k)).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}, extra {extra:?}");
+    let missing: Vec<&String> = expected
+        .peers
+        .keys()
+        .filter(|k| !peers.contains_key(*k))
+        .collect();
+    let extra: Vec<&String> = peers
+        .keys()
+        .filter(|k| !expected.peers.contains_key(*k))
+        .collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}, extra {extra:?}"
+    );
     for (key, want) in &expected.peers {
         assert_eq!(&peers[key], want, "peer {key}");
     }
@@ -105,7 +115,10 @@ fn generator_is_deterministic_and_about_sixty_percent_irrelevant() {
     let ea = generator::write_log(&cfg, &mut a).unwrap();
     generator::write_log(&cfg, &mut b).unwrap();
     assert_eq!(a, b);
-    let other = Config { seed: 6, ..cfg.clone() };
+    let other = Config {
+        seed: 6,
+        ..cfg.clone()
+    };
     let mut c = Vec::new();
     generator::write_log(&other, &mut c).unwrap();
     assert_ne!(a, c);
@@ -115,7 +128,12 @@ fn generator_is_deterministic_and_about_sixty_percent_irrelevant() {
     let mut per: Vec<u64> = ea
         .peers
         .values()
-        .map(|p| p.inbound.tls_sessions + p.inbound.plaintext_messages + p.outbound.tls_sessions + p.outbound.plaintext_messages)
+        .map(|p| {
+            p.inbound.tls_sessions
+                + p.inbound.plaintext_messages
+                + p.outbound.tls_sessions
+                + p.outbound.plaintext_messages
+        })
         .collect();
     per.sort_unstable();
     assert!(per[per.len() - 1] > 10 * per[per.len() / 2].max(1));
@@ -130,8 +148,12 @@ fn generated_mbox_is_read_message_by_message() {
         bytes: 512 << 10,
         ..Config::default()
     };
-    let expected = generator::write_mbox(&cfg, BufWriter::new(File::create(&path).unwrap())).unwrap();
-    let got = scan(&path, &["--messages-only", "--our-hosts", "mx-pf.example.net"]);
+    let expected =
+        generator::write_mbox(&cfg, BufWriter::new(File::create(&path).unwrap())).unwrap();
+    let got = scan(
+        &path,
+        &["--messages-only", "--our-hosts", "mx-pf.example.net"],
+    );
     let m = &got["messages"];
     assert_eq!(m["messages"].as_u64(), Some(expected.messages));
     assert_eq!(m["messages_malformed"].as_u64(), Some(0));

@@ -184,10 +184,31 @@ struct Peers {
 }
 
 const WORDS: [&str; 16] = [
-    "acme", "globex", "initech", "umbrella", "hooli", "vandelay", "stark", "wayne", "tyrell",
-    "cyberdyne", "soylent", "wonka", "oscorp", "aperture", "gringotts", "monarch",
+    "acme",
+    "globex",
+    "initech",
+    "umbrella",
+    "hooli",
+    "vandelay",
+    "stark",
+    "wayne",
+    "tyrell",
+    "cyberdyne",
+    "soylent",
+    "wonka",
+    "oscorp",
+    "aperture",
+    "gringotts",
+    "monarch",
 ];
-const TLDS: [&str; 6] = ["example", "example.com", "example.net", "example.org", "test", "invalid"];
+const TLDS: [&str; 6] = [
+    "example",
+    "example.com",
+    "example.net",
+    "example.org",
+    "test",
+    "invalid",
+];
 
 fn domain(i: usize) -> String {
     format!("{}{}.{}", WORDS[i % 16], i / 16, TLDS[(i / 7) % 6])
@@ -196,7 +217,12 @@ fn domain(i: usize) -> String {
 fn ipv4(i: usize, which: u8) -> String {
     // 198.18.0.0/15 (benchmarking range): room for 65k peers × 2 addresses.
     let n = (i as u32) * 2 + u32::from(which);
-    format!("198.{}.{}.{}", 18 + (n >> 16), (n >> 8) & 0xff, (n & 0xff).max(1))
+    format!(
+        "198.{}.{}.{}",
+        18 + (n >> 16),
+        (n >> 8) & 0xff,
+        (n & 0xff).max(1)
+    )
 }
 
 fn ipv6(i: usize) -> String {
@@ -283,7 +309,10 @@ fn sendmail_qid(clock: &Clock, seq: u64, pid: u32) -> String {
 }
 
 fn postfix_qid(n: u64) -> String {
-    format!("{:010X}", (n.wrapping_mul(0x9E37_79B1) & 0xFF_FFFF_FFFF) | 0x10_0000_0000)
+    format!(
+        "{:010X}",
+        (n.wrapping_mul(0x9E37_79B1) & 0xFF_FFFF_FFFF) | 0x10_0000_0000
+    )
 }
 
 fn exim_id(n: u64) -> String {
@@ -324,7 +353,17 @@ enum Kind {
 }
 
 impl<W: Write> Out<W> {
-    fn line(&mut self, stamp: &str, host: &str, prog: &str, pid: u32, mta: Option<usize>, kind: Kind, msg: &str) -> io::Result<()> {
+    #[allow(clippy::too_many_arguments)]
+    fn line(
+        &mut self,
+        stamp: &str,
+        host: &str,
+        prog: &str,
+        pid: u32,
+        mta: Option<usize>,
+        kind: Kind,
+        msg: &str,
+    ) -> io::Result<()> {
         let l = format!("{stamp} {host} {prog}[{pid}]: {msg}\n");
         self.w.write_all(l.as_bytes())?;
         self.bytes += l.len() as u64;
@@ -354,7 +393,11 @@ struct Gen {
 
 impl Gen {
     fn next_pid(&mut self) -> u32 {
-        self.pid = if self.pid >= 4_190_000 { 1000 } else { self.pid + 1 + self.rng.below(3) as u32 };
+        self.pid = if self.pid >= 4_190_000 {
+            1000
+        } else {
+            self.pid + 1 + self.rng.below(3) as u32
+        };
         self.pid
     }
     fn tick(&mut self) {
@@ -382,7 +425,9 @@ pub fn write_log<W: Write>(cfg: &Config, w: W) -> io::Result<Expected> {
         rng: Rng::new(cfg.seed),
         clock: Clock { ms: 0 },
         step_ms,
-        peers: Peers { zipf: Zipf::new(cfg.peers.max(1), cfg.zipf_s) },
+        peers: Peers {
+            zipf: Zipf::new(cfg.peers.max(1), cfg.zipf_s),
+        },
         pid: 1000,
         seq: 0,
         expected: BTreeMap::new(),
@@ -459,7 +504,14 @@ const SM: Option<usize> = Some(0);
 const PF: Option<usize> = Some(1);
 const EX: Option<usize> = Some(2);
 
-fn sendmail<W: Write>(g: &mut Gen, out: &mut Out<W>, p: &Peer, inbound: bool, tls: bool, error: bool) -> io::Result<()> {
+fn sendmail<W: Write>(
+    g: &mut Gen,
+    out: &mut Out<W>,
+    p: &Peer,
+    inbound: bool,
+    tls: bool,
+    error: bool,
+) -> io::Result<()> {
     let host = "mx-sm";
     let prog = "sm-mta";
     let pid = g.next_pid();
@@ -474,7 +526,9 @@ fn sendmail<W: Write>(g: &mut Gen, out: &mut Out<W>, p: &Peer, inbound: bool, tl
         };
         if error {
             g.counts(&p.in_name);
-            let msg = format!("STARTTLS=server, error: accept failed=0, reason=no shared cipher, SSL_error=1, errno=0, retry=-1, relay={relay}");
+            let msg = format!(
+                "STARTTLS=server, error: accept failed=0, reason=no shared cipher, SSL_error=1, errno=0, retry=-1, relay={relay}"
+            );
             out.line(&t, host, prog, pid, SM, Kind::Tls, &msg)?;
             let msg = format!("{relay} did not issue MAIL/EXPN/VRFY/ETRN during connection to MTA");
             return out.line(&t, host, prog, pid, SM, Kind::Event, &msg);
@@ -492,7 +546,12 @@ fn sendmail<W: Write>(g: &mut Gen, out: &mut Out<W>, p: &Peer, inbound: bool, tl
             let qid = sendmail_qid(&g.clock, g.seq * 3 + k, pid);
             let msg = format!(
                 "{qid}: from=<{}{}@{}>, size={}, class=0, nrcpts=1, msgid=<{}.{qid}@{}>, bodytype=8BITMIME, proto={}, daemon=MTA, relay={relay}",
-                WORDS[(g.seq % 16) as usize], k, p.domain, 800 + g.rng.below(90_000), g.clock.ms, p.domain,
+                WORDS[(g.seq % 16) as usize],
+                k,
+                p.domain,
+                800 + g.rng.below(90_000),
+                g.clock.ms,
+                p.domain,
                 if tls { "ESMTPS" } else { "ESMTP" }
             );
             out.line(&t, host, prog, pid, SM, Kind::Event, &msg)?;
@@ -502,18 +561,27 @@ fn sendmail<W: Write>(g: &mut Gen, out: &mut Out<W>, p: &Peer, inbound: bool, tl
             } else {
                 c.inbound.plaintext_messages += 1;
             }
-            let msg = format!("{qid}: Milter (clamav) add: header: X-Virus-Scanned: clamav-milter 1.0.7 at mx-sm.{ME}");
+            let msg = format!(
+                "{qid}: Milter (clamav) add: header: X-Virus-Scanned: clamav-milter 1.0.7 at mx-sm.{ME}"
+            );
             out.line(&t, host, prog, pid, SM, Kind::Noise, &msg)?;
             let msg = format!("{qid}: Milter (clamav) add: header: X-Virus-Status: Clean");
             out.line(&t, host, prog, pid, SM, Kind::Noise, &msg)?;
             let lpid = g.next_pid();
-            let msg = format!("{qid}: to=<{user}@{ME}>, delay=00:00:01, xdelay=00:00:00, mailer=local, pri={}, dsn=2.0.0, stat=Sent", 30_000 + g.rng.below(90_000));
+            let msg = format!(
+                "{qid}: to=<{user}@{ME}>, delay=00:00:01, xdelay=00:00:00, mailer=local, pri={}, dsn=2.0.0, stat=Sent",
+                30_000 + g.rng.below(90_000)
+            );
             out.line(&t, host, prog, lpid, SM, Kind::Event, &msg)?;
         }
     } else {
         let qid = sendmail_qid(&g.clock, g.seq * 3, pid);
         let rpid = g.next_pid();
-        let msg = format!("{qid}: from=<{user}@{ME}>, size={}, class=0, nrcpts=1, msgid=<{}.{qid}@mx-sm.{ME}>, proto=ESMTP, daemon=MTA, relay=localhost [127.0.0.1]", 500 + g.rng.below(40_000), g.clock.ms);
+        let msg = format!(
+            "{qid}: from=<{user}@{ME}>, size={}, class=0, nrcpts=1, msgid=<{}.{qid}@mx-sm.{ME}>, proto=ESMTP, daemon=MTA, relay=localhost [127.0.0.1]",
+            500 + g.rng.below(40_000),
+            g.clock.ms
+        );
         out.line(&t, host, prog, rpid, SM, Kind::Event, &msg)?;
         let relay_name = format!("{}.", p.out_name);
         if tls {
@@ -532,7 +600,12 @@ fn sendmail<W: Write>(g: &mut Gen, out: &mut Out<W>, p: &Peer, inbound: bool, tl
         };
         let msg = format!(
             "{qid}: to=<{user}.{}@{}>, delay=00:00:0{}, xdelay=00:00:0{}, mailer=esmtp, pri=12{:04}, relay={relay_name} [{}], {stat}",
-            g.seq % 97, p.domain, 1 + g.rng.below(8), 1 + g.rng.below(8), g.rng.below(10_000), p.out_ip
+            g.seq % 97,
+            p.domain,
+            1 + g.rng.below(8),
+            1 + g.rng.below(8),
+            g.rng.below(10_000),
+            p.out_ip
         );
         out.line(&t, host, prog, pid, SM, Kind::Event, &msg)?;
         let c = g.counts(&p.out_name);
@@ -547,7 +620,14 @@ fn sendmail<W: Write>(g: &mut Gen, out: &mut Out<W>, p: &Peer, inbound: bool, tl
     Ok(())
 }
 
-fn postfix<W: Write>(g: &mut Gen, out: &mut Out<W>, p: &Peer, inbound: bool, tls: bool, error: bool) -> io::Result<()> {
+fn postfix<W: Write>(
+    g: &mut Gen,
+    out: &mut Out<W>,
+    p: &Peer,
+    inbound: bool,
+    tls: bool,
+    error: bool,
+) -> io::Result<()> {
     let host = "mx-pf";
     let suite = g.rng.pick(&SUITES);
     let t = g.clock.syslog();
@@ -560,13 +640,45 @@ fn postfix<W: Write>(g: &mut Gen, out: &mut Out<W>, p: &Peer, inbound: bool, tls
     if inbound {
         let pid = g.next_pid();
         let na = format!("{}[{}]", p.in_name, p.in_ip);
-        out.line(&t, host, "postfix/smtpd", pid, PF, Kind::Event, &format!("connect from {na}"))?;
+        out.line(
+            &t,
+            host,
+            "postfix/smtpd",
+            pid,
+            PF,
+            Kind::Event,
+            &format!("connect from {na}"),
+        )?;
         if error {
             g.counts(&p.in_name);
-            out.line(&t, host, "postfix/smtpd", pid, PF, Kind::Tls, &format!("SSL_accept error from {na}: -1"))?;
+            out.line(
+                &t,
+                host,
+                "postfix/smtpd",
+                pid,
+                PF,
+                Kind::Tls,
+                &format!("SSL_accept error from {na}: -1"),
+            )?;
             out.line(&t, host, "postfix/smtpd", pid, PF, Kind::Tls, "warning: TLS library problem: error:0A0000C1:SSL routines::no shared cipher:../ssl/statem/statem_srvr.c:2220:")?;
-            out.line(&t, host, "postfix/smtpd", pid, PF, Kind::Tls, &format!("lost connection after STARTTLS from {na}"))?;
-            return out.line(&t, host, "postfix/smtpd", pid, PF, Kind::Event, &format!("disconnect from {na} ehlo=1 starttls=0/1 commands=1/2"));
+            out.line(
+                &t,
+                host,
+                "postfix/smtpd",
+                pid,
+                PF,
+                Kind::Tls,
+                &format!("lost connection after STARTTLS from {na}"),
+            )?;
+            return out.line(
+                &t,
+                host,
+                "postfix/smtpd",
+                pid,
+                PF,
+                Kind::Event,
+                &format!("disconnect from {na} ehlo=1 starttls=0/1 commands=1/2"),
+            );
         }
         if tls {
             let msg = format!(
@@ -580,15 +692,46 @@ fn postfix<W: Write>(g: &mut Gen, out: &mut Out<W>, p: &Peer, inbound: bool, tls
         for k in 0..msgs {
             g.seq += 1;
             let qid = postfix_qid(g.seq * 4 + k);
-            out.line(&t, host, "postfix/smtpd", pid, PF, Kind::Event, &format!("{qid}: client={na}"))?;
+            out.line(
+                &t,
+                host,
+                "postfix/smtpd",
+                pid,
+                PF,
+                Kind::Event,
+                &format!("{qid}: client={na}"),
+            )?;
             let cpid = g.next_pid();
-            out.line(&t, host, "postfix/cleanup", cpid, PF, Kind::Noise, &format!("{qid}: message-id=<{}.{qid}@{}>", g.clock.ms, p.domain))?;
-            let msg = format!("{qid}: from=<news{k}@{}>, size={}, nrcpt=1 (queue active)", p.domain, 900 + g.rng.below(80_000));
+            out.line(
+                &t,
+                host,
+                "postfix/cleanup",
+                cpid,
+                PF,
+                Kind::Noise,
+                &format!("{qid}: message-id=<{}.{qid}@{}>", g.clock.ms, p.domain),
+            )?;
+            let msg = format!(
+                "{qid}: from=<news{k}@{}>, size={}, nrcpt=1 (queue active)",
+                p.domain,
+                900 + g.rng.below(80_000)
+            );
             out.line(&t, host, "postfix/qmgr", 812, PF, Kind::Event, &msg)?;
             let lpid = g.next_pid();
-            let msg = format!("{qid}: to=<{user}@{ME}>, relay=local, delay=0.{:02}, delays=0.03/0.01/0/0.01, dsn=2.0.0, status=sent (delivered to mailbox)", g.rng.below(99));
+            let msg = format!(
+                "{qid}: to=<{user}@{ME}>, relay=local, delay=0.{:02}, delays=0.03/0.01/0/0.01, dsn=2.0.0, status=sent (delivered to mailbox)",
+                g.rng.below(99)
+            );
             out.line(&t, host, "postfix/local", lpid, PF, Kind::Event, &msg)?;
-            out.line(&t, host, "postfix/qmgr", 812, PF, Kind::Noise, &format!("{qid}: removed"))?;
+            out.line(
+                &t,
+                host,
+                "postfix/qmgr",
+                812,
+                PF,
+                Kind::Noise,
+                &format!("{qid}: removed"),
+            )?;
             let c = g.counts(&p.in_name);
             if tls {
                 c.inbound.tls_messages += 1;
@@ -597,23 +740,59 @@ fn postfix<W: Write>(g: &mut Gen, out: &mut Out<W>, p: &Peer, inbound: bool, tls
             }
         }
         let cmds = if tls {
-            format!("ehlo=2 starttls=1 mail={msgs} rcpt={msgs} data={msgs} quit=1 commands={}", 4 + 3 * msgs)
+            format!(
+                "ehlo=2 starttls=1 mail={msgs} rcpt={msgs} data={msgs} quit=1 commands={}",
+                4 + 3 * msgs
+            )
         } else {
-            format!("ehlo=1 mail={msgs} rcpt={msgs} data={msgs} quit=1 commands={}", 2 + 3 * msgs)
+            format!(
+                "ehlo=1 mail={msgs} rcpt={msgs} data={msgs} quit=1 commands={}",
+                2 + 3 * msgs
+            )
         };
-        out.line(&t, host, "postfix/smtpd", pid, PF, Kind::Event, &format!("disconnect from {na} {cmds}"))?;
+        out.line(
+            &t,
+            host,
+            "postfix/smtpd",
+            pid,
+            PF,
+            Kind::Event,
+            &format!("disconnect from {na} {cmds}"),
+        )?;
         if g.rng.pct(10) {
-            let msg = format!("statistics: max connection rate 1/60s for (smtp:{}) at {}", p.in_ip, t);
+            let msg = format!(
+                "statistics: max connection rate 1/60s for (smtp:{}) at {}",
+                p.in_ip, t
+            );
             out.line(&t, host, "postfix/anvil", 799, PF, Kind::Noise, &msg)?;
         }
     } else {
         g.seq += 1;
         let qid = postfix_qid(g.seq * 4);
         let ppid = g.next_pid();
-        out.line(&t, host, "postfix/pickup", ppid, PF, Kind::Noise, &format!("{qid}: uid=1000 from=<{user}>"))?;
+        out.line(
+            &t,
+            host,
+            "postfix/pickup",
+            ppid,
+            PF,
+            Kind::Noise,
+            &format!("{qid}: uid=1000 from=<{user}>"),
+        )?;
         let cpid = g.next_pid();
-        out.line(&t, host, "postfix/cleanup", cpid, PF, Kind::Noise, &format!("{qid}: message-id=<{}.{qid}@mx-pf.{ME}>", g.clock.ms))?;
-        let msg = format!("{qid}: from=<{user}@{ME}>, size={}, nrcpt=1 (queue active)", 600 + g.rng.below(50_000));
+        out.line(
+            &t,
+            host,
+            "postfix/cleanup",
+            cpid,
+            PF,
+            Kind::Noise,
+            &format!("{qid}: message-id=<{}.{qid}@mx-pf.{ME}>", g.clock.ms),
+        )?;
+        let msg = format!(
+            "{qid}: from=<{user}@{ME}>, size={}, nrcpt=1 (queue active)",
+            600 + g.rng.below(50_000)
+        );
         out.line(&t, host, "postfix/qmgr", 812, PF, Kind::Event, &msg)?;
         let pid = g.next_pid();
         let na = format!("{}[{}]:25", p.out_name, p.out_ip);
@@ -629,14 +808,27 @@ fn postfix<W: Write>(g: &mut Gen, out: &mut Out<W>, p: &Peer, inbound: bool, tls
         let status = if deferred {
             format!("dsn=4.4.1, status=deferred (connect to {na}: Connection timed out)")
         } else {
-            format!("dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as {})", postfix_qid(g.rng.next() >> 20))
+            format!(
+                "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as {})",
+                postfix_qid(g.rng.next() >> 20)
+            )
         };
         let msg = format!(
             "{qid}: to=<{user}.{}@{}>, relay={na}, delay=1.{}, delays=0.05/0.01/0.6/0.4, {status}",
-            g.seq % 89, p.domain, g.rng.below(9)
+            g.seq % 89,
+            p.domain,
+            g.rng.below(9)
         );
         out.line(&t, host, "postfix/smtp", pid, PF, Kind::Event, &msg)?;
-        out.line(&t, host, "postfix/qmgr", 812, PF, Kind::Noise, &format!("{qid}: removed"))?;
+        out.line(
+            &t,
+            host,
+            "postfix/qmgr",
+            812,
+            PF,
+            Kind::Noise,
+            &format!("{qid}: removed"),
+        )?;
         let c = g.counts(&p.out_name);
         if deferred {
             c.outbound.deferred += 1;
@@ -649,7 +841,14 @@ fn postfix<W: Write>(g: &mut Gen, out: &mut Out<W>, p: &Peer, inbound: bool, tls
     Ok(())
 }
 
-fn exim<W: Write>(g: &mut Gen, out: &mut Out<W>, p: &Peer, inbound: bool, tls: bool, error: bool) -> io::Result<()> {
+fn exim<W: Write>(
+    g: &mut Gen,
+    out: &mut Out<W>,
+    p: &Peer,
+    inbound: bool,
+    tls: bool,
+    error: bool,
+) -> io::Result<()> {
     let host = "mx-ex";
     let suite = g.rng.pick(&SUITES);
     let t = g.clock.syslog();
@@ -662,15 +861,40 @@ fn exim<W: Write>(g: &mut Gen, out: &mut Out<W>, p: &Peer, inbound: bool, tls: b
         let h = format!("H={} [{}]", p.in_name, p.in_ip);
         if error {
             g.counts(&p.in_name);
-            let msg = format!("TLS error on connection from {} [{}] (SSL_accept): error:0A000076:SSL routines::no suitable signature algorithm", p.in_name, p.in_ip);
+            let msg = format!(
+                "TLS error on connection from {} [{}] (SSL_accept): error:0A000076:SSL routines::no suitable signature algorithm",
+                p.in_name, p.in_ip
+            );
             return out.line(&t, host, "exim", pid, EX, Kind::Tls, &msg);
         }
         let msg = if tls {
-            format!("{id} <= bounce-{}@{} {h} P=esmtps {x} CV=no S={} id={}.{id}@{}", g.seq % 1000, p.domain, 900 + g.rng.below(80_000), g.clock.ms, p.domain)
+            format!(
+                "{id} <= bounce-{}@{} {h} P=esmtps {x} CV=no S={} id={}.{id}@{}",
+                g.seq % 1000,
+                p.domain,
+                900 + g.rng.below(80_000),
+                g.clock.ms,
+                p.domain
+            )
         } else {
-            format!("{id} <= bounce-{}@{} {h} P=esmtp S={} id={}.{id}@{}", g.seq % 1000, p.domain, 900 + g.rng.below(80_000), g.clock.ms, p.domain)
+            format!(
+                "{id} <= bounce-{}@{} {h} P=esmtp S={} id={}.{id}@{}",
+                g.seq % 1000,
+                p.domain,
+                900 + g.rng.below(80_000),
+                g.clock.ms,
+                p.domain
+            )
         };
-        out.line(&t, host, "exim", pid, EX, if tls { Kind::Tls } else { Kind::Event }, &msg)?;
+        out.line(
+            &t,
+            host,
+            "exim",
+            pid,
+            EX,
+            if tls { Kind::Tls } else { Kind::Event },
+            &msg,
+        )?;
         let c = g.counts(&p.in_name);
         if tls {
             c.inbound.tls_sessions += 1;
@@ -679,30 +903,73 @@ fn exim<W: Write>(g: &mut Gen, out: &mut Out<W>, p: &Peer, inbound: bool, tls: b
             c.inbound.plaintext_messages += 1;
         }
         let dpid = g.next_pid();
-        out.line(&t, host, "exim", dpid, EX, Kind::Event, &format!("{id} => {user} <{user}@{ME}> R=local_user T=mail_spool"))?;
-        out.line(&t, host, "exim", dpid, EX, Kind::Noise, &format!("{id} Completed"))?;
+        out.line(
+            &t,
+            host,
+            "exim",
+            dpid,
+            EX,
+            Kind::Event,
+            &format!("{id} => {user} <{user}@{ME}> R=local_user T=mail_spool"),
+        )?;
+        out.line(
+            &t,
+            host,
+            "exim",
+            dpid,
+            EX,
+            Kind::Noise,
+            &format!("{id} Completed"),
+        )?;
     } else {
-        out.line(&t, host, "exim", pid, EX, Kind::Event, &format!("{id} <= {user}@{ME} U={user} P=local S={}", 500 + g.rng.below(30_000)))?;
+        out.line(
+            &t,
+            host,
+            "exim",
+            pid,
+            EX,
+            Kind::Event,
+            &format!(
+                "{id} <= {user}@{ME} U={user} P=local S={}",
+                500 + g.rng.below(30_000)
+            ),
+        )?;
         let dpid = g.next_pid();
         let h = format!("H={} [{}]", p.out_name, p.out_ip);
         let to = format!("{user}.{}@{}", g.seq % 83, p.domain);
         let deferred = !tls && error;
         if deferred {
-            let msg = format!("{id} == {to} R=dnslookup T=remote_smtp defer (110) {h}: Connection timed out");
+            let msg = format!(
+                "{id} == {to} R=dnslookup T=remote_smtp defer (110) {h}: Connection timed out"
+            );
             out.line(&t, host, "exim", dpid, EX, Kind::Event, &msg)?;
             g.counts(&p.out_name).outbound.deferred += 1;
         } else if tls {
-            let msg = format!("{id} => {to} R=dnslookup T=remote_smtp {h} {x} CV=yes C=\"250 2.0.0 OK {} - gsmtp\"", g.clock.ms / 1000);
+            let msg = format!(
+                "{id} => {to} R=dnslookup T=remote_smtp {h} {x} CV=yes C=\"250 2.0.0 OK {} - gsmtp\"",
+                g.clock.ms / 1000
+            );
             out.line(&t, host, "exim", dpid, EX, Kind::Tls, &msg)?;
             let c = g.counts(&p.out_name);
             c.outbound.tls_sessions += 1;
             c.outbound.tls_messages += 1;
         } else {
-            let msg = format!("{id} => {to} R=dnslookup T=remote_smtp {h} C=\"250 OK id={}\"", exim_id(g.seq + 7));
+            let msg = format!(
+                "{id} => {to} R=dnslookup T=remote_smtp {h} C=\"250 OK id={}\"",
+                exim_id(g.seq + 7)
+            );
             out.line(&t, host, "exim", dpid, EX, Kind::Event, &msg)?;
             g.counts(&p.out_name).outbound.plaintext_messages += 1;
         }
-        out.line(&t, host, "exim", dpid, EX, Kind::Noise, &format!("{id} Completed"))?;
+        out.line(
+            &t,
+            host,
+            "exim",
+            dpid,
+            EX,
+            Kind::Noise,
+            &format!("{id} Completed"),
+        )?;
     }
     Ok(())
 }
@@ -731,7 +998,12 @@ pub fn write_mbox<W: Write>(cfg: &Config, mut w: W) -> io::Result<MboxExpected> 
         let date = format!("{} Nov 2026 {h:02}:{m:02}:{s:02} +0000", day.min(30));
         let qid = postfix_qid(messages);
         use std::fmt::Write as _;
-        let _ = writeln!(buf, "From bounce@{} Fri Nov {} {h:02}:{m:02}:{s:02} 2026", p.domain, day.min(30));
+        let _ = writeln!(
+            buf,
+            "From bounce@{} Fri Nov {} {h:02}:{m:02}:{s:02} 2026",
+            p.domain,
+            day.min(30)
+        );
         let _ = writeln!(buf, "Return-Path: <bounce@{}>", p.domain);
         let _ = writeln!(buf, "Delivered-To: {user}@{ME}");
         // Our own hop: Postfix with or without TLS.
@@ -756,28 +1028,44 @@ pub fn write_mbox<W: Write>(cfg: &Config, mut w: W) -> io::Result<MboxExpected> 
                     let _ = writeln!(
                         buf,
                         "Received: from internal{k}.{d} (internal{k}.{d} [10.1.{k}.{}])\n\tby {} (8.17.1.9/8.17.1.9) with ESMTPS id 6AR{}x{:06}\n\t(version={} cipher={} bits={} verify=NOT)\n\tfor <{user}@{ME}>; {date}",
-                        rng.below(250) + 1, p.in_name, k, rng.below(999_999), suite.version, suite.cipher, suite.bits, d = p.domain
+                        rng.below(250) + 1,
+                        p.in_name,
+                        k,
+                        rng.below(999_999),
+                        suite.version,
+                        suite.cipher,
+                        suite.bits,
+                        d = p.domain
                     );
                 }
                 1 => {
                     let _ = writeln!(
                         buf,
                         "Received: from [10.2.{k}.{}] (helo=app{k}.{d})\n\tby relay{k}.{d} with esmtps  ({}) tls {}\n\t(Exim 4.97)\n\t(envelope-from <bounce@{d}>)\n\tid {}\n\tfor {user}@{ME}; {date}",
-                        rng.below(250) + 1, suite.exim_version, suite.cipher, exim_id(messages * 5 + k), d = p.domain
+                        rng.below(250) + 1,
+                        suite.exim_version,
+                        suite.cipher,
+                        exim_id(messages * 5 + k),
+                        d = p.domain
                     );
                 }
                 2 => {
                     let _ = writeln!(
                         buf,
                         "Received: from mail-ed1-f{k}.google.com (mail-ed1-f{k}.google.com. [209.85.208.{}])\n\tby mx.google.com with ESMTPS id a{:x}\n\tfor <bounce@{}>\n\t(version=TLS1_3 cipher=TLS_AES_256_GCM_SHA384 bits=256/256);\n\t{date}",
-                        40 + k, rng.next() as u32, p.domain
+                        40 + k,
+                        rng.next() as u32,
+                        p.domain
                     );
                 }
                 _ => {
                     let _ = writeln!(
                         buf,
                         "Received: from DB9PR01MB{:04}.eurprd01.prod.example.com (2603:10a6:10:{k}::{})\n by AM0PR01MB{:04}.eurprd01.prod.example.com\n (2603:10a6:20:{k}::1) with Microsoft SMTP Server (version=TLS1_2,\n cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.8200.{}; {date}",
-                        rng.below(9999), rng.below(255), rng.below(9999), rng.below(99)
+                        rng.below(9999),
+                        rng.below(255),
+                        rng.below(9999),
+                        rng.below(99)
                     );
                 }
             }
@@ -786,17 +1074,34 @@ pub fn write_mbox<W: Write>(cfg: &Config, mut w: W) -> io::Result<MboxExpected> 
         let _ = writeln!(
             buf,
             "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d={d}; s=s{}; t={};\n\th=from:to:subject:date:message-id:mime-version:content-type;\n\tbh=Vd3cVd0Jk4mJd3h6z0S1oQ2pBvZ3F7q8h7bJxX4Ykq8=;\n\tb=dXNlcjpwYXNzd29yZA0KdGhpcyBpcyBub3QgYSByZWFsIHNpZ25hdHVyZSwganVzdCBmaWxs\n\t ZXIgdGV4dCBvZiB0aGUgcmlnaHQgbGVuZ3RoIGZvciBhIDIwNDgtYml0IGtleS4gSXQgaXMgYmFzZTY0Lg==",
-            rng.below(9), 1_790_000_000 + clock.ms / 1000, d = p.domain
+            rng.below(9),
+            1_790_000_000 + clock.ms / 1000,
+            d = p.domain
         );
         let _ = writeln!(buf, "Message-ID: <{}.{qid}@{}>", clock.ms, p.domain);
         let _ = writeln!(buf, "Date: {date}");
-        let _ = writeln!(buf, "From: \"{} news\" <bounce@{}>", WORDS[messages as usize % 16], p.domain);
+        let _ = writeln!(
+            buf,
+            "From: \"{} news\" <bounce@{}>",
+            WORDS[messages as usize % 16],
+            p.domain
+        );
         let _ = writeln!(buf, "To: {user}@{ME}");
-        let _ = writeln!(buf, "Subject: Your weekly {} report #{messages}", WORDS[(messages / 3) as usize % 16]);
-        let _ = writeln!(buf, "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n");
+        let _ = writeln!(
+            buf,
+            "Subject: Your weekly {} report #{messages}",
+            WORDS[(messages / 3) as usize % 16]
+        );
+        let _ = writeln!(
+            buf,
+            "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n"
+        );
         let lines = 3 + rng.below(20);
         for i in 0..lines {
-            let _ = writeln!(buf, "Line {i} of the report: nothing to see here, move along; everything is fine.");
+            let _ = writeln!(
+                buf,
+                "Line {i} of the report: nothing to see here, move along; everything is fine."
+            );
         }
         if rng.pct(5) {
             // An mbox body line that must be quoted.

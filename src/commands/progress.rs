@@ -40,7 +40,8 @@ impl Progress {
         if total < MIN_BYTES {
             return None;
         }
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(10));
+        let bar =
+            ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(10));
         bar.set_style(
             ProgressStyle::with_template(
                 "{bytes:>10}/{total_bytes} {wide_bar} {bytes_per_sec:>12} ETA {eta}",

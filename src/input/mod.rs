@@ -59,7 +59,10 @@ pub fn open_counted(
         Some(p) => Box::new(File::open(p)?),
     };
     let raw: Box<dyn Read + Send> = match counter {
-        Some(c) => Box::new(Counting { inner: raw, counter: c }),
+        Some(c) => Box::new(Counting {
+            inner: raw,
+            counter: c,
+        }),
         None => raw,
     };
     let mut reader = BufReader::with_capacity(256 * 1024, raw);
