@@ -21,8 +21,15 @@ pub struct Cli {
 pub enum Command {
     /// Per-peer TLS posture from mail logs (the main job).
     Scan(commands::scan::Args),
+    /// Check a server's STARTTLS: EHLO, handshake, chain, verify (Sendmail's words).
+    Check(commands::check::Args),
     /// Generate keys and certificates, and sendmail/submit/mc/postfix TLS configuration.
     Config(commands::config::Args),
     /// Diagnose an installed TLS configuration before the MTA fails on it.
     Doctor(commands::doctor::Args),
+    /// Every normalized event (TLS sessions, messages with their TLS verdict, verdicts,
+    /// errors) as NDJSON, schema mailtls.event/1.
+    Events(commands::events::Args),
+    /// Merge posture snapshots (scan --format json) from several hosts into one.
+    Merge(commands::merge::Args),
 }

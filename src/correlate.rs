@@ -30,9 +30,19 @@
 //!   [`ERROR_WINDOW`]; otherwise it stays unattributed. Local configuration errors (key,
 //!   certificate, CA, unsafe files, cipher settings) never belong to a peer.
 //!
+//! * **Postfix** and **Exim** follow their own rules, in [`postfix`] (smtpd sessions by
+//!   pid, messages by queue id once qmgr confirms them, smtp TLS covering one delivery
+//!   request; disconnect counters and 3.11 `tls=` fill in when no summary was logged) and
+//!   [`exim`] (TLS written on each message line, correlated by message id).
+//!
 //! State is bounded: entries idle longer than their window (or, for lines without
 //! timestamps, untouched for [`SEQ_TTL`] events) are dropped by a periodic sweep, so memory
 //! grows with concurrent sessions, never with the length of the log.
+
+pub mod exim;
+pub mod postfix;
+
+pub use postfix::tls_status_says_tls;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -212,6 +222,10 @@ pub struct Correlator {
     inbound: HashMap<ProcKey, InSession>,
     outbound: HashMap<ProcKey, Vec<OutSession>>,
     pending: HashMap<ProcKey, Vec<Pending>>,
+    /// Postfix smtpd/smtp/qmgr state (see `correlate/postfix.rs`).
+    postfix: postfix::PostfixState,
+    /// Exim: the last outbound session counted, so `->` lines do not count it again.
+    exim_last_out: Option<exim::LastOut>,
 }
 
 /// Same peer for correlation: the same IP when both sides know one, else the same key.
@@ -232,6 +246,7 @@ impl Correlator {
         self.inbound.len()
             + self.outbound.values().map(Vec::len).sum::<usize>()
             + self.pending.values().map(Vec::len).sum::<usize>()
+            + self.postfix.len()
     }
 
     /// Takes one event and appends the records it completes to `out`.
@@ -251,6 +266,11 @@ impl Correlator {
             source: ev.source,
         };
         let pk: Option<ProcKey> = ev.pid.map(|pid| (ev.host, pid));
+        match ev.mta {
+            Mta::Postfix => return self.push_postfix(ev.kind, meta, pk, now, out),
+            Mta::Exim => self.exim_sessions(&ev.kind, &meta, out),
+            Mta::Sendmail => {}
+        }
         match ev.kind {
             EventKind::Tls(s) => {
                 if let Some(pk) = &pk {
@@ -410,6 +430,8 @@ impl Correlator {
                     }),
                 }
             }
+            // Postfix only; handled before this match.
+            EventKind::QueueClient { .. } => {}
             EventKind::Connect { .. } => {
                 if let Some(pk) = &pk {
                     // A new connection: whatever still waits belongs to an older session.
@@ -468,6 +490,7 @@ impl Correlator {
 
     /// Drops state idle past its window.
     fn sweep(&mut self, now: Mark, out: &mut Vec<Record>) {
+        self.sweep_postfix(now, out);
         self.inbound.retain(|_, s| s.last.fresh(now, INBOUND_IDLE));
         self.outbound.retain(|_, list| {
             list.retain(|o| o.last.fresh(now, OUTBOUND_IDLE));
@@ -486,6 +509,7 @@ impl Correlator {
 
     /// Ends the stream: errors still waiting for a peer go out unattributed.
     pub fn finish(mut self, out: &mut Vec<Record>) {
+        self.finish_postfix(out);
         let mut rest: Vec<Pending> = self.pending.drain().flat_map(|(_, v)| v).collect();
         rest.sort_by_key(|p| p.at.seq);
         out.extend(rest.into_iter().map(unattributed));

@@ -536,6 +536,69 @@ pub struct TlsParams {
     #[serde(default)]
     pub bits: Bits,
     pub verify: Verify,
+    /// What the MTA said beyond the shared fields (its own verification word, SNI, peer DN,
+    /// session reuse, TLS 1.3 key exchange and signatures). Boxed and optional because most
+    /// lines have none of it and the shared fields are what reports compare.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub detail: Option<Box<TlsDetail>>,
+}
+
+impl TlsParams {
+    /// The shared fields without detail. Prefer it to a struct literal so that additive
+    /// fields do not break callers.
+    pub fn new(version: TlsVersion, cipher: Option<Cipher>, bits: Bits, verify: Verify) -> Self {
+        TlsParams {
+            version,
+            cipher,
+            bits,
+            verify,
+            detail: None,
+        }
+    }
+
+    /// The MTA's own verification word when it was mapped onto [`Verify`] (Postfix
+    /// `Anonymous`/`Untrusted`/`Trusted`/`Verified`, Exim `CV=yes|no|dane`).
+    pub fn raw_verify(&self) -> Option<&str> {
+        self.detail.as_ref().and_then(|d| d.raw_verify.as_deref())
+    }
+}
+
+/// MTA-specific facts about one TLS session that have no shared field. All optional; kept
+/// so that `events` output and reports can show them and nothing the log said is lost when
+/// a trust word is mapped onto [`Verify`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct TlsDetail {
+    /// The verification word as logged: Postfix `Anonymous`, `Untrusted`, `Trusted`,
+    /// `Verified`; Exim `yes`, `no`, `dane` (from `CV=`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub raw_verify: Option<String>,
+    /// The session was resumed or taken from a connection cache (Postfix `TLS connection
+    /// reused`, Exim `X=…*`): no new handshake happened on this line's connection.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub reused: bool,
+    /// Server name indication the client asked for (Postfix server side `… to NAME:`,
+    /// Exim `SNI=`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sni: Option<String>,
+    /// The peer certificate's subject DN (Exim `DN="…"`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub peer_dn: Option<String>,
+    /// TLS 1.3 key exchange group (Postfix `key-exchange X25519`, Exim 4.100 trailing
+    /// `:X25519`), with its size or curve when logged (`ECDHE (P-256)`, `DHE (2048 bits)`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub key_exchange: Option<String>,
+    /// Postfix `server-signature …` (on the server side this is our own key).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub server_signature: Option<String>,
+    /// Postfix `server-digest …`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub server_digest: Option<String>,
+    /// Postfix `client-signature …` (a client certificate was used).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub client_signature: Option<String>,
+    /// Postfix `client-digest …`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub client_digest: Option<String>,
 }
 
 /// A completed TLS negotiation with a peer (Sendmail `STARTTLS=server|client, relay=…,
@@ -624,6 +687,11 @@ pub struct Delivery {
     /// TLS parameters written on the delivery line itself (Exim).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub tls: Option<TlsParams>,
+    /// Postfix ≥ 3.11 per-feature TLS status as logged (`tls=may`, `tls=may:none`,
+    /// `tls=dane:halfdane`, `tls=xxx/!requiretls:nostarttls`). `:none` says the server
+    /// offered no STARTTLS, so the delivery was plaintext whatever else the log shows.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub tls_status: Option<String>,
 }
 
 impl Delivery {
@@ -685,6 +753,10 @@ pub enum EventKind {
     Connect { peer: Peer },
     /// A message was received.
     Received(Reception),
+    /// Postfix smtpd `QID: client=NAME[IP]`: the queue id of a message arriving over the
+    /// current session of this process. It is the link from an smtpd session (and its TLS
+    /// line) to the message, whose `from=` is logged later by another process (qmgr).
+    QueueClient { queue_id: String, peer: Peer },
     /// A delivery attempt.
     Delivery(Delivery),
     /// A policy ruleset verdict about TLS.

@@ -16,5 +16,6 @@ pub mod input;
 pub mod parse;
 pub mod pipeline;
 pub mod posture;
+pub mod probe;
 pub mod report;
 pub mod setup;

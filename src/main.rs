@@ -8,8 +8,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Scan(args) => commands::scan::run(&args),
+        Command::Check(args) => commands::check::run(&args),
         Command::Config(args) => commands::config::run(&args),
         Command::Doctor(args) => commands::doctor::run(&args),
+        Command::Events(args) => commands::events::run(&args),
+        Command::Merge(args) => commands::merge::run(&args),
     };
     ExitCode::from(code)
 }

@@ -5,6 +5,7 @@
 //! thread cuts the file into blocks, the blocks of a batch are parsed in parallel (rayon)
 //! with their order kept, and their events are correlated in log order.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -33,6 +34,9 @@ pub struct Options {
     pub max_line: usize,
     /// How many malformed lines to keep verbatim for the user.
     pub keep_malformed: usize,
+    /// How many lines of mail programs that no parser understood to keep verbatim
+    /// (`--explain-unparsed N`); they are counted per program whatever this is.
+    pub keep_unparsed: usize,
     /// Bytes read from the sources so far (before inflating), for a progress display.
     pub progress: Option<Arc<AtomicU64>>,
 }
@@ -45,6 +49,7 @@ impl Default for Options {
             block_size: input::DEFAULT_BLOCK_SIZE,
             max_line: input::DEFAULT_MAX_LINE,
             keep_malformed: 20,
+            keep_unparsed: 0,
             progress: None,
         }
     }
@@ -69,6 +74,10 @@ pub struct Summary {
     pub first_seen: Option<DateTime<FixedOffset>>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub last_seen: Option<DateTime<FixedOffset>>,
+    /// Lines of a mail program (sendmail, postfix/*, exim) that no parser understood, by
+    /// program: the visible gap between what the MTAs log and what mailtls reads.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub unparsed: BTreeMap<String, u64>,
 }
 
 impl Summary {
@@ -80,6 +89,9 @@ impl Summary {
         self.lines_malformed += o.lines_malformed;
         self.lines_too_long += o.lines_too_long;
         self.seen_range(o.first_seen, o.last_seen);
+        for (program, n) in o.unparsed {
+            *self.unparsed.entry(program).or_default() += n;
+        }
     }
 
     fn seen_range(
@@ -105,8 +117,11 @@ pub struct RunReport {
     pub warnings: Vec<String>,
     /// The first malformed lines, with file and line.
     pub malformed: Vec<(Source, String)>,
+    /// The first lines of mail programs that no parser understood (`keep_unparsed`).
+    pub unparsed: Vec<(Source, String)>,
 }
 
+#[derive(Debug, PartialEq)]
 struct BlockOut {
     events: Vec<Event>,
     lines: u64,
@@ -114,15 +129,26 @@ struct BlockOut {
     malformed: Vec<(u64, String)>,
     malformed_count: u64,
     too_long: u64,
+    unparsed: BTreeMap<String, u64>,
+    unparsed_lines: Vec<(u64, String)>,
 }
 
 /// Parses the lines of one block that may matter.
 ///
 /// The prefilter ([`parse::prefilter`]) searches the whole block for its needles, so
-/// irrelevant lines are skipped in bulk: between two candidates only newlines are counted
-/// (and, when the gap is long enough to hide one, over-long lines), and no irrelevant line
-/// is split, decoded or parsed. Counts and events are exactly those of parsing every line.
-fn parse_block(block: &Block, file: &Arc<str>, keep: usize, max_line: usize) -> BlockOut {
+/// irrelevant lines are skipped in bulk: between two candidates only newlines are counted,
+/// over-long lines are looked for only when the gap is long enough to hide one, and only
+/// the lines that name a mail program (a second needle search) are read for their program,
+/// to count them as unparsed. No other irrelevant line is split, decoded or parsed. Counts,
+/// events and kept lines are exactly those of parsing every line (`reference_parse_block`
+/// in the tests).
+fn parse_block(
+    block: &Block,
+    file: &Arc<str>,
+    keep: usize,
+    keep_unparsed: usize,
+    max_line: usize,
+) -> BlockOut {
     let mut out = BlockOut {
         events: Vec::new(),
         lines: block.skipped_long_lines,
@@ -130,26 +156,25 @@ fn parse_block(block: &Block, file: &Arc<str>, keep: usize, max_line: usize) -> 
         malformed: Vec::new(),
         malformed_count: 0,
         too_long: block.skipped_long_lines,
+        unparsed: BTreeMap::new(),
+        unparsed_lines: Vec::new(),
     };
     let data = &block.data[..];
     let mut pos = 0usize;
     let mut no = block.first_line;
     while pos < data.len() {
         let cand = parse::prefilter::next_candidate(data, pos);
-        let line_start = cand.map_or(data.len(), |m| {
-            memchr::memrchr(b'\n', &data[pos..m]).map_or(pos, |i| pos + i + 1)
-        });
-        // The lines skipped before the candidate (or to the end).
-        let gap = &data[pos..line_start];
-        let gap_lines = gap_lines(gap, max_line, &mut out.too_long);
-        out.lines += gap_lines;
-        no += gap_lines;
+        let line_start = cand.map_or(data.len(), |m| line_start(data, pos, m));
+        no += gap(
+            &mut out,
+            &data[pos..line_start],
+            no,
+            max_line,
+            keep_unparsed,
+        );
         let Some(m) = cand else { break };
         let line_end = memchr::memchr(b'\n', &data[m..]).map_or(data.len(), |i| m + i);
-        let mut line = &data[line_start..line_end];
-        if let [rest @ .., b'\r'] = line {
-            line = rest;
-        }
+        let line = trim_cr(&data[line_start..line_end]);
         out.lines += 1;
         if line.len() > max_line {
             out.too_long += 1;
@@ -159,7 +184,7 @@ fn parse_block(block: &Block, file: &Arc<str>, keep: usize, max_line: usize) -> 
                     out.recognized += 1;
                     out.events.push(*ev);
                 }
-                LineOutcome::Irrelevant => {}
+                LineOutcome::Irrelevant => unparsed(&mut out, line, no, keep_unparsed),
                 LineOutcome::Malformed(why) => {
                     out.malformed_count += 1;
                     if out.malformed.len() < keep {
@@ -174,9 +199,52 @@ fn parse_block(block: &Block, file: &Arc<str>, keep: usize, max_line: usize) -> 
     out
 }
 
+/// Start of the line holding `m`, knowing a line starts at `from` (≤ `m`).
+fn line_start(data: &[u8], from: usize, m: usize) -> usize {
+    memchr::memrchr(b'\n', &data[from..m]).map_or(from, |i| from + i + 1)
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    match line {
+        [rest @ .., b'\r'] => rest,
+        _ => line,
+    }
+}
+
+/// The lines the prefilter skipped (whole lines, the last one possibly without its
+/// newline), first numbered `first_no`: counted, checked for length, and those of a mail
+/// program counted as unparsed. Returns how many lines there were.
+fn gap(
+    out: &mut BlockOut,
+    gap: &[u8],
+    first_no: u64,
+    max_line: usize,
+    keep_unparsed: usize,
+) -> u64 {
+    let mut n = 0u64;
+    let mut p = 0usize;
+    while p < gap.len() {
+        let hit = parse::prefilter::next_mail_program(gap, p);
+        let ls = hit.map_or(gap.len(), |m| line_start(gap, p, m));
+        n += plain_lines(&gap[p..ls], max_line, &mut out.too_long);
+        let Some(m) = hit else { break };
+        let le = memchr::memchr(b'\n', &gap[m..]).map_or(gap.len(), |i| m + i);
+        let line = trim_cr(&gap[ls..le]);
+        if line.len() > max_line {
+            out.too_long += 1;
+        } else {
+            unparsed(out, line, first_no + n, keep_unparsed);
+        }
+        n += 1;
+        p = le + 1;
+    }
+    out.lines += n;
+    n
+}
+
 /// Lines in `gap` (whole lines, the last one possibly without its newline), counting those
 /// over `max_line` into `too_long`. Only a gap longer than the limit can hide one.
-fn gap_lines(gap: &[u8], max_line: usize, too_long: &mut u64) -> u64 {
+fn plain_lines(gap: &[u8], max_line: usize, too_long: &mut u64) -> u64 {
     if gap.is_empty() {
         return 0;
     }
@@ -190,14 +258,53 @@ fn gap_lines(gap: &[u8], max_line: usize, too_long: &mut u64) -> u64 {
         .unwrap_or(gap)
         .split(|&b| b == b'\n')
     {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.len() > max_line {
+        if trim_cr(line).len() > max_line {
             *too_long += 1;
         }
         n += 1;
     }
     n
 }
+
+/// Counts an irrelevant line under its program when that is a mail program, keeping the
+/// first `keep_unparsed` verbatim. The common case (valid UTF-8, not JSON) borrows the
+/// program name and allocates only the first time a program is seen.
+fn unparsed(out: &mut BlockOut, line: &[u8], no: u64, keep_unparsed: usize) {
+    let counted = match std::str::from_utf8(line) {
+        Ok(text) if !text.starts_with('{') => {
+            match parse::envelope::parse(text)
+                .program
+                .filter(|p| parse::is_mail_program(p))
+            {
+                Some(p) => {
+                    match out.unparsed.get_mut(p) {
+                        Some(c) => *c += 1,
+                        None => {
+                            out.unparsed.insert(p.to_owned(), 1);
+                        }
+                    }
+                    true
+                }
+                None => false,
+            }
+        }
+        _ => match parse::mail_program(line) {
+            Some(p) => {
+                *out.unparsed.entry(p).or_default() += 1;
+                true
+            }
+            None => false,
+        },
+    };
+    if counted && out.unparsed_lines.len() < keep_unparsed {
+        out.unparsed_lines
+            .push((no, String::from_utf8_lossy(line).into_owned()));
+    }
+}
+
+#[cfg(test)]
+#[path = "pipeline_tests.rs"]
+mod tests;
 
 fn year_base(src: &SourceFile, opts: &Options) -> YearBase {
     match opts.year {
@@ -215,6 +322,7 @@ pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record))
     let mut corr = Correlator::new();
     let mut records = Vec::new();
     let batch = (rayon::current_num_threads() * 2).max(2);
+    let mut carried: Option<((std::path::PathBuf, String), YearResolver)> = None;
     for src in sources {
         report.summary.files += 1;
         let reader = match input::open_counted(src, opts.progress.clone()) {
@@ -225,7 +333,18 @@ pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record))
                 continue;
             }
         };
-        let mut years = YearResolver::new(year_base(src, opts), opts.zone);
+        // With --year, the year is that of the first entry of a log: the later files of the
+        // same rotated set (same directory and base name, read oldest first) continue from
+        // where the previous one ended, Dec → Jan included. Without it each file's mtime
+        // anchors its own year.
+        let group = src.path.as_deref().map(|p| {
+            let (dir, base, _) = input::rotation_key(p);
+            (dir, base)
+        });
+        let mut years = match (carried.take(), opts.year, &group) {
+            (Some((g, r)), Some(_), Some(now)) if &g == now => r,
+            _ => YearResolver::new(year_base(src, opts), opts.zone),
+        };
         let before = report.summary.clone();
         let mut read_error: Option<io::Error> = None;
         thread::scope(|scope| {
@@ -249,11 +368,12 @@ pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record))
                 }
             });
             // Parsing runs on its own thread (fanning each batch out over the rayon pool)
-            // while this thread correlates the previous batch: read, parse and correlate
-            // overlap, and at most one parsed batch waits.
+            // while this thread correlates the previous batch: reading, parsing and
+            // correlating overlap, and at most one parsed batch waits.
             let (ptx, prx) = mpsc::sync_channel::<Vec<BlockOut>>(1);
             let display = &src.display;
-            let (keep, max_line) = (opts.keep_malformed, opts.max_line);
+            let (keep, keep_unparsed, max_line) =
+                (opts.keep_malformed, opts.keep_unparsed, opts.max_line);
             let read_error = &mut read_error;
             scope.spawn(move || {
                 let mut done = false;
@@ -275,7 +395,7 @@ pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record))
                     }
                     let outs: Vec<BlockOut> = blocks
                         .par_iter()
-                        .map(|b| parse_block(b, display, keep, max_line))
+                        .map(|b| parse_block(b, display, keep, keep_unparsed, max_line))
                         .collect();
                     drop(blocks);
                     if ptx.send(outs).is_err() {
@@ -290,6 +410,20 @@ pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record))
                     s.lines_recognized += out.recognized;
                     s.lines_malformed += out.malformed_count;
                     s.lines_too_long += out.too_long;
+                    for (program, n) in out.unparsed {
+                        *s.unparsed.entry(program).or_default() += n;
+                    }
+                    for (line, text) in out.unparsed_lines {
+                        if report.unparsed.len() < opts.keep_unparsed {
+                            report.unparsed.push((
+                                Source {
+                                    file: Arc::clone(&src.display),
+                                    line,
+                                },
+                                text,
+                            ));
+                        }
+                    }
                     for (line, why) in out.malformed {
                         if report.malformed.len() < opts.keep_malformed {
                             report.malformed.push((
@@ -323,6 +457,9 @@ pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record))
                 "{}: no mail log lines recognised in {read_here} lines",
                 src.display
             ));
+        }
+        if let Some(g) = group {
+            carried = Some((g, years));
         }
     }
     corr.finish(&mut records);

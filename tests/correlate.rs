@@ -70,6 +70,7 @@ fn params(v: &str, verify: &str) -> TlsParams {
         cipher: Some(Cipher::new("TLS_AES_256_GCM_SHA384")),
         bits: Bits::sendmail_log(Some(256), Some(256)),
         verify: Verify::parse(verify),
+        detail: None,
     }
 }
 
@@ -101,6 +102,7 @@ fn to(qid: &str, p: Peer, status: DeliveryStatus) -> EventKind {
         dsn: None,
         text: "Sent".into(),
         tls: None,
+        tls_status: None,
     })
 }
 

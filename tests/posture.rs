@@ -69,6 +69,7 @@ fn record() -> impl Strategy<Value = Record> {
                 cipher: Some(Cipher::new(["AES256-SHA", "TLS_AES_128_GCM_SHA256"][v % 2])),
                 bits: Bits::single(bits),
                 verify: Verify::parse(VERIFY[w]),
+                detail: None,
             };
             let meta = meta(minute, p);
             match which {
@@ -185,6 +186,7 @@ fn peers_are_keyed_by_lowercase_name_then_ip() {
                 cipher: None,
                 bits: Bits::sendmail_log(Some(256), Some(128)),
                 verify: Verify::Fail,
+                detail: None,
             },
         },
         Record::Message {

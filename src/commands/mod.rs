@@ -3,8 +3,11 @@
 //! Every `run` returns the process exit code: 0 fine, 1 findings (policy violations,
 //! failed checks, doctor problems), 2 usage or I/O error.
 
+pub mod check;
 pub mod config;
 pub mod doctor;
+pub mod events;
+pub mod merge;
 pub mod progress;
 pub mod scan;
 

@@ -98,8 +98,9 @@ pub struct Args {
     #[arg(long, value_enum)]
     pub direction: Option<DirArg>,
 
-    /// Year of each file's first entry, for syslog stamps without a year (default: inferred
-    /// from the file's modification time; a Dec → Jan change inside a file is followed).
+    /// Year of the first entry of each log, for syslog stamps without a year; in a rotated
+    /// set (mail.log.2.gz, mail.log.1, mail.log) the later files continue from the oldest
+    /// (default: inferred from each file's modification time; Dec → Jan is followed).
     #[arg(long, value_name = "YYYY")]
     pub year: Option<i32>,
 
@@ -130,6 +131,11 @@ pub struct Args {
     /// bar (shown on a terminal for inputs over 64 MiB).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    /// Print (on stderr, with file and line) the first N lines of the mail programs that
+    /// no parser understood. They are counted per program in the summary either way.
+    #[arg(long, value_name = "N")]
+    pub explain_unparsed: Option<usize>,
 }
 
 /// Runs the scan and prints the report.
@@ -204,6 +210,7 @@ pub fn run(args: &Args) -> u8 {
         } else {
             Zone::Local
         },
+        keep_unparsed: args.explain_unparsed.unwrap_or(0),
         ..Options::default()
     };
     let mut posture = Posture::default();
@@ -257,6 +264,16 @@ pub fn run(args: &Args) -> u8 {
             if more > 0 {
                 eprintln!("mailtls: warning: … and {more} more malformed or unreadable messages");
             }
+        }
+    }
+    if args.explain_unparsed.is_some() {
+        for (src, line) in &report.unparsed {
+            eprintln!("mailtls: unparsed: {src}: {line}");
+        }
+        let total: u64 = report.summary.unparsed.values().sum();
+        let more = total.saturating_sub(report.unparsed.len() as u64);
+        if more > 0 {
+            eprintln!("mailtls: unparsed: … and {more} more");
         }
     }
     let s = &report.summary;

@@ -7,7 +7,10 @@
 //! file and line, never fatal.
 
 pub mod envelope;
+pub mod exim;
 pub mod headers;
+pub mod journald;
+pub mod postfix;
 pub mod prefilter;
 pub mod received;
 pub mod sendmail;
@@ -65,13 +68,54 @@ pub enum LineOutcome {
 /// 8-bit junk from peers, and the fields we need are ASCII.
 pub fn parse_line(raw: &[u8], file: &Arc<str>, line_no: u64) -> LineOutcome {
     let text: Cow<'_, str> = String::from_utf8_lossy(raw);
-    let env = envelope::parse(&text);
+    // `journalctl -o json`: the envelope comes from the entry's fields.
+    if text.starts_with('{')
+        && let Some(j) = journald::parse(&text)
+    {
+        let env = Envelope {
+            stamp: j.stamp,
+            host: j.host.as_deref(),
+            program: j.program.as_deref(),
+            pid: j.pid,
+            message: &j.message,
+        };
+        return outcome(env, file, line_no);
+    }
+    outcome(envelope::parse(&text), file, line_no)
+}
+
+/// True for the program names of the three MTAs themselves (stricter than
+/// [`mta_for_program`], which offers every other program to the Sendmail parser):
+/// `sm-*`/`sendmail*`, `postfix*` and anything with a `/smtp` or `/smtpd` daemon, `exim*`.
+pub fn is_mail_program(program: &str) -> bool {
+    let base = program.split('/').next().unwrap_or(program);
+    base.starts_with("sm-")
+        || base.starts_with("sendmail")
+        || base.starts_with("postfix")
+        || base.starts_with("exim")
+        || program.contains("/smtp")
+}
+
+/// The program of a line when it is one of the MTAs (see [`is_mail_program`]). Used for
+/// the lines no parser understood, so the summary can say per program what was not read
+/// (`--explain-unparsed`).
+pub fn mail_program(raw: &[u8]) -> Option<String> {
+    let text: Cow<'_, str> = String::from_utf8_lossy(raw);
+    let program = if text.starts_with('{') {
+        journald::parse(&text).and_then(|j| j.program)
+    } else {
+        envelope::parse(&text).program.map(str::to_owned)
+    }?;
+    is_mail_program(&program).then_some(program)
+}
+
+/// Hands the message to the parser of the program's MTA and wraps the result.
+fn outcome(env: Envelope<'_>, file: &Arc<str>, line_no: u64) -> LineOutcome {
     let mta = mta_for_program(env.program);
     let parsed = match mta {
         Some(Mta::Sendmail) | None => sendmail::parse(env.message),
-        // Postfix and Exim parsers arrive with their own modules; until then their lines
-        // are not ours to read.
-        Some(Mta::Postfix) | Some(Mta::Exim) => Parsed::Irrelevant,
+        Some(Mta::Postfix) => postfix::parse_program(env.program, env.message),
+        Some(Mta::Exim) => exim::parse(env.message),
     };
     match parsed {
         Parsed::Irrelevant => LineOutcome::Irrelevant,

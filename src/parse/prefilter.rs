@@ -97,5 +97,33 @@ pub fn next_candidate(hay: &[u8], from: usize) -> Option<usize> {
     Some(m.end() - 1)
 }
 
+/// Where a mail program can show in a line the prefilter skipped. Such a line still counts
+/// as *unparsed* when a mail program wrote it, so it must be read for its program name:
+/// every name [`super::is_mail_program`] accepts holds one of `sm-`, `sendmail`, `postfix`,
+/// `exim`, `/smtp`; and Exim's own mainlog stamp (`2026-11-28 17:30:07 …`, optionally
+/// behind a `<PRI>`) makes the program `exim` without the word, so a line starting with a
+/// digit or `<` is read too.
+pub const MAIL_PROGRAM_NEEDLES: &[&str] = &[
+    "sm-", "sendmail", "postfix", "exim", "/smtp", "\n0", "\n1", "\n2", "\n3", "\n4", "\n5", "\n6",
+    "\n7", "\n8", "\n9", "\n<",
+];
+
+static PROGRAMS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasickBuilder::new()
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(MAIL_PROGRAM_NEEDLES)
+        .unwrap_or_else(|e| unreachable!("the needle set is valid: {e}"))
+});
+
+/// Like [`next_candidate`], for lines that may have been written by a mail program.
+pub fn next_mail_program(hay: &[u8], from: usize) -> Option<usize> {
+    let first = *hay.get(from)?;
+    if first.is_ascii_digit() || first == b'<' {
+        return Some(from);
+    }
+    let m = PROGRAMS.find(Input::new(hay).span(from..hay.len()))?;
+    Some(m.end() - 1)
+}
+
 #[cfg(test)]
 mod tests;

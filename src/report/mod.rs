@@ -1,5 +1,6 @@
 //! Rendering only: a report never parses and never decides; it shows a [`Snapshot`].
 
+pub mod events;
 pub mod json;
 pub mod messages;
 pub mod table;

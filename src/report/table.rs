@@ -132,7 +132,27 @@ pub fn render(snap: &Snapshot, colour: bool) -> String {
     out.push('\n');
     out.push_str(&summary_line(snap));
     out.push('\n');
+    if let Some(line) = unparsed_line(snap) {
+        out.push_str(&line);
+        out.push('\n');
+    }
     out
+}
+
+/// `not understood: postfix/cleanup 12, postfix/qmgr 9, sm-mta 3 (--explain-unparsed N
+/// shows them)`: lines of the MTAs that no parser read, by program, most first.
+pub fn unparsed_line(snap: &Snapshot) -> Option<String> {
+    let u = &snap.summary.counts.unparsed;
+    if u.is_empty() {
+        return None;
+    }
+    let mut v: Vec<(&String, &u64)> = u.iter().collect();
+    v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let list: Vec<String> = v.iter().map(|(p, n)| format!("{p} {n}")).collect();
+    Some(format!(
+        "not understood: {} (--explain-unparsed N shows them)",
+        list.join(", ")
+    ))
 }
 
 /// `read 3 files, 812 lines: 402 recognised, 0 malformed, 0 too long; 14 peers; … → …`

@@ -90,6 +90,7 @@ fn ffr_tls(fields: &[(&str, &str)]) -> Option<TlsParams> {
             .map(Cipher::new),
         bits: Bits::default(),
         verify: Verify::parse(lookup(fields, "tls_verify").unwrap_or("")),
+        detail: None,
     })
 }
 
@@ -133,6 +134,7 @@ pub(super) fn delivery(qid: Option<&str>, rest: &str) -> Parsed {
         dsn: dsn.map(str::to_owned),
         text: text.to_owned(),
         tls: ffr_tls(&fields),
+        tls_status: None,
     }))
 }
 

@@ -265,6 +265,7 @@ fn summary(dir: Option<Direction>, relay: &str, fields_text: &str) -> Parsed {
             cipher: Some(Cipher::new(cipher)),
             bits: Bits::sendmail_log(alg, secret),
             verify: Verify::parse(verify),
+            detail: None,
         },
     }))
 }

@@ -332,6 +332,7 @@ fn ffr_tls_fields_on_message_lines() {
             cipher: Some(Cipher("TLS_AES_256_GCM_SHA384".into())),
             bits: Bits::default(),
             verify: Verify::Not,
+            detail: None,
         }),
     }));
     assert_eq!(parse(line), want);

@@ -56,6 +56,7 @@ fn tls(
                 alg: Some(alg),
             },
             verify,
+            detail: None,
         },
     }))
 }
@@ -98,6 +99,7 @@ fn dlv(
         dsn: dsn.map(str::to_owned),
         text: text.to_owned(),
         tls: None,
+        tls_status: None,
     }))
 }
 

@@ -1,0 +1,431 @@
+//! Postfix correlation: smtpd sessions by pid, messages by queue id, smtp deliveries by
+//! pid and relay.
+//!
+//! # Rules
+//!
+//! * **Inbound.** An smtpd process serves one client at a time, from `connect from P` to
+//!   `disconnect from P`. A `TLS connection established from P` line in between gives the
+//!   session its parameters. Every `QID: client=P` of the session is one message; its
+//!   verdict is decided when the session ends, because the decisive line may be the last
+//!   one: TLS (with parameters) when the session had a TLS summary for the same peer;
+//!   TLS with unknown parameters when it had none but the `disconnect` counters say
+//!   `starttls=N` with N ≥ 1 (`smtpd_tls_loglevel = 0`, Postfix's default, logs no
+//!   summary at all); otherwise **plaintext** (confirmed by `starttls=0` or by counters
+//!   without `starttls`, or assumed for Postfix 2.x that has no counters).
+//! * A message counts once, when qmgr has also logged its `QID: from=… (queue active)`:
+//!   that is the proof the message entered the queue (a transaction rejected at
+//!   end-of-data has a `client=` but never a `from=`), and qmgr's repeats on retries are
+//!   ignored. Which of the two lines comes last does not matter. When an input holds no
+//!   qmgr line at all (an smtpd-only excerpt), every `client=` counts, at the end.
+//! * **Outbound.** An smtp process logs `TLS connection established|reused to R` for each
+//!   TLS connection, then one `QID: to=…, relay=R` per recipient of the one delivery
+//!   request it is serving. The summary therefore covers the deliveries to R of the next
+//!   queue id (all its recipients); a later queue id to R from the same process without a
+//!   new summary travelled over a new plaintext connection or a cached one (Postfix caches
+//!   plaintext connections, TLS ones only through tlsproxy, which logs `reused`). Without
+//!   a summary, a 3.11+ `tls=` status that shows TLS in use (`tls=may`, `tls=dane`, no
+//!   downgrade, `?` or `!`) gives TLS with unknown parameters; anything else is plaintext.
+//! * **Errors.** TLS failures of a delivery appear only in its status text (`Cannot start
+//!   TLS`, `Server certificate not verified`, `TLS is required, but was not offered`): a
+//!   deferred or bounced delivery with such a text also counts as an error of that kind
+//!   for the relay. An error line without a peer on an smtpd pid belongs to the client of
+//!   the open session; on an smtp pid it waits, as for Sendmail, for the next line naming
+//!   the relay. smtpd logs one failed handshake twice (`SSL_accept error from P`, then
+//!   `lost connection after STARTTLS from P`); the second is not counted again.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::{
+    Correlator, Encryption, INBOUND_IDLE, Mark, Meta, OUTBOUND_IDLE, ProcKey, Record, same_peer,
+};
+use crate::event::{
+    Delivery, DeliveryStatus, Direction, EventKind, Peer, TlsError, TlsErrorKind, TlsParams,
+};
+use crate::parse::postfix::status_tls_error;
+
+type QidKey = (Option<Arc<str>>, String);
+
+/// One smtpd conversation.
+struct Smtpd {
+    peer: Option<Peer>,
+    tls: Option<(Peer, TlsParams)>,
+    queued: Vec<(String, Meta, Peer)>,
+    last: Mark,
+    /// A handshake failure was already counted for this session.
+    handshake_failed: bool,
+}
+
+/// A TLS connection of an smtp process, covering the deliveries of one queue id.
+struct Outbound {
+    key: String,
+    params: TlsParams,
+    qid: Option<String>,
+    last: Mark,
+}
+
+/// Postfix's share of the correlation state.
+#[derive(Default)]
+pub(super) struct PostfixState {
+    smtpd: HashMap<ProcKey, Smtpd>,
+    smtp: HashMap<ProcKey, Vec<Outbound>>,
+    /// Messages whose session has ended, waiting for qmgr's `from=`.
+    ended: HashMap<QidKey, (Record, Mark)>,
+    /// qmgr `from=` lines seen before the session ended.
+    confirmed: HashMap<QidKey, Mark>,
+    /// Whether any qmgr `from=` was seen: without one, `client=` alone counts.
+    seen_qmgr: bool,
+}
+
+impl PostfixState {
+    pub(super) fn len(&self) -> usize {
+        self.smtpd.len()
+            + self.smtp.values().map(Vec::len).sum::<usize>()
+            + self.ended.len()
+            + self.confirmed.len()
+    }
+}
+
+impl Correlator {
+    /// Takes one Postfix event (see the module rules).
+    pub(super) fn push_postfix(
+        &mut self,
+        kind: EventKind,
+        meta: Meta,
+        pk: Option<ProcKey>,
+        now: Mark,
+        out: &mut Vec<Record>,
+    ) {
+        match kind {
+            EventKind::Connect { peer } => {
+                if let Some(pk) = pk {
+                    self.end_smtpd(&pk, None, out);
+                    self.postfix.smtpd.insert(
+                        pk,
+                        Smtpd {
+                            peer: Some(peer),
+                            tls: None,
+                            queued: Vec::new(),
+                            last: now,
+                            handshake_failed: false,
+                        },
+                    );
+                }
+            }
+            EventKind::Tls(s) => {
+                if let Some(pk) = &pk {
+                    match s.direction {
+                        Direction::Inbound => {
+                            let sess = self.smtpd_entry(pk, &s.peer, now);
+                            sess.tls = Some((s.peer.clone(), s.params.clone()));
+                        }
+                        Direction::Outbound => {
+                            self.flush_pending(pk, &s.peer, Direction::Outbound, now, out);
+                            if let Some(key) = s.peer.key() {
+                                let list = self.postfix.smtp.entry(pk.clone()).or_default();
+                                list.retain(|o| o.key != key);
+                                list.push(Outbound {
+                                    key,
+                                    params: s.params.clone(),
+                                    qid: None,
+                                    last: now,
+                                });
+                            }
+                        }
+                    }
+                }
+                out.push(Record::Session {
+                    meta,
+                    direction: s.direction,
+                    peer: s.peer,
+                    params: s.params,
+                });
+            }
+            EventKind::QueueClient { queue_id, peer } => match pk {
+                Some(pk) => {
+                    let sess = self.smtpd_entry(&pk, &peer, now);
+                    sess.queued.push((queue_id, meta, peer));
+                }
+                None => {
+                    // No process to tie it to: nothing says TLS.
+                    let record = message(meta, peer, queue_id, Encryption::Plaintext);
+                    self.queue_or_count(record, now, out);
+                }
+            },
+            EventKind::Received(r) => {
+                // qmgr `from=`: confirms the queue id (peer-less by construction).
+                self.postfix.seen_qmgr = true;
+                let key = (meta.host.clone(), r.queue_id);
+                match self.postfix.ended.remove(&key) {
+                    Some((record, _)) => out.push(record),
+                    None => {
+                        self.postfix.confirmed.insert(key, now);
+                    }
+                }
+            }
+            EventKind::SessionEnd {
+                starttls, reason, ..
+            } => {
+                if let Some(pk) = &pk {
+                    if reason == "disconnect" {
+                        self.end_smtpd(pk, starttls, out);
+                    } else if let Some(s) = self.postfix.smtpd.get_mut(pk) {
+                        s.last = now;
+                    }
+                }
+            }
+            EventKind::TlsError(e) => self.postfix_error(e, meta, pk, now, out),
+            EventKind::Delivery(d) => self.postfix_delivery(d, meta, pk, now, out),
+            EventKind::Policy(_) => {}
+        }
+    }
+
+    /// The session of an smtpd process, opened on the fly when the log began after its
+    /// `connect` line.
+    fn smtpd_entry(&mut self, pk: &ProcKey, peer: &Peer, now: Mark) -> &mut Smtpd {
+        let sess = self
+            .postfix
+            .smtpd
+            .entry(pk.clone())
+            .or_insert_with(|| Smtpd {
+                peer: Some(peer.clone()),
+                tls: None,
+                queued: Vec::new(),
+                last: now,
+                handshake_failed: false,
+            });
+        sess.last = now;
+        sess
+    }
+
+    /// Closes an smtpd session and decides its messages' verdicts.
+    fn end_smtpd(&mut self, pk: &ProcKey, starttls: Option<(u32, u32)>, out: &mut Vec<Record>) {
+        let Some(sess) = self.postfix.smtpd.remove(pk) else {
+            return;
+        };
+        let counters_say_tls = starttls.is_some_and(|(ok, _)| ok > 0);
+        for (qid, meta, peer) in sess.queued {
+            let encryption = match &sess.tls {
+                Some((p, params)) if same_peer(p, &peer) => Encryption::Tls(params.clone()),
+                _ if counters_say_tls => Encryption::TlsUnknown,
+                _ => Encryption::Plaintext,
+            };
+            let record = message(meta, peer, qid, encryption);
+            self.queue_or_count(record, sess.last, out);
+        }
+    }
+
+    /// Counts a finished message now if qmgr confirmed it, else parks it until qmgr does.
+    fn queue_or_count(&mut self, record: Record, at: Mark, out: &mut Vec<Record>) {
+        let Record::Message { meta, queue_id, .. } = &record else {
+            return;
+        };
+        let key = (meta.host.clone(), queue_id.clone());
+        if self.postfix.confirmed.remove(&key).is_some() {
+            out.push(record);
+        } else {
+            self.postfix.ended.insert(key, (record, at));
+        }
+    }
+
+    fn postfix_error(
+        &mut self,
+        e: TlsError,
+        meta: Meta,
+        pk: Option<ProcKey>,
+        now: Mark,
+        out: &mut Vec<Record>,
+    ) {
+        let session_peer = pk
+            .as_ref()
+            .and_then(|pk| self.postfix.smtpd.get(pk))
+            .and_then(|s| s.peer.clone());
+        if e.kind.is_local() {
+            out.push(Record::Error {
+                meta,
+                direction: e.direction,
+                peer: None,
+                kind: e.kind,
+                text: e.text,
+            });
+            return;
+        }
+        // One failed handshake is logged twice by smtpd (`SSL_accept error from P: …`, then
+        // `lost connection after STARTTLS from P`): count the session's failure once.
+        if e.kind == TlsErrorKind::Handshake
+            && let Some(s) = pk.as_ref().and_then(|pk| self.postfix.smtpd.get_mut(pk))
+        {
+            let follow_up = e.text.contains("after STARTTLS");
+            if follow_up && s.handshake_failed {
+                return;
+            }
+            s.handshake_failed = true;
+        }
+        match (e.peer, &pk) {
+            (Some(peer), pk) => {
+                if let Some(pk) = pk {
+                    let dir = e.direction.unwrap_or(Direction::Inbound);
+                    self.flush_pending(pk, &peer, dir, now, out);
+                }
+                out.push(Record::Error {
+                    meta,
+                    direction: e.direction,
+                    peer: Some(peer),
+                    kind: e.kind,
+                    text: e.text,
+                });
+            }
+            (None, _) if session_peer.is_some() => out.push(Record::Error {
+                meta,
+                direction: Some(e.direction.unwrap_or(Direction::Inbound)),
+                peer: session_peer,
+                kind: e.kind,
+                text: e.text,
+            }),
+            (None, Some(pk)) => {
+                self.pending
+                    .entry(pk.clone())
+                    .or_default()
+                    .push(super::Pending {
+                        meta,
+                        direction: e.direction,
+                        kind: e.kind,
+                        text: e.text,
+                        at: now,
+                    });
+            }
+            (None, None) => out.push(Record::Error {
+                meta,
+                direction: e.direction,
+                peer: None,
+                kind: e.kind,
+                text: e.text,
+            }),
+        }
+    }
+
+    fn postfix_delivery(
+        &mut self,
+        d: Delivery,
+        meta: Meta,
+        pk: Option<ProcKey>,
+        now: Mark,
+        out: &mut Vec<Record>,
+    ) {
+        if d.is_local() {
+            return;
+        }
+        let Some(peer) = d.peer.clone() else { return };
+        let mut encryption = None;
+        if let Some(pk) = &pk {
+            self.flush_pending(pk, &peer, Direction::Outbound, now, out);
+            if let (Some(key), Some(list)) = (peer.key(), self.postfix.smtp.get_mut(pk))
+                && let Some(i) = list.iter().position(|o| o.key == key)
+            {
+                let o = &mut list[i];
+                let fresh = o.last.fresh(now, OUTBOUND_IDLE);
+                let same_request = o.qid.as_deref().is_none_or(|q| q == d.queue_id);
+                if fresh && same_request {
+                    o.qid = Some(d.queue_id.clone());
+                    o.last = now;
+                    encryption = Some(Encryption::Tls(o.params.clone()));
+                } else {
+                    list.remove(i);
+                }
+            }
+        }
+        let encryption = encryption.unwrap_or_else(|| match d.tls_status.as_deref() {
+            Some(s) if tls_status_says_tls(s) => Encryption::TlsUnknown,
+            _ => Encryption::Plaintext,
+        });
+        if matches!(d.status, DeliveryStatus::Deferred | DeliveryStatus::Bounced)
+            && let Some(kind) = status_tls_error(&d.text)
+        {
+            out.push(Record::Error {
+                meta: meta.clone(),
+                direction: Some(Direction::Outbound),
+                peer: Some(peer.clone()),
+                kind,
+                text: d.text.clone(),
+            });
+        }
+        out.push(Record::Message {
+            meta,
+            direction: Direction::Outbound,
+            peer,
+            queue_id: d.queue_id,
+            encryption,
+            status: Some(d.status),
+        });
+    }
+
+    /// Drops idle Postfix state: sessions idle past [`INBOUND_IDLE`] end (their messages
+    /// wait for qmgr as usual); parked messages and confirmations that never met their
+    /// other half within the window are dropped (aborted transactions, retries).
+    pub(super) fn sweep_postfix(&mut self, now: Mark, out: &mut Vec<Record>) {
+        let idle: Vec<ProcKey> = self
+            .postfix
+            .smtpd
+            .iter()
+            .filter(|(_, s)| !s.last.fresh(now, INBOUND_IDLE))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for pk in idle {
+            self.end_smtpd(&pk, None, out);
+        }
+        self.postfix.smtp.retain(|_, list| {
+            list.retain(|o| o.last.fresh(now, OUTBOUND_IDLE));
+            !list.is_empty()
+        });
+        self.postfix
+            .confirmed
+            .retain(|_, at| at.fresh(now, INBOUND_IDLE));
+        if self.postfix.seen_qmgr {
+            self.postfix
+                .ended
+                .retain(|_, (_, at)| at.fresh(now, INBOUND_IDLE));
+        }
+    }
+
+    /// End of input: open sessions end; parked messages count only when the input had no
+    /// qmgr line at all.
+    pub(super) fn finish_postfix(&mut self, out: &mut Vec<Record>) {
+        let open: Vec<ProcKey> = self.postfix.smtpd.keys().cloned().collect();
+        for pk in open {
+            self.end_smtpd(&pk, None, out);
+        }
+        if !self.postfix.seen_qmgr {
+            let mut rest: Vec<(Record, Mark)> =
+                self.postfix.ended.drain().map(|(_, v)| v).collect();
+            rest.sort_by_key(|(_, at)| at.seq);
+            out.extend(rest.into_iter().map(|(r, _)| r));
+        }
+    }
+}
+
+fn message(meta: Meta, peer: Peer, queue_id: String, encryption: Encryption) -> Record {
+    Record::Message {
+        meta,
+        direction: Direction::Inbound,
+        peer,
+        queue_id,
+        encryption,
+        status: None,
+    }
+}
+
+/// Postfix 3.11's `tls=` feature status says TLS was in use: a TLS level (`may`, `encrypt`,
+/// `dane`, `verify`, `secure`, `fingerprint`) with no downgrade (`:none`, `:halfdane` is
+/// still TLS), no `?` (undecided) and no `!` anywhere (a policy violation: the
+/// connection was not used).
+pub fn tls_status_says_tls(s: &str) -> bool {
+    if s.contains('?') || s.contains('!') {
+        return false;
+    }
+    let feature = s.split('/').next().unwrap_or(s);
+    let (level, downgrade) = feature.split_once(':').unwrap_or((feature, ""));
+    matches!(
+        level,
+        "may" | "encrypt" | "dane" | "dane-only" | "verify" | "secure" | "fingerprint"
+    ) && !matches!(downgrade, "none" | "nostarttls" | "noencryption")
+}

@@ -1,0 +1,582 @@
+//! Exim's main log (FORMATS.md §3), from its own file or via syslog.
+//!
+//! Exim writes TLS on the message line itself: `<=` arrivals and `=>`/`->`/`*>`/`**`/`==`
+//! deliveries carry `X=<version>:<cipher>:<bits>`, `CV=` and optionally `DN="…"` and
+//! `SNI=`, so every message's TLS verdict is known from its own line and correlation is by
+//! message id. A line without `X=` went in clear.
+//!
+//! The input is the text after the envelope: for the mainlog form
+//! `YYYY-MM-DD HH:MM:SS[.mmm][ ±hhmm] [[pid]] rest` the envelope parser hands over `rest`;
+//! via syslog (`exim[1234]: rest`) the same. A leading timestamp, `[pid]` and syslog's
+//! `[n/m]` split marker are also stripped here, so pasted mainlog lines read the same.
+//!
+//! # `CV=` onto [`Verify`]
+//!
+//! | where | `CV=` | [`Verify`] | why |
+//! |---|---|---|---|
+//! | reception | `yes` | `OK` | the client certificate verified |
+//! | reception | `no` with `DN=` | `FAIL` | a certificate was presented (its DN is logged) and did not verify |
+//! | reception | `no` without `DN=` | `NOT` | Exim ≤ 4.98 writes `CV=no` for every TLS session without a verified client certificate, which in practice means none was requested or sent; Sendmail's server logs `NOT` for the same client |
+//! | reception | absent | `NOT` | Exim ≥ 4.99 omits `CV=` when no certificate was presented |
+//! | delivery | `yes` | `OK` | server certificate verified |
+//! | delivery | `dane` | `TRUSTED` | DANE verification (Sendmail's `TRUSTED`) |
+//! | delivery | `no` | `FAIL` | the server always presents a certificate; it did not verify |
+//! | delivery | absent | `UNKNOWN` (`Other`) | `tls_certificate_verified` log selector turned off |
+//!
+//! The raw `CV=` word is kept in [`TlsDetail::raw_verify`].
+
+use std::net::IpAddr;
+
+use super::Parsed;
+use crate::event::{
+    Bits, Cipher, Delivery, DeliveryStatus, Direction, EventKind, Peer, Reception, TlsDetail,
+    TlsError, TlsErrorKind, TlsParams, TlsVersion, Verify,
+};
+
+/// Reads one Exim log text (after the mainlog timestamp or the syslog `exim[pid]: `).
+pub fn parse(msg: &str) -> Parsed {
+    let Some(text) = strip_prefixes(msg.trim()) else {
+        // A continuation piece of a line syslog split: its head was parsed on its own.
+        return Parsed::Irrelevant;
+    };
+    let (id, rest) = match text.split_once(' ') {
+        Some((first, rest)) if is_message_id(first) => (Some(first), rest.trim_start()),
+        _ => (None, text),
+    };
+    if let Some(id) = id {
+        let (mark, after) = rest.split_once(' ').unwrap_or((rest, ""));
+        match mark {
+            "<=" => return reception(id, after, text),
+            "=>" | "->" => return delivery(id, DeliveryStatus::Sent, after, text),
+            "*>" => return delivery(id, DeliveryStatus::Other, after, text),
+            "**" => return delivery(id, DeliveryStatus::Bounced, after, text),
+            "==" => return delivery(id, DeliveryStatus::Deferred, after, text),
+            _ => {}
+        }
+    }
+    if let Some(p) = tls_error(rest) {
+        return p;
+    }
+    if let Some(p) = no_mail(rest) {
+        return p;
+    }
+    Parsed::Irrelevant
+}
+
+/// Drops a mainlog timestamp, a `[pid]` and syslog's `[n/m]` split marker; `None` for a
+/// continuation piece (`[2/3]` …).
+fn strip_prefixes(mut s: &str) -> Option<&str> {
+    let b = s.as_bytes();
+    // `YYYY-MM-DD HH:MM:SS`: every byte checked, so the cut at 19 is on a char boundary.
+    let is_date = b.len() >= 19
+        && b[..19].iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b' ',
+            13 | 16 => *c == b':',
+            _ => c.is_ascii_digit(),
+        });
+    if is_date {
+        s = &s[19..];
+        if let Some(r) = s.strip_prefix('.') {
+            s = r.trim_start_matches(|c: char| c.is_ascii_digit());
+        }
+        s = s.trim_start();
+        if let Some((zone, r)) = s.split_once(' ')
+            && zone.len() == 5
+            && (zone.starts_with('+') || zone.starts_with('-'))
+            && zone[1..].bytes().all(|c| c.is_ascii_digit())
+        {
+            s = r;
+        }
+    }
+    // `[pid]` (log_selector +pid) and `[n/m]` / `[n\m]` (syslog splits).
+    while let Some(r) = s.strip_prefix('[') {
+        let Some((inside, after)) = r.split_once(']') else {
+            break;
+        };
+        if inside.bytes().all(|c| c.is_ascii_digit()) && !inside.is_empty() {
+            s = after.trim_start();
+            continue;
+        }
+        if let Some((n, m)) = inside.split_once(['/', '\\'])
+            && let (Ok(n), Ok(_)) = (n.parse::<u32>(), m.parse::<u32>())
+        {
+            if n > 1 {
+                return None;
+            }
+            s = after.trim_start();
+            continue;
+        }
+        break;
+    }
+    Some(s)
+}
+
+/// Exim message ids: `1aZ1HS-0006iF-Rk` (6-6-2, up to 4.96) and `1sDcIh-000000004YY-3wAT`
+/// (6-11-4, from 4.97).
+pub fn is_message_id(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let lens: Vec<usize> = parts.by_ref().take(4).map(str::len).collect();
+    let alnum = s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    alnum && (lens == [6, 6, 2] || lens == [6, 11, 4])
+}
+
+/// The items of a message line after its mark, as read by [`fields`].
+#[derive(Debug, Default)]
+struct Fields<'a> {
+    /// The first bare word (sender or recipient).
+    first: Option<&'a str>,
+    host: Option<Peer>,
+    values: Vec<(&'a str, String)>,
+    /// Text after a field that ended with `: ` (errors on `**` and `==` lines).
+    text: Option<&'a str>,
+    /// `defer (-37)` and similar bare words.
+    bare: Vec<&'a str>,
+}
+
+impl Fields<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads `word KEY=value KEY="quoted value" H=host (helo) [ip]:port … [: text]`. With
+/// `colon_text`, a word or value ending in `:` before a space ends the fields and the rest
+/// is the error text.
+fn fields(s: &str, colon_text: bool) -> Fields<'_> {
+    let mut f = Fields::default();
+    let mut rest = s.trim_start();
+    while !rest.is_empty() {
+        if let Some(h) = rest.strip_prefix("H=") {
+            match host_spec(h) {
+                Some((peer, after)) => {
+                    f.host = Some(peer);
+                    rest = after;
+                    if let Some(t) = rest.strip_prefix(':')
+                        && colon_text
+                    {
+                        f.text = Some(t.trim());
+                        break;
+                    }
+                    rest = rest.trim_start();
+                    continue;
+                }
+                None => {
+                    // Not `name [ip]`: keep the word as a name (LMTP socket paths, …).
+                    let (word, after) = split_word(h);
+                    let word = word.trim_end_matches(':');
+                    f.host = Some(Peer::new(Some(word), None));
+                    rest = after.trim_start();
+                    continue;
+                }
+            }
+        }
+        let eq = rest.find('=');
+        let sp = rest.find(' ').unwrap_or(rest.len());
+        let is_kv = matches!(eq, Some(e) if e < sp && e > 0
+            && rest[..e].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+        if let (true, Some(e)) = (is_kv, eq) {
+            let key = &rest[..e];
+            let after_eq = &rest[e + 1..];
+            let (value, after) = if let Some(q) = after_eq.strip_prefix('"') {
+                quoted(q)
+            } else {
+                let (w, a) = split_word(after_eq);
+                (w.to_owned(), a)
+            };
+            rest = after;
+            if colon_text && value.ends_with(':') && !after_eq.starts_with('"') {
+                f.values.push((key, value.trim_end_matches(':').to_owned()));
+                f.text = Some(rest.trim());
+                break;
+            }
+            if colon_text && let Some(t) = rest.strip_prefix(':') {
+                f.values.push((key, value));
+                f.text = Some(t.trim());
+                break;
+            }
+            f.values.push((key, value));
+        } else {
+            let (word, after) = split_word(rest);
+            rest = after;
+            if colon_text && word.ends_with(':') {
+                let w = word.trim_end_matches(':');
+                if f.first.is_none() {
+                    f.first = Some(w);
+                } else if !w.is_empty() {
+                    f.bare.push(w);
+                }
+                f.text = Some(rest.trim());
+                break;
+            }
+            if f.first.is_none() {
+                f.first = Some(word);
+            } else {
+                f.bare.push(word);
+            }
+        }
+        rest = rest.trim_start();
+    }
+    f
+}
+
+fn split_word(s: &str) -> (&str, &str) {
+    match s.find(' ') {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, ""),
+    }
+}
+
+/// A double-quoted value (after its opening quote) with Exim's backslash escapes.
+fn quoted(s: &str) -> (String, &str) {
+    let mut out = String::new();
+    let mut chars = s.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some((_, n)) = chars.next() {
+                    out.push(n);
+                }
+            }
+            '"' => return (out, &s[i + 1..]),
+            _ => out.push(c),
+        }
+    }
+    (out, "")
+}
+
+/// `name [ip]`, `name (helo) [ip]`, `(helo) [ip]`, `[ip]`, each with an optional `:port`.
+/// Returns the peer and the text after it.
+fn host_spec(s: &str) -> Option<(Peer, &str)> {
+    let mut rest = s;
+    let mut name = None;
+    if !rest.starts_with('(') && !rest.starts_with('[') {
+        let (w, after) = split_word(rest);
+        name = Some(w);
+        rest = after.strip_prefix(' ')?;
+    }
+    if rest.starts_with('(') {
+        // HELO in parentheses, possibly holding brackets (`([192.0.2.1])`) or spaces.
+        let mut depth = 0usize;
+        let mut end = None;
+        for (i, c) in rest.char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        end = Some(i);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        rest = rest.get(end? + 1..)?.strip_prefix(' ')?;
+    }
+    let inner = rest.strip_prefix('[')?;
+    let close = inner.find(']')?;
+    let addr = &inner[..close];
+    let addr = addr.strip_prefix("IPv6:").unwrap_or(addr);
+    let ip: IpAddr = addr.parse().ok()?;
+    let mut after = &inner[close + 1..];
+    if let Some(p) = after.strip_prefix(':') {
+        let digits = p.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 {
+            after = &p[digits..];
+        }
+    }
+    Some((Peer::new(name, Some(ip)), after))
+}
+
+/// Exim's `X=` value taken apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CipherString {
+    pub version: TlsVersion,
+    pub cipher: Option<Cipher>,
+    /// OpenSSL's algorithm bits or GnuTLS's key size × 8.
+    pub bits: Option<u16>,
+    /// The key-exchange group Exim 4.100 appends (`:X25519`).
+    pub group: Option<String>,
+    /// A trailing `*`: the session was resumed.
+    pub resumed: bool,
+}
+
+/// Parses `X=` (FORMATS §3.2): split on `:`, first = version, last numeric = bits, an
+/// optional trailing key-exchange group after it, the cipher in between (GnuTLS names may
+/// hold `__`). A trailing `*` marks a resumed session.
+pub fn cipher_string(x: &str) -> CipherString {
+    let (x, resumed) = match x.strip_suffix('*') {
+        Some(r) => (r, true),
+        None => (x, false),
+    };
+    let parts: Vec<&str> = x.split(':').collect();
+    let version = TlsVersion::parse(parts.first().copied().unwrap_or(""));
+    let tail = parts.get(1..).unwrap_or(&[]);
+    let bits_at = tail
+        .iter()
+        .rposition(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let (cipher_parts, bits, group) = match bits_at {
+        Some(i) => (
+            &tail[..i],
+            tail[i].parse::<u16>().ok(),
+            tail.get(i + 1..)
+                .filter(|g| !g.is_empty())
+                .map(|g| g.join(":")),
+        ),
+        None => (tail, None, None),
+    };
+    let cipher = Some(cipher_parts.join(":")).filter(|c| !c.is_empty());
+    CipherString {
+        version,
+        cipher: cipher.map(|c| Cipher::new(&c)),
+        bits,
+        group,
+        resumed,
+    }
+}
+
+/// The TLS parameters of a message line, or `None` when it has no `X=` (plaintext).
+fn tls_params(f: &Fields<'_>, direction: Direction) -> Option<TlsParams> {
+    let x = f.get("X")?;
+    let CipherString {
+        version,
+        cipher,
+        bits,
+        group,
+        resumed,
+    } = cipher_string(x);
+    let cv = f.get("CV");
+    let dn = f.get("DN");
+    let verify = match (direction, cv) {
+        (_, Some("yes")) => Verify::Ok,
+        (Direction::Outbound, Some("dane")) => Verify::Trusted,
+        (Direction::Inbound, Some("no")) if dn.is_some() => Verify::Fail,
+        (Direction::Inbound, Some("no") | None) => Verify::Not,
+        (Direction::Outbound, Some("no")) => Verify::Fail,
+        (Direction::Outbound, None) => Verify::Other("UNKNOWN".to_owned()),
+        (_, Some(other)) => Verify::Other(other.to_owned()),
+    };
+    let mut params = TlsParams::new(version, cipher, Bits::single(bits), verify);
+    let detail = TlsDetail {
+        raw_verify: cv.map(str::to_owned),
+        reused: resumed,
+        sni: f.get("SNI").map(str::to_owned),
+        peer_dn: dn.map(str::to_owned),
+        key_exchange: group,
+        ..TlsDetail::default()
+    };
+    if detail != TlsDetail::default() {
+        params.detail = Some(Box::new(detail));
+    }
+    Some(params)
+}
+
+/// `<= sender [R=…] H=… [I=…] P=proto [X=… CV=… DN=… SNI=…] S=size …`.
+fn reception(id: &str, after: &str, line: &str) -> Parsed {
+    let f = fields(after, false);
+    let Some(sender) = f.first else {
+        return Parsed::Malformed(format!("Exim arrival without sender: {line}"));
+    };
+    let from = if sender == "<>" { "" } else { sender };
+    Parsed::Event(EventKind::Received(Reception {
+        queue_id: id.to_owned(),
+        from: from.to_owned(),
+        tls: tls_params(&f, Direction::Inbound),
+        peer: f.host.clone(),
+        proto: f.get("P").map(str::to_owned),
+    }))
+}
+
+/// `=> rcpt [<orig>] R=… T=… H=… X=… CV=… C="…"`, and the `**`/`==` forms that end in
+/// `: error text`.
+fn delivery(id: &str, status: DeliveryStatus, after: &str, line: &str) -> Parsed {
+    let f = fields(after, true);
+    let Some(to) = f.first.filter(|t| !t.is_empty()) else {
+        return Parsed::Malformed(format!("Exim delivery without recipient: {line}"));
+    };
+    let confirmation = f.get("C");
+    let text = match (f.text, confirmation) {
+        (Some(t), _) => t.to_owned(),
+        (None, Some(c)) => c.to_owned(),
+        (None, None) => String::new(),
+    };
+    let dsn = enhanced_code(&text);
+    Parsed::Event(EventKind::Delivery(Delivery {
+        queue_id: id.to_owned(),
+        to: to.trim_start_matches('<').trim_end_matches('>').to_owned(),
+        tls: tls_params(&f, Direction::Outbound),
+        peer: f.host.clone(),
+        mailer: f.get("T").map(str::to_owned),
+        status,
+        dsn,
+        text,
+        tls_status: None,
+    }))
+}
+
+/// The first RFC 3463 enhanced status code (`2.0.0`, `5.1.1`) following an SMTP reply code
+/// in a text.
+fn enhanced_code(text: &str) -> Option<String> {
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == '"')
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.windows(2).find_map(|w| {
+        let code_ok = w[0].len() == 3 && w[0].bytes().all(|b| b.is_ascii_digit());
+        let parts: Vec<&str> = w[1].split('.').collect();
+        let esc_ok = parts.len() == 3
+            && matches!(parts[0], "2" | "4" | "5")
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()));
+        (code_ok && esc_ok).then(|| w[1].to_owned())
+    })
+}
+
+/// What a deferral or bounce text says about TLS, for correlation (Exim writes the TLS
+/// failure of a delivery only on its `==`/`**` line: `TLS session: (SSL_connect): …`,
+/// `a TLS session is required, but the server did not offer TLS support`).
+pub fn status_tls_error(text: &str) -> Option<TlsErrorKind> {
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("did not offer tls support") {
+        Some(TlsErrorKind::NotOffered)
+    } else if lower.contains("certificate verif") || lower.contains("certificate invalid") {
+        Some(TlsErrorKind::CertVerify)
+    } else if lower.contains("tls session")
+        || lower.contains("attempt to start tls failed")
+        || lower.contains("tls error")
+    {
+        Some(TlsErrorKind::Handshake)
+    } else if lower.contains("tlsa") || lower.contains("dane") {
+        Some(TlsErrorKind::Dane)
+    } else {
+        None
+    }
+}
+
+/// `TLS error on connection from|to HOST (where): msg`, `TLS error (SSL_read): on …`,
+/// `TLS error (SSL_write): …`, `[ip] SSL verify error…`.
+fn tls_error(text: &str) -> Option<Parsed> {
+    if let Some(rest) = text.strip_prefix("TLS error on connection ") {
+        let (direction, spec) = if let Some(s) = rest.strip_prefix("from ") {
+            (Direction::Inbound, s)
+        } else if let Some(s) = rest.strip_prefix("to ") {
+            (Direction::Outbound, s)
+        } else {
+            return Some(Parsed::Malformed(format!("Exim TLS error: {text}")));
+        };
+        let Some((peer, after)) = host_spec(spec) else {
+            return Some(Parsed::Malformed(format!(
+                "Exim TLS error, bad host: {text}"
+            )));
+        };
+        let mut after = after.trim_start();
+        // Our own interface (`I=[ip]:port`) sits between the peer and the reason.
+        if let Some(i) = after.strip_prefix("I=") {
+            after = split_word(i).1.trim_start();
+        }
+        let kind = classify_error(after);
+        let peer = Some(peer);
+        return Some(Parsed::Event(EventKind::TlsError(TlsError {
+            direction: Some(direction),
+            peer,
+            kind,
+            text: text.to_owned(),
+        })));
+    }
+    if text.starts_with("TLS session: ") {
+        // `TLS session: (certificate verification failed): certificate invalid: delivering
+        // unencrypted to H=mx.peer.example [192.0.2.30] (not in hosts_require_tls)`.
+        let peer = text
+            .find(" H=")
+            .and_then(|i| host_spec(&text[i + 3..]))
+            .map(|(p, _)| p);
+        return Some(Parsed::Event(EventKind::TlsError(TlsError {
+            direction: Some(Direction::Outbound),
+            peer,
+            kind: status_tls_error(text).unwrap_or(TlsErrorKind::Handshake),
+            text: text.to_owned(),
+        })));
+    }
+    if let Some(rest) = text.strip_prefix("TLS error (") {
+        let (_, after) = rest.split_once("): ").unwrap_or(("", rest));
+        let (direction, peer) = match after.strip_prefix("on connection from ") {
+            Some(spec) => (Some(Direction::Inbound), host_spec(spec).map(|(p, _)| p)),
+            None => (None, None),
+        };
+        return Some(Parsed::Event(EventKind::TlsError(TlsError {
+            direction,
+            peer,
+            kind: TlsErrorKind::Io,
+            text: text.to_owned(),
+        })));
+    }
+    if let Some(rest) = text.strip_prefix('[')
+        && let Some((addr, after)) = rest.split_once("] ")
+        && after.starts_with("SSL verify error")
+    {
+        let peer = addr
+            .parse::<IpAddr>()
+            .ok()
+            .map(|ip| Peer::new(None, Some(ip)));
+        return Some(Parsed::Event(EventKind::TlsError(TlsError {
+            direction: None,
+            peer,
+            kind: TlsErrorKind::CertVerify,
+            text: text.to_owned(),
+        })));
+    }
+    if text == "SSL channel closed on write" {
+        return Some(Parsed::Event(EventKind::TlsError(TlsError {
+            direction: None,
+            peer: None,
+            kind: TlsErrorKind::Io,
+            text: text.to_owned(),
+        })));
+    }
+    None
+}
+
+/// Kinds for `(where): msg` of a server-side TLS error. Certificate/key setup failures are
+/// our own installation's problem even though the line names the connecting peer.
+fn classify_error(reason: &str) -> TlsErrorKind {
+    let lower = reason.to_ascii_lowercase();
+    let place = lower
+        .strip_prefix('(')
+        .and_then(|r| r.split_once("):"))
+        .map_or("", |(w, _)| w);
+    if place.contains("privatekey") || lower.contains("key values mismatch") {
+        TlsErrorKind::PrivateKey
+    } else if place.starts_with("cert/key setup") || place.contains("certificate_chain") {
+        TlsErrorKind::Certificate
+    } else if place.contains("verify_locations") || place.contains("setup_certs") {
+        TlsErrorKind::CaLocations
+    } else if place.contains("cipher") || place.contains("priority") || place.contains("dh") {
+        TlsErrorKind::CipherConfig
+    } else if lower.contains("certificate verify failed") {
+        TlsErrorKind::CertVerify
+    } else if matches!(place, "recv" | "send" | "ssl_read" | "ssl_write") {
+        TlsErrorKind::Io
+    } else {
+        TlsErrorKind::Handshake
+    }
+}
+
+/// `no MAIL in SMTP connection from HOST D=…s C=EHLO,STARTTLS,…`: a session that ended
+/// without a message; it may have negotiated TLS.
+fn no_mail(text: &str) -> Option<Parsed> {
+    let spec = text.strip_prefix("no MAIL in SMTP connection from ")?;
+    let peer = host_spec(spec).map(|(p, _)| p);
+    Some(Parsed::Event(EventKind::SessionEnd {
+        peer,
+        reason: "no MAIL in SMTP connection".to_owned(),
+        starttls: None,
+    }))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,510 @@
+//! Postfix's TLS-relevant log lines (FORMATS.md §2), every version from 2.2 to 3.12.
+//!
+//! Postfix spreads one message over several processes: `smtpd` logs the connection, its TLS
+//! summary and `QID: client=…`; `qmgr` logs `QID: from=…`; `smtp`/`lmtp` log the TLS
+//! summary of each outgoing connection and one `QID: to=…` line per recipient. This module
+//! reads each line on its own; correlation ties them together by pid and queue id.
+//!
+//! # Trust words onto [`Verify`]
+//!
+//! Postfix says how far it trusted the peer's credential with one word in front of
+//! `TLS connection established`. The words mean different things on the two sides, so the
+//! mapping depends on the direction (`from` = server side = inbound, `to` = client side =
+//! outbound). The word itself is kept in [`TlsDetail::raw_verify`].
+//!
+//! | side | word | meaning (tls.h peer_status) | [`Verify`] | why |
+//! |---|---|---|---|---|
+//! | server | `Anonymous` | client presented no certificate | `NOT` | Postfix asks for client certificates only with `smtpd_tls_ask_ccert=yes` (default no), so the usual case is "none requested", Sendmail's `NOT`; this is what a Sendmail server logs for the same client |
+//! | server | `Untrusted` | certificate presented, chain not verified | `FAIL` | Sendmail's `FAIL`: presented but not verifiable |
+//! | server | `Trusted` | chain verified to a trusted CA | `OK` | Sendmail's `OK` checks the chain only |
+//! | server | `Verified` | (never logged by smtpd; client-side word) | `OK` | chain and policy satisfied |
+//! | client | `Anonymous` | server used an aNULL suite, no certificate | `NO` | a TLS client always asks for the server certificate; none came (Sendmail's `NO`) |
+//! | client | `Untrusted` | certificate chain not verified | `FAIL` | same as Sendmail client `verify=FAIL`, the usual opportunistic case |
+//! | client | `Trusted` | chain verified, name not checked or not required | `OK` | Sendmail's client `OK` does not check names either |
+//! | client | `Verified` | chain and name match (`secure`, `verify`, `dane`, `fingerprint`) | `OK` | the strongest outcome; the raw word keeps the difference from `Trusted` |
+//!
+//! Postfix 2.2 – 2.4 wrote no trust word at all; those sessions get `Verify::Other("UNKNOWN")`
+//! rather than a guess.
+//!
+//! # What is not an event
+//!
+//! `qmgr`'s `QID: from=<…>, size=…, nrcpt=… (queue active)` is returned as a
+//! [`Reception`] **without a peer**: it is the moment the message really entered the queue
+//! (smtpd's `client=` line comes earlier and an aborted DATA leaves no `from=`), but qmgr
+//! does not know who sent it and logs it again on every retry of a deferred message, so
+//! only correlation, which knows the queue id's `client=`, may count it once. Lines about
+//! caches, tracing, certificate details (`subject_CN=…`) and non-TLS warnings are
+//! [`Parsed::Irrelevant`].
+
+use std::net::IpAddr;
+
+mod errors;
+
+pub use errors::status_tls_error;
+use errors::{handshake_error, library_problem, tls_warning, verification_failure};
+
+use super::Parsed;
+use crate::event::{
+    Bits, Cipher, Delivery, DeliveryStatus, Direction, EventKind, Peer, Reception, TlsDetail,
+    TlsError, TlsErrorKind, TlsParams, TlsSession, TlsVersion, Verify,
+};
+
+/// Reads one Postfix message text (the part after `postfix/smtpd[pid]: `) without knowing
+/// which daemon wrote it. Deliveries then carry no transport name.
+pub fn parse(msg: &str) -> Parsed {
+    parse_program(None, msg)
+}
+
+/// Reads one Postfix message text written by `program` (`postfix/smtp`,
+/// `postfix-out/smtp`, `postfix/submission/smtpd`, …). The daemon name (the last path
+/// component) becomes the transport of deliveries (`smtp`, `lmtp`, `local`, `virtual`),
+/// which is how local deliveries are told from network ones.
+pub fn parse_program(program: Option<&str>, msg: &str) -> Parsed {
+    let daemon = program.and_then(|p| p.rsplit('/').next());
+    let msg = msg.trim_end();
+    let (warning, body) = strip_severity(msg);
+
+    if let Some(p) = tls_summary(body) {
+        return p;
+    }
+    if let Some(rest) = body.strip_prefix("SSL_accept error from ") {
+        return handshake_error(Direction::Inbound, rest, body);
+    }
+    if let Some(rest) = body.strip_prefix("SSL_connect error to ") {
+        return handshake_error(Direction::Outbound, rest, body);
+    }
+    if let Some(rest) = body.strip_prefix("TLS library problem: ") {
+        return library_problem(rest);
+    }
+    if let Some(p) = verification_failure(body) {
+        return p;
+    }
+    if let Some(rest) = body.strip_prefix("connect from ") {
+        return match namaddr(rest) {
+            Some(na) if !warning => Parsed::Event(EventKind::Connect { peer: na.peer() }),
+            _ => Parsed::Malformed(format!("Postfix connect line without a peer: {body}")),
+        };
+    }
+    if let Some(rest) = body.strip_prefix("disconnect from ") {
+        return disconnect(rest);
+    }
+    if let Some(p) = session_abort(body) {
+        return p;
+    }
+    if let Some(p) = queue_line(daemon, body) {
+        return p;
+    }
+    if let Some(p) = tls_warning(warning, body) {
+        return p;
+    }
+    Parsed::Irrelevant
+}
+
+/// Postfix prefixes problems with `warning: `, `fatal: `, `error: ` or `panic: `.
+fn strip_severity(msg: &str) -> (bool, &str) {
+    for prefix in ["warning: ", "fatal: ", "error: ", "panic: "] {
+        if let Some(rest) = msg.strip_prefix(prefix) {
+            return (true, rest);
+        }
+    }
+    (false, msg)
+}
+
+/// A `name[addr]` or `name[addr]:port` (or, for Postfix ≤ 2.4 clients, a bare `name`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct NamAddr<'a> {
+    name: &'a str,
+    /// What was inside the brackets (an address, `unknown`, or a socket path for LMTP).
+    addr: Option<&'a str>,
+    ip: Option<IpAddr>,
+}
+
+impl NamAddr<'_> {
+    fn peer(&self) -> Peer {
+        Peer::new(Some(self.name), self.ip)
+    }
+}
+
+/// Splits Postfix's `namaddr[:port]`. IPv6 addresses appear without an `IPv6:` tag but
+/// one is accepted; `unknown` stands for a missing name or address.
+fn namaddr(s: &str) -> Option<NamAddr<'_>> {
+    let s = s.trim();
+    if s.is_empty() || s.contains(' ') {
+        return None;
+    }
+    let Some(open) = s.find('[') else {
+        return Some(NamAddr {
+            name: s,
+            addr: None,
+            ip: None,
+        });
+    };
+    let close = s.rfind(']')?;
+    if close < open {
+        return None;
+    }
+    let after = &s[close + 1..];
+    if !(after.is_empty()
+        || (after.starts_with(':') && after[1..].bytes().all(|b| b.is_ascii_digit())))
+    {
+        return None;
+    }
+    let name = &s[..open];
+    let addr = &s[open + 1..close];
+    let bare = addr.strip_prefix("IPv6:").unwrap_or(addr);
+    Some(NamAddr {
+        name,
+        addr: Some(addr),
+        ip: bare.parse().ok(),
+    })
+}
+
+/// `[Trust ]TLS connection established|reused from|to PEER[ to SNI]: VERSION with cipher
+/// CIPHER (USE/ALG bits)[ key-exchange …][ server-signature …][ client-signature …]`.
+fn tls_summary(body: &str) -> Option<Parsed> {
+    let (trust, rest) = match body.strip_prefix("TLS connection ") {
+        Some(rest) => (None, rest),
+        None => {
+            let (word, rest) = body.split_once(' ')?;
+            let rest = rest.strip_prefix("TLS connection ")?;
+            if !matches!(word, "Anonymous" | "Untrusted" | "Trusted" | "Verified") {
+                return None;
+            }
+            (Some(word), rest)
+        }
+    };
+    let (usage, rest) = rest.split_once(' ')?;
+    let reused = match usage {
+        "established" => false,
+        "reused" => true,
+        _ => return None,
+    };
+    let malformed = || Some(Parsed::Malformed(format!("Postfix TLS summary: {body}")));
+    let Some((dir, rest)) = rest.split_once(' ') else {
+        return malformed();
+    };
+    let direction = match dir {
+        "from" => Direction::Inbound,
+        "to" => Direction::Outbound,
+        _ => return malformed(),
+    };
+    let Some((peer_part, rest)) = rest.split_once(": ") else {
+        return malformed();
+    };
+    let (peer_text, sni) = match peer_part.split_once(" to ") {
+        Some((p, sni)) if direction == Direction::Inbound => (p, Some(sni)),
+        _ => (peer_part, None),
+    };
+    let Some(na) = namaddr(peer_text) else {
+        return malformed();
+    };
+    let Some((version, rest)) = rest.split_once(" with cipher ") else {
+        return malformed();
+    };
+    let Some((cipher, rest)) = rest.split_once(" (") else {
+        return malformed();
+    };
+    let Some((bits, suffix)) = rest.split_once(" bits)") else {
+        return malformed();
+    };
+    let Some((use_bits, alg_bits)) = bits.split_once('/') else {
+        return malformed();
+    };
+    let (Ok(use_bits), Ok(alg_bits)) = (use_bits.parse::<u16>(), alg_bits.parse::<u16>()) else {
+        return malformed();
+    };
+    let mut detail = TlsDetail {
+        raw_verify: trust.map(str::to_owned),
+        reused,
+        sni: sni.map(str::to_owned),
+        ..TlsDetail::default()
+    };
+    signature_clauses(suffix, &mut detail);
+    let verify = trust_to_verify(direction, trust);
+    let mut params = TlsParams::new(
+        TlsVersion::parse(version),
+        Some(Cipher::new(cipher)),
+        Bits::postfix(Some(use_bits), Some(alg_bits)),
+        verify,
+    );
+    if detail != TlsDetail::default() {
+        params.detail = Some(Box::new(detail));
+    }
+    Some(Parsed::Event(EventKind::Tls(TlsSession {
+        direction,
+        peer: na.peer(),
+        params,
+    })))
+}
+
+/// The mapping documented at the top of this module.
+pub fn trust_to_verify(direction: Direction, trust: Option<&str>) -> Verify {
+    match (direction, trust) {
+        (Direction::Inbound, Some("Anonymous")) => Verify::Not,
+        (Direction::Outbound, Some("Anonymous")) => Verify::No,
+        (_, Some("Untrusted")) => Verify::Fail,
+        (_, Some("Trusted" | "Verified")) => Verify::Ok,
+        (_, Some(other)) => Verify::Other(other.to_owned()),
+        (_, None) => Verify::Other("UNKNOWN".to_owned()),
+    }
+}
+
+/// The TLS 1.3 clauses appended since Postfix 3.4, each optional, in this order.
+fn signature_clauses(suffix: &str, detail: &mut TlsDetail) {
+    const KEYS: [&str; 5] = [
+        "key-exchange ",
+        "server-signature ",
+        "server-digest ",
+        "client-signature ",
+        "client-digest ",
+    ];
+    let suffix = suffix.trim();
+    // Positions of each keyword at a word start, in order of appearance.
+    let mut found: Vec<(usize, usize)> = Vec::new();
+    for (k, key) in KEYS.iter().enumerate() {
+        let mut from = 0;
+        while let Some(pos) = suffix.get(from..).and_then(|s| s.find(key)) {
+            let at = from + pos;
+            if at == 0 || suffix.as_bytes().get(at - 1) == Some(&b' ') {
+                found.push((at, k));
+                break;
+            }
+            from = at + key.len();
+        }
+    }
+    found.sort_unstable();
+    for (i, &(at, k)) in found.iter().enumerate() {
+        let start = at + KEYS[k].len();
+        let end = found.get(i + 1).map_or(suffix.len(), |n| n.0);
+        let value = suffix.get(start..end).map(str::trim).unwrap_or("");
+        if value.is_empty() {
+            continue;
+        }
+        let slot = match k {
+            0 => &mut detail.key_exchange,
+            1 => &mut detail.server_signature,
+            2 => &mut detail.server_digest,
+            3 => &mut detail.client_signature,
+            _ => &mut detail.client_digest,
+        };
+        *slot = Some(value.to_owned());
+    }
+}
+
+/// `disconnect from PEER[ ehlo=1 starttls=0/1 … commands=N/M]`.
+///
+/// Since 3.0 the counters say what the client did. `starttls=N` means N succeeded,
+/// `starttls=ok/total` that some failed. A counter list without `starttls` means the
+/// client never asked, which is reported as `(0, 0)` so correlation can call the session
+/// plaintext; a line without counters (Postfix 2.x) gives `None`.
+fn disconnect(rest: &str) -> Parsed {
+    let mut words = rest.split_whitespace();
+    let Some(na) = words.next().and_then(namaddr) else {
+        return Parsed::Malformed(format!("Postfix disconnect without a peer: {rest}"));
+    };
+    let mut have_counters = false;
+    let mut starttls = None;
+    for w in words {
+        let Some((name, value)) = w.split_once('=') else {
+            continue;
+        };
+        have_counters = true;
+        if name == "starttls" {
+            let (ok, total) = value.split_once('/').unwrap_or((value, value));
+            match (ok.parse::<u32>(), total.parse::<u32>()) {
+                (Ok(ok), Ok(total)) => starttls = Some((ok, total)),
+                _ => return Parsed::Malformed(format!("Postfix starttls counter: {w}")),
+            }
+        }
+    }
+    if have_counters && starttls.is_none() {
+        starttls = Some((0, 0));
+    }
+    Parsed::Event(EventKind::SessionEnd {
+        peer: Some(na.peer()),
+        reason: "disconnect".to_owned(),
+        starttls,
+    })
+}
+
+/// `[QID|NOQUEUE: ]lost connection|timeout|too many errors after CMD[ (N bytes)] from PEER`
+/// (the queue-id prefix appears from 3.10 on), and `NOQUEUE: abort: TLS from PEER: why`.
+///
+/// After `STARTTLS` these are TLS failures of the inbound session: the client hung up or
+/// stalled during the handshake. After any other command they only end the session.
+fn session_abort(body: &str) -> Option<Parsed> {
+    let text = match body.split_once(": ") {
+        Some((qid, rest)) if is_queue_id(qid) || qid == "NOQUEUE" => rest,
+        _ => body,
+    };
+    if let Some(rest) = text.strip_prefix("abort: TLS from ") {
+        let (peer, why) = rest.split_once(": ").unwrap_or((rest, ""));
+        let kind = if why.contains("not trusted") {
+            TlsErrorKind::CertVerify
+        } else {
+            TlsErrorKind::Policy
+        };
+        return Some(Parsed::Event(EventKind::TlsError(TlsError {
+            direction: Some(Direction::Inbound),
+            peer: namaddr(peer).map(|na| na.peer()),
+            kind,
+            text: body.to_owned(),
+        })));
+    }
+    let reason_end = text.find(" after ")?;
+    let reason = &text[..reason_end];
+    if !matches!(
+        reason,
+        "lost connection" | "timeout" | "too many errors" | "improper command pipelining"
+    ) {
+        return None;
+    }
+    let after = &text[reason_end + " after ".len()..];
+    let (command, peer) = after.split_once(" from ")?;
+    let peer_text = peer.split(": ").next().unwrap_or(peer);
+    let na = namaddr(peer_text)?;
+    let command = command.split(" (").next().unwrap_or(command);
+    if command.eq_ignore_ascii_case("STARTTLS") {
+        return Some(Parsed::Event(EventKind::TlsError(TlsError {
+            direction: Some(Direction::Inbound),
+            peer: Some(na.peer()),
+            kind: TlsErrorKind::Handshake,
+            text: body.to_owned(),
+        })));
+    }
+    Some(Parsed::Event(EventKind::SessionEnd {
+        peer: Some(na.peer()),
+        reason: format!("{reason} after {command}"),
+        starttls: None,
+    }))
+}
+
+/// A Postfix queue id: short (upper-case hex, from the inode and microseconds) or long
+/// (`enable_long_queue_ids=yes`: base-52 time, `z`, inode; always holds digits). Words such
+/// as `NOQUEUE`, `warning` or `statistics` are not ids.
+pub fn is_queue_id(s: &str) -> bool {
+    let short = (5..=16).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b));
+    let long = (10..=24).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric())
+        && s.bytes().any(|b| b.is_ascii_digit());
+    short || long
+}
+
+/// Lines that start with a queue id: `client=`, `to=…, status=`, qmgr's `from=`.
+fn queue_line(daemon: Option<&str>, body: &str) -> Option<Parsed> {
+    let (qid, rest) = body.split_once(": ")?;
+    if !is_queue_id(qid) {
+        return None;
+    }
+    if let Some(client) = rest.strip_prefix("client=") {
+        let peer_text = client.split(", ").next().unwrap_or(client);
+        return Some(match namaddr(peer_text) {
+            Some(na) => Parsed::Event(EventKind::QueueClient {
+                queue_id: qid.to_owned(),
+                peer: na.peer(),
+            }),
+            None => Parsed::Malformed(format!("Postfix client= without a peer: {body}")),
+        });
+    }
+    if rest.starts_with("to=<") {
+        return Some(delivery(daemon, qid, rest, body));
+    }
+    if rest.starts_with("from=<") && rest.ends_with("(queue active)") {
+        let from = rest
+            .strip_prefix("from=<")
+            .and_then(|r| r.split_once(">,"))
+            .map(|(f, _)| f)?;
+        return Some(Parsed::Event(EventKind::Received(Reception {
+            queue_id: qid.to_owned(),
+            from: from.to_owned(),
+            peer: None,
+            proto: None,
+            tls: None,
+        })));
+    }
+    None
+}
+
+/// `QID: to=<…>[, orig_to=<…>], relay=R[, conn_use=N], delay=…, delays=…[, tls=…],
+/// dsn=…, status=WORD (text)` (log_adhoc.c; 2.2 has neither `delays=` nor `dsn=`).
+fn delivery(daemon: Option<&str>, qid: &str, rest: &str, body: &str) -> Parsed {
+    let Some((head, status)) = rest.split_once(", status=") else {
+        return Parsed::Malformed(format!("Postfix delivery without status: {body}"));
+    };
+    let word = status.split(' ').next().unwrap_or(status);
+    let status_kind = match word {
+        "sent" | "delivered" => DeliveryStatus::Sent,
+        "deferred" => DeliveryStatus::Deferred,
+        "bounced" => DeliveryStatus::Bounced,
+        _ => DeliveryStatus::Other,
+    };
+    let mut to = None;
+    let mut relay = None;
+    let mut dsn = None;
+    let mut tls_status = None;
+    for item in split_items(head) {
+        let Some((k, v)) = item.split_once('=') else {
+            continue;
+        };
+        match k {
+            "to" => to = Some(v.trim_start_matches('<').trim_end_matches('>')),
+            "relay" => relay = Some(v),
+            "dsn" => dsn = Some(v),
+            "tls" => tls_status = Some(v),
+            _ => {}
+        }
+    }
+    let (Some(to), Some(relay)) = (to, relay) else {
+        return Parsed::Malformed(format!("Postfix delivery without to= or relay=: {body}"));
+    };
+    // `relay=none` (never connected), `relay=local`, `relay=virtual`, and LMTP over a UNIX
+    // socket (`host[private/dovecot-lmtp]`) are not network peers.
+    let peer = match namaddr(relay) {
+        Some(na) if na.addr.is_some() && na.ip.is_some() => Some(na.peer()),
+        Some(na) if na.addr.is_some_and(|a| a == "unknown") => Some(na.peer()),
+        _ => None,
+    };
+    Parsed::Event(EventKind::Delivery(Delivery {
+        queue_id: qid.to_owned(),
+        to: to.to_owned(),
+        peer,
+        mailer: daemon.map(str::to_owned),
+        status: status_kind,
+        dsn: dsn.map(str::to_owned),
+        text: status.to_owned(),
+        tls: None,
+        tls_status: tls_status.map(str::to_owned),
+    }))
+}
+
+/// Splits `a=<x>, b=y, …` on `, ` outside angle brackets (addresses may hold commas when
+/// their local part is quoted).
+fn split_items(head: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut start = 0;
+    let bytes = head.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'<' => depth += 1,
+            b'>' => depth -= 1,
+            b',' if depth <= 0 && bytes.get(i + 1) == Some(&b' ') => {
+                out.push(&head[start..i]);
+                start = i + 2;
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if start <= head.len() {
+        out.push(&head[start..]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

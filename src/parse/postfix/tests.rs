@@ -1,0 +1,716 @@
+//! One row per Postfix line form: the line (as the program wrote it) and every field the
+//! parser must yield. Versions noted per row; formats from FORMATS.md §2 and the Postfix
+//! source (tls_misc.c, tls_server.c, tls_client.c, tls_verify.c, smtpd.c, log_adhoc.c).
+
+use super::*;
+use crate::event::{
+    Bits, Cipher, Delivery, DeliveryStatus, Direction, EventKind, Peer, Reception, TlsDetail,
+    TlsError, TlsErrorKind, TlsParams, TlsSession, TlsVersion, Verify,
+};
+use proptest::prelude::*;
+
+use Direction::{Inbound as In, Outbound as Out};
+
+fn peer(name: Option<&str>, ip: &str) -> Peer {
+    Peer::new(name, ip.parse().ok())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn tls(
+    direction: Direction,
+    peer: Peer,
+    version: &str,
+    cipher: &str,
+    use_bits: u16,
+    alg_bits: u16,
+    verify: Verify,
+    detail: Option<TlsDetail>,
+) -> Parsed {
+    let mut params = TlsParams::new(
+        TlsVersion::parse(version),
+        Some(Cipher::new(cipher)),
+        Bits::postfix(Some(use_bits), Some(alg_bits)),
+        verify,
+    );
+    params.detail = detail.map(Box::new);
+    Parsed::Event(EventKind::Tls(TlsSession {
+        direction,
+        peer,
+        params,
+    }))
+}
+
+fn trust(word: &str) -> TlsDetail {
+    TlsDetail {
+        raw_verify: Some(word.to_owned()),
+        ..TlsDetail::default()
+    }
+}
+
+fn err(direction: Option<Direction>, peer: Option<Peer>, kind: TlsErrorKind, text: &str) -> Parsed {
+    Parsed::Event(EventKind::TlsError(TlsError {
+        direction,
+        peer,
+        kind,
+        text: text.to_owned(),
+    }))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn dlv(
+    qid: &str,
+    to: &str,
+    peer: Option<Peer>,
+    mailer: Option<&str>,
+    status: DeliveryStatus,
+    dsn: Option<&str>,
+    text: &str,
+    tls_status: Option<&str>,
+) -> Parsed {
+    Parsed::Event(EventKind::Delivery(Delivery {
+        queue_id: qid.to_owned(),
+        to: to.to_owned(),
+        peer,
+        mailer: mailer.map(str::to_owned),
+        status,
+        dsn: dsn.map(str::to_owned),
+        text: text.to_owned(),
+        tls: None,
+        tls_status: tls_status.map(str::to_owned),
+    }))
+}
+
+fn end(peer: Peer, reason: &str, starttls: Option<(u32, u32)>) -> Parsed {
+    Parsed::Event(EventKind::SessionEnd {
+        peer: Some(peer),
+        reason: reason.to_owned(),
+        starttls,
+    })
+}
+
+const SMTPD: Option<&str> = Some("postfix/smtpd");
+const SMTP: Option<&str> = Some("postfix/smtp");
+
+fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
+    let pe = || peer(Some("mail.peer.example"), "192.0.2.20");
+    let mx = || peer(Some("mx1.peer.example"), "192.0.2.30");
+    vec![
+        // ---- TLS summaries: 2.2 – 2.4 (no trust word, client without address)
+        (
+            SMTPD,
+            "TLS connection established from unknown[192.0.2.10]: TLSv1 with cipher DHE-RSA-AES256-SHA (256/256 bits)",
+            tls(In, peer(None, "192.0.2.10"), "TLSv1", "DHE-RSA-AES256-SHA", 256, 256, Verify::Other("UNKNOWN".into()), None),
+        ),
+        (
+            SMTP,
+            "TLS connection established to smarthost.example: TLSv1 with cipher AES256-SHA (256/256 bits)",
+            tls(Out, peer(Some("smarthost.example"), ""), "TLSv1", "AES256-SHA", 256, 256, Verify::Other("UNKNOWN".into()), None),
+        ),
+        // ---- 2.5 – 3.3 server side
+        (
+            SMTPD,
+            "Anonymous TLS connection established from mail.peer.example[192.0.2.20]: TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)",
+            tls(In, pe(), "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", 256, 256, Verify::Not, Some(trust("Anonymous"))),
+        ),
+        (
+            SMTPD,
+            "Untrusted TLS connection established from relay.peer.example[192.0.2.21]: TLSv1.2 with cipher ECDHE-RSA-AES128-GCM-SHA256 (128/128 bits)",
+            tls(In, peer(Some("relay.peer.example"), "192.0.2.21"), "TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256", 128, 128, Verify::Fail, Some(trust("Untrusted"))),
+        ),
+        (
+            SMTPD,
+            "Trusted TLS connection established from partner.peer.example[192.0.2.22]: TLSv1.2 with cipher ECDHE-ECDSA-AES256-GCM-SHA384 (256/256 bits)",
+            tls(In, peer(Some("partner.peer.example"), "192.0.2.22"), "TLSv1.2", "ECDHE-ECDSA-AES256-GCM-SHA384", 256, 256, Verify::Ok, Some(trust("Trusted"))),
+        ),
+        (
+            Some("postfix/submission/smtpd"),
+            "Anonymous TLS connection established from laptop.example.net[198.51.100.44]: TLSv1.2 with cipher ECDHE-RSA-CHACHA20-POLY1305 (256/256 bits)",
+            tls(In, peer(Some("laptop.example.net"), "198.51.100.44"), "TLSv1.2", "ECDHE-RSA-CHACHA20-POLY1305", 256, 256, Verify::Not, Some(trust("Anonymous"))),
+        ),
+        (
+            SMTPD,
+            "Untrusted TLS connection established from legacy.peer.example[192.0.2.40]: SSLv3 with cipher RC4-MD5 (128/128 bits)",
+            tls(In, peer(Some("legacy.peer.example"), "192.0.2.40"), "SSLv3", "RC4-MD5", 128, 128, Verify::Fail, Some(trust("Untrusted"))),
+        ),
+        (
+            SMTPD,
+            "Anonymous TLS connection established from unknown[unknown]: TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)",
+            tls(In, peer(None, ""), "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", 256, 256, Verify::Not, Some(trust("Anonymous"))),
+        ),
+        (
+            SMTPD,
+            "Anonymous TLS connection established from unknown[2001:db8::1]: TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)",
+            tls(In, peer(None, "2001:db8::1"), "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", 256, 256, Verify::Not, Some(trust("Anonymous"))),
+        ),
+        (
+            SMTPD,
+            "Anonymous TLS connection established from mail.peer.example[192.0.2.20]:53122: TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)",
+            tls(In, pe(), "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", 256, 256, Verify::Not, Some(trust("Anonymous"))),
+        ),
+        (
+            Some("postfix/tlsproxy"),
+            "Anonymous TLS connection established from Mail.Peer.Example[192.0.2.20]: TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)",
+            tls(In, peer(Some("Mail.Peer.Example"), "192.0.2.20"), "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", 256, 256, Verify::Not, Some(trust("Anonymous"))),
+        ),
+        // ---- client side, every trust word
+        (
+            SMTP,
+            "Verified TLS connection established to mx1.peer.example[192.0.2.30]:25: TLSv1.2 with cipher ECDHE-RSA-AES128-GCM-SHA256 (128/128 bits)",
+            tls(Out, mx(), "TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256", 128, 128, Verify::Ok, Some(trust("Verified"))),
+        ),
+        (
+            SMTP,
+            "Trusted TLS connection established to mx1.peer.example[192.0.2.30]:25: TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)",
+            tls(Out, mx(), "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", 256, 256, Verify::Ok, Some(trust("Trusted"))),
+        ),
+        (
+            SMTP,
+            "Untrusted TLS connection established to mx1.peer.example[192.0.2.30]:25: TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)",
+            tls(Out, mx(), "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", 256, 256, Verify::Fail, Some(trust("Untrusted"))),
+        ),
+        (
+            SMTP,
+            "Anonymous TLS connection established to mx.anon.example[192.0.2.31]:25: TLSv1 with cipher ADH-AES256-SHA (256/256 bits)",
+            tls(Out, peer(Some("mx.anon.example"), "192.0.2.31"), "TLSv1", "ADH-AES256-SHA", 256, 256, Verify::No, Some(trust("Anonymous"))),
+        ),
+        (
+            SMTP,
+            "Untrusted TLS connection established to old.peer.example[192.0.2.33]:25: TLSv1 with cipher DES-CBC3-SHA (112/168 bits)",
+            tls(Out, peer(Some("old.peer.example"), "192.0.2.33"), "TLSv1", "DES-CBC3-SHA", 112, 168, Verify::Fail, Some(trust("Untrusted"))),
+        ),
+        (
+            Some("postfix-out/smtp"),
+            "Untrusted TLS connection established to mx2.peer.example[2001:db8:fe21:2a::6]:25: TLSv1.1 with cipher ECDHE-RSA-AES256-SHA (256/256 bits)",
+            tls(Out, peer(Some("mx2.peer.example"), "2001:db8:fe21:2a::6"), "TLSv1.1", "ECDHE-RSA-AES256-SHA", 256, 256, Verify::Fail, Some(trust("Untrusted"))),
+        ),
+        // ---- 3.4+ TLS 1.3 clauses, SNI, reuse, 3.9 raw public keys
+        (
+            SMTPD,
+            "Anonymous TLS connection established from mail.peer.example[192.0.2.20]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256",
+            tls(In, pe(), "TLSv1.3", "TLS_AES_256_GCM_SHA384", 256, 256, Verify::Not, Some(TlsDetail {
+                raw_verify: Some("Anonymous".into()),
+                key_exchange: Some("X25519".into()),
+                server_signature: Some("RSA-PSS (2048 bits)".into()),
+                server_digest: Some("SHA256".into()),
+                ..TlsDetail::default()
+            })),
+        ),
+        (
+            SMTPD,
+            "Anonymous TLS connection established from mout.peer.example[198.51.100.7] to mail.example.com: TLSv1.3 with cipher TLS_AES_128_GCM_SHA256 (128/128 bits) key-exchange x25519 server-signature ECDSA (prime256v1) server-digest SHA256",
+            tls(In, peer(Some("mout.peer.example"), "198.51.100.7"), "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, 128, Verify::Not, Some(TlsDetail {
+                raw_verify: Some("Anonymous".into()),
+                sni: Some("mail.example.com".into()),
+                key_exchange: Some("x25519".into()),
+                server_signature: Some("ECDSA (prime256v1)".into()),
+                server_digest: Some("SHA256".into()),
+                ..TlsDetail::default()
+            })),
+        ),
+        (
+            SMTP,
+            "Verified TLS connection established to mx3.peer.example[2001:db8::25]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519MLKEM768 server-signature ED25519 client-signature RSA-PSS (2048 bits) client-digest SHA256",
+            tls(Out, peer(Some("mx3.peer.example"), "2001:db8::25"), "TLSv1.3", "TLS_AES_256_GCM_SHA384", 256, 256, Verify::Ok, Some(TlsDetail {
+                raw_verify: Some("Verified".into()),
+                key_exchange: Some("X25519MLKEM768".into()),
+                server_signature: Some("ED25519".into()),
+                client_signature: Some("RSA-PSS (2048 bits)".into()),
+                client_digest: Some("SHA256".into()),
+                ..TlsDetail::default()
+            })),
+        ),
+        (
+            SMTP,
+            "Trusted TLS connection reused to mx1.peer.example[192.0.2.30]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
+            tls(Out, mx(), "TLSv1.3", "TLS_AES_256_GCM_SHA384", 256, 256, Verify::Ok, Some(TlsDetail {
+                raw_verify: Some("Trusted".into()),
+                reused: true,
+                ..TlsDetail::default()
+            })),
+        ),
+        (
+            SMTP,
+            "Untrusted TLS connection established to mx4.peer.example[192.0.2.34]:25: TLSv1.3 with cipher TLS_CHACHA20_POLY1305_SHA256 (256/256 bits) key-exchange ECDHE (P-256) server-signature ECDSA (P-256) server-digest SHA256",
+            tls(Out, peer(Some("mx4.peer.example"), "192.0.2.34"), "TLSv1.3", "TLS_CHACHA20_POLY1305_SHA256", 256, 256, Verify::Fail, Some(TlsDetail {
+                raw_verify: Some("Untrusted".into()),
+                key_exchange: Some("ECDHE (P-256)".into()),
+                server_signature: Some("ECDSA (P-256)".into()),
+                server_digest: Some("SHA256".into()),
+                ..TlsDetail::default()
+            })),
+        ),
+        (
+            SMTPD,
+            "Trusted TLS connection established from rpk.peer.example[192.0.2.23]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature RSA-PSS (4096 bits) server-digest SHA256 client-signature ECDSA (P-256 raw public key) client-digest SHA256",
+            tls(In, peer(Some("rpk.peer.example"), "192.0.2.23"), "TLSv1.3", "TLS_AES_256_GCM_SHA384", 256, 256, Verify::Ok, Some(TlsDetail {
+                raw_verify: Some("Trusted".into()),
+                key_exchange: Some("X25519".into()),
+                server_signature: Some("RSA-PSS (4096 bits)".into()),
+                server_digest: Some("SHA256".into()),
+                client_signature: Some("ECDSA (P-256 raw public key)".into()),
+                client_digest: Some("SHA256".into()),
+                ..TlsDetail::default()
+            })),
+        ),
+        (
+            SMTPD,
+            "Anonymous TLS connection established from mail.peer.example[192.0.2.20]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange DHE (2048 bits) server-signature RSA-PSS (2048 bit raw public key)",
+            tls(In, pe(), "TLSv1.3", "TLS_AES_256_GCM_SHA384", 256, 256, Verify::Not, Some(TlsDetail {
+                raw_verify: Some("Anonymous".into()),
+                key_exchange: Some("DHE (2048 bits)".into()),
+                server_signature: Some("RSA-PSS (2048 bit raw public key)".into()),
+                ..TlsDetail::default()
+            })),
+        ),
+        (
+            SMTPD,
+            "Anonymous TLS connection established from mail.peer.example[192.0.2.20]: TLSv1.2 with cipher",
+            Parsed::Malformed("Postfix TLS summary: Anonymous TLS connection established from mail.peer.example[192.0.2.20]: TLSv1.2 with cipher".into()),
+        ),
+        // ---- handshake errors
+        (
+            SMTPD,
+            "SSL_accept error from unknown[192.0.2.50]: -1",
+            err(Some(In), Some(peer(None, "192.0.2.50")), TlsErrorKind::Handshake, "SSL_accept error from unknown[192.0.2.50]: -1"),
+        ),
+        (
+            SMTPD,
+            "SSL_accept error from mail.peer.example[192.0.2.20]: Connection reset by peer",
+            err(Some(In), Some(pe()), TlsErrorKind::Handshake, "SSL_accept error from mail.peer.example[192.0.2.20]: Connection reset by peer"),
+        ),
+        (
+            SMTPD,
+            "SSL_accept error from mail.peer.example[192.0.2.20]: lost connection",
+            err(Some(In), Some(pe()), TlsErrorKind::Handshake, "SSL_accept error from mail.peer.example[192.0.2.20]: lost connection"),
+        ),
+        (
+            SMTP,
+            "SSL_connect error to mx1.peer.example[192.0.2.30]:25: -1",
+            err(Some(Out), Some(mx()), TlsErrorKind::Handshake, "SSL_connect error to mx1.peer.example[192.0.2.30]:25: -1"),
+        ),
+        (
+            SMTP,
+            "SSL_connect error to mx1.peer.example[192.0.2.30]:25: Connection timed out",
+            err(Some(Out), Some(mx()), TlsErrorKind::Handshake, "SSL_connect error to mx1.peer.example[192.0.2.30]:25: Connection timed out"),
+        ),
+        (
+            SMTP,
+            "SSL_connect error to mx1.peer.example[192.0.2.30]:25: lost connection",
+            err(Some(Out), Some(mx()), TlsErrorKind::Handshake, "SSL_connect error to mx1.peer.example[192.0.2.30]:25: lost connection"),
+        ),
+        // ---- TLS library problems (no peer)
+        (
+            SMTP,
+            "warning: TLS library problem: error:0A000086:SSL routines::certificate verify failed:ssl/statem/statem_clnt.c:1889:",
+            err(None, None, TlsErrorKind::Library, "error:0A000086:SSL routines::certificate verify failed:ssl/statem/statem_clnt.c:1889:"),
+        ),
+        (
+            SMTPD,
+            "warning: TLS library problem: 10697:error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca:s3_pkt.c:1257:SSL alert number 48:",
+            err(None, None, TlsErrorKind::Library, "10697:error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca:s3_pkt.c:1257:SSL alert number 48:"),
+        ),
+        (
+            SMTPD,
+            "warning: TLS library problem: error:02001002:system library:fopen:No such file or directory:bss_file.c:175:fopen('/etc/postfix/cert.pem','r'):",
+            err(None, None, TlsErrorKind::Certificate, "error:02001002:system library:fopen:No such file or directory:bss_file.c:175:fopen('/etc/postfix/cert.pem','r'):"),
+        ),
+        (
+            SMTPD,
+            "warning: TLS library problem: error:0B080074:x509 certificate routines:X509_check_private_key:key values mismatch:x509_cmp.c:331:",
+            err(None, None, TlsErrorKind::PrivateKey, "error:0B080074:x509 certificate routines:X509_check_private_key:key values mismatch:x509_cmp.c:331:"),
+        ),
+        // ---- certificate verification (tls_verify.c)
+        (
+            SMTP,
+            "server certificate verification failed for mx1.peer.example[192.0.2.30]:25: num=10:certificate has expired",
+            err(Some(Out), Some(mx()), TlsErrorKind::CertVerify, "server certificate verification failed for mx1.peer.example[192.0.2.30]:25: num=10:certificate has expired"),
+        ),
+        (
+            SMTP,
+            "certificate verification failed for mx1.peer.example[192.0.2.30]:25: untrusted issuer /C=US/O=Example CA/CN=Example Root",
+            err(None, Some(mx()), TlsErrorKind::CertVerify, "certificate verification failed for mx1.peer.example[192.0.2.30]:25: untrusted issuer /C=US/O=Example CA/CN=Example Root"),
+        ),
+        (
+            SMTPD,
+            "client certificate verification failed for mail.peer.example[192.0.2.20]: self-signed certificate",
+            err(Some(In), Some(pe()), TlsErrorKind::CertVerify, "client certificate verification failed for mail.peer.example[192.0.2.20]: self-signed certificate"),
+        ),
+        (
+            SMTP,
+            "CA certificate verification failed for mx1.peer.example[192.0.2.30]:25: num=20:unable to get local issuer certificate",
+            err(None, Some(mx()), TlsErrorKind::CertVerify, "CA certificate verification failed for mx1.peer.example[192.0.2.30]:25: num=20:unable to get local issuer certificate"),
+        ),
+        (
+            SMTP,
+            "server certificate verification failed for mx1.peer.example[192.0.2.30]:25: certificate not yet valid",
+            err(Some(Out), Some(mx()), TlsErrorKind::CertVerify, "server certificate verification failed for mx1.peer.example[192.0.2.30]:25: certificate not yet valid"),
+        ),
+        // ---- session aborts around STARTTLS (≤ 3.9 and the 3.10 NOQUEUE form)
+        (
+            SMTPD,
+            "lost connection after STARTTLS from unknown[192.0.2.50]",
+            err(Some(In), Some(peer(None, "192.0.2.50")), TlsErrorKind::Handshake, "lost connection after STARTTLS from unknown[192.0.2.50]"),
+        ),
+        (
+            SMTPD,
+            "NOQUEUE: lost connection after STARTTLS from unknown[192.0.2.50]",
+            err(Some(In), Some(peer(None, "192.0.2.50")), TlsErrorKind::Handshake, "NOQUEUE: lost connection after STARTTLS from unknown[192.0.2.50]"),
+        ),
+        (
+            SMTPD,
+            "timeout after STARTTLS from mail.peer.example[192.0.2.20]",
+            err(Some(In), Some(pe()), TlsErrorKind::Handshake, "timeout after STARTTLS from mail.peer.example[192.0.2.20]"),
+        ),
+        (
+            SMTPD,
+            "lost connection after DATA (0 bytes) from mail.peer.example[192.0.2.20]",
+            end(pe(), "lost connection after DATA", None),
+        ),
+        (
+            SMTPD,
+            "3F1A21234: lost connection after RCPT from mail.peer.example[192.0.2.20]",
+            end(pe(), "lost connection after RCPT", None),
+        ),
+        (
+            SMTPD,
+            "NOQUEUE: abort: TLS from mail.peer.example[192.0.2.20]: No client certificate presented",
+            err(Some(In), Some(pe()), TlsErrorKind::Policy, "NOQUEUE: abort: TLS from mail.peer.example[192.0.2.20]: No client certificate presented"),
+        ),
+        (
+            SMTPD,
+            "NOQUEUE: abort: TLS from mail.peer.example[192.0.2.20]: Client certificate not trusted",
+            err(Some(In), Some(pe()), TlsErrorKind::CertVerify, "NOQUEUE: abort: TLS from mail.peer.example[192.0.2.20]: Client certificate not trusted"),
+        ),
+        // ---- the warning family
+        (
+            SMTPD,
+            "warning: tlsproxy handshake failed",
+            err(Some(In), None, TlsErrorKind::Handshake, "tlsproxy handshake failed"),
+        ),
+        (
+            SMTPD,
+            "warning: New TLS session rate limit exceeded: 31 from mail.peer.example[192.0.2.20] for service smtp",
+            err(Some(In), Some(pe()), TlsErrorKind::Other, "New TLS session rate limit exceeded: 31 from mail.peer.example[192.0.2.20] for service smtp"),
+        ),
+        (
+            SMTPD,
+            "warning: Refusing STARTTLS request from mail.peer.example[192.0.2.20] for service smtp",
+            err(Some(In), Some(pe()), TlsErrorKind::Policy, "Refusing STARTTLS request from mail.peer.example[192.0.2.20] for service smtp"),
+        ),
+        (
+            SMTPD,
+            "warning: cannot get RSA private key from file \"/etc/postfix/key.pem\": disabling TLS support",
+            err(None, None, TlsErrorKind::PrivateKey, "cannot get RSA private key from file \"/etc/postfix/key.pem\": disabling TLS support"),
+        ),
+        (
+            SMTPD,
+            "warning: cannot get RSA certificate from file \"/etc/postfix/cert.pem\": disabling TLS support",
+            err(None, None, TlsErrorKind::Certificate, "cannot get RSA certificate from file \"/etc/postfix/cert.pem\": disabling TLS support"),
+        ),
+        (
+            SMTPD,
+            "cannot load Certification Authority data, CAfile=\"/etc/postfix/cacert.pem\": disabling TLS support",
+            err(None, None, TlsErrorKind::CaLocations, "cannot load Certification Authority data, CAfile=\"/etc/postfix/cacert.pem\": disabling TLS support"),
+        ),
+        (
+            SMTPD,
+            "warning: cannot load DH parameters from file /etc/postfix/dh2048.pem",
+            err(None, None, TlsErrorKind::CipherConfig, "cannot load DH parameters from file /etc/postfix/dh2048.pem"),
+        ),
+        (
+            SMTP,
+            "warning: DANE TLSA lookup problem: Host or domain name not found. Name service error for name=_25._tcp.mx1.peer.example type=TLSA: Host not found, try again",
+            err(None, None, TlsErrorKind::Dane, "DANE TLSA lookup problem: Host or domain name not found. Name service error for name=_25._tcp.mx1.peer.example type=TLSA: Host not found, try again"),
+        ),
+        (
+            SMTPD,
+            "warning: no entropy for TLS key generation: disabling TLS support",
+            err(None, None, TlsErrorKind::Init, "no entropy for TLS key generation: disabling TLS support"),
+        ),
+        // ---- connect / disconnect with 3.0+ counters
+        (
+            SMTPD,
+            "connect from mail.peer.example[192.0.2.20]",
+            Parsed::Event(EventKind::Connect { peer: pe() }),
+        ),
+        (
+            SMTPD,
+            "connect from unknown[2001:db8::1]",
+            Parsed::Event(EventKind::Connect { peer: peer(None, "2001:db8::1") }),
+        ),
+        (
+            SMTPD,
+            "disconnect from mail.peer.example[192.0.2.20] ehlo=1 starttls=1 mail=1 rcpt=1 data=1 quit=1 commands=6",
+            end(pe(), "disconnect", Some((1, 1))),
+        ),
+        (
+            SMTPD,
+            "disconnect from unknown[192.0.2.50] ehlo=1 starttls=0/1 commands=1/2",
+            end(peer(None, "192.0.2.50"), "disconnect", Some((0, 1))),
+        ),
+        (
+            SMTPD,
+            "disconnect from mail.peer.example[192.0.2.20] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5",
+            end(pe(), "disconnect", Some((0, 0))),
+        ),
+        (
+            SMTPD,
+            "disconnect from mail.peer.example[192.0.2.20]",
+            end(pe(), "disconnect", None),
+        ),
+        // ---- queue-id lines
+        (
+            SMTPD,
+            "3F1A21234: client=mail.peer.example[192.0.2.20]",
+            Parsed::Event(EventKind::QueueClient { queue_id: "3F1A21234".into(), peer: pe() }),
+        ),
+        (
+            Some("postfix/submission/smtpd"),
+            "4XbC5n2GqZz9vQ: client=unknown[198.51.100.44], sasl_method=PLAIN, sasl_username=alice",
+            Parsed::Event(EventKind::QueueClient { queue_id: "4XbC5n2GqZz9vQ".into(), peer: peer(None, "198.51.100.44") }),
+        ),
+        (
+            Some("postfix/qmgr"),
+            "3F1A21234: from=<alice@peer.example>, size=2345, nrcpt=1 (queue active)",
+            Parsed::Event(EventKind::Received(Reception {
+                queue_id: "3F1A21234".into(),
+                from: "alice@peer.example".into(),
+                peer: None,
+                proto: None,
+                tls: None,
+            })),
+        ),
+        (
+            Some("postfix/qmgr"),
+            "8C2D5340B1: from=<>, size=3456, nrcpt=1 (queue active)",
+            Parsed::Event(EventKind::Received(Reception {
+                queue_id: "8C2D5340B1".into(),
+                from: String::new(),
+                peer: None,
+                proto: None,
+                tls: None,
+            })),
+        ),
+        // ---- deliveries
+        (
+            SMTP,
+            "3F1A21234: to=<bob@peer.example>, relay=mx1.peer.example[192.0.2.30]:25, delay=1.2, delays=0.1/0.01/0.5/0.6, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4XbC5n2GqZz)",
+            dlv("3F1A21234", "bob@peer.example", Some(mx()), Some("smtp"), DeliveryStatus::Sent, Some("2.0.0"), "sent (250 2.0.0 Ok: queued as 4XbC5n2GqZz)", None),
+        ),
+        (
+            SMTP,
+            "3F1A21234: to=<carol@peer.example>, orig_to=<carol@alias.example>, relay=mx1.peer.example[192.0.2.30]:25, conn_use=2, delay=0.4, delays=0.1/0/0/0.3, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+            dlv("3F1A21234", "carol@peer.example", Some(mx()), Some("smtp"), DeliveryStatus::Sent, Some("2.0.0"), "sent (250 2.0.0 Ok)", None),
+        ),
+        (
+            SMTP,
+            "5A7B9C1D2E: to=<dave@peer.example>, relay=mx1.peer.example[192.0.2.30]:25, delay=301, delays=300/0.01/0.5/0, dsn=4.7.4, status=deferred (TLS is required, but was not offered by host mx1.peer.example[192.0.2.30])",
+            dlv("5A7B9C1D2E", "dave@peer.example", Some(mx()), Some("smtp"), DeliveryStatus::Deferred, Some("4.7.4"), "deferred (TLS is required, but was not offered by host mx1.peer.example[192.0.2.30])", None),
+        ),
+        (
+            SMTP,
+            "5A7B9C1D2E: to=<dave@peer.example>, relay=mx1.peer.example[192.0.2.30]:25, delay=2.1, delays=0.1/0/2/0, dsn=4.7.5, status=deferred (Cannot start TLS: handshake failure)",
+            dlv("5A7B9C1D2E", "dave@peer.example", Some(mx()), Some("smtp"), DeliveryStatus::Deferred, Some("4.7.5"), "deferred (Cannot start TLS: handshake failure)", None),
+        ),
+        (
+            SMTP,
+            "5A7B9C1D2E: to=<dave@peer.example>, relay=mx1.peer.example[192.0.2.30]:25, delay=1.5, delays=0.1/0/1.4/0, dsn=4.7.5, status=deferred (Server certificate not verified)",
+            dlv("5A7B9C1D2E", "dave@peer.example", Some(mx()), Some("smtp"), DeliveryStatus::Deferred, Some("4.7.5"), "deferred (Server certificate not verified)", None),
+        ),
+        (
+            SMTP,
+            "6B8C0D2E3F: to=<nobody@peer.example>, relay=mx1.peer.example[192.0.2.30]:25, delay=0.9, delays=0.1/0/0.4/0.4, dsn=5.1.1, status=bounced (host mx1.peer.example[192.0.2.30] said: 550 5.1.1 <nobody@peer.example>: Recipient address rejected: User unknown (in reply to RCPT TO command))",
+            dlv("6B8C0D2E3F", "nobody@peer.example", Some(mx()), Some("smtp"), DeliveryStatus::Bounced, Some("5.1.1"), "bounced (host mx1.peer.example[192.0.2.30] said: 550 5.1.1 <nobody@peer.example>: Recipient address rejected: User unknown (in reply to RCPT TO command))", None),
+        ),
+        (
+            SMTP,
+            "7C9D1E3F4A: to=<erin@down.example>, relay=none, delay=30, delays=0/0/30/0, dsn=4.4.1, status=deferred (connect to mx.down.example[192.0.2.60]:25: Connection timed out)",
+            dlv("7C9D1E3F4A", "erin@down.example", None, Some("smtp"), DeliveryStatus::Deferred, Some("4.4.1"), "deferred (connect to mx.down.example[192.0.2.60]:25: Connection timed out)", None),
+        ),
+        (
+            Some("postfix/local"),
+            "3F1A21234: to=<root@example.com>, orig_to=<postmaster>, relay=local, delay=0.02, delays=0.01/0/0/0.01, dsn=2.0.0, status=sent (delivered to mailbox)",
+            dlv("3F1A21234", "root@example.com", None, Some("local"), DeliveryStatus::Sent, Some("2.0.0"), "sent (delivered to mailbox)", None),
+        ),
+        (
+            Some("postfix/lmtp"),
+            "3F1A21234: to=<frank@example.com>, relay=mail.example.com[private/dovecot-lmtp], delay=0.05, delays=0.01/0/0.01/0.03, dsn=2.0.0, status=sent (250 2.0.0 <frank@example.com> Saved)",
+            dlv("3F1A21234", "frank@example.com", None, Some("lmtp"), DeliveryStatus::Sent, Some("2.0.0"), "sent (250 2.0.0 <frank@example.com> Saved)", None),
+        ),
+        (
+            SMTP,
+            "9E1F3A5B6C: to=<gina@plain.example>, relay=mx.plain.example[192.0.2.70]:25, delay=0.8, delays=0.1/0/0.3/0.4, tls=may:none, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+            dlv("9E1F3A5B6C", "gina@plain.example", Some(peer(Some("mx.plain.example"), "192.0.2.70")), Some("smtp"), DeliveryStatus::Sent, Some("2.0.0"), "sent (250 2.0.0 Ok)", Some("may:none")),
+        ),
+        (
+            SMTP,
+            "9E1F3A5B6C: to=<hank@dane.example>, relay=mx.dane.example[192.0.2.71]:25, delay=0.8, delays=0.1/0/0.3/0.4, tls=dane:halfdane, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+            dlv("9E1F3A5B6C", "hank@dane.example", Some(peer(Some("mx.dane.example"), "192.0.2.71")), Some("smtp"), DeliveryStatus::Sent, Some("2.0.0"), "sent (250 2.0.0 Ok)", Some("dane:halfdane")),
+        ),
+        (
+            SMTP,
+            "A1B2C3D4E5: to=<bob@peer.example>, relay=mx1.peer.example[192.0.2.30], delay=2, status=sent (250 Ok)",
+            dlv("A1B2C3D4E5", "bob@peer.example", Some(mx()), Some("smtp"), DeliveryStatus::Sent, None, "sent (250 Ok)", None),
+        ),
+        (
+            Some("postfix-out/smtp"),
+            "A1B2C3D4E5: to=<ivy@peer.example>, relay=mx2.peer.example[2001:db8:fe21:2a::6]:25, delay=0.7, delays=0.1/0/0.2/0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+            dlv("A1B2C3D4E5", "ivy@peer.example", Some(peer(Some("mx2.peer.example"), "2001:db8:fe21:2a::6")), Some("smtp"), DeliveryStatus::Sent, Some("2.0.0"), "sent (250 2.0.0 Ok)", None),
+        ),
+        (
+            None,
+            "A1B2C3D4E5: to=<ivy@peer.example>, relay=mx2.peer.example[192.0.2.35]:25, delay=0.7, delays=0.1/0/0.2/0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+            dlv("A1B2C3D4E5", "ivy@peer.example", Some(peer(Some("mx2.peer.example"), "192.0.2.35")), None, DeliveryStatus::Sent, Some("2.0.0"), "sent (250 2.0.0 Ok)", None),
+        ),
+        (
+            SMTP,
+            "A1B2C3D4E5: to=<bob@peer.example>, relay=mx1.peer.example[192.0.2.30]:25, delay=1",
+            Parsed::Malformed("Postfix delivery without status: A1B2C3D4E5: to=<bob@peer.example>, relay=mx1.peer.example[192.0.2.30]:25, delay=1".into()),
+        ),
+        // ---- lines that are not ours
+        (Some("postfix/cleanup"), "3F1A21234: message-id=<20261128.abc@peer.example>", Parsed::Irrelevant),
+        (Some("postfix/qmgr"), "3F1A21234: removed", Parsed::Irrelevant),
+        (Some("postfix/pickup"), "3F1A21234: uid=1000 from=<alice>", Parsed::Irrelevant),
+        (SMTPD, "NOQUEUE: reject: RCPT from unknown[192.0.2.50]: 554 5.7.1 <x@example.com>: Relay access denied; from=<spam@bad.example> to=<x@example.com> proto=ESMTP helo=<bad>", Parsed::Irrelevant),
+        (SMTPD, "setting up TLS connection from mail.peer.example[192.0.2.20]", Parsed::Irrelevant),
+        (SMTP, "mx1.peer.example[192.0.2.30]:25: subject_CN=mx1.peer.example, issuer_CN=R3, fingerprint=AA:BB, pkey_fingerprint=CC:DD", Parsed::Irrelevant),
+        (SMTP, "Verified: subject_CN=mx1.peer.example, issuer=Example CA", Parsed::Irrelevant),
+        (Some("postfix/postscreen"), "CONNECT from [192.0.2.20]:43210 to [198.51.100.1]:25", Parsed::Irrelevant),
+        (SMTPD, "warning: hostname mail.peer.example does not resolve to address 192.0.2.20", Parsed::Irrelevant),
+    ]
+}
+
+#[test]
+fn every_postfix_form() {
+    let rows = rows();
+    assert!(rows.len() >= 50, "only {} rows", rows.len());
+    for (program, line, want) in rows {
+        assert_eq!(parse_program(program, line), want, "{line}");
+        assert!(
+            want == Parsed::Irrelevant || crate::parse::prefilter::may_matter(line.as_bytes()),
+            "the prefilter would drop: {line}"
+        );
+    }
+}
+
+#[test]
+fn trust_mapping_is_per_direction() {
+    let rows = [
+        (In, "Anonymous", Verify::Not),
+        (In, "Untrusted", Verify::Fail),
+        (In, "Trusted", Verify::Ok),
+        (In, "Verified", Verify::Ok),
+        (Out, "Anonymous", Verify::No),
+        (Out, "Untrusted", Verify::Fail),
+        (Out, "Trusted", Verify::Ok),
+        (Out, "Verified", Verify::Ok),
+    ];
+    for (dir, word, want) in rows {
+        assert_eq!(trust_to_verify(dir, Some(word)), want, "{dir:?} {word}");
+    }
+}
+
+#[test]
+fn status_texts_name_their_tls_problem() {
+    let rows = [
+        (
+            "deferred (TLS is required, but was not offered by host mx1.peer.example[192.0.2.30])",
+            Some(TlsErrorKind::NotOffered),
+        ),
+        (
+            "deferred (TLS is required, but host mx1.peer.example[192.0.2.30] refused to start TLS: 454 4.7.0 TLS not available)",
+            Some(TlsErrorKind::NotOffered),
+        ),
+        (
+            "deferred (Server certificate not verified)",
+            Some(TlsErrorKind::CertVerify),
+        ),
+        (
+            "deferred (Cannot start TLS: handshake failure)",
+            Some(TlsErrorKind::Handshake),
+        ),
+        (
+            "deferred (TLS is required, but our TLS engine is unavailable)",
+            Some(TlsErrorKind::Init),
+        ),
+        ("sent (250 2.0.0 Ok)", None),
+        (
+            "deferred (connect to mx.down.example[192.0.2.60]:25: Connection timed out)",
+            None,
+        ),
+    ];
+    for (text, want) in rows {
+        assert_eq!(status_tls_error(text), want, "{text}");
+    }
+}
+
+#[test]
+fn queue_ids() {
+    for ok in ["3F1A21234", "4XbC5n2GqZz9vQ", "8C2D5340B1"] {
+        assert!(is_queue_id(ok), "{ok}");
+    }
+    for bad in ["NOQUEUE", "warning", "abc", "3F1A-1234", ""] {
+        assert!(!is_queue_id(bad), "{bad}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_text_never_panics(s in "\\PC*") {
+        let _ = parse(&s);
+        let _ = parse_program(Some("postfix/smtp"), &s);
+    }
+
+    #[test]
+    fn near_miss_lines_never_panic(
+        head in prop::sample::select(vec![
+            "Anonymous TLS connection established from ",
+            "Trusted TLS connection reused to ",
+            "SSL_accept error from ",
+            "disconnect from ",
+            "3F1A21234: to=<",
+            "3F1A21234: client=",
+            "NOQUEUE: lost connection after ",
+            "server certificate verification failed for ",
+        ]),
+        tail in "[\\[\\]:/ a-z0-9.()=<>,é€-]{0,60}",
+    ) {
+        let line = format!("{head}{tail}");
+        let _ = parse_program(Some("postfix/smtpd"), &line);
+    }
+}
+
+#[test]
+fn program_names_pick_the_right_parser() {
+    use crate::event::Mta;
+    use crate::parse::mta_for_program;
+    let rows = [
+        ("postfix/smtpd", Mta::Postfix),
+        ("postfix/smtp", Mta::Postfix),
+        ("postfix/submission/smtpd", Mta::Postfix),
+        ("postfix/postscreen", Mta::Postfix),
+        ("postfix/tlsproxy", Mta::Postfix),
+        ("postfix-out/smtp", Mta::Postfix),
+        ("enforced-tls-smtp/smtp", Mta::Postfix),
+        ("exim", Mta::Exim),
+        ("exim4", Mta::Exim),
+        ("sm-mta", Mta::Sendmail),
+    ];
+    for (program, want) in rows {
+        assert_eq!(mta_for_program(Some(program)), Some(want), "{program}");
+    }
+}
+
+/// Every table line with a multi-byte character or a cut at every position: the parser
+/// may call it anything but must not panic.
+#[test]
+fn mutated_rows_never_panic() {
+    for (program, line, _) in rows() {
+        for (i, _) in line.char_indices() {
+            let mut s = line.to_owned();
+            s.insert(i, 'é');
+            let _ = parse_program(program, &s);
+            let _ = parse_program(program, &line[..i]);
+        }
+    }
+}

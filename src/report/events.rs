@@ -1,0 +1,301 @@
+//! Normalized events as NDJSON, schema `mailtls.event/1` (and its ECS rendering).
+//!
+//! One JSON object per line, one line per correlated record, in log order. The full
+//! description with examples and Vector, Loki and Elasticsearch recipes is in
+//! `docs/events.md`; the machine-checkable JSON Schema is `docs/mailtls.event-1.schema.json`.
+//!
+//! ```text
+//! { "schema": "mailtls.event/1",
+//!   "type": "session" | "message" | "verdict" | "error",
+//!   "time"?: RFC 3339, "host"?: log host, "mta": "sendmail" | "postfix" | "exim",
+//!   "file": source file, "line": 1-based line number,
+//!   "direction"?: "inbound" | "outbound",
+//!   "peer"?: { "key", "name"?, "ip"?, "forged"? },
+//!   // session:  "tls": TLS
+//!   // message:  "queue_id", "encryption": "tls" | "tls_unknown" | "plaintext", "tls"?: TLS,
+//!   //           "status"?: "sent" | "deferred" | "bounced" | "other"   (outbound only)
+//!   // verdict:  "verify", "reject", "outcome"
+//!   // error:    "kind", "text"
+//! }
+//! TLS = { "version", "cipher"?, "bits"?: { "secret"?, "alg"? }, "verify", "detail"?: {…} }
+//! ```
+//!
+//! Fields are only ever added within `mailtls.event/1`; consumers ignore unknown ones.
+
+use serde_json::{Map, Value, json};
+
+use crate::correlate::{Encryption, Meta, Record};
+use crate::event::{Direction, Peer, TlsParams, TlsVersion};
+
+/// The schema name written into every event line.
+pub const EVENT_SCHEMA: &str = "mailtls.event/1";
+
+/// The `mailtls.event/1` object of one record.
+pub fn event_json(r: &Record) -> Value {
+    let mut o = Map::new();
+    o.insert("schema".into(), json!(EVENT_SCHEMA));
+    let kind = match r {
+        Record::Session { .. } => "session",
+        Record::Message { .. } => "message",
+        Record::Verdict { .. } => "verdict",
+        Record::Error { .. } => "error",
+    };
+    o.insert("type".into(), json!(kind));
+    meta_fields(&mut o, r.meta());
+    if let Some(d) = r.direction() {
+        o.insert("direction".into(), json!(direction_word(d)));
+    }
+    if let Some(p) = r.peer() {
+        o.insert("peer".into(), peer_json(p));
+    }
+    match r {
+        Record::Session { params, .. } => {
+            o.insert("tls".into(), tls_json(params));
+        }
+        Record::Message {
+            queue_id,
+            encryption,
+            status,
+            ..
+        } => {
+            o.insert("queue_id".into(), json!(queue_id));
+            let (word, params) = encryption_parts(encryption);
+            o.insert("encryption".into(), json!(word));
+            if let Some(p) = params {
+                o.insert("tls".into(), tls_json(p));
+            }
+            if let Some(s) = status {
+                o.insert("status".into(), json!(s));
+            }
+        }
+        Record::Verdict {
+            verify,
+            reject,
+            outcome,
+            ..
+        } => {
+            o.insert("verify".into(), json!(verify.as_str()));
+            o.insert("reject".into(), json!(reject));
+            o.insert("outcome".into(), json!(outcome));
+        }
+        Record::Error { kind, text, .. } => {
+            o.insert("kind".into(), json!(kind));
+            o.insert("text".into(), json!(text));
+        }
+    }
+    Value::Object(o)
+}
+
+fn meta_fields(o: &mut Map<String, Value>, m: &Meta) {
+    if let Some(t) = m.time {
+        o.insert("time".into(), json!(t.to_rfc3339()));
+    }
+    if let Some(h) = &m.host {
+        o.insert("host".into(), json!(h.as_ref()));
+    }
+    o.insert("mta".into(), json!(m.mta));
+    o.insert("file".into(), json!(m.source.file.as_ref()));
+    o.insert("line".into(), json!(m.source.line));
+}
+
+fn direction_word(d: Direction) -> &'static str {
+    match d {
+        Direction::Inbound => "inbound",
+        Direction::Outbound => "outbound",
+    }
+}
+
+fn peer_json(p: &Peer) -> Value {
+    let mut o = Map::new();
+    if let Some(k) = p.key() {
+        o.insert("key".into(), json!(k));
+    }
+    if let Some(n) = &p.name {
+        o.insert("name".into(), json!(n));
+    }
+    if let Some(ip) = p.ip {
+        o.insert("ip".into(), json!(ip.to_string()));
+    }
+    if p.forged {
+        o.insert("forged".into(), json!(true));
+    }
+    Value::Object(o)
+}
+
+fn tls_json(p: &TlsParams) -> Value {
+    // TlsParams' own serde form is the documented one (version label, cipher, bits,
+    // verify word, optional detail).
+    serde_json::to_value(p).unwrap_or(Value::Null)
+}
+
+fn encryption_parts(e: &Encryption) -> (&'static str, Option<&TlsParams>) {
+    match e {
+        Encryption::Tls(p) => ("tls", Some(p)),
+        Encryption::TlsUnknown => ("tls_unknown", None),
+        Encryption::Plaintext => ("plaintext", None),
+    }
+}
+
+/// The same record with Elastic Common Schema names where ECS has them (`@timestamp`,
+/// `event.*`, `host.name`, `log.file.path`, `source.*`/`client.*` for an inbound peer,
+/// `destination.*`/`server.*` for an outbound one, `tls.*`, `email.*`, `error.*`), and
+/// everything ECS has no name for under `mailtls.*`.
+pub fn ecs_json(r: &Record) -> Value {
+    let m = r.meta();
+    let mut o = Map::new();
+    if let Some(t) = m.time {
+        o.insert("@timestamp".into(), json!(t.to_rfc3339()));
+    }
+    let (action, outcome) = match r {
+        Record::Session { .. } => ("tls-session", "success"),
+        Record::Message { status, .. } => (
+            "message",
+            match status {
+                None | Some(crate::event::DeliveryStatus::Sent) => "success",
+                Some(crate::event::DeliveryStatus::Other) => "unknown",
+                Some(_) => "failure",
+            },
+        ),
+        Record::Verdict { reject, .. } => {
+            ("tls-policy", if *reject { "failure" } else { "success" })
+        }
+        Record::Error { .. } => ("tls-error", "failure"),
+    };
+    o.insert(
+        "event".into(),
+        json!({"kind": "event", "category": ["network", "email"], "action": action,
+               "outcome": outcome, "module": "mailtls", "dataset": "mailtls.event"}),
+    );
+    if let Some(h) = &m.host {
+        o.insert("host".into(), json!({"name": h.as_ref()}));
+    }
+    o.insert(
+        "log".into(),
+        json!({"file": {"path": m.source.file.as_ref()}}),
+    );
+    let mut mt = Map::new();
+    mt.insert("schema".into(), json!(EVENT_SCHEMA));
+    mt.insert("line".into(), json!(m.source.line));
+    mt.insert("mta".into(), json!(m.mta));
+    let dir = r.direction();
+    if let Some(d) = dir {
+        o.insert(
+            "network".into(),
+            json!({"direction": if d == Direction::Inbound { "inbound" } else { "outbound" }}),
+        );
+    }
+    if let Some(p) = r.peer() {
+        let mut side = Map::new();
+        if let Some(ip) = p.ip {
+            side.insert("ip".into(), json!(ip.to_string()));
+        }
+        if let Some(n) = &p.name {
+            side.insert("domain".into(), json!(n));
+        }
+        let addr = p.name.clone().or_else(|| p.ip.map(|ip| ip.to_string()));
+        if let Some(a) = addr {
+            side.insert("address".into(), json!(a));
+        }
+        let (a, b) = match dir {
+            Some(Direction::Outbound) => ("destination", "server"),
+            _ => ("source", "client"),
+        };
+        o.insert(a.into(), Value::Object(side.clone()));
+        o.insert(b.into(), Value::Object(side));
+        if let Some(k) = p.key() {
+            mt.insert("peer".into(), json!(k));
+        }
+    }
+    let tls = match r {
+        Record::Session { params, .. } => Some(params),
+        Record::Message { encryption, .. } => encryption_parts(encryption).1,
+        _ => None,
+    };
+    if let Some(p) = tls {
+        o.insert("tls".into(), ecs_tls(p, dir));
+        mt.insert("verify".into(), json!(p.verify.as_str()));
+        if let Some(b) = p.bits.effective() {
+            mt.insert("bits".into(), json!(b));
+        }
+    }
+    match r {
+        Record::Message {
+            queue_id,
+            encryption,
+            status,
+            ..
+        } => {
+            let mut email = Map::new();
+            email.insert("local_id".into(), json!(queue_id));
+            if let Some(d) = dir {
+                email.insert("direction".into(), json!(direction_word(d)));
+            }
+            o.insert("email".into(), Value::Object(email));
+            mt.insert("encryption".into(), json!(encryption_parts(encryption).0));
+            if let Some(s) = status {
+                mt.insert("status".into(), json!(s));
+            }
+        }
+        Record::Verdict {
+            verify,
+            reject,
+            outcome,
+            ..
+        } => {
+            mt.insert("verify".into(), json!(verify.as_str()));
+            mt.insert("reject".into(), json!(reject));
+            mt.insert("outcome".into(), json!(outcome));
+        }
+        Record::Error { kind, text, .. } => {
+            o.insert("error".into(), json!({"type": kind, "message": text}));
+        }
+        Record::Session { .. } => {}
+    }
+    o.insert("mailtls".into(), Value::Object(mt));
+    Value::Object(o)
+}
+
+/// ECS `tls.*`: `version` is the bare number (`1.3`) with `version_protocol` (`tls`,
+/// `ssl`), `cipher`, `established`, `resumed`, SNI as `client.server_name`, and the peer
+/// certificate's subject on the peer's side.
+fn ecs_tls(p: &TlsParams, dir: Option<Direction>) -> Value {
+    let mut t = Map::new();
+    let (proto, number) = match &p.version {
+        TlsVersion::Ssl2 => (Some("ssl"), Some("2.0")),
+        TlsVersion::Ssl3 => (Some("ssl"), Some("3.0")),
+        TlsVersion::Tls1_0 => (Some("tls"), Some("1.0")),
+        TlsVersion::Tls1_1 => (Some("tls"), Some("1.1")),
+        TlsVersion::Tls1_2 => (Some("tls"), Some("1.2")),
+        TlsVersion::Tls1_3 => (Some("tls"), Some("1.3")),
+        TlsVersion::Legacy | TlsVersion::Other(_) => (None, None),
+    };
+    if let Some(n) = number {
+        t.insert("version".into(), json!(n));
+    }
+    if let Some(pr) = proto {
+        t.insert("version_protocol".into(), json!(pr));
+    }
+    if let Some(c) = &p.cipher {
+        t.insert("cipher".into(), json!(c.as_str()));
+    }
+    t.insert("established".into(), json!(true));
+    let detail = p.detail.as_deref();
+    t.insert("resumed".into(), json!(detail.is_some_and(|d| d.reused)));
+    if let Some(d) = detail {
+        if let Some(sni) = &d.sni {
+            t.insert("client".into(), json!({"server_name": sni}));
+        }
+        if let Some(dn) = &d.peer_dn {
+            let side = if dir == Some(Direction::Outbound) {
+                "server"
+            } else {
+                "client"
+            };
+            let entry = t.entry(side).or_insert_with(|| json!({}));
+            if let Some(obj) = entry.as_object_mut() {
+                obj.insert("subject".into(), json!(dn));
+            }
+        }
+    }
+    Value::Object(t)
+}

@@ -1,0 +1,206 @@
+//! `mailtls events` through the real binary: every line validates against the documented
+//! JSON Schema (`docs/mailtls.event-1.schema.json`), the counts match the hand count of
+//! `sample-logs/EXPECTED-postfix-exim.md`, and the filters and `--ecs` do what they say.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn events(extra: &[&str]) -> Vec<Value> {
+    let out = Command::cargo_bin("mailtls")
+        .unwrap()
+        .env("TZ", "UTC")
+        .arg("events")
+        .arg(root().join("sample-logs/postfix"))
+        .arg(root().join("sample-logs/exim"))
+        .args(["--year", "2026"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+fn by_type(evs: &[Value]) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for e in evs {
+        *m.entry(e["type"].as_str().unwrap_or("?").to_owned())
+            .or_default() += 1;
+    }
+    m
+}
+
+#[test]
+fn every_line_validates_against_the_documented_schema() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("docs/mailtls.event-1.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let evs = events(&[]);
+    for e in &evs {
+        let errors: Vec<String> = validator.iter_errors(e).map(|x| x.to_string()).collect();
+        assert!(errors.is_empty(), "{e}: {errors:?}");
+    }
+    // The schema is not vacuous: a line without its type-specific fields fails it.
+    let mut broken = evs[0].clone();
+    broken.as_object_mut().unwrap().remove("tls");
+    assert!(!validator.is_valid(&broken), "{broken}");
+
+    // Hand count (EXPECTED-postfix-exim.md §2): 18 sessions; 17 TLS + 8 plaintext messages,
+    // 6 deferred and 1 bounced attempts; 15 error records; no verdicts.
+    let want: BTreeMap<String, usize> = [("session", 18), ("message", 32), ("error", 15)]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    assert_eq!(by_type(&evs), want);
+    let enc = |w: &str| {
+        evs.iter()
+            .filter(|e| e["type"] == "message" && e["encryption"] == w)
+            .filter(|e| e["status"].is_null() || e["status"] == "sent")
+            .count()
+    };
+    assert_eq!(enc("tls"), 17);
+    assert_eq!(enc("plaintext"), 8);
+    // Every event points at a real line of its file.
+    for e in &evs {
+        assert!(e["line"].as_u64().unwrap() >= 1);
+        assert!(e["file"].as_str().unwrap().contains("sample-logs/"));
+    }
+}
+
+#[test]
+fn filters_errors_only_and_verify() {
+    let errs = events(&["--errors-only"]);
+    assert_eq!(errs.len(), 15);
+    assert!(errs.iter().all(|e| e["type"] == "error"));
+
+    // FAIL: the two Untrusted sessions to mx.secure-partner.example and the two deferred
+    // attempts that rode on them, the CV=no session to mx.retail.example and its message.
+    let fail = events(&["--verify", "fail"]);
+    let mut got: Vec<(String, String)> = fail
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap().to_owned(),
+                e["peer"]["key"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut want: Vec<(String, String)> = [
+        ("session", "mx.secure-partner.example"),
+        ("session", "mx.secure-partner.example"),
+        ("message", "mx.secure-partner.example"),
+        ("message", "mx.secure-partner.example"),
+        ("session", "mx.retail.example"),
+        ("message", "mx.retail.example"),
+    ]
+    .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    .to_vec();
+    want.sort();
+    assert_eq!(got, want);
+    assert!(
+        fail.iter()
+            .filter(|e| e["peer"]["key"] == "mx.secure-partner.example" && e["type"] == "message")
+            .all(|e| e["status"] == "deferred")
+    );
+
+    let oldbank = events(&["--peer", "oldbank.example", "--direction", "out"]);
+    assert_eq!(by_type(&oldbank).get("message"), Some(&4));
+    assert!(
+        oldbank
+            .iter()
+            .all(|e| e["peer"]["key"] == "mx.oldbank.example")
+    );
+}
+
+#[test]
+fn ecs_names() {
+    let evs = events(&["--ecs"]);
+    assert_eq!(evs.len(), 65);
+    let session = evs
+        .iter()
+        .find(|e| e["event"]["action"] == "tls-session" && e["source"]["ip"] == "198.51.100.20")
+        .unwrap();
+    assert_eq!(session["tls"]["version"], "1.3");
+    assert_eq!(session["tls"]["version_protocol"], "tls");
+    assert_eq!(session["tls"]["cipher"], "TLS_AES_256_GCM_SHA384");
+    assert_eq!(session["source"]["ip"], "198.51.100.20");
+    assert_eq!(session["client"]["domain"], "mail-out.shop.example");
+    assert_eq!(session["host"]["name"], "mx2");
+    assert!(
+        session["@timestamp"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-11-25T08:10:01")
+    );
+    let out = evs
+        .iter()
+        .find(|e| e["event"]["action"] == "message" && e["network"]["direction"] == "outbound")
+        .unwrap();
+    assert!(out["server"]["address"].is_string());
+    assert!(out["destination"]["ip"].is_string());
+    assert!(out["email"]["local_id"].is_string());
+    let sni = evs
+        .iter()
+        .find(|e| e["tls"]["client"]["server_name"].is_string())
+        .unwrap();
+    assert_eq!(sni["tls"]["client"]["server_name"], "mx2.example.org");
+    let err = evs
+        .iter()
+        .find(|e| e["event"]["action"] == "tls-error")
+        .unwrap();
+    assert_eq!(err["event"]["outcome"], "failure");
+    assert!(err["error"]["type"].is_string());
+}
+
+#[test]
+fn the_whole_sample_directory_validates() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("docs/mailtls.event-1.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let out = Command::cargo_bin("mailtls")
+        .unwrap()
+        .env("TZ", "UTC")
+        .arg("events")
+        .arg(root().join("sample-logs"))
+        .args(["--year", "2026", "--loopback"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let evs: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for e in &evs {
+        let errors: Vec<String> = validator.iter_errors(e).map(|x| x.to_string()).collect();
+        assert!(errors.is_empty(), "{e}: {errors:?}");
+    }
+    // Sendmail, Postfix and Exim events, and every record type (verdicts come from
+    // Sendmail's ruleset=tls_server lines).
+    let types = by_type(&evs);
+    for t in ["session", "message", "verdict", "error"] {
+        assert!(types.get(t).is_some_and(|n| *n > 0), "{t}: {types:?}");
+    }
+    for m in ["sendmail", "postfix", "exim"] {
+        assert!(evs.iter().any(|e| e["mta"] == m), "{m}");
+    }
+}
