@@ -14,7 +14,9 @@ use criterion::{
     BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime,
 };
 use mailtls::event::Mta;
-use mailtls::parse::{envelope, mta_for_program, parse_line, received, sendmail};
+use mailtls::parse::{
+    envelope, exim, mta_for_program, parse_line, postfix, prefilter, received, sendmail,
+};
 
 /// The lines of a 4 MiB generated log (the default mix).
 fn lines() -> Vec<String> {
@@ -92,6 +94,22 @@ fn bench_parsers(c: &mut Criterion) {
             sendmail::parse(m),
             mailtls::parse::Parsed::Event(_)
         ))
+    });
+    let pf = messages_of(&lines, Mta::Postfix);
+    let pf_bytes = pf.iter().map(|(_, m)| m.len() as u64).sum();
+    run(&mut g, "postfix", &pf, pf_bytes, |(p, m)| {
+        usize::from(matches!(
+            postfix::parse_program(p.as_deref(), m),
+            mailtls::parse::Parsed::Event(_)
+        ))
+    });
+    let ex = messages_of(&lines, Mta::Exim);
+    let ex_bytes = ex.iter().map(|(_, m)| m.len() as u64).sum();
+    run(&mut g, "exim", &ex, ex_bytes, |(_, m)| {
+        usize::from(matches!(exim::parse(m), mailtls::parse::Parsed::Event(_)))
+    });
+    run(&mut g, "prefilter", &lines, bytes, |l| {
+        usize::from(prefilter::may_matter(l.as_bytes()))
     });
     g.finish();
 }

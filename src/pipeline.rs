@@ -162,6 +162,7 @@ fn parse_block(
     let data = &block.data[..];
     let mut pos = 0usize;
     let mut no = block.first_line;
+    let mut hosts = parse::HostNames::default();
     while pos < data.len() {
         let cand = parse::prefilter::next_candidate(data, pos);
         let line_start = cand.map_or(data.len(), |m| line_start(data, pos, m));
@@ -179,7 +180,7 @@ fn parse_block(
         if line.len() > max_line {
             out.too_long += 1;
         } else {
-            match parse::parse_line(line, file, no) {
+            match parse::parse_line_with(line, file, no, &mut hosts) {
                 LineOutcome::Event(ev) => {
                     out.recognized += 1;
                     out.events.push(*ev);
