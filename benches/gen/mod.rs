@@ -473,7 +473,7 @@ pub fn write_log<W: Write>(cfg: &Config, w: W) -> io::Result<Expected> {
 
 /// Unrelated lines of a mail host, with a few that mention TLS without being MTA lines.
 fn noise<W: Write>(g: &mut Gen, out: &mut Out<W>) -> io::Result<()> {
-    let n = g.rng.below(4);
+    let n = g.rng.below(8);
     for _ in 0..n {
         let t = g.clock.syslog();
         let pid = g.next_pid();

@@ -98,7 +98,11 @@ pub fn parse_line_with(
     line_no: u64,
     hosts: &mut HostNames,
 ) -> LineOutcome {
-    let text: Cow<'_, str> = String::from_utf8_lossy(raw);
+    // Valid UTF-8 (nearly every line) is borrowed after one fast validation.
+    let text: Cow<'_, str> = match std::str::from_utf8(raw) {
+        Ok(t) => Cow::Borrowed(t),
+        Err(_) => String::from_utf8_lossy(raw),
+    };
     // `journalctl -o json`: the envelope comes from the entry's fields.
     if text.starts_with('{')
         && let Some(j) = journald::parse(&text)
