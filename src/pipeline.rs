@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::sync::mpsc;
 use std::thread;
 
@@ -36,6 +37,8 @@ pub struct Options {
     /// How many lines of mail programs that no parser understood to keep verbatim
     /// (`--explain-unparsed N`); they are counted per program whatever this is.
     pub keep_unparsed: usize,
+    /// Bytes read from the sources so far (before inflating), for a progress display.
+    pub progress: Option<Arc<AtomicU64>>,
 }
 
 impl Default for Options {
@@ -47,6 +50,7 @@ impl Default for Options {
             max_line: input::DEFAULT_MAX_LINE,
             keep_malformed: 20,
             keep_unparsed: 0,
+            progress: None,
         }
     }
 }
@@ -117,6 +121,7 @@ pub struct RunReport {
     pub unparsed: Vec<(Source, String)>,
 }
 
+#[derive(Debug, PartialEq)]
 struct BlockOut {
     events: Vec<Event>,
     lines: u64,
@@ -128,6 +133,15 @@ struct BlockOut {
     unparsed_lines: Vec<(u64, String)>,
 }
 
+/// Parses the lines of one block that may matter.
+///
+/// The prefilter ([`parse::prefilter`]) searches the whole block for its needles, so
+/// irrelevant lines are skipped in bulk: between two candidates only newlines are counted,
+/// over-long lines are looked for only when the gap is long enough to hide one, and only
+/// the lines that name a mail program (a second needle search) are read for their program,
+/// to count them as unparsed. No other irrelevant line is split, decoded or parsed. Counts,
+/// events and kept lines are exactly those of parsing every line (`reference_parse_block`
+/// in the tests).
 fn parse_block(
     block: &Block,
     file: &Arc<str>,
@@ -145,36 +159,153 @@ fn parse_block(
         unparsed: BTreeMap::new(),
         unparsed_lines: Vec::new(),
     };
-    for (no, line) in block.lines() {
+    let data = &block.data[..];
+    let mut pos = 0usize;
+    let mut no = block.first_line;
+    let mut hosts = parse::HostNames::default();
+    while pos < data.len() {
+        let cand = parse::prefilter::next_candidate(data, pos);
+        let line_start = cand.map_or(data.len(), |m| line_start(data, pos, m));
+        no += gap(
+            &mut out,
+            &data[pos..line_start],
+            no,
+            max_line,
+            keep_unparsed,
+        );
+        let Some(m) = cand else { break };
+        let line_end = memchr::memchr(b'\n', &data[m..]).map_or(data.len(), |i| m + i);
+        let line = trim_cr(&data[line_start..line_end]);
         out.lines += 1;
         if line.len() > max_line {
             out.too_long += 1;
-            continue;
-        }
-        match parse::parse_line(line, file, no) {
-            LineOutcome::Event(ev) => {
-                out.recognized += 1;
-                out.events.push(*ev);
-            }
-            LineOutcome::Irrelevant => {
-                if let Some(program) = parse::mail_program(line) {
-                    *out.unparsed.entry(program).or_default() += 1;
-                    if out.unparsed_lines.len() < keep_unparsed {
-                        out.unparsed_lines
-                            .push((no, String::from_utf8_lossy(line).into_owned()));
+        } else {
+            match parse::parse_line_with(line, file, no, &mut hosts) {
+                LineOutcome::Event(ev) => {
+                    out.recognized += 1;
+                    out.events.push(*ev);
+                }
+                LineOutcome::Irrelevant => unparsed(&mut out, line, no, keep_unparsed),
+                LineOutcome::Malformed(why) => {
+                    out.malformed_count += 1;
+                    if out.malformed.len() < keep {
+                        out.malformed.push((no, why));
                     }
                 }
             }
-            LineOutcome::Malformed(why) => {
-                out.malformed_count += 1;
-                if out.malformed.len() < keep {
-                    out.malformed.push((no, why));
-                }
-            }
         }
+        no += 1;
+        pos = line_end + 1;
     }
     out
 }
+
+/// Start of the line holding `m`, knowing a line starts at `from` (≤ `m`).
+fn line_start(data: &[u8], from: usize, m: usize) -> usize {
+    memchr::memrchr(b'\n', &data[from..m]).map_or(from, |i| from + i + 1)
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    match line {
+        [rest @ .., b'\r'] => rest,
+        _ => line,
+    }
+}
+
+/// The lines the prefilter skipped (whole lines, the last one possibly without its
+/// newline), first numbered `first_no`: counted, checked for length, and those of a mail
+/// program counted as unparsed. Returns how many lines there were.
+fn gap(
+    out: &mut BlockOut,
+    gap: &[u8],
+    first_no: u64,
+    max_line: usize,
+    keep_unparsed: usize,
+) -> u64 {
+    let mut n = 0u64;
+    let mut p = 0usize;
+    while p < gap.len() {
+        let hit = parse::prefilter::next_mail_program(gap, p);
+        let ls = hit.map_or(gap.len(), |m| line_start(gap, p, m));
+        n += plain_lines(&gap[p..ls], max_line, &mut out.too_long);
+        let Some(m) = hit else { break };
+        let le = memchr::memchr(b'\n', &gap[m..]).map_or(gap.len(), |i| m + i);
+        let line = trim_cr(&gap[ls..le]);
+        if line.len() > max_line {
+            out.too_long += 1;
+        } else {
+            unparsed(out, line, first_no + n, keep_unparsed);
+        }
+        n += 1;
+        p = le + 1;
+    }
+    out.lines += n;
+    n
+}
+
+/// Lines in `gap` (whole lines, the last one possibly without its newline), counting those
+/// over `max_line` into `too_long`. Only a gap longer than the limit can hide one.
+fn plain_lines(gap: &[u8], max_line: usize, too_long: &mut u64) -> u64 {
+    if gap.is_empty() {
+        return 0;
+    }
+    if gap.len() <= max_line {
+        let nl = memchr::memchr_iter(b'\n', gap).count() as u64;
+        return nl + u64::from(gap.last() != Some(&b'\n'));
+    }
+    let mut n = 0;
+    for line in gap
+        .strip_suffix(b"\n")
+        .unwrap_or(gap)
+        .split(|&b| b == b'\n')
+    {
+        if trim_cr(line).len() > max_line {
+            *too_long += 1;
+        }
+        n += 1;
+    }
+    n
+}
+
+/// Counts an irrelevant line under its program when that is a mail program, keeping the
+/// first `keep_unparsed` verbatim. The common case (valid UTF-8, not JSON) borrows the
+/// program name and allocates only the first time a program is seen.
+fn unparsed(out: &mut BlockOut, line: &[u8], no: u64, keep_unparsed: usize) {
+    let counted = match std::str::from_utf8(line) {
+        Ok(text) if !text.starts_with('{') => {
+            match parse::envelope::parse(text)
+                .program
+                .filter(|p| parse::is_mail_program(p))
+            {
+                Some(p) => {
+                    match out.unparsed.get_mut(p) {
+                        Some(c) => *c += 1,
+                        None => {
+                            out.unparsed.insert(p.to_owned(), 1);
+                        }
+                    }
+                    true
+                }
+                None => false,
+            }
+        }
+        _ => match parse::mail_program(line) {
+            Some(p) => {
+                *out.unparsed.entry(p).or_default() += 1;
+                true
+            }
+            None => false,
+        },
+    };
+    if counted && out.unparsed_lines.len() < keep_unparsed {
+        out.unparsed_lines
+            .push((no, String::from_utf8_lossy(line).into_owned()));
+    }
+}
+
+#[cfg(test)]
+#[path = "pipeline_tests.rs"]
+mod tests;
 
 fn year_base(src: &SourceFile, opts: &Options) -> YearBase {
     match opts.year {
@@ -195,7 +326,7 @@ pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record))
     let mut carried: Option<((std::path::PathBuf, String), YearResolver)> = None;
     for src in sources {
         report.summary.files += 1;
-        let reader = match input::open(src) {
+        let reader = match input::open_counted(src, opts.progress.clone()) {
             Ok(r) => r,
             Err(e) => {
                 report.summary.files_unreadable += 1;
@@ -237,35 +368,43 @@ pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record))
                     }
                 }
             });
-            let mut done = false;
-            while !done {
-                let mut blocks = Vec::with_capacity(batch);
-                while blocks.len() < batch {
-                    match rx.recv() {
-                        Ok(Ok(b)) => blocks.push(b),
-                        Ok(Err(e)) => {
-                            read_error = Some(e);
-                            done = true;
-                            break;
-                        }
-                        Err(_) => {
-                            done = true;
-                            break;
+            // Parsing runs on its own thread (fanning each batch out over the rayon pool)
+            // while this thread correlates the previous batch: reading, parsing and
+            // correlating overlap, and at most one parsed batch waits.
+            let (ptx, prx) = mpsc::sync_channel::<Vec<BlockOut>>(1);
+            let display = &src.display;
+            let (keep, keep_unparsed, max_line) =
+                (opts.keep_malformed, opts.keep_unparsed, opts.max_line);
+            let read_error = &mut read_error;
+            scope.spawn(move || {
+                let mut done = false;
+                while !done {
+                    let mut blocks = Vec::with_capacity(batch);
+                    while blocks.len() < batch {
+                        match rx.recv() {
+                            Ok(Ok(b)) => blocks.push(b),
+                            Ok(Err(e)) => {
+                                *read_error = Some(e);
+                                done = true;
+                                break;
+                            }
+                            Err(_) => {
+                                done = true;
+                                break;
+                            }
                         }
                     }
+                    let outs: Vec<BlockOut> = blocks
+                        .par_iter()
+                        .map(|b| parse_block(b, display, keep, keep_unparsed, max_line))
+                        .collect();
+                    drop(blocks);
+                    if ptx.send(outs).is_err() {
+                        return;
+                    }
                 }
-                let outs: Vec<BlockOut> = blocks
-                    .par_iter()
-                    .map(|b| {
-                        parse_block(
-                            b,
-                            &src.display,
-                            opts.keep_malformed,
-                            opts.keep_unparsed,
-                            opts.max_line,
-                        )
-                    })
-                    .collect();
+            });
+            for outs in prx {
                 for out in outs {
                     let s = &mut report.summary;
                     s.lines_read += out.lines;

@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod events;
 pub mod follow;
 pub mod merge;
+pub mod progress;
 pub mod scan;
 
 /// Exit codes shared by all commands.

@@ -32,7 +32,7 @@ use std::path::PathBuf;
 use chrono::{FixedOffset, Local, NaiveDate, Offset, Utc};
 use clap::ValueEnum;
 
-use super::exit;
+use super::{exit, progress};
 use crate::compare::compare;
 use crate::correlate::Record;
 use crate::downgrade::Downgrades;
@@ -178,7 +178,8 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', value_name = "HOST,…")]
     pub our_hosts: Vec<String>,
 
-    /// Do not print warnings about unreadable files and malformed lines.
+    /// Do not print warnings about unreadable files and malformed lines, nor the progress
+    /// bar (shown on a terminal for inputs over 64 MiB).
     #[arg(long, short = 'q')]
     pub quiet: bool,
 
@@ -244,7 +245,9 @@ pub fn run(args: &Args) -> u8 {
         return exit::ERROR;
     }
 
+    let progress = progress::Progress::start(&sources, args.quiet);
     let opts = Options {
+        progress: progress.as_ref().map(progress::Progress::counter),
         year: args.year,
         zone: if args.utc {
             Zone::Fixed(utc)
@@ -320,6 +323,9 @@ pub fn run(args: &Args) -> u8 {
             downgrades.add(&r);
         }
     });
+    if let Some(p) = progress {
+        p.finish();
+    }
     let msgs = (!stores.is_empty()).then(|| {
         let ours = (!args.our_hosts.is_empty()).then(|| OurHosts::given(&args.our_hosts));
         let (witnessed, summary) = hops::scan(&stores, ours, &filter, &log_ids);

@@ -16,6 +16,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 pub use blocks::{Block, BlockReader, DEFAULT_BLOCK_SIZE, DEFAULT_MAX_LINE};
@@ -46,9 +47,25 @@ impl SourceFile {
 /// Opens a source for reading, inflating gzip (including multi-member files as written by
 /// `logrotate` + `cat`) when the first two bytes are the gzip magic.
 pub fn open(src: &SourceFile) -> io::Result<Box<dyn Read + Send>> {
+    open_counted(src, None)
+}
+
+/// [`open`], adding every byte read from the file (before inflating) to `counter`: what a
+/// progress bar compares with the file sizes.
+pub fn open_counted(
+    src: &SourceFile,
+    counter: Option<Arc<AtomicU64>>,
+) -> io::Result<Box<dyn Read + Send>> {
     let raw: Box<dyn Read + Send> = match &src.path {
         None => Box::new(io::stdin()),
         Some(p) => Box::new(File::open(p)?),
+    };
+    let raw: Box<dyn Read + Send> = match counter {
+        Some(c) => Box::new(Counting {
+            inner: raw,
+            counter: c,
+        }),
+        None => raw,
     };
     let mut reader = BufReader::with_capacity(256 * 1024, raw);
     let is_gzip = {
@@ -59,5 +76,19 @@ pub fn open(src: &SourceFile) -> io::Result<Box<dyn Read + Send>> {
         Ok(Box::new(flate2::bufread::MultiGzDecoder::new(reader)))
     } else {
         Ok(Box::new(reader))
+    }
+}
+
+/// A reader that counts the bytes it hands out.
+struct Counting<R> {
+    inner: R,
+    counter: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.counter.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
     }
 }

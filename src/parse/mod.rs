@@ -11,6 +11,7 @@ pub mod exim;
 pub mod headers;
 pub mod journald;
 pub mod postfix;
+pub mod prefilter;
 pub mod received;
 pub mod sendmail;
 
@@ -66,7 +67,42 @@ pub enum LineOutcome {
 /// Invalid UTF-8 is replaced rather than rejected: mail logs carry Latin-1 host names and
 /// 8-bit junk from peers, and the fields we need are ASCII.
 pub fn parse_line(raw: &[u8], file: &Arc<str>, line_no: u64) -> LineOutcome {
-    let text: Cow<'_, str> = String::from_utf8_lossy(raw);
+    parse_line_with(raw, file, line_no, &mut HostNames::default())
+}
+
+/// Log host names already handed out, so that the events of one block share one
+/// allocation per host instead of one per event (a log has a handful of hosts).
+#[derive(Debug, Default)]
+pub struct HostNames(Vec<Arc<str>>);
+
+impl HostNames {
+    /// Most logs name one host, merged ones a few; past this many, names are not kept.
+    const MAX: usize = 16;
+
+    fn get(&mut self, host: &str) -> Arc<str> {
+        if let Some(h) = self.0.iter().find(|h| &***h == host) {
+            return Arc::clone(h);
+        }
+        let h: Arc<str> = Arc::from(host);
+        if self.0.len() < Self::MAX {
+            self.0.push(Arc::clone(&h));
+        }
+        h
+    }
+}
+
+/// [`parse_line`] sharing host names through `hosts` (see [`HostNames`]).
+pub fn parse_line_with(
+    raw: &[u8],
+    file: &Arc<str>,
+    line_no: u64,
+    hosts: &mut HostNames,
+) -> LineOutcome {
+    // Valid UTF-8 (nearly every line) is borrowed after one fast validation.
+    let text: Cow<'_, str> = match std::str::from_utf8(raw) {
+        Ok(t) => Cow::Borrowed(t),
+        Err(_) => String::from_utf8_lossy(raw),
+    };
     // `journalctl -o json`: the envelope comes from the entry's fields.
     if text.starts_with('{')
         && let Some(j) = journald::parse(&text)
@@ -78,9 +114,9 @@ pub fn parse_line(raw: &[u8], file: &Arc<str>, line_no: u64) -> LineOutcome {
             pid: j.pid,
             message: &j.message,
         };
-        return outcome(env, file, line_no);
+        return outcome(env, file, line_no, hosts);
     }
-    outcome(envelope::parse(&text), file, line_no)
+    outcome(envelope::parse(&text), file, line_no, hosts)
 }
 
 /// True for the program names of the three MTAs themselves (stricter than
@@ -109,7 +145,7 @@ pub fn mail_program(raw: &[u8]) -> Option<String> {
 }
 
 /// Hands the message to the parser of the program's MTA and wraps the result.
-fn outcome(env: Envelope<'_>, file: &Arc<str>, line_no: u64) -> LineOutcome {
+fn outcome(env: Envelope<'_>, file: &Arc<str>, line_no: u64, hosts: &mut HostNames) -> LineOutcome {
     let mta = mta_for_program(env.program);
     let parsed = match mta {
         Some(Mta::Sendmail) | None => sendmail::parse(env.message),
@@ -121,7 +157,7 @@ fn outcome(env: Envelope<'_>, file: &Arc<str>, line_no: u64) -> LineOutcome {
         Parsed::Malformed(why) => LineOutcome::Malformed(why),
         Parsed::Event(kind) => LineOutcome::Event(Box::new(Event {
             stamp: env.stamp,
-            host: env.host.map(Arc::from),
+            host: env.host.map(|h| hosts.get(h)),
             mta: mta.unwrap_or(Mta::Sendmail),
             pid: env.pid,
             source: Source {

@@ -779,6 +779,10 @@ fn every_exim_form() {
     assert!(rows.len() >= 35, "only {} rows", rows.len());
     for (line, want) in rows {
         assert_eq!(parse(line), want, "{line}");
+        assert!(
+            want == Parsed::Irrelevant || crate::parse::prefilter::may_matter(line.as_bytes()),
+            "the prefilter would drop: {line}"
+        );
     }
 }
 

@@ -586,6 +586,10 @@ fn every_postfix_form() {
     assert!(rows.len() >= 50, "only {} rows", rows.len());
     for (program, line, want) in rows {
         assert_eq!(parse_program(program, line), want, "{line}");
+        assert!(
+            want == Parsed::Irrelevant || crate::parse::prefilter::may_matter(line.as_bytes()),
+            "the prefilter would drop: {line}"
+        );
     }
 }
 

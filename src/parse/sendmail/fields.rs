@@ -158,12 +158,20 @@ pub(super) fn split_fields<'a>(s: &'a str, tail: &[&str]) -> Vec<(&'a str, &'a s
 /// closes after it; an address cut by `%.200s` that never closes its `<` does not swallow
 /// the rest of the line.
 fn next_boundary(s: &str) -> Option<usize> {
+    // Runs for every field of every message line: one memchr per comma, the key looked up
+    // only when `=` follows within the longest key's length, and the bracket check only
+    // inside an open `<`.
+    let b = s.as_bytes();
     let mut from = 0;
     let mut open = 0usize;
     let mut scanned = 0;
-    while let Some(off) = s.get(from..).and_then(|t| t.find(", ")) {
+    while let Some(off) = memchr::memchr(b',', b.get(from..).unwrap_or_default()) {
         let at = from + off;
-        for c in s.get(scanned..at).unwrap_or("").bytes() {
+        if b.get(at + 1) != Some(&b' ') {
+            from = at + 1;
+            continue;
+        }
+        for &c in b.get(scanned..at).unwrap_or_default() {
             match c {
                 b'<' => open += 1,
                 b'>' => open = open.saturating_sub(1),
@@ -171,14 +179,14 @@ fn next_boundary(s: &str) -> Option<usize> {
             }
         }
         scanned = at;
-        let rest = &s[at + 2..];
-        if let Some(eq) = rest.find('=')
-            && KEYS.contains(&&rest[..eq])
+        let rest = &b[at + 2..];
+        let eq = rest.iter().take(KEY_MAX + 1).position(|&c| c == b'=');
+        if let Some(eq) = eq
+            && KEYS.iter().any(|k| k.as_bytes() == &rest[..eq])
         {
-            let closes_later = rest
-                .find(['<', '>'])
-                .is_some_and(|i| rest.as_bytes().get(i) == Some(&b'>'));
-            if open == 0 || !closes_later {
+            let closes_later =
+                || memchr::memchr2(b'<', b'>', rest).is_some_and(|i| rest.get(i) == Some(&b'>'));
+            if open == 0 || !closes_later() {
                 return Some(at);
             }
         }
@@ -186,6 +194,19 @@ fn next_boundary(s: &str) -> Option<usize> {
     }
     None
 }
+
+/// Length of the longest key in [`KEYS`]: an `=` further away cannot end one.
+const KEY_MAX: usize = {
+    let mut max = 0;
+    let mut i = 0;
+    while i < KEYS.len() {
+        if KEYS[i].len() > max {
+            max = KEYS[i].len();
+        }
+        i += 1;
+    }
+    max
+};
 
 /// Position of the next `, word=` in `s`, whatever the word: the relay value on
 /// `STARTTLS=%s, relay=…` lines is followed by many different keys (`version=`,

@@ -130,6 +130,10 @@ fn end(peer: Option<Peer>, reason: &str) -> Parsed {
 fn check(rows: Vec<(&str, Parsed)>) {
     for (line, want) in rows {
         assert_eq!(parse(line), want, "line: {line}");
+        assert!(
+            want == Parsed::Irrelevant || crate::parse::prefilter::may_matter(line.as_bytes()),
+            "the prefilter would drop: {line}"
+        );
     }
 }
 

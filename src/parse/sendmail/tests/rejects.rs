@@ -58,5 +58,9 @@ fn malformed_lines() {
             "line: {line} gave {:?}",
             parse(line)
         );
+        assert!(
+            crate::parse::prefilter::may_matter(line.as_bytes()),
+            "the prefilter would drop: {line}"
+        );
     }
 }

@@ -1,0 +1,139 @@
+//! `parse_block` (prefilter, bulk skipping) gives exactly what parsing every line gives.
+
+use std::io::Read;
+use std::path::Path;
+
+use super::*;
+
+/// The straightforward version: every line through the parser (the code before the
+/// prefilter, kept as the specification).
+fn reference_parse_block(
+    block: &Block,
+    file: &Arc<str>,
+    keep: usize,
+    keep_unparsed: usize,
+    max_line: usize,
+) -> BlockOut {
+    let mut out = BlockOut {
+        events: Vec::new(),
+        lines: block.skipped_long_lines,
+        recognized: 0,
+        malformed: Vec::new(),
+        malformed_count: 0,
+        too_long: block.skipped_long_lines,
+        unparsed: BTreeMap::new(),
+        unparsed_lines: Vec::new(),
+    };
+    for (no, line) in block.lines() {
+        out.lines += 1;
+        if line.len() > max_line {
+            out.too_long += 1;
+            continue;
+        }
+        match parse::parse_line(line, file, no) {
+            LineOutcome::Event(ev) => {
+                out.recognized += 1;
+                out.events.push(*ev);
+            }
+            LineOutcome::Irrelevant => {
+                if let Some(program) = parse::mail_program(line) {
+                    *out.unparsed.entry(program).or_default() += 1;
+                    if out.unparsed_lines.len() < keep_unparsed {
+                        out.unparsed_lines
+                            .push((no, String::from_utf8_lossy(line).into_owned()));
+                    }
+                }
+            }
+            LineOutcome::Malformed(why) => {
+                out.malformed_count += 1;
+                if out.malformed.len() < keep {
+                    out.malformed.push((no, why));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn all_samples() -> Vec<u8> {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs"),
+        &mut paths,
+    );
+    paths.sort();
+    let mut all = Vec::new();
+    for p in paths {
+        let src = SourceFile {
+            path: Some(p),
+            display: Arc::from("s"),
+            mtime: None,
+        };
+        input::open(&src)
+            .and_then(|mut r| r.read_to_end(&mut all))
+            .expect("sample readable");
+    }
+    all
+}
+
+fn compare(data: &[u8], block_size: usize, max_line: usize) {
+    let file: Arc<str> = Arc::from("t");
+    let mut br = BlockReader::with_sizes(data, block_size, max_line);
+    let mut blocks = 0;
+    while let Some(b) = br.next_block().expect("in memory") {
+        let fast = parse_block(&b, &file, 3, 5, max_line);
+        let slow = reference_parse_block(&b, &file, 3, 5, max_line);
+        let at = b.first_line;
+        assert_eq!(fast.lines, slow.lines, "lines, block at {at}");
+        assert_eq!(fast.too_long, slow.too_long, "too long, block at {at}");
+        assert_eq!(fast.unparsed, slow.unparsed, "unparsed, block at {at}");
+        assert_eq!(fast.unparsed_lines, slow.unparsed_lines, "block at {at}");
+        assert_eq!(fast.malformed, slow.malformed, "block at {at}");
+        assert_eq!(
+            fast.events.len(),
+            slow.events.len(),
+            "events, block at {at}"
+        );
+        assert_eq!(fast, slow, "block at line {at}");
+        blocks += 1;
+    }
+    assert!(blocks > 0);
+}
+
+#[test]
+fn same_as_every_line_parsed_on_the_samples() {
+    let all = all_samples();
+    assert!(all.len() > 10_000);
+    for (bs, ml) in [
+        (1 << 20, 64 << 10),
+        (4096, 64 << 10),
+        (777, 300),
+        (65536, 120),
+    ] {
+        compare(&all, bs, ml);
+    }
+}
+
+#[test]
+fn same_as_every_line_parsed_on_edges() {
+    let long = "x".repeat(500);
+    let text = format!(
+        "{long}\r\nNov 27 01:12:40 mx postfix/qmgr[812]: 4F2A1C0019: removed\r\n\n\
+         {{\"MESSAGE\":\"STARTTLS\"}}\nNov 27 01:12:40 mx sm-mta[1]: STARTTLS=server, relay=[192.0.2.1]\n\
+         Nov 27 01:12:40 mx sm-mta[1]: {long} STARTTLS\nNov 27 01:12:40 mx postfix/smtpd[2]: {long}\n\
+         plain line\nno newline at the end TLS"
+    );
+    for (bs, ml) in [(1 << 20, 64 << 10), (64, 200), (1 << 20, 400)] {
+        compare(text.as_bytes(), bs, ml);
+    }
+}
