@@ -21,8 +21,8 @@ use chrono::{FixedOffset, Offset, Utc};
 use super::exit;
 use super::scan::DirArg;
 use crate::correlate::{Encryption, Record};
-use crate::event::{Direction, Verify};
-use crate::filter::{RecordFilter, parse_time};
+use crate::event::Verify;
+use crate::filter::RecordFilter;
 use crate::hops::{self, HopEvent, MessagesSummary, OurHosts};
 use crate::input::messages;
 use crate::parse::envelope::Zone;
@@ -164,29 +164,20 @@ pub fn keep_hop(ev: &HopEvent, filter: &RecordFilter, verify: Option<&str>) -> b
 pub fn run(args: &Args) -> u8 {
     let utc: FixedOffset = Utc.fix();
     let zone_offset = args.utc.then_some(utc);
-    let mut filter = RecordFilter {
-        peer: args.peer.clone(),
-        direction: args.direction.map(|d| match d {
-            DirArg::In => Direction::Inbound,
-            DirArg::Out => Direction::Outbound,
-        }),
-        loopback: args.loopback,
-        ..RecordFilter::default()
+    let filter = match super::record_filter(
+        "events",
+        super::FilterFlags {
+            peer: &args.peer,
+            direction: args.direction,
+            loopback: args.loopback,
+            since: &args.since,
+            until: &args.until,
+        },
+        zone_offset,
+    ) {
+        Ok(f) => f,
+        Err(code) => return code,
     };
-    for (flag, value, slot) in [
-        ("--since", &args.since, &mut filter.since),
-        ("--until", &args.until, &mut filter.until),
-    ] {
-        if let Some(v) = value {
-            match parse_time(v, zone_offset) {
-                Ok(t) => *slot = Some(t),
-                Err(e) => {
-                    eprintln!("mailtls events: {flag}: {e}");
-                    return exit::ERROR;
-                }
-            }
-        }
-    }
     let mut paths = args.paths.clone();
     if paths.is_empty() {
         if std::io::stdin().is_terminal() {

@@ -37,7 +37,6 @@ use crate::compare::compare;
 use crate::correlate::Record;
 use crate::downgrade::Downgrades;
 use crate::event::Direction;
-use crate::filter::{RecordFilter, parse_time};
 use crate::hops::{self, OurHosts};
 use crate::input::messages;
 use crate::parse::envelope::Zone;
@@ -193,29 +192,20 @@ pub struct Args {
 pub fn run(args: &Args) -> u8 {
     let utc: FixedOffset = Utc.fix();
     let zone_offset = args.utc.then_some(utc);
-    let mut filter = RecordFilter {
-        peer: args.peer.clone(),
-        direction: args.direction.map(|d| match d {
-            DirArg::In => Direction::Inbound,
-            DirArg::Out => Direction::Outbound,
-        }),
-        loopback: args.loopback,
-        ..RecordFilter::default()
+    let filter = match super::record_filter(
+        "scan",
+        super::FilterFlags {
+            peer: &args.peer,
+            direction: args.direction,
+            loopback: args.loopback,
+            since: &args.since,
+            until: &args.until,
+        },
+        zone_offset,
+    ) {
+        Ok(f) => f,
+        Err(code) => return code,
     };
-    for (flag, value, slot) in [
-        ("--since", &args.since, &mut filter.since),
-        ("--until", &args.until, &mut filter.until),
-    ] {
-        if let Some(v) = value {
-            match parse_time(v, zone_offset) {
-                Ok(t) => *slot = Some(t),
-                Err(e) => {
-                    eprintln!("mailtls scan: {flag}: {e}");
-                    return exit::ERROR;
-                }
-            }
-        }
-    }
 
     let mut paths = args.paths.clone();
     if paths.is_empty() {
