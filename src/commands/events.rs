@@ -19,7 +19,6 @@ use std::path::PathBuf;
 use chrono::{FixedOffset, Offset, Utc};
 
 use super::exit;
-use super::scan::DirArg;
 use crate::correlate::{Encryption, Record};
 use crate::event::Verify;
 use crate::filter::RecordFilter;
@@ -50,21 +49,8 @@ pub struct Args {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Only this peer: a host name, a domain (matches its hosts) or an IP address.
-    #[arg(long, value_name = "NAME|DOMAIN|IP")]
-    pub peer: Option<String>,
-
-    /// Only events at or after this time (YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]' or RFC 3339).
-    #[arg(long, value_name = "TIME")]
-    pub since: Option<String>,
-
-    /// Only events before this time (same forms as --since).
-    #[arg(long, value_name = "TIME")]
-    pub until: Option<String>,
-
-    /// Only inbound (in) or outbound (out) events.
-    #[arg(long, value_enum)]
-    pub direction: Option<DirArg>,
+    #[command(flatten)]
+    pub select: super::Selection,
 
     /// Only sessions, messages and verdicts with this verify word (OK, NO, NOT, FAIL,
     /// NONE, SOFTWARE, …; case-insensitive). Errors and plaintext messages have none.
@@ -79,19 +65,6 @@ pub struct Args {
     /// `server.address`, …) instead of the mailtls.event/1 layout.
     #[arg(long)]
     pub ecs: bool,
-
-    /// Year of the first entry of each log (the oldest file of a rotated set; the later
-    /// files continue from it), for syslog stamps without a year.
-    #[arg(long, value_name = "YYYY")]
-    pub year: Option<i32>,
-
-    /// Read stamps without a time zone as UTC instead of local time.
-    #[arg(long)]
-    pub utc: bool,
-
-    /// Include peers on this machine (127.0.0.0/8, ::1, localhost).
-    #[arg(long)]
-    pub loopback: bool,
 
     /// Read only the message stores (mbox, .gz mbox, Maildir, .eml) among the paths.
     #[arg(long, conflicts_with = "logs_only")]
@@ -163,18 +136,7 @@ pub fn keep_hop(ev: &HopEvent, filter: &RecordFilter, verify: Option<&str>) -> b
 /// Runs `events` and streams the lines to stdout.
 pub fn run(args: &Args) -> u8 {
     let utc: FixedOffset = Utc.fix();
-    let zone_offset = args.utc.then_some(utc);
-    let filter = match super::record_filter(
-        "events",
-        super::FilterFlags {
-            peer: &args.peer,
-            direction: args.direction,
-            loopback: args.loopback,
-            since: &args.since,
-            until: &args.until,
-        },
-        zone_offset,
-    ) {
+    let filter = match args.select.record_filter("events") {
         Ok(f) => f,
         Err(code) => return code,
     };
@@ -203,8 +165,8 @@ pub fn run(args: &Args) -> u8 {
         return exit::ERROR;
     }
     let opts = Options {
-        year: args.year,
-        zone: if args.utc {
+        year: args.select.year,
+        zone: if args.select.utc {
             Zone::Fixed(utc)
         } else {
             Zone::Local

@@ -22,46 +22,79 @@ pub mod exit {
     pub const ERROR: u8 = 2;
 }
 
-/// The selection flags `scan` and `events` share, as parsed by clap.
-pub(crate) struct FilterFlags<'a> {
-    pub peer: &'a Option<String>,
+/// The selection flags `scan` and `events` share, defined once so both commands select
+/// the same records with the same words.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Selection {
+    /// Only this peer: a host name, a domain (matches its hosts) or an IP address.
+    #[arg(long, value_name = "NAME|DOMAIN|IP")]
+    pub peer: Option<String>,
+
+    /// Only records at or after this time (YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]', RFC 3339,
+    /// or a duration back from now such as 24h or 7d).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only records before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Only inbound (in) or outbound (out) mail.
+    #[arg(long, value_enum)]
     pub direction: Option<scan::DirArg>,
+
+    /// Year of the first entry of each log, for syslog stamps without a year; in a rotated
+    /// set (mail.log.2.gz, mail.log.1, mail.log) the later files continue from the oldest
+    /// (default: inferred from each file's modification time; Dec → Jan is followed).
+    #[arg(long, value_name = "YYYY")]
+    pub year: Option<i32>,
+
+    /// Read stamps without a time zone as UTC instead of local time.
+    #[arg(long)]
+    pub utc: bool,
+
+    /// Include peers on this machine (127.0.0.0/8, ::1, localhost): the MSP handing mail to
+    /// the MTA, content filters, test tools; in message stores, `Received:` hops from a
+    /// loopback sender. Left out by default.
+    #[arg(long)]
     pub loopback: bool,
-    pub since: &'a Option<String>,
-    pub until: &'a Option<String>,
 }
 
-/// Builds the shared [`crate::filter::RecordFilter`] from those flags, so both commands
-/// select the same records; a bad time is reported naming the command and flag, and gives
-/// the usage exit code.
-pub(crate) fn record_filter(
-    cmd: &str,
-    flags: FilterFlags<'_>,
-    zone: Option<chrono::FixedOffset>,
-) -> Result<crate::filter::RecordFilter, u8> {
-    use crate::event::Direction;
-    let mut filter = crate::filter::RecordFilter {
-        peer: flags.peer.clone(),
-        direction: flags.direction.map(|d| match d {
-            scan::DirArg::In => Direction::Inbound,
-            scan::DirArg::Out => Direction::Outbound,
-        }),
-        loopback: flags.loopback,
-        ..crate::filter::RecordFilter::default()
-    };
-    for (flag, value, slot) in [
-        ("--since", flags.since, &mut filter.since),
-        ("--until", flags.until, &mut filter.until),
-    ] {
-        if let Some(v) = value {
-            match crate::filter::parse_time(v, zone) {
-                Ok(t) => *slot = Some(t),
-                Err(e) => {
-                    eprintln!("mailtls {cmd}: {flag}: {e}");
-                    return Err(exit::ERROR);
+impl Selection {
+    /// The zone for stamps without an offset (`--utc`), `None` for local time.
+    pub fn zone_offset(&self) -> Option<chrono::FixedOffset> {
+        use chrono::Offset;
+        self.utc.then(|| chrono::Utc.fix())
+    }
+
+    /// The shared [`crate::filter::RecordFilter`]; a bad time is reported naming the
+    /// command and flag, and gives the usage exit code.
+    pub fn record_filter(&self, cmd: &str) -> Result<crate::filter::RecordFilter, u8> {
+        use crate::event::Direction;
+        let mut filter = crate::filter::RecordFilter {
+            peer: self.peer.clone(),
+            direction: self.direction.map(|d| match d {
+                scan::DirArg::In => Direction::Inbound,
+                scan::DirArg::Out => Direction::Outbound,
+            }),
+            loopback: self.loopback,
+            ..crate::filter::RecordFilter::default()
+        };
+        let zone = self.zone_offset();
+        for (flag, value, slot) in [
+            ("--since", &self.since, &mut filter.since),
+            ("--until", &self.until, &mut filter.until),
+        ] {
+            if let Some(v) = value {
+                match crate::filter::parse_time(v, zone) {
+                    Ok(t) => *slot = Some(t),
+                    Err(e) => {
+                        eprintln!("mailtls {cmd}: {flag}: {e}");
+                        return Err(exit::ERROR);
+                    }
                 }
             }
         }
+        Ok(filter)
     }
-    Ok(filter)
 }

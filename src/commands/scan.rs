@@ -97,6 +97,9 @@ pub struct Args {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub select: super::Selection,
+
     /// Output format on stdout (default: table; with -o, nothing unless given).
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<Format>,
@@ -130,39 +133,6 @@ pub struct Args {
     #[arg(long, value_name = "TEXT")]
     pub generated_at: Option<String>,
 
-    /// Only this peer: a host name, a domain (matches its hosts) or an IP address.
-    #[arg(long, value_name = "NAME|DOMAIN|IP")]
-    pub peer: Option<String>,
-
-    /// Only records at or after this time (YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]', RFC 3339,
-    /// or a duration back from now such as 24h or 7d).
-    #[arg(long, value_name = "TIME")]
-    pub since: Option<String>,
-
-    /// Only records before this time (same forms as --since).
-    #[arg(long, value_name = "TIME")]
-    pub until: Option<String>,
-
-    /// Only inbound (in) or outbound (out) mail.
-    #[arg(long, value_enum)]
-    pub direction: Option<DirArg>,
-
-    /// Year of the first entry of each log, for syslog stamps without a year; in a rotated
-    /// set (mail.log.2.gz, mail.log.1, mail.log) the later files continue from the oldest
-    /// (default: inferred from each file's modification time; Dec → Jan is followed).
-    #[arg(long, value_name = "YYYY")]
-    pub year: Option<i32>,
-
-    /// Read stamps without a time zone as UTC instead of local time.
-    #[arg(long)]
-    pub utc: bool,
-
-    /// Include peers on this machine (127.0.0.0/8, ::1, localhost): the MSP handing mail to
-    /// the MTA, content filters, test tools; in message stores, `Received:` hops from a
-    /// loopback sender. Left out by default.
-    #[arg(long)]
-    pub loopback: bool,
-
     /// Read only the message stores (mbox, .gz mbox, Maildir, .eml) among the paths.
     #[arg(long, conflicts_with = "logs_only")]
     pub messages_only: bool,
@@ -191,18 +161,7 @@ pub struct Args {
 /// Runs the scan and prints the report.
 pub fn run(args: &Args) -> u8 {
     let utc: FixedOffset = Utc.fix();
-    let zone_offset = args.utc.then_some(utc);
-    let filter = match super::record_filter(
-        "scan",
-        super::FilterFlags {
-            peer: &args.peer,
-            direction: args.direction,
-            loopback: args.loopback,
-            since: &args.since,
-            until: &args.until,
-        },
-        zone_offset,
-    ) {
+    let filter = match args.select.record_filter("scan") {
         Ok(f) => f,
         Err(code) => return code,
     };
@@ -238,8 +197,8 @@ pub fn run(args: &Args) -> u8 {
     let progress = progress::Progress::start(&sources, args.quiet);
     let opts = Options {
         progress: progress.as_ref().map(progress::Progress::counter),
-        year: args.year,
-        zone: if args.utc {
+        year: args.select.year,
+        zone: if args.select.utc {
             Zone::Fixed(utc)
         } else {
             Zone::Local
