@@ -15,6 +15,11 @@
 //! the posture (once: a hop whose queue id the logs already showed is not counted again),
 //! the rest is reported apart as claimed.
 //!
+//! TLS-RPT reports (RFC 8460) among the paths, as `.json`/`.json.gz` files or attached to
+//! stored messages, are read ([`crate::tlsrpt`]) and joined with the inbound log records
+//! of the same window and MX host: a table section, the snapshot's `tlsrpt` member, and
+//! `tlsrpt.json` plus an HTML section in the report folder.
+//!
 //! `-o DIR` writes the report folder ([`crate::report::write_dir`]); `--policy` judges
 //! ([`crate::policy`]). The charts' time series and the silent-downgrade windows come from
 //! the log records only.
@@ -43,8 +48,10 @@ use crate::parse::envelope::Zone;
 use crate::pipeline::{self, Options};
 use crate::policy::{self, Policy};
 use crate::posture::Posture;
+use crate::report::tlsrpt::TlsRptDoc;
 use crate::report::{self, Report, Snapshot};
 use crate::timeline::Timeline;
+use crate::tlsrpt::{self, join::InboundLog};
 
 /// Output formats of `scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -185,11 +192,15 @@ pub fn run(args: &Args) -> u8 {
     for e in &errors {
         eprintln!("mailtls: {e}");
     }
+    // TLS-RPT report files (.json, .json.gz) are found by content and never reach the log
+    // parser; reports inside message stores are read from the stores below.
+    let report_files = tlsrpt::read::find_files(&paths, &sources, &stores);
+    sources.retain(|s| s.path.as_ref().is_none_or(|p| !report_files.contains(p)));
     if args.messages_only {
         sources.clear();
     }
     let stores = if args.logs_only { Vec::new() } else { stores };
-    if sources.is_empty() && stores.is_empty() {
+    if sources.is_empty() && stores.is_empty() && report_files.is_empty() {
         eprintln!("mailtls scan: nothing to read");
         return exit::ERROR;
     }
@@ -249,6 +260,9 @@ pub fn run(args: &Args) -> u8 {
         },
     };
 
+    let (rpt_model, rpt_read) = tlsrpt::read::read_all(&report_files, &stores);
+    let want_rpt = rpt_read.files + rpt_read.messages > 0;
+    let mut inbound = InboundLog::default();
     let mut posture = Posture::default();
     let mut timeline = Timeline::default();
     let mut downgrades = Downgrades::default();
@@ -267,6 +281,9 @@ pub fn run(args: &Args) -> u8 {
             log_ids.insert(queue_id.clone());
         }
         if filter.keep(&r) {
+            if want_rpt {
+                inbound.add(&r);
+            }
             posture.add(&r);
             timeline.add(&r);
             downgrades.add(&r);
@@ -318,13 +335,28 @@ pub fn run(args: &Args) -> u8 {
     }
     let s = &report.summary;
     let messages_read = msgs.as_ref().map_or(0, |m| m.messages);
-    if s.files == s.files_unreadable && messages_read == 0 {
+    if !args.quiet {
+        for p in &rpt_read.problems {
+            eprintln!("mailtls: warning: {p}");
+        }
+        let more = rpt_read
+            .invalid
+            .saturating_sub(rpt_read.problems.len() as u64);
+        if more > 0 {
+            eprintln!("mailtls: warning: … and {more} more invalid TLS-RPT reports");
+        }
+    }
+    if s.files == s.files_unreadable && messages_read == 0 && rpt_read.reports == 0 {
         eprintln!("mailtls scan: nothing could be read");
         return exit::ERROR;
     }
 
     let mut snap = Snapshot::new(report.summary, posture);
     snap.messages = msgs;
+    if want_rpt {
+        let joined = tlsrpt::join::join(&rpt_model, &inbound);
+        snap.tlsrpt = Some(TlsRptDoc::new(&rpt_model, rpt_read, joined));
+    }
     let windows = downgrades.finish();
     let today = args.as_of.unwrap_or_else(|| Local::now().date_naive());
     let evaluation = policy::evaluate(&policy, &snap.posture, today);
@@ -389,6 +421,9 @@ pub fn run(args: &Args) -> u8 {
             let mut t = report::table::render(&snap, colour);
             if let Some(m) = &snap.messages {
                 t.push_str(&report::messages::render(m, colour));
+            }
+            if let Some(doc) = &snap.tlsrpt {
+                t.push_str(&report::tlsrpt::render_table(doc, colour));
             }
             if let Some(rd) = &readiness {
                 t.push_str(&report::table::readiness(rd));

@@ -31,6 +31,13 @@ pub fn render(m: &MessagesSummary, colour: bool) -> String {
         m.hops_local,
         m.hops_malformed,
     );
+    if m.report_messages > 0 {
+        let _ = writeln!(
+            out,
+            "TLS-RPT report messages (read as reports below, not as hops): {}",
+            m.report_messages
+        );
+    }
     let hosts = if m.our_hosts.is_empty() {
         "none found (every hop is claimed)".to_owned()
     } else {
