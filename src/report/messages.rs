@@ -17,6 +17,17 @@ fn verdicts(v: &VerdictCounts) -> String {
 /// Renders the messages section (appended after the posture table).
 pub fn render(m: &MessagesSummary, colour: bool) -> String {
     let mut out = String::new();
+    if m.messages == 0 && m.messages_unreadable == 0 && m.report_messages > 0 {
+        // Stores of TLS-RPT reports only: nothing to say about hops.
+        let _ = writeln!(
+            out,
+            "\nMessages: only TLS-RPT reports ({} in {} store{}, read as reports below)",
+            m.report_messages,
+            m.stores,
+            if m.stores == 1 { "" } else { "s" },
+        );
+        return out;
+    }
     let _ = writeln!(
         out,
         "\nMessages: {} in {} store{} ({} malformed, {} unreadable); {} Received: hops: {} witnessed, {} claimed, {} local, {} malformed",

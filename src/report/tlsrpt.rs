@@ -141,12 +141,24 @@ impl TlsRptDoc {
     }
 }
 
+/// A window as a day when it is one whole UTC day (ending at 23:59:59 or at the next
+/// midnight, both usual), else as its two ends.
 fn window(start: &DateTime<FixedOffset>, end: &DateTime<FixedOffset>) -> String {
-    format!(
-        "{} → {}",
-        start.format("%Y-%m-%d %H:%M"),
-        end.format("%Y-%m-%d %H:%M")
-    )
+    let (s, e) = (
+        start.with_timezone(&chrono::Utc),
+        end.with_timezone(&chrono::Utc),
+    );
+    let midnight = s.time() == chrono::NaiveTime::MIN;
+    let span = (e - s).num_seconds();
+    if midnight && (span == 86_399 || span == 86_400) {
+        s.format("%Y-%m-%d").to_string()
+    } else {
+        format!(
+            "{} → {}",
+            s.format("%Y-%m-%d %H:%M"),
+            e.format("%Y-%m-%d %H:%M")
+        )
+    }
 }
 
 fn log_cell(r: &JoinRow) -> String {

@@ -349,11 +349,12 @@ fn counts_text(c: &LogCounts) -> String {
         let kinds: Vec<String> = c.errors.iter().map(|(k, n)| format!("{n} {k}")).collect();
         parts.push(format!("TLS errors ({})", kinds.join(", ")));
     }
+    let plural = |n: u64, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
     if c.tls_sessions > 0 {
-        parts.push(format!("{} TLS sessions", c.tls_sessions));
+        parts.push(plural(c.tls_sessions, "TLS session"));
     }
     if c.plaintext_messages > 0 {
-        parts.push(format!("{} plaintext messages", c.plaintext_messages));
+        parts.push(plural(c.plaintext_messages, "plaintext message"));
     }
     if parts.is_empty() {
         "nothing".to_owned()

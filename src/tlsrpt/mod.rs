@@ -241,10 +241,19 @@ fn join_path(path: &str, name: &str) -> String {
     }
 }
 
+/// Report text comes from anyone who can send us mail: control characters (terminal
+/// escapes, newlines) become spaces before any of it is stored or shown.
+fn clean(s: &str) -> String {
+    s.trim()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 fn string(obj: &Value, path: &str, name: &str) -> Result<String, ReportError> {
     let p = join_path(path, name);
     match field(obj, path, name)? {
-        Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
+        Value::String(s) if !s.trim().is_empty() => Ok(clean(s)),
         Value::String(_) => Err(invalid(&p, "empty")),
         _ => Err(invalid(&p, "not a string")),
     }
@@ -253,7 +262,7 @@ fn string(obj: &Value, path: &str, name: &str) -> Result<String, ReportError> {
 fn opt_string(obj: &Value, path: &str, name: &str) -> Result<Option<String>, ReportError> {
     match obj.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.trim().to_owned()).filter(|s| !s.is_empty())),
+        Some(Value::String(s)) => Ok(Some(clean(s)).filter(|s| !s.is_empty())),
         Some(_) => Err(invalid(&join_path(path, name), "not a string")),
     }
 }
@@ -264,12 +273,12 @@ fn strings(obj: &Value, path: &str, name: &str) -> Result<Vec<String>, ReportErr
     let p = join_path(path, name);
     match obj.get(name) {
         None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(vec![s.clone()]),
+        Some(Value::String(s)) => Ok(vec![clean(s)]),
         Some(Value::Array(a)) => a
             .iter()
             .enumerate()
             .map(|(i, v)| match v {
-                Value::String(s) => Ok(s.clone()),
+                Value::String(s) => Ok(clean(s)),
                 _ => Err(invalid(&format!("{p}[{i}]"), "not a string")),
             })
             .collect(),

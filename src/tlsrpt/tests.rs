@@ -186,6 +186,17 @@ fn variants_parse() {
             1,
         ),
         (
+            "control characters in text become spaces",
+            with(
+                base(),
+                "policies[0].failure-details[0].additional-information",
+                Some(json!("bad\u{1b}[31mred\nline")),
+            ),
+            PolicyType::Sts,
+            Some("certificate-expired"),
+            1,
+        ),
+        (
             "date-times with an offset",
             with(
                 base(),
@@ -202,6 +213,10 @@ fn variants_parse() {
     for (what, v, kind, rt, n) in cases {
         let r = parse(&v).unwrap_or_else(|e| panic!("{what}: {e}"));
         let p = &r.policies[0];
+        for f in &p.failures {
+            let info = f.additional_information.as_deref().unwrap_or_default();
+            assert!(!info.chars().any(char::is_control), "{what}: {info:?}");
+        }
         assert_eq!(p.policy.kind, kind, "{what}");
         assert_eq!(p.failures.len(), n, "{what}");
         assert_eq!(
