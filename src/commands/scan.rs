@@ -97,7 +97,12 @@ Message stores (mbox, .gz mbox, Maildir with cur/ and new/, single .eml files) a
 among the paths by their content. Only Received: headers stamped by our own hosts
 (--our-hosts, else the most frequent `by` of the top header; a stamp just below a hop from
 a loopback or private address is an internal relay's, hence ours too) count as witnessed
-and join the posture; hops below the first foreign stamp are only claims, reported apart.")]
+and join the posture; hops below the first foreign stamp are only claims, reported apart.
+
+TLS-RPT reports (RFC 8460) among the paths, as .json/.json.gz files or attached to messages
+in those stores, are read and joined with the inbound log records of the same window and MX
+host (the syslog host): what each reporter says beside what our log shows, mismatches
+flagged both ways (see src/report/tlsrpt.md). Invalid reports are named and skipped.")]
 pub struct Args {
     /// Log files, rotated .gz logs, message stores (mbox, Maildir, .eml), directories (read
     /// recursively), or - for stdin. Without a path, stdin is read when it is not a terminal.
@@ -111,8 +116,8 @@ pub struct Args {
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<Format>,
 
-    /// Write a report folder: index.html, posture.json, posture.csv, summary.md and
-    /// charts/*.svg, charts/*.png.
+    /// Write a report folder: index.html, posture.json, posture.csv, summary.md,
+    /// charts/*.svg, charts/*.png, and tlsrpt.json when TLS-RPT reports were read.
     #[arg(long, short = 'o', value_name = "DIR")]
     pub output: Option<PathBuf>,
 
