@@ -349,3 +349,43 @@ pub fn html_section(doc: &TlsRptDoc) -> Markup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tlsrpt::join::{InboundLog, join};
+    use crate::tlsrpt::parse_report;
+
+    /// Report text is attacker-controlled: it is escaped in HTML and stripped of control
+    /// characters before it reaches a terminal.
+    #[test]
+    fn hostile_report_text_stays_text() {
+        let json = r#"{"organization-name": "<script>alert(1)</script>\u001b[2J",
+            "date-range": {"start-datetime": "2026-11-20T00:00:00Z", "end-datetime": "2026-11-20T23:59:59Z"},
+            "contact-info": "mailto:x@evil.example", "report-id": "<b>1</b>",
+            "policies": [{"policy": {"policy-type": "sts", "policy-domain": "example.net"},
+              "summary": {"total-successful-session-count": 1, "total-failure-session-count": 1},
+              "failure-details": [{"result-type": "<img src=x onerror=alert(2)>",
+                "sending-mta-ip": "192.0.2.1", "receiving-mx-hostname": "mx1.example.net",
+                "receiving-ip": "192.0.2.25", "failed-session-count": 1,
+                "additional-information": "\u001b]0;owned\u0007"}]}]}"#;
+        let r = parse_report(json.as_bytes()).unwrap();
+        let mut m = TlsRpt::default();
+        m.add(&r);
+        let doc = TlsRptDoc::new(&m, ReadSummary::default(), join(&m, &InboundLog::default()));
+        let html = html_section(&doc).into_string();
+        assert!(
+            !html.contains("<script>") && !html.contains("<img"),
+            "{html}"
+        );
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        let table = render_table(&doc, false);
+        assert!(
+            !table.contains('\u{1b}') && !table.contains('\u{7}'),
+            "{table:?}"
+        );
+        assert!(table.contains("<script>alert(1)</script>"));
+        let back: TlsRptDoc = serde_json::from_str(&doc.to_json()).unwrap();
+        assert_eq!(back, doc);
+    }
+}

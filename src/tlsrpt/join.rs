@@ -238,10 +238,9 @@ pub fn contact_domain(contact: &str) -> Option<String> {
         .split('.')
         .filter(|l| !l.is_empty())
         .collect();
-    if labels.len() < 2 {
-        return None;
-    }
-    Some(labels[labels.len() - 2..].join("."))
+    labels
+        .get(labels.len().checked_sub(2)?..)
+        .map(|l| l.join("."))
 }
 
 /// How a reported line and our logs compare.
