@@ -12,6 +12,7 @@
 
 pub mod join;
 pub mod read;
+pub mod watch;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
