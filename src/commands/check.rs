@@ -218,10 +218,34 @@ pub struct Args {
     /// Connections at once to one server address.
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub per_ip: usize,
+    /// Check a mail domain: its MX hosts (every address), DANE (TLSA, DNSSEC-validated),
+    /// MTA-STS and TLS-RPT; one verdict per domain. Repeatable.
+    #[arg(long = "domain", value_name = "DOMAIN", conflicts_with_all = ["targets", "targets_file", "from_report", "servername", "smtps", "submission", "port", "all_ips"])]
+    pub domains: Vec<String>,
+    /// With --domain: the DNS server to ask (IP or IP:PORT; default: resolv.conf's).
+    /// mailtls validates DNSSEC itself, so any recursive resolver that passes RRSIGs will do.
+    #[arg(long, value_name = "IP[:PORT]", requires = "domains")]
+    pub resolver: Option<String>,
+    /// With --domain: DNSSEC trust anchors, DNSKEY records in zone-file form, instead of
+    /// the IANA root keys (lab option: a test zone's own key).
+    #[arg(long, value_name = "FILE", requires = "domains")]
+    pub trust_anchor: Option<PathBuf>,
+    /// With --domain: the MX hosts' SMTP port, also used in the TLSA name _PORT._tcp
+    /// (lab option; real MX hosts listen on 25).
+    #[arg(long, value_name = "PORT", default_value_t = 25, requires = "domains")]
+    pub smtp_port: u16,
+    /// With --domain: the port of https://mta-sts.DOMAIN/ (lab option; real policy
+    /// servers listen on 443). The policy's certificate is verified against --ca-file /
+    /// --ca-path when given, else the system roots.
+    #[arg(long, value_name = "PORT", default_value_t = 443, requires = "domains")]
+    pub mta_sts_port: u16,
 }
 
 /// Runs the checks and prints the results.
 pub fn run(args: &Args) -> u8 {
+    if !args.domains.is_empty() {
+        return super::check_domain::run(args);
+    }
     match prepare(args) {
         Ok((targets, logs, opts)) => execute(args, &targets, &logs, &opts),
         Err(e) => {
@@ -313,6 +337,12 @@ fn prepare(args: &Args) -> Result<Prepared, String> {
         .iter()
         .map(|t| Target::parse(t, port))
         .collect::<Result<Vec<_>, _>>()?;
+    let opts = options(args, mode)?;
+    Ok((targets, logs, opts))
+}
+
+/// The probe options from the flags (shared with `--domain`).
+pub(super) fn options(args: &Args, mode: Mode) -> Result<Options, String> {
     let secs = |s: f64, what: &str| {
         Duration::try_from_secs_f64(s)
             .ok()
@@ -352,7 +382,7 @@ fn prepare(args: &Args) -> Result<Prepared, String> {
         require_verify: !args.allow_unverified,
         limiter: Some(IpLimiter::new(args.per_ip)),
     };
-    Ok((targets, logs, opts))
+    Ok(opts)
 }
 
 /// This host's name for EHLO: what the kernel says, else `localhost`.
@@ -479,7 +509,7 @@ fn execute(args: &Args, targets: &[Target], logs: &[Option<LogSide>], opts: &Opt
     }
 }
 
-fn paint(text: &str, code: &str, color: bool) -> String {
+pub(super) fn paint(text: &str, code: &str, color: bool) -> String {
     if color {
         format!("\x1b[{code}m{text}\x1b[0m")
     } else {
@@ -487,7 +517,7 @@ fn paint(text: &str, code: &str, color: bool) -> String {
     }
 }
 
-fn status_word(s: Status, color: bool) -> String {
+pub(super) fn status_word(s: Status, color: bool) -> String {
     match s {
         Status::Pass => paint("PASS", "32", color),
         Status::Warn => paint("WARN", "33", color),
@@ -497,7 +527,7 @@ fn status_word(s: Status, color: bool) -> String {
 }
 
 /// The readable report of one target.
-fn write_text(
+pub(super) fn write_text(
     out: &mut dyn Write,
     r: &CheckResult,
     log: Option<&LogSide>,
