@@ -151,7 +151,10 @@ fn mail_domain(zone: Zone, domain: &str) -> Zone {
     let mx = format!("mx.{domain}");
     zone.mx(domain, 10, &mx).a(&mx, LOCAL).txt(
         &format!("_smtp._tls.{domain}"),
-        &format!("v=TLSRPTv1; rua=mailto:tlsrpt@{domain}"),
+        &format!(
+            "v=TLSRPTv1; rua=mailto:tlsrpt@{}",
+            domain.trim_end_matches('.')
+        ),
     )
 }
 
@@ -182,7 +185,7 @@ fn dane_ee_matches_the_server_key() {
     );
     assert_eq!(r.policy, "dane");
     assert!(r.tls_rpt.valid, "{:?}", r.tls_rpt);
-    assert_eq!(r.tls_rpt.rua, vec!["mailto:tlsrpt@ee.test."]);
+    assert_eq!(r.tls_rpt.rua, vec!["mailto:tlsrpt@ee.test"]);
     assert_eq!(r.status, Status::Pass, "{:#?}", r.findings);
     assert!(codes(&r).contains(&"dane_trusted"));
     assert_eq!(results.len(), 1);
@@ -481,4 +484,80 @@ fn missing_tls_rpt_record() {
     assert!(!r.tls_rpt.present && !r.tls_rpt.valid);
     assert!(codes(&r).contains(&"tlsrpt_missing"), "{:?}", codes(&r));
     assert_eq!(r.status, Status::Warn);
+}
+
+/// The whole picture through the binary: DANE-EE and MTA-STS enforce on one domain,
+/// read as the terminal report and as NDJSON.
+#[test]
+fn terminal_and_ndjson_reports() {
+    let pki = Pki::new();
+    let (addr, id) = smtp(&pki, "mx.example.test", false);
+    let sts = policy_server(
+        &pki,
+        "mta-sts.example.test",
+        "200 OK",
+        PLAIN,
+        "version: STSv1\r\nmode: enforce\r\nmx: mx.example.test\r\nmax_age: 604800\r\n",
+    );
+    let tlsa = format!("_{}._tcp.mx.example.test.", addr.port());
+    let zone = sts_domain("example.test.").tlsa(&tlsa, 3, 1, 1, sha256(&spki(&id.chain[0])));
+    let lab = dns_server::serve(zone, vec![], &[]);
+    let run = |format: Option<&str>| {
+        let mut cmd = Command::cargo_bin("mailtls").expect("binary");
+        cmd.args(["check", "--domain", "example.test", "--timeout", "5"])
+            .arg("--resolver")
+            .arg(lab.addr.to_string())
+            .arg("--trust-anchor")
+            .arg(&lab.anchor)
+            .args([
+                "--smtp-port",
+                &addr.port().to_string(),
+                "--mta-sts-port",
+                &sts.to_string(),
+            ])
+            .arg("--ca-file")
+            .arg(&pki.ca_file)
+            .env("NO_COLOR", "1");
+        if let Some(f) = format {
+            cmd.arg(f);
+        }
+        let out = cmd.output().expect("run");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let text = run(None);
+    eprintln!("{text}");
+    let port = addr.port();
+    for want in [
+        format!("mx.example.test:{port} [127.0.0.1] (STARTTLS): PASS"),
+        "domain example.test: PASS  (policy: dane+mta-sts)".to_owned(),
+        "MX RRset secure".to_owned(),
+        "  MX  10 mx.example.test  [127.0.0.1] addresses secure".to_owned(),
+        format!("TLSA _{port}._tcp.mx.example.test: 3 1 1 "),
+        "127.0.0.1 verify=OK  DANE TRUSTED by 3 1 1 ".to_owned(),
+        "MTA-STS pass".to_owned(),
+        "  MTA-STS: id 20261128T0900 mode enforce mx mx.example.test max_age 604800; an enforcing sender delivers".to_owned(),
+        "  TLS-RPT: mailto:tlsrpt@example.test\n".to_owned(),
+    ] {
+        assert!(text.contains(&want), "missing {want:?} in\n{text}");
+    }
+    let nd = run(Some("--ndjson"));
+    let lines: Vec<serde_json::Value> = nd
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{nd}");
+    assert!(lines.iter().all(|l| l["schema"] == "mailtls.check/1"));
+    assert_eq!(lines[0]["target"], format!("mx.example.test:{port}"));
+    assert_eq!(lines[1]["domain"]["policy"], "dane+mta-sts");
+    assert_eq!(
+        lines[1]["domain"]["mx"][0]["addresses"][0]["dane"]["verify"],
+        "TRUSTED"
+    );
+    assert_eq!(lines[1]["domain"]["mx"][0]["tlsa"]["dnssec"], "secure");
 }

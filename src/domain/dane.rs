@@ -396,7 +396,11 @@ mod tests {
         let old = chain("mx1.example.test");
         let new = chain("mx1.example.test");
         let records = [rec(3, 1, 1, &old.leaf_spki), rec(3, 1, 1, &new.leaf_spki)];
-        let o = match_chain(&records, &[new.leaf.clone()], "mx1.example.test");
+        let o = match_chain(
+            &records,
+            std::slice::from_ref(&new.leaf),
+            "mx1.example.test",
+        );
         assert_eq!(o.verify, "TRUSTED");
         assert_eq!(o.matched, Some(records[1].to_string()));
         assert!(o.detail[0].contains("does not match"), "{o:?}");
