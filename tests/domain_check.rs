@@ -561,3 +561,78 @@ fn terminal_and_ndjson_reports() {
     );
     assert_eq!(lines[1]["domain"]["mx"][0]["tlsa"]["dnssec"], "secure");
 }
+
+#[test]
+fn usage_errors_and_help() {
+    let run = |args: &[&str]| {
+        let out = Command::cargo_bin("mailtls")
+            .expect("binary")
+            .args(args)
+            .output()
+            .expect("run");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad_anchor = dir.path().join("anchor.key");
+    std::fs::write(&bad_anchor, "test. 3600 IN DNSKEY not a key\n").expect("write");
+    let bad_anchor = bad_anchor.to_string_lossy().into_owned();
+    // (arguments, exit code, text expected on stderr)
+    let rows: &[(&[&str], i32, &str)] = &[
+        (
+            &["check", "--domain", "example.test", "127.0.0.1:25"],
+            2,
+            "cannot be used with",
+        ),
+        (
+            &["check", "--resolver", "127.0.0.1", "mx.example.test"],
+            2,
+            "--domain",
+        ),
+        (
+            &[
+                "check",
+                "--domain",
+                "example.test",
+                "--resolver",
+                "dns.example",
+            ],
+            2,
+            "want IP, IP:PORT",
+        ),
+        (
+            &[
+                "check",
+                "--domain",
+                "example.test",
+                "--resolver",
+                "127.0.0.1:9",
+                "--trust-anchor",
+                &bad_anchor,
+            ],
+            2,
+            "not a DNSKEY trust anchor file",
+        ),
+    ];
+    for (args, code, part) in rows {
+        let (got, _, err) = run(args);
+        assert_eq!(got, Some(*code), "{args:?}: {err}");
+        assert!(err.contains(part), "{args:?}: {err}");
+    }
+    let (code, help, _) = run(&["check", "--help"]);
+    assert_eq!(code, Some(0));
+    for flag in [
+        "--domain <DOMAIN>",
+        "--resolver <IP[:PORT]>",
+        "--trust-anchor <FILE>",
+        "--smtp-port <PORT>",
+        "--mta-sts-port <PORT>",
+        "lab option",
+        "DANE_TEMP",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag:?}");
+    }
+}
