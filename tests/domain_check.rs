@@ -546,6 +546,16 @@ fn terminal_and_ndjson_reports() {
     ] {
         assert!(text.contains(&want), "missing {want:?} in\n{text}");
     }
+    let json = run(Some("--json"));
+    eprintln!("{json}");
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(doc["results"].as_array().map(Vec::len), Some(1));
+    let d = &doc["domains"][0];
+    assert_eq!(d["status"], "pass");
+    assert_eq!(d["mta_sts"]["policy"]["mx"][0], "mx.example.test");
+    assert_eq!(d["mta_sts"]["would_deliver"], true);
+    assert_eq!(d["mx"][0]["addresses"][0]["dane"]["matched_cert"], 0);
+    assert_eq!(d["tls_rpt"]["rua"][0], "mailto:tlsrpt@example.test");
     let nd = run(Some("--ndjson"));
     let lines: Vec<serde_json::Value> = nd
         .lines()

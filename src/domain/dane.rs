@@ -98,7 +98,8 @@ fn select(der: &[u8], selector: u8) -> Option<Vec<u8>> {
 /// What DANE made of one server's chain, in Sendmail's words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DaneOutcome {
-    /// `TRUSTED`, `DANE_FAIL`, `DANE_NOTLS` or `DANE_TEMP`, as Sendmail logs `verify=`.
+    /// `TRUSTED`, `DANE_FAIL`, `DANE_NOTLS` or `DANE_TEMP`, as Sendmail logs `verify=`;
+    /// `UNUSABLE` when no record is usable for SMTP (TLS required, nothing to match).
     pub verify: String,
     /// The record that matched, in presentation form.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -111,13 +112,17 @@ pub struct DaneOutcome {
 }
 
 /// Matches `records` against `chain` (DER, server certificate first) for the MX host
-/// `name`. Records that are not usable for SMTP are reported and skipped; with no
-/// usable record at all the outcome is `DANE_FAIL` (RFC 7672 §2.2: a secure TLSA RRset
-/// with only unusable records still demands TLS, but nothing can authenticate).
+/// `name`. Records that are not usable for SMTP are reported and skipped. With no
+/// usable record at all the outcome is `UNUSABLE`, not a Sendmail word: RFC 7672 §2.2
+/// has the sender insist on TLS there but authenticate nothing, so it is no failure.
 pub fn match_chain(records: &[Tlsa], chain: &[Vec<u8>], name: &str) -> DaneOutcome {
     let mut detail = Vec::new();
     for r in records.iter().filter(|r| !r.usable()) {
         detail.push(format!("{r}: {} is not usable for SMTP", r.usage_label()));
+    }
+    if !records.iter().any(Tlsa::usable) {
+        detail.push("no usable TLSA record: TLS is required but cannot be authenticated".into());
+        return outcome("UNUSABLE", None, None, detail);
     }
     if chain.is_empty() {
         detail.push("the server presented no certificate".into());
@@ -341,19 +346,19 @@ mod tests {
             (
                 rec(1, 1, 1, &c.leaf_spki),
                 "mx1.example.test",
-                "DANE_FAIL",
+                "UNUSABLE",
                 None,
             ),
             (
                 rec(0, 1, 1, &c.ca_spki),
                 "mx1.example.test",
-                "DANE_FAIL",
+                "UNUSABLE",
                 None,
             ),
             (
                 rec(3, 1, 3, &c.leaf_spki),
                 "mx1.example.test",
-                "DANE_FAIL",
+                "UNUSABLE",
                 None,
             ),
         ];

@@ -191,7 +191,7 @@ pub fn check_domain(
     }
     for m in &rep.mx {
         if let Some(e) = &m.error {
-            let (sev, code) = if e.contains("bogus") || e.contains("DNSSEC") {
+            let (sev, code) = if m.addresses_dnssec == Some(Dnssec::Bogus) {
                 (Severity::Fail, "dnssec_bogus")
             } else {
                 (Severity::Error, "dns_failed")
@@ -622,6 +622,17 @@ fn judge(rep: &mut DomainReport, results: &[CheckResult]) {
         for a in &m.addresses {
             let Some(d) = &a.dane else { continue };
             let code = match d.verify.as_str() {
+                "UNUSABLE" => {
+                    add(
+                        Severity::Warn,
+                        "dane_unusable",
+                        format!(
+                            "{} [{}]: TLSA records present but none usable for SMTP (usage 2 or 3, selector 0/1, matching 0/1/2): senders require TLS but cannot authenticate",
+                            m.host, a.ip
+                        ),
+                    );
+                    continue;
+                }
                 "TRUSTED" => {
                     add(
                         Severity::Info,
