@@ -646,3 +646,50 @@ fn usage_errors_and_help() {
         assert!(help.contains(flag), "--help lacks {flag:?}");
     }
 }
+
+#[test]
+fn unusable_tlsa_and_testing_mode_only_warn() {
+    let pki = Pki::new();
+    let (addr, id) = smtp(&pki, "mx.unusable.test", false);
+    let port = addr.port();
+    // PKIX-EE(1): matches the key, but RFC 7672 rules the usage out for SMTP.
+    let zone = mail_domain(Zone::default(), "unusable.test.").tlsa(
+        &format!("_{port}._tcp.mx.unusable.test."),
+        1,
+        1,
+        1,
+        sha256(&spki(&id.chain[0])),
+    );
+    let zone = mail_domain(zone, "ststest.test.")
+        .txt("_mta-sts.ststest.test.", "v=STSv1; id=2026")
+        .a("mta-sts.ststest.test.", LOCAL);
+    let sts = policy_server(
+        &pki,
+        "mta-sts.ststest.test",
+        "200 OK",
+        PLAIN,
+        "version: STSv1\nmode: testing\nmx: mx1.ststest.test\nmax_age: 86400\n",
+    );
+    let lab = dns_server::serve(zone, vec![], &[]);
+    let (r, _) = check(&lab, &pki, "unusable.test", port, 443);
+    assert_eq!(dane_word(&r).as_deref(), Some("UNUSABLE"), "{r:#?}");
+    assert!(codes(&r).contains(&"dane_unusable"), "{:?}", codes(&r));
+    assert_eq!(r.status, Status::Warn, "{:#?}", r.findings);
+    // The certificate for mx.ststest.test comes from the unusable server: it names
+    // mx.unusable.test, so it fails the Web PKI check too; testing mode only warns.
+    let (r, results) = check(&lab, &pki, "ststest.test", port, sts);
+    assert_eq!(
+        r.mta_sts.policy.as_ref().map(|p| p.mode),
+        Some(domain::mtasts::Mode::Testing)
+    );
+    assert_eq!(
+        r.mx[0].addresses[0].mta_sts.as_deref(),
+        Some("fail"),
+        "{r:#?}"
+    );
+    assert_eq!(results[0].verify, Some(Verify::Fail));
+    assert!(codes(&r).contains(&"sts_testing_failed"), "{:?}", codes(&r));
+    assert_eq!(r.mta_sts.would_deliver, None);
+    assert_eq!(r.policy, "mta-sts-testing");
+    assert_eq!(r.status, Status::Warn, "{:#?}", r.findings);
+}
