@@ -555,6 +555,13 @@ fn terminal_and_ndjson_reports() {
     assert_eq!(d["mta_sts"]["policy"]["mx"][0], "mx.example.test");
     assert_eq!(d["mta_sts"]["would_deliver"], true);
     assert_eq!(d["mx"][0]["addresses"][0]["dane"]["matched_cert"], 0);
+    let hex: String = sha256(&spki(&id.chain[0]))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let full = format!("3 1 1 {hex}");
+    assert_eq!(d["mx"][0]["tlsa"]["records"][0], full.as_str());
+    assert_eq!(d["mx"][0]["addresses"][0]["dane"]["matched"], full.as_str());
     assert_eq!(d["tls_rpt"]["rua"][0], "mailto:tlsrpt@example.test");
     let nd = run(Some("--ndjson"));
     let lines: Vec<serde_json::Value> = nd

@@ -201,7 +201,10 @@ fn write_domain(
             writeln!(out, "         {e}")?;
         }
         let tlsa = match (&m.tlsa.dnssec, m.tlsa.records.is_empty()) {
-            (Some(d), false) => format!("{} ({})", m.tlsa.records.join(", "), d.label()),
+            (Some(d), false) => {
+                let shown: Vec<String> = m.tlsa.records.iter().map(|r| domain::short(r)).collect();
+                format!("{} ({})", shown.join(", "), d.label())
+            }
             _ => m.tlsa.note.clone().unwrap_or_else(|| "-".into()),
         };
         writeln!(out, "         TLSA {}: {tlsa}", m.tlsa.name)?;
@@ -222,7 +225,7 @@ fn write_domain(
                         "  DANE {word}{}",
                         d.matched
                             .as_deref()
-                            .map(|m| format!(" by {m}"))
+                            .map(|m| format!(" by {}", domain::short(m)))
                             .unwrap_or_default()
                     )
                 })

@@ -53,6 +53,12 @@ impl Tlsa {
             .is_some_and(|d| d.as_slice() == self.data.as_slice())
     }
 
+    /// The whole presentation form, `3 1 1 8cb0…` with every hex digit, for JSON.
+    pub fn full(&self) -> String {
+        let hex: String = self.data.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{} {} {} {hex}", self.usage, self.selector, self.matching)
+    }
+
     /// `DANE-EE(3)`, `DANE-TA(2)`, …: the usage in words, for reports.
     pub fn usage_label(&self) -> &'static str {
         match self.usage {
@@ -101,7 +107,7 @@ pub struct DaneOutcome {
     /// `TRUSTED`, `DANE_FAIL`, `DANE_NOTLS` or `DANE_TEMP`, as Sendmail logs `verify=`;
     /// `UNUSABLE` when no record is usable for SMTP (TLS required, nothing to match).
     pub verify: String,
-    /// The record that matched, in presentation form.
+    /// The record that matched, in full presentation form.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub matched: Option<String>,
     /// Position in the presented chain of the certificate that matched (0 = the server's).
@@ -195,7 +201,7 @@ fn outcome(
 ) -> DaneOutcome {
     DaneOutcome {
         verify: verify.into(),
-        matched: r.map(ToString::to_string),
+        matched: r.map(Tlsa::full),
         matched_cert: cert,
         detail,
     }
@@ -407,7 +413,7 @@ mod tests {
             "mx1.example.test",
         );
         assert_eq!(o.verify, "TRUSTED");
-        assert_eq!(o.matched, Some(records[1].to_string()));
+        assert_eq!(o.matched, Some(records[1].full()));
         assert!(o.detail[0].contains("does not match"), "{o:?}");
     }
 
@@ -420,6 +426,7 @@ mod tests {
             data: vec![0xab; 32],
         };
         assert_eq!(r.to_string(), format!("3 1 1 {}…", "ab".repeat(16)));
+        assert_eq!(r.full(), format!("3 1 1 {}", "ab".repeat(32)));
         let short = Tlsa {
             data: vec![1, 2],
             ..r

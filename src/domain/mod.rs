@@ -67,7 +67,7 @@ pub struct TlsaSet {
     /// `secure`, `insecure`, `bogus`, `indeterminate`, or absent when not looked up
     /// or absent.
     pub dnssec: Option<Dnssec>,
-    /// Records in presentation form (`3 1 1 …`).
+    /// Records in full presentation form (`3 1 1 8cb0…`).
     pub records: Vec<String>,
     /// Whether DANE applies to this host: a secure, non-empty TLSA RRset on a host
     /// with secure addresses.
@@ -363,7 +363,7 @@ fn resolve_host(host: &str, preference: u16, dns: &Dns, port: u16) -> MxHost {
     match dns.tlsa(host, port) {
         Answer::Records(rs, d) => {
             m.tlsa.dnssec = Some(d);
-            m.tlsa.records = rs.iter().map(ToString::to_string).collect();
+            m.tlsa.records = rs.iter().map(dane::Tlsa::full).collect();
             if d == Dnssec::Secure {
                 m.tlsa.dane = true;
                 m.tlsa.parsed = rs;
@@ -592,6 +592,16 @@ fn run_checks(
         .collect()
 }
 
+/// A TLSA record's presentation form cut to 32 hex digits for text: `3 1 1 8cb0…`.
+pub fn short(full: &str) -> String {
+    match full.rsplit_once(' ') {
+        Some((head, hex)) if hex.len() > 32 => {
+            format!("{head} {}…", hex.get(..32).unwrap_or(hex))
+        }
+        _ => full.to_owned(),
+    }
+}
+
 /// Findings from the parts: DANE, MTA-STS, TLS-RPT, and the addresses themselves.
 fn judge(rep: &mut DomainReport, results: &[CheckResult]) {
     let mut findings = Vec::new();
@@ -641,7 +651,7 @@ fn judge(rep: &mut DomainReport, results: &[CheckResult]) {
                             "{} [{}]: verify=TRUSTED by {}",
                             m.host,
                             a.ip,
-                            d.matched.as_deref().unwrap_or("?")
+                            d.matched.as_deref().map(short).unwrap_or_default()
                         ),
                     );
                     continue;
