@@ -17,7 +17,9 @@
 
 pub mod dane;
 pub mod dns;
+mod judge;
 pub mod mtasts;
+mod policies;
 pub mod tlsrpt;
 
 use std::net::IpAddr;
@@ -203,8 +205,8 @@ pub fn check_domain(
             });
         }
     }
-    sts_lookup(&domain, dns, dopts, opts, &mut rep);
-    rpt_lookup(&domain, dns, &mut rep);
+    policies::sts_lookup(&domain, dns, dopts, opts, &mut rep);
+    policies::rpt_lookup(&domain, dns, &mut rep);
 
     // Every address of every MX, checked under the per-address cap, -j at once.
     let work: Vec<(usize, IpAddr)> = rep
@@ -243,7 +245,7 @@ pub fn check_domain(
             mta_sts: sts,
         });
     }
-    judge(&mut rep, &results);
+    judge::judge(&mut rep, &results);
     rep.elapsed_ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
     rep.status = match rep.findings.iter().map(|f| f.severity).max() {
         Some(Severity::Error) => Status::Error,
@@ -411,146 +413,6 @@ fn dane_for(t: &TlsaSet, r: &CheckResult, host: &str) -> DaneOutcome {
         _ => dane::match_chain(&t.parsed, &r.chain_der, host),
     }
 }
-
-fn sts_lookup(
-    domain: &str,
-    dns: &Dns,
-    dopts: &DomainOptions,
-    opts: &Options,
-    rep: &mut DomainReport,
-) {
-    let name = format!("_mta-sts.{domain}");
-    let txt = match dns.txt(&name) {
-        Answer::Records(t, _) => t,
-        Answer::None => Vec::new(),
-        Answer::Bogus(e) | Answer::Failed(e) => {
-            rep.finding(
-                Severity::Warn,
-                "sts_record",
-                format!("{name}: {e}; senders treat the domain as having no MTA-STS policy"),
-            );
-            return;
-        }
-    };
-    let sts: Vec<String> = txt
-        .into_iter()
-        .filter(|t| t.starts_with("v=STSv1"))
-        .collect();
-    rep.mta_sts.txt = sts.clone();
-    let record = match sts.as_slice() {
-        [] => {
-            rep.finding(
-                Severity::Info,
-                "sts_absent",
-                format!("no MTA-STS record at {name}"),
-            );
-            return;
-        }
-        [one] => mtasts::parse_record(one),
-        _ => Err(format!(
-            "{} v=STSv1 records (RFC 8461 §3.1 wants exactly one)",
-            sts.len()
-        )),
-    };
-    let record = match record {
-        Ok(r) => r,
-        Err(e) => {
-            rep.finding(
-                Severity::Warn,
-                "sts_record",
-                format!("{name} is not a valid MTA-STS record: {e}"),
-            );
-            return;
-        }
-    };
-    rep.mta_sts.id = Some(record.id);
-    let host = format!("mta-sts.{domain}");
-    let ips = match dns.ips(&host) {
-        Answer::Records(ips, _) => ips,
-        Answer::None => Vec::new(),
-        Answer::Bogus(e) | Answer::Failed(e) => {
-            let err = mtasts::FetchError {
-                stage: "resolve",
-                detail: e,
-            };
-            sts_fetch_failed(rep, &err);
-            rep.mta_sts.error = Some(err);
-            return;
-        }
-    };
-    match mtasts::fetch(domain, &ips, dopts.mta_sts_port, &opts.trust, opts.timeout) {
-        Ok(f) => {
-            rep.mta_sts.url = Some(f.url);
-            match mtasts::parse_policy(&f.body) {
-                Ok(p) => {
-                    for m in &mut rep.mx {
-                        m.sts_pattern = mtasts::matching_pattern(&p, &m.host).map(str::to_owned);
-                    }
-                    rep.mta_sts.policy = Some(p);
-                }
-                Err(e) => {
-                    let err = mtasts::FetchError {
-                        stage: "parse",
-                        detail: e,
-                    };
-                    sts_fetch_failed(rep, &err);
-                    rep.mta_sts.error = Some(err);
-                }
-            }
-        }
-        Err(e) => {
-            if e.stage != "resolve" && e.stage != "connect" {
-                rep.mta_sts.url = Some(format!(
-                    "https://mta-sts.{domain}{}/.well-known/mta-sts.txt",
-                    if dopts.mta_sts_port == 443 {
-                        String::new()
-                    } else {
-                        format!(":{}", dopts.mta_sts_port)
-                    }
-                ));
-            }
-            sts_fetch_failed(rep, &e);
-            rep.mta_sts.error = Some(e);
-        }
-    }
-}
-
-fn sts_fetch_failed(rep: &mut DomainReport, e: &mtasts::FetchError) {
-    rep.finding(
-        Severity::Warn,
-        "sts_fetch_failed",
-        format!(
-            "the MTA-STS record is published but the policy could not be read ({}: {}); senders without a cached policy deliver as if there were none",
-            e.stage, e.detail
-        ),
-    );
-}
-
-fn rpt_lookup(domain: &str, dns: &Dns, rep: &mut DomainReport) {
-    let name = format!("_smtp._tls.{domain}");
-    let txt = match dns.txt(&name) {
-        Answer::Records(t, _) => t,
-        Answer::None => Vec::new(),
-        Answer::Bogus(e) | Answer::Failed(e) => {
-            rep.tls_rpt.error = Some(e);
-            Vec::new()
-        }
-    };
-    let rpt: Vec<&String> = txt.iter().filter(|t| t.starts_with("v=TLSRPTv1")).collect();
-    rep.tls_rpt.present = !rpt.is_empty();
-    match rpt.as_slice() {
-        [] => {}
-        [one] => match tlsrpt::parse(one) {
-            Ok(r) => {
-                rep.tls_rpt.valid = true;
-                rep.tls_rpt.rua = r.rua;
-            }
-            Err(e) => rep.tls_rpt.error = Some(e),
-        },
-        _ => rep.tls_rpt.error = Some(format!("{} v=TLSRPTv1 records at {name}", rpt.len())),
-    }
-}
-
 fn run_checks(
     mx: &[MxHost],
     work: &[(usize, IpAddr)],
@@ -600,178 +462,4 @@ pub fn short(full: &str) -> String {
         }
         _ => full.to_owned(),
     }
-}
-
-/// Findings from the parts: DANE, MTA-STS, TLS-RPT, and the addresses themselves.
-fn judge(rep: &mut DomainReport, results: &[CheckResult]) {
-    let mut findings = Vec::new();
-    let mut add = |severity, code, text: String| {
-        findings.push(Finding {
-            severity,
-            code,
-            text,
-        })
-    };
-    for r in results {
-        if r.status == Status::Error {
-            let why = r.findings.iter().find(|f| f.severity == Severity::Error);
-            add(
-                Severity::Error,
-                "mx_unreachable",
-                format!(
-                    "{} [{}]: {}",
-                    r.host,
-                    r.ip.map(|i| i.to_string()).unwrap_or_default(),
-                    why.map(|f| f.text.as_str()).unwrap_or("check failed")
-                ),
-            );
-        }
-    }
-    let with_dane = rep.mx.iter().filter(|m| m.tlsa.dane).count();
-    for m in &rep.mx {
-        for a in &m.addresses {
-            let Some(d) = &a.dane else { continue };
-            let code = match d.verify.as_str() {
-                "UNUSABLE" => {
-                    add(
-                        Severity::Warn,
-                        "dane_unusable",
-                        format!(
-                            "{} [{}]: TLSA records present but none usable for SMTP (usage 2 or 3, selector 0/1, matching 0/1/2): senders require TLS but cannot authenticate",
-                            m.host, a.ip
-                        ),
-                    );
-                    continue;
-                }
-                "TRUSTED" => {
-                    add(
-                        Severity::Info,
-                        "dane_trusted",
-                        format!(
-                            "{} [{}]: verify=TRUSTED by {}",
-                            m.host,
-                            a.ip,
-                            d.matched.as_deref().map(short).unwrap_or_default()
-                        ),
-                    );
-                    continue;
-                }
-                "DANE_TEMP" => "dane_temp",
-                "DANE_NOTLS" => "dane_notls",
-                _ => "dane_fail",
-            };
-            add(
-                Severity::Fail,
-                code,
-                format!(
-                    "{} [{}]: verify={} ({}); a DANE sender will not deliver here",
-                    m.host,
-                    a.ip,
-                    d.verify,
-                    d.detail.join("; ")
-                ),
-            );
-        }
-    }
-    if with_dane > 0 && with_dane < rep.mx.len() {
-        add(
-            Severity::Warn,
-            "dane_partial",
-            format!(
-                "{with_dane} of {} MX hosts publish usable TLSA records; a downgrade to the others is possible",
-                rep.mx.len()
-            ),
-        );
-    }
-    let sts_mode = rep.mta_sts.policy.as_ref().map(|p| p.mode);
-    if let Some(mode) = sts_mode.filter(|m| *m != mtasts::Mode::None) {
-        let mut passing = 0;
-        let mut total = 0;
-        for m in &rep.mx {
-            for a in &m.addresses {
-                total += 1;
-                if a.mta_sts.as_deref() == Some("pass") {
-                    passing += 1;
-                    continue;
-                }
-                let why = match (&m.sts_pattern, &a.verify) {
-                    (None, _) => "the MX name matches no mx pattern of the policy".to_owned(),
-                    (Some(_), Some(Verify::Ok)) => "unexpected".to_owned(),
-                    (Some(_), v) => format!(
-                        "its certificate does not verify for the MX name (verify={})",
-                        v.as_ref().map(Verify::as_str).unwrap_or("no TLS")
-                    ),
-                };
-                let (sev, code) = match mode {
-                    mtasts::Mode::Enforce => (Severity::Fail, "sts_enforce_failed"),
-                    _ => (Severity::Warn, "sts_testing_failed"),
-                };
-                add(
-                    sev,
-                    code,
-                    format!(
-                        "{} [{}] fails the MTA-STS policy ({}): {why}",
-                        m.host,
-                        a.ip,
-                        mode.label()
-                    ),
-                );
-            }
-        }
-        if mode == mtasts::Mode::Enforce {
-            rep.mta_sts.would_deliver = Some(passing > 0);
-            if passing == 0 && total > 0 {
-                add(
-                    Severity::Fail,
-                    "sts_undeliverable",
-                    "no MX passes the enforced MTA-STS policy: an MTA-STS sender cannot deliver to this domain".into(),
-                );
-            }
-        }
-    }
-    let has_policy = with_dane > 0 || sts_mode.is_some_and(|m| m != mtasts::Mode::None);
-    if !rep.tls_rpt.present {
-        let sev = if has_policy {
-            Severity::Warn
-        } else {
-            Severity::Info
-        };
-        add(
-            sev,
-            "tlsrpt_missing",
-            format!(
-                "no TLS-RPT record at _smtp._tls.{}: failures of senders' {} go unreported",
-                rep.domain,
-                if has_policy {
-                    "DANE/MTA-STS checks"
-                } else {
-                    "TLS sessions"
-                }
-            ),
-        );
-    } else if !rep.tls_rpt.valid {
-        add(
-            Severity::Warn,
-            "tlsrpt_invalid",
-            format!(
-                "the TLS-RPT record of {} is not valid: {}",
-                rep.domain,
-                rep.tls_rpt.error.as_deref().unwrap_or("?")
-            ),
-        );
-    }
-    rep.policy = match (
-        with_dane == rep.mx.len() && with_dane > 0,
-        with_dane > 0,
-        sts_mode,
-    ) {
-        (true, _, Some(mtasts::Mode::Enforce | mtasts::Mode::Testing)) => "dane+mta-sts",
-        (true, _, _) => "dane",
-        (false, true, _) => "partial-dane",
-        (false, false, Some(mtasts::Mode::Enforce)) => "mta-sts",
-        (false, false, Some(mtasts::Mode::Testing)) => "mta-sts-testing",
-        _ => "opportunistic",
-    }
-    .into();
-    rep.findings.extend(findings);
 }
