@@ -700,3 +700,17 @@ fn unusable_tlsa_and_testing_mode_only_warn() {
     assert_eq!(r.policy, "mta-sts-testing");
     assert_eq!(r.status, Status::Warn, "{:#?}", r.findings);
 }
+
+#[test]
+fn unanswered_lookups_are_dns_failures_not_bogus() {
+    let pki = Pki::new();
+    let lab = dns_server::serve(Zone::default(), vec![], &[]);
+    // The lab server refuses names outside its zones: validation cannot finish, which
+    // is a DNS failure (try later), not a forged answer.
+    let (r, results) = check(&lab, &pki, "outside.example", 25, 443);
+    assert_eq!(r.mx_dnssec, None, "{r:#?}");
+    assert!(codes(&r).contains(&"dns_failed"), "{:?}", codes(&r));
+    assert!(!codes(&r).contains(&"dnssec_bogus"));
+    assert!(results.is_empty());
+    assert_eq!(r.status, Status::Error);
+}

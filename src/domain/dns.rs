@@ -94,10 +94,58 @@ pub struct DnsOptions {
     pub timeout: Option<Duration>,
 }
 
+/// A resolver for `opts`' servers; validating with `anchors` when given.
+fn build(
+    opts: &DnsOptions,
+    anchors: Option<TrustAnchors>,
+) -> Result<(TokioResolver, String), String> {
+    let provider = TokioRuntimeProvider::default();
+    let (mut builder, server) = match opts.server {
+        Some(addr) => {
+            let mut ns = NameServerConfig::udp_and_tcp(addr.ip());
+            for c in &mut ns.connections {
+                c.port = addr.port();
+            }
+            let config = ResolverConfig::from_name_servers(vec![ns]);
+            (
+                TokioResolver::builder_with_config(config, provider),
+                format!("{addr} (--resolver)"),
+            )
+        }
+        None => (
+            TokioResolver::builder(provider)
+                .map_err(|e| format!("cannot read the system resolver configuration: {e}"))?,
+            "system (resolv.conf)".to_owned(),
+        ),
+    };
+    {
+        let o = builder.options_mut();
+        o.validate = anchors.is_some();
+        // /etc/hosts has no signatures; a domain check asks the DNS only.
+        o.use_hosts_file = ResolveHosts::Never;
+        // Names are absolute: no search list.
+        o.ndots = 0;
+        if let Some(t) = opts.timeout {
+            o.timeout = t;
+        }
+        o.attempts = 2;
+    }
+    if let Some(a) = anchors {
+        builder = builder.with_trust_anchor(Arc::new(a));
+    }
+    let resolver = builder
+        .build()
+        .map_err(|e| format!("cannot build the resolver: {e}"))?;
+    Ok((resolver, server))
+}
+
 /// The resolver with its runtime.
 pub struct Dns {
     rt: tokio::runtime::Runtime,
     resolver: TokioResolver,
+    /// The same servers without validation: tells a bogus answer (the data are there,
+    /// the signatures fail) from a validation that could not finish (no answers at all).
+    plain: TokioResolver,
     /// `127.0.0.1:5353 (--resolver)`, `system (resolv.conf)`, for the report.
     pub server: String,
     /// `IANA root`, `--trust-anchor FILE`, for the report.
@@ -112,25 +160,6 @@ impl Dns {
             .build()
             .map_err(|e| format!("cannot start the DNS runtime: {e}"))?;
         let _guard = rt.enter();
-        let provider = TokioRuntimeProvider::default();
-        let (mut builder, server) = match opts.server {
-            Some(addr) => {
-                let mut ns = NameServerConfig::udp_and_tcp(addr.ip());
-                for c in &mut ns.connections {
-                    c.port = addr.port();
-                }
-                let config = ResolverConfig::from_name_servers(vec![ns]);
-                (
-                    TokioResolver::builder_with_config(config, provider),
-                    format!("{addr} (--resolver)"),
-                )
-            }
-            None => (
-                TokioResolver::builder(provider)
-                    .map_err(|e| format!("cannot read the system resolver configuration: {e}"))?,
-                "system (resolv.conf)".to_owned(),
-            ),
-        };
         let anchors = match &opts.trust_anchor {
             Some(path) => TrustAnchors::from_file(path)
                 .map_err(|e| format!("{}: not a DNSKEY trust anchor file: {e}", path.display()))?,
@@ -140,25 +169,12 @@ impl Dns {
             Some(p) => format!("--trust-anchor {}", p.display()),
             None => "IANA root keys".to_owned(),
         };
-        {
-            let o = builder.options_mut();
-            o.validate = true;
-            // /etc/hosts has no signatures; a domain check asks the DNS only.
-            o.use_hosts_file = ResolveHosts::Never;
-            // Names are absolute: no search list.
-            o.ndots = 0;
-            if let Some(t) = opts.timeout {
-                o.timeout = t;
-            }
-            o.attempts = 2;
-        }
-        let resolver = builder
-            .with_trust_anchor(Arc::new(anchors))
-            .build()
-            .map_err(|e| format!("cannot build the resolver: {e}"))?;
+        let (resolver, server) = build(opts, Some(anchors))?;
+        let (plain, _) = build(opts, None)?;
         Ok(Dns {
             rt,
             resolver,
+            plain,
             server,
             anchor,
         })
@@ -173,7 +189,7 @@ impl Dns {
         let result = self
             .rt
             .block_on(async { self.resolver.lookup(fqdn.as_str(), rtype).await });
-        match result {
+        let answer = match result {
             Ok(lookup) => {
                 let records: Vec<Record> = lookup
                     .answers()
@@ -186,11 +202,28 @@ impl Dns {
                 }
                 let dnssec = Dnssec::of(records.iter().map(|r| r.proof));
                 if dnssec == Dnssec::Bogus {
-                    return Answer::Bogus(format!("{name} {rtype}: DNSSEC validation failed"));
+                    Answer::Bogus(format!("{name} {rtype}: DNSSEC validation failed"))
+                } else {
+                    Answer::Records(records, dnssec)
                 }
-                Answer::Records(records, dnssec)
             }
             Err(e) => classify(name, rtype, &e),
+        };
+        // hickory calls a chain it could not fetch (no route, REFUSED, timeouts) bogus
+        // too; only data that are there and fail their signatures are.
+        match answer {
+            Answer::Bogus(why) => {
+                let plain = self
+                    .rt
+                    .block_on(async { self.plain.lookup(fqdn.as_str(), rtype).await });
+                match plain {
+                    Err(e) if !(e.is_no_records_found() || e.is_nx_domain()) => {
+                        Answer::Failed(format!("{name} {rtype}: {e}"))
+                    }
+                    _ => Answer::Bogus(why),
+                }
+            }
+            other => other,
         }
     }
 

@@ -17,6 +17,20 @@ pub(super) fn judge(rep: &mut DomainReport, results: &[CheckResult]) {
         })
     };
     for r in results {
+        if r.status == Status::Fail
+            && let Some(f) = r.findings.iter().find(|f| f.severity == Severity::Fail)
+        {
+            add(
+                Severity::Warn,
+                "mx_check_failed",
+                format!(
+                    "{} [{}]: {}",
+                    r.host,
+                    r.ip.map(|i| i.to_string()).unwrap_or_default(),
+                    f.text
+                ),
+            );
+        }
         if r.status == Status::Error {
             let why = r.findings.iter().find(|f| f.severity == Severity::Error);
             add(
