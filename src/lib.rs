@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod compare;
 pub mod correlate;
+pub mod domain;
 pub mod downgrade;
 pub mod event;
 pub mod filter;
