@@ -26,3 +26,4 @@ pub mod probe;
 pub mod report;
 pub mod setup;
 pub mod timeline;
+pub mod triage;

@@ -28,6 +28,10 @@ use crate::parse::envelope::Zone;
 use crate::parse::received::HopTls;
 use crate::pipeline::{self, Options};
 use crate::report::events::{ecs_json, event_json, hop_json};
+use crate::triage::collect;
+use crate::triage::peer::by_time;
+use crate::triage::sessions::{self, RawLines};
+use crate::triage::term::{ColorWhen, Painter};
 
 /// Flags of `mailtls events`.
 #[derive(Debug, clap::Args)]
@@ -79,9 +83,36 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', value_name = "HOST,…")]
     pub our_hosts: Vec<String>,
 
+    /// NDJSON even on a terminal (the default when stdout is a pipe or a file).
+    #[arg(long, conflicts_with = "timeline")]
+    pub json: bool,
+
+    /// The readable timeline grouped by session even when stdout is not a terminal (the
+    /// default on a terminal).
+    #[arg(long)]
+    pub timeline: bool,
+
+    /// Colour the timeline: auto (a terminal without NO_COLOR), always, never. `always`
+    /// also chooses the timeline over NDJSON.
+    #[arg(long, value_enum, default_value_t, value_name = "WHEN")]
+    pub color: ColorWhen,
+
+    /// In the timeline, show each item's source line (file:line and the line) under it.
+    #[arg(long)]
+    pub raw: bool,
+
     /// Do not print warnings about unreadable files and malformed lines.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+impl Args {
+    /// The timeline on a terminal (or when asked), NDJSON otherwise or with `--json`.
+    pub fn wants_timeline(&self, stdout_is_tty: bool) -> bool {
+        !self.json
+            && !self.ecs
+            && (self.timeline || self.color == ColorWhen::Always || stdout_is_tty)
+    }
 }
 
 /// The verify word a record carries, if any.
@@ -133,6 +164,61 @@ pub fn keep_hop(ev: &HopEvent, filter: &RecordFilter, verify: Option<&str>) -> b
     }
 }
 
+/// The terminal view: records grouped by session, coloured, each with its source line
+/// under it with `--raw`. Message stores are left to the NDJSON view (`--json`).
+fn timeline(
+    args: &Args,
+    sources: &[crate::input::SourceFile],
+    opts: &Options,
+    filter: &RecordFilter,
+    tty: bool,
+) -> u8 {
+    let mut c = collect::collect(
+        sources,
+        opts,
+        |r| filter.keep(r) && keep_extra(r, args.verify.as_deref(), args.errors_only),
+        |_| false,
+    );
+    by_time(&mut c.items);
+    let groups = sessions::group(&c.items);
+    let raw = if args.raw {
+        let wanted: Vec<&crate::event::Source> =
+            c.items.iter().map(|i| &i.record.meta().source).collect();
+        match RawLines::read(sources, &wanted) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("mailtls events: --raw: re-reading the logs: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let painter = Painter::new(args.color.enabled(tty));
+    let text = sessions::render(&groups, &painter, raw.as_ref());
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("mailtls events: writing output: {e}");
+        return exit::ERROR;
+    }
+    if !args.quiet {
+        for w in &c.report.warnings {
+            eprintln!("mailtls: warning: {w}");
+        }
+        for (src, why) in &c.report.malformed {
+            eprintln!("mailtls: warning: {src}: malformed line skipped: {why}");
+        }
+    }
+    let s = &c.report.summary;
+    if s.files == s.files_unreadable {
+        eprintln!("mailtls events: nothing could be read");
+        return exit::ERROR;
+    }
+    exit::OK
+}
+
 /// Runs `events` and streams the lines to stdout.
 pub fn run(args: &Args) -> u8 {
     let utc: FixedOffset = Utc.fix();
@@ -173,6 +259,10 @@ pub fn run(args: &Args) -> u8 {
         },
         ..Options::default()
     };
+    let tty = std::io::stdout().is_terminal();
+    if args.wants_timeline(tty) {
+        return timeline(args, &sources, &opts, &filter, tty);
+    }
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut write_error: Option<std::io::Error> = None;

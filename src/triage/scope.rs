@@ -1,0 +1,463 @@
+//! Narrowing a read to the lines that can matter for one peer or one message.
+//!
+//! A triage question ("what happened with example.org?", "where did message X go?") names
+//! one peer or one id, but a log names it only on some of the lines that decide the
+//! answer. Sendmail's `QID: to=…, relay=peer` names the relay, yet the `STARTTLS=client`
+//! line of the same process and a `connect failed=` error before it are tied to it only by
+//! the process id; Postfix's qmgr and cleanup lines carry the queue id alone. Parsing only
+//! the lines that contain the peer's name would give a different (wrong) answer.
+//!
+//! So the read is **widened by ids**, in passes that each cost one SIMD search of the
+//! inputs ([`Needles`], the same Teddy search the parse prefilter uses, built on memchr):
+//!
+//! 1. *Seed pass*: find the lines holding the peer's name or address (or the queue id /
+//!    Message-ID asked about). From each, take the ids that correlation keys on: the
+//!    process token (`[pid]`), the queue id, and for a message the Message-ID and the
+//!    next hop's queue id (`stat=Sent (QID …)`, `queued as QID`, `id=…`).
+//! 2. For a message, repeat with the new ids until nothing new turns up (so a chain of
+//!    MTAs is followed); process ids are taken only from lines that name a peer (a qmgr
+//!    or queue-runner pid would pull in most of the log and decides nothing).
+//! 3. *Final read*: the pipeline parses only the lines holding a seed, an id, a process
+//!    token, or one of [`LOCAL_ERROR_NEEDLES`] (local key/certificate errors name no peer
+//!    but explain a peer's downgrade). Every other line is counted, not parsed.
+//!
+//! Needles match ASCII case-insensitively: host names are, and a superset of lines only
+//! costs time, never correctness. That the narrowed answer equals the full one is a test
+//! (`tests/triage.rs`), on the sample logs and on a generated log.
+//!
+//! Standard input cannot be read twice; with `-` among the inputs nothing is narrowed.
+
+use std::collections::BTreeSet;
+use std::io;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+
+use crate::event::{EventKind, Mta};
+use crate::input::{self, BlockReader, SourceFile};
+use crate::parse::{self, LineOutcome};
+
+/// Words found on every line that can carry a local (peer-less) TLS configuration error:
+/// Sendmail `STARTTLS=server, error: SSL_CTX_use_PrivateKey_file…` and `…: file … unsafe`,
+/// Postfix `warning:`/`fatal:`/`error:`/`panic:` lines, Exim `TLS error …`.
+pub const LOCAL_ERROR_NEEDLES: &[&str] = &[
+    "error",
+    "warning: ",
+    "fatal: ",
+    "panic: ",
+    "unsafe",
+    "STARTTLS: ",
+    "STARTTLS=server: ",
+    "STARTTLS=client: ",
+];
+
+/// Passes after which a message trace stops widening (a longer chain is cut off).
+pub const MAX_PASSES: usize = 8;
+
+/// A set of byte strings searched for together, ASCII case-insensitively.
+#[derive(Debug, Clone)]
+pub struct Needles {
+    searcher: AhoCorasick,
+    patterns: Vec<String>,
+}
+
+impl Needles {
+    /// The searcher for these patterns (empty ones dropped); `None` when none is left.
+    pub fn new<S: AsRef<str>>(patterns: impl IntoIterator<Item = S>) -> Option<Needles> {
+        let set: BTreeSet<String> = patterns
+            .into_iter()
+            .map(|p| p.as_ref().trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect();
+        let patterns: Vec<String> = set.into_iter().collect();
+        if patterns.is_empty() {
+            return None;
+        }
+        let searcher = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&patterns)
+            .ok()?;
+        Some(Needles { searcher, patterns })
+    }
+
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+
+    /// Offset of the first match at or after `from`.
+    pub fn next_match(&self, data: &[u8], from: usize) -> Option<usize> {
+        if from >= data.len() {
+            return None;
+        }
+        self.searcher
+            .find(Input::new(data).span(from..data.len()))
+            .map(|m| m.start())
+    }
+
+    pub fn is_match(&self, line: &[u8]) -> bool {
+        self.searcher.is_match(line)
+    }
+}
+
+/// What a triage question is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Question {
+    /// A host name, a domain (its hosts) or an IP address.
+    Peer(String),
+    /// A queue id (Sendmail, Postfix, Exim message id) or a Message-ID.
+    Message(String),
+}
+
+/// The ids found while widening, and the needles of the final read.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// What the final read searches for; `None` when the read cannot be narrowed (stdin).
+    pub needles: Option<Arc<Needles>>,
+    /// Queue ids seen on the lines of the question (for a message: its whole chain).
+    pub queue_ids: BTreeSet<String>,
+    /// Message-IDs seen, without angle brackets.
+    pub message_ids: BTreeSet<String>,
+    /// Process tokens (`[pid]`) of the lines that named a peer.
+    pub pids: BTreeSet<String>,
+    /// Passes over the inputs made to find them.
+    pub passes: usize,
+    /// Lines that held a seed or id in the last pass.
+    pub lines_matched: u64,
+}
+
+/// The seed needles of a peer: the name or address as given, and an address in its
+/// canonical spelling too (`2001:DB8::1` is logged `2001:db8::1`).
+pub fn peer_seeds(peer: &str) -> Vec<String> {
+    let p = peer.trim().trim_end_matches('.');
+    let mut seeds = vec![p.to_owned()];
+    if let Ok(ip) = p.trim_matches(['[', ']']).parse::<IpAddr>() {
+        seeds.push(ip.to_string());
+    }
+    seeds
+}
+
+/// A queue id or Message-ID as given, without angle brackets.
+pub fn message_seed(id: &str) -> String {
+    id.trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_owned()
+}
+
+/// Widens `question` over `sources` (see the module doc). I/O errors of a source are
+/// returned: the caller reads everything instead.
+pub fn widen(sources: &[SourceFile], question: &Question, max_line: usize) -> io::Result<Scope> {
+    let mut scope = Scope::default();
+    if sources.iter().any(|s| s.path.is_none()) {
+        return Ok(scope);
+    }
+    let (seeds, is_message) = match question {
+        Question::Peer(p) => (peer_seeds(p), false),
+        Question::Message(m) => (vec![message_seed(m)], true),
+    };
+    let mut wanted: BTreeSet<String> = seeds.iter().cloned().collect();
+    loop {
+        scope.passes += 1;
+        let Some(n) = Needles::new(&wanted) else {
+            return Ok(scope);
+        };
+        let mut found = Found::default();
+        for src in sources {
+            scan_source(src, &n, max_line, |line| found.add(line, is_message))?;
+        }
+        scope.lines_matched = found.lines;
+        scope.queue_ids.extend(found.queue_ids.iter().cloned());
+        scope.message_ids.extend(found.message_ids.iter().cloned());
+        scope.pids.extend(found.pids);
+        let before = wanted.len();
+        if is_message {
+            wanted.extend(found.queue_ids);
+            wanted.extend(found.message_ids);
+            wanted.extend(found.next_hops);
+        }
+        if wanted.len() == before || scope.passes >= MAX_PASSES {
+            break;
+        }
+    }
+    let mut fin: BTreeSet<String> = wanted;
+    fin.extend(scope.queue_ids.iter().cloned());
+    fin.extend(scope.pids.iter().cloned());
+    fin.extend(LOCAL_ERROR_NEEDLES.iter().map(|s| (*s).to_owned()));
+    scope.needles = Needles::new(&fin).map(Arc::new);
+    Ok(scope)
+}
+
+/// Calls `f` with every line of `src` that holds a needle.
+fn scan_source(
+    src: &SourceFile,
+    needles: &Needles,
+    max_line: usize,
+    mut f: impl FnMut(&[u8]),
+) -> io::Result<()> {
+    let reader = input::open(src)?;
+    let mut br = BlockReader::with_sizes(reader, input::DEFAULT_BLOCK_SIZE, max_line);
+    while let Some(block) = br.next_block()? {
+        let data = &block.data[..];
+        let mut pos = 0;
+        while let Some(m) = needles.next_match(data, pos) {
+            let start = memchr::memrchr(b'\n', &data[..m]).map_or(0, |i| i + 1);
+            let end = memchr::memchr(b'\n', &data[m..]).map_or(data.len(), |i| m + i);
+            let line = &data[start..end];
+            if line.len() <= max_line {
+                f(line.strip_suffix(b"\r").unwrap_or(line));
+            }
+            pos = end + 1;
+        }
+    }
+    Ok(())
+}
+
+/// Ids gathered in one pass.
+#[derive(Debug, Default)]
+struct Found {
+    lines: u64,
+    queue_ids: BTreeSet<String>,
+    message_ids: BTreeSet<String>,
+    next_hops: BTreeSet<String>,
+    pids: BTreeSet<String>,
+}
+
+impl Found {
+    fn add(&mut self, line: &[u8], is_message: bool) {
+        self.lines += 1;
+        let ids = line_ids(line);
+        let names_peer = ids.names_peer;
+        if let Some(q) = ids.queue_id {
+            self.queue_ids.insert(q);
+        }
+        // For a peer every matched line names it; for a message only lines naming a peer
+        // tie a process to it (see the module doc).
+        if (!is_message || names_peer)
+            && let Some(p) = ids.pid_token
+        {
+            self.pids.insert(p);
+        }
+        if is_message {
+            self.message_ids.extend(ids.message_ids);
+            self.next_hops.extend(ids.next_hops);
+        }
+    }
+}
+
+/// The ids one log line carries.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct LineIds {
+    /// The process as the line spells it: `[1234]`, or journald's `"_PID":"1234"`.
+    pub pid_token: Option<String>,
+    pub queue_id: Option<String>,
+    /// The line's event names a peer (a session, message, delivery, verdict or error).
+    pub names_peer: bool,
+    pub message_ids: Vec<String>,
+    /// Queue ids the next MTA gave a message we handed to it.
+    pub next_hops: Vec<String>,
+}
+
+/// Reads the ids of one line with the real parsers (the envelope for the process, the MTA
+/// parser for the queue id), falling back to the `QID: ` prefix of lines no parser keeps
+/// (Postfix cleanup `QID: message-id=<…>`, qmgr `QID: removed`).
+pub fn line_ids(line: &[u8]) -> LineIds {
+    let mut ids = LineIds::default();
+    let file: Arc<str> = Arc::from("");
+    let text = String::from_utf8_lossy(line);
+    let env = parse::envelope::parse(&text);
+    if let Some(pid) = env.pid {
+        let bracket = format!("[{pid}]");
+        let journald = format!("\"_PID\":\"{pid}\"");
+        ids.pid_token = if text.contains(&bracket) {
+            Some(bracket)
+        } else if text.contains(&journald) {
+            Some(journald)
+        } else {
+            Some(format!(" {pid} "))
+        };
+    }
+    match parse::parse_line(line, &file, 0) {
+        LineOutcome::Event(ev) => {
+            let mta = ev.mta;
+            match ev.kind {
+                EventKind::Received(r) => {
+                    ids.names_peer = r.peer.is_some();
+                    ids.queue_id = Some(r.queue_id);
+                }
+                EventKind::Delivery(d) => {
+                    ids.names_peer = !d.is_local();
+                    ids.next_hops = next_hop_ids(&d.text, mta);
+                    ids.queue_id = Some(d.queue_id);
+                }
+                EventKind::QueueClient { queue_id, .. } => {
+                    ids.names_peer = true;
+                    ids.queue_id = Some(queue_id);
+                }
+                EventKind::Tls(_) | EventKind::Connect { .. } => ids.names_peer = true,
+                EventKind::TlsError(e) => ids.names_peer = e.peer.is_some(),
+                EventKind::Policy(p) => ids.names_peer = p.peer.is_some(),
+                EventKind::SessionEnd { peer, .. } => ids.names_peer = peer.is_some(),
+            }
+        }
+        LineOutcome::Irrelevant | LineOutcome::Malformed(_) => {}
+    }
+    if ids.queue_id.is_none() {
+        ids.queue_id = qid_prefix(env.message).map(str::to_owned);
+    }
+    ids.message_ids = message_ids(env.message);
+    ids
+}
+
+/// The `QID` of a `QID: …` message text: 5 to 20 letters and digits (Sendmail's 14,
+/// Postfix's 10+ hex or long ids, Exim's `1aZ1HS-0006iF-Rk` with dashes).
+pub fn qid_prefix(message: &str) -> Option<&str> {
+    let first = message.split([' ', ':']).next()?;
+    let rest = &message[first.len()..];
+    let ok = (5..=24).contains(&first.len())
+        && first
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && first.bytes().any(|b| b.is_ascii_digit())
+        && (rest.starts_with(": ") || rest.starts_with(" <=") || rest.starts_with(" =>"));
+    ok.then_some(first)
+}
+
+/// Message-IDs named on a line: Sendmail `msgid=<…>`, Postfix cleanup `message-id=<…>`,
+/// Exim `id=…` on an arrival.
+pub fn message_ids(message: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let exim_arrival = message.contains(" <= ");
+    for key in ["msgid=", "message-id=", " id="] {
+        if key == " id=" && !exim_arrival {
+            continue;
+        }
+        let mut rest = message;
+        while let Some(i) = rest.find(key) {
+            let v = &rest[i + key.len()..];
+            let end = v.find([',', ' ']).unwrap_or(v.len());
+            let id = message_seed(&v[..end]);
+            if id.len() >= 3 && !out.contains(&id) {
+                out.push(id);
+            }
+            rest = &v[end..];
+        }
+    }
+    out
+}
+
+/// The queue id a receiving MTA gave a message, from our delivery's status text:
+/// Sendmail's `Sent (4ARB2c3Q001234 Message accepted for delivery)`, Postfix's `250 2.0.0
+/// Ok: queued as 4F1b2C3d4E`, Exim's `250 OK id=1aZ1HS-0006iF-Rk`.
+pub fn next_hop_ids(text: &str, _mta: Mta) -> Vec<String> {
+    let clean = |t: &str| {
+        t.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+            .to_owned()
+    };
+    let mut out = Vec::new();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    for (i, w) in words.iter().enumerate() {
+        let next = words.get(i + 1).copied().unwrap_or("");
+        let cand = if next.eq_ignore_ascii_case("as") && w.eq_ignore_ascii_case("queued") {
+            words.get(i + 2).map(|t| clean(t))
+        } else if let Some(v) = w.strip_prefix("id=") {
+            Some(clean(v))
+        } else if next.eq_ignore_ascii_case("message")
+            && words
+                .get(i + 2)
+                .is_some_and(|t| t.eq_ignore_ascii_case("accepted"))
+        {
+            Some(clean(w))
+        } else {
+            None
+        };
+        if let Some(c) = cand
+            && c.len() >= 5
+            && c.bytes().any(|b| b.is_ascii_digit())
+            && !out.contains(&c)
+        {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_hop_ids_from_status_texts() {
+        let rows: &[(&str, &[&str])] = &[
+            (
+                "Sent (4ASA2c3Q001234 Message accepted for delivery)",
+                &["4ASA2c3Q001234"],
+            ),
+            ("sent (250 2.0.0 Ok: queued as 4F1b2C3d4E)", &["4F1b2C3d4E"]),
+            (
+                "sent (250 2.0.0 4ASA2c3Q001234 Message accepted for delivery)",
+                &["4ASA2c3Q001234"],
+            ),
+            ("250 OK id=1aZ1HS-0006iF-Rk", &["1aZ1HS-0006iF-Rk"]),
+            ("Deferred: 403 4.7.0 TLS handshake failed.", &[]),
+            ("Sent (Ok: queued as 4dR7xY1Zq2z9AbC)", &["4dR7xY1Zq2z9AbC"]),
+        ];
+        for (text, want) in rows {
+            assert_eq!(next_hop_ids(text, Mta::Sendmail), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn ids_of_real_lines() {
+        let rows: &[(&str, Option<&str>, Option<&str>, bool, &[&str])] = &[
+            (
+                "Nov 20 10:00:01 relay sm-mta[4242]: 4AKA01xK004242: from=<alice@example.org>, size=1234, class=0, nrcpts=1, msgid=<20261120.abc@example.org>, proto=ESMTPS, daemon=MTA, relay=mail.example.org [192.0.2.7]",
+                Some("[4242]"),
+                Some("4AKA01xK004242"),
+                true,
+                &["20261120.abc@example.org"],
+            ),
+            (
+                "Nov 20 10:00:06 mx postfix/cleanup[711]: 4F1b2C3d4E: message-id=<20261120.abc@example.org>",
+                Some("[711]"),
+                Some("4F1b2C3d4E"),
+                false,
+                &["20261120.abc@example.org"],
+            ),
+            (
+                "Nov 20 10:00:07 mx postfix/qmgr[700]: 4F1b2C3d4E: removed",
+                Some("[700]"),
+                Some("4F1b2C3d4E"),
+                false,
+                &[],
+            ),
+            (
+                "Nov 20 10:00:07 mx CRON[99]: (root) CMD (run-parts /etc/cron.hourly)",
+                Some("[99]"),
+                None,
+                false,
+                &[],
+            ),
+        ];
+        for (line, pid, qid, names_peer, msgids) in rows {
+            let ids = line_ids(line.as_bytes());
+            assert_eq!(ids.pid_token.as_deref(), *pid, "{line}");
+            assert_eq!(ids.queue_id.as_deref(), *qid, "{line}");
+            assert_eq!(ids.names_peer, *names_peer, "{line}");
+            assert_eq!(ids.message_ids, *msgids, "{line}");
+        }
+    }
+
+    #[test]
+    fn needles_match_case_insensitively_from_an_offset() {
+        let n = Needles::new(["mx1.Example.org", "[4242]"]).unwrap();
+        let data = b"a\nb MX1.EXAMPLE.ORG c\nd sm-mta[4242]: e\n";
+        let first = n.next_match(data, 0).unwrap();
+        assert_eq!(&data[first..first + 3], b"MX1");
+        let second = n.next_match(data, first + 1).unwrap();
+        assert_eq!(&data[second..second + 6], b"[4242]");
+        assert_eq!(n.next_match(data, second + 1), None);
+        assert!(Needles::new([" ", ""]).is_none());
+    }
+}
