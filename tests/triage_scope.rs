@@ -52,9 +52,7 @@ fn local_error(r: &Record) -> bool {
 
 /// Records as comparable, ordered strings (source first).
 fn canon<'a>(rs: impl Iterator<Item = &'a Record>) -> Vec<String> {
-    let mut v: Vec<String> = rs
-        .map(|r| format!("{} {r:?}", r.meta().source))
-        .collect();
+    let mut v: Vec<String> = rs.map(|r| format!("{} {r:?}", r.meta().source)).collect();
     v.sort();
     v
 }
@@ -62,7 +60,12 @@ fn canon<'a>(rs: impl Iterator<Item = &'a Record>) -> Vec<String> {
 /// Asserts the narrowed answer for `peer` equals the full one; returns how many records
 /// the peer has and what share of lines the narrowed read parsed.
 fn check_peer(src: &[SourceFile], all: &[Record], peer: &str) -> usize {
-    let sc = scope::widen(src, &Question::Peer(peer.to_owned()), input::DEFAULT_MAX_LINE).unwrap();
+    let sc = scope::widen(
+        src,
+        &Question::Peer(peer.to_owned()),
+        input::DEFAULT_MAX_LINE,
+    )
+    .unwrap();
     assert!(sc.needles.is_some(), "{peer}: not narrowed");
     let narrowed = read(src, sc.needles.clone());
     let about = |r: &&Record| r.peer().is_some_and(|p| peer_matches(p, peer)) || local_error(r);
@@ -77,18 +80,21 @@ fn check_peer(src: &[SourceFile], all: &[Record], peer: &str) -> usize {
             g.difference(&w).collect::<Vec<_>>()
         );
     }
-    want.iter()
-        .filter(|s| !s.contains("peer: None"))
-        .count()
+    want.iter().filter(|s| !s.contains("peer: None")).count()
 }
 
 fn check_message(src: &[SourceFile], all: &[Record], id: &str) -> BTreeSet<String> {
-    let sc =
-        scope::widen(src, &Question::Message(id.to_owned()), input::DEFAULT_MAX_LINE).unwrap();
+    let sc = scope::widen(
+        src,
+        &Question::Message(id.to_owned()),
+        input::DEFAULT_MAX_LINE,
+    )
+    .unwrap();
     let narrowed = read(src, sc.needles.clone());
     let mut qids = sc.queue_ids.clone();
     qids.insert(id.to_owned());
-    let about = |r: &&Record| matches!(r, Record::Message { queue_id, .. } if qids.contains(queue_id));
+    let about =
+        |r: &&Record| matches!(r, Record::Message { queue_id, .. } if qids.contains(queue_id));
     let want = canon(all.iter().filter(about));
     let got = canon(narrowed.iter().filter(about));
     assert_eq!(got, want, "message {id}");
@@ -130,7 +136,11 @@ fn every_sample_peer_narrowed_equals_full() {
         &["sample-logs/postfix"],
         &["sample-logs/exim"],
         &["sample-logs/chain"],
-        &["sample-logs/maillog", "sample-logs/oldrelay", "sample-logs/relay2"],
+        &[
+            "sample-logs/maillog",
+            "sample-logs/oldrelay",
+            "sample-logs/relay2",
+        ],
     ] {
         let paths: Vec<PathBuf> = set.iter().map(|p| root().join(p)).collect();
         let src = sources(&paths);
@@ -154,7 +164,10 @@ fn sample_messages_narrowed_equal_full_and_chain_across_mtas() {
     let qids = check_message(&src, &all, "6AKAK9xK004388");
     assert!(qids.contains("8C1D2E3F4A"), "{qids:?}");
     let qids = check_message(&src, &all, "20261120100001.AB12CD@partner.example");
-    assert!(qids.contains("6AKA01xK004242") && qids.contains("3F2A1C0B9D"), "{qids:?}");
+    assert!(
+        qids.contains("6AKA01xK004242") && qids.contains("3F2A1C0B9D"),
+        "{qids:?}"
+    );
     let src = sources(&[root().join("sample-logs/maillog")]);
     let all = read(&src, None);
     for qid in ["6AR90CHI027009", "6ARAeYIl030356", "6AR8UFMd026010"] {
@@ -188,7 +201,10 @@ fn generated_log_peers_narrowed_equal_full() {
     let qs: Vec<String> = questions(&all).into_iter().collect();
     // The busiest peers (Zipf head) and a spread of the rest, by name, domain and address.
     let mut picked: Vec<&String> = qs.iter().step_by((qs.len() / 40).max(1)).collect();
-    picked.extend(qs.iter().filter(|q| q.contains("peer1.") || q.contains("peer2.")));
+    picked.extend(
+        qs.iter()
+            .filter(|q| q.contains("peer1.") || q.contains("peer2.")),
+    );
     let mut checked = 0;
     for q in picked {
         if check_peer(&src, &all, q) > 0 {
