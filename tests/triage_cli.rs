@@ -81,7 +81,7 @@ fn timeline_groups_sessions_then_messages_then_errors() {
     assert_eq!(with("← from relay.example.net [203.0.113.10]"), 3);
     assert_eq!(with("local (no peer)"), 1);
     for (header, items) in &s {
-        assert!(header.starts_with("2026-11-20 "), "{header}");
+        assert!(header.starts_with("2026-11-27 "), "{header}");
         let kinds: Vec<&str> = items
             .iter()
             .filter(|i| !i.starts_with("    "))
@@ -120,7 +120,7 @@ fn timeline_groups_sessions_then_messages_then_errors() {
         .unwrap();
     assert!(h.contains("relay [4390]"), "{h}");
     assert!(
-        items[1].contains("message 6AKAK9xK004388")
+        items[1].contains("message 6ARAK9xK004388")
             && items[1].contains("to=<carol@example.com>")
             && items[1].contains("sent dsn=2.0.0"),
         "{items:?}"
@@ -174,8 +174,8 @@ fn attacker_chosen_names_cannot_drive_the_terminal() {
     let log = tmp.path().join("maillog");
     std::fs::write(
         &log,
-        "Nov 20 10:00:01 relay sm-mta[4242]: STARTTLS=server, relay=evil\x1b]0;owned\x07\x1b[2J.example [192.0.2.66], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256\n\
-Nov 20 10:00:02 relay sm-mta[4242]: 6AKA01xK004242: from=<x\x1b[31m@evil.example>, size=5120, class=0, nrcpts=1, msgid=<a@b>, proto=ESMTPS, daemon=MTA, relay=evil\x1b]0;owned\x07\x1b[2J.example [192.0.2.66]\n",
+        "Nov 27 10:00:01 relay sm-mta[4242]: STARTTLS=server, relay=evil\x1b]0;owned\x07\x1b[2J.example [192.0.2.66], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256\n\
+Nov 27 10:00:02 relay sm-mta[4242]: 6ARA01xK004242: from=<x\x1b[31m@evil.example>, size=5120, class=0, nrcpts=1, msgid=<a@b>, proto=ESMTPS, daemon=MTA, relay=evil\x1b]0;owned\x07\x1b[2J.example [192.0.2.66]\n",
     )
     .unwrap();
     let l = log.to_str().unwrap();
@@ -192,7 +192,7 @@ Nov 20 10:00:02 relay sm-mta[4242]: 6AKA01xK004242: from=<x\x1b[31m@evil.example
         ],
         vec![
             "message",
-            "6AKA01xK004242",
+            "6ARA01xK004242",
             l,
             "--year",
             "2026",
@@ -336,7 +336,7 @@ fn peer_tls_deferrals_have_a_likely_cause() {
 
 #[test]
 fn message_traced_across_two_mtas() {
-    let mut args = vec!["message", "6AKAK9xK004388", "--json"];
+    let mut args = vec!["message", "6ARAK9xK004388", "--json"];
     args.extend(CHAIN);
     let (code, out, err) = run(&args);
     assert_eq!(code, 0, "{err}");
@@ -345,7 +345,7 @@ fn message_traced_across_two_mtas() {
     assert_eq!(hops.len(), 2, "{out}");
     assert_eq!(
         (hops[0]["host"].as_str(), hops[0]["queue_id"].as_str()),
-        (Some("relay"), Some("6AKAK9xK004388"))
+        (Some("relay"), Some("6ARAK9xK004388"))
     );
     assert_eq!(
         (hops[1]["host"].as_str(), hops[1]["queue_id"].as_str()),
@@ -374,7 +374,7 @@ fn message_traced_across_two_mtas() {
     // By Message-ID, the TLS one: both hops over TLS, verify=OK to the MX.
     let mut args = vec![
         "message",
-        "<20261120104529.CD34EF@partner.example>",
+        "<20261127104529.CD34EF@partner.example>",
         "--json",
     ];
     args.extend(CHAIN);
@@ -387,7 +387,7 @@ fn message_traced_across_two_mtas() {
         .iter()
         .map(|h| h["queue_id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["6AKAjUxK004501", "9D2E3F4A5B"]);
+    assert_eq!(ids, ["6ARAjUxK004501", "9D2E3F4A5B"]);
     assert!(
         v["hops"][0]["entries"][1]["tls"]
             .as_str()
@@ -398,7 +398,7 @@ fn message_traced_across_two_mtas() {
     // The same answer without the prefilter.
     let mut args2 = vec![
         "message",
-        "<20261120104529.CD34EF@partner.example>",
+        "<20261127104529.CD34EF@partner.example>",
         "--json",
         "--no-prefilter",
     ];
@@ -443,7 +443,7 @@ fn unknown_peer_or_message_is_exit_1_with_a_clear_message() {
         "2026",
         "--utc",
         "--around",
-        "2026-11-20 12:00",
+        "2026-11-27 12:00",
     ]);
     assert_eq!(code, 1);
     assert!(err.contains("inside the time window"), "{err}");
@@ -455,7 +455,7 @@ fn unknown_peer_or_message_is_exit_1_with_a_clear_message() {
 
 #[test]
 fn around_selects_both_sides_of_a_moment() {
-    let mut args = vec!["events", "--json", "--around", "2026-11-20 10:20±2m"];
+    let mut args = vec!["events", "--json", "--around", "2026-11-27 10:20±2m"];
     args.extend(CHAIN);
     let (code, out, err) = run(&args);
     assert_eq!(code, 0, "{err}");
@@ -472,7 +472,7 @@ fn around_selects_both_sides_of_a_moment() {
     // (10:20:11), EXPECTED-chain.md; nothing of 10:15 or 10:00.
     assert_eq!(times.len(), 4, "{out}");
     assert!(
-        times.iter().all(|t| t.starts_with("2026-11-20T10:20:")),
+        times.iter().all(|t| t.starts_with("2026-11-27T10:20:")),
         "{times:?}"
     );
 }

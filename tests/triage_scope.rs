@@ -161,11 +161,11 @@ fn every_sample_peer_narrowed_equals_full() {
 fn sample_messages_narrowed_equal_full_and_chain_across_mtas() {
     let src = sources(&[root().join("sample-logs/chain")]);
     let all = read(&src, None);
-    let qids = check_message(&src, &all, "6AKAK9xK004388");
+    let qids = check_message(&src, &all, "6ARAK9xK004388");
     assert!(qids.contains("8C1D2E3F4A"), "{qids:?}");
-    let qids = check_message(&src, &all, "20261120100001.AB12CD@partner.example");
+    let qids = check_message(&src, &all, "20261127100001.AB12CD@partner.example");
     assert!(
-        qids.contains("6AKA01xK004242") && qids.contains("3F2A1C0B9D"),
+        qids.contains("6ARA01xK004242") && qids.contains("3F2A1C0B9D"),
         "{qids:?}"
     );
     let src = sources(&[root().join("sample-logs/maillog")]);

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! mailtls message 4AKA01xK004242 /var/log/maillog mx:/var/log/mail.log
-//! mailtls message '<20261120100001.4AKA01xK004242@relay.example.net>' logs/ inbox.mbox
+//! mailtls message '<20261127100001.4AKA01xK004242@relay.example.net>' logs/ inbox.mbox
 //! ```
 //!
 //! The ids of the message are found by [`crate::triage::scope`] (queue ids, Message-ID,
@@ -29,7 +29,7 @@ use crate::triage::trace::MessageTrace;
 #[command(after_help = "\
 Examples:
   mailtls message 4AKA01xK004242 sample-logs/chain/ --year 2026
-  mailtls message '<20261120100001.4AKA01xK004242@relay.example.net>' logs/
+  mailtls message '<20261127100001.4AKA01xK004242@relay.example.net>' logs/
   mailtls message 4F1b2C3d4E /var/log/mail.log ~/Maildir --json
 
 Shows every hop of the message: on each MTA (log host and queue id) its reception (from which
