@@ -1,7 +1,10 @@
-//! `mailtls events [PATH…]`: every normalized event as NDJSON (`mailtls.event/1`).
+//! `mailtls events [PATH…]`: every normalized event, as a readable timeline on a terminal
+//! and as NDJSON (`mailtls.event/1`) in a pipe.
 //!
 //! ```text
-//! mailtls events /var/log/mail.log                 one JSON object per line
+//! mailtls events /var/log/mail.log                 timeline on a terminal, NDJSON in a pipe
+//! mailtls events logs/ --peer example.org --raw    each item with its file:line and line
+//! mailtls events logs/ --around '2026-11-27 10:00±30m' --json
 //! mailtls events logs/ --errors-only --since 2026-11-27
 //! mailtls events logs/ --verify FAIL --direction out
 //! mailtls events logs/ --ecs | vector …           Elastic Common Schema field names
@@ -11,7 +14,9 @@
 //! verdict, policy verdicts and TLS errors, each with its source file and line. The
 //! schema is documented in `src/report/events.md`. Message stores among the paths (found
 //! as `scan` finds them, [`messages::split_inputs`]) add one `hop` line per `Received:`
-//! hop after the log events ([`crate::hops::walk`]). Exit codes as for `scan`.
+//! hop after the log events ([`crate::hops::walk`]). On a terminal the records are grouped
+//! by session instead ([`crate::triage::sessions`]); the NDJSON is unchanged. Exit codes as
+//! for `scan`.
 
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
@@ -37,16 +42,24 @@ use crate::triage::term::{ColorWhen, Painter};
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  mailtls events /var/log/mail.log > events.ndjson
+  mailtls events /var/log/mail.log                       timeline on a terminal
+  mailtls events logs/ --peer example.org --raw          with each item's file:line and line
+  mailtls events logs/ --around '2026-11-27 10:00±30m'
+  mailtls events /var/log/mail.log > events.ndjson       NDJSON when piped (or --json)
   mailtls events logs/ --errors-only
   mailtls events logs/ --verify FAIL --direction out
   mailtls events logs/ --ecs
 
-Each line is one JSON object of schema mailtls.event/1 (src/report/events.md): a TLS session, a
-message with its TLS verdict, a policy verdict or a TLS error, with its file and line.
-Message stores among the paths (mbox, .gz mbox, Maildir, .eml) give one `hop` line per
-Received: header that crossed a network (local hops only with --loopback), after the log
-events, with its trust: witnessed (stamped by our hosts) or claimed. --ecs leaves hops out.")]
+On a terminal (or with --timeline or --color always) the records are grouped by session: the
+connection, its STARTTLS negotiation (version, cipher, bits, verify) or none, the messages that
+rode on it (queue id, from, to, status, dsn, the reply, TLS or plaintext), verdicts and TLS
+errors, each with its time; control characters in log data are shown escaped, and NO_COLOR
+is honoured. Otherwise (piped, or --json) each line is one JSON object of schema
+mailtls.event/1 (src/report/events.md): a TLS session, a message with its TLS verdict, a
+policy verdict or a TLS error, with its file and line. Message stores among the paths (mbox,
+.gz mbox, Maildir, .eml) give one `hop` line per Received: header that crossed a network
+(local hops only with --loopback), after the log events, with its trust: witnessed (stamped
+by our hosts) or claimed. --ecs leaves hops out.")]
 pub struct Args {
     /// Log files, rotated .gz logs, message stores (mbox, Maildir, .eml), directories (read
     /// recursively), or - for stdin.
