@@ -209,9 +209,10 @@ fn logs_and_messages_give_one_posture() {
     // The witnessed hops are the log's own messages: nothing is counted twice.
     assert_eq!(both["peers"], logs["peers"]);
     // 19 Sendmail peers + 17 Postfix/Exim peers − 1 shared (EXPECTED-postfix-exim.md §3),
-    // from 3 Sendmail + 3 Postfix + 1 Exim log files.
-    assert_eq!(both["summary"]["peers"], 35);
-    assert_eq!(both["summary"]["files"], 7);
+    // from 3 Sendmail + 3 Postfix + 1 Exim log files, plus chain/ (2 files, 3 new peers:
+    // EXPECTED-chain.md).
+    assert_eq!(both["summary"]["peers"], 38);
+    assert_eq!(both["summary"]["files"], 9);
     check_messages_summary(&both["messages"], 9);
 
     let (only, _) = run(&[&samples()], &["--messages-only"]);
