@@ -258,7 +258,7 @@ fn peer_posture_changes_inside_the_window() {
         for k in ["first", "last"] {
             let t = s[k].as_str().unwrap();
             assert!(
-                t >= "2026-11-27T10:30" && t < "2026-11-27T13:30",
+                ("2026-11-27T10:30".."2026-11-27T13:30").contains(&t),
                 "{t} outside the window"
             );
         }

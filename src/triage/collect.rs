@@ -80,6 +80,9 @@ pub struct Collected {
     pub report: RunReport,
 }
 
+/// What the tap keeps of one event: its process id and message facts.
+type Tap = (Option<u32>, Option<Detail>);
+
 /// Reads `sources`, keeping the records `keep` accepts and the events `keep_event` accepts.
 pub fn collect(
     sources: &[SourceFile],
@@ -87,7 +90,7 @@ pub fn collect(
     keep: impl Fn(&Record) -> bool,
     keep_event: impl Fn(&Event) -> bool,
 ) -> Collected {
-    let taps: RefCell<HashMap<Source, (Option<u32>, Option<Detail>)>> = RefCell::default();
+    let taps: RefCell<HashMap<Source, Tap>> = RefCell::default();
     let mut items = Vec::new();
     let mut steps = Vec::new();
     let report = pipeline::run_tapped(

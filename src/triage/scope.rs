@@ -410,7 +410,15 @@ mod tests {
 
     #[test]
     fn ids_of_real_lines() {
-        let rows: &[(&str, Option<&str>, Option<&str>, bool, &[&str])] = &[
+        // line, pid token, queue id, names a peer, Message-IDs
+        type Row<'a> = (
+            &'a str,
+            Option<&'a str>,
+            Option<&'a str>,
+            bool,
+            &'a [&'a str],
+        );
+        let rows: &[Row] = &[
             (
                 "Nov 20 10:00:01 relay sm-mta[4242]: 4AKA01xK004242: from=<alice@example.org>, size=1234, class=0, nrcpts=1, msgid=<20261120.abc@example.org>, proto=ESMTPS, daemon=MTA, relay=mail.example.org [192.0.2.7]",
                 Some("[4242]"),

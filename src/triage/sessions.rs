@@ -72,7 +72,7 @@ pub fn group(items: &[Item]) -> Vec<Session<'_>> {
                 (Some(a), Some(b)) => b - a <= SESSION_GAP,
                 _ => true,
             };
-            near && !(fresh_start && s.negotiated()) && !(r.peer().is_none())
+            near && !(fresh_start && s.negotiated()) && r.peer().is_some()
         });
         match reuse {
             Some(i) => out[i].items.push(it),

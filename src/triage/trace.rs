@@ -259,7 +259,7 @@ impl MessageTrace {
                 }
             }
         }
-        order.sort_by(|a, b| (a.0.is_none(), a.0).cmp(&(b.0.is_none(), b.0)));
+        order.sort_by_key(|a| (a.0.is_none(), a.0));
         let hops = order
             .into_iter()
             .filter_map(|(_, k)| hops.remove(&k))
