@@ -476,3 +476,22 @@ fn around_selects_both_sides_of_a_moment() {
         "{times:?}"
     );
 }
+
+#[test]
+fn events_for_one_peer_are_the_same_with_and_without_the_prefilter() {
+    for (peer, set) in [
+        ("partner.example", "sample-logs/maillog"),
+        ("192.0.2.25", "sample-logs"),
+        ("mx.example.com", "sample-logs/chain"),
+        ("mx.legacy.example", "sample-logs/oldrelay"),
+    ] {
+        let base = ["events", set, "--year", "2026", "--json", "--peer", peer];
+        let (code, fast, err) = run(&base);
+        assert_eq!(code, 0, "{err}");
+        let mut slow_args = base.to_vec();
+        slow_args.push("--no-prefilter");
+        let (_, slow, _) = run(&slow_args);
+        assert!(!fast.is_empty(), "{peer}");
+        assert_eq!(fast, slow, "{peer} in {set}");
+    }
+}

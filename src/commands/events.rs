@@ -114,6 +114,11 @@ pub struct Args {
     #[arg(long)]
     pub raw: bool,
 
+    /// With --peer, parse every line instead of only those that can matter (slower; same
+    /// events).
+    #[arg(long)]
+    pub no_prefilter: bool,
+
     /// Do not print warnings about unreadable files and malformed lines.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -263,7 +268,7 @@ pub fn run(args: &Args) -> u8 {
         eprintln!("mailtls events: nothing to read");
         return exit::ERROR;
     }
-    let opts = Options {
+    let mut opts = Options {
         year: args.select.year,
         zone: if args.select.utc {
             Zone::Fixed(utc)
@@ -272,6 +277,16 @@ pub fn run(args: &Args) -> u8 {
         },
         ..Options::default()
     };
+    // With --peer only the lines that can matter to the peer are parsed (the records kept
+    // are the same: tests/triage_scope.rs).
+    if let Some(peer) = &args.select.peer {
+        super::peer::narrow(
+            &mut opts,
+            &sources,
+            &crate::triage::scope::Question::Peer(peer.clone()),
+            args.no_prefilter,
+        );
+    }
     let tty = std::io::stdout().is_terminal();
     if args.wants_timeline(tty) {
         return timeline(args, &sources, &opts, &filter, tty);
