@@ -495,3 +495,65 @@ fn events_for_one_peer_are_the_same_with_and_without_the_prefilter() {
         assert_eq!(fast, slow, "{peer} in {set}");
     }
 }
+
+#[test]
+fn peer_adds_stored_hops_and_live_checks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let check = tmp.path().join("check.json");
+    // The shape `mailtls check --json` writes (mailtls.check/1), trimmed to what peer reads.
+    std::fs::write(
+        &check,
+        r#"{"schema": "mailtls.check/1", "results": [
+  {"target": "mail-out.partner.example:25", "host": "mail-out.partner.example", "port": 25,
+   "ip": "192.0.2.25", "mode": "starttls", "status": "warn", "verify": "FAIL",
+   "trust": "webpki-roots", "extensions": ["PIPELINING", "STARTTLS"], "extensions_tls": [],
+   "tls": {"version": "TLSv1.3", "cipher": "TLS_AES_256_GCM_SHA384",
+           "cipher_iana": "TLS_AES_256_GCM_SHA384", "bits": {"secret": 256, "alg": 256}},
+   "client_certificate": false, "chain": [], "steps": [],
+   "findings": [{"severity": "warn", "text": "certificate not trusted"}], "elapsed_ms": 41.0},
+  {"target": "mx.other.example:25", "host": "mx.other.example", "port": 25, "status": "pass"}
+]}"#,
+    )
+    .unwrap();
+    let c = check.to_str().unwrap();
+    let (code, out, err) = run(&[
+        "peer",
+        "mail-out.partner.example",
+        "sample-logs/maillog",
+        "sample-logs/messages/bob.mbox",
+        c,
+        "--year",
+        "2026",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["checks"].as_array().unwrap().len(), 1);
+    assert_eq!(v["checks"][0]["verify"], "FAIL");
+    let hops = &v["received_hops"];
+    assert!(hops["tls"].as_u64().unwrap() >= 1, "{hops}");
+    assert!(
+        hops["examples"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("sample-logs/messages/bob.mbox:")
+    );
+
+    let (_, text, _) = run(&[
+        "peer",
+        "mail-out.partner.example",
+        "sample-logs/maillog",
+        c,
+        "--year",
+        "2026",
+        "--color",
+        "never",
+    ]);
+    assert!(
+        text.contains("mail-out.partner.example:25  warn  TLSv1.3 TLS_AES_256_GCM_SHA384 256 bits  verify=FAIL  1 findings"),
+        "{text}"
+    );
+    // Only a check result names the peer: still found.
+    let (code, _, err) = run(&["peer", "mx.other.example", c]);
+    assert_eq!(code, 0, "{err}");
+}

@@ -29,7 +29,6 @@ use crate::triage::collect::{self, Collected};
 use crate::triage::peer::{PeerStory, by_time};
 use crate::triage::scope::{self, Question};
 use crate::triage::term::{ColorWhen, Painter, Tone};
-use crate::triage::trace::encryption_phrase;
 
 /// The window and reading flags `peer` and `message` share.
 #[derive(Debug, Clone, clap::Args)]
@@ -400,11 +399,21 @@ fn check_line(v: &serde_json::Value, p: &Painter) -> String {
         "warn" => Tone::Warn,
         _ => Tone::Bad,
     };
-    let tls = v
-        .get("tls")
-        .and_then(|t| serde_json::from_value::<crate::event::TlsParams>(t.clone()).ok())
-        .map(|t| encryption_phrase(&crate::correlate::Encryption::Tls(t)))
-        .unwrap_or_else(|| "no TLS".to_owned());
+    let t = &v["tls"];
+    let tls = match t["version"].as_str() {
+        Some(version) => {
+            let mut s = version.to_owned();
+            if let Some(c) = t["cipher"].as_str() {
+                s.push(' ');
+                s.push_str(c);
+            }
+            if let Some(b) = t["bits"]["secret"].as_u64() {
+                s.push_str(&format!(" {b} bits"));
+            }
+            s
+        }
+        None => "no TLS".to_owned(),
+    };
     let findings = v["findings"].as_array().map_or(0, Vec::len);
     format!(
         "{}  {}  {}  verify={}  {findings} findings",
