@@ -251,10 +251,19 @@ struct HopCount {
 struct PeerJson<'a> {
     #[serde(flatten)]
     story: &'a PeerStory,
+    /// One sentence per peer and direction: what changed and when.
+    headlines: Vec<Headline>,
     #[serde(skip_serializing_if = "Option::is_none")]
     received_hops: Option<&'a HopCount>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     checks: Vec<&'a serde_json::Value>,
+}
+
+#[derive(Serialize)]
+struct Headline {
+    peer: String,
+    direction: crate::event::Direction,
+    text: String,
 }
 
 /// Runs `peer`.
@@ -336,6 +345,15 @@ pub fn run(args: &Args) -> u8 {
     let out = if w.json {
         let doc = PeerJson {
             story: &story,
+            headlines: story
+                .headlines()
+                .into_iter()
+                .map(|(peer, direction, text)| Headline {
+                    peer,
+                    direction,
+                    text,
+                })
+                .collect(),
             received_hops: has_hops.then_some(&hops),
             checks,
         };
@@ -392,7 +410,7 @@ fn check_matches(v: &serde_json::Value, peer: &str) -> bool {
 }
 
 fn check_line(v: &serde_json::Value, p: &Painter) -> String {
-    let s = |k: &str| v[k].as_str().unwrap_or("?").to_owned();
+    let s = |k: &str| crate::triage::term::clean(v[k].as_str().unwrap_or("?")).into_owned();
     let status = s("status");
     let tone = match status.as_str() {
         "pass" => Tone::Good,
@@ -407,6 +425,7 @@ fn check_line(v: &serde_json::Value, p: &Painter) -> String {
                 s.push(' ');
                 s.push_str(c);
             }
+            let mut s = crate::triage::term::clean(&s).into_owned();
             if let Some(b) = t["bits"]["secret"].as_u64() {
                 s.push_str(&format!(" {b} bits"));
             }
@@ -420,6 +439,6 @@ fn check_line(v: &serde_json::Value, p: &Painter) -> String {
         s("target"),
         p.paint(tone, &status),
         tls,
-        v["verify"].as_str().unwrap_or("-")
+        crate::triage::term::clean(v["verify"].as_str().unwrap_or("-"))
     )
 }

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::causes::{self, Reason};
 use super::collect::Item;
-use super::term::{Painter, Tone};
+use super::term::{Painter, Tone, clean};
 use crate::correlate::{Encryption, Record};
 use crate::downgrade::{Downgrades, Window};
 use crate::event::{DeliveryStatus, Direction, Source, TlsErrorKind, TlsParams};
@@ -27,6 +27,8 @@ type Time = DateTime<FixedOffset>;
 /// Consecutive records of one direction with the same TLS state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Span {
+    /// The posture key of the peer (a domain question matches several hosts).
+    pub peer: String,
     pub direction: Direction,
     /// `TLSv1.3 verify=OK`, `TLS (parameters unknown)`, `plaintext`.
     pub state: String,
@@ -154,12 +156,18 @@ impl PeerStory {
             posture.add(r);
             if let Some((direction, state, tls)) = state_of(r) {
                 let m = r.meta();
-                match changes.iter_mut().rev().find(|s| s.direction == direction) {
+                let key = r.peer().and_then(|p| p.key()).unwrap_or_default();
+                match changes
+                    .iter_mut()
+                    .rev()
+                    .find(|s| s.direction == direction && s.peer == key)
+                {
                     Some(s) if s.state == state => {
                         s.records += 1;
                         s.last = m.time.or(s.last);
                     }
                     _ => changes.push(Span {
+                        peer: key,
                         direction,
                         state,
                         tls,
@@ -246,11 +254,11 @@ impl PeerStory {
 
     /// One sentence per direction: "TLSv1.3 verify=OK until 2026-11-20 10:02, then
     /// plaintext until …", with the local errors that opened a window meanwhile.
-    pub fn headline(&self, direction: Direction) -> Option<String> {
+    pub fn headline(&self, peer: &str, direction: Direction) -> Option<String> {
         let spans: Vec<&Span> = self
             .changes
             .iter()
-            .filter(|s| s.direction == direction)
+            .filter(|s| s.direction == direction && s.peer == peer)
             .collect();
         if spans.is_empty() {
             return None;
@@ -275,11 +283,24 @@ impl PeerStory {
                 out,
                 "; {} error on {} at {}",
                 kinds.join("/"),
-                w.host,
+                clean(&w.host),
                 short(w.start)
             );
         }
         Some(out)
+    }
+
+    /// Every (peer, direction) headline, peers in posture order.
+    pub fn headlines(&self) -> Vec<(String, Direction, String)> {
+        let mut out = Vec::new();
+        for pp in &self.peers {
+            for d in [Direction::Inbound, Direction::Outbound] {
+                if let Some(h) = self.headline(&pp.peer, d) {
+                    out.push((pp.peer.clone(), d, h));
+                }
+            }
+        }
+        out
     }
 
     /// The terminal text.
@@ -337,10 +358,14 @@ impl PeerStory {
             }
         }
         let _ = writeln!(o, "\n{}", p.paint(Tone::Strong, "What changed"));
-        for d in [Direction::Inbound, Direction::Outbound] {
-            if let Some(h) = self.headline(d) {
-                let _ = writeln!(o, "  {}: {}", d.as_str(), p.paint(Tone::Strong, &h));
-            }
+        for (peer, d, h) in self.headlines() {
+            let _ = writeln!(
+                o,
+                "  {} {}: {}",
+                p.paint(Tone::Strong, &peer),
+                d.as_str(),
+                p.paint(Tone::Strong, &h)
+            );
         }
         for s in &self.changes {
             let tone = if !s.tls {
@@ -352,9 +377,10 @@ impl PeerStory {
             };
             let _ = writeln!(
                 o,
-                "  {} → {}  {:<3}  {}  ({} record{}, from {})",
+                "  {} → {}  {} {:<3}  {}  ({} record{}, from {})",
                 p.paint(Tone::Dim, &when(s.first)),
                 p.paint(Tone::Dim, &when(s.last)),
+                clean(&s.peer),
                 s.direction.as_str(),
                 p.paint(tone, &s.state),
                 s.records,
@@ -379,7 +405,7 @@ impl PeerStory {
                     o,
                     "  {} on {} {}: {}  ({}; {} plaintext messages of this peer meanwhile)",
                     p.paint(Tone::Bad, &kinds.join(" ")),
-                    w.host,
+                    clean(&w.host),
                     w.direction.as_str(),
                     when(Some(w.start)),
                     until,
@@ -405,7 +431,7 @@ impl PeerStory {
                         o,
                         "      {label:<5} {} {}  {}  {}",
                         when(occ.time),
-                        occ.host.as_deref().unwrap_or("-"),
+                        clean(occ.host.as_deref().unwrap_or("-")),
                         p.paint(Tone::Dim, &occ.source.to_string()),
                         p.paint(Tone::Dim, &occ.text)
                     );
@@ -427,7 +453,7 @@ impl PeerStory {
                     o,
                     "  {} {} {} to=<{}> {}  {}",
                     when(t.time),
-                    t.queue_id,
+                    clean(&t.queue_id),
                     status,
                     p.paint(Tone::Strong, t.to.as_deref().unwrap_or("?")),
                     t.dsn

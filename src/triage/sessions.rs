@@ -14,7 +14,7 @@ use chrono::Duration;
 
 use super::collect::{Item, status_word};
 use super::peer::when;
-use super::term::{Painter, Tone};
+use super::term::{Painter, Tone, clean};
 use super::trace::encryption_phrase;
 use crate::correlate::{Encryption, Record};
 use crate::event::{Direction, Source};
@@ -190,7 +190,7 @@ fn item_line(it: &Item, p: &Painter) -> String {
                 let _ = write!(s, "  received");
             }
             if let Some(dsn) = &d.dsn {
-                let _ = write!(s, " dsn={dsn}");
+                let _ = write!(s, " dsn={}", clean(dsn));
             }
             let enc = encryption_phrase(encryption);
             let tone = match encryption {

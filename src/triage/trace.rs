@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::collect::{Item, Step, event_queue_id, status_word};
 use super::peer::when;
 use super::scope::next_hop_ids;
-use super::term::{Painter, Tone};
+use super::term::{Painter, Tone, clean};
 use crate::correlate::{Encryption, Record};
 use crate::event::{DeliveryStatus, EventKind, Mta, Source};
 use crate::hops::{MessageHops, Trust};
@@ -352,7 +352,7 @@ impl MessageTrace {
                 "\n  {} {} ({mta})  queue id {}",
                 p.paint(Tone::Strong, &format!("hop {}", n + 1)),
                 p.paint(Tone::Strong, &h.host),
-                h.queue_id
+                clean(&h.queue_id)
             );
             for e in &h.entries {
                 let mut line = format!("    {}  {:<17}", p.paint(Tone::Dim, &when(e.time)), e.what);
@@ -397,7 +397,7 @@ impl MessageTrace {
                     } else {
                         "its log is not among the inputs"
                     };
-                    let _ = writeln!(o, "        → next hop queue id {nh} ({seen})");
+                    let _ = writeln!(o, "        → next hop queue id {} ({seen})", clean(nh));
                 }
             }
         }
@@ -422,10 +422,10 @@ impl MessageTrace {
                     o,
                     "    {:>2}. from {} by {} with {} id {}  {}  ({trust})",
                     h.position,
-                    h.from.as_deref().unwrap_or("?"),
-                    h.by.as_deref().unwrap_or("?"),
-                    h.with.as_deref().unwrap_or("?"),
-                    h.id.as_deref().unwrap_or("?"),
+                    clean(h.from.as_deref().unwrap_or("?")),
+                    clean(h.by.as_deref().unwrap_or("?")),
+                    clean(h.with.as_deref().unwrap_or("?")),
+                    clean(h.id.as_deref().unwrap_or("?")),
                     p.paint(tone, &h.tls)
                 );
             }
