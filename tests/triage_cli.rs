@@ -557,3 +557,30 @@ fn peer_adds_stored_hops_and_live_checks() {
     let (code, _, err) = run(&["peer", "mx.other.example", c]);
     assert_eq!(code, 0, "{err}");
 }
+
+#[test]
+fn message_with_its_stored_copy_shows_every_received_hop() {
+    let (code, out, err) = run(&[
+        "message",
+        "<20261127001240.4F2A1C0019@partner.example>",
+        "sample-logs/maillog",
+        "sample-logs/messages/bob.mbox",
+        "--year",
+        "2026",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["hops"][0]["queue_id"], "6AR1CheR011422");
+    let stored = v["stored"].as_array().unwrap();
+    assert_eq!(stored.len(), 1, "{out}");
+    let hops = stored[0][1].as_array().unwrap();
+    // bob.mbox message 1 (messages/EXPECTED.md): our stamp (witnessed, TLSv1.3, verify=NO)
+    // over the partner's internal hop (claimed, verify=NOT).
+    assert_eq!(hops.len(), 2);
+    assert_eq!(hops[0]["trust"], "witnessed");
+    assert_eq!(hops[0]["id"], "6AR1CheR011422");
+    assert_eq!(hops[0]["tls"], "TLSv1.3 TLS_AES_256_GCM_SHA384 verify=NO");
+    assert_eq!(hops[1]["trust"], "claimed");
+    assert_eq!(hops[1]["from"], "erp01.partner.example [10.20.0.5]");
+}
