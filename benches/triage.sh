@@ -23,13 +23,13 @@ cd "$ROOT"
 log() { printf '%s\n' "$*" >&2; }
 
 log "building (release)"
-cargo build --release --quiet --bin mailtls --example gen
+cargo build --release --quiet --bin mailtls
 BIN="$ROOT/target/release/mailtls"
-GEN="$ROOT/target/release/examples/gen"
 LOG="$WORK/mixed-$SIZE.log"
 if [ ! -s "$LOG" ] || [ ! -s "$LOG.gen.json" ]; then
     log "generating $LOG"
-    nice -n "$NICE" "$GEN" --log "$LOG" --size "$SIZE" >"$LOG.gen.json"
+    cargo build --release --quiet --example gen
+    nice -n "$NICE" "$ROOT/target/release/examples/gen" --log "$LOG" --size "$SIZE" >"$LOG.gen.json"
 fi
 
 # The busiest peer and one of rank ~50, by the generator's own counts.

@@ -7,7 +7,7 @@
 //! to them by its own source line.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use serde::Serialize;
 
@@ -80,6 +80,11 @@ pub struct Collected {
     pub report: RunReport,
 }
 
+/// Events whose facts are kept for a record still to come. Correlation releases a record
+/// within its windows (minutes, a few thousand events); a record released later than this
+/// many events after its line loses only its process id and message facts.
+pub const TAP_CAP: usize = 200_000;
+
 /// What the tap keeps of one event: its process id and message facts.
 type Tap = (Option<u32>, Option<Detail>);
 
@@ -90,7 +95,7 @@ pub fn collect(
     keep: impl Fn(&Record) -> bool,
     keep_event: impl Fn(&Event) -> bool,
 ) -> Collected {
-    let taps: RefCell<HashMap<Source, Tap>> = RefCell::default();
+    let taps: RefCell<(HashMap<Source, Tap>, VecDeque<Source>)> = RefCell::default();
     let mut items = Vec::new();
     let mut steps = Vec::new();
     let report = pipeline::run_tapped(
@@ -100,13 +105,20 @@ pub fn collect(
             if keep_event(ev) {
                 steps.push(Step { event: ev.clone() });
             }
-            taps.borrow_mut()
-                .insert(ev.source.clone(), (ev.pid, Detail::of(&ev.kind)));
+            let (map, order) = &mut *taps.borrow_mut();
+            map.insert(ev.source.clone(), (ev.pid, Detail::of(&ev.kind)));
+            order.push_back(ev.source.clone());
+            if order.len() > TAP_CAP
+                && let Some(old) = order.pop_front()
+            {
+                map.remove(&old);
+            }
         },
         |r| {
             if keep(&r) {
                 let (pid, detail) = taps
                     .borrow()
+                    .0
                     .get(&r.meta().source)
                     .cloned()
                     .unwrap_or_default();

@@ -35,12 +35,14 @@
 //! the full read count one more session), and Postfix's "no qmgr line at all in the input"
 //! (inbound messages never confirmed by qmgr are released at the end only then).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::io;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use memchr::memmem;
 
 use crate::event::{EventKind, Mta};
 use crate::input::{self, BlockReader, SourceFile};
@@ -63,49 +65,118 @@ pub const LOCAL_ERROR_NEEDLES: &[&str] = &[
 /// Passes after which a message trace stops widening (a longer chain is cut off).
 pub const MAX_PASSES: usize = 8;
 
-/// A set of byte strings searched for together, ASCII case-insensitively.
+/// Which lines a narrowed read keeps: those holding one of a few words (the peer's name or
+/// address, a Message-ID, the local-error words), searched together ASCII
+/// case-insensitively, or whose process id or queue id (read at their fixed place: after
+/// `prog[pid]: `, or an Exim id near the start) is one of the sets. Ids are looked up, not
+/// searched for: a busy peer has thousands of them, and a search for thousands of patterns
+/// is slower than parsing.
 #[derive(Debug, Clone)]
 pub struct Needles {
-    searcher: AhoCorasick,
+    searcher: Option<AhoCorasick>,
     patterns: Vec<String>,
+    pids: HashSet<u32>,
+    ids: HashSet<Vec<u8>>,
 }
 
+/// `]: ` ends the syslog `prog[pid]` tag.
+static TAG_END: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"]: "));
+
 impl Needles {
-    /// The searcher for these patterns (empty ones dropped); `None` when none is left.
-    pub fn new<S: AsRef<str>>(patterns: impl IntoIterator<Item = S>) -> Option<Needles> {
-        let set: BTreeSet<String> = patterns
+    /// The matcher for these words, process ids and queue ids; `None` when all are empty.
+    pub fn new<S: AsRef<str>>(
+        words: impl IntoIterator<Item = S>,
+        pids: impl IntoIterator<Item = u32>,
+        ids: impl IntoIterator<Item = S>,
+    ) -> Option<Needles> {
+        let set: BTreeSet<String> = words
             .into_iter()
             .map(|p| p.as_ref().trim().to_owned())
             .filter(|p| !p.is_empty())
             .collect();
         let patterns: Vec<String> = set.into_iter().collect();
-        if patterns.is_empty() {
+        let pids: HashSet<u32> = pids.into_iter().collect();
+        let ids: HashSet<Vec<u8>> = ids
+            .into_iter()
+            .map(|i| i.as_ref().trim().as_bytes().to_vec())
+            .filter(|i| !i.is_empty())
+            .collect();
+        if patterns.is_empty() && pids.is_empty() && ids.is_empty() {
             return None;
         }
-        let searcher = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(&patterns)
-            .ok()?;
-        Some(Needles { searcher, patterns })
+        let searcher = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(&patterns)
+                    .ok()?,
+            )
+        };
+        Some(Needles {
+            searcher,
+            patterns,
+            pids,
+            ids,
+        })
     }
 
     pub fn patterns(&self) -> &[String] {
         &self.patterns
     }
 
-    /// Offset of the first match at or after `from`.
-    pub fn next_match(&self, data: &[u8], from: usize) -> Option<usize> {
-        if from >= data.len() {
-            return None;
+    /// True when `line` (without its newline) is to be parsed.
+    pub fn is_match(&self, line: &[u8]) -> bool {
+        // journald JSON and RFC 5424 lines keep their process elsewhere: always read.
+        if matches!(line.first(), Some(b'{' | b'<')) {
+            return true;
         }
-        self.searcher
-            .find(Input::new(data).span(from..data.len()))
-            .map(|m| m.start())
+        if self.searcher.as_ref().is_some_and(|s| s.is_match(line)) {
+            return true;
+        }
+        if self.pids.is_empty() && self.ids.is_empty() {
+            return false;
+        }
+        match TAG_END.find(line) {
+            Some(end) => {
+                let open = memchr::memrchr(b'[', &line[..end]).map_or(end, |i| i + 1);
+                let pid = std::str::from_utf8(&line[open..end])
+                    .ok()
+                    .and_then(|p| p.parse::<u32>().ok());
+                if pid.is_some_and(|p| self.pids.contains(&p)) {
+                    return true;
+                }
+                let rest = &line[end + 3..];
+                let tok = rest
+                    .iter()
+                    .position(|&b| b == b':' || b == b' ')
+                    .map_or(rest, |i| &rest[..i]);
+                self.ids.contains(tok)
+            }
+            // Exim's own mainlog: the message id follows the stamp (and a +pid or zone).
+            None => line
+                .split(|&b| b == b' ')
+                .skip(2)
+                .take(3)
+                .any(|t| self.ids.contains(t)),
+        }
     }
 
-    pub fn is_match(&self, line: &[u8]) -> bool {
-        self.searcher.is_match(line)
+    /// Offset of the start of the first line at or after `from` (a line start) that
+    /// [`Needles::is_match`] keeps.
+    pub fn next_match(&self, data: &[u8], from: usize) -> Option<usize> {
+        let mut pos = from;
+        while pos < data.len() {
+            let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+            let line = &data[pos..end];
+            if self.is_match(line.strip_suffix(b"\r").unwrap_or(line)) {
+                return Some(pos);
+            }
+            pos = end + 1;
+        }
+        None
     }
 }
 
@@ -127,8 +198,8 @@ pub struct Scope {
     pub queue_ids: BTreeSet<String>,
     /// Message-IDs seen, without angle brackets.
     pub message_ids: BTreeSet<String>,
-    /// Process tokens (`[pid]`) of the lines that named a peer.
-    pub pids: BTreeSet<String>,
+    /// Process ids of the lines that named the peer (for a message: a peer).
+    pub pids: BTreeSet<u32>,
     /// Passes over the inputs made to find them.
     pub passes: usize,
     /// Lines that held a seed or id in the last pass.
@@ -168,7 +239,12 @@ pub fn widen(sources: &[SourceFile], question: &Question, max_line: usize) -> io
     let mut wanted: BTreeSet<String> = seeds.iter().cloned().collect();
     loop {
         scope.passes += 1;
-        let Some(n) = Needles::new(&wanted) else {
+        let ids: Vec<&String> = if is_message {
+            wanted.iter().collect()
+        } else {
+            Vec::new()
+        };
+        let Some(n) = Needles::new(&wanted, [], ids) else {
             return Ok(scope);
         };
         let mut found = Found::default();
@@ -189,11 +265,16 @@ pub fn widen(sources: &[SourceFile], question: &Question, max_line: usize) -> io
             break;
         }
     }
-    let mut fin: BTreeSet<String> = wanted;
-    fin.extend(scope.queue_ids.iter().cloned());
-    fin.extend(scope.pids.iter().cloned());
-    fin.extend(LOCAL_ERROR_NEEDLES.iter().map(|s| (*s).to_owned()));
-    scope.needles = Needles::new(&fin).map(Arc::new);
+    // A message's own ids are few: search for them anywhere (the previous hop's reply names
+    // them); a peer's queue ids are many: look them up at their place only.
+    let mut ids: BTreeSet<String> = scope.queue_ids.clone();
+    let mut words: BTreeSet<String> = wanted;
+    if is_message {
+        ids.extend(words.iter().cloned());
+        words.extend(scope.queue_ids.iter().cloned());
+    }
+    words.extend(LOCAL_ERROR_NEEDLES.iter().map(|s| (*s).to_owned()));
+    scope.needles = Needles::new(&words, scope.pids.iter().copied(), &ids).map(Arc::new);
     Ok(scope)
 }
 
@@ -209,9 +290,8 @@ fn scan_source(
     while let Some(block) = br.next_block()? {
         let data = &block.data[..];
         let mut pos = 0;
-        while let Some(m) = needles.next_match(data, pos) {
-            let start = memchr::memrchr(b'\n', &data[..m]).map_or(0, |i| i + 1);
-            let end = memchr::memchr(b'\n', &data[m..]).map_or(data.len(), |i| m + i);
+        while let Some(start) = needles.next_match(data, pos) {
+            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
             let line = &data[start..end];
             if line.len() <= max_line {
                 f(line.strip_suffix(b"\r").unwrap_or(line));
@@ -229,7 +309,7 @@ struct Found {
     queue_ids: BTreeSet<String>,
     message_ids: BTreeSet<String>,
     next_hops: BTreeSet<String>,
-    pids: BTreeSet<String>,
+    pids: BTreeSet<u32>,
 }
 
 impl Found {
@@ -243,7 +323,7 @@ impl Found {
         // For a peer every matched line names it; for a message only lines naming a peer
         // tie a process to it (see the module doc).
         if (!is_message || names_peer)
-            && let Some(p) = ids.pid_token
+            && let Some(p) = ids.pid
         {
             self.pids.insert(p);
         }
@@ -257,8 +337,8 @@ impl Found {
 /// The ids one log line carries.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct LineIds {
-    /// The process as the line spells it: `[1234]`, or journald's `"_PID":"1234"`.
-    pub pid_token: Option<String>,
+    /// The process id from the envelope.
+    pub pid: Option<u32>,
     pub queue_id: Option<String>,
     /// The line's event names a peer (a session, message, delivery, verdict or error).
     pub names_peer: bool,
@@ -275,17 +355,7 @@ pub fn line_ids(line: &[u8]) -> LineIds {
     let file: Arc<str> = Arc::from("");
     let text = String::from_utf8_lossy(line);
     let env = parse::envelope::parse(&text);
-    if let Some(pid) = env.pid {
-        let bracket = format!("[{pid}]");
-        let journald = format!("\"_PID\":\"{pid}\"");
-        ids.pid_token = if text.contains(&bracket) {
-            Some(bracket)
-        } else if text.contains(&journald) {
-            Some(journald)
-        } else {
-            Some(format!(" {pid} "))
-        };
-    }
+    ids.pid = env.pid;
     match parse::parse_line(line, &file, 0) {
         LineOutcome::Event(ev) => {
             let mta = ev.mta;
@@ -418,39 +488,33 @@ mod tests {
 
     #[test]
     fn ids_of_real_lines() {
-        // line, pid token, queue id, names a peer, Message-IDs
-        type Row<'a> = (
-            &'a str,
-            Option<&'a str>,
-            Option<&'a str>,
-            bool,
-            &'a [&'a str],
-        );
+        // line, pid, queue id, names a peer, Message-IDs
+        type Row<'a> = (&'a str, Option<u32>, Option<&'a str>, bool, &'a [&'a str]);
         let rows: &[Row] = &[
             (
                 "Nov 20 10:00:01 relay sm-mta[4242]: 4AKA01xK004242: from=<alice@example.org>, size=1234, class=0, nrcpts=1, msgid=<20261120.abc@example.org>, proto=ESMTPS, daemon=MTA, relay=mail.example.org [192.0.2.7]",
-                Some("[4242]"),
+                Some(4242),
                 Some("4AKA01xK004242"),
                 true,
                 &["20261120.abc@example.org"],
             ),
             (
                 "Nov 20 10:00:06 mx postfix/cleanup[711]: 4F1b2C3d4E: message-id=<20261120.abc@example.org>",
-                Some("[711]"),
+                Some(711),
                 Some("4F1b2C3d4E"),
                 false,
                 &["20261120.abc@example.org"],
             ),
             (
                 "Nov 20 10:00:07 mx postfix/qmgr[700]: 4F1b2C3d4E: removed",
-                Some("[700]"),
+                Some(700),
                 Some("4F1b2C3d4E"),
                 false,
                 &[],
             ),
             (
                 "Nov 20 10:00:07 mx CRON[99]: (root) CMD (run-parts /etc/cron.hourly)",
-                Some("[99]"),
+                Some(99),
                 None,
                 false,
                 &[],
@@ -458,7 +522,7 @@ mod tests {
         ];
         for (line, pid, qid, names_peer, msgids) in rows {
             let ids = line_ids(line.as_bytes());
-            assert_eq!(ids.pid_token.as_deref(), *pid, "{line}");
+            assert_eq!(ids.pid, *pid, "{line}");
             assert_eq!(ids.queue_id.as_deref(), *qid, "{line}");
             assert_eq!(ids.names_peer, *names_peer, "{line}");
             assert_eq!(ids.message_ids, *msgids, "{line}");
@@ -466,14 +530,58 @@ mod tests {
     }
 
     #[test]
-    fn needles_match_case_insensitively_from_an_offset() {
-        let n = Needles::new(["mx1.Example.org", "[4242]"]).unwrap();
-        let data = b"a\nb MX1.EXAMPLE.ORG c\nd sm-mta[4242]: e\n";
+    fn needles_match_words_pids_and_ids_from_an_offset() {
+        let n = Needles::new(
+            ["mx1.Example.org"],
+            [4242],
+            ["3F2A1C0B9D", "1aZ1HS-0006iF-Rk"],
+        )
+        .unwrap();
+        let rows: &[(&str, bool)] = &[
+            (
+                "Nov 27 10:00:03 relay sm-mta[4245]: x: to=<b@x>, relay=MX1.EXAMPLE.ORG. [192.0.2.1]",
+                true,
+            ),
+            (
+                "Nov 27 10:00:03 relay sm-mta[4242]: STARTTLS=client, error: connect failed=-1",
+                true,
+            ),
+            (
+                "Nov 27 10:00:03 relay sm-mta[42424]: 6ARA01xK042424: from=<a@b>",
+                false,
+            ),
+            (
+                "Nov 27 10:00:03 mx postfix/qmgr[7005]: 3F2A1C0B9D: removed",
+                true,
+            ),
+            (
+                "Nov 27 10:00:03 mx postfix/qmgr[7005]: 3F2A1C0B9E: removed",
+                false,
+            ),
+            (
+                "2026-11-27 10:00:00 1aZ1HS-0006iF-Rk => bob@example.com R=local",
+                true,
+            ),
+            (
+                "2026-11-27 10:00:00 [4242] 1aZ1HS-0006iF-Rk Completed",
+                true,
+            ),
+            (
+                "Nov 27 10:00:03 mx exim[77]: 1aZ1HS-0006iF-Rk Completed",
+                true,
+            ),
+            ("Nov 27 10:00:03 mx CRON[4243]: (root) CMD (true)", false),
+            ("{\"MESSAGE\":\"anything\",\"_PID\":\"1\"}", true),
+        ];
+        for (line, want) in rows {
+            assert_eq!(n.is_match(line.as_bytes()), *want, "{line}");
+        }
+        let data = b"a\nb MX1.EXAMPLE.ORG c\nd sm-mta[4242]: e\nf\n";
         let first = n.next_match(data, 0).unwrap();
-        assert_eq!(&data[first..first + 3], b"MX1");
-        let second = n.next_match(data, first + 1).unwrap();
-        assert_eq!(&data[second..second + 6], b"[4242]");
-        assert_eq!(n.next_match(data, second + 1), None);
-        assert!(Needles::new([" ", ""]).is_none());
+        assert_eq!(&data[first..first + 3], b"b M");
+        let second = n.next_match(data, first + 20).unwrap();
+        assert_eq!(&data[second..second + 3], b"d s");
+        assert_eq!(n.next_match(data, second + 18), None);
+        assert!(Needles::new([" ", ""], [], []).is_none());
     }
 }
