@@ -7,23 +7,29 @@
 //! the process id; Postfix's qmgr and cleanup lines carry the queue id alone. Parsing only
 //! the lines that contain the peer's name would give a different (wrong) answer.
 //!
-//! So the read is **widened by ids**, in passes that each cost one SIMD search of the
-//! inputs ([`Needles`], the same Teddy search the parse prefilter uses, built on memchr):
+//! So the read is **widened by ids** ([`Needles`]):
 //!
-//! 1. *Seed pass*: find the lines holding the peer's name or address (or the queue id /
-//!    Message-ID asked about). From each, take the ids that correlation keys on: the
-//!    process token (`[pid]`), the queue id, and for a message the Message-ID and the
-//!    next hop's queue id (`stat=Sent (QID …)`, `queued as QID`, `id=…`).
+//! 1. *Seed pass*: one multi-pattern search (aho-corasick, whose SIMD Teddy search is built
+//!    on memchr) finds the lines holding the peer's name or address (or the queue id /
+//!    Message-ID asked about). From each, the real parsers take the ids that correlation
+//!    keys on: the process id, the queue id, and for a message the Message-ID and the next
+//!    hop's queue id (`stat=Sent (QID …)`, `queued as QID`, `id=…`).
 //! 2. For a message, repeat with the new ids until nothing new turns up (so a chain of
-//!    MTAs is followed); process ids are taken only from lines that name a peer (a qmgr
-//!    or queue-runner pid would pull in most of the log and decides nothing).
-//! 3. *Final read*: the pipeline parses only the lines holding a seed, an id, a process
-//!    token, or one of [`LOCAL_ERROR_NEEDLES`] (local key/certificate errors name no peer
-//!    but explain a peer's downgrade). Every other line is counted, not parsed.
+//!    MTAs is followed, forwards and backwards); process ids are taken only from lines
+//!    that name a peer (a qmgr or queue-runner pid would pull in most of the log and
+//!    decides nothing).
+//! 3. *Final read*: the pipeline parses only the lines holding a seed or one of
+//!    [`LOCAL_ERROR_NEEDLES`] (local key/certificate errors name no peer but explain a
+//!    peer's downgrade), or whose process id or queue id, read at its fixed place
+//!    (`prog[pid]: QID: …`, Exim's id after the stamp), is one of those found. A busy peer
+//!    has thousands of ids: looking them up costs a hash probe per line, where searching
+//!    for thousands of patterns would cost more than parsing. Every other line is counted,
+//!    not parsed.
 //!
-//! Needles match ASCII case-insensitively: host names are, and a superset of lines only
-//! costs time, never correctness. That the narrowed answer equals the full one is a test
-//! (`tests/triage.rs`), on the sample logs and on a generated log.
+//! Words match ASCII case-insensitively: host names are, and a superset of lines only
+//! costs time, never correctness. Process ids are not told apart by host (a superset
+//! again). That the narrowed answer equals the full one is a test (`tests/triage_scope.rs`),
+//! on every peer of the sample logs and on a generated log.
 //!
 //! Standard input cannot be read twice; with `-` among the inputs nothing is narrowed.
 //!
