@@ -227,3 +227,29 @@ fn generated_log_peers_narrowed_equal_full() {
         check_message(&src, &all, q);
     }
 }
+
+#[test]
+fn peer_names_match_in_any_case() {
+    // The relay's PTR name in mixed case, asked for in lower case: the seed pass folds case,
+    // the final read searches for the spellings found.
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("maillog");
+    std::fs::write(
+        &path,
+        "Nov 27 10:00:01 relay sm-mta[4242]: STARTTLS=server, relay=Mail-Out.Partner.EXAMPLE [192.0.2.25], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256\n\
+Nov 27 10:00:02 relay sm-mta[4242]: 6ARA01xK004242: from=<a@partner.example>, size=5120, class=0, nrcpts=1, msgid=<x@partner.example>, proto=ESMTPS, daemon=MTA, relay=Mail-Out.Partner.EXAMPLE [192.0.2.25]\n\
+Nov 27 10:00:05 relay sm-mta[4245]: STARTTLS=client, relay=MX.Example.COM., version=TLSv1.2, verify=FAIL, cipher=ECDHE-RSA-AES256-GCM-SHA384, bits=256/256\n\
+Nov 27 10:00:05 relay sm-mta[4245]: 6ARA01xK004242: to=<b@example.com>, delay=00:00:03, xdelay=00:00:00, mailer=esmtp, pri=125120, relay=mx.example.com. [198.51.100.25], dsn=2.0.0, stat=Sent (Ok: queued as 3F2A1C0B9D)\n",
+    )
+    .unwrap();
+    let src = sources(&[path]);
+    let all = read(&src, None);
+    for peer in [
+        "mail-out.partner.example",
+        "partner.example",
+        "mx.example.com",
+        "MX.EXAMPLE.COM",
+    ] {
+        assert!(check_peer(&src, &all, peer) >= 2, "{peer}");
+    }
+}

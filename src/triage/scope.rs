@@ -47,7 +47,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 use memchr::memmem;
 
 use crate::event::{EventKind, Mta};
@@ -115,7 +115,6 @@ impl Needles {
         } else {
             Some(
                 AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
                     .match_kind(MatchKind::LeftmostFirst)
                     .build(&patterns)
                     .ok()?,
@@ -135,11 +134,13 @@ impl Needles {
 
     /// True when `line` (without its newline) is to be parsed.
     pub fn is_match(&self, line: &[u8]) -> bool {
+        self.searcher.as_ref().is_some_and(|s| s.is_match(line)) || self.id_match(line)
+    }
+
+    /// The line's process id or queue id is one of ours (or the line keeps them elsewhere).
+    fn id_match(&self, line: &[u8]) -> bool {
         // journald JSON and RFC 5424 lines keep their process elsewhere: always read.
         if matches!(line.first(), Some(b'{' | b'<')) {
-            return true;
-        }
-        if self.searcher.as_ref().is_some_and(|s| s.is_match(line)) {
             return true;
         }
         if self.pids.is_empty() && self.ids.is_empty() {
@@ -171,16 +172,41 @@ impl Needles {
     }
 
     /// Offset of the start of the first line at or after `from` (a line start) that
-    /// [`Needles::is_match`] keeps.
+    /// [`Needles::is_match`] keeps. The words are searched once over the block (SIMD),
+    /// not line by line; only the id lookup looks at each line.
     pub fn next_match(&self, data: &[u8], from: usize) -> Option<usize> {
+        let next_word = |at: usize| {
+            self.searcher.as_ref().and_then(|s| {
+                s.find(Input::new(data).span(at..data.len()))
+                    .map(|m| m.start())
+            })
+        };
+        let mut word = if from < data.len() {
+            next_word(from)
+        } else {
+            None
+        };
+        let by_line = !self.pids.is_empty() || !self.ids.is_empty();
         let mut pos = from;
         while pos < data.len() {
+            if !by_line {
+                // Only words (and journald/RFC 5424 lines, which start with `{`/`<`).
+                let w = word?;
+                let start = memchr::memrchr(b'\n', &data[pos..w]).map_or(pos, |i| pos + i + 1);
+                return Some(start);
+            }
             let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+            if word.is_some_and(|w| w < end) {
+                return Some(pos);
+            }
             let line = &data[pos..end];
-            if self.is_match(line.strip_suffix(b"\r").unwrap_or(line)) {
+            if self.id_match(line.strip_suffix(b"\r").unwrap_or(line)) {
                 return Some(pos);
             }
             pos = end + 1;
+            if word.is_some_and(|w| w < pos) {
+                word = next_word(pos);
+            }
         }
         None
     }
@@ -239,9 +265,18 @@ pub fn widen(sources: &[SourceFile], question: &Question, max_line: usize) -> io
         return Ok(scope);
     }
     let (seeds, is_message) = match question {
-        Question::Peer(p) => (peer_seeds(p), false),
+        Question::Peer(p) => (
+            peer_seeds(p)
+                .into_iter()
+                .map(|s| s.to_ascii_lowercase())
+                .collect::<Vec<_>>(),
+            false,
+        ),
         Question::Message(m) => (vec![message_seed(m)], true),
     };
+    // How the peer is spelled in these logs (host names are case-insensitive): the final
+    // read searches for exactly these spellings.
+    let mut spellings: BTreeSet<String> = BTreeSet::new();
     let mut wanted: BTreeSet<String> = seeds.iter().cloned().collect();
     loop {
         scope.passes += 1;
@@ -255,7 +290,17 @@ pub fn widen(sources: &[SourceFile], question: &Question, max_line: usize) -> io
         };
         let mut found = Found::default();
         for src in sources {
-            scan_source(src, &n, max_line, |line| found.add(line, is_message))?;
+            scan_source(src, &n, max_line, !is_message, |line, folded| {
+                if !is_message {
+                    for seed in &seeds {
+                        for at in memmem::find_iter(folded, seed.as_bytes()) {
+                            let orig = &line[at..at + seed.len()];
+                            spellings.insert(String::from_utf8_lossy(orig).into_owned());
+                        }
+                    }
+                }
+                found.add(line, is_message)
+            })?;
         }
         scope.lines_matched = found.lines;
         scope.queue_ids.extend(found.queue_ids.iter().cloned());
@@ -274,7 +319,7 @@ pub fn widen(sources: &[SourceFile], question: &Question, max_line: usize) -> io
     // A message's own ids are few: search for them anywhere (the previous hop's reply names
     // them); a peer's queue ids are many: look them up at their place only.
     let mut ids: BTreeSet<String> = scope.queue_ids.clone();
-    let mut words: BTreeSet<String> = wanted;
+    let mut words: BTreeSet<String> = if is_message { wanted } else { spellings };
     if is_message {
         ids.extend(words.iter().cloned());
         words.extend(scope.queue_ids.iter().cloned());
@@ -284,23 +329,37 @@ pub fn widen(sources: &[SourceFile], question: &Question, max_line: usize) -> io
     Ok(scope)
 }
 
-/// Calls `f` with every line of `src` that holds a needle.
+/// Calls `f` with every line of `src` that holds a needle. With `fold`, the needles are
+/// lower case and are searched in a lower-cased copy of each block (ASCII case folding at
+/// memory speed, then the exact SIMD search); `f` still gets the original line.
 fn scan_source(
     src: &SourceFile,
     needles: &Needles,
     max_line: usize,
-    mut f: impl FnMut(&[u8]),
+    fold: bool,
+    mut f: impl FnMut(&[u8], &[u8]),
 ) -> io::Result<()> {
     let reader = input::open(src)?;
     let mut br = BlockReader::with_sizes(reader, input::DEFAULT_BLOCK_SIZE, max_line);
+    let mut lower = Vec::new();
     while let Some(block) = br.next_block()? {
         let data = &block.data[..];
+        let hay: &[u8] = if fold {
+            lower.clear();
+            lower.extend_from_slice(data);
+            lower.make_ascii_lowercase();
+            &lower
+        } else {
+            data
+        };
         let mut pos = 0;
-        while let Some(start) = needles.next_match(data, pos) {
+        while let Some(start) = needles.next_match(hay, pos) {
             let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
             let line = &data[start..end];
             if line.len() <= max_line {
-                f(line.strip_suffix(b"\r").unwrap_or(line));
+                let strip = |l: &'_ [u8]| -> usize { l.len() - usize::from(l.ends_with(b"\r")) };
+                let n = strip(line);
+                f(&line[..n], &hay[start..start + n]);
             }
             pos = end + 1;
         }
@@ -538,7 +597,7 @@ mod tests {
     #[test]
     fn needles_match_words_pids_and_ids_from_an_offset() {
         let n = Needles::new(
-            ["mx1.Example.org"],
+            ["MX1.EXAMPLE.ORG"],
             [4242],
             ["3F2A1C0B9D", "1aZ1HS-0006iF-Rk"],
         )
