@@ -42,9 +42,9 @@ ranked = sorted(peers, key=lambda k: -total(peers[k]))
 print(ranked[0], ranked[min(50, len(ranked) - 1)])
 EOF
 )
-# A queue id of a delivery to the mid peer (the field before ": to=").
-QID=$(grep -m1 -F "$MID" "$LOG" | grep -F ' to=<' | sed -E 's/.*\]: ([A-Za-z0-9-]+): to=.*/\1/' || true)
-[ -n "$QID" ] || QID=$(grep -F "$MID" "$LOG" | grep -m1 -F ': to=<' | sed -E 's/.*\]: ([A-Za-z0-9-]+): to=.*/\1/')
+# A queue id of a message from or to the mid peer (the field before ": from=" / ": to=").
+QID=$( (grep -F "$MID" "$LOG" || true) | (grep -m1 -E '\]: [A-Za-z0-9-]+: (from|to)=' || true) |
+    sed -E 's/.*\]: ([A-Za-z0-9-]+): (from|to)=.*/\1/')
 log "peers: top=$TOP mid=$MID; message: $QID"
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
