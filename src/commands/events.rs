@@ -223,6 +223,9 @@ fn timeline(
     }
     if !args.quiet {
         for w in &c.report.warnings {
+            if opts.needles.is_some() && super::peer::is_nothing_recognised(w) {
+                continue;
+            }
             eprintln!("mailtls: warning: {w}");
         }
         for (src, why) in &c.report.malformed {
@@ -338,6 +341,9 @@ pub fn run(args: &Args) -> u8 {
     }
     if !args.quiet {
         for w in &report.warnings {
+            if opts.needles.is_some() && super::peer::is_nothing_recognised(w) {
+                continue;
+            }
             eprintln!("mailtls: warning: {w}");
         }
         for (src, why) in &report.malformed {

@@ -123,7 +123,7 @@ pub fn run(args: &Args) -> u8 {
                     }))
         },
     );
-    warn(w.quiet, &c);
+    warn(w.quiet, &c, opts.needles.is_some());
     // A queue id asked for is not a Message-ID; a Message-ID has an `@`.
     if !seed.contains('@') {
         msgids.remove(&seed);

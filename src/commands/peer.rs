@@ -196,17 +196,26 @@ pub fn narrow(
     }
 }
 
-/// Prints the run's warnings (unless quiet).
-pub fn warn(quiet: bool, c: &Collected) {
+/// Prints the run's warnings (unless quiet). A narrowed read parses only some lines, so
+/// "no mail log lines recognised" says nothing about the file then and is left out.
+pub fn warn(quiet: bool, c: &Collected, narrowed: bool) {
     if quiet {
         return;
     }
     for w in &c.report.warnings {
+        if narrowed && is_nothing_recognised(w) {
+            continue;
+        }
         eprintln!("mailtls: warning: {w}");
     }
     for (src, why) in &c.report.malformed {
         eprintln!("mailtls: warning: {src}: malformed line skipped: {why}");
     }
+}
+
+/// The pipeline's warning for a file in which no line was recognised.
+pub fn is_nothing_recognised(warning: &str) -> bool {
+    warning.contains(": no mail log lines recognised in ")
 }
 
 /// Flags of `mailtls peer`.
@@ -293,7 +302,7 @@ pub fn run(args: &Args) -> u8 {
         |r| filter.keep(r) || (is_local_error(r) && local.keep(r)),
         |_| false,
     );
-    warn(w.quiet, &c);
+    warn(w.quiet, &c, opts.needles.is_some());
     by_time(&mut c.items);
     let story = PeerStory::build(&args.peer, &c.items);
 
