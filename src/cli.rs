@@ -32,6 +32,10 @@ pub enum Command {
     /// Every normalized event (TLS sessions, messages with their TLS verdict, verdicts,
     /// errors) as NDJSON, schema mailtls.event/1.
     Events(commands::events::Args),
+    /// One peer's story: posture, what changed and when, errors, TLS deferrals and causes.
+    Peer(commands::peer::Args),
+    /// One message across processes, queue ids and MTAs, with each hop's TLS verdict.
+    Message(commands::message::Args),
     /// Merge posture snapshots (scan --format json) from several hosts into one.
     Merge(commands::merge::Args),
 }

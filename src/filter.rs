@@ -80,6 +80,42 @@ pub fn parse_time(s: &str, zone: Option<FixedOffset>) -> Result<DateTime<FixedOf
     parse_time_at(s, zone, Local::now().fixed_offset())
 }
 
+/// How far `--around TIME` reaches on each side when no duration is given.
+pub const AROUND_DEFAULT: chrono::Duration = chrono::Duration::minutes(15);
+
+/// Reads `--around TIME[±DURATION]` (also `TIME+-DURATION`, for keyboards without `±`):
+/// the window from TIME − DURATION to TIME + DURATION, ±15 minutes when no duration is
+/// given. TIME takes the forms of [`parse_time`]. An incident is reported as "around
+/// 10:00", and the log lines that explain it are on both sides of that moment.
+pub fn parse_around(
+    s: &str,
+    zone: Option<FixedOffset>,
+) -> Result<(DateTime<FixedOffset>, DateTime<FixedOffset>), String> {
+    let s = s.trim();
+    let (time, dur) = match s
+        .rfind('±')
+        .map(|i| (i, '±'.len_utf8()))
+        .or_else(|| s.rfind("+-").map(|i| (i, 2)))
+    {
+        Some((i, n)) => (&s[..i], Some(s[i + n..].trim())),
+        None => (s, None),
+    };
+    let t = parse_time(time, zone)?;
+    let d = match dur {
+        Some(d) => {
+            let d = humantime::parse_duration(d).map_err(|e| {
+                format!("invalid duration '{d}' in --around: {e} (use 15m, 2h, 1d)")
+            })?;
+            chrono::Duration::from_std(d).map_err(|_| format!("duration '{s}' too long"))?
+        }
+        None => AROUND_DEFAULT,
+    };
+    match (t.checked_sub_signed(d), t.checked_add_signed(d)) {
+        (Some(a), Some(b)) => Ok((a, b)),
+        _ => Err(format!("--around '{s}' reaches beyond the calendar")),
+    }
+}
+
 /// [`parse_time`] with durations counted back from `now` (for tests and replays).
 pub fn parse_time_at(
     s: &str,
@@ -175,6 +211,51 @@ mod tests {
                 .unwrap_err()
                 .contains("yesterday")
         );
+    }
+}
+
+#[cfg(test)]
+mod around {
+    use super::*;
+
+    #[test]
+    fn around_spans_both_sides() {
+        let utc = FixedOffset::east_opt(0);
+        for (arg, since, until) in [
+            (
+                "2026-11-20 10:00",
+                "2026-11-20T09:45:00+00:00",
+                "2026-11-20T10:15:00+00:00",
+            ),
+            (
+                "2026-11-20 10:00±1h",
+                "2026-11-20T09:00:00+00:00",
+                "2026-11-20T11:00:00+00:00",
+            ),
+            (
+                "2026-11-20T10:00:00+01:00+-30m",
+                "2026-11-20T09:30:00+01:00",
+                "2026-11-20T10:30:00+01:00",
+            ),
+            (
+                "2026-11-20 10:00 ± 90s",
+                "2026-11-20T09:58:30+00:00",
+                "2026-11-20T10:01:30+00:00",
+            ),
+        ] {
+            let (a, b) = parse_around(arg, utc).unwrap();
+            assert_eq!(
+                (a.to_rfc3339().as_str(), b.to_rfc3339().as_str()),
+                (since, until),
+                "{arg}"
+            );
+        }
+        assert!(
+            parse_around("2026-11-20 10:00±soon", utc)
+                .unwrap_err()
+                .contains("soon")
+        );
+        assert!(parse_around("noon", utc).is_err());
     }
 }
 

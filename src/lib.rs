@@ -28,3 +28,4 @@ pub mod report;
 pub mod setup;
 pub mod timeline;
 pub mod tlsrpt;
+pub mod triage;

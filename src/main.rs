@@ -14,6 +14,8 @@ fn main() -> ExitCode {
         Command::Doctor(args) => commands::doctor::run(&args),
         Command::Events(args) => commands::events::run(&args),
         Command::Merge(args) => commands::merge::run(&args),
+        Command::Peer(args) => commands::peer::run(&args),
+        Command::Message(args) => commands::message::run(&args),
     };
     ExitCode::from(code)
 }

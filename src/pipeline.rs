@@ -22,6 +22,7 @@ use crate::input::{self, Block, BlockReader, SourceFile};
 use crate::parse::envelope::{YearBase, YearResolver, Zone};
 use crate::parse::{self, LineOutcome};
 use crate::posture::{max_time, min_time};
+use crate::triage::scope::Needles;
 
 /// How the pipeline reads.
 #[derive(Debug, Clone)]
@@ -39,6 +40,10 @@ pub struct Options {
     pub keep_unparsed: usize,
     /// Bytes read from the sources so far (before inflating), for a progress display.
     pub progress: Option<Arc<AtomicU64>>,
+    /// Read only the lines holding one of these needles (a triage question about one peer
+    /// or one message, widened by [`crate::triage::scope`] so the answer is unchanged).
+    /// The other lines are counted, not parsed, and not counted as unparsed.
+    pub needles: Option<Arc<Needles>>,
 }
 
 impl Default for Options {
@@ -51,6 +56,7 @@ impl Default for Options {
             keep_malformed: 20,
             keep_unparsed: 0,
             progress: None,
+            needles: None,
         }
     }
 }
@@ -148,6 +154,7 @@ fn parse_block(
     keep: usize,
     keep_unparsed: usize,
     max_line: usize,
+    needles: Option<&Needles>,
 ) -> BlockOut {
     let mut out = BlockOut {
         events: Vec::new(),
@@ -164,15 +171,26 @@ fn parse_block(
     let mut no = block.first_line;
     let mut hosts = parse::HostNames::default();
     while pos < data.len() {
-        let cand = parse::prefilter::next_candidate(data, pos);
+        let cand = match needles {
+            Some(n) => n.next_match(data, pos),
+            None => parse::prefilter::next_candidate(data, pos),
+        };
         let line_start = cand.map_or(data.len(), |m| line_start(data, pos, m));
-        no += gap(
-            &mut out,
-            &data[pos..line_start],
-            no,
-            max_line,
-            keep_unparsed,
-        );
+        no += match needles {
+            // A narrowed read counts the lines it skips and looks no further at them.
+            Some(_) => {
+                let n = plain_lines(&data[pos..line_start], max_line, &mut out.too_long);
+                out.lines += n;
+                n
+            }
+            None => gap(
+                &mut out,
+                &data[pos..line_start],
+                no,
+                max_line,
+                keep_unparsed,
+            ),
+        };
         let Some(m) = cand else { break };
         let line_end = memchr::memchr(b'\n', &data[m..]).map_or(data.len(), |i| m + i);
         let line = trim_cr(&data[line_start..line_end]);
@@ -318,7 +336,19 @@ fn year_base(src: &SourceFile, opts: &Options) -> YearBase {
 }
 
 /// Reads every source in order and hands each correlated record to `sink`.
-pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record)) -> RunReport {
+pub fn run(sources: &[SourceFile], opts: &Options, sink: impl FnMut(Record)) -> RunReport {
+    run_tapped(sources, opts, |_| {}, sink)
+}
+
+/// [`run`], also showing `tap` every event (year resolved) just before it is correlated:
+/// triage needs what a record leaves out (process id, envelope sender, recipient, status
+/// text) and joins it to the record by [`Source`].
+pub fn run_tapped(
+    sources: &[SourceFile],
+    opts: &Options,
+    mut tap: impl FnMut(&Event),
+    mut sink: impl FnMut(Record),
+) -> RunReport {
     let mut report = RunReport::default();
     let mut corr = Correlator::new();
     let mut records = Vec::new();
@@ -375,6 +405,7 @@ pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record))
             let display = &src.display;
             let (keep, keep_unparsed, max_line) =
                 (opts.keep_malformed, opts.keep_unparsed, opts.max_line);
+            let needles = opts.needles.as_deref();
             let read_error = &mut read_error;
             scope.spawn(move || {
                 let mut done = false;
@@ -396,7 +427,7 @@ pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record))
                     }
                     let outs: Vec<BlockOut> = blocks
                         .par_iter()
-                        .map(|b| parse_block(b, display, keep, keep_unparsed, max_line))
+                        .map(|b| parse_block(b, display, keep, keep_unparsed, max_line, needles))
                         .collect();
                     drop(blocks);
                     if ptx.send(outs).is_err() {
@@ -439,6 +470,7 @@ pub fn run(sources: &[SourceFile], opts: &Options, mut sink: impl FnMut(Record))
                     for mut ev in out.events {
                         ev.stamp = years.resolve(ev.stamp);
                         report.summary.seen(ev.time());
+                        tap(&ev);
                         corr.push(ev, &mut records);
                         records.drain(..).for_each(&mut sink);
                     }

@@ -1,7 +1,10 @@
-//! `mailtls events [PATH…]`: every normalized event as NDJSON (`mailtls.event/1`).
+//! `mailtls events [PATH…]`: every normalized event, as a readable timeline on a terminal
+//! and as NDJSON (`mailtls.event/1`) in a pipe.
 //!
 //! ```text
-//! mailtls events /var/log/mail.log                 one JSON object per line
+//! mailtls events /var/log/mail.log                 timeline on a terminal, NDJSON in a pipe
+//! mailtls events logs/ --peer example.org --raw    each item with its file:line and line
+//! mailtls events logs/ --around '2026-11-27 10:00±30m' --json
 //! mailtls events logs/ --errors-only --since 2026-11-27
 //! mailtls events logs/ --verify FAIL --direction out
 //! mailtls events logs/ --ecs | vector …           Elastic Common Schema field names
@@ -11,7 +14,9 @@
 //! verdict, policy verdicts and TLS errors, each with its source file and line. The
 //! schema is documented in `src/report/events.md`. Message stores among the paths (found
 //! as `scan` finds them, [`messages::split_inputs`]) add one `hop` line per `Received:`
-//! hop after the log events ([`crate::hops::walk`]). Exit codes as for `scan`.
+//! hop after the log events ([`crate::hops::walk`]). On a terminal the records are grouped
+//! by session instead ([`crate::triage::sessions`]); the NDJSON is unchanged. Exit codes as
+//! for `scan`.
 
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
@@ -28,21 +33,33 @@ use crate::parse::envelope::Zone;
 use crate::parse::received::HopTls;
 use crate::pipeline::{self, Options};
 use crate::report::events::{ecs_json, event_json, hop_json};
+use crate::triage::collect;
+use crate::triage::peer::by_time;
+use crate::triage::sessions::{self, RawLines};
+use crate::triage::term::{ColorWhen, Painter};
 
 /// Flags of `mailtls events`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  mailtls events /var/log/mail.log > events.ndjson
+  mailtls events /var/log/mail.log                       timeline on a terminal
+  mailtls events logs/ --peer example.org --raw          with each item's file:line and line
+  mailtls events logs/ --around '2026-11-27 10:00±30m'
+  mailtls events /var/log/mail.log > events.ndjson       NDJSON when piped (or --json)
   mailtls events logs/ --errors-only
   mailtls events logs/ --verify FAIL --direction out
   mailtls events logs/ --ecs
 
-Each line is one JSON object of schema mailtls.event/1 (src/report/events.md): a TLS session, a
-message with its TLS verdict, a policy verdict or a TLS error, with its file and line.
-Message stores among the paths (mbox, .gz mbox, Maildir, .eml) give one `hop` line per
-Received: header that crossed a network (local hops only with --loopback), after the log
-events, with its trust: witnessed (stamped by our hosts) or claimed. --ecs leaves hops out.")]
+On a terminal (or with --timeline or --color always) the records are grouped by session: the
+connection, its STARTTLS negotiation (version, cipher, bits, verify) or none, the messages that
+rode on it (queue id, from, to, status, dsn, the reply, TLS or plaintext), verdicts and TLS
+errors, each with its time; control characters in log data are shown escaped, and NO_COLOR
+is honoured. Otherwise (piped, or --json) each line is one JSON object of schema
+mailtls.event/1 (src/report/events.md): a TLS session, a message with its TLS verdict, a
+policy verdict or a TLS error, with its file and line. Message stores among the paths (mbox,
+.gz mbox, Maildir, .eml) give one `hop` line per Received: header that crossed a network
+(local hops only with --loopback), after the log events, with its trust: witnessed (stamped
+by our hosts) or claimed. --ecs leaves hops out.")]
 pub struct Args {
     /// Log files, rotated .gz logs, message stores (mbox, Maildir, .eml), directories (read
     /// recursively), or - for stdin.
@@ -79,9 +96,41 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', value_name = "HOST,…")]
     pub our_hosts: Vec<String>,
 
+    /// NDJSON even on a terminal (the default when stdout is a pipe or a file).
+    #[arg(long, conflicts_with = "timeline")]
+    pub json: bool,
+
+    /// The readable timeline grouped by session even when stdout is not a terminal (the
+    /// default on a terminal).
+    #[arg(long)]
+    pub timeline: bool,
+
+    /// Colour the timeline: auto (a terminal without NO_COLOR), always, never. `always`
+    /// also chooses the timeline over NDJSON.
+    #[arg(long, value_enum, default_value_t, value_name = "WHEN")]
+    pub color: ColorWhen,
+
+    /// In the timeline, show each item's source line (file:line and the line) under it.
+    #[arg(long)]
+    pub raw: bool,
+
+    /// With --peer, parse every line instead of only those that can matter (slower; same
+    /// events).
+    #[arg(long)]
+    pub no_prefilter: bool,
+
     /// Do not print warnings about unreadable files and malformed lines.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+impl Args {
+    /// The timeline on a terminal (or when asked), NDJSON otherwise or with `--json`.
+    pub fn wants_timeline(&self, stdout_is_tty: bool) -> bool {
+        !self.json
+            && !self.ecs
+            && (self.timeline || self.color == ColorWhen::Always || stdout_is_tty)
+    }
 }
 
 /// The verify word a record carries, if any.
@@ -133,6 +182,64 @@ pub fn keep_hop(ev: &HopEvent, filter: &RecordFilter, verify: Option<&str>) -> b
     }
 }
 
+/// The terminal view: records grouped by session, coloured, each with its source line
+/// under it with `--raw`. Message stores are left to the NDJSON view (`--json`).
+fn timeline(
+    args: &Args,
+    sources: &[crate::input::SourceFile],
+    opts: &Options,
+    filter: &RecordFilter,
+    tty: bool,
+) -> u8 {
+    let mut c = collect::collect(
+        sources,
+        opts,
+        |r| filter.keep(r) && keep_extra(r, args.verify.as_deref(), args.errors_only),
+        |_| false,
+    );
+    by_time(&mut c.items);
+    let groups = sessions::group(&c.items);
+    let raw = if args.raw {
+        let wanted: Vec<&crate::event::Source> =
+            c.items.iter().map(|i| &i.record.meta().source).collect();
+        match RawLines::read(sources, &wanted) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("mailtls events: --raw: re-reading the logs: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let painter = Painter::new(args.color.enabled(tty));
+    let text = sessions::render(&groups, &painter, raw.as_ref());
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("mailtls events: writing output: {e}");
+        return exit::ERROR;
+    }
+    if !args.quiet {
+        for w in &c.report.warnings {
+            if opts.needles.is_some() && super::peer::is_nothing_recognised(w) {
+                continue;
+            }
+            eprintln!("mailtls: warning: {w}");
+        }
+        for (src, why) in &c.report.malformed {
+            eprintln!("mailtls: warning: {src}: malformed line skipped: {why}");
+        }
+    }
+    let s = &c.report.summary;
+    if s.files == s.files_unreadable {
+        eprintln!("mailtls events: nothing could be read");
+        return exit::ERROR;
+    }
+    exit::OK
+}
+
 /// Runs `events` and streams the lines to stdout.
 pub fn run(args: &Args) -> u8 {
     let utc: FixedOffset = Utc.fix();
@@ -167,7 +274,7 @@ pub fn run(args: &Args) -> u8 {
         eprintln!("mailtls events: nothing to read");
         return exit::ERROR;
     }
-    let opts = Options {
+    let mut opts = Options {
         year: args.select.year,
         zone: if args.select.utc {
             Zone::Fixed(utc)
@@ -176,6 +283,20 @@ pub fn run(args: &Args) -> u8 {
         },
         ..Options::default()
     };
+    // With --peer only the lines that can matter to the peer are parsed (the records kept
+    // are the same: tests/triage_scope.rs).
+    if let Some(peer) = &args.select.peer {
+        super::peer::narrow(
+            &mut opts,
+            &sources,
+            &crate::triage::scope::Question::Peer(peer.clone()),
+            args.no_prefilter,
+        );
+    }
+    let tty = std::io::stdout().is_terminal();
+    if args.wants_timeline(tty) {
+        return timeline(args, &sources, &opts, &filter, tty);
+    }
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut write_error: Option<std::io::Error> = None;
@@ -223,6 +344,9 @@ pub fn run(args: &Args) -> u8 {
     }
     if !args.quiet {
         for w in &report.warnings {
+            if opts.needles.is_some() && super::peer::is_nothing_recognised(w) {
+                continue;
+            }
             eprintln!("mailtls: warning: {w}");
         }
         for (src, why) in &report.malformed {

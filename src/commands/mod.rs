@@ -10,6 +10,8 @@ pub mod doctor;
 pub mod events;
 pub mod follow;
 pub mod merge;
+pub mod message;
+pub mod peer;
 pub mod progress;
 pub mod scan;
 
@@ -39,6 +41,11 @@ pub struct Selection {
     /// Only records before this time (same forms as --since).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+
+    /// Only records within DURATION of TIME ('2026-11-20 10:00±30m', or +- for ±; ±15m
+    /// when no duration is given). Replaces --since and --until.
+    #[arg(long, value_name = "TIME[±DUR]", conflicts_with_all = ["since", "until"])]
+    pub around: Option<String>,
 
     /// Only inbound (in) or outbound (out) mail.
     #[arg(long, value_enum)]
@@ -93,6 +100,18 @@ impl Selection {
                         eprintln!("mailtls {cmd}: {flag}: {e}");
                         return Err(exit::ERROR);
                     }
+                }
+            }
+        }
+        if let Some(a) = &self.around {
+            match crate::filter::parse_around(a, zone) {
+                Ok((since, until)) => {
+                    filter.since = Some(since);
+                    filter.until = Some(until);
+                }
+                Err(e) => {
+                    eprintln!("mailtls {cmd}: --around: {e}");
+                    return Err(exit::ERROR);
                 }
             }
         }

@@ -1,0 +1,166 @@
+//! `mailtls message QUEUE_ID|MESSAGE_ID [PATH…]`: one message across processes, queue ids
+//! and MTAs.
+//!
+//! ```text
+//! mailtls message 4AKA01xK004242 /var/log/maillog mx:/var/log/mail.log
+//! mailtls message '<20261127100001.4AKA01xK004242@relay.example.net>' logs/ inbox.mbox
+//! ```
+//!
+//! The ids of the message are found by [`crate::triage::scope`] (queue ids, Message-ID,
+//! the next MTA's queue id named by our delivery's status text), then only the lines that
+//! carry them (and the processes that handled them) are parsed; [`crate::triage::trace`]
+//! lays the hops out. Stored copies among the paths add their `Received:` hops. Exit 0
+//! when the message was found, 1 when no input names it, 2 on usage or I/O errors.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::exit;
+use super::peer::{Window, triage_inputs, warn};
+use crate::correlate::Record;
+use crate::hops::{self, MessagesSummary};
+use crate::triage::collect::{self, event_queue_id};
+use crate::triage::scope::{self, Question};
+use crate::triage::trace::MessageTrace;
+
+/// Flags of `mailtls message`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  mailtls message 4AKA01xK004242 sample-logs/chain/ --year 2026
+  mailtls message '<20261127100001.4AKA01xK004242@relay.example.net>' logs/
+  mailtls message 4F1b2C3d4E /var/log/mail.log ~/Maildir --json
+
+Shows every hop of the message: on each MTA (log host and queue id) its reception (from which
+peer, over TLS or not, with the parameters) and its deliveries (to which peer, status, dsn and
+the server's reply, over TLS or not). A delivery whose reply names the next MTA's queue id
+(Sendmail `stat=Sent (QID Message accepted for delivery)`, Postfix `queued as QID`, Exim
+`id=QID`) is followed into that MTA's log when it is among the inputs; the Message-ID logged
+by each MTA ties them too. A stored copy of the message (mbox, Maildir, .eml) adds its
+Received: hops with their TLS verdict. Exit 1 when no input names the message.")]
+pub struct Args {
+    /// A queue id (Sendmail, Postfix, Exim message id) or a Message-ID (with or without
+    /// angle brackets).
+    #[arg(value_name = "QUEUE_ID|MESSAGE_ID")]
+    pub id: String,
+
+    /// Logs of every MTA the message may have crossed, rotated .gz logs, message stores,
+    /// directories, or - for stdin.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub window: Window,
+}
+
+/// Runs `message`.
+pub fn run(args: &Args) -> u8 {
+    let w = &args.window;
+    // A message's hops through this machine (the MSP handing it to the MTA, a content
+    // filter) are part of its story: loopback peers are kept.
+    let filter = match w.filter("message", None) {
+        Ok(f) => crate::filter::RecordFilter {
+            loopback: true,
+            ..f
+        },
+        Err(code) => return code,
+    };
+    let Some(inputs) = triage_inputs("message", &args.paths) else {
+        return exit::ERROR;
+    };
+    let seed = scope::message_seed(&args.id);
+    let mut opts = w.options();
+    // The ids are found by widening even with --no-prefilter (which then reads every
+    // line); standard input cannot be read twice, so there only the queue ids chained by
+    // the next-hop replies are followed, in one read.
+    let sc = scope::widen(
+        &inputs.logs,
+        &Question::Message(args.id.clone()),
+        opts.max_line,
+    )
+    .unwrap_or_default();
+    if !w.no_prefilter {
+        opts.needles = sc.needles.clone();
+    }
+    let mut qids: BTreeSet<String> = sc.queue_ids.clone();
+    qids.insert(seed.clone());
+    let mut msgids = sc.message_ids.clone();
+    if sc.needles.is_none() {
+        let full = collect::collect(
+            &inputs.logs,
+            &opts,
+            |_| false,
+            |ev| event_queue_id(&ev.kind).is_some(),
+        );
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for st in &full.steps {
+                let ev = &st.event;
+                if let crate::event::EventKind::Delivery(d) = &ev.kind
+                    && qids.contains(&d.queue_id)
+                {
+                    for n in scope::next_hop_ids(&d.text, ev.mta) {
+                        changed |= qids.insert(n);
+                    }
+                }
+            }
+        }
+    }
+    let c = collect::collect(
+        &inputs.logs,
+        &opts,
+        |r| match r {
+            Record::Message { queue_id, .. } => qids.contains(queue_id) && filter.keep(r),
+            _ => false,
+        },
+        |ev| {
+            event_queue_id(&ev.kind).is_some_and(|q| qids.contains(q))
+                && (filter.since.is_none() && filter.until.is_none()
+                    || ev.time().is_some_and(|t| {
+                        filter.since.is_none_or(|s| t >= s) && filter.until.is_none_or(|u| t < u)
+                    }))
+        },
+    );
+    warn(w.quiet, &c, opts.needles.is_some());
+    // A queue id asked for is not a Message-ID; a Message-ID has an `@`.
+    if !seed.contains('@') {
+        msgids.remove(&seed);
+    }
+    let mut trace = MessageTrace::build(&args.id, msgids, &c.steps, &c.items);
+    if !inputs.stores.is_empty() && !trace.is_empty() {
+        let mut summary = MessagesSummary::default();
+        hops::walk(&inputs.stores, None, &mut summary, |m, trust, _| {
+            trace.add_stored(m, trust);
+        });
+    }
+    if trace.is_empty() {
+        let s = &c.report.summary;
+        eprintln!(
+            "mailtls message: no queue id or Message-ID '{}' in the inputs ({} lines in {} files{})",
+            seed,
+            s.lines_read,
+            s.files,
+            if filter.since.is_some() || filter.until.is_some() {
+                ", inside the time window"
+            } else {
+                ""
+            }
+        );
+        return exit::FINDINGS;
+    }
+    let out = if w.json {
+        serde_json::to_string_pretty(&trace).unwrap_or_default() + "\n"
+    } else {
+        trace.render(&w.painter())
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(out.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("mailtls message: writing output: {e}");
+            exit::ERROR
+        }
+        _ => exit::OK,
+    }
+}
