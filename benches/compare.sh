@@ -13,7 +13,25 @@
 #   WORK=/tmp/mailtls-bench   where inputs and results go (kept between runs: files of
 #                  the right size and seed are reused)
 #   NO_INSTALL=1   do not apt-get install missing tools
+#
+# The same as flags (they win over the environment): --size GB, --big GB (0 skips),
+# --pf GB, --runs N, --work DIR, --no-install. A quick check from a fresh clone:
+#   benches/compare.sh --size 0.02 --big 0.04 --pf 0.01 --runs 1
 set -euo pipefail
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit "${1:-2}"; }
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --size) SIZE_GB=${2:?--size needs GiB}; shift 2 ;;
+        --big) BIG_GB=${2:?--big needs GiB}; shift 2 ;;
+        --pf) PF_GB=${2:?--pf needs GiB}; shift 2 ;;
+        --runs) RUNS=${2:?--runs needs a number}; shift 2 ;;
+        --work) WORK=${2:?--work needs a directory}; shift 2 ;;
+        --no-install) NO_INSTALL=1; shift ;;
+        -h | --help) usage 0 ;;
+        *) printf 'compare.sh: unknown argument %s\n' "$1" >&2; usage ;;
+    esac
+done
 
 SIZE_GB=${SIZE_GB:-1}
 BIG_GB=${BIG_GB:-4}

@@ -44,7 +44,9 @@ pub mod postfix;
 
 pub use postfix::tls_status_says_tls;
 
-use std::collections::HashMap;
+/// The correlator's maps: keyed by (log host, pid) and (log host, queue id), looked up
+/// several times per event; foldhash instead of SipHash (per-process random seed kept).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, FixedOffset};
@@ -232,7 +234,7 @@ pub struct Correlator {
 fn same_peer(a: &Peer, b: &Peer) -> bool {
     match (a.ip, b.ip) {
         (Some(x), Some(y)) => x == y,
-        _ => a.key().is_some() && a.key() == b.key(),
+        _ => a.same_key(b),
     }
 }
 
@@ -345,8 +347,8 @@ impl Correlator {
                 if let Some(pk) = &pk {
                     self.flush_pending(pk, &peer, Direction::Outbound, now, out);
                     if encryption.is_none()
-                        && let (Some(key), Some(list)) = (peer.key(), self.outbound.get_mut(pk))
-                        && let Some(o) = list.iter_mut().find(|o| o.key == key)
+                        && let Some(list) = self.outbound.get_mut(pk)
+                        && let Some(o) = list.iter_mut().find(|o| peer.has_key(&o.key))
                         && o.last.fresh(now, OUTBOUND_IDLE)
                     {
                         o.last = now;

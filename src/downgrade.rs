@@ -82,6 +82,12 @@ pub struct Downgrades {
 impl Downgrades {
     pub fn add(&mut self, r: &Record) {
         let Some(time) = r.meta().time else { return };
+        // Only a local error opens a window; with none open (the usual case) nothing else
+        // can change, so the fold costs no allocation per record.
+        let opens = matches!(r, Record::Error { peer: None, kind, .. } if kind.is_local());
+        if !opens && self.open.is_empty() {
+            return;
+        }
         let host = r.meta().host.as_deref().unwrap_or("-").to_owned();
         match r {
             Record::Error {

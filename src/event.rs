@@ -94,6 +94,34 @@ impl Peer {
     /// True for the local machine (127.0.0.0/8, ::1, `localhost`): the MSP handing mail
     /// to the MTA, content filters, test tools. Reports leave such peers out by default
     /// because they say nothing about how mail travels between sites.
+    /// `self.key() == other.key()` with both keys present, without building them (the
+    /// correlator compares peers on every message line).
+    pub fn same_key(&self, other: &Peer) -> bool {
+        match (&self.name, &other.name) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            (None, None) => self.ip.is_some() && self.ip == other.ip,
+            (Some(n), None) | (None, Some(n)) => {
+                let ip = if self.name.is_none() {
+                    self.ip
+                } else {
+                    other.ip
+                };
+                ip.is_some_and(|ip| n.eq_ignore_ascii_case(&ip.to_string()))
+            }
+        }
+    }
+
+    /// True when the key of `self` is `key` (an already lower-cased posture key).
+    pub fn has_key(&self, key: &str) -> bool {
+        match (&self.name, &self.ip) {
+            (Some(n), _) => {
+                n.eq_ignore_ascii_case(key) && !key.bytes().any(|b| b.is_ascii_uppercase())
+            }
+            (None, Some(ip)) => ip.to_string() == key,
+            (None, None) => false,
+        }
+    }
+
     pub fn is_loopback(&self) -> bool {
         let ip_loop = self.ip.is_some_and(|ip| match ip {
             IpAddr::V4(v4) => v4.is_loopback(),
@@ -102,8 +130,9 @@ impl Peer {
             }
         });
         let name_loop = self.name.as_deref().is_some_and(|n| {
-            let n = n.to_ascii_lowercase();
-            n == "localhost" || n.starts_with("localhost.")
+            n.get(..9)
+                .is_some_and(|h| h.eq_ignore_ascii_case("localhost"))
+                && matches!(n.as_bytes().get(9), None | Some(b'.'))
         });
         ip_loop || (self.ip.is_none() && name_loop)
     }
@@ -154,6 +183,15 @@ impl TlsVersion {
     /// `TLSv1/SSLv3`.
     pub fn parse(raw: &str) -> TlsVersion {
         let r = raw.trim();
+        // The spellings the MTAs actually write, matched before normalising (which
+        // allocates): one per TLS line.
+        match r {
+            "TLSv1.3" => return TlsVersion::Tls1_3,
+            "TLSv1.2" => return TlsVersion::Tls1_2,
+            "TLS1.3" => return TlsVersion::Tls1_3,
+            "TLS1.2" => return TlsVersion::Tls1_2,
+            _ => {}
+        }
         let lower = r.to_ascii_lowercase();
         let norm: String = lower
             .chars()

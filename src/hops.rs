@@ -29,7 +29,7 @@ use crate::filter::{RecordFilter, peer_matches};
 use crate::input::messages::{RawMessage, Store};
 use crate::parse::headers;
 use crate::parse::received::{self, Hop, HopTls};
-use crate::posture::{DirPosture, PeerPosture, Posture};
+use crate::posture::{Posture, bump, max_time, min_time};
 
 /// One hop with the line of its `Received:` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -296,44 +296,48 @@ pub const INFER_SAMPLE: usize = 2_000;
 
 /// Folds one hop's sending side into `posture` as an inbound message (and session).
 pub fn add_hop(posture: &mut Posture, hop: &Hop) -> Option<String> {
+    if matches!(hop.tls, HopTls::Unknown) {
+        return None;
+    }
     let peer: Peer = hop.from_peer()?;
     let key = peer.key()?;
-    let mut d = DirPosture::default();
-    match &hop.tls {
-        HopTls::Tls(det) => {
-            d.tls_messages = 1;
-            d.tls_sessions = 1;
-            if let Some(v) = &det.version {
-                d.versions.insert(v.label().to_owned(), 1);
-            }
-            if let Some(c) = &det.cipher {
-                d.ciphers.insert(c.as_str().to_owned(), 1);
-            }
-            if let Some(v) = &det.verify {
-                d.verify.insert(v.as_str().to_owned(), 1);
-            }
-            d.min_bits = det.bits.effective();
-        }
-        HopTls::TlsNoDetails => d.tls_messages = 1,
-        HopTls::Plaintext => d.plaintext_messages = 1,
-        HopTls::Unknown => return None,
+    // Folded in place (the same sums as merging a one-hop posture, without building one).
+    let pp = posture.peers.entry(key.clone()).or_default();
+    if pp.peer.is_empty() {
+        pp.peer = key.clone();
     }
-    d.first_seen = hop.date;
-    d.last_seen = hop.date;
-    let mut pp = PeerPosture {
-        peer: key.clone(),
-        inbound: d,
-        ..PeerPosture::default()
-    };
-    if let Some(n) = &peer.name {
+    if let Some(n) = &peer.name
+        && !pp.names.contains(n)
+    {
         pp.names.insert(n.clone());
     }
     if let Some(ip) = peer.ip {
         pp.ips.insert(ip);
     }
-    let mut one = Posture::default();
-    one.peers.insert(key.clone(), pp);
-    posture.merge(one);
+    let d = &mut pp.inbound;
+    match &hop.tls {
+        HopTls::Tls(det) => {
+            d.tls_messages += 1;
+            d.tls_sessions += 1;
+            if let Some(v) = &det.version {
+                bump(&mut d.versions, v.label());
+            }
+            if let Some(c) = &det.cipher {
+                bump(&mut d.ciphers, c.as_str());
+            }
+            if let Some(v) = &det.verify {
+                bump(&mut d.verify, v.as_str());
+            }
+            if let Some(b) = det.bits.effective() {
+                d.min_bits = Some(d.min_bits.map_or(b, |m| m.min(b)));
+            }
+        }
+        HopTls::TlsNoDetails => d.tls_messages += 1,
+        HopTls::Plaintext => d.plaintext_messages += 1,
+        HopTls::Unknown => {}
+    }
+    d.first_seen = min_time(d.first_seen, hop.date);
+    d.last_seen = max_time(d.last_seen, hop.date);
     Some(key)
 }
 

@@ -157,7 +157,9 @@ fn parse_block(
     needles: Option<&Needles>,
 ) -> BlockOut {
     let mut out = BlockOut {
-        events: Vec::new(),
+        // About one event per 360 bytes in a mixed log: reserving one per 256 bytes keeps
+        // the vector from growing (each growth copied every event so far: 3% of the CPU).
+        events: Vec::with_capacity(block.data.len() / 256),
         lines: block.skipped_long_lines,
         recognized: 0,
         malformed: Vec::new(),
@@ -198,12 +200,31 @@ fn parse_block(
         if line.len() > max_line {
             out.too_long += 1;
         } else {
-            match parse::parse_line_with(line, file, no, &mut hosts) {
+            // An irrelevant line of a mail program is counted under its program, which
+            // the parser hands over (no second envelope read).
+            let mut counted = false;
+            let outcome = parse::parse_line_noting(line, file, no, &mut hosts, |p| {
+                if let Some(p) = p.filter(|p| parse::is_mail_program(p)) {
+                    match out.unparsed.get_mut(p) {
+                        Some(c) => *c += 1,
+                        None => {
+                            out.unparsed.insert(p.to_owned(), 1);
+                        }
+                    }
+                    counted = true;
+                }
+            });
+            match outcome {
                 LineOutcome::Event(ev) => {
                     out.recognized += 1;
                     out.events.push(*ev);
                 }
-                LineOutcome::Irrelevant => unparsed(&mut out, line, no, keep_unparsed),
+                LineOutcome::Irrelevant => {
+                    if counted && out.unparsed_lines.len() < keep_unparsed {
+                        out.unparsed_lines
+                            .push((no, String::from_utf8_lossy(line).into_owned()));
+                    }
+                }
                 LineOutcome::Malformed(why) => {
                     out.malformed_count += 1;
                     if out.malformed.len() < keep {

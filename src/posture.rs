@@ -5,6 +5,7 @@
 //! fold in parallel and lets snapshots from many hosts merge (`mailtls merge`) into the same
 //! answer one pass over all the logs would give.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
@@ -94,9 +95,47 @@ fn merge_errors(into: &mut ErrorMap, from: ErrorMap) {
 }
 
 fn add_error(into: &mut ErrorMap, kind: TlsErrorKind, time: Option<Time>, text: &str) {
-    into.entry(kind)
-        .or_default()
-        .merge(ErrorStat::one(time, text));
+    match into.get_mut(&kind) {
+        // The same decision as `merge(ErrorStat::one(time, text))`, copying the text only
+        // when it becomes the last one.
+        Some(e) => {
+            let take = match (e.last_seen, time) {
+                (Some(a), Some(b)) if a != b => b > a,
+                (None, Some(_)) => true,
+                (Some(_), None) => false,
+                _ => text > e.last_text.as_str(),
+            };
+            if take {
+                e.last_text.clear();
+                e.last_text.push_str(text);
+            }
+            e.count += 1;
+            e.first_seen = min_time(e.first_seen, time);
+            e.last_seen = max_time(e.last_seen, time);
+        }
+        None => {
+            into.insert(kind, ErrorStat::one(time, text));
+        }
+    }
+}
+
+/// [`Peer::key`] without allocating in the common case (a name already in lower case).
+fn peer_key(peer: &Peer) -> Option<Cow<'_, str>> {
+    match &peer.name {
+        Some(n) if !n.bytes().any(|b| b.is_ascii_uppercase()) => Some(Cow::Borrowed(n)),
+        _ => peer.key().map(Cow::Owned),
+    }
+}
+
+/// `+1` for `key`, allocating the key only the first time it is counted: the fold sees the
+/// same few versions, ciphers and verify words millions of times.
+pub(crate) fn bump(into: &mut BTreeMap<String, u64>, key: &str) {
+    match into.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            into.insert(key.to_owned(), 1);
+        }
+    }
 }
 
 /// One direction (inbound or outbound) of one peer.
@@ -155,14 +194,11 @@ impl DirPosture {
 
     fn session(&mut self, p: &TlsParams) {
         self.tls_sessions += 1;
-        *self
-            .versions
-            .entry(p.version.label().to_owned())
-            .or_default() += 1;
+        bump(&mut self.versions, p.version.label());
         if let Some(c) = &p.cipher {
-            *self.ciphers.entry(c.0.clone()).or_default() += 1;
+            bump(&mut self.ciphers, c.as_str());
         }
-        *self.verify.entry(p.verify.as_str().to_owned()).or_default() += 1;
+        bump(&mut self.verify, p.verify.as_str());
         if let Some(b) = p.bits.effective() {
             self.min_bits = Some(self.min_bits.map_or(b, |m| m.min(b)));
         }
@@ -241,7 +277,9 @@ impl PeerPosture {
     }
 
     fn note(&mut self, peer: &Peer, mta: Mta) {
-        if let Some(n) = &peer.name {
+        if let Some(n) = &peer.name
+            && !self.names.contains(n)
+        {
             self.names.insert(n.clone());
         }
         if let Some(ip) = peer.ip {
@@ -298,14 +336,21 @@ impl Posture {
             }
             return;
         };
-        let Some(key) = peer.key() else { return };
-        let pp = self
-            .peers
-            .entry(key.clone())
-            .or_insert_with(|| PeerPosture {
-                peer: key,
-                ..PeerPosture::default()
-            });
+        let Some(key) = peer_key(peer) else { return };
+        // Looked up by `&str` first: the key is allocated once per peer, not per record.
+        if !self.peers.contains_key(&*key) {
+            let key = key.clone().into_owned();
+            self.peers.insert(
+                key.clone(),
+                PeerPosture {
+                    peer: key,
+                    ..PeerPosture::default()
+                },
+            );
+        }
+        let Some(pp) = self.peers.get_mut(&*key) else {
+            return;
+        };
         pp.note(peer, meta.mta);
         let d = pp.dir_mut(r.direction().unwrap_or(Direction::Outbound));
         d.seen(meta.time);
@@ -351,7 +396,7 @@ impl Posture {
                         | Verify::DaneFail
                 );
                 if !on_summary {
-                    *d.verify.entry(verify.as_str().to_owned()).or_default() += 1;
+                    bump(&mut d.verify, verify.as_str());
                 }
             }
             Record::Error {

@@ -64,11 +64,16 @@ fn bucket_of(t: DateTime<FixedOffset>) -> i64 {
 impl Timeline {
     /// Folds one record in.
     pub fn add(&mut self, r: &Record) {
-        let mut b = Bucket::default();
-        match r {
-            Record::Session { params, .. } => {
-                b.versions.insert(params.version.label().to_owned(), 1);
-            }
+        // What the record adds, decided before its bucket is looked up: counted in place,
+        // with no per-record bucket or key allocated (the fold sees every record).
+        enum What<'a> {
+            Version(&'a str),
+            Tls,
+            Plain,
+            Error(TlsErrorKind),
+        }
+        let what = match r {
+            Record::Session { params, .. } => What::Version(params.version.label()),
             Record::Message {
                 direction,
                 encryption,
@@ -83,19 +88,29 @@ impl Timeline {
                     return;
                 }
                 if matches!(encryption, Encryption::Plaintext) {
-                    b.plaintext_messages = 1;
+                    What::Plain
                 } else {
-                    b.tls_messages = 1;
+                    What::Tls
                 }
             }
-            Record::Error { kind, .. } => {
-                b.errors.insert(*kind, 1);
-            }
+            Record::Error { kind, .. } => What::Error(*kind),
             Record::Verdict { .. } => return,
-        }
-        match r.meta().time {
-            Some(t) => self.buckets.entry(bucket_of(t)).or_default().merge(&b),
-            None => self.untimed += 1,
+        };
+        let Some(t) = r.meta().time else {
+            self.untimed += 1;
+            return;
+        };
+        let b = self.buckets.entry(bucket_of(t)).or_default();
+        match what {
+            What::Version(v) => match b.versions.get_mut(v) {
+                Some(n) => *n += 1,
+                None => {
+                    b.versions.insert(v.to_owned(), 1);
+                }
+            },
+            What::Tls => b.tls_messages += 1,
+            What::Plain => b.plaintext_messages += 1,
+            What::Error(k) => *b.errors.entry(k).or_default() += 1,
         }
     }
 

@@ -34,7 +34,7 @@
 //!   line naming the relay. smtpd logs one failed handshake twice (`SSL_accept error from P`, then
 //!   `lost connection after STARTTLS from P`); the second is not counted again.
 
-use std::collections::HashMap;
+use super::HashMap;
 use std::sync::Arc;
 
 use super::{
@@ -326,8 +326,8 @@ impl Correlator {
         let mut encryption = None;
         if let Some(pk) = &pk {
             self.flush_pending(pk, &peer, Direction::Outbound, now, out);
-            if let (Some(key), Some(list)) = (peer.key(), self.postfix.smtp.get_mut(pk))
-                && let Some(i) = list.iter().position(|o| o.key == key)
+            if let Some(list) = self.postfix.smtp.get_mut(pk)
+                && let Some(i) = list.iter().position(|o| peer.has_key(&o.key))
             {
                 let o = &mut list[i];
                 let fresh = o.last.fresh(now, OUTBOUND_IDLE);

@@ -62,6 +62,12 @@ pub(super) fn host_name(h: &str) -> Option<&str> {
     (h != "(none)" && !h.is_empty()).then_some(h)
 }
 
+/// Bytes that end a program name: `[`, `:`, space, `]` and control characters (one match
+/// per byte, which compiles to a table test; the tag is read on every line).
+fn tag_stop(c: u8) -> bool {
+    matches!(c, 0..=0x1f | 0x7f | b'[' | b':' | b' ' | b']')
+}
+
 /// A syslog tag at the start of `s`: `prog[pid]:` or, unless `strict`, `prog:`, followed
 /// by a space or the end. Returns (program, pid, index where the message starts).
 ///
@@ -70,10 +76,7 @@ pub(super) fn host_name(h: &str) -> Option<&str> {
 /// pieces `[1]: …` stay message text.
 fn tag(s: &str, strict: bool) -> Option<(&str, Option<u32>, usize)> {
     let b = s.as_bytes();
-    let pend = b
-        .iter()
-        .position(|&c| c == b'[' || c == b':' || c == b' ' || c.is_ascii_control() || c == b']')
-        .unwrap_or(b.len());
+    let pend = b.iter().position(|&c| tag_stop(c)).unwrap_or(b.len());
     if pend == 0 {
         return None;
     }
@@ -88,7 +91,8 @@ fn tag(s: &str, strict: bool) -> Option<(&str, Option<u32>, usize)> {
     let mut p = pend;
     let mut pid = None;
     if b.get(p) == Some(&b'[') {
-        let close = b.iter().skip(p + 1).take(16).position(|&c| c == b']')?;
+        let after = b.get(p + 1..).unwrap_or_default();
+        let close = memchr::memchr(b']', after.get(..16).unwrap_or(after))?;
         pid = pid_number(&s[p + 1..p + 1 + close]);
         if strict && pid.is_none() {
             return None;

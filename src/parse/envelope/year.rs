@@ -2,7 +2,7 @@
 
 use chrono::{
     DateTime, Datelike, FixedOffset, Local, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta,
-    TimeZone,
+    TimeZone, Timelike,
 };
 
 use crate::event::Stamp;
@@ -59,6 +59,12 @@ pub struct YearResolver {
     year: Option<i32>,
     /// Highest month seen in the current year.
     high_month: u8,
+    /// The last local minute resolved in [`Zone::Local`] and the instant of its first
+    /// second: lines come in time order, so most of them fall into the minute before, and
+    /// the zone lookup (a clock read and a search of the zone's transitions) is done once
+    /// per minute. Offsets change only at whole minutes, so within one minute the
+    /// local → instant mapping is a plain shift.
+    minute: Option<(NaiveDateTime, DateTime<FixedOffset>)>,
 }
 
 impl YearResolver {
@@ -68,6 +74,7 @@ impl YearResolver {
             zone,
             year: None,
             high_month: 0,
+            minute: None,
         }
     }
 
@@ -120,10 +127,23 @@ impl YearResolver {
         }
     }
 
-    fn in_zone(&self, naive: NaiveDateTime) -> Stamp {
+    fn in_zone(&mut self, naive: NaiveDateTime) -> Stamp {
         let t = match self.zone {
             Zone::Fixed(off) => in_tz(&off, naive),
-            Zone::Local => in_tz(&Local, naive),
+            Zone::Local => {
+                let start = naive
+                    .with_second(0)
+                    .and_then(|t| t.with_nanosecond(0))
+                    .unwrap_or(naive);
+                match self.minute {
+                    Some((m, at)) if m == start => at.checked_add_signed(naive - start),
+                    _ => {
+                        let at = in_tz(&Local, start);
+                        self.minute = at.map(|at| (start, at));
+                        at.and_then(|at| at.checked_add_signed(naive - start))
+                    }
+                }
+            }
         };
         t.map_or(Stamp::None, Stamp::Full)
     }

@@ -25,6 +25,7 @@
 //!
 //! The raw `CV=` word is kept in [`TlsDetail::raw_verify`].
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use super::Parsed;
@@ -115,10 +116,15 @@ fn strip_prefixes(mut s: &str) -> Option<&str> {
 /// Exim message ids: `1aZ1HS-0006iF-Rk` (6-6-2, up to 4.96) and `1sDcIh-000000004YY-3wAT`
 /// (6-11-4, from 4.97).
 pub fn is_message_id(s: &str) -> bool {
-    let mut parts = s.split('-');
-    let lens: Vec<usize> = parts.by_ref().take(4).map(str::len).collect();
+    // Part lengths (a fourth part, if any, makes it no id), without collecting them.
+    let mut lens = [0usize; 4];
+    let mut n = 0;
+    for (slot, part) in lens.iter_mut().zip(s.split('-')) {
+        *slot = part.len();
+        n += 1;
+    }
     let alnum = s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    alnum && (lens == [6, 6, 2] || lens == [6, 11, 4])
+    alnum && n == 3 && (lens[..3] == [6, 6, 2] || lens[..3] == [6, 11, 4])
 }
 
 /// The items of a message line after its mark, as read by [`fields`].
@@ -127,7 +133,8 @@ struct Fields<'a> {
     /// The first bare word (sender or recipient).
     first: Option<&'a str>,
     host: Option<Peer>,
-    values: Vec<(&'a str, String)>,
+    /// Values borrow the line unless quoted with escapes (the usual case allocates nothing).
+    values: Vec<(&'a str, Cow<'a, str>)>,
     /// Text after a field that ended with `: ` (errors on `**` and `==` lines).
     text: Option<&'a str>,
     /// `defer (-37)` and similar bare words.
@@ -139,7 +146,7 @@ impl Fields<'_> {
         self.values
             .iter()
             .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| &**v)
     }
 }
 
@@ -174,8 +181,8 @@ fn fields(s: &str, colon_text: bool) -> Fields<'_> {
                 }
             }
         }
-        let eq = rest.find('=');
-        let sp = rest.find(' ').unwrap_or(rest.len());
+        let eq = memchr::memchr(b'=', rest.as_bytes());
+        let sp = memchr::memchr(b' ', rest.as_bytes()).unwrap_or(rest.len());
         let is_kv = matches!(eq, Some(e) if e < sp && e > 0
             && rest[..e].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
         if let (true, Some(e)) = (is_kv, eq) {
@@ -185,11 +192,15 @@ fn fields(s: &str, colon_text: bool) -> Fields<'_> {
                 quoted(q)
             } else {
                 let (w, a) = split_word(after_eq);
-                (w.to_owned(), a)
+                (Cow::Borrowed(w), a)
             };
             rest = after;
             if colon_text && value.ends_with(':') && !after_eq.starts_with('"') {
-                f.values.push((key, value.trim_end_matches(':').to_owned()));
+                let value = match value {
+                    Cow::Borrowed(v) => Cow::Borrowed(v.trim_end_matches(':')),
+                    Cow::Owned(v) => Cow::Owned(v.trim_end_matches(':').to_owned()),
+                };
+                f.values.push((key, value));
                 f.text = Some(rest.trim());
                 break;
             }
@@ -224,14 +235,23 @@ fn fields(s: &str, colon_text: bool) -> Fields<'_> {
 }
 
 fn split_word(s: &str) -> (&str, &str) {
-    match s.find(' ') {
+    match memchr::memchr(b' ', s.as_bytes()) {
         Some(i) => (&s[..i], &s[i..]),
         None => (s, ""),
     }
 }
 
 /// A double-quoted value (after its opening quote) with Exim's backslash escapes.
-fn quoted(s: &str) -> (String, &str) {
+fn quoted(s: &str) -> (Cow<'_, str>, &str) {
+    // Without a backslash before the closing quote the value is the text as it stands.
+    if let Some(end) = s.find(['"', '\\'])
+        && s.as_bytes().get(end) == Some(&b'"')
+    {
+        return (
+            Cow::Borrowed(s.get(..end).unwrap_or_default()),
+            s.get(end + 1..).unwrap_or_default(),
+        );
+    }
     let mut out = String::new();
     let mut chars = s.char_indices();
     while let Some((i, c)) = chars.next() {
@@ -241,11 +261,11 @@ fn quoted(s: &str) -> (String, &str) {
                     out.push(n);
                 }
             }
-            '"' => return (out, &s[i + 1..]),
+            '"' => return (Cow::Owned(out), &s[i + 1..]),
             _ => out.push(c),
         }
     }
-    (out, "")
+    (Cow::Owned(out), "")
 }
 
 /// `name [ip]`, `name (helo) [ip]`, `(helo) [ip]`, `[ip]`, each with an optional `:port`.

@@ -51,12 +51,14 @@ pub(super) fn library_problem(rest: &str) -> Parsed {
 /// `[PURPOSE ]certificate verification failed for PEER: reason` (tls_verify.c, DANE).
 /// PURPOSE `server` means we were the client (outbound), `client` the opposite.
 pub(super) fn verification_failure(body: &str) -> Option<Parsed> {
-    let at = body.find("certificate verification failed for ")?;
-    let purpose = body[..at].trim();
+    let (purpose, rest) = super::super::split_once(
+        body,
+        super::super::needle!("certificate verification failed for "),
+    )?;
+    let purpose = purpose.trim();
     if !matches!(purpose, "" | "server" | "client" | "CA") {
         return None;
     }
-    let rest = &body[at + "certificate verification failed for ".len()..];
     let direction = match purpose {
         "server" => Some(Direction::Outbound),
         "client" => Some(Direction::Inbound),

@@ -43,7 +43,7 @@ mod errors;
 pub use errors::status_tls_error;
 use errors::{handshake_error, library_problem, tls_warning, verification_failure};
 
-use super::Parsed;
+use super::{Parsed, find, needle, split_once};
 use crate::event::{
     Bits, Cipher, Delivery, DeliveryStatus, Direction, EventKind, Peer, Reception, TlsDetail,
     TlsError, TlsErrorKind, TlsParams, TlsSession, TlsVersion, Verify,
@@ -188,23 +188,23 @@ fn tls_summary(body: &str) -> Option<Parsed> {
         "to" => Direction::Outbound,
         _ => return malformed(),
     };
-    let Some((peer_part, rest)) = rest.split_once(": ") else {
+    let Some((peer_part, rest)) = split_once(rest, needle!(": ")) else {
         return malformed();
     };
-    let (peer_text, sni) = match peer_part.split_once(" to ") {
+    let (peer_text, sni) = match split_once(peer_part, needle!(" to ")) {
         Some((p, sni)) if direction == Direction::Inbound => (p, Some(sni)),
         _ => (peer_part, None),
     };
     let Some(na) = namaddr(peer_text) else {
         return malformed();
     };
-    let Some((version, rest)) = rest.split_once(" with cipher ") else {
+    let Some((version, rest)) = split_once(rest, needle!(" with cipher ")) else {
         return malformed();
     };
-    let Some((cipher, rest)) = rest.split_once(" (") else {
+    let Some((cipher, rest)) = split_once(rest, needle!(" (")) else {
         return malformed();
     };
-    let Some((bits, suffix)) = rest.split_once(" bits)") else {
+    let Some((bits, suffix)) = split_once(rest, needle!(" bits)")) else {
         return malformed();
     };
     let Some((use_bits, alg_bits)) = bits.split_once('/') else {
@@ -261,9 +261,16 @@ fn signature_clauses(suffix: &str, detail: &mut TlsDetail) {
     let suffix = suffix.trim();
     // Positions of each keyword at a word start, in order of appearance.
     let mut found: Vec<(usize, usize)> = Vec::new();
-    for (k, key) in KEYS.iter().enumerate() {
+    let finders = [
+        needle!("key-exchange "),
+        needle!("server-signature "),
+        needle!("server-digest "),
+        needle!("client-signature "),
+        needle!("client-digest "),
+    ];
+    for (k, (key, finder)) in KEYS.iter().zip(finders).enumerate() {
         let mut from = 0;
-        while let Some(pos) = suffix.get(from..).and_then(|s| s.find(key)) {
+        while let Some(pos) = suffix.get(from..).and_then(|s| find(s, finder)) {
             let at = from + pos;
             if at == 0 || suffix.as_bytes().get(at - 1) == Some(&b' ') {
                 found.push((at, k));
@@ -333,7 +340,7 @@ fn disconnect(rest: &str) -> Parsed {
 /// After `STARTTLS` these are TLS failures of the inbound session: the client hung up or
 /// stalled during the handshake. After any other command they only end the session.
 fn session_abort(body: &str) -> Option<Parsed> {
-    let text = match body.split_once(": ") {
+    let text = match split_once(body, needle!(": ")) {
         Some((qid, rest)) if is_queue_id(qid) || qid == "NOQUEUE" => rest,
         _ => body,
     };
@@ -351,7 +358,7 @@ fn session_abort(body: &str) -> Option<Parsed> {
             text: body.to_owned(),
         })));
     }
-    let reason_end = text.find(" after ")?;
+    let reason_end = find(text, needle!(" after "))?;
     let reason = &text[..reason_end];
     if !matches!(
         reason,
@@ -360,7 +367,7 @@ fn session_abort(body: &str) -> Option<Parsed> {
         return None;
     }
     let after = &text[reason_end + " after ".len()..];
-    let (command, peer) = after.split_once(" from ")?;
+    let (command, peer) = split_once(after, needle!(" from "))?;
     let peer_text = peer.split(": ").next().unwrap_or(peer);
     let na = namaddr(peer_text)?;
     let command = command.split(" (").next().unwrap_or(command);
@@ -394,7 +401,7 @@ pub fn is_queue_id(s: &str) -> bool {
 
 /// Lines that start with a queue id: `client=`, `to=…, status=`, qmgr's `from=`.
 fn queue_line(daemon: Option<&str>, body: &str) -> Option<Parsed> {
-    let (qid, rest) = body.split_once(": ")?;
+    let (qid, rest) = split_once(body, needle!(": "))?;
     if !is_queue_id(qid) {
         return None;
     }
@@ -430,7 +437,7 @@ fn queue_line(daemon: Option<&str>, body: &str) -> Option<Parsed> {
 /// `QID: to=<…>[, orig_to=<…>], relay=R[, conn_use=N], delay=…, delays=…[, tls=…],
 /// dsn=…, status=WORD (text)` (log_adhoc.c; 2.2 has neither `delays=` nor `dsn=`).
 fn delivery(daemon: Option<&str>, qid: &str, rest: &str, body: &str) -> Parsed {
-    let Some((head, status)) = rest.split_once(", status=") else {
+    let Some((head, status)) = split_once(rest, needle!(", status=")) else {
         return Parsed::Malformed(format!("Postfix delivery without status: {body}"));
     };
     let word = status.split(' ').next().unwrap_or(status);

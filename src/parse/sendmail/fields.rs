@@ -1,6 +1,8 @@
 //! Taking a sendmail message text apart: the split-line and queue-id prefixes in front,
 //! and the `key=value, …` fields after them.
 
+use std::sync::LazyLock;
+
 /// Every `key=` sendmail writes on the lines we read. A value ends at the next
 /// `, key=` with a key from this list, so commas inside values (`stat=Sent (ok 1234,
 /// queued as …)`, `reason=` texts, quoted addresses) never split a field, and the order of
@@ -128,7 +130,7 @@ pub(super) fn split_fields<'a>(s: &'a str, tail: &[&str]) -> Vec<(&'a str, &'a s
     let mut out = Vec::with_capacity(8);
     let mut cur = s;
     loop {
-        let Some(eq) = cur.find('=') else {
+        let Some(eq) = memchr::memchr(b'=', cur.as_bytes()) else {
             out.push(("", cur));
             break;
         };
@@ -182,7 +184,7 @@ fn next_boundary(s: &str) -> Option<usize> {
         let rest = &b[at + 2..];
         let eq = rest.iter().take(KEY_MAX + 1).position(|&c| c == b'=');
         if let Some(eq) = eq
-            && KEYS.iter().any(|k| k.as_bytes() == &rest[..eq])
+            && is_key(rest.get(..eq).unwrap_or_default())
         {
             let closes_later =
                 || memchr::memchr2(b'<', b'>', rest).is_some_and(|i| rest.get(i) == Some(&b'>'));
@@ -193,6 +195,28 @@ fn next_boundary(s: &str) -> Option<usize> {
         from = at + 2;
     }
     None
+}
+
+/// A key candidate (at most [`KEY_MAX`] bytes) as one integer: its bytes and its length,
+/// so that the lookup in [`KEYS`] compares integers instead of calling `memcmp` per key.
+fn key_code(b: &[u8]) -> u128 {
+    b.iter()
+        .take(15)
+        .enumerate()
+        .fold((b.len() as u128) << 120, |c, (i, &x)| {
+            c | u128::from(x) << (8 * i)
+        })
+}
+
+const _: () = assert!(KEY_MAX < 15, "key_code packs keys of at most 15 bytes");
+
+/// [`KEYS`] as [`key_code`]s.
+static KEY_CODES: LazyLock<Vec<u128>> =
+    LazyLock::new(|| KEYS.iter().map(|k| key_code(k.as_bytes())).collect());
+
+/// True when `k` is one of [`KEYS`].
+fn is_key(k: &[u8]) -> bool {
+    k.len() <= KEY_MAX && KEY_CODES.contains(&key_code(k))
 }
 
 /// Length of the longest key in [`KEYS`]: an `=` further away cannot end one.
@@ -213,7 +237,10 @@ const KEY_MAX: usize = {
 /// `field=`, `warning=`, `AltName=`, …) and never contains `, ` itself.
 pub(super) fn next_any_key(s: &str) -> Option<usize> {
     let mut from = 0;
-    while let Some(off) = s.get(from..).and_then(|t| t.find(", ")) {
+    while let Some(off) = s
+        .get(from..)
+        .and_then(|t| crate::parse::find(t, crate::parse::needle!(", ")))
+    {
         let at = from + off;
         let rest = &s[at + 2..];
         let word = rest

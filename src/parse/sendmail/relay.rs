@@ -15,20 +15,20 @@ use crate::event::Peer;
 pub fn parse_relay(s: &str) -> Peer {
     let mut s = s.trim();
     let mut forged = false;
-    if let Some(i) = s.find(" (may be") {
+    if let Some(i) = crate::parse::find(s, crate::parse::needle!(" (may be")) {
         forged = true;
         s = s[..i].trim_end();
     }
     // The `name (addr)` form logsender() writes when `$_` is unset.
     let mut paren_ip = None;
     if let Some(inner) = s.strip_suffix(')')
-        && let Some(open) = inner.rfind(" (")
+        && let Some(open) = crate::parse::rfind_pair(inner, *b" (")
         && let Some(ip) = parse_ip(&inner[open + 2..])
     {
         paren_ip = Some(ip);
         s = &s[..open];
     }
-    let (name_part, addr_part) = match s.rfind(" [") {
+    let (name_part, addr_part) = match crate::parse::rfind_pair(s, *b" [") {
         Some(i) => (s[..i].trim(), Some(&s[i + 2..])),
         None if s.starts_with('[') => ("", Some(&s[1..])),
         None => (s, None),
