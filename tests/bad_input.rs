@@ -1,6 +1,8 @@
 //! Bad input through the real binary: no panic, a clear message naming the file, the rest
 //! still read, and exit 2 only when nothing at all could be read.
 
+mod peak_rss;
+
 use std::fs;
 use std::io::Write;
 
@@ -59,39 +61,25 @@ fn invalid_utf8_and_nul_bytes_do_not_hide_good_lines() {
     assert_eq!(json["peers"][0]["peer"], "mx.peer.example");
 }
 
-/// Runs `mailtls scan FILES --format json` and waits for it with `wait4`, which returns the
-/// child's own resource usage: its peak resident set, in bytes.
+/// Runs `mailtls scan FILES --format json`; also returns its peak RSS (bytes).
 fn scan_json_peak_rss(files: &[&std::path::Path]) -> (Value, String, i32, u64) {
-    use std::os::unix::process::ExitStatusExt;
     let dir = tempfile::tempdir().unwrap();
     let out_path = dir.path().join("stdout");
     let err_path = dir.path().join("stderr");
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mailtls"))
-        .env("TZ", "UTC")
-        .env("NO_COLOR", "1")
-        .arg("scan")
-        .args(files)
-        .args(["--format", "json", "--year", "2026"])
-        .stdin(std::process::Stdio::null())
-        .stdout(fs::File::create(&out_path).unwrap())
-        .stderr(fs::File::create(&err_path).unwrap())
-        .spawn()
-        .unwrap();
-    let pid = libc::pid_t::try_from(child.id()).unwrap();
-    let mut status = 0;
-    // SAFETY: `rusage` is plain data that wait4 fills in; `pid` is our own child, reaped
-    // here (std's `Child` is not waited on afterwards).
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(got, pid, "wait4: {}", std::io::Error::last_os_error());
-    let code = std::process::ExitStatus::from_raw(status)
-        .code()
-        .unwrap_or(-1);
-    // Linux reports ru_maxrss in KiB.
-    let peak = u64::try_from(usage.ru_maxrss).unwrap() * 1024;
+    let (status, peak) = peak_rss::run(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("mailtls"))
+            .env("TZ", "UTC")
+            .env("NO_COLOR", "1")
+            .arg("scan")
+            .args(files)
+            .args(["--format", "json", "--year", "2026"])
+            .stdin(std::process::Stdio::null())
+            .stdout(fs::File::create(&out_path).unwrap())
+            .stderr(fs::File::create(&err_path).unwrap()),
+    );
     let stderr = fs::read_to_string(&err_path).unwrap();
     let json = serde_json::from_slice(&fs::read(&out_path).unwrap()).unwrap_or(Value::Null);
-    (json, stderr, code, peak)
+    (json, stderr, status.code().unwrap_or(-1), peak)
 }
 
 /// Extra peak memory allowed for 200 MB of over-long lines over a scan of one line: the
@@ -99,8 +87,8 @@ fn scan_json_peak_rss(files: &[&std::path::Path]) -> (Value, String, i32, u64) {
 /// buffered line alone would be 100 MB).
 const LONG_LINE_EXTRA_RSS: u64 = 16 * 1024 * 1024;
 
-/// Writes `n` MiB of `x` without holding them in memory: Linux hands a child the forking
-/// parent's peak RSS (`ru_maxrss` survives fork and exec), so the test keeps its own low.
+/// Writes `mib` MiB of `x` without holding them in memory (see tests/peak_rss: the test
+/// process's own peak would show in the child's).
 fn write_junk(file: &mut fs::File, mib: usize) {
     let chunk = vec![b'x'; 1024 * 1024];
     for _ in 0..mib {
