@@ -13,6 +13,7 @@
 //! as `scan` finds them, [`messages::split_inputs`]) add one `hop` line per `Received:`
 //! hop after the log events ([`crate::hops::walk`]). Exit codes as for `scan`.
 
+use crate::report::safe::terminal;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -220,13 +221,17 @@ pub fn run(args: &Args) -> u8 {
     }
     if !args.quiet {
         for w in &report.warnings {
-            eprintln!("mailtls: warning: {w}");
+            eprintln!("mailtls: warning: {}", terminal(&w.to_string()));
         }
         for (src, why) in &report.malformed {
-            eprintln!("mailtls: warning: {src}: malformed line skipped: {why}");
+            eprintln!(
+                "mailtls: warning: {}: malformed line skipped: {}",
+                terminal(&src.to_string()),
+                terminal(why)
+            );
         }
         for p in &summary.problems {
-            eprintln!("mailtls: warning: {p}");
+            eprintln!("mailtls: warning: {}", terminal(&p.to_string()));
         }
     }
     let s = &report.summary;

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use comfy_table::{ContentArrangement, Table, presets};
 
+use super::safe::terminal;
 use crate::hops::{MessagesSummary, VerdictCounts};
 
 fn verdicts(v: &VerdictCounts) -> String {
@@ -14,8 +15,24 @@ fn verdicts(v: &VerdictCounts) -> String {
     )
 }
 
-/// Renders the messages section (appended after the posture table).
+/// Renders the messages section (appended after the posture table). Host names, hops and
+/// peers come from Received: headers that strangers wrote: each line of the section goes
+/// through [`terminal`] (it holds no escapes of ours).
 pub fn render(m: &MessagesSummary, colour: bool) -> String {
+    let out = render_raw(m, colour);
+    let mut safe = String::with_capacity(out.len());
+    for line in out.split_inclusive('\n') {
+        let (text, nl) = match line.strip_suffix('\n') {
+            Some(t) => (t, "\n"),
+            None => (line, ""),
+        };
+        safe.push_str(&terminal(text));
+        safe.push_str(nl);
+    }
+    safe
+}
+
+fn render_raw(m: &MessagesSummary, colour: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,

@@ -22,6 +22,7 @@ pub mod json;
 pub mod live;
 pub mod markdown;
 pub mod messages;
+pub mod safe;
 pub mod table;
 
 use std::collections::BTreeMap;
