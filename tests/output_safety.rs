@@ -245,3 +245,28 @@ fn report_files_escape_markup_and_neutralise_formulas() {
         "{peers:?}"
     );
 }
+
+#[test]
+fn doctor_quotes_hostile_log_lines_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("maillog");
+    std::fs::write(
+        &f,
+        "Nov 27 10:00:05 mail sm-mta[4246]: STARTTLS=server, error: accept failed=0, reason=\x1b]0;owned\x07unknown protocol, SSL_error=1, errno=0, retry=-1, relay=evil\x1b[2J.example [192.0.2.14]\n",
+    )
+    .unwrap();
+    let out = mailtls()
+        .args(["doctor", "--root"])
+        .arg(dir.path())
+        .arg("--log")
+        .arg(&f)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_inert("doctor", &stdout);
+    assert!(
+        stdout.contains("reason=\\x1b]0;owned\\x07unknown protocol")
+            && stdout.contains("relay=evil\\x1b[2J.example"),
+        "{stdout}"
+    );
+}

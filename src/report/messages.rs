@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use comfy_table::{ContentArrangement, Table, presets};
 
-use super::safe::terminal;
+use super::safe::terminal_lines;
 use crate::hops::{MessagesSummary, VerdictCounts};
 
 fn verdicts(v: &VerdictCounts) -> String {
@@ -17,19 +17,9 @@ fn verdicts(v: &VerdictCounts) -> String {
 
 /// Renders the messages section (appended after the posture table). Host names, hops and
 /// peers come from Received: headers that strangers wrote: each line of the section goes
-/// through [`terminal`] (it holds no escapes of ours).
+/// through [`terminal_lines`] (it holds no escapes of ours).
 pub fn render(m: &MessagesSummary, colour: bool) -> String {
-    let out = render_raw(m, colour);
-    let mut safe = String::with_capacity(out.len());
-    for line in out.split_inclusive('\n') {
-        let (text, nl) = match line.strip_suffix('\n') {
-            Some(t) => (t, "\n"),
-            None => (line, ""),
-        };
-        safe.push_str(&terminal(text));
-        safe.push_str(nl);
-    }
-    safe
+    terminal_lines(&render_raw(m, colour))
 }
 
 fn render_raw(m: &MessagesSummary, colour: bool) -> String {

@@ -49,6 +49,21 @@ pub fn terminal(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`terminal`] for a multi-line text that holds no escapes of its own: each line is
+/// escaped, its newline kept.
+pub fn terminal_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        out.push_str(&terminal(body));
+        out.push_str(nl);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +85,13 @@ mod tests {
             assert_eq!(terminal(input), want, "{input:?}");
         }
         assert!(matches!(terminal("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn lines_keep_their_newlines_only() {
+        assert_eq!(
+            terminal_lines("a\x1b[2J\nb\r\n\nc"),
+            "a\\x1b[2J\nb\\x0d\n\nc"
+        );
     }
 }
