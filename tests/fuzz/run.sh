@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs fuzz targets for SECONDS each, at most JOBS at a time, niced, and prints one line
+# of libFuzzer's final figures per target (executions, coverage, features, corpus, peak
+# RSS, crashes). Logs go to tests/fuzz/logs/TARGET.log, crashes to artifacts/TARGET/.
+#
+#   bash tests/fuzz/run.sh [SECONDS] [JOBS] [TARGET…]     (defaults: 600 2 all targets)
+#
+# Needs a nightly toolchain and cargo-fuzz (`rustup toolchain install nightly`,
+# `cargo install cargo-fuzz`). Seeds come from seed.sh (run first when corpus/ is absent).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+secs="${1:-600}"
+jobs="${2:-2}"
+shift $(( $# > 2 ? 2 : $# ))
+targets=("$@")
+if [ "${#targets[@]}" -eq 0 ]; then
+  targets=(envelope sendmail postfix exim received mbox smtp_reply server_hello mta_config)
+fi
+cd "$root"
+[ -d "$here/corpus" ] || bash "$here/seed.sh" >/dev/null
+cargo +nightly fuzz build --fuzz-dir tests/fuzz >/dev/null
+mkdir -p "$here/logs"
+
+# The binaries `cargo fuzz build` made, run as `cargo fuzz run` would run them (corpus
+# and artifact directories), but without its freshness check: editing the sources while
+# fuzzers run must not start a rebuild per target.
+bin_dir="$here/target/x86_64-unknown-linux-gnu/release"
+
+run_one() {
+  local t="$1"
+  mkdir -p "$here/corpus/$t" "$here/artifacts/$t"
+  # -rss_limit_mb: a parser that needs more than 1 GiB for one input is a finding.
+  nice -n 15 "$bin_dir/$t" "$here/corpus/$t" -artifact_prefix="$here/artifacts/$t/" \
+    -max_total_time="$secs" -print_final_stats=1 -rss_limit_mb=1024 -timeout=10 \
+    -max_len=65536 >"$here/logs/$t.log" 2>&1 || true
+}
+
+summary() {
+  local t="$1" log="$here/logs/$1.log"
+  local last execs crashes
+  last="$(grep -E '^#[0-9]+' "$log" | tail -n 1)"
+  execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
+  crashes="$(find "$here/artifacts/$t" -type f | wc -l)"
+  printf '%-13s %4ss  execs %-10s cov %-6s ft %-6s corp %-12s rss %-6s crashes %s\n' \
+    "$t" "$secs" "${execs:-?}" \
+    "$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")" \
+    "$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")" \
+    "$(sed -n 's/.* corp: \([0-9/a-zA-Z]*\).*/\1/p' <<<"$last")" \
+    "$(sed -n 's/.* rss: \([0-9A-Za-z]*\).*/\1/p' <<<"$last")" \
+    "$crashes"
+}
+
+running=0
+for t in "${targets[@]}"; do
+  run_one "$t" &
+  running=$((running + 1))
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n
+    running=$((running - 1))
+  fi
+done
+wait
+for t in "${targets[@]}"; do summary "$t"; done
