@@ -21,7 +21,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let msg = String::from_utf8_lossy(msg);
-    let program = PROGRAMS.get(usize::from(which) % (PROGRAMS.len() + 1)).copied();
+    let program = PROGRAMS
+        .get(usize::from(which) % (PROGRAMS.len() + 1))
+        .copied();
     let _ = postfix::parse_program(program, &msg);
     let _ = postfix::parse(&msg);
 });

@@ -7,7 +7,7 @@ use mailtls::parse::received;
 fuzz_target!(|data: &[u8]| {
     let value = String::from_utf8_lossy(data);
     if let Ok(hop) = received::parse(&value) {
-        let _ = hop.is_tls();
+        let _ = hop.tls.is_tls();
         let _ = hop.from_peer();
         let _ = hop.is_local();
         let _ = hop.is_local_submission();

@@ -9,10 +9,10 @@ fuzz_target!(|data: &[u8]| {
     let [step, want, rest @ ..] = data else {
         return;
     };
-    let step = usize::from(*step).max(1);
+    let piece = usize::from(*step).max(1);
     let mut reader = AnswerReader::new(want & 1 == 1);
     let mut answered = false;
-    for chunk in rest.chunks(step) {
+    for chunk in rest.chunks(piece) {
         if reader.feed(chunk).is_some() {
             answered = true;
             break;
