@@ -246,6 +246,12 @@ pub struct PlaintextExample {
 pub struct MessagesSummary {
     pub stores: u64,
     pub messages: u64,
+    /// TLS-RPT report messages (RFC 8460, recognised by their header): read by `scan` for
+    /// their report ([`crate::tlsrpt`]), not folded here as hops, nor counted in `messages`,
+    /// so a mailbox of machine reports never skews the per-message verdicts or the
+    /// inference of our hosts.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub report_messages: u64,
     /// Message files that could not be read.
     pub messages_unreadable: u64,
     /// Messages with an unreadable `Received:`, a cut header or no header at all.
@@ -275,6 +281,10 @@ pub struct MessagesSummary {
     /// What foreign stamps claim about their own inbound hops, by sending peer. Never
     /// merged into the witnessed posture.
     pub claimed: Posture,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// How many examples and problems the summary keeps.
@@ -372,6 +382,9 @@ fn for_each_message(
             let mut batch = Vec::with_capacity(BATCH);
             for item in it.by_ref() {
                 match item {
+                    Ok(m) if crate::tlsrpt::read::is_report_header(&m.header) => {
+                        summary.report_messages += 1;
+                    }
                     Ok(m) => batch.push(m),
                     Err(e) => {
                         summary.messages_unreadable += 1;

@@ -11,6 +11,7 @@ fn msg(header: &str) -> MessageHops {
         index: 1,
         header: header.as_bytes().to_vec(),
         truncated: false,
+        body: None,
     })
 }
 

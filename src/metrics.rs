@@ -174,6 +174,8 @@ pub struct Metrics {
     tls_broken: bool,
     counts: LiveCounts,
     started: SystemTime,
+    /// TLS-RPT counters, when `follow --tlsrpt-dir` watches a directory of reports.
+    pub tlsrpt: Option<crate::tlsrpt::watch::Counters>,
 }
 
 impl Metrics {
@@ -189,6 +191,7 @@ impl Metrics {
             tls_broken: false,
             counts: LiveCounts::default(),
             started: SystemTime::now(),
+            tlsrpt: None,
         }
     }
 
@@ -416,16 +419,19 @@ impl Metrics {
             );
             sample(&mut s, "process_resident_memory_bytes", &[], rss as f64);
         }
+        if let Some(t) = &self.tlsrpt {
+            t.render(&mut s);
+        }
         s
     }
 }
 
-fn family(s: &mut String, name: &str, kind: &str, help: &str) {
+pub(crate) fn family(s: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(s, "# HELP {name} {}", help.replace('\\', "\\\\"));
     let _ = writeln!(s, "# TYPE {name} {kind}");
 }
 
-fn sample(s: &mut String, name: &str, labels: &[(&str, &str)], v: f64) {
+pub(crate) fn sample(s: &mut String, name: &str, labels: &[(&str, &str)], v: f64) {
     s.push_str(name);
     if !labels.is_empty() {
         s.push('{');

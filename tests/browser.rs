@@ -200,6 +200,46 @@ fn chromium_renders_the_report() {
     assert_eq!(title, ["mailtls TLS posture report"]);
     let imgs = dom.select(&Selector::parse("#charts img").unwrap()).count();
     assert_eq!(imgs, 5);
+
+    // The TLS-RPT section (sample-logs/tlsrpt/): one row per joined line of tlsrpt.json,
+    // mismatches first and marked, the report table, and the mismatch card.
+    let doc: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(report.join("tlsrpt.json")).unwrap()).unwrap();
+    let join = doc["join"].as_array().unwrap();
+    let text_of = |sel: &str| -> Vec<String> {
+        dom.select(&Selector::parse(sel).unwrap())
+            .map(|e| e.text().collect::<String>())
+            .collect()
+    };
+    assert_eq!(
+        text_of("#tlsrpt h2"),
+        ["TLS reports from other senders (TLS-RPT)"]
+    );
+    let rows = text_of("#tlsrpt-join tbody tr");
+    assert_eq!(rows.len(), join.len());
+    assert!(join.len() >= 10, "{join:#?}");
+    let mismatches = doc["summary"]["mismatches"].as_u64().unwrap();
+    assert!(mismatches >= 3);
+    assert_eq!(text_of("#tlsrpt-mismatches"), [mismatches.to_string()]);
+    let marked = dom
+        .select(&Selector::parse("#tlsrpt-join tbody tr td:first-child span.warn").unwrap())
+        .count();
+    assert_eq!(marked as u64, mismatches);
+    assert!(
+        rows.first()
+            .is_some_and(|r| r.contains("not_") || r.contains("unknown_mx")),
+        "mismatches first: {rows:#?}"
+    );
+    assert!(
+        rows.iter().any(|r| r.contains(
+            "Google LLC reports 42 certificate-expired failures on mx2.example.net on 2026-11-20"
+        ) && r.contains("mx2's log shows TLS errors")),
+        "{rows:#?}"
+    );
+    assert_eq!(
+        text_of("#tlsrpt-reports tbody tr").len(),
+        doc["reports"].as_array().unwrap().len()
+    );
     // Keep the screenshot for people when asked (MAILTLS_SCREENSHOT=path).
     if let Some(p) = std::env::var_os("MAILTLS_SCREENSHOT") {
         fs::copy(&shot, p).unwrap();

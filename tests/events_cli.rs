@@ -321,6 +321,7 @@ fn logs_only_and_messages_only_split_a_mixed_directory() {
     let msgs = events_of(&["sample-logs"], &["--messages-only"]);
     assert!(logs.iter().all(|e| e["type"] != "hop"));
     assert!(!logs.is_empty());
+    // The TLS-RPT report messages of sample-logs/tlsrpt/reports/ give no hop.
     assert_eq!(msgs.len(), 15);
     assert!(msgs.iter().all(|e| e["type"] == "hop"));
     assert_eq!(all.len(), logs.len() + msgs.len());

@@ -718,3 +718,97 @@ fn filters_select_what_is_printed() {
         assert_eq!(code, 0);
     }
 }
+
+/// `--tlsrpt-dir`: reports already there and reports arriving later (a Maildir delivery, a
+/// `.json.gz` file, a broken file) are counted once each in the `mailtls_tlsrpt_*`
+/// families, and said on stderr.
+#[test]
+fn tlsrpt_reports_arriving_in_a_directory_are_counted() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let samples = root.join("sample-logs/tlsrpt/reports");
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("maillog");
+    fs::write(&log, "").unwrap();
+    let inbox = dir.path().join("tlsrpt");
+    for sub in ["cur", "new", "tmp"] {
+        fs::create_dir_all(inbox.join(sub)).unwrap();
+    }
+    let eml = fs::read(samples.join("microsoft-tlsrpt.eml")).unwrap();
+    fs::write(inbox.join("new/1795250000.M1P1.mx1"), &eml).unwrap();
+    // Half-written deliveries in tmp/ are never read.
+    fs::write(inbox.join("tmp/1795250001.M2P2.mx1"), &eml[..eml.len() / 2]).unwrap();
+    let mut f = spawn(&[
+        log.to_str().unwrap(),
+        "--tlsrpt-dir",
+        inbox.to_str().unwrap(),
+        "--metrics",
+        "127.0.0.1:0",
+    ]);
+    let line = f.wait_err("metrics at http://");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.strip_suffix("/metrics"))
+        .unwrap()
+        .to_owned();
+    f.wait_err("TLS-RPT: Microsoft Corporation reports 57 successful and 5 failed sessions");
+
+    // Arriving later: a report file, the same Microsoft report again, a broken file.
+    let gz = "postbox.example!example.net!1795132800!1795219199.json.gz";
+    fs::copy(samples.join(gz), inbox.join(gz)).unwrap();
+    fs::write(inbox.join("cur/1795250002.M3P3.mx1:2,S"), &eml).unwrap();
+    fs::write(inbox.join("broken.json"), "{\"organization-name\": \"x\",").unwrap();
+    f.wait_err("TLS-RPT: Postbox Example GmbH reports 1 successful and 3 failed sessions");
+    f.wait_err("broken.json: invalid TLS-RPT report: not JSON");
+
+    let (_, body) = http_get(&addr, "/metrics");
+    let lines: Vec<String> = body.lines().map(str::to_owned).collect();
+    let scrape = prometheus_parse::Scrape::parse(lines.iter().cloned().map(Ok)).unwrap();
+    let value = |name: &str, labels: &[(&str, &str)]| -> f64 {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) => v,
+                _ => f64::NAN,
+            })
+            .unwrap_or_else(|| panic!("no {name} {labels:?} in\n{body}"))
+    };
+    let ms = ("organization", "Microsoft Corporation");
+    assert_eq!(
+        value(
+            "mailtls_tlsrpt_reports_total",
+            &[ms, ("policy_type", "tlsa")]
+        ),
+        2.0,
+        "two tlsa policies in one report, the duplicate not counted"
+    );
+    assert_eq!(
+        value(
+            "mailtls_tlsrpt_sessions_total",
+            &[ms, ("result", "successful")]
+        ),
+        57.0
+    );
+    assert_eq!(
+        value(
+            "mailtls_tlsrpt_failed_sessions_total",
+            &[ms, ("result_type", "certificate-host-mismatch")]
+        ),
+        4.0
+    );
+    assert_eq!(
+        value(
+            "mailtls_tlsrpt_failed_sessions_total",
+            &[
+                ("organization", "Postbox Example GmbH"),
+                ("result_type", "starttls-not-supported")
+            ]
+        ),
+        3.0
+    );
+    assert_eq!(value("mailtls_tlsrpt_invalid_reports_total", &[]), 1.0);
+    let (code, _) = f.stop();
+    assert_eq!(code, 0);
+}

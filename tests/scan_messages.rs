@@ -109,9 +109,11 @@ const WITNESSED: [Row; 6] = [
     ),
 ];
 
-fn check_messages_summary(m: &Value, also_in_logs: u64) {
+/// `report_stores`: stores holding only TLS-RPT report messages (sample-logs/tlsrpt/),
+/// which are read but give no message or hop here.
+fn check_messages_summary(m: &Value, also_in_logs: u64, report_stores: u64) {
     let counts = [
-        ("stores", 4),
+        ("stores", 4 + report_stores),
         ("messages", 10),
         ("messages_unreadable", 0),
         ("messages_malformed", 0),
@@ -197,7 +199,7 @@ fn messages_alone_match_the_hand_count() {
         assert_eq!(d["min_bits"].as_u64(), bits, "{key}");
         assert_eq!(p["outbound"]["tls_messages"], 0, "{key}");
     }
-    check_messages_summary(&json["messages"], 0);
+    check_messages_summary(&json["messages"], 0, 0);
 }
 
 #[test]
@@ -208,11 +210,14 @@ fn logs_and_messages_give_one_posture() {
     assert!(logs.get("messages").is_none());
     // The witnessed hops are the log's own messages: nothing is counted twice.
     assert_eq!(both["peers"], logs["peers"]);
-    // 19 Sendmail peers + 17 Postfix/Exim peers − 1 shared (EXPECTED-postfix-exim.md §3),
-    // from 3 Sendmail + 3 Postfix + 1 Exim log files.
-    assert_eq!(both["summary"]["peers"], 35);
-    assert_eq!(both["summary"]["files"], 7);
-    check_messages_summary(&both["messages"], 9);
+    // 19 Sendmail peers + 17 Postfix/Exim peers − 1 shared (EXPECTED-postfix-exim.md §3)
+    // + 7 peers of the TLS-RPT sample log (sample-logs/tlsrpt/maillog, no overlap),
+    // from 3 Sendmail + 3 Postfix + 1 Exim log files + sample-logs/tlsrpt/maillog. The
+    // TLS-RPT report files there (.json, .json.gz) are not logs and not counted as files.
+    assert_eq!(both["summary"]["peers"], 42);
+    assert_eq!(both["summary"]["files"], 8);
+    check_messages_summary(&both["messages"], 9, 3);
+    assert_eq!(both["messages"]["report_messages"], 5);
 
     let (only, _) = run(&[&samples()], &["--messages-only"]);
     let (alone, _) = run(&[&samples().join("messages")], &[]);

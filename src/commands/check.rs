@@ -88,6 +88,9 @@
 //! A target is checked at the first of its addresses that accepts the connection, as an
 //! MTA would; with `--all-ips` at every address, one record per target and address.
 //!
+//! `--domain DOMAIN` checks a mail domain (MX walk, DANE, MTA-STS, TLS-RPT) instead of
+//! hosts: see `check_domain.rs` and [`crate::domain`].
+//!
 //! A record is printed whole, in the order the targets were given, however many checks
 //! run at once (`-j`); at most `--per-ip` connections go to one address at a time.
 
@@ -127,6 +130,25 @@ read without cryptography, as sslscan does.
 Exit status: 0 all targets passed (warnings allowed); 1 a target failed (no STARTTLS,
 TEMP/PROTOCOL/SOFTWARE, verify FAIL unless --allow-unverified, protocol below
 --min-protocol, unreachable, timeout, 421); 2 usage or I/O error.
+
+--domain DOMAIN checks a mail domain as a DANE- and MTA-STS-aware sender would: the MX
+hosts in preference order and every A/AAAA address (each checked as above, with the MX
+name as SNI, opportunistically), DANE (the _25._tcp.MX TLSA records, DNSSEC-validated by
+mailtls itself: secure / insecure / bogus; usages 2 DANE-TA and 3 DANE-EE, selectors 0/1,
+matching types 0/1/2, matched against the presented chain; Sendmail's TRUSTED, DANE_FAIL,
+DANE_NOTLS, DANE_TEMP), MTA-STS (the _mta-sts TXT record, the policy over HTTPS with a
+verified certificate, mode enforce/testing/none, each MX against the mx patterns) and
+the TLS-RPT record (_smtp._tls). One verdict per domain; exit 1 on a DANE failure, an MX
+failing an enforced MTA-STS policy, a bogus MX RRset, a DNS failure or an unreachable MX.
+--resolver, --trust-anchor, --smtp-port and --mta-sts-port are lab options (a test
+zone's key as anchor, servers on other ports). With --domain, --json adds
+\"domains\": [DOMAIN...] and --ndjson one {\"schema\", \"domain\": DOMAIN} line per
+domain after its RECORDs. DOMAIN fields: domain status policy resolver trust_anchor
+mx_dnssec mx_note mx[{host preference addresses_dnssec ips error tlsa{name dnssec records
+dane note} sts_pattern addresses[{ip verify dane{verify matched matched_cert detail}
+mta_sts}]}] mta_sts{txt id url policy{mode mx max_age} error{stage detail}
+would_deliver} tls_rpt{present valid rua error} findings[{severity code text}]
+elapsed_ms.
 
 --json prints one document {\"schema\": \"mailtls.check/1\", \"results\": [RECORD...]};
 --ndjson one RECORD per line with the \"schema\" key. RECORD fields: target host port ip
@@ -219,10 +241,44 @@ pub struct Args {
     /// Connections at once to one server address.
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub per_ip: usize,
+    /// Check a mail domain: its MX hosts (every address), DANE (TLSA, DNSSEC-validated),
+    /// MTA-STS and TLS-RPT; one verdict per domain. Repeatable.
+    #[arg(long = "domain", value_name = "DOMAIN", conflicts_with_all = ["targets", "targets_file", "from_report", "servername", "smtps", "submission", "port", "all_ips"])]
+    pub domains: Vec<String>,
+    /// With --domain: the DNS server to ask (IP or IP:PORT; default: resolv.conf's).
+    /// mailtls validates DNSSEC itself, so any recursive resolver that passes RRSIGs will do.
+    #[arg(long, value_name = "IP[:PORT]")]
+    pub resolver: Option<String>,
+    /// With --domain: DNSSEC trust anchors, DNSKEY records in zone-file form, instead of
+    /// the IANA root keys (lab option: a test zone's own key).
+    #[arg(long, value_name = "FILE")]
+    pub trust_anchor: Option<PathBuf>,
+    /// With --domain: the MX hosts' SMTP port, also used in the TLSA name _PORT._tcp
+    /// (lab option; real MX hosts listen on 25).
+    #[arg(long, value_name = "PORT", default_value_t = 25)]
+    pub smtp_port: u16,
+    /// With --domain: the port of https://mta-sts.DOMAIN/ (lab option; real policy
+    /// servers listen on 443). The policy's certificate is verified against --ca-file /
+    /// --ca-path when given, else the system roots.
+    #[arg(long, value_name = "PORT", default_value_t = 443)]
+    pub mta_sts_port: u16,
 }
 
 /// Runs the checks and prints the results.
 pub fn run(args: &Args) -> u8 {
+    if !args.domains.is_empty() {
+        return super::check_domain::run(args);
+    }
+    let domain_only = [
+        ("--resolver", args.resolver.is_some()),
+        ("--trust-anchor", args.trust_anchor.is_some()),
+        ("--smtp-port", args.smtp_port != 25),
+        ("--mta-sts-port", args.mta_sts_port != 443),
+    ];
+    if let Some((flag, _)) = domain_only.iter().find(|(_, given)| *given) {
+        eprintln!("mailtls check: {flag} only applies with --domain");
+        return exit::ERROR;
+    }
     match prepare(args) {
         Ok((targets, logs, opts)) => execute(args, &targets, &logs, &opts),
         Err(e) => {
@@ -314,6 +370,12 @@ fn prepare(args: &Args) -> Result<Prepared, String> {
         .iter()
         .map(|t| Target::parse(t, port))
         .collect::<Result<Vec<_>, _>>()?;
+    let opts = options(args, mode)?;
+    Ok((targets, logs, opts))
+}
+
+/// The probe options from the flags (shared with `--domain`).
+pub(super) fn options(args: &Args, mode: Mode) -> Result<Options, String> {
     let secs = |s: f64, what: &str| {
         Duration::try_from_secs_f64(s)
             .ok()
@@ -353,7 +415,7 @@ fn prepare(args: &Args) -> Result<Prepared, String> {
         require_verify: !args.allow_unverified,
         limiter: Some(IpLimiter::new(args.per_ip)),
     };
-    Ok((targets, logs, opts))
+    Ok(opts)
 }
 
 /// This host's name for EHLO: what the kernel says, else `localhost`.
@@ -480,7 +542,7 @@ fn execute(args: &Args, targets: &[Target], logs: &[Option<LogSide>], opts: &Opt
     }
 }
 
-fn paint(text: &str, code: &str, color: bool) -> String {
+pub(super) fn paint(text: &str, code: &str, color: bool) -> String {
     if color {
         format!("\x1b[{code}m{text}\x1b[0m")
     } else {
@@ -488,7 +550,7 @@ fn paint(text: &str, code: &str, color: bool) -> String {
     }
 }
 
-fn status_word(s: Status, color: bool) -> String {
+pub(super) fn status_word(s: Status, color: bool) -> String {
     match s {
         Status::Pass => paint("PASS", "32", color),
         Status::Warn => paint("WARN", "33", color),
@@ -497,10 +559,9 @@ fn status_word(s: Status, color: bool) -> String {
     }
 }
 
-/// The readable report of one target.
-/// The human-readable result. Everything the server chose (replies, certificate names,
-/// error texts) and every log-derived name goes through [`terminal`] (`t` here).
-fn write_text(
+/// The readable report of one target. Everything the server chose (replies, certificate
+/// names, error texts) and every log-derived name goes through [`terminal`] (`t` here).
+pub(super) fn write_text(
     out: &mut dyn Write,
     r: &CheckResult,
     log: Option<&LogSide>,

@@ -157,6 +157,9 @@ pub fn run(args: &Args) -> u8 {
     for e in &errors {
         eprintln!("mailtls: {e}");
     }
+    // TLS-RPT report files are not logs (`scan` reads them; events has no line for them).
+    let report_files = crate::tlsrpt::read::find_files(&paths, &sources, &stores);
+    sources.retain(|s| s.path.as_ref().is_none_or(|p| !report_files.contains(p)));
     if args.messages_only {
         sources.clear();
     }

@@ -7,7 +7,11 @@
 //! mailtls follow /var/log/maillog --errors-only        errors, failing verdicts, alerts
 //! mailtls follow /var/log/maillog --verify FAIL --peer example.org
 //! mailtls follow /var/log/maillog --metrics 127.0.0.1:9325 --state /var/lib/mailtls/follow.state
+//! mailtls follow /var/log/maillog --metrics 127.0.0.1:9325 --tlsrpt-dir ~tlsrpt/Maildir
 //! ```
+//!
+//! `--tlsrpt-dir` also counts TLS-RPT reports arriving in a directory
+//! ([`crate::tlsrpt::watch`]).
 //!
 //! Starts at the end of the file (`--from-start` reads it all), follows appends,
 //! rename-and-create and copytruncate rotation and a missing file (see
@@ -44,6 +48,7 @@ use crate::metrics::{DEFAULT_TOP_PEERS, Metrics};
 use crate::parse::envelope::Zone;
 use crate::report;
 use crate::report::live::{alert_json, alert_line, record_json, record_line};
+use crate::tlsrpt::watch::{DirWatch, SCAN_EVERY};
 
 /// Flags of `mailtls follow`.
 #[derive(Debug, clap::Args)]
@@ -111,6 +116,12 @@ pub struct Args {
     /// Read stamps without a time zone as UTC instead of local time.
     #[arg(long)]
     pub utc: bool,
+
+    /// Also watch this directory for TLS-RPT reports (.json, .json.gz, or report mails in
+    /// a Maildir or as .eml files): each new one is summarised on stderr and counted in
+    /// the metrics (mailtls_tlsrpt_*). Scanned every 5 seconds.
+    #[arg(long, value_name = "DIR")]
+    pub tlsrpt_dir: Option<PathBuf>,
 
     /// Do not print notices (rotation, missing file) on stderr.
     #[arg(long, short = 'q')]
@@ -343,8 +354,22 @@ pub fn run(args: &Args) -> u8 {
     let mut saved: Option<Checkpoint> = resume;
     let mut last_save = Instant::now();
     let mut broken_pipe = false;
+    let mut tlsrpt_watch = args.tlsrpt_dir.clone().map(DirWatch::new);
+    if tlsrpt_watch.is_some() {
+        metrics
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .tlsrpt = Some(Default::default());
+    }
+    let mut last_tlsrpt_scan: Option<Instant> = None;
 
     loop {
+        if let Some(w) = &mut tlsrpt_watch
+            && last_tlsrpt_scan.is_none_or(|t| t.elapsed() >= SCAN_EVERY)
+        {
+            last_tlsrpt_scan = Some(Instant::now());
+            tlsrpt_reports(w, &metrics, args.quiet);
+        }
         let chunks = follower.poll();
         let idle = chunks.is_empty();
         for c in &chunks {
@@ -407,6 +432,8 @@ pub fn run(args: &Args) -> u8 {
             let dirty = args.state.is_some() && cp.is_some() && saved != cp;
             follower.wait(if dirty {
                 Duration::from_secs(1)
+            } else if tlsrpt_watch.is_some() {
+                SCAN_EVERY
             } else {
                 Duration::from_secs(3600)
             });
@@ -452,6 +479,54 @@ pub fn run(args: &Args) -> u8 {
         }
     );
     exit::OK
+}
+
+/// Reads the reports that arrived in the watched directory into the metrics, and says on
+/// stderr what each reporter says (and which file was refused).
+fn tlsrpt_reports(w: &mut DirWatch, metrics: &Mutex<Metrics>, quiet: bool) {
+    let found = w.scan();
+    if found.is_empty() {
+        return;
+    }
+    let mut m = metrics.lock().unwrap_or_else(PoisonError::into_inner);
+    let counters = m.tlsrpt.get_or_insert_with(Default::default);
+    for r in found {
+        match r {
+            Ok(r) => {
+                counters.add(&r);
+                if !quiet {
+                    let ok: u64 = r.policies.iter().map(|p| p.successful).sum();
+                    let failed: u64 = r.policies.iter().map(|p| p.failed).sum();
+                    let mut kinds: Vec<String> = r
+                        .policies
+                        .iter()
+                        .flat_map(|p| &p.failures)
+                        .map(|f| {
+                            format!(
+                                "{} ×{} on {}",
+                                f.result_type, f.failed_session_count, f.receiving_mx_hostname
+                            )
+                        })
+                        .collect();
+                    kinds.dedup();
+                    eprintln!(
+                        "mailtls follow: TLS-RPT: {} reports {ok} successful and {failed} failed sessions from {} to {}{}{}",
+                        r.organization,
+                        r.start.to_rfc3339(),
+                        r.end.to_rfc3339(),
+                        if kinds.is_empty() { "" } else { ": " },
+                        kinds.join(", ")
+                    );
+                }
+            }
+            Err(e) => {
+                counters.invalid();
+                if !quiet {
+                    eprintln!("mailtls follow: warning: {e}");
+                }
+            }
+        }
+    }
 }
 
 /// Counts `outputs` into the metrics and the tally, and appends what passes the display

@@ -4,6 +4,7 @@
 //! failed checks, doctor problems), 2 usage or I/O error.
 
 pub mod check;
+pub mod check_domain;
 pub mod config;
 pub mod doctor;
 pub mod events;

@@ -15,6 +15,11 @@
 //! the posture (once: a hop whose queue id the logs already showed is not counted again),
 //! the rest is reported apart as claimed.
 //!
+//! TLS-RPT reports (RFC 8460) among the paths, as `.json`/`.json.gz` files or attached to
+//! stored messages, are read ([`crate::tlsrpt`]) and joined with the inbound log records
+//! of the same window and MX host: a table section, the snapshot's `tlsrpt` member, and
+//! `tlsrpt.json` plus an HTML section in the report folder.
+//!
 //! `-o DIR` writes the report folder ([`crate::report::write_dir`]); `--policy` judges
 //! ([`crate::policy`]). The charts' time series and the silent-downgrade windows come from
 //! the log records only.
@@ -44,8 +49,10 @@ use crate::parse::envelope::Zone;
 use crate::pipeline::{self, Options};
 use crate::policy::{self, Policy};
 use crate::posture::Posture;
+use crate::report::tlsrpt::TlsRptDoc;
 use crate::report::{self, Report, Snapshot};
 use crate::timeline::Timeline;
+use crate::tlsrpt::{self, join::InboundLog};
 
 /// Output formats of `scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -91,7 +98,12 @@ Message stores (mbox, .gz mbox, Maildir with cur/ and new/, single .eml files) a
 among the paths by their content. Only Received: headers stamped by our own hosts
 (--our-hosts, else the most frequent `by` of the top header; a stamp just below a hop from
 a loopback or private address is an internal relay's, hence ours too) count as witnessed
-and join the posture; hops below the first foreign stamp are only claims, reported apart.")]
+and join the posture; hops below the first foreign stamp are only claims, reported apart.
+
+TLS-RPT reports (RFC 8460) among the paths, as .json/.json.gz files or attached to messages
+in those stores, are read and joined with the inbound log records of the same window and MX
+host (the syslog host): what each reporter says beside what our log shows, mismatches
+flagged both ways (see src/report/tlsrpt.md). Invalid reports are named and skipped.")]
 pub struct Args {
     /// Log files, rotated .gz logs, message stores (mbox, Maildir, .eml), directories (read
     /// recursively), or - for stdin. Without a path, stdin is read when it is not a terminal.
@@ -105,8 +117,8 @@ pub struct Args {
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<Format>,
 
-    /// Write a report folder: index.html, posture.json, posture.csv, summary.md and
-    /// charts/*.svg, charts/*.png.
+    /// Write a report folder: index.html, posture.json, posture.csv, summary.md,
+    /// charts/*.svg, charts/*.png, and tlsrpt.json when TLS-RPT reports were read.
     #[arg(long, short = 'o', value_name = "DIR")]
     pub output: Option<PathBuf>,
 
@@ -186,11 +198,15 @@ pub fn run(args: &Args) -> u8 {
     for e in &errors {
         eprintln!("mailtls: {e}");
     }
+    // TLS-RPT report files (.json, .json.gz) are found by content and never reach the log
+    // parser; reports inside message stores are read from the stores below.
+    let report_files = tlsrpt::read::find_files(&paths, &sources, &stores);
+    sources.retain(|s| s.path.as_ref().is_none_or(|p| !report_files.contains(p)));
     if args.messages_only {
         sources.clear();
     }
     let stores = if args.logs_only { Vec::new() } else { stores };
-    if sources.is_empty() && stores.is_empty() {
+    if sources.is_empty() && stores.is_empty() && report_files.is_empty() {
         eprintln!("mailtls scan: nothing to read");
         return exit::ERROR;
     }
@@ -250,6 +266,9 @@ pub fn run(args: &Args) -> u8 {
         },
     };
 
+    let (rpt_model, rpt_read) = tlsrpt::read::read_all(&report_files, &stores);
+    let want_rpt = rpt_read.files + rpt_read.messages > 0;
+    let mut inbound = InboundLog::default();
     let mut posture = Posture::default();
     let mut timeline = Timeline::default();
     let mut downgrades = Downgrades::default();
@@ -268,6 +287,9 @@ pub fn run(args: &Args) -> u8 {
             log_ids.insert(queue_id.clone());
         }
         if filter.keep(&r) {
+            if want_rpt {
+                inbound.add(&r);
+            }
             posture.add(&r);
             timeline.add(&r);
             downgrades.add(&r);
@@ -327,13 +349,28 @@ pub fn run(args: &Args) -> u8 {
     }
     let s = &report.summary;
     let messages_read = msgs.as_ref().map_or(0, |m| m.messages);
-    if s.files == s.files_unreadable && messages_read == 0 {
+    if !args.quiet {
+        for p in &rpt_read.problems {
+            eprintln!("mailtls: warning: {p}");
+        }
+        let more = rpt_read
+            .invalid
+            .saturating_sub(rpt_read.problems.len() as u64);
+        if more > 0 {
+            eprintln!("mailtls: warning: … and {more} more invalid TLS-RPT reports");
+        }
+    }
+    if s.files == s.files_unreadable && messages_read == 0 && rpt_read.reports == 0 {
         eprintln!("mailtls scan: nothing could be read");
         return exit::ERROR;
     }
 
     let mut snap = Snapshot::new(report.summary, posture);
     snap.messages = msgs;
+    if want_rpt {
+        let joined = tlsrpt::join::join(&rpt_model, &inbound);
+        snap.tlsrpt = Some(TlsRptDoc::new(&rpt_model, rpt_read, joined));
+    }
     let windows = downgrades.finish();
     let today = args.as_of.unwrap_or_else(|| Local::now().date_naive());
     let evaluation = policy::evaluate(&policy, &snap.posture, today);
@@ -398,6 +435,9 @@ pub fn run(args: &Args) -> u8 {
             let mut t = report::table::render(&snap, colour);
             if let Some(m) = &snap.messages {
                 t.push_str(&report::messages::render(m, colour));
+            }
+            if let Some(doc) = &snap.tlsrpt {
+                t.push_str(&report::tlsrpt::render_table(doc, colour));
             }
             if let Some(rd) = &readiness {
                 t.push_str(&report::table::readiness(rd));

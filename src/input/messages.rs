@@ -27,6 +27,9 @@ use crate::parse::headers;
 /// Header blocks larger than this are cut (and flagged): real ones are a few KiB; a
 /// larger one is a broken file whose "header" runs into its body.
 pub const MAX_HEADER: usize = 1024 * 1024;
+/// Bodies kept on request ([`Store::messages_keeping`]) are cut at this size: a TLS-RPT
+/// report message is a few KiB, rarely a MiB.
+pub const MAX_BODY: usize = 32 * 1024 * 1024;
 const BUF_SIZE: usize = 256 * 1024;
 
 /// What a path holds.
@@ -134,7 +137,13 @@ pub struct RawMessage {
     pub header: Vec<u8>,
     /// The header was larger than [`MAX_HEADER`] and was cut.
     pub truncated: bool,
+    /// The body (after the empty line), only for messages whose header the store's
+    /// `keep` test accepted ([`Store::messages_keeping`]); at most [`MAX_BODY`] bytes.
+    pub body: Option<Vec<u8>>,
 }
+
+/// Decides from a header block whether a message's body is wanted.
+pub type KeepBody = fn(&[u8]) -> bool;
 
 /// Splits an mbox stream into messages, keeping only header blocks.
 pub struct MboxReader<R> {
@@ -152,6 +161,7 @@ pub struct MboxReader<R> {
     file: Arc<str>,
     index: u64,
     finder: memmem::Finder<'static>,
+    keep: Option<KeepBody>,
 }
 
 impl<R: Read> MboxReader<R> {
@@ -175,7 +185,29 @@ impl<R: Read> MboxReader<R> {
             file,
             index: 0,
             finder: memmem::Finder::new(b"\nFrom "),
+            keep: None,
         }
+    }
+
+    /// Keeps the body of the messages whose header `keep` accepts (others are still
+    /// skipped without copying).
+    pub fn keeping(mut self, keep: KeepBody) -> MboxReader<R> {
+        self.keep = Some(keep);
+        self
+    }
+
+    /// Copies the body up to the next separator, at most [`MAX_BODY`] bytes.
+    fn take_body(&mut self) -> io::Result<Vec<u8>> {
+        let mut body = Vec::new();
+        loop {
+            if self.prev_blank && self.at_from()? {
+                break;
+            }
+            if self.take_line(Some(&mut body), MAX_BODY)?.is_none() {
+                break;
+            }
+        }
+        Ok(body)
     }
 
     /// Makes at least `n` bytes available unless the stream ends first; returns how many
@@ -347,7 +379,13 @@ impl<R: Read> MboxReader<R> {
                 Some((false, cut)) => truncated |= cut,
             }
         }
-        self.skip_body()?;
+        let body = match self.keep {
+            Some(keep) if keep(&header) => Some(self.take_body()?),
+            _ => {
+                self.skip_body()?;
+                None
+            }
+        };
         Ok(Some(RawMessage {
             source: Source {
                 file: Arc::clone(&self.file),
@@ -356,6 +394,7 @@ impl<R: Read> MboxReader<R> {
             index: self.index,
             header,
             truncated,
+            body,
         }))
     }
 }
@@ -363,12 +402,35 @@ impl<R: Read> MboxReader<R> {
 /// Reads the header block of one message file (Maildir entry, `.eml`), up to the empty
 /// line, at most [`MAX_HEADER`] bytes.
 pub fn read_header(r: impl Read) -> io::Result<(Vec<u8>, bool)> {
+    header_of(&mut BufReader::new(r))
+}
+
+/// Reads one message file: its header block, and its body (at most [`MAX_BODY`] bytes)
+/// when `keep` accepts the header.
+pub fn read_file_message(
+    r: impl Read,
+    keep: Option<KeepBody>,
+) -> io::Result<(Vec<u8>, bool, Option<Vec<u8>>)> {
     let mut r = BufReader::new(r);
+    let (header, truncated) = header_of(&mut r)?;
+    let body = match keep {
+        Some(k) if !truncated && k(&header) => {
+            let mut b = Vec::new();
+            r.take(MAX_BODY as u64).read_to_end(&mut b)?;
+            Some(b)
+        }
+        _ => None,
+    };
+    Ok((header, truncated, body))
+}
+
+fn header_of(r: &mut impl BufRead) -> io::Result<(Vec<u8>, bool)> {
     let mut header = Vec::new();
     let mut line = Vec::new();
     loop {
         line.clear();
-        let n = (&mut r)
+        let n = r
+            .by_ref()
             .take((MAX_HEADER + 1 - header.len().min(MAX_HEADER)) as u64)
             .read_until(b'\n', &mut line)?;
         if n == 0 {
@@ -399,8 +461,18 @@ impl Store {
         Arc::from(self.path.display().to_string())
     }
 
-    /// Iterates the store's messages in order.
+    /// Iterates the store's messages in order (header blocks only).
     pub fn messages(&self) -> io::Result<Messages> {
+        self.messages_with(None)
+    }
+
+    /// Like [`Store::messages`], also keeping the body of the messages whose header
+    /// `keep` accepts (TLS-RPT reports, whose content is in the body).
+    pub fn messages_keeping(&self, keep: KeepBody) -> io::Result<Messages> {
+        self.messages_with(Some(keep))
+    }
+
+    fn messages_with(&self, keep: Option<KeepBody>) -> io::Result<Messages> {
         let inner = match self.kind {
             Kind::Mbox => {
                 let src = SourceFile {
@@ -408,16 +480,15 @@ impl Store {
                     display: self.display(),
                     mtime: None,
                 };
-                Inner::Mbox(Box::new(MboxReader::new(
-                    input::open(&src)?,
-                    self.display(),
-                )))
+                let mut r = MboxReader::new(input::open(&src)?, self.display());
+                r.keep = keep;
+                Inner::Mbox(Box::new(r))
             }
             Kind::Eml => Inner::Files(VecDeque::from([self.path.clone()]), 0),
             Kind::Maildir => Inner::Files(maildir_files(&self.path)?.into(), 0),
             Kind::Other => Inner::Files(VecDeque::new(), 0),
         };
-        Ok(Messages { inner })
+        Ok(Messages { inner, keep })
     }
 }
 
@@ -452,6 +523,7 @@ enum Inner {
 /// and iteration goes on; an mbox read error ends the iteration after reporting it.
 pub struct Messages {
     inner: Inner,
+    keep: Option<KeepBody>,
 }
 
 /// A message that could not be read, with where it was.
@@ -495,13 +567,15 @@ impl Iterator for Messages {
                     display: Arc::clone(&source.file),
                     mtime: None,
                 };
-                let read = input::open(&src).and_then(read_header);
+                let keep = self.keep;
+                let read = input::open(&src).and_then(|r| read_file_message(r, keep));
                 Some(match read {
-                    Ok((header, truncated)) => Ok(RawMessage {
+                    Ok((header, truncated, body)) => Ok(RawMessage {
                         source,
                         index: *index,
                         header,
                         truncated,
+                        body,
                     }),
                     Err(error) => Err(MessageError { source, error }),
                 })

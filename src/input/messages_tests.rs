@@ -331,3 +331,73 @@ mod prop {
         }
     }
 }
+
+/// Bodies are kept only for the messages the test accepts, whole up to the next
+/// separator, whatever the buffer size; the others are still skipped.
+#[test]
+fn mbox_keeps_the_bodies_asked_for() {
+    let mbox = b"From a@example.org Fri Nov 27 01:12:44 2026\n\
+Subject: plain\n\
+\n\
+body one\n\
+\n\
+From reports@example.org Fri Nov 27 02:00:00 2026\n\
+Subject: report\n\
+X-Keep: yes\n\
+\n\
+line 1\n\
+>From the escaped line\n\
+\n\
+line 3 with a long tail ................................................\n\
+\n\
+From c@example.org Fri Nov 27 03:00:00 2026\n\
+X-Keep: yes\n\
+\n\
+From d@example.org Fri Nov 27 04:00:00 2026\n\
+Subject: last\n\
+\n\
+tail\n";
+    fn keep(h: &[u8]) -> bool {
+        String::from_utf8_lossy(h).contains("X-Keep: yes")
+    }
+    for buf in [16, 17, 64, 4096] {
+        let mut r = MboxReader::with_buffer(&mbox[..], Arc::from("box"), buf).keeping(keep);
+        let mut got = Vec::new();
+        while let Some(m) = r.next_message().unwrap() {
+            got.push((m.index, m.source.line, m.body));
+        }
+        assert_eq!(
+            got,
+            vec![
+                (1, 2, None),
+                (
+                    2,
+                    7,
+                    Some(
+                        b"line 1\n>From the escaped line\n\nline 3 with a long tail ................................................\n\n"
+                            .to_vec()
+                    )
+                ),
+                (3, 16, Some(Vec::new())),
+                (4, 19, None),
+            ],
+            "buffer {buf}"
+        );
+    }
+}
+
+#[test]
+fn message_files_keep_their_body_when_asked() {
+    let msg = b"Subject: report\r\nX-Keep: yes\r\n\r\nbody\r\nmore\r\n";
+    fn keep(h: &[u8]) -> bool {
+        String::from_utf8_lossy(h).contains("X-Keep")
+    }
+    let (h, cut, body) = read_file_message(&msg[..], Some(keep)).unwrap();
+    assert_eq!(h, b"Subject: report\r\nX-Keep: yes\r\n");
+    assert!(!cut);
+    assert_eq!(body.as_deref(), Some(&b"body\r\nmore\r\n"[..]));
+    let (_, _, body) = read_file_message(&msg[..], None).unwrap();
+    assert_eq!(body, None);
+    let (_, _, body) = read_file_message(&b"Subject: x\n\nbody\n"[..], Some(keep)).unwrap();
+    assert_eq!(body, None);
+}

@@ -266,6 +266,10 @@ pub struct CheckResult {
     pub findings: Vec<Finding>,
     /// Time spent from start to end, less any wait for a per-address slot.
     pub elapsed_ms: f64,
+    /// The presented chain as DER, server certificate first: DANE (`check --domain`)
+    /// matches TLSA records against these bytes. Not serialized (`chain` describes it).
+    #[serde(skip)]
+    pub chain_der: Vec<Vec<u8>>,
     #[serde(skip)]
     queued: Duration,
 }
@@ -294,6 +298,7 @@ impl CheckResult {
             steps: Vec::new(),
             findings: Vec::new(),
             elapsed_ms: 0.0,
+            chain_der: Vec::new(),
             queued: Duration::ZERO,
         }
     }
@@ -349,6 +354,13 @@ pub fn check_each_address(target: &Target, opts: &Options) -> Vec<CheckResult> {
     ips.into_iter()
         .map(|ip| check_at(target, Some(ip), opts))
         .collect()
+}
+
+/// Checks `target` at one address found elsewhere (the MX walk of `check --domain`
+/// resolves with its own DNSSEC-validating resolver): no system name lookup, and the
+/// certificate is still verified for `target.host`.
+pub fn check_address(target: &Target, ip: IpAddr, opts: &Options) -> CheckResult {
+    check_at(target, Some(ip), opts)
 }
 
 /// Checks `target`, at `only` when given (no name resolution then).

@@ -363,6 +363,7 @@ fn tls_start(
     };
     let now = Utc::now();
     if let Some(certs) = stream.conn.peer_certificates() {
+        r.chain_der = certs.iter().map(|c| c.as_ref().to_vec()).collect();
         r.chain = certs
             .iter()
             .filter_map(|c| cert::describe(c.as_ref(), now).ok())
@@ -425,6 +426,7 @@ pub(super) fn enumerate(target: &Target, opts: &Options, clock: &Clock, r: &mut 
     let t = Instant::now();
     let (protocols, clear_chain) = hello::enumerate_protocols(&mut open, clock, sni.as_deref());
     if r.chain.is_empty() && !clear_chain.is_empty() {
+        r.chain_der = clear_chain.clone();
         let now = Utc::now();
         r.chain = clear_chain
             .iter()

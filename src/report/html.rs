@@ -235,6 +235,8 @@ pub fn render(r: &Report, charts: &[Chart]) -> String {
                     }
                 }
 
+                @if let Some(t) = &r.snap.tlsrpt { (super::tlsrpt::html_section(t)) }
+
                 section #charts {
                     h2 { "Charts" }
                     @for c in charts { (chart_figure(c)) }

@@ -9,12 +9,13 @@
 //!   "peers": [ { "peer": key, "names": [..], "ips": [..], "mtas": ["sendmail",..],
 //!                "inbound": DIR, "outbound": DIR } ],            // sorted by key
 //!   "local_errors": { host: { kind: ERR } },
-//!   "messages"?: { "stores", "messages", "messages_unreadable", "messages_malformed",
+//!   "messages"?: { "stores", "messages", "report_messages"?, "messages_unreadable", "messages_malformed",
 //!                  "hops", "hops_malformed", "hops_local", "hops_witnessed", "hops_claimed",
 //!                  "hops_also_in_logs", "hops_filtered", "our_hosts": [..],
 //!                  "our_hosts_inferred", "verdicts": V, "chain_verdicts": V,
 //!                  "plaintext_examples": [ { "source", "hop", "peer", "by"?, "with"? } ],
-//!                  "problems": [..], "claimed": { "peers": [..], "local_errors": {} } }
+//!                  "problems": [..], "claimed": { "peers": [..], "local_errors": {} } },
+//!   "tlsrpt"?: { "schema": "mailtls.tlsrpt/1", … }
 //! }
 //! DIR = { "tls_sessions", "tls_messages", "plaintext_messages", "deferred", "bounced",
 //!         "versions": {label: n}, "ciphers": {name: n}, "verify": {WORD: n},
@@ -22,6 +23,10 @@
 //! ERR = { "count", "first_seen"?, "last_seen"?, "last_text" }
 //! V = { "all_tls", "plaintext", "unknown", "no_hops" }   // per-message verdicts
 //! ```
+//!
+//! `tlsrpt` is present when TLS-RPT reports (RFC 8460) were among the inputs: the
+//! `mailtls.tlsrpt/1` document described in `src/report/tlsrpt.md`, also written alone as
+//! `tlsrpt.json` by `scan -o`.
 //!
 //! `messages` is present when message stores (mbox, Maildir, `.eml`) were read. The
 //! witnessed hops of those messages are already inside `peers`; `claimed` holds what
@@ -33,6 +38,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::tlsrpt::TlsRptDoc;
 use crate::hops::MessagesSummary;
 use crate::pipeline::Summary;
 use crate::posture::Posture;
@@ -61,6 +67,10 @@ pub struct Snapshot {
     /// What the message stores showed, when any were read.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub messages: Option<MessagesSummary>,
+    /// The TLS-RPT reports read and their join with our logs, when any were found
+    /// (a whole `mailtls.tlsrpt/1` document, see `src/report/tlsrpt.md`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub tlsrpt: Option<TlsRptDoc>,
 }
 
 impl Snapshot {
@@ -74,6 +84,7 @@ impl Snapshot {
             },
             posture,
             messages: None,
+            tlsrpt: None,
         }
     }
 

@@ -207,6 +207,29 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(o);
     }
 
+    if let Some(t) = &r.snap.tlsrpt {
+        let s = &t.summary;
+        let _ = writeln!(o, "## TLS reports from other senders (TLS-RPT)\n");
+        let _ = writeln!(
+            o,
+            "{} reports ({} invalid skipped): {} successful and {} failed sessions reported; **{} mismatches** with our logs.\n",
+            s.distinct_reports,
+            s.read.invalid,
+            s.successful_sessions,
+            s.failed_sessions,
+            s.mismatches
+        );
+        for row in t.join.iter().filter(|r| {
+            r.status.is_mismatch() || r.status == crate::tlsrpt::join::Status::Confirmed
+        }) {
+            let _ = writeln!(o, "* `{}`: {}", row.status.as_str(), escape(&row.text));
+        }
+        for p in &s.read.problems {
+            let _ = writeln!(o, "* skipped: {}", escape(p));
+        }
+        let _ = writeln!(o);
+    }
+
     if let Some(rd) = r.readiness {
         let _ = writeln!(o, "## What breaks if we enforce TLS?\n");
         let _ = writeln!(

@@ -24,6 +24,17 @@ pub fn render(m: &MessagesSummary, colour: bool) -> String {
 
 fn render_raw(m: &MessagesSummary, colour: bool) -> String {
     let mut out = String::new();
+    if m.messages == 0 && m.messages_unreadable == 0 && m.report_messages > 0 {
+        // Stores of TLS-RPT reports only: nothing to say about hops.
+        let _ = writeln!(
+            out,
+            "\nMessages: only TLS-RPT reports ({} in {} store{}, read as reports below)",
+            m.report_messages,
+            m.stores,
+            if m.stores == 1 { "" } else { "s" },
+        );
+        return out;
+    }
     let _ = writeln!(
         out,
         "\nMessages: {} in {} store{} ({} malformed, {} unreadable); {} Received: hops: {} witnessed, {} claimed, {} local, {} malformed",
@@ -38,6 +49,13 @@ fn render_raw(m: &MessagesSummary, colour: bool) -> String {
         m.hops_local,
         m.hops_malformed,
     );
+    if m.report_messages > 0 {
+        let _ = writeln!(
+            out,
+            "TLS-RPT report messages (read as reports below, not as hops): {}",
+            m.report_messages
+        );
+    }
     let hosts = if m.our_hosts.is_empty() {
         "none found (every hop is claimed)".to_owned()
     } else {

@@ -9,6 +9,7 @@
 //! DIR/posture.csv     one row per peer and direction, with grade and reason
 //! DIR/summary.md      headline, violations, what broke, what changed (for mail)
 //! DIR/charts/*.svg    the charts, and the same as PNG
+//! DIR/tlsrpt.json     mailtls.tlsrpt/1, only when TLS-RPT reports were read (tlsrpt.md)
 //! ```
 //!
 //! Nothing in these files depends on the clock unless the caller puts a time in
@@ -24,6 +25,7 @@ pub mod markdown;
 pub mod messages;
 pub mod safe;
 pub mod table;
+pub mod tlsrpt;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -181,6 +183,9 @@ pub fn write_dir(r: &Report, dir: &Path) -> io::Result<Vec<PathBuf>> {
         csv::render(r).map_err(io::Error::other)?.as_bytes(),
     )?;
     put(dir.join("summary.md"), markdown::render(r).as_bytes())?;
+    if let Some(t) = &r.snap.tlsrpt {
+        put(dir.join("tlsrpt.json"), t.to_json().as_bytes())?;
+    }
     Ok(written)
 }
 
