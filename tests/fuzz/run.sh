@@ -4,6 +4,7 @@
 # RSS, crashes). Logs go to tests/fuzz/logs/TARGET.log, crashes to artifacts/TARGET/.
 #
 #   bash tests/fuzz/run.sh [SECONDS] [JOBS] [TARGET…]     (defaults: 600 2 all targets)
+#   bash tests/fuzz/run.sh SECONDS JOBS summary          (the table of the last logs)
 #
 # Needs a nightly toolchain and cargo-fuzz (`rustup toolchain install nightly`,
 # `cargo install cargo-fuzz`). Seeds come from seed.sh (run first when corpus/ is absent).
@@ -18,9 +19,6 @@ if [ "${#targets[@]}" -eq 0 ]; then
   targets=(envelope sendmail postfix exim received mbox smtp_reply server_hello mta_config)
 fi
 cd "$root"
-[ -d "$here/corpus" ] || bash "$here/seed.sh" >/dev/null
-cargo +nightly fuzz build --fuzz-dir tests/fuzz >/dev/null
-mkdir -p "$here/logs"
 
 # The binaries `cargo fuzz build` made, run as `cargo fuzz run` would run them (corpus
 # and artifact directories), but without its freshness check: editing the sources while
@@ -36,20 +34,39 @@ run_one() {
     -max_len=65536 >"$here/logs/$t.log" 2>&1 || true
 }
 
+# One Markdown table row of libFuzzer's final figures for target $1.
 summary() {
   local t="$1" log="$here/logs/$1.log"
-  local last execs crashes
-  last="$(grep -E '^#[0-9]+' "$log" | tail -n 1)"
+  local done execs rate crashes
+  done="$(grep -E '^#[0-9]+' "$log" | tail -n 1)"
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
-  crashes="$(find "$here/artifacts/$t" -type f | wc -l)"
-  printf '%-13s %4ss  execs %-10s cov %-6s ft %-6s corp %-12s rss %-6s crashes %s\n' \
-    "$t" "$secs" "${execs:-?}" \
-    "$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")" \
-    "$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")" \
-    "$(sed -n 's/.* corp: \([0-9/a-zA-Z]*\).*/\1/p' <<<"$last")" \
-    "$(sed -n 's/.* rss: \([0-9A-Za-z]*\).*/\1/p' <<<"$last")" \
+  rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)"
+  crashes="$(find "$here/artifacts/$t" -type f 2>/dev/null | wc -l)"
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$t" "$secs" "${execs:-?}" "${rate:-?}" \
+    "$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$done")" \
+    "$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$done")" \
+    "$(sed -n 's/.* corp: \([0-9/a-zA-Z]*\).*/\1/p' <<<"$done")" \
     "$crashes"
 }
+
+table() {
+  echo "| target | seconds | executions | exec/s | cov | ft | corpus | crashes |"
+  echo "|---|---:|---:|---:|---:|---:|---|---:|"
+  for t in "${targets[@]}"; do summary "$t"; done
+}
+
+# `run.sh SECONDS JOBS summary`: only print the table of the last run's logs.
+if [ "${targets[0]}" = summary ]; then
+  targets=(envelope sendmail postfix exim received mbox smtp_reply server_hello mta_config)
+  table
+  exit 0
+fi
+
+[ -d "$here/corpus" ] || bash "$here/seed.sh" >/dev/null
+# MAILTLS_FUZZ_NO_BUILD=1 reuses the binaries already built (to go on with a run
+# while the sources are being edited).
+[ "${MAILTLS_FUZZ_NO_BUILD:-0}" = 1 ] || cargo +nightly fuzz build --fuzz-dir tests/fuzz >/dev/null
+mkdir -p "$here/logs"
 
 running=0
 for t in "${targets[@]}"; do
@@ -61,4 +78,4 @@ for t in "${targets[@]}"; do
   fi
 done
 wait
-for t in "${targets[@]}"; do summary "$t"; done
+table
