@@ -1,6 +1,8 @@
 //! Bad input through the real binary: no panic, a clear message naming the file, the rest
 //! still read, and exit 2 only when nothing at all could be read.
 
+mod peak_rss;
+
 use std::fs;
 use std::io::Write;
 
@@ -59,21 +61,156 @@ fn invalid_utf8_and_nul_bytes_do_not_hide_good_lines() {
     assert_eq!(json["peers"][0]["peer"], "mx.peer.example");
 }
 
+/// Runs `mailtls scan FILES --format json`; also returns its peak RSS (bytes).
+fn scan_json_peak_rss(files: &[&std::path::Path]) -> (Value, String, i32, u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("stdout");
+    let err_path = dir.path().join("stderr");
+    let (status, peak) = peak_rss::run(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("mailtls"))
+            .env("TZ", "UTC")
+            .env("NO_COLOR", "1")
+            .arg("scan")
+            .args(files)
+            .args(["--format", "json", "--year", "2026"])
+            .stdin(std::process::Stdio::null())
+            .stdout(fs::File::create(&out_path).unwrap())
+            .stderr(fs::File::create(&err_path).unwrap()),
+    );
+    let stderr = fs::read_to_string(&err_path).unwrap();
+    let json = serde_json::from_slice(&fs::read(&out_path).unwrap()).unwrap_or(Value::Null);
+    (json, stderr, status.code().unwrap_or(-1), peak)
+}
+
+/// Extra peak memory allowed for 200 MB of over-long lines over a scan of one line: the
+/// block reader skips them instead of buffering, so they cost nothing but time (one
+/// buffered line alone would be 100 MB).
+const LONG_LINE_EXTRA_RSS: u64 = 16 * 1024 * 1024;
+
+/// Writes `mib` MiB of `x` without holding them in memory (see tests/peak_rss: the test
+/// process's own peak would show in the child's).
+fn write_junk(file: &mut fs::File, mib: usize) {
+    let chunk = vec![b'x'; 1024 * 1024];
+    for _ in 0..mib {
+        file.write_all(&chunk).unwrap();
+    }
+}
+
 #[test]
-fn a_ten_megabyte_line_is_skipped_and_counted() {
+fn hundred_megabyte_lines_are_skipped_counted_and_cost_no_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    // One over-long line ended by a newline in the middle of the file, one without a
+    // newline at the end of it, then a second file: everything around them is read.
+    let first = dir.path().join("maillog.1");
+    let second = dir.path().join("maillog");
+    let mut file = fs::File::create(&first).unwrap();
+    file.write_all(GOOD.as_bytes()).unwrap();
+    write_junk(&mut file, 100);
+    file.write_all(b"\n").unwrap();
+    file.write_all(GOOD.replace("10:00:01", "10:00:02").as_bytes())
+        .unwrap();
+    write_junk(&mut file, 100);
+    drop(file);
+    fs::write(&second, GOOD.replace("10:00:01", "10:00:03")).unwrap();
+    let (_, _, _, baseline) = scan_json_peak_rss(&[&second]);
+    let (json, stderr, code, peak) = scan_json_peak_rss(&[&first, &second]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(json["summary"]["lines_read"], 5, "{json}");
+    assert_eq!(json["summary"]["lines_too_long"], 2, "{json}");
+    assert_eq!(json["summary"]["lines_recognized"], 3, "{json}");
+    assert_eq!(json["peers"][0]["inbound"]["tls_sessions"], 3, "{json}");
+    assert!(
+        peak < baseline + LONG_LINE_EXTRA_RSS,
+        "peak RSS {} MiB, {} MiB for one line: over the {} MiB allowance",
+        peak >> 20,
+        baseline >> 20,
+        LONG_LINE_EXTRA_RSS >> 20
+    );
+}
+
+/// A small deterministic generator (xorshift64*), so a failure reproduces.
+fn noise(len: usize, mut seed: u64) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            seed ^= seed >> 12;
+            seed ^= seed << 25;
+            seed ^= seed >> 27;
+            (seed.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn random_bytes_between_good_lines_hide_none_of_them() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("maillog");
-    let mut file = fs::File::create(&f).unwrap();
-    file.write_all(GOOD.as_bytes()).unwrap();
-    file.write_all(&vec![b'x'; 10 * 1024 * 1024]).unwrap();
-    file.write_all(b"\n").unwrap();
-    file.write_all(GOOD.as_bytes()).unwrap();
-    drop(file);
+    let mut data = Vec::new();
+    for seed in 1..=50u64 {
+        // Random chunks of every size, some with newlines and NULs inside, one good line
+        // after each (with the newline the random chunk may lack).
+        data.extend_from_slice(&noise((seed as usize * 997) % 5000, seed));
+        data.push(b'\n');
+        data.extend_from_slice(GOOD.as_bytes());
+    }
+    fs::write(&f, &data).unwrap();
     let (json, stderr, code) = scan_json(&[f.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(json["summary"]["lines_read"], 3);
-    assert_eq!(json["summary"]["lines_too_long"], 1);
-    assert_eq!(json["summary"]["lines_recognized"], 2);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(json["summary"]["lines_recognized"], 50, "{json}");
+    assert_eq!(json["peers"][0]["inbound"]["tls_sessions"], 50, "{json}");
+    // The same bytes through `events` (another consumer of every line).
+    let out = mailtls()
+        .args(["events", f.to_str().unwrap(), "--year", "2026"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let events = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("mx.peer.example"))
+        .count();
+    assert_eq!(events, 50);
+}
+
+#[test]
+fn a_crlf_log_reads_exactly_like_its_lf_original() {
+    let dir = tempfile::tempdir().unwrap();
+    let lf = fs::read("sample-logs/maillog").unwrap();
+    let mut crlf = Vec::with_capacity(lf.len() * 2);
+    for &b in &lf {
+        if b == b'\n' {
+            crlf.push(b'\r');
+        }
+        crlf.push(b);
+    }
+    let a = dir.path().join("lf.log");
+    let b = dir.path().join("crlf.log");
+    fs::write(&a, &lf).unwrap();
+    fs::write(&b, &crlf).unwrap();
+    let (json_lf, _, code_lf) = scan_json(&[a.to_str().unwrap()]);
+    let (json_crlf, stderr, code_crlf) = scan_json(&[b.to_str().unwrap()]);
+    assert_eq!((code_lf, code_crlf), (0, 0), "{stderr}");
+    assert!(json_lf["summary"]["lines_recognized"].as_u64().unwrap() > 100);
+    assert_eq!(json_lf["summary"], json_crlf["summary"]);
+    assert_eq!(json_lf["peers"], json_crlf["peers"]);
+}
+
+#[test]
+fn a_latin1_peer_name_is_kept_readable_and_its_session_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("maillog");
+    let line = GOOD.replace("mx.peer.example", "m\u{fffd}ller.example");
+    // The same line with a raw Latin-1 byte (0xFC, ü) in the peer name.
+    let raw = line.replace('\u{fffd}', "\u{1}").into_bytes();
+    let raw: Vec<u8> = raw.iter().map(|&c| if c == 1 { 0xfc } else { c }).collect();
+    fs::write(&f, raw).unwrap();
+    let (json, stderr, code) = scan_json(&[f.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(json["summary"]["lines_recognized"], 1, "{json}");
+    assert_eq!(json["peers"][0]["peer"], "m\u{fffd}ller.example", "{json}");
+    assert_eq!(json["peers"][0]["inbound"]["tls_sessions"], 1);
 }
 
 #[test]

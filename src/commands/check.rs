@@ -94,6 +94,7 @@
 //! A record is printed whole, in the order the targets were given, however many checks
 //! run at once (`-j`); at most `--per-ip` connections go to one address at a time.
 
+use crate::report::safe::terminal;
 use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -558,13 +559,15 @@ pub(super) fn status_word(s: Status, color: bool) -> String {
     }
 }
 
-/// The readable report of one target.
+/// The readable report of one target. Everything the server chose (replies, certificate
+/// names, error texts) and every log-derived name goes through [`terminal`] (`t` here).
 pub(super) fn write_text(
     out: &mut dyn Write,
     r: &CheckResult,
     log: Option<&LogSide>,
     color: bool,
 ) -> io::Result<()> {
+    let t = terminal;
     let ip = r.ip.map(|ip| format!(" [{ip}]")).unwrap_or_default();
     let mode = match r.mode {
         Mode::Starttls => "STARTTLS",
@@ -573,12 +576,13 @@ pub(super) fn write_text(
     writeln!(
         out,
         "{}{ip} ({mode}): {}",
-        r.target,
+        t(&r.target),
         status_word(r.status, color)
     )?;
     for s in &r.steps {
         let mark = if s.ok { " " } else { "!" };
         let detail: String = s.detail.chars().take(110).collect();
+        let detail = t(&detail);
         writeln!(
             out,
             "  {mark} {:<14} {:>9.1} ms  {detail}",
@@ -594,35 +598,35 @@ pub(super) fn write_text(
         let why = r
             .verify_failure
             .as_ref()
-            .map(|f| format!(" ({}: {})", f.reason.label(), f.detail))
+            .map(|f| format!(" ({}: {})", f.reason.label(), t(&f.detail)))
             .unwrap_or_default();
         writeln!(out, "  verify={word}{why}")?;
     }
-    if let Some(t) = &r.tls {
+    if let Some(n) = &r.tls {
         writeln!(
             out,
             "  version={} cipher={} bits={}/{}{}",
-            t.version,
-            t.cipher,
-            t.bits.alg.unwrap_or(0),
-            t.bits.secret.unwrap_or(0),
-            t.group
+            t(&n.version.to_string()),
+            t(n.cipher.as_str()),
+            n.bits.alg.unwrap_or(0),
+            n.bits.secret.unwrap_or(0),
+            n.group
                 .as_deref()
-                .map(|g| format!(" group={g}"))
+                .map(|g| format!(" group={}", t(g)))
                 .unwrap_or_default()
         )?;
-        if t.cipher_iana != t.cipher.as_str() {
-            writeln!(out, "  IANA name {}", t.cipher_iana)?;
+        if n.cipher_iana != n.cipher.as_str() {
+            writeln!(out, "  IANA name {}", t(&n.cipher_iana))?;
         }
     }
     if !r.extensions.is_empty() {
-        writeln!(out, "  extensions: {}", r.extensions.join(", "))?;
+        writeln!(out, "  extensions: {}", t(&r.extensions.join(", ")))?;
     }
     if !r.extensions_tls.is_empty() && r.extensions_tls != r.extensions {
         writeln!(
             out,
             "  extensions over TLS: {}",
-            r.extensions_tls.join(", ")
+            t(&r.extensions_tls.join(", "))
         )?;
     }
     writeln!(
@@ -636,15 +640,15 @@ pub(super) fn write_text(
         }
     )?;
     for (i, c) in r.chain.iter().enumerate() {
-        writeln!(out, "  cert {i}: {}", c.subject)?;
+        writeln!(out, "  cert {i}: {}", t(&c.subject))?;
         writeln!(
             out,
             "         issuer  {}{}",
-            c.issuer,
+            t(&c.issuer),
             if c.self_signed { " (self-signed)" } else { "" }
         )?;
         if !c.sans.is_empty() {
-            writeln!(out, "         SANs    {}", c.sans.join(", "))?;
+            writeln!(out, "         SANs    {}", t(&c.sans.join(", ")))?;
         }
         writeln!(
             out,
@@ -654,14 +658,21 @@ pub(super) fn write_text(
         writeln!(
             out,
             "         key     {} {} bits, {}",
-            c.key_type, c.key_bits, c.signature
+            t(&c.key_type.to_string()),
+            c.key_bits,
+            t(&c.signature.to_string())
         )?;
         writeln!(out, "         sha256  {}", c.sha256)?;
     }
     if let Some(ps) = &r.protocols {
         for p in ps {
             let word = if p.accepted { "accepted" } else { "refused" };
-            writeln!(out, "  {:<8} {word:<8}  {}", p.version.label(), p.detail)?;
+            writeln!(
+                out,
+                "  {:<8} {word:<8}  {}",
+                p.version.label(),
+                t(&p.detail)
+            )?;
         }
         writeln!(
             out,
@@ -690,19 +701,22 @@ pub(super) fn write_text(
             Severity::Fail => "FAIL",
             Severity::Error => "ERROR",
         };
-        writeln!(out, "  {sev}: {}", f.text)?;
+        writeln!(out, "  {sev}: {}", t(&f.text))?;
     }
     if let Some(l) = log {
         let counts = |m: &BTreeMap<String, u64>| {
             m.iter()
-                .map(|(k, n)| format!("{k} {n}"))
+                .map(|(k, n)| format!("{} {n}", t(k)))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
         writeln!(
             out,
             "  logs ({}): {} TLS sessions, {} messages over TLS, {} in clear text",
-            l.peer, l.tls_sessions, l.tls_messages, l.plaintext_messages
+            t(&l.peer),
+            l.tls_sessions,
+            l.tls_messages,
+            l.plaintext_messages
         )?;
         writeln!(
             out,

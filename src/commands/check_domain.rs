@@ -33,6 +33,7 @@
 //!   "tls_rpt": {"present", "valid", "rua", "error"?},
 //!   "findings": [{"severity", "code", "text"}], "elapsed_ms"}`.
 
+use crate::report::safe::terminal;
 use std::io::{self, IsTerminal, Write};
 use std::net::{IpAddr, SocketAddr};
 
@@ -161,19 +162,22 @@ fn ndjson(out: &mut dyn Write, rep: &DomainReport, results: &[CheckResult]) -> i
 }
 
 /// The readable report: each address as `check` prints it, then the domain's verdict.
+/// Names, records and policy text come from DNS and from the domain's web server: they
+/// go through [`terminal`] (`t` here) like the server replies in `check`.
 fn write_domain(
     out: &mut dyn Write,
     rep: &DomainReport,
     results: &[CheckResult],
     color: bool,
 ) -> io::Result<()> {
+    let t = terminal;
     for r in results {
         check::write_text(out, r, None, color)?;
     }
     writeln!(
         out,
         "domain {}: {}  (policy: {})",
-        rep.domain,
+        t(&rep.domain),
         check::status_word(rep.status, color),
         rep.policy
     )?;
@@ -185,7 +189,7 @@ fn write_domain(
         rep.mx_dnssec.map(|d| d.label()).unwrap_or("-")
     )?;
     if let Some(n) = &rep.mx_note {
-        writeln!(out, "  {n}")?;
+        writeln!(out, "  {}", t(n))?;
     }
     for m in &rep.mx {
         let ips: Vec<String> = m.ips.iter().map(ToString::to_string).collect();
@@ -193,12 +197,12 @@ fn write_domain(
             out,
             "  MX {:>3} {}  [{}] addresses {}",
             m.preference,
-            m.host,
+            t(&m.host.to_string()),
             ips.join(" "),
             m.addresses_dnssec.map(|d| d.label()).unwrap_or("-")
         )?;
         if let Some(e) = &m.error {
-            writeln!(out, "         {e}")?;
+            writeln!(out, "         {}", t(&e.to_string()))?;
         }
         let tlsa = match (&m.tlsa.dnssec, m.tlsa.records.is_empty()) {
             (Some(d), false) => {
@@ -207,9 +211,14 @@ fn write_domain(
             }
             _ => m.tlsa.note.clone().unwrap_or_else(|| "-".into()),
         };
-        writeln!(out, "         TLSA {}: {tlsa}", m.tlsa.name)?;
+        writeln!(
+            out,
+            "         TLSA {}: {}",
+            t(&m.tlsa.name.to_string()),
+            t(&tlsa)
+        )?;
         if let Some(p) = &m.sts_pattern {
-            writeln!(out, "         MTA-STS pattern {p}")?;
+            writeln!(out, "         MTA-STS pattern {}", t(&p.to_string()))?;
         }
         for a in &m.addresses {
             let dane = a
@@ -233,7 +242,7 @@ fn write_domain(
             let sts = a
                 .mta_sts
                 .as_deref()
-                .map(|s| format!("  MTA-STS {s}"))
+                .map(|s| format!("  MTA-STS {}", t(s)))
                 .unwrap_or_default();
             writeln!(
                 out,
@@ -243,7 +252,7 @@ fn write_domain(
             )?;
             if let Some(d) = a.dane.as_ref().filter(|d| d.verify != "TRUSTED") {
                 for line in &d.detail {
-                    writeln!(out, "           {line}")?;
+                    writeln!(out, "           {}", t(line))?;
                 }
             }
         }
@@ -253,9 +262,9 @@ fn write_domain(
         (Some(p), _) => writeln!(
             out,
             "  MTA-STS: id {} mode {} mx {} max_age {}{}",
-            s.id.as_deref().unwrap_or("-"),
+            t(s.id.as_deref().unwrap_or("-")),
             p.mode.label(),
-            p.mx.join(", "),
+            t(&p.mx.join(", ")),
             p.max_age,
             s.would_deliver
                 .map(|w| if w {
@@ -268,21 +277,21 @@ fn write_domain(
         (None, Some(e)) => writeln!(
             out,
             "  MTA-STS: record id {}, policy not read ({}: {})",
-            s.id.as_deref().unwrap_or("-"),
+            t(s.id.as_deref().unwrap_or("-")),
             e.stage,
-            e.detail
+            t(&e.detail)
         )?,
         (None, None) if s.txt.is_empty() => writeln!(out, "  MTA-STS: no record")?,
         (None, None) => writeln!(out, "  MTA-STS: record not valid")?,
     }
     let r = &rep.tls_rpt;
     if r.valid {
-        writeln!(out, "  TLS-RPT: {}", r.rua.join(", "))?;
+        writeln!(out, "  TLS-RPT: {}", t(&r.rua.join(", ")))?;
     } else if r.present {
         writeln!(
             out,
             "  TLS-RPT: not valid ({})",
-            r.error.as_deref().unwrap_or("?")
+            t(r.error.as_deref().unwrap_or("?"))
         )?;
     } else {
         writeln!(out, "  TLS-RPT: no record")?;
@@ -294,7 +303,7 @@ fn write_domain(
             Severity::Fail => "FAIL",
             Severity::Error => "ERROR",
         };
-        writeln!(out, "  {sev}: {}", f.text)?;
+        writeln!(out, "  {sev}: {}", t(&f.text))?;
     }
     writeln!(out, "  total {:.1} ms", rep.elapsed_ms)?;
     writeln!(out)

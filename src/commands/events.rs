@@ -18,6 +18,7 @@
 //! by session instead ([`crate::triage::sessions`]); the NDJSON is unchanged. Exit codes as
 //! for `scan`.
 
+use crate::report::safe::terminal;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -347,13 +348,17 @@ pub fn run(args: &Args) -> u8 {
             if opts.needles.is_some() && super::peer::is_nothing_recognised(w) {
                 continue;
             }
-            eprintln!("mailtls: warning: {w}");
+            eprintln!("mailtls: warning: {}", terminal(&w.to_string()));
         }
         for (src, why) in &report.malformed {
-            eprintln!("mailtls: warning: {src}: malformed line skipped: {why}");
+            eprintln!(
+                "mailtls: warning: {}: malformed line skipped: {}",
+                terminal(&src.to_string()),
+                terminal(why)
+            );
         }
         for p in &summary.problems {
-            eprintln!("mailtls: warning: {p}");
+            eprintln!("mailtls: warning: {}", terminal(&p.to_string()));
         }
     }
     let s = &report.summary;

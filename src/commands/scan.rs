@@ -30,6 +30,7 @@
 //! partly unreadable files are warned about on stderr, naming the file and line, and do not
 //! change the exit code.
 
+use crate::report::safe::terminal;
 use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -305,10 +306,14 @@ pub fn run(args: &Args) -> u8 {
     });
     if !args.quiet {
         for w in &report.warnings {
-            eprintln!("mailtls: warning: {w}");
+            eprintln!("mailtls: warning: {}", terminal(&w.to_string()));
         }
         for (src, why) in &report.malformed {
-            eprintln!("mailtls: warning: {src}: malformed line skipped: {why}");
+            eprintln!(
+                "mailtls: warning: {}: malformed line skipped: {}",
+                terminal(&src.to_string()),
+                terminal(why)
+            );
         }
         let more = report
             .summary
@@ -319,7 +324,7 @@ pub fn run(args: &Args) -> u8 {
         }
         if let Some(m) = &msgs {
             for p in &m.problems {
-                eprintln!("mailtls: warning: {p}");
+                eprintln!("mailtls: warning: {}", terminal(&p.to_string()));
             }
             let shown = m.problems.len() as u64;
             let more = (m.messages_malformed + m.messages_unreadable).saturating_sub(shown);
@@ -330,7 +335,11 @@ pub fn run(args: &Args) -> u8 {
     }
     if args.explain_unparsed.is_some() {
         for (src, line) in &report.unparsed {
-            eprintln!("mailtls: unparsed: {src}: {line}");
+            eprintln!(
+                "mailtls: unparsed: {}: {}",
+                terminal(&src.to_string()),
+                terminal(line)
+            );
         }
         let total: u64 = report.summary.unparsed.values().sum();
         let more = total.saturating_sub(report.unparsed.len() as u64);

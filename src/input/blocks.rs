@@ -38,8 +38,9 @@ impl Block {
             if start >= data.len() {
                 return None;
             }
-            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
-            let mut line = &data[start..end];
+            let rest = data.get(start..)?;
+            let end = memchr::memchr(b'\n', rest).map_or(data.len(), |i| start + i);
+            let mut line = data.get(start..end)?;
             if let [rest @ .., b'\r'] = line {
                 line = rest;
             }
@@ -109,7 +110,7 @@ impl<R: Read> BlockReader<R> {
             let mut buf = std::mem::take(&mut self.carry);
             let start = buf.len();
             buf.resize(start + self.block_size, 0);
-            let (n, err) = read_full(&mut self.inner, &mut buf[start..]);
+            let (n, err) = read_full(&mut self.inner, buf.get_mut(start..).unwrap_or_default());
             buf.truncate(start + n);
             if let Some(e) = err {
                 // Whole lines read before the failure are handed out first, then the error.
@@ -193,8 +194,8 @@ impl<R: Read> BlockReader<R> {
 /// decoders need not repeat it).
 fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> (usize, Option<io::Error>) {
     let mut filled = 0;
-    while filled < buf.len() {
-        match r.read(&mut buf[filled..]) {
+    while let Some(rest) = buf.get_mut(filled..).filter(|r| !r.is_empty()) {
+        match r.read(rest) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -7,6 +7,18 @@
 //! parallel while memory stays bounded by the block size, whatever the file size;
 //! [`follow::Follower`] follows a growing file by name through rotation (`tail -F`).
 
+// Everything here reads bytes from strangers (log writers, peers, servers): no panics on
+// input. Tests may unwrap freely.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
+
 mod blocks;
 mod discover;
 pub mod follow;
@@ -70,7 +82,7 @@ pub fn open_counted(
     let mut reader = BufReader::with_capacity(256 * 1024, raw);
     let is_gzip = {
         let head = io::BufRead::fill_buf(&mut reader)?;
-        head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b
+        head.starts_with(&[0x1f, 0x8b])
     };
     if is_gzip {
         Ok(Box::new(flate2::bufread::MultiGzDecoder::new(reader)))

@@ -6,6 +6,18 @@
 //! forms but cannot be read are [`Parsed::Malformed`], counted and reported with their
 //! file and line, never fatal.
 
+// Everything here reads bytes from strangers (log writers, peers, servers): no panics on
+// input. Tests may unwrap freely.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
+
 pub mod envelope;
 pub mod exim;
 pub mod headers;

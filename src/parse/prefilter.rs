@@ -90,10 +90,7 @@ pub fn may_matter(line: &[u8]) -> bool {
 /// no line from there to the end of `hay` may. `from` must be the start of a line. The
 /// returned position is inside the candidate line (never on the newline before it).
 pub fn next_candidate(hay: &[u8], from: usize) -> Option<usize> {
-    if from >= hay.len() {
-        return None;
-    }
-    if hay[from] == b'{' {
+    if *hay.get(from)? == b'{' {
         return Some(from);
     }
     let needle = SEARCHER
@@ -101,7 +98,9 @@ pub fn next_candidate(hay: &[u8], from: usize) -> Option<usize> {
         .map(|m| m.start());
     let limit = needle.unwrap_or(hay.len());
     // `\n{` matches on the newline ending the previous line: the `{` is the line's.
-    let json = JSON_LINE.find(&hay[from..limit]).map(|i| from + i + 1);
+    let json = JSON_LINE
+        .find(hay.get(from..limit).unwrap_or_default())
+        .map(|i| from + i + 1);
     json.or(needle)
 }
 

@@ -8,6 +8,18 @@
 //! hand-built ClientHellos of `--protocols` / `--ciphers`, because rustls (rightly)
 //! cannot speak SSLv3, TLS 1.0 or 1.1, and mailtls does not link OpenSSL.
 
+// Everything here reads bytes from strangers (log writers, peers, servers): no panics on
+// input. Tests may unwrap freely.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
+
 pub mod cert;
 pub mod hello;
 mod judge;

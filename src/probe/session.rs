@@ -177,7 +177,7 @@ pub(super) fn starttls_session(
     clock: &Clock,
     r: &mut CheckResult,
 ) {
-    let mut conv = Conversation::new(Stream::Plain(tcp), *clock);
+    let mut conv = Conversation::new(Stream::plain(tcp, *clock), *clock);
     if banner(&mut conv, r).is_err() {
         return;
     }
@@ -253,6 +253,7 @@ pub(super) fn starttls_session(
     let Stream::Plain(tcp) = conv.into_stream() else {
         return;
     };
+    let tcp = tcp.into_inner();
     let Some(mut conv) = tls_start(tcp, target, opts, clock, r) else {
         return;
     };
@@ -401,7 +402,7 @@ fn open_raw(addr: SocketAddr, opts: &Options, clock: &Clock) -> Result<TcpStream
     if opts.mode == Mode::Smtps {
         return Ok(tcp);
     }
-    let mut conv = Conversation::new(Stream::Plain(tcp), *clock);
+    let mut conv = Conversation::new(Stream::plain(tcp, *clock), *clock);
     let want = |reply: Result<Reply, SmtpError>, code: u16, what: &str| match reply {
         Ok(r) if r.code == code => Ok(()),
         Ok(r) => Err(format!("{what}: {}", r.text())),
@@ -411,7 +412,7 @@ fn open_raw(addr: SocketAddr, opts: &Options, clock: &Clock) -> Result<TcpStream
     want(conv.command(&format!("EHLO {}", opts.ehlo)), 250, "EHLO")?;
     want(conv.command("STARTTLS"), 220, "STARTTLS")?;
     match conv.into_stream() {
-        Stream::Plain(tcp) => Ok(tcp),
+        Stream::Plain(tcp) => Ok(tcp.into_inner()),
         Stream::Tls(_) => Err("unexpected TLS stream".into()),
     }
 }

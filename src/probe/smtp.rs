@@ -171,17 +171,63 @@ fn read_line<R: BufRead>(r: &mut R) -> Result<String, SmtpError> {
     Ok(String::from_utf8_lossy(&buf).into_owned())
 }
 
+/// A TCP stream whose every read and write is armed from the check's [`Clock`]. Arming
+/// once per reply is not enough: a server that trickles a byte a second never trips a
+/// per-read timeout, and would keep one reply (or one TLS record inside rustls' own read
+/// loop) going for ever.
+pub struct TimedTcp {
+    tcp: TcpStream,
+    clock: Clock,
+}
+
+impl TimedTcp {
+    pub fn new(tcp: TcpStream, clock: Clock) -> TimedTcp {
+        TimedTcp { tcp, clock }
+    }
+
+    pub fn get_ref(&self) -> &TcpStream {
+        &self.tcp
+    }
+
+    pub fn into_inner(self) -> TcpStream {
+        self.tcp
+    }
+}
+
+impl Read for TimedTcp {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.clock.arm(&self.tcp)?;
+        self.tcp.read(buf)
+    }
+}
+
+impl Write for TimedTcp {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.clock.arm(&self.tcp)?;
+        self.tcp.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
+    }
+}
+
 /// The stream under the SMTP conversation: clear text before STARTTLS, TLS after.
 pub enum Stream {
-    Plain(TcpStream),
-    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+    Plain(TimedTcp),
+    Tls(Box<StreamOwned<ClientConnection, TimedTcp>>),
 }
 
 impl Stream {
+    /// A clear-text stream whose every operation is bounded by `clock`.
+    pub fn plain(tcp: TcpStream, clock: Clock) -> Stream {
+        Stream::Plain(TimedTcp::new(tcp, clock))
+    }
+
     fn tcp(&self) -> &TcpStream {
         match self {
-            Stream::Plain(s) => s,
-            Stream::Tls(s) => &s.sock,
+            Stream::Plain(s) => s.get_ref(),
+            Stream::Tls(s) => s.sock.get_ref(),
         }
     }
 }

@@ -25,7 +25,7 @@ use rustls::{
 };
 use serde::Serialize;
 
-use super::smtp::Clock;
+use super::smtp::{Clock, TimedTcp};
 use super::suites;
 use crate::event::{Bits, Cipher, TlsVersion, Verify};
 
@@ -422,11 +422,12 @@ pub fn handshake(
     name: ServerName<'static>,
     config: Arc<ClientConfig>,
     clock: &Clock,
-) -> Result<StreamOwned<ClientConnection, TcpStream>, io::Error> {
+) -> Result<StreamOwned<ClientConnection, TimedTcp>, io::Error> {
     let mut conn = ClientConnection::new(config, name).map_err(io::Error::other)?;
-    let mut sock = tcp;
+    // Every socket read and write inside rustls' loops is armed from the clock, so a
+    // handshake trickled a byte at a time still ends at the deadline.
+    let mut sock = TimedTcp::new(tcp, *clock);
     while conn.is_handshaking() {
-        clock.arm(&sock)?;
         let (rd, wr) = conn.complete_io(&mut sock)?;
         if rd == 0 && wr == 0 && conn.is_handshaking() {
             return Err(io::Error::new(
@@ -437,7 +438,6 @@ pub fn handshake(
     }
     // Push out our Finished (and a client certificate) now, so a server that rejects
     // them answers before the next SMTP command.
-    clock.arm(&sock)?;
     while conn.wants_write() {
         conn.write_tls(&mut sock)?;
     }

@@ -4,6 +4,7 @@
 //! Records are written exactly as `mailtls events` writes them ([`super::events`]); alerts
 //! take the same shape with `"type": "alert"`.
 
+use super::safe::terminal;
 use std::fmt::Write as _;
 
 use serde_json::{Map, Value, json};
@@ -86,14 +87,14 @@ fn time(meta: &Meta) -> String {
 }
 
 fn params(p: &TlsParams, colour: bool) -> String {
-    let mut s = p.version.label().to_owned();
+    let mut s = terminal(p.version.label()).into_owned();
     if let Some(c) = &p.cipher {
-        let _ = write!(s, " {c}");
+        let _ = write!(s, " {}", terminal(&c.to_string()));
     }
     if let Some(b) = p.bits.effective() {
         let _ = write!(s, " {b}");
     }
-    let verify = format!("verify={}", p.verify);
+    let verify = format!("verify={}", terminal(&p.verify.to_string()));
     let vc = if p.verify.is_failed_verification() || p.verify.is_tls_failure() {
         Some(RED)
     } else {
@@ -104,10 +105,12 @@ fn params(p: &TlsParams, colour: bool) -> String {
 }
 
 /// A record as one line for people: time, direction, what, peer, TLS parameters; errors
-/// and failed verification in red, plaintext in yellow (when `colour`).
+/// and failed verification in red, plaintext in yellow (when `colour`). Every string from
+/// the log goes through [`terminal`].
 pub fn record_line(r: &Record, colour: bool) -> String {
     let dir = r.direction().map_or("-", |d| d.as_str());
     let peer = r.peer().map_or_else(|| "-".to_owned(), ToString::to_string);
+    let peer = terminal(&peer);
     let head = format!("{} {dir:<3}", time(r.meta()));
     match r {
         Record::Session { params: p, .. } => {
@@ -125,6 +128,7 @@ pub fn record_line(r: &Record, colour: bool) -> String {
                 Encryption::Plaintext => paint("PLAINTEXT", Some(YELLOW), colour),
             };
             let st = status.map_or(String::new(), |s| format!(" {s:?}").to_lowercase());
+            let queue_id = terminal(queue_id);
             format!("{head} msg     {peer}  {enc}  {queue_id}{st}")
         }
         Record::Verdict {
@@ -133,12 +137,20 @@ pub fn record_line(r: &Record, colour: bool) -> String {
             outcome,
             ..
         } => {
-            let line = format!("{head} verdict {peer}  verify={verify} {outcome}");
+            let line = format!(
+                "{head} verdict {peer}  verify={} {}",
+                terminal(&verify.to_string()),
+                terminal(&outcome.to_string())
+            );
             let bad = *reject || verify.is_tls_failure() || verify.is_failed_verification();
             paint(&line, bad.then_some(RED), colour)
         }
         Record::Error { kind, text, .. } => paint(
-            &format!("{head} error   {peer}  {kind}: {text}"),
+            &format!(
+                "{head} error   {peer}  {}: {}",
+                terminal(&kind.to_string()),
+                terminal(text)
+            ),
             Some(RED),
             colour,
         ),
@@ -149,12 +161,14 @@ pub fn record_line(r: &Record, colour: bool) -> String {
 /// in green).
 pub fn alert_line(a: &Alert, colour: bool) -> String {
     let meta = a.meta();
-    let host = meta.host.as_deref().unwrap_or("this host");
+    let host = terminal(meta.host.as_deref().unwrap_or("this host"));
     match a {
         Alert::TlsDisabled { kind, text, .. } => paint(
             &format!(
-                "{} ALERT   TLS disabled on {host}: {kind}: {text} — mail now goes in plaintext; peers that used TLS are reported below",
-                time(meta)
+                "{} ALERT   TLS disabled on {host}: {}: {} — mail now goes in plaintext; peers that used TLS are reported below",
+                time(meta),
+                terminal(&kind.to_string()),
+                terminal(text)
             ),
             Some(BOLD_RED),
             colour,
@@ -166,9 +180,11 @@ pub fn alert_line(a: &Alert, colour: bool) -> String {
             ..
         } => paint(
             &format!(
-                "{} ALERT   downgrade: {} {peer} used TLS before, {queue_id} went in plaintext",
+                "{} ALERT   downgrade: {} {} used TLS before, {} went in plaintext",
                 time(meta),
-                direction.as_str()
+                direction.as_str(),
+                terminal(&peer.to_string()),
+                terminal(queue_id)
             ),
             Some(BOLD_RED),
             colour,

@@ -23,7 +23,7 @@ pub fn escape(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if c.is_control() => out.push(' '),
+            c if super::safe::is_unsafe(c) => out.push(' '),
             c => out.push(c),
         }
     }

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use comfy_table::{ContentArrangement, Table, presets};
 
+use super::safe::terminal_lines;
 use crate::hops::{MessagesSummary, VerdictCounts};
 
 fn verdicts(v: &VerdictCounts) -> String {
@@ -14,8 +15,14 @@ fn verdicts(v: &VerdictCounts) -> String {
     )
 }
 
-/// Renders the messages section (appended after the posture table).
+/// Renders the messages section (appended after the posture table). Host names, hops and
+/// peers come from Received: headers that strangers wrote: each line of the section goes
+/// through [`terminal_lines`] (it holds no escapes of ours).
 pub fn render(m: &MessagesSummary, colour: bool) -> String {
+    terminal_lines(&render_raw(m, colour))
+}
+
+fn render_raw(m: &MessagesSummary, colour: bool) -> String {
     let mut out = String::new();
     if m.messages == 0 && m.messages_unreadable == 0 && m.report_messages > 0 {
         // Stores of TLS-RPT reports only: nothing to say about hops.

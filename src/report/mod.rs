@@ -23,6 +23,7 @@ pub mod json;
 pub mod live;
 pub mod markdown;
 pub mod messages;
+pub mod safe;
 pub mod table;
 pub mod tlsrpt;
 

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 
 use super::Snapshot;
+use super::safe::terminal;
 use crate::event::{Direction, TlsVersion, Verify};
 use crate::posture::{DirPosture, ErrorMap};
 
@@ -15,14 +16,14 @@ fn histogram(m: &BTreeMap<String, u64>) -> String {
     let mut v: Vec<(&String, &u64)> = m.iter().collect();
     v.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
     v.iter()
-        .map(|(k, n)| format!("{k}:{n}"))
+        .map(|(k, n)| format!("{}:{n}", terminal(k)))
         .collect::<Vec<_>>()
         .join(" ")
 }
 
 fn errors(m: &ErrorMap) -> String {
     m.iter()
-        .map(|(k, e)| format!("{k}:{}", e.count))
+        .map(|(k, e)| format!("{}:{}", terminal(&k.to_string()), e.count))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -50,7 +51,7 @@ fn row(peer: &str, dir: Direction, d: &DirPosture, colour: bool) -> Vec<Cell> {
         .keys()
         .any(|w| Verify::parse(w).is_failed_verification() || Verify::parse(w).is_tls_failure());
     vec![
-        Cell::new(peer),
+        Cell::new(terminal(peer)),
         Cell::new(dir.as_str()),
         Cell::new(d.tls_sessions),
         Cell::new(d.tls_messages),
@@ -123,8 +124,11 @@ pub fn render(snap: &Snapshot, colour: bool) -> String {
                 });
                 let _ = writeln!(
                     out,
-                    "  {host}  {kind} ×{}  last {when}: {}",
-                    e.count, e.last_text
+                    "  {}  {} ×{}  last {when}: {}",
+                    terminal(host),
+                    terminal(&kind.to_string()),
+                    e.count,
+                    terminal(&e.last_text)
                 );
             }
         }
@@ -148,7 +152,10 @@ pub fn unparsed_line(snap: &Snapshot) -> Option<String> {
     }
     let mut v: Vec<(&String, &u64)> = u.iter().collect();
     v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    let list: Vec<String> = v.iter().map(|(p, n)| format!("{p} {n}")).collect();
+    let list: Vec<String> = v
+        .iter()
+        .map(|(p, n)| format!("{} {n}", terminal(p)))
+        .collect();
     Some(format!(
         "not understood: {} (--explain-unparsed N shows them)",
         list.join(", ")
@@ -187,24 +194,24 @@ pub fn readiness(rd: &[crate::policy::Readiness]) -> String {
         let tls = if x.tls_safe() {
             "safe".to_owned()
         } else {
-            format!("would fail ({})", x.tls_blockers.join("; "))
+            format!("would fail ({})", terminal(&x.tls_blockers.join("; ")))
         };
         let ver = if x.verify_safe() {
             "safe".to_owned()
         } else {
-            format!("would fail ({})", x.verify_blockers.join("; "))
+            format!("would fail ({})", terminal(&x.verify_blockers.join("; ")))
         };
         let _ = writeln!(
             out,
             "  {}  require TLS: {tls}; require verified: {ver}",
-            x.peer
+            terminal(&x.peer)
         );
     }
     let entries: Vec<&String> = rd.iter().flat_map(|x| &x.entries).collect();
     if !entries.is_empty() {
         out.push_str("\nEntries for the safe peers (access map, then smtp_tls_policy_maps):\n");
         for e in entries {
-            let _ = writeln!(out, "  {e}");
+            let _ = writeln!(out, "  {}", terminal(e));
         }
     }
     out

@@ -5,15 +5,23 @@
 //! name in the same directory with their final mode and group set before the first byte,
 //! then linked into place (which fails if the name exists) or renamed over the old file
 //! when `--force` or an in-place edit asks for it.
+//!
+//! Nothing here follows a symbolic link planted at a name it writes: temporary files and
+//! backups are opened with `O_CREAT|O_EXCL|O_NOFOLLOW` under an unpredictable name, the
+//! final name is taken by `link` (fails on any existing name, a link included) or `rename`
+//! (replaces the link itself, never its target), and a file edited in place or backed up
+//! is opened with `O_NOFOLLOW`, so a link there is refused rather than read or replaced.
 
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// Writes `bytes` to `path` atomically with `mode` and, when given, group `gid`.
 ///
-/// Without `replace` an existing file is an `AlreadyExists` error and is left untouched.
+/// Without `replace` an existing file (or link) is an `AlreadyExists` error and is left
+/// untouched. With it, whatever is at `path` is replaced by a regular file: a symbolic link
+/// there is replaced itself, its target is never written.
 pub fn write_file(
     path: &Path,
     bytes: &[u8],
@@ -27,15 +35,8 @@ pub fn write_file(
             format!("{} exists (use --force to replace it)", path.display()),
         ));
     }
-    let tmp = temp_name(path);
+    let (mut f, tmp) = create_temp(path, mode)?;
     let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&tmp)?;
-        // The umask may have narrowed the mode; set it exactly before writing.
-        f.set_permissions(fs::Permissions::from_mode(mode))?;
         if let Some(g) = gid {
             std::os::unix::fs::fchown(&f, None, Some(g))?;
         }
@@ -54,18 +55,16 @@ pub fn write_file(
 }
 
 /// Replaces an existing file's contents atomically, keeping its mode, owner and group.
+/// A symbolic link at `path` is refused (`InvalidInput`): edit the file it points to.
 pub fn replace_keeping_attrs(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let meta = fs::metadata(path)?;
-    let tmp = temp_name(path);
+    let meta = open_nofollow(path)?.metadata()?;
+    let mode = meta.mode() & 0o7777;
+    let (mut f, tmp) = create_temp(path, mode)?;
     let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(meta.mode() & 0o7777)
-            .open(&tmp)?;
-        f.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777))?;
         // Best effort: only root may give a file away.
         let _ = std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid()));
+        // fchown may clear set-id bits; the mode is the original's again.
+        f.set_permissions(fs::Permissions::from_mode(mode))?;
         f.write_all(bytes)?;
         f.sync_all()?;
         fs::rename(&tmp, path)
@@ -78,30 +77,45 @@ pub fn replace_keeping_attrs(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// `cp -p FILE FILE.BACKUP`: a copy with the same mode, times and (when permitted) owner.
 /// An existing backup is never overwritten: the next free `FILE.BACKUP.N` is used, so the
-/// first backup (the state before mailtls ever touched the file) survives.
+/// first backup (the state before mailtls ever touched the file) survives. A name taken
+/// by anything (a planted link included) is skipped, never followed; a symbolic link at
+/// `path` itself is refused.
 pub fn backup(path: &Path) -> io::Result<PathBuf> {
-    let mut target = suffixed(path, ".BACKUP");
-    let mut n = 1;
-    while fs::symlink_metadata(&target).is_ok() {
-        target = suffixed(path, &format!(".BACKUP.{n}"));
-        n += 1;
+    let mut src = open_nofollow(path)?;
+    let meta = src.metadata()?;
+    let mode = meta.mode() & 0o7777;
+    let mut bytes = Vec::new();
+    src.read_to_end(&mut bytes)?;
+    let mut n = 0u32;
+    let (mut f, target) = loop {
+        let target = if n == 0 {
+            suffixed(path, ".BACKUP")
+        } else {
+            suffixed(path, &format!(".BACKUP.{n}"))
+        };
+        match create_exclusive(&target, mode) {
+            Ok(f) => break (f, target),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < 10_000 => n += 1,
+            Err(e) => return Err(e),
+        }
+    };
+    let result = (|| {
+        let _ = std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid()));
+        f.set_permissions(fs::Permissions::from_mode(mode))?;
+        f.write_all(&bytes)?;
+        let times = fs::FileTimes::new()
+            .set_accessed(meta.accessed()?)
+            .set_modified(meta.modified()?);
+        f.set_times(times)?;
+        f.sync_all()
+    })();
+    match result {
+        Ok(()) => Ok(target),
+        Err(e) => {
+            let _ = fs::remove_file(&target);
+            Err(e)
+        }
     }
-    let meta = fs::metadata(path)?;
-    let bytes = fs::read(path)?;
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(meta.mode() & 0o7777)
-        .open(&target)?;
-    f.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777))?;
-    let _ = std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid()));
-    f.write_all(&bytes)?;
-    let times = fs::FileTimes::new()
-        .set_accessed(meta.accessed()?)
-        .set_modified(meta.modified()?);
-    f.set_times(times)?;
-    f.sync_all()?;
-    Ok(target)
 }
 
 /// Makes `link` a symbolic link to `target` (a name relative to the link's directory, as
@@ -112,20 +126,74 @@ pub fn symlink_replace(target: &str, link: &Path) -> io::Result<()> {
     {
         return Ok(());
     }
-    let tmp = temp_name(link);
+    let tmp = temp_name(link)?;
     std::os::unix::fs::symlink(target, &tmp)?;
     fs::rename(&tmp, link).inspect_err(|_| {
         let _ = fs::remove_file(&tmp);
     })
 }
 
-/// Creates a directory (and parents) with `mode` if it does not exist.
+/// Creates a directory (and parents) with `mode` if it does not exist. The new directory
+/// has its mode from the start (the umask can only narrow it), and is then set exactly.
 pub fn ensure_dir(path: &Path, mode: u32) -> io::Result<()> {
     if path.is_dir() {
         return Ok(());
     }
-    fs::create_dir_all(path)?;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(mode)
+        .create(path)?;
     fs::set_permissions(path, fs::Permissions::from_mode(mode))
+}
+
+/// Opens an existing file for reading, refusing a symbolic link at its last component.
+fn open_nofollow(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "{} is a symbolic link; not following it (edit the file it points to)",
+                        path.display()
+                    ),
+                )
+            } else {
+                e
+            }
+        })
+}
+
+/// Creates `path` new (`O_CREAT|O_EXCL|O_NOFOLLOW`) with `mode` from the first instant,
+/// then sets the mode exactly (the umask may have narrowed it, never widened).
+fn create_exclusive(path: &Path, mode: u32) -> io::Result<File> {
+    let f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)?;
+    f.set_permissions(fs::Permissions::from_mode(mode))?;
+    Ok(f)
+}
+
+/// A new temporary file beside `path`, under a name nobody can guess in advance.
+fn create_temp(path: &Path, mode: u32) -> io::Result<(File, PathBuf)> {
+    for _ in 0..16 {
+        let tmp = temp_name(path)?;
+        match create_exclusive(&tmp, mode) {
+            Ok(f) => return Ok((f, tmp)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        format!("no free temporary name beside {}", path.display()),
+    ))
 }
 
 /// A group name or number → gid, from `/etc/group` (numbers are taken as they are).
@@ -149,8 +217,19 @@ fn suffixed(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-fn temp_name(path: &Path) -> PathBuf {
-    suffixed(path, &format!(".mailtls-tmp.{}", std::process::id()))
+/// `PATH.mailtls-tmp.<pid>.<16 random hex digits>`.
+fn temp_name(path: &Path) -> io::Result<PathBuf> {
+    let mut random = [0u8; 8];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut random)
+        .map_err(|_| io::Error::other("no randomness for a temporary name"))?;
+    Ok(suffixed(
+        path,
+        &format!(
+            ".mailtls-tmp.{}.{:016x}",
+            std::process::id(),
+            u64::from_be_bytes(random)
+        ),
+    ))
 }
 
 #[cfg(test)]

@@ -147,13 +147,29 @@ pub fn lookup<'a>(settings: &'a [Setting], name: &str) -> Option<&'a Setting> {
 /// Expands `$name`, `${name}` and `$(name)` from main.cf, with `config_directory` set to
 /// the directory main.cf was read from (Debian's `smtpd_tls_cert_file =
 /// $config_directory/cert.pem` style). `None` when a name is not defined here (a built-in
-/// default we do not model) or the expansion nests too deep.
+/// default we do not model), the expansion nests too deep, grows past
+/// [`MAX_EXPANSION`] bytes or takes more than [`MAX_REFERENCES`] lookups.
 pub fn expand(value: &str, settings: &[Setting], config_directory: &str) -> Option<String> {
-    expand_depth(value, settings, config_directory, 0)
+    let mut budget = MAX_REFERENCES;
+    expand_depth(value, settings, config_directory, 0, &mut budget)
 }
 
-fn expand_depth(value: &str, settings: &[Setting], cd: &str, depth: u8) -> Option<String> {
-    if depth > 8 {
+/// Longest expansion we build, and most `$name` references we follow for one value.
+/// Depth alone bounds neither: `a = $b$b$b…`, `b = $c$c$c…` multiplies by the number of
+/// references at each of the eight levels (the "billion laughs" of configuration files),
+/// in output size or, when the names at the bottom are empty, in time. A real parameter
+/// is a few hundred bytes from a handful of references.
+pub const MAX_EXPANSION: usize = 64 * 1024;
+pub const MAX_REFERENCES: u32 = 10_000;
+
+fn expand_depth(
+    value: &str,
+    settings: &[Setting],
+    cd: &str,
+    depth: u8,
+    budget: &mut u32,
+) -> Option<String> {
+    if depth > 8 || value.len() > MAX_EXPANSION {
         return None;
     }
     let mut out = String::new();
@@ -177,11 +193,15 @@ fn expand_depth(value: &str, settings: &[Setting], cd: &str, depth: u8) -> Optio
                 (after.get(..end)?, after.get(end..)?)
             }
         };
+        *budget = budget.checked_sub(1)?;
         if name == "config_directory" && lookup(settings, name).is_none() {
             out.push_str(cd);
         } else {
             let v = lookup(settings, name)?;
-            out.push_str(&expand_depth(&v.value, settings, cd, depth + 1)?);
+            out.push_str(&expand_depth(&v.value, settings, cd, depth + 1, budget)?);
+        }
+        if out.len() > MAX_EXPANSION {
+            return None;
         }
         rest = tail;
     }

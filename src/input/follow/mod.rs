@@ -574,9 +574,8 @@ impl Follower {
         let found = siblings
             .iter()
             .position(|(_, m)| Identity::of(m) == cp.identity());
-        match found {
-            Some(i) => {
-                let (p, m) = &siblings[i];
+        match found.and_then(|i| Some((i, siblings.get(i)?))) {
+            Some((i, (p, m))) => {
                 let file = File::open(p)?;
                 out.push(Chunk::Notice(Notice::ResumedRotated { path: p.clone() }));
                 let (offset, line) = if m.len() < cp.offset {
@@ -588,7 +587,11 @@ impl Follower {
                 if let Some(o) = self.cur.as_mut() {
                     o.backlog = true;
                 }
-                self.backlog = siblings[i + 1..].iter().map(|(p, _)| p.clone()).collect();
+                self.backlog = siblings
+                    .iter()
+                    .skip(i + 1)
+                    .map(|(p, _)| p.clone())
+                    .collect();
                 Ok(())
             }
             None => {

@@ -117,11 +117,11 @@ fn strip_solaris(msg: &str) -> &str {
     if digits == 0 || b.get(digits) != Some(&b' ') {
         return msg;
     }
-    let fac = &b[digits + 1..];
+    let fac = b.get(digits + 1..).unwrap_or_default();
     let Some(close) = fac.iter().take(40).position(|&c| c == b']') else {
         return msg;
     };
-    if close == 0 || fac[..close].contains(&b' ') {
+    if close == 0 || fac.iter().take(close).any(|&c| c == b' ') {
         return msg;
     }
     let after = digits + 1 + close + 1;

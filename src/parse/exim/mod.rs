@@ -69,13 +69,14 @@ pub fn parse(msg: &str) -> Parsed {
 fn strip_prefixes(mut s: &str) -> Option<&str> {
     let b = s.as_bytes();
     // `YYYY-MM-DD HH:MM:SS`: every byte checked, so the cut at 19 is on a char boundary.
-    let is_date = b.len() >= 19
-        && b[..19].iter().enumerate().all(|(i, c)| match i {
+    let is_date = b.get(..19).is_some_and(|head| {
+        head.iter().enumerate().all(|(i, c)| match i {
             4 | 7 => *c == b'-',
             10 => *c == b' ',
             13 | 16 => *c == b':',
             _ => c.is_ascii_digit(),
-        });
+        })
+    });
     if is_date {
         s = &s[19..];
         if let Some(r) = s.strip_prefix('.') {
@@ -341,8 +342,8 @@ pub fn cipher_string(x: &str) -> CipherString {
         .rposition(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     let (cipher_parts, bits, group) = match bits_at {
         Some(i) => (
-            &tail[..i],
-            tail[i].parse::<u16>().ok(),
+            tail.get(..i).unwrap_or_default(),
+            tail.get(i).and_then(|b| b.parse::<u16>().ok()),
             tail.get(i + 1..)
                 .filter(|g| !g.is_empty())
                 .map(|g| g.join(":")),
@@ -446,14 +447,15 @@ fn enhanced_code(text: &str) -> Option<String> {
         .filter(|w| !w.is_empty())
         .collect();
     words.windows(2).find_map(|w| {
-        let code_ok = w[0].len() == 3 && w[0].bytes().all(|b| b.is_ascii_digit());
-        let parts: Vec<&str> = w[1].split('.').collect();
+        let &[code, esc] = w else { return None };
+        let code_ok = code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit());
+        let parts: Vec<&str> = esc.split('.').collect();
         let esc_ok = parts.len() == 3
-            && matches!(parts[0], "2" | "4" | "5")
+            && matches!(parts.first(), Some(&("2" | "4" | "5")))
             && parts
                 .iter()
                 .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()));
-        (code_ok && esc_ok).then(|| w[1].to_owned())
+        (code_ok && esc_ok).then(|| esc.to_owned())
     })
 }
 

@@ -281,7 +281,7 @@ fn signature_clauses(suffix: &str, detail: &mut TlsDetail) {
     }
     found.sort_unstable();
     for (i, &(at, k)) in found.iter().enumerate() {
-        let start = at + KEYS[k].len();
+        let start = at + KEYS.get(k).map_or(0, |key| key.len());
         let end = found.get(i + 1).map_or(suffix.len(), |n| n.0);
         let value = suffix.get(start..end).map(str::trim).unwrap_or("");
         if value.is_empty() {
@@ -494,8 +494,8 @@ fn split_items(head: &str) -> Vec<&str> {
     let mut start = 0;
     let bytes = head.as_bytes();
     let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
+    while let Some(&c) = bytes.get(i) {
+        match c {
             b'<' => depth += 1,
             b'>' => depth -= 1,
             b',' if depth <= 0 && bytes.get(i + 1) == Some(&b' ') => {

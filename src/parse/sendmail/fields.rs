@@ -98,16 +98,16 @@ pub(super) fn strip_piece(s: &str) -> (bool, &str) {
 pub(super) fn split_qid(s: &str) -> (Option<&str>, &str) {
     let b = s.as_bytes();
     let mut i = 0;
-    while i < b.len() && i <= 20 && b[i].is_ascii_alphanumeric() {
+    while i <= 20 && b.get(i).is_some_and(u8::is_ascii_alphanumeric) {
         i += 1;
     }
-    if !(8..=20).contains(&i) || !b[..i].iter().any(u8::is_ascii_digit) {
+    if !(8..=20).contains(&i) || !b.iter().take(i).any(u8::is_ascii_digit) {
         return (None, s);
     }
     let mut end = i;
     if b.get(i) == Some(&b'[') {
         let mut j = i + 1;
-        while j < b.len() && j <= i + 5 && b[j].is_ascii_digit() {
+        while j <= i + 5 && b.get(j).is_some_and(u8::is_ascii_digit) {
             j += 1;
         }
         if j > i + 1 && b.get(j) == Some(&b']') {
@@ -181,7 +181,7 @@ fn next_boundary(s: &str) -> Option<usize> {
             }
         }
         scanned = at;
-        let rest = &b[at + 2..];
+        let rest = b.get(at + 2..).unwrap_or_default();
         let eq = rest.iter().take(KEY_MAX + 1).position(|&c| c == b'=');
         if let Some(eq) = eq
             && is_key(rest.get(..eq).unwrap_or_default())
@@ -220,6 +220,8 @@ fn is_key(k: &[u8]) -> bool {
 }
 
 /// Length of the longest key in [`KEYS`]: an `=` further away cannot end one.
+// Evaluated at compile time: an index out of range would fail the build, not a run.
+#[allow(clippy::indexing_slicing)]
 const KEY_MAX: usize = {
     let mut max = 0;
     let mut i = 0;

@@ -215,6 +215,12 @@ fn finding(
 
 /// Renders findings for a terminal.
 pub fn render_text(report: &Report) -> String {
+    // Findings quote log lines and file contents: no escapes of ours, so every line is
+    // made terminal-safe as a whole.
+    crate::report::safe::terminal_lines(&render_raw(report))
+}
+
+fn render_raw(report: &Report) -> String {
     let mut s = String::new();
     for f in &report.findings {
         let file = f

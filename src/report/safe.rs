@@ -1,0 +1,97 @@
+//! Making strangers' text safe to show. Log lines, Received headers and SMTP replies are
+//! written by whoever connects (a peer chooses its EHLO name and its banner); printed
+//! raw, an escape sequence in them would drive the reader's terminal (retitle it, hide
+//! lines, move the cursor, on some terminals write files), and a bidi override or a zero-
+//! width character would make a peer name read as another.
+//!
+//! [`terminal`] is the one function every human-readable renderer (table, `follow`
+//! lines, `check` text, warnings) passes log- and network-derived strings through. The
+//! file formats have their own: HTML is escaped by maud, Markdown by
+//! [`super::markdown::escape`], CSV cells by [`super::csv::neutralise`], JSON by serde.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// True for characters that must not reach a terminal as they are: C0 controls
+/// (including ESC, CR, LF and TAB: one field is one line, one cell), DEL, C1 controls
+/// (U+0080–U+009F, 8-bit CSI among them), and the invisible formatting characters that
+/// reorder or hide text (bidi embeddings, overrides and isolates, zero-width characters,
+/// the BOM, line and paragraph separators).
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+        )
+}
+
+/// `s` with every [`is_unsafe`] character shown as an escape (`\x1b`, `\u{202e}`), so
+/// the text stays readable and nothing in it acts on the terminal. Borrows when there
+/// is nothing to escape (nearly always).
+pub fn terminal(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if !is_unsafe(c) {
+            out.push(c);
+        } else if u32::from(c) < 0x80 {
+            let _ = write!(out, "\\x{:02x}", u32::from(c));
+        } else {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`terminal`] for a multi-line text that holds no escapes of its own: each line is
+/// escaped, its newline kept.
+pub fn terminal_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        out.push_str(&terminal(body));
+        out.push_str(nl);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_what_acts_on_a_terminal_and_keeps_the_rest() {
+        let rows = [
+            ("mx.example.org", "mx.example.org"),
+            ("caf\u{e9}.example", "caf\u{e9}.example"),
+            ("\x1b]0;pwned\x07mx", "\\x1b]0;pwned\\x07mx"),
+            ("\x1b[2J\x1b[1;1H", "\\x1b[2J\\x1b[1;1H"),
+            ("a\r\nb\tc", "a\\x0d\\x0ab\\x09c"),
+            ("\u{9b}31m", "\\u{9b}31m"),
+            ("evil\u{202e}gro.elpmaxe", "evil\\u{202e}gro.elpmaxe"),
+            ("pay\u{200b}pal.example", "pay\\u{200b}pal.example"),
+            ("nul\0del\x7f", "nul\\x00del\\x7f"),
+        ];
+        for (input, want) in rows {
+            assert_eq!(terminal(input), want, "{input:?}");
+        }
+        assert!(matches!(terminal("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn lines_keep_their_newlines_only() {
+        assert_eq!(
+            terminal_lines("a\x1b[2J\nb\r\n\nc"),
+            "a\\x1b[2J\nb\\x0d\n\nc"
+        );
+    }
+}
