@@ -210,7 +210,9 @@ fn the_mixed_directory_is_one_posture() {
         .unwrap();
     let text = String::from_utf8(table.stdout).unwrap();
     assert!(
-        text.contains("read 10 files, 876 lines: 454 recognised, 0 malformed, 0 too long; 45 peers"),
+        text.contains(
+            "read 10 files, 876 lines: 454 recognised, 0 malformed, 0 too long; 45 peers"
+        ),
         "{text}"
     );
 }

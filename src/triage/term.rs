@@ -6,9 +6,6 @@
 //! rewrite the screen of the administrator reading the timeline at 3 a.m. Every
 //! log-derived string goes through [`clean`] before it reaches a terminal.
 
-use std::borrow::Cow;
-use std::fmt::Write as _;
-
 use anstyle::{AnsiColor, Style};
 
 /// `--color`: when to colour the terminal output.
@@ -78,27 +75,9 @@ impl Painter {
     }
 }
 
-/// `s` with every control character (C0, DEL, C1, and the bidirectional overrides that
-/// reorder what the reader sees) replaced by its `\u{…}` escape, so log data can only ever
-/// print as visible characters. Borrowed when there is nothing to replace.
-pub fn clean(s: &str) -> Cow<'_, str> {
-    let bad = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
-    if !s.chars().any(bad) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if bad(c) {
-            let _ = write!(out, "\\u{{{:x}}}", c as u32);
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
-}
+/// Log data made safe for a terminal: the one shared rule of [`crate::report::safe`]
+/// (control characters, C1, bidi and zero-width characters shown as escapes).
+pub use crate::report::safe::terminal as clean;
 
 #[cfg(test)]
 mod tests {
@@ -110,9 +89,9 @@ mod tests {
             ("mx1.example.org", "mx1.example.org"),
             (
                 "evil\x1b[2J\x1b]0;owned\x07.example",
-                "evil\\u{1b}[2J\\u{1b}]0;owned\\u{7}.example",
+                "evil\\x1b[2J\\x1b]0;owned\\x07.example",
             ),
-            ("a\rb\nc\td", "a\\u{d}b\\u{a}c\\u{9}d"),
+            ("a\rb\nc\td", "a\\x0db\\x0ac\\x09d"),
             ("c1\u{9b}31m", "c1\\u{9b}31m"),
             ("rtl\u{202e}gro.elpmaxe", "rtl\\u{202e}gro.elpmaxe"),
             ("ünïcödé.example", "ünïcödé.example"),
@@ -129,7 +108,7 @@ mod tests {
                 "{raw:?}"
             );
         }
-        assert_eq!(Painter::new(false).paint(Tone::Good, "x\x1b"), "x\\u{1b}");
+        assert_eq!(Painter::new(false).paint(Tone::Good, "x\x1b"), "x\\x1b");
     }
 
     #[test]
