@@ -208,9 +208,16 @@ pub fn serve(lab: Zone, children: Vec<(&str, Zone)>, bogus: &[(&str, RecordType)
     let anchor = dir.path().join("lab-anchor.key");
     std::fs::write(&anchor, format!("{anchor_line}\n")).expect("anchor");
 
-    let udp = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp");
-    let addr = udp.local_addr().expect("addr");
-    let tcp = std::net::TcpListener::bind(addr).expect("tcp on the same port");
+    // DNS wants UDP and TCP on one port. The kernel picks a free UDP port, but its TCP twin
+    // may be taken by another test's listener at that moment: try again with another port.
+    let (udp, tcp, addr) = (0..100)
+        .find_map(|_| {
+            let udp = std::net::UdpSocket::bind("127.0.0.1:0").ok()?;
+            let addr = udp.local_addr().ok()?;
+            let tcp = std::net::TcpListener::bind(addr).ok()?;
+            Some((udp, tcp, addr))
+        })
+        .expect("a free UDP+TCP port pair on 127.0.0.1");
     udp.set_nonblocking(true).expect("nonblocking");
     tcp.set_nonblocking(true).expect("nonblocking");
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
