@@ -29,8 +29,8 @@ pub enum Command {
     Config(commands::config::Args),
     /// Diagnose an installed TLS configuration before the MTA fails on it.
     Doctor(commands::doctor::Args),
-    /// Every normalized event (TLS sessions, messages with their TLS verdict, verdicts,
-    /// errors) as NDJSON, schema mailtls.event/1.
+    /// Every normalized event: a timeline grouped by session on a terminal, NDJSON
+    /// (schema mailtls.event/1) when piped or with --json.
     Events(commands::events::Args),
     /// One peer's story: posture, what changed and when, errors, TLS deferrals and causes.
     Peer(commands::peer::Args),
