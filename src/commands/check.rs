@@ -527,12 +527,8 @@ fn execute(args: &Args, targets: &[Target], logs: &[Option<LogSide>], opts: &Opt
             schema: SCHEMA,
             results: records,
         };
-        match serde_json::to_string_pretty(&doc) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("mailtls check: {e}");
-                return exit::ERROR;
-            }
+        if let Err(code) = super::print_json("check", &doc) {
+            return code;
         }
     }
     if results.iter().any(|(_, r)| r.failed()) {

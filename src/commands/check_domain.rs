@@ -129,12 +129,8 @@ pub fn run(args: &Args) -> u8 {
             results: all.iter().flat_map(|(_, rs)| rs.iter()).collect(),
             domains: all.iter().map(|(d, _)| d).collect(),
         };
-        match serde_json::to_string_pretty(&doc) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("mailtls check: {e}");
-                return exit::ERROR;
-            }
+        if let Err(code) = super::print_json("check", &doc) {
+            return code;
         }
     }
     if all.iter().any(|(d, _)| d.failed()) {

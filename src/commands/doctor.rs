@@ -91,13 +91,11 @@ pub fn run(args: &Args) -> u8 {
     let report = doctor::diagnose(&input);
     match args.format {
         Format::Text => print!("{}", doctor::render_text(&report)),
-        Format::Json => match serde_json::to_string_pretty(&report) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("mailtls doctor: {e}");
-                return exit::ERROR;
+        Format::Json => {
+            if let Err(code) = super::print_json("doctor", &report) {
+                return code;
             }
-        },
+        }
     }
     if report.has_errors() {
         exit::FINDINGS

@@ -13,7 +13,6 @@
 //! when the message was found, 1 when no input names it, 2 on usage or I/O errors.
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::PathBuf;
 
 use super::exit;
@@ -151,16 +150,18 @@ pub fn run(args: &Args) -> u8 {
         return exit::FINDINGS;
     }
     let out = if w.json {
-        serde_json::to_string_pretty(&trace).unwrap_or_default() + "\n"
+        match serde_json::to_string_pretty(&trace) {
+            Ok(text) => text + "\n",
+            Err(e) => {
+                eprintln!("mailtls message: {e}");
+                return exit::ERROR;
+            }
+        }
     } else {
         trace.render(&w.painter())
     };
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(out.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            eprintln!("mailtls message: writing output: {e}");
-            exit::ERROR
-        }
-        _ => exit::OK,
+    match super::write_stdout("message", &out) {
+        Ok(()) => exit::OK,
+        Err(code) => code,
     }
 }

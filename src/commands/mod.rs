@@ -25,6 +25,29 @@ pub mod exit {
     pub const ERROR: u8 = 2;
 }
 
+/// `doc` as pretty JSON on stdout. A document that cannot be serialised is an error the
+/// user must see (exit 2), never an empty or partial output.
+pub(crate) fn print_json(cmd: &str, doc: &impl serde::Serialize) -> Result<(), u8> {
+    let text = serde_json::to_string_pretty(doc).map_err(|e| {
+        eprintln!("mailtls {cmd}: {e}");
+        exit::ERROR
+    })?;
+    write_stdout(cmd, &(text + "\n"))
+}
+
+/// `text` to stdout; a reader that went away (`| head`) is not an error, any other write
+/// failure is (exit 2).
+pub(crate) fn write_stdout(cmd: &str, text: &str) -> Result<(), u8> {
+    use std::io::Write as _;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("mailtls {cmd}: writing output: {e}");
+            Err(exit::ERROR)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The selection flags `scan` and `events` share, defined once so both commands select
 /// the same records with the same words.
 #[derive(Debug, Clone, clap::Args)]

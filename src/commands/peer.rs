@@ -12,7 +12,7 @@
 //! check of the peer. Exit 0 when the peer was found, 1 when nothing in the inputs names
 //! it, 2 on usage or I/O errors.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use chrono::Offset;
@@ -366,7 +366,13 @@ pub fn run(args: &Args) -> u8 {
             received_hops: has_hops.then_some(&hops),
             checks,
         };
-        serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+        match serde_json::to_string_pretty(&doc) {
+            Ok(text) => text + "\n",
+            Err(e) => {
+                eprintln!("mailtls peer: {e}");
+                return exit::ERROR;
+            }
+        }
     } else {
         let p = w.painter();
         let mut o = story.render(&p);
@@ -395,13 +401,9 @@ pub fn run(args: &Args) -> u8 {
         }
         o
     };
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(out.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            eprintln!("mailtls peer: writing output: {e}");
-            exit::ERROR
-        }
-        _ => exit::OK,
+    match super::write_stdout("peer", &out) {
+        Ok(()) => exit::OK,
+        Err(code) => code,
     }
 }
 
