@@ -226,8 +226,9 @@ pub struct Correlator {
     pending: HashMap<ProcKey, Vec<Pending>>,
     /// Postfix smtpd/smtp/qmgr state (see `correlate/postfix.rs`).
     postfix: postfix::PostfixState,
-    /// Exim: the last outbound session counted, so `->` lines do not count it again.
-    exim_last_out: Option<exim::LastOut>,
+    /// Exim: sessions already counted, so `->` and repeated `rejected` lines do not count
+    /// them again (see `correlate/exim.rs`).
+    exim: exim::EximState,
 }
 
 /// Same peer for correlation: the same IP when both sides know one, else the same key.
@@ -249,6 +250,7 @@ impl Correlator {
             + self.outbound.values().map(Vec::len).sum::<usize>()
             + self.pending.values().map(Vec::len).sum::<usize>()
             + self.postfix.len()
+            + self.exim.len()
     }
 
     /// Takes one event and appends the records it completes to `out`.
@@ -270,7 +272,12 @@ impl Correlator {
         let pk: Option<ProcKey> = ev.pid.map(|pid| (ev.host, pid));
         match ev.mta {
             Mta::Postfix => return self.push_postfix(ev.kind, meta, pk, now, out),
-            Mta::Exim => self.exim_sessions(&ev.kind, &meta, out),
+            Mta::Exim => {
+                // Exim (see `correlate/exim.rs`): a `rejected` line's session is complete.
+                if self.exim_sessions(&ev.kind, &meta, ev.pid, now, out) {
+                    return;
+                }
+            }
             Mta::Sendmail => {}
         }
         match ev.kind {
@@ -493,6 +500,7 @@ impl Correlator {
     /// Drops state idle past its window.
     fn sweep(&mut self, now: Mark, out: &mut Vec<Record>) {
         self.sweep_postfix(now, out);
+        self.exim.sweep(now);
         self.inbound.retain(|_, s| s.last.fresh(now, INBOUND_IDLE));
         self.outbound.retain(|_, list| {
             list.retain(|o| o.last.fresh(now, OUTBOUND_IDLE));

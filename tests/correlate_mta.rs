@@ -326,3 +326,40 @@ fn tls_status_words() {
         assert_eq!(tls_status_says_tls(s), want, "{s}");
     }
 }
+
+/// Issue 18 point 6: parallel delivery processes share Exim's mainlog, so another
+/// message's line may come between an `=>` and its `->`; each TLS delivery is still one
+/// session. `rejected` lines on a TLS connection are inbound sessions without a message,
+/// one per connection however many recipients were refused. (Stamps with a zone: a
+/// mainlog stamp without one has no instant until the pipeline resolves the zone.)
+#[test]
+fn exim_interleaved_deliveries_and_rejected_tls_sessions() {
+    let got = run("
+        2026-12-06 10:16:00 +0000 1tAbCd-000000001Ab-0aAa => bob@peer.example R=dnslookup T=remote_smtp H=mx1.peer.example [192.0.2.30] X=TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256 CV=yes C=\"250 2.0.0 OK id=1\"
+        2026-12-06 10:16:00 +0000 1tAbCe-000000001Ac-0bBb => dan@other.example R=dnslookup T=remote_smtp H=mx.other.example [192.0.2.40] X=TLS1.2:ECDHE_RSA_AES_256_GCM_SHA384:256 CV=yes C=\"250 OK\"
+        2026-12-06 10:16:00 +0000 1tAbCd-000000001Ab-0aAa -> carol@peer.example R=dnslookup T=remote_smtp H=mx1.peer.example [192.0.2.30] X=TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256 CV=yes C=\"250 2.0.0 OK id=1\"
+        2026-12-06 10:16:01 +0000 1tAbCe-000000001Ac-0bBb -> erin@other.example R=dnslookup T=remote_smtp H=mx.other.example [192.0.2.40] X=TLS1.2:ECDHE_RSA_AES_256_GCM_SHA384:256 CV=yes C=\"250 OK\"
+        2026-12-06 10:20:00 +0000 H=(client.example) [192.0.2.99] X=TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256 CV=no F=<a@bad.example> rejected RCPT <x@example.com>: relay not permitted
+        2026-12-06 10:20:01 +0000 H=(client.example) [192.0.2.99] X=TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256 CV=no F=<a@bad.example> rejected RCPT <y@example.com>: relay not permitted
+        2026-12-06 10:21:00 +0000 H=mail.peer.example [192.0.2.20] X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no rejected MAIL <spam@peer.example>: sender verify failed
+        2026-12-06 10:40:00 +0000 H=(client.example) [192.0.2.99] X=TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256 CV=no F=<a@bad.example> rejected RCPT <z@example.com>: relay not permitted
+    ");
+    use DeliveryStatus::Sent;
+    let (q1, q2) = ("1tAbCd-000000001Ab-0aAa", "1tAbCe-000000001Ac-0bBb");
+    assert_eq!(
+        got,
+        vec![
+            R::Session(Out, "mx1.peer.example".into(), "TLSv1.3".into()),
+            msg_out("mx1.peer.example", q1, "tls:TLSv1.3", Sent),
+            R::Session(Out, "mx.other.example".into(), "TLSv1.2".into()),
+            msg_out("mx.other.example", q2, "tls:TLSv1.2", Sent),
+            msg_out("mx1.peer.example", q1, "tls:TLSv1.3", Sent),
+            msg_out("mx.other.example", q2, "tls:TLSv1.2", Sent),
+            // Two refused recipients on one connection: one session, no message.
+            R::Session(In, "192.0.2.99".into(), "TLSv1.3".into()),
+            R::Session(In, "mail.peer.example".into(), "TLSv1.3".into()),
+            // 20 minutes later: another connection.
+            R::Session(In, "192.0.2.99".into(), "TLSv1.3".into()),
+        ]
+    );
+}

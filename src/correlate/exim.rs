@@ -1,13 +1,23 @@
 //! Exim correlation: nothing to tie, everything is on the message line.
 //!
-//! Exim logs no separate negotiation line; the `X=`/`CV=` of an arrival or a delivery are
-//! the session's parameters and the message id is the only key. So:
+//! Exim logs no separate negotiation line; the `X=`/`CV=` of an arrival, a delivery or a
+//! rejected command are the session's parameters and the message id is the only key. So:
 //!
 //! * an `<=` with `X=` from a peer is one inbound TLS session and one TLS message; without
 //!   `X=` it is a plaintext message (`P=esmtps` alone still says TLS, parameters unknown);
+//! * an `H=… X=… rejected …` line (an ACL refused `MAIL`, `RCPT`, `DATA`, …) is an inbound
+//!   TLS session and no message. One connection often writes several of them (one per
+//!   refused recipient) and may go on to send an accepted message: lines from the same
+//!   peer with the same `X=`/`CV=` within [`REJECT_SESSION`] (Exim's default
+//!   `smtp_receive_timeout`) ride the session already counted, and the first `<=` after
+//!   them too. They are keyed by (log host, pid, peer address): with `+pid` or syslog the
+//!   pid tells two connections apart; without it, two concurrent rejected connections from
+//!   one address with the same cipher are counted as one;
 //! * a delivery with `X=` is one outbound TLS session, except the `->` lines that follow
-//!   an `=>` for further recipients of the same delivery (same message, same host, same
-//!   second), which ride the session already counted;
+//!   an `=>` for further recipients of the same delivery (same message, same host, within
+//!   [`SAME_DELIVERY`]), which ride the session already counted. The key is per (log host,
+//!   message id, peer address), so the lines of other deliveries written between them
+//!   (parallel delivery processes share the mainlog) change nothing;
 //! * a deferred or bounced delivery whose text names a TLS failure (`TLS session: …`,
 //!   `the server did not offer TLS support`) is also an error of that kind for the host.
 //!
@@ -16,45 +26,112 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::Duration;
 
-use super::{Correlator, Meta, Record};
-use crate::event::{DeliveryStatus, Direction, EventKind};
+use super::{Correlator, HashMap, Mark, Meta, Record};
+use crate::event::{DeliveryStatus, Direction, EventKind, Peer, TlsParams};
 use crate::parse::exim::status_tls_error;
 
-/// The last outbound session counted: host, message id, peer key, time.
-pub(super) type LastOut = (
-    Option<Arc<str>>,
-    String,
-    String,
-    Option<DateTime<FixedOffset>>,
-);
+/// How far apart the `=>` and `->` lines of one SMTP transaction may be: Exim writes them
+/// together when the transaction ends, so the same second, or the next across a tick.
+pub const SAME_DELIVERY: Duration = Duration::seconds(5);
+/// How long a rejected TLS connection is taken to stay open: Exim's default
+/// `smtp_receive_timeout` (5 min) between two commands.
+pub const REJECT_SESSION: Duration = Duration::minutes(5);
+
+/// (log host, message id, peer address or name).
+type OutKey = (Option<Arc<str>>, String, String);
+/// (log host, pid, peer address or name).
+type InKey = (Option<Arc<str>>, Option<u32>, String);
+
+/// What Exim correlation remembers between lines, bounded by the sweep.
+#[derive(Default)]
+pub(super) struct EximState {
+    /// Outbound sessions counted, by message and host, for the `->` lines that follow.
+    out: HashMap<OutKey, Mark>,
+    /// Inbound TLS sessions counted from `rejected` lines, for the lines that follow them.
+    rejected: HashMap<InKey, (TlsParams, Mark)>,
+}
+
+impl EximState {
+    pub(super) fn len(&self) -> usize {
+        self.out.len() + self.rejected.len()
+    }
+
+    /// Drops entries no later line can ride.
+    pub(super) fn sweep(&mut self, now: Mark) {
+        self.out.retain(|_, m| m.fresh(now, SAME_DELIVERY));
+        self.rejected
+            .retain(|_, (_, m)| m.fresh(now, REJECT_SESSION));
+    }
+}
+
+/// The address of a peer when logged (Exim always logs it), else its key.
+fn ident(peer: &Peer) -> String {
+    peer.ip
+        .map(|ip| ip.to_string())
+        .or_else(|| peer.key())
+        .unwrap_or_default()
+}
 
 impl Correlator {
-    /// The records an Exim message line adds before the shared handling.
-    pub(super) fn exim_sessions(&mut self, kind: &EventKind, meta: &Meta, out: &mut Vec<Record>) {
+    /// The records an Exim line adds before the shared handling. Returns true when the
+    /// line is fully handled here (an inbound session from a `rejected` line).
+    pub(super) fn exim_sessions(
+        &mut self,
+        kind: &EventKind,
+        meta: &Meta,
+        pid: Option<u32>,
+        now: Mark,
+        out: &mut Vec<Record>,
+    ) -> bool {
         match kind {
-            EventKind::Received(r) => {
-                if let (Some(peer), Some(params)) = (&r.peer, &r.tls) {
+            EventKind::Tls(s) if s.direction == Direction::Inbound => {
+                let key = (meta.host.clone(), pid, ident(&s.peer));
+                let same = self
+                    .exim
+                    .rejected
+                    .get(&key)
+                    .is_some_and(|(p, m)| *p == s.params && m.fresh(now, REJECT_SESSION));
+                if !same {
                     out.push(Record::Session {
                         meta: meta.clone(),
                         direction: Direction::Inbound,
-                        peer: peer.clone(),
-                        params: params.clone(),
+                        peer: s.peer.clone(),
+                        params: s.params.clone(),
                     });
+                }
+                self.exim.rejected.insert(key, (s.params.clone(), now));
+                return true;
+            }
+            EventKind::Received(r) => {
+                if let (Some(peer), Some(params)) = (&r.peer, &r.tls) {
+                    let key = (meta.host.clone(), pid, ident(peer));
+                    let rides = self
+                        .exim
+                        .rejected
+                        .remove(&key)
+                        .is_some_and(|(p, m)| p == *params && m.fresh(now, REJECT_SESSION));
+                    if !rides {
+                        out.push(Record::Session {
+                            meta: meta.clone(),
+                            direction: Direction::Inbound,
+                            peer: peer.clone(),
+                            params: params.clone(),
+                        });
+                    }
                 }
             }
             EventKind::Delivery(d) if !d.is_local() => {
-                let Some(peer) = &d.peer else { return };
+                let Some(peer) = &d.peer else { return false };
                 if let Some(params) = &d.tls {
-                    let this = (
-                        meta.host.clone(),
-                        d.queue_id.clone(),
-                        peer.key().unwrap_or_default(),
-                        meta.time,
-                    );
-                    let same_delivery = self.exim_last_out.as_ref() == Some(&this)
-                        && d.status == DeliveryStatus::Sent;
+                    let key = (meta.host.clone(), d.queue_id.clone(), ident(peer));
+                    let same_delivery = d.status == DeliveryStatus::Sent
+                        && self
+                            .exim
+                            .out
+                            .get(&key)
+                            .is_some_and(|m| m.fresh(now, SAME_DELIVERY));
                     if !same_delivery {
                         out.push(Record::Session {
                             meta: meta.clone(),
@@ -63,7 +140,7 @@ impl Correlator {
                             params: params.clone(),
                         });
                     }
-                    self.exim_last_out = Some(this);
+                    self.exim.out.insert(key, now);
                 }
                 if matches!(d.status, DeliveryStatus::Deferred | DeliveryStatus::Bounced)
                     && let Some(kind) = status_tls_error(&d.text)
@@ -79,5 +156,6 @@ impl Correlator {
             }
             _ => {}
         }
+        false
     }
 }

@@ -33,13 +33,12 @@
 //!
 //! Standard input cannot be read twice; with `-` among the inputs nothing is narrowed.
 //!
-//! Two pieces of correlation state are global rather than keyed by process or queue id, and
-//! could in principle differ on a narrowed read (neither occurs in the samples or the
-//! generated logs the equality tests read): Exim's "last outbound session" (an `->` line
-//! for a further recipient counts no new session when the line before it was the same
-//! delivery; an unrelated delivery between the two, skipped by the narrowing, would make
-//! the full read count one more session), and Postfix's "no qmgr line at all in the input"
-//! (inbound messages never confirmed by qmgr are released at the end only then).
+//! One piece of correlation state is global rather than keyed by process or queue id, and
+//! could in principle differ on a narrowed read (it does not occur in the samples or the
+//! generated logs the equality tests read): Postfix's "no qmgr line at all in the input"
+//! (inbound messages never confirmed by qmgr are released at the end only then). Exim's
+//! sessions are keyed by message id and peer (`correlate/exim.rs`), so lines skipped by the
+//! narrowing change nothing.
 
 use std::collections::{BTreeSet, HashSet};
 use std::io;

@@ -31,7 +31,7 @@ use std::net::IpAddr;
 use super::Parsed;
 use crate::event::{
     Bits, Cipher, Delivery, DeliveryStatus, Direction, EventKind, Peer, Reception, TlsDetail,
-    TlsError, TlsErrorKind, TlsParams, TlsVersion, Verify,
+    TlsError, TlsErrorKind, TlsParams, TlsSession, TlsVersion, Verify,
 };
 
 /// Reads one Exim log text (after the mainlog timestamp or the syslog `exim[pid]: `).
@@ -56,6 +56,9 @@ pub fn parse(msg: &str) -> Parsed {
         }
     }
     if let Some(p) = tls_error(rest) {
+        return p;
+    }
+    if let Some(p) = rejected(rest) {
         return p;
     }
     if let Some(p) = no_mail(rest) {
@@ -586,6 +589,30 @@ fn classify_error(reason: &str) -> TlsErrorKind {
     } else {
         TlsErrorKind::Handshake
     }
+}
+
+/// `H=host [ip] X=TLS1.3:… CV=no [F=<sender>] [temporarily] rejected RCPT <rcpt>: reason`
+/// (also `rejected MAIL …`, `rejected EHLO or HELO …`, `rejected after DATA: …`): an SMTP
+/// command refused by an ACL on a connection that negotiated TLS. Exim writes the session's
+/// `X=`/`CV=` on the reject line (FORMATS §3.1) and, with Debian's log settings, nowhere
+/// else when no message is accepted, so the line is an inbound TLS session
+/// ([`EventKind::Tls`]) and never a message. A reject without `X=` says nothing about TLS.
+fn rejected(text: &str) -> Option<Parsed> {
+    let spec = text.strip_prefix("H=")?;
+    // Cheap test first: most `H=` lines without a message id are not rejects.
+    memchr::memmem::find(spec.as_bytes(), b"rejected ")?;
+    let f = fields(text, true);
+    let says_rejected = f.first.iter().chain(&f.bare).any(|w| *w == "rejected");
+    if !says_rejected {
+        return None;
+    }
+    let peer = f.host.clone()?;
+    let params = tls_params(&f, Direction::Inbound)?;
+    Some(Parsed::Event(EventKind::Tls(TlsSession {
+        direction: Direction::Inbound,
+        peer,
+        params,
+    })))
 }
 
 /// `no MAIL in SMTP connection from HOST D=…s C=EHLO,STARTTLS,…`: a session that ended

@@ -4,7 +4,7 @@
 use super::*;
 use crate::event::{
     Bits, Cipher, Delivery, DeliveryStatus, Direction, EventKind, Peer, Reception, TlsDetail,
-    TlsError, TlsErrorKind, TlsParams, TlsVersion, Verify,
+    TlsError, TlsErrorKind, TlsParams, TlsSession, TlsVersion, Verify,
 };
 use proptest::prelude::*;
 
@@ -756,8 +756,57 @@ fn rows() -> Vec<(&'static str, Parsed)> {
             "SMTP connection from mail.peer.example [192.0.2.20] closed by QUIT",
             Parsed::Irrelevant,
         ),
+        // ---- rejected commands on a TLS connection: an inbound session, no message
         (
             "H=bad.example [192.0.2.99] X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no F=<a@bad.example> rejected RCPT <c@example.com>: relay not permitted",
+            Parsed::Event(EventKind::Tls(TlsSession {
+                direction: In,
+                peer: peer(Some("bad.example"), "192.0.2.99"),
+                params: params(
+                    "TLS1.3",
+                    "TLS_AES_256_GCM_SHA384",
+                    256,
+                    Verify::Not,
+                    cv("no"),
+                )
+                .unwrap(),
+            })),
+        ),
+        // Exim 4.96 GnuTLS, no rDNS, `rejected MAIL`.
+        (
+            "H=(client.example) [127.0.0.1] X=TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256 CV=no rejected MAIL <spam@bad.example>: sender verify failed",
+            Parsed::Event(EventKind::Tls(TlsSession {
+                direction: In,
+                peer: peer(None, "127.0.0.1"),
+                params: params(
+                    "TLS1.3",
+                    "ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM",
+                    256,
+                    Verify::Not,
+                    cv("no"),
+                )
+                .unwrap(),
+            })),
+        ),
+        // `temporarily rejected`, after a message id (`rejected after DATA`).
+        (
+            "1sDcIh-000000004YY-3wAT H=mx.bad.example [192.0.2.98] X=TLS1.2:ECDHE-RSA-AES256-GCM-SHA384:256 CV=no F=<a@bad.example> temporarily rejected after DATA: spool full",
+            Parsed::Event(EventKind::Tls(TlsSession {
+                direction: In,
+                peer: peer(Some("mx.bad.example"), "192.0.2.98"),
+                params: params(
+                    "TLS1.2",
+                    "ECDHE-RSA-AES256-GCM-SHA384",
+                    256,
+                    Verify::Not,
+                    cv("no"),
+                )
+                .unwrap(),
+            })),
+        ),
+        // A reject in clear says nothing about TLS.
+        (
+            "H=bad.example [192.0.2.99] F=<a@bad.example> rejected RCPT <c@example.com>: relay not permitted",
             Parsed::Irrelevant,
         ),
         (
