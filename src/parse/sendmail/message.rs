@@ -50,6 +50,14 @@ pub(super) fn policy(rest: &str) -> Parsed {
 }
 
 /// `QID: from=<…>, size=…, …, proto=…, daemon=…, relay=…`.
+///
+/// A `from=` line from a network peer with `nrcpts=0` is no message: sendmail writes it
+/// when the SMTP transaction ends (RSET, QUIT, a new MAIL, a dropped connection) after every
+/// `RCPT` was refused (`ruleset=check_rcpt, …, reject=550 5.7.1 … Relaying denied`), or
+/// when the client sent `MAIL` and never a recipient. Nothing was queued, nothing will be
+/// delivered, so it counts as no message of any kind (its `proto=ESMTPS` says only that the
+/// session was encrypted, and the `STARTTLS=server` line already counted that session).
+/// Sendmail's own bounces (`relay=[RESPONSE]`, no peer) are left as they are.
 pub(super) fn reception(qid: Option<&str>, rest: &str) -> Parsed {
     let Some(qid) = qid else {
         return Parsed::Malformed("from= line without a queue id".into());
@@ -69,6 +77,9 @@ pub(super) fn reception(qid: Option<&str>, rest: &str) -> Parsed {
                 .is_none_or(|n| n.eq_ignore_ascii_case("localhost") || n == "local");
         (!local).then_some(p)
     });
+    if peer.is_some() && lookup(&fields, "nrcpts").is_some_and(|n| n.trim() == "0") {
+        return Parsed::Irrelevant;
+    }
     Parsed::Event(EventKind::Received(Reception {
         queue_id: qid.to_owned(),
         from: from.to_owned(),

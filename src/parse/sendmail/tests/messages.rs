@@ -270,6 +270,15 @@ fn message_lines() {
             "qASHQ0pu012347: from=<>, size=2890, class=0, nrcpts=0, proto=ESMTP, daemon=MTA, relay=[RESPONSE]",
             rcv("qASHQ0pu012347", "", None, Some("ESMTP")),
         ),
+        // A rejected transaction (every RCPT refused): no message, over TLS or not.
+        (
+            "6AR4e5IH018336: from=<newsletter@bulk-offers.example>, size=0, class=0, nrcpts=0, proto=ESMTPS, daemon=MTA, relay=[203.0.113.66]",
+            Parsed::Irrelevant,
+        ),
+        (
+            "6AR4e5IH018337: from=<a@peer.example>, size=0, class=0, nrcpts=0, proto=ESMTP, daemon=MTA, relay=mail.peer.example [192.0.2.10]",
+            Parsed::Irrelevant,
+        ),
         (
             "qASHQ0pu012348: from=<mailer@peer.example>, size=700, class=0, nrcpts=1, msgid=<x@peer.example>, proto=ESMTP, daemon=MTA, relay=localhost [127.0.0.1]",
             rcv(
