@@ -701,16 +701,121 @@ fn unusable_tlsa_and_testing_mode_only_warn() {
     assert_eq!(r.status, Status::Warn, "{:#?}", r.findings);
 }
 
+/// Issue 18 point 12: a lookup our resolver does not answer is our failure, not the
+/// domain's: no "no record", no "bogus", no "implicit MX".
+fn assert_ours(r: &DomainReport, why: &str) {
+    assert_eq!(codes(r), vec!["resolver_failed"], "{r:#?}");
+    let err = r.resolver_error.as_deref().unwrap_or_default();
+    assert!(err.contains(why), "{err}");
+    assert_eq!(r.status, Status::Error);
+    assert_eq!(r.mx_dnssec, None);
+    assert!(r.mx.is_empty() && r.mx_note.is_none(), "{r:#?}");
+}
+
 #[test]
 fn unanswered_lookups_are_dns_failures_not_bogus() {
     let pki = Pki::new();
     let lab = dns_server::serve(Zone::default(), vec![], &[]);
-    // The lab server refuses names outside its zones: validation cannot finish, which
-    // is a DNS failure (try later), not a forged answer.
+    // The lab server refuses names outside its zones: the server we asked will not
+    // answer us, which is our resolver's failure (it said so in one reply), not a forged
+    // answer and not the domain's fault. (Before issue 18 this was `dns_failed` beside
+    // "no MTA-STS record"/"no TLS-RPT record" findings drawn from refused lookups.)
     let (r, results) = check(&lab, &pki, "outside.example", 25, 443);
-    assert_eq!(r.mx_dnssec, None, "{r:#?}");
-    assert!(codes(&r).contains(&"dns_failed"), "{:?}", codes(&r));
-    assert!(!codes(&r).contains(&"dnssec_bogus"));
+    assert_ours(&r, "REFUSED");
     assert!(results.is_empty());
-    assert_eq!(r.status, Status::Error);
+}
+
+#[test]
+fn nxdomain_says_the_domain_does_not_exist() {
+    let pki = Pki::new();
+    let lab = dns_server::serve(mail_domain(Zone::default(), "exists.test."), vec![], &[]);
+    let (r, results) = check(&lab, &pki, "nosuch.test", 25, 443);
+    assert!(codes(&r).contains(&"nxdomain"), "{:?}", codes(&r));
+    assert!(!codes(&r).contains(&"no_mx"), "{:?}", codes(&r));
+    assert!(
+        r.mx_note
+            .as_deref()
+            .unwrap_or_default()
+            .contains("does not exist"),
+        "{r:#?}"
+    );
+    assert!(r.mx.is_empty() && results.is_empty(), "{r:#?}");
+    assert_eq!(r.resolver_error, None);
+    assert_eq!(r.status, Status::Fail);
+}
+
+#[test]
+fn a_trust_anchor_that_does_not_validate_is_ours_not_bogus() {
+    let pki = Pki::new();
+    // Two labs, two keys: asking one with the other's key validates nothing, not even the
+    // anchor's own zone. Every answer would be "bogus"; the fault is our configuration.
+    let lab = dns_server::serve(mail_domain(Zone::default(), "fine.test."), vec![], &[]);
+    let other = dns_server::serve(Zone::default(), vec![], &[]);
+    let dns = Dns::new(&DnsOptions {
+        server: Some(lab.addr),
+        trust_anchor: Some(other.anchor.clone()),
+        timeout: Some(Duration::from_secs(5)),
+    })
+    .expect("resolver");
+    let dopts = DomainOptions {
+        smtp_port: 25,
+        mta_sts_port: 443,
+        jobs: 1,
+    };
+    let (r, _) = domain::check_domain("fine.test", &dns, &dopts, &options(&pki));
+    assert_ours(&r, "trust anchor's zone `test.`");
+    assert!(!codes(&r).contains(&"dnssec_bogus"));
+}
+
+#[test]
+fn a_silent_resolver_times_out_within_the_timeout() {
+    // A UDP socket on 127.0.0.1 that never replies (nothing listens on its TCP twin).
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp");
+    let port = silent.local_addr().expect("addr").port();
+    let resolver = format!("127.0.0.1:{port}");
+    for json in [false, true] {
+        let started = std::time::Instant::now();
+        let mut cmd = Command::cargo_bin("mailtls").expect("binary");
+        cmd.args(["check", "--domain", "example.test", "--resolver", &resolver]);
+        cmd.args(["--timeout", "1"]);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().expect("run");
+        let took = started.elapsed();
+        // One lookup times out, then nothing else is asked (was: 90 s of silence).
+        assert!(took < Duration::from_secs(6), "took {took:?}");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "resolver failure is an error of ours"
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        if json {
+            let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+            let d = &v["domains"][0];
+            let err = d["resolver_error"].as_str().unwrap_or_default();
+            assert!(
+                err.contains("timed out") && err.contains(&resolver),
+                "{err}"
+            );
+            let codes: Vec<&str> = d["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .filter_map(|f| f["code"].as_str())
+                .collect();
+            assert_eq!(codes, vec!["resolver_failed"]);
+            assert_eq!(d["status"], "error");
+        } else {
+            assert!(
+                text.contains("did not answer within 1 s (timed out)"),
+                "{text}"
+            );
+            assert!(text.contains("our DNS failed"), "{text}");
+            assert!(!text.contains("no record"), "{text}");
+            assert!(!text.contains("implicit MX"), "{text}");
+        }
+    }
+    drop(silent);
 }

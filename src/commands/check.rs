@@ -139,7 +139,11 @@ matching types 0/1/2, matched against the presented chain; Sendmail's TRUSTED, D
 DANE_NOTLS, DANE_TEMP), MTA-STS (the _mta-sts TXT record, the policy over HTTPS with a
 verified certificate, mode enforce/testing/none, each MX against the mx patterns) and
 the TLS-RPT record (_smtp._tls). One verdict per domain; exit 1 on a DANE failure, an MX
-failing an enforced MTA-STS policy, a bogus MX RRset, a DNS failure or an unreachable MX.
+failing an enforced MTA-STS policy, a bogus MX RRset, a domain that does not exist
+(NXDOMAIN), a DNS failure or an unreachable MX. Each DNS lookup gets --timeout; when our
+own resolver fails (no answer in time, REFUSED, no DNSSEC that validates at the trust
+anchor) no further lookup is sent, the report says the failure is ours (resolver_error,
+finding resolver_failed) and claims nothing about the domain, and the exit status is 2.
 --resolver, --trust-anchor, --smtp-port and --mta-sts-port are lab options (a test
 zone's key as anchor, servers on other ports). With --domain, --json adds
 \"domains\": [DOMAIN...] and --ndjson one {\"schema\", \"domain\": DOMAIN} line per
@@ -148,7 +152,7 @@ mx_dnssec mx_note mx[{host preference addresses_dnssec ips error tlsa{name dnsse
 dane note} sts_pattern addresses[{ip verify dane{verify matched matched_cert detail}
 mta_sts}]}] mta_sts{txt id url policy{mode mx max_age} error{stage detail}
 would_deliver} tls_rpt{present valid rua error} findings[{severity code text}]
-elapsed_ms.
+resolver_error elapsed_ms.
 
 --json prints one document {\"schema\": \"mailtls.check/1\", \"results\": [RECORD...]};
 --ndjson one RECORD per line with the \"schema\" key. RECORD fields: target host port ip

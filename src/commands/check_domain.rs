@@ -15,9 +15,12 @@
 //! mode was read.
 //!
 //! Exit status: 1 when a domain fails (a DANE failure, a failed enforced MTA-STS policy,
-//! a DNSSEC-bogus MX RRset) or cannot be checked (DNS failure, an unreachable MX);
-//! warnings (testing-mode failures, an unreadable policy, no TLS-RPT record beside a
-//! policy) leave it 0; 2 usage errors.
+//! a DNSSEC-bogus MX RRset, a domain that does not exist) or cannot be checked (a SERVFAIL
+//! for its names, an unreachable MX); warnings (testing-mode failures, an unreadable
+//! policy, no TLS-RPT record beside a policy) leave it 0; 2 usage errors and **our own
+//! resolver failing** (no answer within `--timeout`, REFUSED, no DNSSEC through it): that
+//! is an error of this machine, like an unreadable file, and the report says nothing
+//! about the domain (`resolver_error`, finding `resolver_failed`).
 //!
 //! JSON (`mailtls.check/1`, additive): `--json` gives
 //! `{"schema", "results": [RECORD…], "domains": [DOMAIN…]}` where the RECORDs are the
@@ -31,7 +34,7 @@
 //!   "mta_sts": {"txt", "id"?, "url"?, "policy": {"mode", "mx", "max_age"}?,
 //!               "error": {"stage", "detail"}?, "would_deliver"?},
 //!   "tls_rpt": {"present", "valid", "rua", "error"?},
-//!   "findings": [{"severity", "code", "text"}], "elapsed_ms"}`.
+//!   "findings": [{"severity", "code", "text"}], "resolver_error"?, "elapsed_ms"}`.
 
 use crate::report::safe::terminal;
 use std::io::{self, IsTerminal, Write};
@@ -133,7 +136,9 @@ pub fn run(args: &Args) -> u8 {
             return code;
         }
     }
-    if all.iter().any(|(d, _)| d.failed()) {
+    if all.iter().any(|(d, _)| d.resolver_error.is_some()) {
+        exit::ERROR
+    } else if all.iter().any(|(d, _)| d.failed()) {
         exit::FINDINGS
     } else {
         exit::OK
@@ -253,6 +258,28 @@ fn write_domain(
             }
         }
     }
+    if rep.resolver_error.is_some() {
+        writeln!(out, "  MTA-STS: not looked up (our resolver failed)")?;
+        writeln!(out, "  TLS-RPT: not looked up (our resolver failed)")?;
+    } else {
+        write_policies(out, rep)?;
+    }
+    for f in &rep.findings {
+        let sev = match f.severity {
+            Severity::Info => "info",
+            Severity::Warn => "warn",
+            Severity::Fail => "FAIL",
+            Severity::Error => "ERROR",
+        };
+        writeln!(out, "  {sev}: {}", t(&f.text))?;
+    }
+    writeln!(out, "  total {:.1} ms", rep.elapsed_ms)?;
+    writeln!(out)
+}
+
+/// The MTA-STS and TLS-RPT lines of the readable report.
+fn write_policies(out: &mut dyn Write, rep: &DomainReport) -> io::Result<()> {
+    let t = terminal;
     let s = &rep.mta_sts;
     match (&s.policy, &s.error) {
         (Some(p), _) => writeln!(
@@ -270,6 +297,9 @@ fn write_domain(
                 })
                 .unwrap_or("")
         )?,
+        (None, Some(e)) if e.stage == "record lookup" => {
+            writeln!(out, "  MTA-STS: record lookup failed ({})", t(&e.detail))?
+        }
         (None, Some(e)) => writeln!(
             out,
             "  MTA-STS: record id {}, policy not read ({}: {})",
@@ -289,20 +319,12 @@ fn write_domain(
             "  TLS-RPT: not valid ({})",
             t(r.error.as_deref().unwrap_or("?"))
         )?;
+    } else if let Some(e) = &r.error {
+        writeln!(out, "  TLS-RPT: lookup failed ({})", t(e))?;
     } else {
         writeln!(out, "  TLS-RPT: no record")?;
     }
-    for f in &rep.findings {
-        let sev = match f.severity {
-            Severity::Info => "info",
-            Severity::Warn => "warn",
-            Severity::Fail => "FAIL",
-            Severity::Error => "ERROR",
-        };
-        writeln!(out, "  {sev}: {}", t(&f.text))?;
-    }
-    writeln!(out, "  total {:.1} ms", rep.elapsed_ms)?;
-    writeln!(out)
+    Ok(())
 }
 
 #[cfg(test)]

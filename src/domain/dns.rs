@@ -8,7 +8,7 @@
 //! from the DNSKEY records of `--trust-anchor FILE` (a lab option for test zones).
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use hickory_resolver::TokioResolver;
@@ -16,6 +16,7 @@ use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::dnssec::{Proof, TrustAnchors};
+use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{RData, Record, RecordType};
 use serde::Serialize;
 
@@ -74,12 +75,19 @@ impl Dnssec {
 pub enum Answer<T> {
     /// Records, and how well DNSSEC vouches for them.
     Records(Vec<T>, Dnssec),
-    /// The name or type does not exist (NXDOMAIN or NODATA), as validated.
+    /// The name exists but has no records of the type (NODATA), as validated.
     None,
+    /// The name does not exist at all (NXDOMAIN), as validated.
+    NxDomain,
     /// Validation failed: the answer must not be used.
     Bogus(String),
-    /// No answer at all (timeout, SERVFAIL, refused): try later.
+    /// An answer that says nothing about the name (SERVFAIL, FORMERR, …): try later.
     Failed(String),
+    /// **Our** resolver failed: it did not answer within the timeout, refused us, could
+    /// not be reached, or cannot deliver data that validate at the trust anchor itself.
+    /// Nothing about the domain follows from it, so it must never read as the domain's
+    /// fault ("no record", "DNSSEC-bogus").
+    Unanswered(String),
 }
 
 /// Where to send queries and what to trust.
@@ -90,9 +98,14 @@ pub struct DnsOptions {
     /// `--trust-anchor FILE`: DNSKEY records in zone-file form; the IANA root keys when
     /// absent.
     pub trust_anchor: Option<std::path::PathBuf>,
-    /// Per-query timeout.
+    /// Time allowed for one lookup, validation included (`--timeout`); [`DEFAULT_TIMEOUT`]
+    /// when absent. After one lookup went unanswered no other is sent, so a dead
+    /// resolver costs one timeout per run, not one per record.
     pub timeout: Option<Duration>,
 }
+
+/// Time allowed for one lookup when [`DnsOptions::timeout`] is absent.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A resolver for `opts`' servers; validating with `anchors` when given.
 fn build(
@@ -150,6 +163,14 @@ pub struct Dns {
     pub server: String,
     /// `IANA root`, `--trust-anchor FILE`, for the report.
     pub anchor: String,
+    /// The zone the trust anchor signs (`.` for the IANA root keys): its SOA must
+    /// validate through our resolver, or a bogus answer is our resolver's, not the domain's.
+    anchor_zone: String,
+    timeout: Duration,
+    /// Why our resolver is taken as failed (the first unanswered lookup).
+    down: Mutex<Option<String>>,
+    /// Whether the anchor zone validates, once asked.
+    anchor_ok: OnceLock<Result<(), String>>,
 }
 
 impl Dns {
@@ -169,6 +190,10 @@ impl Dns {
             Some(p) => format!("--trust-anchor {}", p.display()),
             None => "IANA root keys".to_owned(),
         };
+        let anchor_zone = match &opts.trust_anchor {
+            Some(path) => anchor_owner(path).unwrap_or_else(|| ".".to_owned()),
+            None => ".".to_owned(),
+        };
         let (resolver, server) = build(opts, Some(anchors))?;
         let (plain, _) = build(opts, None)?;
         Ok(Dns {
@@ -177,7 +202,66 @@ impl Dns {
             plain,
             server,
             anchor,
+            anchor_zone,
+            timeout: opts.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            down: Mutex::new(None),
+            anchor_ok: OnceLock::new(),
         })
+    }
+
+    /// Why our resolver failed, if it did during this run.
+    pub fn failure(&self) -> Option<String> {
+        self.down.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn mark_down(&self, why: &str) {
+        let mut d = self.down.lock().unwrap_or_else(|p| p.into_inner());
+        if d.is_none() {
+            *d = Some(why.to_owned());
+        }
+    }
+
+    /// One query through `r`, bounded by the lookup timeout.
+    fn ask(
+        &self,
+        r: &TokioResolver,
+        fqdn: &str,
+        rtype: RecordType,
+    ) -> Option<Result<hickory_resolver::lookup::Lookup, NetError>> {
+        self.rt
+            .block_on(async { tokio::time::timeout(self.timeout, r.lookup(fqdn, rtype)).await })
+            .ok()
+    }
+
+    /// Whether DNSSEC works through our resolver at all: the SOA of the trust anchor's
+    /// own zone must come back secure. When it does not (a resolver that strips
+    /// signatures, a wrong `--trust-anchor`), every "bogus" is ours.
+    fn anchor_validates(&self) -> Result<(), String> {
+        self.anchor_ok
+            .get_or_init(|| {
+                let zone = self.anchor_zone.as_str();
+                let why = match self.ask(&self.resolver, zone, RecordType::SOA) {
+                    None => "timed out".to_owned(),
+                    Some(Ok(l)) => {
+                        let proof = Dnssec::of(
+                            l.answers()
+                                .iter()
+                                .filter(|r| r.record_type() == RecordType::SOA)
+                                .map(|r| r.proof),
+                        );
+                        if proof == Dnssec::Secure {
+                            return Ok(());
+                        }
+                        format!("its SOA is {}", proof.label())
+                    }
+                    Some(Err(e)) => e.to_string(),
+                };
+                Err(format!(
+                    "our resolver {} cannot give a validated answer even for the trust anchor's zone `{zone}` ({why}), so no answer through it can be judged",
+                    self.server
+                ))
+            })
+            .clone()
     }
 
     fn lookup(&self, name: &str, rtype: RecordType) -> Answer<Record> {
@@ -186,9 +270,18 @@ impl Dns {
         } else {
             format!("{name}.")
         };
-        let result = self
-            .rt
-            .block_on(async { self.resolver.lookup(fqdn.as_str(), rtype).await });
+        if let Some(why) = self.failure() {
+            return Answer::Unanswered(format!("{name} {rtype}: not asked, {why}"));
+        }
+        let Some(result) = self.ask(&self.resolver, &fqdn, rtype) else {
+            let why = format!(
+                "our resolver {} did not answer within {} s (timed out)",
+                self.server,
+                self.timeout.as_secs_f64()
+            );
+            self.mark_down(&why);
+            return Answer::Unanswered(format!("{name} {rtype}: {why}"));
+        };
         let answer = match result {
             Ok(lookup) => {
                 let records: Vec<Record> = lookup
@@ -209,20 +302,42 @@ impl Dns {
             }
             Err(e) => classify(name, rtype, &e),
         };
+        if let Answer::Unanswered(why) = &answer {
+            self.mark_down(why);
+            return answer;
+        }
+        // SERVFAIL and the like: the domain's servers, or ours? Ours when even the trust
+        // anchor's zone does not come back validated.
+        if let Answer::Failed(why) = &answer
+            && let Err(ours) = self.anchor_validates()
+        {
+            self.mark_down(&ours);
+            return Answer::Unanswered(format!("{why}; {ours}"));
+        }
         // hickory calls a chain it could not fetch (no route, REFUSED, timeouts) bogus
         // too; only data that are there and fail their signatures are.
         match answer {
-            Answer::Bogus(why) => {
-                let plain = self
-                    .rt
-                    .block_on(async { self.plain.lookup(fqdn.as_str(), rtype).await });
-                match plain {
-                    Err(e) if !(e.is_no_records_found() || e.is_nx_domain()) => {
-                        Answer::Failed(format!("{name} {rtype}: {e}"))
-                    }
-                    _ => Answer::Bogus(why),
+            Answer::Bogus(why) => match self.ask(&self.plain, &fqdn, rtype) {
+                None => {
+                    let why = format!(
+                        "our resolver {} did not answer within {} s (timed out)",
+                        self.server,
+                        self.timeout.as_secs_f64()
+                    );
+                    self.mark_down(&why);
+                    Answer::Unanswered(format!("{name} {rtype}: {why}"))
                 }
-            }
+                Some(Err(e)) if !(e.is_no_records_found() || e.is_nx_domain()) => {
+                    match classify::<Record>(name, rtype, &e) {
+                        Answer::Unanswered(w) => Answer::Unanswered(w),
+                        _ => Answer::Failed(format!("{name} {rtype}: {e}")),
+                    }
+                }
+                _ => match self.anchor_validates() {
+                    Ok(()) => Answer::Bogus(why),
+                    Err(ours) => Answer::Unanswered(format!("{name} {rtype}: {ours}")),
+                },
+            },
             other => other,
         }
     }
@@ -254,8 +369,10 @@ impl Dns {
             }
             (Answer::Records(v, d), _) | (_, Answer::Records(v, d)) => Answer::Records(v, d),
             (Answer::Bogus(e), _) | (_, Answer::Bogus(e)) => Answer::Bogus(e),
+            (Answer::Unanswered(e), _) | (_, Answer::Unanswered(e)) => Answer::Unanswered(e),
             (Answer::Failed(e), _) | (_, Answer::Failed(e)) => Answer::Failed(e),
-            (Answer::None, Answer::None) => Answer::None,
+            (Answer::NxDomain, Answer::NxDomain) => Answer::NxDomain,
+            (Answer::None | Answer::NxDomain, Answer::None | Answer::NxDomain) => Answer::None,
         }
     }
 
@@ -308,9 +425,21 @@ fn map<T>(a: Answer<Record>, f: impl Fn(&Record) -> Option<T>) -> Answer<T> {
             }
         }
         Answer::None => Answer::None,
+        Answer::NxDomain => Answer::NxDomain,
         Answer::Bogus(e) => Answer::Bogus(e),
         Answer::Failed(e) => Answer::Failed(e),
+        Answer::Unanswered(e) => Answer::Unanswered(e),
     }
+}
+
+/// The owner name of the first record of a `--trust-anchor` file (`test. 3600 IN DNSKEY …`).
+fn anchor_owner(path: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with(';') && !l.starts_with('$'))
+        .and_then(|l| l.split_whitespace().next())
+        .map(str::to_owned)
 }
 
 impl<T> Answer<T> {
@@ -325,8 +454,26 @@ impl<T> Answer<T> {
     }
 }
 
+/// What a failed lookup says. NXDOMAIN (validated or not) is the name's absence; a
+/// timeout, REFUSED, or no reachable server is our resolver's failure
+/// ([`Answer::Unanswered`]); any other error response says nothing either way.
 fn classify<T>(name: &str, rtype: RecordType, e: &NetError) -> Answer<T> {
     match e {
+        NetError::Dns(DnsError::Nsec {
+            response, proof, ..
+        }) if *proof != Proof::Bogus && response.response_code == ResponseCode::NXDomain => {
+            Answer::NxDomain
+        }
+        _ if e.is_nx_domain() => Answer::NxDomain,
+        NetError::Timeout => Answer::Unanswered(format!(
+            "{name} {rtype}: our resolver did not answer (timed out)"
+        )),
+        NetError::NoConnections | NetError::Io(_) | NetError::Busy => Answer::Unanswered(format!(
+            "{name} {rtype}: our resolver could not be reached ({e})"
+        )),
+        NetError::Dns(DnsError::ResponseCode(ResponseCode::Refused)) => Answer::Unanswered(
+            format!("{name} {rtype}: our resolver refused the query (REFUSED)"),
+        ),
         NetError::Dns(DnsError::DnssecBogus) => {
             Answer::Bogus(format!("{name} {rtype}: DNSSEC validation failed (bogus)"))
         }

@@ -148,7 +148,19 @@ pub(super) fn judge(rep: &mut DomainReport, results: &[CheckResult]) {
         }
     }
     let has_policy = with_dane > 0 || sts_mode.is_some_and(|m| m != mtasts::Mode::None);
-    if !rep.tls_rpt.present {
+    if !rep.tls_rpt.present
+        && let Some(e) = rep.tls_rpt.error.clone()
+    {
+        // The lookup failed: whether a record exists is unknown, not "no record".
+        add(
+            Severity::Warn,
+            "tlsrpt_lookup_failed",
+            format!(
+                "the TLS-RPT record of {} could not be looked up: {e}",
+                rep.domain
+            ),
+        );
+    } else if !rep.tls_rpt.present {
         let sev = if has_policy {
             Severity::Warn
         } else {

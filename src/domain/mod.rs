@@ -145,6 +145,10 @@ pub struct DomainReport {
     pub mta_sts: StsReport,
     pub tls_rpt: RptReport,
     pub findings: Vec<Finding>,
+    /// Set when **our** resolver failed (no answer within `--timeout`, REFUSED, no DNSSEC
+    /// through it): nothing about the domain could be decided, and nothing is claimed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolver_error: Option<String>,
     pub elapsed_ms: f64,
 }
 
@@ -184,9 +188,14 @@ pub fn check_domain(
         mta_sts: StsReport::default(),
         tls_rpt: RptReport::default(),
         findings: Vec::new(),
+        resolver_error: None,
         elapsed_ms: 0.0,
     };
     let hosts = mx_walk(&domain, dns, &mut rep);
+    if resolver_failed(dns, &mut rep) {
+        rep.elapsed_ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
+        return (rep, Vec::new());
+    }
     for (preference, host) in hosts {
         rep.mx
             .push(resolve_host(&host, preference, dns, dopts.smtp_port));
@@ -207,6 +216,10 @@ pub fn check_domain(
     }
     policies::sts_lookup(&domain, dns, dopts, opts, &mut rep);
     policies::rpt_lookup(&domain, dns, &mut rep);
+    if resolver_failed(dns, &mut rep) {
+        rep.elapsed_ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
+        return (rep, Vec::new());
+    }
 
     // Every address of every MX, checked under the per-address cap, -j at once.
     let work: Vec<(usize, IpAddr)> = rep
@@ -256,8 +269,34 @@ pub fn check_domain(
     (rep, results)
 }
 
+/// When our resolver failed during the run: the report says so and only so. The
+/// findings drawn from lookups it did not answer ("no MX", "no MTA-STS record", …) are
+/// dropped, since they would blame the domain for our DNS; status is `ERROR`.
+fn resolver_failed(dns: &Dns, rep: &mut DomainReport) -> bool {
+    let Some(why) = dns.failure().or_else(|| rep.resolver_error.clone()) else {
+        return false;
+    };
+    rep.findings.clear();
+    rep.mx.clear();
+    rep.mx_note = None;
+    rep.mx_dnssec = None;
+    rep.mta_sts = StsReport::default();
+    rep.tls_rpt = RptReport::default();
+    rep.finding(
+        Severity::Error,
+        "resolver_failed",
+        format!(
+            "our DNS failed, not {}'s: {why}; nothing about the domain was checked",
+            rep.domain
+        ),
+    );
+    rep.resolver_error = Some(why);
+    rep.status = Status::Error;
+    true
+}
+
 /// MX hosts in preference order; the domain itself when it has no MX (implicit MX);
-/// nothing for a null MX.
+/// nothing for a null MX or a domain that does not exist.
 fn mx_walk(domain: &str, dns: &Dns, rep: &mut DomainReport) -> Vec<(u16, String)> {
     match dns.mx(domain) {
         Answer::Records(mx, d) => {
@@ -294,6 +333,19 @@ fn mx_walk(domain: &str, dns: &Dns, rep: &mut DomainReport) -> Vec<(u16, String)
                 format!("{domain} has no MX records; senders fall back to its address records"),
             );
             vec![(0, domain.to_owned())]
+        }
+        Answer::NxDomain => {
+            rep.mx_note = Some("the domain does not exist (NXDOMAIN)".into());
+            rep.finding(
+                Severity::Fail,
+                "nxdomain",
+                format!("{domain} does not exist (NXDOMAIN): mail to it bounces"),
+            );
+            Vec::new()
+        }
+        Answer::Unanswered(e) => {
+            rep.resolver_error = Some(e);
+            Vec::new()
         }
         Answer::Bogus(e) => {
             rep.mx_dnssec = Some(Dnssec::Bogus);
@@ -343,6 +395,14 @@ fn resolve_host(host: &str, preference: u16, dns: &Dns, port: u16) -> MxHost {
             m.error = Some(format!("{host} has no A or AAAA record"));
             return m;
         }
+        Answer::NxDomain => {
+            m.error = Some(format!("{host} does not exist (NXDOMAIN)"));
+            return m;
+        }
+        Answer::Unanswered(e) => {
+            m.error = Some(format!("address lookup not answered: {e}"));
+            return m;
+        }
         Answer::Bogus(e) => {
             m.addresses_dnssec = Some(Dnssec::Bogus);
             m.error = Some(format!("address lookup is DNSSEC-bogus: {e}"));
@@ -373,13 +433,13 @@ fn resolve_host(host: &str, preference: u16, dns: &Dns, port: u16) -> MxHost {
                 m.tlsa.note = Some(format!("TLSA records are {}: not usable", d.label()));
             }
         }
-        Answer::None => m.tlsa.note = Some("no TLSA records".into()),
+        Answer::None | Answer::NxDomain => m.tlsa.note = Some("no TLSA records".into()),
         Answer::Bogus(e) => {
             m.tlsa.dnssec = Some(Dnssec::Bogus);
             m.tlsa.temp = true;
             m.tlsa.note = Some(format!("TLSA lookup is DNSSEC-bogus: {e}"));
         }
-        Answer::Failed(e) => {
+        Answer::Failed(e) | Answer::Unanswered(e) => {
             m.tlsa.temp = true;
             m.tlsa.note = Some(format!("TLSA lookup failed: {e}"));
         }

@@ -15,13 +15,18 @@ pub(super) fn sts_lookup(
     let name = format!("_mta-sts.{domain}");
     let txt = match dns.txt(&name) {
         Answer::Records(t, _) => t,
-        Answer::None => Vec::new(),
-        Answer::Bogus(e) | Answer::Failed(e) => {
+        Answer::None | Answer::NxDomain => Vec::new(),
+        Answer::Bogus(e) | Answer::Failed(e) | Answer::Unanswered(e) => {
             rep.finding(
                 Severity::Warn,
                 "sts_record",
                 format!("{name}: {e}; senders treat the domain as having no MTA-STS policy"),
             );
+            // Unknown, not absent: the report must not say "no record".
+            rep.mta_sts.error = Some(mtasts::FetchError {
+                stage: "record lookup",
+                detail: e,
+            });
             return;
         }
     };
@@ -60,8 +65,8 @@ pub(super) fn sts_lookup(
     let host = format!("mta-sts.{domain}");
     let ips = match dns.ips(&host) {
         Answer::Records(ips, _) => ips,
-        Answer::None => Vec::new(),
-        Answer::Bogus(e) | Answer::Failed(e) => {
+        Answer::None | Answer::NxDomain => Vec::new(),
+        Answer::Bogus(e) | Answer::Failed(e) | Answer::Unanswered(e) => {
             let err = mtasts::FetchError {
                 stage: "resolve",
                 detail: e,
@@ -123,8 +128,8 @@ pub(super) fn rpt_lookup(domain: &str, dns: &Dns, rep: &mut DomainReport) {
     let name = format!("_smtp._tls.{domain}");
     let txt = match dns.txt(&name) {
         Answer::Records(t, _) => t,
-        Answer::None => Vec::new(),
-        Answer::Bogus(e) | Answer::Failed(e) => {
+        Answer::None | Answer::NxDomain => Vec::new(),
+        Answer::Bogus(e) | Answer::Failed(e) | Answer::Unanswered(e) => {
             rep.tls_rpt.error = Some(e);
             Vec::new()
         }
