@@ -21,7 +21,7 @@ use crate::correlate::Record;
 use crate::hops::{self, MessagesSummary};
 use crate::triage::collect::{self, event_queue_id};
 use crate::triage::scope::{self, Question};
-use crate::triage::trace::MessageTrace;
+use crate::triage::trace::{self, MessageTrace};
 
 /// Flags of `mailtls message`.
 #[derive(Debug, clap::Args)]
@@ -115,7 +115,10 @@ pub fn run(args: &Args) -> u8 {
             _ => false,
         },
         |ev| {
-            event_queue_id(&ev.kind).is_some_and(|q| qids.contains(q))
+            // Failed outbound handshakes carry no queue id (Sendmail) or lose it in the
+            // parser (Exim): the trace ties them to the delivery they precede.
+            (event_queue_id(&ev.kind).is_some_and(|q| qids.contains(q))
+                || trace::is_fallback_line(&ev.kind))
                 && (filter.since.is_none() && filter.until.is_none()
                     || ev.time().is_some_and(|t| {
                         filter.since.is_none_or(|s| t >= s) && filter.until.is_none_or(|u| t < u)

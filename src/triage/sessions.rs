@@ -192,23 +192,16 @@ fn item_line(it: &Item, p: &Painter) -> String {
             if let Some(dsn) = &d.dsn {
                 let _ = write!(s, " dsn={}", clean(dsn));
             }
-            let enc = encryption_phrase(encryption);
-            let tone = match encryption {
-                Encryption::Plaintext => Tone::Bad,
-                _ => Tone::Good,
+            // One rule with `message`: an attempt that did not go through is "not
+            // delivered" (its reason follows), never "plaintext".
+            let (word, tone) = match (status, encryption) {
+                (Some(st), _) if *st != crate::event::DeliveryStatus::Sent => {
+                    ("not delivered", Tone::Warn)
+                }
+                (_, Encryption::Plaintext) => ("plaintext", Tone::Bad),
+                _ => ("over TLS", Tone::Good),
             };
-            let _ = write!(
-                s,
-                "  {}",
-                p.paint(
-                    tone,
-                    if enc == "plaintext" {
-                        "plaintext"
-                    } else {
-                        "over TLS"
-                    }
-                )
-            );
+            let _ = write!(s, "  {}", p.paint(tone, word));
             if let Some(text) = &d.text {
                 let _ = write!(s, "  {}", p.paint(Tone::Dim, text));
             }

@@ -18,7 +18,7 @@ use super::peer::when;
 use super::scope::next_hop_ids;
 use super::term::{Painter, Tone, clean};
 use crate::correlate::{Encryption, Record};
-use crate::event::{DeliveryStatus, EventKind, Mta, Source};
+use crate::event::{DeliveryStatus, Direction, Event, EventKind, Mta, Source};
 use crate::hops::{MessageHops, Trust};
 use crate::parse::received::HopTls;
 
@@ -29,7 +29,12 @@ type Time = DateTime<FixedOffset>;
 pub struct Entry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time: Option<Time>,
-    /// `received`, `delivered`, `queued` (Postfix `client=`), or the record kind.
+    /// `received`, `delivered`, `delivered locally`, `not delivered` (a deferral, bounce or
+    /// any delivery status but sent: the reason is in `text`), `queued` (Postfix
+    /// `client=`), `TLS failed` (a failed outbound handshake before a delivery: Sendmail
+    /// `STARTTLS=client, error: connect failed=…`, Exim `TLS session: …`, with
+    /// `delivering unencrypted` when Exim fell back to clear) or `TLS verdict` (Sendmail
+    /// `ruleset=tls_server, arg1=SOFTWARE, …`).
     pub what: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub peer: Option<String>,
@@ -44,7 +49,8 @@ pub struct Entry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// `TLSv1.3 TLS_AES_256_GCM_SHA384 256 bits verify=OK`, `TLS (parameters unknown)`,
-    /// `plaintext`; `None` for local steps, which cross no network.
+    /// `plaintext`, or `not delivered` for an attempt that did not go through (see
+    /// [`verdict_phrase`]); `None` for local steps, which cross no network.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<String>,
     /// Queue ids of the next MTA named by this delivery's status text.
@@ -110,6 +116,66 @@ pub fn encryption_phrase(e: &Encryption) -> String {
     }
 }
 
+/// The verdict of a message record as one phrase, the same wherever it is printed: its
+/// TLS for a received or delivered message; `not delivered` for a delivery attempt that
+/// did not go through (deferred, bounced, …). A deferral is not "plaintext": no message
+/// crossed the network in clear, and its reason is the status text shown beside it.
+pub fn verdict_phrase(e: &Encryption, status: Option<DeliveryStatus>) -> String {
+    match (status, e) {
+        (None | Some(DeliveryStatus::Sent), _) => encryption_phrase(e),
+        (_, Encryption::Plaintext) => "not delivered".to_owned(),
+        (_, e) => format!("not delivered (after {})", encryption_phrase(e)),
+    }
+}
+
+/// How far before its delivery a failed handshake may be logged and still be shown with
+/// it (Sendmail's `connect failed` comes seconds before the `to=` line of the same pid).
+const FALLBACK_WINDOW: chrono::Duration = crate::correlate::ERROR_WINDOW;
+
+/// A line that may tell how an outbound delivery lost its TLS: a failed handshake or a
+/// failed `tls_server` verdict. [`MessageTrace::build`] shows it with the delivery it
+/// precedes (same process, else same peer); `mailtls message` keeps these events.
+pub fn is_fallback_line(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::TlsError(e) => e.direction != Some(Direction::Inbound) && !e.kind.is_local(),
+        EventKind::Policy(p) => {
+            p.direction() == Some(Direction::Outbound) && p.verify.is_tls_failure()
+        }
+        _ => false,
+    }
+}
+
+/// The delivery a fallback line belongs to: the first outbound delivery after it on the
+/// same log host within [`FALLBACK_WINDOW`], of the same process when both lines have a
+/// pid (Sendmail), else to the same peer (Exim's mainlog has no pid).
+fn fallback_owner<'a>(c: &Event, later: impl Iterator<Item = &'a Step>) -> Option<&'a Event> {
+    let c_peer = match &c.kind {
+        EventKind::TlsError(e) => e.peer.as_ref(),
+        EventKind::Policy(p) => p.peer.as_ref(),
+        _ => None,
+    };
+    later.map(|st| &st.event).find(|d| {
+        let EventKind::Delivery(del) = &d.kind else {
+            return false;
+        };
+        let Some(d_peer) = del.peer.as_ref().filter(|_| !del.is_local()) else {
+            return false;
+        };
+        let in_window = match (c.time(), d.time()) {
+            (Some(a), Some(b)) => b >= a && b - a <= FALLBACK_WINDOW,
+            _ => true,
+        };
+        let same = match (c.pid, d.pid) {
+            (Some(a), Some(b)) => a == b,
+            _ => c_peer.is_some_and(|p| match (p.ip, d_peer.ip) {
+                (Some(x), Some(y)) => x == y,
+                _ => p.same_key(d_peer),
+            }),
+        };
+        d.host == c.host && in_window && same
+    })
+}
+
 fn hop_tls(t: &HopTls) -> String {
     match t {
         HopTls::Tls(d) => {
@@ -146,9 +212,15 @@ impl MessageTrace {
         let mut hops: BTreeMap<(String, String), Hop> = BTreeMap::new();
         let mut order: Vec<(Option<Time>, (String, String))> = Vec::new();
         let mut shown: BTreeSet<&Source> = BTreeSet::new();
-        for st in steps {
+        let mut fallbacks: Vec<(&Event, &Event)> = Vec::new();
+        for (i, st) in steps.iter().enumerate() {
             let ev = &st.event;
             let Some(qid) = event_queue_id(&ev.kind) else {
+                if is_fallback_line(&ev.kind)
+                    && let Some(d) = fallback_owner(ev, steps.iter().skip(i + 1))
+                {
+                    fallbacks.push((ev, d));
+                }
                 continue;
             };
             let host = ev.host.as_deref().unwrap_or("-").to_owned();
@@ -167,7 +239,9 @@ impl MessageTrace {
                 shown.insert(&ev.source);
             }
             let tls = match rec {
-                Some(Record::Message { encryption, .. }) => Some(encryption_phrase(encryption)),
+                Some(Record::Message {
+                    encryption, status, ..
+                }) => Some(verdict_phrase(encryption, *status)),
                 _ => None,
             };
             let rec_peer = rec.and_then(|r| r.peer()).map(|p| p.to_string());
@@ -198,7 +272,11 @@ impl MessageTrace {
                     }
                 }
                 EventKind::Delivery(d) => {
-                    e.what = if d.is_local() {
+                    // Exim's `== … defer (-53): retry time not reached` names no host:
+                    // not delivered, not "delivered locally".
+                    e.what = if d.status != DeliveryStatus::Sent {
+                        "not delivered"
+                    } else if d.is_local() {
                         "delivered locally"
                     } else {
                         "delivered"
@@ -222,6 +300,44 @@ impl MessageTrace {
             }
             hop.entries.push(e);
         }
+        // Failed handshakes and verdicts, with the delivery they came before.
+        for (c, d) in fallbacks {
+            let (Some(qid), host) = (
+                event_queue_id(&d.kind),
+                d.host.as_deref().unwrap_or("-").to_owned(),
+            ) else {
+                continue;
+            };
+            let Some(hop) = hops.get_mut(&(host, qid.to_owned())) else {
+                continue;
+            };
+            let (what, peer, text) = match &c.kind {
+                EventKind::TlsError(e) => ("TLS failed", e.peer.as_ref(), e.text.clone()),
+                EventKind::Policy(p) => (
+                    "TLS verdict",
+                    p.peer.as_ref(),
+                    format!("ruleset={}, arg1={}, {}", p.ruleset, p.verify, p.outcome),
+                ),
+                _ => continue,
+            };
+            let peer = peer.or(match &d.kind {
+                EventKind::Delivery(del) => del.peer.as_ref(),
+                _ => None,
+            });
+            hop.entries.push(Entry {
+                time: c.time(),
+                what,
+                peer: peer.map(ToString::to_string),
+                from: None,
+                to: None,
+                status: None,
+                dsn: None,
+                text: Some(text),
+                tls: None,
+                next_hops: Vec::new(),
+                source: c.source.clone(),
+            });
+        }
         // Records whose line is not a message event of these ids (Postfix releases an
         // inbound message's verdict on the smtpd line): add their verdict to the hop.
         for it in items {
@@ -235,16 +351,17 @@ impl MessageTrace {
                 encryption,
                 peer,
                 direction,
-                ..
+                status,
             } = r
             {
                 let host = meta.host.as_deref().unwrap_or("-").to_owned();
                 if let Some(hop) = hops.get_mut(&(host, queue_id.clone())) {
                     hop.entries.push(Entry {
                         time: meta.time,
-                        what: match direction {
-                            crate::event::Direction::Inbound => "received",
-                            crate::event::Direction::Outbound => "delivered",
+                        what: match (direction, status) {
+                            (Direction::Inbound, _) => "received",
+                            (_, None | Some(DeliveryStatus::Sent)) => "delivered",
+                            _ => "not delivered",
                         },
                         peer: Some(peer.to_string()),
                         from: None,
@@ -252,7 +369,7 @@ impl MessageTrace {
                         status: None,
                         dsn: None,
                         text: None,
-                        tls: Some(encryption_phrase(encryption)),
+                        tls: Some(verdict_phrase(encryption, *status)),
                         next_hops: Vec::new(),
                         source: meta.source.clone(),
                     });
@@ -377,7 +494,15 @@ impl MessageTrace {
                 if let Some(d) = &e.dsn {
                     let _ = write!(line, " dsn={}", p.paint(Tone::Dim, d));
                 }
-                if let Some(t) = &e.tls {
+                // "not delivered" is already the entry's word; only what TLS it got
+                // before failing (`not delivered (after TLSv1.3 …)`) adds anything.
+                let tls = match e.tls.as_deref() {
+                    Some(t) if e.what == "not delivered" => t
+                        .strip_prefix("not delivered (")
+                        .and_then(|r| r.strip_suffix(')')),
+                    t => t,
+                };
+                if let Some(t) = tls {
                     let tone = if t == "plaintext" {
                         Tone::Bad
                     } else if t.contains("verify=OK") {
