@@ -198,3 +198,29 @@ fn exim_retry_time_not_reached_is_not_delivered_locally() {
     assert!(!text.contains("delivered locally"), "{text}");
     assert!(!text.contains("plaintext"), "{text}");
 }
+
+#[test]
+fn a_failed_handshake_of_another_message_is_not_shown_with_ours() {
+    // One Sendmail queue runner (pid 4242) delivers two messages: the first one's
+    // handshake fails, the second goes over TLS. Only the first shows the failure.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("maillog");
+    std::fs::write(
+        &log,
+        "Dec  6 12:00:01 mx sm-mta[4242]: STARTTLS=client, error: connect failed=-1, reason=sslv3 alert handshake failure, SSL_error=1, errno=0, retry=-1
+Dec  6 12:00:01 mx sm-mta[4242]: ruleset=tls_server, arg1=SOFTWARE, relay=mx.other.example., reject=403 4.7.0 TLS handshake failed.
+Dec  6 12:00:02 mx sm-mta[4242]: 6B6C0001004242: to=<a@other.example>, delay=00:00:01, xdelay=00:00:01, mailer=esmtp, pri=120000, relay=mx.other.example. [192.0.2.60], dsn=4.0.0, stat=Deferred: 403 4.7.0 TLS handshake failed.
+Dec  6 12:00:03 mx sm-mta[4242]: STARTTLS=client, relay=mx.peer.example., version=TLSv1.3, verify=OK, cipher=TLS_AES_256_GCM_SHA384, bits=256/256
+Dec  6 12:00:03 mx sm-mta[4242]: 6B6C0002004243: to=<b@peer.example>, delay=00:00:02, xdelay=00:00:01, mailer=esmtp, pri=120000, relay=mx.peer.example. [192.0.2.30], dsn=2.0.0, stat=Sent (OK id=1)
+",
+    )
+    .unwrap();
+    let log = log.to_str().unwrap();
+    let ours = entries("6B6C0002004243", &[log]);
+    let whats: Vec<&str> = ours.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(whats, ["delivered"], "{ours:#?}");
+    assert!(ours[0].1.starts_with("TLSv1.3"), "{ours:#?}");
+    let theirs = entries("6B6C0001004242", &[log]);
+    let whats: Vec<&str> = theirs.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(whats, ["TLS failed", "TLS verdict", "not delivered"]);
+}

@@ -12,7 +12,8 @@
 //! lays the hops out. Stored copies among the paths add their `Received:` hops. Exit 0
 //! when the message was found, 1 when no input names it, 2 on usage or I/O errors.
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 
 use super::exit;
@@ -107,6 +108,11 @@ pub fn run(args: &Args) -> u8 {
             }
         }
     }
+    // Failed outbound handshakes carry no queue id (Sendmail) or lose it in the parser
+    // (Exim): the trace ties each to the delivery it precedes. The deliveries of other
+    // messages by the same process (or to the same peer) after such a line are kept too,
+    // so a line is never given to our delivery when another one came first.
+    let fallback_keys: RefCell<HashSet<trace::FallbackKey>> = RefCell::default();
     let c = collect::collect(
         &inputs.logs,
         &opts,
@@ -115,10 +121,17 @@ pub fn run(args: &Args) -> u8 {
             _ => false,
         },
         |ev| {
-            // Failed outbound handshakes carry no queue id (Sendmail) or lose it in the
-            // parser (Exim): the trace ties them to the delivery they precede.
-            (event_queue_id(&ev.kind).is_some_and(|q| qids.contains(q))
-                || trace::is_fallback_line(&ev.kind))
+            let ours = event_queue_id(&ev.kind).is_some_and(|q| qids.contains(q));
+            let fallback = trace::is_fallback_line(&ev.kind);
+            let barrier = !ours
+                && !fallback
+                && trace::fallback_keys(ev)
+                    .iter()
+                    .any(|k| fallback_keys.borrow().contains(k));
+            if fallback {
+                fallback_keys.borrow_mut().extend(trace::fallback_keys(ev));
+            }
+            (ours || fallback || barrier)
                 && (filter.since.is_none() && filter.until.is_none()
                     || ev.time().is_some_and(|t| {
                         filter.since.is_none_or(|s| t >= s) && filter.until.is_none_or(|u| t < u)
@@ -130,7 +143,7 @@ pub fn run(args: &Args) -> u8 {
     if !seed.contains('@') {
         msgids.remove(&seed);
     }
-    let mut trace = MessageTrace::build(&args.id, msgids, &c.steps, &c.items);
+    let mut trace = MessageTrace::build(&args.id, msgids, &c.steps, &c.items, Some(&qids));
     if !inputs.stores.is_empty() && !trace.is_empty() {
         let mut summary = MessagesSummary::default();
         hops::walk(&inputs.stores, None, &mut summary, |m, trust, _| {

@@ -145,6 +145,33 @@ pub fn is_fallback_line(kind: &EventKind) -> bool {
     }
 }
 
+/// What ties a fallback line to a delivery: the process (log host, pid) or, without a
+/// pid, the peer's address (log host, IP).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FallbackKey {
+    Process(Option<std::sync::Arc<str>>, u32),
+    Peer(Option<std::sync::Arc<str>>, std::net::IpAddr),
+}
+
+/// The keys under which a fallback line or an outbound delivery may meet (see
+/// [`fallback_owner`]); empty for other events.
+pub fn fallback_keys(ev: &Event) -> Vec<FallbackKey> {
+    let peer = match &ev.kind {
+        EventKind::TlsError(e) => e.peer.as_ref(),
+        EventKind::Policy(p) => p.peer.as_ref(),
+        EventKind::Delivery(d) if !d.is_local() => d.peer.as_ref(),
+        _ => return Vec::new(),
+    };
+    let mut keys = Vec::new();
+    if let Some(pid) = ev.pid {
+        keys.push(FallbackKey::Process(ev.host.clone(), pid));
+    }
+    if let Some(ip) = peer.and_then(|p| p.ip) {
+        keys.push(FallbackKey::Peer(ev.host.clone(), ip));
+    }
+    keys
+}
+
 /// The delivery a fallback line belongs to: the first outbound delivery after it on the
 /// same log host within [`FALLBACK_WINDOW`], of the same process when both lines have a
 /// pid (Sendmail), else to the same peer (Exim's mainlog has no pid).
@@ -198,12 +225,14 @@ fn hop_tls(t: &HopTls) -> String {
 
 impl MessageTrace {
     /// Builds the trace from the events of the message's queue ids (`steps`, log order)
-    /// and their records (`items`).
+    /// and their records (`items`). With `only`, events of other queue ids among the steps
+    /// (deliveries kept so a fallback line goes to the right one) make no hop.
     pub fn build(
         query: &str,
         message_ids: BTreeSet<String>,
         steps: &[Step],
         items: &[Item],
+        only: Option<&BTreeSet<String>>,
     ) -> MessageTrace {
         let by_source: HashMap<&Source, &Record> = items
             .iter()
@@ -223,6 +252,9 @@ impl MessageTrace {
                 }
                 continue;
             };
+            if only.is_some_and(|o| !o.contains(qid)) {
+                continue;
+            }
             let host = ev.host.as_deref().unwrap_or("-").to_owned();
             let key = (host.clone(), qid.to_owned());
             let hop = hops.entry(key.clone()).or_insert_with(|| {
