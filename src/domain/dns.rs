@@ -138,9 +138,10 @@ fn build(
         o.use_hosts_file = ResolveHosts::Never;
         // Names are absolute: no search list.
         o.ndots = 0;
-        if let Some(t) = opts.timeout {
-            o.timeout = t;
-        }
+        // Half the lookup budget per query, so one lost datagram is retried inside
+        // the bound `Dns::ask` puts on the whole lookup.
+        let t = opts.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        o.timeout = (t / 2).max(Duration::from_millis(200));
         o.attempts = 2;
     }
     if let Some(a) = anchors {
