@@ -336,7 +336,10 @@ impl Dns {
                 }
                 _ => match self.anchor_validates() {
                     Ok(()) => Answer::Bogus(why),
-                    Err(ours) => Answer::Unanswered(format!("{name} {rtype}: {ours}")),
+                    Err(ours) => {
+                        self.mark_down(&ours);
+                        Answer::Unanswered(format!("{name} {rtype}: {ours}"))
+                    }
                 },
             },
             other => other,
