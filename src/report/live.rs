@@ -122,7 +122,11 @@ pub fn record_line(r: &Record, colour: bool) -> String {
             status,
             ..
         } => {
+            // A deferral or bounce carried no mail in clear: `not delivered`, the rule of
+            // `message` and the timelines (`triage::trace::verdict_phrase`).
+            let delivered = matches!(status, None | Some(crate::event::DeliveryStatus::Sent));
             let enc = match encryption {
+                Encryption::Plaintext if !delivered => "not delivered".to_owned(),
                 Encryption::Tls(p) => params(p, colour),
                 Encryption::TlsUnknown => "TLS (parameters not logged)".to_owned(),
                 Encryption::Plaintext => paint("PLAINTEXT", Some(YELLOW), colour),
@@ -224,6 +228,23 @@ mod tests {
             &mut out,
         );
         out
+    }
+
+    #[test]
+    fn a_deferral_is_not_delivered_not_plaintext() {
+        let out = outputs(
+            "Nov 27 10:40:37 mail sm-mta[30358]: 6ARAeYIl030356: to=<it@legacy.example>, delay=00:00:02, xdelay=00:00:01, mailer=esmtp, pri=34720, relay=mx.legacy.example. [198.51.100.90], dsn=4.0.0, stat=Deferred: 454 4.7.0 TLS handshake failed.\n",
+        );
+        let line = out
+            .iter()
+            .find_map(|o| match o {
+                Output::Record(r @ Record::Message { .. }) => Some(record_line(r, false)),
+                _ => None,
+            })
+            .expect("a message record");
+        assert!(line.contains("not delivered"), "{line}");
+        assert!(!line.contains("PLAINTEXT"), "{line}");
+        assert!(line.ends_with("6ARAeYIl030356 deferred"), "{line}");
     }
 
     #[test]
