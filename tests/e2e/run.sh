@@ -1357,7 +1357,6 @@ stage_postfix_matrix() {
     postqueue -i "$fbq"
     wait_log "$LOG/mail.log" " $fbq: .*status=(sent|deferred|bounced)" 2
   fi
-  wait_log "$W/fb.mbox" '^X-E2E: pf-fallback' 1
   outcome postfix client_fallback "inbound STARTTLS with our client cert; smtp to the breaking receiver: STARTTLS offered, handshake fails (alert handshake_failure); $(grep -c '^X-E2E: pf-fallback' "$W/fb.mbox") message received in clear by the receiver; $(grep -E 'postfix/smtp\[[0-9]+\]: .*to=<e2e@fb.example.test>' "$LOG/mail.log" | sed -E 's/.*(status=[a-z]+).*/\1/' | tail -n1)"
   cap_syslog postfix client_fallback
   stop_pidfile "$W/fb.pid"
@@ -1637,8 +1636,83 @@ stage_exim_matrix() {
   matrix_assert exim
 }
 
-# matrix_assert MTA: mailtls's conclusions on each captured scenario (filled in below).
-matrix_assert() { :; }
+# ---------------------------------------------------------------------------------------
+# The conclusions: tests/fixtures/real/expected.tsv (the table of tests/e2e/README.md, also
+# read by tests/real_fixtures.rs) against what mailtls concludes on the lines just captured.
+
+MATRIX_TSV=$ROOT/tests/fixtures/real/expected.tsv
+
+# stamp_of FILE TEXT: the time (HH:MM:SS) of the first line of FILE containing TEXT.
+stamp_of() { grep -F -m1 -- "$2" "$1" | grep -o -E '[0-9]{2}:[0-9]{2}:[0-9]{2}' | head -n1; }
+
+# window_spec FILE SPEC: the expected windows of the table ("in@TEXT..end ; out@TEXT..TEXT")
+# with each TEXT replaced by the stamp of the first line of FILE containing it.
+window_spec() {
+  local f=$1 spec=$2 w dir rest a b ta tb out=()
+  if [ "$spec" = - ]; then echo -; return; fi
+  local ws
+  IFS=';' read -r -a ws <<<"${spec// ; /;}"
+  for w in "${ws[@]}"; do
+    dir=${w%%@*} rest=${w#*@}
+    a=${rest%%..*} b=${rest#*..}
+    ta=$(stamp_of "$f" "$a")
+    if [ "$b" = end ]; then tb=end; else tb=$(stamp_of "$f" "$b"); fi
+    out+=("$dir@${ta:-?}-${tb:-?}")
+  done
+  (IFS=';'; echo "${out[*]}")
+}
+
+# concl FILE KEY: one field of conclusions.sh's output for FILE.
+concl() { awk -F'\t' -v f="== $1" -v k="$2" '$0 == f { on = 1; next } /^== / { on = 0 } on && $1 == k { print $2 }' "$CONCL"; }
+
+# advice_check NAME ADVICE HAS NOT: every ";" item of HAS (a|b: either) is in ADVICE, no
+# ";" item of NOT is (case-insensitive).
+advice_check() {
+  local name=$1 advice=$2 has=$3 not=$4 item alt ok missing=() found=()
+  local items
+  if [ "$has" != - ]; then
+    IFS=';' read -r -a items <<<"$has"
+    for item in "${items[@]}"; do
+      ok=false
+      IFS='|' read -r -a alts <<<"$item"
+      for alt in "${alts[@]}"; do grep -q -i -F -- "$alt" <<<"$advice" && ok=true; done
+      [ "$ok" = true ] || missing+=("$item")
+    done
+  fi
+  if [ "$not" != - ]; then
+    IFS=';' read -r -a items <<<"$not"
+    for item in "${items[@]}"; do
+      [ -n "$item" ] && grep -q -i -F -- "$item" <<<"$advice" && found+=("$item")
+    done
+  fi
+  if [ ${#missing[@]} -eq 0 ] && [ ${#found[@]} -eq 0 ]; then
+    pass "$name: advice in the MTA's own terms (has: $has)"
+  else
+    fail "$name: advice in the MTA's own terms" "missing: ${missing[*]:-none}; other MTAs' or wrong words: ${found[*]:-none}" "advice: $advice"
+  fi
+}
+
+# matrix_assert MTA: for every row of MTA in the table, mailtls's conclusions on the
+# captured lines (both syslog formats) are exactly the expected ones.
+matrix_assert() {
+  local mta=$1 f files=() forbid
+  stage "$mta matrix: mailtls's conclusions (tests/fixtures/real/expected.tsv)"
+  for f in "$FIX/$mta"/*.log; do [ -e "$f" ] && files+=("$f"); done
+  CONCL=$FIX/$mta/conclusions.txt
+  bash "$ROOT/tests/e2e/conclusions.sh" "$MAILTLS" "${files[@]}" >"$CONCL" 2>"$CONCL.err"
+  forbid=$(awk -F'\t' -v m="$mta" '$1 == "#forbid" && $2 == m { print $3 }' "$MATRIX_TSV")
+  local m sc local in out perr win grades alerts has not want got v
+  while IFS=$'\t' read -r m sc local in out perr win grades alerts has not; do
+    for f in "$FIX/$mta/$sc.log" "$FIX/$mta/$sc.trad.log"; do
+      [ -e "$f" ] || { [ "$f" = "$FIX/$mta/$sc.log" ] && fail "$mta/$sc: captured"; continue; }
+      v=$(basename "$f")
+      want="local=$local in=$in out=$out perr=$perr windows=$(window_spec "$f" "$win") grades=$grades alerts=$alerts"
+      got="local=$(concl "$f" local) in=$(concl "$f" in) out=$(concl "$f" out) perr=$(concl "$f" perr) windows=$(concl "$f" windows) grades=$(concl "$f" grades) alerts=$(concl "$f" alerts)"
+      expect "$mta/$v: conclusions" "$got" "$want"
+      advice_check "$mta/$v" "$(concl "$f" advice)" "$has" "$([ "$not" = - ] && echo "$forbid" || echo "$forbid;$not")"
+    done
+  done < <(grep -v '^#' "$MATRIX_TSV" | awk -F'\t' -v m="$mta" '$1 == m')
+}
 
 # ---------------------------------------------------------------------------------------
 for s in $E2E_STAGES; do
