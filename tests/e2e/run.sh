@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end test of mailtls against real MTAs on 127.0.0.1 (issue 10).
+# End-to-end test of mailtls against real MTAs on 127.0.0.1 (issues 10 and 18).
 #
 # Installs (when absent) Debian's sendmail (+ m4), rsyslog, swaks, jq, openssl and
 # iproute2; starts rsyslog and two sendmail daemons on free loopback ports; sends mail with
@@ -7,7 +7,9 @@
 # one message to the second sendmail (so STARTTLS=client is logged) and delivers to mbox
 # files; then asserts that `mailtls` reads exactly that from the real logs and mboxes.
 # Then it breaks the key the ways the seed warns about. The Postfix stages do the same
-# with postfix (the packages conflict, so the stages run in turn). See
+# with postfix, the Exim stages with Debian's exim4-daemon-light (the packages conflict,
+# so the stages run in turn). The *_matrix stages run the break matrix (issue 18) on each
+# MTA, capture the real lines and assert tests/fixtures/real/expected.tsv on them. See
 # tests/e2e/README.md.
 #
 # Every daemon is started here and stopped by its PID at exit. Only 127.0.0.1 is used.
@@ -1715,10 +1717,14 @@ matrix_assert() {
 }
 
 # ---------------------------------------------------------------------------------------
+STAGE_TIMES=()
 for s in $E2E_STAGES; do
+  t=$(date +%s)
   "stage_$s"
+  STAGE_TIMES+=("$s=$(($(date +%s) - t))s")
 done
 stage "summary"
+say "e2e: seconds per stage: ${STAGE_TIMES[*]}"
 say "e2e: $PASSED passed, $FAILED failed, $(($(date +%s) - START_TIME)) s"
 for n in "${FAILED_NAMES[@]}"; do say "      failed: $n"; done
 if [ ${#NOT_RUN[@]} -gt 0 ]; then
