@@ -1694,6 +1694,19 @@ advice_check() {
   fi
 }
 
+# loopname: the table calls the host name 127.0.0.1 resolves to (the fixtures were made
+# on a host "vm", see ensure_fqdn) vm.example.test; on another machine it is that
+# machine's name.
+loopname() {
+  local n
+  n=$(getent hosts 127.0.0.1 | awk '{ print $2; exit }')
+  if [ -n "$n" ] && [ "$n" != vm.example.test ]; then
+    sed -E "s/(^|,)${n//./\\.}=/\1vm.example.test=/g"
+  else
+    cat
+  fi
+}
+
 # matrix_assert MTA: for every row of MTA in the table, mailtls's conclusions on the
 # captured lines (both syslog formats) are exactly the expected ones.
 matrix_assert() {
@@ -1709,7 +1722,7 @@ matrix_assert() {
       [ -e "$f" ] || { [ "$f" = "$FIX/$mta/$sc.log" ] && fail "$mta/$sc: captured"; continue; }
       v=$(basename "$f")
       want="local=$local in=$in out=$out perr=$perr windows=$(window_spec "$f" "$win") grades=$grades alerts=$alerts"
-      got="local=$(concl "$f" local) in=$(concl "$f" in) out=$(concl "$f" out) perr=$(concl "$f" perr) windows=$(concl "$f" windows) grades=$(concl "$f" grades) alerts=$(concl "$f" alerts)"
+      got="local=$(concl "$f" local) in=$(concl "$f" in) out=$(concl "$f" out) perr=$(concl "$f" perr) windows=$(concl "$f" windows) grades=$(concl "$f" grades | loopname) alerts=$(concl "$f" alerts)"
       expect "$mta/$v: conclusions" "$got" "$want"
       advice_check "$mta/$v" "$(concl "$f" advice)" "$has" "$([ "$not" = - ] && echo "$forbid" || echo "$forbid;$not")"
     done
