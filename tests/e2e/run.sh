@@ -369,6 +369,7 @@ FEATURE(\`no_default_msa')dnl
 FEATURE(\`accept_unresolvable_domains')dnl
 FEATURE(\`accept_unqualified_senders')dnl
 FEATURE(\`mailertable', \`hash -o $d/mailertable')dnl
+FEATURE(\`access_db', \`hash -o $d/access')dnl
 RELAY_DOMAIN(\`rx.example.test')dnl
 DAEMON_OPTIONS(\`Family=inet, Name=MTA-$1, Port=$3, Addr=127.0.0.1')dnl
 LOCAL_CONFIG
@@ -388,7 +389,9 @@ MC
   else
     : >"$d/mailertable.src"
   fi
-  makemap hash "$d/mailertable" <"$d/mailertable.src" &&
+  : >"$d/access.src"
+  makemap hash "$d/access" <"$d/access.src" &&
+    makemap hash "$d/mailertable" <"$d/mailertable.src" &&
     m4 "$d/sendmail.mc" >"$d/sendmail.cf" &&
     sendmail -C "$d/sendmail.cf" -bi >/dev/null
 }
@@ -781,7 +784,8 @@ MAIN
     postconf -Me "cleanup_rx/unix=cleanup_rx unix n - n - 0 cleanup" &&
     postconf -P "cleanup_rx/unix/virtual_alias_maps=inline:{e2e@rx.example.test=e2e-rx}" || return 1
   printf 'postmaster: root\ne2e: %s\ne2e-rx: %s\n' "$W/mbox-pf/pf.mbox" "$W/mbox-pf/pf-rx.mbox" >"$d/aliases"
-  printf 'rx.example.test smtp:[127.0.0.1]:%s\nfb.example.test smtp:[127.0.0.1]:%s\n' "$PF_RX" "$PF_FB" >"$d/transport"
+  printf 'rx.example.test smtp:[127.0.0.1]:%s\nfb.example.test smtp:[127.0.0.1]:%s\nnt.example.test smtp:[127.0.0.1]:%s\n' \
+    "$PF_RX" "$PF_FB" "$PF_NT" >"$d/transport"
   # local(8) writes files named in aliases as default_privs (nobody), lock file beside.
   mkdir -p "$W/mbox-pf"
   : >"$W/mbox-pf/pf.mbox"
@@ -861,8 +865,8 @@ stage_postfix() {
     "$MAILTLS" scan --format json - 2>/dev/null | jq -r '.summary.lines_recognized')" = 1 ] && POSTFIX_PARSER=true
 
   stage "postfix: configuration"
-  PF_MX=$(free_port) && PF_RX=$(free_port) && PF_FB=$(free_port) || { fail "free ports"; return; }
-  say "e2e: ports PF_MX=$PF_MX PF_RX=$PF_RX PF_FB=$PF_FB"
+  PF_MX=$(free_port) && PF_RX=$(free_port) && PF_FB=$(free_port) && PF_NT=$(free_port) || { fail "free ports"; return; }
+  say "e2e: ports PF_MX=$PF_MX PF_RX=$PF_RX PF_FB=$PF_FB PF_NT=$PF_NT"
   check "main.cf and master.cf written (smtpd on 127.0.0.1:$PF_MX and :$PF_RX)" write_postfix_conf
   check "TLS settings applied to /etc/postfix/main.cf" apply_postfix_tls
   say "e2e: TLS settings by $PF_CONFIG_BY"
@@ -1150,12 +1154,13 @@ scanner_burst() {
   SCANNER_RESULT="10 probes: $ok handshakes completed (hung up without mail), $bad aborted"
 }
 
-# start_breaking_receiver PORT: the test receiver whose TLS always fails (a fatal
-# handshake_failure alert after STARTTLS); plaintext mail it accepts goes to $W/fb.mbox.
+# start_breaking_receiver PORT [--no-starttls]: the test receiver whose TLS always fails
+# (a fatal handshake_failure alert after STARTTLS), or that offers no STARTTLS at all;
+# plaintext mail it accepts goes to $W/fb.mbox.
 start_breaking_receiver() {
   PIDFILES+=("$W/fb.pid")
   : >"$W/fb.mbox"
-  setsid python3 "$ROOT/tests/e2e/tls_breaking_receiver.py" "$1" "$W/fb.mbox" "$W/fb.pid" </dev/null >"$W/fb.err" 2>&1 &
+  setsid python3 "$ROOT/tests/e2e/tls_breaking_receiver.py" "$1" "$W/fb.mbox" "$W/fb.pid" "${@:2}" </dev/null >"$W/fb.err" 2>&1 &
   wait_port "$1"
 }
 
@@ -1274,6 +1279,22 @@ stage_sendmail_matrix() {
   outcome sendmail scanner_burst "$SCANNER_RESULT"
   cap_syslog sendmail scanner_burst
   stop_sendmail mx
+
+  stage "sendmail matrix: tls_required (TLS_Srv requires encryption, the receiver offers no STARTTLS)"
+  stop_sendmail rx
+  mark_both sendmail-tls_required
+  printf 'TLS_Srv:127.0.0.1\tENCR:128\n' >"$W/mx/access.src" && makemap hash "$W/mx/access" <"$W/mx/access.src"
+  check "sendmail/tls_required: receiver without STARTTLS on 127.0.0.1:$SM_RX (in RX's place)" start_breaking_receiver "$SM_RX" --no-starttls
+  check "sendmail/tls_required: MX started (access: TLS_Srv:127.0.0.1 ENCR:128)" start_sendmail mx "$SM_MX"
+  send sm-required --to e2e@rx.example.test --tls --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
+  check "sendmail/tls_required: the delivery attempt is logged" sm_wait_sent sm-required
+  outcome sendmail tls_required "inbound STARTTLS (OK); MX relays to a receiver that offers no STARTTLS while TLS_Srv requires ENCR:128: $(grep -E " $(qid_of sm-required): to=<e2e@rx" "$LOG/mail.log" | sed -E 's/.*(stat=[^(]*).*/\1/' | tail -n1); $(grep -c '^X-E2E: sm-required' "$W/fb.mbox") message received by the receiver"
+  cap_syslog sendmail tls_required
+  stop_sendmail mx
+  stop_pidfile "$W/fb.pid"
+  : >"$W/mx/access.src" && makemap hash "$W/mx/access" <"$W/mx/access.src"
+  rm -f "$W/mx/mqueue/"*
+  check "sendmail/tls_required: RX restarted" start_sendmail rx "$SM_RX"
   say "e2e: sendmail matrix took $(($(date +%s) - t0)) s"
   matrix_assert sendmail
 }
@@ -1378,6 +1399,18 @@ stage_postfix_matrix() {
   outcome postfix scanner_burst "$SCANNER_RESULT"
   cap_syslog postfix scanner_burst
   stop_pidfile "$pidf"
+
+  stage "postfix matrix: tls_required (smtp_tls_policy_maps: encrypt; the receiver offers no STARTTLS)"
+  mark_both postfix-tls_required
+  postconf -e "smtp_tls_policy_maps = inline:{ {[127.0.0.1]:$PF_NT = encrypt} }"
+  check "postfix/tls_required: receiver without STARTTLS on 127.0.0.1:$PF_NT" start_breaking_receiver "$PF_NT" --no-starttls
+  check "postfix/tls_required: postfix started" start_postfix
+  pf_send pf-required --to e2e@nt.example.test --tls --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
+  outcome postfix tls_required "inbound STARTTLS; smtp to a receiver without STARTTLS, policy encrypt: $(grep -E 'postfix/smtp\[[0-9]+\]: .*to=<e2e@nt.example.test>' "$LOG/mail.log" | sed -E 's/.*(status=[a-z]+ \([^)]*\)).*/\1/' | tail -n1); $(grep -c '^X-E2E: pf-required' "$W/fb.mbox") message received by the receiver"
+  cap_syslog postfix tls_required
+  stop_pidfile "$pidf"
+  stop_pidfile "$W/fb.pid"
+  postconf -X smtp_tls_policy_maps
   say "e2e: postfix matrix took $(($(date +%s) - t0)) s"
   matrix_assert postfix
 }
@@ -1414,7 +1447,7 @@ dc_eximconfig_configtype='local'
 dc_other_hostnames='ex.example.test : rx.example.test'
 dc_local_interfaces='127.0.0.1'
 dc_readhost=''
-dc_relay_domains='fb.example.test'
+dc_relay_domains='fb.example.test : nt.example.test'
 dc_minimaldns='false'
 dc_relay_nets=''
 dc_smarthost=''
@@ -1448,6 +1481,14 @@ e2e_relay:
   self = send
   no_more
 
+e2e_required:
+  driver = manualroute
+  domains = nt.example.test
+  route_list = nt.example.test 127.0.0.1::$EX_NT
+  transport = e2e_smtp_required
+  self = send
+  no_more
+
 e2e_local:
   driver = accept
   domains = ex.example.test : rx.example.test
@@ -1460,6 +1501,15 @@ ROUTER
 e2e_smtp:
   driver = smtp
   allow_localhost
+  tls_certificate = $CERTS/client-cert.pem
+  tls_privatekey = $CERTS/client-key.pem
+  tls_verify_certificates = $CERTS/cacert.pem
+  tls_try_verify_hosts = *
+
+e2e_smtp_required:
+  driver = smtp
+  allow_localhost
+  hosts_require_tls = *
   tls_certificate = $CERTS/client-cert.pem
   tls_privatekey = $CERTS/client-key.pem
   tls_verify_certificates = $CERTS/cacert.pem
@@ -1534,8 +1584,8 @@ stage_exim() {
   [ -s "$W/mx-cert.pem.good" ] || cp -p "$CERTS/mx-cert.pem" "$W/mx-cert.pem.good"
 
   stage "exim: configuration"
-  EX_MX=$(free_port) && EX_RX=$(free_port) && EX_FB=$(free_port) || { fail "free ports"; return; }
-  say "e2e: ports EX_MX=$EX_MX EX_RX=$EX_RX EX_FB=$EX_FB"
+  EX_MX=$(free_port) && EX_RX=$(free_port) && EX_FB=$(free_port) && EX_NT=$(free_port) || { fail "free ports"; return; }
+  say "e2e: ports EX_MX=$EX_MX EX_RX=$EX_RX EX_FB=$EX_FB EX_NT=$EX_NT"
   check "Debian split configuration with TLS macros and our router/transport" write_exim_conf
   ex_keys_good
   check "exim started on 127.0.0.1:$EX_MX and :$EX_RX" start_exim
@@ -1633,6 +1683,14 @@ stage_exim_matrix() {
   sleep 1
   outcome exim scanner_burst "$SCANNER_RESULT"
   ex_cap scanner_burst
+
+  stage "exim matrix: tls_required (hosts_require_tls; the receiver offers no STARTTLS)"
+  check "exim/tls_required: receiver without STARTTLS on 127.0.0.1:$EX_NT" start_breaking_receiver "$EX_NT" --no-starttls
+  ex_mark
+  ex_send ex-required --to e2e@nt.example.test --tls --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
+  outcome exim tls_required "inbound STARTTLS; e2e_smtp_required (hosts_require_tls = *) to a receiver without STARTTLS: $(grep -E ' == e2e@nt.example.test ' "$EXIM_LOG" | sed -E 's/.* (defer .*)/\1/' | cut -c1-100 | tail -n1); $(grep -c '^X-E2E: ex-required' "$W/fb.mbox") message received by the receiver"
+  ex_cap tls_required
+  stop_pidfile "$W/fb.pid"
   stop_exim
   say "e2e: exim matrix took $(($(date +%s) - t0)) s"
   matrix_assert exim

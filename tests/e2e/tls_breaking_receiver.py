@@ -5,9 +5,11 @@ It offers STARTTLS, answers 220 to it, reads the client's ClientHello and answer
 a fatal TLS alert (handshake_failure, as a server with no cipher in common would), then
 closes. A client that falls back to clear (Sendmail TLSFallbacktoClear, Postfix and Exim
 with opportunistic TLS) reconnects and delivers in plaintext: that mail is accepted and
-appended to OUTFILE. It serves until killed; the script stops it by its PID.
+appended to OUTFILE. With --no-starttls it does not offer STARTTLS at all (a receiver
+for "TLS is required, but was not offered"). It serves until killed; the script stops it
+by its PID.
 
-Usage: tls_breaking_receiver.py PORT OUTFILE PIDFILE
+Usage: tls_breaking_receiver.py PORT OUTFILE PIDFILE [--no-starttls]
 """
 import os
 import socket
@@ -17,7 +19,7 @@ import threading
 ALERT_HANDSHAKE_FAILURE = bytes([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])
 
 
-def serve(conn, outfile, counter):
+def serve(conn, outfile, counter, starttls):
     f = conn.makefile("rb")
 
     def send(line):
@@ -35,9 +37,12 @@ def serve(conn, outfile, counter):
             if verb in ("EHLO", "HELO"):
                 send("250-fb.example.test")
                 send("250-PIPELINING")
-                send("250-8BITMIME")
-                send("250 STARTTLS")
-            elif verb == "STARTTLS":
+                if starttls:
+                    send("250-8BITMIME")
+                    send("250 STARTTLS")
+                else:
+                    send("250 8BITMIME")
+            elif verb == "STARTTLS" and starttls:
                 send("220 2.0.0 Ready to start TLS")
                 conn.recv(16384)  # the ClientHello
                 conn.sendall(ALERT_HANDSHAKE_FAILURE)
@@ -69,6 +74,7 @@ def serve(conn, outfile, counter):
 
 def main():
     port, outfile, pidfile = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    starttls = "--no-starttls" not in sys.argv[4:]
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", port))
@@ -78,7 +84,7 @@ def main():
     counter = [0]
     while True:
         conn, _ = s.accept()
-        threading.Thread(target=serve, args=(conn, outfile, counter), daemon=True).start()
+        threading.Thread(target=serve, args=(conn, outfile, counter, starttls), daemon=True).start()
 
 
 if __name__ == "__main__":
