@@ -1090,6 +1090,15 @@ mark_both() {
     wait_log "$LOG/mail-traditional.log" "mailtls-e2e: phase $1\$"
 }
 
+# wait_since_mark MARK ERE N: until the mail log has N lines matching ERE after MARK (30 s).
+wait_since_mark() {
+  for _ in $(seq 300); do
+    [ "$(sed -n "/mailtls-e2e: phase $1\$/,\$p" "$LOG/mail.log" | grep -E -c -- "$2")" -ge "$3" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # cap_syslog MTA SC: the lines between the marks MTA-SC and MTA-SC-end, from both log
 # formats (marks left out), into the fixtures.
 cap_syslog() {
@@ -1275,7 +1284,7 @@ stage_sendmail_matrix() {
   stage "sendmail matrix: scanner_burst (10 openssl s_client probes)"
   mark_both sendmail-scanner_burst
   scanner_burst "$SM_MX" sendmail
-  sleep 1
+  wait_since_mark sendmail-scanner_burst 'sm-mta-mx\[[0-9]+\]: .*did not issue MAIL' 10
   outcome sendmail scanner_burst "$SCANNER_RESULT"
   cap_syslog sendmail scanner_burst
   stop_sendmail mx
@@ -1680,7 +1689,11 @@ stage_exim_matrix() {
   stage "exim matrix: scanner_burst (10 openssl s_client probes)"
   ex_mark
   scanner_burst "$EX_MX" exim
-  sleep 1
+  # Completed handshakes without mail leave no line; the refused ones one each.
+  for _ in $(seq 50); do
+    [ "$(tail -n "+$EX_FROM" "$EXIM_LOG" | grep -c 'TLS error on connection')" -ge 3 ] && break
+    sleep 0.1
+  done
   outcome exim scanner_burst "$SCANNER_RESULT"
   ex_cap scanner_burst
 
