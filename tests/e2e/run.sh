@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end test of mailtls against real MTAs on 127.0.0.1 (issue 10).
+# End-to-end test of mailtls against real MTAs on 127.0.0.1 (issues 10 and 18).
 #
 # Installs (when absent) Debian's sendmail (+ m4), rsyslog, swaks, jq, openssl and
 # iproute2; starts rsyslog and two sendmail daemons on free loopback ports; sends mail with
@@ -7,7 +7,9 @@
 # one message to the second sendmail (so STARTTLS=client is logged) and delivers to mbox
 # files; then asserts that `mailtls` reads exactly that from the real logs and mboxes.
 # Then it breaks the key the ways the seed warns about. The Postfix stages do the same
-# with postfix (the packages conflict, so the stages run in turn). See
+# with postfix, the Exim stages with Debian's exim4-daemon-light (the packages conflict,
+# so the stages run in turn). The *_matrix stages run the break matrix (issue 18) on each
+# MTA, capture the real lines and assert tests/fixtures/real/expected.tsv on them. See
 # tests/e2e/README.md.
 #
 # Every daemon is started here and stopped by its PID at exit. Only 127.0.0.1 is used.
@@ -16,13 +18,15 @@
 #
 # Environment: MAILTLS (path of the mailtls binary; default: cargo build, target/debug),
 # E2E_DIR (work directory, default /var/lib/mailtls-e2e; wiped at start, kept at exit for
-# inspection), E2E_STAGES (default "sendmail sendmail_break postfix postfix_break").
+# inspection), E2E_STAGES (default "sendmail sendmail_break sendmail_matrix postfix
+# postfix_break postfix_matrix exim exim_matrix"), E2E_FIXTURES_OUT (copy each matrix
+# scenario's captured lines there, e.g. tests/fixtures/real).
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=${E2E_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 CI=${CI:-false}
 E2E_DIR=${E2E_DIR:-/var/lib/mailtls-e2e}
-E2E_STAGES=${E2E_STAGES:-sendmail sendmail_break postfix postfix_break}
+E2E_STAGES=${E2E_STAGES:-sendmail sendmail_break sendmail_matrix postfix postfix_break postfix_matrix exim exim_matrix}
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C
 START_TIME=$(date +%s)
 
@@ -239,6 +243,7 @@ has_cmd() { "$MAILTLS" "$@" --help >/dev/null 2>&1; }
 
 stage "prerequisites"
 check "install rsyslog swaks jq openssl iproute2" install rsyslog swaks jq openssl ca-certificates iproute2
+command -v python3 >/dev/null 2>&1 || check "install python3 (the TLS-breaking test receiver)" install python3
 check "host name fully qualified" ensure_fqdn
 for c in rsyslogd swaks jq openssl; do
   command -v "$c" >/dev/null 2>&1 || prereq_missing "$c not installed"
@@ -364,6 +369,7 @@ FEATURE(\`no_default_msa')dnl
 FEATURE(\`accept_unresolvable_domains')dnl
 FEATURE(\`accept_unqualified_senders')dnl
 FEATURE(\`mailertable', \`hash -o $d/mailertable')dnl
+FEATURE(\`access_db', \`hash -o $d/access')dnl
 RELAY_DOMAIN(\`rx.example.test')dnl
 DAEMON_OPTIONS(\`Family=inet, Name=MTA-$1, Port=$3, Addr=127.0.0.1')dnl
 LOCAL_CONFIG
@@ -383,7 +389,9 @@ MC
   else
     : >"$d/mailertable.src"
   fi
-  makemap hash "$d/mailertable" <"$d/mailertable.src" &&
+  : >"$d/access.src"
+  makemap hash "$d/access" <"$d/access.src" &&
+    makemap hash "$d/mailertable" <"$d/mailertable.src" &&
     m4 "$d/sendmail.mc" >"$d/sendmail.cf" &&
     sendmail -C "$d/sendmail.cf" -bi >/dev/null
 }
@@ -776,7 +784,8 @@ MAIN
     postconf -Me "cleanup_rx/unix=cleanup_rx unix n - n - 0 cleanup" &&
     postconf -P "cleanup_rx/unix/virtual_alias_maps=inline:{e2e@rx.example.test=e2e-rx}" || return 1
   printf 'postmaster: root\ne2e: %s\ne2e-rx: %s\n' "$W/mbox-pf/pf.mbox" "$W/mbox-pf/pf-rx.mbox" >"$d/aliases"
-  printf 'rx.example.test smtp:[127.0.0.1]:%s\n' "$PF_RX" >"$d/transport"
+  printf 'rx.example.test smtp:[127.0.0.1]:%s\nfb.example.test smtp:[127.0.0.1]:%s\nnt.example.test smtp:[127.0.0.1]:%s\n' \
+    "$PF_RX" "$PF_FB" "$PF_NT" >"$d/transport"
   # local(8) writes files named in aliases as default_privs (nobody), lock file beside.
   mkdir -p "$W/mbox-pf"
   : >"$W/mbox-pf/pf.mbox"
@@ -856,8 +865,8 @@ stage_postfix() {
     "$MAILTLS" scan --format json - 2>/dev/null | jq -r '.summary.lines_recognized')" = 1 ] && POSTFIX_PARSER=true
 
   stage "postfix: configuration"
-  PF_MX=$(free_port) && PF_RX=$(free_port) || { fail "free ports"; return; }
-  say "e2e: ports PF_MX=$PF_MX PF_RX=$PF_RX"
+  PF_MX=$(free_port) && PF_RX=$(free_port) && PF_FB=$(free_port) && PF_NT=$(free_port) || { fail "free ports"; return; }
+  say "e2e: ports PF_MX=$PF_MX PF_RX=$PF_RX PF_FB=$PF_FB PF_NT=$PF_NT"
   check "main.cf and master.cf written (smtpd on 127.0.0.1:$PF_MX and :$PF_RX)" write_postfix_conf
   check "TLS settings applied to /etc/postfix/main.cf" apply_postfix_tls
   say "e2e: TLS settings by $PF_CONFIG_BY"
@@ -1060,11 +1069,746 @@ scenario() {
   sed 's/^/      log: /' "$W/scenarios/$sc.log"
 }
 
+# =======================================================================================
+# The break matrix (issue 18): the same breaks on Sendmail, Postfix and Exim, each
+# scenario's real lines captured (fixtures) and mailtls's conclusions on them asserted.
+#
+# Every scenario writes its lines to $FIX/<mta>/<scenario>.log (RFC 3339 syslog, or the
+# Exim mainlog as written) and, for the syslog MTAs, <scenario>.trad.log (traditional
+# stamps), plus one line per scenario in $FIX/<mta>/outcomes.txt saying what the MTA did
+# (STARTTLS offered? what it answered, where the mail went). With E2E_FIXTURES_OUT=DIR
+# they are copied to DIR/<mta>/ (tests/fixtures/real, committed: tests/real_fixtures.rs
+# asserts the same conclusions on them in `cargo test`).
+
+FIX=$W/fixtures
+MATRIX_SCENARIOS_RUN=()
+
+# mark_both NAME: a phase mark, written once it is in both syslog files.
+mark_both() {
+  logger -p mail.info -t mailtls-e2e "phase $1" &&
+    wait_log "$LOG/mail.log" "mailtls-e2e: phase $1\$" &&
+    wait_log "$LOG/mail-traditional.log" "mailtls-e2e: phase $1\$"
+}
+
+# wait_since_mark MARK ERE N: until the mail log has N lines matching ERE after MARK (30 s).
+wait_since_mark() {
+  for _ in $(seq 300); do
+    [ "$(sed -n "/mailtls-e2e: phase $1\$/,\$p" "$LOG/mail.log" | grep -E -c -- "$2")" -ge "$3" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# cap_syslog MTA SC: the lines between the marks MTA-SC and MTA-SC-end, from both log
+# formats (marks left out), into the fixtures.
+cap_syslog() {
+  local mta=$1 sc=$2 f out
+  mkdir -p "$FIX/$mta"
+  mark_both "$mta-$sc-end"
+  for f in mail.log mail-traditional.log; do
+    out=$FIX/$mta/$sc.log
+    [ "$f" = mail.log ] || out=$FIX/$mta/$sc.trad.log
+    sed -n "/mailtls-e2e: phase $mta-$sc\$/,/mailtls-e2e: phase $mta-$sc-end\$/p" "$LOG/$f" |
+      grep -v 'mailtls-e2e: phase ' >"$out"
+  done
+  fixture_done "$mta" "$sc"
+}
+
+# fixture_done MTA SC: print the captured lines, copy them out when asked.
+fixture_done() {
+  local mta=$1 sc=$2 f
+  MATRIX_SCENARIOS_RUN+=("$mta/$sc")
+  say "      captured: $mta/$sc.log ($(wc -l <"$FIX/$mta/$sc.log") lines)"
+  sed 's/^/      log: /' "$FIX/$mta/$sc.log" | head -60
+  if [ -n "${E2E_FIXTURES_OUT:-}" ]; then
+    mkdir -p "$E2E_FIXTURES_OUT/$mta"
+    for f in "$FIX/$mta/$sc".*log "$FIX/$mta/outcomes.txt"; do
+      [ -e "$f" ] && cp "$f" "$E2E_FIXTURES_OUT/$mta/"
+    done
+  fi
+}
+
+# outcome MTA SC TEXT: what the MTA did in SC, for the record (fixtures README).
+outcome() {
+  mkdir -p "$FIX/$1"
+  printf '%s: %s\n' "$2" "$3" >>"$FIX/$1/outcomes.txt"
+  say "      outcome: $2: $3"
+}
+
+# swaks_says FILE: STARTTLS offered? the reply to it, the final reply to DATA, in one word each.
+swaks_says() {
+  local f=$1 ehlo reply data
+  ehlo=no
+  grep -q -E '^<-  250[- ]STARTTLS' "$f" && ehlo=yes
+  reply=$(awk '/^ -> STARTTLS/ { n = 1; next } n == 1 { sub(/^<[-*~]* +/, ""); print substr($0, 1, 50); exit }' "$f")
+  data=$(grep -E '^<[-*~]* +[245][0-9][0-9] ' "$f" | tail -n2 | head -n1 | sed -E 's/^<[-*~]* +//' | cut -c1-60)
+  printf 'STARTTLS offered=%s, reply=%s, last=%s' "$ehlo" "${reply:--}" "$data"
+}
+
+# scanner_burst PORT TAG: 10 STARTTLS probes like a scanner's: 4 complete the handshake and
+# hang up without mail, 3 offer only TLS 1.0 and 3 only a NULL cipher (both refused by a
+# current server: the handshake aborts). Each probe's result is kept.
+scanner_burst() {
+  local port=$1 tag=$2 i out ok=0 bad=0
+  mkdir -p "$W/scanner"
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    out=$W/scanner/$tag-$i.txt
+    case $i in
+      [1-4]) timeout 15 openssl s_client -starttls smtp -connect "127.0.0.1:$port" </dev/null >"$out" 2>&1 ;;
+      [5-7]) timeout 15 openssl s_client -starttls smtp -connect "127.0.0.1:$port" -tls1 -cipher 'DEFAULT:@SECLEVEL=0' </dev/null >"$out" 2>&1 ;;
+      *) timeout 15 openssl s_client -starttls smtp -connect "127.0.0.1:$port" -no_tls1_3 -cipher 'NULL-SHA256:@SECLEVEL=0' </dev/null >"$out" 2>&1 ;;
+    esac
+    if grep -q -E '^New, TLSv1' "$out"; then ok=$((ok + 1)); else bad=$((bad + 1)); fi
+  done
+  SCANNER_RESULT="10 probes: $ok handshakes completed (hung up without mail), $bad aborted"
+}
+
+# start_breaking_receiver PORT [--no-starttls]: the test receiver whose TLS always fails
+# (a fatal handshake_failure alert after STARTTLS), or that offers no STARTTLS at all;
+# plaintext mail it accepts goes to $W/fb.mbox.
+start_breaking_receiver() {
+  PIDFILES+=("$W/fb.pid")
+  : >"$W/fb.mbox"
+  setsid python3 "$ROOT/tests/e2e/tls_breaking_receiver.py" "$1" "$W/fb.mbox" "$W/fb.pid" "${@:2}" </dev/null >"$W/fb.err" 2>&1 &
+  wait_port "$1"
+}
+
 # ---------------------------------------------------------------------------------------
+# Sendmail: MX restarted for each break, RX stays up.
+
+# sm_restore: MX's good key, certificate and sendmail.cf back in place.
+sm_restore() {
+  cp -p "$W/mx-key.pem.good" "$CERTS/mx-key.pem"
+  cp -p "$W/mx-cert.pem.good" "$CERTS/mx-cert.pem"
+  chmod 600 "$CERTS/mx-key.pem"
+  cp -p "$W/mx/sendmail.cf.good" "$W/mx/sendmail.cf"
+}
+
+# sm_wait_sent SCENARIO: the message swaks sent in SCENARIO is logged stat=Sent (or a
+# final/temporary status) by MX.
+sm_wait_sent() {
+  local qid
+  qid=$(qid_of "$1")
+  [ -n "$qid" ] || return 1
+  wait_log "$LOG/mail.log" " $qid: .*stat=" 1
+}
+
+# sm_break SC WHAT CMD…: MX restarted with its server files broken by CMD; swaks tries
+# STARTTLS, then sends in plaintext; the lines are captured and the files repaired.
+sm_break() {
+  local sc=$1 what=$2
+  shift 2
+  stage "sendmail matrix: $sc ($what)"
+  stop_sendmail mx
+  sm_restore
+  mark_both "sendmail-$sc"
+  "$@"
+  check "sendmail/$sc: MX restarted with $what" start_sendmail mx "$SM_MX"
+  send "sm-$sc-tls" --to e2e@mx.example.test --tls
+  sm_wait_sent "sm-$sc-tls"
+  send "sm-$sc" --to e2e@mx.example.test
+  check "sendmail/$sc: plaintext mail delivered" sm_wait_sent "sm-$sc"
+  wait_log "$W/mbox/mx.mbox" "^X-E2E: sm-$sc\$" 1
+  outcome sendmail "$sc" "swaks --tls: $(swaks_says "$W/swaks/sm-$sc-tls.txt"); swaks plaintext: $(swaks_says "$W/swaks/sm-$sc.txt")"
+  cap_syslog sendmail "$sc"
+  stop_sendmail mx
+  sm_restore
+}
+
+stage_sendmail_matrix() {
+  [ -n "${SM_MX:-}" ] && [ -s "$CERTS/mx-key.pem" ] || { fail "sendmail matrix: the sendmail stage ran"; return; }
+  local key=$CERTS/mx-key.pem cert=$CERTS/mx-cert.pem
+  [ -s "$W/mx-key.pem.good" ] || cp -p "$key" "$W/mx-key.pem.good"
+  [ -s "$W/mx-cert.pem.good" ] || cp -p "$cert" "$W/mx-cert.pem.good"
+  [ -s "$W/mx/sendmail.cf.good" ] || cp -p "$W/mx/sendmail.cf" "$W/mx/sendmail.cf.good"
+  rm -f "$FIX/sendmail/outcomes.txt"
+  local t0=$(date +%s)
+
+  sm_break key_encrypted_pkcs8 "an encrypted key (PKCS#8, openssl pkey -aes256)" \
+    openssl pkey -in "$W/mx-key.pem.good" -aes256 -passout pass:e2e-secret -out "$key"
+  sm_break key_encrypted_traditional "an encrypted key (traditional, openssl rsa -aes256 -traditional)" \
+    openssl rsa -in "$W/mx-key.pem.good" -aes256 -traditional -passout pass:e2e-secret -out "$key"
+  sm_break key_encrypted_loglevel14 "an encrypted key (PKCS#8) at LogLevel 14" \
+    sh -c "openssl pkey -in '$W/mx-key.pem.good' -aes256 -passout pass:e2e-secret -out '$key' && sed -i 's/^O LogLevel=.*/O LogLevel=14/' '$W/mx/sendmail.cf'"
+  sm_break cert_missing "the server certificate deleted" rm -f "$cert"
+  sm_break key_missing "the server key deleted" rm -f "$key"
+  sm_break key_mismatch "the client's key as the server key" cp "$CERTS/client-key.pem" "$key"
+  sm_break key_group_readable "the key mode 0640" chmod 640 "$key"
+  sm_break key_world_readable "the key mode 0644" chmod 644 "$key"
+
+  stage "sendmail matrix: loglevel14 (LogLevel 14, TLS works)"
+  stop_sendmail mx
+  sm_restore
+  mark_both sendmail-loglevel14
+  sed -i 's/^O LogLevel=.*/O LogLevel=14/' "$W/mx/sendmail.cf"
+  check "sendmail/loglevel14: MX restarted at LogLevel 14" start_sendmail mx "$SM_MX"
+  send sm-ll14-nocert --to e2e@mx.example.test --tls
+  send sm-ll14-cert --to e2e@mx.example.test --tls --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
+  send sm-ll14-relay --to e2e@rx.example.test --tls --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
+  sm_wait_sent sm-ll14-nocert
+  sm_wait_sent sm-ll14-cert
+  check "sendmail/loglevel14: relayed to RX" wait_log "$LOG/mail.log" 'sm-mta-mx\[[0-9]+\]: .*mailer=relay.*stat=Sent' 2
+  wait_log "$W/mbox/rx.mbox" '^X-E2E: sm-ll14-relay$' 1
+  wait_log "$LOG/mail.log" 'sm-mta-rx\[[0-9]+\]: .*mailer=\*file\*.*stat=Sent' 2
+  outcome sendmail loglevel14 "3 messages over STARTTLS (no client cert: verify=NO; our client cert: OK; relayed to RX with STARTTLS=client: OK); $(swaks_says "$W/swaks/sm-ll14-nocert.txt")"
+  cap_syslog sendmail loglevel14
+  stop_sendmail mx
+  sm_restore
+
+  stage "sendmail matrix: client_fallback (outbound handshake fails, TLSFallbacktoClear)"
+  stop_sendmail rx
+  stop_sendmail mx
+  sm_restore
+  mark_both sendmail-client_fallback
+  printf 'O TLSFallbacktoClear=true\n' >>"$W/mx/sendmail.cf"
+  check "sendmail/client_fallback: TLS-breaking receiver on 127.0.0.1:$SM_RX (in RX's place)" start_breaking_receiver "$SM_RX"
+  check "sendmail/client_fallback: MX restarted (TLSFallbacktoClear=true)" start_sendmail mx "$SM_MX"
+  send sm-fallback --to e2e@rx.example.test --tls --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
+  check "sendmail/client_fallback: delivered in clear after the failed handshake" wait_log "$W/fb.mbox" '^X-E2E: sm-fallback' 1
+  wait_log "$LOG/mail.log" 'sm-mta-mx\[[0-9]+\]: .*mailer=relay.*stat=Sent \(2\.0\.0 Ok: queued as FB' 1
+  outcome sendmail client_fallback "inbound STARTTLS with our client cert (OK); MX relays to the breaking receiver: STARTTLS offered, handshake fails (alert handshake_failure), MX reconnects and delivers in clear: $(grep -c '^X-E2E: sm-fallback' "$W/fb.mbox") message received in clear"
+  cap_syslog sendmail client_fallback
+  stop_pidfile "$W/fb.pid"
+  stop_sendmail mx
+  sm_restore
+  check "sendmail/client_fallback: RX restarted" start_sendmail rx "$SM_RX"
+
+  stage "sendmail matrix: rejected (RCPT to an unknown user, over STARTTLS)"
+  check "sendmail/rejected: MX started" start_sendmail mx "$SM_MX"
+  mark_both sendmail-rejected
+  send sm-rejected --to nobody-here@mx.example.test --tls
+  wait_log "$LOG/mail.log" 'sm-mta-mx\[[0-9]+\]: .*nrcpts=0.*proto=ESMTPS' 1
+  outcome sendmail rejected "$(swaks_says "$W/swaks/sm-rejected.txt"); no message accepted"
+  cap_syslog sendmail rejected
+
+  stage "sendmail matrix: scanner_burst (10 openssl s_client probes)"
+  mark_both sendmail-scanner_burst
+  scanner_burst "$SM_MX" sendmail
+  wait_since_mark sendmail-scanner_burst 'sm-mta-mx\[[0-9]+\]: .*did not issue MAIL' 10
+  outcome sendmail scanner_burst "$SCANNER_RESULT"
+  cap_syslog sendmail scanner_burst
+  stop_sendmail mx
+
+  stage "sendmail matrix: tls_required (TLS_Srv requires encryption, the receiver offers no STARTTLS)"
+  stop_sendmail rx
+  mark_both sendmail-tls_required
+  printf 'TLS_Srv:127.0.0.1\tENCR:128\n' >"$W/mx/access.src" && makemap hash "$W/mx/access" <"$W/mx/access.src"
+  check "sendmail/tls_required: receiver without STARTTLS on 127.0.0.1:$SM_RX (in RX's place)" start_breaking_receiver "$SM_RX" --no-starttls
+  check "sendmail/tls_required: MX started (access: TLS_Srv:127.0.0.1 ENCR:128)" start_sendmail mx "$SM_MX"
+  send sm-required --to e2e@rx.example.test --tls --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
+  check "sendmail/tls_required: the delivery attempt is logged" sm_wait_sent sm-required
+  outcome sendmail tls_required "inbound STARTTLS (OK); MX relays to a receiver that offers no STARTTLS while TLS_Srv requires ENCR:128: $(grep -E " $(qid_of sm-required): to=<e2e@rx" "$LOG/mail.log" | sed -E 's/.*(stat=[^(]*).*/\1/' | tail -n1); $(grep -c '^X-E2E: sm-required' "$W/fb.mbox") message received by the receiver"
+  cap_syslog sendmail tls_required
+  stop_sendmail mx
+  stop_pidfile "$W/fb.pid"
+  : >"$W/mx/access.src" && makemap hash "$W/mx/access" <"$W/mx/access.src"
+  rm -f "$W/mx/mqueue/"*
+  check "sendmail/tls_required: RX restarted" start_sendmail rx "$SM_RX"
+  say "e2e: sendmail matrix took $(($(date +%s) - t0)) s"
+  matrix_assert sendmail
+}
+
+# ---------------------------------------------------------------------------------------
+# Postfix: master restarted for each break (smtpd reads its files when it starts).
+
+pf_master_pid() { echo "$(postconf -h queue_directory)/pid/master.pid"; }
+
+pf_restore() {
+  cp -p "$W/mx-key.pem.good" "$CERTS/mx-key.pem"
+  cp -p "$W/mx-cert.pem.good" "$CERTS/mx-cert.pem"
+  chmod 600 "$CERTS/mx-key.pem"
+}
+
+# pf_send SCENARIO ARGS…: swaks to Postfix; waits for the smtpd disconnect and, when a
+# message was queued, for its final status.
+pf_send() {
+  local sc=$1 qid before
+  shift
+  mkdir -p "$W/swaks"
+  before=$(grep -c -E 'postfix/smtpd\[[0-9]+\]: disconnect from' "$LOG/mail.log")
+  swaks --server 127.0.0.1 --port "$PF_MX" --helo client.example.test \
+    --from "sender@client.example.test" --header "Subject: e2e $sc" \
+    --header "X-E2E: $sc" "$@" >"$W/swaks/$sc.txt" 2>&1
+  wait_log "$LOG/mail.log" 'postfix/smtpd\[[0-9]+\]: disconnect from' $((before + 1))
+  qid=$(sed -n -E 's/.*250 2\.0\.0 Ok: queued as ([A-Za-z0-9]+).*/\1/p' "$W/swaks/$sc.txt" | tail -n1)
+  [ -n "$qid" ] || return 1
+  wait_log "$LOG/mail.log" " $qid: .*status=(sent|deferred|bounced)" 1 || return 1
+  grep -q -E " $qid: .*status=sent" "$LOG/mail.log" && wait_log "$LOG/mail.log" " $qid: removed" 1
+  return 0
+}
+
+pf_break() {
+  local sc=$1 what=$2 pidf
+  shift 2
+  stage "postfix matrix: $sc ($what)"
+  pidf=$(pf_master_pid)
+  stop_pidfile "$pidf"
+  pf_restore
+  mark_both "postfix-$sc"
+  "$@"
+  check "postfix/$sc: postfix restarted with $what" start_postfix
+  pf_send "pf-$sc-tls" --to e2e@pf.example.test --tls
+  check "postfix/$sc: plaintext mail delivered" pf_send "pf-$sc" --to e2e@pf.example.test
+  outcome postfix "$sc" "swaks --tls: $(swaks_says "$W/swaks/pf-$sc-tls.txt"); swaks plaintext: $(swaks_says "$W/swaks/pf-$sc.txt")"
+  cap_syslog postfix "$sc"
+  stop_pidfile "$pidf"
+  pf_restore
+}
+
+stage_postfix_matrix() {
+  [ -n "${PF_MX:-}" ] || { fail "postfix matrix: the postfix stage ran"; return; }
+  local key=$CERTS/mx-key.pem cert=$CERTS/mx-cert.pem pidf
+  [ -s "$W/mx-key.pem.good" ] || cp -p "$key" "$W/mx-key.pem.good"
+  [ -s "$W/mx-cert.pem.good" ] || cp -p "$cert" "$W/mx-cert.pem.good"
+  rm -f "$FIX/postfix/outcomes.txt"
+  local t0=$(date +%s)
+  pidf=$(pf_master_pid)
+
+  pf_break key_encrypted_pkcs8 "an encrypted key (PKCS#8, openssl pkey -aes256)" \
+    openssl pkey -in "$W/mx-key.pem.good" -aes256 -passout pass:e2e-secret -out "$key"
+  pf_break key_encrypted_traditional "an encrypted key (traditional, openssl rsa -aes256 -traditional)" \
+    openssl rsa -in "$W/mx-key.pem.good" -aes256 -traditional -passout pass:e2e-secret -out "$key"
+  pf_break cert_missing "the server certificate deleted" rm -f "$cert"
+  pf_break key_missing "the server key deleted" rm -f "$key"
+  pf_break key_mismatch "the client's key as the server key" cp "$CERTS/client-key.pem" "$key"
+  pf_break key_group_readable "the key mode 0640" chmod 640 "$key"
+  pf_break key_world_readable "the key mode 0644" chmod 644 "$key"
+
+  stage "postfix matrix: client_fallback (outbound handshake fails, smtp_tls_security_level=may)"
+  stop_pidfile "$pidf"
+  pf_restore
+  mark_both postfix-client_fallback
+  check "postfix/client_fallback: TLS-breaking receiver on 127.0.0.1:$PF_FB" start_breaking_receiver "$PF_FB"
+  check "postfix/client_fallback: postfix started" start_postfix
+  pf_send pf-fallback --to e2e@fb.example.test --tls --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
+  # Postfix defers after the failed handshake ("Cannot start TLS: handshake failure");
+  # one more attempt at once (postqueue -i) shows what its retry does.
+  local fbq
+  fbq=$(sed -n -E 's/.*250 2\.0\.0 Ok: queued as ([A-Za-z0-9]+).*/\1/p' "$W/swaks/pf-fallback.txt" | tail -n1)
+  if [ -n "$fbq" ] && grep -q -E " $fbq: .*status=deferred" "$LOG/mail.log"; then
+    postqueue -i "$fbq"
+    wait_log "$LOG/mail.log" " $fbq: .*status=(sent|deferred|bounced)" 2
+  fi
+  outcome postfix client_fallback "inbound STARTTLS with our client cert; smtp to the breaking receiver: STARTTLS offered, handshake fails (alert handshake_failure); $(grep -c '^X-E2E: pf-fallback' "$W/fb.mbox") message received in clear by the receiver; $(grep -E 'postfix/smtp\[[0-9]+\]: .*to=<e2e@fb.example.test>' "$LOG/mail.log" | sed -E 's/.*(status=[a-z]+).*/\1/' | tail -n1)"
+  cap_syslog postfix client_fallback
+  stop_pidfile "$W/fb.pid"
+
+  stage "postfix matrix: rejected (RCPT to an unknown user, over STARTTLS)"
+  mark_both postfix-rejected
+  pf_send pf-rejected --to nobody-here@pf.example.test --tls
+  outcome postfix rejected "$(swaks_says "$W/swaks/pf-rejected.txt"); no message accepted"
+  cap_syslog postfix rejected
+
+  stage "postfix matrix: scanner_burst (10 openssl s_client probes)"
+  mark_both postfix-scanner_burst
+  local before
+  before=$(grep -c -E 'postfix/smtpd\[[0-9]+\]: disconnect from' "$LOG/mail.log")
+  scanner_burst "$PF_MX" postfix
+  wait_log "$LOG/mail.log" 'postfix/smtpd\[[0-9]+\]: disconnect from' $((before + 10))
+  outcome postfix scanner_burst "$SCANNER_RESULT"
+  cap_syslog postfix scanner_burst
+  stop_pidfile "$pidf"
+
+  stage "postfix matrix: tls_required (smtp_tls_policy_maps: encrypt; the receiver offers no STARTTLS)"
+  mark_both postfix-tls_required
+  postconf -e "smtp_tls_policy_maps = inline:{ {[127.0.0.1]:$PF_NT = encrypt} }"
+  check "postfix/tls_required: receiver without STARTTLS on 127.0.0.1:$PF_NT" start_breaking_receiver "$PF_NT" --no-starttls
+  check "postfix/tls_required: postfix started" start_postfix
+  pf_send pf-required --to e2e@nt.example.test --tls --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
+  outcome postfix tls_required "inbound STARTTLS; smtp to a receiver without STARTTLS, policy encrypt: $(grep -E 'postfix/smtp\[[0-9]+\]: .*to=<e2e@nt.example.test>' "$LOG/mail.log" | sed -E 's/.*(status=[a-z]+ \([^)]*\)).*/\1/' | tail -n1); $(grep -c '^X-E2E: pf-required' "$W/fb.mbox") message received by the receiver"
+  cap_syslog postfix tls_required
+  stop_pidfile "$pidf"
+  stop_pidfile "$W/fb.pid"
+  postconf -X smtp_tls_policy_maps
+  say "e2e: postfix matrix took $(($(date +%s) - t0)) s"
+  matrix_assert postfix
+}
+
+# ---------------------------------------------------------------------------------------
+# Exim 4.96 (Debian exim4-daemon-light, GnuTLS) on Debian's split configuration with
+# TLS set by its macros (MAIN_TLS_ENABLE, MAIN_TLS_CERTIFICATE, MAIN_TLS_PRIVATEKEY) and
+# two files of ours: a router/transport pair relaying rx.example.test and fb.example.test
+# to loopback ports (self = send, allow_localhost) and delivering e2e@ to mbox files.
+# One daemon listens on $EX_MX and $EX_RX (mail received on $EX_RX for rx.example.test is
+# delivered locally, the second hop of the relay). It logs to its own $W/exim/log/mainlog.
+
+EXIM_LOG=$W/exim/log/mainlog
+
+restore_exim_conf() {
+  [ -e "$W/exim/etc-exim4.tar" ] || return 0
+  rm -rf /etc/exim4 && tar -C /etc -xf "$W/exim/etc-exim4.tar" && update-exim4.conf >/dev/null 2>&1
+  return 0
+}
+
+write_exim_conf() {
+  mkdir -p "$W/exim/log" "$W/exim/spool" "$W/mbox-ex"
+  tar -C /etc -cf "$W/exim/etc-exim4.tar" exim4 || return 1
+  CLEANUP_HOOKS+=(restore_exim_conf)
+  chown Debian-exim:adm "$W/exim/log"
+  chown Debian-exim:Debian-exim "$W/exim/spool"
+  : >"$W/mbox-ex/ex.mbox"
+  : >"$W/mbox-ex/ex-rx.mbox"
+  chown -R Debian-exim:Debian-exim "$W/mbox-ex"
+  chmod 660 "$W/mbox-ex/ex.mbox" "$W/mbox-ex/ex-rx.mbox"
+  cat >/etc/exim4/update-exim4.conf.conf <<CONF
+# Written by mailtls tests/e2e/run.sh (the original is put back at exit).
+dc_eximconfig_configtype='local'
+dc_other_hostnames='ex.example.test : rx.example.test'
+dc_local_interfaces='127.0.0.1'
+dc_readhost=''
+dc_relay_domains='fb.example.test : nt.example.test'
+dc_minimaldns='false'
+dc_relay_nets=''
+dc_smarthost=''
+CFILEMODE='644'
+dc_use_split_config='true'
+dc_hide_mailname=''
+dc_mailname_in_oh='true'
+dc_localdelivery='mail_spool'
+CONF
+  cat >/etc/exim4/conf.d/main/000_mailtls-e2e <<MAIN
+# mailtls tests/e2e/run.sh: TLS by Debian's macros, our certificates.
+MAIN_HARDCODE_PRIMARY_HOSTNAME = ex.example.test
+MAIN_TLS_ENABLE = yes
+MAIN_TLS_CERTIFICATE = $CERTS/mx-cert.pem
+MAIN_TLS_PRIVATEKEY = $CERTS/mx-key.pem
+MAIN_TLS_VERIFY_CERTIFICATES = $CERTS/cacert.pem
+MAIN_TLS_TRY_VERIFY_HOSTS = *
+log_file_path = $W/exim/log/%slog
+SPOOLDIR = $W/exim/spool
+MAIN
+  cat >/etc/exim4/conf.d/router/120_mailtls-e2e <<ROUTER
+# mailtls tests/e2e/run.sh: relay rx.example.test / fb.example.test to loopback ports
+# (except what arrives on the RX port: that is the second hop, delivered locally), and
+# deliver e2e@ to mbox files.
+e2e_relay:
+  driver = manualroute
+  domains = rx.example.test : fb.example.test
+  condition = \${if =={\$received_port}{$EX_RX}{no}{yes}}
+  route_list = rx.example.test 127.0.0.1::$EX_RX ; fb.example.test 127.0.0.1::$EX_FB
+  transport = e2e_smtp
+  self = send
+  no_more
+
+e2e_required:
+  driver = manualroute
+  domains = nt.example.test
+  route_list = nt.example.test 127.0.0.1::$EX_NT
+  transport = e2e_smtp_required
+  self = send
+  no_more
+
+e2e_local:
+  driver = accept
+  domains = ex.example.test : rx.example.test
+  local_parts = e2e
+  transport = e2e_mbox
+  no_more
+ROUTER
+  cat >/etc/exim4/conf.d/transport/40_mailtls-e2e <<TRANSPORT
+# mailtls tests/e2e/run.sh: outbound TLS with our client certificate; mbox delivery.
+e2e_smtp:
+  driver = smtp
+  allow_localhost
+  tls_certificate = $CERTS/client-cert.pem
+  tls_privatekey = $CERTS/client-key.pem
+  tls_verify_certificates = $CERTS/cacert.pem
+  tls_try_verify_hosts = *
+
+e2e_smtp_required:
+  driver = smtp
+  allow_localhost
+  hosts_require_tls = *
+  tls_certificate = $CERTS/client-cert.pem
+  tls_privatekey = $CERTS/client-key.pem
+  tls_verify_certificates = $CERTS/cacert.pem
+  tls_try_verify_hosts = *
+
+e2e_mbox:
+  driver = appendfile
+  file = $W/mbox-ex/\${if eq{\$domain}{rx.example.test}{ex-rx}{ex}}.mbox
+  user = Debian-exim
+  group = Debian-exim
+  mode = 0660
+TRANSPORT
+  update-exim4.conf && exim4 -bV >"$W/exim/bV.txt" 2>&1
+}
+
+# ex_keys_good: the server and client keys as Debian wants them (root:Debian-exim 0640,
+# in directories Debian-exim can enter).
+ex_keys_good() {
+  cp -p "$W/mx-key.pem.good" "$CERTS/mx-key.pem"
+  cp -p "$W/mx-cert.pem.good" "$CERTS/mx-cert.pem"
+  chown root:Debian-exim "$CERTS/mx-key.pem" "$CERTS/client-key.pem"
+  chmod 640 "$CERTS/mx-key.pem" "$CERTS/client-key.pem"
+  chmod 755 "$W" "$CERTS"
+}
+
+start_exim() {
+  PIDFILES+=("$W/exim/exim.pid")
+  rm -f "$W"/exim/spool/db/retry* "$W"/exim/spool/db/wait-* "$W"/exim/spool/db/misc*
+  exim4 -bd -q30m -oX "$EX_MX:$EX_RX" -oP "$W/exim/exim.pid" </dev/null >/dev/null 2>&1 &&
+    wait_port "$EX_MX" && wait_port "$EX_RX" && wait_log "$W/exim/exim.pid" '^[0-9]+$'
+}
+stop_exim() { stop_pidfile "$W/exim/exim.pid"; }
+
+# ex_mark: remember where the mainlog ends (a scenario's lines are the ones after it).
+ex_mark() { EX_FROM=$(($(wc -l <"$EXIM_LOG" 2>/dev/null || echo 0) + 1)); }
+# ex_cap SC: the mainlog lines since ex_mark into the fixtures.
+ex_cap() {
+  mkdir -p "$FIX/exim"
+  sleep 0.5
+  tail -n "+$EX_FROM" "$EXIM_LOG" >"$FIX/exim/$1.log"
+  fixture_done exim "$1"
+}
+
+# ex_send SCENARIO ARGS…: swaks to Exim's MX port; waits for the message's Completed line
+# (or a deferral) when one was accepted.
+ex_send() {
+  local sc=$1 id
+  shift
+  mkdir -p "$W/swaks"
+  swaks --server 127.0.0.1 --port "$EX_MX" --helo client.example.test \
+    --from "sender@client.example.test" --header "Subject: e2e $sc" \
+    --header "X-E2E: $sc" "$@" >"$W/swaks/$sc.txt" 2>&1
+  id=$(sed -n -E 's/.*250 OK id=([A-Za-z0-9-]+).*/\1/p' "$W/swaks/$sc.txt" | tail -n1)
+  [ -n "$id" ] || return 1
+  wait_log "$EXIM_LOG" "$id (Completed|== )" 1
+}
+
+stage_exim() {
+  stage "exim: install"
+  local t0=$(date +%s)
+  local pidf
+  for pidf in "$W/mx/sendmail.pid" "$W/rx/sendmail.pid" "$(postconf -h queue_directory 2>/dev/null)/pid/master.pid"; do
+    stop_pidfile "$pidf"
+  done
+  restore_postfix_conf
+  check "install exim4-daemon-light (4.96, GnuTLS; removes postfix)" install exim4-daemon-light
+  command -v exim4 >/dev/null 2>&1 || { fail "exim4 installed"; return; }
+  say "e2e: $(exim4 -bV 2>/dev/null | head -n1)"
+  check "rsyslogd running" start_rsyslog
+  [ -s "$CERTS/mx-cert.pem" ] || check "certificates: CA, server, client, other CA" make_certs
+  [ -s "$W/mx-key.pem.good" ] || cp -p "$CERTS/mx-key.pem" "$W/mx-key.pem.good"
+  [ -s "$W/mx-cert.pem.good" ] || cp -p "$CERTS/mx-cert.pem" "$W/mx-cert.pem.good"
+
+  stage "exim: configuration"
+  EX_MX=$(free_port) && EX_RX=$(free_port) && EX_FB=$(free_port) && EX_NT=$(free_port) || { fail "free ports"; return; }
+  say "e2e: ports EX_MX=$EX_MX EX_RX=$EX_RX EX_FB=$EX_FB EX_NT=$EX_NT"
+  check "Debian split configuration with TLS macros and our router/transport" write_exim_conf
+  ex_keys_good
+  check "exim started on 127.0.0.1:$EX_MX and :$EX_RX" start_exim
+  rm -f "$FIX/exim/outcomes.txt"
+  if has_cmd check; then
+    CHECK_PORT=$EX_MX check_run "mailtls check 127.0.0.1:$EX_MX (Exim) --ca-file cacert.pem" OK
+  else
+    CHECK_PORT=$EX_MX openssl_check "check 127.0.0.1:$EX_MX (Exim)" OK
+  fi
+
+  stage "exim: mail"
+  ex_mark
+  check "E1 plaintext (no STARTTLS)" ex_send E1 --to e2e@ex.example.test
+  outcome exim plaintext "$(swaks_says "$W/swaks/E1.txt")"
+  ex_cap plaintext
+  ex_mark
+  check "E2 STARTTLS, no client certificate" ex_send E2 --to e2e@ex.example.test --tls
+  outcome exim starttls "$(swaks_says "$W/swaks/E2.txt")"
+  ex_cap starttls
+  ex_mark
+  check "E3 STARTTLS with a client certificate from our CA" ex_send E3 --to e2e@ex.example.test --tls \
+    --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
+  outcome exim client_cert "$(swaks_says "$W/swaks/E3.txt")"
+  ex_cap client_cert
+  ex_mark
+  check "E4 STARTTLS to e2e@rx.example.test (relayed over TLS to the RX port)" ex_send E4 --to e2e@rx.example.test --tls \
+    --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
+  check "E4 delivered by the second hop" wait_log "$W/mbox-ex/ex-rx.mbox" '^X-E2E: E4$' 1
+  wait_log "$EXIM_LOG" 'Completed' 4
+  outcome exim relay "$(swaks_says "$W/swaks/E4.txt"); relayed with TLS to 127.0.0.1:$EX_RX"
+  ex_cap relay
+  expect_grep "E2: Exim logged the TLS reception (X=TLS1.3)" "$FIX/exim/starttls.log" '<= .* X=TLS1\.[23]:'
+  expect_grep "E4: Exim logged the TLS delivery" "$FIX/exim/relay.log" '=> .* X=TLS1\.[23]:'
+  say "e2e: exim stage took $(($(date +%s) - t0)) s"
+}
+
+# ex_break SC WHAT CMD…: Exim restarted with its server files broken by CMD; swaks tries
+# STARTTLS, then sends in plaintext; the lines are captured and the files repaired.
+ex_break() {
+  local sc=$1 what=$2
+  shift 2
+  stage "exim matrix: $sc ($what)"
+  stop_exim
+  ex_keys_good
+  ex_mark
+  "$@"
+  check "exim/$sc: exim restarted with $what" start_exim
+  ex_send "ex-$sc-tls" --to e2e@ex.example.test --tls
+  check "exim/$sc: plaintext mail delivered" ex_send "ex-$sc" --to e2e@ex.example.test
+  outcome exim "$sc" "swaks --tls: $(swaks_says "$W/swaks/ex-$sc-tls.txt"); swaks plaintext: $(swaks_says "$W/swaks/ex-$sc.txt")"
+  ex_cap "$sc"
+  stop_exim
+  ex_keys_good
+}
+
+stage_exim_matrix() {
+  [ -n "${EX_MX:-}" ] || { fail "exim matrix: the exim stage ran"; return; }
+  local key=$CERTS/mx-key.pem cert=$CERTS/mx-cert.pem t0=$(date +%s)
+  ex_break key_encrypted_pkcs8 "an encrypted key (PKCS#8, openssl pkey -aes256)" \
+    sh -c "openssl pkey -in '$W/mx-key.pem.good' -aes256 -passout pass:e2e-secret -out '$key' && chown root:Debian-exim '$key' && chmod 640 '$key'"
+  ex_break key_encrypted_traditional "an encrypted key (traditional, openssl rsa -aes256 -traditional)" \
+    sh -c "openssl rsa -in '$W/mx-key.pem.good' -aes256 -traditional -passout pass:e2e-secret -out '$key' && chown root:Debian-exim '$key' && chmod 640 '$key'"
+  ex_break cert_missing "the server certificate deleted" rm -f "$cert"
+  ex_break key_missing "the server key deleted" rm -f "$key"
+  ex_break key_mismatch "the client's key as the server key" \
+    sh -c "cp '$CERTS/client-key.pem' '$key' && chown root:Debian-exim '$key' && chmod 640 '$key'"
+  ex_break key_world_readable "the key mode 0644" chmod 644 "$key"
+  ex_break key_unreadable "the key root:root 0600 (Debian-exim cannot read it)" \
+    sh -c "chown root:root '$key' && chmod 600 '$key'"
+
+  stage "exim matrix: client_fallback (outbound handshake fails, Exim falls back to clear)"
+  stop_exim
+  ex_keys_good
+  check "exim/client_fallback: TLS-breaking receiver on 127.0.0.1:$EX_FB" start_breaking_receiver "$EX_FB"
+  check "exim/client_fallback: exim started" start_exim
+  ex_mark
+  ex_send ex-fallback --to e2e@fb.example.test --tls --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
+  wait_log "$W/fb.mbox" '^X-E2E: ex-fallback' 1
+  outcome exim client_fallback "inbound STARTTLS with our client cert; e2e_smtp to the breaking receiver: STARTTLS offered, handshake fails (alert handshake_failure); $(grep -c '^X-E2E: ex-fallback' "$W/fb.mbox") message received in clear by the receiver"
+  ex_cap client_fallback
+  stop_pidfile "$W/fb.pid"
+
+  # Debian's ACL accepts any RCPT from relay_from_hosts (127.0.0.1 always is one) and
+  # bounces later; its "restricted characters" rule comes first and rejects at RCPT time.
+  stage "exim matrix: rejected (RCPT refused by Debian's ACL, over STARTTLS)"
+  ex_mark
+  ex_send ex-rejected --to 'no|body@ex.example.test' --tls
+  wait_log "$EXIM_LOG" 'rejected RCPT <no\|body@' 1
+  outcome exim rejected "$(swaks_says "$W/swaks/ex-rejected.txt"); no message accepted"
+  ex_cap rejected
+
+  stage "exim matrix: scanner_burst (10 openssl s_client probes)"
+  ex_mark
+  scanner_burst "$EX_MX" exim
+  # Completed handshakes without mail leave no line; the refused ones one each.
+  for _ in $(seq 50); do
+    [ "$(tail -n "+$EX_FROM" "$EXIM_LOG" | grep -c 'TLS error on connection')" -ge 3 ] && break
+    sleep 0.1
+  done
+  outcome exim scanner_burst "$SCANNER_RESULT"
+  ex_cap scanner_burst
+
+  stage "exim matrix: tls_required (hosts_require_tls; the receiver offers no STARTTLS)"
+  check "exim/tls_required: receiver without STARTTLS on 127.0.0.1:$EX_NT" start_breaking_receiver "$EX_NT" --no-starttls
+  ex_mark
+  ex_send ex-required --to e2e@nt.example.test --tls --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
+  outcome exim tls_required "inbound STARTTLS; e2e_smtp_required (hosts_require_tls = *) to a receiver without STARTTLS: $(grep -E ' == e2e@nt.example.test ' "$EXIM_LOG" | sed -E 's/.* (defer .*)/\1/' | cut -c1-100 | tail -n1); $(grep -c '^X-E2E: ex-required' "$W/fb.mbox") message received by the receiver"
+  ex_cap tls_required
+  stop_pidfile "$W/fb.pid"
+  stop_exim
+  say "e2e: exim matrix took $(($(date +%s) - t0)) s"
+  matrix_assert exim
+}
+
+# ---------------------------------------------------------------------------------------
+# The conclusions: tests/fixtures/real/expected.tsv (the table of tests/e2e/README.md, also
+# read by tests/real_fixtures.rs) against what mailtls concludes on the lines just captured.
+
+MATRIX_TSV=$ROOT/tests/fixtures/real/expected.tsv
+
+# stamp_of FILE TEXT: the time (HH:MM:SS) of the first line of FILE containing TEXT.
+stamp_of() { grep -F -m1 -- "$2" "$1" | grep -o -E '[0-9]{2}:[0-9]{2}:[0-9]{2}' | head -n1; }
+
+# window_spec FILE SPEC: the expected windows of the table ("in@TEXT..end ; out@TEXT..TEXT")
+# with each TEXT replaced by the stamp of the first line of FILE containing it.
+window_spec() {
+  local f=$1 spec=$2 w dir rest a b ta tb out=()
+  if [ "$spec" = - ]; then echo -; return; fi
+  local ws
+  IFS=';' read -r -a ws <<<"${spec// ; /;}"
+  for w in "${ws[@]}"; do
+    dir=${w%%@*} rest=${w#*@}
+    a=${rest%%..*} b=${rest#*..}
+    ta=$(stamp_of "$f" "$a")
+    if [ "$b" = end ]; then tb=end; else tb=$(stamp_of "$f" "$b"); fi
+    out+=("$dir@${ta:-?}-${tb:-?}")
+  done
+  (IFS=';'; echo "${out[*]}")
+}
+
+# concl FILE KEY: one field of conclusions.sh's output for FILE.
+concl() { awk -F'\t' -v f="== $1" -v k="$2" '$0 == f { on = 1; next } /^== / { on = 0 } on && $1 == k { print $2 }' "$CONCL"; }
+
+# advice_check NAME ADVICE HAS NOT: every ";" item of HAS (a|b: either) is in ADVICE, no
+# ";" item of NOT is (case-insensitive).
+advice_check() {
+  local name=$1 advice=$2 has=$3 not=$4 item alt ok missing=() found=()
+  local items
+  if [ "$has" != - ]; then
+    IFS=';' read -r -a items <<<"$has"
+    for item in "${items[@]}"; do
+      ok=false
+      IFS='|' read -r -a alts <<<"$item"
+      for alt in "${alts[@]}"; do grep -q -i -F -- "$alt" <<<"$advice" && ok=true; done
+      [ "$ok" = true ] || missing+=("$item")
+    done
+  fi
+  if [ "$not" != - ]; then
+    IFS=';' read -r -a items <<<"$not"
+    for item in "${items[@]}"; do
+      [ -n "$item" ] && grep -q -i -F -- "$item" <<<"$advice" && found+=("$item")
+    done
+  fi
+  if [ ${#missing[@]} -eq 0 ] && [ ${#found[@]} -eq 0 ]; then
+    pass "$name: advice in the MTA's own terms (has: $has)"
+  else
+    fail "$name: advice in the MTA's own terms" "missing: ${missing[*]:-none}; other MTAs' or wrong words: ${found[*]:-none}" "advice: $advice"
+  fi
+}
+
+# loopname: the table calls the host name 127.0.0.1 resolves to (the fixtures were made
+# on a host "vm", see ensure_fqdn) vm.example.test; on another machine it is that
+# machine's name.
+loopname() {
+  local n
+  n=$(getent hosts 127.0.0.1 | awk '{ print $2; exit }')
+  if [ -n "$n" ] && [ "$n" != vm.example.test ]; then
+    sed -E "s/(^|,)${n//./\\.}=/\1vm.example.test=/g"
+  else
+    cat
+  fi
+}
+
+# matrix_assert MTA: for every row of MTA in the table, mailtls's conclusions on the
+# captured lines (both syslog formats) are exactly the expected ones.
+matrix_assert() {
+  local mta=$1 f files=() forbid
+  stage "$mta matrix: mailtls's conclusions (tests/fixtures/real/expected.tsv)"
+  for f in "$FIX/$mta"/*.log; do [ -e "$f" ] && files+=("$f"); done
+  CONCL=$FIX/$mta/conclusions.txt
+  bash "$ROOT/tests/e2e/conclusions.sh" "$MAILTLS" "${files[@]}" >"$CONCL" 2>"$CONCL.err"
+  forbid=$(awk -F'\t' -v m="$mta" '$1 == "#forbid" && $2 == m { print $3 }' "$MATRIX_TSV")
+  local m sc local in out perr win grades alerts has not want got v
+  while IFS=$'\t' read -r m sc local in out perr win grades alerts has not; do
+    for f in "$FIX/$mta/$sc.log" "$FIX/$mta/$sc.trad.log"; do
+      [ -e "$f" ] || { [ "$f" = "$FIX/$mta/$sc.log" ] && fail "$mta/$sc: captured"; continue; }
+      v=$(basename "$f")
+      want="local=$local in=$in out=$out perr=$perr windows=$(window_spec "$f" "$win") grades=$grades alerts=$alerts"
+      got="local=$(concl "$f" local) in=$(concl "$f" in) out=$(concl "$f" out) perr=$(concl "$f" perr) windows=$(concl "$f" windows) grades=$(concl "$f" grades | loopname) alerts=$(concl "$f" alerts)"
+      expect "$mta/$v: conclusions" "$got" "$want"
+      advice_check "$mta/$v" "$(concl "$f" advice)" "$has" "$([ "$not" = - ] && echo "$forbid" || echo "$forbid;$not")"
+    done
+  done < <(grep -v '^#' "$MATRIX_TSV" | awk -F'\t' -v m="$mta" '$1 == m')
+}
+
+# ---------------------------------------------------------------------------------------
+STAGE_TIMES=()
 for s in $E2E_STAGES; do
+  t=$(date +%s)
   "stage_$s"
+  STAGE_TIMES+=("$s=$(($(date +%s) - t))s")
 done
 stage "summary"
+say "e2e: seconds per stage: ${STAGE_TIMES[*]}"
 say "e2e: $PASSED passed, $FAILED failed, $(($(date +%s) - START_TIME)) s"
 for n in "${FAILED_NAMES[@]}"; do say "      failed: $n"; done
 if [ ${#NOT_RUN[@]} -gt 0 ]; then
