@@ -107,7 +107,7 @@ fn sendmail_fallback_to_clear_shows_the_failed_handshake() {
     // clear (TLSFallbacktoClear) by the same process.
     for f in ["client_fallback.log", "client_fallback.trad.log"] {
         let file = format!("tests/fixtures/real/sendmail/{f}");
-        let got = entries("6B6ClnZ3030775", &[&file]);
+        let got = entries("6B6D5YjF032746", &[&file]);
         let whats: Vec<&str> = got.iter().map(|e| e.0.as_str()).collect();
         assert_eq!(
             whats,
@@ -123,12 +123,12 @@ fn sendmail_fallback_to_clear_shows_the_failed_handshake() {
 #[test]
 fn exim_fallback_to_clear_shows_delivering_unencrypted() {
     let file = "tests/fixtures/real/exim/client_fallback.log";
-    let got = entries("1xaBh4-0002im-2K", &[file]);
+    let got = entries("1xaBxz-0004gn-0B", &[file]);
     let whats: Vec<&str> = got.iter().map(|e| e.0.as_str()).collect();
     assert_eq!(whats, ["received", "TLS failed", "delivered"], "{got:#?}");
     assert!(got[1].2.contains("delivering unencrypted to H=127.0.0.1"));
     assert_eq!(got[2].1, "plaintext");
-    let (code, text) = run(&["message", "1xaBh4-0002im-2K", file]);
+    let (code, text) = run(&["message", "1xaBxz-0004gn-0B", file]);
     assert_eq!(code, 0);
     let failed = text.find("TLS failed").expect(&text);
     let delivered = text.find("delivered ").expect(&text);
