@@ -787,6 +787,18 @@ pub fn advice(kind: crate::event::TlsErrorKind) -> Advice {
             "chmod 600 the key (640 with group smmsp only when the MSP needs it), chmod go-w \
              the directories, or relax with DontBlameSendmail only as a last resort.",
         ),
+        // Placeholder texts (issue 18): the per-MTA advice belongs to policy.rs' owner.
+        K::MissingFile => (
+            "A configured key, certificate or CA file does not exist (wrong path or file \
+             never installed); the MTA runs without STARTTLS for that role.",
+            "Check the path in the MTA's TLS settings, install the file, and restart.",
+        ),
+        K::CertificateRejected => (
+            "The peer rejected our certificate (expired, self-signed, unknown CA or wrong \
+             name) and ended the handshake.",
+            "Check our certificate chain with mailtls check OURHOST; renew or send the full \
+             chain.",
+        ),
         K::CipherConfig => (
             "The cipher list, cipher suites or DH parameters were rejected by the TLS library.",
             "Fix CipherList / ServerSSLOptions in the .mc file (openssl ciphers -v 'LIST' \
