@@ -309,6 +309,18 @@ impl Live {
                 LineOutcome::Malformed(_) => counts.malformed += 1,
             }
         }
+        // What was appended so far is all there is: an error burst still gathering into
+        // an incident is complete for now (live alerts must not wait for the next line).
+        self.corr.flush_incidents(&mut self.records);
+        for r in self.records.drain(..) {
+            self.guard.observe(&r, &mut self.alerts);
+            if live {
+                out.push(Output::Record(r));
+                out.extend(self.alerts.drain(..).map(Output::Alert));
+            } else {
+                self.alerts.clear();
+            }
+        }
         if live {
             let c = &mut self.counts;
             c.lines += counts.lines;
