@@ -470,11 +470,11 @@ fn findings_for(
     }
     // Verification.
     let must = policy.must_verify.iter().any(|g| glob_match(g, &peer.peer));
-    let (unverified, list) = words(&d.verify, |w| {
+    let (unverified, list) = words(&d.outcomes(), |w| {
         let v = Verify::parse(w);
         !is_verified(w) && !v.is_tls_failure() && v != Verify::None
     });
-    let (not_offered, _) = words(&d.verify, |w| Verify::parse(w) == Verify::None);
+    let (not_offered, _) = words(&d.outcomes(), |w| Verify::parse(w) == Verify::None);
     if must && dir == Direction::Outbound && (unverified > 0 || d.plaintext_messages > 0) {
         add(
             Grade::D,
@@ -502,7 +502,7 @@ fn findings_for(
         );
     }
     // Failures.
-    let (failed, flist) = words(&d.verify, |w| Verify::parse(w).is_tls_failure());
+    let (failed, flist) = words(&d.outcomes(), |w| Verify::parse(w).is_tls_failure());
     let errs = d.error_count();
     if failed > 0 || errs > 0 {
         let kinds = d
@@ -706,16 +706,16 @@ pub fn enforce_readiness(posture: &Posture) -> Vec<Readiness> {
                 }
             ));
         }
-        let (none, _) = words(&d.verify, |w| Verify::parse(w) == Verify::None);
+        let (none, _) = words(&d.outcomes(), |w| Verify::parse(w) == Verify::None);
         if none > 0 {
             tls.push(format!("STARTTLS not offered {none}×"));
         }
-        let (failed, list) = words(&d.verify, |w| Verify::parse(w).is_tls_failure());
+        let (failed, list) = words(&d.outcomes(), |w| Verify::parse(w).is_tls_failure());
         if failed > 0 {
             tls.push(format!("handshake failed ({list})"));
         }
         let mut verify = Vec::new();
-        let (unverified, list) = words(&d.verify, |w| {
+        let (unverified, list) = words(&d.outcomes(), |w| {
             let v = Verify::parse(w);
             !is_verified(w) && !v.is_tls_failure() && v != Verify::None
         });

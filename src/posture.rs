@@ -155,9 +155,14 @@ pub struct DirPosture {
     pub versions: BTreeMap<String, u64>,
     /// Sessions by cipher name.
     pub ciphers: BTreeMap<String, u64>,
-    /// Sessions by verify word, plus policy verdicts that only a ruleset reports (NONE,
-    /// SOFTWARE, TEMP, …).
+    /// Sessions by verify word: one count per completed TLS session, so the histogram
+    /// never exceeds `tls_sessions`.
     pub verify: BTreeMap<String, u64>,
+    /// Policy ruleset verdicts by the word only a ruleset reports (`ruleset=tls_server,
+    /// arg1=NONE|SOFTWARE|TEMP|PROTOCOL|…`): attempts where TLS did not come up. Kept apart
+    /// from `verify` (issue 18: adding them there made the histogram exceed the sessions).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub verdicts: BTreeMap<String, u64>,
     /// Weakest session: minimum effective (secret) bits.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub min_bits: Option<u16>,
@@ -178,6 +183,7 @@ impl DirPosture {
         add_counts(&mut self.versions, o.versions);
         add_counts(&mut self.ciphers, o.ciphers);
         add_counts(&mut self.verify, o.verify);
+        add_counts(&mut self.verdicts, o.verdicts);
         self.min_bits = match (self.min_bits, o.min_bits) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -202,6 +208,14 @@ impl DirPosture {
         if let Some(b) = p.bits.effective() {
             self.min_bits = Some(self.min_bits.map_or(b, |m| m.min(b)));
         }
+    }
+
+    /// Every TLS outcome word: the sessions' verify words and the verdict-only words, for
+    /// policy rules that judge both ("STARTTLS not offered", "handshake failed").
+    pub fn outcomes(&self) -> BTreeMap<String, u64> {
+        let mut all = self.verify.clone();
+        add_counts(&mut all, self.verdicts.clone());
+        all
     }
 
     /// All messages, TLS or not.
@@ -396,7 +410,7 @@ impl Posture {
                         | Verify::DaneFail
                 );
                 if !on_summary {
-                    bump(&mut d.verify, verify.as_str());
+                    bump(&mut d.verdicts, verify.as_str());
                 }
             }
             Record::Error {

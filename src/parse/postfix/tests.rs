@@ -312,7 +312,7 @@ fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
         (
             SMTPD,
             "warning: TLS library problem: error:02001002:system library:fopen:No such file or directory:bss_file.c:175:fopen('/etc/postfix/cert.pem','r'):",
-            err(Some(In), None, TlsErrorKind::Certificate, "error:02001002:system library:fopen:No such file or directory:bss_file.c:175:fopen('/etc/postfix/cert.pem','r'):"),
+            err(Some(In), None, TlsErrorKind::MissingFile, "error:02001002:system library:fopen:No such file or directory:bss_file.c:175:fopen('/etc/postfix/cert.pem','r'):"),
         ),
         (
             SMTPD,
@@ -333,12 +333,12 @@ fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
         (
             SMTP,
             "warning: TLS library problem: error:80000002:system library::No such file or directory:../providers/implementations/storemgmt/file_store.c:267:calling stat(/etc/postfix/client-key.pem)",
-            err(Some(Out), None, TlsErrorKind::PrivateKey, "error:80000002:system library::No such file or directory:../providers/implementations/storemgmt/file_store.c:267:calling stat(/etc/postfix/client-key.pem)"),
+            err(Some(Out), None, TlsErrorKind::MissingFile, "error:80000002:system library::No such file or directory:../providers/implementations/storemgmt/file_store.c:267:calling stat(/etc/postfix/client-key.pem)"),
         ),
         (
             SMTPD,
             "warning: TLS library problem: error:02001002:system library:fopen:No such file or directory:bss_file.c:175:fopen('/etc/postfix/key.pem','r'):",
-            err(Some(In), None, TlsErrorKind::PrivateKey, "error:02001002:system library:fopen:No such file or directory:bss_file.c:175:fopen('/etc/postfix/key.pem','r'):"),
+            err(Some(In), None, TlsErrorKind::MissingFile, "error:02001002:system library:fopen:No such file or directory:bss_file.c:175:fopen('/etc/postfix/key.pem','r'):"),
         ),
         // ---- certificate verification (tls_verify.c)
         (
