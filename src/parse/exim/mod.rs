@@ -471,6 +471,10 @@ pub fn status_tls_error(text: &str) -> Option<TlsErrorKind> {
     let lower = text.to_ascii_lowercase();
     if lower.contains("did not offer tls support") {
         Some(TlsErrorKind::NotOffered)
+    } else if let Some(kind @ TlsErrorKind::CertificateRejected) = crate::parse::reason_kind(text) {
+        // `TLS session: (recv): A TLS fatal alert has been received: Certificate is bad`:
+        // the server rejected our client certificate.
+        Some(kind)
     } else if lower.contains("certificate verif") || lower.contains("certificate invalid") {
         Some(TlsErrorKind::CertVerify)
     } else if lower.contains("tls session")

@@ -912,6 +912,10 @@ fn delivery_texts_name_their_tls_problem() {
             Some(TlsErrorKind::Handshake),
         ),
         (
+            "TLS session: (recv): A TLS fatal alert has been received: Certificate is bad",
+            Some(TlsErrorKind::CertificateRejected),
+        ),
+        (
             "a TLS session is required, but the server did not offer TLS support",
             Some(TlsErrorKind::NotOffered),
         ),
