@@ -40,6 +40,7 @@
 //! grows with concurrent sessions, never with the length of the log.
 
 pub mod exim;
+pub mod incident;
 pub mod postfix;
 
 pub use postfix::tls_status_says_tls;
@@ -133,7 +134,26 @@ pub enum Record {
         reject: bool,
         outcome: String,
     },
-    /// A TLS problem; `peer` is `None` for local or unattributed errors.
+    /// Evidence that TLS is up for a role (Sendmail `STARTTLS=server, init=1`): passed
+    /// through so downgrade windows can close on it. Not a session, not counted in posture.
+    Ready {
+        #[serde(flatten)]
+        meta: Meta,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        direction: Option<Direction>,
+    },
+    /// The MTA daemon (re)started; passed through so downgrade windows and alerts can tell
+    /// a restart that fixed a local problem from one that did not. Not counted in posture.
+    Start {
+        #[serde(flatten)]
+        meta: Meta,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<String>,
+    },
+    /// One TLS **incident** (all the lines of one failed handshake or of one key that
+    /// failed to load, see [`incident`]); `peer` is `None` for local or unattributed ones.
+    /// `direction` is the role: for a local incident, our server side (inbound) or client
+    /// side (outbound). Its side (ours or the peer's) is `kind.side()`.
     Error {
         #[serde(flatten)]
         meta: Meta,
@@ -142,7 +162,13 @@ pub enum Record {
         #[serde(skip_serializing_if = "Option::is_none")]
         peer: Option<Peer>,
         kind: TlsErrorKind,
+        /// The MTA's own line (`SSL_accept error from …`, `SSL_CTX_use_PrivateKey_file(…)
+        /// failed`).
         text: String,
+        /// The library line that explains it (`error:0A0000C1:SSL routines::no shared
+        /// cipher:…`, `…:bad password read:…`), when the incident had one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
 }
 
@@ -152,6 +178,8 @@ impl Record {
             Record::Session { meta, .. }
             | Record::Message { meta, .. }
             | Record::Verdict { meta, .. }
+            | Record::Ready { meta, .. }
+            | Record::Start { meta, .. }
             | Record::Error { meta, .. } => meta,
         }
     }
@@ -163,6 +191,7 @@ impl Record {
             | Record::Message { peer, .. }
             | Record::Verdict { peer, .. } => Some(peer),
             Record::Error { peer, .. } => peer.as_ref(),
+            Record::Ready { .. } | Record::Start { .. } => None,
         }
     }
 
@@ -171,7 +200,8 @@ impl Record {
             Record::Session { direction, .. }
             | Record::Message { direction, .. }
             | Record::Verdict { direction, .. } => Some(*direction),
-            Record::Error { direction, .. } => *direction,
+            Record::Error { direction, .. } | Record::Ready { direction, .. } => *direction,
+            Record::Start { .. } => None,
         }
     }
 }
@@ -213,6 +243,7 @@ struct Pending {
     direction: Option<Direction>,
     kind: TlsErrorKind,
     text: String,
+    reason: Option<String>,
     at: Mark,
 }
 
@@ -224,6 +255,12 @@ pub struct Correlator {
     inbound: HashMap<ProcKey, InSession>,
     outbound: HashMap<ProcKey, Vec<OutSession>>,
     pending: HashMap<ProcKey, Vec<Pending>>,
+    /// Error lines still gathering into incidents (see `correlate/incident.rs`).
+    incidents: incident::Incidents,
+    /// Processes whose last conversation just failed with an incident attributed to a peer:
+    /// the `ruleset=tls_server|tls_client, arg1=SOFTWARE, …, reject=…` verdict that follows
+    /// is that incident's consequence, not a second one.
+    recent_failure: HashMap<ProcKey, Mark>,
     /// Postfix smtpd/smtp/qmgr state (see `correlate/postfix.rs`).
     postfix: postfix::PostfixState,
     /// Exim: sessions already counted, so `->` and repeated `rejected` lines do not count
@@ -249,6 +286,8 @@ impl Correlator {
         self.inbound.len()
             + self.outbound.values().map(Vec::len).sum::<usize>()
             + self.pending.values().map(Vec::len).sum::<usize>()
+            + self.incidents.len()
+            + self.recent_failure.len()
             + self.postfix.len()
             + self.exim.len()
     }
@@ -270,17 +309,38 @@ impl Correlator {
             source: ev.source,
         };
         let pk: Option<ProcKey> = ev.pid.map(|pid| (ev.host, pid));
+        // Error lines gather into incidents; any other line of a process ends its burst.
+        let mut done = Vec::new();
+        self.incidents.stale(now, &mut done);
+        let kind = match ev.kind {
+            EventKind::TlsError(e) => {
+                if !(ev.mta == Mta::Postfix && self.postfix_not_a_failure(&e, pk.as_ref(), now)) {
+                    self.incidents.line(pk, e, meta, now, &mut done);
+                }
+                for inc in done {
+                    self.push_incident(inc, out);
+                }
+                return;
+            }
+            other => other,
+        };
+        if let Some(pk) = &pk {
+            self.incidents.end_of(pk, &mut done);
+        }
+        for inc in done {
+            self.push_incident(inc, out);
+        }
         match ev.mta {
-            Mta::Postfix => return self.push_postfix(ev.kind, meta, pk, now, out),
+            Mta::Postfix => return self.push_postfix(kind, meta, pk, now, out),
             Mta::Exim => {
                 // Exim (see `correlate/exim.rs`): a `rejected` line's session is complete.
-                if self.exim_sessions(&ev.kind, &meta, ev.pid, now, out) {
+                if self.exim_sessions(&kind, &meta, ev.pid, now, out) {
                     return;
                 }
             }
             Mta::Sendmail => {}
         }
-        match ev.kind {
+        match kind {
             EventKind::Tls(s) => {
                 if let Some(pk) = &pk {
                     self.flush_pending(pk, &s.peer, s.direction, now, out);
@@ -375,8 +435,18 @@ impl Correlator {
                 let (Some(direction), Some(peer)) = (p.direction(), p.peer.clone()) else {
                     return;
                 };
+                let mut same_incident = false;
                 if let Some(pk) = &pk {
+                    let before = out.len();
                     self.flush_pending(pk, &peer, direction, now, out);
+                    let flushed = out[before..]
+                        .iter()
+                        .any(|r| matches!(r, Record::Error { peer: Some(_), .. }));
+                    let recent = self
+                        .recent_failure
+                        .remove(pk)
+                        .is_some_and(|at| at.fresh(now, ERROR_WINDOW));
+                    same_incident = p.verify.is_tls_failure() && (flushed || recent);
                     if p.verify.is_tls_failure() {
                         match direction {
                             Direction::Inbound => {
@@ -393,13 +463,22 @@ impl Correlator {
                     }
                 }
                 let reject = p.is_reject();
-                if reject {
+                // A failed handshake and the ruleset's refusal of it are one incident.
+                if reject && !same_incident {
+                    // `arg1=NONE`: TLS was required and the peer did not offer STARTTLS,
+                    // the same incident Postfix and Exim report as `not_offered`.
+                    let kind = if p.verify == Verify::None {
+                        TlsErrorKind::NotOffered
+                    } else {
+                        TlsErrorKind::Policy
+                    };
                     out.push(Record::Error {
                         meta: meta.clone(),
                         direction: Some(direction),
                         peer: Some(peer.clone()),
-                        kind: TlsErrorKind::Policy,
+                        kind,
                         text: format!("{} arg1={} {}", p.ruleset, p.verify, p.outcome),
+                        reason: None,
                     });
                 }
                 out.push(Record::Verdict {
@@ -411,34 +490,10 @@ impl Correlator {
                     outcome: p.outcome,
                 });
             }
-            EventKind::TlsError(e) => {
-                let local = e.kind.is_local();
-                match (e.peer, &pk) {
-                    (Some(peer), _) if !local => out.push(Record::Error {
-                        meta,
-                        direction: e.direction,
-                        peer: Some(peer),
-                        kind: e.kind,
-                        text: e.text,
-                    }),
-                    (None, Some(pk)) if !local => {
-                        self.pending.entry(pk.clone()).or_default().push(Pending {
-                            meta,
-                            direction: e.direction,
-                            kind: e.kind,
-                            text: e.text,
-                            at: now,
-                        });
-                    }
-                    _ => out.push(Record::Error {
-                        meta,
-                        direction: e.direction,
-                        peer: None,
-                        kind: e.kind,
-                        text: e.text,
-                    }),
-                }
-            }
+            // Gathered into incidents above.
+            EventKind::TlsError(_) => {}
+            EventKind::TlsReady { direction } => out.push(Record::Ready { meta, direction }),
+            EventKind::DaemonStart { version } => out.push(Record::Start { meta, version }),
             // Postfix only; handled before this match.
             EventKind::QueueClient { .. } => {}
             EventKind::Connect { .. } => {
@@ -468,6 +523,54 @@ impl Correlator {
         }
     }
 
+    /// Attributes one finished incident (the Sendmail and Exim rules; Postfix has its own).
+    fn push_incident(&mut self, inc: incident::Incident, out: &mut Vec<Record>) {
+        let incident::Incident {
+            pk,
+            meta,
+            error: e,
+            reason,
+            at,
+        } = inc;
+        if meta.mta == Mta::Postfix {
+            return self.postfix_error(e, meta, pk, at, reason, out);
+        }
+        let local = e.kind.is_local();
+        match (e.peer, &pk) {
+            (Some(peer), _) if !local => {
+                if let Some(pk) = &pk {
+                    self.recent_failure.insert(pk.clone(), at);
+                }
+                out.push(Record::Error {
+                    meta,
+                    direction: e.direction,
+                    peer: Some(peer),
+                    kind: e.kind,
+                    text: e.text,
+                    reason,
+                })
+            }
+            (None, Some(pk)) if !local => {
+                self.pending.entry(pk.clone()).or_default().push(Pending {
+                    meta,
+                    direction: e.direction,
+                    kind: e.kind,
+                    text: e.text,
+                    reason,
+                    at,
+                });
+            }
+            _ => out.push(Record::Error {
+                meta,
+                direction: e.direction,
+                peer: None,
+                kind: e.kind,
+                text: e.text,
+                reason,
+            }),
+        }
+    }
+
     /// Gives the errors waiting on `pk` to `peer` (those still within the window; older
     /// ones go out unattributed).
     fn flush_pending(
@@ -493,6 +596,7 @@ impl Correlator {
                 peer: fresh.then(|| peer.clone()),
                 kind: p.kind,
                 text: p.text,
+                reason: p.reason,
             });
         }
     }
@@ -502,6 +606,8 @@ impl Correlator {
         self.sweep_postfix(now, out);
         self.exim.sweep(now);
         self.inbound.retain(|_, s| s.last.fresh(now, INBOUND_IDLE));
+        self.recent_failure
+            .retain(|_, at| at.fresh(now, ERROR_WINDOW));
         self.outbound.retain(|_, list| {
             list.retain(|o| o.last.fresh(now, OUTBOUND_IDLE));
             !list.is_empty()
@@ -517,8 +623,25 @@ impl Correlator {
         out.extend(stale.into_iter().map(unattributed));
     }
 
+    /// Closes the error bursts still gathering into incidents and attributes them, as if
+    /// the next line had come. `follow` calls it after each batch of appended lines so an
+    /// alert does not wait for a line that may not come; a burst split across two reads
+    /// then counts twice, which live alerts accept.
+    pub fn flush_incidents(&mut self, out: &mut Vec<Record>) {
+        let mut done = Vec::new();
+        self.incidents.drain(&mut done);
+        for inc in done {
+            self.push_incident(inc, out);
+        }
+    }
+
     /// Ends the stream: errors still waiting for a peer go out unattributed.
     pub fn finish(mut self, out: &mut Vec<Record>) {
+        let mut done = Vec::new();
+        self.incidents.drain(&mut done);
+        for inc in done {
+            self.push_incident(inc, out);
+        }
         self.finish_postfix(out);
         let mut rest: Vec<Pending> = self.pending.drain().flat_map(|(_, v)| v).collect();
         rest.sort_by_key(|p| p.at.seq);
@@ -533,5 +656,6 @@ fn unattributed(p: Pending) -> Record {
         peer: None,
         kind: p.kind,
         text: p.text,
+        reason: p.reason,
     }
 }

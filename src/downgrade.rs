@@ -96,6 +96,7 @@ impl Downgrades {
                 direction,
                 text,
                 meta,
+                ..
             } if kind.is_local() => {
                 let dirs: &[Direction] = match direction {
                     Some(Direction::Inbound) => &[Direction::Inbound],
@@ -223,6 +224,7 @@ mod tests {
             kind: TlsErrorKind::PrivateKey,
             text: "STARTTLS=server: SSL_CTX_use_PrivateKey_file(/etc/mail/tls/key.pem) failed"
                 .into(),
+            reason: None,
         }
     }
 

@@ -321,9 +321,15 @@ impl Bits {
 pub enum Verify {
     /// The peer certificate verified.
     Ok,
-    /// A certificate was requested and none was presented.
+    /// No certificate was presented. Sendmail writes it when it asked and got none; for
+    /// Postfix (`Anonymous` on the server side, its `Received:` header's "Client did not
+    /// present a certificate" and "No client certificate requested") and Exim (`CV=no`
+    /// without a DN) it is the word for "the client presented no certificate", because
+    /// their logs cannot say whether one was asked for: one session, one word, whichever
+    /// line or header it is read from.
     No,
-    /// No certificate was requested (usual on the server side).
+    /// No certificate was requested: only where the MTA says so (Sendmail's own
+    /// `verify=NOT`, usual on its server side).
     Not,
     /// A certificate was presented but did not verify (e.g. unknown CA).
     Fail,
@@ -448,9 +454,12 @@ pub enum TlsErrorKind {
     Certificate,
     /// The CA file or directory could not be loaded (`load verify locs`).
     CaLocations,
-    /// A key, certificate or random file is unsafe (group/world readable, wrong owner) or
-    /// missing, so the MTA refuses to use it.
+    /// A key, certificate or random file is unsafe (group/world readable, wrong owner, in
+    /// an unsafe directory), so the MTA refuses to use it.
     UnsafeFile,
+    /// A configured key, certificate or CA file does not exist (Sendmail `file … unsafe:
+    /// No such file or directory`): a wrong path, not a permissions problem.
+    MissingFile,
     /// Cipher list, cipher suites, DH parameters or similar settings were rejected.
     CipherConfig,
     /// TLS library initialisation failed.
@@ -461,6 +470,12 @@ pub enum TlsErrorKind {
     Io,
     /// The peer certificate failed verification (a logged verify error, not `verify=FAIL`).
     CertVerify,
+    /// The peer rejected *our* certificate: it sent a fatal alert about it (Exim/GnuTLS
+    /// `(recv): A TLS fatal alert has been received: Certificate is bad`, OpenSSL `alert
+    /// bad certificate`, `alert unknown ca`, `alert certificate expired`). Our certificate is
+    /// the problem (see [`TlsErrorKind::side`]) but only for that peer, so it is counted on
+    /// the peer and opens no downgrade window.
+    CertificateRejected,
     /// A `tls_server`/`tls_client`/`tls_rcpt` policy ruleset rejected the session.
     Policy,
     /// A raw TLS library error dump (`error:0A000076:SSL routines::…`).
@@ -482,11 +497,13 @@ impl TlsErrorKind {
             TlsErrorKind::Certificate => "certificate",
             TlsErrorKind::CaLocations => "ca_locations",
             TlsErrorKind::UnsafeFile => "unsafe_file",
+            TlsErrorKind::MissingFile => "missing_file",
             TlsErrorKind::CipherConfig => "cipher_config",
             TlsErrorKind::Init => "init",
             TlsErrorKind::Handshake => "handshake",
             TlsErrorKind::Io => "io",
             TlsErrorKind::CertVerify => "cert_verify",
+            TlsErrorKind::CertificateRejected => "certificate_rejected",
             TlsErrorKind::Policy => "policy",
             TlsErrorKind::Library => "library",
             TlsErrorKind::NotOffered => "not_offered",
@@ -505,9 +522,41 @@ impl TlsErrorKind {
                 | TlsErrorKind::Certificate
                 | TlsErrorKind::CaLocations
                 | TlsErrorKind::UnsafeFile
+                | TlsErrorKind::MissingFile
                 | TlsErrorKind::CipherConfig
                 | TlsErrorKind::Init
         )
+    }
+
+    /// Whose problem an incident of this kind is: [`Side::Ours`] for our installation
+    /// (the local kinds) and for a peer rejecting our certificate; [`Side::Peer`] for the
+    /// rest (a failed handshake, a peer certificate that did not verify, a peer that did
+    /// not offer TLS, …), which are counted on that peer.
+    pub fn side(self) -> Side {
+        if self.is_local() || self == TlsErrorKind::CertificateRejected {
+            Side::Ours
+        } else {
+            Side::Peer
+        }
+    }
+}
+
+/// Whose problem a TLS incident is (DESIGN.md "Incidents, sides and windows").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    /// Our own installation: key, certificate, files, configuration, library.
+    Ours,
+    /// The peer (or the conversation with it).
+    Peer,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Ours => "ours",
+            Side::Peer => "peer",
+        }
     }
 }
 
@@ -799,6 +848,26 @@ pub enum EventKind {
     Delivery(Delivery),
     /// A policy ruleset verdict about TLS.
     Policy(PolicyCheck),
+    /// Evidence that TLS is up for a role: the MTA initialised its TLS context (Sendmail
+    /// `STARTTLS=server, init=1` / `STARTTLS=client, init=1`, logged at `LogLevel` > 12
+    /// each time a daemon or a queue runner sets TLS up). It is not a session with a peer;
+    /// it exists so that a downgrade window opened by a local key or certificate incident
+    /// can be closed by proof that TLS works again for that role. `direction` is the role
+    /// (`server` = inbound, `client` = outbound); `None` when the line did not say.
+    TlsReady {
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        direction: Option<Direction>,
+    },
+    /// The MTA daemon (re)started (Sendmail `starting daemon (8.17.1.9): SMTP+queueing@…`,
+    /// Postfix master `daemon started -- version 3.7.11, configuration /etc/postfix`, Exim
+    /// `exim 4.96 daemon started: pid=…`). A restart re-reads keys and certificates, so a
+    /// local incident either reappears right after it (still broken) or does not (fixed):
+    /// downgrade windows use it as the point where a fix can take effect. `version` is the
+    /// MTA version when the line names it.
+    DaemonStart {
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        version: Option<String>,
+    },
     /// An inbound session ended (`did not issue MAIL/EXPN/VRFY/ETRN`, `lost input channel`,
     /// Postfix `disconnect from`). `starttls` is Postfix's `starttls=ok/total` counter.
     SessionEnd {

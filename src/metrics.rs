@@ -229,7 +229,10 @@ impl Metrics {
                 self.peers.add(&key, *direction, enc);
             }
             Record::Error { kind, .. } => *self.errors.entry(*kind).or_insert(0) += 1,
-            Record::Message { .. } | Record::Verdict { .. } => {}
+            Record::Message { .. }
+            | Record::Verdict { .. }
+            | Record::Ready { .. }
+            | Record::Start { .. } => {}
         }
     }
 
@@ -286,7 +289,7 @@ impl Metrics {
             &mut s,
             "mailtls_tls_errors_total",
             "counter",
-            "TLS errors by kind (local kinds: private_key, certificate, ca_locations, unsafe_file, cipher_config, init).",
+            "TLS errors by kind (local kinds: private_key, certificate, ca_locations, unsafe_file, missing_file, cipher_config, init).",
         );
         for (k, n) in &self.errors {
             sample(

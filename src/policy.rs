@@ -470,11 +470,11 @@ fn findings_for(
     }
     // Verification.
     let must = policy.must_verify.iter().any(|g| glob_match(g, &peer.peer));
-    let (unverified, list) = words(&d.verify, |w| {
+    let (unverified, list) = words(&d.outcomes(), |w| {
         let v = Verify::parse(w);
         !is_verified(w) && !v.is_tls_failure() && v != Verify::None
     });
-    let (not_offered, _) = words(&d.verify, |w| Verify::parse(w) == Verify::None);
+    let (not_offered, _) = words(&d.outcomes(), |w| Verify::parse(w) == Verify::None);
     if must && dir == Direction::Outbound && (unverified > 0 || d.plaintext_messages > 0) {
         add(
             Grade::D,
@@ -502,7 +502,7 @@ fn findings_for(
         );
     }
     // Failures.
-    let (failed, flist) = words(&d.verify, |w| Verify::parse(w).is_tls_failure());
+    let (failed, flist) = words(&d.outcomes(), |w| Verify::parse(w).is_tls_failure());
     let errs = d.error_count();
     if failed > 0 || errs > 0 {
         let kinds = d
@@ -706,16 +706,16 @@ pub fn enforce_readiness(posture: &Posture) -> Vec<Readiness> {
                 }
             ));
         }
-        let (none, _) = words(&d.verify, |w| Verify::parse(w) == Verify::None);
+        let (none, _) = words(&d.outcomes(), |w| Verify::parse(w) == Verify::None);
         if none > 0 {
             tls.push(format!("STARTTLS not offered {none}×"));
         }
-        let (failed, list) = words(&d.verify, |w| Verify::parse(w).is_tls_failure());
+        let (failed, list) = words(&d.outcomes(), |w| Verify::parse(w).is_tls_failure());
         if failed > 0 {
             tls.push(format!("handshake failed ({list})"));
         }
         let mut verify = Vec::new();
-        let (unverified, list) = words(&d.verify, |w| {
+        let (unverified, list) = words(&d.outcomes(), |w| {
             let v = Verify::parse(w);
             !is_verified(w) && !v.is_tls_failure() && v != Verify::None
         });
@@ -786,6 +786,18 @@ pub fn advice(kind: crate::event::TlsErrorKind) -> Advice {
              in unsafe directories, and then runs without STARTTLS.",
             "chmod 600 the key (640 with group smmsp only when the MSP needs it), chmod go-w \
              the directories, or relax with DontBlameSendmail only as a last resort.",
+        ),
+        // Placeholder texts (issue 18): the per-MTA advice belongs to policy.rs' owner.
+        K::MissingFile => (
+            "A configured key, certificate or CA file does not exist (wrong path or file \
+             never installed); the MTA runs without STARTTLS for that role.",
+            "Check the path in the MTA's TLS settings, install the file, and restart.",
+        ),
+        K::CertificateRejected => (
+            "The peer rejected our certificate (expired, self-signed, unknown CA or wrong \
+             name) and ended the handshake.",
+            "Check our certificate chain with mailtls check OURHOST; renew or send the full \
+             chain.",
         ),
         K::CipherConfig => (
             "The cipher list, cipher suites or DH parameters were rejected by the TLS library.",

@@ -45,6 +45,8 @@ pub fn event_json(r: &Record) -> Value {
         Record::Message { .. } => "message",
         Record::Verdict { .. } => "verdict",
         Record::Error { .. } => "error",
+        Record::Ready { .. } => "tls_ready",
+        Record::Start { .. } => "daemon_start",
     };
     o.insert("type".into(), json!(kind));
     meta_fields(&mut o, r.meta());
@@ -84,10 +86,22 @@ pub fn event_json(r: &Record) -> Value {
             o.insert("reject".into(), json!(reject));
             o.insert("outcome".into(), json!(outcome));
         }
-        Record::Error { kind, text, .. } => {
+        Record::Error {
+            kind, text, reason, ..
+        } => {
             o.insert("kind".into(), json!(kind));
+            o.insert("side".into(), json!(kind.side().as_str()));
             o.insert("text".into(), json!(text));
+            if let Some(r) = reason {
+                o.insert("reason".into(), json!(r));
+            }
         }
+        Record::Start {
+            version: Some(v), ..
+        } => {
+            o.insert("version".into(), json!(v));
+        }
+        Record::Ready { .. } | Record::Start { .. } => {}
     }
     Value::Object(o)
 }
@@ -185,6 +199,8 @@ pub fn ecs_json(r: &Record) -> Value {
             ("tls-policy", if *reject { "failure" } else { "success" })
         }
         Record::Error { .. } => ("tls-error", "failure"),
+        Record::Ready { .. } => ("tls-ready", "success"),
+        Record::Start { .. } => ("daemon-start", "success"),
     };
     o.insert(
         "event".into(),
@@ -271,10 +287,21 @@ pub fn ecs_json(r: &Record) -> Value {
             mt.insert("reject".into(), json!(reject));
             mt.insert("outcome".into(), json!(outcome));
         }
-        Record::Error { kind, text, .. } => {
+        Record::Error {
+            kind, text, reason, ..
+        } => {
             o.insert("error".into(), json!({"type": kind, "message": text}));
+            mt.insert("side".into(), json!(kind.side().as_str()));
+            if let Some(r) = reason {
+                mt.insert("reason".into(), json!(r));
+            }
         }
-        Record::Session { .. } => {}
+        Record::Start {
+            version: Some(v), ..
+        } => {
+            mt.insert("version".into(), json!(v));
+        }
+        Record::Session { .. } | Record::Ready { .. } | Record::Start { .. } => {}
     }
     o.insert("mailtls".into(), Value::Object(mt));
     Value::Object(o)

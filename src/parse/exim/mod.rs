@@ -16,8 +16,8 @@
 //! |---|---|---|---|
 //! | reception | `yes` | `OK` | the client certificate verified |
 //! | reception | `no` with `DN=` | `FAIL` | a certificate was presented (its DN is logged) and did not verify |
-//! | reception | `no` without `DN=` | `NOT` | Exim ≤ 4.98 writes `CV=no` for every TLS session without a verified client certificate, which in practice means none was requested or sent; Sendmail's server logs `NOT` for the same client |
-//! | reception | absent | `NOT` | Exim ≥ 4.99 omits `CV=` when no certificate was presented |
+//! | reception | `no` without `DN=` | `NO` | no DN: the client presented no certificate. Whether Exim asked (`tls_verify_hosts`, `tls_try_verify_hosts`) is not in the log, so `NOT` ("not requested") cannot be claimed; `NO` says what is known, as for Postfix's `Anonymous` (issue 18) |
+//! | reception | absent | `NO` | Exim ≥ 4.99 omits `CV=` when no certificate was presented |
 //! | delivery | `yes` | `OK` | server certificate verified |
 //! | delivery | `dane` | `TRUSTED` | DANE verification (Sendmail's `TRUSTED`) |
 //! | delivery | `no` | `FAIL` | the server always presents a certificate; it did not verify |
@@ -59,6 +59,11 @@ pub fn parse(msg: &str) -> Parsed {
         return p;
     }
     if let Some(p) = rejected(rest) {
+        return p;
+    }
+    if id.is_none()
+        && let Some(p) = daemon_start(rest)
+    {
         return p;
     }
     if let Some(p) = no_mail(rest) {
@@ -379,7 +384,7 @@ fn tls_params(f: &Fields<'_>, direction: Direction) -> Option<TlsParams> {
         (_, Some("yes")) => Verify::Ok,
         (Direction::Outbound, Some("dane")) => Verify::Trusted,
         (Direction::Inbound, Some("no")) if dn.is_some() => Verify::Fail,
-        (Direction::Inbound, Some("no") | None) => Verify::Not,
+        (Direction::Inbound, Some("no") | None) => Verify::No,
         (Direction::Outbound, Some("no")) => Verify::Fail,
         (Direction::Outbound, None) => Verify::Other("UNKNOWN".to_owned()),
         (_, Some(other)) => Verify::Other(other.to_owned()),
@@ -469,6 +474,10 @@ pub fn status_tls_error(text: &str) -> Option<TlsErrorKind> {
     let lower = text.to_ascii_lowercase();
     if lower.contains("did not offer tls support") {
         Some(TlsErrorKind::NotOffered)
+    } else if let Some(kind @ TlsErrorKind::CertificateRejected) = crate::parse::reason_kind(text) {
+        // `TLS session: (recv): A TLS fatal alert has been received: Certificate is bad`:
+        // the server rejected our client certificate.
+        Some(kind)
     } else if lower.contains("certificate verif") || lower.contains("certificate invalid") {
         Some(TlsErrorKind::CertVerify)
     } else if lower.contains("tls session")
@@ -574,8 +583,18 @@ fn classify_error(reason: &str) -> TlsErrorKind {
         .strip_prefix('(')
         .and_then(|r| r.split_once("):"))
         .map_or("", |(w, _)| w);
-    if place.contains("privatekey") || lower.contains("key values mismatch") {
+    // `(cert/key setup: cert=… key=…): Decryption has failed.` (encrypted key), `Error
+    // while reading file.` (unreadable: the key must be readable by Debian-exim), `The
+    // certificate and the given key do not match.`: our private key.
+    if place.contains("privatekey")
+        || (place.starts_with("cert/key setup") && place.contains("key="))
+        || lower.contains("key values mismatch")
+    {
         TlsErrorKind::PrivateKey
+    } else if let Some(kind) = crate::parse::reason_kind(reason) {
+        // `(recv): A TLS fatal alert has been received: Certificate is bad`: the peer
+        // rejected our certificate.
+        kind
     } else if place.starts_with("cert/key setup") || place.contains("certificate_chain") {
         TlsErrorKind::Certificate
     } else if place.contains("verify_locations") || place.contains("setup_certs") {
@@ -613,6 +632,18 @@ fn rejected(text: &str) -> Option<Parsed> {
         peer,
         params,
     })))
+}
+
+/// `exim 4.96 daemon started: pid=1234, no queue runs, listening for SMTP on …`: the
+/// daemon (re)started and re-read its configuration (its key and certificate are read per
+/// connection, so a fix takes effect from here at the latest).
+fn daemon_start(text: &str) -> Option<Parsed> {
+    let rest = text.strip_prefix("exim ")?;
+    let (version, after) = rest.split_once(' ')?;
+    after.starts_with("daemon started").then_some(())?;
+    Some(Parsed::Event(EventKind::DaemonStart {
+        version: Some(version.to_owned()),
+    }))
 }
 
 /// `no MAIL in SMTP connection from HOST D=…s C=EHLO,STARTTLS,…`: a session that ended

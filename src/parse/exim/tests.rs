@@ -91,6 +91,13 @@ fn rows() -> Vec<(&'static str, Parsed)> {
     let mx = || Some(peer(Some("mx1.peer.example"), "192.0.2.30"));
     let aes256 = |verify, detail| params("TLS1.3", "TLS_AES_256_GCM_SHA384", 256, verify, detail);
     vec![
+        // A daemon (re)start (mainlog form, pid selector).
+        (
+            "2026-12-06 12:00:00 [1234] exim 4.96 daemon started: pid=1234, no queue runs, listening for SMTP on [127.0.0.1]:25",
+            Parsed::Event(EventKind::DaemonStart {
+                version: Some("4.96".into()),
+            }),
+        ),
         // ---- arrivals
         (
             "1sDcIh-000000004YY-3wAT <= alice@peer.example H=mail.peer.example [192.0.2.20] P=esmtps X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no S=2345 id=20261128.abc@peer.example",
@@ -99,7 +106,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 "alice@peer.example",
                 pe(),
                 "esmtps",
-                aes256(Verify::Not, cv("no")),
+                aes256(Verify::No, cv("no")),
             ),
         ),
         (
@@ -113,7 +120,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                     "TLSv1.2",
                     "ECDHE-RSA-AES256-GCM-SHA384",
                     256,
-                    Verify::Not,
+                    Verify::No,
                     cv("no"),
                 ),
             ),
@@ -125,7 +132,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 "carol@oldpeer.example",
                 Some(peer(Some("smtp.oldpeer.example"), "192.0.2.24")),
                 "esmtps",
-                params("TLSv1", "ECDHE-RSA-AES128-SHA", 128, Verify::Not, cv("no")),
+                params("TLSv1", "ECDHE-RSA-AES128-SHA", 128, Verify::No, cv("no")),
             ),
         ),
         (
@@ -149,7 +156,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                     "TLS1.2",
                     "ECDHE-RSA-AES128-GCM-SHA256",
                     128,
-                    Verify::Not,
+                    Verify::No,
                     cv("no"),
                 ),
             ),
@@ -191,7 +198,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 "eve@peer.example",
                 Some(peer(Some("mout.peer.example"), "2001:db8::7")),
                 "esmtps",
-                aes256(Verify::Not, cv("no")),
+                aes256(Verify::No, cv("no")),
             ),
         ),
         (
@@ -205,7 +212,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                     "TLS1.3",
                     "TLS_AES_128_GCM_SHA256",
                     128,
-                    Verify::Not,
+                    Verify::No,
                     cv("no"),
                 ),
             ),
@@ -255,7 +262,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 pe(),
                 "esmtps",
                 aes256(
-                    Verify::Not,
+                    Verify::No,
                     Some(TlsDetail {
                         raw_verify: Some("no".into()),
                         sni: Some("mail.example.com".into()),
@@ -272,7 +279,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 pe(),
                 "esmtps",
                 aes256(
-                    Verify::Not,
+                    Verify::No,
                     Some(TlsDetail {
                         raw_verify: Some("no".into()),
                         sni: Some("mail.example.com".into()),
@@ -292,7 +299,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                     "TLS1.2",
                     "ECDHE_RSA_AES_256_GCM_SHA384",
                     256,
-                    Verify::Not,
+                    Verify::No,
                     cv("no"),
                 ),
             ),
@@ -308,7 +315,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                     "TLS1.3",
                     "ECDHE_RSA_AES_256_GCM_SHA384",
                     256,
-                    Verify::Not,
+                    Verify::No,
                     cv("no"),
                 ),
             ),
@@ -324,7 +331,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                     "TLS1.3",
                     "ECDHE_SECP256R1__RSA_PSS_RSAE_SHA256__AES_256_GCM",
                     256,
-                    Verify::Not,
+                    Verify::No,
                     cv("no"),
                 ),
             ),
@@ -336,7 +343,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 "alice@peer.example",
                 pe(),
                 "esmtps",
-                params("TLS1.2", "RSA__AES_256_GCM", 256, Verify::Not, cv("no")),
+                params("TLS1.2", "RSA__AES_256_GCM", 256, Verify::No, cv("no")),
             ),
         ),
         (
@@ -347,7 +354,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 pe(),
                 "esmtps",
                 aes256(
-                    Verify::Not,
+                    Verify::No,
                     Some(TlsDetail {
                         key_exchange: Some("X25519".into()),
                         ..TlsDetail::default()
@@ -363,7 +370,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 pe(),
                 "esmtps",
                 aes256(
-                    Verify::Not,
+                    Verify::No,
                     Some(TlsDetail {
                         raw_verify: Some("no".into()),
                         reused: true,
@@ -379,7 +386,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 "alice@peer.example",
                 pe(),
                 "esmtps",
-                aes256(Verify::Not, None),
+                aes256(Verify::No, None),
             ),
         ),
         (
@@ -397,7 +404,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 "alice@peer.example",
                 pe(),
                 "esmtps",
-                aes256(Verify::Not, cv("no")),
+                aes256(Verify::No, cv("no")),
             ),
         ),
         (
@@ -407,7 +414,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 "alice@peer.example",
                 pe(),
                 "esmtps",
-                aes256(Verify::Not, cv("no")),
+                aes256(Verify::No, cv("no")),
             ),
         ),
         (
@@ -664,11 +671,38 @@ fn rows() -> Vec<(&'static str, Parsed)> {
             ),
         ),
         (
+            "TLS error on connection from localhost (vm.example.test) [127.0.0.1]:41234 I=[127.0.0.1]:25 (cert/key setup: cert=/etc/exim4/mx.crt key=/etc/exim4/mx-key.pem): Decryption has failed.",
+            err(
+                Some(In),
+                Some(Peer::new(Some("localhost"), "127.0.0.1".parse().ok())),
+                TlsErrorKind::PrivateKey,
+                "TLS error on connection from localhost (vm.example.test) [127.0.0.1]:41234 I=[127.0.0.1]:25 (cert/key setup: cert=/etc/exim4/mx.crt key=/etc/exim4/mx-key.pem): Decryption has failed.",
+            ),
+        ),
+        (
+            "TLS error on connection from localhost (vm.example.test) [127.0.0.1]:41236 I=[127.0.0.1]:25 (cert/key setup: cert=/etc/exim4/mx.crt key=/etc/exim4/other-key.pem): The certificate and the given key do not match.",
+            err(
+                Some(In),
+                Some(Peer::new(Some("localhost"), "127.0.0.1".parse().ok())),
+                TlsErrorKind::PrivateKey,
+                "TLS error on connection from localhost (vm.example.test) [127.0.0.1]:41236 I=[127.0.0.1]:25 (cert/key setup: cert=/etc/exim4/mx.crt key=/etc/exim4/other-key.pem): The certificate and the given key do not match.",
+            ),
+        ),
+        (
+            "TLS error on connection from localhost (vm.example.test) [127.0.0.1]:41238 I=[127.0.0.1]:25 (recv): A TLS fatal alert has been received: Certificate is bad",
+            err(
+                Some(In),
+                Some(Peer::new(Some("localhost"), "127.0.0.1".parse().ok())),
+                TlsErrorKind::CertificateRejected,
+                "TLS error on connection from localhost (vm.example.test) [127.0.0.1]:41238 I=[127.0.0.1]:25 (recv): A TLS fatal alert has been received: Certificate is bad",
+            ),
+        ),
+        (
             "TLS error on connection from mail.peer.example [192.0.2.20] (cert/key setup: cert=/etc/exim4/exim.crt key=/etc/exim4/exim.key): Error while reading file.",
             err(
                 Some(In),
                 pe(),
-                TlsErrorKind::Certificate,
+                TlsErrorKind::PrivateKey,
                 "TLS error on connection from mail.peer.example [192.0.2.20] (cert/key setup: cert=/etc/exim4/exim.crt key=/etc/exim4/exim.key): Error while reading file.",
             ),
         ),
@@ -925,6 +959,10 @@ fn delivery_texts_name_their_tls_problem() {
         (
             "TLS session: (SSL_connect): timed out",
             Some(TlsErrorKind::Handshake),
+        ),
+        (
+            "TLS session: (recv): A TLS fatal alert has been received: Certificate is bad",
+            Some(TlsErrorKind::CertificateRejected),
         ),
         (
             "a TLS session is required, but the server did not offer TLS support",

@@ -110,7 +110,7 @@ fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
         (
             SMTPD,
             "Anonymous TLS connection established from mail.peer.example[192.0.2.20]: TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)",
-            tls(In, pe(), "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", 256, 256, Verify::Not, Some(trust("Anonymous"))),
+            tls(In, pe(), "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", 256, 256, Verify::No, Some(trust("Anonymous"))),
         ),
         (
             SMTPD,
@@ -125,7 +125,7 @@ fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
         (
             Some("postfix/submission/smtpd"),
             "Anonymous TLS connection established from laptop.example.net[198.51.100.44]: TLSv1.2 with cipher ECDHE-RSA-CHACHA20-POLY1305 (256/256 bits)",
-            tls(In, peer(Some("laptop.example.net"), "198.51.100.44"), "TLSv1.2", "ECDHE-RSA-CHACHA20-POLY1305", 256, 256, Verify::Not, Some(trust("Anonymous"))),
+            tls(In, peer(Some("laptop.example.net"), "198.51.100.44"), "TLSv1.2", "ECDHE-RSA-CHACHA20-POLY1305", 256, 256, Verify::No, Some(trust("Anonymous"))),
         ),
         (
             SMTPD,
@@ -135,22 +135,22 @@ fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
         (
             SMTPD,
             "Anonymous TLS connection established from unknown[unknown]: TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)",
-            tls(In, peer(None, ""), "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", 256, 256, Verify::Not, Some(trust("Anonymous"))),
+            tls(In, peer(None, ""), "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", 256, 256, Verify::No, Some(trust("Anonymous"))),
         ),
         (
             SMTPD,
             "Anonymous TLS connection established from unknown[2001:db8::1]: TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)",
-            tls(In, peer(None, "2001:db8::1"), "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", 256, 256, Verify::Not, Some(trust("Anonymous"))),
+            tls(In, peer(None, "2001:db8::1"), "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", 256, 256, Verify::No, Some(trust("Anonymous"))),
         ),
         (
             SMTPD,
             "Anonymous TLS connection established from mail.peer.example[192.0.2.20]:53122: TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)",
-            tls(In, pe(), "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", 256, 256, Verify::Not, Some(trust("Anonymous"))),
+            tls(In, pe(), "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", 256, 256, Verify::No, Some(trust("Anonymous"))),
         ),
         (
             Some("postfix/tlsproxy"),
             "Anonymous TLS connection established from Mail.Peer.Example[192.0.2.20]: TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)",
-            tls(In, peer(Some("Mail.Peer.Example"), "192.0.2.20"), "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", 256, 256, Verify::Not, Some(trust("Anonymous"))),
+            tls(In, peer(Some("Mail.Peer.Example"), "192.0.2.20"), "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", 256, 256, Verify::No, Some(trust("Anonymous"))),
         ),
         // ---- client side, every trust word
         (
@@ -187,7 +187,7 @@ fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
         (
             SMTPD,
             "Anonymous TLS connection established from mail.peer.example[192.0.2.20]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256",
-            tls(In, pe(), "TLSv1.3", "TLS_AES_256_GCM_SHA384", 256, 256, Verify::Not, Some(TlsDetail {
+            tls(In, pe(), "TLSv1.3", "TLS_AES_256_GCM_SHA384", 256, 256, Verify::No, Some(TlsDetail {
                 raw_verify: Some("Anonymous".into()),
                 key_exchange: Some("X25519".into()),
                 server_signature: Some("RSA-PSS (2048 bits)".into()),
@@ -198,7 +198,7 @@ fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
         (
             SMTPD,
             "Anonymous TLS connection established from mout.peer.example[198.51.100.7] to mail.example.com: TLSv1.3 with cipher TLS_AES_128_GCM_SHA256 (128/128 bits) key-exchange x25519 server-signature ECDSA (prime256v1) server-digest SHA256",
-            tls(In, peer(Some("mout.peer.example"), "198.51.100.7"), "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, 128, Verify::Not, Some(TlsDetail {
+            tls(In, peer(Some("mout.peer.example"), "198.51.100.7"), "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, 128, Verify::No, Some(TlsDetail {
                 raw_verify: Some("Anonymous".into()),
                 sni: Some("mail.example.com".into()),
                 key_exchange: Some("x25519".into()),
@@ -255,7 +255,7 @@ fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
         (
             SMTPD,
             "Anonymous TLS connection established from mail.peer.example[192.0.2.20]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange DHE (2048 bits) server-signature RSA-PSS (2048 bit raw public key)",
-            tls(In, pe(), "TLSv1.3", "TLS_AES_256_GCM_SHA384", 256, 256, Verify::Not, Some(TlsDetail {
+            tls(In, pe(), "TLSv1.3", "TLS_AES_256_GCM_SHA384", 256, 256, Verify::No, Some(TlsDetail {
                 raw_verify: Some("Anonymous".into()),
                 key_exchange: Some("DHE (2048 bits)".into()),
                 server_signature: Some("RSA-PSS (2048 bit raw public key)".into()),
@@ -302,22 +302,43 @@ fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
         (
             SMTP,
             "warning: TLS library problem: error:0A000086:SSL routines::certificate verify failed:ssl/statem/statem_clnt.c:1889:",
-            err(None, None, TlsErrorKind::Library, "error:0A000086:SSL routines::certificate verify failed:ssl/statem/statem_clnt.c:1889:"),
+            err(Some(Out), None, TlsErrorKind::Library, "error:0A000086:SSL routines::certificate verify failed:ssl/statem/statem_clnt.c:1889:"),
         ),
         (
             SMTPD,
             "warning: TLS library problem: 10697:error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca:s3_pkt.c:1257:SSL alert number 48:",
-            err(None, None, TlsErrorKind::Library, "10697:error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca:s3_pkt.c:1257:SSL alert number 48:"),
+            err(Some(In), None, TlsErrorKind::CertificateRejected, "10697:error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca:s3_pkt.c:1257:SSL alert number 48:"),
         ),
         (
             SMTPD,
             "warning: TLS library problem: error:02001002:system library:fopen:No such file or directory:bss_file.c:175:fopen('/etc/postfix/cert.pem','r'):",
-            err(None, None, TlsErrorKind::Certificate, "error:02001002:system library:fopen:No such file or directory:bss_file.c:175:fopen('/etc/postfix/cert.pem','r'):"),
+            err(Some(In), None, TlsErrorKind::MissingFile, "error:02001002:system library:fopen:No such file or directory:bss_file.c:175:fopen('/etc/postfix/cert.pem','r'):"),
         ),
         (
             SMTPD,
             "warning: TLS library problem: error:0B080074:x509 certificate routines:X509_check_private_key:key values mismatch:x509_cmp.c:331:",
-            err(None, None, TlsErrorKind::PrivateKey, "error:0B080074:x509 certificate routines:X509_check_private_key:key values mismatch:x509_cmp.c:331:"),
+            err(Some(In), None, TlsErrorKind::PrivateKey, "error:0B080074:x509 certificate routines:X509_check_private_key:key values mismatch:x509_cmp.c:331:"),
+        ),
+        // ---- key problems (Postfix 3.7.11 with an encrypted or missing key, OpenSSL 3)
+        (
+            SMTPD,
+            "warning: cannot get RSA private key from file \"/etc/postfix/mx-key.pem\": disabling TLS support",
+            err(Some(In), None, TlsErrorKind::PrivateKey, "cannot get RSA private key from file \"/etc/postfix/mx-key.pem\": disabling TLS support"),
+        ),
+        (
+            SMTPD,
+            "warning: TLS library problem: error:1C80009F:Provider routines::unable to get passphrase:../providers/implementations/encode_decode/decode_epki2pki.c:96:",
+            err(Some(In), None, TlsErrorKind::PrivateKey, "error:1C80009F:Provider routines::unable to get passphrase:../providers/implementations/encode_decode/decode_epki2pki.c:96:"),
+        ),
+        (
+            SMTP,
+            "warning: TLS library problem: error:80000002:system library::No such file or directory:../providers/implementations/storemgmt/file_store.c:267:calling stat(/etc/postfix/client-key.pem)",
+            err(Some(Out), None, TlsErrorKind::MissingFile, "error:80000002:system library::No such file or directory:../providers/implementations/storemgmt/file_store.c:267:calling stat(/etc/postfix/client-key.pem)"),
+        ),
+        (
+            SMTPD,
+            "warning: TLS library problem: error:02001002:system library:fopen:No such file or directory:bss_file.c:175:fopen('/etc/postfix/key.pem','r'):",
+            err(Some(In), None, TlsErrorKind::MissingFile, "error:02001002:system library:fopen:No such file or directory:bss_file.c:175:fopen('/etc/postfix/key.pem','r'):"),
         ),
         // ---- certificate verification (tls_verify.c)
         (
@@ -328,7 +349,7 @@ fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
         (
             SMTP,
             "certificate verification failed for mx1.peer.example[192.0.2.30]:25: untrusted issuer /C=US/O=Example CA/CN=Example Root",
-            err(None, Some(mx()), TlsErrorKind::CertVerify, "certificate verification failed for mx1.peer.example[192.0.2.30]:25: untrusted issuer /C=US/O=Example CA/CN=Example Root"),
+            err(Some(Out), Some(mx()), TlsErrorKind::CertVerify, "certificate verification failed for mx1.peer.example[192.0.2.30]:25: untrusted issuer /C=US/O=Example CA/CN=Example Root"),
         ),
         (
             SMTPD,
@@ -338,7 +359,7 @@ fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
         (
             SMTP,
             "CA certificate verification failed for mx1.peer.example[192.0.2.30]:25: num=20:unable to get local issuer certificate",
-            err(None, Some(mx()), TlsErrorKind::CertVerify, "CA certificate verification failed for mx1.peer.example[192.0.2.30]:25: num=20:unable to get local issuer certificate"),
+            err(Some(Out), Some(mx()), TlsErrorKind::CertVerify, "CA certificate verification failed for mx1.peer.example[192.0.2.30]:25: num=20:unable to get local issuer certificate"),
         ),
         (
             SMTP,
@@ -400,32 +421,32 @@ fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
         (
             SMTPD,
             "warning: cannot get RSA private key from file \"/etc/postfix/key.pem\": disabling TLS support",
-            err(None, None, TlsErrorKind::PrivateKey, "cannot get RSA private key from file \"/etc/postfix/key.pem\": disabling TLS support"),
+            err(Some(In), None, TlsErrorKind::PrivateKey, "cannot get RSA private key from file \"/etc/postfix/key.pem\": disabling TLS support"),
         ),
         (
             SMTPD,
             "warning: cannot get RSA certificate from file \"/etc/postfix/cert.pem\": disabling TLS support",
-            err(None, None, TlsErrorKind::Certificate, "cannot get RSA certificate from file \"/etc/postfix/cert.pem\": disabling TLS support"),
+            err(Some(In), None, TlsErrorKind::Certificate, "cannot get RSA certificate from file \"/etc/postfix/cert.pem\": disabling TLS support"),
         ),
         (
             SMTPD,
             "cannot load Certification Authority data, CAfile=\"/etc/postfix/cacert.pem\": disabling TLS support",
-            err(None, None, TlsErrorKind::CaLocations, "cannot load Certification Authority data, CAfile=\"/etc/postfix/cacert.pem\": disabling TLS support"),
+            err(Some(In), None, TlsErrorKind::CaLocations, "cannot load Certification Authority data, CAfile=\"/etc/postfix/cacert.pem\": disabling TLS support"),
         ),
         (
             SMTPD,
             "warning: cannot load DH parameters from file /etc/postfix/dh2048.pem",
-            err(None, None, TlsErrorKind::CipherConfig, "cannot load DH parameters from file /etc/postfix/dh2048.pem"),
+            err(Some(In), None, TlsErrorKind::CipherConfig, "cannot load DH parameters from file /etc/postfix/dh2048.pem"),
         ),
         (
             SMTP,
             "warning: DANE TLSA lookup problem: Host or domain name not found. Name service error for name=_25._tcp.mx1.peer.example type=TLSA: Host not found, try again",
-            err(None, None, TlsErrorKind::Dane, "DANE TLSA lookup problem: Host or domain name not found. Name service error for name=_25._tcp.mx1.peer.example type=TLSA: Host not found, try again"),
+            err(Some(Out), None, TlsErrorKind::Dane, "DANE TLSA lookup problem: Host or domain name not found. Name service error for name=_25._tcp.mx1.peer.example type=TLSA: Host not found, try again"),
         ),
         (
             SMTPD,
             "warning: no entropy for TLS key generation: disabling TLS support",
-            err(None, None, TlsErrorKind::Init, "no entropy for TLS key generation: disabling TLS support"),
+            err(Some(In), None, TlsErrorKind::Init, "no entropy for TLS key generation: disabling TLS support"),
         ),
         // ---- connect / disconnect with 3.0+ counters
         (
@@ -572,6 +593,12 @@ fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
         (Some("postfix/qmgr"), "3F1A21234: removed", Parsed::Irrelevant),
         (Some("postfix/pickup"), "3F1A21234: uid=1000 from=<alice>", Parsed::Irrelevant),
         (SMTPD, "NOQUEUE: reject: RCPT from unknown[192.0.2.50]: 554 5.7.1 <x@example.com>: Relay access denied; from=<spam@bad.example> to=<x@example.com> proto=ESMTP helo=<bad>", Parsed::Irrelevant),
+        // ---- daemon start: a restart re-reads keys and certificates
+        (
+            Some("postfix/master"),
+            "daemon started -- version 3.7.11, configuration /etc/postfix",
+            Parsed::Event(EventKind::DaemonStart { version: Some("3.7.11".into()) }),
+        ),
         (SMTPD, "setting up TLS connection from mail.peer.example[192.0.2.20]", Parsed::Irrelevant),
         (SMTP, "mx1.peer.example[192.0.2.30]:25: subject_CN=mx1.peer.example, issuer_CN=R3, fingerprint=AA:BB, pkey_fingerprint=CC:DD", Parsed::Irrelevant),
         (SMTP, "Verified: subject_CN=mx1.peer.example, issuer=Example CA", Parsed::Irrelevant),
@@ -596,7 +623,8 @@ fn every_postfix_form() {
 #[test]
 fn trust_mapping_is_per_direction() {
     let rows = [
-        (In, "Anonymous", Verify::Not),
+        // One session, one word: the log cannot say whether Postfix asked (issue 18).
+        (In, "Anonymous", Verify::No),
         (In, "Untrusted", Verify::Fail),
         (In, "Trusted", Verify::Ok),
         (In, "Verified", Verify::Ok),

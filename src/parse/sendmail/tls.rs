@@ -51,9 +51,17 @@ pub(super) fn starttls(all: &str, rest: &str) -> Parsed {
     if let Some(detail) = after.strip_prefix(": ") {
         // `STARTTLS=%s: file %s unsafe: %s` or the OpenSSL error-queue dump.
         if detail.starts_with("file ") && detail.contains(" unsafe: ") {
-            return tls_error(dir, None, TlsErrorKind::UnsafeFile, all);
+            // `unsafe: No such file or directory` is sendmail's word for a file that is
+            // not there (safefile() fails with ENOENT): a wrong path, not permissions.
+            let kind = if detail.ends_with("No such file or directory") {
+                TlsErrorKind::MissingFile
+            } else {
+                TlsErrorKind::UnsafeFile
+            };
+            return tls_error(dir, None, kind, all);
         }
-        return tls_error(dir, None, TlsErrorKind::Library, all);
+        let kind = crate::parse::reason_kind(detail).unwrap_or(TlsErrorKind::Library);
+        return tls_error(dir, None, kind, all);
     }
     let Some(detail) = after.strip_prefix(", ") else {
         return Parsed::Irrelevant;
@@ -128,14 +136,15 @@ fn error_kind(e: &str) -> TlsErrorKind {
 /// What is an event and what is irrelevant, checked against sendmail's source:
 ///
 /// * `init=%d` is `inittls()`'s result (`LogLevel > 12`): `init=1` is a successful
-///   initialisation trace and irrelevant; `init=0` means the TLS context could not be set
+///   initialisation, evidence that TLS is up for that role
+///   ([`EventKind::TlsReady`]); `init=0` means the TLS context could not be set
 ///   up (the specific cause is logged before it) and is an [`TlsErrorKind::Init`] error.
 /// * `Diffie-Hellman init, key=…`, `cert-subject=…` (the certificate detail written after
 ///   every summary at `LogLevel > 11`), `get_verify:`, `start=ok`, `info: fds=`,
 ///   `SSL_MODE_AUTO_RETRY=set`, `tmp_rsa_key: new temp RSA key`, `FIPSMode=ok`, and the
 ///   `SSL_dane_enable=%d, domain=%s` / `tlsa_chk=0, type=…` traces are irrelevant: they
 ///   describe normal operation at debug levels.
-/// * `SSL_shutdown failed|not done` → shutdown; engine, FIPS, ex-index, temp-RSA and
+/// * `SSL_shutdown failed|not done` (`LogLevel > 11`) are irrelevant too; engine, FIPS, ex-index, temp-RSA and
 ///   `SSL_dane_enable=%d` (without domain, logged only when it fails) → init/DANE errors.
 /// * `host=%s, SSL_set_tlsext_host_name=%d` looks like a trace but sendmail logs it only
 ///   when setting SNI *failed* (`r <= 0`, `LOG_ERR`); the handshake goes on without SNI, so
@@ -143,14 +152,17 @@ fn error_kind(e: &str) -> TlsErrorKind {
 ///   (DANE).
 fn trace_or_error(all: &str, dir: Option<Direction>, d: &str) -> Parsed {
     if let Some(v) = d.strip_prefix("init=") {
-        return if v.trim() == "0" {
-            tls_error(dir, None, TlsErrorKind::Init, all)
-        } else {
-            Parsed::Irrelevant
+        return match v.trim() {
+            "0" => tls_error(dir, None, TlsErrorKind::Init, all),
+            "1" => Parsed::Event(EventKind::TlsReady { direction: dir }),
+            _ => Parsed::Irrelevant,
         };
     }
     if d.starts_with("SSL_shutdown") {
-        return tls_error(dir, None, TlsErrorKind::Shutdown, all);
+        // `SSL_shutdown failed: -1` / `not done` are written only at LogLevel > 11, after a
+        // session that did its work, usually because the peer closed first: counting them
+        // made LogLevel 14 grade worse than 9 (issue 18).
+        return Parsed::Irrelevant;
     }
     if let Some(v) = d.strip_prefix("FIPSMode=") {
         return if v == "ok" {
@@ -282,17 +294,24 @@ fn parse_bits(b: &str) -> Option<(Option<u16>, Option<u16>)> {
 }
 
 /// `STARTTLS: …` lines (no side).
+///
+/// Two families are information, not errors, and are irrelevant (issue 18): `%s missing`
+/// (`CRLFile missing`, `CACertPath missing`, … : `tls_ok_f()` at `LogLevel > 12` saying an
+/// option is not set; a consequence, if any, is logged by its own error line or shows as
+/// no STARTTLS), and the `%s cert verify: depth=…` detail written per certificate at
+/// `LogLevel > 13` (its outcome is the summary's `verify=`). Counting them made a session
+/// grade differently at `LogLevel` 9 and 14.
 fn starttls_noside(all: &str, r: &str) -> Parsed {
+    if r.ends_with(" missing") || r.contains(" cert verify: ") {
+        return Parsed::Irrelevant;
+    }
     let kind = if r.starts_with("read error=") || r.starts_with("write error=") {
         TlsErrorKind::Io
-    } else if r.contains(" cert verify: ") {
-        TlsErrorKind::CertVerify
     } else if r.starts_with("SSL3 alert ") || r.contains(":failed in ") || r.contains(":error in ")
     {
         TlsErrorKind::Handshake
     } else if r.starts_with("RandFile ")
         || r.starts_with("size(")
-        || r.ends_with(" missing")
         || r.starts_with("can't fstat(")
         || r.starts_with("Warning: safeopen(")
     {
