@@ -180,55 +180,24 @@ impl Policy {
     }
 }
 
-/// Cipher families, as the policy names them and the charts group them.
-pub const FAMILIES: &[&str] = &[
-    "AES-GCM",
-    "ChaCha20-Poly1305",
-    "AES-CCM",
-    "AES-CBC",
-    "Camellia",
-    "3DES",
-    "DES",
-    "RC4",
-    "EXPORT",
-    "NULL",
-    "anonymous",
-    "MD5",
-    "other",
-];
+mod cipher;
+pub use cipher::{CipherFamily, classify as classify_cipher, family_of};
 
-/// The family of a cipher by its OpenSSL or IANA name. The weakest trait wins: an export
-/// RC4 suite is `EXPORT`, an anonymous AES suite is `anonymous`.
-pub fn cipher_family(name: &str) -> &'static str {
-    let n = name.to_ascii_uppercase();
-    let has = |s: &str| n.contains(s);
-    if has("NULL") {
-        "NULL"
-    } else if has("EXP") {
-        "EXPORT"
-    } else if n.starts_with("ADH") || n.starts_with("AECDH") || has("_ANON_") || has("ANON") {
-        "anonymous"
-    } else if has("RC4") {
-        "RC4"
-    } else if has("DES-CBC3") || has("3DES") || has("DES_EDE") || has("DES-EDE") {
-        "3DES"
-    } else if has("DES") {
-        "DES"
-    } else if has("CHACHA20") {
-        "ChaCha20-Poly1305"
-    } else if has("GCM") {
-        "AES-GCM"
-    } else if has("CCM") {
-        "AES-CCM"
-    } else if has("CAMELLIA") {
-        "Camellia"
-    } else if has("AES") {
-        "AES-CBC"
-    } else if n.ends_with("MD5") {
-        "MD5"
-    } else {
-        "other"
+/// Cipher families, as the policy names them and the charts group them.
+pub const FAMILIES: [&str; 15] = {
+    let mut out = [""; 15];
+    let mut i = 0;
+    while i < 15 {
+        out[i] = CipherFamily::ALL[i].policy_name();
+        i += 1;
     }
+    out
+};
+
+/// The family of a cipher by its OpenSSL, IANA or GnuTLS name, as the policy names it
+/// (see [`CipherFamily`], the one classifier).
+pub fn cipher_family(name: &str) -> &'static str {
+    classify_cipher(name).policy_name()
 }
 
 /// Protocol order for comparisons; `None` for the legacy label and unknown words.
