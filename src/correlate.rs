@@ -133,6 +133,22 @@ pub enum Record {
         reject: bool,
         outcome: String,
     },
+    /// Evidence that TLS is up for a role (Sendmail `STARTTLS=server, init=1`): passed
+    /// through so downgrade windows can close on it. Not a session, not counted in posture.
+    Ready {
+        #[serde(flatten)]
+        meta: Meta,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        direction: Option<Direction>,
+    },
+    /// The MTA daemon (re)started; passed through so downgrade windows and alerts can tell
+    /// a restart that fixed a local problem from one that did not. Not counted in posture.
+    Start {
+        #[serde(flatten)]
+        meta: Meta,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<String>,
+    },
     /// A TLS problem; `peer` is `None` for local or unattributed errors.
     Error {
         #[serde(flatten)]
@@ -152,6 +168,8 @@ impl Record {
             Record::Session { meta, .. }
             | Record::Message { meta, .. }
             | Record::Verdict { meta, .. }
+            | Record::Ready { meta, .. }
+            | Record::Start { meta, .. }
             | Record::Error { meta, .. } => meta,
         }
     }
@@ -163,6 +181,7 @@ impl Record {
             | Record::Message { peer, .. }
             | Record::Verdict { peer, .. } => Some(peer),
             Record::Error { peer, .. } => peer.as_ref(),
+            Record::Ready { .. } | Record::Start { .. } => None,
         }
     }
 
@@ -171,7 +190,8 @@ impl Record {
             Record::Session { direction, .. }
             | Record::Message { direction, .. }
             | Record::Verdict { direction, .. } => Some(*direction),
-            Record::Error { direction, .. } => *direction,
+            Record::Error { direction, .. } | Record::Ready { direction, .. } => *direction,
+            Record::Start { .. } => None,
         }
     }
 }
@@ -432,6 +452,8 @@ impl Correlator {
                     }),
                 }
             }
+            EventKind::TlsReady { direction } => out.push(Record::Ready { meta, direction }),
+            EventKind::DaemonStart { version } => out.push(Record::Start { meta, version }),
             // Postfix only; handled before this match.
             EventKind::QueueClient { .. } => {}
             EventKind::Connect { .. } => {

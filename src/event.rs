@@ -799,6 +799,26 @@ pub enum EventKind {
     Delivery(Delivery),
     /// A policy ruleset verdict about TLS.
     Policy(PolicyCheck),
+    /// Evidence that TLS is up for a role: the MTA initialised its TLS context (Sendmail
+    /// `STARTTLS=server, init=1` / `STARTTLS=client, init=1`, logged at `LogLevel` > 12
+    /// each time a daemon or a queue runner sets TLS up). It is not a session with a peer;
+    /// it exists so that a downgrade window opened by a local key or certificate incident
+    /// can be closed by proof that TLS works again for that role. `direction` is the role
+    /// (`server` = inbound, `client` = outbound); `None` when the line did not say.
+    TlsReady {
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        direction: Option<Direction>,
+    },
+    /// The MTA daemon (re)started (Sendmail `starting daemon (8.17.1.9): SMTP+queueing@…`,
+    /// Postfix master `daemon started -- version 3.7.11, configuration /etc/postfix`, Exim
+    /// `exim 4.96 daemon started: pid=…`). A restart re-reads keys and certificates, so a
+    /// local incident either reappears right after it (still broken) or does not (fixed):
+    /// downgrade windows use it as the point where a fix can take effect. `version` is the
+    /// MTA version when the line names it.
+    DaemonStart {
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        version: Option<String>,
+    },
     /// An inbound session ended (`did not issue MAIL/EXPN/VRFY/ETRN`, `lost input channel`,
     /// Postfix `disconnect from`). `starttls` is Postfix's `starttls=ok/total` counter.
     SessionEnd {

@@ -186,7 +186,11 @@ impl DowngradeGuard {
                     });
                 }
             }
-            Record::Message { .. } | Record::Error { .. } | Record::Verdict { .. } => {}
+            Record::Message { .. }
+            | Record::Error { .. }
+            | Record::Verdict { .. }
+            | Record::Ready { .. }
+            | Record::Start { .. } => {}
         }
     }
 }
@@ -324,7 +328,10 @@ pub fn record_verify(r: &Record) -> Option<&Verify> {
             ..
         } => Some(&p.verify),
         Record::Verdict { verify, .. } => Some(verify),
-        Record::Message { .. } | Record::Error { .. } => None,
+        Record::Message { .. }
+        | Record::Error { .. }
+        | Record::Ready { .. }
+        | Record::Start { .. } => None,
     }
 }
 
@@ -333,7 +340,10 @@ pub fn is_error(r: &Record) -> bool {
     match r {
         Record::Error { .. } => true,
         Record::Verdict { verify, reject, .. } => *reject || verify.is_tls_failure(),
-        Record::Session { .. } | Record::Message { .. } => false,
+        Record::Session { .. }
+        | Record::Message { .. }
+        | Record::Ready { .. }
+        | Record::Start { .. } => false,
     }
 }
 
@@ -404,6 +414,8 @@ mod tests {
                     ),
                     Record::Error { kind, .. } => format!("error {kind}"),
                     Record::Verdict { verify, .. } => format!("verdict {verify}"),
+                    Record::Ready { .. } => "ready".to_owned(),
+                    Record::Start { .. } => "start".to_owned(),
                 },
                 Output::Alert(a) => match a {
                     Alert::Downgrade { peer, .. } => {

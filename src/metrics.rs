@@ -206,7 +206,10 @@ impl Metrics {
                 self.peers.add(&key, *direction, enc);
             }
             Record::Error { kind, .. } => *self.errors.entry(*kind).or_insert(0) += 1,
-            Record::Message { .. } | Record::Verdict { .. } => {}
+            Record::Message { .. }
+            | Record::Verdict { .. }
+            | Record::Ready { .. }
+            | Record::Start { .. } => {}
         }
     }
 

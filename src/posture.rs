@@ -402,6 +402,8 @@ impl Posture {
             Record::Error {
                 kind, text, meta, ..
             } => add_error(&mut d.errors, *kind, meta.time, text),
+            // Peer-less by construction (returned above); not posture facts.
+            Record::Ready { .. } | Record::Start { .. } => {}
         }
     }
 

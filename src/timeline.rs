@@ -94,7 +94,7 @@ impl Timeline {
                 }
             }
             Record::Error { kind, .. } => What::Error(*kind),
-            Record::Verdict { .. } => return,
+            Record::Verdict { .. } | Record::Ready { .. } | Record::Start { .. } => return,
         };
         let Some(t) = r.meta().time else {
             self.untimed += 1;

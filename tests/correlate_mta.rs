@@ -17,6 +17,10 @@ enum R {
     /// direction, peer key ("-" when none), kind
     Error(Option<Direction>, String, TlsErrorKind),
     Verdict,
+    /// TLS initialised for a role (`init=1`)
+    Ready(Option<Direction>),
+    /// A daemon (re)started
+    Start,
 }
 
 fn run(log: &str) -> Vec<R> {
@@ -76,6 +80,8 @@ fn simplify(r: Record) -> R {
             ..
         } => R::Error(direction, key(peer.as_ref()), kind),
         Record::Verdict { .. } => R::Verdict,
+        Record::Ready { direction, .. } => R::Ready(direction),
+        Record::Start { .. } => R::Start,
     }
 }
 
@@ -186,7 +192,7 @@ fn postfix_errors_go_to_the_session_peer() {
             // SSL_accept error; the `lost connection after STARTTLS` of the same failure
             // is not counted again.
             R::Error(Some(In), "192.0.2.50".into(), TlsErrorKind::Handshake),
-            R::Error(None, "-".into(), TlsErrorKind::PrivateKey),
+            R::Error(Some(In), "-".into(), TlsErrorKind::PrivateKey),
         ]
     );
 }
@@ -210,11 +216,11 @@ fn postfix_startup_key_errors_are_not_the_first_clients() {
     assert_eq!(
         got,
         vec![
-            R::Error(None, "-".into(), TlsErrorKind::PrivateKey),
-            R::Error(None, "-".into(), TlsErrorKind::Library),
-            R::Error(None, "-".into(), TlsErrorKind::Library),
-            R::Error(None, "-".into(), TlsErrorKind::Library),
-            R::Error(None, "-".into(), TlsErrorKind::Library),
+            R::Error(Some(In), "-".into(), TlsErrorKind::PrivateKey),
+            R::Error(Some(In), "-".into(), TlsErrorKind::Library),
+            R::Error(Some(In), "-".into(), TlsErrorKind::Library),
+            R::Error(Some(In), "-".into(), TlsErrorKind::Library),
+            R::Error(Some(In), "-".into(), TlsErrorKind::Library),
             // The client's STARTTLS failed (454): that much is its session's.
             R::Error(Some(In), "vm.example.test".into(), TlsErrorKind::Handshake),
         ]

@@ -203,6 +203,7 @@ impl Tally {
             Output::Record(Record::Message { .. }) => self.tls_messages += 1,
             Output::Record(Record::Verdict { .. }) => self.verdicts += 1,
             Output::Record(Record::Error { .. }) => self.errors += 1,
+            Output::Record(Record::Ready { .. } | Record::Start { .. }) => {}
             Output::Alert(_) => self.alerts += 1,
         }
     }

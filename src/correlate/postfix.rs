@@ -184,6 +184,8 @@ impl Correlator {
             EventKind::TlsError(e) => self.postfix_error(e, meta, pk, now, out),
             EventKind::Delivery(d) => self.postfix_delivery(d, meta, pk, now, out),
             EventKind::Policy(_) => {}
+            EventKind::TlsReady { direction } => out.push(Record::Ready { meta, direction }),
+            EventKind::DaemonStart { version } => out.push(Record::Start { meta, version }),
         }
     }
 

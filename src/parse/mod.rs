@@ -242,6 +242,16 @@ fn outcome(env: Envelope<'_>, file: &Arc<str>, line_no: u64, hosts: &mut HostNam
         Some(Mta::Postfix) => postfix::parse_program(env.program, env.message),
         Some(Mta::Exim) => exim::parse(env.message),
     };
+    // Sendmail's MSP queue runner (`sm-msp-queue`, submit.cf) logs `starting daemon` too,
+    // but it is not the MTA: its start re-reads none of the MTA's keys or certificates.
+    let parsed = match parsed {
+        Parsed::Event(EventKind::DaemonStart { .. })
+            if env.program.is_some_and(|p| p.starts_with("sm-msp")) =>
+        {
+            Parsed::Irrelevant
+        }
+        other => other,
+    };
     match parsed {
         Parsed::Irrelevant => LineOutcome::Irrelevant,
         Parsed::Malformed(why) => LineOutcome::Malformed(why),

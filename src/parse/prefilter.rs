@@ -21,6 +21,7 @@
 //! | `warning: `, `fatal: `, `error: `, `panic: ` | Postfix's TLS warnings (matched case-insensitively by the parser, but always behind one of these exact severity prefixes) |
 //! | ` <=`, ` =>`, ` ->`, ` *>`, ` **`, ` ==` | Exim message lines (the mark follows the message id and a space) |
 //! | `no MAIL in` | Exim `no MAIL in SMTP connection from …` |
+//! | `starting daemon (`, `daemon started` | daemon start lines: Sendmail `starting daemon (8.17.1.9): …`, Postfix master `daemon started -- version …`, Exim `exim 4.96 daemon started: pid=…` |
 //! | `{` at the start of a line (`\n{`, searched apart) | `journalctl -o json` entries, whose `MESSAGE` may be a byte array that shows no needle |
 //!
 //! The needles are exact-case: the parsers compare case-insensitively only *after* an
@@ -65,6 +66,8 @@ pub const NEEDLES: &[&str] = &[
     " **",
     " ==",
     "no MAIL in",
+    "starting daemon (",
+    "daemon started",
 ];
 
 /// A journald JSON entry on any line but the first of a block. Searched apart from

@@ -45,6 +45,8 @@ pub fn event_json(r: &Record) -> Value {
         Record::Message { .. } => "message",
         Record::Verdict { .. } => "verdict",
         Record::Error { .. } => "error",
+        Record::Ready { .. } => "tls_ready",
+        Record::Start { .. } => "daemon_start",
     };
     o.insert("type".into(), json!(kind));
     meta_fields(&mut o, r.meta());
@@ -88,6 +90,12 @@ pub fn event_json(r: &Record) -> Value {
             o.insert("kind".into(), json!(kind));
             o.insert("text".into(), json!(text));
         }
+        Record::Start {
+            version: Some(v), ..
+        } => {
+            o.insert("version".into(), json!(v));
+        }
+        Record::Ready { .. } | Record::Start { .. } => {}
     }
     Value::Object(o)
 }
@@ -185,6 +193,8 @@ pub fn ecs_json(r: &Record) -> Value {
             ("tls-policy", if *reject { "failure" } else { "success" })
         }
         Record::Error { .. } => ("tls-error", "failure"),
+        Record::Ready { .. } => ("tls-ready", "success"),
+        Record::Start { .. } => ("daemon-start", "success"),
     };
     o.insert(
         "event".into(),
@@ -274,7 +284,12 @@ pub fn ecs_json(r: &Record) -> Value {
         Record::Error { kind, text, .. } => {
             o.insert("error".into(), json!({"type": kind, "message": text}));
         }
-        Record::Session { .. } => {}
+        Record::Start {
+            version: Some(v), ..
+        } => {
+            mt.insert("version".into(), json!(v));
+        }
+        Record::Session { .. } | Record::Ready { .. } | Record::Start { .. } => {}
     }
     o.insert("mailtls".into(), Value::Object(mt));
     Value::Object(o)

@@ -154,6 +154,13 @@ pub fn record_line(r: &Record, colour: bool) -> String {
             Some(RED),
             colour,
         ),
+        Record::Ready { .. } => format!("{head} ready   TLS initialised"),
+        Record::Start { version, .. } => format!(
+            "{head} start   daemon started{}",
+            version
+                .as_deref()
+                .map_or(String::new(), |v| format!(" ({})", terminal(v)))
+        ),
     }
 }
 

@@ -126,7 +126,7 @@ impl InboundLog {
                 *c.errors.entry(kind.as_str().to_owned()).or_default() += 1;
                 c.error_example = Some(text.clone());
             }
-            Record::Verdict { .. } => {}
+            Record::Verdict { .. } | Record::Ready { .. } | Record::Start { .. } => {}
         }
     }
 

@@ -442,6 +442,7 @@ pub fn line_ids(line: &[u8]) -> LineIds {
                 EventKind::TlsError(e) => ids.names_peer = e.peer.is_some(),
                 EventKind::Policy(p) => ids.names_peer = p.peer.is_some(),
                 EventKind::SessionEnd { peer, .. } => ids.names_peer = peer.is_some(),
+                EventKind::TlsReady { .. } | EventKind::DaemonStart { .. } => {}
             }
         }
         LineOutcome::Irrelevant | LineOutcome::Malformed(_) => {}

@@ -236,6 +236,8 @@ fn item_line(it: &Item, p: &Painter) -> String {
                 p.paint(Tone::Dim, text)
             );
         }
+        Record::Ready { .. } => s.push_str("TLS initialised"),
+        Record::Start { .. } => s.push_str("daemon started"),
     }
     s
 }

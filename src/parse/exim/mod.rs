@@ -58,6 +58,11 @@ pub fn parse(msg: &str) -> Parsed {
     if let Some(p) = tls_error(rest) {
         return p;
     }
+    if id.is_none()
+        && let Some(p) = daemon_start(rest)
+    {
+        return p;
+    }
     if let Some(p) = no_mail(rest) {
         return p;
     }
@@ -586,6 +591,18 @@ fn classify_error(reason: &str) -> TlsErrorKind {
     } else {
         TlsErrorKind::Handshake
     }
+}
+
+/// `exim 4.96 daemon started: pid=1234, no queue runs, listening for SMTP on …`: the
+/// daemon (re)started and re-read its configuration (its key and certificate are read per
+/// connection, so a fix takes effect from here at the latest).
+fn daemon_start(text: &str) -> Option<Parsed> {
+    let rest = text.strip_prefix("exim ")?;
+    let (version, after) = rest.split_once(' ')?;
+    after.starts_with("daemon started").then_some(())?;
+    Some(Parsed::Event(EventKind::DaemonStart {
+        version: Some(version.to_owned()),
+    }))
 }
 
 /// `no MAIL in SMTP connection from HOST D=…s C=EHLO,STARTTLS,…`: a session that ended

@@ -91,6 +91,13 @@ fn rows() -> Vec<(&'static str, Parsed)> {
     let mx = || Some(peer(Some("mx1.peer.example"), "192.0.2.30"));
     let aes256 = |verify, detail| params("TLS1.3", "TLS_AES_256_GCM_SHA384", 256, verify, detail);
     vec![
+        // A daemon (re)start (mainlog form, pid selector).
+        (
+            "2026-12-06 12:00:00 [1234] exim 4.96 daemon started: pid=1234, no queue runs, listening for SMTP on [127.0.0.1]:25",
+            Parsed::Event(EventKind::DaemonStart {
+                version: Some("4.96".into()),
+            }),
+        ),
         // ---- arrivals
         (
             "1sDcIh-000000004YY-3wAT <= alice@peer.example H=mail.peer.example [192.0.2.20] P=esmtps X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no S=2345 id=20261128.abc@peer.example",

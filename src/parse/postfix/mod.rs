@@ -61,11 +61,42 @@ pub fn parse(msg: &str) -> Parsed {
 /// which is how local deliveries are told from network ones.
 pub fn parse_program(program: Option<&str>, msg: &str) -> Parsed {
     let daemon = program.and_then(|p| p.rsplit('/').next());
+    let mut parsed = parse_daemon(daemon, msg);
+    // The daemon is the role: smtpd is our server side (inbound TLS, `smtpd_tls_*` files),
+    // smtp/lmtp our client side (outbound, `smtp_tls_*`). A key or library error that
+    // names no direction takes the role of the process that logged it, so a broken
+    // smtpd key is an inbound problem and never an outbound one.
+    if let Parsed::Event(EventKind::TlsError(e)) = &mut parsed
+        && e.direction.is_none()
+    {
+        e.direction = daemon_role(daemon);
+    }
+    parsed
+}
+
+/// The TLS role of a Postfix daemon: `smtpd` (and `postscreen`, `tlsproxy`, which serve
+/// inbound clients) is inbound, `smtp`/`lmtp` outbound; others have none.
+pub fn daemon_role(daemon: Option<&str>) -> Option<Direction> {
+    match daemon? {
+        "smtpd" | "postscreen" | "tlsproxy" => Some(Direction::Inbound),
+        "smtp" | "lmtp" => Some(Direction::Outbound),
+        _ => None,
+    }
+}
+
+fn parse_daemon(daemon: Option<&str>, msg: &str) -> Parsed {
     let msg = msg.trim_end();
     let (warning, body) = strip_severity(msg);
 
     if let Some(p) = tls_summary(body) {
         return p;
+    }
+    if let Some(rest) = body.strip_prefix("daemon started -- version ")
+        && !warning
+    {
+        // master(8): `daemon started -- version 3.7.11, configuration /etc/postfix`.
+        let version = rest.split(',').next().map(|v| v.trim().to_owned());
+        return Parsed::Event(EventKind::DaemonStart { version });
     }
     if let Some(rest) = body.strip_prefix("SSL_accept error from ") {
         return handshake_error(Direction::Inbound, rest, body);

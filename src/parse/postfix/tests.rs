@@ -302,22 +302,22 @@ fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
         (
             SMTP,
             "warning: TLS library problem: error:0A000086:SSL routines::certificate verify failed:ssl/statem/statem_clnt.c:1889:",
-            err(None, None, TlsErrorKind::Library, "error:0A000086:SSL routines::certificate verify failed:ssl/statem/statem_clnt.c:1889:"),
+            err(Some(Out), None, TlsErrorKind::Library, "error:0A000086:SSL routines::certificate verify failed:ssl/statem/statem_clnt.c:1889:"),
         ),
         (
             SMTPD,
             "warning: TLS library problem: 10697:error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca:s3_pkt.c:1257:SSL alert number 48:",
-            err(None, None, TlsErrorKind::Library, "10697:error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca:s3_pkt.c:1257:SSL alert number 48:"),
+            err(Some(In), None, TlsErrorKind::Library, "10697:error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca:s3_pkt.c:1257:SSL alert number 48:"),
         ),
         (
             SMTPD,
             "warning: TLS library problem: error:02001002:system library:fopen:No such file or directory:bss_file.c:175:fopen('/etc/postfix/cert.pem','r'):",
-            err(None, None, TlsErrorKind::Certificate, "error:02001002:system library:fopen:No such file or directory:bss_file.c:175:fopen('/etc/postfix/cert.pem','r'):"),
+            err(Some(In), None, TlsErrorKind::Certificate, "error:02001002:system library:fopen:No such file or directory:bss_file.c:175:fopen('/etc/postfix/cert.pem','r'):"),
         ),
         (
             SMTPD,
             "warning: TLS library problem: error:0B080074:x509 certificate routines:X509_check_private_key:key values mismatch:x509_cmp.c:331:",
-            err(None, None, TlsErrorKind::PrivateKey, "error:0B080074:x509 certificate routines:X509_check_private_key:key values mismatch:x509_cmp.c:331:"),
+            err(Some(In), None, TlsErrorKind::PrivateKey, "error:0B080074:x509 certificate routines:X509_check_private_key:key values mismatch:x509_cmp.c:331:"),
         ),
         // ---- certificate verification (tls_verify.c)
         (
@@ -328,7 +328,7 @@ fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
         (
             SMTP,
             "certificate verification failed for mx1.peer.example[192.0.2.30]:25: untrusted issuer /C=US/O=Example CA/CN=Example Root",
-            err(None, Some(mx()), TlsErrorKind::CertVerify, "certificate verification failed for mx1.peer.example[192.0.2.30]:25: untrusted issuer /C=US/O=Example CA/CN=Example Root"),
+            err(Some(Out), Some(mx()), TlsErrorKind::CertVerify, "certificate verification failed for mx1.peer.example[192.0.2.30]:25: untrusted issuer /C=US/O=Example CA/CN=Example Root"),
         ),
         (
             SMTPD,
@@ -338,7 +338,7 @@ fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
         (
             SMTP,
             "CA certificate verification failed for mx1.peer.example[192.0.2.30]:25: num=20:unable to get local issuer certificate",
-            err(None, Some(mx()), TlsErrorKind::CertVerify, "CA certificate verification failed for mx1.peer.example[192.0.2.30]:25: num=20:unable to get local issuer certificate"),
+            err(Some(Out), Some(mx()), TlsErrorKind::CertVerify, "CA certificate verification failed for mx1.peer.example[192.0.2.30]:25: num=20:unable to get local issuer certificate"),
         ),
         (
             SMTP,
@@ -400,32 +400,32 @@ fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
         (
             SMTPD,
             "warning: cannot get RSA private key from file \"/etc/postfix/key.pem\": disabling TLS support",
-            err(None, None, TlsErrorKind::PrivateKey, "cannot get RSA private key from file \"/etc/postfix/key.pem\": disabling TLS support"),
+            err(Some(In), None, TlsErrorKind::PrivateKey, "cannot get RSA private key from file \"/etc/postfix/key.pem\": disabling TLS support"),
         ),
         (
             SMTPD,
             "warning: cannot get RSA certificate from file \"/etc/postfix/cert.pem\": disabling TLS support",
-            err(None, None, TlsErrorKind::Certificate, "cannot get RSA certificate from file \"/etc/postfix/cert.pem\": disabling TLS support"),
+            err(Some(In), None, TlsErrorKind::Certificate, "cannot get RSA certificate from file \"/etc/postfix/cert.pem\": disabling TLS support"),
         ),
         (
             SMTPD,
             "cannot load Certification Authority data, CAfile=\"/etc/postfix/cacert.pem\": disabling TLS support",
-            err(None, None, TlsErrorKind::CaLocations, "cannot load Certification Authority data, CAfile=\"/etc/postfix/cacert.pem\": disabling TLS support"),
+            err(Some(In), None, TlsErrorKind::CaLocations, "cannot load Certification Authority data, CAfile=\"/etc/postfix/cacert.pem\": disabling TLS support"),
         ),
         (
             SMTPD,
             "warning: cannot load DH parameters from file /etc/postfix/dh2048.pem",
-            err(None, None, TlsErrorKind::CipherConfig, "cannot load DH parameters from file /etc/postfix/dh2048.pem"),
+            err(Some(In), None, TlsErrorKind::CipherConfig, "cannot load DH parameters from file /etc/postfix/dh2048.pem"),
         ),
         (
             SMTP,
             "warning: DANE TLSA lookup problem: Host or domain name not found. Name service error for name=_25._tcp.mx1.peer.example type=TLSA: Host not found, try again",
-            err(None, None, TlsErrorKind::Dane, "DANE TLSA lookup problem: Host or domain name not found. Name service error for name=_25._tcp.mx1.peer.example type=TLSA: Host not found, try again"),
+            err(Some(Out), None, TlsErrorKind::Dane, "DANE TLSA lookup problem: Host or domain name not found. Name service error for name=_25._tcp.mx1.peer.example type=TLSA: Host not found, try again"),
         ),
         (
             SMTPD,
             "warning: no entropy for TLS key generation: disabling TLS support",
-            err(None, None, TlsErrorKind::Init, "no entropy for TLS key generation: disabling TLS support"),
+            err(Some(In), None, TlsErrorKind::Init, "no entropy for TLS key generation: disabling TLS support"),
         ),
         // ---- connect / disconnect with 3.0+ counters
         (
@@ -572,6 +572,12 @@ fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
         (Some("postfix/qmgr"), "3F1A21234: removed", Parsed::Irrelevant),
         (Some("postfix/pickup"), "3F1A21234: uid=1000 from=<alice>", Parsed::Irrelevant),
         (SMTPD, "NOQUEUE: reject: RCPT from unknown[192.0.2.50]: 554 5.7.1 <x@example.com>: Relay access denied; from=<spam@bad.example> to=<x@example.com> proto=ESMTP helo=<bad>", Parsed::Irrelevant),
+        // ---- daemon start: a restart re-reads keys and certificates
+        (
+            Some("postfix/master"),
+            "daemon started -- version 3.7.11, configuration /etc/postfix",
+            Parsed::Event(EventKind::DaemonStart { version: Some("3.7.11".into()) }),
+        ),
         (SMTPD, "setting up TLS connection from mail.peer.example[192.0.2.20]", Parsed::Irrelevant),
         (SMTP, "mx1.peer.example[192.0.2.30]:25: subject_CN=mx1.peer.example, issuer_CN=R3, fingerprint=AA:BB, pkey_fingerprint=CC:DD", Parsed::Irrelevant),
         (SMTP, "Verified: subject_CN=mx1.peer.example, issuer=Example CA", Parsed::Irrelevant),

@@ -5,7 +5,7 @@
 //! `QID: from=…` / `QID: to=…`, and splits over-long lines into pieces prefixed `[N]: ` or
 //! `QID[N]: `. The parser first peels those prefixes, then dispatches on the first bytes
 //! of what is left, so the great majority of a mail log (milter chatter, `AUTH=`,
-//! `alias database rebuilt`, `starting daemon`, …) is rejected after a few byte compares
+//! `alias database rebuilt`, …) is rejected after a few byte compares
 //! and without allocating.
 //!
 //! Values are kept exactly as logged. Sendmail's `str2prt()` turns `\` into `\\`, control
@@ -35,7 +35,7 @@ use self::fields::{field, split_qid, strip_piece, strip_solaris_tag};
 use self::message::{delivery, did_not_issue, lost_input, policy, reception, timeout_end};
 use self::tls::{features, starttls, tempfail_peer, tls_error};
 use super::Parsed;
-use crate::event::{Direction, TlsErrorKind};
+use crate::event::{Direction, EventKind, TlsErrorKind};
 
 /// Reads one Sendmail message text (the part after `sm-mta[pid]: `).
 pub fn parse(msg: &str) -> Parsed {
@@ -115,6 +115,13 @@ pub fn parse(msg: &str) -> Parsed {
         }
         b's' if body.starts_with("smtps: TLS not available") => {
             return tls_error(Some(Direction::Inbound), None, TlsErrorKind::Init, body);
+        }
+        b's' if qid.is_none() => {
+            if let Some(rest) = body.strip_prefix("starting daemon (") {
+                // `starting daemon (8.17.1.9): SMTP+queueing@00:10:00` (daemon.c).
+                let version = rest.split_once(')').map(|(v, _)| v.to_owned());
+                return Parsed::Event(EventKind::DaemonStart { version });
+            }
         }
         b'e' if body.starts_with("engine=") && body.ends_with(", init=failed") => {
             return tls_error(None, None, TlsErrorKind::Init, body);

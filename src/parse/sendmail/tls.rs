@@ -128,7 +128,8 @@ fn error_kind(e: &str) -> TlsErrorKind {
 /// What is an event and what is irrelevant, checked against sendmail's source:
 ///
 /// * `init=%d` is `inittls()`'s result (`LogLevel > 12`): `init=1` is a successful
-///   initialisation trace and irrelevant; `init=0` means the TLS context could not be set
+///   initialisation, evidence that TLS is up for that role
+///   ([`EventKind::TlsReady`]); `init=0` means the TLS context could not be set
 ///   up (the specific cause is logged before it) and is an [`TlsErrorKind::Init`] error.
 /// * `Diffie-Hellman init, key=…`, `cert-subject=…` (the certificate detail written after
 ///   every summary at `LogLevel > 11`), `get_verify:`, `start=ok`, `info: fds=`,
@@ -143,10 +144,10 @@ fn error_kind(e: &str) -> TlsErrorKind {
 ///   (DANE).
 fn trace_or_error(all: &str, dir: Option<Direction>, d: &str) -> Parsed {
     if let Some(v) = d.strip_prefix("init=") {
-        return if v.trim() == "0" {
-            tls_error(dir, None, TlsErrorKind::Init, all)
-        } else {
-            Parsed::Irrelevant
+        return match v.trim() {
+            "0" => tls_error(dir, None, TlsErrorKind::Init, all),
+            "1" => Parsed::Event(EventKind::TlsReady { direction: dir }),
+            _ => Parsed::Irrelevant,
         };
     }
     if d.starts_with("SSL_shutdown") {

@@ -1,5 +1,37 @@
 use super::*;
 
+/// `init=1` and a daemon start are evidence that TLS is up (or about to be re-read): events,
+/// not errors, so a downgrade window can close on them.
+#[test]
+fn tls_ready_and_daemon_start() {
+    check(vec![
+        (
+            "STARTTLS=server, init=1",
+            Parsed::Event(EventKind::TlsReady {
+                direction: Some(IN),
+            }),
+        ),
+        (
+            "STARTTLS=client, init=1",
+            Parsed::Event(EventKind::TlsReady {
+                direction: Some(OUT),
+            }),
+        ),
+        (
+            "starting daemon (8.17.1.9): SMTP+queueing@00:10:00",
+            Parsed::Event(EventKind::DaemonStart {
+                version: Some("8.17.1.9".into()),
+            }),
+        ),
+        (
+            "starting daemon (8.18.1): SMTP+queueing@00:30:00",
+            Parsed::Event(EventKind::DaemonStart {
+                version: Some("8.18.1".into()),
+            }),
+        ),
+    ]);
+}
+
 #[test]
 fn irrelevant_lines() {
     for line in [
@@ -8,13 +40,11 @@ fn irrelevant_lines() {
         "AUTH=client, relay=smarthost.example, mech=PLAIN, bits=0",
         "alias database /etc/mail/aliases rebuilt by root",
         "/etc/mail/aliases: 42 aliases, longest 30 bytes, 900 bytes total",
-        "starting daemon (8.18.1): SMTP+queueing@00:30:00",
         "l65DnTLe028546: Milter: connect to filters",
         "l65DnTLe028546: milter=clamav, action=data, continue",
         "l65DnTLe028546: Milter add: header: X-Virus-Scanned: clamav-milter 1.0.3",
         "NOQUEUE: connect from client.peer.example [192.0.2.5]",
-        "STARTTLS=server, init=1",
-        "STARTTLS=client, init=1",
+        "STARTTLS=server, init=2",
         "STARTTLS=server, Diffie-Hellman init, key=2048 bit (P)",
         "STARTTLS=server, cert-subject=/CN=client.peer.example, cert-issuer=/C=US/O=Let's+20Encrypt/CN=R3, verifymsg=ok",
         "[1]: STARTTLS=client, cert-subject=/C=DE/O=Example+20GmbH/CN=mx.peer.example, cert-issuer=/C=US/O=DigiCert+20Inc/CN=DigiCert+20TLS+20RSA+20SHA256+202020+20CA1, ...",
