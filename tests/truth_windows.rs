@@ -1,0 +1,383 @@
+//! Downgrade windows through the real binary (issue 18, points 1, 4, 9, 10): per role,
+//! closed by evidence that TLS works again, never negative, the same for `scan`, `peer`
+//! and `follow`; plaintext in our own outage is ours; and the grade of "TLS required, not
+//! offered" is the same on every MTA.
+//!
+//! The lines are the daemons' own forms (REAL-MTA-NOTES.md, tests/correlate_mta.rs, the
+//! e2e captures): Debian rsyslog's RFC 3339 stamps, so no year is inferred.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command as Std, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("mailtls")
+        .unwrap()
+        .env("TZ", "UTC")
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn write(dir: &Path, name: &str, lines: &str) -> String {
+    let p = dir.join(name);
+    let text: String = lines
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_owned()
+}
+
+/// A window as (host, direction, start, end) with times as `YYYY-MM-DD HH:MM:SS` and
+/// `open` for a window not resumed in the logs.
+type W = (String, String, String, String);
+
+/// The windows of `scan --format md` ("## Silent downgrade windows").
+fn scan_windows(files: &[&str]) -> Vec<W> {
+    let mut args = vec!["scan", "--format", "md"];
+    args.extend(files);
+    let (code, out, err) = run(&args);
+    assert!(code == 0 || code == 1, "{err}");
+    let mut v = Vec::new();
+    let Some(sec) = out.split("## Silent downgrade windows").nth(1) else {
+        return v;
+    };
+    for l in sec.lines().skip_while(|l| l.is_empty()) {
+        let Some(rest) = l.strip_prefix("* ") else {
+            break;
+        };
+        // "* mx inbound: from 2026-11-28 10:10:00 until 2026-11-28 10:40:00: …"
+        let (head, tail) = rest.split_once(": from ").unwrap();
+        let (host, dir) = head.split_once(' ').unwrap();
+        let (start, tail) = tail.split_once(" until ").unwrap();
+        let end = if tail.starts_with("the end of the logs") {
+            "open".to_owned()
+        } else {
+            tail[..19].to_owned()
+        };
+        let dir = match dir {
+            "in" => "inbound",
+            "out" => "outbound",
+            d => d,
+        };
+        v.push((host.replace('\\', ""), dir.into(), start.into(), end));
+    }
+    v
+}
+
+fn hms(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+/// The windows `peer NAME --json` explains.
+fn peer_windows(peer: &str, files: &[&str]) -> Vec<W> {
+    let mut args = vec!["peer", peer, "--json"];
+    args.extend(files);
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    v["local_windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["host"].as_str().unwrap().to_owned(),
+                w["direction"].as_str().unwrap().to_owned(),
+                hms(w["start"].as_str().unwrap()),
+                w["resumed"].as_str().map_or("open".to_owned(), hms),
+            )
+        })
+        .collect()
+}
+
+/// `follow FILE --from-start --json`: every NDJSON line it prints until it has been quiet
+/// for a while; the follower is stopped by its own pid.
+fn follow(file: &str) -> Vec<Value> {
+    let mut child = Std::new(env!("CARGO_BIN_EXE_mailtls"))
+        .args(["follow", file, "--from-start", "--json", "--utc"])
+        .env("TZ", "UTC")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for l in BufReader::new(stdout).lines() {
+            let Ok(l) = l else { break };
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        match rx.recv_timeout(Duration::from_millis(1500)) {
+            Ok(l) => out.push(serde_json::from_str(&l).expect("NDJSON")),
+            Err(_) => break,
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    out
+}
+
+fn alerts(out: &[Value]) -> Vec<(String, String, String)> {
+    out.iter()
+        .filter(|v| v["type"] == "alert")
+        .map(|v| {
+            (
+                v["alert"].as_str().unwrap().to_owned(),
+                v["direction"].as_str().unwrap_or("-").to_owned(),
+                hms(v["time"].as_str().unwrap()),
+            )
+        })
+        .collect()
+}
+
+/// The windows `follow` alerted: a `tls_disabled` opens, a `tls_resumed` closes.
+fn follow_windows(out: &[Value]) -> Vec<W> {
+    let mut v: Vec<W> = Vec::new();
+    for a in out.iter().filter(|v| v["type"] == "alert") {
+        let host = a["host"].as_str().unwrap_or("-").to_owned();
+        let dir = a["direction"].as_str().unwrap().to_owned();
+        let t = hms(a["time"].as_str().unwrap());
+        match a["alert"].as_str().unwrap() {
+            "tls_disabled" => v.push((host, dir, t, "open".into())),
+            "tls_resumed" => {
+                let w = v
+                    .iter_mut()
+                    .rev()
+                    .find(|w| w.0 == host && w.1 == dir && w.3 == "open")
+                    .expect("a resumption closes an open window");
+                w.3 = t;
+            }
+            _ => {}
+        }
+    }
+    v.sort();
+    v
+}
+
+/// Postfix: smtpd cannot load its key (inbound only: smtp still delivers over TLS), a
+/// client hangs up after our 454 and comes back in clear text, the next inbound TLS
+/// session closes the window.
+const POSTFIX_SMTPD_KEY: &str = "
+2026-11-28T10:00:00+00:00 mx postfix/smtpd[100]: connect from mail.partner.example[192.0.2.25]
+2026-11-28T10:00:00+00:00 mx postfix/smtpd[100]: Anonymous TLS connection established from mail.partner.example[192.0.2.25]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256
+2026-11-28T10:00:01+00:00 mx postfix/smtpd[100]: 1A2B3C4D5E: client=mail.partner.example[192.0.2.25]
+2026-11-28T10:00:01+00:00 mx postfix/cleanup[101]: 1A2B3C4D5E: message-id=<1@partner.example>
+2026-11-28T10:00:01+00:00 mx postfix/qmgr[102]: 1A2B3C4D5E: from=<a@partner.example>, size=900, nrcpt=1 (queue active)
+2026-11-28T10:00:01+00:00 mx postfix/smtpd[100]: disconnect from mail.partner.example[192.0.2.25] ehlo=2 starttls=1 mail=1 rcpt=1 data=1 quit=1 commands=7
+2026-11-28T10:10:00.100000+00:00 mx postfix/smtpd[110]: warning: cannot get RSA private key from file \"/etc/postfix/key.pem\": disabling TLS support
+2026-11-28T10:10:00.100100+00:00 mx postfix/smtpd[110]: warning: TLS library problem: error:1C80009F:Provider routines::unable to get passphrase:../providers/implementations/encode_decode/decode_epki2pki.c:96:
+2026-11-28T10:10:00.100200+00:00 mx postfix/smtpd[110]: warning: TLS library problem: error:0A080009:SSL routines::PEM lib:../ssl/ssl_rsa.c:385:
+2026-11-28T10:10:00.200000+00:00 mx postfix/smtpd[110]: connect from mail.partner.example[192.0.2.25]
+2026-11-28T10:10:00.300000+00:00 mx postfix/smtpd[110]: lost connection after STARTTLS from mail.partner.example[192.0.2.25]
+2026-11-28T10:10:00.400000+00:00 mx postfix/smtpd[110]: disconnect from mail.partner.example[192.0.2.25] ehlo=1 starttls=0/1 commands=1/2
+2026-11-28T10:10:30+00:00 mx postfix/smtpd[111]: warning: cannot get RSA private key from file \"/etc/postfix/key.pem\": disabling TLS support
+2026-11-28T10:10:30+00:00 mx postfix/smtpd[111]: connect from mail.partner.example[192.0.2.25]
+2026-11-28T10:10:31+00:00 mx postfix/smtpd[111]: 2B3C4D5E6F: client=mail.partner.example[192.0.2.25]
+2026-11-28T10:10:31+00:00 mx postfix/cleanup[101]: 2B3C4D5E6F: message-id=<2@partner.example>
+2026-11-28T10:10:31+00:00 mx postfix/qmgr[102]: 2B3C4D5E6F: from=<b@partner.example>, size=900, nrcpt=1 (queue active)
+2026-11-28T10:10:31+00:00 mx postfix/smtpd[111]: disconnect from mail.partner.example[192.0.2.25] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5
+2026-11-28T10:20:00+00:00 mx postfix/smtp[120]: Verified TLS connection established to mx1.peer.example[192.0.2.30]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)
+2026-11-28T10:20:01+00:00 mx postfix/smtp[120]: 3C4D5E6F7A: to=<bob@peer.example>, relay=mx1.peer.example[192.0.2.30]:25, delay=1.2, delays=0.1/0.01/0.5/0.6, dsn=2.0.0, status=sent (250 2.0.0 Ok)
+2026-11-28T10:40:00+00:00 mx postfix/smtpd[130]: connect from mail-out.shop.example[198.51.100.20]
+2026-11-28T10:40:00+00:00 mx postfix/smtpd[130]: Anonymous TLS connection established from mail-out.shop.example[198.51.100.20]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256
+2026-11-28T10:40:01+00:00 mx postfix/smtpd[130]: disconnect from mail-out.shop.example[198.51.100.20] ehlo=2 starttls=1 quit=1 commands=4
+";
+
+#[test]
+fn postfix_smtpd_key_opens_an_inbound_window_only_closed_by_the_next_inbound_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(dir.path(), "mail.log", POSTFIX_SMTPD_KEY);
+    let w = scan_windows(&[&log]);
+    assert_eq!(
+        w,
+        vec![(
+            "mx".into(),
+            "inbound".into(),
+            "2026-11-28 10:10:00".into(),
+            "2026-11-28 10:40:00".into()
+        )],
+        "one inbound window; smtp (outbound) kept TLS"
+    );
+    // The Postfix advice, not Sendmail's, and no "STARTTLS is not offered".
+    let (_, md, _) = run(&["scan", "--format", "md", &log]);
+    let broke = md.split("## What broke").nth(1).unwrap();
+    let key = broke.split("### private_key").nth(1).expect("private_key");
+    let key = key.split("###").next().unwrap();
+    assert!(
+        key.contains("smtpd_tls_chain_files") && key.contains("postfix reload"),
+        "{key}"
+    );
+    assert!(
+        !key.contains("confSERVER_KEY") && !key.contains("restart sendmail"),
+        "{key}"
+    );
+    assert!(key.contains("454") && !key.contains("not offered"), "{key}");
+}
+
+#[test]
+fn plaintext_in_our_window_is_ours_not_the_peer_s() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(dir.path(), "mail.log", POSTFIX_SMTPD_KEY);
+    let policy = write(
+        dir.path(),
+        "policy.toml",
+        "max_peer_plaintext_percent = 0.0",
+    );
+    let (_, csv, err) = run(&["scan", "--format", "csv", "--policy", &policy, &log]);
+    // No peer_plaintext violation for the partner whose mail came in clear during our
+    // outage, no D grade; the hang-up after our 454 is no failure of the partner.
+    assert!(
+        !err.contains("violation: peer_plaintext mail.partner.example"),
+        "{err}"
+    );
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with("mail.partner.example,in,"))
+        .unwrap_or_else(|| panic!("{csv}"));
+    assert!(row.contains(",A,"), "{row}");
+    assert!(row.contains("our own TLS outage"), "{row}");
+    let (_, md, _) = run(&["scan", "--format", "md", &log]);
+    let broke = md.split("## What broke").nth(1).unwrap();
+    assert!(!broke.contains("mail.partner.example in"), "{broke}");
+    // The peer story does not list the hang-up as the partner's error either.
+    let (_, out, _) = run(&["peer", "mail.partner.example", "--json", &log]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["errors"], serde_json::json!([]), "{out}");
+    assert_eq!(v["local_windows"][0]["peers"]["mail.partner.example"], 1);
+    assert_eq!(v["local_windows"][0]["failed_handshakes"], 1);
+}
+
+/// Sendmail: a start whose key fails in the same burst opens an inbound window; a
+/// restart with the same error keeps it; a restart without the error closes it.
+const SENDMAIL_RESTARTS: &str = "
+2026-11-28T08:50:00+00:00 mail sm-mta[400]: STARTTLS=server, relay=mx.partner.example [192.0.2.25], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256
+2026-11-28T08:50:01+00:00 mail sm-mta[400]: 2ASA0a2b000400: from=<a@partner.example>, size=912, class=0, nrcpts=1, msgid=<0@partner.example>, proto=ESMTPS, daemon=MTA, relay=mx.partner.example [192.0.2.25]
+2026-11-28T09:00:00+00:00 mail sm-mta[500]: starting daemon (8.17.1.9): SMTP+queueing@00:10:00
+2026-11-28T09:00:00+00:00 mail sm-mta[500]: STARTTLS=server, error: SSL_CTX_use_PrivateKey_file(/etc/mail/tls/key.pem) failed
+2026-11-28T09:05:00+00:00 mail sm-mta[510]: STARTTLS=server, error: SSL_CTX_use_PrivateKey_file(/etc/mail/tls/key.pem) failed
+2026-11-28T09:05:01+00:00 mail sm-mta[510]: 2ASA5a2b000510: from=<b@partner.example>, size=912, class=0, nrcpts=1, msgid=<1@partner.example>, proto=ESMTP, daemon=MTA, relay=mx.partner.example [192.0.2.25]
+2026-11-28T09:06:00+00:00 mail sm-mta[520]: STARTTLS=client, relay=mx1.peer.example., version=TLSv1.3, verify=OK, cipher=TLS_AES_128_GCM_SHA256, bits=128/128
+2026-11-28T09:20:00+00:00 mail sm-mta[600]: starting daemon (8.17.1.9): SMTP+queueing@00:10:00
+2026-11-28T09:20:00+00:00 mail sm-mta[600]: STARTTLS=server, error: SSL_CTX_use_PrivateKey_file(/etc/mail/tls/key.pem) failed
+2026-11-28T09:30:00+00:00 mail sm-mta[700]: starting daemon (8.17.1.9): SMTP+queueing@00:10:00
+2026-11-28T09:31:00+00:00 mail sm-mta[710]: STARTTLS=server, relay=mx.partner.example [192.0.2.25], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256
+";
+
+#[test]
+fn scan_peer_and_follow_give_the_same_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, peer) in [
+        ("sendmail.log", SENDMAIL_RESTARTS, "mx.partner.example"),
+        ("postfix.log", POSTFIX_SMTPD_KEY, "mail.partner.example"),
+    ] {
+        let log = write(dir.path(), name, text);
+        let scan = scan_windows(&[&log]);
+        assert!(!scan.is_empty(), "{name}");
+        assert_eq!(peer_windows(peer, &[&log]), scan, "{name}: peer");
+        assert_eq!(follow_windows(&follow(&log)), scan, "{name}: follow");
+    }
+    // And what they are on Sendmail: one inbound window from the failed start to the
+    // restart that held (the client side kept TLS throughout).
+    let log = dir.path().join("sendmail.log");
+    assert_eq!(
+        scan_windows(&[log.to_str().unwrap()]),
+        vec![(
+            "mail".into(),
+            "inbound".into(),
+            "2026-11-28 09:00:00".into(),
+            "2026-11-28 09:30:00".into()
+        )]
+    );
+    let a = alerts(&follow(log.to_str().unwrap()));
+    assert_eq!(
+        a,
+        vec![
+            (
+                "tls_disabled".into(),
+                "inbound".into(),
+                "2026-11-28 09:00:00".into()
+            ),
+            (
+                "downgrade".into(),
+                "inbound".into(),
+                "2026-11-28 09:05:01".into()
+            ),
+            (
+                "tls_resumed".into(),
+                "inbound".into(),
+                "2026-11-28 09:30:00".into()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn two_inputs_with_the_same_host_give_no_negative_window() {
+    let dir = tempfile::tempdir().unwrap();
+    // The newer input is given first; the older one, same syslog host, second.
+    let newer = write(
+        dir.path(),
+        "maillog.new",
+        "
+        2026-11-28T10:00:00+00:00 mail sm-mta[800]: STARTTLS=server, error: SSL_CTX_use_PrivateKey_file(/etc/mail/tls/key.pem) failed
+        2026-11-28T10:05:00+00:00 mail sm-mta[810]: 2ASAaa2b000810: from=<b@partner.example>, size=912, class=0, nrcpts=1, msgid=<9@partner.example>, proto=ESMTP, daemon=MTA, relay=mx.partner.example [192.0.2.25]
+        2026-11-28T10:20:00+00:00 mail sm-mta[820]: STARTTLS=server, relay=mx.partner.example [192.0.2.25], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256
+        ",
+    );
+    let older = write(
+        dir.path(),
+        "maillog.old",
+        "
+        2026-11-28T09:49:00+00:00 mail sm-mta[700]: STARTTLS=server, relay=mx.partner.example [192.0.2.25], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256
+        2026-11-28T10:12:00+00:00 mail sm-mta[710]: STARTTLS=server, relay=mx.shop.example [198.51.100.20], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256
+        ",
+    );
+    let w = scan_windows(&[&newer, &older]);
+    // The older input's 09:49 session does not close the 10:00 window (that was "-11
+    // min"); its 10:12 session, the first TLS after the error, does.
+    assert_eq!(
+        w,
+        vec![(
+            "mail".into(),
+            "inbound".into(),
+            "2026-11-28 10:00:00".into(),
+            "2026-11-28 10:12:00".into()
+        )]
+    );
+    for (_, _, start, end) in &w {
+        assert!(end == "open" || end >= start, "{w:?}");
+    }
+    let (_, html, _) = run(&["scan", "--format", "html", &newer, &older]);
+    // The window row shows its length: 12 min, never a negative one.
+    assert!(
+        html.contains("(12 min)") || html.contains("(12m"),
+        "window length"
+    );
+    assert!(!html.contains("(-1"), "negative duration");
+}
