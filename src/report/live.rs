@@ -196,12 +196,15 @@ pub fn alert_line(a: &Alert, colour: bool) -> String {
             ..
         } => paint(
             &format!(
-                "{} ALERT   {} TLS disabled on {host}: {}: {} — {} mail now goes in plaintext; peers that used TLS are reported below",
+                "{} ALERT   {} TLS disabled on {host}: {}: {} — {} in plaintext; peers that used TLS are reported below",
                 time(meta),
                 role(*direction),
                 terminal(&kind.to_string()),
                 terminal(text),
-                direction.as_str()
+                match direction {
+                    Direction::Inbound => "mail now arrives",
+                    Direction::Outbound => "mail now leaves",
+                }
             ),
             Some(BOLD_RED),
             colour,
