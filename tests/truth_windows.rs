@@ -381,3 +381,164 @@ fn two_inputs_with_the_same_host_give_no_negative_window() {
     );
     assert!(!html.contains("(-1"), "negative duration");
 }
+
+/// "TLS required, not offered" on each MTA, in its own words: two deferrals each.
+const REQUIRED_NOT_OFFERED: [(&str, &str, &str); 3] = [
+    (
+        "sendmail",
+        "mx.nowhere-tls.example",
+        "
+        2026-11-27T08:30:16+00:00 mail sm-mta[26013]: ruleset=tls_server, arg1=NONE, relay=mx.nowhere-tls.example., reject=403 4.7.0 other side does not support STARTTLS
+        2026-11-27T08:30:17+00:00 mail sm-mta[26013]: 6AR8UFMd026010: to=<ops@nowhere-tls.example>, ctladdr=<alice@example.net> (1001/1001), delay=00:00:02, xdelay=00:00:01, mailer=esmtp, pri=33630, relay=mx.nowhere-tls.example. [203.0.113.210], dsn=4.0.0, stat=Deferred: 403 4.7.0 other side does not support STARTTLS
+        2026-11-27T09:40:03+00:00 mail sm-mta[28339]: ruleset=tls_server, arg1=NONE, relay=mx.nowhere-tls.example., reject=403 4.7.0 other side does not support STARTTLS
+        2026-11-27T09:40:04+00:00 mail sm-mta[28339]: 6AR8UFMd026010: to=<ops@nowhere-tls.example>, ctladdr=<alice@example.net> (1001/1001), delay=01:10:02, xdelay=00:00:01, mailer=esmtp, pri=123630, relay=mx.nowhere-tls.example. [203.0.113.210], dsn=4.0.0, stat=Deferred: 403 4.7.0 other side does not support STARTTLS
+        ",
+    ),
+    (
+        "postfix",
+        "mx.nowhere-tls.example",
+        "
+        2026-11-26T16:02:33+00:00 mx2 postfix/smtp[1650]: B18B9CADBE: to=<ops@nowhere-tls.example>, relay=mx.nowhere-tls.example[203.0.113.210]:25, delay=0.9, delays=0.1/0.01/0.8/0, dsn=4.7.4, status=deferred (TLS is required, but was not offered by host mx.nowhere-tls.example[203.0.113.210])
+        2026-11-27T08:00:01+00:00 mx2 postfix/smtp[2150]: B18B9CADBE: to=<ops@nowhere-tls.example>, relay=mx.nowhere-tls.example[203.0.113.210]:25, delay=57448, delays=57447/0.01/0.9/0, tls=!encrypt, dsn=4.7.4, status=deferred (TLS is required, but was not offered by host mx.nowhere-tls.example[203.0.113.210])
+        ",
+    ),
+    (
+        "exim",
+        "mx.nowhere-tls.example",
+        "
+        2026-11-27 08:00:01 1sDcIh-000000004YY-3wAT == ops@nowhere-tls.example R=dnslookup T=remote_smtp defer (-38) H=mx.nowhere-tls.example [203.0.113.210]: a TLS session is required, but the server did not offer TLS support
+        2026-11-27 09:00:01 1sDcIh-000000004YY-3wAT == ops@nowhere-tls.example R=dnslookup T=remote_smtp defer (-38) H=mx.nowhere-tls.example [203.0.113.210]: a TLS session is required, but the server did not offer TLS support
+        ",
+    ),
+];
+
+#[test]
+fn tls_required_not_offered_grades_the_same_on_every_mta() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut grades = Vec::new();
+    for (mta, peer, text) in REQUIRED_NOT_OFFERED {
+        let log = write(dir.path(), &format!("{mta}.log"), text);
+        let (_, csv, err) = run(&["scan", "--format", "csv", "--utc", "--year", "2026", &log]);
+        let row = csv
+            .lines()
+            .find(|l| l.starts_with(&format!("{peer},out,")))
+            .unwrap_or_else(|| panic!("{mta}: {csv}{err}"));
+        let cells: Vec<&str> = row.splitn(4, ',').collect();
+        grades.push((
+            mta,
+            cells[2].to_owned(),
+            row.contains("no STARTTLS offered"),
+        ));
+    }
+    assert_eq!(
+        grades,
+        vec![
+            ("sendmail", "D".to_owned(), true),
+            ("postfix", "D".to_owned(), true),
+            ("exim", "D".to_owned(), true),
+        ]
+    );
+}
+
+#[test]
+fn enforce_readiness_is_not_safe_where_tls_was_required_and_not_offered() {
+    let dir = tempfile::tempdir().unwrap();
+    for (mta, peer, text) in REQUIRED_NOT_OFFERED {
+        let log = write(dir.path(), &format!("{mta}.log"), text);
+        let (_, out, _) = run(&[
+            "scan",
+            "--enforce-readiness",
+            "--utc",
+            "--year",
+            "2026",
+            &log,
+        ]);
+        let line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(peer))
+            .unwrap_or_else(|| panic!("{mta}: {out}"));
+        assert!(
+            line.contains(
+                "require TLS: would fail (STARTTLS not offered 2×, 2 of 2 attempts not delivered)"
+            ),
+            "{mta}: {line}"
+        );
+        assert!(!line.contains("()"), "{mta}: empty reasons: {line}");
+    }
+}
+
+#[test]
+fn enforce_readiness_entries_keep_real_tabs_in_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(
+        dir.path(),
+        "maillog",
+        "
+        2026-11-27T08:05:20+00:00 mail sm-mta[100]: STARTTLS=client, relay=mx.bigmail.example., version=TLSv1.3, verify=OK, cipher=TLS_AES_256_GCM_SHA384, bits=256/256
+        2026-11-27T08:05:21+00:00 mail sm-mta[100]: 6AR85Kx1000100: to=<bob@bigmail.example>, ctladdr=<alice@example.net> (1001/1001), delay=00:00:01, xdelay=00:00:01, mailer=esmtp, pri=30312, relay=mx.bigmail.example. [203.0.113.10], dsn=2.0.0, stat=Sent (OK queued)
+        2026-11-27T08:06:20+00:00 mail sm-mta[101]: STARTTLS=client, relay=mx.selfsigned.example., version=TLSv1.3, verify=FAIL, cipher=TLS_AES_256_GCM_SHA384, bits=256/256
+        2026-11-27T08:06:21+00:00 mail sm-mta[101]: 6AR86Kx1000101: to=<carol@selfsigned.example>, ctladdr=<alice@example.net> (1001/1001), delay=00:00:01, xdelay=00:00:01, mailer=esmtp, pri=30312, relay=mx.selfsigned.example. [203.0.113.11], dsn=2.0.0, stat=Sent (OK queued)
+        ",
+    );
+    // stdout is a pipe here: the access-map lines are pasted into files as they are.
+    let (_, out, _) = run(&["scan", "--enforce-readiness", &log]);
+    assert!(
+        out.contains("  TLS_Srv:mx.bigmail.example\tVERIFY:128\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  TLS_Rcpt:selfsigned.example\tENCR:128\n"),
+        "{out}"
+    );
+    assert!(!out.contains("\\x09"), "{out}");
+    // Verification is not safe where TLS is: the reason is named, never "()".
+    let line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("mx.selfsigned.example"))
+        .unwrap();
+    assert!(
+        line.contains(
+            "require TLS: safe; require verified: would fail (certificate not verified (FAIL:1))"
+        ),
+        "{line}"
+    );
+}
+
+#[test]
+fn advice_is_in_the_logging_mta_s_own_terms() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        (
+            "sendmail",
+            "2026-11-27T12:20:04+00:00 mail sm-mta[1205]: STARTTLS=server, error: SSL_CTX_use_PrivateKey_file(/etc/mail/certs/servername-key.pem) failed",
+            &["confSERVER_KEY", "restart sendmail"][..],
+            &["postfix", "exim4", "smtpd_tls"][..],
+        ),
+        (
+            "exim",
+            "2026-11-27 12:20:04 TLS error on connection from client.example (client.example) [192.0.2.9]:40000 (cert/key setup: cert=/etc/exim4/exim.crt key=/etc/exim4/exim.key): Decryption has failed.",
+            &["Debian-exim", "restart exim4", "454"][..],
+            &[
+                "confSERVER_KEY",
+                "restart sendmail",
+                "postfix reload",
+                "not offered",
+            ][..],
+        ),
+    ];
+    for (mta, line, want, never) in rows {
+        let log = write(dir.path(), &format!("{mta}.log"), line);
+        let (_, md, err) = run(&["scan", "--format", "md", "--utc", &log]);
+        let broke = md
+            .split("## What broke")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{mta}: {md}{err}"));
+        let broke = broke.split("\n## ").next().unwrap();
+        for w in want {
+            assert!(broke.contains(w), "{mta}: no {w}: {broke}");
+        }
+        for n in never {
+            assert!(!broke.contains(n), "{mta}: {n}: {broke}");
+        }
+    }
+}
