@@ -448,9 +448,12 @@ pub enum TlsErrorKind {
     Certificate,
     /// The CA file or directory could not be loaded (`load verify locs`).
     CaLocations,
-    /// A key, certificate or random file is unsafe (group/world readable, wrong owner) or
-    /// missing, so the MTA refuses to use it.
+    /// A key, certificate or random file is unsafe (group/world readable, wrong owner, in
+    /// an unsafe directory), so the MTA refuses to use it.
     UnsafeFile,
+    /// A configured key, certificate or CA file does not exist (Sendmail `file … unsafe:
+    /// No such file or directory`): a wrong path, not a permissions problem.
+    MissingFile,
     /// Cipher list, cipher suites, DH parameters or similar settings were rejected.
     CipherConfig,
     /// TLS library initialisation failed.
@@ -461,6 +464,12 @@ pub enum TlsErrorKind {
     Io,
     /// The peer certificate failed verification (a logged verify error, not `verify=FAIL`).
     CertVerify,
+    /// The peer rejected *our* certificate: it sent a fatal alert about it (Exim/GnuTLS
+    /// `(recv): A TLS fatal alert has been received: Certificate is bad`, OpenSSL `alert
+    /// bad certificate`, `alert unknown ca`, `alert certificate expired`). Our certificate is
+    /// the problem (see [`TlsErrorKind::side`]) but only for that peer, so it is counted on
+    /// the peer and opens no downgrade window.
+    CertificateRejected,
     /// A `tls_server`/`tls_client`/`tls_rcpt` policy ruleset rejected the session.
     Policy,
     /// A raw TLS library error dump (`error:0A000076:SSL routines::…`).
@@ -482,11 +491,13 @@ impl TlsErrorKind {
             TlsErrorKind::Certificate => "certificate",
             TlsErrorKind::CaLocations => "ca_locations",
             TlsErrorKind::UnsafeFile => "unsafe_file",
+            TlsErrorKind::MissingFile => "missing_file",
             TlsErrorKind::CipherConfig => "cipher_config",
             TlsErrorKind::Init => "init",
             TlsErrorKind::Handshake => "handshake",
             TlsErrorKind::Io => "io",
             TlsErrorKind::CertVerify => "cert_verify",
+            TlsErrorKind::CertificateRejected => "certificate_rejected",
             TlsErrorKind::Policy => "policy",
             TlsErrorKind::Library => "library",
             TlsErrorKind::NotOffered => "not_offered",
@@ -505,9 +516,41 @@ impl TlsErrorKind {
                 | TlsErrorKind::Certificate
                 | TlsErrorKind::CaLocations
                 | TlsErrorKind::UnsafeFile
+                | TlsErrorKind::MissingFile
                 | TlsErrorKind::CipherConfig
                 | TlsErrorKind::Init
         )
+    }
+
+    /// Whose problem an incident of this kind is: [`Side::Ours`] for our installation
+    /// (the local kinds) and for a peer rejecting our certificate; [`Side::Peer`] for the
+    /// rest (a failed handshake, a peer certificate that did not verify, a peer that did
+    /// not offer TLS, …), which are counted on that peer.
+    pub fn side(self) -> Side {
+        if self.is_local() || self == TlsErrorKind::CertificateRejected {
+            Side::Ours
+        } else {
+            Side::Peer
+        }
+    }
+}
+
+/// Whose problem a TLS incident is (DESIGN.md "Incidents, sides and windows").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    /// Our own installation: key, certificate, files, configuration, library.
+    Ours,
+    /// The peer (or the conversation with it).
+    Peer,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Ours => "ours",
+            Side::Peer => "peer",
+        }
     }
 }
 

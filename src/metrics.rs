@@ -266,7 +266,7 @@ impl Metrics {
             &mut s,
             "mailtls_tls_errors_total",
             "counter",
-            "TLS errors by kind (local kinds: private_key, certificate, ca_locations, unsafe_file, cipher_config, init).",
+            "TLS errors by kind (local kinds: private_key, certificate, ca_locations, unsafe_file, missing_file, cipher_config, init).",
         );
         for (k, n) in &self.errors {
             sample(

@@ -273,6 +273,32 @@ fn plaintext_in_our_window_is_ours_not_the_peer_s() {
     assert_eq!(v["local_windows"][0]["failed_handshakes"], 1);
 }
 
+/// Sendmail at LogLevel 14: the daemon start, `CRLFile missing` (informational) and
+/// `init=1` for both roles, then normal TLS traffic.
+const SENDMAIL_LOGLEVEL_14: &str = "
+2026-11-28T09:00:00.100000+00:00 mail sm-mta[500]: starting daemon (8.17.1.9): SMTP+queueing@00:10:00
+2026-11-28T09:00:00.200000+00:00 mail sm-mta[500]: STARTTLS: CRLFile missing
+2026-11-28T09:00:00.300000+00:00 mail sm-mta[500]: STARTTLS=server, init=1
+2026-11-28T09:00:00.400000+00:00 mail sm-mta[500]: STARTTLS=client, init=1
+2026-11-28T09:01:00+00:00 mail sm-mta[510]: STARTTLS: CRLFile missing
+2026-11-28T09:01:00+00:00 mail sm-mta[510]: STARTTLS=server, init=1
+2026-11-28T09:01:01+00:00 mail sm-mta[510]: STARTTLS=server, relay=mx.partner.example [192.0.2.25], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256
+2026-11-28T09:01:02+00:00 mail sm-mta[510]: 2ASA1a2b000510: from=<a@partner.example>, size=912, class=0, nrcpts=1, msgid=<1@partner.example>, proto=ESMTPS, daemon=MTA, relay=mx.partner.example [192.0.2.25]
+";
+
+#[test]
+fn sendmail_loglevel_14_start_opens_no_window_and_follow_stays_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(dir.path(), "maillog", SENDMAIL_LOGLEVEL_14);
+    assert_eq!(scan_windows(&[&log]), vec![]);
+    let out = follow(&log);
+    assert!(
+        out.iter().any(|v| v["type"] == "session"),
+        "follow read the log: {out:?}"
+    );
+    assert_eq!(alerts(&out), vec![], "no alert at a daemon start");
+}
+
 /// Sendmail: a start whose key fails in the same burst opens an inbound window; a
 /// restart with the same error keeps it; a restart without the error closes it.
 const SENDMAIL_RESTARTS: &str = "
@@ -517,7 +543,7 @@ fn advice_is_in_the_logging_mta_s_own_terms() {
         (
             "exim",
             "2026-11-27 12:20:04 TLS error on connection from client.example (client.example) [192.0.2.9]:40000 (cert/key setup: cert=/etc/exim4/exim.crt key=/etc/exim4/exim.key): Decryption has failed.",
-            &["Debian-exim", "restart exim4", "454"][..],
+            &["tls_privatekey", "Debian-exim", "restart exim4", "454"][..],
             &[
                 "confSERVER_KEY",
                 "restart sendmail",

@@ -76,6 +76,52 @@ pub(crate) fn rfind_pair(hay: &str, pair: [u8; 2]) -> Option<usize> {
     None
 }
 
+/// What an OpenSSL (or GnuTLS) reason text says, whoever logged it: the words that name
+/// our private key or the peer's verdict on our certificate, checked the same way for a
+/// Sendmail `STARTTLS=server: error:…` dump, a Postfix `TLS library problem:` line and an
+/// Exim `TLS error`. `None` when the text names neither (a plain handshake reason).
+///
+/// * Pass phrase trouble (`problems getting password`, `bad password read`, `unable to get
+///   passphrase`, `bad decrypt`, GnuTLS `Decryption has failed`), `key values mismatch`,
+///   GnuTLS `… do not match`, or a file error on a path that names a key
+///   (`fopen('/etc/postfix/key.pem','r')`, `calling stat(/etc/…/key.pem)`): our **private
+///   key**.
+/// * A received alert about a certificate (`sslv3 alert bad certificate`, `tlsv1 alert
+///   unknown ca`, `… alert certificate expired|revoked|unknown|unsupported`, GnuTLS `A TLS
+///   fatal alert has been received: Certificate is bad`): the peer **rejected our
+///   certificate**.
+pub fn reason_kind(text: &str) -> Option<crate::event::TlsErrorKind> {
+    use crate::event::TlsErrorKind as K;
+    let lower = text.to_ascii_lowercase();
+    let has = |w: &str| lower.contains(w);
+    if has("getting password")
+        || has("bad password read")
+        || has("get passphrase")
+        || has("bad decrypt")
+        || has("key values mismatch")
+        || has("decryption has failed")
+        || has("do not match")
+    {
+        return Some(K::PrivateKey);
+    }
+    // OpenSSL 1.x `fopen('/etc/postfix/key.pem','r')`, 3.x `calling stat(/etc/…/key.pem)`.
+    let names_key = |call: &str| {
+        lower.find(call).is_some_and(|at| {
+            let f = lower.get(at..).unwrap_or_default();
+            f.split(')').next().unwrap_or(f).contains("key")
+        })
+    };
+    if names_key("fopen(") || names_key("stat(") {
+        return Some(K::PrivateKey);
+    }
+    let alert = has("alert bad certificate")
+        || has("alert unknown ca")
+        || has("alert certificate")
+        || has("alert unsupported certificate")
+        || (has("fatal alert has been received") && (has("certificate") || has("ca is unknown")));
+    alert.then_some(K::CertificateRejected)
+}
+
 /// What an MTA parser made of one message text.
 ///
 /// Returned by value and consumed at once; boxing the large variant would cost an

@@ -72,6 +72,15 @@ fn sendmail(kind: TlsErrorKind) -> (&'static str, &'static str) {
              the directories, restart sendmail; relax with DontBlameSendmail only as a last \
              resort.",
         ),
+        K::MissingFile => (
+            "A file Sendmail is configured to use (ServerCertFile/ServerKeyFile, \
+             ClientCertFile/ClientKeyFile, CACertFile) does not exist: `file … unsafe: No such \
+             file or directory` is a wrong path or a file never installed, not a permissions \
+             problem. Sendmail runs without STARTTLS for that role.",
+            "Correct the path in confSERVER_CERT/confSERVER_KEY/confCLIENT_CERT/confCLIENT_KEY/\
+             confCACERT (O ServerCertFile … in sendmail.cf) or install the file, rebuild \
+             sendmail.cf and restart sendmail.",
+        ),
         K::CipherConfig => (
             "The cipher list, cipher suites or DH parameters were rejected by OpenSSL, so \
              Sendmail set up no TLS for that role.",
@@ -99,6 +108,14 @@ fn sendmail(kind: TlsErrorKind) -> (&'static str, &'static str) {
             "A peer certificate failed verification (unknown CA, expired, name mismatch).",
             "Add the issuing CA to confCACERT_PATH (with its <hash>.0 link) if it is \
              legitimate, or tell the peer.",
+        ),
+        K::CertificateRejected => (
+            "The peer rejected our certificate (it sent an alert: bad certificate, unknown CA, \
+             expired): our ServerCertFile/ClientCertFile chain is incomplete, expired, \
+             self-signed or names another host.",
+            "Check our chain with mailtls check OURHOST; renew the certificate or put the \
+             intermediates into confSERVER_CERT/confCLIENT_CERT (leaf first), then restart \
+             sendmail.",
         ),
         K::Policy => (
             "Our TLS policy (access map TLS_Srv/TLS_Rcpt, the tls_server ruleset) rejected \
@@ -168,6 +185,13 @@ fn postfix(kind: TlsErrorKind) -> (&'static str, &'static str) {
             "Make the key owned by root and chmod 600 (Postfix reads it before dropping \
              privileges), then postfix reload.",
         ),
+        K::MissingFile => (
+            "A file Postfix is configured to use (smtpd_tls_chain_files, smtpd_tls_cert_file, \
+             smtpd_tls_key_file, smtp_tls_* or a CAfile) does not exist: a wrong path or a \
+             file never installed. smtpd still offers STARTTLS and answers 454.",
+            "Correct the path (postconf -n | grep tls) or install the file, then postfix \
+             reload.",
+        ),
         K::CipherConfig => (
             "OpenSSL rejected Postfix's cipher or protocol settings \
              (smtpd_tls_mandatory_ciphers, tls_high_cipherlist, smtpd_tls_dh1024_param_file), \
@@ -194,6 +218,13 @@ fn postfix(kind: TlsErrorKind) -> (&'static str, &'static str) {
             "A peer certificate failed verification (unknown CA, expired, name mismatch).",
             "Add the issuing CA to smtp_tls_CAfile if it is legitimate, or set the peer's \
              smtp_tls_policy_maps entry to encrypt instead of verify/secure.",
+        ),
+        K::CertificateRejected => (
+            "The peer rejected our certificate (tlsv1 alert bad certificate / unknown ca): our \
+             chain in smtpd_tls_chain_files (or smtp_tls_chain_files for client certificates) \
+             is incomplete, expired, self-signed or names another host.",
+            "Check our chain with mailtls check OURHOST; renew it or add the intermediates to \
+             smtpd_tls_chain_files (key, leaf, intermediates), then postfix reload.",
         ),
         K::Policy => (
             "Our TLS policy (smtp_tls_security_level, smtp_tls_policy_maps, \
@@ -261,6 +292,13 @@ fn exim(kind: TlsErrorKind) -> (&'static str, &'static str) {
             "chgrp Debian-exim the key and chmod 640 it (the directory must be searchable), \
              then restart exim4.",
         ),
+        K::MissingFile => (
+            "A file Exim is configured to use (tls_certificate, tls_privatekey, \
+             tls_verify_certificates) does not exist: a wrong path or a file never installed. \
+             Exim still offers STARTTLS and answers 454.",
+            "Correct the path in the Exim configuration (update-exim4.conf on Debian) or \
+             install the file readable by Debian-exim, then restart exim4.",
+        ),
         K::CipherConfig => (
             "GnuTLS rejected Exim's priority string or DH settings (tls_require_ciphers, \
              tls_dhparam).",
@@ -287,6 +325,13 @@ fn exim(kind: TlsErrorKind) -> (&'static str, &'static str) {
             "A peer certificate failed verification (unknown CA, expired, name mismatch).",
             "Add the issuing CA to tls_verify_certificates if it is legitimate, or take the \
              peer out of tls_verify_hosts / hosts_require_tls consciously.",
+        ),
+        K::CertificateRejected => (
+            "The peer rejected our certificate (GnuTLS: A TLS fatal alert has been received: \
+             Certificate is bad): the chain in tls_certificate is incomplete, expired, \
+             self-signed or names another host.",
+            "Check our chain with mailtls check OURHOST; renew it or append the intermediates \
+             to tls_certificate (leaf first), then restart exim4.",
         ),
         K::Policy => (
             "Our TLS policy (hosts_require_tls, tls_verify_hosts, hosts_require_dane) refused \
@@ -331,11 +376,13 @@ mod tests {
             TlsErrorKind::Certificate,
             TlsErrorKind::CaLocations,
             TlsErrorKind::UnsafeFile,
+            TlsErrorKind::MissingFile,
             TlsErrorKind::CipherConfig,
             TlsErrorKind::Init,
             TlsErrorKind::Handshake,
             TlsErrorKind::Io,
             TlsErrorKind::CertVerify,
+            TlsErrorKind::CertificateRejected,
             TlsErrorKind::Policy,
             TlsErrorKind::Library,
             TlsErrorKind::NotOffered,
@@ -402,9 +449,18 @@ mod tests {
         assert!(key(Mta::Exim).fix.contains("tls_privatekey"));
         assert!(key(Mta::Exim).fix.contains("Debian-exim"));
         assert!(key(Mta::Exim).fix.contains("restart exim4"));
+        // A missing file is a path to correct, not a chmod.
+        for m in [Mta::Sendmail, Mta::Postfix, Mta::Exim] {
+            let a = advice(TlsErrorKind::MissingFile, m);
+            assert!(a.fix.contains("path") && !a.fix.contains("chmod"), "{m:?}");
+        }
         // Postfix and Exim still offer STARTTLS with a broken key: they answer 454.
         for m in [Mta::Postfix, Mta::Exim] {
-            for k in [TlsErrorKind::PrivateKey, TlsErrorKind::Certificate] {
+            for k in [
+                TlsErrorKind::PrivateKey,
+                TlsErrorKind::Certificate,
+                TlsErrorKind::MissingFile,
+            ] {
                 let c = advice(k, m).cause;
                 assert!(
                     c.contains("still offers STARTTLS") && c.contains("454"),

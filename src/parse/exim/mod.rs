@@ -576,8 +576,18 @@ fn classify_error(reason: &str) -> TlsErrorKind {
         .strip_prefix('(')
         .and_then(|r| r.split_once("):"))
         .map_or("", |(w, _)| w);
-    if place.contains("privatekey") || lower.contains("key values mismatch") {
+    // `(cert/key setup: cert=… key=…): Decryption has failed.` (encrypted key), `Error
+    // while reading file.` (unreadable: the key must be readable by Debian-exim), `The
+    // certificate and the given key do not match.`: our private key.
+    if place.contains("privatekey")
+        || (place.starts_with("cert/key setup") && place.contains("key="))
+        || lower.contains("key values mismatch")
+    {
         TlsErrorKind::PrivateKey
+    } else if let Some(kind) = crate::parse::reason_kind(reason) {
+        // `(recv): A TLS fatal alert has been received: Certificate is bad`: the peer
+        // rejected our certificate.
+        kind
     } else if place.starts_with("cert/key setup") || place.contains("certificate_chain") {
         TlsErrorKind::Certificate
     } else if place.contains("verify_locations") || place.contains("setup_certs") {

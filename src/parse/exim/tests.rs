@@ -671,11 +671,38 @@ fn rows() -> Vec<(&'static str, Parsed)> {
             ),
         ),
         (
+            "TLS error on connection from localhost (vm.example.test) [127.0.0.1]:41234 I=[127.0.0.1]:25 (cert/key setup: cert=/etc/exim4/mx.crt key=/etc/exim4/mx-key.pem): Decryption has failed.",
+            err(
+                Some(In),
+                Some(Peer::new(Some("localhost"), "127.0.0.1".parse().ok())),
+                TlsErrorKind::PrivateKey,
+                "TLS error on connection from localhost (vm.example.test) [127.0.0.1]:41234 I=[127.0.0.1]:25 (cert/key setup: cert=/etc/exim4/mx.crt key=/etc/exim4/mx-key.pem): Decryption has failed.",
+            ),
+        ),
+        (
+            "TLS error on connection from localhost (vm.example.test) [127.0.0.1]:41236 I=[127.0.0.1]:25 (cert/key setup: cert=/etc/exim4/mx.crt key=/etc/exim4/other-key.pem): The certificate and the given key do not match.",
+            err(
+                Some(In),
+                Some(Peer::new(Some("localhost"), "127.0.0.1".parse().ok())),
+                TlsErrorKind::PrivateKey,
+                "TLS error on connection from localhost (vm.example.test) [127.0.0.1]:41236 I=[127.0.0.1]:25 (cert/key setup: cert=/etc/exim4/mx.crt key=/etc/exim4/other-key.pem): The certificate and the given key do not match.",
+            ),
+        ),
+        (
+            "TLS error on connection from localhost (vm.example.test) [127.0.0.1]:41238 I=[127.0.0.1]:25 (recv): A TLS fatal alert has been received: Certificate is bad",
+            err(
+                Some(In),
+                Some(Peer::new(Some("localhost"), "127.0.0.1".parse().ok())),
+                TlsErrorKind::CertificateRejected,
+                "TLS error on connection from localhost (vm.example.test) [127.0.0.1]:41238 I=[127.0.0.1]:25 (recv): A TLS fatal alert has been received: Certificate is bad",
+            ),
+        ),
+        (
             "TLS error on connection from mail.peer.example [192.0.2.20] (cert/key setup: cert=/etc/exim4/exim.crt key=/etc/exim4/exim.key): Error while reading file.",
             err(
                 Some(In),
                 pe(),
-                TlsErrorKind::Certificate,
+                TlsErrorKind::PrivateKey,
                 "TLS error on connection from mail.peer.example [192.0.2.20] (cert/key setup: cert=/etc/exim4/exim.crt key=/etc/exim4/exim.key): Error while reading file.",
             ),
         ),

@@ -28,7 +28,9 @@ pub(super) fn handshake_error(direction: Direction, rest: &str, body: &str) -> P
 pub(super) fn library_problem(rest: &str) -> Parsed {
     let text = rest.trim();
     let lower = text.to_ascii_lowercase();
-    let kind = if lower.contains("key values mismatch") || lower.contains("private key") {
+    let kind = if let Some(kind) = crate::parse::reason_kind(text) {
+        kind
+    } else if lower.contains("private key") {
         TlsErrorKind::PrivateKey
     } else if lower.contains("fopen(")
         || lower.contains("system library")

@@ -307,7 +307,7 @@ fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
         (
             SMTPD,
             "warning: TLS library problem: 10697:error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca:s3_pkt.c:1257:SSL alert number 48:",
-            err(Some(In), None, TlsErrorKind::Library, "10697:error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca:s3_pkt.c:1257:SSL alert number 48:"),
+            err(Some(In), None, TlsErrorKind::CertificateRejected, "10697:error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca:s3_pkt.c:1257:SSL alert number 48:"),
         ),
         (
             SMTPD,
@@ -318,6 +318,27 @@ fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
             SMTPD,
             "warning: TLS library problem: error:0B080074:x509 certificate routines:X509_check_private_key:key values mismatch:x509_cmp.c:331:",
             err(Some(In), None, TlsErrorKind::PrivateKey, "error:0B080074:x509 certificate routines:X509_check_private_key:key values mismatch:x509_cmp.c:331:"),
+        ),
+        // ---- key problems (Postfix 3.7.11 with an encrypted or missing key, OpenSSL 3)
+        (
+            SMTPD,
+            "warning: cannot get RSA private key from file \"/etc/postfix/mx-key.pem\": disabling TLS support",
+            err(Some(In), None, TlsErrorKind::PrivateKey, "cannot get RSA private key from file \"/etc/postfix/mx-key.pem\": disabling TLS support"),
+        ),
+        (
+            SMTPD,
+            "warning: TLS library problem: error:1C80009F:Provider routines::unable to get passphrase:../providers/implementations/encode_decode/decode_epki2pki.c:96:",
+            err(Some(In), None, TlsErrorKind::PrivateKey, "error:1C80009F:Provider routines::unable to get passphrase:../providers/implementations/encode_decode/decode_epki2pki.c:96:"),
+        ),
+        (
+            SMTP,
+            "warning: TLS library problem: error:80000002:system library::No such file or directory:../providers/implementations/storemgmt/file_store.c:267:calling stat(/etc/postfix/client-key.pem)",
+            err(Some(Out), None, TlsErrorKind::PrivateKey, "error:80000002:system library::No such file or directory:../providers/implementations/storemgmt/file_store.c:267:calling stat(/etc/postfix/client-key.pem)"),
+        ),
+        (
+            SMTPD,
+            "warning: TLS library problem: error:02001002:system library:fopen:No such file or directory:bss_file.c:175:fopen('/etc/postfix/key.pem','r'):",
+            err(Some(In), None, TlsErrorKind::PrivateKey, "error:02001002:system library:fopen:No such file or directory:bss_file.c:175:fopen('/etc/postfix/key.pem','r'):"),
         ),
         // ---- certificate verification (tls_verify.c)
         (

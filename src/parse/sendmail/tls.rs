@@ -51,9 +51,17 @@ pub(super) fn starttls(all: &str, rest: &str) -> Parsed {
     if let Some(detail) = after.strip_prefix(": ") {
         // `STARTTLS=%s: file %s unsafe: %s` or the OpenSSL error-queue dump.
         if detail.starts_with("file ") && detail.contains(" unsafe: ") {
-            return tls_error(dir, None, TlsErrorKind::UnsafeFile, all);
+            // `unsafe: No such file or directory` is sendmail's word for a file that is
+            // not there (safefile() fails with ENOENT): a wrong path, not permissions.
+            let kind = if detail.ends_with("No such file or directory") {
+                TlsErrorKind::MissingFile
+            } else {
+                TlsErrorKind::UnsafeFile
+            };
+            return tls_error(dir, None, kind, all);
         }
-        return tls_error(dir, None, TlsErrorKind::Library, all);
+        let kind = crate::parse::reason_kind(detail).unwrap_or(TlsErrorKind::Library);
+        return tls_error(dir, None, kind, all);
     }
     let Some(detail) = after.strip_prefix(", ") else {
         return Parsed::Irrelevant;
@@ -283,17 +291,24 @@ fn parse_bits(b: &str) -> Option<(Option<u16>, Option<u16>)> {
 }
 
 /// `STARTTLS: …` lines (no side).
+///
+/// Two families are information, not errors, and are irrelevant (issue 18): `%s missing`
+/// (`CRLFile missing`, `CACertPath missing`, … : `tls_ok_f()` at `LogLevel > 12` saying an
+/// option is not set; a consequence, if any, is logged by its own error line or shows as
+/// no STARTTLS), and the `%s cert verify: depth=…` detail written per certificate at
+/// `LogLevel > 13` (its outcome is the summary's `verify=`). Counting them made a session
+/// grade differently at `LogLevel` 9 and 14.
 fn starttls_noside(all: &str, r: &str) -> Parsed {
+    if r.ends_with(" missing") || r.contains(" cert verify: ") {
+        return Parsed::Irrelevant;
+    }
     let kind = if r.starts_with("read error=") || r.starts_with("write error=") {
         TlsErrorKind::Io
-    } else if r.contains(" cert verify: ") {
-        TlsErrorKind::CertVerify
     } else if r.starts_with("SSL3 alert ") || r.contains(":failed in ") || r.contains(":error in ")
     {
         TlsErrorKind::Handshake
     } else if r.starts_with("RandFile ")
         || r.starts_with("size(")
-        || r.ends_with(" missing")
         || r.starts_with("can't fstat(")
         || r.starts_with("Warning: safeopen(")
     {

@@ -20,7 +20,10 @@ pub fn explain_log(
     if direction == Some(Direction::Outbound)
         && matches!(
             kind,
-            TlsErrorKind::PrivateKey | TlsErrorKind::Certificate | TlsErrorKind::UnsafeFile
+            TlsErrorKind::PrivateKey
+                | TlsErrorKind::Certificate
+                | TlsErrorKind::UnsafeFile
+                | TlsErrorKind::MissingFile
         )
     {
         return (
@@ -44,6 +47,14 @@ pub fn explain_log(
         TlsErrorKind::UnsafeFile => (
             "sendmail refused a TLS file as unsafe (mode, owner, directory) or missing",
             "chmod 600 the key (or 640 group smmsp with DontBlameSendmail=GroupReadableKeyFile)",
+        ),
+        TlsErrorKind::MissingFile => (
+            "a configured TLS file does not exist: the MTA offers no STARTTLS for that role",
+            "fix the path (mailtls doctor --cf …) or install the file",
+        ),
+        TlsErrorKind::CertificateRejected => (
+            "a peer rejected our certificate (expired, self-signed, unknown CA or wrong name)",
+            "check our chain with mailtls check OURHOST",
         ),
         TlsErrorKind::CipherConfig => (
             "a cipher or DH setting was rejected and ignored",

@@ -45,6 +45,15 @@ fn irrelevant_lines() {
         "l65DnTLe028546: Milter add: header: X-Virus-Scanned: clamav-milter 1.0.3",
         "NOQUEUE: connect from client.peer.example [192.0.2.5]",
         "STARTTLS=server, init=2",
+        // Information at LogLevel > 12/13, not errors (issue 18): an option not set, and
+        // the per-certificate verification detail (its outcome is the summary's verify=).
+        "STARTTLS: CRLFile missing",
+        "STARTTLS: ServerCertFile missing",
+        "STARTTLS: CACertPath missing",
+        "STARTTLS: TLS cert verify: depth=0 /CN=mx.peer.example, state=0, reason=self signed certificate",
+        "STARTTLS: X509 cert verify: depth=1 /C=US/O=Example CA, state=0, reason=unable to get local issuer certificate",
+        "STARTTLS: TLS cert verify: depth=0 /CN=client.example.test, state=1, reason=ok",
+        "STARTTLS=server, cert-subject=/CN=vm.example.test, cert-issuer=/CN=mailtls+20test+20CA, verifymsg=ok",
         "STARTTLS=server, Diffie-Hellman init, key=2048 bit (P)",
         "STARTTLS=server, cert-subject=/CN=client.peer.example, cert-issuer=/C=US/O=Let's+20Encrypt/CN=R3, verifymsg=ok",
         "[1]: STARTTLS=client, cert-subject=/C=DE/O=Example+20GmbH/CN=mx.peer.example, cert-issuer=/C=US/O=DigiCert+20Inc/CN=DigiCert+20TLS+20RSA+20SHA256+202020+20CA1, ...",
