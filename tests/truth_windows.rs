@@ -89,7 +89,8 @@ fn hms(rfc3339: &str) -> String {
 
 /// The windows `peer NAME --json` explains.
 fn peer_windows(peer: &str, files: &[&str]) -> Vec<W> {
-    let mut args = vec!["peer", peer, "--json"];
+    // The real captures talk over 127.0.0.1.
+    let mut args = vec!["peer", peer, "--json", "--loopback"];
     args.extend(files);
     let (code, out, err) = run(&args);
     assert_eq!(code, 0, "{err}");
@@ -565,6 +566,72 @@ fn advice_is_in_the_logging_mta_s_own_terms() {
         }
         for n in never {
             assert!(!broke.contains(n), "{mta}: {n}: {broke}");
+        }
+    }
+}
+
+/// The real captures (tests/fixtures/real, written by the daemons on branch e2e): the
+/// windows scan, peer and follow give agree, open at the key error of the server side
+/// only, and LogLevel 14's start-up information opens none and alerts nothing.
+#[test]
+fn real_captures_give_one_window_per_broken_server_side_everywhere() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real");
+    let rows: [(&str, &str, Option<&str>); 5] = [
+        ("sendmail/loglevel14.log", "vm.example.test", None),
+        (
+            "sendmail/key_encrypted_loglevel14.log",
+            "vm.example.test",
+            Some("SSL_CTX_use_PrivateKey_file"),
+        ),
+        (
+            "postfix/key_encrypted_pkcs8.log",
+            "vm.example.test",
+            Some("cannot get RSA private key"),
+        ),
+        (
+            "exim/key_encrypted_pkcs8.log",
+            "127.0.0.1",
+            Some("cert/key setup"),
+        ),
+        (
+            "exim/key_unreadable.log",
+            "127.0.0.1",
+            Some("cert/key setup"),
+        ),
+    ];
+    for (file, peer, opens_at) in rows {
+        let path = dir.join(file);
+        let log = path.to_str().unwrap();
+        let scan = scan_windows(&[log]);
+        let follow_out = follow(log);
+        match opens_at {
+            None => {
+                assert_eq!(scan, vec![], "{file}");
+                assert_eq!(alerts(&follow_out), vec![], "{file}");
+            }
+            Some(text) => {
+                let line = std::fs::read_to_string(&path)
+                    .unwrap()
+                    .lines()
+                    .find(|l| l.contains(text))
+                    .unwrap()
+                    .to_owned();
+                // RFC 3339 (syslog) or Exim's `YYYY-MM-DD HH:MM:SS`: the second it opened.
+                let stamp = line[..19].replace('T', " ");
+                assert_eq!(scan.len(), 1, "{file}: {scan:?}");
+                let (_, dir, start, end) = &scan[0];
+                assert_eq!(
+                    (dir.as_str(), start.as_str(), end.as_str()),
+                    ("inbound", stamp.as_str(), "open"),
+                    "{file}"
+                );
+                assert_eq!(peer_windows(peer, &[log]), scan, "{file}: peer");
+                assert_eq!(follow_windows(&follow_out), scan, "{file}: follow");
+                // The client's hang-up after our 454 (Postfix, Exim) is not the peer's.
+                let (_, out, _) = run(&["peer", peer, "--json", "--loopback", log]);
+                let v: Value = serde_json::from_str(&out).unwrap();
+                assert_eq!(v["errors"], serde_json::json!([]), "{file}: {out}");
+            }
         }
     }
 }
