@@ -164,7 +164,7 @@ enum Evidence<'a> {
     /// A message in clear text that travelled (received, or delivered).
     Plain {
         direction: Direction,
-        peer: String,
+        peer: &'a crate::event::Peer,
         queue_id: &'a str,
     },
     /// A peer's handshake failed: ours when our TLS is broken for that role.
@@ -223,16 +223,18 @@ fn evidence(r: &Record) -> Evidence<'_> {
             queue_id,
             ..
         } => {
-            // A deferred or bounced attempt did not travel.
+            // A deferred or bounced attempt did not travel. (The peer's key is made only
+            // when a window counts the message: most plaintext is outside any window.)
             let travelled =
                 *direction == Direction::Inbound || matches!(status, Some(DeliveryStatus::Sent));
-            match (travelled, peer.key()) {
-                (true, Some(peer)) => Evidence::Plain {
+            if travelled {
+                Evidence::Plain {
                     direction: *direction,
                     peer,
                     queue_id,
-                },
-                _ => Evidence::Nothing,
+                }
+            } else {
+                Evidence::Nothing
             }
         }
         _ => Evidence::Nothing,
@@ -401,6 +403,7 @@ impl Machine {
             } => {
                 if let Some(w) = &mut self.open[idx(direction)]
                     && time >= w.start
+                    && let Some(peer) = peer.key()
                 {
                     w.count(WindowMessage {
                         time,
