@@ -40,6 +40,7 @@
 //! grows with concurrent sessions, never with the length of the log.
 
 pub mod exim;
+pub mod incident;
 pub mod postfix;
 
 pub use postfix::tls_status_says_tls;
@@ -149,7 +150,10 @@ pub enum Record {
         #[serde(skip_serializing_if = "Option::is_none")]
         version: Option<String>,
     },
-    /// A TLS problem; `peer` is `None` for local or unattributed errors.
+    /// One TLS **incident** (all the lines of one failed handshake or of one key that
+    /// failed to load, see [`incident`]); `peer` is `None` for local or unattributed ones.
+    /// `direction` is the role: for a local incident, our server side (inbound) or client
+    /// side (outbound). Its side (ours or the peer's) is `kind.side()`.
     Error {
         #[serde(flatten)]
         meta: Meta,
@@ -158,7 +162,13 @@ pub enum Record {
         #[serde(skip_serializing_if = "Option::is_none")]
         peer: Option<Peer>,
         kind: TlsErrorKind,
+        /// The MTA's own line (`SSL_accept error from …`, `SSL_CTX_use_PrivateKey_file(…)
+        /// failed`).
         text: String,
+        /// The library line that explains it (`error:0A0000C1:SSL routines::no shared
+        /// cipher:…`, `…:bad password read:…`), when the incident had one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
 }
 
@@ -233,6 +243,7 @@ struct Pending {
     direction: Option<Direction>,
     kind: TlsErrorKind,
     text: String,
+    reason: Option<String>,
     at: Mark,
 }
 
@@ -244,6 +255,8 @@ pub struct Correlator {
     inbound: HashMap<ProcKey, InSession>,
     outbound: HashMap<ProcKey, Vec<OutSession>>,
     pending: HashMap<ProcKey, Vec<Pending>>,
+    /// Error lines still gathering into incidents (see `correlate/incident.rs`).
+    incidents: incident::Incidents,
     /// Postfix smtpd/smtp/qmgr state (see `correlate/postfix.rs`).
     postfix: postfix::PostfixState,
     /// Exim: the last outbound session counted, so `->` lines do not count it again.
@@ -268,6 +281,7 @@ impl Correlator {
         self.inbound.len()
             + self.outbound.values().map(Vec::len).sum::<usize>()
             + self.pending.values().map(Vec::len).sum::<usize>()
+            + self.incidents.len()
             + self.postfix.len()
     }
 
@@ -288,12 +302,33 @@ impl Correlator {
             source: ev.source,
         };
         let pk: Option<ProcKey> = ev.pid.map(|pid| (ev.host, pid));
+        // Error lines gather into incidents; any other line of a process ends its burst.
+        let mut done = Vec::new();
+        self.incidents.stale(now, &mut done);
+        let kind = match ev.kind {
+            EventKind::TlsError(e) => {
+                if !(ev.mta == Mta::Postfix && self.postfix_not_a_failure(&e, pk.as_ref(), now)) {
+                    self.incidents.line(pk, e, meta, now, &mut done);
+                }
+                for inc in done {
+                    self.push_incident(inc, out);
+                }
+                return;
+            }
+            other => other,
+        };
+        if let Some(pk) = &pk {
+            self.incidents.end_of(pk, &mut done);
+        }
+        for inc in done {
+            self.push_incident(inc, out);
+        }
         match ev.mta {
-            Mta::Postfix => return self.push_postfix(ev.kind, meta, pk, now, out),
-            Mta::Exim => self.exim_sessions(&ev.kind, &meta, out),
+            Mta::Postfix => return self.push_postfix(kind, meta, pk, now, out),
+            Mta::Exim => self.exim_sessions(&kind, &meta, out),
             Mta::Sendmail => {}
         }
-        match ev.kind {
+        match kind {
             EventKind::Tls(s) => {
                 if let Some(pk) = &pk {
                     self.flush_pending(pk, &s.peer, s.direction, now, out);
@@ -413,6 +448,7 @@ impl Correlator {
                         peer: Some(peer.clone()),
                         kind: TlsErrorKind::Policy,
                         text: format!("{} arg1={} {}", p.ruleset, p.verify, p.outcome),
+                        reason: None,
                     });
                 }
                 out.push(Record::Verdict {
@@ -424,34 +460,8 @@ impl Correlator {
                     outcome: p.outcome,
                 });
             }
-            EventKind::TlsError(e) => {
-                let local = e.kind.is_local();
-                match (e.peer, &pk) {
-                    (Some(peer), _) if !local => out.push(Record::Error {
-                        meta,
-                        direction: e.direction,
-                        peer: Some(peer),
-                        kind: e.kind,
-                        text: e.text,
-                    }),
-                    (None, Some(pk)) if !local => {
-                        self.pending.entry(pk.clone()).or_default().push(Pending {
-                            meta,
-                            direction: e.direction,
-                            kind: e.kind,
-                            text: e.text,
-                            at: now,
-                        });
-                    }
-                    _ => out.push(Record::Error {
-                        meta,
-                        direction: e.direction,
-                        peer: None,
-                        kind: e.kind,
-                        text: e.text,
-                    }),
-                }
-            }
+            // Gathered into incidents above.
+            EventKind::TlsError(_) => {}
             EventKind::TlsReady { direction } => out.push(Record::Ready { meta, direction }),
             EventKind::DaemonStart { version } => out.push(Record::Start { meta, version }),
             // Postfix only; handled before this match.
@@ -483,6 +493,49 @@ impl Correlator {
         }
     }
 
+    /// Attributes one finished incident (the Sendmail and Exim rules; Postfix has its own).
+    fn push_incident(&mut self, inc: incident::Incident, out: &mut Vec<Record>) {
+        let incident::Incident {
+            pk,
+            meta,
+            error: e,
+            reason,
+            at,
+        } = inc;
+        if meta.mta == Mta::Postfix {
+            return self.postfix_error(e, meta, pk, at, reason, out);
+        }
+        let local = e.kind.is_local();
+        match (e.peer, &pk) {
+            (Some(peer), _) if !local => out.push(Record::Error {
+                meta,
+                direction: e.direction,
+                peer: Some(peer),
+                kind: e.kind,
+                text: e.text,
+                reason,
+            }),
+            (None, Some(pk)) if !local => {
+                self.pending.entry(pk.clone()).or_default().push(Pending {
+                    meta,
+                    direction: e.direction,
+                    kind: e.kind,
+                    text: e.text,
+                    reason,
+                    at,
+                });
+            }
+            _ => out.push(Record::Error {
+                meta,
+                direction: e.direction,
+                peer: None,
+                kind: e.kind,
+                text: e.text,
+                reason,
+            }),
+        }
+    }
+
     /// Gives the errors waiting on `pk` to `peer` (those still within the window; older
     /// ones go out unattributed).
     fn flush_pending(
@@ -508,6 +561,7 @@ impl Correlator {
                 peer: fresh.then(|| peer.clone()),
                 kind: p.kind,
                 text: p.text,
+                reason: p.reason,
             });
         }
     }
@@ -531,8 +585,25 @@ impl Correlator {
         out.extend(stale.into_iter().map(unattributed));
     }
 
+    /// Closes the error bursts still gathering into incidents and attributes them, as if
+    /// the next line had come. `follow` calls it after each batch of appended lines so an
+    /// alert does not wait for a line that may not come; a burst split across two reads
+    /// then counts twice, which live alerts accept.
+    pub fn flush_incidents(&mut self, out: &mut Vec<Record>) {
+        let mut done = Vec::new();
+        self.incidents.drain(&mut done);
+        for inc in done {
+            self.push_incident(inc, out);
+        }
+    }
+
     /// Ends the stream: errors still waiting for a peer go out unattributed.
     pub fn finish(mut self, out: &mut Vec<Record>) {
+        let mut done = Vec::new();
+        self.incidents.drain(&mut done);
+        for inc in done {
+            self.push_incident(inc, out);
+        }
         self.finish_postfix(out);
         let mut rest: Vec<Pending> = self.pending.drain().flat_map(|(_, v)| v).collect();
         rest.sort_by_key(|p| p.at.seq);
@@ -547,5 +618,6 @@ fn unattributed(p: Pending) -> Record {
         peer: None,
         kind: p.kind,
         text: p.text,
+        reason: p.reason,
     }
 }

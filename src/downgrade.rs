@@ -30,14 +30,14 @@
 //! [`Machine`] is the state machine of one log host, fed in time order; `follow` drives
 //! it record by record ([`crate::live`]), [`Downgrades`] folds whole runs with it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, FixedOffset};
 use serde::Serialize;
 
 use crate::correlate::{Encryption, Meta, Record};
-use crate::event::{DeliveryStatus, Direction, Mta, Source, TlsErrorKind};
+use crate::event::{DeliveryStatus, Direction, Mta, Peer, Source, TlsErrorKind};
 
 type Time = DateTime<FixedOffset>;
 
@@ -51,6 +51,14 @@ pub const BURST: Duration = Duration::seconds(30);
 /// How far back in time a host's record may be and still belong to the current in-order
 /// stretch (correlation releases some records late, e.g. Postfix after qmgr).
 pub const REORDER_SLACK: Duration = Duration::minutes(10);
+
+/// How long plaintext messages and TLS evidence are remembered in case the incident they
+/// follow is released after them (the correlator gathers an incident's lines for a few
+/// seconds before it hands the incident out).
+pub const LATE: Duration = Duration::seconds(60);
+
+/// At most this many recent plaintext messages (and evidence times) per host and role.
+const RECENT_CAP: usize = 256;
 
 /// Resolution of the evidence kept for merging out-of-order stretches: evidence less than
 /// this far apart is kept as one run.
@@ -164,7 +172,7 @@ enum Evidence<'a> {
     /// A message in clear text that travelled (received, or delivered).
     Plain {
         direction: Direction,
-        peer: &'a crate::event::Peer,
+        peer: &'a Peer,
         queue_id: &'a str,
     },
     /// A peer's handshake failed: ours when our TLS is broken for that role.
@@ -254,8 +262,13 @@ fn idx(d: Direction) -> usize {
 pub enum Step {
     /// A window opened for this role at the pushed record.
     Opened(Direction),
-    /// The pushed plaintext message was counted in the open window of its direction.
-    InWindow(Direction),
+    /// A plaintext message was counted in the open window of its direction: the pushed
+    /// record (`late` = `None`), or one seen shortly before the incident that opened the
+    /// window was handed out (`late`).
+    InWindow {
+        direction: Direction,
+        late: Option<Box<Recent>>,
+    },
     /// The pushed peer error is a consequence of our open window (the client hung up
     /// after our `454`): ours, counted in the window, not the peer's.
     Absorbed(Direction),
@@ -264,6 +277,16 @@ pub enum Step {
     Closed { window: Box<Window>, at: Meta },
     /// A daemon start's burst passed: TLS works for the roles marked `true` since `time`.
     StartHeld { time: Time, roles: [bool; 2] },
+}
+
+/// A plaintext message remembered for [`LATE`], in case an incident released after it
+/// opens a window that covers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recent {
+    pub meta: Meta,
+    pub direction: Direction,
+    pub peer: Peer,
+    pub queue_id: String,
 }
 
 struct PendingStart {
@@ -281,6 +304,10 @@ pub struct Machine {
     /// Records seen since a pending start (for logs without timestamps: the burst ends at
     /// the first record that is not an incident).
     since_start: u64,
+    /// Plaintext messages of the last [`LATE`] that no window counted.
+    recent_plain: VecDeque<Recent>,
+    /// Times of TLS evidence of the last [`LATE`], per role.
+    recent_works: [VecDeque<Time>; 2],
 }
 
 impl Machine {
@@ -290,6 +317,63 @@ impl Machine {
             open: [None, None],
             start: None,
             since_start: 0,
+            recent_plain: VecDeque::new(),
+            recent_works: [VecDeque::new(), VecDeque::new()],
+        }
+    }
+
+    /// Forgets what is older than [`LATE`] before `now`, and beyond [`RECENT_CAP`].
+    fn trim(&mut self, now: Time) {
+        let old = |t: Time| now - t > LATE;
+        while self.recent_plain.len() > RECENT_CAP
+            || self
+                .recent_plain
+                .front()
+                .and_then(|r| r.meta.time)
+                .is_some_and(old)
+        {
+            self.recent_plain.pop_front();
+        }
+        for q in &mut self.recent_works {
+            while q.len() > RECENT_CAP || q.front().is_some_and(|t| old(*t)) {
+                q.pop_front();
+            }
+        }
+    }
+
+    /// A window just opened at `start` for `d`: the plaintext messages and the TLS evidence
+    /// of the last [`LATE`] that came after `start` in time belong to it.
+    fn catch_up(&mut self, d: Direction, start: Time, at: &Meta, steps: &mut Vec<Step>) {
+        let resumed = self.recent_works[idx(d)]
+            .iter()
+            .filter(|t| **t > start)
+            .min()
+            .copied();
+        let mut keep = VecDeque::with_capacity(self.recent_plain.len());
+        for r in std::mem::take(&mut self.recent_plain) {
+            let t = r.meta.time.unwrap_or(start);
+            let inside = r.direction == d && t >= start && resumed.is_none_or(|c| t < c);
+            match (inside, self.open[idx(d)].as_mut(), r.peer.key()) {
+                (true, Some(w), Some(peer)) => {
+                    w.count(WindowMessage {
+                        time: t,
+                        peer,
+                        queue_id: r.queue_id.clone(),
+                        source: r.meta.source.clone(),
+                    });
+                    steps.push(Step::InWindow {
+                        direction: d,
+                        late: Some(Box::new(r)),
+                    });
+                }
+                _ => keep.push_back(r),
+            }
+        }
+        self.recent_plain = keep;
+        if let Some(c) = resumed {
+            let mut m = at.clone();
+            m.time = Some(c);
+            self.close(d, c, &m, steps);
         }
     }
 
@@ -378,14 +462,17 @@ impl Machine {
                                 failed_handshakes: 0,
                             });
                             steps.push(Step::Opened(*d));
+                            self.catch_up(*d, time, meta, steps);
                         }
                     }
                 }
             }
             Evidence::Works(dirs) => {
                 for d in dirs {
+                    self.recent_works[idx(*d)].push_back(time);
                     self.close(*d, time, meta, steps);
                 }
+                self.trim(time);
             }
             Evidence::Start => {
                 self.commit_start(steps);
@@ -403,15 +490,26 @@ impl Machine {
             } => {
                 if let Some(w) = &mut self.open[idx(direction)]
                     && time >= w.start
-                    && let Some(peer) = peer.key()
+                    && let Some(key) = peer.key()
                 {
                     w.count(WindowMessage {
                         time,
-                        peer,
+                        peer: key,
                         queue_id: queue_id.to_owned(),
                         source: meta.source.clone(),
                     });
-                    steps.push(Step::InWindow(direction));
+                    steps.push(Step::InWindow {
+                        direction,
+                        late: None,
+                    });
+                } else {
+                    self.recent_plain.push_back(Recent {
+                        meta: meta.clone(),
+                        direction,
+                        peer: peer.clone(),
+                        queue_id: queue_id.to_owned(),
+                    });
+                    self.trim(time);
                 }
             }
             Evidence::PeerFailed(d) => {
@@ -508,7 +606,7 @@ impl HostFold {
                         }
                     }
                 }
-                Step::Opened(_) | Step::InWindow(_) | Step::Absorbed(_) => {}
+                Step::Opened(_) | Step::InWindow { .. } | Step::Absorbed(_) => {}
             }
         }
     }
@@ -537,8 +635,11 @@ impl Downgrades {
             Evidence::Start => Some(BOTH),
             _ => None,
         };
-        if works.is_none() && !matches!(ev, Evidence::Broken { .. }) {
-            // Plaintext or nothing: only matters while a window is open.
+        if matches!(ev, Evidence::Nothing) {
+            return false;
+        }
+        if matches!(ev, Evidence::PeerFailed(_)) {
+            // A peer's failure only matters while a window is open.
             match self.hosts.get(&meta.host) {
                 Some(h) if h.machine.is_open() => {}
                 _ => return false,
@@ -696,6 +797,7 @@ mod tests {
             text:
                 "STARTTLS=server, error: SSL_CTX_use_PrivateKey_file(/etc/mail/tls/key.pem) failed"
                     .into(),
+            reason: None,
         }
     }
 
@@ -808,6 +910,7 @@ mod tests {
             peer: Some(Peer::new(Some("client.example"), None)),
             kind: TlsErrorKind::Handshake,
             text: "lost connection after STARTTLS".into(),
+            reason: None,
         };
         let mut f = Downgrades::default();
         assert!(!f.add(&hang_up), "no window: the peer's failure");
@@ -815,6 +918,33 @@ mod tests {
         assert!(f.add(&hang_up), "in our window: ours");
         let w = f.finish();
         assert_eq!(w[0].failed_handshakes, 1);
+    }
+
+    /// The correlator hands an incident out once its burst is over: the plaintext message
+    /// and the TLS session that followed it in time may come first.
+    #[test]
+    fn an_incident_handed_out_late_still_covers_what_followed_it() {
+        let w = fold(&[
+            plain("mail", 2, In, "a.example", 2),
+            local("mail", 1, Some(In), 1),
+        ]);
+        assert_eq!(spans(&w), vec![(In, 1, None)]);
+        assert_eq!(w[0].plaintext_messages, 1);
+        let w = fold(&[
+            plain("mail", 2, In, "a.example", 2),
+            session("mail", 3, In, "b.example"),
+            plain("mail", 4, In, "c.example", 4),
+            local("mail", 1, Some(In), 1),
+        ]);
+        assert_eq!(spans(&w), vec![(In, 1, Some(3))]);
+        assert_eq!(w[0].peers.keys().collect::<Vec<_>>(), vec!["a.example"]);
+        // Older than LATE: not the incident's.
+        let w = fold(&[
+            plain("mail", 0, In, "a.example", 2),
+            session("mail", 200, Out, "b.example"),
+            local("mail", 0, Some(In), 1),
+        ]);
+        assert_eq!(w[0].plaintext_messages, 0);
     }
 
     #[test]

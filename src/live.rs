@@ -174,16 +174,21 @@ impl DowngradeGuard {
                         });
                     }
                 }
-                Step::InWindow(direction) => {
-                    if let Record::Message { peer, queue_id, .. } = r
-                        && peer.key().is_some_and(|k| self.tls_peers.contains(&k))
-                    {
+                Step::InWindow { direction, late } => {
+                    // The pushed message, or one seen shortly before the incident that
+                    // explains it was handed out.
+                    let (m, peer, queue_id) = match (&late, r) {
+                        (Some(l), _) => (&l.meta, &l.peer, &l.queue_id),
+                        (None, Record::Message { peer, queue_id, .. }) => (meta, peer, queue_id),
+                        (None, _) => continue,
+                    };
+                    if peer.key().is_some_and(|k| self.tls_peers.contains(&k)) {
                         *self
                             .downgraded
                             .entry((meta.host.clone(), direction))
                             .or_default() += 1;
                         alerts.push(Alert::Downgrade {
-                            meta: meta.clone(),
+                            meta: m.clone(),
                             direction,
                             peer: peer.clone(),
                             queue_id: queue_id.clone(),
@@ -317,6 +322,18 @@ impl Live {
                 }
                 LineOutcome::Irrelevant => {}
                 LineOutcome::Malformed(_) => counts.malformed += 1,
+            }
+        }
+        // What was appended so far is all there is: an error burst still gathering into
+        // an incident is complete for now (live alerts must not wait for the next line).
+        self.corr.flush_incidents(&mut self.records);
+        for r in self.records.drain(..) {
+            self.guard.observe(&r, &mut self.alerts);
+            if live {
+                out.push(Output::Record(r));
+                out.extend(self.alerts.drain(..).map(Output::Alert));
+            } else {
+                self.alerts.clear();
             }
         }
         if live {

@@ -237,6 +237,7 @@ mod tests {
                 peer: None,
                 kind: TlsErrorKind::PrivateKey,
                 text: "x".into(),
+                reason: None,
             },
         }
     }

@@ -111,6 +111,7 @@ fn record() -> impl Strategy<Value = Record> {
                     peer: (st != 0).then_some(peer),
                     kind: KINDS[k],
                     text: format!("error text {}", minute % 7),
+                    reason: None,
                 },
             }
         })

@@ -74,6 +74,7 @@ impl Correlator {
                         peer: Some(peer.clone()),
                         kind,
                         text: d.text.clone(),
+                        reason: None,
                     });
                 }
             }

@@ -76,6 +76,14 @@ pub(super) struct PostfixState {
     confirmed: HashMap<QidKey, Mark>,
     /// Whether any qmgr `from=` was seen: without one, `client=` alone counts.
     seen_qmgr: bool,
+    /// smtpd processes that logged a local (key, certificate, …) incident for the server
+    /// role: their TLS is off and they answer 454 to STARTTLS.
+    tls_off: HashMap<ProcKey, Mark>,
+    /// smtp processes whose last connection already produced a TLS incident for a relay
+    /// (`SSL_connect error to R`, `server certificate verification failed for R`): the
+    /// deferral that follows (`Cannot start TLS`, `Server certificate not verified`) is the
+    /// same incident, not a second one.
+    out_failed: HashMap<ProcKey, (String, Mark)>,
 }
 
 impl PostfixState {
@@ -84,6 +92,8 @@ impl PostfixState {
             + self.smtp.values().map(Vec::len).sum::<usize>()
             + self.ended.len()
             + self.confirmed.len()
+            + self.tls_off.len()
+            + self.out_failed.len()
     }
 }
 
@@ -181,11 +191,18 @@ impl Correlator {
                     }
                 }
             }
-            EventKind::TlsError(e) => self.postfix_error(e, meta, pk, now, out),
+            // Gathered into incidents by the caller, which hands them to `postfix_error`.
+            EventKind::TlsError(_) => {}
             EventKind::Delivery(d) => self.postfix_delivery(d, meta, pk, now, out),
             EventKind::Policy(_) => {}
             EventKind::TlsReady { direction } => out.push(Record::Ready { meta, direction }),
-            EventKind::DaemonStart { version } => out.push(Record::Start { meta, version }),
+            EventKind::DaemonStart { version } => {
+                // master restarted: every smtpd is new and reads its key again.
+                self.postfix
+                    .tls_off
+                    .retain(|(host, _), _| *host != meta.host);
+                out.push(Record::Start { meta, version });
+            }
         }
     }
 
@@ -237,12 +254,37 @@ impl Correlator {
         }
     }
 
-    fn postfix_error(
+    /// True for a `lost connection after STARTTLS` that is no failed handshake (see the
+    /// module rules): after a completed TLS handshake, or on an smtpd whose TLS is off.
+    pub(super) fn postfix_not_a_failure(
+        &mut self,
+        e: &TlsError,
+        pk: Option<&ProcKey>,
+        now: Mark,
+    ) -> bool {
+        let Some(pk) = pk else { return false };
+        if e.kind != TlsErrorKind::Handshake || !e.text.contains("after STARTTLS") {
+            return false;
+        }
+        if self.postfix.smtpd.get(pk).is_some_and(|s| s.tls.is_some()) {
+            return true;
+        }
+        match self.postfix.tls_off.get_mut(pk) {
+            Some(at) if at.fresh(now, INBOUND_IDLE) => {
+                *at = now;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub(super) fn postfix_error(
         &mut self,
         e: TlsError,
         meta: Meta,
         pk: Option<ProcKey>,
         now: Mark,
+        reason: Option<String>,
         out: &mut Vec<Record>,
     ) {
         let session_peer = pk
@@ -250,12 +292,18 @@ impl Correlator {
             .and_then(|pk| self.postfix.smtpd.get(pk))
             .and_then(|s| s.peer.clone());
         if e.kind.is_local() {
+            if e.direction != Some(Direction::Outbound)
+                && let Some(pk) = &pk
+            {
+                self.postfix.tls_off.insert(pk.clone(), now);
+            }
             out.push(Record::Error {
                 meta,
                 direction: e.direction,
                 peer: None,
                 kind: e.kind,
                 text: e.text,
+                reason,
             });
             return;
         }
@@ -275,6 +323,11 @@ impl Correlator {
                 if let Some(pk) = pk {
                     let dir = e.direction.unwrap_or(Direction::Inbound);
                     self.flush_pending(pk, &peer, dir, now, out);
+                    if dir == Direction::Outbound
+                        && let Some(key) = peer.key()
+                    {
+                        self.postfix.out_failed.insert(pk.clone(), (key, now));
+                    }
                 }
                 out.push(Record::Error {
                     meta,
@@ -282,6 +335,7 @@ impl Correlator {
                     peer: Some(peer),
                     kind: e.kind,
                     text: e.text,
+                    reason: reason.clone(),
                 });
             }
             (None, _) if session_peer.is_some() => out.push(Record::Error {
@@ -290,6 +344,7 @@ impl Correlator {
                 peer: session_peer,
                 kind: e.kind,
                 text: e.text,
+                reason: reason.clone(),
             }),
             (None, Some(pk)) => {
                 self.pending
@@ -300,6 +355,7 @@ impl Correlator {
                         direction: e.direction,
                         kind: e.kind,
                         text: e.text,
+                        reason: reason.clone(),
                         at: now,
                     });
             }
@@ -309,6 +365,7 @@ impl Correlator {
                 peer: None,
                 kind: e.kind,
                 text: e.text,
+                reason: reason.clone(),
             }),
         }
     }
@@ -326,8 +383,19 @@ impl Correlator {
         }
         let Some(peer) = d.peer.clone() else { return };
         let mut encryption = None;
+        let mut incident_seen = false;
         if let Some(pk) = &pk {
+            let before = out.len();
             self.flush_pending(pk, &peer, Direction::Outbound, now, out);
+            incident_seen = out[before..]
+                .iter()
+                .any(|r| matches!(r, Record::Error { peer: Some(_), .. }));
+            if let Some((key, at)) = self.postfix.out_failed.remove(pk)
+                && peer.has_key(&key)
+                && at.fresh(now, super::ERROR_WINDOW)
+            {
+                incident_seen = true;
+            }
             if let Some(list) = self.postfix.smtp.get_mut(pk)
                 && let Some(i) = list.iter().position(|o| peer.has_key(&o.key))
             {
@@ -348,6 +416,7 @@ impl Correlator {
             _ => Encryption::Plaintext,
         });
         if matches!(d.status, DeliveryStatus::Deferred | DeliveryStatus::Bounced)
+            && !incident_seen
             && let Some(kind) = status_tls_error(&d.text)
         {
             out.push(Record::Error {
@@ -356,6 +425,7 @@ impl Correlator {
                 peer: Some(peer.clone()),
                 kind,
                 text: d.text.clone(),
+                reason: None,
             });
         }
         out.push(Record::Message {
@@ -389,6 +459,12 @@ impl Correlator {
         self.postfix
             .confirmed
             .retain(|_, at| at.fresh(now, INBOUND_IDLE));
+        self.postfix
+            .tls_off
+            .retain(|_, at| at.fresh(now, INBOUND_IDLE));
+        self.postfix
+            .out_failed
+            .retain(|_, (_, at)| at.fresh(now, super::ERROR_WINDOW));
         if self.postfix.seen_qmgr {
             self.postfix
                 .ended

@@ -86,9 +86,15 @@ pub fn event_json(r: &Record) -> Value {
             o.insert("reject".into(), json!(reject));
             o.insert("outcome".into(), json!(outcome));
         }
-        Record::Error { kind, text, .. } => {
+        Record::Error {
+            kind, text, reason, ..
+        } => {
             o.insert("kind".into(), json!(kind));
+            o.insert("side".into(), json!(kind.side().as_str()));
             o.insert("text".into(), json!(text));
+            if let Some(r) = reason {
+                o.insert("reason".into(), json!(r));
+            }
         }
         Record::Start {
             version: Some(v), ..
@@ -281,8 +287,14 @@ pub fn ecs_json(r: &Record) -> Value {
             mt.insert("reject".into(), json!(reject));
             mt.insert("outcome".into(), json!(outcome));
         }
-        Record::Error { kind, text, .. } => {
+        Record::Error {
+            kind, text, reason, ..
+        } => {
             o.insert("error".into(), json!({"type": kind, "message": text}));
+            mt.insert("side".into(), json!(kind.side().as_str()));
+            if let Some(r) = reason {
+                mt.insert("reason".into(), json!(r));
+            }
         }
         Record::Start {
             version: Some(v), ..

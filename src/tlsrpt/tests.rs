@@ -579,6 +579,7 @@ mod join_tests {
             text: format!(
                 "accept failed=-1, reason=sslv3 alert certificate expired, relay={name} [{ip}]"
             ),
+            reason: None,
         }
     }
 
