@@ -524,6 +524,19 @@ impl Machine {
         }
     }
 
+    /// For a live log that has gone quiet: a daemon start whose burst ended before `now`
+    /// with no incident counts now, without waiting for the next record.
+    pub fn tick(&mut self, now: Time, steps: &mut Vec<Step>) {
+        if self
+            .start
+            .as_ref()
+            .and_then(|s| s.time)
+            .is_some_and(|t| now - t > BURST)
+        {
+            self.commit_start(steps);
+        }
+    }
+
     /// Ends the input: a start whose burst saw no incident counts; the windows still open
     /// are returned (never resumed in the logs read).
     pub fn finish(mut self, steps: &mut Vec<Step>) -> Vec<Window> {

@@ -141,6 +141,30 @@ impl DowngradeGuard {
         }
     }
 
+    /// The log has gone quiet at `now` (wall clock): a daemon start whose burst has passed
+    /// without an incident shows TLS working again now, not at the next record.
+    pub fn tick(&mut self, now: chrono::DateTime<chrono::FixedOffset>, alerts: &mut Vec<Alert>) {
+        let hosts: Vec<Option<Arc<str>>> = self.hosts.keys().cloned().collect();
+        for h in hosts {
+            if let Some(m) = self.hosts.get_mut(&h) {
+                m.tick(now, &mut self.steps);
+            }
+            for s in std::mem::take(&mut self.steps) {
+                if let Step::Closed { window, at } = s {
+                    let downgraded = self
+                        .downgraded
+                        .remove(&(h.clone(), window.direction))
+                        .unwrap_or(0);
+                    alerts.push(Alert::TlsResumed {
+                        meta: at,
+                        direction: window.direction,
+                        downgraded,
+                    });
+                }
+            }
+        }
+    }
+
     /// Looks at one record and appends the alerts it raises.
     pub fn observe(&mut self, r: &Record, alerts: &mut Vec<Alert>) {
         let meta = r.meta();
@@ -248,6 +272,14 @@ impl Live {
     /// True while a local TLS failure is unresolved.
     pub fn tls_broken(&self) -> bool {
         self.guard.is_broken()
+    }
+
+    /// Nothing new to read: what waited for the log to go on (a daemon start's burst) is
+    /// decided by the wall clock.
+    pub fn idle(&mut self, out: &mut Vec<Output>) {
+        self.guard
+            .tick(Local::now().fixed_offset(), &mut self.alerts);
+        out.extend(self.alerts.drain(..).map(Output::Alert));
     }
 
     /// Lines from before the starting point: they teach the correlation and the downgrade

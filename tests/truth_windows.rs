@@ -634,3 +634,40 @@ fn real_captures_give_one_window_per_broken_server_side_everywhere() {
         }
     }
 }
+
+/// Postfix: the master restarted and no key error followed (the key was fixed) closes the
+/// inbound window at the restart; a restart whose first smtpd logs the error again does not.
+#[test]
+fn postfix_restart_without_the_error_closes_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let head: String = POSTFIX_SMTPD_KEY
+        .lines()
+        .filter(|l| {
+            l.as_bytes()
+                .get(14..16)
+                .is_some_and(|m| m < b"20".as_slice())
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let still = format!(
+        "{head}
+        2026-11-28T10:25:00.000000+00:00 mx postfix/master[900]: daemon started -- version 3.7.11, configuration /etc/postfix
+        2026-11-28T10:25:00.400000+00:00 mx postfix/smtpd[140]: warning: cannot get RSA private key from file \"/etc/postfix/key.pem\": disabling TLS support
+        2026-11-28T10:30:00.000000+00:00 mx postfix/master[901]: daemon started -- version 3.7.11, configuration /etc/postfix
+        2026-11-28T10:45:00+00:00 mx postfix/smtpd[150]: connect from mail.partner.example[192.0.2.25]
+        "
+    );
+    let log = write(dir.path(), "restart.log", &still);
+    let w = scan_windows(&[&log]);
+    assert_eq!(
+        w,
+        vec![(
+            "mx".into(),
+            "inbound".into(),
+            "2026-11-28 10:10:00".into(),
+            "2026-11-28 10:30:00".into()
+        )],
+        "{still}"
+    );
+    assert_eq!(follow_windows(&follow(&log)), w);
+}
