@@ -257,6 +257,10 @@ pub struct Correlator {
     pending: HashMap<ProcKey, Vec<Pending>>,
     /// Error lines still gathering into incidents (see `correlate/incident.rs`).
     incidents: incident::Incidents,
+    /// Processes whose last conversation just failed with an incident attributed to a peer:
+    /// the `ruleset=tls_server|tls_client, arg1=SOFTWARE, …, reject=…` verdict that follows
+    /// is that incident's consequence, not a second one.
+    recent_failure: HashMap<ProcKey, Mark>,
     /// Postfix smtpd/smtp/qmgr state (see `correlate/postfix.rs`).
     postfix: postfix::PostfixState,
     /// Exim: the last outbound session counted, so `->` lines do not count it again.
@@ -282,6 +286,7 @@ impl Correlator {
             + self.outbound.values().map(Vec::len).sum::<usize>()
             + self.pending.values().map(Vec::len).sum::<usize>()
             + self.incidents.len()
+            + self.recent_failure.len()
             + self.postfix.len()
     }
 
@@ -423,8 +428,18 @@ impl Correlator {
                 let (Some(direction), Some(peer)) = (p.direction(), p.peer.clone()) else {
                     return;
                 };
+                let mut same_incident = false;
                 if let Some(pk) = &pk {
+                    let before = out.len();
                     self.flush_pending(pk, &peer, direction, now, out);
+                    let flushed = out[before..]
+                        .iter()
+                        .any(|r| matches!(r, Record::Error { peer: Some(_), .. }));
+                    let recent = self
+                        .recent_failure
+                        .remove(pk)
+                        .is_some_and(|at| at.fresh(now, ERROR_WINDOW));
+                    same_incident = p.verify.is_tls_failure() && (flushed || recent);
                     if p.verify.is_tls_failure() {
                         match direction {
                             Direction::Inbound => {
@@ -441,7 +456,8 @@ impl Correlator {
                     }
                 }
                 let reject = p.is_reject();
-                if reject {
+                // A failed handshake and the ruleset's refusal of it are one incident.
+                if reject && !same_incident {
                     out.push(Record::Error {
                         meta: meta.clone(),
                         direction: Some(direction),
@@ -507,14 +523,19 @@ impl Correlator {
         }
         let local = e.kind.is_local();
         match (e.peer, &pk) {
-            (Some(peer), _) if !local => out.push(Record::Error {
-                meta,
-                direction: e.direction,
-                peer: Some(peer),
-                kind: e.kind,
-                text: e.text,
-                reason,
-            }),
+            (Some(peer), _) if !local => {
+                if let Some(pk) = &pk {
+                    self.recent_failure.insert(pk.clone(), at);
+                }
+                out.push(Record::Error {
+                    meta,
+                    direction: e.direction,
+                    peer: Some(peer),
+                    kind: e.kind,
+                    text: e.text,
+                    reason,
+                })
+            }
             (None, Some(pk)) if !local => {
                 self.pending.entry(pk.clone()).or_default().push(Pending {
                     meta,
@@ -570,6 +591,8 @@ impl Correlator {
     fn sweep(&mut self, now: Mark, out: &mut Vec<Record>) {
         self.sweep_postfix(now, out);
         self.inbound.retain(|_, s| s.last.fresh(now, INBOUND_IDLE));
+        self.recent_failure
+            .retain(|_, at| at.fresh(now, ERROR_WINDOW));
         self.outbound.retain(|_, list| {
             list.retain(|o| o.last.fresh(now, OUTBOUND_IDLE));
             !list.is_empty()

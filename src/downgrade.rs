@@ -78,7 +78,8 @@ pub struct WindowMessage {
 /// direction (role).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Window {
-    /// The log host (`-` when the lines had none).
+    /// The log host; for a log without a host field (Exim's mainlog) its input file, as
+    /// for the local errors of the posture.
     pub host: String,
     /// The role that broke: inbound = our server side, outbound = our client side.
     pub direction: Direction,
@@ -133,6 +134,28 @@ impl Window {
         if self.messages.len() < KEEP_MESSAGES {
             self.messages.push(m);
         }
+    }
+}
+
+/// The name a window gives its host: the log host, or for lines without one (Exim's
+/// mainlog) the input file, so that two such logs never share a window and the window is
+/// found under the same name as the posture's local errors.
+pub fn host_name(meta: &Meta) -> String {
+    match meta.host.as_deref() {
+        Some(h) => h.to_owned(),
+        None => meta.source.file.to_string(),
+    }
+}
+
+/// What tells one host's windows from another's without allocating: the log host, or
+/// for lines without one the input file ([`host_name`]).
+pub type HostKey = (Option<Arc<str>>, Option<Arc<str>>);
+
+/// The [`HostKey`] of a record.
+pub fn host_key(meta: &Meta) -> HostKey {
+    match &meta.host {
+        Some(h) => (Some(h.clone()), None),
+        None => (None, Some(meta.source.file.clone())),
     }
 }
 
@@ -629,7 +652,7 @@ impl HostFold {
 /// in the pipeline's order, then [`Downgrades::finish`].
 #[derive(Default)]
 pub struct Downgrades {
-    hosts: HashMap<Option<Arc<str>>, HostFold>,
+    hosts: HashMap<HostKey, HostFold>,
     steps: Vec<Step>,
 }
 
@@ -653,16 +676,16 @@ impl Downgrades {
         }
         if matches!(ev, Evidence::PeerFailed(_)) {
             // A peer's failure only matters while a window is open.
-            match self.hosts.get(&meta.host) {
+            match self.hosts.get(&host_key(meta)) {
                 Some(h) if h.machine.is_open() => {}
                 _ => return false,
             }
         }
         let h = self
             .hosts
-            .entry(meta.host.clone())
+            .entry(host_key(meta))
             .or_insert_with(|| HostFold {
-                machine: Machine::new(meta.host.as_deref().unwrap_or("-")),
+                machine: Machine::new(&host_name(meta)),
                 latest: None,
                 done: Vec::new(),
                 works: [Runs::default(), Runs::default()],

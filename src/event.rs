@@ -321,9 +321,15 @@ impl Bits {
 pub enum Verify {
     /// The peer certificate verified.
     Ok,
-    /// A certificate was requested and none was presented.
+    /// No certificate was presented. Sendmail writes it when it asked and got none; for
+    /// Postfix (`Anonymous` on the server side, its `Received:` header's "Client did not
+    /// present a certificate" and "No client certificate requested") and Exim (`CV=no`
+    /// without a DN) it is the word for "the client presented no certificate", because
+    /// their logs cannot say whether one was asked for: one session, one word, whichever
+    /// line or header it is read from.
     No,
-    /// No certificate was requested (usual on the server side).
+    /// No certificate was requested: only where the MTA says so (Sendmail's own
+    /// `verify=NOT`, usual on its server side).
     Not,
     /// A certificate was presented but did not verify (e.g. unknown CA).
     Fail,

@@ -115,7 +115,7 @@ pub struct DowngradeGuard {
     tls_peers: HashSet<String>,
     order: VecDeque<String>,
     /// One window machine per log host.
-    hosts: HashMap<Option<Arc<str>>, Machine>,
+    hosts: HashMap<crate::downgrade::HostKey, Machine>,
     /// Downgrade alerts raised per open window (host, role).
     downgraded: HashMap<(Option<Arc<str>>, Direction), u64>,
     steps: Vec<Step>,
@@ -144,7 +144,7 @@ impl DowngradeGuard {
     /// The log has gone quiet at `now` (wall clock): a daemon start whose burst has passed
     /// without an incident shows TLS working again now, not at the next record.
     pub fn tick(&mut self, now: chrono::DateTime<chrono::FixedOffset>, alerts: &mut Vec<Alert>) {
-        let hosts: Vec<Option<Arc<str>>> = self.hosts.keys().cloned().collect();
+        let hosts: Vec<crate::downgrade::HostKey> = self.hosts.keys().cloned().collect();
         for h in hosts {
             if let Some(m) = self.hosts.get_mut(&h) {
                 m.tick(now, &mut self.steps);
@@ -153,7 +153,7 @@ impl DowngradeGuard {
                 if let Step::Closed { window, at } = s {
                     let downgraded = self
                         .downgraded
-                        .remove(&(h.clone(), window.direction))
+                        .remove(&(h.0.clone(), window.direction))
                         .unwrap_or(0);
                     alerts.push(Alert::TlsResumed {
                         meta: at,
@@ -170,8 +170,8 @@ impl DowngradeGuard {
         let meta = r.meta();
         let m = self
             .hosts
-            .entry(meta.host.clone())
-            .or_insert_with(|| Machine::new(meta.host.as_deref().unwrap_or("-")));
+            .entry(crate::downgrade::host_key(meta))
+            .or_insert_with(|| Machine::new(&crate::downgrade::host_name(meta)));
         m.push(r, &mut self.steps);
         // Closing first: a restart's evidence is reported when its burst has passed, at
         // the record that ended the burst, before what that record did.

@@ -440,7 +440,7 @@ fn findings_for(
     }
     // Verification.
     let must = policy.must_verify.iter().any(|g| glob_match(g, &peer.peer));
-    let (unverified, list) = words(&d.verify, |w| {
+    let (unverified, list) = words(&d.outcomes(), |w| {
         let v = Verify::parse(w);
         !is_verified(w) && !v.is_tls_failure() && v != Verify::None
     });
@@ -472,7 +472,7 @@ fn findings_for(
         );
     }
     // Failures (TLS required but not offered is judged above, the same on every MTA).
-    let (failed, flist) = words(&d.verify, |w| Verify::parse(w).is_tls_failure());
+    let (failed, flist) = words(&d.outcomes(), |w| Verify::parse(w).is_tls_failure());
     let failures = d
         .errors
         .iter()
@@ -498,7 +498,7 @@ fn findings_for(
 /// deferral text `TLS is required, but was not offered` (a `not_offered` error): the same
 /// situation, so it is counted the same, as whichever of the two the log shows more of.
 pub fn not_offered(d: &DirPosture) -> u64 {
-    let (none, _) = words(&d.verify, |w| Verify::parse(w) == Verify::None);
+    let (none, _) = words(&d.outcomes(), |w| Verify::parse(w) == Verify::None);
     let errs = d
         .errors
         .get(&crate::event::TlsErrorKind::NotOffered)
@@ -760,12 +760,12 @@ pub fn enforce_readiness_with(posture: &Posture, outage: &Outage) -> Vec<Readine
                 d.deferred + d.bounced
             ));
         }
-        let (failed, list) = words(&d.verify, |w| Verify::parse(w).is_tls_failure());
+        let (failed, list) = words(&d.outcomes(), |w| Verify::parse(w).is_tls_failure());
         if failed > 0 {
             tls.push(format!("handshake failed ({list})"));
         }
         let mut verify = Vec::new();
-        let (unverified, list) = words(&d.verify, |w| {
+        let (unverified, list) = words(&d.outcomes(), |w| {
             let v = Verify::parse(w);
             !is_verified(w) && !v.is_tls_failure() && v != Verify::None
         });

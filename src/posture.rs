@@ -13,7 +13,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 use crate::correlate::{Encryption, Record};
-use crate::event::{DeliveryStatus, Direction, Mta, Peer, TlsErrorKind, TlsParams, Verify};
+use crate::event::{DeliveryStatus, Direction, Mta, Peer, Source, TlsErrorKind, TlsParams, Verify};
 
 type Time = DateTime<FixedOffset>;
 
@@ -47,7 +47,7 @@ fn add_counts(into: &mut BTreeMap<String, u64>, from: BTreeMap<String, u64>) {
 
 /// Occurrences of one kind of error: how many, when, and the most recent text (the one an
 /// administrator needs first).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ErrorStat {
     pub count: u64,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -55,29 +55,70 @@ pub struct ErrorStat {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub last_seen: Option<Time>,
     pub last_text: String,
+    /// Where `last_text` was read (file, line): among lines of the same second the last in
+    /// input order wins, so a log with second stamps and the same log with microsecond
+    /// stamps keep the same last text (issue 18). Not serialised: a merged snapshot falls
+    /// back to the text order, which is still independent of merge order.
+    #[serde(skip)]
+    pub last_at: Option<Source>,
+}
+
+/// Equal when what is reported is equal: `last_at` only breaks ties and is not part of
+/// the value (a snapshot read back from JSON has none).
+impl PartialEq for ErrorStat {
+    fn eq(&self, o: &Self) -> bool {
+        self.count == o.count
+            && self.first_seen == o.first_seen
+            && self.last_seen == o.last_seen
+            && self.last_text == o.last_text
+    }
+}
+
+impl Eq for ErrorStat {}
+
+/// The order that picks the last text: time, then input position, then the text itself
+/// (a total order, so `merge` stays commutative and associative).
+fn later(
+    a: (Option<Time>, Option<&Source>, &str),
+    b: (Option<Time>, Option<&Source>, &str),
+) -> bool {
+    match (a.0, b.0) {
+        (Some(x), Some(y)) if x != y => return y > x,
+        (None, Some(_)) => return true,
+        (Some(_), None) => return false,
+        _ => {}
+    }
+    match (a.1, b.1) {
+        (Some(x), Some(y)) if x != y => return y > x,
+        (None, Some(_)) => return true,
+        (Some(_), None) => return false,
+        _ => {}
+    }
+    b.2 > a.2
 }
 
 impl ErrorStat {
-    fn one(time: Option<Time>, text: &str) -> ErrorStat {
+    fn one(time: Option<Time>, text: &str, at: Option<&Source>) -> ErrorStat {
         ErrorStat {
             count: 1,
             first_seen: time,
             last_seen: time,
             last_text: text.to_owned(),
+            last_at: at.cloned(),
         }
     }
 
-    /// Sums counts; the last text is the one seen latest (ties go to the greater text, so
-    /// the result does not depend on merge order).
+    /// Sums counts; the last text is the one seen latest, ties (same second) going to the
+    /// later line of the input, then to the greater text, so the result does not depend on
+    /// merge order.
     pub fn merge(&mut self, other: ErrorStat) {
-        let take_other = match (self.last_seen, other.last_seen) {
-            (Some(a), Some(b)) if a != b => b > a,
-            (None, Some(_)) => true,
-            (Some(_), None) => false,
-            _ => other.last_text > self.last_text,
-        };
+        let take_other = later(
+            (self.last_seen, self.last_at.as_ref(), &self.last_text),
+            (other.last_seen, other.last_at.as_ref(), &other.last_text),
+        );
         if take_other {
             self.last_text = other.last_text;
+            self.last_at = other.last_at;
         }
         self.count += other.count;
         self.first_seen = min_time(self.first_seen, other.first_seen);
@@ -94,27 +135,32 @@ fn merge_errors(into: &mut ErrorMap, from: ErrorMap) {
     }
 }
 
-fn add_error(into: &mut ErrorMap, kind: TlsErrorKind, time: Option<Time>, text: &str) {
+fn add_error(
+    into: &mut ErrorMap,
+    kind: TlsErrorKind,
+    time: Option<Time>,
+    text: &str,
+    at: Option<&Source>,
+) {
     match into.get_mut(&kind) {
-        // The same decision as `merge(ErrorStat::one(time, text))`, copying the text only
-        // when it becomes the last one.
+        // The same decision as `merge(ErrorStat::one(time, text, at))`, copying the text
+        // only when it becomes the last one.
         Some(e) => {
-            let take = match (e.last_seen, time) {
-                (Some(a), Some(b)) if a != b => b > a,
-                (None, Some(_)) => true,
-                (Some(_), None) => false,
-                _ => text > e.last_text.as_str(),
-            };
+            let take = later(
+                (e.last_seen, e.last_at.as_ref(), &e.last_text),
+                (time, at, text),
+            );
             if take {
                 e.last_text.clear();
                 e.last_text.push_str(text);
+                e.last_at = at.cloned();
             }
             e.count += 1;
             e.first_seen = min_time(e.first_seen, time);
             e.last_seen = max_time(e.last_seen, time);
         }
         None => {
-            into.insert(kind, ErrorStat::one(time, text));
+            into.insert(kind, ErrorStat::one(time, text, at));
         }
     }
 }
@@ -155,9 +201,14 @@ pub struct DirPosture {
     pub versions: BTreeMap<String, u64>,
     /// Sessions by cipher name.
     pub ciphers: BTreeMap<String, u64>,
-    /// Sessions by verify word, plus policy verdicts that only a ruleset reports (NONE,
-    /// SOFTWARE, TEMP, …).
+    /// Sessions by verify word: one count per completed TLS session, so the histogram
+    /// never exceeds `tls_sessions`.
     pub verify: BTreeMap<String, u64>,
+    /// Policy ruleset verdicts by the word only a ruleset reports (`ruleset=tls_server,
+    /// arg1=NONE|SOFTWARE|TEMP|PROTOCOL|…`): attempts where TLS did not come up. Kept apart
+    /// from `verify` (issue 18: adding them there made the histogram exceed the sessions).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub verdicts: BTreeMap<String, u64>,
     /// Weakest session: minimum effective (secret) bits.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub min_bits: Option<u16>,
@@ -178,6 +229,7 @@ impl DirPosture {
         add_counts(&mut self.versions, o.versions);
         add_counts(&mut self.ciphers, o.ciphers);
         add_counts(&mut self.verify, o.verify);
+        add_counts(&mut self.verdicts, o.verdicts);
         self.min_bits = match (self.min_bits, o.min_bits) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -202,6 +254,14 @@ impl DirPosture {
         if let Some(b) = p.bits.effective() {
             self.min_bits = Some(self.min_bits.map_or(b, |m| m.min(b)));
         }
+    }
+
+    /// Every TLS outcome word: the sessions' verify words and the verdict-only words, for
+    /// policy rules that judge both ("STARTTLS not offered", "handshake failed").
+    pub fn outcomes(&self) -> BTreeMap<String, u64> {
+        let mut all = self.verify.clone();
+        add_counts(&mut all, self.verdicts.clone());
+        all
     }
 
     /// All messages, TLS or not.
@@ -316,7 +376,8 @@ pub struct Posture {
     #[serde(with = "peer_list")]
     pub peers: BTreeMap<String, PeerPosture>,
     /// Errors of our own installation (keys, certificates, configuration) and errors that
-    /// could not be tied to a peer, by log host (`-` when the line had none).
+    /// could not be tied to a peer, by log host; a log without a host field (Exim's
+    /// mainlog) is keyed by its input file instead.
     pub local_errors: BTreeMap<String, ErrorMap>,
 }
 
@@ -326,12 +387,18 @@ impl Posture {
         let meta = r.meta();
         let Some(peer) = r.peer() else {
             if let Record::Error { kind, text, .. } = r {
-                let host = meta.host.as_deref().unwrap_or("-").to_owned();
+                // A log without a host field (Exim's mainlog, pasted lines): the input
+                // file stands for the host, so two such logs never share one `-` entry.
+                let host = match meta.host.as_deref() {
+                    Some(h) => h.to_owned(),
+                    None => meta.source.file.to_string(),
+                };
                 add_error(
                     self.local_errors.entry(host).or_default(),
                     *kind,
                     meta.time,
                     text,
+                    Some(&meta.source),
                 );
             }
             return;
@@ -396,12 +463,12 @@ impl Posture {
                         | Verify::DaneFail
                 );
                 if !on_summary {
-                    bump(&mut d.verify, verify.as_str());
+                    bump(&mut d.verdicts, verify.as_str());
                 }
             }
             Record::Error {
                 kind, text, meta, ..
-            } => add_error(&mut d.errors, *kind, meta.time, text),
+            } => add_error(&mut d.errors, *kind, meta.time, text, Some(&meta.source)),
             // Peer-less by construction (returned above); not posture facts.
             Record::Ready { .. } | Record::Start { .. } => {}
         }

@@ -53,8 +53,8 @@ type Row = (
 const ROWS: [Row; 17] = [
     ("203.0.113.130", "in", [0, 0, 1, 0, 0], "", "", "", None, "", "exim", "2026-11-27 10:05:12", "2026-11-27 10:05:12"),
     ("203.0.113.99", "in", [0, 0, 0, 0, 0], "", "", "", None, "handshake:2", "postfix", "2026-11-25 14:02:07", "2026-11-27 09:14:05"),
-    ("laptop.home.example", "in", [3, 3, 0, 0, 0], "TLSv1.3:3", "TLS_AES_128_GCM_SHA256:3", "NOT:3", Some(128), "", "postfix", "2026-11-25 09:30:11", "2026-11-27 10:05:32"),
-    ("mail-out.shop.example", "in", [3, 2, 0, 0, 0], "TLSv1.3:3", "TLS_AES_256_GCM_SHA384:3", "NOT:3", Some(256), "", "postfix", "2026-11-25 08:10:01", "2026-11-27 13:22:09"),
+    ("laptop.home.example", "in", [3, 3, 0, 0, 0], "TLSv1.3:3", "TLS_AES_128_GCM_SHA256:3", "NO:3", Some(128), "", "postfix", "2026-11-25 09:30:11", "2026-11-27 10:05:32"),
+    ("mail-out.shop.example", "in", [3, 2, 0, 0, 0], "TLSv1.3:3", "TLS_AES_256_GCM_SHA384:3", "NO:3", Some(256), "", "postfix", "2026-11-25 08:10:01", "2026-11-27 13:22:09"),
     ("mail.misconfigured.example", "in", [0, 0, 0, 0, 0], "", "", "", None, "handshake:1", "exim", "2026-11-27 16:45:03", "2026-11-27 16:45:03"),
     ("mta.retail.example", "in", [1, 1, 0, 0, 0], "TLSv1.2:1", "ECDHE-RSA-AES256-GCM-SHA384:1", "OK:1", Some(256), "", "exim", "2026-11-27 09:20:02", "2026-11-27 09:20:02"),
     ("mx.bigmail.example", "out", [2, 3, 0, 0, 0], "TLSv1.3:2", "TLS_AES_256_GCM_SHA384:2", "OK:2", Some(256), "", "postfix", "2026-11-25 09:30:13", "2026-11-27 10:05:33"),
@@ -67,7 +67,7 @@ const ROWS: [Row; 17] = [
     ("partner-relay.trusted.example", "in", [1, 1, 0, 0, 0], "TLSv1.2:1", "ECDHE-RSA-AES256-GCM-SHA384:1", "OK:1", Some(256), "", "postfix", "2026-11-26 09:12:40", "2026-11-26 09:12:41"),
     ("relay.oldisp.example", "in", [0, 0, 3, 0, 0], "", "", "", None, "", "postfix", "2026-11-25 11:45:21", "2026-11-27 11:40:51"),
     ("scanner.probe.example", "in", [0, 0, 0, 0, 0], "", "", "", None, "handshake:1", "exim", "2026-11-27 10:30:00", "2026-11-27 10:30:00"),
-    ("smtp.club.example", "in", [3, 3, 0, 0, 0], "TLSv1.3:3", "TLS_AES_256_GCM_SHA384:3", "NOT:3", Some(256), "", "exim", "2026-11-27 07:12:40", "2026-11-27 14:01:27"),
+    ("smtp.club.example", "in", [3, 3, 0, 0, 0], "TLSv1.3:3", "TLS_AES_256_GCM_SHA384:3", "NO:3", Some(256), "", "exim", "2026-11-27 07:12:40", "2026-11-27 14:01:27"),
 ];
 
 fn hist(s: &str) -> BTreeMap<String, u64> {

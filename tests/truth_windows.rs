@@ -161,7 +161,12 @@ fn alerts(out: &[Value]) -> Vec<(String, String, String)> {
 fn follow_windows(out: &[Value]) -> Vec<W> {
     let mut v: Vec<W> = Vec::new();
     for a in out.iter().filter(|v| v["type"] == "alert") {
-        let host = a["host"].as_str().unwrap_or("-").to_owned();
+        // A log without a host field (Exim's mainlog): the window is named by its file.
+        let host = a["host"]
+            .as_str()
+            .or(a["file"].as_str())
+            .unwrap()
+            .to_owned();
         let dir = a["direction"].as_str().unwrap().to_owned();
         let t = hms(a["time"].as_str().unwrap());
         match a["alert"].as_str().unwrap() {

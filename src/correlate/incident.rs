@@ -19,8 +19,8 @@
 //! * both about our installation ([`TlsErrorKind::is_local`]) or both about the
 //!   conversation; raw library dumps (`library`, `other`) join either.
 //!
-//! The incident's **kind** is the most specific kind among its lines (see [`rank`]: a key
-//! beats a certificate beats an unsafe file beats a dump; a rejected certificate beats a
+//! The incident's **kind** is the most specific kind among its lines (see [`rank`]: a
+//! missing file beats a key beats a certificate beats an unsafe file beats a dump; a rejected certificate beats a
 //! verification failure beats a handshake beats a dump), so `bad password read` in a dump
 //! makes the burst a `private_key` incident and `alert bad certificate` makes a failed
 //! handshake `certificate_rejected`. Its **text** is the MTA's own line of the highest
@@ -48,9 +48,10 @@ pub const BURST_EVENTS: u64 = 50;
 pub fn rank(kind: TlsErrorKind) -> u8 {
     use TlsErrorKind as K;
     match kind {
+        // A missing file explains the key or certificate that failed to load.
+        K::MissingFile => 21,
         K::PrivateKey => 20,
         K::Certificate => 19,
-        K::MissingFile => 18,
         K::UnsafeFile => 17,
         K::CaLocations => 16,
         K::CipherConfig => 15,

@@ -81,6 +81,7 @@ pub(crate) fn rfind_pair(hay: &str, pair: [u8; 2]) -> Option<usize> {
 /// Sendmail `STARTTLS=server: error:…` dump, a Postfix `TLS library problem:` line and an
 /// Exim `TLS error`. `None` when the text names neither (a plain handshake reason).
 ///
+/// * `No such file or directory`: a configured file is **missing**.
 /// * Pass phrase trouble (`problems getting password`, `bad password read`, `unable to get
 ///   passphrase`, `bad decrypt`, GnuTLS `Decryption has failed`), `key values mismatch`,
 ///   GnuTLS `… do not match`, or a file error on a path that names a key
@@ -94,6 +95,11 @@ pub fn reason_kind(text: &str) -> Option<crate::event::TlsErrorKind> {
     use crate::event::TlsErrorKind as K;
     let lower = text.to_ascii_lowercase();
     let has = |w: &str| lower.contains(w);
+    // `system library::No such file or directory:…:calling fopen(/…/key.pem, r)`: the
+    // configured file is not there.
+    if has("no such file or directory") {
+        return Some(K::MissingFile);
+    }
     if has("getting password")
         || has("bad password read")
         || has("get passphrase")

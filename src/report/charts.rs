@@ -487,7 +487,8 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
     for (k, p) in &r.snap.posture.peers {
         let mut row = [0.0; 5];
         for d in [&p.inbound, &p.outbound] {
-            for (w, n) in &d.verify {
+            // Sessions and policy verdicts (the chart's axis), now kept apart in posture.
+            for (w, n) in &d.outcomes() {
                 row[group_of(w)] += *n as f64;
             }
         }

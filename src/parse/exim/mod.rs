@@ -16,8 +16,8 @@
 //! |---|---|---|---|
 //! | reception | `yes` | `OK` | the client certificate verified |
 //! | reception | `no` with `DN=` | `FAIL` | a certificate was presented (its DN is logged) and did not verify |
-//! | reception | `no` without `DN=` | `NOT` | Exim ≤ 4.98 writes `CV=no` for every TLS session without a verified client certificate, which in practice means none was requested or sent; Sendmail's server logs `NOT` for the same client |
-//! | reception | absent | `NOT` | Exim ≥ 4.99 omits `CV=` when no certificate was presented |
+//! | reception | `no` without `DN=` | `NO` | no DN: the client presented no certificate. Whether Exim asked (`tls_verify_hosts`, `tls_try_verify_hosts`) is not in the log, so `NOT` ("not requested") cannot be claimed; `NO` says what is known, as for Postfix's `Anonymous` (issue 18) |
+//! | reception | absent | `NO` | Exim ≥ 4.99 omits `CV=` when no certificate was presented |
 //! | delivery | `yes` | `OK` | server certificate verified |
 //! | delivery | `dane` | `TRUSTED` | DANE verification (Sendmail's `TRUSTED`) |
 //! | delivery | `no` | `FAIL` | the server always presents a certificate; it did not verify |
@@ -381,7 +381,7 @@ fn tls_params(f: &Fields<'_>, direction: Direction) -> Option<TlsParams> {
         (_, Some("yes")) => Verify::Ok,
         (Direction::Outbound, Some("dane")) => Verify::Trusted,
         (Direction::Inbound, Some("no")) if dn.is_some() => Verify::Fail,
-        (Direction::Inbound, Some("no") | None) => Verify::Not,
+        (Direction::Inbound, Some("no") | None) => Verify::No,
         (Direction::Outbound, Some("no")) => Verify::Fail,
         (Direction::Outbound, None) => Verify::Other("UNKNOWN".to_owned()),
         (_, Some(other)) => Verify::Other(other.to_owned()),

@@ -106,7 +106,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 "alice@peer.example",
                 pe(),
                 "esmtps",
-                aes256(Verify::Not, cv("no")),
+                aes256(Verify::No, cv("no")),
             ),
         ),
         (
@@ -120,7 +120,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                     "TLSv1.2",
                     "ECDHE-RSA-AES256-GCM-SHA384",
                     256,
-                    Verify::Not,
+                    Verify::No,
                     cv("no"),
                 ),
             ),
@@ -132,7 +132,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 "carol@oldpeer.example",
                 Some(peer(Some("smtp.oldpeer.example"), "192.0.2.24")),
                 "esmtps",
-                params("TLSv1", "ECDHE-RSA-AES128-SHA", 128, Verify::Not, cv("no")),
+                params("TLSv1", "ECDHE-RSA-AES128-SHA", 128, Verify::No, cv("no")),
             ),
         ),
         (
@@ -156,7 +156,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                     "TLS1.2",
                     "ECDHE-RSA-AES128-GCM-SHA256",
                     128,
-                    Verify::Not,
+                    Verify::No,
                     cv("no"),
                 ),
             ),
@@ -198,7 +198,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 "eve@peer.example",
                 Some(peer(Some("mout.peer.example"), "2001:db8::7")),
                 "esmtps",
-                aes256(Verify::Not, cv("no")),
+                aes256(Verify::No, cv("no")),
             ),
         ),
         (
@@ -212,7 +212,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                     "TLS1.3",
                     "TLS_AES_128_GCM_SHA256",
                     128,
-                    Verify::Not,
+                    Verify::No,
                     cv("no"),
                 ),
             ),
@@ -262,7 +262,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 pe(),
                 "esmtps",
                 aes256(
-                    Verify::Not,
+                    Verify::No,
                     Some(TlsDetail {
                         raw_verify: Some("no".into()),
                         sni: Some("mail.example.com".into()),
@@ -279,7 +279,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 pe(),
                 "esmtps",
                 aes256(
-                    Verify::Not,
+                    Verify::No,
                     Some(TlsDetail {
                         raw_verify: Some("no".into()),
                         sni: Some("mail.example.com".into()),
@@ -299,7 +299,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                     "TLS1.2",
                     "ECDHE_RSA_AES_256_GCM_SHA384",
                     256,
-                    Verify::Not,
+                    Verify::No,
                     cv("no"),
                 ),
             ),
@@ -315,7 +315,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                     "TLS1.3",
                     "ECDHE_RSA_AES_256_GCM_SHA384",
                     256,
-                    Verify::Not,
+                    Verify::No,
                     cv("no"),
                 ),
             ),
@@ -331,7 +331,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                     "TLS1.3",
                     "ECDHE_SECP256R1__RSA_PSS_RSAE_SHA256__AES_256_GCM",
                     256,
-                    Verify::Not,
+                    Verify::No,
                     cv("no"),
                 ),
             ),
@@ -343,7 +343,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 "alice@peer.example",
                 pe(),
                 "esmtps",
-                params("TLS1.2", "RSA__AES_256_GCM", 256, Verify::Not, cv("no")),
+                params("TLS1.2", "RSA__AES_256_GCM", 256, Verify::No, cv("no")),
             ),
         ),
         (
@@ -354,7 +354,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 pe(),
                 "esmtps",
                 aes256(
-                    Verify::Not,
+                    Verify::No,
                     Some(TlsDetail {
                         key_exchange: Some("X25519".into()),
                         ..TlsDetail::default()
@@ -370,7 +370,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 pe(),
                 "esmtps",
                 aes256(
-                    Verify::Not,
+                    Verify::No,
                     Some(TlsDetail {
                         raw_verify: Some("no".into()),
                         reused: true,
@@ -386,7 +386,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 "alice@peer.example",
                 pe(),
                 "esmtps",
-                aes256(Verify::Not, None),
+                aes256(Verify::No, None),
             ),
         ),
         (
@@ -404,7 +404,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 "alice@peer.example",
                 pe(),
                 "esmtps",
-                aes256(Verify::Not, cv("no")),
+                aes256(Verify::No, cv("no")),
             ),
         ),
         (
@@ -414,7 +414,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 "alice@peer.example",
                 pe(),
                 "esmtps",
-                aes256(Verify::Not, cv("no")),
+                aes256(Verify::No, cv("no")),
             ),
         ),
         (

@@ -14,7 +14,7 @@
 //!
 //! | side | word | meaning (tls.h peer_status) | [`Verify`] | why |
 //! |---|---|---|---|---|
-//! | server | `Anonymous` | client presented no certificate | `NOT` | Postfix asks for client certificates only with `smtpd_tls_ask_ccert=yes` (default no), so the usual case is "none requested", Sendmail's `NOT`; this is what a Sendmail server logs for the same client |
+//! | server | `Anonymous` | client presented no certificate | `NO` | the one fact the log states in every configuration: Postfix writes `Anonymous` both when it did not ask (`smtpd_tls_ask_ccert = no`, the default) and when it asked and got none, so `NOT` ("not requested") would be false with `ask_ccert = yes`. Its `Received:` header says the same session's word: `(Client did not present a certificate)` and `(No client certificate requested)` are both `NO` there too (issue 18: one session, one word; the raw word stays in `raw_verify`) |
 //! | server | `Untrusted` | certificate presented, chain not verified | `FAIL` | Sendmail's `FAIL`: presented but not verifiable |
 //! | server | `Trusted` | chain verified to a trusted CA | `OK` | Sendmail's `OK` checks the chain only |
 //! | server | `Verified` | (never logged by smtpd; client-side word) | `OK` | chain and policy satisfied |
@@ -271,7 +271,7 @@ fn tls_summary(body: &str) -> Option<Parsed> {
 /// The mapping documented at the top of this module.
 pub fn trust_to_verify(direction: Direction, trust: Option<&str>) -> Verify {
     match (direction, trust) {
-        (Direction::Inbound, Some("Anonymous")) => Verify::Not,
+        (Direction::Inbound, Some("Anonymous")) => Verify::No,
         (Direction::Outbound, Some("Anonymous")) => Verify::No,
         (_, Some("Untrusted")) => Verify::Fail,
         (_, Some("Trusted" | "Verified")) => Verify::Ok,

@@ -31,10 +31,13 @@ impl TlsCollector {
             self.using(c);
         } else if lower.starts_with("client cn ") || lower.starts_with("client cn\"") {
             self.client_cert(c);
-        } else if lower.starts_with("client did not present") {
+        } else if lower.starts_with("client did not present")
+            || lower.starts_with("no client certificate requested")
+        {
+            // Postfix's two phrasings for a client without a certificate are one word,
+            // `NO`, as its log's `Anonymous` is (see parse::postfix, "Trust words"): a
+            // session must not read NOT in the log and NO in its header.
             self.details().verify = Some(Verify::No);
-        } else if lower.starts_with("no client certificate requested") {
-            self.details().verify = Some(Verify::Not);
         } else if lower.starts_with("client rpk ") {
             self.details();
         } else if let Some(rest) = lower.starts_with("tls: ").then(|| c.get(5..)).flatten() {

@@ -39,7 +39,9 @@ use crate::event::{Direction, EventKind, TlsErrorKind};
 
 /// Reads one Sendmail message text (the part after `sm-mta[pid]: `).
 pub fn parse(msg: &str) -> Parsed {
-    let msg = msg.trim_end_matches(['\r', '\n']);
+    // Real Sendmail logs carry trailing blanks after the last field (`bits=256/256 `);
+    // no field value ends in a meaningful blank.
+    let msg = msg.trim_end();
     let msg = strip_solaris_tag(msg);
     let (piece, body) = strip_piece(msg);
     let (qid, body) = split_qid(body);

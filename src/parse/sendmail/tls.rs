@@ -144,7 +144,7 @@ fn error_kind(e: &str) -> TlsErrorKind {
 ///   `SSL_MODE_AUTO_RETRY=set`, `tmp_rsa_key: new temp RSA key`, `FIPSMode=ok`, and the
 ///   `SSL_dane_enable=%d, domain=%s` / `tlsa_chk=0, type=…` traces are irrelevant: they
 ///   describe normal operation at debug levels.
-/// * `SSL_shutdown failed|not done` → shutdown; engine, FIPS, ex-index, temp-RSA and
+/// * `SSL_shutdown failed|not done` (`LogLevel > 11`) are irrelevant too; engine, FIPS, ex-index, temp-RSA and
 ///   `SSL_dane_enable=%d` (without domain, logged only when it fails) → init/DANE errors.
 /// * `host=%s, SSL_set_tlsext_host_name=%d` looks like a trace but sendmail logs it only
 ///   when setting SNI *failed* (`r <= 0`, `LOG_ERR`); the handshake goes on without SNI, so
@@ -159,7 +159,10 @@ fn trace_or_error(all: &str, dir: Option<Direction>, d: &str) -> Parsed {
         };
     }
     if d.starts_with("SSL_shutdown") {
-        return tls_error(dir, None, TlsErrorKind::Shutdown, all);
+        // `SSL_shutdown failed: -1` / `not done` are written only at LogLevel > 11, after a
+        // session that did its work, usually because the peer closed first: counting them
+        // made LogLevel 14 grade worse than 9 (issue 18).
+        return Parsed::Irrelevant;
     }
     if let Some(v) = d.strip_prefix("FIPSMode=") {
         return if v == "ok" {

@@ -464,24 +464,6 @@ fn error_lines() {
             ),
         ),
         // shutdown
-        (
-            "STARTTLS=client, SSL_shutdown failed: -1",
-            err(
-                Some(OUT),
-                None,
-                K::Shutdown,
-                "STARTTLS=client, SSL_shutdown failed: -1",
-            ),
-        ),
-        (
-            "STARTTLS=server, SSL_shutdown not done",
-            err(
-                Some(IN),
-                None,
-                K::Shutdown,
-                "STARTTLS=server, SSL_shutdown not done",
-            ),
-        ),
         // DANE
         (
             "STARTTLS=client, relay=mx.dane.example., warning=DANE configured in DNS but STARTTLS failed",

@@ -48,6 +48,8 @@ fn irrelevant_lines() {
         // Information at LogLevel > 12/13, not errors (issue 18): an option not set, and
         // the per-certificate verification detail (its outcome is the summary's verify=).
         "STARTTLS: CRLFile missing",
+        "STARTTLS=client, SSL_shutdown failed: -1",
+        "STARTTLS=server, SSL_shutdown not done",
         "STARTTLS: ServerCertFile missing",
         "STARTTLS: CACertPath missing",
         "STARTTLS: TLS cert verify: depth=0 /CN=mx.peer.example, state=0, reason=self signed certificate",
