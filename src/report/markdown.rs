@@ -189,7 +189,7 @@ pub fn render(r: &Report) -> String {
             let down: Vec<_> = w.downgraded(&r.snap.posture).collect();
             let _ = writeln!(
                 o,
-                "* {} {}: from {} until {}: {} messages in clear text, {} of them from peers that otherwise used TLS{}{}",
+                "* {} {}: from {} until {}: {} message{} in clear text, {} of them from peers that otherwise used TLS{}{}",
                 escape(&w.host),
                 w.direction.as_str(),
                 w.start.format("%Y-%m-%d %H:%M:%S"),
@@ -198,6 +198,7 @@ pub fn render(r: &Report) -> String {
                         .format("%Y-%m-%d %H:%M:%S")
                         .to_string()),
                 w.plaintext_messages,
+                if w.plaintext_messages == 1 { "" } else { "s" },
                 down.len(),
                 if down.is_empty() {
                     String::new()
