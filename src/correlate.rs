@@ -458,11 +458,18 @@ impl Correlator {
                 let reject = p.is_reject();
                 // A failed handshake and the ruleset's refusal of it are one incident.
                 if reject && !same_incident {
+                    // `arg1=NONE`: TLS was required and the peer did not offer STARTTLS,
+                    // the same incident Postfix and Exim report as `not_offered`.
+                    let kind = if p.verify == Verify::None {
+                        TlsErrorKind::NotOffered
+                    } else {
+                        TlsErrorKind::Policy
+                    };
                     out.push(Record::Error {
                         meta: meta.clone(),
                         direction: Some(direction),
                         peer: Some(peer.clone()),
-                        kind: TlsErrorKind::Policy,
+                        kind,
                         text: format!("{} arg1={} {}", p.ruleset, p.verify, p.outcome),
                         reason: None,
                     });

@@ -55,6 +55,10 @@ pub struct ErrorStat {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub last_seen: Option<Time>,
     pub last_text: String,
+    /// The library line that explained the incident of `last_text`, when it had one
+    /// (`error:0A0000C1:SSL routines::no shared cipher:…`; see `Record::Error::reason`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub last_reason: Option<String>,
     /// Where `last_text` was read (file, line): among lines of the same second the last in
     /// input order wins, so a log with second stamps and the same log with microsecond
     /// stamps keep the same last text (issue 18). Not serialised: a merged snapshot falls
@@ -71,6 +75,7 @@ impl PartialEq for ErrorStat {
             && self.first_seen == o.first_seen
             && self.last_seen == o.last_seen
             && self.last_text == o.last_text
+            && self.last_reason == o.last_reason
     }
 }
 
@@ -98,12 +103,13 @@ fn later(
 }
 
 impl ErrorStat {
-    fn one(time: Option<Time>, text: &str, at: Option<&Source>) -> ErrorStat {
+    fn one(time: Option<Time>, text: &str, reason: Option<&str>, at: Option<&Source>) -> ErrorStat {
         ErrorStat {
             count: 1,
             first_seen: time,
             last_seen: time,
             last_text: text.to_owned(),
+            last_reason: reason.map(str::to_owned),
             last_at: at.cloned(),
         }
     }
@@ -118,6 +124,7 @@ impl ErrorStat {
         );
         if take_other {
             self.last_text = other.last_text;
+            self.last_reason = other.last_reason;
             self.last_at = other.last_at;
         }
         self.count += other.count;
@@ -135,13 +142,23 @@ fn merge_errors(into: &mut ErrorMap, from: ErrorMap) {
     }
 }
 
-fn add_error(
-    into: &mut ErrorMap,
+/// One incident's facts for [`add_error`].
+struct Incident<'a> {
     kind: TlsErrorKind,
     time: Option<Time>,
-    text: &str,
-    at: Option<&Source>,
-) {
+    text: &'a str,
+    reason: Option<&'a str>,
+    at: Option<&'a Source>,
+}
+
+fn add_error(into: &mut ErrorMap, i: Incident<'_>) {
+    let Incident {
+        kind,
+        time,
+        text,
+        reason,
+        at,
+    } = i;
     match into.get_mut(&kind) {
         // The same decision as `merge(ErrorStat::one(time, text, at))`, copying the text
         // only when it becomes the last one.
@@ -153,6 +170,7 @@ fn add_error(
             if take {
                 e.last_text.clear();
                 e.last_text.push_str(text);
+                e.last_reason = reason.map(str::to_owned);
                 e.last_at = at.cloned();
             }
             e.count += 1;
@@ -160,7 +178,7 @@ fn add_error(
             e.last_seen = max_time(e.last_seen, time);
         }
         None => {
-            into.insert(kind, ErrorStat::one(time, text, at));
+            into.insert(kind, ErrorStat::one(time, text, reason, at));
         }
     }
 }
@@ -386,7 +404,10 @@ impl Posture {
     pub fn add(&mut self, r: &Record) {
         let meta = r.meta();
         let Some(peer) = r.peer() else {
-            if let Record::Error { kind, text, .. } = r {
+            if let Record::Error {
+                kind, text, reason, ..
+            } = r
+            {
                 // A log without a host field (Exim's mainlog, pasted lines): the input
                 // file stands for the host, so two such logs never share one `-` entry.
                 let host = match meta.host.as_deref() {
@@ -395,10 +416,13 @@ impl Posture {
                 };
                 add_error(
                     self.local_errors.entry(host).or_default(),
-                    *kind,
-                    meta.time,
-                    text,
-                    Some(&meta.source),
+                    Incident {
+                        kind: *kind,
+                        time: meta.time,
+                        text,
+                        reason: reason.as_deref(),
+                        at: Some(&meta.source),
+                    },
                 );
             }
             return;
@@ -467,8 +491,21 @@ impl Posture {
                 }
             }
             Record::Error {
-                kind, text, meta, ..
-            } => add_error(&mut d.errors, *kind, meta.time, text, Some(&meta.source)),
+                kind,
+                text,
+                reason,
+                meta,
+                ..
+            } => add_error(
+                &mut d.errors,
+                Incident {
+                    kind: *kind,
+                    time: meta.time,
+                    text,
+                    reason: reason.as_deref(),
+                    at: Some(&meta.source),
+                },
+            ),
             // Peer-less by construction (returned above); not posture facts.
             Record::Ready { .. } | Record::Start { .. } => {}
         }

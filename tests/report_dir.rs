@@ -118,7 +118,9 @@ fn report_folder_has_every_file_with_the_right_content() {
     );
     assert!(pk[0].contains("-nodes"));
     assert!(pk[0].contains("2026-11-27 12:20:04 → 2026-11-27 12:36:22"));
-    for kind in ["policy", "handshake", "unsafe_file"] {
+    // mx.bank.example's `ruleset=tls_server, arg1=NONE, …, reject=` is `not_offered`
+    // (issue 18: TLS required, STARTTLS not offered; was `policy`).
+    for kind in ["not_offered", "handshake", "unsafe_file"] {
         assert_eq!(
             doc.select(&sel(&format!("#err-{kind}"))).count(),
             1,
@@ -492,7 +494,7 @@ fn compare_reports_what_changed() {
         "* more clear text: mail-out.partner.example (in): 0% clear text → 10% clear text",
         "* verification downgrade: mx.legacy.example (out): 100% verified → 0% verified",
         "* new error kind private\\_key at local:mail ×2: SSL\\_CTX\\_use\\_PrivateKey\\_file(/etc/mail/certs/servername-key.pem) failed",
-        "* new error kind policy at mx.bank.example out ×4: tls\\_server arg1=NONE reject=403 4.7.0 other side does not support STARTTLS",
+        "* new error kind not\\_offered at mx.bank.example out ×4: tls\\_server arg1=NONE reject=403 4.7.0 other side does not support STARTTLS",
     ] {
         assert!(section.contains(&want), "missing {want:?} in {section:#?}");
     }

@@ -275,7 +275,7 @@ fn expected() -> Vec<Row> {
             "",
             "NONE:4",
             None,
-            "policy:4",
+            "not_offered:4",
             "2026-11-27 08:30:16",
             "2026-11-27 14:10:05",
         ),

@@ -174,6 +174,15 @@ fn a_failed_handshake_is_one_incident_with_its_reason() {
     let v = scan(&log);
     assert_eq!(peer_kinds(&v), kinds(&[("in:handshake", 6)]));
     assert_eq!(local_kinds(&v), vec![]);
+    // The posture keeps the reason of the latest incident beside its text.
+    let last_reason = v["peers"][0]["inbound"]["errors"]["handshake"]["last_reason"]
+        .as_str()
+        .unwrap();
+    let last_dump = text
+        .lines()
+        .rfind(|l| l.contains("TLS library problem: "))
+        .unwrap();
+    assert!(last_dump.ends_with(last_reason), "{last_reason}");
 
     let errs = events(&log, &["--errors-only"]);
     assert_eq!(errs.len(), 6);

@@ -269,3 +269,194 @@ impl Incidents {
         done.extend(self.open.drain(..).map(Open::finish));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Mta, Source};
+    use chrono::DateTime;
+    use std::sync::Arc;
+
+    fn meta(secs: i64, line: u64) -> Meta {
+        Meta {
+            time: DateTime::from_timestamp(1_800_000_000 + secs, 0).map(|t| t.fixed_offset()),
+            host: Some(Arc::from("mx")),
+            mta: Mta::Postfix,
+            source: Source {
+                file: Arc::from("mail.log"),
+                line,
+            },
+        }
+    }
+
+    fn mark(secs: i64, seq: u64) -> Mark {
+        Mark {
+            time: meta(secs, 0).time,
+            seq,
+        }
+    }
+
+    fn err(kind: TlsErrorKind, dir: Option<Direction>, text: &str) -> TlsError {
+        TlsError {
+            direction: dir,
+            peer: None,
+            kind,
+            text: text.to_owned(),
+        }
+    }
+
+    fn pk(pid: u32) -> Option<ProcKey> {
+        Some((Some(Arc::from("mx")), pid))
+    }
+
+    #[test]
+    fn a_key_burst_is_one_private_key_incident_with_the_telling_dump_as_reason() {
+        let mut inc = Incidents::default();
+        let mut done = Vec::new();
+        let lines = [
+            (
+                TlsErrorKind::PrivateKey,
+                "cannot get RSA private key from file \"/k.pem\": disabling TLS support",
+            ),
+            (
+                TlsErrorKind::Library,
+                "error:1400006B:UI routines::processing error:ui_lib.c:573:",
+            ),
+            (
+                TlsErrorKind::PrivateKey,
+                "error:1C80009F:Provider routines::unable to get passphrase:x.c:96:",
+            ),
+            (
+                TlsErrorKind::Certificate,
+                "error:0A080009:SSL routines::PEM lib:ssl_rsa.c:385:",
+            ),
+        ];
+        for (i, (k, t)) in lines.iter().enumerate() {
+            inc.line(
+                pk(7),
+                err(*k, Some(Direction::Inbound), t),
+                meta(0, i as u64 + 1),
+                mark(0, i as u64),
+                &mut done,
+            );
+        }
+        assert!(done.is_empty(), "still gathering");
+        inc.end_of(&pk(7).unwrap(), &mut done);
+        assert_eq!(done.len(), 1);
+        let i = &done[0];
+        assert_eq!(i.error.kind, TlsErrorKind::PrivateKey);
+        assert!(i.error.text.starts_with("cannot get RSA private key"));
+        assert_eq!(i.meta.source.line, 1);
+        assert!(
+            i.reason
+                .as_deref()
+                .unwrap()
+                .contains("unable to get passphrase")
+        );
+        assert_eq!(inc.len(), 0);
+    }
+
+    #[test]
+    fn bursts_end_with_time_role_side_and_process() {
+        let mut inc = Incidents::default();
+        let mut done = Vec::new();
+        let h = |t: &str| err(TlsErrorKind::Handshake, Some(Direction::Inbound), t);
+        inc.line(
+            pk(1),
+            h("SSL_accept error from a[192.0.2.1]: -1"),
+            meta(0, 1),
+            mark(0, 1),
+            &mut done,
+        );
+        // Another process: its own incident.
+        inc.line(
+            pk(2),
+            h("SSL_accept error from b[192.0.2.2]: -1"),
+            meta(0, 2),
+            mark(0, 2),
+            &mut done,
+        );
+        // The other role on process 1: a new incident, the first one is done.
+        inc.line(
+            pk(1),
+            err(
+                TlsErrorKind::PrivateKey,
+                Some(Direction::Outbound),
+                "client key",
+            ),
+            meta(1, 3),
+            mark(1, 3),
+            &mut done,
+        );
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].error.kind, TlsErrorKind::Handshake);
+        // A local line never joins a conversation incident, even with the same role.
+        inc.line(
+            pk(2),
+            err(TlsErrorKind::PrivateKey, Some(Direction::Inbound), "key"),
+            meta(1, 4),
+            mark(1, 4),
+            &mut done,
+        );
+        assert_eq!(done.len(), 2);
+        // Past BURST everything open is over.
+        inc.stale(mark(1 + BURST.num_seconds() + 1, 5), &mut done);
+        assert_eq!(done.len(), 4);
+        assert_eq!(inc.len(), 0);
+    }
+
+    #[test]
+    fn lines_without_a_process_are_their_own_incident() {
+        let mut inc = Incidents::default();
+        let mut done = Vec::new();
+        inc.line(
+            None,
+            err(TlsErrorKind::Io, None, "SSL channel closed on write"),
+            meta(0, 1),
+            mark(0, 1),
+            &mut done,
+        );
+        assert_eq!(done.len(), 1);
+        assert_eq!(inc.len(), 0);
+    }
+
+    #[test]
+    fn a_received_alert_about_our_certificate_names_the_handshake() {
+        let mut inc = Incidents::default();
+        let mut done = Vec::new();
+        inc.line(
+            pk(3),
+            err(
+                TlsErrorKind::Handshake,
+                Some(Direction::Inbound),
+                "SSL_accept error from a[192.0.2.1]: -1",
+            ),
+            meta(0, 1),
+            mark(0, 1),
+            &mut done,
+        );
+        inc.line(
+            pk(3),
+            err(
+                TlsErrorKind::CertificateRejected,
+                None,
+                "error:0A000412:SSL routines::sslv3 alert bad certificate:x.c:1:",
+            ),
+            meta(0, 2),
+            mark(0, 2),
+            &mut done,
+        );
+        inc.drain(&mut done);
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].error.kind, TlsErrorKind::CertificateRejected);
+        assert_eq!(done[0].error.kind.side(), crate::event::Side::Ours);
+        assert!(done[0].error.text.starts_with("SSL_accept error"));
+        assert!(
+            done[0]
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("bad certificate")
+        );
+    }
+}
