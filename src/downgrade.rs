@@ -1,29 +1,68 @@
-//! The silent-downgrade window: what a local TLS configuration error cost.
+//! The silent-downgrade window: what a local TLS configuration incident cost. The one
+//! place that decides windows, for `scan`, `peer` and `follow` alike.
 //!
-//! Sendmail does not stop when it cannot load its key or certificate
-//! (`SSL_CTX_use_PrivateKey_file(…) failed`, an unsafe key file): it keeps running, stops
-//! offering STARTTLS, and accepts (and sends) mail in clear text. The error line is the only
-//! trace. This fold ties each such error to its consequence: a window per log host and
-//! direction that opens at the first local error and closes at the next TLS session of that
-//! host and direction, with the plaintext messages that went through it.
+//! When an MTA cannot load its own key or certificate it does not stop. Sendmail stops
+//! offering STARTTLS; Postfix and Exim still offer it but answer `454`; either way mail
+//! goes on in clear text with the peers that do not insist, and the error line is the only
+//! trace. A window ties such an incident to its consequence.
 //!
-//! Unlike [`crate::posture::Posture`] this is a sequential fold, not a monoid: a window
-//! depends on the order of one host's records. The pipeline delivers each host's records in
-//! log order (oldest rotation first), which is all it needs; hosts are kept apart.
+//! # Rules
+//!
+//! * **Per log host and per role.** Our server side (Sendmail `STARTTLS=server`, Postfix
+//!   `smtpd`, Exim inbound) and our client side (`STARTTLS=client`, `smtp`, Exim outbound)
+//!   load their own files. A local incident whose record says its role (`direction`)
+//!   opens a window for that direction only; one that does not say (a shared CA file, an
+//!   unknown role) opens both.
+//! * **Closes on evidence that TLS works again for that role**: a TLS session or TLS
+//!   message in that direction, `STARTTLS=server|client, init=1` ([`Record::Ready`]), or a
+//!   daemon start ([`Record::Start`]) *not* followed within [`BURST`] by a local incident
+//!   (a restart that re-read a broken key keeps every window of the host open).
+//! * **Never negative.** Evidence older than a window's start does not close it. When
+//!   several inputs carry the same host name (two copies of one log, or two machines both
+//!   called `mail`), one host's records arrive out of time order: each in-order stretch
+//!   is folded by its own machine and the windows are then merged per host and direction,
+//!   each closed at the first evidence after its start from any stretch
+//!   ([`Downgrades::finish`]).
+//! * **Plaintext inside a window is ours.** A message received or delivered in clear in
+//!   the window's direction after it opened is counted in the window (per peer too, so
+//!   the policy does not blame those peers for our outage, [`Outage`]).
+//!
+//! [`Machine`] is the state machine of one log host, fed in time order; `follow` drives
+//! it record by record ([`crate::live`]), [`Downgrades`] folds whole runs with it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, Duration, FixedOffset};
 use serde::Serialize;
 
-use crate::correlate::{Encryption, Record};
-use crate::event::{DeliveryStatus, Direction, Source, TlsErrorKind};
-use crate::posture::Posture;
+use crate::correlate::{Encryption, Meta, Record};
+use crate::event::{DeliveryStatus, Direction, Mta, Peer, Source, TlsErrorKind};
 
 type Time = DateTime<FixedOffset>;
 
 /// Messages kept verbatim per window; the rest are only counted.
 pub const KEEP_MESSAGES: usize = 200;
+
+/// How long after a daemon start a local incident still belongs to that start-up: the
+/// start re-read a still-broken key, so it is no evidence that TLS works.
+pub const BURST: Duration = Duration::seconds(30);
+
+/// How far back in time a host's record may be and still belong to the current in-order
+/// stretch (correlation releases some records late, e.g. Postfix after qmgr).
+pub const REORDER_SLACK: Duration = Duration::minutes(10);
+
+/// How long plaintext messages and TLS evidence are remembered in case the incident they
+/// follow is released after them (the correlator gathers an incident's lines for a few
+/// seconds before it hands the incident out).
+pub const LATE: Duration = Duration::seconds(60);
+
+/// At most this many recent plaintext messages (and evidence times) per host and role.
+const RECENT_CAP: usize = 256;
+
+/// Resolution of the evidence kept for merging out-of-order stretches: evidence less than
+/// this far apart is kept as one run.
+const RUN_GAP: i64 = 60;
 
 /// One plaintext message inside a window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -35,25 +74,38 @@ pub struct WindowMessage {
     pub source: Source,
 }
 
-/// From a local TLS configuration error until TLS works again on that host and direction.
+/// From a local TLS configuration incident until TLS works again on that host and
+/// direction (role).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Window {
-    /// The log host (`-` when the lines had none).
+    /// The log host; for a log without a host field (Exim's mainlog) its input file, as
+    /// for the local errors of the posture.
     pub host: String,
+    /// The role that broke: inbound = our server side, outbound = our client side.
     pub direction: Direction,
-    /// The first error's time.
+    /// The MTA that logged the first incident (whose advice applies).
+    pub mta: Mta,
+    /// The first incident's time.
     pub start: Time,
-    /// The first TLS session afterwards; `None` when TLS never came back in the logs read.
+    /// When TLS was seen working again; `None` when not in the logs read. Never before
+    /// `start`.
     pub resumed: Option<Time>,
-    /// Errors seen while the window was open, by kind.
+    /// Local incidents seen while the window was open, by kind.
     pub errors: BTreeMap<TlsErrorKind, u64>,
-    /// The first error's line and where it was.
+    /// The first incident's line and where it was.
     pub first_error: String,
     pub first_source: Source,
     /// Plaintext messages in the window (the first [`KEEP_MESSAGES`]).
     pub messages: Vec<WindowMessage>,
     /// All plaintext messages in the window.
     pub plaintext_messages: u64,
+    /// Plaintext messages in the window per peer key.
+    pub peers: BTreeMap<String, u64>,
+    /// Peers' TLS handshakes that failed in this direction while the window was open:
+    /// the client gave up after our `454` (or we could not start TLS as a client). They
+    /// are ours, not the peers' ([`Downgrades::add`] says so, and they are not counted
+    /// against the peer).
+    pub failed_handshakes: u64,
 }
 
 impl Window {
@@ -61,7 +113,7 @@ impl Window {
     /// mail that would have been encrypted had the configuration been sound.
     pub fn downgraded<'a>(
         &'a self,
-        posture: &'a Posture,
+        posture: &'a crate::posture::Posture,
     ) -> impl Iterator<Item = &'a WindowMessage> {
         self.messages.iter().filter(move |m| {
             posture
@@ -70,96 +122,612 @@ impl Window {
                 .is_some_and(|p| p.dir(self.direction).tls_sessions > 0)
         })
     }
-}
 
-/// The fold: feed every record with [`Downgrades::add`], then [`Downgrades::finish`].
-#[derive(Debug, Default)]
-pub struct Downgrades {
-    open: HashMap<(String, Direction), Window>,
-    closed: Vec<Window>,
-}
+    /// How long the window lasted, when it closed.
+    pub fn duration(&self) -> Option<Duration> {
+        self.resumed.map(|r| r - self.start)
+    }
 
-impl Downgrades {
-    pub fn add(&mut self, r: &Record) {
-        let Some(time) = r.meta().time else { return };
-        // Only a local error opens a window; with none open (the usual case) nothing else
-        // can change, so the fold costs no allocation per record.
-        let opens = matches!(r, Record::Error { peer: None, kind, .. } if kind.is_local());
-        if !opens && self.open.is_empty() {
-            return;
+    fn count(&mut self, m: WindowMessage) {
+        self.plaintext_messages += 1;
+        *self.peers.entry(m.peer.clone()).or_default() += 1;
+        if self.messages.len() < KEEP_MESSAGES {
+            self.messages.push(m);
         }
-        let host = r.meta().host.as_deref().unwrap_or("-").to_owned();
-        match r {
-            Record::Error {
-                peer: None,
-                kind,
-                direction,
-                text,
-                meta,
-                ..
-            } if kind.is_local() => {
-                let dirs: &[Direction] = match direction {
-                    Some(Direction::Inbound) => &[Direction::Inbound],
-                    Some(Direction::Outbound) => &[Direction::Outbound],
-                    None => &[Direction::Inbound, Direction::Outbound],
-                };
-                for d in dirs {
-                    let w = self
-                        .open
-                        .entry((host.clone(), *d))
-                        .or_insert_with(|| Window {
-                            host: host.clone(),
-                            direction: *d,
-                            start: time,
-                            resumed: None,
-                            errors: BTreeMap::new(),
-                            first_error: text.clone(),
-                            first_source: meta.source.clone(),
-                            messages: Vec::new(),
-                            plaintext_messages: 0,
-                        });
-                    *w.errors.entry(*kind).or_default() += 1;
+    }
+}
+
+/// The name a window gives its host: the log host, or for lines without one (Exim's
+/// mainlog) the input file, so that two such logs never share a window and the window is
+/// found under the same name as the posture's local errors.
+pub fn host_name(meta: &Meta) -> String {
+    match meta.host.as_deref() {
+        Some(h) => h.to_owned(),
+        None => meta.source.file.to_string(),
+    }
+}
+
+/// What tells one host's windows from another's without allocating: the log host, or
+/// for lines without one the input file ([`host_name`]).
+pub type HostKey = (Option<Arc<str>>, Option<Arc<str>>);
+
+/// The [`HostKey`] of a record.
+pub fn host_key(meta: &Meta) -> HostKey {
+    match &meta.host {
+        Some(h) => (Some(h.clone()), None),
+        None => (None, Some(meta.source.file.clone())),
+    }
+}
+
+/// Plaintext messages that went through our own outage, per (peer key, direction): the
+/// policy does not count them against the peer ([`crate::policy::evaluate_with`]).
+pub type Outage = BTreeMap<(String, Direction), u64>;
+
+/// Sums the per-peer plaintext of `windows`.
+pub fn outage(windows: &[Window]) -> Outage {
+    let mut o = Outage::new();
+    for w in windows {
+        for (p, n) in &w.peers {
+            *o.entry((p.clone(), w.direction)).or_default() += n;
+        }
+    }
+    o
+}
+
+/// True for a local incident that takes TLS away from a role: our key, certificate, CA
+/// locations, file permissions, cipher settings or library start-up failed.
+pub fn disables_tls(kind: TlsErrorKind) -> bool {
+    kind.is_local()
+}
+
+/// What one record says about our own TLS on its host.
+enum Evidence<'a> {
+    /// A local incident for these roles.
+    Broken {
+        dirs: &'a [Direction],
+        kind: TlsErrorKind,
+        text: &'a str,
+    },
+    /// TLS works for these roles.
+    Works(&'a [Direction]),
+    /// The daemon started: TLS works unless an incident follows within [`BURST`].
+    Start,
+    /// A message in clear text that travelled (received, or delivered).
+    Plain {
+        direction: Direction,
+        peer: &'a Peer,
+        queue_id: &'a str,
+    },
+    /// A peer's handshake failed: ours when our TLS is broken for that role.
+    PeerFailed(Direction),
+    Nothing,
+}
+
+const BOTH: &[Direction] = &[Direction::Inbound, Direction::Outbound];
+const IN: &[Direction] = &[Direction::Inbound];
+const OUT: &[Direction] = &[Direction::Outbound];
+
+fn dirs(d: Option<Direction>) -> &'static [Direction] {
+    match d {
+        Some(Direction::Inbound) => IN,
+        Some(Direction::Outbound) => OUT,
+        None => BOTH,
+    }
+}
+
+fn evidence(r: &Record) -> Evidence<'_> {
+    match r {
+        Record::Error {
+            peer: None,
+            kind,
+            direction,
+            text,
+            ..
+        } if disables_tls(*kind) => Evidence::Broken {
+            dirs: dirs(*direction),
+            kind: *kind,
+            text,
+        },
+        Record::Session { direction, .. } => Evidence::Works(dirs(Some(*direction))),
+        Record::Message {
+            direction,
+            encryption: Encryption::Tls(_) | Encryption::TlsUnknown,
+            ..
+        } => Evidence::Works(dirs(Some(*direction))),
+        Record::Ready { direction, .. } => Evidence::Works(dirs(*direction)),
+        Record::Error {
+            peer: Some(_),
+            direction: Some(d),
+            kind:
+                TlsErrorKind::Handshake
+                | TlsErrorKind::Library
+                | TlsErrorKind::Io
+                | TlsErrorKind::Shutdown,
+            ..
+        } => Evidence::PeerFailed(*d),
+        Record::Start { .. } => Evidence::Start,
+        Record::Message {
+            direction,
+            encryption: Encryption::Plaintext,
+            status,
+            peer,
+            queue_id,
+            ..
+        } => {
+            // A deferred or bounced attempt did not travel. (The peer's key is made only
+            // when a window counts the message: most plaintext is outside any window.)
+            let travelled =
+                *direction == Direction::Inbound || matches!(status, Some(DeliveryStatus::Sent));
+            if travelled {
+                Evidence::Plain {
+                    direction: *direction,
+                    peer,
+                    queue_id,
                 }
+            } else {
+                Evidence::Nothing
             }
-            Record::Session { direction, .. } => {
-                if let Some(mut w) = self.open.remove(&(host, *direction)) {
-                    w.resumed = Some(time);
-                    self.closed.push(w);
-                }
-            }
-            Record::Message {
-                direction,
-                encryption: Encryption::Plaintext,
-                status,
-                peer,
-                queue_id,
-                meta,
-            } => {
-                let delivered = *direction == Direction::Inbound
-                    || matches!(status, Some(DeliveryStatus::Sent));
-                if !delivered {
-                    return;
-                }
-                if let (Some(w), Some(key)) = (self.open.get_mut(&(host, *direction)), peer.key()) {
-                    w.plaintext_messages += 1;
-                    if w.messages.len() < KEEP_MESSAGES {
-                        w.messages.push(WindowMessage {
-                            time,
-                            peer: key,
-                            queue_id: queue_id.clone(),
-                            source: meta.source.clone(),
-                        });
-                    }
-                }
-            }
-            _ => {}
+        }
+        _ => Evidence::Nothing,
+    }
+}
+
+fn idx(d: Direction) -> usize {
+    match d {
+        Direction::Inbound => 0,
+        Direction::Outbound => 1,
+    }
+}
+
+/// What a record did to the windows of its host ([`Machine::push`]); `follow` turns these
+/// into alerts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// A window opened for this role at the pushed record.
+    Opened(Direction),
+    /// A plaintext message was counted in the open window of its direction: the pushed
+    /// record (`late` = `None`), or one seen shortly before the incident that opened the
+    /// window was handed out (`late`).
+    InWindow {
+        direction: Direction,
+        late: Option<Box<Recent>>,
+    },
+    /// The pushed peer error is a consequence of our open window (the client hung up
+    /// after our `454`): ours, counted in the window, not the peer's.
+    Absorbed(Direction),
+    /// A window closed; `at` is the record that proved TLS works (for a restart, the
+    /// daemon start line, reported once its start-up burst passed without an incident).
+    Closed { window: Box<Window>, at: Meta },
+    /// A daemon start's burst passed: TLS works for the roles marked `true` since `time`.
+    StartHeld { time: Time, roles: [bool; 2] },
+}
+
+/// A plaintext message remembered for [`LATE`], in case an incident released after it
+/// opens a window that covers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recent {
+    pub meta: Meta,
+    pub direction: Direction,
+    pub peer: Peer,
+    pub queue_id: String,
+}
+
+struct PendingStart {
+    meta: Meta,
+    time: Option<Time>,
+    /// Roles for which an incident followed within the burst: the start proves nothing.
+    still_broken: [bool; 2],
+}
+
+/// The window state machine of one log host. Push its records in time order.
+pub struct Machine {
+    host: String,
+    open: [Option<Window>; 2],
+    start: Option<PendingStart>,
+    /// Records seen since a pending start (for logs without timestamps: the burst ends at
+    /// the first record that is not an incident).
+    since_start: u64,
+    /// Plaintext messages of the last [`LATE`] that no window counted.
+    recent_plain: VecDeque<Recent>,
+    /// Times of TLS evidence of the last [`LATE`], per role.
+    recent_works: [VecDeque<Time>; 2],
+}
+
+impl Machine {
+    pub fn new(host: &str) -> Machine {
+        Machine {
+            host: host.to_owned(),
+            open: [None, None],
+            start: None,
+            since_start: 0,
+            recent_plain: VecDeque::new(),
+            recent_works: [VecDeque::new(), VecDeque::new()],
         }
     }
 
-    /// Every window, the still-open ones last, ordered by host, start and direction.
-    pub fn finish(mut self) -> Vec<Window> {
-        let mut all = std::mem::take(&mut self.closed);
-        all.extend(self.open.into_values());
+    /// Forgets what is older than [`LATE`] before `now`, and beyond [`RECENT_CAP`].
+    fn trim(&mut self, now: Time) {
+        let old = |t: Time| now - t > LATE;
+        while self.recent_plain.len() > RECENT_CAP
+            || self
+                .recent_plain
+                .front()
+                .and_then(|r| r.meta.time)
+                .is_some_and(old)
+        {
+            self.recent_plain.pop_front();
+        }
+        for q in &mut self.recent_works {
+            while q.len() > RECENT_CAP || q.front().is_some_and(|t| old(*t)) {
+                q.pop_front();
+            }
+        }
+    }
+
+    /// A window just opened at `start` for `d`: the plaintext messages and the TLS evidence
+    /// of the last [`LATE`] that came after `start` in time belong to it.
+    fn catch_up(&mut self, d: Direction, start: Time, at: &Meta, steps: &mut Vec<Step>) {
+        let resumed = self.recent_works[idx(d)]
+            .iter()
+            .filter(|t| **t > start)
+            .min()
+            .copied();
+        let mut keep = VecDeque::with_capacity(self.recent_plain.len());
+        for r in std::mem::take(&mut self.recent_plain) {
+            let t = r.meta.time.unwrap_or(start);
+            let inside = r.direction == d && t >= start && resumed.is_none_or(|c| t < c);
+            match (inside, self.open[idx(d)].as_mut(), r.peer.key()) {
+                (true, Some(w), Some(peer)) => {
+                    w.count(WindowMessage {
+                        time: t,
+                        peer,
+                        queue_id: r.queue_id.clone(),
+                        source: r.meta.source.clone(),
+                    });
+                    steps.push(Step::InWindow {
+                        direction: d,
+                        late: Some(Box::new(r)),
+                    });
+                }
+                _ => keep.push_back(r),
+            }
+        }
+        self.recent_plain = keep;
+        if let Some(c) = resumed {
+            let mut m = at.clone();
+            m.time = Some(c);
+            self.close(d, c, &m, steps);
+        }
+    }
+
+    /// True while a window is open for some role.
+    pub fn is_open(&self) -> bool {
+        self.open.iter().any(Option::is_some)
+    }
+
+    /// The open window of a role.
+    pub fn open(&self, d: Direction) -> Option<&Window> {
+        self.open[idx(d)].as_ref()
+    }
+
+    fn close(&mut self, d: Direction, time: Time, at: &Meta, steps: &mut Vec<Step>) {
+        let slot = &mut self.open[idx(d)];
+        // Evidence from before the window opened (records released late, or an older
+        // input with the same host name) does not close it: windows are never negative.
+        if slot.as_ref().is_some_and(|w| time >= w.start)
+            && let Some(mut w) = slot.take()
+        {
+            w.resumed = Some(time);
+            steps.push(Step::Closed {
+                window: Box::new(w),
+                at: at.clone(),
+            });
+        }
+    }
+
+    /// Ends a pending start's burst: the roles without an incident in it are working.
+    fn commit_start(&mut self, steps: &mut Vec<Step>) {
+        if let Some(s) = self.start.take()
+            && let Some(t) = s.time
+        {
+            // An incident of either role in the burst says the restart read a broken
+            // configuration: no evidence for the other role either (Sendmail sets up its
+            // client side only when it first delivers, Postfix each role in its own
+            // process, so a quiet role at start-up proves nothing on its own).
+            let held = !s.still_broken.iter().any(|b| *b);
+            if held {
+                for d in BOTH {
+                    self.close(*d, t, &s.meta, steps);
+                }
+            }
+            steps.push(Step::StartHeld {
+                time: t,
+                roles: [held, held],
+            });
+        }
+    }
+
+    /// Takes one record of this host and appends what it did.
+    pub fn push(&mut self, r: &Record, steps: &mut Vec<Step>) {
+        let meta = r.meta();
+        let Some(time) = meta.time else { return };
+        let ev = evidence(r);
+        if let Some(s) = &self.start {
+            let past = s.time.is_none_or(|t| time - t > BURST);
+            let incident = matches!(ev, Evidence::Broken { .. });
+            if past || (!incident && s.time.is_none() && self.since_start > 0) {
+                self.commit_start(steps);
+            }
+            self.since_start += 1;
+        }
+        match ev {
+            Evidence::Broken { dirs, kind, text } => {
+                for d in dirs {
+                    if let Some(s) = &mut self.start {
+                        s.still_broken[idx(*d)] = true;
+                    }
+                    let slot = &mut self.open[idx(*d)];
+                    match slot {
+                        Some(w) => *w.errors.entry(kind).or_default() += 1,
+                        None => {
+                            *slot = Some(Window {
+                                host: self.host.clone(),
+                                direction: *d,
+                                mta: meta.mta,
+                                start: time,
+                                resumed: None,
+                                errors: BTreeMap::from([(kind, 1)]),
+                                first_error: text.to_owned(),
+                                first_source: meta.source.clone(),
+                                messages: Vec::new(),
+                                plaintext_messages: 0,
+                                peers: BTreeMap::new(),
+                                failed_handshakes: 0,
+                            });
+                            steps.push(Step::Opened(*d));
+                            self.catch_up(*d, time, meta, steps);
+                        }
+                    }
+                }
+            }
+            Evidence::Works(dirs) => {
+                for d in dirs {
+                    self.recent_works[idx(*d)].push_back(time);
+                    self.close(*d, time, meta, steps);
+                }
+                self.trim(time);
+            }
+            Evidence::Start => {
+                self.commit_start(steps);
+                self.start = Some(PendingStart {
+                    meta: meta.clone(),
+                    time: Some(time),
+                    still_broken: [false, false],
+                });
+                self.since_start = 0;
+            }
+            Evidence::Plain {
+                direction,
+                peer,
+                queue_id,
+            } => {
+                if let Some(w) = &mut self.open[idx(direction)]
+                    && time >= w.start
+                    && let Some(key) = peer.key()
+                {
+                    w.count(WindowMessage {
+                        time,
+                        peer: key,
+                        queue_id: queue_id.to_owned(),
+                        source: meta.source.clone(),
+                    });
+                    steps.push(Step::InWindow {
+                        direction,
+                        late: None,
+                    });
+                } else {
+                    self.recent_plain.push_back(Recent {
+                        meta: meta.clone(),
+                        direction,
+                        peer: peer.clone(),
+                        queue_id: queue_id.to_owned(),
+                    });
+                    self.trim(time);
+                }
+            }
+            Evidence::PeerFailed(d) => {
+                if let Some(w) = &mut self.open[idx(d)]
+                    && time >= w.start
+                {
+                    w.failed_handshakes += 1;
+                    steps.push(Step::Absorbed(d));
+                }
+            }
+            Evidence::Nothing => {}
+        }
+    }
+
+    /// For a live log that has gone quiet: a daemon start whose burst ended before `now`
+    /// with no incident counts now, without waiting for the next record.
+    pub fn tick(&mut self, now: Time, steps: &mut Vec<Step>) {
+        if self
+            .start
+            .as_ref()
+            .and_then(|s| s.time)
+            .is_some_and(|t| now - t > BURST)
+        {
+            self.commit_start(steps);
+        }
+    }
+
+    /// Ends the input: a start whose burst saw no incident counts; the windows still open
+    /// are returned (never resumed in the logs read).
+    pub fn finish(mut self, steps: &mut Vec<Step>) -> Vec<Window> {
+        self.commit_start(steps);
+        self.open.into_iter().flatten().collect()
+    }
+}
+
+/// Times at which TLS was seen working, as runs (evidence less than [`RUN_GAP`] seconds
+/// apart is one run), so memory grows with the gaps in TLS traffic, not with its volume.
+#[derive(Debug, Default)]
+struct Runs {
+    /// (first second, last second, exact first time), sorted, disjoint.
+    runs: Vec<(i64, i64, Time)>,
+}
+
+impl Runs {
+    fn add(&mut self, t: Time) {
+        let s = t.timestamp();
+        // The usual case: in order, extending or after the last run.
+        if let Some(last) = self.runs.last_mut()
+            && s >= last.0
+        {
+            if s <= last.1 + RUN_GAP {
+                last.1 = last.1.max(s);
+                return;
+            }
+            self.runs.push((s, s, t));
+            return;
+        }
+        let i = self.runs.partition_point(|r| r.0 <= s);
+        self.runs.insert(i, (s, s, t));
+        // Merge neighbours that now touch.
+        let mut merged: Vec<(i64, i64, Time)> = Vec::with_capacity(self.runs.len());
+        for r in self.runs.drain(..) {
+            match merged.last_mut() {
+                Some(m) if r.0 <= m.1 + RUN_GAP => m.1 = m.1.max(r.1),
+                _ => merged.push(r),
+            }
+        }
+        self.runs = merged;
+    }
+
+    /// The first evidence strictly after `t`: exact when it starts a run (TLS coming back
+    /// after a gap, the usual end of an outage), otherwise within [`RUN_GAP`] seconds.
+    fn first_after(&self, t: Time) -> Option<Time> {
+        let s = t.timestamp();
+        let i = self.runs.partition_point(|r| r.1 <= s);
+        let r = self.runs.get(i)?;
+        if r.0 > s {
+            Some(r.2)
+        } else {
+            // Inside a run: TLS worked within RUN_GAP seconds either side of `t`.
+            let upper = r.1.min(s + RUN_GAP);
+            DateTime::from_timestamp(upper, 0).map(|u| u.with_timezone(t.offset()))
+        }
+    }
+}
+
+/// One host's fold: the machine of its current in-order stretch, the windows of earlier
+/// stretches, and the evidence of all of them.
+struct HostFold {
+    machine: Machine,
+    latest: Option<Time>,
+    done: Vec<Window>,
+    works: [Runs; 2],
+    stretches: u32,
+}
+
+impl HostFold {
+    /// Keeps the closed windows and the evidence of held restarts.
+    fn take(&mut self, steps: &mut Vec<Step>) {
+        for s in steps.drain(..) {
+            match s {
+                Step::Closed { window, .. } => self.done.push(*window),
+                Step::StartHeld { time, roles } => {
+                    for d in BOTH {
+                        if roles[idx(*d)] {
+                            self.works[idx(*d)].add(time);
+                        }
+                    }
+                }
+                Step::Opened(_) | Step::InWindow { .. } | Step::Absorbed(_) => {}
+            }
+        }
+    }
+}
+
+/// The fold for whole runs (`scan`, `peer`): feed every record with [`Downgrades::add`],
+/// in the pipeline's order, then [`Downgrades::finish`].
+#[derive(Default)]
+pub struct Downgrades {
+    hosts: HashMap<HostKey, HostFold>,
+    steps: Vec<Step>,
+}
+
+impl Downgrades {
+    /// Folds one record in. True when the record is a peer's failed handshake caused by
+    /// our own open window (the client hung up after our `454`): the caller must not
+    /// count it against the peer (it is counted in the window).
+    pub fn add(&mut self, r: &Record) -> bool {
+        let meta = r.meta();
+        let Some(time) = meta.time else { return false };
+        let ev = evidence(r);
+        // Evidence of working TLS is kept for every host (as runs): a later input with the
+        // same host name may hold the incident it closes.
+        let works: Option<&[Direction]> = match &ev {
+            Evidence::Works(d) => Some(d),
+            Evidence::Start => Some(BOTH),
+            _ => None,
+        };
+        if matches!(ev, Evidence::Nothing) {
+            return false;
+        }
+        if matches!(ev, Evidence::PeerFailed(_)) {
+            // A peer's failure only matters while a window is open.
+            match self.hosts.get(&host_key(meta)) {
+                Some(h) if h.machine.is_open() => {}
+                _ => return false,
+            }
+        }
+        let h = self
+            .hosts
+            .entry(host_key(meta))
+            .or_insert_with(|| HostFold {
+                machine: Machine::new(&host_name(meta)),
+                latest: None,
+                done: Vec::new(),
+                works: [Runs::default(), Runs::default()],
+                stretches: 1,
+            });
+        if let Some(ds) = works
+            && !matches!(ev, Evidence::Start)
+        {
+            for d in ds {
+                h.works[idx(*d)].add(time);
+            }
+        }
+        if h.latest.is_some_and(|l| time < l - REORDER_SLACK) {
+            // An older stretch of the same host name: fold it apart, merge at the end.
+            let fresh = Machine::new(&h.machine.host);
+            let old = std::mem::replace(&mut h.machine, fresh);
+            h.done.extend(old.finish(&mut self.steps));
+            h.stretches += 1;
+            h.latest = None;
+            h.take(&mut self.steps);
+        }
+        h.latest = Some(h.latest.map_or(time, |l| l.max(time)));
+        h.machine.push(r, &mut self.steps);
+        let absorbed = self.steps.iter().any(|s| matches!(s, Step::Absorbed(_)));
+        h.take(&mut self.steps);
+        absorbed
+    }
+
+    /// Every window, ordered by host, start and direction.
+    pub fn finish(self) -> Vec<Window> {
+        let mut all = Vec::new();
+        for (_, mut h) in self.hosts {
+            let mut steps = Vec::new();
+            let machine = std::mem::replace(&mut h.machine, Machine::new(""));
+            let open = machine.finish(&mut steps);
+            h.take(&mut steps);
+            h.done.extend(open);
+            if h.stretches > 1 {
+                h.done = merge_stretches(h.done, &h.works);
+            }
+            all.extend(h.done);
+        }
         all.sort_by(|a, b| {
             (&a.host, a.start, a.direction.as_str()).cmp(&(&b.host, b.start, b.direction.as_str()))
         });
@@ -167,17 +735,63 @@ impl Downgrades {
     }
 }
 
+/// Windows of one host from several out-of-order stretches: each closes at the first
+/// evidence after its start from any stretch, and overlapping windows of one role become
+/// one.
+fn merge_stretches(mut ws: Vec<Window>, works: &[Runs; 2]) -> Vec<Window> {
+    for w in &mut ws {
+        if let Some(t) = works[idx(w.direction)].first_after(w.start)
+            && w.resumed.is_none_or(|r| t < r)
+        {
+            w.resumed = Some(t);
+            let before = w.messages.len();
+            w.messages.retain(|m| m.time < t);
+            let dropped = (before - w.messages.len()) as u64;
+            w.plaintext_messages -= dropped;
+            w.peers.clear();
+            for m in &w.messages {
+                *w.peers.entry(m.peer.clone()).or_default() += 1;
+            }
+        }
+    }
+    ws.sort_by_key(|w| (idx(w.direction), w.start));
+    let mut out: Vec<Window> = Vec::new();
+    for w in ws {
+        match out.last_mut() {
+            Some(m) if m.direction == w.direction && m.resumed.is_none_or(|r| w.start <= r) => {
+                for (k, n) in w.errors {
+                    *m.errors.entry(k).or_default() += n;
+                }
+                m.failed_handshakes += w.failed_handshakes;
+                m.resumed = match (m.resumed, w.resumed) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                };
+                for msg in w.messages {
+                    let dup = m
+                        .messages
+                        .iter()
+                        .any(|x| x.time == msg.time && x.queue_id == msg.queue_id);
+                    if !dup {
+                        m.count(msg);
+                    }
+                }
+            }
+            _ => out.push(w),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::correlate::Meta;
-    use crate::event::{Bits, Mta, Peer, TlsParams, TlsVersion, Verify};
-    use std::sync::Arc;
+    use crate::event::{Bits, Peer, TlsParams, TlsVersion, Verify};
 
-    fn meta(host: &str, min: i64, line: u64) -> Meta {
+    fn meta(host: &str, sec: i64, line: u64) -> Meta {
         Meta {
             time: Some(
-                DateTime::from_timestamp(1_795_000_000 + min * 60, 0)
+                DateTime::from_timestamp(1_795_000_000 + sec, 0)
                     .unwrap()
                     .fixed_offset(),
             ),
@@ -190,24 +804,18 @@ mod tests {
         }
     }
 
-    fn session(host: &str, min: i64, dir: Direction, peer: &str) -> Record {
+    fn session(host: &str, sec: i64, dir: Direction, peer: &str) -> Record {
         Record::Session {
-            meta: meta(host, min, 0),
+            meta: meta(host, sec, 0),
             direction: dir,
             peer: Peer::new(Some(peer), None),
-            params: TlsParams {
-                version: TlsVersion::Tls1_3,
-                cipher: None,
-                bits: Bits::default(),
-                verify: Verify::No,
-                detail: None,
-            },
+            params: TlsParams::new(TlsVersion::Tls1_3, None, Bits::default(), Verify::No),
         }
     }
 
-    fn plain(host: &str, min: i64, dir: Direction, peer: &str, line: u64) -> Record {
+    fn plain(host: &str, sec: i64, dir: Direction, peer: &str, line: u64) -> Record {
         Record::Message {
-            meta: meta(host, min, line),
+            meta: meta(host, sec, line),
             direction: dir,
             peer: Peer::new(Some(peer), None),
             queue_id: format!("q{line}"),
@@ -216,60 +824,200 @@ mod tests {
         }
     }
 
-    fn local(host: &str, min: i64, dir: Option<Direction>, line: u64) -> Record {
+    fn local(host: &str, sec: i64, dir: Option<Direction>, line: u64) -> Record {
         Record::Error {
-            meta: meta(host, min, line),
+            meta: meta(host, sec, line),
             direction: dir,
             peer: None,
             kind: TlsErrorKind::PrivateKey,
-            text: "STARTTLS=server: SSL_CTX_use_PrivateKey_file(/etc/mail/tls/key.pem) failed"
-                .into(),
+            text:
+                "STARTTLS=server, error: SSL_CTX_use_PrivateKey_file(/etc/mail/tls/key.pem) failed"
+                    .into(),
             reason: None,
         }
     }
 
-    #[test]
-    fn window_runs_from_error_to_resumed_tls_per_host_and_direction() {
-        use Direction::*;
-        let records = [
-            session("mail", 0, Inbound, "mx.partner.example"),
-            local("mail", 10, Some(Inbound), 100),
-            plain("mail", 12, Inbound, "mx.partner.example", 101),
-            plain("mail", 13, Inbound, "spam.example", 102),
-            plain("mail", 14, Outbound, "mx.partner.example", 103), // other direction
-            plain("relay2", 15, Inbound, "mx.partner.example", 104), // other host
-            local("mail", 20, Some(Inbound), 105),
-            session("relay2", 25, Inbound, "x.example"),
-            session("mail", 30, Inbound, "mx.partner.example"),
-            plain("mail", 31, Inbound, "mx.partner.example", 106), // after: not counted
-            local("mail", 40, None, 107),
-        ];
-        let mut f = Downgrades::default();
-        let mut posture = Posture::default();
-        for r in &records {
-            f.add(r);
-            posture.add(r);
+    fn start(host: &str, sec: i64) -> Record {
+        Record::Start {
+            meta: meta(host, sec, 0),
+            version: Some("8.17.1.9".into()),
         }
-        let w = f.finish();
-        assert_eq!(w.len(), 3, "{w:#?}");
-        let first = &w[0];
-        assert_eq!((first.host.as_str(), first.direction), ("mail", Inbound));
-        assert_eq!(first.errors[&TlsErrorKind::PrivateKey], 2);
-        assert_eq!(first.first_source.line, 100);
+    }
+
+    fn ready(host: &str, sec: i64, dir: Direction) -> Record {
+        Record::Ready {
+            meta: meta(host, sec, 0),
+            direction: Some(dir),
+        }
+    }
+
+    fn fold(records: &[Record]) -> Vec<Window> {
+        let mut f = Downgrades::default();
+        for r in records {
+            f.add(r);
+        }
+        f.finish()
+    }
+
+    /// (direction, start s, resumed s) of each window.
+    fn spans(w: &[Window]) -> Vec<(Direction, i64, Option<i64>)> {
+        let base = 1_795_000_000;
+        w.iter()
+            .map(|w| {
+                (
+                    w.direction,
+                    w.start.timestamp() - base,
+                    w.resumed.map(|t| t.timestamp() - base),
+                )
+            })
+            .collect()
+    }
+
+    use Direction::{Inbound as In, Outbound as Out};
+
+    #[test]
+    fn windows_are_per_host_and_role_and_close_on_that_role_s_tls() {
+        let w = fold(&[
+            session("mail", 0, In, "mx.partner.example"),
+            local("mail", 600, Some(In), 100),
+            plain("mail", 720, In, "mx.partner.example", 101),
+            plain("mail", 780, In, "spam.example", 102),
+            plain("mail", 840, Out, "mx.partner.example", 103), // other role
+            session("mail", 850, Out, "mx.partner.example"),    // other role: no evidence
+            plain("relay2", 900, In, "mx.partner.example", 104), // other host
+            local("mail", 1200, Some(In), 105),
+            session("relay2", 1500, In, "x.example"),
+            session("mail", 1800, In, "mx.partner.example"),
+            plain("mail", 1860, In, "mx.partner.example", 106), // after: not counted
+            local("mail", 2400, None, 107),                     // role unknown: both
+        ]);
         assert_eq!(
-            first.resumed.map(|t| t - first.start),
-            Some(chrono::Duration::minutes(20))
+            spans(&w),
+            vec![(In, 600, Some(1800)), (In, 2400, None), (Out, 2400, None)]
         );
-        assert_eq!(first.plaintext_messages, 2);
-        let down: Vec<_> = first.downgraded(&posture).map(|m| m.source.line).collect();
-        assert_eq!(down, vec![101], "spam.example never used TLS");
-        // The direction-less error at 40 opens both directions, never resumed.
+        assert_eq!(w[0].errors[&TlsErrorKind::PrivateKey], 2);
+        assert_eq!(w[0].plaintext_messages, 2);
+        assert_eq!(w[0].peers["mx.partner.example"], 1);
+        assert_eq!(w[0].first_source.line, 100);
+        let out = outage(&w);
+        assert_eq!(out[&("spam.example".to_owned(), In)], 1);
+        assert!(!out.contains_key(&("mx.partner.example".to_owned(), Out)));
+    }
+
+    #[test]
+    fn init_and_a_clean_restart_close_a_restart_with_the_error_does_not() {
+        // Restart at 300 re-reads the broken key (error within the burst): still open.
+        // init=1 for the client side says nothing about the server side. The restart at
+        // 900 is followed by no error: the window closes at the restart.
+        let w = fold(&[
+            start("mail", 0),
+            local("mail", 0, Some(In), 1),
+            start("mail", 300),
+            local("mail", 301, Some(In), 2),
+            ready("mail", 302, Out),
+            plain("mail", 400, In, "a.example", 3),
+            start("mail", 900),
+            session("mail", 1000, In, "a.example"),
+        ]);
+        assert_eq!(spans(&w), vec![(In, 0, Some(900))]);
+        assert_eq!(w[0].errors[&TlsErrorKind::PrivateKey], 2);
+        // init=1 for the role closes it at once.
+        let w = fold(&[local("mail", 0, Some(Out), 1), ready("mail", 60, Out)]);
+        assert_eq!(spans(&w), vec![(Out, 0, Some(60))]);
+        // A start alone, or a start with informational lines and init=1, opens nothing.
         assert!(
-            w[1..]
-                .iter()
-                .all(|x| x.resumed.is_none() && x.start == w[1].start)
+            fold(&[
+                start("mail", 0),
+                ready("mail", 0, In),
+                ready("mail", 0, Out)
+            ])
+            .is_empty()
         );
-        assert_eq!(w[1].direction, Inbound);
-        assert_eq!(w[2].direction, Outbound);
+        // A start at the very end of the logs, no error after it: it counts.
+        let w = fold(&[local("mail", 0, Some(In), 1), start("mail", 100)]);
+        assert_eq!(spans(&w), vec![(In, 0, Some(100))]);
+    }
+
+    #[test]
+    fn the_client_s_hang_up_after_our_454_is_absorbed() {
+        let hang_up = Record::Error {
+            meta: meta("mx", 1, 2),
+            direction: Some(In),
+            peer: Some(Peer::new(Some("client.example"), None)),
+            kind: TlsErrorKind::Handshake,
+            text: "lost connection after STARTTLS".into(),
+            reason: None,
+        };
+        let mut f = Downgrades::default();
+        assert!(!f.add(&hang_up), "no window: the peer's failure");
+        f.add(&local("mx", 0, Some(In), 1));
+        assert!(f.add(&hang_up), "in our window: ours");
+        let w = f.finish();
+        assert_eq!(w[0].failed_handshakes, 1);
+    }
+
+    /// The correlator hands an incident out once its burst is over: the plaintext message
+    /// and the TLS session that followed it in time may come first.
+    #[test]
+    fn an_incident_handed_out_late_still_covers_what_followed_it() {
+        let w = fold(&[
+            plain("mail", 2, In, "a.example", 2),
+            local("mail", 1, Some(In), 1),
+        ]);
+        assert_eq!(spans(&w), vec![(In, 1, None)]);
+        assert_eq!(w[0].plaintext_messages, 1);
+        let w = fold(&[
+            plain("mail", 2, In, "a.example", 2),
+            session("mail", 3, In, "b.example"),
+            plain("mail", 4, In, "c.example", 4),
+            local("mail", 1, Some(In), 1),
+        ]);
+        assert_eq!(spans(&w), vec![(In, 1, Some(3))]);
+        assert_eq!(w[0].peers.keys().collect::<Vec<_>>(), vec!["a.example"]);
+        // Older than LATE: not the incident's.
+        let w = fold(&[
+            plain("mail", 0, In, "a.example", 2),
+            session("mail", 200, Out, "b.example"),
+            local("mail", 0, Some(In), 1),
+        ]);
+        assert_eq!(w[0].plaintext_messages, 0);
+    }
+
+    #[test]
+    fn out_of_order_inputs_of_one_host_never_give_a_negative_window() {
+        // The newer file first, then an older one with the same host name.
+        let w = fold(&[
+            local("mail", 3600, Some(In), 1),
+            plain("mail", 3900, In, "a.example", 2),
+            plain("mail", 4500, In, "b.example", 3),
+            session("mail", 2940, In, "a.example"), // 11 min before the error
+            session("mail", 4320, In, "c.example"), // 12 min after: the first evidence
+        ]);
+        assert_eq!(spans(&w), vec![(In, 3600, Some(4320))]);
+        assert_eq!(
+            w[0].plaintext_messages, 1,
+            "b.example came after TLS resumed"
+        );
+        for x in &w {
+            assert!(x.duration().is_none_or(|d| d >= Duration::zero()));
+        }
+    }
+
+    #[test]
+    fn evidence_runs_answer_the_first_tls_after_a_time() {
+        let t = |s: i64| {
+            DateTime::from_timestamp(1_795_000_000 + s, 0)
+                .unwrap()
+                .fixed_offset()
+        };
+        let mut r = Runs::default();
+        for s in [0, 30, 60, 500, 530, 200] {
+            r.add(t(s));
+        }
+        assert_eq!(r.runs.len(), 3, "{:?}", r.runs);
+        assert_eq!(r.first_after(t(100)), Some(t(200)));
+        assert_eq!(r.first_after(t(60)), Some(t(200)));
+        assert_eq!(r.first_after(t(10)), Some(t(60)), "inside a run: its end");
+        assert_eq!(r.first_after(t(530)), None);
     }
 }

@@ -8,22 +8,27 @@
 //!
 //! # Silent downgrade
 //!
-//! When Sendmail cannot load its own key or certificate (`SSL_CTX_use_PrivateKey_file …
-//! failed`, `file … unsafe`, Postfix's `cannot get RSA private key … disabling TLS
-//! support`) it does not stop: it stops *offering* STARTTLS and goes on in plaintext.
-//! Nothing bounces and nobody notices. So a local TLS error ([`TlsErrorKind::is_local`])
-//! raises [`Alert::TlsDisabled`] at once, and from then on every plaintext message from
-//! or to a peer that used TLS before raises [`Alert::Downgrade`], until a TLS session on
-//! the same log host shows that TLS works again ([`Alert::TlsResumed`]).
+//! When the MTA cannot load its own key or certificate (Sendmail `SSL_CTX_use_PrivateKey_file
+//! … failed`, Postfix `cannot get RSA private key … disabling TLS support`, Exim `cert/key
+//! setup: … Decryption has failed`) it does not stop: it goes on in plaintext with every
+//! peer that does not insist. Nothing bounces and nobody notices. The windows are decided
+//! by the same state machine as `scan` and `peer` ([`crate::downgrade::Machine`], per log
+//! host and per role): a window opening raises [`Alert::TlsDisabled`] for that direction,
+//! every plaintext message in it from or to a peer that used TLS before raises
+//! [`Alert::Downgrade`], and evidence that TLS works again for that role (a TLS session,
+//! `init=1`, a daemon start not followed by the incident) raises [`Alert::TlsResumed`].
+//! An informational line or a daemon start alone raises nothing.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+
+use crate::downgrade::{Machine, Step};
 use std::sync::Arc;
 
 use chrono::Local;
 use serde::Serialize;
 
 use crate::correlate::{Correlator, Encryption, Meta, Record};
-use crate::event::{DeliveryStatus, Direction, Peer, TlsErrorKind, Verify};
+use crate::event::{Direction, Peer, TlsErrorKind, Verify};
 use crate::filter::{RecordFilter, peer_matches};
 use crate::input::Block;
 use crate::input::follow::Notice;
@@ -42,6 +47,8 @@ pub enum Alert {
     TlsDisabled {
         #[serde(flatten)]
         meta: Meta,
+        /// The role that broke: inbound = our server side, outbound = our client side.
+        direction: Direction,
         kind: TlsErrorKind,
         text: String,
     },
@@ -53,10 +60,12 @@ pub enum Alert {
         peer: Peer,
         queue_id: String,
     },
-    /// TLS works again on this log host; `downgraded` plaintext messages were reported.
+    /// TLS works again on this log host for this role; `downgraded` plaintext messages
+    /// were reported meanwhile. `meta` is the line that proved it.
     TlsResumed {
         #[serde(flatten)]
         meta: Meta,
+        direction: Direction,
         downgraded: u64,
     },
 }
@@ -100,23 +109,22 @@ pub struct LiveCounts {
     pub truncations: u64,
 }
 
-struct Broken {
-    downgraded: u64,
-}
-
 /// The silent-downgrade watch; see the module documentation.
 #[derive(Default)]
 pub struct DowngradeGuard {
     tls_peers: HashSet<String>,
     order: VecDeque<String>,
-    /// Log hosts whose TLS is broken since an alert.
-    broken: HashMap<Option<Arc<str>>, Broken>,
+    /// One window machine per log host.
+    hosts: HashMap<crate::downgrade::HostKey, Machine>,
+    /// Downgrade alerts raised per open window (host, role).
+    downgraded: HashMap<(Option<Arc<str>>, Direction), u64>,
+    steps: Vec<Step>,
 }
 
 impl DowngradeGuard {
     /// True while some log host's TLS is reported broken.
     pub fn is_broken(&self) -> bool {
-        !self.broken.is_empty()
+        self.hosts.values().any(Machine::is_open)
     }
 
     fn remember(&mut self, peer: &Peer) {
@@ -133,64 +141,95 @@ impl DowngradeGuard {
         }
     }
 
+    /// The log has gone quiet at `now` (wall clock): a daemon start whose burst has passed
+    /// without an incident shows TLS working again now, not at the next record.
+    pub fn tick(&mut self, now: chrono::DateTime<chrono::FixedOffset>, alerts: &mut Vec<Alert>) {
+        let hosts: Vec<crate::downgrade::HostKey> = self.hosts.keys().cloned().collect();
+        for h in hosts {
+            if let Some(m) = self.hosts.get_mut(&h) {
+                m.tick(now, &mut self.steps);
+            }
+            for s in std::mem::take(&mut self.steps) {
+                if let Step::Closed { window, at } = s {
+                    let downgraded = self
+                        .downgraded
+                        .remove(&(h.0.clone(), window.direction))
+                        .unwrap_or(0);
+                    alerts.push(Alert::TlsResumed {
+                        meta: at,
+                        direction: window.direction,
+                        downgraded,
+                    });
+                }
+            }
+        }
+    }
+
     /// Looks at one record and appends the alerts it raises.
     pub fn observe(&mut self, r: &Record, alerts: &mut Vec<Alert>) {
+        let meta = r.meta();
+        let m = self
+            .hosts
+            .entry(crate::downgrade::host_key(meta))
+            .or_insert_with(|| Machine::new(&crate::downgrade::host_name(meta)));
+        m.push(r, &mut self.steps);
+        // Closing first: a restart's evidence is reported when its burst has passed, at
+        // the record that ended the burst, before what that record did.
+        for s in std::mem::take(&mut self.steps) {
+            match s {
+                Step::Closed { window, at } => {
+                    let downgraded = self
+                        .downgraded
+                        .remove(&(meta.host.clone(), window.direction))
+                        .unwrap_or(0);
+                    alerts.push(Alert::TlsResumed {
+                        meta: at,
+                        direction: window.direction,
+                        downgraded,
+                    });
+                }
+                Step::Opened(direction) => {
+                    if let Record::Error { kind, text, .. } = r {
+                        alerts.push(Alert::TlsDisabled {
+                            meta: meta.clone(),
+                            direction,
+                            kind: *kind,
+                            text: text.clone(),
+                        });
+                    }
+                }
+                Step::InWindow { direction, late } => {
+                    // The pushed message, or one seen shortly before the incident that
+                    // explains it was handed out.
+                    let (m, peer, queue_id) = match (&late, r) {
+                        (Some(l), _) => (&l.meta, &l.peer, &l.queue_id),
+                        (None, Record::Message { peer, queue_id, .. }) => (meta, peer, queue_id),
+                        (None, _) => continue,
+                    };
+                    if peer.key().is_some_and(|k| self.tls_peers.contains(&k)) {
+                        *self
+                            .downgraded
+                            .entry((meta.host.clone(), direction))
+                            .or_default() += 1;
+                        alerts.push(Alert::Downgrade {
+                            meta: m.clone(),
+                            direction,
+                            peer: peer.clone(),
+                            queue_id: queue_id.clone(),
+                        });
+                    }
+                }
+                Step::StartHeld { .. } | Step::Absorbed(_) => {}
+            }
+        }
         match r {
-            Record::Session { meta, peer, .. }
+            Record::Session { peer, .. }
             | Record::Message {
-                meta,
                 peer,
                 encryption: Encryption::Tls(_) | Encryption::TlsUnknown,
                 ..
-            } => {
-                self.remember(peer);
-                if let Some(b) = self.broken.remove(&meta.host) {
-                    alerts.push(Alert::TlsResumed {
-                        meta: meta.clone(),
-                        downgraded: b.downgraded,
-                    });
-                }
-            }
-            // A plaintext message that was received or delivered: it travelled in clear. (A
-            // deferred attempt did not travel.)
-            Record::Message {
-                meta,
-                direction,
-                peer,
-                queue_id,
-                encryption: Encryption::Plaintext,
-                status: None | Some(DeliveryStatus::Sent),
-            } => {
-                if let Some(b) = self.broken.get_mut(&meta.host)
-                    && peer.key().is_some_and(|k| self.tls_peers.contains(&k))
-                {
-                    b.downgraded += 1;
-                    alerts.push(Alert::Downgrade {
-                        meta: meta.clone(),
-                        direction: *direction,
-                        peer: peer.clone(),
-                        queue_id: queue_id.clone(),
-                    });
-                }
-            }
-            Record::Error {
-                meta, kind, text, ..
-            } if kind.is_local() => {
-                if !self.broken.contains_key(&meta.host) {
-                    self.broken
-                        .insert(meta.host.clone(), Broken { downgraded: 0 });
-                    alerts.push(Alert::TlsDisabled {
-                        meta: meta.clone(),
-                        kind: *kind,
-                        text: text.clone(),
-                    });
-                }
-            }
-            Record::Message { .. }
-            | Record::Error { .. }
-            | Record::Verdict { .. }
-            | Record::Ready { .. }
-            | Record::Start { .. } => {}
+            } => self.remember(peer),
+            _ => {}
         }
     }
 }
@@ -233,6 +272,14 @@ impl Live {
     /// True while a local TLS failure is unresolved.
     pub fn tls_broken(&self) -> bool {
         self.guard.is_broken()
+    }
+
+    /// Nothing new to read: what waited for the log to go on (a daemon start's burst) is
+    /// decided by the wall clock.
+    pub fn idle(&mut self, out: &mut Vec<Output>) {
+        self.guard
+            .tick(Local::now().fixed_offset(), &mut self.alerts);
+        out.extend(self.alerts.drain(..).map(Output::Alert));
     }
 
     /// Lines from before the starting point: they teach the correlation and the downgrade
@@ -433,8 +480,12 @@ mod tests {
                     Alert::Downgrade { peer, .. } => {
                         format!("ALERT downgrade {}", peer.key().unwrap())
                     }
-                    Alert::TlsResumed { downgraded, .. } => {
-                        format!("ALERT tls_resumed {downgraded}")
+                    Alert::TlsResumed {
+                        downgraded,
+                        direction,
+                        ..
+                    } => {
+                        format!("ALERT tls_resumed {} {downgraded}", direction.as_str())
                     }
                     Alert::TlsDisabled { kind, .. } => format!("ALERT tls_disabled {kind}"),
                 },
@@ -483,18 +534,23 @@ mod tests {
                 ],
             ),
             (
-                // Outbound: a deferred attempt did not travel; the sent one did, in clear.
+                // Outbound: the server key is broken, not the client side (its own files),
+                // so plaintext delivered to a TLS peer is not a downgrade of our outage.
                 "Nov 28 09:12:00 mail sm-mta[4310]: 6ASA12a4004310: to=<bob@bigmail.example>, delay=00:00:01, xdelay=00:00:01, mailer=esmtp, pri=30312, relay=mx1.bigmail.example. [203.0.113.10], dsn=4.0.0, stat=Deferred: Connection reset by mx1.bigmail.example.\n\
                  Nov 28 09:20:00 mail sm-mta[4320]: 6ASA12a4004310: to=<bob@bigmail.example>, delay=00:08:01, xdelay=00:00:01, mailer=esmtp, pri=120312, relay=mx1.bigmail.example. [203.0.113.10], dsn=2.0.0, stat=Sent (OK queued)\n",
                 &[
                     "message mx1.bigmail.example plain",
                     "message mx1.bigmail.example plain",
-                    "ALERT downgrade mx1.bigmail.example",
                 ],
             ),
             (
+                // An outbound session is no evidence for our server side.
+                "Nov 28 09:25:00 mail sm-mta[4330]: STARTTLS=client, relay=mx1.bigmail.example., version=TLSv1.3, verify=OK, cipher=TLS_AES_128_GCM_SHA256, bits=128/128\n",
+                &["session mx1.bigmail.example"],
+            ),
+            (
                 "Nov 28 09:30:00 mail sm-mta[4400]: STARTTLS=server, relay=mx.partner.example [192.0.2.25], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256\n",
-                &["session mx.partner.example", "ALERT tls_resumed 2"],
+                &["session mx.partner.example", "ALERT tls_resumed in 1"],
             ),
             (
                 "Nov 28 09:31:00 mail sm-mta[4401]: 6ASA31a4004401: from=<a@partner.example>, size=900, class=0, nrcpts=1, msgid=<5@partner.example>, proto=ESMTP, daemon=MTA, relay=mx.partner.example [192.0.2.25]\n",
@@ -506,8 +562,8 @@ mod tests {
             let got = summary(&feed(&mut live, lines));
             assert_eq!(got, *want, "row {i}");
         }
-        assert_eq!(live.counts.lines, 12);
-        assert_eq!(live.counts.recognized, 12);
+        assert_eq!(live.counts.lines, 13);
+        assert_eq!(live.counts.recognized, 13);
     }
 
     #[test]

@@ -26,35 +26,12 @@ use crate::live::{Alert, LiveCounts};
 /// Default number of peers with their own series.
 pub const DEFAULT_TOP_PEERS: usize = 20;
 
-/// The family of a cipher suite: the bulk cipher and mode, which is what an administrator
-/// acts on (RC4 and 3DES must go, CBC is dated), and a closed set of label values.
+/// The family of a cipher suite as a closed set of label values; the one classifier is
+/// [`crate::policy::CipherFamily`], shared with the policy and the charts.
 pub fn cipher_family(c: Option<&Cipher>) -> &'static str {
-    let Some(c) = c else { return "unknown" };
-    let n = c.as_str().to_ascii_uppercase();
-    if n.contains("CHACHA20") {
-        "chacha20-poly1305"
-    } else if n.contains("AES") && n.contains("GCM") {
-        "aes-gcm"
-    } else if n.contains("AES") && n.contains("CCM") {
-        "aes-ccm"
-    } else if n.contains("AES") {
-        "aes-cbc"
-    } else if n.contains("CAMELLIA") {
-        "camellia"
-    } else if n.contains("ARIA") {
-        "aria"
-    } else if n.contains("DES-CBC3") || n.contains("3DES") || n.contains("DES_EDE") {
-        "3des"
-    } else if n.contains("RC4") {
-        "rc4"
-    } else if n.contains("NULL") {
-        "null"
-    } else if n.contains("DES") {
-        "des"
-    } else if n.contains("IDEA") || n.contains("SEED") || n.contains("RC2") {
-        "legacy-other"
-    } else {
-        "other"
+    match c {
+        Some(c) => crate::policy::family_of(c).metric_label(),
+        None => "unknown",
     }
 }
 
@@ -509,6 +486,16 @@ mod tests {
             ("EDH-RSA-DES-CBC-SHA", "des"),
             ("CAMELLIA256-SHA", "camellia"),
             ("WEIRD-CIPHER", "other"),
+            // Anonymous and EXPORT suites are named as such (the policy's classifier):
+            // OpenSSL, IANA and GnuTLS spellings.
+            ("EXP-RC4-MD5", "export"),
+            ("TLS_RSA_EXPORT_WITH_RC4_40_MD5", "export"),
+            ("RSA_EXPORT_ARCFOUR_40_MD5", "export"),
+            ("ADH-AES256-GCM-SHA384", "anonymous"),
+            ("AECDH-AES128-SHA", "anonymous"),
+            ("TLS_DH_anon_WITH_AES_128_CBC_SHA", "anonymous"),
+            ("ANON_DH_AES_128_CBC_SHA1", "anonymous"),
+            ("RSA_ARCFOUR_128_SHA1", "rc4"),
         ];
         for (name, fam) in rows {
             assert_eq!(cipher_family(Some(&Cipher::new(name))), fam, "{name}");

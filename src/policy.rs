@@ -32,6 +32,7 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::downgrade::Outage;
 use crate::event::{Direction, TlsVersion, Verify};
 use crate::posture::{DirPosture, PeerPosture, Posture};
 
@@ -180,55 +181,24 @@ impl Policy {
     }
 }
 
-/// Cipher families, as the policy names them and the charts group them.
-pub const FAMILIES: &[&str] = &[
-    "AES-GCM",
-    "ChaCha20-Poly1305",
-    "AES-CCM",
-    "AES-CBC",
-    "Camellia",
-    "3DES",
-    "DES",
-    "RC4",
-    "EXPORT",
-    "NULL",
-    "anonymous",
-    "MD5",
-    "other",
-];
+mod cipher;
+pub use cipher::{CipherFamily, classify as classify_cipher, family_of};
 
-/// The family of a cipher by its OpenSSL or IANA name. The weakest trait wins: an export
-/// RC4 suite is `EXPORT`, an anonymous AES suite is `anonymous`.
-pub fn cipher_family(name: &str) -> &'static str {
-    let n = name.to_ascii_uppercase();
-    let has = |s: &str| n.contains(s);
-    if has("NULL") {
-        "NULL"
-    } else if has("EXP") {
-        "EXPORT"
-    } else if n.starts_with("ADH") || n.starts_with("AECDH") || has("_ANON_") || has("ANON") {
-        "anonymous"
-    } else if has("RC4") {
-        "RC4"
-    } else if has("DES-CBC3") || has("3DES") || has("DES_EDE") || has("DES-EDE") {
-        "3DES"
-    } else if has("DES") {
-        "DES"
-    } else if has("CHACHA20") {
-        "ChaCha20-Poly1305"
-    } else if has("GCM") {
-        "AES-GCM"
-    } else if has("CCM") {
-        "AES-CCM"
-    } else if has("CAMELLIA") {
-        "Camellia"
-    } else if has("AES") {
-        "AES-CBC"
-    } else if n.ends_with("MD5") {
-        "MD5"
-    } else {
-        "other"
+/// Cipher families, as the policy names them and the charts group them.
+pub const FAMILIES: [&str; 15] = {
+    let mut out = [""; 15];
+    let mut i = 0;
+    while i < 15 {
+        out[i] = CipherFamily::ALL[i].policy_name();
+        i += 1;
     }
+    out
+};
+
+/// The family of a cipher by its OpenSSL, IANA or GnuTLS name, as the policy names it
+/// (see [`CipherFamily`], the one classifier).
+pub fn cipher_family(name: &str) -> &'static str {
+    classify_cipher(name).policy_name()
 }
 
 /// Protocol order for comparisons; `None` for the legacy label and unknown words.
@@ -474,7 +444,7 @@ fn findings_for(
         let v = Verify::parse(w);
         !is_verified(w) && !v.is_tls_failure() && v != Verify::None
     });
-    let (not_offered, _) = words(&d.outcomes(), |w| Verify::parse(w) == Verify::None);
+    let not_offered = not_offered(d);
     if must && dir == Direction::Outbound && (unverified > 0 || d.plaintext_messages > 0) {
         add(
             Grade::D,
@@ -501,13 +471,15 @@ fn findings_for(
             ),
         );
     }
-    // Failures.
+    // Failures (TLS required but not offered is judged above, the same on every MTA).
     let (failed, flist) = words(&d.outcomes(), |w| Verify::parse(w).is_tls_failure());
-    let errs = d.error_count();
+    let failures = d
+        .errors
+        .iter()
+        .filter(|(k, _)| !(not_offered > 0 && is_not_offered_kind(**k)));
+    let errs: u64 = failures.clone().map(|(_, e)| e.count).sum();
     if failed > 0 || errs > 0 {
-        let kinds = d
-            .errors
-            .iter()
+        let kinds = failures
             .map(|(k, e)| format!("{k}:{}", e.count))
             .collect::<Vec<_>>()
             .join(" ");
@@ -519,6 +491,28 @@ fn findings_for(
         add(Grade::C, None, format!("TLS failures ({what})"));
     }
     out
+}
+
+/// Sessions in which the peer did not offer STARTTLS while we required it. Sendmail says
+/// so with a `tls_server` verdict `arg1=NONE` (a verify word), Postfix and Exim with the
+/// deferral text `TLS is required, but was not offered` (a `not_offered` error): the same
+/// situation, so it is counted the same, as whichever of the two the log shows more of.
+pub fn not_offered(d: &DirPosture) -> u64 {
+    let (none, _) = words(&d.outcomes(), |w| Verify::parse(w) == Verify::None);
+    let errs = d
+        .errors
+        .get(&crate::event::TlsErrorKind::NotOffered)
+        .map_or(0, |e| e.count);
+    none.max(errs)
+}
+
+/// Error kinds that record a required-but-not-offered STARTTLS: the `not_offered` error and
+/// Sendmail's policy rejection that accompanies its `arg1=NONE` verdict.
+fn is_not_offered_kind(k: crate::event::TlsErrorKind) -> bool {
+    matches!(
+        k,
+        crate::event::TlsErrorKind::NotOffered | crate::event::TlsErrorKind::Policy
+    )
 }
 
 fn plural(n: u64) -> &'static str {
@@ -561,12 +555,58 @@ fn good_reason(p: &PeerPosture) -> String {
 
 /// Grades every peer and lists violations, judging exceptions as of `today`.
 pub fn evaluate(policy: &Policy, posture: &Posture, today: NaiveDate) -> Evaluation {
+    evaluate_with(policy, posture, &Outage::new(), today)
+}
+
+/// The posture with the plaintext of our own outage taken off each peer: mail that went in
+/// clear because *our* key or certificate was broken says nothing about the peer.
+fn without_outage<'a>(posture: &'a Posture, outage: &Outage) -> std::borrow::Cow<'a, Posture> {
+    if outage.is_empty() {
+        return std::borrow::Cow::Borrowed(posture);
+    }
+    let mut p = posture.clone();
+    for ((key, dir), n) in outage {
+        if let Some(pp) = p.peers.get_mut(key) {
+            let d = match dir {
+                Direction::Inbound => &mut pp.inbound,
+                Direction::Outbound => &mut pp.outbound,
+            };
+            d.plaintext_messages = d.plaintext_messages.saturating_sub(*n);
+        }
+    }
+    std::borrow::Cow::Owned(p)
+}
+
+/// [`evaluate`], with the plaintext messages that went through our own downgrade windows
+/// ([`crate::downgrade::outage`]) counted as ours: no `peer_plaintext` violation and no
+/// grade for them, only a finding that says what our outage cost with this peer. The
+/// overall `plaintext` share still counts them (the mail did travel in clear).
+pub fn evaluate_with(
+    policy: &Policy,
+    posture: &Posture,
+    outage: &Outage,
+    today: NaiveDate,
+) -> Evaluation {
+    let judged = without_outage(posture, outage);
     let mut grades = BTreeMap::new();
     let mut violations = Vec::new();
-    for (key, p) in &posture.peers {
+    for (key, p) in &judged.peers {
         let mut findings = Vec::new();
         for dir in [Direction::Inbound, Direction::Outbound] {
             let d = p.dir(dir);
+            if let Some(n) = outage.get(&(key.clone(), dir)).filter(|n| **n > 0) {
+                findings.push(Finding {
+                    grade: Grade::A,
+                    rule: None,
+                    direction: dir,
+                    text: format!(
+                        "{n} message{} {} in clear text during our own TLS outage (our key or certificate, not the peer)",
+                        plural(*n),
+                        dir_words(dir)
+                    ),
+                    excepted_until: None,
+                });
+            }
             if !d.is_empty() {
                 findings.extend(findings_for(policy, p, dir, d));
             }
@@ -687,6 +727,13 @@ fn guess_domain(host: &str) -> &str {
 /// certificate, have failed any delivery; and for safe peers the entries that enforce it
 /// (Sendmail access map `TLS_Srv:`/`TLS_Rcpt:`, Postfix `smtp_tls_policy_maps`).
 pub fn enforce_readiness(posture: &Posture) -> Vec<Readiness> {
+    enforce_readiness_with(posture, &Outage::new())
+}
+
+/// [`enforce_readiness`] without the clear-text deliveries of our own client-side outage
+/// (they would have failed because of our key, not the peer's TLS).
+pub fn enforce_readiness_with(posture: &Posture, outage: &Outage) -> Vec<Readiness> {
+    let posture = without_outage(posture, outage);
     let mut out = Vec::new();
     for (key, p) in &posture.peers {
         let d = &p.outbound;
@@ -706,9 +753,12 @@ pub fn enforce_readiness(posture: &Posture) -> Vec<Readiness> {
                 }
             ));
         }
-        let (none, _) = words(&d.outcomes(), |w| Verify::parse(w) == Verify::None);
+        let none = not_offered(d);
         if none > 0 {
-            tls.push(format!("STARTTLS not offered {none}×"));
+            tls.push(format!(
+                "STARTTLS not offered {none}×, {} of {attempts} attempts not delivered",
+                d.deferred + d.bounced
+            ));
         }
         let (failed, list) = words(&d.outcomes(), |w| Verify::parse(w).is_tls_failure());
         if failed > 0 {
@@ -722,8 +772,11 @@ pub fn enforce_readiness(posture: &Posture) -> Vec<Readiness> {
         if unverified > 0 {
             verify.push(format!("certificate not verified ({list})"));
         }
-        if d.tls_sessions == 0 {
-            verify.push("no TLS session seen".into());
+        if d.tls_sessions == 0 && d.tls_messages == 0 && tls.is_empty() {
+            // Nothing shows that TLS works with this peer: requiring it is a guess.
+            tls.push(format!("no TLS session seen in {attempts} attempts"));
+        } else if d.tls_sessions == 0 && tls.is_empty() {
+            verify.push("no TLS session seen (certificate unknown)".into());
         }
         let bits = d.min_bits.unwrap_or(128).min(128);
         let dom = guess_domain(key);
@@ -748,111 +801,8 @@ pub fn enforce_readiness(posture: &Posture) -> Vec<Readiness> {
     out
 }
 
-/// What an error kind usually means and what to do about it, for the "what broke" section.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Advice {
-    pub cause: &'static str,
-    pub fix: &'static str,
-}
-
-/// The usual cause and fix of each kind of TLS error, from the Sendmail STARTTLS set-up
-/// procedure this tool follows.
-pub fn advice(kind: crate::event::TlsErrorKind) -> Advice {
-    use crate::event::TlsErrorKind as K;
-    let (cause, fix) = match kind {
-        K::PrivateKey => (
-            "The MTA could not load its private key: usually the key is encrypted (made \
-             without -nodes, so it needs a pass phrase nobody types), the path in \
-             confSERVER_KEY/confCLIENT_KEY is wrong, or key and certificate do not match. \
-             Sendmail keeps running without STARTTLS and accepts mail in clear text.",
-            "Re-create the key without a pass phrase (openssl req -new -x509 -nodes … or \
-             openssl rsa -in key.pem -out key.pem), check the paths, chmod 600 the key, and \
-             restart sendmail; then check that EHLO shows 250-STARTTLS.",
-        ),
-        K::Certificate => (
-            "The certificate file could not be loaded (missing, wrong path, not PEM, expired \
-             chain order). STARTTLS is not offered until it loads.",
-            "Check confSERVER_CERT/confCLIENT_CERT, that the file is PEM with the leaf first, \
-             and restart the MTA.",
-        ),
-        K::CaLocations => (
-            "The CA file or directory (confCACERT, confCACERT_PATH) could not be read, so \
-             peer certificates cannot be verified.",
-            "Point confCACERT_PATH at a directory with <hash>.0 links (c_rehash or openssl \
-             rehash) and confCACERT at a readable PEM file.",
-        ),
-        K::UnsafeFile => (
-            "Sendmail refuses key or certificate files that are group- or world-readable or \
-             in unsafe directories, and then runs without STARTTLS.",
-            "chmod 600 the key (640 with group smmsp only when the MSP needs it), chmod go-w \
-             the directories, or relax with DontBlameSendmail only as a last resort.",
-        ),
-        // Placeholder texts (issue 18): the per-MTA advice belongs to policy.rs' owner.
-        K::MissingFile => (
-            "A configured key, certificate or CA file does not exist (wrong path or file \
-             never installed); the MTA runs without STARTTLS for that role.",
-            "Check the path in the MTA's TLS settings, install the file, and restart.",
-        ),
-        K::CertificateRejected => (
-            "The peer rejected our certificate (expired, self-signed, unknown CA or wrong \
-             name) and ended the handshake.",
-            "Check our certificate chain with mailtls check OURHOST; renew or send the full \
-             chain.",
-        ),
-        K::CipherConfig => (
-            "The cipher list, cipher suites or DH parameters were rejected by the TLS library.",
-            "Fix CipherList / ServerSSLOptions in the .mc file (openssl ciphers -v 'LIST' \
-             shows what a list means) and restart.",
-        ),
-        K::Init => (
-            "The TLS library could not be initialised (random source, library mismatch).",
-            "Check /dev/urandom inside any chroot, the OpenSSL version the MTA was built \
-             against, and the MTA's start-up log.",
-        ),
-        K::Handshake => (
-            "The handshake with a peer failed: no shared protocol or cipher (an old peer, or \
-             our settings too strict), or the connection was reset mid-handshake.",
-            "Check the peer with mailtls check HOST; allow its protocol only if policy \
-             permits, or add a TLS_Srv/Try_TLS access entry so mail is not held.",
-        ),
-        K::Io => (
-            "A read or write on an established TLS session failed or timed out.",
-            "Usually the network or the peer; look for a pattern per peer and time.",
-        ),
-        K::CertVerify => (
-            "A peer certificate failed verification (unknown CA, expired, name mismatch).",
-            "Add the issuing CA to confCACERT_PATH if it is legitimate, or tell the peer.",
-        ),
-        K::Policy => (
-            "Our TLS policy (access map TLS_Srv/TLS_Rcpt, tls_server ruleset) rejected the \
-             session: the peer did not offer STARTTLS, or did not meet VERIFY/ENCR.",
-            "Mail to this peer is held in the queue: ask the peer to fix TLS, or relax the \
-             entry for it consciously (and record an exception).",
-        ),
-        K::Library => (
-            "A raw TLS library error; the line before it usually names the operation.",
-            "Read the OpenSSL reason in the text (e.g. unsupported protocol, no shared \
-             cipher) and treat it like a handshake failure.",
-        ),
-        K::NotOffered => (
-            "TLS was required but the peer did not offer STARTTLS.",
-            "Ask the peer to enable STARTTLS, or remove the requirement for it.",
-        ),
-        K::Dane => (
-            "DANE/TLSA verification failed or could not be done.",
-            "Check the peer's TLSA records and our DNSSEC-validating resolver.",
-        ),
-        K::Shutdown => (
-            "The TLS session did not close cleanly.",
-            "Usually harmless; worth a look only when it comes with lost messages.",
-        ),
-        K::Other => (
-            "A TLS problem the log did not classify further.",
-            "Read the example line; mailtls check HOST reproduces most peer-side problems.",
-        ),
-    };
-    Advice { cause, fix }
-}
+mod advice;
+pub use advice::{Advice, advice, mta_name};
 
 #[cfg(test)]
 mod tests {

@@ -662,9 +662,9 @@ fn idle_follower_uses_no_cpu() {
 #[test]
 fn filters_select_what_is_printed() {
     const ALERTS: [&str; 3] = [
-        "ALERT   TLS disabled on mail: private_key: SSL_CTX_use_PrivateKey_file(/etc/mail/certs/host.key) failed — mail now goes in plaintext; peers that used TLS are reported below",
+        "ALERT   inbound (server-side) TLS disabled on mail: private_key: SSL_CTX_use_PrivateKey_file(/etc/mail/certs/host.key) failed — mail now arrives in plaintext; peers that used TLS are reported below",
         "ALERT   downgrade: in mx.partner.example [192.0.2.25] used TLS before, 6ASA11a4004302 went in plaintext",
-        "ALERT   TLS works again on mail (1 message(s) went in plaintext meanwhile)",
+        "ALERT   inbound (server-side) TLS works again on mail (1 message(s) went in plaintext meanwhile)",
     ];
     let rows: &[(&[&str], &[&str])] = &[
         (

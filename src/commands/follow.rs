@@ -385,6 +385,10 @@ pub fn run(args: &Args) -> u8 {
                 }
             }
         }
+        if idle {
+            // Caught up: a daemon start with no key error after it shows TLS working again.
+            live.idle(&mut outputs);
+        }
         if stop.load(Ordering::SeqCst) {
             // The last batch was read; what it completes is flushed below with the rest.
             live.finish(&mut outputs);

@@ -20,11 +20,12 @@ use serde::Serialize;
 
 use super::{Selection, exit};
 use crate::correlate::Record;
+use crate::downgrade::Downgrades;
 use crate::filter::{RecordFilter, peer_matches};
 use crate::hops::{self, MessagesSummary};
 use crate::input::{SourceFile, messages};
 use crate::parse::envelope::Zone;
-use crate::pipeline::Options;
+use crate::pipeline::{self, Options};
 use crate::triage::collect::{self, Collected};
 use crate::triage::peer::{PeerStory, by_time};
 use crate::triage::scope::{self, Question};
@@ -296,15 +297,41 @@ pub fn run(args: &Args) -> u8 {
         peer: None,
         ..filter.clone()
     };
+    // Downgrade windows are the host's, not the peer's: they are folded over every record
+    // read (within the time filter), exactly as `scan` folds them.
+    let downgrades = std::cell::RefCell::new(Downgrades::default());
     let mut c = collect::collect(
         &inputs.logs,
         &opts,
-        |r| filter.keep(r) || (is_local_error(r) && local.keep(r)),
+        |r| {
+            // A client's hang-up after our own 454 is ours: not in this peer's story.
+            if local.keep(r) && downgrades.borrow_mut().add(r) {
+                return false;
+            }
+            filter.keep(r) || (is_local_error(r) && local.keep(r))
+        },
         |_| false,
     );
     warn(w.quiet, &c, opts.needles.is_some());
+    let mut windows = downgrades.into_inner().finish();
+    if opts.needles.is_some() && !windows.is_empty() {
+        // The narrowed read parsed only this peer's lines: the TLS sessions of other peers
+        // that show our TLS working again were skipped. Read everything once more for the
+        // windows (only when there is a local incident to explain).
+        let whole = Options {
+            needles: None,
+            ..opts.clone()
+        };
+        let mut all = Downgrades::default();
+        pipeline::run(&inputs.logs, &whole, |r| {
+            if local.keep(&r) {
+                all.add(&r);
+            }
+        });
+        windows = all.finish();
+    }
     by_time(&mut c.items);
-    let story = PeerStory::build(&args.peer, &c.items);
+    let story = PeerStory::build(&args.peer, &c.items, windows);
 
     let mut hops = HopCount::default();
     if !inputs.stores.is_empty() {

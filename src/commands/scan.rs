@@ -287,12 +287,16 @@ pub fn run(args: &Args) -> u8 {
             log_ids.insert(queue_id.clone());
         }
         if filter.keep(&r) {
+            // A client's hang-up after our own 454 is our outage, not the peer's failure:
+            // the window counts it, the peer's posture does not.
+            if downgrades.add(&r) {
+                return;
+            }
             if want_rpt {
                 inbound.add(&r);
             }
             posture.add(&r);
             timeline.add(&r);
-            downgrades.add(&r);
         }
     });
     if let Some(p) = progress {
@@ -373,11 +377,13 @@ pub fn run(args: &Args) -> u8 {
     }
     let windows = downgrades.finish();
     let today = args.as_of.unwrap_or_else(|| Local::now().date_naive());
-    let evaluation = policy::evaluate(&policy, &snap.posture, today);
+    // Plaintext inside our own downgrade windows is ours, not the peers'.
+    let outage = crate::downgrade::outage(&windows);
+    let evaluation = policy::evaluate_with(&policy, &snap.posture, &outage, today);
     let comparison = previous.map(|p| compare(&p.posture, &snap.posture));
     let readiness = args
         .enforce_readiness
-        .then(|| policy::enforce_readiness(&snap.posture));
+        .then(|| policy::enforce_readiness_with(&snap.posture, &outage));
     let rep = Report {
         snap: &snap,
         timeline: &timeline,

@@ -13,7 +13,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use super::charts::Chart;
 use super::{Report, percent};
 use crate::event::Direction;
-use crate::policy::{Grade, advice};
+use crate::policy::Grade;
 use crate::posture::DirPosture;
 
 /// The page title (also what the browser test looks for).
@@ -186,15 +186,18 @@ pub fn render(r: &Report, charts: &[Chart]) -> String {
                     h2 { "What broke" }
                     @if broken.is_empty() { p.ok { "No TLS errors in the logs read." } }
                     @for b in &broken {
-                        @let a = advice(b.kind);
                         div.broken id={ "err-" (b.kind.as_str()) } {
                             h3 { code { (b.kind.as_str()) } " ×" (b.stat.count) }
                             dl {
                                 dt { "when" } dd { (when(b.stat.first_seen)) " → " (when(b.stat.last_seen)) }
                                 dt { "where" } dd { (b.scopes.iter().map(|(s, n)| format!("{s} ×{n}")).collect::<Vec<_>>().join(", ")) }
                                 dt { "example" } dd { code.line { (b.stat.last_text) } }
-                                dt { "cause" } dd { (a.cause) }
-                                dt { "fix" } dd { (a.fix) }
+                                @let advice = b.advice();
+                                @let many = advice.len() > 1;
+                                @for (m, a) in &advice {
+                                    dt { "cause" @if many { " (" (m) ")" } } dd { (a.cause) }
+                                    dt { "fix" @if many { " (" (m) ")" } } dd { (a.fix) }
+                                }
                                 @let ws: Vec<_> = r.windows.iter().filter(|w| w.errors.contains_key(&b.kind)).collect();
                                 @if !ws.is_empty() {
                                     dt { "cost" }
@@ -214,7 +217,7 @@ pub fn render(r: &Report, charts: &[Chart]) -> String {
                     }
                     @if !r.windows.is_empty() {
                         h3 #downgrade { "Silent downgrade: from a configuration error until TLS resumed" }
-                        p.meta { "Sendmail keeps running after a key or certificate error, stops offering STARTTLS and accepts mail in clear text. Each window below runs from the first error to the next TLS session of that host and direction." }
+                        p.meta { "An MTA keeps running after a key or certificate error: Sendmail stops offering STARTTLS, Postfix and Exim answer 454 to it, and mail goes on in clear text. Each window below runs, per host and role (inbound = our server side, outbound = our client side), from the first error to the first evidence that TLS works again for that role: a TLS session, init=1, or a restart not followed by the error." }
                         table {
                             thead { tr { th { "host" } th { "direction" } th { "from" } th { "until" } th { "errors" } th.num { "clear-text messages" } th { "from peers that otherwise used TLS" } } }
                             tbody {
@@ -226,7 +229,7 @@ pub fn render(r: &Report, charts: &[Chart]) -> String {
                                         td { (w.start.format("%Y-%m-%d %H:%M:%S").to_string()) }
                                         td { @match w.resumed { Some(t) => { (t.format("%Y-%m-%d %H:%M:%S").to_string()) " (" (format_duration(t - w.start)) ")" }, None => span.warn { "not resumed by the end of the logs" } } }
                                         td { (w.errors.iter().map(|(k, n)| format!("{k}×{n}")).collect::<Vec<_>>().join(" ")) br; small { (w.first_source.to_string()) } }
-                                        td.num { (w.plaintext_messages) }
+                                        td.num { (w.plaintext_messages) @if w.failed_handshakes > 0 { br; small { (w.failed_handshakes) " failed STARTTLS (ours)" } } }
                                         td { @if down.is_empty() { "–" } @else { @for m in &down { span.warn { (m.peer) } " " (m.time.format("%H:%M:%S").to_string()) " " small { (m.queue_id) } br; } } }
                                     }
                                 }

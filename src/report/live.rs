@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value, json};
 
 use crate::correlate::{Encryption, Meta, Record};
-use crate::event::TlsParams;
+use crate::event::{Direction, TlsParams};
 use crate::live::Alert;
 
 /// The schema name written into every NDJSON line (the `events` command's).
@@ -41,7 +41,13 @@ pub fn alert_json(a: &Alert) -> String {
     o.insert("file".into(), json!(m.source.file.as_ref()));
     o.insert("line".into(), json!(m.source.line));
     match a {
-        Alert::TlsDisabled { kind, text, .. } => {
+        Alert::TlsDisabled {
+            kind,
+            text,
+            direction,
+            ..
+        } => {
+            o.insert("direction".into(), json!(direction));
             o.insert("kind".into(), json!(kind));
             o.insert("text".into(), json!(text));
         }
@@ -59,7 +65,12 @@ pub fn alert_json(a: &Alert) -> String {
             o.insert("peer".into(), p);
             o.insert("queue_id".into(), json!(queue_id));
         }
-        Alert::TlsResumed { downgraded, .. } => {
+        Alert::TlsResumed {
+            downgraded,
+            direction,
+            ..
+        } => {
+            o.insert("direction".into(), json!(direction));
             o.insert("downgraded".into(), json!(downgraded));
         }
     }
@@ -168,18 +179,36 @@ pub fn record_line(r: &Record, colour: bool) -> String {
     }
 }
 
+/// Our side that broke or works again, in words.
+fn role(d: Direction) -> &'static str {
+    match d {
+        Direction::Inbound => "inbound (server-side)",
+        Direction::Outbound => "outbound (client-side)",
+    }
+}
+
 /// An alert as one line for people, marked `ALERT` (bold red when `colour`; a resumption
 /// in green).
 pub fn alert_line(a: &Alert, colour: bool) -> String {
     let meta = a.meta();
     let host = terminal(meta.host.as_deref().unwrap_or("this host"));
     match a {
-        Alert::TlsDisabled { kind, text, .. } => paint(
+        Alert::TlsDisabled {
+            kind,
+            text,
+            direction,
+            ..
+        } => paint(
             &format!(
-                "{} ALERT   TLS disabled on {host}: {}: {} — mail now goes in plaintext; peers that used TLS are reported below",
+                "{} ALERT   {} TLS disabled on {host}: {}: {} — {} in plaintext; peers that used TLS are reported below",
                 time(meta),
+                role(*direction),
                 terminal(&kind.to_string()),
-                terminal(text)
+                terminal(text),
+                match direction {
+                    Direction::Inbound => "mail now arrives",
+                    Direction::Outbound => "mail now leaves",
+                }
             ),
             Some(BOLD_RED),
             colour,
@@ -200,10 +229,15 @@ pub fn alert_line(a: &Alert, colour: bool) -> String {
             Some(BOLD_RED),
             colour,
         ),
-        Alert::TlsResumed { downgraded, .. } => paint(
+        Alert::TlsResumed {
+            downgraded,
+            direction,
+            ..
+        } => paint(
             &format!(
-                "{} ALERT   TLS works again on {host} ({downgraded} message(s) went in plaintext meanwhile)",
-                time(meta)
+                "{} ALERT   {} TLS works again on {host} ({downgraded} message(s) went in plaintext meanwhile)",
+                time(meta),
+                role(*direction)
             ),
             Some(GREEN),
             colour,
@@ -296,6 +330,13 @@ mod tests {
         assert_eq!(json["file"], "maillog");
         assert_eq!(json["alert"], "tls_disabled");
         assert_eq!(json["kind"], "private_key");
-        assert!(alert_line(alert, false).contains("ALERT   TLS disabled on mail: private_key"));
+        // A server-side key: our inbound (server) TLS is what broke.
+        assert_eq!(json["direction"], "inbound");
+        assert!(
+            alert_line(alert, false)
+                .contains("ALERT   inbound (server-side) TLS disabled on mail: private_key"),
+            "{}",
+            alert_line(alert, false)
+        );
     }
 }

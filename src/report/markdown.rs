@@ -8,7 +8,6 @@
 use std::fmt::Write as _;
 
 use super::{Report, percent};
-use crate::policy::advice;
 
 /// Escapes a log-derived string for Markdown (inline text or a table cell).
 pub fn escape(s: &str) -> String {
@@ -153,7 +152,6 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(o, "No TLS errors.\n");
     }
     for b in &broken {
-        let a = advice(b.kind);
         let _ = writeln!(
             o,
             "### {} ×{} ({} → {})\n",
@@ -172,8 +170,18 @@ pub fn render(r: &Report) -> String {
                 .join(", ")
         );
         let _ = writeln!(o, "* example: {}", escape(&b.stat.last_text));
-        let _ = writeln!(o, "* cause: {}", a.cause);
-        let _ = writeln!(o, "* fix: {}\n", a.fix);
+        let advice = b.advice();
+        let many = advice.len() > 1;
+        for (m, a) in advice {
+            let on = if many {
+                format!(" ({m})")
+            } else {
+                String::new()
+            };
+            let _ = writeln!(o, "* cause{on}: {}", a.cause);
+            let _ = writeln!(o, "* fix{on}: {}", a.fix);
+        }
+        let _ = writeln!(o);
     }
     if !r.windows.is_empty() {
         let _ = writeln!(o, "## Silent downgrade windows\n");
@@ -181,7 +189,7 @@ pub fn render(r: &Report) -> String {
             let down: Vec<_> = w.downgraded(&r.snap.posture).collect();
             let _ = writeln!(
                 o,
-                "* {} {}: from {} until {}: {} messages in clear text, {} of them from peers that otherwise used TLS{}",
+                "* {} {}: from {} until {}: {} message{} in clear text, {} of them from peers that otherwise used TLS{}{}",
                 escape(&w.host),
                 w.direction.as_str(),
                 w.start.format("%Y-%m-%d %H:%M:%S"),
@@ -190,6 +198,7 @@ pub fn render(r: &Report) -> String {
                         .format("%Y-%m-%d %H:%M:%S")
                         .to_string()),
                 w.plaintext_messages,
+                if w.plaintext_messages == 1 { "" } else { "s" },
                 down.len(),
                 if down.is_empty() {
                     String::new()
@@ -201,6 +210,14 @@ pub fn render(r: &Report) -> String {
                             .collect::<Vec<_>>()
                             .join(", ")
                     )
+                },
+                if w.failed_handshakes > 0 {
+                    format!(
+                        "; {} client STARTTLS attempts failed against our broken TLS (ours, not the peers')",
+                        w.failed_handshakes
+                    )
+                } else {
+                    String::new()
                 }
             );
         }

@@ -27,7 +27,7 @@ pub mod safe;
 pub mod table;
 pub mod tlsrpt;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -36,7 +36,7 @@ pub use json::{POSTURE_SCHEMA, Snapshot};
 
 use crate::compare::Comparison;
 use crate::downgrade::Window;
-use crate::event::TlsErrorKind;
+use crate::event::{Mta, TlsErrorKind};
 use crate::policy::{Evaluation, Policy, Readiness};
 use crate::posture::{ErrorStat, PeerPosture};
 use crate::timeline::Timeline;
@@ -92,30 +92,74 @@ pub struct Broken {
     pub stat: ErrorStat,
     /// `peer direction` or `local HOST`, each with its count.
     pub scopes: Vec<(String, u64)>,
+    /// The MTAs that logged it: the advice is given in each one's own terms.
+    pub mtas: BTreeSet<Mta>,
+}
+
+impl Broken {
+    /// The cause and fix per MTA that logged this kind.
+    pub fn advice(&self) -> Vec<(&'static str, crate::policy::Advice)> {
+        self.mtas
+            .iter()
+            .map(|m| {
+                (
+                    crate::policy::mta_name(*m),
+                    crate::policy::advice(self.kind, *m),
+                )
+            })
+            .collect()
+    }
 }
 
 impl Report<'_> {
     /// Every error kind seen, most frequent first.
     pub fn broken(&self) -> Vec<Broken> {
         let mut m: BTreeMap<TlsErrorKind, Broken> = BTreeMap::new();
-        let mut add = |kind: TlsErrorKind, e: &ErrorStat, scope: String| {
+        let mut add = |kind: TlsErrorKind, e: &ErrorStat, scope: String, mtas: &BTreeSet<Mta>| {
             let b = m.entry(kind).or_insert_with(|| Broken {
                 kind,
                 stat: ErrorStat::default(),
                 scopes: Vec::new(),
+                mtas: BTreeSet::new(),
             });
             b.stat.merge(e.clone());
             b.scopes.push((scope, e.count));
+            b.mtas.extend(mtas);
         };
+        // A local error's MTA: the one whose window it opened on that host; failing that,
+        // every MTA seen (a site runs one MTA per host as a rule); failing that, Sendmail.
+        let mut seen: BTreeSet<Mta> = self
+            .snap
+            .posture
+            .peers
+            .values()
+            .flat_map(|p| p.mtas.iter().copied())
+            .collect();
+        if seen.is_empty() {
+            seen.insert(Mta::Sendmail);
+        }
         for (host, errs) in &self.snap.posture.local_errors {
             for (k, e) in errs {
-                add(*k, e, format!("local {host}"));
+                let mut mtas: BTreeSet<Mta> = self
+                    .windows
+                    .iter()
+                    .filter(|w| &w.host == host && w.errors.contains_key(k))
+                    .map(|w| w.mta)
+                    .collect();
+                if mtas.is_empty() {
+                    mtas = seen.clone();
+                }
+                add(*k, e, format!("local {host}"), &mtas);
             }
         }
         for (key, p) in &self.snap.posture.peers {
+            let mut mtas = p.mtas.clone();
+            if mtas.is_empty() {
+                mtas = seen.clone();
+            }
             for (dir, d) in [("in", &p.inbound), ("out", &p.outbound)] {
                 for (k, e) in &d.errors {
-                    add(*k, e, format!("{key} {dir}"));
+                    add(*k, e, format!("{key} {dir}"), &mtas);
                 }
             }
         }

@@ -187,7 +187,9 @@ pub fn summary_line(snap: &Snapshot) -> String {
     )
 }
 
-/// The `--enforce-readiness` answer as text, appended to the table.
+/// The `--enforce-readiness` answer as text, appended to the table. Entries keep their
+/// real tab (access maps and Postfix tables are tab- or blank-separated and are pasted
+/// from here); only the fields between tabs are escaped.
 pub fn readiness(rd: &[crate::policy::Readiness]) -> String {
     let mut out = String::from("\nWhat breaks if we enforce TLS (outbound peers):\n");
     for x in rd {
@@ -196,10 +198,17 @@ pub fn readiness(rd: &[crate::policy::Readiness]) -> String {
         } else {
             format!("would fail ({})", terminal(&x.tls_blockers.join("; ")))
         };
+        // Verification is required on top of TLS: what stops TLS stops it too.
         let ver = if x.verify_safe() {
             "safe".to_owned()
         } else {
-            format!("would fail ({})", terminal(&x.verify_blockers.join("; ")))
+            let why: Vec<&str> = x
+                .verify_blockers
+                .iter()
+                .chain(&x.tls_blockers)
+                .map(String::as_str)
+                .collect();
+            format!("would fail ({})", terminal(&why.join("; ")))
         };
         let _ = writeln!(
             out,
@@ -211,7 +220,8 @@ pub fn readiness(rd: &[crate::policy::Readiness]) -> String {
     if !entries.is_empty() {
         out.push_str("\nEntries for the safe peers (access map, then smtp_tls_policy_maps):\n");
         for e in entries {
-            let _ = writeln!(out, "  {}", terminal(e));
+            let fields: Vec<_> = e.split('\t').map(terminal).collect();
+            let _ = writeln!(out, "  {}", fields.join("\t"));
         }
     }
     out

@@ -114,6 +114,16 @@ const TABLE: &[(&str, &str, &str)] = &[
         "STARTTLS was refused or failed; see the peer's TLS errors",
     ),
     (
+        "tls not available due to local problem",
+        "peer's own TLS broken (454)",
+        "the receiving server could not load its own key or certificate (Postfix answers 454 4.7.0 TLS not available due to local problem): the peer must fix its TLS files; meanwhile mail waits, or goes in clear text if our policy allows",
+    ),
+    (
+        "tls currently unavailable",
+        "peer's own TLS broken (454)",
+        "the receiving server could not set up TLS (Exim answers 454 TLS currently unavailable when its certificate or key fails to load): the peer must fix its TLS files",
+    ),
+    (
         "4.7.0",
         "security-related refusal (4.7.0)",
         "a security policy refused the session, usually TLS (handshake or verification); see the TLS errors at that time",
@@ -164,6 +174,10 @@ mod tests {
             ("Sent (4ASA2c3Q001234 Message accepted for delivery)", None),
             (
                 "Deferred: 454 4.7.0 TLS not available due to local problem",
+                Some("peer's own TLS broken (454)"),
+            ),
+            (
+                "Deferred: 403 4.7.0 no TLS for you",
                 Some("security-related refusal (4.7.0)"),
             ),
         ];

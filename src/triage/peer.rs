@@ -2,10 +2,10 @@
 //! deferred or bounced for TLS reasons, each with a likely cause.
 //!
 //! Everything is folded from the same records the other commands use: the posture is
-//! [`Posture::add`] over the peer's records, the local-error windows are
-//! [`Downgrades`] over the local errors and the peer's records (a window closes at the
-//! peer's next TLS session on that host and direction), the error kinds are the peer's
-//! `Error` records. Only the change spans are new: consecutive records of one direction
+//! [`Posture::add`] over the peer's records, the local-error windows are the ones `scan`
+//! finds ([`crate::downgrade`], computed by the command over every record, since any TLS
+//! session on the host shows that our TLS works again), kept when they touch this peer,
+//! the error kinds are the peer's `Error` records. Only the change spans are new: consecutive records of one direction
 //! with the same TLS state (`TLSv1.3 verify=OK`, `plaintext`) joined into one span.
 
 use std::collections::BTreeMap;
@@ -18,7 +18,7 @@ use super::causes::{self, Reason};
 use super::collect::Item;
 use super::term::{Painter, Tone, clean};
 use crate::correlate::{Encryption, Record};
-use crate::downgrade::{Downgrades, Window};
+use crate::downgrade::Window;
 use crate::event::{DeliveryStatus, Direction, Source, TlsErrorKind, TlsParams};
 use crate::posture::{PeerPosture, Posture};
 
@@ -139,17 +139,15 @@ pub fn by_time(items: &mut [Item]) {
 }
 
 impl PeerStory {
-    /// Builds the story from the peer's items and the local errors (items whose record
-    /// is a peer-less error of a local kind), both in time order ([`by_time`]).
-    pub fn build(query: &str, items: &[Item]) -> PeerStory {
+    /// Builds the story from the peer's items in time order ([`by_time`]) and the
+    /// downgrade windows of the whole input.
+    pub fn build(query: &str, items: &[Item], windows: Vec<Window>) -> PeerStory {
         let mut posture = Posture::default();
-        let mut downgrades = Downgrades::default();
         let mut changes: Vec<Span> = Vec::new();
         let mut errors: BTreeMap<TlsErrorKind, ErrorSpan> = BTreeMap::new();
         let mut troubles = Vec::new();
         for it in items {
             let r = &it.record;
-            downgrades.add(r);
             if r.peer().is_none() {
                 continue;
             }
@@ -228,11 +226,10 @@ impl PeerStory {
             .filter(|i| i.record.peer().is_some())
             .filter_map(|i| i.record.meta().time);
         let (lo, hi) = (times.clone().min(), times.max());
-        let local_windows = downgrades
-            .finish()
+        let local_windows = windows
             .into_iter()
             .filter(|w| {
-                w.plaintext_messages > 0
+                w.peers.keys().any(|k| posture.peers.contains_key(k))
                     || (lo.is_some_and(|lo| w.start >= lo) && hi.is_some_and(|hi| w.start <= hi))
             })
             .collect();
@@ -399,8 +396,13 @@ impl PeerStory {
                 let until = w
                     .resumed
                     .map_or("not resumed in the logs read".to_owned(), |t| {
-                        format!("TLS with this peer again at {}", when(Some(t)))
+                        format!("TLS works again at {}", when(Some(t)))
                     });
+                let mine: u64 = self
+                    .peers
+                    .iter()
+                    .filter_map(|pp| w.peers.get(&pp.peer))
+                    .sum();
                 let _ = writeln!(
                     o,
                     "  {} on {} {}: {}  ({}; {} plaintext messages of this peer meanwhile)",
@@ -409,7 +411,7 @@ impl PeerStory {
                     w.direction.as_str(),
                     when(Some(w.start)),
                     until,
-                    w.plaintext_messages
+                    mine
                 );
                 let _ = writeln!(
                     o,

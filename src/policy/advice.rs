@@ -1,0 +1,473 @@
+//! What an error kind usually means and what to do about it, in the terms of the MTA that
+//! logged it.
+//!
+//! A postmaster fixes a Postfix key in `main.cf` and runs `postfix reload`; telling them
+//! about `confSERVER_KEY` and "restart sendmail" is wrong advice. So the advice is chosen
+//! by the kind *and* the MTA of the record ([`advice`]). The MTAs also differ in what a
+//! broken key does: Sendmail stops offering STARTTLS; Postfix and Exim still offer it and
+//! answer `454` to it. Either way clients that do not insist go on in clear text.
+
+use crate::event::{Mta, TlsErrorKind};
+
+/// The usual cause and fix of one kind of error on one MTA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Advice {
+    pub cause: &'static str,
+    pub fix: &'static str,
+}
+
+/// The MTA's name as its administrators write it.
+pub fn mta_name(mta: Mta) -> &'static str {
+    match mta {
+        Mta::Sendmail => "Sendmail",
+        Mta::Postfix => "Postfix",
+        Mta::Exim => "Exim",
+    }
+}
+
+/// The advice for `kind` as logged by `mta`.
+pub fn advice(kind: TlsErrorKind, mta: Mta) -> Advice {
+    let (cause, fix) = match mta {
+        Mta::Sendmail => sendmail(kind),
+        Mta::Postfix => postfix(kind),
+        Mta::Exim => exim(kind),
+    };
+    Advice { cause, fix }
+}
+
+fn sendmail(kind: TlsErrorKind) -> (&'static str, &'static str) {
+    use TlsErrorKind as K;
+    match kind {
+        K::PrivateKey => (
+            "Sendmail could not load its private key (ServerKeyFile for STARTTLS=server, \
+             ClientKeyFile for STARTTLS=client): usually the key is encrypted (made without \
+             -nodes, so it needs a pass phrase nobody types), the path in \
+             confSERVER_KEY/confCLIENT_KEY is wrong, or key and certificate do not match. \
+             Sendmail keeps running, stops offering STARTTLS for that role and accepts mail \
+             in clear text.",
+            "Re-create the key without a pass phrase (openssl pkey -in key.pem -out key.pem, \
+             or openssl req -new -x509 -nodes …), check confSERVER_KEY/confCLIENT_KEY (O \
+             ServerKeyFile/ClientKeyFile in sendmail.cf) and that the key matches the \
+             certificate, chmod 600 the key, and restart sendmail; then check that EHLO \
+             shows 250-STARTTLS (mailtls check HOST).",
+        ),
+        K::Certificate => (
+            "Sendmail could not load its certificate (ServerCertFile/ClientCertFile: missing, \
+             wrong path, not PEM, wrong chain order). STARTTLS is not offered for that role \
+             until it loads.",
+            "Check confSERVER_CERT/confCLIENT_CERT (O ServerCertFile/ClientCertFile in \
+             sendmail.cf), that the file is PEM with the leaf first, and restart sendmail.",
+        ),
+        K::CaLocations => (
+            "The CA file or directory (confCACERT, confCACERT_PATH) could not be read, so \
+             Sendmail cannot verify peer certificates and may not start TLS.",
+            "Point confCACERT_PATH (O CACertPath) at a directory with <hash>.0 links (c_rehash \
+             or openssl rehash) and confCACERT (O CACertFile) at a readable PEM file; restart \
+             sendmail.",
+        ),
+        K::UnsafeFile => (
+            "Sendmail refuses key or certificate files that are group- or world-readable or \
+             in unsafe directories, and then runs without STARTTLS for that role.",
+            "chmod 600 the key (640 with group smmsp only when the MSP needs it), chmod go-w \
+             the directories, restart sendmail; relax with DontBlameSendmail only as a last \
+             resort.",
+        ),
+        K::MissingFile => (
+            "A file Sendmail is configured to use (ServerCertFile/ServerKeyFile, \
+             ClientCertFile/ClientKeyFile, CACertFile) does not exist: `file … unsafe: No such \
+             file or directory` is a wrong path or a file never installed, not a permissions \
+             problem. Sendmail runs without STARTTLS for that role.",
+            "Correct the path in confSERVER_CERT/confSERVER_KEY/confCLIENT_CERT/confCLIENT_KEY/\
+             confCACERT (O ServerCertFile … in sendmail.cf) or install the file, rebuild \
+             sendmail.cf and restart sendmail.",
+        ),
+        K::CipherConfig => (
+            "The cipher list, cipher suites or DH parameters were rejected by OpenSSL, so \
+             Sendmail set up no TLS for that role.",
+            "Fix O CipherList / O ServerSSLOptions / confDH_PARAMETERS in the .mc file \
+             (openssl ciphers -v 'LIST' shows what a list means), rebuild sendmail.cf and \
+             restart sendmail.",
+        ),
+        K::Init => (
+            "Sendmail could not initialise OpenSSL (random source, library mismatch).",
+            "Check /dev/urandom (O RandFile), the OpenSSL version sendmail was built against \
+             (sendmail -d0.1 -bv root), and the start-up log; restart sendmail.",
+        ),
+        K::Handshake => (
+            "The handshake with a peer failed: no shared protocol or cipher (an old peer, or \
+             our settings too strict), or the connection was reset mid-handshake.",
+            "Check the peer with mailtls check HOST; allow its protocol only if policy \
+             permits, or add an access map entry (Try_TLS:host NO to skip STARTTLS to it, \
+             TLS_Srv:host to require it) so mail is not held.",
+        ),
+        K::Io => (
+            "A read or write on an established TLS session failed or timed out.",
+            "Usually the network or the peer; look for a pattern per peer and time.",
+        ),
+        K::CertVerify => (
+            "A peer certificate failed verification (unknown CA, expired, name mismatch).",
+            "Add the issuing CA to confCACERT_PATH (with its <hash>.0 link) if it is \
+             legitimate, or tell the peer.",
+        ),
+        K::CertificateRejected => (
+            "The peer rejected our certificate (it sent an alert: bad certificate, unknown CA, \
+             expired): our ServerCertFile/ClientCertFile chain is incomplete, expired, \
+             self-signed or names another host.",
+            "Check our chain with mailtls check OURHOST; renew the certificate or put the \
+             intermediates into confSERVER_CERT/confCLIENT_CERT (leaf first), then restart \
+             sendmail.",
+        ),
+        K::Policy => (
+            "Our TLS policy (access map TLS_Srv/TLS_Rcpt, the tls_server ruleset) rejected \
+             the session: the peer did not offer STARTTLS, or did not meet VERIFY/ENCR.",
+            "Mail to this peer is held in the queue: ask the peer to fix TLS, or relax its \
+             TLS_Srv/TLS_Rcpt entry in the access map consciously (makemap hash access < \
+             access) and record an exception.",
+        ),
+        K::Library => (
+            "A raw OpenSSL error; the line before it usually names the operation.",
+            "Read the OpenSSL reason in the text (e.g. unsupported protocol, no shared \
+             cipher) and treat it like a handshake failure.",
+        ),
+        K::NotOffered => (
+            "Our access map requires TLS for this peer (TLS_Srv/TLS_Rcpt) but it did not \
+             offer STARTTLS: mail to it is deferred.",
+            "Ask the peer to enable STARTTLS, or remove its TLS_Srv/TLS_Rcpt requirement \
+             from the access map.",
+        ),
+        K::Dane => (
+            "DANE/TLSA verification failed or could not be done.",
+            "Check the peer's TLSA records and that our resolver validates DNSSEC (Sendmail \
+             8.15+ with O DANE=true).",
+        ),
+        K::Shutdown => (
+            "The TLS session did not close cleanly.",
+            "Usually harmless; worth a look only when it comes with lost messages.",
+        ),
+        K::Other => (
+            "A TLS problem the log did not classify further.",
+            "Read the example line; mailtls check HOST reproduces most peer-side problems.",
+        ),
+    }
+}
+
+fn postfix(kind: TlsErrorKind) -> (&'static str, &'static str) {
+    use TlsErrorKind as K;
+    match kind {
+        K::PrivateKey => (
+            "Postfix could not load its private key (smtpd_tls_chain_files or \
+             smtpd_tls_key_file for smtpd, smtp_tls_chain_files or smtp_tls_key_file for \
+             smtp): usually an encrypted key, a wrong path, or a key that does not match the \
+             certificate. Postfix still offers STARTTLS but answers 454 4.7.0 TLS not \
+             available due to local problem, so clients that do not insist send in clear \
+             text.",
+            "Decrypt the key (openssl pkey -in key.pem -out key.pem), check the files with \
+             postconf smtpd_tls_chain_files smtpd_tls_cert_file smtpd_tls_key_file (smtp_tls_* \
+             for the client side) and that key and certificate match, chmod 600 the key, then \
+             postfix reload; mailtls check HOST must show the handshake complete.",
+        ),
+        K::Certificate => (
+            "Postfix could not load its certificate (smtpd_tls_chain_files / \
+             smtpd_tls_cert_file, or smtp_tls_* for the client side): missing, not PEM, or \
+             the chain out of order. smtpd still offers STARTTLS and answers 454.",
+            "Fix smtpd_tls_chain_files (key then leaf then intermediates in one PEM file) or \
+             smtpd_tls_cert_file, then postfix reload.",
+        ),
+        K::CaLocations => (
+            "The CA file or directory (smtpd_tls_CAfile/smtpd_tls_CApath, \
+             smtp_tls_CAfile/smtp_tls_CApath) could not be read, so peer certificates cannot \
+             be verified.",
+            "Point smtp_tls_CAfile at a readable bundle (or smtp_tls_CApath at a rehashed \
+             directory), then postfix reload.",
+        ),
+        K::UnsafeFile => (
+            "Postfix could not read a key or certificate file (permissions or ownership).",
+            "Make the key owned by root and chmod 600 (Postfix reads it before dropping \
+             privileges), then postfix reload.",
+        ),
+        K::MissingFile => (
+            "A file Postfix is configured to use (smtpd_tls_chain_files, smtpd_tls_cert_file, \
+             smtpd_tls_key_file, smtp_tls_* or a CAfile) does not exist: a wrong path or a \
+             file never installed. smtpd still offers STARTTLS and answers 454.",
+            "Correct the path (postconf -n | grep tls) or install the file, then postfix \
+             reload.",
+        ),
+        K::CipherConfig => (
+            "OpenSSL rejected Postfix's cipher or protocol settings \
+             (smtpd_tls_mandatory_ciphers, tls_high_cipherlist, smtpd_tls_dh1024_param_file), \
+             so smtpd or smtp set up no TLS.",
+            "Fix the setting shown in the line (postconf -n | grep tls), then postfix reload.",
+        ),
+        K::Init => (
+            "Postfix could not initialise OpenSSL (tls_random_source, a chroot without \
+             /dev/urandom, library mismatch).",
+            "Check tls_random_source and the chroot column in master.cf, then postfix reload.",
+        ),
+        K::Handshake => (
+            "The handshake with a peer failed: no shared protocol or cipher, a client that \
+             hung up in the handshake (scanners), or a reset.",
+            "Check the peer with mailtls check HOST; for one legacy peer set an entry in \
+             smtp_tls_policy_maps ([host]:25 may) rather than loosening smtp_tls_protocols \
+             for everyone, then postfix reload.",
+        ),
+        K::Io => (
+            "A read or write on an established TLS session failed or timed out.",
+            "Usually the network or the peer; look for a pattern per peer and time.",
+        ),
+        K::CertVerify => (
+            "A peer certificate failed verification (unknown CA, expired, name mismatch).",
+            "Add the issuing CA to smtp_tls_CAfile if it is legitimate, or set the peer's \
+             smtp_tls_policy_maps entry to encrypt instead of verify/secure.",
+        ),
+        K::CertificateRejected => (
+            "The peer rejected our certificate (tlsv1 alert bad certificate / unknown ca): our \
+             chain in smtpd_tls_chain_files (or smtp_tls_chain_files for client certificates) \
+             is incomplete, expired, self-signed or names another host.",
+            "Check our chain with mailtls check OURHOST; renew it or add the intermediates to \
+             smtpd_tls_chain_files (key, leaf, intermediates), then postfix reload.",
+        ),
+        K::Policy => (
+            "Our TLS policy (smtp_tls_security_level, smtp_tls_policy_maps, \
+             smtpd_tls_security_level) refused the session.",
+            "Mail is held in the queue: ask the peer to fix TLS, or relax its entry in \
+             smtp_tls_policy_maps consciously (postmap, postfix reload) and record an \
+             exception.",
+        ),
+        K::Library => (
+            "A raw OpenSSL error logged by smtpd or smtp; it is the reason of the failure \
+             logged next to it.",
+            "Read the OpenSSL reason in the text (e.g. unsupported protocol, no shared \
+             cipher) and treat it like a handshake failure.",
+        ),
+        K::NotOffered => (
+            "smtp_tls_security_level (or the peer's smtp_tls_policy_maps entry) requires TLS \
+             but the peer did not offer STARTTLS: mail to it is deferred.",
+            "Ask the peer to enable STARTTLS, or lower its smtp_tls_policy_maps entry to may \
+             (postmap, postfix reload).",
+        ),
+        K::Dane => (
+            "DANE/TLSA verification failed or could not be done.",
+            "Check the peer's TLSA records and that smtp_dns_support_level = dnssec has a \
+             validating resolver.",
+        ),
+        K::Shutdown => (
+            "The TLS session did not close cleanly.",
+            "Usually harmless; worth a look only when it comes with lost messages.",
+        ),
+        K::Other => (
+            "A TLS problem the log did not classify further.",
+            "Read the example line; mailtls check HOST reproduces most peer-side problems.",
+        ),
+    }
+}
+
+fn exim(kind: TlsErrorKind) -> (&'static str, &'static str) {
+    use TlsErrorKind as K;
+    match kind {
+        K::PrivateKey => (
+            "Exim could not load its private key (tls_privatekey; `cert/key setup: … \
+             Decryption has failed`, `Error while reading file`, or key and certificate do \
+             not match): an encrypted key, a key the Debian-exim user cannot read, or a \
+             mismatch. Exim still offers STARTTLS and answers 454, so clients that do not \
+             insist send in clear text.",
+            "Decrypt the key, point tls_certificate/tls_privatekey at matching files, make \
+             the key readable by Debian-exim (chgrp Debian-exim key.pem; chmod 640 \
+             key.pem), then update-exim4.conf and restart exim4 (systemctl restart exim4 or \
+             /etc/init.d/exim4 restart).",
+        ),
+        K::Certificate => (
+            "Exim could not load its certificate (tls_certificate): missing, not PEM, or not \
+             readable by Debian-exim. Exim still offers STARTTLS and answers 454.",
+            "Fix tls_certificate (leaf first, then intermediates), make it readable by \
+             Debian-exim, then restart exim4.",
+        ),
+        K::CaLocations => (
+            "The CA bundle (tls_verify_certificates) could not be read, so peer \
+             certificates cannot be verified.",
+            "Set tls_verify_certificates (main section, and on the smtp transport) to a \
+             readable bundle or system, then restart exim4.",
+        ),
+        K::UnsafeFile => (
+            "Exim (running as Debian-exim) could not read a key or certificate file.",
+            "chgrp Debian-exim the key and chmod 640 it (the directory must be searchable), \
+             then restart exim4.",
+        ),
+        K::MissingFile => (
+            "A file Exim is configured to use (tls_certificate, tls_privatekey, \
+             tls_verify_certificates) does not exist: a wrong path or a file never installed. \
+             Exim still offers STARTTLS and answers 454.",
+            "Correct the path in the Exim configuration (update-exim4.conf on Debian) or \
+             install the file readable by Debian-exim, then restart exim4.",
+        ),
+        K::CipherConfig => (
+            "GnuTLS rejected Exim's priority string or DH settings (tls_require_ciphers, \
+             tls_dhparam).",
+            "Fix tls_require_ciphers (a GnuTLS priority string, gnutls-cli --priority … -l \
+             shows it) or tls_dhparam, then restart exim4.",
+        ),
+        K::Init => (
+            "Exim could not initialise GnuTLS.",
+            "Check the GnuTLS library the exim4 daemon uses and its start-up log, then \
+             restart exim4.",
+        ),
+        K::Handshake => (
+            "The handshake with a peer failed: no shared protocol or cipher, or the \
+             connection was reset mid-handshake.",
+            "Check the peer with mailtls check HOST; for one legacy peer use hosts_avoid_tls \
+             (or a tls_require_ciphers on its own transport) rather than loosening \
+             everyone, then restart exim4.",
+        ),
+        K::Io => (
+            "A read or write on an established TLS session failed or timed out.",
+            "Usually the network or the peer; look for a pattern per peer and time.",
+        ),
+        K::CertVerify => (
+            "A peer certificate failed verification (unknown CA, expired, name mismatch).",
+            "Add the issuing CA to tls_verify_certificates if it is legitimate, or take the \
+             peer out of tls_verify_hosts / hosts_require_tls consciously.",
+        ),
+        K::CertificateRejected => (
+            "The peer rejected our certificate (GnuTLS: A TLS fatal alert has been received: \
+             Certificate is bad): the chain in tls_certificate is incomplete, expired, \
+             self-signed or names another host.",
+            "Check our chain with mailtls check OURHOST; renew it or append the intermediates \
+             to tls_certificate (leaf first), then restart exim4.",
+        ),
+        K::Policy => (
+            "Our TLS policy (hosts_require_tls, tls_verify_hosts, hosts_require_dane) refused \
+             the session.",
+            "Mail is held in the queue: ask the peer to fix TLS, or relax the list it is in \
+             consciously and record an exception.",
+        ),
+        K::Library => (
+            "A raw GnuTLS error; the line usually names the operation.",
+            "Read the GnuTLS reason in the text and treat it like a handshake failure.",
+        ),
+        K::NotOffered => (
+            "hosts_require_tls requires TLS for this peer but it did not offer STARTTLS: \
+             mail to it is deferred.",
+            "Ask the peer to enable STARTTLS, or take it out of hosts_require_tls.",
+        ),
+        K::Dane => (
+            "DANE/TLSA verification failed or could not be done.",
+            "Check the peer's TLSA records, hosts_try_dane/hosts_require_dane and that the \
+             resolver validates DNSSEC (dns_dnssec_ok).",
+        ),
+        K::Shutdown => (
+            "The TLS session did not close cleanly.",
+            "Usually harmless; worth a look only when it comes with lost messages.",
+        ),
+        K::Other => (
+            "A TLS problem the log did not classify further.",
+            "Read the example line; mailtls check HOST reproduces most peer-side problems.",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every kind on every MTA names that MTA's own settings and reload, never another's.
+    #[test]
+    fn advice_speaks_the_mta_s_own_terms() {
+        let kinds = [
+            TlsErrorKind::PrivateKey,
+            TlsErrorKind::Certificate,
+            TlsErrorKind::CaLocations,
+            TlsErrorKind::UnsafeFile,
+            TlsErrorKind::MissingFile,
+            TlsErrorKind::CipherConfig,
+            TlsErrorKind::Init,
+            TlsErrorKind::Handshake,
+            TlsErrorKind::Io,
+            TlsErrorKind::CertVerify,
+            TlsErrorKind::CertificateRejected,
+            TlsErrorKind::Policy,
+            TlsErrorKind::Library,
+            TlsErrorKind::NotOffered,
+            TlsErrorKind::Dane,
+            TlsErrorKind::Shutdown,
+            TlsErrorKind::Other,
+        ];
+        let foreign: [(Mta, &[&str]); 3] = [
+            (
+                Mta::Sendmail,
+                &[
+                    "postfix",
+                    "smtpd_",
+                    "smtp_tls",
+                    "exim",
+                    "Debian-exim",
+                    "tls_privatekey",
+                ],
+            ),
+            (
+                Mta::Postfix,
+                &[
+                    "sendmail",
+                    "confSERVER",
+                    "confCLIENT",
+                    "confCACERT",
+                    "TLS_Srv",
+                    "Try_TLS",
+                    "exim",
+                    "tls_privatekey",
+                ],
+            ),
+            (
+                Mta::Exim,
+                &[
+                    "sendmail",
+                    "confSERVER",
+                    "confCLIENT",
+                    "confCACERT",
+                    "TLS_Srv",
+                    "postfix",
+                    "smtpd_",
+                    "smtp_tls",
+                ],
+            ),
+        ];
+        for (mta, bad) in foreign {
+            for k in kinds {
+                let a = advice(k, mta);
+                for b in bad {
+                    assert!(
+                        !a.cause.contains(b) && !a.fix.contains(b),
+                        "{mta:?} {k}: mentions {b}: {a:?}"
+                    );
+                }
+            }
+        }
+        // The key advice names the file setting and the reload of its own MTA.
+        let key = |m| advice(TlsErrorKind::PrivateKey, m);
+        assert!(key(Mta::Sendmail).fix.contains("confSERVER_KEY"));
+        assert!(key(Mta::Sendmail).fix.contains("restart sendmail"));
+        assert!(key(Mta::Postfix).fix.contains("smtpd_tls_chain_files"));
+        assert!(key(Mta::Postfix).fix.contains("postfix reload"));
+        assert!(key(Mta::Exim).fix.contains("tls_privatekey"));
+        assert!(key(Mta::Exim).fix.contains("Debian-exim"));
+        assert!(key(Mta::Exim).fix.contains("restart exim4"));
+        // A missing file is a path to correct, not a chmod.
+        for m in [Mta::Sendmail, Mta::Postfix, Mta::Exim] {
+            let a = advice(TlsErrorKind::MissingFile, m);
+            assert!(a.fix.contains("path") && !a.fix.contains("chmod"), "{m:?}");
+        }
+        // Postfix and Exim still offer STARTTLS with a broken key: they answer 454.
+        for m in [Mta::Postfix, Mta::Exim] {
+            for k in [
+                TlsErrorKind::PrivateKey,
+                TlsErrorKind::Certificate,
+                TlsErrorKind::MissingFile,
+            ] {
+                let c = advice(k, m).cause;
+                assert!(
+                    c.contains("still offers STARTTLS") && c.contains("454"),
+                    "{m:?} {k}"
+                );
+                assert!(!c.contains("not offered"), "{m:?} {k}");
+            }
+        }
+    }
+}
