@@ -16,6 +16,7 @@ fn reference_parse_block(
 ) -> BlockOut {
     let mut out = BlockOut {
         events: Vec::new(),
+        keys: Vec::new(),
         lines: block.skipped_long_lines,
         recognized: 0,
         malformed: Vec::new(),
@@ -78,6 +79,7 @@ fn all_samples() -> Vec<u8> {
             path: Some(p),
             display: Arc::from("s"),
             mtime: None,
+            walked: false,
         };
         input::open(&src)
             .and_then(|mut r| r.read_to_end(&mut all))
@@ -91,7 +93,7 @@ fn compare(data: &[u8], block_size: usize, max_line: usize) {
     let mut br = BlockReader::with_sizes(data, block_size, max_line);
     let mut blocks = 0;
     while let Some(b) = br.next_block().expect("in memory") {
-        let fast = parse_block(&b, &file, 3, 5, max_line, None);
+        let fast = parse_block(&b, &file, 3, 5, max_line, None, false);
         let slow = reference_parse_block(&b, &file, 3, 5, max_line);
         let at = b.first_line;
         assert_eq!(fast.lines, slow.lines, "lines, block at {at}");
