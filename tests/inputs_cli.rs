@@ -95,6 +95,20 @@ fn debian_layout_counts_every_line_once_and_says_where_copies_were_first_read() 
     assert_eq!(notes.as_array().unwrap().len(), 3, "{notes}");
 }
 
+/// `v` without its `first_seen`/`last_seen` members.
+fn without_times(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| !k.ends_with("_seen"))
+                .map(|(k, v)| (k.clone(), without_times(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(without_times).collect()),
+        _ => v.clone(),
+    }
+}
+
 #[test]
 fn one_log_in_two_stamp_formats_counts_once() {
     let log = postfix_log();
@@ -112,7 +126,11 @@ fn one_log_in_two_stamp_formats_counts_once() {
     std::fs::write(dir.path().join("rfc3339.log"), rfc).unwrap();
     let (alone, _) = json_scan(&[&samples().join("postfix/mail.log")], &[]);
     let (both, err) = json_scan(&[dir.path()], &[]);
-    assert_eq!(both["peers"], alone["peers"]);
+    // The RFC 3339 copy (the larger file) is read first: its sub-second stamps stay.
+    assert_eq!(
+        without_times(&both["peers"]),
+        without_times(&alone["peers"])
+    );
     assert_eq!(
         both["summary"]["lines_duplicate"],
         alone["summary"]["lines_recognized"]
@@ -422,10 +440,13 @@ fn undated_mbox_separators_are_mailboxes() {
     let mbox = std::fs::read_to_string(samples().join("messages/bob.mbox")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut n = 0;
+    let mut blank = true;
     let undated: String = mbox
         .lines()
         .map(|l| {
-            if l.starts_with("From ") {
+            let separator = blank && l.starts_with("From ");
+            blank = l.is_empty();
+            if separator {
                 n += 1;
                 // Netscape/Thunderbird, then Google Takeout.
                 if n % 2 == 1 {
