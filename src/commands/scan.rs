@@ -24,11 +24,14 @@
 //! ([`crate::policy`]). The charts' time series and the silent-downgrade windows come from
 //! the log records only.
 //!
-//! Exit codes: 0 read and reported; 1 when `--policy` was given and the posture violates
-//! it; 2 when nothing at all could be read (no input, every path missing or unreadable) or
-//! an argument (policy file, previous snapshot, time) is unusable. Malformed lines and
-//! partly unreadable files are warned about on stderr, naming the file and line, and do not
-//! change the exit code.
+//! Exit codes ([`super::exit`], README "Exit codes"): 0 read and reported; 1 when
+//! `--policy` was given and the posture violates it; 2 when nothing useful was done (no
+//! input, every path missing or unreadable, nothing recognised in what was read, an
+//! unusable argument, output that could not be written); 3 when the report was made but
+//! some inputs were missing, unreadable, or truncated or replaced while read (wins over 1);
+//! 4 when `--policy` was given and the selection left nothing to judge (0 with
+//! `--allow-empty`). Malformed lines are warned about on stderr, naming file and line, and
+//! do not change the exit code.
 
 use crate::report::safe::terminal;
 use std::collections::{BTreeMap, HashSet};
@@ -105,7 +108,17 @@ and join the posture; hops below the first foreign stamp are only claims, report
 TLS-RPT reports (RFC 8460) among the paths, as .json/.json.gz files or attached to messages
 in those stores, are read and joined with the inbound log records of the same window and MX
 host (the syslog host): what each reporter says beside what our log shows, mismatches
-flagged both ways (see src/report/tlsrpt.md). Invalid reports are named and skipped.")]
+flagged both ways (see src/report/tlsrpt.md). Invalid reports are named and skipped; .json
+files that are no report (no report-id or policies) are skipped with one note.
+
+A line met again in a later input (same host, second, program, pid, text; any stamp format:
+Debian's syslog + mail.log + mail.info) is counted once, and the summary says per file what
+was already read where. Walked files that are sparse, binary, or show no mail-log line in
+their first 256 KiB are skipped with a note (--no-skip reads them).
+
+Exit codes: 0 done; 1 --policy violations; 2 nothing done (no input, nothing recognised,
+bad argument, output not written); 3 report made but some inputs missing or cut short; 4
+--policy with nothing left to judge (--allow-empty: 0).")]
 pub struct Args {
     /// Log files, rotated .gz logs, message stores (mbox, Maildir, .eml), directories (read
     /// recursively), or - for stdin. Without a path, stdin is read when it is not a terminal.

@@ -5,7 +5,8 @@
 //!   "schema": "mailtls.posture/1",
 //!   "generator": "mailtls 0.1.0",
 //!   "summary": { "files", "files_unreadable", "lines_read", "lines_recognized",
-//!                "lines_malformed", "lines_too_long", "peers", "first_seen"?, "last_seen"? },
+//!                "lines_malformed", "lines_too_long", "lines_duplicate"?, "files_incomplete"?,
+//!                "peers", "first_seen"?, "last_seen"? },
 //!   "peers": [ { "peer": key, "names": [..], "ips": [..], "mtas": ["sendmail",..],
 //!                "inbound": DIR, "outbound": DIR } ],            // sorted by key
 //!   "local_errors": { host: { kind: ERR } },
@@ -15,8 +16,13 @@
 //!                  "our_hosts_inferred", "verdicts": V, "chain_verdicts": V,
 //!                  "plaintext_examples": [ { "source", "hop", "peer", "by"?, "with"? } ],
 //!                  "problems": [..], "claimed": { "peers": [..], "local_errors": {} } },
-//!   "tlsrpt"?: { "schema": "mailtls.tlsrpt/1", … }
+//!   "tlsrpt"?: { "schema": "mailtls.tlsrpt/1", … },
+//!   "identity"?: ID & { "parts"?: [ID] },
+//!   "input"?: { "empty", "records", "left_out"?: {filter: n}, "loopback_peers",
+//!               "duplicates"?: [ { "file", "first_read_in", "lines" } ],
+//!               "incomplete"?: [text], "skipped"?: [text], "unrelated_json"? }
 //! }
+//! ID = { "digest": "sha256:…", "hosts": [..], "first_seen"?, "last_seen"? }
 //! DIR = { "tls_sessions", "tls_messages", "plaintext_messages", "deferred", "bounced",
 //!         "versions": {label: n}, "ciphers": {name: n}, "verify": {WORD: n},
 //!         "min_bits"?, "errors": {kind: ERR}, "first_seen"?, "last_seen"? }
@@ -31,6 +37,14 @@
 //! `messages` is present when message stores (mbox, Maildir, `.eml`) were read. The
 //! witnessed hops of those messages are already inside `peers`; `claimed` holds what
 //! foreign `Received:` stamps say and is never merged into `peers` (see [`crate::hops`]).
+//!
+//! `lines_duplicate` counts recognised lines skipped because an earlier input held the same
+//! line (not in `lines_recognized`); `files_incomplete` the inputs not read to their end.
+//! `identity` says what was counted (see [`Identity`]): `mailtls merge` uses it to count a
+//! snapshot given twice once; a merged snapshot lists the scans it was made of in `parts`
+//! (absent when any input lacked an identity). `input` is the run's account of its inputs
+//! (see [`InputNotes`]); it is a report of one run, absent when there is nothing to say, and
+//! not merged. All three were added within `mailtls.posture/1` (older readers ignore them).
 //!
 //! Times are RFC 3339 with offset. Keys marked `?` are absent when unknown. Within one
 //! schema version fields are only ever added, never renamed or removed; a consumer should
