@@ -60,6 +60,8 @@ pub fn guard_stdout() {
 }
 
 #[cfg(unix)]
+// `st_rdev` is `u64` on Linux but narrower on some other systems.
+#[allow(clippy::unnecessary_cast)]
 fn is_dev_null(st: &libc::stat) -> bool {
     use std::os::unix::fs::MetadataExt;
     std::fs::metadata("/dev/null").is_ok_and(|m| m.rdev() == st.st_rdev as u64)

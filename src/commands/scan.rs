@@ -490,15 +490,10 @@ pub fn run(args: &Args) -> u8 {
     let reports_read = snap.tlsrpt.as_ref().is_some_and(|t| !t.reports.is_empty());
     notes.empty =
         snap.posture.peers.is_empty() && snap.posture.local_errors.is_empty() && !reports_read;
-    if let Some(b) = notes.banner() {
+    if let Some(b) = notes.banner()
+        && !args.quiet
+    {
         eprintln!("mailtls scan: {b}");
-    }
-    if notes.loopback_peers > 0 && !args.quiet {
-        eprintln!(
-            "mailtls: note: {} loopback peer{} left out (--loopback)",
-            notes.loopback_peers,
-            if notes.loopback_peers == 1 { "" } else { "s" }
-        );
     }
     let incomplete = !notes.incomplete.is_empty();
     let empty = notes.empty;

@@ -104,7 +104,16 @@ fn largest_set_first(files: Vec<SourceFile>) -> Vec<SourceFile> {
         }
         last = key;
     }
-    sets.sort_by(|a, b| b.0.cmp(&a.0));
+    // Only within one directory: logs of other folders (other hosts) keep their order.
+    sets.sort_by(|a, b| {
+        let dir = |s: &[SourceFile]| {
+            s.first()
+                .and_then(|f| f.path.as_deref())
+                .and_then(Path::parent)
+                .map(Path::to_path_buf)
+        };
+        dir(&a.1).cmp(&dir(&b.1)).then(b.0.cmp(&a.0))
+    });
     sets.into_iter().flat_map(|(_, set)| set).collect()
 }
 
