@@ -290,36 +290,33 @@ fn line_key(line: &[u8]) -> u64 {
     h.finish()
 }
 
-/// [`line_key`] with the resolved time truncated to the second (UTC): the key under which
+/// [`line_key`] with the resolved time truncated to the second (Unix seconds; `i64::MIN`
+/// for a line without a time): the key under which
 /// duplicates are looked for across inputs.
-fn dup_key(line: u64, time: Option<DateTime<FixedOffset>>) -> u64 {
-    let secs = time.map_or(i64::MIN, |t| t.timestamp()) as u64;
+fn dup_key(line: u64, secs: i64) -> u64 {
     // SplitMix64's finaliser: the time and the line hash mix into every bit.
-    let mut z = line ^ secs.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut z = line ^ (secs as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
 
-/// A hasher for keys that are already hashes.
-#[derive(Default, Clone, Copy)]
-struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
+/// The duplicate keys of one input already read: sorted, with the time range (Unix
+/// seconds) of its keyed lines, so that a line is looked up only in inputs whose range
+/// holds its time (the files of one rotated set never overlap: no lookup at all). Eight
+/// bytes per recognised line of every input but the last.
+#[derive(Debug, Default)]
+struct ReadKeys {
+    keys: Vec<u64>,
+    first: i64,
+    last: i64,
 }
 
-type KeyMap = std::collections::HashMap<u64, u32, std::hash::BuildHasherDefault<KeyHasher>>;
+impl ReadKeys {
+    fn holds(&self, secs: i64, key: u64) -> bool {
+        self.first <= secs && secs <= self.last && self.keys.binary_search(&key).is_ok()
+    }
+}
 
 /// Start of the line holding `m`, knowing a line starts at `from` (≤ `m`).
 fn line_start(data: &[u8], from: usize, m: usize) -> usize {
@@ -488,7 +485,7 @@ pub fn run_tapped(
     // Duplicates are looked for across inputs only: within one file two equal lines in one
     // second are two events (a quick reconnect served by the same smtpd process).
     let keyed = sources.len() > 1;
-    let mut seen = KeyMap::default();
+    let mut earlier: Vec<ReadKeys> = Vec::new();
     let mut dup_from: BTreeMap<u32, u64> = BTreeMap::new();
     let mut last_host: Option<Arc<str>> = None;
     for (index, src) in sources.iter().enumerate() {
@@ -496,6 +493,11 @@ pub fn run_tapped(
         // The last input's keys are looked up but not kept: nothing after it asks.
         let remember = keyed && (index as usize) + 1 < sources.len();
         dup_from.clear();
+        let mut current = ReadKeys {
+            keys: Vec::new(),
+            first: i64::MAX,
+            last: i64::MIN,
+        };
         report.summary.files += 1;
         let (reader, watch) = match input::open_watched(src, opts.progress.clone()) {
             Ok(r) => r,
@@ -506,6 +508,7 @@ pub fn run_tapped(
                 report
                     .incomplete
                     .push(format!("{}: not read: {e}", src.display));
+                earlier.push(ReadKeys::default());
                 continue;
             }
         };
@@ -625,19 +628,18 @@ pub fn run_tapped(
                     for mut ev in out.events {
                         ev.stamp = years.resolve(ev.stamp);
                         if let Some(k) = keys.next() {
-                            let k = dup_key(k, ev.time());
-                            match seen.get(&k) {
-                                Some(&first) if first != index => {
-                                    *dup_from.entry(first).or_default() += 1;
-                                    report.summary.lines_duplicate += 1;
-                                    report.summary.lines_recognized -= 1;
-                                    continue;
-                                }
-                                Some(_) => {}
-                                None if remember => {
-                                    seen.insert(k, index);
-                                }
-                                None => {}
+                            let secs = ev.time().map_or(i64::MIN, |t| t.timestamp());
+                            let k = dup_key(k, secs);
+                            if let Some(first) = earlier.iter().position(|e| e.holds(secs, k)) {
+                                *dup_from.entry(first as u32).or_default() += 1;
+                                report.summary.lines_duplicate += 1;
+                                report.summary.lines_recognized -= 1;
+                                continue;
+                            }
+                            if remember {
+                                current.keys.push(k);
+                                current.first = current.first.min(secs);
+                                current.last = current.last.max(secs);
                             }
                         }
                         if let Some(h) = &ev.host
@@ -692,6 +694,13 @@ pub fn run_tapped(
                 src.display
             ));
         }
+        if remember {
+            current.keys.sort_unstable();
+            current.keys.dedup();
+            current.keys.shrink_to_fit();
+        }
+        // One entry per input (empty when not kept), so positions are input indexes.
+        earlier.push(current);
         if let Some(g) = group {
             carried = Some((g, years));
         }

@@ -139,3 +139,75 @@ fn same_as_every_line_parsed_on_edges() {
         compare(text.as_bytes(), bs, ml);
     }
 }
+
+#[test]
+fn a_line_is_the_same_whatever_its_stamp_and_not_when_its_pid_differs() {
+    let bsd = b"Nov 28 17:54:54 mx postfix/smtpd[42]: connect from a.example[192.0.2.1]";
+    let rfc =
+        b"2026-11-28T17:54:54.123456+00:00 mx postfix/smtpd[42]: connect from a.example[192.0.2.1]";
+    let pid = b"Nov 28 17:54:54 mx postfix/smtpd[43]: connect from a.example[192.0.2.1]";
+    let host = b"Nov 28 17:54:54 mx2 postfix/smtpd[42]: connect from a.example[192.0.2.1]";
+    assert_eq!(line_key(bsd), line_key(rfc));
+    assert_ne!(line_key(bsd), line_key(pid));
+    assert_ne!(line_key(bsd), line_key(host));
+    let t = 1_795_888_494;
+    assert_eq!(dup_key(line_key(bsd), t), dup_key(line_key(rfc), t));
+    assert_ne!(dup_key(line_key(bsd), t), dup_key(line_key(bsd), t + 1));
+}
+
+#[test]
+fn copies_across_inputs_count_once_and_name_where_they_were_first_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/postfix/mail.log"),
+    )
+    .unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        SourceFile {
+            path: Some(p),
+            display: Arc::from(name),
+            mtime: None,
+            walked: false,
+        }
+    };
+    let opts = Options {
+        year: Some(2026),
+        zone: Zone::Fixed(chrono::FixedOffset::east_opt(0).unwrap()),
+        ..Options::default()
+    };
+    let alone = run(&[write("one", &log)], &opts, |_| {});
+    let n = alone.summary.lines_recognized;
+    // A file holding the log twice: two of everything (within one file, equal lines are
+    // separate events).
+    let twice = run(&[write("twice", &format!("{log}{log}"))], &opts, |_| {});
+    assert_eq!(twice.summary.lines_recognized, 2 * n);
+    assert_eq!(twice.summary.lines_duplicate, 0);
+    let firsts: String = log.lines().take(10).map(|l| format!("{l}\n")).collect();
+    let three = [write("a", &log), write("b", &log), write("c", &firsts)];
+    let mut records = 0;
+    let r = run(&three, &opts, |_| records += 1);
+    let mut single = 0;
+    run(&three[..1], &opts, |_| single += 1);
+    assert_eq!(records, single);
+    assert_eq!(r.summary.lines_recognized, n);
+    let c_keyed = run(&[write("c2", &firsts)], &opts, |_| {})
+        .summary
+        .lines_recognized;
+    assert_eq!(r.summary.lines_duplicate, n + c_keyed);
+    let pairs: Vec<(String, String, u64)> = r
+        .duplicates
+        .iter()
+        .map(|(f, g, n)| (f.to_string(), g.to_string(), *n))
+        .collect();
+    assert_eq!(
+        pairs,
+        vec![
+            ("b".into(), "a".into(), n),
+            ("c".into(), "a".into(), c_keyed)
+        ]
+    );
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    assert_eq!(r.hosts.iter().collect::<Vec<_>>(), vec!["mx2"]);
+}

@@ -26,6 +26,8 @@ pub mod messages;
 pub mod sniff;
 
 use std::fs::File;
+#[cfg(test)]
+use std::io::Write as _;
 use std::io::{self, BufReader, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -225,5 +227,57 @@ impl<R: Read> Read for Counting<R> {
         let n = self.inner.read(buf)?;
         self.counter.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drain(r: &mut dyn Read, n: usize) {
+        let mut buf = vec![0u8; n];
+        r.read_exact(&mut buf).unwrap();
+    }
+
+    #[test]
+    fn a_file_cut_or_replaced_under_the_reader_is_told_apart_from_one_that_grew() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("mail.log");
+        std::fs::write(&p, vec![b'x'; 1 << 20]).unwrap();
+        let src = SourceFile::named(&p);
+
+        let (mut r, w) = open_watched(&src, None).unwrap();
+        drain(&mut r, 1 << 20);
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .unwrap()
+            .write_all(b"more\n")
+            .unwrap();
+        assert_eq!(w.changed(), None, "read to its opened length, then grew");
+
+        let (mut r, w) = open_watched(&src, None).unwrap();
+        drain(&mut r, 1000);
+        std::fs::File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        let mut rest = Vec::new();
+        r.read_to_end(&mut rest).unwrap();
+        assert_eq!(w.changed(), Some("truncated"));
+        assert!(
+            w.progress()
+                .ends_with(&format!("of {} bytes", (1 << 20) + 5))
+        );
+
+        std::fs::write(&p, vec![b'y'; 1 << 20]).unwrap();
+        let (mut r, w) = open_watched(&src, None).unwrap();
+        drain(&mut r, 10);
+        let new = dir.path().join("mail.log.new");
+        std::fs::write(&new, b"fresh\n").unwrap();
+        std::fs::rename(&new, &p).unwrap();
+        assert_eq!(w.changed(), Some("replaced"));
     }
 }
