@@ -269,25 +269,62 @@ fn parse_block(
     out
 }
 
-/// A line's identity apart from its time: host, program, pid and text as the envelope
-/// reads them, so that `Nov 28 17:54:54 mx prog[1]: text` and
-/// `2026-11-28T17:54:54.123456+00:00 mx prog[1]: text` are the same line once the time
-/// (to the second, the precision of the traditional stamp) is added by [`dup_key`]. A
-/// journald JSON entry is taken whole. The hash is seeded the same way in every run.
+/// A line's identity apart from its time: the bytes after the stamp (host, program, pid
+/// and text, `mx postfix/smtpd[42]: connect from …`), so that
+/// `Nov 28 17:54:54 mx prog[1]: text` and `2026-11-28T17:54:54.123456+00:00 mx prog[1]:
+/// text` are the same line once the time (to the second, the precision of the traditional
+/// stamp) is added by [`dup_key`]. Only the stamp's extent is found (no second envelope
+/// parse: this runs on every recognised line of every input but the last). A journald JSON
+/// entry, or a line of another shape, is taken whole. Seeded the same in every run.
 fn line_key(line: &[u8]) -> u64 {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    let mut h = foldhash::fast::FixedState::with_seed(0x6d61_696c_746c_7321).build_hasher();
-    if line.first() == Some(&b'{') {
-        line.hash(&mut h);
-        return h.finish();
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x6d61_696c_746c_7321).hash_one(after_stamp(line))
+}
+
+/// `line` without its leading stamp: a traditional `Mmm dd hh:mm:ss[.frac] ` or an ISO
+/// `YYYY-MM-DDThh:mm:ss[.frac][zone] ` (a syslog `<PRI>` before either is dropped too).
+/// Anything else is returned whole.
+fn after_stamp(line: &[u8]) -> &[u8] {
+    let body = match line {
+        [b'<', rest @ ..] => match memchr::memchr(b'>', rest) {
+            Some(i) if i <= 3 => &rest[i + 1..],
+            _ => line,
+        },
+        _ => line,
+    };
+    let skip_token = |s: &[u8]| -> Option<usize> {
+        let end = memchr::memchr(b' ', s)?;
+        let mut i = end;
+        while s.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        Some(i)
+    };
+    match body {
+        // Nov 28 17:54:54 / Nov  8 17:54:54
+        [m, o, n, b' ', ..]
+            if m.is_ascii_uppercase() && o.is_ascii_lowercase() && n.is_ascii_lowercase() =>
+        {
+            let mut at = 4;
+            while body.get(at) == Some(&b' ') {
+                at += 1;
+            }
+            let Some(day) = skip_token(&body[at..]) else {
+                return line;
+            };
+            at += day;
+            match body.get(at..).and_then(skip_token) {
+                Some(clock) if body.get(at + 2) == Some(&b':') => &body[at + clock..],
+                _ => line,
+            }
+        }
+        // 2026-11-28T17:54:54.123456+00:00
+        [y, _, _, _, b'-', ..] if y.is_ascii_digit() => match memchr::memchr(b' ', body) {
+            Some(i) if body.get(10) == Some(&b'T') => &body[i + 1..],
+            _ => line,
+        },
+        _ => line,
     }
-    let text = String::from_utf8_lossy(line);
-    let env = parse::envelope::parse(&text);
-    env.host.hash(&mut h);
-    env.program.hash(&mut h);
-    env.pid.hash(&mut h);
-    env.message.hash(&mut h);
-    h.finish()
 }
 
 /// [`line_key`] with the resolved time truncated to the second (Unix seconds; `i64::MIN`
@@ -301,20 +338,74 @@ fn dup_key(line: u64, secs: i64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The duplicate keys of one input already read: sorted, with the time range (Unix
-/// seconds) of its keyed lines, so that a line is looked up only in inputs whose range
-/// holds its time (the files of one rotated set never overlap: no lookup at all). Eight
-/// bytes per recognised line of every input but the last.
+/// The duplicate keys of one input already read, with the time range (Unix seconds) of its
+/// keyed lines, so that a line is looked up only in inputs whose range holds its time (the
+/// files of one rotated set never overlap: no lookup at all). The keys (uniform hashes)
+/// are bucketed by their top 16 bits with one counting pass, each bucket sorted: no
+/// comparison sort of millions of keys, and a lookup goes straight to its bucket. Eight
+/// bytes per recognised line of every input but the last, plus 256 KiB of bucket offsets
+/// for a large input.
 #[derive(Debug, Default)]
 struct ReadKeys {
     keys: Vec<u64>,
+    /// `keys[offsets[b]..offsets[b + 1]]` hold the keys whose top 16 bits are `b`; empty
+    /// for a small input (then `keys` is sorted whole).
+    offsets: Vec<u32>,
     first: i64,
     last: i64,
 }
 
+const BUCKET_SHIFT: u32 = 48;
+const BUCKETS: usize = 1 << (64 - BUCKET_SHIFT);
+
 impl ReadKeys {
+    fn new(keys: Vec<u64>, first: i64, last: i64) -> ReadKeys {
+        let mut keys = keys;
+        if keys.len() < BUCKETS || keys.len() >= u32::MAX as usize {
+            keys.sort_unstable();
+            return ReadKeys {
+                keys,
+                offsets: Vec::new(),
+                first,
+                last,
+            };
+        }
+        let mut offsets = vec![0u32; BUCKETS + 1];
+        for k in &keys {
+            offsets[(k >> BUCKET_SHIFT) as usize + 1] += 1;
+        }
+        for b in 0..BUCKETS {
+            offsets[b + 1] += offsets[b];
+        }
+        let mut at: Vec<u32> = offsets[..BUCKETS].to_vec();
+        let mut out = vec![0u64; keys.len()];
+        for k in keys {
+            let b = (k >> BUCKET_SHIFT) as usize;
+            out[at[b] as usize] = k;
+            at[b] += 1;
+        }
+        for b in 0..BUCKETS {
+            out[offsets[b] as usize..offsets[b + 1] as usize].sort_unstable();
+        }
+        ReadKeys {
+            keys: out,
+            offsets,
+            first,
+            last,
+        }
+    }
+
     fn holds(&self, secs: i64, key: u64) -> bool {
-        self.first <= secs && secs <= self.last && self.keys.binary_search(&key).is_ok()
+        if secs < self.first || secs > self.last {
+            return false;
+        }
+        let slice = if self.offsets.is_empty() {
+            &self.keys[..]
+        } else {
+            let b = (key >> BUCKET_SHIFT) as usize;
+            &self.keys[self.offsets[b] as usize..self.offsets[b + 1] as usize]
+        };
+        slice.binary_search(&key).is_ok()
     }
 }
 
@@ -494,9 +585,9 @@ pub fn run_tapped(
         let remember = keyed && (index as usize) + 1 < sources.len();
         dup_from.clear();
         let mut current = ReadKeys {
-            keys: Vec::new(),
             first: i64::MAX,
             last: i64::MIN,
+            ..ReadKeys::default()
         };
         report.summary.files += 1;
         let (reader, watch) = match input::open_watched(src, opts.progress.clone()) {
@@ -694,13 +785,8 @@ pub fn run_tapped(
                 src.display
             ));
         }
-        if remember {
-            current.keys.sort_unstable();
-            current.keys.dedup();
-            current.keys.shrink_to_fit();
-        }
         // One entry per input (empty when not kept), so positions are input indexes.
-        earlier.push(current);
+        earlier.push(ReadKeys::new(current.keys, current.first, current.last));
         if let Some(g) = group {
             carried = Some((g, years));
         }

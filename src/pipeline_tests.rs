@@ -211,3 +211,43 @@ fn copies_across_inputs_count_once_and_name_where_they_were_first_read() {
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
     assert_eq!(r.hosts.iter().collect::<Vec<_>>(), vec!["mx2"]);
 }
+
+#[test]
+fn the_stamp_is_cut_off_in_every_form_and_other_lines_are_kept_whole() {
+    let rest: &[u8] = b"mx postfix/smtpd[42]: connect";
+    for line in [
+        &b"Nov 28 17:54:54 mx postfix/smtpd[42]: connect"[..],
+        b"Nov  8 17:54:54 mx postfix/smtpd[42]: connect",
+        b"Nov 28 17:54:54.123 mx postfix/smtpd[42]: connect",
+        b"2026-11-28T17:54:54.123456+00:00 mx postfix/smtpd[42]: connect",
+        b"<22>Nov 28 17:54:54 mx postfix/smtpd[42]: connect",
+    ] {
+        assert_eq!(after_stamp(line), rest, "{}", String::from_utf8_lossy(line));
+    }
+    for whole in [
+        &b"{\"MESSAGE\": \"x\"}"[..],
+        b"2026-11-28 17:54:54 1aZ1HS-0006iF-Rk <= a@b",
+        b"Nov",
+        b"plain text",
+    ] {
+        assert_eq!(after_stamp(whole), whole);
+    }
+}
+
+#[test]
+fn read_keys_find_every_key_they_hold_small_or_bucketed() {
+    for n in [10usize, 200_000] {
+        let mut x = 0x1234_5678_9abc_def0u64;
+        let keys: Vec<u64> = (0..n)
+            .map(|_| {
+                x = dup_key(x, 7);
+                x
+            })
+            .collect();
+        let rk = ReadKeys::new(keys.clone(), 0, 10);
+        assert!(keys.iter().all(|&k| rk.holds(5, k)));
+        assert!(!rk.holds(11, keys[0]), "outside the time range");
+        let absent = (0..1000).filter(|&i| rk.holds(5, dup_key(i, -1))).count();
+        assert_eq!(absent, 0);
+    }
+}
