@@ -11,7 +11,20 @@ use crate::commands;
 /// broke? It reads mail logs (plain, rotated .gz, directories, stdin), ties each TLS
 /// negotiation to the messages that rode on it, and reports every peer's TLS posture.
 #[derive(Debug, Parser)]
-#[command(name = "mailtls", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "mailtls",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    after_help = "\
+Exit codes (scan; README \"Exit codes\"):
+  0  read and reported (with --policy: no violation)
+  1  --policy violations
+  2  nothing done: usage error, no input, nothing recognised, output not written
+  3  report made, but some inputs were missing or cut short while read
+  4  --policy given, but nothing left to judge (--allow-empty: 0)"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

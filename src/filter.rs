@@ -48,27 +48,64 @@ impl RecordFilter {
     }
 
     pub fn keep(&self, r: &Record) -> bool {
-        if !self.loopback && r.peer().is_some_and(Peer::is_loopback) {
-            return false;
+        self.reject(r).is_none()
+    }
+
+    /// Which filter leaves `r` out, or `None` to keep it: what a run that kept nothing
+    /// reports ("all 812 records left out: 800 by the time window, 12 loopback").
+    ///
+    /// A peer named by `--peer` (or `mailtls peer NAME`) is kept even when it is on this
+    /// machine: asking for `127.0.0.1` or for the logging host itself is asking for it.
+    pub fn reject(&self, r: &Record) -> Option<Left> {
+        let named = self
+            .peer
+            .as_ref()
+            .map(|p| r.peer().is_some_and(|peer| peer_matches(peer, p)));
+        if !self.loopback && named != Some(true) && r.peer().is_some_and(Peer::is_loopback) {
+            return Some(Left::Loopback);
         }
-        if let Some(p) = &self.peer {
-            match r.peer() {
-                Some(peer) if peer_matches(peer, p) => {}
-                _ => return false,
-            }
+        if named == Some(false) {
+            return Some(Left::Peer);
         }
         if let Some(d) = self.direction
             && r.direction().is_some_and(|rd| rd != d)
         {
-            return false;
+            return Some(Left::Direction);
         }
         if self.since.is_some() || self.until.is_some() {
-            let Some(t) = r.meta().time else { return false };
+            let Some(t) = r.meta().time else {
+                return Some(Left::Window);
+            };
             if self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t >= u) {
-                return false;
+                return Some(Left::Window);
             }
         }
-        true
+        None
+    }
+}
+
+/// The filter that left a record out ([`RecordFilter::reject`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Left {
+    /// A peer on this machine, without `--loopback`.
+    Loopback,
+    /// Not the peer asked for (`--peer`).
+    Peer,
+    /// Not the direction asked for (`--direction`).
+    Direction,
+    /// Outside `--since`/`--until`/`--around`, or without a time.
+    Window,
+}
+
+impl Left {
+    /// How the summary names the filter: the flag that changes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Left::Loopback => "loopback (--loopback)",
+            Left::Peer => "--peer",
+            Left::Direction => "--direction",
+            Left::Window => "time window (--since/--until/--around)",
+        }
     }
 }
 

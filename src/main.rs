@@ -11,6 +11,7 @@ use mailtls::commands;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    commands::guard_stdout();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Scan(args) => commands::scan::run(&args),

@@ -76,6 +76,16 @@ pub struct Summary {
     pub lines_malformed: u64,
     /// Lines longer than the limit; skipped and counted.
     pub lines_too_long: u64,
+    /// Recognised lines skipped because an earlier input already held the same line (same
+    /// host, second, program, pid and text, whatever the stamp's format): Debian's rsyslog
+    /// writes every mail line to `mail.log` and `syslog`. Counted once, not in
+    /// `lines_recognized`.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub lines_duplicate: u64,
+    /// Inputs that could not be read to the end: missing, unreadable, a read error, or
+    /// truncated or replaced while being read. The run's exit code says so (3).
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub files_incomplete: u64,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub first_seen: Option<DateTime<FixedOffset>>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -86,8 +96,14 @@ pub struct Summary {
     pub unparsed: BTreeMap<String, u64>,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 impl Summary {
     pub fn merge(&mut self, o: Summary) {
+        self.lines_duplicate += o.lines_duplicate;
+        self.files_incomplete += o.files_incomplete;
         self.files += o.files;
         self.files_unreadable += o.files_unreadable;
         self.lines_read += o.lines_read;
@@ -125,11 +141,20 @@ pub struct RunReport {
     pub malformed: Vec<(Source, String)>,
     /// The first lines of mail programs that no parser understood (`keep_unparsed`).
     pub unparsed: Vec<(Source, String)>,
+    /// Inputs not read to their end, one line each naming the file and what was read.
+    pub incomplete: Vec<String>,
+    /// Per input, how many of its recognised lines an earlier input already held, and
+    /// which: `(file, first read in, lines)`, in reading order.
+    pub duplicates: Vec<(Arc<str>, Arc<str>, u64)>,
+    /// The logging hosts of the recognised lines (a snapshot's identity).
+    pub hosts: std::collections::BTreeSet<String>,
 }
 
 #[derive(Debug, PartialEq)]
 struct BlockOut {
     events: Vec<Event>,
+    /// One [`line_key`] per event when duplicates are looked for, else empty.
+    keys: Vec<u64>,
     lines: u64,
     recognized: u64,
     malformed: Vec<(u64, String)>,
@@ -155,11 +180,13 @@ fn parse_block(
     keep_unparsed: usize,
     max_line: usize,
     needles: Option<&Needles>,
+    keyed: bool,
 ) -> BlockOut {
     let mut out = BlockOut {
         // About one event per 360 bytes in a mixed log: reserving one per 256 bytes keeps
         // the vector from growing (each growth copied every event so far: 3% of the CPU).
         events: Vec::with_capacity(block.data.len() / 256),
+        keys: Vec::new(),
         lines: block.skipped_long_lines,
         recognized: 0,
         malformed: Vec::new(),
@@ -218,6 +245,9 @@ fn parse_block(
                 LineOutcome::Event(ev) => {
                     out.recognized += 1;
                     out.events.push(*ev);
+                    if keyed {
+                        out.keys.push(line_key(line));
+                    }
                 }
                 LineOutcome::Irrelevant => {
                     if counted && out.unparsed_lines.len() < keep_unparsed {
@@ -237,6 +267,146 @@ fn parse_block(
         pos = line_end + 1;
     }
     out
+}
+
+/// A line's identity apart from its time: the bytes after the stamp (host, program, pid
+/// and text, `mx postfix/smtpd[42]: connect from …`), so that
+/// `Nov 28 17:54:54 mx prog[1]: text` and `2026-11-28T17:54:54.123456+00:00 mx prog[1]:
+/// text` are the same line once the time (to the second, the precision of the traditional
+/// stamp) is added by [`dup_key`]. Only the stamp's extent is found (no second envelope
+/// parse: this runs on every recognised line of every input but the last). A journald JSON
+/// entry, or a line of another shape, is taken whole. Seeded the same in every run.
+fn line_key(line: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x6d61_696c_746c_7321).hash_one(after_stamp(line))
+}
+
+/// `line` without its leading stamp: a traditional `Mmm dd hh:mm:ss[.frac] ` or an ISO
+/// `YYYY-MM-DDThh:mm:ss[.frac][zone] ` (a syslog `<PRI>` before either is dropped too).
+/// Anything else is returned whole.
+fn after_stamp(line: &[u8]) -> &[u8] {
+    let body = match line {
+        [b'<', rest @ ..] => match memchr::memchr(b'>', rest) {
+            Some(i) if i <= 3 => &rest[i + 1..],
+            _ => line,
+        },
+        _ => line,
+    };
+    let skip_token = |s: &[u8]| -> Option<usize> {
+        let end = memchr::memchr(b' ', s)?;
+        let mut i = end;
+        while s.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        Some(i)
+    };
+    match body {
+        // Nov 28 17:54:54 / Nov  8 17:54:54
+        [m, o, n, b' ', ..]
+            if m.is_ascii_uppercase() && o.is_ascii_lowercase() && n.is_ascii_lowercase() =>
+        {
+            let mut at = 4;
+            while body.get(at) == Some(&b' ') {
+                at += 1;
+            }
+            let Some(day) = skip_token(&body[at..]) else {
+                return line;
+            };
+            at += day;
+            match body.get(at..).and_then(skip_token) {
+                Some(clock) if body.get(at + 2) == Some(&b':') => &body[at + clock..],
+                _ => line,
+            }
+        }
+        // 2026-11-28T17:54:54.123456+00:00
+        [y, _, _, _, b'-', ..] if y.is_ascii_digit() => match memchr::memchr(b' ', body) {
+            Some(i) if body.get(10) == Some(&b'T') => &body[i + 1..],
+            _ => line,
+        },
+        _ => line,
+    }
+}
+
+/// [`line_key`] with the resolved time truncated to the second (Unix seconds; `i64::MIN`
+/// for a line without a time): the key under which
+/// duplicates are looked for across inputs.
+fn dup_key(line: u64, secs: i64) -> u64 {
+    // SplitMix64's finaliser: the time and the line hash mix into every bit.
+    let mut z = line ^ (secs as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The duplicate keys of one input already read, with the time range (Unix seconds) of its
+/// keyed lines, so that a line is looked up only in inputs whose range holds its time (the
+/// files of one rotated set never overlap: no lookup at all). The keys (uniform hashes)
+/// are bucketed by their top 16 bits with one counting pass, each bucket sorted: no
+/// comparison sort of millions of keys, and a lookup goes straight to its bucket. Eight
+/// bytes per recognised line of every input but the last, plus 256 KiB of bucket offsets
+/// for a large input.
+#[derive(Debug, Default)]
+struct ReadKeys {
+    keys: Vec<u64>,
+    /// `keys[offsets[b]..offsets[b + 1]]` hold the keys whose top 16 bits are `b`; empty
+    /// for a small input (then `keys` is sorted whole).
+    offsets: Vec<u32>,
+    first: i64,
+    last: i64,
+}
+
+const BUCKET_SHIFT: u32 = 48;
+const BUCKETS: usize = 1 << (64 - BUCKET_SHIFT);
+
+impl ReadKeys {
+    fn new(keys: Vec<u64>, first: i64, last: i64) -> ReadKeys {
+        let mut keys = keys;
+        if keys.len() < BUCKETS || keys.len() >= u32::MAX as usize {
+            keys.sort_unstable();
+            return ReadKeys {
+                keys,
+                offsets: Vec::new(),
+                first,
+                last,
+            };
+        }
+        let mut offsets = vec![0u32; BUCKETS + 1];
+        for k in &keys {
+            offsets[(k >> BUCKET_SHIFT) as usize + 1] += 1;
+        }
+        for b in 0..BUCKETS {
+            offsets[b + 1] += offsets[b];
+        }
+        let mut at: Vec<u32> = offsets[..BUCKETS].to_vec();
+        let mut out = vec![0u64; keys.len()];
+        for k in keys {
+            let b = (k >> BUCKET_SHIFT) as usize;
+            out[at[b] as usize] = k;
+            at[b] += 1;
+        }
+        for b in 0..BUCKETS {
+            out[offsets[b] as usize..offsets[b + 1] as usize].sort_unstable();
+        }
+        ReadKeys {
+            keys: out,
+            offsets,
+            first,
+            last,
+        }
+    }
+
+    fn holds(&self, secs: i64, key: u64) -> bool {
+        if secs < self.first || secs > self.last {
+            return false;
+        }
+        let slice = if self.offsets.is_empty() {
+            &self.keys[..]
+        } else {
+            let b = (key >> BUCKET_SHIFT) as usize;
+            &self.keys[self.offsets[b] as usize..self.offsets[b + 1] as usize]
+        };
+        slice.binary_search(&key).is_ok()
+    }
 }
 
 /// Start of the line holding `m`, knowing a line starts at `from` (≤ `m`).
@@ -346,6 +516,34 @@ fn unparsed(out: &mut BlockOut, line: &[u8], no: u64, keep_unparsed: usize) {
 #[path = "pipeline_tests.rs"]
 mod tests;
 
+/// A pause after the first block of every file, for the test that truncates a file while
+/// it is read (`tests/inputs_cli.rs`): with `MAILTLS_TEST_HOLD=PATH` the reader creates
+/// `PATH.reading` after handing out its first block and waits (at most a minute) for
+/// `PATH.go`. Without the variable nothing happens; it is not a user interface.
+struct TestHold(std::path::PathBuf);
+
+fn test_hold() -> Option<TestHold> {
+    std::env::var_os("MAILTLS_TEST_HOLD").map(|p| TestHold(p.into()))
+}
+
+impl TestHold {
+    fn wait(&self) {
+        let with = |ext: &str| {
+            let mut p = self.0.clone().into_os_string();
+            p.push(ext);
+            std::path::PathBuf::from(p)
+        };
+        let _ = std::fs::write(with(".reading"), b"");
+        let go = with(".go");
+        for _ in 0..6000 {
+            if go.exists() {
+                return;
+            }
+            thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+}
+
 fn year_base(src: &SourceFile, opts: &Options) -> YearBase {
     match opts.year {
         Some(y) => YearBase::FirstYear(y),
@@ -375,13 +573,33 @@ pub fn run_tapped(
     let mut records = Vec::new();
     let batch = (rayon::current_num_threads() * 2).max(2);
     let mut carried: Option<((std::path::PathBuf, String), YearResolver)> = None;
-    for src in sources {
+    // Duplicates are looked for across inputs only: within one file two equal lines in one
+    // second are two events (a quick reconnect served by the same smtpd process).
+    let keyed = sources.len() > 1;
+    let mut earlier: Vec<ReadKeys> = Vec::new();
+    let mut dup_from: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut last_host: Option<Arc<str>> = None;
+    for (index, src) in sources.iter().enumerate() {
+        let index = index as u32;
+        // The last input's keys are looked up but not kept: nothing after it asks.
+        let remember = keyed && (index as usize) + 1 < sources.len();
+        dup_from.clear();
+        let mut current = ReadKeys {
+            first: i64::MAX,
+            last: i64::MIN,
+            ..ReadKeys::default()
+        };
         report.summary.files += 1;
-        let reader = match input::open_counted(src, opts.progress.clone()) {
+        let (reader, watch) = match input::open_watched(src, opts.progress.clone()) {
             Ok(r) => r,
             Err(e) => {
                 report.summary.files_unreadable += 1;
+                report.summary.files_incomplete += 1;
                 report.warnings.push(format!("{}: {e}", src.display));
+                report
+                    .incomplete
+                    .push(format!("{}: not read: {e}", src.display));
+                earlier.push(ReadKeys::default());
                 continue;
             }
         };
@@ -402,13 +620,20 @@ pub fn run_tapped(
         thread::scope(|scope| {
             let (tx, rx) = mpsc::sync_channel::<io::Result<Block>>(batch);
             let (bs, ml) = (opts.block_size, opts.max_line);
+            let hold = test_hold();
             scope.spawn(move || {
                 let mut br = BlockReader::with_sizes(reader, bs, ml);
+                let mut first = true;
                 loop {
                     match br.next_block() {
                         Ok(Some(b)) => {
                             if tx.send(Ok(b)).is_err() {
                                 return;
+                            }
+                            if std::mem::take(&mut first)
+                                && let Some(h) = &hold
+                            {
+                                h.wait();
                             }
                         }
                         Ok(None) => return,
@@ -448,7 +673,9 @@ pub fn run_tapped(
                     }
                     let outs: Vec<BlockOut> = blocks
                         .par_iter()
-                        .map(|b| parse_block(b, display, keep, keep_unparsed, max_line, needles))
+                        .map(|b| {
+                            parse_block(b, display, keep, keep_unparsed, max_line, needles, keyed)
+                        })
                         .collect();
                     drop(blocks);
                     if ptx.send(outs).is_err() {
@@ -488,8 +715,32 @@ pub fn run_tapped(
                             ));
                         }
                     }
+                    let mut keys = out.keys.into_iter();
                     for mut ev in out.events {
                         ev.stamp = years.resolve(ev.stamp);
+                        if let Some(k) = keys.next() {
+                            let secs = ev.time().map_or(i64::MIN, |t| t.timestamp());
+                            let k = dup_key(k, secs);
+                            if let Some(first) = earlier.iter().position(|e| e.holds(secs, k)) {
+                                *dup_from.entry(first as u32).or_default() += 1;
+                                report.summary.lines_duplicate += 1;
+                                report.summary.lines_recognized -= 1;
+                                continue;
+                            }
+                            if remember {
+                                current.keys.push(k);
+                                current.first = current.first.min(secs);
+                                current.last = current.last.max(secs);
+                            }
+                        }
+                        if let Some(h) = &ev.host
+                            && last_host.as_ref().is_none_or(|l| !Arc::ptr_eq(l, h))
+                        {
+                            if !report.hosts.contains(&**h) {
+                                report.hosts.insert(h.to_string());
+                            }
+                            last_host = Some(Arc::clone(h));
+                        }
                         report.summary.seen(ev.time());
                         tap(&ev);
                         corr.push(ev, &mut records);
@@ -499,11 +750,33 @@ pub fn run_tapped(
             }
         });
         let read_here = report.summary.lines_read - before.lines_read;
+        let dups_here = report.summary.lines_duplicate - before.lines_duplicate;
+        for (&first, &n) in &dup_from {
+            if let Some(f) = sources.get(first as usize) {
+                report
+                    .duplicates
+                    .push((Arc::clone(&src.display), Arc::clone(&f.display), n));
+            }
+        }
         if let Some(e) = read_error {
-            report.warnings.push(format!(
+            report.summary.files_incomplete += 1;
+            let text = format!(
                 "{}: read error after line {read_here}: {e} (the lines before it were used)",
                 src.display
-            ));
+            );
+            report.incomplete.push(text.clone());
+            report.warnings.push(text);
+        } else if let Some(change) = watch.changed() {
+            report.summary.files_incomplete += 1;
+            let text = format!(
+                "{}: {change} while being read: {read_here} lines read ({}), the rest not",
+                src.display,
+                watch.progress()
+            );
+            report.incomplete.push(text.clone());
+            report.warnings.push(text);
+        } else if dups_here > 0 && report.summary.lines_recognized == before.lines_recognized {
+            // Every recognised line was a copy: the pair note says so.
         } else if read_here == 0 {
             report.warnings.push(format!("{}: empty", src.display));
         } else if report.summary.lines_recognized == before.lines_recognized {
@@ -512,6 +785,8 @@ pub fn run_tapped(
                 src.display
             ));
         }
+        // One entry per input (empty when not kept), so positions are input indexes.
+        earlier.push(ReadKeys::new(current.keys, current.first, current.last));
         if let Some(g) = group {
             carried = Some((g, years));
         }

@@ -16,6 +16,7 @@ fn reference_parse_block(
 ) -> BlockOut {
     let mut out = BlockOut {
         events: Vec::new(),
+        keys: Vec::new(),
         lines: block.skipped_long_lines,
         recognized: 0,
         malformed: Vec::new(),
@@ -78,6 +79,7 @@ fn all_samples() -> Vec<u8> {
             path: Some(p),
             display: Arc::from("s"),
             mtime: None,
+            walked: false,
         };
         input::open(&src)
             .and_then(|mut r| r.read_to_end(&mut all))
@@ -91,7 +93,7 @@ fn compare(data: &[u8], block_size: usize, max_line: usize) {
     let mut br = BlockReader::with_sizes(data, block_size, max_line);
     let mut blocks = 0;
     while let Some(b) = br.next_block().expect("in memory") {
-        let fast = parse_block(&b, &file, 3, 5, max_line, None);
+        let fast = parse_block(&b, &file, 3, 5, max_line, None, false);
         let slow = reference_parse_block(&b, &file, 3, 5, max_line);
         let at = b.first_line;
         assert_eq!(fast.lines, slow.lines, "lines, block at {at}");
@@ -135,5 +137,117 @@ fn same_as_every_line_parsed_on_edges() {
     );
     for (bs, ml) in [(1 << 20, 64 << 10), (64, 200), (1 << 20, 400)] {
         compare(text.as_bytes(), bs, ml);
+    }
+}
+
+#[test]
+fn a_line_is_the_same_whatever_its_stamp_and_not_when_its_pid_differs() {
+    let bsd = b"Nov 28 17:54:54 mx postfix/smtpd[42]: connect from a.example[192.0.2.1]";
+    let rfc =
+        b"2026-11-28T17:54:54.123456+00:00 mx postfix/smtpd[42]: connect from a.example[192.0.2.1]";
+    let pid = b"Nov 28 17:54:54 mx postfix/smtpd[43]: connect from a.example[192.0.2.1]";
+    let host = b"Nov 28 17:54:54 mx2 postfix/smtpd[42]: connect from a.example[192.0.2.1]";
+    assert_eq!(line_key(bsd), line_key(rfc));
+    assert_ne!(line_key(bsd), line_key(pid));
+    assert_ne!(line_key(bsd), line_key(host));
+    let t = 1_795_888_494;
+    assert_eq!(dup_key(line_key(bsd), t), dup_key(line_key(rfc), t));
+    assert_ne!(dup_key(line_key(bsd), t), dup_key(line_key(bsd), t + 1));
+}
+
+#[test]
+fn copies_across_inputs_count_once_and_name_where_they_were_first_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/postfix/mail.log"),
+    )
+    .unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        SourceFile {
+            path: Some(p),
+            display: Arc::from(name),
+            mtime: None,
+            walked: false,
+        }
+    };
+    let opts = Options {
+        year: Some(2026),
+        zone: Zone::Fixed(chrono::FixedOffset::east_opt(0).unwrap()),
+        ..Options::default()
+    };
+    let alone = run(&[write("one", &log)], &opts, |_| {});
+    let n = alone.summary.lines_recognized;
+    // A file holding the log twice: two of everything (within one file, equal lines are
+    // separate events).
+    let twice = run(&[write("twice", &format!("{log}{log}"))], &opts, |_| {});
+    assert_eq!(twice.summary.lines_recognized, 2 * n);
+    assert_eq!(twice.summary.lines_duplicate, 0);
+    let firsts: String = log.lines().take(10).map(|l| format!("{l}\n")).collect();
+    let three = [write("a", &log), write("b", &log), write("c", &firsts)];
+    let mut records = 0;
+    let r = run(&three, &opts, |_| records += 1);
+    let mut single = 0;
+    run(&three[..1], &opts, |_| single += 1);
+    assert_eq!(records, single);
+    assert_eq!(r.summary.lines_recognized, n);
+    let c_keyed = run(&[write("c2", &firsts)], &opts, |_| {})
+        .summary
+        .lines_recognized;
+    assert_eq!(r.summary.lines_duplicate, n + c_keyed);
+    let pairs: Vec<(String, String, u64)> = r
+        .duplicates
+        .iter()
+        .map(|(f, g, n)| (f.to_string(), g.to_string(), *n))
+        .collect();
+    assert_eq!(
+        pairs,
+        vec![
+            ("b".into(), "a".into(), n),
+            ("c".into(), "a".into(), c_keyed)
+        ]
+    );
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    assert_eq!(r.hosts.iter().collect::<Vec<_>>(), vec!["mx2"]);
+}
+
+#[test]
+fn the_stamp_is_cut_off_in_every_form_and_other_lines_are_kept_whole() {
+    let rest: &[u8] = b"mx postfix/smtpd[42]: connect";
+    for line in [
+        &b"Nov 28 17:54:54 mx postfix/smtpd[42]: connect"[..],
+        b"Nov  8 17:54:54 mx postfix/smtpd[42]: connect",
+        b"Nov 28 17:54:54.123 mx postfix/smtpd[42]: connect",
+        b"2026-11-28T17:54:54.123456+00:00 mx postfix/smtpd[42]: connect",
+        b"<22>Nov 28 17:54:54 mx postfix/smtpd[42]: connect",
+    ] {
+        assert_eq!(after_stamp(line), rest, "{}", String::from_utf8_lossy(line));
+    }
+    for whole in [
+        &b"{\"MESSAGE\": \"x\"}"[..],
+        b"2026-11-28 17:54:54 1aZ1HS-0006iF-Rk <= a@b",
+        b"Nov",
+        b"plain text",
+    ] {
+        assert_eq!(after_stamp(whole), whole);
+    }
+}
+
+#[test]
+fn read_keys_find_every_key_they_hold_small_or_bucketed() {
+    for n in [10usize, 200_000] {
+        let mut x = 0x1234_5678_9abc_def0u64;
+        let keys: Vec<u64> = (0..n)
+            .map(|_| {
+                x = dup_key(x, 7);
+                x
+            })
+            .collect();
+        let rk = ReadKeys::new(keys.clone(), 0, 10);
+        assert!(keys.iter().all(|&k| rk.holds(5, k)));
+        assert!(!rk.holds(11, keys[0]), "outside the time range");
+        let absent = (0..1000).filter(|&i| rk.holds(5, dup_key(i, -1))).count();
+        assert_eq!(absent, 0);
     }
 }

@@ -37,11 +37,14 @@ fn a_binary_file_is_read_without_panic_and_named() {
     let bin = dir.path().join("wtmp");
     let bytes: Vec<u8> = (0..200_000u32).map(|i| (i * 7919 % 251) as u8).collect();
     fs::write(&bin, bytes).unwrap();
-    let (json, stderr, code) = scan_json(&[bin.to_str().unwrap()]);
-    assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("wtmp"), "{stderr}");
+    let (_, stderr, code) = scan_json(&[bin.to_str().unwrap()]);
+    // Issue 19: a run that recognised nothing is no clean run (exit 2, naming what was read).
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("wtmp") && stderr.contains("nothing recognised"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(json["summary"]["lines_recognized"], 0);
 }
 
 #[test]
@@ -233,7 +236,8 @@ fn a_truncated_gz_keeps_what_was_read_and_names_the_file() {
     let full = enc.finish().unwrap();
     fs::write(&f, &full[..full.len() * 3 / 4]).unwrap();
     let (json, stderr, code) = scan_json(&[f.to_str().unwrap()]);
-    assert_eq!(code, 0, "{stderr}");
+    // Issue 19: an input not read to its end gives exit 3 (the report is still made).
+    assert_eq!(code, 3, "{stderr}");
     assert!(
         stderr.contains("maillog.1.gz") && stderr.contains("read error"),
         "{stderr}"
@@ -242,14 +246,14 @@ fn a_truncated_gz_keeps_what_was_read_and_names_the_file() {
 }
 
 #[test]
-fn an_empty_file_is_reported_but_not_an_error() {
+fn an_empty_file_is_reported_and_nothing_recognised_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("maillog");
     fs::write(&f, b"").unwrap();
-    let (json, stderr, code) = scan_json(&[f.to_str().unwrap()]);
-    assert_eq!(code, 0);
+    let (_, stderr, code) = scan_json(&[f.to_str().unwrap()]);
+    // Issue 19: nothing recognised is exit 2, not a clean report of 0 peers.
+    assert_eq!(code, 2);
     assert!(stderr.contains("maillog: empty"), "{stderr}");
-    assert_eq!(json["summary"]["peers"], 0);
 }
 
 #[test]
@@ -273,7 +277,8 @@ fn one_bad_path_does_not_stop_the_others() {
     let f = dir.path().join("maillog");
     fs::write(&f, GOOD).unwrap();
     let (json, stderr, code) = scan_json(&["/nonexistent/mail.log", f.to_str().unwrap()]);
-    assert_eq!(code, 0);
+    // Issue 19: the others are read, and the run says it lacked an input (exit 3).
+    assert_eq!(code, 3);
     assert!(stderr.contains("/nonexistent/mail.log"), "{stderr}");
     assert_eq!(json["summary"]["peers"], 1);
 }

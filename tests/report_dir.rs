@@ -558,7 +558,12 @@ fn since_takes_durations_back_from_now() {
 fn charts_for_empty_one_and_ten_thousand_peers() {
     let tmp = tempfile::tempdir().unwrap();
     let make_log = |name: &str, peers: usize| {
-        let mut s = String::from("2026-11-27T09:00:00+00:00 mx CRON[1]: (root) CMD (true)\n");
+        // Issue 19: a log with no mail line at all is exit 2 now; "no data" is a log whose
+        // only peer is on this machine (left out: zero peers, an empty-input banner).
+        let mut s = String::from(
+            "2026-11-27T09:00:00+00:00 mx CRON[1]: (root) CMD (true)\n\
+             2026-11-27T09:00:01+00:00 mx sm-mta[9]: STARTTLS=server, relay=localhost [127.0.0.1], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256\n",
+        );
         for i in 0..peers {
             let (a, b) = (i / 250, i % 250);
             s.push_str(&format!(

@@ -540,8 +540,12 @@ fn filters_select_peer_direction_and_time() {
     assert_eq!(out["tls_messages"], 4);
     assert_eq!(out["deferred"], 2);
     assert_eq!(json["peers"][0]["inbound"]["tls_sessions"], 0);
-    let json = scan(&["--peer", "192.0.2.23"]);
+    // Nothing selected: an empty posture that says so (issue 19; the stderr banner is
+    // silenced by -q, the snapshot keeps it).
+    let json = scan(&["--peer", "192.0.2.23", "-q"]);
     assert_eq!(json["peers"].as_array().unwrap().len(), 0);
+    assert_eq!(json["input"]["empty"], true);
+    assert!(json["input"]["left_out"]["--peer"].as_u64().unwrap() > 0);
     let json = scan(&["--peer", "198.51.100.23"]);
     assert_eq!(json["peers"][0]["peer"], "fax.oldcorp.example");
 }

@@ -260,10 +260,12 @@ pub fn run(args: &Args) -> u8 {
         logs: mut sources,
         stores,
         errors,
-    } = messages::split_inputs(&paths);
+        skipped,
+    } = messages::split_inputs_with(&paths, !args.select.no_skip);
     for e in &errors {
         eprintln!("mailtls: {e}");
     }
+    messages::note_skipped(&skipped);
     // TLS-RPT report files are not logs (`scan` reads them; events has no line for them).
     let report_files = crate::tlsrpt::read::find_files(&paths, &sources, &stores);
     sources.retain(|s| s.path.as_ref().is_none_or(|p| !report_files.contains(p)));

@@ -12,13 +12,19 @@
 //! (`mailtls.posture/1`) and can be merged again. The `messages` section of snapshots made
 //! from message stores is not merged (it is a report of one run, with example lists); it is
 //! dropped with a warning.
+//!
+//! Each snapshot carries an identity (logging hosts, first and last stamp, a digest of what
+//! was counted): a snapshot given twice, or already inside a merged one, is counted once
+//! with a warning; snapshots of one host over intersecting times are merged with a warning
+//! that the overlap is counted twice.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 
 use super::exit;
 use crate::pipeline::Summary;
 use crate::posture::Posture;
+use crate::report::json::Identity;
 use crate::report::{self, POSTURE_SCHEMA, Snapshot};
 
 /// Flags of `mailtls merge`.
@@ -78,15 +84,89 @@ pub fn read_snapshot(path: &PathBuf) -> Result<Snapshot, MergeError> {
     Ok(snap)
 }
 
-/// The merge of any number of snapshots (the empty merge is the empty snapshot).
+/// The merge of any number of snapshots (the empty merge is the empty snapshot). Counts
+/// add: callers drop repeated snapshots first ([`drop_repeats`]).
 pub fn merge_snapshots(snaps: impl IntoIterator<Item = Snapshot>) -> Snapshot {
     let mut summary = Summary::default();
     let mut posture = Posture::default();
+    let mut parts: Vec<Identity> = Vec::new();
+    let mut all_known = true;
     for s in snaps {
         summary.merge(s.summary.counts);
         posture.merge(s.posture);
+        match &s.identity {
+            Some(i) => parts.extend(i.flat()),
+            None => all_known = false,
+        }
     }
-    Snapshot::new(summary, posture)
+    let mut out = Snapshot::new(summary, posture);
+    // A merge with a snapshot of unknown identity (older mailtls) has none either.
+    if all_known && !parts.is_empty() {
+        out.identity = Some(Identity::merged(parts));
+    }
+    out
+}
+
+/// Keeps each snapshot once: one whose logs (every part of its identity) were already in
+/// an earlier one is dropped with a warning, so `merge a.json a.json` is `a.json`. What
+/// cannot be undone is said: a snapshot that holds part of an earlier one, or covers the
+/// same logging host over intersecting times with different content, is merged (its
+/// counts add) with a warning naming both.
+pub fn drop_repeats(snaps: Vec<(String, Snapshot)>) -> (Vec<Snapshot>, Vec<String>) {
+    let mut kept = Vec::new();
+    let mut warnings = Vec::new();
+    let mut seen: Vec<(String, Identity)> = Vec::new();
+    for (name, s) in snaps {
+        let Some(id) = &s.identity else {
+            kept.push(s);
+            continue;
+        };
+        let parts = id.flat();
+        let known: Vec<&(String, Identity)> = parts
+            .iter()
+            .filter_map(|p| seen.iter().find(|(_, q)| q.digest == p.digest))
+            .collect();
+        if known.len() == parts.len() {
+            warnings.push(format!(
+                "{name}: the same logs as {} (identity {}): counted once",
+                known
+                    .first()
+                    .map_or("an earlier snapshot", |k| k.0.as_str()),
+                short(&id.digest)
+            ));
+            continue;
+        }
+        if let Some((other, _)) = known.first() {
+            warnings.push(format!(
+                "{name}: holds logs already merged from {other}: they are counted twice (merge the per-host snapshots instead)"
+            ));
+        }
+        for p in &parts {
+            if known.iter().any(|(_, q)| q.digest == p.digest) {
+                continue;
+            }
+            if let Some((other, q)) = seen.iter().find(|(_, q)| q.overlaps(p)) {
+                warnings.push(format!(
+                    "{name}: overlaps {other} (host {}, {} → {}): records read by both are counted twice",
+                    p.hosts
+                        .iter()
+                        .find(|h| q.hosts.contains(h))
+                        .map_or("?", String::as_str),
+                    p.first_seen.map_or("?".into(), |t| t.to_rfc3339()),
+                    q.last_seen.map_or("?".into(), |t| t.to_rfc3339()),
+                ));
+            }
+        }
+        for p in parts {
+            seen.push((name.clone(), p));
+        }
+        kept.push(s);
+    }
+    (kept, warnings)
+}
+
+fn short(digest: &str) -> &str {
+    digest.get(..19).unwrap_or(digest)
 }
 
 /// Runs `merge`.
@@ -99,7 +179,7 @@ pub fn run(args: &Args) -> u8 {
                 if s.messages.is_some() {
                     dropped_messages += 1;
                 }
-                snaps.push(s);
+                snaps.push((p.display().to_string(), s));
             }
             Err(e) => {
                 eprintln!("mailtls merge: {e}");
@@ -112,17 +192,20 @@ pub fn run(args: &Args) -> u8 {
             "mailtls merge: warning: the `messages` section of {dropped_messages} snapshot(s) is not merged"
         );
     }
+    let (snaps, warnings) = drop_repeats(snaps);
+    for w in &warnings {
+        eprintln!(
+            "mailtls merge: warning: {}",
+            crate::report::safe::terminal(w)
+        );
+    }
     let merged = merge_snapshots(snaps);
     let text = match args.format {
         Format::Json => merged.to_json(),
         Format::Table => report::table::render(&merged, report::use_colour()),
     };
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush())
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        eprintln!("mailtls merge: writing output: {e}");
-        return exit::ERROR;
+    match super::write_stdout("merge", &text) {
+        Ok(()) => exit::OK,
+        Err(code) => code,
     }
-    exit::OK
 }

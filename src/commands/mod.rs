@@ -1,7 +1,8 @@
 //! One file per subcommand: thin glue from parsed arguments to the library stages.
 //!
-//! Every `run` returns the process exit code: 0 fine, 1 findings (policy violations,
-//! failed checks, doctor problems), 2 usage or I/O error.
+//! Every `run` returns the process exit code ([`exit`]): 0 fine, 1 findings (policy
+//! violations, failed checks, doctor problems), 2 usage or I/O error or nothing usable read,
+//! 3 some inputs not read to their end, 4 nothing to judge under `--policy`.
 
 pub mod check;
 pub mod check_domain;
@@ -15,14 +16,60 @@ pub mod peer;
 pub mod progress;
 pub mod scan;
 
-/// Exit codes shared by all commands.
+/// Exit codes shared by all commands (README "Exit codes", `mailtls --help`).
 pub mod exit {
     /// Everything fine.
     pub const OK: u8 = 0;
     /// The command worked and found problems (violations, failed checks).
     pub const FINDINGS: u8 = 1;
-    /// Usage or I/O error: nothing useful could be done.
+    /// Usage or I/O error, nothing recognised in the inputs, or the output could not be
+    /// written (stdout closed, disk full): nothing useful was done.
     pub const ERROR: u8 = 2;
+    /// The report was made, but some inputs were missing, unreadable, or truncated or
+    /// replaced while read: the summary names them. Wins over 1 (the violations are still
+    /// printed and in the report) so that a job never takes a partial run for a whole one.
+    pub const INCOMPLETE: u8 = 3;
+    /// `scan --policy`: records were read but the selection (time window, `--peer`,
+    /// loopback) left none to judge; `--allow-empty` makes it 0.
+    pub const NOTHING_TO_JUDGE: u8 = 4;
+}
+
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Called first thing by `main`: was the process started with stdout closed
+/// (`mailtls scan … >&-`)? Rust's runtime fills a closed descriptor 1 with `/dev/null`
+/// opened read-write before `main`, so every write would vanish and the run exit 0. A
+/// shell's `> /dev/null` opens it write-only; descriptor 1 on `/dev/null` opened read-write
+/// is therefore taken for a closed stdout, and a command that has output to write fails
+/// with exit 2 ([`write_stdout`]).
+pub fn guard_stdout() {
+    #[cfg(unix)]
+    {
+        // SAFETY: fcntl and fstat on descriptor 1 only read its state into local values.
+        let closed = unsafe {
+            let flags = libc::fcntl(1, libc::F_GETFL);
+            let mut st: libc::stat = std::mem::zeroed();
+            flags == -1
+                || (flags & libc::O_ACCMODE == libc::O_RDWR
+                    && libc::fstat(1, &mut st) == 0
+                    && st.st_mode & libc::S_IFMT == libc::S_IFCHR
+                    && is_dev_null(&st))
+        };
+        STDOUT_CLOSED.store(closed, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[cfg(unix)]
+// `st_rdev` is `u64` on Linux but narrower on some other systems.
+#[allow(clippy::unnecessary_cast)]
+fn is_dev_null(st: &libc::stat) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/dev/null").is_ok_and(|m| m.rdev() == st.st_rdev as u64)
+}
+
+/// True when stdout was closed at start ([`guard_stdout`]).
+pub(crate) fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// `doc` as pretty JSON on stdout. A document that cannot be serialised is an error the
@@ -35,11 +82,16 @@ pub(crate) fn print_json(cmd: &str, doc: &impl serde::Serialize) -> Result<(), u
     write_stdout(cmd, &(text + "\n"))
 }
 
-/// `text` to stdout; a reader that went away (`| head`) is not an error, any other write
-/// failure is (exit 2).
+/// `text` to stdout; a reader that went away (`| head`: EPIPE) is not an error and stays
+/// quiet, any other write failure is (exit 2), and so is a stdout closed at start.
 pub(crate) fn write_stdout(cmd: &str, text: &str) -> Result<(), u8> {
     use std::io::Write as _;
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
+    if stdout_closed() && !text.is_empty() {
+        eprintln!("mailtls {cmd}: writing output: standard output is closed");
+        return Err(exit::ERROR);
+    }
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             eprintln!("mailtls {cmd}: writing output: {e}");
             Err(exit::ERROR)
@@ -89,6 +141,13 @@ pub struct Selection {
     /// loopback sender. Left out by default.
     #[arg(long)]
     pub loopback: bool,
+
+    /// Read every file found in a directory. By default a walked file is skipped (with a
+    /// note) when it is sparse, binary (a NUL byte in its first 8 KiB) or shows no mail-log
+    /// line in its first 256 KiB: lastlog, wtmp, journal files, dpkg.log. Files named on the
+    /// command line are always read.
+    #[arg(long)]
+    pub no_skip: bool,
 }
 
 impl Selection {

@@ -89,6 +89,7 @@ impl Window {
             year: self.year,
             utc: self.utc,
             loopback: self.loopback,
+            no_skip: false,
         }
         .record_filter(cmd)
     }
@@ -154,18 +155,16 @@ pub fn triage_inputs(cmd: &str, paths: &[PathBuf]) -> Option<TriageInputs> {
         logs,
         stores,
         errors,
+        skipped,
     } = if rest.is_empty() {
-        messages::Inputs {
-            logs: Vec::new(),
-            stores: Vec::new(),
-            errors: Vec::new(),
-        }
+        messages::Inputs::default()
     } else {
         messages::split_inputs(&rest)
     };
     for e in &errors {
         eprintln!("mailtls: {e}");
     }
+    messages::note_skipped(&skipped);
     if logs.is_empty() && stores.is_empty() && checks.is_empty() {
         eprintln!("mailtls {cmd}: nothing to read");
         return None;
@@ -226,7 +225,7 @@ Examples:
   mailtls peer example.org /var/log/mail.log /var/log/mail.log.1
   mailtls peer 192.0.2.25 logs/ --around '2026-11-20 10:00±1h'
   mailtls peer mx1.example.org logs/ check.json --json
-  mailtls peer mail.example.net sample-logs/maillog --year 2026
+  mailtls peer 127.0.0.1 sample-logs/maillog --year 2026
 
 Prints the peer's TLS posture (per direction), what changed and when (spans of the same TLS
 state, with the local key/certificate errors that opened a plaintext window), the first and
@@ -366,12 +365,22 @@ pub fn run(args: &Args) -> u8 {
     if story.is_empty() && !has_hops && checks.is_empty() {
         let s = &c.report.summary;
         eprintln!(
-            "mailtls peer: nothing in the inputs names '{}' ({} lines in {} files{}): check the spelling, or try its domain or IP address",
+            "mailtls peer: nothing in the inputs names '{}' ({} lines in {} files{}): check the spelling, or try its domain or IP address{}",
             args.peer,
             s.lines_read,
             s.files,
             if filter.since.is_some() || filter.until.is_some() {
                 ", inside the time window"
+            } else {
+                ""
+            },
+            // The logging host is no peer of its own: what it hands to itself (MSP, content
+            // filters) is logged as 127.0.0.1 / localhost, which only shows when named.
+            if c.report.hosts.iter().any(|h| {
+                let p = args.peer.to_ascii_lowercase();
+                p == *h || p.split('.').next() == Some(h.as_str())
+            }) {
+                "; it is the logging host itself: its mail to itself shows as `mailtls peer 127.0.0.1` (or localhost)"
             } else {
                 ""
             }

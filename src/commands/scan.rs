@@ -24,15 +24,18 @@
 //! ([`crate::policy`]). The charts' time series and the silent-downgrade windows come from
 //! the log records only.
 //!
-//! Exit codes: 0 read and reported; 1 when `--policy` was given and the posture violates
-//! it; 2 when nothing at all could be read (no input, every path missing or unreadable) or
-//! an argument (policy file, previous snapshot, time) is unusable. Malformed lines and
-//! partly unreadable files are warned about on stderr, naming the file and line, and do not
-//! change the exit code.
+//! Exit codes ([`super::exit`], README "Exit codes"): 0 read and reported; 1 when
+//! `--policy` was given and the posture violates it; 2 when nothing useful was done (no
+//! input, every path missing or unreadable, nothing recognised in what was read, an
+//! unusable argument, output that could not be written); 3 when the report was made but
+//! some inputs were missing, unreadable, or truncated or replaced while read (wins over 1);
+//! 4 when `--policy` was given and the selection left nothing to judge (0 with
+//! `--allow-empty`). Malformed lines are warned about on stderr, naming file and line, and
+//! do not change the exit code.
 
 use crate::report::safe::terminal;
-use std::collections::HashSet;
-use std::io::{IsTerminal, Write};
+use std::collections::{BTreeMap, HashSet};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use chrono::{FixedOffset, Local, NaiveDate, Offset, Utc};
@@ -43,12 +46,14 @@ use crate::compare::compare;
 use crate::correlate::Record;
 use crate::downgrade::Downgrades;
 use crate::event::Direction;
+use crate::filter::Left;
 use crate::hops::{self, OurHosts};
 use crate::input::messages;
 use crate::parse::envelope::Zone;
 use crate::pipeline::{self, Options};
 use crate::policy::{self, Policy};
 use crate::posture::Posture;
+use crate::report::json::{DuplicateNote, Identity, InputNotes};
 use crate::report::tlsrpt::TlsRptDoc;
 use crate::report::{self, Report, Snapshot};
 use crate::timeline::Timeline;
@@ -103,7 +108,17 @@ and join the posture; hops below the first foreign stamp are only claims, report
 TLS-RPT reports (RFC 8460) among the paths, as .json/.json.gz files or attached to messages
 in those stores, are read and joined with the inbound log records of the same window and MX
 host (the syslog host): what each reporter says beside what our log shows, mismatches
-flagged both ways (see src/report/tlsrpt.md). Invalid reports are named and skipped.")]
+flagged both ways (see src/report/tlsrpt.md). Invalid reports are named and skipped; .json
+files that are no report (no report-id or policies) are skipped with one note.
+
+A line met again in a later input (same host, second, program, pid, text; any stamp format:
+Debian's syslog + mail.log + mail.info) is counted once, and the summary says per file what
+was already read where. Walked files that are sparse, binary, or show no mail-log line in
+their first 256 KiB are skipped with a note (--no-skip reads them).
+
+Exit codes: 0 done; 1 --policy violations; 2 nothing done (no input, nothing recognised,
+bad argument, output not written); 3 report made but some inputs missing or cut short; 4
+--policy with nothing left to judge (--allow-empty: 0).")]
 pub struct Args {
     /// Log files, rotated .gz logs, message stores (mbox, Maildir, .eml), directories (read
     /// recursively), or - for stdin. Without a path, stdin is read when it is not a terminal.
@@ -165,6 +180,11 @@ pub struct Args {
     #[arg(long, short = 'q')]
     pub quiet: bool,
 
+    /// With --policy: a run that kept no record to judge (nothing in the time window, only
+    /// loopback peers) exits 0 instead of 4.
+    #[arg(long)]
+    pub allow_empty: bool,
+
     /// Print (on stderr, with file and line) the first N lines of the mail programs that
     /// no parser understood. They are counted per program in the summary either way.
     #[arg(long, value_name = "N")]
@@ -194,20 +214,45 @@ pub fn run(args: &Args) -> u8 {
         logs: mut sources,
         stores,
         errors,
-    } = messages::split_inputs(&paths);
+        skipped,
+    } = messages::split_inputs_with(&paths, !args.select.no_skip);
+    let mut notes = InputNotes::default();
     for e in &errors {
         eprintln!("mailtls: {e}");
+        // A path that is not there (or not readable) is an input the run lacks; an empty
+        // directory is not.
+        if !matches!(e, crate::input::DiscoverError::EmptyDir { .. }) {
+            notes.incomplete.push(format!("{e}"));
+        }
     }
+    if !args.quiet {
+        messages::note_skipped(&skipped);
+    }
+    notes.skipped = skipped
+        .iter()
+        .map(|(f, why)| format!("{f}: {why}"))
+        .collect();
     // TLS-RPT report files (.json, .json.gz) are found by content and never reach the log
-    // parser; reports inside message stores are read from the stores below.
-    let report_files = tlsrpt::read::find_files(&paths, &sources, &stores);
+    // parser; reports inside message stores are read from the stores below. JSON that
+    // claims nothing of a report is skipped with one note for all.
+    let (report_files, unrelated_json) =
+        tlsrpt::read::find_files_counted(&paths, &sources, &stores);
+    notes.unrelated_json = unrelated_json;
+    if unrelated_json > 0 && !args.quiet {
+        eprintln!(
+            "mailtls: note: {unrelated_json} .json file(s) found are not TLS-RPT reports (no report-id or policies): skipped"
+        );
+    }
     sources.retain(|s| s.path.as_ref().is_none_or(|p| !report_files.contains(p)));
     if args.messages_only {
         sources.clear();
     }
     let stores = if args.logs_only { Vec::new() } else { stores };
     if sources.is_empty() && stores.is_empty() && report_files.is_empty() {
-        eprintln!("mailtls scan: nothing to read");
+        eprintln!(
+            "mailtls scan: nothing to read: {}",
+            what_was_found(&paths, &errors, &skipped, unrelated_json)
+        );
         return exit::ERROR;
     }
 
@@ -276,7 +321,11 @@ pub fn run(args: &Args) -> u8 {
     // them is the same message, already counted.
     let mut log_ids: HashSet<String> = HashSet::new();
     let want_ids = !stores.is_empty();
+    let mut left_out: BTreeMap<Left, u64> = BTreeMap::new();
+    let mut loopback_peers: HashSet<String> = HashSet::new();
+    let mut records = 0u64;
     let report = pipeline::run(&sources, &opts, |r| {
+        records += 1;
         if want_ids
             && let Record::Message {
                 direction: Direction::Inbound,
@@ -286,19 +335,46 @@ pub fn run(args: &Args) -> u8 {
         {
             log_ids.insert(queue_id.clone());
         }
-        if filter.keep(&r) {
-            // A client's hang-up after our own 454 is our outage, not the peer's failure:
-            // the window counts it, the peer's posture does not.
-            if downgrades.add(&r) {
-                return;
+        match filter.reject(&r) {
+            None => {
+                // A client's hang-up after our own 454 is our outage, not the peer's
+                // failure: the window counts it, the peer's posture does not.
+                if downgrades.add(&r) {
+                    return;
+                }
+                if want_rpt {
+                    inbound.add(&r);
+                }
+                posture.add(&r);
+                timeline.add(&r);
             }
-            if want_rpt {
-                inbound.add(&r);
+            Some(why) => {
+                *left_out.entry(why).or_default() += 1;
+                if why == Left::Loopback
+                    && let Some(k) = r.peer().and_then(|p| p.key())
+                    && !loopback_peers.contains(&k)
+                {
+                    loopback_peers.insert(k);
+                }
             }
-            posture.add(&r);
-            timeline.add(&r);
         }
     });
+    notes.records = records;
+    notes.left_out = left_out
+        .iter()
+        .map(|(k, n)| (k.as_str().to_owned(), *n))
+        .collect();
+    notes.loopback_peers = loopback_peers.len() as u64;
+    notes.incomplete.extend(report.incomplete.iter().cloned());
+    notes.duplicates = report
+        .duplicates
+        .iter()
+        .map(|(f, first, n)| DuplicateNote {
+            file: f.to_string(),
+            first_read_in: first.to_string(),
+            lines: *n,
+        })
+        .collect();
     if let Some(p) = progress {
         p.finish();
     }
@@ -368,12 +444,65 @@ pub fn run(args: &Args) -> u8 {
         eprintln!("mailtls scan: nothing could be read");
         return exit::ERROR;
     }
+    if s.lines_recognized == 0 && messages_read == 0 && rpt_read.reports == 0 {
+        let names: Vec<String> = sources
+            .iter()
+            .take(10)
+            .map(|f| terminal(&f.display).into_owned())
+            .collect();
+        eprintln!(
+            "mailtls scan: nothing recognised: no mail-log line in {} file{} ({} lines: {}{}){}",
+            s.files,
+            if s.files == 1 { "" } else { "s" },
+            s.lines_read,
+            names.join(", "),
+            if sources.len() > names.len() {
+                ", …"
+            } else {
+                ""
+            },
+            if skipped.is_empty() && unrelated_json == 0 {
+                String::new()
+            } else {
+                format!(
+                    "; {}",
+                    what_was_found(&paths, &[], &skipped, unrelated_json)
+                )
+            }
+        );
+        return exit::ERROR;
+    }
+    for d in &notes.duplicates {
+        if !args.quiet {
+            eprintln!(
+                "mailtls: note: {}: {} lines already read from {} (counted once)",
+                terminal(&d.file),
+                d.lines,
+                terminal(&d.first_read_in)
+            );
+        }
+    }
 
+    let hosts: Vec<String> = report.hosts.iter().cloned().collect();
     let mut snap = Snapshot::new(report.summary, posture);
     snap.messages = msgs;
     if want_rpt {
         let joined = tlsrpt::join::join(&rpt_model, &inbound);
         snap.tlsrpt = Some(TlsRptDoc::new(&rpt_model, rpt_read, joined));
+    }
+    snap.identity = Some(Identity::of(&snap, hosts));
+    let reports_read = snap.tlsrpt.as_ref().is_some_and(|t| !t.reports.is_empty());
+    notes.empty =
+        snap.posture.peers.is_empty() && snap.posture.local_errors.is_empty() && !reports_read;
+    if let Some(b) = notes.banner()
+        && !args.quiet
+    {
+        eprintln!("mailtls scan: {b}");
+    }
+    let incomplete = !notes.incomplete.is_empty();
+    let empty = notes.empty;
+    if notes != InputNotes::default() {
+        snap.input = Some(notes);
     }
     let windows = downgrades.finish();
     let today = args.as_of.unwrap_or_else(|| Local::now().date_naive());
@@ -451,13 +580,10 @@ pub fn run(args: &Args) -> u8 {
             t
         }
     };
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush())
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        eprintln!("mailtls scan: writing output: {e}");
-        return exit::ERROR;
+    if let Err(code) = super::write_stdout("scan", &text) {
+        return code;
     }
+    let mut code = exit::OK;
     if args.policy.is_some() {
         for v in &evaluation.violations {
             eprintln!(
@@ -477,8 +603,51 @@ pub fn run(args: &Args) -> u8 {
             );
         }
         if !evaluation.violations.is_empty() {
-            return exit::FINDINGS;
+            code = exit::FINDINGS;
+        }
+        if empty && !args.allow_empty {
+            eprintln!(
+                "mailtls scan: nothing to judge under --policy (--allow-empty accepts it): exit {}",
+                exit::NOTHING_TO_JUDGE
+            );
+            code = exit::NOTHING_TO_JUDGE;
         }
     }
-    exit::OK
+    if incomplete {
+        eprintln!(
+            "mailtls scan: incomplete input: {} input(s) not read to the end (see above): exit {}",
+            snap.input.as_ref().map_or(0, |n| n.incomplete.len()),
+            exit::INCOMPLETE
+        );
+        code = exit::INCOMPLETE;
+    }
+    code
+}
+
+/// What the paths held that was not read, for the "nothing to read" message.
+fn what_was_found(
+    paths: &[PathBuf],
+    errors: &[crate::input::DiscoverError],
+    skipped: &[(std::sync::Arc<str>, crate::input::sniff::Skip)],
+    unrelated_json: u64,
+) -> String {
+    let mut parts = Vec::new();
+    let given: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    parts.push(format!("given {}", terminal(&given.join(" "))));
+    for e in errors {
+        parts.push(terminal(&e.to_string()).into_owned());
+    }
+    for (f, why) in skipped.iter().take(10) {
+        parts.push(format!("{} skipped: {why}", terminal(f)));
+    }
+    if skipped.len() > 10 {
+        parts.push(format!("{} more skipped", skipped.len() - 10));
+    }
+    if unrelated_json > 0 {
+        parts.push(format!(
+            "{unrelated_json} .json file(s) that are no TLS-RPT report"
+        ));
+    }
+    parts.push("--no-skip reads skipped files".to_owned());
+    parts.join("; ")
 }

@@ -56,24 +56,73 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<SourceFile>, Vec<DiscoverError>) {
                     errors.push(DiscoverError::EmptyDir { path: p.clone() });
                 }
             }
-            Ok(m) if m.is_file() => files.push(source_for(p, &m)),
+            Ok(m) if m.is_file() => files.push(source_for(p, &m, false)),
             Ok(_) => errors.push(DiscoverError::NotAFile { path: p.clone() }),
         }
     }
     files.sort_by_cached_key(|f| f.path.as_deref().map(rotation_key));
-    files.dedup_by(|a, b| a.path == b.path);
-    let mut out: Vec<SourceFile> = files;
+    // A file both named and found by a walk is read once, as named (never sniffed away).
+    files.dedup_by(|a, b| {
+        let same = a.path == b.path;
+        if same {
+            b.walked &= a.walked;
+        }
+        same
+    });
+    let mut out: Vec<SourceFile> = largest_set_first(files);
     if stdin {
         out.push(SourceFile::stdin());
     }
     (out, errors)
 }
 
-fn source_for(p: &Path, m: &fs::Metadata) -> SourceFile {
+/// Reorders whole rotated sets (kept oldest first inside) by their size, largest first.
+///
+/// Copies of one log under several names (Debian's `syslog`, `mail.log`, `mail.info`,
+/// `mail.warn`, `mail.err`) are counted once, the later copy skipped as a duplicate: the
+/// copy read first must be the most complete one, so that every session is correlated from
+/// one file in log order and never from the error lines of `mail.err` alone.
+fn largest_set_first(files: Vec<SourceFile>) -> Vec<SourceFile> {
+    let mut sets: Vec<(u64, Vec<SourceFile>)> = Vec::new();
+    let mut last: Option<(PathBuf, String)> = None;
+    for f in files {
+        let key = f.path.as_deref().map(|p| {
+            let (dir, base, _) = rotation_key(p);
+            (dir, base)
+        });
+        let size = f
+            .path
+            .as_deref()
+            .and_then(|p| fs::metadata(p).ok())
+            .map_or(0, |m| m.len());
+        match sets.last_mut() {
+            Some((total, set)) if key.is_some() && key == last => {
+                *total += size;
+                set.push(f);
+            }
+            _ => sets.push((size, vec![f])),
+        }
+        last = key;
+    }
+    // Only within one directory: logs of other folders (other hosts) keep their order.
+    sets.sort_by(|a, b| {
+        let dir = |s: &[SourceFile]| {
+            s.first()
+                .and_then(|f| f.path.as_deref())
+                .and_then(Path::parent)
+                .map(Path::to_path_buf)
+        };
+        dir(&a.1).cmp(&dir(&b.1)).then(b.0.cmp(&a.0))
+    });
+    sets.into_iter().flat_map(|(_, set)| set).collect()
+}
+
+fn source_for(p: &Path, m: &fs::Metadata, walked: bool) -> SourceFile {
     SourceFile {
         path: Some(p.to_path_buf()),
         display: Arc::from(p.display().to_string()),
         mtime: m.modified().ok(),
+        walked,
     }
 }
 
@@ -105,7 +154,7 @@ fn walk(dir: &Path, files: &mut Vec<SourceFile>, errors: &mut Vec<DiscoverError>
                 if ext.as_deref().is_some_and(|e| NOT_LOGS.contains(&e)) {
                     continue;
                 }
-                files.push(source_for(&p, &m));
+                files.push(source_for(&p, &m, true));
             }
             Ok(_) => {}
             Err(source) => errors.push(DiscoverError::Io { path: p, source }),

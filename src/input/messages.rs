@@ -74,6 +74,7 @@ pub fn detect(path: &Path) -> io::Result<Kind> {
         path: Some(path.to_path_buf()),
         display: Arc::from(path.display().to_string()),
         mtime: None,
+        walked: false,
     };
     let mut head = Vec::with_capacity(8192);
     input::open(&src)?.take(64 * 1024).read_to_end(&mut head)?;
@@ -84,19 +85,33 @@ pub fn detect(path: &Path) -> io::Result<Kind> {
 pub fn detect_bytes(head: &[u8]) -> Kind {
     let first = head.split(|&b| b == b'\n').next().unwrap_or_default();
     if first.starts_with(b"From ") {
-        // A From_ line carries a ctime-style date (`Fri Nov 27 01:12:44 2026`); a text file
-        // that merely starts with the word "From" does not.
-        return if has_clock(first) {
+        // A From_ line usually carries a ctime-style date (`Fri Nov 27 01:12:44 2026`), but
+        // Netscape/Thunderbird write `From - Sat Nov 28 …` or plain `From - `, and Google
+        // Takeout `From 1844347792267117879@xxx Sat Nov 28 …` or no date at all: what makes
+        // it a mailbox is a header block right after it. A text file that merely starts
+        // with the word "From" has neither.
+        let after = head.get(first.len() + 1..).unwrap_or_default();
+        return if has_clock(first) || is_header_block(after) {
             Kind::Mbox
         } else {
             Kind::Other
         };
     }
-    if !headers::is_field_start(first) {
-        return Kind::Other;
+    if is_header_block(head) {
+        Kind::Eml
+    } else {
+        Kind::Other
     }
-    let known = head
-        .split(|&b| b == b'\n')
+}
+
+/// True when `head` starts with a header field and a common message field (Received:,
+/// From:, Subject:, …) follows in the same block.
+fn is_header_block(head: &[u8]) -> bool {
+    let first = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    if !headers::is_field_start(first) {
+        return false;
+    }
+    head.split(|&b| b == b'\n')
         .take(60)
         .take_while(|l| !l.is_empty() && *l != b"\r")
         .filter(|l| headers::is_field_start(l))
@@ -104,8 +119,7 @@ pub fn detect_bytes(head: &[u8]) -> Kind {
             let name = l.split(|&b| b == b':').next().unwrap_or_default();
             let name = String::from_utf8_lossy(name).trim().to_ascii_lowercase();
             MESSAGE_FIELDS.contains(&name.as_str())
-        });
-    if known { Kind::Eml } else { Kind::Other }
+        })
 }
 
 /// True when `line` holds an `HH:MM` time (the date of an mbox `From ` line).
@@ -479,6 +493,7 @@ impl Store {
                     path: Some(self.path.clone()),
                     display: self.display(),
                     mtime: None,
+                    walked: false,
                 };
                 let mut r = MboxReader::new(input::open(&src)?, self.display());
                 r.keep = keep;
@@ -566,6 +581,7 @@ impl Iterator for Messages {
                     path: Some(path.clone()),
                     display: Arc::clone(&source.file),
                     mtime: None,
+                    walked: false,
                 };
                 let keep = self.keep;
                 let read = input::open(&src).and_then(|r| read_file_message(r, keep));
@@ -658,10 +674,18 @@ pub struct Inputs {
     pub stores: Vec<Store>,
     /// What could not be listed or read, for the user.
     pub errors: Vec<super::DiscoverError>,
+    /// Files found by a directory walk and not read, with why ([`super::sniff`]): one
+    /// note each for the summary.
+    pub skipped: Vec<(Arc<str>, super::sniff::Skip)>,
 }
 
-/// Splits `paths` into [`Inputs`].
+/// Splits `paths` into [`Inputs`], skipping walked files that are no mail log.
 pub fn split_inputs(paths: &[PathBuf]) -> Inputs {
+    split_inputs_with(paths, true)
+}
+
+/// [`split_inputs`]; with `skip` false (`--no-skip`) every walked file is read.
+pub fn split_inputs_with(paths: &[PathBuf], skip: bool) -> Inputs {
     let stores = find_stores(paths);
     let (mut logs, mut errors) = super::discover(paths);
     errors.retain(|e| {
@@ -672,10 +696,36 @@ pub fn split_inputs(paths: &[PathBuf]) -> Inputs {
             .as_deref()
             .is_none_or(|p| !belongs_to_store(p, &stores))
     });
+    let mut skipped = Vec::new();
+    if skip {
+        logs.retain(|s| {
+            if !s.walked {
+                return true;
+            }
+            match super::sniff::judge(s) {
+                Some(why) => {
+                    skipped.push((Arc::clone(&s.display), why));
+                    false
+                }
+                None => true,
+            }
+        });
+    }
     Inputs {
         logs,
         stores,
         errors,
+        skipped,
+    }
+}
+
+/// One note per walked file left unread (stderr), naming the flag that reads it.
+pub fn note_skipped(skipped: &[(Arc<str>, super::sniff::Skip)]) {
+    for (file, why) in skipped {
+        eprintln!(
+            "mailtls: note: {}: skipped: {why} (read when named, or with --no-skip)",
+            crate::report::safe::terminal(file)
+        );
     }
 }
 

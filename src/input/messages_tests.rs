@@ -111,7 +111,19 @@ fn mbox_long_body_lines_and_oversized_header() {
 
 #[test]
 fn detect_by_content() {
-    let rows: [(&[u8], Kind); 8] = [
+    let rows: [(&[u8], Kind); 12] = [
+        // Undated separators: Netscape/Thunderbird, Google Takeout.
+        (
+            b"From - \nX-Mozilla-Status: 0001\nReturn-Path: <a@b>\nReceived: from x\n",
+            Kind::Mbox,
+        ),
+        (
+            b"From 1844347792267117879@xxx \nX-GM-THRID: 1844347792267117879\nReceived: by 2002:a05\nMIME-Version: 1.0\n",
+            Kind::Mbox,
+        ),
+        // A text that starts with the word, without a header block, is not a mailbox.
+        (b"From here on, notes:\nnothing: much\n", Kind::Other),
+        (b"From the top\n\nSubject: none\n", Kind::Other),
         (
             b"From alice@peer.example Mon Jul  1 10:15:02 2024\nSubject: x\n",
             Kind::Mbox,

@@ -133,6 +133,18 @@ pub fn render(r: &Report, charts: &[Chart]) -> String {
                         @if let Some(g) = &r.generated { " · generated " (g) }
                     }
                 }
+                @if let Some(b) = r.snap.input.as_ref().and_then(|n| n.banner()) {
+                    p.warn #empty-input role="alert" { (b) }
+                }
+                @if let Some(n) = &r.snap.input {
+                    @let lines = n.lines();
+                    @if !lines.is_empty() {
+                        section #input-notes {
+                            h2 { "What was read" }
+                            ul { @for l in &lines { li { (l) } } }
+                        }
+                    }
+                }
                 section #headline .cards {
                     div.card { span.n { (h.messages) } span.l { "messages" } }
                     div.card.bad[h.plaintext_messages > 0] { span.n { (percent(h.tls_messages, h.messages)) } span.l { "over TLS (" (h.plaintext_messages) " in clear text)" } }
@@ -144,7 +156,9 @@ pub fn render(r: &Report, charts: &[Chart]) -> String {
 
                 section #violations {
                     h2 { "Policy violations" }
-                    @if ev.violations.is_empty() {
+                    @if ev.violations.is_empty() && r.snap.input.as_ref().is_some_and(|n| n.empty) {
+                        p.warn { "Nothing judged: empty input." }
+                    } @else if ev.violations.is_empty() {
                         p.ok { "None: every peer meets the policy (" (r.policy_source) ")." }
                     } @else {
                         table {

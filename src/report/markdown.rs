@@ -71,8 +71,23 @@ pub fn render(r: &Report) -> String {
         r.evaluation.violations.len()
     );
 
+    if let Some(n) = &r.snap.input {
+        if let Some(b) = n.banner() {
+            let _ = writeln!(o, "> **{}**\n", escape(&b));
+        }
+        let lines = n.lines();
+        if !lines.is_empty() {
+            let _ = writeln!(o, "## What was read\n");
+            for l in lines {
+                let _ = writeln!(o, "* {}", escape(&l));
+            }
+            let _ = writeln!(o);
+        }
+    }
     let _ = writeln!(o, "## Policy violations\n");
-    if r.evaluation.violations.is_empty() {
+    if r.evaluation.violations.is_empty() && r.snap.input.as_ref().is_some_and(|n| n.empty) {
+        let _ = writeln!(o, "Nothing judged: empty input.\n");
+    } else if r.evaluation.violations.is_empty() {
         let _ = writeln!(o, "None.\n");
     } else {
         for v in &r.evaluation.violations {

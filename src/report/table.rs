@@ -136,6 +136,16 @@ pub fn render(snap: &Snapshot, colour: bool) -> String {
     out.push('\n');
     out.push_str(&summary_line(snap));
     out.push('\n');
+    if let Some(n) = &snap.input {
+        for l in n.lines() {
+            out.push_str(&terminal(&l));
+            out.push('\n');
+        }
+        if let Some(b) = n.banner() {
+            out.push_str(&terminal(&b));
+            out.push('\n');
+        }
+    }
     if let Some(line) = unparsed_line(snap) {
         out.push_str(&line);
         out.push('\n');
@@ -173,8 +183,18 @@ pub fn summary_line(snap: &Snapshot) -> String {
         ),
         _ => String::new(),
     };
+    let dup = if s.lines_duplicate > 0 {
+        format!(" ({} more skipped as duplicates)", s.lines_duplicate)
+    } else {
+        String::new()
+    };
+    let incomplete = if s.files_incomplete > 0 {
+        format!(" ({} not read to the end)", s.files_incomplete)
+    } else {
+        String::new()
+    };
     format!(
-        "read {} file{}, {} lines: {} recognised, {} malformed, {} too long; {} peer{}{}",
+        "read {} file{}{incomplete}, {} lines: {} recognised{dup}, {} malformed, {} too long; {} peer{}{}",
         s.files,
         if s.files == 1 { "" } else { "s" },
         s.lines_read,

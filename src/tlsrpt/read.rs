@@ -117,14 +117,41 @@ pub fn is_report_header(header: &[u8]) -> bool {
 /// (`.json` files, which directory walks leave out of the logs) that hold reports. Files of
 /// message stores are never candidates.
 pub fn find_files(paths: &[PathBuf], logs: &[SourceFile], stores: &[Store]) -> Vec<PathBuf> {
+    find_files_counted(paths, logs, stores).0
+}
+
+/// [`find_files`], also counting the `.json` files found by walking `paths` that are not
+/// reports at all (no `report-id`, `organization-name` or `policies`): a folder of
+/// unrelated JSON is skipped quietly, with one note for the lot, never one warning each.
+pub fn find_files_counted(
+    paths: &[PathBuf],
+    logs: &[SourceFile],
+    stores: &[Store],
+) -> (Vec<PathBuf>, u64) {
     let mut cand: Vec<PathBuf> = logs.iter().filter_map(|s| s.path.clone()).collect();
+    let mut walked = Vec::new();
     for p in paths {
-        walk_json(p, &mut cand, 0);
+        walk_json(p, &mut walked, 0);
     }
+    walked.sort();
+    walked.dedup();
+    walked.retain(|p| !messages::belongs_to_store(p, stores));
     cand.sort();
     cand.dedup();
     cand.retain(|p| !messages::belongs_to_store(p, stores) && is_report_file(p));
-    cand
+    let mut unrelated = 0;
+    for p in walked {
+        if cand.contains(&p) {
+            continue;
+        }
+        if is_report_file(&p) {
+            cand.push(p);
+        } else {
+            unrelated += 1;
+        }
+    }
+    cand.sort();
+    (cand, unrelated)
 }
 
 fn walk_json(p: &Path, out: &mut Vec<PathBuf>, depth: usize) {
@@ -149,14 +176,12 @@ fn walk_json(p: &Path, out: &mut Vec<PathBuf>, depth: usize) {
 }
 
 /// True when the file's first 64 KiB (inflated) look like a report. Named `.json` or
-/// `.json.gz`, a file is also taken when it merely starts like a JSON object without being a
-/// journald export, so a truncated report is reported as broken rather than ignored.
+/// `.json.gz`, a file is also taken when it is a JSON object that names `policies` (the
+/// other member every report has) without being a journald export or a mailtls document,
+/// so a truncated report is reported as broken rather than ignored. JSON that claims
+/// nothing of a report is not one.
 fn is_report_file(p: &Path) -> bool {
-    let src = SourceFile {
-        path: Some(p.to_path_buf()),
-        display: Arc::from(p.display().to_string()),
-        mtime: None,
-    };
+    let src = SourceFile::named(p);
     let mut head = Vec::new();
     let read = input::open(&src).and_then(|r| r.take(64 * 1024).read_to_end(&mut head));
     if read.is_err() {
@@ -173,6 +198,7 @@ fn is_report_file(p: &Path) -> bool {
     let t = text.trim_start_matches('\u{feff}').trim_start();
     (name.ends_with(".json") || name.ends_with(".json.gz"))
         && t.starts_with('{')
+        && t.contains("\"policies\"")
         && !t.contains("\"__CURSOR\"")
         && !t.contains("\"schema\"")
 }
@@ -230,6 +256,7 @@ pub fn read_all(files: &[PathBuf], stores: &[Store]) -> (TlsRpt, ReadSummary) {
             path: Some(f.clone()),
             display: Arc::from(origin.to_string()),
             mtime: None,
+            walked: false,
         };
         let mut bytes = Vec::new();
         let read = input::open(&src).and_then(|r| r.take(MAX_REPORT).read_to_end(&mut bytes));
