@@ -301,16 +301,8 @@ fn run_exim(a: &EximArgs) -> u8 {
 
 /// Exim refuses to start when a macro is defined twice in conf.d/main: say where.
 fn warn_duplicate_macros(main: &Path) {
-    let a = exim::debian_assembly(
-        &main
-            .parent()
-            .and_then(Path::parent)
-            .map(|p| p.display().to_string())
-            .unwrap_or_default(),
-        &|c: &str| PathBuf::from(c),
-    );
-    let sources: Vec<(PathBuf, String)> = a
-        .files
+    let files = exim::conf_d_main(&main.display().to_string(), &|c: &str| PathBuf::from(c));
+    let sources: Vec<(PathBuf, String)> = files
         .iter()
         .filter_map(|(c, r)| std::fs::read_to_string(r).ok().map(|t| (c.clone(), t)))
         .collect();

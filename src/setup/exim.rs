@@ -478,38 +478,13 @@ pub fn debian_assembly(dir: &str, resolve: &dyn Fn(&str) -> PathBuf) -> Assembly
     }
     let update = std::fs::read_to_string(resolve(&format!("{dir}/update-exim4.conf.conf")))
         .unwrap_or_default();
-    let mut files = Vec::new();
     if debian_split(&update) {
-        let main = format!("{dir}/conf.d/main");
-        let mut names: Vec<String> = std::fs::read_dir(resolve(&main))
-            .map(|rd| {
-                rd.flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        names.sort();
-        for n in names {
-            if n.is_empty()
-                || !n
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            {
-                continue;
-            }
-            let mut conf = format!("{main}/{n}");
-            if resolve(&format!("{conf}.rul")).is_file() {
-                conf.push_str(".rul");
-            }
-            if resolve(&conf).is_file() {
-                files.push((PathBuf::from(&conf), resolve(&conf)));
-            }
-        }
         Assembly {
             layout: Layout::DebianSplit,
-            files,
+            files: conf_d_main(&format!("{dir}/conf.d/main"), resolve),
         }
     } else {
+        let mut files = Vec::new();
         for n in ["exim4.conf.localmacros", "exim4.conf.template"] {
             let conf = format!("{dir}/{n}");
             if resolve(&conf).is_file() {
@@ -521,6 +496,37 @@ pub fn debian_assembly(dir: &str, resolve: &dyn Fn(&str) -> PathBuf) -> Assembly
             files,
         }
     }
+}
+
+/// The files of a `conf.d/main` directory in `update-exim4.conf`'s run-parts order (names
+/// of letters, digits, `_`, `-`; `NAME.rul` replaces `NAME`).
+pub fn conf_d_main(main: &str, resolve: &dyn Fn(&str) -> PathBuf) -> Vec<(PathBuf, PathBuf)> {
+    let mut names: Vec<String> = std::fs::read_dir(resolve(main))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    let mut files = Vec::new();
+    for n in names {
+        if n.is_empty()
+            || !n
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            continue;
+        }
+        let mut conf = format!("{main}/{n}");
+        if resolve(&format!("{conf}.rul")).is_file() {
+            conf.push_str(".rul");
+        }
+        if resolve(&conf).is_file() {
+            files.push((PathBuf::from(&conf), resolve(&conf)));
+        }
+    }
+    files
 }
 
 /// Macros defined in more than one of Debian's pieces (or twice in one): Exim refuses to
