@@ -98,6 +98,66 @@ fn generated_text_both_syntaxes_and_layouts() {
         help.contains("Examples:") && help.contains("--tls-library"),
         "{help}"
     );
+    let help = stdout(&["doctor", "--help"]);
+    assert!(
+        help.contains("--exim-config") && help.contains("Decryption has failed."),
+        "{help}"
+    );
+}
+
+#[test]
+fn apply_gives_an_existing_key_to_the_exim_group() {
+    let t = Tree::new();
+    let dir = t.p("/certs");
+    mailtls()
+        .args(["config", "certs", "--dir"])
+        .arg(&dir)
+        .arg("--ca-dir")
+        .arg(t.p("/root/mail-ca"))
+        .args(["--name", "mx1"])
+        .assert()
+        .success();
+    let key = dir.join("mx1-key.pem");
+    assert_eq!(
+        fs::metadata(&key).expect("stat").permissions().mode() & 0o777,
+        0o600
+    );
+    let conf = t.p("/exim.conf");
+    fs::write(&conf, "primary_hostname = mx1\nbegin acl\n").expect("w");
+    let gid = t.my_gid().to_string();
+    let out = mailtls()
+        .args([
+            "config",
+            "exim",
+            "--tls-library",
+            "gnutls",
+            "--exim-group",
+            &gid,
+            "--name",
+            "mx1",
+            "--dir",
+        ])
+        .arg(&dir)
+        .arg("--apply")
+        .arg(&conf)
+        .output()
+        .expect("run");
+    let so = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(so.contains("mode 0640"), "{so}");
+    assert_eq!(
+        fs::metadata(&key).expect("stat").permissions().mode() & 0o777,
+        0o640
+    );
+    assert!(
+        fs::read_to_string(&conf)
+            .expect("read")
+            .contains(&format!("tls_privatekey = {}\n", key.display()))
+    );
 }
 
 const EXIM_CONF: &str = r"# Exim configuration (upstream's default, shortened)

@@ -29,6 +29,19 @@ pub enum Format {
 
 /// Flags of `mailtls doctor`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  mailtls doctor                          # what is installed (/etc/mail, /etc/postfix, /etc/exim4)
+  mailtls doctor --cf /etc/mail/sendmail.cf --submit-cf /etc/mail/submit.cf --log /var/log/mail.log
+  mailtls doctor --postfix-dir /etc/postfix --format json
+  mailtls doctor --exim-config /etc/exim4          # Debian: macros resolved (split or unsplit)
+  mailtls doctor --exim-config /etc/exim/exim.conf
+  mailtls doctor --root /mnt/image --exim-config /etc/exim4   # a tree mounted elsewhere
+
+Exim loads its certificate and key at each STARTTLS as the Exim user (Debian-exim): the
+doctor checks them as that user and quotes the line Exim logs, e.g.
+  TLS error on connection from … (cert/key setup: cert=… key=…): Decryption has failed.
+Exit 0 clean (warnings allowed), 1 when any finding is an error.")]
 pub struct Args {
     /// sendmail.cf of the MTA.
     #[arg(long)]

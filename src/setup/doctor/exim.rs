@@ -604,3 +604,82 @@ fn check_ca(
         report.push(f);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(root: &Path) -> DoctorInput {
+        DoctorInput {
+            cf: None,
+            submit_cf: None,
+            postfix_dir: None,
+            exim: None,
+            log: None,
+            root: Some(root.to_path_buf()),
+            msp_group: "smmsp".into(),
+            warn_days: 30,
+            now: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn debians_exists_expansion_is_decided_on_the_tree() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let i = input(dir.path());
+        let v = "${if exists{/etc/ssl/certs/ca-certificates.crt}{/etc/ssl/certs/ca-certificates.crt}{/dev/null}}";
+        assert_eq!(expand_exists(&i, v).as_deref(), Some("/dev/null"));
+        std::fs::create_dir_all(dir.path().join("etc/ssl/certs")).expect("mkdir");
+        std::fs::write(dir.path().join("etc/ssl/certs/ca-certificates.crt"), "x").expect("w");
+        assert_eq!(
+            expand_exists(&i, v).as_deref(),
+            Some("/etc/ssl/certs/ca-certificates.crt")
+        );
+        assert_eq!(
+            expand_exists(&i, "/plain.pem").as_deref(),
+            Some("/plain.pem")
+        );
+        assert_eq!(expand_exists(&i, "${lookup{$tls_in_sni}lsearch{/x}}"), None);
+    }
+
+    #[test]
+    fn the_exim_user_reads_by_owner_group_or_other_and_must_enter_directories() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+        let i = input(dir.path());
+        std::fs::create_dir_all(dir.path().join("etc")).expect("mkdir");
+        std::fs::write(
+            dir.path().join("etc/passwd"),
+            "Debian-exim:x:4242:4343::/var/spool/exim4:/usr/sbin/nologin\n",
+        )
+        .expect("w");
+        std::fs::write(dir.path().join("etc/group"), "mail:x:8:Debian-exim\n").expect("w");
+        assert_eq!(exim_user(&i, "Debian-exim"), Some((4242, vec![4343, 8])));
+        assert_eq!(exim_user(&i, "nobody-here"), None);
+        let key = dir.path().join("etc/k.pem");
+        std::fs::write(&key, "k").expect("w");
+        let my_gid = std::fs::metadata(&key).expect("stat").gid();
+        let set = |m: u32| {
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(m)).expect("chmod")
+        };
+        set(0o600);
+        assert!(cannot_read(&i, "/etc/k.pem", 4242, &[4343]).is_some());
+        set(0o640);
+        assert!(cannot_read(&i, "/etc/k.pem", 4242, &[my_gid]).is_none());
+        assert!(cannot_read(&i, "/etc/k.pem", 4242, &[4343]).is_some());
+        set(0o644);
+        assert!(cannot_read(&i, "/etc/k.pem", 4242, &[4343]).is_none());
+        std::fs::set_permissions(
+            dir.path().join("etc"),
+            std::fs::Permissions::from_mode(0o700),
+        )
+        .expect("chmod");
+        let (why, d) = cannot_read(&i, "/etc/k.pem", 4242, &[4343]).expect("blocked");
+        assert_eq!(d.as_deref(), Some("/etc"), "{why}");
+        assert!(
+            cannot_read(&i, "/etc/k.pem", 0, &[0]).is_none(),
+            "root reads anything"
+        );
+    }
+}
