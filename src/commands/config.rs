@@ -266,7 +266,9 @@ fn run_exim(a: &EximArgs) -> u8 {
         eprint!("{}", exim::key_mode_instructions(&f, &group));
         return exit::OK;
     };
-    let code = if layout.is_debian() && !path.exists() {
+    // Debian's macro file is usually new: created whole (never over an existing name: a
+    // concurrent run that got there first is then edited like any existing file).
+    let created = if layout.is_debian() && !path.exists() {
         let text = exim::apply(
             "# TLS for Exim, written by mailtls config exim (Debian's macros).\n",
             &params,
@@ -274,16 +276,18 @@ fn run_exim(a: &EximArgs) -> u8 {
         match files::write_file(path, text.as_bytes(), 0o644, None, false) {
             Ok(()) => {
                 println!("{}: created", path.display());
-                exit::OK
+                Some(exit::OK)
             }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
             Err(e) => {
                 eprintln!("mailtls config: {}: {e}", path.display());
-                exit::ERROR
+                Some(exit::ERROR)
             }
         }
     } else {
-        apply_file(path, |t| exim::apply(t, &params))
+        None
     };
+    let code = created.unwrap_or_else(|| apply_file(path, |t| exim::apply(t, &params)));
     if code != exit::OK {
         return code;
     }
