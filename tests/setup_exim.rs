@@ -585,3 +585,44 @@ fn doctor_weak_self_signed_pair_and_expiry_plain_conf() {
         "could not stat /etc/exim/certs/cacert.pem (tls_verify_certificates): No such file or directory"
     );
 }
+
+#[test]
+fn doctor_log_explains_exims_key_error_in_exims_terms() {
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/real/exim/key_encrypted_pkcs8.log"
+    );
+    let out = mailtls()
+        .args(["doctor", "--format", "json", "--log", fixture])
+        .output()
+        .expect("run");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let logged: Vec<&Value> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["check"] == "log-error")
+        .collect();
+    assert_eq!(logged.len(), 1, "{v:#}");
+    let f = logged[0];
+    assert!(
+        f["log_line"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("Decryption has failed.")
+    );
+    let effect = f["effect"].as_str().unwrap_or_default();
+    assert!(
+        effect.contains("still offers STARTTLS") && effect.contains("454"),
+        "{effect}"
+    );
+    let fix = f["fix"].as_str().unwrap_or_default();
+    assert!(
+        fix.contains("--exim-config") && fix.contains("Debian-exim"),
+        "{fix}"
+    );
+    assert!(
+        !fix.contains("sendmail") && !fix.contains("ServerCertFile"),
+        "{fix}"
+    );
+}

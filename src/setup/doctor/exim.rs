@@ -21,6 +21,28 @@ use crate::setup::exim::{self, Layout, MainSection, TlsLibrary};
 
 const EFFECT: &str = "Exim starts and keeps offering STARTTLS, but answers it with \"454 TLS currently unavailable\" and logs the line below at each attempt; clients then deliver in plaintext (or defer, if they require TLS)";
 
+/// What an Exim server-side error about our own files means: unlike Sendmail, Exim keeps
+/// offering STARTTLS and answers 454 (`None`: the generic explanation fits).
+pub(super) fn explain_log(
+    kind: TlsErrorKind,
+    direction: Option<crate::event::Direction>,
+) -> Option<(&'static str, &'static str)> {
+    if direction == Some(crate::event::Direction::Outbound) {
+        return None;
+    }
+    match kind {
+        TlsErrorKind::PrivateKey | TlsErrorKind::Certificate | TlsErrorKind::UnsafeFile => Some((
+            "Exim could not load its certificate or key (as the Exim user, at this STARTTLS): it still offers STARTTLS, answers 454 TLS currently unavailable, and the client delivers in plaintext or defers",
+            "run mailtls doctor --exim-config /etc/exim4 (or your exim.conf): tls_certificate / tls_privatekey must exist, be unencrypted PEM, match, and be readable by Debian-exim (root:Debian-exim 0640)",
+        )),
+        TlsErrorKind::CaLocations => Some((
+            "Exim could not load tls_verify_certificates: it answers STARTTLS with 454",
+            "run mailtls doctor --exim-config …; point tls_verify_certificates at a readable CA file (or \"system\")",
+        )),
+        _ => None,
+    }
+}
+
 /// Exim's line for a certificate/key that GnuTLS cannot load (the client part varies).
 fn setup_line(lib: TlsLibrary, cert: &str, key: &str, reason: &str) -> Option<String> {
     (lib == TlsLibrary::Gnutls).then(|| {
