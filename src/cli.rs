@@ -38,7 +38,7 @@ pub enum Command {
     Follow(commands::follow::Args),
     /// Check a server's STARTTLS: EHLO, handshake, chain, verify (Sendmail's words).
     Check(commands::check::Args),
-    /// Generate keys and certificates, and sendmail/submit/mc/postfix TLS configuration.
+    /// Generate keys and certificates, and sendmail/submit/mc/postfix/exim TLS configuration.
     Config(commands::config::Args),
     /// Diagnose an installed TLS configuration before the MTA fails on it.
     Doctor(commands::doctor::Args),

@@ -264,6 +264,7 @@ fn expired_and_expiring_certificates() {
         cf: Some("/etc/mail/sendmail.cf".into()),
         submit_cf: None,
         postfix_dir: None,
+        exim: None,
         log: None,
         root: Some(t.root().to_path_buf()),
         msp_group: "smmsp".into(),

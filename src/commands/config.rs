@@ -1,4 +1,4 @@
-//! `mailtls config certs|sendmail|submit|mc|postfix`: make the keys and certificates and
+//! `mailtls config certs|sendmail|submit|mc|postfix|exim`: make the keys and certificates and
 //! write the TLS configuration, one command per step of the seed's procedure.
 //!
 //! Usage:
@@ -10,6 +10,8 @@
 //!   mailtls config submit   [same flags]                                   [--apply submit.cf]
 //!   mailtls config mc       [--for sendmail|submit] [same flags]
 //!   mailtls config postfix  [--dir D] [--name N] [--profile modern|intermediate|old] [--apply main.cf]
+//!   mailtls config exim     [--dir D] [--name N] [--profile P] [--tls-library gnutls|openssl]
+//!                           [--layout plain|debian-split|debian-unsplit] [--exim-group G] [--apply FILE]
 //!
 //! `certs` writes cacert.pem, NAME-key.pem (0600, or 0640 group smmsp with --msp),
 //! NAME-cert.pem and the `<hash>.0` link into --dir, and the CA key into --ca-dir (keep it
@@ -22,7 +24,7 @@ use std::path::{Path, PathBuf};
 use super::exit;
 use crate::setup::certs::{self, CertPlan, KeyType};
 use crate::setup::cf::{self, CfKind, TlsFiles};
-use crate::setup::{files, postfix};
+use crate::setup::{exim, files, postfix};
 
 /// Flags of `mailtls config`.
 #[derive(Debug, clap::Args)]
@@ -44,7 +46,27 @@ pub enum What {
     Mc(McArgs),
     /// Postfix main.cf smtpd_tls_* / smtp_tls_* settings.
     Postfix(PostfixArgs),
+    /// Exim's main-section TLS options, or Debian's MAIN_TLS_* macros.
+    #[command(after_help = EXIM_EXAMPLES)]
+    Exim(EximArgs),
 }
+
+/// Examples shown by `mailtls config exim --help`.
+const EXIM_EXAMPLES: &str = "Examples:
+  # Debian (split configuration), keys made by mailtls config certs --dir /etc/exim4/certs:
+  mailtls config exim --dir /etc/exim4/certs --name mx1 --apply /etc/exim4/conf.d/main/000_localmacros
+  update-exim4.conf && systemctl restart exim4 && mailtls doctor --exim-config /etc/exim4
+
+  # Debian, unsplit configuration:
+  mailtls config exim --dir /etc/exim4/certs --name mx1 --apply /etc/exim4/exim4.conf.localmacros
+
+  # A plain exim.conf (options go in the main section, before the first \"begin\"):
+  mailtls config exim --layout plain --tls-library openssl --dir /etc/exim/certs --name mx1 --apply /etc/exim/exim.conf
+
+The library (GnuTLS priority string or OpenSSL cipher list for tls_require_ciphers) is
+found with `exim -bV` when Exim is installed; --tls-library says it otherwise. The layout
+follows the --apply file (exim4.conf.localmacros, conf.d/main/*: Debian's macros), else
+/etc/exim4/update-exim4.conf.conf. A new conf.d/main file is created (mode 0644).";
 
 /// Flags of `config certs`.
 #[derive(Debug, clap::Args)]
@@ -152,6 +174,30 @@ pub struct PostfixArgs {
     pub apply: Option<PathBuf>,
 }
 
+/// Flags of `config exim`.
+#[derive(Debug, clap::Args)]
+pub struct EximArgs {
+    #[command(flatten)]
+    pub layout: LayoutArgs,
+    /// Protocol and cipher profile.
+    #[arg(long, value_enum, default_value = "intermediate")]
+    pub profile: postfix::Profile,
+    /// The TLS library Exim was built with (default: from `exim -bV`, else gnutls).
+    #[arg(long, value_enum)]
+    pub tls_library: Option<exim::TlsLibrary>,
+    /// Plain options or Debian's macros (default: from --apply's file name, else Debian's
+    /// when /etc/exim4/update-exim4.conf.conf exists, else plain).
+    #[arg(long = "layout", value_enum)]
+    pub conf_layout: Option<exim::Layout>,
+    /// The group Exim runs as, which must read the key (Debian: Debian-exim).
+    #[arg(long)]
+    pub exim_group: Option<String>,
+    /// Edit this file in place (backup FILE.BACKUP first; a missing Debian macro file is
+    /// created) instead of printing.
+    #[arg(long)]
+    pub apply: Option<PathBuf>,
+}
+
 /// Runs `mailtls config …`.
 pub fn run(args: &Args) -> u8 {
     let layout = match &args.what {
@@ -159,6 +205,7 @@ pub fn run(args: &Args) -> u8 {
         What::Sendmail(a) | What::Submit(a) => Some(&a.layout),
         What::Mc(a) => Some(&a.layout),
         What::Postfix(a) => Some(&a.layout),
+        What::Exim(a) => Some(&a.layout),
     };
     if let Some(l) = layout
         && !l.dir.starts_with('/')
@@ -191,6 +238,120 @@ pub fn run(args: &Args) -> u8 {
                 Some(path) => apply_file(path, |t| postfix::apply(t, &params)),
             }
         }
+        What::Exim(a) => run_exim(a),
+    }
+}
+
+fn run_exim(a: &EximArgs) -> u8 {
+    let lib = a
+        .tls_library
+        .or_else(exim::probe_library)
+        .unwrap_or(exim::TlsLibrary::Gnutls);
+    let layout = a.conf_layout.unwrap_or_else(|| match &a.apply {
+        Some(p) if exim::layout_of_file(p).is_debian() => exim::layout_of_file(p),
+        Some(_) => exim::Layout::Plain,
+        None => exim::debian_layout(Path::new("/")).unwrap_or(exim::Layout::Plain),
+    });
+    let group = a.exim_group.clone().unwrap_or_else(|| {
+        if layout.is_debian() {
+            "Debian-exim".into()
+        } else {
+            "exim".into()
+        }
+    });
+    let f = a.layout.files();
+    let params = exim::settings(&f, a.profile, lib, layout);
+    let Some(path) = &a.apply else {
+        print!("{}", exim::render(&f, a.profile, lib, layout));
+        eprint!("{}", exim::key_mode_instructions(&f, &group));
+        return exit::OK;
+    };
+    // Debian's macro file is usually new: created whole (never over an existing name: a
+    // concurrent run that got there first is then edited like any existing file).
+    let created = if layout.is_debian() && !path.exists() {
+        let text = exim::apply(
+            "# TLS for Exim, written by mailtls config exim (Debian's macros).\n",
+            &params,
+        );
+        match files::write_file(path, text.as_bytes(), 0o644, None, false) {
+            Ok(()) => {
+                println!("{}: created", path.display());
+                Some(exit::OK)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
+            Err(e) => {
+                eprintln!("mailtls config: {}: {e}", path.display());
+                Some(exit::ERROR)
+            }
+        }
+    } else {
+        None
+    };
+    let code = created.unwrap_or_else(|| apply_file(path, |t| exim::apply(t, &params)));
+    if code != exit::OK {
+        return code;
+    }
+    if layout == exim::Layout::DebianSplit
+        && let Some(main) = path.parent()
+    {
+        warn_duplicate_macros(main);
+    }
+    key_group(&f.server_key, &group);
+    if layout.is_debian() {
+        eprintln!("then: update-exim4.conf && systemctl restart exim4");
+    }
+    code
+}
+
+/// Exim refuses to start when a macro is defined twice in conf.d/main: say where.
+fn warn_duplicate_macros(main: &Path) {
+    let files = exim::conf_d_main(&main.display().to_string(), &|c: &str| PathBuf::from(c));
+    let sources: Vec<(PathBuf, String)> = files
+        .iter()
+        .filter_map(|(c, r)| std::fs::read_to_string(r).ok().map(|t| (c.clone(), t)))
+        .collect();
+    for (name, first, second) in exim::duplicate_macros(&sources, &exim::DEBIAN_MACROS) {
+        eprintln!(
+            "warning: {name} is defined at {first} and again at {second}: Exim refuses to start (macro \"{name}\" is already defined); remove one"
+        );
+    }
+}
+
+/// The key must be readable by the Exim user's group: set root:GROUP 0640 when the key
+/// exists and we may, else say what to run.
+fn key_group(key: &str, group: &str) {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let Ok(m) = std::fs::metadata(key) else {
+        eprintln!(
+            "note: {key} does not exist yet; make it with mailtls config certs --msp --msp-group {group} (root:{group} 0640)"
+        );
+        return;
+    };
+    let Some(gid) = files::group_id(group) else {
+        eprintln!("warning: group {group} does not exist here; give --exim-group");
+        return;
+    };
+    let mode = m.permissions().mode() & 0o7777;
+    if m.gid() == gid && mode & 0o040 != 0 && mode & 0o007 == 0 {
+        return;
+    }
+    let ok = std::os::unix::fs::chown(key, None, Some(gid)).is_ok()
+        && std::fs::set_permissions(key, std::fs::Permissions::from_mode(0o640)).is_ok();
+    if ok {
+        println!(
+            "{key}: group {group}, mode 0640 (Exim reads the key as its own user at each STARTTLS)"
+        );
+    } else {
+        eprint!(
+            "{}",
+            exim::key_mode_instructions(
+                &TlsFiles {
+                    server_key: key.to_owned(),
+                    ..TlsFiles::layout("/", "x", None, false)
+                },
+                group
+            )
+        );
     }
 }
 

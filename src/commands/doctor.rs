@@ -2,15 +2,16 @@
 //!
 //! Usage:
 //!   mailtls doctor [--cf /etc/mail/sendmail.cf] [--submit-cf /etc/mail/submit.cf]
-//!                  [--postfix-dir /etc/postfix] [--log /var/log/mail.log]
+//!                  [--postfix-dir /etc/postfix] [--exim-config /etc/exim4|exim.conf]
+//!                  [--log /var/log/mail.log]
 //!                  [--root DIR] [--msp-group smmsp] [--warn-days 30] [--format text|json]
 //!
-//! Reads the TLS options and checks every file they name the way Sendmail (or Postfix)
-//! will: missing or unsafe files, encrypted keys, key/certificate mismatch, expiry, the
+//! Reads the TLS options and checks every file they name the way Sendmail (or Postfix, or
+//! Exim: as the Exim user, at each STARTTLS) will: missing or unsafe files, encrypted keys, key/certificate mismatch, expiry, the
 //! chain against CACertFile, the `<hash>.0` link in CACertPath, key modes with and without
 //! the MSP, the CA key on the server, sendmail.cf against submit.cf, and with --log the
 //! STARTTLS errors already logged. Each finding names the file, the line the MTA logs, what
-//! it will do, and the fix. Without --cf/--submit-cf/--postfix-dir the usual places under
+//! it will do, and the fix. Without --cf/--submit-cf/--postfix-dir/--exim-config the usual places under
 //! --root are examined. Exit 0 clean (warnings allowed), 1 when any finding is an error,
 //! 2 when nothing could be examined.
 
@@ -28,6 +29,19 @@ pub enum Format {
 
 /// Flags of `mailtls doctor`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  mailtls doctor                          # what is installed (/etc/mail, /etc/postfix, /etc/exim4)
+  mailtls doctor --cf /etc/mail/sendmail.cf --submit-cf /etc/mail/submit.cf --log /var/log/mail.log
+  mailtls doctor --postfix-dir /etc/postfix --format json
+  mailtls doctor --exim-config /etc/exim4          # Debian: macros resolved (split or unsplit)
+  mailtls doctor --exim-config /etc/exim/exim.conf
+  mailtls doctor --root /mnt/image --exim-config /etc/exim4   # a tree mounted elsewhere
+
+Exim loads its certificate and key at each STARTTLS as the Exim user (Debian-exim): the
+doctor checks them as that user and quotes the line Exim logs, e.g.
+  TLS error on connection from … (cert/key setup: cert=… key=…): Decryption has failed.
+Exit 0 clean (warnings allowed), 1 when any finding is an error.")]
 pub struct Args {
     /// sendmail.cf of the MTA.
     #[arg(long)]
@@ -38,6 +52,10 @@ pub struct Args {
     /// Directory of Postfix's main.cf.
     #[arg(long)]
     pub postfix_dir: Option<PathBuf>,
+    /// Exim's configuration: exim.conf, or Debian's /etc/exim4 (macros resolved through
+    /// update-exim4.conf.conf, conf.d/main or exim4.conf.localmacros).
+    #[arg(long)]
+    pub exim_config: Option<PathBuf>,
     /// Mail log whose STARTTLS errors are explained.
     #[arg(long)]
     pub log: Option<PathBuf>,
@@ -60,13 +78,18 @@ pub fn run(args: &Args) -> u8 {
         cf: args.cf.clone(),
         submit_cf: args.submit_cf.clone(),
         postfix_dir: args.postfix_dir.clone(),
+        exim: args.exim_config.clone(),
         log: args.log.clone(),
         root: args.root.clone(),
         msp_group: args.msp_group.clone(),
         warn_days: args.warn_days,
         now: chrono::Utc::now(),
     };
-    if input.cf.is_none() && input.submit_cf.is_none() && input.postfix_dir.is_none() {
+    if input.cf.is_none()
+        && input.submit_cf.is_none()
+        && input.postfix_dir.is_none()
+        && input.exim.is_none()
+    {
         let exists = |i: &DoctorInput, p: &str| i.resolve(p).exists();
         if exists(&input, "/etc/mail/sendmail.cf") {
             input.cf = Some("/etc/mail/sendmail.cf".into());
@@ -77,14 +100,22 @@ pub fn run(args: &Args) -> u8 {
         if exists(&input, "/etc/postfix/main.cf") {
             input.postfix_dir = Some("/etc/postfix".into());
         }
+        if exists(&input, "/etc/exim4/update-exim4.conf.conf")
+            || exists(&input, "/etc/exim4/exim4.conf")
+        {
+            input.exim = Some("/etc/exim4".into());
+        } else if exists(&input, "/etc/exim/exim.conf") {
+            input.exim = Some("/etc/exim/exim.conf".into());
+        }
     }
     if input.cf.is_none()
         && input.submit_cf.is_none()
         && input.postfix_dir.is_none()
+        && input.exim.is_none()
         && input.log.is_none()
     {
         eprintln!(
-            "mailtls doctor: no sendmail.cf, submit.cf or postfix main.cf found (give --cf, --submit-cf or --postfix-dir)"
+            "mailtls doctor: no sendmail.cf, submit.cf, postfix main.cf or Exim configuration found (give --cf, --submit-cf, --postfix-dir or --exim-config)"
         );
         return exit::ERROR;
     }

@@ -11,6 +11,7 @@
 pub mod certs;
 pub mod cf;
 pub mod doctor;
+pub mod exim;
 pub mod files;
 pub mod hash;
 pub mod keys;

@@ -19,14 +19,14 @@
 # Environment: MAILTLS (path of the mailtls binary; default: cargo build, target/debug),
 # E2E_DIR (work directory, default /var/lib/mailtls-e2e; wiped at start, kept at exit for
 # inspection), E2E_STAGES (default "sendmail sendmail_break sendmail_matrix postfix
-# postfix_break postfix_matrix exim exim_matrix"), E2E_FIXTURES_OUT (copy each matrix
+# postfix_break postfix_matrix exim exim_matrix exim_setup"), E2E_FIXTURES_OUT (copy each matrix
 # scenario's captured lines there, e.g. tests/fixtures/real).
 set -uo pipefail
 
 ROOT=${E2E_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 CI=${CI:-false}
 E2E_DIR=${E2E_DIR:-/var/lib/mailtls-e2e}
-E2E_STAGES=${E2E_STAGES:-sendmail sendmail_break sendmail_matrix postfix postfix_break postfix_matrix exim exim_matrix}
+E2E_STAGES=${E2E_STAGES:-sendmail sendmail_break sendmail_matrix postfix postfix_break postfix_matrix exim exim_matrix exim_setup}
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C
 START_TIME=$(date +%s)
 
@@ -1707,6 +1707,90 @@ stage_exim_matrix() {
   stop_exim
   say "e2e: exim matrix took $(($(date +%s) - t0)) s"
   matrix_assert exim
+}
+
+# ---------------------------------------------------------------------------------------
+# Exim set up by mailtls (issue 25): `config certs` (key root:Debian-exim 0640) → `config
+# exim --apply` on Debian's real split configuration (the e2e's own MAIN_TLS_* lines
+# removed first: Exim refuses a macro defined twice) → update-exim4.conf → `doctor` clean
+# → `check` verify=OK; then each break (encrypted key, key unreadable by Debian-exim, the
+# wrong key) → `doctor` names it with Exim's line, `check` sees 454 (TEMP), and `scan` of
+# the lines Exim logged meanwhile reports one private_key incident.
+
+# exs_doctor OUT: mailtls doctor on Debian's /etc/exim4; prints its exit code.
+exs_doctor() { doctor_json "$1" --exim-config /etc/exim4; }
+
+# exs_break SC WHAT CHECK CMD…: Exim restarted with the key broken by CMD; doctor finds
+# CHECK on the key with Exim's line, check sees 454, scan one private_key incident.
+exs_break() {
+  local sc=$1 what=$2 want=$3 key=$CERTS/ex-key.pem out rc lines
+  shift 3
+  stage "exim setup: $sc ($what)"
+  stop_exim
+  cp -p "$W/exim-setup/ex-key.pem.good" "$key"
+  "$@"
+  check "exim_setup/$sc: exim restarted with $what" start_exim
+  out=$W/scenarios/exs-$sc-doctor.json
+  rc=$(exs_doctor "$out")
+  findings "$out"
+  jq -r '.findings[] | select(.log_line) | "      doctor log: \(.log_line)"' "$out" | head -n1
+  expect "exim_setup/$sc: mailtls doctor exits 1" "$rc" 1
+  expect "exim_setup/$sc: mailtls doctor names $what ($want on the key)" \
+    "$(jq -r --arg c "$want" --arg f "$key" '[.findings[] | select(.severity == "error" and .check == $c and (.file // "") == $f)] | length' "$out")" 1
+  ex_mark
+  CHECK_PORT=$EX_MX check_run "exim_setup/$sc: mailtls check (Exim)" TEMP
+  wait_log "$EXIM_LOG" 'TLS error on connection' 1
+  sleep 0.3
+  lines=$W/scenarios/exs-$sc.log
+  tail -n "+$EX_FROM" "$EXIM_LOG" >"$lines"
+  sed 's/^/      log: /' "$lines"
+  expect "exim_setup/$sc: Exim logged the reason doctor quoted" \
+    "$(grep -c -F -- "$(jq -r --arg c "$want" '[.findings[] | select(.check == $c) | .log_line // empty][0] // "none" | sub("^TLS error on connection from … "; "")' "$out")" "$lines")" \
+    "$(grep -c 'TLS error on connection' "$lines")"
+  "$MAILTLS" scan --format json --loopback "$lines" >"$W/scenarios/exs-$sc.json" 2>/dev/null
+  expect "exim_setup/$sc: mailtls scan, our own incidents (one private_key)" \
+    "$(jq -r '[.local_errors // {} | to_entries[] | .value | to_entries[] | {k: .key, n: .value.count}] | group_by(.k) | map("\(.[0].k)=\(map(.n) | add)") | join(",")' "$W/scenarios/exs-$sc.json")" \
+    "private_key=1"
+  stop_exim
+  cp -p "$W/exim-setup/ex-key.pem.good" "$key"
+}
+
+stage_exim_setup() {
+  [ -n "${EX_MX:-}" ] || { fail "exim setup: the exim stage ran"; return; }
+  local t0=$(date +%s) CERTS=$W/exim-setup/certs out rc conf=/etc/exim4/conf.d/main/000_localmacros
+  stage "exim setup: mailtls config certs + config exim --apply (Debian's split configuration)"
+  stop_exim
+  rm -rf "$W/exim-setup" && mkdir -p "$W/exim-setup" && chmod 755 "$W" "$W/exim-setup"
+  check "mailtls config certs (key root:Debian-exim 0640)" "$MAILTLS" config certs --dir "$CERTS" \
+    --ca-dir "$W/exim-setup/ca" --name ex --san ex.example.test --san 127.0.0.1 --client client \
+    --msp --msp-group Debian-exim
+  cp -p "$CERTS/ex-key.pem" "$W/exim-setup/ex-key.pem.good"
+  sed -i '/^MAIN_TLS_/d' /etc/exim4/conf.d/main/000_mailtls-e2e
+  check "mailtls config exim --apply $conf" "$MAILTLS" config exim --dir "$CERTS" --name ex --apply "$conf"
+  sed 's/^/      000_localmacros: /' "$conf"
+  expect "config exim: library detected from exim -bV (GnuTLS priority string)" \
+    "$(grep -c '^tls_require_ciphers = NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2$' "$conf")" 1
+  expect "config exim --apply again: unchanged" \
+    "$("$MAILTLS" config exim --dir "$CERTS" --name ex --apply "$conf" 2>/dev/null | grep -c unchanged)" 1
+  check "update-exim4.conf and exim4 -bV accept it" sh -c 'update-exim4.conf && exim4 -bV >/dev/null'
+  expect "exim4 -bP tls_certificate" "$(exim4 -bP tls_certificate 2>/dev/null)" "tls_certificate = $CERTS/ex-cert.pem"
+  out=$W/scenarios/exs-clean-doctor.json
+  mkdir -p "$W/scenarios"
+  rc=$(exs_doctor "$out")
+  findings "$out"
+  expect "mailtls doctor --exim-config /etc/exim4: clean (exit 0, no warning)" \
+    "$rc/$(jq '[.findings[] | select(.severity != "info")] | length' "$out")" 0/0
+  check "exim started with mailtls's configuration" start_exim
+  CHECK_PORT=$EX_MX check_run "exim_setup: mailtls check 127.0.0.1:$EX_MX (Exim, configured by mailtls)" OK
+  stop_exim
+
+  exs_break key_encrypted "an encrypted key" key-encrypted \
+    sh -c "openssl pkey -in '$W/exim-setup/ex-key.pem.good' -aes256 -passout pass:e2e-secret -out '$CERTS/ex-key.pem' && chown root:Debian-exim '$CERTS/ex-key.pem' && chmod 640 '$CERTS/ex-key.pem'"
+  exs_break key_unreadable "the key root:root 0600 (Debian-exim cannot read it)" file-unreadable \
+    sh -c "chown root:root '$CERTS/ex-key.pem' && chmod 600 '$CERTS/ex-key.pem'"
+  exs_break key_mismatch "the client's key as the server key" key-mismatch \
+    sh -c "cp '$CERTS/client-key.pem' '$CERTS/ex-key.pem' && chown root:Debian-exim '$CERTS/ex-key.pem' && chmod 640 '$CERTS/ex-key.pem'"
+  say "e2e: exim setup took $(($(date +%s) - t0)) s"
 }
 
 # ---------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::{Check, Finding, Report, Severity, finding};
-use crate::event::{Direction, EventKind, TlsErrorKind};
+use crate::event::{Direction, EventKind, Mta, TlsErrorKind};
 use crate::parse::{LineOutcome, parse_line};
 
 /// What an error kind means for the site, and what to do about it. On the client side
@@ -118,6 +118,7 @@ pub(super) fn check(path: &Path, report: &mut Report) {
         kind: TlsErrorKind,
         side: &'static str,
         direction: Option<Direction>,
+        mta: Mta,
         text: String,
         count: usize,
         last: u64,
@@ -151,6 +152,7 @@ pub(super) fn check(path: &Path, report: &mut Report) {
                 kind: err.kind,
                 side,
                 direction: err.direction,
+                mta: ev.mta,
                 text: err.text.clone(),
                 count: 1,
                 last: line_no,
@@ -159,7 +161,11 @@ pub(super) fn check(path: &Path, report: &mut Report) {
         }
     }
     for s in seen {
-        let (what, fix) = explain_log(s.kind, s.direction);
+        let (what, fix) = match s.mta {
+            Mta::Exim => super::exim::explain_log(s.kind, s.direction),
+            _ => None,
+        }
+        .unwrap_or_else(|| explain_log(s.kind, s.direction));
         let side = if s.side.is_empty() {
             String::new()
         } else {

@@ -1,4 +1,4 @@
-//! `mailtls doctor`: what Sendmail (or Postfix) will do with the TLS files its
+//! `mailtls doctor`: what Sendmail (or Postfix, or Exim) will do with the TLS files its
 //! configuration names, found before the MTA fails on them.
 //!
 //! Sendmail's reaction to a broken key or certificate is one log line at start-up and at
@@ -9,6 +9,7 @@
 //! line Sendmail would write, what the MTA will do, and the command that fixes it.
 
 mod checks;
+mod exim;
 mod log;
 mod postfix;
 mod sendmail;
@@ -88,6 +89,8 @@ pub enum Check {
     UnknownOption,
     /// A TLS error found in the mail log.
     LogError,
+    /// The MTA would refuse the configuration itself (Exim: a macro defined twice).
+    ConfigInvalid,
 }
 
 /// One problem, with everything an administrator needs to act on it.
@@ -122,6 +125,8 @@ pub struct DoctorInput {
     pub submit_cf: Option<PathBuf>,
     /// Directory holding Postfix's main.cf.
     pub postfix_dir: Option<PathBuf>,
+    /// Exim's configuration: a file (exim.conf) or Debian's directory (/etc/exim4).
+    pub exim: Option<PathBuf>,
     /// A mail log whose STARTTLS errors are explained.
     pub log: Option<PathBuf>,
     /// Prefix for every absolute path named in the configuration (a mounted image, a test
@@ -179,6 +184,9 @@ pub fn diagnose(input: &DoctorInput) -> Report {
     }
     if let Some(dir) = &input.postfix_dir {
         postfix::check(input, dir, &mut report);
+    }
+    if let Some(conf) = &input.exim {
+        exim::check(input, conf, &mut report);
     }
     if let Some(log) = &input.log {
         log::check(log, &mut report);
