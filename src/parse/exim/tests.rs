@@ -800,7 +800,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                     "TLS1.3",
                     "TLS_AES_256_GCM_SHA384",
                     256,
-                    Verify::Not,
+                    Verify::No, // CV=no without a DN: no client certificate (event.rs rule)
                     cv("no"),
                 )
                 .unwrap(),
@@ -816,7 +816,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                     "TLS1.3",
                     "ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM",
                     256,
-                    Verify::Not,
+                    Verify::No,
                     cv("no"),
                 )
                 .unwrap(),
@@ -832,7 +832,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                     "TLS1.2",
                     "ECDHE-RSA-AES256-GCM-SHA384",
                     256,
-                    Verify::Not,
+                    Verify::No,
                     cv("no"),
                 )
                 .unwrap(),
