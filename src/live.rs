@@ -257,6 +257,7 @@ impl Live {
             Notice::Reading { .. }
             | Notice::Missing
             | Notice::ResumeLost
+            | Notice::Lost { .. }
             | Notice::Polling { .. }
             | Notice::Error(_) => {}
         }

@@ -17,8 +17,8 @@
 //! rename-and-create and copytruncate rotation and a missing file (see
 //! [`crate::input::follow`]). Local key or certificate errors raise an alert at once, and
 //! plaintext mail with peers that used TLS before is reported until TLS works again (see
-//! [`crate::live`]). `--state FILE` saves the position (device, inode, offset) at most
-//! once a second and on exit, so that a restarted follower neither repeats nor skips a
+//! [`crate::live`]). `--state FILE` saves the position (device, inode, fingerprint of
+//! the first bytes, offset; fsync + rename) at most once a second and on exit, so that a restarted follower neither repeats nor skips a
 //! line. SIGINT or SIGTERM stops it cleanly with a summary on stderr.
 //!
 //! Exit codes: 0 after a clean stop; 2 for a usage error (an unusable `--metrics`
@@ -165,8 +165,8 @@ fn load_state(file: &Path, followed: &Path) -> Result<Option<Checkpoint>, String
     Ok(Some(st.checkpoint))
 }
 
-/// Writes the state atomically (temporary file, then rename), so that a crash leaves the
-/// old or the new state, never a torn one.
+/// Writes the state atomically (temporary file, fsync, rename, fsync of the directory),
+/// so that a crash leaves the old or the new state, never a torn one.
 fn save_state(file: &Path, followed: &Path, cp: Checkpoint) -> io::Result<()> {
     let st = StateFile {
         schema: STATE_SCHEMA.to_owned(),
@@ -176,8 +176,19 @@ fn save_state(file: &Path, followed: &Path, cp: Checkpoint) -> io::Result<()> {
     let mut tmp = file.as_os_str().to_owned();
     tmp.push(".tmp");
     let text = serde_json::to_string(&st).map_err(io::Error::other)?;
-    fs::write(&tmp, text + "\n")?;
-    fs::rename(&tmp, file)
+    let mut f = fs::File::create(&tmp)?;
+    io::Write::write_all(&mut f, (text + "\n").as_bytes())?;
+    // On disk before the rename, and the rename itself on disk after it: a power cut
+    // leaves the old state or the new one, never an empty file under the name.
+    f.sync_all()?;
+    drop(f);
+    fs::rename(&tmp, file)?;
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Ok(d) = fs::File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// What the closing summary reports.
@@ -585,9 +596,27 @@ mod tests {
             ino: 131_077,
             offset: 4096,
             line: 37,
+            fp: crate::input::follow::Fingerprint {
+                len: 256,
+                hash: 0x0123_4567_89ab_cdef,
+            },
         };
         save_state(&f, &log, cp).unwrap();
         assert_eq!(load_state(&f, &log), Ok(Some(cp)));
+        // No temporary file stays beside it.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        // A state file from before fingerprints loads with an empty one (trusts the
+        // identity, as before).
+        fs::write(
+            &f,
+            format!(
+                r#"{{"schema":"{STATE_SCHEMA}","path":{:?},"dev":1,"ino":2,"offset":3,"line":4}}"#,
+                log.display().to_string()
+            ),
+        )
+        .unwrap();
+        let old = load_state(&f, &log).unwrap().unwrap();
+        assert_eq!((old.offset, old.fp.len), (3, 0));
         let err = load_state(&f, &dir.path().join("other.log")).unwrap_err();
         assert!(err.contains("saved for"), "{err}");
         fs::write(&f, "garbage").unwrap();
