@@ -276,3 +276,284 @@ fn state_after_a_copytruncate_while_down_resumes_in_the_copy() {
     assert_eq!(names, vec!["follow.state"]);
     let _ = File::open(&state).unwrap();
 }
+
+// ---------------------------------------------------------------------------------------
+// config certs --force and config --apply: locks, staging, kills.
+
+/// A spawned `mailtls` whose stderr lines arrive on a channel.
+struct Run {
+    child: Child,
+    err: Receiver<String>,
+}
+
+fn spawn_run(args: &[&str]) -> Run {
+    let mut child = bin()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mailtls runs");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, err) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Run { child, err }
+}
+
+impl Run {
+    fn wait_err(&self, needle: &str) -> String {
+        let deadline = Instant::now() + HANG;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.err.recv_timeout(left) {
+                Ok(l) if l.contains(needle) => return l,
+                Ok(_) => {}
+                Err(e) => panic!("no stderr line with {needle:?} ({e:?})"),
+            }
+        }
+    }
+
+    fn finish(mut self) -> (i32, String) {
+        let out = self.child.wait().unwrap();
+        let mut stdout = String::new();
+        if let Some(mut o) = self.child.stdout.take() {
+            std::io::Read::read_to_string(&mut o, &mut stdout).unwrap();
+        }
+        (out.code().unwrap_or(-1), stdout)
+    }
+
+    fn kill_after(mut self, delay: Duration) {
+        thread::sleep(delay);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An exclusive flock held by the test itself, as another run would hold it.
+fn hold_lock(p: &Path) -> File {
+    use std::os::fd::AsRawFd;
+    let f = File::open(p).unwrap();
+    // SAFETY: flock(2) on a descriptor we own.
+    assert_eq!(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) }, 0);
+    f
+}
+
+fn openssl(args: &[&str]) -> (bool, String) {
+    let out = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl is installed");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// What Sendmail needs of the set, checked with the real openssl: the server key belongs
+/// to the server certificate, the CA key to the CA certificate, and the server
+/// certificate verifies against the CA.
+fn set_is_consistent(d: &Path, c: &Path) -> Result<(), String> {
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    let (cert, key) = (d.join("mx-cert.pem"), d.join("mx-key.pem"));
+    let (ca, ca_key) = (d.join("cacert.pem"), c.join("cakey.pem"));
+    for (k, crt) in [(&key, &cert), (&ca_key, &ca)] {
+        let from_cert = openssl(&["x509", "-in", &s(crt), "-noout", "-pubkey"]).1;
+        let from_key = openssl(&["pkey", "-in", &s(k), "-pubout"]).1;
+        if from_cert.is_empty() || from_cert != from_key {
+            return Err(format!(
+                "{} does not belong to {}",
+                k.display(),
+                crt.display()
+            ));
+        }
+    }
+    let (ok, _) = openssl(&["verify", "-CAfile", &s(&ca), &s(&cert)]);
+    if !ok {
+        return Err("the server certificate does not verify against cacert.pem".into());
+    }
+    Ok(())
+}
+
+fn certs_args<'a>(d: &'a str, c: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        "config",
+        "certs",
+        "--dir",
+        d,
+        "--ca-dir",
+        c,
+        "--name",
+        "mx",
+        "--key-type",
+        "ecdsa-p256",
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+fn leftovers(dirs: &[&Path]) -> Vec<String> {
+    dirs.iter()
+        .flat_map(|d| fs::read_dir(d).unwrap())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("mailtls-tmp") || n.contains("staging"))
+        .collect()
+}
+
+#[test]
+fn certs_force_runs_at_once_wait_for_each_other_and_leave_a_matching_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (d, c) = (tmp.path().join("certs"), tmp.path().join("ca"));
+    let (ds, cs) = (d.to_str().unwrap(), c.to_str().unwrap());
+    let (code, _) = spawn_run(&certs_args(ds, cs, &[])).finish();
+    assert_eq!(code, 0);
+    // Another run holds the directory: both new runs say they wait, then go one by one.
+    let held = hold_lock(&d);
+    let a = spawn_run(&certs_args(ds, cs, &["--force", "--new-ca"]));
+    let b = spawn_run(&certs_args(ds, cs, &["--force", "--new-ca"]));
+    a.wait_err("waiting for it to finish");
+    b.wait_err("waiting for it to finish");
+    drop(held);
+    assert_eq!(a.finish().0, 0);
+    assert_eq!(b.finish().0, 0);
+    set_is_consistent(&d, &c).unwrap();
+    // And without a holder, two at once, a few times.
+    for _ in 0..3 {
+        let a = spawn_run(&certs_args(ds, cs, &["--force", "--new-ca"]));
+        let b = spawn_run(&certs_args(ds, cs, &["--force", "--new-ca"]));
+        assert_eq!(a.finish().0, 0);
+        assert_eq!(b.finish().0, 0);
+        set_is_consistent(&d, &c).unwrap();
+    }
+    assert_eq!(leftovers(&[&d, &c]), Vec::<String>::new());
+}
+
+/// A tiny deterministic generator for the kill delays (no wall-clock assertions: the
+/// delays only spread the kills over the run).
+fn delays(n: usize, max_ms: u64) -> Vec<Duration> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            Duration::from_micros(x % (max_ms * 1000))
+        })
+        .collect()
+}
+
+#[test]
+fn certs_force_killed_at_random_points_never_leaves_a_mismatched_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (d, c) = (tmp.path().join("certs"), tmp.path().join("ca"));
+    let (ds, cs) = (d.to_str().unwrap(), c.to_str().unwrap());
+    assert_eq!(spawn_run(&certs_args(ds, cs, &[])).finish().0, 0);
+    for (i, delay) in delays(30, 120).into_iter().enumerate() {
+        spawn_run(&certs_args(ds, cs, &["--force", "--new-ca"])).kill_after(delay);
+        // Either the old set or the new one is in place; a set committed but not yet
+        // swapped in (the kill hit between the renames) is finished by the next run.
+        let committed = d.join(".mailtls-staging").join("MANIFEST").exists();
+        if !committed {
+            set_is_consistent(&d, &c).unwrap_or_else(|e| panic!("kill {i} after {delay:?}: {e}"));
+        }
+    }
+    let (code, _) = spawn_run(&certs_args(ds, cs, &["--force"])).finish();
+    assert_eq!(code, 0);
+    set_is_consistent(&d, &c).unwrap();
+    assert_eq!(leftovers(&[&d, &c]), Vec::<String>::new());
+}
+
+const MAIN_CF: &str = "smtpd_banner = $myhostname ESMTP $mail_name\nbiff = no\nsmtpd_tls_cert_file=/etc/ssl/certs/ssl-cert-snakeoil.pem\nsmtpd_tls_key_file=/etc/ssl/private/ssl-cert-snakeoil.key\nsmtpd_tls_security_level=may\n";
+
+fn postfix_apply<'a>(cf: &'a str, name: &'a str) -> Vec<&'a str> {
+    vec![
+        "config",
+        "postfix",
+        "--dir",
+        "/etc/mail/certs",
+        "--name",
+        name,
+        "--apply",
+        cf,
+    ]
+}
+
+#[test]
+fn config_apply_runs_at_once_serialise_and_no_edit_is_lost() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cf = tmp.path().join("main.cf");
+    fs::write(&cf, MAIN_CF).unwrap();
+    let cfs = cf.to_str().unwrap();
+    let held = hold_lock(&cf);
+    let a = spawn_run(&postfix_apply(cfs, "mxa"));
+    let b = spawn_run(&postfix_apply(cfs, "mxb"));
+    a.wait_err("waiting for it to finish");
+    b.wait_err("waiting for it to finish");
+    drop(held);
+    let (ca, outa) = a.finish();
+    let (cb, outb) = b.finish();
+    assert_eq!((ca, cb), (0, 0));
+    assert!(
+        outa.contains("updated") && outb.contains("updated"),
+        "{outa}{outb}"
+    );
+    // The first backup is the original; the second is what the first run wrote, so the
+    // second run edited the first one's result.
+    let first = fs::read_to_string(tmp.path().join("main.cf.BACKUP")).unwrap();
+    let second = fs::read_to_string(tmp.path().join("main.cf.BACKUP.1")).unwrap();
+    assert_eq!(first, MAIN_CF);
+    assert_ne!(
+        second, MAIN_CF,
+        "the second run read the file before the first wrote it"
+    );
+    let last = fs::read_to_string(&cf).unwrap();
+    assert!(
+        (second.contains("/mxa-cert.pem") && last.contains("/mxb-cert.pem"))
+            || (second.contains("/mxb-cert.pem") && last.contains("/mxa-cert.pem")),
+        "{second}\n---\n{last}"
+    );
+    assert_eq!(leftovers(&[tmp.path()]), Vec::<String>::new());
+}
+
+#[test]
+fn config_apply_killed_at_random_points_leaves_whole_backups_and_no_temporary_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cf = tmp.path().join("main.cf");
+    // Big enough that the copies and fsyncs take a while: kills land inside them.
+    let mut original = String::from(MAIN_CF);
+    while original.len() < 256 << 10 {
+        original.push_str("# a long comment kept by every edit, to make the file big\n");
+    }
+    let cfs = cf.to_str().unwrap();
+    for (i, delay) in delays(40, 90).into_iter().enumerate() {
+        for e in fs::read_dir(tmp.path()).unwrap() {
+            fs::remove_file(e.unwrap().path()).unwrap();
+        }
+        fs::write(&cf, &original).unwrap();
+        spawn_run(&postfix_apply(cfs, "mx")).kill_after(delay);
+        // A backup under the documented name is whole, never empty or cut.
+        if let Ok(b) = fs::read_to_string(tmp.path().join("main.cf.BACKUP")) {
+            assert!(b == original, "kill {i} after {delay:?}: cut backup");
+        }
+        let now = fs::read_to_string(&cf).unwrap();
+        assert!(
+            now == original || now.contains("/mx-cert.pem"),
+            "kill {i}: cut file"
+        );
+        // The next run finishes the job and leaves no temporary file.
+        let (code, out) = spawn_run(&postfix_apply(cfs, "mx")).finish();
+        assert_eq!(code, 0, "{out}");
+        assert!(fs::read_to_string(&cf).unwrap().contains("/mx-cert.pem"));
+        assert_eq!(
+            fs::read_to_string(tmp.path().join("main.cf.BACKUP")).unwrap(),
+            original,
+            "kill {i}: the original is not under main.cf.BACKUP"
+        );
+        assert_eq!(leftovers(&[tmp.path()]), Vec::<String>::new(), "kill {i}");
+    }
+}
