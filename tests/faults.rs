@@ -557,3 +557,76 @@ fn config_apply_killed_at_random_points_leaves_whole_backups_and_no_temporary_fi
         assert_eq!(leftovers(&[tmp.path()]), Vec::<String>::new(), "kill {i}");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// scan -o DIR: the previous complete report survives a full disk.
+
+fn sample(p: &str) -> String {
+    format!("{}/sample-logs/{p}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn report_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v = Vec::new();
+    for sub in [dir.to_path_buf(), dir.join("charts")] {
+        for e in fs::read_dir(&sub).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_file() {
+                let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
+                v.push((rel, fs::read(e.path()).unwrap()));
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+#[test]
+fn scan_report_on_a_full_disk_keeps_the_previous_report_and_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rep = tmp.path().join("report");
+    let out = bin()
+        .args(["scan", "-q", "-o"])
+        .arg(&rep)
+        .arg(sample("maillog"))
+        .output()
+        .unwrap();
+    assert!(out.status.code() == Some(0) || out.status.code() == Some(1));
+    let before = report_files(&rep);
+    assert!(before.iter().any(|(n, _)| n == "index.html"));
+    // Another log, on a "disk" that takes 64 KiB per file at most (RLIMIT_FSIZE; SIGXFSZ
+    // ignored so that the write fails with EFBIG as on a full disk, instead of killing).
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 128; exec \"$@\"")
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_mailtls"))
+        .args(["scan", "-q", "-o"])
+        .arg(&rep)
+        .arg(sample("postfix"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("-o") && err.contains("too large"), "{err}");
+    assert!(err.contains("previous report"), "{err}");
+    assert!(
+        report_files(&rep) == before,
+        "the previous report was changed"
+    );
+    let names: Vec<String> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec!["report"], "temporary directories left");
+    // A directory that holds anything else is refused, not replaced.
+    fs::write(rep.join("notes.txt"), "mine").unwrap();
+    let out = bin()
+        .args(["scan", "-q", "-o"])
+        .arg(&rep)
+        .arg(sample("maillog"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(fs::read_to_string(rep.join("notes.txt")).unwrap(), "mine");
+}
