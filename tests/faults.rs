@@ -630,3 +630,75 @@ fn scan_report_on_a_full_disk_keeps_the_previous_report_and_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(fs::read_to_string(rep.join("notes.txt")).unwrap(), "mine");
 }
+
+// ---------------------------------------------------------------------------------------
+// Hostile text on the terminal: policy violations and TLS-RPT warnings.
+
+/// Fails when `text` holds anything that acts on a terminal.
+fn assert_inert(what: &str, text: &str) {
+    let bad: Vec<char> = text
+        .chars()
+        .filter(|&c| c != '\n' && mailtls::report::safe::is_unsafe(c))
+        .collect();
+    assert!(bad.is_empty(), "{what}: raw {bad:?} in\n{text}");
+}
+
+#[test]
+fn policy_violations_and_tlsrpt_warnings_reach_the_terminal_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("maillog");
+    fs::write(
+        &log,
+        "Nov 27 10:00:01 mail sm-mta[4242]: STARTTLS=server, relay=\x1b]0;pwned\x07evil\u{202e}.example [192.0.2.10], version=TLSv1, verify=NO, cipher=AES256-SHA, bits=256/256\n",
+    )
+    .unwrap();
+    let policy = tmp.path().join("policy.toml");
+    fs::write(&policy, "min_version = \"TLSv1.2\"\n").unwrap();
+    let reports = tmp.path().join("reports");
+    fs::create_dir(&reports).unwrap();
+    // A report whose organisation name carries an OSC title write and a bidi override,
+    // and a broken one whose very file name does.
+    let good = fs::read_to_string(sample(
+        "tlsrpt/reports/relay.example!example.net!1795132800!1795219199.json",
+    ))
+    .unwrap()
+    .replace(
+        "Relay Example Inc",
+        "Relay \\u001b]0;pwned\\u0007 Inc \\u202eevil",
+    );
+    fs::write(
+        reports.join("relay.example!example.net!1795132800!1795219199.json"),
+        good,
+    )
+    .unwrap();
+    fs::write(
+        reports.join("x\x1b]0;pwned\x07\u{202e}!example.net!1795132800!1795219199.json"),
+        "{ not json",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["scan", "--year", "2026", "--utc", "--policy"])
+        .arg(&policy)
+        .arg(&log)
+        .arg(&reports)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let violation = stderr
+        .lines()
+        .find(|l| l.starts_with("mailtls: violation: min_version"))
+        .unwrap_or_else(|| panic!("no violation in\n{stderr}"));
+    assert!(
+        violation.contains("\\x1b]0;pwned\\x07evil\\u{202e}.example"),
+        "{violation}"
+    );
+    assert!(
+        stderr.contains("x\\x1b]0;pwned\\x07\\u{202e}!example.net"),
+        "{stderr}"
+    );
+    assert_inert("scan stderr", &stderr);
+    assert_inert("scan stdout", &stdout);
+    assert!(stdout.contains("Relay"), "{stdout}");
+}

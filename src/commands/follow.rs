@@ -390,7 +390,11 @@ pub fn run(args: &Args) -> u8 {
                 Chunk::Notice(n) => {
                     live.notice(n);
                     if !args.quiet {
-                        eprintln!("mailtls follow: {}: {n}", args.path.display());
+                        eprintln!(
+                            "mailtls follow: {}: {}",
+                            args.path.display(),
+                            crate::report::safe::terminal(&n.to_string())
+                        );
                     }
                 }
             }
@@ -520,20 +524,25 @@ fn tlsrpt_reports(w: &mut DirWatch, metrics: &Mutex<Metrics>, quiet: bool) {
                         })
                         .collect();
                     kinds.dedup();
+                    // Report text is written by whoever sends the report: through the
+                    // one terminal escaper, like every other foreign string.
                     eprintln!(
                         "mailtls follow: TLS-RPT: {} reports {ok} successful and {failed} failed sessions from {} to {}{}{}",
-                        r.organization,
+                        crate::report::safe::terminal(&r.organization),
                         r.start.to_rfc3339(),
                         r.end.to_rfc3339(),
                         if kinds.is_empty() { "" } else { ": " },
-                        kinds.join(", ")
+                        crate::report::safe::terminal(&kinds.join(", "))
                     );
                 }
             }
             Err(e) => {
                 counters.invalid();
                 if !quiet {
-                    eprintln!("mailtls follow: warning: {e}");
+                    eprintln!(
+                        "mailtls follow: warning: {}",
+                        crate::report::safe::terminal(&e.to_string())
+                    );
                 }
             }
         }
