@@ -702,3 +702,77 @@ fn policy_violations_and_tlsrpt_warnings_reach_the_terminal_escaped() {
     assert_inert("scan stdout", &stdout);
     assert!(stdout.contains("Relay"), "{stdout}");
 }
+
+// ---------------------------------------------------------------------------------------
+// The metrics endpoint: bounded threads whatever connects.
+
+fn threads_of(pid: u32) -> usize {
+    fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn metrics_endpoint_keeps_a_fixed_pool_under_200_idle_connections() {
+    use std::io::Read;
+    use std::net::TcpStream;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("maillog");
+    write_lines(&log, 1..=3);
+    let f = spawn_follow(&[
+        log.to_str().unwrap(),
+        "--json",
+        "--from-start",
+        "--metrics",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(f.numbers(3), vec![1, 2, 3]);
+    let line = loop {
+        let l = f.err.recv_timeout(HANG).expect("metrics address on stderr");
+        if l.contains("metrics at http://") {
+            break l;
+        }
+    };
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.strip_suffix("/metrics"))
+        .unwrap()
+        .to_owned();
+    let pid = f.child.id();
+    let before = threads_of(pid);
+    let idle: Vec<TcpStream> = (0..200)
+        .map(|_| TcpStream::connect(&addr).unwrap())
+        .collect();
+    // Give the server every chance to start a thread per connection.
+    let mut most = before;
+    for _ in 0..20 {
+        thread::sleep(Duration::from_millis(50));
+        most = most.max(threads_of(pid));
+    }
+    assert!(
+        most <= before + 1,
+        "{most} threads with 200 idle connections (before: {before})"
+    );
+    drop(idle);
+    // A scrape after the flood is answered in full.
+    let deadline = Instant::now() + HANG;
+    let body = loop {
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut resp = String::new();
+        let _ = s.read_to_string(&mut resp);
+        if resp.starts_with("HTTP/1.1 200") {
+            break resp;
+        }
+        assert!(Instant::now() < deadline, "no 200 answer: {resp:?}");
+        thread::sleep(Duration::from_millis(100));
+    };
+    assert!(body.contains("\r\n\r\n# HELP"), "{body}");
+    assert!(body.contains("mailtls_"), "{body}");
+    assert_eq!(f.stop(), 0);
+}

@@ -219,42 +219,23 @@ impl Tally {
     }
 }
 
-/// The metrics endpoint: a small HTTP server on its own thread.
-struct MetricsServer {
-    server: Arc<tiny_http::Server>,
-    thread: thread::JoinHandle<()>,
-}
-
-fn serve_metrics(addr: SocketAddr, metrics: Arc<Mutex<Metrics>>) -> Result<MetricsServer, String> {
-    let server = tiny_http::Server::http(addr).map_err(|e| format!("--metrics {addr}: {e}"))?;
-    let server = Arc::new(server);
-    let bound = server.server_addr().to_ip().unwrap_or(addr);
-    eprintln!("mailtls follow: metrics at http://{bound}/metrics");
-    let srv = Arc::clone(&server);
-    let thread = thread::spawn(move || {
-        for req in srv.incoming_requests() {
-            let path = req.url().split('?').next().unwrap_or("");
-            let resp = if path == "/metrics" {
-                let body = metrics
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .render();
-                let ct = tiny_http::Header::from_bytes(
-                    &b"Content-Type"[..],
-                    &b"text/plain; version=0.0.4; charset=utf-8"[..],
-                );
-                let mut r = tiny_http::Response::from_string(body);
-                if let Ok(h) = ct {
-                    r = r.with_header(h);
-                }
-                r
-            } else {
-                tiny_http::Response::from_string("mailtls: see /metrics\n").with_status_code(404)
-            };
-            let _ = req.respond(resp);
-        }
-    });
-    Ok(MetricsServer { server, thread })
+/// The metrics endpoint ([`crate::metrics::HttpServer`]: a fixed pool, bounded queue).
+fn serve_metrics(
+    addr: SocketAddr,
+    metrics: Arc<Mutex<Metrics>>,
+) -> Result<crate::metrics::HttpServer, String> {
+    let server = crate::metrics::HttpServer::serve(addr, move || {
+        metrics
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .render()
+    })
+    .map_err(|e| format!("--metrics {addr}: {e}"))?;
+    eprintln!(
+        "mailtls follow: metrics at http://{}/metrics",
+        server.local_addr()
+    );
+    Ok(server)
 }
 
 /// Follows the file until SIGINT or SIGTERM.
@@ -460,8 +441,7 @@ pub fn run(args: &Args) -> u8 {
     }
     let sig = signal_thread.and_then(|t| t.join().ok().flatten());
     if let Some(s) = server {
-        s.server.unblock();
-        let _ = s.thread.join();
+        s.stop();
     }
     let why = match sig {
         Some(signal_hook::consts::SIGINT) => "SIGINT",
