@@ -776,3 +776,246 @@ fn metrics_endpoint_keeps_a_fixed_pool_under_200_idle_connections() {
     assert!(body.contains("mailtls_"), "{body}");
     assert_eq!(f.stop(), 0);
 }
+
+// ---------------------------------------------------------------------------------------
+// check --protocols --ciphers against a server that answers some connections with 421.
+
+/// `openssl s_server` (TLS 1.2 and 1.3 with OpenSSL's defaults) on 127.0.0.1.
+struct SServer {
+    child: Child,
+    _stdin: std::process::ChildStdin,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for SServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
+}
+
+fn s_server() -> SServer {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "365",
+        ])
+        .args(["-subj", "/CN=mx.example.test"])
+        .args(["-addext", "subjectAltName=DNS:mx.example.test"])
+        .arg("-keyout")
+        .arg(dir.path().join("key.pem"))
+        .arg("-out")
+        .arg(dir.path().join("cert.pem"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl");
+    assert!(ok.success());
+    let port = free_port();
+    let mut child = Command::new("openssl")
+        .arg("s_server")
+        .args(["-accept", &format!("127.0.0.1:{port}"), "-quiet"])
+        .arg("-cert")
+        .arg(dir.path().join("cert.pem"))
+        .arg("-key")
+        .arg(dir.path().join("key.pem"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl s_server");
+    let stdin = child.stdin.take().unwrap();
+    let deadline = Instant::now() + HANG;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "s_server did not start");
+        thread::sleep(Duration::from_millis(50));
+    }
+    SServer {
+        child,
+        _stdin: stdin,
+        port,
+        _dir: dir,
+    }
+}
+
+/// An SMTP front on 127.0.0.1: connection number `n` (from 1) is answered
+/// `421 4.7.0 too many connections` and closed when `refuse(n)`, as a connection-limited
+/// MTA does; the others get EHLO with STARTTLS and, after `220`, are relayed byte for
+/// byte to the TLS server at `tls_port`.
+fn front_421(tls_port: u16, refuse: fn(usize) -> bool) -> u16 {
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for (i, conn) in listener.incoming().flatten().enumerate() {
+            let n = i + 1;
+            if refuse(n) {
+                let mut c = conn;
+                let _ = c.write_all(b"421 4.7.0 mx.example.test Too many concurrent SMTP connections; please try again later\r\n");
+                continue;
+            }
+            thread::spawn(move || -> std::io::Result<()> {
+                let mut w = conn.try_clone()?;
+                let mut r = BufReader::new(conn);
+                w.write_all(b"220 mx.example.test ESMTP\r\n")?;
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line)? == 0 {
+                        return Ok(());
+                    }
+                    let cmd = line.trim_end().to_ascii_uppercase();
+                    if cmd.starts_with("EHLO") {
+                        w.write_all(b"250-mx.example.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n")?;
+                    } else if cmd == "STARTTLS" {
+                        w.write_all(b"220 2.0.0 Ready to start TLS\r\n")?;
+                        break;
+                    } else if cmd == "QUIT" {
+                        return w.write_all(b"221 2.0.0 Bye\r\n");
+                    } else {
+                        w.write_all(b"250 OK\r\n")?;
+                    }
+                }
+                let client = r.into_inner();
+                let server = TcpStream::connect(("127.0.0.1", tls_port))?;
+                let (mut c_in, mut s_out) = (client.try_clone()?, server.try_clone()?);
+                let up = thread::spawn(move || {
+                    let _ = std::io::copy(&mut c_in, &mut s_out);
+                    let _ = s_out.shutdown(Shutdown::Write);
+                });
+                let (mut s_in, mut c_out) = (server, client);
+                let _ = std::io::copy(&mut s_in, &mut c_out);
+                let _ = c_out.shutdown(Shutdown::Both);
+                let _ = up.join();
+                Ok(())
+            });
+        }
+    });
+    port
+}
+
+fn check_json(port: u16, extra: &[&str]) -> (serde_json::Value, i32) {
+    let out = bin()
+        .args([
+            "check",
+            "--protocols",
+            "--ciphers",
+            "--json",
+            "--timeout",
+            "2",
+        ])
+        .args(["--servername", "mx.example.test"])
+        .args(extra)
+        .arg(format!("127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    let rec = v["results"][0].clone();
+    (rec, out.status.code().unwrap_or(-1))
+}
+
+fn protocol_words(rec: &serde_json::Value) -> Vec<String> {
+    rec["protocols"]
+        .as_array()
+        .expect("protocols")
+        .iter()
+        .map(|p| format!("{} {}", p["version"].as_str().unwrap(), p["accepted"]))
+        .collect()
+}
+
+fn cipher_list(rec: &serde_json::Value) -> Vec<String> {
+    let mut v: Vec<String> = rec["ciphers"]
+        .as_array()
+        .expect("ciphers")
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["version"].as_str().unwrap(),
+                c["cipher"].as_str().unwrap()
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn step_ok(rec: &serde_json::Value, name: &str) -> bool {
+    rec["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == name)
+        .unwrap_or_else(|| panic!("no {name} step in {rec}"))["ok"]
+        .as_bool()
+        .unwrap()
+}
+
+#[test]
+fn check_retries_after_421_and_finds_what_a_clean_run_finds() {
+    let tls = s_server();
+    let clean = front_421(tls.port, |_| false);
+    let (truth, truth_code) = check_json(clean, &[]);
+    assert!(step_ok(&truth, "ciphers"), "{truth}");
+    assert!(cipher_list(&truth).len() >= 3, "{truth}");
+    // The connection limit bites in the middle of the enumeration, twice in a row, then
+    // once more later.
+    let limited = front_421(tls.port, |n| n == 4 || n == 5 || n == 12);
+    let (rec, code) = check_json(limited, &[]);
+    assert_eq!(protocol_words(&rec), protocol_words(&truth), "{rec}");
+    assert_eq!(cipher_list(&rec), cipher_list(&truth), "{rec}");
+    assert!(
+        step_ok(&rec, "protocols") && step_ok(&rec, "ciphers"),
+        "{rec}"
+    );
+    assert_eq!(rec["findings"], truth["findings"], "{rec}");
+    assert_eq!(code, truth_code, "{rec}");
+}
+
+#[test]
+fn check_never_reports_refused_what_a_421_kept_it_from_testing() {
+    let tls = s_server();
+    // The main check gets through (connection 1); every probe after it meets 421.
+    let limited = front_421(tls.port, |n| n > 1);
+    let (rec, code) = check_json(limited, &["--min-protocol", "TLSv1.2", "--max-time", "8"]);
+    let protocols = rec["protocols"].as_array().unwrap();
+    for p in protocols {
+        assert!(p["accepted"].is_null(), "{p}");
+        assert!(
+            p["detail"].as_str().unwrap().starts_with("not tested"),
+            "{p}"
+        );
+    }
+    // The first says why: the server's own words.
+    assert!(
+        protocols[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("421 4.7.0 mx.example.test Too many concurrent SMTP connections"),
+        "{}",
+        protocols[0]
+    );
+    assert!(!step_ok(&rec, "protocols"), "{rec}");
+    assert!(!step_ok(&rec, "ciphers"), "{rec}");
+    let findings = rec["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["code"] == "min_protocol" && f["severity"] == "error"),
+        "--min-protocol passed with TLS 1.0/1.1 untested: {rec}"
+    );
+    assert_eq!(rec["status"], "error", "{rec}");
+    assert_ne!(code, 0);
+    // The deadline cut the retries short, and it is said.
+    let text = rec.to_string();
+    assert!(text.contains("check deadline reached"), "{text}");
+}
