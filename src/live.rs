@@ -258,6 +258,7 @@ impl Live {
             | Notice::Missing
             | Notice::ResumeLost
             | Notice::Lost { .. }
+            | Notice::Copy { .. }
             | Notice::Polling { .. }
             | Notice::Error(_) => {}
         }

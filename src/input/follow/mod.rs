@@ -169,6 +169,9 @@ pub enum Notice {
     /// just finished (we fell more than one rotation behind), or the copy a copytruncate
     /// left (its tail beyond what was read).
     ResumedRotated { path: PathBuf },
+    /// After a copytruncate: the unread rest is read from logrotate's copy at `path`
+    /// (then the emptied file from its start). Not a rotation: counted as the truncation.
+    Copy { path: PathBuf },
     /// Bytes that existed and can no longer be read: written to a copytruncated file
     /// after logrotate's copy and before its truncate (logrotate's own gap), or left in a
     /// truncated file of which no copy was found.
@@ -193,6 +196,9 @@ impl fmt::Display for Notice {
             Notice::Appeared => write!(f, "appeared; reading from the start"),
             Notice::ResumedRotated { path } => {
                 write!(f, "resuming in rotated file {}", path.display())
+            }
+            Notice::Copy { path } => {
+                write!(f, "reading the rest from the copy {}", path.display())
             }
             Notice::Lost { bytes } => write!(
                 f,
@@ -483,8 +489,12 @@ impl Follower {
                 Some(_) => {
                     while drain(cur, self.opts.max_line, out)? {}
                     finish(cur, out);
+                    let copy = cur.copy;
                     self.done(fp);
-                    out.push(Chunk::Notice(Notice::Rotated));
+                    if !copy {
+                        // From a copy back to the file it was copied from is no rotation.
+                        out.push(Chunk::Notice(Notice::Rotated));
+                    }
                     self.missing_told = false;
                     self.cur = match File::open(&self.path) {
                         Ok(file) => {
@@ -523,9 +533,10 @@ impl Follower {
             }
             let at = cur.line_start.min(copy_len);
             file.seek(SeekFrom::Start(at))?;
-            out.push(Chunk::Notice(Notice::ResumedRotated { path: p.clone() }));
+            out.push(Chunk::Notice(Notice::Copy { path: p.clone() }));
             let mut o = open_at(file, &m, at, cur.line);
             o.fp = cur.fp;
+            o.copy = true;
             self.cur = Some(o);
             return Ok(());
         }
@@ -652,17 +663,23 @@ impl Follower {
         if let Some((p, _)) = found {
             let (file, m) = open_rotated(p)?;
             let len = file.metadata()?.len();
-            out.push(Chunk::Notice(Notice::ResumedRotated { path: p.clone() }));
+            let copy = truncated_live.is_some();
+            out.push(Chunk::Notice(if copy {
+                Notice::Copy { path: p.clone() }
+            } else {
+                Notice::ResumedRotated { path: p.clone() }
+            }));
             let (offset, line) = if len < cp.offset {
                 (0, 0)
             } else {
                 (cp.offset, cp.line)
             };
             self.start_at(file, &m, offset, line, out)?;
-            if let Some(o) = self.cur.as_mut()
-                && cp.fp.len > 0
-            {
-                o.fp = cp.fp;
+            if let Some(o) = self.cur.as_mut() {
+                o.copy = copy;
+                if cp.fp.len > 0 {
+                    o.fp = cp.fp;
+                }
             }
             return Ok(());
         }

@@ -132,6 +132,8 @@ pub(super) struct Open {
     /// The largest size the file was seen to have: after a copytruncate, what it held
     /// beyond its copy and beyond what was read is known to be lost.
     pub(super) seen_len: u64,
+    /// A copytruncate's copy, read for the rest of the file it was copied from.
+    pub(super) copy: bool,
     /// The last bytes read (ending at `pos`), to recognise a file truncated and refilled
     /// past `pos` between two looks.
     pub(super) tail: Vec<u8>,
@@ -175,6 +177,7 @@ pub(super) fn open_at(file: File, m: &fs::Metadata, offset: u64, line: u64) -> O
         file,
         fp,
         seen_len: len,
+        copy: false,
         id: Identity::of(m),
         pos: offset,
         line_start: offset,
