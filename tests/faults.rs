@@ -431,6 +431,31 @@ fn certs_force_runs_at_once_wait_for_each_other_and_leave_a_matching_set() {
         set_is_consistent(&d, &c).unwrap();
     }
     assert_eq!(leftovers(&[&d, &c]), Vec::<String>::new());
+    // A new CA under another name: one hash link, under the current CA's hash (the old
+    // CA's link would name the new certificate under the old subject hash).
+    let (code, _) = spawn_run(&certs_args(
+        ds,
+        cs,
+        &["--force", "--new-ca", "--org", "Other Org"],
+    ))
+    .finish();
+    assert_eq!(code, 0);
+    set_is_consistent(&d, &c).unwrap();
+    let links: Vec<String> = fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| fs::read_link(p).is_ok())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let hash = openssl(&[
+        "x509",
+        "-in",
+        d.join("cacert.pem").to_str().unwrap(),
+        "-noout",
+        "-subject_hash",
+    ])
+    .1;
+    assert_eq!(links, vec![format!("{}.0", hash.trim())]);
 }
 
 /// A tiny deterministic generator for the kill delays (no wall-clock assertions: the

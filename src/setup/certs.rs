@@ -488,7 +488,30 @@ fn stage_and_swap(plan: &CertPlan, set: &[Staged], link: &Path) -> Result<(), Se
     for d in [&ca_stage, &stage] {
         std::fs::remove_dir_all(d)?;
     }
+    remove_stale_hash_links(&plan.dir, link);
     Ok(())
+}
+
+/// Removes `<hash>.N` links to `cacert.pem` other than `keep`: after `--new-ca` the old
+/// CA's link would name the new certificate under the old subject hash, which OpenSSL's
+/// CACertPath lookup then finds for the wrong issuer.
+fn remove_stale_hash_links(dir: &Path, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.filter_map(Result::ok) {
+        let p = e.path();
+        let name = e.file_name().to_string_lossy().into_owned();
+        let hashy = name.split_once('.').is_some_and(|(h, n)| {
+            h.len() == 8
+                && h.bytes().all(|b| b.is_ascii_hexdigit())
+                && !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+        });
+        if hashy && p != keep && std::fs::read_link(&p).is_ok_and(|t| t == Path::new(CA_CERT)) {
+            let _ = std::fs::remove_file(&p);
+        }
+    }
 }
 
 /// Renames every staged file still present into its final place.
