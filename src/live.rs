@@ -308,6 +308,8 @@ impl Live {
             Notice::Reading { .. }
             | Notice::Missing
             | Notice::ResumeLost
+            | Notice::Lost { .. }
+            | Notice::Copy { .. }
             | Notice::Polling { .. }
             | Notice::Error(_) => {}
         }

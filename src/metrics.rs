@@ -468,6 +468,162 @@ pub fn process_stats() -> ProcessStats {
     }
 }
 
+/// The `--metrics` HTTP endpoint: one acceptor thread and a small fixed pool of workers
+/// fed through a bounded queue, so that what connects cannot make threads (a thread per
+/// connection made 206 threads for 200 idle connections). A connection that finds the
+/// queue full gets `503` and is closed at once; a worker gives a connection
+/// [`HTTP_IO_TIMEOUT`] to send its request and to take the answer, so idle connections
+/// hold a worker only that long. Answers close the connection (`Connection: close`):
+/// Prometheus reconnects per scrape anyway.
+pub struct HttpServer {
+    addr: std::net::SocketAddr,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    acceptor: Option<std::thread::JoinHandle<()>>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+}
+
+/// Worker threads of the metrics endpoint.
+pub const HTTP_WORKERS: usize = 2;
+/// Accepted connections waiting for a worker, at most.
+pub const HTTP_QUEUE: usize = 16;
+/// How long a connection may take to send its request or to take the answer.
+pub const HTTP_IO_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl HttpServer {
+    /// Binds `addr` and serves `GET /metrics` with what `render` returns (404 elsewhere).
+    pub fn serve(
+        addr: std::net::SocketAddr,
+        render: impl Fn() -> String + Send + Sync + 'static,
+    ) -> std::io::Result<HttpServer> {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{Arc, Mutex, mpsc};
+        let listener = std::net::TcpListener::bind(addr)?;
+        let addr = listener.local_addr()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = mpsc::sync_channel::<std::net::TcpStream>(HTTP_QUEUE);
+        let rx = Arc::new(Mutex::new(rx));
+        let render = Arc::new(render);
+        let workers = (0..HTTP_WORKERS)
+            .map(|_| {
+                let rx = Arc::clone(&rx);
+                let render = Arc::clone(&render);
+                std::thread::spawn(move || {
+                    loop {
+                        let next = rx
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .recv();
+                        match next {
+                            Ok(conn) => answer(conn, &*render),
+                            Err(_) => return, // the acceptor stopped
+                        }
+                    }
+                })
+            })
+            .collect();
+        let stopping = Arc::clone(&stop);
+        let acceptor = std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(conn) = conn else { continue };
+                match tx.try_send(conn) {
+                    Ok(()) => {}
+                    Err(mpsc::TrySendError::Full(mut conn)) => {
+                        let _ = conn.set_nonblocking(true);
+                        let _ = std::io::Write::write_all(
+                            &mut conn,
+                            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                        );
+                    }
+                    Err(mpsc::TrySendError::Disconnected(_)) => return,
+                }
+            }
+        });
+        Ok(HttpServer {
+            addr,
+            stop,
+            acceptor: Some(acceptor),
+            workers,
+        })
+    }
+
+    /// The address actually bound (port 0 resolved).
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets the workers finish what they hold, and joins them.
+    pub fn stop(mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wake the blocking accept.
+        let _ = std::net::TcpStream::connect_timeout(&self.addr, HTTP_IO_TIMEOUT);
+        if let Some(a) = self.acceptor.take() {
+            let _ = a.join();
+        }
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}
+
+/// Reads one request head (8 KiB at most) and answers it.
+fn answer(mut conn: std::net::TcpStream, render: &dyn Fn() -> String) {
+    use std::io::{Read, Write};
+    let _ = conn.set_read_timeout(Some(HTTP_IO_TIMEOUT));
+    let _ = conn.set_write_timeout(Some(HTTP_IO_TIMEOUT));
+    let mut buf = vec![0u8; 8192];
+    let mut len = 0;
+    let path = loop {
+        let n = match conn.read(buf.get_mut(len..).unwrap_or_default()) {
+            Ok(0) | Err(_) => return, // closed or idle past the timeout
+            Ok(n) => n,
+        };
+        len += n;
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut req = httparse::Request::new(&mut headers);
+        match req.parse(buf.get(..len).unwrap_or_default()) {
+            Ok(httparse::Status::Complete(_)) => {
+                break (req.method == Some("GET") || req.method == Some("HEAD")).then(|| {
+                    req.path
+                        .unwrap_or("")
+                        .split('?')
+                        .next()
+                        .unwrap_or("")
+                        .to_owned()
+                });
+            }
+            Ok(httparse::Status::Partial) if len < buf.len() => {}
+            _ => break None,
+        }
+    };
+    let (status, ctype, body) = match path.as_deref() {
+        Some("/metrics") => (
+            "200 OK",
+            "text/plain; version=0.0.4; charset=utf-8",
+            render(),
+        ),
+        Some(_) => (
+            "404 Not Found",
+            "text/plain; charset=utf-8",
+            "mailtls: see /metrics\n".to_owned(),
+        ),
+        None => (
+            "400 Bad Request",
+            "text/plain; charset=utf-8",
+            String::new(),
+        ),
+    };
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = conn.write_all(head.as_bytes());
+    let _ = conn.write_all(body.as_bytes());
+    let _ = conn.flush();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -444,7 +444,7 @@ fn protocols_and_ciphers_of_a_rustls_server() {
         .as_ref()
         .expect("protocols")
         .iter()
-        .map(|p| (p.version.label().to_owned(), p.accepted))
+        .map(|p| (p.version.label().to_owned(), p.accepted.expect("tested")))
         .collect();
     assert_eq!(
         accepted,

@@ -38,7 +38,13 @@
 //! server's ServerHello or alert is read without any cryptography, as sslscan does).
 //! --ciphers also lists the accepted suites per version (every suite in mailtls's
 //! table of ~100 is offered), flagging NULL, anonymous, EXPORT, RC4, DES and 3DES as
-//! weak and CBC-SHA1 as informational. Each probe is one more connection.
+//! weak and CBC-SHA1 as informational. Each probe is one more connection. A probe that
+//! gets no TLS answer (`421 too many connections`, a timeout) is retried after a back-off
+//! (0.5 s, doubling, 4 times at most) and later probes are spaced; a version still without
+//! an answer is "not tested" (JSON `"accepted": null`), never "refused"; an untested
+//! version or a cipher enumeration cut short (by --max-time or refusals) fails its step
+//! with an `incomplete` error finding, and --min-protocol cannot pass while a version
+//! below it is untested.
 //!
 //! Exit status: 0 every target passed (warnings allowed), 1 a target failed (no
 //! STARTTLS, TEMP/PROTOCOL/SOFTWARE, verify FAIL unless --allow-unverified, a protocol
@@ -66,7 +72,8 @@
 //!     "chain": [{"subject", "issuer", "sans": [], "not_before", "not_after" (RFC 3339),
 //!                "days_left", "key_type", "key_bits", "signature", "sha256",
 //!                "self_signed"}],
-//!     "protocols": [{"version": "TLSv1", "accepted": false, "detail": "alert protocol_version"}]?,
+//!     "protocols": [{"version": "TLSv1", "accepted": false | true | null (not tested),
+//!                    "detail": "alert protocol_version" | "not tested: …"}]?,
 //!     "ciphers": [{"version", "cipher", "iana", "code": "0xc030", "bits", "weakness"?}]?,
 //!     "steps": [{"step": "connect" | "banner" | "ehlo" | "helo" | "starttls" | "handshake" |
 //!                "ehlo_tls" | "quit" | "resolve" | "protocols" | "ciphers",
@@ -75,7 +82,8 @@
 //!                   "starttls_temp" | "handshake_failed" | "verify_failed" | "expiring" |
 //!                   "min_protocol" | "weak_cipher" | "deprecated_protocol" | "unreachable" |
 //!                   "timeout" | "service_unavailable" | "smtp_protocol" |
-//!                   "starttls_injection" | "helo_only" | "clear_text_chain", "text": "…"}],
+//!                   "starttls_injection" | "helo_only" | "clear_text_chain" |
+//!                   "incomplete", "text": "…"}],
 //!     "elapsed_ms": 12.3
 //!   }
 //! ```
@@ -125,7 +133,9 @@ Verify words (Sendmail's ${verify}):
 
 --protocols and --ciphers use hand-built ClientHellos: rustls cannot negotiate SSLv3,
 TLS 1.0 or 1.1, and mailtls does not link OpenSSL; the server's ServerHello or alert is
-read without cryptography, as sslscan does.
+read without cryptography, as sslscan does. A probe without a TLS answer (421 too many
+connections, a timeout) is retried after a back-off and later probes are spaced; what
+still got no answer is not tested (never refused), and fails the check.
 
 Exit status: 0 all targets passed (warnings allowed); 1 a target failed (no STARTTLS,
 TEMP/PROTOCOL/SOFTWARE, verify FAIL unless --allow-unverified, protocol below
@@ -666,7 +676,11 @@ pub(super) fn write_text(
     }
     if let Some(ps) = &r.protocols {
         for p in ps {
-            let word = if p.accepted { "accepted" } else { "refused" };
+            let word = match p.accepted {
+                Some(true) => "accepted",
+                Some(false) => "refused",
+                None => "not tested",
+            };
             writeln!(
                 out,
                 "  {:<8} {word:<8}  {}",

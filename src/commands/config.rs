@@ -419,8 +419,26 @@ fn run_cf(a: &CfArgs, kind: CfKind) -> u8 {
     }
 }
 
-/// Backup, edit, atomic replace; nothing is written when the edit changes nothing.
+/// Lock, backup, edit, atomic replace; nothing is written when the edit changes nothing.
+///
+/// The file itself is locked (`flock`) for the whole read-edit-write, so concurrent runs
+/// serialise and each edits what the previous one wrote (none of their edits is lost);
+/// a run that waited says so. Temporary files a killed run left beside it are removed
+/// first.
 fn apply_file(path: &Path, edit: impl Fn(&str) -> String) -> u8 {
+    let _lock = match files::lock(path, || {
+        eprintln!(
+            "mailtls config: {} is being edited by another mailtls run; waiting for it to finish",
+            path.display()
+        );
+    }) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("mailtls config: {}: {e}", path.display());
+            return exit::ERROR;
+        }
+    };
+    files::remove_stale_temps(path);
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {

@@ -17,8 +17,8 @@
 //! rename-and-create and copytruncate rotation and a missing file (see
 //! [`crate::input::follow`]). Local key or certificate errors raise an alert at once, and
 //! plaintext mail with peers that used TLS before is reported until TLS works again (see
-//! [`crate::live`]). `--state FILE` saves the position (device, inode, offset) at most
-//! once a second and on exit, so that a restarted follower neither repeats nor skips a
+//! [`crate::live`]). `--state FILE` saves the position (device, inode, fingerprint of
+//! the first bytes, offset; fsync + rename) at most once a second and on exit, so that a restarted follower neither repeats nor skips a
 //! line. SIGINT or SIGTERM stops it cleanly with a summary on stderr.
 //!
 //! Exit codes: 0 after a clean stop; 2 for a usage error (an unusable `--metrics`
@@ -165,8 +165,8 @@ fn load_state(file: &Path, followed: &Path) -> Result<Option<Checkpoint>, String
     Ok(Some(st.checkpoint))
 }
 
-/// Writes the state atomically (temporary file, then rename), so that a crash leaves the
-/// old or the new state, never a torn one.
+/// Writes the state atomically (temporary file, fsync, rename, fsync of the directory),
+/// so that a crash leaves the old or the new state, never a torn one.
 fn save_state(file: &Path, followed: &Path, cp: Checkpoint) -> io::Result<()> {
     let st = StateFile {
         schema: STATE_SCHEMA.to_owned(),
@@ -176,8 +176,19 @@ fn save_state(file: &Path, followed: &Path, cp: Checkpoint) -> io::Result<()> {
     let mut tmp = file.as_os_str().to_owned();
     tmp.push(".tmp");
     let text = serde_json::to_string(&st).map_err(io::Error::other)?;
-    fs::write(&tmp, text + "\n")?;
-    fs::rename(&tmp, file)
+    let mut f = fs::File::create(&tmp)?;
+    io::Write::write_all(&mut f, (text + "\n").as_bytes())?;
+    // On disk before the rename, and the rename itself on disk after it: a power cut
+    // leaves the old state or the new one, never an empty file under the name.
+    f.sync_all()?;
+    drop(f);
+    fs::rename(&tmp, file)?;
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Ok(d) = fs::File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// What the closing summary reports.
@@ -209,42 +220,23 @@ impl Tally {
     }
 }
 
-/// The metrics endpoint: a small HTTP server on its own thread.
-struct MetricsServer {
-    server: Arc<tiny_http::Server>,
-    thread: thread::JoinHandle<()>,
-}
-
-fn serve_metrics(addr: SocketAddr, metrics: Arc<Mutex<Metrics>>) -> Result<MetricsServer, String> {
-    let server = tiny_http::Server::http(addr).map_err(|e| format!("--metrics {addr}: {e}"))?;
-    let server = Arc::new(server);
-    let bound = server.server_addr().to_ip().unwrap_or(addr);
-    eprintln!("mailtls follow: metrics at http://{bound}/metrics");
-    let srv = Arc::clone(&server);
-    let thread = thread::spawn(move || {
-        for req in srv.incoming_requests() {
-            let path = req.url().split('?').next().unwrap_or("");
-            let resp = if path == "/metrics" {
-                let body = metrics
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .render();
-                let ct = tiny_http::Header::from_bytes(
-                    &b"Content-Type"[..],
-                    &b"text/plain; version=0.0.4; charset=utf-8"[..],
-                );
-                let mut r = tiny_http::Response::from_string(body);
-                if let Ok(h) = ct {
-                    r = r.with_header(h);
-                }
-                r
-            } else {
-                tiny_http::Response::from_string("mailtls: see /metrics\n").with_status_code(404)
-            };
-            let _ = req.respond(resp);
-        }
-    });
-    Ok(MetricsServer { server, thread })
+/// The metrics endpoint ([`crate::metrics::HttpServer`]: a fixed pool, bounded queue).
+fn serve_metrics(
+    addr: SocketAddr,
+    metrics: Arc<Mutex<Metrics>>,
+) -> Result<crate::metrics::HttpServer, String> {
+    let server = crate::metrics::HttpServer::serve(addr, move || {
+        metrics
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .render()
+    })
+    .map_err(|e| format!("--metrics {addr}: {e}"))?;
+    eprintln!(
+        "mailtls follow: metrics at http://{}/metrics",
+        server.local_addr()
+    );
+    Ok(server)
 }
 
 /// Follows the file until SIGINT or SIGTERM.
@@ -380,7 +372,11 @@ pub fn run(args: &Args) -> u8 {
                 Chunk::Notice(n) => {
                     live.notice(n);
                     if !args.quiet {
-                        eprintln!("mailtls follow: {}: {n}", args.path.display());
+                        eprintln!(
+                            "mailtls follow: {}: {}",
+                            args.path.display(),
+                            crate::report::safe::terminal(&n.to_string())
+                        );
                     }
                 }
             }
@@ -450,8 +446,7 @@ pub fn run(args: &Args) -> u8 {
     }
     let sig = signal_thread.and_then(|t| t.join().ok().flatten());
     if let Some(s) = server {
-        s.server.unblock();
-        let _ = s.thread.join();
+        s.stop();
     }
     let why = match sig {
         Some(signal_hook::consts::SIGINT) => "SIGINT",
@@ -514,20 +509,25 @@ fn tlsrpt_reports(w: &mut DirWatch, metrics: &Mutex<Metrics>, quiet: bool) {
                         })
                         .collect();
                     kinds.dedup();
+                    // Report text is written by whoever sends the report: through the
+                    // one terminal escaper, like every other foreign string.
                     eprintln!(
                         "mailtls follow: TLS-RPT: {} reports {ok} successful and {failed} failed sessions from {} to {}{}{}",
-                        r.organization,
+                        crate::report::safe::terminal(&r.organization),
                         r.start.to_rfc3339(),
                         r.end.to_rfc3339(),
                         if kinds.is_empty() { "" } else { ": " },
-                        kinds.join(", ")
+                        crate::report::safe::terminal(&kinds.join(", "))
                     );
                 }
             }
             Err(e) => {
                 counters.invalid();
                 if !quiet {
-                    eprintln!("mailtls follow: warning: {e}");
+                    eprintln!(
+                        "mailtls follow: warning: {}",
+                        crate::report::safe::terminal(&e.to_string())
+                    );
                 }
             }
         }
@@ -590,9 +590,27 @@ mod tests {
             ino: 131_077,
             offset: 4096,
             line: 37,
+            fp: crate::input::follow::Fingerprint {
+                len: 256,
+                hash: 0x0123_4567_89ab_cdef,
+            },
         };
         save_state(&f, &log, cp).unwrap();
         assert_eq!(load_state(&f, &log), Ok(Some(cp)));
+        // No temporary file stays beside it.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        // A state file from before fingerprints loads with an empty one (trusts the
+        // identity, as before).
+        fs::write(
+            &f,
+            format!(
+                r#"{{"schema":"{STATE_SCHEMA}","path":{:?},"dev":1,"ino":2,"offset":3,"line":4}}"#,
+                log.display().to_string()
+            ),
+        )
+        .unwrap();
+        let old = load_state(&f, &log).unwrap().unwrap();
+        assert_eq!((old.offset, old.fp.len), (3, 0));
         let err = load_state(&f, &dir.path().join("other.log")).unwrap_err();
         assert!(err.contains("saved for"), "{err}");
         fs::write(&f, "garbage").unwrap();

@@ -431,7 +431,7 @@ pub fn run(args: &Args) -> u8 {
     let messages_read = msgs.as_ref().map_or(0, |m| m.messages);
     if !args.quiet {
         for p in &rpt_read.problems {
-            eprintln!("mailtls: warning: {p}");
+            eprintln!("mailtls: warning: {}", terminal(&p.to_string()));
         }
         let more = rpt_read
             .invalid
@@ -586,20 +586,23 @@ pub fn run(args: &Args) -> u8 {
     let mut code = exit::OK;
     if args.policy.is_some() {
         for v in &evaluation.violations {
+            // Peer names and the violation text come from logs and policy files:
+            // through the one terminal escaper (SECURITY.md).
             eprintln!(
                 "mailtls: violation: {} {}{}: {}",
-                v.rule,
-                v.peer.as_deref().unwrap_or("overall"),
+                terminal(&v.rule.to_string()),
+                terminal(v.peer.as_deref().unwrap_or("overall")),
                 v.direction
                     .map(|d| format!(" ({})", d.as_str()))
                     .unwrap_or_default(),
-                v.text
+                terminal(&v.text)
             );
         }
         for e in &evaluation.expired {
             eprintln!(
                 "mailtls: warning: policy exception for {} expired on {}",
-                e.peer, e.expires
+                terminal(&e.peer.to_string()),
+                terminal(&e.expires.to_string())
             );
         }
         if !evaluation.violations.is_empty() {

@@ -12,6 +12,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -414,7 +415,11 @@ pub fn probe(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProtocolSupport {
     pub version: TlsVersion,
-    pub accepted: bool,
+    /// `Some` when the server's TLS stack answered (a ServerHello, an alert, a close
+    /// after the ClientHello); `None` (JSON `null`) when no probe got a TLS answer (a
+    /// `421 too many connections`, a timeout, the check deadline): not tested, never
+    /// "refused". `detail` then says why.
+    pub accepted: Option<bool>,
     /// What the server answered (`ServerHello ECDHE-RSA-AES256-GCM-SHA384`,
     /// `alert protocol_version`, `closed`, …).
     pub detail: String,
@@ -455,40 +460,122 @@ fn describe(a: &Answer) -> String {
     }
 }
 
+/// Spacing of the probes to one server. SMTP servers cap connections (Exim's
+/// `smtp_accept_max = 20` counts its exiting children too), so a burst of probes meets
+/// `421 too many connections`, which says nothing about TLS. Probes go back to back
+/// until a probe gets no TLS answer; then the same probe is retried after a back-off
+/// (0.5 s, doubling, at most [`RETRIES`] times, never past the check's deadline) and
+/// every later probe waits `gap` first (100 ms more for each refusal, up to 1 s).
+#[derive(Debug, Default)]
+pub struct Pacer {
+    pub gap: Duration,
+    /// Probes that got no TLS answer and were tried again.
+    pub retries: u32,
+}
+
+/// Tries of one probe after the first that got no TLS answer.
+pub const RETRIES: u32 = 4;
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+const GAP_STEP: Duration = Duration::from_millis(100);
+const MAX_GAP: Duration = Duration::from_secs(1);
+
+/// Sleeps `d` unless that would pass the deadline (then returns false without sleeping).
+fn pause(clock: &Clock, d: Duration) -> bool {
+    if d.is_zero() {
+        return true;
+    }
+    if Instant::now() + d >= clock.deadline {
+        return false;
+    }
+    std::thread::sleep(d);
+    true
+}
+
+/// One probe with the pacing and retries of [`Pacer`]: a TLS answer (ServerHello,
+/// alert, close after the ClientHello), or why none came.
+#[allow(clippy::too_many_arguments)]
+fn attempt(
+    open: &mut dyn FnMut() -> Result<TcpStream, String>,
+    clock: &Clock,
+    pacer: &mut Pacer,
+    version: &TlsVersion,
+    offered: &[u16],
+    sni: Option<&str>,
+    want_certificate: bool,
+) -> Result<Answer, String> {
+    let mut backoff = FIRST_BACKOFF;
+    let mut tries = 0;
+    loop {
+        if !pause(clock, pacer.gap) {
+            return Err("check deadline reached (--max-time)".into());
+        }
+        let why = match open() {
+            Ok(mut tcp) => match probe(&mut tcp, clock, version, offered, sni, want_certificate) {
+                Ok(a @ (Answer::Hello { .. } | Answer::Alert(..) | Answer::Closed)) => {
+                    return Ok(a);
+                }
+                // Something that is not TLS at all: asking again would get the same.
+                Ok(a) => return Err(describe(&a)),
+                Err(e) => format!("error: {e}"),
+            },
+            Err(e) => e,
+        };
+        if clock.next().is_none() {
+            return Err(format!("{why}; check deadline reached (--max-time)"));
+        }
+        if tries >= RETRIES {
+            return Err(format!("{why} (after {} tries)", tries + 1));
+        }
+        pacer.gap = (pacer.gap + GAP_STEP).min(MAX_GAP);
+        if !pause(clock, backoff) {
+            return Err(format!(
+                "{why}; check deadline reached (--max-time) before a retry"
+            ));
+        }
+        backoff *= 2;
+        tries += 1;
+        pacer.retries += 1;
+    }
+}
+
 /// Probes every version of [`PROBED`], each on a fresh connection from `open`. The
 /// second value is the certificate chain from the first clear-text Certificate seen.
 pub fn enumerate_protocols(
     open: &mut dyn FnMut() -> Result<TcpStream, String>,
     clock: &Clock,
+    pacer: &mut Pacer,
     sni: Option<&str>,
 ) -> (Vec<ProtocolSupport>, Vec<Vec<u8>>) {
     let mut out = Vec::new();
     let mut chain = Vec::new();
     for v in PROBED {
         let want = wire(&v).unwrap_or(0);
-        let detail;
-        let mut accepted = false;
-        match open() {
-            Err(e) => detail = format!("could not reach TLS: {e}"),
-            Ok(mut tcp) => match probe(&mut tcp, clock, &v, &suites_for(&v), sni, chain.is_empty())
-            {
-                Ok(a) => {
-                    if let Answer::Hello {
-                        version,
-                        certificates,
-                        ..
-                    } = &a
-                    {
-                        accepted = *version == want;
-                        if accepted && chain.is_empty() && !certificates.is_empty() {
-                            chain = certificates.clone();
-                        }
+        let (accepted, detail) = match attempt(
+            open,
+            clock,
+            pacer,
+            &v,
+            &suites_for(&v),
+            sni,
+            chain.is_empty(),
+        ) {
+            Ok(a) => {
+                let mut accepted = false;
+                if let Answer::Hello {
+                    version,
+                    certificates,
+                    ..
+                } = &a
+                {
+                    accepted = *version == want;
+                    if accepted && chain.is_empty() && !certificates.is_empty() {
+                        chain = certificates.clone();
                     }
-                    detail = describe(&a);
                 }
-                Err(e) => detail = format!("error: {e}"),
-            },
-        }
+                (Some(accepted), describe(&a))
+            }
+            Err(why) => (None, format!("not tested: {why}")),
+        };
         out.push(ProtocolSupport {
             version: v,
             accepted,
@@ -499,25 +586,28 @@ pub fn enumerate_protocols(
 }
 
 /// Finds every suite the server accepts with `version`: offer all, note the chosen one,
-/// offer the rest again, until the server refuses.
+/// offer the rest again, until the server refuses. The second value says why the
+/// enumeration stopped before the server refused (no TLS answer even after retries, the
+/// deadline): the list is then incomplete.
 pub fn enumerate_ciphers(
     open: &mut dyn FnMut() -> Result<TcpStream, String>,
     clock: &Clock,
+    pacer: &mut Pacer,
     sni: Option<&str>,
     version: &TlsVersion,
-) -> Vec<AcceptedSuite> {
+) -> (Vec<AcceptedSuite>, Option<String>) {
     let want = wire(version).unwrap_or(0);
     let mut offered = suites_for(version);
     let mut out = Vec::new();
     while !offered.is_empty() {
-        let Ok(mut tcp) = open() else { break };
-        let Ok(Answer::Hello {
-            version: got,
-            suite,
-            ..
-        }) = probe(&mut tcp, clock, version, &offered, sni, false)
-        else {
-            break;
+        let (got, suite) = match attempt(open, clock, pacer, version, &offered, sni, false) {
+            Ok(Answer::Hello {
+                version: got,
+                suite,
+                ..
+            }) => (got, suite),
+            Ok(_) => break, // refused the rest: done
+            Err(why) => return (out, Some(why)),
         };
         if got != want || !offered.contains(&suite) {
             break;
@@ -533,7 +623,7 @@ pub fn enumerate_ciphers(
             weakness: info.and_then(|s| s.weakness()),
         });
     }
-    out
+    (out, None)
 }
 
 #[cfg(test)]

@@ -49,9 +49,29 @@ pub(super) fn judge(opts: &Options, r: &mut CheckResult) {
         .protocols
         .iter()
         .flatten()
-        .filter(|p| p.accepted)
+        .filter(|p| p.accepted == Some(true))
         .map(|p| p.version.clone())
         .collect();
+    // --min-protocol cannot pass while a version below it is unknown.
+    if let Some(min) = &opts.min_protocol {
+        let untested: Vec<String> = r
+            .protocols
+            .iter()
+            .flatten()
+            .filter(|p| p.accepted.is_none() && rank(&p.version) < rank(min))
+            .map(|p| p.version.to_string())
+            .collect();
+        if !untested.is_empty() {
+            r.finding(
+                Severity::Error,
+                "min_protocol",
+                format!(
+                    "{} (below --min-protocol {min}) not tested: whether the server accepts it is unknown",
+                    untested.join(", ")
+                ),
+            );
+        }
+    }
     for v in accepted {
         let below = opts
             .min_protocol

@@ -213,7 +213,8 @@ pub struct Finding {
     /// Stable machine key: `no_starttls`, `starttls_temp`, `handshake_failed`,
     /// `verify_failed`, `expiring`, `min_protocol`, `weak_cipher`, `deprecated_protocol`,
     /// `unreachable`, `timeout`, `service_unavailable`, `smtp_protocol`,
-    /// `starttls_injection`, `helo_only`, `clear_text_chain`.
+    /// `starttls_injection`, `helo_only`, `clear_text_chain`, `incomplete` (a protocol
+    /// version not tested or a cipher enumeration cut short).
     pub code: &'static str,
     pub text: String,
 }

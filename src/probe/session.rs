@@ -424,7 +424,9 @@ pub(super) fn enumerate(target: &Target, opts: &Options, clock: &Clock, r: &mut 
     let sni = (sni.parse::<IpAddr>().is_err()).then_some(sni);
     let mut open = || open_raw(addr, opts, clock);
     let t = Instant::now();
-    let (protocols, clear_chain) = hello::enumerate_protocols(&mut open, clock, sni.as_deref());
+    let mut pacer = hello::Pacer::default();
+    let (protocols, clear_chain) =
+        hello::enumerate_protocols(&mut open, clock, &mut pacer, sni.as_deref());
     if r.chain.is_empty() && !clear_chain.is_empty() {
         r.chain_der = clear_chain.clone();
         let now = Utc::now();
@@ -451,26 +453,74 @@ pub(super) fn enumerate(target: &Target, opts: &Options, clock: &Clock, r: &mut 
     }
     let summary: Vec<String> = protocols
         .iter()
-        .map(|p| format!("{} {}", p.version, if p.accepted { "yes" } else { "no" }))
+        .map(|p| {
+            let word = match p.accepted {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "not tested",
+            };
+            format!("{} {word}", p.version)
+        })
         .collect();
-    r.step(StepKind::Protocols, t, true, summary.join(", "));
+    // A version no probe got a TLS answer for is unknown, not refused: the step fails
+    // and the check cannot pass (Severity::Error: the check could not be done).
+    let untested: Vec<String> = protocols
+        .iter()
+        .filter(|p| p.accepted.is_none())
+        .map(|p| format!("{} {}", p.version, p.detail))
+        .collect();
+    r.step(
+        StepKind::Protocols,
+        t,
+        untested.is_empty(),
+        summary.join(", "),
+    );
+    if !untested.is_empty() {
+        r.finding(
+            Severity::Error,
+            "incomplete",
+            format!(
+                "protocol versions not tested (no TLS answer): {}",
+                untested.join("; ")
+            ),
+        );
+    }
     if opts.ciphers {
         let t = Instant::now();
         let mut all = Vec::new();
-        for p in protocols.iter().filter(|p| p.accepted) {
-            all.extend(hello::enumerate_ciphers(
-                &mut open,
-                clock,
-                sni.as_deref(),
-                &p.version,
+        let mut cut: Vec<String> = protocols
+            .iter()
+            .filter(|p| p.accepted.is_none())
+            .map(|p| format!("{} not tested", p.version))
+            .collect();
+        for p in protocols.iter().filter(|p| p.accepted == Some(true)) {
+            let (found, stopped) =
+                hello::enumerate_ciphers(&mut open, clock, &mut pacer, sni.as_deref(), &p.version);
+            let n = found.len();
+            all.extend(found);
+            if let Some(why) = stopped {
+                cut.push(format!("{} stopped after {n} suites: {why}", p.version));
+            }
+        }
+        let mut detail = format!("{} accepted", all.len());
+        if !cut.is_empty() {
+            detail.push_str(&format!("; incomplete: {}", cut.join("; ")));
+            r.finding(
+                Severity::Error,
+                "incomplete",
+                format!(
+                    "the cipher enumeration is incomplete ({}): the list holds only what was found before",
+                    cut.join("; ")
+                ),
+            );
+        }
+        if pacer.retries > 0 {
+            detail.push_str(&format!(
+                " ({} probes retried after no TLS answer)",
+                pacer.retries
             ));
         }
-        r.step(
-            StepKind::Ciphers,
-            t,
-            true,
-            format!("{} accepted", all.len()),
-        );
+        r.step(StepKind::Ciphers, t, cut.is_empty(), detail);
         r.ciphers = Some(all);
     }
     r.protocols = Some(protocols);

@@ -205,32 +205,191 @@ pub fn percent(part: u64, whole: u64) -> String {
     }
 }
 
-/// Writes the whole report into `dir` (created if needed); returns the files written.
+/// Writes the whole report into `dir`; returns the files written (under their final
+/// names).
+///
+/// Never file by file in place: the report is written into a temporary sibling directory
+/// (`.DIR.mailtls-tmp.PID.N`), every file fsynced, and only then put in place by one
+/// rename (an atomic exchange with the previous report when there is one). A full disk,
+/// an I/O error or a kill leaves the previous complete report as it was, never a cut
+/// `index.html` beside an older `posture.json`; temporary directories of dead runs are
+/// removed by the next. An existing `DIR` that holds anything but a report is refused
+/// rather than replaced.
 pub fn write_dir(r: &Report, dir: &Path) -> io::Result<Vec<PathBuf>> {
     let charts = charts::render_all(r).map_err(io::Error::other)?;
-    let chart_dir = dir.join("charts");
-    fs::create_dir_all(&chart_dir)?;
-    let mut written = Vec::new();
-    let mut put = |path: PathBuf, bytes: &[u8]| -> io::Result<()> {
-        fs::write(&path, bytes)?;
-        written.push(path);
-        Ok(())
-    };
+    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     for c in &charts {
-        put(chart_dir.join(format!("{}.svg", c.name)), c.svg.as_bytes())?;
-        put(chart_dir.join(format!("{}.png", c.name)), &c.png)?;
+        files.push((
+            PathBuf::from("charts").join(format!("{}.svg", c.name)),
+            c.svg.clone().into_bytes(),
+        ));
+        files.push((
+            PathBuf::from("charts").join(format!("{}.png", c.name)),
+            c.png.clone(),
+        ));
     }
-    put(dir.join("index.html"), html::render(r, &charts).as_bytes())?;
-    put(dir.join("posture.json"), r.snap.to_json().as_bytes())?;
-    put(
-        dir.join("posture.csv"),
-        csv::render(r).map_err(io::Error::other)?.as_bytes(),
-    )?;
-    put(dir.join("summary.md"), markdown::render(r).as_bytes())?;
+    files.push(("index.html".into(), html::render(r, &charts).into_bytes()));
+    files.push(("posture.json".into(), r.snap.to_json().into_bytes()));
+    files.push((
+        "posture.csv".into(),
+        csv::render(r).map_err(io::Error::other)?.into_bytes(),
+    ));
+    files.push(("summary.md".into(), markdown::render(r).into_bytes()));
     if let Some(t) = &r.snap.tlsrpt {
-        put(dir.join("tlsrpt.json"), t.to_json().as_bytes())?;
+        files.push(("tlsrpt.json".into(), t.to_json().into_bytes()));
     }
-    Ok(written)
+    atomic_dir(dir, &files)?;
+    Ok(files.into_iter().map(|(p, _)| dir.join(p)).collect())
+}
+
+/// What a report directory may hold; anything else means `DIR` is not ours to replace.
+fn is_report_entry(name: &str) -> bool {
+    matches!(
+        name,
+        "index.html" | "posture.json" | "posture.csv" | "summary.md" | "charts" | "tlsrpt.json"
+    )
+}
+
+/// Writes `files` (relative paths) as the whole content of `dir`, atomically; see
+/// [`write_dir`].
+pub fn atomic_dir(dir: &Path, files: &[(PathBuf, Vec<u8>)]) -> io::Result<()> {
+    use std::io::Write;
+    let name = dir
+        .file_name()
+        .filter(|n| *n != "." && *n != "..")
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "give a directory name for the report (not . or ..)",
+            )
+        })?;
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent)?;
+    let exists = match fs::symlink_metadata(dir) {
+        Ok(m) if m.is_dir() => {
+            if let Some(other) = fs::read_dir(dir)?
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .find(|n| !is_report_entry(n))
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!(
+                        "{} holds {other}, which is not part of a report: not replacing it (give a new or report directory)",
+                        dir.display()
+                    ),
+                ));
+            }
+            true
+        }
+        Ok(_) => {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{} exists and is not a directory", dir.display()),
+            ));
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+        Err(e) => return Err(e),
+    };
+    let prefix = format!(".{name}.mailtls-tmp.");
+    remove_stale_dirs(&parent, &prefix);
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let tmp = parent.join(format!(
+        "{prefix}{}.{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    fs::create_dir(&tmp)?;
+    let written = (|| -> io::Result<()> {
+        for (rel, bytes) in files {
+            let p = tmp.join(rel);
+            if let Some(d) = p.parent() {
+                fs::create_dir_all(d)?;
+            }
+            let mut f = fs::File::create(&p)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+        }
+        for d in [tmp.join("charts"), tmp.clone()] {
+            if let Ok(f) = fs::File::open(&d) {
+                f.sync_all()?;
+            }
+        }
+        if exists {
+            exchange(&tmp, dir)?;
+        } else {
+            fs::rename(&tmp, dir)?;
+        }
+        if let Ok(f) = fs::File::open(&parent) {
+            let _ = f.sync_all();
+        }
+        Ok(())
+    })();
+    // After an exchange `tmp` holds the previous report; after a failure, the partial
+    // new one. Either way it goes.
+    let _ = fs::remove_dir_all(&tmp);
+    written.map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("{e} (the previous report, if any, is kept as it was)"),
+        )
+    })
+}
+
+/// Swaps two directories in one step (`renameat2(RENAME_EXCHANGE)`); where the file
+/// system cannot, the old one is renamed aside first (a crash between the two renames
+/// leaves it aside, under the temporary name, never cut).
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let ca = std::ffi::CString::new(a.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    let cb = std::ffi::CString::new(b.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    // SAFETY: two valid NUL-terminated paths relative to the working directory.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            ca.as_ptr(),
+            libc::AT_FDCWD,
+            cb.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        return Ok(());
+    }
+    let e = io::Error::last_os_error();
+    if !matches!(e.raw_os_error(), Some(libc::EINVAL) | Some(libc::ENOSYS)) {
+        return Err(e);
+    }
+    let mut aside = a.as_os_str().to_owned();
+    aside.push(".old");
+    let aside = PathBuf::from(aside);
+    fs::rename(b, &aside)?;
+    fs::rename(a, b)?;
+    fs::rename(&aside, a)
+}
+
+/// Removes temporary report directories (`prefix` + `PID.N`) left by runs that no longer
+/// run (killed while writing).
+fn remove_stale_dirs(parent: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.filter_map(Result::ok) {
+        let n = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = n.strip_prefix(prefix) else {
+            continue;
+        };
+        let pid: Option<i32> = rest.split('.').next().and_then(|p| p.parse().ok());
+        // SAFETY: kill(pid, 0) only asks whether the process exists.
+        let alive = pid.is_some_and(|p| p > 0 && unsafe { libc::kill(p, 0) } == 0);
+        if !alive {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// True when stdout is a terminal and `NO_COLOR` is unset: the only case where we colour.

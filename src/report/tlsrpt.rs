@@ -15,6 +15,7 @@ use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
 
+use super::safe::terminal;
 use crate::tlsrpt::join::{JoinRow, Joined, Status};
 use crate::tlsrpt::read::ReadSummary;
 use crate::tlsrpt::{FailureStat, PolicyType, ResultType, TLSRPT_SCHEMA, TlsRpt};
@@ -208,7 +209,8 @@ pub fn render_table(doc: &TlsRptDoc, colour: bool) -> String {
         if s.mismatches == 1 { "" } else { "es" },
     );
     for p in &s.read.problems {
-        let _ = writeln!(out, "  skipped: {p}");
+        // File names and parse errors come from whoever sent the report.
+        let _ = writeln!(out, "  skipped: {}", terminal(p));
     }
     if doc.join.is_empty() {
         return out;
@@ -242,11 +244,11 @@ pub fn render_table(doc: &TlsRptDoc, colour: bool) -> String {
         };
         let ips: Vec<String> = r.sending_ips.iter().map(ToString::to_string).collect();
         table.add_row(vec![
-            Cell::new(&r.organization),
-            Cell::new(format!("{} {}", r.policy_type, r.policy_domain)),
+            Cell::new(terminal(&r.organization)),
+            Cell::new(terminal(&format!("{} {}", r.policy_type, r.policy_domain))),
             Cell::new(window(&r.start, &r.end)),
-            Cell::new(&r.mx),
-            Cell::new(r.log_host.as_deref().unwrap_or("-")),
+            Cell::new(terminal(&r.mx)),
+            Cell::new(terminal(r.log_host.as_deref().unwrap_or("-"))),
             Cell::new(
                 r.result_type
                     .as_ref()
@@ -272,7 +274,7 @@ pub fn render_table(doc: &TlsRptDoc, colour: bool) -> String {
         .filter(|r| r.status.is_mismatch() || r.status == Status::Confirmed)
         .collect();
     for r in notable {
-        let _ = writeln!(out, "  {}: {}", r.status.as_str(), r.text);
+        let _ = writeln!(out, "  {}: {}", r.status.as_str(), terminal(&r.text));
     }
     out
 }

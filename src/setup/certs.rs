@@ -213,11 +213,30 @@ pub fn generate(plan: &CertPlan) -> Result<CertSet, SetupError> {
     }
     files::ensure_dir(&plan.dir, 0o755)?;
     files::ensure_dir(&plan.ca_dir, 0o700)?;
+    // One run at a time per certificate directory: two runs at once would each write a
+    // key and a certificate, and the set on disk could mix them.
+    let lock = files::lock(&plan.dir, || {
+        eprintln!(
+            "mailtls config certs: another run is writing {}; waiting for it to finish",
+            plan.dir.display()
+        );
+    })?;
     let mut out = Vec::new();
-    let mut warnings = vec![format!(
+    let mut staged: Vec<Staged> = Vec::new();
+    let mut warnings = Vec::new();
+    if lock.waited {
+        warnings.push(format!(
+            "waited for another `mailtls config certs` run on {}; this run's files replaced its",
+            plan.dir.display()
+        ));
+    }
+    if let Some(done) = recover(plan)? {
+        warnings.push(done);
+    }
+    warnings.push(format!(
         "the CA private key {} signs certificates for every server: keep it off the mail servers (move it to an offline machine)",
         plan.ca_dir.join(CA_KEY).display()
-    )];
+    ));
     let ca_cert_path = plan.dir.join(CA_CERT);
     let ca_key_path = plan.ca_dir.join(CA_KEY);
     let kmode = key_mode(plan.key_group);
@@ -252,26 +271,24 @@ pub fn generate(plan: &CertPlan) -> Result<CertSet, SetupError> {
         let key = plan.key_type.generate()?;
         let params = ca_params(&plan.org, plan.ca_days)?;
         let cert = params.self_signed(&key)?;
-        files::write_file(
-            &ca_key_path,
-            key.serialize_pem().as_bytes(),
-            0o600,
-            None,
-            plan.force || plan.new_ca,
-        )?;
+        staged.push(Staged {
+            path: ca_key_path.clone(),
+            bytes: key.serialize_pem().into_bytes(),
+            mode: 0o600,
+            gid: None,
+        });
         out.push(WrittenFile {
             path: ca_key_path.clone(),
             mode: 0o600,
             role: "CA private key (keep offline)".into(),
         });
         let pem = cert.pem();
-        files::write_file(
-            &ca_cert_path,
-            pem.as_bytes(),
-            0o644,
-            None,
-            plan.force || plan.new_ca,
-        )?;
+        staged.push(Staged {
+            path: ca_cert_path.clone(),
+            bytes: pem.clone().into_bytes(),
+            mode: 0o644,
+            gid: None,
+        });
         out.push(WrittenFile {
             path: ca_cert_path.clone(),
             mode: 0o644,
@@ -293,8 +310,17 @@ pub fn generate(plan: &CertPlan) -> Result<CertSet, SetupError> {
         plan.sans.clone()
     };
     let cn = sans.first().cloned().unwrap_or_else(|| plan.name.clone());
-    let (server_cert, server_key) =
-        write_pair(plan, &plan.name, &cn, &sans, true, &issuer, kmode, &mut out)?;
+    let (server_cert, server_key) = write_pair(
+        plan,
+        &plan.name,
+        &cn,
+        &sans,
+        true,
+        &issuer,
+        kmode,
+        &mut out,
+        &mut staged,
+    )?;
     for client in &plan.clients {
         if client.is_empty() || client.contains('/') || *client == plan.name {
             return Err(SetupError::Usage(format!(
@@ -311,6 +337,7 @@ pub fn generate(plan: &CertPlan) -> Result<CertSet, SetupError> {
             &issuer,
             kmode,
             &mut out,
+            &mut staged,
         )?;
     }
 
@@ -320,7 +347,30 @@ pub fn generate(plan: &CertPlan) -> Result<CertSet, SetupError> {
         .next()
         .ok_or_else(|| SetupError::Parse(format!("{}: no certificate", ca_cert_path.display())))?;
     let link = plan.dir.join(hash::link_name(hash::subject_hash(&ca_der)?));
-    files::symlink_replace(CA_CERT, &link)?;
+    // Every key against its certificate and every certificate against the CA, before
+    // anything is written and again as written.
+    let pairs: Vec<(PathBuf, PathBuf)> = std::iter::once(&plan.name)
+        .chain(&plan.clients)
+        .map(|stem| {
+            (
+                plan.dir.join(format!("{stem}-key.pem")),
+                plan.dir.join(format!("{stem}-cert.pem")),
+            )
+        })
+        .collect();
+    let in_memory = |p: &Path| -> Option<Vec<u8>> {
+        staged
+            .iter()
+            .find(|s| s.path == p)
+            .map(|s| s.bytes.clone())
+            .or_else(|| std::fs::read(p).ok())
+    };
+    verify_set(&ca_key_path, &ca_cert_path, &pairs, in_memory)?;
+    stage_and_swap(plan, &staged, &link)?;
+    verify_set(&ca_key_path, &ca_cert_path, &pairs, |p| {
+        std::fs::read(p).ok()
+    })?;
+    drop(lock);
     Ok(CertSet {
         files: out,
         hash_link: link,
@@ -342,6 +392,7 @@ fn write_pair(
     issuer: &Issuer<'_, KeyPair>,
     kmode: u32,
     out: &mut Vec<WrittenFile>,
+    staged: &mut Vec<Staged>,
 ) -> Result<(PathBuf, PathBuf), SetupError> {
     let key_path = plan.dir.join(format!("{stem}-key.pem"));
     let cert_path = plan.dir.join(format!("{stem}-cert.pem"));
@@ -356,19 +407,23 @@ fn write_pair(
     let params = leaf_params(cn, sans, &plan.org, plan.days, server)?;
     let cert = params.signed_by(&key, issuer)?;
     let role = if server { "server" } else { "client" };
-    files::write_file(
-        &key_path,
-        key.serialize_pem().as_bytes(),
-        kmode,
-        plan.key_group,
-        plan.force,
-    )?;
+    staged.push(Staged {
+        path: key_path.clone(),
+        bytes: key.serialize_pem().into_bytes(),
+        mode: kmode,
+        gid: plan.key_group,
+    });
     out.push(WrittenFile {
         path: key_path.clone(),
         mode: kmode,
         role: format!("{role} private key (unencrypted)"),
     });
-    files::write_file(&cert_path, cert.pem().as_bytes(), 0o644, None, plan.force)?;
+    staged.push(Staged {
+        path: cert_path.clone(),
+        bytes: cert.pem().into_bytes(),
+        mode: 0o644,
+        gid: None,
+    });
     out.push(WrittenFile {
         path: cert_path.clone(),
         mode: 0o644,
@@ -382,4 +437,172 @@ fn same_dir(a: &Path, b: &Path) -> bool {
         (Ok(x), Ok(y)) => x == y,
         _ => a == b,
     }
+}
+
+/// A file of the set, made in memory and written only once the whole set is made.
+struct Staged {
+    path: PathBuf,
+    bytes: Vec<u8>,
+    mode: u32,
+    gid: Option<u32>,
+}
+
+/// The staging directory inside `dir` (same file system as the files it replaces, so the
+/// swap is a rename).
+const STAGING: &str = ".mailtls-staging";
+/// The list of (staged, final) names; its presence is the commit point of a set.
+const MANIFEST: &str = "MANIFEST";
+
+/// Writes the whole set into staging directories beside its final places (each file
+/// with its final mode and group, fsynced), then the manifest (the commit point), then
+/// renames each file into place. A run killed before the manifest leaves the old set
+/// untouched (the next run discards the staging); one killed after it leaves a set the
+/// next run finishes ([`recover`]) before it does anything else.
+fn stage_and_swap(plan: &CertPlan, set: &[Staged], link: &Path) -> Result<(), SetupError> {
+    let stage = plan.dir.join(STAGING);
+    let ca_stage = plan.ca_dir.join(STAGING);
+    for d in [&stage, &ca_stage] {
+        let _ = std::fs::remove_dir_all(d);
+        files::ensure_dir(d, 0o700)?;
+    }
+    let mut moves: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for (i, f) in set.iter().enumerate() {
+        let d = if f.path.parent() == Some(plan.ca_dir.as_path()) {
+            &ca_stage
+        } else {
+            &stage
+        };
+        let tmp = d.join(i.to_string());
+        files::write_file(&tmp, &f.bytes, f.mode, f.gid, false)?;
+        moves.push((tmp, f.path.clone()));
+    }
+    let tmp_link = stage.join("link");
+    std::os::unix::fs::symlink(CA_CERT, &tmp_link)?;
+    moves.push((tmp_link, link.to_path_buf()));
+    files::sync_parent(&ca_stage.join("x"));
+    files::sync_parent(&stage.join("x"));
+    let manifest = serde_json::to_vec(&moves).map_err(|e| SetupError::Crypto(e.to_string()))?;
+    files::write_file(&stage.join(MANIFEST), &manifest, 0o600, None, false)?;
+    files::sync_parent(&stage.join(MANIFEST));
+    swap(&moves)?;
+    for d in [&ca_stage, &stage] {
+        std::fs::remove_dir_all(d)?;
+    }
+    remove_stale_hash_links(&plan.dir, link);
+    Ok(())
+}
+
+/// Removes `<hash>.N` links to `cacert.pem` other than `keep`: after `--new-ca` the old
+/// CA's link would name the new certificate under the old subject hash, which OpenSSL's
+/// CACertPath lookup then finds for the wrong issuer.
+fn remove_stale_hash_links(dir: &Path, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.filter_map(Result::ok) {
+        let p = e.path();
+        let name = e.file_name().to_string_lossy().into_owned();
+        let hashy = name.split_once('.').is_some_and(|(h, n)| {
+            h.len() == 8
+                && h.bytes().all(|b| b.is_ascii_hexdigit())
+                && !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+        });
+        if hashy && p != keep && std::fs::read_link(&p).is_ok_and(|t| t == Path::new(CA_CERT)) {
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+}
+
+/// Renames every staged file still present into its final place.
+fn swap(moves: &[(PathBuf, PathBuf)]) -> Result<(), SetupError> {
+    for (from, to) in moves {
+        match std::fs::rename(from, to) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {} // moved before a kill
+            Err(e) => return Err(e.into()),
+        }
+    }
+    for (_, to) in moves {
+        files::sync_parent(to);
+    }
+    Ok(())
+}
+
+/// Finishes a set a killed run had committed (its manifest written), or discards one it
+/// had not. Returns what it did, for the warnings.
+fn recover(plan: &CertPlan) -> Result<Option<String>, SetupError> {
+    let stage = plan.dir.join(STAGING);
+    let ca_stage = plan.ca_dir.join(STAGING);
+    let said = match std::fs::read(stage.join(MANIFEST)) {
+        Ok(bytes) => {
+            let moves: Vec<(PathBuf, PathBuf)> = serde_json::from_slice(&bytes)
+                .map_err(|e| SetupError::Parse(format!("{}: {e}", stage.display())))?;
+            swap(&moves)?;
+            Some(format!(
+                "an interrupted run had made a complete set in {}: it was put in place first",
+                stage.display()
+            ))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e.into()),
+    };
+    for d in [&ca_stage, &stage] {
+        match std::fs::remove_dir_all(d) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(said)
+}
+
+/// Checks that the CA key belongs to the CA certificate, and every key to its
+/// certificate, and that every certificate is signed by the CA: the mismatch that makes
+/// Sendmail drop STARTTLS without a word. `read` gives a file's bytes (the staged ones,
+/// or what is on disk).
+fn verify_set(
+    ca_key: &Path,
+    ca_cert: &Path,
+    pairs: &[(PathBuf, PathBuf)],
+    read: impl Fn(&Path) -> Option<Vec<u8>>,
+) -> Result<(), SetupError> {
+    use super::keys::{cert_public, inspect_key, parse_cert, pem_certificates};
+    let bad = |m: String| SetupError::Crypto(format!("the written set is inconsistent: {m}"));
+    let cert_der = |p: &Path| -> Result<Vec<u8>, SetupError> {
+        let bytes = read(p).ok_or_else(|| bad(format!("{} is missing", p.display())))?;
+        pem_certificates(&bytes)
+            .into_iter()
+            .next()
+            .ok_or_else(|| bad(format!("{} holds no certificate", p.display())))
+    };
+    let key_matches = |key: &Path, cert: &x509_parser::certificate::X509Certificate<'_>| {
+        let bytes = read(key).ok_or_else(|| bad(format!("{} is missing", key.display())))?;
+        if inspect_key(&bytes).public.is_some() && inspect_key(&bytes).public == cert_public(cert) {
+            Ok(())
+        } else {
+            Err(bad(format!(
+                "{} does not belong to its certificate",
+                key.display()
+            )))
+        }
+    };
+    let ca_der = cert_der(ca_cert)?;
+    let ca = parse_cert(&ca_der).map_err(bad)?;
+    if read(ca_key).is_some() {
+        key_matches(ca_key, &ca)?;
+    }
+    for (key, cert) in pairs {
+        let der = cert_der(cert)?;
+        let c = parse_cert(&der).map_err(bad)?;
+        key_matches(key, &c)?;
+        c.verify_signature(Some(ca.public_key())).map_err(|e| {
+            bad(format!(
+                "{} is not signed by {}: {e}",
+                cert.display(),
+                ca_cert.display()
+            ))
+        })?;
+    }
+    Ok(())
 }

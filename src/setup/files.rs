@@ -86,19 +86,10 @@ pub fn backup(path: &Path) -> io::Result<PathBuf> {
     let mode = meta.mode() & 0o7777;
     let mut bytes = Vec::new();
     src.read_to_end(&mut bytes)?;
-    let mut n = 0u32;
-    let (mut f, target) = loop {
-        let target = if n == 0 {
-            suffixed(path, ".BACKUP")
-        } else {
-            suffixed(path, &format!(".BACKUP.{n}"))
-        };
-        match create_exclusive(&target, mode) {
-            Ok(f) => break (f, target),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < 10_000 => n += 1,
-            Err(e) => return Err(e),
-        }
-    };
+    // The copy is complete and on disk under a temporary name before it gets a backup
+    // name: a kill leaves either no backup or a whole one, never an empty or cut file
+    // under the name the documentation tells users to restore.
+    let (mut f, tmp) = create_temp(path, mode)?;
     let result = (|| {
         let _ = std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid()));
         f.set_permissions(fs::Permissions::from_mode(mode))?;
@@ -107,13 +98,121 @@ pub fn backup(path: &Path) -> io::Result<PathBuf> {
             .set_accessed(meta.accessed()?)
             .set_modified(meta.modified()?);
         f.set_times(times)?;
-        f.sync_all()
+        f.sync_all()?;
+        let mut n = 0u32;
+        loop {
+            let target = if n == 0 {
+                suffixed(path, ".BACKUP")
+            } else {
+                suffixed(path, &format!(".BACKUP.{n}"))
+            };
+            // link(2) never replaces: an existing backup (or a planted link) is kept.
+            match fs::hard_link(&tmp, &target) {
+                Ok(()) => break Ok(target),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < 10_000 => n += 1,
+                Err(e) => break Err(e),
+            }
+        }
     })();
-    match result {
-        Ok(()) => Ok(target),
-        Err(e) => {
-            let _ = fs::remove_file(&target);
-            Err(e)
+    let _ = fs::remove_file(&tmp);
+    if let Ok(target) = &result {
+        sync_parent(target);
+    }
+    result
+}
+
+/// Fsyncs the directory holding `path`, so that a rename or link into it is on disk.
+pub fn sync_parent(path: &Path) {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Ok(d) = File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+}
+
+/// An exclusive `flock` held until dropped (closing the descriptor releases it; a killed
+/// process releases it too, so a crash never leaves a stale lock).
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+    /// Whether another process held it first and this one waited.
+    pub waited: bool,
+}
+
+/// Takes an exclusive lock on `path` (a directory or a regular file, which must exist).
+/// When another process holds it, `on_wait` is called once and the call blocks until
+/// the lock is free. A regular file replaced by rename while we waited is locked again
+/// under its name, so that every run serialises on the file the name points to now.
+pub fn lock(path: &Path, on_wait: impl FnOnce()) -> io::Result<Lock> {
+    use std::os::fd::AsRawFd;
+    let mut on_wait = Some(on_wait);
+    let mut waited = false;
+    loop {
+        // Following a link is fine here: nothing is read or written through this
+        // descriptor (a certificate directory may well be a link), and an edited file
+        // that is a link is refused by the edit itself.
+        let f = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(path)?;
+        // SAFETY: flock(2) on a descriptor we own.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
+                return Err(e);
+            }
+            if let Some(tell) = on_wait.take() {
+                tell();
+            }
+            waited = true;
+            loop {
+                // SAFETY: as above; blocking this time.
+                if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } == 0 {
+                    break;
+                }
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+        let held = f.metadata()?;
+        match fs::metadata(path) {
+            Ok(now) if now.dev() == held.dev() && now.ino() == held.ino() => {
+                return Ok(Lock { _file: f, waited });
+            }
+            Ok(_) => continue, // replaced while we waited: lock the new file
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Removes temporary files a killed run left beside `path` (`PATH.mailtls-tmp.<pid>.…`
+/// of a process that no longer runs). Called under the lock, so no live writer of ours
+/// owns them.
+pub fn remove_stale_temps(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!("{}.mailtls-tmp.", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.filter_map(Result::ok) {
+        let n = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = n.strip_prefix(&prefix) else {
+            continue;
+        };
+        let pid: Option<i32> = rest.split('.').next().and_then(|p| p.parse().ok());
+        // SAFETY: kill(pid, 0) only asks whether the process exists.
+        let alive = pid.is_some_and(|p| p > 0 && unsafe { libc::kill(p, 0) } == 0);
+        if !alive || pid == Some(std::process::id() as i32) {
+            let _ = fs::remove_file(e.path());
         }
     }
 }
@@ -250,6 +349,26 @@ mod tests {
         assert_eq!(fs::metadata(&p).expect("stat").mode() & 0o7777, 0o640);
         // No temporary files are left behind.
         assert_eq!(fs::read_dir(dir.path()).expect("ls").count(), 1);
+    }
+
+    #[test]
+    fn a_linked_directory_can_be_locked_and_stale_temps_go() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let real = dir.path().join("certs.real");
+        fs::create_dir(&real).expect("mkdir");
+        let link = dir.path().join("certs");
+        std::os::unix::fs::symlink(&real, &link).expect("ln");
+        let l = lock(&link, || panic!("nobody holds it")).expect("lock");
+        assert!(!l.waited);
+        drop(l);
+        // A temporary file of a process that is gone is removed; ours is too.
+        let cf = dir.path().join("main.cf");
+        fs::write(&cf, "x").expect("write");
+        let dead = suffixed(&cf, ".mailtls-tmp.999999999.0123456789abcdef");
+        fs::write(&dead, "half").expect("write");
+        remove_stale_temps(&cf);
+        assert!(!dead.exists());
+        assert!(cf.exists());
     }
 
     #[test]

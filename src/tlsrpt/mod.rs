@@ -243,11 +243,19 @@ fn join_path(path: &str, name: &str) -> String {
 }
 
 /// Report text comes from anyone who can send us mail: control characters (terminal
-/// escapes, newlines) become spaces before any of it is stored or shown.
+/// escapes, newlines) and the invisible characters that reorder or hide text (bidi
+/// overrides, zero-width characters: [`crate::report::safe::is_unsafe`], the one
+/// definition) become spaces before any of it is stored or shown.
 fn clean(s: &str) -> String {
     s.trim()
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if crate::report::safe::is_unsafe(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
 }
 

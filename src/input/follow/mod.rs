@@ -7,8 +7,8 @@
 //! every wake-up compares it with what the path names now:
 //!
 //! * **same identity, grown**: read the new whole lines;
-//! * **same identity, shorter than what was read**: `copytruncate` emptied it; start again
-//!   at offset 0. (A file truncated *and* refilled past the old offset between two looks
+//! * **same identity, shorter than what was read**: `copytruncate` emptied it; read the
+//!   rest from logrotate's copy, then the emptied file from offset 0. (A file truncated *and* refilled past the old offset between two looks
 //!   cannot be told from growth — the limit every `tail -F` has; lines written between
 //!   logrotate's copy and its truncate are lost by logrotate itself.)
 //! * **another identity**: the old file was renamed (or removed) and a new one created.
@@ -17,6 +17,12 @@
 //!   the new file is empty, and switches only once the new file has data — by then the
 //!   writer has reopened and the old file is final. Its last unterminated line, if any,
 //!   is handed out then. The new file is read from offset 0.
+//! * **behind**: when the file finished was rotated more than once before the follower
+//!   looked (a stopped process, a slow reader of its output), the newer rotations
+//!   (`maillog.1` after `maillog.2`, compressed ones decompressed) are read in order
+//!   before the live file — found by identity, or by the fingerprint of their first bytes
+//!   when compression gave them another inode. A copytruncate continues in the copy, at
+//!   the first line not handed out.
 //! * **missing**: the old descriptor is still read (a renamed file may still be written);
 //!   the first file to appear under the name is read from offset 0.
 //!
@@ -33,12 +39,11 @@
 //! identity among its rotated siblings, finished, and the newer ones are read in rotation
 //! order before the live file.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::time::{Duration, Instant};
 
@@ -49,7 +54,11 @@ use super::{Block, DEFAULT_MAX_LINE, rotation_key};
 
 mod open;
 
-use open::{Open, TAIL, drain, end_of_last_line, finish, open_at, truncated};
+pub use open::Fingerprint;
+use open::{
+    Open, TAIL, drain, end_of_last_line, finish, is_gz, open_at, open_rotated, starts_like,
+    truncated,
+};
 
 /// Which file a descriptor is on: device and inode, the only identity that survives a
 /// rename and tells a re-created file from the old one.
@@ -70,6 +79,12 @@ impl Identity {
 
 /// Where a follower stopped: the file's identity, the byte offset of the first line not
 /// yet handed out, and that line's number minus one. Written by `--state`.
+///
+/// The fingerprint of the file's first bytes is kept beside the identity because an
+/// identity alone does not say whether the *content* is still the one the offset was
+/// counted in: a copytruncate keeps the inode and refills it, a compressed rotation keeps
+/// the content under a new inode. (State files written before it existed load with an
+/// empty fingerprint, which trusts the identity as before.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checkpoint {
     pub dev: u64,
@@ -77,6 +92,8 @@ pub struct Checkpoint {
     pub offset: u64,
     /// Lines of the file before `offset`.
     pub line: u64,
+    #[serde(flatten, default)]
+    pub fp: Fingerprint,
 }
 
 impl Checkpoint {
@@ -147,8 +164,18 @@ pub enum Notice {
     Missing,
     /// A file appeared under the name; reading it from the beginning.
     Appeared,
-    /// Resuming a checkpointed file found under another name (rotated while we were down).
+    /// Reading a rotated file that holds lines not read yet: the checkpointed file found
+    /// under another name (rotated while we were down), a rotation newer than the file
+    /// just finished (we fell more than one rotation behind), or the copy a copytruncate
+    /// left (its tail beyond what was read).
     ResumedRotated { path: PathBuf },
+    /// After a copytruncate: the unread rest is read from logrotate's copy at `path`
+    /// (then the emptied file from its start). Not a rotation: counted as the truncation.
+    Copy { path: PathBuf },
+    /// Bytes that existed and can no longer be read: written to a copytruncated file
+    /// after logrotate's copy and before its truncate (logrotate's own gap), or left in a
+    /// truncated file of which no copy was found.
+    Lost { bytes: u64 },
     /// The checkpointed file is gone (compressed or deleted): its unread rest is lost.
     ResumeLost,
     /// inotify could not be used; polling instead.
@@ -170,6 +197,13 @@ impl fmt::Display for Notice {
             Notice::ResumedRotated { path } => {
                 write!(f, "resuming in rotated file {}", path.display())
             }
+            Notice::Copy { path } => {
+                write!(f, "reading the rest from the copy {}", path.display())
+            }
+            Notice::Lost { bytes } => write!(
+                f,
+                "{bytes} bytes were lost: written after logrotate copied the file and before it truncated it (or no copy of them exists)"
+            ),
             Notice::ResumeLost => write!(
                 f,
                 "the checkpointed file is gone (compressed or deleted); lines after the checkpoint in it are lost, reading the current file from the start"
@@ -207,8 +241,8 @@ pub struct Follower {
     path: PathBuf,
     opts: FollowOptions,
     cur: Option<Open>,
-    /// Rotated files still to read before the live name (after a resume).
-    backlog: VecDeque<PathBuf>,
+    /// Fingerprints of the files read to their end (the last 64): never read twice.
+    finished: Vec<Fingerprint>,
     /// Whether the first open is still to come (it obeys `opts.start`).
     first: bool,
     missing_told: bool,
@@ -233,7 +267,7 @@ impl Follower {
             path: path.into(),
             opts,
             cur: None,
-            backlog: VecDeque::new(),
+            finished: Vec::new(),
             first: true,
             missing_told: false,
             last_error: None,
@@ -272,6 +306,7 @@ impl Follower {
             ino: o.id.ino,
             offset: o.line_start,
             line: o.line,
+            fp: o.fp,
         })
     }
 
@@ -382,7 +417,7 @@ impl Follower {
             self.first = false;
         }
         // Bounded: each pass either returns or moves to another file or offset.
-        for _ in 0..16 {
+        for _ in 0..64 {
             let Some(cur) = self.cur.as_mut() else {
                 match File::open(&self.path) {
                     Ok(file) => {
@@ -400,38 +435,66 @@ impl Follower {
                 }
             };
             if truncated(cur)? {
-                out.push(Chunk::Notice(Notice::Truncated));
-                cur.file.seek(SeekFrom::Start(0))?;
-                let m = cur.file.metadata()?;
-                let backlog = cur.backlog;
-                *cur = open_at(cur.file.try_clone()?, &m, 0, 0);
-                cur.backlog = backlog;
+                self.after_truncation(out)?;
+                continue;
             }
             let full = drain(cur, self.opts.max_line, out)?;
             if full {
                 return Ok(()); // more next time; the caller processes this much first
             }
-            if cur.backlog {
-                finish(cur, out);
-                self.cur = None;
-                self.next_from_backlog(out)?;
-                continue;
-            }
-            match fs::metadata(&self.path) {
+            let live = match fs::metadata(&self.path) {
                 Ok(m) if Identity::of(&m) == cur.id => {
                     // A truncation from now on is seen by the next look, before it reads.
                     self.missing_told = false;
                     return Ok(());
                 }
-                Ok(m) => {
-                    if m.len() == 0 {
-                        // The writer has not reopened yet: it may still write to the old
-                        // file. Keep reading that one until the new one gets data.
-                        return Ok(());
-                    }
+                Ok(m) => Some(m),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+                Err(e) => return Err(e),
+            };
+            // The file being read is no longer the one the name points to. What comes
+            // after it: a newer rotated file if it has one (we are more than one rotation
+            // behind, or catching up after a restart or a copytruncate), else the live
+            // file.
+            let (id, fp) = (cur.id, cur.fp);
+            let siblings = rotated_siblings(&self.path);
+            let finished = &self.finished;
+            let next = locate(&siblings, id, fp, true).and_then(|i| {
+                siblings
+                    .iter()
+                    .skip(i + 1)
+                    .find(|(p, _)| !finished.iter().any(|f| starts_like(p, *f)))
+                    .map(|(p, _)| p.clone())
+            });
+            if let Some(p) = next {
+                // A newer rotation exists: this file is final.
+                while drain(cur, self.opts.max_line, out)? {}
+                finish(cur, out);
+                self.done(fp);
+                let (file, m) = open_rotated(&p)?;
+                out.push(Chunk::Notice(Notice::ResumedRotated { path: p }));
+                self.cur = Some(open_at(file, &m, 0, 0));
+                continue;
+            }
+            match live {
+                None => {
+                    self.tell_missing(out);
+                    return Ok(());
+                }
+                Some(m) if m.len() == 0 => {
+                    // The writer has not reopened yet: it may still write to the old
+                    // file. Keep reading that one until the new one gets data.
+                    return Ok(());
+                }
+                Some(_) => {
                     while drain(cur, self.opts.max_line, out)? {}
                     finish(cur, out);
-                    out.push(Chunk::Notice(Notice::Rotated));
+                    let copy = cur.copy;
+                    self.done(fp);
+                    if !copy {
+                        // From a copy back to the file it was copied from is no rotation.
+                        out.push(Chunk::Notice(Notice::Rotated));
+                    }
                     self.missing_told = false;
                     self.cur = match File::open(&self.path) {
                         Ok(file) => {
@@ -441,50 +504,68 @@ impl Follower {
                         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
                         Err(e) => return Err(e),
                     };
-                    continue;
                 }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    self.tell_missing(out);
-                    return Ok(());
-                }
-                Err(e) => return Err(e),
             }
         }
         Ok(())
+    }
+
+    /// The file being read got shorter, or its bytes before the read offset changed: a
+    /// copytruncate. Its unread rest is in the copy logrotate made just before (found by
+    /// the fingerprint of its first bytes, plain or compressed, however many rotations
+    /// ago): continue there, at the first line not handed out, and come to the emptied
+    /// file through the newer rotations. Without a copy, the emptied file is read from
+    /// its start and what was seen in the old content and not read is reported lost.
+    fn after_truncation(&mut self, out: &mut Vec<Chunk>) -> io::Result<()> {
+        let Some(cur) = self.cur.take() else {
+            return Ok(());
+        };
+        out.push(Chunk::Notice(Notice::Truncated));
+        let siblings = self.rotated_siblings();
+        if let Some((p, _)) = locate(&siblings, cur.id, cur.fp, false).and_then(|i| siblings.get(i))
+        {
+            let (mut file, m) = open_rotated(p)?;
+            let copy_len = file.metadata()?.len();
+            // What the original held beyond its copy and beyond what was read.
+            let lost = cur.seen_len.saturating_sub(copy_len.max(cur.pos));
+            if lost > 0 {
+                out.push(Chunk::Notice(Notice::Lost { bytes: lost }));
+            }
+            let at = cur.line_start.min(copy_len);
+            file.seek(SeekFrom::Start(at))?;
+            out.push(Chunk::Notice(Notice::Copy { path: p.clone() }));
+            let mut o = open_at(file, &m, at, cur.line);
+            o.fp = cur.fp;
+            o.copy = true;
+            self.cur = Some(o);
+            return Ok(());
+        }
+        let lost = cur.seen_len.saturating_sub(cur.line_start);
+        if lost > 0 {
+            out.push(Chunk::Notice(Notice::Lost { bytes: lost }));
+        }
+        let mut file = cur.file;
+        file.seek(SeekFrom::Start(0))?;
+        let m = file.metadata()?;
+        self.cur = Some(open_at(file, &m, 0, 0));
+        Ok(())
+    }
+
+    /// Remembers a file read to its end, so that a rotated file holding the same
+    /// content (a copy of it) is not read again.
+    fn done(&mut self, fp: Fingerprint) {
+        if fp.len > 0 && !self.finished.contains(&fp) {
+            if self.finished.len() >= 64 {
+                self.finished.remove(0);
+            }
+            self.finished.push(fp);
+        }
     }
 
     fn tell_missing(&mut self, out: &mut Vec<Chunk>) {
         if !self.missing_told {
             self.missing_told = true;
             out.push(Chunk::Notice(Notice::Missing));
-        }
-    }
-
-    fn next_from_backlog(&mut self, out: &mut Vec<Chunk>) -> io::Result<()> {
-        while let Some(p) = self.backlog.pop_front() {
-            match File::open(&p) {
-                Ok(file) => {
-                    let m = file.metadata()?;
-                    let mut o = open_at(file, &m, 0, 0);
-                    o.backlog = true;
-                    out.push(Chunk::Notice(Notice::ResumedRotated { path: p }));
-                    self.cur = Some(o);
-                    return Ok(());
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        // Then the live name, from its start: it was created after the checkpoint.
-        match File::open(&self.path) {
-            Ok(file) => {
-                let m = file.metadata()?;
-                out.push(Chunk::Notice(Notice::Rotated));
-                self.cur = Some(open_at(file, &m, 0, 0));
-                Ok(())
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e),
         }
     }
 
@@ -553,70 +634,92 @@ impl Follower {
         Ok(())
     }
 
+    /// Resumes at a checkpoint: in the live file when it is still the checkpointed one
+    /// (same identity *and* same first bytes), else in the rotated file that is (found by
+    /// identity, or by fingerprint when it was copied or compressed); the newer rotations
+    /// and the live file follow through [`Follower::look`].
     fn resume(&mut self, cp: Checkpoint, out: &mut Vec<Chunk>) -> io::Result<()> {
         let live = match File::open(&self.path) {
             Ok(f) => Some(f),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(e),
         };
+        let mut truncated_live = None;
         if let Some(file) = live {
             let m = file.metadata()?;
             if Identity::of(&m) == cp.identity() {
-                if m.len() < cp.offset {
-                    out.push(Chunk::Notice(Notice::Truncated));
-                    return self.start_at(file, &m, 0, 0, out);
+                let same = cp.fp.len == 0 || starts_like(&self.path, cp.fp);
+                if same && m.len() >= cp.offset {
+                    return self.start_at(file, &m, cp.offset, cp.line, out);
                 }
-                return self.start_at(file, &m, cp.offset, cp.line, out);
+                // Copytruncated while we were down: the rest is in the copy.
+                out.push(Chunk::Notice(Notice::Truncated));
+                truncated_live = Some((file, m));
             }
         }
-        // Rotated while we were down: find the file by identity among its siblings.
         let siblings = self.rotated_siblings();
-        let found = siblings
-            .iter()
-            .position(|(_, m)| Identity::of(m) == cp.identity());
-        match found.and_then(|i| Some((i, siblings.get(i)?))) {
-            Some((i, (p, m))) => {
-                let file = File::open(p)?;
-                out.push(Chunk::Notice(Notice::ResumedRotated { path: p.clone() }));
-                let (offset, line) = if m.len() < cp.offset {
-                    (0, 0)
-                } else {
-                    (cp.offset, cp.line)
-                };
-                self.start_at(file, m, offset, line, out)?;
-                if let Some(o) = self.cur.as_mut() {
-                    o.backlog = true;
-                }
-                self.backlog = siblings
-                    .iter()
-                    .skip(i + 1)
-                    .map(|(p, _)| p.clone())
-                    .collect();
-                Ok(())
-            }
-            None => {
-                out.push(Chunk::Notice(Notice::ResumeLost));
-                match File::open(&self.path) {
-                    Ok(file) => {
-                        let m = file.metadata()?;
-                        self.start_at(file, &m, 0, 0, out)
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-                    Err(e) => Err(e),
+        let found = locate(&siblings, cp.identity(), cp.fp, truncated_live.is_none())
+            .and_then(|i| siblings.get(i));
+        if let Some((p, _)) = found {
+            let (file, m) = open_rotated(p)?;
+            let len = file.metadata()?.len();
+            let copy = truncated_live.is_some();
+            out.push(Chunk::Notice(if copy {
+                Notice::Copy { path: p.clone() }
+            } else {
+                Notice::ResumedRotated { path: p.clone() }
+            }));
+            let (offset, line) = if len < cp.offset {
+                (0, 0)
+            } else {
+                (cp.offset, cp.line)
+            };
+            self.start_at(file, &m, offset, line, out)?;
+            if let Some(o) = self.cur.as_mut() {
+                o.copy = copy;
+                if cp.fp.len > 0 {
+                    o.fp = cp.fp;
                 }
             }
+            return Ok(());
+        }
+        out.push(Chunk::Notice(Notice::ResumeLost));
+        if let Some((file, m)) = truncated_live {
+            return self.start_at(file, &m, 0, 0, out);
+        }
+        match File::open(&self.path) {
+            Ok(file) => {
+                let m = file.metadata()?;
+                self.start_at(file, &m, 0, 0, out)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
         }
     }
 
-    /// Plain (not compressed) rotated files of the path, oldest first: `mail.log.2`,
-    /// `mail.log.1`, `maillog-20261127`. Compressed ones have new inodes and cannot be the
-    /// checkpointed file.
+    /// Rotated files of the path, oldest first: `mail.log.2.gz`, `mail.log.1`,
+    /// `maillog-20261127`. Compressed ones (`.gz`) count too: a rotation compressed while
+    /// it still held unread lines is read decompressed.
     fn rotated_siblings(&self) -> Vec<(PathBuf, fs::Metadata)> {
-        let base = self.base_name();
+        rotated_siblings(&self.path)
+    }
+}
+
+/// See [`Follower::rotated_siblings`].
+fn rotated_siblings(path: &Path) -> Vec<(PathBuf, fs::Metadata)> {
+    {
+        let base = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
         // Only rotations of this log (`maillog.1`, `maillog-20261127`), not files that
         // merely share the prefix (`maillog.state`).
-        let (_, live_base, _) = rotation_key(&self.path);
-        let Ok(entries) = fs::read_dir(self.dir()) else {
+        let (_, live_base, _) = rotation_key(path);
+        let Ok(entries) = fs::read_dir(dir) else {
             return Vec::new();
         };
         let mut v: Vec<(PathBuf, fs::Metadata)> = entries
@@ -625,7 +728,6 @@ impl Follower {
                 let name = e.file_name().to_string_lossy().into_owned();
                 let rotated = name.len() > base.len()
                     && name.starts_with(&base)
-                    && !name.ends_with(".gz")
                     && !name.ends_with(".bz2")
                     && !name.ends_with(".xz")
                     && !name.ends_with(".zst");
@@ -641,6 +743,32 @@ impl Follower {
         v.sort_by_cached_key(|(p, _)| rotation_key(p));
         v
     }
+}
+
+/// Where the file with identity `id` and first bytes `fp` is among `siblings` (oldest
+/// first): by identity when `by_identity` (a renamed file), else — or when no identity
+/// matches — by fingerprint (a copy, or a compressed rotation). A plain file matched by
+/// identity must also still start with the same bytes when its fingerprint is known, so
+/// that a reused inode is not taken for it.
+fn locate(
+    siblings: &[(PathBuf, fs::Metadata)],
+    id: Identity,
+    fp: Fingerprint,
+    by_identity: bool,
+) -> Option<usize> {
+    if by_identity
+        && let Some(i) = siblings.iter().position(|(p, m)| {
+            Identity::of(m) == id && (fp.len == 0 || is_gz(p) || starts_like(p, fp))
+        })
+    {
+        return Some(i);
+    }
+    // Newest first: the most recent copy of these bytes is the most complete one.
+    (0..siblings.len()).rev().find(|&i| {
+        siblings
+            .get(i)
+            .is_some_and(|(p, m)| Identity::of(m) != id && starts_like(p, fp))
+    })
 }
 
 /// Whole lines of a chunk list, for tests and simple consumers: `(line number, text)`.

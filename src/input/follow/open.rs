@@ -3,10 +3,116 @@
 //! when), which live in the parent module.
 
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
 
 use super::{Chunk, Identity};
 use crate::input::Block;
+
+/// Bytes at the start of a file that identify its content: a rotated copy (copytruncate)
+/// or a compressed rotation has another inode but the same first bytes. Syslog lines start
+/// with a timestamp, so two different logs never share them (the idea of Vector's
+/// checksum fingerprint).
+pub(super) const FP_LEN: u64 = 256;
+
+/// A fingerprint of a file's first `len` bytes (`len` ≤ [`FP_LEN`]; fewer when the file
+/// was shorter when it was taken). `len == 0`: nothing to compare, never matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Fingerprint {
+    #[serde(rename = "fp_len")]
+    pub len: u64,
+    #[serde(rename = "fp_hash")]
+    pub hash: u64,
+}
+
+impl Fingerprint {
+    pub(super) fn of(bytes: &[u8]) -> Fingerprint {
+        // FNV-1a: no collision resistance is needed, only telling logs apart.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        Fingerprint {
+            len: bytes.len() as u64,
+            hash: h,
+        }
+    }
+}
+
+/// The fingerprint of the first `min(FP_LEN, len)` bytes of `file`.
+pub(super) fn fingerprint(file: &File, len: u64) -> io::Result<Fingerprint> {
+    let n = usize::try_from(len.min(FP_LEN)).unwrap_or(0);
+    let mut buf = vec![0u8; n];
+    match file.read_exact_at(&mut buf, 0) {
+        Ok(()) => Ok(Fingerprint::of(&buf)),
+        // Shorter than it was: whatever is there now.
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+            let now = file.metadata()?.len().min(FP_LEN);
+            let mut v = vec![0u8; usize::try_from(now).unwrap_or(0)];
+            let got = file.read_at(&mut v, 0)?;
+            Ok(Fingerprint::of(v.get(..got).unwrap_or_default()))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// True for a rotated file stored gzip-compressed (`maillog.2.gz`).
+pub(super) fn is_gz(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e == "gz")
+}
+
+/// Whether the content of `p` (decompressed for `.gz`) starts with the bytes `fp` was
+/// taken of. Never true for an empty fingerprint.
+pub(super) fn starts_like(p: &Path, fp: Fingerprint) -> bool {
+    if fp.len == 0 {
+        return false;
+    }
+    let Ok(file) = File::open(p) else {
+        return false;
+    };
+    let mut head = Vec::new();
+    let read = if is_gz(p) {
+        flate2::read::MultiGzDecoder::new(file)
+            .take(fp.len)
+            .read_to_end(&mut head)
+    } else {
+        file.take(fp.len).read_to_end(&mut head)
+    };
+    read.is_ok() && Fingerprint::of(&head) == fp
+}
+
+/// Opens a rotated file for reading: a plain one as it is, a `.gz` one decompressed into
+/// an unlinked temporary file (so that it reads, seeks and measures like a plain one and
+/// nothing is left behind). The metadata is that of `p` itself: its identity is what
+/// later looks find among the siblings.
+pub(super) fn open_rotated(p: &Path) -> io::Result<(File, fs::Metadata)> {
+    let file = File::open(p)?;
+    let m = file.metadata()?;
+    if !is_gz(p) {
+        return Ok((file, m));
+    }
+    static N: AtomicU64 = AtomicU64::new(0);
+    let tmp = std::env::temp_dir().join(format!(
+        ".mailtls-follow-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let mut out = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&tmp)?;
+    let _ = fs::remove_file(&tmp);
+    io::copy(&mut flate2::read::MultiGzDecoder::new(file), &mut out)?;
+    out.seek(SeekFrom::Start(0))?;
+    Ok((out, m))
+}
 
 /// The file being read.
 pub(super) struct Open {
@@ -21,8 +127,13 @@ pub(super) struct Open {
     pub(super) carry: Vec<u8>,
     /// Inside an over-long line: drop bytes up to the next newline.
     pub(super) skipping: bool,
-    /// A rotated file read from a restart's backlog: finished at its end.
-    pub(super) backlog: bool,
+    /// The content's first bytes (grows with the file up to [`FP_LEN`]).
+    pub(super) fp: Fingerprint,
+    /// The largest size the file was seen to have: after a copytruncate, what it held
+    /// beyond its copy and beyond what was read is known to be lost.
+    pub(super) seen_len: u64,
+    /// A copytruncate's copy, read for the rest of the file it was copied from.
+    pub(super) copy: bool,
     /// The last bytes read (ending at `pos`), to recognise a file truncated and refilled
     /// past `pos` between two looks.
     pub(super) tail: Vec<u8>,
@@ -36,9 +147,9 @@ pub(super) const TAIL: usize = 64;
 /// offset read (copytruncate), or the bytes before the offset changed (truncated and
 /// written past the old offset before this look — the case a size check alone misses,
 /// typically with polling).
-pub(super) fn truncated(o: &Open) -> io::Result<bool> {
-    use std::os::unix::fs::FileExt;
+pub(super) fn truncated(o: &mut Open) -> io::Result<bool> {
     let len = o.file.metadata()?.len();
+    o.seen_len = o.seen_len.max(len);
     if len < o.pos {
         return Ok(true);
     }
@@ -60,15 +171,19 @@ pub(super) const READ_SIZE: usize = 64 * 1024;
 pub(super) const MAX_BATCH: usize = 4 << 20;
 
 pub(super) fn open_at(file: File, m: &fs::Metadata, offset: u64, line: u64) -> Open {
+    let len = file.metadata().map_or(0, |m| m.len());
+    let fp = fingerprint(&file, len).unwrap_or_default();
     Open {
         file,
+        fp,
+        seen_len: len,
+        copy: false,
         id: Identity::of(m),
         pos: offset,
         line_start: offset,
         line,
         carry: Vec::new(),
         skipping: false,
-        backlog: false,
         tail: Vec::new(),
     }
 }
@@ -165,11 +280,24 @@ pub(super) fn drain(o: &mut Open, max_line: usize, out: &mut Vec<Chunk>) -> io::
         handed += n;
         if handed >= MAX_BATCH {
             push_block(&mut block, out);
+            refresh_fp(o);
             return Ok(true);
         }
     }
     push_block(&mut block, out);
+    refresh_fp(o);
     Ok(false)
+}
+
+/// Extends the fingerprint while the file is shorter than [`FP_LEN`] at its first looks.
+fn refresh_fp(o: &mut Open) {
+    o.seen_len = o.seen_len.max(o.pos);
+    if o.fp.len < FP_LEN
+        && o.pos > o.fp.len
+        && let Ok(fp) = fingerprint(&o.file, o.pos)
+    {
+        o.fp = fp;
+    }
 }
 
 fn push_block(block: &mut Block, out: &mut Vec<Chunk>) {

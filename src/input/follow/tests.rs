@@ -320,3 +320,83 @@ fn a_replaced_directory_is_watched_again() {
     assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
     assert_eq!(texts(&f.poll()), vec!["evented"]);
 }
+
+#[test]
+fn copytruncate_while_behind_reads_the_copy_and_counts_the_lost_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("maillog");
+    // More than one look reads (4 MiB): the follower is behind.
+    let line = format!("Nov 28 10:00:00 mail sm-mta[1]: {}\n", "x".repeat(90));
+    let n = (6 << 20) / line.len();
+    let mut all = String::with_capacity(n * line.len());
+    for i in 0..n {
+        all.push_str(&format!("{i:08} {line}"));
+    }
+    append(&p, &all);
+    let mut f = Follower::new(&p, opts(Start::Beginning));
+    let mut seen = texts(&f.poll());
+    assert!(seen.len() < n, "the first look stops at its batch size");
+    // logrotate copied the first 5 MiB (whole lines), the writer added the rest before
+    // the truncate: that rest is gone, and we saw it.
+    let copy_len = all[..5 << 20].rfind('\n').unwrap() + 1;
+    fs::write(dir.path().join("maillog.1"), &all[..copy_len]).unwrap();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    append(&p, "after 1\nafter 2\n");
+    let mut chunks = Vec::new();
+    for _ in 0..4 {
+        chunks.extend(f.poll());
+    }
+    seen.extend(texts(&chunks));
+    let ns = notices(&chunks);
+    assert!(ns.contains(&Notice::Truncated), "{ns:?}");
+    assert!(
+        ns.contains(&Notice::Lost {
+            bytes: (all.len() - copy_len) as u64
+        }),
+        "{ns:?}"
+    );
+    let in_copy = all[..copy_len].lines().count();
+    let mut want: Vec<String> = all[..copy_len].lines().map(str::to_owned).collect();
+    want.push("after 1".into());
+    want.push("after 2".into());
+    assert_eq!(seen.len(), in_copy + 2);
+    assert!(seen == want, "lines lost or repeated");
+}
+
+#[test]
+fn two_rotations_behind_reads_the_middle_file_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("maillog");
+    append(&p, "Nov 28 10:00:01 a\n");
+    let mut f = Follower::new(&p, opts(Start::Beginning));
+    let mut seen = texts(&f.poll());
+    append(&p, "Nov 28 10:00:02 b\n");
+    // Two rename rotations, the older one compressed, before the next look.
+    fs::rename(&p, dir.path().join("maillog.1")).unwrap();
+    append(&p, "Nov 28 10:00:03 c\n");
+    let gz = File::create(dir.path().join("maillog.2.gz")).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(gz, flate2::Compression::default());
+    enc.write_all(&fs::read(dir.path().join("maillog.1")).unwrap())
+        .unwrap();
+    enc.finish().unwrap();
+    fs::remove_file(dir.path().join("maillog.1")).unwrap();
+    fs::rename(&p, dir.path().join("maillog.1")).unwrap();
+    append(&p, "Nov 28 10:00:04 d\n");
+    for _ in 0..4 {
+        seen.extend(texts(&f.poll()));
+    }
+    assert_eq!(
+        seen,
+        vec![
+            "Nov 28 10:00:01 a",
+            "Nov 28 10:00:02 b",
+            "Nov 28 10:00:03 c",
+            "Nov 28 10:00:04 d"
+        ]
+    );
+}
