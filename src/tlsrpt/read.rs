@@ -180,6 +180,24 @@ fn walk_json(p: &Path, out: &mut Vec<PathBuf>, depth: usize) {
 /// other member every report has) without being a journald export or a mailtls document,
 /// so a truncated report is reported as broken rather than ignored. JSON that claims
 /// nothing of a report is not one.
+/// RFC 8460 §5.3's file name, `sender!policy-domain!begin-timestamp!end-timestamp[!unique-id]`
+/// with `.json` or `.json.gz`: the two timestamps are seconds since the epoch.
+fn has_report_name(name: &str) -> bool {
+    let Some(stem) = name
+        .strip_suffix(".json.gz")
+        .or_else(|| name.strip_suffix(".json"))
+    else {
+        return false;
+    };
+    let parts: Vec<&str> = stem.split('!').collect();
+    (4..=5).contains(&parts.len())
+        && !parts[0].is_empty()
+        && !parts[1].is_empty()
+        && parts[2..4]
+            .iter()
+            .all(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+}
+
 fn is_report_file(p: &Path) -> bool {
     let src = SourceFile::named(p);
     let mut head = Vec::new();
@@ -194,6 +212,11 @@ fn is_report_file(p: &Path) -> bool {
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
+    if has_report_name(&name) {
+        // Named as RFC 8460 names reports: it claims to be one, so a broken one is
+        // warned about rather than skipped as unrelated JSON.
+        return true;
+    }
     let text = String::from_utf8_lossy(&head);
     let t = text.trim_start_matches('\u{feff}').trim_start();
     (name.ends_with(".json") || name.ends_with(".json.gz"))
@@ -329,6 +352,29 @@ fn read_message(
                 "{}: invalid TLS-RPT report: {e}",
                 origin(many.then_some(i + 1))
             )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_report_name;
+
+    #[test]
+    fn rfc8460_file_names_claim_to_be_reports() {
+        for yes in [
+            "google.com!example.net!1795132800!1795219199.json",
+            "relay.example!example.net!1795132800!1795219199!001.json.gz",
+        ] {
+            assert!(has_report_name(yes), "{yes}");
+        }
+        for no in [
+            "package.json",
+            "a!b!c!d.json",
+            "a!b!1795132800.json",
+            "google.com!example.net!1795132800!1795219199.txt",
+        ] {
+            assert!(!has_report_name(no), "{no}");
         }
     }
 }
