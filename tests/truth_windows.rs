@@ -676,3 +676,29 @@ fn postfix_restart_without_the_error_closes_the_window() {
     );
     assert_eq!(follow_windows(&follow(&log)), w);
 }
+
+/// Point 9 on the real captures: each MTA, configured to require TLS towards a receiver
+/// that offers no STARTTLS, deferred the message; readiness must say "would fail", with
+/// the reason, on Sendmail, Postfix and Exim alike.
+#[test]
+fn enforce_readiness_on_real_tls_required_deferrals() {
+    for file in [
+        "tests/fixtures/real/sendmail/tls_required.log",
+        "tests/fixtures/real/sendmail/tls_required.trad.log",
+        "tests/fixtures/real/postfix/tls_required.log",
+        "tests/fixtures/real/exim/tls_required.log",
+    ] {
+        let (_, out, err) = run(&["scan", "--enforce-readiness", "--loopback", file]);
+        let line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with("127.0.0.1") && l.contains("require TLS"))
+            .unwrap_or_else(|| panic!("{file}: {out}{err}"));
+        assert!(
+            line.contains(
+                "require TLS: would fail (STARTTLS not offered 1×, 1 of 1 attempts not delivered)"
+            ),
+            "{file}: {line}"
+        );
+        assert!(!line.contains("safe"), "{file}: {line}");
+    }
+}
