@@ -245,57 +245,20 @@ fn defines(line: &str, name: &str) -> bool {
 /// before `begin` (or appended). Other lines are kept byte for byte; a second apply
 /// changes nothing.
 pub fn apply(text: &str, params: &[Param]) -> String {
-    let mut lines = super::cf::split_keep_newlines(text);
-    for prm in params {
-        let main_end = lines
-            .iter()
-            .position(|l| l.trim_start().starts_with("begin ") || l.trim() == "begin")
-            .unwrap_or(lines.len());
-        let mut defs: Vec<(usize, usize)> = Vec::new();
-        let mut i = 0;
-        while i < main_end {
-            let l = lines.get(i).map(String::as_str).unwrap_or_default();
-            if defines(l, &prm.name) {
-                let mut end = i + 1;
-                while end < main_end
-                    && lines
-                        .get(end - 1)
-                        .is_some_and(|c| c.trim_end().ends_with('\\'))
-                {
-                    end += 1;
-                }
-                defs.push((i, end));
-                i = end;
-            } else {
-                i += 1;
-            }
-        }
-        let wanted = format!("{} = {}\n", prm.name, prm.value);
-        match defs.split_first() {
-            Some((&(start, end), rest)) => {
-                for &(s, e) in rest.iter().rev() {
-                    lines.drain(s..e);
-                }
-                let same = end == start + 1 && lines.get(start).is_some_and(|l| *l == wanted);
-                if !same {
-                    lines.splice(start..end, [wanted]);
-                }
-            }
-            None => {
-                if main_end == lines.len() {
-                    if let Some(l) = lines.last_mut()
-                        && !l.ends_with('\n')
-                    {
-                        l.push('\n');
-                    }
-                    lines.push(wanted);
-                } else {
-                    lines.insert(main_end, wanted);
-                }
-            }
-        }
-    }
-    lines.concat()
+    super::assign::set_all(
+        text,
+        params,
+        &super::assign::Syntax {
+            section_end: |lines| {
+                lines
+                    .iter()
+                    .position(|l| l.trim_start().starts_with("begin ") || l.trim() == "begin")
+                    .unwrap_or(lines.len())
+            },
+            defines,
+            continues: |prev, _| prev.trim_end().ends_with('\\'),
+        },
+    )
 }
 
 /// One setting of the main section as Exim will see it.

@@ -8,6 +8,7 @@
 //! make each step one command; [`doctor`] checks every step against what Sendmail (and
 //! Postfix) will actually do with the files.
 
+mod assign;
 pub mod certs;
 pub mod cf;
 pub mod doctor;

@@ -220,56 +220,23 @@ pub fn read_file(path: &Path) -> std::io::Result<Vec<Setting>> {
 /// later definitions are removed (Postfix would warn about them and use the last), missing
 /// ones are appended. Other lines are kept byte for byte; a second apply changes nothing.
 pub fn apply(text: &str, params: &[Param]) -> String {
-    let mut lines = super::cf::split_keep_newlines(text);
-    for prm in params {
-        // (start, end) line ranges of each definition of this parameter.
-        let mut defs: Vec<(usize, usize)> = Vec::new();
-        let mut i = 0;
-        while i < lines.len() {
-            let l = lines.get(i).map(String::as_str).unwrap_or_default();
-            let is_def = !l.starts_with([' ', '\t', '#'])
-                && l.split_once('=').is_some_and(|(n, _)| n.trim() == prm.name);
-            if is_def {
-                let mut end = i + 1;
-                while lines.get(end).is_some_and(|c| {
-                    c.starts_with([' ', '\t'])
-                        && !c.trim().is_empty()
-                        && !c.trim_start().starts_with('#')
-                }) {
-                    end += 1;
-                }
-                defs.push((i, end));
-                i = end;
-            } else {
-                i += 1;
-            }
-        }
-        let wanted = format!("{} = {}\n", prm.name, prm.value);
-        match defs.split_first() {
-            Some((&(start, end), rest)) => {
-                for &(s, e) in rest.iter().rev() {
-                    lines.drain(s..e);
-                }
-                let same = end == start + 1
-                    && lines.get(start).is_some_and(|l| {
-                        l.split_once('=')
-                            .is_some_and(|(_, v)| v.trim() == prm.value)
-                    });
-                if !same {
-                    lines.splice(start..end, [wanted]);
-                }
-            }
-            None => {
-                if let Some(l) = lines.last_mut()
-                    && !l.ends_with('\n')
-                {
-                    l.push('\n');
-                }
-                lines.push(wanted);
-            }
-        }
-    }
-    lines.concat()
+    super::assign::set_all(
+        text,
+        params,
+        &super::assign::Syntax {
+            section_end: <[String]>::len,
+            defines: |l, name| {
+                !l.starts_with([' ', '\t', '#'])
+                    && l.split_once('=').is_some_and(|(n, _)| n.trim() == name)
+            },
+            // A continuation line starts with white space and is not blank or a comment.
+            continues: |_, c| {
+                c.starts_with([' ', '\t'])
+                    && !c.trim().is_empty()
+                    && !c.trim_start().starts_with('#')
+            },
+        },
+    )
 }
 
 #[cfg(test)]
