@@ -51,4 +51,8 @@ pub enum Command {
     Message(commands::message::Args),
     /// Merge posture snapshots (scan --format json) from several hosts into one.
     Merge(commands::merge::Args),
+    /// Shell completions for bash, zsh or fish, on stdout.
+    Completions(commands::docs::CompletionsArgs),
+    /// The manual page (roff), on stdout.
+    Man(commands::docs::ManArgs),
 }

@@ -7,6 +7,7 @@
 pub mod check;
 pub mod check_domain;
 pub mod config;
+pub mod docs;
 pub mod doctor;
 pub mod events;
 pub mod follow;

@@ -132,6 +132,19 @@ pub struct Args {
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<Format>,
 
+    /// The same as --format json.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+
+    /// Show every column of the table, whatever the terminal's width.
+    #[arg(long)]
+    pub wide: bool,
+
+    /// Colour the table: auto (when stdout is a terminal and NO_COLOR is unset), always,
+    /// never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = report::ColorWhen::Auto)]
+    pub color: report::ColorWhen,
+
     /// Write a report folder: index.html, posture.json, posture.csv, summary.md,
     /// charts/*.svg, charts/*.png, and tlsrpt.json when TLS-RPT reports were read.
     #[arg(long, short = 'o', value_name = "DIR")]
@@ -543,6 +556,7 @@ pub fn run(args: &Args) -> u8 {
         }
     }
     let format = match (args.format, &args.output) {
+        (_, _) if args.json => Some(Format::Json),
         (Some(f), _) => Some(f),
         (None, None) => Some(Format::Table),
         (None, Some(_)) => None,
@@ -566,13 +580,22 @@ pub fn run(args: &Args) -> u8 {
             }
         },
         Some(Format::Table) => {
-            let colour = report::use_colour();
-            let mut t = report::table::render(&snap, colour);
+            let colour = args.color.enabled();
+            let (cols, tty) = report::table::terminal_width();
+            let width = (!args.wide).then_some(cols);
+            let wrap_to = width.filter(|_| tty);
+            let mut t = report::table::render_report(&rep, colour, width, wrap_to);
             if let Some(m) = &snap.messages {
-                t.push_str(&report::messages::render(m, colour));
+                t.push_str(&report::table::fit(
+                    &report::messages::render(m, colour, wrap_to),
+                    wrap_to,
+                ));
             }
             if let Some(doc) = &snap.tlsrpt {
-                t.push_str(&report::tlsrpt::render_table(doc, colour));
+                t.push_str(&report::table::fit(
+                    &report::tlsrpt::render_table(doc, colour, wrap_to),
+                    wrap_to,
+                ));
             }
             if let Some(rd) = &readiness {
                 t.push_str(&report::table::readiness(rd));

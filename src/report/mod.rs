@@ -238,3 +238,23 @@ pub fn use_colour() -> bool {
     use std::io::IsTerminal;
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
 }
+
+/// `--color auto|always|never`: when the terminal output is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// When stdout is a terminal and `NO_COLOR` is unset.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    pub fn enabled(self) -> bool {
+        match self {
+            ColorWhen::Auto => use_colour(),
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! What a person at a terminal meets (issue 22): the scan table fitted to the terminal in a
+//! real pseudo-terminal (`script`), shell completions and the man page, and the examples
+//! of every command's `--help`, run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Std;
+
+use assert_cmd::Command;
+use assert_cmd::cargo::cargo_bin;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `mailtls ARGS` inside a pseudo-terminal of `cols` columns (util-linux `script`),
+/// so the binary sees a real terminal and its size, as a user's shell gives it. Returns
+/// the output with the pty's `\r` and the colour sequences removed.
+fn in_pty(cols: u16, args: &str) -> String {
+    let cmd = format!(
+        "stty cols {cols} rows 60; TZ=UTC exec {} {args}",
+        cargo_bin("mailtls").display()
+    );
+    let o = Std::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(root())
+        .env_remove("COLUMNS")
+        .output()
+        .expect("script (util-linux/bsdutils) is needed for the pty tests");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    strip(&String::from_utf8_lossy(&o.stdout))
+}
+
+/// Without `\r` and ANSI SGR sequences.
+fn strip(s: &str) -> String {
+    let mut out = String::new();
+    let mut it = s.chars();
+    while let Some(c) = it.next() {
+        match c {
+            '\r' => {}
+            '\x1b' => {
+                for d in it.by_ref() {
+                    if d.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn peers_json(paths: &[&str]) -> Vec<String> {
+    let o = Command::cargo_bin("mailtls")
+        .unwrap()
+        .current_dir(root())
+        .env("TZ", "UTC")
+        .args(["scan", "--year", "2026", "--format", "json"])
+        .args(paths)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["peer"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+const LOGS: &str = "sample-logs/maillog sample-logs/postfix sample-logs/exim";
+
+fn check_table(cols: u16) -> String {
+    let text = in_pty(cols, &format!("scan --year 2026 {LOGS}"));
+    for l in text.lines() {
+        assert!(
+            l.chars().count() <= usize::from(cols),
+            "line wider than {cols}: {l:?}\n{text}"
+        );
+    }
+    // Every peer's name stands whole as a cell of some line.
+    let paths: Vec<&str> = LOGS.split(' ').collect();
+    let peers = peers_json(&paths);
+    assert!(peers.len() > 20, "{peers:?}");
+    for p in &peers {
+        assert!(
+            text.lines().any(|l| l.split_whitespace().any(|w| w == p)),
+            "{p} not whole in\n{text}"
+        );
+    }
+    text
+}
+
+#[test]
+fn scan_table_fits_80_columns_with_whole_peer_names_and_totals_first() {
+    let text = check_table(80);
+    let first: Vec<&str> = text.lines().take(7).collect();
+    assert_eq!(first[0], "Totals", "{text}");
+    for what in [
+        "messages",
+        "of messages over TLS",
+        "of TLS sessions verified",
+        "peers with clear-text mail",
+        "local TLS errors",
+        "policy violations",
+    ] {
+        assert!(first.iter().any(|l| l.contains(what)), "{what}\n{text}");
+    }
+    let header = text.lines().find(|l| l.starts_with("G  PEER")).unwrap();
+    for h in ["DIR", "TLS", "VERSIONS", "VERIFY"] {
+        assert!(header.split_whitespace().any(|w| w == h), "{header}");
+    }
+    assert!(
+        !header.contains("WHY"),
+        "80 columns leave the reason out: {header}"
+    );
+}
+
+#[test]
+fn scan_table_at_200_columns_shows_more_and_keeps_the_html_order() {
+    let text = check_table(200);
+    let header = text.lines().find(|l| l.starts_with("G  PEER")).unwrap();
+    for h in ["MSGS", "PLAIN", "ERRORS", "LAST SEEN"] {
+        assert!(header.contains(h), "{header}");
+    }
+    // Worst grade first, as the HTML report lists peers: grades never improve upwards.
+    let grades: Vec<char> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("G  PEER"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.chars().next().filter(|c| "ABCDF".contains(*c)))
+        .collect();
+    assert!(grades.len() > 20);
+    assert!(grades.windows(2).all(|w| w[0] >= w[1]), "{grades:?}");
+    // --wide: every column whatever the width.
+    let wide = in_pty(80, &format!("scan --year 2026 --wide {LOGS}"));
+    assert!(
+        wide.lines()
+            .any(|l| l.starts_with("G  PEER") && l.contains("WHY"))
+    );
+}
+
+#[test]
+fn scan_compare_is_printed_in_table_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = dir.path().join("before.json");
+    let o = Command::cargo_bin("mailtls")
+        .unwrap()
+        .current_dir(root())
+        .env("TZ", "UTC")
+        .args(["scan", "--year", "2026", "--json", "sample-logs/postfix"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    std::fs::write(&before, &o.stdout).unwrap();
+    let o = Command::cargo_bin("mailtls")
+        .unwrap()
+        .current_dir(root())
+        .env("TZ", "UTC")
+        .args(["scan", "--year", "2026", "--color", "never"])
+        .args(["sample-logs/postfix", "sample-logs/exim", "--compare"])
+        .arg(&before)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("What changed since the previous report:"),
+        "{text}"
+    );
+    assert!(text.contains("new peer mx1.club.example"), "{text}");
+    assert!(!text.contains('\x1b'));
+}
+
+#[test]
+fn scan_color_always_colours_a_pipe() {
+    let o = Command::cargo_bin("mailtls")
+        .unwrap()
+        .current_dir(root())
+        .env("TZ", "UTC")
+        .args([
+            "scan",
+            "--year",
+            "2026",
+            "--color",
+            "always",
+            "sample-logs/postfix",
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).contains("\x1b[31m"));
+}
+
+fn mailtls_out(args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("mailtls")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn completions_are_generated_and_bash_parses_them() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let o = mailtls_out(&["completions", shell]);
+        assert!(o.status.success(), "{shell}");
+        let text = String::from_utf8(o.stdout).unwrap();
+        for sub in ["scan", "follow", "doctor", "completions"] {
+            assert!(text.contains(sub), "{shell}: {sub}");
+        }
+        std::fs::write(dir.path().join(shell), &text).unwrap();
+    }
+    let st = Std::new("bash")
+        .arg("-n")
+        .arg(dir.path().join("bash"))
+        .status()
+        .unwrap();
+    assert!(st.success(), "bash -n rejects the completion script");
+    // And it defines the completion function bash calls.
+    let st = Std::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {} && complete -p mailtls",
+            dir.path().join("bash").display()
+        ))
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+/// A roff sanity check that does not need man-db: a `.TH` header, every subcommand's
+/// name section, and no unbalanced font escapes on a line.
+fn roff_sane(page: &str) {
+    assert!(
+        page.starts_with(".ie") || page.contains("\n.TH mailtls 1") || page.starts_with(".TH"),
+        "{}",
+        &page[..200.min(page.len())]
+    );
+    for sub in [
+        "scan", "follow", "check", "config", "doctor", "events", "peer", "message", "merge",
+    ] {
+        assert!(page.contains(&format!("mailtls\\-{sub}")), "{sub}");
+    }
+    for l in page.lines() {
+        assert!(
+            l.matches("\\fB").count() <= l.matches("\\fR").count() + l.matches("\\fP").count(),
+            "{l}"
+        );
+    }
+}
+
+#[test]
+fn man_page_is_generated_and_man_reads_it() {
+    let o = mailtls_out(&["man"]);
+    assert!(o.status.success());
+    let page = String::from_utf8(o.stdout).unwrap();
+    roff_sane(&page);
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("mailtls.1");
+    std::fs::write(&f, &page).unwrap();
+    if Path::new("/usr/bin/man").exists() {
+        let o = Std::new("man")
+            .arg("-l")
+            .arg(&f)
+            .env("MANPAGER", "cat")
+            .env("MANWIDTH", "80")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(text.contains("STARTTLS"), "{text}");
+    }
+}
