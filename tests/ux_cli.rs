@@ -273,3 +273,150 @@ fn man_page_is_generated_and_man_reads_it() {
         assert!(text.contains("STARTTLS"), "{text}");
     }
 }
+
+/// The commands a user meets in `mailtls --help`.
+const COMMANDS: [&str; 11] = [
+    "scan",
+    "follow",
+    "check",
+    "config",
+    "doctor",
+    "events",
+    "peer",
+    "message",
+    "merge",
+    "completions",
+    "man",
+];
+
+/// The lines of the `Examples:` section of `mailtls CMD --help`, comments removed.
+fn examples(cmd: &str) -> Vec<String> {
+    let o = mailtls_out(&[cmd, "--help"]);
+    assert!(o.status.success(), "{cmd} --help");
+    let help = String::from_utf8(o.stdout).unwrap();
+    help.lines()
+        .skip_while(|l| *l != "Examples:")
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| {
+            assert!(l.chars().count() <= 80, "{cmd}: example wider than 80: {l}");
+            let l = l.split(" # ").next().unwrap();
+            l.trim().to_owned()
+        })
+        .collect()
+}
+
+/// Shell words, with single and double quotes (what the examples use).
+fn words(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote = None;
+    let mut any = false;
+    for c in s.chars() {
+        match (quote, c) {
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                any = true;
+            }
+            (Some(q), c) if c == q => quote = None,
+            (None, ' ') => {
+                if any {
+                    out.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            (_, c) => {
+                cur.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        out.push(cur);
+    }
+    out
+}
+
+/// An argument naming a file or folder.
+fn is_path(w: &str) -> bool {
+    !w.starts_with('-')
+        && (w.contains('/')
+            || w.starts_with('~')
+            || [".json", ".toml", ".txt", ".log", ".pem"]
+                .iter()
+                .any(|e| w.ends_with(e)))
+}
+
+#[test]
+fn every_command_has_help_examples_and_the_offline_ones_run() {
+    let scratch = tempfile::tempdir().unwrap();
+    for cmd in COMMANDS {
+        let ex = examples(cmd);
+        assert!(!ex.is_empty(), "mailtls {cmd} --help has no example");
+        let mut ran = 0;
+        for line in &ex {
+            // A line of its own per example: a command, never the wrapped tail of one.
+            let first = line.split(['|', '&']).next().unwrap().trim();
+            let w = words(first);
+            assert!(
+                ["mailtls", "zcat"].contains(&w[0].as_str()),
+                "{cmd}: not a command line: {line}"
+            );
+            if w[0] != "mailtls" {
+                continue;
+            }
+            // The output redirection is the shell's; the command is what we run.
+            let w: Vec<String> = w.into_iter().take_while(|x| x != ">").collect();
+            // `check` talks to the network and `follow` never ends: their examples are
+            // parsed above, not run.
+            if ["check", "follow"].contains(&w[1].as_str()) {
+                continue;
+            }
+            let offline = w[1..]
+                .iter()
+                .filter(|x| is_path(x))
+                .all(|x| x.starts_with("sample-logs/") || x.starts_with("/tmp/demo/"));
+            if !offline {
+                continue;
+            }
+            let args: Vec<String> = w[1..]
+                .iter()
+                .map(|x| x.replace("/tmp/demo/", &format!("{}/", scratch.path().display())))
+                .collect();
+            let o = Command::cargo_bin("mailtls")
+                .unwrap()
+                .current_dir(root())
+                .env("TZ", "UTC")
+                .args(&args)
+                .timeout(std::time::Duration::from_secs(120))
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&o.stderr);
+            // 0; for doctor 1 is its answer (the sample log's TLS errors are findings).
+            // Never a usage error, never "not found" (message exits 1 for an unknown id).
+            let ok = match o.status.code() {
+                Some(0) => true,
+                Some(1) => cmd == "doctor",
+                _ => false,
+            };
+            assert!(ok, "{line}: exit {:?}\n{err}", o.status.code());
+            assert!(!o.stdout.is_empty(), "{line}: no output");
+            ran += 1;
+        }
+        if !["check", "follow", "merge"].contains(&cmd) {
+            assert!(ran > 0, "mailtls {cmd}: no example runs offline: {ex:?}");
+        }
+    }
+}
+
+#[test]
+fn help_points_to_nothing_only_a_source_checkout_has() {
+    for cmd in COMMANDS {
+        let o = mailtls_out(&[cmd, "--help"]);
+        let help = String::from_utf8(o.stdout).unwrap();
+        assert!(
+            !help.contains("src/"),
+            "mailtls {cmd} --help names a source file"
+        );
+    }
+}

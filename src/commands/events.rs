@@ -43,10 +43,11 @@ use crate::triage::term::{ColorWhen, Painter};
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  mailtls events /var/log/mail.log                       timeline on a terminal
-  mailtls events logs/ --peer example.org --raw          with each item's file:line and line
+  mailtls events /var/log/mail.log              # timeline on a terminal
+  mailtls events logs/ --peer example.org --raw # with each item's file:line
   mailtls events logs/ --around '2026-11-27 10:00±30m'
-  mailtls events /var/log/mail.log > events.ndjson       NDJSON when piped (or --json)
+  mailtls events /var/log/mail.log > ev.ndjson  # NDJSON when piped (or --json)
+  mailtls events sample-logs/maillog --year 2026 --peer mx1.partner.example
   mailtls events logs/ --errors-only
   mailtls events logs/ --verify FAIL --direction out
   mailtls events logs/ --ecs
@@ -56,7 +57,7 @@ connection, its STARTTLS negotiation (version, cipher, bits, verify) or none, th
 rode on it (queue id, from, to, status, dsn, the reply, TLS or plaintext), verdicts and TLS
 errors, each with its time; control characters in log data are shown escaped, and NO_COLOR
 is honoured. Otherwise (piped, or --json) each line is one JSON object of schema
-mailtls.event/1 (src/report/events.md): a TLS session, a message with its TLS verdict, a
+mailtls.event/1 (see the README): a TLS session, a message with its TLS verdict, a
 policy verdict or a TLS error, with its file and line. Message stores among the paths (mbox,
 .gz mbox, Maildir, .eml) give one `hop` line per Received: header that crossed a network
 (local hops only with --loopback), after the log events, with its trust: witnessed (stamped

@@ -57,7 +57,7 @@ Examples:
   mailtls follow /var/log/maillog
   mailtls follow /var/log/mail.log --json | jq .
   mailtls follow /var/log/maillog --errors-only
-  mailtls follow /var/log/maillog --metrics 127.0.0.1:9325 --state /var/lib/mailtls/follow.state
+  mailtls follow /var/log/maillog --metrics 127.0.0.1:9325 --state follow.state
 
 Alerts about our own TLS (a local key or certificate error; TLS working again) are always
 printed, whatever the filters; a downgrade alert (plaintext mail with a peer that used TLS

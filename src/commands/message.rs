@@ -28,8 +28,8 @@ use crate::triage::trace::{self, MessageTrace};
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  mailtls message 4AKA01xK004242 sample-logs/chain/ --year 2026
-  mailtls message '<20261127100001.4AKA01xK004242@relay.example.net>' logs/
+  mailtls message 6ARA01xK004242 sample-logs/chain/ --year 2026
+  mailtls message '<20261127100001.AB12CD@partner.example>' sample-logs/chain/
   mailtls message 4F1b2C3d4E /var/log/mail.log ~/Maildir --json
 
 Shows every hop of the message: on each MTA (log host and queue id) its reception (from which

@@ -92,8 +92,9 @@ Examples:
   zcat /var/log/mail.log.2.gz | mailtls scan -
   mailtls scan /var/log/ --peer example.org --since 2026-11-27 --direction out
   mailtls scan /var/log/maillog /var/mail/ ~/Maildir --our-hosts mx1.example.net
-  mailtls scan /var/log/mail.log* --since 24h -o reports/nightly \
-      --compare reports/previous/posture.json --policy policy.toml --enforce-readiness
+  mailtls scan /var/log/mail.log* --since 24h -o reports/nightly --policy p.toml
+  mailtls scan /var/log/mail.log* --compare reports/previous/posture.json
+  mailtls scan sample-logs/maillog --year 2026 --wide --color never
 
 Logs are read oldest rotation first; .gz files are inflated transparently. Syslog stamps
 without a year take it from the file's modification time (or --year), and are read in the
@@ -108,7 +109,7 @@ and join the posture; hops below the first foreign stamp are only claims, report
 TLS-RPT reports (RFC 8460) among the paths, as .json/.json.gz files or attached to messages
 in those stores, are read and joined with the inbound log records of the same window and MX
 host (the syslog host): what each reporter says beside what our log shows, mismatches
-flagged both ways (see src/report/tlsrpt.md). Invalid reports are named and skipped; .json
+flagged both ways (format mailtls.tlsrpt/1, see the README). Invalid reports are named and skipped; .json
 files that are no report (no report-id or policies) are skipped with one note.
 
 A line met again in a later input (same host, second, program, pid, text; any stamp format:
