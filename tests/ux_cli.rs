@@ -420,3 +420,173 @@ fn help_points_to_nothing_only_a_source_checkout_has() {
         );
     }
 }
+
+fn run_in_root(args: &[&str]) -> (Option<i32>, String, String) {
+    let o = Command::cargo_bin("mailtls")
+        .unwrap()
+        .current_dir(root())
+        .env("TZ", "UTC")
+        .args(args)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn json_is_format_json_everywhere() {
+    let log = "sample-logs/maillog";
+    for (a, b) in [
+        (
+            vec!["scan", log, "--year", "2026", "--json"],
+            vec!["scan", log, "--year", "2026", "--format", "json"],
+        ),
+        (
+            vec!["peer", "127.0.0.1", log, "--year", "2026", "--json"],
+            vec![
+                "peer",
+                "127.0.0.1",
+                log,
+                "--year",
+                "2026",
+                "--format",
+                "json",
+            ],
+        ),
+        (
+            vec![
+                "message",
+                "6ARA01xK004242",
+                "sample-logs/chain/",
+                "--year",
+                "2026",
+                "--json",
+            ],
+            vec![
+                "message",
+                "6ARA01xK004242",
+                "sample-logs/chain/",
+                "--year",
+                "2026",
+                "--format",
+                "json",
+            ],
+        ),
+        (
+            vec!["events", log, "--year", "2026", "--json"],
+            vec!["events", log, "--year", "2026", "--format", "json"],
+        ),
+        (
+            vec!["doctor", "--log", log, "--json"],
+            vec!["doctor", "--log", log, "--format", "json"],
+        ),
+    ] {
+        let (ca, oa, ea) = run_in_root(&a);
+        let (cb, ob, _) = run_in_root(&b);
+        assert_eq!(ca, cb, "{a:?}: {ea}");
+        assert!(oa.trim_start().starts_with('{'), "{a:?}: {oa}");
+        assert_eq!(oa, ob, "{a:?} and {b:?} differ");
+    }
+}
+
+#[test]
+fn impossible_arguments_are_usage_errors_in_plain_words() {
+    // A two-digit year would be the year 99.
+    let (c, _, e) = run_in_root(&["scan", "sample-logs/maillog", "--year", "99"]);
+    assert_eq!(c, Some(2));
+    assert!(e.contains("four-digit year"), "{e}");
+    // --since after --until can match nothing.
+    for cmd in [
+        vec!["scan", "sample-logs/maillog"],
+        vec!["events", "sample-logs/maillog"],
+        vec!["peer", "127.0.0.1", "sample-logs/maillog"],
+    ] {
+        let mut a = cmd.clone();
+        a.extend([
+            "--year",
+            "2026",
+            "--since",
+            "2026-11-28",
+            "--until",
+            "2026-11-27",
+        ]);
+        let (c, out, e) = run_in_root(&a);
+        assert_eq!(c, Some(2), "{a:?}: {e}");
+        assert!(out.is_empty());
+        assert!(e.contains("is not before --until"), "{e}");
+    }
+    // Rust's error wording stays out of what users read.
+    for a in [
+        vec!["scan", "sample-logs/no-such.log"],
+        vec![
+            "scan",
+            "sample-logs/maillog",
+            "--policy",
+            "sample-logs/no-such.toml",
+        ],
+        vec!["merge", "sample-logs/no-such.json"],
+    ] {
+        let (c, _, e) = run_in_root(&a);
+        assert_eq!(c, Some(2), "{a:?}");
+        assert!(e.contains("no such file or directory"), "{a:?}: {e}");
+        assert!(!e.contains("os error"), "{a:?}: {e}");
+    }
+    // Postfix and Exim have no MSP key setting nor RandFile.
+    for a in [
+        vec!["config", "postfix", "--msp"],
+        vec!["config", "exim", "--rand-file", "egd:/dev/random"],
+    ] {
+        let (c, out, e) = run_in_root(&a);
+        assert_eq!(c, Some(2), "{a:?}");
+        assert!(
+            out.is_empty() && e.contains("Sendmail setting"),
+            "{a:?}: {e}"
+        );
+    }
+    let (c, out, _) = run_in_root(&["config", "postfix", "--name", "mx1"]);
+    assert_eq!(c, Some(0));
+    assert!(out.contains("smtpd_tls"));
+}
+
+#[test]
+fn singular_counts_read_singular() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("notes.txt");
+    std::fs::write(&f, "just one line of notes\n").unwrap();
+    let (c, _, e) = run_in_root(&["scan", f.to_str().unwrap()]);
+    assert_eq!(c, Some(2));
+    assert!(e.contains("in 1 file (1 line:"), "{e}");
+    assert!(!e.contains("1 files") && !e.contains("1 lines"), "{e}");
+}
+
+#[test]
+fn events_raw_keeps_the_timeline_in_a_pipe() {
+    let (c, out, _) = run_in_root(&[
+        "events",
+        "sample-logs/maillog",
+        "--year",
+        "2026",
+        "--peer",
+        "mx1.partner.example",
+        "--raw",
+    ]);
+    assert_eq!(c, Some(0));
+    assert!(!out.starts_with('{'), "{out}");
+    assert!(out.contains("sample-logs/maillog:157"), "{out}");
+    let (c, _, e) = run_in_root(&["events", "sample-logs/maillog", "--format", "json", "--raw"]);
+    assert_eq!(c, Some(2));
+    assert!(e.contains("--raw"), "{e}");
+}
+
+#[test]
+fn follow_on_a_missing_folder_fails_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("no-such-dir/maillog");
+    let (c, _, e) = run_in_root(&["follow", log.to_str().unwrap()]);
+    assert_eq!(c, Some(2));
+    assert!(e.contains("does not exist"), "{e}");
+}

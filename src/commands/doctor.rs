@@ -72,6 +72,10 @@ pub struct Args {
     pub warn_days: i64,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+
+    /// The same as --format json.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs the doctor.
@@ -122,7 +126,8 @@ pub fn run(args: &Args) -> u8 {
         return exit::ERROR;
     }
     let report = doctor::diagnose(&input);
-    match args.format {
+    let format = if args.json { Format::Json } else { args.format };
+    match format {
         Format::Text => print!("{}", doctor::render_text(&report)),
         Format::Json => {
             if let Err(code) = super::print_json("doctor", &report) {

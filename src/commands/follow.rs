@@ -75,6 +75,10 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
 
+    /// text (default) or json (the same as --json).
+    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "json")]
+    pub format: Option<super::TextFormat>,
+
     /// Only this peer: a host name, a domain (matches its hosts) or an IP address.
     #[arg(long, value_name = "NAME|DOMAIN|IP")]
     pub peer: Option<String>,
@@ -249,6 +253,22 @@ fn serve_metrics(addr: SocketAddr, metrics: Arc<Mutex<Metrics>>) -> Result<Metri
 
 /// Follows the file until SIGINT or SIGTERM.
 pub fn run(args: &Args) -> u8 {
+    // A log that does not exist yet is waited for (tail -F), but only in a folder that
+    // exists: a mistyped folder would otherwise mean waiting forever for nothing.
+    if !args.path.exists() {
+        let parent = match args.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if !parent.is_dir() {
+            eprintln!(
+                "mailtls follow: {}: the folder {} does not exist (a missing log is waited for, a missing folder is not)",
+                args.path.display(),
+                parent.display()
+            );
+            return super::exit::ERROR;
+        }
+    }
     let utc: FixedOffset = Utc.fix();
     let zone = if args.utc {
         Zone::Fixed(utc)
@@ -347,7 +367,8 @@ pub fn run(args: &Args) -> u8 {
 
     let display: Arc<str> = Arc::from(args.path.display().to_string());
     let mut live = Live::new(display, zone, DEFAULT_MAX_LINE);
-    let colour = !args.json && report::use_colour();
+    let json = args.json || args.format == Some(super::TextFormat::Json);
+    let colour = !json && report::use_colour();
     let mut tally = Tally::default();
     let mut outputs = Vec::new();
     let mut text = String::new();
@@ -399,7 +420,7 @@ pub fn run(args: &Args) -> u8 {
             .unwrap_or_else(PoisonError::into_inner)
             .set_state(&live.counts, live.tls_broken());
         emit(
-            &outputs, &filter, &counted, args.json, colour, &metrics, &mut tally, &mut text,
+            &outputs, &filter, &counted, json, colour, &metrics, &mut tally, &mut text,
         );
         outputs.clear();
         if !text.is_empty() {
@@ -461,10 +482,10 @@ pub fn run(args: &Args) -> u8 {
     };
     let c = &live.counts;
     eprintln!(
-        "mailtls follow: stopped ({why}). {} lines read ({} recognised, {} malformed, {} too long); \
+        "mailtls follow: stopped ({why}). {} read ({} recognised, {} malformed, {} too long); \
          {} TLS sessions, {} TLS messages, {} plaintext messages, {} verdicts, {} errors, {} alerts; \
          {} records shown; {} rotations, {} truncations{}",
-        c.lines,
+        crate::report::count(c.lines, "line", "lines"),
         c.recognized,
         c.malformed,
         c.too_long,

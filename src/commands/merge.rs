@@ -43,6 +43,10 @@ pub struct Args {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Json)]
     pub format: Format,
+
+    /// The same as --format json (the default).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
 }
 
 /// Output formats of `merge`: the merged snapshot, or the table for a quick look. (Charts
@@ -58,7 +62,7 @@ pub enum Format {
 /// Why a snapshot could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
-    #[error("{0}: {1}")]
+    #[error("{0}: {why}", why = crate::report::plain_error(.1))]
     Read(String, std::io::Error),
     #[error("{0}: not a mailtls snapshot: {1}")]
     Json(String, serde_json::Error),

@@ -153,10 +153,10 @@ pub fn run(args: &Args) -> u8 {
     if trace.is_empty() {
         let s = &c.report.summary;
         eprintln!(
-            "mailtls message: no queue id or Message-ID '{}' in the inputs ({} lines in {} files{})",
+            "mailtls message: no queue id or Message-ID '{}' in the inputs ({} in {}{})",
             seed,
-            s.lines_read,
-            s.files,
+            crate::report::count(s.lines_read, "line", "lines"),
+            crate::report::count(s.files, "file", "files"),
             if filter.since.is_some() || filter.until.is_some() {
                 ", inside the time window"
             } else {
@@ -165,7 +165,7 @@ pub fn run(args: &Args) -> u8 {
         );
         return exit::FINDINGS;
     }
-    let out = if w.json {
+    let out = if w.json || w.format == Some(super::TextFormat::Json) {
         match serde_json::to_string_pretty(&trace) {
             Ok(text) => text + "\n",
             Err(e) => {

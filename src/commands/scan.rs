@@ -293,11 +293,12 @@ pub fn run(args: &Args) -> u8 {
         Ok(p) => p,
         Err(e) => {
             eprintln!(
-                "mailtls scan: --policy {}: {e}",
+                "mailtls scan: --policy {}: {}",
                 args.policy
                     .as_deref()
                     .unwrap_or_else(|| "".as_ref())
-                    .display()
+                    .display(),
+                report::plain_error(&e)
             );
             return exit::ERROR;
         }
@@ -319,7 +320,11 @@ pub fn run(args: &Args) -> u8 {
                 return exit::ERROR;
             }
             Err(e) => {
-                eprintln!("mailtls scan: --compare {}: {e}", path.display());
+                eprintln!(
+                    "mailtls scan: --compare {}: {}",
+                    path.display(),
+                    report::plain_error(&e)
+                );
                 return exit::ERROR;
             }
         },
@@ -465,10 +470,9 @@ pub fn run(args: &Args) -> u8 {
             .map(|f| terminal(&f.display).into_owned())
             .collect();
         eprintln!(
-            "mailtls scan: nothing recognised: no mail-log line in {} file{} ({} lines: {}{}){}",
-            s.files,
-            if s.files == 1 { "" } else { "s" },
-            s.lines_read,
+            "mailtls scan: nothing recognised: no mail-log line in {} ({}: {}{}){}",
+            report::count(s.files, "file", "files"),
+            report::count(s.lines_read, "line", "lines"),
             names.join(", "),
             if sources.len() > names.len() {
                 ", …"
@@ -489,9 +493,9 @@ pub fn run(args: &Args) -> u8 {
     for d in &notes.duplicates {
         if !args.quiet {
             eprintln!(
-                "mailtls: note: {}: {} lines already read from {} (counted once)",
+                "mailtls: note: {}: {} already read from {} (counted once)",
                 terminal(&d.file),
-                d.lines,
+                report::count(d.lines, "line", "lines"),
                 terminal(&d.first_read_in)
             );
         }

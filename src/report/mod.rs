@@ -196,6 +196,30 @@ pub struct Headline {
     pub errors: u64,
 }
 
+/// An error as a sentence for an administrator: Rust's `(os error 2)` suffix dropped and the
+/// first letter lower-cased, so `No such file or directory (os error 2)` reads
+/// `no such file or directory` after `path: `.
+pub fn plain_error(e: &dyn std::fmt::Display) -> String {
+    let s = e.to_string();
+    let s = match s.rfind(" (os error ") {
+        Some(i) if s.ends_with(')') => s[..i].to_owned(),
+        _ => s,
+    };
+    let mut c = s.chars();
+    match (c.next(), c.clone().next()) {
+        (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase() => {
+            a.to_lowercase().chain(c).collect()
+        }
+        _ => s,
+    }
+}
+
+/// `n` and its noun, singular for one: "1 file", "2 files", "0 lines".
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// `part/whole` as a percentage with one decimal, `–` when `whole` is 0.
 pub fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {

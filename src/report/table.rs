@@ -722,10 +722,10 @@ pub fn summary_line(snap: &Snapshot) -> String {
         String::new()
     };
     format!(
-        "read {} file{}{incomplete}, {} lines: {} recognised{dup}, {} malformed, {} too long; {} peer{}{}",
+        "read {} file{}{incomplete}, {}: {} recognised{dup}, {} malformed, {} too long; {} peer{}{}",
         s.files,
         if s.files == 1 { "" } else { "s" },
-        s.lines_read,
+        super::count(s.lines_read, "line", "lines"),
         s.lines_recognized,
         s.lines_malformed,
         s.lines_too_long,
