@@ -190,6 +190,31 @@ fn scan_color_always_colours_a_pipe() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&o.stdout).contains("\x1b[31m"));
+    // merge's table too.
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("p.json");
+    let o = Command::cargo_bin("mailtls")
+        .unwrap()
+        .current_dir(root())
+        .env("TZ", "UTC")
+        .args(["scan", "--year", "2026", "--json", "sample-logs/postfix"])
+        .output()
+        .unwrap();
+    std::fs::write(&snap, &o.stdout).unwrap();
+    for (when, coloured) in [("always", true), ("never", false)] {
+        let o = Command::cargo_bin("mailtls")
+            .unwrap()
+            .args(["merge", "-f", "table", "--color", when])
+            .arg(&snap)
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout).contains('\x1b'),
+            coloured,
+            "{when}"
+        );
+    }
 }
 
 fn mailtls_out(args: &[&str]) -> std::process::Output {

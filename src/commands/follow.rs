@@ -79,6 +79,11 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "json")]
     pub format: Option<super::TextFormat>,
 
+    /// Colour the text: auto (when stdout is a terminal and NO_COLOR is unset), always,
+    /// never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = report::ColorWhen::Auto)]
+    pub color: report::ColorWhen,
+
     /// Only this peer: a host name, a domain (matches its hosts) or an IP address.
     #[arg(long, value_name = "NAME|DOMAIN|IP")]
     pub peer: Option<String>,
@@ -368,7 +373,7 @@ pub fn run(args: &Args) -> u8 {
     let display: Arc<str> = Arc::from(args.path.display().to_string());
     let mut live = Live::new(display, zone, DEFAULT_MAX_LINE);
     let json = args.json || args.format == Some(super::TextFormat::Json);
-    let colour = !json && report::use_colour();
+    let colour = !json && args.color.enabled();
     let mut tally = Tally::default();
     let mut outputs = Vec::new();
     let mut text = String::new();

@@ -47,6 +47,11 @@ pub struct Args {
     /// The same as --format json (the default).
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
+
+    /// Colour the table: auto (when stdout is a terminal and NO_COLOR is unset), always,
+    /// never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = crate::report::ColorWhen::Auto)]
+    pub color: crate::report::ColorWhen,
 }
 
 /// Output formats of `merge`: the merged snapshot, or the table for a quick look. (Charts
@@ -206,7 +211,7 @@ pub fn run(args: &Args) -> u8 {
     let merged = merge_snapshots(snaps);
     let text = match args.format {
         Format::Json => merged.to_json(),
-        Format::Table => report::table::render(&merged, report::use_colour()),
+        Format::Table => report::table::render(&merged, args.color.enabled()),
     };
     match super::write_stdout("merge", &text) {
         Ok(()) => exit::OK,

@@ -108,7 +108,9 @@ fn render_raw(m: &MessagesSummary, colour: bool, width: Option<usize>) -> String
         t.load_preset(presets::UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_header(vec!["PEER", "TLS MSGS", "PLAIN MSGS", "VERSIONS"]);
-        if !colour {
+        if colour {
+            t.enforce_styling();
+        } else {
             t.force_no_tty();
         }
         if let Some(w) = width {

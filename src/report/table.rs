@@ -100,7 +100,10 @@ pub fn render(snap: &Snapshot, colour: bool) -> String {
             "DEFER/BOUNCE",
             "LAST SEEN",
         ]);
-    if !colour {
+    if colour {
+        // --color always: styled even when stdout is a pipe.
+        table.enforce_styling();
+    } else {
         table.force_no_tty();
     }
     let mut out = String::new();

@@ -230,7 +230,10 @@ pub fn render_table(doc: &TlsRptDoc, colour: bool, width: Option<usize>) -> Stri
             "OUR LOG",
             "STATUS",
         ]);
-    if !colour {
+    if colour {
+        // --color always: styled even when stdout is a pipe.
+        table.enforce_styling();
+    } else {
         table.force_no_tty();
     }
     if let Some(w) = width {
