@@ -69,7 +69,9 @@ fn peers_json(paths: &[&str]) -> Vec<String> {
         .collect()
 }
 
-const LOGS: &str = "sample-logs/maillog sample-logs/postfix sample-logs/exim";
+/// Every sample: logs of the three MTAs, message stores and TLS-RPT reports (each section
+/// of the table output).
+const LOGS: &str = "sample-logs/";
 
 fn check_table(cols: u16) -> String {
     let text = in_pty(cols, &format!("scan --year 2026 {LOGS}"));

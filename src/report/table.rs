@@ -144,8 +144,7 @@ fn local_errors(out: &mut String, snap: &Snapshot, width: Option<usize>) {
                 e.count,
                 terminal(&e.last_text)
             );
-            out.push_str(&cut(&line, width));
-            out.push('\n');
+            out.push_str(&wrap(&line, width, "      "));
         }
     }
 }
@@ -172,54 +171,60 @@ fn cols(s: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(s)
 }
 
-/// `s` cut to `width` columns with a final `…` (whole when `width` is `None`).
-fn cut(s: &str, width: Option<usize>) -> String {
-    let Some(w) = width else { return s.to_owned() };
-    if cols(s) <= w {
-        return s.to_owned();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if used + cw + 1 > w {
-            break;
-        }
-        used += cw;
-        out.push(c);
-    }
-    out.push('…');
-    out
-}
-
 /// Greedy word wrap to `width` (continuation lines indented); each line ends in `\n`.
-/// A single word longer than the width is cut rather than overflowing the terminal.
+/// A single word longer than the width is broken across lines rather than overflowing the
+/// terminal.
 pub fn wrap(text: &str, width: Option<usize>, indent: &str) -> String {
     let Some(w) = width else {
         return format!("{text}\n");
     };
+    // The text's own leading blanks stay on its first line.
+    let body = text.trim_start_matches(' ');
+    let mut line = text[..text.len() - body.len()].to_owned();
+    let mut fresh = true;
     let mut out = String::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        let lead = if out.is_empty() && line.is_empty() {
-            ""
-        } else {
-            indent
-        };
-        if line.is_empty() {
-            line = format!("{lead}{word}");
+    for word in body.split(' ') {
+        if fresh {
+            line.push_str(word);
+            fresh = false;
         } else if cols(&line) + 1 + cols(word) <= w {
             line.push(' ');
             line.push_str(word);
         } else {
-            out.push_str(&cut(&line, Some(w)));
+            out.push_str(&line);
             out.push('\n');
             line = format!("{indent}{word}");
         }
     }
-    out.push_str(&cut(&line, Some(w)));
+    out.push_str(&line);
     out.push('\n');
-    out
+    // A word longer than the line (a long path) is broken, not cut: nothing is lost.
+    let mut fitted = String::with_capacity(out.len());
+    for l in out.lines() {
+        let mut rest = l;
+        while cols(rest) > w {
+            let mut used = 0;
+            let mut at = 0;
+            for (i, c) in rest.char_indices() {
+                let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+                if used + cw > w {
+                    break;
+                }
+                used += cw;
+                at = i + c.len_utf8();
+            }
+            fitted.push_str(&rest[..at]);
+            fitted.push('\n');
+            fitted.push_str(indent);
+            rest = &rest[at..];
+            if cols(indent) >= w {
+                break;
+            }
+        }
+        fitted.push_str(rest);
+        fitted.push('\n');
+    }
+    fitted
 }
 
 /// Wraps the lines of a text section that are wider than `width` (tables drawn with box
@@ -290,8 +295,9 @@ fn brief(m: &BTreeMap<String, u64>, short: fn(&str) -> &str) -> String {
 }
 
 /// How a cell is painted when colour is on.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Default)]
 enum Paint {
+    #[default]
     Plain,
     Good,
     Warn,
@@ -631,9 +637,14 @@ fn peer_table(r: &Report, peers: &[&PeerPosture], colour: bool, width: Option<us
             .map(|c| (c.cells[i].0.clone(), c.cells[i].1, c.right))
             .collect();
         if cols(&cells[1].0) > peer_w {
-            // The whole name on its own line, after the grade; the figures below it.
+            // The grade and the whole name on a line of their own; the figures below.
             let name = std::mem::take(&mut cells[1].0);
-            let _ = writeln!(out, "{}  {name}", " ".repeat(widths[0]));
+            let (grade, paint, _) = std::mem::take(&mut cells[0]);
+            let grade = match paint.style().filter(|_| colour) {
+                Some(st) => format!("{st}{grade:<w$}{st:#}", w = widths[0]),
+                None => format!("{grade:<w$}", w = widths[0]),
+            };
+            let _ = writeln!(out, "{grade}  {name}");
         }
         out.push_str(&line(cells));
     }
@@ -776,4 +787,48 @@ pub fn readiness(rd: &[crate::policy::Readiness]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_keeps_the_indent_and_the_width() {
+        let text = "  mail  private_key ×2  last 2026-11-27 12:36:22: SSL_CTX_use_PrivateKey_file(/etc/mail/certs/servername-key.pem) failed";
+        let out = wrap(text, Some(60), "      ");
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines.len() >= 2, "{out}");
+        assert!(lines[0].starts_with("  mail  private_key"), "{out}");
+        assert!(lines[1].starts_with("      "), "{out}");
+        assert!(lines.iter().all(|l| cols(l) <= 60), "{out}");
+        // Nothing lost but the breaks (a long path is broken, not cut).
+        let squeeze = |t: &str| t.split_whitespace().collect::<String>();
+        assert_eq!(squeeze(&out), squeeze(text));
+        assert_eq!(wrap(text, None, "  "), format!("{text}\n"));
+    }
+
+    #[test]
+    fn versions_in_brief() {
+        assert_eq!(short_version("TLSv1.3"), "1.3");
+        assert_eq!(short_version("TLSv1"), "1");
+        assert_eq!(short_version("TLSv1/SSLv3"), "TLSv1/SSLv3");
+        let m: BTreeMap<String, u64> =
+            [("TLSv1.2".to_owned(), 1), ("TLSv1.3".to_owned(), 5)].into();
+        assert_eq!(brief(&m, short_version), "1.3,1.2");
+        assert_eq!(brief(&BTreeMap::new(), short_version), "-");
+    }
+
+    #[test]
+    fn fit_wraps_prose_and_leaves_tables() {
+        let long = format!("Messages: {}", "word ".repeat(30));
+        let boxed = format!("│ {} │", "x".repeat(100));
+        let out = fit(&format!("{long}\n{boxed}\n"), Some(40));
+        assert!(
+            out.lines()
+                .filter(|l| !l.starts_with('│'))
+                .all(|l| cols(l) <= 40)
+        );
+        assert!(out.contains(&boxed));
+    }
 }
