@@ -591,10 +591,31 @@ fn peer_table(r: &Report, peers: &[&PeerPosture], colour: bool, width: Option<us
         None => cols_shown[1].width(),
     };
     let mut used = others + peer_w;
-    for c in optional {
+    for mut c in optional {
         let w = c.width();
         if width.is_none_or(|lim| used + gap + w <= lim) {
             used += gap + w;
+            cols_shown.push(c);
+        } else if c.header == "WHY"
+            && let Some(lim) = width
+            && lim >= used + gap + 20
+        {
+            // The grade's reason, last, in what is left of the line (whole with --wide).
+            let room = lim - used - gap;
+            for (t, _) in &mut c.cells {
+                if cols(t) > room {
+                    let mut kept = String::new();
+                    for ch in t.chars() {
+                        if cols(&kept) + 2 > room {
+                            break;
+                        }
+                        kept.push(ch);
+                    }
+                    kept.push('…');
+                    *t = kept;
+                }
+            }
+            used += gap + c.width();
             cols_shown.push(c);
         }
     }
