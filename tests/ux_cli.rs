@@ -573,6 +573,8 @@ fn impossible_arguments_are_usage_errors_in_plain_words() {
         assert_eq!(c, Some(2), "{a:?}");
         assert!(e.contains("no such file or directory"), "{a:?}: {e}");
         assert!(!e.contains("os error"), "{a:?}: {e}");
+        // Nothing was skipped: no hint about skipped files.
+        assert!(!e.contains("--no-skip"), "{a:?}: {e}");
     }
     // Postfix and Exim have no MSP key setting nor RandFile.
     for a in [

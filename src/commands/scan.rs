@@ -673,9 +673,14 @@ fn what_was_found(
     }
     if unrelated_json > 0 {
         parts.push(format!(
-            "{unrelated_json} .json file(s) that are no TLS-RPT report"
+            "{} that {} no TLS-RPT report",
+            report::count(unrelated_json, ".json file", ".json files"),
+            if unrelated_json == 1 { "is" } else { "are" }
         ));
     }
-    parts.push("--no-skip reads skipped files".to_owned());
+    // The hint only when something was skipped: after "no such file" it misleads.
+    if !skipped.is_empty() {
+        parts.push("--no-skip reads skipped files".to_owned());
+    }
     parts.join("; ")
 }
