@@ -39,6 +39,13 @@ pub enum Command {
     /// Check a server's STARTTLS: EHLO, handshake, chain, verify (Sendmail's words).
     Check(commands::check::Args),
     /// Generate keys and certificates, and sendmail/submit/mc/postfix/exim TLS configuration.
+    #[command(after_help = "\
+Examples:
+  mailtls config certs --ca-dir /etc/mail/ca --name mx --san mx.example.net
+  mailtls config sendmail --dir /etc/mail/certs --name mx
+  mailtls config postfix --dir /etc/postfix/tls --name mx
+  mailtls config exim --dir /etc/exim4/tls --name mx
+  mailtls config certs --dir /tmp/demo/certs --ca-dir /tmp/demo/ca --name demo")]
     Config(commands::config::Args),
     /// Diagnose an installed TLS configuration before the MTA fails on it.
     Doctor(commands::doctor::Args),
@@ -51,4 +58,8 @@ pub enum Command {
     Message(commands::message::Args),
     /// Merge posture snapshots (scan --format json) from several hosts into one.
     Merge(commands::merge::Args),
+    /// Shell completions for bash, zsh or fish, on stdout.
+    Completions(commands::docs::CompletionsArgs),
+    /// The manual page (roff), on stdout.
+    Man(commands::docs::ManArgs),
 }

@@ -23,6 +23,8 @@ fn main() -> ExitCode {
         Command::Merge(args) => commands::merge::run(&args),
         Command::Peer(args) => commands::peer::run(&args),
         Command::Message(args) => commands::message::run(&args),
+        Command::Completions(args) => commands::docs::completions(&args),
+        Command::Man(args) => commands::docs::man(&args),
     };
     ExitCode::from(code)
 }

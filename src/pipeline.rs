@@ -595,6 +595,7 @@ pub fn run_tapped(
             Err(e) => {
                 report.summary.files_unreadable += 1;
                 report.summary.files_incomplete += 1;
+                let e = crate::report::plain_error(&e);
                 report.warnings.push(format!("{}: {e}", src.display));
                 report
                     .incomplete
@@ -769,8 +770,9 @@ pub fn run_tapped(
         } else if let Some(change) = watch.changed() {
             report.summary.files_incomplete += 1;
             let text = format!(
-                "{}: {change} while being read: {read_here} lines read ({}), the rest not",
+                "{}: {change} while being read: {} read ({}), the rest not",
                 src.display,
+                crate::report::count(read_here, "line", "lines"),
                 watch.progress()
             );
             report.incomplete.push(text.clone());
@@ -781,8 +783,9 @@ pub fn run_tapped(
             report.warnings.push(format!("{}: empty", src.display));
         } else if report.summary.lines_recognized == before.lines_recognized {
             report.warnings.push(format!(
-                "{}: no mail log lines recognised in {read_here} lines",
-                src.display
+                "{}: no mail log lines recognised in {}",
+                src.display,
+                crate::report::count(read_here, "line", "lines")
             ));
         }
         // One entry per input (empty when not kept), so positions are input indexes.

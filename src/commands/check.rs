@@ -119,6 +119,12 @@ use crate::report::json::Snapshot;
 
 /// The part of the usage text above that `--help` shows after the flags.
 const AFTER_HELP: &str = "\
+Examples:
+  mailtls check mx.example.org
+  mailtls check mx1.example.org:587 --submission --ehlo client.example.net
+  mailtls check --targets partners.txt --json
+  mailtls check --from-report posture.json     # the outbound peers of a scan
+
 Verify words (Sendmail's ${verify}):
   OK        the chain verified against the trust anchors and is valid for the host
             (or --servername): unlike Sendmail's ${verify}, the name is checked too

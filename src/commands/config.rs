@@ -216,6 +216,35 @@ pub fn run(args: &Args) -> u8 {
         );
         return exit::ERROR;
     }
+    // --msp and --rand-file are Sendmail's (DontBlameSendmail=GroupReadableKeyFile,
+    // RandFile); Postfix and Exim have no such setting, so accepting them would silently
+    // drop what the administrator asked for.
+    let other_mta = match &args.what {
+        What::Postfix(a) => Some(("postfix", &a.layout)),
+        What::Exim(a) => Some(("exim", &a.layout)),
+        _ => None,
+    };
+    if let Some((mta, l)) = other_mta {
+        let flag = if l.msp {
+            Some("--msp")
+        } else if l.rand_file.is_some() {
+            Some("--rand-file")
+        } else {
+            None
+        };
+        if let Some(flag) = flag {
+            eprintln!(
+                "mailtls config {mta}: {flag} is a Sendmail setting ({}); {} has none: leave it out",
+                if flag == "--msp" {
+                    "DontBlameSendmail=GroupReadableKeyFile for the MSP"
+                } else {
+                    "RandFile"
+                },
+                if mta == "postfix" { "Postfix" } else { "Exim" }
+            );
+            return exit::ERROR;
+        }
+    }
     match &args.what {
         What::Certs(a) => run_certs(a),
         What::Sendmail(a) => run_cf(a, CfKind::Sendmail),

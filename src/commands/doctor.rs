@@ -31,12 +31,14 @@ pub enum Format {
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  mailtls doctor                          # what is installed (/etc/mail, /etc/postfix, /etc/exim4)
-  mailtls doctor --cf /etc/mail/sendmail.cf --submit-cf /etc/mail/submit.cf --log /var/log/mail.log
+  mailtls doctor                # what is installed (/etc/mail, postfix, exim4)
+  mailtls doctor --cf /etc/mail/sendmail.cf --submit-cf /etc/mail/submit.cf
+  mailtls doctor --log /var/log/mail.log   # the MTA's TLS complaints, explained
+  mailtls doctor --log sample-logs/maillog
   mailtls doctor --postfix-dir /etc/postfix --format json
-  mailtls doctor --exim-config /etc/exim4          # Debian: macros resolved (split or unsplit)
+  mailtls doctor --exim-config /etc/exim4  # Debian: macros resolved
   mailtls doctor --exim-config /etc/exim/exim.conf
-  mailtls doctor --root /mnt/image --exim-config /etc/exim4   # a tree mounted elsewhere
+  mailtls doctor --root /mnt/image --exim-config /etc/exim4   # a mounted tree
 
 Exim loads its certificate and key at each STARTTLS as the Exim user (Debian-exim): the
 doctor checks them as that user and quotes the line Exim logs, e.g.
@@ -70,6 +72,10 @@ pub struct Args {
     pub warn_days: i64,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+
+    /// The same as --format json.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs the doctor.
@@ -120,7 +126,8 @@ pub fn run(args: &Args) -> u8 {
         return exit::ERROR;
     }
     let report = doctor::diagnose(&input);
-    match args.format {
+    let format = if args.json { Format::Json } else { args.format };
+    match format {
         Format::Text => print!("{}", doctor::render_text(&report)),
         Format::Json => {
             if let Err(code) = super::print_json("doctor", &report) {

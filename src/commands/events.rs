@@ -43,10 +43,11 @@ use crate::triage::term::{ColorWhen, Painter};
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  mailtls events /var/log/mail.log                       timeline on a terminal
-  mailtls events logs/ --peer example.org --raw          with each item's file:line and line
+  mailtls events /var/log/mail.log              # timeline on a terminal
+  mailtls events logs/ --peer example.org --raw # with each item's file:line
   mailtls events logs/ --around '2026-11-27 10:00±30m'
-  mailtls events /var/log/mail.log > events.ndjson       NDJSON when piped (or --json)
+  mailtls events /var/log/mail.log > ev.ndjson  # NDJSON when piped (or --json)
+  mailtls events sample-logs/maillog --year 2026 --peer mx1.partner.example
   mailtls events logs/ --errors-only
   mailtls events logs/ --verify FAIL --direction out
   mailtls events logs/ --ecs
@@ -56,7 +57,7 @@ connection, its STARTTLS negotiation (version, cipher, bits, verify) or none, th
 rode on it (queue id, from, to, status, dsn, the reply, TLS or plaintext), verdicts and TLS
 errors, each with its time; control characters in log data are shown escaped, and NO_COLOR
 is honoured. Otherwise (piped, or --json) each line is one JSON object of schema
-mailtls.event/1 (src/report/events.md): a TLS session, a message with its TLS verdict, a
+mailtls.event/1 (see the README): a TLS session, a message with its TLS verdict, a
 policy verdict or a TLS error, with its file and line. Message stores among the paths (mbox,
 .gz mbox, Maildir, .eml) give one `hop` line per Received: header that crossed a network
 (local hops only with --loopback), after the log events, with its trust: witnessed (stamped
@@ -83,6 +84,11 @@ pub struct Args {
     /// `server.address`, …) instead of the mailtls.event/1 layout.
     #[arg(long)]
     pub ecs: bool,
+
+    /// timeline, json (mailtls.event/1 NDJSON, the same as --json) or ecs (the same as
+    /// --ecs). Default: the timeline on a terminal, json in a pipe.
+    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with_all = ["json", "ecs", "timeline"])]
+    pub format: Option<EventsFormat>,
 
     /// Read only the message stores (mbox, .gz mbox, Maildir, .eml) among the paths.
     #[arg(long, conflicts_with = "logs_only")]
@@ -112,7 +118,9 @@ pub struct Args {
     pub color: ColorWhen,
 
     /// In the timeline, show each item's source line (file:line and the line) under it.
-    #[arg(long)]
+    /// Implies the timeline, also in a pipe (`--raw | less`); the NDJSON records carry
+    /// their file and line already.
+    #[arg(long, conflicts_with_all = ["json", "ecs"])]
     pub raw: bool,
 
     /// With --peer, parse every line instead of only those that can matter (slower; same
@@ -125,12 +133,29 @@ pub struct Args {
     pub quiet: bool,
 }
 
+/// `events --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EventsFormat {
+    Timeline,
+    Json,
+    Ecs,
+}
+
 impl Args {
-    /// The timeline on a terminal (or when asked), NDJSON otherwise or with `--json`.
+    /// ECS field names (`--ecs` or `--format ecs`).
+    pub fn is_ecs(&self) -> bool {
+        self.ecs || self.format == Some(EventsFormat::Ecs)
+    }
+
+    /// The timeline on a terminal (or when asked: --timeline, --raw, --color always),
+    /// NDJSON otherwise or with `--json`.
     pub fn wants_timeline(&self, stdout_is_tty: bool) -> bool {
+        if let Some(f) = self.format {
+            return f == EventsFormat::Timeline;
+        }
         !self.json
             && !self.ecs
-            && (self.timeline || self.color == ColorWhen::Always || stdout_is_tty)
+            && (self.timeline || self.raw || self.color == ColorWhen::Always || stdout_is_tty)
     }
 }
 
@@ -297,6 +322,12 @@ pub fn run(args: &Args) -> u8 {
         );
     }
     let tty = std::io::stdout().is_terminal();
+    if args.raw && matches!(args.format, Some(EventsFormat::Json | EventsFormat::Ecs)) {
+        eprintln!(
+            "mailtls events: --raw shows source lines in the timeline; the JSON records carry their file and line already"
+        );
+        return exit::ERROR;
+    }
     if args.wants_timeline(tty) {
         return timeline(args, &sources, &opts, &filter, tty);
     }
@@ -310,7 +341,7 @@ pub fn run(args: &Args) -> u8 {
         {
             return;
         }
-        let v = if args.ecs {
+        let v = if args.is_ecs() {
             ecs_json(&r)
         } else {
             event_json(&r)
@@ -322,7 +353,7 @@ pub fn run(args: &Args) -> u8 {
     // Hops are receptions with no verify word of a log's kind and no error: `--errors-only`
     // has none; `--ecs` has no mapping for them yet.
     let mut summary = MessagesSummary::default();
-    let walked = !stores.is_empty() && !args.errors_only && !args.ecs;
+    let walked = !stores.is_empty() && !args.errors_only && !args.is_ecs();
     if walked {
         let ours = (!args.our_hosts.is_empty()).then(|| OurHosts::given(&args.our_hosts));
         hops::walk(&stores, ours, &mut summary, |m, trust, _| {

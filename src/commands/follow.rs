@@ -57,7 +57,7 @@ Examples:
   mailtls follow /var/log/maillog
   mailtls follow /var/log/mail.log --json | jq .
   mailtls follow /var/log/maillog --errors-only
-  mailtls follow /var/log/maillog --metrics 127.0.0.1:9325 --state /var/lib/mailtls/follow.state
+  mailtls follow /var/log/maillog --metrics 127.0.0.1:9325 --state follow.state
 
 Alerts about our own TLS (a local key or certificate error; TLS working again) are always
 printed, whatever the filters; a downgrade alert (plaintext mail with a peer that used TLS
@@ -74,6 +74,15 @@ pub struct Args {
     /// Print mailtls.event/1 NDJSON (one record per line) instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// text (default) or json (the same as --json).
+    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "json")]
+    pub format: Option<super::TextFormat>,
+
+    /// Colour the text: auto (when stdout is a terminal and NO_COLOR is unset), always,
+    /// never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = report::ColorWhen::Auto)]
+    pub color: report::ColorWhen,
 
     /// Only this peer: a host name, a domain (matches its hosts) or an IP address.
     #[arg(long, value_name = "NAME|DOMAIN|IP")]
@@ -241,6 +250,22 @@ fn serve_metrics(
 
 /// Follows the file until SIGINT or SIGTERM.
 pub fn run(args: &Args) -> u8 {
+    // A log that does not exist yet is waited for (tail -F), but only in a folder that
+    // exists: a mistyped folder would otherwise mean waiting forever for nothing.
+    if !args.path.exists() {
+        let parent = match args.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if !parent.is_dir() {
+            eprintln!(
+                "mailtls follow: {}: the folder {} does not exist (a missing log is waited for, a missing folder is not)",
+                args.path.display(),
+                parent.display()
+            );
+            return super::exit::ERROR;
+        }
+    }
     let utc: FixedOffset = Utc.fix();
     let zone = if args.utc {
         Zone::Fixed(utc)
@@ -339,7 +364,8 @@ pub fn run(args: &Args) -> u8 {
 
     let display: Arc<str> = Arc::from(args.path.display().to_string());
     let mut live = Live::new(display, zone, DEFAULT_MAX_LINE);
-    let colour = !args.json && report::use_colour();
+    let json = args.json || args.format == Some(super::TextFormat::Json);
+    let colour = !json && args.color.enabled();
     let mut tally = Tally::default();
     let mut outputs = Vec::new();
     let mut text = String::new();
@@ -395,7 +421,7 @@ pub fn run(args: &Args) -> u8 {
             .unwrap_or_else(PoisonError::into_inner)
             .set_state(&live.counts, live.tls_broken());
         emit(
-            &outputs, &filter, &counted, args.json, colour, &metrics, &mut tally, &mut text,
+            &outputs, &filter, &counted, json, colour, &metrics, &mut tally, &mut text,
         );
         outputs.clear();
         if !text.is_empty() {
@@ -456,10 +482,10 @@ pub fn run(args: &Args) -> u8 {
     };
     let c = &live.counts;
     eprintln!(
-        "mailtls follow: stopped ({why}). {} lines read ({} recognised, {} malformed, {} too long); \
+        "mailtls follow: stopped ({why}). {} read ({} recognised, {} malformed, {} too long); \
          {} TLS sessions, {} TLS messages, {} plaintext messages, {} verdicts, {} errors, {} alerts; \
          {} records shown; {} rotations, {} truncations{}",
-        c.lines,
+        crate::report::count(c.lines, "line", "lines"),
         c.recognized,
         c.malformed,
         c.too_long,

@@ -43,6 +43,15 @@ pub struct Args {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Json)]
     pub format: Format,
+
+    /// The same as --format json (the default).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+
+    /// Colour the table: auto (when stdout is a terminal and NO_COLOR is unset), always,
+    /// never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = crate::report::ColorWhen::Auto)]
+    pub color: crate::report::ColorWhen,
 }
 
 /// Output formats of `merge`: the merged snapshot, or the table for a quick look. (Charts
@@ -58,7 +67,7 @@ pub enum Format {
 /// Why a snapshot could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
-    #[error("{0}: {1}")]
+    #[error("{0}: {why}", why = crate::report::plain_error(.1))]
     Read(String, std::io::Error),
     #[error("{0}: not a mailtls snapshot: {1}")]
     Json(String, serde_json::Error),
@@ -202,7 +211,7 @@ pub fn run(args: &Args) -> u8 {
     let merged = merge_snapshots(snaps);
     let text = match args.format {
         Format::Json => merged.to_json(),
-        Format::Table => report::table::render(&merged, report::use_colour()),
+        Format::Table => report::table::render(&merged, args.color.enabled()),
     };
     match super::write_stdout("merge", &text) {
         Ok(()) => exit::OK,

@@ -28,8 +28,8 @@ use crate::triage::trace::{self, MessageTrace};
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  mailtls message 4AKA01xK004242 sample-logs/chain/ --year 2026
-  mailtls message '<20261127100001.4AKA01xK004242@relay.example.net>' logs/
+  mailtls message 6ARA01xK004242 sample-logs/chain/ --year 2026
+  mailtls message '<20261127100001.AB12CD@partner.example>' sample-logs/chain/
   mailtls message 4F1b2C3d4E /var/log/mail.log ~/Maildir --json
 
 Shows every hop of the message: on each MTA (log host and queue id) its reception (from which
@@ -153,10 +153,10 @@ pub fn run(args: &Args) -> u8 {
     if trace.is_empty() {
         let s = &c.report.summary;
         eprintln!(
-            "mailtls message: no queue id or Message-ID '{}' in the inputs ({} lines in {} files{})",
+            "mailtls message: no queue id or Message-ID '{}' in the inputs ({} in {}{})",
             seed,
-            s.lines_read,
-            s.files,
+            crate::report::count(s.lines_read, "line", "lines"),
+            crate::report::count(s.files, "file", "files"),
             if filter.since.is_some() || filter.until.is_some() {
                 ", inside the time window"
             } else {
@@ -165,7 +165,7 @@ pub fn run(args: &Args) -> u8 {
         );
         return exit::FINDINGS;
     }
-    let out = if w.json {
+    let out = if w.json || w.format == Some(super::TextFormat::Json) {
         match serde_json::to_string_pretty(&trace) {
             Ok(text) => text + "\n",
             Err(e) => {

@@ -7,6 +7,7 @@
 pub mod check;
 pub mod check_domain;
 pub mod config;
+pub mod docs;
 pub mod doctor;
 pub mod events;
 pub mod follow;
@@ -100,6 +101,31 @@ pub(crate) fn write_stdout(cmd: &str, text: &str) -> Result<(), u8> {
     }
 }
 
+/// `--format text|json` of the commands whose text is for people and whose JSON is for
+/// programs (`peer`, `message`, `follow`); `--json` is the same as `--format json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TextFormat {
+    Text,
+    Json,
+}
+
+/// `--year YYYY`: four digits, 1970–2999. A two-digit `99` is refused rather than read as
+/// the year 99 (every record would fall before any `--since` and nothing would match).
+pub fn year_arg(s: &str) -> Result<i32, String> {
+    let bad = || format!("'{s}' is not a four-digit year such as 2026");
+    if s.len() != 4 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let y: i32 = s.parse().map_err(|_| bad())?;
+    if (1970..=2999).contains(&y) {
+        Ok(y)
+    } else {
+        Err(format!(
+            "{y} is outside the years mail logs can come from (1970–2999)"
+        ))
+    }
+}
+
 /// The selection flags `scan` and `events` share, defined once so both commands select
 /// the same records with the same words.
 #[derive(Debug, Clone, clap::Args)]
@@ -129,7 +155,7 @@ pub struct Selection {
     /// Year of the first entry of each log, for syslog stamps without a year; in a rotated
     /// set (mail.log.2.gz, mail.log.1, mail.log) the later files continue from the oldest
     /// (default: inferred from each file's modification time; Dec → Jan is followed).
-    #[arg(long, value_name = "YYYY")]
+    #[arg(long, value_name = "YYYY", value_parser = year_arg)]
     pub year: Option<i32>,
 
     /// Read stamps without a time zone as UTC instead of local time.
@@ -184,6 +210,16 @@ impl Selection {
                     }
                 }
             }
+        }
+        if let (Some(s), Some(u)) = (filter.since, filter.until)
+            && s >= u
+        {
+            eprintln!(
+                "mailtls {cmd}: --since ({}) is not before --until ({}): no record can match",
+                s.format("%Y-%m-%d %H:%M:%S %:z"),
+                u.format("%Y-%m-%d %H:%M:%S %:z")
+            );
+            return Err(exit::ERROR);
         }
         if let Some(a) = &self.around {
             match crate::filter::parse_around(a, zone) {

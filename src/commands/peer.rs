@@ -49,7 +49,7 @@ pub struct Window {
     pub around: Option<String>,
 
     /// Year of the first entry of each log, for syslog stamps without a year.
-    #[arg(long, value_name = "YYYY")]
+    #[arg(long, value_name = "YYYY", value_parser = super::year_arg)]
     pub year: Option<i32>,
 
     /// Read stamps without a time zone as UTC instead of local time.
@@ -64,9 +64,13 @@ pub struct Window {
     #[arg(long)]
     pub no_prefilter: bool,
 
-    /// One JSON document instead of the terminal text.
+    /// One JSON document instead of the terminal text (the same as --format json).
     #[arg(long)]
     pub json: bool,
+
+    /// text (default) or json.
+    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "json")]
+    pub format: Option<super::TextFormat>,
 
     /// Colour the terminal text: auto (a terminal without NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t, value_name = "WHEN")]
@@ -365,10 +369,10 @@ pub fn run(args: &Args) -> u8 {
     if story.is_empty() && !has_hops && checks.is_empty() {
         let s = &c.report.summary;
         eprintln!(
-            "mailtls peer: nothing in the inputs names '{}' ({} lines in {} files{}): check the spelling, or try its domain or IP address{}",
+            "mailtls peer: nothing in the inputs names '{}' ({} in {}{}): check the spelling, or try its domain or IP address{}",
             args.peer,
-            s.lines_read,
-            s.files,
+            crate::report::count(s.lines_read, "line", "lines"),
+            crate::report::count(s.files, "file", "files"),
             if filter.since.is_some() || filter.until.is_some() {
                 ", inside the time window"
             } else {
@@ -387,7 +391,7 @@ pub fn run(args: &Args) -> u8 {
         );
         return exit::FINDINGS;
     }
-    let out = if w.json {
+    let out = if w.json || w.format == Some(super::TextFormat::Json) {
         let doc = PeerJson {
             story: &story,
             headlines: story

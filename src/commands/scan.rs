@@ -92,8 +92,9 @@ Examples:
   zcat /var/log/mail.log.2.gz | mailtls scan -
   mailtls scan /var/log/ --peer example.org --since 2026-11-27 --direction out
   mailtls scan /var/log/maillog /var/mail/ ~/Maildir --our-hosts mx1.example.net
-  mailtls scan /var/log/mail.log* --since 24h -o reports/nightly \
-      --compare reports/previous/posture.json --policy policy.toml --enforce-readiness
+  mailtls scan /var/log/mail.log* --since 24h -o reports/nightly --policy p.toml
+  mailtls scan /var/log/mail.log* --compare reports/previous/posture.json
+  mailtls scan sample-logs/maillog --year 2026 --wide --color never
 
 Logs are read oldest rotation first; .gz files are inflated transparently. Syslog stamps
 without a year take it from the file's modification time (or --year), and are read in the
@@ -108,7 +109,7 @@ and join the posture; hops below the first foreign stamp are only claims, report
 TLS-RPT reports (RFC 8460) among the paths, as .json/.json.gz files or attached to messages
 in those stores, are read and joined with the inbound log records of the same window and MX
 host (the syslog host): what each reporter says beside what our log shows, mismatches
-flagged both ways (see src/report/tlsrpt.md). Invalid reports are named and skipped; .json
+flagged both ways (format mailtls.tlsrpt/1, see the README). Invalid reports are named and skipped; .json
 files that are no report (no report-id or policies) are skipped with one note.
 
 A line met again in a later input (same host, second, program, pid, text; any stamp format:
@@ -131,6 +132,19 @@ pub struct Args {
     /// Output format on stdout (default: table; with -o, nothing unless given).
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<Format>,
+
+    /// The same as --format json.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+
+    /// Show every column of the table, whatever the terminal's width.
+    #[arg(long)]
+    pub wide: bool,
+
+    /// Colour the table: auto (when stdout is a terminal and NO_COLOR is unset), always,
+    /// never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = report::ColorWhen::Auto)]
+    pub color: report::ColorWhen,
 
     /// Write a report folder: index.html, posture.json, posture.csv, summary.md,
     /// charts/*.svg, charts/*.png, and tlsrpt.json when TLS-RPT reports were read.
@@ -279,11 +293,12 @@ pub fn run(args: &Args) -> u8 {
         Ok(p) => p,
         Err(e) => {
             eprintln!(
-                "mailtls scan: --policy {}: {e}",
+                "mailtls scan: --policy {}: {}",
                 args.policy
                     .as_deref()
                     .unwrap_or_else(|| "".as_ref())
-                    .display()
+                    .display(),
+                report::plain_error(&e)
             );
             return exit::ERROR;
         }
@@ -305,7 +320,11 @@ pub fn run(args: &Args) -> u8 {
                 return exit::ERROR;
             }
             Err(e) => {
-                eprintln!("mailtls scan: --compare {}: {e}", path.display());
+                eprintln!(
+                    "mailtls scan: --compare {}: {}",
+                    path.display(),
+                    report::plain_error(&e)
+                );
                 return exit::ERROR;
             }
         },
@@ -451,10 +470,9 @@ pub fn run(args: &Args) -> u8 {
             .map(|f| terminal(&f.display).into_owned())
             .collect();
         eprintln!(
-            "mailtls scan: nothing recognised: no mail-log line in {} file{} ({} lines: {}{}){}",
-            s.files,
-            if s.files == 1 { "" } else { "s" },
-            s.lines_read,
+            "mailtls scan: nothing recognised: no mail-log line in {} ({}: {}{}){}",
+            report::count(s.files, "file", "files"),
+            report::count(s.lines_read, "line", "lines"),
             names.join(", "),
             if sources.len() > names.len() {
                 ", …"
@@ -475,9 +493,9 @@ pub fn run(args: &Args) -> u8 {
     for d in &notes.duplicates {
         if !args.quiet {
             eprintln!(
-                "mailtls: note: {}: {} lines already read from {} (counted once)",
+                "mailtls: note: {}: {} already read from {} (counted once)",
                 terminal(&d.file),
-                d.lines,
+                report::count(d.lines, "line", "lines"),
                 terminal(&d.first_read_in)
             );
         }
@@ -543,6 +561,7 @@ pub fn run(args: &Args) -> u8 {
         }
     }
     let format = match (args.format, &args.output) {
+        (_, _) if args.json => Some(Format::Json),
         (Some(f), _) => Some(f),
         (None, None) => Some(Format::Table),
         (None, Some(_)) => None,
@@ -566,13 +585,22 @@ pub fn run(args: &Args) -> u8 {
             }
         },
         Some(Format::Table) => {
-            let colour = report::use_colour();
-            let mut t = report::table::render(&snap, colour);
+            let colour = args.color.enabled();
+            let (cols, tty) = report::table::terminal_width();
+            let width = (!args.wide).then_some(cols);
+            let wrap_to = width.filter(|_| tty);
+            let mut t = report::table::render_report(&rep, colour, width, wrap_to);
             if let Some(m) = &snap.messages {
-                t.push_str(&report::messages::render(m, colour));
+                t.push_str(&report::table::fit(
+                    &report::messages::render(m, colour, wrap_to),
+                    wrap_to,
+                ));
             }
             if let Some(doc) = &snap.tlsrpt {
-                t.push_str(&report::tlsrpt::render_table(doc, colour));
+                t.push_str(&report::table::fit(
+                    &report::tlsrpt::render_table(doc, colour, wrap_to),
+                    wrap_to,
+                ));
             }
             if let Some(rd) = &readiness {
                 t.push_str(&report::table::readiness(rd));
@@ -648,9 +676,14 @@ fn what_was_found(
     }
     if unrelated_json > 0 {
         parts.push(format!(
-            "{unrelated_json} .json file(s) that are no TLS-RPT report"
+            "{} that {} no TLS-RPT report",
+            report::count(unrelated_json, ".json file", ".json files"),
+            if unrelated_json == 1 { "is" } else { "are" }
         ));
     }
-    parts.push("--no-skip reads skipped files".to_owned());
+    // The hint only when something was skipped: after "no such file" it misleads.
+    if !skipped.is_empty() {
+        parts.push("--no-skip reads skipped files".to_owned());
+    }
     parts.join("; ")
 }

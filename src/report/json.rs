@@ -249,8 +249,10 @@ impl InputNotes {
         let mut out = Vec::new();
         for d in &self.duplicates {
             out.push(format!(
-                "{}: {} lines already read from {} (counted once)",
-                d.file, d.lines, d.first_read_in
+                "{}: {} already read from {} (counted once)",
+                d.file,
+                super::count(d.lines, "line", "lines"),
+                d.first_read_in
             ));
         }
         if self.loopback_peers > 0 {

@@ -43,11 +43,11 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(o, "# mailtls TLS posture report\n");
     let _ = writeln!(
         o,
-        "Logs from {} to {}; {} files, {} lines read; policy: {}.{}\n",
+        "Logs from {} to {}; {}, {} read; policy: {}.{}\n",
         when(s.first_seen),
         when(s.last_seen),
-        s.files,
-        s.lines_read,
+        super::count(s.files, "file", "files"),
+        super::count(s.lines_read, "line", "lines"),
         escape(&r.policy_source),
         r.generated
             .as_ref()

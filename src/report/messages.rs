@@ -18,11 +18,12 @@ fn verdicts(v: &VerdictCounts) -> String {
 /// Renders the messages section (appended after the posture table). Host names, hops and
 /// peers come from Received: headers that strangers wrote: each line of the section goes
 /// through [`terminal_lines`] (it holds no escapes of ours).
-pub fn render(m: &MessagesSummary, colour: bool) -> String {
-    terminal_lines(&render_raw(m, colour))
+/// `width`: the terminal's columns to fit the claimed-peers table in (`None`: unlimited).
+pub fn render(m: &MessagesSummary, colour: bool, width: Option<usize>) -> String {
+    terminal_lines(&render_raw(m, colour, width))
 }
 
-fn render_raw(m: &MessagesSummary, colour: bool) -> String {
+fn render_raw(m: &MessagesSummary, colour: bool, width: Option<usize>) -> String {
     let mut out = String::new();
     if m.messages == 0 && m.messages_unreadable == 0 && m.report_messages > 0 {
         // Stores of TLS-RPT reports only: nothing to say about hops.
@@ -107,8 +108,13 @@ fn render_raw(m: &MessagesSummary, colour: bool) -> String {
         t.load_preset(presets::UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_header(vec!["PEER", "TLS MSGS", "PLAIN MSGS", "VERSIONS"]);
-        if !colour {
+        if colour {
+            t.enforce_styling();
+        } else {
             t.force_no_tty();
+        }
+        if let Some(w) = width {
+            t.set_width(u16::try_from(w).unwrap_or(u16::MAX));
         }
         for p in m.claimed.peers.values() {
             let d = &p.inbound;

@@ -196,6 +196,30 @@ pub struct Headline {
     pub errors: u64,
 }
 
+/// An error as a sentence for an administrator: Rust's `(os error 2)` suffix dropped and the
+/// first letter lower-cased, so `No such file or directory (os error 2)` reads
+/// `no such file or directory` after `path: `.
+pub fn plain_error(e: &dyn std::fmt::Display) -> String {
+    let s = e.to_string();
+    let s = match s.rfind(" (os error ") {
+        Some(i) if s.ends_with(')') => s[..i].to_owned(),
+        _ => s,
+    };
+    let mut c = s.chars();
+    match (c.next(), c.clone().next()) {
+        (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase() => {
+            a.to_lowercase().chain(c).collect()
+        }
+        _ => s,
+    }
+}
+
+/// `n` and its noun, singular for one: "1 file", "2 files", "0 lines".
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// `part/whole` as a percentage with one decimal, `–` when `whole` is 0.
 pub fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {
@@ -396,4 +420,24 @@ fn remove_stale_dirs(parent: &Path, prefix: &str) {
 pub fn use_colour() -> bool {
     use std::io::IsTerminal;
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
+/// `--color auto|always|never`: when the terminal output is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// When stdout is a terminal and `NO_COLOR` is unset.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    pub fn enabled(self) -> bool {
+        match self {
+            ColorWhen::Auto => use_colour(),
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+        }
+    }
 }

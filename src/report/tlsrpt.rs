@@ -188,7 +188,8 @@ fn log_cell(r: &JoinRow) -> String {
 
 /// The terminal section: the summary line, problems, one row per joined line, then the
 /// sentences of the mismatches.
-pub fn render_table(doc: &TlsRptDoc, colour: bool) -> String {
+/// `width`: the terminal's columns to fit the table in (`None`: unlimited).
+pub fn render_table(doc: &TlsRptDoc, colour: bool, width: Option<usize>) -> String {
     let s = &doc.summary;
     let mut out = String::new();
     let _ = writeln!(
@@ -231,8 +232,14 @@ pub fn render_table(doc: &TlsRptDoc, colour: bool) -> String {
             "OUR LOG",
             "STATUS",
         ]);
-    if !colour {
+    if colour {
+        // --color always: styled even when stdout is a pipe.
+        table.enforce_styling();
+    } else {
         table.force_no_tty();
+    }
+    if let Some(w) = width {
+        table.set_width(u16::try_from(w).unwrap_or(u16::MAX));
     }
     for r in &doc.join {
         let status = Cell::new(r.status.as_str());
@@ -381,7 +388,7 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-        let table = render_table(&doc, false);
+        let table = render_table(&doc, false, None);
         assert!(
             !table.contains('\u{1b}') && !table.contains('\u{7}'),
             "{table:?}"
