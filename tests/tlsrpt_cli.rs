@@ -83,7 +83,7 @@ fn the_folder_scans_into_one_joined_view() {
     assert_eq!(g["status"], "confirmed");
     assert_eq!(g["reported_failures"], 42);
     assert_eq!(g["log_host"], "mx2");
-    assert_eq!(g["log"]["errors"]["handshake"], 6);
+    assert_eq!(g["log"]["errors"]["certificate_rejected"], 6);
     assert_eq!(
         g["log_ips"],
         serde_json::json!(["209.85.128.170", "209.85.167.41"])
@@ -182,7 +182,7 @@ fn the_table_shows_the_joined_view() {
         "{stdout}"
     );
     for line in [
-        "confirmed: Google LLC reports 42 certificate-expired failures on mx2.example.net on 2026-11-20 (sts policy for example.net); mx2's log shows TLS errors (6 handshake), 2 TLS sessions from 209.85.128.170, 209.85.167.41 in that window",
+        "confirmed: Google LLC reports 42 certificate-expired failures on mx2.example.net on 2026-11-20 (sts policy for example.net); mx2's log shows TLS errors (6 certificate_rejected), 2 TLS sessions from 209.85.128.170, 209.85.167.41 in that window",
         "not_reported: Google LLC reports no failure on mx1.example.net on 2026-11-21",
         "not_in_logs: Microsoft Corporation reports 4 certificate-host-mismatch failures on mx1.example.net on 2026-11-20 (tlsa policy for mx1.example.net); mx1's log shows 4 TLS sessions from 40.107.22.53 in that window: MISMATCH",
         "unknown_mx: Mailhost Example Ltd reports 2 validation-failure failures on mx3.example.net on 2026-11-20 (sts policy for example.net); mx3.example.net is none of our log hosts (mx1, mx2)",

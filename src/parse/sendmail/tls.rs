@@ -80,8 +80,17 @@ pub(super) fn starttls(all: &str, rest: &str) -> Parsed {
     trace_or_error(all, dir, detail)
 }
 
-/// Classifies the text after `STARTTLS=%s, error: ` by the function sendmail names.
+/// Classifies the text after `STARTTLS=%s, error: ` by the function sendmail names. A
+/// failed handshake whose `reason=` is an alert the peer sent about a certificate
+/// (`sslv3 alert certificate expired`, `tlsv1 alert unknown ca`) is the peer refusing
+/// *our* certificate, the same rule as for Postfix and Exim ([`crate::parse::reason_kind`]).
 fn error_kind(e: &str) -> TlsErrorKind {
+    if (e.starts_with("accept failed=") || e.starts_with("connect failed="))
+        && let Some(reason) = field(e, "reason")
+        && crate::parse::reason_kind(reason) == Some(TlsErrorKind::CertificateRejected)
+    {
+        return TlsErrorKind::CertificateRejected;
+    }
     const TABLE: &[(&str, TlsErrorKind)] = &[
         ("accept failed=", TlsErrorKind::Handshake),
         ("connect failed=", TlsErrorKind::Handshake),

@@ -331,6 +331,17 @@ fn error_lines() {
                 "accept failed=-1, reason=no shared cipher, SSL_error=1, errno=0, retry=-1, relay=scanner.peer.example [192.0.2.66]",
             ),
         ),
+        // The client sent an alert about our certificate: the peer refused *our*
+        // certificate (here an expired one), not a plain handshake failure.
+        (
+            "STARTTLS=server, error: accept failed=-1, reason=sslv3 alert certificate expired, SSL_error=1, errno=0, retry=-1, relay=mail-yw1-f170.google.com [209.85.128.170]",
+            err(
+                Some(IN),
+                Some(ni("mail-yw1-f170.google.com", "209.85.128.170")),
+                K::CertificateRejected,
+                "accept failed=-1, reason=sslv3 alert certificate expired, SSL_error=1, errno=0, retry=-1, relay=mail-yw1-f170.google.com [209.85.128.170]",
+            ),
+        ),
         (
             "STARTTLS=server, error: accept failed=0, reason=unknown, SSL_error=5, errno=0, retry=-1, relay=dyn.isp.example [198.51.100.3] (may be forged)",
             err(
