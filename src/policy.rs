@@ -756,8 +756,9 @@ pub fn enforce_readiness_with(posture: &Posture, outage: &Outage) -> Vec<Readine
         let none = not_offered(d);
         if none > 0 {
             tls.push(format!(
-                "STARTTLS not offered {none}×, {} of {attempts} attempts not delivered",
-                d.deferred + d.bounced
+                "STARTTLS not offered {none}×, {} of {attempts} attempt{} not delivered",
+                d.deferred + d.bounced,
+                plural(attempts)
             ));
         }
         let (failed, list) = words(&d.outcomes(), |w| Verify::parse(w).is_tls_failure());

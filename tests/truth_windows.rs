@@ -695,7 +695,7 @@ fn enforce_readiness_on_real_tls_required_deferrals() {
             .unwrap_or_else(|| panic!("{file}: {out}{err}"));
         assert!(
             line.contains(
-                "require TLS: would fail (STARTTLS not offered 1×, 1 of 1 attempts not delivered)"
+                "require TLS: would fail (STARTTLS not offered 1×, 1 of 1 attempt not delivered)"
             ),
             "{file}: {line}"
         );
