@@ -242,7 +242,7 @@ say "e2e: mailtls = $MAILTLS ($("$MAILTLS" --version))"
 has_cmd() { "$MAILTLS" "$@" --help >/dev/null 2>&1; }
 
 stage "prerequisites"
-check "install rsyslog swaks jq openssl iproute2" install rsyslog swaks jq openssl ca-certificates iproute2
+check "install rsyslog swaks jq openssl iproute2 sslscan" install rsyslog swaks jq openssl ca-certificates iproute2 sslscan
 command -v python3 >/dev/null 2>&1 || check "install python3 (the TLS-breaking test receiver)" install python3
 check "host name fully qualified" ensure_fqdn
 for c in rsyslogd swaks jq openssl; do
@@ -1576,6 +1576,28 @@ ex_send() {
   wait_log "$EXIM_LOG" "$id (Completed|== )" 1
 }
 
+# `mailtls check --protocols --ciphers` against Exim with Debian's default connection
+# limits (smtp_accept_max = 20, counting exiting children) must list what sslscan lists
+# (issue 20 point 5): a probe refused with 421 is retried, never reported as "no".
+ex_ciphers_vs_sslscan() {
+  local out=$W/scenarios/check-exim-ciphers.json ours theirs rc
+  mkdir -p "$W/scenarios"
+  # sslscan first, paced (it does not retry after a 421; mailtls must). Then
+  # mailtls right after, while Exim still counts sslscan's exiting children.
+  sslscan --starttls-smtp --no-colour --sleep=250 "127.0.0.1:$EX_MX" >"$W/scenarios/sslscan-exim.txt" 2>&1
+  "$MAILTLS" check "127.0.0.1:$EX_MX" --protocols --ciphers --json >"$out" 2>"$out.err"
+  rc=$?
+  sleep 3 # let Exim's children exit before the mail scenarios
+  # OpenSSL's label for TLS 1.0 is `TLSv1` (mailtls), sslscan prints `TLSv1.0`.
+  ours=$(jq -r '[.results[0].ciphers[]? | "\(.version | sub("^TLSv1$"; "TLSv1.0")) \(.cipher)"] | sort | unique | join(",")' "$out")
+  theirs=$(awk '($1 == "Accepted" || $1 == "Preferred") && $2 ~ /^(SSLv|TLSv)/ {print $2 " " $5}' \
+    "$W/scenarios/sslscan-exim.txt" | sort -u | paste -sd, -)
+  say "      check: $(jq -r '[.results[0].ciphers[]?] | length' "$out") suites, exit $rc; sslscan: $(printf '%s' "$theirs" | tr ',' '\n' | grep -c .) suites"
+  expect "exim: check --protocols --ciphers lists what sslscan lists (default connection limits)" "$ours" "$theirs"
+  expect "exim: check --protocols --ciphers completed (no version left untested)" \
+    "$(jq -r '[.results[0].protocols[]? | select(.accepted == null)] | length' "$out")" 0
+}
+
 stage_exim() {
   stage "exim: install"
   local t0=$(date +%s)
@@ -1604,6 +1626,8 @@ stage_exim() {
   else
     CHECK_PORT=$EX_MX openssl_check "check 127.0.0.1:$EX_MX (Exim)" OK
   fi
+
+  has_cmd check && command -v sslscan >/dev/null 2>&1 && ex_ciphers_vs_sslscan
 
   stage "exim: mail"
   ex_mark
