@@ -114,7 +114,7 @@ use serde::Serialize;
 
 use super::exit;
 use crate::event::{TlsVersion, Verify};
-use crate::probe::{self, CheckResult, IpLimiter, Mode, Options, SCHEMA, Severity, Status, Target};
+use crate::probe::{self, CheckResult, IpLimiter, Mode, Options, SCHEMA, Status, Target};
 use crate::report::json::Snapshot;
 
 /// The part of the usage text above that `--help` shows after the flags.
@@ -715,13 +715,7 @@ pub(super) fn write_text(
         }
     }
     for f in &r.findings {
-        let sev = match f.severity {
-            Severity::Info => "info",
-            Severity::Warn => "warn",
-            Severity::Fail => "FAIL",
-            Severity::Error => "ERROR",
-        };
-        writeln!(out, "  {sev}: {}", t(&f.text))?;
+        writeln!(out, "  {}: {}", f.severity.label(), t(&f.text))?;
     }
     if let Some(l) = log {
         let counts = |m: &BTreeMap<String, u64>| {

@@ -46,7 +46,7 @@ use super::check::{self, Args};
 use super::exit;
 use crate::domain::dns::{Dns, DnsOptions};
 use crate::domain::{self, DomainOptions, DomainReport};
-use crate::probe::{CheckResult, Mode, SCHEMA, Severity};
+use crate::probe::{CheckResult, Mode, SCHEMA};
 
 #[derive(Serialize)]
 struct Document<'a> {
@@ -265,13 +265,7 @@ fn write_domain(
         write_policies(out, rep)?;
     }
     for f in &rep.findings {
-        let sev = match f.severity {
-            Severity::Info => "info",
-            Severity::Warn => "warn",
-            Severity::Fail => "FAIL",
-            Severity::Error => "ERROR",
-        };
-        writeln!(out, "  {sev}: {}", t(&f.text))?;
+        writeln!(out, "  {}: {}", f.severity.label(), t(&f.text))?;
     }
     writeln!(out, "  total {:.1} ms", rep.elapsed_ms)?;
     writeln!(out)

@@ -206,6 +206,18 @@ pub enum Severity {
     Error,
 }
 
+impl Severity {
+    /// The word the text output prints before a finding: capitals for what fails.
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warn => "warn",
+            Severity::Fail => "FAIL",
+            Severity::Error => "ERROR",
+        }
+    }
+}
+
 /// Something the administrator should know about the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
