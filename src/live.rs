@@ -319,10 +319,20 @@ impl Live {
     /// unattributed. The correlation starts afresh if more lines come.
     pub fn finish(&mut self, out: &mut Vec<Output>) {
         std::mem::take(&mut self.corr).finish(&mut self.records);
+        self.emit(out, true);
+    }
+
+    /// Hands the records the correlator completed to the alert guard and, when live, to
+    /// `out` with the alerts each one raised (warm-up only teaches the guard).
+    fn emit(&mut self, out: &mut Vec<Output>, live: bool) {
         for r in self.records.drain(..) {
             self.guard.observe(&r, &mut self.alerts);
-            out.push(Output::Record(r));
-            out.extend(self.alerts.drain(..).map(Output::Alert));
+            if live {
+                out.push(Output::Record(r));
+                out.extend(self.alerts.drain(..).map(Output::Alert));
+            } else {
+                self.alerts.clear();
+            }
         }
     }
 
@@ -344,15 +354,7 @@ impl Live {
                     let mut ev = *ev;
                     ev.stamp = self.years.resolve(ev.stamp);
                     self.corr.push(ev, &mut self.records);
-                    for r in self.records.drain(..) {
-                        self.guard.observe(&r, &mut self.alerts);
-                        if live {
-                            out.push(Output::Record(r));
-                            out.extend(self.alerts.drain(..).map(Output::Alert));
-                        } else {
-                            self.alerts.clear();
-                        }
-                    }
+                    self.emit(out, live);
                 }
                 LineOutcome::Irrelevant => {}
                 LineOutcome::Malformed(_) => counts.malformed += 1,
@@ -361,15 +363,7 @@ impl Live {
         // What was appended so far is all there is: an error burst still gathering into
         // an incident is complete for now (live alerts must not wait for the next line).
         self.corr.flush_incidents(&mut self.records);
-        for r in self.records.drain(..) {
-            self.guard.observe(&r, &mut self.alerts);
-            if live {
-                out.push(Output::Record(r));
-                out.extend(self.alerts.drain(..).map(Output::Alert));
-            } else {
-                self.alerts.clear();
-            }
-        }
+        self.emit(out, live);
         if live {
             let c = &mut self.counts;
             c.lines += counts.lines;
