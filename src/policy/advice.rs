@@ -35,6 +35,21 @@ pub fn advice(kind: TlsErrorKind, mta: Mta) -> Advice {
     Advice { cause, fix }
 }
 
+/// Kinds whose cause and fix read the same whatever MTA logged them.
+fn any_mta(kind: TlsErrorKind) -> (&'static str, &'static str) {
+    if kind == TlsErrorKind::Shutdown {
+        (
+            "The TLS session did not close cleanly.",
+            "Usually harmless; worth a look only when it comes with lost messages.",
+        )
+    } else {
+        (
+            "A TLS problem the log did not classify further.",
+            "Read the example line; mailtls check HOST reproduces most peer-side problems.",
+        )
+    }
+}
+
 fn sendmail(kind: TlsErrorKind) -> (&'static str, &'static str) {
     use TlsErrorKind as K;
     match kind {
@@ -140,14 +155,7 @@ fn sendmail(kind: TlsErrorKind) -> (&'static str, &'static str) {
             "Check the peer's TLSA records and that our resolver validates DNSSEC (Sendmail \
              8.15+ with O DANE=true).",
         ),
-        K::Shutdown => (
-            "The TLS session did not close cleanly.",
-            "Usually harmless; worth a look only when it comes with lost messages.",
-        ),
-        K::Other => (
-            "A TLS problem the log did not classify further.",
-            "Read the example line; mailtls check HOST reproduces most peer-side problems.",
-        ),
+        K::Shutdown | K::Other => any_mta(kind),
     }
 }
 
@@ -250,14 +258,7 @@ fn postfix(kind: TlsErrorKind) -> (&'static str, &'static str) {
             "Check the peer's TLSA records and that smtp_dns_support_level = dnssec has a \
              validating resolver.",
         ),
-        K::Shutdown => (
-            "The TLS session did not close cleanly.",
-            "Usually harmless; worth a look only when it comes with lost messages.",
-        ),
-        K::Other => (
-            "A TLS problem the log did not classify further.",
-            "Read the example line; mailtls check HOST reproduces most peer-side problems.",
-        ),
+        K::Shutdown | K::Other => any_mta(kind),
     }
 }
 
@@ -353,14 +354,7 @@ fn exim(kind: TlsErrorKind) -> (&'static str, &'static str) {
             "Check the peer's TLSA records, hosts_try_dane/hosts_require_dane and that the \
              resolver validates DNSSEC (dns_dnssec_ok).",
         ),
-        K::Shutdown => (
-            "The TLS session did not close cleanly.",
-            "Usually harmless; worth a look only when it comes with lost messages.",
-        ),
-        K::Other => (
-            "A TLS problem the log did not classify further.",
-            "Read the example line; mailtls check HOST reproduces most peer-side problems.",
-        ),
+        K::Shutdown | K::Other => any_mta(kind),
     }
 }
 
