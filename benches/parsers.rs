@@ -13,7 +13,7 @@ use std::time::Duration;
 use criterion::{
     BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime,
 };
-use mailtls::event::Mta;
+use mailtls::model::Mta;
 use mailtls::parse::{
     envelope, exim, mta_for_program, parse_line, postfix, prefilter, received, sendmail,
 };

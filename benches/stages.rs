@@ -14,11 +14,12 @@ use std::time::Duration;
 
 use chrono::{FixedOffset, Offset, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use mailtls::correlate::{Correlator, Record};
-use mailtls::event::Event;
+use mailtls::analysis::posture::Posture;
+use mailtls::correlate::Correlator;
+use mailtls::model::Event;
+use mailtls::model::Record;
 use mailtls::parse::envelope::{YearBase, YearResolver, Zone};
 use mailtls::parse::{LineOutcome, parse_line};
-use mailtls::posture::Posture;
 
 /// Events of an 8 MiB generated log in log order (years resolved), and its size in bytes.
 fn events() -> (Vec<Event>, u64) {

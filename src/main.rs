@@ -1,8 +1,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use mailtls::cli::{Cli, Command};
 use mailtls::commands;
+use mailtls::commands::cli::{Cli, Command};
 
 /// mimalloc instead of the system allocator: a scan allocates and frees the owned strings
 /// of millions of events on several threads, which glibc's malloc does at a fifth of the

@@ -5,7 +5,7 @@ mod smtp_server;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use mailtls::event::{TlsVersion, Verify};
+use mailtls::model::{TlsVersion, Verify};
 use mailtls::probe::tls::{self, VerifyReason};
 use mailtls::probe::{self, CheckResult, Mode, Options, Status, StepKind, Target};
 use smtp_server::{Banner, Pki, Spec, StartTls, Validity};

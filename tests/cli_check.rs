@@ -159,8 +159,8 @@ fn usage_and_io_errors_exit_2() {
 
 #[test]
 fn from_report_checks_outbound_peers_beside_their_log_posture() {
-    use mailtls::pipeline::Summary;
-    use mailtls::posture::{DirPosture, PeerPosture, Posture};
+    use mailtls::analysis::posture::{DirPosture, PeerPosture, Posture};
+    use mailtls::model::Summary;
     use mailtls::report::json::Snapshot;
 
     let pki = Pki::new();

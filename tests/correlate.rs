@@ -3,11 +3,12 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone};
-use mailtls::correlate::{Correlator, Encryption, Record};
-use mailtls::event::{
+use mailtls::correlate::Correlator;
+use mailtls::model::{
     Bits, Cipher, Delivery, DeliveryStatus, Direction, Event, EventKind, Mta, Peer, PolicyCheck,
     Reception, Source, Stamp, TlsError, TlsErrorKind, TlsParams, TlsSession, TlsVersion, Verify,
 };
+use mailtls::model::{Encryption, Record};
 
 fn t0() -> DateTime<FixedOffset> {
     FixedOffset::east_opt(0)
@@ -103,6 +104,7 @@ fn to(qid: &str, p: Peer, status: DeliveryStatus) -> EventKind {
         text: "Sent".into(),
         tls: None,
         tls_status: None,
+        tls_error: None,
     })
 }
 

@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
-use mailtls::correlate::{Correlator, Encryption, Record};
-use mailtls::event::{DeliveryStatus, Direction, TlsErrorKind};
+use mailtls::correlate::Correlator;
+
+use mailtls::model::{DeliveryStatus, Direction, TlsErrorKind};
+use mailtls::model::{Encryption, Record};
 use mailtls::parse::{LineOutcome, parse_line};
 
 /// What a record says, in a form a table row can spell out.
@@ -42,7 +44,7 @@ fn run(log: &str) -> Vec<R> {
     out.into_iter().map(simplify).collect()
 }
 
-fn key(p: Option<&mailtls::event::Peer>) -> String {
+fn key(p: Option<&mailtls::model::Peer>) -> String {
     p.and_then(|p| p.key()).unwrap_or_else(|| "-".into())
 }
 

@@ -16,7 +16,7 @@ use dns_server::{Lab, Zone};
 use hickory_server::proto::rr::RecordType;
 use mailtls::domain::dns::{Dns, DnsOptions, Dnssec};
 use mailtls::domain::{self, DomainOptions, DomainReport};
-use mailtls::event::Verify;
+use mailtls::model::Verify;
 use mailtls::probe::tls;
 use mailtls::probe::{CheckResult, Mode, Options, Status};
 use ring::digest;

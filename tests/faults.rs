@@ -544,7 +544,7 @@ fn scan_report_on_a_full_disk_keeps_the_previous_report_and_exits_2() {
 fn assert_inert(what: &str, text: &str) {
     let bad: Vec<char> = text
         .chars()
-        .filter(|&c| c != '\n' && mailtls::report::safe::is_unsafe(c))
+        .filter(|&c| c != '\n' && mailtls::model::text::is_unsafe(c))
         .collect();
     assert!(bad.is_empty(), "{what}: raw {bad:?} in\n{text}");
 }

@@ -12,7 +12,7 @@ use std::os::fd::AsRawFd;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use mailtls::event::Verify;
+use mailtls::model::Verify;
 use mailtls::probe::{self, CheckResult, Mode, Options, Status, StepKind, Target};
 
 const BANNER: &[u8] = b"220 mx.example.test ESMTP ready\r\n";

@@ -37,7 +37,7 @@ fn mailtls() -> Command {
 fn assert_inert(what: &str, text: &str) {
     let bad: Vec<char> = text
         .chars()
-        .filter(|&c| c != '\n' && mailtls::report::safe::is_unsafe(c))
+        .filter(|&c| c != '\n' && mailtls::model::text::is_unsafe(c))
         .collect();
     assert!(bad.is_empty(), "{what}: raw {bad:?} in\n{text}");
 }

@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 
 use chrono::{FixedOffset, Offset, Utc};
+use mailtls::analysis::posture::Posture;
 use mailtls::input;
 use mailtls::parse::envelope::Zone;
 use mailtls::pipeline::{self, Options};
-use mailtls::posture::Posture;
 
-fn run(block_size: usize) -> (Posture, mailtls::pipeline::Summary) {
+fn run(block_size: usize) -> (Posture, mailtls::model::Summary) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
     let (sources, errors) = input::discover(&[dir]);
     assert!(errors.is_empty(), "{errors:?}");

@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use chrono::{Duration, FixedOffset, TimeZone};
-use mailtls::correlate::{Encryption, Meta, Record};
-use mailtls::event::{
+use mailtls::analysis::posture::Posture;
+use mailtls::model::Summary;
+use mailtls::model::{
     Bits, Cipher, DeliveryStatus, Direction, Mta, Peer, Source, TlsErrorKind, TlsParams,
     TlsVersion, Verify,
 };
-use mailtls::pipeline::Summary;
-use mailtls::posture::Posture;
+use mailtls::model::{Encryption, Meta, Record};
 use mailtls::report::Snapshot;
 use proptest::prelude::*;
 

@@ -17,12 +17,12 @@ use std::sync::Arc;
 
 use chrono::{FixedOffset, Offset, Utc};
 
-use mailtls::correlate::Record;
-use mailtls::filter::peer_matches;
+use mailtls::analysis::filter::peer_matches;
 use mailtls::input::{self, SourceFile};
+use mailtls::model::Record;
 use mailtls::parse::envelope::Zone;
-use mailtls::pipeline::{self, Options};
-use mailtls::triage::scope::{self, Needles, Question};
+use mailtls::pipeline::{self, Needles, Options};
+use mailtls::triage::scope::{self, Question};
 
 fn sources(paths: &[PathBuf]) -> Vec<SourceFile> {
     let (files, errors) = input::discover(paths);

@@ -102,7 +102,7 @@
 //! A record is printed whole, in the order the targets were given, however many checks
 //! run at once (`-j`); at most `--per-ip` connections go to one address at a time.
 
-use crate::report::safe::terminal;
+use crate::model::text::terminal;
 use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -113,7 +113,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::exit;
-use crate::event::{TlsVersion, Verify};
+use crate::model::{TlsVersion, Verify};
 use crate::probe::{self, CheckResult, IpLimiter, Mode, Options, SCHEMA, Status, Target};
 use crate::report::json::Snapshot;
 

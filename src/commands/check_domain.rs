@@ -36,7 +36,7 @@
 //!   "tls_rpt": {"present", "valid", "rua", "error"?},
 //!   "findings": [{"severity", "code", "text"}], "resolver_error"?, "elapsed_ms"}`.
 
-use crate::report::safe::terminal;
+use crate::model::text::terminal;
 use std::io::{self, IsTerminal, Write};
 use std::net::{IpAddr, SocketAddr};
 

@@ -7,7 +7,7 @@ use std::io::Write as _;
 use clap::CommandFactory;
 
 use super::exit;
-use crate::cli::Cli;
+use crate::commands::cli::Cli;
 
 /// Flags of `mailtls completions`.
 #[derive(Debug, clap::Args)]

@@ -14,26 +14,26 @@
 //! verdict, policy verdicts and TLS errors, each with its source file and line. The
 //! schema is documented in `src/report/events.md`. Message stores among the paths (found
 //! as `scan` finds them, [`messages::split_inputs`]) add one `hop` line per `Received:`
-//! hop after the log events ([`crate::hops::walk`]). On a terminal the records are grouped
+//! hop after the log events ([`crate::stores::hops::walk`]). On a terminal the records are grouped
 //! by session instead ([`crate::triage::sessions`]); the NDJSON is unchanged. Exit codes as
 //! for `scan`.
 
-use crate::report::safe::terminal;
+use crate::model::text::terminal;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
 use chrono::{FixedOffset, Offset, Utc};
 
 use super::exit;
-use crate::correlate::{Encryption, Record};
-use crate::event::Verify;
-use crate::filter::RecordFilter;
-use crate::hops::{self, HopEvent, MessagesSummary, OurHosts};
-use crate::input::messages;
+use crate::analysis::filter::RecordFilter;
+use crate::model::Verify;
+use crate::model::{Encryption, Record};
 use crate::parse::envelope::Zone;
 use crate::parse::received::HopTls;
 use crate::pipeline::{self, Options};
 use crate::report::events::{ecs_json, event_json, hop_json};
+use crate::stores::hops::{self, HopEvent, MessagesSummary, OurHosts};
+use crate::stores::messages;
 use crate::triage::collect;
 use crate::triage::peer::by_time;
 use crate::triage::sessions::{self, RawLines};
@@ -226,7 +226,7 @@ fn timeline(
     by_time(&mut c.items);
     let groups = sessions::group(&c.items);
     let raw = if args.raw {
-        let wanted: Vec<&crate::event::Source> =
+        let wanted: Vec<&crate::model::Source> =
             c.items.iter().map(|i| &i.record.meta().source).collect();
         match RawLines::read(sources, &wanted) {
             Ok(r) => Some(r),

@@ -11,7 +11,7 @@
 //! ```
 //!
 //! `--tlsrpt-dir` also counts TLS-RPT reports arriving in a directory
-//! ([`crate::tlsrpt::watch`]).
+//! ([`crate::live::watch`]).
 //!
 //! Starts at the end of the file (`--from-start` reads it all), follows appends,
 //! rename-and-create and copytruncate rotation and a missing file (see
@@ -38,17 +38,17 @@ use serde::{Deserialize, Serialize};
 
 use super::exit;
 use super::scan::DirArg;
-use crate::correlate::{Encryption, Record};
-use crate::event::{Direction, Verify};
-use crate::filter::RecordFilter;
+use crate::analysis::filter::RecordFilter;
 use crate::input::DEFAULT_MAX_LINE;
 use crate::input::follow::{Checkpoint, Chunk, FollowOptions, Follower, Start};
+use crate::live::metrics::{DEFAULT_TOP_PEERS, Metrics};
+use crate::live::print::{alert_json, alert_line, record_json, record_line};
+use crate::live::watch::{DirWatch, SCAN_EVERY};
 use crate::live::{DisplayFilter, Live, Output};
-use crate::metrics::{DEFAULT_TOP_PEERS, Metrics};
+use crate::model::{Direction, Verify};
+use crate::model::{Encryption, Record};
 use crate::parse::envelope::Zone;
 use crate::report;
-use crate::report::live::{alert_json, alert_line, record_json, record_line};
-use crate::tlsrpt::watch::{DirWatch, SCAN_EVERY};
 
 /// Flags of `mailtls follow`.
 #[derive(Debug, clap::Args)]
@@ -229,12 +229,12 @@ impl Tally {
     }
 }
 
-/// The metrics endpoint ([`crate::metrics::HttpServer`]: a fixed pool, bounded queue).
+/// The metrics endpoint ([`crate::live::metrics::HttpServer`]: a fixed pool, bounded queue).
 fn serve_metrics(
     addr: SocketAddr,
     metrics: Arc<Mutex<Metrics>>,
-) -> Result<crate::metrics::HttpServer, String> {
-    let server = crate::metrics::HttpServer::serve(addr, move || {
+) -> Result<crate::live::metrics::HttpServer, String> {
+    let server = crate::live::metrics::HttpServer::serve(addr, move || {
         metrics
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -401,7 +401,7 @@ pub fn run(args: &Args) -> u8 {
                         eprintln!(
                             "mailtls follow: {}: {}",
                             args.path.display(),
-                            crate::report::safe::terminal(&n.to_string())
+                            crate::model::text::terminal(&n.to_string())
                         );
                     }
                 }
@@ -485,7 +485,7 @@ pub fn run(args: &Args) -> u8 {
         "mailtls follow: stopped ({why}). {} read ({} recognised, {} malformed, {} too long); \
          {} TLS sessions, {} TLS messages, {} plaintext messages, {} verdicts, {} errors, {} alerts; \
          {} records shown; {} rotations, {} truncations{}",
-        crate::report::count(c.lines, "line", "lines"),
+        crate::model::text::count(c.lines, "line", "lines"),
         c.recognized,
         c.malformed,
         c.too_long,
@@ -539,11 +539,11 @@ fn tlsrpt_reports(w: &mut DirWatch, metrics: &Mutex<Metrics>, quiet: bool) {
                     // one terminal escaper, like every other foreign string.
                     eprintln!(
                         "mailtls follow: TLS-RPT: {} reports {ok} successful and {failed} failed sessions from {} to {}{}{}",
-                        crate::report::safe::terminal(&r.organization),
+                        crate::model::text::terminal(&r.organization),
                         r.start.to_rfc3339(),
                         r.end.to_rfc3339(),
                         if kinds.is_empty() { "" } else { ": " },
-                        crate::report::safe::terminal(&kinds.join(", "))
+                        crate::model::text::terminal(&kinds.join(", "))
                     );
                 }
             }
@@ -552,7 +552,7 @@ fn tlsrpt_reports(w: &mut DirWatch, metrics: &Mutex<Metrics>, quiet: bool) {
                 if !quiet {
                     eprintln!(
                         "mailtls follow: warning: {}",
-                        crate::report::safe::terminal(&e.to_string())
+                        crate::model::text::terminal(&e.to_string())
                     );
                 }
             }

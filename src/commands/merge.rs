@@ -22,8 +22,8 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use super::exit;
-use crate::pipeline::Summary;
-use crate::posture::Posture;
+use crate::analysis::posture::Posture;
+use crate::model::Summary;
 use crate::report::json::Identity;
 use crate::report::{self, POSTURE_SCHEMA, Snapshot};
 
@@ -67,7 +67,7 @@ pub enum Format {
 /// Why a snapshot could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
-    #[error("{0}: {why}", why = crate::report::plain_error(.1))]
+    #[error("{0}: {why}", why = crate::model::text::plain_error(.1))]
     Read(String, std::io::Error),
     #[error("{0}: not a mailtls snapshot: {1}")]
     Json(String, serde_json::Error),
@@ -205,7 +205,7 @@ pub fn run(args: &Args) -> u8 {
     for w in &warnings {
         eprintln!(
             "mailtls merge: warning: {}",
-            crate::report::safe::terminal(w)
+            crate::model::text::terminal(w)
         );
     }
     let merged = merge_snapshots(snaps);

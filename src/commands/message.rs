@@ -18,8 +18,8 @@ use std::path::PathBuf;
 
 use super::exit;
 use super::peer::{Window, triage_inputs, warn};
-use crate::correlate::Record;
-use crate::hops::{self, MessagesSummary};
+use crate::model::Record;
+use crate::stores::hops::{self, MessagesSummary};
 use crate::triage::collect::{self, event_queue_id};
 use crate::triage::scope::{self, Question};
 use crate::triage::trace::{self, MessageTrace};
@@ -60,7 +60,7 @@ pub fn run(args: &Args) -> u8 {
     // A message's hops through this machine (the MSP handing it to the MTA, a content
     // filter) are part of its story: loopback peers are kept.
     let filter = match w.filter("message", None) {
-        Ok(f) => crate::filter::RecordFilter {
+        Ok(f) => crate::analysis::filter::RecordFilter {
             loopback: true,
             ..f
         },
@@ -98,7 +98,7 @@ pub fn run(args: &Args) -> u8 {
             changed = false;
             for st in &full.steps {
                 let ev = &st.event;
-                if let crate::event::EventKind::Delivery(d) = &ev.kind
+                if let crate::model::EventKind::Delivery(d) = &ev.kind
                     && qids.contains(&d.queue_id)
                 {
                     for n in scope::next_hop_ids(&d.text, ev.mta) {
@@ -155,8 +155,8 @@ pub fn run(args: &Args) -> u8 {
         eprintln!(
             "mailtls message: no queue id or Message-ID '{}' in the inputs ({} in {}{})",
             seed,
-            crate::report::count(s.lines_read, "line", "lines"),
-            crate::report::count(s.files, "file", "files"),
+            crate::model::text::count(s.lines_read, "line", "lines"),
+            crate::model::text::count(s.files, "file", "files"),
             if filter.since.is_some() || filter.until.is_some() {
                 ", inside the time window"
             } else {

@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod check_domain;
+pub mod cli;
 pub mod config;
 pub mod docs;
 pub mod doctor;
@@ -46,26 +47,28 @@ static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicB
 pub fn guard_stdout() {
     #[cfg(unix)]
     {
-        // SAFETY: fcntl and fstat on descriptor 1 only read its state into local values.
-        let closed = unsafe {
-            let flags = libc::fcntl(1, libc::F_GETFL);
-            let mut st: libc::stat = std::mem::zeroed();
-            flags == -1
-                || (flags & libc::O_ACCMODE == libc::O_RDWR
-                    && libc::fstat(1, &mut st) == 0
-                    && st.st_mode & libc::S_IFMT == libc::S_IFCHR
-                    && is_dev_null(&st))
+        use rustix::fs::{FileType, OFlags, fcntl_getfl, fstat};
+        use std::os::fd::AsFd;
+        let out = std::io::stdout();
+        let fd = out.as_fd();
+        let closed = match fcntl_getfl(fd) {
+            Err(_) => true,
+            Ok(flags) => {
+                flags & OFlags::RWMODE == OFlags::RDWR
+                    && fstat(fd).is_ok_and(|st| {
+                        FileType::from_raw_mode(st.st_mode) == FileType::CharacterDevice
+                            && is_dev_null(st.st_rdev)
+                    })
+            }
         };
         STDOUT_CLOSED.store(closed, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
 #[cfg(unix)]
-// `st_rdev` is `u64` on Linux but narrower on some other systems.
-#[allow(clippy::unnecessary_cast)]
-fn is_dev_null(st: &libc::stat) -> bool {
+fn is_dev_null(rdev: u64) -> bool {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/dev/null").is_ok_and(|m| m.rdev() == st.st_rdev as u64)
+    std::fs::metadata("/dev/null").is_ok_and(|m| m.rdev() == rdev)
 }
 
 /// True when stdout was closed at start ([`guard_stdout`]).
@@ -183,18 +186,18 @@ impl Selection {
         self.utc.then(|| chrono::Utc.fix())
     }
 
-    /// The shared [`crate::filter::RecordFilter`]; a bad time is reported naming the
+    /// The shared [`crate::analysis::filter::RecordFilter`]; a bad time is reported naming the
     /// command and flag, and gives the usage exit code.
-    pub fn record_filter(&self, cmd: &str) -> Result<crate::filter::RecordFilter, u8> {
-        use crate::event::Direction;
-        let mut filter = crate::filter::RecordFilter {
+    pub fn record_filter(&self, cmd: &str) -> Result<crate::analysis::filter::RecordFilter, u8> {
+        use crate::model::Direction;
+        let mut filter = crate::analysis::filter::RecordFilter {
             peer: self.peer.clone(),
             direction: self.direction.map(|d| match d {
                 scan::DirArg::In => Direction::Inbound,
                 scan::DirArg::Out => Direction::Outbound,
             }),
             loopback: self.loopback,
-            ..crate::filter::RecordFilter::default()
+            ..crate::analysis::filter::RecordFilter::default()
         };
         let zone = self.zone_offset();
         for (flag, value, slot) in [
@@ -202,7 +205,7 @@ impl Selection {
             ("--until", &self.until, &mut filter.until),
         ] {
             if let Some(v) = value {
-                match crate::filter::parse_time(v, zone) {
+                match crate::analysis::filter::parse_time(v, zone) {
                     Ok(t) => *slot = Some(t),
                     Err(e) => {
                         eprintln!("mailtls {cmd}: {flag}: {e}");
@@ -222,7 +225,7 @@ impl Selection {
             return Err(exit::ERROR);
         }
         if let Some(a) = &self.around {
-            match crate::filter::parse_around(a, zone) {
+            match crate::analysis::filter::parse_around(a, zone) {
                 Ok((since, until)) => {
                     filter.since = Some(since);
                     filter.until = Some(until);

@@ -19,13 +19,14 @@ use chrono::Offset;
 use serde::Serialize;
 
 use super::{Selection, exit};
-use crate::correlate::Record;
-use crate::downgrade::Downgrades;
-use crate::filter::{RecordFilter, peer_matches};
-use crate::hops::{self, MessagesSummary};
-use crate::input::{SourceFile, messages};
+use crate::analysis::downgrade::Downgrades;
+use crate::analysis::filter::{RecordFilter, peer_matches};
+use crate::input::SourceFile;
+use crate::model::Record;
 use crate::parse::envelope::Zone;
 use crate::pipeline::{self, Options};
+use crate::stores::hops::{self, MessagesSummary};
+use crate::stores::messages;
 use crate::triage::collect::{self, Collected};
 use crate::triage::peer::{PeerStory, by_time};
 use crate::triage::scope::{self, Question};
@@ -275,7 +276,7 @@ struct PeerJson<'a> {
 #[derive(Serialize)]
 struct Headline {
     peer: String,
-    direction: crate::event::Direction,
+    direction: crate::model::Direction,
     text: String,
 }
 
@@ -371,8 +372,8 @@ pub fn run(args: &Args) -> u8 {
         eprintln!(
             "mailtls peer: nothing in the inputs names '{}' ({} in {}{}): check the spelling, or try its domain or IP address{}",
             args.peer,
-            crate::report::count(s.lines_read, "line", "lines"),
-            crate::report::count(s.files, "file", "files"),
+            crate::model::text::count(s.lines_read, "line", "lines"),
+            crate::model::text::count(s.files, "file", "files"),
             if filter.since.is_some() || filter.until.is_some() {
                 ", inside the time window"
             } else {
@@ -456,7 +457,7 @@ fn is_local_error(r: &Record) -> bool {
 fn check_matches(v: &serde_json::Value, peer: &str) -> bool {
     let host = v["host"].as_str();
     let ip = v["ip"].as_str().and_then(|s| s.parse().ok());
-    let p = crate::event::Peer::new(host, ip);
+    let p = crate::model::Peer::new(host, ip);
     peer_matches(&p, peer)
 }
 

@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Message stores among the paths (mbox, `.gz` mbox, Maildir, `.eml`, found by content) are
-//! read for their `Received:` headers ([`crate::hops`]): hops stamped by our own hosts join
+//! read for their `Received:` headers ([`crate::stores::hops`]): hops stamped by our own hosts join
 //! the posture (once: a hop whose queue id the logs already showed is not counted again),
 //! the rest is reported apart as claimed.
 //!
@@ -21,7 +21,7 @@
 //! `tlsrpt.json` plus an HTML section in the report folder.
 //!
 //! `-o DIR` writes the report folder ([`crate::report::write_dir`]); `--policy` judges
-//! ([`crate::policy`]). The charts' time series and the silent-downgrade windows come from
+//! ([`crate::analysis::policy`]). The charts' time series and the silent-downgrade windows come from
 //! the log records only.
 //!
 //! Exit codes ([`super::exit`], README "Exit codes"): 0 read and reported; 1 when
@@ -33,7 +33,7 @@
 //! `--allow-empty`). Malformed lines are warned about on stderr, naming file and line, and
 //! do not change the exit code.
 
-use crate::report::safe::terminal;
+use crate::model::text::terminal;
 use std::collections::{BTreeMap, HashSet};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -42,21 +42,21 @@ use chrono::{FixedOffset, Local, NaiveDate, Offset, Utc};
 use clap::ValueEnum;
 
 use super::{exit, progress};
-use crate::compare::compare;
-use crate::correlate::Record;
-use crate::downgrade::Downgrades;
-use crate::event::Direction;
-use crate::filter::Left;
-use crate::hops::{self, OurHosts};
-use crate::input::messages;
+use crate::analysis::compare::compare;
+use crate::analysis::downgrade::Downgrades;
+use crate::analysis::filter::Left;
+use crate::analysis::policy::{self, Policy};
+use crate::analysis::posture::Posture;
+use crate::analysis::timeline::Timeline;
+use crate::model::Direction;
+use crate::model::Record;
 use crate::parse::envelope::Zone;
 use crate::pipeline::{self, Options};
-use crate::policy::{self, Policy};
-use crate::posture::Posture;
 use crate::report::json::{DuplicateNote, Identity, InputNotes};
 use crate::report::tlsrpt::TlsRptDoc;
 use crate::report::{self, Report, Snapshot};
-use crate::timeline::Timeline;
+use crate::stores::hops::{self, OurHosts};
+use crate::stores::messages;
 use crate::tlsrpt::{self, join::InboundLog};
 
 /// Output formats of `scan`.
@@ -298,7 +298,7 @@ pub fn run(args: &Args) -> u8 {
                     .as_deref()
                     .unwrap_or_else(|| "".as_ref())
                     .display(),
-                report::plain_error(&e)
+                crate::model::text::plain_error(&e)
             );
             return exit::ERROR;
         }
@@ -323,7 +323,7 @@ pub fn run(args: &Args) -> u8 {
                 eprintln!(
                     "mailtls scan: --compare {}: {}",
                     path.display(),
-                    report::plain_error(&e)
+                    crate::model::text::plain_error(&e)
                 );
                 return exit::ERROR;
             }
@@ -471,8 +471,8 @@ pub fn run(args: &Args) -> u8 {
             .collect();
         eprintln!(
             "mailtls scan: nothing recognised: no mail-log line in {} ({}: {}{}){}",
-            report::count(s.files, "file", "files"),
-            report::count(s.lines_read, "line", "lines"),
+            crate::model::text::count(s.files, "file", "files"),
+            crate::model::text::count(s.lines_read, "line", "lines"),
             names.join(", "),
             if sources.len() > names.len() {
                 ", …"
@@ -495,7 +495,7 @@ pub fn run(args: &Args) -> u8 {
             eprintln!(
                 "mailtls: note: {}: {} already read from {} (counted once)",
                 terminal(&d.file),
-                report::count(d.lines, "line", "lines"),
+                crate::model::text::count(d.lines, "line", "lines"),
                 terminal(&d.first_read_in)
             );
         }
@@ -525,7 +525,7 @@ pub fn run(args: &Args) -> u8 {
     let windows = downgrades.finish();
     let today = args.as_of.unwrap_or_else(|| Local::now().date_naive());
     // Plaintext inside our own downgrade windows is ours, not the peers'.
-    let outage = crate::downgrade::outage(&windows);
+    let outage = crate::analysis::downgrade::outage(&windows);
     let evaluation = policy::evaluate_with(&policy, &snap.posture, &outage, today);
     let comparison = previous.map(|p| compare(&p.posture, &snap.posture));
     let readiness = args
@@ -677,7 +677,7 @@ fn what_was_found(
     if unrelated_json > 0 {
         parts.push(format!(
             "{} that {} no TLS-RPT report",
-            report::count(unrelated_json, ".json file", ".json files"),
+            crate::model::text::count(unrelated_json, ".json file", ".json files"),
             if unrelated_json == 1 { "is" } else { "are" }
         ));
     }

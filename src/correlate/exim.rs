@@ -28,9 +28,9 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
-use super::{Correlator, HashMap, Mark, Meta, Record};
-use crate::event::{DeliveryStatus, Direction, EventKind, Peer, TlsParams};
-use crate::parse::exim::status_tls_error;
+use super::{Correlator, HashMap, Mark};
+use crate::model::{DeliveryStatus, Direction, EventKind, Peer, TlsParams};
+use crate::model::{Meta, Record};
 
 /// How far apart the `=>` and `->` lines of one SMTP transaction may be: Exim writes them
 /// together when the transaction ends, so the same second, or the next across a tick.
@@ -143,7 +143,7 @@ impl Correlator {
                     self.exim.out.insert(key, now);
                 }
                 if matches!(d.status, DeliveryStatus::Deferred | DeliveryStatus::Bounced)
-                    && let Some(kind) = status_tls_error(&d.text)
+                    && let Some(kind) = d.tls_error
                 {
                     out.push(Record::Error {
                         meta: meta.clone(),

@@ -34,8 +34,9 @@
 
 use chrono::Duration;
 
-use super::{Mark, Meta, ProcKey, same_peer};
-use crate::event::{Direction, Peer, TlsError, TlsErrorKind};
+use super::{Mark, ProcKey, same_peer};
+use crate::model::Meta;
+use crate::model::{Direction, Peer, TlsError, TlsErrorKind};
 
 /// How far apart two lines of one burst may be. Sendmail and Postfix write a whole
 /// start-up or handshake burst within the same second; a few seconds allow for a client
@@ -273,7 +274,7 @@ impl Incidents {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Mta, Source};
+    use crate::model::{Mta, Source};
     use chrono::DateTime;
     use std::sync::Arc;
 
@@ -449,7 +450,7 @@ mod tests {
         inc.drain(&mut done);
         assert_eq!(done.len(), 1);
         assert_eq!(done[0].error.kind, TlsErrorKind::CertificateRejected);
-        assert_eq!(done[0].error.kind.side(), crate::event::Side::Ours);
+        assert_eq!(done[0].error.kind.side(), crate::model::Side::Ours);
         assert!(done[0].error.text.starts_with("SSL_accept error"));
         assert!(
             done[0]

@@ -37,13 +37,11 @@
 use super::HashMap;
 use std::sync::Arc;
 
-use super::{
-    Correlator, Encryption, INBOUND_IDLE, Mark, Meta, OUTBOUND_IDLE, ProcKey, Record, same_peer,
-};
-use crate::event::{
+use super::{Correlator, INBOUND_IDLE, Mark, OUTBOUND_IDLE, ProcKey, same_peer};
+use crate::model::{
     Delivery, DeliveryStatus, Direction, EventKind, Peer, TlsError, TlsErrorKind, TlsParams,
 };
-use crate::parse::postfix::status_tls_error;
+use crate::model::{Encryption, Meta, Record};
 
 type QidKey = (Option<Arc<str>>, String);
 
@@ -417,7 +415,7 @@ impl Correlator {
         });
         if matches!(d.status, DeliveryStatus::Deferred | DeliveryStatus::Bounced)
             && !incident_seen
-            && let Some(kind) = status_tls_error(&d.text)
+            && let Some(kind) = d.tls_error
         {
             out.push(Record::Error {
                 meta: meta.clone(),

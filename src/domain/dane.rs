@@ -219,7 +219,7 @@ fn chains_to(chain: &[Vec<u8>], ta: &[u8], name: &str) -> Result<(), String> {
     };
     let (verify, failure) = tls::verify_chain(&trust, chain, name);
     match failure {
-        None if verify == crate::event::Verify::Ok => Ok(()),
+        None if verify == crate::model::Verify::Ok => Ok(()),
         Some(f) => Err(format!("{}: {}", f.reason.label(), f.detail)),
         None => Err(format!("verify={}", verify.as_str())),
     }

@@ -3,7 +3,7 @@
 //! the policy a careful sender applies.
 
 use super::{DomainReport, mtasts, short};
-use crate::event::Verify;
+use crate::model::Verify;
 use crate::probe::{CheckResult, Finding, Severity, Status};
 
 /// Findings from the parts: DANE, MTA-STS, TLS-RPT, and the addresses themselves.

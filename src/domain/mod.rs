@@ -27,7 +27,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
-use crate::event::Verify;
+use crate::model::Verify;
 use crate::probe::{self, CheckResult, Finding, Options, Severity, Status, Target};
 use dane::DaneOutcome;
 use dns::{Answer, Dns, Dnssec};

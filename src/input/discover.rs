@@ -14,7 +14,7 @@ use super::SourceFile;
 /// A path that could not be turned into sources. The message names the path.
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoverError {
-    #[error("{path}: {}", crate::report::plain_error(.source))]
+    #[error("{path}: {}", crate::model::text::plain_error(.source))]
     Io {
         path: PathBuf,
         #[source]

@@ -22,7 +22,6 @@
 mod blocks;
 mod discover;
 pub mod follow;
-pub mod messages;
 pub mod sniff;
 
 use std::fs::File;

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::event::Stamp;
+use crate::model::Stamp;
 
 /// The envelope facts and message of one journal entry.
 #[derive(Debug, Clone, PartialEq, Eq)]

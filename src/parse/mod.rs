@@ -30,7 +30,7 @@ pub mod sendmail;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use crate::event::{Event, EventKind, Mta, Source, Stamp};
+use crate::model::{Event, EventKind, Mta, Source, Stamp};
 
 pub use envelope::Envelope;
 
@@ -91,8 +91,8 @@ pub(crate) fn rfind_pair(hay: &str, pair: [u8; 2]) -> Option<usize> {
 ///   unknown ca`, `… alert certificate expired|revoked|unknown|unsupported`, GnuTLS `A TLS
 ///   fatal alert has been received: Certificate is bad`): the peer **rejected our
 ///   certificate**.
-pub fn reason_kind(text: &str) -> Option<crate::event::TlsErrorKind> {
-    use crate::event::TlsErrorKind as K;
+pub fn reason_kind(text: &str) -> Option<crate::model::TlsErrorKind> {
+    use crate::model::TlsErrorKind as K;
     let lower = text.to_ascii_lowercase();
     let has = |w: &str| lower.contains(w);
     // `system library::No such file or directory:…:calling fopen(/…/key.pem, r)`: the

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::smtp::Clock;
 use super::suites::{self, SUITES, Weakness};
-use crate::event::{Bits, Cipher, TlsVersion};
+use crate::model::{Bits, Cipher, TlsVersion};
 
 /// The version numbers of the versions mailtls probes, oldest first.
 pub const PROBED: [TlsVersion; 5] = [

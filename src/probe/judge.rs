@@ -2,7 +2,7 @@
 //! below `--min-protocol`, deprecated protocols and weak suites accepted.
 
 use super::{CheckResult, Options, Severity};
-use crate::event::{TlsVersion, Verify};
+use crate::model::{TlsVersion, Verify};
 
 /// Turns what was seen into findings that are not already recorded.
 pub(super) fn judge(opts: &Options, r: &mut CheckResult) {

@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::event::{TlsVersion, Verify};
+use crate::model::{TlsVersion, Verify};
 use cert::CertInfo;
 use hello::{AcceptedSuite, ProtocolSupport};
 use smtp::Clock;

@@ -11,7 +11,7 @@ use chrono::Utc;
 
 use super::smtp::{Clock, Conversation, Reply, SmtpError, Stream};
 use super::{CheckResult, Mode, Options, Severity, StepKind, Target, cert, hello, tls};
-use crate::event::Verify;
+use crate::model::Verify;
 
 /// The name to verify the certificate against.
 fn verify_name(target: &Target, opts: &Options) -> String {

@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use crate::event::{Bits, Cipher};
+use crate::model::{Bits, Cipher};
 
 /// One cipher suite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use super::smtp::{Clock, TimedTcp};
 use super::suites;
-use crate::event::{Bits, Cipher, TlsVersion, Verify};
+use crate::model::{Bits, Cipher, TlsVersion, Verify};
 
 /// The trust anchors a check verifies against, and where they came from.
 #[derive(Debug, Clone)]

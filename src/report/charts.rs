@@ -17,9 +17,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::Report;
-use crate::event::{TlsVersion, Verify};
-use crate::policy::cipher_family;
-use crate::timeline::BASE_SECS;
+use crate::analysis::policy::cipher_family;
+use crate::analysis::timeline::BASE_SECS;
+use crate::model::{TlsVersion, Verify};
 
 /// How many peers the per-peer chart shows before "others".
 pub const TOP_PEERS: usize = 12;
@@ -409,7 +409,9 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
     let mut labels: Vec<String> = vtot.keys().cloned().collect();
     // Newest protocol first (TLSv1.3, TLSv1.2, …), then labels without a known order.
     labels.sort_by_key(|l| {
-        std::cmp::Reverse(crate::policy::version_rank(&TlsVersion::parse(l)).map_or(-1, i32::from))
+        std::cmp::Reverse(
+            crate::analysis::policy::version_rank(&TlsVersion::parse(l)).map_or(-1, i32::from),
+        )
     });
     let vcolour = |l: &str| match TlsVersion::parse(l) {
         TlsVersion::Tls1_3 => BLUE,

@@ -5,8 +5,8 @@
 //! anything in the reader's spreadsheet (CSV injection).
 
 use super::Report;
-use crate::event::Direction;
-use crate::posture::DirPosture;
+use crate::analysis::posture::DirPosture;
+use crate::model::Direction;
 
 /// The header row.
 pub const COLUMNS: &[&str] = &[

@@ -29,9 +29,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::correlate::{Encryption, Meta, Record};
-use crate::event::{Direction, Peer, TlsParams, TlsVersion};
-use crate::hops::HopEvent;
+use crate::model::{Direction, Peer, TlsParams, TlsVersion};
+use crate::model::{Encryption, Meta, Record};
+use crate::stores::hops::HopEvent;
 
 /// The schema name written into every event line.
 pub const EVENT_SCHEMA: &str = "mailtls.event/1";
@@ -190,8 +190,8 @@ pub fn ecs_json(r: &Record) -> Value {
         Record::Message { status, .. } => (
             "message",
             match status {
-                None | Some(crate::event::DeliveryStatus::Sent) => "success",
-                Some(crate::event::DeliveryStatus::Other) => "unknown",
+                None | Some(crate::model::DeliveryStatus::Sent) => "success",
+                Some(crate::model::DeliveryStatus::Other) => "unknown",
                 Some(_) => "failure",
             },
         ),

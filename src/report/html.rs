@@ -12,9 +12,9 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::charts::Chart;
 use super::{Report, percent};
-use crate::event::Direction;
-use crate::policy::Grade;
-use crate::posture::DirPosture;
+use crate::analysis::policy::Grade;
+use crate::analysis::posture::DirPosture;
+use crate::model::Direction;
 
 /// The page title (also what the browser test looks for).
 pub const TITLE: &str = "mailtls TLS posture report";

@@ -36,7 +36,7 @@
 //!
 //! `messages` is present when message stores (mbox, Maildir, `.eml`) were read. The
 //! witnessed hops of those messages are already inside `peers`; `claimed` holds what
-//! foreign `Received:` stamps say and is never merged into `peers` (see [`crate::hops`]).
+//! foreign `Received:` stamps say and is never merged into `peers` (see [`crate::stores::hops`]).
 //!
 //! `lines_duplicate` counts recognised lines skipped because an earlier input held the same
 //! line (not in `lines_recognized`); `files_incomplete` the inputs not read to their end.
@@ -53,9 +53,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::tlsrpt::TlsRptDoc;
-use crate::hops::MessagesSummary;
-use crate::pipeline::Summary;
-use crate::posture::Posture;
+use crate::analysis::posture::Posture;
+use crate::model::Summary;
+use crate::stores::hops::MessagesSummary;
 
 /// The schema name and version written into every snapshot.
 pub const POSTURE_SCHEMA: &str = "mailtls.posture/1";
@@ -251,7 +251,7 @@ impl InputNotes {
             out.push(format!(
                 "{}: {} already read from {} (counted once)",
                 d.file,
-                super::count(d.lines, "line", "lines"),
+                crate::model::text::count(d.lines, "line", "lines"),
                 d.first_read_in
             ));
         }

@@ -22,7 +22,7 @@ pub fn escape(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if super::safe::is_unsafe(c) => out.push(' '),
+            c if crate::model::text::is_unsafe(c) => out.push(' '),
             c => out.push(c),
         }
     }
@@ -46,8 +46,8 @@ pub fn render(r: &Report) -> String {
         "Logs from {} to {}; {}, {} read; policy: {}.{}\n",
         when(s.first_seen),
         when(s.last_seen),
-        super::count(s.files, "file", "files"),
-        super::count(s.lines_read, "line", "lines"),
+        crate::model::text::count(s.files, "file", "files"),
+        crate::model::text::count(s.lines_read, "line", "lines"),
         escape(&r.policy_source),
         r.generated
             .as_ref()

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use comfy_table::{ContentArrangement, Table, presets};
 
-use super::safe::terminal_lines;
-use crate::hops::{MessagesSummary, VerdictCounts};
+use crate::model::text::terminal_lines;
+use crate::stores::hops::{MessagesSummary, VerdictCounts};
 
 fn verdicts(v: &VerdictCounts) -> String {
     format!(

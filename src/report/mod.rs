@@ -1,5 +1,5 @@
 //! Rendering only: a report never parses and never decides; it shows a [`Snapshot`] and
-//! what [`crate::policy`] concluded about it.
+//! what [`crate::analysis::policy`] concluded about it.
 //!
 //! `scan -o DIR` writes, through [`write_dir`]:
 //!
@@ -20,10 +20,8 @@ pub mod csv;
 pub mod events;
 pub mod html;
 pub mod json;
-pub mod live;
 pub mod markdown;
 pub mod messages;
-pub mod safe;
 pub mod table;
 pub mod tlsrpt;
 
@@ -34,12 +32,12 @@ use std::path::{Path, PathBuf};
 
 pub use json::{POSTURE_SCHEMA, Snapshot};
 
-use crate::compare::Comparison;
-use crate::downgrade::Window;
-use crate::event::{Mta, TlsErrorKind};
-use crate::policy::{Evaluation, Policy, Readiness};
-use crate::posture::{ErrorStat, PeerPosture};
-use crate::timeline::Timeline;
+use crate::analysis::compare::Comparison;
+use crate::analysis::downgrade::Window;
+use crate::analysis::policy::{Evaluation, Policy, Readiness};
+use crate::analysis::posture::{ErrorStat, PeerPosture};
+use crate::analysis::timeline::Timeline;
+use crate::model::{Mta, TlsErrorKind};
 
 /// Everything a report shows, gathered by the command.
 pub struct Report<'a> {
@@ -98,13 +96,13 @@ pub struct Broken {
 
 impl Broken {
     /// The cause and fix per MTA that logged this kind.
-    pub fn advice(&self) -> Vec<(&'static str, crate::policy::Advice)> {
+    pub fn advice(&self) -> Vec<(&'static str, crate::analysis::policy::Advice)> {
         self.mtas
             .iter()
             .map(|m| {
                 (
-                    crate::policy::mta_name(*m),
-                    crate::policy::advice(self.kind, *m),
+                    crate::analysis::policy::mta_name(*m),
+                    crate::analysis::policy::advice(self.kind, *m),
                 )
             })
             .collect()
@@ -194,30 +192,6 @@ pub struct Headline {
     pub verified: u64,
     pub peers: u64,
     pub errors: u64,
-}
-
-/// An error as a sentence for an administrator: Rust's `(os error 2)` suffix dropped and the
-/// first letter lower-cased, so `No such file or directory (os error 2)` reads
-/// `no such file or directory` after `path: `.
-pub fn plain_error(e: &dyn std::fmt::Display) -> String {
-    let s = e.to_string();
-    let s = match s.rfind(" (os error ") {
-        Some(i) if s.ends_with(')') => s[..i].to_owned(),
-        _ => s,
-    };
-    let mut c = s.chars();
-    match (c.next(), c.clone().next()) {
-        (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase() => {
-            a.to_lowercase().chain(c).collect()
-        }
-        _ => s,
-    }
-}
-
-/// `n` and its noun, singular for one: "1 file", "2 files", "0 lines".
-pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
-    let n = n.into();
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// `part/whole` as a percentage with one decimal, `–` when `whole` is 0.
@@ -368,25 +342,11 @@ pub fn atomic_dir(dir: &Path, files: &[(PathBuf, Vec<u8>)]) -> io::Result<()> {
 /// system cannot, the old one is renamed aside first (a crash between the two renames
 /// leaves it aside, under the temporary name, never cut).
 fn exchange(a: &Path, b: &Path) -> io::Result<()> {
-    use std::os::unix::ffi::OsStrExt;
-    let ca = std::ffi::CString::new(a.as_os_str().as_bytes()).map_err(io::Error::other)?;
-    let cb = std::ffi::CString::new(b.as_os_str().as_bytes()).map_err(io::Error::other)?;
-    // SAFETY: two valid NUL-terminated paths relative to the working directory.
-    let rc = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            ca.as_ptr(),
-            libc::AT_FDCWD,
-            cb.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if rc == 0 {
-        return Ok(());
-    }
-    let e = io::Error::last_os_error();
-    if !matches!(e.raw_os_error(), Some(libc::EINVAL) | Some(libc::ENOSYS)) {
-        return Err(e);
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+        Ok(()) => return Ok(()),
+        Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {}
+        Err(e) => return Err(e.into()),
     }
     let mut aside = a.as_os_str().to_owned();
     aside.push(".old");
@@ -408,8 +368,10 @@ fn remove_stale_dirs(parent: &Path, prefix: &str) {
             continue;
         };
         let pid: Option<i32> = rest.split('.').next().and_then(|p| p.parse().ok());
-        // SAFETY: kill(pid, 0) only asks whether the process exists.
-        let alive = pid.is_some_and(|p| p > 0 && unsafe { libc::kill(p, 0) } == 0);
+        // Signal 0 only asks whether the process exists.
+        let alive = pid
+            .and_then(rustix::process::Pid::from_raw)
+            .is_some_and(|p| rustix::process::test_kill_process(p).is_ok());
         if !alive {
             let _ = fs::remove_dir_all(e.path());
         }

@@ -7,11 +7,11 @@ use std::fmt::Write as _;
 
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 
-use super::safe::terminal;
 use super::{Report, Snapshot};
-use crate::event::{Direction, TlsVersion, Verify};
-use crate::policy::Grade;
-use crate::posture::{DirPosture, ErrorMap, PeerPosture};
+use crate::analysis::policy::Grade;
+use crate::analysis::posture::{DirPosture, ErrorMap, PeerPosture};
+use crate::model::text::terminal;
+use crate::model::{Direction, TlsVersion, Verify};
 
 /// `TLSv1.3:5 TLSv1.2:2`, largest first.
 fn histogram(m: &BTreeMap<String, u64>) -> String {
@@ -673,7 +673,7 @@ fn peer_table(r: &Report, peers: &[&PeerPosture], colour: bool, width: Option<us
 }
 
 /// "What changed since the previous report" (`--compare`), as in the other formats.
-fn comparison(c: &crate::compare::Comparison, width: Option<usize>) -> String {
+fn comparison(c: &crate::analysis::compare::Comparison, width: Option<usize>) -> String {
     let mut out = String::from("\nWhat changed since the previous report:\n");
     let mut item = |s: String| out.push_str(&wrap(&format!("  {s}"), width, "    "));
     if c.is_empty() {
@@ -760,7 +760,7 @@ pub fn summary_line(snap: &Snapshot) -> String {
         "read {} file{}{incomplete}, {}: {} recognised{dup}, {} malformed, {} too long; {} peer{}{}",
         s.files,
         if s.files == 1 { "" } else { "s" },
-        super::count(s.lines_read, "line", "lines"),
+        crate::model::text::count(s.lines_read, "line", "lines"),
         s.lines_recognized,
         s.lines_malformed,
         s.lines_too_long,
@@ -773,7 +773,7 @@ pub fn summary_line(snap: &Snapshot) -> String {
 /// The `--enforce-readiness` answer as text, appended to the table. Entries keep their
 /// real tab (access maps and Postfix tables are tab- or blank-separated and are pasted
 /// from here); only the fields between tabs are escaped.
-pub fn readiness(rd: &[crate::policy::Readiness]) -> String {
+pub fn readiness(rd: &[crate::analysis::policy::Readiness]) -> String {
     let mut out = String::from("\nWhat breaks if we enforce TLS (outbound peers):\n");
     for x in rd {
         let tls = if x.tls_safe() {

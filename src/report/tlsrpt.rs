@@ -15,7 +15,7 @@ use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
 
-use super::safe::terminal;
+use crate::model::text::terminal;
 use crate::tlsrpt::join::{JoinRow, Joined, Status};
 use crate::tlsrpt::read::ReadSummary;
 use crate::tlsrpt::{FailureStat, PolicyType, ResultType, TLSRPT_SCHEMA, TlsRpt};

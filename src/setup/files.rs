@@ -144,7 +144,6 @@ pub struct Lock {
 /// the lock is free. A regular file replaced by rename while we waited is locked again
 /// under its name, so that every run serialises on the file the name points to now.
 pub fn lock(path: &Path, on_wait: impl FnOnce()) -> io::Result<Lock> {
-    use std::os::fd::AsRawFd;
     let mut on_wait = Some(on_wait);
     let mut waited = false;
     loop {
@@ -155,26 +154,17 @@ pub fn lock(path: &Path, on_wait: impl FnOnce()) -> io::Result<Lock> {
             .read(true)
             .custom_flags(libc::O_CLOEXEC)
             .open(path)?;
-        // SAFETY: flock(2) on a descriptor we own.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-            let e = io::Error::last_os_error();
-            if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
-                return Err(e);
-            }
-            if let Some(tell) = on_wait.take() {
-                tell();
-            }
-            waited = true;
-            loop {
-                // SAFETY: as above; blocking this time.
-                if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } == 0 {
-                    break;
+        // flock(2): the lock goes with the descriptor, so a killed run never leaves one.
+        match f.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                if let Some(tell) = on_wait.take() {
+                    tell();
                 }
-                let e = io::Error::last_os_error();
-                if e.kind() != io::ErrorKind::Interrupted {
-                    return Err(e);
-                }
+                waited = true;
+                f.lock()?;
             }
+            Err(fs::TryLockError::Error(e)) => return Err(e),
         }
         let held = f.metadata()?;
         match fs::metadata(path) {
@@ -209,8 +199,10 @@ pub fn remove_stale_temps(path: &Path) {
             continue;
         };
         let pid: Option<i32> = rest.split('.').next().and_then(|p| p.parse().ok());
-        // SAFETY: kill(pid, 0) only asks whether the process exists.
-        let alive = pid.is_some_and(|p| p > 0 && unsafe { libc::kill(p, 0) } == 0);
+        // Signal 0 only asks whether the process exists.
+        let alive = pid
+            .and_then(rustix::process::Pid::from_raw)
+            .is_some_and(|p| rustix::process::test_kill_process(p).is_ok());
         if !alive || pid == Some(std::process::id() as i32) {
             let _ = fs::remove_file(e.path());
         }

@@ -24,8 +24,8 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 use super::{Entry, EntryKey, ResultType, TlsRpt};
-use crate::correlate::Record;
-use crate::event::Direction;
+use crate::model::Direction;
+use crate::model::Record;
 
 type Time = DateTime<FixedOffset>;
 

@@ -12,7 +12,6 @@
 
 pub mod join;
 pub mod read;
-pub mod watch;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -244,13 +243,13 @@ fn join_path(path: &str, name: &str) -> String {
 
 /// Report text comes from anyone who can send us mail: control characters (terminal
 /// escapes, newlines) and the invisible characters that reorder or hide text (bidi
-/// overrides, zero-width characters: [`crate::report::safe::is_unsafe`], the one
+/// overrides, zero-width characters: [`crate::model::text::is_unsafe`], the one
 /// definition) become spaces before any of it is stored or shown.
 fn clean(s: &str) -> String {
     s.trim()
         .chars()
         .map(|c| {
-            if crate::report::safe::is_unsafe(c) {
+            if crate::model::text::is_unsafe(c) {
                 ' '
             } else {
                 c
@@ -480,7 +479,7 @@ impl Entry {
 }
 
 /// Every report read, kept per (organisation, report-id) so that folding is exact: like
-/// [`crate::posture::Posture`] it is a commutative monoid ([`TlsRpt::default`] is the
+/// [`crate::analysis::posture::Posture`] it is a commutative monoid ([`TlsRpt::default`] is the
 /// identity, [`TlsRpt::merge`] a union), and a report seen twice (the same organisation and
 /// report-id, say as a file and again in the mailbox) counts once. [`TlsRpt::entries`]
 /// adds the reports up per organisation × policy × window.

@@ -18,8 +18,8 @@ use mail_parser::{MessageParser, MimeHeaders};
 use serde::{Deserialize, Serialize};
 
 use super::{ReportError, TlsReport, TlsRpt, parse_report};
-use crate::input::messages::{self, MAX_BODY, RawMessage, Store};
 use crate::input::{self, SourceFile};
+use crate::stores::messages::{self, MAX_BODY, RawMessage, Store, is_report_header};
 
 /// Report files larger than this are refused: real ones are kilobytes.
 pub const MAX_REPORT: u64 = 32 * 1024 * 1024;
@@ -99,18 +99,6 @@ pub fn looks_like_report(head: &[u8]) -> bool {
     t.starts_with('{')
         && (t.contains("\"organization-name\"") || t.contains("\"report-id\""))
         && !t.contains("\"__CURSOR\"")
-}
-
-/// True when a message header announces a TLS-RPT report (RFC 8460 §5.3): the
-/// `report-type=tlsrpt` content type, a `TLS-Report-Domain:` field, or a report media type
-/// sent as a single part.
-pub fn is_report_header(header: &[u8]) -> bool {
-    let h = String::from_utf8_lossy(header).to_ascii_lowercase();
-    h.contains("report-type=tlsrpt")
-        || h.contains("report-type=\"tlsrpt\"")
-        || h.starts_with("tls-report-domain:")
-        || h.contains("\ntls-report-domain:")
-        || h.contains("application/tlsrpt+")
 }
 
 /// The files among `logs` (the log sources found on the command line) and below `paths`

@@ -5,8 +5,9 @@ use std::net::IpAddr;
 
 use serde_json::{Value, json};
 
-use super::read::{inflate, is_report_header, looks_like_report, reports_in_message};
+use super::read::{inflate, looks_like_report, reports_in_message};
 use super::*;
+use crate::stores::messages::is_report_header;
 
 fn base() -> Value {
     json!({
@@ -551,8 +552,8 @@ mod join_tests {
 
     use super::super::join::{InboundLog, Status, contact_domain, join, log_host_for, network};
     use super::*;
-    use crate::correlate::{Encryption, Meta, Record};
-    use crate::event::{Direction, Mta, Peer, Source, TlsErrorKind};
+    use crate::model::{Direction, Mta, Peer, Source, TlsErrorKind};
+    use crate::model::{Encryption, Meta, Record};
 
     fn meta(host: &str, time: &str) -> Meta {
         Meta {

@@ -11,9 +11,9 @@ use std::collections::{HashMap, VecDeque};
 
 use serde::Serialize;
 
-use crate::correlate::Record;
-use crate::event::{DeliveryStatus, Event, EventKind, Source};
 use crate::input::SourceFile;
+use crate::model::Record;
+use crate::model::{DeliveryStatus, Event, EventKind, Source};
 use crate::pipeline::{self, Options, RunReport};
 
 /// The message facts of one `from=`/`to=` line.

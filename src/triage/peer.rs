@@ -3,7 +3,7 @@
 //!
 //! Everything is folded from the same records the other commands use: the posture is
 //! [`Posture::add`] over the peer's records, the local-error windows are the ones `scan`
-//! finds ([`crate::downgrade`], computed by the command over every record, since any TLS
+//! finds ([`crate::analysis::downgrade`], computed by the command over every record, since any TLS
 //! session on the host shows that our TLS works again), kept when they touch this peer,
 //! the error kinds are the peer's `Error` records. Only the change spans are new: consecutive records of one direction
 //! with the same TLS state (`TLSv1.3 verify=OK`, `plaintext`) joined into one span.
@@ -17,10 +17,10 @@ use serde::Serialize;
 use super::causes::{self, Reason};
 use super::collect::Item;
 use super::term::{Painter, Tone, clean};
-use crate::correlate::{Encryption, Record};
-use crate::downgrade::Window;
-use crate::event::{DeliveryStatus, Direction, Source, TlsErrorKind, TlsParams};
-use crate::posture::{PeerPosture, Posture};
+use crate::analysis::downgrade::Window;
+use crate::analysis::posture::{PeerPosture, Posture};
+use crate::model::{DeliveryStatus, Direction, Source, TlsErrorKind, TlsParams};
+use crate::model::{Encryption, Record};
 
 type Time = DateTime<FixedOffset>;
 

@@ -16,9 +16,9 @@ use super::collect::{Item, status_word};
 use super::peer::when;
 use super::term::{Painter, Tone, clean};
 use super::trace::encryption_phrase;
-use crate::correlate::{Encryption, Record};
-use crate::event::{Direction, Source};
 use crate::input::{self, BlockReader, SourceFile};
+use crate::model::{Direction, Source};
+use crate::model::{Encryption, Record};
 
 /// A pause after which the same process and peer count as a new session.
 pub const SESSION_GAP: Duration = Duration::minutes(10);
@@ -155,7 +155,7 @@ fn item_line(it: &Item, p: &Painter) -> String {
                 Tone::Bad
             } else if matches!(
                 params.verify,
-                crate::event::Verify::Ok | crate::event::Verify::Trusted
+                crate::model::Verify::Ok | crate::model::Verify::Trusted
             ) {
                 Tone::Good
             } else {
@@ -195,7 +195,7 @@ fn item_line(it: &Item, p: &Painter) -> String {
             // One rule with `message`: an attempt that did not go through is "not
             // delivered" (its reason follows), never "plaintext".
             let (word, tone) = match (status, encryption) {
-                (Some(st), _) if *st != crate::event::DeliveryStatus::Sent => {
+                (Some(st), _) if *st != crate::model::DeliveryStatus::Sent => {
                     ("not delivered", Tone::Warn)
                 }
                 (_, Encryption::Plaintext) => ("plaintext", Tone::Bad),

@@ -75,9 +75,9 @@ impl Painter {
     }
 }
 
-/// Log data made safe for a terminal: the one shared rule of [`crate::report::safe`]
+/// Log data made safe for a terminal: the one shared rule of [`crate::model::text`]
 /// (control characters, C1, bidi and zero-width characters shown as escapes).
-pub use crate::report::safe::terminal as clean;
+pub use crate::model::text::terminal as clean;
 
 #[cfg(test)]
 mod tests {

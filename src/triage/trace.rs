@@ -17,10 +17,10 @@ use super::collect::{Item, Step, event_queue_id, status_word};
 use super::peer::when;
 use super::scope::next_hop_ids;
 use super::term::{Painter, Tone, clean};
-use crate::correlate::{Encryption, Record};
-use crate::event::{DeliveryStatus, Direction, Event, EventKind, Mta, Source};
-use crate::hops::{MessageHops, Trust};
+use crate::model::{DeliveryStatus, Direction, Event, EventKind, Mta, Source};
+use crate::model::{Encryption, Record};
 use crate::parse::received::HopTls;
+use crate::stores::hops::{MessageHops, Trust};
 
 type Time = DateTime<FixedOffset>;
 

@@ -3,7 +3,7 @@
 
 use chrono::{FixedOffset, NaiveDateTime};
 
-use crate::event::Stamp;
+use crate::model::Stamp;
 
 pub(super) fn num(b: &[u8], i: usize, n: usize) -> Option<u32> {
     let d = b.get(i..i + n)?;

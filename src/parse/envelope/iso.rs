@@ -5,7 +5,7 @@ use chrono::{FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
 use super::Envelope;
 use super::bytes::{at_boundary, clock, full, num, pid_number};
 use super::rfc3164::no_stamp;
-use crate::event::Stamp;
+use crate::model::Stamp;
 
 pub(super) struct Iso {
     pub(super) naive: NaiveDateTime,

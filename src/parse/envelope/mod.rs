@@ -44,7 +44,7 @@ use self::bytes::full;
 use self::iso::{exim_or_syslog, iso_stamp};
 use self::rfc3164::{after_stamp, no_stamp, stamp_3164};
 use self::rfc5424::{pri, rfc5424};
-use crate::event::Stamp;
+use crate::model::Stamp;
 
 /// The parts of a syslog line around the message. Every field but `message` is optional:
 /// lines pasted without their prefix still reach the MTA parsers.

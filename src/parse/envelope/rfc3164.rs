@@ -3,7 +3,7 @@
 use super::Envelope;
 use super::bytes::{at_boundary, clock, num, pid_number, skip_spaces, token_end};
 use super::months::month_number;
-use crate::event::Stamp;
+use crate::model::Stamp;
 
 /// `Mon dd HH:MM:SS[.f]` → (stamp, index after it). The month is a run of letters with an
 /// optional trailing dot (`févr.`); the day is space- or zero-padded. The cheap shape

@@ -4,7 +4,7 @@ use super::Envelope;
 use super::bytes::{at_boundary, full, pid_number, token_end};
 use super::iso::iso_stamp;
 use super::rfc3164::host_name;
-use crate::event::Stamp;
+use crate::model::Stamp;
 
 /// A leading `<N>` (1–3 digits, ≤ 191 per RFC 5424 §6.2.1) → index after `>`.
 pub(super) fn pri(b: &[u8]) -> Option<usize> {

@@ -5,7 +5,7 @@ use chrono::{
     TimeZone, Timelike,
 };
 
-use crate::event::Stamp;
+use crate::model::Stamp;
 
 /// Where the year of a file's first year-less stamp comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -29,7 +29,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 use super::Parsed;
-use crate::event::{
+use crate::model::{
     Bits, Cipher, Delivery, DeliveryStatus, Direction, EventKind, Peer, Reception, TlsDetail,
     TlsError, TlsErrorKind, TlsParams, TlsSession, TlsVersion, Verify,
 };
@@ -442,6 +442,10 @@ fn delivery(id: &str, status: DeliveryStatus, after: &str, line: &str) -> Parsed
         mailer: f.get("T").map(str::to_owned),
         status,
         dsn,
+        tls_error: status
+            .is_failure()
+            .then(|| status_tls_error(&text))
+            .flatten(),
         text,
         tls_status: None,
     }))

@@ -2,7 +2,7 @@
 //! the syslog `exim[pid]: `) and every field the parser must yield.
 
 use super::*;
-use crate::event::{
+use crate::model::{
     Bits, Cipher, Delivery, DeliveryStatus, Direction, EventKind, Peer, Reception, TlsDetail,
     TlsError, TlsErrorKind, TlsParams, TlsSession, TlsVersion, Verify,
 };
@@ -74,6 +74,10 @@ fn dlv(
         text: text.to_owned(),
         tls,
         tls_status: None,
+        tls_error: status
+            .is_failure()
+            .then(|| status_tls_error(text))
+            .flatten(),
     }))
 }
 

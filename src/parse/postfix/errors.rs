@@ -3,7 +3,7 @@
 //! a delivery's status text.
 
 use super::namaddr;
-use crate::event::{Direction, EventKind, Peer, TlsError, TlsErrorKind};
+use crate::model::{Direction, EventKind, Peer, TlsError, TlsErrorKind};
 use crate::parse::Parsed;
 
 /// `SSL_accept error from PEER: -1|errno text|lost connection` and the `SSL_connect` twin.

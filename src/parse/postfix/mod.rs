@@ -44,7 +44,7 @@ pub use errors::status_tls_error;
 use errors::{handshake_error, library_problem, tls_warning, verification_failure};
 
 use super::{Parsed, find, needle, split_once};
-use crate::event::{
+use crate::model::{
     Bits, Cipher, Delivery, DeliveryStatus, Direction, EventKind, Peer, Reception, TlsDetail,
     TlsError, TlsErrorKind, TlsParams, TlsSession, TlsVersion, Verify,
 };
@@ -514,6 +514,10 @@ fn delivery(daemon: Option<&str>, qid: &str, rest: &str, body: &str) -> Parsed {
         text: status.to_owned(),
         tls: None,
         tls_status: tls_status.map(str::to_owned),
+        tls_error: status_kind
+            .is_failure()
+            .then(|| status_tls_error(status))
+            .flatten(),
     }))
 }
 

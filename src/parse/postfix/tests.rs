@@ -3,7 +3,7 @@
 //! source (tls_misc.c, tls_server.c, tls_client.c, tls_verify.c, smtpd.c, log_adhoc.c).
 
 use super::*;
-use crate::event::{
+use crate::model::{
     Bits, Cipher, Delivery, DeliveryStatus, Direction, EventKind, Peer, Reception, TlsDetail,
     TlsError, TlsErrorKind, TlsParams, TlsSession, TlsVersion, Verify,
 };
@@ -77,6 +77,11 @@ fn dlv(
         text: text.to_owned(),
         tls: None,
         tls_status: tls_status.map(str::to_owned),
+        // What the parser reads from a failure's text (checked on its own below).
+        tls_error: status
+            .is_failure()
+            .then(|| status_tls_error(text))
+            .flatten(),
     }))
 }
 
@@ -672,6 +677,20 @@ fn status_texts_name_their_tls_problem() {
     }
 }
 
+/// The delivery event carries the TLS failure its status names, read here once, so the
+/// correlator never reads status texts itself; a sent message carries none.
+#[test]
+fn deferral_carries_its_tls_failure() {
+    let deferred = "3F1A21234: to=<bob@peer.example>, relay=mx1.peer.example[192.0.2.30]:25, delay=1.2, delays=0.1/0/1.1/0, dsn=4.7.4, status=deferred (TLS is required, but was not offered by host mx1.peer.example[192.0.2.30])";
+    let sent = "3F1A21234: to=<bob@peer.example>, relay=mx1.peer.example[192.0.2.30]:25, delay=1.2, delays=0.1/0/1.1/0, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 9A1B2C3D4)";
+    let kind = |msg| match parse_program(Some("postfix/smtp"), msg) {
+        Parsed::Event(EventKind::Delivery(d)) => d.tls_error,
+        other => panic!("not a delivery: {other:?}"),
+    };
+    assert_eq!(kind(deferred), Some(TlsErrorKind::NotOffered));
+    assert_eq!(kind(sent), None);
+}
+
 #[test]
 fn queue_ids() {
     for ok in ["3F1A21234", "4XbC5n2GqZz9vQ", "8C2D5340B1"] {
@@ -710,7 +729,7 @@ proptest! {
 
 #[test]
 fn program_names_pick_the_right_parser() {
-    use crate::event::Mta;
+    use crate::model::Mta;
     use crate::parse::mta_for_program;
     let rows = [
         ("postfix/smtpd", Mta::Postfix),

@@ -16,7 +16,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
-use crate::event::{Bits, Cipher, Peer, TlsVersion, Verify};
+use crate::model::{Bits, Cipher, Peer, TlsVersion, Verify};
 
 /// One relay step of a message, as stamped by the receiving MTA.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
@@ -77,7 +77,7 @@ impl HopTls {
     }
 }
 
-/// The TLS details a stamp wrote. Unlike [`crate::event::TlsParams`] every part is
+/// The TLS details a stamp wrote. Unlike [`crate::model::TlsParams`] every part is
 /// optional: Gmail and Microsoft write no verify word, IronPort no version, Microsoft no
 /// bits. The shared vocabulary types are reused for each part.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]

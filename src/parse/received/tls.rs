@@ -2,7 +2,7 @@
 //! says something about encryption (FORMATS.md §1.5, §2.4, §3.4, §4).
 
 use super::{HopTls, HopTlsDetails};
-use crate::event::{Bits, Cipher, TlsVersion, Verify};
+use crate::model::{Bits, Cipher, TlsVersion, Verify};
 
 /// Gathers TLS facts from comments and the protocol word.
 #[derive(Debug, Default)]

@@ -3,7 +3,7 @@
 
 use super::fields::{lookup, split_fields};
 use super::relay::parse_relay;
-use crate::event::{
+use crate::model::{
     Bits, Cipher, Delivery, DeliveryStatus, EventKind, Peer, PolicyCheck, Reception, TlsParams,
     TlsVersion, Verify,
 };
@@ -146,6 +146,7 @@ pub(super) fn delivery(qid: Option<&str>, rest: &str) -> Parsed {
         text: text.to_owned(),
         tls: ffr_tls(&fields),
         tls_status: None,
+        tls_error: None,
     }))
 }
 

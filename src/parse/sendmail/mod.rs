@@ -15,7 +15,7 @@
 //!
 //! Which lines are events and which are [`Parsed::Irrelevant`] is decided from sendmail's
 //! source (`tls.c`, `deliver.c`, `srvrsmtp.c`, `sfsasl.c`, `readcf.c`, 8.12 → 8.18):
-//! anything logged on *failure* is a [`TlsError`](crate::event::TlsError); lines that
+//! anything logged on *failure* is a [`TlsError`](crate::model::TlsError); lines that
 //! sendmail only writes at high `LogLevel` as traces of normal operation are irrelevant
 //! (see `trace_or_error`).
 
@@ -35,7 +35,7 @@ use self::fields::{field, split_qid, strip_piece, strip_solaris_tag};
 use self::message::{delivery, did_not_issue, lost_input, policy, reception, timeout_end};
 use self::tls::{features, starttls, tempfail_peer, tls_error};
 use super::Parsed;
-use crate::event::{Direction, EventKind, TlsErrorKind};
+use crate::model::{Direction, EventKind, TlsErrorKind};
 
 /// Reads one Sendmail message text (the part after `sm-mta[pid]: `).
 pub fn parse(msg: &str) -> Parsed {

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use crate::event::Peer;
+use crate::model::Peer;
 
 /// Reads a `relay=` value, either side's form.
 ///

@@ -3,7 +3,7 @@
 
 use super::fields::{field, lookup, next_any_key, split_fields};
 use super::relay::parse_relay;
-use crate::event::{
+use crate::model::{
     Bits, Cipher, Direction, EventKind, Peer, TlsError, TlsErrorKind, TlsParams, TlsSession,
     TlsVersion, Verify,
 };

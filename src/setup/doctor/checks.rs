@@ -7,7 +7,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::{Check, DoctorInput, Finding, Severity, finding};
-use crate::event::TlsErrorKind;
+use crate::model::TlsErrorKind;
 use crate::setup::hash;
 use crate::setup::keys::{self, KeyFormat, KeyInfo, PublicId};
 

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use super::checks::{self, CertState, KeyState};
 use super::{Check, DoctorInput, Report, Severity, finding};
-use crate::event::TlsErrorKind;
+use crate::model::TlsErrorKind;
 use crate::setup::exim::{self, Layout, MainSection, TlsLibrary};
 
 const EFFECT: &str = "Exim starts and keeps offering STARTTLS, but answers it with \"454 TLS currently unavailable\" and logs the line below at each attempt; clients then deliver in plaintext (or defer, if they require TLS)";
@@ -25,9 +25,9 @@ const EFFECT: &str = "Exim starts and keeps offering STARTTLS, but answers it wi
 /// offering STARTTLS and answers 454 (`None`: the generic explanation fits).
 pub(super) fn explain_log(
     kind: TlsErrorKind,
-    direction: Option<crate::event::Direction>,
+    direction: Option<crate::model::Direction>,
 ) -> Option<(&'static str, &'static str)> {
-    if direction == Some(crate::event::Direction::Outbound) {
+    if direction == Some(crate::model::Direction::Outbound) {
         return None;
     }
     match kind {

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::{Check, Finding, Report, Severity, finding};
-use crate::event::{Direction, EventKind, Mta, TlsErrorKind};
+use crate::model::{Direction, EventKind, Mta, TlsErrorKind};
 use crate::parse::{LineOutcome, parse_line};
 
 /// What an error kind means for the site, and what to do about it. On the client side

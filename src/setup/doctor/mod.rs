@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::event::TlsErrorKind;
+use crate::model::TlsErrorKind;
 
 pub use log::explain_log;
 
@@ -225,7 +225,7 @@ fn finding(
 pub fn render_text(report: &Report) -> String {
     // Findings quote log lines and file contents: no escapes of ours, so every line is
     // made terminal-safe as a whole.
-    crate::report::safe::terminal_lines(&render_raw(report))
+    crate::model::text::terminal_lines(&render_raw(report))
 }
 
 fn render_raw(report: &Report) -> String {

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::checks::{self, CertState, KeyState};
 use super::{Check, DoctorInput, Report, Severity, finding};
-use crate::event::TlsErrorKind;
+use crate::model::TlsErrorKind;
 use crate::setup::postfix as pf;
 
 const SMTPD_BROKEN: &str = "Postfix still advertises STARTTLS but answers it with 454 4.7.0 TLS not available due to local problem; peers deliver in plaintext";

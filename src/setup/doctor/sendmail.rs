@@ -11,7 +11,7 @@ use std::path::Path;
 
 use super::checks::{self, CertState, KeyState, Reader};
 use super::{Check, DoctorInput, Report, Severity, finding};
-use crate::event::TlsErrorKind;
+use crate::model::TlsErrorKind;
 use crate::setup::cf::{self, CfSetting, GROUP_READABLE};
 use crate::setup::files;
 

@@ -6,8 +6,8 @@ use std::io::Cursor;
 use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
-use mailtls::hops;
-use mailtls::input::messages::{self, MboxReader};
+use mailtls::stores::hops;
+use mailtls::stores::messages::{self, MboxReader};
 use mailtls::parse::headers;
 
 fuzz_target!(|data: &[u8]| {

@@ -9,7 +9,7 @@ mod relay;
 mod summary;
 
 use super::*;
-use crate::event::{
+use crate::model::{
     Bits, Cipher, Delivery, DeliveryStatus, EventKind, Peer, PolicyCheck, Reception, TlsError,
     TlsParams, TlsSession, TlsVersion, Verify,
 };
@@ -100,6 +100,7 @@ fn dlv(
         text: text.to_owned(),
         tls: None,
         tls_status: None,
+        tls_error: None,
     }))
 }
 

@@ -24,12 +24,13 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Direction, Peer, Source};
-use crate::filter::{RecordFilter, peer_matches};
-use crate::input::messages::{RawMessage, Store};
+use crate::analysis::filter::{RecordFilter, peer_matches};
+use crate::analysis::posture::{Posture, bump};
+use crate::model::{Direction, Peer, Source};
+use crate::model::{max_time, min_time};
 use crate::parse::headers;
 use crate::parse::received::{self, Hop, HopTls};
-use crate::posture::{Posture, bump, max_time, min_time};
+use crate::stores::messages::{RawMessage, Store};
 
 /// One hop with the line of its `Received:` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -386,7 +387,7 @@ fn for_each_message(
             let mut batch = Vec::with_capacity(BATCH);
             for item in it.by_ref() {
                 match item {
-                    Ok(m) if crate::tlsrpt::read::is_report_header(&m.header) => {
+                    Ok(m) if crate::stores::messages::is_report_header(&m.header) => {
                         summary.report_messages += 1;
                     }
                     Ok(m) => batch.push(m),

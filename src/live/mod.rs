@@ -12,26 +12,32 @@
 //! … failed`, Postfix `cannot get RSA private key … disabling TLS support`, Exim `cert/key
 //! setup: … Decryption has failed`) it does not stop: it goes on in plaintext with every
 //! peer that does not insist. Nothing bounces and nobody notices. The windows are decided
-//! by the same state machine as `scan` and `peer` ([`crate::downgrade::Machine`], per log
+//! by the same state machine as `scan` and `peer` ([`crate::analysis::downgrade::Machine`], per log
 //! host and per role): a window opening raises [`Alert::TlsDisabled`] for that direction,
 //! every plaintext message in it from or to a peer that used TLS before raises
 //! [`Alert::Downgrade`], and evidence that TLS works again for that role (a TLS session,
 //! `init=1`, a daemon start not followed by the incident) raises [`Alert::TlsResumed`].
 //! An informational line or a daemon start alone raises nothing.
 
+pub mod metrics;
+pub mod print;
+pub mod watch;
+
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use crate::downgrade::{Machine, Step};
+use crate::analysis::downgrade::{Machine, Step};
 use std::sync::Arc;
 
 use chrono::Local;
 use serde::Serialize;
 
-use crate::correlate::{Correlator, Encryption, Meta, Record};
-use crate::event::{Direction, Peer, TlsErrorKind, Verify};
-use crate::filter::{RecordFilter, peer_matches};
+use crate::correlate::Correlator;
+
+use crate::analysis::filter::{RecordFilter, peer_matches};
 use crate::input::Block;
 use crate::input::follow::Notice;
+use crate::model::{Direction, Peer, TlsErrorKind, Verify};
+use crate::model::{Encryption, Meta, Record};
 use crate::parse::envelope::{YearBase, YearResolver, Zone};
 use crate::parse::{self, LineOutcome};
 
@@ -115,7 +121,7 @@ pub struct DowngradeGuard {
     tls_peers: HashSet<String>,
     order: VecDeque<String>,
     /// One window machine per log host.
-    hosts: HashMap<crate::downgrade::HostKey, Machine>,
+    hosts: HashMap<crate::analysis::downgrade::HostKey, Machine>,
     /// Downgrade alerts raised per open window (host, role).
     downgraded: HashMap<(Option<Arc<str>>, Direction), u64>,
     steps: Vec<Step>,
@@ -144,7 +150,7 @@ impl DowngradeGuard {
     /// The log has gone quiet at `now` (wall clock): a daemon start whose burst has passed
     /// without an incident shows TLS working again now, not at the next record.
     pub fn tick(&mut self, now: chrono::DateTime<chrono::FixedOffset>, alerts: &mut Vec<Alert>) {
-        let hosts: Vec<crate::downgrade::HostKey> = self.hosts.keys().cloned().collect();
+        let hosts: Vec<crate::analysis::downgrade::HostKey> = self.hosts.keys().cloned().collect();
         for h in hosts {
             if let Some(m) = self.hosts.get_mut(&h) {
                 m.tick(now, &mut self.steps);
@@ -170,8 +176,8 @@ impl DowngradeGuard {
         let meta = r.meta();
         let m = self
             .hosts
-            .entry(crate::downgrade::host_key(meta))
-            .or_insert_with(|| Machine::new(&crate::downgrade::host_name(meta)));
+            .entry(crate::analysis::downgrade::host_key(meta))
+            .or_insert_with(|| Machine::new(&crate::analysis::downgrade::host_name(meta)));
         m.push(r, &mut self.steps);
         // Closing first: a restart's evidence is reported when its burst has passed, at
         // the record that ended the burst, before what that record did.

@@ -12,32 +12,10 @@ use std::net::IpAddr;
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
-use crate::correlate::{Encryption, Record};
-use crate::event::{DeliveryStatus, Direction, Mta, Peer, Source, TlsErrorKind, TlsParams, Verify};
+use crate::model::{DeliveryStatus, Direction, Mta, Peer, Source, TlsErrorKind, TlsParams, Verify};
+use crate::model::{Encryption, Record, max_time, min_time};
 
 type Time = DateTime<FixedOffset>;
-
-/// Total order on times that also separates equal instants written with different
-/// offsets, so min/max are commutative even then.
-fn order(t: &Time) -> (Time, i32) {
-    (*t, t.offset().local_minus_utc())
-}
-
-/// The earlier of two optional times (`None` is "unknown", not "earliest").
-pub(crate) fn min_time(a: Option<Time>, b: Option<Time>) -> Option<Time> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(if order(&y) < order(&x) { y } else { x }),
-        (x, y) => x.or(y),
-    }
-}
-
-/// The later of two optional times.
-pub(crate) fn max_time(a: Option<Time>, b: Option<Time>) -> Option<Time> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(if order(&y) > order(&x) { y } else { x }),
-        (x, y) => x.or(y),
-    }
-}
 
 fn add_counts(into: &mut BTreeMap<String, u64>, from: BTreeMap<String, u64>) {
     for (k, v) in from {
@@ -300,7 +278,7 @@ impl DirPosture {
     pub fn deprecated_sessions(&self) -> u64 {
         self.versions
             .iter()
-            .filter(|(v, _)| crate::event::TlsVersion::parse(v).is_deprecated())
+            .filter(|(v, _)| crate::model::TlsVersion::parse(v).is_deprecated())
             .map(|(_, n)| n)
             .sum()
     }

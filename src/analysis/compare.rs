@@ -5,9 +5,9 @@
 
 use serde::Serialize;
 
-use crate::event::{Direction, TlsVersion, Verify};
-use crate::policy::version_rank;
-use crate::posture::{DirPosture, Posture};
+use crate::analysis::policy::version_rank;
+use crate::analysis::posture::{DirPosture, Posture};
+use crate::model::{Direction, TlsVersion, Verify};
 
 /// One peer (and direction) whose posture changed, before → after.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

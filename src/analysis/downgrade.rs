@@ -36,8 +36,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, FixedOffset};
 use serde::Serialize;
 
-use crate::correlate::{Encryption, Meta, Record};
-use crate::event::{DeliveryStatus, Direction, Mta, Peer, Source, TlsErrorKind};
+use crate::model::{DeliveryStatus, Direction, Mta, Peer, Source, TlsErrorKind};
+use crate::model::{Encryption, Meta, Record};
 
 type Time = DateTime<FixedOffset>;
 
@@ -113,7 +113,7 @@ impl Window {
     /// mail that would have been encrypted had the configuration been sound.
     pub fn downgraded<'a>(
         &'a self,
-        posture: &'a crate::posture::Posture,
+        posture: &'a crate::analysis::posture::Posture,
     ) -> impl Iterator<Item = &'a WindowMessage> {
         self.messages.iter().filter(move |m| {
             posture
@@ -160,7 +160,7 @@ pub fn host_key(meta: &Meta) -> HostKey {
 }
 
 /// Plaintext messages that went through our own outage, per (peer key, direction): the
-/// policy does not count them against the peer ([`crate::policy::evaluate_with`]).
+/// policy does not count them against the peer ([`crate::analysis::policy::evaluate_with`]).
 pub type Outage = BTreeMap<(String, Direction), u64>;
 
 /// Sums the per-peer plaintext of `windows`.
@@ -786,7 +786,7 @@ fn merge_stretches(mut ws: Vec<Window>, works: &[Runs; 2]) -> Vec<Window> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Bits, Peer, TlsParams, TlsVersion, Verify};
+    use crate::model::{Bits, Peer, TlsParams, TlsVersion, Verify};
 
     fn meta(host: &str, sec: i64, line: u64) -> Meta {
         Meta {

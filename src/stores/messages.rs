@@ -20,8 +20,8 @@ use std::sync::Arc;
 
 use memchr::memmem;
 
-use crate::event::Source;
 use crate::input::{self, SourceFile};
+use crate::model::Source;
 use crate::parse::headers;
 
 /// Header blocks larger than this are cut (and flagged): real ones are a few KiB; a
@@ -670,13 +670,13 @@ fn walk_children(dir: &Path, out: &mut Vec<Store>, depth: usize, maildir_root: b
 #[derive(Debug, Default)]
 pub struct Inputs {
     /// Log files (and stdin), without any file of a store.
-    pub logs: Vec<super::SourceFile>,
+    pub logs: Vec<crate::input::SourceFile>,
     pub stores: Vec<Store>,
     /// What could not be listed or read, for the user.
-    pub errors: Vec<super::DiscoverError>,
-    /// Files found by a directory walk and not read, with why ([`super::sniff`]): one
+    pub errors: Vec<crate::input::DiscoverError>,
+    /// Files found by a directory walk and not read, with why ([`crate::input::sniff`]): one
     /// note each for the summary.
-    pub skipped: Vec<(Arc<str>, super::sniff::Skip)>,
+    pub skipped: Vec<(Arc<str>, crate::input::sniff::Skip)>,
 }
 
 /// Splits `paths` into [`Inputs`], skipping walked files that are no mail log.
@@ -687,9 +687,9 @@ pub fn split_inputs(paths: &[PathBuf]) -> Inputs {
 /// [`split_inputs`]; with `skip` false (`--no-skip`) every walked file is read.
 pub fn split_inputs_with(paths: &[PathBuf], skip: bool) -> Inputs {
     let stores = find_stores(paths);
-    let (mut logs, mut errors) = super::discover(paths);
+    let (mut logs, mut errors) = crate::input::discover(paths);
     errors.retain(|e| {
-        !matches!(e, super::DiscoverError::EmptyDir { path } if belongs_to_store(path, &stores))
+        !matches!(e, crate::input::DiscoverError::EmptyDir { path } if belongs_to_store(path, &stores))
     });
     logs.retain(|s| {
         s.path
@@ -702,7 +702,7 @@ pub fn split_inputs_with(paths: &[PathBuf], skip: bool) -> Inputs {
             if !s.walked {
                 return true;
             }
-            match super::sniff::judge(s) {
+            match crate::input::sniff::judge(s) {
                 Some(why) => {
                     skipped.push((Arc::clone(&s.display), why));
                     false
@@ -720,11 +720,11 @@ pub fn split_inputs_with(paths: &[PathBuf], skip: bool) -> Inputs {
 }
 
 /// One note per walked file left unread (stderr), naming the flag that reads it.
-pub fn note_skipped(skipped: &[(Arc<str>, super::sniff::Skip)]) {
+pub fn note_skipped(skipped: &[(Arc<str>, crate::input::sniff::Skip)]) {
     for (file, why) in skipped {
         eprintln!(
             "mailtls: note: {}: skipped: {why} (read when named, or with --no-skip)",
-            crate::report::safe::terminal(file)
+            crate::model::text::terminal(file)
         );
     }
 }
@@ -735,6 +735,18 @@ pub fn belongs_to_store(file: &Path, stores: &[Store]) -> bool {
         Kind::Maildir => file.starts_with(&s.path),
         _ => file == s.path,
     })
+}
+
+/// True when a message header announces a TLS-RPT report (RFC 8460 §5.3): the
+/// `report-type=tlsrpt` content type, a `TLS-Report-Domain:` field, or a report media type
+/// sent as a single part.
+pub fn is_report_header(header: &[u8]) -> bool {
+    let h = String::from_utf8_lossy(header).to_ascii_lowercase();
+    h.contains("report-type=tlsrpt")
+        || h.contains("report-type=\"tlsrpt\"")
+        || h.starts_with("tls-report-domain:")
+        || h.contains("\ntls-report-domain:")
+        || h.contains("application/tlsrpt+")
 }
 
 #[cfg(test)]

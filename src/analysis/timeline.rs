@@ -1,6 +1,6 @@
 //! Counts over time, for the report's charts.
 //!
-//! A [`crate::posture::Posture`] is a per-peer aggregate and forgets *when* things
+//! A [`crate::analysis::posture::Posture`] is a per-peer aggregate and forgets *when* things
 //! happened; charts need a time series. A [`Timeline`] folds the same [`Record`]s into
 //! fixed one-hour buckets (UTC hours since the epoch) and, like the posture, is a
 //! commutative monoid: [`Timeline::default`] is the identity and [`Timeline::merge`] adds
@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
-use crate::correlate::{Encryption, Record};
-use crate::event::{DeliveryStatus, Direction, TlsErrorKind};
+use crate::model::{DeliveryStatus, Direction, TlsErrorKind};
+use crate::model::{Encryption, Record};
 
 /// The stored grain: one hour, in seconds.
 pub const BASE_SECS: i64 = 3600;
@@ -175,8 +175,8 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::correlate::Meta;
-    use crate::event::{Bits, Mta, Peer, Source, TlsParams, TlsVersion, Verify};
+    use crate::model::Meta;
+    use crate::model::{Bits, Mta, Peer, Source, TlsParams, TlsVersion, Verify};
     use proptest::prelude::*;
     use std::sync::Arc;
 

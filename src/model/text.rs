@@ -1,4 +1,5 @@
-//! Making strangers' text safe to show. Log lines, Received headers and SMTP replies are
+//! How any stage words things for a person: [`count`] for plurals, [`plain_error`] for
+//! errors without Rust-isms, and making strangers' text safe to show. Log lines, Received headers and SMTP replies are
 //! written by whoever connects (a peer chooses its EHLO name and its banner); printed
 //! raw, an escape sequence in them would drive the reader's terminal (retitle it, hide
 //! lines, move the cursor, on some terminals write files), and a bidi override or a zero-
@@ -7,7 +8,7 @@
 //! [`terminal`] is the one function every human-readable renderer (table, `follow`
 //! lines, `check` text, warnings) passes log- and network-derived strings through. The
 //! file formats have their own: HTML is escaped by maud, Markdown by
-//! [`super::markdown::escape`], CSV cells by [`super::csv::neutralise`], JSON by serde.
+//! `report::markdown::escape`, CSV cells by `report::csv::neutralise`, JSON by serde.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -62,6 +63,30 @@ pub fn terminal_lines(text: &str) -> String {
         out.push_str(nl);
     }
     out
+}
+
+/// An error as a sentence for an administrator: Rust's `(os error 2)` suffix dropped and the
+/// first letter lower-cased, so `No such file or directory (os error 2)` reads
+/// `no such file or directory` after `path: `.
+pub fn plain_error(e: &dyn std::fmt::Display) -> String {
+    let s = e.to_string();
+    let s = match s.rfind(" (os error ") {
+        Some(i) if s.ends_with(')') => s[..i].to_owned(),
+        _ => s,
+    };
+    let mut c = s.chars();
+    match (c.next(), c.clone().next()) {
+        (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase() => {
+            a.to_lowercase().chain(c).collect()
+        }
+        _ => s,
+    }
+}
+
+/// `n` and its noun, singular for one: "1 file", "2 files", "0 lines".
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 use super::*;
-use crate::input::messages::Kind;
+use crate::stores::messages::Kind;
 use std::fs;
 
 fn msg(header: &str) -> MessageHops {

@@ -32,9 +32,9 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::downgrade::Outage;
-use crate::event::{Direction, TlsVersion, Verify};
-use crate::posture::{DirPosture, PeerPosture, Posture};
+use crate::analysis::downgrade::Outage;
+use crate::analysis::posture::{DirPosture, PeerPosture, Posture};
+use crate::model::{Direction, TlsVersion, Verify};
 
 /// The built-in policy, as TOML (what `--policy` files override key by key).
 pub const DEFAULT_POLICY: &str = r#"min_version = "TLSv1.2"
@@ -501,17 +501,17 @@ pub fn not_offered(d: &DirPosture) -> u64 {
     let (none, _) = words(&d.outcomes(), |w| Verify::parse(w) == Verify::None);
     let errs = d
         .errors
-        .get(&crate::event::TlsErrorKind::NotOffered)
+        .get(&crate::model::TlsErrorKind::NotOffered)
         .map_or(0, |e| e.count);
     none.max(errs)
 }
 
 /// Error kinds that record a required-but-not-offered STARTTLS: the `not_offered` error and
 /// Sendmail's policy rejection that accompanies its `arg1=NONE` verdict.
-fn is_not_offered_kind(k: crate::event::TlsErrorKind) -> bool {
+fn is_not_offered_kind(k: crate::model::TlsErrorKind) -> bool {
     matches!(
         k,
-        crate::event::TlsErrorKind::NotOffered | crate::event::TlsErrorKind::Policy
+        crate::model::TlsErrorKind::NotOffered | crate::model::TlsErrorKind::Policy
     )
 }
 
@@ -578,7 +578,7 @@ fn without_outage<'a>(posture: &'a Posture, outage: &Outage) -> std::borrow::Cow
 }
 
 /// [`evaluate`], with the plaintext messages that went through our own downgrade windows
-/// ([`crate::downgrade::outage`]) counted as ours: no `peer_plaintext` violation and no
+/// ([`crate::analysis::downgrade::outage`]) counted as ours: no `peer_plaintext` violation and no
 /// grade for them, only a finding that says what our outage cost with this peer. The
 /// overall `plaintext` share still counts them (the mail did travel in clear).
 pub fn evaluate_with(

@@ -5,6 +5,10 @@
 //! thread cuts the file into blocks, the blocks of a batch are parsed in parallel (rayon)
 //! with their order kept, and their events are correlated in log order.
 
+mod needles;
+#[cfg(test)]
+mod tests;
+
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::Arc;
@@ -12,17 +16,18 @@ use std::sync::atomic::AtomicU64;
 use std::sync::mpsc;
 use std::thread;
 
-use chrono::{DateTime, FixedOffset, Local};
+use chrono::{DateTime, Local};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::correlate::{Correlator, Record};
-use crate::event::{Event, Source};
+use crate::correlate::Correlator;
+
 use crate::input::{self, Block, BlockReader, SourceFile};
+use crate::model::Record;
+use crate::model::Summary;
+use crate::model::{Event, Source};
 use crate::parse::envelope::{YearBase, YearResolver, Zone};
 use crate::parse::{self, LineOutcome};
-use crate::posture::{max_time, min_time};
-use crate::triage::scope::Needles;
+pub use needles::Needles;
 
 /// How the pipeline reads.
 #[derive(Debug, Clone)]
@@ -58,75 +63,6 @@ impl Default for Options {
             progress: None,
             needles: None,
         }
-    }
-}
-
-/// Counts over everything read. Mergeable like the posture (sums, min/max times), so a
-/// merged snapshot still says how much was read.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Summary {
-    /// Sources read (files and stdin), including ones that failed part-way.
-    pub files: u64,
-    /// Sources that could not be read at all.
-    pub files_unreadable: u64,
-    pub lines_read: u64,
-    /// Lines that yielded an event.
-    pub lines_recognized: u64,
-    /// Lines that looked like ours but could not be read; skipped and counted.
-    pub lines_malformed: u64,
-    /// Lines longer than the limit; skipped and counted.
-    pub lines_too_long: u64,
-    /// Recognised lines skipped because an earlier input already held the same line (same
-    /// host, second, program, pid and text, whatever the stamp's format): Debian's rsyslog
-    /// writes every mail line to `mail.log` and `syslog`. Counted once, not in
-    /// `lines_recognized`.
-    #[serde(skip_serializing_if = "is_zero", default)]
-    pub lines_duplicate: u64,
-    /// Inputs that could not be read to the end: missing, unreadable, a read error, or
-    /// truncated or replaced while being read. The run's exit code says so (3).
-    #[serde(skip_serializing_if = "is_zero", default)]
-    pub files_incomplete: u64,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub first_seen: Option<DateTime<FixedOffset>>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub last_seen: Option<DateTime<FixedOffset>>,
-    /// Lines of a mail program (sendmail, postfix/*, exim) that no parser understood, by
-    /// program: the visible gap between what the MTAs log and what mailtls reads.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
-    pub unparsed: BTreeMap<String, u64>,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
-impl Summary {
-    pub fn merge(&mut self, o: Summary) {
-        self.lines_duplicate += o.lines_duplicate;
-        self.files_incomplete += o.files_incomplete;
-        self.files += o.files;
-        self.files_unreadable += o.files_unreadable;
-        self.lines_read += o.lines_read;
-        self.lines_recognized += o.lines_recognized;
-        self.lines_malformed += o.lines_malformed;
-        self.lines_too_long += o.lines_too_long;
-        self.seen_range(o.first_seen, o.last_seen);
-        for (program, n) in o.unparsed {
-            *self.unparsed.entry(program).or_default() += n;
-        }
-    }
-
-    fn seen_range(
-        &mut self,
-        first: Option<DateTime<FixedOffset>>,
-        last: Option<DateTime<FixedOffset>>,
-    ) {
-        self.first_seen = min_time(self.first_seen, first);
-        self.last_seen = max_time(self.last_seen, last);
-    }
-
-    fn seen(&mut self, t: Option<DateTime<FixedOffset>>) {
-        self.seen_range(t, t);
     }
 }
 
@@ -512,10 +448,6 @@ fn unparsed(out: &mut BlockOut, line: &[u8], no: u64, keep_unparsed: usize) {
     }
 }
 
-#[cfg(test)]
-#[path = "pipeline_tests.rs"]
-mod tests;
-
 /// A pause after the first block of every file, for the test that truncates a file while
 /// it is read (`tests/inputs_cli.rs`): with `MAILTLS_TEST_HOLD=PATH` the reader creates
 /// `PATH.reading` after handing out its first block and waits (at most a minute) for
@@ -595,7 +527,7 @@ pub fn run_tapped(
             Err(e) => {
                 report.summary.files_unreadable += 1;
                 report.summary.files_incomplete += 1;
-                let e = crate::report::plain_error(&e);
+                let e = crate::model::text::plain_error(&e);
                 report.warnings.push(format!("{}: {e}", src.display));
                 report
                     .incomplete
@@ -772,7 +704,7 @@ pub fn run_tapped(
             let text = format!(
                 "{}: {change} while being read: {} read ({}), the rest not",
                 src.display,
-                crate::report::count(read_here, "line", "lines"),
+                crate::model::text::count(read_here, "line", "lines"),
                 watch.progress()
             );
             report.incomplete.push(text.clone());
@@ -785,7 +717,7 @@ pub fn run_tapped(
             report.warnings.push(format!(
                 "{}: no mail log lines recognised in {}",
                 src.display,
-                crate::report::count(read_here, "line", "lines")
+                crate::model::text::count(read_here, "line", "lines")
             ));
         }
         // One entry per input (empty when not kept), so positions are input indexes.

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone};
 
-use crate::correlate::Record;
-use crate::event::{Direction, Peer};
+use crate::model::Record;
+use crate::model::{Direction, Peer};
 
 /// Which records to keep. The default keeps everything.
 #[derive(Debug, Clone, Default)]

@@ -14,10 +14,11 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use super::read::{MAX_REPORT, inflate, is_report_header, looks_like_report, reports_in_message};
-use super::{ReportError, TlsReport, parse_report};
-use crate::input::messages::{Kind, detect_bytes, is_maildir};
-use crate::metrics::{family, sample};
+use crate::live::metrics::{family, sample};
+use crate::stores::messages::is_report_header;
+use crate::stores::messages::{Kind, detect_bytes, is_maildir};
+use crate::tlsrpt::read::{MAX_REPORT, inflate, looks_like_report, reports_in_message};
+use crate::tlsrpt::{ReportError, TlsReport, parse_report};
 
 /// How often the directory is looked at.
 pub const SCAN_EVERY: Duration = Duration::from_secs(5);

@@ -1,25 +1,25 @@
 //! One line per record or alert, as `follow` prints them: a terse line for people
 //! (coloured on a terminal) or one NDJSON object in the `mailtls.event/1` schema.
 //!
-//! Records are written exactly as `mailtls events` writes them ([`super::events`]); alerts
+//! Records are written exactly as `mailtls events` writes them ([`crate::report::events`]); alerts
 //! take the same shape with `"type": "alert"`.
 
-use super::safe::terminal;
+use crate::model::text::terminal;
 use std::fmt::Write as _;
 
 use serde_json::{Map, Value, json};
 
-use crate::correlate::{Encryption, Meta, Record};
-use crate::event::{Direction, TlsParams};
 use crate::live::Alert;
+use crate::model::{Direction, TlsParams};
+use crate::model::{Encryption, Meta, Record};
 
 /// The schema name written into every NDJSON line (the `events` command's).
-pub use super::events::EVENT_SCHEMA;
+pub use crate::report::events::EVENT_SCHEMA;
 
 /// A record as one NDJSON line (without the newline): exactly what `mailtls events`
-/// writes for it ([`super::events::event_json`]).
+/// writes for it ([`crate::report::events::event_json`]).
 pub fn record_json(r: &Record) -> String {
-    super::events::event_json(r).to_string()
+    crate::report::events::event_json(r).to_string()
 }
 
 /// An alert as one NDJSON line in the same shape: `"type": "alert"`, the alert's name in
@@ -135,7 +135,7 @@ pub fn record_line(r: &Record, colour: bool) -> String {
         } => {
             // A deferral or bounce carried no mail in clear: `not delivered`, the rule of
             // `message` and the timelines (`triage::trace::verdict_phrase`).
-            let delivered = matches!(status, None | Some(crate::event::DeliveryStatus::Sent));
+            let delivered = matches!(status, None | Some(crate::model::DeliveryStatus::Sent));
             let enc = match encryption {
                 Encryption::Plaintext if !delivered => "not delivered".to_owned(),
                 Encryption::Tls(p) => params(p, colour),

@@ -19,18 +19,18 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::correlate::{Encryption, Record};
-use crate::event::{Cipher, DeliveryStatus, Direction, TlsErrorKind, TlsVersion, Verify};
 use crate::live::{Alert, LiveCounts};
+use crate::model::{Cipher, DeliveryStatus, Direction, TlsErrorKind, TlsVersion, Verify};
+use crate::model::{Encryption, Record};
 
 /// Default number of peers with their own series.
 pub const DEFAULT_TOP_PEERS: usize = 20;
 
 /// The family of a cipher suite as a closed set of label values; the one classifier is
-/// [`crate::policy::CipherFamily`], shared with the policy and the charts.
+/// [`crate::analysis::policy::CipherFamily`], shared with the policy and the charts.
 pub fn cipher_family(c: Option<&Cipher>) -> &'static str {
     match c {
-        Some(c) => crate::policy::family_of(c).metric_label(),
+        Some(c) => crate::analysis::policy::family_of(c).metric_label(),
         None => "unknown",
     }
 }
@@ -152,7 +152,7 @@ pub struct Metrics {
     counts: LiveCounts,
     started: SystemTime,
     /// TLS-RPT counters, when `follow --tlsrpt-dir` watches a directory of reports.
-    pub tlsrpt: Option<crate::tlsrpt::watch::Counters>,
+    pub tlsrpt: Option<crate::live::watch::Counters>,
 }
 
 impl Metrics {
@@ -442,26 +442,15 @@ pub struct ProcessStats {
     pub rss_bytes: Option<u64>,
 }
 
-/// Reads [`ProcessStats`] with `getrusage(2)` and `/proc/self/statm`.
+/// Reads [`ProcessStats`]: the process CPU clock and `/proc/self/statm`.
 pub fn process_stats() -> ProcessStats {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage writes a complete `rusage` into the pointer it is given and
-    // reports failure by its return value; the zeroed struct is only read on success.
-    let cpu_seconds = unsafe {
-        if libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) == 0 {
-            let u = usage.assume_init();
-            let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-            Some(tv(u.ru_utime) + tv(u.ru_stime))
-        } else {
-            None
-        }
-    };
-    // SAFETY: sysconf has no preconditions; it returns -1 for an unknown name.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    let cpu_seconds = Some(t.tv_sec as f64 + t.tv_nsec as f64 / 1e9);
+    let page = rustix::param::page_size() as u64;
     let rss_bytes = std::fs::read_to_string("/proc/self/statm")
         .ok()
         .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .and_then(|pages| Some(pages * u64::try_from(page).ok()?));
+        .map(|pages| pages * page);
     ProcessStats {
         cpu_seconds,
         rss_bytes,

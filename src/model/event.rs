@@ -754,6 +754,13 @@ pub enum DeliveryStatus {
     Other,
 }
 
+impl DeliveryStatus {
+    /// A deferral or a bounce: the attempts whose status text may name a TLS failure.
+    pub fn is_failure(self) -> bool {
+        matches!(self, DeliveryStatus::Deferred | DeliveryStatus::Bounced)
+    }
+}
+
 /// One delivery attempt to a peer (Sendmail `QID: to=<…>, …, relay=…, stat=…`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
@@ -779,6 +786,12 @@ pub struct Delivery {
     /// offered no STARTTLS, so the delivery was plaintext whatever else the log shows.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub tls_status: Option<String>,
+    /// For a deferral or bounce: the TLS failure its status text reports (Postfix `TLS is
+    /// required, but was not offered`, Exim `TLS session: (SSL_connect): …`), read by the
+    /// parser so the correlator only attributes it. Not part of the event's JSON: the
+    /// status text is.
+    #[serde(skip)]
+    pub tls_error: Option<TlsErrorKind>,
 }
 
 impl Delivery {

@@ -7,7 +7,7 @@
 //! broken key does: Sendmail stops offering STARTTLS; Postfix and Exim still offer it and
 //! answer `454` to it. Either way clients that do not insist go on in clear text.
 
-use crate::event::{Mta, TlsErrorKind};
+use crate::model::{Mta, TlsErrorKind};
 
 /// The usual cause and fix of one kind of error on one MTA.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

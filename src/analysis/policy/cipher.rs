@@ -12,7 +12,7 @@
 //! `RSA_EXPORT_ARCFOUR_40_MD5`, `ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM`). The
 //! weakest trait wins: an export RC4 suite is EXPORT, an anonymous AES suite is anonymous.
 
-use crate::event::Cipher;
+use crate::model::Cipher;
 
 /// A cipher family: what an administrator acts on (RC4 and 3DES must go, CBC is dated).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
