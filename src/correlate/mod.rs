@@ -53,8 +53,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, FixedOffset};
 
 use crate::model::{
-    Direction, Encryption, Event, EventKind, Meta, Mta, Peer, Record, TlsErrorKind, TlsParams,
-    Verify,
+    Delivery, Direction, Encryption, Event, EventKind, Meta, Mta, Peer, PolicyCheck, Reception,
+    Record, TlsErrorKind, TlsParams, TlsSession, Verify,
 };
 
 /// How long an inbound session stays open without activity.
@@ -155,7 +155,8 @@ impl Correlator {
             + self.exim.len()
     }
 
-    /// Takes one event and appends the records it completes to `out`.
+    /// Takes one event and appends the records it completes to `out`: the bookkeeping
+    /// every event needs (sequence, sweep, incidents), then the rules of its MTA.
     pub fn push(&mut self, ev: Event, out: &mut Vec<Record>) {
         self.seq += 1;
         let now = Mark {
@@ -172,192 +173,70 @@ impl Correlator {
             source: ev.source,
         };
         let pk: Option<ProcKey> = ev.pid.map(|pid| (ev.host, pid));
-        // Error lines gather into incidents; any other line of a process ends its burst.
+        let Some(kind) = self.gather_incidents(ev.kind, &meta, pk.as_ref(), now, out) else {
+            return;
+        };
+        match ev.mta {
+            Mta::Postfix => self.push_postfix(kind, meta, pk, now, out),
+            // Exim (see `correlate/exim.rs`): a `rejected` line's session is complete.
+            Mta::Exim if self.exim_sessions(&kind, &meta, ev.pid, now, out) => {}
+            Mta::Exim | Mta::Sendmail => self.push_sendmail(kind, meta, pk, now, out),
+        }
+    }
+
+    /// Error lines gather into incidents; any other line of a process ends its burst.
+    /// Returns the event when it is not an error line (which the incidents keep).
+    fn gather_incidents(
+        &mut self,
+        kind: EventKind,
+        meta: &Meta,
+        pk: Option<&ProcKey>,
+        now: Mark,
+        out: &mut Vec<Record>,
+    ) -> Option<EventKind> {
         let mut done = Vec::new();
         self.incidents.stale(now, &mut done);
-        let kind = match ev.kind {
+        let rest = match kind {
             EventKind::TlsError(e) => {
-                if !(ev.mta == Mta::Postfix && self.postfix_not_a_failure(&e, pk.as_ref(), now)) {
-                    self.incidents.line(pk, e, meta, now, &mut done);
+                if !(meta.mta == Mta::Postfix && self.postfix_not_a_failure(&e, pk, now)) {
+                    self.incidents
+                        .line(pk.cloned(), e, meta.clone(), now, &mut done);
                 }
-                for inc in done {
-                    self.push_incident(inc, out);
-                }
-                return;
+                None
             }
-            other => other,
+            other => {
+                if let Some(pk) = pk {
+                    self.incidents.end_of(pk, &mut done);
+                }
+                Some(other)
+            }
         };
-        if let Some(pk) = &pk {
-            self.incidents.end_of(pk, &mut done);
-        }
         for inc in done {
             self.push_incident(inc, out);
         }
-        match ev.mta {
-            Mta::Postfix => return self.push_postfix(kind, meta, pk, now, out),
-            Mta::Exim => {
-                // Exim (see `correlate/exim.rs`): a `rejected` line's session is complete.
-                if self.exim_sessions(&kind, &meta, ev.pid, now, out) {
-                    return;
-                }
-            }
-            Mta::Sendmail => {}
-        }
+        rest
+    }
+
+    /// The Sendmail rules (and Exim's for what its message lines do not settle): sessions
+    /// by process, messages tied to the session of their process.
+    fn push_sendmail(
+        &mut self,
+        kind: EventKind,
+        meta: Meta,
+        pk: Option<ProcKey>,
+        now: Mark,
+        out: &mut Vec<Record>,
+    ) {
         match kind {
-            EventKind::Tls(s) => {
-                if let Some(pk) = &pk {
-                    self.flush_pending(pk, &s.peer, s.direction, now, out);
-                    match s.direction {
-                        Direction::Inbound => {
-                            self.inbound.insert(
-                                pk.clone(),
-                                InSession {
-                                    peer: s.peer.clone(),
-                                    params: s.params.clone(),
-                                    last: now,
-                                },
-                            );
-                        }
-                        Direction::Outbound => {
-                            if let Some(key) = s.peer.key() {
-                                let list = self.outbound.entry(pk.clone()).or_default();
-                                list.retain(|o| o.key != key);
-                                list.push(OutSession {
-                                    key,
-                                    params: s.params.clone(),
-                                    last: now,
-                                });
-                            }
-                        }
-                    }
-                }
-                out.push(Record::Session {
-                    meta,
-                    direction: s.direction,
-                    peer: s.peer,
-                    params: s.params,
-                });
-            }
-            EventKind::Received(r) => {
-                let Some(peer) = r.peer.clone() else {
-                    return; // local submission: no peer, no network
-                };
-                let mut encryption = None;
-                if let Some(pk) = &pk {
-                    self.flush_pending(pk, &peer, Direction::Inbound, now, out);
-                    if let Some(sess) = self.inbound.get_mut(pk) {
-                        if same_peer(&sess.peer, &peer) && sess.last.fresh(now, INBOUND_IDLE) {
-                            sess.last = now;
-                            encryption = Some(Encryption::Tls(sess.params.clone()));
-                        } else {
-                            self.inbound.remove(pk);
-                        }
-                    }
-                }
-                let encryption = encryption.unwrap_or_else(|| match r.tls.clone() {
-                    Some(p) => Encryption::Tls(p),
-                    None if r.proto_says_tls() => Encryption::TlsUnknown,
-                    None => Encryption::Plaintext,
-                });
-                out.push(Record::Message {
-                    meta,
-                    direction: Direction::Inbound,
-                    peer,
-                    queue_id: r.queue_id,
-                    encryption,
-                    status: None,
-                });
-            }
-            EventKind::Delivery(d) => {
-                if d.is_local() {
-                    return;
-                }
-                let Some(peer) = d.peer.clone() else { return };
-                let mut encryption = d.tls.clone().map(Encryption::Tls);
-                if let Some(pk) = &pk {
-                    self.flush_pending(pk, &peer, Direction::Outbound, now, out);
-                    if encryption.is_none()
-                        && let Some(list) = self.outbound.get_mut(pk)
-                        && let Some(o) = list.iter_mut().find(|o| peer.has_key(&o.key))
-                        && o.last.fresh(now, OUTBOUND_IDLE)
-                    {
-                        o.last = now;
-                        encryption = Some(Encryption::Tls(o.params.clone()));
-                    }
-                }
-                out.push(Record::Message {
-                    meta,
-                    direction: Direction::Outbound,
-                    peer,
-                    queue_id: d.queue_id,
-                    encryption: encryption.unwrap_or(Encryption::Plaintext),
-                    status: Some(d.status),
-                });
-            }
-            EventKind::Policy(p) => {
-                let (Some(direction), Some(peer)) = (p.direction(), p.peer.clone()) else {
-                    return;
-                };
-                let mut same_incident = false;
-                if let Some(pk) = &pk {
-                    let before = out.len();
-                    self.flush_pending(pk, &peer, direction, now, out);
-                    let flushed = out[before..]
-                        .iter()
-                        .any(|r| matches!(r, Record::Error { peer: Some(_), .. }));
-                    let recent = self
-                        .recent_failure
-                        .remove(pk)
-                        .is_some_and(|at| at.fresh(now, ERROR_WINDOW));
-                    same_incident = p.verify.is_tls_failure() && (flushed || recent);
-                    if p.verify.is_tls_failure() {
-                        match direction {
-                            Direction::Inbound => {
-                                self.inbound.remove(pk);
-                            }
-                            Direction::Outbound => {
-                                if let (Some(key), Some(list)) =
-                                    (peer.key(), self.outbound.get_mut(pk))
-                                {
-                                    list.retain(|o| o.key != key);
-                                }
-                            }
-                        }
-                    }
-                }
-                let reject = p.is_reject();
-                // A failed handshake and the ruleset's refusal of it are one incident.
-                if reject && !same_incident {
-                    // `arg1=NONE`: TLS was required and the peer did not offer STARTTLS,
-                    // the same incident Postfix and Exim report as `not_offered`.
-                    let kind = if p.verify == Verify::None {
-                        TlsErrorKind::NotOffered
-                    } else {
-                        TlsErrorKind::Policy
-                    };
-                    out.push(Record::Error {
-                        meta: meta.clone(),
-                        direction: Some(direction),
-                        peer: Some(peer.clone()),
-                        kind,
-                        text: format!("{} arg1={} {}", p.ruleset, p.verify, p.outcome),
-                        reason: None,
-                    });
-                }
-                out.push(Record::Verdict {
-                    meta,
-                    direction,
-                    peer,
-                    verify: p.verify,
-                    reject,
-                    outcome: p.outcome,
-                });
-            }
-            // Gathered into incidents above.
+            EventKind::Tls(s) => self.negotiated(s, meta, pk.as_ref(), now, out),
+            EventKind::Received(r) => self.received(r, meta, pk.as_ref(), now, out),
+            EventKind::Delivery(d) => self.delivered(d, meta, pk.as_ref(), now, out),
+            EventKind::Policy(p) => self.verdict(p, meta, pk.as_ref(), now, out),
+            // Gathered into incidents before.
             EventKind::TlsError(_) => {}
             EventKind::TlsReady { direction } => out.push(Record::Ready { meta, direction }),
             EventKind::DaemonStart { version } => out.push(Record::Start { meta, version }),
-            // Postfix only; handled before this match.
+            // Postfix only.
             EventKind::QueueClient { .. } => {}
             EventKind::Connect { .. } => {
                 if let Some(pk) = &pk {
@@ -384,6 +263,192 @@ impl Correlator {
                 }
             }
         }
+    }
+
+    /// A `STARTTLS=server|client` negotiation: the open inbound session of its process, or
+    /// one remembered outbound session per peer of its process.
+    fn negotiated(
+        &mut self,
+        s: TlsSession,
+        meta: Meta,
+        pk: Option<&ProcKey>,
+        now: Mark,
+        out: &mut Vec<Record>,
+    ) {
+        if let Some(pk) = pk {
+            self.flush_pending(pk, &s.peer, s.direction, now, out);
+            match s.direction {
+                Direction::Inbound => {
+                    self.inbound.insert(
+                        pk.clone(),
+                        InSession {
+                            peer: s.peer.clone(),
+                            params: s.params.clone(),
+                            last: now,
+                        },
+                    );
+                }
+                Direction::Outbound => {
+                    if let Some(key) = s.peer.key() {
+                        let list = self.outbound.entry(pk.clone()).or_default();
+                        list.retain(|o| o.key != key);
+                        list.push(OutSession {
+                            key,
+                            params: s.params.clone(),
+                            last: now,
+                        });
+                    }
+                }
+            }
+        }
+        out.push(Record::Session {
+            meta,
+            direction: s.direction,
+            peer: s.peer,
+            params: s.params,
+        });
+    }
+
+    /// A message received (`from=`): TLS when its process's open session is with the same
+    /// peer and fresh, or when `proto=` says so.
+    fn received(
+        &mut self,
+        r: Reception,
+        meta: Meta,
+        pk: Option<&ProcKey>,
+        now: Mark,
+        out: &mut Vec<Record>,
+    ) {
+        let Some(peer) = r.peer.clone() else {
+            return; // local submission: no peer, no network
+        };
+        let mut encryption = None;
+        if let Some(pk) = pk {
+            self.flush_pending(pk, &peer, Direction::Inbound, now, out);
+            if let Some(sess) = self.inbound.get_mut(pk) {
+                if same_peer(&sess.peer, &peer) && sess.last.fresh(now, INBOUND_IDLE) {
+                    sess.last = now;
+                    encryption = Some(Encryption::Tls(sess.params.clone()));
+                } else {
+                    self.inbound.remove(pk);
+                }
+            }
+        }
+        let encryption = encryption.unwrap_or_else(|| match r.tls.clone() {
+            Some(p) => Encryption::Tls(p),
+            None if r.proto_says_tls() => Encryption::TlsUnknown,
+            None => Encryption::Plaintext,
+        });
+        out.push(Record::Message {
+            meta,
+            direction: Direction::Inbound,
+            peer,
+            queue_id: r.queue_id,
+            encryption,
+            status: None,
+        });
+    }
+
+    /// A delivery attempt (`to=`): TLS when its process negotiated with that peer lately.
+    fn delivered(
+        &mut self,
+        d: Delivery,
+        meta: Meta,
+        pk: Option<&ProcKey>,
+        now: Mark,
+        out: &mut Vec<Record>,
+    ) {
+        if d.is_local() {
+            return;
+        }
+        let Some(peer) = d.peer.clone() else { return };
+        let mut encryption = d.tls.clone().map(Encryption::Tls);
+        if let Some(pk) = pk {
+            self.flush_pending(pk, &peer, Direction::Outbound, now, out);
+            if encryption.is_none()
+                && let Some(list) = self.outbound.get_mut(pk)
+                && let Some(o) = list.iter_mut().find(|o| peer.has_key(&o.key))
+                && o.last.fresh(now, OUTBOUND_IDLE)
+            {
+                o.last = now;
+                encryption = Some(Encryption::Tls(o.params.clone()));
+            }
+        }
+        out.push(Record::Message {
+            meta,
+            direction: Direction::Outbound,
+            peer,
+            queue_id: d.queue_id,
+            encryption: encryption.unwrap_or(Encryption::Plaintext),
+            status: Some(d.status),
+        });
+    }
+
+    /// A `ruleset=tls_server|tls_client` verdict: a failure ends the session it judged, a
+    /// refusal is an incident unless the handshake failure before it already was one.
+    fn verdict(
+        &mut self,
+        p: PolicyCheck,
+        meta: Meta,
+        pk: Option<&ProcKey>,
+        now: Mark,
+        out: &mut Vec<Record>,
+    ) {
+        let (Some(direction), Some(peer)) = (p.direction(), p.peer.clone()) else {
+            return;
+        };
+        let mut same_incident = false;
+        if let Some(pk) = pk {
+            let before = out.len();
+            self.flush_pending(pk, &peer, direction, now, out);
+            let flushed = out[before..]
+                .iter()
+                .any(|r| matches!(r, Record::Error { peer: Some(_), .. }));
+            let recent = self
+                .recent_failure
+                .remove(pk)
+                .is_some_and(|at| at.fresh(now, ERROR_WINDOW));
+            same_incident = p.verify.is_tls_failure() && (flushed || recent);
+            if p.verify.is_tls_failure() {
+                match direction {
+                    Direction::Inbound => {
+                        self.inbound.remove(pk);
+                    }
+                    Direction::Outbound => {
+                        if let (Some(key), Some(list)) = (peer.key(), self.outbound.get_mut(pk)) {
+                            list.retain(|o| o.key != key);
+                        }
+                    }
+                }
+            }
+        }
+        let reject = p.is_reject();
+        // A failed handshake and the ruleset's refusal of it are one incident.
+        if reject && !same_incident {
+            // `arg1=NONE`: TLS was required and the peer did not offer STARTTLS,
+            // the same incident Postfix and Exim report as `not_offered`.
+            let kind = if p.verify == Verify::None {
+                TlsErrorKind::NotOffered
+            } else {
+                TlsErrorKind::Policy
+            };
+            out.push(Record::Error {
+                meta: meta.clone(),
+                direction: Some(direction),
+                peer: Some(peer.clone()),
+                kind,
+                text: format!("{} arg1={} {}", p.ruleset, p.verify, p.outcome),
+                reason: None,
+            });
+        }
+        out.push(Record::Verdict {
+            meta,
+            direction,
+            peer,
+            verify: p.verify,
+            reject,
+            outcome: p.outcome,
+        });
     }
 
     /// Attributes one finished incident (the Sendmail and Exim rules; Postfix has its own).
