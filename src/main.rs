@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use mailtls::commands;
 use mailtls::commands::cli::{Cli, Command};
 
@@ -12,8 +12,20 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     commands::guard_stdout();
-    let cli = Cli::parse();
-    let code = match cli.command {
+    let matches = Cli::command().get_matches();
+    // `mailtls config certs: …`: the words the user typed, for every failure message.
+    let mut name = String::from("mailtls");
+    let mut m = &matches;
+    while let Some((sub, next)) = m.subcommand() {
+        name.push(' ');
+        name.push_str(sub);
+        m = next;
+    }
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let result = match cli.command {
         Command::Scan(args) => commands::scan::run(&args),
         Command::Follow(args) => commands::follow::run(&args),
         Command::Check(args) => commands::check::run(&args),
@@ -26,5 +38,10 @@ fn main() -> ExitCode {
         Command::Completions(args) => commands::docs::completions(&args),
         Command::Man(args) => commands::docs::man(&args),
     };
+    // The one place a command's failure is printed (commands return it, typed).
+    let code = result.unwrap_or_else(|e| {
+        eprintln!("{name}: {e}");
+        e.exit_code()
+    });
     ExitCode::from(code)
 }

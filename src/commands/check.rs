@@ -102,6 +102,7 @@
 //! A record is printed whole, in the order the targets were given, however many checks
 //! run at once (`-j`); at most `--per-ip` connections go to one address at a time.
 
+use super::Error;
 use crate::model::text::terminal;
 use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
@@ -285,7 +286,7 @@ pub struct Args {
 }
 
 /// Runs the checks and prints the results.
-pub fn run(args: &Args) -> u8 {
+pub fn run(args: &Args) -> Result<u8, Error> {
     if !args.domains.is_empty() {
         return super::check_domain::run(args);
     }
@@ -296,16 +297,10 @@ pub fn run(args: &Args) -> u8 {
         ("--mta-sts-port", args.mta_sts_port != 443),
     ];
     if let Some((flag, _)) = domain_only.iter().find(|(_, given)| *given) {
-        eprintln!("mailtls check: {flag} only applies with --domain");
-        return exit::ERROR;
+        return Err(Error::Usage(format!("{flag} only applies with --domain")));
     }
-    match prepare(args) {
-        Ok((targets, logs, opts)) => execute(args, &targets, &logs, &opts),
-        Err(e) => {
-            eprintln!("mailtls check: {e}");
-            exit::ERROR
-        }
-    }
+    let (targets, logs, opts) = prepare(args).map_err(Error::Usage)?;
+    execute(args, &targets, &logs, &opts)
 }
 
 /// What the logs said about a peer's outbound sessions, shown beside the live check.
@@ -471,7 +466,12 @@ struct Document<'a> {
     results: Vec<Record<'a>>,
 }
 
-fn execute(args: &Args, targets: &[Target], logs: &[Option<LogSide>], opts: &Options) -> u8 {
+fn execute(
+    args: &Args,
+    targets: &[Target],
+    logs: &[Option<LogSide>],
+    opts: &Options,
+) -> Result<u8, Error> {
     let jobs = args.jobs.clamp(1, 64).min(targets.len());
     let next = Arc::new(Mutex::new(0usize));
     let (tx, rx) = mpsc::channel::<(usize, Vec<CheckResult>)>();
@@ -547,15 +547,13 @@ fn execute(args: &Args, targets: &[Target], logs: &[Option<LogSide>], opts: &Opt
             schema: SCHEMA,
             results: records,
         };
-        if let Err(code) = super::print_json("check", &doc) {
-            return code;
-        }
+        super::print_json(&doc)?;
     }
-    if results.iter().any(|(_, r)| r.failed()) {
+    Ok(if results.iter().any(|(_, r)| r.failed()) {
         exit::FINDINGS
     } else {
         exit::OK
-    }
+    })
 }
 
 pub(super) fn paint(text: &str, code: &str, color: bool) -> String {

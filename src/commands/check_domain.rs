@@ -36,6 +36,7 @@
 //!   "tls_rpt": {"present", "valid", "rua", "error"?},
 //!   "findings": [{"severity", "code", "text"}], "resolver_error"?, "elapsed_ms"}`.
 
+use super::Error;
 use crate::model::text::terminal;
 use std::io::{self, IsTerminal, Write};
 use std::net::{IpAddr, SocketAddr};
@@ -80,7 +81,7 @@ fn resolver_addr(s: &str) -> Result<SocketAddr, String> {
 }
 
 /// Runs every `--domain` and prints the reports.
-pub fn run(args: &Args) -> u8 {
+pub fn run(args: &Args) -> Result<u8, Error> {
     let prepared = (|| {
         let mut opts = check::options(args, Mode::Starttls)?;
         // MX-to-MX TLS is opportunistic: the published policies decide, not the Web PKI.
@@ -93,13 +94,7 @@ pub fn run(args: &Args) -> u8 {
         })?;
         Ok::<_, String>((opts, dns))
     })();
-    let (opts, dns) = match prepared {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("mailtls check: {e}");
-            return exit::ERROR;
-        }
-    };
+    let (opts, dns) = prepared.map_err(Error::Usage)?;
     let dopts = DomainOptions {
         smtp_port: args.smtp_port,
         mta_sts_port: args.mta_sts_port,
@@ -119,10 +114,14 @@ pub fn run(args: &Args) -> u8 {
             write_domain(&mut out, &rep, &results, color)
         };
         if let Err(e) = written.and_then(|()| out.flush()) {
-            if e.kind() != io::ErrorKind::BrokenPipe {
-                eprintln!("mailtls check: {e}");
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                // The reader went away: nothing left to say, and nobody to say it to.
+                return Ok(exit::ERROR);
             }
-            return exit::ERROR;
+            return Err(Error::Failed(format!(
+                "writing output: {}",
+                crate::model::text::plain_error(&e)
+            )));
         }
         all.push((rep, results));
     }
@@ -132,17 +131,16 @@ pub fn run(args: &Args) -> u8 {
             results: all.iter().flat_map(|(_, rs)| rs.iter()).collect(),
             domains: all.iter().map(|(d, _)| d).collect(),
         };
-        if let Err(code) = super::print_json("check", &doc) {
-            return code;
-        }
+        super::print_json(&doc)?;
     }
-    if all.iter().any(|(d, _)| d.resolver_error.is_some()) {
+    // A domain whose resolver failed was reported with its reason: no verdict, exit 2.
+    Ok(if all.iter().any(|(d, _)| d.resolver_error.is_some()) {
         exit::ERROR
     } else if all.iter().any(|(d, _)| d.failed()) {
         exit::FINDINGS
     } else {
         exit::OK
-    }
+    })
 }
 
 fn ndjson(out: &mut dyn Write, rep: &DomainReport, results: &[CheckResult]) -> io::Result<()> {

@@ -19,6 +19,7 @@
 //! instructions; with --apply they edit the file in place (backup FILE.BACKUP first,
 //! existing options replaced, a second apply changes nothing).
 
+use super::Error;
 use std::path::{Path, PathBuf};
 
 use super::exit;
@@ -199,7 +200,7 @@ pub struct EximArgs {
 }
 
 /// Runs `mailtls config …`.
-pub fn run(args: &Args) -> u8 {
+pub fn run(args: &Args) -> Result<u8, Error> {
     let layout = match &args.what {
         What::Certs(_) => None,
         What::Sendmail(a) | What::Submit(a) => Some(&a.layout),
@@ -210,11 +211,10 @@ pub fn run(args: &Args) -> u8 {
     if let Some(l) = layout
         && !l.dir.starts_with('/')
     {
-        eprintln!(
-            "mailtls config: --dir must be an absolute path (sendmail ignores relative TLS paths), not {}",
+        return Err(Error::Usage(format!(
+            "--dir must be an absolute path (sendmail ignores relative TLS paths), not {}",
             l.dir
-        );
-        return exit::ERROR;
+        )));
     }
     // --msp and --rand-file are Sendmail's (DontBlameSendmail=GroupReadableKeyFile,
     // RandFile); Postfix and Exim have no such setting, so accepting them would silently
@@ -233,16 +233,15 @@ pub fn run(args: &Args) -> u8 {
             None
         };
         if let Some(flag) = flag {
-            eprintln!(
-                "mailtls config {mta}: {flag} is a Sendmail setting ({}); {} has none: leave it out",
+            return Err(Error::Usage(format!(
+                "{flag} is a Sendmail setting ({}); {} has none: leave it out",
                 if flag == "--msp" {
                     "DontBlameSendmail=GroupReadableKeyFile for the MSP"
                 } else {
                     "RandFile"
                 },
                 if mta == "postfix" { "Postfix" } else { "Exim" }
-            );
-            return exit::ERROR;
+            )));
         }
     }
     match &args.what {
@@ -253,7 +252,7 @@ pub fn run(args: &Args) -> u8 {
             let f = a.layout.files();
             print!("{}", cf::render_mc(&f, a.kind));
             eprint!("{}", cf::key_mode_instructions(&f));
-            exit::OK
+            Ok(exit::OK)
         }
         What::Postfix(a) => {
             let f = a.layout.files();
@@ -262,16 +261,16 @@ pub fn run(args: &Args) -> u8 {
                 None => {
                     print!("{}", postfix::render(&f, a.profile));
                     eprint!("{}", postfix::key_mode_instructions(&f));
-                    exit::OK
                 }
-                Some(path) => apply_file(path, |t| postfix::apply(t, &params)),
+                Some(path) => apply_file(path, |t| postfix::apply(t, &params))?,
             }
+            Ok(exit::OK)
         }
         What::Exim(a) => run_exim(a),
     }
 }
 
-fn run_exim(a: &EximArgs) -> u8 {
+fn run_exim(a: &EximArgs) -> Result<u8, Error> {
     let lib = a
         .tls_library
         .or_else(exim::probe_library)
@@ -293,7 +292,7 @@ fn run_exim(a: &EximArgs) -> u8 {
     let Some(path) = &a.apply else {
         print!("{}", exim::render(&f, a.profile, lib, layout));
         eprint!("{}", exim::key_mode_instructions(&f, &group));
-        return exit::OK;
+        return Ok(exit::OK);
     };
     // Debian's macro file is usually new: created whole (never over an existing name: a
     // concurrent run that got there first is then edited like any existing file).
@@ -305,20 +304,22 @@ fn run_exim(a: &EximArgs) -> u8 {
         match files::write_file(path, text.as_bytes(), 0o644, None, false) {
             Ok(()) => {
                 println!("{}: created", path.display());
-                Some(exit::OK)
+                true
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
             Err(e) => {
-                eprintln!("mailtls config: {}: {e}", path.display());
-                Some(exit::ERROR)
+                return Err(Error::Failed(format!(
+                    "{}: {}",
+                    path.display(),
+                    crate::model::text::plain_error(&e)
+                )));
             }
         }
     } else {
-        None
+        false
     };
-    let code = created.unwrap_or_else(|| apply_file(path, |t| exim::apply(t, &params)));
-    if code != exit::OK {
-        return code;
+    if !created {
+        apply_file(path, |t| exim::apply(t, &params))?;
     }
     if layout == exim::Layout::DebianSplit
         && let Some(main) = path.parent()
@@ -329,7 +330,7 @@ fn run_exim(a: &EximArgs) -> u8 {
     if layout.is_debian() {
         eprintln!("then: update-exim4.conf && systemctl restart exim4");
     }
-    code
+    Ok(exit::OK)
 }
 
 /// Exim refuses to start when a macro is defined twice in conf.d/main: say where.
@@ -384,16 +385,15 @@ fn key_group(key: &str, group: &str) {
     }
 }
 
-fn run_certs(a: &CertsArgs) -> u8 {
+fn run_certs(a: &CertsArgs) -> Result<u8, Error> {
     let key_group = if a.msp {
         match files::group_id(&a.msp_group) {
             Some(g) => Some(g),
             None => {
-                eprintln!(
-                    "mailtls config certs: group {} does not exist (give --msp-group)",
+                return Err(Error::Usage(format!(
+                    "group {} does not exist (give --msp-group)",
                     a.msp_group
-                );
-                return exit::ERROR;
+                )));
             }
         }
     } else {
@@ -413,39 +413,31 @@ fn run_certs(a: &CertsArgs) -> u8 {
         force: a.force,
         new_ca: a.new_ca,
     };
-    match certs::generate(&plan) {
-        Ok(set) => {
-            for f in &set.files {
-                println!("{:04o}  {}  ({})", f.mode, f.path.display(), f.role);
-            }
-            println!("link  {} -> {}", set.hash_link.display(), certs::CA_CERT);
-            for w in &set.warnings {
-                eprintln!("warning: {w}");
-            }
-            exit::OK
-        }
-        Err(e) => {
-            eprintln!("mailtls config certs: {e}");
-            exit::ERROR
-        }
+    let set = certs::generate(&plan)?;
+    for f in &set.files {
+        println!("{:04o}  {}  ({})", f.mode, f.path.display(), f.role);
     }
+    println!("link  {} -> {}", set.hash_link.display(), certs::CA_CERT);
+    for w in &set.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(exit::OK)
 }
 
-fn run_cf(a: &CfArgs, kind: CfKind) -> u8 {
+fn run_cf(a: &CfArgs, kind: CfKind) -> Result<u8, Error> {
     let f = a.layout.files();
     match &a.apply {
-        None => {
-            print!("{}", cf::render_cf(&f, kind));
-            eprint!("{}", cf::key_mode_instructions(&f));
-            exit::OK
-        }
+        None => print!("{}", cf::render_cf(&f, kind)),
         Some(path) => {
             let opts = cf::options(&f, kind);
-            let code = apply_file(path, |t| cf::apply(t, &opts));
+            let applied = apply_file(path, |t| cf::apply(t, &opts));
             eprint!("{}", cf::key_mode_instructions(&f));
-            code
+            applied?;
+            return Ok(exit::OK);
         }
     }
+    eprint!("{}", cf::key_mode_instructions(&f));
+    Ok(exit::OK)
 }
 
 /// Lock, backup, edit, atomic replace; nothing is written when the edit changes nothing.
@@ -454,7 +446,7 @@ fn run_cf(a: &CfArgs, kind: CfKind) -> u8 {
 /// serialise and each edits what the previous one wrote (none of their edits is lost);
 /// a run that waited says so. Temporary files a killed run left beside it are removed
 /// first.
-fn apply_file(path: &Path, edit: impl Fn(&str) -> String) -> u8 {
+fn apply_file(path: &Path, edit: impl Fn(&str) -> String) -> Result<(), Error> {
     let _lock = match files::lock(path, || {
         eprintln!(
             "mailtls config: {} is being edited by another mailtls run; waiting for it to finish",
@@ -463,41 +455,52 @@ fn apply_file(path: &Path, edit: impl Fn(&str) -> String) -> u8 {
     }) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("mailtls config: {}: {e}", path.display());
-            return exit::ERROR;
+            return Err(Error::Failed(format!(
+                "{}: {}",
+                path.display(),
+                crate::model::text::plain_error(&e)
+            )));
         }
     };
     files::remove_stale_temps(path);
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("mailtls config: {}: {e}", path.display());
-            return exit::ERROR;
+            return Err(Error::Failed(format!(
+                "{}: {}",
+                path.display(),
+                crate::model::text::plain_error(&e)
+            )));
         }
     };
     let Ok(text) = String::from_utf8(bytes) else {
-        eprintln!(
-            "mailtls config: {}: not UTF-8 text; not editing",
+        return Err(Error::Failed(format!(
+            "{}: not UTF-8 text; not editing",
             path.display()
-        );
-        return exit::ERROR;
+        )));
     };
     let new = edit(&text);
     if new == text {
         println!("{}: unchanged (already configured)", path.display());
-        return exit::OK;
+        return Ok(());
     }
     let backup = match files::backup(path) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("mailtls config: backup of {}: {e}", path.display());
-            return exit::ERROR;
+            return Err(Error::Failed(format!(
+                "backup of {}: {}",
+                path.display(),
+                crate::model::text::plain_error(&e)
+            )));
         }
     };
     if let Err(e) = files::replace_keeping_attrs(path, new.as_bytes()) {
-        eprintln!("mailtls config: {}: {e}", path.display());
-        return exit::ERROR;
+        return Err(Error::Failed(format!(
+            "{}: {}",
+            path.display(),
+            crate::model::text::plain_error(&e)
+        )));
     }
     println!("{}: updated (backup {})", path.display(), backup.display());
-    exit::OK
+    Ok(())
 }

@@ -2,7 +2,7 @@
 //! installs beside the binary, generated from the same clap definitions as `--help` so
 //! they never disagree with it.
 
-use std::io::Write as _;
+use super::Error;
 
 use clap::CommandFactory;
 
@@ -31,21 +31,21 @@ Examples:
 pub struct ManArgs {}
 
 /// Writes the completion script on stdout.
-pub fn completions(args: &CompletionsArgs) -> u8 {
+pub fn completions(args: &CompletionsArgs) -> Result<u8, Error> {
     let mut cmd = Cli::command();
     let mut buf = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, "mailtls", &mut buf);
-    write("completions", &buf)
+    super::write_stdout(&String::from_utf8_lossy(&buf))?;
+    Ok(exit::OK)
 }
 
 /// Writes the man page (roff, section 1) on stdout: the top page, then each subcommand's
 /// page after it, so one `mailtls.1` documents every command.
-pub fn man(_: &ManArgs) -> u8 {
+pub fn man(_: &ManArgs) -> Result<u8, Error> {
     let cmd = Cli::command();
     let mut buf = Vec::new();
     if let Err(e) = clap_mangen::Man::new(cmd.clone()).render(&mut buf) {
-        eprintln!("mailtls man: {e}");
-        return exit::ERROR;
+        return Err(Error::Failed(e.to_string()));
     }
     for sub in cmd.get_subcommands() {
         // clap names are `&'static str`; one leak per subcommand in a one-shot command.
@@ -61,22 +61,10 @@ pub fn man(_: &ManArgs) -> u8 {
             || man.render_options_section(&mut part).is_err()
             || man.render_extra_section(&mut part).is_err()
         {
-            eprintln!("mailtls man: could not render {name}");
-            return exit::ERROR;
+            return Err(Error::Failed(format!("could not render {name}")));
         }
         buf.extend_from_slice(&part);
     }
-    write("man", &buf)
-}
-
-fn write(cmd: &str, buf: &[u8]) -> u8 {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(buf).and_then(|()| out.flush()) {
-        Ok(()) => exit::OK,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
-        Err(e) => {
-            eprintln!("mailtls {cmd}: cannot write the output: {e}");
-            exit::ERROR
-        }
-    }
+    super::write_stdout(&String::from_utf8_lossy(&buf))?;
+    Ok(exit::OK)
 }

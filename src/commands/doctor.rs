@@ -15,6 +15,7 @@
 //! --root are examined. Exit 0 clean (warnings allowed), 1 when any finding is an error,
 //! 2 when nothing could be examined.
 
+use super::Error;
 use std::path::PathBuf;
 
 use super::exit;
@@ -79,7 +80,7 @@ pub struct Args {
 }
 
 /// Runs the doctor.
-pub fn run(args: &Args) -> u8 {
+pub fn run(args: &Args) -> Result<u8, Error> {
     let mut input = DoctorInput {
         cf: args.cf.clone(),
         submit_cf: args.submit_cf.clone(),
@@ -120,24 +121,19 @@ pub fn run(args: &Args) -> u8 {
         && input.exim.is_none()
         && input.log.is_none()
     {
-        eprintln!(
-            "mailtls doctor: no sendmail.cf, submit.cf, postfix main.cf or Exim configuration found (give --cf, --submit-cf, --postfix-dir or --exim-config)"
-        );
-        return exit::ERROR;
+        return Err(Error::Usage("no sendmail.cf, submit.cf, postfix main.cf or Exim configuration found (give --cf, --submit-cf, --postfix-dir or --exim-config)".to_owned()));
     }
     let report = doctor::diagnose(&input);
     let format = if args.json { Format::Json } else { args.format };
     match format {
         Format::Text => print!("{}", doctor::render_text(&report)),
         Format::Json => {
-            if let Err(code) = super::print_json("doctor", &report) {
-                return code;
-            }
+            super::print_json(&report)?;
         }
     }
-    if report.has_errors() {
+    Ok(if report.has_errors() {
         exit::FINDINGS
     } else {
         exit::OK
-    }
+    })
 }

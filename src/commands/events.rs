@@ -18,6 +18,7 @@
 //! by session instead ([`crate::triage::sessions`]); the NDJSON is unchanged. Exit codes as
 //! for `scan`.
 
+use super::Error;
 use crate::model::text::terminal;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
@@ -216,7 +217,7 @@ fn timeline(
     opts: &Options,
     filter: &RecordFilter,
     tty: bool,
-) -> u8 {
+) -> Result<u8, Error> {
     let mut c = collect::collect(
         sources,
         opts,
@@ -244,8 +245,10 @@ fn timeline(
     if let Err(e) = out.write_all(text.as_bytes())
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
-        eprintln!("mailtls events: writing output: {e}");
-        return exit::ERROR;
+        return Err(Error::Failed(format!(
+            "writing output: {}",
+            crate::model::text::plain_error(&e)
+        )));
     }
     if !args.quiet {
         for w in &c.report.warnings {
@@ -260,24 +263,21 @@ fn timeline(
     }
     let s = &c.report.summary;
     if s.files == s.files_unreadable {
-        eprintln!("mailtls events: nothing could be read");
-        return exit::ERROR;
+        return Err(Error::Failed("nothing could be read".to_owned()));
     }
-    exit::OK
+    Ok(exit::OK)
 }
 
 /// Runs `events` and streams the lines to stdout.
-pub fn run(args: &Args) -> u8 {
+pub fn run(args: &Args) -> Result<u8, Error> {
     let utc: FixedOffset = Utc.fix();
-    let filter = match args.select.record_filter("events") {
-        Ok(f) => f,
-        Err(code) => return code,
-    };
+    let filter = args.select.record_filter()?;
     let mut paths = args.paths.clone();
     if paths.is_empty() {
         if std::io::stdin().is_terminal() {
-            eprintln!("mailtls events: no input: give log files or directories, or - for stdin");
-            return exit::ERROR;
+            return Err(Error::Usage(
+                "no input: give log files or directories, or - for stdin".to_owned(),
+            ));
         }
         paths.push(PathBuf::from("-"));
     }
@@ -299,8 +299,7 @@ pub fn run(args: &Args) -> u8 {
     }
     let stores = if args.logs_only { Vec::new() } else { stores };
     if sources.is_empty() && stores.is_empty() {
-        eprintln!("mailtls events: nothing to read");
-        return exit::ERROR;
+        return Err(Error::Failed("nothing to read".to_owned()));
     }
     let mut opts = Options {
         year: args.select.year,
@@ -323,10 +322,7 @@ pub fn run(args: &Args) -> u8 {
     }
     let tty = std::io::stdout().is_terminal();
     if args.raw && matches!(args.format, Some(EventsFormat::Json | EventsFormat::Ecs)) {
-        eprintln!(
-            "mailtls events: --raw shows source lines in the timeline; the JSON records carry their file and line already"
-        );
-        return exit::ERROR;
+        return Err(Error::Usage("--raw shows source lines in the timeline; the JSON records carry their file and line already".to_owned()));
     }
     if args.wants_timeline(tty) {
         return timeline(args, &sources, &opts, &filter, tty);
@@ -373,8 +369,10 @@ pub fn run(args: &Args) -> u8 {
     if let Some(e) = write_error
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
-        eprintln!("mailtls events: writing output: {e}");
-        return exit::ERROR;
+        return Err(Error::Failed(format!(
+            "writing output: {}",
+            crate::model::text::plain_error(&e)
+        )));
     }
     if !args.quiet {
         for w in &report.warnings {
@@ -398,8 +396,7 @@ pub fn run(args: &Args) -> u8 {
     // Stores that were not read (`--errors-only`, `--ecs`) are not a failure to read.
     let stores_unread = stores.is_empty() || (walked && summary.messages == 0);
     if s.files == s.files_unreadable && stores_unread {
-        eprintln!("mailtls events: nothing could be read");
-        return exit::ERROR;
+        return Err(Error::Failed("nothing could be read".to_owned()));
     }
-    exit::OK
+    Ok(exit::OK)
 }

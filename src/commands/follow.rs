@@ -24,6 +24,7 @@
 //! Exit codes: 0 after a clean stop; 2 for a usage error (an unusable `--metrics`
 //! address, an unreadable or foreign `--state` file).
 
+use super::Error;
 use std::fs;
 use std::io::{self, Write};
 use std::net::SocketAddr;
@@ -249,7 +250,7 @@ fn serve_metrics(
 }
 
 /// Follows the file until SIGINT or SIGTERM.
-pub fn run(args: &Args) -> u8 {
+pub fn run(args: &Args) -> Result<u8, Error> {
     // A log that does not exist yet is waited for (tail -F), but only in a folder that
     // exists: a mistyped folder would otherwise mean waiting forever for nothing.
     if !args.path.exists() {
@@ -258,12 +259,11 @@ pub fn run(args: &Args) -> u8 {
             _ => Path::new("."),
         };
         if !parent.is_dir() {
-            eprintln!(
-                "mailtls follow: {}: the folder {} does not exist (a missing log is waited for, a missing folder is not)",
+            return Err(Error::Failed(format!(
+                "{}: the folder {} does not exist (a missing log is waited for, a missing folder is not)",
                 args.path.display(),
                 parent.display()
-            );
-            return super::exit::ERROR;
+            )));
         }
     }
     let utc: FixedOffset = Utc.fix();
@@ -295,18 +295,16 @@ pub fn run(args: &Args) -> u8 {
     };
 
     if args.path.is_dir() {
-        eprintln!(
-            "mailtls follow: {} is a directory: give the log file to follow",
+        return Err(Error::Usage(format!(
+            "{} is a directory: give the log file to follow",
             args.path.display()
-        );
-        return exit::ERROR;
+        )));
     }
     let resume = match &args.state {
         Some(f) => match load_state(f, &args.path) {
             Ok(cp) => cp,
             Err(e) => {
-                eprintln!("mailtls follow: --state {e}");
-                return exit::ERROR;
+                return Err(Error::Usage(format!("--state {e}")));
             }
         },
         None => None,
@@ -322,8 +320,7 @@ pub fn run(args: &Args) -> u8 {
         Some(addr) => match serve_metrics(addr, Arc::clone(&metrics)) {
             Ok(s) => Some(s),
             Err(e) => {
-                eprintln!("mailtls follow: {e}");
-                return exit::ERROR;
+                return Err(Error::Failed(e.to_string()));
             }
         },
         None => None,
@@ -504,7 +501,7 @@ pub fn run(args: &Args) -> u8 {
             ""
         }
     );
-    exit::OK
+    Ok(exit::OK)
 }
 
 /// Reads the reports that arrived in the watched directory into the metrics, and says on

@@ -18,6 +18,7 @@
 //! with a warning; snapshots of one host over intersecting times are merged with a warning
 //! that the overlap is counted twice.
 
+use super::Error;
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -179,7 +180,7 @@ fn short(digest: &str) -> &str {
 }
 
 /// Runs `merge`.
-pub fn run(args: &Args) -> u8 {
+pub fn run(args: &Args) -> Result<u8, Error> {
     let mut snaps = Vec::with_capacity(args.snapshots.len());
     let mut dropped_messages = 0;
     for p in &args.snapshots {
@@ -191,8 +192,7 @@ pub fn run(args: &Args) -> u8 {
                 snaps.push((p.display().to_string(), s));
             }
             Err(e) => {
-                eprintln!("mailtls merge: {e}");
-                return exit::ERROR;
+                return Err(Error::Failed(e.to_string()));
             }
         }
     }
@@ -213,8 +213,6 @@ pub fn run(args: &Args) -> u8 {
         Format::Json => merged.to_json(),
         Format::Table => report::table::render(&merged, args.color.enabled()),
     };
-    match super::write_stdout("merge", &text) {
-        Ok(()) => exit::OK,
-        Err(code) => code,
-    }
+    super::write_stdout(&text)?;
+    Ok(exit::OK)
 }

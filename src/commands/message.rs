@@ -12,6 +12,7 @@
 //! lays the hops out. Stored copies among the paths add their `Received:` hops. Exit 0
 //! when the message was found, 1 when no input names it, 2 on usage or I/O errors.
 
+use super::Error;
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
@@ -55,20 +56,15 @@ pub struct Args {
 }
 
 /// Runs `message`.
-pub fn run(args: &Args) -> u8 {
+pub fn run(args: &Args) -> Result<u8, Error> {
     let w = &args.window;
     // A message's hops through this machine (the MSP handing it to the MTA, a content
     // filter) are part of its story: loopback peers are kept.
-    let filter = match w.filter("message", None) {
-        Ok(f) => crate::analysis::filter::RecordFilter {
-            loopback: true,
-            ..f
-        },
-        Err(code) => return code,
+    let filter = crate::analysis::filter::RecordFilter {
+        loopback: true,
+        ..w.filter(None)?
     };
-    let Some(inputs) = triage_inputs("message", &args.paths) else {
-        return exit::ERROR;
-    };
+    let inputs = triage_inputs("message", &args.paths)?;
     let seed = scope::message_seed(&args.id);
     let mut opts = w.options();
     // The ids are found by widening even with --no-prefilter (which then reads every
@@ -163,21 +159,18 @@ pub fn run(args: &Args) -> u8 {
                 ""
             }
         );
-        return exit::FINDINGS;
+        return Ok(exit::FINDINGS);
     }
     let out = if w.json || w.format == Some(super::TextFormat::Json) {
         match serde_json::to_string_pretty(&trace) {
             Ok(text) => text + "\n",
             Err(e) => {
-                eprintln!("mailtls message: {e}");
-                return exit::ERROR;
+                return Err(Error::Failed(e.to_string()));
             }
         }
     } else {
         trace.render(&w.painter())
     };
-    match super::write_stdout("message", &out) {
-        Ok(()) => exit::OK,
-        Err(code) => code,
-    }
+    super::write_stdout(&out)?;
+    Ok(exit::OK)
 }

@@ -1,8 +1,9 @@
 //! One file per subcommand: thin glue from parsed arguments to the library stages.
 //!
-//! Every `run` returns the process exit code ([`exit`]): 0 fine, 1 findings (policy
-//! violations, failed checks, doctor problems), 2 usage or I/O error or nothing usable read,
-//! 3 some inputs not read to their end, 4 nothing to judge under `--policy`.
+//! Every `run` returns the process exit code ([`exit`]) of a run that did its job: 0 fine,
+//! 1 findings (policy violations, failed checks, doctor problems), 3 some inputs not read
+//! to their end, 4 nothing to judge under `--policy`; or an [`Error`] when it could not
+//! (exit 2), which `main` prints, once, as `mailtls COMMAND: …`.
 
 pub mod check;
 pub mod check_domain;
@@ -34,6 +35,31 @@ pub mod exit {
     /// `scan --policy`: records were read but the selection (time window, `--peer`,
     /// loopback) left none to judge; `--allow-empty` makes it 0.
     pub const NOTHING_TO_JUDGE: u8 = 4;
+}
+
+/// Why a command could not do its job. Commands return it instead of printing it, so one
+/// place (`main`) words every failure the same way and gives the documented exit code.
+/// Failures of the library layers keep their own types ([`crate::setup::SetupError`],
+/// [`crate::input::DiscoverError`], …) and are wrapped here with the context a user needs.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The arguments cannot work: a bad value, flags that contradict each other, no input.
+    #[error("{0}")]
+    Usage(String),
+    /// Something failed while running: an input that held nothing usable, a file or
+    /// stdout that could not be written, a server socket that could not be opened.
+    #[error("{0}")]
+    Failed(String),
+    /// A setup step (keys, certificates, configuration edits) refused or failed.
+    #[error(transparent)]
+    Setup(#[from] crate::setup::SetupError),
+}
+
+impl Error {
+    /// The exit code of every failure: usage, I/O, nothing usable read ([`exit::ERROR`]).
+    pub fn exit_code(&self) -> u8 {
+        exit::ERROR
+    }
 }
 
 static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -78,28 +104,26 @@ pub(crate) fn stdout_closed() -> bool {
 
 /// `doc` as pretty JSON on stdout. A document that cannot be serialised is an error the
 /// user must see (exit 2), never an empty or partial output.
-pub(crate) fn print_json(cmd: &str, doc: &impl serde::Serialize) -> Result<(), u8> {
-    let text = serde_json::to_string_pretty(doc).map_err(|e| {
-        eprintln!("mailtls {cmd}: {e}");
-        exit::ERROR
-    })?;
-    write_stdout(cmd, &(text + "\n"))
+pub(crate) fn print_json(doc: &impl serde::Serialize) -> Result<(), Error> {
+    let text = serde_json::to_string_pretty(doc).map_err(|e| Error::Failed(e.to_string()))?;
+    write_stdout(&(text + "\n"))
 }
 
 /// `text` to stdout; a reader that went away (`| head`: EPIPE) is not an error and stays
 /// quiet, any other write failure is (exit 2), and so is a stdout closed at start.
-pub(crate) fn write_stdout(cmd: &str, text: &str) -> Result<(), u8> {
+pub(crate) fn write_stdout(text: &str) -> Result<(), Error> {
     use std::io::Write as _;
     if stdout_closed() && !text.is_empty() {
-        eprintln!("mailtls {cmd}: writing output: standard output is closed");
-        return Err(exit::ERROR);
+        return Err(Error::Failed(
+            "writing output: standard output is closed".to_owned(),
+        ));
     }
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            eprintln!("mailtls {cmd}: writing output: {e}");
-            Err(exit::ERROR)
-        }
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Failed(format!(
+            "writing output: {}",
+            crate::model::text::plain_error(&e)
+        ))),
         _ => Ok(()),
     }
 }
@@ -188,7 +212,7 @@ impl Selection {
 
     /// The shared [`crate::analysis::filter::RecordFilter`]; a bad time is reported naming the
     /// command and flag, and gives the usage exit code.
-    pub fn record_filter(&self, cmd: &str) -> Result<crate::analysis::filter::RecordFilter, u8> {
+    pub fn record_filter(&self) -> Result<crate::analysis::filter::RecordFilter, Error> {
         use crate::model::Direction;
         let mut filter = crate::analysis::filter::RecordFilter {
             peer: self.peer.clone(),
@@ -207,22 +231,18 @@ impl Selection {
             if let Some(v) = value {
                 match crate::analysis::filter::parse_time(v, zone) {
                     Ok(t) => *slot = Some(t),
-                    Err(e) => {
-                        eprintln!("mailtls {cmd}: {flag}: {e}");
-                        return Err(exit::ERROR);
-                    }
+                    Err(e) => return Err(Error::Usage(format!("{flag}: {e}"))),
                 }
             }
         }
         if let (Some(s), Some(u)) = (filter.since, filter.until)
             && s >= u
         {
-            eprintln!(
-                "mailtls {cmd}: --since ({}) is not before --until ({}): no record can match",
+            return Err(Error::Usage(format!(
+                "--since ({}) is not before --until ({}): no record can match",
                 s.format("%Y-%m-%d %H:%M:%S %:z"),
                 u.format("%Y-%m-%d %H:%M:%S %:z")
-            );
-            return Err(exit::ERROR);
+            )));
         }
         if let Some(a) = &self.around {
             match crate::analysis::filter::parse_around(a, zone) {
@@ -230,10 +250,7 @@ impl Selection {
                     filter.since = Some(since);
                     filter.until = Some(until);
                 }
-                Err(e) => {
-                    eprintln!("mailtls {cmd}: --around: {e}");
-                    return Err(exit::ERROR);
-                }
+                Err(e) => return Err(Error::Usage(format!("--around: {e}"))),
             }
         }
         Ok(filter)

@@ -12,6 +12,7 @@
 //! check of the peer. Exit 0 when the peer was found, 1 when nothing in the inputs names
 //! it, 2 on usage or I/O errors.
 
+use super::Error;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -84,7 +85,7 @@ pub struct Window {
 
 impl Window {
     /// The shared record filter for `peer` (or none).
-    pub fn filter(&self, cmd: &str, peer: Option<String>) -> Result<RecordFilter, u8> {
+    pub fn filter(&self, peer: Option<String>) -> Result<RecordFilter, Error> {
         Selection {
             peer,
             since: self.since.clone(),
@@ -96,7 +97,7 @@ impl Window {
             loopback: self.loopback,
             no_skip: false,
         }
-        .record_filter(cmd)
+        .record_filter()
     }
 
     pub fn options(&self) -> Options {
@@ -126,7 +127,7 @@ pub struct TriageInputs {
 
 /// Splits the paths into logs, message stores and `check --json` documents. Problems are
 /// printed; `None` when nothing can be read.
-pub fn triage_inputs(cmd: &str, paths: &[PathBuf]) -> Option<TriageInputs> {
+pub fn triage_inputs(cmd: &str, paths: &[PathBuf]) -> Result<TriageInputs, Error> {
     let mut checks = Vec::new();
     let mut rest = Vec::new();
     for p in paths {
@@ -151,8 +152,9 @@ pub fn triage_inputs(cmd: &str, paths: &[PathBuf]) -> Option<TriageInputs> {
     }
     if rest.is_empty() && checks.is_empty() {
         if std::io::stdin().is_terminal() {
-            eprintln!("mailtls {cmd}: no input: give log files or directories, or - for stdin");
-            return None;
+            return Err(Error::Usage(
+                "no input: give log files or directories, or - for stdin".to_owned(),
+            ));
         }
         rest.push(PathBuf::from("-"));
     }
@@ -171,10 +173,9 @@ pub fn triage_inputs(cmd: &str, paths: &[PathBuf]) -> Option<TriageInputs> {
     }
     messages::note_skipped(&skipped);
     if logs.is_empty() && stores.is_empty() && checks.is_empty() {
-        eprintln!("mailtls {cmd}: nothing to read");
-        return None;
+        return Err(Error::Failed("nothing to read".to_owned()));
     }
-    Some(TriageInputs {
+    Ok(TriageInputs {
         logs,
         stores,
         checks,
@@ -281,15 +282,10 @@ struct Headline {
 }
 
 /// Runs `peer`.
-pub fn run(args: &Args) -> u8 {
+pub fn run(args: &Args) -> Result<u8, Error> {
     let w = &args.window;
-    let filter = match w.filter("peer", Some(args.peer.clone())) {
-        Ok(f) => f,
-        Err(code) => return code,
-    };
-    let Some(inputs) = triage_inputs("peer", &args.paths) else {
-        return exit::ERROR;
-    };
+    let filter = w.filter(Some(args.peer.clone()))?;
+    let inputs = triage_inputs("peer", &args.paths)?;
     let mut opts = w.options();
     narrow(
         &mut opts,
@@ -390,7 +386,7 @@ pub fn run(args: &Args) -> u8 {
                 ""
             }
         );
-        return exit::FINDINGS;
+        return Ok(exit::FINDINGS);
     }
     let out = if w.json || w.format == Some(super::TextFormat::Json) {
         let doc = PeerJson {
@@ -410,8 +406,7 @@ pub fn run(args: &Args) -> u8 {
         match serde_json::to_string_pretty(&doc) {
             Ok(text) => text + "\n",
             Err(e) => {
-                eprintln!("mailtls peer: {e}");
-                return exit::ERROR;
+                return Err(Error::Failed(e.to_string()));
             }
         }
     } else {
@@ -442,10 +437,8 @@ pub fn run(args: &Args) -> u8 {
         }
         o
     };
-    match super::write_stdout("peer", &out) {
-        Ok(()) => exit::OK,
-        Err(code) => code,
-    }
+    super::write_stdout(&out)?;
+    Ok(exit::OK)
 }
 
 /// A local (peer-less) TLS configuration error: explains a peer's downgrade.

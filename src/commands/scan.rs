@@ -33,6 +33,7 @@
 //! `--allow-empty`). Malformed lines are warned about on stderr, naming file and line, and
 //! do not change the exit code.
 
+use super::Error;
 use crate::model::text::terminal;
 use std::collections::{BTreeMap, HashSet};
 use std::io::IsTerminal;
@@ -206,20 +207,14 @@ pub struct Args {
 }
 
 /// Runs the scan and prints the report.
-pub fn run(args: &Args) -> u8 {
+pub fn run(args: &Args) -> Result<u8, Error> {
     let utc: FixedOffset = Utc.fix();
-    let filter = match args.select.record_filter("scan") {
-        Ok(f) => f,
-        Err(code) => return code,
-    };
+    let filter = args.select.record_filter()?;
 
     let mut paths = args.paths.clone();
     if paths.is_empty() {
         if std::io::stdin().is_terminal() {
-            eprintln!(
-                "mailtls scan: no input: give log files or directories (e.g. mailtls scan /var/log/mail.log), or - for stdin"
-            );
-            return exit::ERROR;
+            return Err(Error::Usage("no input: give log files or directories (e.g. mailtls scan /var/log/mail.log), or - for stdin".to_owned()));
         }
         paths.push(PathBuf::from("-"));
     }
@@ -263,11 +258,10 @@ pub fn run(args: &Args) -> u8 {
     }
     let stores = if args.logs_only { Vec::new() } else { stores };
     if sources.is_empty() && stores.is_empty() && report_files.is_empty() {
-        eprintln!(
-            "mailtls scan: nothing to read: {}",
+        return Err(Error::Failed(format!(
+            "nothing to read: {}",
             what_was_found(&paths, &errors, &skipped, unrelated_json)
-        );
-        return exit::ERROR;
+        )));
     }
 
     let progress = progress::Progress::start(&sources, args.quiet);
@@ -292,15 +286,14 @@ pub fn run(args: &Args) -> u8 {
     let (policy, policy_source) = match policy_loaded {
         Ok(p) => p,
         Err(e) => {
-            eprintln!(
-                "mailtls scan: --policy {}: {}",
+            return Err(Error::Usage(format!(
+                "--policy {}: {}",
                 args.policy
                     .as_deref()
                     .unwrap_or_else(|| "".as_ref())
                     .display(),
                 crate::model::text::plain_error(&e)
-            );
-            return exit::ERROR;
+            )));
         }
     };
     let previous = match &args.compare {
@@ -311,21 +304,19 @@ pub fn run(args: &Args) -> u8 {
         {
             Ok(s) if s.schema == report::POSTURE_SCHEMA => Some(s),
             Ok(s) => {
-                eprintln!(
-                    "mailtls scan: --compare {}: schema '{}', expected '{}'",
+                return Err(Error::Usage(format!(
+                    "--compare {}: schema '{}', expected '{}'",
                     path.display(),
                     s.schema,
                     report::POSTURE_SCHEMA
-                );
-                return exit::ERROR;
+                )));
             }
             Err(e) => {
-                eprintln!(
-                    "mailtls scan: --compare {}: {}",
+                return Err(Error::Usage(format!(
+                    "--compare {}: {}",
                     path.display(),
                     crate::model::text::plain_error(&e)
-                );
-                return exit::ERROR;
+                )));
             }
         },
     };
@@ -460,8 +451,7 @@ pub fn run(args: &Args) -> u8 {
         }
     }
     if s.files == s.files_unreadable && messages_read == 0 && rpt_read.reports == 0 {
-        eprintln!("mailtls scan: nothing could be read");
-        return exit::ERROR;
+        return Err(Error::Failed("nothing could be read".to_owned()));
     }
     if s.lines_recognized == 0 && messages_read == 0 && rpt_read.reports == 0 {
         let names: Vec<String> = sources
@@ -469,8 +459,8 @@ pub fn run(args: &Args) -> u8 {
             .take(10)
             .map(|f| terminal(&f.display).into_owned())
             .collect();
-        eprintln!(
-            "mailtls scan: nothing recognised: no mail-log line in {} ({}: {}{}){}",
+        return Err(Error::Failed(format!(
+            "nothing recognised: no mail-log line in {} ({}: {}{}){}",
             crate::model::text::count(s.files, "file", "files"),
             crate::model::text::count(s.lines_read, "line", "lines"),
             names.join(", "),
@@ -487,8 +477,7 @@ pub fn run(args: &Args) -> u8 {
                     what_was_found(&paths, &[], &skipped, unrelated_json)
                 )
             }
-        );
-        return exit::ERROR;
+        )));
     }
     for d in &notes.duplicates {
         if !args.quiet {
@@ -555,8 +544,11 @@ pub fn run(args: &Args) -> u8 {
                 }
             }
             Err(e) => {
-                eprintln!("mailtls scan: -o {}: {e}", dir.display());
-                return exit::ERROR;
+                return Err(Error::Failed(format!(
+                    "-o {}: {}",
+                    dir.display(),
+                    crate::model::text::plain_error(&e)
+                )));
             }
         }
     }
@@ -572,16 +564,14 @@ pub fn run(args: &Args) -> u8 {
         Some(Format::Csv) => match report::csv::render(&rep) {
             Ok(t) => t,
             Err(e) => {
-                eprintln!("mailtls scan: csv: {e}");
-                return exit::ERROR;
+                return Err(Error::Failed(format!("csv: {e}")));
             }
         },
         Some(Format::Md) => report::markdown::render(&rep),
         Some(Format::Html) => match report::charts::render_all(&rep) {
             Ok(c) => report::html::render(&rep, &c),
             Err(e) => {
-                eprintln!("mailtls scan: charts: {e}");
-                return exit::ERROR;
+                return Err(Error::Failed(format!("charts: {e}")));
             }
         },
         Some(Format::Table) => {
@@ -608,9 +598,7 @@ pub fn run(args: &Args) -> u8 {
             t
         }
     };
-    if let Err(code) = super::write_stdout("scan", &text) {
-        return code;
-    }
+    super::write_stdout(&text)?;
     let mut code = exit::OK;
     if args.policy.is_some() {
         for v in &evaluation.violations {
@@ -652,7 +640,7 @@ pub fn run(args: &Args) -> u8 {
         );
         code = exit::INCOMPLETE;
     }
-    code
+    Ok(code)
 }
 
 /// What the paths held that was not read, for the "nothing to read" message.

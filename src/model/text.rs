@@ -70,9 +70,13 @@ pub fn terminal_lines(text: &str) -> String {
 /// `no such file or directory` after `path: `.
 pub fn plain_error(e: &dyn std::fmt::Display) -> String {
     let s = e.to_string();
-    let s = match s.rfind(" (os error ") {
-        Some(i) if s.ends_with(')') => s[..i].to_owned(),
-        _ => s,
+    // Only the ` (os error N)` part goes: a context added after it stays.
+    let s = match s.find(" (os error ") {
+        Some(i) => match s[i + 1..].find(')') {
+            Some(j) => format!("{}{}", &s[..i], &s[i + 1 + j + 1..]),
+            None => s,
+        },
+        None => s,
     };
     let mut c = s.chars();
     match (c.next(), c.clone().next()) {
@@ -91,6 +95,18 @@ pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn plain_error_drops_only_the_os_error_code() {
+        let e = std::io::Error::from_raw_os_error(27);
+        assert_eq!(super::plain_error(&e), "file too large");
+        let kept = format!("{e} (the previous report, if any, is kept as it was)");
+        assert_eq!(
+            super::plain_error(&kept),
+            "file too large (the previous report, if any, is kept as it was)"
+        );
+        assert_eq!(super::plain_error(&"Not found"), "not found");
+    }
     use super::*;
 
     #[test]
