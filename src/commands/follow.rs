@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use chrono::{FixedOffset, Offset, Utc};
+use chrono::{Offset, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::exit;
@@ -249,10 +249,99 @@ fn serve_metrics(
     Ok(server)
 }
 
-/// Follows the file until SIGINT or SIGTERM.
+/// Follows the log until SIGINT/SIGTERM or a closed output: set up (path, filters, resume
+/// point, metrics server, signals), then read → publish → save the checkpoint → wait, and
+/// a summary line at the end.
 pub fn run(args: &Args) -> Result<u8, Error> {
-    // A log that does not exist yet is waited for (tail -F), but only in a folder that
-    // exists: a mistyped folder would otherwise mean waiting forever for nothing.
+    check_path(args)?;
+    let (filter, counted) = filters(args);
+    let resume = resume_point(args)?;
+    let start = match (resume, args.from_start) {
+        (Some(cp), _) => Start::Resume(cp),
+        (None, true) => Start::Beginning,
+        (None, false) => Start::End,
+    };
+    let metrics = Arc::new(Mutex::new(Metrics::new(args.metrics_peers)));
+    let server = match args.metrics {
+        Some(addr) => Some(
+            serve_metrics(addr, Arc::clone(&metrics)).map_err(|e| Error::Failed(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let follower = Follower::new(
+        &args.path,
+        FollowOptions {
+            start,
+            force_poll: args.poll,
+            ..FollowOptions::default()
+        },
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let signals = Signals::install(&stop, &follower);
+    let zone = if args.utc {
+        Zone::Fixed(Utc.fix())
+    } else {
+        Zone::Local
+    };
+    let display: Arc<str> = Arc::from(args.path.display().to_string());
+    let json = args.json || args.format == Some(super::TextFormat::Json);
+    let tlsrpt_watch = args.tlsrpt_dir.clone().map(DirWatch::new);
+    if tlsrpt_watch.is_some() {
+        metrics
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .tlsrpt = Some(Default::default());
+    }
+    let mut f = Following {
+        args,
+        follower,
+        live: Live::new(display, zone, DEFAULT_MAX_LINE),
+        metrics,
+        filter,
+        counted,
+        json,
+        colour: !json && args.color.enabled(),
+        tally: Tally::default(),
+        outputs: Vec::new(),
+        text: String::new(),
+        stdout: io::stdout().lock(),
+        saved: resume,
+        last_save: Instant::now(),
+        broken_pipe: false,
+        tlsrpt_watch,
+        last_tlsrpt_scan: None,
+        stop,
+    };
+    loop {
+        let idle = f.read();
+        f.publish();
+        let stopping = f.stop.load(Ordering::SeqCst);
+        let cp = f.save(stopping);
+        if stopping {
+            break;
+        }
+        if idle {
+            f.wait(cp);
+        }
+    }
+    let sig = signals.close();
+    if let Some(s) = server {
+        s.stop();
+    }
+    let why = match sig {
+        Some(signal_hook::consts::SIGINT) => "SIGINT",
+        Some(signal_hook::consts::SIGTERM) => "SIGTERM",
+        _ if f.broken_pipe => "output closed",
+        _ => "stopped",
+    };
+    f.summary(why);
+    Ok(exit::OK)
+}
+
+/// A log that does not exist yet is waited for (tail -F), but only in a folder that
+/// exists: a mistyped folder would otherwise mean waiting forever for nothing. A directory
+/// is not a log.
+fn check_path(args: &Args) -> Result<(), Error> {
     if !args.path.exists() {
         let parent = match args.path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
@@ -266,12 +355,18 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             )));
         }
     }
-    let utc: FixedOffset = Utc.fix();
-    let zone = if args.utc {
-        Zone::Fixed(utc)
-    } else {
-        Zone::Local
-    };
+    if args.path.is_dir() {
+        return Err(Error::Usage(format!(
+            "{} is a directory: give the log file to follow",
+            args.path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// What is shown (`--peer`, `--direction`, `--verify`, `--errors-only`) and what the
+/// metrics count (everything but loopback peers, as `scan` does).
+fn filters(args: &Args) -> (DisplayFilter, RecordFilter) {
     let filter = DisplayFilter {
         records: RecordFilter {
             peer: args.peer.clone(),
@@ -288,116 +383,107 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             .map(|w| Verify::parse(&w.to_ascii_uppercase())),
         errors_only: args.errors_only,
     };
-    // Metrics count everything but loopback peers (as `scan` does).
     let counted = RecordFilter {
         loopback: args.loopback,
         ..RecordFilter::default()
     };
+    (filter, counted)
+}
 
-    if args.path.is_dir() {
-        return Err(Error::Usage(format!(
-            "{} is a directory: give the log file to follow",
-            args.path.display()
-        )));
+/// Where `--state` says the last run stopped, if it names this log.
+fn resume_point(args: &Args) -> Result<Option<Checkpoint>, Error> {
+    match &args.state {
+        Some(f) => load_state(f, &args.path).map_err(|e| Error::Usage(format!("--state {e}"))),
+        None => Ok(None),
     }
-    let resume = match &args.state {
-        Some(f) => match load_state(f, &args.path) {
-            Ok(cp) => cp,
-            Err(e) => {
-                return Err(Error::Usage(format!("--state {e}")));
-            }
-        },
-        None => None,
-    };
-    let start = match (resume, args.from_start) {
-        (Some(cp), _) => Start::Resume(cp),
-        (None, true) => Start::Beginning,
-        (None, false) => Start::End,
-    };
+}
 
-    let metrics = Arc::new(Mutex::new(Metrics::new(args.metrics_peers)));
-    let server = match args.metrics {
-        Some(addr) => match serve_metrics(addr, Arc::clone(&metrics)) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                return Err(Error::Failed(e.to_string()));
-            }
-        },
-        None => None,
-    };
+/// SIGINT and SIGTERM stop the loop after the batch being read (waking the follower).
+struct Signals {
+    handle: Option<signal_hook::iterator::Handle>,
+    thread: Option<thread::JoinHandle<Option<i32>>>,
+}
 
-    let mut follower = Follower::new(
-        &args.path,
-        FollowOptions {
-            start,
-            force_poll: args.poll,
-            ..FollowOptions::default()
-        },
-    );
-    let stop = Arc::new(AtomicBool::new(false));
-    let signals = {
+impl Signals {
+    fn install(stop: &Arc<AtomicBool>, follower: &Follower) -> Signals {
         use signal_hook::consts::{SIGINT, SIGTERM};
-        match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
+        let signals = match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
             Ok(s) => Some(s),
             Err(e) => {
                 eprintln!("mailtls follow: cannot handle signals: {e}");
                 None
             }
-        }
-    };
-    let signal_handle = signals.as_ref().map(|s| s.handle());
-    let signal_thread = signals.map(|mut s| {
-        let stop = Arc::clone(&stop);
-        let waker = follower.waker();
-        thread::spawn(move || {
-            if let Some(sig) = s.forever().next() {
-                stop.store(true, Ordering::SeqCst);
-                waker.wake();
-                return Some(sig);
-            }
-            None
-        })
-    });
-
-    let display: Arc<str> = Arc::from(args.path.display().to_string());
-    let mut live = Live::new(display, zone, DEFAULT_MAX_LINE);
-    let json = args.json || args.format == Some(super::TextFormat::Json);
-    let colour = !json && args.color.enabled();
-    let mut tally = Tally::default();
-    let mut outputs = Vec::new();
-    let mut text = String::new();
-    let mut stdout = io::stdout().lock();
-    let mut saved: Option<Checkpoint> = resume;
-    let mut last_save = Instant::now();
-    let mut broken_pipe = false;
-    let mut tlsrpt_watch = args.tlsrpt_dir.clone().map(DirWatch::new);
-    if tlsrpt_watch.is_some() {
-        metrics
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .tlsrpt = Some(Default::default());
+        };
+        let handle = signals.as_ref().map(|s| s.handle());
+        let thread = signals.map(|mut s| {
+            let stop = Arc::clone(stop);
+            let waker = follower.waker();
+            thread::spawn(move || {
+                if let Some(sig) = s.forever().next() {
+                    stop.store(true, Ordering::SeqCst);
+                    waker.wake();
+                    return Some(sig);
+                }
+                None
+            })
+        });
+        Signals { handle, thread }
     }
-    let mut last_tlsrpt_scan: Option<Instant> = None;
 
-    loop {
-        if let Some(w) = &mut tlsrpt_watch
-            && last_tlsrpt_scan.is_none_or(|t| t.elapsed() >= SCAN_EVERY)
-        {
-            last_tlsrpt_scan = Some(Instant::now());
-            tlsrpt_reports(w, &metrics, args.quiet);
+    /// Stops listening; the signal that stopped the run, if one did.
+    fn close(self) -> Option<i32> {
+        if let Some(h) = self.handle {
+            h.close();
         }
-        let chunks = follower.poll();
+        self.thread.and_then(|t| t.join().ok().flatten())
+    }
+}
+
+/// The state of one `follow` run between its steps.
+struct Following<'a> {
+    args: &'a Args,
+    follower: Follower,
+    live: Live,
+    metrics: Arc<Mutex<Metrics>>,
+    filter: DisplayFilter,
+    counted: RecordFilter,
+    json: bool,
+    colour: bool,
+    tally: Tally,
+    outputs: Vec<Output>,
+    text: String,
+    stdout: io::StdoutLock<'static>,
+    saved: Option<Checkpoint>,
+    last_save: Instant,
+    broken_pipe: bool,
+    tlsrpt_watch: Option<DirWatch>,
+    last_tlsrpt_scan: Option<Instant>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Following<'_> {
+    /// Reads what was appended (and the TLS-RPT folder when due); true when nothing was.
+    fn read(&mut self) -> bool {
+        if let Some(w) = &mut self.tlsrpt_watch
+            && self
+                .last_tlsrpt_scan
+                .is_none_or(|t| t.elapsed() >= SCAN_EVERY)
+        {
+            self.last_tlsrpt_scan = Some(Instant::now());
+            tlsrpt_reports(w, &self.metrics, self.args.quiet);
+        }
+        let chunks = self.follower.poll();
         let idle = chunks.is_empty();
         for c in &chunks {
             match c {
-                Chunk::Warmup(b) => live.warm(b),
-                Chunk::Lines(b) => live.feed(b, &mut outputs),
+                Chunk::Warmup(b) => self.live.warm(b),
+                Chunk::Lines(b) => self.live.feed(b, &mut self.outputs),
                 Chunk::Notice(n) => {
-                    live.notice(n);
-                    if !args.quiet {
+                    self.live.notice(n);
+                    if !self.args.quiet {
                         eprintln!(
                             "mailtls follow: {}: {}",
-                            args.path.display(),
+                            self.args.path.display(),
                             crate::model::text::terminal(&n.to_string())
                         );
                     }
@@ -406,102 +492,108 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         }
         if idle {
             // Caught up: a daemon start with no key error after it shows TLS working again.
-            live.idle(&mut outputs);
+            self.live.idle(&mut self.outputs);
         }
-        if stop.load(Ordering::SeqCst) {
+        if self.stop.load(Ordering::SeqCst) {
             // The last batch was read; what it completes is flushed below with the rest.
-            live.finish(&mut outputs);
+            self.live.finish(&mut self.outputs);
         }
+        idle
+    }
+
+    /// Counts what the batch completed and prints it; a closed output stops the run.
+    fn publish(&mut self) {
         // Metrics first, so that a scrape after an event is printed already counts it.
-        metrics
+        self.metrics
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .set_state(&live.counts, live.tls_broken());
+            .set_state(&self.live.counts, self.live.tls_broken());
         emit(
-            &outputs, &filter, &counted, json, colour, &metrics, &mut tally, &mut text,
+            &self.outputs,
+            &self.filter,
+            &self.counted,
+            self.json,
+            self.colour,
+            &self.metrics,
+            &mut self.tally,
+            &mut self.text,
         );
-        outputs.clear();
-        if !text.is_empty() {
-            if let Err(e) = stdout
-                .write_all(text.as_bytes())
-                .and_then(|_| stdout.flush())
+        self.outputs.clear();
+        if !self.text.is_empty() {
+            if let Err(e) = self
+                .stdout
+                .write_all(self.text.as_bytes())
+                .and_then(|_| self.stdout.flush())
             {
                 if e.kind() != io::ErrorKind::BrokenPipe {
                     eprintln!("mailtls follow: writing output: {e}");
                 }
-                broken_pipe = true;
-                stop.store(true, Ordering::SeqCst);
+                self.broken_pipe = true;
+                self.stop.store(true, Ordering::SeqCst);
             }
-            text.clear();
+            self.text.clear();
         }
+    }
 
-        let stopping = stop.load(Ordering::SeqCst);
-        let cp = follower.checkpoint();
-        if let (Some(file), Some(cp)) = (&args.state, cp)
-            && saved != Some(cp)
-            && !broken_pipe
-            && (stopping || last_save.elapsed() >= Duration::from_secs(1))
+    /// Writes the `--state` checkpoint at most once a second (and when stopping); returns
+    /// where the follower is.
+    fn save(&mut self, stopping: bool) -> Option<Checkpoint> {
+        let cp = self.follower.checkpoint();
+        if let (Some(file), Some(cp)) = (&self.args.state, cp)
+            && self.saved != Some(cp)
+            && !self.broken_pipe
+            && (stopping || self.last_save.elapsed() >= Duration::from_secs(1))
         {
-            match save_state(file, &args.path, cp) {
-                Ok(()) => saved = Some(cp),
+            match save_state(file, &self.args.path, cp) {
+                Ok(()) => self.saved = Some(cp),
                 Err(e) => eprintln!("mailtls follow: --state {}: {e}", file.display()),
             }
-            last_save = Instant::now();
+            self.last_save = Instant::now();
         }
-        if stopping {
-            break;
-        }
-        if idle {
-            // A pending checkpoint is written within a second even when the log is quiet.
-            let dirty = args.state.is_some() && cp.is_some() && saved != cp;
-            follower.wait(if dirty {
-                Duration::from_secs(1)
-            } else if tlsrpt_watch.is_some() {
-                SCAN_EVERY
-            } else {
-                Duration::from_secs(3600)
-            });
-        }
+        cp
     }
 
-    if let Some(h) = signal_handle {
-        h.close();
-    }
-    let sig = signal_thread.and_then(|t| t.join().ok().flatten());
-    if let Some(s) = server {
-        s.stop();
-    }
-    let why = match sig {
-        Some(signal_hook::consts::SIGINT) => "SIGINT",
-        Some(signal_hook::consts::SIGTERM) => "SIGTERM",
-        _ if broken_pipe => "output closed",
-        _ => "stopped",
-    };
-    let c = &live.counts;
-    eprintln!(
-        "mailtls follow: stopped ({why}). {} read ({} recognised, {} malformed, {} too long); \
-         {} TLS sessions, {} TLS messages, {} plaintext messages, {} verdicts, {} errors, {} alerts; \
-         {} records shown; {} rotations, {} truncations{}",
-        crate::model::text::count(c.lines, "line", "lines"),
-        c.recognized,
-        c.malformed,
-        c.too_long,
-        tally.sessions,
-        tally.tls_messages,
-        tally.plaintext_messages,
-        tally.verdicts,
-        tally.errors,
-        tally.alerts,
-        tally.shown,
-        c.rotations,
-        c.truncations,
-        if live.tls_broken() {
-            "; TLS IS STILL BROKEN (see the alerts above)"
+    /// Waits for the log to grow; a pending checkpoint is written within a second even
+    /// when the log is quiet.
+    fn wait(&mut self, cp: Option<Checkpoint>) {
+        let dirty = self.args.state.is_some() && cp.is_some() && self.saved != cp;
+        self.follower.wait(if dirty {
+            Duration::from_secs(1)
+        } else if self.tlsrpt_watch.is_some() {
+            SCAN_EVERY
         } else {
-            ""
-        }
-    );
-    Ok(exit::OK)
+            Duration::from_secs(3600)
+        });
+    }
+
+    /// The last line on stderr: what was read and shown, and whether TLS is still broken.
+    fn summary(&self, why: &str) {
+        let c = &self.live.counts;
+        let tally = &self.tally;
+        eprintln!(
+            "mailtls follow: stopped ({why}). {} read ({} recognised, {} malformed, {} too long); \
+             {} TLS sessions, {} TLS messages, {} plaintext messages, {} verdicts, {} errors, {} alerts; \
+             {} records shown; {} rotations, {} truncations{}",
+            crate::model::text::count(c.lines, "line", "lines"),
+            c.recognized,
+            c.malformed,
+            c.too_long,
+            tally.sessions,
+            tally.tls_messages,
+            tally.plaintext_messages,
+            tally.verdicts,
+            tally.errors,
+            tally.alerts,
+            tally.shown,
+            c.rotations,
+            c.truncations,
+            if self.live.tls_broken() {
+                "; TLS IS STILL BROKEN (see the alerts above)"
+            } else {
+                ""
+            }
+        );
+    }
 }
 
 /// Reads the reports that arrived in the watched directory into the metrics, and says on

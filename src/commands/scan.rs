@@ -39,7 +39,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use chrono::{FixedOffset, Local, NaiveDate, Offset, Utc};
+use chrono::{Local, NaiveDate, Offset, Utc};
 use clap::ValueEnum;
 
 use super::{exit, progress};
@@ -206,11 +206,117 @@ pub struct Args {
     pub explain_unparsed: Option<usize>,
 }
 
-/// Runs the scan and prints the report.
+/// Runs the scan and prints the report: find the inputs, load what judges them, read and
+/// fold, build the snapshot, render, and give the exit code the findings call for.
 pub fn run(args: &Args) -> Result<u8, Error> {
-    let utc: FixedOffset = Utc.fix();
     let filter = args.select.record_filter()?;
+    let mut found = find_inputs(args)?;
+    let mut notes = std::mem::take(&mut found.notes);
+    let (sources, stores) = (&found.sources, &found.stores);
+    let progress = progress::Progress::start(sources, args.quiet);
+    let opts = Options {
+        progress: progress.as_ref().map(progress::Progress::counter),
+        year: args.select.year,
+        zone: if args.select.utc {
+            Zone::Fixed(Utc.fix())
+        } else {
+            Zone::Local
+        },
+        keep_unparsed: args.explain_unparsed.unwrap_or(0),
+        ..Options::default()
+    };
+    let (policy, policy_source) = load_policy(args)?;
+    let previous = load_previous(args)?;
 
+    let (rpt_model, rpt_read) = tlsrpt::read::read_all(&found.report_files, stores);
+    let want_rpt = rpt_read.files + rpt_read.messages > 0;
+    let folded = read_logs(sources, &opts, &filter, !stores.is_empty(), want_rpt);
+    folded.note(&mut notes);
+    if let Some(p) = progress {
+        p.finish();
+    }
+    let report = folded.report;
+    let mut posture = folded.posture;
+    let msgs = (!stores.is_empty()).then(|| {
+        let ours = (!args.our_hosts.is_empty()).then(|| OurHosts::given(&args.our_hosts));
+        let (witnessed, summary) = hops::scan(stores, ours, &filter, &folded.log_ids);
+        posture.merge(witnessed);
+        summary
+    });
+    warn_about_reading(args, &report, msgs.as_ref(), &rpt_read);
+    let messages_read = msgs.as_ref().map_or(0, |m| m.messages);
+    something_was_read(&report, messages_read, rpt_read.reports, &found)?;
+    if !args.quiet {
+        for d in &notes.duplicates {
+            eprintln!(
+                "mailtls: note: {}: {} already read from {} (counted once)",
+                terminal(&d.file),
+                crate::model::text::count(d.lines, "line", "lines"),
+                terminal(&d.first_read_in)
+            );
+        }
+    }
+
+    let hosts: Vec<String> = report.hosts.iter().cloned().collect();
+    let mut snap = Snapshot::new(report.summary, posture);
+    snap.messages = msgs;
+    if want_rpt {
+        let joined = tlsrpt::join::join(&rpt_model, &folded.inbound);
+        snap.tlsrpt = Some(TlsRptDoc::new(&rpt_model, rpt_read, joined));
+    }
+    snap.identity = Some(Identity::of(&snap, hosts));
+    let reports_read = snap.tlsrpt.as_ref().is_some_and(|t| !t.reports.is_empty());
+    notes.empty =
+        snap.posture.peers.is_empty() && snap.posture.local_errors.is_empty() && !reports_read;
+    if let Some(b) = notes.banner()
+        && !args.quiet
+    {
+        eprintln!("mailtls scan: {b}");
+    }
+    let incomplete = !notes.incomplete.is_empty();
+    let empty = notes.empty;
+    if notes != InputNotes::default() {
+        snap.input = Some(notes);
+    }
+    let windows = folded.downgrades.finish();
+    let today = args.as_of.unwrap_or_else(|| Local::now().date_naive());
+    // Plaintext inside our own downgrade windows is ours, not the peers'.
+    let outage = crate::analysis::downgrade::outage(&windows);
+    let evaluation = policy::evaluate_with(&policy, &snap.posture, &outage, today);
+    let comparison = previous.map(|p| compare(&p.posture, &snap.posture));
+    let readiness = args
+        .enforce_readiness
+        .then(|| policy::enforce_readiness_with(&snap.posture, &outage));
+    let rep = Report {
+        snap: &snap,
+        timeline: &folded.timeline,
+        windows: &windows,
+        policy: &policy,
+        policy_source,
+        evaluation: &evaluation,
+        comparison: comparison.as_ref(),
+        readiness: readiness.as_deref(),
+        generated: args.generated_at.clone(),
+    };
+    write_report_dir(args, &rep)?;
+    super::write_stdout(&render(args, &rep)?)?;
+    Ok(exit_code(args, &rep, empty, incomplete))
+}
+
+/// What the command line's paths held, sorted once: logs, message stores, TLS-RPT report
+/// files, what was skipped and why, and the notes that go into the snapshot.
+struct Found {
+    paths: Vec<PathBuf>,
+    sources: Vec<crate::input::SourceFile>,
+    stores: Vec<messages::Store>,
+    report_files: Vec<PathBuf>,
+    skipped: Vec<(std::sync::Arc<str>, crate::input::sniff::Skip)>,
+    unrelated_json: u64,
+    notes: InputNotes,
+}
+
+/// Finds the inputs; no input at all (or nothing readable in them) is an error.
+fn find_inputs(args: &Args) -> Result<Found, Error> {
     let mut paths = args.paths.clone();
     if paths.is_empty() {
         if std::io::stdin().is_terminal() {
@@ -264,18 +370,19 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         )));
     }
 
-    let progress = progress::Progress::start(&sources, args.quiet);
-    let opts = Options {
-        progress: progress.as_ref().map(progress::Progress::counter),
-        year: args.select.year,
-        zone: if args.select.utc {
-            Zone::Fixed(utc)
-        } else {
-            Zone::Local
-        },
-        keep_unparsed: args.explain_unparsed.unwrap_or(0),
-        ..Options::default()
-    };
+    Ok(Found {
+        paths,
+        sources,
+        stores,
+        report_files,
+        skipped,
+        unrelated_json,
+        notes,
+    })
+}
+
+/// The policy that judges the run: `--policy FILE`, or the built-in one.
+fn load_policy(args: &Args) -> Result<(Policy, String), Error> {
     let policy_loaded = match &args.policy {
         None => Ok((Policy::default(), "built-in".to_owned())),
         Some(path) => std::fs::read_to_string(path)
@@ -296,6 +403,11 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             )));
         }
     };
+    Ok((policy, policy_source))
+}
+
+/// The snapshot `--compare` names, if any.
+fn load_previous(args: &Args) -> Result<Option<Snapshot>, Error> {
     let previous = match &args.compare {
         None => None,
         Some(path) => match std::fs::read_to_string(path)
@@ -321,21 +433,37 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         },
     };
 
-    let (rpt_model, rpt_read) = tlsrpt::read::read_all(&report_files, &stores);
-    let want_rpt = rpt_read.files + rpt_read.messages > 0;
-    let mut inbound = InboundLog::default();
-    let mut posture = Posture::default();
-    let mut timeline = Timeline::default();
-    let mut downgrades = Downgrades::default();
-    // Queue ids of inbound messages seen in the logs: a stored message stamped with one of
-    // them is the same message, already counted.
-    let mut log_ids: HashSet<String> = HashSet::new();
-    let want_ids = !stores.is_empty();
-    let mut left_out: BTreeMap<Left, u64> = BTreeMap::new();
-    let mut loopback_peers: HashSet<String> = HashSet::new();
-    let mut records = 0u64;
-    let report = pipeline::run(&sources, &opts, |r| {
-        records += 1;
+    Ok(previous)
+}
+
+/// Everything one pass over the logs folds: posture, timeline, downgrade windows, the
+/// inbound log TLS-RPT reports are joined with, and what the selection left out.
+#[derive(Default)]
+struct Folded {
+    report: pipeline::RunReport,
+    posture: Posture,
+    timeline: Timeline,
+    downgrades: Downgrades,
+    inbound: InboundLog,
+    /// Queue ids of inbound messages seen in the logs: a stored message stamped with one
+    /// of them is the same message, already counted.
+    log_ids: HashSet<String>,
+    left_out: BTreeMap<Left, u64>,
+    loopback_peers: HashSet<String>,
+    records: u64,
+}
+
+/// Reads the logs once and folds every record the filter keeps.
+fn read_logs(
+    sources: &[crate::input::SourceFile],
+    opts: &Options,
+    filter: &crate::analysis::filter::RecordFilter,
+    want_ids: bool,
+    want_rpt: bool,
+) -> Folded {
+    let mut f = Folded::default();
+    f.report = pipeline::run(sources, opts, |r| {
+        f.records += 1;
         if want_ids
             && let Record::Message {
                 direction: Direction::Inbound,
@@ -343,57 +471,68 @@ pub fn run(args: &Args) -> Result<u8, Error> {
                 ..
             } = &r
         {
-            log_ids.insert(queue_id.clone());
+            f.log_ids.insert(queue_id.clone());
         }
         match filter.reject(&r) {
             None => {
                 // A client's hang-up after our own 454 is our outage, not the peer's
                 // failure: the window counts it, the peer's posture does not.
-                if downgrades.add(&r) {
+                if f.downgrades.add(&r) {
                     return;
                 }
                 if want_rpt {
-                    inbound.add(&r);
+                    f.inbound.add(&r);
                 }
-                posture.add(&r);
-                timeline.add(&r);
+                f.posture.add(&r);
+                f.timeline.add(&r);
             }
             Some(why) => {
-                *left_out.entry(why).or_default() += 1;
+                *f.left_out.entry(why).or_default() += 1;
                 if why == Left::Loopback
                     && let Some(k) = r.peer().and_then(|p| p.key())
-                    && !loopback_peers.contains(&k)
+                    && !f.loopback_peers.contains(&k)
                 {
-                    loopback_peers.insert(k);
+                    f.loopback_peers.insert(k);
                 }
             }
         }
     });
-    notes.records = records;
-    notes.left_out = left_out
-        .iter()
-        .map(|(k, n)| (k.as_str().to_owned(), *n))
-        .collect();
-    notes.loopback_peers = loopback_peers.len() as u64;
-    notes.incomplete.extend(report.incomplete.iter().cloned());
-    notes.duplicates = report
-        .duplicates
-        .iter()
-        .map(|(f, first, n)| DuplicateNote {
-            file: f.to_string(),
-            first_read_in: first.to_string(),
-            lines: *n,
-        })
-        .collect();
-    if let Some(p) = progress {
-        p.finish();
+    f
+}
+
+impl Folded {
+    /// What the read adds to the input notes: records, left out, incomplete, duplicates.
+    fn note(&self, notes: &mut InputNotes) {
+        notes.records = self.records;
+        notes.left_out = self
+            .left_out
+            .iter()
+            .map(|(k, n)| (k.as_str().to_owned(), *n))
+            .collect();
+        notes.loopback_peers = self.loopback_peers.len() as u64;
+        notes
+            .incomplete
+            .extend(self.report.incomplete.iter().cloned());
+        notes.duplicates = self
+            .report
+            .duplicates
+            .iter()
+            .map(|(f, first, n)| DuplicateNote {
+                file: f.to_string(),
+                first_read_in: first.to_string(),
+                lines: *n,
+            })
+            .collect();
     }
-    let msgs = (!stores.is_empty()).then(|| {
-        let ours = (!args.our_hosts.is_empty()).then(|| OurHosts::given(&args.our_hosts));
-        let (witnessed, summary) = hops::scan(&stores, ours, &filter, &log_ids);
-        posture.merge(witnessed);
-        summary
-    });
+}
+
+/// The warnings of the read (malformed lines, messages and reports; `--explain-unparsed`).
+fn warn_about_reading(
+    args: &Args,
+    report: &pipeline::RunReport,
+    msgs: Option<&hops::MessagesSummary>,
+    rpt_read: &tlsrpt::read::ReadSummary,
+) {
     if !args.quiet {
         for w in &report.warnings {
             eprintln!("mailtls: warning: {}", terminal(&w.to_string()));
@@ -412,7 +551,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         if more > 0 {
             eprintln!("mailtls: warning: … and {more} more malformed lines");
         }
-        if let Some(m) = &msgs {
+        if let Some(m) = msgs {
             for p in &m.problems {
                 eprintln!("mailtls: warning: {}", terminal(&p.to_string()));
             }
@@ -437,8 +576,6 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             eprintln!("mailtls: unparsed: … and {more} more");
         }
     }
-    let s = &report.summary;
-    let messages_read = msgs.as_ref().map_or(0, |m| m.messages);
     if !args.quiet {
         for p in &rpt_read.problems {
             eprintln!("mailtls: warning: {}", terminal(&p.to_string()));
@@ -450,10 +587,22 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             eprintln!("mailtls: warning: … and {more} more invalid TLS-RPT reports");
         }
     }
-    if s.files == s.files_unreadable && messages_read == 0 && rpt_read.reports == 0 {
+}
+
+/// A run that read nothing, or recognised nothing, is an error (exit 2), never a clean
+/// report.
+fn something_was_read(
+    report: &pipeline::RunReport,
+    messages_read: u64,
+    reports_read: u64,
+    found: &Found,
+) -> Result<(), Error> {
+    let s = &report.summary;
+    let (sources, skipped) = (&found.sources, &found.skipped);
+    if s.files == s.files_unreadable && messages_read == 0 && reports_read == 0 {
         return Err(Error::Failed("nothing could be read".to_owned()));
     }
-    if s.lines_recognized == 0 && messages_read == 0 && rpt_read.reports == 0 {
+    if s.lines_recognized == 0 && messages_read == 0 && reports_read == 0 {
         let names: Vec<String> = sources
             .iter()
             .take(10)
@@ -469,71 +618,23 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             } else {
                 ""
             },
-            if skipped.is_empty() && unrelated_json == 0 {
+            if skipped.is_empty() && found.unrelated_json == 0 {
                 String::new()
             } else {
                 format!(
                     "; {}",
-                    what_was_found(&paths, &[], &skipped, unrelated_json)
+                    what_was_found(&found.paths, &[], skipped, found.unrelated_json)
                 )
             }
         )));
     }
-    for d in &notes.duplicates {
-        if !args.quiet {
-            eprintln!(
-                "mailtls: note: {}: {} already read from {} (counted once)",
-                terminal(&d.file),
-                crate::model::text::count(d.lines, "line", "lines"),
-                terminal(&d.first_read_in)
-            );
-        }
-    }
+    Ok(())
+}
 
-    let hosts: Vec<String> = report.hosts.iter().cloned().collect();
-    let mut snap = Snapshot::new(report.summary, posture);
-    snap.messages = msgs;
-    if want_rpt {
-        let joined = tlsrpt::join::join(&rpt_model, &inbound);
-        snap.tlsrpt = Some(TlsRptDoc::new(&rpt_model, rpt_read, joined));
-    }
-    snap.identity = Some(Identity::of(&snap, hosts));
-    let reports_read = snap.tlsrpt.as_ref().is_some_and(|t| !t.reports.is_empty());
-    notes.empty =
-        snap.posture.peers.is_empty() && snap.posture.local_errors.is_empty() && !reports_read;
-    if let Some(b) = notes.banner()
-        && !args.quiet
-    {
-        eprintln!("mailtls scan: {b}");
-    }
-    let incomplete = !notes.incomplete.is_empty();
-    let empty = notes.empty;
-    if notes != InputNotes::default() {
-        snap.input = Some(notes);
-    }
-    let windows = downgrades.finish();
-    let today = args.as_of.unwrap_or_else(|| Local::now().date_naive());
-    // Plaintext inside our own downgrade windows is ours, not the peers'.
-    let outage = crate::analysis::downgrade::outage(&windows);
-    let evaluation = policy::evaluate_with(&policy, &snap.posture, &outage, today);
-    let comparison = previous.map(|p| compare(&p.posture, &snap.posture));
-    let readiness = args
-        .enforce_readiness
-        .then(|| policy::enforce_readiness_with(&snap.posture, &outage));
-    let rep = Report {
-        snap: &snap,
-        timeline: &timeline,
-        windows: &windows,
-        policy: &policy,
-        policy_source,
-        evaluation: &evaluation,
-        comparison: comparison.as_ref(),
-        readiness: readiness.as_deref(),
-        generated: args.generated_at.clone(),
-    };
-
+/// `-o DIR`: the whole report, written atomically.
+fn write_report_dir(args: &Args, rep: &Report) -> Result<(), Error> {
     if let Some(dir) = &args.output {
-        match report::write_dir(&rep, dir) {
+        match report::write_dir(rep, dir) {
             Ok(files) => {
                 if !args.quiet {
                     eprintln!(
@@ -552,6 +653,13 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             }
         }
     }
+    Ok(())
+}
+
+/// The report in the format asked for on stdout (nothing with only `-o`).
+fn render(args: &Args, rep: &Report) -> Result<String, Error> {
+    let snap = rep.snap;
+    let readiness = rep.readiness;
     let format = match (args.format, &args.output) {
         (_, _) if args.json => Some(Format::Json),
         (Some(f), _) => Some(f),
@@ -561,15 +669,15 @@ pub fn run(args: &Args) -> Result<u8, Error> {
     let text = match format {
         None => String::new(),
         Some(Format::Json) => snap.to_json(),
-        Some(Format::Csv) => match report::csv::render(&rep) {
+        Some(Format::Csv) => match report::csv::render(rep) {
             Ok(t) => t,
             Err(e) => {
                 return Err(Error::Failed(format!("csv: {e}")));
             }
         },
-        Some(Format::Md) => report::markdown::render(&rep),
-        Some(Format::Html) => match report::charts::render_all(&rep) {
-            Ok(c) => report::html::render(&rep, &c),
+        Some(Format::Md) => report::markdown::render(rep),
+        Some(Format::Html) => match report::charts::render_all(rep) {
+            Ok(c) => report::html::render(rep, &c),
             Err(e) => {
                 return Err(Error::Failed(format!("charts: {e}")));
             }
@@ -579,7 +687,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             let (cols, tty) = report::table::terminal_width();
             let width = (!args.wide).then_some(cols);
             let wrap_to = width.filter(|_| tty);
-            let mut t = report::table::render_report(&rep, colour, width, wrap_to);
+            let mut t = report::table::render_report(rep, colour, width, wrap_to);
             if let Some(m) = &snap.messages {
                 t.push_str(&report::table::fit(
                     &report::messages::render(m, colour, wrap_to),
@@ -592,13 +700,20 @@ pub fn run(args: &Args) -> Result<u8, Error> {
                     wrap_to,
                 ));
             }
-            if let Some(rd) = &readiness {
+            if let Some(rd) = readiness {
                 t.push_str(&report::table::readiness(rd));
             }
             t
         }
     };
-    super::write_stdout(&text)?;
+    Ok(text)
+}
+
+/// The exit code: 1 for violations under `--policy`, 4 for nothing to judge under it, 3
+/// for inputs not read to their end (wins: a partial run is never taken for a whole one).
+fn exit_code(args: &Args, rep: &Report, empty: bool, incomplete: bool) -> u8 {
+    let evaluation = rep.evaluation;
+    let snap = rep.snap;
     let mut code = exit::OK;
     if args.policy.is_some() {
         for v in &evaluation.violations {
@@ -640,7 +755,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         );
         code = exit::INCOMPLETE;
     }
-    Ok(code)
+    code
 }
 
 /// What the paths held that was not read, for the "nothing to read" message.
