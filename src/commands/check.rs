@@ -384,7 +384,8 @@ fn prepare(args: &Args) -> Result<Prepared, String> {
     let targets = raw
         .iter()
         .map(|t| Target::parse(t, port))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
     let opts = options(args, mode)?;
     Ok((targets, logs, opts))
 }

@@ -15,6 +15,38 @@
 //! the usual per-address records of `mailtls.check/1`. Lookups go through hickory
 //! ([`dns`]); everything else is the blocking probe code.
 
+/// Why a published MTA-STS or TLS-RPT record, or an MTA-STS policy file, is not valid
+/// (RFC 8461 §3.1/§3.2, RFC 8460 §3): the finding's reason, in the RFC's terms.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    #[error("empty record")]
+    Empty,
+    #[error("does not start with {want} ({got:?})")]
+    Version { want: &'static str, got: String },
+    #[error("no {0} field")]
+    Missing(&'static str),
+    #[error("id {0:?} is not 1-32 letters and digits")]
+    Id(String),
+    #[error("line {0:?} is not key: value")]
+    NotKeyValue(String),
+    #[error("unknown mode {0:?}")]
+    Mode(String),
+    #[error("max_age {0:?} is not a number")]
+    MaxAgeNumber(String),
+    #[error("max_age {0} is over 31557600 (one year)")]
+    MaxAgeTooLong(u64),
+    #[error("version {0:?} is not STSv1")]
+    PolicyVersion(String),
+    #[error("{0} v=STSv1 records (RFC 8461 §3.1 wants exactly one)")]
+    SeveralSts(usize),
+    #[error("{count} v=TLSRPTv1 records at {name}")]
+    SeveralTlsRpt { count: usize, name: String },
+    #[error("rua is empty")]
+    RuaEmpty,
+    #[error("rua {0:?} is neither mailto:ADDRESS nor https://…")]
+    Rua(String),
+}
+
 pub mod dane;
 pub mod dns;
 mod judge;

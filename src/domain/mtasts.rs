@@ -19,6 +19,7 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use serde::Serialize;
 
+use super::RecordError;
 use crate::probe::smtp::Clock;
 use crate::probe::tls::{self, Trust};
 
@@ -34,12 +35,17 @@ pub struct StsRecord {
 
 /// Reads one TXT string as an MTA-STS record: `v=STSv1` first, then an `id` of 1–32
 /// letters and digits; other fields are ignored as the RFC asks.
-pub fn parse_record(txt: &str) -> Result<StsRecord, String> {
+pub fn parse_record(txt: &str) -> Result<StsRecord, RecordError> {
     let mut fields = txt.split(';').map(str::trim).filter(|f| !f.is_empty());
     match fields.next() {
         Some("v=STSv1") => {}
-        Some(other) => return Err(format!("does not start with v=STSv1 ({other:?})")),
-        None => return Err("empty record".into()),
+        Some(other) => {
+            return Err(RecordError::Version {
+                want: "v=STSv1",
+                got: other.to_owned(),
+            });
+        }
+        None => return Err(RecordError::Empty),
     }
     let mut id = None;
     for f in fields {
@@ -49,9 +55,9 @@ pub fn parse_record(txt: &str) -> Result<StsRecord, String> {
             id = Some(v.trim().to_owned());
         }
     }
-    let id = id.ok_or("no id field")?;
+    let id = id.ok_or(RecordError::Missing("id"))?;
     if id.is_empty() || id.len() > 32 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(format!("id {id:?} is not 1-32 letters and digits"));
+        return Err(RecordError::Id(id));
     }
     Ok(StsRecord { id })
 }
@@ -90,7 +96,7 @@ pub struct Policy {
 
 /// Parses the policy text: `key: value` lines (CRLF or LF), `version: STSv1`, `mode`,
 /// `max_age` (at most 31557600), at least one `mx` unless the mode is `none`.
-pub fn parse_policy(text: &str) -> Result<Policy, String> {
+pub fn parse_policy(text: &str) -> Result<Policy, RecordError> {
     let mut version = None;
     let mut mode = None;
     let mut max_age = None;
@@ -101,7 +107,7 @@ pub fn parse_policy(text: &str) -> Result<Policy, String> {
             continue;
         }
         let Some((k, v)) = line.split_once(':') else {
-            return Err(format!("line {line:?} is not key: value"));
+            return Err(RecordError::NotKeyValue(line.to_owned()));
         };
         let v = v.trim();
         match k.trim() {
@@ -111,15 +117,15 @@ pub fn parse_policy(text: &str) -> Result<Policy, String> {
                     "enforce" => Mode::Enforce,
                     "testing" => Mode::Testing,
                     "none" => Mode::None,
-                    other => return Err(format!("unknown mode {other:?}")),
+                    other => return Err(RecordError::Mode(other.to_owned())),
                 })
             }
             "max_age" => {
                 let n: u64 = v
                     .parse()
-                    .map_err(|_| format!("max_age {v:?} is not a number"))?;
+                    .map_err(|_| RecordError::MaxAgeNumber(v.to_owned()))?;
                 if n > 31_557_600 {
-                    return Err(format!("max_age {n} is over 31557600 (one year)"));
+                    return Err(RecordError::MaxAgeTooLong(n));
                 }
                 max_age = Some(n);
             }
@@ -129,13 +135,13 @@ pub fn parse_policy(text: &str) -> Result<Policy, String> {
     }
     match version.as_deref() {
         Some("STSv1") => {}
-        Some(v) => return Err(format!("version {v:?} is not STSv1")),
-        None => return Err("no version field".into()),
+        Some(v) => return Err(RecordError::PolicyVersion(v.to_owned())),
+        None => return Err(RecordError::Missing("version")),
     }
-    let mode = mode.ok_or("no mode field")?;
-    let max_age = max_age.ok_or("no max_age field")?;
+    let mode = mode.ok_or(RecordError::Missing("mode"))?;
+    let max_age = max_age.ok_or(RecordError::Missing("max_age"))?;
     if mx.is_empty() && mode != Mode::None {
-        return Err("no mx field".into());
+        return Err(RecordError::Missing("mx"));
     }
     Ok(Policy { mode, mx, max_age })
 }
@@ -379,7 +385,7 @@ mod tests {
         for (txt, want) in rows {
             match (parse_record(txt), want) {
                 (Ok(r), Ok(id)) => assert_eq!(r.id, *id, "{txt}"),
-                (Err(e), Err(part)) => assert!(e.contains(part), "{txt}: {e}"),
+                (Err(e), Err(part)) => assert!(e.to_string().contains(part), "{txt}: {e}"),
                 (got, _) => panic!("{txt}: {got:?}"),
             }
         }
@@ -417,7 +423,7 @@ mod tests {
         ];
         for (text, part) in bad {
             let e = parse_policy(text).expect_err(text);
-            assert!(e.contains(part), "{text}: {e}");
+            assert!(e.to_string().contains(part), "{text}: {e}");
         }
     }
 

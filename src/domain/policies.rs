@@ -45,10 +45,7 @@ pub(super) fn sts_lookup(
             return;
         }
         [one] => mtasts::parse_record(one),
-        _ => Err(format!(
-            "{} v=STSv1 records (RFC 8461 §3.1 wants exactly one)",
-            sts.len()
-        )),
+        _ => Err(super::RecordError::SeveralSts(sts.len())),
     };
     let record = match record {
         Ok(r) => r,
@@ -89,7 +86,7 @@ pub(super) fn sts_lookup(
                 Err(e) => {
                     let err = mtasts::FetchError {
                         stage: "parse",
-                        detail: e,
+                        detail: e.to_string(),
                     };
                     sts_fetch_failed(rep, &err);
                     rep.mta_sts.error = Some(err);
@@ -143,8 +140,14 @@ pub(super) fn rpt_lookup(domain: &str, dns: &Dns, rep: &mut DomainReport) {
                 rep.tls_rpt.valid = true;
                 rep.tls_rpt.rua = r.rua;
             }
-            Err(e) => rep.tls_rpt.error = Some(e),
+            Err(e) => rep.tls_rpt.error = Some(e.to_string()),
         },
-        _ => rep.tls_rpt.error = Some(format!("{} v=TLSRPTv1 records at {name}", rpt.len())),
+        _ => {
+            let e = super::RecordError::SeveralTlsRpt {
+                count: rpt.len(),
+                name: name.to_owned(),
+            };
+            rep.tls_rpt.error = Some(e.to_string());
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! SMTP TLS Reporting (RFC 8460): the `_smtp._tls.DOMAIN` TXT record that tells senders
 //! where to send their daily reports of failed TLS (and MTA-STS/DANE) sessions.
 
+use super::RecordError;
 use serde::Serialize;
 
 /// A valid TLS-RPT record.
@@ -12,12 +13,17 @@ pub struct TlsRpt {
 
 /// Reads one TXT string: `v=TLSRPTv1` first, then `rua=` with one or more
 /// comma-separated `mailto:` or `https:` URIs (RFC 8460 §3).
-pub fn parse(txt: &str) -> Result<TlsRpt, String> {
+pub fn parse(txt: &str) -> Result<TlsRpt, RecordError> {
     let mut fields = txt.split(';').map(str::trim).filter(|f| !f.is_empty());
     match fields.next() {
         Some("v=TLSRPTv1") => {}
-        Some(other) => return Err(format!("does not start with v=TLSRPTv1 ({other:?})")),
-        None => return Err("empty record".into()),
+        Some(other) => {
+            return Err(RecordError::Version {
+                want: "v=TLSRPTv1",
+                got: other.to_owned(),
+            });
+        }
+        None => return Err(RecordError::Empty),
     }
     let mut rua = None;
     for f in fields {
@@ -27,14 +33,14 @@ pub fn parse(txt: &str) -> Result<TlsRpt, String> {
             rua = Some(v.trim().to_owned());
         }
     }
-    let rua = rua.ok_or("no rua field")?;
+    let rua = rua.ok_or(RecordError::Missing("rua"))?;
     let uris: Vec<String> = rua
         .split(',')
         .map(|u| u.trim().to_owned())
         .filter(|u| !u.is_empty())
         .collect();
     if uris.is_empty() {
-        return Err("rua is empty".into());
+        return Err(RecordError::RuaEmpty);
     }
     for u in &uris {
         let lower = u.to_ascii_lowercase();
@@ -45,7 +51,7 @@ pub fn parse(txt: &str) -> Result<TlsRpt, String> {
                 .strip_prefix("https://")
                 .is_some_and(|h| !h.is_empty());
         if !ok {
-            return Err(format!("rua {u:?} is neither mailto:ADDRESS nor https://…"));
+            return Err(RecordError::Rua(u.clone()));
         }
     }
     Ok(TlsRpt { rua: uris })
@@ -78,7 +84,7 @@ mod tests {
         for (txt, want) in rows {
             match (parse(txt), want) {
                 (Ok(r), Ok(uris)) => assert_eq!(r.rua, *uris, "{txt}"),
-                (Err(e), Err(part)) => assert!(e.contains(part), "{txt}: {e}"),
+                (Err(e), Err(part)) => assert!(e.to_string().contains(part), "{txt}: {e}"),
                 (got, _) => panic!("{txt}: {got:?}"),
             }
         }

@@ -42,7 +42,7 @@ impl DirWatch {
 
     /// Reads the files that appeared since the last scan: each report found, or why a
     /// file that claimed to be one was refused (naming the file).
-    pub fn scan(&mut self) -> Vec<Result<TlsReport, String>> {
+    pub fn scan(&mut self) -> Vec<Result<TlsReport, Refused>> {
         let mut files = Vec::new();
         walk(&self.dir, &mut files, 0);
         files.sort();
@@ -63,6 +63,25 @@ impl DirWatch {
         }
         out
     }
+}
+
+/// Why a file of the watched folder that claimed to hold a report gave none.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    #[error("{}: {}", .file.display(), crate::model::text::plain_error(.source))]
+    Read {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: invalid TLS-RPT report: {source}", .file.display())]
+    Invalid {
+        file: PathBuf,
+        #[source]
+        source: ReportError,
+    },
+    #[error("{}: announces a TLS-RPT report but has no report part", .0.display())]
+    NoReportPart(PathBuf),
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
@@ -90,23 +109,29 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
 
 /// The reports of one file: a report file, or a message carrying reports; nothing for any
 /// other file.
-fn read_one(p: &Path) -> Vec<Result<TlsReport, String>> {
-    let name = p.display();
+fn read_one(p: &Path) -> Vec<Result<TlsReport, Refused>> {
+    let unreadable = |source| Refused::Read {
+        file: p.to_path_buf(),
+        source,
+    };
     let mut raw = Vec::new();
     let read = fs::File::open(p).and_then(|f| f.take(MAX_REPORT).read_to_end(&mut raw));
     if let Err(e) = read {
-        return vec![Err(format!("{name}: {e}"))];
+        return vec![Err(unreadable(e))];
     }
     let bytes = match inflate(&raw) {
         Ok(b) => b,
-        Err(e) => return vec![Err(format!("{name}: {e}"))],
+        Err(e) => return vec![Err(unreadable(e))],
     };
     let fname = p
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     let json_named = fname.ends_with(".json") || fname.ends_with(".json.gz");
-    let why = |e: ReportError| format!("{name}: invalid TLS-RPT report: {e}");
+    let why = |source: ReportError| Refused::Invalid {
+        file: p.to_path_buf(),
+        source,
+    };
     if looks_like_report(&bytes) || json_named {
         return vec![parse_report(&bytes).map_err(why)];
     }
@@ -118,9 +143,7 @@ fn read_one(p: &Path) -> Vec<Result<TlsReport, String>> {
         if is_report_header(header) {
             let reports = reports_in_message(&bytes);
             if reports.is_empty() {
-                return vec![Err(format!(
-                    "{name}: announces a TLS-RPT report but has no report part"
-                ))];
+                return vec![Err(Refused::NoReportPart(p.to_path_buf()))];
             }
             return reports.into_iter().map(|r| r.map_err(why)).collect();
         }

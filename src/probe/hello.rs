@@ -495,7 +495,7 @@ fn pause(clock: &Clock, d: Duration) -> bool {
 /// alert, close after the ClientHello), or why none came.
 #[allow(clippy::too_many_arguments)]
 fn attempt(
-    open: &mut dyn FnMut() -> Result<TcpStream, String>,
+    open: &mut dyn FnMut() -> Result<TcpStream, super::session::OpenError>,
     clock: &Clock,
     pacer: &mut Pacer,
     version: &TlsVersion,
@@ -518,7 +518,7 @@ fn attempt(
                 Ok(a) => return Err(describe(&a)),
                 Err(e) => format!("error: {e}"),
             },
-            Err(e) => e,
+            Err(e) => e.to_string(),
         };
         if clock.next().is_none() {
             return Err(format!("{why}; check deadline reached (--max-time)"));
@@ -541,7 +541,7 @@ fn attempt(
 /// Probes every version of [`PROBED`], each on a fresh connection from `open`. The
 /// second value is the certificate chain from the first clear-text Certificate seen.
 pub fn enumerate_protocols(
-    open: &mut dyn FnMut() -> Result<TcpStream, String>,
+    open: &mut dyn FnMut() -> Result<TcpStream, super::session::OpenError>,
     clock: &Clock,
     pacer: &mut Pacer,
     sni: Option<&str>,
@@ -590,7 +590,7 @@ pub fn enumerate_protocols(
 /// enumeration stopped before the server refused (no TLS answer even after retries, the
 /// deadline): the list is then incomplete.
 pub fn enumerate_ciphers(
-    open: &mut dyn FnMut() -> Result<TcpStream, String>,
+    open: &mut dyn FnMut() -> Result<TcpStream, super::session::OpenError>,
     clock: &Clock,
     pacer: &mut Pacer,
     sni: Option<&str>,

@@ -58,6 +58,19 @@ pub enum Mode {
     Smtps,
 }
 
+/// Why a command-line target is not `HOST[:PORT]`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    #[error("empty target")]
+    Empty,
+    #[error("{0}: missing ']'")]
+    Bracket(String),
+    #[error("{0}: missing host")]
+    NoHost(String),
+    #[error("{target}: bad port {port:?}")]
+    Port { target: String, port: String },
+}
+
 /// What to check: a host (name or address) and a port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -67,21 +80,25 @@ pub struct Target {
 
 impl Target {
     /// Reads `HOST`, `HOST:PORT`, `[V6]`, `[V6]:PORT` or a bare IPv6 address.
-    pub fn parse(s: &str, default_port: u16) -> Result<Target, String> {
+    pub fn parse(s: &str, default_port: u16) -> Result<Target, TargetError> {
         let s = s.trim();
         if s.is_empty() {
-            return Err("empty target".into());
+            return Err(TargetError::Empty);
         }
+        let bad_port = |p: &str| TargetError::Port {
+            target: s.to_owned(),
+            port: p.to_owned(),
+        };
         if let Some(rest) = s.strip_prefix('[') {
             let (host, after) = rest
                 .split_once(']')
-                .ok_or_else(|| format!("{s}: missing ']'"))?;
+                .ok_or_else(|| TargetError::Bracket(s.to_owned()))?;
             let port = match after {
                 "" => default_port,
                 p => p
                     .strip_prefix(':')
                     .and_then(|p| p.parse().ok())
-                    .ok_or_else(|| format!("{s}: bad port"))?,
+                    .ok_or_else(|| bad_port(p.trim_start_matches(':')))?,
             };
             return Ok(Target {
                 host: host.to_owned(),
@@ -97,9 +114,9 @@ impl Target {
         match s.rsplit_once(':') {
             Some((h, p)) if !h.is_empty() => Ok(Target {
                 host: h.to_owned(),
-                port: p.parse().map_err(|_| format!("{s}: bad port {p:?}"))?,
+                port: p.parse().map_err(|_| bad_port(p))?,
             }),
-            Some(_) => Err(format!("{s}: missing host")),
+            Some(_) => Err(TargetError::NoHost(s.to_owned())),
             None => Ok(Target {
                 host: s.to_owned(),
                 port: default_port,

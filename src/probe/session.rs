@@ -392,28 +392,51 @@ fn tls_start(
     Some(Conversation::new(Stream::Tls(Box::new(stream)), *clock))
 }
 
+/// Why a probe connection did not reach the point of a ClientHello.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("check deadline reached")]
+    Deadline,
+    #[error("{}", crate::model::text::plain_error(.0))]
+    Connect(#[from] std::io::Error),
+    /// The server answered a step with another code (`421 too many connections`).
+    #[error("{step}: {reply}")]
+    Refused { step: &'static str, reply: String },
+    #[error("unexpected TLS stream")]
+    NotPlain,
+    #[error("{step}: {source}")]
+    Smtp {
+        step: &'static str,
+        #[source]
+        source: SmtpError,
+    },
+}
+
 /// Opens a fresh connection and brings it to the point where the next byte the
 /// server reads is a ClientHello (after `220` to STARTTLS, or at once for SMTPS).
-fn open_raw(addr: SocketAddr, opts: &Options, clock: &Clock) -> Result<TcpStream, String> {
-    let limit = clock.next().ok_or("check deadline reached")?;
-    let tcp = TcpStream::connect_timeout(&addr, limit).map_err(|e| e.to_string())?;
+fn open_raw(addr: SocketAddr, opts: &Options, clock: &Clock) -> Result<TcpStream, OpenError> {
+    let limit = clock.next().ok_or(OpenError::Deadline)?;
+    let tcp = TcpStream::connect_timeout(&addr, limit)?;
     // Small commands back to back: without this, Nagle and delayed ACKs cost ~40 ms a probe.
     let _ = tcp.set_nodelay(true);
     if opts.mode == Mode::Smtps {
         return Ok(tcp);
     }
     let mut conv = Conversation::new(Stream::plain(tcp, *clock), *clock);
-    let want = |reply: Result<Reply, SmtpError>, code: u16, what: &str| match reply {
+    let want = |reply: Result<Reply, SmtpError>, code: u16, step: &'static str| match reply {
         Ok(r) if r.code == code => Ok(()),
-        Ok(r) => Err(format!("{what}: {}", r.text())),
-        Err(e) => Err(format!("{what}: {e}")),
+        Ok(r) => Err(OpenError::Refused {
+            step,
+            reply: r.text(),
+        }),
+        Err(source) => Err(OpenError::Smtp { step, source }),
     };
     want(conv.reply(), 220, "banner")?;
     want(conv.command(&format!("EHLO {}", opts.ehlo)), 250, "EHLO")?;
     want(conv.command("STARTTLS"), 220, "STARTTLS")?;
     match conv.into_stream() {
         Stream::Plain(tcp) => Ok(tcp.into_inner()),
-        Stream::Tls(_) => Err("unexpected TLS stream".into()),
+        Stream::Tls(_) => Err(OpenError::NotPlain),
     }
 }
 

@@ -86,9 +86,9 @@ fn row(r: &Report, key: &str, dir: Direction, d: &DirPosture) -> Vec<String> {
 }
 
 /// The CSV text, peers sorted by key, inbound before outbound.
-pub fn render(r: &Report) -> Result<String, String> {
+pub fn render(r: &Report) -> std::io::Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(COLUMNS).map_err(|e| e.to_string())?;
+    w.write_record(COLUMNS)?;
     for (key, p) in &r.snap.posture.peers {
         for dir in [Direction::Inbound, Direction::Outbound] {
             let d = p.dir(dir);
@@ -96,11 +96,11 @@ pub fn render(r: &Report) -> Result<String, String> {
                 continue;
             }
             let cells: Vec<String> = row(r, key, dir, d).iter().map(|c| neutralise(c)).collect();
-            w.write_record(&cells).map_err(|e| e.to_string())?;
+            w.write_record(&cells)?;
         }
     }
-    let bytes = w.into_inner().map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|e| e.to_string())
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
 #[cfg(test)]
