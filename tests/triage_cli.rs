@@ -546,7 +546,7 @@ fn peer_adds_stored_hops_and_live_checks() {
         "never",
     ]);
     assert!(
-        text.contains("mail-out.partner.example:25  warn  TLSv1.3 TLS_AES_256_GCM_SHA384 256 bits  verify=FAIL  1 findings"),
+        text.contains("mail-out.partner.example:25  warn  TLSv1.3 TLS_AES_256_GCM_SHA384 256 bits  verify=FAIL  1 finding"),
         "{text}"
     );
     // Only a check result names the peer: still found.

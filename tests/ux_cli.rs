@@ -568,6 +568,14 @@ fn impossible_arguments_are_usage_errors_in_plain_words() {
             "sample-logs/no-such.toml",
         ],
         vec!["merge", "sample-logs/no-such.json"],
+        vec![
+            "check",
+            "--ca-file",
+            "sample-logs/no-such.pem",
+            "127.0.0.1:1",
+        ],
+        vec!["check", "--targets", "sample-logs/no-such.txt"],
+        vec!["config", "sendmail", "--apply", "sample-logs/no-such.cf"],
     ] {
         let (c, _, e) = run_in_root(&a);
         assert_eq!(c, Some(2), "{a:?}");
@@ -576,6 +584,14 @@ fn impossible_arguments_are_usage_errors_in_plain_words() {
         // Nothing was skipped: no hint about skipped files.
         assert!(!e.contains("--no-skip"), "{a:?}: {e}");
     }
+    // The doctor reports an unreadable file as a finding, in the same words.
+    let (c, out, _) = run_in_root(&["doctor", "--log", "sample-logs/no-such.log"]);
+    assert_eq!(c, Some(1));
+    assert!(
+        out.contains("cannot read the log: no such file or directory"),
+        "{out}"
+    );
+    assert!(!out.contains("os error"), "{out}");
     // Postfix and Exim have no MSP key setting nor RandFile.
     for a in [
         vec!["config", "postfix", "--msp"],
@@ -630,4 +646,12 @@ fn follow_on_a_missing_folder_fails_at_once() {
     let (c, _, e) = run_in_root(&["follow", log.to_str().unwrap()]);
     assert_eq!(c, Some(2));
     assert!(e.contains("does not exist"), "{e}");
+    // `logs/` names a folder even when its parent exists: not waited for either.
+    let folder = format!("{}/logs/", dir.path().display());
+    let (c, _, e) = run_in_root(&["follow", &folder]);
+    assert_eq!(c, Some(2));
+    assert!(
+        e.contains("the folder") && e.contains("does not exist"),
+        "{e}"
+    );
 }

@@ -335,7 +335,7 @@ pub fn run(args: &Args) -> u8 {
     match prepare(args) {
         Ok((targets, logs, opts)) => execute(args, &targets, &logs, &opts),
         Err(e) => {
-            eprintln!("mailtls check: {e}");
+            eprintln!("mailtls check: {}", crate::report::plain_error(&e));
             exit::ERROR
         }
     }
@@ -707,8 +707,20 @@ pub(super) fn write_text(
         }
         writeln!(
             out,
-            "         valid   {} .. {} ({} days left)",
-            c.not_before, c.not_after, c.days_left
+            "         valid   {} .. {} ({})",
+            c.not_before,
+            c.not_after,
+            if c.days_left < 0 {
+                format!(
+                    "expired {} ago",
+                    crate::report::count(c.days_left.unsigned_abs(), "day", "days")
+                )
+            } else {
+                format!(
+                    "{} left",
+                    crate::report::count(c.days_left.unsigned_abs(), "day", "days")
+                )
+            }
         )?;
         writeln!(
             out,
@@ -773,10 +785,10 @@ pub(super) fn write_text(
         };
         writeln!(
             out,
-            "  logs ({}): {} TLS sessions, {} messages over TLS, {} in clear text",
+            "  logs ({}): {}, {} over TLS, {} in clear text",
             t(&l.peer),
-            l.tls_sessions,
-            l.tls_messages,
+            crate::report::count(l.tls_sessions, "TLS session", "TLS sessions"),
+            crate::report::count(l.tls_messages, "message", "messages"),
             l.plaintext_messages
         )?;
         writeln!(

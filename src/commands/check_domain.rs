@@ -96,7 +96,7 @@ pub fn run(args: &Args) -> u8 {
     let (opts, dns) = match prepared {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("mailtls check: {e}");
+            eprintln!("mailtls check: {}", crate::report::plain_error(&e));
             return exit::ERROR;
         }
     };
@@ -121,7 +121,7 @@ pub fn run(args: &Args) -> u8 {
         };
         if let Err(e) = written.and_then(|()| out.flush()) {
             if e.kind() != io::ErrorKind::BrokenPipe {
-                eprintln!("mailtls check: {e}");
+                eprintln!("mailtls check: {}", crate::report::plain_error(&e));
             }
             return exit::ERROR;
         }

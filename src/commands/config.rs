@@ -309,7 +309,11 @@ fn run_exim(a: &EximArgs) -> u8 {
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
             Err(e) => {
-                eprintln!("mailtls config: {}: {e}", path.display());
+                eprintln!(
+                    "mailtls config: {}: {}",
+                    path.display(),
+                    crate::report::plain_error(&e)
+                );
                 Some(exit::ERROR)
             }
         }
@@ -425,7 +429,7 @@ fn run_certs(a: &CertsArgs) -> u8 {
             exit::OK
         }
         Err(e) => {
-            eprintln!("mailtls config certs: {e}");
+            eprintln!("mailtls config certs: {}", crate::report::plain_error(&e));
             exit::ERROR
         }
     }
@@ -463,7 +467,11 @@ fn apply_file(path: &Path, edit: impl Fn(&str) -> String) -> u8 {
     }) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("mailtls config: {}: {e}", path.display());
+            eprintln!(
+                "mailtls config: {}: {}",
+                path.display(),
+                crate::report::plain_error(&e)
+            );
             return exit::ERROR;
         }
     };
@@ -471,7 +479,11 @@ fn apply_file(path: &Path, edit: impl Fn(&str) -> String) -> u8 {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("mailtls config: {}: {e}", path.display());
+            eprintln!(
+                "mailtls config: {}: {}",
+                path.display(),
+                crate::report::plain_error(&e)
+            );
             return exit::ERROR;
         }
     };
@@ -490,12 +502,20 @@ fn apply_file(path: &Path, edit: impl Fn(&str) -> String) -> u8 {
     let backup = match files::backup(path) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("mailtls config: backup of {}: {e}", path.display());
+            eprintln!(
+                "mailtls config: backup of {}: {}",
+                path.display(),
+                crate::report::plain_error(&e)
+            );
             return exit::ERROR;
         }
     };
     if let Err(e) = files::replace_keeping_attrs(path, new.as_bytes()) {
-        eprintln!("mailtls config: {}: {e}", path.display());
+        eprintln!(
+            "mailtls config: {}: {}",
+            path.display(),
+            crate::report::plain_error(&e)
+        );
         return exit::ERROR;
     }
     println!("{}: updated (backup {})", path.display(), backup.display());

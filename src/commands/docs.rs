@@ -44,7 +44,7 @@ pub fn man(_: &ManArgs) -> u8 {
     let cmd = Cli::command();
     let mut buf = Vec::new();
     if let Err(e) = clap_mangen::Man::new(cmd.clone()).render(&mut buf) {
-        eprintln!("mailtls man: {e}");
+        eprintln!("mailtls man: {}", crate::report::plain_error(&e));
         return exit::ERROR;
     }
     for sub in cmd.get_subcommands() {
@@ -75,7 +75,10 @@ fn write(cmd: &str, buf: &[u8]) -> u8 {
         Ok(()) => exit::OK,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
         Err(e) => {
-            eprintln!("mailtls {cmd}: cannot write the output: {e}");
+            eprintln!(
+                "mailtls {cmd}: cannot write the output: {}",
+                crate::report::plain_error(&e)
+            );
             exit::ERROR
         }
     }

@@ -231,7 +231,10 @@ fn timeline(
         match RawLines::read(sources, &wanted) {
             Ok(r) => Some(r),
             Err(e) => {
-                eprintln!("mailtls events: --raw: re-reading the logs: {e}");
+                eprintln!(
+                    "mailtls events: --raw: re-reading the logs: {}",
+                    crate::report::plain_error(&e)
+                );
                 None
             }
         }
@@ -244,7 +247,10 @@ fn timeline(
     if let Err(e) = out.write_all(text.as_bytes())
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
-        eprintln!("mailtls events: writing output: {e}");
+        eprintln!(
+            "mailtls events: writing output: {}",
+            crate::report::plain_error(&e)
+        );
         return exit::ERROR;
     }
     if !args.quiet {
@@ -288,7 +294,7 @@ pub fn run(args: &Args) -> u8 {
         skipped,
     } = messages::split_inputs_with(&paths, !args.select.no_skip);
     for e in &errors {
-        eprintln!("mailtls: {e}");
+        eprintln!("mailtls: {}", crate::report::plain_error(&e));
     }
     messages::note_skipped(&skipped);
     // TLS-RPT report files are not logs (`scan` reads them; events has no line for them).
@@ -373,7 +379,10 @@ pub fn run(args: &Args) -> u8 {
     if let Some(e) = write_error
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
-        eprintln!("mailtls events: writing output: {e}");
+        eprintln!(
+            "mailtls events: writing output: {}",
+            crate::report::plain_error(&e)
+        );
         return exit::ERROR;
     }
     if !args.quiet {

@@ -253,7 +253,10 @@ pub fn run(args: &Args) -> u8 {
     // A log that does not exist yet is waited for (tail -F), but only in a folder that
     // exists: a mistyped folder would otherwise mean waiting forever for nothing.
     if !args.path.exists() {
+        // `logs/` names a folder: a folder is not waited for, whatever its parent.
+        let folder = args.path.as_os_str().to_string_lossy().ends_with('/');
         let parent = match args.path.parent() {
+            _ if folder => args.path.as_path(),
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
@@ -305,7 +308,7 @@ pub fn run(args: &Args) -> u8 {
         Some(f) => match load_state(f, &args.path) {
             Ok(cp) => cp,
             Err(e) => {
-                eprintln!("mailtls follow: --state {e}");
+                eprintln!("mailtls follow: --state {}", crate::report::plain_error(&e));
                 return exit::ERROR;
             }
         },
@@ -322,7 +325,7 @@ pub fn run(args: &Args) -> u8 {
         Some(addr) => match serve_metrics(addr, Arc::clone(&metrics)) {
             Ok(s) => Some(s),
             Err(e) => {
-                eprintln!("mailtls follow: {e}");
+                eprintln!("mailtls follow: {}", crate::report::plain_error(&e));
                 return exit::ERROR;
             }
         },
@@ -343,7 +346,10 @@ pub fn run(args: &Args) -> u8 {
         match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
             Ok(s) => Some(s),
             Err(e) => {
-                eprintln!("mailtls follow: cannot handle signals: {e}");
+                eprintln!(
+                    "mailtls follow: cannot handle signals: {}",
+                    crate::report::plain_error(&e)
+                );
                 None
             }
         }
@@ -430,7 +436,10 @@ pub fn run(args: &Args) -> u8 {
                 .and_then(|_| stdout.flush())
             {
                 if e.kind() != io::ErrorKind::BrokenPipe {
-                    eprintln!("mailtls follow: writing output: {e}");
+                    eprintln!(
+                        "mailtls follow: writing output: {}",
+                        crate::report::plain_error(&e)
+                    );
                 }
                 broken_pipe = true;
                 stop.store(true, Ordering::SeqCst);
@@ -447,7 +456,11 @@ pub fn run(args: &Args) -> u8 {
         {
             match save_state(file, &args.path, cp) {
                 Ok(()) => saved = Some(cp),
-                Err(e) => eprintln!("mailtls follow: --state {}: {e}", file.display()),
+                Err(e) => eprintln!(
+                    "mailtls follow: --state {}: {}",
+                    file.display(),
+                    crate::report::plain_error(&e)
+                ),
             }
             last_save = Instant::now();
         }

@@ -191,7 +191,7 @@ pub fn run(args: &Args) -> u8 {
                 snaps.push((p.display().to_string(), s));
             }
             Err(e) => {
-                eprintln!("mailtls merge: {e}");
+                eprintln!("mailtls merge: {}", crate::report::plain_error(&e));
                 return exit::ERROR;
             }
         }

@@ -169,7 +169,7 @@ pub fn run(args: &Args) -> u8 {
         match serde_json::to_string_pretty(&trace) {
             Ok(text) => text + "\n",
             Err(e) => {
-                eprintln!("mailtls message: {e}");
+                eprintln!("mailtls message: {}", crate::report::plain_error(&e));
                 return exit::ERROR;
             }
         }

@@ -77,7 +77,7 @@ pub(crate) fn stdout_closed() -> bool {
 /// user must see (exit 2), never an empty or partial output.
 pub(crate) fn print_json(cmd: &str, doc: &impl serde::Serialize) -> Result<(), u8> {
     let text = serde_json::to_string_pretty(doc).map_err(|e| {
-        eprintln!("mailtls {cmd}: {e}");
+        eprintln!("mailtls {cmd}: {}", crate::report::plain_error(&e));
         exit::ERROR
     })?;
     write_stdout(cmd, &(text + "\n"))
@@ -94,7 +94,10 @@ pub(crate) fn write_stdout(cmd: &str, text: &str) -> Result<(), u8> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            eprintln!("mailtls {cmd}: writing output: {e}");
+            eprintln!(
+                "mailtls {cmd}: writing output: {}",
+                crate::report::plain_error(&e)
+            );
             Err(exit::ERROR)
         }
         _ => Ok(()),
@@ -205,7 +208,7 @@ impl Selection {
                 match crate::filter::parse_time(v, zone) {
                     Ok(t) => *slot = Some(t),
                     Err(e) => {
-                        eprintln!("mailtls {cmd}: {flag}: {e}");
+                        eprintln!("mailtls {cmd}: {flag}: {}", crate::report::plain_error(&e));
                         return Err(exit::ERROR);
                     }
                 }
@@ -228,7 +231,10 @@ impl Selection {
                     filter.until = Some(until);
                 }
                 Err(e) => {
-                    eprintln!("mailtls {cmd}: --around: {e}");
+                    eprintln!(
+                        "mailtls {cmd}: --around: {}",
+                        crate::report::plain_error(&e)
+                    );
                     return Err(exit::ERROR);
                 }
             }

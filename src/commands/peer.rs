@@ -166,7 +166,7 @@ pub fn triage_inputs(cmd: &str, paths: &[PathBuf]) -> Option<TriageInputs> {
         messages::split_inputs(&rest)
     };
     for e in &errors {
-        eprintln!("mailtls: {e}");
+        eprintln!("mailtls: {}", crate::report::plain_error(&e));
     }
     messages::note_skipped(&skipped);
     if logs.is_empty() && stores.is_empty() && checks.is_empty() {
@@ -409,7 +409,7 @@ pub fn run(args: &Args) -> u8 {
         match serde_json::to_string_pretty(&doc) {
             Ok(text) => text + "\n",
             Err(e) => {
-                eprintln!("mailtls peer: {e}");
+                eprintln!("mailtls peer: {}", crate::report::plain_error(&e));
                 return exit::ERROR;
             }
         }
@@ -486,10 +486,11 @@ fn check_line(v: &serde_json::Value, p: &Painter) -> String {
     };
     let findings = v["findings"].as_array().map_or(0, Vec::len);
     format!(
-        "{}  {}  {}  verify={}  {findings} findings",
+        "{}  {}  {}  verify={}  {}",
         s("target"),
         p.paint(tone, &status),
         tls,
-        crate::triage::term::clean(v["verify"].as_str().unwrap_or("-"))
+        crate::triage::term::clean(v["verify"].as_str().unwrap_or("-")),
+        crate::report::count(findings as u64, "finding", "findings")
     )
 }

@@ -232,7 +232,7 @@ pub fn run(args: &Args) -> u8 {
     } = messages::split_inputs_with(&paths, !args.select.no_skip);
     let mut notes = InputNotes::default();
     for e in &errors {
-        eprintln!("mailtls: {e}");
+        eprintln!("mailtls: {}", crate::report::plain_error(&e));
         // A path that is not there (or not readable) is an input the run lacks; an empty
         // directory is not.
         if !matches!(e, crate::input::DiscoverError::EmptyDir { .. }) {
@@ -548,14 +548,18 @@ pub fn run(args: &Args) -> u8 {
             Ok(files) => {
                 if !args.quiet {
                     eprintln!(
-                        "mailtls: wrote {} ({} files)",
+                        "mailtls: wrote {} ({})",
                         dir.join("index.html").display(),
-                        files.len()
+                        report::count(files.len() as u64, "file", "files")
                     );
                 }
             }
             Err(e) => {
-                eprintln!("mailtls scan: -o {}: {e}", dir.display());
+                eprintln!(
+                    "mailtls scan: -o {}: {}",
+                    dir.display(),
+                    crate::report::plain_error(&e)
+                );
                 return exit::ERROR;
             }
         }
@@ -572,7 +576,7 @@ pub fn run(args: &Args) -> u8 {
         Some(Format::Csv) => match report::csv::render(&rep) {
             Ok(t) => t,
             Err(e) => {
-                eprintln!("mailtls scan: csv: {e}");
+                eprintln!("mailtls scan: csv: {}", crate::report::plain_error(&e));
                 return exit::ERROR;
             }
         },
@@ -580,7 +584,7 @@ pub fn run(args: &Args) -> u8 {
         Some(Format::Html) => match report::charts::render_all(&rep) {
             Ok(c) => report::html::render(&rep, &c),
             Err(e) => {
-                eprintln!("mailtls scan: charts: {e}");
+                eprintln!("mailtls scan: charts: {}", crate::report::plain_error(&e));
                 return exit::ERROR;
             }
         },

@@ -414,15 +414,15 @@ pub fn plain_words(err: &rustls::Error, reason: VerifyReason) -> String {
             "certificate issued by an unknown CA (the chain does not lead to a trusted root; an intermediate may be missing)".to_owned()
         }
         (_, CertificateError::ExpiredContext { time, not_after }) => format!(
-            "certificate expired on {} ({} days ago)",
+            "certificate expired on {} ({} ago)",
             date(not_after),
-            days(time, not_after)
+            crate::report::count(days(time, not_after), "day", "days")
         ),
         (_, CertificateError::Expired) => "certificate expired".to_owned(),
         (_, CertificateError::NotValidYetContext { time, not_before }) => format!(
-            "certificate not valid before {} (in {} days)",
+            "certificate not valid before {} (in {})",
             date(not_before),
-            days(not_before, time)
+            crate::report::count(days(not_before, time), "day", "days")
         ),
         (_, CertificateError::NotValidYet) => "certificate not valid yet".to_owned(),
         (_, CertificateError::NotValidForNameContext { expected, presented }) => {

@@ -196,22 +196,30 @@ pub struct Headline {
     pub errors: u64,
 }
 
-/// An error as a sentence for an administrator: Rust's `(os error 2)` suffix dropped and the
-/// first letter lower-cased, so `No such file or directory (os error 2)` reads
-/// `no such file or directory` after `path: `.
+/// An error as a sentence for an administrator: Rust's `(os error 2)` dropped wherever it
+/// is (a message may carry a path before it) and the first letter of the sentence it ended
+/// lower-cased, so `/etc/x: No such file or directory (os error 2)` reads
+/// `/etc/x: no such file or directory`. The first letter of the whole text is lower-cased
+/// too (`No such file …` after `path: `); a capital word (`TLS`, `EHLO`) is kept.
 pub fn plain_error(e: &dyn std::fmt::Display) -> String {
-    let s = e.to_string();
-    let s = match s.rfind(" (os error ") {
-        Some(i) if s.ends_with(')') => s[..i].to_owned(),
-        _ => s,
-    };
-    let mut c = s.chars();
-    match (c.next(), c.clone().next()) {
-        (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase() => {
-            a.to_lowercase().chain(c).collect()
-        }
-        _ => s,
+    let mut s = e.to_string();
+    let mut starts = vec![0];
+    while let Some(i) = s.find(" (os error ") {
+        let Some(j) = s[i..].find(')') else { break };
+        s.replace_range(i..i + j + 1, "");
+        starts.push(s[..i].rfind(": ").map_or(0, |k| k + 2));
     }
+    for at in starts {
+        let mut c = s[at..].chars();
+        if let (Some(a), Some(b)) = (c.next(), c.next())
+            && a.is_uppercase()
+            && b.is_lowercase()
+        {
+            let lower: String = a.to_lowercase().collect();
+            s.replace_range(at..at + a.len_utf8(), &lower);
+        }
+    }
+    s
 }
 
 /// `n` and its noun, singular for one: "1 file", "2 files", "0 lines".
@@ -439,5 +447,28 @@ impl ColorWhen {
             ColorWhen::Always => true,
             ColorWhen::Never => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod plain_error_tests {
+    use super::plain_error;
+
+    #[test]
+    fn os_error_suffixes_go_wherever_they_are() {
+        let e = std::io::Error::from_raw_os_error(2);
+        assert_eq!(plain_error(&e), "no such file or directory");
+        let wrapped = format!("/etc/x.pem: {e}");
+        assert_eq!(
+            plain_error(&wrapped),
+            "/etc/x.pem: no such file or directory"
+        );
+        let twice = format!("a: {e}; b: {}", std::io::Error::from_raw_os_error(13));
+        assert_eq!(
+            plain_error(&twice),
+            "a: no such file or directory; b: permission denied"
+        );
+        // Capitalised words that are names stay as they are.
+        assert_eq!(plain_error(&"TLS handshake failed"), "TLS handshake failed");
     }
 }

@@ -103,7 +103,7 @@ pub(super) fn check(path: &Path, report: &mut Report) {
                 Severity::Error,
                 Check::ConfigUnreadable,
                 Some(path),
-                format!("cannot read the log: {e}"),
+                format!("cannot read the log: {}", crate::report::plain_error(&e)),
                 "the log cannot be explained".into(),
                 None,
                 None,
