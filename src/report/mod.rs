@@ -9,7 +9,7 @@
 //! DIR/posture.csv     one row per peer and direction, with grade and reason
 //! DIR/summary.md      headline, violations, what broke, what changed (for mail)
 //! DIR/charts/*.svg    the charts, and the same as PNG
-//! DIR/tlsrpt.json     mailtls.tlsrpt/1, only when TLS-RPT reports were read (tlsrpt.md)
+//! DIR/tlsrpt.json     mailtls.tlsrpt/1, only when TLS-RPT reports were read (docs/tlsrpt.md)
 //! ```
 //!
 //! Nothing in these files depends on the clock unless the caller puts a time in
