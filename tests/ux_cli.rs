@@ -696,8 +696,17 @@ fn readme_is_short_and_its_examples_and_links_hold() {
         assert_eq!(c, Some(0), "README example {line:?}: {e}");
     }
     for cmd in [
-        "scan", "events", "peer", "message", "follow", "check", "config", "doctor", "merge",
-        "completions", "man",
+        "scan",
+        "events",
+        "peer",
+        "message",
+        "follow",
+        "check",
+        "config",
+        "doctor",
+        "merge",
+        "completions",
+        "man",
     ] {
         assert!(commands.contains(cmd), "no README example of {cmd}");
     }
@@ -719,12 +728,23 @@ fn readme_is_short_and_its_examples_and_links_hold() {
             }
             let file = target.split('#').next().unwrap();
             let path = doc.parent().unwrap().join(file);
-            assert!(path.exists(), "{}: link to {target} leads nowhere", doc.display());
+            assert!(
+                path.exists(),
+                "{}: link to {target} leads nowhere",
+                doc.display()
+            );
         }
         if doc.ends_with("development.md") {
             continue;
         }
-        for word in ["hickory", "tokio", "httparse", "the seed", "plotters", "src/report/"] {
+        for word in [
+            "hickory",
+            "tokio",
+            "httparse",
+            "the seed",
+            "plotters",
+            "src/report/",
+        ] {
             assert!(
                 !text.contains(word),
                 "{}: {word:?} is for contributors, not users",
