@@ -552,14 +552,45 @@ impl PeerStory {
         for (peer, d, h) in self.headlines() {
             // The sentence's clauses on lines of their own: the story, then each local
             // error, so no line runs past the terminal.
+            // A story of a few changes breaks after a ", then" when it would not fit.
             let mut clauses = h.split("; ");
+            let head = format!("  {peer} {}: ", d.as_str());
+            let story = clauses.next().unwrap_or_default();
+            let mut lines: Vec<String> = Vec::new();
+            let mut width = head.chars().count();
+            for (i, part) in story.split(", then ").enumerate() {
+                let part = if i == 0 {
+                    part.to_owned()
+                } else {
+                    format!("then {part}")
+                };
+                match lines.last_mut() {
+                    Some(last) if width + 2 + part.chars().count() <= LINE_WIDTH => {
+                        last.push_str(", ");
+                        last.push_str(&part);
+                        width += 2 + part.chars().count();
+                    }
+                    Some(last) => {
+                        last.push(',');
+                        width = 6 + part.chars().count();
+                        lines.push(part);
+                    }
+                    None => {
+                        width += part.chars().count();
+                        lines.push(part);
+                    }
+                }
+            }
             let _ = writeln!(
                 o,
                 "  {} {}: {}",
                 p.paint(Tone::Strong, &peer),
                 d.as_str(),
-                p.paint(Tone::Strong, clauses.next().unwrap_or_default())
+                p.paint(Tone::Strong, lines.first().map_or("", String::as_str))
             );
+            for l in lines.iter().skip(1) {
+                let _ = writeln!(o, "      {}", p.paint(Tone::Strong, l));
+            }
             for c in clauses {
                 let _ = writeln!(o, "      {}", p.paint(Tone::Strong, c));
             }
@@ -571,18 +602,17 @@ impl PeerStory {
                     .iter()
                     .filter(|s| s.direction == d && s.peer == pp.peer)
                     .collect();
-                // The peer is named only when the question matched several.
-                let who = if self.peers.len() > 1 {
-                    format!("{} ", clean(&pp.peer))
-                } else {
-                    String::new()
-                };
+                if spans.is_empty() {
+                    continue;
+                }
+                // Each peer and direction under a line of its own: the spans' lines stay
+                // short however long the peer's name.
+                let _ = writeln!(o, "\n  {} {}", p.paint(Tone::Strong, &pp.peer), d.as_str());
                 if spans.len() > MAX_LISTED {
                     for g in by_state(&spans) {
                         let _ = writeln!(
                             o,
-                            "  {who}{:<3}  {}  {}, {}, first {}, last {}",
-                            d.as_str(),
+                            "    {}  {}, {}, first {}, last {}",
                             p.paint(tone_of(g.state), g.state),
                             times(g.spans),
                             plural(g.records, "record"),
@@ -590,34 +620,29 @@ impl PeerStory {
                             p.paint(Tone::Dim, &when(g.last)),
                         );
                     }
-                    let _ = writeln!(o, "  the last changes:");
+                    let _ = writeln!(o, "    the last changes:");
                 }
                 let skip = spans.len().saturating_sub(MAX_LISTED);
                 for s in &spans[skip..] {
                     let span = range(s.first, s.last);
                     let _ = writeln!(
                         o,
-                        "  {}  {}{:<3}  {}  {}  {}",
+                        "    {}  {}  {}  {}",
                         p.paint(Tone::Dim, &span),
-                        who,
-                        s.direction.as_str(),
                         p.paint(tone_of(&s.state), &s.state),
                         plural(s.records, "record"),
                         p.paint(Tone::Dim, &s.first_source.to_string())
                     );
-                    if s.verify.len() > 1 || s.versions.len() > 1 {
-                        let _ = writeln!(
-                            o,
-                            "      {}",
-                            p.paint(
-                                Tone::Dim,
-                                &format!(
-                                    "versions: {}; verify: {}",
-                                    distribution(&s.versions),
-                                    distribution(&s.verify)
-                                )
-                            )
-                        );
+                    // The variation inside the span, when there is any.
+                    let mut parts = Vec::new();
+                    if s.versions.len() > 1 {
+                        parts.push(format!("versions: {}", distribution(&s.versions)));
+                    }
+                    if s.verify.len() > 1 {
+                        parts.push(format!("verify: {}", distribution(&s.verify)));
+                    }
+                    if !parts.is_empty() {
+                        let _ = writeln!(o, "        {}", p.paint(Tone::Dim, &parts.join("; ")));
                     }
                 }
             }
@@ -639,7 +664,7 @@ impl PeerStory {
                     (_, None, _) => "not resumed in the logs read".to_owned(),
                     (1, Some(t), _) => format!("TLS works again at {}", when(Some(t))),
                     (_, Some(t), 0) => {
-                        format!("TLS worked again after each, last at {}", when(Some(t)))
+                        format!("TLS back after each, last at {}", when(Some(t)))
                     }
                     (_, Some(_), n) => format!("{n} not resumed in the logs read"),
                 };
@@ -663,13 +688,13 @@ impl PeerStory {
                 );
                 let _ = writeln!(
                     o,
-                    "      {}; {} of this peer meanwhile",
+                    "      {}; this peer: {} meanwhile",
                     until,
                     plural(mine, "plaintext message"),
                 );
                 let _ = writeln!(
                     o,
-                    "      first: {}  {}",
+                    "      first: {}\n        {}",
                     p.paint(Tone::Dim, &g.first_source.to_string()),
                     p.paint(Tone::Dim, &g.first_error)
                 );
@@ -685,7 +710,7 @@ impl PeerStory {
                     }
                     let _ = writeln!(
                         o,
-                        "      {label:<5} {} {}  {}  {}",
+                        "      {label:<5} {} {}  {}\n            {}",
                         when(occ.time),
                         clean(occ.host.as_deref().unwrap_or("-")),
                         p.paint(Tone::Dim, &occ.source.to_string()),
@@ -734,7 +759,7 @@ impl PeerStory {
                 for t in &shown {
                     let _ = writeln!(
                         o,
-                        "  {} {} {} to=<{}> {}  {}",
+                        "  {} {} {} to=<{}> {}\n      {}",
                         when(t.time),
                         clean(&t.queue_id),
                         word,
@@ -794,6 +819,9 @@ fn range(first: Option<Time>, last: Option<Time>) -> String {
 fn short(t: Time) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
 }
+
+/// The headline of a few changes breaks between them to stay within this many columns.
+pub const LINE_WIDTH: usize = 96;
 
 /// Prose (likely causes) is wrapped to this many columns, indentation included: it reads
 /// on an 80-column terminal.
