@@ -302,6 +302,19 @@ fn our_own_server_without_starttls_gets_likely_causes_and_the_doctor() {
         .collect();
     assert_eq!(codes, ["no_starttls", "ours_no_tls"]);
     assert_eq!(doc["results"][0]["status"], "fail");
+    // 454 to STARTTLS (Postfix and Exim when their key does not load): the same advice.
+    let id = pki.server(&["mx.example.test"], Validity::Current);
+    let mut spec = Spec::new(Some(smtp_server::tls_config(
+        &id,
+        &[&rustls::version::TLS13],
+        None,
+    )));
+    spec.starttls = smtp_server::StartTls::Temp;
+    let temp = smtp_server::spawn(spec).to_string();
+    let (out, _, code) = mailtls(&pki, &[&temp]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("verify=TEMP"), "{out}");
+    assert!(out.contains("refuses STARTTLS for now"), "{out}");
     // A server that offers STARTTLS gets no such advice.
     let (out, _, _) = mailtls(&pki, &["--ours", &good(&pki)]);
     assert!(!out.contains("of ours"), "{out}");
