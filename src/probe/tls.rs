@@ -571,11 +571,54 @@ pub fn server_name(name: &str) -> Option<ServerName<'static>> {
 }
 
 /// Text for a handshake error: rustls' description, without io::Error wrapping.
+/// rustls names alerts and protocol faults by their Rust variants (`HandshakeFailure`,
+/// `NoCipherSuitesInCommon`); they are said in words here (`the server sent the TLS alert
+/// handshake failure`), and I/O errors without Rust's `(os error N)`.
 pub fn error_text(e: &io::Error) -> String {
+    let words = |debug: String| camel_to_words(&debug);
     match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        Some(rustls::Error::AlertReceived(a)) => {
+            format!("the server sent the TLS alert {}", words(format!("{a:?}")))
+        }
+        Some(rustls::Error::PeerIncompatible(p)) => {
+            format!(
+                "the server and mailtls have no TLS in common: {}",
+                words(format!("{p:?}"))
+            )
+        }
+        Some(rustls::Error::PeerMisbehaved(p)) => {
+            format!(
+                "the server broke the TLS protocol: {}",
+                words(format!("{p:?}"))
+            )
+        }
+        Some(rustls::Error::InvalidMessage(m)) => {
+            format!(
+                "the server sent an invalid TLS message: {}",
+                words(format!("{m:?}"))
+            )
+        }
         Some(r) => r.to_string(),
-        None => e.to_string(),
+        None => crate::report::plain_error(e),
     }
+}
+
+/// `handshake failure` from `HandshakeFailure`; anything after the name (`Unknown(12)`)
+/// kept as written.
+fn camel_to_words(s: &str) -> String {
+    let (name, rest) = match s.find(|c: char| !c.is_ascii_alphanumeric()) {
+        Some(i) => s.split_at(i),
+        None => (s, ""),
+    };
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push(' ');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Verifies a chain read off the wire without a handshake (the clear-text Certificate
@@ -617,6 +660,28 @@ pub fn verify_chain(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn handshake_errors_in_plain_words() {
+        let e = |r: rustls::Error| error_text(&io::Error::other(r));
+        assert_eq!(
+            e(rustls::Error::AlertReceived(
+                rustls::AlertDescription::HandshakeFailure
+            )),
+            "the server sent the TLS alert handshake failure"
+        );
+        assert_eq!(
+            e(rustls::Error::PeerIncompatible(
+                rustls::PeerIncompatible::NoCipherSuitesInCommon
+            )),
+            "the server and mailtls have no TLS in common: no cipher suites in common"
+        );
+        assert_eq!(
+            error_text(&io::Error::from_raw_os_error(104)),
+            "connection reset by peer"
+        );
+        assert_eq!(camel_to_words("Unknown(12)"), "unknown(12)");
+    }
 
     #[test]
     fn verify_failures_in_plain_words() {
