@@ -40,7 +40,7 @@ fn main() -> ExitCode {
     };
     // The one place a command's failure is printed (commands return it, typed).
     let code = result.unwrap_or_else(|e| {
-        eprintln!("{name}: {e}");
+        eprintln!("{name}: {}", mailtls::model::text::plain_error(&e));
         e.exit_code()
     });
     ExitCode::from(code)

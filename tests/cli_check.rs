@@ -257,3 +257,124 @@ fn all_ips_gives_one_record_per_address() {
     assert_eq!(v4["verify"], "OK");
     assert!(recs.iter().all(|r| r["target"] == target.as_str()));
 }
+
+#[test]
+fn our_own_server_without_starttls_gets_likely_causes_and_the_doctor() {
+    // The test server is on 127.0.0.1 (ours by address) and its banner names Sendmail.
+    let pki = Pki::new();
+    let b = plain();
+    let (out, _, code) = mailtls(&pki, &[&b]);
+    assert_eq!(code, 1, "{out}");
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    for want in [
+        "verify=NONE",
+        "this server of ours offers no STARTTLS",
+        "could not load its TLS key or certificate",
+        "STARTTLS is disabled in its configuration",
+        "`mailtls doctor --cf /etc/mail/sendmail.cf --log /var/log/mail.log`",
+    ] {
+        assert!(flat.contains(want), "{want:?} in\n{out}");
+    }
+    // Wrapped for the terminal, the command whole on one line.
+    let advice: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.contains("of ours"))
+        .take_while(|l| !l.contains("total"))
+        .collect();
+    assert!(advice.len() >= 3, "{out}");
+    assert!(advice.iter().all(|l| l.chars().count() <= 100), "{out}");
+    assert!(
+        advice
+            .iter()
+            .any(|l| l
+                .contains("`mailtls doctor --cf /etc/mail/sendmail.cf --log /var/log/mail.log`")),
+        "{out}"
+    );
+    // The same advice in JSON, as an info finding beside no_starttls (which still fails).
+    let (out, _, code) = mailtls(&pki, &["--format", "json", &b]);
+    assert_eq!(code, 1);
+    let doc: Value = serde_json::from_str(&out).expect("one JSON document");
+    let codes: Vec<&str> = doc["results"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["no_starttls", "ours_no_tls"]);
+    assert_eq!(doc["results"][0]["status"], "fail");
+    // 454 to STARTTLS (Postfix and Exim when their key does not load): the same advice.
+    let id = pki.server(&["mx.example.test"], Validity::Current);
+    let mut spec = Spec::new(Some(smtp_server::tls_config(
+        &id,
+        &[&rustls::version::TLS13],
+        None,
+    )));
+    spec.starttls = smtp_server::StartTls::Temp;
+    let temp = smtp_server::spawn(spec).to_string();
+    let (out, _, code) = mailtls(&pki, &[&temp]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("verify=TEMP"), "{out}");
+    assert!(out.contains("refuses STARTTLS for now"), "{out}");
+    // A server that offers STARTTLS gets no such advice.
+    let (out, _, _) = mailtls(&pki, &["--ours", &good(&pki)]);
+    assert!(!out.contains("of ours"), "{out}");
+}
+
+#[test]
+fn format_is_the_long_form_of_json_and_ndjson() {
+    let pki = Pki::new();
+    let a = good(&pki);
+    let (json, _, code) = mailtls(&pki, &["--format", "json", &a]);
+    assert_eq!(code, 0);
+    let doc: Value = serde_json::from_str(&json).expect("one document");
+    assert_eq!(doc["schema"], "mailtls.check/1");
+    assert_eq!(doc["results"][0]["verify"], "OK");
+    let (nd, _, _) = mailtls(&pki, &["--format", "ndjson", &a, &a]);
+    assert_eq!(nd.lines().count(), 2, "{nd}");
+    for line in nd.lines() {
+        let v: Value = serde_json::from_str(line).expect("a record");
+        assert_eq!(v["verify"], "OK");
+    }
+    let (text, _, _) = mailtls(&pki, &["--format", "text", &a]);
+    assert!(text.contains("(STARTTLS): PASS"), "{text}");
+    let (_, err, code) = mailtls(&pki, &["--format", "json", "--ndjson", &a]);
+    assert_eq!(code, 2, "{err}");
+    // --color always colours even into a pipe; the default does not.
+    let (coloured, _, _) = mailtls(&pki, &["--color", "always", &a]);
+    assert!(coloured.contains("\x1b[32mPASS\x1b[0m"), "{coloured}");
+    assert!(!text.contains('\x1b'), "{text}");
+}
+
+#[test]
+fn verify_failure_in_plain_words_not_rust_names() {
+    // The server's CA is not the one trusted: unknown issuer, said in words.
+    let pki = Pki::new();
+    let a = good(&pki);
+    let run = |extra: &[&str]| {
+        let out = Command::cargo_bin("mailtls")
+            .expect("binary")
+            .args(["check", "--servername", "mx.example.test", "--timeout", "5"])
+            .args(extra)
+            .arg(&a)
+            .output()
+            .expect("run");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            out.status.code(),
+        )
+    };
+    // Checked against the system roots, which do not hold the test CA.
+    let (out, code) = run(&[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("certificate issued by an unknown CA"), "{out}");
+    let (json, _) = run(&["--json"]);
+    for out in [&out, &json] {
+        assert!(!out.contains("UnknownIssuer"), "{out}");
+        assert!(!out.contains("InvalidCertificate"), "{out}");
+    }
+    let doc: Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(
+        doc["results"][0]["verify_failure"]["reason"],
+        "unknown_issuer"
+    );
+}

@@ -1,5 +1,5 @@
 //! `mailtls events` through the real binary: every line validates against the documented
-//! JSON Schema (`src/report/mailtls.event-1.schema.json`), the counts match the hand count of
+//! JSON Schema (`docs/mailtls.event-1.schema.json`), the counts match the hand count of
 //! `sample-logs/EXPECTED-postfix-exim.md`, and the filters and `--ecs` do what they say.
 
 use std::collections::BTreeMap;
@@ -47,7 +47,7 @@ fn by_type(evs: &[Value]) -> BTreeMap<String, usize> {
 #[test]
 fn every_line_validates_against_the_documented_schema() {
     let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("src/report/mailtls.event-1.schema.json")).unwrap(),
+        &std::fs::read_to_string(root().join("docs/mailtls.event-1.schema.json")).unwrap(),
     )
     .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
@@ -196,7 +196,7 @@ fn ecs_names() {
 #[test]
 fn the_whole_sample_directory_validates() {
     let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("src/report/mailtls.event-1.schema.json")).unwrap(),
+        &std::fs::read_to_string(root().join("docs/mailtls.event-1.schema.json")).unwrap(),
     )
     .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
@@ -252,7 +252,7 @@ fn events_of(paths: &[&str], extra: &[&str]) -> Vec<Value> {
 #[test]
 fn stored_messages_give_one_hop_event_per_network_hop() {
     let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("src/report/mailtls.event-1.schema.json")).unwrap(),
+        &std::fs::read_to_string(root().join("docs/mailtls.event-1.schema.json")).unwrap(),
     )
     .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();

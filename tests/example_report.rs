@@ -4,7 +4,7 @@
 //! time unless `--generated-at` is given; `--utc`, `--year` and `--as-of` pin the rest), so
 //! every file is compared byte for byte.
 //!
-//! Regenerate with the command in README.md ("Reports"):
+//! Regenerate with the command in README.md (and docs/reports.md):
 //! `cargo run --release -- scan sample-logs/ --year 2026 --utc --as-of 2026-11-28 --enforce-readiness -o reports/example`
 
 use std::fs;

@@ -291,10 +291,13 @@ fn peer_posture_changes_inside_the_window() {
         "--color",
         "never",
     ]);
+    // Broken between changes to fit the terminal, one sentence all the same.
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        text.contains("in: TLSv1.3 verify=NO until 2026-11-27 11:20:18, then plaintext"),
+        flat.contains("in: TLSv1.3 verify=NO until 2026-11-27 11:20:18, then plaintext"),
         "{text}"
     );
+    assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
     assert!(text.contains("error on mail at 2026-11-27 12:02"), "{text}");
 }
 
@@ -546,7 +549,7 @@ fn peer_adds_stored_hops_and_live_checks() {
         "never",
     ]);
     assert!(
-        text.contains("mail-out.partner.example:25  warn  TLSv1.3 TLS_AES_256_GCM_SHA384 256 bits  verify=FAIL  1 findings"),
+        text.contains("mail-out.partner.example:25  warn  TLSv1.3 TLS_AES_256_GCM_SHA384 256 bits  verify=FAIL  1 finding"),
         "{text}"
     );
     // Only a check result names the peer: still found.
@@ -579,4 +582,123 @@ fn message_with_its_stored_copy_shows_every_received_hop() {
     assert_eq!(hops[0]["tls"], "TLSv1.3 TLS_AES_256_GCM_SHA384 verify=NO");
     assert_eq!(hops[1]["trust"], "claimed");
     assert_eq!(hops[1]["from"], "erp01.partner.example [10.20.0.5]");
+}
+
+/// A busy peer: 900 inbound sessions three minutes apart over two days, verify=OK mostly
+/// with a failed or absent client certificate every eleventh session, and our private key
+/// failing to load 70 times (each time one message arrives in clear, then TLS works
+/// again). Returns the log and how many sessions had each verify word.
+fn busy_peer_log() -> (String, std::collections::BTreeMap<&'static str, u64>) {
+    use std::fmt::Write as _;
+    let mut log = String::new();
+    let mut counts = std::collections::BTreeMap::new();
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 11, 20)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    let (mut t, mut pid, mut key_errors) = (start, 1000u32, 0);
+    for i in 0..900u32 {
+        t += chrono::Duration::minutes(3);
+        pid += 7;
+        let stamp = |t: chrono::NaiveDateTime| t.format("%b %d %H:%M:%S").to_string();
+        let qid = format!("6AK{i:05}{pid:06}");
+        let (proto, line) = if i % 12 == 5 && key_errors < 70 {
+            key_errors += 1;
+            (
+                "ESMTP",
+                format!(
+                    "{} mx1 sm-mta[{pid}]: STARTTLS=server, error: SSL_CTX_use_PrivateKey_file(/etc/mail/certs/key.pem) failed",
+                    stamp(t)
+                ),
+            )
+        } else {
+            let v = match (i * 7 % 11, i % 2) {
+                (0, 1) => "FAIL",
+                (0, _) => "NO",
+                _ => "OK",
+            };
+            *counts.entry(v).or_default() += 1;
+            (
+                "ESMTPS",
+                format!(
+                    "{} mx1 sm-mta[{pid}]: STARTTLS=server, relay=mail-out.busy.example [192.0.2.77], version=TLSv1.3, verify={v}, cipher=TLS_AES_256_GCM_SHA384, bits=256/256",
+                    stamp(t)
+                ),
+            )
+        };
+        let _ = writeln!(log, "{line}");
+        let _ = writeln!(
+            log,
+            "{} mx1 sm-mta[{pid}]: {qid}: from=<a{i}@busy.example>, size=100, class=0, nrcpts=1, msgid=<m{i}@busy.example>, proto={proto}, daemon=MTA, relay=mail-out.busy.example [192.0.2.77]",
+            stamp(t + chrono::Duration::seconds(3))
+        );
+    }
+    assert_eq!(key_errors, 70);
+    (log, counts)
+}
+
+#[test]
+fn busy_peer_story_counts_repetition_instead_of_repeating_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("maillog");
+    let (log, counts) = busy_peer_log();
+    std::fs::write(&path, log).unwrap();
+    let p = path.to_str().unwrap();
+    let (code, text, err) = run(&[
+        "peer",
+        "busy.example",
+        p,
+        "--year",
+        "2026",
+        "--color",
+        "never",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // No line runs past a terminal (the one before this change was ~8,000 characters).
+    let widest = text.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest <= 100, "a line of {widest} characters:\n{text}");
+    assert!(
+        text.lines().count() <= 40,
+        "{} lines:\n{text}",
+        text.lines().count()
+    );
+    // The 70 key errors: once, counted, with the first and last.
+    let key_lines: Vec<&str> = text.lines().filter(|l| l.contains("private_key")).collect();
+    assert_eq!(key_lines.len(), 2, "{key_lines:?}");
+    assert!(
+        key_lines[0].contains("private_key error on mx1 ×70, first 2026-11-20 00:18, last "),
+        "{key_lines:?}"
+    );
+    assert!(
+        key_lines[1].contains("private_key×70 on mx1 in: 70 windows, first 2026-11-20 00:18:00"),
+        "{key_lines:?}"
+    );
+    // The verify words are a distribution, and the only state changes are TLS ↔ plaintext.
+    let want = format!(
+        "verify: OK {}, NO {}, FAIL {}",
+        counts["OK"], counts["NO"], counts["FAIL"]
+    );
+    assert!(text.contains(&want), "{want}\n{text}");
+    assert!(
+        text.contains("in: 140 changes between TLSv1.3 verify=OK and plaintext"),
+        "{text}"
+    );
+    assert!(text.contains("plaintext  70 times, 70 records"), "{text}");
+    assert!(!text.contains("verify=FAIL"), "{text}");
+
+    // The JSON: the same folded spans, with their variation counted.
+    let (code, out, _) = run(&["peer", "busy.example", p, "--year", "2026", "--json"]);
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let changes = v["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 141);
+    let mut fails = 0;
+    for w in changes.windows(2) {
+        assert_ne!(w[0]["tls"], w[1]["tls"], "{} then {}", w[0], w[1]);
+    }
+    for c in changes {
+        fails += c["verify"]["FAIL"].as_u64().unwrap_or(0);
+    }
+    assert_eq!(fails, counts["FAIL"]);
+    assert_eq!(v["local_windows"].as_array().unwrap().len(), 70);
 }

@@ -568,6 +568,14 @@ fn impossible_arguments_are_usage_errors_in_plain_words() {
             "sample-logs/no-such.toml",
         ],
         vec!["merge", "sample-logs/no-such.json"],
+        vec![
+            "check",
+            "--ca-file",
+            "sample-logs/no-such.pem",
+            "127.0.0.1:1",
+        ],
+        vec!["check", "--targets", "sample-logs/no-such.txt"],
+        vec!["config", "sendmail", "--apply", "sample-logs/no-such.cf"],
     ] {
         let (c, _, e) = run_in_root(&a);
         assert_eq!(c, Some(2), "{a:?}");
@@ -576,6 +584,14 @@ fn impossible_arguments_are_usage_errors_in_plain_words() {
         // Nothing was skipped: no hint about skipped files.
         assert!(!e.contains("--no-skip"), "{a:?}: {e}");
     }
+    // The doctor reports an unreadable file as a finding, in the same words.
+    let (c, out, _) = run_in_root(&["doctor", "--log", "sample-logs/no-such.log"]);
+    assert_eq!(c, Some(1));
+    assert!(
+        out.contains("cannot read the log: no such file or directory"),
+        "{out}"
+    );
+    assert!(!out.contains("os error"), "{out}");
     // Postfix and Exim have no MSP key setting nor RandFile.
     for a in [
         vec!["config", "postfix", "--msp"],
@@ -630,4 +646,110 @@ fn follow_on_a_missing_folder_fails_at_once() {
     let (c, _, e) = run_in_root(&["follow", log.to_str().unwrap()]);
     assert_eq!(c, Some(2));
     assert!(e.contains("does not exist"), "{e}");
+    // `logs/` names a folder even when its parent exists: not waited for either.
+    let folder = format!("{}/logs/", dir.path().display());
+    let (c, _, e) = run_in_root(&["follow", &folder]);
+    assert_eq!(c, Some(2));
+    assert!(
+        e.contains("the folder") && e.contains("does not exist"),
+        "{e}"
+    );
+}
+
+/// The README is short and right: the install, the two quick-start commands CI runs, one
+/// example per command that the binary accepts as written; reference material is in docs/,
+/// every relative link of the README and docs/ leads to a file, and user docs carry no
+/// internals (library names) or project history.
+#[test]
+fn readme_is_short_and_its_examples_and_links_hold() {
+    let root = root();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(readme.lines().count() <= 120, "README.md grew back");
+    for want in [
+        "cargo install --path .",
+        "\ncargo run --release -- scan sample-logs/\ncargo test\n",
+        "### Exit codes",
+    ] {
+        assert!(readme.contains(want), "README.md lacks {want:?}");
+    }
+    let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
+    assert!(ci.contains("cargo run --quiet --release -- scan sample-logs/"));
+    assert!(ci.contains("\ncargo test\n"));
+    // Each example line names a command and its flags as the binary parses them: with
+    // --help appended, clap checks every flag before printing the help.
+    let block = readme
+        .split("## One example per command")
+        .nth(1)
+        .and_then(|s| s.split("```sh\n").nth(1))
+        .and_then(|s| s.split("```").next())
+        .expect("the examples block");
+    let mut commands = std::collections::BTreeSet::new();
+    for line in block.lines() {
+        let line = line.split(" #").next().unwrap();
+        let line = line.split(['>', '|', '&']).next().unwrap();
+        let w = words(line.trim());
+        assert_eq!(w[0], "mailtls", "{line}");
+        commands.insert(w[1].clone());
+        let mut args: Vec<&str> = w[1..].iter().map(String::as_str).collect();
+        args.push("--help");
+        let (c, _, e) = run_in_root(&args);
+        assert_eq!(c, Some(0), "README example {line:?}: {e}");
+    }
+    for cmd in [
+        "scan",
+        "events",
+        "peer",
+        "message",
+        "follow",
+        "check",
+        "config",
+        "doctor",
+        "merge",
+        "completions",
+        "man",
+    ] {
+        assert!(commands.contains(cmd), "no README example of {cmd}");
+    }
+    // Links.
+    let mut docs: Vec<PathBuf> = vec![root.join("README.md")];
+    for e in std::fs::read_dir(root.join("docs")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "md") {
+            docs.push(p);
+        }
+    }
+    assert!(docs.len() >= 8, "{docs:?}");
+    for doc in &docs {
+        let text = std::fs::read_to_string(doc).unwrap();
+        for part in text.split("](").skip(1) {
+            let target = part.split(')').next().unwrap();
+            if target.starts_with("http") || target.starts_with('#') {
+                continue;
+            }
+            let file = target.split('#').next().unwrap();
+            let path = doc.parent().unwrap().join(file);
+            assert!(
+                path.exists(),
+                "{}: link to {target} leads nowhere",
+                doc.display()
+            );
+        }
+        if doc.ends_with("development.md") {
+            continue;
+        }
+        for word in [
+            "hickory",
+            "tokio",
+            "httparse",
+            "the seed",
+            "plotters",
+            "src/report/",
+        ] {
+            assert!(
+                !text.contains(word),
+                "{}: {word:?} is for contributors, not users",
+                doc.display()
+            );
+        }
+    }
 }

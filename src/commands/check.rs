@@ -83,7 +83,7 @@
 //!                   "min_protocol" | "weak_cipher" | "deprecated_protocol" | "unreachable" |
 //!                   "timeout" | "service_unavailable" | "smtp_protocol" |
 //!                   "starttls_injection" | "helo_only" | "clear_text_chain" |
-//!                   "incomplete", "text": "…"}],
+//!                   "incomplete" | "ours_no_tls", "text": "…"}],
 //!     "elapsed_ms": 12.3
 //!   }
 //! ```
@@ -105,7 +105,7 @@
 use super::Error;
 use crate::model::text::terminal;
 use std::collections::BTreeMap;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -125,6 +125,7 @@ Examples:
   mailtls check mx1.example.org:587 --submission --ehlo client.example.net
   mailtls check --targets partners.txt --json
   mailtls check --from-report posture.json     # the outbound peers of a scan
+  mailtls check 127.0.0.1 --format ndjson      # our own server: what breaks it
 
 Verify words (Sendmail's ${verify}):
   OK        the chain verified against the trust anchors and is valid for the host
@@ -246,12 +247,24 @@ pub struct Args {
     /// A certificate that does not verify (verify=FAIL) only warns (opportunistic TLS).
     #[arg(long)]
     pub allow_unverified: bool,
-    /// One JSON document with every result.
+    /// One JSON document with every result (the same as --format json).
     #[arg(long, conflicts_with = "ndjson")]
     pub json: bool,
-    /// One JSON record per line and target.
+    /// One JSON record per line and target (the same as --format ndjson).
     #[arg(long)]
     pub ndjson: bool,
+    /// text (default), json (one document) or ndjson (one record per line).
+    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with_all = ["json", "ndjson"])]
+    pub format: Option<CheckFormat>,
+    /// Colour the text: auto (when stdout is a terminal and NO_COLOR is unset), always,
+    /// never.
+    #[arg(long, value_enum, default_value_t, value_name = "WHEN")]
+    pub color: crate::report::ColorWhen,
+    /// The servers are ours: when one offers no STARTTLS, say what usually breaks it on
+    /// our side and how to find out (`mailtls doctor`). Implied for loopback and this
+    /// machine's own addresses.
+    #[arg(long)]
+    pub ours: bool,
     /// Check every address a name resolves to (one record each), not only the first
     /// that answers.
     #[arg(long)]
@@ -283,6 +296,26 @@ pub struct Args {
     /// --ca-path when given, else the system roots.
     #[arg(long, value_name = "PORT", default_value_t = 443)]
     pub mta_sts_port: u16,
+}
+
+/// `check --format`: text for people, one JSON document, or one JSON record per line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    Ndjson,
+}
+
+impl Args {
+    /// The output format, whichever flag chose it (`--json` and `--ndjson` are aliases).
+    pub fn output(&self) -> CheckFormat {
+        match self.format {
+            Some(f) => f,
+            None if self.json => CheckFormat::Json,
+            None if self.ndjson => CheckFormat::Ndjson,
+            None => CheckFormat::Text,
+        }
+    }
 }
 
 /// Runs the checks and prints the results.
@@ -489,11 +522,16 @@ fn execute(
                         i
                     };
                     let Some(t) = targets.get(i) else { break };
-                    let results = if args.all_ips {
+                    let mut results = if args.all_ips {
                         probe::check_each_address(t, opts)
                     } else {
                         vec![probe::check(t, opts)]
                     };
+                    for r in &mut results {
+                        if args.ours || r.ip.is_some_and(probe::is_local_address) {
+                            probe::explain_ours(r);
+                        }
+                    }
                     if tx.send((i, results)).is_err() {
                         break;
                     }
@@ -506,7 +544,8 @@ fn execute(
         let mut printed = 0;
         let mut all: Vec<(usize, CheckResult)> = Vec::with_capacity(targets.len());
         let stdout = io::stdout();
-        let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let color = args.color.enabled();
+        let format = args.output();
         for (i, res) in rx {
             if let Some(slot) = pending.get_mut(i) {
                 *slot = Some(res);
@@ -515,9 +554,9 @@ fn execute(
                 let log = logs.get(printed).and_then(Option::as_ref);
                 for res in batch {
                     let mut out = stdout.lock();
-                    let written = if args.json {
+                    let written = if format == CheckFormat::Json {
                         Ok(())
-                    } else if args.ndjson {
+                    } else if format == CheckFormat::Ndjson {
                         let record = Record { result: &res, log };
                         serde_json::to_string(&Tagged {
                             schema: SCHEMA,
@@ -536,7 +575,7 @@ fn execute(
         }
         all
     });
-    if args.json {
+    if args.output() == CheckFormat::Json {
         let records = results
             .iter()
             .map(|(i, result)| Record {
@@ -667,8 +706,20 @@ pub(super) fn write_text(
         }
         writeln!(
             out,
-            "         valid   {} .. {} ({} days left)",
-            c.not_before, c.not_after, c.days_left
+            "         valid   {} .. {} ({})",
+            c.not_before,
+            c.not_after,
+            if c.days_left < 0 {
+                format!(
+                    "expired {} ago",
+                    crate::model::text::count(c.days_left.unsigned_abs(), "day", "days")
+                )
+            } else {
+                format!(
+                    "{} left",
+                    crate::model::text::count(c.days_left.unsigned_abs(), "day", "days")
+                )
+            }
         )?;
         writeln!(
             out,
@@ -714,7 +765,15 @@ pub(super) fn write_text(
         }
     }
     for f in &r.findings {
-        writeln!(out, "  {}: {}", f.severity.label(), t(&f.text))?;
+        // Long findings (the likely causes of `ours_no_tls`) wrapped for the terminal.
+        let lines = wrap_keeping_commands(&t(&f.text), 90);
+        for (i, line) in lines.iter().enumerate() {
+            if i == 0 {
+                writeln!(out, "  {}: {line}", f.severity.label())?;
+            } else {
+                writeln!(out, "      {line}")?;
+            }
+        }
     }
     if let Some(l) = log {
         let counts = |m: &BTreeMap<String, u64>| {
@@ -725,10 +784,10 @@ pub(super) fn write_text(
         };
         writeln!(
             out,
-            "  logs ({}): {} TLS sessions, {} messages over TLS, {} in clear text",
+            "  logs ({}): {}, {} over TLS, {} in clear text",
             t(&l.peer),
-            l.tls_sessions,
-            l.tls_messages,
+            crate::model::text::count(l.tls_sessions, "TLS session", "TLS sessions"),
+            crate::model::text::count(l.tls_messages, "message", "messages"),
             l.plaintext_messages
         )?;
         writeln!(
@@ -748,4 +807,53 @@ pub(super) fn write_text(
     }
     writeln!(out, "  total {:.1} ms", r.elapsed_ms)?;
     writeln!(out)
+}
+
+/// `text` in lines of at most `width` characters, broken between words but never inside
+/// a `quoted command` (so it can be copied whole); a longer word or command stays whole.
+fn wrap_keeping_commands(text: &str, width: usize) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut open = false;
+    for w in text.split_whitespace() {
+        match words.last_mut() {
+            Some(last) if open => {
+                last.push(' ');
+                last.push_str(w);
+            }
+            _ => words.push(w.to_owned()),
+        }
+        if w.matches('`').count() % 2 == 1 {
+            open = !open;
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for w in words {
+        if !line.is_empty() && line.chars().count() + 1 + w.chars().count() > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&w);
+    }
+    if !line.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_keeps_a_quoted_command_whole() {
+        let text = "the MTA could not load its key. Run `mailtls doctor --cf /etc/mail/sendmail.cf --log /var/log/mail.log` to find which.";
+        let lines = wrap_keeping_commands(text, 40);
+        let cmd = "`mailtls doctor --cf /etc/mail/sendmail.cf --log /var/log/mail.log`";
+        assert!(lines.iter().any(|l| l.contains(cmd)), "{lines:?}");
+        assert_eq!(lines.join(" "), text);
+        assert!(lines[0].chars().count() <= 40);
+    }
 }

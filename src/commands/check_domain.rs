@@ -38,12 +38,12 @@
 
 use super::Error;
 use crate::model::text::terminal;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr};
 
 use serde::Serialize;
 
-use super::check::{self, Args};
+use super::check::{self, Args, CheckFormat};
 use super::exit;
 use crate::domain::dns::{Dns, DnsOptions};
 use crate::domain::{self, DomainOptions, DomainReport};
@@ -101,14 +101,15 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         jobs: args.jobs,
     };
     let stdout = io::stdout();
-    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = args.color.enabled();
+    let format = args.output();
     let mut all: Vec<(DomainReport, Vec<CheckResult>)> = Vec::new();
     for d in &args.domains {
         let (rep, results) = domain::check_domain(d, &dns, &dopts, &opts);
         let mut out = stdout.lock();
-        let written = if args.json {
+        let written = if format == CheckFormat::Json {
             Ok(())
-        } else if args.ndjson {
+        } else if format == CheckFormat::Ndjson {
             ndjson(&mut out, &rep, &results)
         } else {
             write_domain(&mut out, &rep, &results, color)
@@ -125,7 +126,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         }
         all.push((rep, results));
     }
-    if args.json {
+    if format == CheckFormat::Json {
         let doc = Document {
             schema: SCHEMA,
             results: all.iter().flat_map(|(_, rs)| rs.iter()).collect(),

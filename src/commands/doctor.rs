@@ -71,7 +71,8 @@ pub struct Args {
     /// Warn about certificates expiring within this many days.
     #[arg(long, default_value_t = 30)]
     pub warn_days: i64,
-    #[arg(long, value_enum, default_value = "text")]
+    /// text (default) or json (one document for programs).
+    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
     pub format: Format,
 
     /// The same as --format json.

@@ -12,7 +12,7 @@
 //!
 //! The events are the correlated records: TLS negotiations, messages with their TLS
 //! verdict, policy verdicts and TLS errors, each with its source file and line. The
-//! schema is documented in `src/report/events.md`. Message stores among the paths (found
+//! schema is documented in `docs/events.md`. Message stores among the paths (found
 //! as `scan` finds them, [`messages::split_inputs`]) add one `hop` line per `Received:`
 //! hop after the log events ([`crate::stores::hops::walk`]). On a terminal the records are grouped
 //! by session instead ([`crate::triage::sessions`]); the NDJSON is unchanged. Exit codes as
@@ -58,7 +58,7 @@ connection, its STARTTLS negotiation (version, cipher, bits, verify) or none, th
 rode on it (queue id, from, to, status, dsn, the reply, TLS or plaintext), verdicts and TLS
 errors, each with its time; control characters in log data are shown escaped, and NO_COLOR
 is honoured. Otherwise (piped, or --json) each line is one JSON object of schema
-mailtls.event/1 (see the README): a TLS session, a message with its TLS verdict, a
+mailtls.event/1 (documented in docs/events.md): a TLS session, a message with its TLS verdict, a
 policy verdict or a TLS error, with its file and line. Message stores among the paths (mbox,
 .gz mbox, Maildir, .eml) give one `hop` line per Received: header that crossed a network
 (local hops only with --loopback), after the log events, with its trust: witnessed (stamped
@@ -232,7 +232,10 @@ fn timeline(
         match RawLines::read(sources, &wanted) {
             Ok(r) => Some(r),
             Err(e) => {
-                eprintln!("mailtls events: --raw: re-reading the logs: {e}");
+                eprintln!(
+                    "mailtls events: --raw: re-reading the logs: {}",
+                    crate::model::text::plain_error(&e)
+                );
                 None
             }
         }
@@ -288,7 +291,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         skipped,
     } = messages::split_inputs_with(&paths, !args.select.no_skip);
     for e in &errors {
-        eprintln!("mailtls: {e}");
+        eprintln!("mailtls: {}", crate::model::text::plain_error(&e));
     }
     messages::note_skipped(&skipped);
     // TLS-RPT report files are not logs (`scan` reads them; events has no line for them).

@@ -343,7 +343,10 @@ pub fn run(args: &Args) -> Result<u8, Error> {
 /// is not a log.
 fn check_path(args: &Args) -> Result<(), Error> {
     if !args.path.exists() {
+        // `logs/` names a folder: a folder is not waited for, whatever its parent.
+        let folder = args.path.as_os_str().to_string_lossy().ends_with('/');
         let parent = match args.path.parent() {
+            _ if folder => args.path.as_path(),
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
@@ -410,7 +413,10 @@ impl Signals {
         let signals = match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
             Ok(s) => Some(s),
             Err(e) => {
-                eprintln!("mailtls follow: cannot handle signals: {e}");
+                eprintln!(
+                    "mailtls follow: cannot handle signals: {}",
+                    crate::model::text::plain_error(&e)
+                );
                 None
             }
         };
@@ -526,7 +532,10 @@ impl Following<'_> {
                 .and_then(|_| self.stdout.flush())
             {
                 if e.kind() != io::ErrorKind::BrokenPipe {
-                    eprintln!("mailtls follow: writing output: {e}");
+                    eprintln!(
+                        "mailtls follow: writing output: {}",
+                        crate::model::text::plain_error(&e)
+                    );
                 }
                 self.broken_pipe = true;
                 self.stop.store(true, Ordering::SeqCst);
@@ -546,7 +555,11 @@ impl Following<'_> {
         {
             match save_state(file, &self.args.path, cp) {
                 Ok(()) => self.saved = Some(cp),
-                Err(e) => eprintln!("mailtls follow: --state {}: {e}", file.display()),
+                Err(e) => eprintln!(
+                    "mailtls follow: --state {}: {}",
+                    file.display(),
+                    crate::model::text::plain_error(&e)
+                ),
             }
             self.last_save = Instant::now();
         }

@@ -169,7 +169,7 @@ pub fn triage_inputs(cmd: &str, paths: &[PathBuf]) -> Result<TriageInputs, Error
         messages::split_inputs(&rest)
     };
     for e in &errors {
-        eprintln!("mailtls: {e}");
+        eprintln!("mailtls: {}", crate::model::text::plain_error(&e));
     }
     messages::note_skipped(&skipped);
     if logs.is_empty() && stores.is_empty() && checks.is_empty() {
@@ -480,10 +480,11 @@ fn check_line(v: &serde_json::Value, p: &Painter) -> String {
     };
     let findings = v["findings"].as_array().map_or(0, Vec::len);
     format!(
-        "{}  {}  {}  verify={}  {findings} findings",
+        "{}  {}  {}  verify={}  {}",
         s("target"),
         p.paint(tone, &status),
         tls,
-        crate::triage::term::clean(v["verify"].as_str().unwrap_or("-"))
+        crate::triage::term::clean(v["verify"].as_str().unwrap_or("-")),
+        crate::model::text::count(findings as u64, "finding", "findings")
     )
 }

@@ -65,7 +65,7 @@ use crate::tlsrpt::{self, join::InboundLog};
 pub enum Format {
     /// A table for people (default).
     Table,
-    /// The `mailtls.posture/1` snapshot (stable, documented in the README).
+    /// The `mailtls.posture/1` snapshot (stable, documented in docs/json.md).
     Json,
     /// One row per peer and direction, with grade and reason (formula cells neutralised).
     Csv,
@@ -110,8 +110,9 @@ and join the posture; hops below the first foreign stamp are only claims, report
 TLS-RPT reports (RFC 8460) among the paths, as .json/.json.gz files or attached to messages
 in those stores, are read and joined with the inbound log records of the same window and MX
 host (the syslog host): what each reporter says beside what our log shows, mismatches
-flagged both ways (format mailtls.tlsrpt/1, see the README). Invalid reports are named and skipped; .json
-files that are no report (no report-id or policies) are skipped with one note.
+flagged both ways (format mailtls.tlsrpt/1, see docs/tlsrpt.md). Invalid reports are named
+and skipped; .json files that are no report (no report-id or policies) are skipped with one
+note.
 
 A line met again in a later input (same host, second, program, pid, text; any stamp format:
 Debian's syslog + mail.log + mail.info) is counted once, and the summary says per file what
@@ -152,7 +153,7 @@ pub struct Args {
     #[arg(long, short = 'o', value_name = "DIR")]
     pub output: Option<PathBuf>,
 
-    /// Judge against this TOML policy (see README); list violations on stderr and exit 1
+    /// Judge against this TOML policy (see docs/reports.md); list violations on stderr and exit 1
     /// when there are any. Without it the built-in policy grades peers and never fails.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
@@ -333,7 +334,7 @@ fn find_inputs(args: &Args) -> Result<Found, Error> {
     } = messages::split_inputs_with(&paths, !args.select.no_skip);
     let mut notes = InputNotes::default();
     for e in &errors {
-        eprintln!("mailtls: {e}");
+        eprintln!("mailtls: {}", crate::model::text::plain_error(&e));
         // A path that is not there (or not readable) is an input the run lacks; an empty
         // directory is not.
         if !matches!(e, crate::input::DiscoverError::EmptyDir { .. }) {
@@ -638,9 +639,9 @@ fn write_report_dir(args: &Args, rep: &Report) -> Result<(), Error> {
             Ok(files) => {
                 if !args.quiet {
                     eprintln!(
-                        "mailtls: wrote {} ({} files)",
+                        "mailtls: wrote {} ({})",
                         dir.join("index.html").display(),
-                        files.len()
+                        crate::model::text::count(files.len() as u64, "file", "files")
                     );
                 }
             }

@@ -65,26 +65,30 @@ pub fn terminal_lines(text: &str) -> String {
     out
 }
 
-/// An error as a sentence for an administrator: Rust's `(os error 2)` suffix dropped and the
-/// first letter lower-cased, so `No such file or directory (os error 2)` reads
-/// `no such file or directory` after `path: `.
+/// An error as a sentence for an administrator: Rust's `(os error 2)` dropped wherever it
+/// is (a message may carry a path before it) and the first letter of the sentence it ended
+/// lower-cased, so `/etc/x: No such file or directory (os error 2)` reads
+/// `/etc/x: no such file or directory`. The first letter of the whole text is lower-cased
+/// too (`No such file …` after `path: `); a capital word (`TLS`, `EHLO`) is kept.
 pub fn plain_error(e: &dyn std::fmt::Display) -> String {
-    let s = e.to_string();
-    // Only the ` (os error N)` part goes: a context added after it stays.
-    let s = match s.find(" (os error ") {
-        Some(i) => match s[i + 1..].find(')') {
-            Some(j) => format!("{}{}", &s[..i], &s[i + 1 + j + 1..]),
-            None => s,
-        },
-        None => s,
-    };
-    let mut c = s.chars();
-    match (c.next(), c.clone().next()) {
-        (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase() => {
-            a.to_lowercase().chain(c).collect()
-        }
-        _ => s,
+    let mut s = e.to_string();
+    let mut starts = vec![0];
+    while let Some(i) = s.find(" (os error ") {
+        let Some(j) = s[i..].find(')') else { break };
+        s.replace_range(i..i + j + 1, "");
+        starts.push(s[..i].rfind(": ").map_or(0, |k| k + 2));
     }
+    for at in starts {
+        let mut c = s[at..].chars();
+        if let (Some(a), Some(b)) = (c.next(), c.next())
+            && a.is_uppercase()
+            && b.is_lowercase()
+        {
+            let lower: String = a.to_lowercase().collect();
+            s.replace_range(at..at + a.len_utf8(), &lower);
+        }
+    }
+    s
 }
 
 /// `n` and its noun, singular for one: "1 file", "2 files", "0 lines".

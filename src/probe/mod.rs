@@ -243,7 +243,8 @@ pub struct Finding {
     /// `verify_failed`, `expiring`, `min_protocol`, `weak_cipher`, `deprecated_protocol`,
     /// `unreachable`, `timeout`, `service_unavailable`, `smtp_protocol`,
     /// `starttls_injection`, `helo_only`, `clear_text_chain`, `incomplete` (a protocol
-    /// version not tested or a cipher enumeration cut short).
+    /// version not tested or a cipher enumeration cut short), `ours_no_tls` (our own
+    /// server without working STARTTLS: likely causes, see [`explain_ours`]).
     pub code: &'static str,
     pub text: String,
 }
@@ -354,6 +355,50 @@ impl CheckResult {
     pub fn failed(&self) -> bool {
         self.status >= Status::Fail
     }
+}
+
+/// True when `ip` is this machine's own: loopback, or an address a socket can bind to
+/// (one assigned to one of its interfaces). Binding a UDP socket to port 0 sends nothing.
+pub fn is_local_address(ip: IpAddr) -> bool {
+    ip.is_loopback()
+        || (!ip.is_unspecified()
+            && !ip.is_multicast()
+            && std::net::UdpSocket::bind((ip, 0)).is_ok())
+}
+
+/// The MTA a banner names (`220 mx ESMTP Postfix`, `… Sendmail 8.17.1.9/…`, `… Exim 4.96`),
+/// as the `mailtls doctor` flags that examine its configuration and log.
+fn doctor_command(banner: Option<&str>) -> &'static str {
+    let b = banner.unwrap_or_default().to_ascii_lowercase();
+    if b.contains("sendmail") {
+        "mailtls doctor --cf /etc/mail/sendmail.cf --log /var/log/mail.log"
+    } else if b.contains("postfix") {
+        "mailtls doctor --postfix-dir /etc/postfix --log /var/log/mail.log"
+    } else if b.contains("exim") {
+        "mailtls doctor --exim-config /etc/exim4 --log /var/log/exim4/mainlog"
+    } else {
+        "mailtls doctor --log /var/log/mail.log"
+    }
+}
+
+/// When the server is ours (`--ours`, or [`is_local_address`]) and offers no STARTTLS
+/// (`verify=NONE`) or refuses it with 4xx (`TEMP`), the likely causes on our side and the
+/// command that finds which: an MTA that cannot load its key or certificate stops
+/// offering STARTTLS (Sendmail) or answers 454 (Postfix, Exim), so from outside it looks
+/// like a server without TLS. Adds an `ours_no_tls` info finding; nothing otherwise.
+pub fn explain_ours(r: &mut CheckResult) {
+    let what = match r.verify {
+        Some(Verify::None) => "this server of ours offers no STARTTLS",
+        Some(Verify::Temp) => "this server of ours refuses STARTTLS for now",
+        _ => return,
+    };
+    let text = format!(
+        "{what}. Likely causes: the MTA could not load its TLS key or certificate \
+         (missing, unreadable, group- or world-readable, key and certificate not a pair), \
+         or STARTTLS is disabled in its configuration. Run `{}` to find which.",
+        doctor_command(r.banner.as_deref())
+    );
+    r.finding(Severity::Info, "ours_no_tls", text);
 }
 
 fn ms(d: Duration) -> f64 {
@@ -502,6 +547,33 @@ fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn our_addresses_and_the_doctor_for_each_mta() {
+        assert!(is_local_address("127.0.0.1".parse().unwrap()));
+        assert!(is_local_address("::1".parse().unwrap()));
+        // TEST-NET-1 is never assigned here; nothing is sent to it (a bind, no packet).
+        assert!(!is_local_address("192.0.2.1".parse().unwrap()));
+        assert!(!is_local_address("0.0.0.0".parse().unwrap()));
+        let rows = [
+            (
+                "220 mx ESMTP Sendmail 8.17.1.9/8.17.1.9; Sat",
+                "--cf /etc/mail/sendmail.cf",
+            ),
+            (
+                "220 mx.example.org ESMTP Postfix (Debian/GNU)",
+                "--postfix-dir /etc/postfix",
+            ),
+            (
+                "220 mx.example.org ESMTP Exim 4.96 Sat, 28 Nov",
+                "--exim-config /etc/exim4",
+            ),
+            ("220 mx.example.org ESMTP ready", "mailtls doctor --log"),
+        ];
+        for (banner, want) in rows {
+            assert!(doctor_command(Some(banner)).contains(want), "{banner}");
+        }
+    }
 
     #[test]
     fn targets() {

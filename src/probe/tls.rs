@@ -381,9 +381,83 @@ pub fn verdict_to_verify(
         Verify::Fail,
         Some(VerifyFailure {
             reason,
-            detail: err.to_string(),
+            detail: plain_words(&err, reason),
         }),
     )
+}
+
+/// A verification failure in an administrator's words: "certificate issued by an unknown
+/// CA", "certificate expired on 2026-11-01 (5 days ago)", "certificate not valid for
+/// mx.example.org; it names www.example.org", never rustls' enum names (`UnknownIssuer`,
+/// `DnsName("…")`). Errors without a sentence of their own keep rustls' text.
+pub fn plain_words(err: &rustls::Error, reason: VerifyReason) -> String {
+    let date = |t: &UnixTime| {
+        chrono::DateTime::from_timestamp(i64::try_from(t.as_secs()).unwrap_or(i64::MAX), 0)
+            .map_or_else(
+                || "?".to_owned(),
+                |d| d.format("%Y-%m-%d %H:%M UTC").to_string(),
+            )
+    };
+    let days = |a: &UnixTime, b: &UnixTime| a.as_secs().abs_diff(b.as_secs()) / 86_400;
+    let c = match err {
+        rustls::Error::InvalidCertificate(c) => c,
+        rustls::Error::General(m) if reason == VerifyReason::NoTrustAnchors => {
+            return format!("no trust anchors could be loaded ({m})");
+        }
+        other => return other.to_string(),
+    };
+    match (reason, c) {
+        (VerifyReason::SelfSigned, _) => {
+            "self-signed certificate that is not in the trust store".to_owned()
+        }
+        (_, CertificateError::UnknownIssuer) => {
+            "certificate issued by an unknown CA (the chain does not lead to a trusted root; an intermediate may be missing)".to_owned()
+        }
+        (_, CertificateError::ExpiredContext { time, not_after }) => format!(
+            "certificate expired on {} ({} ago)",
+            date(not_after),
+            crate::model::text::count(days(time, not_after), "day", "days")
+        ),
+        (_, CertificateError::Expired) => "certificate expired".to_owned(),
+        (_, CertificateError::NotValidYetContext { time, not_before }) => format!(
+            "certificate not valid before {} (in {})",
+            date(not_before),
+            crate::model::text::count(days(not_before, time), "day", "days")
+        ),
+        (_, CertificateError::NotValidYet) => "certificate not valid yet".to_owned(),
+        (_, CertificateError::NotValidForNameContext { expected, presented }) => {
+            let names: Vec<String> = presented.iter().map(|n| unwrap_name(n)).collect();
+            format!(
+                "certificate not valid for {}; it names {}",
+                expected.to_str(),
+                if names.is_empty() {
+                    "no host (no subject alternative name)".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            )
+        }
+        (_, CertificateError::NotValidForName) => {
+            "certificate not valid for the name connected to".to_owned()
+        }
+        (_, CertificateError::Revoked) => "certificate revoked".to_owned(),
+        (_, CertificateError::BadSignature) => "a signature in the chain does not verify".to_owned(),
+        (_, CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. }) => {
+            "certificate not issued for TLS servers (extended key usage)".to_owned()
+        }
+        (_, CertificateError::BadEncoding) => "certificate is not valid DER".to_owned(),
+        _ => err.to_string(),
+    }
+}
+
+/// `mx.example.org` from webpki's `DnsName("mx.example.org")` (its names come as Debug
+/// text), `192.0.2.1` from `IpAddress(…)`; anything else as it is.
+fn unwrap_name(n: &str) -> String {
+    let inner = n
+        .split_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .unwrap_or(n);
+    inner.trim_matches('"').to_owned()
 }
 
 /// The protocol versions rustls may offer.
@@ -497,11 +571,54 @@ pub fn server_name(name: &str) -> Option<ServerName<'static>> {
 }
 
 /// Text for a handshake error: rustls' description, without io::Error wrapping.
+/// rustls names alerts and protocol faults by their Rust variants (`HandshakeFailure`,
+/// `NoCipherSuitesInCommon`); they are said in words here (`the server sent the TLS alert
+/// handshake failure`), and I/O errors without Rust's `(os error N)`.
 pub fn error_text(e: &io::Error) -> String {
+    let words = |debug: String| camel_to_words(&debug);
     match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        Some(rustls::Error::AlertReceived(a)) => {
+            format!("the server sent the TLS alert {}", words(format!("{a:?}")))
+        }
+        Some(rustls::Error::PeerIncompatible(p)) => {
+            format!(
+                "the server and mailtls have no TLS in common: {}",
+                words(format!("{p:?}"))
+            )
+        }
+        Some(rustls::Error::PeerMisbehaved(p)) => {
+            format!(
+                "the server broke the TLS protocol: {}",
+                words(format!("{p:?}"))
+            )
+        }
+        Some(rustls::Error::InvalidMessage(m)) => {
+            format!(
+                "the server sent an invalid TLS message: {}",
+                words(format!("{m:?}"))
+            )
+        }
         Some(r) => r.to_string(),
-        None => e.to_string(),
+        None => crate::model::text::plain_error(e),
     }
+}
+
+/// `handshake failure` from `HandshakeFailure`; anything after the name (`Unknown(12)`)
+/// kept as written.
+fn camel_to_words(s: &str) -> String {
+    let (name, rest) = match s.find(|c: char| !c.is_ascii_alphanumeric()) {
+        Some(i) => s.split_at(i),
+        None => (s, ""),
+    };
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push(' ');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Verifies a chain read off the wire without a handshake (the clear-text Certificate
@@ -538,4 +655,77 @@ pub fn verify_chain(
     let self_signed = chain.len() == 1
         && super::cert::describe(leaf, chrono::Utc::now()).is_ok_and(|c| c.self_signed);
     verdict_to_verify(verdict, self_signed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handshake_errors_in_plain_words() {
+        let e = |r: rustls::Error| error_text(&io::Error::other(r));
+        assert_eq!(
+            e(rustls::Error::AlertReceived(
+                rustls::AlertDescription::HandshakeFailure
+            )),
+            "the server sent the TLS alert handshake failure"
+        );
+        assert_eq!(
+            e(rustls::Error::PeerIncompatible(
+                rustls::PeerIncompatible::NoCipherSuitesInCommon
+            )),
+            "the server and mailtls have no TLS in common: no cipher suites in common"
+        );
+        assert_eq!(
+            error_text(&io::Error::from_raw_os_error(104)),
+            "connection reset by peer"
+        );
+        assert_eq!(camel_to_words("Unknown(12)"), "unknown(12)");
+    }
+
+    #[test]
+    fn verify_failures_in_plain_words() {
+        let t = |secs| UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs));
+        let rows: Vec<(CertificateError, bool, &str)> = vec![
+            (
+                CertificateError::UnknownIssuer,
+                false,
+                "certificate issued by an unknown CA",
+            ),
+            (
+                CertificateError::UnknownIssuer,
+                true,
+                "self-signed certificate that is not in the trust store",
+            ),
+            (
+                CertificateError::ExpiredContext {
+                    time: t(1_795_000_000),
+                    not_after: t(1_795_000_000 - 5 * 86_400),
+                },
+                false,
+                "certificate expired on 2026-11-",
+            ),
+            (
+                CertificateError::NotValidForNameContext {
+                    expected: ServerName::try_from("mx.example.org").unwrap(),
+                    presented: vec![
+                        "DnsName(\"www.example.org\")".into(),
+                        "IpAddress(192.0.2.1)".into(),
+                    ],
+                },
+                false,
+                "certificate not valid for mx.example.org; it names www.example.org, 192.0.2.1",
+            ),
+        ];
+        for (c, self_signed, want) in rows {
+            let (v, f) =
+                verdict_to_verify(Some(Err(rustls::Error::InvalidCertificate(c))), self_signed);
+            assert_eq!(v, Verify::Fail);
+            let detail = f.unwrap().detail;
+            assert!(detail.starts_with(want), "{detail}");
+            for rust in ["UnknownIssuer", "DnsName", "Context", "InvalidCertificate"] {
+                assert!(!detail.contains(rust), "{detail}");
+            }
+        }
+    }
 }

@@ -514,7 +514,10 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
                 }
             }
         }
-        rows.push(format!("others ({rest} peers)"));
+        rows.push(format!(
+            "others ({})",
+            crate::model::text::count(rest as u64, "peer", "peers")
+        ));
         data.push(sum);
     }
     let nrows = rows.len().max(1) as u32;

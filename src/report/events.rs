@@ -2,7 +2,7 @@
 //!
 //! One JSON object per line, one line per correlated record, in log order. The full
 //! description with examples and Vector, Loki and Elasticsearch recipes is in
-//! `src/report/events.md`; the machine-checkable JSON Schema is `src/report/mailtls.event-1.schema.json`.
+//! `docs/events.md`; the machine-checkable JSON Schema is `docs/mailtls.event-1.schema.json`.
 //!
 //! ```text
 //! { "schema": "mailtls.event/1",

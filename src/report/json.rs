@@ -31,7 +31,7 @@
 //! ```
 //!
 //! `tlsrpt` is present when TLS-RPT reports (RFC 8460) were among the inputs: the
-//! `mailtls.tlsrpt/1` document described in `src/report/tlsrpt.md`, also written alone as
+//! `mailtls.tlsrpt/1` document described in `docs/tlsrpt.md`, also written alone as
 //! `tlsrpt.json` by `scan -o`.
 //!
 //! `messages` is present when message stores (mbox, Maildir, `.eml`) were read. The
@@ -82,7 +82,7 @@ pub struct Snapshot {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub messages: Option<MessagesSummary>,
     /// The TLS-RPT reports read and their join with our logs, when any were found
-    /// (a whole `mailtls.tlsrpt/1` document, see `src/report/tlsrpt.md`).
+    /// (a whole `mailtls.tlsrpt/1` document, see `docs/tlsrpt.md`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub tlsrpt: Option<TlsRptDoc>,
     /// What was read, so that two snapshots of the same logs are known to be one

@@ -9,7 +9,7 @@
 //! DIR/posture.csv     one row per peer and direction, with grade and reason
 //! DIR/summary.md      headline, violations, what broke, what changed (for mail)
 //! DIR/charts/*.svg    the charts, and the same as PNG
-//! DIR/tlsrpt.json     mailtls.tlsrpt/1, only when TLS-RPT reports were read (tlsrpt.md)
+//! DIR/tlsrpt.json     mailtls.tlsrpt/1, only when TLS-RPT reports were read (docs/tlsrpt.md)
 //! ```
 //!
 //! Nothing in these files depends on the clock unless the caller puts a time in
@@ -401,5 +401,28 @@ impl ColorWhen {
             ColorWhen::Always => true,
             ColorWhen::Never => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod plain_error_tests {
+    use crate::model::text::plain_error;
+
+    #[test]
+    fn os_error_suffixes_go_wherever_they_are() {
+        let e = std::io::Error::from_raw_os_error(2);
+        assert_eq!(plain_error(&e), "no such file or directory");
+        let wrapped = format!("/etc/x.pem: {e}");
+        assert_eq!(
+            plain_error(&wrapped),
+            "/etc/x.pem: no such file or directory"
+        );
+        let twice = format!("a: {e}; b: {}", std::io::Error::from_raw_os_error(13));
+        assert_eq!(
+            plain_error(&twice),
+            "a: no such file or directory; b: permission denied"
+        );
+        // Capitalised words that are names stay as they are.
+        assert_eq!(plain_error(&"TLS handshake failed"), "TLS handshake failed");
     }
 }

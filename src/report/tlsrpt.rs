@@ -1,5 +1,5 @@
 //! The TLS-RPT section: what other senders report about our MX hosts (RFC 8460), beside
-//! what our logs show. Documented in `tlsrpt.md` beside this file.
+//! what our logs show. Documented in `docs/tlsrpt.md`.
 //!
 //! The same [`TlsRptDoc`] (`mailtls.tlsrpt/1`) is the `tlsrpt` member of the posture
 //! snapshot (`--format json`, `posture.json`), is written alone as `tlsrpt.json` into the

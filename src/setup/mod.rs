@@ -23,7 +23,7 @@ use std::path::PathBuf;
 /// Why a setup command could not do its job (as opposed to a doctor *finding*).
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
-    #[error("{0}")]
+    #[error("{}", crate::model::text::plain_error(.0))]
     Io(#[from] std::io::Error),
     #[error("{} exists (use --force to replace it)", .0.display())]
     Exists(PathBuf),

@@ -24,13 +24,20 @@ use crate::model::{Encryption, Record};
 
 type Time = DateTime<FixedOffset>;
 
-/// Consecutive records of one direction with the same TLS state.
+/// Consecutive records of one direction in the same TLS state, where a state is plaintext,
+/// TLS with unknown parameters, or a protocol version with verification that passed or
+/// not. A change between two spans is a real change (TLS ↔ plaintext, another protocol,
+/// verification won or lost); a few sessions of another verify word or version between two
+/// sessions of one state (a peer with several outbound hosts, one without a client
+/// certificate) are variation, folded into the span and counted in [`Span::verify`] and
+/// [`Span::versions`], so a busy peer's story is not a list of every flip.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Span {
     /// The posture key of the peer (a domain question matches several hosts).
     pub peer: String,
     pub direction: Direction,
-    /// `TLSv1.3 verify=OK`, `TLS (parameters unknown)`, `plaintext`.
+    /// `TLSv1.3 verify=OK`, `TLS (parameters unknown)`, `plaintext`: the state's protocol
+    /// and its most frequent verify word.
     pub state: String,
     pub tls: bool,
     pub first: Option<Time>,
@@ -38,6 +45,174 @@ pub struct Span {
     /// Sessions and messages in the span.
     pub records: u64,
     pub first_source: Source,
+    /// How many of the span's TLS sessions had each verify word (`OK: 812, FAIL: 3`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub verify: BTreeMap<String, u64>,
+    /// How many of the span's TLS sessions used each protocol version.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub versions: BTreeMap<String, u64>,
+    #[serde(skip)]
+    class: Class,
+    /// Verify words of every record (sessions and messages), for the state's label when
+    /// the logs show messages without their session.
+    #[serde(skip)]
+    words: BTreeMap<String, u64>,
+}
+
+/// What the records of one span share; see [`Span`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Class {
+    Plain,
+    TlsUnknown,
+    Tls { version: String, verified: bool },
+}
+
+/// A run of another TLS state shorter than this many records (about two sessions with
+/// their messages), with more of the log after it, is variation within the span around
+/// it rather than a change. Plaintext is never variation: every message in clear counts.
+pub const VARIATION_RECORDS: u64 = 4;
+
+/// More spans than this for one peer and direction make the headline a summary (how many
+/// changes, between which states, the state now) instead of the list of each.
+pub const HEADLINE_SPANS: usize = 3;
+
+/// More spans than this for one peer and direction are summarised per state (count,
+/// first, last) rather than listed one by one.
+pub const MAX_LISTED: usize = 8;
+
+impl Span {
+    fn new(peer: String, direction: Direction, class: Class, r: &Record) -> Span {
+        let m = r.meta();
+        let mut s = Span {
+            peer,
+            direction,
+            state: String::new(),
+            tls: class != Class::Plain,
+            first: m.time,
+            last: m.time,
+            records: 0,
+            first_source: m.source.clone(),
+            verify: BTreeMap::new(),
+            versions: BTreeMap::new(),
+            class,
+            words: BTreeMap::new(),
+        };
+        s.add(r);
+        s
+    }
+
+    /// Counts one more record of this span's state.
+    fn add(&mut self, r: &Record) {
+        self.records += 1;
+        let params = match r {
+            Record::Session { params, .. } => Some(params),
+            Record::Message {
+                encryption: Encryption::Tls(p),
+                ..
+            } => Some(p),
+            _ => None,
+        };
+        if let Some(p) = params {
+            *self.words.entry(p.verify.to_string()).or_default() += 1;
+        }
+        // Sessions only, as the posture counts them: a message rides on its session.
+        if let Record::Session { params: p, .. } = r {
+            *self.verify.entry(p.verify.to_string()).or_default() += 1;
+            *self.versions.entry(p.version.to_string()).or_default() += 1;
+        }
+        let t = r.meta().time;
+        self.last = t.or(self.last);
+        if self.first.is_none() {
+            self.first = t;
+        }
+    }
+
+    /// Takes in another span (variation, or the same state again): counts, first, last.
+    fn absorb(&mut self, o: Span) {
+        self.records += o.records;
+        for (k, v) in o.verify {
+            *self.verify.entry(k).or_default() += v;
+        }
+        for (k, v) in o.versions {
+            *self.versions.entry(k).or_default() += v;
+        }
+        for (k, v) in o.words {
+            *self.words.entry(k).or_default() += v;
+        }
+        if o.first.is_some() && (self.first.is_none() || o.first < self.first) {
+            self.first = o.first;
+            self.first_source = o.first_source;
+        }
+        if o.last.is_some() && o.last > self.last {
+            self.last = o.last;
+        }
+    }
+
+    /// Sets [`Span::state`] from the class and the words counted.
+    fn label(&mut self) {
+        self.state = match &self.class {
+            Class::Plain => "plaintext".to_owned(),
+            Class::TlsUnknown => "TLS (parameters unknown)".to_owned(),
+            Class::Tls { version, verified } => {
+                let word = self
+                    .words
+                    .iter()
+                    .filter(|(w, _)| is_verified(w) == *verified)
+                    .max_by_key(|(w, n)| (**n, std::cmp::Reverse(w.as_str())))
+                    .map_or("?", |(w, _)| w.as_str());
+                format!("{version} verify={word}")
+            }
+        };
+    }
+}
+
+fn is_verified(word: &str) -> bool {
+    matches!(word, "OK" | "TRUSTED")
+}
+
+/// `OK 812, FAIL 3`: most frequent first.
+pub fn distribution(m: &BTreeMap<String, u64>) -> String {
+    let mut v: Vec<(&String, &u64)> = m.iter().collect();
+    v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    v.iter()
+        .map(|(k, n)| format!("{} {n}", clean(k)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Folds one peer and direction's runs (in time order): short TLS runs with more after
+/// them go into a TLS neighbour ([`VARIATION_RECORDS`]), then neighbours of one state
+/// join.
+fn fold(runs: Vec<Span>) -> Vec<Span> {
+    let n = runs.len();
+    let mut out: Vec<Span> = Vec::new();
+    // Short runs after plaintext (or at the start), waiting for the next TLS run.
+    let mut carry: Option<Span> = None;
+    for (i, mut r) in runs.into_iter().enumerate() {
+        if r.tls && r.records < VARIATION_RECORDS && i + 1 < n {
+            match (out.last_mut().filter(|p| p.tls), carry.as_mut()) {
+                (Some(prev), _) => prev.absorb(r),
+                (None, Some(c)) => c.absorb(r),
+                (None, None) => carry = Some(r),
+            }
+            continue;
+        }
+        if let Some(c) = carry.take() {
+            if r.tls {
+                r.absorb(c);
+            } else {
+                out.push(c);
+            }
+        }
+        match out.last_mut() {
+            Some(prev) if prev.class == r.class => prev.absorb(r),
+            _ => out.push(r),
+        }
+    }
+    for s in &mut out {
+        s.label();
+    }
+    out
 }
 
 /// The first and last of one kind of error of this peer.
@@ -94,12 +269,15 @@ pub struct PeerStory {
 
 /// The TLS state a record shows, when it shows one. Outbound attempts that did not go
 /// through show none (they are [`Trouble`]s or errors, not traffic).
-fn state_of(r: &Record) -> Option<(Direction, String, bool)> {
-    let show = |p: &TlsParams| format!("{} verify={}", p.version, p.verify);
+fn state_of(r: &Record) -> Option<(Direction, Class)> {
+    let class = |p: &TlsParams| Class::Tls {
+        version: p.version.to_string(),
+        verified: is_verified(&p.verify.to_string()),
+    };
     match r {
         Record::Session {
             direction, params, ..
-        } => Some((*direction, show(params), true)),
+        } => Some((*direction, class(params))),
         Record::Message {
             direction,
             encryption,
@@ -110,9 +288,9 @@ fn state_of(r: &Record) -> Option<(Direction, String, bool)> {
                 return None;
             }
             Some(match encryption {
-                Encryption::Tls(p) => (*direction, show(p), true),
-                Encryption::TlsUnknown => (*direction, "TLS (parameters unknown)".into(), true),
-                Encryption::Plaintext => (*direction, "plaintext".into(), false),
+                Encryption::Tls(p) => (*direction, class(p)),
+                Encryption::TlsUnknown => (*direction, Class::TlsUnknown),
+                Encryption::Plaintext => (*direction, Class::Plain),
             })
         }
         _ => None,
@@ -143,7 +321,7 @@ impl PeerStory {
     /// downgrade windows of the whole input.
     pub fn build(query: &str, items: &[Item], windows: Vec<Window>) -> PeerStory {
         let mut posture = Posture::default();
-        let mut changes: Vec<Span> = Vec::new();
+        let mut runs: BTreeMap<(String, Direction), Vec<Span>> = BTreeMap::new();
         let mut errors: BTreeMap<TlsErrorKind, ErrorSpan> = BTreeMap::new();
         let mut troubles = Vec::new();
         for it in items {
@@ -152,28 +330,12 @@ impl PeerStory {
                 continue;
             }
             posture.add(r);
-            if let Some((direction, state, tls)) = state_of(r) {
-                let m = r.meta();
+            if let Some((direction, class)) = state_of(r) {
                 let key = r.peer().and_then(|p| p.key()).unwrap_or_default();
-                match changes
-                    .iter_mut()
-                    .rev()
-                    .find(|s| s.direction == direction && s.peer == key)
-                {
-                    Some(s) if s.state == state => {
-                        s.records += 1;
-                        s.last = m.time.or(s.last);
-                    }
-                    _ => changes.push(Span {
-                        peer: key,
-                        direction,
-                        state,
-                        tls,
-                        first: m.time,
-                        last: m.time,
-                        records: 1,
-                        first_source: m.source.clone(),
-                    }),
+                let spans = runs.entry((key.clone(), direction)).or_default();
+                match spans.last_mut() {
+                    Some(s) if s.class == class => s.add(r),
+                    _ => spans.push(Span::new(key, direction, class, r)),
                 }
             }
             match r {
@@ -219,6 +381,8 @@ impl PeerStory {
                 _ => {}
             }
         }
+        let mut changes: Vec<Span> = runs.into_values().flat_map(fold).collect();
+        changes.sort_by_key(|s| (s.first.is_none(), s.first));
         // Local errors matter to this peer when its mail went plaintext through their
         // window, or when they happened while the peer was active.
         let times = items
@@ -250,7 +414,10 @@ impl PeerStory {
     }
 
     /// One sentence per direction: "TLSv1.3 verify=OK until 2026-11-20 10:02, then
-    /// plaintext until …", with the local errors that opened a window meanwhile.
+    /// plaintext until …" for a few changes; for many, each state once with how often and
+    /// when first and last ("plaintext 70 times (70 records), first …, last …"), then
+    /// the state now. The local errors that opened a window meanwhile follow, each kind
+    /// and host once with its count.
     pub fn headline(&self, peer: &str, direction: Direction) -> Option<String> {
         let spans: Vec<&Span> = self
             .changes
@@ -261,28 +428,52 @@ impl PeerStory {
             return None;
         }
         let mut out = String::new();
-        for (i, s) in spans.iter().enumerate() {
-            if i > 0 {
-                out.push_str(", then ");
+        if spans.len() <= HEADLINE_SPANS {
+            for (i, s) in spans.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", then ");
+                }
+                out.push_str(&s.state);
+                if i + 1 < spans.len() {
+                    let _ = write!(out, " until {}", when(s.last));
+                }
             }
-            out.push_str(&s.state);
-            if i + 1 < spans.len() {
-                let _ = write!(out, " until {}", when(s.last));
-            }
-        }
-        for w in self
-            .local_windows
-            .iter()
-            .filter(|w| w.direction == direction)
-        {
-            let kinds: Vec<&str> = w.errors.keys().map(|k| k.as_str()).collect();
+        } else {
+            let states: Vec<&str> = by_state(&spans).iter().map(|g| g.state).collect();
+            let now = spans[spans.len() - 1];
             let _ = write!(
                 out,
-                "; {} error on {} at {}",
-                kinds.join("/"),
-                clean(&w.host),
-                short(w.start)
+                "{} changes between {}; now {} since {}",
+                spans.len() - 1,
+                and_list(&states),
+                now.state,
+                when(now.first)
             );
+        }
+        for g in window_groups(
+            self.local_windows
+                .iter()
+                .filter(|w| w.direction == direction),
+        ) {
+            if g.count == 1 {
+                let _ = write!(
+                    out,
+                    "; {} error on {} at {}",
+                    g.kinds,
+                    clean(&g.host),
+                    short(g.first)
+                );
+            } else {
+                let _ = write!(
+                    out,
+                    "; {} error on {} ×{}, first {}, last {}",
+                    g.kinds,
+                    clean(&g.host),
+                    g.count,
+                    short(g.first),
+                    short(g.last)
+                );
+            }
         }
         Some(out)
     }
@@ -300,7 +491,10 @@ impl PeerStory {
         out
     }
 
-    /// The terminal text.
+    /// The terminal text. Repetition is counted, never repeated: a state seen many times,
+    /// a local error that opened seventy windows and a deferral retried all day are each
+    /// one line with a count, the first and the last; variation within a state is a
+    /// distribution (`verify: OK 812, FAIL 3`).
     pub fn render(&self, p: &Painter) -> String {
         let mut o = String::new();
         let names: Vec<String> = self
@@ -329,61 +523,129 @@ impl PeerStory {
                 if dp.is_empty() {
                     continue;
                 }
-                let hist = |m: &BTreeMap<String, u64>| {
-                    m.iter()
-                        .map(|(k, v)| format!("{k}:{v}"))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                };
                 let plain = dp.plaintext_messages;
                 let _ = writeln!(
                     o,
-                    "  {:<28} {:<3}  {} TLS sessions, {} TLS messages, {} plaintext, {} deferred, {} bounced  versions {}  verify {}",
+                    "  {} {}: {}, {}, {} plaintext, {} deferred, {} bounced",
                     p.paint(Tone::Strong, &pp.peer),
                     d.as_str(),
-                    dp.tls_sessions,
-                    dp.tls_messages,
+                    plural(dp.tls_sessions, "TLS session"),
+                    plural(dp.tls_messages, "TLS message"),
                     p.paint(
                         if plain > 0 { Tone::Bad } else { Tone::Good },
                         &plain.to_string()
                     ),
                     dp.deferred,
                     dp.bounced,
-                    hist(&dp.versions),
-                    hist(&dp.verify),
                 );
+                if !dp.versions.is_empty() || !dp.verify.is_empty() {
+                    let _ = writeln!(
+                        o,
+                        "      versions: {}; verify: {}",
+                        distribution(&dp.versions),
+                        distribution(&dp.verify)
+                    );
+                }
             }
         }
         let _ = writeln!(o, "\n{}", p.paint(Tone::Strong, "What changed"));
         for (peer, d, h) in self.headlines() {
+            // The sentence's clauses on lines of their own: the story, then each local
+            // error, so no line runs past the terminal.
+            // A story of a few changes breaks after a ", then" when it would not fit.
+            let mut clauses = h.split("; ");
+            let head = format!("  {peer} {}: ", d.as_str());
+            let story = clauses.next().unwrap_or_default();
+            let mut lines: Vec<String> = Vec::new();
+            let mut width = head.chars().count();
+            for (i, part) in story.split(", then ").enumerate() {
+                let part = if i == 0 {
+                    part.to_owned()
+                } else {
+                    format!("then {part}")
+                };
+                match lines.last_mut() {
+                    Some(last) if width + 2 + part.chars().count() <= LINE_WIDTH => {
+                        last.push_str(", ");
+                        last.push_str(&part);
+                        width += 2 + part.chars().count();
+                    }
+                    Some(last) => {
+                        last.push(',');
+                        width = 6 + part.chars().count();
+                        lines.push(part);
+                    }
+                    None => {
+                        width += part.chars().count();
+                        lines.push(part);
+                    }
+                }
+            }
             let _ = writeln!(
                 o,
                 "  {} {}: {}",
                 p.paint(Tone::Strong, &peer),
                 d.as_str(),
-                p.paint(Tone::Strong, &h)
+                p.paint(Tone::Strong, lines.first().map_or("", String::as_str))
             );
+            for l in lines.iter().skip(1) {
+                let _ = writeln!(o, "      {}", p.paint(Tone::Strong, l));
+            }
+            for c in clauses {
+                let _ = writeln!(o, "      {}", p.paint(Tone::Strong, c));
+            }
         }
-        for s in &self.changes {
-            let tone = if !s.tls {
-                Tone::Bad
-            } else if s.state.contains("verify=OK") || s.state.contains("verify=TRUSTED") {
-                Tone::Good
-            } else {
-                Tone::Warn
-            };
-            let _ = writeln!(
-                o,
-                "  {} → {}  {} {:<3}  {}  ({} record{}, from {})",
-                p.paint(Tone::Dim, &when(s.first)),
-                p.paint(Tone::Dim, &when(s.last)),
-                clean(&s.peer),
-                s.direction.as_str(),
-                p.paint(tone, &s.state),
-                s.records,
-                if s.records == 1 { "" } else { "s" },
-                p.paint(Tone::Dim, &s.first_source.to_string())
-            );
+        for pp in &self.peers {
+            for d in [Direction::Inbound, Direction::Outbound] {
+                let spans: Vec<&Span> = self
+                    .changes
+                    .iter()
+                    .filter(|s| s.direction == d && s.peer == pp.peer)
+                    .collect();
+                if spans.is_empty() {
+                    continue;
+                }
+                // Each peer and direction under a line of its own: the spans' lines stay
+                // short however long the peer's name.
+                let _ = writeln!(o, "\n  {} {}", p.paint(Tone::Strong, &pp.peer), d.as_str());
+                if spans.len() > MAX_LISTED {
+                    for g in by_state(&spans) {
+                        let _ = writeln!(
+                            o,
+                            "    {}  {}, {}, first {}, last {}",
+                            p.paint(tone_of(g.state), g.state),
+                            times(g.spans),
+                            plural(g.records, "record"),
+                            p.paint(Tone::Dim, &when(g.first)),
+                            p.paint(Tone::Dim, &when(g.last)),
+                        );
+                    }
+                    let _ = writeln!(o, "    the last changes:");
+                }
+                let skip = spans.len().saturating_sub(MAX_LISTED);
+                for s in &spans[skip..] {
+                    let span = range(s.first, s.last);
+                    let _ = writeln!(
+                        o,
+                        "    {}  {}  {}  {}",
+                        p.paint(Tone::Dim, &span),
+                        p.paint(tone_of(&s.state), &s.state),
+                        plural(s.records, "record"),
+                        p.paint(Tone::Dim, &s.first_source.to_string())
+                    );
+                    // The variation inside the span, when there is any.
+                    let mut parts = Vec::new();
+                    if s.versions.len() > 1 {
+                        parts.push(format!("versions: {}", distribution(&s.versions)));
+                    }
+                    if s.verify.len() > 1 {
+                        parts.push(format!("verify: {}", distribution(&s.verify)));
+                    }
+                    if !parts.is_empty() {
+                        let _ = writeln!(o, "        {}", p.paint(Tone::Dim, &parts.join("; ")));
+                    }
+                }
+            }
         }
         if !self.local_windows.is_empty() {
             let _ = writeln!(
@@ -391,33 +653,50 @@ impl PeerStory {
                 "\n{}",
                 p.paint(Tone::Strong, "Local TLS errors (our keys, certificates)")
             );
-            for w in &self.local_windows {
-                let kinds: Vec<String> = w.errors.iter().map(|(k, n)| format!("{k}×{n}")).collect();
-                let until = w
-                    .resumed
-                    .map_or("not resumed in the logs read".to_owned(), |t| {
-                        format!("TLS works again at {}", when(Some(t)))
-                    });
-                let mine: u64 = self
-                    .peers
+            for g in window_groups(self.local_windows.iter()) {
+                let kinds: Vec<String> = g.errors.iter().map(|(k, n)| format!("{k}×{n}")).collect();
+                let mine: u64 = g
+                    .windows
                     .iter()
-                    .filter_map(|pp| w.peers.get(&pp.peer))
+                    .flat_map(|w| self.peers.iter().filter_map(|pp| w.peers.get(&pp.peer)))
                     .sum();
+                let until = match (g.count, g.resumed, g.open) {
+                    (_, None, _) => "not resumed in the logs read".to_owned(),
+                    (1, Some(t), _) => format!("TLS works again at {}", when(Some(t))),
+                    (_, Some(t), 0) => {
+                        format!("TLS back after each, last at {}", when(Some(t)))
+                    }
+                    (_, Some(_), n) => format!("{n} not resumed in the logs read"),
+                };
+                let at = if g.count == 1 {
+                    when(Some(g.first))
+                } else {
+                    format!(
+                        "{} windows, first {}, last {}",
+                        g.count,
+                        when(Some(g.first)),
+                        when(Some(g.last))
+                    )
+                };
                 let _ = writeln!(
                     o,
-                    "  {} on {} {}: {}  ({}; {} plaintext messages of this peer meanwhile)",
+                    "  {} on {} {}: {}",
                     p.paint(Tone::Bad, &kinds.join(" ")),
-                    clean(&w.host),
-                    w.direction.as_str(),
-                    when(Some(w.start)),
-                    until,
-                    mine
+                    clean(&g.host),
+                    g.direction.as_str(),
+                    at,
                 );
                 let _ = writeln!(
                     o,
-                    "      {}  {}",
-                    p.paint(Tone::Dim, &w.first_source.to_string()),
-                    p.paint(Tone::Dim, &w.first_error)
+                    "      {}; this peer: {} meanwhile",
+                    until,
+                    plural(mine, "plaintext message"),
+                );
+                let _ = writeln!(
+                    o,
+                    "      first: {}\n        {}",
+                    p.paint(Tone::Dim, &g.first_source.to_string()),
+                    p.paint(Tone::Dim, &g.first_error)
                 );
             }
         }
@@ -431,7 +710,7 @@ impl PeerStory {
                     }
                     let _ = writeln!(
                         o,
-                        "      {label:<5} {} {}  {}  {}",
+                        "      {label:<5} {} {}  {}\n            {}",
                         when(occ.time),
                         clean(occ.host.as_deref().unwrap_or("-")),
                         p.paint(Tone::Dim, &occ.source.to_string()),
@@ -446,33 +725,75 @@ impl PeerStory {
                 "\n{}",
                 p.paint(Tone::Strong, "Deferred or bounced for TLS reasons")
             );
+            // One group per status and reason: a deferral retried all day is one count
+            // with its first and last attempt, not a line per retry.
+            let mut groups: Vec<(DeliveryStatus, &str, Vec<&Trouble>)> = Vec::new();
             for t in &self.troubles {
-                let status = match t.status {
+                match groups
+                    .iter_mut()
+                    .find(|g| g.0 == t.status && g.1 == t.reason)
+                {
+                    Some(g) => g.2.push(t),
+                    None => groups.push((t.status, t.reason, vec![t])),
+                }
+            }
+            for (status, reason, ts) in groups {
+                let word = match status {
                     DeliveryStatus::Bounced => p.paint(Tone::Bad, "bounced"),
                     _ => p.paint(Tone::Warn, "deferred"),
                 };
+                let shown: Vec<&Trouble> = if ts.len() <= 3 {
+                    ts.clone()
+                } else {
+                    let _ = writeln!(
+                        o,
+                        "  {} {} ×{}, first {}, last {}",
+                        word,
+                        p.paint(Tone::Warn, reason),
+                        ts.len(),
+                        when(ts[0].time),
+                        when(ts[ts.len() - 1].time)
+                    );
+                    vec![ts[0], ts[ts.len() - 1]]
+                };
+                for t in &shown {
+                    let _ = writeln!(
+                        o,
+                        "  {} {} {} to=<{}> {}\n      {}",
+                        when(t.time),
+                        clean(&t.queue_id),
+                        word,
+                        p.paint(Tone::Strong, t.to.as_deref().unwrap_or("?")),
+                        t.dsn
+                            .as_deref()
+                            .map_or(String::new(), |d| format!("dsn={d}")),
+                        p.paint(Tone::Dim, &t.text)
+                    );
+                }
+                let t = ts[0];
                 let _ = writeln!(
                     o,
-                    "  {} {} {} to=<{}> {}  {}",
-                    when(t.time),
-                    clean(&t.queue_id),
-                    status,
-                    p.paint(Tone::Strong, t.to.as_deref().unwrap_or("?")),
-                    t.dsn
-                        .as_deref()
-                        .map_or(String::new(), |d| format!("dsn={d}")),
-                    p.paint(Tone::Dim, &t.text)
-                );
-                let _ = writeln!(
-                    o,
-                    "      {}: {}  ({})",
-                    p.paint(Tone::Warn, t.reason),
-                    t.likely_cause,
+                    "      {} ({})",
+                    p.paint(Tone::Warn, &format!("{}:", t.reason)),
                     p.paint(Tone::Dim, &t.source.to_string())
                 );
+                for line in wrap(t.likely_cause, PROSE_WIDTH) {
+                    let _ = writeln!(o, "        {line}");
+                }
             }
         }
         o
+    }
+}
+
+/// The colour of a state: plaintext bad, verified TLS good, other TLS a warning.
+fn tone_of(state: &str) -> Tone {
+    if state == "plaintext" {
+        Tone::Bad
+    } else if state.contains("verify=OK") || state.contains("verify=TRUSTED") {
+        Tone::Good
+    } else {
+        Tone::Warn
     }
 }
 
@@ -483,6 +804,340 @@ pub fn when(t: Option<Time>) -> String {
     })
 }
 
+/// `2026-11-21 15:57:00 → 16:27:03` (the date once when both ends share it), or one time.
+fn range(first: Option<Time>, last: Option<Time>) -> String {
+    match (first, last) {
+        (Some(a), Some(b)) if a == b => when(first),
+        (Some(a), Some(b)) if a.date_naive() == b.date_naive() => {
+            format!("{} → {}", when(first), b.format("%H:%M:%S"))
+        }
+        _ if first == last => when(first),
+        _ => format!("{} → {}", when(first), when(last)),
+    }
+}
+
 fn short(t: Time) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// The headline of a few changes breaks between them to stay within this many columns.
+pub const LINE_WIDTH: usize = 96;
+
+/// Prose (likely causes) is wrapped to this many columns, indentation included: it reads
+/// on an 80-column terminal.
+pub const PROSE_WIDTH: usize = 70;
+
+/// `text` in lines of at most `width` characters, broken between words (a longer word
+/// stays whole).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn plural(n: u64, one: &str) -> String {
+    crate::model::text::count(n, one, &format!("{one}s"))
+}
+
+/// `once`, `twice`, `70 times`.
+fn times(n: usize) -> String {
+    match n {
+        1 => "once".to_owned(),
+        2 => "twice".to_owned(),
+        n => format!("{n} times"),
+    }
+}
+
+/// The spans of one state, taken together.
+struct StateGroup<'a> {
+    state: &'a str,
+    spans: usize,
+    records: u64,
+    first: Option<Time>,
+    last: Option<Time>,
+}
+
+/// The spans grouped by state, in order of first appearance.
+fn by_state<'a>(spans: &[&'a Span]) -> Vec<StateGroup<'a>> {
+    let mut out: Vec<StateGroup<'a>> = Vec::new();
+    for s in spans {
+        match out.iter_mut().find(|g| g.state == s.state) {
+            Some(g) => {
+                g.spans += 1;
+                g.records += s.records;
+                g.last = s.last.or(g.last);
+            }
+            None => out.push(StateGroup {
+                state: &s.state,
+                spans: 1,
+                records: s.records,
+                first: s.first,
+                last: s.last,
+            }),
+        }
+    }
+    out
+}
+
+/// Local-error windows of one host, direction and error kinds, taken together.
+struct WindowGroup {
+    host: String,
+    direction: Direction,
+    /// `private_key` or `private_key/unsafe_file`.
+    kinds: String,
+    /// Windows, and errors in them per kind.
+    count: u64,
+    errors: BTreeMap<TlsErrorKind, u64>,
+    first: Time,
+    last: Time,
+    /// Windows still open at the end of the logs read.
+    open: u64,
+    /// The last time TLS was seen working again.
+    resumed: Option<Time>,
+    first_error: String,
+    first_source: Source,
+    windows: Vec<Window>,
+}
+
+/// Windows grouped by host, direction and kinds, in order of first start.
+fn window_groups<'a>(windows: impl Iterator<Item = &'a Window>) -> Vec<WindowGroup> {
+    let mut out: Vec<WindowGroup> = Vec::new();
+    for w in windows {
+        let kinds = w
+            .errors
+            .keys()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join("/");
+        let g = match out
+            .iter_mut()
+            .position(|g| g.host == w.host && g.direction == w.direction && g.kinds == kinds)
+        {
+            Some(i) => &mut out[i],
+            None => {
+                out.push(WindowGroup {
+                    host: w.host.clone(),
+                    direction: w.direction,
+                    kinds,
+                    count: 0,
+                    errors: BTreeMap::new(),
+                    first: w.start,
+                    last: w.start,
+                    open: 0,
+                    resumed: None,
+                    first_error: w.first_error.clone(),
+                    first_source: w.first_source.clone(),
+                    windows: Vec::new(),
+                });
+                out.last_mut().expect("just pushed")
+            }
+        };
+        g.count += 1;
+        for (k, n) in &w.errors {
+            *g.errors.entry(*k).or_default() += n;
+        }
+        g.first = g.first.min(w.start);
+        g.last = g.last.max(w.start);
+        match w.resumed {
+            Some(t) => g.resumed = g.resumed.max(Some(t)),
+            None => g.open += 1,
+        }
+        g.windows.push(w.clone());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Meta;
+    use crate::model::{Bits, Mta, Peer, TlsVersion, Verify};
+    use chrono::TimeZone;
+
+    /// One inbound session of `peer` at minute `min`: `Some((version, verify))` for TLS,
+    /// `None` for a plaintext message.
+    fn item(min: u32, line: u64, tls: Option<(TlsVersion, Verify)>) -> Item {
+        let meta = Meta {
+            time: Some(
+                chrono::Utc
+                    .with_ymd_and_hms(2026, 11, 20, min / 60, min % 60, 0)
+                    .unwrap()
+                    .fixed_offset(),
+            ),
+            host: Some("mx1".into()),
+            mta: Mta::Sendmail,
+            source: Source {
+                file: "mail.log".into(),
+                line,
+            },
+        };
+        let peer = Peer::new(Some("mail-out.busy.example"), None);
+        let record = match tls {
+            Some((v, w)) => Record::Session {
+                meta,
+                direction: Direction::Inbound,
+                peer,
+                params: TlsParams::new(v, None, Bits::default(), w),
+            },
+            None => Record::Message {
+                meta,
+                direction: Direction::Inbound,
+                peer,
+                queue_id: format!("Q{line}"),
+                encryption: Encryption::Plaintext,
+                status: None,
+            },
+        };
+        Item {
+            record,
+            pid: None,
+            detail: None,
+        }
+    }
+
+    fn states(story: &PeerStory) -> Vec<(String, u64)> {
+        story
+            .changes
+            .iter()
+            .map(|s| (s.state.clone(), s.records))
+            .collect()
+    }
+
+    #[test]
+    fn verify_flips_between_sessions_are_variation_not_changes() {
+        // 40 verified sessions with a failed verification every 7th and a session without a
+        // client certificate every 11th: one state, its variation counted.
+        let items: Vec<Item> = (0..40u32)
+            .map(|i| {
+                let w = if i % 7 == 3 {
+                    Verify::Fail
+                } else if i % 11 == 5 {
+                    Verify::No
+                } else {
+                    Verify::Ok
+                };
+                item(i, u64::from(i), Some((TlsVersion::Tls1_3, w)))
+            })
+            .collect();
+        let story = PeerStory::build("busy.example", &items, Vec::new());
+        assert_eq!(states(&story), [("TLSv1.3 verify=OK".to_owned(), 40)]);
+        let s = &story.changes[0];
+        let fails = (0..40).filter(|i| i % 7 == 3).count() as u64;
+        let nos = (0..40).filter(|i| i % 7 != 3 && i % 11 == 5).count() as u64;
+        assert_eq!(s.verify["FAIL"], fails);
+        assert_eq!(s.verify["NO"], nos);
+        assert_eq!(s.verify["OK"], 40 - fails - nos);
+        assert_eq!(
+            distribution(&s.verify),
+            format!("OK {}, FAIL {fails}, NO {nos}", 40 - fails - nos)
+        );
+        let h = story
+            .headline("mail-out.busy.example", Direction::Inbound)
+            .unwrap();
+        assert_eq!(h, "TLSv1.3 verify=OK");
+    }
+
+    #[test]
+    fn real_changes_stay_changes() {
+        // Verified TLS 1.3, one plaintext message, a lasting verification downgrade, then a
+        // lasting protocol downgrade; a single plaintext message is never folded away.
+        let mut items = Vec::new();
+        let mut line = 0;
+        let mut push = |n: u32, tls: Option<(TlsVersion, Verify)>, items: &mut Vec<Item>| {
+            for _ in 0..n {
+                line += 1;
+                items.push(item(line as u32, line, tls.clone()));
+            }
+        };
+        push(10, Some((TlsVersion::Tls1_3, Verify::Ok)), &mut items);
+        push(1, None, &mut items);
+        push(10, Some((TlsVersion::Tls1_3, Verify::Ok)), &mut items);
+        push(10, Some((TlsVersion::Tls1_3, Verify::Fail)), &mut items);
+        push(10, Some((TlsVersion::Tls1_2, Verify::Fail)), &mut items);
+        let story = PeerStory::build("busy.example", &items, Vec::new());
+        let want: Vec<(String, u64)> = [
+            ("TLSv1.3 verify=OK", 10),
+            ("plaintext", 1),
+            ("TLSv1.3 verify=OK", 10),
+            ("TLSv1.3 verify=FAIL", 10),
+            ("TLSv1.2 verify=FAIL", 10),
+        ]
+        .iter()
+        .map(|(s, n)| ((*s).to_owned(), *n))
+        .collect();
+        assert_eq!(states(&story), want);
+        // A short run at the very end is the state now, not variation.
+        push(1, Some((TlsVersion::Tls1_0, Verify::No)), &mut items);
+        let story = PeerStory::build("busy.example", &items, Vec::new());
+        assert_eq!(story.changes.last().unwrap().state, "TLSv1 verify=NO");
+        // Five changes: the headline summarises instead of listing each.
+        let h = story
+            .headline("mail-out.busy.example", Direction::Inbound)
+            .unwrap();
+        assert!(
+            h.starts_with("5 changes between TLSv1.3 verify=OK, plaintext, "),
+            "{h}"
+        );
+        assert!(
+            h.ends_with("now TLSv1 verify=NO since 2026-11-20 00:42:00"),
+            "{h}"
+        );
+    }
+
+    #[test]
+    fn a_short_run_after_plaintext_joins_the_next_tls_state() {
+        // plaintext, one NO session, one FAIL session, then verified TLS: the two short
+        // runs are variation of the verified span that follows.
+        let items = vec![
+            item(0, 1, None),
+            item(1, 2, Some((TlsVersion::Tls1_3, Verify::No))),
+            item(2, 3, Some((TlsVersion::Tls1_3, Verify::Fail))),
+            item(3, 4, Some((TlsVersion::Tls1_3, Verify::Ok))),
+            item(4, 5, Some((TlsVersion::Tls1_3, Verify::Ok))),
+            item(5, 6, Some((TlsVersion::Tls1_3, Verify::Ok))),
+            item(6, 7, Some((TlsVersion::Tls1_3, Verify::Ok))),
+        ];
+        let story = PeerStory::build("busy.example", &items, Vec::new());
+        assert_eq!(
+            states(&story),
+            [
+                ("plaintext".to_owned(), 1),
+                ("TLSv1.3 verify=OK".to_owned(), 6)
+            ]
+        );
+        assert_eq!(story.changes[1].first_source.line, 2);
+    }
+
+    #[test]
+    fn wrap_keeps_words_whole_and_lines_short() {
+        let text = "the peer did not advertise STARTTLS (disabled, or a middlebox stripped it) while our policy requires TLS for it";
+        let lines = wrap(text, 30);
+        assert!(lines.iter().all(|l| l.chars().count() <= 30), "{lines:?}");
+        assert_eq!(lines.join(" "), text);
+        assert_eq!(wrap("", 10), Vec::<String>::new());
+        assert_eq!(and_list(&["a", "b", "c"]), "a, b and c");
+        assert_eq!(times(1), "once");
+        assert_eq!(times(70), "70 times");
+    }
 }

@@ -137,9 +137,9 @@ pub(super) fn validity(
             Check::CertExpiresSoon,
             Some(file),
             format!(
-                "{what} expires on {} (in {} days)",
+                "{what} expires on {} (in {})",
                 v.not_after,
-                (after - now) / 86_400
+                crate::model::text::count(((after - now) / 86_400) as u64, "day", "days")
             ),
             format!("after that: {effect_expired}"),
             Some(TlsErrorKind::CertVerify),

@@ -174,7 +174,10 @@ pub(super) fn check(input: &DoctorInput, conf: &Path, report: &mut Report) {
                 Severity::Error,
                 Check::ConfigUnreadable,
                 Some(configured),
-                format!("cannot read the Exim configuration: {e}"),
+                format!(
+                    "cannot read the Exim configuration: {}",
+                    crate::model::text::plain_error(&e)
+                ),
                 "nothing can be checked".into(),
                 None,
                 None,
@@ -337,7 +340,10 @@ fn check_files(
                 Severity::Error,
                 Check::FileUnreadable,
                 Some(Path::new(&cert)),
-                format!("cannot read the certificate: {e}"),
+                format!(
+                    "cannot read the certificate: {}",
+                    crate::model::text::plain_error(&e)
+                ),
                 EFFECT.into(),
                 Some(TlsErrorKind::Certificate),
                 read_err.clone(),
@@ -379,7 +385,10 @@ fn check_files(
                 Severity::Error,
                 Check::FileUnreadable,
                 Some(Path::new(&key)),
-                format!("cannot read the key: {e}"),
+                format!(
+                    "cannot read the key: {}",
+                    crate::model::text::plain_error(&e)
+                ),
                 EFFECT.into(),
                 Some(TlsErrorKind::PrivateKey),
                 read_err.clone(),

@@ -103,7 +103,10 @@ pub(super) fn check(path: &Path, report: &mut Report) {
                 Severity::Error,
                 Check::ConfigUnreadable,
                 Some(path),
-                format!("cannot read the log: {e}"),
+                format!(
+                    "cannot read the log: {}",
+                    crate::model::text::plain_error(&e)
+                ),
                 "the log cannot be explained".into(),
                 None,
                 None,

@@ -22,7 +22,10 @@ pub(super) fn check(input: &DoctorInput, dir: &Path, report: &mut Report) {
                 Severity::Error,
                 Check::ConfigUnreadable,
                 Some(&main_cf),
-                format!("cannot read main.cf: {e}"),
+                format!(
+                    "cannot read main.cf: {}",
+                    crate::model::text::plain_error(&e)
+                ),
                 "nothing can be checked".into(),
                 None,
                 None,
@@ -82,7 +85,10 @@ pub(super) fn check(input: &DoctorInput, dir: &Path, report: &mut Report) {
                     severity,
                     Check::FileUnreadable,
                     Some(Path::new(&cert)),
-                    format!("cannot read the certificate: {e}"),
+                    format!(
+                        "cannot read the certificate: {}",
+                        crate::model::text::plain_error(&e)
+                    ),
                     effect.into(),
                     Some(TlsErrorKind::Certificate),
                     Some(cert_line.clone()),
@@ -124,7 +130,10 @@ pub(super) fn check(input: &DoctorInput, dir: &Path, report: &mut Report) {
                     severity,
                     Check::FileUnreadable,
                     Some(Path::new(&key)),
-                    format!("cannot read the key: {e}"),
+                    format!(
+                        "cannot read the key: {}",
+                        crate::model::text::plain_error(&e)
+                    ),
                     effect.into(),
                     Some(TlsErrorKind::PrivateKey),
                     Some(key_line.clone()),
@@ -264,7 +273,10 @@ fn ca(
                 Severity::Error,
                 Check::FileUnreadable,
                 Some(Path::new(&file)),
-                format!("cannot read {side}_tls_CAfile: {e}"),
+                format!(
+                    "cannot read {side}_tls_CAfile: {}",
+                    crate::model::text::plain_error(&e)
+                ),
                 effect,
                 Some(TlsErrorKind::CaLocations),
                 Some(line),

@@ -106,7 +106,10 @@ fn read(input: &DoctorInput, path: &Path, report: &mut Report) -> Option<Vec<CfS
                 Severity::Error,
                 Check::ConfigUnreadable,
                 Some(path),
-                format!("cannot read the configuration: {e}"),
+                format!(
+                    "cannot read the configuration: {}",
+                    crate::model::text::plain_error(&e)
+                ),
                 "nothing can be checked".into(),
                 None,
                 None,
