@@ -1,13 +1,11 @@
 //! `mailtls doctor` on a good set-up (clean, exit 0) and on each broken one, with the
 //! exact finding (check, severity, file, and the line Sendmail or Postfix would log).
 
-mod setup_common;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
+use crate::common::setup::*;
 use serde_json::Value;
-use setup_common::*;
 
 const KEY: &str = "/etc/mail/certs/mx1-key.pem";
 const CERT: &str = "/etc/mail/certs/mx1-cert.pem";

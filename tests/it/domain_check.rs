@@ -3,8 +3,8 @@
 //! signatures (tests/dns_server), the in-process SMTP server of the check tests, and a
 //! small rustls HTTPS server for MTA-STS policies. One scenario per test.
 
-mod dns_server;
-mod smtp_server;
+use crate::common::dns_server;
+use crate::common::smtp_server;
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener};

@@ -8,8 +8,6 @@
 //! query at a child's apex belongs to the parent (RFC 4035 §3.1.4.1): the child is
 //! wrapped in [`ChildZone`], which passes DS-at-apex on to the parent zone.
 
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;

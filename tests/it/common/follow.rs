@@ -1,7 +1,6 @@
 //! The `mailtls follow` harness shared by the follow and fault tests: the real binary as a
 //! child whose stdout and stderr lines arrive on channels, waits that panic instead of
 //! hanging, and numbered Sendmail lines whose events say which line they came from.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -1,6 +1,5 @@
 //! Helpers shared by the setup tests: the real `openssl` binary, the mailtls binary, and a
 //! fixture tree laid out like a Sendmail host under a temporary root.
-#![allow(dead_code)]
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

@@ -1,14 +1,12 @@
 //! `mailtls config certs`: the generated set against the real openssl binary, rustls
 //! (webpki) and x509-parser, and the OpenSSL subject hash against `openssl x509 -hash`.
 
-mod setup_common;
-
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
+use crate::common::setup::*;
 use mailtls::setup::hash;
 use mailtls::setup::keys;
-use setup_common::*;
 
 fn mode(p: &std::path::Path) -> u32 {
     fs::symlink_metadata(p).expect("stat").permissions().mode() & 0o7777

@@ -1,12 +1,10 @@
 //! `mailtls config sendmail|submit|mc|postfix`: the printed lines, and `--apply` on a
 //! sendmail.cf / main.cf (backup like `cp -p`, replaced not duplicated, idempotent).
 
-mod setup_common;
-
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
-use setup_common::*;
+use crate::common::setup::*;
 
 fn stdout(args: &[&str]) -> String {
     let out = mailtls().args(args).output().expect("run");

@@ -11,8 +11,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-mod follow_common;
-use follow_common::{HANG, number_of, numbered, spawn};
+use crate::common::follow::{HANG, number_of, numbered, spawn};
 
 fn appender(p: &Path) -> File {
     OpenOptions::new()

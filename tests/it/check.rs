@@ -1,6 +1,6 @@
 //! `mailtls check` against an in-process ESMTP server on 127.0.0.1, one scenario each.
 
-mod smtp_server;
+use crate::common::smtp_server;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

@@ -5,8 +5,6 @@
 //! STARTTLS is offered and how it is answered, which certificate and protocol versions
 //! the TLS side has, whether it demands a client certificate, and so on.
 
-#![allow(dead_code)]
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Bad input through the real binary: no panic, a clear message naming the file, the rest
 //! still read, and exit 2 only when nothing at all could be read.
 
-mod peak_rss;
+use crate::common::peak_rss;
 
 use std::fs;
 use std::io::Write;

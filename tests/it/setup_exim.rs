@@ -3,17 +3,15 @@
 //! on a plain exim.conf and on Debian's macro files, and the doctor's findings on crafted
 //! files under `--root`, with Debian's real conf.d/main pieces (tests/fixtures/exim-debian).
 
-mod setup_common;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
+use crate::common::setup::{Tree, mailtls, openssl_ok, with_check};
 use serde_json::Value;
-use setup_common::{Tree, mailtls, openssl_ok, with_check};
 
 const CERTS: &str = "/etc/exim4/certs";
-const DEBIAN_01: &str = include_str!("fixtures/exim-debian/01_exim4-config_listmacrosdefs");
-const DEBIAN_03: &str = include_str!("fixtures/exim-debian/03_exim4-config_tlsoptions");
+const DEBIAN_01: &str = include_str!("../fixtures/exim-debian/01_exim4-config_listmacrosdefs");
+const DEBIAN_03: &str = include_str!("../fixtures/exim-debian/03_exim4-config_tlsoptions");
 
 fn stdout(args: &[&str]) -> String {
     let out = mailtls().args(args).output().expect("run");

@@ -6,8 +6,7 @@
 //! records of a message's queue ids. Any line the widening misses (a pid-keyed error, a
 //! Postfix qmgr line, a session line without the peer's name) shows up as a difference.
 
-#[path = "../benches/gen/mod.rs"]
-mod generator;
+use crate::common::generator;
 
 use std::collections::BTreeSet;
 use std::fs::File;

@@ -4,7 +4,7 @@
 //! The servers here are raw scripts on a TCP socket rather than tests/smtp_server, because
 //! they break the protocol on purpose at byte level.
 
-mod peak_rss;
+use crate::common::peak_rss;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

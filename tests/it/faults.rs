@@ -10,8 +10,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
-mod follow_common;
-use follow_common::{HANG, numbered, spawn};
+use crate::common::follow::{HANG, numbered, spawn};
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mailtls"));

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const TABLE: &str = include_str!("fixtures/real/expected.tsv");
+const TABLE: &str = include_str!("../fixtures/real/expected.tsv");
 
 fn real() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real")

@@ -1,6 +1,6 @@
 //! `mailtls check` through the binary: output shapes and exit codes.
 
-mod smtp_server;
+use crate::common::smtp_server;
 
 use std::process::Command;
 

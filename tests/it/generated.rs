@@ -2,8 +2,7 @@
 //! real binary gives, for every peer and direction, exactly the counts the generator says
 //! it wrote. The same generator makes the benchmark inputs (benches/README.md).
 
-#[path = "../benches/gen/mod.rs"]
-mod generator;
+use crate::common::generator;
 
 use std::collections::BTreeMap;
 use std::fs::File;
