@@ -1,22 +1,14 @@
 //! Bad input through the real binary: no panic, a clear message naming the file, the rest
 //! still read, and exit 2 only when nothing at all could be read.
 
-use crate::common::peak_rss;
-
 use std::fs;
 use std::io::Write;
 
-use assert_cmd::Command;
+use crate::common::{bin, mailtls, peak_rss};
 use predicates::prelude::*;
 use serde_json::Value;
 
 const GOOD: &str = "Nov 27 10:00:01 mail sm-mta[4242]: STARTTLS=server, relay=mx.peer.example [192.0.2.10], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256\n";
-
-fn mailtls() -> Command {
-    let mut c = Command::cargo_bin("mailtls").unwrap();
-    c.env("TZ", "UTC").env("NO_COLOR", "1");
-    c
-}
 
 fn scan_json(args: &[&str]) -> (Value, String, i32) {
     let out = mailtls()
@@ -70,13 +62,10 @@ fn scan_json_peak_rss(files: &[&std::path::Path]) -> (Value, String, i32, u64) {
     let out_path = dir.path().join("stdout");
     let err_path = dir.path().join("stderr");
     let (status, peak) = peak_rss::run(
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("mailtls"))
-            .env("TZ", "UTC")
-            .env("NO_COLOR", "1")
+        bin()
             .arg("scan")
             .args(files)
             .args(["--format", "json", "--year", "2026"])
-            .stdin(std::process::Stdio::null())
             .stdout(fs::File::create(&out_path).unwrap())
             .stderr(fs::File::create(&err_path).unwrap()),
     );

@@ -4,6 +4,7 @@ use crate::common::smtp_server;
 
 use std::process::Command;
 
+use crate::common::bin;
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 use smtp_server::{Pki, Spec, Validity};
@@ -23,14 +24,12 @@ fn plain() -> String {
 }
 
 fn mailtls(pki: &Pki, args: &[&str]) -> (String, String, i32) {
-    let out = Command::cargo_bin("mailtls")
-        .expect("binary")
+    let out = bin()
         .arg("check")
         .arg("--ca-file")
         .arg(&pki.ca_file)
         .args(["--servername", "mx.example.test", "--timeout", "5"])
         .args(args)
-        .env("NO_COLOR", "1")
         .output()
         .expect("run");
     (

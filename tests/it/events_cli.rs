@@ -3,36 +3,13 @@
 //! `sample-logs/EXPECTED-postfix-exim.md`, and the filters and `--ecs` do what they say.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
+use crate::common::{mailtls, ndjson, root, success};
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn events(extra: &[&str]) -> Vec<Value> {
-    let out = Command::cargo_bin("mailtls")
-        .unwrap()
-        .env("TZ", "UTC")
-        .arg("events")
-        .arg(root().join("sample-logs/postfix"))
-        .arg(root().join("sample-logs/exim"))
-        .args(["--year", "2026"])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
+    events_of(&["sample-logs/postfix", "sample-logs/exim"], extra)
 }
 
 fn by_type(evs: &[Value]) -> BTreeMap<String, usize> {
@@ -231,22 +208,14 @@ fn the_whole_sample_directory_validates() {
 
 /// Every line of `mailtls events` over `paths` (after `--year 2026`, then `extra`).
 fn events_of(paths: &[&str], extra: &[&str]) -> Vec<Value> {
-    let mut cmd = Command::cargo_bin("mailtls").unwrap();
-    cmd.env("TZ", "UTC").arg("events");
-    for p in paths {
-        cmd.arg(root().join(p));
-    }
-    let out = cmd.args(["--year", "2026"]).args(extra).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
+    let out = mailtls()
+        .arg("events")
+        .args(paths.iter().map(|p| root().join(p)))
+        .args(["--year", "2026"])
+        .args(extra)
+        .output()
+        .unwrap();
+    ndjson(&success(out).stdout)
 }
 
 #[test]

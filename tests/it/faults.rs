@@ -11,12 +11,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::common::follow::{HANG, numbered, spawn};
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mailtls"));
-    c.env("NO_COLOR", "1").stdin(Stdio::null());
-    c
-}
+use crate::common::tls_server::{self, SServer, rsa_cert, starttls_front};
+use crate::common::{assert_inert, bin};
 
 fn write_lines(log: &Path, range: std::ops::RangeInclusive<usize>) {
     let mut w = OpenOptions::new()
@@ -539,15 +535,6 @@ fn scan_report_on_a_full_disk_keeps_the_previous_report_and_exits_2() {
 // ---------------------------------------------------------------------------------------
 // Hostile text on the terminal: policy violations and TLS-RPT warnings.
 
-/// Fails when `text` holds anything that acts on a terminal.
-fn assert_inert(what: &str, text: &str) {
-    let bad: Vec<char> = text
-        .chars()
-        .filter(|&c| c != '\n' && mailtls::model::text::is_unsafe(c))
-        .collect();
-    assert!(bad.is_empty(), "{what}: raw {bad:?} in\n{text}");
-}
-
 #[test]
 fn policy_violations_and_tlsrpt_warnings_reach_the_terminal_escaped() {
     let tmp = tempfile::tempdir().unwrap();
@@ -685,126 +672,17 @@ fn metrics_endpoint_keeps_a_fixed_pool_under_200_idle_connections() {
 // ---------------------------------------------------------------------------------------
 // check --protocols --ciphers against a server that answers some connections with 421.
 
-/// `openssl s_server` (TLS 1.2 and 1.3 with OpenSSL's defaults) on 127.0.0.1.
-struct SServer {
-    child: Child,
-    _stdin: std::process::ChildStdin,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for SServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
-}
-
-fn s_server() -> SServer {
+/// `openssl s_server` (TLS 1.2 and 1.3 with OpenSSL's defaults) on 127.0.0.1, with its
+/// certificate in a directory that lives as long as the server.
+fn s_server() -> (SServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let ok = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "365",
-        ])
-        .args(["-subj", "/CN=mx.example.test"])
-        .args(["-addext", "subjectAltName=DNS:mx.example.test"])
-        .arg("-keyout")
-        .arg(dir.path().join("key.pem"))
-        .arg("-out")
-        .arg(dir.path().join("cert.pem"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("openssl");
-    assert!(ok.success());
-    let port = free_port();
-    let mut child = Command::new("openssl")
-        .arg("s_server")
-        .args(["-accept", &format!("127.0.0.1:{port}"), "-quiet"])
-        .arg("-cert")
-        .arg(dir.path().join("cert.pem"))
-        .arg("-key")
-        .arg(dir.path().join("key.pem"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("openssl s_server");
-    let stdin = child.stdin.take().unwrap();
-    let deadline = Instant::now() + HANG;
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "s_server did not start");
-        thread::sleep(Duration::from_millis(50));
-    }
-    SServer {
-        child,
-        _stdin: stdin,
-        port,
-        _dir: dir,
-    }
+    rsa_cert(dir.path());
+    (tls_server::s_server(dir.path(), &[]), dir)
 }
 
-/// An SMTP front on 127.0.0.1: connection number `n` (from 1) is answered
-/// `421 4.7.0 too many connections` and closed when `refuse(n)`, as a connection-limited
-/// MTA does; the others get EHLO with STARTTLS and, after `220`, are relayed byte for
-/// byte to the TLS server at `tls_port`.
+/// The STARTTLS front of `tls_server`, refusing connection `n` with 421 when `refuse(n)`.
 fn front_421(tls_port: u16, refuse: fn(usize) -> bool) -> u16 {
-    use std::net::{Shutdown, TcpListener, TcpStream};
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    thread::spawn(move || {
-        for (i, conn) in listener.incoming().flatten().enumerate() {
-            let n = i + 1;
-            if refuse(n) {
-                let mut c = conn;
-                let _ = c.write_all(b"421 4.7.0 mx.example.test Too many concurrent SMTP connections; please try again later\r\n");
-                continue;
-            }
-            thread::spawn(move || -> std::io::Result<()> {
-                let mut w = conn.try_clone()?;
-                let mut r = BufReader::new(conn);
-                w.write_all(b"220 mx.example.test ESMTP\r\n")?;
-                let mut line = String::new();
-                loop {
-                    line.clear();
-                    if r.read_line(&mut line)? == 0 {
-                        return Ok(());
-                    }
-                    let cmd = line.trim_end().to_ascii_uppercase();
-                    if cmd.starts_with("EHLO") {
-                        w.write_all(b"250-mx.example.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n")?;
-                    } else if cmd == "STARTTLS" {
-                        w.write_all(b"220 2.0.0 Ready to start TLS\r\n")?;
-                        break;
-                    } else if cmd == "QUIT" {
-                        return w.write_all(b"221 2.0.0 Bye\r\n");
-                    } else {
-                        w.write_all(b"250 OK\r\n")?;
-                    }
-                }
-                let client = r.into_inner();
-                let server = TcpStream::connect(("127.0.0.1", tls_port))?;
-                let (mut c_in, mut s_out) = (client.try_clone()?, server.try_clone()?);
-                let up = thread::spawn(move || {
-                    let _ = std::io::copy(&mut c_in, &mut s_out);
-                    let _ = s_out.shutdown(Shutdown::Write);
-                });
-                let (mut s_in, mut c_out) = (server, client);
-                let _ = std::io::copy(&mut s_in, &mut c_out);
-                let _ = c_out.shutdown(Shutdown::Both);
-                let _ = up.join();
-                Ok(())
-            });
-        }
-    });
-    port
+    starttls_front(tls_port, refuse)
 }
 
 fn check_json(port: u16, extra: &[&str]) -> (serde_json::Value, i32) {
@@ -867,7 +745,7 @@ fn step_ok(rec: &serde_json::Value, name: &str) -> bool {
 
 #[test]
 fn check_retries_after_421_and_finds_what_a_clean_run_finds() {
-    let tls = s_server();
+    let (tls, _dir) = s_server();
     let clean = front_421(tls.port, |_| false);
     let (truth, truth_code) = check_json(clean, &[]);
     assert!(step_ok(&truth, "ciphers"), "{truth}");
@@ -888,7 +766,7 @@ fn check_retries_after_421_and_finds_what_a_clean_run_finds() {
 
 #[test]
 fn check_never_reports_refused_what_a_421_kept_it_from_testing() {
-    let tls = s_server();
+    let (tls, _dir) = s_server();
     // The main check gets through (connection 1); every probe after it meets 421.
     let limited = front_421(tls.port, |n| n > 1);
     let (rec, code) = check_json(limited, &["--min-protocol", "TLSv1.2", "--max-time", "8"]);

@@ -8,28 +8,10 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufWriter;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
+use crate::common::scan_json;
 use generator::{Config, DirCounts, PeerCounts};
-
-fn scan(path: &std::path::Path, extra: &[&str]) -> Value {
-    let out = Command::cargo_bin("mailtls")
-        .unwrap()
-        .env("TZ", "UTC")
-        .arg("scan")
-        .arg(path)
-        .args(["--format", "json", "--year", "2026"])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 fn dir(v: &Value) -> DirCounts {
     let n = |k: &str| v[k].as_u64().unwrap_or(0);
@@ -46,7 +28,7 @@ fn check_log(cfg: &Config) {
     let path = tmp.path().join("mail.log");
     let expected = generator::write_log(cfg, BufWriter::new(File::create(&path).unwrap())).unwrap();
     assert!(expected.sessions > 200, "too small to mean anything");
-    let got = scan(&path, &[]);
+    let got = scan_json([&path], &[]);
     let mut peers: BTreeMap<String, PeerCounts> = BTreeMap::new();
     for p in got["peers"].as_array().unwrap() {
         peers.insert(
@@ -149,8 +131,8 @@ fn generated_mbox_is_read_message_by_message() {
     };
     let expected =
         generator::write_mbox(&cfg, BufWriter::new(File::create(&path).unwrap())).unwrap();
-    let got = scan(
-        &path,
+    let got = scan_json(
+        [&path],
         &["--messages-only", "--our-hosts", "mx-pf.example.net"],
     );
     let m = &got["messages"];

@@ -7,26 +7,16 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::common::{samples, stderr};
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn samples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
-}
-
 fn mailtls(args: &[&str], paths: &[&Path]) -> Output {
-    Command::cargo_bin("mailtls")
-        .unwrap()
-        .env("TZ", "UTC")
-        .env("NO_COLOR", "1")
+    crate::common::mailtls()
         .args(args)
         .args(paths)
         .output()
         .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn json_scan(paths: &[&Path], extra: &[&str]) -> (Value, String) {

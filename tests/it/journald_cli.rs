@@ -4,12 +4,12 @@
 
 use std::path::PathBuf;
 
-use assert_cmd::Command;
+use crate::common::{mailtls, samples, success};
 use chrono::{NaiveDate, NaiveTime};
 use serde_json::{Value, json};
 
 fn mail_log() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs/postfix/mail.log")
+    samples().join("postfix/mail.log")
 }
 
 /// `Nov 27 06:30:10 mx2 postfix/smtpd[2101]: text` → (time, host, program, pid, text).
@@ -39,20 +39,14 @@ fn split(line: &str) -> (chrono::NaiveDateTime, String, String, Option<u32>, Str
 }
 
 fn scan(args: &[&str], stdin: Option<String>) -> Value {
-    let mut cmd = Command::cargo_bin("mailtls").unwrap();
-    cmd.env("TZ", "UTC")
-        .arg("scan")
+    let mut cmd = mailtls();
+    cmd.arg("scan")
         .args(args)
         .args(["--format", "json", "--year", "2026"]);
     if let Some(s) = stdin {
         cmd.write_stdin(s);
     }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = success(cmd.output().unwrap());
     serde_json::from_slice(&out.stdout).unwrap()
 }
 

@@ -4,35 +4,25 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::common::{mailtls, samples, success};
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
-}
-
 fn scan_to(paths: &[PathBuf], out: &Path) -> Value {
-    let o = Command::cargo_bin("mailtls")
-        .unwrap()
-        .env("TZ", "UTC")
-        .arg("scan")
-        .args(paths)
-        .args(["--format", "json", "--year", "2026"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = success(
+        mailtls()
+            .arg("scan")
+            .args(paths)
+            .args(["--format", "json", "--year", "2026"])
+            .output()
+            .unwrap(),
+    );
     std::fs::write(out, &o.stdout).unwrap();
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
 fn merge(inputs: &[&Path], out: &Path) -> Value {
-    let o = Command::cargo_bin("mailtls")
-        .unwrap()
-        .arg("merge")
-        .args(inputs)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = success(mailtls().arg("merge").args(inputs).output().unwrap());
     std::fs::write(out, &o.stdout).unwrap();
     serde_json::from_slice(&o.stdout).unwrap()
 }
@@ -41,9 +31,9 @@ fn merge(inputs: &[&Path], out: &Path) -> Value {
 fn merge_is_the_scan_of_the_union_associative_and_commutative() {
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| dir.path().join(n);
-    let a = (root().join("maillog"), p("a.json"));
-    let b = (root().join("postfix"), p("b.json"));
-    let c = (root().join("exim"), p("c.json"));
+    let a = (samples().join("maillog"), p("a.json"));
+    let b = (samples().join("postfix"), p("b.json"));
+    let c = (samples().join("exim"), p("c.json"));
     for (src, out) in [&a, &b, &c] {
         scan_to(std::slice::from_ref(src), out);
     }

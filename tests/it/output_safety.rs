@@ -4,12 +4,12 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::CommandCargoExt;
+use crate::common::{assert_inert, bin};
 
 /// Peers whose names attack the reader: an OSC window-title write plus screen clear, an
 /// HTML/CSV payload, a right-to-left override, and an escape in a verify word.
@@ -27,21 +27,6 @@ const SHOWN: [&str; 3] = [
     "\\x1b[8mOK",
 ];
 
-fn mailtls() -> Command {
-    let mut c = Command::cargo_bin("mailtls").unwrap();
-    c.env("TZ", "UTC").env("NO_COLOR", "1");
-    c
-}
-
-/// Fails when `text` (from `what`) holds anything that acts on a terminal.
-fn assert_inert(what: &str, text: &str) {
-    let bad: Vec<char> = text
-        .chars()
-        .filter(|&c| c != '\n' && mailtls::model::text::is_unsafe(c))
-        .collect();
-    assert!(bad.is_empty(), "{what}: raw {bad:?} in\n{text}");
-}
-
 fn hostile_file(dir: &tempfile::TempDir) -> std::path::PathBuf {
     let f = dir.path().join("maillog");
     std::fs::write(&f, HOSTILE_LOG).unwrap();
@@ -52,7 +37,7 @@ fn hostile_file(dir: &tempfile::TempDir) -> std::path::PathBuf {
 fn scan_table_and_warnings_show_hostile_names_inert() {
     let dir = tempfile::tempdir().unwrap();
     let f = hostile_file(&dir);
-    let out = mailtls()
+    let out = bin()
         .args(["scan", "--year", "2026", "--explain-unparsed", "5"])
         .arg(&f)
         .output()
@@ -75,7 +60,7 @@ fn scan_table_and_warnings_show_hostile_names_inert() {
 fn events_ndjson_escapes_control_characters() {
     let dir = tempfile::tempdir().unwrap();
     let f = hostile_file(&dir);
-    let out = mailtls()
+    let out = bin()
         .args(["events", "--year", "2026"])
         .arg(&f)
         .output()
@@ -99,7 +84,7 @@ fn events_ndjson_escapes_control_characters() {
 fn follow_lines_show_hostile_names_inert() {
     let dir = tempfile::tempdir().unwrap();
     let f = hostile_file(&dir);
-    let mut child = mailtls()
+    let mut child = bin()
         .args(["follow", "--from-start", "--poll"])
         .arg(&f)
         .stdout(Stdio::piped())
@@ -172,7 +157,7 @@ fn serve_hostile(tcp: TcpStream) {
 #[test]
 fn check_text_shows_hostile_server_replies_inert() {
     let addr = hostile_server();
-    let out = mailtls()
+    let out = bin()
         .args(["check", "--timeout", "5"])
         .arg(addr.to_string())
         .output()
@@ -195,7 +180,7 @@ fn report_files_escape_markup_and_neutralise_formulas() {
     let dir = tempfile::tempdir().unwrap();
     let f = hostile_file(&dir);
     let rep = dir.path().join("report");
-    let out = mailtls()
+    let out = bin()
         .args(["scan", "--year", "2026", "-o"])
         .arg(&rep)
         .arg(&f)
@@ -255,7 +240,7 @@ fn doctor_quotes_hostile_log_lines_inert() {
         "Nov 27 10:00:05 mail sm-mta[4246]: STARTTLS=server, error: accept failed=0, reason=\x1b]0;owned\x07unknown protocol, SSL_error=1, errno=0, retry=-1, relay=evil\x1b[2J.example [192.0.2.14]\n",
     )
     .unwrap();
-    let out = mailtls()
+    let out = bin()
         .args(["doctor", "--root"])
         .arg(dir.path())
         .arg("--log")

@@ -1,8 +1,6 @@
 //! Cutting the input into blocks at any size gives the same posture and the same counts:
 //! parallel parsing never changes the answer.
 
-use std::path::PathBuf;
-
 use chrono::{FixedOffset, Offset, Utc};
 use mailtls::analysis::posture::Posture;
 use mailtls::input;
@@ -10,7 +8,7 @@ use mailtls::parse::envelope::Zone;
 use mailtls::pipeline::{self, Options};
 
 fn run(block_size: usize) -> (Posture, mailtls::model::Summary) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let dir = crate::common::samples();
     let (sources, errors) = input::discover(&[dir]);
     assert!(errors.is_empty(), "{errors:?}");
     let utc: FixedOffset = Utc.fix();

@@ -6,88 +6,12 @@
 //! protocol, restricted to the RSA certificate's authentication (RSA, or none).
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 
-struct SServer {
-    child: Child,
-    _stdin: ChildStdin,
-    port: u16,
-}
-
-impl Drop for SServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-fn rsa_cert(dir: &Path) {
-    let ok = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
-        ])
-        .args([
-            "-subj",
-            "/CN=mx.example.test",
-            "-addext",
-            "subjectAltName=DNS:mx.example.test",
-        ])
-        .arg("-keyout")
-        .arg(dir.join("key.pem"))
-        .arg("-out")
-        .arg(dir.join("cert.pem"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("the openssl binary is needed for this test (Debian package openssl)");
-    assert!(ok.success());
-}
-
-fn s_server(dir: &Path, extra: &[&str]) -> SServer {
-    let port = free_port();
-    let mut child = Command::new("openssl")
-        .arg("s_server")
-        .args(["-accept", &format!("127.0.0.1:{port}"), "-quiet"])
-        .arg("-cert")
-        .arg(dir.join("cert.pem"))
-        .arg("-key")
-        .arg(dir.join("key.pem"))
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("openssl s_server");
-    // Kept open: s_server treats end of input as a request to stop.
-    let stdin = child.stdin.take().expect("stdin");
-    let t = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "s_server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    SServer {
-        child,
-        _stdin: stdin,
-        port,
-    }
-}
+use crate::common::bin;
+use crate::common::tls_server::{rsa_cert, s_server, starttls_front};
 
 /// OpenSSL's own list of suites for `proto` and `cipher_string` usable with an RSA key
 /// (TLS 1.3 suites authenticate with any key).
@@ -108,62 +32,12 @@ fn openssl_truth(proto: &str, cipher_string: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// An SMTP server on 127.0.0.1 that answers EHLO with STARTTLS and, after `220` to
-/// STARTTLS, relays the connection byte for byte to the TLS server at `tls_port`.
-fn starttls_front(tls_port: u16) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        for conn in listener.incoming().flatten() {
-            std::thread::spawn(move || front_session(conn, tls_port));
-        }
-    });
-    port
-}
-
-fn front_session(conn: TcpStream, tls_port: u16) -> std::io::Result<()> {
-    let mut w = conn.try_clone()?;
-    let mut r = BufReader::new(conn);
-    w.write_all(b"220 front.example.test ESMTP\r\n")?;
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if r.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let cmd = line.trim_end().to_ascii_uppercase();
-        if cmd.starts_with("EHLO") {
-            w.write_all(b"250-front.example.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n")?;
-        } else if cmd == "STARTTLS" {
-            w.write_all(b"220 2.0.0 Ready to start TLS\r\n")?;
-            break;
-        } else if cmd == "QUIT" {
-            return w.write_all(b"221 2.0.0 Bye\r\n");
-        } else {
-            w.write_all(b"250 OK\r\n")?;
-        }
-    }
-    let client = r.into_inner();
-    let server = TcpStream::connect(("127.0.0.1", tls_port))?;
-    let (mut c_in, mut s_out) = (client.try_clone()?, server.try_clone()?);
-    let up = std::thread::spawn(move || {
-        let _ = std::io::copy(&mut c_in, &mut s_out);
-        let _ = s_out.shutdown(Shutdown::Write);
-    });
-    let (mut s_in, mut c_out) = (server, client);
-    let _ = std::io::copy(&mut s_in, &mut c_out);
-    let _ = c_out.shutdown(Shutdown::Both);
-    let _ = up.join();
-    Ok(())
-}
-
 fn check(port: u16) -> (Value, i32) {
     run_check(&["--smtps"], port)
 }
 
 fn run_check(mode: &[&str], port: u16) -> (Value, i32) {
-    let out = Command::cargo_bin("mailtls")
-        .expect("binary")
+    let out = bin()
         .arg("check")
         .args(mode)
         .args(["--protocols", "--ciphers", "--json", "--timeout", "1"])
@@ -262,7 +136,7 @@ fn tls1_only_server_behind_a_starttls_front() {
     rsa_cert(dir.path());
     let cipher_string = "ALL:@SECLEVEL=0";
     let srv = s_server(dir.path(), &["-tls1", "-cipher", cipher_string]);
-    let front = starttls_front(srv.port);
+    let front = starttls_front(srv.port, |_| false);
     let (doc, code) = run_check(&[], front);
     let rec = &doc["results"][0];
     assert_eq!(rec["mode"], "starttls");

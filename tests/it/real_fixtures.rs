@@ -16,6 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::common::bin;
 use serde_json::Value;
 
 const TABLE: &str = include_str!("../fixtures/real/expected.tsv");
@@ -92,9 +93,7 @@ fn dash(v: Vec<String>, sep: &str) -> String {
 
 /// `mailtls ARGS… FILE` (scan flags that make the result independent of the machine).
 fn scan(format: &str, file: &Path) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_mailtls"))
-        .env("TZ", "UTC")
-        .env("NO_COLOR", "1")
+    let out = bin()
         .args(["scan", "--format", format, "--loopback", "--utc"])
         .args(["--year", "2026"])
         .arg(file)

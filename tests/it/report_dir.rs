@@ -4,25 +4,16 @@
 //! judged through the exit code.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
-use assert_cmd::Command;
+use crate::common::stderr;
 use base64::Engine as _;
 use mailtls::report::Snapshot;
 use scraper::{Html, Selector};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn mailtls(args: &[&str]) -> Output {
-    Command::cargo_bin("mailtls")
-        .unwrap()
-        .current_dir(root())
-        .args(args)
-        .output()
-        .unwrap()
+    crate::common::mailtls().args(args).output().unwrap()
 }
 
 fn sample_report(dir: &Path, extra: &[&str]) -> Output {
@@ -60,10 +51,6 @@ fn text(doc: &Html, s: &str) -> Vec<String> {
                 .join(" ")
         })
         .collect()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]

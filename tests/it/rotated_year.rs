@@ -1,28 +1,18 @@
 //! `--year` names the year of a rotated set's first entry; the later files of the set
 //! continue from it across Dec → Jan, while an unrelated log starts again at `--year`.
 
-use assert_cmd::Command;
-use serde_json::Value;
+use crate::common::{mailtls, ndjson, success};
 
 fn times(dir: &std::path::Path) -> Vec<(String, String)> {
-    let out = Command::cargo_bin("mailtls")
-        .unwrap()
-        .env("TZ", "UTC")
+    let out = mailtls()
         .arg("events")
         .arg(dir)
         .args(["--year", "2025"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
+    ndjson(&success(out).stdout)
+        .into_iter()
+        .map(|v| {
             let file = v["file"]
                 .as_str()
                 .unwrap()

@@ -2,34 +2,23 @@
 //! count in `sample-logs/messages/EXPECTED.md`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::common::{mailtls, samples, stderr, success};
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn samples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
-}
-
 fn run(paths: &[&Path], extra: &[&str]) -> (Value, String) {
-    let out = Command::cargo_bin("mailtls")
-        .unwrap()
-        .env("TZ", "UTC")
-        .arg("scan")
-        .args(paths)
-        .args(["--format", "json", "--year", "2026"])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = success(
+        mailtls()
+            .arg("scan")
+            .args(paths)
+            .args(["--format", "json", "--year", "2026"])
+            .args(extra)
+            .output()
+            .unwrap(),
     );
-    (
-        serde_json::from_slice(&out.stdout).unwrap(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    (serde_json::from_slice(&out.stdout).unwrap(), stderr(&out))
 }
 
 fn peer<'a>(json: &'a Value, key: &str) -> &'a Value {

@@ -4,12 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::common::{self, samples};
 use assert_cmd::Command;
 use serde_json::Value;
-
-fn samples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
-}
 
 /// The Sendmail inputs this hand count covers (`sample-logs/postfix/` and
 /// `sample-logs/exim/` have their own, in `EXPECTED-postfix-exim.md`).
@@ -19,20 +16,7 @@ fn sendmail_samples() -> [PathBuf; 3] {
 }
 
 fn scan(extra: &[&str]) -> Value {
-    let out = Command::cargo_bin("mailtls")
-        .unwrap()
-        .env("TZ", "UTC")
-        .arg("scan")
-        .args(sendmail_samples())
-        .args(["--format", "json", "--year", "2026"])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = common::scan(sendmail_samples(), extra);
     assert!(
         out.stderr.is_empty(),
         "no warnings expected on the samples: {}",

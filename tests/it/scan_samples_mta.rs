@@ -5,27 +5,12 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::common::{self, samples};
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn samples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
-}
-
 fn scan_json(paths: &[PathBuf]) -> Value {
-    let out = Command::cargo_bin("mailtls")
-        .unwrap()
-        .env("TZ", "UTC")
-        .arg("scan")
-        .args(paths)
-        .args(["--format", "json", "--year", "2026"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = common::scan(paths, &[]);
     assert!(
         out.stderr.is_empty(),
         "no warnings expected: {}",

@@ -4,6 +4,7 @@
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
+use crate::common::mailtls;
 use crate::common::setup::*;
 use mailtls::setup::hash;
 use mailtls::setup::keys;

@@ -4,6 +4,7 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
+use crate::common::mailtls;
 use crate::common::setup::*;
 use serde_json::Value;
 

@@ -6,7 +6,8 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use crate::common::setup::{Tree, mailtls, openssl_ok, with_check};
+use crate::common::mailtls;
+use crate::common::setup::{Tree, openssl_ok, with_check};
 use serde_json::Value;
 
 const CERTS: &str = "/etc/exim4/certs";

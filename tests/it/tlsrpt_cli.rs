@@ -4,20 +4,14 @@
 //! table, in `--format json` and in the report folder, and the malformed reports of
 //! `tests/fixtures/tlsrpt/` skipped with an error naming file and message.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::common::{mailtls, root};
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn scan(paths: &[&str], extra: &[&str]) -> (std::process::Output, String, String) {
-    let out = Command::cargo_bin("mailtls")
-        .unwrap()
-        .current_dir(root())
-        .env("NO_COLOR", "1")
+    let out = mailtls()
         .arg("scan")
         .args(paths)
         .args(extra)

@@ -2,20 +2,11 @@
 //! real binary, on sample-logs/ (hand counts in sample-logs/EXPECTED-chain.md and
 //! EXPECTED.md).
 
-use std::path::PathBuf;
-
-use assert_cmd::Command;
+use crate::common::{mailtls, strip_ansi};
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("mailtls")
-        .unwrap()
-        .current_dir(root())
-        .env("TZ", "UTC")
+    let out = mailtls()
         .env_remove("NO_COLOR")
         .args(args)
         .output()
@@ -38,23 +29,6 @@ fn sessions(text: &str) -> Vec<(String, Vec<String>)> {
                 .push(item.to_owned());
         } else {
             out.push((line.to_owned(), Vec::new()));
-        }
-    }
-    out
-}
-
-fn strip_ansi(s: &str) -> String {
-    let mut out = String::new();
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            for d in chars.by_ref() {
-                if d.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
         }
     }
     out

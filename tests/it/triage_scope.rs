@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use chrono::{FixedOffset, Offset, Utc};
 
+use crate::common::root;
 use mailtls::analysis::filter::peer_matches;
 use mailtls::input::{self, SourceFile};
 use mailtls::model::Record;
@@ -120,10 +121,6 @@ fn questions(all: &[Record]) -> BTreeSet<String> {
         }
     }
     qs
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use crate::common::{mailtls, stderr};
 use serde_json::Value;
 
 fn real(rel: &str) -> PathBuf {
@@ -14,9 +14,7 @@ fn real(rel: &str) -> PathBuf {
 }
 
 fn run(args: &[&str], path: &Path) -> String {
-    let out = Command::cargo_bin("mailtls")
-        .unwrap()
-        .env("TZ", "UTC")
+    let out = mailtls()
         .args(args)
         .arg(path)
         .args(["--year", "2026"])
@@ -25,7 +23,7 @@ fn run(args: &[&str], path: &Path) -> String {
     assert!(
         out.status.code().is_some_and(|c| c <= 1),
         "{}",
-        String::from_utf8_lossy(&out.stderr)
+        stderr(&out)
     );
     String::from_utf8(out.stdout).unwrap()
 }

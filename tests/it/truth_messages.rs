@@ -4,24 +4,11 @@
 //! 4.96 (GnuTLS) by the e2e stage (tests/e2e); the others are the sample logs or a few
 //! lines in the MTAs' exact formats (FORMATS.md §1, §3).
 
-use std::path::PathBuf;
-
-use assert_cmd::Command;
+use crate::common::mailtls;
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn run(args: &[&str]) -> (i32, String) {
-    let out = Command::cargo_bin("mailtls")
-        .unwrap()
-        .current_dir(root())
-        .env("TZ", "UTC")
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap();
+    let out = mailtls().args(args).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8(out.stdout).unwrap(),

@@ -13,17 +13,11 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
+use crate::common::mailtls;
 use serde_json::Value;
 
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("mailtls")
-        .unwrap()
-        .env("TZ", "UTC")
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap();
+    let out = mailtls().args(args).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8(out.stdout).unwrap(),

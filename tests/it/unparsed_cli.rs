@@ -4,19 +4,16 @@
 
 use std::path::PathBuf;
 
-use assert_cmd::Command;
+use crate::common;
 use serde_json::{Value, json};
 
 fn samples() -> [PathBuf; 2] {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let d = common::samples();
     [d.join("postfix"), d.join("exim")]
 }
 
 fn scan(extra: &[&str]) -> (std::process::Output, String) {
-    let out = Command::cargo_bin("mailtls")
-        .unwrap()
-        .env("TZ", "UTC")
-        .env("NO_COLOR", "1")
+    let out = common::mailtls()
         .arg("scan")
         .args(samples())
         .args(["--year", "2026"])

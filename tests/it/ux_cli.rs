@@ -2,16 +2,13 @@
 //! real pseudo-terminal (`script`), shell completions and the man page, and the examples
 //! of every command's `--help`, run.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command as Std;
 
+use crate::common::{root, strip_ansi};
 use assert_cmd::Command;
 use assert_cmd::cargo::cargo_bin;
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Runs `mailtls ARGS` inside a pseudo-terminal of `cols` columns (util-linux `script`),
 /// so the binary sees a real terminal and its size, as a user's shell gives it. Returns
@@ -33,29 +30,11 @@ fn in_pty(cols: u16, args: &str) -> String {
 
 /// Without `\r` and ANSI SGR sequences.
 fn strip(s: &str) -> String {
-    let mut out = String::new();
-    let mut it = s.chars();
-    while let Some(c) = it.next() {
-        match c {
-            '\r' => {}
-            '\x1b' => {
-                for d in it.by_ref() {
-                    if d.is_ascii_alphabetic() {
-                        break;
-                    }
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out
+    strip_ansi(&s.replace('\r', ""))
 }
 
 fn peers_json(paths: &[&str]) -> Vec<String> {
-    let o = Command::cargo_bin("mailtls")
-        .unwrap()
-        .current_dir(root())
-        .env("TZ", "UTC")
+    let o = crate::common::mailtls()
         .args(["scan", "--year", "2026", "--format", "json"])
         .args(paths)
         .output()

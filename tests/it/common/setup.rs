@@ -1,4 +1,4 @@
-//! Helpers shared by the setup tests: the real `openssl` binary, the mailtls binary, and a
+//! Helpers shared by the setup tests: the real `openssl` binary and a
 //! fixture tree laid out like a Sendmail host under a temporary root.
 
 use std::fs;
@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
+
+use super::mailtls;
 
 /// Runs the openssl binary. Fails loudly when it is missing: these tests compare mailtls
 /// with OpenSSL and must not pass silently without it (Debian package `openssl`).
@@ -31,10 +33,6 @@ pub fn openssl_ok(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-pub fn mailtls() -> assert_cmd::Command {
-    assert_cmd::Command::cargo_bin("mailtls").expect("binary built")
 }
 
 /// A fake host root: `root/etc/mail/certs` holds the certificates, `root/root/mail-ca` the
