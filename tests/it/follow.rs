@@ -1,7 +1,7 @@
 //! `mailtls follow` through the real binary: rotation of both kinds with exact counts, a
 //! missing file, restart from `--state` across a rotation, the metrics endpoint checked
-//! with a Prometheus exposition parser, latency and idle CPU (measured and printed; their
-//! asserts are only guards against hangs and busy loops).
+//! with a Prometheus exposition parser, lines printed one by one as they are written. The
+//! latency and idle CPU are measured, not asserted: benches/timing.rs.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
@@ -418,8 +418,10 @@ fn metrics_are_valid_exposition_with_the_known_counts() {
     assert!(summary.contains("3 alerts"), "{summary}");
 }
 
+/// Each line appended is printed on its own, in order, with inotify and with polling
+/// (benches/timing.rs measures how soon).
 #[test]
-fn latency_from_write_to_printed_event() {
+fn each_appended_line_is_printed_as_it_is_written() {
     for mode in [&[][..], &["--poll"][..]] {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("maillog");
@@ -429,39 +431,25 @@ fn latency_from_write_to_printed_event() {
         let mut f = spawn(&args);
         f.wait_err("reading from byte 0");
         let mut w = appender(&log);
-        let mut lat = Vec::new();
         for i in 1..=20 {
-            let t0 = Instant::now();
             w.write_all(numbered(i).as_bytes()).unwrap();
-            let (t1, line) = f.lines(1).pop().unwrap();
-            assert_eq!(number_of(&line), i);
-            lat.push(t1.duration_since(t0));
-            thread::sleep(Duration::from_millis(30));
+            let (_, line) = f.lines(1).pop().unwrap();
+            assert_eq!(number_of(&line), i, "{mode:?}");
         }
-        lat.sort();
-        let name = if mode.is_empty() { "inotify" } else { "poll" };
-        println!(
-            "follow latency ({name}, 20 lines): min {:?}, median {:?}, max {:?}",
-            lat[0], lat[10], lat[19]
+        assert_eq!(
+            f.extra_numbers(Duration::from_millis(100)),
+            Vec::<usize>::new()
         );
-        // Only a hang guard: the measured figure is what the issue asks for.
-        assert!(lat[19] < Duration::from_secs(5), "{lat:?}");
         let (code, _) = f.stop();
         assert_eq!(code, 0);
     }
 }
 
-/// CPU ticks (user + system) of a process, from /proc/PID/stat.
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
-    let rest = &stat[stat.rfind(')').unwrap() + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
-}
-
+/// A follower started on a log with lines, `--metrics` and `--state` starts at the end: the
+/// lines already there are not printed, a new one is (benches/timing.rs measures the CPU
+/// it uses while idle).
 #[test]
-fn idle_follower_uses_no_cpu() {
+fn a_new_follower_starts_at_the_end_and_prints_only_new_lines() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("maillog");
     fs::write(&log, KNOWN_INPUT).unwrap();
@@ -474,26 +462,7 @@ fn idle_follower_uses_no_cpu() {
         state.to_str().unwrap(),
     ]);
     f.wait_err("reading from byte");
-    thread::sleep(Duration::from_millis(300));
-    let pid = f.child.id();
-    let idle = Duration::from_secs(5);
-    let before = cpu_ticks(pid);
-    let t = Instant::now();
-    thread::sleep(idle);
-    let ticks = cpu_ticks(pid) - before;
-    let secs = t.elapsed().as_secs_f64();
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-    let cpu = ticks as f64 / hz;
-    println!(
-        "idle follower: {ticks} ticks = {cpu:.3} s CPU over {secs:.1} s idle ({:.3} %)",
-        100.0 * cpu / secs
-    );
-    // A busy loop would use a whole core (~500 ticks); idle wake-ups are a few per
-    // second and cost nothing measurable.
-    assert!(cpu / secs < 0.02, "{ticks} ticks in {secs:.1} s");
-    // It started at the end: the lines already there were not printed; a new one is.
-    assert_eq!(f.extra(Duration::from_millis(10)), Vec::<String>::new());
+    assert_eq!(f.extra(Duration::from_millis(300)), Vec::<String>::new());
     appender(&log).write_all(numbered(1).as_bytes()).unwrap();
     let (_, line) = f.lines(1).pop().unwrap();
     assert!(
