@@ -79,7 +79,7 @@ fn scan_json_peak_rss(files: &[&std::path::Path]) -> (Value, String, i32, u64) {
 /// buffered line alone would be 100 MB).
 const LONG_LINE_EXTRA_RSS: u64 = 16 * 1024 * 1024;
 
-/// Writes `mib` MiB of `x` without holding them in memory (see tests/peak_rss: the test
+/// Writes `mib` MiB of `x` without holding them in memory (see common/peak_rss.rs: the test
 /// process's own peak would show in the child's).
 fn write_junk(file: &mut fs::File, mib: usize) {
     let chunk = vec![b'x'; 1024 * 1024];

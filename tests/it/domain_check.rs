@@ -1,6 +1,6 @@
 //! `mailtls check --domain` against a lab on 127.0.0.1: an in-process authoritative DNS
 //! server with a DNSSEC-signed zone, an unsigned delegated child and corrupted
-//! signatures (tests/dns_server), the in-process SMTP server of the check tests, and a
+//! signatures (common/dns_server.rs), the in-process SMTP server of the check tests, and a
 //! small rustls HTTPS server for MTA-STS policies. One scenario per test.
 
 use crate::common::dns_server;

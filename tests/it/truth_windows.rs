@@ -3,7 +3,7 @@
 //! and `follow`; plaintext in our own outage is ours; and the grade of "TLS required, not
 //! offered" is the same on every MTA.
 //!
-//! The lines are the daemons' own forms (REAL-MTA-NOTES.md, tests/correlate_mta.rs, the
+//! The lines are the daemons' own forms (REAL-MTA-NOTES.md, tests/it/correlate_mta.rs, the
 //! e2e captures): Debian rsyslog's RFC 3339 stamps, so no year is inferred.
 
 use std::io::{BufRead, BufReader};
