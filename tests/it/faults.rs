@@ -3,16 +3,16 @@
 //! to a resource. Every test drives the real binary; none asserts a duration.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::sync::mpsc::Receiver;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::common::follow::{HANG, numbered, spawn};
 use crate::common::tls_server::{self, SServer, rsa_cert, starttls_front};
-use crate::common::{assert_inert, bin};
+use crate::common::{assert_inert, bin, line_channel};
 
 fn write_lines(log: &Path, range: std::ops::RangeInclusive<usize>) {
     let mut w = OpenOptions::new()
@@ -169,16 +169,7 @@ fn spawn_run(args: &[&str]) -> Run {
         .stderr(Stdio::piped())
         .spawn()
         .expect("mailtls runs");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, err) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let err = line_channel(child.stderr.take().unwrap());
     Run { child, err }
 }
 

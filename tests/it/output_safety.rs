@@ -5,11 +5,10 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::Stdio;
-use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::common::{assert_inert, bin};
+use crate::common::{assert_inert, bin, line_channel};
 
 /// Peers whose names attack the reader: an OSC window-title write plus screen clear, an
 /// HTML/CSV payload, a right-to-left override, and an escape in a verify word.
@@ -91,15 +90,7 @@ fn follow_lines_show_hostile_names_inert() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
+    let rx = line_channel(child.stdout.take().unwrap());
     let mut lines = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(20);
     while lines.len() < 3 && Instant::now() < deadline {

@@ -4,20 +4,12 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::common::{mailtls, samples, stderr, success};
+use crate::common::{self, samples, stderr};
 use assert_cmd::Command;
 use serde_json::Value;
 
 fn run(paths: &[&Path], extra: &[&str]) -> (Value, String) {
-    let out = success(
-        mailtls()
-            .arg("scan")
-            .args(paths)
-            .args(["--format", "json", "--year", "2026"])
-            .args(extra)
-            .output()
-            .unwrap(),
-    );
+    let out = common::scan(paths, extra);
     (serde_json::from_slice(&out.stdout).unwrap(), stderr(&out))
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::common::{self, samples};
+use crate::common::{self, hist, json_hist, samples, when};
 use assert_cmd::Command;
 use serde_json::Value;
 
@@ -65,32 +65,6 @@ fn row(
         first,
         last,
     }
-}
-
-/// `"TLSv1.3:4 TLSv1/SSLv3:3"` → map (the label may itself contain `:`-free slashes).
-fn hist(s: &str) -> BTreeMap<String, u64> {
-    s.split_whitespace()
-        .map(|p| {
-            let (k, v) = p.rsplit_once(':').unwrap();
-            (k.to_owned(), v.parse().unwrap())
-        })
-        .collect()
-}
-
-fn json_hist(v: &Value) -> BTreeMap<String, u64> {
-    v.as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, n)| (k.clone(), n.as_u64().unwrap()))
-        .collect()
-}
-
-/// `2026-11-27T14:02:11.691190Z` → `2026-11-27 14:02:11.691190`
-fn when(v: &Value) -> String {
-    v.as_str()
-        .unwrap_or("")
-        .trim_end_matches('Z')
-        .replacen('T', " ", 1)
 }
 
 fn expected() -> Vec<Row> {

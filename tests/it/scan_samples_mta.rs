@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::common::{self, samples};
+use crate::common::{self, hist, json_hist, samples, when};
 use assert_cmd::Command;
 use serde_json::Value;
 
@@ -55,25 +55,6 @@ const ROWS: [Row; 17] = [
     ("smtp.club.example", "in", [3, 3, 0, 0, 0], "TLSv1.3:3", "TLS_AES_256_GCM_SHA384:3", "NO:3", Some(256), "", "exim", "2026-11-27 07:12:40", "2026-11-27 14:01:27"),
 ];
 
-fn hist(s: &str) -> BTreeMap<String, u64> {
-    s.split_whitespace()
-        .map(|p| {
-            let (k, v) = p.rsplit_once(':').unwrap();
-            (k.to_owned(), v.parse().unwrap())
-        })
-        .collect()
-}
-
-fn json_hist(v: &Value) -> BTreeMap<String, u64> {
-    v.as_object()
-        .map(|o| {
-            o.iter()
-                .map(|(k, n)| (k.clone(), n.as_u64().unwrap()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn json_errors(v: &Value) -> BTreeMap<String, u64> {
     v.as_object()
         .map(|o| {
@@ -82,13 +63,6 @@ fn json_errors(v: &Value) -> BTreeMap<String, u64> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn when(v: &Value) -> String {
-    v.as_str()
-        .unwrap_or("")
-        .trim_end_matches('Z')
-        .replacen('T', " ", 1)
 }
 
 fn peers(v: &Value) -> BTreeMap<String, Value> {

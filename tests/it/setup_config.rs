@@ -7,16 +7,6 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use crate::common::mailtls;
 use crate::common::setup::*;
 
-fn stdout(args: &[&str]) -> String {
-    let out = mailtls().args(args).output().expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[test]
 fn sendmail_options_are_the_seeds() {
     let out = stdout(&[

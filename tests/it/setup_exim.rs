@@ -7,22 +7,12 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
 use crate::common::mailtls;
-use crate::common::setup::{Tree, openssl_ok, with_check};
+use crate::common::setup::{Tree, openssl_ok, stdout, with_check};
 use serde_json::Value;
 
 const CERTS: &str = "/etc/exim4/certs";
 const DEBIAN_01: &str = include_str!("../fixtures/exim-debian/01_exim4-config_listmacrosdefs");
 const DEBIAN_03: &str = include_str!("../fixtures/exim-debian/03_exim4-config_tlsoptions");
-
-fn stdout(args: &[&str]) -> String {
-    let out = mailtls().args(args).output().expect("run");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 #[test]
 fn generated_text_both_syntaxes_and_layouts() {

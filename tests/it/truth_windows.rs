@@ -6,14 +6,11 @@
 //! The lines are the daemons' own forms (REAL-MTA-NOTES.md, tests/it/correlate_mta.rs, the
 //! e2e captures): Debian rsyslog's RFC 3339 stamps, so no year is inferred.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command as Std, Stdio};
-use std::sync::mpsc;
-use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::common::mailtls;
+use crate::common::{line_channel, mailtls};
 use serde_json::Value;
 
 fn run(args: &[&str]) -> (i32, String, String) {
@@ -115,16 +112,7 @@ fn follow(file: &str) -> Vec<Value> {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        for l in BufReader::new(stdout).lines() {
-            let Ok(l) = l else { break };
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = line_channel(child.stdout.take().unwrap());
     let mut out = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {

@@ -2,7 +2,7 @@
 //! child whose stdout and stderr lines arrive on channels, waits that panic instead of
 //! hanging, and numbered Sendmail lines whose events say which line they came from.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
@@ -40,21 +40,27 @@ pub fn spawn(args: &[&str]) -> Follow {
             }
         }
     });
-    let (etx, err) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if etx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let err = line_channel(stderr);
     Follow {
         child,
         out,
         err,
         err_seen: Vec::new(),
     }
+}
+
+/// The lines of `r` (a running child's stdout or stderr) as they arrive, read by a thread
+/// of their own so the test can wait for them with a timeout instead of blocking.
+pub fn line_channel(r: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(r).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
 }
 
 impl Follow {

@@ -14,6 +14,9 @@ pub mod setup;
 pub mod smtp_server;
 pub mod tls_server;
 
+pub use follow::line_channel;
+
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Output, Stdio};
 
@@ -120,4 +123,36 @@ pub fn assert_inert(what: &str, text: &str) {
         .filter(|&c| c != '\n' && mailtls::model::text::is_unsafe(c))
         .collect();
     assert!(bad.is_empty(), "{what}: raw {bad:?} in\n{text}");
+}
+
+/// A histogram written the way the hand counts write it, `"TLSv1.3:4 TLSv1/SSLv3:3"`, as
+/// a map (the label is everything before the last `:`).
+pub fn hist(s: &str) -> BTreeMap<String, u64> {
+    s.split_whitespace()
+        .map(|p| {
+            let (k, v) = p.rsplit_once(':').expect("label:count");
+            (k.to_owned(), v.parse().expect("a count"))
+        })
+        .collect()
+}
+
+/// A histogram of the scan JSON (`{"TLSv1.3": 4}`) as a map; absent (null) is empty.
+pub fn json_hist(v: &Value) -> BTreeMap<String, u64> {
+    if v.is_null() {
+        return BTreeMap::new();
+    }
+    v.as_object()
+        .unwrap_or_else(|| panic!("a histogram object: {v}"))
+        .iter()
+        .map(|(k, n)| (k.clone(), n.as_u64().expect("a count")))
+        .collect()
+}
+
+/// A JSON time (`2026-11-27T14:02:11.691190Z`) as the hand counts write it
+/// (`2026-11-27 14:02:11.691190`).
+pub fn when(v: &Value) -> String {
+    v.as_str()
+        .unwrap_or("")
+        .trim_end_matches('Z')
+        .replacen('T', " ", 1)
 }

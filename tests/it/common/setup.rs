@@ -35,6 +35,17 @@ pub fn openssl_ok(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `mailtls ARGS`, which must exit 0: its stdout (the generated configuration text).
+pub fn stdout(args: &[&str]) -> String {
+    let out = mailtls().args(args).output().expect("run");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// A fake host root: `root/etc/mail/certs` holds the certificates, `root/root/mail-ca` the
 /// CA key, and cf files name the paths as the real host would (`/etc/mail/certs/…`).
 pub struct Tree {
