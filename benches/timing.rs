@@ -1,12 +1,13 @@
 //! Wall-clock figures that used to sit in tests as assertions (issue 23): how long
 //! `mailtls follow` takes from a write to the printed event, how much CPU an idle
-//! follower uses, and how long `check` takes to give up on each hostile server. Times
+//! follower uses, how long `check` takes to give up on each hostile server, and how long
+//! refusing a `main.cf` of nested references takes. Times
 //! depend on the machine and its load, so they are measured and printed here; the tests
 //! (`cargo test --test it follow:: hostile_servers::`) keep only the behaviour: every
 //! line printed, the verdict and what cut the check.
 //!
-//! `cargo bench --bench timing [follow_latency|follow_idle_cpu|hostile_check]` (no word:
-//! all three; about 40 s). It uses the same follow harness and hostile servers as the
+//! `cargo bench --bench timing [follow_latency|follow_idle_cpu|hostile_check|main_cf_expansion]`
+//! (no word: all; about 40 s). It uses the same follow harness and hostile servers as the
 //! tests (tests/it/common), and the release build of the binary.
 
 #[allow(dead_code)]
@@ -44,6 +45,30 @@ fn main() {
     }
     if wanted("hostile_check") {
         hostile_check();
+    }
+    if wanted("main_cf_expansion") {
+        main_cf_expansion();
+    }
+}
+
+/// How long refusing a `main.cf` whose references nest nine deep takes (the fuzz
+/// regression of tests/it/fuzz_regressions.rs; it asserted < 2 s before).
+fn main_cf_expansion() {
+    for (fan_out, bottom) in [(16, "0123456789abcdef"), (64, ""), (1000, "")] {
+        let mut text = String::new();
+        for level in 0..9u8 {
+            let next = format!("$v{}", level + 1);
+            text.push_str(&format!("v{level} = {}\n", next.repeat(fan_out)));
+        }
+        text.push_str(&format!("v9 = {bottom}\n"));
+        let settings = mailtls::setup::postfix::read_main_cf(&text);
+        let t = Instant::now();
+        let got = mailtls::setup::postfix::expand("$v0", &settings, "/etc/postfix");
+        println!(
+            "main_cf_expansion/fan_out_{fan_out}: {:.2?} ({})",
+            t.elapsed(),
+            if got.is_none() { "refused" } else { "expanded" }
+        );
     }
 }
 

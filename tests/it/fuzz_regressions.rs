@@ -2,12 +2,10 @@
 //! tests/fuzz or while writing them), kept so they never come back. One row per input,
 //! with what the parser must make of it.
 
-use std::time::{Duration, Instant};
-
 use mailtls::setup::postfix;
 
-/// `a = $b$b…` nested eight deep: the expansion is refused, quickly, instead of building
-/// gigabytes (or, with empty names at the bottom, looping for hours).
+/// `a = $b$b…` nested eight deep: the expansion is refused instead of building gigabytes
+/// (or, with empty names at the bottom, looping for hours; benches/timing.rs times it).
 #[test]
 fn nested_main_cf_references_are_refused_not_expanded() {
     // (references per level, value at the bottom)
@@ -19,10 +17,8 @@ fn nested_main_cf_references_are_refused_not_expanded() {
         }
         text.push_str(&format!("v9 = {bottom}\n"));
         let settings = postfix::read_main_cf(&text);
-        let t = Instant::now();
         let got = postfix::expand("$v0", &settings, "/etc/postfix");
         assert_eq!(got, None, "fan-out {fan_out}");
-        assert!(t.elapsed() < Duration::from_secs(2), "fan-out {fan_out}");
     }
 }
 
