@@ -16,19 +16,21 @@ mod follow;
 #[allow(dead_code)]
 #[path = "../tests/it/common/hostile.rs"]
 mod hostile;
+#[path = "../tests/it/common/main_cf.rs"]
+mod main_cf;
 
-use std::fs::{self, File, OpenOptions};
+use std::fs;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use mailtls::probe::{self, Target};
 
-use follow::{number_of, numbered, spawn};
+use follow::{appender, follow_new_log, number_of, numbered, spawn};
 use hostile::{MAX_TIME, OP_TIMEOUT, Script, serve};
+use main_cf::{NESTED, nested_main_cf};
 
 fn main() {
     // `cargo bench` passes `--bench`; other words select sections.
@@ -54,13 +56,8 @@ fn main() {
 /// How long refusing a `main.cf` whose references nest nine deep takes (the fuzz
 /// regression of tests/it/fuzz_regressions.rs; it asserted < 2 s before).
 fn main_cf_expansion() {
-    for (fan_out, bottom) in [(16, "0123456789abcdef"), (64, ""), (1000, "")] {
-        let mut text = String::new();
-        for level in 0..9u8 {
-            let next = format!("$v{}", level + 1);
-            text.push_str(&format!("v{level} = {}\n", next.repeat(fan_out)));
-        }
-        text.push_str(&format!("v9 = {bottom}\n"));
+    for (fan_out, bottom) in NESTED {
+        let text = nested_main_cf(fan_out, bottom);
         let settings = mailtls::setup::postfix::read_main_cf(&text);
         let t = Instant::now();
         let got = mailtls::setup::postfix::expand("$v0", &settings, "/etc/postfix");
@@ -72,25 +69,11 @@ fn main_cf_expansion() {
     }
 }
 
-fn appender(p: &Path) -> File {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(p)
-        .unwrap()
-}
-
 /// From `write(2)` of a line to the follower's event for it on stdout, 20 lines 30 ms
 /// apart, with inotify and with polling.
 fn follow_latency() {
     for mode in [&[][..], &["--poll"][..]] {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("maillog");
-        File::create(&log).unwrap();
-        let mut args = vec![log.to_str().unwrap(), "--json"];
-        args.extend_from_slice(mode);
-        let mut f = spawn(&args);
-        f.wait_err("reading from byte 0");
+        let (_dir, log, f) = follow_new_log(mode);
         let mut w = appender(&log);
         let mut lat = Vec::new();
         for i in 1..=20 {

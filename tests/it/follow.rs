@@ -3,7 +3,7 @@
 //! with a Prometheus exposition parser, lines printed one by one as they are written. The
 //! latency and idle CPU are measured, not asserted: benches/timing.rs.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -11,15 +11,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::common::follow::{HANG, number_of, numbered, spawn};
-
-fn appender(p: &Path) -> File {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(p)
-        .unwrap()
-}
+use crate::common::follow::{HANG, appender, follow_new_log, number_of, numbered, spawn};
 
 #[test]
 fn rotations_of_both_kinds_lose_and_double_nothing() {
@@ -423,13 +415,7 @@ fn metrics_are_valid_exposition_with_the_known_counts() {
 #[test]
 fn each_appended_line_is_printed_as_it_is_written() {
     for mode in [&[][..], &["--poll"][..]] {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("maillog");
-        File::create(&log).unwrap();
-        let mut args = vec![log.to_str().unwrap(), "--json"];
-        args.extend_from_slice(mode);
-        let mut f = spawn(&args);
-        f.wait_err("reading from byte 0");
+        let (_dir, log, f) = follow_new_log(mode);
         let mut w = appender(&log);
         for i in 1..=20 {
             w.write_all(numbered(i).as_bytes()).unwrap();

@@ -4,19 +4,14 @@
 
 use mailtls::setup::postfix;
 
+use crate::common::main_cf::{NESTED, nested_main_cf};
+
 /// `a = $b$b…` nested eight deep: the expansion is refused instead of building gigabytes
 /// (or, with empty names at the bottom, looping for hours; benches/timing.rs times it).
 #[test]
 fn nested_main_cf_references_are_refused_not_expanded() {
-    // (references per level, value at the bottom)
-    for (fan_out, bottom) in [(16, "0123456789abcdef"), (64, ""), (1000, "")] {
-        let mut text = String::new();
-        for level in 0..9u8 {
-            let next = format!("$v{}", level + 1);
-            text.push_str(&format!("v{level} = {}\n", next.repeat(fan_out)));
-        }
-        text.push_str(&format!("v9 = {bottom}\n"));
-        let settings = postfix::read_main_cf(&text);
+    for (fan_out, bottom) in NESTED {
+        let settings = postfix::read_main_cf(&nested_main_cf(fan_out, bottom));
         let got = postfix::expand("$v0", &settings, "/etc/postfix");
         assert_eq!(got, None, "fan-out {fan_out}");
     }

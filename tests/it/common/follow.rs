@@ -2,7 +2,9 @@
 //! child whose stdout and stderr lines arrive on channels, waits that panic instead of
 //! hanging, and numbered Sendmail lines whose events say which line they came from.
 
+use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
@@ -140,6 +142,28 @@ impl Drop for Follow {
             let _ = self.child.wait();
         }
     }
+}
+
+/// An append handle on `p` (created if missing), as a logging daemon writes.
+pub fn appender(p: &Path) -> File {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(p)
+        .unwrap()
+}
+
+/// `follow LOG --json EXTRA` on a new, empty log in a fresh directory, once it reads:
+/// the directory (keep it alive), the log's path and the follower.
+pub fn follow_new_log(extra: &[&str]) -> (tempfile::TempDir, PathBuf, Follow) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("maillog");
+    File::create(&log).unwrap();
+    let mut args = vec![log.to_str().unwrap(), "--json"];
+    args.extend_from_slice(extra);
+    let mut f = spawn(&args);
+    f.wait_err("reading from byte 0");
+    (dir, log, f)
 }
 
 /// A Sendmail `STARTTLS=server` line naming peer `n` (so every event says which line it

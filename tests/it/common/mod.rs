@@ -9,6 +9,7 @@ pub mod follow;
 #[path = "../../../benches/gen/mod.rs"]
 pub mod generator;
 pub mod hostile;
+pub mod main_cf;
 pub mod peak_rss;
 pub mod setup;
 pub mod smtp_server;
