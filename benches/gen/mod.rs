@@ -2,7 +2,7 @@
 //! size, and the counts mailtls must find in them.
 //!
 //! Shared by the `gen` example (`cargo run --release --example gen -- …`, see
-//! `benches/README.md`) and the correctness test `tests/generated.rs`, which includes
+//! `benches/README.md`) and the correctness test `tests/it/generated.rs`, which includes
 //! this file with `#[path]`: the test then generates a small log in memory, scans it with
 //! the real binary and compares every peer's counts with [`Expected`].
 //!

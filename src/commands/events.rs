@@ -314,7 +314,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         ..Options::default()
     };
     // With --peer only the lines that can matter to the peer are parsed (the records kept
-    // are the same: tests/triage_scope.rs).
+    // are the same: tests/it/triage_scope.rs).
     if let Some(peer) = &args.select.peer {
         super::peer::narrow(
             &mut opts,

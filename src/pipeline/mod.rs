@@ -449,7 +449,7 @@ fn unparsed(out: &mut BlockOut, line: &[u8], no: u64, keep_unparsed: usize) {
 }
 
 /// A pause after the first block of every file, for the test that truncates a file while
-/// it is read (`tests/inputs_cli.rs`): with `MAILTLS_TEST_HOLD=PATH` the reader creates
+/// it is read (`tests/it/inputs_cli.rs`): with `MAILTLS_TEST_HOLD=PATH` the reader creates
 /// `PATH.reading` after handing out its first block and waits (at most a minute) for
 /// `PATH.go`. Without the variable nothing happens; it is not a user interface.
 struct TestHold(std::path::PathBuf);

@@ -28,7 +28,7 @@
 //!
 //! Words match ASCII case-insensitively: host names are, and a superset of lines only
 //! costs time, never correctness. Process ids are not told apart by host (a superset
-//! again). That the narrowed answer equals the full one is a test (`tests/triage_scope.rs`),
+//! again). That the narrowed answer equals the full one is a test (`tests/it/triage_scope.rs`),
 //! on every peer of the sample logs and on a generated log.
 //!
 //! Standard input cannot be read twice; with `-` among the inputs nothing is narrowed.

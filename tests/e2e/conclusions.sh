@@ -10,7 +10,7 @@
 #   alerts   `mailtls follow` alert records, in order        tls_disabled,tls_resumed | -
 #   advice   the cause: and fix: lines of the Markdown report, joined by " | "
 #
-# For each FILE: a "== FILE" line, then `key<TAB>value` lines. tests/real_fixtures.rs
+# For each FILE: a "== FILE" line, then `key<TAB>value` lines. tests/it/real_fixtures.rs
 # computes the same fields the same way (keep the two in step). The followers run in
 # parallel, each until it has read its whole file (checked in its --state file).
 set -uo pipefail

@@ -1077,7 +1077,7 @@ scenario() {
 # Exim mainlog as written) and, for the syslog MTAs, <scenario>.trad.log (traditional
 # stamps), plus one line per scenario in $FIX/<mta>/outcomes.txt saying what the MTA did
 # (STARTTLS offered? what it answered, where the mail went). With E2E_FIXTURES_OUT=DIR
-# they are copied to DIR/<mta>/ (tests/fixtures/real, committed: tests/real_fixtures.rs
+# they are copied to DIR/<mta>/ (tests/fixtures/real, committed: tests/it/real_fixtures.rs
 # asserts the same conclusions on them in `cargo test`).
 
 FIX=$W/fixtures
@@ -1819,7 +1819,7 @@ stage_exim_setup() {
 
 # ---------------------------------------------------------------------------------------
 # The conclusions: tests/fixtures/real/expected.tsv (the table of tests/e2e/README.md, also
-# read by tests/real_fixtures.rs) against what mailtls concludes on the lines just captured.
+# read by tests/it/real_fixtures.rs) against what mailtls concludes on the lines just captured.
 
 MATRIX_TSV=$ROOT/tests/fixtures/real/expected.tsv
 

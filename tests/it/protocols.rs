@@ -1,0 +1,149 @@
+//! `--protocols` / `--ciphers` against a real `openssl s_server` on 127.0.0.1, started by
+//! the test: in plain-TLS mode probed with `--smtps`, and behind a small STARTTLS front
+//! of our own (s_server cannot do STARTTLS itself) probed as an SMTP server.
+//! The hand-built ClientHellos must find exactly what OpenSSL itself says the server
+//! accepts: the ground truth is `openssl ciphers -s` for the same cipher string and
+//! protocol, restricted to the RSA certificate's authentication (RSA, or none).
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::common::bin;
+use crate::common::tls_server::{rsa_cert, s_server, starttls_front};
+
+/// OpenSSL's own list of suites for `proto` and `cipher_string` usable with an RSA key
+/// (TLS 1.3 suites authenticate with any key).
+fn openssl_truth(proto: &str, cipher_string: &str) -> BTreeSet<String> {
+    let out = Command::new("openssl")
+        .args(["ciphers", "-v", "-s", proto, cipher_string])
+        .output()
+        .expect("openssl ciphers");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| {
+            ["Au=RSA", "Au=None", "Au=any"]
+                .iter()
+                .any(|a| l.contains(a))
+        })
+        .filter(|l| !l.contains("PSK") && !l.contains("SRP"))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect()
+}
+
+fn check(port: u16) -> (Value, i32) {
+    run_check(&["--smtps"], port)
+}
+
+fn run_check(mode: &[&str], port: u16) -> (Value, i32) {
+    let out = bin()
+        .arg("check")
+        .args(mode)
+        .args(["--protocols", "--ciphers", "--json", "--timeout", "1"])
+        .args(["--servername", "mx.example.test"])
+        .arg(format!("127.0.0.1:{port}"))
+        .output()
+        .expect("run");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    (v, out.status.code().unwrap_or(-1))
+}
+
+fn accepted(rec: &Value) -> Vec<(String, bool)> {
+    rec["protocols"]
+        .as_array()
+        .expect("protocols")
+        .iter()
+        .map(|p| {
+            (
+                p["version"].as_str().unwrap_or("").to_owned(),
+                p["accepted"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect()
+}
+
+fn ciphers(rec: &Value, version: &str) -> BTreeSet<String> {
+    rec["ciphers"]
+        .as_array()
+        .expect("ciphers")
+        .iter()
+        .filter(|c| c["version"] == version)
+        .filter_map(|c| c["cipher"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn yes_no(v: [bool; 5]) -> Vec<(String, bool)> {
+    ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
+        .iter()
+        .zip(v)
+        .map(|(n, b)| ((*n).to_owned(), b))
+        .collect()
+}
+
+#[test]
+fn tls1_only_server_is_found_and_its_chain_read_in_clear() {
+    let dir = tempfile::tempdir().expect("dir");
+    rsa_cert(dir.path());
+    let cipher_string = "ALL:@SECLEVEL=0";
+    let srv = s_server(dir.path(), &["-tls1", "-cipher", cipher_string]);
+    let (doc, code) = check(srv.port);
+    assert_eq!(doc["schema"], "mailtls.check/1");
+    let rec = &doc["results"][0];
+    // rustls cannot speak TLS 1.0: the main handshake fails (verify=SOFTWARE) …
+    assert_eq!(rec["verify"], "SOFTWARE", "{rec:#}");
+    assert_eq!(code, 1);
+    // … but the hand-built hellos see exactly TLS 1.0 …
+    assert_eq!(accepted(rec), yes_no([false, true, false, false, false]));
+    // … with OpenSSL's own list of suites …
+    assert_eq!(ciphers(rec, "TLSv1"), openssl_truth("-tls1", cipher_string));
+    // … and the certificate comes from the clear-text Certificate message.
+    assert_eq!(rec["chain"][0]["subject"], "CN=mx.example.test");
+    assert_eq!(rec["chain"][0]["key_type"], "RSA");
+    assert_eq!(rec["chain"][0]["key_bits"], 2048);
+    let codes: Vec<&str> = rec["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    for c in [
+        "clear_text_chain",
+        "deprecated_protocol",
+        "weak_cipher",
+        "handshake_failed",
+    ] {
+        assert!(codes.contains(&c), "{c} in {codes:?}");
+    }
+}
+
+#[test]
+fn modern_server_refuses_old_protocols() {
+    let dir = tempfile::tempdir().expect("dir");
+    rsa_cert(dir.path());
+    let srv = s_server(dir.path(), &["-no_ssl3", "-no_tls1", "-no_tls1_1"]);
+    let (doc, _) = check(srv.port);
+    let rec = &doc["results"][0];
+    assert_eq!(rec["tls"]["version"], "TLSv1.3", "{rec:#}");
+    assert_eq!(accepted(rec), yes_no([false, false, false, true, true]));
+    assert_eq!(ciphers(rec, "TLSv1.3"), openssl_truth("-tls1_3", "DEFAULT"));
+    assert_eq!(ciphers(rec, "TLSv1.2"), openssl_truth("-tls1_2", "DEFAULT"));
+}
+
+#[test]
+fn tls1_only_server_behind_a_starttls_front() {
+    let dir = tempfile::tempdir().expect("dir");
+    rsa_cert(dir.path());
+    let cipher_string = "ALL:@SECLEVEL=0";
+    let srv = s_server(dir.path(), &["-tls1", "-cipher", cipher_string]);
+    let front = starttls_front(srv.port, |_| false);
+    let (doc, code) = run_check(&[], front);
+    let rec = &doc["results"][0];
+    assert_eq!(rec["mode"], "starttls");
+    assert_eq!(rec["extensions"][1], "STARTTLS", "{rec:#}");
+    assert_eq!(rec["verify"], "SOFTWARE", "{rec:#}");
+    assert_eq!(code, 1);
+    assert_eq!(accepted(rec), yes_no([false, true, false, false, false]));
+    assert_eq!(ciphers(rec, "TLSv1"), openssl_truth("-tls1", cipher_string));
+    assert_eq!(rec["chain"][0]["subject"], "CN=mx.example.test");
+}
