@@ -711,3 +711,57 @@ fn an_error_kind_has_one_colour_in_every_report_and_chart() {
     );
     assert_ne!(handshake[0], unsafe_file[0]);
 }
+
+/// A downgrade window that cost nothing (no clear-text message, no failed handshake) is
+/// still listed, in the neutral style, not as an alarm; one that cost a message is an
+/// alarm, and its count reads "1 message".
+#[test]
+fn a_window_without_clear_text_is_listed_quietly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("maillog");
+    fs::write(&log, "\
+2026-11-28T09:00:00+00:00 mail sm-mta[700]: STARTTLS=server, error: SSL_CTX_use_PrivateKey_file(/etc/mail/tls/key.pem) failed
+2026-11-28T09:20:00+00:00 mail sm-mta[720]: STARTTLS=server, relay=mx.partner.example [192.0.2.25], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256
+2026-11-28T10:00:00+00:00 mail sm-mta[800]: STARTTLS=server, error: SSL_CTX_use_PrivateKey_file(/etc/mail/tls/key.pem) failed
+2026-11-28T10:05:00+00:00 mail sm-mta[810]: 2ASAaa2b000810: from=<b@partner.example>, size=912, class=0, nrcpts=1, msgid=<9@partner.example>, proto=ESMTP, daemon=MTA, relay=mx.partner.example [192.0.2.25]
+2026-11-28T10:20:00+00:00 mail sm-mta[820]: STARTTLS=server, relay=mx.partner.example [192.0.2.25], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256
+").unwrap();
+    let dir = tmp.path().join("r");
+    let out = mailtls(&[
+        "scan",
+        log.to_str().unwrap(),
+        "--as-of",
+        "2026-11-28",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = Html::parse_document(&fs::read_to_string(dir.join("index.html")).unwrap());
+    let rows: Vec<_> = doc.select(&sel("#broken table tbody tr")).collect();
+    assert_eq!(rows.len(), 2, "{:?}", text(&doc, "#broken table tbody tr"));
+    let classes: Vec<&str> = rows
+        .iter()
+        .map(|r| r.value().attr("class").unwrap_or(""))
+        .collect();
+    assert_eq!(classes, ["quiet", ""]);
+    let cost = text(&doc, "#err-private_key dd");
+    let cost = cost.last().unwrap();
+    assert!(
+        cost.contains("TLS outage, no mail in clear text on mail in from 09:00:00")
+            && cost.contains(": 0 messages in clear text"),
+        "{cost}"
+    );
+    assert!(
+        cost.contains("silent downgrade on mail in from 10:00:00")
+            && cost.contains(": 1 message in clear text"),
+        "{cost}"
+    );
+    // Only the costly one is in the alarm colour.
+    assert_eq!(
+        text(&doc, "#err-private_key dd span.warn"),
+        ["silent downgrade"]
+    );
+    assert_eq!(text(&doc, "#err-private_key dd span.quiet").len(), 1);
+    // And its length reads in minutes, never negative.
+    assert!(text(&doc, "#broken table tbody tr")[0].contains("(20 min)"));
+}
