@@ -54,6 +54,7 @@ table { border-collapse:collapse; width:100%; margin:6px 0 12px; font-size:14px;
 th, td { text-align:left; padding:5px 8px; border-bottom:1px solid var(--line); vertical-align:top;
   overflow-wrap:anywhere; }
 th { background:var(--bg); font-weight:600; overflow-wrap:normal; }
+#violations td > code, #violations td:nth-child(2) { overflow-wrap:normal; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 tbody tr:nth-child(even) { background:#fbfcfd; }
 tr.quiet td { color:var(--muted); }
