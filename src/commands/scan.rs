@@ -24,14 +24,18 @@
 //! ([`crate::analysis::policy`]). The charts' time series and the silent-downgrade windows come from
 //! the log records only.
 //!
-//! Exit codes ([`super::exit`], README "Exit codes"): 0 read and reported; 1 when
-//! `--policy` was given and the posture violates it; 2 when nothing useful was done (no
-//! input, every path missing or unreadable, nothing recognised in what was read, an
-//! unusable argument, output that could not be written); 3 when the report was made but
-//! some inputs were missing, unreadable, or truncated or replaced while read (wins over 1);
-//! 4 when `--policy` was given and the selection left nothing to judge (0 with
-//! `--allow-empty`). Malformed lines are warned about on stderr, naming file and line, and
-//! do not change the exit code.
+//! Exit codes ([`super::exit`], README "Exit codes"): 0 read and reported; 1 when a policy
+//! is enforced and the posture violates it; 2 when nothing useful was done (no input, every
+//! path missing or unreadable, nothing recognised in what was read, an unusable argument,
+//! output that could not be written); 3 when the report was made but some inputs were
+//! missing, unreadable, or truncated or replaced while read (wins over 1); 4 when a policy
+//! is enforced and the selection left nothing to judge (0 with `--allow-empty`). Malformed
+//! lines are warned about on stderr, naming file and line, and do not change the exit code.
+//!
+//! A policy is enforced when one is asked for: `--policy FILE`, or `--fail-on-violations`
+//! for the built-in one. Without either the built-in policy only grades, and every report
+//! calls what it finds "findings (not enforced)", never "violations", so that the page
+//! and the exit code say the same thing to a cron job ([`Report::enforced`]).
 
 use super::Error;
 use crate::model::text::terminal;
@@ -119,9 +123,15 @@ Debian's syslog + mail.log + mail.info) is counted once, and the summary says pe
 was already read where. Walked files that are sparse, binary, or show no mail-log line in
 their first 256 KiB are skipped with a note (--no-skip reads them).
 
-Exit codes: 0 done; 1 --policy violations; 2 nothing done (no input, nothing recognised,
-bad argument, output not written); 3 report made but some inputs missing or cut short; 4
---policy with nothing left to judge (--allow-empty: 0).")]
+A policy is enforced only when asked for: --policy FILE, or --fail-on-violations for the
+built-in one. Then its violations are listed on stderr, headlined in every report, and make
+exit 1. Without either the built-in policy only grades peers: reports list its findings as
+not enforced, and the exit code stays 0.
+
+Exit codes: 0 done (and no violation of an enforced policy); 1 violations of an enforced
+policy; 2 nothing done (no input, nothing recognised, bad argument, output not written); 3
+report made but some inputs missing or cut short; 4 policy enforced but nothing left to
+judge (--allow-empty: 0).")]
 pub struct Args {
     /// Log files, rotated .gz logs, message stores (mbox, Maildir, .eml), directories (read
     /// recursively), or - for stdin. Without a path, stdin is read when it is not a terminal.
@@ -153,10 +163,16 @@ pub struct Args {
     #[arg(long, short = 'o', value_name = "DIR")]
     pub output: Option<PathBuf>,
 
-    /// Judge against this TOML policy (see docs/reports.md); list violations on stderr and exit 1
-    /// when there are any. Without it the built-in policy grades peers and never fails.
+    /// Judge against this TOML policy (see docs/reports.md) and enforce it: list violations on
+    /// stderr and exit 1 when there are any. Without it the built-in policy grades peers
+    /// and never fails (unless --fail-on-violations).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+
+    /// Enforce the built-in policy as --policy FILE enforces a file's: list its violations
+    /// on stderr and exit 1 when there are any (implied by --policy).
+    #[arg(long)]
+    pub fail_on_violations: bool,
 
     /// Compare with a previous posture.json: new peers, downgrades, new error kinds,
     /// clear-text growth.
@@ -172,8 +188,9 @@ pub struct Args {
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub as_of: Option<NaiveDate>,
 
-    /// A generation stamp to print in the reports (none by default, so the same logs give
-    /// the same files).
+    /// The generation stamp printed in index.html and summary.md (default: now, in UTC
+    /// with --utc, else local time). Give one to make two runs on the same logs give the
+    /// same files.
     #[arg(long, value_name = "TEXT")]
     pub generated_at: Option<String>,
 
@@ -196,8 +213,8 @@ pub struct Args {
     #[arg(long, short = 'q')]
     pub quiet: bool,
 
-    /// With --policy: a run that kept no record to judge (nothing in the time window, only
-    /// loopback peers) exits 0 instead of 4.
+    /// With an enforced policy (--policy, --fail-on-violations): a run that kept no record
+    /// to judge (nothing in the time window, only loopback peers) exits 0 instead of 4.
     #[arg(long)]
     pub allow_empty: bool,
 
@@ -297,7 +314,20 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         evaluation: &evaluation,
         comparison: comparison.as_ref(),
         readiness: readiness.as_deref(),
-        generated: args.generated_at.clone(),
+        generated: Some(args.generated_at.clone().unwrap_or_else(|| {
+            if args.select.utc {
+                Utc::now().format("%Y-%m-%d %H:%M UTC").to_string()
+            } else {
+                Local::now().format("%Y-%m-%d %H:%M %:z").to_string()
+            }
+        })),
+        // A policy is enforced only when asked for (the page and the exit code agree).
+        enforced: args.policy.is_some() || args.fail_on_violations,
+        inputs: found
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
     };
     write_report_dir(args, &rep)?;
     super::write_stdout(&render(args, &rep)?)?;
@@ -710,13 +740,14 @@ fn render(args: &Args, rep: &Report) -> Result<String, Error> {
     Ok(text)
 }
 
-/// The exit code: 1 for violations under `--policy`, 4 for nothing to judge under it, 3
+/// The exit code: 1 for violations of an enforced policy (`--policy`, `--fail-on-violations`),
+/// 4 for nothing to judge under it, 3
 /// for inputs not read to their end (wins: a partial run is never taken for a whole one).
 fn exit_code(args: &Args, rep: &Report, empty: bool, incomplete: bool) -> u8 {
     let evaluation = rep.evaluation;
     let snap = rep.snap;
     let mut code = exit::OK;
-    if args.policy.is_some() {
+    if rep.enforced {
         for v in &evaluation.violations {
             // Peer names and the violation text come from logs and policy files:
             // through the one terminal escaper (SECURITY.md).
@@ -742,7 +773,7 @@ fn exit_code(args: &Args, rep: &Report, empty: bool, incomplete: bool) -> u8 {
         }
         if empty && !args.allow_empty {
             eprintln!(
-                "mailtls scan: nothing to judge under --policy (--allow-empty accepts it): exit {}",
+                "mailtls scan: nothing to judge under the enforced policy (--allow-empty accepts it): exit {}",
                 exit::NOTHING_TO_JUDGE
             );
             code = exit::NOTHING_TO_JUDGE;

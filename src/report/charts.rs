@@ -7,6 +7,14 @@
 //! chart stays readable whatever the input: time axes re-bucket by range, peer charts show
 //! the top N and fold the rest into "others", and an empty input gives a framed "no data"
 //! chart rather than nothing.
+//!
+//! Charts are drawn [`WIDTH`] units wide and scaled by the page (an SVG `viewBox`, width
+//! 100%): that width and the font sizes are chosen so that axis text stays about 12 px
+//! or more both in a 760 px window (one chart per row, scaled up) and at 1280 px (two per
+//! row, scaled down a little). Legends wrap instead of running off the edge.
+//!
+//! Every TLS error kind has one fixed colour ([`kind_colour`]), the same in every chart
+//! and every report (and in the page's "What broke"), whatever kinds a run happens to see.
 
 use std::collections::BTreeMap;
 use std::sync::Once;
@@ -19,10 +27,24 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::Report;
 use crate::analysis::policy::cipher_family;
 use crate::analysis::timeline::BASE_SECS;
-use crate::model::{TlsVersion, Verify};
+use crate::model::{TlsErrorKind, TlsVersion, Verify};
 
 /// How many peers the per-peer chart shows before "others".
 pub const TOP_PEERS: usize = 12;
+
+/// The width every chart is drawn at (SVG user units, PNG pixels).
+pub const WIDTH: u32 = 640;
+
+/// Height of the charts over time.
+const TIME_HEIGHT: u32 = 340;
+
+/// At most this many labels on a time axis (each up to "Nov 20 00:00" wide).
+const MAX_TIME_LABELS: usize = 5;
+
+/// Font sizes as given to plotters (its SVG text is this size / 1.24 in user units).
+const TITLE_SIZE: f64 = 20.0;
+const LEGEND_SIZE: f64 = 16.0;
+const LABEL_SIZE: f64 = 16.0;
 
 const FONT: &str = "sans-serif";
 static DEJAVU: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
@@ -36,9 +58,46 @@ pub const GREEN: RGBColor = RGBColor(0x00, 0x9E, 0x73);
 pub const YELLOW: RGBColor = RGBColor(0xF0, 0xE4, 0x42);
 pub const PURPLE: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
 pub const GREY: RGBColor = RGBColor(0x99, 0x99, 0x99);
-const PALETTE: [RGBColor; 8] = [BLUE, ORANGE, GREEN, VERMILLION, SKY, PURPLE, YELLOW, GREY];
 const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
 const GRID: RGBColor = RGBColor(0xDD, 0xDD, 0xDD);
+
+/// The colour of a TLS error kind, fixed: the same kind has the same colour in every
+/// chart of every report, whatever other kinds appear and in whatever order. The kinds on
+/// our side ([`TlsErrorKind::side`]: keys, certificates, files, a peer rejecting our
+/// certificate: ours to fix) are warm reds, oranges, pinks and browns; the kinds of a
+/// peer are blues, greens, purples and greys. Most are from Kelly's 22 colours of maximum
+/// contrast.
+pub fn kind_colour(k: TlsErrorKind) -> RGBColor {
+    match k {
+        TlsErrorKind::PrivateKey => RGBColor(0xBE, 0x00, 0x32),
+        TlsErrorKind::Certificate => RGBColor(0xE2, 0x58, 0x22),
+        TlsErrorKind::CaLocations => RGBColor(0xF6, 0xA6, 0x00),
+        TlsErrorKind::UnsafeFile => RGBColor(0x88, 0x2D, 0x17),
+        TlsErrorKind::MissingFile => RGBColor(0xB3, 0x44, 0x6C),
+        TlsErrorKind::CipherConfig => RGBColor(0xF9, 0x93, 0x79),
+        TlsErrorKind::Init => RGBColor(0x65, 0x45, 0x22),
+        TlsErrorKind::Handshake => RGBColor(0x00, 0x67, 0xA5),
+        TlsErrorKind::Io => RGBColor(0xA1, 0xCA, 0xF1),
+        TlsErrorKind::CertVerify => RGBColor(0x87, 0x56, 0x92),
+        TlsErrorKind::CertificateRejected => RGBColor(0xE6, 0x8F, 0xAC),
+        TlsErrorKind::Policy => RGBColor(0x60, 0x4E, 0x97),
+        TlsErrorKind::Library => RGBColor(0x82, 0x82, 0x88),
+        TlsErrorKind::NotOffered => RGBColor(0x00, 0x88, 0x56),
+        TlsErrorKind::Dane => RGBColor(0x2A, 0x9D, 0x8F),
+        TlsErrorKind::Shutdown => RGBColor(0xB8, 0xC4, 0xD6),
+        TlsErrorKind::Other => RGBColor(0x2B, 0x3D, 0x4F),
+    }
+}
+
+/// A colour as CSS `#rrggbb`.
+pub fn hex(c: RGBColor) -> String {
+    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
+}
+
+/// `n` and its noun, singular for one.
+fn count(n: usize, one: &str, many: &str) -> String {
+    crate::model::text::count(n as u64, one, many)
+}
 
 /// One rendered chart.
 #[derive(Debug, Clone)]
@@ -91,30 +150,44 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
     let root = root.margin(8, 8, 12, 16);
-    let (head, body) = root.split_vertically(58);
+    // Legend: swatches under the title, wrapped into as many rows as the width needs.
+    let avail = root.dim_in_pixel().0 as i32;
+    let legend_font = TextStyle::from((FONT, LEGEND_SIZE).into_font());
+    let mut placed: Vec<(i32, i32, &Series)> = Vec::new();
+    let (mut x, mut row) = (0i32, 0i32);
+    for s in &spec.series {
+        let w = root
+            .estimate_text_size(&s.label, &legend_font)
+            .map(|(w, _)| w as i32)
+            .unwrap_or(8 * s.label.chars().count() as i32);
+        let item = 14 + 5 + w;
+        if x > 0 && x + item > avail {
+            (x, row) = (0, row + 1);
+        }
+        placed.push((x, row, s));
+        x += item + 22;
+    }
+    let rows = if spec.series.is_empty() { 0 } else { row + 1 };
+    let (head, body) = root.split_vertically(34 + 22 * rows as u32 + 4);
     head.draw(&Text::new(
         spec.title.clone(),
         (0, 0),
-        (FONT, 20).into_font().color(&INK),
+        (FONT, TITLE_SIZE).into_font().color(&INK),
     ))
     .map_err(err)?;
-    // Legend: a row of swatches under the title.
-    let mut x = 0i32;
-    for s in &spec.series {
-        head.draw(&Rectangle::new([(x, 32), (x + 14, 46)], s.colour.filled()))
-            .map_err(err)?;
-        let label = s.label.clone();
-        let w = head
-            .estimate_text_size(&label, &TextStyle::from((FONT, 14).into_font()))
-            .map(|(w, _)| w as i32)
-            .unwrap_or(8 * label.len() as i32);
-        head.draw(&Text::new(
-            label,
-            (x + 19, 32),
-            (FONT, 14).into_font().color(&INK),
+    for (x, row, s) in placed {
+        let y = 32 + 22 * row;
+        head.draw(&Rectangle::new(
+            [(x, y + 1), (x + 14, y + 15)],
+            s.colour.filled(),
         ))
         .map_err(err)?;
-        x += w + 38;
+        head.draw(&Text::new(
+            s.label.clone(),
+            (x + 19, y),
+            (FONT, LEGEND_SIZE).into_font().color(&INK),
+        ))
+        .map_err(err)?;
     }
     let n = match &spec.layout {
         Layout::Time { x_labels } => x_labels.len(),
@@ -142,8 +215,11 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
         .map_err(err)?;
         body.draw(&Text::new(
             "no data in the logs read".to_string(),
-            (w as i32 / 2 - 90, h as i32 / 2 - 8),
-            (FONT, 16).into_font().color(&GREY),
+            (w as i32 / 2, h as i32 / 2),
+            (FONT, LEGEND_SIZE)
+                .into_font()
+                .color(&GREY)
+                .pos(Pos::new(HPos::Center, VPos::Center)),
         ))
         .map_err(err)?;
         return root.present().map_err(err);
@@ -158,12 +234,12 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
     match &spec.layout {
         Layout::Time { x_labels } => {
             let mut chart = ChartBuilder::on(&body)
-                .x_label_area_size(44)
-                .y_label_area_size(56)
+                .x_label_area_size(46)
+                .y_label_area_size(60)
                 .build_cartesian_2d(0f64..nf, 0f64..maxc)
                 .map_err(err)?;
-            // Label a bucket start at most every `step` buckets.
-            let step = n.div_ceil(10).max(1);
+            // Label a bucket start at most every `step` buckets, so labels never overlap.
+            let step = n.div_ceil(MAX_TIME_LABELS).max(1);
             chart
                 .configure_mesh()
                 .disable_x_mesh()
@@ -171,8 +247,8 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
                 .bold_line_style(GRID)
                 .y_desc(spec.axis.clone())
                 .x_desc("time (bucket start)")
-                .axis_desc_style((FONT, 14))
-                .label_style((FONT, 12))
+                .axis_desc_style((FONT, LABEL_SIZE))
+                .label_style((FONT, LABEL_SIZE))
                 .x_labels(n + 1)
                 .y_labels(x_ticks)
                 .x_label_formatter(&|x| {
@@ -216,10 +292,33 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
             }
         }
         Layout::Rows { rows } => {
-            let longest = rows.iter().map(|r| r.chars().count()).max().unwrap_or(4);
+            // Row labels get at most 40% of the width; longer ones lose their start
+            // ("…partner.example": the domain is what tells peers apart).
+            let label_font = TextStyle::from((FONT, LABEL_SIZE).into_font());
+            let width_of = |t: &str| {
+                body.estimate_text_size(t, &label_font)
+                    .map(|(w, _)| w)
+                    .unwrap_or(8 * t.chars().count() as u32)
+            };
+            let most = body.dim_in_pixel().0 * 2 / 5;
+            let rows: Vec<String> = rows
+                .iter()
+                .map(|r| {
+                    let mut t = r.clone();
+                    while width_of(&t) > most && t.chars().count() > 4 {
+                        let rest: String = t
+                            .chars()
+                            .skip(if t.starts_with('…') { 2 } else { 1 })
+                            .collect();
+                        t = format!("…{rest}");
+                    }
+                    t
+                })
+                .collect();
+            let longest = rows.iter().map(|r| width_of(r)).max().unwrap_or(40);
             let mut chart = ChartBuilder::on(&body)
-                .x_label_area_size(44)
-                .y_label_area_size((longest as u32 * 8 + 16).clamp(60, 330))
+                .x_label_area_size(46)
+                .y_label_area_size((longest + 14).clamp(60, most + 14))
                 .build_cartesian_2d(0f64..maxc, 0f64..nf)
                 .map_err(err)?;
             chart
@@ -228,8 +327,8 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
                 .light_line_style(WHITE)
                 .bold_line_style(GRID)
                 .x_desc(spec.axis.clone())
-                .axis_desc_style((FONT, 14))
-                .label_style((FONT, 12))
+                .axis_desc_style((FONT, LABEL_SIZE))
+                .label_style((FONT, LABEL_SIZE))
                 .y_labels(2)
                 .y_label_formatter(&|_| String::new())
                 .x_labels(x_ticks)
@@ -265,7 +364,7 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
             // Row labels drawn by hand, so that every row is named whatever ticks plotters
             // would pick.
             let (bx, by) = body.get_base_pixel();
-            let style = (FONT, 12)
+            let style = (FONT, LABEL_SIZE)
                 .into_font()
                 .color(&INK)
                 .pos(Pos::new(HPos::Right, VPos::Center));
@@ -393,10 +492,13 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
                 },
             ],
             percent: false,
-            width: 960,
-            height: 380,
+            width: WIDTH,
+            height: TIME_HEIGHT,
         },
-        format!("{ts:.0} messages over TLS and {ps:.0} in clear text, per {per}"),
+        format!(
+            "{} over TLS and {ps:.0} in clear text, per {per}",
+            count(ts as usize, "message", "messages")
+        ),
     )?);
 
     // 2. Protocol version share.
@@ -454,8 +556,8 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
             },
             series,
             percent: true,
-            width: 960,
-            height: 380,
+            width: WIDTH,
+            height: TIME_HEIGHT,
         },
         format!(
             "Sessions by protocol: {}",
@@ -525,8 +627,8 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
         &Spec {
             name: "verify",
             title: format!(
-                "Certificate verification, top {} peers by sessions",
-                rows.len().min(TOP_PEERS)
+                "Certificate verification, top {} by sessions",
+                count(rows.len().min(TOP_PEERS), "peer", "peers")
             ),
             axis: "sessions and policy verdicts".into(),
             layout: Layout::Rows { rows: rows.clone() },
@@ -540,10 +642,13 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
                 })
                 .collect(),
             percent: false,
-            width: 960,
-            height: 150 + 30 * nrows,
+            width: WIDTH,
+            height: 170 + 30 * nrows,
         },
-        format!("Verify outcomes for {} peers", per_peer.len()),
+        format!(
+            "Verify outcomes for {}",
+            count(per_peer.len(), "peer", "peers")
+        ),
     )?);
 
     // 4. Cipher families.
@@ -587,7 +692,7 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
                 },
             ],
             percent: false,
-            width: 960,
+            width: WIDTH,
             height: 150 + 30 * fams.len().max(1) as u32,
         },
         format!(
@@ -600,28 +705,21 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
     )?);
 
     // 5. Errors over time by kind.
-    let mut kinds: BTreeMap<String, f64> = BTreeMap::new();
+    let mut kinds: BTreeMap<TlsErrorKind, f64> = BTreeMap::new();
     for (_, b) in &buckets {
         for (k, n) in &b.errors {
-            *kinds.entry(k.to_string()).or_default() += *n as f64;
+            *kinds.entry(*k).or_default() += *n as f64;
         }
     }
-    let kept = top(&kinds, PALETTE.len());
-    let series = kept
-        .iter()
-        .enumerate()
-        .map(|(i, k)| Series {
-            label: k.clone(),
-            colour: PALETTE[(i + 3) % PALETTE.len()],
+    // Every kind seen, most frequent first, each in its own fixed colour.
+    let series = top(&kinds, kinds.len())
+        .into_iter()
+        .map(|k| Series {
+            label: k.as_str().to_owned(),
+            colour: kind_colour(k),
             values: buckets
                 .iter()
-                .map(|(_, b)| {
-                    b.errors
-                        .iter()
-                        .filter(|(kind, _)| kind.as_str() == k)
-                        .map(|(_, n)| *n as f64)
-                        .sum()
-                })
+                .map(|(_, b)| b.errors.get(&k).copied().unwrap_or(0) as f64)
                 .collect(),
         })
         .collect();
@@ -633,8 +731,8 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
             layout: Layout::Time { x_labels },
             series,
             percent: false,
-            width: 960,
-            height: 380,
+            width: WIDTH,
+            height: TIME_HEIGHT,
         },
         format!(
             "Errors: {}",
@@ -650,4 +748,53 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
         ),
     )?);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every kind, as `TlsErrorKind` declares them.
+    const KINDS: [TlsErrorKind; 17] = [
+        TlsErrorKind::PrivateKey,
+        TlsErrorKind::Certificate,
+        TlsErrorKind::CaLocations,
+        TlsErrorKind::UnsafeFile,
+        TlsErrorKind::MissingFile,
+        TlsErrorKind::CipherConfig,
+        TlsErrorKind::Init,
+        TlsErrorKind::Handshake,
+        TlsErrorKind::Io,
+        TlsErrorKind::CertVerify,
+        TlsErrorKind::CertificateRejected,
+        TlsErrorKind::Policy,
+        TlsErrorKind::Library,
+        TlsErrorKind::NotOffered,
+        TlsErrorKind::Dane,
+        TlsErrorKind::Shutdown,
+        TlsErrorKind::Other,
+    ];
+
+    #[test]
+    fn every_error_kind_has_its_own_colour_warm_for_our_side() {
+        let colours: Vec<String> = KINDS.iter().map(|k| hex(kind_colour(*k))).collect();
+        let mut distinct = colours.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), KINDS.len(), "{colours:?}");
+        // Not white nor the chart's ink or grid: a swatch must show on the page.
+        for c in &colours {
+            assert!(
+                !["#ffffff", "#222222", "#dddddd"].contains(&c.as_str()),
+                "{c}"
+            );
+        }
+        // Our side's kinds are warm (more red than blue), the peers' are not.
+        for k in KINDS {
+            let c = kind_colour(k);
+            let ours = k.side() == crate::model::Side::Ours;
+            assert_eq!(ours, c.0 > c.2, "{k:?} {}", hex(c));
+        }
+        assert_eq!(hex(kind_colour(TlsErrorKind::PrivateKey)), "#be0032");
+    }
 }

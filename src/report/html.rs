@@ -1,20 +1,31 @@
 //! `index.html`: the page an administrator opens in the morning.
 //!
-//! One self-contained file: inline CSS, the charts embedded as SVG images (data URIs), no
-//! script, no external asset, readable with JavaScript off and printable. The markup is
-//! built with maud, which escapes every interpolated string, so a relay or EHLO name such
-//! as `<script>alert(1)</script>` from a log is shown as text. Charts are embedded as
-//! `<img>` rather than inline `<svg>`: an SVG image can never run script, whatever its
-//! text says.
+//! One self-contained file: inline CSS, the charts inline as SVG, no script, no external
+//! asset, readable with JavaScript off and printable. The markup is built with maud,
+//! which escapes every interpolated string, so a relay or EHLO name such as
+//! `<script>alert(1)</script>` from a log is shown as text.
+//!
+//! The answer comes first: the header (when the page was made, from which hosts and
+//! inputs, whether the policy is enforced), the headline numbers, the violations (or the
+//! findings of a policy that is not enforced), the peers with the grade legend beside the
+//! grades, what broke, then the charts; TLS-RPT is an appendix.
+//!
+//! Charts are inline `<svg>` with a `viewBox` and width 100%, so they scale with the
+//! window (no sideways scrolling at 760 px). The SVG comes from plotters, which escapes
+//! every text and attribute; before inlining, [`inline_svg`] still checks that it holds
+//! only the drawing elements plotters writes and no event attribute or link, and falls
+//! back to an `<img>` (which can never run script) otherwise.
 
 use base64::Engine as _;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::charts::Chart;
+use super::charts::{Chart, hex, kind_colour};
 use super::{Report, percent};
+use crate::analysis::downgrade::Window;
 use crate::analysis::policy::Grade;
 use crate::analysis::posture::DirPosture;
-use crate::model::Direction;
+use crate::model::TlsErrorKind;
+use crate::model::text::count;
 
 /// The page title (also what the browser test looks for).
 pub const TITLE: &str = "mailtls TLS posture report";
@@ -26,22 +37,28 @@ const CSS: &str = r#"
 body { margin:0; font:15px/1.45 "DejaVu Sans", system-ui, -apple-system, "Segoe UI", sans-serif;
   color:var(--ink); background:#fff; }
 main { max-width:1240px; margin:0 auto; padding:24px 28px 48px; }
-header { border-bottom:3px solid var(--blue); padding-bottom:12px; margin-bottom:18px; }
+header { border-bottom:3px solid var(--blue); padding-bottom:10px; margin-bottom:16px; }
 h1 { font-size:26px; margin:0 0 4px; }
-h2 { font-size:20px; margin:34px 0 10px; padding-bottom:4px; border-bottom:1px solid var(--line); }
+h2 { font-size:20px; margin:30px 0 10px; padding-bottom:4px; border-bottom:1px solid var(--line); }
 h3 { font-size:16px; margin:18px 0 6px; }
 h3 code { font-size:15px; }
-.meta { color:var(--muted); margin:0; }
+.meta { color:var(--muted); margin:0 0 2px; }
+.meta strong { color:var(--ink); font-weight:600; }
+.notes { color:var(--muted); margin:4px 0 0; padding-left:20px; }
 .cards { display:grid; grid-template-columns:repeat(auto-fit,minmax(150px,1fr)); gap:12px; }
 .card { background:var(--bg); border:1px solid var(--line); border-radius:8px; padding:12px 14px; }
 .card .n { font-size:28px; font-weight:bold; display:block; }
 .card .l { color:var(--muted); font-size:13px; }
 .card.bad .n { color:var(--red); }
+.scroll { overflow-x:auto; }
 table { border-collapse:collapse; width:100%; margin:6px 0 12px; font-size:14px; }
-th, td { text-align:left; padding:5px 8px; border-bottom:1px solid var(--line); vertical-align:top; }
-th { background:var(--bg); font-weight:600; }
+th, td { text-align:left; padding:5px 8px; border-bottom:1px solid var(--line); vertical-align:top;
+  overflow-wrap:anywhere; }
+th { background:var(--bg); font-weight:600; overflow-wrap:normal; }
+#violations td > code, #violations td:nth-child(2) { overflow-wrap:normal; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 tbody tr:nth-child(even) { background:#fbfcfd; }
+tr.quiet td { color:var(--muted); }
 code, pre { font-family:"DejaVu Sans Mono", ui-monospace, monospace; font-size:13px; }
 code.line { display:block; white-space:pre-wrap; word-break:break-all; background:var(--bg);
   border-left:3px solid var(--line); padding:4px 8px; }
@@ -50,16 +67,36 @@ pre { background:var(--bg); border:1px solid var(--line); padding:10px; overflow
   color:#fff; }
 .g-A { background:#007a5a; } .g-B { background:#2b7bb9; } .g-C { background:#8a6d00; }
 .g-D { background:#b84a00; } .g-F { background:#8b1e3f; }
+.legend { color:var(--muted); font-size:13px; margin:0 0 6px; }
+.legend .grade { font-size:12px; width:22px; }
+.swatch { display:inline-block; width:12px; height:12px; border-radius:2px; margin-right:5px;
+  vertical-align:-1px; }
 .ok { color:var(--green); } .warn { color:var(--red); font-weight:600; }
-figure { margin:14px 0 22px; }
-figure img { max-width:100%; height:auto; border:1px solid var(--line); border-radius:6px; }
-figcaption { color:var(--muted); font-size:13px; }
+.quiet { color:var(--muted); }
+.charts { display:grid; grid-template-columns:repeat(auto-fit,minmax(min(100%,520px),1fr)); gap:16px; }
+figure { margin:0; min-width:0; }
+figure svg, figure img { display:block; width:100%; height:auto; border:1px solid var(--line);
+  border-radius:6px; }
+figcaption { color:var(--muted); font-size:13px; margin-top:4px; }
 .broken { border:1px solid var(--line); border-radius:8px; padding:8px 14px 10px; margin:10px 0; }
 dl { margin:4px 0; display:grid; grid-template-columns:90px 1fr; gap:2px 10px; }
-dt { color:var(--muted); } dd { margin:0; }
+dt { color:var(--muted); } dd { margin:0; min-width:0; overflow-wrap:anywhere; }
 footer { color:var(--muted); font-size:13px; margin-top:36px; border-top:1px solid var(--line);
   padding-top:10px; }
+@media (max-width:800px) { main { padding:16px 14px 32px; } dl { grid-template-columns:70px 1fr; } }
 "#;
+
+/// The grade legend, shown beside the grades (the peers table).
+const GRADES: [(Grade, &str); 5] = [
+    (Grade::A, "all TLS, modern and verified where it matters"),
+    (
+        Grade::B,
+        "TLS with an unverified certificate, an old log format or an exception",
+    ),
+    (Grade::C, "old protocols or TLS failures"),
+    (Grade::D, "some clear text, forbidden ciphers, no STARTTLS"),
+    (Grade::F, "only clear text or SSL"),
+];
 
 fn when(t: Option<chrono::DateTime<chrono::FixedOffset>>) -> String {
     t.map_or("–".to_owned(), |t| {
@@ -96,13 +133,108 @@ fn dir_cell(d: &DirPosture, out: bool) -> Markup {
     }
 }
 
+/// A chart's SVG ready to inline: the root element rewritten to scale (its `viewBox`
+/// kept, width 100%, no fixed size) with the title as its accessible name. `None` when the
+/// SVG holds anything but the drawing elements plotters writes, an event attribute, a link
+/// or markup declarations: the caller then embeds it as an image, which cannot run script.
+pub fn inline_svg(c: &Chart) -> Option<Markup> {
+    let svg = c.svg.as_str();
+    let end = svg.find('>')?;
+    let root = svg.get(..end)?;
+    if !root.starts_with("<svg ") {
+        return None;
+    }
+    let vb = root
+        .split("viewBox=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())?;
+    if !vb
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == ' ' || c == '.')
+    {
+        return None;
+    }
+    let body = svg.get(end + 1..)?;
+    const ELEMENTS: [&str; 9] = [
+        "svg", "rect", "text", "polyline", "polygon", "line", "circle", "path", "g",
+    ];
+    for tag in svg.split('<').skip(1) {
+        // Text is escaped, so everything up to the next `>` is the tag itself.
+        let inner = tag.split('>').next().unwrap_or("");
+        let name: String = inner
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if !ELEMENTS.contains(&name.as_str()) {
+            return None;
+        }
+        // Attribute names (the tag with its quoted values taken out): no event handler,
+        // no link.
+        let mut quoted = false;
+        let names: String = inner
+            .chars()
+            .filter(|c| {
+                if *c == '"' {
+                    quoted = !quoted;
+                }
+                !quoted && *c != '"'
+            })
+            .collect();
+        let bad = names
+            .split(|c: char| c.is_whitespace() || c == '=' || c == '/')
+            .map(str::to_ascii_lowercase)
+            .any(|a| a.starts_with("on") || a.contains("href"));
+        if bad {
+            return None;
+        }
+    }
+    Some(html! {
+        svg xmlns="http://www.w3.org/2000/svg" viewBox=(vb) width="100%" role="img" aria-label=(c.alt) {
+            title { (c.title) }
+            (PreEscaped(body.strip_suffix("</svg>\n").or_else(|| body.strip_suffix("</svg>")).unwrap_or(body)))
+        }
+    })
+}
+
 fn chart_figure(c: &Chart) -> Markup {
-    let data = base64::engine::general_purpose::STANDARD.encode(c.svg.as_bytes());
+    let drawing = inline_svg(c).unwrap_or_else(|| {
+        let data = base64::engine::general_purpose::STANDARD.encode(c.svg.as_bytes());
+        html! { img src={ "data:image/svg+xml;base64," (data) } alt=(c.alt) title=(c.title); }
+    });
     html! {
         figure id={ "chart-" (c.name) } {
-            img src={ "data:image/svg+xml;base64," (data) } alt=(c.alt) title=(c.title);
+            (drawing)
             figcaption { (c.alt) " · " a href={ "charts/" (c.name) ".png" } { "PNG" } " · " a href={ "charts/" (c.name) ".svg" } { "SVG" } }
         }
+    }
+}
+
+/// The fixed colour of an error kind as a small square (the same as in the charts).
+fn swatch(k: TlsErrorKind) -> Markup {
+    html! { span.swatch style={ "background:" (hex(kind_colour(k))) } title=(k.as_str()) {} }
+}
+
+/// True when a window cost nothing visible: no clear-text message and no failed
+/// handshake. It is still listed, in a neutral style rather than as an alarm.
+fn quiet(w: &Window) -> bool {
+    w.plaintext_messages == 0 && w.failed_handshakes == 0
+}
+
+fn stamp(t: chrono::DateTime<chrono::FixedOffset>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// What one window cost, for the "cost" line of its error kind.
+fn window_cost(r: &Report, w: &Window) -> Markup {
+    let down = w.downgraded(&r.snap.posture).count() as u64;
+    html! {
+        @if quiet(w) { span.quiet { "TLS outage, no mail in clear text" } } @else { span.warn { "silent downgrade" } }
+        " on " (w.host) " " (w.direction.as_str()) " from " (w.start.format("%H:%M:%S").to_string()) " "
+        @match w.resumed { Some(t) => { "until " (stamp(t)) }, None => { "until the end of the logs" } }
+        ": " (count(w.plaintext_messages, "message", "messages")) " in clear text"
+        @if down > 0 { ", " (down) " from peers that otherwise used TLS" }
+        " (" a href="#downgrade" { "details" } ")"
     }
 }
 
@@ -112,6 +244,13 @@ pub fn render(r: &Report, charts: &[Chart]) -> String {
     let s = &r.snap.summary.counts;
     let ev = r.evaluation;
     let broken = r.broken();
+    let hosts: Vec<String> = r
+        .snap
+        .identity
+        .as_ref()
+        .map(|i| i.hosts.clone())
+        .unwrap_or_default();
+    let nviol = ev.violations.len() as u64;
     let page = html! {
         (DOCTYPE)
         html lang="en" {
@@ -125,43 +264,57 @@ pub fn render(r: &Report, charts: &[Chart]) -> String {
             body { main {
                 header {
                     h1 { (TITLE) }
-                    p.meta {
-                        "Logs from " strong { (when(s.first_seen)) } " to " strong { (when(s.last_seen)) }
-                        " · " (s.files) " files, " (s.lines_read) " lines ("
-                        (s.lines_recognized) " recognised, " (s.lines_malformed) " malformed)"
-                        " · policy: " (r.policy_source)
-                        @if let Some(g) = &r.generated { " · generated " (g) }
+                    p.meta #run {
+                        @if let Some(g) = &r.generated { "Generated " strong #generated { (g) } " · " }
+                        "logs from " strong { (when(s.first_seen)) } " to " strong { (when(s.last_seen)) }
+                    }
+                    p.meta #hosts {
+                        (if hosts.len() == 1 { "Host: " } else { "Hosts: " })
+                        @if hosts.is_empty() { "none named in the logs" } @else { strong { (hosts.join(", ")) } }
+                    }
+                    p.meta #inputs {
+                        "Read: " (r.inputs.join(" ")) " · " (count(s.files, "file", "files")) ", "
+                        (count(s.lines_read, "line", "lines")) " (" (s.lines_recognized) " recognised, "
+                        (s.lines_malformed) " malformed)"
+                        @if let Some(m) = &r.snap.messages {
+                            " · " (count(m.stores, "message store", "message stores")) ", "
+                            (count(m.messages, "message", "messages"))
+                        }
+                    }
+                    p.meta #policy { (r.enforcement_note()) }
+                    @if let Some(n) = &r.snap.input {
+                        @let lines = n.lines();
+                        @if !lines.is_empty() {
+                            ul.notes #input-notes { @for l in &lines { li { (l) } } }
+                        }
                     }
                 }
                 @if let Some(b) = r.snap.input.as_ref().and_then(|n| n.banner()) {
                     p.warn #empty-input role="alert" { (b) }
                 }
-                @if let Some(n) = &r.snap.input {
-                    @let lines = n.lines();
-                    @if !lines.is_empty() {
-                        section #input-notes {
-                            h2 { "What was read" }
-                            ul { @for l in &lines { li { (l) } } }
+                section #headline .cards {
+                    div.card { span.n { (h.messages) } span.l { (if h.messages == 1 { "message" } else { "messages" }) } }
+                    div.card.bad[h.plaintext_messages > 0] { span.n { (percent(h.tls_messages, h.messages)) } span.l { "over TLS (" (h.plaintext_messages) " in clear text)" } }
+                    div.card { span.n { (percent(h.verified, h.sessions)) } span.l { "of " (count(h.sessions, "TLS session", "TLS sessions")) " verified" } }
+                    div.card { span.n { (h.peers) } span.l { (if h.peers == 1 { "peer" } else { "peers" }) } }
+                    div.card.bad[h.errors > 0] { span.n { (h.errors) } span.l { (if h.errors == 1 { "TLS error" } else { "TLS errors" }) } }
+                    div.card.bad[r.enforced && nviol > 0] #policy-card {
+                        span.n { (nviol) }
+                        span.l {
+                            @if r.enforced { (if nviol == 1 { "policy violation" } else { "policy violations" }) @if nviol > 0 { " (exit 1)" } }
+                            @else { (if nviol == 1 { "finding" } else { "findings" }) " of the built-in policy, not enforced" }
                         }
                     }
                 }
-                section #headline .cards {
-                    div.card { span.n { (h.messages) } span.l { "messages" } }
-                    div.card.bad[h.plaintext_messages > 0] { span.n { (percent(h.tls_messages, h.messages)) } span.l { "over TLS (" (h.plaintext_messages) " in clear text)" } }
-                    div.card { span.n { (percent(h.verified, h.sessions)) } span.l { "of " (h.sessions) " TLS sessions verified" } }
-                    div.card { span.n { (h.peers) } span.l { "peers" } }
-                    div.card.bad[h.errors > 0] { span.n { (h.errors) } span.l { "TLS errors" } }
-                    div.card.bad[!ev.violations.is_empty()] { span.n { (ev.violations.len()) } span.l { "policy violations" } }
-                }
 
                 section #violations {
-                    h2 { "Policy violations" }
+                    h2 { @if r.enforced { "Policy violations" } @else { "Findings of the built-in policy (not enforced)" } }
                     @if ev.violations.is_empty() && r.snap.input.as_ref().is_some_and(|n| n.empty) {
                         p.warn { "Nothing judged: empty input." }
                     } @else if ev.violations.is_empty() {
                         p.ok { "None: every peer meets the policy (" (r.policy_source) ")." }
                     } @else {
-                        table {
+                        div.scroll { table {
                             thead { tr { th { "rule" } th { "peer" } th { "direction" } th { "what" } } }
                             tbody {
                                 @for v in &ev.violations {
@@ -173,7 +326,7 @@ pub fn render(r: &Report, charts: &[Chart]) -> String {
                                     }
                                 }
                             }
-                        }
+                        } }
                     }
                     @for e in &ev.expired {
                         p.warn { "Expired exception: " (e.peer) " (" (e.reason) "), until " (e.expires.to_string()) }
@@ -196,101 +349,17 @@ pub fn render(r: &Report, charts: &[Chart]) -> String {
                     }
                 }
 
-                section #broken {
-                    h2 { "What broke" }
-                    @if broken.is_empty() { p.ok { "No TLS errors in the logs read." } }
-                    @for b in &broken {
-                        div.broken id={ "err-" (b.kind.as_str()) } {
-                            h3 { code { (b.kind.as_str()) } " ×" (b.stat.count) }
-                            dl {
-                                dt { "when" } dd { (when(b.stat.first_seen)) " → " (when(b.stat.last_seen)) }
-                                dt { "where" } dd { (b.scopes.iter().map(|(s, n)| format!("{s} ×{n}")).collect::<Vec<_>>().join(", ")) }
-                                dt { "example" } dd { code.line { (b.stat.last_text) } }
-                                @let advice = b.advice();
-                                @let many = advice.len() > 1;
-                                @for (m, a) in &advice {
-                                    dt { "cause" @if many { " (" (m) ")" } } dd { (a.cause) }
-                                    dt { "fix" @if many { " (" (m) ")" } } dd { (a.fix) }
-                                }
-                                @let ws: Vec<_> = r.windows.iter().filter(|w| w.errors.contains_key(&b.kind)).collect();
-                                @if !ws.is_empty() {
-                                    dt { "cost" }
-                                    dd {
-                                        @for w in ws {
-                                            @let down = w.downgraded(&r.snap.posture).count();
-                                            span.warn { "silent downgrade" } " on " (w.host) " " (w.direction.as_str()) " from "
-                                            (w.start.format("%H:%M:%S").to_string()) " "
-                                            @match w.resumed { Some(t) => { "until " (t.format("%Y-%m-%d %H:%M:%S").to_string()) }, None => { "until the end of the logs" } }
-                                            ": " (w.plaintext_messages) " messages in clear text, " (down) " from peers that otherwise used TLS ("
-                                            a href="#downgrade" { "details" } ")" br;
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    @if !r.windows.is_empty() {
-                        h3 #downgrade { "Silent downgrade: from a configuration error until TLS resumed" }
-                        p.meta { "An MTA keeps running after a key or certificate error: Sendmail stops offering STARTTLS, Postfix and Exim answer 454 to it, and mail goes on in clear text. Each window below runs, per host and role (inbound = our server side, outbound = our client side), from the first error to the first evidence that TLS works again for that role: a TLS session, init=1, or a restart not followed by the error." }
-                        table {
-                            thead { tr { th { "host" } th { "direction" } th { "from" } th { "until" } th { "errors" } th.num { "clear-text messages" } th { "from peers that otherwise used TLS" } } }
-                            tbody {
-                                @for w in r.windows {
-                                    @let down: Vec<_> = w.downgraded(&r.snap.posture).collect();
-                                    tr {
-                                        td { (w.host) }
-                                        td { (w.direction.as_str()) }
-                                        td { (w.start.format("%Y-%m-%d %H:%M:%S").to_string()) }
-                                        td { @match w.resumed { Some(t) => { (t.format("%Y-%m-%d %H:%M:%S").to_string()) " (" (format_duration(t - w.start)) ")" }, None => span.warn { "not resumed by the end of the logs" } } }
-                                        td { (w.errors.iter().map(|(k, n)| format!("{k}×{n}")).collect::<Vec<_>>().join(" ")) br; small { (w.first_source.to_string()) } }
-                                        td.num { (w.plaintext_messages) @if w.failed_handshakes > 0 { br; small { (w.failed_handshakes) " failed STARTTLS (ours)" } } }
-                                        td { @if down.is_empty() { "–" } @else { @for m in &down { span.warn { (m.peer) } " " (m.time.format("%H:%M:%S").to_string()) " " small { (m.queue_id) } br; } } }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-
-                @if let Some(t) = &r.snap.tlsrpt { (super::tlsrpt::html_section(t)) }
-
-                section #charts {
-                    h2 { "Charts" }
-                    @for c in charts { (chart_figure(c)) }
-                }
-
-                @if let Some(rd) = r.readiness {
-                    section #readiness {
-                        h2 { "What breaks if we enforce TLS?" }
-                        p.meta { "Per peer we delivered to: would requiring TLS, or TLS with a verified certificate, have failed any delivery in the logs read?" }
-                        table {
-                            thead { tr { th { "peer" } th.num { "attempts" } th { "require TLS" } th { "require verified TLS" } } }
-                            tbody {
-                                @for x in rd {
-                                    tr {
-                                        td { (x.peer) }
-                                        td.num { (x.attempts) }
-                                        td { @if x.tls_safe() { span.ok { "safe" } } @else { span.warn { "would fail: " } (x.tls_blockers.join("; ")) } }
-                                        td { @if x.verify_safe() { span.ok { "safe" } } @else { span.warn { "would fail: " } (x.verify_blockers.iter().chain(&x.tls_blockers).cloned().collect::<Vec<_>>().join("; ")) } }
-                                    }
-                                }
-                            }
-                        }
-                        @let sendmail: Vec<&String> = rd.iter().flat_map(|x| &x.entries).filter(|e| e.starts_with("TLS_")).collect();
-                        @let postfix: Vec<&String> = rd.iter().flat_map(|x| &x.entries).filter(|e| !e.starts_with("TLS_")).collect();
-                        @if !sendmail.is_empty() {
-                            h3 { "Sendmail access map (" code { "/etc/mail/access" } ")" }
-                            pre { @for e in &sendmail { (e) "\n" } }
-                            h3 { "Postfix " code { "smtp_tls_policy_maps" } }
-                            p.meta { "Recipient domains are guessed from the MX name; check them before use." }
-                            pre { @for e in &postfix { (e) "\n" } }
-                        }
-                    }
-                }
-
                 section #peers {
                     h2 { "Peers, worst first" }
-                    table {
+                    p.legend #grades {
+                        "Grades: "
+                        @for (i, (g, what)) in GRADES.iter().enumerate() {
+                            @if i > 0 { " · " }
+                            (grade_badge(Some(*g))) " " (what)
+                        }
+                        "."
+                    }
+                    div.scroll { table {
                         thead { tr {
                             th { "grade" } th { "peer" } th.num { "in TLS / clear" } th.num { "out TLS / clear / deferred" }
                             th { "versions" } th { "verify" } th.num { "min bits" } th { "reason" }
@@ -315,34 +384,197 @@ pub fn render(r: &Report, charts: &[Chart]) -> String {
                                 }
                             }
                         }
+                    } }
+                }
+
+                section #broken {
+                    h2 { "What broke" }
+                    @if broken.is_empty() { p.ok { "No TLS errors in the logs read." } }
+                    @for b in &broken {
+                        div.broken id={ "err-" (b.kind.as_str()) } {
+                            h3 { (swatch(b.kind)) code { (b.kind.as_str()) } " ×" (b.stat.count) }
+                            dl {
+                                dt { "when" } dd { (when(b.stat.first_seen)) " → " (when(b.stat.last_seen)) }
+                                dt { "where" } dd { (b.scopes.iter().map(|(s, n)| format!("{s} ×{n}")).collect::<Vec<_>>().join(", ")) }
+                                dt { "example" } dd { code.line { (b.stat.last_text) } }
+                                @let advice = b.advice();
+                                @let many = advice.len() > 1;
+                                @for (m, a) in &advice {
+                                    dt { "cause" @if many { " (" (m) ")" } } dd { (a.cause) }
+                                    dt { "fix" @if many { " (" (m) ")" } } dd { (a.fix) }
+                                }
+                                @let ws: Vec<_> = r.windows.iter().filter(|w| w.errors.contains_key(&b.kind)).collect();
+                                @if !ws.is_empty() {
+                                    dt { "cost" }
+                                    dd { @for w in ws { (window_cost(r, w)) br; } }
+                                }
+                            }
+                        }
+                    }
+                    @if !r.windows.is_empty() {
+                        h3 #downgrade { "Silent downgrade: from a configuration error until TLS resumed" }
+                        p.meta { "An MTA keeps running after a key or certificate error: Sendmail stops offering STARTTLS, Postfix and Exim answer 454 to it, and mail goes on in clear text. Each window below runs, per host and role (inbound = our server side, outbound = our client side), from the first error to the first evidence that TLS works again for that role: a TLS session, init=1, or a restart not followed by the error. A window in grey had no mail in clear text." }
+                        div.scroll { table {
+                            thead { tr { th { "host" } th { "direction" } th { "from" } th { "until" } th { "errors" } th.num { "clear-text messages" } th { "from peers that otherwise used TLS" } } }
+                            tbody {
+                                @for w in r.windows {
+                                    @let down: Vec<_> = w.downgraded(&r.snap.posture).collect();
+                                    tr.quiet[quiet(w)] {
+                                        td { (w.host) }
+                                        td { (w.direction.as_str()) }
+                                        td { (stamp(w.start)) }
+                                        td { @match (w.resumed, w.duration()) {
+                                            (Some(t), Some(d)) => { (stamp(t)) " (" (format_duration(d)) ")" },
+                                            _ => { @if quiet(w) { "not resumed by the end of the logs" } @else { span.warn { "not resumed by the end of the logs" } } },
+                                        } }
+                                        td { @for (k, n) in &w.errors { (swatch(*k)) (k.as_str()) "×" (n) " " } br; small { (w.first_source.to_string()) } }
+                                        td.num { (w.plaintext_messages) @if w.failed_handshakes > 0 { br; small { (w.failed_handshakes) " failed STARTTLS (ours)" } } }
+                                        td { @if down.is_empty() { "–" } @else { @for m in &down { span.warn { (m.peer) } " " (m.time.format("%H:%M:%S").to_string()) " " small { (m.queue_id) } br; } } }
+                                    }
+                                }
+                            }
+                        } }
                     }
                 }
 
+                @if let Some(rd) = r.readiness {
+                    section #readiness {
+                        h2 { "What breaks if we enforce TLS?" }
+                        p.meta { "Per peer we delivered to: would requiring TLS, or TLS with a verified certificate, have failed any delivery in the logs read?" }
+                        div.scroll { table {
+                            thead { tr { th { "peer" } th.num { "attempts" } th { "require TLS" } th { "require verified TLS" } } }
+                            tbody {
+                                @for x in rd {
+                                    tr {
+                                        td { (x.peer) }
+                                        td.num { (x.attempts) }
+                                        td { @if x.tls_safe() { span.ok { "safe" } } @else { span.warn { "would fail: " } (x.tls_blockers.join("; ")) } }
+                                        td { @if x.verify_safe() { span.ok { "safe" } } @else { span.warn { "would fail: " } (x.verify_blockers.iter().chain(&x.tls_blockers).cloned().collect::<Vec<_>>().join("; ")) } }
+                                    }
+                                }
+                            }
+                        } }
+                        @let sendmail: Vec<&String> = rd.iter().flat_map(|x| &x.entries).filter(|e| e.starts_with("TLS_")).collect();
+                        @let postfix: Vec<&String> = rd.iter().flat_map(|x| &x.entries).filter(|e| !e.starts_with("TLS_")).collect();
+                        @if !sendmail.is_empty() {
+                            h3 { "Sendmail access map (" code { "/etc/mail/access" } ")" }
+                            pre { @for e in &sendmail { (e) "\n" } }
+                            h3 { "Postfix " code { "smtp_tls_policy_maps" } }
+                            p.meta { "Recipient domains are guessed from the MX name; check them before use." }
+                            pre { @for e in &postfix { (e) "\n" } }
+                        }
+                    }
+                }
+
+                section #charts {
+                    h2 { "Charts" }
+                    div.charts { @for c in charts { (chart_figure(c)) } }
+                }
+
+                @if let Some(t) = &r.snap.tlsrpt { (super::tlsrpt::html_section(t)) }
+
                 footer {
                     p {
-                        "Policy (" (r.policy_source) "): minimum " code { (r.policy.min_version) }
+                        "Policy (" (r.policy_source) @if r.enforced { ", enforced" } @else { ", not enforced" } "): minimum " code { (r.policy.min_version) }
                         "; forbidden cipher families " (r.policy.forbidden_ciphers.join(", "))
                         "; must verify " @if r.policy.must_verify.is_empty() { "nobody" } @else { (r.policy.must_verify.join(", ")) }
                         "; clear text at most " (r.policy.max_plaintext_percent) "% overall, "
                         (r.policy.max_peer_plaintext_percent) "% per peer."
                     }
-                    p { "Grades: A all TLS, modern and verified where it matters · B TLS with an unverified certificate, an old log format or an exception · C old protocols or TLS failures · D some clear text, forbidden ciphers, no STARTTLS · F only clear text or SSL. "
-                        "Also in this folder: " a href="posture.json" { "posture.json" } ", " a href="posture.csv" { "posture.csv" } ", " a href="summary.md" { "summary.md" } ". " (r.snap.generator) "." }
+                    p { "Also in this folder: " a href="posture.json" { "posture.json" } ", " a href="posture.csv" { "posture.csv" } ", " a href="summary.md" { "summary.md" } ". " (r.snap.generator) "." }
                 }
             } }
         }
     };
-    let _ = Direction::Inbound;
     page.into_string()
 }
 
+/// A window's length for people: seconds under a minute, then minutes, hours and
+/// minutes, days. The windows never run backwards ([`Window::resumed`] is never before
+/// its start, see [`crate::analysis::downgrade`]); a negative length would be a bug, shown as such
+/// rather than as "-11 min".
 fn format_duration(d: chrono::Duration) -> String {
-    let m = d.num_minutes();
-    if m < 60 {
+    let secs = d.num_seconds();
+    if secs < 0 {
+        return "ends before it starts".to_owned();
+    }
+    let m = secs / 60;
+    if m == 0 {
+        format!("{secs} s")
+    } else if m < 60 {
         format!("{m} min")
     } else if m < 48 * 60 {
         format!("{} h {} min", m / 60, m % 60)
     } else {
-        format!("{} days", m / (24 * 60))
+        count((m / (24 * 60)) as u64, "day", "days")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chart(svg: &str) -> Chart {
+        Chart {
+            name: "t",
+            title: "T".into(),
+            alt: "a".into(),
+            svg: svg.into(),
+            png: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn plotters_svg_is_inlined_with_its_view_box_and_width_100() {
+        let c = chart(
+            "<svg width=\"640\" height=\"340\" viewBox=\"0 0 640 340\" xmlns=\"http://www.w3.org/2000/svg\">\n<rect x=\"0\" y=\"0\" width=\"640\" height=\"340\" fill=\"#FFFFFF\"/>\n<text x=\"1\" y=\"2\">&lt;b&gt;on=x</text>\n</svg>\n",
+        );
+        let m = inline_svg(&c).expect("inlined").into_string();
+        assert!(
+            m.starts_with(
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 640 340\" width=\"100%\""
+            ),
+            "{m}"
+        );
+        let root = m.split('>').next().unwrap();
+        assert!(!root.contains("640\" height"), "{root}");
+        assert!(
+            m.contains("<title>T</title>") && m.contains("&lt;b&gt;on=x"),
+            "{m}"
+        );
+        assert_eq!(m.matches("</svg>").count(), 1, "{m}");
+    }
+
+    #[test]
+    fn an_svg_with_script_events_or_links_is_not_inlined() {
+        for bad in [
+            "<svg viewBox=\"0 0 1 1\">\n<script>alert(1)</script>\n</svg>\n",
+            "<svg viewBox=\"0 0 1 1\">\n<rect onload=\"alert(1)\"/>\n</svg>\n",
+            "<svg viewBox=\"0 0 1 1\">\n<rect x=\"1\" onclick = \"x\"/>\n</svg>\n",
+            "<svg viewBox=\"0 0 1 1\">\n<a href=\"javascript:alert(1)\"><rect/></a>\n</svg>\n",
+            "<svg viewBox=\"0 0 1 1\">\n<!-- x --><rect/>\n</svg>\n",
+            "<svg viewBox=\"0 0 1 1\">\n<foreignObject/>\n</svg>\n",
+            "<svg viewBox=\"0 0 1 1\"onload=\"x\">\n</svg>\n",
+            "<html><svg viewBox=\"0 0 1 1\"></svg>",
+        ] {
+            assert!(inline_svg(&chart(bad)).is_none(), "{bad}");
+        }
+        // The figure falls back to an image then.
+        let f = chart_figure(&chart(
+            "<svg viewBox=\"0 0 1 1\">\n<script>alert(1)</script>\n</svg>\n",
+        ))
+        .into_string();
+        assert!(f.contains("<img src=\"data:image/svg+xml;base64,"), "{f}");
+        assert!(!f.contains("<script"), "{f}");
+    }
+
+    #[test]
+    fn durations_read_as_people_say_them_and_never_negative() {
+        let d = chrono::Duration::seconds;
+        assert_eq!(format_duration(d(42)), "42 s");
+        assert_eq!(format_duration(d(46 * 60 + 11)), "46 min");
+        assert_eq!(format_duration(d(65 * 60)), "1 h 5 min");
+        assert_eq!(format_duration(d(49 * 3600)), "2 days");
+        assert_eq!(format_duration(d(-11 * 60)), "ends before it starts");
     }
 }

@@ -54,9 +54,15 @@ pub fn render(r: &Report) -> String {
             .map(|g| format!(" Generated {}.", escape(g)))
             .unwrap_or_default()
     );
+    let _ = writeln!(o, "{}\n", escape(&r.enforcement_note()));
     let _ = writeln!(
         o,
-        "| messages | over TLS | in clear text | sessions verified | peers | TLS errors | violations |"
+        "| messages | over TLS | in clear text | sessions verified | peers | TLS errors | {} |",
+        if r.enforced {
+            "violations"
+        } else {
+            "findings (not enforced)"
+        }
     );
     let _ = writeln!(o, "|---:|---:|---:|---:|---:|---:|---:|");
     let _ = writeln!(
@@ -84,7 +90,15 @@ pub fn render(r: &Report) -> String {
             let _ = writeln!(o);
         }
     }
-    let _ = writeln!(o, "## Policy violations\n");
+    let _ = writeln!(
+        o,
+        "## {}\n",
+        if r.enforced {
+            "Policy violations"
+        } else {
+            "Findings of the built-in policy (not enforced)"
+        }
+    );
     if r.evaluation.violations.is_empty() && r.snap.input.as_ref().is_some_and(|n| n.empty) {
         let _ = writeln!(o, "Nothing judged: empty input.\n");
     } else if r.evaluation.violations.is_empty() {

@@ -12,8 +12,9 @@
 //! DIR/tlsrpt.json     mailtls.tlsrpt/1, only when TLS-RPT reports were read (docs/tlsrpt.md)
 //! ```
 //!
-//! Nothing in these files depends on the clock unless the caller puts a time in
-//! [`Report::generated`], so the same logs give the same bytes.
+//! Nothing in these files depends on the clock but the generation stamp of `index.html`
+//! and `summary.md` ([`Report::generated`]; `scan --generated-at` pins it), so the same
+//! logs and the same stamp give the same bytes.
 
 pub mod charts;
 pub mod csv;
@@ -37,6 +38,7 @@ use crate::analysis::downgrade::Window;
 use crate::analysis::policy::{Evaluation, Policy, Readiness};
 use crate::analysis::posture::{ErrorStat, PeerPosture};
 use crate::analysis::timeline::Timeline;
+use crate::model::text::count;
 use crate::model::{Mta, TlsErrorKind};
 
 /// Everything a report shows, gathered by the command.
@@ -52,8 +54,16 @@ pub struct Report<'a> {
     pub comparison: Option<&'a Comparison>,
     /// Present with `--enforce-readiness`.
     pub readiness: Option<&'a [Readiness]>,
-    /// A generation stamp to print, when the caller wants one (`--generated-at`).
+    /// The generation stamp to print (`scan` gives the time of the run, or
+    /// `--generated-at`), so a reader knows how old the page is.
     pub generated: Option<String>,
+    /// True when the policy is enforced (`--policy FILE`, `--fail-on-violations`): its
+    /// violations make the exit code 1. Reports then headline "policy violations"; when it
+    /// is false they say "findings (not enforced)", so that the page never announces
+    /// violations of a run that exits 0.
+    pub enforced: bool,
+    /// The inputs as given on the command line (paths, `-` for stdin), for the header.
+    pub inputs: Vec<String>,
 }
 
 impl Report<'_> {
@@ -80,6 +90,36 @@ impl Report<'_> {
         }
         h.peers = self.snap.posture.peers.len() as u64;
         h
+    }
+}
+
+impl Report<'_> {
+    /// What the policy's results are called: "policy violation(s)" when it is enforced,
+    /// "finding(s)" when it only grades; with the count.
+    pub fn violations_label(&self) -> String {
+        let n = self.evaluation.violations.len() as u64;
+        if self.enforced {
+            count(n, "policy violation", "policy violations")
+        } else {
+            count(n, "finding", "findings")
+        }
+    }
+
+    /// The one sentence that says whether the policy decides the exit code.
+    pub fn enforcement_note(&self) -> String {
+        let policy = if self.policy_source == "built-in" {
+            "The built-in policy".to_owned()
+        } else {
+            format!("Policy {}", self.policy_source)
+        };
+        if self.enforced {
+            format!("{policy} is enforced: any violation makes the run exit 1.")
+        } else {
+            format!(
+                "{policy} grades peers but is not enforced: the run exits 0 whatever it finds \
+                 (--fail-on-violations or --policy FILE make a violation exit 1)."
+            )
+        }
     }
 }
 

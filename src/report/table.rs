@@ -397,11 +397,20 @@ fn headline(r: &Report) -> String {
         ),
         (
             violations.to_string(),
-            format!(
-                "{} ({} policy)",
-                s(violations, "policy violation", "policy violations"),
-                terminal(&r.policy_source)
-            ),
+            if r.enforced {
+                format!(
+                    "{} ({} policy, enforced{})",
+                    s(violations, "policy violation", "policy violations"),
+                    terminal(&r.policy_source),
+                    if violations > 0 { ": exit 1" } else { "" }
+                )
+            } else {
+                format!(
+                    "{} ({} policy, not enforced)",
+                    s(violations, "finding", "findings"),
+                    terminal(&r.policy_source)
+                )
+            },
         ),
     ];
     let w = rows.iter().map(|(n, _)| cols(n)).max().unwrap_or(0);

@@ -293,9 +293,11 @@ pub fn html_section(doc: &TlsRptDoc) -> Markup {
         section #tlsrpt {
             h2 { "TLS reports from other senders (TLS-RPT)" }
             p.meta {
-                (s.distinct_reports) " reports (" (s.read.files) " files, " (s.read.messages) " messages; "
-                (s.read.duplicates) " duplicate, " (s.read.invalid) " invalid) · "
-                (s.successful_sessions) " successful and " (s.failed_sessions) " failed sessions reported · "
+                (crate::model::text::count(s.distinct_reports, "report", "reports")) " (" (crate::model::text::count(s.read.files, "file", "files")) ", "
+                (crate::model::text::count(s.read.messages, "message", "messages")) "; "
+                (crate::model::text::count(s.read.duplicates, "duplicate", "duplicates")) ", " (s.read.invalid) " invalid) · "
+                (s.successful_sessions) " successful and " (s.failed_sessions) " failed "
+                (if s.failed_sessions == 1 { "session" } else { "sessions" }) " reported · "
                 "our log hosts: " (if doc.log_hosts.is_empty() { "none".to_owned() } else { doc.log_hosts.join(", ") })
             }
             div.cards {

@@ -366,7 +366,11 @@ fn silent_server_is_cut_by_the_whole_check_deadline() {
     let r = probe::check(&target(addr), &o);
     assert_eq!(codes(&r), vec!["timeout"]);
     // Which limit cut it, not how fast: the 20 s timeout cannot have fired yet.
-    assert!(r.elapsed_ms < o.timeout.as_millis() as f64, "{}", r.elapsed_ms);
+    assert!(
+        r.elapsed_ms < o.timeout.as_millis() as f64,
+        "{}",
+        r.elapsed_ms
+    );
 }
 
 #[test]

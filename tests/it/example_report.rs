@@ -1,8 +1,9 @@
 //! `reports/example/` must be what the documented command produces today. Regenerating it
 //! into a temporary folder and comparing file by file catches a stale example after any
-//! change to parsing, judging or rendering. The report is deterministic (no generation
-//! time unless `--generated-at` is given; `--utc`, `--year` and `--as-of` pin the rest), so
-//! every file is compared byte for byte.
+//! change to parsing, judging or rendering. The report is deterministic but for its
+//! generation stamp (`--utc`, `--year` and `--as-of` pin the rest): the fresh copy is made
+//! with `--generated-at` set to the example's own stamp, so every file is compared byte for
+//! byte.
 //!
 //! Regenerate with the command in README.md (and docs/reports.md):
 //! `cargo run --release -- scan sample-logs/ --year 2026 --utc --as-of 2026-11-28 --enforce-readiness -o reports/example`
@@ -47,12 +48,31 @@ fn example_report_is_fresh() {
     let cmd = format!("cargo run --release -- {} reports/example", ARGS.join(" "));
     assert!(readme.contains(&cmd), "README.md must document: {cmd}");
 
+    // The example's generation stamp (when it was regenerated), in the header.
+    let page = fs::read_to_string(example.join("index.html")).unwrap();
+    let doc = scraper::Html::parse_document(&page);
+    let stamp: Vec<String> = doc
+        .select(&scraper::Selector::parse("header #generated").unwrap())
+        .map(|e| e.text().collect())
+        .collect();
+    assert_eq!(
+        stamp.len(),
+        1,
+        "reports/example/index.html has no generation stamp"
+    );
+    assert!(
+        chrono::NaiveDateTime::parse_from_str(&stamp[0], "%Y-%m-%d %H:%M UTC").is_ok(),
+        "the stamp is the time of the run, in UTC (--utc): {}",
+        stamp[0]
+    );
+
     let tmp = tempfile::tempdir().unwrap();
     let out = assert_cmd::Command::cargo_bin("mailtls")
         .unwrap()
         .current_dir(&root)
         .args(ARGS)
         .arg(tmp.path())
+        .args(["--generated-at", &stamp[0]])
         .output()
         .unwrap();
     assert!(

@@ -8,7 +8,6 @@ use std::path::Path;
 use std::process::Output;
 
 use crate::common::stderr;
-use base64::Engine as _;
 use mailtls::report::Snapshot;
 use scraper::{Html, Selector};
 
@@ -67,7 +66,7 @@ fn report_folder_has_every_file_with_the_right_content() {
     // index.html
     let html = fs::read_to_string(dir.join("index.html")).unwrap();
     let doc = Html::parse_document(&html);
-    assert_eq!(text(&doc, "title"), ["mailtls TLS posture report"]);
+    assert_eq!(text(&doc, "head > title"), ["mailtls TLS posture report"]);
     assert!(
         doc.select(&sel("script")).next().is_none(),
         "no script at all"
@@ -93,7 +92,10 @@ fn report_folder_has_every_file_with_the_right_content() {
     // 8, not 12: one `nrcpts=0` rejected transaction is no message, and the clear-text mail of mail-out.partner.example (in), mx1.partner.example
     // and mail.lists.example.org (out) went through our own key outage (issue 18: ours,
     // not a peer_plaintext violation of the peer).
-    assert_eq!(cards[5], "8 policy violations");
+    // The built-in policy is not enforced (no --policy, no --fail-on-violations): the page
+    // says findings, as the exit code 0 does.
+    assert_eq!(cards[5], "8 findings of the built-in policy, not enforced");
+    assert!(text(&doc, "#violations h2")[0].contains("not enforced"));
     assert_eq!(doc.select(&sel("#violations tbody tr")).count(), 8);
 
     // What broke: the private-key error with its example line, cause and fix.
@@ -168,9 +170,10 @@ fn report_folder_has_every_file_with_the_right_content() {
     assert!(pre[1].contains("bigmail.example secure match=mx.bigmail.example"));
     assert!(!pre[0].contains("mx.nostarttls.example"));
 
-    // Charts: five embedded SVG images, each parseable with its title, plus files.
-    let imgs: Vec<_> = doc.select(&sel("#charts figure img")).collect();
-    assert_eq!(imgs.len(), 5);
+    // Charts: five inline SVGs that scale, each parseable with its title, plus files.
+    let svgs: Vec<_> = doc.select(&sel("#charts figure > svg")).collect();
+    assert_eq!(svgs.len(), 5);
+    assert_eq!(doc.select(&sel("#charts img")).count(), 0);
     let titles = [
         ("messages", "Messages over TLS and in clear text, per hour"),
         (
@@ -184,19 +187,28 @@ fn report_folder_has_every_file_with_the_right_content() {
         ("ciphers", "Cipher families of TLS sessions"),
         ("errors", "TLS errors by kind, per hour"),
     ];
-    for (img, (name, title)) in imgs.iter().zip(titles) {
-        let src = img.value().attr("src").unwrap();
-        let b64 = src.strip_prefix("data:image/svg+xml;base64,").unwrap();
-        let svg = String::from_utf8(
-            base64::engine::general_purpose::STANDARD
-                .decode(b64)
-                .unwrap(),
-        )
-        .unwrap();
+    for (inline, (name, title)) in svgs.iter().zip(titles) {
+        let svg = fs::read_to_string(dir.join(format!("charts/{name}.svg"))).unwrap();
+        // The page's copy is the file's drawing, scaled: the file's viewBox, width 100%.
+        let (root_tag, drawing) = svg.split_once('>').unwrap();
+        let vb = root_tag
+            .split("viewBox=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
         assert_eq!(
-            svg,
-            fs::read_to_string(dir.join(format!("charts/{name}.svg"))).unwrap()
+            inline
+                .value()
+                .attr("viewbox")
+                .or(inline.value().attr("viewBox")),
+            Some(vb)
         );
+        assert_eq!(inline.value().attr("width"), Some("100%"));
+        let rects = |h: &str| h.matches("<rect").count();
+        assert_eq!(rects(&inline.html()), rects(drawing), "{name}");
+        assert!(inline.html().contains(&format!("<title>{title}")), "{name}");
         let xml = roxmltree::Document::parse(&svg).unwrap();
         let texts: Vec<&str> = xml
             .descendants()
@@ -215,7 +227,7 @@ fn report_folder_has_every_file_with_the_right_content() {
             fs::File::open(dir.join(format!("charts/{name}.png"))).unwrap(),
         ));
         let info = png.read_info().unwrap().info().clone();
-        assert_eq!(info.width, 960, "{name}");
+        assert_eq!(info.width, mailtls::report::charts::WIDTH, "{name}");
         assert!(info.height >= 200, "{name}");
     }
     let svg = fs::read_to_string(dir.join("charts/verify.svg")).unwrap();
@@ -259,7 +271,7 @@ fn report_folder_has_every_file_with_the_right_content() {
     let md = fs::read_to_string(dir.join("summary.md")).unwrap();
     for h in [
         "# mailtls TLS posture report",
-        "## Policy violations",
+        "## Findings of the built-in policy (not enforced)",
         "## What broke",
         "## Silent downgrade windows",
         "## What breaks if we enforce TLS?",
@@ -603,4 +615,140 @@ fn charts_for_empty_one_and_ten_thousand_peers() {
             }
         }
     }
+}
+
+/// The legend colour of each error kind in a report's errors chart.
+fn error_legend(dir: &Path) -> Vec<(String, String)> {
+    let svg = fs::read_to_string(dir.join("charts/errors.svg")).unwrap();
+    let xml = roxmltree::Document::parse(&svg).unwrap();
+    let nodes: Vec<roxmltree::Node> = xml.descendants().filter(|n| n.is_element()).collect();
+    let mut out = Vec::new();
+    for (i, n) in nodes.iter().enumerate() {
+        let label = n.text().map(str::trim).unwrap_or("");
+        // A legend entry: a swatch, then its label (the axis texts follow other elements).
+        if n.has_tag_name("text")
+            && i > 0
+            && nodes[i - 1].has_tag_name("rect")
+            && nodes[i - 1].attribute("width") == Some("14")
+            && !label.is_empty()
+        {
+            let fill = nodes[i - 1].attribute("fill").unwrap().to_ascii_lowercase();
+            out.push((label.to_owned(), fill));
+        }
+    }
+    out
+}
+
+/// One colour per error kind in every report: the same kind keeps its colour whatever
+/// other kinds a run saw, and the page's "What broke" shows the chart's colour.
+#[test]
+fn an_error_kind_has_one_colour_in_every_report_and_chart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut legends = Vec::new();
+    for (i, input) in [
+        "sample-logs/maillog",
+        "sample-logs/exim",
+        "sample-logs/tlsrpt",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dir = tmp.path().join(format!("r{i}"));
+        let out = mailtls(&[
+            "scan",
+            input,
+            "--year",
+            "2026",
+            "--utc",
+            "-o",
+            dir.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let legend = error_legend(&dir);
+        assert!(!legend.is_empty(), "{input}");
+        let html = Html::parse_document(&fs::read_to_string(dir.join("index.html")).unwrap());
+        for (kind, fill) in &legend {
+            let swatch: Vec<String> = html
+                .select(&sel(&format!("#err-{kind} h3 .swatch")))
+                .map(|e| e.value().attr("style").unwrap().to_ascii_lowercase())
+                .collect();
+            assert_eq!(swatch, [format!("background:{fill}")], "{input} {kind}");
+        }
+        legends.push(legend);
+    }
+    let colour_of = |kind: &str| -> Vec<String> {
+        legends
+            .iter()
+            .filter_map(|l| l.iter().find(|(k, _)| k == kind).map(|(_, c)| c.clone()))
+            .collect()
+    };
+    // handshake: in all three runs (one of four kinds, alone, one of three); unsafe_file
+    // in two: each keeps its colour, and the two differ.
+    let handshake = colour_of("handshake");
+    assert_eq!(handshake.len(), 3);
+    assert!(
+        handshake.iter().all(|c| *c == handshake[0]),
+        "{handshake:?}"
+    );
+    let unsafe_file = colour_of("unsafe_file");
+    assert_eq!(unsafe_file.len(), 2);
+    assert!(
+        unsafe_file.iter().all(|c| *c == unsafe_file[0]),
+        "{unsafe_file:?}"
+    );
+    assert_ne!(handshake[0], unsafe_file[0]);
+}
+
+/// A downgrade window that cost nothing (no clear-text message, no failed handshake) is
+/// still listed, in the neutral style, not as an alarm; one that cost a message is an
+/// alarm, and its count reads "1 message".
+#[test]
+fn a_window_without_clear_text_is_listed_quietly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("maillog");
+    fs::write(&log, "\
+2026-11-28T09:00:00+00:00 mail sm-mta[700]: STARTTLS=server, error: SSL_CTX_use_PrivateKey_file(/etc/mail/tls/key.pem) failed
+2026-11-28T09:20:00+00:00 mail sm-mta[720]: STARTTLS=server, relay=mx.partner.example [192.0.2.25], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256
+2026-11-28T10:00:00+00:00 mail sm-mta[800]: STARTTLS=server, error: SSL_CTX_use_PrivateKey_file(/etc/mail/tls/key.pem) failed
+2026-11-28T10:05:00+00:00 mail sm-mta[810]: 2ASAaa2b000810: from=<b@partner.example>, size=912, class=0, nrcpts=1, msgid=<9@partner.example>, proto=ESMTP, daemon=MTA, relay=mx.partner.example [192.0.2.25]
+2026-11-28T10:20:00+00:00 mail sm-mta[820]: STARTTLS=server, relay=mx.partner.example [192.0.2.25], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256
+").unwrap();
+    let dir = tmp.path().join("r");
+    let out = mailtls(&[
+        "scan",
+        log.to_str().unwrap(),
+        "--as-of",
+        "2026-11-28",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = Html::parse_document(&fs::read_to_string(dir.join("index.html")).unwrap());
+    let rows: Vec<_> = doc.select(&sel("#broken table tbody tr")).collect();
+    assert_eq!(rows.len(), 2, "{:?}", text(&doc, "#broken table tbody tr"));
+    let classes: Vec<&str> = rows
+        .iter()
+        .map(|r| r.value().attr("class").unwrap_or(""))
+        .collect();
+    assert_eq!(classes, ["quiet", ""]);
+    let cost = text(&doc, "#err-private_key dd");
+    let cost = cost.last().unwrap();
+    assert!(
+        cost.contains("TLS outage, no mail in clear text on mail in from 09:00:00")
+            && cost.contains(": 0 messages in clear text"),
+        "{cost}"
+    );
+    assert!(
+        cost.contains("silent downgrade on mail in from 10:00:00")
+            && cost.contains(": 1 message in clear text"),
+        "{cost}"
+    );
+    // Only the costly one is in the alarm colour.
+    assert_eq!(
+        text(&doc, "#err-private_key dd span.warn"),
+        ["silent downgrade"]
+    );
+    assert_eq!(text(&doc, "#err-private_key dd span.quiet").len(), 1);
+    // And its length reads in minutes, never negative.
+    assert!(text(&doc, "#broken table tbody tr")[0].contains("(20 min)"));
 }

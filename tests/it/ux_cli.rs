@@ -84,7 +84,7 @@ fn scan_table_fits_80_columns_with_whole_peer_names_and_totals_first() {
         "of TLS sessions verified",
         "peers with clear-text mail",
         "local TLS errors",
-        "policy violations",
+        "findings (built-in policy, not enforced)",
     ] {
         assert!(first.iter().any(|l| l.contains(what)), "{what}\n{text}");
     }
@@ -731,4 +731,173 @@ fn readme_is_short_and_its_examples_and_links_hold() {
             );
         }
     }
+}
+
+/// `scan sample-logs/ … -o DIR --format table` with `extra`: (exit code, stdout table,
+/// stderr, index.html, summary.md).
+fn scan_report(dir: &Path, extra: &[&str]) -> (Option<i32>, String, String, String, String) {
+    let o = Command::cargo_bin("mailtls")
+        .unwrap()
+        .current_dir(root())
+        .env("TZ", "UTC")
+        .args(["scan", "sample-logs/", "--year", "2026", "--utc"])
+        .args(["--as-of", "2026-11-28", "--format", "table", "-o"])
+        .arg(dir)
+        .args(extra)
+        .output()
+        .unwrap();
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+        read("index.html"),
+        read("summary.md"),
+    )
+}
+
+fn html_text(html: &str, sel: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    doc.select(&scraper::Selector::parse(sel).unwrap())
+        .map(|e| e.text().collect::<Vec<_>>().join(" "))
+        .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+/// Issue 22 point 4: the page and the exit code agree. Without a policy asked for, the
+/// built-in one only grades: exit 0, and the table, the page and the summary call its
+/// results findings, not enforced. With `--fail-on-violations` (or `--policy FILE`) the
+/// same results are violations everywhere, each one on stderr, and the exit code is 1.
+#[test]
+fn the_exit_code_and_every_report_agree_on_policy_violations() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, table, err, html, md) = scan_report(&tmp.path().join("default"), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    let n = html_text(&html, "#violations tbody tr").len();
+    assert!(n >= 5, "the sample logs have findings: {n}");
+    assert!(!err.contains("mailtls: violation:"), "{err}");
+    assert_eq!(
+        html_text(&html, "#policy-card"),
+        [format!("{n} findings of the built-in policy, not enforced")]
+    );
+    assert_eq!(
+        html_text(&html, "#violations h2"),
+        ["Findings of the built-in policy (not enforced)"]
+    );
+    assert!(html_text(&html, "header #policy")[0].contains("not enforced: the run exits 0"));
+    assert!(
+        table.contains(&format!("{n}  findings (built-in policy, not enforced)")),
+        "{table}"
+    );
+    assert!(
+        md.contains("## Findings of the built-in policy (not enforced)"),
+        "{md}"
+    );
+    for (what, text) in [("table", &table), ("page", &html), ("summary", &md)] {
+        assert!(
+            !text.contains("policy violations"),
+            "{what} announces violations"
+        );
+    }
+
+    let (code, table, err, html, md) =
+        scan_report(&tmp.path().join("enforced"), &["--fail-on-violations"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(err.matches("mailtls: violation:").count(), n, "{err}");
+    assert_eq!(html_text(&html, "#violations tbody tr").len(), n);
+    assert_eq!(
+        html_text(&html, "#policy-card"),
+        [format!("{n} policy violations (exit 1)")]
+    );
+    assert_eq!(html_text(&html, "#violations h2"), ["Policy violations"]);
+    assert!(html_text(&html, "header #policy")[0].contains("is enforced"));
+    assert!(
+        table.contains(&format!(
+            "{n}  policy violations (built-in policy, enforced: exit 1)"
+        )),
+        "{table}"
+    );
+    assert!(md.lines().any(|l| l == "## Policy violations"), "{md}");
+
+    // A policy file is enforced as before: one that the sample meets gives exit 0 and says so.
+    let lenient = tmp.path().join("lenient.toml");
+    std::fs::write(
+        &lenient,
+        "min_version = \"SSLv3\"\nforbidden_ciphers = []\nmax_plaintext_percent = 100\nmax_peer_plaintext_percent = 100\n",
+    )
+    .unwrap();
+    let (code, table, err, html, _) = scan_report(
+        &tmp.path().join("file"),
+        &["--policy", lenient.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(html_text(&html, "#policy-card"), ["0 policy violations"]);
+    assert!(table.contains("0  policy violations ("), "{table}");
+    assert!(table.contains("lenient.toml policy, enforced)"), "{table}");
+}
+
+/// Enforcing the built-in policy on a selection that leaves nothing to judge is exit 4, as
+/// with `--policy`; `--allow-empty` accepts it. Without enforcement it stays 0.
+#[test]
+fn fail_on_violations_with_nothing_to_judge_is_exit_4() {
+    let run = |extra: &[&str]| {
+        Command::cargo_bin("mailtls")
+            .unwrap()
+            .current_dir(root())
+            .args(["scan", "sample-logs/maillog", "--year", "2026", "--utc"])
+            .args(["--since", "2027-01-01", "--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = run(&["--fail-on-violations"]);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("nothing to judge under the enforced policy")
+    );
+    assert_eq!(
+        run(&["--fail-on-violations", "--allow-empty"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(run(&[]).status.code(), Some(0));
+}
+
+/// The rule is written where a cron job's author looks: `scan --help` and the README's
+/// exit-code table; the README's quick start command still exits 0.
+#[test]
+fn the_exit_code_rule_is_documented_in_help_and_readme() {
+    let o = mailtls_out(&["scan", "--help"]);
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(help.contains("--fail-on-violations"), "{help}");
+    assert!(
+        help.contains(
+            "A policy is enforced only when asked for: --policy FILE, or --fail-on-violations"
+        ),
+        "{help}"
+    );
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section = readme
+        .split("### Exit codes")
+        .nth(1)
+        .and_then(|s| s.split("\n### ").next())
+        .expect("README has an exit-code section");
+    let table: Vec<&str> = section
+        .lines()
+        .filter(|l| l.starts_with("| 1 ") || l.starts_with("| 0 "))
+        .collect();
+    assert_eq!(table.len(), 2, "{table:?}");
+    assert!(
+        table.iter().all(|l| l.contains("--fail-on-violations")),
+        "{table:?}"
+    );
+    assert!(readme.contains("cargo run --release -- scan sample-logs/\n"));
+    let o = Command::cargo_bin("mailtls")
+        .unwrap()
+        .current_dir(root())
+        .args(["scan", "sample-logs/"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "the quick start exits 0");
 }

@@ -362,15 +362,18 @@ fn findings_for(
         let never_tls = d.tls_sessions == 0 && d.tls_messages == 0;
         let grade = if never_tls { Grade::F } else { Grade::D };
         let text = if never_tls {
+            // "all 1 message" reads wrong: one message is just that.
             format!(
-                "all {msgs} message{} {} in clear text, never STARTTLS",
+                "{}{msgs} message{} {} in clear text, never STARTTLS",
+                if msgs == 1 { "" } else { "all " },
                 plural(msgs),
                 dir_words(dir)
             )
         } else {
             format!(
-                "{} of {msgs} messages {} in clear text ({share:.0}%)",
+                "{} of {msgs} message{} {} in clear text ({share:.0}%)",
                 d.plaintext_messages,
+                plural(msgs),
                 dir_words(dir)
             )
         };
