@@ -91,9 +91,6 @@ impl Peer {
         }
     }
 
-    /// True for the local machine (127.0.0.0/8, ::1, `localhost`): the MSP handing mail
-    /// to the MTA, content filters, test tools. Reports leave such peers out by default
-    /// because they say nothing about how mail travels between sites.
     /// `self.key() == other.key()` with both keys present, without building them (the
     /// correlator compares peers on every message line).
     pub fn same_key(&self, other: &Peer) -> bool {
@@ -122,6 +119,9 @@ impl Peer {
         }
     }
 
+    /// True for the local machine (127.0.0.0/8, ::1, `localhost`): the MSP handing mail
+    /// to the MTA, content filters, test tools. Reports leave such peers out by default
+    /// because they say nothing about how mail travels between sites.
     pub fn is_loopback(&self) -> bool {
         let ip_loop = self.ip.is_some_and(|ip| match ip {
             IpAddr::V4(v4) => v4.is_loopback(),
