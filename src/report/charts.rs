@@ -17,9 +17,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::Report;
-use crate::analysis::policy::cipher_family;
+use crate::analysis::policy::family_of;
 use crate::analysis::timeline::BASE_SECS;
-use crate::model::{TlsVersion, Verify};
+use crate::model::{Hist, TlsVersion, Verify};
 
 /// How many peers the per-peer chart shows before "others".
 pub const TOP_PEERS: usize = 12;
@@ -400,20 +400,16 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
     )?);
 
     // 2. Protocol version share.
-    let mut vtot: BTreeMap<String, f64> = BTreeMap::new();
+    let mut vtot: Hist<TlsVersion> = Hist::default();
     for (_, b) in &buckets {
-        for (v, n) in &b.versions {
-            *vtot.entry(v.clone()).or_default() += *n as f64;
-        }
+        vtot.merge_ref(&b.versions);
     }
-    let mut labels: Vec<String> = vtot.keys().cloned().collect();
+    let mut labels: Vec<TlsVersion> = vtot.keys().cloned().collect();
     // Newest protocol first (TLSv1.3, TLSv1.2, …), then labels without a known order.
     labels.sort_by_key(|l| {
-        std::cmp::Reverse(
-            crate::analysis::policy::version_rank(&TlsVersion::parse(l)).map_or(-1, i32::from),
-        )
+        std::cmp::Reverse(crate::analysis::policy::version_rank(l).map_or(-1, i32::from))
     });
-    let vcolour = |l: &str| match TlsVersion::parse(l) {
+    let vcolour = |l: &TlsVersion| match l {
         TlsVersion::Tls1_3 => BLUE,
         TlsVersion::Tls1_2 => SKY,
         TlsVersion::Legacy => GREY,
@@ -425,20 +421,20 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
     let series: Vec<Series> = labels
         .iter()
         .map(|l| Series {
-            label: if TlsVersion::parse(l) == TlsVersion::Legacy {
+            label: if *l == TlsVersion::Legacy {
                 format!("{l} (Sendmail ≤ 8.14: protocol not logged)")
             } else {
-                l.clone()
+                l.to_string()
             },
             colour: vcolour(l),
             values: buckets
                 .iter()
                 .map(|(_, b)| {
-                    let all: u64 = b.versions.values().sum();
+                    let all = b.versions.total();
                     if all == 0 {
                         0.0
                     } else {
-                        100.0 * b.versions.get(l).copied().unwrap_or(0) as f64 / all as f64
+                        100.0 * b.versions.get(l) as f64 / all as f64
                     }
                 })
                 .collect(),
@@ -460,7 +456,7 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
         format!(
             "Sessions by protocol: {}",
             vtot.iter()
-                .map(|(k, v)| format!("{k} {v:.0}"))
+                .map(|(k, v)| format!("{k} {v}"))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -474,8 +470,7 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
         ("no STARTTLS (NONE)", PURPLE),
         ("handshake failed", VERMILLION),
     ];
-    let group_of = |w: &str| -> usize {
-        let v = Verify::parse(w);
+    let group_of = |v: &Verify| -> usize {
         match v {
             Verify::Ok | Verify::Trusted => 0,
             Verify::No | Verify::Not => 1,
@@ -490,8 +485,8 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
         let mut row = [0.0; 5];
         for d in [&p.inbound, &p.outbound] {
             // Sessions and policy verdicts (the chart's axis), now kept apart in posture.
-            for (w, n) in &d.outcomes() {
-                row[group_of(w)] += *n as f64;
+            for (v, n) in &d.outcomes() {
+                row[group_of(v)] += n as f64;
             }
         }
         if row.iter().sum::<f64>() > 0.0 {
@@ -544,11 +539,12 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
     )?);
 
     // 4. Cipher families.
-    let mut fam: BTreeMap<String, f64> = BTreeMap::new();
+    // By the family's name: the rows and their ties are ordered by it.
+    let mut fam: BTreeMap<&'static str, f64> = BTreeMap::new();
     for p in r.snap.posture.peers.values() {
         for d in [&p.inbound, &p.outbound] {
             for (c, n) in &d.ciphers {
-                *fam.entry(cipher_family(c).to_owned()).or_default() += *n as f64;
+                *fam.entry(family_of(c).policy_name()).or_default() += n as f64;
             }
         }
     }
@@ -557,21 +553,23 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
         r.policy
             .forbidden_ciphers
             .iter()
-            .any(|x| x.eq_ignore_ascii_case(f))
+            .any(|x| x.policy_name() == f)
     };
     out.push(render(
         &Spec {
             name: "ciphers",
             title: "Cipher families of TLS sessions".into(),
             axis: "sessions".into(),
-            layout: Layout::Rows { rows: fams.clone() },
+            layout: Layout::Rows {
+                rows: fams.iter().map(|f| (*f).to_owned()).collect(),
+            },
             series: vec![
                 Series {
                     label: "allowed by policy".into(),
                     colour: BLUE,
                     values: fams
                         .iter()
-                        .map(|f| if forbidden(f) { 0.0 } else { fam[f] })
+                        .map(|f| if forbidden(f) { 0.0 } else { fam[*f] })
                         .collect(),
                 },
                 Series {
@@ -579,7 +577,7 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
                     colour: VERMILLION,
                     values: fams
                         .iter()
-                        .map(|f| if forbidden(f) { fam[f] } else { 0.0 })
+                        .map(|f| if forbidden(f) { fam[*f] } else { 0.0 })
                         .collect(),
                 },
             ],
@@ -590,7 +588,7 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
         format!(
             "Sessions by cipher family: {}",
             fams.iter()
-                .map(|f| format!("{f} {:.0}", fam[f]))
+                .map(|f| format!("{f} {:.0}", fam[*f]))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),

@@ -329,12 +329,12 @@ impl PeerStory {
                 if dp.is_empty() {
                     continue;
                 }
-                let hist = |m: &BTreeMap<String, u64>| {
-                    m.iter()
+                fn hist<K: crate::model::Word>(m: &crate::model::Hist<K>) -> String {
+                    m.words()
                         .map(|(k, v)| format!("{k}:{v}"))
                         .collect::<Vec<_>>()
                         .join(" ")
-                };
+                }
                 let plain = dp.plaintext_messages;
                 let _ = writeln!(
                     o,
