@@ -6,6 +6,9 @@
 //! the test fails when `CI=true` and is skipped, loudly, elsewhere. `MAILTLS_CHROMIUM`
 //! names another binary.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

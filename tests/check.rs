@@ -1,5 +1,8 @@
 //! `mailtls check` against an in-process ESMTP server on 127.0.0.1, one scenario each.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod smtp_server;
 
 use std::net::SocketAddr;

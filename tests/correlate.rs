@@ -1,5 +1,8 @@
 //! Correlation rules, driven with events as the parsers produce them.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone};

@@ -1,6 +1,9 @@
 //! Postfix and Exim correlation, driven by real-looking log lines through the real line
 //! parser (envelope + MTA parser), so the rules are tested as a log would exercise them.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 
 use mailtls::correlate::Correlator;

@@ -3,6 +3,9 @@
 //! signatures (tests/dns_server), the in-process SMTP server of the check tests, and a
 //! small rustls HTTPS server for MTA-STS policies. One scenario per test.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod dns_server;
 mod smtp_server;
 

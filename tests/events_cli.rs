@@ -2,6 +2,9 @@
 //! JSON Schema (`src/report/mailtls.event-1.schema.json`), the counts match the hand count of
 //! `sample-logs/EXPECTED-postfix-exim.md`, and the filters and `--ecs` do what they say.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

@@ -2,6 +2,10 @@
 //! a restart after a copytruncate, and what the binary does when interrupted or beaten
 //! to a resource. Every test drives the real binary; none asserts a duration.
 
+// A test: failing loudly is its job, and it calls libc for what std lacks (each
+// `unsafe` block says why it is sound). Cargo.toml's [lints] deny these elsewhere.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unsafe_code)]
+
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;

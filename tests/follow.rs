@@ -3,6 +3,10 @@
 //! with a Prometheus exposition parser, latency and idle CPU (measured and printed; their
 //! asserts are only guards against hangs and busy loops).
 
+// A test: failing loudly is its job, and it calls libc for what std lacks (each
+// `unsafe` block says why it is sound). Cargo.toml's [lints] deny these elsewhere.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unsafe_code)]
+
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::net::TcpStream;

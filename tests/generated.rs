@@ -2,6 +2,9 @@
 //! real binary gives, for every peer and direction, exactly the counts the generator says
 //! it wrote. The same generator makes the benchmark inputs (benches/README.md).
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "../benches/gen/mod.rs"]
 mod generator;
 

@@ -4,6 +4,10 @@
 //! The servers here are raw scripts on a TCP socket rather than tests/smtp_server, because
 //! they break the protocol on purpose at byte level.
 
+// A test: failing loudly is its job, and it calls libc for what std lacks (each
+// `unsafe` block says why it is sound). Cargo.toml's [lints] deny these elsewhere.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unsafe_code)]
+
 mod peak_rss;
 
 use std::io::{BufRead, BufReader, Read, Write};

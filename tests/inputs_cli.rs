@@ -4,6 +4,9 @@
 //! a closed stdout give documented exit codes, undated mbox separators and unrelated JSON
 //! are handled as a postmaster's folders hold them.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 

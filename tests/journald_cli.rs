@@ -2,6 +2,9 @@
 //! `journalctl -o short-iso` output, read from stdin and from a file, must give the same
 //! posture as the syslog file itself.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::PathBuf;
 
 use assert_cmd::Command;

@@ -3,6 +3,9 @@
 //! the code's `crate::…` paths (comments and doc links left out), so a new import that
 //! points back up the flow fails here, with the file that makes it.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};

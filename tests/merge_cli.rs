@@ -2,6 +2,9 @@
 //! scanning all their logs at once, in any grouping (associative) and any order
 //! (commutative), and bad inputs are refused with exit code 2.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

@@ -2,6 +2,9 @@
 //! may act on a terminal (escape sequences, control characters, bidi overrides), become
 //! markup in HTML or Markdown, or a formula in a spreadsheet.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};

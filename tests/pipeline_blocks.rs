@@ -1,6 +1,9 @@
 //! Cutting the input into blocks at any size gives the same posture and the same counts:
 //! parallel parsing never changes the answer.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::PathBuf;
 
 use chrono::{FixedOffset, Offset, Utc};

@@ -5,6 +5,9 @@
 //! accepts: the ground truth is `openssl ciphers -s` for the same cipher string and
 //! protocol, restricted to the RSA certificate's authentication (RSA, or none).
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

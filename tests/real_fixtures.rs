@@ -8,6 +8,10 @@
 //! same table on freshly captured lines through `tests/e2e/conclusions.sh`, which
 //! computes every field the same way as [`Conclusions::of`] here.
 
+// A test: failing loudly is its job, and it calls libc for what std lacks (each
+// `unsafe` block says why it is sound). Cargo.toml's [lints] deny these elsewhere.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unsafe_code)]
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;

@@ -3,6 +3,9 @@
 //! asserted; log-derived markup must come out as text; policies and `--compare` are
 //! judged through the exit code.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;

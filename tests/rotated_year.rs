@@ -1,6 +1,9 @@
 //! `--year` names the year of a rotated set's first entry; the later files of the set
 //! continue from it across Dec → Jan, while an unrelated log starts again at `--year`.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use assert_cmd::Command;
 use serde_json::Value;
 

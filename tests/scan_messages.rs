@@ -1,6 +1,9 @@
 //! `mailtls scan` over message stores through the real binary, asserted against the hand
 //! count in `sample-logs/messages/EXPECTED.md`.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

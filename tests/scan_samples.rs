@@ -1,6 +1,9 @@
 //! `mailtls scan sample-logs/` through the real binary, asserted against the hand count in
 //! `sample-logs/EXPECTED.md` (every peer, direction and field).
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

@@ -2,6 +2,9 @@
 //! against the hand count in `sample-logs/EXPECTED-postfix-exim.md` (every peer, direction
 //! and field), and the whole mixed directory (Sendmail + Postfix + Exim, rotated, `.gz`).
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

@@ -1,6 +1,9 @@
 //! `mailtls config certs`: the generated set against the real openssl binary, rustls
 //! (webpki) and x509-parser, and the OpenSSL subject hash against `openssl x509 -hash`.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod setup_common;
 
 use std::fs;

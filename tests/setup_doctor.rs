@@ -1,6 +1,9 @@
 //! `mailtls doctor` on a good set-up (clean, exit 0) and on each broken one, with the
 //! exact finding (check, severity, file, and the line Sendmail or Postfix would log).
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod setup_common;
 
 use std::fs;

@@ -3,6 +3,9 @@
 //! on a plain exim.conf and on Debian's macro files, and the doctor's findings on crafted
 //! files under `--root`, with Debian's real conf.d/main pieces (tests/fixtures/exim-debian).
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod setup_common;
 
 use std::fs;

@@ -1,6 +1,10 @@
 //! `config` writing files where someone else may have planted a symbolic link, and keys
 //! that must never be readable by others, not even for an instant.
 
+// A test: failing loudly is its job, and it calls libc for what std lacks (each
+// `unsafe` block says why it is sound). Cargo.toml's [lints] deny these elsewhere.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unsafe_code)]
+
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::Path;

@@ -4,6 +4,9 @@
 //! table, in `--format json` and in the report folder, and the malformed reports of
 //! `tests/fixtures/tlsrpt/` skipped with an error naming file and message.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

@@ -2,6 +2,9 @@
 //! real binary, on sample-logs/ (hand counts in sample-logs/EXPECTED-chain.md and
 //! EXPECTED.md).
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::PathBuf;
 
 use assert_cmd::Command;

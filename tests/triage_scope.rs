@@ -6,6 +6,9 @@
 //! records of a message's queue ids. Any line the widening misses (a pid-keyed error, a
 //! Postfix qmgr line, a session line without the peer's name) shows up as a difference.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "../benches/gen/mod.rs"]
 mod generator;
 

@@ -2,6 +2,9 @@
 //! real lines captured from Sendmail 8.17.1.9, Postfix 3.7.11 and Exim 4.96 by the e2e
 //! suite (tests/fixtures/real/, see its README on branch e2e), through the binary.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

@@ -4,6 +4,9 @@
 //! 4.96 (GnuTLS) by the e2e stage (tests/e2e); the others are the sample logs or a few
 //! lines in the MTAs' exact formats (FORMATS.md §1, §3).
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::PathBuf;
 
 use assert_cmd::Command;

@@ -6,6 +6,9 @@
 //! The lines are the daemons' own forms (REAL-MTA-NOTES.md, tests/correlate_mta.rs, the
 //! e2e captures): Debian rsyslog's RFC 3339 stamps, so no year is inferred.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command as Std, Stdio};

@@ -2,6 +2,9 @@
 //! in the summary (JSON and table), and `--explain-unparsed N` shows the first N with file
 //! and line. Counts from `sample-logs/EXPECTED-postfix-exim.md` §1.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::PathBuf;
 
 use assert_cmd::Command;

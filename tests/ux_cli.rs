@@ -2,6 +2,9 @@
 //! real pseudo-terminal (`script`), shell completions and the man page, and the examples
 //! of every command's `--help`, run.
 
+// A test: failing loudly is its job (Cargo.toml's [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command as Std;
 
