@@ -12,6 +12,9 @@
 //! (default 2000), `--days N` (span of the timestamps, default 5), `--log PATH` and/or
 //! `--mbox PATH` (`-` for stdout; then the JSON goes to stderr).
 
+// A benchmark, not the product: it may unwrap (Cargo.toml's [lints]).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "gen/mod.rs"]
 mod generator;
 

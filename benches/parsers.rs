@@ -4,6 +4,9 @@
 //!
 //! `cargo bench --bench parsers` (add `-- envelope` to run one group).
 
+// A benchmark, not the product: it may unwrap (Cargo.toml's [lints]).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "gen/mod.rs"]
 mod generator;
 

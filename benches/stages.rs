@@ -5,6 +5,9 @@
 //!
 //! `cargo bench --bench stages`.
 
+// A benchmark, not the product: it may unwrap (Cargo.toml's [lints]).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "gen/mod.rs"]
 mod generator;
 
@@ -35,8 +38,7 @@ fn events() -> (Vec<Event>, u64) {
     let mut years = YearResolver::new(YearBase::FirstYear(2026), Zone::Fixed(utc));
     let mut out = Vec::new();
     for (i, line) in buf.split(|&b| b == b'\n').enumerate() {
-        if let LineOutcome::Event(ev) = parse_line(line, &file, i as u64 + 1) {
-            let mut ev = *ev;
+        if let LineOutcome::Event(mut ev) = parse_line(line, &file, i as u64 + 1) {
             ev.stamp = years.resolve(ev.stamp);
             out.push(ev);
         }

@@ -24,6 +24,8 @@
 //! [`model`], [`report`] never reaches back into [`input`], [`parse`], [`pipeline`],
 //! [`live`], [`triage`] or [`commands`].
 
+// No `unsafe` in the library, and no `allow` can bring it back; Cargo.toml's [lints] table
+// denies it for the other targets and holds the crate's other lints.
 #![forbid(unsafe_code)]
 
 pub mod model;

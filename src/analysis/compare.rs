@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::analysis::policy::version_rank;
 use crate::analysis::posture::{DirPosture, Posture};
-use crate::model::{Direction, TlsVersion, Verify};
+use crate::model::{Direction, Verify};
 
 /// One peer (and direction) whose posture changed, before → after.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -53,24 +53,22 @@ impl Comparison {
     }
 }
 
+/// The oldest ranked protocol a direction used, with its label.
 fn worst_version(d: &DirPosture) -> Option<(u8, String)> {
     d.versions
         .keys()
-        .filter_map(|v| version_rank(&TlsVersion::parse(v)).map(|r| (r, v.clone())))
+        .filter_map(|v| version_rank(v).map(|r| (r, v.label().to_owned())))
         .min()
 }
 
 fn verified_share(d: &DirPosture) -> Option<f64> {
-    let total: u64 = d.verify.values().sum();
+    let total = d.verify.total();
     if total == 0 {
         return None;
     }
-    let ok: u64 = d
+    let ok = d
         .verify
-        .iter()
-        .filter(|(w, _)| matches!(Verify::parse(w), Verify::Ok | Verify::Trusted))
-        .map(|(_, n)| n)
-        .sum();
+        .count_where(|v| matches!(v, Verify::Ok | Verify::Trusted));
     Some(100.0 * ok as f64 / total as f64)
 }
 

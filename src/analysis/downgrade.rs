@@ -875,6 +875,32 @@ mod tests {
 
     use Direction::{Inbound as In, Outbound as Out};
 
+    /// `Downgrades::finish` says "ordered by host, start and direction": a window still
+    /// open at the end of the input sorts by its start like the closed ones, it is not
+    /// appended last (the report lists windows in this order).
+    #[test]
+    fn finish_sorts_open_windows_in_by_start_not_last() {
+        let w = fold(&[
+            local("mail", 100, Some(Out), 1), // outbound: never resumed
+            local("mail", 200, Some(In), 2),
+            session("mail", 300, In, "mx.partner.example"), // closes the inbound one
+            local("relay2", 50, Some(In), 3),               // another host, earlier, open
+        ]);
+        let order: Vec<_> = w
+            .iter()
+            .map(|w| (w.host.as_str(), w.direction, w.resumed.is_some()))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                ("mail", Out, false),
+                ("mail", In, true),
+                ("relay2", In, false)
+            ]
+        );
+        assert_eq!(spans(&w[..2]), vec![(Out, 100, None), (In, 200, Some(300))]);
+    }
+
     #[test]
     fn windows_are_per_host_and_role_and_close_on_that_role_s_tls() {
         let w = fold(&[

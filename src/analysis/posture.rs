@@ -12,16 +12,11 @@ use std::net::IpAddr;
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
+use crate::model::{Cipher, Hist, TlsVersion};
 use crate::model::{DeliveryStatus, Direction, Mta, Peer, Source, TlsErrorKind, TlsParams, Verify};
 use crate::model::{Encryption, Record, max_time, min_time};
 
 type Time = DateTime<FixedOffset>;
-
-fn add_counts(into: &mut BTreeMap<String, u64>, from: BTreeMap<String, u64>) {
-    for (k, v) in from {
-        *into.entry(k).or_default() += v;
-    }
-}
 
 /// Occurrences of one kind of error: how many, when, and the most recent text (the one an
 /// administrator needs first).
@@ -169,17 +164,6 @@ fn peer_key(peer: &Peer) -> Option<Cow<'_, str>> {
     }
 }
 
-/// `+1` for `key`, allocating the key only the first time it is counted: the fold sees the
-/// same few versions, ciphers and verify words millions of times.
-pub(crate) fn bump(into: &mut BTreeMap<String, u64>, key: &str) {
-    match into.get_mut(key) {
-        Some(n) => *n += 1,
-        None => {
-            into.insert(key.to_owned(), 1);
-        }
-    }
-}
-
 /// One direction (inbound or outbound) of one peer.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct DirPosture {
@@ -193,18 +177,18 @@ pub struct DirPosture {
     pub deferred: u64,
     /// Delivery attempts bounced (outbound).
     pub bounced: u64,
-    /// Sessions by protocol version label.
-    pub versions: BTreeMap<String, u64>,
+    /// Sessions by protocol version (written by label).
+    pub versions: Hist<TlsVersion>,
     /// Sessions by cipher name.
-    pub ciphers: BTreeMap<String, u64>,
+    pub ciphers: Hist<Cipher>,
     /// Sessions by verify word: one count per completed TLS session, so the histogram
     /// never exceeds `tls_sessions`.
-    pub verify: BTreeMap<String, u64>,
+    pub verify: Hist<Verify>,
     /// Policy ruleset verdicts by the word only a ruleset reports (`ruleset=tls_server,
     /// arg1=NONE|SOFTWARE|TEMP|PROTOCOL|…`): attempts where TLS did not come up. Kept apart
     /// from `verify` (issue 18: adding them there made the histogram exceed the sessions).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
-    pub verdicts: BTreeMap<String, u64>,
+    #[serde(skip_serializing_if = "Hist::is_empty", default)]
+    pub verdicts: Hist<Verify>,
     /// Weakest session: minimum effective (secret) bits.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub min_bits: Option<u16>,
@@ -222,10 +206,10 @@ impl DirPosture {
         self.plaintext_messages += o.plaintext_messages;
         self.deferred += o.deferred;
         self.bounced += o.bounced;
-        add_counts(&mut self.versions, o.versions);
-        add_counts(&mut self.ciphers, o.ciphers);
-        add_counts(&mut self.verify, o.verify);
-        add_counts(&mut self.verdicts, o.verdicts);
+        self.versions.merge(o.versions);
+        self.ciphers.merge(o.ciphers);
+        self.verify.merge(o.verify);
+        self.verdicts.merge(o.verdicts);
         self.min_bits = match (self.min_bits, o.min_bits) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -242,11 +226,11 @@ impl DirPosture {
 
     fn session(&mut self, p: &TlsParams) {
         self.tls_sessions += 1;
-        bump(&mut self.versions, p.version.label());
+        self.versions.add(&p.version);
         if let Some(c) = &p.cipher {
-            bump(&mut self.ciphers, c.as_str());
+            self.ciphers.add(c);
         }
-        bump(&mut self.verify, p.verify.as_str());
+        self.verify.add(&p.verify);
         if let Some(b) = p.bits.effective() {
             self.min_bits = Some(self.min_bits.map_or(b, |m| m.min(b)));
         }
@@ -254,9 +238,9 @@ impl DirPosture {
 
     /// Every TLS outcome word: the sessions' verify words and the verdict-only words, for
     /// policy rules that judge both ("STARTTLS not offered", "handshake failed").
-    pub fn outcomes(&self) -> BTreeMap<String, u64> {
+    pub fn outcomes(&self) -> Hist<Verify> {
         let mut all = self.verify.clone();
-        add_counts(&mut all, self.verdicts.clone());
+        all.merge_ref(&self.verdicts);
         all
     }
 
@@ -267,20 +251,12 @@ impl DirPosture {
 
     /// Sessions whose certificate failed verification.
     pub fn failed_verify(&self) -> u64 {
-        self.verify
-            .iter()
-            .filter(|(w, _)| Verify::parse(w).is_failed_verification())
-            .map(|(_, n)| n)
-            .sum()
+        self.verify.count_where(Verify::is_failed_verification)
     }
 
     /// Sessions on SSLv2/3 or TLS 1.0/1.1.
     pub fn deprecated_sessions(&self) -> u64 {
-        self.versions
-            .iter()
-            .filter(|(v, _)| crate::model::TlsVersion::parse(v).is_deprecated())
-            .map(|(_, n)| n)
-            .sum()
+        self.versions.count_where(TlsVersion::is_deprecated)
     }
 
     pub fn error_count(&self) -> u64 {
@@ -465,7 +441,7 @@ impl Posture {
                         | Verify::DaneFail
                 );
                 if !on_summary {
-                    bump(&mut d.verdicts, verify.as_str());
+                    d.verdicts.add(verify);
                 }
             }
             Record::Error {

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{DeliveryStatus, Direction, TlsErrorKind};
+use crate::model::{DeliveryStatus, Direction, Hist, TlsErrorKind, TlsVersion};
 use crate::model::{Encryption, Record};
 
 /// The stored grain: one hour, in seconds.
@@ -26,8 +26,8 @@ pub struct Bucket {
     pub tls_messages: u64,
     /// Messages received or delivered in clear text.
     pub plaintext_messages: u64,
-    /// TLS sessions by protocol version label.
-    pub versions: BTreeMap<String, u64>,
+    /// TLS sessions by protocol version (written by label).
+    pub versions: Hist<TlsVersion>,
     /// TLS errors by kind, local ones included.
     pub errors: BTreeMap<TlsErrorKind, u64>,
 }
@@ -36,9 +36,7 @@ impl Bucket {
     pub fn merge(&mut self, o: &Bucket) {
         self.tls_messages += o.tls_messages;
         self.plaintext_messages += o.plaintext_messages;
-        for (k, v) in &o.versions {
-            *self.versions.entry(k.clone()).or_default() += v;
-        }
+        self.versions.merge_ref(&o.versions);
         for (k, v) in &o.errors {
             *self.errors.entry(*k).or_default() += v;
         }
@@ -67,13 +65,13 @@ impl Timeline {
         // What the record adds, decided before its bucket is looked up: counted in place,
         // with no per-record bucket or key allocated (the fold sees every record).
         enum What<'a> {
-            Version(&'a str),
+            Version(&'a TlsVersion),
             Tls,
             Plain,
             Error(TlsErrorKind),
         }
         let what = match r {
-            Record::Session { params, .. } => What::Version(params.version.label()),
+            Record::Session { params, .. } => What::Version(&params.version),
             Record::Message {
                 direction,
                 encryption,
@@ -102,12 +100,7 @@ impl Timeline {
         };
         let b = self.buckets.entry(bucket_of(t)).or_default();
         match what {
-            What::Version(v) => match b.versions.get_mut(v) {
-                Some(n) => *n += 1,
-                None => {
-                    b.versions.insert(v.to_owned(), 1);
-                }
-            },
+            What::Version(v) => b.versions.add(v),
             What::Tls => b.tls_messages += 1,
             What::Plain => b.plaintext_messages += 1,
             What::Error(k) => *b.errors.entry(k).or_default() += 1,

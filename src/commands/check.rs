@@ -104,7 +104,6 @@
 
 use super::Error;
 use crate::model::text::terminal;
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -114,7 +113,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::exit;
-use crate::model::{TlsVersion, Verify};
+use crate::model::{Cipher, Hist, TlsVersion, Verify};
 use crate::probe::{self, CheckResult, IpLimiter, Mode, Options, SCHEMA, Status, Target};
 use crate::report::json::Snapshot;
 
@@ -344,9 +343,9 @@ pub struct LogSide {
     pub tls_sessions: u64,
     pub tls_messages: u64,
     pub plaintext_messages: u64,
-    pub versions: BTreeMap<String, u64>,
-    pub ciphers: BTreeMap<String, u64>,
-    pub verify: BTreeMap<String, u64>,
+    pub versions: Hist<TlsVersion>,
+    pub ciphers: Hist<Cipher>,
+    pub verify: Hist<Verify>,
 }
 
 /// Outbound peers of a posture snapshot, as targets with what the logs saw.
@@ -776,9 +775,8 @@ pub(super) fn write_text(
         }
     }
     if let Some(l) = log {
-        let counts = |m: &BTreeMap<String, u64>| {
-            m.iter()
-                .map(|(k, n)| format!("{} {n}", t(k)))
+        let counts = |m: &mut dyn Iterator<Item = (&str, u64)>| {
+            m.map(|(k, n)| format!("{} {n}", t(k)))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -793,8 +791,8 @@ pub(super) fn write_text(
         writeln!(
             out,
             "        versions: {}; verify: {}",
-            counts(&l.versions),
-            counts(&l.verify)
+            counts(&mut l.versions.words()),
+            counts(&mut l.verify.words())
         )?;
         let live = r.tls.as_ref().map(|t| t.version.label().to_owned());
         let live_verify = r.verify.as_ref().map(|v| v.as_str().to_owned());

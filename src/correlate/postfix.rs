@@ -38,6 +38,7 @@ use super::HashMap;
 use std::sync::Arc;
 
 use super::{Correlator, INBOUND_IDLE, Mark, OUTBOUND_IDLE, ProcKey, same_peer};
+use crate::model::EndReason;
 use crate::model::{
     Delivery, DeliveryStatus, Direction, EventKind, Peer, TlsError, TlsErrorKind, TlsParams,
 };
@@ -182,7 +183,7 @@ impl Correlator {
                 starttls, reason, ..
             } => {
                 if let Some(pk) = &pk {
-                    if reason == "disconnect" {
+                    if reason == EndReason::Disconnect {
                         self.end_smtpd(pk, starttls, out);
                     } else if let Some(s) = self.postfix.smtpd.get_mut(pk) {
                         s.last = now;

@@ -44,7 +44,8 @@ fn version_label(v: &TlsVersion) -> &str {
 
 fn verify_label(v: &Verify) -> &str {
     match v {
-        Verify::Other(_) => "other",
+        // `Unknown` was an unknown word before it had its variant: the label stays.
+        Verify::Other(_) | Verify::Unknown => "other",
         known => known.as_str(),
     }
 }
@@ -616,6 +617,15 @@ fn answer(mut conn: std::net::TcpStream, render: &dyn Fn() -> String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The `verify` label is a closed set: the log's silence (`UNKNOWN`, now its own
+    /// variant) stays under `other` with the unknown words, as before it had one.
+    #[test]
+    fn verify_labels_keep_unknown_under_other() {
+        assert_eq!(verify_label(&Verify::parse("UNKNOWN")), "other");
+        assert_eq!(verify_label(&Verify::parse("MAYBE")), "other");
+        assert_eq!(verify_label(&Verify::parse("FAIL")), "FAIL");
+    }
 
     #[test]
     fn cipher_families() {

@@ -355,9 +355,8 @@ impl Live {
                 continue;
             }
             match parse::parse_line(line, &self.file, no) {
-                LineOutcome::Event(ev) => {
+                LineOutcome::Event(mut ev) => {
                     counts.recognized += 1;
-                    let mut ev = *ev;
                     ev.stamp = self.years.resolve(ev.stamp);
                     self.corr.push(ev, &mut self.records);
                     self.emit(out, live);

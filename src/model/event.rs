@@ -91,9 +91,6 @@ impl Peer {
         }
     }
 
-    /// True for the local machine (127.0.0.0/8, ::1, `localhost`): the MSP handing mail
-    /// to the MTA, content filters, test tools. Reports leave such peers out by default
-    /// because they say nothing about how mail travels between sites.
     /// `self.key() == other.key()` with both keys present, without building them (the
     /// correlator compares peers on every message line).
     pub fn same_key(&self, other: &Peer) -> bool {
@@ -122,6 +119,9 @@ impl Peer {
         }
     }
 
+    /// True for the local machine (127.0.0.0/8, ::1, `localhost`): the MSP handing mail
+    /// to the MTA, content filters, test tools. Reports leave such peers out by default
+    /// because they say nothing about how mail travels between sites.
     pub fn is_loopback(&self) -> bool {
         let ip_loop = self.ip.is_some_and(|ip| match ip {
             IpAddr::V4(v4) => v4.is_loopback(),
@@ -355,6 +355,11 @@ pub enum Verify {
     Config,
     /// Any other STARTTLS failure.
     Failure,
+    /// The log says nothing about the certificate: Postfix 2.2 – 2.4 wrote no trust word,
+    /// Exim's deliveries without the `tls_certificate_verified` selector have no `CV=`.
+    /// Written `UNKNOWN`, the word snapshots and event streams carried when it was kept
+    /// as an unknown word, so old and new ones read alike.
+    Unknown,
     /// A word we do not know, kept as written.
     Other(String),
 }
@@ -377,6 +382,7 @@ impl Verify {
             "DANE_NOTLS" => Verify::DaneNoTls,
             "CONFIG" => Verify::Config,
             "FAILURE" => Verify::Failure,
+            "UNKNOWN" => Verify::Unknown,
             other => Verify::Other(other.to_owned()),
         }
     }
@@ -398,6 +404,7 @@ impl Verify {
             Verify::DaneNoTls => "DANE_NOTLS",
             Verify::Config => "CONFIG",
             Verify::Failure => "FAILURE",
+            Verify::Unknown => "UNKNOWN",
             Verify::Other(s) => s,
         }
     }
@@ -841,6 +848,86 @@ impl PolicyCheck {
     }
 }
 
+/// Why an inbound session ended, typed so that the correlator decides on the variant
+/// ([`EndReason::Disconnect`] closes a Postfix session and reads its counters; the others
+/// only say the session is over) while the log's words stay what is shown: the value is
+/// written as the line said it (`disconnect`, `lost connection after DATA`, `timeout
+/// during server cmd read`) and read back from those words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndReason {
+    /// Postfix `disconnect from PEER [counters]`: the session is over.
+    Disconnect,
+    /// Postfix `lost connection|timeout|too many errors|improper command pipelining after
+    /// CMD`: `what` is the words before `after`, `after` the command.
+    Aborted { what: String, after: String },
+    /// Sendmail `lost input channel from … after CMD`.
+    LostInput { after: String },
+    /// Sendmail `… did not issue MAIL/EXPN/VRFY/ETRN during connection to …`.
+    NoCommand,
+    /// Exim `no MAIL in SMTP connection from …`.
+    NoMail,
+    /// Sendmail `timeout waiting for input from … during PHASE` (server side).
+    Timeout { during: String },
+    /// Words no parser of this version writes (a newer event stream), kept as read.
+    Other(String),
+}
+
+impl EndReason {
+    /// Reads the words [`fmt::Display`] writes.
+    pub fn parse(words: &str) -> EndReason {
+        match words {
+            "disconnect" => return EndReason::Disconnect,
+            "did not issue MAIL/EXPN/VRFY/ETRN" => return EndReason::NoCommand,
+            "no MAIL in SMTP connection" => return EndReason::NoMail,
+            _ => {}
+        }
+        if let Some(after) = words.strip_prefix("lost input channel after ") {
+            EndReason::LostInput {
+                after: after.to_owned(),
+            }
+        } else if let Some(during) = words.strip_prefix("timeout during ") {
+            EndReason::Timeout {
+                during: during.to_owned(),
+            }
+        } else if let Some((what, after)) = words.split_once(" after ") {
+            EndReason::Aborted {
+                what: what.to_owned(),
+                after: after.to_owned(),
+            }
+        } else {
+            EndReason::Other(words.to_owned())
+        }
+    }
+}
+
+/// The log's words.
+impl fmt::Display for EndReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EndReason::Disconnect => f.write_str("disconnect"),
+            EndReason::Aborted { what, after } => write!(f, "{what} after {after}"),
+            EndReason::LostInput { after } => write!(f, "lost input channel after {after}"),
+            EndReason::NoCommand => f.write_str("did not issue MAIL/EXPN/VRFY/ETRN"),
+            EndReason::NoMail => f.write_str("no MAIL in SMTP connection"),
+            EndReason::Timeout { during } => write!(f, "timeout during {during}"),
+            EndReason::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+impl Serialize for EndReason {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for EndReason {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(EndReason::parse(&s))
+    }
+}
+
 /// What one recognised line says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -886,7 +973,7 @@ pub enum EventKind {
     SessionEnd {
         #[serde(skip_serializing_if = "Option::is_none", default)]
         peer: Option<Peer>,
-        reason: String,
+        reason: EndReason,
         #[serde(skip_serializing_if = "Option::is_none", default)]
         starttls: Option<(u32, u32)>,
     },
@@ -963,6 +1050,65 @@ mod tests {
             assert_eq!(Verify::parse(w).as_str(), w);
         }
         assert_eq!(Verify::parse("MAYBE"), Verify::Other("MAYBE".into()));
+        // The log's silence has its own variant, written as before.
+        assert_eq!(Verify::parse("UNKNOWN"), Verify::Unknown);
+        assert_eq!(Verify::Unknown.as_str(), "UNKNOWN");
+        assert_eq!(
+            serde_json::to_string(&Verify::Unknown).unwrap(),
+            "\"UNKNOWN\""
+        );
+        assert_eq!(
+            serde_json::from_str::<Verify>("\"UNKNOWN\"").unwrap(),
+            Verify::Unknown
+        );
+    }
+
+    /// Every reason the parsers write reads back as the same variant from its words, so
+    /// an event stream round-trips and the words shown are the log's.
+    #[test]
+    fn end_reasons_are_typed_and_written_as_the_log_said() {
+        let cases = [
+            ("disconnect", EndReason::Disconnect),
+            (
+                "lost connection after DATA",
+                EndReason::Aborted {
+                    what: "lost connection".into(),
+                    after: "DATA".into(),
+                },
+            ),
+            (
+                "too many errors after RCPT",
+                EndReason::Aborted {
+                    what: "too many errors".into(),
+                    after: "RCPT".into(),
+                },
+            ),
+            (
+                "lost input channel after EHLO",
+                EndReason::LostInput {
+                    after: "EHLO".into(),
+                },
+            ),
+            ("did not issue MAIL/EXPN/VRFY/ETRN", EndReason::NoCommand),
+            ("no MAIL in SMTP connection", EndReason::NoMail),
+            (
+                "timeout during server cmd read",
+                EndReason::Timeout {
+                    during: "server cmd read".into(),
+                },
+            ),
+            (
+                "hung up politely",
+                EndReason::Other("hung up politely".into()),
+            ),
+        ];
+        for (words, want) in cases {
+            assert_eq!(EndReason::parse(words), want, "{words}");
+            assert_eq!(want.to_string(), words);
+            let json = serde_json::to_string(&want).unwrap();
+            assert_eq!(json, format!("\"{words}\""));
+            assert_eq!(serde_json::from_str::<EndReason>(&json).unwrap(), want);
+        }
     }
 
     #[test]

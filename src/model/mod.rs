@@ -1,14 +1,16 @@
 //! The vocabulary every stage speaks: what a log line said ([`event`]), what the
-//! correlator concluded ([`record`]), what a run read ([`summary`]) and how any of it is
+//! correlator concluded ([`record`]), counts by typed key ([`hist`]), what a run read ([`summary`]) and how any of it is
 //! worded for a person ([`text`]: plurals, plain errors, the one terminal escaper).
 //!
 //! Imports nothing else of the crate: it is the bottom of the layout.
 
 pub mod event;
+pub mod hist;
 pub mod record;
 pub mod summary;
 pub mod text;
 
 pub use event::*;
+pub use hist::{Hist, Word};
 pub use record::{Encryption, Meta, Record};
 pub use summary::{Summary, max_time, min_time};

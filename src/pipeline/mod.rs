@@ -180,7 +180,7 @@ fn parse_block(
             match outcome {
                 LineOutcome::Event(ev) => {
                     out.recognized += 1;
-                    out.events.push(*ev);
+                    out.events.push(ev);
                     if keyed {
                         out.keys.push(line_key(line));
                     }

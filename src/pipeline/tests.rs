@@ -34,7 +34,7 @@ fn reference_parse_block(
         match parse::parse_line(line, file, no) {
             LineOutcome::Event(ev) => {
                 out.recognized += 1;
-                out.events.push(*ev);
+                out.events.push(ev);
             }
             LineOutcome::Irrelevant => {
                 if let Some(program) = parse::mail_program(line) {

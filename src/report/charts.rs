@@ -25,9 +25,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::Report;
-use crate::analysis::policy::cipher_family;
-use crate::analysis::timeline::BASE_SECS;
-use crate::model::{TlsErrorKind, TlsVersion, Verify};
+use crate::analysis::policy::family_of;
+use crate::analysis::timeline::{BASE_SECS, Bucket};
+use crate::model::{Hist, TlsErrorKind, TlsVersion, Verify};
 
 /// How many peers the per-peer chart shows before "others".
 pub const TOP_PEERS: usize = 12;
@@ -441,44 +441,82 @@ fn top<K: Ord + Clone>(m: &BTreeMap<K, f64>, keep: usize) -> Vec<K> {
     v.into_iter().take(keep).map(|(k, _)| k.clone()).collect()
 }
 
-/// Draws every chart of the report.
-pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
-    let tz = r
-        .snap
-        .summary
-        .counts
-        .first_seen
-        .map(|t| *t.offset())
-        .unwrap_or_else(|| Utc.fix());
-    let width = r.timeline.auto_width();
-    let buckets = r.timeline.rebucket(width);
-    let x_labels: Vec<String> = buckets
-        .iter()
-        .map(|(t, _)| bucket_label(*t, width, tz))
-        .collect();
-    let per = width_words(width);
-    let zone = if tz.local_minus_utc() == 0 {
-        "UTC".to_owned()
-    } else {
-        format!("UTC{tz}")
-    };
-    let mut out = Vec::new();
+/// The time axis the time charts share: the timeline re-bucketed to a readable width, in
+/// the zone of the first record.
+struct TimeAxis {
+    buckets: Vec<(i64, Bucket)>,
+    /// One label per bucket (its start).
+    x_labels: Vec<String>,
+    /// The bucket width in words (`hour`, `day`, `6 hours`).
+    per: String,
+    /// `UTC` or `UTC+01:00`.
+    zone: String,
+}
 
-    // 1. TLS vs plaintext messages.
+impl TimeAxis {
+    fn of(r: &Report) -> TimeAxis {
+        let tz = r
+            .snap
+            .summary
+            .counts
+            .first_seen
+            .map(|t| *t.offset())
+            .unwrap_or_else(|| Utc.fix());
+        let width = r.timeline.auto_width();
+        let buckets = r.timeline.rebucket(width);
+        let x_labels = buckets
+            .iter()
+            .map(|(t, _)| bucket_label(*t, width, tz))
+            .collect();
+        let zone = if tz.local_minus_utc() == 0 {
+            "UTC".to_owned()
+        } else {
+            format!("UTC{tz}")
+        };
+        TimeAxis {
+            buckets,
+            x_labels,
+            per: width_words(width),
+            zone,
+        }
+    }
+
+    fn layout(&self) -> Layout {
+        Layout::Time {
+            x_labels: self.x_labels.clone(),
+        }
+    }
+}
+
+/// Draws every chart of the report, in the page's order.
+pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
+    let axis = TimeAxis::of(r);
+    Ok(vec![
+        messages_chart(&axis)?,
+        versions_chart(&axis)?,
+        verify_chart(r)?,
+        ciphers_chart(r)?,
+        errors_chart(&axis)?,
+    ])
+}
+
+/// 1. Messages over TLS and in clear text, per bucket.
+fn messages_chart(axis: &TimeAxis) -> Result<Chart, String> {
+    let TimeAxis {
+        buckets, per, zone, ..
+    } = axis;
     let tls: Vec<f64> = buckets.iter().map(|(_, b)| b.tls_messages as f64).collect();
     let plain: Vec<f64> = buckets
         .iter()
         .map(|(_, b)| b.plaintext_messages as f64)
         .collect();
     let (ts, ps) = (tls.iter().sum::<f64>(), plain.iter().sum::<f64>());
-    out.push(render(
+    render(
         &Spec {
             name: "messages",
             title: format!("Messages over TLS and in clear text, per {per} ({zone})"),
             axis: "messages".into(),
-            layout: Layout::Time {
-                x_labels: x_labels.clone(),
-            },
+            layout: axis.layout(),
             series: vec![
                 Series {
                     label: "TLS".into(),
@@ -499,23 +537,12 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
             "{} over TLS and {ps:.0} in clear text, per {per}",
             count(ts as usize, "message", "messages")
         ),
-    )?);
+    )
+}
 
-    // 2. Protocol version share.
-    let mut vtot: BTreeMap<String, f64> = BTreeMap::new();
-    for (_, b) in &buckets {
-        for (v, n) in &b.versions {
-            *vtot.entry(v.clone()).or_default() += *n as f64;
-        }
-    }
-    let mut labels: Vec<String> = vtot.keys().cloned().collect();
-    // Newest protocol first (TLSv1.3, TLSv1.2, …), then labels without a known order.
-    labels.sort_by_key(|l| {
-        std::cmp::Reverse(
-            crate::analysis::policy::version_rank(&TlsVersion::parse(l)).map_or(-1, i32::from),
-        )
-    });
-    let vcolour = |l: &str| match TlsVersion::parse(l) {
+/// The colour of a protocol: blues for current ones, warm colours for the deprecated.
+fn version_colour(v: &TlsVersion) -> RGBColor {
+    match v {
         TlsVersion::Tls1_3 => BLUE,
         TlsVersion::Tls1_2 => SKY,
         TlsVersion::Legacy => GREY,
@@ -523,37 +550,49 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
         TlsVersion::Tls1_0 => VERMILLION,
         TlsVersion::Ssl3 | TlsVersion::Ssl2 => PURPLE,
         TlsVersion::Other(_) => YELLOW,
-    };
+    }
+}
+
+/// 2. Protocol version share of the TLS sessions, per bucket.
+fn versions_chart(axis: &TimeAxis) -> Result<Chart, String> {
+    let TimeAxis { buckets, per, .. } = axis;
+    let mut vtot: Hist<TlsVersion> = Hist::default();
+    for (_, b) in buckets {
+        vtot.merge_ref(&b.versions);
+    }
+    let mut labels: Vec<TlsVersion> = vtot.keys().cloned().collect();
+    // Newest protocol first (TLSv1.3, TLSv1.2, …), then labels without a known order.
+    labels.sort_by_key(|l| {
+        std::cmp::Reverse(crate::analysis::policy::version_rank(l).map_or(-1, i32::from))
+    });
     let series: Vec<Series> = labels
         .iter()
         .map(|l| Series {
-            label: if TlsVersion::parse(l) == TlsVersion::Legacy {
+            label: if *l == TlsVersion::Legacy {
                 format!("{l} (Sendmail ≤ 8.14: protocol not logged)")
             } else {
-                l.clone()
+                l.to_string()
             },
-            colour: vcolour(l),
+            colour: version_colour(l),
             values: buckets
                 .iter()
                 .map(|(_, b)| {
-                    let all: u64 = b.versions.values().sum();
+                    let all = b.versions.total();
                     if all == 0 {
                         0.0
                     } else {
-                        100.0 * b.versions.get(l).copied().unwrap_or(0) as f64 / all as f64
+                        100.0 * b.versions.get(l) as f64 / all as f64
                     }
                 })
                 .collect(),
         })
         .collect();
-    out.push(render(
+    render(
         &Spec {
             name: "versions",
             title: format!("Protocol version share of TLS sessions, per {per}"),
             axis: "share of sessions".into(),
-            layout: Layout::Time {
-                x_labels: x_labels.clone(),
-            },
+            layout: axis.layout(),
             series,
             percent: true,
             width: WIDTH,
@@ -562,44 +601,56 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
         format!(
             "Sessions by protocol: {}",
             vtot.iter()
-                .map(|(k, v)| format!("{k} {v:.0}"))
+                .map(|(k, v)| format!("{k} {v}"))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-    )?);
+    )
+}
 
-    // 3. Verify outcomes for the top peers.
-    let groups: [(&str, RGBColor); 5] = [
-        ("verified (OK, TRUSTED)", BLUE),
-        ("not checked (NO, NOT)", SKY),
-        ("failed (FAIL)", ORANGE),
-        ("no STARTTLS (NONE)", PURPLE),
-        ("handshake failed", VERMILLION),
-    ];
-    let group_of = |w: &str| -> usize {
-        let v = Verify::parse(w);
-        match v {
-            Verify::Ok | Verify::Trusted => 0,
-            Verify::No | Verify::Not => 1,
-            Verify::Fail | Verify::DaneFail => 2,
-            Verify::None => 3,
-            _ if v.is_tls_failure() => 4,
-            _ => 1,
-        }
-    };
-    let mut per_peer: BTreeMap<String, [f64; 5]> = BTreeMap::new();
+/// The verify chart's groups, in its legend's order.
+const VERIFY_GROUPS: [(&str, RGBColor); 5] = [
+    ("verified (OK, TRUSTED)", BLUE),
+    ("not checked (NO, NOT)", SKY),
+    ("failed (FAIL)", ORANGE),
+    ("no STARTTLS (NONE)", PURPLE),
+    ("handshake failed", VERMILLION),
+];
+
+/// The index in [`VERIFY_GROUPS`] of a verify word.
+fn verify_group(v: &Verify) -> usize {
+    match v {
+        Verify::Ok | Verify::Trusted => 0,
+        Verify::No | Verify::Not => 1,
+        Verify::Fail | Verify::DaneFail => 2,
+        Verify::None => 3,
+        _ if v.is_tls_failure() => 4,
+        _ => 1,
+    }
+}
+
+/// Per peer, its sessions and policy verdicts by [`VERIFY_GROUPS`]; peers with none left
+/// out.
+fn verify_rows(r: &Report) -> BTreeMap<String, [f64; 5]> {
+    let mut per_peer = BTreeMap::new();
     for (k, p) in &r.snap.posture.peers {
         let mut row = [0.0; 5];
         for d in [&p.inbound, &p.outbound] {
             // Sessions and policy verdicts (the chart's axis), now kept apart in posture.
-            for (w, n) in &d.outcomes() {
-                row[group_of(w)] += *n as f64;
+            for (v, n) in &d.outcomes() {
+                row[verify_group(v)] += n as f64;
             }
         }
         if row.iter().sum::<f64>() > 0.0 {
             per_peer.insert(k.clone(), row);
         }
     }
+    per_peer
+}
+
+/// 3. Verify outcomes for the top peers by sessions, the rest summed as "others".
+fn verify_chart(r: &Report) -> Result<Chart, String> {
+    let per_peer = verify_rows(r);
     let totals: BTreeMap<String, f64> = per_peer
         .iter()
         .map(|(k, v)| (k.clone(), v.iter().sum()))
@@ -623,7 +674,7 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
         data.push(sum);
     }
     let nrows = rows.len().max(1) as u32;
-    out.push(render(
+    render(
         &Spec {
             name: "verify",
             title: format!(
@@ -632,7 +683,7 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
             ),
             axis: "sessions and policy verdicts".into(),
             layout: Layout::Rows { rows: rows.clone() },
-            series: groups
+            series: VERIFY_GROUPS
                 .iter()
                 .enumerate()
                 .map(|(g, (label, colour))| Series {
@@ -649,14 +700,17 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
             "Verify outcomes for {}",
             count(per_peer.len(), "peer", "peers")
         ),
-    )?);
+    )
+}
 
-    // 4. Cipher families.
-    let mut fam: BTreeMap<String, f64> = BTreeMap::new();
+/// 4. Sessions by cipher family, split by what the policy forbids.
+fn ciphers_chart(r: &Report) -> Result<Chart, String> {
+    // By the family's name: the rows and their ties are ordered by it.
+    let mut fam: BTreeMap<&'static str, f64> = BTreeMap::new();
     for p in r.snap.posture.peers.values() {
         for d in [&p.inbound, &p.outbound] {
             for (c, n) in &d.ciphers {
-                *fam.entry(cipher_family(c).to_owned()).or_default() += *n as f64;
+                *fam.entry(family_of(c).policy_name()).or_default() += n as f64;
             }
         }
     }
@@ -665,21 +719,23 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
         r.policy
             .forbidden_ciphers
             .iter()
-            .any(|x| x.eq_ignore_ascii_case(f))
+            .any(|x| x.policy_name() == f)
     };
-    out.push(render(
+    render(
         &Spec {
             name: "ciphers",
             title: "Cipher families of TLS sessions".into(),
             axis: "sessions".into(),
-            layout: Layout::Rows { rows: fams.clone() },
+            layout: Layout::Rows {
+                rows: fams.iter().map(|f| (*f).to_owned()).collect(),
+            },
             series: vec![
                 Series {
                     label: "allowed by policy".into(),
                     colour: BLUE,
                     values: fams
                         .iter()
-                        .map(|f| if forbidden(f) { 0.0 } else { fam[f] })
+                        .map(|f| if forbidden(f) { 0.0 } else { fam[*f] })
                         .collect(),
                 },
                 Series {
@@ -687,7 +743,7 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
                     colour: VERMILLION,
                     values: fams
                         .iter()
-                        .map(|f| if forbidden(f) { fam[f] } else { 0.0 })
+                        .map(|f| if forbidden(f) { fam[*f] } else { 0.0 })
                         .collect(),
                 },
             ],
@@ -698,15 +754,18 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
         format!(
             "Sessions by cipher family: {}",
             fams.iter()
-                .map(|f| format!("{f} {:.0}", fam[f]))
+                .map(|f| format!("{f} {:.0}", fam[*f]))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-    )?);
+    )
+}
 
-    // 5. Errors over time by kind.
+/// 5. TLS errors over time by kind (the most frequent kinds, each in its one colour).
+fn errors_chart(axis: &TimeAxis) -> Result<Chart, String> {
+    let TimeAxis { buckets, per, .. } = axis;
     let mut kinds: BTreeMap<TlsErrorKind, f64> = BTreeMap::new();
-    for (_, b) in &buckets {
+    for (_, b) in buckets {
         for (k, n) in &b.errors {
             *kinds.entry(*k).or_default() += *n as f64;
         }
@@ -723,12 +782,12 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
                 .collect(),
         })
         .collect();
-    out.push(render(
+    render(
         &Spec {
             name: "errors",
             title: format!("TLS errors by kind, per {per}"),
             axis: "errors".into(),
-            layout: Layout::Time { x_labels },
+            layout: axis.layout(),
             series,
             percent: false,
             width: WIDTH,
@@ -746,8 +805,7 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
                     .join(", ")
             }
         ),
-    )?);
-    Ok(out)
+    )
 }
 
 #[cfg(test)]

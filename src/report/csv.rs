@@ -39,8 +39,8 @@ pub fn neutralise(cell: &str) -> String {
     }
 }
 
-fn hist(m: &std::collections::BTreeMap<String, u64>) -> String {
-    m.iter()
+fn hist<K: crate::model::Word>(m: &crate::model::Hist<K>) -> String {
+    m.words()
         .map(|(k, n)| format!("{k}:{n}"))
         .collect::<Vec<_>>()
         .join(" ")

@@ -24,8 +24,8 @@ use super::{Report, percent};
 use crate::analysis::downgrade::Window;
 use crate::analysis::policy::Grade;
 use crate::analysis::posture::DirPosture;
-use crate::model::TlsErrorKind;
 use crate::model::text::count;
+use crate::model::{Hist, TlsErrorKind, Word};
 
 /// The page title (also what the browser test looks for).
 pub const TITLE: &str = "mailtls TLS posture report";
@@ -104,13 +104,21 @@ fn when(t: Option<chrono::DateTime<chrono::FixedOffset>>) -> String {
     })
 }
 
-fn hist(m: &std::collections::BTreeMap<String, u64>) -> String {
-    let mut v: Vec<(&String, &u64)> = m.iter().collect();
-    v.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+/// `WORD:n` by count, most first, then by word.
+fn hist<K: Word>(m: &Hist<K>) -> String {
+    let mut v: Vec<(&str, u64)> = m.words().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     v.iter()
         .map(|(k, n)| format!("{k}:{n}"))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// [`hist`] of both directions' counts together.
+fn both<K: Word>(inbound: &Hist<K>, outbound: &Hist<K>) -> String {
+    let mut m = inbound.clone();
+    m.merge_ref(outbound);
+    hist(&m)
 }
 
 fn grade_badge(g: Option<Grade>) -> Markup {
@@ -367,18 +375,13 @@ pub fn render(r: &Report, charts: &[Chart]) -> String {
                         tbody {
                             @for p in r.peers_by_grade() {
                                 @let g = ev.grades.get(&p.peer);
-                                @let both = |f: fn(&DirPosture) -> &std::collections::BTreeMap<String, u64>| {
-                                    let mut m = f(&p.inbound).clone();
-                                    for (k, v) in f(&p.outbound) { *m.entry(k.clone()).or_default() += v; }
-                                    hist(&m)
-                                };
                                 tr {
                                     td { (grade_badge(g.map(|g| g.grade))) }
                                     td { (p.peer) }
                                     td.num { (dir_cell(&p.inbound, false)) }
                                     td.num { (dir_cell(&p.outbound, true)) }
-                                    td { (both(|d| &d.versions)) }
-                                    td { (both(|d| &d.verify)) }
+                                    td { (both(&p.inbound.versions, &p.outbound.versions)) }
+                                    td { (both(&p.inbound.verify, &p.outbound.verify)) }
                                     td.num { (p.inbound.min_bits.into_iter().chain(p.outbound.min_bits).min().map(|b| b.to_string()).unwrap_or_else(|| "–".into())) }
                                     td { (g.map(|g| g.reason.as_str()).unwrap_or("")) }
                                 }
@@ -476,7 +479,7 @@ pub fn render(r: &Report, charts: &[Chart]) -> String {
                 footer {
                     p {
                         "Policy (" (r.policy_source) @if r.enforced { ", enforced" } @else { ", not enforced" } "): minimum " code { (r.policy.min_version) }
-                        "; forbidden cipher families " (r.policy.forbidden_ciphers.join(", "))
+                        "; forbidden cipher families " (r.policy.forbidden_ciphers.iter().map(|f| f.policy_name()).collect::<Vec<_>>().join(", "))
                         "; must verify " @if r.policy.must_verify.is_empty() { "nobody" } @else { (r.policy.must_verify.join(", ")) }
                         "; clear text at most " (r.policy.max_plaintext_percent) "% overall, "
                         (r.policy.max_peer_plaintext_percent) "% per peer."

@@ -76,12 +76,9 @@ impl Report<'_> {
                 h.tls_messages += d.tls_messages;
                 h.plaintext_messages += d.plaintext_messages;
                 h.sessions += d.tls_sessions;
-                h.verified += d
-                    .verify
-                    .iter()
-                    .filter(|(w, _)| matches!(w.as_str(), "OK" | "TRUSTED"))
-                    .map(|(_, n)| n)
-                    .sum::<u64>();
+                h.verified += d.verify.count_where(|v| {
+                    matches!(v, crate::model::Verify::Ok | crate::model::Verify::Trusted)
+                });
                 h.errors += d.error_count();
             }
         }

@@ -2,7 +2,6 @@
 //! first (the HTML report's order), so the line an administrator must act on is at the
 //! top; fitted to the terminal's width with whole peer names.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
@@ -11,12 +10,12 @@ use super::{Report, Snapshot};
 use crate::analysis::policy::Grade;
 use crate::analysis::posture::{DirPosture, ErrorMap, PeerPosture};
 use crate::model::text::terminal;
-use crate::model::{Direction, TlsVersion, Verify};
+use crate::model::{Direction, Hist, TlsVersion, Word};
 
 /// `TLSv1.3:5 TLSv1.2:2`, largest first.
-fn histogram(m: &BTreeMap<String, u64>) -> String {
-    let mut v: Vec<(&String, &u64)> = m.iter().collect();
-    v.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+fn histogram<K: Word>(m: &Hist<K>) -> String {
+    let mut v: Vec<(&str, u64)> = m.words().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     v.iter()
         .map(|(k, n)| format!("{}:{n}", terminal(k)))
         .collect::<Vec<_>>()
@@ -44,14 +43,11 @@ fn row(peer: &str, dir: Direction, d: &DirPosture, colour: bool) -> Vec<Cell> {
         if colour && bad { cell.fg(c) } else { cell }
     };
     let msgs = d.messages();
-    let has_old = d
-        .versions
-        .keys()
-        .any(|v| TlsVersion::parse(v).is_deprecated());
+    let has_old = d.versions.keys().any(TlsVersion::is_deprecated);
     let has_fail = d
         .verify
         .keys()
-        .any(|w| Verify::parse(w).is_failed_verification() || Verify::parse(w).is_tls_failure());
+        .any(|v| v.is_failed_verification() || v.is_tls_failure());
     vec![
         Cell::new(terminal(peer)),
         Cell::new(dir.as_str()),
@@ -280,9 +276,9 @@ fn short_version(v: &str) -> &str {
 }
 
 /// The keys of a histogram, largest count first, joined by `,`.
-fn brief(m: &BTreeMap<String, u64>, short: fn(&str) -> &str) -> String {
-    let mut v: Vec<(&String, &u64)> = m.iter().collect();
-    v.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+fn brief<K: Word>(m: &Hist<K>, short: fn(&str) -> &str) -> String {
+    let mut v: Vec<(&str, u64)> = m.words().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     let list: Vec<String> = v
         .iter()
         .map(|(k, _)| terminal(short(k)).into_owned())
@@ -514,19 +510,17 @@ fn peer_table(r: &Report, peers: &[&PeerPosture], colour: bool, width: Option<us
             (percent(d.tls_messages, d.messages()), paint)
         }),
         col("VERSIONS", false, &|_, d| {
-            let old = d
-                .versions
-                .keys()
-                .any(|v| TlsVersion::parse(v).is_deprecated());
+            let old = d.versions.keys().any(TlsVersion::is_deprecated);
             (
                 brief(&d.versions, short_version),
                 if old { Paint::Warn } else { Paint::Plain },
             )
         }),
         col("VERIFY", false, &|_, d| {
-            let fail = d.verify.keys().any(|w| {
-                Verify::parse(w).is_failed_verification() || Verify::parse(w).is_tls_failure()
-            });
+            let fail = d
+                .verify
+                .keys()
+                .any(|v| v.is_failed_verification() || v.is_tls_failure());
             (
                 brief(&d.verify, |w| w),
                 if fail { Paint::Bad } else { Paint::Plain },
@@ -843,10 +837,11 @@ mod tests {
         assert_eq!(short_version("TLSv1.3"), "1.3");
         assert_eq!(short_version("TLSv1"), "1");
         assert_eq!(short_version("TLSv1/SSLv3"), "TLSv1/SSLv3");
-        let m: BTreeMap<String, u64> =
-            [("TLSv1.2".to_owned(), 1), ("TLSv1.3".to_owned(), 5)].into();
+        let m: Hist<TlsVersion> = [(TlsVersion::Tls1_2, 1), (TlsVersion::Tls1_3, 5)]
+            .into_iter()
+            .collect();
         assert_eq!(brief(&m, short_version), "1.3,1.2");
-        assert_eq!(brief(&BTreeMap::new(), short_version), "-");
+        assert_eq!(brief(&Hist::<crate::model::Verify>::default(), |w| w), "-");
     }
 
     #[test]

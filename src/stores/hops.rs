@@ -25,7 +25,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::filter::{RecordFilter, peer_matches};
-use crate::analysis::posture::{Posture, bump};
+use crate::analysis::posture::Posture;
 use crate::model::{Direction, Peer, Source};
 use crate::model::{max_time, min_time};
 use crate::parse::headers;
@@ -321,13 +321,13 @@ pub fn add_hop(posture: &mut Posture, hop: &Hop) -> Option<String> {
             d.tls_messages += 1;
             d.tls_sessions += 1;
             if let Some(v) = &det.version {
-                bump(&mut d.versions, v.label());
+                d.versions.add(v);
             }
             if let Some(c) = &det.cipher {
-                bump(&mut d.ciphers, c.as_str());
+                d.ciphers.add(c);
             }
             if let Some(v) = &det.verify {
-                bump(&mut d.verify, v.as_str());
+                d.verify.add(v);
             }
             if let Some(b) = det.bits.effective() {
                 d.min_bits = Some(d.min_bits.map_or(b, |m| m.min(b)));

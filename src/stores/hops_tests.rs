@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::{Cipher, TlsVersion, Verify};
 use crate::stores::messages::Kind;
 use std::fs;
 
@@ -125,8 +126,8 @@ fn add_hop_counts_sessions_only_with_details() {
         (d.tls_sessions, d.tls_messages, d.plaintext_messages),
         (1, 1, 0)
     );
-    assert_eq!(d.versions.get("TLSv1.3"), Some(&1));
-    assert_eq!(d.verify.get("NOT"), Some(&1));
+    assert_eq!(d.versions.get(&TlsVersion::Tls1_3), 1);
+    assert_eq!(d.verify.get(&Verify::Not), 1);
     assert_eq!(d.min_bits, Some(256));
     assert!(p.peers["mail.peer.example"].outbound.is_empty());
     // ESMTPS without details: a TLS message, no session, no histogram entry.
@@ -394,8 +395,8 @@ fn loopback_flag_keeps_loopback_hops_as_for_logs() {
         (d.tls_sessions, d.tls_messages, d.plaintext_messages),
         (2, 2, 0)
     );
-    assert_eq!(d.verify.get("OK"), Some(&2));
-    assert_eq!(d.versions.get("TLSv1.3"), Some(&2));
-    assert_eq!(d.ciphers.get("TLS_AES_256_GCM_SHA384"), Some(&2));
+    assert_eq!(d.verify.get(&Verify::Ok), 2);
+    assert_eq!(d.versions.get(&TlsVersion::Tls1_3), 2);
+    assert_eq!(d.ciphers.get(&Cipher::new("TLS_AES_256_GCM_SHA384")), 2);
     assert_eq!(d.min_bits, Some(256));
 }

@@ -171,9 +171,9 @@ fn is_verified(word: &str) -> bool {
 }
 
 /// `OK 812, FAIL 3`: most frequent first.
-pub fn distribution(m: &BTreeMap<String, u64>) -> String {
-    let mut v: Vec<(&String, &u64)> = m.iter().collect();
-    v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+pub fn distribution<'a>(counts: impl IntoIterator<Item = (&'a str, u64)>) -> String {
+    let mut v: Vec<(&str, u64)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     v.iter()
         .map(|(k, n)| format!("{} {n}", clean(k)))
         .collect::<Vec<_>>()
@@ -542,8 +542,8 @@ impl PeerStory {
                     let _ = writeln!(
                         o,
                         "      versions: {}; verify: {}",
-                        distribution(&dp.versions),
-                        distribution(&dp.verify)
+                        distribution(dp.versions.words()),
+                        distribution(dp.verify.words())
                     );
                 }
             }
@@ -636,10 +636,16 @@ impl PeerStory {
                     // The variation inside the span, when there is any.
                     let mut parts = Vec::new();
                     if s.versions.len() > 1 {
-                        parts.push(format!("versions: {}", distribution(&s.versions)));
+                        parts.push(format!(
+                            "versions: {}",
+                            distribution(s.versions.iter().map(|(k, n)| (k.as_str(), *n)))
+                        ));
                     }
                     if s.verify.len() > 1 {
-                        parts.push(format!("verify: {}", distribution(&s.verify)));
+                        parts.push(format!(
+                            "verify: {}",
+                            distribution(s.verify.iter().map(|(k, n)| (k.as_str(), *n)))
+                        ));
                     }
                     if !parts.is_empty() {
                         let _ = writeln!(o, "        {}", p.paint(Tone::Dim, &parts.join("; ")));
@@ -930,11 +936,11 @@ fn window_groups<'a>(windows: impl Iterator<Item = &'a Window>) -> Vec<WindowGro
             .map(|k| k.as_str())
             .collect::<Vec<_>>()
             .join("/");
-        let g = match out
-            .iter_mut()
-            .position(|g| g.host == w.host && g.direction == w.direction && g.kinds == kinds)
-        {
-            Some(i) => &mut out[i],
+        let at = out
+            .iter()
+            .position(|g| g.host == w.host && g.direction == w.direction && g.kinds == kinds);
+        let at = match at {
+            Some(i) => i,
             None => {
                 out.push(WindowGroup {
                     host: w.host.clone(),
@@ -950,9 +956,10 @@ fn window_groups<'a>(windows: impl Iterator<Item = &'a Window>) -> Vec<WindowGro
                     first_source: w.first_source.clone(),
                     windows: Vec::new(),
                 });
-                out.last_mut().expect("just pushed")
+                out.len() - 1
             }
         };
+        let Some(g) = out.get_mut(at) else { continue };
         g.count += 1;
         for (k, n) in &w.errors {
             *g.errors.entry(*k).or_default() += n;
@@ -1049,7 +1056,7 @@ mod tests {
         assert_eq!(s.verify["NO"], nos);
         assert_eq!(s.verify["OK"], 40 - fails - nos);
         assert_eq!(
-            distribution(&s.verify),
+            distribution(s.verify.iter().map(|(k, n)| (k.as_str(), *n))),
             format!("OK {}, FAIL {fails}, NO {nos}", 40 - fails - nos)
         );
         let h = story

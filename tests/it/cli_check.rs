@@ -172,8 +172,8 @@ fn from_report_checks_outbound_peers_beside_their_log_posture() {
         tls_messages: 3,
         ..DirPosture::default()
     };
-    out.versions.insert("TLSv1.2".into(), 3);
-    out.verify.insert("FAIL".into(), 3);
+    out.versions.add_n(&mailtls::model::TlsVersion::Tls1_2, 3);
+    out.verify.add_n(&mailtls::model::Verify::Fail, 3);
     let mx = PeerPosture {
         peer: "127.0.0.1".into(),
         outbound: out,

@@ -111,7 +111,9 @@ fn to(qid: &str, p: Peer, status: DeliveryStatus) -> EventKind {
 fn end() -> EventKind {
     EventKind::SessionEnd {
         peer: None,
-        reason: "lost input channel".into(),
+        reason: mailtls::model::EndReason::LostInput {
+            after: "MAIL".into(),
+        },
         starttls: None,
     }
 }

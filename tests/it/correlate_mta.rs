@@ -35,7 +35,7 @@ fn run(log: &str) -> Vec<R> {
             continue;
         }
         match parse_line(line.as_bytes(), &file, i as u64 + 1) {
-            LineOutcome::Event(ev) => corr.push(*ev, &mut out),
+            LineOutcome::Event(ev) => corr.push(ev, &mut out),
             LineOutcome::Irrelevant => {}
             LineOutcome::Malformed(why) => panic!("malformed test line {line}: {why}"),
         }

@@ -115,3 +115,62 @@ fn bad_snapshots_are_refused() {
         .unwrap();
     assert_eq!(missing.status.code(), Some(2));
 }
+
+/// `reports/example/posture.json` is a snapshot as released versions write it (the string
+/// histograms of versions, ciphers and verify words; `TLSv1` and `TLSv1/SSLv3` among
+/// them): `merge` reads it into typed counts and writes it back word for word, and a
+/// second copy of other logs (no identity, so not deduplicated) doubles every count.
+#[test]
+fn a_released_snapshot_reads_back_word_for_word_and_adds_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("reports/example/posture.json");
+    let text = std::fs::read_to_string(&example).unwrap();
+    let original: Value = serde_json::from_str(&text).unwrap();
+    let once = merge(&[&example], &dir.path().join("once.json"));
+    assert_eq!(once["peers"], original["peers"]);
+    assert_eq!(once["local_errors"], original["local_errors"]);
+    // Word for word, in the same order (a `Value` would not see the keys' order): the
+    // pretty-printed peers array is the same text.
+    let peers_text = |t: &str| {
+        let start = t.find("\n  \"peers\": [").expect("a peers array");
+        let end = start + t[start..].find("\n  ],").expect("its end");
+        t[start..end].to_owned()
+    };
+    let written = std::fs::read_to_string(dir.path().join("once.json")).unwrap();
+    assert!(peers_text(&text) == peers_text(&written), "peers differ");
+
+    let mut copy = original.clone();
+    copy.as_object_mut().unwrap().remove("identity");
+    let copy_path = dir.path().join("copy.json");
+    std::fs::write(&copy_path, serde_json::to_string(&copy).unwrap()).unwrap();
+    let twice = merge(&[&example, &copy_path], &dir.path().join("twice.json"));
+    let peers = original["peers"].as_array().unwrap();
+    let twice_peers = twice["peers"].as_array().unwrap();
+    assert_eq!(twice_peers.len(), peers.len());
+    let mut counted = 0;
+    for (p, t) in peers.iter().zip(twice_peers) {
+        assert_eq!(p["peer"], t["peer"]);
+        for dir in ["inbound", "outbound"] {
+            for hist in ["versions", "ciphers", "verify"] {
+                let (h, th) = (&p[dir][hist], &t[dir][hist]);
+                let words: Vec<&String> = h.as_object().unwrap().keys().collect();
+                let twice_words: Vec<&String> = th.as_object().unwrap().keys().collect();
+                assert_eq!(words, twice_words, "{} {dir} {hist}", p["peer"]);
+                for (w, n) in h.as_object().unwrap() {
+                    assert_eq!(th[w].as_u64(), n.as_u64().map(|n| 2 * n), "{w}");
+                    counted += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        counted > 50,
+        "the example has histograms to compare ({counted})"
+    );
+    for word in ["TLSv1/SSLv3", "TLSv1"] {
+        assert!(
+            text.contains(&format!("\"{word}\"")),
+            "the example holds {word}"
+        );
+    }
+}

@@ -213,7 +213,7 @@ fn peers_are_keyed_by_lowercase_name_then_ip() {
     assert_eq!(mx1.outbound.tls_sessions, 1);
     assert_eq!(mx1.outbound.plaintext_messages, 1);
     assert_eq!(mx1.outbound.min_bits, Some(128));
-    assert_eq!(mx1.outbound.verify["FAIL"], 1);
+    assert_eq!(mx1.outbound.verify.get(&Verify::Fail), 1);
     assert_eq!(mx1.names.len(), 2);
     assert_eq!(p.peers["198.51.100.7"].inbound.tls_messages, 1);
 }

@@ -100,6 +100,19 @@ impl CipherFamily {
     }
 }
 
+/// Written as the policy names it (a loaded policy shows what it forbids).
+impl serde::Serialize for CipherFamily {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.policy_name())
+    }
+}
+
+impl std::fmt::Display for CipherFamily {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.policy_name())
+    }
+}
+
 /// The family of a suite by its OpenSSL, IANA or GnuTLS name.
 pub fn classify(name: &str) -> CipherFamily {
     use CipherFamily::*;

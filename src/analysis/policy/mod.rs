@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::downgrade::Outage;
 use crate::analysis::posture::{DirPosture, PeerPosture, Posture};
-use crate::model::{Direction, TlsVersion, Verify};
+use crate::model::{Direction, Hist, TlsVersion, Verify};
 
 /// The built-in policy, as TOML (what `--policy` files override key by key).
 pub const DEFAULT_POLICY: &str = r#"min_version = "TLSv1.2"
@@ -97,11 +97,14 @@ impl Exception {
 }
 
 /// A compliance policy. See the module documentation for the file format.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+///
+/// The version and the cipher families are read once, when the file is loaded
+/// ([`Policy::from_toml`] refuses words it does not know): judging compares typed values.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Policy {
-    pub min_version: String,
-    pub forbidden_ciphers: Vec<String>,
+    /// Always a ranked protocol ([`version_rank`] is `Some`).
+    pub min_version: TlsVersion,
+    pub forbidden_ciphers: Vec<CipherFamily>,
     pub must_verify: Vec<String>,
     pub max_plaintext_percent: f64,
     pub max_peer_plaintext_percent: f64,
@@ -125,10 +128,15 @@ struct PartialPolicy {
 impl Default for Policy {
     fn default() -> Self {
         Policy {
-            min_version: "TLSv1.2".into(),
-            forbidden_ciphers: ["RC4", "3DES", "DES", "EXPORT", "NULL", "anonymous"]
-                .map(String::from)
-                .to_vec(),
+            min_version: TlsVersion::Tls1_2,
+            forbidden_ciphers: vec![
+                CipherFamily::Rc4,
+                CipherFamily::TripleDes,
+                CipherFamily::Des,
+                CipherFamily::Export,
+                CipherFamily::Null,
+                CipherFamily::Anonymous,
+            ],
             must_verify: Vec::new(),
             max_plaintext_percent: 10.0,
             max_peer_plaintext_percent: 0.0,
@@ -138,13 +146,43 @@ impl Default for Policy {
 }
 
 impl Policy {
-    /// Reads a policy file's text; keys it leaves out keep the built-in values.
+    /// Reads a policy file's text; keys it leaves out keep the built-in values. A version
+    /// or cipher family it does not know is an error naming the key.
     pub fn from_toml(text: &str) -> Result<Policy, String> {
         let p: PartialPolicy = toml::from_str(text).map_err(|e| e.to_string())?;
         let d = Policy::default();
+        let min_version = match p.min_version {
+            None => d.min_version,
+            Some(word) => {
+                let v = TlsVersion::parse(&word);
+                if version_rank(&v).is_none() {
+                    return Err(format!(
+                        "min_version '{word}': use SSLv3, TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3"
+                    ));
+                }
+                v
+            }
+        };
+        let forbidden_ciphers = match p.forbidden_ciphers {
+            None => d.forbidden_ciphers,
+            Some(words) => words
+                .iter()
+                .map(|f| {
+                    CipherFamily::ALL
+                        .into_iter()
+                        .find(|k| k.policy_name().eq_ignore_ascii_case(f))
+                        .ok_or_else(|| {
+                            format!(
+                                "forbidden_ciphers: unknown family '{f}' (known: {})",
+                                FAMILIES.join(", ")
+                            )
+                        })
+                })
+                .collect::<Result<_, _>>()?,
+        };
         let policy = Policy {
-            min_version: p.min_version.unwrap_or(d.min_version),
-            forbidden_ciphers: p.forbidden_ciphers.unwrap_or(d.forbidden_ciphers),
+            min_version,
+            forbidden_ciphers,
             must_verify: p.must_verify.unwrap_or(d.must_verify),
             max_plaintext_percent: p.max_plaintext_percent.unwrap_or(d.max_plaintext_percent),
             max_peer_plaintext_percent: p
@@ -152,20 +190,6 @@ impl Policy {
                 .unwrap_or(d.max_peer_plaintext_percent),
             exceptions: p.exceptions,
         };
-        if version_rank(&TlsVersion::parse(&policy.min_version)).is_none() {
-            return Err(format!(
-                "min_version '{}': use SSLv3, TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3",
-                policy.min_version
-            ));
-        }
-        for f in &policy.forbidden_ciphers {
-            if !FAMILIES.iter().any(|k| k.eq_ignore_ascii_case(f)) {
-                return Err(format!(
-                    "forbidden_ciphers: unknown family '{f}' (known: {})",
-                    FAMILIES.join(", ")
-                ));
-            }
-        }
         for (what, v) in [
             ("max_plaintext_percent", policy.max_plaintext_percent),
             (
@@ -323,13 +347,14 @@ fn pct(part: u64, whole: u64) -> f64 {
     }
 }
 
-fn is_verified(word: &str) -> bool {
-    matches!(Verify::parse(word), Verify::Ok | Verify::Trusted)
+fn is_verified(v: &Verify) -> bool {
+    matches!(v, Verify::Ok | Verify::Trusted)
 }
 
-fn words(m: &BTreeMap<String, u64>, pick: impl Fn(&str) -> bool) -> (u64, String) {
-    let v: Vec<(&String, &u64)> = m.iter().filter(|(k, _)| pick(k)).collect();
-    let n = v.iter().map(|(_, n)| **n).sum();
+/// The count of the words `pick` accepts and their `WORD:n` list.
+fn words(m: &Hist<Verify>, pick: impl Fn(&Verify) -> bool) -> (u64, String) {
+    let v: Vec<(&Verify, u64)> = m.iter().filter(|(k, _)| pick(k)).collect();
+    let n = v.iter().map(|(_, n)| *n).sum();
     let s = v
         .iter()
         .map(|(k, n)| format!("{k}:{n}"))
@@ -380,16 +405,15 @@ fn findings_for(
         add(grade, over.then_some(Rule::PeerPlaintext), text);
     }
     // Protocols.
-    let min = version_rank(&TlsVersion::parse(&policy.min_version)).unwrap_or(4);
+    let min = version_rank(&policy.min_version).unwrap_or(4);
     let mut low: Vec<String> = Vec::new();
     let mut worst = Grade::C;
     let mut low_n = 0;
-    for (label, n) in &d.versions {
-        let v = TlsVersion::parse(label);
-        if let Some(r) = version_rank(&v)
+    for (v, n) in d.versions.iter() {
+        if let Some(r) = version_rank(v)
             && r < min
         {
-            low.push(format!("{label}:{n}"));
+            low.push(format!("{v}:{n}"));
             low_n += n;
             if r <= 1 {
                 worst = Grade::F;
@@ -408,11 +432,7 @@ fn findings_for(
             ),
         );
     }
-    let legacy = d
-        .versions
-        .get(TlsVersion::Legacy.label())
-        .copied()
-        .unwrap_or(0);
+    let legacy = d.versions.get(&TlsVersion::Legacy);
     if legacy > 0 {
         add(
             Grade::B,
@@ -424,14 +444,10 @@ fn findings_for(
     }
     // Ciphers.
     let mut bad: Vec<String> = Vec::new();
-    for (c, n) in &d.ciphers {
-        let fam = cipher_family(c);
-        if policy
-            .forbidden_ciphers
-            .iter()
-            .any(|f| f.eq_ignore_ascii_case(fam))
-        {
-            bad.push(format!("{c} ({fam}) ×{n}"));
+    for (c, n) in d.ciphers.iter() {
+        let fam = family_of(c);
+        if policy.forbidden_ciphers.contains(&fam) {
+            bad.push(format!("{c} ({}) ×{n}", fam.policy_name()));
         }
     }
     if !bad.is_empty() {
@@ -443,9 +459,8 @@ fn findings_for(
     }
     // Verification.
     let must = policy.must_verify.iter().any(|g| glob_match(g, &peer.peer));
-    let (unverified, list) = words(&d.outcomes(), |w| {
-        let v = Verify::parse(w);
-        !is_verified(w) && !v.is_tls_failure() && v != Verify::None
+    let (unverified, list) = words(&d.outcomes(), |v| {
+        !is_verified(v) && !v.is_tls_failure() && *v != Verify::None
     });
     let not_offered = not_offered(d);
     if must && dir == Direction::Outbound && (unverified > 0 || d.plaintext_messages > 0) {
@@ -475,7 +490,7 @@ fn findings_for(
         );
     }
     // Failures (TLS required but not offered is judged above, the same on every MTA).
-    let (failed, flist) = words(&d.outcomes(), |w| Verify::parse(w).is_tls_failure());
+    let (failed, flist) = words(&d.outcomes(), Verify::is_tls_failure);
     let failures = d
         .errors
         .iter()
@@ -501,7 +516,7 @@ fn findings_for(
 /// deferral text `TLS is required, but was not offered` (a `not_offered` error): the same
 /// situation, so it is counted the same, as whichever of the two the log shows more of.
 pub fn not_offered(d: &DirPosture) -> u64 {
-    let (none, _) = words(&d.outcomes(), |w| Verify::parse(w) == Verify::None);
+    let (none, _) = words(&d.outcomes(), |v| *v == Verify::None);
     let errs = d
         .errors
         .get(&crate::model::TlsErrorKind::NotOffered)
@@ -539,10 +554,10 @@ fn good_reason(p: &PeerPosture) -> String {
         let best = dp
             .versions
             .iter()
-            .max_by_key(|(_, n)| **n)
-            .map(|(v, _)| v.as_str())
+            .max_by_key(|(_, n)| *n)
+            .map(|(v, _)| v.label())
             .unwrap_or("TLS");
-        let verified = dp.verify.keys().all(|w| is_verified(w)) && !dp.verify.is_empty();
+        let verified = dp.verify.keys().all(is_verified) && !dp.verify.is_empty();
         parts.push(format!(
             "{} {best}{}",
             d.as_str(),
@@ -764,14 +779,13 @@ pub fn enforce_readiness_with(posture: &Posture, outage: &Outage) -> Vec<Readine
                 plural(attempts)
             ));
         }
-        let (failed, list) = words(&d.outcomes(), |w| Verify::parse(w).is_tls_failure());
+        let (failed, list) = words(&d.outcomes(), Verify::is_tls_failure);
         if failed > 0 {
             tls.push(format!("handshake failed ({list})"));
         }
         let mut verify = Vec::new();
-        let (unverified, list) = words(&d.outcomes(), |w| {
-            let v = Verify::parse(w);
-            !is_verified(w) && !v.is_tls_failure() && v != Verify::None
+        let (unverified, list) = words(&d.outcomes(), |v| {
+            !is_verified(v) && !v.is_tls_failure() && *v != Verify::None
         });
         if unverified > 0 {
             verify.push(format!("certificate not verified ({list})"));
@@ -811,6 +825,7 @@ pub use advice::{Advice, advice, mta_name};
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Word;
 
     fn dir(f: impl FnOnce(&mut DirPosture)) -> DirPosture {
         let mut d = DirPosture::default();
@@ -818,8 +833,8 @@ mod tests {
         d
     }
 
-    fn hist(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
-        pairs.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect()
+    fn hist<K: Word>(pairs: &[(&str, u64)]) -> Hist<K> {
+        pairs.iter().map(|(k, n)| (K::from_word(k), *n)).collect()
     }
 
     fn posture(key: &str, direction: Direction, d: DirPosture) -> Posture {
@@ -1108,6 +1123,20 @@ mod tests {
             Policy::from_toml(DEFAULT_POLICY).unwrap(),
             Policy::default()
         );
+        // Read once, typed, whatever the spelling: judging compares values.
+        let p = Policy::from_toml(
+            "min_version = \"TLS1_3\"\nforbidden_ciphers = [\"rc4\", \"Anonymous\"]",
+        )
+        .unwrap();
+        assert_eq!(p.min_version, TlsVersion::Tls1_3);
+        assert_eq!(
+            p.forbidden_ciphers,
+            vec![CipherFamily::Rc4, CipherFamily::Anonymous]
+        );
+        for legacy in ["TLSv1/SSLv3", "UNKNOWN"] {
+            let e = Policy::from_toml(&format!("min_version = \"{legacy}\"")).unwrap_err();
+            assert!(e.starts_with(&format!("min_version '{legacy}'")), "{e}");
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@
 //! | delivery | `yes` | `OK` | server certificate verified |
 //! | delivery | `dane` | `TRUSTED` | DANE verification (Sendmail's `TRUSTED`) |
 //! | delivery | `no` | `FAIL` | the server always presents a certificate; it did not verify |
-//! | delivery | absent | `UNKNOWN` (`Other`) | `tls_certificate_verified` log selector turned off |
+//! | delivery | absent | `UNKNOWN` (`Verify::Unknown`) | `tls_certificate_verified` log selector turned off |
 //!
 //! The raw `CV=` word is kept in [`TlsDetail::raw_verify`].
 
@@ -29,6 +29,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 use super::Parsed;
+use crate::model::EndReason;
 use crate::model::{
     Bits, Cipher, Delivery, DeliveryStatus, Direction, EventKind, Peer, Reception, TlsDetail,
     TlsError, TlsErrorKind, TlsParams, TlsSession, TlsVersion, Verify,
@@ -386,7 +387,7 @@ fn tls_params(f: &Fields<'_>, direction: Direction) -> Option<TlsParams> {
         (Direction::Inbound, Some("no")) if dn.is_some() => Verify::Fail,
         (Direction::Inbound, Some("no") | None) => Verify::No,
         (Direction::Outbound, Some("no")) => Verify::Fail,
-        (Direction::Outbound, None) => Verify::Other("UNKNOWN".to_owned()),
+        (Direction::Outbound, None) => Verify::Unknown,
         (_, Some(other)) => Verify::Other(other.to_owned()),
     };
     let mut params = TlsParams::new(version, cipher, Bits::single(bits), verify);
@@ -657,7 +658,7 @@ fn no_mail(text: &str) -> Option<Parsed> {
     let peer = host_spec(spec).map(|(p, _)| p);
     Some(Parsed::Event(EventKind::SessionEnd {
         peer,
-        reason: "no MAIL in SMTP connection".to_owned(),
+        reason: EndReason::NoMail,
         starttls: None,
     }))
 }

@@ -494,7 +494,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 DeliveryStatus::Sent,
                 Some("2.0.0"),
                 "250 2.0.0 OK",
-                aes256(Verify::Other("UNKNOWN".into()), None),
+                aes256(Verify::Unknown, None),
             ),
         ),
         (
@@ -777,7 +777,7 @@ fn rows() -> Vec<(&'static str, Parsed)> {
             "no MAIL in SMTP connection from mail.peer.example [192.0.2.20] D=5s C=EHLO,STARTTLS,EHLO,QUIT",
             Parsed::Event(EventKind::SessionEnd {
                 peer: pe(),
-                reason: "no MAIL in SMTP connection".into(),
+                reason: EndReason::NoMail,
                 starttls: None,
             }),
         ),

@@ -23,7 +23,7 @@
 //! | client | `Trusted` | chain verified, name not checked or not required | `OK` | Sendmail's client `OK` does not check names either |
 //! | client | `Verified` | chain and name match (`secure`, `verify`, `dane`, `fingerprint`) | `OK` | the strongest outcome; the raw word keeps the difference from `Trusted` |
 //!
-//! Postfix 2.2 – 2.4 wrote no trust word at all; those sessions get `Verify::Other("UNKNOWN")`
+//! Postfix 2.2 – 2.4 wrote no trust word at all; those sessions get `Verify::Unknown`
 //! rather than a guess.
 //!
 //! # What is not an event
@@ -44,6 +44,7 @@ pub use errors::status_tls_error;
 use errors::{handshake_error, library_problem, tls_warning, verification_failure};
 
 use super::{Parsed, find, needle, split_once};
+use crate::model::EndReason;
 use crate::model::{
     Bits, Cipher, Delivery, DeliveryStatus, Direction, EventKind, Peer, Reception, TlsDetail,
     TlsError, TlsErrorKind, TlsParams, TlsSession, TlsVersion, Verify,
@@ -276,7 +277,7 @@ pub fn trust_to_verify(direction: Direction, trust: Option<&str>) -> Verify {
         (_, Some("Untrusted")) => Verify::Fail,
         (_, Some("Trusted" | "Verified")) => Verify::Ok,
         (_, Some(other)) => Verify::Other(other.to_owned()),
-        (_, None) => Verify::Other("UNKNOWN".to_owned()),
+        (_, None) => Verify::Unknown,
     }
 }
 
@@ -360,7 +361,7 @@ fn disconnect(rest: &str) -> Parsed {
     }
     Parsed::Event(EventKind::SessionEnd {
         peer: Some(na.peer()),
-        reason: "disconnect".to_owned(),
+        reason: EndReason::Disconnect,
         starttls,
     })
 }
@@ -412,7 +413,10 @@ fn session_abort(body: &str) -> Option<Parsed> {
     }
     Some(Parsed::Event(EventKind::SessionEnd {
         peer: Some(na.peer()),
-        reason: format!("{reason} after {command}"),
+        reason: EndReason::Aborted {
+            what: reason.to_owned(),
+            after: command.to_owned(),
+        },
         starttls: None,
     }))
 }

@@ -88,7 +88,7 @@ fn dlv(
 fn end(peer: Peer, reason: &str, starttls: Option<(u32, u32)>) -> Parsed {
     Parsed::Event(EventKind::SessionEnd {
         peer: Some(peer),
-        reason: reason.to_owned(),
+        reason: EndReason::parse(reason),
         starttls,
     })
 }
@@ -104,12 +104,12 @@ fn rows() -> Vec<(Option<&'static str>, &'static str, Parsed)> {
         (
             SMTPD,
             "TLS connection established from unknown[192.0.2.10]: TLSv1 with cipher DHE-RSA-AES256-SHA (256/256 bits)",
-            tls(In, peer(None, "192.0.2.10"), "TLSv1", "DHE-RSA-AES256-SHA", 256, 256, Verify::Other("UNKNOWN".into()), None),
+            tls(In, peer(None, "192.0.2.10"), "TLSv1", "DHE-RSA-AES256-SHA", 256, 256, Verify::Unknown, None),
         ),
         (
             SMTP,
             "TLS connection established to smarthost.example: TLSv1 with cipher AES256-SHA (256/256 bits)",
-            tls(Out, peer(Some("smarthost.example"), ""), "TLSv1", "AES256-SHA", 256, 256, Verify::Other("UNKNOWN".into()), None),
+            tls(Out, peer(Some("smarthost.example"), ""), "TLSv1", "AES256-SHA", 256, 256, Verify::Unknown, None),
         ),
         // ---- 2.5 – 3.3 server side
         (

@@ -3,6 +3,7 @@
 
 use super::fields::{lookup, split_fields};
 use super::relay::parse_relay;
+use crate::model::EndReason;
 use crate::model::{
     Bits, Cipher, Delivery, DeliveryStatus, EventKind, Peer, PolicyCheck, Reception, TlsParams,
     TlsVersion, Verify,
@@ -183,7 +184,9 @@ pub(super) fn lost_input(rest: &str) -> Parsed {
     let client = head.rsplit_once(" to ").map_or(head, |(c, _)| c);
     Parsed::Event(EventKind::SessionEnd {
         peer: non_empty(parse_relay(client)),
-        reason: format!("lost input channel after {cmd}"),
+        reason: EndReason::LostInput {
+            after: cmd.to_owned(),
+        },
         starttls: None,
     })
 }
@@ -192,7 +195,7 @@ pub(super) fn lost_input(rest: &str) -> Parsed {
 pub(super) fn did_not_issue(body: &str, at: usize) -> Parsed {
     Parsed::Event(EventKind::SessionEnd {
         peer: non_empty(parse_relay(&body[..at])),
-        reason: "did not issue MAIL/EXPN/VRFY/ETRN".to_owned(),
+        reason: EndReason::NoCommand,
         starttls: None,
     })
 }
@@ -218,7 +221,9 @@ pub(super) fn timeout_end(rest: &str) -> Parsed {
     };
     Parsed::Event(EventKind::SessionEnd {
         peer,
-        reason: format!("timeout during {phase}"),
+        reason: EndReason::Timeout {
+            during: phase.to_owned(),
+        },
         starttls: None,
     })
 }

@@ -9,6 +9,7 @@ mod relay;
 mod summary;
 
 use super::*;
+use crate::model::EndReason;
 use crate::model::{
     Bits, Cipher, Delivery, DeliveryStatus, EventKind, Peer, PolicyCheck, Reception, TlsError,
     TlsParams, TlsSession, TlsVersion, Verify,
@@ -123,7 +124,7 @@ fn pol(
 fn end(peer: Option<Peer>, reason: &str) -> Parsed {
     Parsed::Event(EventKind::SessionEnd {
         peer,
-        reason: reason.to_owned(),
+        reason: EndReason::parse(reason),
         starttls: None,
     })
 }
