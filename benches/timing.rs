@@ -10,10 +10,9 @@
 //! (no word: all; about 40 s). It uses the same follow harness and hostile servers as the
 //! tests (tests/it/common), and the release build of the binary.
 
-// Tests and benches fail loudly by design, and a few helpers call libc for what std lacks
-// (wait4's memory counters, setsockopt, inotify); Cargo.toml's [lints] deny these in the
-// library and binary (where `unsafe` is forbidden outright).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unsafe_code)]
+// Tests and benches fail loudly by design; Cargo.toml's [lints] deny these in the library
+// and the binary.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[allow(dead_code)]
 #[path = "../tests/it/common/follow.rs"]

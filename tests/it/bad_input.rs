@@ -61,14 +61,11 @@ fn scan_json_peak_rss(files: &[&std::path::Path]) -> (Value, String, i32, u64) {
     let dir = tempfile::tempdir().unwrap();
     let out_path = dir.path().join("stdout");
     let err_path = dir.path().join("stderr");
-    let (status, peak) = peak_rss::run(
-        bin()
-            .arg("scan")
-            .args(files)
-            .args(["--format", "json", "--year", "2026"])
-            .stdout(fs::File::create(&out_path).unwrap())
-            .stderr(fs::File::create(&err_path).unwrap()),
-    );
+    let mut cmd = bin();
+    cmd.arg("scan")
+        .args(files)
+        .args(["--format", "json", "--year", "2026"]);
+    let (status, peak) = peak_rss::run(&cmd, &out_path, Some(&err_path));
     let stderr = fs::read_to_string(&err_path).unwrap();
     let json = serde_json::from_slice(&fs::read(&out_path).unwrap()).unwrap_or(Value::Null);
     (json, stderr, status.code().unwrap_or(-1), peak)

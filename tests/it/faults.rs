@@ -54,13 +54,13 @@ fn behind_two_rotations(directives: &str) {
     write_lines(&log, 1..=5);
     let mut f = spawn(&[log.to_str().unwrap(), "--json", "--from-start", "--poll"]);
     assert_eq!(f.numbers(5), (1..=5).collect::<Vec<_>>());
-    f.signal(libc::SIGSTOP);
+    f.signal(rustix::process::Signal::STOP);
     write_lines(&log, 6..=100);
     logrotate(dir.path(), &log, directives);
     write_lines(&log, 101..=200);
     logrotate(dir.path(), &log, directives);
     write_lines(&log, 201..=300);
-    f.signal(libc::SIGCONT);
+    f.signal(rustix::process::Signal::CONT);
     let got = f.numbers(295);
     assert_eq!(
         got,
@@ -93,12 +93,12 @@ fn follow_copytruncate_while_behind_reads_the_rest_from_the_copy() {
         write_lines(&log, 1..=5);
         let f = spawn(&[log.to_str().unwrap(), "--json", "--from-start", "--poll"]);
         assert_eq!(f.numbers(5), (1..=5).collect::<Vec<_>>());
-        f.signal(libc::SIGSTOP);
+        f.signal(rustix::process::Signal::STOP);
         write_lines(&log, 6..=100);
         logrotate(dir.path(), &log, directives);
         // More than was there: a size check alone would take it for growth.
         write_lines(&log, 101..=300);
-        f.signal(libc::SIGCONT);
+        f.signal(rustix::process::Signal::CONT);
         assert_eq!(
             f.numbers(295),
             (6..=300).collect::<Vec<_>>(),
@@ -204,10 +204,8 @@ impl Run {
 
 /// An exclusive flock held by the test itself, as another run would hold it.
 fn hold_lock(p: &Path) -> File {
-    use std::os::fd::AsRawFd;
     let f = File::open(p).unwrap();
-    // SAFETY: flock(2) on a descriptor we own.
-    assert_eq!(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) }, 0);
+    f.lock().unwrap();
     f
 }
 

@@ -138,7 +138,7 @@ fn a_missing_file_is_followed_once_it_is_created() {
     let got: Vec<usize> = f.lines(5).iter().map(|(_, l)| number_of(l)).collect();
     assert_eq!(got, vec![1, 2, 3, 4, 5]);
     f.wait_err("appeared; reading from the start");
-    let (code, summary) = f.stop_with(libc::SIGINT);
+    let (code, summary) = f.stop_with(rustix::process::Signal::INT);
     assert_eq!(code, 0);
     assert!(summary.contains("stopped (SIGINT)"), "{summary}");
     assert!(summary.contains("5 lines read"), "{summary}");

@@ -121,16 +121,12 @@ fn plaintext_after_a_220_to_starttls_is_software_not_a_pass() {
 fn binary_check_peak_rss(addr: SocketAddr, extra: &[&str]) -> (i32, String, u64) {
     let dir = tempfile::tempdir().unwrap();
     let out_path = dir.path().join("stdout");
-    let (status, peak) = peak_rss::run(
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("mailtls"))
-            .args(["check", "--timeout", "2", "--max-time", "4", "--json"])
-            .args(extra)
-            .arg(addr.to_string())
-            .env("NO_COLOR", "1")
-            .stdin(std::process::Stdio::null())
-            .stdout(std::fs::File::create(&out_path).unwrap())
-            .stderr(std::process::Stdio::null()),
-    );
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("mailtls"));
+    cmd.args(["check", "--timeout", "2", "--max-time", "4", "--json"])
+        .args(extra)
+        .arg(addr.to_string())
+        .env("NO_COLOR", "1");
+    let (status, peak) = peak_rss::run(&cmd, &out_path, None);
     let out = std::fs::read_to_string(&out_path).unwrap();
     (status.code().unwrap_or(-1), out, peak)
 }

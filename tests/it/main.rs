@@ -4,10 +4,9 @@
 //! the follow harness, the SMTP/DNS/TLS servers on 127.0.0.1, the setup trees).
 //! Run one subject with `cargo test --test it <name>::`.
 
-// Tests and benches fail loudly by design, and a few helpers call libc for what std lacks
-// (wait4's memory counters, setsockopt, inotify); Cargo.toml's [lints] deny these in the
-// library and binary (where `unsafe` is forbidden outright).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unsafe_code)]
+// Tests and benches fail loudly by design; Cargo.toml's [lints] deny these in the library
+// and the binary.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

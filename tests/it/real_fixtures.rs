@@ -331,9 +331,7 @@ fn follow_all(files: &[PathBuf]) -> Vec<String> {
             );
             thread::sleep(Duration::from_millis(50));
         }
-        let pid = libc::pid_t::try_from(f.child.id()).unwrap();
-        // SAFETY: kill(2) on our own child's pid, which has not been reaped yet.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+        crate::common::follow::signal_child(&f.child, rustix::process::Signal::TERM);
         let o = f.child.wait_with_output().unwrap();
         let alerts: Vec<String> = String::from_utf8_lossy(&o.stdout)
             .lines()

@@ -117,30 +117,24 @@ fn watch_modes(
     dir: &Path,
     stop: Arc<AtomicBool>,
 ) -> (thread::JoinHandle<()>, Arc<Mutex<Vec<u32>>>) {
-    use std::ffi::CString;
+    use rustix::fs::inotify;
     use std::os::unix::ffi::OsStrExt;
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let dir_c = CString::new(dir.as_os_str().as_bytes()).unwrap();
-    // SAFETY: plain inotify calls on a descriptor this function owns.
-    let fd = unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) };
-    assert!(fd >= 0);
-    let wd = unsafe { libc::inotify_add_watch(fd, dir_c.as_ptr(), libc::IN_CREATE) };
-    assert!(wd >= 0);
+    let fd = inotify::init(inotify::CreateFlags::NONBLOCK | inotify::CreateFlags::CLOEXEC).unwrap();
+    inotify::add_watch(&fd, dir, inotify::WatchFlags::CREATE).unwrap();
     let dir = dir.to_path_buf();
     let out = Arc::clone(&seen);
     let handle = thread::spawn(move || {
         let mut buf = [0u8; 8192];
         loop {
-            // SAFETY: reading into our own buffer from our own descriptor.
-            let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
-            if n <= 0 {
+            let n = rustix::io::read(&fd, &mut buf).unwrap_or(0);
+            if n == 0 {
                 if stop.load(Ordering::SeqCst) {
                     break;
                 }
                 std::hint::spin_loop();
                 continue;
             }
-            let n = usize::try_from(n).unwrap();
             let mut i = 0;
             while i + 16 <= n {
                 let len = u32::from_ne_bytes(buf[i + 12..i + 16].try_into().unwrap()) as usize;
@@ -155,8 +149,7 @@ fn watch_modes(
                 i += 16 + len;
             }
         }
-        // SAFETY: closing the descriptor opened above, once.
-        unsafe { libc::close(fd) };
+        drop(fd);
     });
     (handle, seen)
 }

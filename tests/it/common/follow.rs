@@ -115,11 +115,11 @@ impl Follow {
 
     /// SIGTERM, then the exit code and the closing summary.
     pub fn stop(self) -> (i32, String) {
-        self.stop_with(libc::SIGTERM)
+        self.stop_with(rustix::process::Signal::TERM)
     }
 
     /// Sends `signal` (SIGTERM, SIGINT), then returns the exit code and the summary.
-    pub fn stop_with(mut self, signal: libc::c_int) -> (i32, String) {
+    pub fn stop_with(mut self, signal: rustix::process::Signal) -> (i32, String) {
         self.signal(signal);
         let deadline = Instant::now() + HANG;
         let code = loop {
@@ -191,11 +191,9 @@ pub fn number_of(json_line: &str) -> usize {
 }
 
 impl Follow {
-    /// Sends `sig` (SIGSTOP, SIGCONT, SIGTERM) to the follower.
-    pub fn signal(&self, sig: libc::c_int) {
-        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
-        // SAFETY: kill(2) on our own child's pid, which has not been reaped yet.
-        assert_eq!(unsafe { libc::kill(pid, sig) }, 0);
+    /// Sends `sig` (STOP, CONT, TERM) to the follower.
+    pub fn signal(&self, sig: rustix::process::Signal) {
+        signal_child(&self.child, sig);
     }
 
     /// The peer numbers of the next `n` session events.
@@ -215,4 +213,10 @@ impl Follow {
         }
         self.err_seen.join("\n")
     }
+}
+
+/// Sends `sig` to a child that has not been reaped yet (STOP, CONT, TERM).
+pub fn signal_child(child: &std::process::Child, sig: rustix::process::Signal) {
+    let pid = rustix::process::Pid::from_child(child);
+    rustix::process::kill_process(pid, sig).unwrap();
 }

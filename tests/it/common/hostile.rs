@@ -6,7 +6,6 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -165,20 +164,8 @@ pub fn reset_mid_handshake(tcp: TcpStream) {
     let _ = tcp.read(&mut buf);
     let _ = tcp.write_all(&[0x16, 0x03, 0x03, 0x00, 0x50, 0x02, 0x00, 0x00, 0x4c, 0x03]);
     thread::sleep(Duration::from_millis(50));
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: a plain setsockopt on a socket we own, with a correctly sized value.
-    unsafe {
-        libc::setsockopt(
-            tcp.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&raw const linger).cast(),
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        );
-    }
+    // SO_LINGER 0: the close sends a reset instead of a FIN.
+    let _ = rustix::net::sockopt::set_socket_linger(&tcp, Some(Duration::ZERO));
     drop(tcp);
 }
 

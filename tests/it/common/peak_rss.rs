@@ -1,30 +1,55 @@
 //! Runs a child process and reports its peak resident set size, for the tests that
 //! bound mailtls' memory on hostile input.
 //!
-//! `wait4` returns the child's own `rusage`. Linux carries the forking parent's peak into
-//! the child's `ru_maxrss` (it survives fork and exec), so a figure is only meaningful
-//! against a baseline run made the same way from the same small test process: the tests
-//! that measure run themselves in one ([`in_own_process`]).
+//! GNU time (`/usr/bin/time -f %M`, Debian package `time`) reads the child's own
+//! `rusage` from wait4 and writes its `ru_maxrss`. Linux carries the forking parent's peak
+//! into the child's `ru_maxrss` (it survives fork and exec), so a figure is only
+//! meaningful against a baseline run made the same way from the same small test process:
+//! the tests that measure run themselves in one ([`in_own_process`]).
 
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, ExitStatus};
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
 
-/// Spawns `cmd` (its stdio already set up: nothing may block on a pipe we do not read),
-/// waits for it and returns its exit status and peak RSS in bytes.
-// The child is reaped by wait4 below, which std's `Child::wait` cannot do with rusage.
-#[allow(clippy::zombie_processes)]
-pub fn run(cmd: &mut Command) -> (ExitStatus, u64) {
-    let child = cmd.spawn().expect("spawn");
-    let pid = libc::pid_t::try_from(child.id()).expect("pid");
-    let mut status = 0;
-    // SAFETY: `rusage` is plain data filled in by wait4; `pid` is our own child, reaped
-    // here and never waited on through `Child`.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(got, pid, "wait4: {}", std::io::Error::last_os_error());
-    // Linux reports ru_maxrss in KiB.
-    let peak = u64::try_from(usage.ru_maxrss).expect("maxrss") * 1024;
-    (ExitStatus::from_raw(status), peak)
+/// Runs `program ARGS` (environment from `cmd`, whose stdio is replaced) under GNU time
+/// with stdout and stderr into the given files, and returns its exit status and peak RSS
+/// in bytes.
+pub fn run(cmd: &Command, stdout: &Path, stderr: Option<&Path>) -> (ExitStatus, u64) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rss = dir.path().join("maxrss");
+    let mut timed = Command::new("/usr/bin/time");
+    timed
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&rss)
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(stdout).expect("stdout file"))
+        .stderr(match stderr {
+            Some(p) => Stdio::from(std::fs::File::create(p).expect("stderr file")),
+            None => Stdio::null(),
+        });
+    if let Some(d) = cmd.get_current_dir() {
+        timed.current_dir(d);
+    }
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => timed.env(k, v),
+            None => timed.env_remove(k),
+        };
+    }
+    let status = timed
+        .status()
+        .expect("/usr/bin/time runs (Debian package `time`)");
+    // GNU time reports KiB; a child killed by a signal adds a "Command terminated" line.
+    let text = std::fs::read_to_string(&rss).expect("time's output");
+    let kib: u64 = text
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .next_back()
+        .unwrap_or_else(|| panic!("no maxrss in {text:?}"));
+    (status, kib * 1024)
 }
 
 /// Set in the fresh copy of the test binary that [`in_own_process`] starts.
