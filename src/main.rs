@@ -21,10 +21,18 @@ fn main() -> ExitCode {
         name.push_str(sub);
         m = next;
     }
-    let cli = match Cli::from_arg_matches(&matches) {
+    let mut cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    // What the administrator set once (policy, our hosts, …); flags given here win.
+    match commands::settings::load(cli.config.as_deref(), cli.no_config) {
+        Ok(s) => s.apply(&mut cli.command),
+        Err(e) => {
+            eprintln!("{name}: {}", mailtls::model::text::plain_error(&e));
+            return ExitCode::from(e.exit_code());
+        }
+    }
     let result = match cli.command {
         Command::Scan(args) => commands::scan::run(&args),
         Command::Follow(args) => commands::follow::run(&args),

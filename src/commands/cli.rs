@@ -19,13 +19,23 @@ use crate::commands;
     propagate_version = true,
     after_help = "\
 Exit codes (scan; README \"Exit codes\"):
-  0  read and reported (with --policy: no violation)
-  1  --policy violations
+  0  read and reported (no violation of an enforced policy)
+  1  violations of an enforced policy (--policy FILE, or --fail-on-violations)
   2  nothing done: usage error, no input, nothing recognised, output not written
   3  report made, but some inputs were missing or cut short while read
-  4  --policy given, but nothing left to judge (--allow-empty: 0)"
+  4  policy enforced, but nothing left to judge (--allow-empty: 0)
+
+Settings an administrator sets once (policy, our_hosts, loopback, report_dir, utc) are read
+from $MAILTLS_CONFIG, else /etc/mailtls/mailtls.toml when it exists (docs/usage.md);
+flags on the command line win."
 )]
 pub struct Cli {
+    /// Read settings from FILE instead of $MAILTLS_CONFIG or /etc/mailtls/mailtls.toml.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// Read no settings file.
+    #[arg(long, global = true, conflicts_with = "config")]
+    pub no_config: bool,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -18,6 +18,7 @@ pub mod message;
 pub mod peer;
 pub mod progress;
 pub mod scan;
+pub mod settings;
 
 /// Exit codes shared by all commands (README "Exit codes", `mailtls --help`).
 pub mod exit {

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command as Std;
 
-use crate::common::{root, strip_ansi};
+use crate::common::{mailtls, root, strip_ansi};
 use assert_cmd::Command;
 use assert_cmd::cargo::cargo_bin;
 use serde_json::Value;
@@ -900,4 +900,112 @@ fn the_exit_code_rule_is_documented_in_help_and_readme() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "the quick start exits 0");
+}
+
+/// Issue 22 point 6: what an administrator sets once lives in a settings file
+/// ($MAILTLS_CONFIG, else /etc/mailtls/mailtls.toml): the policy is enforced from it, the
+/// report goes to its folder, loopback peers count; a flag on the command line wins, and
+/// `--no-config` reads none.
+#[test]
+fn a_settings_file_sets_what_admins_set_once_and_flags_win() {
+    let tmp = tempfile::tempdir().unwrap();
+    let strict = tmp.path().join("policy.toml");
+    std::fs::write(&strict, "min_version = \"TLSv1.3\"\n").unwrap();
+    let reports = tmp.path().join("reports");
+    let settings = tmp.path().join("mailtls.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "# /etc/mailtls/mailtls.toml\npolicy = \"{}\"\nreport_dir = \"{}\"\nloopback = true\nutc = true\n",
+            strict.display(),
+            reports.display()
+        ),
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let o = mailtls()
+            .env("MAILTLS_CONFIG", &settings)
+            .args(["scan", "sample-logs/", "--year", "2026", "-q"])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    // The file's policy is enforced (exit 1), its folder gets the report, and loopback
+    // peers are counted (none is left out).
+    let (code, _, err) = run(&[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("mailtls: violation:"), "{err}");
+    let html = std::fs::read_to_string(reports.join("index.html")).unwrap();
+    assert!(!html.contains("loopback peers left out"), "loopback kept");
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("posture.json")).unwrap())
+            .unwrap();
+    assert!(
+        json["peers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["peer"] == "127.0.0.1" || p["peer"] == "localhost"),
+        "a loopback peer is in the posture"
+    );
+    // A flag wins: another policy file on the command line, and --format prints instead of
+    // writing the folder.
+    let lenient = tmp.path().join("lenient.toml");
+    std::fs::write(
+        &lenient,
+        "min_version = \"SSLv3\"\nforbidden_ciphers = []\nmax_plaintext_percent = 100\nmax_peer_plaintext_percent = 100\nmust_verify = []\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&["--policy", lenient.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.starts_with('{'), "{out}");
+    // --no-config: the built-in policy, not enforced.
+    let (code, _, err) = run(&["--no-config", "--format", "json"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("mailtls: violation:"), "{err}");
+}
+
+#[test]
+fn a_bad_settings_file_is_an_error_naming_the_file_and_the_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let settings = tmp.path().join("mailtls.toml");
+    std::fs::write(
+        &settings,
+        "utc = true\npolcy = \"/etc/mailtls/policy.toml\"\n",
+    )
+    .unwrap();
+    let o = mailtls()
+        .env("MAILTLS_CONFIG", &settings)
+        .args(["scan", "sample-logs/postfix"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&settings.display().to_string())
+            && err.contains("polcy")
+            && err.contains("line 2"),
+        "{err}"
+    );
+    // A file named but missing is an error too, never silently no settings.
+    let o = mailtls()
+        .args([
+            "--config",
+            "/nonexistent/mailtls.toml",
+            "scan",
+            "sample-logs/postfix",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("/nonexistent/mailtls.toml: no such file or directory"),
+        "{err}"
+    );
 }
