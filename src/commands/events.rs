@@ -27,8 +27,7 @@ use chrono::{FixedOffset, Offset, Utc};
 
 use super::exit;
 use crate::analysis::filter::RecordFilter;
-use crate::model::Verify;
-use crate::model::{Encryption, Record};
+use crate::model::Record;
 use crate::parse::envelope::Zone;
 use crate::parse::received::HopTls;
 use crate::pipeline::{self, Options};
@@ -160,26 +159,13 @@ impl Args {
     }
 }
 
-/// The verify word a record carries, if any.
-fn verify_of(r: &Record) -> Option<&Verify> {
-    match r {
-        Record::Session { params, .. } => Some(&params.verify),
-        Record::Message {
-            encryption: Encryption::Tls(p),
-            ..
-        } => Some(&p.verify),
-        Record::Verdict { verify, .. } => Some(verify),
-        _ => None,
-    }
-}
-
 /// `--verify` and `--errors-only` on top of the shared filters.
 pub fn keep_extra(r: &Record, verify: Option<&str>, errors_only: bool) -> bool {
     if errors_only && !matches!(r, Record::Error { .. }) {
         return false;
     }
     match verify {
-        Some(w) => verify_of(r).is_some_and(|v| v.as_str().eq_ignore_ascii_case(w.trim())),
+        Some(w) => r.verify().is_some_and(|v| v.as_str().eq_ignore_ascii_case(w.trim())),
         None => true,
     }
 }

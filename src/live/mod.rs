@@ -379,22 +379,6 @@ impl Live {
     }
 }
 
-/// The verify word a record carries, if any: a session's, a TLS message's, a verdict's.
-pub fn record_verify(r: &Record) -> Option<&Verify> {
-    match r {
-        Record::Session { params, .. } => Some(&params.verify),
-        Record::Message {
-            encryption: Encryption::Tls(p),
-            ..
-        } => Some(&p.verify),
-        Record::Verdict { verify, .. } => Some(verify),
-        Record::Message { .. }
-        | Record::Error { .. }
-        | Record::Ready { .. }
-        | Record::Start { .. } => None,
-    }
-}
-
 /// True for records about something that went wrong: errors and failing verdicts.
 pub fn is_error(r: &Record) -> bool {
     match r {
@@ -436,7 +420,7 @@ impl DisplayFilter {
                     && self
                         .verify
                         .as_ref()
-                        .is_none_or(|v| record_verify(r) == Some(v))
+                        .is_none_or(|v| r.verify() == Some(v))
                     && (!self.errors_only || is_error(r))
             }
         }

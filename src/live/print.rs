@@ -30,16 +30,7 @@ pub fn alert_json(a: &Alert) -> String {
     o.insert("schema".into(), json!(EVENT_SCHEMA));
     o.insert("type".into(), json!("alert"));
     o.insert("alert".into(), json!(a.name()));
-    let m = a.meta();
-    if let Some(t) = m.time {
-        o.insert("time".into(), json!(t.to_rfc3339()));
-    }
-    if let Some(h) = &m.host {
-        o.insert("host".into(), json!(h.as_ref()));
-    }
-    o.insert("mta".into(), json!(m.mta));
-    o.insert("file".into(), json!(m.source.file.as_ref()));
-    o.insert("line".into(), json!(m.source.line));
+    crate::report::events::meta_fields(&mut o, a.meta());
     match a {
         Alert::TlsDisabled {
             kind,

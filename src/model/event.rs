@@ -498,6 +498,28 @@ pub enum TlsErrorKind {
 }
 
 impl TlsErrorKind {
+    /// Every kind, in declaration order: for what must hold of each (one colour, advice
+    /// in each MTA's terms).
+    pub const ALL: [TlsErrorKind; 17] = [
+        TlsErrorKind::PrivateKey,
+        TlsErrorKind::Certificate,
+        TlsErrorKind::CaLocations,
+        TlsErrorKind::UnsafeFile,
+        TlsErrorKind::MissingFile,
+        TlsErrorKind::CipherConfig,
+        TlsErrorKind::Init,
+        TlsErrorKind::Handshake,
+        TlsErrorKind::Io,
+        TlsErrorKind::CertVerify,
+        TlsErrorKind::CertificateRejected,
+        TlsErrorKind::Policy,
+        TlsErrorKind::Library,
+        TlsErrorKind::NotOffered,
+        TlsErrorKind::Dane,
+        TlsErrorKind::Shutdown,
+        TlsErrorKind::Other,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             TlsErrorKind::PrivateKey => "private_key",

@@ -134,6 +134,23 @@ impl Record {
         }
     }
 
+    /// The verify word the record carries, if any: a session's, a TLS message's, a
+    /// verdict's.
+    pub fn verify(&self) -> Option<&Verify> {
+        match self {
+            Record::Session { params, .. } => Some(&params.verify),
+            Record::Message {
+                encryption: Encryption::Tls(p),
+                ..
+            } => Some(&p.verify),
+            Record::Verdict { verify, .. } => Some(verify),
+            Record::Message { .. }
+            | Record::Error { .. }
+            | Record::Ready { .. }
+            | Record::Start { .. } => None,
+        }
+    }
+
     pub fn direction(&self) -> Option<Direction> {
         match self {
             Record::Session { direction, .. }

@@ -812,26 +812,7 @@ fn errors_chart(axis: &TimeAxis) -> Result<Chart, String> {
 mod tests {
     use super::*;
 
-    /// Every kind, as `TlsErrorKind` declares them.
-    const KINDS: [TlsErrorKind; 17] = [
-        TlsErrorKind::PrivateKey,
-        TlsErrorKind::Certificate,
-        TlsErrorKind::CaLocations,
-        TlsErrorKind::UnsafeFile,
-        TlsErrorKind::MissingFile,
-        TlsErrorKind::CipherConfig,
-        TlsErrorKind::Init,
-        TlsErrorKind::Handshake,
-        TlsErrorKind::Io,
-        TlsErrorKind::CertVerify,
-        TlsErrorKind::CertificateRejected,
-        TlsErrorKind::Policy,
-        TlsErrorKind::Library,
-        TlsErrorKind::NotOffered,
-        TlsErrorKind::Dane,
-        TlsErrorKind::Shutdown,
-        TlsErrorKind::Other,
-    ];
+    const KINDS: [TlsErrorKind; 17] = TlsErrorKind::ALL;
 
     #[test]
     fn every_error_kind_has_its_own_colour_warm_for_our_side() {

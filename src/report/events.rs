@@ -125,7 +125,9 @@ pub fn hop_json(h: &HopEvent) -> Value {
     Value::Object(o)
 }
 
-fn meta_fields(o: &mut Map<String, Value>, m: &Meta) {
+/// The fields every record and alert of `mailtls.event/1` carries (time, host, mta, file,
+/// line).
+pub(crate) fn meta_fields(o: &mut Map<String, Value>, m: &Meta) {
     if let Some(t) = m.time {
         o.insert("time".into(), json!(t.to_rfc3339()));
     }

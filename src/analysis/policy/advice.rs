@@ -365,25 +365,7 @@ mod tests {
     /// Every kind on every MTA names that MTA's own settings and reload, never another's.
     #[test]
     fn advice_speaks_the_mta_s_own_terms() {
-        let kinds = [
-            TlsErrorKind::PrivateKey,
-            TlsErrorKind::Certificate,
-            TlsErrorKind::CaLocations,
-            TlsErrorKind::UnsafeFile,
-            TlsErrorKind::MissingFile,
-            TlsErrorKind::CipherConfig,
-            TlsErrorKind::Init,
-            TlsErrorKind::Handshake,
-            TlsErrorKind::Io,
-            TlsErrorKind::CertVerify,
-            TlsErrorKind::CertificateRejected,
-            TlsErrorKind::Policy,
-            TlsErrorKind::Library,
-            TlsErrorKind::NotOffered,
-            TlsErrorKind::Dane,
-            TlsErrorKind::Shutdown,
-            TlsErrorKind::Other,
-        ];
+        let kinds = TlsErrorKind::ALL;
         let foreign: [(Mta, &[&str]); 3] = [
             (
                 Mta::Sendmail,
