@@ -165,7 +165,9 @@ pub fn keep_extra(r: &Record, verify: Option<&str>, errors_only: bool) -> bool {
         return false;
     }
     match verify {
-        Some(w) => r.verify().is_some_and(|v| v.as_str().eq_ignore_ascii_case(w.trim())),
+        Some(w) => r
+            .verify()
+            .is_some_and(|v| v.as_str().eq_ignore_ascii_case(w.trim())),
         None => true,
     }
 }

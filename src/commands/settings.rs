@@ -91,7 +91,9 @@ pub fn parse(text: &str) -> Result<Settings, String> {
 fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
     match span {
         Some(r) => {
-            let line = text.get(..r.start).map_or(1, |t| t.matches('\n').count() + 1);
+            let line = text
+                .get(..r.start)
+                .map_or(1, |t| t.matches('\n').count() + 1);
             format!(" (line {line})")
         }
         None => String::new(),

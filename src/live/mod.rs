@@ -417,10 +417,7 @@ impl DisplayFilter {
             Output::Alert(_) => true,
             Output::Record(r) => {
                 self.records.keep(r)
-                    && self
-                        .verify
-                        .as_ref()
-                        .is_none_or(|v| r.verify() == Some(v))
+                    && self.verify.as_ref().is_none_or(|v| r.verify() == Some(v))
                     && (!self.errors_only || is_error(r))
             }
         }
