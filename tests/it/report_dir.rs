@@ -389,7 +389,7 @@ fn policy_violations_exit_1_and_exceptions_excuse() {
     assert_eq!(
         lines,
         [
-            "mailtls: violation: min_version fax.oldcorp.example (in): TLSv1:2 in 2 of 6 sessions (minimum TLSv1.2)",
+            "mailtls: violation: min_version fax.oldcorp.example (in): TLSv1 in 2 of 6 sessions (minimum TLSv1.2)",
             "mailtls: violation: forbidden_cipher fax.oldcorp.example (in): forbidden cipher DES-CBC3-SHA (3DES) ×6",
             "mailtls: violation: forbidden_cipher mx.legacy.example (out): forbidden cipher RC4-MD5 (RC4) ×1",
             "mailtls: violation: must_verify mx.customer.example (out): must verify, but FAIL:2",

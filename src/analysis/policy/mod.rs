@@ -406,14 +406,14 @@ fn findings_for(
     }
     // Protocols.
     let min = version_rank(&policy.min_version).unwrap_or(4);
-    let mut low: Vec<String> = Vec::new();
+    let mut low: Vec<(String, u64)> = Vec::new();
     let mut worst = Grade::C;
     let mut low_n = 0;
     for (v, n) in d.versions.iter() {
         if let Some(r) = version_rank(v)
             && r < min
         {
-            low.push(format!("{v}:{n}"));
+            low.push((v.to_string(), n));
             low_n += n;
             if r <= 1 {
                 worst = Grade::F;
@@ -425,9 +425,17 @@ fn findings_for(
             worst,
             Some(Rule::MinVersion),
             format!(
-                "{} in {low_n} of {} sessions (minimum {})",
-                low.join(" "),
-                d.tls_sessions,
+                "{} in {low_n} of {} (minimum {})",
+                // One version: its name; several: each with its count.
+                match low.as_slice() {
+                    [(v, _)] => v.clone(),
+                    _ => low
+                        .iter()
+                        .map(|(v, n)| format!("{v} ×{n}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                },
+                crate::model::text::count(d.tls_sessions, "session", "sessions"),
                 policy.min_version
             ),
         );
@@ -919,7 +927,7 @@ mod tests {
                     d.verify = hist(&[("NO", 2)]);
                 }),
                 Grade::C,
-                "TLSv1:2 in 2 of 2 sessions (minimum TLSv1.2)",
+                "TLSv1 in 2 of 2 sessions (minimum TLSv1.2)",
                 vec![Rule::MinVersion],
             ),
             (
@@ -947,7 +955,21 @@ mod tests {
                     d.verify = hist(&[("OK", 1)]);
                 }),
                 Grade::F,
-                "SSLv3:1 in 1 of 1 sessions",
+                "SSLv3 in 1 of 1 session",
+                vec![Rule::MinVersion],
+            ),
+            (
+                "mx.mixed-old.example",
+                Outbound,
+                dir(|d| {
+                    d.tls_sessions = 3;
+                    d.tls_messages = 3;
+                    d.versions = hist(&[("SSLv3", 1), ("TLSv1", 2)]);
+                    d.ciphers = hist(&[("AES128-SHA", 3)]);
+                    d.verify = hist(&[("OK", 3)]);
+                }),
+                Grade::F,
+                "SSLv3 ×1, TLSv1 ×2 in 3 of 3 sessions (minimum TLSv1.2)",
                 vec![Rule::MinVersion],
             ),
             (
