@@ -414,26 +414,19 @@ fn find_inputs(args: &Args) -> Result<Found, Error> {
 
 /// The policy that judges the run: `--policy FILE`, or the built-in one.
 fn load_policy(args: &Args) -> Result<(Policy, String), Error> {
-    let policy_loaded = match &args.policy {
-        None => Ok((Policy::default(), "built-in".to_owned())),
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|t| Policy::from_toml(&t))
-            .map(|p| (p, path.display().to_string())),
+    let Some(path) = &args.policy else {
+        return Ok((Policy::default(), "built-in".to_owned()));
     };
-    let (policy, policy_source) = match policy_loaded {
-        Ok(p) => p,
-        Err(e) => {
-            return Err(Error::Usage(format!(
-                "--policy {}: {}",
-                args.policy
-                    .as_deref()
-                    .unwrap_or_else(|| "".as_ref())
-                    .display(),
-                crate::model::text::plain_error(&e)
-            )));
-        }
+    let refused = |e: &dyn std::fmt::Display| {
+        Error::Usage(format!(
+            "--policy {}: {}",
+            path.display(),
+            crate::model::text::plain_error(e)
+        ))
     };
+    let text = std::fs::read_to_string(path).map_err(|e| refused(&e))?;
+    let policy = Policy::from_toml(&text).map_err(|e| refused(&e))?;
+    let policy_source = path.display().to_string();
     Ok((policy, policy_source))
 }
 

@@ -146,8 +146,20 @@ fn register_font() {
     });
 }
 
-fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result<(), String> {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+/// A chart that could not be drawn or encoded: which one, and what refused (plotters or
+/// the PNG encoder).
+#[derive(Debug, thiserror::Error)]
+#[error("chart {chart}: {reason}")]
+pub struct ChartError {
+    pub chart: &'static str,
+    pub reason: String,
+}
+
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result<(), ChartError> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| ChartError {
+        chart: spec.name,
+        reason: e.to_string(),
+    };
     root.fill(&WHITE).map_err(err)?;
     let root = root.margin(8, 8, 12, 16);
     // Legend: swatches under the title, wrapped into as many rows as the width needs.
@@ -382,7 +394,7 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
     root.present().map_err(err)
 }
 
-fn render(spec: &Spec, alt: String) -> Result<Chart, String> {
+fn render(spec: &Spec, alt: String) -> Result<Chart, ChartError> {
     register_font();
     let mut svg = String::new();
     draw(
@@ -400,8 +412,12 @@ fn render(spec: &Spec, alt: String) -> Result<Chart, String> {
         let mut enc = png::Encoder::new(&mut png, w, h);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
-        let mut wr = enc.write_header().map_err(|e| e.to_string())?;
-        wr.write_image_data(&rgb).map_err(|e| e.to_string())?;
+        let png_err = |e: png::EncodingError| ChartError {
+            chart: spec.name,
+            reason: e.to_string(),
+        };
+        let mut wr = enc.write_header().map_err(png_err)?;
+        wr.write_image_data(&rgb).map_err(png_err)?;
     }
     Ok(Chart {
         name: spec.name,
@@ -489,7 +505,7 @@ impl TimeAxis {
 }
 
 /// Draws every chart of the report, in the page's order.
-pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
+pub fn render_all(r: &Report) -> Result<Vec<Chart>, ChartError> {
     let axis = TimeAxis::of(r);
     Ok(vec![
         messages_chart(&axis)?,
@@ -501,7 +517,7 @@ pub fn render_all(r: &Report) -> Result<Vec<Chart>, String> {
 }
 
 /// 1. Messages over TLS and in clear text, per bucket.
-fn messages_chart(axis: &TimeAxis) -> Result<Chart, String> {
+fn messages_chart(axis: &TimeAxis) -> Result<Chart, ChartError> {
     let TimeAxis {
         buckets, per, zone, ..
     } = axis;
@@ -554,7 +570,7 @@ fn version_colour(v: &TlsVersion) -> RGBColor {
 }
 
 /// 2. Protocol version share of the TLS sessions, per bucket.
-fn versions_chart(axis: &TimeAxis) -> Result<Chart, String> {
+fn versions_chart(axis: &TimeAxis) -> Result<Chart, ChartError> {
     let TimeAxis { buckets, per, .. } = axis;
     let mut vtot: Hist<TlsVersion> = Hist::default();
     for (_, b) in buckets {
@@ -649,7 +665,7 @@ fn verify_rows(r: &Report) -> BTreeMap<String, [f64; 5]> {
 }
 
 /// 3. Verify outcomes for the top peers by sessions, the rest summed as "others".
-fn verify_chart(r: &Report) -> Result<Chart, String> {
+fn verify_chart(r: &Report) -> Result<Chart, ChartError> {
     let per_peer = verify_rows(r);
     let totals: BTreeMap<String, f64> = per_peer
         .iter()
@@ -704,7 +720,7 @@ fn verify_chart(r: &Report) -> Result<Chart, String> {
 }
 
 /// 4. Sessions by cipher family, split by what the policy forbids.
-fn ciphers_chart(r: &Report) -> Result<Chart, String> {
+fn ciphers_chart(r: &Report) -> Result<Chart, ChartError> {
     // By the family's name: the rows and their ties are ordered by it.
     let mut fam: BTreeMap<&'static str, f64> = BTreeMap::new();
     for p in r.snap.posture.peers.values() {
@@ -762,7 +778,7 @@ fn ciphers_chart(r: &Report) -> Result<Chart, String> {
 }
 
 /// 5. TLS errors over time by kind (the most frequent kinds, each in its one colour).
-fn errors_chart(axis: &TimeAxis) -> Result<Chart, String> {
+fn errors_chart(axis: &TimeAxis) -> Result<Chart, ChartError> {
     let TimeAxis { buckets, per, .. } = axis;
     let mut kinds: BTreeMap<TlsErrorKind, f64> = BTreeMap::new();
     for (_, b) in buckets {

@@ -145,20 +145,33 @@ impl Default for Policy {
     }
 }
 
+/// Why a policy file was refused, naming the key at fault.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PolicyError {
+    /// Not TOML, or a key of the wrong type.
+    #[error("{0}")]
+    Toml(String),
+    #[error("min_version '{0}': use SSLv3, TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3")]
+    MinVersion(String),
+    #[error("forbidden_ciphers: unknown family '{0}' (known: {families})", families = FAMILIES.join(", "))]
+    CipherFamily(String),
+    #[error("{key} = {value}: must be between 0 and 100")]
+    Percent { key: &'static str, value: f64 },
+}
+
 impl Policy {
     /// Reads a policy file's text; keys it leaves out keep the built-in values. A version
     /// or cipher family it does not know is an error naming the key.
-    pub fn from_toml(text: &str) -> Result<Policy, String> {
-        let p: PartialPolicy = toml::from_str(text).map_err(|e| e.to_string())?;
+    pub fn from_toml(text: &str) -> Result<Policy, PolicyError> {
+        let p: PartialPolicy =
+            toml::from_str(text).map_err(|e| PolicyError::Toml(e.to_string()))?;
         let d = Policy::default();
         let min_version = match p.min_version {
             None => d.min_version,
             Some(word) => {
                 let v = TlsVersion::parse(&word);
                 if version_rank(&v).is_none() {
-                    return Err(format!(
-                        "min_version '{word}': use SSLv3, TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3"
-                    ));
+                    return Err(PolicyError::MinVersion(word));
                 }
                 v
             }
@@ -171,12 +184,7 @@ impl Policy {
                     CipherFamily::ALL
                         .into_iter()
                         .find(|k| k.policy_name().eq_ignore_ascii_case(f))
-                        .ok_or_else(|| {
-                            format!(
-                                "forbidden_ciphers: unknown family '{f}' (known: {})",
-                                FAMILIES.join(", ")
-                            )
-                        })
+                        .ok_or_else(|| PolicyError::CipherFamily(f.clone()))
                 })
                 .collect::<Result<_, _>>()?,
         };
@@ -198,7 +206,10 @@ impl Policy {
             ),
         ] {
             if !(0.0..=100.0).contains(&v) {
-                return Err(format!("{what} = {v}: must be between 0 and 100"));
+                return Err(PolicyError::Percent {
+                    key: what,
+                    value: v,
+                });
             }
         }
         Ok(policy)
@@ -1139,7 +1150,7 @@ mod tests {
             ("[[exception]]\npeer = \"x\"\nexpires = \"soon\"", "expires"),
         ] {
             let e = Policy::from_toml(bad).unwrap_err();
-            assert!(e.contains(says), "{bad}: {e}");
+            assert!(e.to_string().contains(says), "{bad}: {e}");
         }
         assert_eq!(
             Policy::from_toml(DEFAULT_POLICY).unwrap(),
@@ -1157,7 +1168,11 @@ mod tests {
         );
         for legacy in ["TLSv1/SSLv3", "UNKNOWN"] {
             let e = Policy::from_toml(&format!("min_version = \"{legacy}\"")).unwrap_err();
-            assert!(e.starts_with(&format!("min_version '{legacy}'")), "{e}");
+            assert!(
+                e.to_string()
+                    .starts_with(&format!("min_version '{legacy}'")),
+                "{e}"
+            );
         }
     }
 
