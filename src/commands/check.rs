@@ -765,7 +765,7 @@ pub(super) fn write_text(
     }
     for f in &r.findings {
         // Long findings (the likely causes of `ours_no_tls`) wrapped for the terminal.
-        let lines = wrap_keeping_commands(&t(&f.text), 90);
+        let lines = crate::model::text::wrap(&t(&f.text), 90);
         for (i, line) in lines.iter().enumerate() {
             if i == 0 {
                 writeln!(out, "  {}: {line}", f.severity.label())?;
@@ -805,53 +805,4 @@ pub(super) fn write_text(
     }
     writeln!(out, "  total {:.1} ms", r.elapsed_ms)?;
     writeln!(out)
-}
-
-/// `text` in lines of at most `width` characters, broken between words but never inside
-/// a `quoted command` (so it can be copied whole); a longer word or command stays whole.
-fn wrap_keeping_commands(text: &str, width: usize) -> Vec<String> {
-    let mut words: Vec<String> = Vec::new();
-    let mut open = false;
-    for w in text.split_whitespace() {
-        match words.last_mut() {
-            Some(last) if open => {
-                last.push(' ');
-                last.push_str(w);
-            }
-            _ => words.push(w.to_owned()),
-        }
-        if w.matches('`').count() % 2 == 1 {
-            open = !open;
-        }
-    }
-    let mut out: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for w in words {
-        if !line.is_empty() && line.chars().count() + 1 + w.chars().count() > width {
-            out.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(&w);
-    }
-    if !line.is_empty() {
-        out.push(line);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wrapping_keeps_a_quoted_command_whole() {
-        let text = "the MTA could not load its key. Run `mailtls doctor --cf /etc/mail/sendmail.cf --log /var/log/mail.log` to find which.";
-        let lines = wrap_keeping_commands(text, 40);
-        let cmd = "`mailtls doctor --cf /etc/mail/sendmail.cf --log /var/log/mail.log`";
-        assert!(lines.iter().any(|l| l.contains(cmd)), "{lines:?}");
-        assert_eq!(lines.join(" "), text);
-        assert!(lines[0].chars().count() <= 40);
-    }
 }

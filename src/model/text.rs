@@ -97,8 +97,59 @@ pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// `text` in lines of at most `width` characters, broken between words: a word longer
+/// than the width stays whole, and so does a `quoted command` (it must copy and paste as
+/// one line). For prose on a terminal (likely causes, advice); tables fit their cells with
+/// `report::table::wrap`, which also breaks long words.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut open = false;
+    for w in text.split_whitespace() {
+        match words.last_mut() {
+            Some(last) if open => {
+                last.push(' ');
+                last.push_str(w);
+            }
+            _ => words.push(w.to_owned()),
+        }
+        if w.matches('`').count() % 2 == 1 {
+            open = !open;
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for w in words {
+        if !line.is_empty() && line.chars().count() + 1 + w.chars().count() > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&w);
+    }
+    if !line.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn wrap_keeps_words_and_quoted_commands_whole() {
+        let text = "the peer did not advertise STARTTLS (disabled, or a middlebox stripped it) while our policy requires TLS for it";
+        let lines = super::wrap(text, 30);
+        assert!(lines.iter().all(|l| l.chars().count() <= 30), "{lines:?}");
+        assert_eq!(lines.join(" "), text);
+        assert_eq!(super::wrap("", 10), Vec::<String>::new());
+        let text = "the MTA could not load its key. Run `mailtls doctor --cf /etc/mail/sendmail.cf --log /var/log/mail.log` to find which.";
+        let lines = super::wrap(text, 40);
+        let cmd = "`mailtls doctor --cf /etc/mail/sendmail.cf --log /var/log/mail.log`";
+        assert!(lines.iter().any(|l| l.contains(cmd)), "{lines:?}");
+        assert_eq!(lines.join(" "), text);
+        assert!(lines[0].chars().count() <= 40);
+    }
 
     #[test]
     fn plain_error_drops_only_the_os_error_code() {

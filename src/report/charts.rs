@@ -27,6 +27,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::Report;
 use crate::analysis::policy::family_of;
 use crate::analysis::timeline::{BASE_SECS, Bucket};
+use crate::model::text::count;
 use crate::model::{Hist, TlsErrorKind, TlsVersion, Verify};
 
 /// How many peers the per-peer chart shows before "others".
@@ -92,11 +93,6 @@ pub fn kind_colour(k: TlsErrorKind) -> RGBColor {
 /// A colour as CSS `#rrggbb`.
 pub fn hex(c: RGBColor) -> String {
     format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
-}
-
-/// `n` and its noun, singular for one.
-fn count(n: usize, one: &str, many: &str) -> String {
-    crate::model::text::count(n as u64, one, many)
 }
 
 /// One rendered chart.
@@ -551,7 +547,7 @@ fn messages_chart(axis: &TimeAxis) -> Result<Chart, ChartError> {
         },
         format!(
             "{} over TLS and {ps:.0} in clear text, per {per}",
-            count(ts as usize, "message", "messages")
+            count(ts as u64, "message", "messages")
         ),
     )
 }
@@ -695,7 +691,7 @@ fn verify_chart(r: &Report) -> Result<Chart, ChartError> {
             name: "verify",
             title: format!(
                 "Certificate verification, top {} by sessions",
-                count(rows.len().min(TOP_PEERS), "peer", "peers")
+                count(rows.len().min(TOP_PEERS) as u64, "peer", "peers")
             ),
             axis: "sessions and policy verdicts".into(),
             layout: Layout::Rows { rows: rows.clone() },
@@ -714,7 +710,7 @@ fn verify_chart(r: &Report) -> Result<Chart, ChartError> {
         },
         format!(
             "Verify outcomes for {}",
-            count(per_peer.len(), "peer", "peers")
+            count(per_peer.len() as u64, "peer", "peers")
         ),
     )
 }

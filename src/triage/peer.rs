@@ -783,7 +783,7 @@ impl PeerStory {
                     p.paint(Tone::Warn, &format!("{}:", t.reason)),
                     p.paint(Tone::Dim, &t.source.to_string())
                 );
-                for line in wrap(t.likely_cause, PROSE_WIDTH) {
+                for line in crate::model::text::wrap(t.likely_cause, PROSE_WIDTH) {
                     let _ = writeln!(o, "        {line}");
                 }
             }
@@ -832,26 +832,6 @@ pub const LINE_WIDTH: usize = 96;
 /// Prose (likely causes) is wrapped to this many columns, indentation included: it reads
 /// on an 80-column terminal.
 pub const PROSE_WIDTH: usize = 70;
-
-/// `text` in lines of at most `width` characters, broken between words (a longer word
-/// stays whole).
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            out.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        out.push(line);
-    }
-    out
-}
 
 /// `a`, `a and b`, `a, b and c`.
 fn and_list(items: &[&str]) -> String {
@@ -1137,12 +1117,7 @@ mod tests {
     }
 
     #[test]
-    fn wrap_keeps_words_whole_and_lines_short() {
-        let text = "the peer did not advertise STARTTLS (disabled, or a middlebox stripped it) while our policy requires TLS for it";
-        let lines = wrap(text, 30);
-        assert!(lines.iter().all(|l| l.chars().count() <= 30), "{lines:?}");
-        assert_eq!(lines.join(" "), text);
-        assert_eq!(wrap("", 10), Vec::<String>::new());
+    fn lists_and_repetitions_read_as_words() {
         assert_eq!(and_list(&["a", "b", "c"]), "a, b and c");
         assert_eq!(times(1), "once");
         assert_eq!(times(70), "70 times");

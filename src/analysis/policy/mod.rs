@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::downgrade::Outage;
 use crate::analysis::posture::{DirPosture, PeerPosture, Posture};
+use crate::model::text::count;
 use crate::model::{Direction, Hist, TlsVersion, Verify};
 
 /// The built-in policy, as TOML (what `--policy` files override key by key).
@@ -400,16 +401,16 @@ fn findings_for(
         let text = if never_tls {
             // "all 1 message" reads wrong: one message is just that.
             format!(
-                "{}{msgs} message{} {} in clear text, never STARTTLS",
+                "{}{} {} in clear text, never STARTTLS",
                 if msgs == 1 { "" } else { "all " },
-                plural(msgs),
+                count(msgs, "message", "messages"),
                 dir_words(dir)
             )
         } else {
             format!(
-                "{} of {msgs} message{} {} in clear text ({share:.0}%)",
+                "{} of {} {} in clear text ({share:.0}%)",
                 d.plaintext_messages,
-                plural(msgs),
+                count(msgs, "message", "messages"),
                 dir_words(dir)
             )
         };
@@ -446,7 +447,7 @@ fn findings_for(
                         .collect::<Vec<_>>()
                         .join(", "),
                 },
-                crate::model::text::count(d.tls_sessions, "session", "sessions"),
+                count(d.tls_sessions, "session", "sessions"),
                 policy.min_version
             ),
         );
@@ -552,10 +553,6 @@ fn is_not_offered_kind(k: crate::model::TlsErrorKind) -> bool {
     )
 }
 
-fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
 fn dir_words(d: Direction) -> &'static str {
     match d {
         Direction::Inbound => "received",
@@ -637,8 +634,8 @@ pub fn evaluate_with(
                     rule: None,
                     direction: dir,
                     text: format!(
-                        "{n} message{} {} in clear text during our own TLS outage (our key or certificate, not the peer)",
-                        plural(*n),
+                        "{} {} in clear text during our own TLS outage (our key or certificate, not the peer)",
+                        count(*n, "message", "messages"),
                         dir_words(dir)
                     ),
                     excepted_until: None,
@@ -793,9 +790,9 @@ pub fn enforce_readiness_with(posture: &Posture, outage: &Outage) -> Vec<Readine
         let none = not_offered(d);
         if none > 0 {
             tls.push(format!(
-                "STARTTLS not offered {none}×, {} of {attempts} attempt{} not delivered",
+                "STARTTLS not offered {none}×, {} of {} not delivered",
                 d.deferred + d.bounced,
-                plural(attempts)
+                count(attempts, "attempt", "attempts")
             ));
         }
         let (failed, list) = words(&d.outcomes(), Verify::is_tls_failure);
