@@ -1,13 +1,15 @@
 //! What the records mean, folded: per-peer [`posture`] (a mergeable monoid), the
 //! [`timeline`] of a run, [`downgrade`] windows (one state machine for `scan`, `peer` and
 //! `follow`), the compliance [`policy`] with its grades and advice, the [`compare`]ison
-//! with an earlier snapshot, and the record [`filter`] every command shares.
+//! with an earlier snapshot, the record [`filter`] every command shares, and the nightly
+//! [`history`] of a folder of snapshots.
 //!
 //! Imports only [`crate::model`] and [`crate::correlate`]'s records.
 
 pub mod compare;
 pub mod downgrade;
 pub mod filter;
+pub mod history;
 pub mod policy;
 pub mod posture;
 pub mod timeline;

@@ -13,10 +13,12 @@ pub mod docs;
 pub mod doctor;
 pub mod events;
 pub mod follow;
+pub mod history;
 pub mod merge;
 pub mod message;
 pub mod peer;
 pub mod progress;
+pub mod report;
 pub mod scan;
 pub mod settings;
 

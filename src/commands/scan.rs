@@ -328,6 +328,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             .iter()
             .map(|p| p.display().to_string())
             .collect(),
+        trend: None,
     };
     write_report_dir(args, &rep)?;
     super::write_stdout(&render(args, &rep)?)?;

@@ -141,6 +141,7 @@ impl Settings {
             | Command::Config(_)
             | Command::Doctor(_)
             | Command::Merge(_)
+            | Command::Report(_)
             | Command::Completions(_)
             | Command::Man(_) => {}
         }

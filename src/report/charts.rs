@@ -37,7 +37,7 @@ pub const TOP_PEERS: usize = 12;
 pub const WIDTH: u32 = 640;
 
 /// Height of the charts over time.
-const TIME_HEIGHT: u32 = 340;
+pub(super) const TIME_HEIGHT: u32 = 340;
 
 /// At most this many labels on a time axis (each up to "Nov 20 00:00" wide).
 const MAX_TIME_LABELS: usize = 5;
@@ -108,29 +108,32 @@ pub struct Chart {
 }
 
 /// A series of a stacked chart.
-struct Series {
-    label: String,
-    colour: RGBColor,
-    values: Vec<f64>,
+pub(super) struct Series {
+    pub(super) label: String,
+    pub(super) colour: RGBColor,
+    pub(super) values: Vec<f64>,
 }
 
-enum Layout {
+/// How a chart lays out its bars (the trend charts of [`super::trend`] draw nights on
+/// the time layout).
+pub(super) enum Layout {
     /// Vertical stacked bars over time buckets.
     Time { x_labels: Vec<String> },
     /// Horizontal stacked bars, one row per label.
     Rows { rows: Vec<String> },
 }
 
-struct Spec {
-    name: &'static str,
-    title: String,
-    axis: String,
-    layout: Layout,
-    series: Vec<Series>,
+/// What one chart draws.
+pub(super) struct Spec {
+    pub(super) name: &'static str,
+    pub(super) title: String,
+    pub(super) axis: String,
+    pub(super) layout: Layout,
+    pub(super) series: Vec<Series>,
     /// Values are shares summing to 100 per bucket.
-    percent: bool,
-    width: u32,
-    height: u32,
+    pub(super) percent: bool,
+    pub(super) width: u32,
+    pub(super) height: u32,
 }
 
 fn register_font() {
@@ -390,7 +393,8 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
     root.present().map_err(err)
 }
 
-fn render(spec: &Spec, alt: String) -> Result<Chart, ChartError> {
+/// Draws `spec` as SVG and PNG.
+pub(super) fn render(spec: &Spec, alt: String) -> Result<Chart, ChartError> {
     register_font();
     let mut svg = String::new();
     draw(
@@ -553,7 +557,7 @@ fn messages_chart(axis: &TimeAxis) -> Result<Chart, ChartError> {
 }
 
 /// The colour of a protocol: blues for current ones, warm colours for the deprecated.
-fn version_colour(v: &TlsVersion) -> RGBColor {
+pub(super) fn version_colour(v: &TlsVersion) -> RGBColor {
     match v {
         TlsVersion::Tls1_3 => BLUE,
         TlsVersion::Tls1_2 => SKY,

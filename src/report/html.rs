@@ -205,7 +205,8 @@ pub fn inline_svg(c: &Chart) -> Option<Markup> {
     })
 }
 
-fn chart_figure(c: &Chart) -> Markup {
+/// A chart as a figure with its caption and links to its files.
+pub(super) fn chart_figure(c: &Chart) -> Markup {
     let drawing = inline_svg(c).unwrap_or_else(|| {
         let data = base64::engine::general_purpose::STANDARD.encode(c.svg.as_bytes());
         html! { img src={ "data:image/svg+xml;base64," (data) } alt=(c.alt) title=(c.title); }
@@ -259,6 +260,9 @@ pub fn render(r: &Report, charts: &[Chart]) -> String {
         .map(|i| i.hosts.clone())
         .unwrap_or_default();
     let nviol = ev.violations.len() as u64;
+    // The trend's charts (`trend-*`) go into the trend section, the run's into #charts.
+    let (trend_charts, charts): (Vec<&Chart>, Vec<&Chart>) =
+        charts.iter().partition(|c| c.name.starts_with("trend-"));
     let page = html! {
         (DOCTYPE)
         html lang="en" {
@@ -471,8 +475,10 @@ pub fn render(r: &Report, charts: &[Chart]) -> String {
 
                 section #charts {
                     h2 { "Charts" }
-                    div.charts { @for c in charts { (chart_figure(c)) } }
+                    div.charts { @for c in &charts { (chart_figure(c)) } }
                 }
+
+                @if let Some(t) = r.trend { (super::trend::html_section(t, &trend_charts)) }
 
                 @if let Some(t) = &r.snap.tlsrpt { (super::tlsrpt::html_section(t)) }
 

@@ -276,6 +276,10 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(o);
     }
 
+    if let Some(t) = r.trend {
+        o.push_str(&super::trend::markdown(t));
+    }
+
     if let Some(rd) = r.readiness {
         let _ = writeln!(o, "## What breaks if we enforce TLS?\n");
         let _ = writeln!(

@@ -10,6 +10,7 @@
 //! DIR/summary.md      headline, violations, what broke, what changed (for mail)
 //! DIR/charts/*.svg    the charts, and the same as PNG
 //! DIR/tlsrpt.json     mailtls.tlsrpt/1, only when TLS-RPT reports were read (docs/tlsrpt.md)
+//! DIR/trend.csv       one row per night, only for `report --history` (docs/reports.md)
 //! ```
 //!
 //! Nothing in these files depends on the clock but the generation stamp of `index.html`
@@ -25,6 +26,7 @@ pub mod markdown;
 pub mod messages;
 pub mod table;
 pub mod tlsrpt;
+pub mod trend;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -64,6 +66,9 @@ pub struct Report<'a> {
     pub enforced: bool,
     /// The inputs as given on the command line (paths, `-` for stdin), for the header.
     pub inputs: Vec<String>,
+    /// The nightly trend (`report --history DIR`): a trend section in the page and in
+    /// `summary.md`, and `trend.csv`.
+    pub trend: Option<&'a crate::analysis::history::Trend>,
 }
 
 impl Report<'_> {
@@ -251,7 +256,10 @@ pub fn percent(part: u64, whole: u64) -> String {
 /// removed by the next. An existing `DIR` that holds anything but a report is refused
 /// rather than replaced.
 pub fn write_dir(r: &Report, dir: &Path) -> io::Result<Vec<PathBuf>> {
-    let charts = charts::render_all(r).map_err(io::Error::other)?;
+    let mut charts = charts::render_all(r).map_err(io::Error::other)?;
+    if let Some(t) = r.trend {
+        charts.extend(trend::charts(t).map_err(io::Error::other)?);
+    }
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     for c in &charts {
         files.push((
@@ -273,6 +281,9 @@ pub fn write_dir(r: &Report, dir: &Path) -> io::Result<Vec<PathBuf>> {
     if let Some(t) = &r.snap.tlsrpt {
         files.push(("tlsrpt.json".into(), t.to_json().into_bytes()));
     }
+    if let Some(t) = r.trend {
+        files.push(("trend.csv".into(), trend::csv(t)?.into_bytes()));
+    }
     atomic_dir(dir, &files)?;
     Ok(files.into_iter().map(|(p, _)| dir.join(p)).collect())
 }
@@ -281,7 +292,13 @@ pub fn write_dir(r: &Report, dir: &Path) -> io::Result<Vec<PathBuf>> {
 fn is_report_entry(name: &str) -> bool {
     matches!(
         name,
-        "index.html" | "posture.json" | "posture.csv" | "summary.md" | "charts" | "tlsrpt.json"
+        "index.html"
+            | "posture.json"
+            | "posture.csv"
+            | "summary.md"
+            | "charts"
+            | "tlsrpt.json"
+            | "trend.csv"
     )
 }
 
