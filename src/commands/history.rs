@@ -8,7 +8,7 @@
 //! one as they come ([`merge_snapshots`]). A year of 50 hosts is 18,250 snapshots; no more
 //! than a chunk of them is ever parsed at once (benches/README.md has the figure).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -75,7 +75,7 @@ pub fn load(dir: &Path) -> Result<Loaded, Error> {
     }
     let mut history = History::new();
     let mut newest: Option<(NaiveDate, Snapshot)> = None;
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
     let mut skipped = Vec::new();
     let mut incomplete = false;
     let mut used = 0u64;
@@ -98,11 +98,18 @@ pub fn load(dir: &Path) -> Result<Loaded, Error> {
             // The same logs twice (a copy, a re-run) count once.
             if let Some(id) = &snap.identity {
                 let digests: Vec<String> = id.flat().into_iter().map(|i| i.digest).collect();
-                if digests.iter().all(|d| seen.contains(d)) {
-                    skipped.push(format!("{name}: the same logs as an earlier snapshot"));
+                if let Some(first) = digests
+                    .iter()
+                    .map(|d| seen.get(d))
+                    .collect::<Option<Vec<_>>>()
+                    && let Some(first) = first.first()
+                {
+                    skipped.push(format!("{name}: the same logs as {first} (counted once)"));
                     continue;
                 }
-                seen.extend(digests);
+                for d in digests {
+                    seen.entry(d).or_insert_with(|| name.clone());
+                }
             }
             let last = snap
                 .identity

@@ -339,11 +339,13 @@ pub fn html_section(t: &Trend, charts: &[&Chart]) -> Markup {
                 } }
                 @for c in &t.changes {
                     @if !(c.regressions.is_empty() && c.new_peers.is_empty() && c.gone_peers.is_empty()) {
-                        h3 { "Changes " (since(c)) }
-                        ul {
-                            @for r in &c.regressions { li.warn { (r.peer) ": " (r.lost.as_str()) } }
-                            @if !c.new_peers.is_empty() { li { "New: " (names(&c.new_peers)) } }
-                            @if !c.gone_peers.is_empty() { li { "Gone: " (names(&c.gone_peers)) } }
+                        div id={ "trend-since-" (c.nights_back) } {
+                            h3 { "Changes " (since(c)) }
+                            ul {
+                                @for r in &c.regressions { li.warn { (r.peer) ": " (r.lost.as_str()) } }
+                                @if !c.new_peers.is_empty() { li { "New: " (names(&c.new_peers)) } }
+                                @if !c.gone_peers.is_empty() { li { "Gone: " (names(&c.gone_peers)) } }
+                            }
                         }
                     }
                 }

@@ -23,6 +23,7 @@ mod faults;
 mod follow;
 mod fuzz_regressions;
 mod generated;
+mod history_cli;
 mod hostile_servers;
 mod inputs_cli;
 mod journald_cli;
