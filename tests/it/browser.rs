@@ -426,3 +426,203 @@ fn text_of_dom(dom: &Html, sel: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// Where the trend charts sit on a page in a `width`-pixel window, as the browser lays it
+/// out: per chart its box in page coordinates, whether the point at its centre (scrolled
+/// into view) belongs to it (nothing covers it), how many bars it draws, and its smallest
+/// text in CSS pixels.
+#[derive(Debug)]
+struct TrendChart {
+    name: String,
+    left: f64,
+    top: f64,
+    width: f64,
+    height: f64,
+    on_top: bool,
+    bars: u64,
+    text_px: f64,
+}
+
+fn measure_trend(
+    bin: &Path,
+    profile: &Path,
+    page: &Path,
+    width: u32,
+) -> (f64, f64, Vec<TrendChart>) {
+    let html = fs::read_to_string(page).unwrap();
+    let script = r#"<script>
+const out = { sw: document.documentElement.scrollWidth, sh: document.documentElement.scrollHeight,
+  iw: window.innerWidth, charts: [] };
+for (const fig of document.querySelectorAll('#trend figure')) {
+  const svg = fig.querySelector('svg');
+  if (!svg) { out.charts.push({ name: fig.id }); continue; }
+  svg.scrollIntoView({ block: 'center' });
+  const r = svg.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  const scale = r.width / svg.viewBox.baseVal.width;
+  let least = Infinity;
+  for (const t of svg.querySelectorAll('text')) {
+    if (t.textContent.trim() === '') continue;
+    least = Math.min(least, parseFloat(t.getAttribute('font-size')) * scale);
+  }
+  let bars = 0;
+  for (const b of svg.querySelectorAll('rect')) {
+    const f = (b.getAttribute('fill') || '').toUpperCase();
+    const bw = b.getBoundingClientRect();
+    if (!['#FFFFFF', '#DDDDDD', 'NONE', ''].includes(f) && bw.width > 0 && bw.height > 0) bars++;
+  }
+  out.charts.push({ name: fig.id, left: r.left + window.scrollX, top: r.top + window.scrollY,
+    width: r.width, height: r.height, on_top: svg.contains(hit), bars, text: least,
+    visible: getComputedStyle(svg).visibility === 'visible' && getComputedStyle(svg).display !== 'none' });
+}
+window.scrollTo(0, 0);
+document.body.setAttribute('data-trend', JSON.stringify(out));
+</script></body>"#;
+    let copy = page.with_file_name(format!("trend-{width}.html"));
+    fs::write(&copy, html.replace("</body>", script)).unwrap();
+    let o = chromium(
+        bin,
+        profile,
+        &["--dump-dom".into(), format!("--window-size={width},1000")],
+        &format!("file://{}", copy.display()),
+    );
+    fs::remove_file(&copy).unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        console_lines(&o.stderr).is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let dom = Html::parse_document(&String::from_utf8_lossy(&o.stdout));
+    let body = dom
+        .select(&Selector::parse("body").unwrap())
+        .next()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(
+        body.value()
+            .attr("data-trend")
+            .unwrap_or_else(|| panic!("the trend script did not run at {width} px")),
+    )
+    .unwrap();
+    let f = |c: &serde_json::Value, k: &str| c[k].as_f64().unwrap_or(-1.0);
+    let charts = v["charts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            assert_eq!(c["visible"], serde_json::Value::Bool(true), "{c}");
+            TrendChart {
+                name: c["name"].as_str().unwrap_or("").to_owned(),
+                left: f(c, "left"),
+                top: f(c, "top"),
+                width: f(c, "width"),
+                height: f(c, "height"),
+                on_top: c["on_top"].as_bool().unwrap_or(false),
+                bars: c["bars"].as_u64().unwrap_or(0),
+                text_px: f(c, "text"),
+            }
+        })
+        .collect();
+    (f(&v, "sw") - f(&v, "iw"), f(&v, "sh"), charts)
+}
+
+#[test]
+fn chromium_draws_the_trend_charts_of_a_history_report() {
+    let Some(bin) = chromium_or_skip("chromium_draws_the_trend_charts_of_a_history_report") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let nightly = tmp.path().join("nightly");
+    fs::create_dir(&nightly).unwrap();
+    let nights = 40;
+    crate::history_cli::plant(&nightly, nights);
+    let report = tmp.path().join("report");
+    let out = assert_cmd::Command::cargo_bin("mailtls")
+        .unwrap()
+        .args(["report", "--history"])
+        .arg(&nightly)
+        .arg("-o")
+        .arg(&report)
+        .args(["--as-of", "2026-12-29"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = report.join("index.html");
+
+    let names = [
+        "chart-trend-tls",
+        "chart-trend-verified",
+        "chart-trend-versions",
+        "chart-trend-peers",
+        "chart-trend-local-errors",
+    ];
+    for (i, width) in [WIDTH, NARROW].into_iter().enumerate() {
+        let (overflow, height, charts) =
+            measure_trend(&bin, &tmp.path().join(format!("t{i}")), &page, width);
+        assert!(overflow <= 0.0, "horizontal scroll at {width} px");
+        let got: Vec<&str> = charts.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(got, names, "{charts:#?}");
+        for c in &charts {
+            assert!(c.on_top, "{} is covered at {width} px: {c:?}", c.name);
+            assert!(c.width >= 300.0 && c.height >= 150.0, "{c:?} at {width} px");
+            assert!(
+                c.text_px >= 11.0,
+                "chart text too small at {width} px: {c:?}"
+            );
+        }
+        // Share charts draw a bar per night and series (TLS and clear text, verified and
+        // not): at least one per night; the peers chart one per night at least.
+        for c in &charts[..4] {
+            assert!(c.bars >= u64::from(nights), "{c:?}");
+        }
+        if width == WIDTH {
+            let boxes = &charts;
+            eprintln!("trend page {width} px: {height} px high");
+            // A screenshot as tall as the page: the bars are there in pixels, not only in
+            // the DOM (the TLS share chart's blue and the peers chart's vermillion).
+            let shot = tmp.path().join("trend.png");
+            let o = chromium(
+                &bin,
+                &tmp.path().join("t-shot"),
+                &[
+                    format!("--screenshot={}", shot.display()),
+                    format!("--window-size={WIDTH},{}", height.ceil() as u32),
+                    "--hide-scrollbars".into(),
+                ],
+                &format!("file://{}", page.display()),
+            );
+            assert!(o.status.success());
+            let dec = png::Decoder::new(std::io::BufReader::new(fs::File::open(&shot).unwrap()));
+            let mut reader = dec.read_info().unwrap();
+            let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+            let info = reader.next_frame(&mut buf).unwrap();
+            let px = info.color_type.samples();
+            let stride = info.width as usize * px;
+            let count = |c: &TrendChart, rgb: [u8; 3]| {
+                let mut n = 0;
+                for y in c.top as usize..(c.top + c.height) as usize {
+                    for x in c.left as usize..(c.left + c.width) as usize {
+                        let i = y * stride + x * px;
+                        if buf.get(i..i + 3) == Some(&rgb[..]) {
+                            n += 1;
+                        }
+                    }
+                }
+                n
+            };
+            let blue = count(&boxes[0], [0x00, 0x72, 0xb2]);
+            let share = blue as f64 / (boxes[0].width * boxes[0].height);
+            assert!(
+                share > 0.2,
+                "TLS share chart: {:.1}% blue pixels",
+                100.0 * share
+            );
+            let red = count(&boxes[3], [0xd5, 0x5e, 0x00]);
+            assert!(red > 50, "peers chart: {red} vermillion pixels");
+        }
+    }
+}
