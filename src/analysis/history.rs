@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 
-use super::posture::{PeerPosture, Posture};
+use super::posture::{DirPosture, Posture};
 use crate::model::{Hist, Summary, TlsErrorKind, TlsVersion, Verify};
 
 type Time = DateTime<FixedOffset>;
@@ -42,14 +42,14 @@ impl Facts {
     /// Some message in clear text.
     pub const PLAINTEXT: u8 = 8;
 
-    /// The facts of one peer's posture (both directions).
-    pub fn of(p: &PeerPosture) -> Facts {
+    /// The facts of one peer (both directions).
+    pub fn of(dirs: &[DirCounts; 2]) -> Facts {
         let mut f = 0;
-        for d in [&p.inbound, &p.outbound] {
+        for d in dirs {
             if d.tls_sessions > 0 || d.tls_messages > 0 {
                 f |= Self::TLS;
             }
-            if d.verify.count_where(verified) > 0 {
+            if d.verified > 0 {
                 f |= Self::VERIFIED;
             }
             if d.versions.count_where(modern) > 0 {
@@ -67,7 +67,36 @@ impl Facts {
     }
 }
 
-fn verified(v: &Verify) -> bool {
+/// One direction of one peer, as far as the trend needs it: what a snapshot's posture
+/// says (`DirCounts::of`), or what a lean reading of its JSON says (`report --history`
+/// reads only these fields of 18,250 snapshots).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DirCounts {
+    pub tls_sessions: u64,
+    pub tls_messages: u64,
+    pub plaintext_messages: u64,
+    /// Sessions whose certificate verified (OK, TRUSTED).
+    pub verified: u64,
+    pub versions: Hist<TlsVersion>,
+    /// Errors of every kind.
+    pub errors: u64,
+}
+
+impl DirCounts {
+    pub fn of(d: &DirPosture) -> DirCounts {
+        DirCounts {
+            tls_sessions: d.tls_sessions,
+            tls_messages: d.tls_messages,
+            plaintext_messages: d.plaintext_messages,
+            verified: d.verify.count_where(verified),
+            versions: d.versions.clone(),
+            errors: d.error_count(),
+        }
+    }
+}
+
+/// True for the verify words of a verified certificate (OK, TRUSTED).
+pub fn verified(v: &Verify) -> bool {
     matches!(v, Verify::Ok | Verify::Trusted)
 }
 
@@ -223,33 +252,58 @@ impl History {
     /// Folds one snapshot (its read counts, posture and logging hosts) into `night`. The
     /// posture is only read: the caller drops it or keeps it for the newest night.
     pub fn add(&mut self, night: NaiveDate, hosts: &[String], summary: &Summary, p: &Posture) {
-        let ids: Vec<(u32, Facts)> = p
-            .peers
-            .iter()
-            .map(|(k, pp)| (self.intern(k), Facts::of(pp)))
-            .collect();
+        let peers = p.peers.iter().map(|(k, pp)| {
+            (
+                k.as_str(),
+                [DirCounts::of(&pp.inbound), DirCounts::of(&pp.outbound)],
+            )
+        });
+        let local = p
+            .local_errors
+            .values()
+            .flat_map(|errs| errs.iter().map(|(k, e)| (*k, e.count)));
+        self.add_counts(night, hosts, summary, peers, local);
+    }
+
+    /// [`History::add`] from the counts alone: each peer's key and directions, and our
+    /// own errors by kind (any number of entries per kind; they add).
+    pub fn add_counts<'a>(
+        &mut self,
+        night: NaiveDate,
+        hosts: &[String],
+        summary: &Summary,
+        peers: impl IntoIterator<Item = (&'a str, [DirCounts; 2])>,
+        local_errors: impl IntoIterator<Item = (TlsErrorKind, u64)>,
+    ) {
+        let mut facts: Vec<(u32, Facts)> = Vec::new();
+        let mut numbers = Night::default();
+        for (key, dirs) in peers {
+            facts.push((self.intern(key), Facts::of(&dirs)));
+            for d in &dirs {
+                numbers.tls_messages += d.tls_messages;
+                numbers.plaintext_messages += d.plaintext_messages;
+                numbers.sessions += d.tls_sessions;
+                numbers.verified_sessions += d.verified;
+                numbers.versions.merge_ref(&d.versions);
+                numbers.peer_errors += d.errors;
+            }
+        }
         let acc = self.nights.entry(night).or_default();
         let n = &mut acc.night;
         n.date = night;
         n.snapshots += 1;
         n.hosts.extend(hosts.iter().cloned());
         n.summary.merge(summary.clone());
-        for pp in p.peers.values() {
-            for d in [&pp.inbound, &pp.outbound] {
-                n.tls_messages += d.tls_messages;
-                n.plaintext_messages += d.plaintext_messages;
-                n.sessions += d.tls_sessions;
-                n.verified_sessions += d.verify.count_where(verified);
-                n.versions.merge_ref(&d.versions);
-                n.peer_errors += d.error_count();
-            }
+        n.tls_messages += numbers.tls_messages;
+        n.plaintext_messages += numbers.plaintext_messages;
+        n.sessions += numbers.sessions;
+        n.verified_sessions += numbers.verified_sessions;
+        n.versions.merge(numbers.versions);
+        n.peer_errors += numbers.peer_errors;
+        for (k, c) in local_errors {
+            *n.local_errors.entry(k).or_default() += c;
         }
-        for errs in p.local_errors.values() {
-            for (k, e) in errs {
-                *n.local_errors.entry(*k).or_default() += e.count;
-            }
-        }
-        for (id, f) in ids {
+        for (id, f) in facts {
             let e = acc.facts.entry(id).or_default();
             e.0 |= f.0;
         }
@@ -406,7 +460,7 @@ fn name_parts(file_name: &str) -> Option<(NaiveDate, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::posture::DirPosture;
+    use crate::analysis::posture::PeerPosture;
 
     fn day(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

@@ -8,16 +8,151 @@
 //! one as they come ([`merge_snapshots`]). A year of 50 hosts is 18,250 snapshots; no more
 //! than a chunk of them is ever parsed at once (benches/README.md has the figure).
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
+use serde::Deserialize;
 
 use super::Error;
 use super::merge::{merge_snapshots, read_snapshot};
-use crate::analysis::history::{History, Trend, host_of_name, night_of};
-use crate::report::Snapshot;
+use crate::analysis::history::{DirCounts, History, Trend, host_of_name, night_of};
+use crate::model::{Hist, TlsErrorKind, TlsVersion, Verify};
+use crate::report::json::{Identity, SummaryOut};
+use crate::report::{POSTURE_SCHEMA, Snapshot};
+
+/// The part of a `mailtls.posture` snapshot the trend reads: summary, identity, and per
+/// peer and direction the counts, verify words, protocols and error counts. Every other
+/// field (ciphers, names, addresses, times, texts) is skipped unparsed, and keys are
+/// borrowed from the file's bytes, which makes reading a year of a fleet several times
+/// faster than whole [`Snapshot`]s; the newest night is then read whole.
+#[derive(Deserialize)]
+struct Lean<'a> {
+    #[serde(borrow)]
+    schema: Cow<'a, str>,
+    summary: SummaryOut,
+    #[serde(borrow, default)]
+    peers: Vec<LeanPeer<'a>>,
+    #[serde(borrow, default)]
+    local_errors: BTreeMap<Cow<'a, str>, BTreeMap<TlsErrorKind, LeanError>>,
+    #[serde(default)]
+    identity: Option<Identity>,
+}
+
+#[derive(Deserialize)]
+struct LeanPeer<'a> {
+    #[serde(borrow)]
+    peer: Cow<'a, str>,
+    #[serde(borrow, default)]
+    inbound: LeanDir<'a>,
+    #[serde(borrow, default)]
+    outbound: LeanDir<'a>,
+}
+
+#[derive(Deserialize, Default)]
+struct LeanDir<'a> {
+    #[serde(default)]
+    tls_sessions: u64,
+    #[serde(default)]
+    tls_messages: u64,
+    #[serde(default)]
+    plaintext_messages: u64,
+    #[serde(borrow, default)]
+    versions: BTreeMap<Cow<'a, str>, u64>,
+    #[serde(borrow, default)]
+    verify: BTreeMap<Cow<'a, str>, u64>,
+    #[serde(borrow, default)]
+    errors: BTreeMap<Cow<'a, str>, LeanError>,
+}
+
+#[derive(Deserialize)]
+struct LeanError {
+    #[serde(default)]
+    count: u64,
+}
+
+impl LeanDir<'_> {
+    fn counts(&self) -> DirCounts {
+        DirCounts {
+            tls_sessions: self.tls_sessions,
+            tls_messages: self.tls_messages,
+            plaintext_messages: self.plaintext_messages,
+            verified: self
+                .verify
+                .iter()
+                .filter(|(w, _)| crate::analysis::history::verified(&Verify::parse(w)))
+                .map(|(_, n)| n)
+                .sum(),
+            versions: self
+                .versions
+                .iter()
+                .map(|(v, n)| (TlsVersion::parse(v), *n))
+                .collect::<Hist<TlsVersion>>(),
+            errors: self.errors.values().map(|e| e.count).sum(),
+        }
+    }
+}
+
+/// Reads one snapshot's lean part (the same checks as [`read_snapshot`]: readable, JSON,
+/// the schema) and gives it to `f` while its bytes are alive.
+fn read_lean<T>(path: &Path, f: impl FnOnce(Lean<'_>) -> T) -> Result<T, String> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("{name}: {}", crate::model::text::plain_error(&e)))?;
+    let lean: Lean<'_> = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{name}: not a mailtls snapshot: {e}"))?;
+    if lean.schema != POSTURE_SCHEMA {
+        return Err(format!(
+            "{name}: schema {:?} is not {POSTURE_SCHEMA}",
+            lean.schema
+        ));
+    }
+    Ok(f(lean))
+}
+
+/// One snapshot, read: what the fold needs, owned (the file's bytes are gone).
+struct Read {
+    digests: Vec<String>,
+    last: Option<chrono::DateTime<chrono::FixedOffset>>,
+    hosts: Vec<String>,
+    summary: crate::model::Summary,
+    peers: Vec<(Box<str>, [DirCounts; 2])>,
+    local: Vec<(TlsErrorKind, u64)>,
+}
+
+fn lean_read(path: &Path) -> Result<Read, String> {
+    read_lean(path, |l| Read {
+        digests: l
+            .identity
+            .as_ref()
+            .map(|i| i.flat().into_iter().map(|p| p.digest).collect())
+            .unwrap_or_default(),
+        last: l
+            .identity
+            .as_ref()
+            .and_then(|i| i.last_seen)
+            .or(l.summary.counts.last_seen),
+        hosts: l.identity.map(|i| i.hosts).unwrap_or_default(),
+        summary: l.summary.counts,
+        peers: l
+            .peers
+            .iter()
+            .map(|p| {
+                (
+                    Box::from(p.peer.as_ref()),
+                    [p.inbound.counts(), p.outbound.counts()],
+                )
+            })
+            .collect(),
+        local: l
+            .local_errors
+            .values()
+            .flat_map(|m| m.iter().map(|(k, e)| (*k, e.count)))
+            .collect(),
+    })
+}
 
 /// What a history folder held.
 pub struct Loaded {
@@ -74,19 +209,20 @@ pub fn load(dir: &Path) -> Result<Loaded, Error> {
         )));
     }
     let mut history = History::new();
-    let mut newest: Option<(NaiveDate, Snapshot)> = None;
+    // The newest night and its files, read whole at the end.
+    let mut newest: Option<(NaiveDate, Vec<PathBuf>)> = None;
     let mut seen: HashMap<String, String> = HashMap::new();
     let mut skipped = Vec::new();
     let mut incomplete = false;
     let mut used = 0u64;
     for chunk in files.chunks(chunk_size()) {
-        let read: Vec<_> = chunk.par_iter().map(|p| (p, read_snapshot(p))).collect();
+        let read: Vec<_> = chunk.par_iter().map(|p| (p, lean_read(p))).collect();
         for (path, res) in read {
             let name = path.display().to_string();
-            let snap = match res {
-                Ok(s) => s,
+            let r = match res {
+                Ok(r) => r,
                 Err(e) => {
-                    skipped.push(e.to_string());
+                    skipped.push(e);
                     incomplete = true;
                     continue;
                 }
@@ -96,9 +232,9 @@ pub fn load(dir: &Path) -> Result<Loaded, Error> {
                 .map(|f| f.to_string_lossy().into_owned())
                 .unwrap_or_default();
             // The same logs twice (a copy, a re-run) count once.
-            if let Some(id) = &snap.identity {
-                let digests: Vec<String> = id.flat().into_iter().map(|i| i.digest).collect();
-                if let Some(first) = digests
+            if !r.digests.is_empty() {
+                if let Some(first) = r
+                    .digests
                     .iter()
                     .map(|d| seen.get(d))
                     .collect::<Option<Vec<_>>>()
@@ -107,48 +243,50 @@ pub fn load(dir: &Path) -> Result<Loaded, Error> {
                     skipped.push(format!("{name}: the same logs as {first} (counted once)"));
                     continue;
                 }
-                for d in digests {
-                    seen.entry(d).or_insert_with(|| name.clone());
+                for d in &r.digests {
+                    seen.entry(d.clone()).or_insert_with(|| name.clone());
                 }
             }
-            let last = snap
-                .identity
-                .as_ref()
-                .and_then(|i| i.last_seen)
-                .or(snap.summary.counts.last_seen);
-            let Some(night) = night_of(last, &file_name) else {
+            let Some(night) = night_of(r.last, &file_name) else {
                 skipped.push(format!(
                     "{name}: no night: no stamp in it and no YYYY-MM-DD in its name"
                 ));
                 continue;
             };
-            let mut hosts = snap
-                .identity
-                .as_ref()
-                .map(|i| i.hosts.clone())
-                .unwrap_or_default();
+            let mut hosts = r.hosts;
             if hosts.is_empty() {
                 hosts.extend(host_of_name(&file_name));
             }
-            history.add(night, &hosts, &snap.summary.counts, &snap.posture);
+            history.add_counts(
+                night,
+                &hosts,
+                &r.summary,
+                r.peers.iter().map(|(k, d)| (&**k, d.clone())),
+                r.local,
+            );
             used += 1;
-            newest = match newest.take() {
-                Some((d, s)) if d > night => Some((d, s)),
-                Some((d, s)) if d == night => Some((d, merge_snapshots([s, snap]))),
-                _ => Some((night, merge_snapshots([snap]))),
-            };
+            match &mut newest {
+                Some((d, paths)) if *d == night => paths.push(path.clone()),
+                Some((d, _)) if *d > night => {}
+                _ => newest = Some((night, vec![path.clone()])),
+            }
         }
     }
-    let Some((_, newest)) = newest else {
+    let Some((_, paths)) = newest else {
         return Err(Error::Failed(format!(
             "--history {}: no usable snapshot: {}",
             dir.display(),
             skipped.join("; ")
         )));
     };
+    // The newest night whole: a night's snapshots (one per host) at a time.
+    let mut snaps = Vec::with_capacity(paths.len());
+    for p in &paths {
+        snaps.push(read_snapshot(p).map_err(|e| Error::Failed(e.to_string()))?);
+    }
     Ok(Loaded {
         trend: history.finish(),
-        newest,
+        newest: merge_snapshots(snaps),
         used,
         skipped,
         incomplete,
