@@ -15,15 +15,22 @@ use crate::report::{self, Report};
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  # nightly, from cron, one snapshot per host and night:
-  mailtls scan /var/log/mail.log --since 24h --format json > /var/lib/mailtls/mx1-$(date +%F).json
-  # the report of the newest night with the trend of every night in the folder:
-  mailtls report --history /var/lib/mailtls -o /var/www/mailtls/
+  mailtls report --history /var/lib/mailtls -o /var/www/mailtls/trend
   mailtls report --history /var/lib/mailtls --format csv > trend.csv
+  mailtls report --history /var/lib/mailtls --format md
 
-A snapshot's night is the date of its last stamp, else a YYYY-MM-DD in its file name; its
-host is the logging host it names, else what its file name has before the date. Snapshots
-of one night are merged. Exit 0, or 3 when some file in DIR was not a readable snapshot.")]
+DIR holds one snapshot per host and night, e.g. from cron on each host:
+  mailtls scan /var/log/mail.log --since 24h --format json \\
+    > /var/lib/mailtls/mx1-$(date +%F).json
+A snapshot's night is the date of its last stamp, else a YYYY-MM-DD in its file
+name; its host is the logging host it names, else what its file name has before
+the date. The snapshots of a night are merged (all hosts); the same logs twice
+count once. The report is the newest night's, with a trend section (new and gone
+peers and regressions since yesterday, 7 and 30 nights ago; charts per night)
+and trend.csv (docs/reports.md lists its columns).
+
+Exit 0, or 3 when some file in DIR was no readable snapshot (named on stderr,
+left out); 2 when there is no usable snapshot.")]
 pub struct Args {
     /// A folder of nightly snapshots (`mailtls scan --format json`, any names ending in
     /// .json; subfolders are read too).
