@@ -117,8 +117,11 @@ pub(super) struct Series {
 /// How a chart lays out its bars (the trend charts of [`super::trend`] draw nights on
 /// the time layout).
 pub(super) enum Layout {
-    /// Vertical stacked bars over time buckets.
-    Time { x_labels: Vec<String> },
+    /// Vertical stacked bars over time buckets (`x_desc` names them under the axis).
+    Time {
+        x_labels: Vec<String>,
+        x_desc: &'static str,
+    },
     /// Horizontal stacked bars, one row per label.
     Rows { rows: Vec<String> },
 }
@@ -201,7 +204,7 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
         .map_err(err)?;
     }
     let n = match &spec.layout {
-        Layout::Time { x_labels } => x_labels.len(),
+        Layout::Time { x_labels, .. } => x_labels.len(),
         Layout::Rows { rows } => rows.len(),
     };
     let totals: Vec<f64> = (0..n)
@@ -243,7 +246,7 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
     };
     let nf = n as f64;
     match &spec.layout {
-        Layout::Time { x_labels } => {
+        Layout::Time { x_labels, x_desc } => {
             let mut chart = ChartBuilder::on(&body)
                 .x_label_area_size(46)
                 .y_label_area_size(60)
@@ -257,7 +260,7 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, spec: &Spec) -> Result
                 .light_line_style(WHITE)
                 .bold_line_style(GRID)
                 .y_desc(spec.axis.clone())
-                .x_desc("time (bucket start)")
+                .x_desc(*x_desc)
                 .axis_desc_style((FONT, LABEL_SIZE))
                 .label_style((FONT, LABEL_SIZE))
                 .x_labels(n + 1)
@@ -500,6 +503,7 @@ impl TimeAxis {
     fn layout(&self) -> Layout {
         Layout::Time {
             x_labels: self.x_labels.clone(),
+            x_desc: "time (bucket start)",
         }
     }
 }

@@ -8,7 +8,8 @@
 //! The answer comes first: the header (when the page was made, from which hosts and
 //! inputs, whether the policy is enforced), the headline numbers, the violations (or the
 //! findings of a policy that is not enforced), the peers with the grade legend beside the
-//! grades, what broke, then the charts; TLS-RPT is an appendix.
+//! grades, what broke, the trend of `report --history`, then the charts; TLS-RPT is an
+//! appendix.
 //!
 //! Charts are inline `<svg>` with a `viewBox` and width 100%, so they scale with the
 //! window (no sideways scrolling at 760 px). The SVG comes from plotters, which escapes
@@ -473,12 +474,12 @@ pub fn render(r: &Report, charts: &[Chart]) -> String {
                     }
                 }
 
+                @if let Some(t) = r.trend { (super::trend::html_section(t, &trend_charts)) }
+
                 section #charts {
                     h2 { "Charts" }
                     div.charts { @for c in &charts { (chart_figure(c)) } }
                 }
-
-                @if let Some(t) = r.trend { (super::trend::html_section(t, &trend_charts)) }
 
                 @if let Some(t) = &r.snap.tlsrpt { (super::tlsrpt::html_section(t)) }
 

@@ -119,6 +119,7 @@ fn spec(t: &Trend, name: &'static str, title: String, axis: &str, series: Vec<Se
         axis: axis.to_owned(),
         layout: Layout::Time {
             x_labels: t.nights.iter().map(|n| n.date.to_string()).collect(),
+            x_desc: "night (one bar each)",
         },
         series,
         percent: false,

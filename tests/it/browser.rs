@@ -623,6 +623,10 @@ fn chromium_draws_the_trend_charts_of_a_history_report() {
             );
             let red = count(&boxes[3], [0xd5, 0x5e, 0x00]);
             assert!(red > 50, "peers chart: {red} vermillion pixels");
+            // Keep the screenshot for people when asked (MAILTLS_TREND_SCREENSHOT=path).
+            if let Some(p) = std::env::var_os("MAILTLS_TREND_SCREENSHOT") {
+                fs::copy(&shot, p).unwrap();
+            }
         }
     }
 }

@@ -210,6 +210,16 @@ fn trend_csv_is_each_nights_own_numbers_and_changes_are_found() {
             .map(|e| e.text().collect::<String>())
             .collect()
     };
+    // The trend comes before the run's own charts (which have no time series here).
+    let order: Vec<&str> = html
+        .select(&Selector::parse("main > section[id]").unwrap())
+        .map(|e| e.value().id().unwrap())
+        .collect();
+    let at = |id: &str| order.iter().position(|x| *x == id).unwrap();
+    assert!(
+        at("broken") < at("trend") && at("trend") < at("charts"),
+        "{order:?}"
+    );
     let table = text("#trend-changes tbody tr");
     assert_eq!(table.len(), 2, "{table:?}");
     let items = |back: u32| text(&format!("#trend-since-{back} li"));
