@@ -292,3 +292,75 @@ pub fn load(dir: &Path) -> Result<Loaded, Error> {
         incomplete,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::posture::{DirPosture, ErrorStat, PeerPosture, Posture};
+    use crate::model::Summary;
+
+    /// The lean reading of a snapshot gives the counts the whole one gives.
+    #[test]
+    fn lean_counts_are_the_postures() {
+        let mut d = DirPosture {
+            tls_sessions: 7,
+            tls_messages: 9,
+            plaintext_messages: 2,
+            ..DirPosture::default()
+        };
+        for (v, n) in [
+            (Verify::Ok, 3),
+            (Verify::Trusted, 1),
+            (Verify::No, 2),
+            (Verify::Fail, 1),
+        ] {
+            d.verify.add_n(&v, n);
+        }
+        for (v, n) in [
+            (TlsVersion::Tls1_3, 4),
+            (TlsVersion::Legacy, 1),
+            (TlsVersion::Other("UNKNOWN".into()), 1),
+            (TlsVersion::Tls1_0, 1),
+        ] {
+            d.versions.add_n(&v, n);
+        }
+        d.errors.insert(
+            TlsErrorKind::Handshake,
+            ErrorStat {
+                count: 5,
+                last_text: "SSL_accept error".into(),
+                ..ErrorStat::default()
+            },
+        );
+        let mut p = Posture::default();
+        p.peers.insert(
+            "Mx.Example".into(),
+            PeerPosture {
+                peer: "Mx.Example".into(),
+                outbound: d.clone(),
+                ..PeerPosture::default()
+            },
+        );
+        let mut errs = BTreeMap::new();
+        errs.insert(
+            TlsErrorKind::PrivateKey,
+            ErrorStat {
+                count: 3,
+                last_text: "x".into(),
+                ..ErrorStat::default()
+            },
+        );
+        p.local_errors.insert("mx1".into(), errs);
+        let json = Snapshot::new(Summary::default(), p).to_json();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mx1-2026-12-06.json");
+        std::fs::write(&path, json).unwrap();
+        let r = lean_read(&path).unwrap();
+        assert_eq!(r.peers.len(), 1);
+        assert_eq!(&*r.peers[0].0, "Mx.Example");
+        assert_eq!(r.peers[0].1[1], DirCounts::of(&d));
+        assert_eq!(r.peers[0].1[1].verified, 4);
+        assert_eq!(r.peers[0].1[0], DirCounts::default());
+        assert_eq!(r.local, [(TlsErrorKind::PrivateKey, 3)]);
+    }
+}
