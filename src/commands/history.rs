@@ -165,6 +165,10 @@ pub struct Loaded {
     pub skipped: Vec<String>,
     /// True when some file could not be read or was no snapshot: the trend lacks it.
     pub incomplete: bool,
+    /// Snapshots used that may count something twice: two of one logging host on one
+    /// night (a re-run over other files, or a snapshot whose last stamp fell on another
+    /// date than its name says).
+    pub warnings: Vec<String>,
 }
 
 /// The `.json` files under `dir` (recursively), sorted by path.
@@ -215,6 +219,8 @@ pub fn load(dir: &Path) -> Result<Loaded, Error> {
     let mut skipped = Vec::new();
     let mut incomplete = false;
     let mut used = 0u64;
+    let mut warnings = Vec::new();
+    let mut host_nights: HashMap<(NaiveDate, String), String> = HashMap::new();
     for chunk in files.chunks(chunk_size()) {
         let read: Vec<_> = chunk.par_iter().map(|p| (p, lean_read(p))).collect();
         for (path, res) in read {
@@ -257,6 +263,17 @@ pub fn load(dir: &Path) -> Result<Loaded, Error> {
             if hosts.is_empty() {
                 hosts.extend(host_of_name(&file_name));
             }
+            for h in &hosts {
+                match host_nights.entry((night, h.clone())) {
+                    std::collections::hash_map::Entry::Occupied(e) => warnings.push(format!(
+                        "{name}: a second snapshot of host {h} on the night of {night} (the first: {}): both are counted",
+                        e.get()
+                    )),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(name.clone());
+                    }
+                }
+            }
             history.add_counts(
                 night,
                 &hosts,
@@ -290,6 +307,7 @@ pub fn load(dir: &Path) -> Result<Loaded, Error> {
         used,
         skipped,
         incomplete,
+        warnings,
     })
 }
 

@@ -79,6 +79,12 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         ));
     }
     let loaded = history::load(&args.history)?;
+    for w in &loaded.warnings {
+        eprintln!(
+            "mailtls report: warning: {}",
+            crate::model::text::terminal(w)
+        );
+    }
     if !args.quiet {
         for s in &loaded.skipped {
             eprintln!(

@@ -318,6 +318,15 @@ fn repeats_count_once_nameless_empty_nights_come_from_the_file_name_and_junk_is_
         0,
     );
     std::fs::write(dir.join("mx9-2026-11-25.json"), empty.to_json()).unwrap();
+    // mx1 scanned twice for one night, over other logs: both count, with a warning.
+    let d1 = first() + chrono::Duration::days(1);
+    let mut extra = Posture::default();
+    extra.peers.insert(
+        "late.example".into(),
+        peer("late.example", simple_dir(1, 0, Verify::Ok), true),
+    );
+    let late = nights::snapshot("mx1", d1, extra, 10);
+    std::fs::write(dir.join("mx1-rerun-2026-11-21.json"), late.to_json()).unwrap();
     let csv = |o: &std::process::Output| String::from_utf8(o.stdout.clone()).unwrap();
     let o = success(
         mailtls()
@@ -338,6 +347,30 @@ fn repeats_count_once_nameless_empty_nights_come_from_the_file_name_and_junk_is_
         "{text}"
     );
     assert!(rows[3].starts_with("2026-11-25,1,1,0,0,0,0,,"), "{text}");
+    assert!(
+        rows[1].starts_with(&format!(
+            "2026-11-21,4,3,{},{},{},",
+            // The peers of the night before (the same generated and planted ones) and late.example.
+            text.lines()
+                .nth(1)
+                .unwrap()
+                .split(',')
+                .nth(3)
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+                + 1,
+            truth[1].tls_messages + truth[1].plaintext_messages + 1,
+            truth[1].tls_messages + 1
+        )),
+        "{text}"
+    );
+    let twice = format!(
+        "warning: {}: a second snapshot of host mx1 on the night of 2026-11-21 (the first: {}): both are counted",
+        dir.join("mx1-rerun-2026-11-21.json").display(),
+        dir.join(nights::file_name(1, d1)).display()
+    );
+    assert!(stderr(&o).contains(&twice), "{}", stderr(&o));
     // Files are read in name order: the copy comes first, the original is the repeat.
     let repeat = format!(
         "{}: the same logs as {} (counted once)",
