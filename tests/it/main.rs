@@ -16,6 +16,7 @@ mod check;
 mod cli_check;
 mod correlate;
 mod correlate_mta;
+mod docs_engines;
 mod domain_check;
 mod events_cli;
 mod example_report;
