@@ -20,6 +20,7 @@ mod domain_check;
 mod events_cli;
 mod example_report;
 mod faults;
+mod fleet;
 mod follow;
 mod fuzz_regressions;
 mod generated;
