@@ -231,7 +231,7 @@ fn three_hosts_three_snapshots_one_report_in_any_grouping() {
 
     let ab = merge(&[a.clone(), b.clone()], &p("ab.json"));
     let ab_c = merge(&[ab, c.clone()], &p("ab_c.json"));
-    report_dir(&[ab_c.clone()], &p("ab_c"));
+    report_dir(std::slice::from_ref(&ab_c), &p("ab_c"));
     assert_same_report(&p("all"), &p("ab_c"));
 
     let cb = merge(&[c.clone(), b.clone()], &p("cb.json"));
