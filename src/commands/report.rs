@@ -96,7 +96,8 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         )));
     }
     let loaded = args.judge.load()?;
-    let snap = super::merge::read_and_merge(&args.snapshots, "report", args.quiet)?;
+    let mut snap = super::merge::read_and_merge(&args.snapshots, "report", args.quiet)?;
+    snap.name_log_hosts();
     let judged = args.judge.judge(loaded, &snap, args.utc);
     let inputs = args
         .snapshots

@@ -408,28 +408,11 @@ impl Snapshot {
         if o.generator > self.generator {
             self.generator = o.generator;
         }
-        let hosts_of = |i: &Option<Identity>| i.as_ref().map_or(Vec::new(), |i| i.hosts.clone());
-        let (mine, theirs) = (hosts_of(&self.identity), hosts_of(&o.identity));
         self.summary.counts.merge(o.summary.counts);
         self.posture.merge(o.posture);
         self.summary.peers = self.posture.peers.len() as u64;
         self.messages = merge_option(self.messages.take(), o.messages, |a, b| a.merge(b));
-        // The TLS-RPT section names our log hosts: those of a part without reports count.
-        self.tlsrpt = match (self.tlsrpt.take(), o.tlsrpt) {
-            (Some(mut a), Some(b)) => {
-                a.merge(b);
-                Some(a)
-            }
-            (Some(mut a), None) => {
-                a.add_log_hosts(theirs);
-                Some(a)
-            }
-            (None, Some(mut b)) => {
-                b.add_log_hosts(mine);
-                Some(b)
-            }
-            (None, None) => None,
-        };
+        self.tlsrpt = merge_option(self.tlsrpt.take(), o.tlsrpt, |a, b| a.merge(b));
         self.input = merge_option(self.input.take(), o.input, |a, b| a.merge(b));
         // A merge with a part of unknown identity (an older mailtls) has none either.
         self.identity = match (self.identity.take(), o.identity) {
@@ -440,6 +423,19 @@ impl Snapshot {
         };
         self.timeline.merge(o.timeline);
         merge_windows(&mut self.windows, o.windows);
+    }
+}
+
+impl Snapshot {
+    /// Lets the TLS-RPT section name every logging host of the snapshot (its identity's
+    /// hosts) as "our log hosts": in a fleet the reports were joined on the host that
+    /// read them, but the report of the merged snapshot holds the other hosts' logs too.
+    /// `mailtls report` calls it on the merged snapshot (not part of [`Snapshot::merge`],
+    /// which must stay associative when a part has no identity).
+    pub fn name_log_hosts(&mut self) {
+        if let (Some(t), Some(i)) = (&mut self.tlsrpt, &self.identity) {
+            t.add_log_hosts(i.hosts.iter().cloned());
+        }
     }
 }
 
