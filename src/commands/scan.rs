@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! mailtls scan sample-logs/                       table, worst peers first
-//! mailtls scan /var/log/mail.log* --format json   mailtls.posture/1 snapshot
+//! mailtls scan /var/log/mail.log* --format json   mailtls.posture/2 snapshot
 //! zcat maillog.2.gz | mailtls scan -              stdin
 //! mailtls scan logs/ --peer example.org --since 2026-11-27 --direction out
 //! mailtls scan /var/mail/ ~/Maildir --messages-only --our-hosts mx1.example.net
@@ -69,7 +69,7 @@ use crate::tlsrpt::{self, join::InboundLog};
 pub enum Format {
     /// A table for people (default).
     Table,
-    /// The `mailtls.posture/1` snapshot (stable, documented in docs/json.md).
+    /// The `mailtls.posture/2` snapshot (stable, documented in docs/json.md).
     Json,
     /// One row per peer and direction, with grade and reason (formula cells neutralised).
     Csv,

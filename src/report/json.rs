@@ -1,8 +1,10 @@
-//! The machine-readable posture snapshot, `mailtls.posture/1`.
+//! The machine-readable posture snapshot, `mailtls.posture/2`: everything a report shows,
+//! so that the snapshots of several hosts, merged ([`Snapshot::merge`]), render the report
+//! one scan of all their logs would (`mailtls report`, docs/fleet.md).
 //!
 //! ```text
 //! {
-//!   "schema": "mailtls.posture/1",
+//!   "schema": "mailtls.posture/2",
 //!   "generator": "mailtls 0.1.0",
 //!   "summary": { "files", "files_unreadable", "lines_read", "lines_recognized",
 //!                "lines_malformed", "lines_too_long", "lines_duplicate"?, "files_incomplete"?,
@@ -19,9 +21,16 @@
 //!   "tlsrpt"?: { "schema": "mailtls.tlsrpt/1", … },
 //!   "identity"?: ID & { "parts"?: [ID] },
 //!   "input"?: { "empty", "records", "left_out"?: {filter: n}, "loopback_peers",
+//!               "loopback_keys"?: [key],
 //!               "duplicates"?: [ { "file", "first_read_in", "lines" } ],
-//!               "incomplete"?: [text], "skipped"?: [text], "unrelated_json"? }
+//!               "incomplete"?: [text], "skipped"?: [text], "unrelated_json"? },
+//!   "timeline": { "buckets": { epoch_hour: BUCKET }, "untimed" },     // added in /2
+//!   "windows": [ WINDOW ]                                              // added in /2
 //! }
+//! BUCKET = { "tls_messages", "plaintext_messages", "versions": {label: n}, "errors": {kind: n} }
+//! WINDOW = { "host", "direction", "mta", "start", "resumed"?, "errors": {kind: n},
+//!            "first_error", "first_source", "messages": [..], "plaintext_messages",
+//!            "peers": {key: n}, "failed_handshakes" }
 //! ID = { "digest": "sha256:…", "hosts": [..], "first_seen"?, "last_seen"? }
 //! DIR = { "tls_sessions", "tls_messages", "plaintext_messages", "deferred", "bounced",
 //!         "versions": {label: n}, "ciphers": {name: n}, "verify": {WORD: n},
@@ -43,8 +52,14 @@
 //! `identity` says what was counted (see [`Identity`]): `mailtls merge` uses it to count a
 //! snapshot given twice once; a merged snapshot lists the scans it was made of in `parts`
 //! (absent when any input lacked an identity). `input` is the run's account of its inputs
-//! (see [`InputNotes`]); it is a report of one run, absent when there is nothing to say, and
-//! not merged. All three were added within `mailtls.posture/1` (older readers ignore them).
+//! (see [`InputNotes`]), absent when there is nothing to say. All three were added within
+//! `mailtls.posture/1` (older readers ignore them).
+//!
+//! What changed in `/2`: `timeline` (the charts' series, [`Timeline`]) and `windows` (the
+//! silent-downgrade windows, [`Window`]) were added, and `input.loopback_keys`; every
+//! section now merges, `messages`, `tlsrpt` and `input` included (`/1`'s `merge` dropped
+//! them). Nothing was renamed or removed. `/1` snapshots are still read
+//! ([`Snapshot::parse`]); what a report made from one lacks is [`Snapshot::lacks`].
 //!
 //! Times are RFC 3339 with offset. Keys marked `?` are absent when unknown. Within one
 //! schema version fields are only ever added, never renamed or removed; a consumer should

@@ -300,7 +300,7 @@ impl VerdictCounts {
 impl MessagesSummary {
     /// The summary of two runs' message stores (the `messages` section of merged
     /// snapshots): counts and verdicts add, our hosts are the union, the claimed posture
-    /// merges, and the examples and problems are the first [`KEEP`] of both in a fixed
+    /// merges, and the examples and problems are the first `KEEP` (20) of both in a fixed
     /// order (source, then the whole entry), so that merging is associative and
     /// commutative. Stores are per host: a store read by two snapshots counts twice.
     pub fn merge(&mut self, o: MessagesSummary) {
