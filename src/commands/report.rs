@@ -30,9 +30,9 @@ use crate::report;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  mailtls report mx1/posture.json mx2/posture.json mx3/posture.json -o reports/fleet
-  mailtls report /srv/mailtls/incoming/*.json -o /srv/mailtls/fleet/$(date +%F) --policy p.toml
-  mailtls merge mx1.json mx2.json > fleet.json && mailtls report fleet.json -f md
+  mailtls report mx1.json mx2.json mx3.json -o reports/fleet
+  mailtls report incoming/*.json -o fleet/$(date +%F) --policy policy.toml
+  mailtls report fleet.json --compare fleet/yesterday/posture.json -f md
 
 Each host runs `mailtls scan LOGS -o DIR` (or --format json) and ships DIR/posture.json; the
 report of all those snapshots is the report one scan of all the hosts' logs gives (same
