@@ -485,3 +485,50 @@ impl Snapshot {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `/1` snapshot reads (and says what it lacks); another schema is refused.
+    #[test]
+    fn version_1_reads_and_other_schemas_do_not() {
+        let body = r#""summary": {"files": 1, "files_unreadable": 0, "lines_read": 3,
+            "lines_recognized": 2, "lines_malformed": 0, "lines_too_long": 0},
+            "peers": [], "local_errors": {}"#;
+        let v1 = Snapshot::parse(
+            "a.json",
+            &format!(r#"{{"schema": "mailtls.posture/1", {body}}}"#),
+        )
+        .unwrap();
+        assert!(v1.lacks().is_some_and(|w| w.contains("no timeline")));
+        assert!(v1.timeline.buckets.is_empty() && v1.windows.is_empty());
+        let mut merged = v1.clone();
+        merged.merge(Snapshot::new(Summary::default(), Posture::default()));
+        assert_eq!(merged.schema, POSTURE_SCHEMA);
+        assert!(merged.lacks().is_none());
+        let e = Snapshot::parse("b.json", &format!(r#"{{"schema": "other/2", {body}}}"#))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("b.json") && e.contains("neither"), "{e}");
+    }
+
+    /// A loopback peer left out on two hosts counts once; a part that does not name its
+    /// peers (`/1`) adds its count.
+    #[test]
+    fn loopback_peers_count_once_across_hosts() {
+        let notes = |keys: &[&str]| InputNotes {
+            records: 10,
+            loopback_peers: keys.len() as u64,
+            loopback_keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+            ..InputNotes::default()
+        };
+        let mut a = notes(&["127.0.0.1", "localhost"]);
+        a.merge(notes(&["localhost"]));
+        assert_eq!((a.loopback_peers, a.records), (2, 20));
+        let mut old = notes(&[]);
+        old.loopback_peers = 3;
+        a.merge(old);
+        assert_eq!(a.loopback_peers, 5);
+    }
+}

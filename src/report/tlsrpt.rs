@@ -516,4 +516,90 @@ mod tests {
         let back: TlsRptDoc = serde_json::from_str(&doc.to_json()).unwrap();
         assert_eq!(back, doc);
     }
+
+    fn inbound(host: &str) -> InboundLog {
+        use crate::model::{
+            Bits, Direction, Meta, Mta, Peer, Record, Source, TlsParams, TlsVersion, Verify,
+        };
+        let mut log = InboundLog::default();
+        let time = chrono::DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z").ok();
+        log.add(&Record::Session {
+            meta: Meta {
+                time,
+                host: Some(host.into()),
+                mta: Mta::Sendmail,
+                source: Source {
+                    file: "maillog".into(),
+                    line: 1,
+                },
+            },
+            direction: Direction::Inbound,
+            peer: Peer::new(Some("mx.sender.example"), "192.0.2.1".parse().ok()),
+            params: TlsParams::new(TlsVersion::Tls1_3, None, Bits::default(), Verify::Ok),
+        });
+        log
+    }
+
+    fn doc(org: &str, id: &str, mx: &str, failed: u64, host: &str) -> TlsRptDoc {
+        let json = format!(
+            r#"{{"organization-name": "{org}",
+            "date-range": {{"start-datetime": "2026-11-20T00:00:00Z", "end-datetime": "2026-11-20T23:59:59Z"}},
+            "contact-info": "mailto:r@sender.example", "report-id": "{id}",
+            "policies": [{{"policy": {{"policy-type": "tlsa", "policy-domain": "example.net"}},
+              "summary": {{"total-successful-session-count": 5, "total-failure-session-count": {failed}}},
+              "failure-details": [{{"result-type": "certificate-expired",
+                "sending-mta-ip": "192.0.2.1", "receiving-mx-hostname": "{mx}",
+                "receiving-ip": "192.0.2.25", "failed-session-count": {failed}}}]}}]}}"#
+        );
+        let mut m = TlsRpt::default();
+        m.add(&parse_report(json.as_bytes()).unwrap());
+        let read = ReadSummary {
+            files: 1,
+            reports: 1,
+            ..ReadSummary::default()
+        };
+        TlsRptDoc::new(&m, read, join(&m, &inbound(host)))
+    }
+
+    /// Two hosts' documents merge in either order to one: what was read adds, report lines
+    /// of one key add, the joined rows sit side by side, and a row that names our log hosts
+    /// names both hosts' afterwards.
+    #[test]
+    fn documents_of_two_hosts_merge_in_either_order() {
+        let a = doc("Sender", "r1", "mx3.example.net", 2, "mail");
+        let b = doc("Sender", "r2", "mx3.example.net", 3, "relay2");
+        assert!(
+            a.join
+                .iter()
+                .any(|r| r.text.ends_with("none of our log hosts (mail)"))
+        );
+        let mut ab = a.clone();
+        ab.merge(b.clone());
+        let mut ba = b.clone();
+        ba.merge(a.clone());
+        assert_eq!(ab, ba);
+        assert_eq!(ab.summary.read.files, 2);
+        assert_eq!(ab.summary.distinct_reports, 2);
+        assert_eq!(ab.reports.len(), 1, "one organisation, policy and window");
+        assert_eq!(ab.reports[0].total_failure_session_count, 5);
+        assert_eq!(ab.reports[0].failures[0].stat.failed_session_count, 5);
+        assert_eq!(ab.summary.failed_sessions, 5);
+        assert_eq!(ab.join.len(), a.join.len() + b.join.len());
+        assert_eq!(ab.log_hosts, ["mail", "relay2"]);
+        let unknown: Vec<&JoinRow> = ab
+            .join
+            .iter()
+            .filter(|r| r.status == Status::UnknownMx)
+            .collect();
+        // Per host: the failure row and the clean row (the policy names no MX host).
+        assert_eq!(unknown.len(), 4);
+        assert_eq!(ab.summary.mismatches, 4);
+        for r in unknown {
+            assert!(
+                r.text.ends_with("none of our log hosts (mail, relay2)"),
+                "{}",
+                r.text
+            );
+        }
+    }
 }
