@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Command::Doctor(args) => commands::doctor::run(&args),
         Command::Events(args) => commands::events::run(&args),
         Command::Merge(args) => commands::merge::run(&args),
+        Command::Report(args) => commands::report::run(&args),
         Command::Peer(args) => commands::peer::run(&args),
         Command::Message(args) => commands::message::run(&args),
         Command::Completions(args) => commands::docs::completions(&args),

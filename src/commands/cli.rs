@@ -68,6 +68,8 @@ Examples:
     Message(commands::message::Args),
     /// Merge posture snapshots (scan --format json) from several hosts into one.
     Merge(commands::merge::Args),
+    /// The report (HTML, charts, CSV, Markdown, JSON) of several hosts' snapshots, as one scan of all their logs.
+    Report(commands::report::Args),
     /// Shell completions for bash, zsh or fish, on stdout.
     Completions(commands::docs::CompletionsArgs),
     /// The manual page (roff), on stdout.

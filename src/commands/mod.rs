@@ -17,6 +17,7 @@ pub mod merge;
 pub mod message;
 pub mod peer;
 pub mod progress;
+pub mod report;
 pub mod scan;
 pub mod settings;
 

@@ -21,6 +21,8 @@ mod domain_check;
 mod events_cli;
 mod example_report;
 mod faults;
+mod fleet;
+mod fleet_merge;
 mod follow;
 mod fuzz_regressions;
 mod generated;
