@@ -1,6 +1,6 @@
 //! What changed since the previous report (`scan --compare previous/posture.json`): new
 //! peers, peers whose protocol or certificate verification got worse, new error kinds, and
-//! plaintext growth. Comparisons are between two `mailtls.posture/1` snapshots, so last
+//! plaintext growth. Comparisons are between two `mailtls.posture` snapshots, so last
 //! night's report is all a nightly job has to keep.
 
 use serde::Serialize;

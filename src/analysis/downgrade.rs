@@ -34,7 +34,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, FixedOffset};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{DeliveryStatus, Direction, Mta, Peer, Source, TlsErrorKind};
 use crate::model::{Encryption, Meta, Record};
@@ -65,7 +65,7 @@ const RECENT_CAP: usize = 256;
 const RUN_GAP: i64 = 60;
 
 /// One plaintext message inside a window.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WindowMessage {
     pub time: Time,
     /// The posture key of the peer.
@@ -76,7 +76,7 @@ pub struct WindowMessage {
 
 /// From a local TLS configuration incident until TLS works again on that host and
 /// direction (role).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
     /// The log host; for a log without a host field (Exim's mainlog) its input file, as
     /// for the local errors of the posture.
@@ -162,6 +162,29 @@ pub fn host_key(meta: &Meta) -> HostKey {
 /// Plaintext messages that went through our own outage, per (peer key, direction): the
 /// policy does not count them against the peer ([`crate::analysis::policy::evaluate_with`]).
 pub type Outage = BTreeMap<(String, Direction), u64>;
+
+/// The windows of two snapshots as one list, in the order [`Downgrades::finish`] gives
+/// (host, start, direction), ties broken by the whole window so that the result does not
+/// depend on which snapshot came first: merging is the union of the lists (associative
+/// and commutative). Windows are per log host, so snapshots of different hosts merge to
+/// exactly the windows one run over all their logs finds; two snapshots of one host keep
+/// both their windows (a window cut by the end of one snapshot's logs is not joined to
+/// the next one's).
+pub fn merge_windows(mine: &mut Vec<Window>, other: Vec<Window>) {
+    mine.extend(other);
+    let key = |w: &Window| serde_json::to_string(w).unwrap_or_default();
+    mine.sort_by(|a, b| {
+        (&a.host, a.start, a.direction.as_str())
+            .cmp(&(&b.host, b.start, b.direction.as_str()))
+            .then_with(|| {
+                a.start
+                    .offset()
+                    .local_minus_utc()
+                    .cmp(&b.start.offset().local_minus_utc())
+            })
+            .then_with(|| key(a).cmp(&key(b)))
+    });
+}
 
 /// Sums the per-peer plaintext of `windows`.
 pub fn outage(windows: &[Window]) -> Outage {

@@ -189,7 +189,7 @@ pub struct Args {
     #[arg(long = "targets", value_name = "FILE")]
     pub targets_file: Option<PathBuf>,
     /// Check every outbound peer of a posture snapshot (`mailtls scan` JSON,
-    /// mailtls.posture/1) and show what the logs saw beside the live result.
+    /// mailtls.posture/2 or /1) and show what the logs saw beside the live result.
     #[arg(long, value_name = "POSTURE_JSON")]
     pub from_report: Option<PathBuf>,
     /// Port for targets that name none (default 25, 587 with --submission, 465 with --smtps).

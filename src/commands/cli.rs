@@ -68,7 +68,7 @@ Examples:
     Message(commands::message::Args),
     /// Merge posture snapshots (scan --format json) from several hosts into one.
     Merge(commands::merge::Args),
-    /// The newest night's report with the trend of a folder of nightly snapshots.
+    /// The report (HTML, charts, CSV, Markdown, JSON) of several hosts' snapshots, as one scan of all their logs.
     Report(commands::report::Args),
     /// Shell completions for bash, zsh or fish, on stdout.
     Completions(commands::docs::CompletionsArgs),

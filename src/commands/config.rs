@@ -114,10 +114,12 @@ pub struct CertsArgs {
     pub new_ca: bool,
 }
 
-/// File-layout flags shared by the configuration subcommands.
+/// File-layout flags shared by the configuration subcommands: where the certificate
+/// directory is and what the pairs are called, which every MTA needs.
 #[derive(Debug, clap::Args)]
 pub struct LayoutArgs {
-    /// The certificate directory (CACertPath).
+    /// The certificate directory (Sendmail's CACertPath; Postfix and Exim read the same
+    /// files from it).
     #[arg(long, default_value = "/etc/mail/certs")]
     pub dir: String,
     /// Stem of the server pair (NAME-cert.pem, NAME-key.pem).
@@ -126,6 +128,21 @@ pub struct LayoutArgs {
     /// Stem of a separate client pair (default: the server pair serves both roles).
     #[arg(long)]
     pub client: Option<String>,
+}
+
+impl LayoutArgs {
+    fn files(&self) -> TlsFiles {
+        TlsFiles::layout(&self.dir, &self.name, self.client.as_deref(), false)
+    }
+}
+
+/// The layout flags of the Sendmail subcommands (`sendmail`, `submit`, `mc`): the shared
+/// ones plus the two settings only Sendmail has, so that `config postfix --help` and
+/// `config exim --help` do not offer flags those MTAs have no setting for.
+#[derive(Debug, clap::Args)]
+pub struct SendmailLayout {
+    #[command(flatten)]
+    pub paths: LayoutArgs,
     /// The MSP reads the keys: add DontBlameSendmail=GroupReadableKeyFile.
     #[arg(long)]
     pub msp: bool,
@@ -134,9 +151,10 @@ pub struct LayoutArgs {
     pub rand_file: Option<String>,
 }
 
-impl LayoutArgs {
+impl SendmailLayout {
     fn files(&self) -> TlsFiles {
-        let mut f = TlsFiles::layout(&self.dir, &self.name, self.client.as_deref(), self.msp);
+        let p = &self.paths;
+        let mut f = TlsFiles::layout(&p.dir, &p.name, p.client.as_deref(), self.msp);
         f.rand_file = self.rand_file.clone();
         f
     }
@@ -146,7 +164,7 @@ impl LayoutArgs {
 #[derive(Debug, clap::Args)]
 pub struct CfArgs {
     #[command(flatten)]
-    pub layout: LayoutArgs,
+    pub layout: SendmailLayout,
     /// Edit this cf file in place (backup FILE.BACKUP first) instead of printing.
     #[arg(long)]
     pub apply: Option<PathBuf>,
@@ -156,7 +174,7 @@ pub struct CfArgs {
 #[derive(Debug, clap::Args)]
 pub struct McArgs {
     #[command(flatten)]
-    pub layout: LayoutArgs,
+    pub layout: SendmailLayout,
     /// Lines for sendmail.mc or submit.mc.
     #[arg(long = "for", value_enum, default_value = "sendmail")]
     pub kind: CfKind,
@@ -201,48 +219,19 @@ pub struct EximArgs {
 
 /// Runs `mailtls config …`.
 pub fn run(args: &Args) -> Result<u8, Error> {
-    let layout = match &args.what {
+    let dir = match &args.what {
         What::Certs(_) => None,
-        What::Sendmail(a) | What::Submit(a) => Some(&a.layout),
-        What::Mc(a) => Some(&a.layout),
-        What::Postfix(a) => Some(&a.layout),
-        What::Exim(a) => Some(&a.layout),
+        What::Sendmail(a) | What::Submit(a) => Some(&a.layout.paths.dir),
+        What::Mc(a) => Some(&a.layout.paths.dir),
+        What::Postfix(a) => Some(&a.layout.dir),
+        What::Exim(a) => Some(&a.layout.dir),
     };
-    if let Some(l) = layout
-        && !l.dir.starts_with('/')
+    if let Some(dir) = dir
+        && !dir.starts_with('/')
     {
         return Err(Error::Usage(format!(
-            "--dir must be an absolute path (sendmail ignores relative TLS paths), not {}",
-            l.dir
+            "--dir must be an absolute path (sendmail ignores relative TLS paths), not {dir}"
         )));
-    }
-    // --msp and --rand-file are Sendmail's (DontBlameSendmail=GroupReadableKeyFile,
-    // RandFile); Postfix and Exim have no such setting, so accepting them would silently
-    // drop what the administrator asked for.
-    let other_mta = match &args.what {
-        What::Postfix(a) => Some(("postfix", &a.layout)),
-        What::Exim(a) => Some(("exim", &a.layout)),
-        _ => None,
-    };
-    if let Some((mta, l)) = other_mta {
-        let flag = if l.msp {
-            Some("--msp")
-        } else if l.rand_file.is_some() {
-            Some("--rand-file")
-        } else {
-            None
-        };
-        if let Some(flag) = flag {
-            return Err(Error::Usage(format!(
-                "{flag} is a Sendmail setting ({}); {} has none: leave it out",
-                if flag == "--msp" {
-                    "DontBlameSendmail=GroupReadableKeyFile for the MSP"
-                } else {
-                    "RandFile"
-                },
-                if mta == "postfix" { "Postfix" } else { "Exim" }
-            )));
-        }
     }
     match &args.what {
         What::Certs(a) => run_certs(a),

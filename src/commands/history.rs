@@ -16,10 +16,13 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use super::Error;
-use super::merge::{merge_snapshots, read_snapshot};
+use super::merge::read_and_merge;
+use super::scan::{self, Format};
+use super::{Error, exit};
 use crate::analysis::history::{DirCounts, History, Trend, host_of_name, night_of};
 use crate::model::{Hist, TlsErrorKind, TlsVersion, Verify};
+use crate::report;
+use crate::report::json::POSTURE_SCHEMA_V1;
 use crate::report::json::{Identity, SummaryOut};
 use crate::report::{POSTURE_SCHEMA, Snapshot};
 
@@ -103,9 +106,9 @@ fn read_lean<T>(path: &Path, f: impl FnOnce(Lean<'_>) -> T) -> Result<T, String>
         .map_err(|e| format!("{name}: {}", crate::model::text::plain_error(&e)))?;
     let lean: Lean<'_> = serde_json::from_slice(&bytes)
         .map_err(|e| format!("{name}: not a mailtls snapshot: {e}"))?;
-    if lean.schema != POSTURE_SCHEMA {
+    if lean.schema != POSTURE_SCHEMA && lean.schema != POSTURE_SCHEMA_V1 {
         return Err(format!(
-            "{name}: schema {:?} is not {POSTURE_SCHEMA}",
+            "{name}: schema {:?} is not {POSTURE_SCHEMA} (nor {POSTURE_SCHEMA_V1})",
             lean.schema
         ));
     }
@@ -203,8 +206,8 @@ fn chunk_size() -> usize {
 }
 
 /// Reads the folder into the trend and the newest night; an error when it holds no
-/// usable snapshot.
-pub fn load(dir: &Path) -> Result<Loaded, Error> {
+/// usable snapshot. `quiet` keeps the notes of reading the newest night whole off stderr.
+pub fn load(dir: &Path, quiet: bool) -> Result<Loaded, Error> {
     let files = snapshot_files(dir)?;
     if files.is_empty() {
         return Err(Error::Failed(format!(
@@ -296,18 +299,74 @@ pub fn load(dir: &Path) -> Result<Loaded, Error> {
             skipped.join("; ")
         )));
     };
-    // The newest night whole: a night's snapshots (one per host) at a time.
-    let mut snaps = Vec::with_capacity(paths.len());
-    for p in &paths {
-        snaps.push(read_snapshot(p).map_err(|e| Error::Failed(e.to_string()))?);
-    }
+    // The newest night whole (its hosts' snapshots merged), read as `report SNAPSHOT…`
+    // reads them.
+    let newest = read_and_merge(&paths, "report", quiet)?;
     Ok(Loaded {
         trend: history.finish(),
-        newest: merge_snapshots(snaps),
+        newest,
         used,
         skipped,
         incomplete,
         warnings,
+    })
+}
+
+/// Runs `report --history DIR`: the newest night judged and rendered as `report` does,
+/// with the trend; exit codes as `report`'s, and 3 when some file of `DIR` was left out.
+pub fn run(dir: &Path, args: &super::report::Args) -> Result<u8, Error> {
+    let judging = args.judge.load()?;
+    let loaded = load(dir, args.quiet)?;
+    for w in &loaded.warnings {
+        eprintln!(
+            "mailtls report: warning: {}",
+            crate::model::text::terminal(w)
+        );
+    }
+    if !args.quiet {
+        for s in &loaded.skipped {
+            eprintln!(
+                "mailtls report: skipped {}",
+                crate::model::text::terminal(s)
+            );
+        }
+    }
+    let mut snap = loaded.newest;
+    snap.name_log_hosts();
+    let judged = args.judge.judge(judging, &snap, args.utc);
+    let mut rep = judged.report(
+        &snap,
+        vec![format!("{} ({} snapshots)", dir.display(), loaded.used)],
+    );
+    rep.trend = Some(&loaded.trend);
+    scan::write_report_dir(args.output.as_deref(), args.quiet, &rep)?;
+    if args.output.is_some() && !args.quiet {
+        eprintln!(
+            "mailtls report: {} over {}",
+            crate::model::text::count(loaded.used, "snapshot", "snapshots"),
+            crate::model::text::count(loaded.trend.nights.len() as u64, "night", "nights"),
+        );
+    }
+    let format = match (args.format, &args.output) {
+        (Some(f), _) => Some(f),
+        (None, None) => Some(Format::Table),
+        (None, Some(_)) => None,
+    };
+    let text = match format {
+        Some(Format::Csv) => report::trend::csv(&loaded.trend)
+            .map_err(|e| Error::Failed(format!("trend.csv: {e}")))?,
+        f => scan::render(f, args.wide, args.color, &rep)?,
+    };
+    super::write_stdout(&text)?;
+    let (empty, incomplete) = snap
+        .input
+        .as_ref()
+        .map_or((false, false), |n| (n.empty, !n.incomplete.is_empty()));
+    let code = scan::exit_code("report", args.allow_empty, &rep, empty, incomplete);
+    Ok(if loaded.incomplete {
+        exit::INCOMPLETE
+    } else {
+        code
     })
 }
 

@@ -8,10 +8,12 @@
 //! Every posture record is a commutative monoid (counts add, histograms add, minimum bits
 //! take the minimum, first/last seen the earliest/latest, errors keep the latest text), so
 //! the merge of snapshots is the snapshot of the union of their logs, in any grouping and
-//! any order: a fleet is summarized without moving raw logs. The output has the same schema
-//! (`mailtls.posture/1`) and can be merged again. The `messages` section of snapshots made
-//! from message stores is not merged (it is a report of one run, with example lists); it is
-//! dropped with a warning.
+//! any order: a fleet is summarized without moving raw logs. Every section merges
+//! ([`Snapshot::merge`]): posture, summary, timeline, downgrade windows, local errors per
+//! host, the `messages` and `tlsrpt` sections and the input notes, so `mailtls report`
+//! renders the merged snapshot as one scan of all the logs (docs/fleet.md). The output is
+//! `mailtls.posture/2` and can be merged again; `/1` snapshots are still read, with a
+//! warning naming what they lack.
 //!
 //! Each snapshot carries an identity (logging hosts, first and last stamp, a digest of what
 //! was counted): a snapshot given twice, or already inside a merged one, is counted once
@@ -20,12 +22,12 @@
 
 use super::Error;
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::exit;
 use crate::analysis::posture::Posture;
 use crate::model::Summary;
-use crate::report::json::Identity;
+use crate::report::json::{Identity, SnapshotError};
 use crate::report::{self, POSTURE_SCHEMA, Snapshot};
 
 /// Flags of `mailtls merge`.
@@ -35,7 +37,10 @@ Examples:
   mailtls merge mx1.json mx2.json mx3.json > fleet.json
   mailtls merge fleet.json - --format table
 
-Inputs are mailtls.posture/1 snapshots (mailtls scan --format json); - reads one from stdin.")]
+Inputs are mailtls.posture/2 snapshots (mailtls scan --format json, or posture.json of
+scan -o); - reads one from stdin. Older mailtls.posture/1 snapshots are read too, with a
+warning: they have no timeline and no downgrade windows. `mailtls report` renders the
+merged report directly (docs/fleet.md).")]
 pub struct Args {
     /// Snapshot files (`mailtls scan --format json` output), or - for stdin.
     #[arg(value_name = "SNAPSHOT", required = true)]
@@ -61,7 +66,7 @@ pub struct Args {
 pub enum Format {
     /// A table for people.
     Table,
-    /// The merged `mailtls.posture/1` snapshot (default).
+    /// The merged `mailtls.posture/2` snapshot (default).
     Json,
 }
 
@@ -70,14 +75,12 @@ pub enum Format {
 pub enum MergeError {
     #[error("{0}: {why}", why = crate::model::text::plain_error(.1))]
     Read(String, std::io::Error),
-    #[error("{0}: not a mailtls snapshot: {1}")]
-    Json(String, serde_json::Error),
-    #[error("{0}: schema {1:?} is not {POSTURE_SCHEMA}")]
-    Schema(String, String),
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
 }
 
-/// Reads one snapshot, checking its schema.
-pub fn read_snapshot(path: &PathBuf) -> Result<Snapshot, MergeError> {
+/// Reads one snapshot (`mailtls.posture/2`, or `/1`), checking its schema.
+pub fn read_snapshot(path: &Path) -> Result<Snapshot, MergeError> {
     let name = path.display().to_string();
     let mut text = String::new();
     let res = if name == "-" {
@@ -86,35 +89,56 @@ pub fn read_snapshot(path: &PathBuf) -> Result<Snapshot, MergeError> {
         std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut text))
     };
     res.map_err(|e| MergeError::Read(name.clone(), e))?;
-    let snap: Snapshot =
-        serde_json::from_str(&text).map_err(|e| MergeError::Json(name.clone(), e))?;
-    if snap.schema != POSTURE_SCHEMA {
-        return Err(MergeError::Schema(name, snap.schema));
-    }
-    Ok(snap)
+    Ok(Snapshot::parse(&name, &text)?)
 }
 
 /// The merge of any number of snapshots (the empty merge is the empty snapshot). Counts
 /// add: callers drop repeated snapshots first ([`drop_repeats`]).
 pub fn merge_snapshots(snaps: impl IntoIterator<Item = Snapshot>) -> Snapshot {
-    let mut summary = Summary::default();
-    let mut posture = Posture::default();
-    let mut parts: Vec<Identity> = Vec::new();
-    let mut all_known = true;
+    let mut out: Option<Snapshot> = None;
     for s in snaps {
-        summary.merge(s.summary.counts);
-        posture.merge(s.posture);
-        match &s.identity {
-            Some(i) => parts.extend(i.flat()),
-            None => all_known = false,
+        match &mut out {
+            Some(o) => o.merge(s),
+            None => {
+                let mut first = s;
+                // Even one snapshot comes out as a merge: current schema, identity of parts.
+                first.schema = POSTURE_SCHEMA.to_owned();
+                first.identity = first.identity.map(|i| Identity::merged(i.flat()));
+                out = Some(first);
+            }
         }
     }
-    let mut out = Snapshot::new(summary, posture);
-    // A merge with a snapshot of unknown identity (older mailtls) has none either.
-    if all_known && !parts.is_empty() {
-        out.identity = Some(Identity::merged(parts));
+    out.unwrap_or_else(|| Snapshot::new(Summary::default(), Posture::default()))
+}
+
+/// Reads every snapshot named (a failure stops everything: a fleet report without one of
+/// its hosts would look whole), warns about `/1` snapshots and repeats, and merges them.
+/// `command` names the command in the warnings.
+pub fn read_and_merge(paths: &[PathBuf], command: &str, quiet: bool) -> Result<Snapshot, Error> {
+    let mut snaps = Vec::with_capacity(paths.len());
+    for p in paths {
+        let s = read_snapshot(p).map_err(|e| Error::Failed(e.to_string()))?;
+        let name = p.display().to_string();
+        if let Some(why) = s.lacks()
+            && !quiet
+        {
+            eprintln!(
+                "mailtls {command}: warning: {} {why}",
+                crate::model::text::terminal(&name)
+            );
+        }
+        snaps.push((name, s));
     }
-    out
+    let (snaps, warnings) = drop_repeats(snaps);
+    if !quiet {
+        for w in &warnings {
+            eprintln!(
+                "mailtls {command}: warning: {}",
+                crate::model::text::terminal(w)
+            );
+        }
+    }
+    Ok(merge_snapshots(snaps))
 }
 
 /// Keeps each snapshot once: one whose logs (every part of its identity) were already in
@@ -181,34 +205,7 @@ fn short(digest: &str) -> &str {
 
 /// Runs `merge`.
 pub fn run(args: &Args) -> Result<u8, Error> {
-    let mut snaps = Vec::with_capacity(args.snapshots.len());
-    let mut dropped_messages = 0;
-    for p in &args.snapshots {
-        match read_snapshot(p) {
-            Ok(s) => {
-                if s.messages.is_some() {
-                    dropped_messages += 1;
-                }
-                snaps.push((p.display().to_string(), s));
-            }
-            Err(e) => {
-                return Err(Error::Failed(e.to_string()));
-            }
-        }
-    }
-    if dropped_messages > 0 {
-        eprintln!(
-            "mailtls merge: warning: the `messages` section of {dropped_messages} snapshot(s) is not merged"
-        );
-    }
-    let (snaps, warnings) = drop_repeats(snaps);
-    for w in &warnings {
-        eprintln!(
-            "mailtls merge: warning: {}",
-            crate::model::text::terminal(w)
-        );
-    }
-    let merged = merge_snapshots(snaps);
+    let merged = read_and_merge(&args.snapshots, "merge", false)?;
     let text = match args.format {
         Format::Json => merged.to_json(),
         Format::Table => report::table::render(&merged, args.color.enabled()),

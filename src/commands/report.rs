@@ -1,158 +1,138 @@
-//! `mailtls report --history DIR -o OUT`: the newest night's report, every host merged,
-//! with a trend section over every night of a folder of nightly snapshots, and
-//! `trend.csv`. The reading and folding is [`super::history`]; this is the glue.
+//! `mailtls report SNAPSHOT… -o DIR`: the report of a fleet, from its hosts' snapshots.
+//!
+//! ```text
+//! mailtls report mx1/posture.json mx2/posture.json mx3/posture.json -o reports/fleet
+//! mailtls report fleet.json --policy /etc/mailtls/policy.toml -f md
+//! ```
+//!
+//! A `mailtls.posture/2` snapshot carries everything a report shows (per-peer posture,
+//! timeline, downgrade windows, local errors per host, messages, TLS-RPT, what was read),
+//! so the snapshots of several hosts, merged ([`crate::report::Snapshot::merge`]), render
+//! the same report one `scan` of all their logs would: same numbers, same charts. The
+//! policy is judged here, on the merged posture, with `scan`'s own flags
+//! ([`super::scan::Judging`]), so one policy file governs the whole fleet. The snapshots
+//! are read and checked as `merge` reads them ([`super::merge::read_and_merge`]): a
+//! snapshot given twice counts once, `/1` snapshots are read with a warning (they have no
+//! charts' series and no windows). The flow, with a cron + rsync example, is in
+//! docs/fleet.md.
+//!
+//! `mailtls report --history DIR` is the newest night of a folder of nightly snapshots,
+//! reported the same way, with a trend section over every night and `trend.csv`
+//! ([`super::history`]).
+//!
+//! Exit codes are `scan`'s: 0 reported; 1 violations of an enforced policy; 2 nothing done
+//! (a snapshot unreadable or not a snapshot, output not written); 3 some snapshot says
+//! its inputs were not read to their end; 4 an enforced policy with nothing to judge.
 
 use std::path::PathBuf;
 
-use chrono::{Local, Utc};
-
-use super::{Error, exit, history};
-use crate::analysis::policy::{self, Policy};
-use crate::analysis::timeline::Timeline;
-use crate::report::{self, Report};
+use super::Error;
+use super::scan::{self, Format, Judging};
+use crate::report;
 
 /// Flags of `mailtls report`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
+  mailtls report mx1.json mx2.json mx3.json -o reports/fleet
+  mailtls report incoming/*.json -o fleet/$(date +%F) --policy policy.toml
+  mailtls report fleet.json --compare fleet/yesterday/posture.json -f md
   mailtls report --history /var/lib/mailtls -o /var/www/mailtls/trend
-  mailtls report --history /var/lib/mailtls --format csv > trend.csv
-  mailtls report --history /var/lib/mailtls --format md
+  mailtls report --history /var/lib/mailtls -f csv > trend.csv
 
-DIR holds one snapshot per host and night, e.g. from cron on each host:
-  mailtls scan /var/log/mail.log --since 24h --format json \\
-    > /var/lib/mailtls/mx1-$(date +%F).json
-A snapshot's night is the date of its last stamp, else a YYYY-MM-DD in its file
-name; its host is the logging host it names, else what its file name has before
-the date. The snapshots of a night are merged (all hosts); the same logs twice
-count once. The report is the newest night's, with a trend section (new and gone
-peers and regressions since yesterday, 7 and 30 nights ago; charts per night)
-and trend.csv (docs/reports.md lists its columns).
+Each host runs `mailtls scan LOGS -o DIR` (or --format json) and ships DIR/posture.json; the
+report of all those snapshots is the report one scan of all the hosts' logs gives (same
+numbers, same charts). The policy is judged on the merged posture, with the same flags as
+scan. Snapshots of mailtls.posture/1 are read with a warning: they lack the time series and
+the downgrade windows. docs/fleet.md has the whole flow with a cron + rsync example.
 
-Exit 0, or 3 when some file in DIR was no readable snapshot (named on stderr,
-left out); 2 when there is no usable snapshot.")]
+--history DIR reads every .json snapshot under DIR, one per host and night (e.g. from
+cron: mailtls scan LOG --since 24h -f json > DIR/mx1-$(date +%F).json). A snapshot's night
+is the date of its last stamp, else a YYYY-MM-DD in its file name. The report is the newest
+night's (its hosts merged) with a trend section: new and gone peers and regressions since
+yesterday, 7 and 30 nights ago, and charts per night; trend.csv has one row per night
+(-f csv prints it). A file in DIR that is no readable snapshot is left out: exit 3.
+
+Exit codes: as scan's: 0 done; 1 violations of an enforced policy; 2 nothing done (a
+snapshot unreadable, output not written); 3 some snapshot's inputs were cut short; 4 policy
+enforced but nothing to judge (--allow-empty: 0).")]
 pub struct Args {
-    /// A folder of nightly snapshots (`mailtls scan --format json`, any names ending in
-    /// .json; subfolders are read too).
-    #[arg(long, value_name = "DIR", required = true)]
-    pub history: PathBuf,
+    /// Posture snapshots (`posture.json` of `scan -o`, `scan --format json`, `merge`), or -
+    /// for stdin.
+    #[arg(value_name = "SNAPSHOT", required_unless_present = "history")]
+    pub snapshots: Vec<PathBuf>,
 
-    /// Write the report folder (index.html with the trend section, trend.csv, posture.json
-    /// of the newest night, posture.csv, summary.md, charts/).
-    #[arg(long, short = 'o', value_name = "OUT")]
+    /// Write the report folder: index.html, posture.json (the merged snapshot),
+    /// posture.csv, summary.md, charts/, and tlsrpt.json when TLS-RPT reports were read.
+    #[arg(long, short = 'o', value_name = "DIR")]
     pub output: Option<PathBuf>,
 
-    /// Also print to stdout: the trend as CSV, the newest night's snapshot as JSON, or
-    /// the Markdown summary with the trend.
+    /// Output format on stdout (default: table; with -o, nothing unless given).
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<Format>,
 
-    /// The date the policy judges exceptions' expiry against (default: today).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub as_of: Option<chrono::NaiveDate>,
+    #[command(flatten)]
+    pub judge: Judging,
 
-    /// The generation stamp printed on the page (default: now), for reproducible reports.
-    #[arg(long, value_name = "TEXT")]
-    pub generated_at: Option<String>,
+    /// Print the generation stamp in UTC (the default stamp is local time).
+    #[arg(long)]
+    pub utc: bool,
 
-    /// No progress or notes on stderr.
+    /// With an enforced policy: snapshots with nothing to judge exit 0 instead of 4.
+    #[arg(long)]
+    pub allow_empty: bool,
+
+    /// Show every column of the table, whatever the terminal's width.
+    #[arg(long)]
+    pub wide: bool,
+
+    /// Colour the table: auto (when stdout is a terminal and NO_COLOR is unset), always,
+    /// never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = report::ColorWhen::Auto)]
+    pub color: report::ColorWhen,
+
+    /// Do not print warnings (older snapshots, repeats) nor the files written.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    /// A folder of nightly snapshots (one per host and night, any names ending in .json,
+    /// subfolders too): the newest night's report with a trend section over every night,
+    /// and trend.csv (which `-f csv` prints).
+    #[arg(long, value_name = "DIR", conflicts_with = "snapshots")]
+    pub history: Option<PathBuf>,
 }
 
-/// What `report --format` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// trend.csv: one row per night.
-    Csv,
-    /// The newest night's merged mailtls.posture snapshot.
-    Json,
-    /// summary.md with the trend section.
-    Md,
-}
-
-/// Runs `report --history`.
+/// Runs `report`: read and merge the snapshots, judge the merged posture, render.
 pub fn run(args: &Args) -> Result<u8, Error> {
-    if args.output.is_none() && args.format.is_none() {
-        return Err(Error::Usage(
-            "give -o OUT for the report folder, or --format csv|json|md for stdout".to_owned(),
-        ));
+    if let Some(dir) = &args.history {
+        return super::history::run(dir, args);
     }
-    let loaded = history::load(&args.history)?;
-    for w in &loaded.warnings {
-        eprintln!(
-            "mailtls report: warning: {}",
-            crate::model::text::terminal(w)
-        );
-    }
-    if !args.quiet {
-        for s in &loaded.skipped {
-            eprintln!(
-                "mailtls report: skipped {}",
-                crate::model::text::terminal(s)
-            );
-        }
-    }
-    let snap = &loaded.newest;
-    let policy = Policy::default();
-    let today = args.as_of.unwrap_or_else(|| Local::now().date_naive());
-    let evaluation = policy::evaluate(&policy, &snap.posture, today);
-    let timeline = Timeline::default();
-    let rep = Report {
-        snap,
-        timeline: &timeline,
-        windows: &[],
-        policy: &policy,
-        policy_source: "built-in".to_owned(),
-        evaluation: &evaluation,
-        comparison: None,
-        readiness: None,
-        generated: Some(
-            args.generated_at
-                .clone()
-                .unwrap_or_else(|| Utc::now().format("%Y-%m-%d %H:%M UTC").to_string()),
-        ),
-        enforced: false,
-        inputs: vec![format!(
-            "{} ({} snapshots)",
-            args.history.display(),
-            loaded.used
-        )],
-        trend: Some(&loaded.trend),
+    let loaded = args.judge.load()?;
+    let mut snap = super::merge::read_and_merge(&args.snapshots, "report", args.quiet)?;
+    snap.name_log_hosts();
+    let judged = args.judge.judge(loaded, &snap, args.utc);
+    let inputs = args
+        .snapshots
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let rep = judged.report(&snap, inputs);
+    let (empty, incomplete) = snap
+        .input
+        .as_ref()
+        .map_or((false, false), |n| (n.empty, !n.incomplete.is_empty()));
+    scan::write_report_dir(args.output.as_deref(), args.quiet, &rep)?;
+    let format = match (args.format, &args.output) {
+        (Some(f), _) => Some(f),
+        (None, None) => Some(Format::Table),
+        (None, Some(_)) => None,
     };
-    if let Some(dir) = &args.output {
-        let files = report::write_dir(&rep, dir).map_err(|e| {
-            Error::Failed(format!(
-                "-o {}: {}",
-                dir.display(),
-                crate::model::text::plain_error(&e)
-            ))
-        })?;
-        if !args.quiet {
-            eprintln!(
-                "mailtls: wrote {} ({}, {} over {})",
-                dir.join("index.html").display(),
-                crate::model::text::count(files.len() as u64, "file", "files"),
-                crate::model::text::count(loaded.used, "snapshot", "snapshots"),
-                crate::model::text::count(loaded.trend.nights.len() as u64, "night", "nights"),
-            );
-        }
-    }
-    let text = match args.format {
-        None => None,
-        Some(Format::Csv) => Some(
-            report::trend::csv(&loaded.trend)
-                .map_err(|e| Error::Failed(format!("trend.csv: {e}")))?,
-        ),
-        Some(Format::Json) => Some(snap.to_json()),
-        Some(Format::Md) => Some(report::markdown::render(&rep)),
-    };
-    if let Some(t) = text {
-        super::write_stdout(&t)?;
-    }
-    Ok(if loaded.incomplete {
-        exit::INCOMPLETE
-    } else {
-        exit::OK
-    })
+    super::write_stdout(&scan::render(format, args.wide, args.color, &rep)?)?;
+    Ok(scan::exit_code(
+        "report",
+        args.allow_empty,
+        &rep,
+        empty,
+        incomplete,
+    ))
 }

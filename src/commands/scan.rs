@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! mailtls scan sample-logs/                       table, worst peers first
-//! mailtls scan /var/log/mail.log* --format json   mailtls.posture/1 snapshot
+//! mailtls scan /var/log/mail.log* --format json   mailtls.posture/2 snapshot
 //! zcat maillog.2.gz | mailtls scan -              stdin
 //! mailtls scan logs/ --peer example.org --since 2026-11-27 --direction out
 //! mailtls scan /var/mail/ ~/Maildir --messages-only --our-hosts mx1.example.net
@@ -69,7 +69,7 @@ use crate::tlsrpt::{self, join::InboundLog};
 pub enum Format {
     /// A table for people (default).
     Table,
-    /// The `mailtls.posture/1` snapshot (stable, documented in docs/json.md).
+    /// The `mailtls.posture/2` snapshot (stable, documented in docs/json.md).
     Json,
     /// One row per peer and direction, with grade and reason (formula cells neutralised).
     Csv,
@@ -163,36 +163,8 @@ pub struct Args {
     #[arg(long, short = 'o', value_name = "DIR")]
     pub output: Option<PathBuf>,
 
-    /// Judge against this TOML policy (see docs/reports.md) and enforce it: list violations on
-    /// stderr and exit 1 when there are any. Without it the built-in policy grades peers
-    /// and never fails (unless --fail-on-violations).
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
-
-    /// Enforce the built-in policy as --policy FILE enforces a file's: list its violations
-    /// on stderr and exit 1 when there are any (implied by --policy).
-    #[arg(long)]
-    pub fail_on_violations: bool,
-
-    /// Compare with a previous posture.json: new peers, downgrades, new error kinds,
-    /// clear-text growth.
-    #[arg(long, value_name = "posture.json")]
-    pub compare: Option<PathBuf>,
-
-    /// For every peer we delivered to, say whether requiring TLS (or verified TLS) would
-    /// have failed a delivery, with access-map and Postfix entries for the safe ones.
-    #[arg(long)]
-    pub enforce_readiness: bool,
-
-    /// The day policy exceptions are judged against (default: today).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub as_of: Option<NaiveDate>,
-
-    /// The generation stamp printed in index.html and summary.md (default: now, in UTC
-    /// with --utc, else local time). Give one to make two runs on the same logs give the
-    /// same files.
-    #[arg(long, value_name = "TEXT")]
-    pub generated_at: Option<String>,
+    #[command(flatten)]
+    pub judge: Judging,
 
     /// Read only the message stores (mbox, .gz mbox, Maildir, .eml) among the paths.
     #[arg(long, conflicts_with = "logs_only")]
@@ -224,6 +196,126 @@ pub struct Args {
     pub explain_unparsed: Option<usize>,
 }
 
+/// How a report is judged and stamped, shared by `scan` and `report` (a fleet's report is
+/// judged exactly as one scan of all its logs would be).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Judging {
+    /// Judge against this TOML policy (see docs/reports.md) and enforce it: list violations on
+    /// stderr and exit 1 when there are any. Without it the built-in policy grades peers
+    /// and never fails (unless --fail-on-violations).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Enforce the built-in policy as --policy FILE enforces a file's: list its violations
+    /// on stderr and exit 1 when there are any (implied by --policy).
+    #[arg(long)]
+    pub fail_on_violations: bool,
+
+    /// Compare with a previous posture.json: new peers, downgrades, new error kinds,
+    /// clear-text growth.
+    #[arg(long, value_name = "posture.json")]
+    pub compare: Option<PathBuf>,
+
+    /// For every peer we delivered to, say whether requiring TLS (or verified TLS) would
+    /// have failed a delivery, with access-map and Postfix entries for the safe ones.
+    #[arg(long)]
+    pub enforce_readiness: bool,
+
+    /// The day policy exceptions are judged against (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<NaiveDate>,
+
+    /// The generation stamp printed in index.html and summary.md (default: now, in UTC
+    /// with --utc, else local time). Give one to make two runs on the same logs give the
+    /// same files.
+    #[arg(long, value_name = "TEXT")]
+    pub generated_at: Option<String>,
+}
+
+/// What [`Judging`] loads before anything is read: a bad policy or `--compare` file stops
+/// the run early.
+pub struct Loaded {
+    pub policy: Policy,
+    /// A file name, or "built-in".
+    pub policy_source: String,
+    pub previous: Option<Snapshot>,
+}
+
+/// The conclusions a [`Report`] shows beside its snapshot.
+pub struct Judged {
+    pub loaded: Loaded,
+    pub evaluation: policy::Evaluation,
+    pub comparison: Option<crate::analysis::compare::Comparison>,
+    pub readiness: Option<Vec<policy::Readiness>>,
+    pub generated: String,
+    pub enforced: bool,
+}
+
+impl Judging {
+    /// Loads the policy and the previous snapshot.
+    pub fn load(&self) -> Result<Loaded, Error> {
+        let (policy, policy_source) = load_policy(self)?;
+        let previous = load_previous(self)?;
+        Ok(Loaded {
+            policy,
+            policy_source,
+            previous,
+        })
+    }
+
+    /// Judges a finished snapshot: the policy's grades and violations (plaintext inside our
+    /// own downgrade windows is not held against the peers), the comparison, the readiness,
+    /// the generation stamp (UTC when `utc`).
+    pub fn judge(&self, loaded: Loaded, snap: &Snapshot, utc: bool) -> Judged {
+        let today = self.as_of.unwrap_or_else(|| Local::now().date_naive());
+        let outage = crate::analysis::downgrade::outage(&snap.windows);
+        let evaluation = policy::evaluate_with(&loaded.policy, &snap.posture, &outage, today);
+        let comparison = loaded
+            .previous
+            .as_ref()
+            .map(|p| compare(&p.posture, &snap.posture));
+        let readiness = self
+            .enforce_readiness
+            .then(|| policy::enforce_readiness_with(&snap.posture, &outage));
+        let generated = self.generated_at.clone().unwrap_or_else(|| {
+            if utc {
+                Utc::now().format("%Y-%m-%d %H:%M UTC").to_string()
+            } else {
+                Local::now().format("%Y-%m-%d %H:%M %:z").to_string()
+            }
+        });
+        Judged {
+            loaded,
+            evaluation,
+            comparison,
+            readiness,
+            generated,
+            // A policy is enforced only when asked for (the page and the exit code agree).
+            enforced: self.policy.is_some() || self.fail_on_violations,
+        }
+    }
+}
+
+impl Judged {
+    /// The report of `snap` with these conclusions; `inputs` as given on the command line.
+    pub fn report<'a>(&'a self, snap: &'a Snapshot, inputs: Vec<String>) -> Report<'a> {
+        Report {
+            snap,
+            timeline: &snap.timeline,
+            windows: &snap.windows,
+            policy: &self.loaded.policy,
+            policy_source: self.loaded.policy_source.clone(),
+            evaluation: &self.evaluation,
+            comparison: self.comparison.as_ref(),
+            readiness: self.readiness.as_deref(),
+            generated: Some(self.generated.clone()),
+            enforced: self.enforced,
+            inputs,
+            trend: None,
+        }
+    }
+}
+
 /// Runs the scan and prints the report: find the inputs, load what judges them, read and
 /// fold, build the snapshot, render, and give the exit code the findings call for.
 pub fn run(args: &Args) -> Result<u8, Error> {
@@ -243,8 +335,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         keep_unparsed: args.explain_unparsed.unwrap_or(0),
         ..Options::default()
     };
-    let (policy, policy_source) = load_policy(args)?;
-    let previous = load_previous(args)?;
+    let loaded = args.judge.load()?;
 
     let (rpt_model, rpt_read) = tlsrpt::read::read_all(&found.report_files, stores);
     let want_rpt = rpt_read.files + rpt_read.messages > 0;
@@ -296,43 +387,26 @@ pub fn run(args: &Args) -> Result<u8, Error> {
     if notes != InputNotes::default() {
         snap.input = Some(notes);
     }
-    let windows = folded.downgrades.finish();
-    let today = args.as_of.unwrap_or_else(|| Local::now().date_naive());
-    // Plaintext inside our own downgrade windows is ours, not the peers'.
-    let outage = crate::analysis::downgrade::outage(&windows);
-    let evaluation = policy::evaluate_with(&policy, &snap.posture, &outage, today);
-    let comparison = previous.map(|p| compare(&p.posture, &snap.posture));
-    let readiness = args
-        .enforce_readiness
-        .then(|| policy::enforce_readiness_with(&snap.posture, &outage));
-    let rep = Report {
-        snap: &snap,
-        timeline: &folded.timeline,
-        windows: &windows,
-        policy: &policy,
-        policy_source,
-        evaluation: &evaluation,
-        comparison: comparison.as_ref(),
-        readiness: readiness.as_deref(),
-        generated: Some(args.generated_at.clone().unwrap_or_else(|| {
-            if args.select.utc {
-                Utc::now().format("%Y-%m-%d %H:%M UTC").to_string()
-            } else {
-                Local::now().format("%Y-%m-%d %H:%M %:z").to_string()
-            }
-        })),
-        // A policy is enforced only when asked for (the page and the exit code agree).
-        enforced: args.policy.is_some() || args.fail_on_violations,
-        inputs: found
+    snap.windows = folded.downgrades.finish();
+    snap.timeline = folded.timeline;
+    let judged = args.judge.judge(loaded, &snap, args.select.utc);
+    let rep = judged.report(
+        &snap,
+        found
             .paths
             .iter()
             .map(|p| p.display().to_string())
             .collect(),
-        trend: None,
+    );
+    write_report_dir(args.output.as_deref(), args.quiet, &rep)?;
+    let format = match (args.format, &args.output) {
+        (_, _) if args.json => Some(Format::Json),
+        (Some(f), _) => Some(f),
+        (None, None) => Some(Format::Table),
+        (None, Some(_)) => None,
     };
-    write_report_dir(args, &rep)?;
-    super::write_stdout(&render(args, &rep)?)?;
-    Ok(exit_code(args, &rep, empty, incomplete))
+    super::write_stdout(&render(format, args.wide, args.color, &rep)?)?;
+    Ok(exit_code("scan", args.allow_empty, &rep, empty, incomplete))
 }
 
 /// What the command line's paths held, sorted once: logs, message stores, TLS-RPT report
@@ -414,7 +488,7 @@ fn find_inputs(args: &Args) -> Result<Found, Error> {
 }
 
 /// The policy that judges the run: `--policy FILE`, or the built-in one.
-fn load_policy(args: &Args) -> Result<(Policy, String), Error> {
+fn load_policy(args: &Judging) -> Result<(Policy, String), Error> {
     let Some(path) = &args.policy else {
         return Ok((Policy::default(), "built-in".to_owned()));
     };
@@ -432,22 +506,15 @@ fn load_policy(args: &Args) -> Result<(Policy, String), Error> {
 }
 
 /// The snapshot `--compare` names, if any.
-fn load_previous(args: &Args) -> Result<Option<Snapshot>, Error> {
+fn load_previous(args: &Judging) -> Result<Option<Snapshot>, Error> {
     let previous = match &args.compare {
         None => None,
         Some(path) => match std::fs::read_to_string(path)
             .map_err(|e| e.to_string())
-            .and_then(|t| serde_json::from_str::<Snapshot>(&t).map_err(|e| e.to_string()))
-        {
-            Ok(s) if s.schema == report::POSTURE_SCHEMA => Some(s),
-            Ok(s) => {
-                return Err(Error::Usage(format!(
-                    "--compare {}: schema '{}', expected '{}'",
-                    path.display(),
-                    s.schema,
-                    report::POSTURE_SCHEMA
-                )));
-            }
+            .and_then(|t| {
+                Snapshot::parse(&path.display().to_string(), &t).map_err(|e| e.to_string())
+            }) {
+            Ok(s) => Some(s),
             Err(e) => {
                 return Err(Error::Usage(format!(
                     "--compare {}: {}",
@@ -535,6 +602,9 @@ impl Folded {
             .map(|(k, n)| (k.as_str().to_owned(), *n))
             .collect();
         notes.loopback_peers = self.loopback_peers.len() as u64;
+        let mut keys: Vec<String> = self.loopback_peers.iter().cloned().collect();
+        keys.sort();
+        notes.loopback_keys = keys;
         notes
             .incomplete
             .extend(self.report.incomplete.iter().cloned());
@@ -657,11 +727,15 @@ fn something_was_read(
 }
 
 /// `-o DIR`: the whole report, written atomically.
-fn write_report_dir(args: &Args, rep: &Report) -> Result<(), Error> {
-    if let Some(dir) = &args.output {
+pub fn write_report_dir(
+    output: Option<&std::path::Path>,
+    quiet: bool,
+    rep: &Report,
+) -> Result<(), Error> {
+    if let Some(dir) = output {
         match report::write_dir(rep, dir) {
             Ok(files) => {
-                if !args.quiet {
+                if !quiet {
                     eprintln!(
                         "mailtls: wrote {} ({})",
                         dir.join("index.html").display(),
@@ -681,16 +755,16 @@ fn write_report_dir(args: &Args, rep: &Report) -> Result<(), Error> {
     Ok(())
 }
 
-/// The report in the format asked for on stdout (nothing with only `-o`).
-fn render(args: &Args, rep: &Report) -> Result<String, Error> {
+/// The report in `format` for stdout (nothing for `None`, as with only `-o`); `wide` and
+/// `color` shape the table.
+pub fn render(
+    format: Option<Format>,
+    wide: bool,
+    color: report::ColorWhen,
+    rep: &Report,
+) -> Result<String, Error> {
     let snap = rep.snap;
     let readiness = rep.readiness;
-    let format = match (args.format, &args.output) {
-        (_, _) if args.json => Some(Format::Json),
-        (Some(f), _) => Some(f),
-        (None, None) => Some(Format::Table),
-        (None, Some(_)) => None,
-    };
     let text = match format {
         None => String::new(),
         Some(Format::Json) => snap.to_json(),
@@ -708,9 +782,9 @@ fn render(args: &Args, rep: &Report) -> Result<String, Error> {
             }
         },
         Some(Format::Table) => {
-            let colour = args.color.enabled();
+            let colour = color.enabled();
             let (cols, tty) = report::table::terminal_width();
-            let width = (!args.wide).then_some(cols);
+            let width = (!wide).then_some(cols);
             let wrap_to = width.filter(|_| tty);
             let mut t = report::table::render_report(rep, colour, width, wrap_to);
             if let Some(m) = &snap.messages {
@@ -737,7 +811,14 @@ fn render(args: &Args, rep: &Report) -> Result<String, Error> {
 /// The exit code: 1 for violations of an enforced policy (`--policy`, `--fail-on-violations`),
 /// 4 for nothing to judge under it, 3
 /// for inputs not read to their end (wins: a partial run is never taken for a whole one).
-fn exit_code(args: &Args, rep: &Report, empty: bool, incomplete: bool) -> u8 {
+/// `command` names the command in the messages.
+pub fn exit_code(
+    command: &str,
+    allow_empty: bool,
+    rep: &Report,
+    empty: bool,
+    incomplete: bool,
+) -> u8 {
     let evaluation = rep.evaluation;
     let snap = rep.snap;
     let mut code = exit::OK;
@@ -765,9 +846,9 @@ fn exit_code(args: &Args, rep: &Report, empty: bool, incomplete: bool) -> u8 {
         if !evaluation.violations.is_empty() {
             code = exit::FINDINGS;
         }
-        if empty && !args.allow_empty {
+        if empty && !allow_empty {
             eprintln!(
-                "mailtls scan: nothing to judge under the enforced policy (--allow-empty accepts it): exit {}",
+                "mailtls {command}: nothing to judge under the enforced policy (--allow-empty accepts it): exit {}",
                 exit::NOTHING_TO_JUDGE
             );
             code = exit::NOTHING_TO_JUDGE;
@@ -775,7 +856,7 @@ fn exit_code(args: &Args, rep: &Report, empty: bool, incomplete: bool) -> u8 {
     }
     if incomplete {
         eprintln!(
-            "mailtls scan: incomplete input: {} input(s) not read to the end (see above): exit {}",
+            "mailtls {command}: incomplete input: {} input(s) not read to the end (see above): exit {}",
             snap.input.as_ref().map_or(0, |n| n.incomplete.len()),
             exit::INCOMPLETE
         );

@@ -106,8 +106,8 @@ impl Settings {
     pub fn apply(&self, command: &mut Command) {
         match command {
             Command::Scan(a) => {
-                if a.policy.is_none() {
-                    a.policy.clone_from(&self.policy);
+                if a.judge.policy.is_none() {
+                    a.judge.policy.clone_from(&self.policy);
                 }
                 if a.our_hosts.is_empty() {
                     a.our_hosts.clone_from(&self.our_hosts);
@@ -117,6 +117,12 @@ impl Settings {
                 }
                 a.select.loopback |= self.loopback;
                 a.select.utc |= self.utc;
+            }
+            Command::Report(a) => {
+                if a.judge.policy.is_none() {
+                    a.judge.policy.clone_from(&self.policy);
+                }
+                a.utc |= self.utc;
             }
             Command::Events(a) => {
                 if a.our_hosts.is_empty() {
@@ -141,7 +147,6 @@ impl Settings {
             | Command::Config(_)
             | Command::Doctor(_)
             | Command::Merge(_)
-            | Command::Report(_)
             | Command::Completions(_)
             | Command::Man(_) => {}
         }

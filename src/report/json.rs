@@ -1,8 +1,10 @@
-//! The machine-readable posture snapshot, `mailtls.posture/1`.
+//! The machine-readable posture snapshot, `mailtls.posture/2`: everything a report shows,
+//! so that the snapshots of several hosts, merged ([`Snapshot::merge`]), render the report
+//! one scan of all their logs would (`mailtls report`, docs/fleet.md).
 //!
 //! ```text
 //! {
-//!   "schema": "mailtls.posture/1",
+//!   "schema": "mailtls.posture/2",
 //!   "generator": "mailtls 0.1.0",
 //!   "summary": { "files", "files_unreadable", "lines_read", "lines_recognized",
 //!                "lines_malformed", "lines_too_long", "lines_duplicate"?, "files_incomplete"?,
@@ -19,9 +21,16 @@
 //!   "tlsrpt"?: { "schema": "mailtls.tlsrpt/1", … },
 //!   "identity"?: ID & { "parts"?: [ID] },
 //!   "input"?: { "empty", "records", "left_out"?: {filter: n}, "loopback_peers",
+//!               "loopback_keys"?: [key],
 //!               "duplicates"?: [ { "file", "first_read_in", "lines" } ],
-//!               "incomplete"?: [text], "skipped"?: [text], "unrelated_json"? }
+//!               "incomplete"?: [text], "skipped"?: [text], "unrelated_json"? },
+//!   "timeline": { "buckets": { epoch_hour: BUCKET }, "untimed" },     // added in /2
+//!   "windows": [ WINDOW ]                                              // added in /2
 //! }
+//! BUCKET = { "tls_messages", "plaintext_messages", "versions": {label: n}, "errors": {kind: n} }
+//! WINDOW = { "host", "direction", "mta", "start", "resumed"?, "errors": {kind: n},
+//!            "first_error", "first_source", "messages": [..], "plaintext_messages",
+//!            "peers": {key: n}, "failed_handshakes" }
 //! ID = { "digest": "sha256:…", "hosts": [..], "first_seen"?, "last_seen"? }
 //! DIR = { "tls_sessions", "tls_messages", "plaintext_messages", "deferred", "bounced",
 //!         "versions": {label: n}, "ciphers": {name: n}, "verify": {WORD: n},
@@ -43,8 +52,14 @@
 //! `identity` says what was counted (see [`Identity`]): `mailtls merge` uses it to count a
 //! snapshot given twice once; a merged snapshot lists the scans it was made of in `parts`
 //! (absent when any input lacked an identity). `input` is the run's account of its inputs
-//! (see [`InputNotes`]); it is a report of one run, absent when there is nothing to say, and
-//! not merged. All three were added within `mailtls.posture/1` (older readers ignore them).
+//! (see [`InputNotes`]), absent when there is nothing to say. All three were added within
+//! `mailtls.posture/1` (older readers ignore them).
+//!
+//! What changed in `/2`: `timeline` (the charts' series, [`Timeline`]) and `windows` (the
+//! silent-downgrade windows, [`Window`]) were added, and `input.loopback_keys`; every
+//! section now merges, `messages`, `tlsrpt` and `input` included (`/1`'s `merge` dropped
+//! them). Nothing was renamed or removed. `/1` snapshots are still read
+//! ([`Snapshot::parse`]); what a report made from one lacks is [`Snapshot::lacks`].
 //!
 //! Times are RFC 3339 with offset. Keys marked `?` are absent when unknown. Within one
 //! schema version fields are only ever added, never renamed or removed; a consumer should
@@ -53,12 +68,19 @@
 use serde::{Deserialize, Serialize};
 
 use super::tlsrpt::TlsRptDoc;
+use crate::analysis::downgrade::{Window, merge_windows};
 use crate::analysis::posture::Posture;
+use crate::analysis::timeline::Timeline;
 use crate::model::Summary;
 use crate::stores::hops::MessagesSummary;
 
 /// The schema name and version written into every snapshot.
-pub const POSTURE_SCHEMA: &str = "mailtls.posture/1";
+pub const POSTURE_SCHEMA: &str = "mailtls.posture/2";
+
+/// The previous version, still read (by `merge`, `report`, `--compare`, `check --report`):
+/// it lacks `timeline` and `windows`, so a report made from it has no charts of its own
+/// and no silent-downgrade windows ([`Snapshot::lacks`]).
+pub const POSTURE_SCHEMA_V1: &str = "mailtls.posture/1";
 
 /// Summary as written: the run's counts plus the number of peers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +116,13 @@ pub struct Snapshot {
     /// left to judge. A report of one run: not merged.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub input: Option<InputNotes>,
+    /// The charts' time series: per-hour counts of the records judged (added in /2).
+    #[serde(default)]
+    pub timeline: Timeline,
+    /// The silent-downgrade windows of the logs read (added in /2), ordered by host,
+    /// start and direction.
+    #[serde(default)]
+    pub windows: Vec<Window>,
 }
 
 /// A snapshot's identity: the logging hosts, the first and last stamp, and a digest of what
@@ -145,7 +174,12 @@ impl Identity {
 
     /// The identity of a merge of `parts` (single-scan identities).
     pub fn merged(mut parts: Vec<Identity>) -> Identity {
-        parts.sort_by(|a, b| a.digest.cmp(&b.digest));
+        parts.sort_by(|a, b| {
+            a.digest.cmp(&b.digest).then_with(|| {
+                let whole = |i: &Identity| serde_json::to_string(i).unwrap_or_default();
+                whole(a).cmp(&whole(b))
+            })
+        });
         let mut hosts: Vec<String> = parts.iter().flat_map(|p| p.hosts.clone()).collect();
         hosts.sort();
         hosts.dedup();
@@ -153,8 +187,12 @@ impl Identity {
         Identity {
             digest: sha256(joined.join(",").as_bytes()),
             hosts,
-            first_seen: parts.iter().filter_map(|p| p.first_seen).min(),
-            last_seen: parts.iter().filter_map(|p| p.last_seen).max(),
+            first_seen: parts
+                .iter()
+                .fold(None, |t, p| crate::model::min_time(t, p.first_seen)),
+            last_seen: parts
+                .iter()
+                .fold(None, |t, p| crate::model::max_time(t, p.last_seen)),
             parts,
         }
     }
@@ -193,6 +231,9 @@ pub struct InputNotes {
     /// Distinct peers on this machine left out (without `--loopback`).
     #[serde(default)]
     pub loopback_peers: u64,
+    /// Their keys, sorted (added in /2): a merge counts a peer left out on two hosts once.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub loopback_keys: Vec<String>,
     /// Per input, the recognised lines an earlier input already held.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub duplicates: Vec<DuplicateNote>,
@@ -221,6 +262,41 @@ pub struct DuplicateNote {
 }
 
 impl InputNotes {
+    /// The notes of two runs (the `input` section of merged snapshots): nothing was judged
+    /// only when neither judged anything; counts add, per filter too; the lists are joined
+    /// and sorted (each line names its file). Loopback peers are counted per run: one on
+    /// two hosts counts twice.
+    pub fn merge(&mut self, o: InputNotes) {
+        // Distinct peers when both parts name theirs; a part that does not (/1) adds.
+        let named = |n: &InputNotes| n.loopback_peers == n.loopback_keys.len() as u64;
+        let both_named = named(self) && named(&o);
+        self.empty &= o.empty;
+        self.records += o.records;
+        for (k, n) in o.left_out {
+            *self.left_out.entry(k).or_default() += n;
+        }
+        let keys: std::collections::BTreeSet<String> = self
+            .loopback_keys
+            .drain(..)
+            .chain(o.loopback_keys)
+            .collect();
+        self.loopback_keys = keys.into_iter().collect();
+        self.loopback_peers = if both_named {
+            self.loopback_keys.len() as u64
+        } else {
+            self.loopback_peers + o.loopback_peers
+        };
+        self.duplicates.extend(o.duplicates);
+        self.duplicates.sort_by(|a, b| {
+            (&a.file, &a.first_read_in, a.lines).cmp(&(&b.file, &b.first_read_in, b.lines))
+        });
+        self.incomplete.extend(o.incomplete);
+        self.incomplete.sort();
+        self.skipped.extend(o.skipped);
+        self.skipped.sort();
+        self.unrelated_json += o.unrelated_json;
+    }
+
     /// The banner shown instead of a verdict when nothing was judged.
     pub fn banner(&self) -> Option<String> {
         if !self.empty {
@@ -312,9 +388,93 @@ impl Snapshot {
             tlsrpt: None,
             identity: None,
             input: None,
+            timeline: Timeline::default(),
+            windows: Vec::new(),
         }
     }
 
+    /// Reads a snapshot of either version (`/1` or `/2`); `name` is for the error.
+    pub fn parse(name: &str, text: &str) -> Result<Snapshot, SnapshotError> {
+        let snap: Snapshot =
+            serde_json::from_str(text).map_err(|e| SnapshotError::Json(name.to_owned(), e))?;
+        if snap.schema != POSTURE_SCHEMA && snap.schema != POSTURE_SCHEMA_V1 {
+            return Err(SnapshotError::Schema(name.to_owned(), snap.schema));
+        }
+        Ok(snap)
+    }
+
+    /// What a report made from this snapshot misses because it was written by an older
+    /// version (`None` for a `/2` snapshot): the warning `merge` and `report` print.
+    pub fn lacks(&self) -> Option<&'static str> {
+        (self.schema == POSTURE_SCHEMA_V1).then_some(
+            "is mailtls.posture/1: it has no timeline and no downgrade windows, so its records are missing from the charts and its windows from the report (scan its logs again for a /2 snapshot)",
+        )
+    }
+
+    /// Adds another snapshot's logs to this one: every section merges, so the merge of the
+    /// snapshots of several hosts is the snapshot one run over all their logs would have
+    /// written (numbers, time series, windows, messages, TLS-RPT, input notes). The merge
+    /// is associative and commutative (tests/it/fleet.rs proves it over arbitrary
+    /// snapshots); the result is always of the current schema. A snapshot given twice
+    /// counts twice: `mailtls merge` and `mailtls report` drop repeats first by identity.
+    pub fn merge(&mut self, o: Snapshot) {
+        self.schema = POSTURE_SCHEMA.to_owned();
+        // The newer generator of the two, so that the result does not depend on order.
+        if o.generator > self.generator {
+            self.generator = o.generator;
+        }
+        self.summary.counts.merge(o.summary.counts);
+        self.posture.merge(o.posture);
+        self.summary.peers = self.posture.peers.len() as u64;
+        self.messages = merge_option(self.messages.take(), o.messages, |a, b| a.merge(b));
+        self.tlsrpt = merge_option(self.tlsrpt.take(), o.tlsrpt, |a, b| a.merge(b));
+        self.input = merge_option(self.input.take(), o.input, |a, b| a.merge(b));
+        // A merge with a part of unknown identity (an older mailtls) has none either.
+        self.identity = match (self.identity.take(), o.identity) {
+            (Some(a), Some(b)) => Some(Identity::merged(
+                a.flat().into_iter().chain(b.flat()).collect(),
+            )),
+            _ => None,
+        };
+        self.timeline.merge(o.timeline);
+        merge_windows(&mut self.windows, o.windows);
+    }
+}
+
+impl Snapshot {
+    /// Lets the TLS-RPT section name every logging host of the snapshot (its identity's
+    /// hosts) as "our log hosts": in a fleet the reports were joined on the host that
+    /// read them, but the report of the merged snapshot holds the other hosts' logs too.
+    /// `mailtls report` calls it on the merged snapshot (not part of [`Snapshot::merge`],
+    /// which must stay associative when a part has no identity).
+    pub fn name_log_hosts(&mut self) {
+        if let (Some(t), Some(i)) = (&mut self.tlsrpt, &self.identity) {
+            t.add_log_hosts(i.hosts.iter().cloned());
+        }
+    }
+}
+
+/// `a` merged with `b` when both are there, else whichever is.
+fn merge_option<T>(a: Option<T>, b: Option<T>, f: impl FnOnce(&mut T, T)) -> Option<T> {
+    match (a, b) {
+        (Some(mut a), Some(b)) => {
+            f(&mut a, b);
+            Some(a)
+        }
+        (a, b) => a.or(b),
+    }
+}
+
+/// Why a snapshot file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("{0}: not a mailtls snapshot: {1}")]
+    Json(String, serde_json::Error),
+    #[error("{0}: schema {1:?} is neither {POSTURE_SCHEMA} nor {POSTURE_SCHEMA_V1}")]
+    Schema(String, String),
+}
+
+impl Snapshot {
     /// Pretty JSON with a trailing newline.
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|e| {
@@ -323,5 +483,52 @@ impl Snapshot {
         });
         s.push('\n');
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `/1` snapshot reads (and says what it lacks); another schema is refused.
+    #[test]
+    fn version_1_reads_and_other_schemas_do_not() {
+        let body = r#""summary": {"files": 1, "files_unreadable": 0, "lines_read": 3,
+            "lines_recognized": 2, "lines_malformed": 0, "lines_too_long": 0},
+            "peers": [], "local_errors": {}"#;
+        let v1 = Snapshot::parse(
+            "a.json",
+            &format!(r#"{{"schema": "mailtls.posture/1", {body}}}"#),
+        )
+        .unwrap();
+        assert!(v1.lacks().is_some_and(|w| w.contains("no timeline")));
+        assert!(v1.timeline.buckets.is_empty() && v1.windows.is_empty());
+        let mut merged = v1.clone();
+        merged.merge(Snapshot::new(Summary::default(), Posture::default()));
+        assert_eq!(merged.schema, POSTURE_SCHEMA);
+        assert!(merged.lacks().is_none());
+        let e = Snapshot::parse("b.json", &format!(r#"{{"schema": "other/2", {body}}}"#))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("b.json") && e.contains("neither"), "{e}");
+    }
+
+    /// A loopback peer left out on two hosts counts once; a part that does not name its
+    /// peers (`/1`) adds its count.
+    #[test]
+    fn loopback_peers_count_once_across_hosts() {
+        let notes = |keys: &[&str]| InputNotes {
+            records: 10,
+            loopback_peers: keys.len() as u64,
+            loopback_keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+            ..InputNotes::default()
+        };
+        let mut a = notes(&["127.0.0.1", "localhost"]);
+        a.merge(notes(&["localhost"]));
+        assert_eq!((a.loopback_peers, a.records), (2, 20));
+        let mut old = notes(&[]);
+        old.loopback_peers = 3;
+        a.merge(old);
+        assert_eq!(a.loopback_peers, 5);
     }
 }

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! DIR/index.html      one self-contained page (inline CSS, charts as embedded SVG, no script)
-//! DIR/posture.json    the mailtls.posture/1 snapshot (the input of the next --compare)
+//! DIR/posture.json    the mailtls.posture/2 snapshot (the input of the next --compare, merge, report)
 //! DIR/posture.csv     one row per peer and direction, with grade and reason
 //! DIR/summary.md      headline, violations, what broke, what changed (for mail)
 //! DIR/charts/*.svg    the charts, and the same as PNG

@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::model::text::terminal;
 use crate::tlsrpt::join::{JoinRow, Joined, Status};
 use crate::tlsrpt::read::ReadSummary;
-use crate::tlsrpt::{FailureStat, PolicyType, ResultType, TLSRPT_SCHEMA, TlsRpt};
+use crate::tlsrpt::{
+    Entry, EntryKey, FailureKey, FailureStat, PolicyType, ResultType, TLSRPT_SCHEMA, TlsRpt,
+};
 
 /// One failure detail as written: the key's fields and the counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +51,78 @@ pub struct EntryOut {
     pub contact_info: BTreeSet<String>,
     pub report_ids: BTreeSet<String>,
     pub failures: Vec<FailureOut>,
+}
+
+/// Problems kept in a merged document (as many as one read keeps).
+const KEEP_PROBLEMS: usize = 20;
+
+impl EntryOut {
+    /// One line of the model as written.
+    fn from_entry(k: EntryKey, e: Entry) -> EntryOut {
+        EntryOut {
+            organization: k.organization,
+            policy_type: k.policy_type,
+            policy_domain: k.policy_domain,
+            mx_host: k
+                .mx_host
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            start: k.start,
+            end: k.end,
+            total_successful_session_count: e.successful,
+            total_failure_session_count: e.failed,
+            policy_string: e.policy_strings,
+            contact_info: e.contact,
+            report_ids: e.report_ids,
+            failures: e
+                .failures
+                .into_iter()
+                .map(|(f, stat)| FailureOut {
+                    result_type: f.result_type,
+                    sending_mta_ip: f.sending_mta_ip,
+                    receiving_mx_hostname: f.receiving_mx_hostname,
+                    receiving_ip: f.receiving_ip,
+                    stat,
+                })
+                .collect(),
+        }
+    }
+
+    /// Back to the model's key and entry (the inverse of [`EntryOut::from_entry`]), for
+    /// merging.
+    fn into_entry(self) -> (EntryKey, Entry) {
+        let key = EntryKey {
+            organization: self.organization,
+            policy_type: self.policy_type,
+            policy_domain: self.policy_domain,
+            mx_host: self.mx_host.join(","),
+            start: self.start,
+            end: self.end,
+        };
+        let mut failures: std::collections::BTreeMap<FailureKey, FailureStat> = Default::default();
+        for f in self.failures {
+            failures
+                .entry(FailureKey {
+                    result_type: f.result_type,
+                    sending_mta_ip: f.sending_mta_ip,
+                    receiving_mx_hostname: f.receiving_mx_hostname,
+                    receiving_ip: f.receiving_ip,
+                })
+                .or_default()
+                .merge(f.stat);
+        }
+        let entry = Entry {
+            successful: self.total_successful_session_count,
+            failed: self.total_failure_session_count,
+            policy_strings: self.policy_string,
+            contact: self.contact_info,
+            report_ids: self.report_ids,
+            failures,
+        };
+        (key, entry)
+    }
 }
 
 /// Counts for the summary line.
@@ -83,35 +157,7 @@ impl TlsRptDoc {
         let reports: Vec<EntryOut> = model
             .entries()
             .into_iter()
-            .map(|(k, e)| EntryOut {
-                organization: k.organization,
-                policy_type: k.policy_type,
-                policy_domain: k.policy_domain,
-                mx_host: k
-                    .mx_host
-                    .split(',')
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-                start: k.start,
-                end: k.end,
-                total_successful_session_count: e.successful,
-                total_failure_session_count: e.failed,
-                policy_string: e.policy_strings,
-                contact_info: e.contact,
-                report_ids: e.report_ids,
-                failures: e
-                    .failures
-                    .into_iter()
-                    .map(|(f, stat)| FailureOut {
-                        result_type: f.result_type,
-                        sending_mta_ip: f.sending_mta_ip,
-                        receiving_mx_hostname: f.receiving_mx_hostname,
-                        receiving_ip: f.receiving_ip,
-                        stat,
-                    })
-                    .collect(),
-            })
+            .map(|(k, e)| EntryOut::from_entry(k, e))
             .collect();
         let summary = DocSummary {
             distinct_reports: model.reports(),
@@ -130,6 +176,77 @@ impl TlsRptDoc {
             reports,
             log_hosts: joined.log_hosts,
             join: joined.rows,
+        }
+    }
+
+    /// The document of two runs' TLS-RPT reports (the `tlsrpt` section of merged
+    /// snapshots). What each run read adds up; report lines of the same organisation,
+    /// policy and window add as [`crate::tlsrpt::Entry::merge`] adds them; the joined
+    /// views are put side by side (each run joined its reports with its own logs), in the
+    /// order [`crate::tlsrpt::join::join`] gives, ties broken by the whole row, so that
+    /// merging is associative and commutative. A report read by two runs counts twice:
+    /// give each host's reports to one scan (docs/fleet.md).
+    pub fn merge(&mut self, o: TlsRptDoc) {
+        let r = &mut self.summary.read;
+        r.files += o.summary.read.files;
+        r.messages += o.summary.read.messages;
+        r.reports += o.summary.read.reports;
+        r.duplicates += o.summary.read.duplicates;
+        r.invalid += o.summary.read.invalid;
+        r.problems.extend(o.summary.read.problems);
+        r.problems.sort();
+        r.problems.truncate(KEEP_PROBLEMS);
+        self.summary.distinct_reports += o.summary.distinct_reports;
+
+        let mut entries: std::collections::BTreeMap<EntryKey, Entry> = Default::default();
+        for e in self.reports.drain(..).chain(o.reports) {
+            let (k, v) = e.into_entry();
+            entries.entry(k).or_default().merge(v);
+        }
+        self.reports = entries
+            .into_iter()
+            .map(|(k, e)| EntryOut::from_entry(k, e))
+            .collect();
+        self.summary.entries = self.reports.len() as u64;
+        self.summary.successful_sessions = self
+            .reports
+            .iter()
+            .map(|r| r.total_successful_session_count)
+            .sum();
+        self.summary.failed_sessions = self
+            .reports
+            .iter()
+            .map(|r| r.total_failure_session_count)
+            .sum();
+
+        self.join.extend(o.join);
+        self.add_log_hosts(o.log_hosts);
+        let whole = |r: &JoinRow| serde_json::to_string(r).unwrap_or_default();
+        self.join.sort_by(|a, b| {
+            (b.status.is_mismatch(), &a.start, &a.organization, &a.mx)
+                .cmp(&(a.status.is_mismatch(), &b.start, &b.organization, &b.mx))
+                .then_with(|| whole(a).cmp(&whole(b)))
+        });
+        self.summary.mismatches =
+            self.join.iter().filter(|r| r.status.is_mismatch()).count() as u64;
+    }
+
+    /// Adds log hosts read beside the reports (another host's snapshot, merged): the
+    /// list, and the rows that name it (`… is none of our log hosts (…)`), say every host
+    /// whose logs the merged report holds. A row keeps the status its own run gave it.
+    pub fn add_log_hosts(&mut self, hosts: impl IntoIterator<Item = String>) {
+        let all: BTreeSet<String> = self.log_hosts.drain(..).chain(hosts).collect();
+        self.log_hosts = all.into_iter().collect();
+        let list = self.log_hosts.join(", ");
+        const NONE_OF: &str = " is none of our log hosts (";
+        for row in &mut self.join {
+            if row.status == Status::UnknownMx
+                && let Some(i) = row.text.rfind(NONE_OF)
+            {
+                row.text.truncate(i + NONE_OF.len());
+                row.text.push_str(&list);
+                row.text.push(')');
+            }
         }
     }
 
@@ -398,5 +515,91 @@ mod tests {
         assert!(table.contains("<script>alert(1)</script>"));
         let back: TlsRptDoc = serde_json::from_str(&doc.to_json()).unwrap();
         assert_eq!(back, doc);
+    }
+
+    fn inbound(host: &str) -> InboundLog {
+        use crate::model::{
+            Bits, Direction, Meta, Mta, Peer, Record, Source, TlsParams, TlsVersion, Verify,
+        };
+        let mut log = InboundLog::default();
+        let time = chrono::DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z").ok();
+        log.add(&Record::Session {
+            meta: Meta {
+                time,
+                host: Some(host.into()),
+                mta: Mta::Sendmail,
+                source: Source {
+                    file: "maillog".into(),
+                    line: 1,
+                },
+            },
+            direction: Direction::Inbound,
+            peer: Peer::new(Some("mx.sender.example"), "192.0.2.1".parse().ok()),
+            params: TlsParams::new(TlsVersion::Tls1_3, None, Bits::default(), Verify::Ok),
+        });
+        log
+    }
+
+    fn doc(org: &str, id: &str, mx: &str, failed: u64, host: &str) -> TlsRptDoc {
+        let json = format!(
+            r#"{{"organization-name": "{org}",
+            "date-range": {{"start-datetime": "2026-11-20T00:00:00Z", "end-datetime": "2026-11-20T23:59:59Z"}},
+            "contact-info": "mailto:r@sender.example", "report-id": "{id}",
+            "policies": [{{"policy": {{"policy-type": "tlsa", "policy-domain": "example.net"}},
+              "summary": {{"total-successful-session-count": 5, "total-failure-session-count": {failed}}},
+              "failure-details": [{{"result-type": "certificate-expired",
+                "sending-mta-ip": "192.0.2.1", "receiving-mx-hostname": "{mx}",
+                "receiving-ip": "192.0.2.25", "failed-session-count": {failed}}}]}}]}}"#
+        );
+        let mut m = TlsRpt::default();
+        m.add(&parse_report(json.as_bytes()).unwrap());
+        let read = ReadSummary {
+            files: 1,
+            reports: 1,
+            ..ReadSummary::default()
+        };
+        TlsRptDoc::new(&m, read, join(&m, &inbound(host)))
+    }
+
+    /// Two hosts' documents merge in either order to one: what was read adds, report lines
+    /// of one key add, the joined rows sit side by side, and a row that names our log hosts
+    /// names both hosts' afterwards.
+    #[test]
+    fn documents_of_two_hosts_merge_in_either_order() {
+        let a = doc("Sender", "r1", "mx3.example.net", 2, "mail");
+        let b = doc("Sender", "r2", "mx3.example.net", 3, "relay2");
+        assert!(
+            a.join
+                .iter()
+                .any(|r| r.text.ends_with("none of our log hosts (mail)"))
+        );
+        let mut ab = a.clone();
+        ab.merge(b.clone());
+        let mut ba = b.clone();
+        ba.merge(a.clone());
+        assert_eq!(ab, ba);
+        assert_eq!(ab.summary.read.files, 2);
+        assert_eq!(ab.summary.distinct_reports, 2);
+        assert_eq!(ab.reports.len(), 1, "one organisation, policy and window");
+        assert_eq!(ab.reports[0].total_failure_session_count, 5);
+        assert_eq!(ab.reports[0].failures[0].stat.failed_session_count, 5);
+        assert_eq!(ab.summary.failed_sessions, 5);
+        assert_eq!(ab.join.len(), a.join.len() + b.join.len());
+        assert_eq!(ab.log_hosts, ["mail", "relay2"]);
+        let unknown: Vec<&JoinRow> = ab
+            .join
+            .iter()
+            .filter(|r| r.status == Status::UnknownMx)
+            .collect();
+        // Per host: the failure row and the clean row (the policy names no MX host).
+        assert_eq!(unknown.len(), 4);
+        assert_eq!(ab.summary.mismatches, 4);
+        for r in unknown {
+            assert!(
+                r.text.ends_with("none of our log hosts (mail, relay2)"),
+                "{}",
+                r.text
+            );
+        }
     }
 }

@@ -288,6 +288,54 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+impl VerdictCounts {
+    fn merge(&mut self, o: &VerdictCounts) {
+        self.all_tls += o.all_tls;
+        self.plaintext += o.plaintext;
+        self.unknown += o.unknown;
+        self.no_hops += o.no_hops;
+    }
+}
+
+impl MessagesSummary {
+    /// The summary of two runs' message stores (the `messages` section of merged
+    /// snapshots): counts and verdicts add, our hosts are the union, the claimed posture
+    /// merges, and the examples and problems are the first `KEEP` (20) of both in a fixed
+    /// order (source, then the whole entry), so that merging is associative and
+    /// commutative. Stores are per host: a store read by two snapshots counts twice.
+    pub fn merge(&mut self, o: MessagesSummary) {
+        self.stores += o.stores;
+        self.messages += o.messages;
+        self.report_messages += o.report_messages;
+        self.messages_unreadable += o.messages_unreadable;
+        self.messages_malformed += o.messages_malformed;
+        self.hops += o.hops;
+        self.hops_malformed += o.hops_malformed;
+        self.hops_local += o.hops_local;
+        self.hops_witnessed += o.hops_witnessed;
+        self.hops_claimed += o.hops_claimed;
+        self.hops_also_in_logs += o.hops_also_in_logs;
+        self.hops_filtered += o.hops_filtered;
+        let hosts: BTreeSet<String> = self.our_hosts.drain(..).chain(o.our_hosts).collect();
+        self.our_hosts = hosts.into_iter().collect();
+        // Inferred when any part had to guess: the merged list is only as sure as its
+        // least sure part.
+        self.our_hosts_inferred |= o.our_hosts_inferred;
+        self.verdicts.merge(&o.verdicts);
+        self.chain_verdicts.merge(&o.chain_verdicts);
+        self.plaintext_examples.extend(o.plaintext_examples);
+        self.plaintext_examples.sort_by(|a, b| {
+            (&a.source, a.hop, &a.peer, &a.by, &a.with)
+                .cmp(&(&b.source, b.hop, &b.peer, &b.by, &b.with))
+        });
+        self.plaintext_examples.truncate(KEEP);
+        self.problems.extend(o.problems);
+        self.problems.sort();
+        self.problems.truncate(KEEP);
+        self.claimed.merge(o.claimed);
+    }
+}
+
 /// How many examples and problems the summary keeps.
 const KEEP: usize = 20;
 /// Messages read per parallel batch.

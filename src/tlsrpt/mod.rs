@@ -442,7 +442,8 @@ pub struct FailureStat {
 }
 
 impl FailureStat {
-    fn merge(&mut self, o: FailureStat) {
+    /// Adds the counts and keeps every distinct explanation.
+    pub fn merge(&mut self, o: FailureStat) {
         self.failed_session_count += o.failed_session_count;
         self.receiving_mx_helo.extend(o.receiving_mx_helo);
         self.additional_information.extend(o.additional_information);
@@ -464,7 +465,8 @@ pub struct Entry {
 }
 
 impl Entry {
-    fn merge(&mut self, o: Entry) {
+    /// Adds the counts and failure details of two readings of one key.
+    pub fn merge(&mut self, o: Entry) {
         self.successful += o.successful;
         self.failed += o.failed;
         if self.policy_strings.is_empty() || o.policy_strings > self.policy_strings {

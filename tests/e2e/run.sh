@@ -271,7 +271,7 @@ EOF
 }
 
 # ---------------------------------------------------------------------------------------
-# JSON helpers over a mailtls.posture/1 snapshot: sums over every peer (all are loopback).
+# JSON helpers over a mailtls.posture/2 snapshot: sums over every peer (all are loopback).
 
 # dir_sum FILE DIR FIELD: sum of peers[].DIR.FIELD
 dir_sum() { jq -r --arg d "$2" --arg f "$3" '[.peers[] | .[$d][$f] // 0] | add // 0' "$1"; }

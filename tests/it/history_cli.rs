@@ -394,7 +394,7 @@ fn repeats_count_once_nameless_empty_nights_come_from_the_file_name_and_junk_is_
     );
     assert_eq!(csv(&o), text);
 
-    // An empty folder, or no output asked for: exit 2.
+    // An empty folder, or snapshots given beside --history: exit 2.
     let none = tmp.path().join("none");
     std::fs::create_dir(&none).unwrap();
     let o = mailtls()
@@ -406,8 +406,9 @@ fn repeats_count_once_nameless_empty_nights_come_from_the_file_name_and_junk_is_
     assert!(stderr(&o).contains("no .json snapshot"), "{}", stderr(&o));
     let o = mailtls()
         .args(["report", "--history"])
-        .arg(&dir)
+        .arg(&none)
+        .arg(dir.join(nights::file_name(0, d0)))
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }

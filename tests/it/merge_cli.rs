@@ -54,7 +54,7 @@ fn merge_is_the_scan_of_the_union_associative_and_commutative() {
     assert_eq!(ab_c, a_bc, "associative");
     assert_eq!(ab_c, abc, "grouping does not matter");
     assert_eq!(cab, abc, "commutative");
-    assert_eq!(abc["schema"], "mailtls.posture/1");
+    assert_eq!(abc["schema"], "mailtls.posture/2");
     // The merge of the per-host snapshots is the scan of all the logs at once.
     assert_eq!(abc["peers"], all["peers"]);
     assert_eq!(abc["local_errors"], all["local_errors"]);
@@ -70,12 +70,11 @@ fn merge_is_the_scan_of_the_union_associative_and_commutative() {
     // maillog 2 (EXPECTED.md §2, by file) + Postfix 2 (EXPECTED-postfix-exim.md).
     assert_eq!(bigmail["outbound"]["tls_sessions"], 4);
 
-    // Identity: a single snapshot merges to itself.
-    // The run's `input` notes are not merged, and the identity of a merge lists its parts.
+    // Identity: a single snapshot merges to itself, every section kept (the `input`
+    // notes, the timeline, the windows); the identity of a merge lists its parts.
     let mut single: Value = serde_json::from_slice(&std::fs::read(&a.1).unwrap()).unwrap();
     let mut merged = merge(&[&a.1], &p("a2.json"));
     let id = single.as_object_mut().unwrap().remove("identity").unwrap();
-    single.as_object_mut().unwrap().remove("input");
     let mid = merged.as_object_mut().unwrap().remove("identity").unwrap();
     assert_eq!(mid["parts"], serde_json::json!([id]));
     assert_eq!(merged, single);
@@ -94,7 +93,7 @@ fn bad_snapshots_are_refused() {
     .unwrap();
     for (f, why) in [
         (&junk, "not a mailtls snapshot"),
-        (&other, "is not mailtls.posture/1"),
+        (&other, "is neither mailtls.posture/2 nor mailtls.posture/1"),
     ] {
         let o = Command::cargo_bin("mailtls")
             .unwrap()

@@ -249,7 +249,7 @@ fn report_folder_has_every_file_with_the_right_content() {
     // posture.json is the snapshot.
     let snap: Snapshot =
         serde_json::from_str(&fs::read_to_string(dir.join("posture.json")).unwrap()).unwrap();
-    assert_eq!(snap.schema, "mailtls.posture/1");
+    assert_eq!(snap.schema, "mailtls.posture/2");
     assert_eq!(snap.posture.peers.len(), 18);
 
     // posture.csv: header, one row per peer and direction.

@@ -418,7 +418,7 @@ fn every_peer_matches_the_hand_count() {
     // oldrelay's `starting daemon` (line 3) is the first recognised line.
     assert_eq!(s["first_seen"], "2026-11-26T00:00:05Z");
     assert_eq!(s["last_seen"], "2026-11-27T23:45:05Z");
-    assert_eq!(json["schema"], "mailtls.posture/1");
+    assert_eq!(json["schema"], "mailtls.posture/2");
 }
 
 #[test]

@@ -280,3 +280,31 @@ fn certs_then_apply_then_doctor_is_clean() {
     assert!(findings.is_empty(), "{findings:#?}");
     assert_eq!(code, 0);
 }
+
+/// `--msp` and `--rand-file` are Sendmail settings (DontBlameSendmail, RandFile): the
+/// Postfix and Exim subcommands neither offer them in `--help` nor take them.
+#[test]
+fn sendmail_only_flags_belong_to_the_sendmail_subcommands() {
+    for mta in ["postfix", "exim"] {
+        let help = stdout(&["config", mta, "--help"]);
+        assert!(help.contains("--dir"), "{mta} --help lost --dir:\n{help}");
+        for flag in ["--msp", "--rand-file"] {
+            assert!(!help.contains(flag), "{mta} --help offers {flag}:\n{help}");
+            let out = mailtls()
+                .args(["config", mta, "--name", "mx1", flag])
+                .args((flag == "--rand-file").then_some("egd:/dev/random"))
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{mta} {flag}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains(flag), "{mta} {flag}: {err}");
+        }
+    }
+    for sub in ["sendmail", "submit", "mc"] {
+        let help = stdout(&["config", sub, "--help"]);
+        assert!(
+            help.contains("--msp") && help.contains("--rand-file"),
+            "{sub}:\n{help}"
+        );
+    }
+}

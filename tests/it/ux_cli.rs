@@ -422,6 +422,7 @@ fn every_command_has_help_examples_and_the_offline_ones_run() {
             assert!(!o.stdout.is_empty(), "{line}: no output");
             ran += 1;
         }
+        // merge and report read snapshots, which no example names offline.
         if !["check", "follow", "merge", "report"].contains(&cmd) {
             assert!(ran > 0, "mailtls {cmd}: no example runs offline: {ex:?}");
         }
