@@ -151,6 +151,17 @@ pub struct SendmailLayout {
     pub rand_file: Option<String>,
 }
 
+/// `--msp` and `--rand-file` on the Postfix and Exim subcommands: not offered by their
+/// `--help`, but taken, so that an administrator who passes them out of Sendmail habit is
+/// told in plain words why they do not apply instead of clap's bare "unexpected argument".
+#[derive(Debug, clap::Args)]
+pub struct NotHere {
+    #[arg(long, hide = true)]
+    pub msp: bool,
+    #[arg(long, hide = true)]
+    pub rand_file: Option<String>,
+}
+
 impl SendmailLayout {
     fn files(&self) -> TlsFiles {
         let p = &self.paths;
@@ -185,6 +196,8 @@ pub struct McArgs {
 pub struct PostfixArgs {
     #[command(flatten)]
     pub layout: LayoutArgs,
+    #[command(flatten)]
+    pub sendmail_only: NotHere,
     /// Protocol and cipher profile.
     #[arg(long, value_enum, default_value = "intermediate")]
     pub profile: postfix::Profile,
@@ -198,6 +211,8 @@ pub struct PostfixArgs {
 pub struct EximArgs {
     #[command(flatten)]
     pub layout: LayoutArgs,
+    #[command(flatten)]
+    pub sendmail_only: NotHere,
     /// Protocol and cipher profile.
     #[arg(long, value_enum, default_value = "intermediate")]
     pub profile: postfix::Profile,
@@ -232,6 +247,31 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         return Err(Error::Usage(format!(
             "--dir must be an absolute path (sendmail ignores relative TLS paths), not {dir}"
         )));
+    }
+    // --msp and --rand-file are Sendmail's (DontBlameSendmail=GroupReadableKeyFile,
+    // RandFile); Postfix and Exim have no such setting, so accepting them would silently
+    // drop what the administrator asked for.
+    let other_mta = match &args.what {
+        What::Postfix(a) => Some(("Postfix", &a.sendmail_only)),
+        What::Exim(a) => Some(("Exim", &a.sendmail_only)),
+        _ => None,
+    };
+    if let Some((mta, n)) = other_mta {
+        let refused = if n.msp {
+            Some((
+                "--msp",
+                "DontBlameSendmail=GroupReadableKeyFile for the MSP",
+            ))
+        } else if n.rand_file.is_some() {
+            Some(("--rand-file", "RandFile"))
+        } else {
+            None
+        };
+        if let Some((flag, what)) = refused {
+            return Err(Error::Usage(format!(
+                "{flag} is a Sendmail setting ({what}); {mta} has none: leave it out"
+            )));
+        }
     }
     match &args.what {
         What::Certs(a) => run_certs(a),

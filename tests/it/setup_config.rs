@@ -282,7 +282,8 @@ fn certs_then_apply_then_doctor_is_clean() {
 }
 
 /// `--msp` and `--rand-file` are Sendmail settings (DontBlameSendmail, RandFile): the
-/// Postfix and Exim subcommands neither offer them in `--help` nor take them.
+/// Postfix and Exim subcommands do not offer them in `--help`, and refuse them in plain
+/// words (see also `ux_cli::impossible_arguments_are_usage_errors_in_plain_words`).
 #[test]
 fn sendmail_only_flags_belong_to_the_sendmail_subcommands() {
     for mta in ["postfix", "exim"] {
@@ -297,7 +298,10 @@ fn sendmail_only_flags_belong_to_the_sendmail_subcommands() {
                 .unwrap();
             assert_eq!(out.status.code(), Some(2), "{mta} {flag}");
             let err = String::from_utf8_lossy(&out.stderr);
-            assert!(err.contains(flag), "{mta} {flag}: {err}");
+            assert!(
+                err.contains(flag) && err.contains("is a Sendmail setting"),
+                "{mta} {flag}: {err}"
+            );
         }
     }
     for sub in ["sendmail", "submit", "mc"] {
