@@ -740,13 +740,34 @@ pub fn belongs_to_store(file: &Path, stores: &[Store]) -> bool {
 /// True when a message header announces a TLS-RPT report (RFC 8460 §5.3): the
 /// `report-type=tlsrpt` content type, a `TLS-Report-Domain:` field, or a report media type
 /// sent as a single part.
+///
+/// Every header of an mbox passes here, so the search is one case-insensitive pass over
+/// the bytes (the needles are ASCII, so no UTF-8 decoding or lower-cased copy is needed).
 pub fn is_report_header(header: &[u8]) -> bool {
-    let h = String::from_utf8_lossy(header).to_ascii_lowercase();
-    h.contains("report-type=tlsrpt")
-        || h.contains("report-type=\"tlsrpt\"")
-        || h.starts_with("tls-report-domain:")
-        || h.contains("\ntls-report-domain:")
-        || h.contains("application/tlsrpt+")
+    static NEEDLES: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build([
+                    "report-type=tlsrpt",
+                    "report-type=\"tlsrpt\"",
+                    "tls-report-domain:",
+                    "application/tlsrpt+",
+                ])
+                .ok()
+        });
+    let Some(ac) = NEEDLES.as_ref() else {
+        let h = String::from_utf8_lossy(header).to_ascii_lowercase();
+        return h.contains("report-type=tlsrpt")
+            || h.contains("report-type=\"tlsrpt\"")
+            || h.starts_with("tls-report-domain:")
+            || h.contains("\ntls-report-domain:")
+            || h.contains("application/tlsrpt+");
+    };
+    // `TLS-Report-Domain:` counts only as a field name: at the start or after a newline.
+    ac.find_overlapping_iter(header).any(|m| {
+        m.pattern().as_usize() != 2 || m.start() == 0 || header.get(m.start() - 1) == Some(&b'\n')
+    })
 }
 
 #[cfg(test)]

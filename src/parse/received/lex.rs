@@ -50,7 +50,19 @@ fn comment(i: &str) -> IResult<&str, Tok<'_>> {
     let mut depth = 1usize;
     let mut quoted = false;
     let mut j = 0;
+    // Without a backslash the next byte that matters is found by memchr; a backslash
+    // (rare) makes the walk byte by byte.
+    let escapes = memchr::memchr(b'\\', b).is_some();
     while let Some(&d) = b.get(j) {
+        if !escapes && !matches!(d, b'(' | b')' | b'"') {
+            match memchr::memchr3(b'(', b')', b'"', b.get(j..).unwrap_or_default()) {
+                Some(n) => {
+                    j += n;
+                    continue;
+                }
+                None => break,
+            }
+        }
         match d {
             b'\\' => j += 1,
             b'"' => quoted = !quoted,
@@ -154,6 +166,29 @@ pub(super) struct Layout<'a> {
 /// Splits `value` into its clauses and date. With an unterminated comment the last `;`
 /// may have been swallowed by it: then the last `;` of the raw text counts.
 pub(super) fn layout(value: &str) -> Layout<'_> {
+    // Most stamps have one `;`, not inside a comment: then the lexer need not run. A `;`
+    // outside comments is always a token (words and open brackets stop at it), and one
+    // with no `)` after it is either top-level or inside a comment that never closes, for
+    // which the last raw `;` counts anyway.
+    let b = value.as_bytes();
+    match memchr::memrchr(b';', b) {
+        None => {
+            return Layout {
+                clauses: value,
+                date: "",
+            };
+        }
+        Some(n)
+            if memchr::memchr(b')', b.get(n..).unwrap_or_default()).is_none()
+                && memchr::memchr(b';', b.get(..n).unwrap_or_default()).is_none() =>
+        {
+            return Layout {
+                clauses: value.get(..n).unwrap_or(value),
+                date: value.get(n + 1..).unwrap_or(""),
+            };
+        }
+        Some(_) => {}
+    }
     let (semis, unbalanced) = last_semis(value);
     let last = if unbalanced {
         value.rfind(';').or(semis.0)
