@@ -5,8 +5,7 @@
 //! (`(…)`, nested, quote-aware), and the last top-level `;` starts the date. Commas between
 //! tokens are separators (Microsoft folds `version=TLS1_2,` before `cipher=`).
 
-use nom::branch::alt;
-use nom::bytes::complete::{take_while, take_while1};
+use nom::bytes::complete::take_while;
 use nom::character::complete::char;
 use nom::combinator::value;
 use nom::error::{Error, ErrorKind};
@@ -38,7 +37,17 @@ fn separators(i: &str) -> IResult<&str, &str> {
 
 /// A plain word: up to a blank, `(` or `;`.
 fn word(i: &str) -> IResult<&str, Tok<'_>> {
-    take_while1(|c| !is_word_end(c)).map(Tok::Word).parse(i)
+    // Every stop byte is ASCII, so the byte position is a character boundary.
+    let n = i.bytes().position(is_word_end_byte).unwrap_or(i.len());
+    if n == 0 {
+        return Err(nom::Err::Error(Error::new(i, ErrorKind::TakeWhile1)));
+    }
+    Ok((i.get(n..).unwrap_or(""), Tok::Word(i.get(..n).unwrap_or(i))))
+}
+
+/// [`is_word_end`] on a byte.
+fn is_word_end_byte(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'(' | b';')
 }
 
 /// `(…)`: nested parentheses balance, quoted strings hide them (a Postfix
@@ -47,46 +56,58 @@ fn word(i: &str) -> IResult<&str, Tok<'_>> {
 fn comment(i: &str) -> IResult<&str, Tok<'_>> {
     let (body, _) = char('(').parse(i)?;
     let b = body.as_bytes();
+    // First without escapes (memchr jumps to the bytes that matter); only when a
+    // backslash lies within what that walk covered (rare) is the walk redone byte by
+    // byte. Without a backslash both walks are the same.
+    let fast = closing_paren(b, false);
+    let covered = b.get(..fast.unwrap_or(b.len())).unwrap_or_default();
+    let close = if memchr::memchr(b'\\', covered).is_some() {
+        closing_paren(b, true)
+    } else {
+        fast
+    };
+    let Some(j) = close else {
+        return Ok((
+            "",
+            Tok::Comment {
+                text: body,
+                closed: false,
+            },
+        ));
+    };
+    // `)` is ASCII: both slices fall on character boundaries.
+    let text = body.get(..j).unwrap_or(body);
+    let rest = body.get(j + 1..).unwrap_or("");
+    Ok((rest, Tok::Comment { text, closed: true }))
+}
+
+/// The index of the `)` that closes a comment whose body starts `b`.
+fn closing_paren(b: &[u8], escapes: bool) -> Option<usize> {
     let mut depth = 1usize;
     let mut quoted = false;
     let mut j = 0;
-    // Without a backslash the next byte that matters is found by memchr; a backslash
-    // (rare) makes the walk byte by byte.
-    let escapes = memchr::memchr(b'\\', b).is_some();
     while let Some(&d) = b.get(j) {
-        if !escapes && !matches!(d, b'(' | b')' | b'"') {
-            match memchr::memchr3(b'(', b')', b'"', b.get(j..).unwrap_or_default()) {
-                Some(n) => {
-                    j += n;
-                    continue;
-                }
-                None => break,
-            }
-        }
         match d {
-            b'\\' => j += 1,
+            b'\\' if escapes => j += 1,
             b'"' => quoted = !quoted,
             b'(' if !quoted => depth += 1,
             b')' if !quoted => {
                 depth -= 1;
                 if depth == 0 {
-                    // `)` is ASCII: both slices fall on character boundaries.
-                    let text = body.get(..j).unwrap_or(body);
-                    let rest = body.get(j + 1..).unwrap_or("");
-                    return Ok((rest, Tok::Comment { text, closed: true }));
+                    return Some(j);
                 }
+            }
+            _ if !escapes => {
+                // Not a byte that matters: jump to the next one that does.
+                let n = memchr::memchr3(b'(', b')', b'"', b.get(j + 1..).unwrap_or_default())?;
+                j += n + 1;
+                continue;
             }
             _ => {}
         }
         j += 1;
     }
-    Ok((
-        "",
-        Tok::Comment {
-            text: body,
-            closed: false,
-        },
-    ))
+    None
 }
 
 /// `[…]` runs to its `]` (`[via Frontend Transport]` has blanks) unless a comment or the
@@ -113,10 +134,15 @@ fn bracket(i: &str) -> IResult<&str, Tok<'_>> {
     ))
 }
 
-/// One token after the separators before it.
+/// One token after the separators before it: the first byte picks the parser.
 fn token(i: &str) -> IResult<&str, Tok<'_>> {
     let (i, _) = separators(i)?;
-    alt((value(Tok::Semi, char(';')), comment, bracket, word)).parse(i)
+    match i.as_bytes().first() {
+        Some(b';') => value(Tok::Semi, char(';')).parse(i),
+        Some(b'(') => comment(i),
+        Some(b'[') => bracket(i),
+        _ => word(i),
+    }
 }
 
 /// The tokens of a value, in order, as an iterator (no collection is built).
@@ -292,6 +318,35 @@ mod tests {
                     text: "open ; x",
                     closed: false
                 },
+            ]
+        );
+    }
+
+    #[test]
+    fn backslashes_escape_inside_comments_only() {
+        // `\)` does not close; a backslash after the comment does not change it.
+        assert_eq!(
+            toks(r"(a \) b) c\ (d)"),
+            vec![
+                Tok::Comment {
+                    text: r"a \) b",
+                    closed: true
+                },
+                Tok::Word(r"c\"),
+                Tok::Comment {
+                    text: "d",
+                    closed: true
+                },
+            ]
+        );
+        assert_eq!(
+            toks(r#"(q "\"" (x)) y"#),
+            vec![
+                Tok::Comment {
+                    text: r#"q "\"" (x)"#,
+                    closed: true
+                },
+                Tok::Word("y"),
             ]
         );
     }
