@@ -103,18 +103,38 @@ fn lines(block: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
 /// Lines before the first field that are not fields (an mbox `From ` line left in,
 /// garbage) are skipped; later non-field lines are treated as broken continuations.
 pub fn fields(block: &[u8]) -> Vec<HeaderField> {
+    collect(block, None).0
+}
+
+/// The fields called `name` (case ignored) in order, and how many fields the block has
+/// in all. Only the wanted values are unfolded and decoded: a mail store's scan reads
+/// every header block for its `Received:` fields alone.
+pub fn fields_named(block: &[u8], name: &str) -> (Vec<HeaderField>, usize) {
+    collect(block, Some(name))
+}
+
+/// [`fields`] and [`fields_named`]: every field, or those called `want`.
+fn collect(block: &[u8], want: Option<&str>) -> (Vec<HeaderField>, usize) {
     let mut out: Vec<HeaderField> = Vec::new();
     let mut value: Vec<u8> = Vec::new();
+    let mut count = 0;
+    let mut keeping = false;
     for (idx, (offset, line)) in lines(block).enumerate() {
         if line.is_empty() {
             break;
         }
         let continuation = matches!(line.first(), Some(b' ' | b'\t'));
         if !continuation && let Some(n) = field_name_len(line) {
-            flush(&mut out, &mut value);
-            let name = String::from_utf8_lossy(line.get(..n).unwrap_or_default())
-                .trim()
-                .to_owned();
+            if keeping {
+                flush(&mut out, &mut value);
+            }
+            count += 1;
+            let raw_name = line.get(..n).unwrap_or_default();
+            keeping = want.is_none_or(|w| raw_name.eq_ignore_ascii_case(w.as_bytes()));
+            if !keeping {
+                continue;
+            }
+            let name = String::from_utf8_lossy(raw_name).trim().to_owned();
             let colon = line.iter().position(|&b| b == b':').unwrap_or(n);
             value.extend_from_slice(line.get(colon + 1..).unwrap_or_default());
             out.push(HeaderField {
@@ -125,8 +145,8 @@ pub fn fields(block: &[u8]) -> Vec<HeaderField> {
             });
             continue;
         }
-        if out.is_empty() {
-            // Not inside a field yet: nothing to continue.
+        if count == 0 || !keeping {
+            // Not inside a field yet (nothing to continue), or inside one not wanted.
             continue;
         }
         if !continuation {
@@ -134,8 +154,10 @@ pub fn fields(block: &[u8]) -> Vec<HeaderField> {
         }
         value.extend_from_slice(line);
     }
-    flush(&mut out, &mut value);
-    out
+    if keeping {
+        flush(&mut out, &mut value);
+    }
+    (out, count)
 }
 
 /// Moves the collected value bytes into the last field.
@@ -161,10 +183,7 @@ pub fn unfold(raw: &[u8]) -> String {
 
 /// The `Received:` fields of a header block in order (top = newest hop).
 pub fn received(block: &[u8]) -> Vec<HeaderField> {
-    fields(block)
-        .into_iter()
-        .filter(|f| f.name.eq_ignore_ascii_case("received"))
-        .collect()
+    fields_named(block, "received").0
 }
 
 #[cfg(test)]
@@ -275,5 +294,29 @@ mod tests {
         assert_eq!(r[1].value, "from mid\tby top; d2");
         assert_eq!(r[1].line, 2);
         assert_eq!(r[1].offset, 34);
+    }
+
+    #[test]
+    fn named_fields_skip_the_others_and_their_continuations() {
+        // A folded Subject between two Received fields, a broken continuation (no blank)
+        // after a DKIM field, CRLF lines: the Received values are exactly those of
+        // `fields`, and no line of another field leaks into them.
+        let block = b"From x@y Mon Jul  1 10:00:00 2024\r\nReceived: from a\r\n\tby b; d1\r\nSubject: one\r\n two (by c)\r\nDKIM-Signature: v=1;\r\nbroken continuation\r\nRECEIVED: from c by a; d0\r\n\r\nReceived: in the body\r\n";
+        let (named, count) = fields_named(block, "received");
+        let all = fields(block);
+        assert_eq!(count, all.len());
+        assert_eq!(count, 4);
+        let want: Vec<HeaderField> = all
+            .into_iter()
+            .filter(|f| f.name.eq_ignore_ascii_case("received"))
+            .collect();
+        assert_eq!(named, want);
+        assert_eq!(named.len(), 2);
+        assert_eq!(named[0].value, "from a\tby b; d1");
+        assert_eq!(named[1].value, "from c by a; d0");
+        assert_eq!(
+            fields_named(b"no fields here\n", "received"),
+            (Vec::new(), 0)
+        );
     }
 }

@@ -54,13 +54,10 @@ pub struct MessageHops {
 
 /// Parses the `Received:` headers of one message.
 pub fn read_message(raw: &RawMessage) -> MessageHops {
-    let fields = headers::fields(&raw.header);
-    let mut hops = Vec::new();
+    let (fields, all_fields) = headers::fields_named(&raw.header, "received");
+    let mut hops = Vec::with_capacity(fields.len());
     let mut malformed = Vec::new();
-    for f in fields
-        .iter()
-        .filter(|f| f.name.eq_ignore_ascii_case("received"))
-    {
+    for f in &fields {
         let source = Source {
             file: Arc::clone(&raw.source.file),
             line: raw.source.line + f.line,
@@ -75,7 +72,7 @@ pub fn read_message(raw: &RawMessage) -> MessageHops {
         hops,
         malformed,
         truncated: raw.truncated,
-        no_fields: fields.is_empty(),
+        no_fields: all_fields == 0,
     }
 }
 

@@ -508,6 +508,23 @@ fn report_headers_are_recognised() {
             false,
         ),
         ("Subject: about tlsrpt\n", false),
+        // Case is ignored; the domain field counts only as a field; bytes that are not
+        // UTF-8 change nothing; a quoted type needs its closing quote.
+        ("CONTENT-TYPE: Multipart/Report; REPORT-TYPE=TLSRPT\n", true),
+        ("tls-report-domain: example.net\n", true),
+        ("Subject: X-TLS-Report-Domain: no\n", false),
+        (
+            "Subject: \u{fffd}\nContent-Type: application/TLSRPT+json\n",
+            true,
+        ),
+        (
+            "Content-Type: multipart/report; report-type=\"tlsrpt\n",
+            false,
+        ),
+        (
+            "Content-Type: text/plain; name=\"application/tlsrpt\"\n",
+            false,
+        ),
     ] {
         assert_eq!(is_report_header(h.as_bytes()), yes, "{h}");
     }

@@ -332,3 +332,76 @@ fn nothing_to_read_is_an_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Issue 21: stamps the first `Received:` parser misread (Exim 3's `(Cipher …)` as
+/// plaintext; old GnuTLS Exim, Courier's `AUTH: …, TLS: …` without details; a template's
+/// `(tls_cipher …)` and MessageLabs' `with CIPHER encrypted SMTP` as unknown), through the
+/// binary: every one is a TLS message of its peer, with the version and cipher it names.
+#[test]
+fn real_world_stamps_name_their_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let stamps = [
+        "Received: from mail.oldpeer.example ([192.0.2.31] helo=mail.oldpeer.example)\n\tby mx.our.example with esmtp (Cipher TLSv1:DES-CBC3-SHA:168)\n\t(Exim 3.36 #1 (Debian))\n\tid 19aBcD-0001xY-00\n\tfor alice@our.example; Tue, 08 Jul 2003 14:02:11 +0200\n",
+        "Received: from smtp.gnupeer.example ([198.51.100.77])\n\tby mx.our.example with esmtps (TLS-1.0:DHE_RSA_3DES_EDE_CBC_SHA:24)\n\t(Exim 4.63)\n\t(envelope-from <news@gnupeer.example>)\n\tid 1HxQzR-0003Ab-Kk\n\tfor bob@our.example; Wed, 13 Jun 2007 09:41:27 +0100\n",
+        "Received: from [192.0.2.140] (helo=laptop.our.example)\n\tby mx.our.example with local-esmtps (tls_cipher TLS-1.0:RSA_AES_256_CBC_SHA:32)\n\t(Exim 4.69)\n\tid 1Kp3Zs-0000Qh-9T\n\tfor dave@our.example; Sat, 11 Oct 2008 18:22:03 +0200\n",
+        "Received: from mail.courier.example (mail.courier.example [192.0.2.61])\n  (AUTH: PLAIN erin@courier.example, TLS: TLS1.3, 128bits, ECDHE_RSA_AES_128_GCM_SHA256)\n  by mx.our.example with ESMTPSA; Mon, 01 Jul 2024 10:11:12 +0000\n  id 00000000000B1234.000000006682819F.00003F2A\n",
+        "Received: from mail.symc.example (HELO mail.symc.example) (192.0.2.90)\n  by mx.our.example with AES256-GCM-SHA384 encrypted SMTP;\n  1 Jul 2024 10:20:30 -0000\n",
+    ];
+    let mut mbox = String::new();
+    for (i, s) in stamps.iter().enumerate() {
+        mbox.push_str(&format!(
+            "From sender{i}@peer.example Mon Jul  1 10:00:00 2024\n{s}Subject: stamp {i}\n\nbody\n\n"
+        ));
+    }
+    let path = dir.path().join("stamps.mbox");
+    std::fs::write(&path, mbox).unwrap();
+    let (json, stderr) = run(&[&path], &["--our-hosts", "mx.our.example"]);
+    assert_eq!(json["messages"]["messages"], 5, "{stderr}");
+    // (peer, versions, ciphers, min bits): the old GnuTLS key sizes are bytes (24, 32).
+    let rows: [(&str, &str, &str, Option<u64>); 5] = [
+        (
+            "mail.oldpeer.example",
+            "TLSv1:1",
+            "DES-CBC3-SHA:1",
+            Some(168),
+        ),
+        (
+            "198.51.100.77",
+            "TLSv1:1",
+            "DHE_RSA_3DES_EDE_CBC_SHA:1",
+            Some(192),
+        ),
+        ("192.0.2.140", "TLSv1:1", "RSA_AES_256_CBC_SHA:1", Some(256)),
+        (
+            "mail.courier.example",
+            "TLSv1.3:1",
+            "ECDHE_RSA_AES_128_GCM_SHA256:1",
+            Some(128),
+        ),
+        ("mail.symc.example", "", "AES256-GCM-SHA384:1", None),
+    ];
+    for (key, versions, ciphers, bits) in rows {
+        let d = &peer(&json, key)["inbound"];
+        assert_eq!(d["tls_messages"], 1, "{key}: {d}");
+        assert_eq!(d["plaintext_messages"], 0, "{key}: {d}");
+        assert_eq!(hist(&d["versions"]), versions, "{key}");
+        assert_eq!(hist(&d["ciphers"]), ciphers, "{key}");
+        assert_eq!(d["min_bits"].as_u64(), bits, "{key}");
+    }
+    // The same hops as events: each says `tls`, none `plaintext` or `unknown`.
+    let out = common::success(
+        common::mailtls()
+            .args(["events", "--json", "--our-hosts", "mx.our.example"])
+            .arg(&path)
+            .output()
+            .unwrap(),
+    );
+    let hops: Vec<Value> = common::ndjson(&out.stdout)
+        .into_iter()
+        .filter(|e| e["type"] == "hop")
+        .collect();
+    assert_eq!(hops.len(), 5);
+    for h in &hops {
+        assert_eq!(h["tls"]["state"], "tls", "{h}");
+    }
+}

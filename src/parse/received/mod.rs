@@ -130,11 +130,10 @@ impl Hop {
         if self.from_helo.is_none() && self.from_rdns.is_none() && self.from_ip.is_none() {
             return true;
         }
-        let w = self.with.as_deref().unwrap_or("").to_ascii_lowercase();
-        matches!(
-            w.as_str(),
-            "local" | "local-esmtp" | "local-smtp" | "local-bsmtp"
-        )
+        let w = self.with.as_deref().unwrap_or("");
+        ["local", "local-esmtp", "local-smtp", "local-bsmtp"]
+            .iter()
+            .any(|l| l.eq_ignore_ascii_case(w))
     }
 }
 
@@ -146,98 +145,6 @@ impl std::fmt::Display for Malformed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
-}
-
-/// A lexical piece of the value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tok<'a> {
-    Word(&'a str),
-    /// The text inside balanced parentheses (nested parentheses kept).
-    Comment(&'a str),
-}
-
-/// Splits `s` into words and comments, and returns the byte index of the last top-level
-/// `;` (where the date starts). Comments nest and honour quoted strings (a Postfix
-/// `Client CN "a (b)"` must not close early); an unterminated comment runs to the end.
-fn tokenize(s: &str) -> (Vec<Tok<'_>>, Option<usize>, bool) {
-    let b = s.as_bytes();
-    let mut toks = Vec::new();
-    let mut semi = None;
-    let mut i = 0;
-    let mut unbalanced = false;
-    while let Some(&c) = b.get(i) {
-        match c {
-            b' ' | b'\t' | b'\r' | b'\n' | b',' => i += 1,
-            b';' => {
-                semi = Some(i);
-                toks.clear();
-                i += 1;
-            }
-            b'(' => {
-                let start = i + 1;
-                let mut depth = 1usize;
-                let mut quoted = false;
-                let mut j = start;
-                while let Some(&d) = b.get(j) {
-                    match d {
-                        b'\\' => j += 1,
-                        b'"' => quoted = !quoted,
-                        b'(' if !quoted => depth += 1,
-                        b')' if !quoted => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    j += 1;
-                }
-                let end = j.min(b.len());
-                if depth != 0 {
-                    unbalanced = true;
-                }
-                toks.push(Tok::Comment(s.get(start..end).unwrap_or("")));
-                i = end + 1;
-            }
-            b'[' => {
-                let rest = b.get(i..).unwrap_or_default();
-                // A bracket runs to its `]` (`[via Frontend Transport]` has blanks), unless
-                // a comment or the date separator comes first: then it was never closed.
-                let end = match memchr::memchr(b']', rest) {
-                    Some(n)
-                        if !rest.get(..n).unwrap_or_default().contains(&b';')
-                            && !rest.get(..n).unwrap_or_default().contains(&b'(') =>
-                    {
-                        i + n + 1
-                    }
-                    _ => word_end(b, i),
-                };
-                // `[ip]:port` stays one word.
-                let end = word_end(b, end.min(b.len())).max(end);
-                toks.push(Tok::Word(s.get(i..end).unwrap_or("")));
-                i = end;
-            }
-            _ => {
-                let end = word_end(b, i);
-                toks.push(Tok::Word(s.get(i..end).unwrap_or("")));
-                i = end.max(i + 1);
-            }
-        }
-    }
-    // Tokens collected after the last `;` belong to the date, which is read from text.
-    (toks, semi, unbalanced)
-}
-
-/// The end of a plain word starting at `i`.
-fn word_end(b: &[u8], mut i: usize) -> usize {
-    while let Some(&c) = b.get(i) {
-        if matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'(' | b';') {
-            break;
-        }
-        i += 1;
-    }
-    i
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -252,59 +159,56 @@ enum Clause {
     EximTls,
 }
 
+/// The clause a keyword opens (case ignored, no allocation).
 fn keyword(w: &str) -> Option<Clause> {
-    let k = match w.to_ascii_lowercase().as_str() {
-        "from" => Clause::From,
-        "by" => Clause::By,
-        "via" => Clause::Via,
-        "with" => Clause::With,
-        "id" => Clause::Id,
-        "for" => Clause::For,
-        _ => return None,
-    };
-    Some(k)
+    const KEYWORDS: [(&str, Clause); 6] = [
+        ("from", Clause::From),
+        ("by", Clause::By),
+        ("via", Clause::Via),
+        ("with", Clause::With),
+        ("id", Clause::Id),
+        ("for", Clause::For),
+    ];
+    if w.len() > 4 {
+        return None;
+    }
+    KEYWORDS
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(w))
+        .map(|&(_, c)| c)
 }
 
 /// Reads one unfolded `Received:` value.
 ///
 /// Fails only when the value has neither a clause keyword nor a readable date: then it is
 /// not a stamp at all. Everything else yields a hop with whatever could be read.
+///
+/// One pass of the lexer finds the date's `;`, a second walks the clauses; tokens are
+/// spans of `value`, and only the hop's own fields are copied out.
 pub fn parse(value: &str) -> Result<Hop, Malformed> {
     let value = value.trim();
     if value.is_empty() {
         return Err(Malformed("empty Received header".into()));
     }
-    let (_, semi, unbalanced) = tokenize(value);
-    // With an unterminated comment the last `;` may have been swallowed: fall back to
-    // the last `;` of the raw text.
-    let semi = if unbalanced {
-        value.rfind(';').or(semi)
-    } else {
-        semi
-    };
-    let (head, date_text) = match semi {
-        Some(n) => (
-            value.get(..n).unwrap_or(value),
-            value.get(n + 1..).unwrap_or(""),
-        ),
-        None => (value, ""),
-    };
-    let (toks, _, _) = tokenize(head);
+    let lex::Layout {
+        clauses,
+        date: date_text,
+    } = lex::layout(value);
 
     let mut hop = Hop::default();
     let mut tls = TlsCollector::default();
+    let mut from = FromClause::default();
     let mut clause: Option<Clause> = None;
     let mut expecting: Option<Clause> = None;
     let mut last_was_comment = false;
-    let mut from_comments: Vec<&str> = Vec::new();
     let mut any_keyword = false;
 
-    for tok in toks {
+    for tok in lex::Tokens::new(clauses) {
         match tok {
             Tok::Word(w) => {
                 if let Some(want) = expecting.take() {
                     match want {
-                        Clause::From => hop.from_helo = Some(w.to_owned()),
+                        Clause::From => from.word = Some(w),
                         Clause::By => hop.by = Some(w.trim_end_matches('.').to_owned()),
                         Clause::With => hop.with = Some(w.to_owned()),
                         Clause::Id => hop.id = Some(w.to_owned()),
@@ -317,7 +221,7 @@ pub fn parse(value: &str) -> Result<Hop, Malformed> {
                 }
                 if let Some(k) = keyword(w) {
                     let taken = match k {
-                        Clause::From => hop.from_helo.is_some() || hop.from_ip.is_some(),
+                        Clause::From => from.word.is_some(),
                         Clause::By => hop.by.is_some(),
                         Clause::With => hop.with.is_some(),
                         Clause::Id => hop.id.is_some(),
@@ -343,18 +247,20 @@ pub fn parse(value: &str) -> Result<Hop, Malformed> {
                 }
                 last_was_comment = false;
             }
-            Tok::Comment(c) => {
+            Tok::Comment { text: c, .. } => {
                 last_was_comment = true;
                 if tls.offer(c) {
                     continue;
                 }
                 if clause == Some(Clause::From) {
-                    from_comments.push(c);
+                    from.comment(c);
                 }
             }
+            // `lex::layout` leaves no top-level `;` in the clauses.
+            Tok::Semi => {}
         }
     }
-    apply_from(&mut hop, &from_comments);
+    from.apply(&mut hop);
     // Courier writes the id after the date: `; Sat, 21 Mar 2020 00:40:12 +0200 id 0000…`.
     let date_text = match date_text.split_once(" id ") {
         Some((d, id)) => {
@@ -415,81 +321,136 @@ pub fn parse_ip(raw: &str) -> Option<IpAddr> {
     None
 }
 
-/// Reads the sender description: the word after `from` and the comments of the `from`
-/// clause (`(rdns [ip])`, `([ip]:port helo=x)`, `(HELO x) ([ip])`, `(2603:10b6::1)`).
-fn apply_from(hop: &mut Hop, comments: &[&str]) {
-    let word = hop.from_helo.take();
-    let mut helo = word.clone();
-    let mut word_is_rdns = false;
-    let mut rdns: Option<String> = None;
-    let mut ip = word
-        .as_deref()
-        .filter(|w| w.starts_with('['))
-        .and_then(parse_ip);
-    let mut comment_ip = None;
-    for (ci, c) in comments.iter().enumerate() {
-        let mut c = c.trim().to_owned();
-        if c.contains("may be forged") {
-            hop.forged = true;
-            c = c
-                .replace("(may be forged)", " ")
-                .replace("may be forged", " ");
+/// The sender description as it is read: the word after `from` and what the comments of
+/// the `from` clause say (`(rdns [ip])`, `([ip]:port helo=x)`, `(HELO x) ([ip])`,
+/// `(2603:10b6::1)`), all spans of the value until [`FromClause::apply`] copies them out.
+#[derive(Debug, Default)]
+struct FromClause<'a> {
+    word: Option<&'a str>,
+    /// A HELO name given in a comment (`helo=x`, `HELO x`, `EHLO x`).
+    helo: Option<&'a str>,
+    /// The word is the reverse name (the HELO name was given apart).
+    word_is_rdns: bool,
+    rdns: Option<&'a str>,
+    ip: Option<IpAddr>,
+    forged: bool,
+    /// Comments read so far: only the first names the host.
+    comments: usize,
+}
+
+/// `(may be forged)` and a bare `may be forged`, as Sendmail appends them.
+const FORGED: &str = "may be forged";
+
+/// The words of `c` with every `(may be forged)` / `may be forged` cut out (each cut
+/// separates the words around it).
+fn words_without_forged(c: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(c);
+    std::iter::from_fn(move || {
+        let s = rest?;
+        match s.find(FORGED) {
+            Some(n) => {
+                let mut before = s.get(..n).unwrap_or("");
+                let mut after = s.get(n + FORGED.len()..).unwrap_or("");
+                if let (Some(b), Some(a)) = (before.strip_suffix('('), after.strip_prefix(')')) {
+                    before = b;
+                    after = a;
+                }
+                rest = Some(after);
+                Some(before)
+            }
+            None => {
+                rest = None;
+                Some(s)
+            }
         }
-        if !c.contains(char::is_whitespace)
-            && let Some(a) = parse_ip(&c)
-        {
-            comment_ip.get_or_insert(a);
-            continue;
+    })
+    .flat_map(str::split_whitespace)
+}
+
+impl<'a> FromClause<'a> {
+    /// The address when the `from` word is a literal (`from [192.0.2.1]`).
+    fn word_ip(&self) -> Option<IpAddr> {
+        self.word.filter(|w| w.starts_with('[')).and_then(parse_ip)
+    }
+
+    /// Reads one non-TLS comment of the `from` clause.
+    fn comment(&mut self, c: &'a str) {
+        let first_comment = self.comments == 0;
+        self.comments += 1;
+        let forged = c.contains(FORGED);
+        self.forged |= forged;
+        // A comment that is one word and an address: `([192.0.2.1])`, `(2603:10b6::1)`.
+        if !forged {
+            let mut probe = c.split_whitespace();
+            if let (Some(only), None) = (probe.next(), probe.next())
+                && let Some(a) = parse_ip(only)
+            {
+                self.ip.get_or_insert(a);
+                return;
+            }
         }
-        let words: Vec<&str> = c.split_whitespace().collect();
-        let mut i = 0;
-        while let Some(&w) = words.get(i) {
+        let mut words = words_without_forged(c);
+        let mut first_word = true;
+        while let Some(w) = words.next() {
             let bare = w.trim_matches('"');
             if let Some(h) = bare.strip_prefix("helo=") {
-                helo = Some(h.to_owned());
-                word_is_rdns = true;
+                self.helo = Some(h);
+                self.word_is_rdns = true;
             } else if bare.eq_ignore_ascii_case("helo") || bare.eq_ignore_ascii_case("ehlo") {
-                if let Some(h) = words.get(i + 1) {
-                    helo = Some(h.trim_matches('"').to_owned());
-                    word_is_rdns = true;
-                    i += 1;
+                if let Some(h) = words.next() {
+                    self.helo = Some(h.trim_matches('"'));
+                    self.word_is_rdns = true;
                 }
             } else if bare.starts_with('[') {
                 if let Some(a) = parse_ip(bare) {
-                    comment_ip.get_or_insert(a);
+                    self.ip.get_or_insert(a);
                 }
             } else if let Some(a) = bare.rsplit_once('@').and_then(|(_, h)| parse_ip(h)) {
                 // qmail `(user@192.0.2.1)`: an authenticated user at an address.
-                comment_ip.get_or_insert(a);
-            } else if ci == 0 && i == 0 && !bare.contains('=') {
+                self.ip.get_or_insert(a);
+            } else if first_comment && first_word && !bare.contains('=') {
                 // Only the first comment names the host; later ones are notes such as
                 // `(Authenticated sender: …)` or `(authenticated bits=0)`.
                 let name = bare.rsplit('@').next().unwrap_or(bare);
                 let name = name.strip_prefix("IDENT:").unwrap_or(name);
                 if parse_ip(name).is_none() {
-                    rdns = Some(name.to_owned());
+                    self.rdns = Some(name);
                 }
             }
-            i += 1;
+            first_word = false;
         }
     }
-    if comment_ip.is_some() {
-        ip = comment_ip;
+
+    /// Copies what was read into the hop: an address from a comment wins over a literal
+    /// `from` word; the word is the reverse name only when the HELO name came apart.
+    fn apply(self, hop: &mut Hop) {
+        let ip = self.ip.or_else(|| self.word_ip());
+        let mut rdns = self.rdns;
+        if self.word_is_rdns && rdns.is_none() {
+            rdns = self
+                .word
+                .filter(|w| !w.starts_with('[') && parse_ip(w).is_none());
+        }
+        hop.forged = self.forged;
+        hop.from_helo = self
+            .helo
+            .or(self.word)
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned);
+        hop.from_rdns = rdns
+            .map(|n| n.trim_end_matches('.'))
+            .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("unknown"))
+            .map(str::to_owned);
+        hop.from_ip = ip;
     }
-    if word_is_rdns && rdns.is_none() {
-        rdns = word.filter(|w| !w.starts_with('[') && parse_ip(w).is_none());
-    }
-    hop.from_helo = helo.filter(|h| !h.is_empty());
-    hop.from_rdns = rdns
-        .map(|n| n.trim_end_matches('.').to_owned())
-        .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("unknown"));
-    hop.from_ip = ip;
 }
 
 mod date;
+mod lex;
 mod tls;
 
 pub use date::parse_date;
+use lex::Tok;
 use tls::TlsCollector;
 
 #[cfg(test)]

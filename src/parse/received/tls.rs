@@ -24,23 +24,22 @@ impl TlsCollector {
     /// Reads `c` if it is a TLS comment; false when it is not one.
     pub(super) fn offer(&mut self, c: &str) -> bool {
         let c = c.trim();
-        let lower = c.to_ascii_lowercase();
-        if lower.contains("version=") || lower.starts_with("cipher=") {
+        if contains_ci(c, "version=") || starts_with_ci(c, "cipher=") {
             self.key_values(c);
-        } else if lower.starts_with("using ") {
+        } else if starts_with_ci(c, "using ") {
             self.using(c);
-        } else if lower.starts_with("client cn ") || lower.starts_with("client cn\"") {
+        } else if starts_with_ci(c, "client cn ") || starts_with_ci(c, "client cn\"") {
             self.client_cert(c);
-        } else if lower.starts_with("client did not present")
-            || lower.starts_with("no client certificate requested")
+        } else if starts_with_ci(c, "client did not present")
+            || starts_with_ci(c, "no client certificate requested")
         {
             // Postfix's two phrasings for a client without a certificate are one word,
             // `NO`, as its log's `Anonymous` is (see parse::postfix, "Trust words"): a
             // session must not read NOT in the log and NO in its header.
             self.details().verify = Some(Verify::No);
-        } else if lower.starts_with("client rpk ") {
+        } else if starts_with_ci(c, "client rpk ") {
             self.details();
-        } else if let Some(rest) = lower.starts_with("tls: ").then(|| c.get(5..)).flatten() {
+        } else if let Some(rest) = courier_tls(c) {
             self.courier(rest);
         } else if let Some(cipher) = c
             .strip_suffix(" encrypted")
@@ -52,6 +51,12 @@ impl TlsCollector {
             self.bare_tls = true;
         } else if is_version_word(c) {
             self.details().version = Some(TlsVersion::parse(c));
+        } else if let Some(rest) =
+            strip_prefix_ci(c, "cipher ").or_else(|| strip_prefix_ci(c, "tls_cipher "))
+        {
+            // Exim 3 `(Cipher TLSv1:DES-CBC3-SHA:168)`, a custom Exim 4 template's
+            // `(tls_cipher TLS-1.0:RSA_AES_256_CBC_SHA:32)`: the same string, labelled.
+            return self.exim_cipher_string(rest.trim());
         } else if !self.exim_cipher_string(c) {
             return false;
         }
@@ -66,12 +71,14 @@ impl TlsCollector {
             let Some((k, v)) = part.split_once('=') else {
                 continue;
             };
-            match k.to_ascii_lowercase().as_str() {
-                "version" => d.version = Some(TlsVersion::parse(v)),
-                "cipher" => d.cipher = Some(Cipher::new(v)),
-                "bits" => d.bits = header_bits(v),
-                "verify" => d.verify = Some(Verify::parse(v)),
-                _ => {}
+            if k.eq_ignore_ascii_case("version") {
+                d.version = Some(TlsVersion::parse(v));
+            } else if k.eq_ignore_ascii_case("cipher") {
+                d.cipher = Some(Cipher::new(v));
+            } else if k.eq_ignore_ascii_case("bits") {
+                d.bits = header_bits(v);
+            } else if k.eq_ignore_ascii_case("verify") {
+                d.verify = Some(Verify::parse(v));
             }
         }
     }
@@ -80,16 +87,19 @@ impl TlsCollector {
     /// Sendmail's older `using V with cipher C (N bits) verified W`.
     fn using(&mut self, c: &str) {
         let d = self.details();
-        let words: Vec<&str> = c.split_whitespace().collect();
-        if let Some(v) = words.get(1) {
+        let mut words = c.split_whitespace();
+        words.next();
+        if let Some(v) = words.next() {
             d.version = Some(TlsVersion::parse(v));
         }
-        if let Some(p) = words
-            .windows(3)
-            .position(|w| matches!(w, ["with", "cipher", _]))
-            && let Some(ci) = words.get(p + 2)
-        {
-            d.cipher = Some(Cipher::new(ci));
+        // The first `with cipher X`.
+        let mut prev: [&str; 2] = ["", ""];
+        for w in c.split_whitespace() {
+            if prev == ["with", "cipher"] {
+                d.cipher = Some(Cipher::new(w));
+                break;
+            }
+            prev = [prev[1], w];
         }
         // The first `(… bits)` group is the cipher's.
         if let Some(open) = c.find('(') {
@@ -103,18 +113,13 @@ impl TlsCollector {
                 };
             }
         }
-        for (i, w) in words.iter().enumerate() {
-            match *w {
-                "verified" => {
-                    if let Some(v) = words.get(i + 1) {
-                        d.verify = Some(Verify::parse(v.trim_end_matches(')')));
-                    }
+        let mut words = c.split_whitespace().peekable();
+        while let Some(w) = words.next() {
+            match (w, words.peek()) {
+                ("verified", Some(v)) => {
+                    d.verify = Some(Verify::parse(v.trim_end_matches(')')));
                 }
-                "key-exchange" => {
-                    if let Some(k) = words.get(i + 1) {
-                        d.key_exchange = Some((*k).to_owned());
-                    }
-                }
+                ("key-exchange", Some(k)) => d.key_exchange = Some((*k).to_owned()),
                 _ => {}
             }
         }
@@ -139,13 +144,14 @@ impl TlsCollector {
     /// Postfix `Client CN "…", Issuer "…" (verified OK)` / `(not verified)`.
     fn client_cert(&mut self, c: &str) {
         let d = self.details();
-        let quoted: Vec<&str> = c.split('"').collect();
-        // Parts: [`Client CN `, cn, `, Issuer `, issuer, ` (verified OK)`].
-        d.client_cn = quoted.get(1).map(|s| (*s).to_owned());
-        if quoted.get(2).is_some_and(|s| s.contains("Issuer")) {
-            d.client_issuer = quoted.get(3).map(|s| (*s).to_owned());
+        // Parts between quotes: [`Client CN `, cn, `, Issuer `, issuer, ` (verified OK)`].
+        let mut quoted = c.split('"');
+        let _ = quoted.next();
+        d.client_cn = quoted.next().map(str::to_owned);
+        if quoted.next().is_some_and(|s| s.contains("Issuer")) {
+            d.client_issuer = quoted.next().map(str::to_owned);
         }
-        let tail = quoted.last().copied().unwrap_or("");
+        let tail = c.rsplit('"').next().unwrap_or("");
         d.verify = if tail.contains("not verified") {
             Some(Verify::Fail)
         } else if tail.contains("verified OK") {
@@ -155,37 +161,55 @@ impl TlsCollector {
         };
     }
 
-    /// Exim ≤ 4.92 `(TLS1.2:ECDHE_RSA_AES_256_GCM_SHA384:256)`: version, cipher, the last
-    /// numeric field as bits, an optional trailing key-exchange group (FORMATS.md §3.2).
+    /// Exim's cipher string (FORMATS.md §3.2), as Exim ≤ 4.92 puts it in the header
+    /// (`(TLS1.2:ECDHE_RSA_AES_256_GCM_SHA384:256)`): version, cipher, the last numeric
+    /// field as bits, an optional trailing key-exchange group. Old GnuTLS builds (Exim
+    /// before 4.80) wrote the protocol with a dash, `TLS-1.0` / `SSL-3.0` (GnuTLS's
+    /// `TLS 1.0` with the blank replaced), and the key size in *bytes*
+    /// (`RSA_AES_256_CBC_SHA:32`): that number is given here in bits, as later builds do.
     fn exim_cipher_string(&mut self, c: &str) -> bool {
         if c.contains(char::is_whitespace) {
             return false;
         }
-        let parts: Vec<&str> = c.split(':').collect();
-        let Some(first) = parts.first() else {
+        let Some((first, rest)) = c.split_once(':') else {
             return false;
         };
-        if parts.len() < 3 || !is_version_word(first) {
+        let old_gnutls = dashed_version(first);
+        if !rest.contains(':') || !(is_version_word(first) || old_gnutls.is_some()) {
             return false;
         }
-        let Some(bits_at) = parts
-            .iter()
-            .rposition(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        else {
+        // The rightmost all-digit field, and its byte range in `rest`.
+        let mut end = rest.len();
+        let mut found = None;
+        for field in rest.rsplit(':') {
+            let start = end - field.len();
+            if !field.is_empty() && field.bytes().all(|b| b.is_ascii_digit()) {
+                found = Some((start, field));
+                break;
+            }
+            end = start.saturating_sub(1);
+        }
+        // The bits must come after at least one cipher field (the third field or later).
+        let Some((bits_at, bits)) = found.filter(|&(start, _)| start > 0) else {
             return false;
         };
-        if bits_at < 2 {
-            return false;
-        }
+        let cipher = rest.get(..bits_at - 1).unwrap_or("");
+        let after = rest.get(bits_at + bits.len()..).unwrap_or("");
+        let n: Option<u16> = bits.parse().ok();
         let d = self.details();
-        d.version = Some(TlsVersion::parse(first));
-        d.cipher = parts.get(1..bits_at).map(|p| Cipher::new(&p.join(":")));
-        d.bits = Bits::single(parts.get(bits_at).and_then(|b| b.parse().ok()));
-        d.key_exchange = parts.get(bits_at + 1).map(|s| (*s).to_owned());
+        (d.version, d.bits) = match old_gnutls {
+            Some(v) => (Some(v), Bits::single(n.and_then(|b| b.checked_mul(8)))),
+            None => (Some(TlsVersion::parse(first)), Bits::single(n)),
+        };
+        d.cipher = Some(Cipher::new(cipher));
+        d.key_exchange = after
+            .strip_prefix(':')
+            .map(|k| k.split(':').next().unwrap_or(k).to_owned());
         true
     }
 
-    /// The hop's TLS state: details win; then the TLS words; then plaintext words.
+    /// The hop's TLS state: details win; then the TLS words; then plaintext words. A
+    /// stamp that names a cipher anywhere is TLS, never plaintext.
     pub(super) fn verdict(mut self, with: Option<&str>) -> HopTls {
         let with = with.unwrap_or("");
         // IronPort: `ESMTP/TLS/<cipher>`.
@@ -199,76 +223,154 @@ impl TlsCollector {
                 _ => self.bare_tls = true,
             }
         }
+        let mut words = base.split_whitespace();
+        let word = words.next().unwrap_or("");
+        // MessageLabs (Symantec.cloud): `with AES256-GCM-SHA384 encrypted SMTP`.
+        if self.details.is_none()
+            && words
+                .next()
+                .is_some_and(|w| w.eq_ignore_ascii_case("encrypted"))
+        {
+            self.details().cipher = Some(Cipher::new(word));
+        }
         if let Some(d) = self.details {
             return HopTls::Tls(d);
         }
-        let word = base
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_ascii_uppercase();
-        if self.bare_tls || is_tls_protocol(&word) {
+        if self.bare_tls || is_tls_protocol(word) {
             return HopTls::TlsNoDetails;
         }
-        let lower = with.to_ascii_lowercase();
-        if is_plain_protocol(&word) || lower.starts_with("microsoft smtp server") {
+        if is_plain_protocol(word) || starts_with_ci(with, "microsoft smtp server") {
             return HopTls::Plaintext;
         }
         HopTls::Unknown
     }
 }
 
-/// `TLSv1.2`, `TLS1.3`, `TLS1_2`, `SSLv3`, `TLSv1/SSLv3`.
+/// `TLSv1.2`, `TLS1.3`, `TLS1_2`, `SSLv3`, `TLSv1/SSLv3` (case ignored).
 fn is_version_word(w: &str) -> bool {
-    let l = w.to_ascii_lowercase();
-    let rest = l
-        .strip_prefix("tls")
-        .or_else(|| l.strip_prefix("ssl"))
+    let rest = strip_prefix_ci(w, "tls")
+        .or_else(|| strip_prefix_ci(w, "ssl"))
         .unwrap_or("");
-    let rest = rest.strip_prefix('v').unwrap_or(rest);
-    !rest.is_empty()
-        && rest.starts_with(|c: char| c.is_ascii_digit())
-        && rest
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '_' | '/' | 's' | 'l' | 'v'))
+    let rest = rest
+        .strip_prefix('v')
+        .or_else(|| rest.strip_prefix('V'))
+        .unwrap_or(rest);
+    rest.starts_with(|c: char| c.is_ascii_digit())
+        && rest.bytes().all(|c| {
+            c.is_ascii_digit()
+                || matches!(
+                    c.to_ascii_lowercase(),
+                    b'.' | b'_' | b'/' | b's' | b'l' | b'v'
+                )
+        })
+}
+
+/// Old GnuTLS Exim's `TLS-1.0`, `TLS-1.2`, `SSL-3.0`.
+fn dashed_version(w: &str) -> Option<TlsVersion> {
+    let v = match w.to_ascii_uppercase().as_str() {
+        "SSL-3.0" => TlsVersion::Ssl3,
+        "TLS-1.0" => TlsVersion::Tls1_0,
+        "TLS-1.1" => TlsVersion::Tls1_1,
+        "TLS-1.2" => TlsVersion::Tls1_2,
+        _ => return None,
+    };
+    Some(v)
+}
+
+/// Courier's `TLS: …` comment, alone or after its `AUTH: …, ` part:
+/// `(AUTH: LOGIN alice, TLS: TLSv1.2,256bits,ECDHE-RSA-AES256-GCM-SHA384)`.
+fn courier_tls(c: &str) -> Option<&str> {
+    if let Some(rest) = strip_prefix_ci(c, "tls: ") {
+        return Some(rest);
+    }
+    if !starts_with_ci(c, "auth: ") {
+        return None;
+    }
+    let at = find_ci(c, ", tls: ")?;
+    c.get(at + ", tls: ".len()..)
+}
+
+/// `s` starts with the ASCII `prefix`, case ignored.
+fn starts_with_ci(s: &str, prefix: &str) -> bool {
+    s.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|h| h.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
+/// `s` without the ASCII `prefix` (case ignored).
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    if starts_with_ci(s, prefix) {
+        s.get(prefix.len()..)
+    } else {
+        None
+    }
+}
+
+/// Where the ASCII `needle` first occurs in `s`, case ignored.
+fn find_ci(s: &str, needle: &str) -> Option<usize> {
+    let n = needle.as_bytes();
+    let first = *n.first()?;
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(i) = memchr::memchr2(
+        first.to_ascii_lowercase(),
+        first.to_ascii_uppercase(),
+        b.get(from..)?,
+    ) {
+        let at = from + i;
+        if b.get(at..at + n.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(n))
+        {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// `s` contains the ASCII `needle`, case ignored.
+fn contains_ci(s: &str, needle: &str) -> bool {
+    find_ci(s, needle).is_some()
 }
 
 /// RFC 3848 (and Exim's implicit-TLS) protocol words that mean the hop was encrypted.
 fn is_tls_protocol(w: &str) -> bool {
-    matches!(
-        w,
-        "ESMTPS"
-            | "ESMTPSA"
-            | "UTF8SMTPS"
-            | "UTF8SMTPSA"
-            | "LMTPS"
-            | "LMTPSA"
-            | "UTF8LMTPS"
-            | "UTF8LMTPSA"
-            | "SMTPS"
-            | "SSMTP"
-            | "ESSMTP"
-            | "ESSMTPA"
-    )
+    TLS_PROTOCOLS.iter().any(|p| p.eq_ignore_ascii_case(w))
 }
 
-/// SMTP/LMTP protocol words without TLS.
+const TLS_PROTOCOLS: [&str; 12] = [
+    "ESMTPS",
+    "ESMTPSA",
+    "UTF8SMTPS",
+    "UTF8SMTPSA",
+    "LMTPS",
+    "LMTPSA",
+    "UTF8LMTPS",
+    "UTF8LMTPSA",
+    "SMTPS",
+    "SSMTP",
+    "ESSMTP",
+    "ESSMTPA",
+];
+
+/// SMTP/LMTP protocol words without TLS (case ignored).
 fn is_plain_protocol(w: &str) -> bool {
-    matches!(
-        w,
-        "SMTP"
-            | "ESMTP"
-            | "ESMTPA"
-            | "LMTP"
-            | "LMTPA"
-            | "UTF8SMTP"
-            | "UTF8SMTPA"
-            | "UTF8LMTP"
-            | "UTF8LMTPA"
-            | "ASMTP"
-            | "QMQP"
-    )
+    PLAIN_PROTOCOLS.iter().any(|p| p.eq_ignore_ascii_case(w))
 }
+
+const PLAIN_PROTOCOLS: [&str; 11] = [
+    "SMTP",
+    "ESMTP",
+    "ESMTPA",
+    "LMTP",
+    "LMTPA",
+    "UTF8SMTP",
+    "UTF8SMTPA",
+    "UTF8LMTP",
+    "UTF8LMTPA",
+    "ASMTP",
+    "QMQP",
+];
 
 /// Header bits: `256` is Sendmail's `${cipher_bits}` (secret bits); `256/256` (Gmail,
 /// some Sendmail builds) gives both numbers in an order no source documents, so the
