@@ -28,29 +28,14 @@ CI=${CI:-false}
 E2E_DIR=${E2E_DIR:-/var/lib/mailtls-e2e}
 E2E_STAGES=${E2E_STAGES:-sendmail sendmail_break sendmail_matrix postfix postfix_break postfix_matrix exim exim_matrix exim_setup}
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C
-START_TIME=$(date +%s)
 
 # ---------------------------------------------------------------------------------------
 # Reporting: every scenario step is one check; the run fails if any check fails.
 
-PASSED=0
-FAILED=0
-FAILED_NAMES=()
-
-say() { printf '%s\n' "$*"; }
-stage() { printf '\n=== e2e: %s (%s, +%ss)\n' "$*" "$(date +%T)" "$(($(date +%s) - START_TIME))"; }
-pass() {
-  PASSED=$((PASSED + 1))
-  printf 'PASS  %s\n' "$1"
-}
-fail() {
-  FAILED=$((FAILED + 1))
-  FAILED_NAMES+=("$1")
-  printf 'FAIL  %s\n' "$1"
-  shift
-  [ $# -gt 0 ] && printf '      %s\n' "$@"
-  return 0
-}
+SUITE=e2e
+SKIP_HINT=("It needs root and apt-get (Debian 12); CI runs it with CI=true.")
+# shellcheck source=../sh/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../sh/checks.sh"
 
 # notrun WHAT: a step whose mailtls command has not landed on this branch yet: said
 # loudly, counted, listed in the summary (not a failure: the step runs once it lands).
@@ -73,15 +58,6 @@ check() {
   fi
 }
 
-# expect NAME ACTUAL EXPECTED: exact string equality.
-expect() {
-  if [ "$2" == "$3" ]; then
-    pass "$1 (= $3)"
-  else
-    fail "$1" "expected: $3" "actual:   $2"
-  fi
-}
-
 # expect_grep NAME FILE ERE: FILE has a line matching ERE; prints the first such line.
 expect_grep() {
   local line
@@ -91,20 +67,6 @@ expect_grep() {
   else
     fail "$1" "no line matching /$3/ in $2"
   fi
-}
-
-# Missing prerequisite: outside CI skip loudly; in CI it is a failure.
-prereq_missing() {
-  if [ "$CI" = "true" ]; then
-    say "FAIL  e2e prerequisite missing: $*"
-    exit 1
-  fi
-  say ""
-  say "################################################################################"
-  say "### SKIPPED: mailtls end-to-end suite (tests/e2e/run.sh): $*"
-  say "### It needs root and apt-get (Debian 12); CI runs it with CI=true."
-  say "################################################################################"
-  exit 0
 }
 
 # ---------------------------------------------------------------------------------------

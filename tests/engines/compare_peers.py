@@ -3,7 +3,7 @@
 
 Usage: compare_peers.py SCAN_JSON QUERY_NDJSON
 
-SCAN_JSON is the `mailtls.posture/1` document of `scan --format json`; QUERY_NDJSON has one
+SCAN_JSON is the `mailtls.posture/2` document of `scan --format json`; QUERY_NDJSON has one
 object per (peer, direction) with `peer`, `direction` (`inbound`/`outbound`), and the
 counts `tls_sessions`, `tls_messages`, `plaintext_messages` (numbers or, as ClickHouse
 writes 64-bit integers, quoted numbers). A (peer, direction) absent on one side counts as
@@ -19,8 +19,8 @@ FIELDS = ("tls_sessions", "tls_messages", "plaintext_messages")
 def from_scan(path):
     with open(path, encoding="utf-8") as f:
         doc = json.load(f)
-    if doc.get("schema") != "mailtls.posture/1":
-        sys.exit(f"{path}: not a mailtls.posture/1 document")
+    if doc.get("schema") not in ("mailtls.posture/1", "mailtls.posture/2"):
+        sys.exit(f"{path}: not a mailtls.posture/1 or /2 document")
     out = {}
     for peer in doc["peers"]:
         for direction in ("inbound", "outbound"):

@@ -26,48 +26,11 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CI=${CI:-false}
 ENGINES_STAGES=${ENGINES_STAGES:-prometheus clickhouse}
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C
-START_TIME=$(date +%s)
-
-PASSED=0
-FAILED=0
-FAILED_NAMES=()
-say() { printf '%s\n' "$*"; }
-stage() { printf '\n=== engines: %s (%s, +%ss)\n' "$*" "$(date +%T)" "$(($(date +%s) - START_TIME))"; }
-pass() {
-  PASSED=$((PASSED + 1))
-  printf 'PASS  %s\n' "$1"
-}
-fail() {
-  FAILED=$((FAILED + 1))
-  FAILED_NAMES+=("$1")
-  printf 'FAIL  %s\n' "$1"
-  shift
-  local l
-  for l in "$@"; do printf '      %s\n' "$l"; done
-  return 0
-}
-# expect NAME ACTUAL EXPECTED: exact string equality.
-expect() {
-  if [ "$2" == "$3" ]; then
-    pass "$1 (= $3)"
-  else
-    fail "$1" "expected: $3" "actual:   $2"
-  fi
-}
-
-prereq_missing() {
-  if [ "$CI" = "true" ]; then
-    say "FAIL  engines prerequisite missing: $*"
-    exit 1
-  fi
-  say ""
-  say "################################################################################"
-  say "### SKIPPED: mailtls engine tests (tests/engines/run.sh): $*"
-  say "### They need Debian 12's prometheus and clickhouse-server (apt-get as root);"
-  say "### CI runs them with CI=true."
-  say "################################################################################"
-  exit 0
-}
+SUITE=engines
+SKIP_HINT=("They need Debian 12's prometheus and clickhouse-server (apt-get as root);"
+  "CI runs them with CI=true.")
+# shellcheck source=../sh/checks.sh
+source "$ROOT/tests/sh/checks.sh"
 
 # ---------------------------------------------------------------------------------------
 # Servers: started here, stopped by PID at exit.
@@ -197,7 +160,7 @@ say "engines: mailtls = $MAILTLS ($("$MAILTLS" --version)), work directory $W"
 LOGS=$ROOT/sample-logs
 
 # scan_totals JSON: "inbound tls_sessions tls_messages plaintext_messages" and the same for
-# outbound, summed over the peers of a mailtls.posture/1 document, as JSON.
+# outbound, summed over the peers of a mailtls.posture/2 document, as JSON.
 scan_totals() {
   jq -c '[.peers[] | {d: "inbound", v: .inbound}, {d: "outbound", v: .outbound}]
     | group_by(.d) | map({key: .[0].d, value: {
