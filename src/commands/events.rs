@@ -22,6 +22,8 @@ use super::Error;
 use crate::model::text::terminal;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{FixedOffset, Offset, Utc};
 
@@ -318,6 +320,9 @@ pub fn run(args: &Args) -> Result<u8, Error> {
     if args.wants_timeline(tty) {
         return timeline(args, &sources, &opts, &filter, tty);
     }
+    // A closed pipe (`events | head`) stops the read: nothing more can be written.
+    let stop = Arc::new(AtomicBool::new(false));
+    opts.stop = Some(Arc::clone(&stop));
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut write_error: Option<std::io::Error> = None;
@@ -335,6 +340,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         };
         if let Err(e) = writeln!(out, "{v}") {
             write_error = Some(e);
+            stop.store(true, Ordering::Relaxed);
         }
     });
     // Hops are receptions with no verify word of a log's kind and no error: `--errors-only`

@@ -534,6 +534,7 @@ impl Folded {
             .map(|(k, n)| (k.as_str().to_owned(), *n))
             .collect();
         notes.loopback_peers = self.loopback_peers.len() as u64;
+        notes.state_evicted = self.report.state_evicted;
         notes
             .incomplete
             .extend(self.report.incomplete.iter().cloned());
