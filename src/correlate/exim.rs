@@ -58,18 +58,21 @@ impl EximState {
         self.out.len() + self.rejected.len()
     }
 
-    /// Drops entries no later line can ride, then the oldest beyond
-    /// [`super::MAX_ENTRIES`]. Returns how many the count bound dropped (see
-    /// [`super::Correlator::evicted`]).
+    /// Drops entries no later line can ride. Returns how many only the count bound made
+    /// stale (see [`super::Correlator::evicted`]).
     pub(super) fn sweep(&mut self, now: Mark) -> u64 {
         let mut evicted = 0;
         self.out
             .retain(|_, m| m.keep(now, SAME_DELIVERY, &mut evicted));
         self.rejected
             .retain(|_, (_, m)| m.keep(now, REJECT_SESSION, &mut evicted));
-        evicted += super::over_cap(&mut self.out, |m| m.seq).len() as u64;
-        evicted += super::over_cap(&mut self.rejected, |(_, m)| m.seq).len() as u64;
         evicted
+    }
+
+    /// Drops the oldest entries beyond [`super::MAX_ENTRIES`]; returns how many.
+    pub(super) fn cap(&mut self) -> u64 {
+        super::over_cap(&mut self.out, |m| m.seq).len() as u64
+            + super::over_cap(&mut self.rejected, |(_, m)| m.seq).len() as u64
     }
 }
 

@@ -76,10 +76,14 @@ pub const ERROR_WINDOW: Duration = Duration::minutes(5);
 /// test for lines without timestamps; for timed lines it bounds a log whose clock stands
 /// still). A million events is some 350 MB of a mixed log: far beyond any real session.
 pub const SEQ_TTL: u64 = 1_000_000;
-/// Most entries one map of the correlator keeps after a sweep; beyond it the oldest (by
-/// line position) go, as if expired. 100 000 open sessions or parked messages is far
-/// above what one host keeps in flight, and bounds a pathological log to a few MiB a map.
-pub const MAX_ENTRIES: usize = 100_000;
+/// Most entries one map of the correlator keeps (checked every [`CAP_EVERY`] events, so a
+/// map may pass it by that much in between); beyond it the oldest (by line position) go,
+/// as if expired. 20 000 open sessions, or messages waiting for their other half, is far
+/// above what one host keeps in flight (Postfix's default process limit is 100), and
+/// bounds a log whose clock stands still to a few MiB a map.
+pub const MAX_ENTRIES: usize = 20_000;
+/// Events between two checks of [`MAX_ENTRIES`] (cheap: a length test per map).
+pub const CAP_EVERY: u64 = 5_000;
 /// Events between two sweeps of stale state.
 const SWEEP_EVERY: u64 = 50_000;
 
@@ -225,6 +229,8 @@ impl Correlator {
         };
         if self.seq.is_multiple_of(SWEEP_EVERY) {
             self.sweep(now, out);
+        } else if self.seq.is_multiple_of(CAP_EVERY) {
+            self.cap(out);
         }
         let meta = Meta {
             time: ev.time(),
@@ -612,6 +618,16 @@ impl Correlator {
             *list = keep;
             !list.is_empty()
         });
+        release(released, out);
+        self.cap(out);
+    }
+
+    /// Takes the oldest entries out of every map over [`MAX_ENTRIES`]; the records this
+    /// releases go out in input order.
+    fn cap(&mut self, out: &mut Vec<Record>) {
+        let mut released: Vec<(u64, Record)> = Vec::new();
+        self.cap_postfix(&mut released);
+        self.evicted += self.exim.cap();
         let before = released.len();
         self.evicted += over_cap(&mut self.inbound, |s| s.last.seq).len() as u64;
         self.evicted += over_cap(&mut self.recent_failure, |at| at.seq).len() as u64;

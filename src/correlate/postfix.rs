@@ -483,10 +483,6 @@ impl Correlator {
         for (_, pk) in idle {
             self.close_smtpd(&pk, None, out);
         }
-        for (_, sess) in super::over_cap(&mut self.postfix.smtpd, |s| s.last.seq) {
-            evicted += 1;
-            self.close_session(sess, None, out);
-        }
         let ev = &mut evicted;
         self.postfix.smtp.retain(|_, list| {
             list.retain(|o| o.last.keep(now, OUTBOUND_IDLE, ev));
@@ -511,6 +507,19 @@ impl Correlator {
             }
             false
         });
+        self.evicted += evicted;
+    }
+
+    /// Takes the oldest entries out of every Postfix map over [`super::MAX_ENTRIES`]; they
+    /// leave as a time expiry would (an smtpd session ends, a parked message counts when
+    /// no qmgr line was seen).
+    pub(super) fn cap_postfix(&mut self, out: &mut Vec<(u64, Record)>) {
+        let mut evicted = 0;
+        for (_, sess) in super::over_cap(&mut self.postfix.smtpd, |s| s.last.seq) {
+            evicted += 1;
+            self.close_session(sess, None, out);
+        }
+        let seen_qmgr = self.postfix.seen_qmgr;
         let p = &mut self.postfix;
         let last_seq = |list: &Vec<Outbound>| list.iter().map(|o| o.last.seq).max();
         evicted += super::over_cap(&mut p.smtp, |l| last_seq(l).unwrap_or(0)).len() as u64;
