@@ -33,7 +33,7 @@ use crate::model::Record;
 use crate::parse::envelope::Zone;
 use crate::parse::received::HopTls;
 use crate::pipeline::{self, Options};
-use crate::report::events::{ecs_json, event_json, hop_json};
+use crate::report::events::{ecs_json, hop_json, write_event};
 use crate::stores::hops::{self, HopEvent, MessagesSummary, OurHosts};
 use crate::stores::messages;
 use crate::triage::collect;
@@ -333,12 +333,12 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         {
             return;
         }
-        let v = if args.is_ecs() {
-            ecs_json(&r)
+        let written = if args.is_ecs() {
+            writeln!(out, "{}", ecs_json(&r))
         } else {
-            event_json(&r)
+            write_event(&mut out, &r)
         };
-        if let Err(e) = writeln!(out, "{v}") {
+        if let Err(e) = written {
             write_error = Some(e);
             stop.store(true, Ordering::Relaxed);
         }
