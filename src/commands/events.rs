@@ -22,6 +22,8 @@ use super::Error;
 use crate::model::text::terminal;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{FixedOffset, Offset, Utc};
 
@@ -31,7 +33,7 @@ use crate::model::Record;
 use crate::parse::envelope::Zone;
 use crate::parse::received::HopTls;
 use crate::pipeline::{self, Options};
-use crate::report::events::{ecs_json, event_json, hop_json};
+use crate::report::events::{ecs_json, hop_json, write_event};
 use crate::stores::hops::{self, HopEvent, MessagesSummary, OurHosts};
 use crate::stores::messages;
 use crate::triage::collect;
@@ -318,6 +320,9 @@ pub fn run(args: &Args) -> Result<u8, Error> {
     if args.wants_timeline(tty) {
         return timeline(args, &sources, &opts, &filter, tty);
     }
+    // A closed pipe (`events | head`) stops the read: nothing more can be written.
+    let stop = Arc::new(AtomicBool::new(false));
+    opts.stop = Some(Arc::clone(&stop));
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut write_error: Option<std::io::Error> = None;
@@ -328,13 +333,14 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         {
             return;
         }
-        let v = if args.is_ecs() {
-            ecs_json(&r)
+        let written = if args.is_ecs() {
+            writeln!(out, "{}", ecs_json(&r))
         } else {
-            event_json(&r)
+            write_event(&mut out, &r)
         };
-        if let Err(e) = writeln!(out, "{v}") {
+        if let Err(e) = written {
             write_error = Some(e);
+            stop.store(true, Ordering::Relaxed);
         }
     });
     // Hops are receptions with no verify word of a log's kind and no error: `--errors-only`

@@ -605,6 +605,7 @@ impl Folded {
         let mut keys: Vec<String> = self.loopback_peers.iter().cloned().collect();
         keys.sort();
         notes.loopback_keys = keys;
+        notes.state_evicted = self.report.state_evicted;
         notes
             .incomplete
             .extend(self.report.incomplete.iter().cloned());

@@ -58,11 +58,21 @@ impl EximState {
         self.out.len() + self.rejected.len()
     }
 
-    /// Drops entries no later line can ride.
-    pub(super) fn sweep(&mut self, now: Mark) {
-        self.out.retain(|_, m| m.fresh(now, SAME_DELIVERY));
+    /// Drops entries no later line can ride. Returns how many only the count bound made
+    /// stale (see [`super::Correlator::evicted`]).
+    pub(super) fn sweep(&mut self, now: Mark) -> u64 {
+        let mut evicted = 0;
+        self.out
+            .retain(|_, m| m.keep(now, SAME_DELIVERY, &mut evicted));
         self.rejected
-            .retain(|_, (_, m)| m.fresh(now, REJECT_SESSION));
+            .retain(|_, (_, m)| m.keep(now, REJECT_SESSION, &mut evicted));
+        evicted
+    }
+
+    /// Drops the oldest entries beyond [`super::MAX_ENTRIES`]; returns how many.
+    pub(super) fn cap(&mut self) -> u64 {
+        super::over_cap(&mut self.out, |m| m.seq).len() as u64
+            + super::over_cap(&mut self.rejected, |(_, m)| m.seq).len() as u64
     }
 }
 

@@ -35,9 +35,17 @@
 //!   request; disconnect counters and 3.11 `tls=` fill in when no summary was logged) and
 //!   [`exim`] (TLS written on each message line, correlated by message id).
 //!
-//! State is bounded: entries idle longer than their window (or, for lines without
-//! timestamps, untouched for [`SEQ_TTL`] events) are dropped by a periodic sweep, so memory
-//! grows with concurrent sessions, never with the length of the log.
+//! State is bounded by time *and* by count, so memory grows with concurrent sessions, never
+//! with the length of the log, even when the log's clock stands still: an entry is fresh
+//! while it is within its window **and** was touched less than [`SEQ_TTL`] events ago
+//! (lines without timestamps have only the second test), and a periodic sweep drops what
+//! is no longer fresh; a map that still holds more than [`MAX_ENTRIES`] entries then loses
+//! its oldest (by line position). What the bound drops while its time window was still
+//! open is counted ([`Correlator::evicted`], the run's `state_evicted`, an input note);
+//! what leaves that way follows the same path as a time expiry (errors waiting for a peer
+//! go out unattributed, an open smtpd session ends and its messages wait for qmgr). The
+//! records a sweep or the end of input releases go out in input order (by line position),
+//! never in hash-map order, so every run writes the same records in the same order.
 
 pub mod exim;
 pub mod incident;
@@ -64,8 +72,18 @@ pub const INBOUND_IDLE: Duration = Duration::hours(1);
 pub const OUTBOUND_IDLE: Duration = Duration::minutes(10);
 /// How long a peer-less error waits for the line that names its peer.
 pub const ERROR_WINDOW: Duration = Duration::minutes(5);
-/// For lines without timestamps: events after which an untouched entry is dropped.
+/// Events after which an untouched entry is dropped, whatever the times say (the only
+/// test for lines without timestamps; for timed lines it bounds a log whose clock stands
+/// still). A million events is some 350 MB of a mixed log: far beyond any real session.
 pub const SEQ_TTL: u64 = 1_000_000;
+/// Most entries one map of the correlator keeps (checked every [`CAP_EVERY`] events, so a
+/// map may pass it by that much in between); beyond it the oldest (by line position) go,
+/// as if expired. 20 000 open sessions, or messages waiting for their other half, is far
+/// above what one host keeps in flight (Postfix's default process limit is 100), and
+/// bounds a log whose clock stands still to a few MiB a map.
+pub const MAX_ENTRIES: usize = 20_000;
+/// Events between two checks of [`MAX_ENTRIES`] (cheap: a length test per map).
+pub const CAP_EVERY: u64 = 5_000;
 /// Events between two sweeps of stale state.
 const SWEEP_EVERY: u64 = 50_000;
 
@@ -78,13 +96,50 @@ struct Mark {
 }
 
 impl Mark {
-    /// True when `self` happened less than `window` before `now`.
+    /// True when `self` happened less than `window` before `now` and less than
+    /// [`SEQ_TTL`] events ago.
     fn fresh(&self, now: Mark, window: Duration) -> bool {
+        let recent = now.seq.saturating_sub(self.seq) < SEQ_TTL;
         match (self.time, now.time) {
-            (Some(then), Some(t)) => t - then < window,
-            _ => now.seq.saturating_sub(self.seq) < SEQ_TTL,
+            (Some(then), Some(t)) => recent && t - then < window,
+            _ => recent,
         }
     }
+
+    /// [`Mark::fresh`] for a sweep: counts into `evicted` an entry that only the event
+    /// count makes stale (its time window is still open: a clock that stands still).
+    fn keep(&self, now: Mark, window: Duration, evicted: &mut u64) -> bool {
+        let fresh = self.fresh(now, window);
+        if !fresh
+            && let (Some(then), Some(t)) = (self.time, now.time)
+            && t - then < window
+        {
+            *evicted += 1;
+        }
+        fresh
+    }
+}
+
+/// Takes out of `map` the entries beyond [`MAX_ENTRIES`], oldest first by `seq` (the line
+/// position they were last touched at), for the caller to release as if they had expired.
+fn over_cap<K, V>(map: &mut HashMap<K, V>, seq: impl Fn(&V) -> u64) -> Vec<(K, V)>
+where
+    K: std::hash::Hash + Eq + Clone,
+{
+    if map.len() <= MAX_ENTRIES {
+        return Vec::new();
+    }
+    let mut seqs: Vec<u64> = map.values().map(&seq).collect();
+    let cut = seqs.len() - MAX_ENTRIES;
+    let (_, &mut threshold, _) = seqs.select_nth_unstable(cut);
+    let old: Vec<K> = map
+        .iter()
+        .filter(|(_, v)| seq(v) < threshold)
+        .map(|(k, _)| k.clone())
+        .collect();
+    let mut out: Vec<(K, V)> = old.iter().filter_map(|k| map.remove_entry(k)).collect();
+    out.sort_by_key(|(_, v)| seq(v));
+    out
 }
 
 type ProcKey = (Option<Arc<str>>, u32);
@@ -129,6 +184,8 @@ pub struct Correlator {
     /// Exim: sessions already counted, so `->` and repeated `rejected` lines do not count
     /// them again (see `correlate/exim.rs`).
     exim: exim::EximState,
+    /// Entries dropped by the count bound while their time window was still open.
+    evicted: u64,
 }
 
 /// Same peer for correlation: the same IP when both sides know one, else the same key.
@@ -155,6 +212,13 @@ impl Correlator {
             + self.exim.len()
     }
 
+    /// Entries the count bound ([`SEQ_TTL`], [`MAX_ENTRIES`]) dropped while their time
+    /// window was still open: correlation that a log with a standing clock, or more
+    /// concurrent state than the bound, may have cost. Zero on ordinary logs.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
+
     /// Takes one event and appends the records it completes to `out`: the bookkeeping
     /// every event needs (sequence, sweep, incidents), then the rules of its MTA.
     pub fn push(&mut self, ev: Event, out: &mut Vec<Record>) {
@@ -165,6 +229,8 @@ impl Correlator {
         };
         if self.seq.is_multiple_of(SWEEP_EVERY) {
             self.sweep(now, out);
+        } else if self.seq.is_multiple_of(CAP_EVERY) {
+            self.cap(out);
         }
         let meta = Meta {
             time: ev.time(),
@@ -529,26 +595,50 @@ impl Correlator {
         }
     }
 
-    /// Drops state idle past its window.
+    /// Drops state idle past its window, then what exceeds [`MAX_ENTRIES`]; the records
+    /// this releases go out in input order.
     fn sweep(&mut self, now: Mark, out: &mut Vec<Record>) {
-        self.sweep_postfix(now, out);
-        self.exim.sweep(now);
-        self.inbound.retain(|_, s| s.last.fresh(now, INBOUND_IDLE));
+        let mut released: Vec<(u64, Record)> = Vec::new();
+        self.sweep_postfix(now, &mut released);
+        self.evicted += self.exim.sweep(now);
+        let ev = &mut self.evicted;
+        self.inbound
+            .retain(|_, s| s.last.keep(now, INBOUND_IDLE, ev));
         self.recent_failure
-            .retain(|_, at| at.fresh(now, ERROR_WINDOW));
+            .retain(|_, at| at.keep(now, ERROR_WINDOW, ev));
         self.outbound.retain(|_, list| {
-            list.retain(|o| o.last.fresh(now, OUTBOUND_IDLE));
+            list.retain(|o| o.last.keep(now, OUTBOUND_IDLE, ev));
             !list.is_empty()
         });
-        let mut stale = Vec::new();
         self.pending.retain(|_, list| {
-            let (keep, old): (Vec<_>, Vec<_>) =
-                list.drain(..).partition(|p| p.at.fresh(now, ERROR_WINDOW));
-            stale.extend(old);
+            let (keep, old): (Vec<_>, Vec<_>) = list
+                .drain(..)
+                .partition(|p| p.at.keep(now, ERROR_WINDOW, ev));
+            released.extend(old.into_iter().map(|p| (p.at.seq, unattributed(p))));
             *list = keep;
             !list.is_empty()
         });
-        out.extend(stale.into_iter().map(unattributed));
+        release(released, out);
+        self.cap(out);
+    }
+
+    /// Takes the oldest entries out of every map over [`MAX_ENTRIES`]; the records this
+    /// releases go out in input order.
+    fn cap(&mut self, out: &mut Vec<Record>) {
+        let mut released: Vec<(u64, Record)> = Vec::new();
+        self.cap_postfix(&mut released);
+        self.evicted += self.exim.cap();
+        let before = released.len();
+        self.evicted += over_cap(&mut self.inbound, |s| s.last.seq).len() as u64;
+        self.evicted += over_cap(&mut self.recent_failure, |at| at.seq).len() as u64;
+        let last_seq = |list: &Vec<OutSession>| list.iter().map(|o| o.last.seq).max();
+        self.evicted += over_cap(&mut self.outbound, |l| last_seq(l).unwrap_or(0)).len() as u64;
+        let first_seq = |list: &Vec<Pending>| list.iter().map(|p| p.at.seq).min();
+        for (_, list) in over_cap(&mut self.pending, |l| first_seq(l).unwrap_or(0)) {
+            released.extend(list.into_iter().map(|p| (p.at.seq, unattributed(p))));
+        }
+        self.evicted += (released.len() - before) as u64;
+        release(released, out);
     }
 
     /// Closes the error bursts still gathering into incidents and attributes them, as if
@@ -563,18 +653,28 @@ impl Correlator {
         }
     }
 
-    /// Ends the stream: errors still waiting for a peer go out unattributed.
+    /// Ends the stream: errors still waiting for a peer go out unattributed; what the end
+    /// releases goes out in input order.
     pub fn finish(mut self, out: &mut Vec<Record>) {
         let mut done = Vec::new();
         self.incidents.drain(&mut done);
         for inc in done {
             self.push_incident(inc, out);
         }
-        self.finish_postfix(out);
-        let mut rest: Vec<Pending> = self.pending.drain().flat_map(|(_, v)| v).collect();
-        rest.sort_by_key(|p| p.at.seq);
-        out.extend(rest.into_iter().map(unattributed));
+        let mut released: Vec<(u64, Record)> = Vec::new();
+        self.finish_postfix(&mut released);
+        for (_, list) in self.pending.drain() {
+            released.extend(list.into_iter().map(|p| (p.at.seq, unattributed(p))));
+        }
+        release(released, out);
     }
+}
+
+/// Appends records released together (by a sweep, at the end) in the order of the lines
+/// they come from, whatever order the maps held them in.
+fn release(mut released: Vec<(u64, Record)>, out: &mut Vec<Record>) {
+    released.sort_by_key(|(seq, r)| (*seq, r.meta().source.line));
+    out.extend(released.into_iter().map(|(_, r)| r));
 }
 
 fn unattributed(p: Pending) -> Record {

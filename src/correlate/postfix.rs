@@ -50,7 +50,9 @@ type QidKey = (Option<Arc<str>>, String);
 struct Smtpd {
     peer: Option<Peer>,
     tls: Option<(Peer, TlsParams)>,
-    queued: Vec<(String, Meta, Peer)>,
+    /// The session's messages: queue id, the `client=` line and its position (event
+    /// sequence number, for releasing records in input order).
+    queued: Vec<(String, Meta, Peer, u64)>,
     last: Mark,
     /// A handshake failure was already counted for this session.
     handshake_failed: bool,
@@ -69,8 +71,9 @@ struct Outbound {
 pub(super) struct PostfixState {
     smtpd: HashMap<ProcKey, Smtpd>,
     smtp: HashMap<ProcKey, Vec<Outbound>>,
-    /// Messages whose session has ended, waiting for qmgr's `from=`.
-    ended: HashMap<QidKey, (Record, Mark)>,
+    /// Messages whose session has ended, waiting for qmgr's `from=`: the record, when its
+    /// session was last active, and the position of its `client=` line.
+    ended: HashMap<QidKey, (Record, Mark, u64)>,
     /// qmgr `from=` lines seen before the session ended.
     confirmed: HashMap<QidKey, Mark>,
     /// Whether any qmgr `from=` was seen: without one, `client=` alone counts.
@@ -160,12 +163,14 @@ impl Correlator {
             EventKind::QueueClient { queue_id, peer } => match pk {
                 Some(pk) => {
                     let sess = self.smtpd_entry(&pk, &peer, now);
-                    sess.queued.push((queue_id, meta, peer));
+                    sess.queued.push((queue_id, meta, peer, now.seq));
                 }
                 None => {
                     // No process to tie it to: nothing says TLS.
                     let record = message(meta, peer, queue_id, Encryption::Plaintext);
-                    self.queue_or_count(record, now, out);
+                    let mut done = Vec::new();
+                    self.queue_or_count(record, now, now.seq, &mut done);
+                    out.extend(done.into_iter().map(|(_, r)| r));
                 }
             },
             EventKind::Received(r) => {
@@ -173,7 +178,7 @@ impl Correlator {
                 self.postfix.seen_qmgr = true;
                 let key = (meta.host.clone(), r.queue_id);
                 match self.postfix.ended.remove(&key) {
-                    Some((record, _)) => out.push(record),
+                    Some((record, _, _)) => out.push(record),
                     None => {
                         self.postfix.confirmed.insert(key, now);
                     }
@@ -225,31 +230,52 @@ impl Correlator {
 
     /// Closes an smtpd session and decides its messages' verdicts.
     fn end_smtpd(&mut self, pk: &ProcKey, starttls: Option<(u32, u32)>, out: &mut Vec<Record>) {
+        let mut done = Vec::new();
+        self.close_smtpd(pk, starttls, &mut done);
+        out.extend(done.into_iter().map(|(_, r)| r));
+    }
+
+    /// [`Correlator::end_smtpd`], each record with the position of its `client=` line.
+    fn close_smtpd(
+        &mut self,
+        pk: &ProcKey,
+        starttls: Option<(u32, u32)>,
+        out: &mut Vec<(u64, Record)>,
+    ) {
         let Some(sess) = self.postfix.smtpd.remove(pk) else {
             return;
         };
+        self.close_session(sess, starttls, out);
+    }
+
+    fn close_session(
+        &mut self,
+        sess: Smtpd,
+        starttls: Option<(u32, u32)>,
+        out: &mut Vec<(u64, Record)>,
+    ) {
         let counters_say_tls = starttls.is_some_and(|(ok, _)| ok > 0);
-        for (qid, meta, peer) in sess.queued {
+        for (qid, meta, peer, seq) in sess.queued {
             let encryption = match &sess.tls {
                 Some((p, params)) if same_peer(p, &peer) => Encryption::Tls(params.clone()),
                 _ if counters_say_tls => Encryption::TlsUnknown,
                 _ => Encryption::Plaintext,
             };
             let record = message(meta, peer, qid, encryption);
-            self.queue_or_count(record, sess.last, out);
+            self.queue_or_count(record, sess.last, seq, out);
         }
     }
 
     /// Counts a finished message now if qmgr confirmed it, else parks it until qmgr does.
-    fn queue_or_count(&mut self, record: Record, at: Mark, out: &mut Vec<Record>) {
+    fn queue_or_count(&mut self, record: Record, at: Mark, seq: u64, out: &mut Vec<(u64, Record)>) {
         let Record::Message { meta, queue_id, .. } = &record else {
             return;
         };
         let key = (meta.host.clone(), queue_id.clone());
         if self.postfix.confirmed.remove(&key).is_some() {
-            out.push(record);
+            out.push((seq, record));
         } else {
-            self.postfix.ended.insert(key, (record, at));
+            self.postfix.ended.insert(key, (record, at, seq));
         }
     }
 
@@ -439,50 +465,85 @@ impl Correlator {
 
     /// Drops idle Postfix state: sessions idle past [`INBOUND_IDLE`] end (their messages
     /// wait for qmgr as usual); parked messages and confirmations that never met their
-    /// other half within the window are dropped (aborted transactions, retries).
-    pub(super) fn sweep_postfix(&mut self, now: Mark, out: &mut Vec<Record>) {
-        let idle: Vec<ProcKey> = self
+    /// other half within the window are dropped (aborted transactions, retries). While no
+    /// qmgr line has been seen (an smtpd-only input), a parked message past its window
+    /// counts now, as it would at the end of such an input, instead of being kept until
+    /// then: smtpd-only input keeps bounded state too. Then each map keeps at most
+    /// [`super::MAX_ENTRIES`] entries (the oldest go the same ways).
+    pub(super) fn sweep_postfix(&mut self, now: Mark, out: &mut Vec<(u64, Record)>) {
+        let mut evicted = 0;
+        let mut idle: Vec<(u64, ProcKey)> = self
             .postfix
             .smtpd
             .iter()
-            .filter(|(_, s)| !s.last.fresh(now, INBOUND_IDLE))
-            .map(|(k, _)| k.clone())
+            .filter(|(_, s)| !s.last.keep(now, INBOUND_IDLE, &mut evicted))
+            .map(|(k, s)| (s.last.seq, k.clone()))
             .collect();
-        for pk in idle {
-            self.end_smtpd(&pk, None, out);
+        idle.sort_by_key(|(seq, _)| *seq);
+        for (_, pk) in idle {
+            self.close_smtpd(&pk, None, out);
         }
+        let ev = &mut evicted;
         self.postfix.smtp.retain(|_, list| {
-            list.retain(|o| o.last.fresh(now, OUTBOUND_IDLE));
+            list.retain(|o| o.last.keep(now, OUTBOUND_IDLE, ev));
             !list.is_empty()
         });
         self.postfix
             .confirmed
-            .retain(|_, at| at.fresh(now, INBOUND_IDLE));
+            .retain(|_, at| at.keep(now, INBOUND_IDLE, ev));
         self.postfix
             .tls_off
-            .retain(|_, at| at.fresh(now, INBOUND_IDLE));
+            .retain(|_, at| at.keep(now, INBOUND_IDLE, ev));
         self.postfix
             .out_failed
-            .retain(|_, (_, at)| at.fresh(now, super::ERROR_WINDOW));
-        if self.postfix.seen_qmgr {
-            self.postfix
-                .ended
-                .retain(|_, (_, at)| at.fresh(now, INBOUND_IDLE));
+            .retain(|_, (_, at)| at.keep(now, super::ERROR_WINDOW, ev));
+        let seen_qmgr = self.postfix.seen_qmgr;
+        self.postfix.ended.retain(|_, (record, at, seq)| {
+            if at.keep(now, INBOUND_IDLE, ev) {
+                return true;
+            }
+            if !seen_qmgr {
+                out.push((*seq, record.clone()));
+            }
+            false
+        });
+        self.evicted += evicted;
+    }
+
+    /// Takes the oldest entries out of every Postfix map over [`super::MAX_ENTRIES`]; they
+    /// leave as a time expiry would (an smtpd session ends, a parked message counts when
+    /// no qmgr line was seen).
+    pub(super) fn cap_postfix(&mut self, out: &mut Vec<(u64, Record)>) {
+        let mut evicted = 0;
+        for (_, sess) in super::over_cap(&mut self.postfix.smtpd, |s| s.last.seq) {
+            evicted += 1;
+            self.close_session(sess, None, out);
         }
+        let seen_qmgr = self.postfix.seen_qmgr;
+        let p = &mut self.postfix;
+        let last_seq = |list: &Vec<Outbound>| list.iter().map(|o| o.last.seq).max();
+        evicted += super::over_cap(&mut p.smtp, |l| last_seq(l).unwrap_or(0)).len() as u64;
+        evicted += super::over_cap(&mut p.confirmed, |at| at.seq).len() as u64;
+        evicted += super::over_cap(&mut p.tls_off, |at| at.seq).len() as u64;
+        evicted += super::over_cap(&mut p.out_failed, |(_, at)| at.seq).len() as u64;
+        for (_, (record, _, seq)) in super::over_cap(&mut p.ended, |(_, at, _)| at.seq) {
+            evicted += 1;
+            if !seen_qmgr {
+                out.push((seq, record));
+            }
+        }
+        self.evicted += evicted;
     }
 
     /// End of input: open sessions end; parked messages count only when the input had no
     /// qmgr line at all.
-    pub(super) fn finish_postfix(&mut self, out: &mut Vec<Record>) {
+    pub(super) fn finish_postfix(&mut self, out: &mut Vec<(u64, Record)>) {
         let open: Vec<ProcKey> = self.postfix.smtpd.keys().cloned().collect();
         for pk in open {
-            self.end_smtpd(&pk, None, out);
+            self.close_smtpd(&pk, None, out);
         }
         if !self.postfix.seen_qmgr {
-            let mut rest: Vec<(Record, Mark)> =
-                self.postfix.ended.drain().map(|(_, v)| v).collect();
-            rest.sort_by_key(|(_, at)| at.seq);
-            out.extend(rest.into_iter().map(|(r, _)| r));
+            out.extend(self.postfix.ended.drain().map(|(_, (r, _, seq))| (seq, r)));
         }
     }
 }

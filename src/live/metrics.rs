@@ -80,12 +80,19 @@ impl PeerTop {
         }
     }
 
-    /// Counts one message of `peer`.
+    /// Counts one message of `peer`. A key is copied only when it enters a table (a new
+    /// candidate, a new member), never per message: the quietest member is found by
+    /// reference.
     pub fn add(&mut self, peer: &str, dir: Direction, enc: &'static str) {
-        let seen = {
-            let c = self.activity.entry(peer.to_owned()).or_insert(0);
-            *c += 1;
-            *c
+        let seen = match self.activity.get_mut(peer) {
+            Some(c) => {
+                *c += 1;
+                *c
+            }
+            None => {
+                self.activity.insert(peer.to_owned(), 1);
+                1
+            }
         };
         if self.activity.len() > self.cap {
             self.shrink();
@@ -93,15 +100,20 @@ impl PeerTop {
         if !self.members.contains_key(peer) && self.n > 0 {
             if self.members.len() < self.n {
                 self.members.insert(peer.to_owned(), BTreeMap::new());
-            } else if let Some((quiet, quiet_n)) = self
-                .members
-                .keys()
-                .map(|k| (k.clone(), self.activity.get(k).copied().unwrap_or(0)))
-                .min_by_key(|(k, c)| (*c, k.clone()))
-                && seen > quiet_n + (quiet_n / 10).max(1)
-            {
-                self.members.remove(&quiet);
-                self.members.insert(peer.to_owned(), BTreeMap::new());
+            } else {
+                let activity = &self.activity;
+                let quietest = self
+                    .members
+                    .keys()
+                    .map(|k| (activity.get(k).copied().unwrap_or(0), k.as_str()))
+                    .min();
+                if let Some((quiet_n, quiet)) = quietest
+                    && seen > quiet_n + (quiet_n / 10).max(1)
+                {
+                    let quiet = quiet.to_owned();
+                    self.members.remove(&quiet);
+                    self.members.insert(peer.to_owned(), BTreeMap::new());
+                }
             }
         }
         let slot = match self.members.get_mut(peer) {

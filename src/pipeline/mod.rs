@@ -12,7 +12,7 @@ mod tests;
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread;
 
@@ -49,6 +49,10 @@ pub struct Options {
     /// or one message, widened by [`crate::triage::scope`] so the answer is unchanged).
     /// The other lines are counted, not parsed, and not counted as unparsed.
     pub needles: Option<Arc<Needles>>,
+    /// Set by the caller to stop the read: the reader stops cutting blocks and the run
+    /// returns without correlating further (`events | head`: once the pipe is closed,
+    /// nothing more is read). The records of what was read up to then still go out.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 impl Default for Options {
@@ -62,6 +66,7 @@ impl Default for Options {
             keep_unparsed: 0,
             progress: None,
             needles: None,
+            stop: None,
         }
     }
 }
@@ -84,6 +89,10 @@ pub struct RunReport {
     pub duplicates: Vec<(Arc<str>, Arc<str>, u64)>,
     /// The logging hosts of the recognised lines (a snapshot's identity).
     pub hosts: std::collections::BTreeSet<String>,
+    /// Correlation entries the memory bound dropped early (`Correlator::evicted`).
+    pub state_evicted: u64,
+    /// The caller stopped the read ([`Options::stop`]): the inputs were not all read.
+    pub stopped: bool,
 }
 
 #[derive(Debug, PartialEq)]
@@ -554,10 +563,14 @@ pub fn run_tapped(
             let (tx, rx) = mpsc::sync_channel::<io::Result<Block>>(batch);
             let (bs, ml) = (opts.block_size, opts.max_line);
             let hold = test_hold();
+            let stop = opts.stop.clone();
             scope.spawn(move || {
                 let mut br = BlockReader::with_sizes(reader, bs, ml);
                 let mut first = true;
                 loop {
+                    if stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)) {
+                        return;
+                    }
                     match br.next_block() {
                         Ok(Some(b)) => {
                             if tx.send(Ok(b)).is_err() {
@@ -616,8 +629,11 @@ pub fn run_tapped(
                     }
                 }
             });
-            for outs in prx {
+            'batches: for outs in prx {
                 for out in outs {
+                    if stopped(opts) {
+                        break 'batches;
+                    }
                     let s = &mut report.summary;
                     s.lines_read += out.lines;
                     s.lines_recognized += out.recognized;
@@ -678,10 +694,18 @@ pub fn run_tapped(
                         tap(&ev);
                         corr.push(ev, &mut records);
                         records.drain(..).for_each(&mut sink);
+                        if stopped(opts) {
+                            break 'batches;
+                        }
                     }
                 }
             }
         });
+        if stopped(opts) {
+            report.stopped = true;
+            report.state_evicted = corr.evicted();
+            return report;
+        }
         let read_here = report.summary.lines_read - before.lines_read;
         let dups_here = report.summary.lines_duplicate - before.lines_duplicate;
         for (&first, &n) in &dup_from {
@@ -726,7 +750,15 @@ pub fn run_tapped(
             carried = Some((g, years));
         }
     }
+    report.state_evicted = corr.evicted();
     corr.finish(&mut records);
     records.drain(..).for_each(&mut sink);
     report
+}
+
+/// True once the caller asked the run to stop ([`Options::stop`]).
+fn stopped(opts: &Options) -> bool {
+    opts.stop
+        .as_ref()
+        .is_some_and(|s| s.load(Ordering::Relaxed))
 }

@@ -27,6 +27,8 @@
 //!
 //! Fields are only ever added within `mailtls.event/1`; consumers ignore unknown ones.
 
+use std::io::{self, Write};
+
 use serde_json::{Map, Value, json};
 
 use crate::model::{Direction, Peer, TlsParams, TlsVersion};
@@ -40,15 +42,7 @@ pub const EVENT_SCHEMA: &str = "mailtls.event/1";
 pub fn event_json(r: &Record) -> Value {
     let mut o = Map::new();
     o.insert("schema".into(), json!(EVENT_SCHEMA));
-    let kind = match r {
-        Record::Session { .. } => "session",
-        Record::Message { .. } => "message",
-        Record::Verdict { .. } => "verdict",
-        Record::Error { .. } => "error",
-        Record::Ready { .. } => "tls_ready",
-        Record::Start { .. } => "daemon_start",
-    };
-    o.insert("type".into(), json!(kind));
+    o.insert("type".into(), json!(record_type(r)));
     meta_fields(&mut o, r.meta());
     if let Some(d) = r.direction() {
         o.insert("direction".into(), json!(direction_word(d)));
@@ -104,6 +98,143 @@ pub fn event_json(r: &Record) -> Value {
         Record::Ready { .. } | Record::Start { .. } => {}
     }
     Value::Object(o)
+}
+
+/// Writes the `mailtls.event/1` line of one record, newline included, straight to `w`: the
+/// same bytes as [`event_json`] displayed (keys in the same sorted order, the same
+/// escaping), without building a map of values per record, which was half of `events`'
+/// time. `tests/it/events_cli.rs` checks the two agree on every record of the samples.
+pub fn write_event(w: &mut impl Write, r: &Record) -> io::Result<()> {
+    let m = r.meta();
+    let mut o = Obj::open(w)?;
+    if let Some(d) = r.direction() {
+        o.field("direction", direction_word(d))?;
+    }
+    if let Record::Message { encryption, .. } = r {
+        o.field("encryption", encryption_parts(encryption).0)?;
+    }
+    o.field("file", m.source.file.as_ref())?;
+    if let Some(h) = &m.host {
+        o.field("host", h.as_ref())?;
+    }
+    if let Record::Error { kind, .. } = r {
+        o.field("kind", kind)?;
+    }
+    o.field("line", &m.source.line)?;
+    o.field("mta", &m.mta)?;
+    if let Record::Verdict { outcome, .. } = r {
+        o.field("outcome", outcome)?;
+    }
+    if let Some(p) = r.peer() {
+        o.key("peer")?;
+        let mut po = Obj::open(o.w)?;
+        if p.forged {
+            po.field("forged", &true)?;
+        }
+        if let Some(ip) = p.ip {
+            po.field("ip", &ip.to_string())?;
+        }
+        if let Some(k) = p.key() {
+            po.field("key", &k)?;
+        }
+        if let Some(n) = &p.name {
+            po.field("name", n)?;
+        }
+        po.close()?;
+    }
+    if let Record::Message { queue_id, .. } = r {
+        o.field("queue_id", queue_id)?;
+    }
+    if let Record::Error {
+        reason: Some(x), ..
+    } = r
+    {
+        o.field("reason", x)?;
+    }
+    if let Record::Verdict { reject, .. } = r {
+        o.field("reject", reject)?;
+    }
+    o.field("schema", EVENT_SCHEMA)?;
+    if let Record::Error { kind, .. } = r {
+        o.field("side", kind.side().as_str())?;
+    }
+    if let Record::Message {
+        status: Some(s), ..
+    } = r
+    {
+        o.field("status", s)?;
+    }
+    if let Record::Error { text, .. } = r {
+        o.field("text", text)?;
+    }
+    if let Some(t) = m.time {
+        o.field("time", &t.to_rfc3339())?;
+    }
+    let tls = match r {
+        Record::Session { params, .. } => Some(params),
+        Record::Message { encryption, .. } => encryption_parts(encryption).1,
+        _ => None,
+    };
+    if let Some(p) = tls {
+        // Through a Value: its keys are sorted, as they always were here.
+        o.field("tls", &tls_json(p))?;
+    }
+    o.field("type", record_type(r))?;
+    if let Record::Verdict { verify, .. } = r {
+        o.field("verify", verify.as_str())?;
+    }
+    if let Record::Start {
+        version: Some(v), ..
+    } = r
+    {
+        o.field("version", v)?;
+    }
+    o.close()?.write_all(b"\n")
+}
+
+/// A JSON object being written: commas between fields, keys and values serialised by
+/// serde_json (so the escaping is that of a `Value`).
+struct Obj<'a, W: Write> {
+    w: &'a mut W,
+    first: bool,
+}
+
+impl<'a, W: Write> Obj<'a, W> {
+    fn open(w: &'a mut W) -> io::Result<Self> {
+        w.write_all(b"{")?;
+        Ok(Obj { w, first: true })
+    }
+
+    fn key(&mut self, k: &str) -> io::Result<()> {
+        if !std::mem::take(&mut self.first) {
+            self.w.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *self.w, k)?;
+        self.w.write_all(b":")
+    }
+
+    fn field<T: serde::Serialize + ?Sized>(&mut self, k: &str, v: &T) -> io::Result<()> {
+        self.key(k)?;
+        serde_json::to_writer(&mut *self.w, v)?;
+        Ok(())
+    }
+
+    fn close(self) -> io::Result<&'a mut W> {
+        self.w.write_all(b"}")?;
+        Ok(self.w)
+    }
+}
+
+/// The `type` word of a record.
+fn record_type(r: &Record) -> &'static str {
+    match r {
+        Record::Session { .. } => "session",
+        Record::Message { .. } => "message",
+        Record::Verdict { .. } => "verdict",
+        Record::Error { .. } => "error",
+        Record::Ready { .. } => "tls_ready",
+        Record::Start { .. } => "daemon_start",
+    }
 }
 
 /// The `mailtls.event/1` object of one `Received:` hop of a stored message (`type` =

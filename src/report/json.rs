@@ -247,6 +247,12 @@ pub struct InputNotes {
     /// `.json` files found by a walk that are no TLS-RPT report, skipped quietly.
     #[serde(skip_serializing_if = "is_zero", default)]
     pub unrelated_json: u64,
+    /// Correlation entries (open sessions, parked messages) that the memory bound dropped
+    /// before their time window closed (`Correlator::evicted`): a log whose clock stands
+    /// still, or more state in flight than the bound. Said, so that a verdict that may
+    /// have lost its TLS session is not silently wrong.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub state_evicted: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -295,6 +301,7 @@ impl InputNotes {
         self.skipped.extend(o.skipped);
         self.skipped.sort();
         self.unrelated_json += o.unrelated_json;
+        self.state_evicted += o.state_evicted;
     }
 
     /// The banner shown instead of a verdict when nothing was judged.
@@ -358,6 +365,17 @@ impl InputNotes {
         }
         for s in &self.skipped {
             out.push(format!("skipped {s}"));
+        }
+        if self.state_evicted > 0 {
+            out.push(format!(
+                "{} dropped by the memory bound before their time window closed (the log's clock stood still, or more was in flight than {} entries): a message may have lost its TLS session",
+                crate::model::text::count(
+                    self.state_evicted,
+                    "correlation entry",
+                    "correlation entries"
+                ),
+                crate::correlate::MAX_ENTRIES
+            ));
         }
         if self.unrelated_json > 0 {
             out.push(format!(

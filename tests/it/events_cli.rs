@@ -324,3 +324,35 @@ fn logs_only_and_messages_only_split_a_mixed_directory() {
             .all(|e| !e["file"].as_str().unwrap().contains("messages/"))
     );
 }
+
+#[test]
+fn the_direct_writer_writes_the_bytes_of_the_value() {
+    // `events` writes each record straight to its output (`write_event`); the bytes must
+    // be those of the documented object (`event_json`), key order and escaping included,
+    // for every record of every sample (sessions, messages, verdicts, errors, starts; the
+    // samples have no `init=1`, whose record has no field of its own).
+    use chrono::{FixedOffset, Offset, Utc};
+    use mailtls::pipeline::{self, Options};
+    use mailtls::report::events::{event_json, write_event};
+    let (sources, errors) = mailtls::input::discover(&[crate::common::samples()]);
+    assert!(errors.is_empty(), "{errors:?}");
+    let utc: FixedOffset = Utc.fix();
+    let opts = Options {
+        year: Some(2026),
+        zone: mailtls::parse::envelope::Zone::Fixed(utc),
+        ..Options::default()
+    };
+    let mut types = BTreeMap::new();
+    pipeline::run(&sources, &opts, |r| {
+        let mut direct = Vec::new();
+        write_event(&mut direct, &r).unwrap();
+        let value = event_json(&r);
+        assert_eq!(String::from_utf8(direct).unwrap(), format!("{value}\n"));
+        *types
+            .entry(value["type"].as_str().unwrap().to_owned())
+            .or_insert(0) += 1;
+    });
+    for t in ["session", "message", "verdict", "error", "daemon_start"] {
+        assert!(types.contains_key(t), "no {t} in the samples: {types:?}");
+    }
+}

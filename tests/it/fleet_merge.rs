@@ -236,31 +236,35 @@ fn input_notes() -> impl Strategy<Value = InputNotes> {
         prop::collection::vec(0u8..9, 0..3),
         prop::collection::vec(0u8..9, 0..3),
         0u64..3,
+        0u64..4,
     )
         .prop_map(
-            |(empty, records, left, loopback, dups, incomplete, skipped, json)| InputNotes {
-                empty,
-                records,
-                left_out: left.into_iter().map(|(k, n)| (k.to_owned(), n)).collect(),
-                loopback_peers: loopback.len() as u64,
-                loopback_keys: loopback.into_iter().map(str::to_owned).collect(),
-                duplicates: dups
-                    .into_iter()
-                    .map(|(f, lines)| DuplicateNote {
-                        file: format!("/var/log/syslog.{f}"),
-                        first_read_in: "/var/log/mail.log".into(),
-                        lines,
-                    })
-                    .collect(),
-                incomplete: incomplete
-                    .into_iter()
-                    .map(|f| format!("/var/log/mail.log.{f}: truncated while read"))
-                    .collect(),
-                skipped: skipped
-                    .into_iter()
-                    .map(|f| format!("/var/log/wtmp.{f}: binary"))
-                    .collect(),
-                unrelated_json: json,
+            |(empty, records, left, loopback, dups, incomplete, skipped, json, evicted)| {
+                InputNotes {
+                    empty,
+                    records,
+                    left_out: left.into_iter().map(|(k, n)| (k.to_owned(), n)).collect(),
+                    loopback_peers: loopback.len() as u64,
+                    loopback_keys: loopback.into_iter().map(str::to_owned).collect(),
+                    duplicates: dups
+                        .into_iter()
+                        .map(|(f, lines)| DuplicateNote {
+                            file: format!("/var/log/syslog.{f}"),
+                            first_read_in: "/var/log/mail.log".into(),
+                            lines,
+                        })
+                        .collect(),
+                    incomplete: incomplete
+                        .into_iter()
+                        .map(|f| format!("/var/log/mail.log.{f}: truncated while read"))
+                        .collect(),
+                    skipped: skipped
+                        .into_iter()
+                        .map(|f| format!("/var/log/wtmp.{f}: binary"))
+                        .collect(),
+                    unrelated_json: json,
+                    state_evicted: evicted,
+                }
             },
         )
 }
@@ -394,6 +398,8 @@ proptest! {
         prop_assert_eq!(rl, (ra.0 + rb.0 + rc.0, ra.1 + rb.1 + rc.1));
         let records = |x: &Snapshot| x.input.as_ref().map_or(0, |n| n.records);
         prop_assert_eq!(records(&left), records(&a) + records(&b) + records(&c));
+        let evicted = |x: &Snapshot| x.input.as_ref().map_or(0, |n| n.state_evicted);
+        prop_assert_eq!(evicted(&left), evicted(&a) + evicted(&b) + evicted(&c));
         prop_assert_eq!(left.schema.as_str(), "mailtls.posture/2");
     }
 

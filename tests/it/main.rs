@@ -31,6 +31,7 @@ mod hostile_servers;
 mod inputs_cli;
 mod journald_cli;
 mod layout;
+mod memory_bounds;
 mod merge_cli;
 mod output_safety;
 mod pipeline_blocks;
