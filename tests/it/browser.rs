@@ -124,6 +124,31 @@ struct Layout {
     chart_text_px: Vec<f64>,
 }
 
+/// Loads a copy of `page` (whose text is `html`) with `script` put before `</body>` in a
+/// `width` × 1000 window and returns Chromium's dump of the DOM the script left (the page
+/// itself carries no script). The copy, `STEM-WIDTH.html` beside the page, is removed.
+fn dump_with_script(
+    bin: &Path,
+    profile: &Path,
+    page: &Path,
+    html: &str,
+    script: &str,
+    stem: &str,
+    width: u32,
+) -> Output {
+    let copy = page.with_file_name(format!("{stem}-{width}.html"));
+    fs::write(&copy, html.replace("</body>", script)).unwrap();
+    let o = chromium(
+        bin,
+        profile,
+        &["--dump-dom".into(), format!("--window-size={width},1000")],
+        &format!("file://{}", copy.display()),
+    );
+    fs::remove_file(&copy).unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
 /// Loads a copy of the page with a measuring script appended (the page itself has none)
 /// in a `width` × 1000 window, and reads what the script wrote into the DOM.
 fn measure(bin: &Path, profile: &Path, page: &Path, width: u32) -> Layout {
@@ -143,16 +168,7 @@ for (const svg of document.querySelectorAll('#charts svg')) {
 document.body.setAttribute('data-layout', JSON.stringify(m));
 </script></body>"#;
     assert!(html.contains("</body>"));
-    let copy = page.with_file_name(format!("measure-{width}.html"));
-    fs::write(&copy, html.replace("</body>", script)).unwrap();
-    let o = chromium(
-        bin,
-        profile,
-        &["--dump-dom".into(), format!("--window-size={width},1000")],
-        &format!("file://{}", copy.display()),
-    );
-    fs::remove_file(&copy).unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = dump_with_script(bin, profile, page, &html, script, "measure", width);
     let dom = Html::parse_document(&String::from_utf8_lossy(&o.stdout));
     let body = dom
         .select(&Selector::parse("body").unwrap())
@@ -478,16 +494,7 @@ for (const fig of document.querySelectorAll('#trend figure')) {
 window.scrollTo(0, 0);
 document.body.setAttribute('data-trend', JSON.stringify(out));
 </script></body>"#;
-    let copy = page.with_file_name(format!("trend-{width}.html"));
-    fs::write(&copy, html.replace("</body>", script)).unwrap();
-    let o = chromium(
-        bin,
-        profile,
-        &["--dump-dom".into(), format!("--window-size={width},1000")],
-        &format!("file://{}", copy.display()),
-    );
-    fs::remove_file(&copy).unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = dump_with_script(bin, profile, page, &html, script, "trend", width);
     assert!(
         console_lines(&o.stderr).is_empty(),
         "{}",
