@@ -34,7 +34,7 @@ use crate::parse::envelope::Zone;
 use crate::parse::received::HopTls;
 use crate::pipeline::{self, Options};
 use crate::report::events::{ecs_json, hop_json, write_event};
-use crate::stores::hops::{self, HopEvent, MessagesSummary, OurHosts};
+use crate::stores::hops::{self, HopEvent, MessagesSummary};
 use crate::stores::messages;
 use crate::triage::collect;
 use crate::triage::peer::by_time;
@@ -92,18 +92,8 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "FORMAT", conflicts_with_all = ["json", "ecs", "timeline"])]
     pub format: Option<EventsFormat>,
 
-    /// Read only the message stores (mbox, .gz mbox, Maildir, .eml) among the paths.
-    #[arg(long, conflicts_with = "logs_only")]
-    pub messages_only: bool,
-
-    /// Read only the logs; message stores among the paths are skipped.
-    #[arg(long)]
-    pub logs_only: bool,
-
-    /// Our own hosts, whose Received: stamps are witnessed (comma-separated names as they
-    /// appear after `by`). Default: the most frequent `by` of the topmost Received:.
-    #[arg(long, value_delimiter = ',', value_name = "HOST,…")]
-    pub our_hosts: Vec<String>,
+    #[command(flatten)]
+    pub stores: super::scan::StoreFlags,
 
     /// NDJSON even on a terminal (the default when stdout is a pipe or a file).
     #[arg(long, conflicts_with = "timeline")]
@@ -287,10 +277,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
     // TLS-RPT report files are not logs (`scan` reads them; events has no line for them).
     let report_files = crate::tlsrpt::read::find_files(&paths, &sources, &stores);
     sources.retain(|s| s.path.as_ref().is_none_or(|p| !report_files.contains(p)));
-    if args.messages_only {
-        sources.clear();
-    }
-    let stores = if args.logs_only { Vec::new() } else { stores };
+    let stores = args.stores.pick(&mut sources, stores);
     if sources.is_empty() && stores.is_empty() {
         return Err(Error::Failed("nothing to read".to_owned()));
     }
@@ -348,8 +335,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
     let mut summary = MessagesSummary::default();
     let walked = !stores.is_empty() && !args.errors_only && !args.is_ecs();
     if walked {
-        let ours = (!args.our_hosts.is_empty()).then(|| OurHosts::given(&args.our_hosts));
-        hops::walk(&stores, ours, &mut summary, |m, trust, _| {
+        hops::walk(&stores, args.stores.ours(), &mut summary, |m, trust, _| {
             for ev in hops::hop_events(m, trust) {
                 if write_error.is_some() || !keep_hop(&ev, &filter, args.verify.as_deref()) {
                     continue;

@@ -166,19 +166,8 @@ pub struct Args {
     #[command(flatten)]
     pub judge: Judging,
 
-    /// Read only the message stores (mbox, .gz mbox, Maildir, .eml) among the paths.
-    #[arg(long, conflicts_with = "logs_only")]
-    pub messages_only: bool,
-
-    /// Read only the logs; message stores among the paths are skipped.
-    #[arg(long)]
-    pub logs_only: bool,
-
-    /// Our own hosts, whose Received: stamps count as witnessed (comma-separated names as
-    /// they appear after `by`). Default: the most frequent `by` of the topmost Received:.
-    /// Hops below the first foreign stamp are reported as claimed, apart from the posture.
-    #[arg(long, value_delimiter = ',', value_name = "HOST,…")]
-    pub our_hosts: Vec<String>,
+    #[command(flatten)]
+    pub stores: StoreFlags,
 
     /// Do not print warnings about unreadable files and malformed lines, nor the progress
     /// bar (shown on a terminal for inputs over 64 MiB).
@@ -194,6 +183,44 @@ pub struct Args {
     /// no parser understood. They are counted per program in the summary either way.
     #[arg(long, value_name = "N")]
     pub explain_unparsed: Option<usize>,
+}
+
+/// Which of the inputs are read and whose `Received:` stamps are trusted, shared by `scan`
+/// and `events` (both read logs and message stores from the same paths).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct StoreFlags {
+    /// Read only the message stores (mbox, .gz mbox, Maildir, .eml) among the paths.
+    #[arg(long, conflicts_with = "logs_only")]
+    pub messages_only: bool,
+
+    /// Read only the logs; message stores among the paths are skipped.
+    #[arg(long)]
+    pub logs_only: bool,
+
+    /// Our own hosts, whose Received: stamps count as witnessed (comma-separated names as
+    /// they appear after `by`). Default: the most frequent `by` of the topmost Received:.
+    /// Hops below the first foreign stamp are reported as claimed, apart from the posture.
+    #[arg(long, value_delimiter = ',', value_name = "HOST,…")]
+    pub our_hosts: Vec<String>,
+}
+
+impl StoreFlags {
+    /// Drops the logs (`--messages-only`) or the stores (`--logs-only`) that were found.
+    pub fn pick(
+        &self,
+        logs: &mut Vec<crate::input::SourceFile>,
+        stores: Vec<messages::Store>,
+    ) -> Vec<messages::Store> {
+        if self.messages_only {
+            logs.clear();
+        }
+        if self.logs_only { Vec::new() } else { stores }
+    }
+
+    /// `--our-hosts` when given; otherwise the stores' own guess decides.
+    pub fn ours(&self) -> Option<OurHosts> {
+        (!self.our_hosts.is_empty()).then(|| OurHosts::given(&self.our_hosts))
+    }
 }
 
 /// How a report is judged and stamped, shared by `scan` and `report` (a fleet's report is
@@ -347,8 +374,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
     let report = folded.report;
     let mut posture = folded.posture;
     let msgs = (!stores.is_empty()).then(|| {
-        let ours = (!args.our_hosts.is_empty()).then(|| OurHosts::given(&args.our_hosts));
-        let (witnessed, summary) = hops::scan(stores, ours, &filter, &folded.log_ids);
+        let (witnessed, summary) = hops::scan(stores, args.stores.ours(), &filter, &folded.log_ids);
         posture.merge(witnessed);
         summary
     });
@@ -465,10 +491,7 @@ fn find_inputs(args: &Args) -> Result<Found, Error> {
         );
     }
     sources.retain(|s| s.path.as_ref().is_none_or(|p| !report_files.contains(p)));
-    if args.messages_only {
-        sources.clear();
-    }
-    let stores = if args.logs_only { Vec::new() } else { stores };
+    let stores = args.stores.pick(&mut sources, stores);
     if sources.is_empty() && stores.is_empty() && report_files.is_empty() {
         return Err(Error::Failed(format!(
             "nothing to read: {}",

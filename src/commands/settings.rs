@@ -109,8 +109,8 @@ impl Settings {
                 if a.judge.policy.is_none() {
                     a.judge.policy.clone_from(&self.policy);
                 }
-                if a.our_hosts.is_empty() {
-                    a.our_hosts.clone_from(&self.our_hosts);
+                if a.stores.our_hosts.is_empty() {
+                    a.stores.our_hosts.clone_from(&self.our_hosts);
                 }
                 if a.output.is_none() && a.format.is_none() && !a.json {
                     a.output.clone_from(&self.report_dir);
@@ -125,8 +125,8 @@ impl Settings {
                 a.utc |= self.utc;
             }
             Command::Events(a) => {
-                if a.our_hosts.is_empty() {
-                    a.our_hosts.clone_from(&self.our_hosts);
+                if a.stores.our_hosts.is_empty() {
+                    a.stores.our_hosts.clone_from(&self.our_hosts);
                 }
                 a.select.loopback |= self.loopback;
                 a.select.utc |= self.utc;
