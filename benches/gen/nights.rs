@@ -19,27 +19,12 @@ use mailtls::model::{Cipher, Summary, TlsErrorKind, TlsVersion, Verify};
 use mailtls::report::Snapshot;
 use mailtls::report::json::Identity;
 
-/// SplitMix64.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// 0..n
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
+// The test crate also includes gen/mod.rs, which loads the same file: one source, so a
+// seed means the same stream in both generators.
+#[allow(clippy::duplicate_mod)]
+#[path = "rng.rs"]
+mod rng;
+pub use rng::Rng;
 
 /// What to generate.
 pub struct Plan {

@@ -193,12 +193,7 @@ LOG=$W/log
 mkdir -p "$LOG"
 
 # The binary under test.
-if [ -z "${MAILTLS:-}" ]; then
-  command -v cargo >/dev/null 2>&1 || prereq_missing "no cargo and no MAILTLS"
-  (cd "$ROOT" && cargo build --quiet --bin mailtls) || { say "FAIL  cargo build"; exit 1; }
-  MAILTLS=$ROOT/target/debug/mailtls
-fi
-[ -x "$MAILTLS" ] || { say "FAIL  no mailtls binary at $MAILTLS"; exit 1; }
+find_mailtls
 say "e2e: mailtls = $MAILTLS ($("$MAILTLS" --version))"
 
 has_cmd() { "$MAILTLS" "$@" --help >/dev/null 2>&1; }

@@ -149,12 +149,7 @@ if [ ${#PKGS[@]} -gt 0 ]; then
 fi
 export PATH=$PATH:/usr/sbin
 
-if [ -z "${MAILTLS:-}" ]; then
-  command -v cargo >/dev/null 2>&1 || prereq_missing "no cargo and no MAILTLS"
-  (cd "$ROOT" && cargo build --quiet --bin mailtls) || { say "FAIL  cargo build"; exit 1; }
-  MAILTLS=$ROOT/target/debug/mailtls
-fi
-[ -x "$MAILTLS" ] || { say "FAIL  no mailtls binary at $MAILTLS"; exit 1; }
+find_mailtls
 say "engines: mailtls = $MAILTLS ($("$MAILTLS" --version)), work directory $W"
 
 LOGS=$ROOT/sample-logs

@@ -6,7 +6,8 @@
 #   SUITE       its name in stage headers and messages (e2e, engines)
 #   SKIP_HINT   lines (an array) saying what the suite needs, shown when it is skipped
 #   CI          true: a missing prerequisite fails the run instead of skipping it
-# and gets PASSED, FAILED, FAILED_NAMES, START_TIME and the functions below.
+# (and ROOT, the checkout, for find_mailtls) and gets PASSED, FAILED, FAILED_NAMES,
+# START_TIME and the functions below.
 
 PASSED=0
 FAILED=0
@@ -52,4 +53,14 @@ prereq_missing() {
   for l in "${SKIP_HINT[@]}"; do say "### $l"; done
   say "################################################################################"
   exit 0
+}
+
+# find_mailtls: the binary under test in MAILTLS: as given, else a debug build of ROOT.
+find_mailtls() {
+  if [ -z "${MAILTLS:-}" ]; then
+    command -v cargo >/dev/null 2>&1 || prereq_missing "no cargo and no MAILTLS"
+    (cd "$ROOT" && cargo build --quiet --bin mailtls) || { say "FAIL  cargo build"; exit 1; }
+    MAILTLS=$ROOT/target/debug/mailtls
+  fi
+  [ -x "$MAILTLS" ] || { say "FAIL  no mailtls binary at $MAILTLS"; exit 1; }
 }
