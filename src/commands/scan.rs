@@ -360,6 +360,8 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             Zone::Local
         },
         keep_unparsed: args.explain_unparsed.unwrap_or(0),
+        // Only records are folded: no envelope addresses or status texts are built.
+        detail: crate::parse::Detail::Records,
         ..Options::default()
     };
     let loaded = args.judge.load()?;

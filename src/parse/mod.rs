@@ -122,6 +122,44 @@ pub fn reason_kind(text: &str) -> Option<crate::model::TlsErrorKind> {
     alert.then_some(K::CertificateRejected)
 }
 
+/// How much of a line the parsers build beyond what correlation reads.
+///
+/// The envelope sender (`from=`), the recipients (`to=`), the DSN code and the status text
+/// of a delivery that went well are only shown by the commands that print events or
+/// trace messages (`events`, `message`, `peer`); the correlator turns none of them into a
+/// record (a failed delivery's text is kept when it names a TLS problem: that text is the
+/// error record's). `scan` asks for [`Detail::Records`] and those fields stay empty, which
+/// saves building two to four strings per message line. The default is everything, so a
+/// caller that does not say what it wants sees every field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// Every field of every event.
+    #[default]
+    Full,
+    /// Only what the correlator reads: `from`/`to` empty, `dsn` `None`, a delivery's
+    /// `text` empty unless it is the text of a TLS failure.
+    Records,
+}
+
+impl Detail {
+    /// An envelope address, kept only for [`Detail::Full`] (else empty, no allocation).
+    pub fn address(self, s: &str) -> String {
+        match self {
+            Detail::Full => s.to_owned(),
+            Detail::Records => String::new(),
+        }
+    }
+
+    /// A text only events and traces show (a DSN, the status text of a delivery), kept
+    /// only for [`Detail::Full`].
+    pub fn text(self, s: &str) -> Option<String> {
+        match self {
+            Detail::Full => Some(s.to_owned()),
+            Detail::Records => None,
+        }
+    }
+}
+
 /// What an MTA parser made of one message text.
 ///
 /// Returned by value and consumed at once; boxing the large variant would cost an
@@ -228,6 +266,18 @@ pub fn parse_line_noting(
     hosts: &mut HostNames,
     irrelevant: impl FnOnce(Option<&str>),
 ) -> LineOutcome {
+    parse_line_detailed(raw, file, line_no, hosts, Detail::Full, irrelevant)
+}
+
+/// [`parse_line_noting`] building only the `detail` asked for (see [`Detail`]).
+pub fn parse_line_detailed(
+    raw: &[u8],
+    file: &Arc<str>,
+    line_no: u64,
+    hosts: &mut HostNames,
+    detail: Detail,
+    irrelevant: impl FnOnce(Option<&str>),
+) -> LineOutcome {
     // Valid UTF-8 (nearly every line) is borrowed after one fast validation.
     let text: Cow<'_, str> = match std::str::from_utf8(raw) {
         Ok(t) => Cow::Borrowed(t),
@@ -245,7 +295,7 @@ pub fn parse_line_noting(
             message: &j.message,
         };
         let program = env.program;
-        let out = outcome(env, file, line_no, hosts);
+        let out = outcome(env, file, line_no, hosts, detail);
         if matches!(out, LineOutcome::Irrelevant) {
             irrelevant(program);
         }
@@ -253,7 +303,7 @@ pub fn parse_line_noting(
     }
     let env = envelope::parse(&text);
     let program = env.program;
-    let out = outcome(env, file, line_no, hosts);
+    let out = outcome(env, file, line_no, hosts, detail);
     if matches!(out, LineOutcome::Irrelevant) {
         irrelevant(program);
     }
@@ -286,12 +336,18 @@ pub fn mail_program(raw: &[u8]) -> Option<String> {
 }
 
 /// Hands the message to the parser of the program's MTA and wraps the result.
-fn outcome(env: Envelope<'_>, file: &Arc<str>, line_no: u64, hosts: &mut HostNames) -> LineOutcome {
+fn outcome(
+    env: Envelope<'_>,
+    file: &Arc<str>,
+    line_no: u64,
+    hosts: &mut HostNames,
+    detail: Detail,
+) -> LineOutcome {
     let mta = mta_for_program(env.program);
     let parsed = match mta {
-        Some(Mta::Sendmail) | None => sendmail::parse(env.message),
-        Some(Mta::Postfix) => postfix::parse_program(env.program, env.message),
-        Some(Mta::Exim) => exim::parse(env.message),
+        Some(Mta::Sendmail) | None => sendmail::parse_with(env.message, detail),
+        Some(Mta::Postfix) => postfix::parse_program_with(env.program, env.message, detail),
+        Some(Mta::Exim) => exim::parse_with(env.message, detail),
     };
     // Sendmail's MSP queue runner (`sm-msp-queue`, submit.cf) logs `starting daemon` too,
     // but it is not the MTA: its start re-reads none of the MTA's keys or certificates.

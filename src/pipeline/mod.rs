@@ -53,6 +53,9 @@ pub struct Options {
     /// returns without correlating further (`events | head`: once the pipe is closed,
     /// nothing more is read). The records of what was read up to then still go out.
     pub stop: Option<Arc<AtomicBool>>,
+    /// How much of each line to build ([`parse::Detail`]): everything by default; `scan`,
+    /// which only folds records, asks for [`parse::Detail::Records`].
+    pub detail: parse::Detail,
 }
 
 impl Default for Options {
@@ -67,6 +70,7 @@ impl Default for Options {
             progress: None,
             needles: None,
             stop: None,
+            detail: parse::Detail::Full,
         }
     }
 }
@@ -118,6 +122,8 @@ struct BlockOut {
 /// to count them as unparsed. No other irrelevant line is split, decoded or parsed. Counts,
 /// events and kept lines are exactly those of parsing every line (`reference_parse_block`
 /// in the tests).
+// One call per block from one place; a struct for its settings would only rename them.
+#[allow(clippy::too_many_arguments)]
 fn parse_block(
     block: &Block,
     file: &Arc<str>,
@@ -126,6 +132,7 @@ fn parse_block(
     max_line: usize,
     needles: Option<&Needles>,
     keyed: bool,
+    detail: parse::Detail,
 ) -> BlockOut {
     let mut out = BlockOut {
         // About one event per 360 bytes in a mixed log: reserving one per 256 bytes keeps
@@ -175,7 +182,7 @@ fn parse_block(
             // An irrelevant line of a mail program is counted under its program, which
             // the parser hands over (no second envelope read).
             let mut counted = false;
-            let outcome = parse::parse_line_noting(line, file, no, &mut hosts, |p| {
+            let outcome = parse::parse_line_detailed(line, file, no, &mut hosts, detail, |p| {
                 if let Some(p) = p.filter(|p| parse::is_mail_program(p)) {
                     match out.unparsed.get_mut(p) {
                         Some(c) => *c += 1,
@@ -598,6 +605,7 @@ pub fn run_tapped(
             let (keep, keep_unparsed, max_line) =
                 (opts.keep_malformed, opts.keep_unparsed, opts.max_line);
             let needles = opts.needles.as_deref();
+            let detail = opts.detail;
             let read_error = &mut read_error;
             scope.spawn(move || {
                 let mut done = false;
@@ -620,7 +628,16 @@ pub fn run_tapped(
                     let outs: Vec<BlockOut> = blocks
                         .par_iter()
                         .map(|b| {
-                            parse_block(b, display, keep, keep_unparsed, max_line, needles, keyed)
+                            parse_block(
+                                b,
+                                display,
+                                keep,
+                                keep_unparsed,
+                                max_line,
+                                needles,
+                                keyed,
+                                detail,
+                            )
                         })
                         .collect();
                     drop(blocks);

@@ -28,7 +28,7 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use super::Parsed;
+use super::{Detail, Parsed};
 use crate::model::EndReason;
 use crate::model::{
     Bits, Cipher, Delivery, DeliveryStatus, Direction, EventKind, Peer, Reception, TlsDetail,
@@ -37,6 +37,11 @@ use crate::model::{
 
 /// Reads one Exim log text (after the mainlog timestamp or the syslog `exim[pid]: `).
 pub fn parse(msg: &str) -> Parsed {
+    parse_with(msg, Detail::Full)
+}
+
+/// [`parse`] building only the `detail` asked for (see [`Detail`]).
+pub fn parse_with(msg: &str, detail: Detail) -> Parsed {
     let Some(text) = strip_prefixes(msg.trim()) else {
         // A continuation piece of a line syslog split: its head was parsed on its own.
         return Parsed::Irrelevant;
@@ -48,11 +53,11 @@ pub fn parse(msg: &str) -> Parsed {
     if let Some(id) = id {
         let (mark, after) = rest.split_once(' ').unwrap_or((rest, ""));
         match mark {
-            "<=" => return reception(id, after, text),
-            "=>" | "->" => return delivery(id, DeliveryStatus::Sent, after, text),
-            "*>" => return delivery(id, DeliveryStatus::Other, after, text),
-            "**" => return delivery(id, DeliveryStatus::Bounced, after, text),
-            "==" => return delivery(id, DeliveryStatus::Deferred, after, text),
+            "<=" => return reception(id, after, text, detail),
+            "=>" | "->" => return delivery(id, DeliveryStatus::Sent, after, text, detail),
+            "*>" => return delivery(id, DeliveryStatus::Other, after, text, detail),
+            "**" => return delivery(id, DeliveryStatus::Bounced, after, text, detail),
+            "==" => return delivery(id, DeliveryStatus::Deferred, after, text, detail),
             _ => {}
         }
     }
@@ -406,7 +411,7 @@ fn tls_params(f: &Fields<'_>, direction: Direction) -> Option<TlsParams> {
 }
 
 /// `<= sender [R=…] H=… [I=…] P=proto [X=… CV=… DN=… SNI=…] S=size …`.
-fn reception(id: &str, after: &str, line: &str) -> Parsed {
+fn reception(id: &str, after: &str, line: &str, detail: Detail) -> Parsed {
     let f = fields(after, false);
     let Some(sender) = f.first else {
         return Parsed::Malformed(format!("Exim arrival without sender: {line}"));
@@ -414,7 +419,7 @@ fn reception(id: &str, after: &str, line: &str) -> Parsed {
     let from = if sender == "<>" { "" } else { sender };
     Parsed::Event(EventKind::Received(Reception {
         queue_id: id.to_owned(),
-        from: from.to_owned(),
+        from: detail.address(from),
         tls: tls_params(&f, Direction::Inbound),
         peer: f.host.clone(),
         proto: f.get("P").map(str::to_owned),
@@ -423,31 +428,38 @@ fn reception(id: &str, after: &str, line: &str) -> Parsed {
 
 /// `=> rcpt [<orig>] R=… T=… H=… X=… CV=… C="…"`, and the `**`/`==` forms that end in
 /// `: error text`.
-fn delivery(id: &str, status: DeliveryStatus, after: &str, line: &str) -> Parsed {
+fn delivery(id: &str, status: DeliveryStatus, after: &str, line: &str, detail: Detail) -> Parsed {
     let f = fields(after, true);
     let Some(to) = f.first.filter(|t| !t.is_empty()) else {
         return Parsed::Malformed(format!("Exim delivery without recipient: {line}"));
     };
     let confirmation = f.get("C");
     let text = match (f.text, confirmation) {
-        (Some(t), _) => t.to_owned(),
-        (None, Some(c)) => c.to_owned(),
-        (None, None) => String::new(),
+        (Some(t), _) => t,
+        (None, Some(c)) => c,
+        (None, None) => "",
     };
-    let dsn = enhanced_code(&text);
+    let tls_error = status
+        .is_failure()
+        .then(|| status_tls_error(text))
+        .flatten();
+    // The correlator shows the text of a failure that names its TLS problem; the rest is
+    // for events and traces only.
+    let full = detail == Detail::Full;
     Parsed::Event(EventKind::Delivery(Delivery {
         queue_id: id.to_owned(),
-        to: to.trim_start_matches('<').trim_end_matches('>').to_owned(),
+        to: detail.address(to.trim_start_matches('<').trim_end_matches('>')),
         tls: tls_params(&f, Direction::Outbound),
         peer: f.host.clone(),
         mailer: f.get("T").map(str::to_owned),
         status,
-        dsn,
-        tls_error: status
-            .is_failure()
-            .then(|| status_tls_error(&text))
-            .flatten(),
-        text,
+        dsn: if full { enhanced_code(text) } else { None },
+        tls_error,
+        text: if full || tls_error.is_some() {
+            text.to_owned()
+        } else {
+            String::new()
+        },
         tls_status: None,
     }))
 }

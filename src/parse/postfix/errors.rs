@@ -109,12 +109,17 @@ pub fn status_tls_error(text: &str) -> Option<TlsErrorKind> {
 /// problems, TLS disabled, DANE lookups, STARTTLS refused or rate-limited, and the
 /// `TLS is required …` texts when they appear on a line of their own.
 pub(super) fn tls_warning(warning: bool, body: &str) -> Option<Parsed> {
-    let lower = body.to_ascii_lowercase();
     // The keyword heuristics below are only for Postfix's own warnings (and the one
-    // informational CA line), never for texts that quote peers or addresses.
-    if !warning && !lower.starts_with("cannot load certification authority") {
+    // informational CA line), never for texts that quote peers or addresses. Checked
+    // before lower-casing: most lines that reach here are neither, and pay nothing.
+    const CA_LINE: &str = "cannot load certification authority";
+    let ca_line = body
+        .get(..CA_LINE.len())
+        .is_some_and(|h| h.eq_ignore_ascii_case(CA_LINE));
+    if !warning && !ca_line {
         return None;
     }
+    let lower = body.to_ascii_lowercase();
     let local = |kind| {
         Some(Parsed::Event(EventKind::TlsError(TlsError {
             direction: None,

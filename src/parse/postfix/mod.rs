@@ -43,7 +43,7 @@ mod errors;
 pub use errors::status_tls_error;
 use errors::{handshake_error, library_problem, tls_warning, verification_failure};
 
-use super::{Parsed, find, needle, split_once};
+use super::{Detail, Parsed, find, needle, split_once};
 use crate::model::EndReason;
 use crate::model::{
     Bits, Cipher, Delivery, DeliveryStatus, Direction, EventKind, Peer, Reception, TlsDetail,
@@ -61,8 +61,13 @@ pub fn parse(msg: &str) -> Parsed {
 /// component) becomes the transport of deliveries (`smtp`, `lmtp`, `local`, `virtual`),
 /// which is how local deliveries are told from network ones.
 pub fn parse_program(program: Option<&str>, msg: &str) -> Parsed {
-    let daemon = program.and_then(|p| p.rsplit('/').next());
-    let mut parsed = parse_daemon(daemon, msg);
+    parse_program_with(program, msg, Detail::Full)
+}
+
+/// [`parse_program`] building only the `detail` asked for (see [`Detail`]).
+pub fn parse_program_with(program: Option<&str>, msg: &str, detail: Detail) -> Parsed {
+    let daemon = program.map(|p| p.rsplit('/').next().unwrap_or(p));
+    let mut parsed = parse_daemon(daemon, msg, detail);
     // The daemon is the role: smtpd is our server side (inbound TLS, `smtpd_tls_*` files),
     // smtp/lmtp our client side (outbound, `smtp_tls_*`). A key or library error that
     // names no direction takes the role of the process that logged it, so a broken
@@ -85,48 +90,125 @@ pub fn daemon_role(daemon: Option<&str>) -> Option<Direction> {
     }
 }
 
-fn parse_daemon(daemon: Option<&str>, msg: &str) -> Parsed {
+/// Which of the recognisers below a daemon's lines can match, as bits of a mask.
+///
+/// Every line used to be offered to every recogniser whatever process wrote it; most of a
+/// Postfix log is `qmgr`, `cleanup`, `local` and `smtpd` chatter, which paid for up to ten
+/// tries (three substring searches among them). A daemon writes only its own forms
+/// (Postfix source: smtpd/smtpd.c, smtp/smtp_*.c, qmgr/qmgr_active.c, master/master.c, the
+/// delivery agents' log_adhoc.c, tls/*.c for the TLS engine's lines), so the daemon name
+/// (the last component of the syslog tag, whatever `syslog_name` prefix a multi-instance
+/// setup gave it: `postfix-out/smtp`, `postfix/submission/smtpd`) picks its recognisers.
+/// A daemon not listed here, or a line without a program, is offered to all of them as
+/// before, so an unknown or renamed daemon loses nothing.
+mod rec {
+    /// `[Trust ]TLS connection established|reused …`.
+    pub const SUMMARY: u16 = 1 << 0;
+    /// master's `daemon started -- version …`.
+    pub const START: u16 = 1 << 1;
+    /// `SSL_accept error from` / `SSL_connect error to`.
+    pub const HANDSHAKE: u16 = 1 << 2;
+    /// `TLS library problem: …`.
+    pub const LIBRARY: u16 = 1 << 3;
+    /// `… certificate verification failed for …`.
+    pub const VERIFY: u16 = 1 << 4;
+    /// smtpd's `connect from` / `disconnect from` and the early session ends.
+    pub const SESSION: u16 = 1 << 5;
+    /// Lines that start with a queue id (`client=`, `to=`, qmgr's `from=`).
+    pub const QUEUE: u16 = 1 << 6;
+    /// The `warning:` family about TLS (keys, certificates, DANE, TLS engine).
+    pub const WARNING: u16 = 1 << 7;
+    /// Everything: unknown daemons and lines without a program.
+    pub const ALL: u16 = u16::MAX;
+    /// What every process that runs the TLS engine can log about it.
+    pub const TLS: u16 = SUMMARY | HANDSHAKE | LIBRARY | VERIFY | WARNING;
+}
+
+/// The recognisers (see [`rec`]) for the lines of `daemon`.
+fn recognisers(daemon: Option<&str>) -> u16 {
+    match daemon {
+        // The SMTP server: sessions, their TLS, `QID: client=`.
+        Some("smtpd") => rec::TLS | rec::SESSION | rec::QUEUE,
+        // The SMTP/LMTP clients: their TLS and one `QID: to=` per recipient.
+        Some("smtp" | "lmtp") => rec::TLS | rec::QUEUE,
+        // The queue manager's `QID: from=… (queue active)`.
+        Some("qmgr" | "oqmgr") => rec::QUEUE,
+        // Delivery agents without TLS: `QID: to=…, relay=local|virtual|none, status=…`.
+        Some("local" | "virtual" | "pipe" | "error" | "retry" | "discard") => rec::QUEUE,
+        Some("master") => rec::START,
+        // Processes that write none of our forms.
+        Some(
+            "cleanup" | "pickup" | "bounce" | "trivial-rewrite" | "anvil" | "scache" | "showq"
+            | "postqueue" | "postdrop" | "postsuper" | "postfix-script" | "postlog" | "sendmail"
+            | "proxymap" | "verify" | "flush" | "spawn" | "dnsblog" | "postmap" | "postalias",
+        ) => 0,
+        // tlsmgr, tlsproxy, postscreen (and anything unknown): every recogniser, as before.
+        _ => rec::ALL,
+    }
+}
+
+fn parse_daemon(daemon: Option<&str>, msg: &str, detail: Detail) -> Parsed {
+    let wants = recognisers(daemon);
+    if wants == 0 {
+        return Parsed::Irrelevant;
+    }
+    let on = |bit: u16| wants & bit != 0;
     let msg = msg.trim_end();
     let (warning, body) = strip_severity(msg);
 
-    if let Some(p) = tls_summary(body) {
+    if on(rec::SUMMARY)
+        && let Some(p) = tls_summary(body)
+    {
         return p;
     }
-    if let Some(rest) = body.strip_prefix("daemon started -- version ")
+    if on(rec::START)
         && !warning
+        && let Some(rest) = body.strip_prefix("daemon started -- version ")
     {
         // master(8): `daemon started -- version 3.7.11, configuration /etc/postfix`.
         let version = rest.split(',').next().map(|v| v.trim().to_owned());
         return Parsed::Event(EventKind::DaemonStart { version });
     }
-    if let Some(rest) = body.strip_prefix("SSL_accept error from ") {
-        return handshake_error(Direction::Inbound, rest, body);
+    if on(rec::HANDSHAKE) {
+        if let Some(rest) = body.strip_prefix("SSL_accept error from ") {
+            return handshake_error(Direction::Inbound, rest, body);
+        }
+        if let Some(rest) = body.strip_prefix("SSL_connect error to ") {
+            return handshake_error(Direction::Outbound, rest, body);
+        }
     }
-    if let Some(rest) = body.strip_prefix("SSL_connect error to ") {
-        return handshake_error(Direction::Outbound, rest, body);
-    }
-    if let Some(rest) = body.strip_prefix("TLS library problem: ") {
+    if on(rec::LIBRARY)
+        && let Some(rest) = body.strip_prefix("TLS library problem: ")
+    {
         return library_problem(rest);
     }
-    if let Some(p) = verification_failure(body) {
+    if on(rec::VERIFY)
+        && let Some(p) = verification_failure(body)
+    {
         return p;
     }
-    if let Some(rest) = body.strip_prefix("connect from ") {
-        return match namaddr(rest) {
-            Some(na) if !warning => Parsed::Event(EventKind::Connect { peer: na.peer() }),
-            _ => Parsed::Malformed(format!("Postfix connect line without a peer: {body}")),
-        };
+    if on(rec::SESSION) {
+        if let Some(rest) = body.strip_prefix("connect from ") {
+            return match namaddr(rest) {
+                Some(na) if !warning => Parsed::Event(EventKind::Connect { peer: na.peer() }),
+                _ => Parsed::Malformed(format!("Postfix connect line without a peer: {body}")),
+            };
+        }
+        if let Some(rest) = body.strip_prefix("disconnect from ") {
+            return disconnect(rest);
+        }
+        if let Some(p) = session_abort(body) {
+            return p;
+        }
     }
-    if let Some(rest) = body.strip_prefix("disconnect from ") {
-        return disconnect(rest);
-    }
-    if let Some(p) = session_abort(body) {
+    if on(rec::QUEUE)
+        && let Some(p) = queue_line(daemon, body, detail)
+    {
         return p;
     }
-    if let Some(p) = queue_line(daemon, body) {
-        return p;
-    }
-    if let Some(p) = tls_warning(warning, body) {
+    if on(rec::WARNING)
+        && let Some(p) = tls_warning(warning, body)
+    {
         return p;
     }
     Parsed::Irrelevant
@@ -435,7 +517,7 @@ pub fn is_queue_id(s: &str) -> bool {
 }
 
 /// Lines that start with a queue id: `client=`, `to=…, status=`, qmgr's `from=`.
-fn queue_line(daemon: Option<&str>, body: &str) -> Option<Parsed> {
+fn queue_line(daemon: Option<&str>, body: &str, detail: Detail) -> Option<Parsed> {
     let (qid, rest) = split_once(body, needle!(": "))?;
     if !is_queue_id(qid) {
         return None;
@@ -451,7 +533,7 @@ fn queue_line(daemon: Option<&str>, body: &str) -> Option<Parsed> {
         });
     }
     if rest.starts_with("to=<") {
-        return Some(delivery(daemon, qid, rest, body));
+        return Some(delivery(daemon, qid, rest, body, detail));
     }
     if rest.starts_with("from=<") && rest.ends_with("(queue active)") {
         let from = rest
@@ -460,7 +542,7 @@ fn queue_line(daemon: Option<&str>, body: &str) -> Option<Parsed> {
             .map(|(f, _)| f)?;
         return Some(Parsed::Event(EventKind::Received(Reception {
             queue_id: qid.to_owned(),
-            from: from.to_owned(),
+            from: detail.address(from),
             peer: None,
             proto: None,
             tls: None,
@@ -471,7 +553,7 @@ fn queue_line(daemon: Option<&str>, body: &str) -> Option<Parsed> {
 
 /// `QID: to=<…>[, orig_to=<…>], relay=R[, conn_use=N], delay=…, delays=…[, tls=…],
 /// dsn=…, status=WORD (text)` (log_adhoc.c; 2.2 has neither `delays=` nor `dsn=`).
-fn delivery(daemon: Option<&str>, qid: &str, rest: &str, body: &str) -> Parsed {
+fn delivery(daemon: Option<&str>, qid: &str, rest: &str, body: &str, detail: Detail) -> Parsed {
     let Some((head, status)) = split_once(rest, needle!(", status=")) else {
         return Parsed::Malformed(format!("Postfix delivery without status: {body}"));
     };
@@ -486,7 +568,7 @@ fn delivery(daemon: Option<&str>, qid: &str, rest: &str, body: &str) -> Parsed {
     let mut relay = None;
     let mut dsn = None;
     let mut tls_status = None;
-    for item in split_items(head) {
+    for item in Items::new(head) {
         let Some((k, v)) = item.split_once('=') else {
             continue;
         };
@@ -508,48 +590,76 @@ fn delivery(daemon: Option<&str>, qid: &str, rest: &str, body: &str) -> Parsed {
         Some(na) if na.addr.is_some_and(|a| a == "unknown") => Some(na.peer()),
         _ => None,
     };
+    let tls_error = status_kind
+        .is_failure()
+        .then(|| status_tls_error(status))
+        .flatten();
     Parsed::Event(EventKind::Delivery(Delivery {
         queue_id: qid.to_owned(),
-        to: to.to_owned(),
+        to: detail.address(to),
         peer,
         mailer: daemon.map(str::to_owned),
         status: status_kind,
-        dsn: dsn.map(str::to_owned),
-        text: status.to_owned(),
+        dsn: dsn.and_then(|d| detail.text(d)),
+        // The correlator shows the status text of a failure that names its TLS problem.
+        text: if tls_error.is_some() {
+            status.to_owned()
+        } else {
+            detail.text(status).unwrap_or_default()
+        },
         tls: None,
         tls_status: tls_status.map(str::to_owned),
-        tls_error: status_kind
-            .is_failure()
-            .then(|| status_tls_error(status))
-            .flatten(),
+        tls_error,
     }))
 }
 
-/// Splits `a=<x>, b=y, …` on `, ` outside angle brackets (addresses may hold commas when
-/// their local part is quoted).
-fn split_items(head: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut depth = 0i32;
-    let mut start = 0;
-    let bytes = head.as_bytes();
-    let mut i = 0;
-    while let Some(&c) = bytes.get(i) {
-        match c {
-            b'<' => depth += 1,
-            b'>' => depth -= 1,
-            b',' if depth <= 0 && bytes.get(i + 1) == Some(&b' ') => {
-                out.push(&head[start..i]);
-                start = i + 2;
-                i += 1;
-            }
-            _ => {}
+/// The items of `a=<x>, b=y, …`, split on `, ` outside angle brackets (addresses may hold
+/// commas when their local part is quoted). An iterator: one per delivery line, so no
+/// vector is built for them.
+struct Items<'a> {
+    head: &'a str,
+    start: usize,
+    /// Angle-bracket depth, carried from item to item as the one-pass split did.
+    depth: i32,
+    done: bool,
+}
+
+impl<'a> Items<'a> {
+    fn new(head: &'a str) -> Self {
+        Items {
+            head,
+            start: 0,
+            depth: 0,
+            done: false,
         }
-        i += 1;
     }
-    if start <= head.len() {
-        out.push(&head[start..]);
+}
+
+impl<'a> Iterator for Items<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.done {
+            return None;
+        }
+        let bytes = self.head.as_bytes();
+        let mut i = self.start;
+        while let Some(&c) = bytes.get(i) {
+            match c {
+                b'<' => self.depth += 1,
+                b'>' => self.depth -= 1,
+                b',' if self.depth <= 0 && bytes.get(i + 1) == Some(&b' ') => {
+                    let item = self.head.get(self.start..i);
+                    self.start = i + 2;
+                    return item;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        self.done = true;
+        self.head.get(self.start..)
     }
-    out
 }
 
 #[cfg(test)]

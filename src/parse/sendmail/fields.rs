@@ -127,31 +127,47 @@ pub(super) fn split_qid(s: &str) -> (Option<&str>, &str) {
 /// KEY is one of [`KEYS`]; a key listed in `tail` takes the rest of the line (sendmail
 /// writes `stat=`, `reject=` last and their texts contain anything).
 pub(super) fn split_fields<'a>(s: &'a str, tail: &[&str]) -> Vec<(&'a str, &'a str)> {
-    let mut out = Vec::with_capacity(8);
-    let mut cur = s;
-    loop {
+    Fields::new(s, tail).collect()
+}
+
+/// The pairs of [`split_fields`] one at a time, for the message lines (one `from=` or
+/// `to=` per message and recipient), which take what they need in one pass instead of
+/// collecting a vector and looking keys up in it.
+pub(super) struct Fields<'a, 't> {
+    rest: Option<&'a str>,
+    tail: &'t [&'t str],
+}
+
+impl<'a, 't> Fields<'a, 't> {
+    pub(super) fn new(s: &'a str, tail: &'t [&'t str]) -> Self {
+        Fields {
+            rest: Some(s),
+            tail,
+        }
+    }
+}
+
+impl<'a> Iterator for Fields<'a, '_> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<(&'a str, &'a str)> {
+        let cur = self.rest.take()?;
         let Some(eq) = memchr::memchr(b'=', cur.as_bytes()) else {
-            out.push(("", cur));
-            break;
+            return Some(("", cur));
         };
         let key = &cur[..eq];
         let after = &cur[eq + 1..];
-        if tail.contains(&key) {
-            out.push((key, after));
-            break;
+        if self.tail.contains(&key) {
+            return Some((key, after));
         }
         match next_boundary(after) {
             Some(i) => {
-                out.push((key, &after[..i]));
-                cur = &after[i + 2..];
+                self.rest = Some(&after[i + 2..]);
+                Some((key, &after[..i]))
             }
-            None => {
-                out.push((key, after));
-                break;
-            }
+            None => Some((key, after)),
         }
     }
-    out
 }
 
 /// Position of the next `, KEY=` (KEY in [`KEYS`]) in `s`.

@@ -34,11 +34,16 @@ use std::sync::LazyLock;
 use self::fields::{field, split_qid, strip_piece, strip_solaris_tag};
 use self::message::{delivery, did_not_issue, lost_input, policy, reception, timeout_end};
 use self::tls::{features, starttls, tempfail_peer, tls_error};
-use super::Parsed;
+use super::{Detail, Parsed};
 use crate::model::{Direction, EventKind, TlsErrorKind};
 
 /// Reads one Sendmail message text (the part after `sm-mta[pid]: `).
 pub fn parse(msg: &str) -> Parsed {
+    parse_with(msg, Detail::Full)
+}
+
+/// [`parse`] building only the `detail` asked for (see [`Detail`]).
+pub fn parse_with(msg: &str, detail: Detail) -> Parsed {
     // Real Sendmail logs carry trailing blanks after the last field (`bits=256/256 `);
     // no field value ends in a meaningful blank.
     let msg = msg.trim_end();
@@ -76,10 +81,10 @@ pub fn parse(msg: &str) -> Parsed {
                 };
             }
         }
-        b'f' if body.starts_with("from=") => return reception(qid, body),
+        b'f' if body.starts_with("from=") => return reception(qid, body, detail),
         b't' => {
             if body.starts_with("to=") {
-                return delivery(qid, body);
+                return delivery(qid, body, detail);
             }
             if let Some(rest) = body.strip_prefix("tls_srv_features=") {
                 return features(Direction::Inbound, body, rest);
