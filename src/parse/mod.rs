@@ -20,6 +20,8 @@ pub mod postfix;
 pub mod prefilter;
 pub mod received;
 pub mod sendmail;
+#[cfg(test)]
+mod tests;
 
 use std::borrow::Cow;
 use std::sync::Arc;

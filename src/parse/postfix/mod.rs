@@ -148,7 +148,11 @@ fn recognisers(daemon: Option<&str>) -> u16 {
 }
 
 fn parse_daemon(daemon: Option<&str>, msg: &str, detail: Detail) -> Parsed {
-    let wants = recognisers(daemon);
+    parse_with_recognisers(daemon, recognisers(daemon), msg, detail)
+}
+
+/// [`parse_daemon`] with the recognisers given (tests compare a daemon's own against all).
+fn parse_with_recognisers(daemon: Option<&str>, wants: u16, msg: &str, detail: Detail) -> Parsed {
     if wants == 0 {
         return Parsed::Irrelevant;
     }

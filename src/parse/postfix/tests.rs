@@ -761,3 +761,86 @@ fn mutated_rows_never_panic() {
         }
     }
 }
+
+/// Every Postfix line of the rows above and of the real fixtures (tests/fixtures/real),
+/// with the program that wrote it.
+fn known_lines() -> Vec<(String, String)> {
+    let mut lines: Vec<(String, String)> = rows()
+        .into_iter()
+        .filter_map(|(p, l, _)| p.map(|p| (p.to_owned(), l.to_owned())))
+        .collect();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real/postfix");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for line in text.lines() {
+            let env = crate::parse::envelope::parse(line);
+            if let Some(p) = env.program
+                && crate::parse::mta_for_program(Some(p)) == Some(crate::model::Mta::Postfix)
+            {
+                lines.push((p.to_owned(), env.message.to_owned()));
+            }
+        }
+    }
+    lines
+}
+
+/// Dispatching on the daemon keeps every recognition: each known line reads the same with
+/// its daemon's recognisers as with all of them (how every line was read before), and the
+/// same again under a multi-instance `syslog_name` (`postfix-out/smtp`).
+#[test]
+fn dispatch_on_the_daemon_keeps_every_recognition() {
+    let lines = known_lines();
+    assert!(lines.len() > 400, "only {} lines", lines.len());
+    let mut events: std::collections::BTreeMap<&str, usize> = Default::default();
+    for (program, msg) in &lines {
+        let daemon = program.rsplit('/').next();
+        let own = parse_daemon(daemon, msg, Detail::Full);
+        let all = parse_with_recognisers(daemon, rec::ALL, msg, Detail::Full);
+        assert_eq!(own, all, "{program}: {msg}");
+        let renamed = format!("postfix-out/{}", daemon.unwrap());
+        assert_eq!(
+            parse_program(Some(&renamed), msg),
+            parse_program(Some(program), msg),
+            "{renamed}: {msg}"
+        );
+        if matches!(own, Parsed::Event(_)) {
+            *events.entry(daemon.unwrap()).or_default() += 1;
+        }
+    }
+    // The comparison covered real events of every daemon that writes some.
+    for d in ["smtpd", "smtp", "qmgr", "local", "master", "lmtp"] {
+        assert!(
+            events.get(d).is_some_and(|n| *n > 0),
+            "no {d} event: {events:?}"
+        );
+    }
+    // Daemons that write none of our forms are not parsed at all.
+    assert_eq!(recognisers(Some("cleanup")), 0);
+    assert!(!events.contains_key("cleanup") && !events.contains_key("postfix-script"));
+}
+
+/// A daemon this version does not know (a new one, or a renamed service) is offered to
+/// every recogniser, as before: its lines of our forms are read, the rest are irrelevant
+/// and handed back with their program so the pipeline counts them as unparsed.
+#[test]
+fn unknown_daemon_is_read_as_before_and_counted_when_unparsed() {
+    let delivery = "3F1A21234: to=<bob@peer.example>, relay=mx1.peer.example[192.0.2.30]:25, delay=1.2, delays=0.1/0/1.1/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)";
+    match parse_program(Some("postfix/frobnicate"), delivery) {
+        Parsed::Event(EventKind::Delivery(d)) => {
+            assert_eq!(d.mailer.as_deref(), Some("frobnicate"));
+            assert_eq!(d.status, DeliveryStatus::Sent);
+        }
+        other => panic!("not a delivery: {other:?}"),
+    }
+    let file: std::sync::Arc<str> = "mail.log".into();
+    let mut hosts = crate::parse::HostNames::default();
+    for program in ["postfix/frobnicate", "postfix/cleanup", "postfix-out/smtp"] {
+        let line = format!("Nov 28 10:00:00 mx {program}[42]: 3F1A21234: frobnicated the queue");
+        let mut noted = None;
+        let out = crate::parse::parse_line_noting(line.as_bytes(), &file, 1, &mut hosts, |p| {
+            noted = p.map(str::to_owned)
+        });
+        assert_eq!(out, crate::parse::LineOutcome::Irrelevant, "{line}");
+        assert_eq!(noted.as_deref(), Some(program), "{line}");
+    }
+}
