@@ -115,7 +115,7 @@ impl Correlator {
                 return true;
             }
             EventKind::Received(r) => {
-                if let (Some(peer), Some(params)) = (&r.peer, &r.tls) {
+                if let (Some(peer), Some(params)) = (&r.peer, r.tls.as_deref()) {
                     let key = (meta.host.clone(), pid, ident(peer));
                     let rides = self
                         .exim
@@ -134,7 +134,7 @@ impl Correlator {
             }
             EventKind::Delivery(d) if !d.is_local() => {
                 let Some(peer) = &d.peer else { return false };
-                if let Some(params) = &d.tls {
+                if let Some(params) = d.tls.as_deref() {
                     let key = (meta.host.clone(), d.queue_id.clone(), ident(peer));
                     let same_delivery = d.status == DeliveryStatus::Sent
                         && self

@@ -400,9 +400,10 @@ impl Correlator {
                 }
             }
         }
-        let encryption = encryption.unwrap_or_else(|| match r.tls.clone() {
-            Some(p) => Encryption::Tls(p),
-            None if r.proto_says_tls() => Encryption::TlsUnknown,
+        let says_tls = r.proto_says_tls();
+        let encryption = encryption.unwrap_or_else(|| match r.tls {
+            Some(p) => Encryption::Tls(*p),
+            None if says_tls => Encryption::TlsUnknown,
             None => Encryption::Plaintext,
         });
         out.push(Record::Message {
@@ -428,7 +429,7 @@ impl Correlator {
             return;
         }
         let Some(peer) = d.peer.clone() else { return };
-        let mut encryption = d.tls.clone().map(Encryption::Tls);
+        let mut encryption = d.tls.as_deref().cloned().map(Encryption::Tls);
         if let Some(pk) = pk {
             self.flush_pending(pk, &peer, Direction::Outbound, now, out);
             if encryption.is_none()

@@ -752,9 +752,10 @@ pub struct Reception {
     /// `proto=` as logged (`ESMTP`, `ESMTPS`, `ESMTPSA`, `SMTP`, Exim's `esmtps`, …).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub proto: Option<String>,
-    /// TLS parameters written on the message line itself (Exim's `X=`/`CV=`).
+    /// TLS parameters written on the message line itself (Exim's `X=`/`CV=`). Boxed: most
+    /// message lines carry none, and events are moved by value through the pipeline.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub tls: Option<TlsParams>,
+    pub tls: Option<Box<TlsParams>>,
 }
 
 impl Reception {
@@ -807,9 +808,10 @@ pub struct Delivery {
     pub dsn: Option<String>,
     /// The status text (`Sent (…)`, `Deferred: 403 4.7.0 TLS handshake failed.`).
     pub text: String,
-    /// TLS parameters written on the delivery line itself (Exim).
+    /// TLS parameters written on the delivery line itself (Exim). Boxed like
+    /// [`Reception::tls`]: rare, and the largest part of the event.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub tls: Option<TlsParams>,
+    pub tls: Option<Box<TlsParams>>,
     /// Postfix ≥ 3.11 per-feature TLS status as logged (`tls=may`, `tls=may:none`,
     /// `tls=dane:halfdane`, `tls=xxx/!requiretls:nostarttls`). `:none` says the server
     /// offered no STARTTLS, so the delivery was plaintext whatever else the log shows.
@@ -1161,6 +1163,31 @@ mod tests {
         ];
         for p in no {
             assert!(!p.is_loopback(), "{p}");
+        }
+    }
+
+    /// Events and records are moved by value from the parser to the block's list, through
+    /// the correlator and into the folds (issue 21 measured memmove at 7% of the main
+    /// thread): the rare large parts (TLS parameters written on a message line, TLS
+    /// details) are boxed so the common event stays small. The bounds are what the boxed
+    /// layout gives on 64-bit targets; unboxing one of them again fails this test.
+    #[test]
+    fn events_and_records_stay_small() {
+        use std::mem::size_of;
+        let sizes = [
+            ("Event", size_of::<Event>()),
+            ("EventKind", size_of::<EventKind>()),
+            ("Delivery", size_of::<Delivery>()),
+            ("Reception", size_of::<Reception>()),
+            ("TlsSession", size_of::<TlsSession>()),
+            ("TlsParams", size_of::<TlsParams>()),
+            ("Record", size_of::<crate::model::Record>()),
+        ];
+        eprintln!("{sizes:?}");
+        if size_of::<usize>() == 8 {
+            assert!(size_of::<Delivery>() <= 216, "{sizes:?}");
+            assert!(size_of::<Reception>() <= 136, "{sizes:?}");
+            assert!(size_of::<Event>() <= 288, "{sizes:?}");
         }
     }
 

@@ -420,7 +420,7 @@ fn reception(id: &str, after: &str, line: &str, detail: Detail) -> Parsed {
     Parsed::Event(EventKind::Received(Reception {
         queue_id: id.to_owned(),
         from: detail.address(from),
-        tls: tls_params(&f, Direction::Inbound),
+        tls: tls_params(&f, Direction::Inbound).map(Box::new),
         peer: f.host.clone(),
         proto: f.get("P").map(str::to_owned),
     }))
@@ -449,7 +449,7 @@ fn delivery(id: &str, status: DeliveryStatus, after: &str, line: &str, detail: D
     Parsed::Event(EventKind::Delivery(Delivery {
         queue_id: id.to_owned(),
         to: detail.address(to.trim_start_matches('<').trim_end_matches('>')),
-        tls: tls_params(&f, Direction::Outbound),
+        tls: tls_params(&f, Direction::Outbound).map(Box::new),
         peer: f.host.clone(),
         mailer: f.get("T").map(str::to_owned),
         status,

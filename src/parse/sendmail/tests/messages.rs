@@ -336,13 +336,13 @@ fn ffr_tls_fields_on_message_lines() {
         from: "a@peer.example".into(),
         peer: Some(ni("mail.peer.example", "192.0.2.10")),
         proto: Some("ESMTPS".into()),
-        tls: Some(TlsParams {
+        tls: Some(Box::new(TlsParams {
             version: TlsVersion::Tls1_3,
             cipher: Some(Cipher("TLS_AES_256_GCM_SHA384".into())),
             bits: Bits::default(),
             verify: Verify::Not,
             detail: None,
-        }),
+        })),
     }));
     assert_eq!(parse(line), want);
     let plain = "l65DnTLe028546: to=<b@plain.example>, delay=00:00:01, xdelay=00:00:01, mailer=esmtp, tls_verify=NONE, tls_version=NONE, cipher=NONE, pri=120000, relay=mx.plain.example. [192.0.2.30], dsn=2.0.0, stat=Sent (ok)";
