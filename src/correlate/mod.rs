@@ -401,11 +401,12 @@ impl Correlator {
             }
         }
         let says_tls = r.proto_says_tls();
-        let encryption = encryption.unwrap_or_else(|| match r.tls {
-            Some(p) => Encryption::Tls(*p),
-            None if says_tls => Encryption::TlsUnknown,
-            None => Encryption::Plaintext,
-        });
+        let encryption = match (encryption, r.tls) {
+            (Some(e), _) => e,
+            (None, Some(p)) => Encryption::Tls(*p),
+            (None, None) if says_tls => Encryption::TlsUnknown,
+            (None, None) => Encryption::Plaintext,
+        };
         out.push(Record::Message {
             meta,
             direction: Direction::Inbound,

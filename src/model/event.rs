@@ -8,6 +8,7 @@
 //! log line and a live check of the same peer can be compared field by field and no stage
 //! invents its own spelling.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -801,8 +802,10 @@ pub struct Delivery {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub peer: Option<Peer>,
     /// Sendmail `mailer=` (`esmtp`, `relay`, `smtp`, `local`), Postfix transport, Exim `T=`.
+    /// The usual names are borrowed from a table ([`mailer_name`]), so most delivery lines
+    /// allocate nothing for it.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub mailer: Option<String>,
+    pub mailer: Option<Cow<'static, str>>,
     pub status: DeliveryStatus,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub dsn: Option<String>,
@@ -823,6 +826,36 @@ pub struct Delivery {
     /// status text is.
     #[serde(skip)]
     pub tls_error: Option<TlsErrorKind>,
+}
+
+/// A mailer or transport name as a [`Delivery::mailer`]: the names every log repeats on
+/// each delivery line (Sendmail's stock mailers, Postfix's delivery daemons, Exim's
+/// default transports) are borrowed, any other is copied.
+pub fn mailer_name(name: &str) -> Cow<'static, str> {
+    const KNOWN: &[&str] = &[
+        "esmtp",
+        "smtp",
+        "relay",
+        "local",
+        "prog",
+        "smtp8",
+        "dsmtp",
+        "lmtp",
+        "virtual",
+        "pipe",
+        "error",
+        "retry",
+        "discard",
+        "remote_smtp",
+        "local_delivery",
+        "address_pipe",
+        "address_file",
+        "address_reply",
+    ];
+    match KNOWN.iter().find(|k| **k == name) {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(name.to_owned()),
+    }
 }
 
 impl Delivery {

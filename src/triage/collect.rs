@@ -42,7 +42,7 @@ impl Detail {
             }),
             EventKind::Delivery(d) => Some(Detail {
                 to: Some(d.to.clone()),
-                mailer: d.mailer.clone(),
+                mailer: d.mailer.as_deref().map(str::to_owned),
                 dsn: d.dsn.clone(),
                 text: Some(d.text.clone()),
                 ..Detail::default()

@@ -451,7 +451,7 @@ fn delivery(id: &str, status: DeliveryStatus, after: &str, line: &str, detail: D
         to: detail.address(to.trim_start_matches('<').trim_end_matches('>')),
         tls: tls_params(&f, Direction::Outbound).map(Box::new),
         peer: f.host.clone(),
-        mailer: f.get("T").map(str::to_owned),
+        mailer: f.get("T").map(crate::model::mailer_name),
         status,
         dsn: if full { enhanced_code(text) } else { None },
         tls_error,

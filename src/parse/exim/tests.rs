@@ -68,7 +68,7 @@ fn dlv(
         queue_id: id.to_owned(),
         to: to.to_owned(),
         peer,
-        mailer: mailer.map(str::to_owned),
+        mailer: mailer.map(crate::model::mailer_name),
         status,
         dsn: dsn.map(str::to_owned),
         text: text.to_owned(),

@@ -602,7 +602,7 @@ fn delivery(daemon: Option<&str>, qid: &str, rest: &str, body: &str, detail: Det
         queue_id: qid.to_owned(),
         to: detail.address(to),
         peer,
-        mailer: daemon.map(str::to_owned),
+        mailer: daemon.map(crate::model::mailer_name),
         status: status_kind,
         dsn: dsn.and_then(|d| detail.text(d)),
         // The correlator shows the status text of a failure that names its TLS problem.

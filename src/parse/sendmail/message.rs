@@ -193,7 +193,7 @@ pub(super) fn delivery(qid: Option<&str>, rest: &str, detail: Detail) -> Parsed 
         queue_id: qid.to_owned(),
         to,
         peer,
-        mailer: f.mailer.map(str::to_owned),
+        mailer: f.mailer.map(crate::model::mailer_name),
         status: delivery_status(text, f.dsn),
         dsn: f.dsn.and_then(|d| detail.text(d)),
         // Sendmail's correlation reads no status text: it is for events and traces.

@@ -95,7 +95,7 @@ fn dlv(
         queue_id: qid.to_owned(),
         to: to.to_owned(),
         peer,
-        mailer: Some(mailer.to_owned()),
+        mailer: Some(crate::model::mailer_name(mailer)),
         status,
         dsn: dsn.map(str::to_owned),
         text: text.to_owned(),
