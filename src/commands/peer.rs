@@ -320,6 +320,8 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         // windows (only when there is a local incident to explain).
         let whole = Options {
             needles: None,
+            // Only records are folded here.
+            detail: crate::parse::Detail::Records,
             ..opts.clone()
         };
         let mut all = Downgrades::default();

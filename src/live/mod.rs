@@ -348,13 +348,22 @@ impl Live {
             too_long: block.skipped_long_lines,
             ..LiveCounts::default()
         };
+        // Only records are shown and alerted on: no event field they leave out is built.
+        let mut hosts = parse::HostNames::default();
         for (no, line) in block.lines() {
             counts.lines += 1;
             if line.len() > self.max_line {
                 counts.too_long += 1;
                 continue;
             }
-            match parse::parse_line(line, &self.file, no) {
+            match parse::parse_line_detailed(
+                line,
+                &self.file,
+                no,
+                &mut hosts,
+                parse::Detail::Records,
+                |_| {},
+            ) {
                 LineOutcome::Event(mut ev) => {
                     counts.recognized += 1;
                     ev.stamp = self.years.resolve(ev.stamp);
