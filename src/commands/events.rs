@@ -288,6 +288,9 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         } else {
             Zone::Local
         },
+        // Records carry no envelope addresses, DSN or status text of a good delivery: the
+        // parsers need not build them (`parse::Detail`).
+        detail: crate::parse::Detail::Records,
         ..Options::default()
     };
     // With --peer only the lines that can matter to the peer are parsed (the records kept
