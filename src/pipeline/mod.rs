@@ -21,7 +21,7 @@ use rayon::prelude::*;
 
 use crate::correlate::Correlator;
 
-use crate::input::{self, Block, BlockReader, SourceFile};
+use crate::input::{self, Block, BlockPool, BlockReader, SourceFile};
 use crate::model::Record;
 use crate::model::Summary;
 use crate::model::{Event, Source};
@@ -111,8 +111,9 @@ struct BlockOut {
 
 /// Parses the lines of one block that may matter.
 ///
-/// The prefilter ([`parse::prefilter`]) searches the whole block for its needles, so
-/// irrelevant lines are skipped in bulk: between two candidates only newlines are counted,
+/// A line whose syslog tag names a mail program ([`parse::prefilter::mta_tag`]) is parsed
+/// at once. From any other line the prefilter ([`parse::prefilter`]) searches the rest of
+/// the block for its needles, so irrelevant lines are skipped in bulk: between two candidates only newlines are counted,
 /// over-long lines are looked for only when the gap is long enough to hide one, and only
 /// the lines that name a mail program (a second needle search) are read for their program,
 /// to count them as unparsed. No other irrelevant line is split, decoded or parsed. Counts,
@@ -144,9 +145,19 @@ fn parse_block(
     let mut pos = 0usize;
     let mut no = block.first_line;
     let mut hosts = parse::HostNames::default();
+    // The events of this block share their own copy of the file name: cloning one `Arc`
+    // shared by the whole run made every event of every parsing thread (and every drop on
+    // the correlating thread) hit the same reference count. Host names are per block
+    // already ([`parse::HostNames`]).
+    let file: Arc<str> = Arc::from(&**file);
+    let file = &file;
     while pos < data.len() {
         let cand = match needles {
             Some(n) => n.next_match(data, pos),
+            // A line a mail program wrote is nearly always a candidate in a mail log: it is
+            // parsed without the needle search (a line without a needle comes out
+            // irrelevant anyway, and is counted as unparsed exactly as the gap would).
+            None if parse::prefilter::mta_tag(data.get(pos..).unwrap_or_default()) => Some(pos),
             None => parse::prefilter::next_candidate(data, pos),
         };
         let line_start = cand.map_or(data.len(), |m| line_start(data, pos, m));
@@ -520,6 +531,8 @@ pub fn run_tapped(
     let mut earlier: Vec<ReadKeys> = Vec::new();
     let mut dup_from: BTreeMap<u32, u64> = BTreeMap::new();
     let mut last_host: Option<Arc<str>> = None;
+    // Every block buffer that can be in flight (queued, parsed, being read) is recycled.
+    let pool = BlockPool::new(2 * batch + 2);
     for (index, src) in sources.iter().enumerate() {
         let index = index as u32;
         // The last input's keys are looked up but not kept: nothing after it asks.
@@ -564,8 +577,9 @@ pub fn run_tapped(
             let (bs, ml) = (opts.block_size, opts.max_line);
             let hold = test_hold();
             let stop = opts.stop.clone();
+            let reader_pool = pool.clone();
             scope.spawn(move || {
-                let mut br = BlockReader::with_sizes(reader, bs, ml);
+                let mut br = BlockReader::with_sizes(reader, bs, ml).with_pool(reader_pool);
                 let mut first = true;
                 loop {
                     if stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)) {
@@ -599,6 +613,7 @@ pub fn run_tapped(
                 (opts.keep_malformed, opts.keep_unparsed, opts.max_line);
             let needles = opts.needles.as_deref();
             let read_error = &mut read_error;
+            let pool = &pool;
             scope.spawn(move || {
                 let mut done = false;
                 while !done {
@@ -623,7 +638,9 @@ pub fn run_tapped(
                             parse_block(b, display, keep, keep_unparsed, max_line, needles, keyed)
                         })
                         .collect();
-                    drop(blocks);
+                    for b in blocks {
+                        pool.put(b.data);
+                    }
                     if ptx.send(outs).is_err() {
                         return;
                     }
