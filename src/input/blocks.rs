@@ -54,6 +54,10 @@ impl Block {
 }
 
 /// Block buffers handed back once their block is parsed, for the reader to fill again.
+pub type BlockPool = Pool<u8>;
+
+/// Buffers handed back once used, to be filled again (block buffers: [`BlockPool`]; the
+/// pipeline recycles the vectors of a block's events the same way).
 ///
 /// A fresh 1 MiB buffer per block costs a zero-fill and, each time the allocator hands the
 /// pages back to the system, page faults and the kernel's page clearing (together about 8%
@@ -61,22 +65,32 @@ impl Block {
 /// the carried partial line to its front and reads over the rest. The pool keeps at most
 /// `keep` buffers (as many as can be in flight: it adds no memory over fresh buffers);
 /// more are dropped. Cloning shares the pool.
-#[derive(Debug, Clone)]
-pub struct BlockPool {
-    free: Arc<Mutex<Vec<Vec<u8>>>>,
+#[derive(Debug)]
+pub struct Pool<T> {
+    free: Arc<Mutex<Vec<Vec<T>>>>,
     keep: usize,
 }
 
-impl BlockPool {
+impl<T> Clone for Pool<T> {
+    fn clone(&self) -> Self {
+        Pool {
+            free: Arc::clone(&self.free),
+            keep: self.keep,
+        }
+    }
+}
+
+impl<T> Pool<T> {
     pub fn new(keep: usize) -> Self {
-        BlockPool {
+        Pool {
             free: Arc::new(Mutex::new(Vec::with_capacity(keep))),
             keep,
         }
     }
 
-    /// Hands a block's buffer back (when its parse is done). An empty one is not kept.
-    pub fn put(&self, buf: Vec<u8>) {
+    /// Hands a buffer back (a block's when its parse is done), as it is: the taker
+    /// decides what of its contents to keep. One that never allocated is not kept.
+    pub fn put(&self, buf: Vec<T>) {
         if buf.capacity() == 0 {
             return;
         }
@@ -87,7 +101,8 @@ impl BlockPool {
         }
     }
 
-    fn take(&self) -> Option<Vec<u8>> {
+    /// A buffer handed back earlier, if any.
+    pub fn take(&self) -> Option<Vec<T>> {
         self.free.lock().ok()?.pop()
     }
 }

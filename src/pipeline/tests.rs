@@ -93,7 +93,7 @@ fn compare(data: &[u8], block_size: usize, max_line: usize) {
     let mut br = BlockReader::with_sizes(data, block_size, max_line);
     let mut blocks = 0;
     while let Some(b) = br.next_block().expect("in memory") {
-        let fast = parse_block(&b, &file, 3, 5, max_line, None, false);
+        let fast = parse_block(&b, &file, 3, 5, max_line, None, false, Vec::new());
         let slow = reference_parse_block(&b, &file, 3, 5, max_line);
         let at = b.first_line;
         assert_eq!(fast.lines, slow.lines, "lines, block at {at}");
