@@ -4,9 +4,10 @@
 //!
 //! The test is one multi-needle search ([`aho_corasick`], SIMD "Teddy" for this small set),
 //! run over a whole block at once by [`next_candidate`], so irrelevant lines are not even
-//! split one by one. The needles are derived from what the parsers accept — every path of
-//! [`super::sendmail::parse`], the Postfix and Exim parsers and the journald reader that
-//! returns an event or `Malformed` needs one of them in the line:
+//! split one by one (and a line whose syslog tag names an MTA, [`mta_tag`], is handed to the
+//! parser without a search at all). The needles are derived from what the parsers accept —
+//! every path of [`super::sendmail::parse`], the Postfix and Exim parsers and the journald
+//! reader that returns an event or `Malformed` needs one of them in the line:
 //!
 //! | needle | parser paths it covers |
 //! |---|---|
