@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-pub use blocks::{Block, BlockReader, DEFAULT_BLOCK_SIZE, DEFAULT_MAX_LINE};
+pub use blocks::{Block, BlockPool, BlockReader, DEFAULT_BLOCK_SIZE, DEFAULT_MAX_LINE, Pool};
 pub use discover::{DiscoverError, discover, rotation_key};
 
 /// One input to read: a file on disk or standard input.

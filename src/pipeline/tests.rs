@@ -93,7 +93,17 @@ fn compare(data: &[u8], block_size: usize, max_line: usize) {
     let mut br = BlockReader::with_sizes(data, block_size, max_line);
     let mut blocks = 0;
     while let Some(b) = br.next_block().expect("in memory") {
-        let fast = parse_block(&b, &file, 3, 5, max_line, None, false, parse::Detail::Full);
+        let fast = parse_block(
+            &b,
+            &file,
+            3,
+            5,
+            max_line,
+            None,
+            false,
+            parse::Detail::Full,
+            Vec::new(),
+        );
         let slow = reference_parse_block(&b, &file, 3, 5, max_line);
         let at = b.first_line;
         assert_eq!(fast.lines, slow.lines, "lines, block at {at}");
@@ -133,11 +143,19 @@ fn same_as_every_line_parsed_on_edges() {
         "{long}\r\nNov 27 01:12:40 mx postfix/qmgr[812]: 4F2A1C0019: removed\r\n\n\
          {{\"MESSAGE\":\"STARTTLS\"}}\nNov 27 01:12:40 mx sm-mta[1]: STARTTLS=server, relay=[192.0.2.1]\n\
          Nov 27 01:12:40 mx sm-mta[1]: {long} STARTTLS\nNov 27 01:12:40 mx postfix/smtpd[2]: {long}\n\
+         Nov 27 01:12:40 mx sendmail: no pid here\nmx exim[3]: after a line without a tag\n\
+         Nov 27 01:12:40 mx exim[3]: é 1aZ1HS-0006iF-Rk Completed\n\
+         Nov 27 01:12:40 mx sm-msp-queue[4]: starting daemon (8.17.1): queueing@00:30:00\n\
+         Nov 27 01:12:40 mx dovecot[5]: imap-login: Login: user=<a>, TLS\n\
          plain line\nno newline at the end TLS"
     );
     for (bs, ml) in [(1 << 20, 64 << 10), (64, 200), (1 << 20, 400)] {
         compare(text.as_bytes(), bs, ml);
     }
+    // Latin-1 bytes in a line an MTA tag sends straight to the parser.
+    let mut bytes = text.into_bytes();
+    bytes.extend_from_slice(b"\nNov 27 01:12:40 mx postfix/qmgr[9]: 4F2A: from=<\xe9t\xe9@x>\n");
+    compare(&bytes, 1 << 20, 64 << 10);
 }
 
 #[test]

@@ -29,6 +29,9 @@ pub enum Zone {
     Fixed(FixedOffset),
 }
 
+/// A year-less stamp's minute: year, month, day and minute of the day.
+type MinuteKey = (i32, u8, u8, u32);
+
 /// Turns [`Stamp::NoYear`] and [`Stamp::Local`] into [`Stamp::Full`], one file at a time,
 /// in log order.
 ///
@@ -65,6 +68,11 @@ pub struct YearResolver {
     /// per minute. Offsets change only at whole minutes, so within one minute the
     /// local → instant mapping is a plain shift.
     minute: Option<(NaiveDateTime, DateTime<FixedOffset>)>,
+    /// The last year-less minute resolved, `(year, month, day, minute of the day)`, and
+    /// the instant of its first second, in either zone: the next stamp of that minute
+    /// (most of them) is that instant plus its seconds, with no date built and no zone
+    /// read. This runs on the one correlating thread for every event.
+    stamp_minute: Option<(MinuteKey, DateTime<FixedOffset>)>,
 }
 
 impl YearResolver {
@@ -75,6 +83,7 @@ impl YearResolver {
             year: None,
             high_month: 0,
             minute: None,
+            stamp_minute: None,
         }
     }
 
@@ -93,10 +102,30 @@ impl YearResolver {
                     return Stamp::None;
                 }
                 let year = self.year_for(month);
+                let key = (year, month, day, secs / 60);
+                // Into the minute: none for a leap second (nanos past 1e9), which takes
+                // the general path below.
+                let into = (nanos < 1_000_000_000)
+                    .then(|| TimeDelta::new(i64::from(secs % 60), nanos))
+                    .flatten();
+                if let (Some((k, at)), Some(into)) = (self.stamp_minute, into)
+                    && k == key
+                {
+                    return at.checked_add_signed(into).map_or(Stamp::None, Stamp::Full);
+                }
                 let date = NaiveDate::from_ymd_opt(year, u32::from(month), u32::from(day));
                 let time = NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos);
-                match (date, time) {
-                    (Some(d), Some(t)) => self.in_zone(NaiveDateTime::new(d, t)),
+                let start = NaiveTime::from_num_seconds_from_midnight_opt(secs - secs % 60, 0);
+                match (date, time, start, into) {
+                    // The same arithmetic as `in_zone`: the minute's first second read in
+                    // the zone, plus the seconds into it (a fixed offset maps both alike).
+                    (Some(d), Some(_), Some(start), Some(into)) => {
+                        let at = self.zone_at(NaiveDateTime::new(d, start));
+                        self.stamp_minute = at.map(|at| (key, at));
+                        at.and_then(|at| at.checked_add_signed(into))
+                            .map_or(Stamp::None, Stamp::Full)
+                    }
+                    (Some(d), Some(t), _, _) => self.in_zone(NaiveDateTime::new(d, t)),
                     _ => Stamp::None,
                 }
             }
@@ -124,6 +153,14 @@ impl YearResolver {
         } else {
             self.high_month = self.high_month.max(month);
             year
+        }
+    }
+
+    /// The instant of `naive`, a whole minute, in the resolver's zone.
+    fn zone_at(&self, naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
+        match self.zone {
+            Zone::Fixed(off) => in_tz(&off, naive),
+            Zone::Local => in_tz(&Local, naive),
         }
     }
 

@@ -199,3 +199,27 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn mta_tag_picks_the_lines_of_the_three_mtas_by_their_syslog_tag() {
+    for line in [
+        &b"Nov 20 00:00:00 mx-pf postfix/smtpd[1003]: connect from a[198.18.0.1]"[..],
+        b"Nov 20 00:00:00 mx-sm sm-mta[1]: STARTTLS=server",
+        b"2026-11-28T17:54:54.123456+00:00 mx sendmail[7]: x: from=<a@b>",
+        b"Nov  2 00:00:00 mx exim[3]: 1aZ1HS-0006iF-Rk <= a@b",
+        b"<22>Nov 2 00:00:00 mx postfix/qmgr[3]: 4F2A: removed",
+    ] {
+        assert!(mta_tag(line), "{}", String::from_utf8_lossy(line));
+    }
+    for line in [
+        &b"Nov 20 00:00:00 mx dovecot[5]: imap-login: Login: user=<a>, TLS"[..],
+        b"Nov 20 00:00:00 mx CRON[5]: (root) CMD (postfix[1])",
+        b"Nov 20 00:00:00 mx kernel: [UFW BLOCK] IN=eth0",
+        // The tag is looked for in this line only, never in the next one.
+        b"Nov 20 00:00:00 mx postfix: no pid\nNov 20 00:00:00 mx postfix/smtpd[1]: x",
+        b"2026-11-28 17:30:07 1aZ1HS-0006iF-Rk <= a@b H=host [192.0.2.1]",
+        b"",
+    ] {
+        assert!(!mta_tag(line), "{}", String::from_utf8_lossy(line));
+    }
+}

@@ -186,3 +186,40 @@ fn dst_gap_and_fold() {
         Some("2026-03-29T03:30:00+02:00")
     );
 }
+
+/// The stamps of one minute after the first take a shortcut (the minute's instant plus
+/// the seconds): each must come out as a fresh resolver, which takes the general path,
+/// gives it, in a fixed zone, an offset one and the machine's, leap seconds, day and year
+/// edges and invalid dates included.
+#[test]
+fn stamps_of_one_minute_resolve_as_alone() {
+    let stamps = [
+        ny(3, 1, 10, 0, 0, 0),
+        ny(3, 1, 10, 0, 1, 5),
+        ny(3, 1, 10, 0, 59, 999_999_999),
+        ny(3, 1, 10, 0, 59, 1_500_000_000),
+        ny(3, 1, 10, 0, 30, 0),
+        ny(3, 1, 10, 1, 0, 0),
+        ny(3, 2, 10, 1, 7, 0),
+        ny(3, 1, 10, 1, 8, 0),
+        ny(3, 1, 23, 59, 59, 0),
+        ny(3, 2, 0, 0, 0, 0),
+        ny(3, 31, 0, 0, 0, 0),
+        ny(3, 31, 0, 0, 12, 0),
+        ny(4, 31, 0, 0, 12, 0),
+        ny(4, 31, 0, 0, 13, 0),
+        ny(5, 1, 23, 59, 59, 2_000_000_000),
+    ];
+    for zone in [
+        utc(),
+        Zone::Fixed(FixedOffset::east_opt(5 * 3600 + 1800).expect("offset")),
+        Zone::Local,
+    ] {
+        let together = years(YearBase::FirstYear(2026), zone, &stamps);
+        let alone: Vec<String> = stamps
+            .iter()
+            .map(|s| years(YearBase::FirstYear(2026), zone, &[*s]).remove(0))
+            .collect();
+        assert_eq!(together, alone, "{zone:?}");
+    }
+}
