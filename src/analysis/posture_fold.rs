@@ -337,16 +337,15 @@ impl PeerFold {
     }
 }
 
-/// The longest host name lower-cased on the stack (DNS names are at most 253 bytes).
-const KEY_BUF: usize = 256;
-
 /// The accumulator of a run's per-record posture fold: feed records with
 /// [`PostureFold::add`] (any order gives the same result, as for [`Posture::add`]),
 /// combine shards with [`PostureFold::merge`], and take the [`Posture`] with
 /// [`PostureFold::into_posture`].
 #[derive(Debug, Clone, Default)]
 pub struct PostureFold {
-    /// Posture key → id; looked up by `&str`, allocated at a peer's first sighting.
+    /// Posture key → id, looked up by `&str` and allocated at a peer's first sighting;
+    /// also every spelling of a name with capitals → its key's id. The two never clash:
+    /// a key has no capitals (a lower-cased name or an address as Rust writes it).
     ids: HashMap<Box<str>, PeerId>,
     /// Address-only peers: address → id, so their key is formatted once, not per record.
     by_ip: HashMap<IpAddr, PeerId>,
@@ -369,26 +368,22 @@ impl PostureFold {
         id
     }
 
-    /// The id of a peer's key ([`Peer::key`]) without allocating once the peer is known:
-    /// a name is lower-cased on the stack when it has capitals, an address-only peer is
-    /// found by its address.
+    /// The id of a peer's key ([`Peer::key`]), with no allocation and one hash probe
+    /// once the spelling is known: a name with capitals is lower-cased at its first
+    /// sighting only and then found as written (see `ids`), an address-only peer is found
+    /// by its address.
     fn peer_id(&mut self, peer: &Peer) -> Option<PeerId> {
         match &peer.name {
-            Some(n) if !n.bytes().any(|b| b.is_ascii_uppercase()) => Some(self.intern(n)),
             Some(n) => {
-                let mut buf = [0u8; KEY_BUF];
-                match buf.get_mut(..n.len()) {
-                    Some(dst) => {
-                        dst.copy_from_slice(n.as_bytes());
-                        dst.make_ascii_lowercase();
-                        // Lower-casing ASCII keeps UTF-8 valid; the fallback is never taken.
-                        match std::str::from_utf8(dst) {
-                            Ok(k) => Some(self.intern(k)),
-                            Err(_) => Some(self.intern(&n.to_ascii_lowercase())),
-                        }
-                    }
-                    None => Some(self.intern(&n.to_ascii_lowercase())),
+                if let Some(&id) = self.ids.get(n.as_str()) {
+                    return Some(id);
                 }
+                if !n.bytes().any(|b| b.is_ascii_uppercase()) {
+                    return Some(self.intern(n));
+                }
+                let id = self.intern(&n.to_ascii_lowercase());
+                self.ids.insert(n.as_str().into(), id);
+                Some(id)
             }
             None => {
                 let ip = peer.ip?;
