@@ -188,6 +188,45 @@ impl<const N: usize> Slots<N> {
     }
 }
 
+/// Counts by small id, the first few kept inline in the peer's record (no pointer to
+/// chase per record: the fold's cost is its cache misses), the rest in a list.
+#[derive(Debug, Clone, Default)]
+struct Few {
+    /// (id, count); a count of 0 marks a free slot.
+    inline: [(u32, u64); 4],
+    more: Vec<(u32, u64)>,
+}
+
+impl Few {
+    fn add(&mut self, id: u32, n: u64) {
+        if n == 0 {
+            return;
+        }
+        for (i, c) in &mut self.inline {
+            if *c == 0 {
+                (*i, *c) = (id, n);
+                return;
+            }
+            if *i == id {
+                *c += n;
+                return;
+            }
+        }
+        match self.more.iter_mut().find(|(i, _)| *i == id) {
+            Some((_, c)) => *c += n,
+            None => self.more.push((id, n)),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+        self.inline
+            .iter()
+            .filter(|(_, c)| *c > 0)
+            .chain(&self.more)
+            .copied()
+    }
+}
+
 /// One direction of one peer: [`DirPosture`] with typed slots.
 #[derive(Debug, Clone, Default)]
 struct DirFold {
@@ -197,8 +236,8 @@ struct DirFold {
     deferred: u64,
     bounced: u64,
     versions: Slots<{ <TlsVersion as Slotted>::SLOTS }>,
-    /// (cipher id in the fold's interner, sessions): a peer uses a few ciphers.
-    ciphers: Vec<(u32, u64)>,
+    /// Sessions by cipher id (the fold's interner): a peer uses a few ciphers.
+    ciphers: Few,
     verify: Slots<{ <Verify as Slotted>::SLOTS }>,
     verdicts: Slots<{ <Verify as Slotted>::SLOTS }>,
     min_bits: Option<u16>,
@@ -213,13 +252,6 @@ impl DirFold {
         self.last_seen = max_time(self.last_seen, t);
     }
 
-    fn add_cipher(&mut self, id: u32, n: u64) {
-        match self.ciphers.iter_mut().find(|(c, _)| *c == id) {
-            Some((_, c)) => *c += n,
-            None => self.ciphers.push((id, n)),
-        }
-    }
-
     /// Adds `o`, whose cipher ids are translated by `cipher_map` (its interner's ids to
     /// ours).
     fn merge(&mut self, o: DirFold, cipher_map: &[u32]) {
@@ -229,9 +261,9 @@ impl DirFold {
         self.deferred += o.deferred;
         self.bounced += o.bounced;
         self.versions.merge(o.versions);
-        for (id, n) in o.ciphers {
+        for (id, n) in o.ciphers.iter() {
             if let Some(&mine) = cipher_map.get(id as usize) {
-                self.add_cipher(mine, n);
+                self.ciphers.add(mine, n);
             }
         }
         self.verify.merge(o.verify);
@@ -247,7 +279,7 @@ impl DirFold {
 
     fn into_dir(self, ciphers: &[Cipher]) -> DirPosture {
         let mut c: Hist<Cipher> = Hist::default();
-        for (id, n) in self.ciphers {
+        for (id, n) in self.ciphers.iter() {
             if let Some(name) = ciphers.get(id as usize) {
                 c.add_n(name, n);
             }
@@ -309,12 +341,8 @@ impl PeerFold {
         }
     }
 
+    /// The address and MTA of a record (its name is noted by [`PostureFold::peer_id`]).
     fn note(&mut self, peer: &Peer, mta: Mta) {
-        if let Some(n) = &peer.name
-            && !self.names.iter().any(|x| x == n)
-        {
-            self.names.push(n.clone());
-        }
         if let Some(ip) = peer.ip {
             self.ips.insert(ip);
         }
@@ -337,6 +365,15 @@ impl PeerFold {
     }
 }
 
+/// What a string of the fold's peer map stands for.
+#[derive(Debug, Clone, Copy)]
+struct Spelling {
+    id: PeerId,
+    /// The string is among the peer's names (as logged): set at its first sighting as a
+    /// name, so a known name costs no compare against the peer's names.
+    named: bool,
+}
+
 /// The accumulator of a run's per-record posture fold: feed records with
 /// [`PostureFold::add`] (any order gives the same result, as for [`Posture::add`]),
 /// combine shards with [`PostureFold::merge`], and take the [`Posture`] with
@@ -346,7 +383,7 @@ pub struct PostureFold {
     /// Posture key → id, looked up by `&str` and allocated at a peer's first sighting;
     /// also every spelling of a name with capitals → its key's id. The two never clash:
     /// a key has no capitals (a lower-cased name or an address as Rust writes it).
-    ids: HashMap<Box<str>, PeerId>,
+    ids: HashMap<Box<str>, Spelling>,
     /// Address-only peers: address → id, so their key is formatted once, not per record.
     by_ip: HashMap<IpAddr, PeerId>,
     peers: Vec<PeerFold>,
@@ -359,12 +396,12 @@ pub struct PostureFold {
 impl PostureFold {
     /// The id of a posture key, made at its first sighting.
     fn intern(&mut self, key: &str) -> PeerId {
-        if let Some(&id) = self.ids.get(key) {
-            return id;
+        if let Some(e) = self.ids.get(key) {
+            return e.id;
         }
         let id = PeerId(self.peers.len() as u32);
         self.peers.push(PeerFold::new(key.to_owned()));
-        self.ids.insert(key.into(), id);
+        self.ids.insert(key.into(), Spelling { id, named: false });
         id
     }
 
@@ -375,14 +412,26 @@ impl PostureFold {
     fn peer_id(&mut self, peer: &Peer) -> Option<PeerId> {
         match &peer.name {
             Some(n) => {
-                if let Some(&id) = self.ids.get(n.as_str()) {
-                    return Some(id);
+                let id = match self.ids.get(n.as_str()) {
+                    Some(e) if e.named => return Some(e.id),
+                    Some(e) => e.id,
+                    None if !n.bytes().any(|b| b.is_ascii_uppercase()) => self.intern(n),
+                    None => {
+                        let id = self.intern(&n.to_ascii_lowercase());
+                        self.ids
+                            .insert(n.as_str().into(), Spelling { id, named: false });
+                        id
+                    }
+                };
+                // The first time this string is a name: one compare against the names.
+                if let Some(e) = self.ids.get_mut(n.as_str()) {
+                    e.named = true;
                 }
-                if !n.bytes().any(|b| b.is_ascii_uppercase()) {
-                    return Some(self.intern(n));
+                if let Some(p) = self.peers.get_mut(id.0 as usize)
+                    && !p.names.contains(n)
+                {
+                    p.names.push(n.clone());
                 }
-                let id = self.intern(&n.to_ascii_lowercase());
-                self.ids.insert(n.as_str().into(), id);
                 Some(id)
             }
             None => {
@@ -419,7 +468,7 @@ impl PostureFold {
         dir.tls_sessions += 1;
         dir.versions.add(&p.version);
         if let Some(c) = cipher {
-            dir.add_cipher(c, 1);
+            dir.ciphers.add(c, 1);
         }
         dir.verify.add(&p.verify);
         if let Some(b) = p.bits.effective() {
@@ -630,11 +679,14 @@ mod tests {
         "MAYBE",
         "odd word",
     ];
+    /// More ciphers than a peer's record keeps inline.
     const CIPHERS: &[&str] = &[
         "TLS_AES_256_GCM_SHA384",
         "ECDHE-RSA-AES128-GCM-SHA256",
         "DES-CBC3-SHA",
         "TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256",
+        "ECDHE-RSA-CHACHA20-POLY1305",
+        "AES256-SHA",
     ];
     /// Names with case variants and one address-only peer per address.
     const NAMES: &[Option<&str>] = &[
@@ -706,7 +758,8 @@ mod tests {
                 peer,
                 params: TlsParams::new(
                     TlsVersion::parse(VERSIONS[usize::from(word) % VERSIONS.len()]),
-                    (!word.is_multiple_of(5)).then(|| Cipher::new(CIPHERS[usize::from(word) % 4])),
+                    (!word.is_multiple_of(5))
+                        .then(|| Cipher::new(CIPHERS[usize::from(word ^ extra) % CIPHERS.len()])),
                     Bits::postfix(
                         (!extra.is_multiple_of(4)).then_some(u16::from(extra)),
                         Some(u16::from(extra) + 1),
