@@ -556,7 +556,8 @@ fn load_previous(args: &Judging) -> Result<Option<Snapshot>, Error> {
 #[derive(Default)]
 struct Folded {
     report: pipeline::RunReport,
-    /// Interned and typed while folding; a [`crate::analysis::posture::Posture`] once the read is done.
+    /// Interned and typed while folding; a [`crate::analysis::posture::Posture`] once
+    /// the read is done.
     posture: PostureFold,
     timeline: Timeline,
     downgrades: Downgrades,
