@@ -1,6 +1,7 @@
 //! The stages after parsing, on events from a generated log (benches/gen): correlation
 //! (the one sequential step) and the posture fold and merge (the commutative monoid that
-//! blocks and hosts combine with). Throughput is per event (ns/event) and per byte of the
+//! blocks and hosts combine with): `posture_add` folds into [`Posture`] itself (the
+//! reference), `posture_fold` into the interned accumulator `scan` uses, then converts. Throughput is per event (ns/event) and per byte of the
 //! log lines the events came from (MB/s of input the stage keeps up with).
 //!
 //! `cargo bench --bench stages`.
@@ -18,6 +19,7 @@ use std::time::Duration;
 use chrono::{FixedOffset, Offset, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use mailtls::analysis::posture::Posture;
+use mailtls::analysis::posture_fold::PostureFold;
 use mailtls::correlate::Correlator;
 use mailtls::model::Event;
 use mailtls::model::Record;
@@ -90,7 +92,41 @@ fn bench(c: &mut Criterion) {
                 p.peers.len()
             })
         });
+        g.bench_function(format!("posture_fold/{unit}"), |b| {
+            b.iter(|| {
+                let mut f = PostureFold::default();
+                for r in &records {
+                    f.add(black_box(r));
+                }
+                f.into_posture().peers.len()
+            })
+        });
     }
+    // The steady state of a long log: every peer already known (the 8 MiB log is mostly
+    // first sightings), the same records folded eight times over.
+    g.throughput(Throughput::Elements(8 * records.len() as u64));
+    g.bench_function("posture_add_known/records", |b| {
+        b.iter(|| {
+            let mut p = Posture::default();
+            for _ in 0..8 {
+                for r in &records {
+                    p.add(black_box(r));
+                }
+            }
+            p.peers.len()
+        })
+    });
+    g.bench_function("posture_fold_known/records", |b| {
+        b.iter(|| {
+            let mut f = PostureFold::default();
+            for _ in 0..8 {
+                for r in &records {
+                    f.add(black_box(r));
+                }
+            }
+            f.into_posture().peers.len()
+        })
+    });
     // Sixteen partial postures (as sixteen blocks or hosts would give) merged into one.
     let parts: Vec<Posture> = records
         .chunks(records.len().div_ceil(16).max(1))

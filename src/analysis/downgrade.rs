@@ -30,7 +30,7 @@
 //! [`Machine`] is the state machine of one log host, fed in time order; `follow` drives
 //! it record by record ([`crate::live`]), [`Downgrades`] folds whole runs with it.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, FixedOffset};
@@ -38,6 +38,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{DeliveryStatus, Direction, Mta, Peer, Source, TlsErrorKind};
 use crate::model::{Encryption, Meta, Record};
+
+/// foldhash instead of SipHash: [`Downgrades::add`] probes the host map once or twice
+/// per record (per-process random seed kept; [`Downgrades::finish`] sorts its output).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 type Time = DateTime<FixedOffset>;
 

@@ -1,4 +1,5 @@
-//! What the records mean, folded: per-peer [`posture`] (a mergeable monoid), the
+//! What the records mean, folded: per-peer [`posture`] (a mergeable monoid, folded per
+//! record through the interned [`posture_fold`]), the
 //! [`timeline`] of a run, [`downgrade`] windows (one state machine for `scan`, `peer` and
 //! `follow`), the compliance [`policy`] with its grades and advice, the [`compare`]ison
 //! with an earlier snapshot, the record [`filter`] every command shares, and the nightly
@@ -12,4 +13,5 @@ pub mod filter;
 pub mod history;
 pub mod policy;
 pub mod posture;
+pub mod posture_fold;
 pub mod timeline;

@@ -109,22 +109,22 @@ impl ErrorStat {
 /// Errors by kind.
 pub type ErrorMap = BTreeMap<TlsErrorKind, ErrorStat>;
 
-fn merge_errors(into: &mut ErrorMap, from: ErrorMap) {
+pub(super) fn merge_errors(into: &mut ErrorMap, from: ErrorMap) {
     for (k, v) in from {
         into.entry(k).or_default().merge(v);
     }
 }
 
 /// One incident's facts for [`add_error`].
-struct Incident<'a> {
-    kind: TlsErrorKind,
-    time: Option<Time>,
-    text: &'a str,
-    reason: Option<&'a str>,
-    at: Option<&'a Source>,
+pub(super) struct Incident<'a> {
+    pub(super) kind: TlsErrorKind,
+    pub(super) time: Option<Time>,
+    pub(super) text: &'a str,
+    pub(super) reason: Option<&'a str>,
+    pub(super) at: Option<&'a Source>,
 }
 
-fn add_error(into: &mut ErrorMap, i: Incident<'_>) {
+pub(super) fn add_error(into: &mut ErrorMap, i: Incident<'_>) {
     let Incident {
         kind,
         time,

@@ -51,7 +51,7 @@ use crate::analysis::compare::compare;
 use crate::analysis::downgrade::Downgrades;
 use crate::analysis::filter::Left;
 use crate::analysis::policy::{self, Policy};
-use crate::analysis::posture::Posture;
+use crate::analysis::posture_fold::PostureFold;
 use crate::analysis::timeline::Timeline;
 use crate::model::Direction;
 use crate::model::Record;
@@ -374,7 +374,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         p.finish();
     }
     let report = folded.report;
-    let mut posture = folded.posture;
+    let mut posture = folded.posture.into_posture();
     let msgs = (!stores.is_empty()).then(|| {
         let (witnessed, summary) = hops::scan(stores, args.stores.ours(), &filter, &folded.log_ids);
         posture.merge(witnessed);
@@ -558,7 +558,9 @@ fn load_previous(args: &Judging) -> Result<Option<Snapshot>, Error> {
 #[derive(Default)]
 struct Folded {
     report: pipeline::RunReport,
-    posture: Posture,
+    /// Interned and typed while folding; a [`crate::analysis::posture::Posture`] once
+    /// the read is done.
+    posture: PostureFold,
     timeline: Timeline,
     downgrades: Downgrades,
     inbound: InboundLog,
