@@ -210,6 +210,19 @@ impl<R: Read> MboxReader<R> {
         self
     }
 
+    /// Starts the line count at `line` instead of 1: the stream starts at a separator on
+    /// that line of the file ([`crate::stores::mbox`] hands the rest of a file here when a
+    /// message is too large for its blocks).
+    pub fn resume_at(mut self, line: u64) -> MboxReader<R> {
+        self.line = line;
+        self
+    }
+
+    /// The 1-based number of the line being read (where a read error happened).
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
     /// Copies the body up to the next separator, at most [`MAX_BODY`] bytes.
     fn take_body(&mut self) -> io::Result<Vec<u8>> {
         let mut body = Vec::new();
@@ -750,8 +763,24 @@ pub fn is_report_header(header: &[u8]) -> bool {
         std::sync::LazyLock::new(|| memmem::Finder::new("tlsrpt"));
     static DOMAIN: std::sync::LazyLock<memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memmem::Finder::new("tls-report-domain:"));
-    let h = header.to_ascii_lowercase();
-    let named = TLSRPT.find_iter(&h).any(|at| {
+    // The lower-cased copy goes to a buffer kept per thread: this runs for every message
+    // of a store on the pool, and a fresh allocation each time showed in profiles.
+    thread_local! {
+        static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    LOWER.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut h) => {
+            h.clear();
+            h.extend(header.iter().map(u8::to_ascii_lowercase));
+            report_in_lowered(&h, &TLSRPT, &DOMAIN)
+        }
+        Err(_) => report_in_lowered(&header.to_ascii_lowercase(), &TLSRPT, &DOMAIN),
+    })
+}
+
+/// [`is_report_header`] on an already lower-cased header.
+fn report_in_lowered(h: &[u8], tlsrpt: &memmem::Finder<'_>, domain: &memmem::Finder<'_>) -> bool {
+    let named = tlsrpt.find_iter(h).any(|at| {
         let before = h.get(..at).unwrap_or_default();
         let after = h.get(at + "tlsrpt".len()..).unwrap_or_default();
         before.ends_with(b"report-type=")
@@ -760,8 +789,8 @@ pub fn is_report_header(header: &[u8]) -> bool {
     });
     // `TLS-Report-Domain:` counts only as a field name: at the start or after a newline.
     named
-        || DOMAIN
-            .find_iter(&h)
+        || domain
+            .find_iter(h)
             .any(|at| at == 0 || h.get(at - 1) == Some(&b'\n'))
 }
 
