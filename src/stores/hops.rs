@@ -24,7 +24,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::filter::{RecordFilter, peer_matches};
-use crate::analysis::posture::Posture;
+use crate::analysis::posture::{PeerPosture, Posture};
 use crate::model::{Direction, Source};
 use crate::model::{max_time, min_time};
 use crate::parse::headers;
@@ -120,8 +120,15 @@ impl OurHosts {
         }
     }
 
+    /// True when `by` is one of our hosts. Runs for every hop: a name already in
+    /// normal form is looked up as it is.
     pub fn contains(&self, by: &str) -> bool {
-        self.names.contains(&norm(by))
+        let t = by.trim().trim_end_matches('.');
+        if t.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.names.contains(&norm(by))
+        } else {
+            self.names.contains(t)
+        }
     }
 
     pub fn names(&self) -> Vec<String> {
@@ -351,6 +358,46 @@ pub const INFER_SAMPLE: usize = 2_000;
 /// without building either: this runs for every hop of a mailbox, and most keys are
 /// already in the posture and already lower case, so a hop usually allocates nothing.
 pub fn add_hop<'p>(posture: &'p mut Posture, hop: &Hop) -> Option<&'p str> {
+    let (key, name) = hop_key(hop)?;
+    if !posture.peers.contains_key(&*key) {
+        let key = key.to_string();
+        posture.peers.insert(key.clone(), new_peer(key));
+    }
+    let pp = posture.peers.get_mut(&*key)?;
+    fold_hop(pp, name, hop);
+    let pp: &'p PeerPosture = pp;
+    Some(pp.peer.as_str())
+}
+
+/// The peers of a store scan while it runs, hashed (the posture's ordered map compared
+/// long, similar host names on every hop); moved into the posture at the end.
+type PeerMap = HashMap<String, PeerPosture, foldhash::fast::FixedState>;
+
+/// [`add_hop`] into a [`PeerMap`].
+fn add_hop_to(peers: &mut PeerMap, hop: &Hop) {
+    let Some((key, name)) = hop_key(hop) else {
+        return;
+    };
+    let pp = match peers.get_mut(&*key) {
+        Some(pp) => pp,
+        None => {
+            let key = key.into_owned();
+            peers.entry(key.clone()).or_insert_with(|| new_peer(key))
+        }
+    };
+    fold_hop(pp, name, hop);
+}
+
+fn new_peer(key: String) -> PeerPosture {
+    PeerPosture {
+        peer: key,
+        ..PeerPosture::default()
+    }
+}
+
+/// The posture key and name of a hop's sending side, `None` when the hop says nothing
+/// about TLS or names nobody.
+fn hop_key(hop: &Hop) -> Option<(std::borrow::Cow<'_, str>, Option<&str>)> {
     if matches!(hop.tls, HopTls::Unknown) {
         return None;
     }
@@ -370,21 +417,12 @@ pub fn add_hop<'p>(posture: &'p mut Posture, hop: &Hop) -> Option<&'p str> {
         (None, Some(ip)) => ip.to_string().into(),
         (None, None) => return None,
     };
-    if !posture.peers.contains_key(&*key) {
-        let key = key.to_string();
-        posture.peers.insert(
-            key.clone(),
-            crate::analysis::posture::PeerPosture {
-                peer: key,
-                ..Default::default()
-            },
-        );
-    }
-    // Folded in place (the same sums as merging a one-hop posture, without building one).
-    let pp = posture.peers.get_mut(&*key)?;
-    if pp.peer.is_empty() {
-        pp.peer = key.into_owned();
-    }
+    Some((key, name))
+}
+
+/// Folds one hop into its peer's posture in place (the same sums as merging a one-hop
+/// posture, without building one).
+fn fold_hop(pp: &mut PeerPosture, name: Option<&str>, hop: &Hop) {
     if let Some(n) = name
         && !pp.names.contains(n)
     {
@@ -417,8 +455,6 @@ pub fn add_hop<'p>(posture: &'p mut Posture, hop: &Hop) -> Option<&'p str> {
     }
     d.first_seen = min_time(d.first_seen, hop.date);
     d.last_seen = max_time(d.last_seen, hop.date);
-    let pp: &'p crate::analysis::posture::PeerPosture = pp;
-    Some(pp.peer.as_str())
 }
 
 /// `--peer`, `--since`/`--until` (the hop's date; a hop without one is dropped) and
@@ -587,8 +623,8 @@ pub fn scan(
     log_queue_ids: &HashSet<String>,
 ) -> (Posture, MessagesSummary) {
     let mut summary = MessagesSummary::default();
-    let mut witnessed = Posture::default();
-    let mut claimed = Posture::default();
+    let mut witnessed = PeerMap::default();
+    let mut claimed = PeerMap::default();
     walk(stores, ours, &mut summary, |m, trust, s| {
         for (h, t) in m.hops.iter().zip(trust) {
             // `--loopback` keeps loopback senders, as it does for log peers.
@@ -611,19 +647,22 @@ pub fn scan(
                     } else if !hop_kept(&h.hop, filter) {
                         s.hops_filtered += 1;
                     } else {
-                        add_hop(&mut witnessed, &h.hop);
+                        add_hop_to(&mut witnessed, &h.hop);
                     }
                 }
                 Trust::Claimed => {
                     if hop_kept(&h.hop, filter) {
-                        add_hop(&mut claimed, &h.hop);
+                        add_hop_to(&mut claimed, &h.hop);
                     }
                 }
             }
         }
     });
-    summary.claimed = claimed;
-    (witnessed, summary)
+    summary.claimed = Posture::default();
+    summary.claimed.peers.extend(claimed);
+    let mut posture = Posture::default();
+    posture.peers.extend(witnessed);
+    (posture, summary)
 }
 
 /// One hop as an event line (`mailtls events`): the hop's fields plus where it is, its

@@ -394,67 +394,82 @@ pub fn each_message<T: Send>(
         let reader_file = Arc::clone(&file);
         let sizes = (block.max(16), max_block.max(block));
         s.spawn(move || read_blocks(inner, reader_file, keep, sizes, tx, back_rx));
-        let mut ended = false;
-        while !ended {
+        // While the caller's `sink` takes one batch on this thread, the pool maps the next.
+        let mut pending: Option<(Vec<Cut>, Vec<Vec<T>>)> = None;
+        loop {
             let mut cuts = Vec::with_capacity(batch);
-            match rx.recv() {
-                Ok(c) => cuts.push(c),
-                Err(_) => break,
-            }
             while cuts.len() < batch {
                 match rx.recv() {
                     Ok(c) => cuts.push(c),
-                    Err(_) => {
-                        ended = true;
-                        break;
-                    }
+                    Err(_) => break,
                 }
             }
-            let outs: Vec<Vec<T>> = cuts
-                .par_iter()
-                .map(|c| match c {
-                    Cut::Block {
-                        data,
-                        line,
-                        cut_short,
-                    } => {
-                        let mut out = Vec::new();
-                        frame(data, *line, &file, keep, |m| out.push(map(m)));
-                        if *cut_short {
-                            out.pop();
+            let mut mapped: Vec<Vec<T>> = Vec::new();
+            rayon::in_place_scope(|sc| {
+                if !cuts.is_empty() {
+                    let (cuts, mapped, map, file) = (&cuts, &mut mapped, &map, &file);
+                    sc.spawn(move |_| *mapped = map_cuts(cuts, file, keep, map));
+                }
+                if let Some((done, outs)) = pending.take() {
+                    for (c, out) in done.into_iter().zip(outs) {
+                        for t in out {
+                            index += 1;
+                            sink(index, Ok(t));
                         }
-                        out
+                        match c {
+                            Cut::Block { data, .. } => {
+                                let _ = back_tx.send(data);
+                            }
+                            Cut::Failed { error, line } => {
+                                let source = Source {
+                                    file: Arc::clone(&file),
+                                    line,
+                                };
+                                sink(index, Err(MessageError { source, error }));
+                            }
+                            Cut::Owned(_) => {}
+                        }
                     }
-                    Cut::Owned(m) => vec![map(Msg {
-                        source: m.source.clone(),
-                        header: &m.header,
-                        truncated: m.truncated,
-                        body: m.body.as_deref(),
-                    })],
-                    Cut::Failed { .. } => Vec::new(),
-                })
-                .collect();
-            for (c, out) in cuts.into_iter().zip(outs) {
-                for t in out {
-                    index += 1;
-                    sink(index, Ok(t));
                 }
-                match c {
-                    Cut::Block { data, .. } => {
-                        let _ = back_tx.send(data);
-                    }
-                    Cut::Failed { error, line } => {
-                        let source = Source {
-                            file: Arc::clone(&file),
-                            line,
-                        };
-                        sink(index, Err(MessageError { source, error }));
-                    }
-                    Cut::Owned(_) => {}
-                }
+            });
+            if cuts.is_empty() {
+                break;
             }
+            pending = Some((cuts, mapped));
         }
     });
+}
+
+/// `map` of every message of a batch of cuts, on the pool, one list per cut.
+fn map_cuts<T: Send>(
+    cuts: &[Cut],
+    file: &Arc<str>,
+    keep: Option<KeepBody>,
+    map: &(impl Fn(Msg<'_>) -> T + Sync),
+) -> Vec<Vec<T>> {
+    cuts.par_iter()
+        .map(|c| match c {
+            Cut::Block {
+                data,
+                line,
+                cut_short,
+            } => {
+                let mut out = Vec::new();
+                frame(data, *line, file, keep, |m| out.push(map(m)));
+                if *cut_short {
+                    out.pop();
+                }
+                out
+            }
+            Cut::Owned(m) => vec![map(Msg {
+                source: m.source.clone(),
+                header: &m.header,
+                truncated: m.truncated,
+                body: m.body.as_deref(),
+            })],
+            Cut::Failed { .. } => Vec::new(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

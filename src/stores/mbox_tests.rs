@@ -101,7 +101,10 @@ fn oversized_headers_are_cut_and_flagged_alike() {
     }
     mbox.extend_from_slice(b"\nbody\n\nFrom b@x Mon Jul  1 11:00:00 2024\nSubject: b\n\n");
     let want = sequential(&mbox, None);
-    assert!(want.first().is_some_and(|m| m.truncated && m.header.len() == MAX_HEADER));
+    assert!(
+        want.first()
+            .is_some_and(|m| m.truncated && m.header.len() == MAX_HEADER)
+    );
     assert_eq!(blocked(&mbox, None, 4096, 4 << 20), want);
 }
 
@@ -132,10 +135,17 @@ fn a_read_error_keeps_the_whole_messages_before_it() {
     );
     // The last message never saw its end (no separator after it): it is lost, as with
     // the sequential reader.
-    let all: Vec<u64> = sequential(MBOX, None).iter().map(|m| m.source.line).collect();
+    let all: Vec<u64> = sequential(MBOX, None)
+        .iter()
+        .map(|m| m.source.line)
+        .collect();
     assert_eq!(got, all.get(..all.len() - 1).unwrap_or_default());
     assert_eq!(errors.len(), 1);
-    assert!(errors.iter().all(|e| e.starts_with("box:") && e.ends_with("disk on fire")));
+    assert!(
+        errors
+            .iter()
+            .all(|e| e.starts_with("box:") && e.ends_with("disk on fire"))
+    );
 }
 
 /// Lines an mbox is made of, including the awkward ones: separators with and without an

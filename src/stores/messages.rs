@@ -5,6 +5,9 @@
 //! reader owns its buffer (ripgrep style): it copies header lines out, then skips the body
 //! with `memmem` to the next `\nFrom ` and only inspects the line before a candidate, so
 //! memory is bounded by the buffer plus one header block, whatever the mailbox size.
+//! Store scans read an mbox through [`crate::stores::mbox`] instead (blocks split into
+//! messages on the rayon pool), which gives the same messages; this reader is its
+//! reference in the tests and takes over for a message too large for a block.
 //!
 //! Separators follow mboxo/mboxrd: a line starting with `From ` separates messages, and
 //! body lines that started with `From ` were written as `>From ` and so never split. A
