@@ -15,6 +15,10 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 #[derive(Debug, Clone)]
 pub struct Needles {
     searcher: Option<AhoCorasick>,
+    /// The only word, when there is one (a peer's widening pass): `memmem` looks for its
+    /// rarest bytes, where the multi-pattern search keys on its first bytes, and a host
+    /// name's first bytes (`mail`, `mx`, `smtp`) are on most lines of a mail log.
+    single: Option<memchr::memmem::Finder<'static>>,
     patterns: Vec<String>,
     pids: IdSet<u32>,
     /// The same process ids as bits (below [`PID_BITS`], Linux's largest `pid_max`): one
@@ -132,6 +136,10 @@ impl Needles {
             }
         }
         Some(Needles {
+            single: match patterns.as_slice() {
+                [only] => Some(memchr::memmem::Finder::new(only.as_bytes()).into_owned()),
+                _ => None,
+            },
             searcher,
             patterns,
             pids,
@@ -148,7 +156,11 @@ impl Needles {
 
     /// True when `line` (without its newline) is to be parsed.
     pub fn is_match(&self, line: &[u8]) -> bool {
-        self.searcher.as_ref().is_some_and(|s| s.is_match(line)) || self.id_match(line)
+        let word = match &self.single {
+            Some(f) => f.find(line).is_some(),
+            None => self.searcher.as_ref().is_some_and(|s| s.is_match(line)),
+        };
+        word || self.id_match(line)
     }
 
     fn has_pid(&self, p: u32) -> bool {
@@ -198,6 +210,9 @@ impl Needles {
     /// not line by line; only the id lookup looks at each line.
     pub fn next_match(&self, data: &[u8], from: usize) -> Option<usize> {
         let next_word = |at: usize| {
+            if let Some(f) = &self.single {
+                return data.get(at..).and_then(|d| f.find(d)).map(|i| at + i);
+            }
             self.searcher.as_ref().and_then(|s| {
                 s.find(Input::new(data).span(at..data.len()))
                     .map(|m| m.start())
@@ -303,12 +318,22 @@ mod tests {
                 [],
                 ["4F1b2C3d4E"],
             ).expect("needles");
-            prop_assert!(n.ids_in_words);
+            prop_assert!(n.ids_in_words && n.single.is_none());
+            let one = Needles::new(["4F1b2C3d4E"], [], ["4F1b2C3d4E"]).expect("needles");
+            prop_assert!(one.ids_in_words && one.single.is_some());
+            let word = Needles::new(["4F1b2C3d4E"], [], []).expect("needles");
             let data = lines.concat().into_bytes();
             let mut starts = vec![0];
             starts.extend(memchr::memchr_iter(b'\n', &data).map(|i| i + 1));
             for from in starts {
-                prop_assert_eq!(n.next_match(&data, from), reference(&n, &data, from), "from {}", from);
+                for n in [&n, &one] {
+                    prop_assert_eq!(n.next_match(&data, from), reference(n, &data, from), "from {}", from);
+                }
+                // Words alone: the first line holding the word (no line is read for its
+                // ids, so `{`/`<` lines are not either).
+                let want = memchr::memmem::find(&data[from..], b"4F1b2C3d4E")
+                    .map(|w| memchr::memrchr(b'\n', &data[from..from + w]).map_or(from, |i| from + i + 1));
+                prop_assert_eq!(word.next_match(&data, from), want, "from {}", from);
             }
         }
     }
