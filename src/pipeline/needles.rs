@@ -3,10 +3,8 @@
 //! needles until the answer is the same as a full read's: `triage::scope`).
 
 use std::collections::{BTreeSet, HashSet};
-use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
-use memchr::memmem;
 
 /// Which lines a narrowed read keeps: those holding one of a few words (the peer's name or
 /// address, a Message-ID, the local-error words), searched together ASCII
@@ -17,13 +15,79 @@ use memchr::memmem;
 #[derive(Debug, Clone)]
 pub struct Needles {
     searcher: Option<AhoCorasick>,
+    /// The only word, when there is one (a peer's widening pass): `memmem` looks for its
+    /// rarest bytes, where the multi-pattern search keys on its first bytes, and a host
+    /// name's first bytes (`mail`, `mx`, `smtp`) are on most lines of a mail log.
+    single: Option<memchr::memmem::Finder<'static>>,
     patterns: Vec<String>,
-    pids: HashSet<u32>,
-    ids: HashSet<Vec<u8>>,
+    pids: IdSet<u32>,
+    /// The same process ids as bits (below [`PID_BITS`], Linux's largest `pid_max`): one
+    /// load per line instead of a hash probe.
+    pid_bits: Vec<u64>,
+    ids: IdSet<Vec<u8>>,
+    /// Every queue id is also a word and no process id is wanted (a message's own ids):
+    /// a line whose id is one of ours holds it as a word, so only the words and the
+    /// lines starting with `{` or `<` need finding, not every line's id.
+    ids_in_words: bool,
+    /// Bit `n` set when some queue id is `n` bytes long (63 for any longer): most lines'
+    /// ids are of another length, or skipped without hashing (this runs on every line of
+    /// a narrowed read).
+    id_lens: u64,
 }
 
-/// `]: ` ends the syslog `prog[pid]` tag.
-static TAG_END: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"]: "));
+/// The sets probed on every line of a narrowed read: a fast, fixed hash (the keys are
+/// ids from the logs being read, not an attacker's choice of collisions worth a slower
+/// hash).
+type IdSet<T> = HashSet<T, foldhash::fast::FixedState>;
+
+/// The first line start in `data[from..upto]` (`from` a line start) whose line starts with
+/// `{` or `<` (journald JSON, RFC 5424: always read by a narrowed read).
+fn structured_line(data: &[u8], from: usize, upto: usize) -> Option<usize> {
+    if matches!(data.get(from), Some(b'{' | b'<')) && from < upto {
+        return Some(from);
+    }
+    let hay = data.get(from..upto.min(data.len()))?;
+    let a = memchr::memmem::find(hay, b"\n{");
+    let b = memchr::memmem::find(hay, b"\n<");
+    let at = match (a, b) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b)?,
+    };
+    // The `{`/`<` itself must be inside the range (a newline at its end starts a line
+    // that is not).
+    (from + at + 1 < upto).then_some(from + at + 1)
+}
+
+/// Process ids below this are kept as bits (`pid_max` is at most 2^22 on Linux).
+const PID_BITS: u32 = 1 << 22;
+
+/// The [`Needles::id_lens`] bit of an id `n` bytes long.
+fn len_bit(n: usize) -> u64 {
+    1u64 << n.min(63)
+}
+
+/// Where the first `]: ` (the end of the syslog `prog[pid]` tag) is in `line`. A `]` is
+/// looked for with `memchr` and its next two bytes checked: on a line of a few dozen bytes
+/// that is cheaper than a substring search, and this runs on every line of a narrowed read.
+fn tag_end(line: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(b']', line).find(|&i| line.get(i + 1..i + 3) == Some(b": "))
+}
+
+/// `str::parse::<u32>` on bytes (an optional `+`, then decimal digits, no overflow),
+/// without the UTF-8 check.
+fn parse_u32(b: &[u8]) -> Option<u32> {
+    let digits = b.strip_prefix(b"+").unwrap_or(b);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u32, |n, &d| {
+        if d.is_ascii_digit() {
+            n.checked_mul(10)?.checked_add(u32::from(d - b'0'))
+        } else {
+            None
+        }
+    })
+}
 
 impl Needles {
     /// The matcher for these words, process ids and queue ids; `None` when all are empty.
@@ -38,8 +102,8 @@ impl Needles {
             .filter(|p| !p.is_empty())
             .collect();
         let patterns: Vec<String> = set.into_iter().collect();
-        let pids: HashSet<u32> = pids.into_iter().collect();
-        let ids: HashSet<Vec<u8>> = ids
+        let pids: IdSet<u32> = pids.into_iter().collect();
+        let ids: IdSet<Vec<u8>> = ids
             .into_iter()
             .map(|i| i.as_ref().trim().as_bytes().to_vec())
             .filter(|i| !i.is_empty())
@@ -57,11 +121,32 @@ impl Needles {
                     .ok()?,
             )
         };
+        let id_lens = ids.iter().fold(0, |m, i| m | len_bit(i.len()));
+        let ids_in_words = pids.is_empty()
+            && ids
+                .iter()
+                .all(|i| patterns.iter().any(|p| p.as_bytes() == i.as_slice()));
+        let mut pid_bits = Vec::new();
+        if !pids.is_empty() {
+            pid_bits = vec![0u64; (PID_BITS / 64) as usize];
+            for &p in pids.iter().filter(|&&p| p < PID_BITS) {
+                if let Some(w) = pid_bits.get_mut((p / 64) as usize) {
+                    *w |= 1 << (p % 64);
+                }
+            }
+        }
         Some(Needles {
+            single: match patterns.as_slice() {
+                [only] => Some(memchr::memmem::Finder::new(only.as_bytes()).into_owned()),
+                _ => None,
+            },
             searcher,
             patterns,
             pids,
+            pid_bits,
             ids,
+            ids_in_words,
+            id_lens,
         })
     }
 
@@ -71,7 +156,21 @@ impl Needles {
 
     /// True when `line` (without its newline) is to be parsed.
     pub fn is_match(&self, line: &[u8]) -> bool {
-        self.searcher.as_ref().is_some_and(|s| s.is_match(line)) || self.id_match(line)
+        let word = match &self.single {
+            Some(f) => f.find(line).is_some(),
+            None => self.searcher.as_ref().is_some_and(|s| s.is_match(line)),
+        };
+        word || self.id_match(line)
+    }
+
+    fn has_pid(&self, p: u32) -> bool {
+        if p < PID_BITS {
+            self.pid_bits
+                .get((p / 64) as usize)
+                .is_some_and(|w| w & (1 << (p % 64)) != 0)
+        } else {
+            self.pids.contains(&p)
+        }
     }
 
     /// The line's process id or queue id is one of ours (or the line keeps them elsewhere).
@@ -83,13 +182,11 @@ impl Needles {
         if self.pids.is_empty() && self.ids.is_empty() {
             return false;
         }
-        match TAG_END.find(line) {
+        match tag_end(line) {
             Some(end) => {
                 let open = memchr::memrchr(b'[', &line[..end]).map_or(end, |i| i + 1);
-                let pid = std::str::from_utf8(&line[open..end])
-                    .ok()
-                    .and_then(|p| p.parse::<u32>().ok());
-                if pid.is_some_and(|p| self.pids.contains(&p)) {
+                let pid = parse_u32(&line[open..end]);
+                if pid.is_some_and(|p| self.has_pid(p)) {
                     return true;
                 }
                 let rest = &line[end + 3..];
@@ -97,14 +194,14 @@ impl Needles {
                     .iter()
                     .position(|&b| b == b':' || b == b' ')
                     .map_or(rest, |i| &rest[..i]);
-                self.ids.contains(tok)
+                self.id_lens & len_bit(tok.len()) != 0 && self.ids.contains(tok)
             }
             // Exim's own mainlog: the message id follows the stamp (and a +pid or zone).
             None => line
                 .split(|&b| b == b' ')
                 .skip(2)
                 .take(3)
-                .any(|t| self.ids.contains(t)),
+                .any(|t| self.id_lens & len_bit(t.len()) != 0 && self.ids.contains(t)),
         }
     }
 
@@ -113,6 +210,9 @@ impl Needles {
     /// not line by line; only the id lookup looks at each line.
     pub fn next_match(&self, data: &[u8], from: usize) -> Option<usize> {
         let next_word = |at: usize| {
+            if let Some(f) = &self.single {
+                return data.get(at..).and_then(|d| f.find(d)).map(|i| at + i);
+            }
             self.searcher.as_ref().and_then(|s| {
                 s.find(Input::new(data).span(at..data.len()))
                     .map(|m| m.start())
@@ -124,6 +224,15 @@ impl Needles {
             None
         };
         let by_line = !self.pids.is_empty() || !self.ids.is_empty();
+        if by_line && self.ids_in_words {
+            // The first line holding a word or starting with `{`/`<` (see `ids_in_words`).
+            let w =
+                word.map(|w| memchr::memrchr(b'\n', &data[from..w]).map_or(from, |i| from + i + 1));
+            return match (w, structured_line(data, from, w.unwrap_or(data.len()))) {
+                (Some(w), Some(j)) => Some(w.min(j)),
+                (w, j) => w.or(j),
+            };
+        }
         let mut pos = from;
         while pos < data.len() {
             if !by_line {
@@ -146,5 +255,111 @@ impl Needles {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The hand-written readers agree with the library ones they replace.
+        #[test]
+        fn tag_end_and_parse_u32_agree_with_the_std_readers(
+            line in "[a-z0-9 \\[\\]:+-]{0,40}",
+            num in "[+-]?[0-9]{0,12}",
+        ) {
+            let want = memchr::memmem::find(line.as_bytes(), b"]: ");
+            prop_assert_eq!(tag_end(line.as_bytes()), want);
+            prop_assert_eq!(parse_u32(num.as_bytes()), num.parse::<u32>().ok());
+            prop_assert_eq!(parse_u32(line.as_bytes()), line.parse::<u32>().ok());
+        }
+    }
+
+    /// The first line at or after each line start that `is_match` keeps, line by line.
+    fn reference(n: &Needles, data: &[u8], from: usize) -> Option<usize> {
+        let mut pos = from;
+        while pos < data.len() {
+            let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+            let line = &data[pos..end];
+            if n.is_match(line.strip_suffix(b"\r").unwrap_or(line)) {
+                return Some(pos);
+            }
+            pos = end + 1;
+        }
+        None
+    }
+
+    fn log_line() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "Nov 27 10:00:03 mx postfix/qmgr[70]: 4F1b2C3d4E: removed\n",
+            "Nov 27 10:00:03 mx postfix/qmgr[70]: 4F1b2C3d4X: from=<a@b>\n",
+            "Nov 27 10:00:03 mx postfix/smtp[71]: 4F1b2C3d4X: to=<a@b>, status=sent (queued as 4F1b2C3d4E)\n",
+            "Nov 27 10:00:03 mx postfix/smtp[71]: x: msgid=<m1@example.org>\n",
+            "{\"MESSAGE\":\"anything\"}\n",
+            "<13>1 2026-11-27T10:00:00Z mx postfix 70 - - 4F1b2C3d4X: removed\n",
+            "\r\n",
+            "\n",
+            "no newline {",
+            "plain text with < and { inside\n",
+        ])
+    }
+
+    proptest! {
+        /// With a message's ids (all of them words, no process ids) the words alone are
+        /// searched, and the lines found are those of reading line by line.
+        #[test]
+        fn ids_that_are_words_find_the_same_lines(
+            lines in prop::collection::vec(log_line(), 0..30),
+        ) {
+            let n = Needles::new(
+                ["4F1b2C3d4E", "m1@example.org"],
+                [],
+                ["4F1b2C3d4E"],
+            ).expect("needles");
+            prop_assert!(n.ids_in_words && n.single.is_none());
+            let one = Needles::new(["4F1b2C3d4E"], [], ["4F1b2C3d4E"]).expect("needles");
+            prop_assert!(one.ids_in_words && one.single.is_some());
+            let word = Needles::new(["4F1b2C3d4E"], [], []).expect("needles");
+            let data = lines.concat().into_bytes();
+            let mut starts = vec![0];
+            starts.extend(memchr::memchr_iter(b'\n', &data).map(|i| i + 1));
+            for from in starts {
+                for n in [&n, &one] {
+                    prop_assert_eq!(n.next_match(&data, from), reference(n, &data, from), "from {}", from);
+                }
+                // Words alone: the first line holding the word (no line is read for its
+                // ids, so `{`/`<` lines are not either).
+                let want = memchr::memmem::find(&data[from..], b"4F1b2C3d4E")
+                    .map(|w| memchr::memrchr(b'\n', &data[from..from + w]).map_or(from, |i| from + i + 1));
+                prop_assert_eq!(word.next_match(&data, from), want, "from {}", from);
+            }
+        }
+    }
+
+    #[test]
+    fn ids_of_another_length_are_not_looked_up_but_still_match_when_equal() {
+        let n = Needles::new(["nothing-here"], [7], ["ABCDE12345"]).expect("needles");
+        let line = |s: &str| n.is_match(s.as_bytes());
+        assert!(line(
+            "Nov 27 10:00:03 mx postfix/qmgr[70]: ABCDE12345: removed"
+        ));
+        assert!(!line(
+            "Nov 27 10:00:03 mx postfix/qmgr[70]: ABCDE1234: removed"
+        ));
+        assert!(!line(
+            "Nov 27 10:00:03 mx postfix/qmgr[70]: ABCDE123456: removed"
+        ));
+        assert!(line("Nov 27 10:00:03 mx postfix/qmgr[7]: x: removed"));
+        assert!(line("Nov 27 10:00:03 mx postfix/qmgr[+7]: x: removed"));
+        assert!(!line(
+            "Nov 27 10:00:03 mx postfix/qmgr[99999999999]: x: removed"
+        ));
+        let big = Needles::new(["nothing-here"], [PID_BITS + 5, 64], []).expect("needles");
+        assert!(!big.ids_in_words && !n.ids_in_words);
+        let pid = |p: u32| big.is_match(format!("Nov 27 10:00:03 mx sm-mta[{p}]: x").as_bytes());
+        assert!(pid(PID_BITS + 5) && pid(64));
+        assert!(!pid(PID_BITS + 4) && !pid(65) && !pid(0) && !pid(5));
     }
 }

@@ -21,15 +21,15 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::filter::{RecordFilter, peer_matches};
-use crate::analysis::posture::Posture;
-use crate::model::{Direction, Peer, Source};
+use crate::analysis::posture::{PeerPosture, Posture};
+use crate::model::{Direction, Source};
 use crate::model::{max_time, min_time};
 use crate::parse::headers;
 use crate::parse::received::{self, Hop, HopTls};
+use crate::stores::mbox;
 use crate::stores::messages::{RawMessage, Store};
 
 /// One hop with the line of its `Received:` header.
@@ -54,13 +54,19 @@ pub struct MessageHops {
 
 /// Parses the `Received:` headers of one message.
 pub fn read_message(raw: &RawMessage) -> MessageHops {
-    let (fields, all_fields) = headers::fields_named(&raw.header, "received");
+    read_header(&raw.header, raw.source.clone(), raw.truncated)
+}
+
+/// Parses the `Received:` headers of one header block that starts on `source` (cut at
+/// the size limit when `truncated`).
+pub fn read_header(header: &[u8], source: Source, truncated: bool) -> MessageHops {
+    let (fields, all_fields) = headers::fields_named(header, "received");
     let mut hops = Vec::with_capacity(fields.len());
     let mut malformed = Vec::new();
     for f in &fields {
         let source = Source {
-            file: Arc::clone(&raw.source.file),
-            line: raw.source.line + f.line,
+            file: Arc::clone(&source.file),
+            line: source.line + f.line,
         };
         match received::parse(&f.value) {
             Ok(hop) => hops.push(HopAt { source, hop }),
@@ -68,10 +74,10 @@ pub fn read_message(raw: &RawMessage) -> MessageHops {
         }
     }
     MessageHops {
-        source: raw.source.clone(),
+        source,
         hops,
         malformed,
-        truncated: raw.truncated,
+        truncated,
         no_fields: all_fields == 0,
     }
 }
@@ -114,8 +120,15 @@ impl OurHosts {
         }
     }
 
+    /// True when `by` is one of our hosts. Runs for every hop: a name already in
+    /// normal form is looked up as it is.
     pub fn contains(&self, by: &str) -> bool {
-        self.names.contains(&norm(by))
+        let t = by.trim().trim_end_matches('.');
+        if t.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.names.contains(&norm(by))
+        } else {
+            self.names.contains(t)
+        }
     }
 
     pub fn names(&self) -> Vec<String> {
@@ -335,29 +348,87 @@ impl MessagesSummary {
 
 /// How many examples and problems the summary keeps.
 const KEEP: usize = 20;
-/// Messages read per parallel batch.
-const BATCH: usize = 512;
 /// Messages held to infer our hosts before the first one is folded.
 pub const INFER_SAMPLE: usize = 2_000;
 
-/// Folds one hop's sending side into `posture` as an inbound message (and session).
-pub fn add_hop(posture: &mut Posture, hop: &Hop) -> Option<String> {
+/// Folds one hop's sending side into `posture` as an inbound message (and session);
+/// returns the peer's posture key.
+///
+/// The name and key are those of [`Hop::from_peer`] and [`crate::model::Peer::key`], read from the hop
+/// without building either: this runs for every hop of a mailbox, and most keys are
+/// already in the posture and already lower case, so a hop usually allocates nothing.
+pub fn add_hop<'p>(posture: &'p mut Posture, hop: &Hop) -> Option<&'p str> {
+    let (key, name) = hop_key(hop)?;
+    if !posture.peers.contains_key(&*key) {
+        let key = key.to_string();
+        posture.peers.insert(key.clone(), new_peer(key));
+    }
+    let pp = posture.peers.get_mut(&*key)?;
+    fold_hop(pp, name, hop);
+    let pp: &'p PeerPosture = pp;
+    Some(pp.peer.as_str())
+}
+
+/// The peers of a store scan while it runs, hashed (the posture's ordered map compared
+/// long, similar host names on every hop); moved into the posture at the end.
+type PeerMap = HashMap<String, PeerPosture, foldhash::fast::FixedState>;
+
+/// [`add_hop`] into a [`PeerMap`].
+fn add_hop_to(peers: &mut PeerMap, hop: &Hop) {
+    let Some((key, name)) = hop_key(hop) else {
+        return;
+    };
+    let pp = match peers.get_mut(&*key) {
+        Some(pp) => pp,
+        None => {
+            let key = key.into_owned();
+            peers.entry(key.clone()).or_insert_with(|| new_peer(key))
+        }
+    };
+    fold_hop(pp, name, hop);
+}
+
+fn new_peer(key: String) -> PeerPosture {
+    PeerPosture {
+        peer: key,
+        ..PeerPosture::default()
+    }
+}
+
+/// The posture key and name of a hop's sending side, `None` when the hop says nothing
+/// about TLS or names nobody.
+fn hop_key(hop: &Hop) -> Option<(std::borrow::Cow<'_, str>, Option<&str>)> {
     if matches!(hop.tls, HopTls::Unknown) {
         return None;
     }
-    let peer: Peer = hop.from_peer()?;
-    let key = peer.key()?;
-    // Folded in place (the same sums as merging a one-hop posture, without building one).
-    let pp = posture.peers.entry(key.clone()).or_default();
-    if pp.peer.is_empty() {
-        pp.peer = key.clone();
-    }
-    if let Some(n) = &peer.name
+    let name = hop
+        .from_rdns
+        .as_deref()
+        .or(if hop.from_ip.is_none() {
+            hop.from_helo.as_deref()
+        } else {
+            None
+        })
+        .map(|n| n.trim().trim_end_matches('.'))
+        .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("unknown"));
+    let key: std::borrow::Cow<'_, str> = match (name, hop.from_ip) {
+        (Some(n), _) if !n.bytes().any(|b| b.is_ascii_uppercase()) => n.into(),
+        (Some(n), _) => n.to_ascii_lowercase().into(),
+        (None, Some(ip)) => ip.to_string().into(),
+        (None, None) => return None,
+    };
+    Some((key, name))
+}
+
+/// Folds one hop into its peer's posture in place (the same sums as merging a one-hop
+/// posture, without building one).
+fn fold_hop(pp: &mut PeerPosture, name: Option<&str>, hop: &Hop) {
+    if let Some(n) = name
         && !pp.names.contains(n)
     {
-        pp.names.insert(n.clone());
+        pp.names.insert(n.to_owned());
     }
-    if let Some(ip) = peer.ip {
+    if let Some(ip) = hop.from_ip {
         pp.ips.insert(ip);
     }
     let d = &mut pp.inbound;
@@ -384,7 +455,6 @@ pub fn add_hop(posture: &mut Posture, hop: &Hop) -> Option<String> {
     }
     d.first_seen = min_time(d.first_seen, hop.date);
     d.last_seen = max_time(d.last_seen, hop.date);
-    Some(key)
 }
 
 /// `--peer`, `--since`/`--until` (the hop's date; a hop without one is dropped) and
@@ -408,51 +478,40 @@ pub fn hop_kept(hop: &Hop, filter: &RecordFilter) -> bool {
     true
 }
 
-/// Reads every store in batches (I/O sequential, parsing parallel) and hands each
-/// message's hops to `f`. I/O problems go to `summary`.
+/// Reads every store on the rayon pool ([`mbox::each_store_message`]: an mbox is cut into
+/// blocks and each block split into messages in parallel) and hands each message's hops
+/// to `f`, in store order. TLS-RPT report messages are only counted; I/O problems go to
+/// `summary`.
 fn for_each_message(
     stores: &[Store],
     summary: &mut MessagesSummary,
     mut f: impl FnMut(MessageHops, &mut MessagesSummary),
 ) {
     for store in stores {
-        let mut it = match store.messages() {
-            Ok(it) => it,
-            Err(e) => {
-                summary.messages_unreadable += 1;
-                if summary.problems.len() < KEEP {
-                    summary
-                        .problems
-                        .push(format!("{}: {e}", store.path.display()));
-                }
-                continue;
-            }
-        };
-        loop {
-            let mut batch = Vec::with_capacity(BATCH);
-            for item in it.by_ref() {
-                match item {
-                    Ok(m) if crate::stores::messages::is_report_header(&m.header) => {
-                        summary.report_messages += 1;
-                    }
-                    Ok(m) => batch.push(m),
-                    Err(e) => {
-                        summary.messages_unreadable += 1;
-                        if summary.problems.len() < KEEP {
-                            summary.problems.push(e.to_string());
-                        }
+        let read = mbox::each_store_message(
+            store,
+            None,
+            |m| {
+                (!crate::stores::messages::is_report_header(m.header))
+                    .then(|| read_header(m.header, m.source, m.truncated))
+            },
+            |_, item| match item {
+                Ok(Some(m)) => f(m, summary),
+                Ok(None) => summary.report_messages += 1,
+                Err(e) => {
+                    summary.messages_unreadable += 1;
+                    if summary.problems.len() < KEEP {
+                        summary.problems.push(e.to_string());
                     }
                 }
-                if batch.len() == BATCH {
-                    break;
-                }
-            }
-            if batch.is_empty() {
-                break;
-            }
-            let parsed: Vec<MessageHops> = batch.par_iter().map(read_message).collect();
-            for m in parsed {
-                f(m, summary);
+            },
+        );
+        if let Err(e) = read {
+            summary.messages_unreadable += 1;
+            if summary.problems.len() < KEEP {
+                summary
+                    .problems
+                    .push(format!("{}: {e}", store.path.display()));
             }
         }
     }
@@ -564,8 +623,8 @@ pub fn scan(
     log_queue_ids: &HashSet<String>,
 ) -> (Posture, MessagesSummary) {
     let mut summary = MessagesSummary::default();
-    let mut witnessed = Posture::default();
-    let mut claimed = Posture::default();
+    let mut witnessed = PeerMap::default();
+    let mut claimed = PeerMap::default();
     walk(stores, ours, &mut summary, |m, trust, s| {
         for (h, t) in m.hops.iter().zip(trust) {
             // `--loopback` keeps loopback senders, as it does for log peers.
@@ -588,19 +647,22 @@ pub fn scan(
                     } else if !hop_kept(&h.hop, filter) {
                         s.hops_filtered += 1;
                     } else {
-                        add_hop(&mut witnessed, &h.hop);
+                        add_hop_to(&mut witnessed, &h.hop);
                     }
                 }
                 Trust::Claimed => {
                     if hop_kept(&h.hop, filter) {
-                        add_hop(&mut claimed, &h.hop);
+                        add_hop_to(&mut claimed, &h.hop);
                     }
                 }
             }
         }
     });
-    summary.claimed = claimed;
-    (witnessed, summary)
+    summary.claimed = Posture::default();
+    summary.claimed.peers.extend(claimed);
+    let mut posture = Posture::default();
+    posture.peers.extend(witnessed);
+    (posture, summary)
 }
 
 /// One hop as an event line (`mailtls events`): the hop's fields plus where it is, its

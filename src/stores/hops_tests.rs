@@ -117,10 +117,7 @@ fn infer_most_frequent_top_by() {
 fn add_hop_counts_sessions_only_with_details() {
     let mut p = Posture::default();
     let m = msg(CHAIN);
-    assert_eq!(
-        add_hop(&mut p, &m.hops[1].hop).as_deref(),
-        Some("mail.peer.example")
-    );
+    assert_eq!(add_hop(&mut p, &m.hops[1].hop), Some("mail.peer.example"));
     let d = &p.peers["mail.peer.example"].inbound;
     assert_eq!(
         (d.tls_sessions, d.tls_messages, d.plaintext_messages),

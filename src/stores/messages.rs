@@ -5,6 +5,9 @@
 //! reader owns its buffer (ripgrep style): it copies header lines out, then skips the body
 //! with `memmem` to the next `\nFrom ` and only inspects the line before a candidate, so
 //! memory is bounded by the buffer plus one header block, whatever the mailbox size.
+//! Store scans read an mbox through [`crate::stores::mbox`] instead (blocks split into
+//! messages on the rayon pool), which gives the same messages; this reader is its
+//! reference in the tests and takes over for a message too large for a block.
 //!
 //! Separators follow mboxo/mboxrd: a line starting with `From ` separates messages, and
 //! body lines that started with `From ` were written as `>From ` and so never split. A
@@ -208,6 +211,19 @@ impl<R: Read> MboxReader<R> {
     pub fn keeping(mut self, keep: KeepBody) -> MboxReader<R> {
         self.keep = Some(keep);
         self
+    }
+
+    /// Starts the line count at `line` instead of 1: the stream starts at a separator on
+    /// that line of the file ([`crate::stores::mbox`] hands the rest of a file here when a
+    /// message is too large for its blocks).
+    pub fn resume_at(mut self, line: u64) -> MboxReader<R> {
+        self.line = line;
+        self
+    }
+
+    /// The 1-based number of the line being read (where a read error happened).
+    pub fn line(&self) -> u64 {
+        self.line
     }
 
     /// Copies the body up to the next separator, at most [`MAX_BODY`] bytes.
@@ -750,8 +766,24 @@ pub fn is_report_header(header: &[u8]) -> bool {
         std::sync::LazyLock::new(|| memmem::Finder::new("tlsrpt"));
     static DOMAIN: std::sync::LazyLock<memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memmem::Finder::new("tls-report-domain:"));
-    let h = header.to_ascii_lowercase();
-    let named = TLSRPT.find_iter(&h).any(|at| {
+    // The lower-cased copy goes to a buffer kept per thread: this runs for every message
+    // of a store on the pool, and a fresh allocation each time showed in profiles.
+    thread_local! {
+        static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    LOWER.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut h) => {
+            h.clear();
+            h.extend(header.iter().map(u8::to_ascii_lowercase));
+            report_in_lowered(&h, &TLSRPT, &DOMAIN)
+        }
+        Err(_) => report_in_lowered(&header.to_ascii_lowercase(), &TLSRPT, &DOMAIN),
+    })
+}
+
+/// [`is_report_header`] on an already lower-cased header.
+fn report_in_lowered(h: &[u8], tlsrpt: &memmem::Finder<'_>, domain: &memmem::Finder<'_>) -> bool {
+    let named = tlsrpt.find_iter(h).any(|at| {
         let before = h.get(..at).unwrap_or_default();
         let after = h.get(at + "tlsrpt".len()..).unwrap_or_default();
         before.ends_with(b"report-type=")
@@ -760,8 +792,8 @@ pub fn is_report_header(header: &[u8]) -> bool {
     });
     // `TLS-Report-Domain:` counts only as a field name: at the start or after a newline.
     named
-        || DOMAIN
-            .find_iter(&h)
+        || domain
+            .find_iter(h)
             .any(|at| at == 0 || h.get(at - 1) == Some(&b'\n'))
 }
 

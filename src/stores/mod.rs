@@ -3,4 +3,5 @@
 //! ones that name our peers into posture, beside the logs' view.
 
 pub mod hops;
+pub mod mbox;
 pub mod messages;

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ReportError, TlsReport, TlsRpt, parse_report};
 use crate::input::{self, SourceFile};
+use crate::stores::mbox;
 use crate::stores::messages::{self, MAX_BODY, RawMessage, Store, is_report_header};
 
 /// Report files larger than this are refused: real ones are kilobytes.
@@ -280,18 +281,30 @@ pub fn read_all(files: &[PathBuf], stores: &[Store]) -> (TlsRpt, ReadSummary) {
         }
     }
     for store in stores {
-        let it = match store.messages_keeping(is_report_header) {
-            Ok(it) => it,
-            Err(e) => {
-                sum.problem(format!("{}: {e}", store.path.display()));
-                continue;
-            }
-        };
-        for m in it {
-            match m {
+        // Every header is looked at on the pool; only report messages are copied out.
+        let read = mbox::each_store_message(
+            store,
+            Some(is_report_header),
+            |m| {
+                m.body.map(|body| RawMessage {
+                    source: m.source,
+                    index: 0,
+                    header: m.header.to_vec(),
+                    truncated: m.truncated,
+                    body: Some(body.to_vec()),
+                })
+            },
+            |index, item| match item {
+                Ok(Some(mut m)) => {
+                    m.index = index;
+                    read_message(&m, &mut sum, &mut fold);
+                }
+                Ok(None) => {}
                 Err(e) => sum.problem(e.to_string()),
-                Ok(m) => read_message(&m, &mut sum, &mut fold),
-            }
+            },
+        );
+        if let Err(e) = read {
+            sum.problem(format!("{}: {e}", store.path.display()));
         }
     }
     (model, sum)

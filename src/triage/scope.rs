@@ -43,11 +43,12 @@
 use std::collections::BTreeSet;
 use std::io;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 
 use memchr::memmem;
+use rayon::prelude::*;
 
-use crate::input::{self, BlockReader, SourceFile};
+use crate::input::{self, Block, BlockReader, SourceFile};
 use crate::model::{EventKind, Mta};
 use crate::parse::{self, LineOutcome};
 use crate::pipeline::Needles;
@@ -147,17 +148,30 @@ pub fn widen(sources: &[SourceFile], question: &Question, max_line: usize) -> io
         };
         let mut found = Found::default();
         for src in sources {
-            scan_source(src, &n, max_line, !is_message, |line, folded| {
-                if !is_message {
-                    for seed in &seeds {
-                        for at in memmem::find_iter(folded, seed.as_bytes()) {
-                            let orig = &line[at..at + seed.len()];
-                            spellings.insert(String::from_utf8_lossy(orig).into_owned());
+            // The lines are searched and their ids read on the pool; only the sets are
+            // filled here, in order.
+            scan_source(
+                src,
+                &n,
+                max_line,
+                !is_message,
+                |line, folded| {
+                    let mut spelled = Vec::new();
+                    if !is_message {
+                        for seed in &seeds {
+                            for at in memmem::find_iter(folded, seed.as_bytes()) {
+                                let orig = &line[at..at + seed.len()];
+                                spelled.push(String::from_utf8_lossy(orig).into_owned());
+                            }
                         }
                     }
-                }
-                found.add(line, is_message)
-            })?;
+                    (spelled, line_ids(line))
+                },
+                |(spelled, ids)| {
+                    spellings.extend(spelled);
+                    found.add(ids, is_message);
+                },
+            )?;
         }
         scope.lines_matched = found.lines;
         scope.queue_ids.extend(found.queue_ids.iter().cloned());
@@ -186,42 +200,97 @@ pub fn widen(sources: &[SourceFile], question: &Question, max_line: usize) -> io
     Ok(scope)
 }
 
-/// Calls `f` with every line of `src` that holds a needle. With `fold`, the needles are
-/// lower case and are searched in a lower-cased copy of each block (ASCII case folding at
-/// memory speed, then the exact SIMD search); `f` still gets the original line.
-fn scan_source(
+/// Calls `sink` with `map` of every line of `src` that holds a needle, in order. With
+/// `fold`, the needles are lower case and are searched in a lower-cased copy of each block
+/// (ASCII case folding at memory speed, then the exact SIMD search); `map` gets the
+/// original line and its folded copy.
+///
+/// One thread reads blocks while the rayon pool folds and searches them and runs `map`
+/// on their matching lines: a widening pass reads the whole input, and on one thread it
+/// was most of a triage question's time (issue 21).
+fn scan_source<T: Send>(
     src: &SourceFile,
     needles: &Needles,
     max_line: usize,
     fold: bool,
-    mut f: impl FnMut(&[u8], &[u8]),
+    map: impl Fn(&[u8], &[u8]) -> T + Sync,
+    mut sink: impl FnMut(T),
 ) -> io::Result<()> {
     let reader = input::open(src)?;
-    let mut br = BlockReader::with_sizes(reader, input::DEFAULT_BLOCK_SIZE, max_line);
-    let mut lower = Vec::new();
-    while let Some(block) = br.next_block()? {
-        let data = &block.data[..];
-        let hay: &[u8] = if fold {
-            lower.clear();
-            lower.extend_from_slice(data);
-            lower.make_ascii_lowercase();
-            &lower
-        } else {
-            data
-        };
+    let batch = (rayon::current_num_threads() * 2).max(2);
+    let (tx, rx) = mpsc::sync_channel::<io::Result<Block>>(batch);
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let mut br = BlockReader::with_sizes(reader, input::DEFAULT_BLOCK_SIZE, max_line);
+            loop {
+                let next = br.next_block().transpose();
+                let Some(item) = next else { return };
+                let failed = item.is_err();
+                if tx.send(item).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        let mut ended = false;
+        while !ended {
+            let mut blocks = Vec::with_capacity(batch);
+            while blocks.len() < batch {
+                match rx.recv() {
+                    Ok(b) => blocks.push(b?),
+                    Err(_) => {
+                        ended = true;
+                        break;
+                    }
+                }
+            }
+            let outs: Vec<Vec<T>> = blocks
+                .par_iter()
+                .map(|b| block_matches(&b.data, needles, max_line, fold, &map))
+                .collect();
+            outs.into_iter().flatten().for_each(&mut sink);
+        }
+        Ok(())
+    })
+}
+
+/// `map` of each line of `data` that holds a needle (see [`scan_source`]).
+fn block_matches<T>(
+    data: &[u8],
+    needles: &Needles,
+    max_line: usize,
+    fold: bool,
+    map: &impl Fn(&[u8], &[u8]) -> T,
+) -> Vec<T> {
+    // The folded copy goes to a buffer kept per thread (a fresh megabyte per block cost
+    // page faults).
+    thread_local! {
+        static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let search = |hay: &[u8]| {
+        let mut out = Vec::new();
         let mut pos = 0;
         while let Some(start) = needles.next_match(hay, pos) {
             let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
             let line = &data[start..end];
             if line.len() <= max_line {
-                let strip = |l: &'_ [u8]| -> usize { l.len() - usize::from(l.ends_with(b"\r")) };
-                let n = strip(line);
-                f(&line[..n], &hay[start..start + n]);
+                let n = line.len() - usize::from(line.ends_with(b"\r"));
+                out.push(map(&line[..n], &hay[start..start + n]));
             }
             pos = end + 1;
         }
+        out
+    };
+    if !fold {
+        return search(data);
     }
-    Ok(())
+    LOWER.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut lower) => {
+            lower.clear();
+            lower.extend(data.iter().map(u8::to_ascii_lowercase));
+            search(&lower)
+        }
+        Err(_) => search(&data.to_ascii_lowercase()),
+    })
 }
 
 /// Ids gathered in one pass.
@@ -235,9 +304,9 @@ struct Found {
 }
 
 impl Found {
-    fn add(&mut self, line: &[u8], is_message: bool) {
+    /// Counts one matched line and keeps its ids ([`line_ids`]).
+    fn add(&mut self, ids: LineIds, is_message: bool) {
         self.lines += 1;
-        let ids = line_ids(line);
         let names_peer = ids.names_peer;
         if let Some(q) = ids.queue_id {
             self.queue_ids.insert(q);

@@ -1,0 +1,477 @@
+//! An mbox read on the rayon pool: one thread cuts the file into large blocks at message
+//! separators, and the pool splits each block into messages and hands each message's
+//! header (and, when asked, body) to the caller's function as a slice of the block.
+//!
+//! Why: a mailbox is mostly bodies, and reading it one message at a time on one thread,
+//! copying each header into its own buffer, made the reader the floor of a store scan
+//! (issue 21). Here the reader only reads, counts lines and looks for the last separator
+//! of each block; nothing is copied per message, and blocks are recycled.
+//!
+//! The messages, their headers, bodies, lines and indexes are exactly those of
+//! [`MboxReader`] (`same_as_the_sequential_reader` in the tests): a block always starts at
+//! a separator (a `From ` line after an empty line) or at the start of the file, where the
+//! sequential reader is in the same state whatever came before. A message too large for
+//! [`MAX_BLOCK`] (no separator in sight) hands the rest of the file to [`MboxReader`], so
+//! memory stays bounded whatever the mailbox holds.
+
+use std::io::{self, Cursor, Read};
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use memchr::memmem;
+use rayon::prelude::*;
+
+use crate::input::{self, SourceFile};
+use crate::model::Source;
+use crate::stores::messages::{
+    KeepBody, Kind, MAX_BODY, MAX_HEADER, MboxReader, MessageError, RawMessage, Store,
+};
+
+/// Bytes read per block before looking for its last separator.
+pub const BLOCK: usize = 2 << 20;
+/// A block grows up to this size looking for a separator; past it the rest of the file is
+/// read message by message ([`MboxReader`]).
+pub const MAX_BLOCK: usize = 64 << 20;
+
+/// One message of a block, borrowed from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Msg<'a> {
+    /// The file and the line of the message's first header line.
+    pub source: Source,
+    /// The header block, without the `From ` line and the empty line that ends it, cut at
+    /// [`MAX_HEADER`] bytes.
+    pub header: &'a [u8],
+    /// The header was larger than [`MAX_HEADER`] and was cut.
+    pub truncated: bool,
+    /// The body (at most [`MAX_BODY`] bytes) when the `keep` test accepted the header.
+    pub body: Option<&'a [u8]>,
+}
+
+/// What the reader thread hands on, in file order.
+enum Cut {
+    /// Whole messages; `line` is the 1-based number of the block's first line. With
+    /// `cut_short` the read failed after `data`: its last message never reached its end
+    /// and is left out, as the sequential reader leaves it out.
+    Block {
+        data: Vec<u8>,
+        line: u64,
+        cut_short: bool,
+    },
+    /// One message read by the sequential reader (after a block grew too large).
+    Owned(RawMessage),
+    /// The read failed at `line`: nothing more follows.
+    Failed { error: io::Error, line: u64 },
+}
+
+/// Cuts a stream into blocks that start at separators.
+struct Cutter<R> {
+    inner: R,
+    block: usize,
+    max_block: usize,
+    carry: Vec<u8>,
+    eof: bool,
+    /// 1-based number of the line at the start of `carry`.
+    line: u64,
+    spare: Vec<Vec<u8>>,
+}
+
+/// The position of the last separator in `data` after position 0: a `From ` line whose
+/// previous line is empty (`\n` or `\r\n`).
+fn last_separator(data: &[u8]) -> Option<usize> {
+    memmem::rfind_iter(data, b"\nFrom ")
+        .find(|&i| blank_line_ends_at(data, 0, i))
+        .map(|i| i + 1)
+}
+
+/// True when the line ended by the newline at `nl` is empty (or only `\r`); `from` is a
+/// line start at or before it.
+fn blank_line_ends_at(data: &[u8], from: usize, nl: usize) -> bool {
+    let start = data
+        .get(from..nl)
+        .and_then(|s| memchr::memrchr(b'\n', s))
+        .map_or(from, |p| from + p + 1);
+    nl == start || (nl == start + 1 && data.get(start) == Some(&b'\r'))
+}
+
+impl<R: Read> Cutter<R> {
+    /// The next block of whole messages and the number of its first line, `Ok(None)` at
+    /// the end, or why blocks end ([`Giant`]).
+    fn next_block(&mut self) -> Result<Option<(Vec<u8>, u64)>, Giant> {
+        let mut buf = self.spare.pop().unwrap_or_default();
+        buf.clear();
+        buf.extend_from_slice(&self.carry);
+        self.carry.clear();
+        let mut want = self.block.max(buf.len() + self.block / 2);
+        loop {
+            while buf.len() < want && !self.eof {
+                let len = buf.len();
+                buf.resize(want, 0);
+                let got = loop {
+                    match self.inner.read(buf.get_mut(len..).unwrap_or_default()) {
+                        Ok(n) => break Ok(n),
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => break Err(e),
+                    }
+                };
+                match got {
+                    Ok(0) => {
+                        buf.truncate(len);
+                        self.eof = true;
+                    }
+                    Ok(n) => buf.truncate(len + n),
+                    Err(error) => {
+                        buf.truncate(len);
+                        return Err(Giant::Failed(buf, error));
+                    }
+                }
+            }
+            if self.eof {
+                if buf.is_empty() {
+                    return Ok(None);
+                }
+                let line = self.line;
+                self.line += count_lines(&buf);
+                return Ok(Some((buf, line)));
+            }
+            if let Some(cut) = last_separator(&buf) {
+                self.carry
+                    .extend_from_slice(buf.get(cut..).unwrap_or_default());
+                buf.truncate(cut);
+                let line = self.line;
+                self.line += count_lines(&buf);
+                return Ok(Some((buf, line)));
+            }
+            if want >= self.max_block {
+                return Err(Giant::TooLarge(buf));
+            }
+            want *= 2;
+        }
+    }
+}
+
+/// Why the block reader stops cutting.
+enum Giant {
+    /// No separator within [`MAX_BLOCK`]: the bytes read so far (from a separator on).
+    TooLarge(Vec<u8>),
+    /// A read failed: the bytes read before it (from a separator on).
+    Failed(Vec<u8>, io::Error),
+}
+
+fn count_lines(data: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', data).count() as u64
+}
+
+/// The reader thread: blocks until the end, then the sequential reader for a giant
+/// message, failures as the last item.
+fn read_blocks<R: Read>(
+    inner: R,
+    file: Arc<str>,
+    keep: Option<KeepBody>,
+    (block, max_block): (usize, usize),
+    tx: mpsc::SyncSender<Cut>,
+    back: mpsc::Receiver<Vec<u8>>,
+) {
+    let mut c = Cutter {
+        inner,
+        block,
+        max_block,
+        carry: Vec::new(),
+        eof: false,
+        line: 1,
+        spare: Vec::new(),
+    };
+    loop {
+        c.spare.extend(back.try_iter());
+        match c.next_block() {
+            Ok(Some((data, line))) => {
+                let block = Cut::Block {
+                    data,
+                    line,
+                    cut_short: false,
+                };
+                if tx.send(block).is_err() {
+                    return;
+                }
+            }
+            Ok(None) => return,
+            Err(Giant::Failed(buf, error)) => {
+                // What was read whole still counts, as it did for the sequential reader;
+                // the message being read when it failed is lost.
+                let line = c.line + count_lines(&buf);
+                let block = Cut::Block {
+                    data: buf,
+                    line: c.line,
+                    cut_short: true,
+                };
+                if tx.send(block).is_err() {
+                    return;
+                }
+                let _ = tx.send(Cut::Failed { error, line });
+                return;
+            }
+            Err(Giant::TooLarge(buf)) => {
+                let rest = Cursor::new(buf).chain(c.inner);
+                let mut r = MboxReader::new(rest, Arc::clone(&file)).resume_at(c.line);
+                if let Some(k) = keep {
+                    r = r.keeping(k);
+                }
+                loop {
+                    match r.next_message() {
+                        Ok(Some(m)) => {
+                            if tx.send(Cut::Owned(m)).is_err() {
+                                return;
+                            }
+                        }
+                        Ok(None) => return,
+                        Err(error) => {
+                            let line = r.line();
+                            let _ = tx.send(Cut::Failed { error, line });
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Splits one block (starting at a separator or at the file start, on line `line`) into
+/// its messages, as [`MboxReader`] would.
+pub fn frame<'a>(
+    data: &'a [u8],
+    line: u64,
+    file: &Arc<str>,
+    keep: Option<KeepBody>,
+    mut f: impl FnMut(Msg<'a>),
+) {
+    let finder = memmem::Finder::new(b"\nFrom ");
+    let at_from = |pos: usize| data.get(pos..).is_some_and(|r| r.starts_with(b"From "));
+    // The next separator at or after the line start `pos`, or the end of the block.
+    let next_sep = |pos: usize, prev_blank: bool| -> usize {
+        if prev_blank && at_from(pos) {
+            return pos;
+        }
+        let mut from = pos;
+        while let Some(i) = data.get(from..).and_then(|r| finder.find(r)) {
+            let nl = from + i;
+            if blank_line_ends_at(data, pos, nl) {
+                return nl + 1;
+            }
+            from = nl + 1;
+        }
+        data.len()
+    };
+    let mut pos = next_sep(0, true);
+    let mut counted = 0usize;
+    let mut lines = line;
+    while pos < data.len() {
+        // `pos` is a separator: the `From ` line.
+        pos = match memchr::memchr(b'\n', data.get(pos..).unwrap_or_default()) {
+            Some(n) => pos + n + 1,
+            None => data.len(),
+        };
+        let start = pos;
+        let mut prev_blank = false;
+        let end = loop {
+            if at_from(pos) {
+                prev_blank = true;
+                break pos;
+            }
+            if pos >= data.len() {
+                break pos;
+            }
+            let rest = data.get(pos..).unwrap_or_default();
+            let (content, next) = match memchr::memchr(b'\n', rest) {
+                Some(n) => (rest.get(..n).unwrap_or_default(), pos + n + 1),
+                None => (rest, data.len()),
+            };
+            if content.is_empty() || content == b"\r" {
+                let end = pos;
+                pos = next;
+                prev_blank = true;
+                break end;
+            }
+            pos = next;
+        };
+        let whole = data.get(start..end).unwrap_or_default();
+        let truncated = whole.len() > MAX_HEADER;
+        let header = whole.get(..MAX_HEADER.min(whole.len())).unwrap_or_default();
+        lines += count_lines(data.get(counted..start).unwrap_or_default());
+        counted = start;
+        let next = next_sep(pos, prev_blank);
+        let body = keep.filter(|k| k(header)).map(|_| {
+            let b = data.get(pos..next).unwrap_or_default();
+            b.get(..MAX_BODY.min(b.len())).unwrap_or_default()
+        });
+        f(Msg {
+            source: Source {
+                file: Arc::clone(file),
+                line: lines,
+            },
+            header,
+            truncated,
+            body,
+        });
+        pos = next;
+    }
+}
+
+/// Messages of Maildirs and `.eml` files mapped per parallel batch.
+const FILE_BATCH: usize = 512;
+
+/// Reads every message of `store` and calls `sink` with `map` of each, in store order,
+/// with its 1-based index; `map` runs on the rayon pool. `keep` picks the messages whose
+/// body `map` sees ([`Store::messages_keeping`]). A message that cannot be read goes to
+/// `sink` as an error (an mbox read error ends the store, as with [`Store::messages`]).
+/// `Err` when the store cannot be opened at all.
+pub fn each_store_message<T: Send>(
+    store: &Store,
+    keep: Option<KeepBody>,
+    map: impl Fn(Msg<'_>) -> T + Sync,
+    mut sink: impl FnMut(u64, Result<T, MessageError>),
+) -> io::Result<()> {
+    if store.kind == Kind::Mbox {
+        let src = SourceFile {
+            path: Some(store.path.clone()),
+            display: store.display(),
+            mtime: None,
+            walked: false,
+        };
+        let inner = input::open(&src)?;
+        each_message(inner, store.display(), keep, BLOCK, MAX_BLOCK, map, sink);
+        return Ok(());
+    }
+    let mut it = match keep {
+        Some(k) => store.messages_keeping(k)?,
+        None => store.messages()?,
+    };
+    loop {
+        let batch: Vec<_> = it.by_ref().take(FILE_BATCH).collect();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let outs: Vec<Option<T>> = batch
+            .par_iter()
+            .map(|r| {
+                r.as_ref().ok().map(|m| {
+                    map(Msg {
+                        source: m.source.clone(),
+                        header: &m.header,
+                        truncated: m.truncated,
+                        body: m.body.as_deref(),
+                    })
+                })
+            })
+            .collect();
+        for (r, out) in batch.into_iter().zip(outs) {
+            match (r, out) {
+                (Ok(m), Some(t)) => sink(m.index, Ok(t)),
+                (Err(e), _) => sink(0, Err(e)),
+                (Ok(_), None) => {}
+            }
+        }
+    }
+}
+
+/// Reads the mbox `inner` (named `file`) in blocks of `block` bytes (growing up to
+/// `max_block` to find a separator) and calls `sink` with `map` of each message, in order,
+/// with its 1-based index; `map` runs on the rayon pool. A read error is handed to `sink`
+/// last, with the line where it happened.
+pub fn each_message<T: Send>(
+    inner: Box<dyn Read + Send>,
+    file: Arc<str>,
+    keep: Option<KeepBody>,
+    block: usize,
+    max_block: usize,
+    map: impl Fn(Msg<'_>) -> T + Sync,
+    mut sink: impl FnMut(u64, Result<T, MessageError>),
+) {
+    let batch = (rayon::current_num_threads() * 4).max(4);
+    let (tx, rx) = mpsc::sync_channel::<Cut>(batch);
+    let (back_tx, back_rx) = mpsc::channel::<Vec<u8>>();
+    let mut index = 0u64;
+    std::thread::scope(|s| {
+        let reader_file = Arc::clone(&file);
+        let sizes = (block.max(16), max_block.max(block));
+        s.spawn(move || read_blocks(inner, reader_file, keep, sizes, tx, back_rx));
+        // While the caller's `sink` takes one batch on this thread, the pool maps the next.
+        let mut pending: Option<(Vec<Cut>, Vec<Vec<T>>)> = None;
+        loop {
+            let mut cuts = Vec::with_capacity(batch);
+            while cuts.len() < batch {
+                match rx.recv() {
+                    Ok(c) => cuts.push(c),
+                    Err(_) => break,
+                }
+            }
+            let mut mapped: Vec<Vec<T>> = Vec::new();
+            rayon::in_place_scope(|sc| {
+                if !cuts.is_empty() {
+                    let (cuts, mapped, map, file) = (&cuts, &mut mapped, &map, &file);
+                    sc.spawn(move |_| *mapped = map_cuts(cuts, file, keep, map));
+                }
+                if let Some((done, outs)) = pending.take() {
+                    for (c, out) in done.into_iter().zip(outs) {
+                        for t in out {
+                            index += 1;
+                            sink(index, Ok(t));
+                        }
+                        match c {
+                            Cut::Block { data, .. } => {
+                                let _ = back_tx.send(data);
+                            }
+                            Cut::Failed { error, line } => {
+                                let source = Source {
+                                    file: Arc::clone(&file),
+                                    line,
+                                };
+                                sink(index, Err(MessageError { source, error }));
+                            }
+                            Cut::Owned(_) => {}
+                        }
+                    }
+                }
+            });
+            if cuts.is_empty() {
+                break;
+            }
+            pending = Some((cuts, mapped));
+        }
+    });
+}
+
+/// `map` of every message of a batch of cuts, on the pool, one list per cut.
+fn map_cuts<T: Send>(
+    cuts: &[Cut],
+    file: &Arc<str>,
+    keep: Option<KeepBody>,
+    map: &(impl Fn(Msg<'_>) -> T + Sync),
+) -> Vec<Vec<T>> {
+    cuts.par_iter()
+        .map(|c| match c {
+            Cut::Block {
+                data,
+                line,
+                cut_short,
+            } => {
+                let mut out = Vec::new();
+                frame(data, *line, file, keep, |m| out.push(map(m)));
+                if *cut_short {
+                    out.pop();
+                }
+                out
+            }
+            Cut::Owned(m) => vec![map(Msg {
+                source: m.source.clone(),
+                header: &m.header,
+                truncated: m.truncated,
+                body: m.body.as_deref(),
+            })],
+            Cut::Failed { .. } => Vec::new(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "mbox_tests.rs"]
+mod tests;
