@@ -288,9 +288,6 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         } else {
             Zone::Local
         },
-        // Records carry no envelope addresses, DSN or status text of a good delivery: the
-        // parsers need not build them (`parse::Detail`).
-        detail: crate::parse::Detail::Records,
         ..Options::default()
     };
     // With --peer only the lines that can matter to the peer are parsed (the records kept
@@ -310,6 +307,9 @@ pub fn run(args: &Args) -> Result<u8, Error> {
     if args.wants_timeline(tty) {
         return timeline(args, &sources, &opts, &filter, tty);
     }
+    // The records carry no envelope addresses, DSN or status text of a good delivery (the
+    // timeline above shows them): the parsers need not build them (`parse::Detail`).
+    opts.detail = crate::parse::Detail::Records;
     // A closed pipe (`events | head`) stops the read: nothing more can be written.
     let stop = Arc::new(AtomicBool::new(false));
     opts.stop = Some(Arc::clone(&stop));
