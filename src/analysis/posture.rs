@@ -164,6 +164,52 @@ fn peer_key(peer: &Peer) -> Option<Cow<'_, str>> {
     }
 }
 
+/// What one message record adds to its peer's direction: one rule for [`Posture::add`] and
+/// the interned fold ([`super::posture_fold`]). An inbound message was received (over TLS or
+/// in clear); an outbound one counts as delivered only with `stat=Sent`, a deferral or a
+/// bounce is counted as such, and an attempt without a final status counts nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum MessageCount {
+    Tls,
+    Plaintext,
+    Deferred,
+    Bounced,
+    Nothing,
+}
+
+impl MessageCount {
+    pub(super) fn of(
+        direction: Direction,
+        status: Option<DeliveryStatus>,
+        encryption: &Encryption,
+    ) -> MessageCount {
+        let delivered = match (direction, status) {
+            (Direction::Inbound, _) | (Direction::Outbound, Some(DeliveryStatus::Sent)) => true,
+            (Direction::Outbound, Some(DeliveryStatus::Deferred)) => {
+                return MessageCount::Deferred;
+            }
+            (Direction::Outbound, Some(DeliveryStatus::Bounced)) => {
+                return MessageCount::Bounced;
+            }
+            _ => false,
+        };
+        match (delivered, encryption) {
+            (false, _) => MessageCount::Nothing,
+            (true, Encryption::Plaintext) => MessageCount::Plaintext,
+            (true, _) => MessageCount::Tls,
+        }
+    }
+}
+
+/// Whether a policy verdict counts as a verdict: words a STARTTLS summary line also carries
+/// are counted from the summary (counting the verdict too would count one session twice).
+pub(super) fn verdict_counts(verify: &Verify) -> bool {
+    !matches!(
+        verify,
+        Verify::Ok | Verify::No | Verify::Not | Verify::Fail | Verify::Trusted | Verify::DaneFail
+    )
+}
+
 /// One direction (inbound or outbound) of one peer.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct DirPosture {
@@ -406,41 +452,15 @@ impl Posture {
                 status,
                 direction,
                 ..
-            } => {
-                let delivered = match (direction, status) {
-                    (Direction::Inbound, _) => true,
-                    (Direction::Outbound, Some(DeliveryStatus::Sent)) => true,
-                    (Direction::Outbound, Some(DeliveryStatus::Deferred)) => {
-                        d.deferred += 1;
-                        false
-                    }
-                    (Direction::Outbound, Some(DeliveryStatus::Bounced)) => {
-                        d.bounced += 1;
-                        false
-                    }
-                    _ => false,
-                };
-                if delivered {
-                    if matches!(encryption, Encryption::Plaintext) {
-                        d.plaintext_messages += 1;
-                    } else {
-                        d.tls_messages += 1;
-                    }
-                }
-            }
+            } => match MessageCount::of(*direction, *status, encryption) {
+                MessageCount::Tls => d.tls_messages += 1,
+                MessageCount::Plaintext => d.plaintext_messages += 1,
+                MessageCount::Deferred => d.deferred += 1,
+                MessageCount::Bounced => d.bounced += 1,
+                MessageCount::Nothing => {}
+            },
             Record::Verdict { verify, .. } => {
-                // Words a STARTTLS summary line also carries are counted from the summary;
-                // counting the verdict too would count one session twice.
-                let on_summary = matches!(
-                    verify,
-                    Verify::Ok
-                        | Verify::No
-                        | Verify::Not
-                        | Verify::Fail
-                        | Verify::Trusted
-                        | Verify::DaneFail
-                );
-                if !on_summary {
+                if verdict_counts(verify) {
                     d.verdicts.add(verify);
                 }
             }

@@ -17,10 +17,11 @@ use std::net::IpAddr;
 use chrono::{DateTime, FixedOffset};
 
 use super::posture::{
-    DirPosture, ErrorMap, Incident, PeerPosture, Posture, add_error, merge_errors,
+    DirPosture, ErrorMap, Incident, MessageCount, PeerPosture, Posture, add_error, merge_errors,
+    verdict_counts,
 };
-use crate::model::{Cipher, DeliveryStatus, Direction, Hist, Mta, Peer, TlsParams, TlsVersion};
-use crate::model::{Encryption, Record, Verify, max_time, min_time};
+use crate::model::{Cipher, Direction, Hist, Mta, Peer, TlsParams, TlsVersion};
+use crate::model::{Record, Verify, max_time, min_time};
 
 type Time = DateTime<FixedOffset>;
 
@@ -532,41 +533,15 @@ impl PostureFold {
                 status,
                 direction,
                 ..
-            } => {
-                let delivered = match (direction, status) {
-                    (Direction::Inbound, _) => true,
-                    (Direction::Outbound, Some(DeliveryStatus::Sent)) => true,
-                    (Direction::Outbound, Some(DeliveryStatus::Deferred)) => {
-                        dir.deferred += 1;
-                        false
-                    }
-                    (Direction::Outbound, Some(DeliveryStatus::Bounced)) => {
-                        dir.bounced += 1;
-                        false
-                    }
-                    _ => false,
-                };
-                if delivered {
-                    if matches!(encryption, Encryption::Plaintext) {
-                        dir.plaintext_messages += 1;
-                    } else {
-                        dir.tls_messages += 1;
-                    }
-                }
-            }
+            } => match MessageCount::of(*direction, *status, encryption) {
+                MessageCount::Tls => dir.tls_messages += 1,
+                MessageCount::Plaintext => dir.plaintext_messages += 1,
+                MessageCount::Deferred => dir.deferred += 1,
+                MessageCount::Bounced => dir.bounced += 1,
+                MessageCount::Nothing => {}
+            },
             Record::Verdict { verify, .. } => {
-                // As `Posture::add`: words a STARTTLS summary also carries are counted
-                // from the summary.
-                let on_summary = matches!(
-                    verify,
-                    Verify::Ok
-                        | Verify::No
-                        | Verify::Not
-                        | Verify::Fail
-                        | Verify::Trusted
-                        | Verify::DaneFail
-                );
-                if !on_summary {
+                if verdict_counts(verify) {
                     dir.verdicts.get_or_insert_with(Box::default).add(verify);
                 }
             }
@@ -649,7 +624,7 @@ impl PostureFold {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Bits, Meta, Source, TlsErrorKind};
+    use crate::model::{Bits, DeliveryStatus, Encryption, Meta, Source, TlsErrorKind};
     use proptest::prelude::*;
     use std::sync::Arc;
 

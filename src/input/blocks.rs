@@ -297,7 +297,20 @@ mod tests {
     use proptest::prelude::*;
 
     fn all_lines(data: &[u8], block: usize, max_line: usize) -> (Vec<(u64, Vec<u8>)>, u64) {
-        let mut r = BlockReader::with_sizes(data, block, max_line);
+        read_lines(
+            BlockReader::with_sizes(data, block, max_line),
+            max_line,
+            None,
+        )
+    }
+
+    /// Every line `r` gives with its number, and how many were over `max_line`; each
+    /// block's buffer goes back to `pool` (when given) as soon as its lines are taken.
+    fn read_lines(
+        mut r: BlockReader<&[u8]>,
+        max_line: usize,
+        pool: Option<&BlockPool>,
+    ) -> (Vec<(u64, Vec<u8>)>, u64) {
         let mut out = Vec::new();
         let mut skipped = 0;
         while let Some(b) = r.next_block().unwrap() {
@@ -309,6 +322,9 @@ mod tests {
                 } else {
                     out.push((n, l.to_vec()));
                 }
+            }
+            if let Some(p) = pool {
+                p.put(b.data);
             }
         }
         (out, skipped)
@@ -353,21 +369,8 @@ mod tests {
         for len in [0usize, 1, block / 2, block + 7] {
             pool.put(vec![b'#'; len.max(1)]);
         }
-        let mut r = BlockReader::with_sizes(data, block, max_line).with_pool(pool.clone());
-        let mut out = Vec::new();
-        let mut skipped = 0;
-        while let Some(b) = r.next_block().unwrap() {
-            skipped += b.skipped_long_lines;
-            for (n, l) in b.lines() {
-                if l.len() > max_line {
-                    skipped += 1;
-                } else {
-                    out.push((n, l.to_vec()));
-                }
-            }
-            pool.put(b.data);
-        }
-        (out, skipped)
+        let r = BlockReader::with_sizes(data, block, max_line).with_pool(pool.clone());
+        read_lines(r, max_line, Some(&pool))
     }
 
     #[test]
