@@ -124,6 +124,33 @@ pub(super) struct Incident<'a> {
     pub(super) at: Option<&'a Source>,
 }
 
+impl<'a> Incident<'a> {
+    /// The incident an error record is; `None` for every other record. Also the key of a
+    /// local error's entry: the log host, else the input file (a log without a host field,
+    /// Exim's mainlog or pasted lines, so two such logs never share one `-` entry).
+    pub(super) fn of(r: &'a Record) -> Option<(Incident<'a>, &'a str)> {
+        let Record::Error {
+            kind,
+            text,
+            reason,
+            meta,
+            ..
+        } = r
+        else {
+            return None;
+        };
+        let host = meta.host.as_deref().unwrap_or(&meta.source.file);
+        let incident = Incident {
+            kind: *kind,
+            time: meta.time,
+            text,
+            reason: reason.as_deref(),
+            at: Some(&meta.source),
+        };
+        Some((incident, host))
+    }
+}
+
 pub(super) fn add_error(into: &mut ErrorMap, i: Incident<'_>) {
     let Incident {
         kind,
@@ -404,25 +431,10 @@ impl Posture {
     pub fn add(&mut self, r: &Record) {
         let meta = r.meta();
         let Some(peer) = r.peer() else {
-            if let Record::Error {
-                kind, text, reason, ..
-            } = r
-            {
-                // A log without a host field (Exim's mainlog, pasted lines): the input
-                // file stands for the host, so two such logs never share one `-` entry.
-                let host = match meta.host.as_deref() {
-                    Some(h) => h.to_owned(),
-                    None => meta.source.file.to_string(),
-                };
+            if let Some((incident, host)) = Incident::of(r) {
                 add_error(
-                    self.local_errors.entry(host).or_default(),
-                    Incident {
-                        kind: *kind,
-                        time: meta.time,
-                        text,
-                        reason: reason.as_deref(),
-                        at: Some(&meta.source),
-                    },
+                    self.local_errors.entry(host.to_owned()).or_default(),
+                    incident,
                 );
             }
             return;
@@ -464,22 +476,11 @@ impl Posture {
                     d.verdicts.add(verify);
                 }
             }
-            Record::Error {
-                kind,
-                text,
-                reason,
-                meta,
-                ..
-            } => add_error(
-                &mut d.errors,
-                Incident {
-                    kind: *kind,
-                    time: meta.time,
-                    text,
-                    reason: reason.as_deref(),
-                    at: Some(&meta.source),
-                },
-            ),
+            Record::Error { .. } => {
+                if let Some((incident, _)) = Incident::of(r) {
+                    add_error(&mut d.errors, incident);
+                }
+            }
             // Peer-less by construction (returned above); not posture facts.
             Record::Ready { .. } | Record::Start { .. } => {}
         }

@@ -486,23 +486,8 @@ impl PostureFold {
     pub fn add(&mut self, r: &Record) {
         let meta = r.meta();
         let Some(peer) = r.peer() else {
-            if let Record::Error {
-                kind, text, reason, ..
-            } = r
-            {
-                // As `Posture::add`: the log host, else the input file; the host is
-                // copied at its first error only.
-                let host: &str = match meta.host.as_deref() {
-                    Some(h) => h,
-                    None => &meta.source.file,
-                };
-                let incident = Incident {
-                    kind: *kind,
-                    time: meta.time,
-                    text,
-                    reason: reason.as_deref(),
-                    at: Some(&meta.source),
-                };
+            if let Some((incident, host)) = Incident::of(r) {
+                // The host is copied at its first error only.
                 match self.local_errors.get_mut(host) {
                     Some(m) => add_error(m, incident),
                     None => add_error(
@@ -545,22 +530,11 @@ impl PostureFold {
                     dir.verdicts.get_or_insert_with(Box::default).add(verify);
                 }
             }
-            Record::Error {
-                kind,
-                text,
-                reason,
-                meta,
-                ..
-            } => add_error(
-                &mut dir.errors,
-                Incident {
-                    kind: *kind,
-                    time: meta.time,
-                    text,
-                    reason: reason.as_deref(),
-                    at: Some(&meta.source),
-                },
-            ),
+            Record::Error { .. } => {
+                if let Some((incident, _)) = Incident::of(r) {
+                    add_error(&mut dir.errors, incident);
+                }
+            }
             Record::Ready { .. } | Record::Start { .. } => {}
         }
     }
