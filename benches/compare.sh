@@ -109,7 +109,7 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 measure() {
     local name=$1 input=$2; shift 2
     local bytes walls=() rsss=() i t0 t1
-    bytes=$(stat -c %s "$input")
+    bytes=$(stat -L -c %s "$input")
     cat "$input" >/dev/null # page cache
     for ((i = 0; i < RUNS; i++)); do
         t0=$(date +%s.%N)

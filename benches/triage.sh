@@ -51,7 +51,7 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 RESULTS="$WORK/results.txt"
 : >"$RESULTS"
 cat "$LOG" >/dev/null # page cache
-BYTES=$(stat -c %s "$LOG")
+BYTES=$(stat -L -c %s "$LOG")
 
 # measure NAME COMMAND...: RUNS runs; prints and records the median wall time.
 measure() {
