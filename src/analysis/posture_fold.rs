@@ -35,19 +35,27 @@ pub struct PeerId(u32);
 
 /// A typed key with a fixed slot for every known variant and its word kept only for the
 /// rest (`Other(String)`), so counting a known word is an array increment.
-trait Slotted: Sized {
+trait Slotted: Sized + Clone + 'static {
     /// How many known variants (the array's length).
-    const SLOTS: usize;
+    /// The known variants, in slot order (`slot(&KNOWN[i]) == Ok(i)`, tested).
+    const KNOWN: &'static [Self];
+    const SLOTS: usize = Self::KNOWN.len();
     /// The slot of a known variant, or the word of an unknown one.
     fn slot(&self) -> Result<usize, &str>;
-    /// The variant of a slot (`slot(from_slot(i)) == Ok(i)`).
-    fn from_slot(i: usize) -> Option<Self>;
     /// The unknown variant of a word.
     fn other(word: String) -> Self;
 }
 
 impl Slotted for TlsVersion {
-    const SLOTS: usize = 7;
+    const KNOWN: &'static [Self] = &[
+        TlsVersion::Ssl2,
+        TlsVersion::Ssl3,
+        TlsVersion::Tls1_0,
+        TlsVersion::Tls1_1,
+        TlsVersion::Tls1_2,
+        TlsVersion::Tls1_3,
+        TlsVersion::Legacy,
+    ];
     fn slot(&self) -> Result<usize, &str> {
         Ok(match self {
             TlsVersion::Ssl2 => 0,
@@ -60,25 +68,30 @@ impl Slotted for TlsVersion {
             TlsVersion::Other(w) => return Err(w),
         })
     }
-    fn from_slot(i: usize) -> Option<Self> {
-        Some(match i {
-            0 => TlsVersion::Ssl2,
-            1 => TlsVersion::Ssl3,
-            2 => TlsVersion::Tls1_0,
-            3 => TlsVersion::Tls1_1,
-            4 => TlsVersion::Tls1_2,
-            5 => TlsVersion::Tls1_3,
-            6 => TlsVersion::Legacy,
-            _ => return None,
-        })
-    }
     fn other(word: String) -> Self {
         TlsVersion::Other(word)
     }
 }
 
 impl Slotted for Verify {
-    const SLOTS: usize = 16;
+    const KNOWN: &'static [Self] = &[
+        Verify::Ok,
+        Verify::No,
+        Verify::Not,
+        Verify::Fail,
+        Verify::None,
+        Verify::Temp,
+        Verify::Protocol,
+        Verify::Software,
+        Verify::Clear,
+        Verify::Trusted,
+        Verify::DaneFail,
+        Verify::DaneTemp,
+        Verify::DaneNoTls,
+        Verify::Config,
+        Verify::Failure,
+        Verify::Unknown,
+    ];
     fn slot(&self) -> Result<usize, &str> {
         Ok(match self {
             Verify::Ok => 0,
@@ -98,27 +111,6 @@ impl Slotted for Verify {
             Verify::Failure => 14,
             Verify::Unknown => 15,
             Verify::Other(w) => return Err(w),
-        })
-    }
-    fn from_slot(i: usize) -> Option<Self> {
-        Some(match i {
-            0 => Verify::Ok,
-            1 => Verify::No,
-            2 => Verify::Not,
-            3 => Verify::Fail,
-            4 => Verify::None,
-            5 => Verify::Temp,
-            6 => Verify::Protocol,
-            7 => Verify::Software,
-            8 => Verify::Clear,
-            9 => Verify::Trusted,
-            10 => Verify::DaneFail,
-            11 => Verify::DaneTemp,
-            12 => Verify::DaneNoTls,
-            13 => Verify::Config,
-            14 => Verify::Failure,
-            15 => Verify::Unknown,
-            _ => return None,
         })
     }
     fn other(word: String) -> Self {
@@ -178,7 +170,7 @@ impl<const N: usize> Slots<N> {
     fn into_hist<K: Slotted + crate::model::hist::Word>(self) -> Hist<K> {
         let mut h = Hist::default();
         for (i, n) in self.known.into_iter().enumerate() {
-            if let Some(k) = K::from_slot(i) {
+            if let Some(k) = K::KNOWN.get(i).cloned() {
                 h.add_n(&k, n);
             }
         }
@@ -856,5 +848,21 @@ mod tests {
         assert!(all.get(&TlsVersion::Other("QUIC".into())) > 0);
         assert!(all.get(&TlsVersion::Tls1_3) > 0);
         same(&p, &reference(&rs));
+    }
+
+    /// Each known word sits in its own slot, and the slots hold every known variant, so
+    /// counts go back to the words they came from.
+    #[test]
+    fn known_words_are_their_slots() {
+        fn check<K: Slotted + std::fmt::Debug + PartialEq>() {
+            assert_eq!(K::KNOWN.len(), K::SLOTS);
+            for (i, k) in K::KNOWN.iter().enumerate() {
+                assert_eq!(k.slot(), Ok(i), "{k:?}");
+            }
+        }
+        check::<TlsVersion>();
+        check::<Verify>();
+        assert_eq!(TlsVersion::Other("QUIC".into()).slot(), Err("QUIC"));
+        assert_eq!(Verify::Other("MAYBE".into()).slot(), Err("MAYBE"));
     }
 }
