@@ -717,7 +717,7 @@ mod tests {
                 meta: m,
                 direction,
                 peer,
-                queue_id: format!("Q{line}"),
+                queue_id: compact_str::format_compact!("Q{line}"),
                 encryption: match word % 3 {
                     0 => Encryption::Plaintext,
                     1 => Encryption::TlsUnknown,

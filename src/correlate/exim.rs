@@ -29,7 +29,7 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use super::{Correlator, HashMap, Mark};
-use crate::model::{DeliveryStatus, Direction, EventKind, Peer, TlsParams};
+use crate::model::{DeliveryStatus, Direction, EventKind, Peer, QueueId, TlsParams};
 use crate::model::{Meta, Record};
 
 /// How far apart the `=>` and `->` lines of one SMTP transaction may be: Exim writes them
@@ -40,7 +40,7 @@ pub const SAME_DELIVERY: Duration = Duration::seconds(5);
 pub const REJECT_SESSION: Duration = Duration::minutes(5);
 
 /// (log host, message id, peer address or name).
-type OutKey = (Option<Arc<str>>, String, String);
+type OutKey = (Option<Arc<str>>, QueueId, String);
 /// (log host, pid, peer address or name).
 type InKey = (Option<Arc<str>>, Option<u32>, String);
 

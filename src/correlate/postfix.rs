@@ -40,11 +40,12 @@ use std::sync::Arc;
 use super::{Correlator, INBOUND_IDLE, Mark, OUTBOUND_IDLE, ProcKey, same_peer};
 use crate::model::EndReason;
 use crate::model::{
-    Delivery, DeliveryStatus, Direction, EventKind, Peer, TlsError, TlsErrorKind, TlsParams,
+    Delivery, DeliveryStatus, Direction, EventKind, Peer, QueueId, TlsError, TlsErrorKind,
+    TlsParams,
 };
 use crate::model::{Encryption, Meta, Record};
 
-type QidKey = (Option<Arc<str>>, String);
+type QidKey = (Option<Arc<str>>, QueueId);
 
 /// One smtpd conversation.
 struct Smtpd {
@@ -52,7 +53,7 @@ struct Smtpd {
     tls: Option<(Peer, TlsParams)>,
     /// The session's messages: queue id, the `client=` line and its position (event
     /// sequence number, for releasing records in input order).
-    queued: Vec<(String, Meta, Peer, u64)>,
+    queued: Vec<(QueueId, Meta, Peer, u64)>,
     last: Mark,
     /// A handshake failure was already counted for this session.
     handshake_failed: bool,
@@ -62,7 +63,7 @@ struct Smtpd {
 struct Outbound {
     key: String,
     params: TlsParams,
-    qid: Option<String>,
+    qid: Option<QueueId>,
     last: Mark,
 }
 
@@ -548,7 +549,7 @@ impl Correlator {
     }
 }
 
-fn message(meta: Meta, peer: Peer, queue_id: String, encryption: Encryption) -> Record {
+fn message(meta: Meta, peer: Peer, queue_id: QueueId, encryption: Encryption) -> Record {
     Record::Message {
         meta,
         direction: Direction::Inbound,

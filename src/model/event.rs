@@ -16,6 +16,13 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// A message's queue id as its MTA logged it (Sendmail `6AR1CheR011422`, Postfix
+/// `4F9D12345A` or the long `4dT1Xb0Bq7z9vY2`, Exim `1tPqZb-000Abc-7Q` or the 4.97+
+/// `1tPqZb-000Abc0-7QAB`). Held inline up to 24 bytes, which every MTA's ids fit: the id
+/// is copied from the line into the event, its record and the correlator's keys on every
+/// message line, and none of those copies allocates. Written in JSON as a plain string.
+pub type QueueId = compact_str::CompactString;
+
 /// Which MTA wrote a line. Parsers are chosen by it and reports group by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -744,7 +751,7 @@ pub struct TlsError {
 /// A message accepted from a peer (Sendmail `QID: from=<…>, …, relay=…`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reception {
-    pub queue_id: String,
+    pub queue_id: QueueId,
     /// Envelope sender without angle brackets (empty for the null sender `<>`).
     pub from: String,
     /// The sending peer; `None` for local submissions (`relay=root@localhost`).
@@ -795,7 +802,7 @@ impl DeliveryStatus {
 /// One delivery attempt to a peer (Sendmail `QID: to=<…>, …, relay=…, stat=…`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
-    pub queue_id: String,
+    pub queue_id: QueueId,
     /// Recipient list as logged, without angle brackets.
     pub to: String,
     /// The receiving peer; `None` for local delivery.
@@ -1000,7 +1007,7 @@ pub enum EventKind {
     /// Postfix smtpd `QID: client=NAME[IP]`: the queue id of a message arriving over the
     /// current session of this process. It is the link from an smtpd session (and its TLS
     /// line) to the message, whose `from=` is logged later by another process (qmgr).
-    QueueClient { queue_id: String, peer: Peer },
+    QueueClient { queue_id: QueueId, peer: Peer },
     /// A delivery attempt.
     Delivery(Delivery),
     /// A policy ruleset verdict about TLS.

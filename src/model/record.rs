@@ -6,7 +6,9 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
-use super::event::{DeliveryStatus, Direction, Mta, Peer, Source, TlsErrorKind, TlsParams, Verify};
+use super::event::{
+    DeliveryStatus, Direction, Mta, Peer, QueueId, Source, TlsErrorKind, TlsParams, Verify,
+};
 
 /// Facts every record carries: when, on which of our hosts, which MTA, which line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -56,7 +58,7 @@ pub enum Record {
         meta: Meta,
         direction: Direction,
         peer: Peer,
-        queue_id: String,
+        queue_id: QueueId,
         #[serde(flatten)]
         encryption: Encryption,
         /// Outbound only: what became of the attempt.

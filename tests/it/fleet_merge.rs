@@ -78,7 +78,7 @@ fn record(host: &str, (what, minute, p, inbound, v): (u8, i64, usize, bool, usiz
             meta,
             direction,
             peer,
-            queue_id: format!("q{minute}"),
+            queue_id: format!("q{minute}").into(),
             encryption: if what % 6 == 1 {
                 Encryption::Plaintext
             } else {

@@ -83,7 +83,7 @@ fn record() -> impl Strategy<Value = Record> {
                     meta,
                     direction,
                     peer,
-                    queue_id: format!("q{minute}"),
+                    queue_id: format!("q{minute}").into(),
                     encryption: [
                         Encryption::Tls(params),
                         Encryption::TlsUnknown,

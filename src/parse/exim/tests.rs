@@ -45,7 +45,7 @@ fn cv(word: &str) -> Option<TlsDetail> {
 
 fn rcv(id: &str, from: &str, peer: Option<Peer>, proto: &str, tls: Option<TlsParams>) -> Parsed {
     Parsed::Event(EventKind::Received(Reception {
-        queue_id: id.to_owned(),
+        queue_id: id.into(),
         from: from.to_owned(),
         peer,
         proto: Some(proto.to_owned()),
@@ -65,7 +65,7 @@ fn dlv(
     tls: Option<TlsParams>,
 ) -> Parsed {
     Parsed::Event(EventKind::Delivery(Delivery {
-        queue_id: id.to_owned(),
+        queue_id: id.into(),
         to: to.to_owned(),
         peer,
         mailer: mailer.map(crate::model::mailer_name),

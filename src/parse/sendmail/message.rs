@@ -4,6 +4,7 @@
 use super::fields::{Fields, lookup, split_fields};
 use super::relay::parse_relay;
 use crate::model::EndReason;
+use crate::model::QueueId;
 use crate::model::{
     Bits, Cipher, Delivery, DeliveryStatus, EventKind, Peer, PolicyCheck, Reception, TlsParams,
     TlsVersion, Verify,
@@ -86,7 +87,7 @@ pub(super) fn reception(qid: Option<&str>, rest: &str, detail: Detail) -> Parsed
         return Parsed::Irrelevant;
     }
     Parsed::Event(EventKind::Received(Reception {
-        queue_id: qid.to_owned(),
+        queue_id: QueueId::new(qid),
         from: detail.address(from),
         peer,
         proto: f.proto.map(str::to_owned),
@@ -190,7 +191,7 @@ pub(super) fn delivery(qid: Option<&str>, rest: &str, detail: Detail) -> Parsed 
         f.relay.map(parse_relay)
     };
     Parsed::Event(EventKind::Delivery(Delivery {
-        queue_id: qid.to_owned(),
+        queue_id: QueueId::new(qid),
         to,
         peer,
         mailer: f.mailer.map(crate::model::mailer_name),
