@@ -836,7 +836,7 @@ mod tests {
             meta: meta(host, sec, 0),
             direction: dir,
             peer: Peer::new(Some(peer), None),
-            params: TlsParams::new(TlsVersion::Tls1_3, None, Bits::default(), Verify::No),
+            params: TlsParams::new(TlsVersion::Tls1_3, None, Bits::default(), Verify::No).into(),
         }
     }
 

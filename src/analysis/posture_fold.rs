@@ -711,7 +711,8 @@ mod tests {
                         Some(u16::from(extra) + 1),
                     ),
                     verify,
-                ),
+                )
+                .into(),
             },
             2 => Record::Message {
                 meta: m,
@@ -721,12 +722,10 @@ mod tests {
                 encryption: match word % 3 {
                     0 => Encryption::Plaintext,
                     1 => Encryption::TlsUnknown,
-                    _ => Encryption::Tls(TlsParams::new(
-                        TlsVersion::Tls1_3,
-                        None,
-                        Bits::default(),
-                        Verify::Ok,
-                    )),
+                    _ => Encryption::Tls(
+                        TlsParams::new(TlsVersion::Tls1_3, None, Bits::default(), Verify::Ok)
+                            .into(),
+                    ),
                 },
                 status: [
                     None,

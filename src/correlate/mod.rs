@@ -146,13 +146,13 @@ type ProcKey = (Option<Arc<str>>, u32);
 
 struct InSession {
     peer: Peer,
-    params: TlsParams,
+    params: Arc<TlsParams>,
     last: Mark,
 }
 
 struct OutSession {
     key: String,
-    params: TlsParams,
+    params: Arc<TlsParams>,
     last: Mark,
 }
 
@@ -341,6 +341,7 @@ impl Correlator {
         now: Mark,
         out: &mut Vec<Record>,
     ) {
+        let params = Arc::new(s.params);
         if let Some(pk) = pk {
             self.flush_pending(pk, &s.peer, s.direction, now, out);
             match s.direction {
@@ -349,7 +350,7 @@ impl Correlator {
                         pk.clone(),
                         InSession {
                             peer: s.peer.clone(),
-                            params: s.params.clone(),
+                            params: params.clone(),
                             last: now,
                         },
                     );
@@ -360,7 +361,7 @@ impl Correlator {
                         list.retain(|o| o.key != key);
                         list.push(OutSession {
                             key,
-                            params: s.params.clone(),
+                            params: params.clone(),
                             last: now,
                         });
                     }
@@ -371,7 +372,7 @@ impl Correlator {
             meta,
             direction: s.direction,
             peer: s.peer,
-            params: s.params,
+            params,
         });
     }
 
@@ -385,7 +386,14 @@ impl Correlator {
         now: Mark,
         out: &mut Vec<Record>,
     ) {
-        let Some(peer) = r.peer.clone() else {
+        let says_tls = r.proto_says_tls();
+        let Reception {
+            queue_id,
+            peer,
+            tls,
+            ..
+        } = r;
+        let Some(peer) = peer else {
             return; // local submission: no peer, no network
         };
         let mut encryption = None;
@@ -400,10 +408,9 @@ impl Correlator {
                 }
             }
         }
-        let says_tls = r.proto_says_tls();
-        let encryption = match (encryption, r.tls) {
+        let encryption = match (encryption, tls) {
             (Some(e), _) => e,
-            (None, Some(p)) => Encryption::Tls(*p),
+            (None, Some(p)) => Encryption::Tls(p),
             (None, None) if says_tls => Encryption::TlsUnknown,
             (None, None) => Encryption::Plaintext,
         };
@@ -411,7 +418,7 @@ impl Correlator {
             meta,
             direction: Direction::Inbound,
             peer,
-            queue_id: r.queue_id,
+            queue_id,
             encryption,
             status: None,
         });
@@ -429,8 +436,15 @@ impl Correlator {
         if d.is_local() {
             return;
         }
-        let Some(peer) = d.peer.clone() else { return };
-        let mut encryption = d.tls.as_deref().cloned().map(Encryption::Tls);
+        let Delivery {
+            queue_id,
+            peer,
+            tls,
+            status,
+            ..
+        } = d;
+        let Some(peer) = peer else { return };
+        let mut encryption = tls.map(Encryption::Tls);
         if let Some(pk) = pk {
             self.flush_pending(pk, &peer, Direction::Outbound, now, out);
             if encryption.is_none()
@@ -446,9 +460,9 @@ impl Correlator {
             meta,
             direction: Direction::Outbound,
             peer,
-            queue_id: d.queue_id,
+            queue_id,
             encryption: encryption.unwrap_or(Encryption::Plaintext),
-            status: Some(d.status),
+            status: Some(status),
         });
     }
 
@@ -456,13 +470,13 @@ impl Correlator {
     /// refusal is an incident unless the handshake failure before it already was one.
     fn verdict(
         &mut self,
-        p: PolicyCheck,
+        mut p: PolicyCheck,
         meta: Meta,
         pk: Option<&ProcKey>,
         now: Mark,
         out: &mut Vec<Record>,
     ) {
-        let (Some(direction), Some(peer)) = (p.direction(), p.peer.clone()) else {
+        let (Some(direction), Some(peer)) = (p.direction(), p.peer.take()) else {
             return;
         };
         let mut same_incident = false;

@@ -760,10 +760,11 @@ pub struct Reception {
     /// `proto=` as logged (`ESMTP`, `ESMTPS`, `ESMTPSA`, `SMTP`, Exim's `esmtps`, …).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub proto: Option<String>,
-    /// TLS parameters written on the message line itself (Exim's `X=`/`CV=`). Boxed: most
-    /// message lines carry none, and events are moved by value through the pipeline.
+    /// TLS parameters written on the message line itself (Exim's `X=`/`CV=`). Behind a
+    /// pointer: most message lines carry none, and events are moved by value through the
+    /// pipeline; shared (`Arc`) so the session and message records made of it copy none.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub tls: Option<Box<TlsParams>>,
+    pub tls: Option<Arc<TlsParams>>,
 }
 
 impl Reception {
@@ -818,10 +819,10 @@ pub struct Delivery {
     pub dsn: Option<String>,
     /// The status text (`Sent (…)`, `Deferred: 403 4.7.0 TLS handshake failed.`).
     pub text: String,
-    /// TLS parameters written on the delivery line itself (Exim). Boxed like
+    /// TLS parameters written on the delivery line itself (Exim). Shared like
     /// [`Reception::tls`]: rare, and the largest part of the event.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub tls: Option<Box<TlsParams>>,
+    pub tls: Option<Arc<TlsParams>>,
     /// Postfix ≥ 3.11 per-feature TLS status as logged (`tls=may`, `tls=may:none`,
     /// `tls=dane:halfdane`, `tls=xxx/!requiretls:nostarttls`). `:none` says the server
     /// offered no STARTTLS, so the delivery was plaintext whatever else the log shows.

@@ -171,7 +171,7 @@ pub fn write_event(w: &mut impl Write, r: &Record) -> io::Result<()> {
         o.field("time", &t.to_rfc3339())?;
     }
     let tls = match r {
-        Record::Session { params, .. } => Some(params),
+        Record::Session { params, .. } => Some(&**params),
         Record::Message { encryption, .. } => encryption_parts(encryption).1,
         _ => None,
     };
@@ -381,7 +381,7 @@ pub fn ecs_json(r: &Record) -> Value {
         }
     }
     let tls = match r {
-        Record::Session { params, .. } => Some(params),
+        Record::Session { params, .. } => Some(&**params),
         Record::Message { encryption, .. } => encryption_parts(encryption).1,
         _ => None,
     };

@@ -985,7 +985,7 @@ mod tests {
                 meta,
                 direction: Direction::Inbound,
                 peer,
-                params: TlsParams::new(v, None, Bits::default(), w),
+                params: TlsParams::new(v, None, Bits::default(), w).into(),
             },
             None => Record::Message {
                 meta,

@@ -421,7 +421,7 @@ fn reception(id: &str, after: &str, line: &str, detail: Detail) -> Parsed {
     Parsed::Event(EventKind::Received(Reception {
         queue_id: QueueId::new(id),
         from: detail.address(from),
-        tls: tls_params(&f, Direction::Inbound).map(Box::new),
+        tls: tls_params(&f, Direction::Inbound).map(std::sync::Arc::new),
         peer: f.host.clone(),
         proto: f.get("P").map(str::to_owned),
     }))
@@ -450,7 +450,7 @@ fn delivery(id: &str, status: DeliveryStatus, after: &str, line: &str, detail: D
     Parsed::Event(EventKind::Delivery(Delivery {
         queue_id: QueueId::new(id),
         to: detail.address(to.trim_start_matches('<').trim_end_matches('>')),
-        tls: tls_params(&f, Direction::Outbound).map(Box::new),
+        tls: tls_params(&f, Direction::Outbound).map(std::sync::Arc::new),
         peer: f.host.clone(),
         mailer: f.get("T").map(crate::model::mailer_name),
         status,

@@ -49,7 +49,7 @@ fn rcv(id: &str, from: &str, peer: Option<Peer>, proto: &str, tls: Option<TlsPar
         from: from.to_owned(),
         peer,
         proto: Some(proto.to_owned()),
-        tls: tls.map(Box::new),
+        tls: tls.map(std::sync::Arc::new),
     }))
 }
 
@@ -72,7 +72,7 @@ fn dlv(
         status,
         dsn: dsn.map(str::to_owned),
         text: text.to_owned(),
-        tls: tls.map(Box::new),
+        tls: tls.map(std::sync::Arc::new),
         tls_status: None,
         tls_error: status
             .is_failure()

@@ -91,7 +91,7 @@ pub(super) fn reception(qid: Option<&str>, rest: &str, detail: Detail) -> Parsed
         from: detail.address(from),
         peer,
         proto: f.proto.map(str::to_owned),
-        tls: f.ffr_tls().map(Box::new),
+        tls: f.ffr_tls().map(std::sync::Arc::new),
     }))
 }
 
@@ -199,7 +199,7 @@ pub(super) fn delivery(qid: Option<&str>, rest: &str, detail: Detail) -> Parsed 
         dsn: f.dsn.and_then(|d| detail.text(d)),
         // Sendmail's correlation reads no status text: it is for events and traces.
         text: detail.text(text).unwrap_or_default(),
-        tls: f.ffr_tls().map(Box::new),
+        tls: f.ffr_tls().map(std::sync::Arc::new),
         tls_status: None,
         tls_error: None,
     }))
