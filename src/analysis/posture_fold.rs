@@ -426,9 +426,9 @@ impl PostureFold {
                     e.named = true;
                 }
                 if let Some(p) = self.peers.get_mut(id.0 as usize)
-                    && !p.names.contains(n)
+                    && !p.names.iter().any(|have| have.as_str() == n.as_str())
                 {
-                    p.names.push(n.clone());
+                    p.names.push(n.to_string());
                 }
                 Some(id)
             }

@@ -64,7 +64,7 @@ pub struct Peer {
     /// Host name as logged, without a trailing dot; `None` when there was no name
     /// (no reverse DNS, Postfix `unknown`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub name: Option<String>,
+    pub name: Option<compact_str::CompactString>,
     /// The peer address when the line carried one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub ip: Option<IpAddr>,
@@ -81,7 +81,7 @@ impl Peer {
         let name = name
             .map(|n| n.trim().trim_end_matches('.'))
             .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("unknown"))
-            .map(str::to_owned);
+            .map(compact_str::CompactString::new);
         Peer {
             name,
             ip,
@@ -93,7 +93,7 @@ impl Peer {
     /// `None` when the line named nobody.
     pub fn key(&self) -> Option<String> {
         match (&self.name, &self.ip) {
-            (Some(n), _) => Some(n.to_ascii_lowercase()),
+            (Some(n), _) => Some(n.as_str().to_ascii_lowercase()),
             (None, Some(ip)) => Some(ip.to_string()),
             (None, None) => None,
         }

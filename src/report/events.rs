@@ -366,7 +366,11 @@ pub fn ecs_json(r: &Record) -> Value {
         if let Some(n) = &p.name {
             side.insert("domain".into(), json!(n));
         }
-        let addr = p.name.clone().or_else(|| p.ip.map(|ip| ip.to_string()));
+        let addr = p
+            .name
+            .as_ref()
+            .map(|n| n.to_string())
+            .or_else(|| p.ip.map(|ip| ip.to_string()));
         if let Some(a) = addr {
             side.insert("address".into(), json!(a));
         }

@@ -21,7 +21,7 @@ const OUT: Direction = Direction::Outbound;
 
 fn p(name: Option<&str>, ip: Option<&str>, forged: bool) -> Peer {
     Peer {
-        name: name.map(str::to_owned),
+        name: name.map(Into::into),
         ip: ip.map(|i| i.parse().expect("test ip")),
         forged,
     }
