@@ -29,6 +29,33 @@ use crate::parse::envelope::{YearBase, YearResolver, Zone};
 use crate::parse::{self, LineOutcome};
 pub use needles::Needles;
 
+/// Bytes per block of the pipeline (a quarter of [`input::DEFAULT_BLOCK_SIZE`]).
+///
+/// Peak memory of a run is mostly what is in flight (`in_flight`): blocks, and the
+/// event vectors parsed from them (an `Event` is some 280 bytes, one per ~360 bytes of a
+/// mixed log: a block's events take about as much room as its bytes). With 1 MiB blocks
+/// that was some 30 MiB on 2 cores; 256 KiB blocks keep it near 8 MiB and are no slower
+/// (a batch is still large enough that its hand-offs cost nothing measurable, and a
+/// smaller one stays in cache; 1 GiB mixed log, paired runs: 5.3 s user CPU, 1 MiB blocks
+/// 5.6 s).
+pub const BLOCK_SIZE: usize = 256 << 10;
+
+/// Event room reserved per byte of a block: about one event per 360 bytes in a mixed log,
+/// room for one per 256 keeps the vector from growing (each growth copied every event so
+/// far: 3% of the CPU).
+const BYTES_PER_EVENT: usize = 256;
+
+/// How many blocks and event vectors a run keeps in flight with `batch` blocks per batch:
+/// `(blocks, event vectors)`, the bounds of its two [`Pool`]s.
+///
+/// Blocks: `batch` queued from the reader, `batch` being parsed, one being read (and
+/// one spare). Event vectors: a batch being parsed, one parsed batch queued
+/// (`sync_channel(1)`), one being correlated (each vector goes back as soon as its block's
+/// events are correlated), and two spare. Nothing else holds either.
+fn in_flight(batch: usize) -> (usize, usize) {
+    (2 * batch + 2, 3 * batch + 2)
+}
+
 /// How the pipeline reads.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -63,7 +90,7 @@ impl Default for Options {
         Options {
             year: None,
             zone: Zone::Local,
-            block_size: input::DEFAULT_BLOCK_SIZE,
+            block_size: BLOCK_SIZE,
             max_line: input::DEFAULT_MAX_LINE,
             keep_malformed: 20,
             keep_unparsed: 0,
@@ -136,9 +163,7 @@ fn parse_block(
     detail: parse::Detail,
     mut events: Vec<Event>,
 ) -> BlockOut {
-    // About one event per 360 bytes in a mixed log: room for one per 256 bytes keeps the
-    // vector from growing (each growth copied every event so far: 3% of the CPU).
-    events.reserve(block.data.len() / 256);
+    events.reserve(block.data.len() / BYTES_PER_EVENT);
     let mut out = BlockOut {
         events,
         keys: Vec::new(),
@@ -544,8 +569,13 @@ pub fn run_tapped(
     // and so is every event vector (parsed, queued, being correlated): a fresh one per
     // block (1.4 MiB) was a large allocation that the allocator returned to the system
     // and faulted in again, zeroed by the kernel, for the next block.
-    let pool = BlockPool::new(2 * batch + 2);
-    let event_pool: Pool<Event> = Pool::new(3 * batch + 2);
+    // The event vectors are the largest item in flight (see [`BLOCK_SIZE`]): one that a
+    // block of unusually many events grew is shrunk back to twice the usual room when it
+    // is handed in, so that the pool stays near `keep × block` whatever the input.
+    let (blocks, vectors) = in_flight(batch);
+    let pool = BlockPool::new(blocks);
+    let event_pool: Pool<Event> =
+        Pool::with_room(vectors, 2 * opts.block_size.max(1) / BYTES_PER_EVENT + 1);
     for (index, src) in sources.iter().enumerate() {
         let index = index as u32;
         // The last input's keys are looked up but not kept: nothing after it asks.
