@@ -160,9 +160,10 @@ fn parse_block(
     // already ([`parse::HostNames`]).
     let file: Arc<str> = Arc::from(&**file);
     let file = &file;
+    let mut words = needles::WordCursor::default();
     while pos < data.len() {
         let cand = match needles {
-            Some(n) => n.next_match(data, pos),
+            Some(n) => n.next_match_in(data, pos, &mut words),
             // A line a mail program wrote is nearly always a candidate in a mail log: it is
             // parsed without the needle search (a line without a needle comes out
             // irrelevant anyway, and is counted as unparsed exactly as the gap would).

@@ -40,6 +40,26 @@ pub struct Needles {
     candidates: Option<AhoCorasick>,
 }
 
+/// Where the next word is in one block, as [`Needles::next_match_in`] last found it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WordCursor {
+    /// `(from, at)`: no word starts in `from..at`, and one starts at `at` (`None`: none
+    /// from `from` to the end of the block).
+    found: Option<(usize, Option<usize>)>,
+}
+
+impl WordCursor {
+    /// The next word start at or after `from`, when what was found answers it.
+    fn get(&self, from: usize) -> Option<Option<usize>> {
+        let (start, at) = self.found?;
+        (start <= from && at.is_none_or(|a| a >= from)).then_some(at)
+    }
+
+    fn set(&mut self, from: usize, at: Option<usize>) {
+        self.found = Some((from, at));
+    }
+}
+
 /// Up to this many process and queue ids together are searched for ([`Needles::candidates`]);
 /// more are looked up line by line (a multi-pattern search slows down past a few dozen
 /// patterns, a per-line lookup does not).
@@ -240,6 +260,22 @@ impl Needles {
     /// [`Needles::is_match`] keeps. The words are searched once over the block (SIMD),
     /// not line by line; only the id lookup looks at each line.
     pub fn next_match(&self, data: &[u8], from: usize) -> Option<usize> {
+        self.next_match_in(data, from, &mut WordCursor::default())
+    }
+
+    /// [`Needles::next_match`] for calls on one block at increasing offsets: `cursor`
+    /// keeps where the next word was found, so a word far ahead is not searched for again
+    /// at every line kept for its ids before it (that search was a sixth of a busy peer's
+    /// narrowed read).
+    pub fn next_match_in(
+        &self,
+        data: &[u8],
+        from: usize,
+        cursor: &mut WordCursor,
+    ) -> Option<usize> {
+        if let Some(c) = &self.candidates {
+            return self.next_candidate(c, data, from);
+        }
         let next_word = |at: usize| {
             if let Some(f) = &self.single {
                 return data.get(at..).and_then(|d| f.find(d)).map(|i| at + i);
@@ -249,15 +285,13 @@ impl Needles {
                     .map(|m| m.start())
             })
         };
-        let mut word = if from < data.len() {
-            next_word(from)
-        } else {
-            None
+        let mut word = match cursor.get(from) {
+            Some(w) => w,
+            None if from < data.len() => next_word(from),
+            None => None,
         };
+        cursor.set(from, word);
         let by_line = !self.pids.is_empty() || !self.ids.is_empty();
-        if let Some(c) = &self.candidates {
-            return self.next_candidate(c, data, from);
-        }
         if by_line && self.ids_in_words {
             // The first line holding a word or starting with `{`/`<` (see `ids_in_words`).
             let w =
@@ -286,6 +320,7 @@ impl Needles {
             pos = end + 1;
             if word.is_some_and(|w| w < pos) {
                 word = next_word(pos);
+                cursor.set(pos, word);
             }
         }
         None
@@ -351,6 +386,20 @@ mod tests {
         None
     }
 
+    /// The lines a block's reading keeps (each search starting after the line kept
+    /// before, one cursor for the block) are those of searching afresh from each start.
+    fn walk_agrees(n: &Needles, data: &[u8]) -> Result<(), TestCaseError> {
+        let mut cursor = WordCursor::default();
+        let mut pos = 0;
+        while pos <= data.len() {
+            let got = n.next_match_in(data, pos, &mut cursor);
+            prop_assert_eq!(got, n.next_match(data, pos), "walk from {}", pos);
+            let Some(m) = got else { break };
+            pos = memchr::memchr(b'\n', &data[m..]).map_or(data.len(), |i| m + i) + 1;
+        }
+        Ok(())
+    }
+
     fn log_line() -> impl Strategy<Value = &'static str> {
         prop::sample::select(vec![
             "Nov 27 10:00:03 mx postfix/qmgr[70]: 4F1b2C3d4E: removed\n",
@@ -389,6 +438,7 @@ mod tests {
                 for n in [&n, &one] {
                     prop_assert_eq!(n.next_match(&data, from), reference(n, &data, from), "from {}", from);
                 }
+                walk_agrees(&n, &data)?;
                 // Words alone: the first line holding the word (no line is read for its
                 // ids, so `{`/`<` lines are not either).
                 let want = memchr::memmem::find(&data[from..], b"4F1b2C3d4E")
@@ -445,6 +495,10 @@ mod tests {
                 for n in [&few, &many, &pids_only] {
                     prop_assert_eq!(n.next_match(&data, from), reference(n, &data, from), "from {}", from);
                 }
+            }
+            let words_only = Needles::new(["MX.Example.ORG", "STARTTLS"], [], []).expect("needles");
+            for n in [&few, &many, &pids_only, &words_only] {
+                walk_agrees(n, &data)?;
             }
         }
     }
