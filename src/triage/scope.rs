@@ -17,14 +17,17 @@
 //! 2. For a message, repeat with the new ids until nothing new turns up (so a chain of
 //!    MTAs is followed, forwards and backwards); process ids are taken only from lines
 //!    that name a peer (a qmgr or queue-runner pid would pull in most of the log and
-//!    decides nothing).
+//!    decides nothing). A new id that holds one already searched for (a Message-ID made
+//!    of the queue id) can only be on lines already found: no pass is made for it, so a
+//!    message's question usually costs one widening read, not two.
 //! 3. *Final read*: the pipeline parses only the lines holding a seed or one of
 //!    [`LOCAL_ERROR_NEEDLES`] (local key/certificate errors name no peer but explain a
 //!    peer's downgrade), or whose process id or queue id, read at its fixed place
 //!    (`prog[pid]: QID: …`, Exim's id after the stamp), is one of those found. A busy peer
 //!    has thousands of ids: looking them up costs a hash probe per line, where searching
-//!    for thousands of patterns would cost more than parsing. Every other line is counted,
-//!    not parsed.
+//!    for thousands of patterns would cost more than parsing. A message has a few: they
+//!    are searched for with the words (`QID`, `PID]: `), and only the lines they hit are
+//!    read for their ids ([`Needles`]). Every other line is counted, not parsed.
 //!
 //! Words match ASCII case-insensitively: host names are, and a superset of lines only
 //! costs time, never correctness. Process ids are not told apart by host (a superset
