@@ -284,15 +284,18 @@ fn write_records(
             let mut buf: Vec<u8> = Vec::with_capacity(2 << 20);
             for mut batch in full_rx {
                 buf.clear();
-                for r in batch.drain(..) {
+                for r in &batch {
                     if ecs {
                         // Writing into a Vec cannot fail.
-                        let _ = serde_json::to_writer(&mut buf, &ecs_json(&r));
+                        let _ = serde_json::to_writer(&mut buf, &ecs_json(r));
                         buf.push(b'\n');
                     } else {
-                        w.write(&mut buf, &r);
+                        w.write(&mut buf, r);
                     }
                 }
+                // The records are dropped here, not on the correlating thread (measured:
+                // less CPU in all, and none of it on the busiest thread).
+                batch.clear();
                 // The reading side may be gone already; the batch is then simply dropped.
                 let _ = empty_tx.send(batch);
                 if let Err(e) = out.write_all(&buf).and_then(|()| out.flush()) {
@@ -316,7 +319,10 @@ fn write_records(
                 return;
             }
             batch.push(r);
-            if batch.len() >= BATCH || since.elapsed() >= BATCH_AGE {
+            let n = batch.len();
+            // The clock is read on every record of a small batch (a slow input) and on
+            // every 64th of a large one (a fast read, which fills its batch soon anyway).
+            if n >= BATCH || ((n < 64 || n.is_multiple_of(64)) && since.elapsed() >= BATCH_AGE) {
                 hand_over(&mut batch);
                 since = Instant::now();
             }

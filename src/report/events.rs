@@ -146,59 +146,59 @@ impl EventWriter {
         o.key(buf, b"file");
         buf.extend_from_slice(self.file.json(&m.source.file));
         if let Some(h) = &m.host {
-            o.key(buf, b"host");
+            buf.extend_from_slice(b",\"host\":");
             buf.extend_from_slice(self.host.json(h));
         }
         if let Record::Error { kind, .. } = r {
-            o.key(buf, b"kind");
+            buf.extend_from_slice(b",\"kind\":");
             put_str(buf, kind.as_str());
         }
-        o.key(buf, b"line");
+        buf.extend_from_slice(b",\"line\":");
         put_u64(buf, m.source.line);
-        o.key(buf, b"mta");
+        buf.extend_from_slice(b",\"mta\":");
         put_str(buf, mta_word(m.mta));
         if let Record::Verdict { outcome, .. } = r {
-            o.key(buf, b"outcome");
+            buf.extend_from_slice(b",\"outcome\":");
             put_str(buf, outcome);
         }
         if let Some(p) = r.peer() {
-            o.key(buf, b"peer");
+            buf.extend_from_slice(b",\"peer\":");
             put_peer(buf, p);
         }
         if let Record::Message { queue_id, .. } = r {
-            o.key(buf, b"queue_id");
+            buf.extend_from_slice(b",\"queue_id\":");
             put_str(buf, queue_id);
         }
         if let Record::Error {
             reason: Some(x), ..
         } = r
         {
-            o.key(buf, b"reason");
+            buf.extend_from_slice(b",\"reason\":");
             put_str(buf, x);
         }
         if let Record::Verdict { reject, .. } = r {
-            o.key(buf, b"reject");
+            buf.extend_from_slice(b",\"reject\":");
             put_bool(buf, *reject);
         }
-        o.key(buf, b"schema");
+        buf.extend_from_slice(b",\"schema\":");
         put_str(buf, EVENT_SCHEMA);
         if let Record::Error { kind, .. } = r {
-            o.key(buf, b"side");
+            buf.extend_from_slice(b",\"side\":");
             put_str(buf, kind.side().as_str());
         }
         if let Record::Message {
             status: Some(s), ..
         } = r
         {
-            o.key(buf, b"status");
+            buf.extend_from_slice(b",\"status\":");
             put_str(buf, status_word(*s));
         }
         if let Record::Error { text, .. } = r {
-            o.key(buf, b"text");
+            buf.extend_from_slice(b",\"text\":");
             put_str(buf, text);
         }
         if let Some(t) = &m.time {
-            o.key(buf, b"time");
+            buf.extend_from_slice(b",\"time\":");
             self.time.put(buf, t);
         }
         let tls = match r {
@@ -207,20 +207,20 @@ impl EventWriter {
             _ => None,
         };
         if let Some(p) = tls {
-            o.key(buf, b"tls");
+            buf.extend_from_slice(b",\"tls\":");
             put_tls(buf, p);
         }
-        o.key(buf, b"type");
+        buf.extend_from_slice(b",\"type\":");
         put_str(buf, record_type(r));
         if let Record::Verdict { verify, .. } = r {
-            o.key(buf, b"verify");
+            buf.extend_from_slice(b",\"verify\":");
             put_str(buf, verify.as_str());
         }
         if let Record::Start {
             version: Some(v), ..
         } = r
         {
-            o.key(buf, b"version");
+            buf.extend_from_slice(b",\"version\":");
             put_str(buf, v);
         }
         buf.extend_from_slice(b"}\n");
@@ -448,18 +448,30 @@ fn put_tls(buf: &mut Vec<u8>, p: &TlsParams) {
 
 /// A JSON string with serde_json's escaping: `"` and `\` escaped, the control characters
 /// as `\b \t \n \f \r` or `\u00xx` (lower-case hex), everything else (`/`, DEL, non-ASCII)
-/// as it is. Runs without an escape are copied whole.
+/// as it is. The text is looked at eight bytes at a time ([`escapes_in`]) and runs without
+/// an escape are copied whole: most fields have none.
 fn put_str(buf: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
     buf.reserve(bytes.len() + 2);
     buf.push(b'"');
     let mut start = 0;
-    for (i, &c) in bytes.iter().enumerate() {
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(chunk) = bytes
+            .get(i..i + 8)
+            .and_then(|c| <[u8; 8]>::try_from(c).ok())
+            && !escapes_in(u64::from_le_bytes(chunk))
+        {
+            i += 8;
+            continue;
+        }
+        let c = bytes[i];
+        i += 1;
         if c >= 0x20 && c != b'"' && c != b'\\' {
             continue;
         }
-        buf.extend_from_slice(&bytes[start..i]);
+        buf.extend_from_slice(&bytes[start..i - 1]);
         match c {
             b'"' => buf.extend_from_slice(b"\\\""),
             b'\\' => buf.extend_from_slice(b"\\\\"),
@@ -477,10 +489,22 @@ fn put_str(buf: &mut Vec<u8>, s: &str) {
                 HEX[usize::from(c & 0xf)],
             ]),
         }
-        start = i + 1;
+        start = i;
     }
     buf.extend_from_slice(&bytes[start..]);
     buf.push(b'"');
+}
+
+/// Whether any of eight bytes needs a JSON escape: a control character (below 0x20), `"`
+/// or `\`. The bit tricks are exact for "any" (a borrow can only set bits above a byte
+/// that matches already); bytes of 0x80 and above never match.
+fn escapes_in(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let below = |v: u64, n: u8| v.wrapping_sub(ONES * u64::from(n)) & !v & HIGHS != 0;
+    below(x, 0x20)
+        || below(x ^ (ONES * u64::from(b'"')), 1)
+        || below(x ^ (ONES * u64::from(b'\\')), 1)
 }
 
 fn put_u64(buf: &mut Vec<u8>, mut v: u64) {
