@@ -183,6 +183,8 @@ code bits weakness}] steps[{step ms ok detail}] findings[{severity code text}] e
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = AFTER_HELP)]
 pub struct Args {
+    // The text is --help's (clap shows it verbatim): rustdoc must not read it as links/HTML.
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// Servers to check: HOST, HOST:PORT, [IPv6]:PORT.
     pub targets: Vec<String>,
     /// Read more targets from FILE, one per line (# starts a comment).
@@ -213,6 +215,8 @@ pub struct Args {
     /// Trust the CA certificates in this PEM file (Sendmail's CACertFile).
     #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
+    // The text is --help's (clap shows it verbatim): rustdoc must not read it as links/HTML.
+    #[allow(rustdoc::invalid_html_tags)]
     /// Trust the CA certificates in this directory (Sendmail's CACertPath, <hash>.0 links).
     #[arg(long, value_name = "DIR")]
     pub ca_path: Option<PathBuf>,
@@ -290,6 +294,8 @@ pub struct Args {
     /// (lab option; real MX hosts listen on 25).
     #[arg(long, value_name = "PORT", default_value_t = 25)]
     pub smtp_port: u16,
+    // The text is --help's (clap shows it verbatim): rustdoc must not read it as links/HTML.
+    #[allow(rustdoc::bare_urls)]
     /// With --domain: the port of https://mta-sts.DOMAIN/ (lab option; real policy
     /// servers listen on 443). The policy's certificate is verified against --ca-file /
     /// --ca-path when given, else the system roots.

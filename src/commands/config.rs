@@ -37,6 +37,8 @@ pub struct Args {
 /// What to generate.
 #[derive(Debug, clap::Subcommand)]
 pub enum What {
+    // The text is --help's (clap shows it verbatim): rustdoc must not read it as links/HTML.
+    #[allow(rustdoc::invalid_html_tags)]
     /// Make a CA, the server key and certificate, client pairs and the <hash>.0 link.
     Certs(CertsArgs),
     /// sendmail.cf TLS options (O CACertPath=… …).

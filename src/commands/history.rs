@@ -5,7 +5,7 @@
 //! Memory stays bounded whatever the folder holds: snapshots are read a few at a time
 //! (in parallel, one per core), each folded into its night's counts and peer facts
 //! ([`History::add`]) and dropped; only the newest night's snapshots are kept, merged into
-//! one as they come ([`merge_snapshots`]). A year of 50 hosts is 18,250 snapshots; no more
+//! one as they come (`merge_snapshots`). A year of 50 hosts is 18,250 snapshots; no more
 //! than a chunk of them is ever parsed at once (benches/README.md has the figure).
 
 use std::borrow::Cow;

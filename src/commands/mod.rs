@@ -72,7 +72,7 @@ static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicB
 /// opened read-write before `main`, so every write would vanish and the run exit 0. A
 /// shell's `> /dev/null` opens it write-only; descriptor 1 on `/dev/null` opened read-write
 /// is therefore taken for a closed stdout, and a command that has output to write fails
-/// with exit 2 ([`write_stdout`]).
+/// with exit 2 (`write_stdout`).
 pub fn guard_stdout() {
     #[cfg(unix)]
     {
@@ -164,6 +164,8 @@ pub struct Selection {
     #[arg(long, value_name = "NAME|DOMAIN|IP")]
     pub peer: Option<String>,
 
+    // The text is --help's (clap shows it verbatim): rustdoc must not read it as links/HTML.
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// Only records at or after this time (YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]', RFC 3339,
     /// or a duration back from now such as 24h or 7d).
     #[arg(long, value_name = "TIME")]

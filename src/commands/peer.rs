@@ -36,6 +36,8 @@ use crate::triage::term::{ColorWhen, Painter, Tone};
 /// The window and reading flags `peer` and `message` share.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Window {
+    // The text is --help's (clap shows it verbatim): rustdoc must not read it as links/HTML.
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// Only records at or after this time (YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]', RFC 3339,
     /// or a duration back from now such as 24h).
     #[arg(long, value_name = "TIME")]

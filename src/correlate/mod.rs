@@ -165,6 +165,35 @@ where
     out
 }
 
+/// [`over_cap`] for a map of lists (the outbound sessions, or the errors waiting for a
+/// peer, of one process): the entries of all lists count, so that one process collecting
+/// ever more of them (a queue runner delivering to ever new relays while the clock stands
+/// still) is bounded too, not only the number of processes. The oldest entries beyond
+/// [`MAX_ENTRIES`] are taken out, oldest first; a list left empty goes with them.
+fn over_cap_lists<K, T>(map: &mut HashMap<K, Vec<T>>, seq: impl Fn(&T) -> u64) -> Vec<T>
+where
+    K: std::hash::Hash + Eq,
+{
+    let total: usize = map.values().map(Vec::len).sum();
+    if total <= MAX_ENTRIES {
+        return Vec::new();
+    }
+    let mut seqs: Vec<u64> = map.values().flatten().map(&seq).collect();
+    let cut = total - MAX_ENTRIES;
+    let (_, &mut threshold, _) = seqs.select_nth_unstable(cut);
+    let mut out = Vec::new();
+    map.retain(|_, list| {
+        if list.iter().any(|t| seq(t) < threshold) {
+            let (keep, old): (Vec<T>, Vec<T>) = list.drain(..).partition(|t| seq(t) >= threshold);
+            out.extend(old);
+            *list = keep;
+        }
+        !list.is_empty()
+    });
+    out.sort_by_key(|t| seq(t));
+    out
+}
+
 type ProcKey = (Option<Arc<str>>, u32);
 
 struct InSession {
@@ -678,8 +707,11 @@ impl Correlator {
         let before = released.len();
         self.evicted += over_cap(&mut self.inbound, |s| s.last.seq).len() as u64;
         self.evicted += over_cap(&mut self.recent_failure, |at| at.seq).len() as u64;
+        self.evicted += over_cap_lists(&mut self.outbound, |o| o.last.seq).len() as u64;
         let last_seq = |list: &Vec<OutSession>| list.iter().map(|o| o.last.seq).max();
         self.evicted += over_cap(&mut self.outbound, |l| last_seq(l).unwrap_or(0)).len() as u64;
+        let waiting = over_cap_lists(&mut self.pending, |p| p.at.seq);
+        released.extend(waiting.into_iter().map(|p| (p.at.seq, unattributed(p))));
         let first_seq = |list: &Vec<Pending>| list.iter().map(|p| p.at.seq).min();
         for (_, list) in over_cap(&mut self.pending, |l| first_seq(l).unwrap_or(0)) {
             released.extend(list.into_iter().map(|p| (p.at.seq, unattributed(p))));

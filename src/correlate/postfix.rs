@@ -523,6 +523,7 @@ impl Correlator {
         }
         let seen_qmgr = self.postfix.seen_qmgr;
         let p = &mut self.postfix;
+        evicted += super::over_cap_lists(&mut p.smtp, |o| o.last.seq).len() as u64;
         let last_seq = |list: &Vec<Outbound>| list.iter().map(|o| o.last.seq).max();
         evicted += super::over_cap(&mut p.smtp, |l| last_seq(l).unwrap_or(0)).len() as u64;
         evicted += super::over_cap(&mut p.confirmed, |at| at.seq).len() as u64;

@@ -65,10 +65,16 @@ pub type BlockPool = Pool<u8>;
 /// the carried partial line to its front and reads over the rest. The pool keeps at most
 /// `keep` buffers (as many as can be in flight: it adds no memory over fresh buffers);
 /// more are dropped. Cloning shares the pool.
+///
+/// A pool may also cap the room of what it keeps ([`Pool::with_room`]): a buffer that one
+/// unusual use grew (a block of very many short lines gives a long event vector) is shrunk
+/// back when it is handed in, so the pool's memory stays `keep × room` elements whatever
+/// the input did.
 #[derive(Debug)]
 pub struct Pool<T> {
     free: Arc<Mutex<Vec<Vec<T>>>>,
     keep: usize,
+    room: usize,
 }
 
 impl<T> Clone for Pool<T> {
@@ -76,29 +82,48 @@ impl<T> Clone for Pool<T> {
         Pool {
             free: Arc::clone(&self.free),
             keep: self.keep,
+            room: self.room,
         }
     }
 }
 
 impl<T> Pool<T> {
+    /// Keeps at most `keep` buffers, whatever their room.
     pub fn new(keep: usize) -> Self {
+        Self::with_room(keep, usize::MAX)
+    }
+
+    /// Keeps at most `keep` buffers, none with room for more than `room` elements.
+    pub fn with_room(keep: usize, room: usize) -> Self {
         Pool {
             free: Arc::new(Mutex::new(Vec::with_capacity(keep))),
             keep,
+            room,
         }
     }
 
     /// Hands a buffer back (a block's when its parse is done), as it is: the taker
-    /// decides what of its contents to keep. One that never allocated is not kept.
-    pub fn put(&self, buf: Vec<T>) {
+    /// decides what of its contents to keep. One that never allocated is not kept; one
+    /// with more room than the pool's is shrunk to it (its contents past the room are
+    /// dropped: only the room is recycled, never what a buffer held).
+    pub fn put(&self, mut buf: Vec<T>) {
         if buf.capacity() == 0 {
             return;
+        }
+        if buf.capacity() > self.room {
+            buf.truncate(self.room);
+            buf.shrink_to(self.room);
         }
         if let Ok(mut free) = self.free.lock()
             && free.len() < self.keep
         {
             free.push(buf);
         }
+    }
+
+    /// How many buffers wait to be taken (at most `keep`).
+    pub fn idle(&self) -> usize {
+        self.free.lock().map_or(0, |f| f.len())
     }
 
     /// A buffer handed back earlier, if any.
@@ -389,6 +414,36 @@ mod tests {
         // Each block's buffer went back before the next was cut: one buffer served all.
         assert_eq!(seen.len(), 1, "buffers: {seen:?}");
         assert_eq!(pooled_lines(&data, 64, 1000), all_lines(&data, 64, 1000));
+    }
+
+    #[test]
+    fn recycled_buffers_stay_within_the_pools_bound() {
+        // A pool of 3 vectors of room 100 at most: a grown vector comes back shrunk
+        // (what it held up to its room is still there: only the room is recycled), one
+        // over the count is dropped, an unallocated one is not kept.
+        let pool: Pool<u64> = Pool::with_room(3, 100);
+        for n in [10u64, 5000, 7, 1] {
+            pool.put((0..n).collect());
+        }
+        pool.put(Vec::new());
+        assert_eq!(pool.idle(), 3, "at most `keep` buffers wait");
+        let mut taken = Vec::new();
+        while let Some(v) = pool.take() {
+            assert!(v.capacity() <= 100, "room {} kept", v.capacity());
+            taken.push(v);
+        }
+        assert_eq!(
+            taken,
+            vec![
+                (0..7).collect::<Vec<u64>>(),
+                (0..100).collect(),
+                (0..10).collect()
+            ]
+        );
+        // Without a room, buffers come back as they were handed in.
+        let pool: Pool<u8> = Pool::new(1);
+        pool.put(vec![0; 1 << 16]);
+        assert_eq!(pool.take().map(|v| v.capacity()), Some(1 << 16));
     }
 
     proptest! {

@@ -33,7 +33,37 @@ pub struct Needles {
     /// ids are of another length, or skipped without hashing (this runs on every line of
     /// a narrowed read).
     id_lens: u64,
+    /// With a few process and queue ids (a message's): the words, each id and each process
+    /// id's `PID]: ` searched together. A line whose id is one of ours holds one of them
+    /// (see [`Needles::next_match`]), so only the lines they hit are read for their ids,
+    /// not every line.
+    candidates: Option<AhoCorasick>,
 }
+
+/// Where the next word is in one block, as [`Needles::next_match_in`] last found it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WordCursor {
+    /// `(from, at)`: no word starts in `from..at`, and one starts at `at` (`None`: none
+    /// from `from` to the end of the block).
+    found: Option<(usize, Option<usize>)>,
+}
+
+impl WordCursor {
+    /// The next word start at or after `from`, when what was found answers it.
+    fn get(&self, from: usize) -> Option<Option<usize>> {
+        let (start, at) = self.found?;
+        (start <= from && at.is_none_or(|a| a >= from)).then_some(at)
+    }
+
+    fn set(&mut self, from: usize, at: Option<usize>) {
+        self.found = Some((from, at));
+    }
+}
+
+/// Up to this many process and queue ids together are searched for ([`Needles::candidates`]);
+/// more are looked up line by line (a multi-pattern search slows down past a few dozen
+/// patterns, a per-line lookup does not).
+const MAX_SEARCHED_IDS: usize = 32;
 
 /// The sets probed on every line of a narrowed read: a fast, fixed hash (the keys are
 /// ids from the logs being read, not an attacker's choice of collisions worth a slower
@@ -126,6 +156,23 @@ impl Needles {
             && ids
                 .iter()
                 .all(|i| patterns.iter().any(|p| p.as_bytes() == i.as_slice()));
+        let candidates = if !ids_in_words
+            && pids.len() + ids.len() <= MAX_SEARCHED_IDS
+            && (!pids.is_empty() || !ids.is_empty())
+        {
+            let mut all: BTreeSet<Vec<u8>> =
+                patterns.iter().map(|p| p.as_bytes().to_vec()).collect();
+            all.extend(ids.iter().cloned());
+            all.extend(pids.iter().map(|p| format!("{p}]: ").into_bytes()));
+            Some(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(&all)
+                    .ok()?,
+            )
+        } else {
+            None
+        };
         let mut pid_bits = Vec::new();
         if !pids.is_empty() {
             pid_bits = vec![0u64; (PID_BITS / 64) as usize];
@@ -147,6 +194,7 @@ impl Needles {
             ids,
             ids_in_words,
             id_lens,
+            candidates,
         })
     }
 
@@ -156,11 +204,14 @@ impl Needles {
 
     /// True when `line` (without its newline) is to be parsed.
     pub fn is_match(&self, line: &[u8]) -> bool {
-        let word = match &self.single {
+        self.has_word(line) || self.id_match(line)
+    }
+
+    fn has_word(&self, line: &[u8]) -> bool {
+        match &self.single {
             Some(f) => f.find(line).is_some(),
             None => self.searcher.as_ref().is_some_and(|s| s.is_match(line)),
-        };
-        word || self.id_match(line)
+        }
     }
 
     fn has_pid(&self, p: u32) -> bool {
@@ -209,6 +260,22 @@ impl Needles {
     /// [`Needles::is_match`] keeps. The words are searched once over the block (SIMD),
     /// not line by line; only the id lookup looks at each line.
     pub fn next_match(&self, data: &[u8], from: usize) -> Option<usize> {
+        self.next_match_in(data, from, &mut WordCursor::default())
+    }
+
+    /// [`Needles::next_match`] for calls on one block at increasing offsets: `cursor`
+    /// keeps where the next word was found, so a word far ahead is not searched for again
+    /// at every line kept for its ids before it (that search was a sixth of a busy peer's
+    /// narrowed read).
+    pub fn next_match_in(
+        &self,
+        data: &[u8],
+        from: usize,
+        cursor: &mut WordCursor,
+    ) -> Option<usize> {
+        if let Some(c) = &self.candidates {
+            return self.next_candidate(c, data, from);
+        }
         let next_word = |at: usize| {
             if let Some(f) = &self.single {
                 return data.get(at..).and_then(|d| f.find(d)).map(|i| at + i);
@@ -218,11 +285,12 @@ impl Needles {
                     .map(|m| m.start())
             })
         };
-        let mut word = if from < data.len() {
-            next_word(from)
-        } else {
-            None
+        let mut word = match cursor.get(from) {
+            Some(w) => w,
+            None if from < data.len() => next_word(from),
+            None => None,
         };
+        cursor.set(from, word);
         let by_line = !self.pids.is_empty() || !self.ids.is_empty();
         if by_line && self.ids_in_words {
             // The first line holding a word or starting with `{`/`<` (see `ids_in_words`).
@@ -252,7 +320,34 @@ impl Needles {
             pos = end + 1;
             if word.is_some_and(|w| w < pos) {
                 word = next_word(pos);
+                cursor.set(pos, word);
             }
+        }
+        None
+    }
+
+    /// [`Needles::next_match`] with [`Needles::candidates`]: a line the per-line reading
+    /// keeps holds a word, or starts with `{`/`<`, or has one of our process ids before
+    /// its tag's `]: ` (its digits end with the id's decimal spelling, whatever zeros or
+    /// `+` come first) or one of our queue ids as a token. So the next such line is among
+    /// the lines holding a candidate or starting with `{`/`<`; each of those is read as
+    /// the per-line reading does, and the first it keeps is the answer.
+    fn next_candidate(&self, c: &AhoCorasick, data: &[u8], from: usize) -> Option<usize> {
+        let mut pos = from;
+        while pos < data.len() {
+            let hit = c.find(Input::new(data).span(pos..data.len())).map(|m| {
+                memchr::memrchr(b'\n', &data[pos..m.start()]).map_or(pos, |i| pos + i + 1)
+            });
+            let start = match (hit, structured_line(data, pos, hit.unwrap_or(data.len()))) {
+                (Some(h), Some(j)) => h.min(j),
+                (h, j) => h.or(j)?,
+            };
+            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+            let line = &data[start..end];
+            if self.has_word(line) || self.id_match(line.strip_suffix(b"\r").unwrap_or(line)) {
+                return Some(start);
+            }
+            pos = end + 1;
         }
         None
     }
@@ -289,6 +384,20 @@ mod tests {
             pos = end + 1;
         }
         None
+    }
+
+    /// The lines a block's reading keeps (each search starting after the line kept
+    /// before, one cursor for the block) are those of searching afresh from each start.
+    fn walk_agrees(n: &Needles, data: &[u8]) -> Result<(), TestCaseError> {
+        let mut cursor = WordCursor::default();
+        let mut pos = 0;
+        while pos <= data.len() {
+            let got = n.next_match_in(data, pos, &mut cursor);
+            prop_assert_eq!(got, n.next_match(data, pos), "walk from {}", pos);
+            let Some(m) = got else { break };
+            pos = memchr::memchr(b'\n', &data[m..]).map_or(data.len(), |i| m + i) + 1;
+        }
+        Ok(())
     }
 
     fn log_line() -> impl Strategy<Value = &'static str> {
@@ -329,11 +438,67 @@ mod tests {
                 for n in [&n, &one] {
                     prop_assert_eq!(n.next_match(&data, from), reference(n, &data, from), "from {}", from);
                 }
+                walk_agrees(&n, &data)?;
                 // Words alone: the first line holding the word (no line is read for its
                 // ids, so `{`/`<` lines are not either).
                 let want = memchr::memmem::find(&data[from..], b"4F1b2C3d4E")
                     .map(|w| memchr::memrchr(b'\n', &data[from..from + w]).map_or(from, |i| from + i + 1));
                 prop_assert_eq!(word.next_match(&data, from), want, "from {}", from);
+            }
+        }
+    }
+
+    fn id_line() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "Nov 27 10:00:03 mx postfix/qmgr[70]: 4F1b2C3d4E: removed\n",
+            "Nov 27 10:00:03 mx postfix/qmgr[170]: 4F1b2C3d4X: removed\n",
+            "Nov 27 10:00:03 mx postfix/qmgr[070]: x: removed\n",
+            "Nov 27 10:00:03 mx postfix/qmgr[+70]: x: removed\n",
+            "Nov 27 10:00:03 mx postfix/smtp[71]: x: to=<a@b>, relay=h[1.2.3.4]:25 70]: \n",
+            "Nov 27 10:00:03 mx postfix/smtp[71]: 4F1b2C3d4X: status=sent (queued as 4F1b2C3d4E)\n",
+            "Nov 27 10:00:03 mx sm-mta[4242]: STARTTLS=client, relay=h\r\n",
+            "Nov 27 10:00:03 mx sm-mta[14242]: STARTTLS=client, relay=h\n",
+            "Nov 27 10:00:03 mx sm-mta[99]: x: relay=MX.Example.ORG [1.2.3.4]\n",
+            "2026-11-27 10:00:00 1aZ1HS-0006iF-Rk => bob@example.com R=local\n",
+            "2026-11-27 10:00:00 [4242] 1aZ1HS-0006iF-Rx Completed\n",
+            "{\"MESSAGE\":\"anything\"}\n",
+            "<13>1 2026-11-27T10:00:00Z mx postfix 70 - - 4F1b2C3d4X: removed\n",
+            "\r\n",
+            "\n",
+            "no newline 4242]: ",
+            "plain text with < and { inside\n",
+        ])
+    }
+
+    proptest! {
+        /// A few process and queue ids are searched for ([`Needles::candidates`]), many are
+        /// looked up line by line: both keep the lines `is_match` keeps, from any line.
+        #[test]
+        fn searched_and_looked_up_ids_find_the_same_lines(
+            lines in prop::collection::vec(id_line(), 0..30),
+        ) {
+            let few = Needles::new(
+                ["MX.Example.ORG", "STARTTLS=server"],
+                [70, 4242],
+                ["4F1b2C3d4E", "1aZ1HS-0006iF-Rk"],
+            ).expect("needles");
+            prop_assert!(few.candidates.is_some());
+            let many_ids: Vec<String> = (0..40).map(|i| format!("AAAA{i:06}")).chain(["4F1b2C3d4E".to_owned()]).collect();
+            let many = Needles::new(["MX.Example.ORG".to_owned()], [70, 4242], many_ids).expect("needles");
+            prop_assert!(many.candidates.is_none());
+            let pids_only = Needles::new(Vec::<String>::new(), [70], []).expect("needles");
+            prop_assert!(pids_only.candidates.is_some());
+            let data = lines.concat().into_bytes();
+            let mut starts = vec![0];
+            starts.extend(memchr::memchr_iter(b'\n', &data).map(|i| i + 1));
+            for from in starts {
+                for n in [&few, &many, &pids_only] {
+                    prop_assert_eq!(n.next_match(&data, from), reference(n, &data, from), "from {}", from);
+                }
+            }
+            let words_only = Needles::new(["MX.Example.ORG", "STARTTLS"], [], []).expect("needles");
+            for n in [&few, &many, &pids_only, &words_only] {
+                walk_agrees(n, &data)?;
             }
         }
     }

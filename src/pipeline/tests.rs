@@ -269,3 +269,38 @@ fn read_keys_find_every_key_they_hold_small_or_bucketed() {
         assert_eq!(absent, 0);
     }
 }
+
+proptest::proptest! {
+    /// Counting a gap's lines from the newlines' positions agrees with splitting it line by
+    /// line (the count and the over-long lines, with `\r\n` endings and a last line without
+    /// its newline).
+    #[test]
+    fn plain_lines_agrees_with_splitting(
+        parts in proptest::collection::vec(("[a-z]{0,12}", proptest::bool::ANY), 0..40),
+        end in proptest::bool::ANY,
+        max_line in 0usize..10,
+    ) {
+        let mut gap = String::new();
+        for (text, cr) in &parts {
+            gap.push_str(text);
+            gap.push_str(if *cr { "\r\n" } else { "\n" });
+        }
+        if !end {
+            gap.push_str("tail");
+        }
+        let gap = gap.as_bytes();
+        let (mut want_long, mut want) = (0u64, 0u64);
+        if !gap.is_empty() {
+            for line in gap.strip_suffix(b"\n").unwrap_or(gap).split(|&b| b == b'\n') {
+                want += 1;
+                want_long += u64::from(trim_cr(line).len() > max_line);
+            }
+        }
+        let mut long = 0;
+        proptest::prop_assert_eq!(plain_lines(gap, max_line, &mut long), want);
+        // A gap no longer than the limit holds no over-long line: not looked for.
+        if gap.len() > max_line {
+            proptest::prop_assert_eq!(long, want_long);
+        }
+    }
+}

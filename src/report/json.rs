@@ -146,16 +146,25 @@ impl Identity {
     /// The identity of a scan's snapshot (call before `identity` and `input` are set).
     pub fn of(snap: &Snapshot, hosts: Vec<String>) -> Identity {
         let s = &snap.summary.counts;
-        let content = serde_json::to_string(&(
-            &snap.posture,
-            s.lines_recognized,
-            s.first_seen,
-            s.last_seen,
-            &hosts,
-        ))
-        .unwrap_or_default();
+        // Hashed as it is written: the posture's JSON of a large log is megabytes, and
+        // holding it whole (a doubling string) was the largest allocation of a scan's end.
+        let mut hash = HashWriter(ring::digest::Context::new(&ring::digest::SHA256));
+        // serde_json writes token by token: buffered, the hash sees 64 KiB at a time.
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut hash);
+        let _ = serde_json::to_writer(
+            &mut buffered,
+            &(
+                &snap.posture,
+                s.lines_recognized,
+                s.first_seen,
+                s.last_seen,
+                &hosts,
+            ),
+        );
+        let _ = std::io::Write::flush(&mut buffered);
+        drop(buffered);
         Identity {
-            digest: sha256(content.as_bytes()),
+            digest: hex_digest(hash.0.finish()),
             hosts,
             first_seen: s.first_seen,
             last_seen: s.last_seen,
@@ -209,9 +218,40 @@ impl Identity {
 }
 
 fn sha256(bytes: &[u8]) -> String {
-    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
+    hex_digest(ring::digest::digest(&ring::digest::SHA256, bytes))
+}
+
+fn hex_digest(d: ring::digest::Digest) -> String {
     let hex: String = d.as_ref().iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256:{hex}")
+}
+
+/// Counts the bytes written into it (nothing is kept).
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Bytes written into it go into a running SHA-256 (nothing is kept).
+struct HashWriter(ring::digest::Context);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Inputs of a run that were not counted as given, and why (the `input` member).
@@ -494,11 +534,25 @@ pub enum SnapshotError {
 
 impl Snapshot {
     /// Pretty JSON with a trailing newline.
+    ///
+    /// Written twice: once to count its bytes, once into a string of exactly that size.
+    /// The JSON of a large log's snapshot is megabytes; grown by doubling, the string held
+    /// up to twice its size plus the copy it outgrew, the peak memory of a whole `scan`.
+    /// Counting costs a few milliseconds.
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|e| {
-            // Serialising plain data cannot fail; say so loudly if it ever does.
-            format!("{{\"error\": \"serialisation failed: {e}\"}}")
+        let mut count = ByteCount(0);
+        let mut buf = Vec::new();
+        let written = serde_json::to_writer_pretty(&mut count, self).and_then(|()| {
+            buf.reserve_exact(count.0 + 1);
+            serde_json::to_writer_pretty(&mut buf, self)
         });
+        let mut s = match written.map(|()| String::from_utf8(buf)) {
+            Ok(Ok(s)) => s,
+            // Serialising plain data cannot fail (and serde_json writes UTF-8); say so
+            // loudly if it ever does.
+            Ok(Err(e)) => format!("{{\"error\": \"serialisation failed: {e}\"}}"),
+            Err(e) => format!("{{\"error\": \"serialisation failed: {e}\"}}"),
+        };
         s.push('\n');
         s
     }

@@ -85,8 +85,10 @@ pub struct Collected {
 /// many events after its line loses only its process id and message facts.
 pub const TAP_CAP: usize = 200_000;
 
-/// What the tap keeps of one event: its process id and message facts.
-type Tap = (Option<u32>, Option<Detail>);
+/// What the tap keeps of one event: its process id and message facts. The facts are
+/// boxed: most events have none, and the table holds up to [`TAP_CAP`] entries (unboxed,
+/// each was five words of `Option<String>` more, tens of MiB of a busy peer's peak).
+type Tap = (Option<u32>, Option<Box<Detail>>);
 
 /// Reads `sources`, keeping the records `keep` accepts and the events `keep_event` accepts.
 pub fn collect(
@@ -106,7 +108,10 @@ pub fn collect(
                 steps.push(Step { event: ev.clone() });
             }
             let (map, order) = &mut *taps.borrow_mut();
-            map.insert(ev.source.clone(), (ev.pid, Detail::of(&ev.kind)));
+            map.insert(
+                ev.source.clone(),
+                (ev.pid, Detail::of(&ev.kind).map(Box::new)),
+            );
             order.push_back(ev.source.clone());
             if order.len() > TAP_CAP
                 && let Some(old) = order.pop_front()
@@ -120,7 +125,7 @@ pub fn collect(
                     .borrow()
                     .0
                     .get(&r.meta().source)
-                    .cloned()
+                    .map(|(pid, d)| (*pid, d.as_deref().cloned()))
                     .unwrap_or_default();
                 items.push(Item {
                     record: r,

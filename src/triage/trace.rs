@@ -154,7 +154,7 @@ pub enum FallbackKey {
 }
 
 /// The keys under which a fallback line or an outbound delivery may meet (see
-/// [`fallback_owner`]); empty for other events.
+/// `fallback_owner`); empty for other events.
 pub fn fallback_keys(ev: &Event) -> Vec<FallbackKey> {
     let peer = match &ev.kind {
         EventKind::TlsError(e) => e.peer.as_ref(),

@@ -356,3 +356,72 @@ fn the_direct_writer_writes_the_bytes_of_the_value() {
         assert!(types.contains_key(t), "no {t} in the samples: {types:?}");
     }
 }
+
+#[test]
+fn many_batches_come_out_whole_and_in_order() {
+    // `events` hands its records to a writing thread in batches of a few thousand: over
+    // several batches (and a last, partial one) every record the pipeline hands over comes
+    // out once, in the order it was handed over, in both layouts.
+    use chrono::{FixedOffset, Offset, Utc};
+    use mailtls::pipeline::{self, Options};
+    use mailtls::report::events::{ecs_json, event_json};
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    let n = 4_500u64;
+    let mut text = String::new();
+    for i in 0..n {
+        let t = format!(
+            "Nov 20 {:02}:{:02}:{:02}",
+            10 + i / 3600,
+            i / 60 % 60,
+            i % 60
+        );
+        let pid = 3000 + i;
+        let peer = format!(
+            "mail-out.p{i}.example[198.18.{}.{}]",
+            i / 250 % 250,
+            i % 250 + 1
+        );
+        text.push_str(&format!(
+            "{t} mx postfix/smtpd[{pid}]: connect from {peer}\n"
+        ));
+        text.push_str(&format!(
+            "{t} mx postfix/smtpd[{pid}]: Anonymous TLS connection established from {peer}: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)\n"
+        ));
+        text.push_str(&format!(
+            "{t} mx postfix/smtpd[{pid}]: {:010X}: client={peer}\n",
+            i + 1
+        ));
+    }
+    std::fs::write(&log, text).unwrap();
+    let (sources, errors) = mailtls::input::discover(std::slice::from_ref(&log));
+    assert!(errors.is_empty(), "{errors:?}");
+    let utc: FixedOffset = Utc.fix();
+    let opts = Options {
+        year: Some(2026),
+        zone: mailtls::parse::envelope::Zone::Fixed(utc),
+        ..Options::default()
+    };
+    let (mut want_json, mut want_ecs) = (String::new(), String::new());
+    pipeline::run(&sources, &opts, |r| {
+        want_json.push_str(&format!("{}\n", event_json(&r)));
+        want_ecs.push_str(&format!("{}\n", ecs_json(&r)));
+    });
+    // A session and a message per connection: more than two batches.
+    assert_eq!(want_json.lines().count() as u64, 2 * n);
+    let run = |layout: &str| {
+        let out = mailtls()
+            .args(["events", "--year", "2026", "--utc", layout])
+            .arg(&log)
+            .output()
+            .unwrap();
+        String::from_utf8(success(out).stdout).unwrap()
+    };
+    // Compared line by line first, so that a failure names the first line that differs.
+    for (want, layout) in [(&want_json, "--json"), (&want_ecs, "--ecs")] {
+        let got = run(layout);
+        let first = got.lines().zip(want.lines()).position(|(g, w)| g != w);
+        assert_eq!(first, None, "{layout}: first different line");
+        assert_eq!(got.len(), want.len(), "{layout}");
+    }
+}

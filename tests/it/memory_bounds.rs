@@ -239,3 +239,87 @@ fn a_closed_pipe_stops_the_read() {
         "mailtls took {written} bytes of input after its output was closed"
     );
 }
+
+/// `n` lines from `line(i)`, all in one second, through one correlator: its largest state.
+fn still_clock_peak(n: u64, line: impl Fn(u64) -> String) -> (usize, Feed) {
+    let mut f = Feed::new();
+    for i in 0..n {
+        f.line(&line(i));
+    }
+    (f.peak, f)
+}
+
+#[test]
+fn every_mta_keeps_state_bounded_when_the_clock_stands_still() {
+    // Each MTA's own kind of state, 60 000 entries of it stamped with one second: expiry
+    // by time never drops one, so only the count bound holds the maps. A map may pass
+    // MAX_ENTRIES by what arrives between two checks; a scenario fills at most two maps.
+    let n = 60_000u64;
+    let bound = 2 * (MAX_ENTRIES + CAP_EVERY as usize);
+    let t = stamp(7200);
+    let ip = |i: u64| format!("198.18.{}.{}", i / 250 % 250, i % 250 + 1);
+    type Scenario<'a> = (&'a str, Box<dyn Fn(u64) -> String + 'a>);
+    let scenarios: Vec<Scenario> = vec![
+        // Sendmail inbound sessions, one per process, never closed.
+        (
+            "sendmail inbound",
+            Box::new(|i| {
+                format!(
+                    "{t} mx sm-mta[{}]: STARTTLS=server, relay=mail-out.p{i}.example [{}], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256",
+                    10_000 + i,
+                    ip(i)
+                )
+            }),
+        ),
+        // One Sendmail queue runner delivering to ever new relays: all under one process.
+        (
+            "sendmail outbound, one process",
+            Box::new(|i| {
+                format!(
+                    "{t} mx sm-mta[4242]: STARTTLS=client, relay=mx.p{i}.example., version=TLSv1.3, verify=OK, cipher=TLS_AES_256_GCM_SHA384, bits=256/256"
+                )
+            }),
+        ),
+        // Postfix smtpd-only: every message ends its session and waits for a qmgr line
+        // (the `ended` map).
+        (
+            "postfix smtpd-only",
+            Box::new(|i| {
+                let pid = 1000 + i / 2 % 5000;
+                let peer = format!("mail-out.p{}.example[{}]", i / 2, ip(i / 2));
+                match i % 2 {
+                    0 => format!(
+                        "{t} mx postfix/smtpd[{pid}]: {:010X}: client={peer}",
+                        i / 2 + 1
+                    ),
+                    _ => format!(
+                        "{t} mx postfix/smtpd[{pid}]: disconnect from {peer} ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5"
+                    ),
+                }
+            }),
+        ),
+        // Exim rejected TLS connections, each from its own address.
+        (
+            "exim rejected",
+            Box::new(|i| {
+                format!(
+                    "{} H=bad.example [{}] X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no F=<a@bad.example> rejected RCPT <c@example.com>: relay not permitted",
+                    &t[..19].replace('T', " "),
+                    ip(i)
+                )
+            }),
+        ),
+    ];
+    for (what, line) in scenarios {
+        let (peak, f) = still_clock_peak(n, line);
+        assert!(
+            peak > MAX_ENTRIES / 2,
+            "{what}: the scenario fills state ({peak})"
+        );
+        assert!(
+            peak <= bound,
+            "{what}: peak state {peak} with a standing clock"
+        );
+        assert!(f.corr.open_state() <= bound, "{what}");
+    }
+}

@@ -19,7 +19,7 @@ use crate::input::Block;
 /// checksum fingerprint).
 pub(super) const FP_LEN: u64 = 256;
 
-/// A fingerprint of a file's first `len` bytes (`len` ≤ [`FP_LEN`]; fewer when the file
+/// A fingerprint of a file's first `len` bytes (`len` ≤ `FP_LEN`; fewer when the file
 /// was shorter when it was taken). `len == 0`: nothing to compare, never matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
