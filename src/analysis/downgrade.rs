@@ -36,7 +36,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, FixedOffset};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{DeliveryStatus, Direction, Mta, Peer, Source, TlsErrorKind};
+use crate::model::{DeliveryStatus, Direction, Mta, Peer, QueueId, Source, TlsErrorKind};
 use crate::model::{Encryption, Meta, Record};
 
 /// foldhash instead of SipHash: [`Downgrades::add`] probes the host map once or twice
@@ -74,7 +74,7 @@ pub struct WindowMessage {
     pub time: Time,
     /// The posture key of the peer.
     pub peer: String,
-    pub queue_id: String,
+    pub queue_id: QueueId,
     pub source: Source,
 }
 
@@ -223,7 +223,7 @@ enum Evidence<'a> {
     Plain {
         direction: Direction,
         peer: &'a Peer,
-        queue_id: &'a str,
+        queue_id: &'a QueueId,
     },
     /// A peer's handshake failed: ours when our TLS is broken for that role.
     PeerFailed(Direction),
@@ -336,7 +336,7 @@ pub struct Recent {
     pub meta: Meta,
     pub direction: Direction,
     pub peer: Peer,
-    pub queue_id: String,
+    pub queue_id: QueueId,
 }
 
 struct PendingStart {
@@ -545,7 +545,7 @@ impl Machine {
                     w.count(WindowMessage {
                         time,
                         peer: key,
-                        queue_id: queue_id.to_owned(),
+                        queue_id: queue_id.clone(),
                         source: meta.source.clone(),
                     });
                     steps.push(Step::InWindow {
@@ -557,7 +557,7 @@ impl Machine {
                         meta: meta.clone(),
                         direction,
                         peer: peer.clone(),
-                        queue_id: queue_id.to_owned(),
+                        queue_id: queue_id.clone(),
                     });
                     self.trim(time);
                 }
@@ -836,7 +836,7 @@ mod tests {
             meta: meta(host, sec, 0),
             direction: dir,
             peer: Peer::new(Some(peer), None),
-            params: TlsParams::new(TlsVersion::Tls1_3, None, Bits::default(), Verify::No),
+            params: TlsParams::new(TlsVersion::Tls1_3, None, Bits::default(), Verify::No).into(),
         }
     }
 
@@ -845,7 +845,7 @@ mod tests {
             meta: meta(host, sec, line),
             direction: dir,
             peer: Peer::new(Some(peer), None),
-            queue_id: format!("q{line}"),
+            queue_id: compact_str::format_compact!("q{line}"),
             encryption: Encryption::Plaintext,
             status: (dir == Direction::Outbound).then_some(DeliveryStatus::Sent),
         }

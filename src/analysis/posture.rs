@@ -383,9 +383,9 @@ impl PeerPosture {
 
     fn note(&mut self, peer: &Peer, mta: Mta) {
         if let Some(n) = &peer.name
-            && !self.names.contains(n)
+            && !self.names.contains(n.as_str())
         {
-            self.names.insert(n.clone());
+            self.names.insert(n.to_string());
         }
         if let Some(ip) = peer.ip {
             self.ips.insert(ip);

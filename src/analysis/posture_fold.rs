@@ -426,9 +426,9 @@ impl PostureFold {
                     e.named = true;
                 }
                 if let Some(p) = self.peers.get_mut(id.0 as usize)
-                    && !p.names.contains(n)
+                    && !p.names.iter().any(|have| have.as_str() == n.as_str())
                 {
-                    p.names.push(n.clone());
+                    p.names.push(n.to_string());
                 }
                 Some(id)
             }
@@ -711,22 +711,21 @@ mod tests {
                         Some(u16::from(extra) + 1),
                     ),
                     verify,
-                ),
+                )
+                .into(),
             },
             2 => Record::Message {
                 meta: m,
                 direction,
                 peer,
-                queue_id: format!("Q{line}"),
+                queue_id: compact_str::format_compact!("Q{line}"),
                 encryption: match word % 3 {
                     0 => Encryption::Plaintext,
                     1 => Encryption::TlsUnknown,
-                    _ => Encryption::Tls(TlsParams::new(
-                        TlsVersion::Tls1_3,
-                        None,
-                        Bits::default(),
-                        Verify::Ok,
-                    )),
+                    _ => Encryption::Tls(
+                        TlsParams::new(TlsVersion::Tls1_3, None, Bits::default(), Verify::Ok)
+                            .into(),
+                    ),
                 },
                 status: [
                     None,

@@ -206,7 +206,8 @@ mod tests {
                     bits: Bits::default(),
                     verify: Verify::Ok,
                     detail: None,
-                },
+                }
+                .into(),
             },
             1 => Record::Message {
                 meta: meta(secs),

@@ -95,7 +95,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             for st in &full.steps {
                 let ev = &st.event;
                 if let crate::model::EventKind::Delivery(d) = &ev.kind
-                    && qids.contains(&d.queue_id)
+                    && qids.contains(d.queue_id.as_str())
                 {
                     for n in scope::next_hop_ids(&d.text, ev.mta) {
                         changed |= qids.insert(n);
@@ -113,7 +113,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         &inputs.logs,
         &opts,
         |r| match r {
-            Record::Message { queue_id, .. } => qids.contains(queue_id) && filter.keep(r),
+            Record::Message { queue_id, .. } => qids.contains(queue_id.as_str()) && filter.keep(r),
             _ => false,
         },
         |ev| {

@@ -566,7 +566,7 @@ struct Folded {
     inbound: InboundLog,
     /// Queue ids of inbound messages seen in the logs: a stored message stamped with one
     /// of them is the same message, already counted.
-    log_ids: HashSet<String>,
+    log_ids: HashSet<crate::model::QueueId>,
     left_out: BTreeMap<Left, u64>,
     loopback_peers: HashSet<String>,
     records: u64,

@@ -29,7 +29,7 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use super::{Correlator, HashMap, Mark};
-use crate::model::{DeliveryStatus, Direction, EventKind, Peer, TlsParams};
+use crate::model::{DeliveryStatus, Direction, EventKind, Peer, QueueId, TlsParams};
 use crate::model::{Meta, Record};
 
 /// How far apart the `=>` and `->` lines of one SMTP transaction may be: Exim writes them
@@ -40,7 +40,7 @@ pub const SAME_DELIVERY: Duration = Duration::seconds(5);
 pub const REJECT_SESSION: Duration = Duration::minutes(5);
 
 /// (log host, message id, peer address or name).
-type OutKey = (Option<Arc<str>>, String, String);
+type OutKey = (Option<Arc<str>>, QueueId, String);
 /// (log host, pid, peer address or name).
 type InKey = (Option<Arc<str>>, Option<u32>, String);
 
@@ -50,7 +50,7 @@ pub(super) struct EximState {
     /// Outbound sessions counted, by message and host, for the `->` lines that follow.
     out: HashMap<OutKey, Mark>,
     /// Inbound TLS sessions counted from `rejected` lines, for the lines that follow them.
-    rejected: HashMap<InKey, (TlsParams, Mark)>,
+    rejected: HashMap<InKey, (Arc<TlsParams>, Mark)>,
 }
 
 impl EximState {
@@ -102,20 +102,21 @@ impl Correlator {
                     .exim
                     .rejected
                     .get(&key)
-                    .is_some_and(|(p, m)| *p == s.params && m.fresh(now, REJECT_SESSION));
+                    .is_some_and(|(p, m)| **p == s.params && m.fresh(now, REJECT_SESSION));
+                let params = Arc::new(s.params.clone());
                 if !same {
                     out.push(Record::Session {
                         meta: meta.clone(),
                         direction: Direction::Inbound,
                         peer: s.peer.clone(),
-                        params: s.params.clone(),
+                        params: params.clone(),
                     });
                 }
-                self.exim.rejected.insert(key, (s.params.clone(), now));
+                self.exim.rejected.insert(key, (params, now));
                 return true;
             }
             EventKind::Received(r) => {
-                if let (Some(peer), Some(params)) = (&r.peer, r.tls.as_deref()) {
+                if let (Some(peer), Some(params)) = (&r.peer, &r.tls) {
                     let key = (meta.host.clone(), pid, ident(peer));
                     let rides = self
                         .exim
@@ -134,7 +135,7 @@ impl Correlator {
             }
             EventKind::Delivery(d) if !d.is_local() => {
                 let Some(peer) = &d.peer else { return false };
-                if let Some(params) = d.tls.as_deref() {
+                if let Some(params) = &d.tls {
                     let key = (meta.host.clone(), d.queue_id.clone(), ident(peer));
                     let same_delivery = d.status == DeliveryStatus::Sent
                         && self

@@ -34,7 +34,7 @@
 
 use chrono::Duration;
 
-use super::{Mark, ProcKey, same_peer};
+use super::{Mark, ProcKey, nanos, same_peer};
 use crate::model::Meta;
 use crate::model::{Direction, Peer, TlsError, TlsErrorKind};
 
@@ -128,7 +128,7 @@ impl Open {
 
     fn accepts(&self, e: &TlsError, now: Mark) -> bool {
         let near = match (self.last.time, now.time) {
-            (Some(a), Some(b)) => b - a <= BURST && b >= a,
+            (Some(a), Some(b)) => b.since(a) <= nanos(BURST) && b >= a,
             _ => now.seq.saturating_sub(self.last.seq) <= BURST_EVENTS,
         };
         let dir_ok = match (self.direction, e.direction) {
@@ -254,7 +254,7 @@ impl Incidents {
             let gap = now.seq.saturating_sub(last.seq);
             let over = gap > 20 * BURST_EVENTS
                 || match (last.time, now.time) {
-                    (Some(a), Some(b)) => b - a > BURST,
+                    (Some(a), Some(b)) => b.since(a) > nanos(BURST),
                     _ => gap > BURST_EVENTS,
                 };
             if over {
@@ -292,7 +292,7 @@ mod tests {
 
     fn mark(secs: i64, seq: u64) -> Mark {
         Mark {
-            time: meta(secs, 0).time,
+            time: meta(secs, 0).time.map(crate::correlate::At::of),
             seq,
         }
     }

@@ -62,7 +62,7 @@ use chrono::{DateTime, Duration, FixedOffset};
 
 use crate::model::{
     Delivery, Direction, Encryption, Event, EventKind, Meta, Mta, Peer, PolicyCheck, Reception,
-    Record, TlsErrorKind, TlsParams, TlsSession, Verify,
+    Record, TlsError, TlsErrorKind, TlsParams, TlsSession, Verify,
 };
 
 /// How long an inbound session stays open without activity.
@@ -87,11 +87,34 @@ pub const CAP_EVERY: u64 = 5_000;
 /// Events between two sweeps of stale state.
 const SWEEP_EVERY: u64 = 50_000;
 
+/// A log time as nanoseconds since the Unix epoch, taken once per event: the windows are
+/// tested several times per event, and chrono's `t - then < window` (calendar dates to
+/// days, a normalised delta) was 1% of a scan (issue 21). `i128` holds any time chrono
+/// can (its ±262 000 years overflow an `i64` of nanoseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct At(i128);
+
+impl At {
+    fn of(t: DateTime<FixedOffset>) -> At {
+        At(i128::from(t.timestamp()) * 1_000_000_000 + i128::from(t.timestamp_subsec_nanos()))
+    }
+
+    /// `self - earlier`, in nanoseconds (negative when the clock went back).
+    fn since(self, earlier: At) -> i128 {
+        self.0 - earlier.0
+    }
+}
+
+/// A window in the nanoseconds [`At::since`] counts.
+fn nanos(window: Duration) -> i128 {
+    i128::from(window.num_seconds()) * 1_000_000_000 + i128::from(window.subsec_nanos())
+}
+
 /// When something last happened: the log time if known, and the event sequence number
 /// (for logs without timestamps).
 #[derive(Debug, Clone, Copy)]
 struct Mark {
-    time: Option<DateTime<FixedOffset>>,
+    time: Option<At>,
     seq: u64,
 }
 
@@ -101,7 +124,7 @@ impl Mark {
     fn fresh(&self, now: Mark, window: Duration) -> bool {
         let recent = now.seq.saturating_sub(self.seq) < SEQ_TTL;
         match (self.time, now.time) {
-            (Some(then), Some(t)) => recent && t - then < window,
+            (Some(then), Some(t)) => recent && t.since(then) < nanos(window),
             _ => recent,
         }
     }
@@ -112,7 +135,7 @@ impl Mark {
         let fresh = self.fresh(now, window);
         if !fresh
             && let (Some(then), Some(t)) = (self.time, now.time)
-            && t - then < window
+            && t.since(then) < nanos(window)
         {
             *evicted += 1;
         }
@@ -175,13 +198,13 @@ type ProcKey = (Option<Arc<str>>, u32);
 
 struct InSession {
     peer: Peer,
-    params: TlsParams,
+    params: Arc<TlsParams>,
     last: Mark,
 }
 
 struct OutSession {
     key: String,
-    params: TlsParams,
+    params: Arc<TlsParams>,
     last: Mark,
 }
 
@@ -253,7 +276,7 @@ impl Correlator {
     pub fn push(&mut self, ev: Event, out: &mut Vec<Record>) {
         self.seq += 1;
         let now = Mark {
-            time: ev.time(),
+            time: ev.time().map(At::of),
             seq: self.seq,
         };
         if self.seq.is_multiple_of(SWEEP_EVERY) {
@@ -268,9 +291,16 @@ impl Correlator {
             source: ev.source,
         };
         let pk: Option<ProcKey> = ev.pid.map(|pid| (ev.host, pid));
-        let Some(kind) = self.gather_incidents(ev.kind, &meta, pk.as_ref(), now, out) else {
-            return;
+        // The event is matched where it lies rather than handed to a helper and back: each
+        // move of an event is a copy of its ~280 bytes (issue 21: memmove).
+        let kind = match ev.kind {
+            EventKind::TlsError(e) => {
+                self.gather_incident(e, &meta, pk.as_ref(), now, out);
+                return;
+            }
+            kind => kind,
         };
+        self.end_burst(pk.as_ref(), now, out);
         match ev.mta {
             Mta::Postfix => self.push_postfix(kind, meta, pk, now, out),
             // Exim (see `correlate/exim.rs`): a `rejected` line's session is complete.
@@ -279,37 +309,38 @@ impl Correlator {
         }
     }
 
-    /// Error lines gather into incidents; any other line of a process ends its burst.
-    /// Returns the event when it is not an error line (which the incidents keep).
-    fn gather_incidents(
+    /// An error line gathers into the incident of its process (after the incidents gone
+    /// stale by now are attributed).
+    fn gather_incident(
         &mut self,
-        kind: EventKind,
+        e: TlsError,
         meta: &Meta,
         pk: Option<&ProcKey>,
         now: Mark,
         out: &mut Vec<Record>,
-    ) -> Option<EventKind> {
+    ) {
         let mut done = Vec::new();
         self.incidents.stale(now, &mut done);
-        let rest = match kind {
-            EventKind::TlsError(e) => {
-                if !(meta.mta == Mta::Postfix && self.postfix_not_a_failure(&e, pk, now)) {
-                    self.incidents
-                        .line(pk.cloned(), e, meta.clone(), now, &mut done);
-                }
-                None
-            }
-            other => {
-                if let Some(pk) = pk {
-                    self.incidents.end_of(pk, &mut done);
-                }
-                Some(other)
-            }
-        };
+        if !(meta.mta == Mta::Postfix && self.postfix_not_a_failure(&e, pk, now)) {
+            self.incidents
+                .line(pk.cloned(), e, meta.clone(), now, &mut done);
+        }
         for inc in done {
             self.push_incident(inc, out);
         }
-        rest
+    }
+
+    /// Any line of a process but an error line ends its burst of error lines (after the
+    /// incidents gone stale by now are attributed).
+    fn end_burst(&mut self, pk: Option<&ProcKey>, now: Mark, out: &mut Vec<Record>) {
+        let mut done = Vec::new();
+        self.incidents.stale(now, &mut done);
+        if let Some(pk) = pk {
+            self.incidents.end_of(pk, &mut done);
+        }
+        for inc in done {
+            self.push_incident(inc, out);
+        }
     }
 
     /// The Sendmail rules (and Exim's for what its message lines do not settle): sessions
@@ -370,6 +401,7 @@ impl Correlator {
         now: Mark,
         out: &mut Vec<Record>,
     ) {
+        let params = Arc::new(s.params);
         if let Some(pk) = pk {
             self.flush_pending(pk, &s.peer, s.direction, now, out);
             match s.direction {
@@ -378,7 +410,7 @@ impl Correlator {
                         pk.clone(),
                         InSession {
                             peer: s.peer.clone(),
-                            params: s.params.clone(),
+                            params: params.clone(),
                             last: now,
                         },
                     );
@@ -389,7 +421,7 @@ impl Correlator {
                         list.retain(|o| o.key != key);
                         list.push(OutSession {
                             key,
-                            params: s.params.clone(),
+                            params: params.clone(),
                             last: now,
                         });
                     }
@@ -400,7 +432,7 @@ impl Correlator {
             meta,
             direction: s.direction,
             peer: s.peer,
-            params: s.params,
+            params,
         });
     }
 
@@ -414,7 +446,14 @@ impl Correlator {
         now: Mark,
         out: &mut Vec<Record>,
     ) {
-        let Some(peer) = r.peer.clone() else {
+        let says_tls = r.proto_says_tls();
+        let Reception {
+            queue_id,
+            peer,
+            tls,
+            ..
+        } = r;
+        let Some(peer) = peer else {
             return; // local submission: no peer, no network
         };
         let mut encryption = None;
@@ -429,10 +468,9 @@ impl Correlator {
                 }
             }
         }
-        let says_tls = r.proto_says_tls();
-        let encryption = match (encryption, r.tls) {
+        let encryption = match (encryption, tls) {
             (Some(e), _) => e,
-            (None, Some(p)) => Encryption::Tls(*p),
+            (None, Some(p)) => Encryption::Tls(p),
             (None, None) if says_tls => Encryption::TlsUnknown,
             (None, None) => Encryption::Plaintext,
         };
@@ -440,7 +478,7 @@ impl Correlator {
             meta,
             direction: Direction::Inbound,
             peer,
-            queue_id: r.queue_id,
+            queue_id,
             encryption,
             status: None,
         });
@@ -458,8 +496,15 @@ impl Correlator {
         if d.is_local() {
             return;
         }
-        let Some(peer) = d.peer.clone() else { return };
-        let mut encryption = d.tls.as_deref().cloned().map(Encryption::Tls);
+        let Delivery {
+            queue_id,
+            peer,
+            tls,
+            status,
+            ..
+        } = d;
+        let Some(peer) = peer else { return };
+        let mut encryption = tls.map(Encryption::Tls);
         if let Some(pk) = pk {
             self.flush_pending(pk, &peer, Direction::Outbound, now, out);
             if encryption.is_none()
@@ -475,9 +520,9 @@ impl Correlator {
             meta,
             direction: Direction::Outbound,
             peer,
-            queue_id: d.queue_id,
+            queue_id,
             encryption: encryption.unwrap_or(Encryption::Plaintext),
-            status: Some(d.status),
+            status: Some(status),
         });
     }
 
@@ -485,13 +530,13 @@ impl Correlator {
     /// refusal is an incident unless the handshake failure before it already was one.
     fn verdict(
         &mut self,
-        p: PolicyCheck,
+        mut p: PolicyCheck,
         meta: Meta,
         pk: Option<&ProcKey>,
         now: Mark,
         out: &mut Vec<Record>,
     ) {
-        let (Some(direction), Some(peer)) = (p.direction(), p.peer.clone()) else {
+        let (Some(direction), Some(peer)) = (p.direction(), p.peer.take()) else {
             return;
         };
         let mut same_incident = false;

@@ -40,19 +40,20 @@ use std::sync::Arc;
 use super::{Correlator, INBOUND_IDLE, Mark, OUTBOUND_IDLE, ProcKey, same_peer};
 use crate::model::EndReason;
 use crate::model::{
-    Delivery, DeliveryStatus, Direction, EventKind, Peer, TlsError, TlsErrorKind, TlsParams,
+    Delivery, DeliveryStatus, Direction, EventKind, Peer, QueueId, TlsError, TlsErrorKind,
+    TlsParams,
 };
 use crate::model::{Encryption, Meta, Record};
 
-type QidKey = (Option<Arc<str>>, String);
+type QidKey = (Option<Arc<str>>, QueueId);
 
 /// One smtpd conversation.
 struct Smtpd {
     peer: Option<Peer>,
-    tls: Option<(Peer, TlsParams)>,
+    tls: Option<(Peer, Arc<TlsParams>)>,
     /// The session's messages: queue id, the `client=` line and its position (event
     /// sequence number, for releasing records in input order).
-    queued: Vec<(String, Meta, Peer, u64)>,
+    queued: Vec<(QueueId, Meta, Peer, u64)>,
     last: Mark,
     /// A handshake failure was already counted for this session.
     handshake_failed: bool,
@@ -61,8 +62,8 @@ struct Smtpd {
 /// A TLS connection of an smtp process, covering the deliveries of one queue id.
 struct Outbound {
     key: String,
-    params: TlsParams,
-    qid: Option<String>,
+    params: Arc<TlsParams>,
+    qid: Option<QueueId>,
     last: Mark,
 }
 
@@ -132,11 +133,12 @@ impl Correlator {
                 }
             }
             EventKind::Tls(s) => {
+                let params = Arc::new(s.params);
                 if let Some(pk) = &pk {
                     match s.direction {
                         Direction::Inbound => {
                             let sess = self.smtpd_entry(pk, &s.peer, now);
-                            sess.tls = Some((s.peer.clone(), s.params.clone()));
+                            sess.tls = Some((s.peer.clone(), params.clone()));
                         }
                         Direction::Outbound => {
                             self.flush_pending(pk, &s.peer, Direction::Outbound, now, out);
@@ -145,7 +147,7 @@ impl Correlator {
                                 list.retain(|o| o.key != key);
                                 list.push(Outbound {
                                     key,
-                                    params: s.params.clone(),
+                                    params: params.clone(),
                                     qid: None,
                                     last: now,
                                 });
@@ -157,7 +159,7 @@ impl Correlator {
                     meta,
                     direction: s.direction,
                     peer: s.peer,
-                    params: s.params,
+                    params,
                 });
             }
             EventKind::QueueClient { queue_id, peer } => match pk {
@@ -397,7 +399,7 @@ impl Correlator {
 
     fn postfix_delivery(
         &mut self,
-        d: Delivery,
+        mut d: Delivery,
         meta: Meta,
         pk: Option<ProcKey>,
         now: Mark,
@@ -406,7 +408,7 @@ impl Correlator {
         if d.is_local() {
             return;
         }
-        let Some(peer) = d.peer.clone() else { return };
+        let Some(peer) = d.peer.take() else { return };
         let mut encryption = None;
         let mut incident_seen = false;
         if let Some(pk) = &pk {
@@ -549,7 +551,7 @@ impl Correlator {
     }
 }
 
-fn message(meta: Meta, peer: Peer, queue_id: String, encryption: Encryption) -> Record {
+fn message(meta: Meta, peer: Peer, queue_id: QueueId, encryption: Encryption) -> Record {
     Record::Message {
         meta,
         direction: Direction::Inbound,

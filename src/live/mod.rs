@@ -36,7 +36,7 @@ use crate::correlate::Correlator;
 use crate::analysis::filter::{RecordFilter, peer_matches};
 use crate::input::Block;
 use crate::input::follow::Notice;
-use crate::model::{Direction, Peer, TlsErrorKind, Verify};
+use crate::model::{Direction, Peer, QueueId, TlsErrorKind, Verify};
 use crate::model::{Encryption, Meta, Record};
 use crate::parse::envelope::{YearBase, YearResolver, Zone};
 use crate::parse::{self, LineOutcome};
@@ -64,7 +64,7 @@ pub enum Alert {
         meta: Meta,
         direction: Direction,
         peer: Peer,
-        queue_id: String,
+        queue_id: QueueId,
     },
     /// TLS works again on this log host for this role; `downgraded` plaintext messages
     /// were reported meanwhile. `meta` is the line that proved it.

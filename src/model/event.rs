@@ -16,6 +16,13 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// A message's queue id as its MTA logged it (Sendmail `6AR1CheR011422`, Postfix
+/// `4F9D12345A` or the long `4dT1Xb0Bq7z9vY2`, Exim `1tPqZb-000Abc-7Q` or the 4.97+
+/// `1tPqZb-000Abc0-7QAB`). Held inline up to 24 bytes, which every MTA's ids fit: the id
+/// is copied from the line into the event, its record and the correlator's keys on every
+/// message line, and none of those copies allocates. Written in JSON as a plain string.
+pub type QueueId = compact_str::CompactString;
+
 /// Which MTA wrote a line. Parsers are chosen by it and reports group by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -55,9 +62,11 @@ impl Direction {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct Peer {
     /// Host name as logged, without a trailing dot; `None` when there was no name
-    /// (no reverse DNS, Postfix `unknown`).
+    /// (no reverse DNS, Postfix `unknown`). Held inline up to 24 bytes (most names a log
+    /// repeats): parsed on nearly every line and copied into records, it then allocates
+    /// nothing (issue 21).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub name: Option<String>,
+    pub name: Option<compact_str::CompactString>,
     /// The peer address when the line carried one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub ip: Option<IpAddr>,
@@ -74,7 +83,7 @@ impl Peer {
         let name = name
             .map(|n| n.trim().trim_end_matches('.'))
             .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("unknown"))
-            .map(str::to_owned);
+            .map(compact_str::CompactString::new);
         Peer {
             name,
             ip,
@@ -86,7 +95,7 @@ impl Peer {
     /// `None` when the line named nobody.
     pub fn key(&self) -> Option<String> {
         match (&self.name, &self.ip) {
-            (Some(n), _) => Some(n.to_ascii_lowercase()),
+            (Some(n), _) => Some(n.as_str().to_ascii_lowercase()),
             (None, Some(ip)) => Some(ip.to_string()),
             (None, None) => None,
         }
@@ -744,7 +753,7 @@ pub struct TlsError {
 /// A message accepted from a peer (Sendmail `QID: from=<…>, …, relay=…`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reception {
-    pub queue_id: String,
+    pub queue_id: QueueId,
     /// Envelope sender without angle brackets (empty for the null sender `<>`).
     pub from: String,
     /// The sending peer; `None` for local submissions (`relay=root@localhost`).
@@ -753,10 +762,11 @@ pub struct Reception {
     /// `proto=` as logged (`ESMTP`, `ESMTPS`, `ESMTPSA`, `SMTP`, Exim's `esmtps`, …).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub proto: Option<String>,
-    /// TLS parameters written on the message line itself (Exim's `X=`/`CV=`). Boxed: most
-    /// message lines carry none, and events are moved by value through the pipeline.
+    /// TLS parameters written on the message line itself (Exim's `X=`/`CV=`). Behind a
+    /// pointer: most message lines carry none, and events are moved by value through the
+    /// pipeline; shared (`Arc`) so the session and message records made of it copy none.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub tls: Option<Box<TlsParams>>,
+    pub tls: Option<Arc<TlsParams>>,
 }
 
 impl Reception {
@@ -795,7 +805,7 @@ impl DeliveryStatus {
 /// One delivery attempt to a peer (Sendmail `QID: to=<…>, …, relay=…, stat=…`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
-    pub queue_id: String,
+    pub queue_id: QueueId,
     /// Recipient list as logged, without angle brackets.
     pub to: String,
     /// The receiving peer; `None` for local delivery.
@@ -811,10 +821,10 @@ pub struct Delivery {
     pub dsn: Option<String>,
     /// The status text (`Sent (…)`, `Deferred: 403 4.7.0 TLS handshake failed.`).
     pub text: String,
-    /// TLS parameters written on the delivery line itself (Exim). Boxed like
+    /// TLS parameters written on the delivery line itself (Exim). Shared like
     /// [`Reception::tls`]: rare, and the largest part of the event.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub tls: Option<Box<TlsParams>>,
+    pub tls: Option<Arc<TlsParams>>,
     /// Postfix ≥ 3.11 per-feature TLS status as logged (`tls=may`, `tls=may:none`,
     /// `tls=dane:halfdane`, `tls=xxx/!requiretls:nostarttls`). `:none` says the server
     /// offered no STARTTLS, so the delivery was plaintext whatever else the log shows.
@@ -1000,7 +1010,7 @@ pub enum EventKind {
     /// Postfix smtpd `QID: client=NAME[IP]`: the queue id of a message arriving over the
     /// current session of this process. It is the link from an smtpd session (and its TLS
     /// line) to the message, whose `from=` is logged later by another process (qmgr).
-    QueueClient { queue_id: String, peer: Peer },
+    QueueClient { queue_id: QueueId, peer: Peer },
     /// A delivery attempt.
     Delivery(Delivery),
     /// A policy ruleset verdict about TLS.
@@ -1202,8 +1212,9 @@ mod tests {
     /// Events and records are moved by value from the parser to the block's list, through
     /// the correlator and into the folds (issue 21 measured memmove at 7% of the main
     /// thread): the rare large parts (TLS parameters written on a message line, TLS
-    /// details) are boxed so the common event stays small. The bounds are what the boxed
-    /// layout gives on 64-bit targets; unboxing one of them again fails this test.
+    /// details) are boxed so the common event stays small, and records share their TLS
+    /// parameters. The bounds are what that layout gives on 64-bit targets; unboxing one
+    /// of them again fails this test.
     #[test]
     fn events_and_records_stay_small() {
         use std::mem::size_of;
@@ -1218,9 +1229,11 @@ mod tests {
         ];
         eprintln!("{sizes:?}");
         if size_of::<usize>() == 8 {
-            assert!(size_of::<Delivery>() <= 216, "{sizes:?}");
-            assert!(size_of::<Reception>() <= 136, "{sizes:?}");
-            assert!(size_of::<Event>() <= 288, "{sizes:?}");
+            assert!(size_of::<Delivery>() <= 208, "{sizes:?}");
+            assert!(size_of::<Reception>() <= 128, "{sizes:?}");
+            assert!(size_of::<Event>() <= 280, "{sizes:?}");
+            // The session's parameters are shared (`Arc`), not carried by each record.
+            assert!(size_of::<crate::model::Record>() <= 168, "{sizes:?}");
         }
     }
 

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
-use super::event::{DeliveryStatus, Direction, Mta, Peer, Source, TlsErrorKind, TlsParams, Verify};
+use super::event::{
+    DeliveryStatus, Direction, Mta, Peer, QueueId, Source, TlsErrorKind, TlsParams, Verify,
+};
 
 /// Facts every record carries: when, on which of our hosts, which MTA, which line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -23,8 +25,11 @@ pub struct Meta {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "encryption", rename_all = "snake_case")]
 pub enum Encryption {
-    /// Over TLS with these parameters.
-    Tls(TlsParams),
+    /// Over TLS with these parameters: shared with the session they rode on (and with the
+    /// other messages of that session), so a message record copies a pointer, not the
+    /// cipher name and the details (issue 21: a clone per record was most of the
+    /// correlator's malloc/free).
+    Tls(Arc<TlsParams>),
     /// Over TLS, parameters unknown (only `proto=ESMTPS` said so).
     TlsUnknown,
     /// In clear text.
@@ -47,8 +52,9 @@ pub enum Record {
         meta: Meta,
         direction: Direction,
         peer: Peer,
+        /// Shared with the correlator's session state and the messages that rode on it.
         #[serde(flatten)]
-        params: TlsParams,
+        params: Arc<TlsParams>,
     },
     /// A message received from or delivered (attempted) to a peer, with its verdict.
     Message {
@@ -56,7 +62,7 @@ pub enum Record {
         meta: Meta,
         direction: Direction,
         peer: Peer,
-        queue_id: String,
+        queue_id: QueueId,
         #[serde(flatten)]
         encryption: Encryption,
         /// Outbound only: what became of the attempt.

@@ -82,3 +82,81 @@ fn records_detail_keeps_what_correlation_reads() {
         assert_eq!(full, scan, "{line}");
     }
 }
+
+/// The queue id of an event, if it carries one.
+fn queue_id(kind: &EventKind) -> Option<&crate::model::QueueId> {
+    match kind {
+        EventKind::Received(r) => Some(&r.queue_id),
+        EventKind::Delivery(d) => Some(&d.queue_id),
+        EventKind::QueueClient { queue_id, .. } => Some(queue_id),
+        _ => None,
+    }
+}
+
+/// Every queue id of the real MTA output (tests/fixtures/real) and of the sample logs
+/// (Sendmail's 14- and 15-character ids, Postfix's short and long ids, Exim's 16- and 23-character
+/// message ids) is held inline: copying it into events, records and the correlator's keys
+/// allocates nothing (issue 21). A parser that built ids some other way, or an id type
+/// too small for one MTA's ids, fails here.
+#[test]
+fn queue_ids_of_real_logs_are_inline() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["sendmail", "postfix", "exim"] {
+        for entry in std::fs::read_dir(root.join("tests/fixtures/real").join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "log") {
+                files.push(path);
+            }
+        }
+    }
+    for f in [
+        "maillog",
+        "postfix/mail.log",
+        "postfix/mail.log.1",
+        "exim/mainlog",
+        "chain/mx.mail.log",
+        "chain/relay.maillog",
+        "relay2/mail.log",
+    ] {
+        files.push(root.join("sample-logs").join(f));
+    }
+    let file: Arc<str> = "mail.log".into();
+    let mut longest: std::collections::BTreeMap<crate::model::Mta, usize> = Default::default();
+    let mut lengths = std::collections::BTreeSet::new();
+    for path in &files {
+        let text = std::fs::read(path).unwrap();
+        for (n, line) in text.split(|b| *b == b'\n').enumerate() {
+            let LineOutcome::Event(ev) = parse_line(line, &file, n as u64 + 1) else {
+                continue;
+            };
+            let Some(id) = queue_id(&ev.kind) else {
+                continue;
+            };
+            assert!(
+                !id.is_heap_allocated(),
+                "{}:{}: {id}",
+                path.display(),
+                n + 1
+            );
+            let max = longest.entry(ev.mta).or_default();
+            *max = (*max).max(id.len());
+            lengths.insert(id.len());
+        }
+    }
+    // Each MTA's ids were seen, the longest of them too (Sendmail's grow with the pid).
+    assert!(
+        longest.get(&crate::model::Mta::Sendmail) >= Some(&14),
+        "{longest:?}"
+    );
+    assert_eq!(
+        longest.get(&crate::model::Mta::Exim),
+        Some(&23),
+        "{longest:?}"
+    );
+    assert!(lengths.contains(&16), "{lengths:?}");
+    assert!(
+        longest.contains_key(&crate::model::Mta::Postfix),
+        "{longest:?}"
+    );
+}

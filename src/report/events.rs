@@ -202,7 +202,7 @@ impl EventWriter {
             self.time.put(buf, t);
         }
         let tls = match r {
-            Record::Session { params, .. } => Some(params),
+            Record::Session { params, .. } => Some(&**params),
             Record::Message { encryption, .. } => encryption_parts(encryption).1,
             _ => None,
         };
@@ -707,7 +707,11 @@ pub fn ecs_json(r: &Record) -> Value {
         if let Some(n) = &p.name {
             side.insert("domain".into(), json!(n));
         }
-        let addr = p.name.clone().or_else(|| p.ip.map(|ip| ip.to_string()));
+        let addr = p
+            .name
+            .as_ref()
+            .map(|n| n.to_string())
+            .or_else(|| p.ip.map(|ip| ip.to_string()));
         if let Some(a) = addr {
             side.insert("address".into(), json!(a));
         }
@@ -722,7 +726,7 @@ pub fn ecs_json(r: &Record) -> Value {
         }
     }
     let tls = match r {
-        Record::Session { params, .. } => Some(params),
+        Record::Session { params, .. } => Some(&**params),
         Record::Message { encryption, .. } => encryption_parts(encryption).1,
         _ => None,
     };
@@ -907,7 +911,11 @@ mod tests {
 
     fn peer() -> BoxedStrategy<Peer> {
         (opt_text(), prop::option::of(any::<IpAddr>()), any::<bool>())
-            .prop_map(|(name, ip, forged)| Peer { name, ip, forged })
+            .prop_map(|(name, ip, forged)| Peer {
+                name: name.map(Into::into),
+                ip,
+                forged,
+            })
             .boxed()
     }
 
@@ -976,7 +984,7 @@ mod tests {
             DeliveryStatus::Other,
         ]));
         let encryption = prop_oneof![
-            tls().prop_map(Encryption::Tls),
+            tls().prop_map(|p| Encryption::Tls(p.into())),
             Just(Encryption::TlsUnknown),
             Just(Encryption::Plaintext),
         ];
@@ -987,7 +995,7 @@ mod tests {
                         meta,
                         direction,
                         peer,
-                        params,
+                        params: params.into(),
                     }
                 })
                 .boxed(),
@@ -997,7 +1005,7 @@ mod tests {
                         meta,
                         direction,
                         peer,
-                        queue_id,
+                        queue_id: queue_id.into(),
                         encryption,
                         status,
                     }

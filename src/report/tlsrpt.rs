@@ -535,7 +535,7 @@ mod tests {
             },
             direction: Direction::Inbound,
             peer: Peer::new(Some("mx.sender.example"), "192.0.2.1".parse().ok()),
-            params: TlsParams::new(TlsVersion::Tls1_3, None, Bits::default(), Verify::Ok),
+            params: TlsParams::new(TlsVersion::Tls1_3, None, Bits::default(), Verify::Ok).into(),
         });
         log
     }

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::filter::{RecordFilter, peer_matches};
 use crate::analysis::posture::{PeerPosture, Posture};
-use crate::model::{Direction, Source};
+use crate::model::{Direction, QueueId, Source};
 use crate::model::{max_time, min_time};
 use crate::parse::headers;
 use crate::parse::received::{self, Hop, HopTls};
@@ -620,7 +620,7 @@ pub fn scan(
     stores: &[Store],
     ours: Option<OurHosts>,
     filter: &RecordFilter,
-    log_queue_ids: &HashSet<String>,
+    log_queue_ids: &HashSet<QueueId>,
 ) -> (Posture, MessagesSummary) {
     let mut summary = MessagesSummary::default();
     let mut witnessed = PeerMap::default();
@@ -641,7 +641,7 @@ pub fn scan(
                     if h.hop
                         .id
                         .as_ref()
-                        .is_some_and(|id| log_queue_ids.contains(id))
+                        .is_some_and(|id| log_queue_ids.contains(id.as_str()))
                     {
                         s.hops_also_in_logs += 1;
                     } else if !hop_kept(&h.hop, filter) {

@@ -206,7 +206,7 @@ fn scan_keeps_claimed_apart_and_skips_log_duplicates() {
     );
 
     // The same message already seen in the logs is not counted twice.
-    let ids: HashSet<String> = ["461AFE2x012345".to_owned()].into();
+    let ids: HashSet<crate::model::QueueId> = ["461AFE2x012345".into()].into();
     let (posture, s) = scan(
         &stores,
         Some(OurHosts::given(["mx.our.example"])),

@@ -110,7 +110,7 @@ impl InboundLog {
         };
         let cell = self.cells.entry((host, ip, hour(&t))).or_default();
         if let Some(n) = &peer.name {
-            cell.names.insert(n.to_ascii_lowercase());
+            cell.names.insert(n.as_str().to_ascii_lowercase());
         }
         let c = &mut cell.counts;
         match r {

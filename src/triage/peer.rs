@@ -366,7 +366,7 @@ impl PeerStory {
                     if let Some(Reason { label, cause }) = causes::tls_reason(&text) {
                         troubles.push(Trouble {
                             time: meta.time,
-                            queue_id: queue_id.clone(),
+                            queue_id: queue_id.to_string(),
                             peer: peer.to_string(),
                             status: *status,
                             to: detail.to,
@@ -985,13 +985,13 @@ mod tests {
                 meta,
                 direction: Direction::Inbound,
                 peer,
-                params: TlsParams::new(v, None, Bits::default(), w),
+                params: TlsParams::new(v, None, Bits::default(), w).into(),
             },
             None => Record::Message {
                 meta,
                 direction: Direction::Inbound,
                 peer,
-                queue_id: format!("Q{line}"),
+                queue_id: compact_str::format_compact!("Q{line}"),
                 encryption: Encryption::Plaintext,
                 status: None,
             },

@@ -382,16 +382,16 @@ pub fn line_ids(line: &[u8]) -> LineIds {
             match ev.kind {
                 EventKind::Received(r) => {
                     ids.names_peer = r.peer.is_some();
-                    ids.queue_id = Some(r.queue_id);
+                    ids.queue_id = Some(r.queue_id.into());
                 }
                 EventKind::Delivery(d) => {
                     ids.names_peer = !d.is_local();
                     ids.next_hops = next_hop_ids(&d.text, mta);
-                    ids.queue_id = Some(d.queue_id);
+                    ids.queue_id = Some(d.queue_id.into());
                 }
                 EventKind::QueueClient { queue_id, .. } => {
                     ids.names_peer = true;
-                    ids.queue_id = Some(queue_id);
+                    ids.queue_id = Some(queue_id.into());
                 }
                 EventKind::Tls(_) | EventKind::Connect { .. } => ids.names_peer = true,
                 EventKind::TlsError(e) => ids.names_peer = e.peer.is_some(),

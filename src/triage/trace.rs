@@ -387,7 +387,7 @@ impl MessageTrace {
             } = r
             {
                 let host = meta.host.as_deref().unwrap_or("-").to_owned();
-                if let Some(hop) = hops.get_mut(&(host, queue_id.clone())) {
+                if let Some(hop) = hops.get_mut(&(host, queue_id.to_string())) {
                     hop.entries.push(Entry {
                         time: meta.time,
                         what: match (direction, status) {

@@ -126,7 +126,7 @@ fn verdicts(recs: &[Record]) -> Vec<(String, bool)> {
                 queue_id,
                 encryption,
                 ..
-            } => Some((queue_id.clone(), encryption.is_tls())),
+            } => Some((queue_id.to_string(), encryption.is_tls())),
             _ => None,
         })
         .collect()

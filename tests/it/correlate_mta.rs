@@ -73,7 +73,7 @@ fn simplify(r: Record) -> R {
                 Encryption::TlsUnknown => "tls?".to_owned(),
                 Encryption::Plaintext => "plain".to_owned(),
             };
-            R::Message(direction, key(Some(&peer)), queue_id, enc, status)
+            R::Message(direction, key(Some(&peer)), queue_id.into(), enc, status)
         }
         Record::Error {
             direction,

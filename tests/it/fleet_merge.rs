@@ -72,13 +72,14 @@ fn record(host: &str, (what, minute, p, inbound, v): (u8, i64, usize, bool, usiz
                 bits: Bits::single(Some(256)),
                 verify: Verify::parse(["OK", "NO", "FAIL"][v % 3]),
                 detail: None,
-            },
+            }
+            .into(),
         },
         1 | 2 => Record::Message {
             meta,
             direction,
             peer,
-            queue_id: format!("q{minute}"),
+            queue_id: format!("q{minute}").into(),
             encryption: if what % 6 == 1 {
                 Encryption::Plaintext
             } else {

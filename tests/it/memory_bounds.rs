@@ -107,7 +107,7 @@ fn smtpd_only_input_keeps_state_bounded_and_counts_every_message() {
     let qids: Vec<String> = out
         .iter()
         .filter_map(|r| match r {
-            Record::Message { queue_id, .. } => Some(queue_id.clone()),
+            Record::Message { queue_id, .. } => Some(queue_id.to_string()),
             _ => None,
         })
         .collect();

@@ -77,15 +77,15 @@ fn record() -> impl Strategy<Value = Record> {
                     meta,
                     direction,
                     peer,
-                    params,
+                    params: params.into(),
                 },
                 1 => Record::Message {
                     meta,
                     direction,
                     peer,
-                    queue_id: format!("q{minute}"),
+                    queue_id: format!("q{minute}").into(),
                     encryption: [
-                        Encryption::Tls(params),
+                        Encryption::Tls(params.into()),
                         Encryption::TlsUnknown,
                         Encryption::Plaintext,
                     ][st % 3]
@@ -188,7 +188,8 @@ fn peers_are_keyed_by_lowercase_name_then_ip() {
                 bits: Bits::sendmail_log(Some(256), Some(128)),
                 verify: Verify::Fail,
                 detail: None,
-            },
+            }
+            .into(),
         },
         Record::Message {
             meta: meta(2, 0),

@@ -93,8 +93,7 @@ fn check_message(src: &[SourceFile], all: &[Record], id: &str) -> BTreeSet<Strin
     let narrowed = read(src, sc.needles.clone());
     let mut qids = sc.queue_ids.clone();
     qids.insert(id.to_owned());
-    let about =
-        |r: &&Record| matches!(r, Record::Message { queue_id, .. } if qids.contains(queue_id));
+    let about = |r: &&Record| matches!(r, Record::Message { queue_id, .. } if qids.contains(queue_id.as_str()));
     let want = canon(all.iter().filter(about));
     let got = canon(narrowed.iter().filter(about));
     assert_eq!(got, want, "message {id}");
@@ -212,7 +211,7 @@ fn generated_log_peers_narrowed_equal_full() {
     let qids: Vec<String> = all
         .iter()
         .filter_map(|r| match r {
-            Record::Message { queue_id, .. } => Some(queue_id.clone()),
+            Record::Message { queue_id, .. } => Some(queue_id.to_string()),
             _ => None,
         })
         .step_by(97)

@@ -30,6 +30,7 @@ use std::net::IpAddr;
 
 use super::{Detail, Parsed};
 use crate::model::EndReason;
+use crate::model::QueueId;
 use crate::model::{
     Bits, Cipher, Delivery, DeliveryStatus, Direction, EventKind, Peer, Reception, TlsDetail,
     TlsError, TlsErrorKind, TlsParams, TlsSession, TlsVersion, Verify,
@@ -418,9 +419,9 @@ fn reception(id: &str, after: &str, line: &str, detail: Detail) -> Parsed {
     };
     let from = if sender == "<>" { "" } else { sender };
     Parsed::Event(EventKind::Received(Reception {
-        queue_id: id.to_owned(),
+        queue_id: QueueId::new(id),
         from: detail.address(from),
-        tls: tls_params(&f, Direction::Inbound).map(Box::new),
+        tls: tls_params(&f, Direction::Inbound).map(std::sync::Arc::new),
         peer: f.host.clone(),
         proto: f.get("P").map(str::to_owned),
     }))
@@ -447,9 +448,9 @@ fn delivery(id: &str, status: DeliveryStatus, after: &str, line: &str, detail: D
     // for events and traces only.
     let full = detail == Detail::Full;
     Parsed::Event(EventKind::Delivery(Delivery {
-        queue_id: id.to_owned(),
+        queue_id: QueueId::new(id),
         to: detail.address(to.trim_start_matches('<').trim_end_matches('>')),
-        tls: tls_params(&f, Direction::Outbound).map(Box::new),
+        tls: tls_params(&f, Direction::Outbound).map(std::sync::Arc::new),
         peer: f.host.clone(),
         mailer: f.get("T").map(crate::model::mailer_name),
         status,

@@ -45,11 +45,11 @@ fn cv(word: &str) -> Option<TlsDetail> {
 
 fn rcv(id: &str, from: &str, peer: Option<Peer>, proto: &str, tls: Option<TlsParams>) -> Parsed {
     Parsed::Event(EventKind::Received(Reception {
-        queue_id: id.to_owned(),
+        queue_id: id.into(),
         from: from.to_owned(),
         peer,
         proto: Some(proto.to_owned()),
-        tls: tls.map(Box::new),
+        tls: tls.map(std::sync::Arc::new),
     }))
 }
 
@@ -65,14 +65,14 @@ fn dlv(
     tls: Option<TlsParams>,
 ) -> Parsed {
     Parsed::Event(EventKind::Delivery(Delivery {
-        queue_id: id.to_owned(),
+        queue_id: id.into(),
         to: to.to_owned(),
         peer,
         mailer: mailer.map(crate::model::mailer_name),
         status,
         dsn: dsn.map(str::to_owned),
         text: text.to_owned(),
-        tls: tls.map(Box::new),
+        tls: tls.map(std::sync::Arc::new),
         tls_status: None,
         tls_error: status
             .is_failure()

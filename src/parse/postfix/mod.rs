@@ -45,6 +45,7 @@ use errors::{handshake_error, library_problem, tls_warning, verification_failure
 
 use super::{Detail, Parsed, find, needle, split_once};
 use crate::model::EndReason;
+use crate::model::QueueId;
 use crate::model::{
     Bits, Cipher, Delivery, DeliveryStatus, Direction, EventKind, Peer, Reception, TlsDetail,
     TlsError, TlsErrorKind, TlsParams, TlsSession, TlsVersion, Verify,
@@ -530,7 +531,7 @@ fn queue_line(daemon: Option<&str>, body: &str, detail: Detail) -> Option<Parsed
         let peer_text = client.split(", ").next().unwrap_or(client);
         return Some(match namaddr(peer_text) {
             Some(na) => Parsed::Event(EventKind::QueueClient {
-                queue_id: qid.to_owned(),
+                queue_id: QueueId::new(qid),
                 peer: na.peer(),
             }),
             None => Parsed::Malformed(format!("Postfix client= without a peer: {body}")),
@@ -545,7 +546,7 @@ fn queue_line(daemon: Option<&str>, body: &str, detail: Detail) -> Option<Parsed
             .and_then(|r| r.split_once(">,"))
             .map(|(f, _)| f)?;
         return Some(Parsed::Event(EventKind::Received(Reception {
-            queue_id: qid.to_owned(),
+            queue_id: QueueId::new(qid),
             from: detail.address(from),
             peer: None,
             proto: None,
@@ -599,7 +600,7 @@ fn delivery(daemon: Option<&str>, qid: &str, rest: &str, body: &str, detail: Det
         .then(|| status_tls_error(status))
         .flatten();
     Parsed::Event(EventKind::Delivery(Delivery {
-        queue_id: qid.to_owned(),
+        queue_id: QueueId::new(qid),
         to: detail.address(to),
         peer,
         mailer: daemon.map(crate::model::mailer_name),

@@ -68,7 +68,7 @@ fn dlv(
     tls_status: Option<&str>,
 ) -> Parsed {
     Parsed::Event(EventKind::Delivery(Delivery {
-        queue_id: qid.to_owned(),
+        queue_id: qid.into(),
         to: to.to_owned(),
         peer,
         mailer: mailer.map(crate::model::mailer_name),

@@ -4,6 +4,7 @@
 use super::fields::{Fields, lookup, split_fields};
 use super::relay::parse_relay;
 use crate::model::EndReason;
+use crate::model::QueueId;
 use crate::model::{
     Bits, Cipher, Delivery, DeliveryStatus, EventKind, Peer, PolicyCheck, Reception, TlsParams,
     TlsVersion, Verify,
@@ -86,11 +87,11 @@ pub(super) fn reception(qid: Option<&str>, rest: &str, detail: Detail) -> Parsed
         return Parsed::Irrelevant;
     }
     Parsed::Event(EventKind::Received(Reception {
-        queue_id: qid.to_owned(),
+        queue_id: QueueId::new(qid),
         from: detail.address(from),
         peer,
         proto: f.proto.map(str::to_owned),
-        tls: f.ffr_tls().map(Box::new),
+        tls: f.ffr_tls().map(std::sync::Arc::new),
     }))
 }
 
@@ -190,7 +191,7 @@ pub(super) fn delivery(qid: Option<&str>, rest: &str, detail: Detail) -> Parsed 
         f.relay.map(parse_relay)
     };
     Parsed::Event(EventKind::Delivery(Delivery {
-        queue_id: qid.to_owned(),
+        queue_id: QueueId::new(qid),
         to,
         peer,
         mailer: f.mailer.map(crate::model::mailer_name),
@@ -198,7 +199,7 @@ pub(super) fn delivery(qid: Option<&str>, rest: &str, detail: Detail) -> Parsed 
         dsn: f.dsn.and_then(|d| detail.text(d)),
         // Sendmail's correlation reads no status text: it is for events and traces.
         text: detail.text(text).unwrap_or_default(),
-        tls: f.ffr_tls().map(Box::new),
+        tls: f.ffr_tls().map(std::sync::Arc::new),
         tls_status: None,
         tls_error: None,
     }))

@@ -336,7 +336,7 @@ fn ffr_tls_fields_on_message_lines() {
         from: "a@peer.example".into(),
         peer: Some(ni("mail.peer.example", "192.0.2.10")),
         proto: Some("ESMTPS".into()),
-        tls: Some(Box::new(TlsParams {
+        tls: Some(std::sync::Arc::new(TlsParams {
             version: TlsVersion::Tls1_3,
             cipher: Some(Cipher("TLS_AES_256_GCM_SHA384".into())),
             bits: Bits::default(),

@@ -21,7 +21,7 @@ const OUT: Direction = Direction::Outbound;
 
 fn p(name: Option<&str>, ip: Option<&str>, forged: bool) -> Peer {
     Peer {
-        name: name.map(str::to_owned),
+        name: name.map(Into::into),
         ip: ip.map(|i| i.parse().expect("test ip")),
         forged,
     }
@@ -73,7 +73,7 @@ fn err(dir: Option<Direction>, peer: Option<Peer>, kind: TlsErrorKind, text: &st
 
 fn rcv(qid: &str, from: &str, peer: Option<Peer>, proto: Option<&str>) -> Parsed {
     Parsed::Event(EventKind::Received(Reception {
-        queue_id: qid.to_owned(),
+        queue_id: qid.into(),
         from: from.to_owned(),
         peer,
         proto: proto.map(str::to_owned),
@@ -92,7 +92,7 @@ fn dlv(
     text: &str,
 ) -> Parsed {
     Parsed::Event(EventKind::Delivery(Delivery {
-        queue_id: qid.to_owned(),
+        queue_id: qid.into(),
         to: to.to_owned(),
         peer,
         mailer: Some(crate::model::mailer_name(mailer)),
