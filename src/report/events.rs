@@ -406,35 +406,25 @@ fn put_tls(buf: &mut Vec<u8>, p: &TlsParams) {
     if let Some(d) = &p.detail {
         buf.extend_from_slice(b",\"detail\":{");
         let mut o = Fields { first: true };
-        let strings: [(&[u8], &Option<String>); 4] = [
-            (b"client_digest", &d.client_digest),
-            (b"client_signature", &d.client_signature),
-            (b"key_exchange", &d.key_exchange),
-            (b"peer_dn", &d.peer_dn),
+        // In the keys' sorted order; `reused` is a flag written only when set.
+        let fields: [(&[u8], Option<&str>); 9] = [
+            (b"client_digest", d.client_digest.as_deref()),
+            (b"client_signature", d.client_signature.as_deref()),
+            (b"key_exchange", d.key_exchange.as_deref()),
+            (b"peer_dn", d.peer_dn.as_deref()),
+            (b"raw_verify", d.raw_verify.as_deref()),
+            (b"reused", None),
+            (b"server_digest", d.server_digest.as_deref()),
+            (b"server_signature", d.server_signature.as_deref()),
+            (b"sni", d.sni.as_deref()),
         ];
-        for (k, v) in strings {
+        for (k, v) in fields {
             if let Some(v) = v {
                 o.key(buf, k);
                 put_str(buf, v);
-            }
-        }
-        if let Some(v) = &d.raw_verify {
-            o.key(buf, b"raw_verify");
-            put_str(buf, v);
-        }
-        if d.reused {
-            o.key(buf, b"reused");
-            buf.extend_from_slice(b"true");
-        }
-        let strings: [(&[u8], &Option<String>); 3] = [
-            (b"server_digest", &d.server_digest),
-            (b"server_signature", &d.server_signature),
-            (b"sni", &d.sni),
-        ];
-        for (k, v) in strings {
-            if let Some(v) = v {
+            } else if k == b"reused" && d.reused {
                 o.key(buf, k);
-                put_str(buf, v);
+                buf.extend_from_slice(b"true");
             }
         }
         buf.push(b'}');

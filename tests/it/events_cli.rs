@@ -325,23 +325,28 @@ fn logs_only_and_messages_only_split_a_mixed_directory() {
     );
 }
 
+/// The pipeline's options of `events --year 2026 --utc`, for tests that run it in-process.
+fn options_2026_utc() -> mailtls::pipeline::Options {
+    use chrono::{FixedOffset, Offset, Utc};
+    let utc: FixedOffset = Utc.fix();
+    mailtls::pipeline::Options {
+        year: Some(2026),
+        zone: mailtls::parse::envelope::Zone::Fixed(utc),
+        ..mailtls::pipeline::Options::default()
+    }
+}
+
 #[test]
 fn the_direct_writer_writes_the_bytes_of_the_value() {
     // `events` writes each record straight to its output (`write_event`); the bytes must
     // be those of the documented object (`event_json`), key order and escaping included,
     // for every record of every sample (sessions, messages, verdicts, errors, starts; the
     // samples have no `init=1`, whose record has no field of its own).
-    use chrono::{FixedOffset, Offset, Utc};
-    use mailtls::pipeline::{self, Options};
+    use mailtls::pipeline;
     use mailtls::report::events::{event_json, write_event};
     let (sources, errors) = mailtls::input::discover(&[crate::common::samples()]);
     assert!(errors.is_empty(), "{errors:?}");
-    let utc: FixedOffset = Utc.fix();
-    let opts = Options {
-        year: Some(2026),
-        zone: mailtls::parse::envelope::Zone::Fixed(utc),
-        ..Options::default()
-    };
+    let opts = options_2026_utc();
     let mut types = BTreeMap::new();
     pipeline::run(&sources, &opts, |r| {
         let mut direct = Vec::new();
@@ -362,8 +367,7 @@ fn many_batches_come_out_whole_and_in_order() {
     // `events` hands its records to a writing thread in batches of a few thousand: over
     // several batches (and a last, partial one) every record the pipeline hands over comes
     // out once, in the order it was handed over, in both layouts.
-    use chrono::{FixedOffset, Offset, Utc};
-    use mailtls::pipeline::{self, Options};
+    use mailtls::pipeline;
     use mailtls::report::events::{ecs_json, event_json};
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("mail.log");
@@ -396,12 +400,7 @@ fn many_batches_come_out_whole_and_in_order() {
     std::fs::write(&log, text).unwrap();
     let (sources, errors) = mailtls::input::discover(std::slice::from_ref(&log));
     assert!(errors.is_empty(), "{errors:?}");
-    let utc: FixedOffset = Utc.fix();
-    let opts = Options {
-        year: Some(2026),
-        zone: mailtls::parse::envelope::Zone::Fixed(utc),
-        ..Options::default()
-    };
+    let opts = options_2026_utc();
     let (mut want_json, mut want_ecs) = (String::new(), String::new());
     pipeline::run(&sources, &opts, |r| {
         want_json.push_str(&format!("{}\n", event_json(&r)));
