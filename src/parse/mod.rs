@@ -255,23 +255,13 @@ pub fn parse_line_with(
     line_no: u64,
     hosts: &mut HostNames,
 ) -> LineOutcome {
-    parse_line_noting(raw, file, line_no, hosts, |_| {})
+    parse_line_detailed(raw, file, line_no, hosts, Detail::Full, |_| {})
 }
 
-/// [`parse_line_with`] that also hands the line's program (as the envelope read it) to
-/// `irrelevant` when no parser wanted the line, so a caller counting unparsed lines per
-/// mail program does not read the envelope a second time.
-pub fn parse_line_noting(
-    raw: &[u8],
-    file: &Arc<str>,
-    line_no: u64,
-    hosts: &mut HostNames,
-    irrelevant: impl FnOnce(Option<&str>),
-) -> LineOutcome {
-    parse_line_detailed(raw, file, line_no, hosts, Detail::Full, irrelevant)
-}
-
-/// [`parse_line_noting`] building only the `detail` asked for (see [`Detail`]).
+/// [`parse_line_with`] building only the `detail` asked for (see [`Detail`]), that also
+/// hands the line's program (as the envelope read it) to `irrelevant` when no parser wanted
+/// the line, so a caller counting unparsed lines per mail program does not read the
+/// envelope a second time.
 pub fn parse_line_detailed(
     raw: &[u8],
     file: &Arc<str>,

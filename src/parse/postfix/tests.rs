@@ -837,9 +837,14 @@ fn unknown_daemon_is_read_as_before_and_counted_when_unparsed() {
     for program in ["postfix/frobnicate", "postfix/cleanup", "postfix-out/smtp"] {
         let line = format!("Nov 28 10:00:00 mx {program}[42]: 3F1A21234: frobnicated the queue");
         let mut noted = None;
-        let out = crate::parse::parse_line_noting(line.as_bytes(), &file, 1, &mut hosts, |p| {
-            noted = p.map(str::to_owned)
-        });
+        let out = crate::parse::parse_line_detailed(
+            line.as_bytes(),
+            &file,
+            1,
+            &mut hosts,
+            crate::parse::Detail::Full,
+            |p| noted = p.map(str::to_owned),
+        );
         assert_eq!(out, crate::parse::LineOutcome::Irrelevant, "{line}");
         assert_eq!(noted.as_deref(), Some(program), "{line}");
     }
