@@ -32,6 +32,18 @@ pub enum Mta {
     Exim,
 }
 
+impl Mta {
+    /// The word the JSON outputs and the timelines use (the serialised name): one table,
+    /// so the writers that skip serde say the same.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mta::Sendmail => "sendmail",
+            Mta::Postfix => "postfix",
+            Mta::Exim => "exim",
+        }
+    }
+}
+
 /// Which way the mail (and the TLS session) went, seen from our MTA.
 ///
 /// `Inbound` is Sendmail's `STARTTLS=server`: the peer connected to us and we accepted
@@ -796,6 +808,16 @@ pub enum DeliveryStatus {
 }
 
 impl DeliveryStatus {
+    /// The word the JSON outputs and the timelines use (the serialised name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Deferred => "deferred",
+            DeliveryStatus::Bounced => "bounced",
+            DeliveryStatus::Other => "other",
+        }
+    }
+
     /// A deferral or a bounce: the attempts whose status text may name a TLS failure.
     pub fn is_failure(self) -> bool {
         matches!(self, DeliveryStatus::Deferred | DeliveryStatus::Bounced)
@@ -1067,6 +1089,22 @@ impl Event {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn words_are_the_serialised_names() {
+        use super::{DeliveryStatus, Mta};
+        for m in [Mta::Sendmail, Mta::Postfix, Mta::Exim] {
+            assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
+        }
+        for s in [
+            DeliveryStatus::Sent,
+            DeliveryStatus::Deferred,
+            DeliveryStatus::Bounced,
+            DeliveryStatus::Other,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -400,19 +400,24 @@ mod tests {
         Ok(())
     }
 
+    /// Lines of other shapes both line generators mix in: journald JSON, RFC 5424, empty
+    /// lines, and text holding the `{` / `<` a shape test looks for.
+    const OTHER_SHAPES: [&str; 5] = [
+        "{\"MESSAGE\":\"anything\"}\n",
+        "<13>1 2026-11-27T10:00:00Z mx postfix 70 - - 4F1b2C3d4X: removed\n",
+        "\r\n",
+        "\n",
+        "plain text with < and { inside\n",
+    ];
+
     fn log_line() -> impl Strategy<Value = &'static str> {
-        prop::sample::select(vec![
+        prop::sample::select([OTHER_SHAPES.as_slice(), &[
             "Nov 27 10:00:03 mx postfix/qmgr[70]: 4F1b2C3d4E: removed\n",
             "Nov 27 10:00:03 mx postfix/qmgr[70]: 4F1b2C3d4X: from=<a@b>\n",
             "Nov 27 10:00:03 mx postfix/smtp[71]: 4F1b2C3d4X: to=<a@b>, status=sent (queued as 4F1b2C3d4E)\n",
             "Nov 27 10:00:03 mx postfix/smtp[71]: x: msgid=<m1@example.org>\n",
-            "{\"MESSAGE\":\"anything\"}\n",
-            "<13>1 2026-11-27T10:00:00Z mx postfix 70 - - 4F1b2C3d4X: removed\n",
-            "\r\n",
-            "\n",
             "no newline {",
-            "plain text with < and { inside\n",
-        ])
+        ]].concat())
     }
 
     proptest! {
@@ -449,7 +454,7 @@ mod tests {
     }
 
     fn id_line() -> impl Strategy<Value = &'static str> {
-        prop::sample::select(vec![
+        prop::sample::select([OTHER_SHAPES.as_slice(), &[
             "Nov 27 10:00:03 mx postfix/qmgr[70]: 4F1b2C3d4E: removed\n",
             "Nov 27 10:00:03 mx postfix/qmgr[170]: 4F1b2C3d4X: removed\n",
             "Nov 27 10:00:03 mx postfix/qmgr[070]: x: removed\n",
@@ -461,13 +466,8 @@ mod tests {
             "Nov 27 10:00:03 mx sm-mta[99]: x: relay=MX.Example.ORG [1.2.3.4]\n",
             "2026-11-27 10:00:00 1aZ1HS-0006iF-Rk => bob@example.com R=local\n",
             "2026-11-27 10:00:00 [4242] 1aZ1HS-0006iF-Rx Completed\n",
-            "{\"MESSAGE\":\"anything\"}\n",
-            "<13>1 2026-11-27T10:00:00Z mx postfix 70 - - 4F1b2C3d4X: removed\n",
-            "\r\n",
-            "\n",
             "no newline 4242]: ",
-            "plain text with < and { inside\n",
-        ])
+        ]].concat())
     }
 
     proptest! {

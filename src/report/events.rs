@@ -34,7 +34,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 use serde_json::{Map, Value, json};
 
-use crate::model::{DeliveryStatus, Direction, Mta, Peer, TlsParams, TlsVersion};
+use crate::model::{Direction, Peer, TlsParams, TlsVersion};
 use crate::model::{Encryption, Meta, Record};
 use crate::stores::hops::HopEvent;
 
@@ -156,7 +156,7 @@ impl EventWriter {
         buf.extend_from_slice(b",\"line\":");
         put_u64(buf, m.source.line);
         buf.extend_from_slice(b",\"mta\":");
-        put_str(buf, mta_word(m.mta));
+        put_str(buf, m.mta.as_str());
         if let Record::Verdict { outcome, .. } = r {
             buf.extend_from_slice(b",\"outcome\":");
             put_str(buf, outcome);
@@ -191,7 +191,7 @@ impl EventWriter {
         } = r
         {
             buf.extend_from_slice(b",\"status\":");
-            put_str(buf, status_word(*s));
+            put_str(buf, s.as_str());
         }
         if let Record::Error { text, .. } = r {
             buf.extend_from_slice(b",\"text\":");
@@ -497,18 +497,8 @@ fn escapes_in(x: u64) -> bool {
         || below(x ^ (ONES * u64::from(b'\\')), 1)
 }
 
-fn put_u64(buf: &mut Vec<u8>, mut v: u64) {
-    let mut d = [0u8; 20];
-    let mut i = d.len();
-    loop {
-        i -= 1;
-        d[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    buf.extend_from_slice(&d[i..]);
+fn put_u64(buf: &mut Vec<u8>, v: u64) {
+    buf.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 fn put_bool(buf: &mut Vec<u8>, b: bool) {
@@ -537,23 +527,6 @@ fn put_ip(buf: &mut Vec<u8>, ip: &IpAddr) {
         }
     }
     buf.push(b'"');
-}
-
-fn mta_word(m: Mta) -> &'static str {
-    match m {
-        Mta::Sendmail => "sendmail",
-        Mta::Postfix => "postfix",
-        Mta::Exim => "exim",
-    }
-}
-
-fn status_word(s: DeliveryStatus) -> &'static str {
-    match s {
-        DeliveryStatus::Sent => "sent",
-        DeliveryStatus::Deferred => "deferred",
-        DeliveryStatus::Bounced => "bounced",
-        DeliveryStatus::Other => "other",
-    }
 }
 
 /// The `type` word of a record.
@@ -823,7 +796,9 @@ fn ecs_tls(p: &TlsParams, dir: Option<Direction>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Bits, Cipher, Source, TlsDetail, TlsErrorKind, Verify};
+    use crate::model::{
+        Bits, Cipher, DeliveryStatus, Mta, Source, TlsDetail, TlsErrorKind, Verify,
+    };
     use chrono::{NaiveDateTime, TimeZone};
     use proptest::prelude::*;
 

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::input::SourceFile;
 use crate::model::Record;
-use crate::model::{DeliveryStatus, Event, EventKind, Source};
+use crate::model::{Event, EventKind, Source};
 use crate::pipeline::{self, Options, RunReport};
 
 /// The message facts of one `from=`/`to=` line.
@@ -149,15 +149,5 @@ pub fn event_queue_id(kind: &EventKind) -> Option<&str> {
         EventKind::Delivery(d) => Some(&d.queue_id),
         EventKind::QueueClient { queue_id, .. } => Some(queue_id),
         _ => None,
-    }
-}
-
-/// The status word of a delivery, as the timeline prints it.
-pub fn status_word(s: DeliveryStatus) -> &'static str {
-    match s {
-        DeliveryStatus::Sent => "sent",
-        DeliveryStatus::Deferred => "deferred",
-        DeliveryStatus::Bounced => "bounced",
-        DeliveryStatus::Other => "other",
     }
 }

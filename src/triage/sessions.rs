@@ -12,7 +12,7 @@ use std::io;
 
 use chrono::Duration;
 
-use super::collect::{Item, status_word};
+use super::collect::Item;
 use super::peer::when;
 use super::term::{Painter, Tone, clean};
 use super::trace::encryption_phrase;
@@ -179,7 +179,7 @@ fn item_line(it: &Item, p: &Painter) -> String {
                 let _ = write!(s, "  to=<{}>", p.paint(Tone::Strong, to));
             }
             if let Some(st) = status {
-                let w = status_word(*st);
+                let w = st.as_str();
                 let tone = match w {
                     "sent" => Tone::Good,
                     "deferred" => Tone::Warn,

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
-use super::collect::{Item, Step, event_queue_id, status_word};
+use super::collect::{Item, Step, event_queue_id};
 use super::peer::when;
 use super::scope::next_hop_ids;
 use super::term::{Painter, Tone, clean};
@@ -314,7 +314,7 @@ impl MessageTrace {
                         "delivered"
                     };
                     e.to = Some(d.to.clone());
-                    e.status = Some(status_word(d.status));
+                    e.status = Some(d.status.as_str());
                     e.dsn = d.dsn.clone();
                     e.text = Some(d.text.clone());
                     if e.peer.is_none() && !d.is_local() {
@@ -491,11 +491,7 @@ impl MessageTrace {
         );
         let known: BTreeSet<&str> = self.hops.iter().map(|h| h.queue_id.as_str()).collect();
         for (n, h) in self.hops.iter().enumerate() {
-            let mta = match h.mta {
-                Mta::Sendmail => "sendmail",
-                Mta::Postfix => "postfix",
-                Mta::Exim => "exim",
-            };
+            let mta = h.mta.as_str();
             let _ = writeln!(
                 o,
                 "\n  {} {} ({mta})  queue id {}",
