@@ -8,9 +8,11 @@
 //!
 //! * **same identity, grown**: read the new whole lines;
 //! * **same identity, shorter than what was read**: `copytruncate` emptied it; read the
-//!   rest from logrotate's copy, then the emptied file from offset 0. (A file truncated *and* refilled past the old offset between two looks
-//!   cannot be told from growth — the limit every `tail -F` has; lines written between
-//!   logrotate's copy and its truncate are lost by logrotate itself.)
+//!   rest from logrotate's copy, then the emptied file from offset 0. A file truncated
+//!   *and* refilled past the old offset, which a size check takes for growth, is told by
+//!   the last bytes read: every read starts that far back and checks them in the same
+//!   `pread`. (Lines written between logrotate's copy and its truncate are lost by
+//!   logrotate itself.)
 //! * **another identity**: the old file was renamed (or removed) and a new one created.
 //!   The old file is *finished first*: syslog daemons keep writing to it until they reopen
 //!   (after logrotate's HUP), so the follower keeps reading the old descriptor as long as
@@ -56,8 +58,8 @@ mod open;
 
 pub use open::Fingerprint;
 use open::{
-    Open, TAIL, drain, end_of_last_line, finish, is_gz, open_at, open_rotated, starts_like,
-    truncated,
+    Drained, Open, TAIL, drain, end_of_last_line, finish, is_gz, open_at, open_rotated,
+    starts_like, truncated,
 };
 
 /// Which file a descriptor is on: device and inode, the only identity that survives a
@@ -438,9 +440,14 @@ impl Follower {
                 self.after_truncation(out)?;
                 continue;
             }
-            let full = drain(cur, self.opts.max_line, out)?;
-            if full {
-                return Ok(()); // more next time; the caller processes this much first
+            match drain(cur, self.opts.max_line, out)? {
+                // More next time; the caller processes this much first.
+                Drained::Full => return Ok(()),
+                Drained::Changed => {
+                    self.after_truncation(out)?;
+                    continue;
+                }
+                Drained::Eof => {}
             }
             let live = match fs::metadata(&self.path) {
                 Ok(m) if Identity::of(&m) == cur.id => {
@@ -468,7 +475,7 @@ impl Follower {
             });
             if let Some(p) = next {
                 // A newer rotation exists: this file is final.
-                while drain(cur, self.opts.max_line, out)? {}
+                while drain(cur, self.opts.max_line, out)? == Drained::Full {}
                 finish(cur, out);
                 self.done(fp);
                 let (file, m) = open_rotated(&p)?;
@@ -487,7 +494,7 @@ impl Follower {
                     return Ok(());
                 }
                 Some(_) => {
-                    while drain(cur, self.opts.max_line, out)? {}
+                    while drain(cur, self.opts.max_line, out)? == Drained::Full {}
                     finish(cur, out);
                     let copy = cur.copy;
                     self.done(fp);

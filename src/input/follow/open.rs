@@ -143,26 +143,26 @@ pub(super) struct Open {
 /// queue ids) never match by chance.
 pub(super) const TAIL: usize = 64;
 
-/// True when the open file no longer holds what was read from it: it is shorter than the
-/// offset read (copytruncate), or the bytes before the offset changed (truncated and
-/// written past the old offset before this look — the case a size check alone misses,
-/// typically with polling).
+/// True when the open file is shorter than the offset read (copytruncate). Also notes
+/// the largest size seen, so that a truncation can tell how much it lost. A file truncated
+/// and refilled past the offset is recognised by [`drain`] itself, in the same read that
+/// would take the new bytes for a continuation.
 pub(super) fn truncated(o: &mut Open) -> io::Result<bool> {
     let len = o.file.metadata()?.len();
     o.seen_len = o.seen_len.max(len);
-    if len < o.pos {
-        return Ok(true);
-    }
-    if len == o.pos || o.tail.is_empty() {
-        return Ok(false);
-    }
-    let mut now = vec![0u8; o.tail.len()];
-    let at = o.pos - o.tail.len() as u64;
-    match o.file.read_exact_at(&mut now, at) {
-        Ok(()) => Ok(now != o.tail),
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(true),
-        Err(e) => Err(e),
-    }
+    Ok(len < o.pos)
+}
+
+/// What [`drain`] stopped at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Drained {
+    /// The end of the file: everything there was is handed out.
+    Eof,
+    /// [`MAX_BATCH`] handed out; more to read.
+    Full,
+    /// The bytes before the offset are no longer those read: the file was truncated (and
+    /// perhaps refilled past the offset). Nothing of the new content was handed out.
+    Changed,
 }
 
 /// Bytes read per `read` call.
@@ -211,10 +211,14 @@ pub(super) fn end_of_last_line(file: &File, len: u64) -> io::Result<(u64, u64)> 
     Ok((after_nl, lines))
 }
 
-/// Reads what is available from `o` and appends its whole lines to `out`. Returns true
-/// when it stopped at [`MAX_BATCH`] with more to read.
-pub(super) fn drain(o: &mut Open, max_line: usize, out: &mut Vec<Chunk>) -> io::Result<bool> {
-    let mut buf = vec![0u8; READ_SIZE];
+/// Reads what is available from `o` and appends its whole lines to `out`.
+///
+/// Every read starts [`TAIL`] bytes early and hands nothing out unless those bytes are
+/// still the ones read last: the check and the read are one `pread`, so a copytruncate
+/// that lands between a look's check and its read (a stopped or descheduled follower)
+/// cannot make the refilled file's bytes pass for a continuation.
+pub(super) fn drain(o: &mut Open, max_line: usize, out: &mut Vec<Chunk>) -> io::Result<Drained> {
+    let mut buf = vec![0u8; TAIL + READ_SIZE];
     let mut block = Block {
         first_line: o.line + 1,
         data: Vec::new(),
@@ -222,23 +226,35 @@ pub(super) fn drain(o: &mut Open, max_line: usize, out: &mut Vec<Chunk>) -> io::
     };
     let mut handed = 0usize;
     loop {
-        let n = match o.file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+        let back = o.tail.len();
+        let got = match read_at_most(
+            &o.file,
+            buf.get_mut(..back + READ_SIZE).unwrap_or_default(),
+            o.pos - back as u64,
+        ) {
+            Ok(got) => got,
             Err(e) => {
                 push_block(&mut block, out);
                 return Err(e);
             }
         };
+        if got < back || buf.get(..back) != Some(o.tail.as_slice()) {
+            push_block(&mut block, out);
+            o.seen_len = o.seen_len.max(o.pos);
+            return Ok(Drained::Changed);
+        }
+        let n = got - back;
+        if n == 0 {
+            break;
+        }
+        let bytes = buf.get(back..got).unwrap_or_default();
         let base = o.pos;
         o.pos += n as u64;
-        let fresh = buf.get(n.saturating_sub(TAIL)..n).unwrap_or_default();
+        let fresh = bytes.get(n.saturating_sub(TAIL)..).unwrap_or_default();
         let keep = TAIL.saturating_sub(fresh.len()).min(o.tail.len());
         o.tail.drain(..o.tail.len() - keep);
         o.tail.extend_from_slice(fresh);
         let mut at = 0usize;
-        let bytes = buf.get(..n).unwrap_or_default();
         while at < n {
             let rest = bytes.get(at..).unwrap_or_default();
             match memchr::memchr(b'\n', rest) {
@@ -281,12 +297,22 @@ pub(super) fn drain(o: &mut Open, max_line: usize, out: &mut Vec<Chunk>) -> io::
         if handed >= MAX_BATCH {
             push_block(&mut block, out);
             refresh_fp(o);
-            return Ok(true);
+            return Ok(Drained::Full);
         }
     }
     push_block(&mut block, out);
     refresh_fp(o);
-    Ok(false)
+    Ok(Drained::Eof)
+}
+
+/// One `pread` of up to `buf.len()` bytes at `at`, retried when interrupted.
+fn read_at_most(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
+    loop {
+        match file.read_at(buf, at) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
+    }
 }
 
 /// Extends the fingerprint while the file is shorter than [`FP_LEN`] at its first looks.

@@ -139,6 +139,38 @@ fn a_file_truncated_and_refilled_past_the_offset_is_read_again() {
     );
 }
 
+/// The race CI once lost: the follower looked (size fine), was stopped before it read,
+/// and meanwhile logrotate's copytruncate emptied the file and the writer refilled it past
+/// the offset. The read itself must notice, not hand out the refill's middle.
+#[test]
+fn a_truncation_between_the_check_and_the_read_is_caught_by_the_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("maillog");
+    append(&p, "Nov 28 10:00:01 mail sm-mta[101]: one\n");
+    let mut f = Follower::new(&p, opts(Start::Beginning));
+    assert_eq!(texts(&f.poll()).len(), 1);
+    let cur = f.cur.as_mut().unwrap();
+    assert!(!truncated(cur).unwrap(), "nothing changed yet");
+    fs::write(
+        &p,
+        "Nov 28 10:00:02 mail sm-mta[202]: two\nNov 28 10:00:03 mail sm-mta[203]: three\n",
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    assert_eq!(drain(cur, 1 << 16, &mut out).unwrap(), Drained::Changed);
+    assert!(texts(&out).is_empty(), "{out:?}");
+    // The next look starts the emptied file over, as for any truncation.
+    let chunks = f.poll();
+    assert!(notices(&chunks).contains(&Notice::Truncated), "{chunks:?}");
+    assert_eq!(
+        texts(&chunks),
+        vec![
+            "Nov 28 10:00:02 mail sm-mta[202]: two",
+            "Nov 28 10:00:03 mail sm-mta[203]: three"
+        ]
+    );
+}
+
 #[test]
 fn a_missing_file_is_read_from_its_start_when_it_appears() {
     let dir = tempfile::tempdir().unwrap();
