@@ -28,6 +28,8 @@ CI=${CI:-false}
 E2E_DIR=${E2E_DIR:-/var/lib/mailtls-e2e}
 E2E_STAGES=${E2E_STAGES:-sendmail sendmail_break sendmail_matrix postfix postfix_break postfix_matrix exim exim_matrix exim_setup}
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C
+# No settings file of this machine (/etc/mailtls/mailtls.toml) changes what is tested.
+export MAILTLS_CONFIG=
 
 # ---------------------------------------------------------------------------------------
 # Reporting: every scenario step is one check; the run fails if any check fails.
