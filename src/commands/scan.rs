@@ -366,9 +366,12 @@ pub fn run(args: &Args) -> Result<u8, Error> {
     };
     let loaded = args.judge.load()?;
 
-    let (rpt_model, rpt_read) = tlsrpt::read::read_all(&found.report_files, stores);
-    let want_rpt = rpt_read.files + rpt_read.messages > 0;
-    let folded = read_logs(sources, &opts, &filter, !stores.is_empty(), want_rpt);
+    // Report files are read first; report messages come with the one read of the stores,
+    // after the logs (whose queue ids the stores' hops are checked against). The logs keep
+    // what a report is joined with whenever a report may turn up.
+    let mut rpt = tlsrpt::read::Reader::with_files(&found.report_files);
+    let may_report = !found.report_files.is_empty() || !stores.is_empty();
+    let folded = read_logs(sources, &opts, &filter, !stores.is_empty(), may_report);
     folded.note(&mut notes);
     if let Some(p) = progress {
         p.finish();
@@ -376,10 +379,18 @@ pub fn run(args: &Args) -> Result<u8, Error> {
     let report = folded.report;
     let mut posture = folded.posture.into_posture();
     let msgs = (!stores.is_empty()).then(|| {
-        let (witnessed, summary) = hops::scan(stores, args.stores.ours(), &filter, &folded.log_ids);
+        let (witnessed, summary) = hops::scan(
+            stores,
+            args.stores.ours(),
+            &filter,
+            &folded.log_ids,
+            Some(&mut |item| rpt.take(item)),
+        );
         posture.merge(witnessed);
         summary
     });
+    let (rpt_model, rpt_read) = rpt.finish();
+    let want_rpt = rpt_read.files + rpt_read.messages > 0;
     warn_about_reading(args, &report, msgs.as_ref(), &rpt_read);
     let messages_read = msgs.as_ref().map_or(0, |m| m.messages);
     something_was_read(&report, messages_read, rpt_read.reports, &found)?;
@@ -572,13 +583,14 @@ struct Folded {
     records: u64,
 }
 
-/// Reads the logs once and folds every record the filter keeps.
+/// Reads the logs once and folds every record the filter keeps; with `keep_inbound`, also
+/// what a TLS-RPT report is joined with.
 fn read_logs(
     sources: &[crate::input::SourceFile],
     opts: &Options,
     filter: &crate::analysis::filter::RecordFilter,
     want_ids: bool,
-    want_rpt: bool,
+    keep_inbound: bool,
 ) -> Folded {
     let mut f = Folded::default();
     f.report = pipeline::run(sources, opts, |r| {
@@ -599,7 +611,7 @@ fn read_logs(
                 if f.downgrades.add(&r) {
                     return;
                 }
-                if want_rpt {
+                if keep_inbound {
                     f.inbound.add(&r);
                 }
                 f.posture.add(&r);

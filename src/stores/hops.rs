@@ -478,42 +478,88 @@ pub fn hop_kept(hop: &Hop, filter: &RecordFilter) -> bool {
     true
 }
 
+/// What the read of the stores hands to the reader of TLS-RPT reports, so that a mailbox
+/// is read once for its hops and its reports alike.
+#[derive(Debug)]
+pub enum ReportItem {
+    /// A report message (recognised by its header), header and body copied out, with its
+    /// 1-based index in its store.
+    Message(RawMessage),
+    /// A store, or a message of one, that could not be read: the reports' summary names
+    /// it as well.
+    Problem(String),
+}
+
+/// Where the report messages met while reading the stores go (`None`: only counted).
+pub type Reports<'r> = Option<&'r mut dyn FnMut(ReportItem)>;
+
+/// What the pool makes of one message: its hops, or the report it carries.
+enum Mapped {
+    Hops(MessageHops),
+    /// A TLS-RPT report message: its copy when reports are wanted.
+    Report(Option<RawMessage>),
+}
+
 /// Reads every store on the rayon pool ([`mbox::each_store_message`]: an mbox is cut into
 /// blocks and each block split into messages in parallel) and hands each message's hops
-/// to `f`, in store order. TLS-RPT report messages are only counted; I/O problems go to
-/// `summary`.
+/// to `f`, in store order. TLS-RPT report messages are counted, and handed to `reports`
+/// when it is given (their bodies are kept only then); I/O problems go to `summary` (and
+/// to `reports`).
 fn for_each_message(
     stores: &[Store],
     summary: &mut MessagesSummary,
+    mut reports: Reports<'_>,
     mut f: impl FnMut(MessageHops, &mut MessagesSummary),
 ) {
+    let want_reports = reports.is_some();
+    let keep = want_reports.then_some(crate::stores::messages::is_report_header as _);
     for store in stores {
         let read = mbox::each_store_message(
             store,
-            None,
+            keep,
             |m| {
-                (!crate::stores::messages::is_report_header(m.header))
-                    .then(|| read_header(m.header, m.source, m.truncated))
+                if !crate::stores::messages::is_report_header(m.header) {
+                    return Mapped::Hops(read_header(m.header, m.source, m.truncated));
+                }
+                Mapped::Report(want_reports.then(|| RawMessage {
+                    source: m.source,
+                    index: 0,
+                    header: m.header.to_vec(),
+                    truncated: m.truncated,
+                    body: m.body.map(<[u8]>::to_vec),
+                }))
             },
-            |_, item| match item {
-                Ok(Some(m)) => f(m, summary),
-                Ok(None) => summary.report_messages += 1,
-                Err(e) => {
-                    summary.messages_unreadable += 1;
-                    if summary.problems.len() < KEEP {
-                        summary.problems.push(e.to_string());
+            |index, item| match item {
+                Ok(Mapped::Hops(m)) => f(m, summary),
+                Ok(Mapped::Report(copy)) => {
+                    summary.report_messages += 1;
+                    if let (Some(mut m), Some(r)) = (copy, reports.as_mut()) {
+                        m.index = index;
+                        r(ReportItem::Message(m));
                     }
                 }
+                Err(e) => unreadable(summary, &mut reports, e.to_string()),
             },
         );
         if let Err(e) = read {
-            summary.messages_unreadable += 1;
-            if summary.problems.len() < KEEP {
-                summary
-                    .problems
-                    .push(format!("{}: {e}", store.path.display()));
-            }
+            unreadable(
+                summary,
+                &mut reports,
+                format!("{}: {e}", store.path.display()),
+            );
         }
+    }
+}
+
+/// A store or a message that could not be read: counted, named in the first problems and
+/// handed to the reports' reader.
+fn unreadable(summary: &mut MessagesSummary, reports: &mut Reports<'_>, p: String) {
+    summary.messages_unreadable += 1;
+    if let Some(r) = reports {
+        r(ReportItem::Problem(p.clone()));
+    }
+    if summary.problems.len() < KEEP {
+        summary.problems.push(p);
     }
 }
 
@@ -567,11 +613,22 @@ fn account(m: &MessageHops, trust: &[Trust], s: &mut MessagesSummary) {
 ///
 /// With `ours` = `None` our hosts are inferred from the first [`INFER_SAMPLE`] messages
 /// (held parsed, so memory stays bounded by the sample), then those messages and all the
-/// rest are handed on in order.
+/// rest are handed on in order. TLS-RPT report messages are only counted.
 pub fn walk(
     stores: &[Store],
     ours: Option<OurHosts>,
     summary: &mut MessagesSummary,
+    f: impl FnMut(&MessageHops, &[Trust], &mut MessagesSummary),
+) {
+    walk_with_reports(stores, ours, summary, None, f);
+}
+
+/// [`walk`], handing the TLS-RPT report messages it meets to `reports`.
+fn walk_with_reports(
+    stores: &[Store],
+    ours: Option<OurHosts>,
+    summary: &mut MessagesSummary,
+    reports: Reports<'_>,
     mut f: impl FnMut(&MessageHops, &[Trust], &mut MessagesSummary),
 ) {
     summary.stores += stores.len() as u64;
@@ -583,7 +640,7 @@ pub fn walk(
         account(m, &trust, s);
         f(m, &trust, s);
     };
-    for_each_message(stores, summary, |m, s| match &ours {
+    for_each_message(stores, summary, reports, |m, s| match &ours {
         Some(o) => emit(&m, o, s),
         None => {
             if let Some(by) = m.hops.first().and_then(|h| h.hop.by.as_deref()) {
@@ -616,16 +673,18 @@ pub fn walk(
 /// Reads `stores` and returns the witnessed posture (to merge with the logs') and the
 /// summary with the claimed posture. `ours` = `None` infers our hosts from the stores.
 /// Witnessed hops whose queue id is in `log_queue_ids` were already counted from the log.
+/// TLS-RPT report messages go to `reports` when it is given (the same read serves both).
 pub fn scan(
     stores: &[Store],
     ours: Option<OurHosts>,
     filter: &RecordFilter,
     log_queue_ids: &HashSet<QueueId>,
+    reports: Reports<'_>,
 ) -> (Posture, MessagesSummary) {
     let mut summary = MessagesSummary::default();
     let mut witnessed = PeerMap::default();
     let mut claimed = PeerMap::default();
-    walk(stores, ours, &mut summary, |m, trust, s| {
+    walk_with_reports(stores, ours, &mut summary, reports, |m, trust, s| {
         for (h, t) in m.hops.iter().zip(trust) {
             // `--loopback` keeps loopback senders, as it does for log peers.
             let local = if filter.loopback {

@@ -161,7 +161,13 @@ fn scan_keeps_claimed_apart_and_skips_log_duplicates() {
         kind: Kind::Maildir,
     }];
 
-    let (posture, s) = scan(&stores, None, &RecordFilter::default(), &HashSet::new());
+    let (posture, s) = scan(
+        &stores,
+        None,
+        &RecordFilter::default(),
+        &HashSet::new(),
+        None,
+    );
     assert_eq!(s.our_hosts, vec!["mx.our.example"]);
     assert!(s.our_hosts_inferred);
     assert_eq!((s.stores, s.messages, s.messages_malformed), (1, 3, 1));
@@ -212,6 +218,7 @@ fn scan_keeps_claimed_apart_and_skips_log_duplicates() {
         Some(OurHosts::given(["mx.our.example"])),
         &RecordFilter::default(),
         &ids,
+        None,
     );
     assert_eq!(s.hops_also_in_logs, 1);
     assert!(!s.our_hosts_inferred);
@@ -223,14 +230,14 @@ fn scan_keeps_claimed_apart_and_skips_log_duplicates() {
         direction: None,
         ..RecordFilter::default()
     };
-    let (posture, s) = scan(&stores, None, &f, &HashSet::new());
+    let (posture, s) = scan(&stores, None, &f, &HashSet::new(), None);
     assert_eq!(posture.peers.len(), 2);
     assert_eq!(s.hops_filtered, 0);
     let f = RecordFilter {
         direction: Some(Direction::Outbound),
         ..RecordFilter::default()
     };
-    let (posture, s) = scan(&stores, None, &f, &HashSet::new());
+    let (posture, s) = scan(&stores, None, &f, &HashSet::new(), None);
     assert!(posture.peers.is_empty());
     assert_eq!(s.hops_filtered, 2);
 }
@@ -375,7 +382,13 @@ fn loopback_flag_keeps_loopback_hops_as_for_logs() {
     let ours = || Some(OurHosts::given(["mx.example.test", "rx.example.test"]));
 
     // Default: loopback senders are never peers.
-    let (posture, s) = scan(&stores, ours(), &RecordFilter::default(), &HashSet::new());
+    let (posture, s) = scan(
+        &stores,
+        ours(),
+        &RecordFilter::default(),
+        &HashSet::new(),
+        None,
+    );
     assert!(posture.peers.is_empty());
     assert_eq!((s.messages, s.hops, s.hops_local), (1, 2, 2));
 
@@ -384,7 +397,7 @@ fn loopback_flag_keeps_loopback_hops_as_for_logs() {
         loopback: true,
         ..RecordFilter::default()
     };
-    let (posture, _) = scan(&stores, ours(), &f, &HashSet::new());
+    let (posture, _) = scan(&stores, ours(), &f, &HashSet::new(), None);
     let keys: Vec<&String> = posture.peers.keys().collect();
     assert_eq!(keys, vec!["vm.example.test"]);
     let d = &posture.peers["vm.example.test"].inbound;
@@ -396,4 +409,78 @@ fn loopback_flag_keeps_loopback_hops_as_for_logs() {
     assert_eq!(d.versions.get(&TlsVersion::Tls1_3), 2);
     assert_eq!(d.ciphers.get(&Cipher::new("TLS_AES_256_GCM_SHA384")), 2);
     assert_eq!(d.min_bits, Some(256));
+}
+
+/// One read of an mbox serves the hops and the TLS-RPT reports: the report message is
+/// handed over with its index and body (and not folded as hops), the others are hops, and
+/// a store that cannot be read is a problem on both sides.
+#[test]
+fn one_read_hands_report_messages_over_and_folds_the_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mbox = dir.path().join("inbox");
+    let report = "From noreply-smtp-tls-reporting@google.com Mon Jul  1 10:20:00 2024\n\
+        Received: from mail-tls.google.com (mail-tls.google.com [192.0.2.80])\n\
+        \tby mx.our.example (8.17.1/8.17.1) with ESMTPS id 461AFE4x000004\n\
+        \t(version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 bits=256 verify=NO)\n\
+        \tfor <tls-reports@our.example>; Mon, 1 Jul 2024 10:20:00 +0200\n\
+        TLS-Report-Domain: our.example\n\
+        Content-Type: multipart/report; report-type=tlsrpt; boundary=\"b\"\n\
+        \n\
+        --b\n\
+        Content-Type: application/tlsrpt+json\n\
+        \n\
+        {\"organization-name\":\"Google Inc.\"}\n\
+        --b--\n\n";
+    fs::write(
+        &mbox,
+        format!("From peer@peer.example Mon Jul  1 10:15:02 2024\n{CHAIN}\nbody\n\n{report}"),
+    )
+    .expect("write");
+    let stores = vec![
+        Store {
+            path: mbox,
+            kind: Kind::Mbox,
+        },
+        Store {
+            path: dir.path().join("missing"),
+            kind: Kind::Mbox,
+        },
+    ];
+    let mut items = Vec::new();
+    let (posture, s) = scan(
+        &stores,
+        Some(OurHosts::given(["mx.our.example"])),
+        &RecordFilter::default(),
+        &HashSet::new(),
+        Some(&mut |i| items.push(i)),
+    );
+    assert_eq!(
+        (s.messages, s.report_messages, s.messages_unreadable),
+        (1, 1, 1)
+    );
+    assert!(posture.peers.contains_key("mail.peer.example"));
+    assert!(!posture.peers.contains_key("mail-tls.google.com"));
+    assert_eq!(items.len(), 2, "{items:?}");
+    match &items[0] {
+        ReportItem::Message(m) => {
+            assert_eq!(m.index, 2);
+            let body = String::from_utf8_lossy(m.body.as_deref().expect("the body"));
+            assert!(body.contains("application/tlsrpt+json"), "{body}");
+        }
+        other => panic!("not the report message: {other:?}"),
+    }
+    match &items[1] {
+        ReportItem::Problem(p) => assert_eq!(Some(p), s.problems.first()),
+        other => panic!("not the missing store: {other:?}"),
+    }
+
+    // Without a reader of reports the report message is only counted.
+    let (_, quiet) = scan(
+        &stores,
+        Some(OurHosts::given(["mx.our.example"])),
+        &RecordFilter::default(),
+        &HashSet::new(),
+        None,
+    );
+    assert_eq!(quiet, s);
 }

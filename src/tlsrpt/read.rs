@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{ReportError, TlsReport, TlsRpt, parse_report};
 use crate::input::{self, SourceFile};
-use crate::stores::mbox;
-use crate::stores::messages::{self, MAX_BODY, RawMessage, Store, is_report_header};
+use crate::stores::hops::ReportItem;
+use crate::stores::messages::{self, MAX_BODY, RawMessage, Store};
 
 /// Report files larger than this are refused: real ones are kilobytes.
 pub const MAX_REPORT: u64 = 32 * 1024 * 1024;
@@ -251,108 +251,104 @@ pub fn reports_in_message(raw: &[u8]) -> Vec<Result<TlsReport, ReportError>> {
     out
 }
 
-/// Reads every report file and every report message of `stores` into one model.
-pub fn read_all(files: &[PathBuf], stores: &[Store]) -> (TlsRpt, ReadSummary) {
-    let mut model = TlsRpt::default();
-    let mut sum = ReadSummary::default();
-    let mut fold = |r: &TlsReport, sum: &mut ReadSummary| {
-        sum.reports += 1;
-        if !model.add(r) {
-            sum.duplicates += 1;
-        }
-    };
-    for f in files {
-        sum.files += 1;
-        let origin = f.display();
-        let src = SourceFile {
-            path: Some(f.clone()),
-            display: Arc::from(origin.to_string()),
-            mtime: None,
-            walked: false,
-        };
-        let mut bytes = Vec::new();
-        let read = input::open(&src).and_then(|r| r.take(MAX_REPORT).read_to_end(&mut bytes));
-        match read {
-            Err(e) => sum.problem(format!("{origin}: {e}")),
-            Ok(_) => match parse_report(&bytes) {
-                Ok(r) => fold(&r, &mut sum),
-                Err(e) => sum.problem(format!("{origin}: invalid TLS-RPT report: {e}")),
-            },
-        }
-    }
-    for store in stores {
-        // Every header is looked at on the pool; only report messages are copied out.
-        let read = mbox::each_store_message(
-            store,
-            Some(is_report_header),
-            |m| {
-                m.body.map(|body| RawMessage {
-                    source: m.source,
-                    index: 0,
-                    header: m.header.to_vec(),
-                    truncated: m.truncated,
-                    body: Some(body.to_vec()),
-                })
-            },
-            |index, item| match item {
-                Ok(Some(mut m)) => {
-                    m.index = index;
-                    read_message(&m, &mut sum, &mut fold);
-                }
-                Ok(None) => {}
-                Err(e) => sum.problem(e.to_string()),
-            },
-        );
-        if let Err(e) = read {
-            sum.problem(format!("{}: {e}", store.path.display()));
-        }
-    }
-    (model, sum)
+/// Reads reports into one model as they come: the report files first, then the report
+/// messages that the one read of the stores hands over ([`crate::stores::hops::scan`]),
+/// so a mailbox is read once for its hops and its reports.
+#[derive(Debug, Default)]
+pub struct Reader {
+    model: TlsRpt,
+    sum: ReadSummary,
 }
 
-fn read_message(
-    m: &RawMessage,
-    sum: &mut ReadSummary,
-    fold: &mut impl FnMut(&TlsReport, &mut ReadSummary),
-) {
-    let Some(body) = &m.body else {
-        return;
-    };
-    sum.messages += 1;
-    let mut raw = Vec::with_capacity(m.header.len() + body.len() + 2);
-    raw.extend_from_slice(&m.header);
-    raw.extend_from_slice(b"\n");
-    raw.extend_from_slice(body);
-    let id = MessageParser::default()
-        .parse_headers(&m.header)
-        .and_then(|h| h.message_id().map(str::to_owned));
-    let origin = |part: Option<usize>| Origin {
-        file: Arc::clone(&m.source.file),
-        message: Some((m.index, id.clone())),
-        part,
-    };
-    if body.len() >= MAX_BODY {
-        sum.problem(format!(
-            "{}: message body cut at {MAX_BODY} bytes; report skipped",
-            origin(None)
-        ));
-        return;
+impl Reader {
+    /// A reader that has read every report file of `files`.
+    pub fn with_files(files: &[PathBuf]) -> Reader {
+        let mut r = Reader::default();
+        for f in files {
+            r.sum.files += 1;
+            let origin = f.display();
+            let src = SourceFile {
+                path: Some(f.clone()),
+                display: Arc::from(origin.to_string()),
+                mtime: None,
+                walked: false,
+            };
+            let mut bytes = Vec::new();
+            let read = input::open(&src).and_then(|rd| rd.take(MAX_REPORT).read_to_end(&mut bytes));
+            match read {
+                Err(e) => r.sum.problem(format!("{origin}: {e}")),
+                Ok(_) => match parse_report(&bytes) {
+                    Ok(rep) => r.fold(&rep),
+                    Err(e) => r
+                        .sum
+                        .problem(format!("{origin}: invalid TLS-RPT report: {e}")),
+                },
+            }
+        }
+        r
     }
-    let reports = reports_in_message(&raw);
-    if reports.is_empty() {
-        sum.problem(format!(
-            "{}: announces a TLS-RPT report but has no application/tlsrpt+json or +gzip part",
-            origin(None)
-        ));
+
+    /// Takes what the read of the stores hands over: a report message, or a problem.
+    pub fn take(&mut self, item: ReportItem) {
+        match item {
+            ReportItem::Message(m) => self.message(&m),
+            ReportItem::Problem(p) => self.sum.problem(p),
+        }
     }
-    let many = reports.len() > 1;
-    for (i, r) in reports.into_iter().enumerate() {
-        match r {
-            Ok(r) => fold(&r, sum),
-            Err(e) => sum.problem(format!(
-                "{}: invalid TLS-RPT report: {e}",
-                origin(many.then_some(i + 1))
-            )),
+
+    /// The model and what reading came to.
+    pub fn finish(self) -> (TlsRpt, ReadSummary) {
+        (self.model, self.sum)
+    }
+
+    fn fold(&mut self, r: &TlsReport) {
+        self.sum.reports += 1;
+        if !self.model.add(r) {
+            self.sum.duplicates += 1;
+        }
+    }
+
+    /// The reports of one message whose header announced one.
+    fn message(&mut self, m: &RawMessage) {
+        let Some(body) = &m.body else {
+            return;
+        };
+        self.sum.messages += 1;
+        let mut raw = Vec::with_capacity(m.header.len() + body.len() + 2);
+        raw.extend_from_slice(&m.header);
+        raw.extend_from_slice(b"\n");
+        raw.extend_from_slice(body);
+        let id = MessageParser::default()
+            .parse_headers(&m.header)
+            .and_then(|h| h.message_id().map(str::to_owned));
+        let origin = |part: Option<usize>| Origin {
+            file: Arc::clone(&m.source.file),
+            message: Some((m.index, id.clone())),
+            part,
+        };
+        if body.len() >= MAX_BODY {
+            self.sum.problem(format!(
+                "{}: message body cut at {MAX_BODY} bytes; report skipped",
+                origin(None)
+            ));
+            return;
+        }
+        let reports = reports_in_message(&raw);
+        if reports.is_empty() {
+            self.sum.problem(format!(
+                "{}: announces a TLS-RPT report but has no application/tlsrpt+json or +gzip part",
+                origin(None)
+            ));
+        }
+        let many = reports.len() > 1;
+        for (i, r) in reports.into_iter().enumerate() {
+            match r {
+                Ok(r) => self.fold(&r),
+                Err(e) => self.sum.problem(format!(
+                    "{}: invalid TLS-RPT report: {e}",
+                    origin(many.then_some(i + 1))
+                )),
+            }
         }
     }
 }
