@@ -593,8 +593,8 @@ fn account(m: &MessageHops, trust: &[Trust], s: &mut MessagesSummary) {
             source: h.source.to_string(),
             hop,
             peer: h.hop.from_peer().map_or("?".to_owned(), |p| p.to_string()),
-            by: h.hop.by.clone(),
-            with: h.hop.with.clone(),
+            by: h.hop.by.as_deref().map(String::from),
+            with: h.hop.with.as_deref().map(String::from),
         });
     }
     for (h, t) in m.hops.iter().zip(trust) {

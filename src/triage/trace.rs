@@ -452,9 +452,9 @@ impl MessageTrace {
                 position: i + 1,
                 trust: *t,
                 from: h.hop.from_peer().map(|p| p.to_string()),
-                by: h.hop.by.clone(),
-                with: h.hop.with.clone(),
-                id: h.hop.id.clone(),
+                by: h.hop.by.as_deref().map(String::from),
+                with: h.hop.with.as_deref().map(String::from),
+                id: h.hop.id.as_deref().map(String::from),
                 tls: hop_tls(&h.hop.tls),
             })
             .collect();

@@ -14,6 +14,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, FixedOffset};
+use compact_str::CompactString;
 use serde::Serialize;
 
 use crate::model::{Bits, Cipher, Peer, TlsVersion, Verify};
@@ -23,10 +24,10 @@ use crate::model::{Bits, Cipher, Peer, TlsVersion, Verify};
 pub struct Hop {
     /// The name the sender gave in HELO/EHLO (`from <helo>`, Exim `helo=`, `(HELO x)`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub from_helo: Option<String>,
+    pub from_helo: Option<CompactString>,
     /// The sender's reverse-DNS name as the receiver resolved it (`unknown` → none).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub from_rdns: Option<String>,
+    pub from_rdns: Option<CompactString>,
     /// The sender's address (`[ip]`, `[IPv6:…]`, Microsoft's bare `(ip)`), zone dropped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from_ip: Option<IpAddr>,
@@ -35,17 +36,17 @@ pub struct Hop {
     pub forged: bool,
     /// The receiving host that wrote this header.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub by: Option<String>,
+    pub by: Option<CompactString>,
     /// The `with` protocol as written (`ESMTPS`, `esmtps`, `Microsoft SMTP Server`,
     /// `ESMTP/TLS/ECDHE-RSA-AES256-GCM-SHA384`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub with: Option<String>,
+    pub with: Option<CompactString>,
     /// The receiver's queue or message id.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<CompactString>,
     /// The single recipient, without angle brackets.
     #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
-    pub for_: Option<String>,
+    pub for_: Option<CompactString>,
     /// The stamp's date, read leniently (RFC 5322 with obsolete zones and trailing
     /// comments); `None` when absent or unreadable.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -209,10 +210,10 @@ pub fn parse(value: &str) -> Result<Hop, Malformed> {
                 if let Some(want) = expecting.take() {
                     match want {
                         Clause::From => from.word = Some(w),
-                        Clause::By => hop.by = Some(w.trim_end_matches('.').to_owned()),
-                        Clause::With => hop.with = Some(w.to_owned()),
-                        Clause::Id => hop.id = Some(w.to_owned()),
-                        Clause::For => hop.for_ = Some(strip_angle(w).to_owned()),
+                        Clause::By => hop.by = Some(w.trim_end_matches('.').into()),
+                        Clause::With => hop.with = Some(w.into()),
+                        Clause::Id => hop.id = Some(w.into()),
+                        Clause::For => hop.for_ = Some(strip_angle(w).into()),
                         Clause::EximTls => tls.details().cipher = Some(Cipher::new(w)),
                         Clause::Via => {}
                     }
@@ -265,7 +266,7 @@ pub fn parse(value: &str) -> Result<Hop, Malformed> {
     let date_text = match date_text.split_once(" id ") {
         Some((d, id)) => {
             if hop.id.is_none() {
-                hop.id = id.split_whitespace().next().map(str::to_owned);
+                hop.id = id.split_whitespace().next().map(CompactString::from);
             }
             d
         }
@@ -436,11 +437,11 @@ impl<'a> FromClause<'a> {
             .helo
             .or(self.word)
             .filter(|h| !h.is_empty())
-            .map(str::to_owned);
+            .map(CompactString::from);
         hop.from_rdns = rdns
             .map(|n| n.trim_end_matches('.'))
             .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("unknown"))
-            .map(str::to_owned);
+            .map(CompactString::from);
         hop.from_ip = ip;
     }
 }
