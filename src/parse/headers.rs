@@ -113,39 +113,63 @@ pub fn fields_named(block: &[u8], name: &str) -> (Vec<HeaderField>, usize) {
     collect(block, Some(name))
 }
 
+/// The fields called `name` (case ignored) handed to `f` one by one, unfolded into a
+/// buffer reused from field to field, with the 0-based index of each field's first line;
+/// returns how many fields the block has in all. What [`fields_named`] gives without a
+/// copy of each value: a store scan calls it for every message.
+pub fn each_named(block: &[u8], name: &str, mut f: impl FnMut(u64, &str)) -> usize {
+    walk(block, Some(name), |field| f(field.line, field.value))
+}
+
+/// One field as [`walk`] hands it over: borrowed from the block and the unfolding buffer.
+struct Field<'a> {
+    raw_name: &'a [u8],
+    value: &'a str,
+    line: u64,
+    offset: usize,
+}
+
 /// [`fields`] and [`fields_named`]: every field, or those called `want`.
 fn collect(block: &[u8], want: Option<&str>) -> (Vec<HeaderField>, usize) {
-    let mut out: Vec<HeaderField> = Vec::new();
+    let mut out = Vec::new();
+    let count = walk(block, want, |f| {
+        out.push(HeaderField {
+            name: String::from_utf8_lossy(f.raw_name).trim().to_owned(),
+            value: f.value.to_owned(),
+            line: f.line,
+            offset: f.offset,
+        });
+    });
+    (out, count)
+}
+
+/// Reads the block's fields (every one, or those called `want`) and hands each, unfolded,
+/// to `f`; returns how many fields the block has in all.
+fn walk(block: &[u8], want: Option<&str>, mut f: impl FnMut(Field<'_>)) -> usize {
     let mut value: Vec<u8> = Vec::new();
     let mut count = 0;
-    let mut keeping = false;
+    // The field being unfolded: its name, first line and offset.
+    let mut open: Option<(&[u8], u64, usize)> = None;
     for (idx, (offset, line)) in lines(block).enumerate() {
         if line.is_empty() {
             break;
         }
         let continuation = matches!(line.first(), Some(b' ' | b'\t'));
         if !continuation && let Some(n) = field_name_len(line) {
-            if keeping {
-                flush(&mut out, &mut value);
+            if let Some(o) = open.take() {
+                flush(o, &mut value, &mut f);
             }
             count += 1;
             let raw_name = line.get(..n).unwrap_or_default();
-            keeping = want.is_none_or(|w| raw_name.eq_ignore_ascii_case(w.as_bytes()));
-            if !keeping {
+            if !want.is_none_or(|w| raw_name.eq_ignore_ascii_case(w.as_bytes())) {
                 continue;
             }
-            let name = String::from_utf8_lossy(raw_name).trim().to_owned();
             let colon = line.iter().position(|&b| b == b':').unwrap_or(n);
             value.extend_from_slice(line.get(colon + 1..).unwrap_or_default());
-            out.push(HeaderField {
-                name,
-                value: String::new(),
-                line: idx as u64,
-                offset,
-            });
+            open = Some((raw_name, idx as u64, offset));
             continue;
         }
-        if count == 0 || !keeping {
+        if open.is_none() {
             // Not inside a field yet (nothing to continue), or inside one not wanted.
             continue;
         }
@@ -154,22 +178,30 @@ fn collect(block: &[u8], want: Option<&str>) -> (Vec<HeaderField>, usize) {
         }
         value.extend_from_slice(line);
     }
-    if keeping {
-        flush(&mut out, &mut value);
+    if let Some(o) = open {
+        flush(o, &mut value, &mut f);
     }
-    (out, count)
+    count
 }
 
-/// Moves the collected value bytes into the last field.
-fn flush(out: &mut [HeaderField], value: &mut Vec<u8>) {
-    if let Some(last) = out.last_mut() {
-        // Almost every value is UTF-8 (mostly ASCII): checking it whole is several times
-        // faster than the lossy decoder's chunk walk, which only the rest needs.
-        last.value = match std::str::from_utf8(value) {
-            Ok(v) => v.trim().to_owned(),
-            Err(_) => String::from_utf8_lossy(value).trim().to_owned(),
-        };
-    }
+/// Hands the field whose value bytes were collected to `f`, trimmed and decoded.
+fn flush(
+    (raw_name, line, offset): (&[u8], u64, usize),
+    value: &mut Vec<u8>,
+    f: &mut impl FnMut(Field<'_>),
+) {
+    // Almost every value is UTF-8 (mostly ASCII): checking it whole is several times
+    // faster than the lossy decoder's chunk walk, which only the rest needs.
+    let text = match std::str::from_utf8(value) {
+        Ok(v) => std::borrow::Cow::Borrowed(v),
+        Err(_) => String::from_utf8_lossy(value),
+    };
+    f(Field {
+        raw_name,
+        value: text.trim(),
+        line,
+        offset,
+    });
     value.clear();
 }
 
@@ -323,5 +355,17 @@ mod tests {
             fields_named(b"no fields here\n", "received"),
             (Vec::new(), 0)
         );
+        // The borrowing walk hands over the same values, lines and count, also with
+        // 8-bit bytes decoded lossily.
+        let odd = b"Subject: x\r\nReceived: from \xff\xfe by z;\r\n d2\r\n\r\n";
+        for b in [&block[..], &odd[..]] {
+            let mut seen = Vec::new();
+            let count = each_named(b, "received", |line, v| seen.push((line, v.to_owned())));
+            let (named, all) = fields_named(b, "received");
+            assert_eq!(count, all);
+            let want: Vec<_> = named.into_iter().map(|f| (f.line, f.value)).collect();
+            assert_eq!(seen, want);
+            assert!(!seen.is_empty());
+        }
     }
 }

@@ -60,19 +60,18 @@ pub fn read_message(raw: &RawMessage) -> MessageHops {
 /// Parses the `Received:` headers of one header block that starts on `source` (cut at
 /// the size limit when `truncated`).
 pub fn read_header(header: &[u8], source: Source, truncated: bool) -> MessageHops {
-    let (fields, all_fields) = headers::fields_named(header, "received");
-    let mut hops = Vec::with_capacity(fields.len());
+    let mut hops = Vec::new();
     let mut malformed = Vec::new();
-    for f in &fields {
+    let all_fields = headers::each_named(header, "received", |line, value| {
         let source = Source {
             file: Arc::clone(&source.file),
-            line: source.line + f.line,
+            line: source.line + line,
         };
-        match received::parse(&f.value) {
+        match received::parse(value) {
             Ok(hop) => hops.push(HopAt { source, hop }),
             Err(e) => malformed.push((source, e.0)),
         }
-    }
+    });
     MessageHops {
         source,
         hops,
