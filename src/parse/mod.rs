@@ -177,9 +177,54 @@ pub enum Parsed {
     Malformed(String),
 }
 
+/// Programs that share mail logs and are never an MTA: their lines are not read at all
+/// (not searched for needles, not offered to the Sendmail parser) and not counted as
+/// unparsed. Exact names; `systemd-*` (`systemd-logind`, `systemd-resolved`, …) by its
+/// prefix in [`is_not_mail`]. None of them is a name [`is_mail_program`] accepts (a test).
+///
+/// Sendmail's tag is whatever its `-L` set, so no list of MTA names can be complete; this
+/// list goes the other way: daemons nobody names their MTA after, whose lines are a third
+/// or more of a real mail log (Debian's `mail.log` gets dovecot, amavis, opendkim,
+/// postgrey, spamd; `syslog`/`messages` get CRON, kernel, systemd). Their TLS words
+/// (`dovecot: imap-login: … TLS handshaking: SSL_accept() failed`, opendkim's `SSL error:`)
+/// are their own faults, never the MTA's; no parser made an event of them before this
+/// table either (`parse::tests::lines_of_other_daemons_are_not_mail`).
+pub const NOT_MAIL: &[&str] = &[
+    // IMAP/POP3/LMTP (`dovecot[812]: imap-login: …`, and `dovecot: imap-login: …`)
+    "dovecot",
+    // content filters, milters and policy services beside the MTA
+    "amavis",
+    "amavisd",
+    "opendkim",
+    "opendmarc",
+    "postgrey",
+    "policyd-spf",
+    "spamd",
+    "clamd",
+    "freshclam",
+    "saslauthd",
+    // the system
+    "CRON",
+    "cron",
+    "crond",
+    "anacron",
+    "kernel",
+    "systemd",
+    "sshd",
+    "sudo",
+    "rsyslogd",
+    "dbus-daemon",
+];
+
+/// True for a program of [`NOT_MAIL`], or `systemd-…`.
+pub fn is_not_mail(program: &[u8]) -> bool {
+    program.starts_with(b"systemd-") || NOT_MAIL.iter().any(|n| n.as_bytes() == program)
+}
+
 /// Which MTA a syslog program name belongs to. Sendmail's name is whatever `-L` set
 /// (`sm-mta`, `sm-mta-in`, `sendmail`, `sm-msp-queue`, …), so anything that is not Postfix
-/// or Exim is offered to the Sendmail parser, which only accepts its own line shapes.
+/// or Exim is offered to the Sendmail parser, which only accepts its own line shapes
+/// (except the daemons of [`NOT_MAIL`], whose lines [`outcome`] never reads).
 pub fn mta_for_program(program: Option<&str>) -> Option<Mta> {
     let p = program?;
     let base = first_component(p);
@@ -335,6 +380,9 @@ fn outcome(
     hosts: &mut HostNames,
     detail: Detail,
 ) -> LineOutcome {
+    if env.program.is_some_and(|p| is_not_mail(p.as_bytes())) {
+        return LineOutcome::Irrelevant;
+    }
     let mta = mta_for_program(env.program);
     let parsed = match mta {
         Some(Mta::Sendmail) | None => sendmail::parse_with(env.message, detail),

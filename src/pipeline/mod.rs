@@ -187,13 +187,36 @@ fn parse_block(
     let file = &file;
     let mut words = needles::WordCursor::default();
     while pos < data.len() {
+        // The candidate line's tag was read already (an MTA's, or not another daemon's):
+        // it is not read a second time below.
+        let mut known = false;
         let cand = match needles {
             Some(n) => n.next_match_in(data, pos, &mut words),
             // A line a mail program wrote is nearly always a candidate in a mail log: it is
             // parsed without the needle search (a line without a needle comes out
             // irrelevant anyway, and is counted as unparsed exactly as the gap would).
-            None if parse::prefilter::mta_tag(data.get(pos..).unwrap_or_default()) => Some(pos),
-            None => parse::prefilter::next_candidate(data, pos),
+            None if parse::prefilter::mta_tag(data.get(pos..).unwrap_or_default()) => {
+                known = true;
+                Some(pos)
+            }
+            // A line of a daemon that is no MTA (dovecot, CRON, kernel, …: a third of a
+            // mixed log) is passed over at once, neither searched nor parsed.
+            None => {
+                let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+                let line = trim_cr(&data[pos..end]);
+                if parse::prefilter::not_mail(line) {
+                    out.lines += 1;
+                    if line.len() > max_line {
+                        out.too_long += 1;
+                    }
+                    no += 1;
+                    pos = end + 1;
+                    continue;
+                }
+                let cand = parse::prefilter::next_candidate(data, pos);
+                known = cand.is_some_and(|m| m < end);
+                cand
+            }
         };
         let line_start = cand.map_or(data.len(), |m| line_start(data, pos, m));
         no += match needles {
@@ -217,6 +240,9 @@ fn parse_block(
         out.lines += 1;
         if line.len() > max_line {
             out.too_long += 1;
+        } else if !known && parse::prefilter::not_mail(line) {
+            // Irrelevant, and no mail program's (see above); a line `mta_tag` picked may
+            // still be one in theory, then the parser's own check says so.
         } else {
             // An irrelevant line of a mail program is counted under its program, which
             // the parser hands over (no second envelope read).
