@@ -264,6 +264,15 @@ pub enum LineOutcome {
     Malformed(String),
 }
 
+/// What [`parse_line_into`] made of one line; an event went into the caller's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineRead {
+    /// One event was pushed onto the list.
+    Event,
+    Irrelevant,
+    Malformed(String),
+}
+
 /// Reads one line (without its newline) from `file` at `line_no`.
 ///
 /// Invalid UTF-8 is replaced rather than rejected: mail logs carry Latin-1 host names and
@@ -315,6 +324,45 @@ pub fn parse_line_detailed(
     detail: Detail,
     irrelevant: impl FnOnce(Option<&str>),
 ) -> LineOutcome {
+    let mut event = None;
+    match read_line(raw, file, line_no, hosts, detail, irrelevant, |e| {
+        event = Some(e);
+    }) {
+        LineRead::Event => event.map_or(LineOutcome::Irrelevant, LineOutcome::Event),
+        LineRead::Irrelevant => LineOutcome::Irrelevant,
+        LineRead::Malformed(why) => LineOutcome::Malformed(why),
+    }
+}
+
+/// [`parse_line_detailed`] pushing the event, if any, onto `events`: the pipeline's way,
+/// which builds each event once, where it stays (an event is some 280 bytes; handing it
+/// back through [`LineOutcome`] and pushing it copied it two more times per line).
+pub fn parse_line_into(
+    raw: &[u8],
+    file: &Arc<str>,
+    line_no: u64,
+    hosts: &mut HostNames,
+    detail: Detail,
+    events: &mut Vec<Event>,
+    irrelevant: impl FnOnce(Option<&str>),
+) -> LineRead {
+    read_line(raw, file, line_no, hosts, detail, irrelevant, |e| {
+        events.push(e);
+    })
+}
+
+/// The one reading of a line behind [`parse_line_detailed`] and [`parse_line_into`]: the
+/// event goes to `emit`.
+#[inline]
+fn read_line(
+    raw: &[u8],
+    file: &Arc<str>,
+    line_no: u64,
+    hosts: &mut HostNames,
+    detail: Detail,
+    irrelevant: impl FnOnce(Option<&str>),
+    emit: impl FnOnce(Event),
+) -> LineRead {
     // Valid UTF-8 (nearly every line) is borrowed after one fast validation.
     let text: Cow<'_, str> = match std::str::from_utf8(raw) {
         Ok(t) => Cow::Borrowed(t),
@@ -332,16 +380,16 @@ pub fn parse_line_detailed(
             message: &j.message,
         };
         let program = env.program;
-        let out = outcome(env, file, line_no, hosts, detail);
-        if matches!(out, LineOutcome::Irrelevant) {
+        let out = outcome(env, file, line_no, hosts, detail, emit);
+        if matches!(out, LineRead::Irrelevant) {
             irrelevant(program);
         }
         return out;
     }
     let env = envelope::parse(&text);
     let program = env.program;
-    let out = outcome(env, file, line_no, hosts, detail);
-    if matches!(out, LineOutcome::Irrelevant) {
+    let out = outcome(env, file, line_no, hosts, detail, emit);
+    if matches!(out, LineRead::Irrelevant) {
         irrelevant(program);
     }
     out
@@ -379,9 +427,10 @@ fn outcome(
     line_no: u64,
     hosts: &mut HostNames,
     detail: Detail,
-) -> LineOutcome {
+    emit: impl FnOnce(Event),
+) -> LineRead {
     if env.program.is_some_and(|p| is_not_mail(p.as_bytes())) {
-        return LineOutcome::Irrelevant;
+        return LineRead::Irrelevant;
     }
     let mta = mta_for_program(env.program);
     let parsed = match mta {
@@ -400,19 +449,22 @@ fn outcome(
         other => other,
     };
     match parsed {
-        Parsed::Irrelevant => LineOutcome::Irrelevant,
-        Parsed::Malformed(why) => LineOutcome::Malformed(why),
-        Parsed::Event(kind) => LineOutcome::Event(Event {
-            stamp: env.stamp,
-            host: env.host.map(|h| hosts.get(h)),
-            mta: mta.unwrap_or(Mta::Sendmail),
-            pid: env.pid,
-            source: Source {
-                file: Arc::clone(file),
-                line: line_no,
-            },
-            kind,
-        }),
+        Parsed::Irrelevant => LineRead::Irrelevant,
+        Parsed::Malformed(why) => LineRead::Malformed(why),
+        Parsed::Event(kind) => {
+            emit(Event {
+                stamp: env.stamp,
+                host: env.host.map(|h| hosts.get(h)),
+                mta: mta.unwrap_or(Mta::Sendmail),
+                pid: env.pid,
+                source: Source {
+                    file: Arc::clone(file),
+                    line: line_no,
+                },
+                kind,
+            });
+            LineRead::Event
+        }
     }
 }
 

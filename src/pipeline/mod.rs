@@ -26,7 +26,7 @@ use crate::model::Record;
 use crate::model::Summary;
 use crate::model::{Event, Source};
 use crate::parse::envelope::{YearBase, YearResolver, Zone};
-use crate::parse::{self, LineOutcome};
+use crate::parse::{self, LineRead};
 pub use needles::Needles;
 
 /// Bytes per block of the pipeline (a quarter of [`input::DEFAULT_BLOCK_SIZE`]).
@@ -247,32 +247,33 @@ fn parse_block(
             // An irrelevant line of a mail program is counted under its program, which
             // the parser hands over (no second envelope read).
             let mut counted = false;
-            let outcome = parse::parse_line_detailed(line, file, no, &mut hosts, detail, |p| {
-                if let Some(p) = p.filter(|p| parse::is_mail_program(p)) {
-                    match out.unparsed.get_mut(p) {
-                        Some(c) => *c += 1,
-                        None => {
-                            out.unparsed.insert(p.to_owned(), 1);
+            let unparsed = &mut out.unparsed;
+            let read =
+                parse::parse_line_into(line, file, no, &mut hosts, detail, &mut out.events, |p| {
+                    if let Some(p) = p.filter(|p| parse::is_mail_program(p)) {
+                        match unparsed.get_mut(p) {
+                            Some(c) => *c += 1,
+                            None => {
+                                unparsed.insert(p.to_owned(), 1);
+                            }
                         }
+                        counted = true;
                     }
-                    counted = true;
-                }
-            });
-            match outcome {
-                LineOutcome::Event(ev) => {
+                });
+            match read {
+                LineRead::Event => {
                     out.recognized += 1;
-                    out.events.push(ev);
                     if keyed {
                         out.keys.push(line_key(line));
                     }
                 }
-                LineOutcome::Irrelevant => {
+                LineRead::Irrelevant => {
                     if counted && out.unparsed_lines.len() < keep_unparsed {
                         out.unparsed_lines
                             .push((no, String::from_utf8_lossy(line).into_owned()));
                     }
                 }
-                LineOutcome::Malformed(why) => {
+                LineRead::Malformed(why) => {
                     out.malformed_count += 1;
                     if out.malformed.len() < keep {
                         out.malformed.push((no, why));

@@ -4,6 +4,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::*;
+use crate::parse::LineOutcome;
 
 /// The straightforward version: every line through the parser (the code before the
 /// prefilter, kept as the specification).
