@@ -177,9 +177,54 @@ pub enum Parsed {
     Malformed(String),
 }
 
+/// Programs that share mail logs and are never an MTA: their lines are not read at all
+/// (not searched for needles, not offered to the Sendmail parser) and not counted as
+/// unparsed. Exact names; `systemd-*` (`systemd-logind`, `systemd-resolved`, …) by its
+/// prefix in [`is_not_mail`]. None of them is a name [`is_mail_program`] accepts (a test).
+///
+/// Sendmail's tag is whatever its `-L` set, so no list of MTA names can be complete; this
+/// list goes the other way: daemons nobody names their MTA after, whose lines are a third
+/// or more of a real mail log (Debian's `mail.log` gets dovecot, amavis, opendkim,
+/// postgrey, spamd; `syslog`/`messages` get CRON, kernel, systemd). Their TLS words
+/// (`dovecot: imap-login: … TLS handshaking: SSL_accept() failed`, opendkim's `SSL error:`)
+/// are their own faults, never the MTA's; no parser made an event of them before this
+/// table either (`parse::tests::lines_of_other_daemons_are_not_mail`).
+pub const NOT_MAIL: &[&str] = &[
+    // IMAP/POP3/LMTP (`dovecot[812]: imap-login: …`, and `dovecot: imap-login: …`)
+    "dovecot",
+    // content filters, milters and policy services beside the MTA
+    "amavis",
+    "amavisd",
+    "opendkim",
+    "opendmarc",
+    "postgrey",
+    "policyd-spf",
+    "spamd",
+    "clamd",
+    "freshclam",
+    "saslauthd",
+    // the system
+    "CRON",
+    "cron",
+    "crond",
+    "anacron",
+    "kernel",
+    "systemd",
+    "sshd",
+    "sudo",
+    "rsyslogd",
+    "dbus-daemon",
+];
+
+/// True for a program of [`NOT_MAIL`], or `systemd-…`.
+pub fn is_not_mail(program: &[u8]) -> bool {
+    program.starts_with(b"systemd-") || NOT_MAIL.iter().any(|n| n.as_bytes() == program)
+}
+
 /// Which MTA a syslog program name belongs to. Sendmail's name is whatever `-L` set
 /// (`sm-mta`, `sm-mta-in`, `sendmail`, `sm-msp-queue`, …), so anything that is not Postfix
-/// or Exim is offered to the Sendmail parser, which only accepts its own line shapes.
+/// or Exim is offered to the Sendmail parser, which only accepts its own line shapes
+/// (except the daemons of [`NOT_MAIL`], whose lines [`outcome`] never reads).
 pub fn mta_for_program(program: Option<&str>) -> Option<Mta> {
     let p = program?;
     let base = first_component(p);
@@ -215,6 +260,15 @@ fn has_smtp_component(program: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineOutcome {
     Event(Event),
+    Irrelevant,
+    Malformed(String),
+}
+
+/// What [`parse_line_into`] made of one line; an event went into the caller's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineRead {
+    /// One event was pushed onto the list.
+    Event,
     Irrelevant,
     Malformed(String),
 }
@@ -270,6 +324,45 @@ pub fn parse_line_detailed(
     detail: Detail,
     irrelevant: impl FnOnce(Option<&str>),
 ) -> LineOutcome {
+    let mut event = None;
+    match read_line(raw, file, line_no, hosts, detail, irrelevant, |e| {
+        event = Some(e);
+    }) {
+        LineRead::Event => event.map_or(LineOutcome::Irrelevant, LineOutcome::Event),
+        LineRead::Irrelevant => LineOutcome::Irrelevant,
+        LineRead::Malformed(why) => LineOutcome::Malformed(why),
+    }
+}
+
+/// [`parse_line_detailed`] pushing the event, if any, onto `events`: the pipeline's way,
+/// which builds each event once, where it stays (an event is some 280 bytes; handing it
+/// back through [`LineOutcome`] and pushing it copied it two more times per line).
+pub fn parse_line_into(
+    raw: &[u8],
+    file: &Arc<str>,
+    line_no: u64,
+    hosts: &mut HostNames,
+    detail: Detail,
+    events: &mut Vec<Event>,
+    irrelevant: impl FnOnce(Option<&str>),
+) -> LineRead {
+    read_line(raw, file, line_no, hosts, detail, irrelevant, |e| {
+        events.push(e);
+    })
+}
+
+/// The one reading of a line behind [`parse_line_detailed`] and [`parse_line_into`]: the
+/// event goes to `emit`.
+#[inline]
+fn read_line(
+    raw: &[u8],
+    file: &Arc<str>,
+    line_no: u64,
+    hosts: &mut HostNames,
+    detail: Detail,
+    irrelevant: impl FnOnce(Option<&str>),
+    emit: impl FnOnce(Event),
+) -> LineRead {
     // Valid UTF-8 (nearly every line) is borrowed after one fast validation.
     let text: Cow<'_, str> = match std::str::from_utf8(raw) {
         Ok(t) => Cow::Borrowed(t),
@@ -287,16 +380,16 @@ pub fn parse_line_detailed(
             message: &j.message,
         };
         let program = env.program;
-        let out = outcome(env, file, line_no, hosts, detail);
-        if matches!(out, LineOutcome::Irrelevant) {
+        let out = outcome(env, file, line_no, hosts, detail, emit);
+        if matches!(out, LineRead::Irrelevant) {
             irrelevant(program);
         }
         return out;
     }
     let env = envelope::parse(&text);
     let program = env.program;
-    let out = outcome(env, file, line_no, hosts, detail);
-    if matches!(out, LineOutcome::Irrelevant) {
+    let out = outcome(env, file, line_no, hosts, detail, emit);
+    if matches!(out, LineRead::Irrelevant) {
         irrelevant(program);
     }
     out
@@ -334,7 +427,11 @@ fn outcome(
     line_no: u64,
     hosts: &mut HostNames,
     detail: Detail,
-) -> LineOutcome {
+    emit: impl FnOnce(Event),
+) -> LineRead {
+    if env.program.is_some_and(|p| is_not_mail(p.as_bytes())) {
+        return LineRead::Irrelevant;
+    }
     let mta = mta_for_program(env.program);
     let parsed = match mta {
         Some(Mta::Sendmail) | None => sendmail::parse_with(env.message, detail),
@@ -352,19 +449,22 @@ fn outcome(
         other => other,
     };
     match parsed {
-        Parsed::Irrelevant => LineOutcome::Irrelevant,
-        Parsed::Malformed(why) => LineOutcome::Malformed(why),
-        Parsed::Event(kind) => LineOutcome::Event(Event {
-            stamp: env.stamp,
-            host: env.host.map(|h| hosts.get(h)),
-            mta: mta.unwrap_or(Mta::Sendmail),
-            pid: env.pid,
-            source: Source {
-                file: Arc::clone(file),
-                line: line_no,
-            },
-            kind,
-        }),
+        Parsed::Irrelevant => LineRead::Irrelevant,
+        Parsed::Malformed(why) => LineRead::Malformed(why),
+        Parsed::Event(kind) => {
+            emit(Event {
+                stamp: env.stamp,
+                host: env.host.map(|h| hosts.get(h)),
+                mta: mta.unwrap_or(Mta::Sendmail),
+                pid: env.pid,
+                source: Source {
+                    file: Arc::clone(file),
+                    line: line_no,
+                },
+                kind,
+            });
+            LineRead::Event
+        }
     }
 }
 

@@ -135,6 +135,15 @@ pub fn mta_tag(rest: &[u8]) -> bool {
         .any(|p| program.starts_with(p))
 }
 
+/// True when `line` (one whole line, without its newline) is a syslog line of a daemon
+/// that is never an MTA ([`super::NOT_MAIL`]), read from its tag alone
+/// ([`super::envelope::program_of`]): the caller passes over it without a needle search
+/// and without a parse. Exact, not a guess: such a line parses as irrelevant and is no
+/// mail program's, so counts and events are those of parsing it.
+pub fn not_mail(line: &[u8]) -> bool {
+    super::envelope::program_of(line).is_some_and(super::is_not_mail)
+}
+
 /// Where a mail program can show in a line the prefilter skipped. Such a line still counts
 /// as *unparsed* when a mail program wrote it, so it must be read for its program name:
 /// every name [`super::is_mail_program`] accepts holds one of `sm-`, `sendmail`, `postfix`,

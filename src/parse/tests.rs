@@ -160,3 +160,87 @@ fn queue_ids_of_real_logs_are_inline() {
         "{longest:?}"
     );
 }
+
+/// Real lines of the daemons that share mail logs and are no MTA, TLS and SSL words
+/// included (dovecot's handshake failures, opendkim's `SSL error:`, an amavis forward
+/// refused with `TLS not available`), written as they log them.
+const OTHER_DAEMONS: &[&str] = &[
+    "Dec  1 10:00:01 mail dovecot: imap-login: Disconnected (no auth attempts in 0 secs): user=<>, rip=198.51.100.7, lip=192.0.2.10, TLS handshaking: SSL_accept() failed: error:14209102:SSL routines:tls_early_post_process_client_hello:unsupported protocol, session=<AbCdEf12>",
+    "Dec  1 10:00:02 mail dovecot[812]: imap-login: Error: Failed to initialize SSL server context: Can't load SSL certificate (ssl_cert setting): There is no valid PEM certificate.: user=<>, rip=198.51.100.7, lip=192.0.2.10, session=<Zx9yW8v7>",
+    "Dec  1 10:00:03 mail dovecot[812]: pop3-login: Disconnected: Connection closed: SSL_accept() failed: error:0A000412:SSL routines::sslv3 alert bad certificate: SSL alert number 42 (no auth attempts in 0 secs): user=<>, rip=198.51.100.8, lip=192.0.2.10, TLS handshaking: SSL_accept() failed: error:0A000412:SSL routines::sslv3 alert bad certificate: SSL alert number 42, session=<Qw8eR7t6>",
+    "Dec  1 10:00:04 mail dovecot[812]: imap-login: Login: user=<alice>, method=PLAIN, rip=198.51.100.9, lip=192.0.2.10, mpid=4243, TLS, session=<kXb1NgBx>",
+    "Dec  1 10:00:05 mail dovecot[812]: submission(alice)<4244><kXb1NgC>: Error: Failed to connect to relay server mail.example.org: SSL handshaking with 192.0.2.20:25 failed: SSL_connect() failed: error:0A000086:SSL routines::certificate verify failed",
+    "2026-12-01T10:00:06.123456+01:00 mail dovecot[812]: lmtp(alice)<4245><kXb1NgD>: msgid=<20261201.abc@example.org>: saved mail to INBOX",
+    "Dec  1 10:00:13 mail opendkim[733]: 4F2A1C0019: s=mail d=example.com SSL error:04091068:rsa routines:INT_RSA_VERIFY:bad signature",
+    "Dec  1 10:00:14 mail opendkim[733]: 6AR1CheR011422: key retrieval failed (s=mail, d=example.com): 'mail._domainkey.example.com' query timed out",
+    "Dec  1 10:00:16 mail opendmarc[734]: 4F2A1C0019: example.com pass",
+    "Dec  1 10:00:20 mail amavis[2411]: (02411-03) (!)FWD from <alice@example.com> -> <bob@example.org>,BODY=8BITMIME 451 4.5.0 From MTA([127.0.0.1]:10025) during fwd-connect (Negative greeting: 421 4.3.2 TLS not available due to local problem): id=02411-03",
+    "Dec  1 10:00:21 mail amavisd[2411]: (02411-04) Passed CLEAN {RelayedInbound}, [203.0.113.9]:48522 [203.0.113.9] <alice@example.com> -> <bob@example.org>, Queue-ID: 4F2A1C0019, size: 1234, queued_as: 5B6C7D0020, 1520 ms",
+    "Dec  1 10:00:22 mail postgrey[811]: action=greylist, reason=new, client_name=mail.example.net, client_address=203.0.113.9/32, sender=alice@example.net, recipient=bob@example.org",
+    "Dec  1 10:00:24 mail spamd[2012]: spamd: connection from localhost [::1]:41234 to port 783, fd 5",
+    "Dec  1 10:00:28 mail freshclam[640]: Tue Dec  1 10:00:28 2026 -> ^Download failed (35) Error: SSL connect error",
+    "Dec  1 10:00:30 mail policyd-spf[3021]: prepend Received-SPF: Pass (mailfrom) identity=mailfrom; client-ip=203.0.113.9; helo=mail.example.net; envelope-from=alice@example.net; receiver=<UNKNOWN>",
+    "Dec  1 10:00:31 mail CRON[9001]: (root) CMD (test -x /usr/sbin/sendmail && /usr/sbin/sendmail -q)",
+    "Dec  1 10:00:33 mail kernel: [UFW BLOCK] IN=eth0 OUT= MAC=00:11:22:33:44:55 SRC=203.0.113.9 DST=192.0.2.10 LEN=60 TOS=0x00 PROTO=TCP SPT=51234 DPT=465 WINDOW=64240",
+    "Dec  1 10:00:34 mail systemd[1]: Starting postfix@-.service - Postfix Mail Transport Agent (instance -)...",
+    "Dec  1 10:00:36 mail systemd-resolved[300]: Using degraded feature set TCP instead of UDP for DNS server 192.0.2.53.",
+    "Dec  1 10:00:37 mail sshd[4000]: fatal: Timeout before authentication for 203.0.113.9 port 51234",
+    "Dec  1 10:00:39 mail sudo[5000]:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/sbin/postfix reload",
+];
+
+/// The lines of other daemons say nothing about the MTA: not read (their program is in
+/// [`NOT_MAIL`], from the envelope and from the bytes alike), and the Sendmail parser they
+/// were offered before the table made no event and no malformed line of any of them
+/// either (so the table changed no output, only the work).
+#[test]
+fn lines_of_other_daemons_are_not_mail() {
+    let file: Arc<str> = "mail.log".into();
+    for line in OTHER_DAEMONS {
+        let env = envelope::parse(line);
+        let program = env.program.expect(line);
+        assert!(is_not_mail(program.as_bytes()), "{line}");
+        assert_eq!(
+            envelope::program_of(line.as_bytes()),
+            Some(program.as_bytes()),
+            "{line}"
+        );
+        assert!(prefilter::not_mail(line.as_bytes()), "{line}");
+        assert_eq!(
+            parse_line(line.as_bytes(), &file, 1),
+            LineOutcome::Irrelevant
+        );
+        assert_eq!(mail_program(line.as_bytes()), None, "{line}");
+        assert_eq!(sendmail::parse(env.message), Parsed::Irrelevant, "{line}");
+    }
+    // The same words under an MTA's tag are read.
+    let sm = "Dec  1 10:00:40 mail sm-mta[1]: STARTTLS=server, error: accept failed=-1, reason=sslv3 alert bad certificate, SSL_error=1, errno=0, retry=-1, relay=[198.51.100.7]";
+    assert!(!prefilter::not_mail(sm.as_bytes()));
+    assert!(matches!(
+        parse_line(sm.as_bytes(), &file, 1),
+        LineOutcome::Event(_)
+    ));
+}
+
+/// No name of the table is an MTA's: a Sendmail named after one of them would not be
+/// read, and the lines skipped would have counted as unparsed mail-program lines.
+#[test]
+fn no_name_of_the_table_is_a_mail_program() {
+    for name in NOT_MAIL.iter().copied().chain(["systemd-logind"]) {
+        assert!(is_not_mail(name.as_bytes()), "{name}");
+        assert!(!is_mail_program(name), "{name}");
+    }
+    for mta in [
+        "sm-mta",
+        "sendmail",
+        "postfix/smtpd",
+        "exim",
+        "exim4",
+        "sm-msp-queue",
+        "mta",
+    ] {
+        assert!(!is_not_mail(mta.as_bytes()), "{mta}");
+    }
+    // Exact names: a program that merely starts like one is still offered to Sendmail.
+    assert!(!is_not_mail(b"dovecot2"));
+    assert!(!is_not_mail(b"system"));
+}

@@ -26,7 +26,7 @@ use crate::model::Record;
 use crate::model::Summary;
 use crate::model::{Event, Source};
 use crate::parse::envelope::{YearBase, YearResolver, Zone};
-use crate::parse::{self, LineOutcome};
+use crate::parse::{self, LineRead};
 pub use needles::Needles;
 
 /// Bytes per block of the pipeline (a quarter of [`input::DEFAULT_BLOCK_SIZE`]).
@@ -187,13 +187,36 @@ fn parse_block(
     let file = &file;
     let mut words = needles::WordCursor::default();
     while pos < data.len() {
+        // The candidate line's tag was read already (an MTA's, or not another daemon's):
+        // it is not read a second time below.
+        let mut known = false;
         let cand = match needles {
             Some(n) => n.next_match_in(data, pos, &mut words),
             // A line a mail program wrote is nearly always a candidate in a mail log: it is
             // parsed without the needle search (a line without a needle comes out
             // irrelevant anyway, and is counted as unparsed exactly as the gap would).
-            None if parse::prefilter::mta_tag(data.get(pos..).unwrap_or_default()) => Some(pos),
-            None => parse::prefilter::next_candidate(data, pos),
+            None if parse::prefilter::mta_tag(data.get(pos..).unwrap_or_default()) => {
+                known = true;
+                Some(pos)
+            }
+            // A line of a daemon that is no MTA (dovecot, CRON, kernel, …: a third of a
+            // mixed log) is passed over at once, neither searched nor parsed.
+            None => {
+                let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+                let line = trim_cr(&data[pos..end]);
+                if parse::prefilter::not_mail(line) {
+                    out.lines += 1;
+                    if line.len() > max_line {
+                        out.too_long += 1;
+                    }
+                    no += 1;
+                    pos = end + 1;
+                    continue;
+                }
+                let cand = parse::prefilter::next_candidate(data, pos);
+                known = cand.is_some_and(|m| m < end);
+                cand
+            }
         };
         let line_start = cand.map_or(data.len(), |m| line_start(data, pos, m));
         no += match needles {
@@ -217,36 +240,40 @@ fn parse_block(
         out.lines += 1;
         if line.len() > max_line {
             out.too_long += 1;
+        } else if !known && parse::prefilter::not_mail(line) {
+            // Irrelevant, and no mail program's (see above); a line `mta_tag` picked may
+            // still be one in theory, then the parser's own check says so.
         } else {
             // An irrelevant line of a mail program is counted under its program, which
             // the parser hands over (no second envelope read).
             let mut counted = false;
-            let outcome = parse::parse_line_detailed(line, file, no, &mut hosts, detail, |p| {
-                if let Some(p) = p.filter(|p| parse::is_mail_program(p)) {
-                    match out.unparsed.get_mut(p) {
-                        Some(c) => *c += 1,
-                        None => {
-                            out.unparsed.insert(p.to_owned(), 1);
+            let unparsed = &mut out.unparsed;
+            let read =
+                parse::parse_line_into(line, file, no, &mut hosts, detail, &mut out.events, |p| {
+                    if let Some(p) = p.filter(|p| parse::is_mail_program(p)) {
+                        match unparsed.get_mut(p) {
+                            Some(c) => *c += 1,
+                            None => {
+                                unparsed.insert(p.to_owned(), 1);
+                            }
                         }
+                        counted = true;
                     }
-                    counted = true;
-                }
-            });
-            match outcome {
-                LineOutcome::Event(ev) => {
+                });
+            match read {
+                LineRead::Event => {
                     out.recognized += 1;
-                    out.events.push(ev);
                     if keyed {
                         out.keys.push(line_key(line));
                     }
                 }
-                LineOutcome::Irrelevant => {
+                LineRead::Irrelevant => {
                     if counted && out.unparsed_lines.len() < keep_unparsed {
                         out.unparsed_lines
                             .push((no, String::from_utf8_lossy(line).into_owned()));
                     }
                 }
-                LineOutcome::Malformed(why) => {
+                LineRead::Malformed(why) => {
                     out.malformed_count += 1;
                     if out.malformed.len() < keep {
                         out.malformed.push((no, why));

@@ -4,6 +4,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::*;
+use crate::parse::LineOutcome;
 
 /// The straightforward version: every line through the parser (the code before the
 /// prefilter, kept as the specification).
@@ -147,6 +148,10 @@ fn same_as_every_line_parsed_on_edges() {
          Nov 27 01:12:40 mx exim[3]: é 1aZ1HS-0006iF-Rk Completed\n\
          Nov 27 01:12:40 mx sm-msp-queue[4]: starting daemon (8.17.1): queueing@00:30:00\n\
          Nov 27 01:12:40 mx dovecot[5]: imap-login: Login: user=<a>, TLS\n\
+         Nov 27 01:12:40 mx CRON[6]: (root) CMD (true)\r\n\
+         Nov 27 01:12:40 mx dovecot: imap-login: Disconnected: SSL_accept() failed {long}\n\
+         Nov 27 01:12:40 mx kernel: [UFW BLOCK] IN=eth0\n\
+         2026-11-27T01:12:40.5+00:00 mx systemd-logind[7]: New session 3 of user root.\n\
          plain line\nno newline at the end TLS"
     );
     for (bs, ml) in [(1 << 20, 64 << 10), (64, 200), (1 << 20, 400)] {

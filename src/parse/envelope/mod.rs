@@ -42,7 +42,7 @@ pub use year::{YearBase, YearResolver, Zone};
 
 use self::bytes::full;
 use self::iso::{exim_or_syslog, iso_stamp};
-use self::rfc3164::{after_stamp, no_stamp, stamp_3164};
+use self::rfc3164::{after_stamp, no_stamp, program_after_stamp, stamp_3164, stamp_3164_ascii_end};
 use self::rfc5424::{pri, rfc5424};
 use crate::model::Stamp;
 
@@ -98,4 +98,33 @@ pub fn parse(line: &str) -> Envelope<'_> {
         return after_stamp(rest, iso.end, stamp);
     }
     no_stamp(rest).unwrap_or_else(|| Envelope::all_message(Stamp::None, rest))
+}
+
+/// The program name of a line's syslog tag, read from its bytes without building the
+/// envelope (no stamp value, no UTF-8 check of the line): what lets the pipeline pass over
+/// the lines of a daemon that is no MTA ([`crate::parse::is_not_mail`]) before any search.
+///
+/// Only the common shapes are read: an RFC 3164 stamp with a three-letter month (`Nov 28
+/// 17:54:54 host prog[pid]: …`) and an RFC 3339 one (`2026-11-28T17:54:54.123+00:00 host
+/// prog[pid]: …`), with ASCII bytes up to the end of the tag. Any other line gives `None`
+/// (the caller parses it as usual), so whenever this says `Some(p)`, [`parse`] of the
+/// line (decoded as the parser decodes it) names the same program (a test). `line` is one
+/// line without its newline.
+pub fn program_of(line: &[u8]) -> Option<&[u8]> {
+    let end = match line.first()? {
+        b'0'..=b'9' => {
+            let iso = iso_stamp(line)?;
+            if iso.sep == b' ' {
+                return None;
+            }
+            iso.end
+        }
+        c if c.is_ascii_alphabetic() => stamp_3164_ascii_end(line)?,
+        _ => return None,
+    };
+    let (start, pend, after) = program_after_stamp(line, end)?;
+    if !line.get(..after)?.is_ascii() {
+        return None;
+    }
+    line.get(start..pend)
 }

@@ -107,6 +107,103 @@ fn tag(s: &str, strict: bool) -> Option<(&str, Option<u32>, usize)> {
     Some((prog, pid, (p + 2).min(b.len())))
 }
 
+/// [`tag`] (not strict) on bytes: the program's end and the index of the byte after the
+/// tag's `:` (a space, or the end). Same rules, so the same answer on ASCII bytes.
+fn tag_bytes(b: &[u8]) -> Option<(usize, usize)> {
+    let pend = b.iter().position(|&c| tag_stop(c)).unwrap_or(b.len());
+    if pend == 0 {
+        return None;
+    }
+    let mut p = pend;
+    if b.get(p) == Some(&b'[') {
+        let after = b.get(p + 1..).unwrap_or_default();
+        let close = memchr::memchr(b']', after.get(..16).unwrap_or(after))?;
+        p += close + 2;
+    }
+    if b.get(p) != Some(&b':') || !at_boundary(b, p + 1) {
+        return None;
+    }
+    Some((pend, p + 1))
+}
+
+/// [`after_stamp`]'s program, on bytes: `(start, end)` of the program name in `b` and the
+/// index just after its tag. `end` is the index just after the stamp.
+pub(super) fn program_after_stamp(b: &[u8], end: usize) -> Option<(usize, usize, usize)> {
+    let mut p = skip_spaces(b, end);
+    if b.get(p) == Some(&b'<') {
+        let te = token_end(b, p);
+        if te - p > 2 && b.get(te - 1) == Some(&b'>') {
+            p = skip_spaces(b, te);
+        }
+    }
+    if let Some((pend, after)) = tag_bytes(b.get(p..)?) {
+        return Some((p, p + pend, p + after));
+    }
+    let p2 = skip_spaces(b, token_end(b, p));
+    let (pend, after) = tag_bytes(b.get(p2..)?)?;
+    Some((p2, p2 + pend, p2 + after))
+}
+
+/// The end of an RFC 3164 stamp whose month is three ASCII letters (`Nov 28 17:54:54`,
+/// `Nov  8 …`, `nov. 8 …`, with an optional fraction), exactly where [`stamp_3164`] ends
+/// it; `None` for any other shape, including the localized months (the caller falls back
+/// to the full parse).
+pub(super) fn stamp_3164_ascii_end(b: &[u8]) -> Option<usize> {
+    let month = b.get(..3)?;
+    if !month.iter().all(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    let mut p = 3;
+    if b.get(p) == Some(&b'.') {
+        p += 1;
+    }
+    if b.get(p) != Some(&b' ') {
+        return None;
+    }
+    p += 1;
+    if b.get(p) == Some(&b' ') {
+        p += 1;
+    }
+    let (day, p) = match (num(b, p, 2), num(b, p, 1)) {
+        (Some(d), _) => (d, p + 2),
+        (None, Some(d)) => (d, p + 1),
+        _ => return None,
+    };
+    if !(1..=31).contains(&day) || b.get(p) != Some(&b' ') {
+        return None;
+    }
+    let (_, _, end) = clock(b, p + 1)?;
+    if !at_boundary(b, end) {
+        return None;
+    }
+    // The English names only (what [`month_number`] tries first): three ASCII letters
+    // that are another locale's month are left to the full parse.
+    let &[a, b1, c] = month else {
+        return None;
+    };
+    let m = [
+        a.to_ascii_lowercase(),
+        b1.to_ascii_lowercase(),
+        c.to_ascii_lowercase(),
+    ];
+    matches!(
+        &m,
+        b"jan"
+            | b"feb"
+            | b"mar"
+            | b"apr"
+            | b"may"
+            | b"jun"
+            | b"jul"
+            | b"aug"
+            | b"sep"
+            | b"oct"
+            | b"nov"
+            | b"dec"
+    )
+    .then_some(end)
+}
+
 /// Drops a Solaris `[ID 702911 mail.notice] ` tag from the front of a message.
 fn strip_solaris(msg: &str) -> &str {
     let Some(rest) = msg.strip_prefix("[ID ") else {

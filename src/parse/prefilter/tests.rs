@@ -144,6 +144,19 @@ const PREFIXES: &[&str] = &[
     "Nov 27 01:12:40 mail sm-mta[11422]: [1]: ",
 ];
 
+/// Heads of the lines of daemons that are no MTA ([`crate::parse::NOT_MAIL`]).
+const OTHER_PREFIXES: &[&str] = &[
+    "Nov 27 01:12:40 mail dovecot[812]: ",
+    "Nov 27 01:12:40 mail dovecot: imap-login: ",
+    "2026-11-27T01:12:40.123456+01:00 mail dovecot[812]: ",
+    "Nov 27 01:12:40 mail CRON[9001]: ",
+    "Nov 27 01:12:40 mail kernel: ",
+    "Nov 27 01:12:40 mail systemd-logind[5]: ",
+    "Nov 27 01:12:40 mail opendkim[733]: 4F2A1C0019: ",
+    "Nov 27 01:12:40 mail amavis[2411]: (02411-01) ",
+    "Nov 27 01:12:40 mail sshd[4000]: ",
+];
+
 const BODIES: &[&str] = &[
     "STARTTLS=server, relay=",
     "STARTTLS: ",
@@ -190,6 +203,31 @@ proptest! {
         if recognised(line.as_bytes()) {
             prop_assert!(may_matter(line.as_bytes()), "dropped: {line}");
         }
+    }
+
+    /// A line passed over as another daemon's ([`not_mail`]) is one no parser reads and
+    /// no mail program wrote, whatever its text.
+    #[test]
+    fn not_mail_lines_are_irrelevant_and_no_mail_programs(
+        prefix in prop::sample::select(OTHER_PREFIXES),
+        body in prop::sample::select(BODIES),
+        tail in "[ -~]{0,80}",
+    ) {
+        let line = format!("{prefix}{body}{tail}");
+        prop_assert!(not_mail(line.as_bytes()), "{}", line);
+        prop_assert!(!recognised(line.as_bytes()), "read: {}", line);
+        prop_assert_eq!(crate::parse::mail_program(line.as_bytes()), None);
+    }
+
+    /// The MTAs' own lines are never passed over.
+    #[test]
+    fn mta_lines_are_never_not_mail(
+        prefix in prop::sample::select(PREFIXES),
+        body in prop::sample::select(BODIES),
+        tail in "[ -~]{0,80}",
+    ) {
+        let line = format!("{prefix}{body}{tail}");
+        prop_assert!(!not_mail(line.as_bytes()), "{}", line);
     }
 
     #[test]

@@ -189,11 +189,16 @@ fn next_boundary(s: &str) -> Option<usize> {
             from = at + 1;
             continue;
         }
-        for &c in b.get(scanned..at).unwrap_or_default() {
-            match c {
-                b'<' => open += 1,
-                b'>' => open = open.saturating_sub(1),
-                _ => {}
+        let seg = b.get(scanned..at).unwrap_or_default();
+        // `<` and `>` are the two bytes with `c | 2 == b'>'`: a branch-free pass finds
+        // whether the segment has either (most values have none) before counting.
+        if seg.iter().fold(false, |any, &c| any | (c | 2 == b'>')) {
+            for &c in seg {
+                match c {
+                    b'<' => open += 1,
+                    b'>' => open = open.saturating_sub(1),
+                    _ => {}
+                }
             }
         }
         scanned = at;
@@ -216,23 +221,27 @@ fn next_boundary(s: &str) -> Option<usize> {
 /// A key candidate (at most [`KEY_MAX`] bytes) as one integer: its bytes and its length,
 /// so that the lookup in [`KEYS`] compares integers instead of calling `memcmp` per key.
 fn key_code(b: &[u8]) -> u128 {
-    b.iter()
-        .take(15)
-        .enumerate()
-        .fold((b.len() as u128) << 120, |c, (i, &x)| {
-            c | u128::from(x) << (8 * i)
-        })
+    // Bytes in order from the lowest, the length in the top byte: one copy and one load.
+    let mut buf = [0u8; 16];
+    let n = b.len().min(15);
+    if let (Some(to), Some(from)) = (buf.get_mut(..n), b.get(..n)) {
+        to.copy_from_slice(from);
+    }
+    u128::from_le_bytes(buf) | (b.len() as u128) << 120
 }
 
 const _: () = assert!(KEY_MAX < 15, "key_code packs keys of at most 15 bytes");
 
-/// [`KEYS`] as [`key_code`]s.
-static KEY_CODES: LazyLock<Vec<u128>> =
-    LazyLock::new(|| KEYS.iter().map(|k| key_code(k.as_bytes())).collect());
+/// [`KEYS`] as [`key_code`]s, sorted (looked up by binary search).
+static KEY_CODES: LazyLock<Vec<u128>> = LazyLock::new(|| {
+    let mut codes: Vec<u128> = KEYS.iter().map(|k| key_code(k.as_bytes())).collect();
+    codes.sort_unstable();
+    codes
+});
 
 /// True when `k` is one of [`KEYS`].
 fn is_key(k: &[u8]) -> bool {
-    k.len() <= KEY_MAX && KEY_CODES.contains(&key_code(k))
+    k.len() <= KEY_MAX && KEY_CODES.binary_search(&key_code(k)).is_ok()
 }
 
 /// Length of the longest key in [`KEYS`]: an `=` further away cannot end one.
@@ -291,4 +300,74 @@ pub(super) fn field<'a>(s: &'a str, key: &str) -> Option<&'a str> {
 
 pub(super) fn lookup<'a>(fields: &[(&'a str, &'a str)], key: &str) -> Option<&'a str> {
     fields.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The straightforward reading of [`next_boundary`] (bytes one by one, keys looked up
+    /// in the list as strings), kept as its specification.
+    fn boundary_by_bytes(s: &str) -> Option<usize> {
+        let b = s.as_bytes();
+        let mut open = 0usize;
+        for at in 0..b.len() {
+            match b[at] {
+                b'<' => open += 1,
+                b'>' => open = open.saturating_sub(1),
+                b',' if b.get(at + 1) == Some(&b' ') => {
+                    let rest = &b[at + 2..];
+                    let Some(eq) = rest.iter().take(KEY_MAX + 1).position(|&c| c == b'=') else {
+                        continue;
+                    };
+                    if !KEYS.iter().any(|k| k.as_bytes() == &rest[..eq]) {
+                        continue;
+                    }
+                    let closes_later =
+                        memchr::memchr2(b'<', b'>', rest).is_some_and(|i| rest[i] == b'>');
+                    if open == 0 || !closes_later {
+                        return Some(at);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn every_key_is_a_key_and_near_misses_are_not() {
+        for k in KEYS {
+            assert!(is_key(k.as_bytes()), "{k}");
+            let longer = format!("{k}x");
+            assert_eq!(
+                is_key(longer.as_bytes()),
+                KEYS.contains(&longer.as_str()),
+                "{longer}"
+            );
+            assert!(
+                !is_key(&k.as_bytes()[1..]) || KEYS.contains(&&k[1..]),
+                "{k}"
+            );
+        }
+        assert!(!is_key(b""));
+        assert!(!is_key(b"Relay"));
+        assert!(!is_key(b"tls_verifyx_long_key"));
+    }
+
+    proptest! {
+        /// Values with commas, brackets and keys anywhere: the boundary is the one the
+        /// byte-by-byte reading finds.
+        #[test]
+        fn next_boundary_agrees_with_reading_byte_by_byte(
+            parts in prop::collection::vec(prop::sample::select(&[
+                "a", "<", ">", ", ", ",", "=", "relay=", "to=", "stat=", "msgid=", "size=",
+                "Relay=", "x y", "<a@b>", "toolongkeyname=", "(ok 12, queued as x)",
+            ][..]), 0..24),
+        ) {
+            let s: String = parts.concat();
+            prop_assert_eq!(next_boundary(&s), boundary_by_bytes(&s), "{}", s);
+        }
+    }
 }

@@ -58,3 +58,114 @@ proptest! {
         let _ = r.resolve(Stamp::NoYear { month, day, secs, nanos });
     }
 }
+
+/// Pieces of line heads, the usual ones and the ones that must not be read as a tag: a
+/// localized or bad month, a bad date, Exim's own stamp, a `<PRI>`, a `<fac.level>`,
+/// no host, `prog:` without a pid, a pid too long to be one, non-ASCII bytes.
+const STAMPS: &[&str] = &[
+    "Nov 28 17:54:54",
+    "Dec  1 10:00:01",
+    "Apr 09 01:02:03.123456",
+    "nov. 8 17:54:54",
+    "Xyz 28 17:54:54",
+    "Nov 32 17:54:54",
+    "Nov 28 24:54:54",
+    "Mär 28 17:54:54",
+    "2026-11-28T17:54:54.123456+00:00",
+    "2026-11-28T17:54:54Z",
+    "2026-02-30T17:54:54Z",
+    "2026-11-28 17:54:54",
+    "<22>Nov 28 17:54:54",
+    "",
+];
+const HOSTS: &[&str] = &[
+    " mail",
+    " <mail.info> mail",
+    "",
+    " (none)",
+    " mx.é",
+    "  mail",
+];
+const TAGS: &[&str] = &[
+    " dovecot[812]:",
+    " dovecot:",
+    " CRON[1]:",
+    " systemd-logind[5]:",
+    " sm-mta[1]:",
+    " postfix/smtpd[2]:",
+    " kernel:",
+    " dovecot[12345678901234567890]:",
+    " dovecot[1]x",
+    " dové[1]:",
+    " [1]:",
+    ":",
+    "",
+];
+const MESSAGES: &[&str] = &[
+    " imap-login: Login: TLS",
+    "",
+    " x",
+    "\u{e9}",
+    ": STARTTLS=server",
+];
+
+proptest! {
+    /// The tag read from the bytes alone names the program the envelope parser names,
+    /// whenever it names one (lossy decoding included: a byte that is no UTF-8 anywhere).
+    #[test]
+    fn program_of_agrees_with_the_envelope(
+        stamp in prop::sample::select(STAMPS),
+        host in prop::sample::select(HOSTS),
+        tag in prop::sample::select(TAGS),
+        message in prop::sample::select(MESSAGES),
+        junk in prop::option::of((0usize..80, prop::sample::select(&[0xffu8, 0xc3, b'\r', b'\t'][..]))),
+    ) {
+        let mut line = format!("{stamp}{host}{tag}{message}").into_bytes();
+        if let Some((at, byte)) = junk {
+            line.insert(at.min(line.len()), byte);
+        }
+        if let Some(p) = program_of(&line) {
+            let text = String::from_utf8_lossy(&line);
+            prop_assert_eq!(parse(&text).program.map(str::as_bytes), Some(p));
+        }
+    }
+}
+
+/// The common shapes are read (the agreement above is not kept by reading nothing), the
+/// others are left to the full parse.
+#[test]
+fn program_of_reads_the_common_shapes_only() {
+    for (line, want) in [
+        (
+            "Nov 28 17:54:54 mail dovecot[812]: imap-login: x",
+            "dovecot",
+        ),
+        ("Dec  1 10:00:01 mail dovecot: imap-login: x", "dovecot"),
+        ("Dec  1 10:00:01 CRON[7]: (root) CMD (x)", "CRON"),
+        (
+            "Dec  1 10:00:01.5 <mail.info> mx kernel: [UFW BLOCK]",
+            "kernel",
+        ),
+        (
+            "2026-11-28T17:54:54.123456+00:00 mx systemd[1]: Started",
+            "systemd",
+        ),
+        ("Nov 28 17:54:54 mx sm-mta[1]: STARTTLS", "sm-mta"),
+        ("Nov 28 17:54:54 mx postfix/smtpd[1]:", "postfix/smtpd"),
+    ] {
+        assert_eq!(program_of(line.as_bytes()), Some(want.as_bytes()), "{line}");
+        assert_eq!(parse(line).program, Some(want), "{line}");
+    }
+    for line in [
+        "<22>Nov 28 17:54:54 mx dovecot[1]: x",
+        "Mär 28 17:54:54 mx dovecot[1]: x",
+        "2026-11-28 17:54:54 1aZ1HS-0006iF-Rk <= a@b",
+        "dovecot[1]: no stamp",
+        "Nov 28 17:54:54 mx dové[1]: x",
+        "Nov 28 17:54:54 mx just text",
+        "{\"MESSAGE\":\"x\"}",
+        "",
+    ] {
+        assert_eq!(program_of(line.as_bytes()), None, "{line}");
+    }
+}
