@@ -634,7 +634,7 @@ impl fmt::Display for Source {
 /// A log timestamp before and after year inference.
 ///
 /// RFC 3164 syslog stamps (`Jul  5 19:19:30`) carry no year and no zone; the parser keeps
-/// them as `NoYear` and the pipeline resolves them sequentially per file (year from the
+/// them as `NoYear` and the pipeline resolves them per file in log order (year from the
 /// file's modification time or `--year`, with Dec→Jan rollover), in the local time zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stamp {

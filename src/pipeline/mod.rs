@@ -1,5 +1,6 @@
-//! Wires the stages for the log side: sources → blocks → parallel parse → year
-//! resolution → sequential correlation → records handed to the caller.
+//! Wires the stages for the log side: sources → blocks → parallel parse and year
+//! resolution per block (`years.rs`) → sequential correlation → records handed to the
+//! caller.
 //!
 //! Memory is bounded by one batch of blocks per file plus the correlation state: a reader
 //! thread cuts the file into blocks, the blocks of a batch are parsed in parallel (rayon)
