@@ -307,6 +307,9 @@ struct PeerFold {
     /// Names as logged; one or two per peer (case variants), so a list.
     names: Vec<String>,
     ips: BTreeSet<IpAddr>,
+    /// The address noted last: a session's records (negotiation, messages) repeat it, and
+    /// a set insert is a search of `ips` (a busy peer has many).
+    last_ip: Option<IpAddr>,
     /// Bit `1 << mta_bit(m)` per MTA that saw the peer.
     mtas: u8,
     /// Inbound, outbound.
@@ -334,6 +337,7 @@ impl PeerFold {
             key,
             names: Vec::new(),
             ips: BTreeSet::new(),
+            last_ip: None,
             mtas: 0,
             dirs: [DirFold::default(), DirFold::default()],
         }
@@ -341,8 +345,11 @@ impl PeerFold {
 
     /// The address and MTA of a record (its name is noted by [`PostureFold::peer_id`]).
     fn note(&mut self, peer: &Peer, mta: Mta) {
-        if let Some(ip) = peer.ip {
+        if let Some(ip) = peer.ip
+            && self.last_ip != Some(ip)
+        {
             self.ips.insert(ip);
+            self.last_ip = Some(ip);
         }
         self.mtas |= mta_bit(mta);
     }

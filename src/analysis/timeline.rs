@@ -98,7 +98,13 @@ impl Timeline {
             self.untimed += 1;
             return;
         };
-        let b = self.buckets.entry(bucket_of(t)).or_default();
+        // Records come in time order: nearly always the last bucket, found without a
+        // search of the map (a B-tree search per record was 1.3% of a scan).
+        let key = bucket_of(t);
+        let b = match self.buckets.last_entry() {
+            Some(e) if *e.key() == key => e.into_mut(),
+            _ => self.buckets.entry(key).or_default(),
+        };
         match what {
             What::Version(v) => b.versions.add(v),
             What::Tls => b.tls_messages += 1,

@@ -651,6 +651,10 @@ impl Correlator {
         now: Mark,
         out: &mut Vec<Record>,
     ) {
+        // Nearly always empty: no key hashed then (this runs for every message line).
+        if self.pending.is_empty() {
+            return;
+        }
         let Some(list) = self.pending.remove(pk) else {
             return;
         };

@@ -634,7 +634,7 @@ impl fmt::Display for Source {
 /// A log timestamp before and after year inference.
 ///
 /// RFC 3164 syslog stamps (`Jul  5 19:19:30`) carry no year and no zone; the parser keeps
-/// them as `NoYear` and the pipeline resolves them sequentially per file (year from the
+/// them as `NoYear` and the pipeline resolves them per file in log order (year from the
 /// file's modification time or `--year`, with Dec→Jan rollover), in the local time zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stamp {
@@ -786,13 +786,14 @@ impl Reception {
     /// message came over TLS, whatever else the log shows. Sendmail ≤ 8.14 wrote `ESMTP`
     /// even over TLS, so a non-S name does not prove plaintext.
     pub fn proto_says_tls(&self) -> bool {
-        match &self.proto {
-            Some(p) => {
-                let p = p.to_ascii_uppercase();
-                p.ends_with("SMTPS") || p.ends_with("SMTPSA") || p == "SSMTP"
-            }
-            None => false,
-        }
+        // Compared without an upper-cased copy: this runs for every received message on
+        // the correlating thread (an allocation each).
+        let Some(p) = &self.proto else { return false };
+        let ends = |w: &str| {
+            p.len() >= w.len()
+                && p.as_bytes()[p.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes())
+        };
+        ends("SMTPS") || ends("SMTPSA") || p.eq_ignore_ascii_case("SSMTP")
     }
 }
 

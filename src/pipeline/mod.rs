@@ -1,5 +1,6 @@
-//! Wires the stages for the log side: sources → blocks → parallel parse → year
-//! resolution → sequential correlation → records handed to the caller.
+//! Wires the stages for the log side: sources → blocks → parallel parse and year
+//! resolution per block (`years.rs`) → sequential correlation → records handed to the
+//! caller.
 //!
 //! Memory is bounded by one batch of blocks per file plus the correlation state: a reader
 //! thread cuts the file into blocks, the blocks of a batch are parsed in parallel (rayon)
@@ -8,6 +9,7 @@
 mod needles;
 #[cfg(test)]
 mod tests;
+mod years;
 
 use std::collections::BTreeMap;
 use std::io;
@@ -25,7 +27,7 @@ use crate::input::{self, Block, BlockPool, BlockReader, Pool, SourceFile};
 use crate::model::Record;
 use crate::model::Summary;
 use crate::model::{Event, Source};
-use crate::parse::envelope::{YearBase, YearResolver, Zone};
+use crate::parse::envelope::{YearBase, Zone};
 use crate::parse::{self, LineRead};
 pub use needles::Needles;
 
@@ -586,7 +588,7 @@ pub fn run_tapped(
     let mut corr = Correlator::new();
     let mut records = Vec::new();
     let batch = (rayon::current_num_threads() * 2).max(2);
-    let mut carried: Option<((std::path::PathBuf, String), YearResolver)> = None;
+    let mut carried: Option<((std::path::PathBuf, String), (YearBase, years::YearState))> = None;
     // Duplicates are looked for across inputs only: within one file two equal lines in one
     // second are two events (a quick reconnect served by the same smtpd process).
     let keyed = sources.len() > 1;
@@ -637,10 +639,11 @@ pub fn run_tapped(
             let (dir, base, _) = input::rotation_key(p);
             (dir, base)
         });
-        let mut years = match (carried.take(), opts.year, &group) {
-            (Some((g, r)), Some(_), Some(now)) if &g == now => r,
-            _ => YearResolver::new(year_base(src, opts), opts.zone),
+        let (base, mut year_state) = match (carried.take(), opts.year, &group) {
+            (Some((g, c)), Some(_), Some(now)) if &g == now => c,
+            _ => (year_base(src, opts), years::YearState::FRESH),
         };
+        let file_years = years::FileYears::new(base, opts.zone, year_state);
         let before = report.summary.clone();
         let mut read_error: Option<io::Error> = None;
         thread::scope(|scope| {
@@ -678,7 +681,7 @@ pub fn run_tapped(
             // Parsing runs on its own thread (fanning each batch out over the rayon pool)
             // while this thread correlates the previous batch: reading, parsing and
             // correlating overlap, and at most one parsed batch waits.
-            let (ptx, prx) = mpsc::sync_channel::<Vec<BlockOut>>(1);
+            let (ptx, prx) = mpsc::sync_channel::<Vec<(BlockOut, years::BlockYears)>>(1);
             let display = &src.display;
             let (keep, keep_unparsed, max_line) =
                 (opts.keep_malformed, opts.keep_unparsed, opts.max_line);
@@ -687,6 +690,7 @@ pub fn run_tapped(
             let read_error = &mut read_error;
             let pool = &pool;
             let event_pool = &event_pool;
+            let file_years = &file_years;
             scope.spawn(move || {
                 let mut done = false;
                 while !done {
@@ -705,11 +709,11 @@ pub fn run_tapped(
                             }
                         }
                     }
-                    let outs: Vec<BlockOut> = blocks
+                    let outs: Vec<(BlockOut, years::BlockYears)> = blocks
                         .par_iter()
                         .map(|b| {
                             let events = event_pool.take().unwrap_or_default();
-                            parse_block(
+                            let mut out = parse_block(
                                 b,
                                 display,
                                 keep,
@@ -719,7 +723,11 @@ pub fn run_tapped(
                                 keyed,
                                 detail,
                                 events,
-                            )
+                            );
+                            // Year resolution per block, here on the pool; the correlating
+                            // thread only checks the guess it starts from (`years`).
+                            let y = file_years.resolve_block(&mut out.events);
+                            (out, y)
                         })
                         .collect();
                     for b in blocks {
@@ -731,7 +739,7 @@ pub fn run_tapped(
                 }
             });
             'batches: for outs in prx {
-                for out in outs {
+                for (out, block_years) in outs {
                     if stopped(opts) {
                         break 'batches;
                     }
@@ -767,8 +775,8 @@ pub fn run_tapped(
                     }
                     let mut keys = out.keys.into_iter();
                     let mut events = out.events;
-                    for mut ev in events.drain(..) {
-                        ev.stamp = years.resolve(ev.stamp);
+                    file_years.settle(&mut year_state, &mut events, block_years);
+                    for ev in events.drain(..) {
                         if let Some(k) = keys.next() {
                             let secs = ev.time().map_or(i64::MIN, |t| t.timestamp());
                             let k = dup_key(k, secs);
@@ -850,7 +858,7 @@ pub fn run_tapped(
         // One entry per input (empty when not kept), so positions are input indexes.
         earlier.push(ReadKeys::new(current.keys, current.first, current.last));
         if let Some(g) = group {
-            carried = Some((g, years));
+            carried = Some((g, (base, year_state)));
         }
     }
     report.state_evicted = corr.evicted();
