@@ -27,7 +27,7 @@ use crate::input::{self, Block, BlockPool, BlockReader, Pool, SourceFile};
 use crate::model::Record;
 use crate::model::Summary;
 use crate::model::{Event, Source};
-use crate::parse::envelope::{YearBase, Zone};
+use crate::parse::envelope::{YearBase, YearState, Zone};
 use crate::parse::{self, LineRead};
 pub use needles::Needles;
 
@@ -588,7 +588,7 @@ pub fn run_tapped(
     let mut corr = Correlator::new();
     let mut records = Vec::new();
     let batch = (rayon::current_num_threads() * 2).max(2);
-    let mut carried: Option<((std::path::PathBuf, String), (YearBase, years::YearState))> = None;
+    let mut carried: Option<((std::path::PathBuf, String), (YearBase, YearState))> = None;
     // Duplicates are looked for across inputs only: within one file two equal lines in one
     // second are two events (a quick reconnect served by the same smtpd process).
     let keyed = sources.len() > 1;
@@ -641,7 +641,7 @@ pub fn run_tapped(
         });
         let (base, mut year_state) = match (carried.take(), opts.year, &group) {
             (Some((g, c)), Some(_), Some(now)) if &g == now => c,
-            _ => (year_base(src, opts), years::YearState::FRESH),
+            _ => (year_base(src, opts), YearState::FRESH),
         };
         let file_years = years::FileYears::new(base, opts.zone, year_state);
         let before = report.summary.clone();

@@ -3,7 +3,7 @@
 //!
 //! A [`YearResolver`] is a state machine over a file's lines in order: its only state that
 //! carries from one line to the next is the year of the current stretch and the highest
-//! month seen in it ([`YearState`]); the rest (the date and zone arithmetic, the minute
+//! month seen in it ([`YearState`], whose rules live in `parse::envelope`); the rest (the date and zone arithmetic, the minute
 //! caches) is a pure function of that state and the stamp. So each block is resolved on
 //! the pool, in parallel, from a *guessed* incoming state, and the correlating thread only
 //! checks the guess, in O(1) per block: the guess is right when the true state and the
@@ -20,72 +20,12 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use chrono::Datelike;
-
 use crate::model::{Event, Stamp};
-use crate::parse::envelope::{YearBase, YearResolver, Zone};
+use crate::parse::envelope::{YearBase, YearResolver, YearState, Zone};
 
-/// What of a [`YearResolver`] carries from one line to the next: `None` before its first
-/// year-less stamp, then the year of the current stretch and the highest month seen in it.
-///
-/// [`YearState::take`] mirrors the resolver's rules (`parse/envelope/year.rs`, `year_for`);
-/// `years_follow_the_resolver` below pins the two to each other.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct YearState(Option<(i32, u8)>);
-
-impl YearState {
-    /// Before any year-less stamp.
-    pub(super) const FRESH: YearState = YearState(None);
-
-    /// The state after a year-less stamp of `month` (1–12; a stamp of another month does
-    /// not move the resolver and is not taken).
-    fn take(&mut self, month: u8, base: YearBase) {
-        match self.0 {
-            None => {
-                let y = match base {
-                    YearBase::Mtime(d) if u32::from(month) <= d.month() => d.year(),
-                    YearBase::Mtime(d) => d.year().saturating_sub(1),
-                    YearBase::FirstYear(y) => y,
-                };
-                self.0 = Some((y, month));
-            }
-            Some((year, high)) if high > month + 6 => {
-                self.0 = Some((year.saturating_add(1), month))
-            }
-            // A late line of the year before: its own year, the state stays.
-            Some(_) if month > self.high() + 6 => {}
-            Some((year, high)) => self.0 = Some((year, high.max(month))),
-        }
-    }
-
-    fn high(&self) -> u8 {
-        self.0.map_or(0, |(_, h)| h)
-    }
-
-    /// A resolver in this state, for the stamps after it.
-    fn resolver(self, base: YearBase, zone: Zone) -> YearResolver {
-        match self.0 {
-            None => YearResolver::new(base, zone),
-            Some((year, high)) => {
-                // A fresh resolver takes its first year-less stamp's month as the highest
-                // and the given year as the stretch's: one stamp of month `high` puts it
-                // into exactly this state.
-                let mut r = YearResolver::new(YearBase::FirstYear(year), zone);
-                r.resolve(Stamp::NoYear {
-                    month: high,
-                    day: 1,
-                    secs: 0,
-                    nanos: 0,
-                });
-                r
-            }
-        }
-    }
-
-    /// The year to publish as the next blocks' guess.
-    fn encode(self) -> i64 {
-        self.0.map_or(i64::MIN, |(y, _)| i64::from(y))
-    }
+/// The year to publish as the next blocks' guess (`i64::MIN`: none yet).
+fn encode(state: YearState) -> i64 {
+    state.year().map_or(i64::MIN, i64::from)
 }
 
 /// The month of a stamp that moves a resolver.
@@ -110,12 +50,6 @@ pub(super) struct BlockYears {
     end: YearState,
 }
 
-impl Default for YearState {
-    fn default() -> Self {
-        YearState::FRESH
-    }
-}
-
 /// The year side of one file's read, shared by the pool and the correlating thread: its
 /// base and zone, and the guess the correlating thread publishes (the true state itself,
 /// a [`YearState`], is the correlating thread's own).
@@ -135,7 +69,7 @@ impl FileYears {
         FileYears {
             base,
             zone,
-            guess: AtomicI64::new(state.encode()),
+            guess: AtomicI64::new(encode(state)),
         }
     }
 
@@ -162,18 +96,16 @@ impl FileYears {
             y => YearBase::FirstYear(i32::try_from(y).unwrap_or(i32::MAX)),
         };
         let mut r = YearResolver::new(base, self.zone);
-        let mut end = YearState::FRESH;
         out.original.reserve(events.len());
         for e in events.iter_mut() {
             out.original.push(e.stamp);
             if let Some(m) = month_of(&e.stamp) {
                 out.first_month.get_or_insert(m);
-                end.take(m, base);
             }
             e.stamp = r.resolve(e.stamp);
         }
         out.assumed = Some(base);
-        out.end = end;
+        out.end = r.state();
         out
     }
 
@@ -191,22 +123,20 @@ impl FileYears {
         if truth == guessed {
             *state = block.end;
         } else {
-            let mut r = state.resolver(self.base, self.zone);
+            let mut r = YearResolver::with_state(self.base, self.zone, *state);
             for (e, stamp) in events.iter_mut().zip(block.original) {
-                if let Some(m) = month_of(&stamp) {
-                    state.take(m, self.base);
-                }
                 e.stamp = r.resolve(stamp);
             }
+            *state = r.state();
         }
-        self.guess.store(state.encode(), Ordering::Relaxed);
+        self.guess.store(encode(*state), Ordering::Relaxed);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{FixedOffset, NaiveDate};
+    use chrono::{Datelike, FixedOffset, NaiveDate};
     use proptest::prelude::*;
 
     fn no_year(month: u8, day: u8, secs: u32) -> Stamp {
@@ -355,18 +285,16 @@ mod tests {
             prop_assert_eq!(per_block(&stamps, base, utc(), cut, &late), sequential(&stamps, base, utc()));
         }
 
-        /// [`YearState`] takes months as the resolver does: after each stamp, a resolver
-        /// built in the mirrored state resolves the next stamp as the running one does.
+        /// A resolver continued from another's [`YearState`] resolves every later stamp
+        /// as the one that read the lines before, and ends in the same state: what a
+        /// block's second resolution relies on.
         #[test]
-        fn years_follow_the_resolver(stamps in log_like(), base in base()) {
+        fn a_resolver_goes_on_from_a_state(stamps in log_like(), base in base()) {
             let mut running = YearResolver::new(base, utc());
-            let mut state = YearState::FRESH;
             for s in &stamps {
-                let mut rebuilt = state.resolver(base, utc());
+                let mut rebuilt = YearResolver::with_state(base, utc(), running.state());
                 prop_assert_eq!(rebuilt.resolve(*s), running.resolve(*s));
-                if let Some(m) = month_of(s) {
-                    state.take(m, base);
-                }
+                prop_assert_eq!(rebuilt.state(), running.state());
             }
         }
     }

@@ -38,7 +38,7 @@ mod rfc5424;
 mod tests;
 mod year;
 
-pub use year::{YearBase, YearResolver, Zone};
+pub use year::{YearBase, YearResolver, YearState, Zone};
 
 use self::bytes::full;
 use self::iso::{exim_or_syslog, iso_stamp};

@@ -29,6 +29,51 @@ pub enum Zone {
     Fixed(FixedOffset),
 }
 
+/// What of a [`YearResolver`] carries from one line to the next: `None` before its first
+/// year-less stamp, then the year of the current stretch and the highest month seen in it.
+/// Kept apart so that a file can be resolved in blocks on several threads, each from a
+/// guessed state, and checked and redone from the true one (`pipeline::years`): the rules
+/// below live here only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct YearState(Option<(i32, u8)>);
+
+impl YearState {
+    /// Before any year-less stamp.
+    pub const FRESH: YearState = YearState(None);
+
+    /// The year of a year-less stamp of `month` (1–12), the state moved past it (see
+    /// [`YearResolver`] for the rules).
+    pub fn take(&mut self, month: u8, base: YearBase) -> i32 {
+        match self.0 {
+            None => {
+                let y = match base {
+                    YearBase::Mtime(d) if u32::from(month) <= d.month() => d.year(),
+                    YearBase::Mtime(d) => d.year().saturating_sub(1),
+                    YearBase::FirstYear(y) => y,
+                };
+                self.0 = Some((y, month));
+                y
+            }
+            Some((year, high)) if high > month + 6 => {
+                let next = year.saturating_add(1);
+                self.0 = Some((next, month));
+                next
+            }
+            // A late line of the year before: its own year, the state stays.
+            Some((year, high)) if month > high + 6 => year.saturating_sub(1),
+            Some((year, high)) => {
+                self.0 = Some((year, high.max(month)));
+                year
+            }
+        }
+    }
+
+    /// The year of the current stretch, once a year-less stamp was taken.
+    pub fn year(self) -> Option<i32> {
+        self.0.map(|(y, _)| y)
+    }
+}
+
 /// A year-less stamp's minute: year, month, day and minute of the day.
 type MinuteKey = (i32, u8, u8, u32);
 
@@ -58,10 +103,8 @@ type MinuteKey = (i32, u8, u8, u32);
 pub struct YearResolver {
     base: YearBase,
     zone: Zone,
-    /// The year of the current stretch, once the first year-less stamp was seen.
-    year: Option<i32>,
-    /// Highest month seen in the current year.
-    high_month: u8,
+    /// The year of the current stretch and the highest month seen in it.
+    state: YearState,
     /// The last local minute resolved in [`Zone::Local`] and the instant of its first
     /// second: lines come in time order, so most of them fall into the minute before, and
     /// the zone lookup (a clock read and a search of the zone's transitions) is done once
@@ -71,20 +114,29 @@ pub struct YearResolver {
     /// The last year-less minute resolved, `(year, month, day, minute of the day)`, and
     /// the instant of its first second, in either zone: the next stamp of that minute
     /// (most of them) is that instant plus its seconds, with no date built and no zone
-    /// read. This runs on the one correlating thread for every event.
+    /// read. This runs for every event (per block, on the parsing threads).
     stamp_minute: Option<(MinuteKey, DateTime<FixedOffset>)>,
 }
 
 impl YearResolver {
     pub fn new(base: YearBase, zone: Zone) -> Self {
+        YearResolver::with_state(base, zone, YearState::FRESH)
+    }
+
+    /// A resolver that goes on from `state` (the lines before were resolved elsewhere).
+    pub fn with_state(base: YearBase, zone: Zone, state: YearState) -> Self {
         YearResolver {
             base,
             zone,
-            year: None,
-            high_month: 0,
+            state,
             minute: None,
             stamp_minute: None,
         }
+    }
+
+    /// Where the lines resolved so far left the year.
+    pub fn state(&self) -> YearState {
+        self.state
     }
 
     /// Completes one stamp; call it for every line of a file in order.
@@ -133,27 +185,7 @@ impl YearResolver {
     }
 
     fn year_for(&mut self, month: u8) -> i32 {
-        let Some(year) = self.year else {
-            let y = match self.base {
-                YearBase::Mtime(d) if u32::from(month) <= d.month() => d.year(),
-                YearBase::Mtime(d) => d.year().saturating_sub(1),
-                YearBase::FirstYear(y) => y,
-            };
-            self.year = Some(y);
-            self.high_month = month;
-            return y;
-        };
-        if self.high_month > month + 6 {
-            let next = year.saturating_add(1);
-            self.year = Some(next);
-            self.high_month = month;
-            next
-        } else if month > self.high_month + 6 {
-            year.saturating_sub(1)
-        } else {
-            self.high_month = self.high_month.max(month);
-            year
-        }
+        self.state.take(month, self.base)
     }
 
     /// The instant of `naive`, a whole minute, in the resolver's zone.
