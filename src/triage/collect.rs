@@ -199,3 +199,64 @@ pub fn event_queue_id(kind: &EventKind) -> Option<&str> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::DeliveryStatus;
+    use crate::parse::envelope::Zone;
+    use crate::triage::causes;
+    use chrono::Offset;
+    use std::sync::Arc;
+
+    /// Keeping the facts of only some events (`peer` keeps those of TLS deferrals) gives
+    /// those records the same facts as keeping every event's, and the others none.
+    #[test]
+    fn facts_of_wanted_events_are_those_of_keeping_all() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/maillog");
+        let src = [SourceFile {
+            display: Arc::from(path.display().to_string()),
+            path: Some(path),
+            mtime: None,
+            walked: false,
+        }];
+        let opts = Options {
+            year: Some(2026),
+            zone: Zone::Fixed(chrono::Utc.fix()),
+            ..Options::default()
+        };
+        let all = collect(&src, &opts, |_| true, |_| false);
+        let wanted = |ev: &Event| matches!(&ev.kind, EventKind::Delivery(d) if causes::tls_reason(&d.text).is_some());
+        let mut some = Vec::new();
+        let (steps, _) = collect_each(&src, &opts, wanted, |_| false, |_| true, |it| some.push(it));
+        assert!(steps.is_empty());
+        assert_eq!(all.items.len(), some.len());
+        let mut troubles = 0;
+        for (a, s) in all.items.iter().zip(&some) {
+            assert_eq!(a.record, s.record);
+            let tls_text = a
+                .detail
+                .as_ref()
+                .and_then(|d| d.text.as_deref())
+                .is_some_and(|t| causes::tls_reason(t).is_some());
+            if tls_text {
+                assert_eq!(a.detail, s.detail);
+                assert_eq!(a.pid, s.pid);
+                if matches!(
+                    a.record,
+                    Record::Message {
+                        status: Some(DeliveryStatus::Deferred | DeliveryStatus::Bounced),
+                        ..
+                    }
+                ) {
+                    troubles += 1;
+                }
+            } else {
+                assert_eq!(s.detail, None);
+                assert_eq!(s.pid, None);
+            }
+        }
+        // The sample log's TLS deferrals (mx1.partner.example, mx.legacy.example …).
+        assert!(troubles >= 2, "{troubles}");
+    }
+}

@@ -76,7 +76,11 @@ impl Counts {
                     e.1 += n;
                 }
             }
-            Err(i) => self.0.insert(i, (CompactString::from(word), n)),
+            Err(i) => {
+                // Room for exactly one more: most counts hold one or two words.
+                self.0.reserve_exact(1);
+                self.0.insert(i, (CompactString::from(word), n));
+            }
         }
     }
 
@@ -223,39 +227,75 @@ pub fn distribution<'a>(counts: impl IntoIterator<Item = (&'a str, u64)>) -> Str
         .join(", ")
 }
 
-/// Folds one peer and direction's runs (in time order): short TLS runs with more after
-/// them go into a TLS neighbour ([`VARIATION_RECORDS`]), then neighbours of one state
-/// join.
-fn fold(runs: Vec<Span>) -> Vec<Span> {
-    let n = runs.len();
-    let mut out: Vec<Span> = Vec::new();
-    // Short runs after plaintext (or at the start), waiting for the next TLS run.
-    let mut carry: Option<Span> = None;
-    for (i, mut r) in runs.into_iter().enumerate() {
-        if r.tls && r.records < VARIATION_RECORDS && i + 1 < n {
-            match (out.last_mut().filter(|p| p.tls), carry.as_mut()) {
+/// Folds one peer and direction's runs (in time order), one at a time: short TLS runs
+/// with more after them go into a TLS neighbour ([`VARIATION_RECORDS`]), then neighbours
+/// of one state join. Runs are taken in as they end, so a busy peer's raw runs (more
+/// than its spans) are never all held.
+#[derive(Debug, Default)]
+struct RunFold {
+    out: Vec<Span>,
+    /// Short runs after plaintext (or at the start), waiting for the next TLS run.
+    carry: Option<Span>,
+    /// The run being counted (its state may go on).
+    open: Option<Span>,
+}
+
+impl RunFold {
+    /// Counts one record of the next state: into the open run when it is of the same
+    /// class, else the open run is done (with more after it) and a new one opens.
+    fn add(&mut self, class: &Class, key: &(String, Direction), m: &Mark, names: &Names) {
+        match &mut self.open {
+            Some(s) if s.class == *class => s.add(m, names),
+            _ => {
+                let next = Span::new(key.0.clone(), key.1, class.clone(), m, names);
+                if let Some(done) = self.open.replace(next) {
+                    self.step(done, true);
+                }
+            }
+        }
+    }
+
+    /// Takes in one finished run; `more` when runs follow it.
+    fn step(&mut self, mut r: Span, more: bool) {
+        if r.tls && r.records < VARIATION_RECORDS && more {
+            match (self.out.last_mut().filter(|p| p.tls), self.carry.as_mut()) {
                 (Some(prev), _) => prev.absorb(r),
                 (None, Some(c)) => c.absorb(r),
-                (None, None) => carry = Some(r),
+                (None, None) => self.carry = Some(r),
             }
-            continue;
+            return;
         }
-        if let Some(c) = carry.take() {
+        if let Some(c) = self.carry.take() {
             if r.tls {
                 r.absorb(c);
             } else {
-                out.push(c);
+                self.push(c);
             }
         }
-        match out.last_mut() {
+        match self.out.last_mut() {
             Some(prev) if prev.class == r.class => prev.absorb(r),
-            _ => out.push(r),
+            _ => self.push(r),
         }
     }
-    for s in &mut out {
-        s.label();
+
+    /// Appends a span: the one before it can take in nothing more and is named now.
+    fn push(&mut self, s: Span) {
+        if let Some(last) = self.out.last_mut() {
+            last.label();
+        }
+        self.out.push(s);
     }
-    out
+
+    /// The folded spans, each named.
+    fn done(mut self) -> Vec<Span> {
+        if let Some(r) = self.open.take() {
+            self.step(r, false);
+        }
+        if let Some(last) = self.out.last_mut() {
+            last.label();
+        }
+        self.out
+    }
 }
 
 /// The first and last of one kind of error of this peer.
@@ -526,22 +566,19 @@ impl StoryFold {
         errors
             .sort_by(|a, b| time_key(a.1.time, &a.1.source).cmp(&time_key(b.1.time, &b.1.source)));
         troubles.sort_by(|a, b| time_key(a.time, &a.source).cmp(&time_key(b.time, &b.source)));
-        let mut by_run: Vec<Vec<Span>> = run_keys.iter().map(|_| Vec::new()).collect();
+        let mut by_run: Vec<RunFold> = run_keys.iter().map(|_| RunFold::default()).collect();
         for m in &marks {
-            let (Some(spans), Some(class), Some((key, direction))) = (
+            let (Some(f), Some(class), Some(key)) = (
                 by_run.get_mut(m.run as usize),
                 classes.get(m.class as usize),
                 run_keys.get(m.run as usize),
             ) else {
                 continue;
             };
-            match spans.last_mut() {
-                Some(s) if s.class == *class => s.add(m, &names),
-                _ => spans.push(Span::new(key.clone(), *direction, class.clone(), m, &names)),
-            }
+            f.add(class, key, m, &names);
         }
         drop(marks);
-        let runs: BTreeMap<(String, Direction), Vec<Span>> =
+        let runs: BTreeMap<(String, Direction), RunFold> =
             run_keys.into_iter().zip(by_run).collect();
         let mut error_spans: BTreeMap<TlsErrorKind, ErrorSpan> = BTreeMap::new();
         for (kind, o) in errors {
@@ -558,7 +595,7 @@ impl StoryFold {
                     last: o,
                 });
         }
-        let mut changes: Vec<Span> = runs.into_values().flat_map(fold).collect();
+        let mut changes: Vec<Span> = runs.into_values().flat_map(RunFold::done).collect();
         changes.sort_by_key(|s| (s.first.is_none(), s.first));
         // Local errors matter to this peer when its mail went plaintext through their
         // window, or when they happened while the peer was active.
@@ -1299,5 +1336,112 @@ mod tests {
         assert_eq!(and_list(&["a", "b", "c"]), "a, b and c");
         assert_eq!(times(1), "once");
         assert_eq!(times(70), "70 times");
+    }
+
+    /// The story folded from records in any order is the one folded in time order: the
+    /// command folds them as correlation releases them (not in time order), where the
+    /// story was built from the items sorted by time. Same-minute records (ties broken by
+    /// line), errors and a deferral with its status text are among them.
+    #[test]
+    fn the_story_does_not_depend_on_the_order_records_come_in() {
+        let versions = [TlsVersion::Tls1_2, TlsVersion::Tls1_3];
+        let words = [Verify::Ok, Verify::No, Verify::Fail];
+        let mut items: Vec<Item> = (0..90u32)
+            .map(|i| {
+                let tls = (i % 13 != 4 && i % 29 != 7).then(|| {
+                    (
+                        versions[(i / 17) as usize % 2].clone(),
+                        words[(i % 7 % 3) as usize].clone(),
+                    )
+                });
+                // Pairs of records in one minute.
+                item(i / 2, u64::from(1000 - i), tls)
+            })
+            .collect();
+        let mut error = item(20, 5, None);
+        let meta = error.record.meta().clone();
+        let peer = Peer::new(Some("mail-out.busy.example"), None);
+        error.record = Record::Error {
+            meta: meta.clone(),
+            direction: Some(Direction::Inbound),
+            peer: Some(peer.clone()),
+            kind: TlsErrorKind::Handshake,
+            text: "accept failed=0, reason=no shared cipher".to_owned(),
+            reason: None,
+        };
+        let mut later_error = error.clone();
+        if let Record::Error { meta, text, .. } = &mut later_error.record {
+            meta.source.line = 2;
+            text.push_str(" (again)");
+        }
+        let mut deferred = item(30, 7, None);
+        deferred.record = Record::Message {
+            meta,
+            direction: Direction::Outbound,
+            peer,
+            queue_id: "6ARAqieQ030758".into(),
+            encryption: Encryption::Plaintext,
+            status: Some(DeliveryStatus::Deferred),
+        };
+        deferred.detail = Some(Detail {
+            to: Some("<erin@busy.example>".to_owned()),
+            dsn: Some("4.7.1".to_owned()),
+            text: Some("Deferred: 403 4.7.0 TLS handshake failed.".to_owned()),
+            ..Detail::default()
+        });
+        items.extend([error, later_error, deferred]);
+        let json = |items: &[Item]| {
+            serde_json::to_string(&PeerStory::build("busy.example", items, Vec::new()))
+                .unwrap_or_default()
+        };
+        let mut sorted = items.clone();
+        by_time(&mut sorted);
+        let want = json(&sorted);
+        assert!(
+            want.contains("TLS handshake failed") && want.contains("(again)"),
+            "{want}"
+        );
+        assert!(
+            PeerStory::build("busy.example", &sorted, Vec::new())
+                .changes
+                .len()
+                > 3
+        );
+        items.reverse();
+        assert_eq!(json(&items), want);
+        // Interleaved: odd positions first.
+        let (odd, even): (Vec<_>, Vec<_>) = sorted
+            .iter()
+            .cloned()
+            .enumerate()
+            .partition(|(i, _)| i % 2 == 1);
+        let mixed: Vec<Item> = odd.into_iter().chain(even).map(|(_, it)| it).collect();
+        assert_eq!(json(&mixed), want);
+    }
+
+    /// Span counts serialise exactly as the `BTreeMap` they replace.
+    #[test]
+    fn counts_serialise_as_a_sorted_map() {
+        let mut c = Counts::default();
+        let mut m: BTreeMap<String, u64> = BTreeMap::new();
+        for (w, n) in [
+            ("OK", 3),
+            ("FAIL", 1),
+            ("NO", 2),
+            ("OK", 4),
+            ("TRUSTED", 1),
+            ("FAIL", 5),
+        ] {
+            c.add(w, n);
+            *m.entry(w.to_owned()).or_default() += n;
+        }
+        assert_eq!(
+            serde_json::to_string_pretty(&c).unwrap_or_default(),
+            serde_json::to_string_pretty(&m).unwrap_or_default()
+        );
+        assert_eq!(c.len(), 4);
+        assert_eq!(c.get("FAIL"), 6);
+        assert_eq!(c.get("NOT"), 0);
+        assert!(Counts::default().is_empty());
     }
 }
