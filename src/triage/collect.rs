@@ -152,13 +152,17 @@ pub fn collect_each(
     (steps, report)
 }
 
+/// What the tap keeps of one wanted event: the number of the event, its process id and
+/// message facts (boxed: most events have none).
+type Tap = (u64, Option<u32>, Option<Box<Detail>>);
+
 /// The facts of the last [`TAP_CAP`] events (those wanted), by source line.
 #[derive(Default)]
 struct Taps {
     /// Events tapped so far (all of them, wanted or not).
     seen: u64,
     /// The wanted events' facts, with the number of the event that gave them.
-    map: HashMap<Source, (u64, Option<u32>, Option<Box<Detail>>)>,
+    map: HashMap<Source, Tap>,
     /// The wanted events in order, to forget them [`TAP_CAP`] events later.
     order: VecDeque<(u64, Source)>,
 }
