@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
 use compact_str::CompactString;
@@ -145,7 +146,7 @@ impl Span {
             first: m.time,
             last: m.time,
             records: 0,
-            first_source: m.source.clone(),
+            first_source: names.source(m),
             verify: Counts::default(),
             versions: Counts::default(),
             class,
@@ -158,11 +159,11 @@ impl Span {
     /// Counts one more record of this span's state.
     fn add(&mut self, m: &Mark, names: &Names) {
         self.records += 1;
-        if let Some(w) = m.word {
+        if let Some(w) = m.word() {
             self.words.add(names.get(w), 1);
         }
         // Sessions only, as the posture counts them: a message rides on its session.
-        if let Some((verify, version)) = m.session {
+        if let Some((verify, version)) = m.session() {
             self.verify.add(names.get(verify), 1);
             self.versions.add(names.get(version), 1);
         }
@@ -405,6 +406,8 @@ pub fn by_time(items: &mut [Item]) {
 struct Names {
     list: Vec<String>,
     index: HashMap<String, u32>,
+    /// The files of the records' source lines.
+    files: Vec<Arc<str>>,
 }
 
 impl Names {
@@ -421,22 +424,76 @@ impl Names {
     fn get(&self, i: u32) -> &str {
         self.list.get(i as usize).map_or("", String::as_str)
     }
+
+    /// The index of a file name (a story reads a few files: the last one is asked first).
+    fn file_id(&mut self, file: &Arc<str>) -> u32 {
+        if let Some(i) = self.files.iter().rposition(|f| **f == **file) {
+            return i as u32;
+        }
+        self.files.push(file.clone());
+        (self.files.len() - 1) as u32
+    }
+
+    fn file(&self, i: u32) -> &str {
+        self.files.get(i as usize).map_or("", |f| &**f)
+    }
+
+    /// The source line of a mark.
+    fn source(&self, m: &Mark) -> Source {
+        Source {
+            file: self
+                .files
+                .get(m.file as usize)
+                .cloned()
+                .unwrap_or_else(|| Arc::from("")),
+            line: m.line,
+        }
+    }
 }
 
-/// What a span needs of one record with a TLS state ([`state_of`]): a few words instead
-/// of the record, so a busy peer's ~150k records are not held until the end.
+/// What a span needs of one record with a TLS state ([`state_of`]): a few numbers instead
+/// of the record, so a busy peer's ~150k records are not held until the end (48 bytes
+/// each; words and files are indices into [`Names`], [`NONE`] for none).
 #[derive(Debug)]
 struct Mark {
     time: Option<Time>,
-    source: Source,
+    line: u64,
+    file: u32,
     /// The (peer key, direction) of its run, in [`StoryFold::runs`].
     run: u32,
     /// Its state, in [`StoryFold::classes`].
     class: u32,
     /// The verify word of a TLS session or message.
-    word: Option<u32>,
+    word: u32,
     /// A session's verify word and protocol version.
-    session: Option<(u32, u32)>,
+    verify: u32,
+    version: u32,
+}
+
+/// No word: see [`Mark`].
+const NONE: u32 = u32::MAX;
+
+// A busy peer holds one mark per record: keep them small.
+const _: () = assert!(std::mem::size_of::<Mark>() <= 48);
+
+impl Mark {
+    fn word(&self) -> Option<u32> {
+        (self.word != NONE).then_some(self.word)
+    }
+
+    fn session(&self) -> Option<(u32, u32)> {
+        (self.verify != NONE).then_some((self.verify, self.version))
+    }
+
+    /// [`time_key`] of the mark.
+    fn key<'a>(&self, names: &'a Names) -> (bool, Option<Time>, &'a str, u64) {
+        (
+            self.time.is_none(),
+            self.time,
+            names.file(self.file),
+            self.line,
+        )
+    }
 }
 
 /// The order of [`by_time`]: by time, untimed last, then by line.
@@ -499,21 +556,24 @@ impl StoryFold {
                 } => Some(p),
                 _ => None,
             };
-            let word = params.map(|p| self.names.id(p.verify.to_string()));
-            let session = match r {
-                Record::Session { params: p, .. } => Some((
+            let word = params.map_or(NONE, |p| self.names.id(p.verify.to_string()));
+            let (verify, version) = match r {
+                Record::Session { params: p, .. } => (
                     self.names.id(p.verify.to_string()),
                     self.names.id(p.version.to_string()),
-                )),
-                _ => None,
+                ),
+                _ => (NONE, NONE),
             };
+            let file = self.names.file_id(&meta.source.file);
             self.marks.push(Mark {
                 time: meta.time,
-                source: meta.source.clone(),
+                line: meta.source.line,
+                file,
                 run,
                 class,
                 word,
-                session,
+                verify,
+                version,
             });
         }
         match r {
@@ -562,7 +622,7 @@ impl StoryFold {
         } = self;
         // Stable sorts: records of one time and line keep the order they came in, as in
         // one stable sort of all the items.
-        marks.sort_by(|a, b| time_key(a.time, &a.source).cmp(&time_key(b.time, &b.source)));
+        marks.sort_by(|a, b| a.key(&names).cmp(&b.key(&names)));
         errors
             .sort_by(|a, b| time_key(a.1.time, &a.1.source).cmp(&time_key(b.1.time, &b.1.source)));
         troubles.sort_by(|a, b| time_key(a.time, &a.source).cmp(&time_key(b.time, &b.source)));
