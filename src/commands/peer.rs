@@ -23,13 +23,15 @@ use super::{Selection, exit};
 use crate::analysis::downgrade::Downgrades;
 use crate::analysis::filter::{RecordFilter, peer_matches};
 use crate::input::SourceFile;
+use crate::model::EventKind;
 use crate::model::Record;
 use crate::parse::envelope::Zone;
 use crate::pipeline::{self, Options};
 use crate::stores::hops::{self, MessagesSummary};
 use crate::stores::messages;
+use crate::triage::causes;
 use crate::triage::collect::{self, Collected};
-use crate::triage::peer::{PeerStory, by_time};
+use crate::triage::peer::{PeerStory, StoryFold};
 use crate::triage::scope::{self, Question};
 use crate::triage::term::{ColorWhen, Painter, Tone};
 
@@ -301,21 +303,31 @@ pub fn run(args: &Args) -> Result<u8, Error> {
     };
     // Downgrade windows are the host's, not the peer's: they are folded over every record
     // read (within the time filter), exactly as `scan` folds them.
-    let downgrades = std::cell::RefCell::new(Downgrades::default());
-    let mut c = collect::collect(
+    let mut downgrades = Downgrades::default();
+    // The story is folded as records come (a busy peer's records are not all held), and
+    // message facts are kept only for what a trouble shows: a deferral or bounce whose
+    // status text gives a TLS reason.
+    let mut fold = StoryFold::default();
+    let (_, report) = collect::collect_each(
         &inputs.logs,
         &opts,
+        |ev| matches!(&ev.kind, EventKind::Delivery(d) if causes::tls_reason(&d.text).is_some()),
+        |_| false,
         |r| {
             // A client's hang-up after our own 454 is ours: not in this peer's story.
-            if local.keep(r) && downgrades.borrow_mut().add(r) {
+            if local.keep(r) && downgrades.add(r) {
                 return false;
             }
             filter.keep(r) || (is_local_error(r) && local.keep(r))
         },
-        |_| false,
+        |it| fold.add(&it.record, it.detail.as_ref()),
     );
+    let c = Collected {
+        report,
+        ..Collected::default()
+    };
     warn(w.quiet, &c, opts.needles.is_some());
-    let mut windows = downgrades.into_inner().finish();
+    let mut windows = downgrades.finish();
     if opts.needles.is_some() && !windows.is_empty() {
         // The narrowed read parsed only this peer's lines: the TLS sessions of other peers
         // that show our TLS working again were skipped. Read everything once more for the
@@ -334,8 +346,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         });
         windows = all.finish();
     }
-    by_time(&mut c.items);
-    let story = PeerStory::build(&args.peer, &c.items, windows);
+    let story = fold.finish(&args.peer, windows);
 
     let mut hops = HopCount::default();
     if !inputs.stores.is_empty() {
@@ -407,12 +418,8 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             received_hops: has_hops.then_some(&hops),
             checks,
         };
-        match serde_json::to_string_pretty(&doc) {
-            Ok(text) => text + "\n",
-            Err(e) => {
-                return Err(Error::Failed(e.to_string()));
-            }
-        }
+        stream_json(&doc)?;
+        return Ok(exit::OK);
     } else {
         let p = w.painter();
         let mut o = story.render(&p);
@@ -443,6 +450,32 @@ pub fn run(args: &Args) -> Result<u8, Error> {
     };
     super::write_stdout(&out)?;
     Ok(exit::OK)
+}
+
+/// `doc` as pretty JSON on stdout, written while it is serialised: a busy peer's answer is
+/// ~14 MB, which held as one string was as much again of the command's peak memory. It
+/// is serialised once into nothing first, so a document that cannot be serialised is an
+/// error with no output at all, as with [`super::print_json`].
+fn stream_json(doc: &impl Serialize) -> Result<(), Error> {
+    use std::io::Write as _;
+    serde_json::to_writer(std::io::sink(), doc).map_err(|e| Error::Failed(e.to_string()))?;
+    if super::stdout_closed() {
+        return Err(Error::Failed(
+            "writing output: standard output is closed".to_owned(),
+        ));
+    }
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut out, doc)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Failed(format!(
+            "writing output: {}",
+            crate::model::text::plain_error(&e)
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// A local (peer-less) TLS configuration error: explains a peer's downgrade.

@@ -8,14 +8,16 @@
 //! the error kinds are the peer's `Error` records. Only the change spans are new: consecutive records of one direction
 //! with the same TLS state (`TLSv1.3 verify=OK`, `plaintext`) joined into one span.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
+use compact_str::CompactString;
 use serde::Serialize;
 
 use super::causes::{self, Reason};
-use super::collect::Item;
+use super::collect::{Detail, Item};
 use super::term::{Painter, Tone, clean};
 use crate::analysis::downgrade::Window;
 use crate::analysis::posture::{PeerPosture, Posture};
@@ -46,17 +48,71 @@ pub struct Span {
     pub records: u64,
     pub first_source: Source,
     /// How many of the span's TLS sessions had each verify word (`OK: 812, FAIL: 3`).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub verify: BTreeMap<String, u64>,
+    #[serde(skip_serializing_if = "Counts::is_empty")]
+    pub verify: Counts,
     /// How many of the span's TLS sessions used each protocol version.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub versions: BTreeMap<String, u64>,
+    #[serde(skip_serializing_if = "Counts::is_empty")]
+    pub versions: Counts,
     #[serde(skip)]
     class: Class,
     /// Verify words of every record (sessions and messages), for the state's label when
-    /// the logs show messages without their session.
+    /// the logs show messages without their session (emptied once the state is named).
     #[serde(skip)]
-    words: BTreeMap<String, u64>,
+    words: Counts,
+}
+
+/// Counts by word, in the words' order, serialised as a JSON object (as a `BTreeMap` is):
+/// a span has one or two words in each, and a busy peer has tens of thousands of spans,
+/// whose three `BTreeMap`s (a node of room for eleven entries each) were most of the
+/// memory of its story.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Counts(Vec<(CompactString, u64)>);
+
+impl Counts {
+    /// Adds `n` to `word`'s count.
+    pub fn add(&mut self, word: &str, n: u64) {
+        match self.0.binary_search_by(|(w, _)| w.as_str().cmp(word)) {
+            Ok(i) => {
+                if let Some(e) = self.0.get_mut(i) {
+                    e.1 += n;
+                }
+            }
+            Err(i) => {
+                // Room for exactly one more: most counts hold one or two words.
+                self.0.reserve_exact(1);
+                self.0.insert(i, (CompactString::from(word), n));
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The words and their counts, in the words' order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.0.iter().map(|(w, n)| (w.as_str(), *n))
+    }
+
+    /// The count of `word` (0 when not counted).
+    pub fn get(&self, word: &str) -> u64 {
+        self.iter().find(|(w, _)| *w == word).map_or(0, |(_, n)| n)
+    }
+}
+
+impl Serialize for Counts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (w, n) in &self.0 {
+            m.serialize_entry(w.as_str(), n)?;
+        }
+        m.end()
+    }
 }
 
 /// What the records of one span share; see [`Span`].
@@ -81,8 +137,7 @@ pub const HEADLINE_SPANS: usize = 3;
 pub const MAX_LISTED: usize = 8;
 
 impl Span {
-    fn new(peer: String, direction: Direction, class: Class, r: &Record) -> Span {
-        let m = r.meta();
+    fn new(peer: String, direction: Direction, class: Class, m: &Mark, names: &Names) -> Span {
         let mut s = Span {
             peer,
             direction,
@@ -91,36 +146,28 @@ impl Span {
             first: m.time,
             last: m.time,
             records: 0,
-            first_source: m.source.clone(),
-            verify: BTreeMap::new(),
-            versions: BTreeMap::new(),
+            first_source: names.source(m),
+            verify: Counts::default(),
+            versions: Counts::default(),
             class,
-            words: BTreeMap::new(),
+            words: Counts::default(),
         };
-        s.add(r);
+        s.add(m, names);
         s
     }
 
     /// Counts one more record of this span's state.
-    fn add(&mut self, r: &Record) {
+    fn add(&mut self, m: &Mark, names: &Names) {
         self.records += 1;
-        let params = match r {
-            Record::Session { params, .. } => Some(params),
-            Record::Message {
-                encryption: Encryption::Tls(p),
-                ..
-            } => Some(p),
-            _ => None,
-        };
-        if let Some(p) = params {
-            *self.words.entry(p.verify.to_string()).or_default() += 1;
+        if let Some(w) = m.word() {
+            self.words.add(names.get(w), 1);
         }
         // Sessions only, as the posture counts them: a message rides on its session.
-        if let Record::Session { params: p, .. } = r {
-            *self.verify.entry(p.verify.to_string()).or_default() += 1;
-            *self.versions.entry(p.version.to_string()).or_default() += 1;
+        if let Some((verify, version)) = m.session() {
+            self.verify.add(names.get(verify), 1);
+            self.versions.add(names.get(version), 1);
         }
-        let t = r.meta().time;
+        let t = m.time;
         self.last = t.or(self.last);
         if self.first.is_none() {
             self.first = t;
@@ -130,14 +177,14 @@ impl Span {
     /// Takes in another span (variation, or the same state again): counts, first, last.
     fn absorb(&mut self, o: Span) {
         self.records += o.records;
-        for (k, v) in o.verify {
-            *self.verify.entry(k).or_default() += v;
+        for (k, v) in o.verify.iter() {
+            self.verify.add(k, v);
         }
-        for (k, v) in o.versions {
-            *self.versions.entry(k).or_default() += v;
+        for (k, v) in o.versions.iter() {
+            self.versions.add(k, v);
         }
-        for (k, v) in o.words {
-            *self.words.entry(k).or_default() += v;
+        for (k, v) in o.words.iter() {
+            self.words.add(k, v);
         }
         if o.first.is_some() && (self.first.is_none() || o.first < self.first) {
             self.first = o.first;
@@ -158,11 +205,12 @@ impl Span {
                     .words
                     .iter()
                     .filter(|(w, _)| is_verified(w) == *verified)
-                    .max_by_key(|(w, n)| (**n, std::cmp::Reverse(w.as_str())))
-                    .map_or("?", |(w, _)| w.as_str());
+                    .max_by_key(|&(w, n)| (n, std::cmp::Reverse(w)))
+                    .map_or("?", |(w, _)| w);
                 format!("{version} verify={word}")
             }
         };
+        self.words = Counts::default();
     }
 }
 
@@ -180,39 +228,75 @@ pub fn distribution<'a>(counts: impl IntoIterator<Item = (&'a str, u64)>) -> Str
         .join(", ")
 }
 
-/// Folds one peer and direction's runs (in time order): short TLS runs with more after
-/// them go into a TLS neighbour ([`VARIATION_RECORDS`]), then neighbours of one state
-/// join.
-fn fold(runs: Vec<Span>) -> Vec<Span> {
-    let n = runs.len();
-    let mut out: Vec<Span> = Vec::new();
-    // Short runs after plaintext (or at the start), waiting for the next TLS run.
-    let mut carry: Option<Span> = None;
-    for (i, mut r) in runs.into_iter().enumerate() {
-        if r.tls && r.records < VARIATION_RECORDS && i + 1 < n {
-            match (out.last_mut().filter(|p| p.tls), carry.as_mut()) {
+/// Folds one peer and direction's runs (in time order), one at a time: short TLS runs
+/// with more after them go into a TLS neighbour ([`VARIATION_RECORDS`]), then neighbours
+/// of one state join. Runs are taken in as they end, so a busy peer's raw runs (more
+/// than its spans) are never all held.
+#[derive(Debug, Default)]
+struct RunFold {
+    out: Vec<Span>,
+    /// Short runs after plaintext (or at the start), waiting for the next TLS run.
+    carry: Option<Span>,
+    /// The run being counted (its state may go on).
+    open: Option<Span>,
+}
+
+impl RunFold {
+    /// Counts one record of the next state: into the open run when it is of the same
+    /// class, else the open run is done (with more after it) and a new one opens.
+    fn add(&mut self, class: &Class, key: &(String, Direction), m: &Mark, names: &Names) {
+        match &mut self.open {
+            Some(s) if s.class == *class => s.add(m, names),
+            _ => {
+                let next = Span::new(key.0.clone(), key.1, class.clone(), m, names);
+                if let Some(done) = self.open.replace(next) {
+                    self.step(done, true);
+                }
+            }
+        }
+    }
+
+    /// Takes in one finished run; `more` when runs follow it.
+    fn step(&mut self, mut r: Span, more: bool) {
+        if r.tls && r.records < VARIATION_RECORDS && more {
+            match (self.out.last_mut().filter(|p| p.tls), self.carry.as_mut()) {
                 (Some(prev), _) => prev.absorb(r),
                 (None, Some(c)) => c.absorb(r),
-                (None, None) => carry = Some(r),
+                (None, None) => self.carry = Some(r),
             }
-            continue;
+            return;
         }
-        if let Some(c) = carry.take() {
+        if let Some(c) = self.carry.take() {
             if r.tls {
                 r.absorb(c);
             } else {
-                out.push(c);
+                self.push(c);
             }
         }
-        match out.last_mut() {
+        match self.out.last_mut() {
             Some(prev) if prev.class == r.class => prev.absorb(r),
-            _ => out.push(r),
+            _ => self.push(r),
         }
     }
-    for s in &mut out {
-        s.label();
+
+    /// Appends a span: the one before it can take in nothing more and is named now.
+    fn push(&mut self, s: Span) {
+        if let Some(last) = self.out.last_mut() {
+            last.label();
+        }
+        self.out.push(s);
     }
-    out
+
+    /// The folded spans, each named.
+    fn done(mut self) -> Vec<Span> {
+        if let Some(r) = self.open.take() {
+            self.step(r, false);
+        }
+        if let Some(last) = self.out.last_mut() {
+            last.label();
+        }
+        self.out
+    }
 }
 
 /// The first and last of one kind of error of this peer.
@@ -316,80 +400,265 @@ pub fn by_time(items: &mut [Item]) {
     });
 }
 
-impl PeerStory {
-    /// Builds the story from the peer's items in time order ([`by_time`]) and the
-    /// downgrade windows of the whole input.
-    pub fn build(query: &str, items: &[Item], windows: Vec<Window>) -> PeerStory {
-        let mut posture = Posture::default();
-        let mut runs: BTreeMap<(String, Direction), Vec<Span>> = BTreeMap::new();
-        let mut errors: BTreeMap<TlsErrorKind, ErrorSpan> = BTreeMap::new();
-        let mut troubles = Vec::new();
-        for it in items {
-            let r = &it.record;
-            if r.peer().is_none() {
-                continue;
-            }
-            posture.add(r);
-            if let Some((direction, class)) = state_of(r) {
-                let key = r.peer().and_then(|p| p.key()).unwrap_or_default();
-                let spans = runs.entry((key.clone(), direction)).or_default();
-                match spans.last_mut() {
-                    Some(s) if s.class == class => s.add(r),
-                    _ => spans.push(Span::new(key, direction, class, r)),
-                }
-            }
-            match r {
-                Record::Error { kind, text, .. } => {
-                    let o = occurrence(r, text);
-                    errors
-                        .entry(*kind)
-                        .and_modify(|e| {
-                            e.count += 1;
-                            e.last = o.clone();
-                        })
-                        .or_insert(ErrorSpan {
-                            kind: *kind,
-                            count: 1,
-                            first: o.clone(),
-                            last: o,
-                        });
-                }
-                Record::Message {
-                    status: Some(status @ (DeliveryStatus::Deferred | DeliveryStatus::Bounced)),
-                    queue_id,
-                    peer,
-                    meta,
-                    ..
-                } => {
-                    let detail = it.detail.clone().unwrap_or_default();
-                    let text = detail.text.clone().unwrap_or_default();
-                    if let Some(Reason { label, cause }) = causes::tls_reason(&text) {
-                        troubles.push(Trouble {
-                            time: meta.time,
-                            queue_id: queue_id.to_string(),
-                            peer: peer.to_string(),
-                            status: *status,
-                            to: detail.to,
-                            dsn: detail.dsn,
-                            text,
-                            reason: label,
-                            likely_cause: cause,
-                            source: meta.source.clone(),
-                        });
-                    }
-                }
-                _ => {}
-            }
+/// Strings a story repeats on most records (verify words, protocol versions, peer keys),
+/// held once and named by their index.
+#[derive(Debug, Default)]
+struct Names {
+    list: Vec<String>,
+    index: HashMap<String, u32>,
+    /// The files of the records' source lines.
+    files: Vec<Arc<str>>,
+}
+
+impl Names {
+    fn id(&mut self, s: String) -> u32 {
+        if let Some(&i) = self.index.get(&s) {
+            return i;
         }
-        let mut changes: Vec<Span> = runs.into_values().flat_map(fold).collect();
+        let i = self.list.len() as u32;
+        self.list.push(s.clone());
+        self.index.insert(s, i);
+        i
+    }
+
+    fn get(&self, i: u32) -> &str {
+        self.list.get(i as usize).map_or("", String::as_str)
+    }
+
+    /// The index of a file name (a story reads a few files: the last one is asked first).
+    fn file_id(&mut self, file: &Arc<str>) -> u32 {
+        if let Some(i) = self.files.iter().rposition(|f| **f == **file) {
+            return i as u32;
+        }
+        self.files.push(file.clone());
+        (self.files.len() - 1) as u32
+    }
+
+    fn file(&self, i: u32) -> &str {
+        self.files.get(i as usize).map_or("", |f| &**f)
+    }
+
+    /// The source line of a mark.
+    fn source(&self, m: &Mark) -> Source {
+        Source {
+            file: self
+                .files
+                .get(m.file as usize)
+                .cloned()
+                .unwrap_or_else(|| Arc::from("")),
+            line: m.line,
+        }
+    }
+}
+
+/// What a span needs of one record with a TLS state ([`state_of`]): a few numbers instead
+/// of the record, so a busy peer's ~150k records are not held until the end (48 bytes
+/// each; words and files are indices into [`Names`], [`NONE`] for none).
+#[derive(Debug)]
+struct Mark {
+    time: Option<Time>,
+    line: u64,
+    file: u32,
+    /// The (peer key, direction) of its run, in [`StoryFold::runs`].
+    run: u32,
+    /// Its state, in [`StoryFold::classes`].
+    class: u32,
+    /// The verify word of a TLS session or message.
+    word: u32,
+    /// A session's verify word and protocol version.
+    verify: u32,
+    version: u32,
+}
+
+/// No word: see [`Mark`].
+const NONE: u32 = u32::MAX;
+
+// A busy peer holds one mark per record: keep them small.
+const _: () = assert!(std::mem::size_of::<Mark>() <= 48);
+
+impl Mark {
+    fn word(&self) -> Option<u32> {
+        (self.word != NONE).then_some(self.word)
+    }
+
+    fn session(&self) -> Option<(u32, u32)> {
+        (self.verify != NONE).then_some((self.verify, self.version))
+    }
+
+    /// [`time_key`] of the mark.
+    fn key<'a>(&self, names: &'a Names) -> (bool, Option<Time>, &'a str, u64) {
+        (
+            self.time.is_none(),
+            self.time,
+            names.file(self.file),
+            self.line,
+        )
+    }
+}
+
+/// The order of [`by_time`]: by time, untimed last, then by line.
+fn time_key(time: Option<Time>, source: &Source) -> (bool, Option<Time>, &Source) {
+    (time.is_none(), time, source)
+}
+
+/// [`PeerStory::build`] one record at a time, in any order: the posture is a sum, the
+/// rest keeps only what it needs of each record ([`Mark`], the peer's error lines and
+/// troubles) and puts them in time order at the end, exactly as building from the items
+/// sorted by [`by_time`] does.
+#[derive(Debug, Default)]
+pub struct StoryFold {
+    posture: Posture,
+    names: Names,
+    runs: Vec<(String, Direction)>,
+    run_index: HashMap<(String, Direction), u32>,
+    classes: Vec<Class>,
+    marks: Vec<Mark>,
+    errors: Vec<(TlsErrorKind, Occurrence)>,
+    troubles: Vec<Trouble>,
+    lo: Option<Time>,
+    hi: Option<Time>,
+}
+
+impl StoryFold {
+    /// Adds one record of the peer (or a local error, which names none and is not part of
+    /// the story), with the message facts of its line.
+    pub fn add(&mut self, r: &Record, detail: Option<&Detail>) {
+        let Some(peer) = r.peer() else { return };
+        let meta = r.meta();
+        if let Some(t) = meta.time {
+            self.lo = Some(self.lo.map_or(t, |lo| lo.min(t)));
+            self.hi = Some(self.hi.map_or(t, |hi| hi.max(t)));
+        }
+        self.posture.add(r);
+        if let Some((direction, class)) = state_of(r) {
+            let key = (peer.key().unwrap_or_default(), direction);
+            let run = match self.run_index.get(&key) {
+                Some(&i) => i,
+                None => {
+                    let i = self.runs.len() as u32;
+                    self.runs.push(key.clone());
+                    self.run_index.insert(key, i);
+                    i
+                }
+            };
+            let class = match self.classes.iter().position(|c| *c == class) {
+                Some(i) => i as u32,
+                None => {
+                    self.classes.push(class);
+                    (self.classes.len() - 1) as u32
+                }
+            };
+            let params = match r {
+                Record::Session { params, .. } => Some(params),
+                Record::Message {
+                    encryption: Encryption::Tls(p),
+                    ..
+                } => Some(p),
+                _ => None,
+            };
+            let word = params.map_or(NONE, |p| self.names.id(p.verify.to_string()));
+            let (verify, version) = match r {
+                Record::Session { params: p, .. } => (
+                    self.names.id(p.verify.to_string()),
+                    self.names.id(p.version.to_string()),
+                ),
+                _ => (NONE, NONE),
+            };
+            let file = self.names.file_id(&meta.source.file);
+            self.marks.push(Mark {
+                time: meta.time,
+                line: meta.source.line,
+                file,
+                run,
+                class,
+                word,
+                verify,
+                version,
+            });
+        }
+        match r {
+            Record::Error { kind, text, .. } => self.errors.push((*kind, occurrence(r, text))),
+            Record::Message {
+                status: Some(status @ (DeliveryStatus::Deferred | DeliveryStatus::Bounced)),
+                queue_id,
+                peer,
+                meta,
+                ..
+            } => {
+                let detail = detail.cloned().unwrap_or_default();
+                let text = detail.text.clone().unwrap_or_default();
+                if let Some(Reason { label, cause }) = causes::tls_reason(&text) {
+                    self.troubles.push(Trouble {
+                        time: meta.time,
+                        queue_id: queue_id.to_string(),
+                        peer: peer.to_string(),
+                        status: *status,
+                        to: detail.to,
+                        dsn: detail.dsn,
+                        text,
+                        reason: label,
+                        likely_cause: cause,
+                        source: meta.source.clone(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The story, with the downgrade windows of the whole input.
+    pub fn finish(self, query: &str, windows: Vec<Window>) -> PeerStory {
+        let StoryFold {
+            posture,
+            names,
+            runs: run_keys,
+            classes,
+            mut marks,
+            mut errors,
+            mut troubles,
+            lo,
+            hi,
+            ..
+        } = self;
+        // Stable sorts: records of one time and line keep the order they came in, as in
+        // one stable sort of all the items.
+        marks.sort_by(|a, b| a.key(&names).cmp(&b.key(&names)));
+        errors
+            .sort_by(|a, b| time_key(a.1.time, &a.1.source).cmp(&time_key(b.1.time, &b.1.source)));
+        troubles.sort_by(|a, b| time_key(a.time, &a.source).cmp(&time_key(b.time, &b.source)));
+        let mut by_run: Vec<RunFold> = run_keys.iter().map(|_| RunFold::default()).collect();
+        for m in &marks {
+            let (Some(f), Some(class), Some(key)) = (
+                by_run.get_mut(m.run as usize),
+                classes.get(m.class as usize),
+                run_keys.get(m.run as usize),
+            ) else {
+                continue;
+            };
+            f.add(class, key, m, &names);
+        }
+        drop(marks);
+        let runs: BTreeMap<(String, Direction), RunFold> =
+            run_keys.into_iter().zip(by_run).collect();
+        let mut error_spans: BTreeMap<TlsErrorKind, ErrorSpan> = BTreeMap::new();
+        for (kind, o) in errors {
+            error_spans
+                .entry(kind)
+                .and_modify(|e| {
+                    e.count += 1;
+                    e.last = o.clone();
+                })
+                .or_insert(ErrorSpan {
+                    kind,
+                    count: 1,
+                    first: o.clone(),
+                    last: o,
+                });
+        }
+        let mut changes: Vec<Span> = runs.into_values().flat_map(RunFold::done).collect();
         changes.sort_by_key(|s| (s.first.is_none(), s.first));
         // Local errors matter to this peer when its mail went plaintext through their
         // window, or when they happened while the peer was active.
-        let times = items
-            .iter()
-            .filter(|i| i.record.peer().is_some())
-            .filter_map(|i| i.record.meta().time);
-        let (lo, hi) = (times.clone().min(), times.max());
         let local_windows = windows
             .into_iter()
             .filter(|w| {
@@ -402,10 +671,22 @@ impl PeerStory {
             query: query.to_owned(),
             peers: posture.peers.into_values().collect(),
             changes,
-            errors: errors.into_values().collect(),
+            errors: error_spans.into_values().collect(),
             local_windows,
             troubles,
         }
+    }
+}
+
+impl PeerStory {
+    /// Builds the story from the peer's items (in any order: see [`StoryFold`]) and the
+    /// downgrade windows of the whole input.
+    pub fn build(query: &str, items: &[Item], windows: Vec<Window>) -> PeerStory {
+        let mut f = StoryFold::default();
+        for it in items {
+            f.add(&it.record, it.detail.as_ref());
+        }
+        f.finish(query, windows)
     }
 
     /// True when nothing in the inputs was about this peer.
@@ -636,16 +917,10 @@ impl PeerStory {
                     // The variation inside the span, when there is any.
                     let mut parts = Vec::new();
                     if s.versions.len() > 1 {
-                        parts.push(format!(
-                            "versions: {}",
-                            distribution(s.versions.iter().map(|(k, n)| (k.as_str(), *n)))
-                        ));
+                        parts.push(format!("versions: {}", distribution(s.versions.iter())));
                     }
                     if s.verify.len() > 1 {
-                        parts.push(format!(
-                            "verify: {}",
-                            distribution(s.verify.iter().map(|(k, n)| (k.as_str(), *n)))
-                        ));
+                        parts.push(format!("verify: {}", distribution(s.verify.iter())));
                     }
                     if !parts.is_empty() {
                         let _ = writeln!(o, "        {}", p.paint(Tone::Dim, &parts.join("; ")));
@@ -1032,11 +1307,11 @@ mod tests {
         let s = &story.changes[0];
         let fails = (0..40).filter(|i| i % 7 == 3).count() as u64;
         let nos = (0..40).filter(|i| i % 7 != 3 && i % 11 == 5).count() as u64;
-        assert_eq!(s.verify["FAIL"], fails);
-        assert_eq!(s.verify["NO"], nos);
-        assert_eq!(s.verify["OK"], 40 - fails - nos);
+        assert_eq!(s.verify.get("FAIL"), fails);
+        assert_eq!(s.verify.get("NO"), nos);
+        assert_eq!(s.verify.get("OK"), 40 - fails - nos);
         assert_eq!(
-            distribution(s.verify.iter().map(|(k, n)| (k.as_str(), *n))),
+            distribution(s.verify.iter()),
             format!("OK {}, FAIL {fails}, NO {nos}", 40 - fails - nos)
         );
         let h = story
@@ -1121,5 +1396,112 @@ mod tests {
         assert_eq!(and_list(&["a", "b", "c"]), "a, b and c");
         assert_eq!(times(1), "once");
         assert_eq!(times(70), "70 times");
+    }
+
+    /// The story folded from records in any order is the one folded in time order: the
+    /// command folds them as correlation releases them (not in time order), where the
+    /// story was built from the items sorted by time. Same-minute records (ties broken by
+    /// line), errors and a deferral with its status text are among them.
+    #[test]
+    fn the_story_does_not_depend_on_the_order_records_come_in() {
+        let versions = [TlsVersion::Tls1_2, TlsVersion::Tls1_3];
+        let words = [Verify::Ok, Verify::No, Verify::Fail];
+        let mut items: Vec<Item> = (0..90u32)
+            .map(|i| {
+                let tls = (i % 13 != 4 && i % 29 != 7).then(|| {
+                    (
+                        versions[(i / 17) as usize % 2].clone(),
+                        words[(i % 7 % 3) as usize].clone(),
+                    )
+                });
+                // Pairs of records in one minute.
+                item(i / 2, u64::from(1000 - i), tls)
+            })
+            .collect();
+        let mut error = item(20, 5, None);
+        let meta = error.record.meta().clone();
+        let peer = Peer::new(Some("mail-out.busy.example"), None);
+        error.record = Record::Error {
+            meta: meta.clone(),
+            direction: Some(Direction::Inbound),
+            peer: Some(peer.clone()),
+            kind: TlsErrorKind::Handshake,
+            text: "accept failed=0, reason=no shared cipher".to_owned(),
+            reason: None,
+        };
+        let mut later_error = error.clone();
+        if let Record::Error { meta, text, .. } = &mut later_error.record {
+            meta.source.line = 2;
+            text.push_str(" (again)");
+        }
+        let mut deferred = item(30, 7, None);
+        deferred.record = Record::Message {
+            meta,
+            direction: Direction::Outbound,
+            peer,
+            queue_id: "6ARAqieQ030758".into(),
+            encryption: Encryption::Plaintext,
+            status: Some(DeliveryStatus::Deferred),
+        };
+        deferred.detail = Some(Detail {
+            to: Some("<erin@busy.example>".to_owned()),
+            dsn: Some("4.7.1".to_owned()),
+            text: Some("Deferred: 403 4.7.0 TLS handshake failed.".to_owned()),
+            ..Detail::default()
+        });
+        items.extend([error, later_error, deferred]);
+        let json = |items: &[Item]| {
+            serde_json::to_string(&PeerStory::build("busy.example", items, Vec::new()))
+                .unwrap_or_default()
+        };
+        let mut sorted = items.clone();
+        by_time(&mut sorted);
+        let want = json(&sorted);
+        assert!(
+            want.contains("TLS handshake failed") && want.contains("(again)"),
+            "{want}"
+        );
+        assert!(
+            PeerStory::build("busy.example", &sorted, Vec::new())
+                .changes
+                .len()
+                > 3
+        );
+        items.reverse();
+        assert_eq!(json(&items), want);
+        // Interleaved: odd positions first.
+        let (odd, even): (Vec<_>, Vec<_>) = sorted
+            .iter()
+            .cloned()
+            .enumerate()
+            .partition(|(i, _)| i % 2 == 1);
+        let mixed: Vec<Item> = odd.into_iter().chain(even).map(|(_, it)| it).collect();
+        assert_eq!(json(&mixed), want);
+    }
+
+    /// Span counts serialise exactly as the `BTreeMap` they replace.
+    #[test]
+    fn counts_serialise_as_a_sorted_map() {
+        let mut c = Counts::default();
+        let mut m: BTreeMap<String, u64> = BTreeMap::new();
+        for (w, n) in [
+            ("OK", 3),
+            ("FAIL", 1),
+            ("NO", 2),
+            ("OK", 4),
+            ("TRUSTED", 1),
+            ("FAIL", 5),
+        ] {
+            c.add(w, n);
+            *m.entry(w.to_owned()).or_default() += n;
+        }
+        assert_eq!(
+            serde_json::to_string_pretty(&c).unwrap_or_default(),
+            serde_json::to_string_pretty(&m).unwrap_or_default()
+        );
+        assert_eq!(c.len(), 4);
+        assert_eq!(c.get("FAIL"), 6);
+        assert_eq!(c.get("NOT"), 0);
+        assert!(Counts::default().is_empty());
     }
 }
