@@ -437,7 +437,9 @@ impl Correlator {
             incident_seen = out[before..]
                 .iter()
                 .any(|r| matches!(r, Record::Error { peer: Some(_), .. }));
-            if let Some((key, at)) = self.postfix.out_failed.remove(pk)
+            // (Looked up only when some smtp process has a failure noted: rare.)
+            if !self.postfix.out_failed.is_empty()
+                && let Some((key, at)) = self.postfix.out_failed.remove(pk)
                 && peer.has_key(&key)
                 && at.fresh(now, super::ERROR_WINDOW)
             {

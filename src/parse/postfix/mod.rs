@@ -320,17 +320,18 @@ impl NamAddr<'_> {
 /// one is accepted; `unknown` stands for a missing name or address.
 fn namaddr(s: &str) -> Option<NamAddr<'_>> {
     let s = s.trim();
-    if s.is_empty() || s.contains(' ') {
+    let bytes = s.as_bytes();
+    if s.is_empty() || memchr::memchr(b' ', bytes).is_some() {
         return None;
     }
-    let Some(open) = s.find('[') else {
+    let Some(open) = memchr::memchr(b'[', bytes) else {
         return Some(NamAddr {
             name: s,
             addr: None,
             ip: None,
         });
     };
-    let close = s.rfind(']')?;
+    let close = memchr::memrchr(b']', bytes)?;
     if close < open {
         return None;
     }
@@ -513,12 +514,12 @@ fn disconnect_words<'a>(rest: &str, mut words: impl Iterator<Item = &'a str>) ->
     let mut have_counters = false;
     let mut starttls = None;
     for w in words {
-        let Some((name, value)) = w.split_once('=') else {
+        let Some((name, value)) = split_byte(w, b'=') else {
             continue;
         };
         have_counters = true;
         if name == "starttls" {
-            let (ok, total) = value.split_once('/').unwrap_or((value, value));
+            let (ok, total) = split_byte(value, b'/').unwrap_or((value, value));
             match (ok.parse::<u32>(), total.parse::<u32>()) {
                 (Ok(ok), Ok(total)) => starttls = Some((ok, total)),
                 _ => return Parsed::Malformed(format!("Postfix starttls counter: {w}")),
@@ -630,7 +631,7 @@ fn queue_line(
     if rest.starts_with("from=<") && rest.ends_with("(queue active)") {
         let from = rest
             .strip_prefix("from=<")
-            .and_then(|r| r.split_once(">,"))
+            .and_then(|r| split_once(r, needle!(">,")))
             .map(|(f, _)| f)?;
         return Some(Parsed::Event(EventKind::Received(Reception {
             queue_id: QueueId::new(qid),
@@ -649,7 +650,7 @@ fn delivery(daemon: Option<&str>, qid: &str, rest: &str, body: &str, detail: Det
     let Some((head, status)) = split_once(rest, needle!(", status=")) else {
         return Parsed::Malformed(format!("Postfix delivery without status: {body}"));
     };
-    let word = status.split(' ').next().unwrap_or(status);
+    let word = split_byte(status, b' ').map_or(status, |(w, _)| w);
     let status_kind = match word {
         "sent" | "delivered" => DeliveryStatus::Sent,
         "deferred" => DeliveryStatus::Deferred,
@@ -661,7 +662,7 @@ fn delivery(daemon: Option<&str>, qid: &str, rest: &str, body: &str, detail: Det
     let mut dsn = None;
     let mut tls_status = None;
     for item in Items::new(head) {
-        let Some((k, v)) = item.split_once('=') else {
+        let Some((k, v)) = split_byte(item, b'=') else {
             continue;
         };
         match k {
