@@ -50,7 +50,9 @@ type QidKey = (Option<Arc<str>>, QueueId);
 /// One smtpd conversation.
 struct Smtpd {
     peer: Option<Peer>,
-    tls: Option<(Peer, Arc<TlsParams>)>,
+    /// The TLS summary: the peer it named (`None`: the session's `peer`) and its
+    /// parameters.
+    tls: Option<(Option<Peer>, Arc<TlsParams>)>,
     /// The session's messages: queue id, the `client=` line and its position (event
     /// sequence number, for releasing records in input order).
     queued: Vec<(QueueId, Meta, Peer, u64)>,
@@ -113,23 +115,33 @@ impl Correlator {
         match kind {
             EventKind::Connect { peer } => {
                 if let Some(pk) = pk {
-                    self.end_smtpd(&pk, None, out);
                     // Errors this smtpd logged before the connection belong to no
                     // client: smtpd loads its key and certificate when it starts, so a
                     // broken key's OpenSSL dump comes before the first `connect from`.
-                    if let Some(list) = self.pending.remove(&pk) {
+                    // (Looked up only when some process has errors waiting.)
+                    let waiting = if self.pending.is_empty() {
+                        None
+                    } else {
+                        self.pending.remove(&pk)
+                    };
+                    let sess = Smtpd {
+                        peer: Some(peer),
+                        tls: None,
+                        queued: Vec::new(),
+                        last: now,
+                        handshake_failed: false,
+                    };
+                    // One lookup: the new session takes the old one's place, which then
+                    // ends as a `disconnect` without counters would.
+                    let old = self.postfix.smtpd.insert(pk, sess);
+                    if let Some(old) = old {
+                        let mut done = Vec::new();
+                        self.close_session(old, None, &mut done);
+                        out.extend(done.into_iter().map(|(_, r)| r));
+                    }
+                    if let Some(list) = waiting {
                         out.extend(list.into_iter().map(super::unattributed));
                     }
-                    self.postfix.smtpd.insert(
-                        pk,
-                        Smtpd {
-                            peer: Some(peer),
-                            tls: None,
-                            queued: Vec::new(),
-                            last: now,
-                            handshake_failed: false,
-                        },
-                    );
                 }
             }
             EventKind::Tls(s) => {
@@ -138,7 +150,11 @@ impl Correlator {
                     match s.direction {
                         Direction::Inbound => {
                             let sess = self.smtpd_entry(pk, &s.peer, now);
-                            sess.tls = Some((s.peer.clone(), params.clone()));
+                            // The summary names the session's client (nearly always): it
+                            // is not copied again.
+                            let other =
+                                (sess.peer.as_ref() != Some(&s.peer)).then(|| s.peer.clone());
+                            sess.tls = Some((other, params.clone()));
                         }
                         Direction::Outbound => {
                             self.flush_pending(pk, &s.peer, Direction::Outbound, now, out);
@@ -258,7 +274,11 @@ impl Correlator {
     ) {
         let counters_say_tls = starttls.is_some_and(|(ok, _)| ok > 0);
         for (qid, meta, peer, seq) in sess.queued {
-            let encryption = match &sess.tls {
+            let tls_peer = sess
+                .tls
+                .as_ref()
+                .and_then(|(p, params)| Some((p.as_ref().or(sess.peer.as_ref())?, params)));
+            let encryption = match tls_peer {
                 Some((p, params)) if same_peer(p, &peer) => Encryption::Tls(params.clone()),
                 _ if counters_say_tls => Encryption::TlsUnknown,
                 _ => Encryption::Plaintext,
@@ -417,7 +437,9 @@ impl Correlator {
             incident_seen = out[before..]
                 .iter()
                 .any(|r| matches!(r, Record::Error { peer: Some(_), .. }));
-            if let Some((key, at)) = self.postfix.out_failed.remove(pk)
+            // (Looked up only when some smtp process has a failure noted: rare.)
+            if !self.postfix.out_failed.is_empty()
+                && let Some((key, at)) = self.postfix.out_failed.remove(pk)
                 && peer.has_key(&key)
                 && at.fresh(now, super::ERROR_WINDOW)
             {

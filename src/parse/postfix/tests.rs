@@ -849,3 +849,112 @@ fn unknown_daemon_is_read_as_before_and_counted_when_unparsed() {
         assert_eq!(noted.as_deref(), Some(program), "{line}");
     }
 }
+
+/// Every recogniser tried in turn on the whole line, with no dispatch on the first words:
+/// how every line was read before the dispatch (issue 21), kept as the reference.
+fn every_recogniser_in_turn(daemon: Option<&str>, msg: &str) -> Parsed {
+    let detail = Detail::Full;
+    let msg = msg.trim_end();
+    let (warning, body) = strip_severity(msg);
+    if let Some(p) = tls_summary(body) {
+        return p;
+    }
+    if !warning && let Some(rest) = body.strip_prefix("daemon started -- version ") {
+        let version = rest.split(',').next().map(|v| v.trim().to_owned());
+        return Parsed::Event(EventKind::DaemonStart { version });
+    }
+    if let Some(rest) = body.strip_prefix("SSL_accept error from ") {
+        return handshake_error(Direction::Inbound, rest, body);
+    }
+    if let Some(rest) = body.strip_prefix("SSL_connect error to ") {
+        return handshake_error(Direction::Outbound, rest, body);
+    }
+    if let Some(rest) = body.strip_prefix("TLS library problem: ") {
+        return library_problem(rest);
+    }
+    if let Some(p) = verification_failure(body) {
+        return p;
+    }
+    if let Some(rest) = body.strip_prefix("connect from ") {
+        return match namaddr(rest) {
+            Some(na) if !warning => Parsed::Event(EventKind::Connect { peer: na.peer() }),
+            _ => Parsed::Malformed(format!("Postfix connect line without a peer: {body}")),
+        };
+    }
+    if let Some(rest) = body.strip_prefix("disconnect from ") {
+        return disconnect(rest);
+    }
+    let first = body.split_once(": ");
+    let text = match first {
+        Some((qid, rest)) if is_queue_id(qid) || qid == "NOQUEUE" => rest,
+        _ => body,
+    };
+    if let Some(p) = session_abort(text, body) {
+        return p;
+    }
+    if let Some((qid, rest)) = first
+        && is_queue_id(qid)
+        && let Some(p) = queue_line(daemon, qid, rest, body, detail)
+    {
+        return p;
+    }
+    tls_warning(warning, body).unwrap_or(Parsed::Irrelevant)
+}
+
+/// The dispatch on the first words reads every known line, every cut of it and every
+/// line with a word changed, as trying every recogniser in turn does.
+#[test]
+fn dispatch_on_the_first_words_keeps_every_recognition() {
+    let lines = known_lines();
+    assert!(lines.len() > 400, "only {} lines", lines.len());
+    let words = [
+        "",
+        " ",
+        "NOQUEUE: ",
+        "3F1A21234: ",
+        "warning: ",
+        "server ",
+        "CA ",
+        "client ",
+        "lost connection after STARTTLS from x[192.0.2.1]",
+        "certificate verification failed for x[192.0.2.1]: untrusted",
+    ];
+    let mut events = 0;
+    for (program, msg) in &lines {
+        let daemon = program.rsplit('/').next();
+        let mut variants: Vec<String> = words.iter().map(|w| format!("{w}{msg}")).collect();
+        variants.extend(msg.char_indices().map(|(i, _)| msg[..i].to_owned()));
+        variants.extend(words.iter().map(|w| format!("3F1A21234: {w}")));
+        for m in variants.iter().map(String::as_str).chain([msg.as_str()]) {
+            let got = parse_with_recognisers(daemon, rec::ALL, m, Detail::Full);
+            assert_eq!(got, every_recogniser_in_turn(daemon, m), "{program}: {m}");
+            events += usize::from(matches!(got, Parsed::Event(_)));
+        }
+    }
+    assert!(events > 400, "only {events} events compared");
+}
+
+proptest! {
+    /// The same on near-misses of every form's first words.
+    #[test]
+    fn dispatch_agrees_on_near_misses(
+        head in prop::sample::select(vec![
+            "", "3F1A21234: ", "NOQUEUE: ", "warning: ", "warning: 3F1A21234: ",
+            "Anonymous ", "TLS ", "server ", "CA", " client ",
+        ]),
+        word in prop::sample::select(vec![
+            "TLS connection established from ", "certificate verification failed for ",
+            "lost connection after ", "timeout after ", "abort: TLS from ", "client=",
+            "to=<", "from=<", "connect from ", "disconnect from ", "removed",
+        ]),
+        tail in "[\\[\\]:/ a-z0-9.()=<>,é-]{0,40}",
+    ) {
+        let line = format!("{head}{word}{tail}");
+        for daemon in [Some("smtpd"), Some("smtp"), Some("qmgr"), None] {
+            prop_assert_eq!(
+                parse_with_recognisers(daemon, rec::ALL, &line, Detail::Full),
+                every_recogniser_in_turn(daemon, &line)
+            );
+        }
+    }
+}
