@@ -23,6 +23,23 @@ pub(super) fn stamp_3164(s: &str) -> Option<(Stamp, usize)> {
     if mend == 0 {
         return None;
     }
+    let (day, secs, nanos, end) = after_month(b, mend)?;
+    let month = month_number(&s[..mend])?;
+    Some((
+        Stamp::NoYear {
+            month,
+            day: u8::try_from(day).ok()?,
+            secs,
+            nanos,
+        },
+        end,
+    ))
+}
+
+/// The rest of a stamp after its month name ending at `mend`: `[.] dd HH:MM:SS[.f]` (the
+/// day space- or zero-padded) → (day, seconds of the day, nanoseconds, index after it).
+/// The one reading behind [`stamp_3164`] and [`stamp_3164_ascii_end`].
+fn after_month(b: &[u8], mend: usize) -> Option<(u32, u32, u32, usize)> {
     let mut p = mend;
     if b.get(p) == Some(&b'.') {
         p += 1;
@@ -43,19 +60,7 @@ pub(super) fn stamp_3164(s: &str) -> Option<(Stamp, usize)> {
         return None;
     }
     let (secs, nanos, end) = clock(b, p + 1)?;
-    if !at_boundary(b, end) {
-        return None;
-    }
-    let month = month_number(&s[..mend])?;
-    Some((
-        Stamp::NoYear {
-            month,
-            day: u8::try_from(day).ok()?,
-            secs,
-            nanos,
-        },
-        end,
-    ))
+    at_boundary(b, end).then_some((day, secs, nanos, end))
 }
 
 pub(super) fn host_name(h: &str) -> Option<&str> {
@@ -153,29 +158,7 @@ pub(super) fn stamp_3164_ascii_end(b: &[u8]) -> Option<usize> {
     if !month.iter().all(u8::is_ascii_alphabetic) {
         return None;
     }
-    let mut p = 3;
-    if b.get(p) == Some(&b'.') {
-        p += 1;
-    }
-    if b.get(p) != Some(&b' ') {
-        return None;
-    }
-    p += 1;
-    if b.get(p) == Some(&b' ') {
-        p += 1;
-    }
-    let (day, p) = match (num(b, p, 2), num(b, p, 1)) {
-        (Some(d), _) => (d, p + 2),
-        (None, Some(d)) => (d, p + 1),
-        _ => return None,
-    };
-    if !(1..=31).contains(&day) || b.get(p) != Some(&b' ') {
-        return None;
-    }
-    let (_, _, end) = clock(b, p + 1)?;
-    if !at_boundary(b, end) {
-        return None;
-    }
+    let (_, _, _, end) = after_month(b, 3)?;
     // The English names only (what [`month_number`] tries first): three ASCII letters
     // that are another locale's month are left to the full parse.
     let &[a, b1, c] = month else {
