@@ -224,7 +224,7 @@ pub fn is_not_mail(program: &[u8]) -> bool {
 /// Which MTA a syslog program name belongs to. Sendmail's name is whatever `-L` set
 /// (`sm-mta`, `sm-mta-in`, `sendmail`, `sm-msp-queue`, …), so anything that is not Postfix
 /// or Exim is offered to the Sendmail parser, which only accepts its own line shapes
-/// (except the daemons of [`NOT_MAIL`], whose lines [`outcome`] never reads).
+/// (except the daemons of [`NOT_MAIL`], whose lines `outcome` never reads).
 pub fn mta_for_program(program: Option<&str>) -> Option<Mta> {
     let p = program?;
     let base = first_component(p);

@@ -502,7 +502,7 @@ fn time_key(time: Option<Time>, source: &Source) -> (bool, Option<Time>, &Source
 }
 
 /// [`PeerStory::build`] one record at a time, in any order: the posture is a sum, the
-/// rest keeps only what it needs of each record ([`Mark`], the peer's error lines and
+/// rest keeps only what it needs of each record (`Mark`, the peer's error lines and
 /// troubles) and puts them in time order at the end, exactly as building from the items
 /// sorted by [`by_time`] does.
 #[derive(Debug, Default)]
