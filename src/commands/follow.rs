@@ -586,7 +586,7 @@ impl Following<'_> {
         eprintln!(
             "mailtls follow: stopped ({why}). {} read ({} recognised, {} malformed, {} too long); \
              {} TLS sessions, {} TLS messages, {} plaintext messages, {} verdicts, {} errors, {} alerts; \
-             {} records shown; {} rotations, {} truncations{}",
+             {} records shown; {} rotations, {} truncations{}{}",
             crate::model::text::count(c.lines, "line", "lines"),
             c.recognized,
             c.malformed,
@@ -600,6 +600,15 @@ impl Following<'_> {
             tally.shown,
             c.rotations,
             c.truncations,
+            if c.losses > 0 {
+                format!(
+                    "; LOG DATA LOST {} ({} known): those counts are short",
+                    crate::model::text::count(c.losses, "time", "times"),
+                    crate::model::text::count(c.lost_bytes, "byte", "bytes")
+                )
+            } else {
+                String::new()
+            },
             if self.live.tls_broken() {
                 "; TLS IS STILL BROKEN (see the alerts above)"
             } else {

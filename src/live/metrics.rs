@@ -372,6 +372,25 @@ impl Metrics {
         );
         family(
             &mut s,
+            "mailtls_follow_losses_total",
+            "counter",
+            "Times log data was lost before it was read: logrotate's copytruncate gap, a truncated file without a copy, a checkpointed file gone before its rest was read.",
+        );
+        sample(&mut s, "mailtls_follow_losses_total", &[], c.losses as f64);
+        family(
+            &mut s,
+            "mailtls_follow_lost_bytes_total",
+            "counter",
+            "Bytes of the log known lost in those (a gone checkpointed file adds none).",
+        );
+        sample(
+            &mut s,
+            "mailtls_follow_lost_bytes_total",
+            &[],
+            c.lost_bytes as f64,
+        );
+        family(
+            &mut s,
             "mailtls_build_info",
             "gauge",
             "Always 1; the version of mailtls.",

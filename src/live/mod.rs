@@ -113,6 +113,14 @@ pub struct LiveCounts {
     pub rotations: u64,
     /// copytruncate rotations followed.
     pub truncations: u64,
+    /// Times log data was lost before it could be read: logrotate's own copytruncate gap
+    /// (lines written between its copy and its truncate), a truncated file with no copy,
+    /// a checkpointed file compressed or deleted before its rest was read. An
+    /// administrator alerts on this: the counts of such a night are short.
+    pub losses: u64,
+    /// Bytes known lost in those (a gone checkpointed file adds none: its rest's size is
+    /// not known).
+    pub lost_bytes: u64,
 }
 
 /// The silent-downgrade watch; see the module documentation.
@@ -300,7 +308,7 @@ impl Live {
         self.lines(block, out, true);
     }
 
-    /// Keeps year inference right across files and counts rotations.
+    /// Keeps year inference right across files and counts rotations and losses.
     pub fn notice(&mut self, n: &Notice) {
         match n {
             Notice::Rotated | Notice::Appeared | Notice::ResumedRotated { .. } => {
@@ -311,10 +319,13 @@ impl Live {
                 self.counts.truncations += 1;
                 self.years = resolver(self.zone);
             }
+            Notice::Lost { bytes } => {
+                self.counts.losses += 1;
+                self.counts.lost_bytes += bytes;
+            }
+            Notice::ResumeLost => self.counts.losses += 1,
             Notice::Reading { .. }
             | Notice::Missing
-            | Notice::ResumeLost
-            | Notice::Lost { .. }
             | Notice::Copy { .. }
             | Notice::Polling { .. }
             | Notice::Error(_) => {}

@@ -10,7 +10,7 @@ use std::sync::mpsc::Receiver;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::common::follow::{HANG, numbered, spawn};
+use crate::common::follow::{HANG, http_get, numbered, spawn};
 use crate::common::tls_server::{self, SServer, rsa_cert, starttls_front};
 use crate::common::{assert_inert, bin, line_channel};
 
@@ -108,8 +108,63 @@ fn follow_copytruncate_while_behind_reads_the_rest_from_the_copy() {
             f.extra_numbers(Duration::from_millis(500)),
             Vec::<usize>::new()
         );
-        assert_eq!(f.stop().0, 0);
+        let (code, summary) = f.stop();
+        assert_eq!(code, 0);
+        // Everything was in the copy: no loss is announced.
+        assert!(!summary.contains("LOST"), "{summary}");
     }
+}
+
+/// Down while the log is rotated and the rotated file deleted: the lines
+/// after the checkpoint are gone. The follower says so, counts it in the closing summary
+/// and in `mailtls_follow_losses_total`, and reads the new file from its start.
+#[test]
+fn a_checkpointed_file_deleted_while_down_is_counted_as_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("maillog");
+    let state = dir.path().join("follow.state");
+    write_lines(&log, 1..=10);
+    let args = [
+        log.to_str().unwrap(),
+        "--json",
+        "--from-start",
+        "--poll",
+        "--state",
+        state.to_str().unwrap(),
+        "--metrics",
+        "127.0.0.1:0",
+    ];
+    let f = spawn(&args);
+    assert_eq!(f.numbers(10), (1..=10).collect::<Vec<_>>());
+    let (code, summary) = f.stop();
+    assert_eq!(code, 0);
+    assert!(!summary.contains("LOST"), "{summary}");
+    // Down: lines 11..=50 are written, logrotate renames the file, and the rotated file
+    // is deleted (a cleanup job, or a `rotate 0` set-up); the new file gets 51..=60.
+    write_lines(&log, 11..=50);
+    logrotate(dir.path(), &log, "create");
+    fs::remove_file(dir.path().join("maillog.1")).unwrap();
+    write_lines(&log, 51..=60);
+    let mut f = spawn(&args);
+    assert_eq!(f.numbers(10), (51..=60).collect::<Vec<_>>());
+    let addr = f.metrics_addr();
+    let (_, metrics) = http_get(&addr, "/metrics");
+    assert!(
+        metrics.contains("\nmailtls_follow_losses_total 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("\nmailtls_follow_lost_bytes_total 0\n"),
+        "{metrics}"
+    );
+    let err = f.stderr(Duration::from_millis(200));
+    assert!(err.contains("gone (compressed or deleted)"), "{err}");
+    let (code, summary) = f.stop();
+    assert_eq!(code, 0);
+    assert!(
+        summary.contains("LOG DATA LOST 1 time (0 bytes known)"),
+        "{summary}"
+    );
 }
 
 #[test]

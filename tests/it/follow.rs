@@ -4,14 +4,13 @@
 //! latency and idle CPU are measured, not asserted: benches/timing.rs.
 
 use std::fs::{self, File};
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::path::Path;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::common::follow::{HANG, appender, follow_new_log, number_of, numbered, spawn};
+use crate::common::follow::{HANG, appender, follow_new_log, http_get, number_of, numbered, spawn};
 
 #[test]
 fn rotations_of_both_kinds_lose_and_double_nothing() {
@@ -226,16 +225,6 @@ const KNOWN_INPUT: &str = "\
 /// Records and alerts KNOWN_INPUT yields: 4 sessions, 4 messages, 1 error, 3 alerts.
 const KNOWN_OUTPUTS: usize = 12;
 
-fn http_get(addr: &str, path: &str) -> (String, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(HANG)).unwrap();
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    let (head, body) = resp.split_once("\r\n\r\n").expect("HTTP response");
-    (head.to_owned(), body.to_owned())
-}
-
 #[test]
 fn metrics_are_valid_exposition_with_the_known_counts() {
     let dir = tempfile::tempdir().unwrap();
@@ -250,13 +239,7 @@ fn metrics_are_valid_exposition_with_the_known_counts() {
         "--metrics-peers",
         "1",
     ]);
-    let line = f.wait_err("metrics at http://");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.strip_suffix("/metrics"))
-        .unwrap()
-        .to_owned();
+    let addr = f.metrics_addr();
     assert!(addr.starts_with("127.0.0.1:"), "{addr}");
     let out = f.lines(KNOWN_OUTPUTS);
     let alerts: Vec<String> = out
@@ -546,13 +529,7 @@ fn tlsrpt_reports_arriving_in_a_directory_are_counted() {
         "--metrics",
         "127.0.0.1:0",
     ]);
-    let line = f.wait_err("metrics at http://");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.strip_suffix("/metrics"))
-        .unwrap()
-        .to_owned();
+    let addr = f.metrics_addr();
     f.wait_err("TLS-RPT: Microsoft Corporation reports 57 successful and 5 failed sessions");
 
     // Arriving later: a report file, the same Microsoft report again, a broken file.

@@ -132,6 +132,11 @@ pub(super) struct Open {
     /// The largest size the file was seen to have: after a copytruncate, what it held
     /// beyond its copy and beyond what was read is known to be lost.
     pub(super) seen_len: u64,
+    /// The size the last look saw, not yet known to be this content's: a file truncated
+    /// and refilled past the offset has the new content's size. It joins
+    /// [`Open::seen_len`] only when the next read finds the bytes before the offset
+    /// unchanged (else a refill larger than logrotate's copy was announced as lost).
+    pub(super) looked_len: u64,
     /// A copytruncate's copy, read for the rest of the file it was copied from.
     pub(super) copy: bool,
     /// The last bytes read (ending at `pos`), to recognise a file truncated and refilled
@@ -144,12 +149,12 @@ pub(super) struct Open {
 pub(super) const TAIL: usize = 64;
 
 /// True when the open file is shorter than the offset read (copytruncate). Also notes
-/// the largest size seen, so that a truncation can tell how much it lost. A file truncated
-/// and refilled past the offset is recognised by [`drain`] itself, in the same read that
-/// would take the new bytes for a continuation.
+/// the size seen, so that a truncation can tell how much it lost ([`Open::looked_len`]).
+/// A file truncated and refilled past the offset is recognised by [`drain`] itself, in
+/// the same read that would take the new bytes for a continuation.
 pub(super) fn truncated(o: &mut Open) -> io::Result<bool> {
     let len = o.file.metadata()?.len();
-    o.seen_len = o.seen_len.max(len);
+    o.looked_len = len;
     Ok(len < o.pos)
 }
 
@@ -177,6 +182,7 @@ pub(super) fn open_at(file: File, m: &fs::Metadata, offset: u64, line: u64) -> O
         file,
         fp,
         seen_len: len,
+        looked_len: len,
         copy: false,
         id: Identity::of(m),
         pos: offset,
@@ -243,6 +249,8 @@ pub(super) fn drain(o: &mut Open, max_line: usize, out: &mut Vec<Chunk>) -> io::
             o.seen_len = o.seen_len.max(o.pos);
             return Ok(Drained::Changed);
         }
+        // The content goes on: the size the look saw was this content's.
+        o.seen_len = o.seen_len.max(o.looked_len);
         let n = got - back;
         if n == 0 {
             break;

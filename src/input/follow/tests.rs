@@ -171,6 +171,35 @@ fn a_truncation_between_the_check_and_the_read_is_caught_by_the_read() {
     );
 }
 
+/// A copytruncate while behind whose emptied file was refilled past the copy's size
+/// before the follower looked: the size it then sees is the new content's, not the old
+/// file's, so nothing is lost (all of it is in the copy) and no loss may be announced.
+#[test]
+fn a_refill_larger_than_the_copy_is_no_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("maillog");
+    append(&p, "Nov 28 10:00:01 mail sm-mta[101]: one\n");
+    let mut f = Follower::new(&p, opts(Start::Beginning));
+    assert_eq!(texts(&f.poll()).len(), 1);
+    append(&p, "Nov 28 10:00:02 mail sm-mta[102]: two\n");
+    // logrotate's copytruncate: the copy holds everything written so far.
+    fs::copy(&p, dir.path().join("maillog.1")).unwrap();
+    let refill: String = (3..40)
+        .map(|i| format!("Nov 28 10:00:{i:02} mail sm-mta[{}]: n{i}\n", 100 + i))
+        .collect();
+    fs::write(&p, &refill).unwrap();
+    let chunks = f.poll();
+    let n = notices(&chunks);
+    assert!(n.contains(&Notice::Truncated), "{chunks:?}");
+    assert!(!n.iter().any(|x| matches!(x, Notice::Lost { .. })), "{n:?}");
+    let got = texts(&chunks);
+    assert_eq!(
+        got.first().map(String::as_str),
+        Some("Nov 28 10:00:02 mail sm-mta[102]: two")
+    );
+    assert_eq!(got.len(), 1 + 37, "{got:?}");
+}
+
 #[test]
 fn a_missing_file_is_read_from_its_start_when_it_appears() {
     let dir = tempfile::tempdir().unwrap();

@@ -3,7 +3,8 @@
 //! hanging, and numbered Sendmail lines whose events say which line they came from.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -66,6 +67,17 @@ pub fn line_channel(r: impl Read + Send + 'static) -> Receiver<String> {
 }
 
 impl Follow {
+    /// The `host:port` of the metrics endpoint (`--metrics 127.0.0.1:0`), from the line
+    /// the follower prints when it listens.
+    pub fn metrics_addr(&mut self) -> String {
+        let line = self.wait_err("metrics at http://");
+        line.split("http://")
+            .nth(1)
+            .and_then(|r| r.strip_suffix("/metrics"))
+            .expect("metrics at http://ADDR/metrics")
+            .to_owned()
+    }
+
     /// Waits for a stderr line containing `needle` and returns it.
     pub fn wait_err(&mut self, needle: &str) -> String {
         let deadline = Instant::now() + HANG;
@@ -219,4 +231,15 @@ impl Follow {
 pub fn signal_child(child: &std::process::Child, sig: rustix::process::Signal) {
     let pid = rustix::process::Pid::from_child(child);
     rustix::process::kill_process(pid, sig).unwrap();
+}
+
+/// A plain HTTP/1.0 GET on 127.0.0.1: the response's head and body.
+pub fn http_get(addr: &str, path: &str) -> (String, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(HANG)).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let (head, body) = resp.split_once("\r\n\r\n").expect("HTTP response");
+    (head.to_owned(), body.to_owned())
 }
