@@ -28,6 +28,10 @@ CI=${CI:-false}
 E2E_DIR=${E2E_DIR:-/var/lib/mailtls-e2e}
 E2E_STAGES=${E2E_STAGES:-sendmail sendmail_break sendmail_matrix postfix postfix_break postfix_matrix exim exim_matrix exim_setup}
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C
+# The daemons, rsyslog and mailtls all in UTC: the matrix compares the windows mailtls
+# reports with the stamps of the captured lines (conclusions.sh reads in UTC too), which a
+# TZ of the machine's (RFC 5424 stamps carry their offset) would shift.
+export TZ=UTC
 # No settings file of this machine (/etc/mailtls/mailtls.toml) changes what is tested.
 export MAILTLS_CONFIG=
 
