@@ -199,13 +199,23 @@ pub fn widen(sources: &[SourceFile], question: &Question, max_line: usize) -> io
     // A message's own ids are few: search for them anywhere (the previous hop's reply names
     // them); a peer's queue ids are many: look them up at their place only.
     let mut ids: BTreeSet<String> = scope.queue_ids.clone();
-    let mut words: BTreeSet<String> = if is_message { wanted } else { spellings };
-    if is_message {
+    let pids = scope.pids.iter().copied();
+    scope.needles = if is_message {
+        let mut words = wanted;
         ids.extend(words.iter().cloned());
         words.extend(scope.queue_ids.iter().cloned());
+        words.extend(LOCAL_ERROR_NEEDLES.iter().map(|s| (*s).to_owned()));
+        Needles::new(&words, pids, &ids)
+    } else {
+        // The peer's spellings are searched apart from the local-error words (whose
+        // first bytes, `STAR`, are on many lines): `Needles::with_rare`.
+        let local: Vec<String> = LOCAL_ERROR_NEEDLES
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        Needles::with_rare(spellings, local, pids, ids)
     }
-    words.extend(LOCAL_ERROR_NEEDLES.iter().map(|s| (*s).to_owned()));
-    scope.needles = Needles::new(&words, scope.pids.iter().copied(), &ids).map(Arc::new);
+    .map(Arc::new);
     Ok(scope)
 }
 
