@@ -776,7 +776,10 @@ pub fn run_tapped(
                     let mut keys = out.keys.into_iter();
                     let mut events = out.events;
                     file_years.settle(&mut year_state, &mut events, block_years);
-                    for ev in events.drain(..) {
+                    // Each event is correlated where it lies: the correlator takes out what
+                    // its records keep and the husks are dropped in place below (moving an
+                    // event out of the vector and into the call copied it twice).
+                    for ev in events.iter_mut() {
                         if let Some(k) = keys.next() {
                             let secs = ev.time().map_or(i64::MIN, |t| t.timestamp());
                             let k = dup_key(k, secs);
@@ -801,13 +804,14 @@ pub fn run_tapped(
                             last_host = Some(Arc::clone(h));
                         }
                         report.summary.seen(ev.time());
-                        tap(&ev);
-                        corr.push(ev, &mut records);
+                        tap(ev);
+                        corr.push_taking(ev, &mut records);
                         records.drain(..).for_each(&mut sink);
                         if stopped(opts) {
                             break 'batches;
                         }
                     }
+                    events.clear();
                     event_pool.put(events);
                 }
             }
