@@ -24,6 +24,7 @@
 //! Verdicts of messages are then decided by the shared code in [`super`], which already
 //! prefers the parameters written on the line itself.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::Duration;
@@ -40,9 +41,18 @@ pub const SAME_DELIVERY: Duration = Duration::seconds(5);
 pub const REJECT_SESSION: Duration = Duration::minutes(5);
 
 /// (log host, message id, peer address or name).
-type OutKey = (Option<Arc<str>>, QueueId, String);
+type OutKey = (Option<Arc<str>>, QueueId, Ident);
 /// (log host, pid, peer address or name).
-type InKey = (Option<Arc<str>>, Option<u32>, String);
+type InKey = (Option<Arc<str>>, Option<u32>, Ident);
+
+/// Who a peer is for these maps: its address when logged (Exim always logs it), else its
+/// key. Typed rather than spelled: an address was formatted into a new `String` on every
+/// Exim message line with TLS, only to be hashed and compared (issue 21).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Ident {
+    Ip(IpAddr),
+    Name(String),
+}
 
 /// What Exim correlation remembers between lines, bounded by the sweep.
 #[derive(Default)]
@@ -77,11 +87,19 @@ impl EximState {
 }
 
 /// The address of a peer when logged (Exim always logs it), else its key.
-fn ident(peer: &Peer) -> String {
-    peer.ip
-        .map(|ip| ip.to_string())
-        .or_else(|| peer.key())
-        .unwrap_or_default()
+fn ident(peer: &Peer) -> Ident {
+    match peer.ip {
+        Some(ip) => Ident::Ip(ip),
+        None => {
+            let key = peer.key().unwrap_or_default();
+            // A name that spells an address as the address is written is that address:
+            // the same identity the two spellings had as strings.
+            match key.parse::<IpAddr>() {
+                Ok(ip) if ip.to_string() == key => Ident::Ip(ip),
+                _ => Ident::Name(key),
+            }
+        }
+    }
 }
 
 impl Correlator {
@@ -169,5 +187,40 @@ impl Correlator {
             _ => {}
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The typed identity is the old string identity (address as written, else the
+    /// lower-cased name): equal exactly when those strings were equal.
+    #[test]
+    fn ident_is_the_address_or_the_key_as_before() {
+        let ip = |s: &str| s.parse::<IpAddr>().ok();
+        let peers = [
+            Peer::new(Some("mx.example"), ip("192.0.2.1")),
+            Peer::new(None, ip("192.0.2.1")),
+            Peer::new(Some("192.0.2.1"), None),
+            Peer::new(Some("MX.Example."), None),
+            Peer::new(Some("mx.example"), None),
+            Peer::new(None, ip("2001:db8::1")),
+            Peer::new(Some("2001:DB8::1"), None),
+            Peer::new(Some("2001:0db8::1"), None),
+            Peer::new(None, None),
+        ];
+        let old = |p: &Peer| {
+            p.ip.map(|ip| ip.to_string())
+                .or_else(|| p.key())
+                .unwrap_or_default()
+        };
+        for a in &peers {
+            for b in &peers {
+                assert_eq!(ident(a) == ident(b), old(a) == old(b), "{a} / {b}");
+            }
+        }
+        assert_eq!(ident(&peers[0]), ident(&peers[2]));
+        assert_ne!(ident(&peers[5]), ident(&peers[7]));
     }
 }

@@ -106,7 +106,7 @@ impl Correlator {
     /// Takes one Postfix event (see the module rules).
     pub(super) fn push_postfix(
         &mut self,
-        kind: EventKind,
+        kind: &mut EventKind,
         meta: Meta,
         pk: Option<ProcKey>,
         now: Mark,
@@ -125,7 +125,7 @@ impl Correlator {
                         self.pending.remove(&pk)
                     };
                     let sess = Smtpd {
-                        peer: Some(peer),
+                        peer: Some(std::mem::take(peer)),
                         tls: None,
                         queued: Vec::new(),
                         last: now,
@@ -145,7 +145,7 @@ impl Correlator {
                 }
             }
             EventKind::Tls(s) => {
-                let params = Arc::new(s.params);
+                let params = Arc::new(super::take_params(&mut s.params));
                 if let Some(pk) = &pk {
                     match s.direction {
                         Direction::Inbound => {
@@ -174,17 +174,19 @@ impl Correlator {
                 out.push(Record::Session {
                     meta,
                     direction: s.direction,
-                    peer: s.peer,
+                    peer: std::mem::take(&mut s.peer),
                     params,
                 });
             }
             EventKind::QueueClient { queue_id, peer } => match pk {
                 Some(pk) => {
-                    let sess = self.smtpd_entry(&pk, &peer, now);
+                    let sess = self.smtpd_entry(&pk, peer, now);
+                    let (queue_id, peer) = (std::mem::take(queue_id), std::mem::take(peer));
                     sess.queued.push((queue_id, meta, peer, now.seq));
                 }
                 None => {
                     // No process to tie it to: nothing says TLS.
+                    let (queue_id, peer) = (std::mem::take(queue_id), std::mem::take(peer));
                     let record = message(meta, peer, queue_id, Encryption::Plaintext);
                     let mut done = Vec::new();
                     self.queue_or_count(record, now, now.seq, &mut done);
@@ -194,7 +196,7 @@ impl Correlator {
             EventKind::Received(r) => {
                 // qmgr `from=`: confirms the queue id (peer-less by construction).
                 self.postfix.seen_qmgr = true;
-                let key = (meta.host.clone(), r.queue_id);
+                let key = (meta.host.clone(), std::mem::take(&mut r.queue_id));
                 match self.postfix.ended.remove(&key) {
                     Some((record, _, _)) => out.push(record),
                     None => {
@@ -206,8 +208,8 @@ impl Correlator {
                 starttls, reason, ..
             } => {
                 if let Some(pk) = &pk {
-                    if reason == EndReason::Disconnect {
-                        self.end_smtpd(pk, starttls, out);
+                    if *reason == EndReason::Disconnect {
+                        self.end_smtpd(pk, *starttls, out);
                     } else if let Some(s) = self.postfix.smtpd.get_mut(pk) {
                         s.last = now;
                     }
@@ -217,13 +219,19 @@ impl Correlator {
             EventKind::TlsError(_) => {}
             EventKind::Delivery(d) => self.postfix_delivery(d, meta, pk, now, out),
             EventKind::Policy(_) => {}
-            EventKind::TlsReady { direction } => out.push(Record::Ready { meta, direction }),
+            EventKind::TlsReady { direction } => out.push(Record::Ready {
+                meta,
+                direction: *direction,
+            }),
             EventKind::DaemonStart { version } => {
                 // master restarted: every smtpd is new and reads its key again.
                 self.postfix
                     .tls_off
                     .retain(|(host, _), _| *host != meta.host);
-                out.push(Record::Start { meta, version });
+                out.push(Record::Start {
+                    meta,
+                    version: version.take(),
+                });
             }
         }
     }
@@ -419,7 +427,7 @@ impl Correlator {
 
     fn postfix_delivery(
         &mut self,
-        mut d: Delivery,
+        d: &mut Delivery,
         meta: Meta,
         pk: Option<ProcKey>,
         now: Mark,
@@ -473,7 +481,7 @@ impl Correlator {
                 direction: Some(Direction::Outbound),
                 peer: Some(peer.clone()),
                 kind,
-                text: d.text.clone(),
+                text: std::mem::take(&mut d.text),
                 reason: None,
             });
         }
@@ -481,7 +489,7 @@ impl Correlator {
             meta,
             direction: Direction::Outbound,
             peer,
-            queue_id: d.queue_id,
+            queue_id: std::mem::take(&mut d.queue_id),
             encryption,
             status: Some(d.status),
         });

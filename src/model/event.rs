@@ -1248,9 +1248,9 @@ mod tests {
         }
     }
 
-    /// Events and records are moved by value from the parser to the block's list, through
-    /// the correlator and into the folds (issue 21 measured memmove at 7% of the main
-    /// thread): the rare large parts (TLS parameters written on a message line, TLS
+    /// Events are moved by value from the parser into the block's list (the correlator then
+    /// takes what it keeps out of each where it lies), records out of the correlator into
+    /// the folds (issue 21 measured memmove at 7% of the main thread): the rare large parts (TLS parameters written on a message line, TLS
     /// details) are boxed so the common event stays small, and records share their TLS
     /// parameters. The bounds are what that layout gives on 64-bit targets; unboxing one
     /// of them again fails this test.

@@ -712,7 +712,10 @@ pub fn run_tapped(
                     let outs: Vec<(BlockOut, years::BlockYears)> = blocks
                         .par_iter()
                         .map(|b| {
-                            let events = event_pool.take().unwrap_or_default();
+                            let mut events = event_pool.take().unwrap_or_default();
+                            // The husks the correlator left (see below) are dropped here,
+                            // on the pool, not on the correlating thread the run waits on.
+                            events.clear();
                             let mut out = parse_block(
                                 b,
                                 display,
@@ -776,7 +779,12 @@ pub fn run_tapped(
                     let mut keys = out.keys.into_iter();
                     let mut events = out.events;
                     file_years.settle(&mut year_state, &mut events, block_years);
-                    for ev in events.drain(..) {
+                    // Each event is correlated where it lies: the correlator takes out what
+                    // its records keep and the husks go back with their vector, to be
+                    // dropped by the parsing thread that takes it next (moving an event out
+                    // of the vector and into the call copied it twice; dropping the strings
+                    // the records do not keep was the correlating thread's work).
+                    for ev in events.iter_mut() {
                         if let Some(k) = keys.next() {
                             let secs = ev.time().map_or(i64::MIN, |t| t.timestamp());
                             let k = dup_key(k, secs);
@@ -801,8 +809,8 @@ pub fn run_tapped(
                             last_host = Some(Arc::clone(h));
                         }
                         report.summary.seen(ev.time());
-                        tap(&ev);
-                        corr.push(ev, &mut records);
+                        tap(ev);
+                        corr.push_taking(ev, &mut records);
                         records.drain(..).for_each(&mut sink);
                         if stopped(opts) {
                             break 'batches;
