@@ -51,10 +51,13 @@ fn after_month(b: &[u8], mend: usize) -> Option<(u32, u32, u32, usize)> {
     if b.get(p) == Some(&b' ') {
         p += 1;
     }
-    let (day, p) = match (num(b, p, 2), num(b, p, 1)) {
-        (Some(d), _) => (d, p + 2),
-        (None, Some(d)) => (d, p + 1),
-        _ => return None,
+    // Two digits, else one (the second is read only when the first is a digit).
+    let (day, p) = match num(b, p, 1) {
+        Some(d) => match num(b, p + 1, 1) {
+            Some(e) => (d * 10 + e, p + 2),
+            None => (d, p + 1),
+        },
+        None => return None,
     };
     if !(1..=31).contains(&day) || b.get(p) != Some(&b' ') {
         return None;

@@ -317,7 +317,7 @@ fn host_spec(s: &str) -> Option<(Peer, &str)> {
     let close = inner.find(']')?;
     let addr = &inner[..close];
     let addr = addr.strip_prefix("IPv6:").unwrap_or(addr);
-    let ip: IpAddr = addr.parse().ok()?;
+    let ip: IpAddr = crate::parse::ip_addr(addr)?;
     let mut after = &inner[close + 1..];
     if let Some(p) = after.strip_prefix(':') {
         let digits = p.bytes().take_while(u8::is_ascii_digit).count();

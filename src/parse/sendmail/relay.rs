@@ -70,7 +70,7 @@ fn parse_ip(s: &str) -> Option<IpAddr> {
         Some(p) if p.eq_ignore_ascii_case("IPv6:") => &s[5..],
         _ => s,
     };
-    let ip: IpAddr = s.parse().ok()?;
+    let ip: IpAddr = crate::parse::ip_addr(s)?;
     Some(match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         v4 => v4,
