@@ -65,14 +65,23 @@ pub(super) fn pid_number(s: &str) -> Option<u32> {
         return None;
     }
     // What `s.parse::<u32>()` gives on ASCII digits (leading zeros, `None` past
-    // `u32::MAX`), without its sign handling and generic radix loop.
-    s.bytes().try_fold(0u32, |v, c| {
-        if c.is_ascii_digit() {
-            v.checked_mul(10)?.checked_add(u32::from(c - b'0'))
+    // `u32::MAX`), without its sign handling and checked steps: up to 19 digits fit a
+    // `u64`; a longer run (zeros in front of a pid?) is left to `parse`.
+    if s.len() > 19 {
+        return if s.bytes().all(|c| c.is_ascii_digit()) {
+            s.parse().ok()
         } else {
             None
+        };
+    }
+    let mut v = 0u64;
+    for c in s.bytes() {
+        if !c.is_ascii_digit() {
+            return None;
         }
-    })
+        v = v * 10 + u64::from(c - b'0');
+    }
+    u32::try_from(v).ok()
 }
 
 pub(super) fn at_boundary(b: &[u8], i: usize) -> bool {
@@ -106,7 +115,7 @@ mod tests {
     proptest! {
         /// The digit fold reads a pid as `str::parse` did behind the digits-only check.
         #[test]
-        fn pid_number_is_parse_of_digits(s in "[0-9+ a-]{0,12}|[0-9]{8,12}") {
+        fn pid_number_is_parse_of_digits(s in "[0-9+ a-]{0,12}|[0-9]{8,12}|0{10,20}[0-9]{1,10}|[0-9]{18,22}") {
             let want = if !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()) {
                 s.parse::<u32>().ok()
             } else {
@@ -121,6 +130,8 @@ mod tests {
         assert_eq!(pid_number("4294967295"), Some(u32::MAX));
         assert_eq!(pid_number("4294967296"), None);
         assert_eq!(pid_number("000123"), Some(123));
+        assert_eq!(pid_number("0000000000000000000001"), Some(1));
+        assert_eq!(pid_number("9999999999999999999"), None);
         assert_eq!(pid_number("+1"), None);
         assert_eq!(pid_number(""), None);
     }

@@ -72,8 +72,30 @@ pub(super) fn host_name(h: &str) -> Option<&str> {
 
 /// Bytes that end a program name: `[`, `:`, space, `]` and control characters (one match
 /// per byte, which compiles to a table test; the tag is read on every line).
-fn tag_stop(c: u8) -> bool {
+const fn tag_stop(c: u8) -> bool {
     matches!(c, 0..=0x1f | 0x7f | b'[' | b':' | b' ' | b']')
+}
+
+/// [`tag_stop`] of every byte, built when compiling: one load per byte of a program name
+/// instead of a chain of compares.
+// Evaluated at compile time: an index out of range would fail the build, not a run.
+#[allow(clippy::indexing_slicing)]
+static TAG_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = tag_stop(c as u8);
+        c += 1;
+    }
+    t
+};
+
+/// Where the program name at the start of `b` ends (the first [`tag_stop`] byte).
+#[inline]
+fn program_end(b: &[u8]) -> usize {
+    b.iter()
+        .position(|&c| TAG_STOP.get(usize::from(c)).copied().unwrap_or(true))
+        .unwrap_or(b.len())
 }
 
 /// A syslog tag at the start of `s`: `prog[pid]:` or, unless `strict`, `prog:`, followed
@@ -84,7 +106,7 @@ fn tag_stop(c: u8) -> bool {
 /// pieces `[1]: …` stay message text.
 fn tag(s: &str, strict: bool) -> Option<(&str, Option<u32>, usize)> {
     let b = s.as_bytes();
-    let pend = b.iter().position(|&c| tag_stop(c)).unwrap_or(b.len());
+    let pend = program_end(b);
     if pend == 0 {
         return None;
     }
@@ -118,7 +140,7 @@ fn tag(s: &str, strict: bool) -> Option<(&str, Option<u32>, usize)> {
 /// [`tag`] (not strict) on bytes: the program's end and the index of the byte after the
 /// tag's `:` (a space, or the end). Same rules, so the same answer on ASCII bytes.
 fn tag_bytes(b: &[u8]) -> Option<(usize, usize)> {
-    let pend = b.iter().position(|&c| tag_stop(c)).unwrap_or(b.len());
+    let pend = program_end(b);
     if pend == 0 {
         return None;
     }

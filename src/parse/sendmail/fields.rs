@@ -211,10 +211,7 @@ fn boundary(s: &[u8]) -> Option<(usize, usize, KeyId)> {
                     continue;
                 }
                 let rest = s.get(at + 2..).unwrap_or_default();
-                let Some(eq) = rest.iter().take(KEY_MAX + 1).position(|&c| c == b'=') else {
-                    continue;
-                };
-                let Some(id) = key_id(rest, eq) else {
+                let Some((eq, id)) = key_ahead(rest) else {
                     continue;
                 };
                 if open == 0
@@ -261,6 +258,35 @@ fn next_special(s: &[u8], from: usize) -> Option<usize> {
         .map(|p| i + p)
 }
 
+/// The key at the start of `rest` when an `=` follows it within [`KEY_MAX`] bytes and
+/// it is one of [`KEYS`]: its length and id. The `=` is looked for in one 16-byte load
+/// (two words, as [`next_special`] looks) when `rest` is that long.
+#[inline]
+fn key_ahead(rest: &[u8]) -> Option<(usize, KeyId)> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const EQS: u64 = ONES * b'=' as u64;
+    let eq = match rest.get(..16).map(<[u8; 16]>::try_from) {
+        Some(Ok(bytes)) => {
+            let w = u128::from_le_bytes(bytes);
+            let (lo, hi) = (w as u64 ^ EQS, (w >> 64) as u64 ^ EQS);
+            let (zlo, zhi) = (
+                lo.wrapping_sub(ONES) & !lo & HIGHS,
+                hi.wrapping_sub(ONES) & !hi & HIGHS,
+            );
+            if zlo != 0 {
+                (zlo.trailing_zeros() / 8) as usize
+            } else if zhi != 0 {
+                8 + (zhi.trailing_zeros() / 8) as usize
+            } else {
+                return None;
+            }
+        }
+        _ => rest.iter().take(KEY_MAX + 1).position(|&c| c == b'=')?,
+    };
+    Some((eq, key_id(rest, eq)?))
+}
+
 /// A key's position in [`KEYS`].
 pub(super) type KeyId = u8;
 
@@ -291,28 +317,44 @@ pub(super) const fn id_of(name: &str) -> KeyId {
 /// number of keys so that a probe nearly always ends at its first slot).
 const SLOTS: usize = 256;
 
-/// [`KEYS`] by the hash of their [`key_code`]: each slot holds a key's code and id, or 0
-/// (no code is 0: a key's length is in its top byte). Built when compiling.
+/// Marks an empty slot of [`KEY_SLOTS`].
+const EMPTY: KeyId = KeyId::MAX;
+
+/// [`KEYS`] by the hash of their [`key_code`]: each slot holds a key's id or [`EMPTY`];
+/// the id's code is in [`KEY_CODES_BY_ID`]. Both built when compiling, some 1 KiB in all
+/// (a table of codes per slot was 8 KiB, and its loads missed the cache).
 // Evaluated at compile time: an index out of range would fail the build, not a run.
 #[allow(clippy::indexing_slicing)]
-static KEY_TABLE: [(u128, KeyId); SLOTS] = {
-    let mut table = [(0u128, 0 as KeyId); SLOTS];
+static KEY_SLOTS: [KeyId; SLOTS] = {
+    let mut table = [EMPTY; SLOTS];
     let mut i = 0;
     while i < KEYS.len() {
-        let code = key_code_const(KEYS[i].as_bytes());
-        let mut slot = key_slot(code);
-        while table[slot].0 != 0 {
+        let mut slot = key_slot(key_code_const(KEYS[i].as_bytes()));
+        while table[slot] != EMPTY {
             slot = (slot + 1) % SLOTS;
         }
-        table[slot] = (code, i as KeyId);
+        table[slot] = i as KeyId;
         i += 1;
     }
     table
 };
 
-const _: () = assert!(KEYS.len() < SLOTS / 2 && KEYS.len() < KeyId::MAX as usize);
+/// The [`key_code`] of each key, by id.
+// Evaluated at compile time: an index out of range would fail the build, not a run.
+#[allow(clippy::indexing_slicing)]
+static KEY_CODES_BY_ID: [u128; KEYS.len()] = {
+    let mut codes = [0u128; KEYS.len()];
+    let mut i = 0;
+    while i < KEYS.len() {
+        codes[i] = key_code_const(KEYS[i].as_bytes());
+        i += 1;
+    }
+    codes
+};
 
-/// Where the probe for `code` starts in [`KEY_TABLE`].
+const _: () = assert!(KEYS.len() < SLOTS / 2 && KEYS.len() < EMPTY as usize);
+
+/// Where the probe for `code` starts in [`KEY_SLOTS`].
 const fn key_slot(code: u128) -> usize {
     let folded = (code as u64) ^ ((code >> 64) as u64).rotate_left(29);
     (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize % SLOTS
@@ -349,12 +391,12 @@ fn key_id(s: &[u8], len: usize) -> Option<KeyId> {
     };
     let mut slot = key_slot(code);
     loop {
-        let (c, id) = KEY_TABLE.get(slot).copied()?;
-        if c == code {
-            return Some(id);
-        }
-        if c == 0 {
+        let id = KEY_SLOTS.get(slot).copied()?;
+        if id == EMPTY {
             return None;
+        }
+        if KEY_CODES_BY_ID.get(usize::from(id)) == Some(&code) {
+            return Some(id);
         }
         slot = (slot + 1) % SLOTS;
     }
@@ -672,6 +714,27 @@ mod tests {
                 .and_then(|t| t.iter().position(|&c| matches!(c, b',' | b'<' | b'>')))
                 .map(|p| from + p);
             prop_assert_eq!(next_special(b, from), want);
+        }
+    }
+
+    proptest! {
+        /// The key after a comma is the one the walk by boundaries read: the first `=`
+        /// within the longest key's length, and a key of the list before it.
+        #[test]
+        fn key_ahead_is_the_key_before_the_first_equals(
+            parts in prop::collection::vec(prop::sample::select(&[
+                "relay", "to", "stat", "=", "x", "tls_verify", "é", " ", "<",
+            ][..]), 0..8),
+        ) {
+            let s: String = parts.concat();
+            let b = s.as_bytes();
+            let want = b
+                .iter()
+                .take(KEY_MAX + 1)
+                .position(|&c| c == b'=')
+                .filter(|&eq| is_key(&b[..eq]))
+                .map(|eq| (eq, KEYS.iter().position(|k| k.as_bytes() == &b[..eq]).unwrap() as KeyId));
+            prop_assert_eq!(key_ahead(b), want);
         }
     }
 
