@@ -10,6 +10,27 @@ use crate::model::Stamp;
 /// checks come before the month lookup, so ordinary words cost almost nothing.
 pub(super) fn stamp_3164(s: &str) -> Option<(Stamp, usize)> {
     let b = s.as_bytes();
+    // The usual month, three ASCII letters before an ASCII non-letter, ends where the
+    // loop below would end it, without decoding characters.
+    if let Some(&[m0, m1, m2, after]) = b.get(..4)
+        && m0.is_ascii_alphabetic()
+        && m1.is_ascii_alphabetic()
+        && m2.is_ascii_alphabetic()
+        && after.is_ascii()
+        && !after.is_ascii_alphabetic()
+    {
+        let (day, secs, nanos, end) = after_month(b, 3)?;
+        let month = month_number(s.get(..3)?)?;
+        return Some((
+            Stamp::NoYear {
+                month,
+                day: u8::try_from(day).ok()?,
+                secs,
+                nanos,
+            },
+            end,
+        ));
+    }
     let mut mend = 0;
     for (i, c) in s.char_indices() {
         if !c.is_alphabetic() {
@@ -122,7 +143,12 @@ fn tag(s: &str, strict: bool) -> Option<(&str, Option<u32>, usize)> {
     let mut pid = None;
     if b.get(p) == Some(&b'[') {
         let after = b.get(p + 1..).unwrap_or_default();
-        let close = memchr::memchr(b']', after.get(..16).unwrap_or(after))?;
+        // A pid is a few bytes: a loop, not a `memchr` call.
+        let close = after
+            .get(..16)
+            .unwrap_or(after)
+            .iter()
+            .position(|&c| c == b']')?;
         pid = pid_number(&s[p + 1..p + 1 + close]);
         if strict && pid.is_none() {
             return None;
@@ -302,4 +328,71 @@ pub(super) fn no_stamp(s: &str) -> Option<Envelope<'_>> {
     let rest = &s[he + 1..];
     let t = tag(rest, true)?;
     Some(with_tag(Stamp::None, host_name(host), rest, t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// [`stamp_3164`] before its ASCII fast path (the month ended by decoding characters),
+    /// kept as its specification.
+    fn stamp_by_chars(s: &str) -> Option<(Stamp, usize)> {
+        let b = s.as_bytes();
+        let mut mend = 0;
+        for (i, c) in s.char_indices() {
+            if !c.is_alphabetic() {
+                break;
+            }
+            mend = i + c.len_utf8();
+            if mend > 16 {
+                return None;
+            }
+        }
+        if mend == 0 {
+            return None;
+        }
+        let (day, secs, nanos, end) = after_month(b, mend)?;
+        let month = month_number(&s[..mend])?;
+        Some((
+            Stamp::NoYear {
+                month,
+                day: u8::try_from(day).ok()?,
+                secs,
+                nanos,
+            },
+            end,
+        ))
+    }
+
+    proptest! {
+        /// Stamps and near-stamps in English and other locales: the fast path and the
+        /// character loop agree.
+        #[test]
+        fn ascii_month_fast_path_agrees(
+            month in "Nov|nov|NOV|Dec|Mai|Mär|févr|Xyz|No|Nove|ноя|[A-Za-z]{3}|[A-Za-zé]{1,5}",
+            sep in "\\.? ? ?|é",
+            rest in "[0-9]{1,2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?( host)?|[0-9 :.a-z]{0,12}",
+        ) {
+            let s = format!("{month}{sep}{rest}");
+            prop_assert_eq!(stamp_3164(&s), stamp_by_chars(&s), "{}", s);
+        }
+    }
+
+    #[test]
+    fn usual_stamps_read_the_same() {
+        for s in [
+            "Nov 20 00:00:00 mx-sm sm-mta[1]: x",
+            "Dec  4 10:24:32 host prog[pid]: x",
+            "Apr 09 10:24:32.123456 h p[1]: x",
+            "nov. 8 10:24:32 h",
+            "Mär 28 17:30:07 h",
+            "Nov 31 24:00:00 h",
+            "Nov",
+            "",
+        ] {
+            assert_eq!(stamp_3164(s), stamp_by_chars(s), "{s}");
+        }
+        assert!(stamp_3164("Nov 20 00:00:00 mx").is_some());
+    }
 }

@@ -15,7 +15,10 @@ use crate::model::Peer;
 pub fn parse_relay(s: &str) -> Peer {
     let mut s = s.trim();
     let mut forged = false;
-    if let Some(i) = crate::parse::find(s, crate::parse::needle!(" (may be")) {
+    // Most values have no parenthesis: the substring search only when one is there.
+    if memchr::memchr(b'(', s.as_bytes()).is_some()
+        && let Some(i) = crate::parse::find(s, crate::parse::needle!(" (may be"))
+    {
         forged = true;
         s = s[..i].trim_end();
     }
@@ -33,7 +36,11 @@ pub fn parse_relay(s: &str) -> Peer {
         None if s.starts_with('[') => ("", Some(&s[1..])),
         None => (s, None),
     };
-    let mut name = name_part.rsplit('@').next().unwrap_or(name_part);
+    // After the last `@` (an ident), found by `memrchr`.
+    let mut name = match memchr::memrchr(b'@', name_part.as_bytes()) {
+        Some(at) => name_part.get(at + 1..).unwrap_or_default(),
+        None => name_part,
+    };
     let mut ip = paren_ip;
     // `relay=[127.0.0.1] [127.0.0.1]` (to= line for an address-literal relay host): the
     // name part is itself a literal.
