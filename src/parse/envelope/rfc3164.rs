@@ -173,7 +173,12 @@ fn tag_bytes(b: &[u8]) -> Option<(usize, usize)> {
     let mut p = pend;
     if b.get(p) == Some(&b'[') {
         let after = b.get(p + 1..).unwrap_or_default();
-        let close = memchr::memchr(b']', after.get(..16).unwrap_or(after))?;
+        // As in [`tag`]: a loop over the few bytes of a pid, not a `memchr` call.
+        let close = after
+            .get(..16)
+            .unwrap_or(after)
+            .iter()
+            .position(|&c| c == b']')?;
         p += close + 2;
     }
     if b.get(p) != Some(&b':') || !at_boundary(b, p + 1) {
