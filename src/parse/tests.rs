@@ -244,3 +244,46 @@ fn no_name_of_the_table_is_a_mail_program() {
     assert!(!is_not_mail(b"dovecot2"));
     assert!(!is_not_mail(b"system"));
 }
+
+mod ip {
+    use super::super::{dotted_quad, ip_addr};
+    use proptest::prelude::*;
+    use std::net::IpAddr;
+
+    proptest! {
+        /// The dotted-quad loop and its fallback read every string as std reads it:
+        /// quads, near-quads (leading zeros, 256, five parts, signs) and IPv6.
+        #[test]
+        fn ip_addr_is_std_parse(s in "[0-9.]{0,17}|([0-9]{1,4}\\.){3}[0-9]{1,4}|[0-9a-f:.+]{0,20}") {
+            prop_assert_eq!(ip_addr(&s), s.parse::<IpAddr>().ok());
+            if let Some(v4) = dotted_quad(s.as_bytes()) {
+                prop_assert_eq!(Some(IpAddr::V4(v4)), s.parse::<IpAddr>().ok());
+            }
+        }
+    }
+
+    #[test]
+    fn quads_take_the_fast_path_and_near_misses_do_not() {
+        for s in ["192.0.2.1", "0.0.0.0", "255.255.255.255", "10.20.30.40"] {
+            assert_eq!(
+                dotted_quad(s.as_bytes()).map(IpAddr::V4),
+                s.parse().ok(),
+                "{s}"
+            );
+            assert!(dotted_quad(s.as_bytes()).is_some(), "{s}");
+        }
+        for s in [
+            "01.2.3.4",
+            "1.2.3.256",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1.2.3.4 ",
+            "1..2.3",
+            "::1",
+            "",
+        ] {
+            assert_eq!(dotted_quad(s.as_bytes()), None, "{s}");
+            assert_eq!(ip_addr(s), s.parse().ok(), "{s}");
+        }
+    }
+}

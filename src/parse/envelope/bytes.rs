@@ -5,6 +5,7 @@ use chrono::{FixedOffset, NaiveDateTime};
 
 use crate::model::Stamp;
 
+#[inline]
 pub(super) fn num(b: &[u8], i: usize, n: usize) -> Option<u32> {
     let d = b.get(i..i + n)?;
     let mut v = 0u32;
@@ -39,6 +40,9 @@ fn fraction(b: &[u8], i: usize) -> (u32, usize) {
 
 /// `HH:MM:SS[.f]` at `i` → (seconds since midnight, nanos, end). A leap second `:60` is
 /// kept the chrono way, as second 59 with nanos ≥ 10⁹.
+// Inlined: returned through memory, its result was read back before the store landed
+// (a stall on every stamp).
+#[inline]
 pub(super) fn clock(b: &[u8], i: usize) -> Option<(u32, u32, usize)> {
     let h = num(b, i, 2)?;
     let m = num(b, i + 3, 2)?;
@@ -57,10 +61,27 @@ pub(super) fn clock(b: &[u8], i: usize) -> Option<(u32, u32, usize)> {
 
 /// A pid: ASCII digits only (`str::parse` would also take a `+`), fitting a `u32`.
 pub(super) fn pid_number(s: &str) -> Option<u32> {
-    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+    if s.is_empty() {
         return None;
     }
-    s.parse().ok()
+    // What `s.parse::<u32>()` gives on ASCII digits (leading zeros, `None` past
+    // `u32::MAX`), without its sign handling and checked steps: up to 19 digits fit a
+    // `u64`; a longer run (zeros in front of a pid?) is left to `parse`.
+    if s.len() > 19 {
+        return if s.bytes().all(|c| c.is_ascii_digit()) {
+            s.parse().ok()
+        } else {
+            None
+        };
+    }
+    let mut v = 0u64;
+    for c in s.bytes() {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u64::from(c - b'0');
+    }
+    u32::try_from(v).ok()
 }
 
 pub(super) fn at_boundary(b: &[u8], i: usize) -> bool {
@@ -84,4 +105,34 @@ pub(super) fn full(naive: NaiveDateTime, off: FixedOffset) -> Stamp {
         .and_local_timezone(off)
         .single()
         .map_or(Stamp::None, Stamp::Full)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The digit fold reads a pid as `str::parse` did behind the digits-only check.
+        #[test]
+        fn pid_number_is_parse_of_digits(s in "[0-9+ a-]{0,12}|[0-9]{8,12}|0{10,20}[0-9]{1,10}|[0-9]{18,22}") {
+            let want = if !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()) {
+                s.parse::<u32>().ok()
+            } else {
+                None
+            };
+            prop_assert_eq!(pid_number(&s), want);
+        }
+    }
+
+    #[test]
+    fn pid_number_edges() {
+        assert_eq!(pid_number("4294967295"), Some(u32::MAX));
+        assert_eq!(pid_number("4294967296"), None);
+        assert_eq!(pid_number("000123"), Some(123));
+        assert_eq!(pid_number("0000000000000000000001"), Some(1));
+        assert_eq!(pid_number("9999999999999999999"), None);
+        assert_eq!(pid_number("+1"), None);
+        assert_eq!(pid_number(""), None);
+    }
 }

@@ -10,6 +10,27 @@ use crate::model::Stamp;
 /// checks come before the month lookup, so ordinary words cost almost nothing.
 pub(super) fn stamp_3164(s: &str) -> Option<(Stamp, usize)> {
     let b = s.as_bytes();
+    // The usual month, three ASCII letters before an ASCII non-letter, ends where the
+    // loop below would end it, without decoding characters.
+    if let Some(&[m0, m1, m2, after]) = b.get(..4)
+        && m0.is_ascii_alphabetic()
+        && m1.is_ascii_alphabetic()
+        && m2.is_ascii_alphabetic()
+        && after.is_ascii()
+        && !after.is_ascii_alphabetic()
+    {
+        let (day, secs, nanos, end) = after_month(b, 3)?;
+        let month = month_number(s.get(..3)?)?;
+        return Some((
+            Stamp::NoYear {
+                month,
+                day: u8::try_from(day).ok()?,
+                secs,
+                nanos,
+            },
+            end,
+        ));
+    }
     let mut mend = 0;
     for (i, c) in s.char_indices() {
         if !c.is_alphabetic() {
@@ -51,10 +72,13 @@ fn after_month(b: &[u8], mend: usize) -> Option<(u32, u32, u32, usize)> {
     if b.get(p) == Some(&b' ') {
         p += 1;
     }
-    let (day, p) = match (num(b, p, 2), num(b, p, 1)) {
-        (Some(d), _) => (d, p + 2),
-        (None, Some(d)) => (d, p + 1),
-        _ => return None,
+    // Two digits, else one (the second is read only when the first is a digit).
+    let (day, p) = match num(b, p, 1) {
+        Some(d) => match num(b, p + 1, 1) {
+            Some(e) => (d * 10 + e, p + 2),
+            None => (d, p + 1),
+        },
+        None => return None,
     };
     if !(1..=31).contains(&day) || b.get(p) != Some(&b' ') {
         return None;
@@ -69,8 +93,30 @@ pub(super) fn host_name(h: &str) -> Option<&str> {
 
 /// Bytes that end a program name: `[`, `:`, space, `]` and control characters (one match
 /// per byte, which compiles to a table test; the tag is read on every line).
-fn tag_stop(c: u8) -> bool {
+const fn tag_stop(c: u8) -> bool {
     matches!(c, 0..=0x1f | 0x7f | b'[' | b':' | b' ' | b']')
+}
+
+/// [`tag_stop`] of every byte, built when compiling: one load per byte of a program name
+/// instead of a chain of compares.
+// Evaluated at compile time: an index out of range would fail the build, not a run.
+#[allow(clippy::indexing_slicing)]
+static TAG_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = tag_stop(c as u8);
+        c += 1;
+    }
+    t
+};
+
+/// Where the program name at the start of `b` ends (the first [`tag_stop`] byte).
+#[inline]
+fn program_end(b: &[u8]) -> usize {
+    b.iter()
+        .position(|&c| TAG_STOP.get(usize::from(c)).copied().unwrap_or(true))
+        .unwrap_or(b.len())
 }
 
 /// A syslog tag at the start of `s`: `prog[pid]:` or, unless `strict`, `prog:`, followed
@@ -81,7 +127,7 @@ fn tag_stop(c: u8) -> bool {
 /// pieces `[1]: …` stay message text.
 fn tag(s: &str, strict: bool) -> Option<(&str, Option<u32>, usize)> {
     let b = s.as_bytes();
-    let pend = b.iter().position(|&c| tag_stop(c)).unwrap_or(b.len());
+    let pend = program_end(b);
     if pend == 0 {
         return None;
     }
@@ -97,7 +143,12 @@ fn tag(s: &str, strict: bool) -> Option<(&str, Option<u32>, usize)> {
     let mut pid = None;
     if b.get(p) == Some(&b'[') {
         let after = b.get(p + 1..).unwrap_or_default();
-        let close = memchr::memchr(b']', after.get(..16).unwrap_or(after))?;
+        // A pid is a few bytes: a loop, not a `memchr` call.
+        let close = after
+            .get(..16)
+            .unwrap_or(after)
+            .iter()
+            .position(|&c| c == b']')?;
         pid = pid_number(&s[p + 1..p + 1 + close]);
         if strict && pid.is_none() {
             return None;
@@ -115,14 +166,19 @@ fn tag(s: &str, strict: bool) -> Option<(&str, Option<u32>, usize)> {
 /// [`tag`] (not strict) on bytes: the program's end and the index of the byte after the
 /// tag's `:` (a space, or the end). Same rules, so the same answer on ASCII bytes.
 fn tag_bytes(b: &[u8]) -> Option<(usize, usize)> {
-    let pend = b.iter().position(|&c| tag_stop(c)).unwrap_or(b.len());
+    let pend = program_end(b);
     if pend == 0 {
         return None;
     }
     let mut p = pend;
     if b.get(p) == Some(&b'[') {
         let after = b.get(p + 1..).unwrap_or_default();
-        let close = memchr::memchr(b']', after.get(..16).unwrap_or(after))?;
+        // As in [`tag`]: a loop over the few bytes of a pid, not a `memchr` call.
+        let close = after
+            .get(..16)
+            .unwrap_or(after)
+            .iter()
+            .position(|&c| c == b']')?;
         p += close + 2;
     }
     if b.get(p) != Some(&b':') || !at_boundary(b, p + 1) {
@@ -277,4 +333,71 @@ pub(super) fn no_stamp(s: &str) -> Option<Envelope<'_>> {
     let rest = &s[he + 1..];
     let t = tag(rest, true)?;
     Some(with_tag(Stamp::None, host_name(host), rest, t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// [`stamp_3164`] before its ASCII fast path (the month ended by decoding characters),
+    /// kept as its specification.
+    fn stamp_by_chars(s: &str) -> Option<(Stamp, usize)> {
+        let b = s.as_bytes();
+        let mut mend = 0;
+        for (i, c) in s.char_indices() {
+            if !c.is_alphabetic() {
+                break;
+            }
+            mend = i + c.len_utf8();
+            if mend > 16 {
+                return None;
+            }
+        }
+        if mend == 0 {
+            return None;
+        }
+        let (day, secs, nanos, end) = after_month(b, mend)?;
+        let month = month_number(&s[..mend])?;
+        Some((
+            Stamp::NoYear {
+                month,
+                day: u8::try_from(day).ok()?,
+                secs,
+                nanos,
+            },
+            end,
+        ))
+    }
+
+    proptest! {
+        /// Stamps and near-stamps in English and other locales: the fast path and the
+        /// character loop agree.
+        #[test]
+        fn ascii_month_fast_path_agrees(
+            month in "Nov|nov|NOV|Dec|Mai|Mär|févr|Xyz|No|Nove|ноя|[A-Za-z]{3}|[A-Za-zé]{1,5}",
+            sep in "\\.? ? ?|é",
+            rest in "[0-9]{1,2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?( host)?|[0-9 :.a-z]{0,12}",
+        ) {
+            let s = format!("{month}{sep}{rest}");
+            prop_assert_eq!(stamp_3164(&s), stamp_by_chars(&s), "{}", s);
+        }
+    }
+
+    #[test]
+    fn usual_stamps_read_the_same() {
+        for s in [
+            "Nov 20 00:00:00 mx-sm sm-mta[1]: x",
+            "Dec  4 10:24:32 host prog[pid]: x",
+            "Apr 09 10:24:32.123456 h p[1]: x",
+            "nov. 8 10:24:32 h",
+            "Mär 28 17:30:07 h",
+            "Nov 31 24:00:00 h",
+            "Nov",
+            "",
+        ] {
+            assert_eq!(stamp_3164(s), stamp_by_chars(s), "{s}");
+        }
+        assert!(stamp_3164("Nov 20 00:00:00 mx").is_some());
+    }
 }

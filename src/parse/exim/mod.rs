@@ -132,15 +132,20 @@ fn strip_prefixes(mut s: &str) -> Option<&str> {
 /// Exim message ids: `1aZ1HS-0006iF-Rk` (6-6-2, up to 4.96) and `1sDcIh-000000004YY-3wAT`
 /// (6-11-4, from 4.97).
 pub fn is_message_id(s: &str) -> bool {
-    // Part lengths (a fourth part, if any, makes it no id), without collecting them.
-    let mut lens = [0usize; 4];
-    let mut n = 0;
-    for (slot, part) in lens.iter_mut().zip(s.split('-')) {
-        *slot = part.len();
-        n += 1;
-    }
-    let alnum = s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    alnum && n == 3 && (lens[..3] == [6, 6, 2] || lens[..3] == [6, 11, 4])
+    // Three parts of the two lengths' shapes: the dashes sit at fixed places, every other
+    // byte is an ASCII letter or digit (one pass over the bytes, no split).
+    let dashes = match s.len() {
+        16 => [6, 13],
+        23 => [6, 18],
+        _ => return false,
+    };
+    s.bytes().enumerate().all(|(i, b)| {
+        if i == dashes[0] || i == dashes[1] {
+            b == b'-'
+        } else {
+            b.is_ascii_alphanumeric()
+        }
+    })
 }
 
 /// The items of a message line after its mark, as read by [`fields`].
@@ -170,7 +175,11 @@ impl Fields<'_> {
 /// `colon_text`, a word or value ending in `:` before a space ends the fields and the rest
 /// is the error text.
 fn fields(s: &str, colon_text: bool) -> Fields<'_> {
-    let mut f = Fields::default();
+    let mut f = Fields {
+        // A message line has some six to ten `KEY=` fields: one allocation, not three.
+        values: Vec::with_capacity(10),
+        ..Fields::default()
+    };
     let mut rest = s.trim_start();
     while !rest.is_empty() {
         if let Some(h) = rest.strip_prefix("H=") {
@@ -197,8 +206,10 @@ fn fields(s: &str, colon_text: bool) -> Fields<'_> {
                 }
             }
         }
-        let eq = memchr::memchr(b'=', rest.as_bytes());
+        // The `=` of a `KEY=` is looked for within the word only (the first `=` of the rest
+        // counts only when it comes before the space).
         let sp = memchr::memchr(b' ', rest.as_bytes()).unwrap_or(rest.len());
+        let eq = memchr::memchr(b'=', rest.as_bytes().get(..sp).unwrap_or_default());
         let is_kv = matches!(eq, Some(e) if e < sp && e > 0
             && rest[..e].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
         if let (true, Some(e)) = (is_kv, eq) {
@@ -317,7 +328,7 @@ fn host_spec(s: &str) -> Option<(Peer, &str)> {
     let close = inner.find(']')?;
     let addr = &inner[..close];
     let addr = addr.strip_prefix("IPv6:").unwrap_or(addr);
-    let ip: IpAddr = addr.parse().ok()?;
+    let ip: IpAddr = crate::parse::ip_addr(addr)?;
     let mut after = &inner[close + 1..];
     if let Some(p) = after.strip_prefix(':') {
         let digits = p.bytes().take_while(u8::is_ascii_digit).count();

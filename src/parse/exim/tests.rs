@@ -1003,6 +1003,29 @@ fn message_ids() {
     }
 }
 
+/// The split-and-count reading [`is_message_id`] replaced, kept as its specification.
+fn message_id_by_parts(s: &str) -> bool {
+    let mut lens = [0usize; 4];
+    let mut n = 0;
+    for (slot, part) in lens.iter_mut().zip(s.split('-')) {
+        *slot = part.len();
+        n += 1;
+    }
+    let alnum = s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    alnum && n == 3 && (lens[..3] == [6, 6, 2] || lens[..3] == [6, 11, 4])
+}
+
+proptest! {
+    /// Ids, ids with a dash moved, added or dropped, and non-ASCII bytes: the same verdict
+    /// as splitting on dashes.
+    #[test]
+    fn message_id_agrees_with_splitting_on_dashes(
+        s in "[a-zA-Z0-9]{6}-[a-zA-Z0-9]{6}-[a-zA-Z0-9]{2}|[a-zA-Z0-9]{6}-[a-zA-Z0-9]{11}-[a-zA-Z0-9]{4}|[a-zA-Z0-9é_-]{14,24}",
+    ) {
+        prop_assert_eq!(is_message_id(&s), message_id_by_parts(&s), "{}", s);
+    }
+}
+
 proptest! {
     #[test]
     fn arbitrary_text_never_panics(s in "\\PC*") {

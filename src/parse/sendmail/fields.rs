@@ -133,8 +133,15 @@ pub(super) fn split_fields<'a>(s: &'a str, tail: &[&str]) -> Vec<(&'a str, &'a s
 /// The pairs of [`split_fields`] one at a time, for the message lines (one `from=` or
 /// `to=` per message and recipient), which take what they need in one pass instead of
 /// collecting a vector and looking keys up in it.
+///
+/// One walk over the line: each value is read by [`boundary`] (one `memchr3` per comma or
+/// angle bracket), which also returns the [`KeyId`] of the key after it, so a key is looked
+/// up once and a caller can match on its id instead of comparing strings.
 pub(super) struct Fields<'a, 't> {
+    /// The text from the current field's key on; `None` once the last value was returned.
     rest: Option<&'a str>,
+    /// The current key's length and id when the previous boundary already found them.
+    known: Option<(usize, KeyId)>,
     tail: &'t [&'t str],
 }
 
@@ -142,7 +149,37 @@ impl<'a, 't> Fields<'a, 't> {
     pub(super) fn new(s: &'a str, tail: &'t [&'t str]) -> Self {
         Fields {
             rest: Some(s),
+            known: None,
             tail,
+        }
+    }
+
+    /// The next field: its key's id (`None` for a key not in [`KEYS`], the first key of a
+    /// line included), its key and its value.
+    pub(super) fn next_field(&mut self) -> Option<(Option<KeyId>, &'a str, &'a str)> {
+        let cur = self.rest.take()?;
+        let (eq, id) = match self.known.take() {
+            Some((eq, id)) => (eq, Some(id)),
+            None => {
+                let Some(eq) = memchr::memchr(b'=', cur.as_bytes()) else {
+                    return Some((None, "", cur));
+                };
+                (eq, key_id(cur.as_bytes(), eq))
+            }
+        };
+        let (Some(key), Some(after)) = (cur.get(..eq), cur.get(eq + 1..)) else {
+            return Some((None, "", cur));
+        };
+        if !self.tail.is_empty() && self.tail.contains(&key) {
+            return Some((id, key, after));
+        }
+        match boundary(after.as_bytes()) {
+            Some((at, next_eq, next_id)) => {
+                self.rest = after.get(at + 2..);
+                self.known = Some((next_eq, next_id));
+                Some((id, key, after.get(..at).unwrap_or_default()))
+            }
+            None => Some((id, key, after)),
         }
     }
 }
@@ -151,22 +188,217 @@ impl<'a> Iterator for Fields<'a, '_> {
     type Item = (&'a str, &'a str);
 
     fn next(&mut self) -> Option<(&'a str, &'a str)> {
-        let cur = self.rest.take()?;
-        let Some(eq) = memchr::memchr(b'=', cur.as_bytes()) else {
-            return Some(("", cur));
-        };
-        let key = &cur[..eq];
-        let after = &cur[eq + 1..];
-        if self.tail.contains(&key) {
-            return Some((key, after));
-        }
-        match next_boundary(after) {
-            Some(i) => {
-                self.rest = Some(&after[i + 2..]);
-                Some((key, &after[..i]))
+        self.next_field().map(|(_, k, v)| (k, v))
+    }
+}
+
+/// The next `, KEY=` (KEY in [`KEYS`]) in the value `s`, read as [`next_boundary`] reads it,
+/// in one pass: its position, the length of KEY and KEY's id.
+///
+/// Angle brackets are counted as the pass meets them (from the start of the value, as
+/// [`next_boundary`] counts them); a comma is looked at only when a blank follows it, and
+/// its key only when an `=` follows within the longest key's length.
+fn boundary(s: &[u8]) -> Option<(usize, usize, KeyId)> {
+    let mut open = 0usize;
+    let mut from = 0;
+    while let Some(at) = next_special(s, from) {
+        from = at + 1;
+        match s.get(at) {
+            Some(b'<') => open += 1,
+            Some(b'>') => open = open.saturating_sub(1),
+            _ => {
+                if s.get(at + 1) != Some(&b' ') {
+                    continue;
+                }
+                let rest = s.get(at + 2..).unwrap_or_default();
+                let Some((eq, id)) = key_ahead(rest) else {
+                    continue;
+                };
+                if open == 0
+                    || memchr::memchr2(b'<', b'>', rest).is_none_or(|i| rest.get(i) != Some(&b'>'))
+                {
+                    return Some((at, eq, id));
+                }
             }
-            None => Some((key, after)),
         }
+    }
+    None
+}
+
+/// The first `,`, `<` or `>` in `s` at or after `from`.
+///
+/// Eight bytes at a time (values are short: a `memchr3` call per comma or bracket cost
+/// more than the search): a byte equal to one of the three is the lowest zero byte of the
+/// word XORed with that byte repeated, and the classic zero-byte test flags the lowest
+/// zero byte exactly (its false positives only sit above a true one).
+#[inline]
+fn next_special(s: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const fn zero_bytes(v: u64) -> u64 {
+        v.wrapping_sub(ONES) & !v & HIGHS
+    }
+    let mut i = from;
+    while let Some(chunk) = s.get(i..i + 8) {
+        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let w = u64::from_le_bytes(bytes);
+        let hits = zero_bytes(w ^ (ONES * u64::from(b',')))
+            | zero_bytes(w ^ (ONES * u64::from(b'<')))
+            | zero_bytes(w ^ (ONES * u64::from(b'>')));
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    s.get(i..)?
+        .iter()
+        .position(|&c| matches!(c, b',' | b'<' | b'>'))
+        .map(|p| i + p)
+}
+
+/// The key at the start of `rest` when an `=` follows it within [`KEY_MAX`] bytes and
+/// it is one of [`KEYS`]: its length and id. The `=` is looked for in one 16-byte load
+/// (two words, as [`next_special`] looks) when `rest` is that long.
+#[inline]
+fn key_ahead(rest: &[u8]) -> Option<(usize, KeyId)> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const EQS: u64 = ONES * b'=' as u64;
+    let eq = match rest.get(..16).map(<[u8; 16]>::try_from) {
+        Some(Ok(bytes)) => {
+            let w = u128::from_le_bytes(bytes);
+            let (lo, hi) = (w as u64 ^ EQS, (w >> 64) as u64 ^ EQS);
+            let (zlo, zhi) = (
+                lo.wrapping_sub(ONES) & !lo & HIGHS,
+                hi.wrapping_sub(ONES) & !hi & HIGHS,
+            );
+            if zlo != 0 {
+                (zlo.trailing_zeros() / 8) as usize
+            } else if zhi != 0 {
+                8 + (zhi.trailing_zeros() / 8) as usize
+            } else {
+                return None;
+            }
+        }
+        _ => rest.iter().take(KEY_MAX + 1).position(|&c| c == b'=')?,
+    };
+    Some((eq, key_id(rest, eq)?))
+}
+
+/// A key's position in [`KEYS`].
+pub(super) type KeyId = u8;
+
+/// The id of `name`, which must be in [`KEYS`] (checked when the constant using it is
+/// built: a name not in the list yields an id past its end, which a test rejects).
+// Only called to build constants: an index out of range would fail the build, not a run.
+#[allow(clippy::indexing_slicing)]
+pub(super) const fn id_of(name: &str) -> KeyId {
+    let n = name.as_bytes();
+    let mut i = 0;
+    while i < KEYS.len() {
+        let k = KEYS[i].as_bytes();
+        if k.len() == n.len() {
+            let mut j = 0;
+            while j < k.len() && k[j] == n[j] {
+                j += 1;
+            }
+            if j == k.len() {
+                return i as KeyId;
+            }
+        }
+        i += 1;
+    }
+    KEYS.len() as KeyId
+}
+
+/// Slots of the open-addressing table of [`KEYS`] (a power of two, several times the
+/// number of keys so that a probe nearly always ends at its first slot).
+const SLOTS: usize = 256;
+
+/// Marks an empty slot of [`KEY_SLOTS`].
+const EMPTY: KeyId = KeyId::MAX;
+
+/// [`KEYS`] by the hash of their [`key_code`]: each slot holds a key's id or [`EMPTY`];
+/// the id's code is in [`KEY_CODES_BY_ID`]. Both built when compiling, some 1 KiB in all
+/// (a table of codes per slot was 8 KiB, and its loads missed the cache).
+// Evaluated at compile time: an index out of range would fail the build, not a run.
+#[allow(clippy::indexing_slicing)]
+static KEY_SLOTS: [KeyId; SLOTS] = {
+    let mut table = [EMPTY; SLOTS];
+    let mut i = 0;
+    while i < KEYS.len() {
+        let mut slot = key_slot(key_code_const(KEYS[i].as_bytes()));
+        while table[slot] != EMPTY {
+            slot = (slot + 1) % SLOTS;
+        }
+        table[slot] = i as KeyId;
+        i += 1;
+    }
+    table
+};
+
+/// The [`key_code`] of each key, by id.
+// Evaluated at compile time: an index out of range would fail the build, not a run.
+#[allow(clippy::indexing_slicing)]
+static KEY_CODES_BY_ID: [u128; KEYS.len()] = {
+    let mut codes = [0u128; KEYS.len()];
+    let mut i = 0;
+    while i < KEYS.len() {
+        codes[i] = key_code_const(KEYS[i].as_bytes());
+        i += 1;
+    }
+    codes
+};
+
+const _: () = assert!(KEYS.len() < SLOTS / 2 && KEYS.len() < EMPTY as usize);
+
+/// Where the probe for `code` starts in [`KEY_SLOTS`].
+const fn key_slot(code: u128) -> usize {
+    let folded = (code as u64) ^ ((code >> 64) as u64).rotate_left(29);
+    (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize % SLOTS
+}
+
+/// [`key_code`] for the table built when compiling.
+// Evaluated at compile time only.
+#[allow(clippy::indexing_slicing)]
+const fn key_code_const(b: &[u8]) -> u128 {
+    let mut code = 0u128;
+    let mut i = 0;
+    while i < b.len() && i < 15 {
+        code |= (b[i] as u128) << (8 * i);
+        i += 1;
+    }
+    code | (b.len() as u128) << 120
+}
+
+/// The id of the key `s[..len]` when it is one of [`KEYS`].
+///
+/// The key's [`key_code`] is one 16-byte load masked to `len` bytes when `s` has 16 bytes
+/// (nearly always: a key is followed by its value), so no copy of a variable length (a
+/// `memcpy` call) is made per key.
+#[inline]
+fn key_id(s: &[u8], len: usize) -> Option<KeyId> {
+    if len == 0 || len > KEY_MAX {
+        return None;
+    }
+    let code = match s.get(..16).map(<[u8; 16]>::try_from) {
+        Some(Ok(bytes)) => {
+            (u128::from_le_bytes(bytes) & ((1u128 << (8 * len)) - 1)) | (len as u128) << 120
+        }
+        _ => key_code(s.get(..len)?),
+    };
+    let mut slot = key_slot(code);
+    loop {
+        let id = KEY_SLOTS.get(slot).copied()?;
+        if id == EMPTY {
+            return None;
+        }
+        if KEY_CODES_BY_ID.get(usize::from(id)) == Some(&code) {
+            return Some(id);
+        }
+        slot = (slot + 1) % SLOTS;
     }
 }
 
@@ -334,6 +566,199 @@ mod tests {
             }
         }
         None
+    }
+
+    /// The walk [`Fields`] replaced (each value cut by [`next_boundary`], each key found by
+    /// its own `memchr` and compared as a string), kept as its specification.
+    struct FieldsByBoundary<'a, 't> {
+        rest: Option<&'a str>,
+        tail: &'t [&'t str],
+    }
+
+    impl<'a> Iterator for FieldsByBoundary<'a, '_> {
+        type Item = (&'a str, &'a str);
+
+        fn next(&mut self) -> Option<(&'a str, &'a str)> {
+            let cur = self.rest.take()?;
+            let Some(eq) = memchr::memchr(b'=', cur.as_bytes()) else {
+                return Some(("", cur));
+            };
+            let key = &cur[..eq];
+            let after = &cur[eq + 1..];
+            if self.tail.contains(&key) {
+                return Some((key, after));
+            }
+            match next_boundary(after) {
+                Some(i) => {
+                    self.rest = Some(&after[i + 2..]);
+                    Some((key, &after[..i]))
+                }
+                None => Some((key, after)),
+            }
+        }
+    }
+
+    /// The tails the parsers pass, and none.
+    const TAILS: &[&[&str]] = &[&[], &["stat"], &["reject", "status", "quarantine"]];
+
+    /// `s` walked by [`Fields`] and by [`FieldsByBoundary`] with every tail: the same
+    /// pairs, and each id names its key.
+    fn walks_agree(s: &str) -> Result<(), String> {
+        for tail in TAILS {
+            let old: Vec<_> = FieldsByBoundary {
+                rest: Some(s),
+                tail,
+            }
+            .collect();
+            let mut new = Vec::new();
+            let mut fields = Fields::new(s, tail);
+            while let Some((id, k, v)) = fields.next_field() {
+                let named = KEYS.iter().position(|key| *key == k).map(|i| i as KeyId);
+                if id != named {
+                    return Err(format!("{s:?}: key {k:?} has id {id:?}, not {named:?}"));
+                }
+                new.push((k, v));
+            }
+            if new != old {
+                return Err(format!("{s:?} with tail {tail:?}: {new:?} != {old:?}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The message texts of every Sendmail line in `tests/fixtures/` and `sample-logs/`.
+    fn sendmail_messages() -> Vec<String> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+            let mut entries: Vec<_> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            entries.sort();
+            for path in entries {
+                if path.is_dir() {
+                    walk(&path, out);
+                    continue;
+                }
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                for line in text.lines() {
+                    let env = crate::parse::envelope::parse(line);
+                    if crate::parse::mta_for_program(env.program)
+                        == Some(crate::model::Mta::Sendmail)
+                    {
+                        out.push(env.message.to_owned());
+                    }
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut out = Vec::new();
+        walk(&root.join("tests/fixtures"), &mut out);
+        walk(&root.join("sample-logs"), &mut out);
+        out
+    }
+
+    /// The one-pass walk reads every Sendmail line of the fixtures and samples as the walk
+    /// by boundaries did: the line's fields (after its queue id), every cut of them from
+    /// the front and from the back, and the whole message text.
+    #[test]
+    fn one_pass_walk_keeps_every_field_of_every_known_line() {
+        let messages = sendmail_messages();
+        assert!(messages.len() > 300, "only {} lines", messages.len());
+        let mut message_lines = 0;
+        for msg in &messages {
+            let (_, body) = split_qid(strip_piece(strip_solaris_tag(msg.trim_end())).1);
+            message_lines += usize::from(body.starts_with("from=") || body.starts_with("to="));
+            for s in [msg.as_str(), body] {
+                for (i, _) in s.char_indices().chain([(s.len(), ' ')]) {
+                    walks_agree(&s[..i]).unwrap();
+                    walks_agree(&s[i..]).unwrap();
+                }
+            }
+        }
+        assert!(message_lines > 50, "only {message_lines} from=/to= lines");
+    }
+
+    proptest! {
+        /// Near-misses of real fields: keys one letter off, brackets that close or not,
+        /// commas with and without a blank, `=` further than a key's length.
+        #[test]
+        fn one_pass_walk_agrees_on_near_misses(
+            parts in prop::collection::vec(prop::sample::select(&[
+                "from=", "to=", "<a@b>", "<", ">", ", ", ",", "=", " ", "relay=", "stat=",
+                "Stat=", "stat", "msgid=<x, size=1@y>", "nrcpts=", "nrcptsx=", "tls_version=",
+                "tls_verifyx_long_key=", "size=12", "(ok 12, queued as x)", "reject=",
+                "status=", "quarantine=", "x", "[1.2.3.4]", "é",
+            ][..]), 0..24),
+        ) {
+            let s: String = parts.concat();
+            prop_assert_eq!(walks_agree(&s), Ok(()));
+        }
+    }
+
+    proptest! {
+        /// The eight-bytes-at-a-time search finds what a search byte by byte finds, from
+        /// any start, with multi-byte characters and the three bytes' neighbours around.
+        #[test]
+        fn next_special_agrees_with_a_search_byte_by_byte(
+            parts in prop::collection::vec(prop::sample::select(&[
+                ",", "<", ">", "=", ".", "-", "+", "a", "é", "\u{2c00}", "\u{3c3c}", " ", "\u{80}",
+            ][..]), 0..40),
+            from in 0usize..48,
+        ) {
+            let s: String = parts.concat();
+            let b = s.as_bytes();
+            let want = b
+                .get(from..)
+                .and_then(|t| t.iter().position(|&c| matches!(c, b',' | b'<' | b'>')))
+                .map(|p| from + p);
+            prop_assert_eq!(next_special(b, from), want);
+        }
+    }
+
+    proptest! {
+        /// The key after a comma is the one the walk by boundaries read: the first `=`
+        /// within the longest key's length, and a key of the list before it.
+        #[test]
+        fn key_ahead_is_the_key_before_the_first_equals(
+            parts in prop::collection::vec(prop::sample::select(&[
+                "relay", "to", "stat", "=", "x", "tls_verify", "é", " ", "<",
+            ][..]), 0..8),
+        ) {
+            let s: String = parts.concat();
+            let b = s.as_bytes();
+            let want = b
+                .iter()
+                .take(KEY_MAX + 1)
+                .position(|&c| c == b'=')
+                .filter(|&eq| is_key(&b[..eq]))
+                .map(|eq| (eq, KEYS.iter().position(|k| k.as_bytes() == &b[..eq]).unwrap() as KeyId));
+            prop_assert_eq!(key_ahead(b), want);
+        }
+    }
+
+    #[test]
+    fn ids_of_the_keys_read_are_in_the_list() {
+        for k in [
+            "relay",
+            "nrcpts",
+            "proto",
+            "mailer",
+            "dsn",
+            "stat",
+            "tls_version",
+            "tls_verify",
+            "cipher",
+        ] {
+            assert_eq!(KEYS.get(usize::from(id_of(k))), Some(&k));
+        }
+        assert_eq!(usize::from(id_of("nope")), KEYS.len());
+        for (i, k) in KEYS.iter().enumerate() {
+            assert_eq!(key_id(k.as_bytes(), k.len()), Some(i as KeyId), "{k}");
+            let long = format!("{k}=<long value follows>");
+            assert_eq!(key_id(long.as_bytes(), k.len()), Some(i as KeyId), "{k}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Per-message and per-session lines: `ruleset=tls_*` policy checks, `from=` and `to=`,
 //! and the lines that end an inbound SMTP session early.
 
-use super::fields::{Fields, lookup, split_fields};
+use super::fields::{Fields, KeyId, id_of, lookup, split_fields};
 use super::relay::parse_relay;
 use crate::model::EndReason;
 use crate::model::QueueId;
@@ -66,9 +66,10 @@ pub(super) fn reception(qid: Option<&str>, rest: &str, detail: Detail) -> Parsed
     };
     let mut first = None;
     let mut f = MessageFields::default();
-    for (k, v) in Fields::new(rest, &[]) {
+    let mut fields = Fields::new(rest, &[]);
+    while let Some((id, _, v)) = fields.next_field() {
         first.get_or_insert(v);
-        f.take(k, v);
+        f.take(id, v);
     }
     let from = strip_angles(first.unwrap_or(""));
     let peer = f.relay.and_then(|r| {
@@ -111,17 +112,28 @@ struct MessageFields<'a> {
 }
 
 impl<'a> MessageFields<'a> {
-    fn take(&mut self, key: &str, value: &'a str) {
+    /// Keeps `value` when `key` (its id in the field list) is one read and the first of it.
+    fn take(&mut self, key: Option<KeyId>, value: &'a str) {
+        const RELAY: KeyId = id_of("relay");
+        const NRCPTS: KeyId = id_of("nrcpts");
+        const PROTO: KeyId = id_of("proto");
+        const MAILER: KeyId = id_of("mailer");
+        const DSN: KeyId = id_of("dsn");
+        const STAT: KeyId = id_of("stat");
+        const TLS_VERSION: KeyId = id_of("tls_version");
+        const TLS_VERIFY: KeyId = id_of("tls_verify");
+        const CIPHER: KeyId = id_of("cipher");
+        let Some(key) = key else { return };
         let slot = match key {
-            "relay" => &mut self.relay,
-            "nrcpts" => &mut self.nrcpts,
-            "proto" => &mut self.proto,
-            "mailer" => &mut self.mailer,
-            "dsn" => &mut self.dsn,
-            "stat" => &mut self.stat,
-            "tls_version" => &mut self.tls_version,
-            "tls_verify" => &mut self.tls_verify,
-            "cipher" => &mut self.cipher,
+            RELAY => &mut self.relay,
+            NRCPTS => &mut self.nrcpts,
+            PROTO => &mut self.proto,
+            MAILER => &mut self.mailer,
+            DSN => &mut self.dsn,
+            STAT => &mut self.stat,
+            TLS_VERSION => &mut self.tls_version,
+            TLS_VERIFY => &mut self.tls_verify,
+            CIPHER => &mut self.cipher,
             _ => return,
         };
         slot.get_or_insert(value);
@@ -160,9 +172,10 @@ pub(super) fn delivery(qid: Option<&str>, rest: &str, detail: Detail) -> Parsed 
     };
     let mut first = None;
     let mut f = MessageFields::default();
-    for (k, v) in Fields::new(rest, &["stat"]) {
+    let mut fields = Fields::new(rest, &["stat"]);
+    while let Some((id, _, v)) = fields.next_field() {
         first.get_or_insert(v);
-        f.take(k, v);
+        f.take(id, v);
     }
     let Some(text) = f.stat else {
         return Parsed::Malformed(format!("to= line without stat=: {qid}"));

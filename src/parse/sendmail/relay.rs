@@ -15,7 +15,10 @@ use crate::model::Peer;
 pub fn parse_relay(s: &str) -> Peer {
     let mut s = s.trim();
     let mut forged = false;
-    if let Some(i) = crate::parse::find(s, crate::parse::needle!(" (may be")) {
+    // Most values have no parenthesis: the substring search only when one is there.
+    if memchr::memchr(b'(', s.as_bytes()).is_some()
+        && let Some(i) = crate::parse::find(s, crate::parse::needle!(" (may be"))
+    {
         forged = true;
         s = s[..i].trim_end();
     }
@@ -33,7 +36,11 @@ pub fn parse_relay(s: &str) -> Peer {
         None if s.starts_with('[') => ("", Some(&s[1..])),
         None => (s, None),
     };
-    let mut name = name_part.rsplit('@').next().unwrap_or(name_part);
+    // After the last `@` (an ident), found by `memrchr`.
+    let mut name = match memchr::memrchr(b'@', name_part.as_bytes()) {
+        Some(at) => name_part.get(at + 1..).unwrap_or_default(),
+        None => name_part,
+    };
     let mut ip = paren_ip;
     // `relay=[127.0.0.1] [127.0.0.1]` (to= line for an address-literal relay host): the
     // name part is itself a literal.
@@ -70,7 +77,7 @@ fn parse_ip(s: &str) -> Option<IpAddr> {
         Some(p) if p.eq_ignore_ascii_case("IPv6:") => &s[5..],
         _ => s,
     };
-    let ip: IpAddr = s.parse().ok()?;
+    let ip: IpAddr = crate::parse::ip_addr(s)?;
     Some(match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         v4 => v4,

@@ -1,7 +1,7 @@
 //! `STARTTLS…` lines (the summary and its relay-keyed relatives, errors, debug traces),
 //! `tls_*_features` lines, and which sendmail function a TLS error names.
 
-use super::fields::{field, lookup, next_any_key, split_fields};
+use super::fields::{Fields, KeyId, field, id_of, next_any_key};
 use super::relay::parse_relay;
 use crate::model::{
     Bits, Cipher, Direction, EventKind, Peer, TlsError, TlsErrorKind, TlsParams, TlsSession,
@@ -261,18 +261,37 @@ fn summary(dir: Option<Direction>, relay: &str, fields_text: &str) -> Parsed {
             "STARTTLS summary with no server/client side: {fields_text}"
         ));
     };
-    let fields = split_fields(fields_text, &[]);
-    let get = |k: &str| lookup(&fields, k).filter(|v| !v.is_empty());
-    let Some(version) = get("version") else {
+    // The first value of each key read (as a lookup in the split fields would find it),
+    // gathered in one walk without collecting the fields.
+    const VERSION: KeyId = id_of("version");
+    const VERIFY: KeyId = id_of("verify");
+    const CIPHER: KeyId = id_of("cipher");
+    const BITS: KeyId = id_of("bits");
+    let [mut version, mut verify, mut cipher, mut bits] = [None::<&str>; 4];
+    let mut fields = Fields::new(fields_text, &[]);
+    while let Some((id, _, v)) = fields.next_field() {
+        let slot = match id {
+            Some(VERSION) => &mut version,
+            Some(VERIFY) => &mut verify,
+            Some(CIPHER) => &mut cipher,
+            Some(BITS) => &mut bits,
+            _ => continue,
+        };
+        slot.get_or_insert(v);
+    }
+    fn get(v: Option<&str>) -> Option<&str> {
+        v.filter(|v| !v.is_empty())
+    }
+    let Some(version) = get(version) else {
         return Parsed::Malformed("STARTTLS summary with an empty version=".into());
     };
-    let Some(verify) = get("verify") else {
+    let Some(verify) = get(verify) else {
         return Parsed::Malformed("STARTTLS summary without verify=".into());
     };
-    let Some(cipher) = get("cipher") else {
+    let Some(cipher) = get(cipher) else {
         return Parsed::Malformed("STARTTLS summary without cipher=".into());
     };
-    let Some(bits) = get("bits") else {
+    let Some(bits) = get(bits) else {
         return Parsed::Malformed("STARTTLS summary without bits=".into());
     };
     let Some((alg, secret)) = parse_bits(bits) else {
