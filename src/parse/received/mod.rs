@@ -263,7 +263,7 @@ pub fn parse(value: &str) -> Result<Hop, Malformed> {
     }
     from.apply(&mut hop);
     // Courier writes the id after the date: `; Sat, 21 Mar 2020 00:40:12 +0200 id 0000…`.
-    let date_text = match date_text.split_once(" id ") {
+    let date_text = match split_id(date_text) {
         Some((d, id)) => {
             if hop.id.is_none() {
                 hop.id = id.split_whitespace().next().map(CompactString::from);
@@ -281,6 +281,16 @@ pub fn parse(value: &str) -> Result<Hop, Malformed> {
     }
     hop.tls = tls.verdict(hop.with.as_deref());
     Ok(hop)
+}
+
+/// `s` split at its first ` id ` (what `str::split_once(" id ")` gives), with a searcher
+/// built once: `split_once` builds one per call, and this runs for every stamp.
+fn split_id(s: &str) -> Option<(&str, &str)> {
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(" id "));
+    let at = FINDER.find(s.as_bytes())?;
+    // ` id ` is ASCII: both cuts fall on character boundaries.
+    Some((s.get(..at)?, s.get(at + " id ".len()..)?))
 }
 
 fn truncate(s: &str, n: usize) -> &str {
