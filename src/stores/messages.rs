@@ -766,9 +766,6 @@ pub fn is_report_header(header: &[u8]) -> bool {
         std::sync::LazyLock::new(|| memmem::Finder::new("tlsrpt"));
     static DOMAIN: std::sync::LazyLock<memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memmem::Finder::new("tls-report-domain:"));
-    if !may_name_a_report(header) {
-        return false;
-    }
     // The lower-cased copy goes to a buffer kept per thread: this runs for every message
     // of a store on the pool, and a fresh allocation each time showed in profiles.
     thread_local! {
@@ -781,21 +778,6 @@ pub fn is_report_header(header: &[u8]) -> bool {
             report_in_lowered(&h, &TLSRPT, &DOMAIN)
         }
         Err(_) => report_in_lowered(&header.to_ascii_lowercase(), &TLSRPT, &DOMAIN),
-    })
-}
-
-/// False when `header` cannot hold any needle of [`is_report_header`], without copying it:
-/// every needle has a `p` (any case) between `r` and `t` (`tlsrpt`) or between `e` and
-/// `o` (`tls-report-domain:`), which ordinary headers almost never have, so nearly every
-/// message of a store is answered by one `memchr2` walk. True means "look closer".
-fn may_name_a_report(header: &[u8]) -> bool {
-    memchr::memchr2_iter(b'p', b'P', header).any(|i| {
-        let around = |d: usize| header.get(d).map(|b| b | 0x20);
-        let (before, after) = (around(i.wrapping_sub(1)), around(i + 1));
-        matches!(
-            (before, after),
-            (Some(b'r'), Some(b't')) | (Some(b'e'), Some(b'o'))
-        )
     })
 }
 
