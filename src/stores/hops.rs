@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::filter::{RecordFilter, peer_matches};
 use crate::analysis::posture::{PeerPosture, Posture};
-use crate::model::{Direction, QueueId, Source};
+use crate::model::{Cipher, Direction, QueueId, Source, TlsVersion, Verify};
 use crate::model::{max_time, min_time};
 use crate::parse::headers;
 use crate::parse::received::{self, Hop, HopTls};
@@ -370,21 +370,130 @@ pub fn add_hop<'p>(posture: &'p mut Posture, hop: &Hop) -> Option<&'p str> {
 
 /// The peers of a store scan while it runs, hashed (the posture's ordered map compared
 /// long, similar host names on every hop); moved into the posture at the end.
-type PeerMap = HashMap<String, PeerPosture, foldhash::fast::FixedState>;
+type PeerMap = HashMap<String, PeerAcc, foldhash::fast::FixedState>;
+
+/// The TLS details of a hop as the histograms count them: version, cipher, verify word.
+type Details = (Option<TlsVersion>, Option<Cipher>, Option<Verify>);
+
+/// One peer's posture while a store scan folds it, with what its last hop added.
+///
+/// Why: the fold runs on one thread for every hop of a mailbox, and each hop looked up
+/// its name and address in ordered sets and its version, cipher and verify word in three
+/// histograms (a few cold cache lines each). A peer's hops mostly repeat the same name,
+/// address and details, so a hop that repeats them only compares; repeated details are
+/// counted here and added to the histograms when they change and at the end
+/// ([`PeerAcc::finish`]), which gives the same counts in the same maps.
+#[derive(Default)]
+struct PeerAcc {
+    pp: PeerPosture,
+    /// A name equal to the posture key is already in `pp.names`.
+    key_named: bool,
+    /// The last address added to `pp.ips`.
+    last_ip: Option<IpAddr>,
+    /// Details counted since they were last added to the histograms, and how often.
+    pending: Option<(Details, u64)>,
+}
+
+impl PeerAcc {
+    /// The peer's posture with every count added.
+    fn finish(mut self) -> PeerPosture {
+        if let Some((k, n)) = self.pending.take() {
+            add_details(&mut self.pp.inbound, &k, n);
+        }
+        self.pp
+    }
+}
+
+/// `n` sessions with the details `k` into the histograms of `d`.
+fn add_details(d: &mut crate::analysis::posture::DirPosture, k: &Details, n: u64) {
+    if let Some(v) = &k.0 {
+        d.versions.add_n(v, n);
+    }
+    if let Some(c) = &k.1 {
+        d.ciphers.add_n(c, n);
+    }
+    if let Some(v) = &k.2 {
+        d.verify.add_n(v, n);
+    }
+}
 
 /// [`add_hop`] into a [`PeerMap`].
 fn add_hop_to(peers: &mut PeerMap, hop: &Hop) {
     let Some((key, name)) = hop_key(hop) else {
         return;
     };
-    let pp = match peers.get_mut(&*key) {
-        Some(pp) => pp,
+    // A borrowed key is the name itself (already lower case).
+    let name_is_key = matches!(key, std::borrow::Cow::Borrowed(_));
+    let acc = match peers.get_mut(&*key) {
+        Some(acc) => acc,
         None => {
             let key = key.into_owned();
-            peers.entry(key.clone()).or_insert_with(|| new_peer(key))
+            peers.entry(key.clone()).or_insert_with(|| PeerAcc {
+                pp: new_peer(key),
+                ..PeerAcc::default()
+            })
         }
     };
-    fold_hop(pp, name, hop);
+    fold_hop_acc(acc, name, name_is_key, hop);
+}
+
+/// [`fold_hop`] into a [`PeerAcc`]: the same sums, with repeats only compared.
+fn fold_hop_acc(acc: &mut PeerAcc, name: Option<&str>, name_is_key: bool, hop: &Hop) {
+    if let Some(n) = name
+        && !(name_is_key && acc.key_named)
+    {
+        if !acc.pp.names.contains(n) {
+            acc.pp.names.insert(n.to_owned());
+        }
+        acc.key_named |= name_is_key;
+    }
+    if let Some(ip) = hop.from_ip
+        && acc.last_ip != Some(ip)
+    {
+        acc.pp.ips.insert(ip);
+        acc.last_ip = Some(ip);
+    }
+    let d = &mut acc.pp.inbound;
+    match &hop.tls {
+        HopTls::Tls(det) => {
+            d.tls_messages += 1;
+            d.tls_sessions += 1;
+            match &mut acc.pending {
+                Some((k, n)) if k.0 == det.version && k.1 == det.cipher && k.2 == det.verify => {
+                    *n += 1;
+                }
+                Some((k, n)) => {
+                    add_details(d, k, *n);
+                    k.0.clone_from(&det.version);
+                    // The cipher's string is reused: details that alternate do not
+                    // allocate on every change.
+                    match (&mut k.1, &det.cipher) {
+                        (Some(mine), Some(theirs)) => {
+                            mine.0.clear();
+                            mine.0.push_str(&theirs.0);
+                        }
+                        (mine, theirs) => mine.clone_from(theirs),
+                    }
+                    k.2.clone_from(&det.verify);
+                    *n = 1;
+                }
+                None => {
+                    acc.pending = Some((
+                        (det.version.clone(), det.cipher.clone(), det.verify.clone()),
+                        1,
+                    ));
+                }
+            }
+            if let Some(b) = det.bits.effective() {
+                d.min_bits = Some(d.min_bits.map_or(b, |m| m.min(b)));
+            }
+        }
+        HopTls::TlsNoDetails => d.tls_messages += 1,
+        HopTls::Plaintext => d.plaintext_messages += 1,
+        HopTls::Unknown => {}
+    }
+    d.first_seen = min_time(d.first_seen, hop.date);
+    d.last_seen = max_time(d.last_seen, hop.date);
 }
 
 fn new_peer(key: String) -> PeerPosture {
@@ -717,9 +826,14 @@ pub fn scan(
         }
     });
     summary.claimed = Posture::default();
-    summary.claimed.peers.extend(claimed);
+    summary
+        .claimed
+        .peers
+        .extend(claimed.into_iter().map(|(k, a)| (k, a.finish())));
     let mut posture = Posture::default();
-    posture.peers.extend(witnessed);
+    posture
+        .peers
+        .extend(witnessed.into_iter().map(|(k, a)| (k, a.finish())));
     (posture, summary)
 }
 

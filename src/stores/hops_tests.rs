@@ -484,3 +484,45 @@ fn one_read_hands_report_messages_over_and_folds_the_rest() {
     );
     assert_eq!(quiet, s);
 }
+
+/// The scan's fold (names, addresses and repeated details only compared, details
+/// counted apart) gives the posture that [`add_hop`] gives hop by hop: peers under one
+/// key with several names, addresses and ciphers that alternate, change and come back,
+/// details with and without a verify word, and hops without details.
+#[test]
+fn accumulated_fold_equals_hop_by_hop() {
+    let stamps = [
+        "from mx.a.example (mx.a.example [192.0.2.1]) (using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)) by us with ESMTPS id 1; Mon, 1 Jul 2024 10:00:00 +0200",
+        "from MX.A.example (MX.A.example [192.0.2.1]) (using TLSv1.2 with cipher ECDHE-RSA-AES128-GCM-SHA256 (128/128 bits)) by us with ESMTPS id 2; Mon, 1 Jul 2024 10:01:00 +0200",
+        "from mx.a.example (mx.a.example [192.0.2.2]) (using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)) by us with ESMTPS id 3; Mon, 1 Jul 2024 09:00:00 +0200",
+        "from mx.a.example (mx.a.example [192.0.2.1]) (version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 bits=256 verify=OK) by us with ESMTPS id 4; Mon, 1 Jul 2024 11:00:00 +0200",
+        "from mx.a.example (mx.a.example [192.0.2.1]) by us with ESMTPS id 5; Mon, 1 Jul 2024 12:00:00 +0200",
+        "from mx.a.example (mx.a.example [192.0.2.1]) by us with ESMTP id 6; Mon, 1 Jul 2024 12:30:00 +0200",
+        "from [198.51.100.7] (helo=x) by us with esmtps (TLS1.2:ECDHE_RSA_AES_256_GCM_SHA384:256) id 7; Mon, 1 Jul 2024 13:00:00 +0200",
+        "from [198.51.100.7] (helo=x) by us with esmtps (TLS1.2:ECDHE_RSA_AES_128_GCM_SHA256:128) id 8; Mon, 1 Jul 2024 13:00:00 +0200",
+        "from [198.51.100.7] (helo=x) by us with esmtps (TLS1.2:ECDHE_RSA_AES_256_GCM_SHA384:256) id 9; Mon, 1 Jul 2024 14:00:00 +0200",
+        "from mx.a.example (mx.a.example [192.0.2.1]) (using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)) by us with ESMTPS id 10; Mon, 1 Jul 2024 15:00:00 +0200",
+    ];
+    let hops: Vec<Hop> = stamps
+        .iter()
+        .map(|s| received::parse(s).expect("a stamp"))
+        .collect();
+    // Every order of the first hops, so that each repeat and change meets each state.
+    for rot in 0..hops.len() {
+        let order: Vec<&Hop> = hops.iter().cycle().skip(rot).take(hops.len() * 2).collect();
+        let mut want = Posture::default();
+        let mut acc = PeerMap::default();
+        for h in &order {
+            add_hop(&mut want, h);
+            add_hop_to(&mut acc, h);
+        }
+        let mut got = Posture::default();
+        got.peers
+            .extend(acc.into_iter().map(|(k, a)| (k, a.finish())));
+        assert_eq!(got, want, "rotation {rot}");
+        let a = &got.peers["mx.a.example"];
+        assert_eq!(a.names.len(), 2);
+        assert_eq!(a.ips.len(), 2);
+        assert!(a.inbound.ciphers.len() >= 2);
+    }
+}

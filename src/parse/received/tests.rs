@@ -1641,6 +1641,26 @@ mod prop {
             let _ = parse_ip(&s);
         }
 
+        /// The ASCII word splitter cuts exactly where the std splitter does, Unicode
+        /// blanks (no-break space, NEL, ideographic space) and the vertical tab included.
+        #[test]
+        fn words_split_like_split_whitespace(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("from"), Just("a.example"), Just(" "), Just("\t"), Just("\r\n"),
+                    Just("\u{0B}"), Just("\u{0C}"), Just("\u{A0}"), Just("\u{85}"),
+                    Just("\u{3000}"), Just("é"), Just("(x)"), Just(""), Just("\u{1C}"),
+                ],
+                0..12,
+            )
+        ) {
+            let s = parts.concat();
+            let ours: Vec<&str> = words(&s).collect();
+            let std: Vec<&str> = s.split_whitespace().collect();
+            prop_assert_eq!(ours, std, "{:?}", s);
+            prop_assert_eq!(has_blank(&s), s.contains(char::is_whitespace), "{:?}", s);
+        }
+
         #[test]
         fn arbitrary_bytes_through_headers_never_panic(b in proptest::collection::vec(any::<u8>(), 0..600)) {
             let _ = headers::block_end(&b);

@@ -1,7 +1,7 @@
 //! The TLS readers of a `Received:` value: every comment form and protocol word that
 //! says something about encryption (FORMATS.md §1.5, §2.4, §3.4, §4).
 
-use super::{HopTls, HopTlsDetails};
+use super::{HopTls, HopTlsDetails, has_blank, words};
 use crate::model::{Bits, Cipher, TlsVersion, Verify};
 
 /// Gathers TLS facts from comments and the protocol word.
@@ -43,7 +43,7 @@ impl TlsCollector {
             self.courier(rest);
         } else if let Some(cipher) = c
             .strip_suffix(" encrypted")
-            .filter(|x| !x.is_empty() && !x.contains(char::is_whitespace))
+            .filter(|x| !x.is_empty() && !has_blank(x))
         {
             // qmail-tls and qpsmtpd: `with (ECDHE-RSA-AES256-GCM-SHA384 encrypted) SMTP`.
             self.details().cipher = Some(Cipher::new(cipher));
@@ -87,14 +87,14 @@ impl TlsCollector {
     /// Sendmail's older `using V with cipher C (N bits) verified W`.
     fn using(&mut self, c: &str) {
         let d = self.details();
-        let mut words = c.split_whitespace();
-        words.next();
-        if let Some(v) = words.next() {
+        let mut ws = words(c);
+        ws.next();
+        if let Some(v) = ws.next() {
             d.version = Some(TlsVersion::parse(v));
         }
         // The first `with cipher X`.
         let mut prev: [&str; 2] = ["", ""];
-        for w in c.split_whitespace() {
+        for w in words(c) {
             if prev == ["with", "cipher"] {
                 d.cipher = Some(Cipher::new(w));
                 break;
@@ -113,9 +113,9 @@ impl TlsCollector {
                 };
             }
         }
-        let mut words = c.split_whitespace().peekable();
-        while let Some(w) = words.next() {
-            match (w, words.peek()) {
+        let mut ws = words(c).peekable();
+        while let Some(w) = ws.next() {
+            match (w, ws.peek()) {
                 ("verified", Some(v)) => {
                     d.verify = Some(Verify::parse(v.trim_end_matches(')')));
                 }
@@ -168,7 +168,7 @@ impl TlsCollector {
     /// `TLS 1.0` with the blank replaced), and the key size in *bytes*
     /// (`RSA_AES_256_CBC_SHA:32`): that number is given here in bits, as later builds do.
     fn exim_cipher_string(&mut self, c: &str) -> bool {
-        if c.contains(char::is_whitespace) {
+        if has_blank(c) {
             return false;
         }
         let Some((first, rest)) = c.split_once(':') else {
@@ -223,11 +223,11 @@ impl TlsCollector {
                 _ => self.bare_tls = true,
             }
         }
-        let mut words = base.split_whitespace();
-        let word = words.next().unwrap_or("");
+        let mut ws = words(base);
+        let word = ws.next().unwrap_or("");
         // MessageLabs (Symantec.cloud): `with AES256-GCM-SHA384 encrypted SMTP`.
         if self.details.is_none()
-            && words
+            && ws
                 .next()
                 .is_some_and(|w| w.eq_ignore_ascii_case("encrypted"))
         {
