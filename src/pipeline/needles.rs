@@ -292,7 +292,7 @@ impl Needles {
     }
 
     /// [`Needles::new`] with `rare` words too (a peer's spellings), searched apart from
-    /// the other words ([`Split`]): the lines kept are the same, found with fewer false
+    /// the other words (`Split`): the lines kept are the same, found with fewer false
     /// candidates.
     pub fn with_rare<S: AsRef<str>>(
         rare: impl IntoIterator<Item = S>,
