@@ -454,36 +454,46 @@ fn fold_hop_acc(acc: &mut PeerAcc, name: Option<&str>, name_is_key: bool, hop: &
         acc.last_ip = Some(ip);
     }
     let d = &mut acc.pp.inbound;
+    count_hop(d, hop);
+    if let HopTls::Tls(det) = &hop.tls {
+        match &mut acc.pending {
+            Some((k, n)) if k.0 == det.version && k.1 == det.cipher && k.2 == det.verify => {
+                *n += 1;
+            }
+            Some((k, n)) => {
+                add_details(d, k, *n);
+                k.0.clone_from(&det.version);
+                // The cipher's string is reused: details that alternate do not
+                // allocate on every change.
+                match (&mut k.1, &det.cipher) {
+                    (Some(mine), Some(theirs)) => {
+                        mine.0.clear();
+                        mine.0.push_str(&theirs.0);
+                    }
+                    (mine, theirs) => mine.clone_from(theirs),
+                }
+                k.2.clone_from(&det.verify);
+                *n = 1;
+            }
+            None => {
+                acc.pending = Some((
+                    (det.version.clone(), det.cipher.clone(), det.verify.clone()),
+                    1,
+                ));
+            }
+        }
+    }
+}
+
+/// What every hop adds to its peer's inbound side whatever the fold: the message (TLS or
+/// plaintext), the session, the least bits and the time. The version, cipher and verify
+/// words are the callers' ([`fold_hop`] adds them at once, [`fold_hop_acc`] while they
+/// repeat).
+fn count_hop(d: &mut crate::analysis::posture::DirPosture, hop: &Hop) {
     match &hop.tls {
         HopTls::Tls(det) => {
             d.tls_messages += 1;
             d.tls_sessions += 1;
-            match &mut acc.pending {
-                Some((k, n)) if k.0 == det.version && k.1 == det.cipher && k.2 == det.verify => {
-                    *n += 1;
-                }
-                Some((k, n)) => {
-                    add_details(d, k, *n);
-                    k.0.clone_from(&det.version);
-                    // The cipher's string is reused: details that alternate do not
-                    // allocate on every change.
-                    match (&mut k.1, &det.cipher) {
-                        (Some(mine), Some(theirs)) => {
-                            mine.0.clear();
-                            mine.0.push_str(&theirs.0);
-                        }
-                        (mine, theirs) => mine.clone_from(theirs),
-                    }
-                    k.2.clone_from(&det.verify);
-                    *n = 1;
-                }
-                None => {
-                    acc.pending = Some((
-                        (det.version.clone(), det.cipher.clone(), det.verify.clone()),
-                        1,
-                    ));
-                }
-            }
             if let Some(b) = det.bits.effective() {
                 d.min_bits = Some(d.min_bits.map_or(b, |m| m.min(b)));
             }
@@ -540,29 +550,18 @@ fn fold_hop(pp: &mut PeerPosture, name: Option<&str>, hop: &Hop) {
         pp.ips.insert(ip);
     }
     let d = &mut pp.inbound;
-    match &hop.tls {
-        HopTls::Tls(det) => {
-            d.tls_messages += 1;
-            d.tls_sessions += 1;
-            if let Some(v) = &det.version {
-                d.versions.add(v);
-            }
-            if let Some(c) = &det.cipher {
-                d.ciphers.add(c);
-            }
-            if let Some(v) = &det.verify {
-                d.verify.add(v);
-            }
-            if let Some(b) = det.bits.effective() {
-                d.min_bits = Some(d.min_bits.map_or(b, |m| m.min(b)));
-            }
+    count_hop(d, hop);
+    if let HopTls::Tls(det) = &hop.tls {
+        if let Some(v) = &det.version {
+            d.versions.add(v);
         }
-        HopTls::TlsNoDetails => d.tls_messages += 1,
-        HopTls::Plaintext => d.plaintext_messages += 1,
-        HopTls::Unknown => {}
+        if let Some(c) = &det.cipher {
+            d.ciphers.add(c);
+        }
+        if let Some(v) = &det.verify {
+            d.verify.add(v);
+        }
     }
-    d.first_seen = min_time(d.first_seen, hop.date);
-    d.last_seen = max_time(d.last_seen, hop.date);
 }
 
 /// `--peer`, `--since`/`--until` (the hop's date; a hop without one is dropped) and

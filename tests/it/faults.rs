@@ -115,6 +115,20 @@ fn follow_copytruncate_while_behind_reads_the_rest_from_the_copy() {
     }
 }
 
+/// `follow LOG --json --from-start --poll --state STATE` and `extra`.
+fn state_args<'a>(log: &'a Path, state: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        log.to_str().unwrap(),
+        "--json",
+        "--from-start",
+        "--poll",
+        "--state",
+        state.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// Down while the log is rotated and the rotated file deleted: the lines
 /// after the checkpoint are gone. The follower says so, counts it in the closing summary
 /// and in `mailtls_follow_losses_total`, and reads the new file from its start.
@@ -124,16 +138,7 @@ fn a_checkpointed_file_deleted_while_down_is_counted_as_lost() {
     let log = dir.path().join("maillog");
     let state = dir.path().join("follow.state");
     write_lines(&log, 1..=10);
-    let args = [
-        log.to_str().unwrap(),
-        "--json",
-        "--from-start",
-        "--poll",
-        "--state",
-        state.to_str().unwrap(),
-        "--metrics",
-        "127.0.0.1:0",
-    ];
+    let args = state_args(&log, &state, &["--metrics", "127.0.0.1:0"]);
     let f = spawn(&args);
     assert_eq!(f.numbers(10), (1..=10).collect::<Vec<_>>());
     let (code, summary) = f.stop();
@@ -173,14 +178,7 @@ fn state_after_a_copytruncate_while_down_resumes_in_the_copy() {
     let log = dir.path().join("maillog");
     let state = dir.path().join("follow.state");
     write_lines(&log, 1..=10);
-    let args = [
-        log.to_str().unwrap(),
-        "--json",
-        "--from-start",
-        "--poll",
-        "--state",
-        state.to_str().unwrap(),
-    ];
+    let args = state_args(&log, &state, &[]);
     let f = spawn(&args);
     assert_eq!(f.numbers(10), (1..=10).collect::<Vec<_>>());
     assert_eq!(f.stop().0, 0);
