@@ -697,7 +697,7 @@ pub struct Downgrades {
 }
 
 /// True when `meta` is of the host `k` ([`host_key`] without building the key).
-fn is_host(k: &HostKey, meta: &Meta) -> bool {
+pub fn is_host(k: &HostKey, meta: &Meta) -> bool {
     let same = |a: &Arc<str>, b: &Arc<str>| Arc::ptr_eq(a, b) || **a == **b;
     match (k, &meta.host) {
         ((Some(a), None), Some(b)) => same(a, b),

@@ -282,6 +282,9 @@ struct PeerJson<'a> {
 struct Headline {
     peer: String,
     direction: crate::model::Direction,
+    /// The log host the sentence is about, when the peer's records come from several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: Option<String>,
     text: String,
 }
 
@@ -409,9 +412,10 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             headlines: story
                 .headlines()
                 .into_iter()
-                .map(|(peer, direction, text)| Headline {
+                .map(|(peer, direction, host, text)| Headline {
                     peer,
                     direction,
+                    host,
                     text,
                 })
                 .collect(),

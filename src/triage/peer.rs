@@ -6,7 +6,12 @@
 //! finds ([`crate::analysis::downgrade`], computed by the command over every record, since any TLS
 //! session on the host shows that our TLS works again), kept when they touch this peer,
 //! the error kinds are the peer's `Error` records. Only the change spans are new: consecutive records of one direction
-//! with the same TLS state (`TLSv1.3 verify=OK`, `plaintext`) joined into one span.
+//! and one log host with the same TLS state (`TLSv1.3 verify=OK`, `plaintext`) joined into one span.
+//!
+//! Spans are per log host because two of our MTAs that talk to the same peer are two
+//! postures, not one that flips: logs of `mx1` (TLS with the peer) and `mx2` (no STARTTLS
+//! offered) read together are "TLS at mx1, plaintext at mx2", not "23 changes between TLS
+//! and plaintext, now plaintext".
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -19,7 +24,7 @@ use serde::Serialize;
 use super::causes::{self, Reason};
 use super::collect::{Detail, Item};
 use super::term::{Painter, Tone, clean};
-use crate::analysis::downgrade::Window;
+use crate::analysis::downgrade::{HostKey, Window, host_key, host_name, is_host};
 use crate::analysis::posture::{PeerPosture, Posture};
 use crate::model::{DeliveryStatus, Direction, Source, TlsErrorKind, TlsParams};
 use crate::model::{Encryption, Record};
@@ -38,6 +43,9 @@ pub struct Span {
     /// The posture key of the peer (a domain question matches several hosts).
     pub peer: String,
     pub direction: Direction,
+    /// Our log host whose records these are (for a log without a host field, its input
+    /// file: [`crate::analysis::downgrade::host_name`], as the windows name it).
+    pub host: String,
     /// `TLSv1.3 verify=OK`, `TLS (parameters unknown)`, `plaintext`: the state's protocol
     /// and its most frequent verify word.
     pub state: String,
@@ -137,10 +145,11 @@ pub const HEADLINE_SPANS: usize = 3;
 pub const MAX_LISTED: usize = 8;
 
 impl Span {
-    fn new(peer: String, direction: Direction, class: Class, m: &Mark, names: &Names) -> Span {
+    fn new(key: &RunKey, class: Class, m: &Mark, names: &Names) -> Span {
         let mut s = Span {
-            peer,
-            direction,
+            peer: key.0.clone(),
+            direction: key.1,
+            host: names.get(key.2).to_owned(),
             state: String::new(),
             tls: class != Class::Plain,
             first: m.time,
@@ -228,7 +237,11 @@ pub fn distribution<'a>(counts: impl IntoIterator<Item = (&'a str, u64)>) -> Str
         .join(", ")
 }
 
-/// Folds one peer and direction's runs (in time order), one at a time: short TLS runs
+/// What a run of spans is kept apart by: the peer key, the direction and our log host
+/// (its name's index in [`Names`]).
+type RunKey = (String, Direction, u32);
+
+/// Folds one peer, direction and host's runs (in time order), one at a time: short TLS runs
 /// with more after them go into a TLS neighbour ([`VARIATION_RECORDS`]), then neighbours
 /// of one state join. Runs are taken in as they end, so a busy peer's raw runs (more
 /// than its spans) are never all held.
@@ -244,11 +257,11 @@ struct RunFold {
 impl RunFold {
     /// Counts one record of the next state: into the open run when it is of the same
     /// class, else the open run is done (with more after it) and a new one opens.
-    fn add(&mut self, class: &Class, key: &(String, Direction), m: &Mark, names: &Names) {
+    fn add(&mut self, class: &Class, key: &RunKey, m: &Mark, names: &Names) {
         match &mut self.open {
             Some(s) if s.class == *class => s.add(m, names),
             _ => {
-                let next = Span::new(key.0.clone(), key.1, class.clone(), m, names);
+                let next = Span::new(key, class.clone(), m, names);
                 if let Some(done) = self.open.replace(next) {
                     self.step(done, true);
                 }
@@ -459,7 +472,7 @@ struct Mark {
     time: Option<Time>,
     line: u64,
     file: u32,
-    /// The (peer key, direction) of its run, in [`StoryFold::runs`].
+    /// The (peer key, direction, host) of its run, in [`StoryFold::runs`].
     run: u32,
     /// Its state, in [`StoryFold::classes`].
     class: u32,
@@ -509,8 +522,11 @@ fn time_key(time: Option<Time>, source: &Source) -> (bool, Option<Time>, &Source
 pub struct StoryFold {
     posture: Posture,
     names: Names,
-    runs: Vec<(String, Direction)>,
-    run_index: HashMap<(String, Direction), u32>,
+    runs: Vec<RunKey>,
+    run_index: HashMap<RunKey, u32>,
+    /// The host of the last record and its name's index: consecutive records nearly
+    /// always share their host, so its name is neither built nor looked up again.
+    last_host: Option<(HostKey, u32)>,
     classes: Vec<Class>,
     marks: Vec<Mark>,
     errors: Vec<(TlsErrorKind, Occurrence)>,
@@ -531,7 +547,15 @@ impl StoryFold {
         }
         self.posture.add(r);
         if let Some((direction, class)) = state_of(r) {
-            let key = (peer.key().unwrap_or_default(), direction);
+            let host = match &self.last_host {
+                Some((k, id)) if is_host(k, meta) => *id,
+                _ => {
+                    let id = self.names.id(host_name(meta));
+                    self.last_host = Some((host_key(meta), id));
+                    id
+                }
+            };
+            let key = (peer.key().unwrap_or_default(), direction, host);
             let run = match self.run_index.get(&key) {
                 Some(&i) => i,
                 None => {
@@ -638,8 +662,13 @@ impl StoryFold {
             f.add(class, key, m, &names);
         }
         drop(marks);
-        let runs: BTreeMap<(String, Direction), RunFold> =
-            run_keys.into_iter().zip(by_run).collect();
+        // Runs in the order of their peer, direction and host name (not of the hosts'
+        // first appearance), so that the order records come in does not show.
+        let runs: BTreeMap<(String, Direction, &str), RunFold> = run_keys
+            .into_iter()
+            .map(|(peer, d, host)| (peer, d, names.get(host)))
+            .zip(by_run)
+            .collect();
         let mut error_spans: BTreeMap<TlsErrorKind, ErrorSpan> = BTreeMap::new();
         for (kind, o) in errors {
             error_spans
@@ -699,11 +728,13 @@ impl PeerStory {
     /// when first and last ("plaintext 70 times (70 records), first …, last …"), then
     /// the state now. The local errors that opened a window meanwhile follow, each kind
     /// and host once with its count.
-    pub fn headline(&self, peer: &str, direction: Direction) -> Option<String> {
+    /// `host`: only that log host's spans and windows (see [`PeerStory::headlines`]).
+    pub fn headline(&self, peer: &str, direction: Direction, host: Option<&str>) -> Option<String> {
         let spans: Vec<&Span> = self
             .changes
             .iter()
             .filter(|s| s.direction == direction && s.peer == peer)
+            .filter(|s| host.is_none_or(|h| s.host == h))
             .collect();
         if spans.is_empty() {
             return None;
@@ -731,11 +762,16 @@ impl PeerStory {
                 when(now.first)
             );
         }
-        for g in window_groups(
-            self.local_windows
+        // A host's own windows; a window of a host that has no span of this peer goes
+        // with every host's sentence.
+        let spanned = |h: &str| {
+            self.changes
                 .iter()
-                .filter(|w| w.direction == direction),
-        ) {
+                .any(|s| s.direction == direction && s.peer == peer && s.host == h)
+        };
+        for g in window_groups(self.local_windows.iter().filter(|w| {
+            w.direction == direction && host.is_none_or(|h| w.host == h || !spanned(&w.host))
+        })) {
             if g.count == 1 {
                 let _ = write!(
                     out,
@@ -759,17 +795,40 @@ impl PeerStory {
         Some(out)
     }
 
-    /// Every (peer, direction) headline, peers in posture order.
-    pub fn headlines(&self) -> Vec<(String, Direction, String)> {
+    /// Every (peer, direction) headline, peers in posture order; one per log host (named)
+    /// when the peer's records in that direction come from several of our hosts.
+    pub fn headlines(&self) -> Vec<(String, Direction, Option<String>, String)> {
         let mut out = Vec::new();
         for pp in &self.peers {
             for d in [Direction::Inbound, Direction::Outbound] {
-                if let Some(h) = self.headline(&pp.peer, d) {
-                    out.push((pp.peer.clone(), d, h));
+                let hosts = self.hosts(&pp.peer, d);
+                if hosts.len() <= 1 {
+                    if let Some(h) = self.headline(&pp.peer, d, None) {
+                        out.push((pp.peer.clone(), d, None, h));
+                    }
+                    continue;
+                }
+                for host in hosts {
+                    if let Some(h) = self.headline(&pp.peer, d, Some(host)) {
+                        out.push((pp.peer.clone(), d, Some(host.to_owned()), h));
+                    }
                 }
             }
         }
         out
+    }
+
+    /// Our log hosts with spans of `peer` in `direction`, by name.
+    fn hosts(&self, peer: &str, direction: Direction) -> Vec<&str> {
+        let mut hosts: Vec<&str> = self
+            .changes
+            .iter()
+            .filter(|s| s.direction == direction && s.peer == peer)
+            .map(|s| s.host.as_str())
+            .collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+        hosts
     }
 
     /// The terminal text. Repetition is counted, never repeated: a state seen many times,
@@ -830,12 +889,13 @@ impl PeerStory {
             }
         }
         let _ = writeln!(o, "\n{}", p.paint(Tone::Strong, "What changed"));
-        for (peer, d, h) in self.headlines() {
+        for (peer, d, host, h) in self.headlines() {
             // The sentence's clauses on lines of their own: the story, then each local
             // error, so no line runs past the terminal.
             // A story of a few changes breaks after a ", then" when it would not fit.
             let mut clauses = h.split("; ");
-            let head = format!("  {peer} {}: ", d.as_str());
+            let at = host.map_or(String::new(), |h| format!(" at {}", clean(&h)));
+            let head = format!("  {peer} {}{at}: ", d.as_str());
             let story = clauses.next().unwrap_or_default();
             let mut lines: Vec<String> = Vec::new();
             let mut width = head.chars().count();
@@ -864,7 +924,7 @@ impl PeerStory {
             }
             let _ = writeln!(
                 o,
-                "  {} {}: {}",
+                "  {} {}{at}: {}",
                 p.paint(Tone::Strong, &peer),
                 d.as_str(),
                 p.paint(Tone::Strong, lines.first().map_or("", String::as_str))
@@ -878,52 +938,66 @@ impl PeerStory {
         }
         for pp in &self.peers {
             for d in [Direction::Inbound, Direction::Outbound] {
-                let spans: Vec<&Span> = self
-                    .changes
-                    .iter()
-                    .filter(|s| s.direction == d && s.peer == pp.peer)
-                    .collect();
-                if spans.is_empty() {
-                    continue;
-                }
-                // Each peer and direction under a line of its own: the spans' lines stay
-                // short however long the peer's name.
-                let _ = writeln!(o, "\n  {} {}", p.paint(Tone::Strong, &pp.peer), d.as_str());
-                if spans.len() > MAX_LISTED {
-                    for g in by_state(&spans) {
-                        let _ = writeln!(
-                            o,
-                            "    {}  {}, {}, first {}, last {}",
-                            p.paint(tone_of(g.state), g.state),
-                            times(g.spans),
-                            plural(g.records, "record"),
-                            p.paint(Tone::Dim, &when(g.first)),
-                            p.paint(Tone::Dim, &when(g.last)),
-                        );
+                let hosts = self.hosts(&pp.peer, d);
+                for host in &hosts {
+                    let spans: Vec<&Span> = self
+                        .changes
+                        .iter()
+                        .filter(|s| s.direction == d && s.peer == pp.peer && s.host == *host)
+                        .collect();
+                    if spans.is_empty() {
+                        continue;
                     }
-                    let _ = writeln!(o, "    the last changes:");
-                }
-                let skip = spans.len().saturating_sub(MAX_LISTED);
-                for s in &spans[skip..] {
-                    let span = range(s.first, s.last);
+                    // Each peer, direction (and host, when there are several) under a line of
+                    // its own: the spans' lines stay short however long the peer's name.
+                    let at = if hosts.len() > 1 {
+                        format!(" at {}", clean(host))
+                    } else {
+                        String::new()
+                    };
                     let _ = writeln!(
                         o,
-                        "    {}  {}  {}  {}",
-                        p.paint(Tone::Dim, &span),
-                        p.paint(tone_of(&s.state), &s.state),
-                        plural(s.records, "record"),
-                        p.paint(Tone::Dim, &s.first_source.to_string())
+                        "\n  {} {}{at}",
+                        p.paint(Tone::Strong, &pp.peer),
+                        d.as_str()
                     );
-                    // The variation inside the span, when there is any.
-                    let mut parts = Vec::new();
-                    if s.versions.len() > 1 {
-                        parts.push(format!("versions: {}", distribution(s.versions.iter())));
+                    if spans.len() > MAX_LISTED {
+                        for g in by_state(&spans) {
+                            let _ = writeln!(
+                                o,
+                                "    {}  {}, {}, first {}, last {}",
+                                p.paint(tone_of(g.state), g.state),
+                                times(g.spans),
+                                plural(g.records, "record"),
+                                p.paint(Tone::Dim, &when(g.first)),
+                                p.paint(Tone::Dim, &when(g.last)),
+                            );
+                        }
+                        let _ = writeln!(o, "    the last changes:");
                     }
-                    if s.verify.len() > 1 {
-                        parts.push(format!("verify: {}", distribution(s.verify.iter())));
-                    }
-                    if !parts.is_empty() {
-                        let _ = writeln!(o, "        {}", p.paint(Tone::Dim, &parts.join("; ")));
+                    let skip = spans.len().saturating_sub(MAX_LISTED);
+                    for s in &spans[skip..] {
+                        let span = range(s.first, s.last);
+                        let _ = writeln!(
+                            o,
+                            "    {}  {}  {}  {}",
+                            p.paint(Tone::Dim, &span),
+                            p.paint(tone_of(&s.state), &s.state),
+                            plural(s.records, "record"),
+                            p.paint(Tone::Dim, &s.first_source.to_string())
+                        );
+                        // The variation inside the span, when there is any.
+                        let mut parts = Vec::new();
+                        if s.versions.len() > 1 {
+                            parts.push(format!("versions: {}", distribution(s.versions.iter())));
+                        }
+                        if s.verify.len() > 1 {
+                            parts.push(format!("verify: {}", distribution(s.verify.iter())));
+                        }
+                        if !parts.is_empty() {
+                            let _ =
+                                writeln!(o, "        {}", p.paint(Tone::Dim, &parts.join("; ")));
+                        }
                     }
                 }
             }
@@ -1315,7 +1389,7 @@ mod tests {
             format!("OK {}, FAIL {fails}, NO {nos}", 40 - fails - nos)
         );
         let h = story
-            .headline("mail-out.busy.example", Direction::Inbound)
+            .headline("mail-out.busy.example", Direction::Inbound, None)
             .unwrap();
         assert_eq!(h, "TLSv1.3 verify=OK");
     }
@@ -1355,7 +1429,7 @@ mod tests {
         assert_eq!(story.changes.last().unwrap().state, "TLSv1 verify=NO");
         // Five changes: the headline summarises instead of listing each.
         let h = story
-            .headline("mail-out.busy.example", Direction::Inbound)
+            .headline("mail-out.busy.example", Direction::Inbound, None)
             .unwrap();
         assert!(
             h.starts_with("5 changes between TLSv1.3 verify=OK, plaintext, "),
@@ -1477,6 +1551,75 @@ mod tests {
             .partition(|(i, _)| i % 2 == 1);
         let mixed: Vec<Item> = odd.into_iter().chain(even).map(|(_, it)| it).collect();
         assert_eq!(json(&mixed), want);
+    }
+
+    /// Two of our MTAs talking to one peer, one with TLS and one in clear, minute after
+    /// minute: two steady postures (one per log host), not a peer that flips between TLS
+    /// and plaintext. A third host's window goes with each sentence; the result does not
+    /// depend on the order records come in.
+    #[test]
+    fn two_hosts_are_two_postures_not_flips() {
+        let at = |it: Item, host: &str| {
+            let mut it = it;
+            match &mut it.record {
+                Record::Session { meta, .. } | Record::Message { meta, .. } => {
+                    meta.host = Some(host.into());
+                }
+                _ => {}
+            }
+            it
+        };
+        let mut items: Vec<Item> = (0..20u32)
+            .map(|i| {
+                if i % 2 == 0 {
+                    at(
+                        item(i, u64::from(i), Some((TlsVersion::Tls1_3, Verify::Ok))),
+                        "mx1",
+                    )
+                } else {
+                    at(item(i, u64::from(i), None), "mx2")
+                }
+            })
+            .collect();
+        let story = PeerStory::build("busy.example", &items, Vec::new());
+        let spans: Vec<(&str, &str, u64)> = story
+            .changes
+            .iter()
+            .map(|s| (s.host.as_str(), s.state.as_str(), s.records))
+            .collect();
+        assert_eq!(
+            spans,
+            [("mx1", "TLSv1.3 verify=OK", 10), ("mx2", "plaintext", 10)]
+        );
+        let heads: Vec<(Option<String>, String)> = story
+            .headlines()
+            .into_iter()
+            .map(|(_, _, h, t)| (h, t))
+            .collect();
+        assert_eq!(
+            heads,
+            [
+                (Some("mx1".to_owned()), "TLSv1.3 verify=OK".to_owned()),
+                (Some("mx2".to_owned()), "plaintext".to_owned())
+            ]
+        );
+        let text = story.render(&Painter::new(false));
+        assert!(
+            text.contains("mail-out.busy.example in at mx2: plaintext"),
+            "{text}"
+        );
+        assert!(!text.contains("changes between"), "{text}");
+        let want = serde_json::to_string(&story).unwrap_or_default();
+        items.reverse();
+        let back = PeerStory::build("busy.example", &items, Vec::new());
+        assert_eq!(serde_json::to_string(&back).unwrap_or_default(), want);
+        // One host: no host named in the sentence.
+        let one: Vec<Item> = items
+            .into_iter()
+            .filter(|it| it.record.meta().host.as_deref() == Some("mx1"))
+            .collect();
+        let story = PeerStory::build("busy.example", &one, Vec::new());
+        assert_eq!(story.headlines()[0].2, None);
     }
 
     /// Span counts serialise exactly as the `BTreeMap` they replace.

@@ -676,3 +676,51 @@ fn busy_peer_story_counts_repetition_instead_of_repeating_it() {
     assert_eq!(fails, counts["FAIL"]);
     assert_eq!(v["local_windows"].as_array().unwrap().len(), 70);
 }
+
+/// Two of our MTAs' logs read together (real Exim mainlogs, no host field: each input is
+/// its own host): the peer's TLS at one and plaintext at the other are two postures, each
+/// under its host with its own local error, not a change from TLS to plaintext.
+#[test]
+fn peer_story_is_per_log_host() {
+    let logs = [
+        "tests/fixtures/real/exim/starttls.log",
+        "tests/fixtures/real/exim/key_missing.log",
+    ];
+    let (code, out, err) = run(&["peer", "127.0.0.1", logs[0], logs[1], "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let spans: Vec<(&str, &str)> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["host"].as_str().unwrap(), s["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        spans,
+        [(logs[0], "TLSv1.3 verify=NO"), (logs[1], "plaintext")],
+        "{out}"
+    );
+    let heads: Vec<(&str, &str)> = v["headlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["host"].as_str().unwrap(), h["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(heads.len(), 2, "{out}");
+    assert!(
+        heads.contains(&(logs[0], "TLSv1.3 verify=NO")),
+        "the TLS host's sentence has no other host's error: {heads:?}"
+    );
+    assert!(
+        heads
+            .iter()
+            .any(|(h, t)| *h == logs[1] && t.starts_with("plaintext; private_key error on")),
+        "{heads:?}"
+    );
+    let (_, text, _) = run(&["peer", "127.0.0.1", logs[0], logs[1], "--color", "never"]);
+    assert!(
+        text.contains(&format!("127.0.0.1 in at {}: plaintext", logs[1])),
+        "{text}"
+    );
+    assert!(!text.contains("then plaintext"), "{text}");
+}
