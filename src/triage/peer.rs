@@ -769,9 +769,48 @@ impl PeerStory {
                 .iter()
                 .any(|s| s.direction == direction && s.peer == peer && s.host == h)
         };
-        for g in window_groups(self.local_windows.iter().filter(|w| {
-            w.direction == direction && host.is_none_or(|h| w.host == h || !spanned(&w.host))
-        })) {
+        let windows: Vec<&Window> = self
+            .local_windows
+            .iter()
+            .filter(|w| {
+                w.direction == direction && host.is_none_or(|h| w.host == h || !spanned(&w.host))
+            })
+            .collect();
+        // All plaintext at this host while another of ours had TLS with the same peer, and
+        // no local error of this host to explain it: the peer can do TLS, so the side to
+        // look at is ours (this host does not offer STARTTLS, or does not try it).
+        if let Some(h) = host
+            && spans.iter().all(|s| !s.tls)
+            && !windows.iter().any(|w| w.host == h)
+        {
+            let mut with_tls: Vec<&str> = self
+                .changes
+                .iter()
+                .filter(|s| s.direction == direction && s.peer == peer && s.tls && s.host != h)
+                .map(|s| s.host.as_str())
+                .collect();
+            with_tls.sort_unstable();
+            with_tls.dedup();
+            if !with_tls.is_empty() {
+                let names: Vec<String> = with_tls.iter().map(|h| clean(h).into_owned()).collect();
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                let _ = match direction {
+                    Direction::Inbound => write!(
+                        out,
+                        "; the peer used TLS with {}: does {} offer STARTTLS?",
+                        and_list(&names),
+                        clean(h)
+                    ),
+                    Direction::Outbound => write!(
+                        out,
+                        "; {} used TLS with the peer: does {} try STARTTLS?",
+                        and_list(&names),
+                        clean(h)
+                    ),
+                };
+            }
+        }
+        for g in window_groups(windows.into_iter()) {
             if g.count == 1 {
                 let _ = write!(
                     out,
@@ -1555,8 +1594,8 @@ mod tests {
 
     /// Two of our MTAs talking to one peer, one with TLS and one in clear, minute after
     /// minute: two steady postures (one per log host), not a peer that flips between TLS
-    /// and plaintext. A third host's window goes with each sentence; the result does not
-    /// depend on the order records come in.
+    /// and plaintext; the plaintext host is the one to look at (the peer can do TLS). The
+    /// result does not depend on the order records come in.
     #[test]
     fn two_hosts_are_two_postures_not_flips() {
         let at = |it: Item, host: &str| {
@@ -1600,7 +1639,10 @@ mod tests {
             heads,
             [
                 (Some("mx1".to_owned()), "TLSv1.3 verify=OK".to_owned()),
-                (Some("mx2".to_owned()), "plaintext".to_owned())
+                (
+                    Some("mx2".to_owned()),
+                    "plaintext; the peer used TLS with mx1: does mx2 offer STARTTLS?".to_owned()
+                )
             ]
         );
         let text = story.render(&Painter::new(false));
