@@ -296,7 +296,14 @@ impl Judging {
     pub fn judge(&self, loaded: Loaded, snap: &Snapshot, utc: bool) -> Judged {
         let today = self.as_of.unwrap_or_else(|| Local::now().date_naive());
         let outage = crate::analysis::downgrade::outage(&snap.windows);
-        let evaluation = policy::evaluate_with(&loaded.policy, &snap.posture, &outage, today);
+        let no_tls: Vec<_> = snap
+            .host_tls
+            .without_tls(&snap.windows, &snap.posture)
+            .collect();
+        let evaluation =
+            policy::evaluate_with(&loaded.policy, &snap.posture, &outage, &no_tls, today);
+        let mut outage = outage;
+        crate::analysis::host_tls::add_outage(&no_tls, &mut outage);
         let comparison = loaded
             .previous
             .as_ref()
@@ -427,6 +434,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         snap.input = Some(notes);
     }
     snap.windows = folded.downgrades.finish();
+    snap.host_tls = folded.host_tls.finish();
     snap.timeline = folded.timeline;
     let judged = args.judge.judge(loaded, &snap, args.select.utc);
     let rep = judged.report(
@@ -574,6 +582,7 @@ struct Folded {
     posture: PostureFold,
     timeline: Timeline,
     downgrades: Downgrades,
+    host_tls: crate::analysis::host_tls::HostTlsFold,
     inbound: InboundLog,
     /// Queue ids of inbound messages seen in the logs: a stored message stamped with one
     /// of them is the same message, already counted.
@@ -606,6 +615,7 @@ fn read_logs(
         }
         match filter.reject(&r) {
             None => {
+                f.host_tls.add(&r);
                 // A client's hang-up after our own 454 is our outage, not the peer's
                 // failure: the window counts it, the peer's posture does not.
                 if f.downgrades.add(&r) {

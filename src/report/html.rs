@@ -397,7 +397,21 @@ pub fn render(r: &Report, charts: &[Chart]) -> String {
 
                 section #broken {
                     h2 { "What broke" }
-                    @if broken.is_empty() { p.ok { "No TLS errors in the logs read." } }
+                    @let no_tls = r.without_tls();
+                    @if broken.is_empty() && no_tls.is_empty() { p.ok { "No TLS errors in the logs read." } }
+                    @for d in &no_tls {
+                        @let a = crate::analysis::policy::no_tls(d.mta, d.direction);
+                        div.broken id={ "no-tls-" (d.direction.as_str()) } {
+                            h3 { code { (d.host) } " " (d.direction.as_str()) ": no TLS at all" }
+                            dl {
+                                dt { "when" } dd { (when(d.first)) " → " (when(d.last)) }
+                                dt { "what" } dd { (crate::model::text::count(d.plaintext_messages, "message", "messages")) " in clear text from " (crate::model::text::count(d.peers.len() as u64, "peer", "peers")) ", not one TLS session in this role on this host: ours to fix, not the peers'" }
+                                @if let Some(s) = &d.first_source { dt { "first" } dd { code.line { (s.to_string()) } } }
+                                dt { "cause" } dd { (a.cause) }
+                                dt { "fix" } dd { (a.fix) }
+                            }
+                        }
+                    }
                     @for b in &broken {
                         div.broken id={ "err-" (b.kind.as_str()) } {
                             h3 { (swatch(b.kind)) code { (b.kind.as_str()) } " ×" (b.stat.count) }

@@ -69,6 +69,7 @@ use serde::{Deserialize, Serialize};
 
 use super::tlsrpt::TlsRptDoc;
 use crate::analysis::downgrade::{Window, merge_windows};
+use crate::analysis::host_tls::HostTls;
 use crate::analysis::posture::Posture;
 use crate::analysis::timeline::Timeline;
 use crate::model::Summary;
@@ -123,6 +124,11 @@ pub struct Snapshot {
     /// start and direction.
     #[serde(default)]
     pub windows: Vec<Window>,
+    /// Per log host and role: TLS seen at all, and the clear text while none was
+    /// ([`crate::analysis::host_tls`]): a host that did no TLS with several peers is ours
+    /// to fix, not theirs. Absent in snapshots of older versions.
+    #[serde(default, skip_serializing_if = "HostTls::is_empty")]
+    pub host_tls: HostTls,
 }
 
 /// A snapshot's identity: the logging hosts, the first and last stamp, and a digest of what
@@ -448,6 +454,7 @@ impl Snapshot {
             input: None,
             timeline: Timeline::default(),
             windows: Vec::new(),
+            host_tls: HostTls::default(),
         }
     }
 
@@ -496,6 +503,7 @@ impl Snapshot {
         };
         self.timeline.merge(o.timeline);
         merge_windows(&mut self.windows, o.windows);
+        self.host_tls.merge(o.host_tls);
     }
 }
 

@@ -8,6 +8,7 @@
 use std::fmt::Write as _;
 
 use super::{Report, percent};
+use crate::model::text::count;
 
 /// Escapes a log-derived string for Markdown (inline text or a table cell).
 pub fn escape(s: &str) -> String {
@@ -177,8 +178,35 @@ pub fn render(r: &Report) -> String {
 
     let _ = writeln!(o, "## What broke\n");
     let broken = r.broken();
-    if broken.is_empty() {
+    let no_tls = r.without_tls();
+    if broken.is_empty() && no_tls.is_empty() {
         let _ = writeln!(o, "No TLS errors.\n");
+    }
+    for d in &no_tls {
+        let a = crate::analysis::policy::no_tls(d.mta, d.direction);
+        let _ = writeln!(
+            o,
+            "### {} {}: no TLS at all ({} → {})\n",
+            escape(&d.host),
+            d.direction.as_str(),
+            when(d.first),
+            when(d.last)
+        );
+        let _ = writeln!(
+            o,
+            "* what: {} in clear text from {}, not one TLS session {} on this host: ours to fix, not the peers'",
+            count(d.plaintext_messages, "message", "messages"),
+            count(d.peers.len() as u64, "peer", "peers"),
+            match d.direction {
+                crate::model::Direction::Inbound => "inbound (our server side)",
+                crate::model::Direction::Outbound => "outbound (our client side)",
+            }
+        );
+        if let Some(s) = &d.first_source {
+            let _ = writeln!(o, "* first: {}", escape(&s.to_string()));
+        }
+        let _ = writeln!(o, "* cause: {}", a.cause);
+        let _ = writeln!(o, "* fix: {}\n", a.fix);
     }
     for b in &broken {
         let _ = writeln!(

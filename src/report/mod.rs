@@ -37,6 +37,7 @@ pub use json::{POSTURE_SCHEMA, Snapshot};
 
 use crate::analysis::compare::Comparison;
 use crate::analysis::downgrade::Window;
+use crate::analysis::host_tls::HostDir;
 use crate::analysis::policy::{Evaluation, Policy, Readiness};
 use crate::analysis::posture::{ErrorStat, PeerPosture};
 use crate::analysis::timeline::Timeline;
@@ -153,6 +154,15 @@ impl Broken {
 
 impl Report<'_> {
     /// Every error kind seen, most frequent first.
+    /// Our hosts that did no TLS at all in a role while their peers sent or took mail in
+    /// clear ([`crate::analysis::host_tls`]): ours to fix, listed under "What broke".
+    pub fn without_tls(&self) -> Vec<&HostDir> {
+        self.snap
+            .host_tls
+            .without_tls(self.windows, &self.snap.posture)
+            .collect()
+    }
+
     pub fn broken(&self) -> Vec<Broken> {
         let mut m: BTreeMap<TlsErrorKind, Broken> = BTreeMap::new();
         let mut add = |kind: TlsErrorKind, e: &ErrorStat, scope: String, mtas: &BTreeSet<Mta>| {

@@ -359,8 +359,10 @@ fn headline(r: &Report) -> String {
         .map(|e| e.count)
         .sum();
     let violations = r.evaluation.violations.len() as u64;
+    let no_tls_hosts = r.without_tls();
+    let no_tls = no_tls_hosts.len() as u64;
     let s = |n: u64, one: &'static str, many: &'static str| if n == 1 { one } else { many };
-    let rows = [
+    let mut rows = vec![
         (
             h.messages.to_string(),
             s(h.messages, "message", "messages").to_owned(),
@@ -409,6 +411,27 @@ fn headline(r: &Report) -> String {
             },
         ),
     ];
+    if no_tls > 0 {
+        rows.insert(
+            5,
+            (
+                no_tls.to_string(),
+                format!(
+                    "{} (ours to fix): {}",
+                    s(
+                        no_tls,
+                        "host of ours without any TLS",
+                        "hosts of ours without any TLS"
+                    ),
+                    no_tls_hosts
+                        .iter()
+                        .map(|d| format!("{} {}", terminal(&d.host), d.direction.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+        );
+    }
     let w = rows.iter().map(|(n, _)| cols(n)).max().unwrap_or(0);
     let mut out = String::from("Totals\n");
     for (n, what) in rows {

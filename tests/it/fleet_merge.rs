@@ -285,6 +285,7 @@ fn build(
         Downgrades::default(),
     );
     let mut inbound = InboundLog::default();
+    let mut host_tls = mailtls::analysis::host_tls::HostTlsFold::default();
     let mut summary = Summary::default();
     let mut hosts = Vec::new();
     for (h, records) in &logs {
@@ -294,6 +295,7 @@ fn build(
             summary.lines_read += 2;
             summary.lines_recognized += 1;
             summary.seen(r.meta().time);
+            host_tls.add(r);
             if downgrades.add(r) {
                 continue;
             }
@@ -328,6 +330,7 @@ fn build(
     }
     snap.input = notes;
     snap.windows = downgrades.finish();
+    snap.host_tls = host_tls.finish();
     snap.timeline = timeline;
     snap
 }
@@ -425,6 +428,7 @@ proptest! {
         prop_assert_eq!(&m.posture, &one.posture);
         prop_assert_eq!(&m.timeline, &one.timeline);
         prop_assert_eq!(&m.windows, &one.windows);
+        prop_assert_eq!(&m.host_tls, &one.host_tls);
         prop_assert_eq!(&m.summary, &one.summary);
         prop_assert_eq!(
             m.identity.as_ref().map(|i| i.hosts.clone()),

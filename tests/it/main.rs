@@ -51,6 +51,7 @@ mod setup_files;
 mod tlsrpt_cli;
 mod triage_cli;
 mod triage_scope;
+mod truth_hosts;
 mod truth_lines;
 mod truth_messages;
 mod truth_windows;

@@ -7,7 +7,7 @@
 //! broken key does: Sendmail stops offering STARTTLS; Postfix and Exim still offer it and
 //! answer `454` to it. Either way clients that do not insist go on in clear text.
 
-use crate::model::{Mta, TlsErrorKind};
+use crate::model::{Direction, Mta, TlsErrorKind};
 
 /// The usual cause and fix of one kind of error on one MTA.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +31,67 @@ pub fn advice(kind: TlsErrorKind, mta: Mta) -> Advice {
         Mta::Sendmail => sendmail(kind),
         Mta::Postfix => postfix(kind),
         Mta::Exim => exim(kind),
+    };
+    Advice { cause, fix }
+}
+
+/// The advice for a host of ours that did no TLS at all in a role
+/// ([`crate::analysis::host_tls`]): nothing was logged, so the cause is a setting that
+/// keeps STARTTLS from being offered (inbound) or tried (outbound), named in `mta`'s terms.
+pub fn no_tls(mta: Mta, direction: Direction) -> Advice {
+    let (cause, fix) = match (mta, direction) {
+        (Mta::Sendmail, Direction::Inbound) => (
+            "Sendmail offers STARTTLS only when its server certificate and key are set: Debian's \
+             sendmail enables no STARTTLS until confSERVER_CERT and confSERVER_KEY (with \
+             confCACERT_PATH and confCACERT) are in sendmail.mc, and a daemon whose \
+             DAEMON_OPTIONS carry M=S never offers it. The EHLO reply then has no STARTTLS, \
+             every client sends in clear text, and nothing is logged.",
+            "Set confSERVER_CERT, confSERVER_KEY, confCACERT_PATH and confCACERT in \
+             sendmail.mc (mailtls config sendmail prints them), rebuild sendmail.cf (make -C \
+             /etc/mail) and restart sendmail; mailtls check HOST:25 shows STARTTLS offered.",
+        ),
+        (Mta::Sendmail, Direction::Outbound) => (
+            "Sendmail's client used STARTTLS with no server: its TLS side is not set up \
+             (no confCACERT_PATH/confCACERT or confCLIENT_CERT/confCLIENT_KEY in \
+             sendmail.mc), or the access map turns it off (Try_TLS:… NO), or the next hops \
+             offered none.",
+            "Set confCACERT_PATH, confCACERT, confCLIENT_CERT and confCLIENT_KEY in \
+             sendmail.mc, rebuild sendmail.cf and restart sendmail; look for Try_TLS entries \
+             in /etc/mail/access; mailtls check NEXTHOP shows whether a next hop offers \
+             STARTTLS.",
+        ),
+        (Mta::Postfix, Direction::Inbound) => (
+            "Postfix smtpd offers STARTTLS only with smtpd_tls_security_level = may (or \
+             encrypt) and a certificate (smtpd_tls_chain_files, or smtpd_tls_cert_file and \
+             smtpd_tls_key_file): the default level is none, and a master.cf service with \
+             -o smtpd_tls_security_level=none turns it off for its port. Nothing is logged.",
+            "Set smtpd_tls_security_level = may and smtpd_tls_chain_files (or \
+             smtpd_tls_cert_file and smtpd_tls_key_file) in main.cf, check master.cf for -o \
+             overrides, then postfix reload; mailtls check HOST:25 shows STARTTLS offered.",
+        ),
+        (Mta::Postfix, Direction::Outbound) => (
+            "Postfix smtp uses STARTTLS only with smtp_tls_security_level = may or higher: \
+             the default is none (Debian's main.cf sets may), and an smtp_tls_policy_maps \
+             entry or a master.cf -o override with none turns it off.",
+            "Set smtp_tls_security_level = may in main.cf, check smtp_tls_policy_maps and \
+             master.cf for overrides, then postfix reload.",
+        ),
+        (Mta::Exim, Direction::Inbound) => (
+            "Exim advertises STARTTLS only to tls_advertise_hosts and only with \
+             tls_certificate and tls_privatekey set: Debian's exim4 configuration enables it \
+             only with MAIN_TLS_ENABLE = yes.",
+            "Set MAIN_TLS_ENABLE = yes with MAIN_TLS_CERTIFICATE and MAIN_TLS_PRIVATEKEY \
+             (Debian), or tls_advertise_hosts = * with tls_certificate and tls_privatekey; \
+             run update-exim4.conf and restart exim4; mailtls check HOST:25 shows STARTTLS \
+             offered.",
+        ),
+        (Mta::Exim, Direction::Outbound) => (
+            "Exim's smtp transport tries STARTTLS whenever the server offers it, unless \
+             hosts_avoid_tls matches the server (Debian: REMOTE_SMTP_HOSTS_AVOID_TLS) or the \
+             next hops offered none.",
+            "Look for hosts_avoid_tls in the smtp transports and unset it; mailtls check \
+             NEXTHOP shows whether a next hop offers STARTTLS.",
+        ),
     };
     Advice { cause, fix }
 }

@@ -33,6 +33,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::downgrade::Outage;
+use crate::analysis::host_tls::HostDir;
 use crate::analysis::posture::{DirPosture, PeerPosture, Posture};
 use crate::model::text::count;
 use crate::model::{Direction, Hist, TlsVersion, Verify};
@@ -589,7 +590,7 @@ fn good_reason(p: &PeerPosture) -> String {
 
 /// Grades every peer and lists violations, judging exceptions as of `today`.
 pub fn evaluate(policy: &Policy, posture: &Posture, today: NaiveDate) -> Evaluation {
-    evaluate_with(policy, posture, &Outage::new(), today)
+    evaluate_with(policy, posture, &Outage::new(), &[], today)
 }
 
 /// The posture with the plaintext of our own outage taken off each peer: mail that went in
@@ -612,16 +613,21 @@ fn without_outage<'a>(posture: &'a Posture, outage: &Outage) -> std::borrow::Cow
 }
 
 /// [`evaluate`], with the plaintext messages that went through our own downgrade windows
-/// ([`crate::analysis::downgrade::outage`]) counted as ours: no `peer_plaintext` violation and no
-/// grade for them, only a finding that says what our outage cost with this peer. The
-/// overall `plaintext` share still counts them (the mail did travel in clear).
+/// ([`crate::analysis::downgrade::outage`]) or through a host of ours that did no TLS at all
+/// in that role (`no_tls`, [`crate::analysis::host_tls`]) counted as ours: no
+/// `peer_plaintext` violation and no grade for them, only a finding that says what our
+/// side cost with this peer. The overall `plaintext` share still counts them (the mail did
+/// travel in clear).
 pub fn evaluate_with(
     policy: &Policy,
     posture: &Posture,
     outage: &Outage,
+    no_tls: &[&HostDir],
     today: NaiveDate,
 ) -> Evaluation {
-    let judged = without_outage(posture, outage);
+    let mut ours = outage.clone();
+    crate::analysis::host_tls::add_outage(no_tls, &mut ours);
+    let judged = without_outage(posture, &ours);
     let mut grades = BTreeMap::new();
     let mut violations = Vec::new();
     for (key, p) in &judged.peers {
@@ -637,6 +643,31 @@ pub fn evaluate_with(
                         "{} {} in clear text during our own TLS outage (our key or certificate, not the peer)",
                         count(*n, "message", "messages"),
                         dir_words(dir)
+                    ),
+                    excepted_until: None,
+                });
+            }
+            let hosts: Vec<&HostDir> = no_tls
+                .iter()
+                .copied()
+                .filter(|h| h.direction == dir && h.peers.contains_key(key))
+                .collect();
+            if !hosts.is_empty() {
+                let n: u64 = hosts.iter().filter_map(|h| h.peers.get(key)).sum();
+                let names: Vec<&str> = hosts.iter().map(|h| h.host.as_str()).collect();
+                findings.push(Finding {
+                    grade: Grade::A,
+                    rule: None,
+                    direction: dir,
+                    text: format!(
+                        "{} {} in clear text through {}, which did no TLS {} with any peer (ours to fix, not the peer)",
+                        count(n, "message", "messages"),
+                        dir_words(dir),
+                        names.join(", "),
+                        match dir {
+                            Direction::Inbound => "inbound",
+                            Direction::Outbound => "outbound",
+                        }
                     ),
                     excepted_until: None,
                 });
@@ -836,7 +867,7 @@ pub fn enforce_readiness_with(posture: &Posture, outage: &Outage) -> Vec<Readine
 }
 
 mod advice;
-pub use advice::{Advice, advice, mta_name};
+pub use advice::{Advice, advice, mta_name, no_tls};
 
 #[cfg(test)]
 mod tests {
