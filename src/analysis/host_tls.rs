@@ -17,7 +17,7 @@
 //! no TLS, no TLS incident of that host and role (a broken key is a downgrade window, with
 //! its own advice). Their plaintext joins the [`Outage`]: not held against the peers.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -42,8 +42,8 @@ pub struct HostDir {
     /// The log host; for a log without a host field (Exim's mainlog) its input file.
     pub host: String,
     pub direction: Direction,
-    /// The MTA of the host's first record in this direction (whose settings the advice
-    /// names).
+    /// The MTA whose settings the advice names: of the host's records in this direction,
+    /// the first in [`Mta`]'s order (a host runs one MTA as a rule).
     pub mta: Mta,
     /// Records showing TLS in this role: sessions, messages over TLS, TLS ready
     /// (`init=1`), and TLS incidents (a failed handshake was still STARTTLS).
@@ -52,7 +52,8 @@ pub struct HostDir {
     /// While `tls` is 0: plaintext messages per peer key (emptied once TLS is seen).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub peers: BTreeMap<String, u64>,
-    /// The first plaintext message (the earliest of a merge).
+    /// The first plaintext message (the earliest of a merge); with `peers`, `first_source`
+    /// and `last` only while no TLS was seen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,27 +77,34 @@ impl HostDir {
         }
     }
 
+    /// Drops what only a host without TLS needs (its peers and times): once TLS is seen
+    /// the host is not blamed, whatever else is added.
+    fn forget(&mut self) {
+        self.peers = BTreeMap::new();
+        self.first = None;
+        self.first_source = None;
+        self.last = None;
+    }
+
     /// Adds another count of the same host and direction.
     fn merge(&mut self, o: HostDir) {
         self.tls += o.tls;
         self.plaintext_messages += o.plaintext_messages;
+        self.mta = self.mta.min(o.mta);
         if self.tls > 0 {
-            self.peers.clear();
-        } else {
-            for (k, n) in o.peers {
-                *self.peers.entry(k).or_default() += n;
-            }
+            self.forget();
+            return;
         }
-        // The earliest first (ties: the smaller source), the latest last; the MTA of the
-        // earliest too, so that the merge does not depend on order.
-        let theirs = (o.first.is_none(), o.first, o.first_source.clone());
-        let mine = (self.first.is_none(), self.first, self.first_source.clone());
+        for (k, n) in o.peers {
+            *self.peers.entry(k).or_default() += n;
+        }
+        // The earliest first (ties: the smaller source) and the latest last, so that the
+        // merge does not depend on order.
+        let theirs = (o.first.is_none(), o.first, &o.first_source);
+        let mine = (self.first.is_none(), self.first, &self.first_source);
         if theirs < mine {
             self.first = o.first;
             self.first_source = o.first_source;
-            self.mta = o.mta;
-        } else if theirs == mine {
-            self.mta = self.mta.min(o.mta);
         }
         self.last = self.last.max(o.last);
     }
@@ -177,10 +185,10 @@ pub fn add_outage(hosts: &[&HostDir], outage: &mut Outage) {
 #[derive(Debug, Default)]
 pub struct HostTlsFold {
     slots: Vec<HostDir>,
-    index: HashMap<(HostKey, Direction), usize>,
-    /// The last record's host and its slots (inbound, outbound): consecutive records
-    /// nearly always share their host, found by comparing names.
-    last: Option<(HostKey, [Option<usize>; 2])>,
+    /// Each host seen and its slots (inbound, outbound), the last one used first: a scan
+    /// reads a few hosts, whose lines interleave, so a short walk comparing names (no key
+    /// built, nothing hashed) finds them.
+    hosts: Vec<(HostKey, [Option<usize>; 2])>,
 }
 
 impl HostTlsFold {
@@ -217,62 +225,65 @@ impl HostTlsFold {
         };
         let meta = r.meta();
         for &d in dirs {
-            let slot = self.slot(meta, d, r);
+            let slot = self.slot(meta, d);
             let Some(s) = self.slots.get_mut(slot) else {
                 continue;
             };
+            s.mta = s.mta.min(meta.mta);
             if tls {
                 s.tls += 1;
-                if !s.peers.is_empty() {
-                    s.peers = BTreeMap::new();
+                if s.tls == 1 {
+                    s.forget();
                 }
                 continue;
             }
             s.plaintext_messages += 1;
-            if meta.time.is_some() && (s.first.is_none() || meta.time < s.first) {
+            // Once TLS was seen nothing else is needed: a host that did TLS is not blamed
+            // (and this is most records of a scan, on its one correlating thread).
+            if s.tls > 0 {
+                continue;
+            }
+            // The earliest (ties: the smaller source), as a merge takes it.
+            let source = Some(meta.source.clone());
+            if (meta.time.is_none(), meta.time, &source)
+                < (s.first.is_none(), s.first, &s.first_source)
+            {
                 s.first = meta.time;
-                s.first_source = Some(meta.source.clone());
-            } else if s.first_source.is_none() && s.first.is_none() {
-                s.first_source = Some(meta.source.clone());
+                s.first_source = source;
             }
             s.last = s.last.max(meta.time);
-            if s.tls == 0
-                && let Some(k) = r.peer().and_then(|p| p.key())
-            {
+            if let Some(k) = r.peer().and_then(|p| p.key()) {
                 *s.peers.entry(k).or_default() += 1;
             }
         }
     }
 
     /// The slot of `meta`'s host in direction `d`, made on first sight.
-    fn slot(&mut self, meta: &crate::model::Meta, d: Direction, r: &Record) -> usize {
+    fn slot(&mut self, meta: &crate::model::Meta, d: Direction) -> usize {
         let i = usize::from(d == Direction::Outbound);
-        if let Some((k, slots)) = &self.last
-            && is_host(k, meta)
-            && let Some(s) = slots[i]
-        {
-            return s;
-        }
-        let key = host_key(meta);
-        let s = match self.index.get(&(key.clone(), d)) {
-            Some(&s) => s,
+        let at = match self.hosts.iter().position(|(k, _)| is_host(k, meta)) {
+            Some(at) => at,
             None => {
-                let s = self.slots.len();
-                self.slots
-                    .push(HostDir::new(host_name(meta), d, r.meta().mta));
-                self.index.insert((key.clone(), d), s);
-                s
+                self.hosts.push((host_key(meta), [None, None]));
+                self.hosts.len() - 1
             }
         };
-        match &mut self.last {
-            Some((k, slots)) if is_host(k, meta) => slots[i] = Some(s),
-            _ => {
-                let mut slots = [None, None];
+        if at > 0 {
+            // The last host used first.
+            self.hosts.swap(0, at);
+        }
+        let Some((_, slots)) = self.hosts.first_mut() else {
+            return 0;
+        };
+        match slots[i] {
+            Some(s) => s,
+            None => {
+                let s = self.slots.len();
+                self.slots.push(HostDir::new(host_name(meta), d, meta.mta));
                 slots[i] = Some(s);
-                self.last = Some((key, slots));
+                s
             }
         }
-        s
     }
 
     /// The counts, merged per host name (two inputs without a host field are two hosts;
