@@ -67,9 +67,13 @@ pub fn parse_program(program: Option<&str>, msg: &str) -> Parsed {
 
 /// [`parse_program`] building only the `detail` asked for (see [`Detail`]).
 pub fn parse_program_with(program: Option<&str>, msg: &str, detail: Detail) -> Parsed {
-    // The last path component, by `memrchr` (an `rsplit` on a char was 1% of a scan).
+    // The last path component. A byte loop from the end: the daemon name is a few bytes
+    // long, and `memrchr` cost ~140 instructions per line on such short haystacks (an
+    // `rsplit` on a char was 1% of a scan before that).
     let daemon = program.map(|p| {
-        memchr::memrchr(b'/', p.as_bytes())
+        p.as_bytes()
+            .iter()
+            .rposition(|&b| b == b'/')
             .and_then(|i| p.get(i + 1..))
             .unwrap_or(p)
     });
@@ -266,7 +270,7 @@ fn lead_word(body: &str) -> Option<(&str, &str)> {
         .as_bytes()
         .iter()
         .take(25)
-        .position(|b| !b.is_ascii_alphanumeric())?;
+        .position(|&b| class(b) & ALNUM == 0)?;
     if body.as_bytes().get(end..end + 2) != Some(b": ") {
         return None;
     }
@@ -294,11 +298,31 @@ fn strip_severity(msg: &str) -> (bool, &str) {
     (false, msg)
 }
 
-/// `s.split_once(c)` for an ASCII byte, by `memchr` (`split_once` on a `char` goes through
-/// the generic `CharSearcher`, which showed in profiles).
+/// `s.split_once(c)` for an ASCII byte (`split_once` on a `char` goes through the generic
+/// `CharSearcher`, which showed in profiles). A plain byte loop: every caller splits off a
+/// word of a few bytes, where a `memchr` call cost more than the search itself.
 fn split_byte(s: &str, c: u8) -> Option<(&str, &str)> {
-    let i = memchr::memchr(c, s.as_bytes())?;
+    let i = s.as_bytes().iter().position(|&b| b == c)?;
     Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
+/// `hay.split_once(needle)` for needles whose first byte is rare before them (the fields
+/// of a TLS summary one after the other, the end of qmgr's sender): `memchr` to each
+/// candidate first byte, then a compare. A `memmem` search cost about twice as much in
+/// setting up as in searching there.
+fn split_near<'a>(hay: &'a str, needle: &str) -> Option<(&'a str, &'a str)> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let first = *n.first()?;
+    let mut i = 0;
+    while let Some(rest) = h.get(i..) {
+        let at = memchr::memchr(first, rest)?;
+        i += at;
+        if h.get(i..)?.starts_with(n) {
+            return Some((hay.get(..i)?, hay.get(i + n.len()..)?));
+        }
+        i += 1;
+    }
+    None
 }
 
 /// A `name[addr]` or `name[addr]:port` (or, for Postfix ≤ 2.4 clients, a bare `name`).
@@ -347,7 +371,8 @@ fn namaddr(s: &str) -> Option<NamAddr<'_>> {
     Some(NamAddr {
         name,
         addr: Some(addr),
-        ip: bare.parse().ok(),
+        // Dotted quads by the shared short loop (std's parser was ~300 instructions).
+        ip: super::ip_addr(bare),
     })
 }
 
@@ -380,7 +405,7 @@ fn tls_summary(body: &str) -> Option<Parsed> {
         "to" => Direction::Outbound,
         _ => return malformed(),
     };
-    let Some((peer_part, rest)) = split_once(rest, needle!(": ")) else {
+    let Some((peer_part, rest)) = split_near(rest, ": ") else {
         return malformed();
     };
     let (peer_text, sni) = match split_once(peer_part, needle!(" to ")) {
@@ -390,13 +415,13 @@ fn tls_summary(body: &str) -> Option<Parsed> {
     let Some(na) = namaddr(peer_text) else {
         return malformed();
     };
-    let Some((version, rest)) = split_once(rest, needle!(" with cipher ")) else {
+    let Some((version, rest)) = split_near(rest, " with cipher ") else {
         return malformed();
     };
-    let Some((cipher, rest)) = split_once(rest, needle!(" (")) else {
+    let Some((cipher, rest)) = split_near(rest, " (") else {
         return malformed();
     };
-    let Some((bits, suffix)) = split_once(rest, needle!(" bits)")) else {
+    let Some((bits, suffix)) = split_near(rest, " bits)") else {
         return malformed();
     };
     let Some((use_bits, alg_bits)) = split_byte(bits, b'/') else {
@@ -461,6 +486,10 @@ fn signature_clauses(suffix: &str, detail: &mut TlsDetail) {
     let starts = std::iter::once(0).chain(memchr::memchr_iter(b' ', bytes).map(|i| i + 1));
     for at in starts {
         let Some(word) = bytes.get(at..) else { break };
+        // Every key starts with `k`, `s` or `c`: most words are no key's start.
+        if !matches!(word.first(), Some(b'k' | b's' | b'c')) {
+            continue;
+        }
         for (k, (key, seen)) in KEYS.iter().zip(seen.iter_mut()).enumerate() {
             if !*seen && word.starts_with(key.as_bytes()) {
                 *seen = true;
@@ -499,7 +528,7 @@ fn signature_clauses(suffix: &str, detail: &mut TlsDetail) {
 fn disconnect(rest: &str) -> Parsed {
     // ASCII lines (all but junk) split on ASCII blanks, without decoding characters; the
     // two splits agree there but for the vertical tab, which only Unicode calls a blank.
-    if rest.bytes().all(|b| b.is_ascii() && b != 0x0B) {
+    if rest.is_ascii() && !rest.as_bytes().contains(&0x0B) {
         disconnect_words(rest, rest.split_ascii_whitespace())
     } else {
         disconnect_words(rest, rest.split_whitespace())
@@ -593,18 +622,55 @@ fn session_abort(text: &str, body: &str) -> Option<Parsed> {
 /// (`enable_long_queue_ids=yes`: base-52 time, `z`, inode; always holds digits). Words such
 /// as `NOQUEUE`, `warning` or `statistics` are not ids.
 pub fn is_queue_id(s: &str) -> bool {
-    // One pass over the bytes for both forms (it runs on most Postfix lines).
-    let (mut short, mut alnum, mut digit) = (true, true, false);
+    // One pass over the bytes for both forms (it runs on most Postfix lines), one table
+    // load per byte.
+    let (mut all, mut any) = (u8::MAX, 0u8);
     for b in s.bytes() {
-        let d = b.is_ascii_digit();
-        digit |= d;
-        short &= d || (b'A'..=b'F').contains(&b);
-        alnum &= b.is_ascii_alphanumeric();
+        let c = class(b);
+        all &= c;
+        any |= c;
     }
-    let short = short && (5..=16).contains(&s.len());
-    let long = alnum && digit && (10..=24).contains(&s.len());
+    let short = all & SHORT != 0 && (5..=16).contains(&s.len());
+    let long = all & ALNUM != 0 && any & DIGIT != 0 && (10..=24).contains(&s.len());
     short || long
 }
+
+/// The [`CLASS`] bits of `b` (the table has a slot for every byte).
+#[inline]
+fn class(b: u8) -> u8 {
+    CLASS.get(usize::from(b)).copied().unwrap_or(0)
+}
+
+/// [`CLASS`] bit: an ASCII digit.
+const DIGIT: u8 = 1;
+/// [`CLASS`] bit: a digit or `A`–`F` (a short queue id's alphabet).
+const SHORT: u8 = 2;
+/// [`CLASS`] bit: an ASCII letter or digit.
+const ALNUM: u8 = 4;
+
+/// The classes of every byte, for [`is_queue_id`] and [`lead_word`].
+// Evaluated at compile time: an index out of range would fail the build, not a run.
+#[allow(clippy::indexing_slicing)]
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let mut v = 0;
+        if c.is_ascii_digit() {
+            v |= DIGIT | SHORT;
+        }
+        if c >= b'A' && c <= b'F' {
+            v |= SHORT;
+        }
+        if c.is_ascii_alphanumeric() {
+            v |= ALNUM;
+        }
+        t[b] = v;
+        b += 1;
+    }
+    t
+};
 
 /// Lines that start with a queue id (`qid`, then `rest`): `client=`, `to=…, status=`, qmgr's
 /// `from=`.
@@ -616,7 +682,8 @@ fn queue_line(
     detail: Detail,
 ) -> Option<Parsed> {
     if let Some(client) = rest.strip_prefix("client=") {
-        let peer_text = client.split(", ").next().unwrap_or(client);
+        // (Not `split(", ")`: its two-way searcher was set up on every `client=` line.)
+        let peer_text = split_near(client, ", ").map_or(client, |(p, _)| p);
         return Some(match namaddr(peer_text) {
             Some(na) => Parsed::Event(EventKind::QueueClient {
                 queue_id: QueueId::new(qid),
@@ -631,7 +698,7 @@ fn queue_line(
     if rest.starts_with("from=<") && rest.ends_with("(queue active)") {
         let from = rest
             .strip_prefix("from=<")
-            .and_then(|r| split_once(r, needle!(">,")))
+            .and_then(|r| split_near(r, ">,"))
             .map(|(f, _)| f)?;
         return Some(Parsed::Event(EventKind::Received(Reception {
             queue_id: QueueId::new(qid),
@@ -647,9 +714,15 @@ fn queue_line(
 /// `QID: to=<…>[, orig_to=<…>], relay=R[, conn_use=N], delay=…, delays=…[, tls=…],
 /// dsn=…, status=WORD (text)` (log_adhoc.c; 2.2 has neither `delays=` nor `dsn=`).
 fn delivery(daemon: Option<&str>, qid: &str, rest: &str, body: &str, detail: Detail) -> Parsed {
-    let Some((head, status)) = split_once(rest, needle!(", status=")) else {
+    let Some((head, status)) = delivery_head(rest) else {
         return Parsed::Malformed(format!("Postfix delivery without status: {body}"));
     };
+    let Head {
+        to,
+        relay,
+        dsn,
+        tls: tls_status,
+    } = head;
     let word = split_byte(status, b' ').map_or(status, |(w, _)| w);
     let status_kind = match word {
         "sent" | "delivered" => DeliveryStatus::Sent,
@@ -657,22 +730,6 @@ fn delivery(daemon: Option<&str>, qid: &str, rest: &str, body: &str, detail: Det
         "bounced" => DeliveryStatus::Bounced,
         _ => DeliveryStatus::Other,
     };
-    let mut to = None;
-    let mut relay = None;
-    let mut dsn = None;
-    let mut tls_status = None;
-    for item in Items::new(head) {
-        let Some((k, v)) = split_byte(item, b'=') else {
-            continue;
-        };
-        match k {
-            "to" => to = Some(v.trim_start_matches('<').trim_end_matches('>')),
-            "relay" => relay = Some(v),
-            "dsn" => dsn = Some(v),
-            "tls" => tls_status = Some(v),
-            _ => {}
-        }
-    }
     let (Some(to), Some(relay)) = (to, relay) else {
         return Parsed::Malformed(format!("Postfix delivery without to= or relay=: {body}"));
     };
@@ -689,7 +746,10 @@ fn delivery(daemon: Option<&str>, qid: &str, rest: &str, body: &str, detail: Det
         .flatten();
     Parsed::Event(EventKind::Delivery(Delivery {
         queue_id: QueueId::new(qid),
-        to: detail.address(to),
+        to: match detail {
+            Detail::Full => detail.address(angle_trim(to)),
+            Detail::Records => String::new(),
+        },
         peer,
         mailer: daemon.map(crate::model::mailer_name),
         status: status_kind,
@@ -706,58 +766,81 @@ fn delivery(daemon: Option<&str>, qid: &str, rest: &str, body: &str, detail: Det
     }))
 }
 
-/// The items of `a=<x>, b=y, …`, split on `, ` outside angle brackets (addresses may hold
-/// commas when their local part is quoted). An iterator: one per delivery line, so no
-/// vector is built for them.
-struct Items<'a> {
-    head: &'a str,
-    start: usize,
-    /// Angle-bracket depth, carried from item to item as the one-pass split did.
-    depth: i32,
-    done: bool,
+/// What [`delivery`] reads of the items before `, status=`: the raw value of the last
+/// `to=`, `relay=`, `dsn=` and `tls=` item (`to` still in its angle brackets).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Head<'a> {
+    to: Option<&'a str>,
+    relay: Option<&'a str>,
+    dsn: Option<&'a str>,
+    tls: Option<&'a str>,
 }
 
-impl<'a> Items<'a> {
-    fn new(head: &'a str) -> Self {
-        Items {
-            head,
-            start: 0,
-            depth: 0,
-            done: false,
+impl<'a> Head<'a> {
+    /// Takes one item: split at its first `=` (a few bytes in: the keys are short words),
+    /// the value kept when the key is one of ours.
+    fn item(&mut self, text: &'a str) {
+        let Some(eq) = text.bytes().position(|b| b == b'=') else {
+            return;
+        };
+        let (Some(k), Some(v)) = (text.get(..eq), text.get(eq + 1..)) else {
+            return;
+        };
+        match k {
+            "to" => self.to = Some(v),
+            "relay" => self.relay = Some(v),
+            "dsn" => self.dsn = Some(v),
+            "tls" => self.tls = Some(v),
+            _ => {}
         }
     }
 }
 
-impl<'a> Iterator for Items<'a> {
-    type Item = &'a str;
-
-    fn next(&mut self) -> Option<&'a str> {
-        if self.done {
-            return None;
-        }
-        let bytes = self.head.as_bytes();
-        let mut i = self.start;
-        // From one bracket or comma to the next by `memchr3`, not byte by byte.
-        while let Some(at) = bytes
-            .get(i..)
-            .and_then(|rest| memchr::memchr3(b'<', b'>', b',', rest))
-        {
-            i += at;
-            match bytes.get(i) {
-                Some(b'<') => self.depth += 1,
-                Some(b'>') => self.depth -= 1,
-                _ if self.depth <= 0 && bytes.get(i + 1) == Some(&b' ') => {
-                    let item = self.head.get(self.start..i);
-                    self.start = i + 2;
-                    return item;
+/// Splits a delivery's text at its first `, status=` into the [`Head`] before it and the
+/// status after it, in one walk from bracket or comma to the next by `memchr3` (issue 21:
+/// a substring search for `, status=` first, then an iterator over the items, then a
+/// `memchr` call for each item's `=` cost ~1,600 instructions per delivery line).
+///
+/// The items are split on `, ` outside angle brackets (addresses may hold commas when
+/// their local part is quoted); the bracket depth is carried from item to item. The
+/// first `, status=` ends the head wherever it stands, brackets or not.
+fn delivery_head(rest: &str) -> Option<(Head<'_>, &str)> {
+    const STATUS: &[u8] = b" status=";
+    let bytes = rest.as_bytes();
+    let mut head = Head::default();
+    let mut depth = 0i32;
+    let mut start = 0;
+    let mut i = 0;
+    while let Some(at) = bytes
+        .get(i..)
+        .and_then(|r| memchr::memchr3(b'<', b'>', b',', r))
+    {
+        i += at;
+        match bytes.get(i) {
+            Some(b'<') => depth += 1,
+            Some(b'>') => depth -= 1,
+            _ => {
+                let after = bytes.get(i + 1..).unwrap_or_default();
+                if after.starts_with(STATUS) {
+                    head.item(rest.get(start..i)?);
+                    return Some((head, rest.get(i + 1 + STATUS.len()..)?));
                 }
-                _ => {}
+                if depth <= 0 && after.first() == Some(&b' ') {
+                    head.item(rest.get(start..i)?);
+                    start = i + 2;
+                    i += 2;
+                    continue;
+                }
             }
-            i += 1;
         }
-        self.done = true;
-        self.head.get(self.start..)
+        i += 1;
     }
+    None
+}
+
+/// `to=<addr>`'s address: the value without leading `<` and trailing `>`.
+fn angle_trim(v: &str) -> &str {
+    v.trim_start_matches('<').trim_end_matches('>')
 }
 
 #[cfg(test)]

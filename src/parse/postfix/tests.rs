@@ -958,3 +958,171 @@ proptest! {
         }
     }
 }
+
+/// How a delivery's head was read before [`delivery_head`] (issue 21), kept as its oracle:
+/// a substring search for `, status=`, the items split on `, ` outside angle brackets by
+/// an iterator, each item split at its first `=`, the last of each key kept.
+fn delivery_head_by_items(rest: &str) -> Option<(Head<'_>, &str)> {
+    let (head, status) = rest.split_once(", status=")?;
+    let mut out = Head::default();
+    for item in Items::new(head) {
+        let Some((k, v)) = item.split_once('=') else {
+            continue;
+        };
+        match k {
+            "to" => out.to = Some(v),
+            "relay" => out.relay = Some(v),
+            "dsn" => out.dsn = Some(v),
+            "tls" => out.tls = Some(v),
+            _ => {}
+        }
+    }
+    Some((out, status))
+}
+
+/// The old item iterator (see [`delivery_head_by_items`]).
+struct Items<'a> {
+    head: &'a str,
+    start: usize,
+    depth: i32,
+    done: bool,
+}
+
+impl<'a> Items<'a> {
+    fn new(head: &'a str) -> Self {
+        Items {
+            head,
+            start: 0,
+            depth: 0,
+            done: false,
+        }
+    }
+}
+
+impl<'a> Iterator for Items<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.done {
+            return None;
+        }
+        let bytes = self.head.as_bytes();
+        let mut i = self.start;
+        while let Some(at) = bytes
+            .get(i..)
+            .and_then(|rest| memchr::memchr3(b'<', b'>', b',', rest))
+        {
+            i += at;
+            match bytes.get(i) {
+                Some(b'<') => self.depth += 1,
+                Some(b'>') => self.depth -= 1,
+                _ if self.depth <= 0 && bytes.get(i + 1) == Some(&b' ') => {
+                    let item = self.head.get(self.start..i);
+                    self.start = i + 2;
+                    return item;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        self.done = true;
+        self.head.get(self.start..)
+    }
+}
+
+/// The one-walk head reads every delivery line of the rows and the real fixtures as the
+/// item iterator did, and finds their fields.
+#[test]
+fn delivery_head_agrees_with_the_item_iterator_on_known_lines() {
+    let mut deliveries = 0;
+    for (_, msg) in known_lines() {
+        let Some((_, rest)) = lead_word(msg.trim_end()) else {
+            continue;
+        };
+        if !rest.starts_with("to=<") {
+            continue;
+        }
+        let got = delivery_head(rest);
+        assert_eq!(got, delivery_head_by_items(rest), "{msg}");
+        // (A few rows are malformed on purpose: no `, status=`.)
+        if let Some((head, _)) = got {
+            assert!(head.to.is_some() && head.relay.is_some(), "{msg}");
+            deliveries += 1;
+        }
+    }
+    assert!(deliveries > 40, "only {deliveries} deliveries");
+}
+
+proptest! {
+    /// The same on text made of the bytes that steer the walk (brackets, commas, blanks,
+    /// `=`, the keys' letters) and on mutated real heads: quoted commas, unbalanced
+    /// brackets, repeated or empty keys, `, status=` inside brackets, none at all.
+    #[test]
+    fn delivery_head_agrees_with_the_item_iterator(
+        rest in "(to=|relay=|dsn=|tls=|, status=|, |[<>,= a-z.é\\[\\]])*",
+    ) {
+        prop_assert_eq!(delivery_head(&rest), delivery_head_by_items(&rest));
+    }
+
+    #[test]
+    fn delivery_head_agrees_on_cut_real_heads(
+        cut in 0usize..200,
+        insert in "[<>,= \"]{0,3}",
+        at in 0usize..200,
+    ) {
+        let base = "to=<\"a, b\"@peer.example>, orig_to=<x@y>, relay=mx1.peer.example[192.0.2.30]:25, conn_use=2, delay=1.2, delays=0.1/0/1.1/0, tls=may, dsn=2.0.0, status=sent (250 2.0.0 Ok)";
+        let mut s: String = base.chars().take(cut).collect();
+        let at = at.min(s.len());
+        s.insert_str(at, &insert);
+        prop_assert_eq!(delivery_head(&s), delivery_head_by_items(&s));
+    }
+}
+
+/// How [`is_queue_id`] read a word before its byte table (issue 21), kept as its oracle.
+fn is_queue_id_by_predicates(s: &str) -> bool {
+    let (mut short, mut alnum, mut digit) = (true, true, false);
+    for b in s.bytes() {
+        let d = b.is_ascii_digit();
+        digit |= d;
+        short &= d || (b'A'..=b'F').contains(&b);
+        alnum &= b.is_ascii_alphanumeric();
+    }
+    let short = short && (5..=16).contains(&s.len());
+    let long = alnum && digit && (10..=24).contains(&s.len());
+    short || long
+}
+
+#[test]
+fn queue_id_table_agrees_on_every_byte() {
+    for b in 0..=255u8 {
+        let c = CLASS[usize::from(b)];
+        assert_eq!(c & DIGIT != 0, b.is_ascii_digit(), "{b}");
+        assert_eq!(
+            c & SHORT != 0,
+            b.is_ascii_digit() || (b'A'..=b'F').contains(&b),
+            "{b}"
+        );
+        assert_eq!(c & ALNUM != 0, b.is_ascii_alphanumeric(), "{b}");
+    }
+    for (_, msg) in known_lines() {
+        for w in msg.split([' ', ':', ',', '=']) {
+            assert_eq!(is_queue_id(w), is_queue_id_by_predicates(w), "{w}");
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn queue_id_agrees_with_the_predicates(s in "[0-9A-Fa-gzZ_é-]{0,26}") {
+        prop_assert_eq!(is_queue_id(&s), is_queue_id_by_predicates(&s));
+    }
+
+    /// `split_near` is `str::split_once` (the needles are ASCII; texts hold any chars).
+    #[test]
+    fn split_near_is_split_once(
+        hay in "[ :()a-z0-9>,é]{0,40}",
+        needle in prop::sample::select(vec![": ", " with cipher ", " (", " bits)", ">,", "a"]),
+    ) {
+        prop_assert_eq!(split_near(&hay, needle), hay.split_once(needle));
+    }
+}
