@@ -366,7 +366,7 @@ pub fn parse_line_detailed(
     irrelevant: impl FnOnce(Option<&str>),
 ) -> LineOutcome {
     let mut event = None;
-    match read_line(raw, file, line_no, hosts, detail, irrelevant, |e| {
+    match read_line(raw, None, file, line_no, hosts, detail, irrelevant, |e| {
         event = Some(e);
     }) {
         LineRead::Event => event.map_or(LineOutcome::Irrelevant, LineOutcome::Event),
@@ -378,8 +378,13 @@ pub fn parse_line_detailed(
 /// [`parse_line_detailed`] pushing the event, if any, onto `events`: the pipeline's way,
 /// which builds each event once, where it stays (an event is some 280 bytes; handing it
 /// back through [`LineOutcome`] and pushing it copied it two more times per line).
+/// `head` is the line's [`envelope::head`] when the caller read it already (it is then
+/// not read again), else `None`.
+// The pipeline's one call per line; a struct for the arguments would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn parse_line_into(
     raw: &[u8],
+    head: Option<envelope::Head>,
     file: &Arc<str>,
     line_no: u64,
     hosts: &mut HostNames,
@@ -387,16 +392,19 @@ pub fn parse_line_into(
     events: &mut Vec<Event>,
     irrelevant: impl FnOnce(Option<&str>),
 ) -> LineRead {
-    read_line(raw, file, line_no, hosts, detail, irrelevant, |e| {
+    read_line(raw, head, file, line_no, hosts, detail, irrelevant, |e| {
         events.push(e);
     })
 }
 
 /// The one reading of a line behind [`parse_line_detailed`] and [`parse_line_into`]: the
-/// event goes to `emit`.
+/// event goes to `emit`. A `head` read by the caller stands for the envelope of a line
+/// that is valid UTF-8 (then only its message is checked; the rest is ASCII).
 #[inline]
+#[allow(clippy::too_many_arguments)]
 fn read_line(
     raw: &[u8],
+    head: Option<envelope::Head>,
     file: &Arc<str>,
     line_no: u64,
     hosts: &mut HostNames,
@@ -404,6 +412,14 @@ fn read_line(
     irrelevant: impl FnOnce(Option<&str>),
     emit: impl FnOnce(Event),
 ) -> LineRead {
+    if let Some(env) = head.and_then(|h| h.envelope(raw)) {
+        let program = env.program;
+        let out = outcome(env, file, line_no, hosts, detail, emit);
+        if matches!(out, LineRead::Irrelevant) {
+            irrelevant(program);
+        }
+        return out;
+    }
     // Valid UTF-8 (nearly every line) is borrowed after one fast validation.
     let text: Cow<'_, str> = match std::str::from_utf8(raw) {
         Ok(t) => Cow::Borrowed(t),
