@@ -268,19 +268,22 @@ pub fn is_not_mail(program: &[u8]) -> bool {
 /// (except the daemons of [`NOT_MAIL`], whose lines `outcome` never reads).
 pub fn mta_for_program(program: Option<&str>) -> Option<Mta> {
     let p = program?;
-    let base = first_component(p);
-    if base.starts_with("sm-") || base.starts_with("sendmail") {
+    // `first_component(p).starts_with(x)` is `p.starts_with(x)` for an `x` without a
+    // `/`: the component is not looked for (this runs on every parsed line).
+    if p.starts_with("sm-") || p.starts_with("sendmail") {
         Some(Mta::Sendmail)
-    } else if base.starts_with("postfix") || has_smtp_component(p) {
+    } else if p.starts_with("postfix") || has_smtp_component(p) {
         Some(Mta::Postfix)
-    } else if base.starts_with("exim") {
+    } else if p.starts_with("exim") {
         Some(Mta::Exim)
     } else {
         Some(Mta::Sendmail)
     }
 }
 
-/// `p.split('/').next()`, by `memchr` (it runs on every line).
+/// `p.split('/').next()`: the program's first component, which the MTA is told by (the
+/// specification of [`mta_for_program`] and [`is_mail_program`], kept for their test).
+#[cfg(test)]
 fn first_component(p: &str) -> &str {
     memchr::memchr(b'/', p.as_bytes())
         .and_then(|i| p.get(..i))
@@ -456,11 +459,12 @@ fn read_line(
 /// [`mta_for_program`], which offers every other program to the Sendmail parser):
 /// `sm-*`/`sendmail*`, `postfix*` and anything with a `/smtp` or `/smtpd` daemon, `exim*`.
 pub fn is_mail_program(program: &str) -> bool {
-    let base = first_component(program);
-    base.starts_with("sm-")
-        || base.starts_with("sendmail")
-        || base.starts_with("postfix")
-        || base.starts_with("exim")
+    // As in [`mta_for_program`]: the first component starts with a prefix without a `/`
+    // exactly when the whole name does.
+    program.starts_with("sm-")
+        || program.starts_with("sendmail")
+        || program.starts_with("postfix")
+        || program.starts_with("exim")
         || has_smtp_component(program)
 }
 

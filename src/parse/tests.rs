@@ -287,3 +287,30 @@ mod ip {
         }
     }
 }
+
+proptest::proptest! {
+    /// The MTA of a program name and whether it is a mail program, read from the whole
+    /// name, are what the first component (`postfix/smtpd` → `postfix`) says.
+    #[test]
+    fn mta_of_the_name_is_mta_of_its_first_component(
+        p in "(sm-|sendmail|postfix|exim|s|sm|post|/|ex)?[a-z/-]{0,6}(/smtp|/smtpd|/)?[a-z]{0,3}",
+    ) {
+        let base = first_component(&p);
+        let want = if base.starts_with("sm-") || base.starts_with("sendmail") {
+            Mta::Sendmail
+        } else if base.starts_with("postfix") || has_smtp_component(&p) {
+            Mta::Postfix
+        } else if base.starts_with("exim") {
+            Mta::Exim
+        } else {
+            Mta::Sendmail
+        };
+        proptest::prop_assert_eq!(mta_for_program(Some(&p)), Some(want), "{}", p);
+        let mail = base.starts_with("sm-")
+            || base.starts_with("sendmail")
+            || base.starts_with("postfix")
+            || base.starts_with("exim")
+            || has_smtp_component(&p);
+        proptest::prop_assert_eq!(is_mail_program(&p), mail, "{}", p);
+    }
+}
