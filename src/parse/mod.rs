@@ -501,14 +501,12 @@ fn outcome(
     };
     // Sendmail's MSP queue runner (`sm-msp-queue`, submit.cf) logs `starting daemon` too,
     // but it is not the MTA: its start re-reads none of the MTA's keys or certificates.
-    let parsed = match parsed {
-        Parsed::Event(EventKind::DaemonStart { .. })
-            if env.program.is_some_and(|p| p.starts_with("sm-msp")) =>
-        {
-            Parsed::Irrelevant
-        }
-        other => other,
-    };
+    // Looked at in place: a `match` handing the value on moved the whole event once more.
+    if matches!(parsed, Parsed::Event(EventKind::DaemonStart { .. }))
+        && env.program.is_some_and(|p| p.starts_with("sm-msp"))
+    {
+        return LineRead::Irrelevant;
+    }
     match parsed {
         Parsed::Irrelevant => LineRead::Irrelevant,
         Parsed::Malformed(why) => LineRead::Malformed(why),
