@@ -259,7 +259,33 @@ pub const NOT_MAIL: &[&str] = &[
 
 /// True for a program of [`NOT_MAIL`], or `systemd-…`.
 pub fn is_not_mail(program: &[u8]) -> bool {
-    program.starts_with(b"systemd-") || NOT_MAIL.iter().any(|n| n.as_bytes() == program)
+    // The names of [`NOT_MAIL`] as one `match` (compiled to a switch on the length and a
+    // few word compares, no `memcmp` call per name: it runs on every line); the test
+    // `is_not_mail_is_the_table` keeps the two in step.
+    matches!(
+        program,
+        b"dovecot"
+            | b"amavis"
+            | b"amavisd"
+            | b"opendkim"
+            | b"opendmarc"
+            | b"postgrey"
+            | b"policyd-spf"
+            | b"spamd"
+            | b"clamd"
+            | b"freshclam"
+            | b"saslauthd"
+            | b"CRON"
+            | b"cron"
+            | b"crond"
+            | b"anacron"
+            | b"kernel"
+            | b"systemd"
+            | b"sshd"
+            | b"sudo"
+            | b"rsyslogd"
+            | b"dbus-daemon"
+    ) || program.starts_with(b"systemd-")
 }
 
 /// Which MTA a syslog program name belongs to. Sendmail's name is whatever `-L` set

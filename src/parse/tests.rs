@@ -314,3 +314,22 @@ proptest::proptest! {
         proptest::prop_assert_eq!(is_mail_program(&p), mail, "{}", p);
     }
 }
+
+proptest::proptest! {
+    /// `is_not_mail` says what the table says: a name of [`NOT_MAIL`] or `systemd-…`,
+    /// exactly (names around the table's, cut or lengthened by a byte, are not).
+    #[test]
+    fn is_not_mail_is_the_table(
+        i in 0..NOT_MAIL.len(),
+        cut in 0usize..3,
+        tail in "|[a-z2-]{1,2}",
+        other in "[a-zA-Z-]{0,12}",
+    ) {
+        let name = NOT_MAIL[i];
+        let near = format!("{}{tail}", &name[..name.len() - cut.min(name.len() - 1)]);
+        for p in [name, near.as_str(), other.as_str(), "systemd-", "systemd-x"] {
+            let want = p.starts_with("systemd-") || NOT_MAIL.contains(&p);
+            proptest::prop_assert_eq!(is_not_mail(p.as_bytes()), want, "{}", p);
+        }
+    }
+}
