@@ -144,10 +144,13 @@ struct BlockOut {
 
 /// Parses the lines of one block that may matter.
 ///
-/// A line whose syslog tag names a mail program ([`parse::prefilter::mta_tag`]) is parsed
-/// at once. From any other line the prefilter ([`parse::prefilter`]) searches the rest of
-/// the block for its needles, so irrelevant lines are skipped in bulk: between two candidates only newlines are counted,
-/// over-long lines are looked for only when the gap is long enough to hide one, and only
+/// Each line's syslog head is read once ([`parse::envelope::head`]): a line whose tag names
+/// a mail program ([`parse::prefilter::mta_program`], or [`parse::prefilter::mta_tag`] for
+/// a line of another shape) is parsed at once, with that head as its envelope; a line of a
+/// daemon that is no MTA is passed over. From any other line the prefilter
+/// ([`parse::prefilter`]) searches the rest of the block for its needles, so irrelevant
+/// lines are skipped in bulk: between two candidates only newlines are counted, over-long
+/// lines are looked for only when the gap is long enough to hide one, and only
 /// the lines that name a mail program (a second needle search) are read for their program,
 /// to count them as unparsed. No other irrelevant line is split, decoded or parsed. Counts,
 /// events and kept lines are exactly those of parsing every line (`reference_parse_block`
