@@ -130,6 +130,12 @@ pub fn mta_tag(rest: &[u8]) -> bool {
     let program = memchr::memrchr(b' ', before)
         .and_then(|i| before.get(i + 1..))
         .unwrap_or(before);
+    mta_program(program)
+}
+
+/// True for a program name that [`mta_tag`] takes for an MTA's (`postfix/…`, `sendmail…`,
+/// `sm-…`, `exim…`): the same guess, on a tag the caller read already.
+pub fn mta_program(program: &[u8]) -> bool {
     [&b"postfix"[..], b"sendmail", b"sm-", b"exim"]
         .iter()
         .any(|p| program.starts_with(p))

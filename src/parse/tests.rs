@@ -287,3 +287,49 @@ mod ip {
         }
     }
 }
+
+proptest::proptest! {
+    /// The MTA of a program name and whether it is a mail program, read from the whole
+    /// name, are what the first component (`postfix/smtpd` → `postfix`) says.
+    #[test]
+    fn mta_of_the_name_is_mta_of_its_first_component(
+        p in "(sm-|sendmail|postfix|exim|s|sm|post|/|ex)?[a-z/-]{0,6}(/smtp|/smtpd|/)?[a-z]{0,3}",
+    ) {
+        let base = first_component(&p);
+        let want = if base.starts_with("sm-") || base.starts_with("sendmail") {
+            Mta::Sendmail
+        } else if base.starts_with("postfix") || has_smtp_component(&p) {
+            Mta::Postfix
+        } else if base.starts_with("exim") {
+            Mta::Exim
+        } else {
+            Mta::Sendmail
+        };
+        proptest::prop_assert_eq!(mta_for_program(Some(&p)), Some(want), "{}", p);
+        let mail = base.starts_with("sm-")
+            || base.starts_with("sendmail")
+            || base.starts_with("postfix")
+            || base.starts_with("exim")
+            || has_smtp_component(&p);
+        proptest::prop_assert_eq!(is_mail_program(&p), mail, "{}", p);
+    }
+}
+
+proptest::proptest! {
+    /// `is_not_mail` says what the table says: a name of [`NOT_MAIL`] or `systemd-…`,
+    /// exactly (names around the table's, cut or lengthened by a byte, are not).
+    #[test]
+    fn is_not_mail_is_the_table(
+        i in 0..NOT_MAIL.len(),
+        cut in 0usize..3,
+        tail in "|[a-z2-]{1,2}",
+        other in "[a-zA-Z-]{0,12}",
+    ) {
+        let name = NOT_MAIL[i];
+        let near = format!("{}{tail}", &name[..name.len() - cut.min(name.len() - 1)]);
+        for p in [name, near.as_str(), other.as_str(), "systemd-", "systemd-x"] {
+            let want = p.starts_with("systemd-") || NOT_MAIL.contains(&p);
+            proptest::prop_assert_eq!(is_not_mail(p.as_bytes()), want, "{}", p);
+        }
+    }
+}

@@ -144,10 +144,13 @@ struct BlockOut {
 
 /// Parses the lines of one block that may matter.
 ///
-/// A line whose syslog tag names a mail program ([`parse::prefilter::mta_tag`]) is parsed
-/// at once. From any other line the prefilter ([`parse::prefilter`]) searches the rest of
-/// the block for its needles, so irrelevant lines are skipped in bulk: between two candidates only newlines are counted,
-/// over-long lines are looked for only when the gap is long enough to hide one, and only
+/// Each line's syslog head is read once ([`parse::envelope::head`]): a line whose tag names
+/// a mail program ([`parse::prefilter::mta_program`], or [`parse::prefilter::mta_tag`] for
+/// a line of another shape) is parsed at once, with that head as its envelope; a line of a
+/// daemon that is no MTA is passed over. From any other line the prefilter
+/// ([`parse::prefilter`]) searches the rest of the block for its needles, so irrelevant
+/// lines are skipped in bulk: between two candidates only newlines are counted, over-long
+/// lines are looked for only when the gap is long enough to hide one, and only
 /// the lines that name a mail program (a second needle search) are read for their program,
 /// to count them as unparsed. No other irrelevant line is split, decoded or parsed. Counts,
 /// events and kept lines are exactly those of parsing every line (`reference_parse_block`
@@ -190,34 +193,49 @@ fn parse_block(
     let mut words = needles::WordCursor::default();
     while pos < data.len() {
         // The candidate line's tag was read already (an MTA's, or not another daemon's):
-        // it is not read a second time below.
+        // it is not read a second time below, and what was read of it (`head`) goes to
+        // the parser.
         let mut known = false;
+        let mut head = None;
+        // The end of the line at `pos`, when it was looked for.
+        let mut end_at_pos = data.len();
         let cand = match needles {
             Some(n) => n.next_match_in(data, pos, &mut words),
-            // A line a mail program wrote is nearly always a candidate in a mail log: it is
-            // parsed without the needle search (a line without a needle comes out
-            // irrelevant anyway, and is counted as unparsed exactly as the gap would).
-            None if parse::prefilter::mta_tag(data.get(pos..).unwrap_or_default()) => {
-                known = true;
-                Some(pos)
-            }
-            // A line of a daemon that is no MTA (dovecot, CRON, kernel, …: a third of a
-            // mixed log) is passed over at once, neither searched nor parsed.
             None => {
                 let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+                end_at_pos = end;
                 let line = trim_cr(&data[pos..end]);
-                if parse::prefilter::not_mail(line) {
-                    out.lines += 1;
-                    if line.len() > max_line {
-                        out.too_long += 1;
+                head = parse::envelope::head(line);
+                match head.map(|h| h.program(line)) {
+                    // A line of a daemon that is no MTA (dovecot, CRON, kernel, …: a third
+                    // of a mixed log) is passed over at once, neither searched nor parsed.
+                    Some(p) if parse::is_not_mail(p) => {
+                        out.lines += 1;
+                        if line.len() > max_line {
+                            out.too_long += 1;
+                        }
+                        no += 1;
+                        pos = end + 1;
+                        continue;
                     }
-                    no += 1;
-                    pos = end + 1;
-                    continue;
+                    // A line a mail program wrote is nearly always a candidate in a mail
+                    // log: it is parsed without the needle search (a line without a needle
+                    // comes out irrelevant anyway, and is counted as unparsed exactly as
+                    // the gap would).
+                    Some(p) if parse::prefilter::mta_program(p) => {
+                        known = true;
+                        Some(pos)
+                    }
+                    None if parse::prefilter::mta_tag(line) => {
+                        known = true;
+                        Some(pos)
+                    }
+                    _ => {
+                        let cand = parse::prefilter::next_candidate(data, pos);
+                        known = cand.is_some_and(|m| m < end);
+                        cand
+                    }
                 }
-                let cand = parse::prefilter::next_candidate(data, pos);
-                known = cand.is_some_and(|m| m < end);
-                cand
             }
         };
         let line_start = cand.map_or(data.len(), |m| line_start(data, pos, m));
@@ -237,12 +255,20 @@ fn parse_block(
             ),
         };
         let Some(m) = cand else { break };
-        let line_end = memchr::memchr(b'\n', &data[m..]).map_or(data.len(), |i| m + i);
+        // A known candidate is the line at `pos`, whose end was found already.
+        let line_end = if known {
+            end_at_pos
+        } else {
+            memchr::memchr(b'\n', &data[m..]).map_or(data.len(), |i| m + i)
+        };
         let line = trim_cr(&data[line_start..line_end]);
         out.lines += 1;
         if line.len() > max_line {
             out.too_long += 1;
-        } else if !known && parse::prefilter::not_mail(line) {
+        } else if !known && {
+            head = parse::envelope::head(line);
+            head.is_some_and(|h| parse::is_not_mail(h.program(line)))
+        } {
             // Irrelevant, and no mail program's (see above); a line `mta_tag` picked may
             // still be one in theory, then the parser's own check says so.
         } else {
@@ -250,8 +276,15 @@ fn parse_block(
             // the parser hands over (no second envelope read).
             let mut counted = false;
             let unparsed = &mut out.unparsed;
-            let read =
-                parse::parse_line_into(line, file, no, &mut hosts, detail, &mut out.events, |p| {
+            let read = parse::parse_line_into(
+                line,
+                head,
+                file,
+                no,
+                &mut hosts,
+                detail,
+                &mut out.events,
+                |p| {
                     if let Some(p) = p.filter(|p| parse::is_mail_program(p)) {
                         match unparsed.get_mut(p) {
                             Some(c) => *c += 1,
@@ -261,7 +294,8 @@ fn parse_block(
                         }
                         counted = true;
                     }
-                });
+                },
+            );
             match read {
                 LineRead::Event => {
                     out.recognized += 1;

@@ -42,7 +42,10 @@ pub use year::{YearBase, YearResolver, YearState, Zone};
 
 use self::bytes::full;
 use self::iso::{exim_or_syslog, iso_stamp};
-use self::rfc3164::{after_stamp, no_stamp, program_after_stamp, stamp_3164, stamp_3164_ascii_end};
+use self::rfc3164::{
+    TagAt, after_stamp, host_name, no_stamp, stamp_3164, stamp_3164_ascii, strip_solaris,
+    tag_after_stamp,
+};
 use self::rfc5424::{pri, rfc5424};
 use crate::model::Stamp;
 
@@ -101,30 +104,110 @@ pub fn parse(line: &str) -> Envelope<'_> {
 }
 
 /// The program name of a line's syslog tag, read from its bytes without building the
-/// envelope (no stamp value, no UTF-8 check of the line): what lets the pipeline pass over
-/// the lines of a daemon that is no MTA ([`crate::parse::is_not_mail`]) before any search.
-///
-/// Only the common shapes are read: an RFC 3164 stamp with a three-letter month (`Nov 28
-/// 17:54:54 host prog[pid]: …`) and an RFC 3339 one (`2026-11-28T17:54:54.123+00:00 host
-/// prog[pid]: …`), with ASCII bytes up to the end of the tag. Any other line gives `None`
-/// (the caller parses it as usual), so whenever this says `Some(p)`, [`parse`] of the
-/// line (decoded as the parser decodes it) names the same program (a test). `line` is one
-/// line without its newline.
+/// envelope (no UTF-8 check of the line): what lets the pipeline pass over the lines of a
+/// daemon that is no MTA ([`crate::parse::is_not_mail`]) before any search. The program
+/// of [`head`].
 pub fn program_of(line: &[u8]) -> Option<&[u8]> {
-    let end = match line.first()? {
+    head(line).map(|h| h.program(line))
+}
+
+/// The syslog head of a line in one of the common shapes, read once from its bytes (see
+/// [`head`]): where its parts are, so that the pipeline reads a line's tag once to decide
+/// what to do with the line and then hands what it read to the parser
+/// ([`Head::envelope`]) instead of the parser reading the envelope again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    stamp: HeadStamp,
+    tag: TagAt,
+}
+
+/// The stamp of a [`Head`], as read (made a [`Stamp`] only for a line that is parsed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HeadStamp {
+    /// RFC 3164 with an English month.
+    NoYear {
+        month: u8,
+        day: u8,
+        secs: u32,
+        nanos: u32,
+    },
+    /// RFC 3339, with its offset when it has one.
+    Iso(chrono::NaiveDateTime, Option<chrono::FixedOffset>),
+}
+
+/// The head of `line` (one line without its newline) when it has one of the common
+/// shapes: an RFC 3164 stamp with a three-letter English month (`Nov 28 17:54:54 host
+/// prog[pid]: …`) or an RFC 3339 one (`2026-11-28T17:54:54.123+00:00 host prog[pid]: …`),
+/// then a syslog tag, with ASCII bytes up to the end of the tag. Any other line gives
+/// `None` (the caller parses it with [`parse`]). Whenever this says `Some(h)`, [`parse`]
+/// of the line (decoded as the parser decodes it) gives the envelope `h.envelope(line)`
+/// gives, when that is `Some` (a test).
+pub fn head(line: &[u8]) -> Option<Head> {
+    let (stamp, end) = match line.first()? {
         b'0'..=b'9' => {
             let iso = iso_stamp(line)?;
             if iso.sep == b' ' {
                 return None;
             }
-            iso.end
+            (HeadStamp::Iso(iso.naive, iso.offset), iso.end)
         }
-        c if c.is_ascii_alphabetic() => stamp_3164_ascii_end(line)?,
+        c if c.is_ascii_alphabetic() => {
+            let (month, day, secs, nanos, end) = stamp_3164_ascii(line)?;
+            (
+                HeadStamp::NoYear {
+                    month,
+                    day,
+                    secs,
+                    nanos,
+                },
+                end,
+            )
+        }
         _ => return None,
     };
-    let (start, pend, after) = program_after_stamp(line, end)?;
-    if !line.get(..after)?.is_ascii() {
+    let tag = tag_after_stamp(line, end)?;
+    if !line.get(..tag.after)?.is_ascii() {
         return None;
     }
-    line.get(start..pend)
+    Some(Head { stamp, tag })
+}
+
+impl Head {
+    /// The program name (ASCII bytes).
+    pub fn program<'a>(&self, line: &'a [u8]) -> &'a [u8] {
+        line.get(self.tag.program.0..self.tag.program.1)
+            .unwrap_or_default()
+    }
+
+    /// The envelope of `line` (the line this head was read from), as [`parse`] reads it;
+    /// `None` when the line is not valid UTF-8 (the caller decodes it and parses it).
+    /// Only the bytes from the host on are checked: the stamp before them is ASCII.
+    pub fn envelope<'a>(&self, line: &'a [u8]) -> Option<Envelope<'a>> {
+        let t = &self.tag;
+        let from = t.host.map_or(t.program.0, |h| h.0);
+        let s = std::str::from_utf8(line.get(from..)?).ok()?;
+        let part = |(a, b): (usize, usize)| s.get(a - from..b - from);
+        let stamp = match self.stamp {
+            HeadStamp::NoYear {
+                month,
+                day,
+                secs,
+                nanos,
+            } => Stamp::NoYear {
+                month,
+                day,
+                secs,
+                nanos,
+            },
+            HeadStamp::Iso(naive, Some(off)) => full(naive, off),
+            HeadStamp::Iso(naive, None) => Stamp::Local(naive),
+        };
+        Some(Envelope {
+            stamp,
+            host: t.host.and_then(part).and_then(host_name),
+            program: Some(part(t.program)?),
+            pid: t.pid.and_then(part).and_then(bytes::pid_number),
+            message: strip_solaris(s.get((t.after + 1 - from).min(s.len())..).unwrap_or("")),
+        })
+    }
 }

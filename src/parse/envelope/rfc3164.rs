@@ -59,7 +59,7 @@ pub(super) fn stamp_3164(s: &str) -> Option<(Stamp, usize)> {
 
 /// The rest of a stamp after its month name ending at `mend`: `[.] dd HH:MM:SS[.f]` (the
 /// day space- or zero-padded) → (day, seconds of the day, nanoseconds, index after it).
-/// The one reading behind [`stamp_3164`] and [`stamp_3164_ascii_end`].
+/// The one reading behind [`stamp_3164`] and [`stamp_3164_ascii`].
 fn after_month(b: &[u8], mend: usize) -> Option<(u32, u32, u32, usize)> {
     let mut p = mend;
     if b.get(p) == Some(&b'.') {
@@ -163,14 +163,16 @@ fn tag(s: &str, strict: bool) -> Option<(&str, Option<u32>, usize)> {
     Some((prog, pid, (p + 2).min(b.len())))
 }
 
-/// [`tag`] (not strict) on bytes: the program's end and the index of the byte after the
-/// tag's `:` (a space, or the end). Same rules, so the same answer on ASCII bytes.
-fn tag_bytes(b: &[u8]) -> Option<(usize, usize)> {
+/// [`tag`] (not strict) on bytes: the program's end, the `[…]` after it (the bytes
+/// between the brackets, for the pid) and the index of the byte after the tag's `:` (a
+/// space, or the end). Same rules, so the same answer on ASCII bytes.
+fn tag_bytes(b: &[u8]) -> Option<(usize, Option<Span>, usize)> {
     let pend = program_end(b);
     if pend == 0 {
         return None;
     }
     let mut p = pend;
+    let mut pid = None;
     if b.get(p) == Some(&b'[') {
         let after = b.get(p + 1..).unwrap_or_default();
         // As in [`tag`]: a loop over the few bytes of a pid, not a `memchr` call.
@@ -179,17 +181,81 @@ fn tag_bytes(b: &[u8]) -> Option<(usize, usize)> {
             .unwrap_or(after)
             .iter()
             .position(|&c| c == b']')?;
+        pid = Some((p + 1, p + 1 + close));
         p += close + 2;
     }
     if b.get(p) != Some(&b':') || !at_boundary(b, p + 1) {
         return None;
     }
-    Some((pend, p + 1))
+    Some((pend, pid, p + 1))
 }
 
-/// [`after_stamp`]'s program, on bytes: `(start, end)` of the program name in `b` and the
-/// index just after its tag. `end` is the index just after the stamp.
-pub(super) fn program_after_stamp(b: &[u8], end: usize) -> Option<(usize, usize, usize)> {
+/// [`after_month`] of the usual layout, `Mmm dd HH:MM:SS` (the day zero- or space-padded)
+/// followed by a space or the end, read at fixed places: what `after_month(b, 3)` gives
+/// for such a stamp, `None` for any other (a fraction, a leap second, a one-digit day
+/// without padding: the caller reads those with `after_month`; a test).
+#[inline]
+fn usual_after_month(b: &[u8]) -> Option<(u32, u32, u32, usize)> {
+    let s: &[u8; 15] = b.get(..15)?.try_into().ok()?;
+    let d = |c: u8| c.is_ascii_digit().then(|| u32::from(c - b'0'));
+    let [
+        _,
+        _,
+        _,
+        b' ',
+        d0,
+        d1,
+        b' ',
+        h0,
+        h1,
+        b':',
+        m0,
+        m1,
+        b':',
+        s0,
+        s1,
+    ] = *s
+    else {
+        return None;
+    };
+    if !matches!(b.get(15), None | Some(&b' ')) {
+        return None;
+    }
+    let day = match d0 {
+        b' ' => d(d1)?,
+        _ => d(d0)? * 10 + d(d1)?,
+    };
+    let (h, m, sec) = (
+        d(h0)? * 10 + d(h1)?,
+        d(m0)? * 10 + d(m1)?,
+        d(s0)? * 10 + d(s1)?,
+    );
+    if !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 59 {
+        return None;
+    }
+    Some((day, h * 3600 + m * 60 + sec, 0, 15))
+}
+
+/// `(start, end)` of a part of a line.
+type Span = (usize, usize);
+
+/// Where [`after_stamp`] finds the parts of a tag, read from bytes (indices into the line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct TagAt {
+    /// The host token before the tag, if there is one (`(none)` included: the caller
+    /// drops it as [`host_name`] does).
+    pub(super) host: Option<Span>,
+    pub(super) program: Span,
+    /// The bytes between the tag's brackets.
+    pub(super) pid: Option<Span>,
+    /// The index just after the tag's `:`.
+    pub(super) after: usize,
+}
+
+/// [`after_stamp`]'s tag, on bytes: where its host, program and pid are and the index
+/// just after it, when it has one. `end` is the index just after the stamp.
+#[inline]
+pub(super) fn tag_after_stamp(b: &[u8], end: usize) -> Option<TagAt> {
     let mut p = skip_spaces(b, end);
     if b.get(p) == Some(&b'<') {
         let te = token_end(b, p);
@@ -197,54 +263,73 @@ pub(super) fn program_after_stamp(b: &[u8], end: usize) -> Option<(usize, usize,
             p = skip_spaces(b, te);
         }
     }
-    if let Some((pend, after)) = tag_bytes(b.get(p..)?) {
-        return Some((p, p + pend, p + after));
+    let at = |start: usize, host, (pend, pid, after): (usize, Option<Span>, usize)| TagAt {
+        host,
+        program: (start, start + pend),
+        pid: pid.map(|(s, e)| (start + s, start + e)),
+        after: start + after,
+    };
+    // One scan of the first token: when it ends at a space it is the host (`tag_bytes`
+    // of it fails there, and `token_end` would end it there), and the tag follows.
+    let q = p + program_end(b.get(p..)?);
+    if q > p && b.get(q) == Some(&b' ') {
+        let p2 = skip_spaces(b, q);
+        let t = tag_bytes(b.get(p2..)?)?;
+        return Some(at(p2, Some((p, q)), t));
     }
-    let p2 = skip_spaces(b, token_end(b, p));
-    let (pend, after) = tag_bytes(b.get(p2..)?)?;
-    Some((p2, p2 + pend, p2 + after))
+    if let Some(t) = tag_bytes(b.get(p..)?) {
+        return Some(at(p, None, t));
+    }
+    let he = token_end(b, p);
+    let p2 = skip_spaces(b, he);
+    let t = tag_bytes(b.get(p2..)?)?;
+    Some(at(p2, Some((p, he)), t))
 }
 
-/// The end of an RFC 3164 stamp whose month is three ASCII letters (`Nov 28 17:54:54`,
-/// `Nov  8 …`, `nov. 8 …`, with an optional fraction), exactly where [`stamp_3164`] ends
-/// it; `None` for any other shape, including the localized months (the caller falls back
+/// An RFC 3164 stamp whose month is three ASCII letters of an English month name (`Nov
+/// 28 17:54:54`, `Nov  8 …`, `nov. 8 …`, with an optional fraction), read exactly as
+/// [`stamp_3164`] reads it: (month, day, seconds of the day, nanoseconds, index after
+/// it); `None` for any other shape, including the localized months (the caller falls back
 /// to the full parse).
-pub(super) fn stamp_3164_ascii_end(b: &[u8]) -> Option<usize> {
+#[inline]
+pub(super) fn stamp_3164_ascii(b: &[u8]) -> Option<(u8, u8, u32, u32, usize)> {
     let month = b.get(..3)?;
     if !month.iter().all(u8::is_ascii_alphabetic) {
         return None;
     }
-    let (_, _, _, end) = after_month(b, 3)?;
+    let (day, secs, nanos, end) = match usual_after_month(b) {
+        Some(r) => r,
+        None => after_month(b, 3)?,
+    };
     // The English names only (what [`month_number`] tries first): three ASCII letters
     // that are another locale's month are left to the full parse.
     let &[a, b1, c] = month else {
         return None;
     };
-    let m = [
+    let m = match &[
         a.to_ascii_lowercase(),
         b1.to_ascii_lowercase(),
         c.to_ascii_lowercase(),
-    ];
-    matches!(
-        &m,
-        b"jan"
-            | b"feb"
-            | b"mar"
-            | b"apr"
-            | b"may"
-            | b"jun"
-            | b"jul"
-            | b"aug"
-            | b"sep"
-            | b"oct"
-            | b"nov"
-            | b"dec"
-    )
-    .then_some(end)
+    ] {
+        b"jan" => 1,
+        b"feb" => 2,
+        b"mar" => 3,
+        b"apr" => 4,
+        b"may" => 5,
+        b"jun" => 6,
+        b"jul" => 7,
+        b"aug" => 8,
+        b"sep" => 9,
+        b"oct" => 10,
+        b"nov" => 11,
+        b"dec" => 12,
+        _ => return None,
+    };
+    Some((m, u8::try_from(day).ok()?, secs, nanos, end))
 }
 
 /// Drops a Solaris `[ID 702911 mail.notice] ` tag from the front of a message.
-fn strip_solaris(msg: &str) -> &str {
+pub(super) fn strip_solaris(msg: &str) -> &str {
     let Some(rest) = msg.strip_prefix("[ID ") else {
         return msg;
     };
@@ -381,6 +466,36 @@ mod tests {
         ) {
             let s = format!("{month}{sep}{rest}");
             prop_assert_eq!(stamp_3164(&s), stamp_by_chars(&s), "{}", s);
+        }
+    }
+
+    proptest! {
+        /// The fixed-place reading of the usual stamp gives what `after_month` gives,
+        /// whenever it reads one (and it reads the usual ones: the second test).
+        #[test]
+        fn usual_after_month_agrees(
+            s in "[A-Z][a-z]{2} [0-3 ][0-9] [0-2][0-9]:[0-6][0-9]:[0-6][0-9]( host|\\.[0-9]{1,3}|x|)|[A-Za-z]{3}[ .][ 0-9]{1,3}[0-9: ]{6,10}",
+        ) {
+            let b = s.as_bytes();
+            if let Some(fast) = usual_after_month(b) {
+                prop_assert_eq!(Some(fast), after_month(b, 3), "{}", s);
+            }
+        }
+    }
+
+    #[test]
+    fn usual_after_month_reads_the_usual_stamps() {
+        for s in ["Nov 28 17:54:54 mx", "Dec  4 10:24:32", "Apr 09 00:00:00 h"] {
+            let b = s.as_bytes();
+            assert!(usual_after_month(b).is_some(), "{s}");
+            assert_eq!(usual_after_month(b), after_month(b, 3), "{s}");
+        }
+        for s in [
+            "Nov 28 17:54:60 mx",
+            "Dec 4 10:24:32",
+            "Apr 09 00:00:00.5 h",
+        ] {
+            assert_eq!(usual_after_month(s.as_bytes()), None, "{s}");
         }
     }
 

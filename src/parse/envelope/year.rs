@@ -116,7 +116,14 @@ pub struct YearResolver {
     /// (most of them) is that instant plus its seconds, with no date built and no zone
     /// read. This runs for every event (per block, on the parsing threads).
     stamp_minute: Option<(MinuteKey, DateTime<FixedOffset>)>,
+    /// The last year-less stamp resolved, `(year, month, day, seconds, nanoseconds)`, and
+    /// what it resolved to: a busy log writes a score of lines in the same second, and
+    /// each of them after the first is this copy (no date arithmetic).
+    last: Option<(SecondKey, Stamp)>,
 }
+
+/// A year-less stamp with the year it was given.
+type SecondKey = (i32, u8, u8, u32, u32);
 
 impl YearResolver {
     pub fn new(base: YearBase, zone: Zone) -> Self {
@@ -131,6 +138,7 @@ impl YearResolver {
             state,
             minute: None,
             stamp_minute: None,
+            last: None,
         }
     }
 
@@ -154,33 +162,42 @@ impl YearResolver {
                     return Stamp::None;
                 }
                 let year = self.year_for(month);
-                let key = (year, month, day, secs / 60);
-                // Into the minute: none for a leap second (nanos past 1e9), which takes
-                // the general path below.
-                let into = (nanos < 1_000_000_000)
-                    .then(|| TimeDelta::new(i64::from(secs % 60), nanos))
-                    .flatten();
-                if let (Some((k, at)), Some(into)) = (self.stamp_minute, into)
-                    && k == key
+                let whole = (year, month, day, secs, nanos);
+                if let Some((k, resolved)) = self.last
+                    && k == whole
                 {
-                    return at.checked_add_signed(into).map_or(Stamp::None, Stamp::Full);
+                    return resolved;
                 }
-                let date = NaiveDate::from_ymd_opt(year, u32::from(month), u32::from(day));
-                let time = NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos);
-                let start = NaiveTime::from_num_seconds_from_midnight_opt(secs - secs % 60, 0);
-                match (date, time, start, into) {
-                    // The same arithmetic as `in_zone`: the minute's first second read in
-                    // the zone, plus the seconds into it (a fixed offset maps both alike).
-                    (Some(d), Some(_), Some(start), Some(into)) => {
-                        let at = self.zone_at(NaiveDateTime::new(d, start));
-                        self.stamp_minute = at.map(|at| (key, at));
-                        at.and_then(|at| at.checked_add_signed(into))
-                            .map_or(Stamp::None, Stamp::Full)
-                    }
-                    (Some(d), Some(t), _, _) => self.in_zone(NaiveDateTime::new(d, t)),
-                    _ => Stamp::None,
-                }
+                let resolved = self.no_year(year, month, day, secs, nanos);
+                self.last = Some((whole, resolved));
+                resolved
             }
+        }
+    }
+
+    /// A year-less stamp given its year (a month in range).
+    fn no_year(&mut self, year: i32, month: u8, day: u8, secs: u32, nanos: u32) -> Stamp {
+        let key = (year, month, day, secs / 60);
+        let into = (nanos < 1_000_000_000)
+            .then(|| TimeDelta::new(i64::from(secs % 60), nanos))
+            .flatten();
+        if let (Some((k, at)), Some(into)) = (self.stamp_minute, into)
+            && k == key
+        {
+            return at.checked_add_signed(into).map_or(Stamp::None, Stamp::Full);
+        }
+        let date = NaiveDate::from_ymd_opt(year, u32::from(month), u32::from(day));
+        let time = NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos);
+        let start = NaiveTime::from_num_seconds_from_midnight_opt(secs - secs % 60, 0);
+        match (date, time, start, into) {
+            (Some(d), Some(_), Some(start), Some(into)) => {
+                let at = self.zone_at(NaiveDateTime::new(d, start));
+                self.stamp_minute = at.map(|at| (key, at));
+                at.and_then(|at| at.checked_add_signed(into))
+                    .map_or(Stamp::None, Stamp::Full)
+            }
+            (Some(d), Some(t), _, _) => self.in_zone(NaiveDateTime::new(d, t)),
+            _ => Stamp::None,
         }
     }
 

@@ -56,7 +56,15 @@ pub fn parse_with(msg: &str, detail: Detail) -> Parsed {
     } else {
         body
     };
-    let qid = qid.map(|q| q.split('[').next().unwrap_or(q));
+    // The id without its piece number (`JAA12345[2]` → `JAA12345`); a byte loop over the
+    // few bytes of an id, not a `char` searcher.
+    let qid = qid.map(|q| {
+        q.as_bytes()
+            .iter()
+            .position(|&c| c == b'[')
+            .and_then(|i| q.get(..i))
+            .unwrap_or(q)
+    });
     let Some(&first) = body.as_bytes().first() else {
         return Parsed::Irrelevant;
     };

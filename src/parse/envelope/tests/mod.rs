@@ -76,6 +76,14 @@ const STAMPS: &[&str] = &[
     "2026-02-30T17:54:54Z",
     "2026-11-28 17:54:54",
     "<22>Nov 28 17:54:54",
+    "Nov 28 17:54:60",
+    "Dec  4 10:24:32.5",
+    "Dec 4 10:24:32",
+    "Dec 00 10:24:32",
+    "Dec 04 10:24:3",
+    "Dec 04 10:24:32x",
+    "2026-11-28T17:54:54",
+    "2026-11-28T17:54:54+0300",
     "",
 ];
 const HOSTS: &[&str] = &[
@@ -85,6 +93,8 @@ const HOSTS: &[&str] = &[
     " (none)",
     " mx.é",
     "  mail",
+    " mail:",
+    " mx[1]",
 ];
 const TAGS: &[&str] = &[
     " dovecot[812]:",
@@ -98,6 +108,8 @@ const TAGS: &[&str] = &[
     " dovecot[1]x",
     " dové[1]:",
     " [1]:",
+    " postfix/smtpd[abc]:",
+    " exim[]:",
     ":",
     "",
 ];
@@ -107,6 +119,7 @@ const MESSAGES: &[&str] = &[
     " x",
     "\u{e9}",
     ": STARTTLS=server",
+    " [ID 702911 mail.notice] STARTTLS=client",
 ];
 
 proptest! {
@@ -128,6 +141,51 @@ proptest! {
             let text = String::from_utf8_lossy(&line);
             prop_assert_eq!(parse(&text).program.map(str::as_bytes), Some(p));
         }
+    }
+}
+
+proptest! {
+    /// The envelope made of a [`head`] read from the bytes is the one [`parse`] reads from
+    /// the decoded line, whenever the head reads the line and the line is valid UTF-8; and
+    /// a head that is read names the program [`program_of`] names.
+    #[test]
+    fn head_envelope_is_the_parsed_envelope(
+        stamp in prop::sample::select(STAMPS),
+        host in prop::sample::select(HOSTS),
+        tag in prop::sample::select(TAGS),
+        message in prop::sample::select(MESSAGES),
+        junk in prop::option::of((0usize..80, prop::sample::select(&[0xffu8, 0xc3, b'\r', b'\t', b' ', b':', b'['][..]))),
+    ) {
+        let mut line = format!("{stamp}{host}{tag}{message}").into_bytes();
+        if let Some((at, byte)) = junk {
+            line.insert(at.min(line.len()), byte);
+        }
+        let Some(h) = head(&line) else {
+            prop_assert_eq!(program_of(&line), None);
+            return Ok(());
+        };
+        prop_assert_eq!(program_of(&line), Some(h.program(&line)));
+        let text = String::from_utf8_lossy(&line);
+        match h.envelope(&line) {
+            Some(env) => prop_assert_eq!(env, parse(&text)),
+            None => prop_assert!(std::str::from_utf8(&line).is_err()),
+        }
+    }
+}
+
+/// The usual heads are read, with every part the parser reads.
+#[test]
+fn head_reads_the_usual_lines() {
+    for line in [
+        "Nov 28 17:54:54 mx postfix/smtpd[1003]: connect from a[192.0.2.1]",
+        "Dec  1 10:00:01 mx sm-mta[5]: STARTTLS=server, relay=a",
+        "Apr 09 01:02:03.123456 <mail.info> mx exim[7]: x",
+        "Nov 28 17:54:54 sm-mta[5]: no host",
+        "2026-11-28T17:54:54.123456+00:00 mx postfix/qmgr[9]: Q: removed",
+        "Nov 28 17:54:54 (none) sm-mta[5]: [ID 702911 mail.notice] x",
+    ] {
+        let h = head(line.as_bytes()).expect(line);
+        assert_eq!(h.envelope(line.as_bytes()), Some(parse(line)), "{line}");
     }
 }
 

@@ -223,3 +223,47 @@ fn stamps_of_one_minute_resolve_as_alone() {
         assert_eq!(together, alone, "{zone:?}");
     }
 }
+
+/// A stamp repeated (a score of lines in one second) resolves as it does alone, also
+/// when the year moved between two equal stamps (a December line after January's).
+#[test]
+fn stamps_of_one_second_resolve_as_alone() {
+    let stamps = [
+        ny(12, 31, 23, 59, 59, 0),
+        ny(12, 31, 23, 59, 59, 0),
+        ny(1, 1, 0, 0, 1, 0),
+        ny(1, 1, 0, 0, 1, 0),
+        ny(12, 31, 23, 59, 59, 0),
+        ny(1, 1, 0, 0, 1, 5),
+        ny(1, 1, 0, 0, 1, 5),
+        ny(2, 30, 0, 0, 1, 0),
+        ny(2, 30, 0, 0, 1, 0),
+        ny(3, 1, 10, 0, 59, 1_500_000_000),
+        ny(3, 1, 10, 0, 59, 1_500_000_000),
+    ];
+    for zone in [utc(), Zone::Local] {
+        let mut r = YearResolver::new(YearBase::FirstYear(2026), zone);
+        for s in stamps {
+            let state = r.state();
+            let got = r.resolve(s);
+            // A resolver in the same year state, with nothing cached.
+            let mut fresh = YearResolver::with_state(YearBase::FirstYear(2026), zone, state);
+            assert_eq!(got, fresh.resolve(s), "{s:?} {zone:?}");
+        }
+        assert_eq!(
+            years(YearBase::FirstYear(2026), zone, &stamps[..3])[1],
+            "2026-12-31T23:59:59+00:00".replace("+00:00", &offset_of(zone)),
+        );
+    }
+}
+
+fn offset_of(zone: Zone) -> String {
+    let t = match zone {
+        Zone::Fixed(off) => in_tz(&off, date(2026, 12, 31).and_hms_opt(23, 59, 59).expect("t")),
+        Zone::Local => in_tz(
+            &chrono::Local,
+            date(2026, 12, 31).and_hms_opt(23, 59, 59).expect("t"),
+        ),
+    };
+    t.expect("a time").format("%:z").to_string()
+}
