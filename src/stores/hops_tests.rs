@@ -526,3 +526,20 @@ fn accumulated_fold_equals_hop_by_hop() {
         assert!(a.inbound.ciphers.len() >= 2);
     }
 }
+
+mod prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The formatter-free IPv4 text is `Display`'s, so keys of address-only hops stay
+        /// the posture keys of the logs.
+        #[test]
+        fn v4_text_is_display(bits in any::<u32>(), octet in 0u8..=255) {
+            let ip = std::net::Ipv4Addr::from(bits);
+            prop_assert_eq!(v4_text(ip), ip.to_string());
+            let edge = std::net::Ipv4Addr::new(octet, 0, 9, octet.wrapping_add(91));
+            prop_assert_eq!(v4_text(edge), edge.to_string());
+        }
+    }
+}

@@ -5,7 +5,6 @@
 //! (`(…)`, nested, quote-aware), and the last top-level `;` starts the date. Commas between
 //! tokens are separators (Microsoft folds `version=TLS1_2,` before `cipher=`).
 
-use nom::bytes::complete::take_while;
 use nom::character::complete::char;
 use nom::combinator::value;
 use nom::error::{Error, ErrorKind};
@@ -31,8 +30,15 @@ fn is_word_end(c: char) -> bool {
 }
 
 /// Blanks and commas between tokens.
+///
+/// A byte walk: every separator is ASCII (so the cut is a character boundary), and
+/// nom's `take_while` decoded each character first (it runs before every token).
 fn separators(i: &str) -> IResult<&str, &str> {
-    take_while(|c| matches!(c, ' ' | '\t' | '\r' | '\n' | ',')).parse(i)
+    let n = i
+        .bytes()
+        .position(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b','))
+        .unwrap_or(i.len());
+    Ok((i.get(n..).unwrap_or(""), i.get(..n).unwrap_or("")))
 }
 
 /// A plain word: up to a blank, `(` or `;`.

@@ -300,6 +300,29 @@ fn strip_angle(w: &str) -> &str {
 /// Reads an address as stamps write it: `1.2.3.4`, `[1.2.3.4]`, `[IPv6:2001:db8::1]`,
 /// `[2001:db8::1]:25`, `[fe80::1%3]`, `1.2.3.4:25`.
 pub fn parse_ip(raw: &str) -> Option<IpAddr> {
+    if surely_no_ip(raw) {
+        return None;
+    }
+    parse_ip_full(raw)
+}
+
+/// True when [`parse_ip_full`] cannot find an address in `raw`: no `:` anywhere (so no
+/// IPv6 address, `IPv6:` prefix or port) and no digit where an IPv4 address would start.
+///
+/// Why: most words tried as addresses are host names (every `from` clause's reverse
+/// name is checked for being an address), and std's parser tried each as IPv4 and then
+/// as IPv6 after three trims and splits (a proptest compares the two).
+fn surely_no_ip(raw: &str) -> bool {
+    if memchr::memchr(b':', raw.as_bytes()).is_some() {
+        return false;
+    }
+    let s = raw.trim().trim_matches('"');
+    let s = s.strip_prefix('[').unwrap_or(s);
+    !s.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// [`parse_ip`] without its quick refusal of names.
+fn parse_ip_full(raw: &str) -> Option<IpAddr> {
     let mut s = raw.trim().trim_matches('"');
     if let Some(rest) = s.strip_prefix('[') {
         s = rest.split(']').next().unwrap_or(rest);

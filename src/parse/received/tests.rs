@@ -1661,6 +1661,56 @@ mod prop {
             prop_assert_eq!(has_blank(&s), s.contains(char::is_whitespace), "{:?}", s);
         }
 
+        /// The quick refusal of names never refuses an address: `parse_ip` reads what
+        /// the full reader reads, for names, addresses and near-addresses alike.
+        #[test]
+        fn parse_ip_is_the_full_reader(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("["), Just("]"), Just("\""), Just(" "), Just("\u{A0}"), Just("1"),
+                    Just("192.0.2.1"), Just("10.0.0"), Just(".7"), Just(":"), Just(":25"),
+                    Just("IPv6:"), Just("ipv6:"), Just("2001:db8::1"), Just("::ffff:"),
+                    Just("%3"), Just("fe80::1"), Just("mail.example"), Just("a"), Just("@"),
+                    Just("x@"), Just("unknown"), Just("ab"), Just("-"),
+                ],
+                0..8,
+            )
+        ) {
+            let s = parts.concat();
+            prop_assert_eq!(parse_ip(&s), super::super::parse_ip_full(&s), "{:?}", s);
+        }
+
+        /// The first-letter gate of `offer` turns away only comments no reader takes:
+        /// with and without it the collector ends the same and says the same.
+        #[test]
+        fn offer_gate_changes_nothing(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("using"), Just("TLSv1.3"), Just("with cipher"), Just("ECDHE-RSA-AES128-GCM-SHA256"),
+                    Just("(128/128 bits)"), Just("version=TLS1_2,"), Just("cipher=X"), Just("bits=256"),
+                    Just("verify=NOT"), Just("Client CN \"a\", Issuer \"b\" (verified OK)"),
+                    Just("No client certificate requested"), Just("client did not present"),
+                    Just("client RPK"), Just("TLS:"), Just("AUTH: LOGIN a,"), Just("tls:"),
+                    Just("TLS1.2:ECDHE_RSA_AES_256_GCM_SHA384:256"), Just("TLS-1.0:RSA:32"),
+                    Just("SSLv3"), Just("TLS"), Just("tls"), Just("encrypted"), Just("Cipher"),
+                    Just("tls_cipher"), Just("Exim 4.97"), Just("Postfix"), Just("envelope-from"),
+                    Just("<a@b>"), Just("mail.example"), Just("[192.0.2.1]"), Just("may be forged"),
+                    Just(" "), Just("\t"), Just(","), Just("\u{A0}"), Just("é"), Just("x"),
+                ],
+                0..8,
+            )
+        ) {
+            let c = parts.join(" ");
+            for c in [c.as_str(), parts.concat().as_str()] {
+                let mut gated = super::super::TlsCollector::default();
+                let mut full = super::super::TlsCollector::default();
+                let a = gated.offer(c);
+                let b = full.read(c.trim());
+                prop_assert_eq!(a, b, "{:?}", c);
+                prop_assert_eq!(format!("{gated:?}"), format!("{full:?}"), "{:?}", c);
+            }
+        }
+
         #[test]
         fn arbitrary_bytes_through_headers_never_panic(b in proptest::collection::vec(any::<u8>(), 0..600)) {
             let _ = headers::block_end(&b);
