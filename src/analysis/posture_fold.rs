@@ -401,9 +401,11 @@ pub struct PostureFold {
     /// the name compared against this one costs no hash probe of `ids` (a large map: a
     /// probe is a cache miss more often than not).
     last_name: Option<(PeerId, u32)>,
-    /// The cipher of the last session: a busy host uses a few.
-    last_cipher: Option<u32>,
 }
+
+/// How many of the first ciphers interned [`PostureFold::cipher_id`] compares before it
+/// hashes: a host negotiates a handful, so the name is nearly always among them.
+const FEW_CIPHERS: usize = 8;
 
 impl PostureFold {
     /// The id of a posture key, made at its first sighting.
@@ -477,24 +479,20 @@ impl PostureFold {
     }
 
     fn cipher_id(&mut self, c: &Cipher) -> u32 {
-        if let Some(id) = self.last_cipher
-            && self
-                .ciphers
-                .get(id as usize)
-                .is_some_and(|have| have.as_str() == c.as_str())
+        if let Some(i) = self
+            .ciphers
+            .iter()
+            .take(FEW_CIPHERS)
+            .position(|have| have.as_str() == c.as_str())
         {
+            return i as u32;
+        }
+        if let Some(&id) = self.cipher_ids.get(c.as_str()) {
             return id;
         }
-        let id = match self.cipher_ids.get(c.as_str()) {
-            Some(&id) => id,
-            None => {
-                let id = self.ciphers.len() as u32;
-                self.ciphers.push(c.clone());
-                self.cipher_ids.insert(c.as_str().into(), id);
-                id
-            }
-        };
-        self.last_cipher = Some(id);
+        let id = self.ciphers.len() as u32;
+        self.ciphers.push(c.clone());
+        self.cipher_ids.insert(c.as_str().into(), id);
         id
     }
 
