@@ -730,6 +730,15 @@ pub struct Downgrades {
 /// How many hosts [`Downgrades`] finds without a hash probe.
 const RECENT_HOSTS: usize = 4;
 
+/// True when `meta`'s host is the very allocation `k` holds (then [`is_host`] holds).
+fn same_alloc(k: &HostKey, meta: &Meta) -> bool {
+    match (k, &meta.host) {
+        ((Some(a), None), Some(b)) => Arc::ptr_eq(a, b),
+        ((None, Some(a)), None) => Arc::ptr_eq(a, &meta.source.file),
+        _ => false,
+    }
+}
+
 /// True when `meta` is of the host `k` ([`host_key`] without building the key).
 fn is_host(k: &HostKey, meta: &Meta) -> bool {
     let same = |a: &Arc<str>, b: &Arc<str>| Arc::ptr_eq(a, b) || **a == **b;
@@ -817,20 +826,31 @@ impl Downgrades {
         absorbed
     }
 
-    /// The slot of the host of `meta`, if it has one: among the last few hosts by name,
-    /// else by one hash probe of the name.
-    fn find(&self, meta: &Meta) -> Option<usize> {
+    /// The slot of the host of `meta`, if it has one: among the last few hosts by the
+    /// allocation of the name (the events of one parsed block share it), then by name,
+    /// else by one hash probe of the name. A host found other than by its allocation
+    /// keeps the record's, so the rest of its block is found by pointer.
+    fn find(&mut self, meta: &Meta) -> Option<usize> {
         for &i in &self.recent {
-            if let Some(h) = self.folds.get(i)
-                && is_host(&h.key, meta)
-            {
+            if self.folds.get(i).is_some_and(|h| same_alloc(&h.key, meta)) {
                 return Some(i);
             }
         }
-        match &meta.host {
-            Some(h) => self.by_host.get(&**h).copied(),
-            None => self.by_file.get(&*meta.source.file).copied(),
+        let found = self
+            .recent
+            .iter()
+            .copied()
+            .find(|&i| self.folds.get(i).is_some_and(|h| is_host(&h.key, meta)))
+            .or_else(|| match &meta.host {
+                Some(h) => self.by_host.get(&**h).copied(),
+                None => self.by_file.get(&*meta.source.file).copied(),
+            });
+        if let Some(i) = found
+            && let Some(h) = self.folds.get_mut(i)
+        {
+            h.key = host_key(meta);
         }
+        found
     }
 
     /// Moves slot `i` to the front of the recent hosts.
@@ -1207,6 +1227,48 @@ mod tests {
             4,
             "the host maillog's three and the file's one"
         );
+    }
+
+    /// The records of one parsed block share their host's allocation, the next block has
+    /// another: a host is the same whichever allocation its name comes in.
+    #[test]
+    fn a_host_is_its_name_whatever_allocation_it_comes_in() {
+        let blocks: Vec<Arc<str>> = (0..3).map(|_| Arc::from("mail")).collect();
+        let other: Arc<str> = Arc::from("relay");
+        let in_block = |mut r: Record, b: &Arc<str>| {
+            if let Record::Session { meta, .. }
+            | Record::Message { meta, .. }
+            | Record::Error { meta, .. } = &mut r
+            {
+                meta.host = Some(Arc::clone(b));
+            }
+            r
+        };
+        let fresh = [
+            local("mail", 0, Some(In), 1),
+            local("relay", 5, Some(In), 2),
+            plain("mail", 10, In, "a.example", 3),
+            plain("mail", 20, In, "b.example", 4),
+            session("relay", 25, In, "c.example"),
+            session("mail", 30, In, "c.example"),
+            local("mail", 40, Some(Out), 5),
+        ];
+        let shared: Vec<Record> = fresh
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, r)| match r.meta().host.as_deref() {
+                Some("relay") => in_block(r, &other),
+                _ => in_block(r, &blocks[i % 3]),
+            })
+            .collect();
+        let want = fold(&fresh);
+        assert_eq!(
+            spans(&want),
+            vec![(In, 0, Some(30)), (Out, 40, None), (In, 5, Some(25))]
+        );
+        assert_eq!(want[0].plaintext_messages, 2);
+        assert_eq!(fold(&shared), want);
     }
 
     /// What [`LATE`] keeps is what `now - t <= LATE` keeps, to the second: a plaintext
