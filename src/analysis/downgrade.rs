@@ -64,6 +64,19 @@ pub const LATE: Duration = Duration::seconds(60);
 /// At most this many recent plaintext messages (and evidence times) per host and role.
 const RECENT_CAP: usize = 256;
 
+/// A record's time as nanoseconds since the Unix epoch, taken once per record: the
+/// machine's "older than [`LATE`]" and the fold's "older than [`REORDER_SLACK`]" tests are
+/// then integer compares (chrono's `now - LATE` per record, and per queued time before
+/// that, was most of [`Machine::trim`]; issue 21).
+fn instant(t: Time) -> i128 {
+    i128::from(t.timestamp()) * 1_000_000_000 + i128::from(t.timestamp_subsec_nanos())
+}
+
+/// A span in the nanoseconds [`instant`] counts.
+fn span(d: Duration) -> i128 {
+    i128::from(d.num_seconds()) * 1_000_000_000 + i128::from(d.subsec_nanos())
+}
+
 /// Resolution of the evidence kept for merging out-of-order stretches: evidence less than
 /// this far apart is kept as one run.
 const RUN_GAP: i64 = 60;
@@ -354,10 +367,11 @@ pub struct Machine {
     /// Records seen since a pending start (for logs without timestamps: the burst ends at
     /// the first record that is not an incident).
     since_start: u64,
-    /// Plaintext messages of the last [`LATE`] that no window counted.
-    recent_plain: VecDeque<Recent>,
-    /// Times of TLS evidence of the last [`LATE`], per role.
-    recent_works: [VecDeque<Time>; 2],
+    /// Plaintext messages of the last [`LATE`] that no window counted, each with its
+    /// [`instant`].
+    recent_plain: VecDeque<(i128, Recent)>,
+    /// Times of TLS evidence of the last [`LATE`], per role (with their [`instant`]).
+    recent_works: [VecDeque<(i128, Time)>; 2],
 }
 
 impl Machine {
@@ -373,26 +387,18 @@ impl Machine {
     }
 
     /// Forgets what is older than [`LATE`] before `now`, and beyond [`RECENT_CAP`].
-    fn trim(&mut self, now: Time) {
-        // `now - t > LATE` as `t < now - LATE`: one subtraction per call, then plain
-        // comparisons (a chrono subtraction per queued time was 2% of the correlating
-        // thread).
-        let limit = now.checked_sub_signed(LATE);
-        let old = |t: Time| match limit {
-            Some(l) => t < l,
-            None => now - t > LATE,
-        };
+    /// `now` is an [`instant`]: `now - t > LATE` is `t < now - LATE` in integers (chrono's
+    /// subtraction per call, and before that per queued time, was 1-2% of the correlating
+    /// thread).
+    fn trim(&mut self, now: i128) {
+        let limit = now - span(LATE);
         while self.recent_plain.len() > RECENT_CAP
-            || self
-                .recent_plain
-                .front()
-                .and_then(|r| r.meta.time)
-                .is_some_and(old)
+            || self.recent_plain.front().is_some_and(|(t, _)| *t < limit)
         {
             self.recent_plain.pop_front();
         }
         for q in &mut self.recent_works {
-            while q.len() > RECENT_CAP || q.front().is_some_and(|t| old(*t)) {
+            while q.len() > RECENT_CAP || q.front().is_some_and(|(t, _)| *t < limit) {
                 q.pop_front();
             }
         }
@@ -403,11 +409,11 @@ impl Machine {
     fn catch_up(&mut self, d: Direction, start: Time, at: &Meta, steps: &mut Vec<Step>) {
         let resumed = self.recent_works[idx(d)]
             .iter()
-            .filter(|t| **t > start)
-            .min()
-            .copied();
+            .map(|(_, t)| *t)
+            .filter(|t| *t > start)
+            .min();
         let mut keep = VecDeque::with_capacity(self.recent_plain.len());
-        for r in std::mem::take(&mut self.recent_plain) {
+        for (at, r) in std::mem::take(&mut self.recent_plain) {
             let t = r.meta.time.unwrap_or(start);
             let inside = r.direction == d && t >= start && resumed.is_none_or(|c| t < c);
             match (inside, self.open[idx(d)].as_mut(), r.peer.key()) {
@@ -423,7 +429,7 @@ impl Machine {
                         late: Some(Box::new(r)),
                     });
                 }
-                _ => keep.push_back(r),
+                _ => keep.push_back((at, r)),
             }
         }
         self.recent_plain = keep;
@@ -483,9 +489,22 @@ impl Machine {
 
     /// Takes one record of this host and appends what it did.
     pub fn push(&mut self, r: &Record, steps: &mut Vec<Step>) {
+        if let Some(time) = r.meta().time {
+            self.push_at(r, evidence(r), time, instant(time), steps);
+        }
+    }
+
+    /// [`Machine::push`] of a record whose evidence, time and [`instant`] (`at`) the
+    /// caller already has.
+    fn push_at(
+        &mut self,
+        r: &Record,
+        ev: Evidence<'_>,
+        time: Time,
+        at: i128,
+        steps: &mut Vec<Step>,
+    ) {
         let meta = r.meta();
-        let Some(time) = meta.time else { return };
-        let ev = evidence(r);
         if let Some(s) = &self.start {
             let past = s.time.is_none_or(|t| time - t > BURST);
             let incident = matches!(ev, Evidence::Broken { .. });
@@ -526,10 +545,10 @@ impl Machine {
             }
             Evidence::Works(dirs) => {
                 for d in dirs {
-                    self.recent_works[idx(*d)].push_back(time);
+                    self.recent_works[idx(*d)].push_back((at, time));
                     self.close(*d, time, meta, steps);
                 }
-                self.trim(time);
+                self.trim(at);
             }
             Evidence::Start => {
                 self.commit_start(steps);
@@ -560,13 +579,16 @@ impl Machine {
                         late: None,
                     });
                 } else {
-                    self.recent_plain.push_back(Recent {
-                        meta: meta.clone(),
-                        direction,
-                        peer: peer.clone(),
-                        queue_id: queue_id.clone(),
-                    });
-                    self.trim(time);
+                    self.recent_plain.push_back((
+                        at,
+                        Recent {
+                            meta: meta.clone(),
+                            direction,
+                            peer: peer.clone(),
+                            queue_id: queue_id.clone(),
+                        },
+                    ));
+                    self.trim(at);
                 }
             }
             Evidence::PeerFailed(d) => {
@@ -612,7 +634,11 @@ struct Runs {
 
 impl Runs {
     fn add(&mut self, t: Time) {
-        let s = t.timestamp();
+        self.add_at(t.timestamp(), t);
+    }
+
+    /// [`Runs::add`] of a time whose seconds (`s`, `t.timestamp()`) the caller has.
+    fn add_at(&mut self, s: i64, t: Time) {
         // The usual case: in order, extending or after the last run.
         if let Some(last) = self.runs.last_mut()
             && s >= last.0
@@ -656,8 +682,11 @@ impl Runs {
 /// One host's fold: the machine of its current in-order stretch, the windows of earlier
 /// stretches, and the evidence of all of them.
 struct HostFold {
+    /// Whose fold this is (the host of its records, see [`host_key`]).
+    key: HostKey,
     machine: Machine,
-    latest: Option<Time>,
+    /// The [`instant`] of the latest record folded.
+    latest: Option<i128>,
     done: Vec<Window>,
     works: [Runs; 2],
     stretches: u32,
@@ -686,14 +715,28 @@ impl HostFold {
 /// in the pipeline's order, then [`Downgrades::finish`].
 #[derive(Default)]
 pub struct Downgrades {
-    /// Each host's slot in `folds`.
-    hosts: HashMap<HostKey, usize>,
+    /// Each log host's slot in `folds`, and each input file's (for records without a
+    /// host): looked up by `&str`, so no key is built and no reference count touched.
+    by_host: HashMap<Arc<str>, usize>,
+    by_file: HashMap<Arc<str>, usize>,
     folds: Vec<HostFold>,
-    /// The host of the last record folded and its slot: consecutive records nearly
-    /// always share their host, found by comparing names (no key built, no hash, no
-    /// reference count touched per record).
-    last: Option<(HostKey, usize)>,
+    /// The slots of the last few hosts folded, most recent first: found by comparing
+    /// names (usually the same pointer), with no hash. One host's records come in runs,
+    /// but the logs of a few hosts are often interleaved (one syslog for all of them).
+    recent: [usize; RECENT_HOSTS],
     steps: Vec<Step>,
+}
+
+/// How many hosts [`Downgrades`] finds without a hash probe.
+const RECENT_HOSTS: usize = 4;
+
+/// True when `meta`'s host is the very allocation `k` holds (then [`is_host`] holds).
+fn same_alloc(k: &HostKey, meta: &Meta) -> bool {
+    match (k, &meta.host) {
+        ((Some(a), None), Some(b)) => Arc::ptr_eq(a, b),
+        ((None, Some(a)), None) => Arc::ptr_eq(a, &meta.source.file),
+        _ => false,
+    }
 }
 
 /// True when `meta` is of the host `k` ([`host_key`] without building the key).
@@ -717,17 +760,14 @@ impl Downgrades {
         // Evidence of working TLS is kept for every host (as runs): a later input with the
         // same host name may hold the incident it closes.
         let works: Option<&[Direction]> = match &ev {
-            Evidence::Works(d) => Some(d),
+            Evidence::Works(d) => Some(*d),
             Evidence::Start => Some(BOTH),
             _ => None,
         };
         if matches!(ev, Evidence::Nothing) {
             return false;
         }
-        let known = match &self.last {
-            Some((k, i)) if is_host(k, meta) => Some(*i),
-            _ => self.hosts.get(&host_key(meta)).copied(),
-        };
+        let known = self.find(meta);
         if matches!(ev, Evidence::PeerFailed(_)) {
             // A peer's failure only matters while a window is open.
             match known.and_then(|i| self.folds.get(i)) {
@@ -739,20 +779,24 @@ impl Downgrades {
             Some(i) => i,
             None => {
                 let i = self.folds.len();
+                match &meta.host {
+                    Some(h) => self.by_host.insert(h.clone(), i),
+                    None => self.by_file.insert(meta.source.file.clone(), i),
+                };
                 self.folds.push(HostFold {
+                    key: host_key(meta),
                     machine: Machine::new(&host_name(meta)),
                     latest: None,
                     done: Vec::new(),
                     works: [Runs::default(), Runs::default()],
                     stretches: 1,
                 });
-                self.hosts.insert(host_key(meta), i);
                 i
             }
         };
-        if self.last.as_ref().is_none_or(|(_, l)| *l != i) {
-            self.last = Some((host_key(meta), i));
-        }
+        self.seen(i);
+        let secs = time.timestamp();
+        let at = i128::from(secs) * 1_000_000_000 + i128::from(time.timestamp_subsec_nanos());
         let Some(h) = self.folds.get_mut(i) else {
             return false;
         };
@@ -760,10 +804,10 @@ impl Downgrades {
             && !matches!(ev, Evidence::Start)
         {
             for d in ds {
-                h.works[idx(*d)].add(time);
+                h.works[idx(*d)].add_at(secs, time);
             }
         }
-        if h.latest.is_some_and(|l| time < l - REORDER_SLACK) {
+        if h.latest.is_some_and(|l| at < l - span(REORDER_SLACK)) {
             // An older stretch of the same host name: fold it apart, merge at the end.
             let fresh = Machine::new(&h.machine.host);
             let old = std::mem::replace(&mut h.machine, fresh);
@@ -772,11 +816,52 @@ impl Downgrades {
             h.latest = None;
             h.take(&mut self.steps);
         }
-        h.latest = Some(h.latest.map_or(time, |l| l.max(time)));
-        h.machine.push(r, &mut self.steps);
+        h.latest = Some(h.latest.map_or(at, |l| l.max(at)));
+        h.machine.push_at(r, ev, time, at, &mut self.steps);
+        if self.steps.is_empty() {
+            return false;
+        }
         let absorbed = self.steps.iter().any(|s| matches!(s, Step::Absorbed(_)));
         h.take(&mut self.steps);
         absorbed
+    }
+
+    /// The slot of the host of `meta`, if it has one: among the last few hosts by the
+    /// allocation of the name (the events of one parsed block share it), then by name,
+    /// else by one hash probe of the name. A host found other than by its allocation
+    /// keeps the record's, so the rest of its block is found by pointer.
+    fn find(&mut self, meta: &Meta) -> Option<usize> {
+        for &i in &self.recent {
+            if self.folds.get(i).is_some_and(|h| same_alloc(&h.key, meta)) {
+                return Some(i);
+            }
+        }
+        let found = self
+            .recent
+            .iter()
+            .copied()
+            .find(|&i| self.folds.get(i).is_some_and(|h| is_host(&h.key, meta)))
+            .or_else(|| match &meta.host {
+                Some(h) => self.by_host.get(&**h).copied(),
+                None => self.by_file.get(&*meta.source.file).copied(),
+            });
+        if let Some(i) = found
+            && let Some(h) = self.folds.get_mut(i)
+        {
+            h.key = host_key(meta);
+        }
+        found
+    }
+
+    /// Moves slot `i` to the front of the recent hosts.
+    fn seen(&mut self, i: usize) {
+        if self.recent[0] == i {
+            return;
+        }
+        let at = self.recent.iter().position(|&r| r == i);
+        let end = at.unwrap_or(RECENT_HOSTS - 1);
+        self.recent.copy_within(0..end, 1);
+        self.recent[0] = i;
     }
 
     /// Every window, ordered by host, start and direction.
@@ -1091,6 +1176,113 @@ mod tests {
         );
         for x in &w {
             assert!(x.duration().is_none_or(|d| d >= Duration::zero()));
+        }
+    }
+
+    /// More hosts interleaved than `Downgrades` remembers without a hash probe, and a
+    /// host named like an input file (a record without a host is keyed by its file): each
+    /// host's windows are those of its records folded alone.
+    #[test]
+    fn interleaved_hosts_fold_as_each_host_alone() {
+        let hosts = ["a", "b", "c", "d", "e", "maillog"];
+        let of = |h: &str, k: i64| -> Vec<Record> {
+            vec![
+                local(h, 100 * k, Some(In), 1),
+                plain(h, 100 * k + 10, In, "p.example", 2),
+                session(h, 100 * k + 20 + k, In, "q.example"),
+                local(h, 100 * k + 40, None, 3),
+            ]
+        };
+        let mut all = Vec::new();
+        let mut alone = Vec::new();
+        let per: Vec<Vec<Record>> = hosts
+            .iter()
+            .enumerate()
+            .map(|(k, h)| of(h, k as i64))
+            .collect();
+        for i in 0..4 {
+            for recs in &per {
+                all.push(recs[i].clone());
+            }
+        }
+        // No host: the input file's name, which is also a host's above.
+        let mut no_host = local("x", 1000, Some(Out), 9);
+        if let Record::Error { meta, .. } = &mut no_host {
+            meta.host = None;
+        }
+        all.push(no_host.clone());
+        for recs in &per {
+            alone.extend(fold(recs));
+        }
+        alone.extend(fold(&[no_host]));
+        alone.sort_by(|a, b| {
+            (&a.host, a.start, a.direction.as_str()).cmp(&(&b.host, b.start, b.direction.as_str()))
+        });
+        let got = fold(&all);
+        assert_eq!(got.len(), 6 * 3 + 1);
+        assert_eq!(got, alone);
+        let files: Vec<_> = got.iter().filter(|w| w.host == "maillog").collect();
+        assert_eq!(
+            files.len(),
+            4,
+            "the host maillog's three and the file's one"
+        );
+    }
+
+    /// The records of one parsed block share their host's allocation, the next block has
+    /// another: a host is the same whichever allocation its name comes in.
+    #[test]
+    fn a_host_is_its_name_whatever_allocation_it_comes_in() {
+        let blocks: Vec<Arc<str>> = (0..3).map(|_| Arc::from("mail")).collect();
+        let other: Arc<str> = Arc::from("relay");
+        let in_block = |mut r: Record, b: &Arc<str>| {
+            if let Record::Session { meta, .. }
+            | Record::Message { meta, .. }
+            | Record::Error { meta, .. } = &mut r
+            {
+                meta.host = Some(Arc::clone(b));
+            }
+            r
+        };
+        let fresh = [
+            local("mail", 0, Some(In), 1),
+            local("relay", 5, Some(In), 2),
+            plain("mail", 10, In, "a.example", 3),
+            plain("mail", 20, In, "b.example", 4),
+            session("relay", 25, In, "c.example"),
+            session("mail", 30, In, "c.example"),
+            local("mail", 40, Some(Out), 5),
+        ];
+        let shared: Vec<Record> = fresh
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, r)| match r.meta().host.as_deref() {
+                Some("relay") => in_block(r, &other),
+                _ => in_block(r, &blocks[i % 3]),
+            })
+            .collect();
+        let want = fold(&fresh);
+        assert_eq!(
+            spans(&want),
+            vec![(In, 0, Some(30)), (Out, 40, None), (In, 5, Some(25))]
+        );
+        assert_eq!(want[0].plaintext_messages, 2);
+        assert_eq!(fold(&shared), want);
+    }
+
+    /// What [`LATE`] keeps is what `now - t <= LATE` keeps, to the second: a plaintext
+    /// message 60 s before the latest evidence still goes to an incident handed out late,
+    /// one 61 s before does not.
+    #[test]
+    fn late_keeps_exactly_its_span() {
+        for (gap, counted) in [(60, 1), (61, 0)] {
+            let w = fold(&[
+                plain("mail", 10, In, "a.example", 2),
+                session("mail", 10 + gap, Out, "b.example"),
+                local("mail", 5, Some(In), 1),
+            ]);
+            assert_eq!(w[0].plaintext_messages, counted, "gap {gap}");
         }
     }
 

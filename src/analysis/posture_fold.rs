@@ -374,9 +374,9 @@ impl PeerFold {
 #[derive(Debug, Clone, Copy)]
 struct Spelling {
     id: PeerId,
-    /// The string is among the peer's names (as logged): set at its first sighting as a
-    /// name, so a known name costs no compare against the peer's names.
-    named: bool,
+    /// Where the string is among the peer's names (as logged): set at its first sighting
+    /// as a name, so a known name costs no compare against the peer's names.
+    name: Option<u32>,
 }
 
 /// The accumulator of a run's per-record posture fold: feed records with
@@ -396,7 +396,16 @@ pub struct PostureFold {
     cipher_ids: HashMap<Box<str>, u32>,
     ciphers: Vec<Cipher>,
     local_errors: BTreeMap<String, ErrorMap>,
+    /// The peer name of the last named record: (its id, its place in the peer's names).
+    /// A session and the messages that rode on it often come one after the other, and
+    /// the name compared against this one costs no hash probe of `ids` (a large map: a
+    /// probe is a cache miss more often than not).
+    last_name: Option<(PeerId, u32)>,
 }
+
+/// How many of the first ciphers interned [`PostureFold::cipher_id`] compares before it
+/// hashes: a host negotiates a handful, so the name is nearly always among them.
+const FEW_CIPHERS: usize = 8;
 
 impl PostureFold {
     /// The id of a posture key, made at its first sighting.
@@ -406,7 +415,7 @@ impl PostureFold {
         }
         let id = PeerId(self.peers.len() as u32);
         self.peers.push(PeerFold::new(key.to_owned()));
-        self.ids.insert(key.into(), Spelling { id, named: false });
+        self.ids.insert(key.into(), Spelling { id, name: None });
         id
     }
 
@@ -417,26 +426,44 @@ impl PostureFold {
     fn peer_id(&mut self, peer: &Peer) -> Option<PeerId> {
         match &peer.name {
             Some(n) => {
+                if let Some((id, j)) = self.last_name
+                    && self
+                        .peers
+                        .get(id.0 as usize)
+                        .and_then(|p| p.names.get(j as usize))
+                        .is_some_and(|have| have.as_str() == n.as_str())
+                {
+                    return Some(id);
+                }
                 let id = match self.ids.get(n.as_str()) {
-                    Some(e) if e.named => return Some(e.id),
+                    Some(&Spelling { id, name: Some(j) }) => {
+                        self.last_name = Some((id, j));
+                        return Some(id);
+                    }
                     Some(e) => e.id,
                     None if !n.bytes().any(|b| b.is_ascii_uppercase()) => self.intern(n),
                     None => {
                         let id = self.intern(&n.to_ascii_lowercase());
                         self.ids
-                            .insert(n.as_str().into(), Spelling { id, named: false });
+                            .insert(n.as_str().into(), Spelling { id, name: None });
                         id
                     }
                 };
                 // The first time this string is a name: one compare against the names.
+                let Some(p) = self.peers.get_mut(id.0 as usize) else {
+                    return Some(id);
+                };
+                let j = match p.names.iter().position(|have| have.as_str() == n.as_str()) {
+                    Some(j) => j,
+                    None => {
+                        p.names.push(n.as_str().to_owned());
+                        p.names.len() - 1
+                    }
+                } as u32;
                 if let Some(e) = self.ids.get_mut(n.as_str()) {
-                    e.named = true;
+                    e.name = Some(j);
                 }
-                if let Some(p) = self.peers.get_mut(id.0 as usize)
-                    && !p.names.iter().any(|have| have.as_str() == n.as_str())
-                {
-                    p.names.push(n.to_string());
-                }
+                self.last_name = Some((id, j));
                 Some(id)
             }
             None => {
@@ -452,6 +479,14 @@ impl PostureFold {
     }
 
     fn cipher_id(&mut self, c: &Cipher) -> u32 {
+        if let Some(i) = self
+            .ciphers
+            .iter()
+            .take(FEW_CIPHERS)
+            .position(|have| have.as_str() == c.as_str())
+        {
+            return i as u32;
+        }
         if let Some(&id) = self.cipher_ids.get(c.as_str()) {
             return id;
         }
@@ -854,6 +889,41 @@ mod tests {
         assert!(all.get(&TlsVersion::Other("QUIC".into())) > 0);
         assert!(all.get(&TlsVersion::Tls1_3) > 0);
         same(&p, &reference(&rs));
+    }
+
+    /// Runs of one peer (a session and its messages), spellings that alternate, ciphers
+    /// that repeat and merges between them: the remembered last name and cipher give the
+    /// ids a full lookup gives, so the posture is `Posture::add`'s.
+    #[test]
+    fn runs_of_one_peer_and_merges_keep_the_posture() {
+        // who = 0 and 1 are one peer in two spellings (see NAMES); word picks the cipher.
+        let run = |who: u8, n: u8| -> Vec<[u8; 8]> {
+            (0..n).map(|i| [i % 3, who, 1, i, 3, i, 2 + i, 1]).collect()
+        };
+        let mut raw = Vec::new();
+        for (who, n) in [
+            (0, 5),
+            (1, 3),
+            (0, 2),
+            (2, 4),
+            (0, 1),
+            (1, 6),
+            (3, 2),
+            (2, 3),
+        ] {
+            raw.extend(run(who, n));
+        }
+        let rs = records(&raw);
+        let want = reference(&rs);
+        same(&folded(&rs).into_posture(), &want);
+        for cut in [1, 7, 10, 20] {
+            let (a, b) = rs.split_at(cut);
+            let (a1, a2) = a.split_at(cut / 2);
+            let mut f = folded(a1);
+            f.merge(folded(b));
+            a2.iter().for_each(|r| f.add(r));
+            same(&f.into_posture(), &want);
+        }
     }
 
     /// Each known word sits in its own slot, and the slots hold every known variant, so

@@ -589,6 +589,9 @@ struct Folded {
     log_ids: HashSet<crate::model::QueueId>,
     left_out: BTreeMap<Left, u64>,
     loopback_peers: HashSet<String>,
+    /// The last loopback peer left out, already in `loopback_peers`: its key is not built
+    /// again for each of its records (a local submitter sends most of the mail).
+    last_loopback: Option<crate::model::Peer>,
     records: u64,
 }
 
@@ -630,10 +633,15 @@ fn read_logs(
             Some(why) => {
                 *f.left_out.entry(why).or_default() += 1;
                 if why == Left::Loopback
-                    && let Some(k) = r.peer().and_then(|p| p.key())
-                    && !f.loopback_peers.contains(&k)
+                    && let Some(p) = r.peer()
+                    && f.last_loopback.as_ref() != Some(p)
                 {
-                    f.loopback_peers.insert(k);
+                    if let Some(k) = p.key()
+                        && !f.loopback_peers.contains(&k)
+                    {
+                        f.loopback_peers.insert(k);
+                    }
+                    f.last_loopback = Some(p.clone());
                 }
             }
         }

@@ -201,6 +201,11 @@ impl Incidents {
         self.open.len()
     }
 
+    /// True when no error line is gathering (the correlator's usual state).
+    pub fn is_empty(&self) -> bool {
+        self.open.is_empty()
+    }
+
     /// Takes one error line. Returns the incidents it completes: the open incident of
     /// the same process when the line does not belong to it, or the line itself when it
     /// has no process.

@@ -203,7 +203,10 @@ struct InSession {
 }
 
 struct OutSession {
-    key: String,
+    /// The peer negotiated with, matched by [`Peer::same_key`]: its posture key is not
+    /// built (a lower-cased copy per negotiation, and an address formatted per delivery
+    /// to compare with it, were most of the Sendmail side's allocations; issue 21).
+    peer: Peer,
     params: Arc<TlsParams>,
     last: Mark,
 }
@@ -348,6 +351,10 @@ impl Correlator {
     /// Any line of a process but an error line ends its burst of error lines (after the
     /// incidents gone stale by now are attributed).
     fn end_burst(&mut self, pk: Option<&ProcKey>, now: Mark, out: &mut Vec<Record>) {
+        // Nearly always nothing gathering: no call, no list (this runs for every line).
+        if self.incidents.is_empty() {
+            return;
+        }
         let mut done = Vec::new();
         self.incidents.stale(now, &mut done);
         if let Some(pk) = pk {
@@ -437,11 +444,12 @@ impl Correlator {
                     );
                 }
                 Direction::Outbound => {
-                    if let Some(key) = s.peer.key() {
+                    // A peer with a posture key (a name or an address).
+                    if !s.peer.is_empty() {
                         let list = self.outbound.entry(pk.clone()).or_default();
-                        list.retain(|o| o.key != key);
+                        list.retain(|o| !o.peer.same_key(&s.peer));
                         list.push(OutSession {
-                            key,
+                            peer: s.peer.clone(),
                             params: params.clone(),
                             last: now,
                         });
@@ -519,7 +527,7 @@ impl Correlator {
             self.flush_pending(pk, &peer, Direction::Outbound, now, out);
             if encryption.is_none()
                 && let Some(list) = self.outbound.get_mut(pk)
-                && let Some(o) = list.iter_mut().find(|o| peer.has_key(&o.key))
+                && let Some(o) = list.iter_mut().find(|o| o.peer.same_key(&peer))
                 && o.last.fresh(now, OUTBOUND_IDLE)
             {
                 o.last = now;
@@ -567,8 +575,10 @@ impl Correlator {
                         self.inbound.remove(pk);
                     }
                     Direction::Outbound => {
-                        if let (Some(key), Some(list)) = (peer.key(), self.outbound.get_mut(pk)) {
-                            list.retain(|o| o.key != key);
+                        if !peer.is_empty()
+                            && let Some(list) = self.outbound.get_mut(pk)
+                        {
+                            list.retain(|o| !o.peer.same_key(&peer));
                         }
                     }
                 }

@@ -145,18 +145,19 @@ impl Peer {
     /// to the MTA, content filters, test tools. Reports leave such peers out by default
     /// because they say nothing about how mail travels between sites.
     pub fn is_loopback(&self) -> bool {
-        let ip_loop = self.ip.is_some_and(|ip| match ip {
-            IpAddr::V4(v4) => v4.is_loopback(),
-            IpAddr::V6(v6) => {
+        // The name counts only for a peer without an address: it is not looked at when
+        // there is one (nearly every record; this runs for each of them, issue 21).
+        match self.ip {
+            Some(IpAddr::V4(v4)) => v4.is_loopback(),
+            Some(IpAddr::V6(v6)) => {
                 v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
             }
-        });
-        let name_loop = self.name.as_deref().is_some_and(|n| {
-            n.get(..9)
-                .is_some_and(|h| h.eq_ignore_ascii_case("localhost"))
-                && matches!(n.as_bytes().get(9), None | Some(b'.'))
-        });
-        ip_loop || (self.ip.is_none() && name_loop)
+            None => self.name.as_deref().is_some_and(|n| {
+                n.get(..9)
+                    .is_some_and(|h| h.eq_ignore_ascii_case("localhost"))
+                    && matches!(n.as_bytes().get(9), None | Some(b'.'))
+            }),
+        }
     }
 
     /// True when the line named neither a host nor an address.
@@ -1234,6 +1235,8 @@ mod tests {
             Peer::new(None, "::1".parse().ok()),
             Peer::new(None, "::ffff:127.0.0.1".parse().ok()),
             Peer::new(Some("localhost.localdomain"), None),
+            Peer::new(Some("LocalHost"), None),
+            Peer::new(Some("mx.example"), "::1".parse().ok()),
         ];
         for p in yes {
             assert!(p.is_loopback(), "{p}");
@@ -1242,6 +1245,11 @@ mod tests {
             Peer::new(Some("localhost"), "192.0.2.1".parse().ok()),
             Peer::new(Some("mx.example"), None),
             Peer::new(None, "192.0.2.1".parse().ok()),
+            Peer::new(Some("localhost2.example"), None),
+            Peer::new(
+                Some("localhost.localdomain"),
+                "::ffff:192.0.2.1".parse().ok(),
+            ),
         ];
         for p in no {
             assert!(!p.is_loopback(), "{p}");

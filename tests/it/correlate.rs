@@ -295,6 +295,66 @@ fn a_peerless_client_error_goes_to_the_next_peer_of_its_process() {
     )));
 }
 
+/// The cached outbound sessions of a process are matched by posture key: a name in any
+/// case, or an address for a peer without a name. A renegotiation with the same peer
+/// replaces its session, and a failed verdict naming it in another case forgets it.
+#[test]
+fn cached_sessions_match_peers_by_posture_key() {
+    let upper = peer(Some("MX1.Peer.Example."), None);
+    let lower = peer(Some("mx1.peer.example"), Some("192.0.2.10"));
+    let bare = peer(None, Some("192.0.2.40"));
+    let other_ip = peer(None, Some("192.0.2.41"));
+    let mut log = Log::new();
+    log.push(0, 500, tls(Direction::Outbound, upper, "TLSv1.3"));
+    log.push(0, 500, tls(Direction::Outbound, bare.clone(), "TLSv1.3"));
+    log.push(0, 500, to("q1", lower.clone(), DeliveryStatus::Sent));
+    log.push(0, 500, to("q2", bare.clone(), DeliveryStatus::Sent));
+    log.push(0, 500, to("q3", other_ip, DeliveryStatus::Sent));
+    log.push(1, 500, tls(Direction::Outbound, lower.clone(), "TLSv1.2"));
+    log.push(1, 500, to("q4", lower.clone(), DeliveryStatus::Sent));
+    log.push(
+        2,
+        500,
+        EventKind::Policy(PolicyCheck {
+            ruleset: "tls_server".into(),
+            verify: Verify::Temp,
+            arg2: None,
+            peer: Some(peer(Some("Mx1.PEER.example"), None)),
+            outcome: "reject=403 4.7.0 STARTTLS temporarily not possible.".into(),
+        }),
+    );
+    log.push(2, 500, to("q5", lower, DeliveryStatus::Sent));
+    log.push(2, 500, to("q6", bare, DeliveryStatus::Sent));
+    let recs = log.finish();
+    assert_eq!(
+        verdicts(&recs),
+        vec![
+            ("q1".into(), true),
+            ("q2".into(), true),
+            ("q3".into(), false),
+            ("q4".into(), true),
+            ("q5".into(), false),
+            ("q6".into(), true)
+        ]
+    );
+    let version = |qid: &str| {
+        recs.iter().find_map(|r| match r {
+            Record::Message {
+                queue_id,
+                encryption: Encryption::Tls(p),
+                ..
+            } if queue_id.as_str() == qid => Some(p.version.clone()),
+            _ => None,
+        })
+    };
+    assert_eq!(version("q1"), Some(TlsVersion::Tls1_3));
+    assert_eq!(
+        version("q4"),
+        Some(TlsVersion::Tls1_2),
+        "replaced, not kept twice"
+    );
+}
+
 #[test]
 fn a_failed_verdict_forgets_the_cached_session() {
     let mx = peer(Some("mx.peer.example"), Some("192.0.2.30"));

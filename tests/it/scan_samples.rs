@@ -471,6 +471,12 @@ fn loopback_peers_are_left_out_by_default() {
         assert!(!keys.contains(&k), "{k} in {keys:?}");
     }
     assert_eq!(json["summary"]["peers"], 18);
+    // Each loopback peer left out is named once, however its records interleave.
+    assert_eq!(
+        json["input"]["loopback_keys"],
+        serde_json::json!(["127.0.0.1", "localhost", "localhost.localdomain"])
+    );
+    assert_eq!(json["input"]["loopback_peers"], 3);
 }
 
 #[test]
