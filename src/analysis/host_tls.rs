@@ -388,50 +388,41 @@ mod tests {
         );
     }
 
+    /// The hosts blamed after four minutes of one record per (host, peer, TLS) each.
+    fn blamed(per_minute: &[(&str, &str, bool)]) -> Vec<String> {
+        let mut f = HostTlsFold::default();
+        let mut posture = Posture::default();
+        for i in 0..4u32 {
+            for &(host, peer, tls) in per_minute {
+                let r = message(host, i, peer, tls);
+                f.add(&r);
+                posture.add(&r);
+            }
+        }
+        let t = f.finish();
+        t.without_tls(&[], &posture)
+            .map(|d| d.host.clone())
+            .collect()
+    }
+
     /// One peer only, but it did TLS with our other host: the host without TLS is the
     /// common factor. A peer that did TLS nowhere may just not do it.
     #[test]
     fn one_peer_with_tls_elsewhere_blames_the_host() {
-        let mut f = HostTlsFold::default();
-        let mut posture = Posture::default();
-        for i in 0..4u32 {
-            for r in [
-                message("mx1", i, PEERS[0], true),
-                message("mx2", i, PEERS[0], false),
-                message("mx2", i, PEERS[1], false),
-            ] {
-                f.add(&r);
-                posture.add(&r);
-            }
-        }
-        let t = f.finish();
-        // mx2 has two peers in clear but one message each minute of four: 8 messages,
-        // two peers: blamed on both counts; with one peer of its own only the peer that
-        // did TLS with mx1 makes it.
-        assert_eq!(
-            t.without_tls(&[], &posture)
-                .map(|d| d.host.as_str())
-                .collect::<Vec<_>>(),
-            ["mx2"]
-        );
-        let mut f = HostTlsFold::default();
-        let mut posture = Posture::default();
-        for i in 0..4u32 {
-            for r in [
-                message("mx1", i, PEERS[0], true),
-                message("mx2", i, PEERS[0], false),
-                message("mx3", i, PEERS[2], false),
-            ] {
-                f.add(&r);
-                posture.add(&r);
-            }
-        }
-        let t = f.finish();
-        let blamed: Vec<&str> = t
-            .without_tls(&[], &posture)
-            .map(|d| d.host.as_str())
-            .collect();
-        assert_eq!(blamed, ["mx2"], "mx3's one peer did TLS nowhere");
+        // mx2: two peers in clear, one of which did TLS with mx1: blamed on both counts.
+        let two = [
+            ("mx1", PEERS[0], true),
+            ("mx2", PEERS[0], false),
+            ("mx2", PEERS[1], false),
+        ];
+        assert_eq!(blamed(&two), ["mx2"]);
+        // mx2's one peer did TLS with mx1; mx3's one peer did TLS nowhere.
+        let one = [
+            ("mx1", PEERS[0], true),
+            ("mx2", PEERS[0], false),
+            ("mx3", PEERS[2], false),
+        ];
+        assert_eq!(blamed(&one), ["mx2"], "mx3's one peer did TLS nowhere");
     }
 
     #[test]

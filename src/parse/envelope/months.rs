@@ -131,16 +131,15 @@ pub(super) const MONTHS: &[(&str, u8)] = &[
     ("гру", 12),
 ];
 
-/// The month named by `tok` (letters only, any case). English three-letter names, by far
-/// the most common, are matched on bytes before the locale table is scanned.
-pub(super) fn month_number(tok: &str) -> Option<u8> {
-    if let &[a, b, c] = tok.as_bytes() {
-        let key = [
+/// The English month named by three ASCII letters in any case (`Nov`, `NOV`), without the
+/// locale table: what nearly every log writes.
+pub(super) fn english_month([a, b, c]: [u8; 3]) -> Option<u8> {
+    Some(
+        match &[
             a.to_ascii_lowercase(),
             b.to_ascii_lowercase(),
             c.to_ascii_lowercase(),
-        ];
-        let m = match &key {
+        ] {
             b"jan" => 1,
             b"feb" => 2,
             b"mar" => 3,
@@ -153,11 +152,18 @@ pub(super) fn month_number(tok: &str) -> Option<u8> {
             b"oct" => 10,
             b"nov" => 11,
             b"dec" => 12,
-            _ => 0,
-        };
-        if m != 0 {
-            return Some(m);
-        }
+            _ => return None,
+        },
+    )
+}
+
+/// The month named by `tok` (letters only, any case). English three-letter names, by far
+/// the most common, are matched on bytes before the locale table is scanned.
+pub(super) fn month_number(tok: &str) -> Option<u8> {
+    if let &[a, b, c] = tok.as_bytes()
+        && let Some(m) = english_month([a, b, c])
+    {
+        return Some(m);
     }
     // Lower-case into a stack buffer once, then compare bytes: no allocation, and the
     // Unicode case tables are consulted once per character, not once per table entry.

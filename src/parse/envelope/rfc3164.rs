@@ -306,25 +306,7 @@ pub(super) fn stamp_3164_ascii(b: &[u8]) -> Option<(u8, u8, u32, u32, usize)> {
     let &[a, b1, c] = month else {
         return None;
     };
-    let m = match &[
-        a.to_ascii_lowercase(),
-        b1.to_ascii_lowercase(),
-        c.to_ascii_lowercase(),
-    ] {
-        b"jan" => 1,
-        b"feb" => 2,
-        b"mar" => 3,
-        b"apr" => 4,
-        b"may" => 5,
-        b"jun" => 6,
-        b"jul" => 7,
-        b"aug" => 8,
-        b"sep" => 9,
-        b"oct" => 10,
-        b"nov" => 11,
-        b"dec" => 12,
-        _ => return None,
-    };
+    let m = super::months::english_month([a, b1, c])?;
     Some((m, u8::try_from(day).ok()?, secs, nanos, end))
 }
 

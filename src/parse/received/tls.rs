@@ -444,18 +444,8 @@ mod tests {
             }
             prev = [prev[1], w];
         }
-        // The first `(… bits)` group is the cipher's.
-        if let Some(open) = c.find('(') {
-            let inner = c.get(open + 1..).unwrap_or("");
-            let inner = inner.split(')').next().unwrap_or("");
-            if let Some(nums) = inner.trim().strip_suffix("bits") {
-                let nums = nums.trim();
-                d.bits = match nums.split_once('/') {
-                    Some((a, b)) => Bits::postfix(a.trim().parse().ok(), b.trim().parse().ok()),
-                    None => Bits::single(nums.parse().ok()),
-                };
-            }
-        }
+        // The first `(… bits)` group is the cipher's (read as it always was).
+        using_bits(d, c);
         let mut ws = words(c).peekable();
         while let Some(w) = ws.next() {
             match (w, ws.peek()) {
