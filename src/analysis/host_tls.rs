@@ -6,15 +6,16 @@
 //! `smtpd_tls_security_level = may` never says so, and their clients just send in clear.
 //! Read per peer, such a log grades every peer F ("never STARTTLS") when none of them is at
 //! fault. An experienced postmaster reads it per host: if not one session on `mx2` in a
-//! direction used TLS, while several peers sent or received mail there, the peers are not
-//! the common factor, `mx2` is.
+//! direction used TLS, while several peers sent mail there (or a peer that did TLS with
+//! another of our hosts sent or received mail there), the peers are not the common factor,
+//! `mx2` is.
 //!
 //! [`HostTls`] counts per log host and direction (the host as the downgrade windows name
 //! it, [`crate::analysis::downgrade::host_name`]): TLS seen at all, plaintext messages, and
 //! while no TLS was seen, the plaintext per peer. It is a monoid (a merged snapshot holds
 //! the counts one run over all the logs would have), and [`HostTls::without_tls`] draws the
-//! conclusion at judging time: at least [`MIN_PEERS`] peers and [`MIN_MESSAGES`] messages,
-//! no TLS, no TLS incident of that host and role (a broken key is a downgrade window, with
+//! conclusion at judging time: no TLS, at least [`MIN_PEERS`] peers and [`MIN_MESSAGES`]
+//! messages inbound (or a peer with TLS elsewhere), no TLS incident of that host and role (a broken key is a downgrade window, with
 //! its own advice). Their plaintext joins the [`Outage`]: not held against the peers.
 
 use std::collections::BTreeMap;
@@ -28,8 +29,8 @@ use crate::model::{Direction, Mta, Record, Source};
 
 type Time = DateTime<FixedOffset>;
 
-/// Distinct peers in clear text, with no TLS at all, that make the host the common factor:
-/// one peer alone may simply not do TLS.
+/// Distinct peers sending in clear text to a host that did no TLS at all, that make the
+/// host the common factor: one peer alone may simply not do TLS.
 pub const MIN_PEERS: usize = 2;
 
 /// Messages in clear text below which a host's traffic is too thin to conclude anything.
@@ -111,13 +112,22 @@ impl HostDir {
 
     /// True when this host and role is the common factor of its peers' clear text
     /// ([`HostTls::without_tls`] also checks for windows): no TLS at all, and either
-    /// several peers, or a peer that did TLS in this role with another of our hosts (the
-    /// posture sums every host: this one had none).
+    /// several peers sending to us (inbound), or a peer that did TLS in this role with
+    /// another of our hosts (the posture sums every host: this one had none).
+    ///
+    /// Several peers are enough inbound only: the senders of the Internet nearly all use
+    /// STARTTLS when it is offered, so when none of them did, we did not offer it. Outbound
+    /// a server that offers no STARTTLS leaves the same trace as a client that does not try
+    /// it (none: Sendmail and Postfix log nothing), and a relay delivering to two internal
+    /// servers without TLS is common; there only a peer that took TLS from another host of
+    /// ours shows that this host's client is the one that did not.
     fn never_tls(&self, posture: &Posture) -> bool {
         if self.tls > 0 || self.peers.is_empty() {
             return false;
         }
-        let several = self.peers.len() >= MIN_PEERS && self.plaintext_messages >= MIN_MESSAGES;
+        let several = self.direction == Direction::Inbound
+            && self.peers.len() >= MIN_PEERS
+            && self.plaintext_messages >= MIN_MESSAGES;
         several
             || self.peers.keys().any(|k| {
                 posture.peers.get(k).is_some_and(|p| {
@@ -403,6 +413,46 @@ mod tests {
         t.without_tls(&[], &posture)
             .map(|d| d.host.clone())
             .collect()
+    }
+
+    /// Outbound, clear text to several peers says nothing by itself (they may all offer no
+    /// STARTTLS); a peer that took TLS from our other host does.
+    #[test]
+    fn outbound_needs_a_peer_that_did_tls_with_another_host() {
+        let out = |host: &str, min: u32, peer: &str, tls: bool| {
+            let mut r = message(host, min, peer, tls);
+            if let Record::Message {
+                direction, status, ..
+            } = &mut r
+            {
+                *direction = Direction::Outbound;
+                *status = Some(crate::model::DeliveryStatus::Sent);
+            }
+            r
+        };
+        let none = Posture::default();
+        let mut f = HostTlsFold::default();
+        for i in 0..9u32 {
+            f.add(&out("relay", i, PEERS[i as usize % 3], false));
+        }
+        assert_eq!(f.finish().without_tls(&[], &none).count(), 0);
+        let mut f = HostTlsFold::default();
+        let mut posture = Posture::default();
+        for i in 0..3u32 {
+            for r in [
+                out("mx1", i, PEERS[0], true),
+                out("mx2", i, PEERS[0], false),
+            ] {
+                f.add(&r);
+                posture.add(&r);
+            }
+        }
+        let t = f.finish();
+        let blamed: Vec<(&str, Direction)> = t
+            .without_tls(&[], &posture)
+            .map(|d| (d.host.as_str(), d.direction))
+            .collect();
+        assert_eq!(blamed, [("mx2", Direction::Outbound)]);
     }
 
     /// One peer only, but it did TLS with our other host: the host without TLS is the

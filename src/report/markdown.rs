@@ -194,8 +194,12 @@ pub fn render(r: &Report) -> String {
         );
         let _ = writeln!(
             o,
-            "* what: {} in clear text from {}, not one TLS session {} on this host: ours to fix, not the peers'",
+            "* what: {} in clear text {} {}, not one TLS session {} on this host: ours to fix, not the peers'",
             count(d.plaintext_messages, "message", "messages"),
+            match d.direction {
+                crate::model::Direction::Inbound => "from",
+                crate::model::Direction::Outbound => "to",
+            },
             count(d.peers.len() as u64, "peer", "peers"),
             match d.direction {
                 crate::model::Direction::Inbound => "inbound (our server side)",
