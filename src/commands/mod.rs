@@ -131,6 +131,32 @@ pub(crate) fn write_stdout(text: &str) -> Result<(), Error> {
     }
 }
 
+/// `doc` as pretty JSON on stdout, written while it is serialised: a busy peer's answer or
+/// a mailbox's snapshot is ~14-16 MB, which held as one string was as much again of the
+/// command's peak memory. It is serialised once into nothing first, so a document that
+/// cannot be serialised is an error with no output at all, as with [`print_json`].
+pub(crate) fn stream_json(doc: &impl serde::Serialize) -> Result<(), Error> {
+    use std::io::Write as _;
+    serde_json::to_writer(std::io::sink(), doc).map_err(|e| Error::Failed(e.to_string()))?;
+    if stdout_closed() {
+        return Err(Error::Failed(
+            "writing output: standard output is closed".to_owned(),
+        ));
+    }
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut out, doc)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Failed(format!(
+            "writing output: {}",
+            crate::model::text::plain_error(&e)
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// `--format text|json` of the commands whose text is for people and whose JSON is for
 /// programs (`peer`, `message`, `follow`); `--json` is the same as `--format json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

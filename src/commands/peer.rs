@@ -422,7 +422,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
             received_hops: has_hops.then_some(&hops),
             checks,
         };
-        stream_json(&doc)?;
+        super::stream_json(&doc)?;
         return Ok(exit::OK);
     } else {
         let p = w.painter();
@@ -454,32 +454,6 @@ pub fn run(args: &Args) -> Result<u8, Error> {
     };
     super::write_stdout(&out)?;
     Ok(exit::OK)
-}
-
-/// `doc` as pretty JSON on stdout, written while it is serialised: a busy peer's answer is
-/// ~14 MB, which held as one string was as much again of the command's peak memory. It
-/// is serialised once into nothing first, so a document that cannot be serialised is an
-/// error with no output at all, as with [`super::print_json`].
-fn stream_json(doc: &impl Serialize) -> Result<(), Error> {
-    use std::io::Write as _;
-    serde_json::to_writer(std::io::sink(), doc).map_err(|e| Error::Failed(e.to_string()))?;
-    if super::stdout_closed() {
-        return Err(Error::Failed(
-            "writing output: standard output is closed".to_owned(),
-        ));
-    }
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let written = serde_json::to_writer_pretty(&mut out, doc)
-        .map_err(std::io::Error::from)
-        .and_then(|()| out.write_all(b"\n"))
-        .and_then(|()| out.flush());
-    match written {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Failed(format!(
-            "writing output: {}",
-            crate::model::text::plain_error(&e)
-        ))),
-        _ => Ok(()),
-    }
 }
 
 /// A local (peer-less) TLS configuration error: explains a peer's downgrade.

@@ -127,7 +127,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         (None, None) => Some(Format::Table),
         (None, Some(_)) => None,
     };
-    super::write_stdout(&scan::render(format, args.wide, args.color, &rep)?)?;
+    scan::print(format, args.wide, args.color, &rep)?;
     Ok(scan::exit_code(
         "report",
         args.allow_empty,

@@ -452,7 +452,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         (None, None) => Some(Format::Table),
         (None, Some(_)) => None,
     };
-    super::write_stdout(&render(format, args.wide, args.color, &rep)?)?;
+    print(format, args.wide, args.color, &rep)?;
     Ok(exit_code("scan", args.allow_empty, &rep, empty, incomplete))
 }
 
@@ -811,6 +811,20 @@ pub fn write_report_dir(
         }
     }
     Ok(())
+}
+
+/// [`render`] onto stdout; the JSON snapshot is streamed (a large input's is megabytes,
+/// held whole it was as much again of the peak memory: [`super::stream_json`]).
+pub fn print(
+    format: Option<Format>,
+    wide: bool,
+    color: report::ColorWhen,
+    rep: &Report,
+) -> Result<(), Error> {
+    match format {
+        Some(Format::Json) => super::stream_json(rep.snap),
+        _ => super::write_stdout(&render(format, wide, color, rep)?),
+    }
 }
 
 /// The report in `format` for stdout (nothing for `None`, as with only `-o`); `wide` and
