@@ -814,7 +814,7 @@ pub fn write_report_dir(
 }
 
 /// [`render`] onto stdout; the JSON snapshot is streamed (a large input's is megabytes,
-/// held whole it was as much again of the peak memory: [`super::stream_json`]).
+/// held whole it was as much again of the peak memory).
 pub fn print(
     format: Option<Format>,
     wide: bool,
