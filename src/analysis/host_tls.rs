@@ -78,6 +78,21 @@ impl HostDir {
         }
     }
 
+    /// What the reports say of this host and role when it is ours to fix ("what broke",
+    /// in Markdown and HTML alike): `9 messages in clear text from 3 peers, not one TLS
+    /// session inbound (our server side) on this host: ours to fix, not the peers'`.
+    pub fn summary(&self) -> String {
+        let (to, side) = match self.direction {
+            Direction::Inbound => ("from", "inbound (our server side)"),
+            Direction::Outbound => ("to", "outbound (our client side)"),
+        };
+        format!(
+            "{} in clear text {to} {}, not one TLS session {side} on this host: ours to fix, not the peers'",
+            crate::model::text::count(self.plaintext_messages, "message", "messages"),
+            crate::model::text::count(self.peers.len() as u64, "peer", "peers"),
+        )
+    }
+
     /// Drops what only a host without TLS needs (its peers and times): once TLS is seen
     /// the host is not blamed, whatever else is added.
     fn forget(&mut self) {

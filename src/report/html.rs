@@ -405,7 +405,7 @@ pub fn render(r: &Report, charts: &[Chart]) -> String {
                             h3 { code { (d.host) } " " (d.direction.as_str()) ": no TLS at all" }
                             dl {
                                 dt { "when" } dd { (when(d.first)) " → " (when(d.last)) }
-                                dt { "what" } dd { (crate::model::text::count(d.plaintext_messages, "message", "messages"))  " in clear text " (if d.direction == crate::model::Direction::Inbound { "from " } else { "to " }) (crate::model::text::count(d.peers.len() as u64, "peer", "peers")) ", not one TLS session in this role on this host: ours to fix, not the peers'" }
+                                dt { "what" } dd { (d.summary()) }
                                 @if let Some(s) = &d.first_source { dt { "first" } dd { code.line { (s.to_string()) } } }
                                 dt { "cause" } dd { (a.cause) }
                                 dt { "fix" } dd { (a.fix) }

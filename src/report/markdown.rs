@@ -8,7 +8,6 @@
 use std::fmt::Write as _;
 
 use super::{Report, percent};
-use crate::model::text::count;
 
 /// Escapes a log-derived string for Markdown (inline text or a table cell).
 pub fn escape(s: &str) -> String {
@@ -192,20 +191,7 @@ pub fn render(r: &Report) -> String {
             when(d.first),
             when(d.last)
         );
-        let _ = writeln!(
-            o,
-            "* what: {} in clear text {} {}, not one TLS session {} on this host: ours to fix, not the peers'",
-            count(d.plaintext_messages, "message", "messages"),
-            match d.direction {
-                crate::model::Direction::Inbound => "from",
-                crate::model::Direction::Outbound => "to",
-            },
-            count(d.peers.len() as u64, "peer", "peers"),
-            match d.direction {
-                crate::model::Direction::Inbound => "inbound (our server side)",
-                crate::model::Direction::Outbound => "outbound (our client side)",
-            }
-        );
+        let _ = writeln!(o, "* what: {}", d.summary());
         if let Some(s) = &d.first_source {
             let _ = writeln!(o, "* first: {}", escape(&s.to_string()));
         }

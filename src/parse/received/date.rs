@@ -59,10 +59,24 @@ fn common(raw: &str) -> Option<DateTime<FixedOffset>> {
     w.i += 1;
     let zh = w.num(2, 2)?;
     let zm = w.num(2, 2)?;
-    // What may follow: nothing, or one comment without parentheses inside.
-    let rest = raw
-        .get(w.i..)?
-        .trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
+    assemble(
+        raw.get(w.i..)?,
+        [year, month, day, h, m, sec],
+        negative,
+        [zh, zm],
+    )
+}
+
+/// The date of a stamp's fields once read (`ymdhms`, the zone's sign and `[hours,
+/// minutes]`), and what followed them (`rest`): nothing, or one comment without
+/// parentheses inside. `None` for a field out of range or other trailing text.
+fn assemble(
+    rest: &str,
+    [year, month, day, h, m, sec]: [u32; 6],
+    negative: bool,
+    [zh, zm]: [u32; 2],
+) -> Option<DateTime<FixedOffset>> {
+    let rest = rest.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
     if !rest.is_empty() {
         let inner = rest.strip_prefix('(')?.strip_suffix(')')?;
         if inner.contains(['(', ')']) {
@@ -228,22 +242,8 @@ mod tests {
         let (i, (h, _, m, _, sec)) = clock(i).ok()?;
         let (i, _) = gap(i).ok()?;
         let (i, (sign, zh, zm)) = zone(i).ok()?;
-        // What may follow: nothing, or one comment without parentheses inside.
-        let rest = i.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
-        if !rest.is_empty() {
-            let inner = rest.strip_prefix('(')?.strip_suffix(')')?;
-            if inner.contains(['(', ')']) {
-                return None;
-            }
-        }
-        if year < 1000 || h > 23 || m > 59 || sec > 59 || zh > 23 || zm > 59 {
-            return None;
-        }
-        let date = chrono::NaiveDate::from_ymd_opt(year as i32, month, day)?;
-        let time = date.and_hms_opt(h, m, sec)?;
-        let secs = (zh * 3600 + zm * 60) as i32;
-        let offset = FixedOffset::east_opt(if sign == '-' { -secs } else { secs })?;
-        time.and_local_timezone(offset).single()
+        // The fields to a date as the byte walk does it: the oracle is of the reading.
+        assemble(i, [year, month, day, h, m, sec], sign == '-', [zh, zm])
     }
 
     #[test]
