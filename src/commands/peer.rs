@@ -304,6 +304,11 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         peer: None,
         ..filter.clone()
     };
+    // What the windows are folded over: every record `scan` would fold, and the named
+    // peer's own even when it is on this machine (`peer 127.0.0.1` without `--loopback`),
+    // or its clear text during our outage would not be counted ("this peer: 0 plaintext
+    // messages meanwhile") and an outage it alone saw would not be shown at all.
+    let for_windows = |r: &crate::model::Record| local.keep(r) || filter.keep(r);
     // Downgrade windows are the host's, not the peer's: they are folded over every record
     // read (within the time filter), exactly as `scan` folds them.
     let mut downgrades = Downgrades::default();
@@ -318,7 +323,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         |_| false,
         |r| {
             // A client's hang-up after our own 454 is ours: not in this peer's story.
-            if local.keep(r) && downgrades.add(r) {
+            if for_windows(r) && downgrades.add(r) {
                 return false;
             }
             filter.keep(r) || (is_local_error(r) && local.keep(r))
@@ -343,7 +348,7 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         };
         let mut all = Downgrades::default();
         pipeline::run(&inputs.logs, &whole, |r| {
-            if local.keep(&r) {
+            if for_windows(&r) {
                 all.add(&r);
             }
         });

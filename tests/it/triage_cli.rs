@@ -724,3 +724,42 @@ fn peer_story_is_per_log_host() {
     );
     assert!(!text.contains("then plaintext"), "{text}");
 }
+
+/// A peer on this machine asked for by name (`peer 127.0.0.1`, no `--loopback`) during our
+/// own outage: its clear text is counted in the window, as with `--loopback`, for each MTA
+/// (real lines of the e2e suite: the server's key file missing, one message in clear).
+/// Before, Sendmail's window was not shown at all and Exim's said "0 plaintext messages".
+#[test]
+fn a_named_loopback_peer_is_counted_in_our_outage() {
+    for mta in ["sendmail", "postfix", "exim"] {
+        let log = format!("tests/fixtures/real/{mta}/key_missing.log");
+        let windows = |extra: &[&str]| {
+            let mut a = vec!["peer", "127.0.0.1", log.as_str(), "--json"];
+            a.extend_from_slice(extra);
+            let (code, out, err) = run(&a);
+            assert_eq!(code, 0, "{mta}: {err}");
+            let v: Value = serde_json::from_str(&out).unwrap();
+            v["local_windows"].clone()
+        };
+        let named = windows(&[]);
+        let w = named.as_array().unwrap();
+        assert_eq!(w.len(), 1, "{mta}: {named}");
+        assert_eq!(w[0]["plaintext_messages"], 1, "{mta}: {named}");
+        assert_eq!(
+            w[0]["peers"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|n| n.as_u64().unwrap())
+                .sum::<u64>(),
+            1,
+            "{mta}: {named}"
+        );
+        assert_eq!(named, windows(&["--loopback"]), "{mta}");
+        let (_, text, _) = run(&["peer", "127.0.0.1", &log, "--color", "never"]);
+        assert!(
+            text.contains("this peer: 1 plaintext message meanwhile"),
+            "{mta}: {text}"
+        );
+    }
+}
