@@ -505,8 +505,8 @@ fn findings_for(
             Grade::D,
             None,
             format!(
-                "no STARTTLS offered ({not_offered}×NONE), {} deliveries held",
-                d.deferred + d.bounced
+                "no STARTTLS offered ({not_offered}×NONE), {} held",
+                crate::model::text::count(d.deferred + d.bounced, "delivery", "deliveries")
             ),
         );
     }
