@@ -211,3 +211,28 @@ Dec  6 12:00:03 mx sm-mta[4242]: 6B6C0002004243: to=<b@peer.example>, delay=00:0
     let whats: Vec<&str> = theirs.iter().map(|e| e.0.as_str()).collect();
     assert_eq!(whats, ["TLS failed", "TLS verdict", "not delivered"]);
 }
+
+/// The peer's grade after a fallback to clear text says STARTTLS was tried and failed, not
+/// "never STARTTLS" (it offered STARTTLS; the handshake failed and Sendmail, Exim retried
+/// without it): real lines of the e2e break `client_fallback`.
+#[test]
+fn a_fallback_to_clear_is_not_never_starttls() {
+    for file in [
+        "tests/fixtures/real/sendmail/client_fallback.log",
+        "tests/fixtures/real/sendmail/client_fallback.trad.log",
+        "tests/fixtures/real/exim/client_fallback.log",
+    ] {
+        let (code, csv) = run(&["scan", "--loopback", "--format", "csv", file]);
+        assert_eq!(code, 0, "{file}");
+        let row = csv
+            .lines()
+            .find(|l| l.starts_with("127.0.0.1,out,"))
+            .unwrap_or_else(|| panic!("{file}: {csv}"));
+        assert!(
+            row.starts_with(
+                "127.0.0.1,out,F,\"out: 1 message delivered in clear text, STARTTLS tried and failed every time\","
+            ),
+            "{file}: {row}"
+        );
+    }
+}

@@ -393,6 +393,15 @@ fn findings_for(
         })
     };
     let msgs = d.messages();
+    let not_offered = not_offered(d);
+    // TLS failures (a required STARTTLS that was not offered is judged apart, the same on
+    // every MTA): the verdicts and the error kinds.
+    let (failed, flist) = words(&d.outcomes(), Verify::is_tls_failure);
+    let failures = d
+        .errors
+        .iter()
+        .filter(|(k, _)| !(not_offered > 0 && is_not_offered_kind(**k)));
+    let errs: u64 = failures.clone().map(|(_, e)| e.count).sum();
     // Clear text.
     if d.plaintext_messages > 0 {
         let share = pct(d.plaintext_messages, msgs);
@@ -400,9 +409,16 @@ fn findings_for(
         let never_tls = d.tls_sessions == 0 && d.tls_messages == 0;
         let grade = if never_tls { Grade::F } else { Grade::D };
         let text = if never_tls {
+            // A failed handshake is a STARTTLS that was tried: the clear text came after
+            // it (Sendmail and Exim retry without TLS), it is not a peer without STARTTLS.
+            let how = if failed > 0 || errs > 0 {
+                "STARTTLS tried and failed every time"
+            } else {
+                "never STARTTLS"
+            };
             // "all 1 message" reads wrong: one message is just that.
             format!(
-                "{}{} {} in clear text, never STARTTLS",
+                "{}{} {} in clear text, {how}",
                 if msgs == 1 { "" } else { "all " },
                 count(msgs, "message", "messages"),
                 dir_words(dir)
@@ -483,7 +499,6 @@ fn findings_for(
     let (unverified, list) = words(&d.outcomes(), |v| {
         !is_verified(v) && !v.is_tls_failure() && *v != Verify::None
     });
-    let not_offered = not_offered(d);
     if must && dir == Direction::Outbound && (unverified > 0 || d.plaintext_messages > 0) {
         add(
             Grade::D,
@@ -510,13 +525,7 @@ fn findings_for(
             ),
         );
     }
-    // Failures (TLS required but not offered is judged above, the same on every MTA).
-    let (failed, flist) = words(&d.outcomes(), Verify::is_tls_failure);
-    let failures = d
-        .errors
-        .iter()
-        .filter(|(k, _)| !(not_offered > 0 && is_not_offered_kind(**k)));
-    let errs: u64 = failures.clone().map(|(_, e)| e.count).sum();
+    // Failures.
     if failed > 0 || errs > 0 {
         let kinds = failures
             .map(|(k, e)| format!("{k}:{}", e.count))
@@ -1047,6 +1056,19 @@ mod tests {
                 Grade::D,
                 "no STARTTLS offered (4×NONE), 4 deliveries held",
                 vec![],
+            ),
+            (
+                // Sendmail's retry without STARTTLS after a failed handshake: tried, not
+                // "never STARTTLS" (the e2e break `client_fallback`).
+                "mx.fallback.example",
+                Outbound,
+                dir(|d| {
+                    d.plaintext_messages = 1;
+                    d.verify = hist(&[("SOFTWARE", 1)]);
+                }),
+                Grade::F,
+                "1 message delivered in clear text, STARTTLS tried and failed every time",
+                vec![Rule::PeerPlaintext],
             ),
             (
                 "mx.flaky.example",
