@@ -362,6 +362,11 @@ pub struct PeerStory {
     /// Local TLS errors (keys, certificates) and the plaintext of this peer they explain.
     pub local_windows: Vec<Window>,
     pub troubles: Vec<Trouble>,
+    /// Failed STARTTLS attempts per (peer key, direction, log host): what a headline of
+    /// clear text only names as its cause (the handshake failed, then the MTA went on
+    /// without TLS), where it would otherwise read as a peer that never tried.
+    #[serde(skip)]
+    pub failed: BTreeMap<(String, Direction, String), BTreeMap<TlsErrorKind, u64>>,
 }
 
 /// The TLS state a record shows, when it shows one. Outbound attempts that did not go
@@ -530,6 +535,7 @@ pub struct StoryFold {
     classes: Vec<Class>,
     marks: Vec<Mark>,
     errors: Vec<(TlsErrorKind, Occurrence)>,
+    failed: BTreeMap<(String, Direction, String), BTreeMap<TlsErrorKind, u64>>,
     troubles: Vec<Trouble>,
     lo: Option<Time>,
     hi: Option<Time>,
@@ -601,7 +607,21 @@ impl StoryFold {
             });
         }
         match r {
-            Record::Error { kind, text, .. } => self.errors.push((*kind, occurrence(r, text))),
+            Record::Error { kind, text, .. } => {
+                // A required STARTTLS the peer did not offer is not an attempt that failed.
+                if let Some(d) = r.direction()
+                    && !matches!(kind, TlsErrorKind::NotOffered | TlsErrorKind::Policy)
+                {
+                    let key = (peer.key().unwrap_or_default(), d, host_name(meta));
+                    *self
+                        .failed
+                        .entry(key)
+                        .or_default()
+                        .entry(*kind)
+                        .or_default() += 1;
+                }
+                self.errors.push((*kind, occurrence(r, text)))
+            }
             Record::Message {
                 status: Some(status @ (DeliveryStatus::Deferred | DeliveryStatus::Bounced)),
                 queue_id,
@@ -639,6 +659,7 @@ impl StoryFold {
             classes,
             mut marks,
             mut errors,
+            failed,
             mut troubles,
             lo,
             hi,
@@ -703,6 +724,7 @@ impl StoryFold {
             errors: error_spans.into_values().collect(),
             local_windows,
             troubles,
+            failed,
         }
     }
 }
@@ -808,6 +830,23 @@ impl PeerStory {
                         clean(h)
                     ),
                 };
+            }
+        }
+        // Clear text only, after failed handshakes: STARTTLS was tried (Sendmail and Exim
+        // then retry without it), the peer is not one that never offers or asks for it.
+        if spans.iter().all(|s| !s.tls) {
+            let mut kinds: BTreeMap<TlsErrorKind, u64> = BTreeMap::new();
+            let mine = self.failed.iter().filter(|((p, d, h), _)| {
+                p == peer && *d == direction && host.is_none_or(|want| want == h)
+            });
+            for (_, ks) in mine {
+                for (k, n) in ks {
+                    *kinds.entry(*k).or_default() += n;
+                }
+            }
+            if !kinds.is_empty() {
+                let list: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
+                let _ = write!(out, "; STARTTLS tried and failed ({})", list.join(", "));
             }
         }
         for g in window_groups(windows.into_iter()) {

@@ -763,3 +763,43 @@ fn a_named_loopback_peer_is_counted_in_our_outage() {
         );
     }
 }
+
+/// Clear text after a failed handshake reads as such in the peer's headline (Sendmail
+/// and Exim retry without STARTTLS; real lines of the e2e break `client_fallback`); a
+/// peer that only ever sent in clear text, without a failed attempt, does not get it.
+#[test]
+fn a_fallback_headline_says_starttls_failed() {
+    for mta in ["sendmail", "exim"] {
+        let log = format!("tests/fixtures/real/{mta}/client_fallback.log");
+        let (code, out, err) = run(&["peer", "127.0.0.1", &log, "--json"]);
+        assert_eq!(code, 0, "{mta}: {err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        let out_head: Vec<&str> = v["headlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["direction"] == "outbound")
+            .map(|h| h["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            out_head,
+            ["plaintext; STARTTLS tried and failed (handshake ×1)"],
+            "{mta}: {out}"
+        );
+    }
+    let (_, out, _) = run(&[
+        "peer",
+        "127.0.0.1",
+        "tests/fixtures/real/exim/plaintext.log",
+        "--json",
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let texts: Vec<&str> = v["headlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["text"].as_str().unwrap())
+        .collect();
+    assert!(!texts.is_empty(), "{out}");
+    assert!(texts.iter().all(|t| !t.contains("STARTTLS tried")), "{out}");
+}
