@@ -797,6 +797,18 @@ impl PeerStory {
             .filter(|w| {
                 w.direction == direction && host.is_none_or(|h| w.host == h || !spanned(&w.host))
             })
+            // A cause of this sentence only when the peer's mail went through the window in
+            // clear text (counted there, or a plaintext span of it overlaps the window): an
+            // outage of another day, another role, or one the peer's TLS went on through, is
+            // in the section of local errors, not named beside a state it did not cause.
+            .filter(|w| {
+                w.peers.contains_key(peer)
+                    || spans.iter().any(|s| {
+                        !s.tls
+                            && s.last.is_some_and(|l| l >= w.start)
+                            && w.resumed.is_none_or(|r| s.first.is_some_and(|f| f <= r))
+                    })
+            })
             .collect();
         // All plaintext at this host while another of ours had TLS with the same peer, and
         // no local error of this host to explain it: the peer can do TLS, so the side to

@@ -803,3 +803,36 @@ fn a_fallback_headline_says_starttls_failed() {
     assert!(!texts.is_empty(), "{out}");
     assert!(texts.iter().all(|t| !t.contains("STARTTLS tried")), "{out}");
 }
+
+/// A headline names a local outage only when it is a cause of that sentence: the peer's
+/// clear text went through the window, or its spans overlap it (sample-logs: mx's key
+/// error of 10:15 on Nov 27 did not touch `fax.oldcorp.example`, whose every session was
+/// TLS; `smtp.lists.example.org`'s clear text at 12:33 went through mail's window).
+#[test]
+fn a_headline_names_only_the_outages_that_touched_the_peer() {
+    let heads = |peer: &str| -> Vec<String> {
+        let (code, out, err) = run(&["peer", peer, "sample-logs", "--json"]);
+        assert_eq!(code, 0, "{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        v["headlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["text"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let fax = heads("fax.oldcorp.example");
+    assert!(!fax.is_empty());
+    assert!(fax.iter().all(|t| !t.contains("error on")), "{fax:?}");
+    let lists = heads("smtp.lists.example.org");
+    assert!(
+        lists
+            .iter()
+            .any(|t| t.ends_with("; private_key/unsafe_file error on mail at 2026-11-27 12:02")),
+        "{lists:?}"
+    );
+    assert!(
+        lists.iter().all(|t| !t.contains("error on mx ")),
+        "{lists:?}"
+    );
+}
