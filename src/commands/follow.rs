@@ -581,30 +581,34 @@ impl Following<'_> {
 
     /// The last line on stderr: what was read and shown, and whether TLS is still broken.
     fn summary(&self, why: &str) {
+        use crate::model::text::count;
         let c = &self.live.counts;
         let tally = &self.tally;
         eprintln!(
             "mailtls follow: stopped ({why}). {} read ({} recognised, {} malformed, {} too long); \
-             {} TLS sessions, {} TLS messages, {} plaintext messages, {} verdicts, {} errors, {} alerts; \
-             {} records shown; {} rotations, {} truncations{}{}",
-            crate::model::text::count(c.lines, "line", "lines"),
+             {}, {}, {}, {}, {}, {}; {} shown; {}, {}{}{}",
+            count(c.lines, "line", "lines"),
             c.recognized,
             c.malformed,
             c.too_long,
-            tally.sessions,
-            tally.tls_messages,
-            tally.plaintext_messages,
-            tally.verdicts,
-            tally.errors,
-            tally.alerts,
-            tally.shown,
-            c.rotations,
-            c.truncations,
+            count(tally.sessions, "TLS session", "TLS sessions"),
+            count(tally.tls_messages, "TLS message", "TLS messages"),
+            count(
+                tally.plaintext_messages,
+                "plaintext message",
+                "plaintext messages"
+            ),
+            count(tally.verdicts, "verdict", "verdicts"),
+            count(tally.errors, "error", "errors"),
+            count(tally.alerts, "alert", "alerts"),
+            count(tally.shown, "record", "records"),
+            count(c.rotations, "rotation", "rotations"),
+            count(c.truncations, "truncation", "truncations"),
             if c.losses > 0 {
                 format!(
                     "; LOG DATA LOST {} ({} known): those counts are short",
-                    crate::model::text::count(c.losses, "time", "times"),
-                    crate::model::text::count(c.lost_bytes, "byte", "bytes")
+                    count(c.losses, "time", "times"),
+                    count(c.lost_bytes, "byte", "bytes")
                 )
             } else {
                 String::new()

@@ -119,7 +119,11 @@ fn rotation_scenario(extra: &[&str]) {
     println!("{summary}");
     assert!(summary.contains(&format!("{N} lines read")), "{summary}");
     assert!(
-        summary.contains(&format!("{renames} rotations, {truncations} truncations")),
+        summary.contains(&format!(
+            "{renames} rotation{}, {truncations} truncation{}",
+            if renames == 1 { "" } else { "s" },
+            if truncations == 1 { "" } else { "s" }
+        )),
         "{summary}"
     );
 }
