@@ -731,7 +731,7 @@ pub struct Downgrades {
 const RECENT_HOSTS: usize = 4;
 
 /// True when `meta`'s host is the very allocation `k` holds (then [`is_host`] holds).
-fn same_alloc(k: &HostKey, meta: &Meta) -> bool {
+pub fn same_alloc(k: &HostKey, meta: &Meta) -> bool {
     match (k, &meta.host) {
         ((Some(a), None), Some(b)) => Arc::ptr_eq(a, b),
         ((None, Some(a)), None) => Arc::ptr_eq(a, &meta.source.file),

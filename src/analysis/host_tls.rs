@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
-use super::downgrade::{HostKey, Outage, Window, host_key, host_name, is_host};
+use super::downgrade::{HostKey, Outage, Window, host_key, host_name, is_host, same_alloc};
 use super::posture::Posture;
 use crate::model::{Direction, Mta, Record, Source};
 
@@ -286,12 +286,24 @@ impl HostTlsFold {
     /// The slot of `meta`'s host in direction `d`, made on first sight.
     fn slot(&mut self, meta: &crate::model::Meta, d: Direction) -> usize {
         let i = usize::from(d == Direction::Outbound);
-        let at = match self.hosts.iter().position(|(k, _)| is_host(k, meta)) {
+        // By allocation first (a parsed block shares one per host name, so this is
+        // nearly always found without comparing names: the hosts of a mixed log have
+        // names of one length, compared with `memcmp`, issue 21), then by name; a host
+        // found by name keeps the new allocation, which the next records share.
+        let at = match self.hosts.iter().position(|(k, _)| same_alloc(k, meta)) {
             Some(at) => at,
-            None => {
-                self.hosts.push((host_key(meta), [None, None]));
-                self.hosts.len() - 1
-            }
+            None => match self.hosts.iter().position(|(k, _)| is_host(k, meta)) {
+                Some(at) => {
+                    if let Some((k, _)) = self.hosts.get_mut(at) {
+                        *k = host_key(meta);
+                    }
+                    at
+                }
+                None => {
+                    self.hosts.push((host_key(meta), [None, None]));
+                    self.hosts.len() - 1
+                }
+            },
         };
         if at > 0 {
             // The last host used first.

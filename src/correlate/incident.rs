@@ -312,7 +312,7 @@ mod tests {
     }
 
     fn pk(pid: u32) -> Option<ProcKey> {
-        Some((Some(Arc::from("mx")), pid))
+        Some(ProcKey { host: 1, pid })
     }
 
     #[test]

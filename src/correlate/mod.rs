@@ -194,7 +194,61 @@ where
     out
 }
 
-type ProcKey = (Option<Arc<str>>, u32);
+/// A log host as a small number ([`Hosts`]): `0` for a line without a host.
+type HostId = u32;
+
+/// A process: its log host (by [`HostId`]) and its pid. Looked up in several maps per
+/// event: two integers hash as one word and compare without touching the host's name
+/// (the `Arc<str>` it replaced was hashed byte by byte, compared with `memcmp` when the
+/// block that parsed it was not the one that made the key, and counted up and down
+/// atomically per event; issue 21).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ProcKey {
+    host: HostId,
+    pid: u32,
+}
+
+impl std::hash::Hash for ProcKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64((u64::from(self.host) << 32) | u64::from(self.pid));
+    }
+}
+
+/// How many hosts [`Hosts`] remembers by allocation: a mixed log interleaves a few.
+const RECENT_HOSTS: usize = 4;
+
+/// The log hosts seen, each given a [`HostId`] at its first sighting (from 1). A parsed
+/// block shares one allocation per host name, so a host is found first among the last
+/// few allocations by pointer, then by name; the map is probed once per new allocation.
+/// Bounded by the distinct host names of the input (the run's report lists them all).
+#[derive(Default)]
+struct Hosts {
+    recent: Vec<(Arc<str>, HostId)>,
+    ids: HashMap<Arc<str>, HostId>,
+}
+
+impl Hosts {
+    fn id(&mut self, host: Option<&Arc<str>>) -> HostId {
+        let Some(h) = host else { return 0 };
+        if let Some(&(_, id)) = self.recent.iter().find(|(r, _)| Arc::ptr_eq(r, h)) {
+            return id;
+        }
+        let id = match self.ids.get(&**h) {
+            Some(&id) => id,
+            None => {
+                let id = HostId::try_from(self.ids.len() + 1).unwrap_or(HostId::MAX);
+                self.ids.insert(Arc::clone(h), id);
+                id
+            }
+        };
+        // This allocation replaces the oldest one remembered.
+        if self.recent.len() == RECENT_HOSTS {
+            self.recent.remove(0);
+        }
+        self.recent.push((Arc::clone(h), id));
+        id
+    }
+}
 
 struct InSession {
     peer: Peer,
@@ -241,6 +295,8 @@ pub struct Correlator {
     exim: exim::EximState,
     /// Entries dropped by the count bound while their time window was still open.
     evicted: u64,
+    /// The log hosts by [`HostId`], for the process and queue id keys.
+    hosts: Hosts,
 }
 
 /// Same peer for correlation: the same IP when both sides know one, else the same key.
@@ -299,14 +355,15 @@ impl Correlator {
         } else if self.seq.is_multiple_of(CAP_EVERY) {
             self.cap(out);
         }
+        let host = self.hosts.id(ev.host.as_ref());
         let meta = Meta {
             time,
-            host: ev.host.clone(),
+            host: ev.host.take(),
             mta: ev.mta,
             source: ev.source.clone(),
         };
         let pid = ev.pid;
-        let pk: Option<ProcKey> = pid.map(|pid| (ev.host.take(), pid));
+        let pk: Option<ProcKey> = pid.map(|pid| ProcKey { host, pid });
         if let EventKind::TlsError(e) = &mut ev.kind {
             let e = TlsError {
                 direction: e.direction,
@@ -320,7 +377,7 @@ impl Correlator {
         self.end_burst(pk.as_ref(), now, out);
         let kind = &mut ev.kind;
         match meta.mta {
-            Mta::Postfix => self.push_postfix(kind, meta, pk, now, out),
+            Mta::Postfix => self.push_postfix(kind, meta, host, pk, now, out),
             // Exim (see `correlate/exim.rs`): a `rejected` line's session is complete.
             Mta::Exim if self.exim_sessions(kind, &meta, pid, now, out) => {}
             Mta::Exim | Mta::Sendmail => self.push_sendmail(kind, meta, pk, now, out),

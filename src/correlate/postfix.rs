@@ -37,7 +37,7 @@
 use super::HashMap;
 use std::sync::Arc;
 
-use super::{Correlator, INBOUND_IDLE, Mark, OUTBOUND_IDLE, ProcKey, same_peer};
+use super::{Correlator, HostId, INBOUND_IDLE, Mark, OUTBOUND_IDLE, ProcKey, same_peer};
 use crate::model::EndReason;
 use crate::model::{
     Delivery, DeliveryStatus, Direction, EventKind, Peer, QueueId, TlsError, TlsErrorKind,
@@ -45,7 +45,8 @@ use crate::model::{
 };
 use crate::model::{Encryption, Meta, Record};
 
-type QidKey = (Option<Arc<str>>, QueueId);
+/// A message: its log host and queue id.
+type QidKey = (HostId, QueueId);
 
 /// One smtpd conversation.
 struct Smtpd {
@@ -63,7 +64,10 @@ struct Smtpd {
 
 /// A TLS connection of an smtp process, covering the deliveries of one queue id.
 struct Outbound {
-    key: String,
+    /// The relay negotiated with, matched by [`Peer::same_key`]: its posture key is not
+    /// built (a lower-cased copy per negotiation, freed when the entry goes, and an
+    /// address formatted per delivery to compare with it; issue 21).
+    peer: Peer,
     params: Arc<TlsParams>,
     qid: Option<QueueId>,
     last: Mark,
@@ -108,6 +112,7 @@ impl Correlator {
         &mut self,
         kind: &mut EventKind,
         meta: Meta,
+        host: HostId,
         pk: Option<ProcKey>,
         now: Mark,
         out: &mut Vec<Record>,
@@ -136,7 +141,7 @@ impl Correlator {
                     let old = self.postfix.smtpd.insert(pk, sess);
                     if let Some(old) = old {
                         let mut done = Vec::new();
-                        self.close_session(old, None, &mut done);
+                        self.close_session(old, host, None, &mut done);
                         out.extend(done.into_iter().map(|(_, r)| r));
                     }
                     if let Some(list) = waiting {
@@ -158,11 +163,12 @@ impl Correlator {
                         }
                         Direction::Outbound => {
                             self.flush_pending(pk, &s.peer, Direction::Outbound, now, out);
-                            if let Some(key) = s.peer.key() {
+                            // A relay with a posture key (a name or an address).
+                            if !s.peer.is_empty() {
                                 let list = self.postfix.smtp.entry(pk.clone()).or_default();
-                                list.retain(|o| o.key != key);
+                                list.retain(|o| !o.peer.same_key(&s.peer));
                                 list.push(Outbound {
-                                    key,
+                                    peer: s.peer.clone(),
                                     params: params.clone(),
                                     qid: None,
                                     last: now,
@@ -189,14 +195,14 @@ impl Correlator {
                     let (queue_id, peer) = (std::mem::take(queue_id), std::mem::take(peer));
                     let record = message(meta, peer, queue_id, Encryption::Plaintext);
                     let mut done = Vec::new();
-                    self.queue_or_count(record, now, now.seq, &mut done);
+                    self.queue_or_count(record, host, now, now.seq, &mut done);
                     out.extend(done.into_iter().map(|(_, r)| r));
                 }
             },
             EventKind::Received(r) => {
                 // qmgr `from=`: confirms the queue id (peer-less by construction).
                 self.postfix.seen_qmgr = true;
-                let key = (meta.host.clone(), std::mem::take(&mut r.queue_id));
+                let key = (host, std::mem::take(&mut r.queue_id));
                 match self.postfix.ended.remove(&key) {
                     Some((record, _, _)) => out.push(record),
                     None => {
@@ -225,9 +231,7 @@ impl Correlator {
             }),
             EventKind::DaemonStart { version } => {
                 // master restarted: every smtpd is new and reads its key again.
-                self.postfix
-                    .tls_off
-                    .retain(|(host, _), _| *host != meta.host);
+                self.postfix.tls_off.retain(|k, _| k.host != host);
                 out.push(Record::Start {
                     meta,
                     version: version.take(),
@@ -271,12 +275,13 @@ impl Correlator {
         let Some(sess) = self.postfix.smtpd.remove(pk) else {
             return;
         };
-        self.close_session(sess, starttls, out);
+        self.close_session(sess, pk.host, starttls, out);
     }
 
     fn close_session(
         &mut self,
         sess: Smtpd,
+        host: HostId,
         starttls: Option<(u32, u32)>,
         out: &mut Vec<(u64, Record)>,
     ) {
@@ -292,16 +297,23 @@ impl Correlator {
                 _ => Encryption::Plaintext,
             };
             let record = message(meta, peer, qid, encryption);
-            self.queue_or_count(record, sess.last, seq, out);
+            self.queue_or_count(record, host, sess.last, seq, out);
         }
     }
 
     /// Counts a finished message now if qmgr confirmed it, else parks it until qmgr does.
-    fn queue_or_count(&mut self, record: Record, at: Mark, seq: u64, out: &mut Vec<(u64, Record)>) {
-        let Record::Message { meta, queue_id, .. } = &record else {
+    fn queue_or_count(
+        &mut self,
+        record: Record,
+        host: HostId,
+        at: Mark,
+        seq: u64,
+        out: &mut Vec<(u64, Record)>,
+    ) {
+        let Record::Message { queue_id, .. } = &record else {
             return;
         };
-        let key = (meta.host.clone(), queue_id.clone());
+        let key = (host, queue_id.clone());
         if self.postfix.confirmed.remove(&key).is_some() {
             out.push((seq, record));
         } else {
@@ -454,7 +466,7 @@ impl Correlator {
                 incident_seen = true;
             }
             if let Some(list) = self.postfix.smtp.get_mut(pk)
-                && let Some(i) = list.iter().position(|o| peer.has_key(&o.key))
+                && let Some(i) = list.iter().position(|o| o.peer.same_key(&peer))
             {
                 let o = &mut list[i];
                 let fresh = o.last.fresh(now, OUTBOUND_IDLE);
@@ -547,9 +559,9 @@ impl Correlator {
     /// no qmgr line was seen).
     pub(super) fn cap_postfix(&mut self, out: &mut Vec<(u64, Record)>) {
         let mut evicted = 0;
-        for (_, sess) in super::over_cap(&mut self.postfix.smtpd, |s| s.last.seq) {
+        for (pk, sess) in super::over_cap(&mut self.postfix.smtpd, |s| s.last.seq) {
             evicted += 1;
-            self.close_session(sess, None, out);
+            self.close_session(sess, pk.host, None, out);
         }
         let seen_qmgr = self.postfix.seen_qmgr;
         let p = &mut self.postfix;

@@ -94,7 +94,82 @@ impl Summary {
         self.last_seen = max_time(self.last_seen, last);
     }
 
+    /// [`Summary::seen_range`] of one time (the pipeline calls it for every event, on
+    /// the correlating thread): an unknown time changes nothing, and a known one is
+    /// compared in place rather than both bounds rebuilt through [`min_time`] and
+    /// [`max_time`] (the same result, issue 21).
     pub fn seen(&mut self, t: Option<DateTime<FixedOffset>>) {
-        self.seen_range(t, t);
+        let Some(t) = t else { return };
+        let o = order(&t);
+        match &self.first_seen {
+            Some(f) if o >= order(f) => {}
+            _ => self.first_seen = Some(t),
+        }
+        match &self.last_seen {
+            Some(l) if o <= order(l) => {}
+            _ => self.last_seen = Some(t),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Option<Time> {
+        DateTime::parse_from_rfc3339(s).ok()
+    }
+
+    /// `seen` (compared in place) gives what `seen_range(t, t)` gives, for unknown times,
+    /// earlier and later ones, and one instant written with two offsets (the tie `order`
+    /// breaks), in every order.
+    #[test]
+    fn seen_is_seen_range_of_one_time() {
+        let times = [
+            t("2026-03-01T10:00:00+00:00"),
+            None,
+            t("2026-03-01T09:00:00+00:00"),
+            t("2026-03-01T11:00:00+01:00"),
+            t("2026-03-01T12:30:00+00:00"),
+            t("2026-03-01T14:30:00+02:00"),
+            None,
+            t("2025-12-31T23:59:59.5-05:00"),
+        ];
+        assert!(times.iter().flatten().count() == 6);
+        let n = times.len();
+        // Every rotation, forwards and backwards.
+        for start in 0..n {
+            for rev in [false, true] {
+                let mut order_: Vec<Option<Time>> =
+                    (0..n).map(|i| times[(start + i) % n]).collect();
+                if rev {
+                    order_.reverse();
+                }
+                let (mut a, mut b) = (Summary::default(), Summary::default());
+                for x in &order_ {
+                    a.seen(*x);
+                    b.seen_range(*x, *x);
+                    // Equal instants compare equal whatever their offset: the offset too.
+                    assert_eq!(
+                        (
+                            a.first_seen.map(|v| order(&v)),
+                            a.last_seen.map(|v| order(&v))
+                        ),
+                        (
+                            b.first_seen.map(|v| order(&v)),
+                            b.last_seen.map(|v| order(&v))
+                        ),
+                        "after {x:?} in {order_:?}"
+                    );
+                }
+                assert_eq!(a.first_seen, t("2025-12-31T23:59:59.5-05:00"));
+                // Of the one instant written twice, the larger offset is the later.
+                let last = a.last_seen.map(|v| v.to_rfc3339());
+                assert_eq!(last.as_deref(), Some("2026-03-01T14:30:00+02:00"));
+            }
+        }
+        let mut none = Summary::default();
+        none.seen(None);
+        assert_eq!((none.first_seen, none.last_seen), (None, None));
     }
 }

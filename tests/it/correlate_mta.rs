@@ -368,3 +368,42 @@ fn exim_interleaved_deliveries_and_rejected_tls_sessions() {
         ]
     );
 }
+
+/// Processes and queue ids are per log host: two hosts of one syslog, whose smtp and smtpd
+/// processes have the same pids and whose messages the same queue id, do not lend each
+/// other their TLS; a relay is the same whatever the case of its name (each line here
+/// carries its own allocation of the host name, as lines of different blocks do).
+#[test]
+fn postfix_processes_and_queue_ids_are_per_host() {
+    let got = run("
+        2026-11-28T11:00:01+00:00 mx-a postfix/smtp[201]: Verified TLS connection established to MX1.Peer.Example[192.0.2.30]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)
+        2026-11-28T11:00:02+00:00 mx-b postfix/smtp[201]: 1A1A1A1A1A: to=<bob@peer.example>, relay=mx1.peer.example[192.0.2.30]:25, delay=1.2, delays=0.1/0.01/0.5/0.6, dsn=2.0.0, status=sent (250 2.0.0 Ok)
+        2026-11-28T11:00:02+00:00 mx-a postfix/smtp[201]: 2B2B2B2B2B: to=<carol@peer.example>, relay=mx1.peer.example[192.0.2.30]:25, delay=1.2, delays=0.1/0.01/0.5/0.6, dsn=2.0.0, status=sent (250 2.0.0 Ok)
+        2026-11-28T11:01:00+00:00 mx-a postfix/smtpd[101]: connect from mail.one.example[192.0.2.20]
+        2026-11-28T11:01:00+00:00 mx-b postfix/smtpd[101]: connect from mail.two.example[192.0.2.21]
+        2026-11-28T11:01:01+00:00 mx-a postfix/smtpd[101]: Anonymous TLS connection established from mail.one.example[192.0.2.20]: TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)
+        2026-11-28T11:01:02+00:00 mx-b postfix/smtpd[101]: 3C3C3C3C3C: client=mail.two.example[192.0.2.21]
+        2026-11-28T11:01:02+00:00 mx-a postfix/smtpd[101]: 3C3C3C3C3C: client=mail.one.example[192.0.2.20]
+        2026-11-28T11:01:03+00:00 mx-b postfix/qmgr[300]: 3C3C3C3C3C: from=<x@two.example>, size=100, nrcpt=1 (queue active)
+        2026-11-28T11:01:04+00:00 mx-a postfix/smtpd[101]: disconnect from mail.one.example[192.0.2.20] ehlo=1 starttls=1 mail=1 rcpt=1 data=1 quit=1 commands=6
+        2026-11-28T11:01:04+00:00 mx-b postfix/smtpd[101]: disconnect from mail.two.example[192.0.2.21] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5
+        2026-11-28T11:01:05+00:00 mx-a postfix/qmgr[300]: 3C3C3C3C3C: from=<y@one.example>, size=100, nrcpt=1 (queue active)
+    ");
+    use DeliveryStatus::Sent;
+    assert_eq!(
+        got,
+        vec![
+            R::Session(Out, "mx1.peer.example".into(), "TLSv1.3".into()),
+            // mx-b's smtp[201] negotiated nothing.
+            msg_out("mx1.peer.example", "1A1A1A1A1A", "plain", Sent),
+            // mx-a's did, with the relay's name in capitals.
+            msg_out("mx1.peer.example", "2B2B2B2B2B", "tls:TLSv1.3", Sent),
+            R::Session(In, "mail.one.example".into(), "TLSv1.2".into()),
+            // Each session's message, confirmed by its own host's qmgr: mx-b's qmgr line
+            // came first and confirms mx-b's message only (out when its session ends);
+            // mx-a's waits for mx-a's.
+            msg_in("mail.two.example", "3C3C3C3C3C", "plain"),
+            msg_in("mail.one.example", "3C3C3C3C3C", "tls:TLSv1.2"),
+        ]
+    );
+}
