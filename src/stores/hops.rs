@@ -1024,7 +1024,7 @@ fn posture_of(peers: PeerMap) -> Posture {
 ///
 /// Once our hosts are known (given, or inferred from the first [`INFER_SAMPLE`] messages
 /// on this thread as [`walk`] does), each message is counted and folded on the worker that
-/// parsed it ([`ScanAcc`]; the peers under one lock, a few hundred hops at a time) and only
+/// parsed it (`ScanAcc`; the peers under one lock, a few hundred hops at a time) and only
 /// its notes come back; the shares' counts are added at the end.
 pub fn scan(
     stores: &[Store],
