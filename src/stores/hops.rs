@@ -19,7 +19,8 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +30,7 @@ use crate::model::{Cipher, Direction, QueueId, Source, TlsVersion, Verify};
 use crate::model::{max_time, min_time};
 use crate::parse::headers;
 use crate::parse::received::{self, Hop, HopTls};
-use crate::stores::mbox;
+use crate::stores::mbox::{self, Workers};
 use crate::stores::messages::{RawMessage, Store};
 
 /// One hop with the line of its `Received:` header.
@@ -62,7 +63,7 @@ pub fn read_message(raw: &RawMessage) -> MessageHops {
 pub fn read_header(header: &[u8], source: Source, truncated: bool) -> MessageHops {
     let mut hops = Vec::new();
     let mut malformed = Vec::new();
-    let all_fields = headers::each_named(header, "received", |line, value| {
+    let any_field = headers::each_named_any(header, "received", |line, value| {
         let source = Source {
             file: Arc::clone(&source.file),
             line: source.line + line,
@@ -77,7 +78,7 @@ pub fn read_header(header: &[u8], source: Source, truncated: bool) -> MessageHop
         hops,
         malformed,
         truncated,
-        no_fields: all_fields == 0,
+        no_fields: !any_field,
     }
 }
 
@@ -342,6 +343,25 @@ impl MessagesSummary {
         self.problems.sort();
         self.problems.truncate(KEEP);
         self.claimed.merge(o.claimed);
+    }
+
+    /// Adds the counts and verdicts of `o` (a worker's share of one store scan, whose
+    /// ordered lists and posture are merged apart).
+    fn add_counts(&mut self, o: &MessagesSummary) {
+        self.stores += o.stores;
+        self.messages += o.messages;
+        self.report_messages += o.report_messages;
+        self.messages_unreadable += o.messages_unreadable;
+        self.messages_malformed += o.messages_malformed;
+        self.hops += o.hops;
+        self.hops_malformed += o.hops_malformed;
+        self.hops_local += o.hops_local;
+        self.hops_witnessed += o.hops_witnessed;
+        self.hops_claimed += o.hops_claimed;
+        self.hops_also_in_logs += o.hops_also_in_logs;
+        self.hops_filtered += o.hops_filtered;
+        self.verdicts.merge(&o.verdicts);
+        self.chain_verdicts.merge(&o.chain_verdicts);
     }
 }
 
@@ -625,29 +645,42 @@ pub type Reports<'r> = Option<&'r mut dyn FnMut(ReportItem)>;
 
 /// What the pool makes of one message: its hops, or the report it carries.
 enum Mapped {
-    Hops(MessageHops),
+    Message(Handed),
     /// A TLS-RPT report message: its copy when reports are wanted.
     Report(Option<RawMessage>),
 }
 
-/// Reads every store on the rayon pool ([`mbox::each_store_message`]: an mbox is cut into
-/// blocks and each block split into messages in parallel) and hands each message's hops
-/// to `f`, in store order. TLS-RPT report messages are counted, and handed to `reports`
-/// when it is given (their bodies are kept only then); I/O problems go to `summary` (and
-/// to `reports`).
-fn for_each_message(
+/// What reaches the reading thread for one (non-report) message.
+enum Handed {
+    /// Its hops, for the reading thread to use.
+    Hops(MessageHops),
+    /// Already folded on the pool (by a store scan): only what it adds to the summary's
+    /// ordered lists, when anything.
+    Folded(Option<Box<Notes>>),
+}
+
+/// Reads every store on the rayon pool ([`mbox::each_store_message_folding`]: an mbox is
+/// cut into blocks and each block split into messages in parallel), turns each message's
+/// hops into what `fold` makes of them with an accumulator of `workers`, and hands that to
+/// `f`, in store order. TLS-RPT report messages are counted, and handed to `reports` when
+/// it is given (their bodies are kept only then); I/O problems go to `summary` (and to
+/// `reports`).
+fn for_each_message<A: Default + Send>(
     stores: &[Store],
     summary: &mut MessagesSummary,
     mut reports: Reports<'_>,
-    mut f: impl FnMut(MessageHops, &mut MessagesSummary),
+    workers: &Workers<A>,
+    fold: impl Fn(&mut A, MessageHops) -> Handed + Sync,
+    mut f: impl FnMut(Handed, &mut MessagesSummary),
 ) {
     let want_reports = reports.is_some();
     let keep = want_reports.then_some(crate::stores::messages::is_report_header as _);
     for store in stores {
-        let read = mbox::each_store_message(
+        let read = mbox::each_store_message_folding(
             store,
             keep,
-            |m| {
+            workers,
+            |acc, m| {
                 // With reports wanted the reader already asked `keep` (a whole message
                 // has its body exactly when it did): the header is not searched twice.
                 // A cut message file keeps no body, so it is asked again.
@@ -657,7 +690,8 @@ fn for_each_message(
                     crate::stores::messages::is_report_header(m.header)
                 };
                 if !report {
-                    return Mapped::Hops(read_header(m.header, m.source, m.truncated));
+                    let hops = read_header(m.header, m.source, m.truncated);
+                    return Mapped::Message(fold(acc, hops));
                 }
                 Mapped::Report(want_reports.then(|| RawMessage {
                     source: m.source,
@@ -668,7 +702,7 @@ fn for_each_message(
                 }))
             },
             |index, item| match item {
-                Ok(Mapped::Hops(m)) => f(m, summary),
+                Ok(Mapped::Message(m)) => f(m, summary),
                 Ok(Mapped::Report(copy)) => {
                     summary.report_messages += 1;
                     if let (Some(mut m), Some(r)) = (copy, reports.as_mut()) {
@@ -701,14 +735,69 @@ fn unreadable(summary: &mut MessagesSummary, reports: &mut Reports<'_>, p: Strin
     }
 }
 
+/// What one message adds to the summary's ordered lists: its problem and its plaintext
+/// example, each built only while the list still takes entries ([`Want`]).
+#[derive(Debug, Default)]
+struct Notes {
+    problem: Option<String>,
+    example: Option<PlaintextExample>,
+}
+
+impl Notes {
+    fn is_empty(&self) -> bool {
+        self.problem.is_none() && self.example.is_none()
+    }
+
+    /// Adds the notes to the lists that still take them (the first [`KEEP`], in message
+    /// order: the caller keeps notes in the order of the messages).
+    fn keep(self, s: &mut MessagesSummary) {
+        if let Some(p) = self.problem
+            && s.problems.len() < KEEP
+        {
+            s.problems.push(p);
+        }
+        if let Some(e) = self.example
+            && s.plaintext_examples.len() < KEEP
+        {
+            s.plaintext_examples.push(e);
+        }
+    }
+}
+
+/// Which notes are worth building: the lists not yet full (on the pool, as last seen by
+/// the reading thread: a list seen short builds a note that may be dropped, never the
+/// other way round).
+#[derive(Debug, Clone, Copy)]
+struct Want {
+    problem: bool,
+    example: bool,
+}
+
+impl Want {
+    fn of(s: &MessagesSummary) -> Want {
+        Want {
+            problem: s.problems.len() < KEEP,
+            example: s.plaintext_examples.len() < KEEP,
+        }
+    }
+}
+
 /// The counts every reader of stores shares: messages, hops by trust, verdicts, examples.
 fn account(m: &MessageHops, trust: &[Trust], s: &mut MessagesSummary) {
+    let want = Want::of(s);
+    count(m, trust, s, want).keep(s);
+}
+
+/// The counts of [`account`] into `s`; the problem and the example it would keep are
+/// returned (when `want`ed) for the caller to keep in message order.
+fn count(m: &MessageHops, trust: &[Trust], s: &mut MessagesSummary, want: Want) -> Notes {
+    let mut notes = Notes::default();
     s.messages += 1;
     s.hops += (m.hops.len() + m.malformed.len()) as u64;
     s.hops_malformed += m.malformed.len() as u64;
     if !m.malformed.is_empty() || m.truncated || m.no_fields {
         s.messages_malformed += 1;
-        if s.problems.len() < KEEP {
+        if want.problem {
             let why = match m.malformed.first() {
                 Some((src, why)) => format!("{src}: {why}"),
                 None if m.truncated => {
@@ -716,7 +805,7 @@ fn account(m: &MessageHops, trust: &[Trust], s: &mut MessagesSummary) {
                 }
                 None => format!("{}: no header fields", m.source),
             };
-            s.problems.push(why);
+            notes.problem = Some(why);
         }
     }
     let n_witnessed = trust.iter().take_while(|t| **t == Trust::Witnessed).count();
@@ -724,10 +813,10 @@ fn account(m: &MessageHops, trust: &[Trust], s: &mut MessagesSummary) {
     s.verdicts.add(witnessed_verdict);
     s.chain_verdicts.add(verdict(&m.hops, m.hops.len()));
     if let Verdict::Plaintext { hop } = witnessed_verdict
-        && s.plaintext_examples.len() < KEEP
+        && want.example
         && let Some(h) = hop.checked_sub(1).and_then(|i| m.hops.get(i))
     {
-        s.plaintext_examples.push(PlaintextExample {
+        notes.example = Some(PlaintextExample {
             source: h.source.to_string(),
             hop,
             peer: h.hop.from_peer().map_or("?".to_owned(), |p| p.to_string()),
@@ -744,6 +833,7 @@ fn account(m: &MessageHops, trust: &[Trust], s: &mut MessagesSummary) {
             s.hops_claimed += 1;
         }
     }
+    notes
 }
 
 /// Reads `stores` in one pass and calls `f` with each message, the trust of each of its
@@ -778,19 +868,24 @@ fn walk_with_reports(
         account(m, &trust, s);
         f(m, &trust, s);
     };
-    for_each_message(stores, summary, reports, |m, s| match &ours {
-        Some(o) => emit(&m, o, s),
-        None => {
-            if let Some(by) = m.hops.first().and_then(|h| h.hop.by.as_deref()) {
-                *counts.entry(norm(by)).or_default() += 1;
-            }
-            pending.push(m);
-            if pending.len() >= INFER_SAMPLE {
-                let o = OurHosts::infer(&counts);
-                for p in pending.drain(..) {
-                    emit(&p, &o, s);
+    let none = Workers::<()>::default();
+    let hand = |_: &mut (), m| Handed::Hops(m);
+    for_each_message(stores, summary, reports, &none, hand, |m, s| {
+        match (m, &ours) {
+            (Handed::Folded(_), _) => {}
+            (Handed::Hops(m), Some(o)) => emit(&m, o, s),
+            (Handed::Hops(m), None) => {
+                if let Some(by) = m.hops.first().and_then(|h| h.hop.by.as_deref()) {
+                    *counts.entry(norm(by)).or_default() += 1;
                 }
-                ours = Some(o);
+                pending.push(m);
+                if pending.len() >= INFER_SAMPLE {
+                    let o = OurHosts::infer(&counts);
+                    for p in pending.drain(..) {
+                        emit(&p, &o, s);
+                    }
+                    ours = Some(o);
+                }
             }
         }
     });
@@ -808,24 +903,50 @@ fn walk_with_reports(
     summary.our_hosts_inferred = o.inferred;
 }
 
-/// Reads `stores` and returns the witnessed posture (to merge with the logs') and the
-/// summary with the claimed posture. `ours` = `None` infers our hosts from the stores.
-/// Witnessed hops whose queue id is in `log_queue_ids` were already counted from the log.
-/// TLS-RPT report messages go to `reports` when it is given (the same read serves both).
-pub fn scan(
-    stores: &[Store],
-    ours: Option<OurHosts>,
-    filter: &RecordFilter,
-    log_queue_ids: &HashSet<QueueId>,
-    reports: Reports<'_>,
-) -> (Posture, MessagesSummary) {
-    let mut summary = MessagesSummary::default();
-    let mut witnessed = PeerMap::default();
-    let mut claimed = PeerMap::default();
-    walk_with_reports(stores, ours, &mut summary, reports, |m, trust, s| {
-        for (h, t) in m.hops.iter().zip(trust) {
+/// The filter and the log's queue ids every hop of a store scan is checked against.
+struct ScanCtx<'a> {
+    filter: &'a RecordFilter,
+    log_queue_ids: &'a HashSet<QueueId>,
+    /// The peers, one map for all workers (one per worker held every peer twice: +20 MiB
+    /// peak on a 1 GiB mbox).
+    peers: Mutex<Peers>,
+}
+
+/// The witnessed and the claimed peers of a store scan.
+#[derive(Default)]
+struct Peers {
+    witnessed: PeerMap,
+    claimed: PeerMap,
+}
+
+/// Hops a share holds before it takes the peers' lock to fold them.
+const FOLD_BATCH: usize = 256;
+
+/// One worker's share of a store scan: its counts, and the messages whose hops it is about
+/// to fold into the peers (`picks`: message, hop, witnessed). Messages do not depend on one
+/// another and every part is a commutative sum (counts, sets, histograms, least bits,
+/// first and last times), so the result is the same whichever worker folded which message,
+/// and in which order; the ordered lists (problems, examples) are kept by the reading
+/// thread in message order.
+#[derive(Default)]
+struct ScanAcc {
+    counts: MessagesSummary,
+    held: Vec<MessageHops>,
+    picks: Vec<(u32, u32, bool)>,
+}
+
+impl ScanAcc {
+    /// Classifies and counts one message and queues its hops for the peers; returns its
+    /// notes.
+    fn message(&mut self, m: MessageHops, ours: &OurHosts, ctx: &ScanCtx<'_>, w: Want) -> Notes {
+        let trust = classify(&m.hops, ours);
+        let notes = count(&m, &trust, &mut self.counts, w);
+        let s = &mut self.counts;
+        let at = self.held.len() as u32;
+        let picked = self.picks.len();
+        for (i, (h, t)) in m.hops.iter().zip(trust).enumerate() {
             // `--loopback` keeps loopback senders, as it does for log peers.
-            let local = if filter.loopback {
+            let local = if ctx.filter.loopback {
                 h.hop.is_local_submission()
             } else {
                 h.hop.is_local()
@@ -838,33 +959,166 @@ pub fn scan(
                     if h.hop
                         .id
                         .as_ref()
-                        .is_some_and(|id| log_queue_ids.contains(id.as_str()))
+                        .is_some_and(|id| ctx.log_queue_ids.contains(id.as_str()))
                     {
                         s.hops_also_in_logs += 1;
-                    } else if !hop_kept(&h.hop, filter) {
+                    } else if !hop_kept(&h.hop, ctx.filter) {
                         s.hops_filtered += 1;
                     } else {
-                        add_hop_to(&mut witnessed, &h.hop);
+                        self.picks.push((at, i as u32, true));
                     }
                 }
                 Trust::Claimed => {
-                    if hop_kept(&h.hop, filter) {
-                        add_hop_to(&mut claimed, &h.hop);
+                    if hop_kept(&h.hop, ctx.filter) {
+                        self.picks.push((at, i as u32, false));
                     }
                 }
             }
         }
+        if self.picks.len() > picked {
+            self.held.push(m);
+        }
+        if self.picks.len() >= FOLD_BATCH {
+            self.fold(ctx);
+        }
+        notes
+    }
+
+    /// Folds the picked hops into the peers (their messages are freed after the lock).
+    fn fold(&mut self, ctx: &ScanCtx<'_>) {
+        {
+            let mut peers = ctx.peers.lock().unwrap_or_else(PoisonError::into_inner);
+            for &(m, h, witnessed) in &self.picks {
+                let Some(h) = self
+                    .held
+                    .get(m as usize)
+                    .and_then(|m| m.hops.get(h as usize))
+                else {
+                    continue;
+                };
+                let map = if witnessed {
+                    &mut peers.witnessed
+                } else {
+                    &mut peers.claimed
+                };
+                add_hop_to(map, &h.hop);
+            }
+        }
+        self.picks.clear();
+        self.held.clear();
+    }
+}
+
+/// The peers of a map as a posture.
+fn posture_of(peers: PeerMap) -> Posture {
+    let mut p = Posture::default();
+    p.peers
+        .extend(peers.into_iter().map(|(k, a)| (k, a.finish())));
+    p
+}
+
+/// Reads `stores` and returns the witnessed posture (to merge with the logs') and the
+/// summary with the claimed posture. `ours` = `None` infers our hosts from the stores.
+/// Witnessed hops whose queue id is in `log_queue_ids` were already counted from the log.
+/// TLS-RPT report messages go to `reports` when it is given (the same read serves both).
+///
+/// Once our hosts are known (given, or inferred from the first [`INFER_SAMPLE`] messages
+/// on this thread as [`walk`] does), each message is counted and folded on the worker that
+/// parsed it (`ScanAcc`; the peers under one lock, a few hundred hops at a time) and only
+/// its notes come back; the shares' counts are added at the end.
+pub fn scan(
+    stores: &[Store],
+    ours: Option<OurHosts>,
+    filter: &RecordFilter,
+    log_queue_ids: &HashSet<QueueId>,
+    reports: Reports<'_>,
+) -> (Posture, MessagesSummary) {
+    let mut summary = MessagesSummary {
+        stores: stores.len() as u64,
+        ..MessagesSummary::default()
+    };
+    let ctx = ScanCtx {
+        filter,
+        log_queue_ids,
+        peers: Mutex::default(),
+    };
+    let known: OnceLock<OurHosts> = OnceLock::new();
+    if let Some(o) = ours.filter(|o| !o.is_empty()) {
+        let _ = known.set(o);
+    }
+    // Whether the problems and the examples are full, as this thread last saw them.
+    let (problems_full, examples_full) = (AtomicBool::new(false), AtomicBool::new(false));
+    let keep = |n: Notes, s: &mut MessagesSummary| {
+        n.keep(s);
+        problems_full.store(s.problems.len() >= KEEP, Ordering::Relaxed);
+        examples_full.store(s.plaintext_examples.len() >= KEEP, Ordering::Relaxed);
+    };
+    let workers = Workers::<ScanAcc>::default();
+    let mut mine = ScanAcc::default();
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    let mut pending: Vec<MessageHops> = Vec::new();
+    let fold = |acc: &mut ScanAcc, m: MessageHops| match known.get() {
+        Some(o) => {
+            let want = Want {
+                problem: !problems_full.load(Ordering::Relaxed),
+                example: !examples_full.load(Ordering::Relaxed),
+            };
+            let n = acc.message(m, o, &ctx, want);
+            Handed::Folded((!n.is_empty()).then(|| Box::new(n)))
+        }
+        None => Handed::Hops(m),
+    };
+    for_each_message(stores, &mut summary, reports, &workers, fold, |h, s| {
+        let m = match h {
+            Handed::Folded(n) => {
+                if let Some(n) = n {
+                    keep(*n, s);
+                }
+                return;
+            }
+            Handed::Hops(m) => m,
+        };
+        if let Some(o) = known.get() {
+            let n = mine.message(m, o, &ctx, Want::of(s));
+            keep(n, s);
+            return;
+        }
+        if let Some(by) = m.hops.first().and_then(|h| h.hop.by.as_deref()) {
+            *counts.entry(norm(by)).or_default() += 1;
+        }
+        pending.push(m);
+        if pending.len() >= INFER_SAMPLE {
+            let o = OurHosts::infer(&counts);
+            for p in pending.drain(..) {
+                let n = mine.message(p, &o, &ctx, Want::of(s));
+                keep(n, s);
+            }
+            let _ = known.set(o);
+        }
     });
-    summary.claimed = Posture::default();
-    summary
-        .claimed
+    let o = match known.into_inner() {
+        Some(o) => o,
+        None => {
+            let o = OurHosts::infer(&counts);
+            for p in pending.drain(..) {
+                let n = mine.message(p, &o, &ctx, Want::of(&summary));
+                n.keep(&mut summary);
+            }
+            o
+        }
+    };
+    summary.our_hosts = o.names();
+    summary.our_hosts_inferred = o.inferred;
+    for mut share in workers.into_inner().into_iter().chain([mine]) {
+        share.fold(&ctx);
+        summary.add_counts(&share.counts);
+    }
+    let peers = ctx
         .peers
-        .extend(claimed.into_iter().map(|(k, a)| (k, a.finish())));
-    let mut posture = Posture::default();
-    posture
-        .peers
-        .extend(witnessed.into_iter().map(|(k, a)| (k, a.finish())));
-    (posture, summary)
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    summary.claimed = posture_of(peers.claimed);
+    (posture_of(peers.witnessed), summary)
 }
 
 /// One hop as an event line (`mailtls events`): the hop's fields plus where it is, its

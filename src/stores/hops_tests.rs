@@ -543,3 +543,91 @@ mod prop {
         }
     }
 }
+
+/// The store scan as it was before it folded on the pool: every message's hops folded on
+/// one thread, in order, with [`add_hop`].
+fn sequential_scan(stores: &[Store], ours: Option<OurHosts>) -> (Posture, MessagesSummary) {
+    let mut s = MessagesSummary::default();
+    let (mut witnessed, mut claimed) = (Posture::default(), Posture::default());
+    walk(stores, ours, &mut s, |m, trust, _| {
+        for (h, t) in m.hops.iter().zip(trust) {
+            if h.hop.is_local() {
+                continue;
+            }
+            match t {
+                Trust::Witnessed => add_hop(&mut witnessed, &h.hop),
+                Trust::Claimed => add_hop(&mut claimed, &h.hop),
+            };
+        }
+    });
+    s.claimed = claimed;
+    (witnessed, s)
+}
+
+#[test]
+fn worker_fold_is_the_sequential_fold() {
+    // 6,000 messages (past the inference sample, over several 2 MiB blocks): peers that
+    // repeat with changing names, addresses and details, plaintext witnessed hops (more
+    // examples than are kept), unreadable stamps and header-less messages (more problems
+    // than are kept), foreign stamps below ours. Folded on the pool, the scan gives the
+    // same posture, counts, examples and problems, in the same order, as one thread did.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mbox = dir.path().join("inbox");
+    let mut text = String::new();
+    let pad = "X-Pad: ".to_owned() + &"p".repeat(300) + "\n";
+    for i in 0..6_000u32 {
+        let peer = format!("Mail{}.peer{}.example", i % 41, i % 3);
+        let ip = format!("192.0.2.{}", i % 211);
+        let tls = match i % 5 {
+            0 => "",
+            1 => "\n\t(version=TLSv1.2 cipher=ECDHE-RSA-AES128-GCM-SHA256 bits=128 verify=OK)",
+            _ => "\n\t(version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 bits=256 verify=NO)",
+        };
+        let with = if i % 5 == 0 { "ESMTP" } else { "ESMTPS" };
+        text.push_str("From x@y Mon Jul  1 10:00:00 2024\n");
+        if i % 997 == 5 {
+            text.push_str("no header here\n\nbody\n\n");
+            continue;
+        }
+        text.push_str(&format!(
+            "Received: from {peer} ({peer} [{ip}])\n\tby mx.our.example with {with} id q{i}{tls}\n\
+             \tfor <a@our.example>; Mon, 1 Jul 2024 10:{:02}:00 +0200\n",
+            i % 60
+        ));
+        if i % 89 == 3 {
+            text.push_str("Received: total garbage\n");
+        }
+        text.push_str(&format!(
+            "Received: from h{} (h{} [198.51.100.{}])\n\tby {peer} with SMTP id z{i};\n\
+             \tMon, 1 Jul 2024 09:{:02}:00 +0200\n",
+            i % 13,
+            i % 13,
+            i % 17,
+            i % 60
+        ));
+        text.push_str(&pad);
+        text.push_str("Subject: s\n\nbody\n\n");
+    }
+    fs::write(&mbox, text).expect("write");
+    let stores = vec![Store {
+        path: mbox,
+        kind: Kind::Mbox,
+    }];
+    for ours in [None, Some(OurHosts::given(["mx.our.example"]))] {
+        let (want_posture, want) = sequential_scan(&stores, ours.clone());
+        let (posture, got) = scan(
+            &stores,
+            ours,
+            &RecordFilter::default(),
+            &HashSet::new(),
+            None,
+        );
+        assert_eq!(got.messages, 6_000);
+        assert_eq!(got.plaintext_examples.len(), KEEP);
+        assert_eq!(got.problems.len(), KEEP);
+        assert!(posture.peers.len() > 100, "{}", posture.peers.len());
+        assert!(got.claimed.peers.len() > 10, "{}", got.claimed.peers.len());
+        assert_eq!(posture, want_posture);
+        assert_eq!(got, want);
+    }
+}

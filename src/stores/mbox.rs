@@ -15,8 +15,8 @@
 //! memory stays bounded whatever the mailbox holds.
 
 use std::io::{self, Cursor, Read};
-use std::sync::Arc;
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use memchr::memmem;
 use rayon::prelude::*;
@@ -329,6 +329,53 @@ pub fn frame<'a>(
 /// Messages of Maildirs and `.eml` files mapped per parallel batch.
 const FILE_BATCH: usize = 512;
 
+/// Accumulators that the pool's tasks fold into, one per task running at a time (so about
+/// one per worker thread), handed back whole at the end ([`Workers::into_inner`]).
+///
+/// Why: the messages of a store do not depend on one another, so a caller whose result is
+/// a monoid (the store scan's posture and counts) can fold each message on the worker that
+/// parsed it, while it is still in cache, and merge a few partial results once at the end,
+/// instead of handing every parsed message to one thread that folds them all (issue 21:
+/// that thread was as busy as a worker, and each message was freed across threads). A task
+/// takes an accumulator for a whole block of messages, so the lock is taken twice a block.
+#[derive(Debug)]
+pub struct Workers<A> {
+    free: Mutex<Vec<A>>,
+}
+
+impl<A> Default for Workers<A> {
+    fn default() -> Self {
+        Workers {
+            free: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl<A: Default> Workers<A> {
+    /// Runs `f` with an accumulator no other task holds (a new one when all are taken).
+    pub fn with<R>(&self, f: impl FnOnce(&mut A) -> R) -> R {
+        let taken = self
+            .free
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let mut acc = taken.unwrap_or_default();
+        let out = f(&mut acc);
+        self.free
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(acc);
+        out
+    }
+
+    /// Every accumulator made so far.
+    pub fn into_inner(self) -> Vec<A> {
+        self.free
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 /// Reads every message of `store` and calls `sink` with `map` of each, in store order,
 /// with its 1-based index; `map` runs on the rayon pool. `keep` picks the messages whose
 /// body `map` sees ([`Store::messages_keeping`]). A message that cannot be read goes to
@@ -338,6 +385,19 @@ pub fn each_store_message<T: Send>(
     store: &Store,
     keep: Option<KeepBody>,
     map: impl Fn(Msg<'_>) -> T + Sync,
+    sink: impl FnMut(u64, Result<T, MessageError>),
+) -> io::Result<()> {
+    let none = Workers::<()>::default();
+    each_store_message_folding(store, keep, &none, |_, m| map(m), sink)
+}
+
+/// [`each_store_message`] whose `map` also gets an accumulator of `workers` to fold into
+/// (one task holds it at a time; the caller merges [`Workers::into_inner`] at the end).
+pub fn each_store_message_folding<T: Send, A: Default + Send>(
+    store: &Store,
+    keep: Option<KeepBody>,
+    workers: &Workers<A>,
+    map: impl Fn(&mut A, Msg<'_>) -> T + Sync,
     mut sink: impl FnMut(u64, Result<T, MessageError>),
 ) -> io::Result<()> {
     if store.kind == Kind::Mbox {
@@ -348,7 +408,8 @@ pub fn each_store_message<T: Send>(
             walked: false,
         };
         let inner = input::open(&src)?;
-        each_message(inner, store.display(), keep, BLOCK, MAX_BLOCK, map, sink);
+        let sizes = (BLOCK, MAX_BLOCK);
+        each_message_folding(inner, store.display(), keep, sizes, workers, map, sink);
         return Ok(());
     }
     let mut it = match keep {
@@ -364,11 +425,16 @@ pub fn each_store_message<T: Send>(
             .par_iter()
             .map(|r| {
                 r.as_ref().ok().map(|m| {
-                    map(Msg {
-                        source: m.source.clone(),
-                        header: &m.header,
-                        truncated: m.truncated,
-                        body: m.body.as_deref(),
+                    workers.with(|a| {
+                        map(
+                            a,
+                            Msg {
+                                source: m.source.clone(),
+                                header: &m.header,
+                                truncated: m.truncated,
+                                body: m.body.as_deref(),
+                            },
+                        )
                     })
                 })
             })
@@ -394,6 +460,21 @@ pub fn each_message<T: Send>(
     block: usize,
     max_block: usize,
     map: impl Fn(Msg<'_>) -> T + Sync,
+    sink: impl FnMut(u64, Result<T, MessageError>),
+) {
+    let none = Workers::<()>::default();
+    let sizes = (block, max_block);
+    each_message_folding(inner, file, keep, sizes, &none, |_, m| map(m), sink);
+}
+
+/// [`each_message`] whose `map` folds into an accumulator of `workers`, one per block.
+fn each_message_folding<T: Send, A: Default + Send>(
+    inner: Box<dyn Read + Send>,
+    file: Arc<str>,
+    keep: Option<KeepBody>,
+    (block, max_block): (usize, usize),
+    workers: &Workers<A>,
+    map: impl Fn(&mut A, Msg<'_>) -> T + Sync,
     mut sink: impl FnMut(u64, Result<T, MessageError>),
 ) {
     // Blocks in memory at once: one batch being mapped (a block per core), one waiting for
@@ -422,7 +503,7 @@ pub fn each_message<T: Send>(
             rayon::in_place_scope(|sc| {
                 if !cuts.is_empty() {
                     let (cuts, mapped, map, file) = (&cuts, &mut mapped, &map, &file);
-                    sc.spawn(move |_| *mapped = map_cuts(cuts, file, keep, map));
+                    sc.spawn(move |_| *mapped = map_cuts(cuts, file, keep, workers, map));
                 }
                 if let Some((done, outs)) = pending.take() {
                     for (c, out) in done.into_iter().zip(outs) {
@@ -454,12 +535,14 @@ pub fn each_message<T: Send>(
     });
 }
 
-/// `map` of every message of a batch of cuts, on the pool, one list per cut.
-fn map_cuts<T: Send>(
+/// `map` of every message of a batch of cuts, on the pool, one list per cut (each cut
+/// folded into one accumulator of `workers`).
+fn map_cuts<T: Send, A: Default + Send>(
     cuts: &[Cut],
     file: &Arc<str>,
     keep: Option<KeepBody>,
-    map: &(impl Fn(Msg<'_>) -> T + Sync),
+    workers: &Workers<A>,
+    map: &(impl Fn(&mut A, Msg<'_>) -> T + Sync),
 ) -> Vec<Vec<T>> {
     cuts.par_iter()
         .map(|c| match c {
@@ -468,18 +551,32 @@ fn map_cuts<T: Send>(
                 line,
                 cut_short,
             } => {
+                // Each message is mapped once the next one is framed: the last message of
+                // a block cut short is never mapped (nor folded).
                 let mut out = Vec::new();
-                frame(data, *line, file, keep, |m| out.push(map(m)));
-                if *cut_short {
-                    out.pop();
-                }
+                workers.with(|a| {
+                    let mut held: Option<Msg<'_>> = None;
+                    frame(data, *line, file, keep, |m| {
+                        if let Some(p) = held.replace(m) {
+                            out.push(map(a, p));
+                        }
+                    });
+                    if let Some(p) = held.filter(|_| !*cut_short) {
+                        out.push(map(a, p));
+                    }
+                });
                 out
             }
-            Cut::Owned(m) => vec![map(Msg {
-                source: m.source.clone(),
-                header: &m.header,
-                truncated: m.truncated,
-                body: m.body.as_deref(),
+            Cut::Owned(m) => vec![workers.with(|a| {
+                map(
+                    a,
+                    Msg {
+                        source: m.source.clone(),
+                        header: &m.header,
+                        truncated: m.truncated,
+                        body: m.body.as_deref(),
+                    },
+                )
             })],
             Cut::Failed { .. } => Vec::new(),
         })

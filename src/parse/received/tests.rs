@@ -1661,6 +1661,33 @@ mod prop {
             prop_assert_eq!(has_blank(&s), s.contains(char::is_whitespace), "{:?}", s);
         }
 
+        /// The byte-level trims and splits of the address reader cut exactly where std's
+        /// char-pattern ones do, Unicode blanks, quotes and non-ASCII ends included.
+        #[test]
+        fn byte_trims_are_std(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("\""), Just(" "), Just("\t"), Just("\u{0B}"), Just("\u{A0}"),
+                    Just("\u{85}"), Just("\u{3000}"), Just("\u{1C}"), Just("é"), Just("a"),
+                    Just("@"), Just(":"), Just("%"), Just("]"), Just("1.2"), Just(""),
+                ],
+                0..8,
+            )
+        ) {
+            let s = parts.concat();
+            prop_assert_eq!(super::super::trim_quoted(&s), s.trim().trim_matches('"'), "{:?}", s);
+            prop_assert_eq!(super::super::unquote(&s), s.trim_matches('"'), "{:?}", s);
+            for c in [b'@', b':'] {
+                prop_assert_eq!(super::super::rsplit_byte(&s, c), s.rsplit_once(char::from(c)));
+            }
+            for c in [b']', b'%'] {
+                prop_assert_eq!(
+                    super::super::before_byte(&s, c),
+                    s.split(char::from(c)).next().unwrap_or(&s)
+                );
+            }
+        }
+
         /// The quick refusal of names never refuses an address: `parse_ip` reads what
         /// the full reader reads, for names, addresses and near-addresses alike.
         #[test]
