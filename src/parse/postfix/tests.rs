@@ -1126,3 +1126,67 @@ proptest! {
         prop_assert_eq!(split_near(&hay, needle), hay.split_once(needle));
     }
 }
+
+/// The ASCII `disconnect` read without a word split gives what the word split on Unicode
+/// blanks gives (the old path, kept as the oracle; on ASCII it is the old ASCII split plus
+/// the vertical tab), on every known `disconnect` line, every cut of it from the front and
+/// the back.
+#[test]
+fn disconnect_ascii_agrees_with_the_word_split() {
+    let mut compared = 0;
+    for (_, msg) in known_lines() {
+        let Some(rest) = msg.trim_end().strip_prefix("disconnect from ") else {
+            continue;
+        };
+        for i in 0..=rest.len() {
+            for s in [&rest[..i], &rest[i..]] {
+                if s.is_ascii() {
+                    assert_eq!(
+                        disconnect_ascii(s),
+                        disconnect_words(s, s.split_whitespace()),
+                        "{s:?}"
+                    );
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert!(compared > 500, "only {compared} compared");
+}
+
+proptest! {
+    /// The same on near-misses: `starttls` counters good and bad, repeated, glued to other
+    /// words or inside them, every ASCII blank, peers with and without an address.
+    #[test]
+    fn disconnect_ascii_agrees_on_near_misses(
+        peer in prop::sample::select(vec![
+            "mail.peer.example[192.0.2.20]", "unknown[192.0.2.50]", "a[::1]:25", "x",
+            "a=b[10.0.0.1]", "starttls=1", "", "[", "h[1.2.3.4]:x",
+        ]),
+        words in prop::collection::vec(prop::sample::select(vec![
+            "ehlo=1", "starttls=1", "starttls=0/1", "starttls=", "starttls=x", "starttls=1=2",
+            "xstarttls=1", "a=starttls=1", "starttls", "commands=5/6", "=", "mail", " ",
+            "\t", "\r", "\n", "\u{c}", "\u{b}", "starttls=4294967296", "starttls=/1",
+            "starttls=1/",
+        ]), 0..8),
+        lead in prop::sample::select(vec!["", " ", "\t ", "  ", "\u{b}"]),
+        sep in prop::sample::select(vec![" ", "  ", "\t", " \r", "\u{b}"]),
+    ) {
+        let s = format!("{lead}{peer}{sep}{}", words.join(sep));
+        prop_assert_eq!(disconnect_ascii(&s), disconnect_words(&s, s.split_whitespace()));
+    }
+}
+
+proptest! {
+    /// The shortcut trim is `str::trim`, with Unicode blanks and non-ASCII ends around.
+    #[test]
+    fn shortcut_trim_is_str_trim(
+        parts in prop::collection::vec(prop::sample::select(vec![
+            " ", "\t", "\n", "\u{b}", "\u{a0}", "\u{2003}", "\u{3000}", "\u{85}", "a", "[", "é",
+            "X25519", "[192.0.2.1]", "\u{feff}",
+        ]), 0..8),
+    ) {
+        let s: String = parts.concat();
+        prop_assert_eq!(trim(&s), s.trim());
+    }
+}

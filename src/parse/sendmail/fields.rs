@@ -229,8 +229,9 @@ fn boundary(s: &[u8]) -> Option<(usize, usize, KeyId)> {
 ///
 /// Eight bytes at a time (values are short: a `memchr3` call per comma or bracket cost
 /// more than the search): a byte equal to one of the three is the lowest zero byte of the
-/// word XORed with that byte repeated, and the classic zero-byte test flags the lowest
-/// zero byte exactly (its false positives only sit above a true one).
+/// word XORed with that byte repeated (for the brackets, of the word with bit 1 set in
+/// every byte), and the classic zero-byte test flags the lowest zero byte exactly (its
+/// false positives only sit above a true one).
 #[inline]
 fn next_special(s: &[u8], from: usize) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
@@ -244,9 +245,9 @@ fn next_special(s: &[u8], from: usize) -> Option<usize> {
             break;
         };
         let w = u64::from_le_bytes(bytes);
+        // `<` and `>` are the two bytes with `c | 2 == b'>'`: one test finds both.
         let hits = zero_bytes(w ^ (ONES * u64::from(b',')))
-            | zero_bytes(w ^ (ONES * u64::from(b'<')))
-            | zero_bytes(w ^ (ONES * u64::from(b'>')));
+            | zero_bytes((w | (ONES * 2)) ^ (ONES * u64::from(b'>')));
         if hits != 0 {
             return Some(i + (hits.trailing_zeros() / 8) as usize);
         }

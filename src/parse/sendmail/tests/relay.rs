@@ -51,3 +51,17 @@ fn relay_forms() {
         assert_eq!(parse_relay(raw), want, "relay: {raw:?}");
     }
 }
+
+proptest::proptest! {
+    /// The shortcut trim is `str::trim`, with Unicode blanks and non-ASCII ends around.
+    #[test]
+    fn relay_trim_is_str_trim(
+        parts in proptest::collection::vec(proptest::sample::select(&[
+            " ", "\t", "\n", "\u{b}", "\u{a0}", "\u{2003}", "\u{3000}", "\u{85}", "a", "[", "é",
+            "localhost", "[127.0.0.1]", "\u{feff}",
+        ][..]), 0..8),
+    ) {
+        let s: String = parts.concat();
+        proptest::prop_assert_eq!(crate::parse::sendmail::relay::trim(&s), s.trim());
+    }
+}
