@@ -450,7 +450,7 @@ fn read_line(
         return out;
     }
     // Valid UTF-8 (nearly every line) is borrowed after one fast validation.
-    let text: Cow<'_, str> = match std::str::from_utf8(raw) {
+    let text: Cow<'_, str> = match simdutf8::basic::from_utf8(raw) {
         Ok(t) => Cow::Borrowed(t),
         Err(_) => String::from_utf8_lossy(raw),
     };

@@ -43,8 +43,8 @@ pub use year::{YearBase, YearResolver, YearState, Zone};
 use self::bytes::full;
 use self::iso::{exim_or_syslog, iso_stamp};
 use self::rfc3164::{
-    TagAt, after_stamp, host_name, no_stamp, stamp_3164, stamp_3164_ascii, strip_solaris,
-    tag_after_stamp,
+    TagAt, UsualTag, after_stamp, host_name, no_stamp, stamp_3164, stamp_3164_ascii, strip_solaris,
+    tag_after_stamp, usual_stamp, usual_tag, usual_values,
 };
 use self::rfc5424::{pri, rfc5424};
 use crate::model::Stamp;
@@ -119,11 +119,17 @@ pub fn program_of(line: &[u8]) -> Option<&[u8]> {
 pub struct Head {
     stamp: HeadStamp,
     tag: TagAt,
+    /// The pid between the tag's brackets, read while the tag was found.
+    pid: Option<u32>,
 }
 
 /// The stamp of a [`Head`], as read (made a [`Stamp`] only for a line that is parsed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum HeadStamp {
+    /// The usual `Mmm dd HH:MM:SS` at the start of the line, English month: the day and
+    /// the clock are read from the line when it is parsed ([`usual_values`]), not for a
+    /// line that is passed over.
+    Usual { month: u8 },
     /// RFC 3164 with an English month.
     NoYear {
         month: u8,
@@ -151,6 +157,56 @@ pub fn head(line: &[u8]) -> Option<Head> {
             }
             (HeadStamp::Iso(iso.naive, iso.offset), iso.end)
         }
+        c if c.is_ascii_alphabetic() => match usual_stamp(line) {
+            Some(month) => (HeadStamp::Usual { month }, 15),
+            None => {
+                let (month, day, secs, nanos, end) = stamp_3164_ascii(line)?;
+                (
+                    HeadStamp::NoYear {
+                        month,
+                        day,
+                        secs,
+                        nanos,
+                    },
+                    end,
+                )
+            }
+        },
+        _ => return None,
+    };
+    // The usual `host prog[pid]: ` in one pass (its bytes checked for ASCII as they are
+    // read); any other shape by the general reading and a check of its bytes after it.
+    // The stamp's bytes are ASCII whenever a stamp was read.
+    match usual_tag(line, end) {
+        UsualTag::Read(tag, pid) => Some(Head { stamp, tag, pid }),
+        UsualTag::No => None,
+        UsualTag::Other => {
+            let tag = tag_after_stamp(line, end)?;
+            if !line.get(..tag.after)?.is_ascii() {
+                return None;
+            }
+            let pid = tag
+                .pid
+                .and_then(|(a, b)| line.get(a..b))
+                .and_then(|p| std::str::from_utf8(p).ok())
+                .and_then(bytes::pid_number);
+            Some(Head { stamp, tag, pid })
+        }
+    }
+}
+
+/// [`head`] as it was before its one-pass reading of the usual tag: the specification
+/// the one pass is held to (a test).
+#[cfg(test)]
+fn head_two_pass(line: &[u8]) -> Option<Head> {
+    let (stamp, end) = match line.first()? {
+        b'0'..=b'9' => {
+            let iso = iso_stamp(line)?;
+            if iso.sep == b' ' {
+                return None;
+            }
+            (HeadStamp::Iso(iso.naive, iso.offset), iso.end)
+        }
         c if c.is_ascii_alphabetic() => {
             let (month, day, secs, nanos, end) = stamp_3164_ascii(line)?;
             (
@@ -169,7 +225,12 @@ pub fn head(line: &[u8]) -> Option<Head> {
     if !line.get(..tag.after)?.is_ascii() {
         return None;
     }
-    Some(Head { stamp, tag })
+    let pid = tag
+        .pid
+        .and_then(|(a, b)| line.get(a..b))
+        .and_then(|p| std::str::from_utf8(p).ok())
+        .and_then(bytes::pid_number);
+    Some(Head { stamp, tag, pid })
 }
 
 impl Head {
@@ -185,9 +246,18 @@ impl Head {
     pub fn envelope<'a>(&self, line: &'a [u8]) -> Option<Envelope<'a>> {
         let t = &self.tag;
         let from = t.host.map_or(t.program.0, |h| h.0);
-        let s = std::str::from_utf8(line.get(from..)?).ok()?;
+        let s = simdutf8::basic::from_utf8(line.get(from..)?).ok()?;
         let part = |(a, b): (usize, usize)| s.get(a - from..b - from);
         let stamp = match self.stamp {
+            HeadStamp::Usual { month } => {
+                let (day, secs) = usual_values(line)?;
+                Stamp::NoYear {
+                    month,
+                    day,
+                    secs,
+                    nanos: 0,
+                }
+            }
             HeadStamp::NoYear {
                 month,
                 day,
@@ -206,7 +276,7 @@ impl Head {
             stamp,
             host: t.host.and_then(part).and_then(host_name),
             program: Some(part(t.program)?),
-            pid: t.pid.and_then(part).and_then(bytes::pid_number),
+            pid: self.pid,
             message: strip_solaris(s.get((t.after + 1 - from).min(s.len())..).unwrap_or("")),
         })
     }

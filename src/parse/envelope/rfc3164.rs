@@ -286,6 +286,312 @@ pub(super) fn tag_after_stamp(b: &[u8], end: usize) -> Option<TagAt> {
     Some(at(p2, Some((p, he)), t))
 }
 
+/// What a byte is to [`name_end`]: part of a name, a [`tag_stop`] byte, or not ASCII.
+const NAME: u8 = 0;
+const STOP: u8 = 1;
+const HIGH: u8 = 2;
+
+/// The class of every byte (see [`NAME`]), built when compiling.
+// Evaluated at compile time: an index out of range would fail the build, not a run.
+#[allow(clippy::indexing_slicing)]
+static TAG_CLASS: [u8; 256] = {
+    let mut t = [NAME; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = if c >= 0x80 {
+            HIGH
+        } else if tag_stop(c as u8) {
+            STOP
+        } else {
+            NAME
+        };
+        c += 1;
+    }
+    t
+};
+
+/// `b` in every byte of a word.
+const fn splat(b: u8) -> u64 {
+    u64::from_le_bytes([b; 8])
+}
+const LOW7: u64 = splat(0x7f);
+const HIGH_BITS: u64 = splat(0x80);
+
+/// The high bit of each byte of `y` (bytes below 0x80) that equals `k`: `(y ^ k) + 0x7f`
+/// stays in its byte and has its high bit clear only for a zero byte.
+#[inline]
+const fn equal_bytes(y: u64, k: u8) -> u64 {
+    !((y ^ splat(k)).wrapping_add(LOW7)) & HIGH_BITS
+}
+
+/// The high bit of each byte of `x` that ends a name: a [`tag_stop`] byte or one that is
+/// not ASCII. Exact in every byte (no carry crosses a byte: the sums are made on the low
+/// seven bits), so the lowest bit set is the first such byte.
+#[inline]
+const fn name_stops(x: u64) -> u64 {
+    let y = x & LOW7;
+    // High bit clear after `+ 0x5f`: 0x00..=0x20 (the controls and the space); set after
+    // `+ 1`: 0x7f.
+    let low = !(y.wrapping_add(splat(0x5f)));
+    let del = y.wrapping_add(splat(0x01));
+    (low | del | x) & HIGH_BITS | equal_bytes(y, b'[') | equal_bytes(y, b':') | equal_bytes(y, b']')
+}
+
+/// [`program_end`] of `b[i..]` as an index into `b`, or `None` when a byte that is not
+/// ASCII comes before the stop: the ASCII check of a head's bytes made while they are
+/// scanned, instead of a second walk over them. Eight bytes at a time ([`name_stops`]),
+/// the last few one by one ([`TAG_CLASS`]).
+#[inline]
+fn name_end(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i;
+    while let Some(w) = b.get(j..).and_then(|r| r.first_chunk::<8>()) {
+        let m = name_stops(u64::from_le_bytes(*w));
+        if m != 0 {
+            let k = j + (m.trailing_zeros() / 8) as usize;
+            return b.get(k).is_some_and(u8::is_ascii).then_some(k);
+        }
+        j += 8;
+    }
+    let rest = b.get(j..)?;
+    let class = |c: u8| TAG_CLASS.get(usize::from(c)).copied().unwrap_or(HIGH);
+    match rest.iter().position(|&c| class(c) != NAME) {
+        None => Some(b.len()),
+        Some(n) => rest
+            .get(n)
+            .is_some_and(|&c| class(c) == STOP)
+            .then_some(j + n),
+    }
+}
+
+/// The `]` of a pid in the eight bytes `x` after a tag's `[`: `Some((k, digits))`, `k`
+/// the `]`'s place and `digits` whether every byte before it is a digit; `None` when
+/// there is no `]` among them (the caller looks further). `Err(())` when a byte before the
+/// `]` is not ASCII.
+// Always inlined: called, its two-part answer went back through memory.
+#[allow(clippy::inline_always)]
+#[inline(always)]
+fn pid_close(x: u64) -> Option<Result<(usize, bool), ()>> {
+    let y = x & LOW7;
+    let close = equal_bytes(y, b']') & !x;
+    if close == 0 {
+        return None;
+    }
+    let bit = close & close.wrapping_neg();
+    let before = bit.wrapping_sub(1) & HIGH_BITS;
+    if x & before != 0 {
+        return Some(Err(()));
+    }
+    // A digit is 0x30..=0x39: at least 0x30 (high bit set after `+ 0x50`) and not at
+    // least 0x3a (clear after `+ 0x46`).
+    let digit = y.wrapping_add(splat(0x50)) & !y.wrapping_add(splat(0x46)) & HIGH_BITS;
+    Some(Ok((
+        (close.trailing_zeros() / 8) as usize,
+        digit & before == before,
+    )))
+}
+
+/// What [`usual_tag`] made of the bytes after a stamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum UsualTag {
+    /// The tag, and the pid read from between its brackets (as [`pid_number`] reads it).
+    Read(TagAt, Option<u32>),
+    /// No head: [`tag_after_stamp`] plus the ASCII check would say `None` too.
+    No,
+    /// Not the usual shape (no host, a `<fac.level>`, a host ended by another byte):
+    /// the caller reads it with [`tag_after_stamp`].
+    Other,
+}
+
+/// The usual `host prog[pid]: ` after a stamp ending at `end`, in one forward pass:
+/// what [`tag_after_stamp`] finds, with the bytes up to the tag's end checked for ASCII
+/// and the pid's digits read on the way (a test holds it to the two-pass reading).
+///
+/// Every byte it rejects for not being ASCII lies before the end of the tag that
+/// [`tag_after_stamp`] would find, whatever it finds: the host token, the program and the
+/// bytes between the brackets all come before that tag's `:`.
+#[inline]
+pub(super) fn usual_tag(b: &[u8], end: usize) -> UsualTag {
+    let p = skip_spaces(b, end);
+    if b.get(p) == Some(&b'<') {
+        return UsualTag::Other;
+    }
+    let Some(q) = name_end(b, p) else {
+        return UsualTag::No;
+    };
+    if q == p || b.get(q) != Some(&b' ') {
+        return UsualTag::Other;
+    }
+    // The first token ends at a space: it is the host and the tag must follow (as in
+    // [`tag_after_stamp`], which gives up when it does not).
+    let p2 = skip_spaces(b, q);
+    let Some(pe) = name_end(b, p2) else {
+        return UsualTag::No;
+    };
+    if pe == p2 {
+        return UsualTag::No;
+    }
+    let mut i = pe;
+    let mut pid = None;
+    let mut pid_at = None;
+    if b.get(i) == Some(&b'[') {
+        let start = i + 1;
+        let after = b.get(start..).unwrap_or_default();
+        let fast = after
+            .first_chunk::<8>()
+            .and_then(|w| pid_close(u64::from_le_bytes(*w)));
+        let (close, digits) = match fast {
+            Some(Ok(c)) => c,
+            Some(Err(())) => return UsualTag::No,
+            None => {
+                // The `]` within 16 bytes, as [`tag_bytes`] looks for it.
+                let mut digits = true;
+                let mut close = None;
+                for (k, &c) in after.iter().take(16).enumerate() {
+                    if c == b']' {
+                        close = Some(k);
+                        break;
+                    }
+                    if !c.is_ascii() {
+                        return UsualTag::No;
+                    }
+                    digits &= c.is_ascii_digit();
+                }
+                let Some(close) = close else {
+                    return UsualTag::No;
+                };
+                (close, digits)
+            }
+        };
+        if digits && close > 0 {
+            // At most 16 digits: they fit a `u64`.
+            let v = after
+                .iter()
+                .take(close)
+                .fold(0u64, |v, &c| v * 10 + u64::from(c - b'0'));
+            pid = u32::try_from(v).ok();
+        }
+        pid_at = Some((start, start + close));
+        i = start + close + 1;
+    }
+    if b.get(i) != Some(&b':') || !at_boundary(b, i + 1) {
+        return UsualTag::No;
+    }
+    UsualTag::Read(
+        TagAt {
+            host: Some((p, q)),
+            program: (p2, pe),
+            pid: pid_at,
+            after: i + 1,
+        },
+        pid,
+    )
+}
+
+/// A word with `byte` at each of the places `at` that fall in `half` (0: bytes 0..8 of
+/// the stamp, 1: bytes 8..16; little-endian, the lowest byte first), zero elsewhere.
+// Only used for constants, evaluated when compiling: an index out of range would fail
+// the build, not a run.
+#[allow(clippy::indexing_slicing)]
+const fn bytes_at(at: &[usize], byte: u8, half: usize) -> u64 {
+    let mut v = 0u64;
+    let mut k = 0;
+    while k < at.len() {
+        let place = at[k];
+        if place / 8 == half {
+            v |= (byte as u64) << (8 * (place % 8));
+        }
+        k += 1;
+    }
+    v
+}
+
+/// The places of the fixed separators of `Mmm dd HH:MM:SS ` and their bytes.
+const SEP_AT: &[usize] = &[3, 6, 9, 12, 15];
+const SEP_MASK: [u64; 2] = [bytes_at(SEP_AT, 0xff, 0), bytes_at(SEP_AT, 0xff, 1)];
+const SEPS: [u64; 2] = [
+    bytes_at(&[3, 6, 15], b' ', 0) | bytes_at(&[9, 12], b':', 0),
+    bytes_at(&[3, 6, 15], b' ', 1) | bytes_at(&[9, 12], b':', 1),
+];
+/// The places that must hold a digit (the day's first may be a space instead).
+const DIGITS: &[usize] = &[5, 7, 8, 10, 11, 13, 14];
+const DIGIT_HIGH: [u64; 2] = [bytes_at(DIGITS, 0xf0, 0), bytes_at(DIGITS, 0xf0, 1)];
+const DIGIT_30: [u64; 2] = [bytes_at(DIGITS, 0x30, 0), bytes_at(DIGITS, 0x30, 1)];
+const DIGIT_6: [u64; 2] = [bytes_at(DIGITS, 0x06, 0), bytes_at(DIGITS, 0x06, 1)];
+/// Added to the tens of the minutes and of the seconds (digits by then, both in the
+/// second half): bit 7 is set exactly when the digit is above 5.
+const TENS_59: u64 = bytes_at(&[10, 13], 0x80 - 0x36, 1);
+const TENS_HIGH: u64 = bytes_at(&[10, 13], 0x80, 1);
+
+/// The usual RFC 3164 stamp `Mmm dd HH:MM:SS` with an English month (the day zero- or
+/// space-padded) followed by a space or the end: its month, checked with a few word
+/// operations over its 16 bytes; the day and the clock are read from the same bytes by
+/// [`usual_values`] only for a line that is parsed. `None` for any other shape (the
+/// caller reads those with [`stamp_3164_ascii`]): exactly when [`usual_after_month`]
+/// plus the English month say `None` (a test).
+#[inline]
+pub(super) fn usual_stamp(b: &[u8]) -> Option<u8> {
+    match b.first_chunk::<16>() {
+        Some(w) => usual_stamp_of(w),
+        None => {
+            let mut w = [b' '; 16];
+            w.get_mut(..15)?
+                .copy_from_slice(b.get(..15).filter(|_| b.len() == 15)?);
+            usual_stamp_of(&w)
+        }
+    }
+}
+
+/// [`usual_stamp`] of the first 16 bytes of a line (a space after a stamp that ends the
+/// line). Checked as two words: a dozen word operations instead of a compare per byte.
+// Always inlined: called, it cost a call and the reloading of its bytes on every line.
+#[allow(clippy::inline_always)]
+#[inline(always)]
+fn usual_stamp_of(w: &[u8; 16]) -> Option<u8> {
+    let (lo, hi) = w.split_at(8);
+    let word = |h: &[u8]| h.first_chunk::<8>().map_or(0, |c| u64::from_le_bytes(*c));
+    let (lo, hi) = (word(lo), word(hi));
+    // A digit is 0x30..=0x39: its high half is 3, and still is after adding 6 (a byte
+    // that is no digit fails one of the two at its own place; a carry out of it only
+    // comes from a byte that already failed).
+    let bad = ((lo & SEP_MASK[0]) ^ SEPS[0])
+        | ((hi & SEP_MASK[1]) ^ SEPS[1])
+        | ((lo & DIGIT_HIGH[0]) ^ DIGIT_30[0])
+        | ((hi & DIGIT_HIGH[1]) ^ DIGIT_30[1])
+        | ((lo.wrapping_add(DIGIT_6[0]) & DIGIT_HIGH[0]) ^ DIGIT_30[0])
+        | ((hi.wrapping_add(DIGIT_6[1]) & DIGIT_HIGH[1]) ^ DIGIT_30[1]);
+    // The tens of the minutes and seconds are read only once they are known digits.
+    if bad != 0 || hi.wrapping_add(TENS_59) & TENS_HIGH != 0 {
+        return None;
+    }
+    let &[m0, m1, m2, _, d0, d1, _, h0, h1, ..] = w;
+    let day = match d0 {
+        b' ' => d1.wrapping_sub(b'0'),
+        b'0'..=b'3' => (d0 - b'0') * 10 + d1.wrapping_sub(b'0'),
+        _ => return None,
+    };
+    let hour = (h0.wrapping_sub(b'0')) * 10 + h1.wrapping_sub(b'0');
+    if !(1..=31).contains(&day) || hour > 23 {
+        return None;
+    }
+    super::months::english_month([m0, m1, m2])
+}
+
+/// The day and the seconds of the day of a stamp [`usual_stamp`] read.
+#[inline]
+pub(super) fn usual_values(b: &[u8]) -> Option<(u8, u32)> {
+    let &[_, _, _, _, d0, d1, _, h0, h1, _, m0, m1, _, s0, s1] = b.get(..15)? else {
+        return None;
+    };
+    let d = |c: u8| u32::from(c.wrapping_sub(b'0'));
+    let day = if d0 == b' ' {
+        d(d1)
+    } else {
+        d(d0) * 10 + d(d1)
+    };
+    let secs = (d(h0) * 10 + d(h1)) * 3600 + (d(m0) * 10 + d(m1)) * 60 + d(s0) * 10 + d(s1);
+    Some((u8::try_from(day).ok()?, secs))
+}
+
 /// An RFC 3164 stamp whose month is three ASCII letters of an English month name (`Nov
 /// 28 17:54:54`, `Nov  8 …`, `nov. 8 …`, with an optional fraction), read exactly as
 /// [`stamp_3164`] reads it: (month, day, seconds of the day, nanoseconds, index after

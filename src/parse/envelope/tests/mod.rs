@@ -173,6 +173,96 @@ proptest! {
     }
 }
 
+/// What a head says of a line: its program and its envelope (`None` for no head).
+fn head_reading(h: Option<Head>, line: &[u8]) -> Option<(Vec<u8>, Option<Envelope<'_>>)> {
+    h.map(|h| (h.program(line).to_vec(), h.envelope(line)))
+}
+
+proptest! {
+    /// The one-pass [`head`] reads every line as the two-pass reading did: the same
+    /// lines, the same program, the same envelope (pieces of heads with junk bytes put
+    /// anywhere in the first 80, and pids of every length up to past the `]` window).
+    #[test]
+    fn head_is_the_two_pass_head(
+        stamp in prop::sample::select(STAMPS),
+        host in prop::sample::select(HOSTS),
+        tag in prop::sample::select(TAGS),
+        pid in "[0-9]{0,20}|[0-9 a+-]{0,4}",
+        message in prop::sample::select(MESSAGES),
+        junk in prop::collection::vec((0usize..80, prop::sample::select(&[0xffu8, 0xc3, 0x80, 0x7f, 0, b'\r', b'\t', b' ', b':', b'[', b']', b'<', b'>', b'0', b'x'][..])), 0..3),
+        cut in prop::option::of(0usize..90),
+    ) {
+        let tag = tag.replace("812", &pid);
+        let mut line = format!("{stamp}{host}{tag}{message}").into_bytes();
+        for (at, byte) in junk {
+            line.insert(at.min(line.len()), byte);
+        }
+        if let Some(cut) = cut {
+            line.truncate(cut);
+        }
+        prop_assert_eq!(
+            head_reading(head(&line), &line),
+            head_reading(head_two_pass(&line), &line),
+            "{:?}", String::from_utf8_lossy(&line)
+        );
+    }
+
+    /// Random bytes behind a usual stamp: same agreement.
+    #[test]
+    fn head_is_the_two_pass_head_on_any_bytes(
+        stamp in prop::sample::select(STAMPS),
+        rest in prop::collection::vec(prop::sample::select(&b" :[]<>()/-.0123456789abcXYZ\xff\xc3\x80\t\x7f"[..]), 0..40),
+    ) {
+        let mut line = stamp.as_bytes().to_vec();
+        line.extend(rest);
+        prop_assert_eq!(
+            head_reading(head(&line), &line),
+            head_reading(head_two_pass(&line), &line),
+            "{:?}", String::from_utf8_lossy(&line)
+        );
+    }
+
+    /// The word-wise check of the usual stamp takes exactly the stamps the byte-wise
+    /// reading takes with an English month, and reads the same day and clock.
+    #[test]
+    fn usual_stamp_is_the_bytewise_stamp(
+        s in "[A-Za-z]{3} [0-3 ][0-9] [0-2][0-9]:[0-6][0-9]:[0-6][0-9]( h|x|\\.5|)|[A-Za-z]{3}[ .][ 0-9]{1,3}[0-9: ]{6,10}|[JFMASONDjfmasond][a-z]{2} [ 0-9/:]{2} [0-9/:;]{8}.?",
+    ) {
+        let b = s.as_bytes();
+        let fast = rfc3164::usual_stamp(b).map(|m| (m, rfc3164::usual_values(b)));
+        let slow = rfc3164::stamp_3164_ascii(b)
+            .filter(|&(_, _, _, nanos, end)| end == 15 && nanos == 0)
+            .map(|(m, day, secs, _, _)| (m, Some((day, secs))));
+        prop_assert_eq!(fast, slow, "{}", s);
+    }
+}
+
+/// The usual stamps are read word-wise, the others not.
+#[test]
+fn usual_stamp_reads_the_usual_stamps() {
+    for s in ["Nov 28 17:54:54 mx", "Dec  4 10:24:32", "jan 31 23:59:59 h"] {
+        assert!(rfc3164::usual_stamp(s.as_bytes()).is_some(), "{s}");
+    }
+    for s in [
+        "Nov 28 17:54:60 mx",
+        "Nov 32 17:54:54",
+        "Nov 28 24:00:00",
+        "Nov 00 17:54:54",
+        "Nov  0 17:54:54",
+        "Dec 4 10:24:32",
+        "Apr 09 00:00:00.5 h",
+        "Xyz 28 17:54:54",
+        "Nov 28 17:5:54 mx",
+        "Nov 28 17:54:54",
+    ] {
+        assert_eq!(
+            rfc3164::usual_stamp(s.as_bytes()).is_some(),
+            s == "Nov 28 17:54:54",
+            "{s}"
+        );
+    }
+}
+
 /// The usual heads are read, with every part the parser reads.
 #[test]
 fn head_reads_the_usual_lines() {
@@ -225,5 +315,33 @@ fn program_of_reads_the_common_shapes_only() {
         "",
     ] {
         assert_eq!(program_of(line.as_bytes()), None, "{line}");
+    }
+}
+
+/// The one-word month match names the months the lower-casing `match` names: every name
+/// in every case mix, with every byte put in each of its places.
+#[test]
+fn english_month_is_the_match() {
+    use super::months::{english_month, english_month_by_match};
+    for name in [
+        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+        b"dec",
+    ] {
+        for case in 0..8u8 {
+            let mut w = *name;
+            for (k, c) in w.iter_mut().enumerate() {
+                if case & (1 << k) != 0 {
+                    *c = c.to_ascii_uppercase();
+                }
+            }
+            assert!(english_month(w).is_some());
+            for k in 0..3 {
+                for byte in 0..=255u8 {
+                    let mut v = w;
+                    v[k] = byte;
+                    assert_eq!(english_month(v), english_month_by_match(v), "{v:?}");
+                }
+            }
+        }
     }
 }
