@@ -314,25 +314,12 @@ impl MessagesSummary {
     /// order (source, then the whole entry), so that merging is associative and
     /// commutative. Stores are per host: a store read by two snapshots counts twice.
     pub fn merge(&mut self, o: MessagesSummary) {
-        self.stores += o.stores;
-        self.messages += o.messages;
-        self.report_messages += o.report_messages;
-        self.messages_unreadable += o.messages_unreadable;
-        self.messages_malformed += o.messages_malformed;
-        self.hops += o.hops;
-        self.hops_malformed += o.hops_malformed;
-        self.hops_local += o.hops_local;
-        self.hops_witnessed += o.hops_witnessed;
-        self.hops_claimed += o.hops_claimed;
-        self.hops_also_in_logs += o.hops_also_in_logs;
-        self.hops_filtered += o.hops_filtered;
+        self.add_counts(&o);
         let hosts: BTreeSet<String> = self.our_hosts.drain(..).chain(o.our_hosts).collect();
         self.our_hosts = hosts.into_iter().collect();
         // Inferred when any part had to guess: the merged list is only as sure as its
         // least sure part.
         self.our_hosts_inferred |= o.our_hosts_inferred;
-        self.verdicts.merge(&o.verdicts);
-        self.chain_verdicts.merge(&o.chain_verdicts);
         self.plaintext_examples.extend(o.plaintext_examples);
         self.plaintext_examples.sort_by(|a, b| {
             (&a.source, a.hop, &a.peer, &a.by, &a.with)

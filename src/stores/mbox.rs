@@ -47,6 +47,19 @@ pub struct Msg<'a> {
     pub body: Option<&'a [u8]>,
 }
 
+impl<'a> Msg<'a> {
+    /// The borrowed view of a message read whole (a Maildir or `.eml` file, or an mbox
+    /// message too large for its block), so that it is mapped as a framed one is.
+    fn of(m: &'a super::messages::RawMessage) -> Msg<'a> {
+        Msg {
+            source: m.source.clone(),
+            header: &m.header,
+            truncated: m.truncated,
+            body: m.body.as_deref(),
+        }
+    }
+}
+
 /// What the reader thread hands on, in file order.
 enum Cut {
     /// Whole messages; `line` is the 1-based number of the block's first line. With
@@ -424,19 +437,9 @@ pub fn each_store_message_folding<T: Send, A: Default + Send>(
         let outs: Vec<Option<T>> = batch
             .par_iter()
             .map(|r| {
-                r.as_ref().ok().map(|m| {
-                    workers.with(|a| {
-                        map(
-                            a,
-                            Msg {
-                                source: m.source.clone(),
-                                header: &m.header,
-                                truncated: m.truncated,
-                                body: m.body.as_deref(),
-                            },
-                        )
-                    })
-                })
+                r.as_ref()
+                    .ok()
+                    .map(|m| workers.with(|a| map(a, Msg::of(m))))
             })
             .collect();
         for (r, out) in batch.into_iter().zip(outs) {
@@ -567,17 +570,7 @@ fn map_cuts<T: Send, A: Default + Send>(
                 });
                 out
             }
-            Cut::Owned(m) => vec![workers.with(|a| {
-                map(
-                    a,
-                    Msg {
-                        source: m.source.clone(),
-                        header: &m.header,
-                        truncated: m.truncated,
-                        body: m.body.as_deref(),
-                    },
-                )
-            })],
+            Cut::Owned(m) => vec![workers.with(|a| map(a, Msg::of(&m)))],
             Cut::Failed { .. } => Vec::new(),
         })
         .collect()
