@@ -570,7 +570,7 @@ fn map_cuts<T: Send, A: Default + Send>(
                 });
                 out
             }
-            Cut::Owned(m) => vec![workers.with(|a| map(a, Msg::of(&m)))],
+            Cut::Owned(m) => vec![workers.with(|a| map(a, Msg::of(m)))],
             Cut::Failed { .. } => Vec::new(),
         })
         .collect()
