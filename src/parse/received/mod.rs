@@ -475,14 +475,11 @@ fn find_forged(s: &str) -> Option<usize> {
 
 /// The words of `c` with every `(may be forged)` / `may be forged` cut out (each cut
 /// separates the words around it).
-///
-/// `forged` is whether `c` holds `may be forged` at all (the caller searched already):
-/// when not, the text is not searched again.
-fn words_without_forged(c: &str, forged: bool) -> impl Iterator<Item = &str> {
+fn words_without_forged(c: &str) -> impl Iterator<Item = &str> {
     let mut rest = Some(c);
     std::iter::from_fn(move || {
         let s = rest?;
-        match if forged { find_forged(s) } else { None } {
+        match find_forged(s) {
             Some(n) => {
                 let mut before = s.get(..n).unwrap_or("");
                 let mut after = s.get(n + FORGED.len()..).unwrap_or("");
@@ -514,17 +511,26 @@ impl<'a> FromClause<'a> {
         self.comments += 1;
         let forged = find_forged(c).is_some();
         self.forged |= forged;
-        // A comment that is one word and an address: `([192.0.2.1])`, `(2603:10b6::1)`.
-        if !forged {
-            let mut probe = words(c);
-            if let (Some(only), None) = (probe.next(), probe.next())
-                && let Some(a) = parse_ip(only)
-            {
-                self.ip.get_or_insert(a);
-                return;
-            }
+        if forged {
+            self.comment_words(words_without_forged(c), first_comment);
+            return;
         }
-        let mut words = words_without_forged(c, forged);
+        // One split of the comment serves the probe and the walk (it was split twice,
+        // and the walk went through a flattening adapter for the rare forged case).
+        let ws = words(c);
+        // A comment that is one word and an address: `([192.0.2.1])`, `(2603:10b6::1)`.
+        let mut probe = ws.clone();
+        if let (Some(only), None) = (probe.next(), probe.next())
+            && let Some(a) = parse_ip(only)
+        {
+            self.ip.get_or_insert(a);
+            return;
+        }
+        self.comment_words(ws, first_comment);
+    }
+
+    /// Reads the words of one non-TLS comment of the `from` clause.
+    fn comment_words(&mut self, mut words: impl Iterator<Item = &'a str>, first_comment: bool) {
         let mut first_word = true;
         while let Some(w) = words.next() {
             let bare = unquote(w);
@@ -596,6 +602,7 @@ pub(super) fn words(s: &str) -> Words<'_> {
 }
 
 /// [`words`]' iterator.
+#[derive(Clone)]
 pub(super) enum Words<'a> {
     Ascii(std::str::SplitAsciiWhitespace<'a>),
     Unicode(std::str::SplitWhitespace<'a>),
