@@ -224,13 +224,16 @@ impl TlsCollector {
                 _ => self.bare_tls = true,
             }
         }
+        // Details decide alone: the protocol word is not split for them (most TLS hops).
+        if let Some(d) = self.details {
+            return HopTls::Tls(d);
+        }
         let mut ws = words(base);
         let word = ws.next().unwrap_or("");
         // MessageLabs (Symantec.cloud): `with AES256-GCM-SHA384 encrypted SMTP`.
-        if self.details.is_none()
-            && ws
-                .next()
-                .is_some_and(|w| w.eq_ignore_ascii_case("encrypted"))
+        if ws
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case("encrypted"))
         {
             self.details().cipher = Some(Cipher::new(word));
         }
