@@ -27,7 +27,16 @@ impl TlsCollector {
     /// Reads `c` if it is a TLS comment; false when it is not one.
     pub(super) fn offer(&mut self, c: &str) -> bool {
         let c = trim_blanks(c);
-        may_be_tls(c) && self.read(c)
+        if may_be_tls_by_its_ends(c) {
+            return self.read(c);
+        }
+        // What `read` would do with it: `version=` is its first test, and the only one
+        // left for a comment the gate above turns away (one `version=` search, not two).
+        if has_version_eq(c) {
+            self.key_values(c);
+            return true;
+        }
+        false
     }
 
     /// [`TlsCollector::offer`] without its first-letter gate, on a trimmed comment.
@@ -250,8 +259,8 @@ impl TlsCollector {
     }
 }
 
-/// False only for a comment that none of [`TlsCollector::offer`]'s readers takes: one
-/// without `version=`, not ending in ` encrypted`, and starting with none of the letters
+/// False for a comment that none of [`TlsCollector::offer`]'s readers takes unless it
+/// holds `version=`: one not ending in ` encrypted` and starting with none of the letters
 /// the readers' prefixes start with (`cipher…`, `client…`, `using`, `no client…`, `tls…`,
 /// `auth:`, `ssl…`: the version words and Exim's cipher strings begin with TLS or SSL).
 ///
@@ -259,12 +268,13 @@ impl TlsCollector {
 /// `(Exim 4.97)`, `(envelope-from <…>)`, the sender's `(name [ip])`) that went through
 /// every test in turn; the first letter turns them away at once (a proptest compares
 /// `offer` with and without this gate).
-fn may_be_tls(c: &str) -> bool {
+///
+/// [`TlsCollector::offer`] tests `version=` itself, after this gate.
+fn may_be_tls_by_its_ends(c: &str) -> bool {
     matches!(
         c.as_bytes().first().map(u8::to_ascii_lowercase),
         Some(b'c' | b'u' | b'n' | b't' | b'a' | b's')
     ) || c.ends_with(" encrypted")
-        || has_version_eq(c)
 }
 
 /// The first `(… bits)` group of a `using` comment is the cipher's.
