@@ -224,7 +224,7 @@ fn flush(
     };
     f(Field {
         raw_name,
-        value: text.trim(),
+        value: crate::parse::received::trim_blanks(&text),
         line,
         offset,
     });

@@ -187,7 +187,7 @@ fn keyword(w: &str) -> Option<Clause> {
 /// One pass of the lexer finds the date's `;`, a second walks the clauses; tokens are
 /// spans of `value`, and only the hop's own fields are copied out.
 pub fn parse(value: &str) -> Result<Hop, Malformed> {
-    let value = value.trim();
+    let value = trim_blanks(value);
     if value.is_empty() {
         return Err(Malformed("empty Received header".into()));
     }
@@ -210,7 +210,7 @@ pub fn parse(value: &str) -> Result<Hop, Malformed> {
                 if let Some(want) = expecting.take() {
                     match want {
                         Clause::From => from.word = Some(w),
-                        Clause::By => hop.by = Some(w.trim_end_matches('.').into()),
+                        Clause::By => hop.by = Some(trim_end_byte(w, b'.').into()),
                         Clause::With => hop.with = Some(w.into()),
                         Clause::Id => hop.id = Some(w.into()),
                         Clause::For => hop.for_ = Some(strip_angle(w).into()),
@@ -263,7 +263,11 @@ pub fn parse(value: &str) -> Result<Hop, Malformed> {
     }
     from.apply(&mut hop);
     // Courier writes the id after the date: `; Sat, 21 Mar 2020 00:40:12 +0200 id 0000…`.
-    let date_text = match crate::parse::split_once(date_text, crate::parse::needle!(" id ")) {
+    // Most dates hold no `i` (of the names only `Fri` does): the searcher runs only when
+    // one is there (it was ~95 instructions a stamp).
+    let courier = memchr::memchr(b'i', date_text.as_bytes())
+        .and_then(|_| crate::parse::split_once(date_text, crate::parse::needle!(" id ")));
+    let date_text = match courier {
         Some((d, id)) => {
             if hop.id.is_none() {
                 hop.id = id.split_whitespace().next().map(CompactString::from);
@@ -291,7 +295,10 @@ fn truncate(s: &str, n: usize) -> &str {
 }
 
 fn strip_angle(w: &str) -> &str {
-    let w = w.trim_end_matches([',', '.']);
+    let w = match w.as_bytes().last() {
+        Some(b',' | b'.') => w.trim_end_matches([',', '.']),
+        _ => w,
+    };
     w.strip_prefix('<')
         .and_then(|x| x.strip_suffix('>'))
         .unwrap_or(w)
@@ -335,6 +342,39 @@ fn trim_quoted(s: &str) -> &str {
     }
 }
 
+/// `s.trim()`, with the ASCII blanks at both ends cut by bytes; std's Unicode trim runs
+/// only on what is left when an end of it is not ASCII.
+///
+/// Why: every `Received:` value starts with a blank (the one after the colon), so the
+/// end-byte shortcut of [`trim_quoted`] would not apply, and std's char-pattern trim of
+/// the value, of every comment and of every cipher and version word was ~45 M of the
+/// ~1,770 M instructions of a 64 MB mailbox scan (issue 21). Cutting ASCII blanks first
+/// cannot change the result (they are whitespace to `trim` too); `trim_blanks_is_trim`.
+#[inline]
+pub(crate) fn trim_blanks(s: &str) -> &str {
+    let b = s.as_bytes();
+    let blank = |c: &u8| matches!(c, b' ' | b'\t'..=b'\r');
+    let start = b.iter().position(|c| !blank(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !blank(c)).map_or(start, |i| i + 1);
+    // Both cuts are next to ASCII bytes, so on character boundaries.
+    let t = s.get(start..end).unwrap_or("");
+    match (t.as_bytes().first(), t.as_bytes().last()) {
+        (Some(a), Some(z)) if !a.is_ascii() || !z.is_ascii() => t.trim(),
+        _ => t,
+    }
+}
+
+/// `s.trim_end_matches(c)` for an ASCII `c`, looking at the last byte first.
+#[inline]
+fn trim_end_byte(s: &str, c: u8) -> &str {
+    if s.as_bytes().last() == Some(&c) {
+        let n = s.bytes().rposition(|b| b != c).map_or(0, |i| i + 1);
+        s.get(..n).unwrap_or(s)
+    } else {
+        s
+    }
+}
+
 /// `s.trim_matches('"')`, looking at the two end bytes first ([`trim_quoted`]).
 fn unquote(s: &str) -> &str {
     match (s.as_bytes().first(), s.as_bytes().last()) {
@@ -349,8 +389,37 @@ fn rsplit_byte(s: &str, c: u8) -> Option<(&str, &str)> {
     Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
+/// `s.split(pred)` for a predicate that only accepts ASCII bytes, walking bytes instead
+/// of decoding characters (a cut next to an ASCII byte is a character boundary).
+///
+/// Why: the TLS readers split every `version=` comment and every protocol word with
+/// std's char-pattern splitters, ~100 instructions a piece (issue 21); the proptest
+/// `byte_splits_are_std` compares the two.
+pub(super) fn split_ascii_by(s: &str, pred: impl Fn(u8) -> bool) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.bytes().position(&pred) {
+            Some(i) => {
+                rest = r.get(i + 1..);
+                r.get(..i)
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+}
+
+/// `s.split_once(c)` for an ASCII `c`, by bytes.
+pub(super) fn split_once_byte(s: &str, c: u8) -> Option<(&str, &str)> {
+    let i = memchr::memchr(c, s.as_bytes())?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
 /// `s.split(c).next()` for an ASCII `c`: the text before its first `c`, or all of it.
-fn before_byte(s: &str, c: u8) -> &str {
+pub(super) fn before_byte(s: &str, c: u8) -> &str {
     memchr::memchr(c, s.as_bytes())
         .and_then(|i| s.get(..i))
         .unwrap_or(s)
@@ -446,17 +515,26 @@ impl<'a> FromClause<'a> {
         self.comments += 1;
         let forged = find_forged(c).is_some();
         self.forged |= forged;
-        // A comment that is one word and an address: `([192.0.2.1])`, `(2603:10b6::1)`.
-        if !forged {
-            let mut probe = words(c);
-            if let (Some(only), None) = (probe.next(), probe.next())
-                && let Some(a) = parse_ip(only)
-            {
-                self.ip.get_or_insert(a);
-                return;
-            }
+        if forged {
+            self.comment_words(words_without_forged(c), first_comment);
+            return;
         }
-        let mut words = words_without_forged(c);
+        // One split of the comment serves the probe and the walk (it was split twice,
+        // and the walk went through a flattening adapter for the rare forged case).
+        let ws = words(c);
+        // A comment that is one word and an address: `([192.0.2.1])`, `(2603:10b6::1)`.
+        let mut probe = ws.clone();
+        if let (Some(only), None) = (probe.next(), probe.next())
+            && let Some(a) = parse_ip(only)
+        {
+            self.ip.get_or_insert(a);
+            return;
+        }
+        self.comment_words(ws, first_comment);
+    }
+
+    /// Reads the words of one non-TLS comment of the `from` clause.
+    fn comment_words(&mut self, mut words: impl Iterator<Item = &'a str>, first_comment: bool) {
         let mut first_word = true;
         while let Some(w) = words.next() {
             let bare = unquote(w);
@@ -475,7 +553,8 @@ impl<'a> FromClause<'a> {
             } else if let Some(a) = rsplit_byte(bare, b'@').and_then(|(_, h)| parse_ip(h)) {
                 // qmail `(user@192.0.2.1)`: an authenticated user at an address.
                 self.ip.get_or_insert(a);
-            } else if first_comment && first_word && !bare.contains('=') {
+            } else if first_comment && first_word && memchr::memchr(b'=', bare.as_bytes()).is_none()
+            {
                 // Only the first comment names the host; later ones are notes such as
                 // `(Authenticated sender: …)` or `(authenticated bits=0)`.
                 let name = rsplit_byte(bare, b'@').map_or(bare, |(_, h)| h);
@@ -505,7 +584,7 @@ impl<'a> FromClause<'a> {
             .filter(|h| !h.is_empty())
             .map(CompactString::from);
         hop.from_rdns = rdns
-            .map(|n| n.trim_end_matches('.'))
+            .map(|n| trim_end_byte(n, b'.'))
             .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("unknown"))
             .map(CompactString::from);
         hop.from_ip = ip;
@@ -527,6 +606,7 @@ pub(super) fn words(s: &str) -> Words<'_> {
 }
 
 /// [`words`]' iterator.
+#[derive(Clone)]
 pub(super) enum Words<'a> {
     Ascii(std::str::SplitAsciiWhitespace<'a>),
     Unicode(std::str::SplitWhitespace<'a>),

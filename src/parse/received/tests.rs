@@ -1688,6 +1688,62 @@ mod prop {
             }
         }
 
+        /// The blank trim by bytes gives what std's `trim` gives, and the end-byte trims
+        /// what `trim_end_matches` gives: ASCII and Unicode blanks at either end, text
+        /// that is all blanks, non-ASCII ends.
+        #[test]
+        fn trim_blanks_is_trim(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just(" "), Just("\t"), Just("\r\n"), Just("\u{0B}"), Just("\u{0C}"),
+                    Just("\u{A0}"), Just("\u{85}"), Just("\u{3000}"), Just("\u{1C}"),
+                    Just("é"), Just("a"), Just("."), Just(","), Just("from x"), Just(""),
+                ],
+                0..10,
+            )
+        ) {
+            let s = parts.concat();
+            prop_assert_eq!(super::super::trim_blanks(&s), s.trim(), "{:?}", s);
+            prop_assert_eq!(
+                super::super::trim_end_byte(&s, b'.'),
+                s.trim_end_matches('.'),
+                "{:?}",
+                s
+            );
+            prop_assert_eq!(
+                super::super::strip_angle(&s),
+                {
+                    let w = s.trim_end_matches([',', '.']);
+                    w.strip_prefix('<').and_then(|x| x.strip_suffix('>')).unwrap_or(w)
+                },
+                "{:?}",
+                s
+            );
+        }
+
+        /// The byte splitters of the TLS readers cut where std's char-pattern splitters
+        /// cut, with non-ASCII text, empty pieces and separators at the ends.
+        #[test]
+        fn byte_splits_are_std(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just(" "), Just("\t"), Just(","), Just("/"), Just("="), Just("é"),
+                    Just("\u{A0}"), Just("version"), Just("TLS1_2"), Just(""), Just("ESMTP"),
+                ],
+                0..10,
+            )
+        ) {
+            let s = parts.concat();
+            let ours: Vec<&str> =
+                super::super::split_ascii_by(&s, |b| matches!(b, b' ' | b'\t' | b',')).collect();
+            let std: Vec<&str> = s.split([' ', '\t', ',']).collect();
+            prop_assert_eq!(ours, std, "{:?}", s);
+            let ours: Vec<&str> = super::super::split_ascii_by(&s, |b| b == b'/').collect();
+            let std: Vec<&str> = s.split('/').collect();
+            prop_assert_eq!(ours, std, "{:?}", s);
+            prop_assert_eq!(super::super::split_once_byte(&s, b'='), s.split_once('='));
+        }
+
         /// The quick refusal of names never refuses an address: `parse_ip` reads what
         /// the full reader reads, for names, addresses and near-addresses alike.
         #[test]
