@@ -200,28 +200,12 @@ pub enum TlsVersion {
     Other(String),
 }
 
-/// `s.trim()`, returning `s` at once when it starts and ends with a visible ASCII byte.
-///
-/// Why: versions and ciphers are read from every TLS comment of every `Received:` stamp,
-/// and std's trim decodes characters from both ends through the generic pattern code
-/// (issue 21); nearly every word needs no trim at all.
-#[inline]
-fn trim_solid(s: &str) -> &str {
-    let solid = |c: Option<&u8>| c.is_some_and(u8::is_ascii_graphic);
-    let b = s.as_bytes();
-    if solid(b.first()) && solid(b.last()) {
-        s
-    } else {
-        s.trim()
-    }
-}
-
 impl TlsVersion {
     /// Reads every spelling the MTAs and header stamps use: OpenSSL's `TLSv1.2`, Exim's and
     /// GnuTLS's `TLS1.2`, Microsoft's and Gmail's `TLS1_2`, `TLSv1.0`, `SSLv3`, and the legacy
     /// `TLSv1/SSLv3`.
     pub fn parse(raw: &str) -> TlsVersion {
-        let r = trim_solid(raw);
+        let r = super::text::trim_solid(raw);
         // The spellings the MTAs actually write, matched before normalising (which
         // allocates): one per TLS line.
         match r {
@@ -302,7 +286,7 @@ pub struct Cipher(pub String);
 
 impl Cipher {
     pub fn new(name: &str) -> Cipher {
-        Cipher(trim_solid(name).to_owned())
+        Cipher(super::text::trim_solid(name).to_owned())
     }
 
     pub fn as_str(&self) -> &str {

@@ -329,20 +329,7 @@ fn split_near<'a>(hay: &'a str, needle: &str) -> Option<(&'a str, &'a str)> {
     None
 }
 
-/// `s.trim()`, returning `s` at once when it starts and ends with a visible ASCII byte
-/// (nearly every peer and TLS clause: `str::trim` decodes characters from both ends
-/// through the generic pattern code, ~50 instructions a call). Not `is_ascii_whitespace`:
-/// it leaves out the vertical tab, which `trim` removes.
-#[inline]
-fn trim(s: &str) -> &str {
-    let solid = |c: Option<&u8>| c.is_some_and(u8::is_ascii_graphic);
-    let b = s.as_bytes();
-    if solid(b.first()) && solid(b.last()) {
-        s
-    } else {
-        s.trim()
-    }
-}
+use crate::model::text::trim_solid as trim;
 
 /// A `name[addr]` or `name[addr]:port` (or, for Postfix ≤ 2.4 clients, a bare `name`).
 #[derive(Debug, Clone, PartialEq, Eq)]

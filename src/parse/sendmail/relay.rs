@@ -84,17 +84,4 @@ fn parse_ip(s: &str) -> Option<IpAddr> {
     })
 }
 
-/// `s.trim()`, returning `s` at once when it starts and ends with a visible ASCII byte
-/// (nearly every value: `str::trim` decodes characters from both ends through the generic
-/// pattern code, ~45 instructions a call on the message lines). Not `is_ascii_whitespace`:
-/// it leaves out the vertical tab, which `trim` removes.
-#[inline]
-pub(super) fn trim(s: &str) -> &str {
-    let solid = |c: Option<&u8>| c.is_some_and(u8::is_ascii_graphic);
-    let b = s.as_bytes();
-    if solid(b.first()) && solid(b.last()) {
-        s
-    } else {
-        s.trim()
-    }
-}
+pub(super) use crate::model::text::trim_solid as trim;
