@@ -520,7 +520,14 @@ fn findings_for(
             Grade::D,
             None,
             format!(
-                "no STARTTLS offered ({not_offered}×NONE), {} held",
+                "no STARTTLS offered ({not_offered}×{}), {} held",
+                // In the words of the log that counted it: Sendmail's verify word, or the
+                // Postfix and Exim deferral (`TLS is required, but was not offered`).
+                if words(&d.outcomes(), |v| *v == Verify::None).0 >= not_offered {
+                    "NONE"
+                } else {
+                    "not_offered"
+                },
                 crate::model::text::count(d.deferred + d.bounced, "delivery", "deliveries")
             ),
         );
@@ -1069,6 +1076,24 @@ mod tests {
                 Grade::F,
                 "1 message delivered in clear text, STARTTLS tried and failed every time",
                 vec![Rule::PeerPlaintext],
+            ),
+            (
+                // Postfix and Exim say it in a deferral, not with a verify word.
+                "mx.required.example",
+                Outbound,
+                dir(|d| {
+                    d.deferred = 1;
+                    d.errors.insert(
+                        crate::model::TlsErrorKind::NotOffered,
+                        crate::analysis::posture::ErrorStat {
+                            count: 1,
+                            ..Default::default()
+                        },
+                    );
+                }),
+                Grade::D,
+                "no STARTTLS offered (1×not_offered), 1 delivery held",
+                vec![],
             ),
             (
                 "mx.flaky.example",
