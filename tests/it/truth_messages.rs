@@ -236,3 +236,29 @@ fn a_fallback_to_clear_is_not_never_starttls() {
         );
     }
 }
+
+/// A required STARTTLS that the receiver did not offer, counted in the words of the MTA
+/// that logged it (real lines of the e2e break `tls_required`): Sendmail's verify word
+/// `NONE`, the Postfix and Exim deferral `not_offered`; one delivery held, in the singular.
+#[test]
+fn not_offered_is_said_in_the_mtas_own_words() {
+    for (mta, word) in [
+        ("sendmail", "NONE"),
+        ("postfix", "not_offered"),
+        ("exim", "not_offered"),
+    ] {
+        let file = format!("tests/fixtures/real/{mta}/tls_required.log");
+        let (code, csv) = run(&["scan", "--loopback", "--format", "csv", &file]);
+        assert_eq!(code, 0, "{file}");
+        let row = csv
+            .lines()
+            .find(|l| l.starts_with("127.0.0.1,out,"))
+            .unwrap_or_else(|| panic!("{file}: {csv}"));
+        assert!(
+            row.contains(&format!(
+                "out: no STARTTLS offered (1×{word}), 1 delivery held\""
+            )),
+            "{file}: {row}"
+        );
+    }
+}
