@@ -212,6 +212,17 @@ Dec  6 12:00:03 mx sm-mta[4242]: 6B6C0002004243: to=<b@peer.example>, delay=00:0
     assert_eq!(whats, ["TLS failed", "TLS verdict", "not delivered"]);
 }
 
+/// The CSV row (grade, reason) of the loopback peer as we delivered to it, scanning `file`
+/// with `--loopback`.
+fn loopback_out_row(file: &str) -> String {
+    let (code, csv) = run(&["scan", "--loopback", "--format", "csv", file]);
+    assert_eq!(code, 0, "{file}");
+    csv.lines()
+        .find(|l| l.starts_with("127.0.0.1,out,"))
+        .unwrap_or_else(|| panic!("{file}: {csv}"))
+        .to_owned()
+}
+
 /// The peer's grade after a fallback to clear text says STARTTLS was tried and failed, not
 /// "never STARTTLS" (it offered STARTTLS; the handshake failed and Sendmail, Exim retried
 /// without it): real lines of the e2e break `client_fallback`.
@@ -222,12 +233,7 @@ fn a_fallback_to_clear_is_not_never_starttls() {
         "tests/fixtures/real/sendmail/client_fallback.trad.log",
         "tests/fixtures/real/exim/client_fallback.log",
     ] {
-        let (code, csv) = run(&["scan", "--loopback", "--format", "csv", file]);
-        assert_eq!(code, 0, "{file}");
-        let row = csv
-            .lines()
-            .find(|l| l.starts_with("127.0.0.1,out,"))
-            .unwrap_or_else(|| panic!("{file}: {csv}"));
+        let row = loopback_out_row(file);
         assert!(
             row.starts_with(
                 "127.0.0.1,out,F,\"out: 1 message delivered in clear text, STARTTLS tried and failed every time\","
@@ -248,12 +254,7 @@ fn not_offered_is_said_in_the_mtas_own_words() {
         ("exim", "not_offered"),
     ] {
         let file = format!("tests/fixtures/real/{mta}/tls_required.log");
-        let (code, csv) = run(&["scan", "--loopback", "--format", "csv", &file]);
-        assert_eq!(code, 0, "{file}");
-        let row = csv
-            .lines()
-            .find(|l| l.starts_with("127.0.0.1,out,"))
-            .unwrap_or_else(|| panic!("{file}: {csv}"));
+        let row = loopback_out_row(&file);
         assert!(
             row.contains(&format!(
                 "out: no STARTTLS offered (1×{word}), 1 delivery held\""
