@@ -391,11 +391,15 @@ fn every_command_has_help_examples_and_the_offline_ones_run() {
             if ["check", "follow"].contains(&w[1].as_str()) {
                 continue;
             }
-            let offline = w[1..]
+            let paths: Vec<&String> = w[1..].iter().filter(|x| is_path(x)).collect();
+            let offline = paths
                 .iter()
-                .filter(|x| is_path(x))
                 .all(|x| x.starts_with("sample-logs/") || x.starts_with("/tmp/demo/"));
-            if !offline {
+            // A bare `doctor` examines the MTA installed on this machine (/etc/mail,
+            // /etc/postfix, /etc/exim4): what it says depends on the machine, and a fresh
+            // CI machine has none until the e2e stage installs them.
+            let reads_the_machine = cmd == "doctor" && paths.is_empty();
+            if !offline || reads_the_machine {
                 continue;
             }
             let args: Vec<String> = w[1..]
