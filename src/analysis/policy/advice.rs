@@ -327,13 +327,15 @@ fn exim(kind: TlsErrorKind) -> (&'static str, &'static str) {
     use TlsErrorKind as K;
     match kind {
         K::PrivateKey => (
-            "Exim could not load its private key (tls_privatekey; `cert/key setup: … \
-             Decryption has failed`, `Error while reading file`, or key and certificate do \
-             not match): an encrypted key, a key the Debian-exim user cannot read, or a \
-             mismatch. Exim still offers STARTTLS and answers 454, so clients that do not \
-             insist send in clear text.",
-            "Decrypt the key, point tls_certificate/tls_privatekey at matching files, make \
-             the key readable by Debian-exim (chgrp Debian-exim key.pem; chmod 640 \
+            "Exim could not set up its certificate and key (`cert/key setup: cert=… key=…`, \
+             tls_certificate and tls_privatekey): `Decryption has failed` is an encrypted \
+             key, `Error while reading file` a certificate or key that is missing or not \
+             readable by the Debian-exim user (GnuTLS does not say which of the two), `do \
+             not match` a key of another certificate. Exim still offers STARTTLS and answers \
+             454, so clients that do not insist send in clear text.",
+            "Check that both files the line names exist, decrypt the key (openssl pkey -in \
+             key.pem -out key.pem), point tls_certificate/tls_privatekey at a matching pair, \
+             make them readable by Debian-exim (chgrp Debian-exim key.pem; chmod 640 \
              key.pem), then update-exim4.conf and restart exim4 (systemctl restart exim4 or \
              /etc/init.d/exim4 restart).",
         ),
