@@ -95,13 +95,40 @@ pub(super) fn strip_piece(s: &str) -> (bool, &str) {
 /// A queue id is 8 to 20 ASCII letters and digits with at least one digit, optionally
 /// followed by a split-line piece number `[N]`, then `: `. `STARTTLS` (8 letters, as in
 /// `STARTTLS: read error`) is excluded by the digit rule.
+///
+/// Runs for every Sendmail line: the run of letters and digits and whether it holds a
+/// digit are read from one 16-byte load ([`alnum_digit_bytes`]) instead of two range tests
+/// per byte (the byte loop, kept as `split_qid_by_bytes` in the tests, cost ~200
+/// instructions a line).
 pub(super) fn split_qid(s: &str) -> (Option<&str>, &str) {
     let b = s.as_bytes();
-    let mut i = 0;
-    while i <= 20 && b.get(i).is_some_and(u8::is_ascii_alphanumeric) {
-        i += 1;
-    }
-    if !(8..=20).contains(&i) || !b.iter().take(i).any(u8::is_ascii_digit) {
+    let (i, digits) = match b.get(..16).map(<[u8; 16]>::try_from) {
+        Some(Ok(bytes)) => {
+            let (alnum, digit) = alnum_digit_bytes(u128::from_le_bytes(bytes));
+            let stop = !alnum & u128::from_le_bytes([0x80; 16]);
+            if stop == 0 {
+                // Sixteen letters and digits: an id is at most 20, the rest byte by byte.
+                let mut i = 16;
+                while i <= 20 && b.get(i).is_some_and(u8::is_ascii_alphanumeric) {
+                    i += 1;
+                }
+                let more = b.get(16..i).unwrap_or_default();
+                (i, digit != 0 || more.iter().any(u8::is_ascii_digit))
+            } else {
+                // The first byte that is no letter or digit, and the digits before it.
+                let i = (stop.trailing_zeros() / 8) as usize;
+                (i, digit & (stop - 1) != 0)
+            }
+        }
+        _ => {
+            let mut i = 0;
+            while i <= 20 && b.get(i).is_some_and(u8::is_ascii_alphanumeric) {
+                i += 1;
+            }
+            (i, b.iter().take(i).any(u8::is_ascii_digit))
+        }
+    };
+    if !(8..=20).contains(&i) || !digits {
         return (None, s);
     }
     let mut end = i;
@@ -116,11 +143,31 @@ pub(super) fn split_qid(s: &str) -> (Option<&str>, &str) {
             return (None, s);
         }
     }
-    if b.get(end) == Some(&b':') && b.get(end + 1) == Some(&b' ') {
-        (Some(&s[..end]), &s[end + 2..])
-    } else {
-        (None, s)
+    match (b.get(end..end + 2), s.get(..end), s.get(end + 2..)) {
+        (Some(b": "), Some(qid), Some(rest)) => (Some(qid), rest),
+        _ => (None, s),
     }
+}
+
+/// The ASCII letters and digits among the 16 bytes of `w` (read little-endian): the high
+/// bit of each such byte in the first mask, of each digit in the second.
+///
+/// Exact for every byte value: a byte is tested on its low seven bits `x`, where
+/// `x + (0x80 - lo)` has the high bit set iff `x >= lo` and `x + (0x7F - hi)` iff
+/// `x > hi` (no sum carries out of its byte: both terms are below 0x80); letters are
+/// tested folded to lower case (`x | 0x20`); bytes with the high bit set are no ASCII and
+/// are cleared at the end.
+#[inline]
+fn alnum_digit_bytes(w: u128) -> (u128, u128) {
+    const fn rep(b: u8) -> u128 {
+        u128::from_le_bytes([b; 16])
+    }
+    let x = w & rep(0x7F);
+    let ascii = !w & rep(0x80);
+    let digit = (x + rep(0x80 - b'0')) & !(x + rep(0x7F - b'9')) & ascii;
+    let folded = x | rep(0x20);
+    let letter = (folded + rep(0x80 - b'a')) & !(folded + rep(0x7F - b'z')) & ascii;
+    (digit | letter, digit)
 }
 
 /// Splits `key=value, key=value, …` into pairs. A value runs to the next `, KEY=` where
@@ -181,6 +228,43 @@ impl<'a, 't> Fields<'a, 't> {
             }
             None => Some((id, key, after)),
         }
+    }
+}
+
+/// Calls `f` with each field of `s` in turn (its key's id, key and value), exactly the
+/// fields [`Fields::next_field`] returns, in one loop.
+///
+/// The message lines walk their fields with this: with the walk's state in registers
+/// rather than stored in a [`Fields`] and reloaded around one call per field, a `from=`
+/// or `to=` line costs some 17% fewer instructions (~9 fields a line).
+#[inline]
+pub(super) fn each_field<'a>(
+    s: &'a str,
+    tail: &[&str],
+    mut f: impl FnMut(Option<KeyId>, &'a str, &'a str),
+) {
+    let mut cur = s;
+    let (mut eq, mut id) = match memchr::memchr(b'=', cur.as_bytes()) {
+        Some(eq) => (eq, key_id(cur.as_bytes(), eq)),
+        None => return f(None, "", cur),
+    };
+    loop {
+        let (Some(key), Some(after)) = (cur.get(..eq), cur.get(eq + 1..)) else {
+            return f(None, "", cur);
+        };
+        if !tail.is_empty() && tail.contains(&key) {
+            return f(id, key, after);
+        }
+        let Some((at, next_eq, next_id)) = boundary(after.as_bytes()) else {
+            return f(id, key, after);
+        };
+        f(id, key, after.get(..at).unwrap_or_default());
+        let Some(rest) = after.get(at + 2..) else {
+            return;
+        };
+        cur = rest;
+        eq = next_eq;
+        id = Some(next_id);
     }
 }
 
@@ -374,6 +458,20 @@ const fn key_code_const(b: &[u8]) -> u128 {
     code | (b.len() as u128) << 120
 }
 
+/// The low `len` bytes of a [`key_code`] set, by `len`: one load instead of shifting a
+/// `u128` by a variable amount (a dozen instructions, per key).
+// Evaluated at compile time: an index out of range would fail the build, not a run.
+#[allow(clippy::indexing_slicing)]
+static KEY_MASKS: [u128; KEY_MAX + 1] = {
+    let mut masks = [0u128; KEY_MAX + 1];
+    let mut len = 1;
+    while len <= KEY_MAX {
+        masks[len] = (1u128 << (8 * len)) - 1;
+        len += 1;
+    }
+    masks
+};
+
 /// The id of the key `s[..len]` when it is one of [`KEYS`].
 ///
 /// The key's [`key_code`] is one 16-byte load masked to `len` bytes when `s` has 16 bytes
@@ -384,10 +482,8 @@ fn key_id(s: &[u8], len: usize) -> Option<KeyId> {
     if len == 0 || len > KEY_MAX {
         return None;
     }
-    let code = match s.get(..16).map(<[u8; 16]>::try_from) {
-        Some(Ok(bytes)) => {
-            (u128::from_le_bytes(bytes) & ((1u128 << (8 * len)) - 1)) | (len as u128) << 120
-        }
+    let code = match (s.get(..16).map(<[u8; 16]>::try_from), KEY_MASKS.get(len)) {
+        (Some(Ok(bytes)), Some(mask)) => (u128::from_le_bytes(bytes) & mask) | (len as u128) << 120,
         _ => key_code(s.get(..len)?),
     };
     let mut slot = key_slot(code);
@@ -603,7 +699,8 @@ mod tests {
     const TAILS: &[&[&str]] = &[&[], &["stat"], &["reject", "status", "quarantine"]];
 
     /// `s` walked by [`Fields`] and by [`FieldsByBoundary`] with every tail: the same
-    /// pairs, and each id names its key.
+    /// pairs, and each id names its key; and [`each_field`] calls back with exactly the
+    /// fields (ids included) [`Fields`] returns.
     fn walks_agree(s: &str) -> Result<(), String> {
         for tail in TAILS {
             let old: Vec<_> = FieldsByBoundary {
@@ -612,6 +709,7 @@ mod tests {
             }
             .collect();
             let mut new = Vec::new();
+            let mut with_ids = Vec::new();
             let mut fields = Fields::new(s, tail);
             while let Some((id, k, v)) = fields.next_field() {
                 let named = KEYS.iter().position(|key| *key == k).map(|i| i as KeyId);
@@ -619,12 +717,77 @@ mod tests {
                     return Err(format!("{s:?}: key {k:?} has id {id:?}, not {named:?}"));
                 }
                 new.push((k, v));
+                with_ids.push((id, k, v));
             }
             if new != old {
                 return Err(format!("{s:?} with tail {tail:?}: {new:?} != {old:?}"));
             }
+            let mut called = Vec::new();
+            each_field(s, tail, |id, k, v| called.push((id, k, v)));
+            if called != with_ids {
+                return Err(format!(
+                    "{s:?} with tail {tail:?}: each_field {called:?} != {with_ids:?}"
+                ));
+            }
         }
         Ok(())
+    }
+
+    /// The byte-by-byte reading [`split_qid`] replaced, kept as its specification.
+    fn split_qid_by_bytes(s: &str) -> (Option<&str>, &str) {
+        let b = s.as_bytes();
+        let mut i = 0;
+        while i <= 20 && b.get(i).is_some_and(u8::is_ascii_alphanumeric) {
+            i += 1;
+        }
+        if !(8..=20).contains(&i) || !b.iter().take(i).any(u8::is_ascii_digit) {
+            return (None, s);
+        }
+        let mut end = i;
+        if b.get(i) == Some(&b'[') {
+            let mut j = i + 1;
+            while j <= i + 5 && b.get(j).is_some_and(u8::is_ascii_digit) {
+                j += 1;
+            }
+            if j > i + 1 && b.get(j) == Some(&b']') {
+                end = j + 1;
+            } else {
+                return (None, s);
+            }
+        }
+        if b.get(end) == Some(&b':') && b.get(end + 1) == Some(&b' ') {
+            (Some(&s[..end]), &s[end + 2..])
+        } else {
+            (None, s)
+        }
+    }
+
+    /// Every Sendmail message of the fixtures and samples, and every cut of its first 40
+    /// characters from the front and the back: the queue id the byte loop reads.
+    #[test]
+    fn split_qid_reads_every_known_line_as_the_byte_loop() {
+        for msg in sendmail_messages() {
+            for (i, _) in msg.char_indices().chain([(msg.len(), ' ')]).take(41) {
+                for s in [&msg[..i], &msg[i..]] {
+                    assert_eq!(split_qid(s), split_qid_by_bytes(s), "{s:?}");
+                }
+            }
+        }
+    }
+
+    proptest! {
+        /// Ids of every length around the limits, with digits or not, piece numbers, the
+        /// neighbours of the letter and digit ranges and non-ASCII bytes.
+        #[test]
+        fn split_qid_agrees_with_the_byte_loop(
+            parts in prop::collection::vec(prop::sample::select(&[
+                "a", "Z", "0", "9", "l65DnTLe", "028546", "@", "[", "`", "{", "/", ":", " ",
+                ": ", "[1]", "[12345]", "[123456]", "[]", "]", "é", "\u{80}", "\u{ff}", "x",
+            ][..]), 0..16),
+        ) {
+            let s: String = parts.concat();
+            prop_assert_eq!(split_qid(&s), split_qid_by_bytes(&s), "{:?}", s);
+        }
     }
 
     /// The message texts of every Sendmail line in `tests/fixtures/` and `sample-logs/`.

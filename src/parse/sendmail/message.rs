@@ -1,7 +1,7 @@
 //! Per-message and per-session lines: `ruleset=tls_*` policy checks, `from=` and `to=`,
 //! and the lines that end an inbound SMTP session early.
 
-use super::fields::{Fields, KeyId, id_of, lookup, split_fields};
+use super::fields::{KeyId, each_field, id_of, lookup, split_fields};
 use super::relay::{parse_relay, trim};
 use crate::model::EndReason;
 use crate::model::QueueId;
@@ -66,11 +66,10 @@ pub(super) fn reception(qid: Option<&str>, rest: &str, detail: Detail) -> Parsed
     };
     let mut first = None;
     let mut f = MessageFields::default();
-    let mut fields = Fields::new(rest, &[]);
-    while let Some((id, _, v)) = fields.next_field() {
+    each_field(rest, &[], |id, _, v| {
         first.get_or_insert(v);
         f.take(id, v);
-    }
+    });
     let from = strip_angles(first.unwrap_or(""));
     let peer = f.relay.and_then(|r| {
         if trim(r) == "[RESPONSE]" {
@@ -172,11 +171,10 @@ pub(super) fn delivery(qid: Option<&str>, rest: &str, detail: Detail) -> Parsed 
     };
     let mut first = None;
     let mut f = MessageFields::default();
-    let mut fields = Fields::new(rest, &["stat"]);
-    while let Some((id, _, v)) = fields.next_field() {
+    each_field(rest, &["stat"], |id, _, v| {
         first.get_or_insert(v);
         f.take(id, v);
-    }
+    });
     let Some(text) = f.stat else {
         return Parsed::Malformed(format!("to= line without stat=: {qid}"));
     };

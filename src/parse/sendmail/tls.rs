@@ -1,7 +1,7 @@
 //! `STARTTLS…` lines (the summary and its relay-keyed relatives, errors, debug traces),
 //! `tls_*_features` lines, and which sendmail function a TLS error names.
 
-use super::fields::{Fields, KeyId, field, id_of, next_any_key};
+use super::fields::{KeyId, each_field, field, id_of, next_any_key};
 use super::relay::parse_relay;
 use crate::model::{
     Bits, Cipher, Direction, EventKind, Peer, TlsError, TlsErrorKind, TlsParams, TlsSession,
@@ -268,17 +268,16 @@ fn summary(dir: Option<Direction>, relay: &str, fields_text: &str) -> Parsed {
     const CIPHER: KeyId = id_of("cipher");
     const BITS: KeyId = id_of("bits");
     let [mut version, mut verify, mut cipher, mut bits] = [None::<&str>; 4];
-    let mut fields = Fields::new(fields_text, &[]);
-    while let Some((id, _, v)) = fields.next_field() {
+    each_field(fields_text, &[], |id, _, v| {
         let slot = match id {
             Some(VERSION) => &mut version,
             Some(VERIFY) => &mut verify,
             Some(CIPHER) => &mut cipher,
             Some(BITS) => &mut bits,
-            _ => continue,
+            _ => return,
         };
         slot.get_or_insert(v);
-    }
+    });
     fn get(v: Option<&str>) -> Option<&str> {
         v.filter(|v| !v.is_empty())
     }
