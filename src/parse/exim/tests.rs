@@ -1068,3 +1068,215 @@ fn mutated_rows_never_panic() {
         }
     }
 }
+
+/// The keys whose values the parsers read.
+const KEYS: [&str; 7] = ["X", "CV", "DN", "SNI", "P", "T", "C"];
+
+/// The word-by-word reading [`fields`] replaced (every `KEY=value` and bare word kept in
+/// a `Vec`), kept as its specification.
+#[derive(Debug, Default)]
+struct WordFields<'a> {
+    first: Option<&'a str>,
+    host: Option<Peer>,
+    values: Vec<(&'a str, Cow<'a, str>)>,
+    text: Option<&'a str>,
+    bare: Vec<&'a str>,
+}
+
+impl WordFields<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| &**v)
+    }
+}
+
+fn fields_by_words(s: &str, colon_text: bool) -> WordFields<'_> {
+    let mut f = WordFields::default();
+    let mut rest = s.trim_start();
+    while !rest.is_empty() {
+        if let Some(h) = rest.strip_prefix("H=") {
+            match host_spec(h) {
+                Some((peer, after)) => {
+                    f.host = Some(peer);
+                    rest = after;
+                    if let Some(t) = rest.strip_prefix(':')
+                        && colon_text
+                    {
+                        f.text = Some(t.trim());
+                        break;
+                    }
+                    rest = rest.trim_start();
+                    continue;
+                }
+                None => {
+                    let (word, after) = split_word(h);
+                    let word = word.trim_end_matches(':');
+                    f.host = Some(Peer::new(Some(word), None));
+                    rest = after.trim_start();
+                    continue;
+                }
+            }
+        }
+        let sp = memchr::memchr(b' ', rest.as_bytes()).unwrap_or(rest.len());
+        let eq = memchr::memchr(b'=', rest.as_bytes().get(..sp).unwrap_or_default());
+        let is_kv = matches!(eq, Some(e) if e < sp && e > 0
+            && rest[..e].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+        if let (true, Some(e)) = (is_kv, eq) {
+            let key = &rest[..e];
+            let after_eq = &rest[e + 1..];
+            let (value, after) = if let Some(q) = after_eq.strip_prefix('"') {
+                quoted(q)
+            } else {
+                let (w, a) = split_word(after_eq);
+                (Cow::Borrowed(w), a)
+            };
+            rest = after;
+            if colon_text && value.ends_with(':') && !after_eq.starts_with('"') {
+                let value = match value {
+                    Cow::Borrowed(v) => Cow::Borrowed(v.trim_end_matches(':')),
+                    Cow::Owned(v) => Cow::Owned(v.trim_end_matches(':').to_owned()),
+                };
+                f.values.push((key, value));
+                f.text = Some(rest.trim());
+                break;
+            }
+            if colon_text && let Some(t) = rest.strip_prefix(':') {
+                f.values.push((key, value));
+                f.text = Some(t.trim());
+                break;
+            }
+            f.values.push((key, value));
+        } else {
+            let (word, after) = split_word(rest);
+            rest = after;
+            if colon_text && word.ends_with(':') {
+                let w = word.trim_end_matches(':');
+                if f.first.is_none() {
+                    f.first = Some(w);
+                } else if !w.is_empty() {
+                    f.bare.push(w);
+                }
+                f.text = Some(rest.trim());
+                break;
+            }
+            if f.first.is_none() {
+                f.first = Some(word);
+            } else {
+                f.bare.push(word);
+            }
+        }
+        rest = rest.trim_start();
+    }
+    f
+}
+
+/// [`fields`] and [`fields_by_words`] read `s` alike in everything the parsers use.
+fn assert_fields_agree(s: &str) {
+    for colon_text in [false, true] {
+        let (new, old) = (fields(s, colon_text), fields_by_words(s, colon_text));
+        assert_eq!(new.first, old.first, "{s:?} {colon_text}");
+        assert_eq!(new.host, old.host, "{s:?} {colon_text}");
+        assert_eq!(new.text, old.text, "{s:?} {colon_text}");
+        assert_eq!(
+            new.bare_rejected,
+            old.bare.contains(&"rejected"),
+            "{s:?} {colon_text}"
+        );
+        for key in KEYS {
+            assert_eq!(new.get(key), old.get(key), "{s:?} {colon_text} {key}");
+        }
+    }
+}
+
+#[test]
+fn fields_agree_with_the_word_reading_on_every_row() {
+    for (line, _) in rows() {
+        let mut cut = line;
+        // Every message line after its id and mark, and every cut of it.
+        if let Some((_, rest)) = line.split_once(' ')
+            && let Some((_, after)) = rest.split_once(' ')
+        {
+            cut = after;
+        }
+        for (i, _) in cut.char_indices() {
+            assert_fields_agree(&cut[..i]);
+            assert_fields_agree(&cut[i..]);
+        }
+        assert_fields_agree(cut);
+        assert_fields_agree(line);
+    }
+}
+
+/// The split-and-join reading [`cipher_string`] replaced, kept as its specification.
+fn cipher_string_by_parts(x: &str) -> CipherString {
+    let (x, resumed) = match x.strip_suffix('*') {
+        Some(r) => (r, true),
+        None => (x, false),
+    };
+    let parts: Vec<&str> = x.split(':').collect();
+    let version = TlsVersion::parse(parts.first().copied().unwrap_or(""));
+    let tail = parts.get(1..).unwrap_or(&[]);
+    let bits_at = tail
+        .iter()
+        .rposition(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let (cipher_parts, bits, group) = match bits_at {
+        Some(i) => (
+            tail.get(..i).unwrap_or_default(),
+            tail.get(i).and_then(|b| b.parse::<u16>().ok()),
+            tail.get(i + 1..)
+                .filter(|g| !g.is_empty())
+                .map(|g| g.join(":")),
+        ),
+        None => (tail, None, None),
+    };
+    let cipher = Some(cipher_parts.join(":")).filter(|c| !c.is_empty());
+    CipherString {
+        version,
+        cipher: cipher.map(|c| Cipher::new(&c)),
+        bits,
+        group,
+        resumed,
+    }
+}
+
+proptest! {
+    /// Real `X=` values, their cuts, and text of colons, digits, stars and names.
+    #[test]
+    fn cipher_string_agrees_with_splitting(
+        x in "(TLS1\\.[0-3]|TLSv1\\.2|:|[0-9]{1,6}|\\*|[A-Z_-]{1,8}|é|)*",
+    ) {
+        prop_assert_eq!(cipher_string(&x), cipher_string_by_parts(&x), "{}", x);
+    }
+
+    /// Message-line tails of the bytes that steer the walk (blanks, `=`, `:`, quotes,
+    /// backslashes, brackets of a host) and the keys the parsers read.
+    #[test]
+    fn fields_agree_with_the_word_reading(
+        s in "( |\t|\u{a0}|=|:|\"|\\\\|X=|CV=|DN=|SNI=|P=|T=|C=|H=|a|_|-|rejected|\\[192\\.0\\.2\\.1\\]|\\(h\\)|é)*",
+    ) {
+        assert_fields_agree(&s);
+    }
+}
+
+#[test]
+fn cipher_string_agrees_on_known_values() {
+    for x in [
+        "TLS1.3:TLS_AES_256_GCM_SHA384:256",
+        "TLS1.2:ECDHE-RSA-AES128-GCM-SHA256:128",
+        "TLS1.3:TLS_AES_256_GCM_SHA384:256:X25519",
+        "TLS1.2:ECDHE_RSA_AES_256_GCM_SHA384:256*",
+        "TLS1.2:ECDHE_RSA:AES_256_GCM:SHA384:256",
+        "TLS1.3:TLS_AES_128_GCM_SHA256:128:",
+        "TLS1.2",
+        "TLS1.2:",
+        ":256",
+        "",
+        "*",
+        "TLS1.2::",
+        "TLS1.2:x:99999",
+    ] {
+        assert_eq!(cipher_string(x), cipher_string_by_parts(x), "{x}");
+    }
+}

@@ -175,10 +175,19 @@ fn parse_with_recognisers(daemon: Option<&str>, wants: u16, msg: &str, detail: D
         return Parsed::Irrelevant;
     }
     let on = |bit: u16| wants & bit != 0;
-    let msg = msg.trim_end();
+    // `trim_end` decodes characters from the end; a line ending in a visible ASCII byte
+    // (nearly all) has nothing to trim.
+    let msg = if msg.as_bytes().last().is_some_and(u8::is_ascii_graphic) {
+        msg
+    } else {
+        msg.trim_end()
+    };
     let (warning, body) = strip_severity(msg);
-    let lead = lead_word(body);
-    let queue_id = lead.filter(|(word, _)| is_queue_id(word));
+    let lead = lead(body);
+    let queue_id = lead
+        .filter(|&(_, _, qid)| qid)
+        .map(|(word, rest, _)| (word, rest));
+    let lead = lead.map(|(word, rest, _)| (word, rest));
 
     if let Some((qid, rest)) = queue_id {
         // No summary, daemon start, handshake, library or verification line starts with a
@@ -264,17 +273,37 @@ fn parse_with_recognisers(daemon: Option<&str>, wants: u16, msg: &str, detail: D
 /// The line's first word when it is letters and digits only and followed by `: ` (a
 /// queue id or `NOQUEUE`), and the text after the `: `. That `: ` is the line's first:
 /// the word holds no colon.
+#[cfg(test)]
 fn lead_word(body: &str) -> Option<(&str, &str)> {
+    lead(body).map(|(word, rest, _)| (word, rest))
+}
+
+/// [`lead_word`], and whether the word is a queue id ([`is_queue_id`]), from one walk over
+/// the word's bytes (issue 21: the id was walked a second time by `is_queue_id`). Proven
+/// equal to both by `lead_agrees_with_lead_word_and_is_queue_id`.
+fn lead(body: &str) -> Option<(&str, &str, bool)> {
+    let bytes = body.as_bytes();
+    let (mut all, mut any) = (u8::MAX, 0u8);
+    let mut end = None;
     // Queue ids are at most 24 characters; `NOQUEUE` is 7.
-    let end = body
-        .as_bytes()
-        .iter()
-        .take(25)
-        .position(|&b| class(b) & ALNUM == 0)?;
-    if body.as_bytes().get(end..end + 2) != Some(b": ") {
+    for (i, &b) in bytes.iter().take(25).enumerate() {
+        let c = class(b);
+        if c & ALNUM == 0 {
+            end = Some(i);
+            break;
+        }
+        all &= c;
+        any |= c;
+    }
+    let end = end?;
+    if bytes.get(end..end + 2) != Some(b": ") {
         return None;
     }
-    Some((body.get(..end)?, body.get(end + 2..)?))
+    Some((
+        body.get(..end)?,
+        body.get(end + 2..)?,
+        queue_id_classes(all, any, end),
+    ))
 }
 
 /// True when `body` may be [`verification_failure`]'s form: what comes before its
@@ -290,6 +319,10 @@ fn may_be_verification_failure(body: &str) -> bool {
 
 /// Postfix prefixes problems with `warning: `, `fatal: `, `error: ` or `panic: `.
 fn strip_severity(msg: &str) -> (bool, &str) {
+    // Most lines start with none of their first letters: four compares saved.
+    if !matches!(msg.as_bytes().first(), Some(b'w' | b'f' | b'e' | b'p')) {
+        return (false, msg);
+    }
     for prefix in ["warning: ", "fatal: ", "error: ", "panic: "] {
         if let Some(rest) = msg.strip_prefix(prefix) {
             return (true, rest);
@@ -321,6 +354,24 @@ fn split_near<'a>(hay: &'a str, needle: &str) -> Option<(&'a str, &'a str)> {
     while let Some(rest) = h.get(i..) {
         let at = memchr::memchr(first, rest)?;
         i += at;
+        if h.get(i..)?.starts_with(n) {
+            return Some((hay.get(..i)?, hay.get(i + n.len()..)?));
+        }
+        i += 1;
+    }
+    None
+}
+
+/// [`split_near`] by a byte loop to each candidate first byte, for needles found a few
+/// bytes in (a TLS summary's version, cipher and bits), where a `memchr` call cost more
+/// than the search. Also `hay.split_once(needle)`.
+#[inline]
+fn split_short<'a>(hay: &'a str, needle: &str) -> Option<(&'a str, &'a str)> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let first = *n.first()?;
+    let mut i = 0;
+    while let Some(rest) = h.get(i..) {
+        i += rest.iter().position(|&b| b == first)?;
         if h.get(i..)?.starts_with(n) {
             return Some((hay.get(..i)?, hay.get(i + n.len()..)?));
         }
@@ -414,20 +465,21 @@ fn tls_summary(body: &str) -> Option<Parsed> {
     let Some((peer_part, rest)) = split_near(rest, ": ") else {
         return malformed();
     };
-    let (peer_text, sni) = match split_once(peer_part, needle!(" to ")) {
+    let (peer_text, sni) = match split_near(peer_part, " to ") {
         Some((p, sni)) if direction == Direction::Inbound => (p, Some(sni)),
         _ => (peer_part, None),
     };
     let Some(na) = namaddr(peer_text) else {
         return malformed();
     };
-    let Some((version, rest)) = split_near(rest, " with cipher ") else {
+    // The version, cipher and bits are a few bytes each: byte loops, not `memchr` calls.
+    let Some((version, rest)) = split_short(rest, " with cipher ") else {
         return malformed();
     };
-    let Some((cipher, rest)) = split_near(rest, " (") else {
+    let Some((cipher, rest)) = split_short(rest, " (") else {
         return malformed();
     };
-    let Some((bits, suffix)) = split_near(rest, " bits)") else {
+    let Some((bits, suffix)) = split_short(rest, " bits)") else {
         return malformed();
     };
     let Some((use_bits, alg_bits)) = split_byte(bits, b'/') else {
@@ -489,21 +541,25 @@ fn signature_clauses(suffix: &str, detail: &mut TlsDetail) {
     let mut seen = [false; 5];
     let mut found = [(0usize, 0usize); 5];
     let mut n = 0;
-    let starts = std::iter::once(0).chain(memchr::memchr_iter(b' ', bytes).map(|i| i + 1));
-    for at in starts {
-        let Some(word) = bytes.get(at..) else { break };
+    // The word starts: 0 and after each space, found by a byte loop (a `memchr_iter` paid
+    // a call per word of a few bytes).
+    let mut at = 0;
+    while let Some(word) = bytes.get(at..) {
         // Every key starts with `k`, `s` or `c`: most words are no key's start.
-        if !matches!(word.first(), Some(b'k' | b's' | b'c')) {
-            continue;
-        }
-        for (k, (key, seen)) in KEYS.iter().zip(seen.iter_mut()).enumerate() {
-            if !*seen && word.starts_with(key.as_bytes()) {
-                *seen = true;
-                if let Some(slot) = found.get_mut(n) {
-                    *slot = (at, k);
-                    n += 1;
+        if matches!(word.first(), Some(b'k' | b's' | b'c')) {
+            for (k, (key, seen)) in KEYS.iter().zip(seen.iter_mut()).enumerate() {
+                if !*seen && word.starts_with(key.as_bytes()) {
+                    *seen = true;
+                    if let Some(slot) = found.get_mut(n) {
+                        *slot = (at, k);
+                        n += 1;
+                    }
                 }
             }
+        }
+        match word.iter().position(|&b| b == b' ') {
+            Some(i) => at += i + 1,
+            None => break,
         }
     }
     let found = found.get(..n).unwrap_or_default();
@@ -697,8 +753,15 @@ pub fn is_queue_id(s: &str) -> bool {
         all &= c;
         any |= c;
     }
-    let short = all & SHORT != 0 && (5..=16).contains(&s.len());
-    let long = all & ALNUM != 0 && any & DIGIT != 0 && (10..=24).contains(&s.len());
+    queue_id_classes(all, any, s.len())
+}
+
+/// [`is_queue_id`]'s verdict on a word of `len` bytes whose [`CLASS`] bits, and-ed over
+/// all bytes, are `all` and, or-ed, `any`.
+#[inline]
+fn queue_id_classes(all: u8, any: u8, len: usize) -> bool {
+    let short = all & SHORT != 0 && (5..=16).contains(&len);
+    let long = all & ALNUM != 0 && any & DIGIT != 0 && (10..=24).contains(&len);
     short || long
 }
 

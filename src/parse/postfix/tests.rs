@@ -1121,9 +1121,21 @@ proptest! {
     #[test]
     fn split_near_is_split_once(
         hay in "[ :()a-z0-9>,é]{0,40}",
-        needle in prop::sample::select(vec![": ", " with cipher ", " (", " bits)", ">,", "a"]),
+        needle in prop::sample::select(vec![": ", " with cipher ", " (", " bits)", ">,", "a", " to "]),
     ) {
         prop_assert_eq!(split_near(&hay, needle), hay.split_once(needle));
+        prop_assert_eq!(split_short(&hay, needle), hay.split_once(needle));
+    }
+
+    /// `lead` is `lead_word` plus `is_queue_id` of its word.
+    #[test]
+    fn lead_agrees_with_lead_word_and_is_queue_id(
+        s in "([0-9A-Fa-gzZ_é-]{0,26}|NOQUEUE|warning)(: |:| )?[a-z ]{0,4}",
+    ) {
+        prop_assert_eq!(
+            lead(&s),
+            lead_word(&s).map(|(w, r)| (w, r, is_queue_id(w)))
+        );
     }
 }
 
