@@ -84,6 +84,24 @@ pub(super) fn pid_number(s: &str) -> Option<u32> {
     u32::try_from(v).ok()
 }
 
+/// [`pid_number`] of bytes, inlined: what [`super::Head::envelope`] reads a pid with,
+/// from the line's bytes (ASCII up to the tag's end, so no UTF-8 check and no char
+/// boundaries to look for). A test holds it to `pid_number`.
+#[inline]
+pub(super) fn pid_digits(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || b.len() > 19 {
+        return std::str::from_utf8(b).ok().and_then(pid_number);
+    }
+    let mut v = 0u64;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u64::from(c - b'0');
+    }
+    u32::try_from(v).ok()
+}
+
 pub(super) fn at_boundary(b: &[u8], i: usize) -> bool {
     matches!(b.get(i), None | Some(b' '))
 }
@@ -122,6 +140,14 @@ mod tests {
                 None
             };
             prop_assert_eq!(pid_number(&s), want);
+        }
+    }
+
+    proptest! {
+        /// The byte reading of a pid is [`pid_number`].
+        #[test]
+        fn pid_digits_is_pid_number(s in "[0-9+ a-]{0,12}|[0-9]{8,12}|0{10,20}[0-9]{1,10}|[0-9]{18,22}|.{0,4}") {
+            prop_assert_eq!(pid_digits(s.as_bytes()), pid_number(&s));
         }
     }
 

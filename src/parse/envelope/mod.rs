@@ -118,9 +118,9 @@ pub fn program_of(line: &[u8]) -> Option<&[u8]> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Head {
     stamp: HeadStamp,
+    /// Where the host, program and pid are; the pid's value is read from its bytes only
+    /// when the line is parsed ([`Head::envelope`]), not for a line passed over.
     tag: TagAt,
-    /// The pid between the tag's brackets, read while the tag was found.
-    pid: Option<u32>,
 }
 
 /// The stamp of a [`Head`], as read (made a [`Stamp`] only for a line that is parsed).
@@ -178,25 +178,21 @@ pub fn head(line: &[u8]) -> Option<Head> {
     // read); any other shape by the general reading and a check of its bytes after it.
     // The stamp's bytes are ASCII whenever a stamp was read.
     match usual_tag(line, end) {
-        UsualTag::Read(tag, pid) => Some(Head { stamp, tag, pid }),
+        UsualTag::Read(tag) => Some(Head { stamp, tag }),
         UsualTag::No => None,
         UsualTag::Other => {
             let tag = tag_after_stamp(line, end)?;
             if !line.get(..tag.after)?.is_ascii() {
                 return None;
             }
-            let pid = tag
-                .pid
-                .and_then(|(a, b)| line.get(a..b))
-                .and_then(|p| std::str::from_utf8(p).ok())
-                .and_then(bytes::pid_number);
-            Some(Head { stamp, tag, pid })
+            Some(Head { stamp, tag })
         }
     }
 }
 
 /// [`head`] as it was before its one-pass reading of the usual tag: the specification
-/// the one pass is held to (a test).
+/// the one pass is held to (a test). (The pid's value is read by [`Head::envelope`] for
+/// both.)
 #[cfg(test)]
 fn head_two_pass(line: &[u8]) -> Option<Head> {
     let (stamp, end) = match line.first()? {
@@ -225,12 +221,7 @@ fn head_two_pass(line: &[u8]) -> Option<Head> {
     if !line.get(..tag.after)?.is_ascii() {
         return None;
     }
-    let pid = tag
-        .pid
-        .and_then(|(a, b)| line.get(a..b))
-        .and_then(|p| std::str::from_utf8(p).ok())
-        .and_then(bytes::pid_number);
-    Some(Head { stamp, tag, pid })
+    Some(Head { stamp, tag })
 }
 
 impl Head {
@@ -276,7 +267,10 @@ impl Head {
             stamp,
             host: t.host.and_then(part).and_then(host_name),
             program: Some(part(t.program)?),
-            pid: self.pid,
+            pid: t
+                .pid
+                .and_then(|(a, b)| line.get(a..b))
+                .and_then(bytes::pid_digits),
             message: strip_solaris(s.get((t.after + 1 - from).min(s.len())..).unwrap_or("")),
         })
     }

@@ -363,14 +363,14 @@ fn name_end(b: &[u8], i: usize) -> Option<usize> {
     }
 }
 
-/// The `]` of a pid in the eight bytes `x` after a tag's `[`: `Some((k, digits))`, `k`
-/// the `]`'s place and `digits` whether every byte before it is a digit; `None` when
-/// there is no `]` among them (the caller looks further). `Err(())` when a byte before the
-/// `]` is not ASCII.
+/// The `]` of a pid in the eight bytes `x` after a tag's `[`: `Some(Ok(k))`, `k` the
+/// `]`'s place; `None` when there is no `]` among them (the caller looks further).
+/// `Err(())` when a byte before the `]` is not ASCII. The digits are not looked at: the
+/// pid's value is read only for a line that is parsed ([`super::Head::envelope`]).
 // Always inlined: called, its two-part answer went back through memory.
 #[allow(clippy::inline_always)]
 #[inline(always)]
-fn pid_close(x: u64) -> Option<Result<(usize, bool), ()>> {
+fn pid_close(x: u64) -> Option<Result<usize, ()>> {
     let y = x & LOW7;
     let close = equal_bytes(y, b']') & !x;
     if close == 0 {
@@ -381,20 +381,14 @@ fn pid_close(x: u64) -> Option<Result<(usize, bool), ()>> {
     if x & before != 0 {
         return Some(Err(()));
     }
-    // A digit is 0x30..=0x39: at least 0x30 (high bit set after `+ 0x50`) and not at
-    // least 0x3a (clear after `+ 0x46`).
-    let digit = y.wrapping_add(splat(0x50)) & !y.wrapping_add(splat(0x46)) & HIGH_BITS;
-    Some(Ok((
-        (close.trailing_zeros() / 8) as usize,
-        digit & before == before,
-    )))
+    Some(Ok((close.trailing_zeros() / 8) as usize))
 }
 
 /// What [`usual_tag`] made of the bytes after a stamp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum UsualTag {
-    /// The tag, and the pid read from between its brackets (as [`pid_number`] reads it).
-    Read(TagAt, Option<u32>),
+    /// The tag (its pid's value is read from its bytes when the line is parsed).
+    Read(TagAt),
     /// No head: [`tag_after_stamp`] plus the ASCII check would say `None` too.
     No,
     /// Not the usual shape (no host, a `<fac.level>`, a host ended by another byte):
@@ -404,7 +398,8 @@ pub(super) enum UsualTag {
 
 /// The usual `host prog[pid]: ` after a stamp ending at `end`, in one forward pass:
 /// what [`tag_after_stamp`] finds, with the bytes up to the tag's end checked for ASCII
-/// and the pid's digits read on the way (a test holds it to the two-pass reading).
+/// on the way (a test holds it to the two-pass reading). The pid's digits are not read
+/// here: a line passed over for its program (a third of a mixed log) never needs them.
 ///
 /// Every byte it rejects for not being ASCII lies before the end of the tag that
 /// [`tag_after_stamp`] would find, whatever it finds: the host token, the program and the
@@ -431,7 +426,6 @@ pub(super) fn usual_tag(b: &[u8], end: usize) -> UsualTag {
         return UsualTag::No;
     }
     let mut i = pe;
-    let mut pid = None;
     let mut pid_at = None;
     if b.get(i) == Some(&b'[') {
         let start = i + 1;
@@ -439,12 +433,11 @@ pub(super) fn usual_tag(b: &[u8], end: usize) -> UsualTag {
         let fast = after
             .first_chunk::<8>()
             .and_then(|w| pid_close(u64::from_le_bytes(*w)));
-        let (close, digits) = match fast {
+        let close = match fast {
             Some(Ok(c)) => c,
             Some(Err(())) => return UsualTag::No,
             None => {
                 // The `]` within 16 bytes, as [`tag_bytes`] looks for it.
-                let mut digits = true;
                 let mut close = None;
                 for (k, &c) in after.iter().take(16).enumerate() {
                     if c == b']' {
@@ -454,37 +447,25 @@ pub(super) fn usual_tag(b: &[u8], end: usize) -> UsualTag {
                     if !c.is_ascii() {
                         return UsualTag::No;
                     }
-                    digits &= c.is_ascii_digit();
                 }
                 let Some(close) = close else {
                     return UsualTag::No;
                 };
-                (close, digits)
+                close
             }
         };
-        if digits && close > 0 {
-            // At most 16 digits: they fit a `u64`.
-            let v = after
-                .iter()
-                .take(close)
-                .fold(0u64, |v, &c| v * 10 + u64::from(c - b'0'));
-            pid = u32::try_from(v).ok();
-        }
         pid_at = Some((start, start + close));
         i = start + close + 1;
     }
     if b.get(i) != Some(&b':') || !at_boundary(b, i + 1) {
         return UsualTag::No;
     }
-    UsualTag::Read(
-        TagAt {
-            host: Some((p, q)),
-            program: (p2, pe),
-            pid: pid_at,
-            after: i + 1,
-        },
-        pid,
-    )
+    UsualTag::Read(TagAt {
+        host: Some((p, q)),
+        program: (p2, pe),
+        pid: pid_at,
+        after: i + 1,
+    })
 }
 
 /// A word with `byte` at each of the places `at` that fall in `half` (0: bytes 0..8 of
