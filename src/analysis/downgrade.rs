@@ -725,6 +725,8 @@ pub struct Downgrades {
     /// but the logs of a few hosts are often interleaved (one syslog for all of them).
     recent: [usize; RECENT_HOSTS],
     steps: Vec<Step>,
+    /// Each record's epoch second without chrono's calendar arithmetic per record.
+    clock: crate::correlate::DayClock,
 }
 
 /// How many hosts [`Downgrades`] finds without a hash probe.
@@ -795,7 +797,7 @@ impl Downgrades {
             }
         };
         self.seen(i);
-        let secs = time.timestamp();
+        let secs = self.clock.secs(time);
         let at = i128::from(secs) * 1_000_000_000 + i128::from(time.timestamp_subsec_nanos());
         let Some(h) = self.folds.get_mut(i) else {
             return false;

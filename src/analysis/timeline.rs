@@ -55,13 +55,26 @@ pub struct Timeline {
     pub untimed: u64,
 }
 
-fn bucket_of(t: DateTime<FixedOffset>) -> i64 {
-    t.timestamp().div_euclid(BASE_SECS) * BASE_SECS
+/// The start of the bucket of an epoch second.
+fn bucket_of(secs: i64) -> i64 {
+    secs.div_euclid(BASE_SECS) * BASE_SECS
 }
 
 impl Timeline {
     /// Folds one record in.
     pub fn add(&mut self, r: &Record) {
+        self.add_by(r, |t| t.timestamp());
+    }
+
+    /// [`Timeline::add`] for a long run of records: their epoch seconds come from `clock`,
+    /// which does chrono's calendar arithmetic once per day, not per record (0.7 M
+    /// instructions on a 20 MB log, on the correlating thread; issue 21).
+    pub fn add_with(&mut self, r: &Record, clock: &mut crate::correlate::DayClock) {
+        self.add_by(r, |t| clock.secs(t));
+    }
+
+    /// [`Timeline::add`] with the epoch second of a record's time taken by `secs`.
+    fn add_by(&mut self, r: &Record, secs: impl FnOnce(DateTime<FixedOffset>) -> i64) {
         // What the record adds, decided before its bucket is looked up: counted in place,
         // with no per-record bucket or key allocated (the fold sees every record).
         enum What<'a> {
@@ -100,7 +113,7 @@ impl Timeline {
         };
         // Records come in time order: nearly always the last bucket, found without a
         // search of the map (a B-tree search per record was 1.3% of a scan).
-        let key = bucket_of(t);
+        let key = bucket_of(secs(t));
         let b = match self.buckets.last_entry() {
             Some(e) if *e.key() == key => e.into_mut(),
             _ => self.buckets.entry(key).or_default(),
@@ -275,6 +288,11 @@ mod tests {
             bc.merge(a.clone());
             right.merge(bc);
             prop_assert_eq!(&left, &whole);
+            // The day clock's fold is the plain one.
+            let mut clock = crate::correlate::DayClock::default();
+            let mut clocked = Timeline::default();
+            rs.iter().for_each(|r| clocked.add_with(r, &mut clock));
+            prop_assert_eq!(&clocked, &whole);
             prop_assert_eq!(&right, &whole);
             let mut id = whole.clone();
             id.merge(Timeline::default());

@@ -605,6 +605,7 @@ fn read_logs(
     keep_inbound: bool,
 ) -> Folded {
     let mut f = Folded::default();
+    let mut clock = crate::correlate::DayClock::default();
     f.report = pipeline::run(sources, opts, |r| {
         f.records += 1;
         if want_ids
@@ -628,7 +629,7 @@ fn read_logs(
                     f.inbound.add(&r);
                 }
                 f.posture.add(&r);
-                f.timeline.add(&r);
+                f.timeline.add_with(&r, &mut clock);
             }
             Some(why) => {
                 *f.left_out.entry(why).or_default() += 1;
