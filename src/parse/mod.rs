@@ -354,7 +354,7 @@ pub fn parse_line(raw: &[u8], file: &Arc<str>, line_no: u64) -> LineOutcome {
 /// Log host names already handed out, so that the events of one block share one
 /// allocation per host instead of one per event (a log has a handful of hosts).
 ///
-/// Each name is kept with [`host_key`] of it, so that a lookup compares one word per
+/// Each name is kept with its `host_key`, so that a lookup compares one word per
 /// name instead of calling `memcmp` for every name of the same length (`mx-pf`, `mx-sm`
 /// and `mx-ex` are all five bytes: the plain search cost some 85 instructions per event).
 #[derive(Debug, Default)]
