@@ -42,7 +42,7 @@ use crate::analysis::policy::{Evaluation, Policy, Readiness};
 use crate::analysis::posture::{ErrorStat, PeerPosture};
 use crate::analysis::timeline::Timeline;
 use crate::model::text::count;
-use crate::model::{Mta, TlsErrorKind};
+use crate::model::{Direction, Mta, TlsErrorKind};
 
 /// Everything a report shows, gathered by the command.
 pub struct Report<'a> {
@@ -135,20 +135,47 @@ pub struct Broken {
     pub scopes: Vec<(String, u64)>,
     /// The MTAs that logged it: the advice is given in each one's own terms.
     pub mtas: BTreeSet<Mta>,
+    /// Each MTA with the side of its peers' incidents (our server side = inbound, our
+    /// client side = outbound); none for local ones. A failed handshake is advised on per
+    /// side.
+    pub sides: BTreeSet<(Mta, Direction)>,
 }
 
 impl Broken {
-    /// The cause and fix per MTA that logged this kind.
-    pub fn advice(&self) -> Vec<(&'static str, crate::analysis::policy::Advice)> {
-        self.mtas
-            .iter()
-            .map(|m| {
-                (
-                    crate::analysis::policy::mta_name(*m),
-                    crate::analysis::policy::advice(self.kind, *m),
-                )
-            })
-            .collect()
+    /// The cause and fix per MTA that logged this kind, and per side where the advice
+    /// depends on it (labelled `Postfix, inbound` when both sides are there).
+    pub fn advice(&self) -> Vec<(String, crate::analysis::policy::Advice)> {
+        use crate::analysis::policy::{advice_on, depends_on_side, mta_name};
+        let by_side = depends_on_side(self.kind);
+        let both = by_side && {
+            let mut d = self.sides.iter().map(|(_, d)| *d);
+            d.next().is_some_and(|first| d.any(|x| x != first))
+        };
+        let mut out = Vec::new();
+        for &m in &self.mtas {
+            let sides: Vec<Direction> = self
+                .sides
+                .iter()
+                .filter(|(n, _)| by_side && *n == m)
+                .map(|(_, d)| *d)
+                .collect();
+            if sides.is_empty() {
+                out.push((mta_name(m).to_owned(), advice_on(self.kind, m, None)));
+            }
+            for side in sides {
+                let label = if both {
+                    let word = match side {
+                        Direction::Inbound => "inbound",
+                        Direction::Outbound => "outbound",
+                    };
+                    format!("{}, {word}", mta_name(m))
+                } else {
+                    mta_name(m).to_owned()
+                };
+                out.push((label, advice_on(self.kind, m, Some(side))));
+            }
+        }
+        out
     }
 }
 
@@ -165,16 +192,24 @@ impl Report<'_> {
 
     pub fn broken(&self) -> Vec<Broken> {
         let mut m: BTreeMap<TlsErrorKind, Broken> = BTreeMap::new();
-        let mut add = |kind: TlsErrorKind, e: &ErrorStat, scope: String, mtas: &BTreeSet<Mta>| {
+        let mut add = |kind: TlsErrorKind,
+                       e: &ErrorStat,
+                       scope: String,
+                       mtas: &BTreeSet<Mta>,
+                       side: Option<Direction>| {
             let b = m.entry(kind).or_insert_with(|| Broken {
                 kind,
                 stat: ErrorStat::default(),
                 scopes: Vec::new(),
                 mtas: BTreeSet::new(),
+                sides: BTreeSet::new(),
             });
             b.stat.merge(e.clone());
             b.scopes.push((scope, e.count));
             b.mtas.extend(mtas);
+            if let Some(d) = side {
+                b.sides.extend(mtas.iter().map(|m| (*m, d)));
+            }
         };
         // A local error's MTA: the one whose window it opened on that host; failing that,
         // every MTA seen (a site runs one MTA per host as a rule); failing that, Sendmail.
@@ -199,7 +234,7 @@ impl Report<'_> {
                 if mtas.is_empty() {
                     mtas = seen.clone();
                 }
-                add(*k, e, format!("local {host}"), &mtas);
+                add(*k, e, format!("local {host}"), &mtas, None);
             }
         }
         for (key, p) in &self.snap.posture.peers {
@@ -207,9 +242,12 @@ impl Report<'_> {
             if mtas.is_empty() {
                 mtas = seen.clone();
             }
-            for (dir, d) in [("in", &p.inbound), ("out", &p.outbound)] {
+            for (side, d) in [
+                (Direction::Inbound, &p.inbound),
+                (Direction::Outbound, &p.outbound),
+            ] {
                 for (k, e) in &d.errors {
-                    add(*k, e, format!("{key} {dir}"), &mtas);
+                    add(*k, e, format!("{key} {}", side.as_str()), &mtas, Some(side));
                 }
             }
         }

@@ -27,12 +27,70 @@ pub fn mta_name(mta: Mta) -> &'static str {
 
 /// The advice for `kind` as logged by `mta`.
 pub fn advice(kind: TlsErrorKind, mta: Mta) -> Advice {
-    let (cause, fix) = match mta {
-        Mta::Sendmail => sendmail(kind),
-        Mta::Postfix => postfix(kind),
-        Mta::Exim => exim(kind),
+    advice_on(kind, mta, None)
+}
+
+/// True for the kinds whose cause and fix depend on the side: a failed handshake on our
+/// server side (clients, scanners among them, that could not or would not finish it) asks
+/// for other settings than one on our client side (mail to the peer falls back or waits).
+pub fn depends_on_side(kind: TlsErrorKind) -> bool {
+    kind == TlsErrorKind::Handshake
+}
+
+/// The advice for `kind` as logged by `mta` on one side: `Some(Inbound)` for our server
+/// side, `Some(Outbound)` for our client side, `None` when unknown (the client side's
+/// words, which are about the mail that waits).
+pub fn advice_on(kind: TlsErrorKind, mta: Mta, side: Option<Direction>) -> Advice {
+    let (cause, fix) = match (mta, side) {
+        (_, Some(Direction::Inbound)) if depends_on_side(kind) => inbound_handshake(mta),
+        (Mta::Sendmail, _) => sendmail(kind),
+        (Mta::Postfix, _) => postfix(kind),
+        (Mta::Exim, _) => exim(kind),
     };
     Advice { cause, fix }
+}
+
+/// Failed handshakes of clients with our server: nothing to change for scanners and
+/// probes (they make most of them); for a real sender, our protocols and ciphers, or no
+/// STARTTLS offered to that one client, so that its mail comes in (in clear text).
+fn inbound_handshake(mta: Mta) -> (&'static str, &'static str) {
+    match mta {
+        Mta::Sendmail => (
+            "Clients' handshakes with our server failed (STARTTLS=server, accept failed): a \
+             client with no protocol or cipher in common with us (an old one, or our \
+             CipherList / ServerSSLOptions too strict), one that hung up in the handshake \
+             (scanners and probes do), or a reset.",
+            "Nothing to change for scanners and probes. For a real sender that fails, compare \
+             its protocols and ciphers with ours (mailtls check OURHOST:25); relax CipherList \
+             or ServerSSLOptions in sendmail.mc only as policy permits, or stop offering \
+             STARTTLS to that one client with an access map entry Srv_Features:IP S (makemap \
+             hash /etc/mail/access < /etc/mail/access) so that its mail comes in, in clear \
+             text.",
+        ),
+        Mta::Postfix => (
+            "Clients' handshakes with our smtpd failed (SSL_accept error, starttls=0/1): a \
+             client with no protocol or cipher in common with us (an old one, or \
+             smtpd_tls_protocols / smtpd_tls_ciphers too strict), one that hung up in the \
+             handshake (scanners and probes do), or a reset.",
+            "Nothing to change for scanners and probes. For a real sender that fails, compare \
+             its protocols and ciphers with ours (mailtls check OURHOST:25); relax \
+             smtpd_tls_protocols or smtpd_tls_ciphers only as policy permits, or stop \
+             offering STARTTLS to that one client (smtpd_discard_ehlo_keyword_address_maps, \
+             its address with the keyword starttls) so that its mail comes in, in clear \
+             text; then postfix reload.",
+        ),
+        Mta::Exim => (
+            "Clients' handshakes with our Exim server failed (TLS error on connection from \
+             …): a client with no protocol or cipher in common with us (an old one, or \
+             tls_require_ciphers too strict), one that hung up in the handshake (scanners \
+             and probes do), or a reset.",
+            "Nothing to change for scanners and probes. For a real sender that fails, compare \
+             its protocols and ciphers with ours (mailtls check OURHOST:25); relax \
+             tls_require_ciphers only as policy permits, or stop advertising STARTTLS to that \
+             one client (tls_advertise_hosts = ! IP : *) so that its mail comes in, in clear \
+             text; then update-exim4.conf and restart exim4.",
+        ),
+    }
 }
 
 /// The advice for a host of ours that did no TLS at all in a role
@@ -170,8 +228,10 @@ fn sendmail(kind: TlsErrorKind) -> (&'static str, &'static str) {
              (sendmail -d0.1 -bv root), and the start-up log; restart sendmail.",
         ),
         K::Handshake => (
-            "The handshake with a peer failed: no shared protocol or cipher (an old peer, or \
-             our settings too strict), or the connection was reset mid-handshake.",
+            "Our client's handshake with the peer's server failed (STARTTLS=client, connect \
+             failed): no protocol or cipher in common (an old server, or our settings too \
+             strict), a TLS stack broken on its side, or a reset. Sendmail then delivers in \
+             clear text, unless the access map requires TLS for the peer (TLS_Srv).",
             "Check the peer with mailtls check HOST; allow its protocol only if policy \
              permits, or add an access map entry (Try_TLS:host NO to skip STARTTLS to it, \
              TLS_Srv:host to require it) so mail is not held.",
@@ -273,11 +333,16 @@ fn postfix(kind: TlsErrorKind) -> (&'static str, &'static str) {
             "Check tls_random_source and the chroot column in master.cf, then postfix reload.",
         ),
         K::Handshake => (
-            "The handshake with a peer failed: no shared protocol or cipher, a client that \
-             hung up in the handshake (scanners), or a reset.",
-            "Check the peer with mailtls check HOST; for one legacy peer set an entry in \
-             smtp_tls_policy_maps ([host]:25 may) rather than loosening smtp_tls_protocols \
-             for everyone, then postfix reload.",
+            "Our smtp client's handshake with the peer failed (SSL_connect error, TLS library \
+             problem): no protocol or cipher in common (an old server, or smtp_tls_protocols \
+             / smtp_tls_ciphers too strict), a TLS stack broken on its side, or a reset. \
+             Postfix defers the mail (4.7.5 Cannot start TLS: handshake failure) and tries \
+             again later.",
+            "Check the peer with mailtls check HOST. For an old server, allow its protocols \
+             or ciphers for it alone in smtp_tls_policy_maps ([host]:25 may protocols=… \
+             ciphers=…) rather than loosening smtp_tls_protocols for everyone; for a broken \
+             one, [host]:25 none sends to it in clear text (consciously, as a recorded \
+             exception); postmap the map, then postfix reload.",
         ),
         K::Io => (
             "A read or write on an established TLS session failed or timed out.",
@@ -375,8 +440,10 @@ fn exim(kind: TlsErrorKind) -> (&'static str, &'static str) {
              restart exim4.",
         ),
         K::Handshake => (
-            "The handshake with a peer failed: no shared protocol or cipher, or the \
-             connection was reset mid-handshake.",
+            "Our Exim client's handshake with the peer failed: no protocol or cipher in \
+             common (an old server, or tls_require_ciphers too strict), a TLS stack broken on \
+             its side, or a reset. Exim then delivers in clear text, unless hosts_require_tls \
+             covers the peer.",
             "Check the peer with mailtls check HOST; for one legacy peer use hosts_avoid_tls \
              (or a tls_require_ciphers on its own transport) rather than loosening \
              everyone, then restart exim4.",
@@ -470,14 +537,40 @@ mod tests {
         ];
         for (mta, bad) in foreign {
             for k in kinds {
-                let a = advice(k, mta);
-                for b in bad {
-                    assert!(
-                        !a.cause.contains(b) && !a.fix.contains(b),
-                        "{mta:?} {k}: mentions {b}: {a:?}"
-                    );
+                for side in [None, Some(Direction::Inbound), Some(Direction::Outbound)] {
+                    let a = advice_on(k, mta, side);
+                    for b in bad {
+                        assert!(
+                            !a.cause.contains(b) && !a.fix.contains(b),
+                            "{mta:?} {k} {side:?}: mentions {b}: {a:?}"
+                        );
+                    }
                 }
             }
+        }
+        // A failed handshake is advised on per side: our server's settings (and nothing to
+        // do for scanners) inbound, the peer's entry in our client's settings outbound.
+        for (m, server, client) in [
+            (Mta::Sendmail, "Srv_Features", "Try_TLS"),
+            (
+                Mta::Postfix,
+                "smtpd_discard_ehlo_keyword_address_maps",
+                "smtp_tls_policy_maps",
+            ),
+            (Mta::Exim, "tls_advertise_hosts", "hosts_avoid_tls"),
+        ] {
+            let h = |side| advice_on(TlsErrorKind::Handshake, m, Some(side));
+            let (inb, out) = (h(Direction::Inbound), h(Direction::Outbound));
+            assert!(
+                inb.fix.contains(server) && !inb.fix.contains(client),
+                "{m:?}: {inb:?}"
+            );
+            assert!(inb.fix.contains("Nothing to change for scanners"), "{m:?}");
+            assert!(
+                out.fix.contains(client) && !out.fix.contains(server),
+                "{m:?}: {out:?}"
+            );
+            assert_eq!(advice(TlsErrorKind::Handshake, m), out, "{m:?}");
         }
         // The key advice names the file setting and the reload of its own MTA.
         let key = |m| advice(TlsErrorKind::PrivateKey, m);

@@ -883,7 +883,7 @@ pub fn enforce_readiness_with(posture: &Posture, outage: &Outage) -> Vec<Readine
 }
 
 mod advice;
-pub use advice::{Advice, advice, mta_name, no_tls};
+pub use advice::{Advice, advice, advice_on, depends_on_side, mta_name, no_tls};
 
 #[cfg(test)]
 mod tests {
