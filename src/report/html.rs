@@ -418,7 +418,7 @@ pub fn render(r: &Report, charts: &[Chart]) -> String {
                             dl {
                                 dt { "when" } dd { (when(b.stat.first_seen)) " → " (when(b.stat.last_seen)) }
                                 dt { "where" } dd { (b.scopes.iter().map(|(s, n)| format!("{s} ×{n}")).collect::<Vec<_>>().join(", ")) }
-                                dt { "example" } dd { code.line { (b.stat.last_text) } }
+                                dt { "example" } dd { code.line { (b.example()) } }
                                 @let advice = b.advice();
                                 @let many = advice.len() > 1;
                                 @for (m, a) in &advice {

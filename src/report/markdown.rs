@@ -216,7 +216,7 @@ pub fn render(r: &Report) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let _ = writeln!(o, "* example: {}", escape(&b.stat.last_text));
+        let _ = writeln!(o, "* example: {}", escape(&b.example()));
         let advice = b.advice();
         let many = advice.len() > 1;
         for (m, a) in advice {

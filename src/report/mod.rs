@@ -142,6 +142,18 @@ pub struct Broken {
 }
 
 impl Broken {
+    /// The example line of this kind with the reason the MTA logged next to it (Postfix's
+    /// `TLS library problem: … no shared cipher` after `SSL_accept error from …: -1`):
+    /// the line alone says that it failed, the reason says why.
+    pub fn example(&self) -> String {
+        match &self.stat.last_reason {
+            Some(r) if !r.is_empty() && !self.stat.last_text.contains(r.as_str()) => {
+                format!("{} (reason: {r})", self.stat.last_text)
+            }
+            _ => self.stat.last_text.clone(),
+        }
+    }
+
     /// The cause and fix per MTA that logged this kind, and per side where the advice
     /// depends on it (labelled `Postfix, inbound` when both sides are there).
     pub fn advice(&self) -> Vec<(String, crate::analysis::policy::Advice)> {

@@ -181,6 +181,17 @@ fn a_failed_handshake_is_one_incident_with_its_reason() {
         .rfind(|l| l.contains("TLS library problem: "))
         .unwrap();
     assert!(last_dump.ends_with(last_reason), "{last_reason}");
+    // The report's example says why, not only that: `SSL_accept error … -1` alone names
+    // no cause; the library line beside it does.
+    let md = run(&["scan", "--format", "md", "--loopback"], &log);
+    let example = md
+        .lines()
+        .find(|l| l.starts_with("* example: SSL\\_accept error"))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(
+        example.contains("(reason: ") && example.contains("no shared cipher"),
+        "{example}"
+    );
 
     let errs = events(&log, &["--errors-only"]);
     assert_eq!(errs.len(), 6);
