@@ -330,6 +330,10 @@ pub struct Occurrence {
     pub host: Option<String>,
     pub source: Source,
     pub text: String,
+    /// The reason logged beside an error line (Postfix's `TLS library problem: … no
+    /// shared cipher` after `SSL_accept error from …: -1`): the line says that, this why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// A deferred or bounced message whose reason is TLS-related.
@@ -406,6 +410,12 @@ fn occurrence(r: &Record, text: &str) -> Occurrence {
         host: m.host.as_deref().map(str::to_owned),
         source: m.source.clone(),
         text: text.to_owned(),
+        reason: match r {
+            Record::Error {
+                reason: Some(why), ..
+            } if !why.is_empty() && !text.contains(why.as_str()) => Some(why.clone()),
+            _ => None,
+        },
     }
 }
 
@@ -1161,6 +1171,9 @@ impl PeerStory {
                         p.paint(Tone::Dim, &occ.source.to_string()),
                         p.paint(Tone::Dim, &occ.text)
                     );
+                    if let Some(why) = &occ.reason {
+                        let _ = writeln!(o, "            reason: {}", p.paint(Tone::Dim, why));
+                    }
                 }
             }
         }

@@ -192,6 +192,15 @@ fn a_failed_handshake_is_one_incident_with_its_reason() {
         example.contains("(reason: ") && example.contains("no shared cipher"),
         "{example}"
     );
+    // And so does `peer`: under the first and the last line of the kind, their reasons.
+    let story = run(&["peer", "vm.example.test", "--color", "never"], &log);
+    let reasons: Vec<&str> = story
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("reason: "))
+        .collect();
+    assert_eq!(reasons.len(), 2, "{story}");
+    assert!(reasons[0].contains("unsupported protocol"), "{story}");
+    assert!(reasons[1].contains("no shared cipher"), "{story}");
 
     let errs = events(&log, &["--errors-only"]);
     assert_eq!(errs.len(), 6);
