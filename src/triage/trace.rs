@@ -17,7 +17,7 @@ use super::collect::{Item, Step, event_queue_id};
 use super::peer::when;
 use super::scope::next_hop_ids;
 use super::term::{Painter, Tone, clean};
-use crate::model::{DeliveryStatus, Direction, Event, EventKind, Mta, Source};
+use crate::model::{DeliveryStatus, Direction, Event, EventKind, Mta, Source, TlsErrorKind};
 use crate::model::{Encryption, Record};
 use crate::parse::received::HopTls;
 use crate::stores::hops::{MessageHops, Trust};
@@ -332,7 +332,10 @@ impl MessageTrace {
             }
             hop.entries.push(e);
         }
-        // Failed handshakes and verdicts, with the delivery they came before.
+        // Failed handshakes and verdicts, with the delivery they came before. A raw TLS
+        // library line (Postfix's `TLS library problem: …`) right after a failed handshake
+        // of the same process is that handshake's reason, not a second failure.
+        let mut last_failed: Option<(Option<u32>, (String, String), usize)> = None;
         for (c, d) in fallbacks {
             let (Some(qid), host) = (
                 event_queue_id(&d.kind),
@@ -340,8 +343,27 @@ impl MessageTrace {
             ) else {
                 continue;
             };
-            let Some(hop) = hops.get_mut(&(host, qid.to_owned())) else {
+            let key = (host, qid.to_owned());
+            let Some(hop) = hops.get_mut(&key) else {
                 continue;
+            };
+            if let EventKind::TlsError(e) = &c.kind
+                && e.kind == TlsErrorKind::Library
+                && let Some((pid, k, at)) = &last_failed
+                && *pid == c.pid
+                && *k == key
+                && let Some(entry) = hop.entries.get_mut(*at)
+                && let Some(text) = &mut entry.text
+            {
+                text.push_str(&format!(" (reason: {})", e.text));
+                last_failed = None;
+                continue;
+            }
+            last_failed = match &c.kind {
+                EventKind::TlsError(e) if e.kind != TlsErrorKind::Library => {
+                    Some((c.pid, key, hop.entries.len()))
+                }
+                _ => None,
             };
             let (what, peer, text) = match &c.kind {
                 EventKind::TlsError(e) => ("TLS failed", e.peer.as_ref(), e.text.clone()),

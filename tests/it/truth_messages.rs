@@ -108,6 +108,32 @@ fn sendmail_fallback_to_clear_shows_the_failed_handshake() {
 }
 
 #[test]
+fn postfix_failed_handshake_is_one_row_with_its_reason() {
+    // Real: each attempt logs `SSL_connect error to …: -1`, then `TLS library problem:
+    // … sslv3 alert handshake failure`, then the deferral. One failure per attempt, the
+    // library line its reason (it was shown as a second "TLS failed").
+    for f in ["client_fallback.log", "client_fallback.trad.log"] {
+        let file = format!("tests/fixtures/real/postfix/{f}");
+        let got = entries("D88DA132595", &[&file]);
+        let whats: Vec<&str> = got.iter().map(|e| e.0.as_str()).collect();
+        let attempt = ["queued", "TLS failed", "not delivered"];
+        assert_eq!(whats[0], "received", "{got:#?}");
+        assert_eq!(whats[1..], [attempt, attempt].concat(), "{got:#?}");
+        for failed in got.iter().filter(|e| e.0 == "TLS failed") {
+            assert!(
+                failed.2.starts_with("SSL_connect error to 127.0.0.1"),
+                "{failed:?}"
+            );
+            assert!(failed.2.contains("(reason: "), "{failed:?}");
+            assert!(
+                failed.2.contains("sslv3 alert handshake failure"),
+                "{failed:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn exim_fallback_to_clear_shows_delivering_unencrypted() {
     let file = "tests/fixtures/real/exim/client_fallback.log";
     let got = entries("1xaBxz-0004gn-0B", &[file]);
