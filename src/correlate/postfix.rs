@@ -83,6 +83,10 @@ pub(super) struct PostfixState {
     ended: HashMap<QidKey, (Record, Mark, u64)>,
     /// qmgr `from=` lines seen before the session ended.
     confirmed: HashMap<QidKey, Mark>,
+    /// Scratch for the records a session end releases with their `client=` positions
+    /// ([`Correlator::end_smtpd`]): kept empty between events so that each disconnect
+    /// does not allocate and free a vector of its own (issue 21).
+    done: Vec<(u64, Record)>,
     /// Whether any qmgr `from=` was seen: without one, `client=` alone counts.
     seen_qmgr: bool,
     /// smtpd processes that logged a local (key, certificate, …) incident for the server
@@ -140,9 +144,10 @@ impl Correlator {
                     // ends as a `disconnect` without counters would.
                     let old = self.postfix.smtpd.insert(pk, sess);
                     if let Some(old) = old {
-                        let mut done = Vec::new();
+                        let mut done = std::mem::take(&mut self.postfix.done);
                         self.close_session(old, host, None, &mut done);
-                        out.extend(done.into_iter().map(|(_, r)| r));
+                        out.extend(done.drain(..).map(|(_, r)| r));
+                        self.postfix.done = done;
                     }
                     if let Some(list) = waiting {
                         out.extend(list.into_iter().map(super::unattributed));
@@ -194,9 +199,10 @@ impl Correlator {
                     // No process to tie it to: nothing says TLS.
                     let (queue_id, peer) = (std::mem::take(queue_id), std::mem::take(peer));
                     let record = message(meta, peer, queue_id, Encryption::Plaintext);
-                    let mut done = Vec::new();
+                    let mut done = std::mem::take(&mut self.postfix.done);
                     self.queue_or_count(record, host, now, now.seq, &mut done);
-                    out.extend(done.into_iter().map(|(_, r)| r));
+                    out.extend(done.drain(..).map(|(_, r)| r));
+                    self.postfix.done = done;
                 }
             },
             EventKind::Received(r) => {
@@ -260,9 +266,10 @@ impl Correlator {
 
     /// Closes an smtpd session and decides its messages' verdicts.
     fn end_smtpd(&mut self, pk: &ProcKey, starttls: Option<(u32, u32)>, out: &mut Vec<Record>) {
-        let mut done = Vec::new();
+        let mut done = std::mem::take(&mut self.postfix.done);
         self.close_smtpd(pk, starttls, &mut done);
-        out.extend(done.into_iter().map(|(_, r)| r));
+        out.extend(done.drain(..).map(|(_, r)| r));
+        self.postfix.done = done;
     }
 
     /// [`Correlator::end_smtpd`], each record with the position of its `client=` line.
