@@ -348,18 +348,7 @@ fn split_byte(s: &str, c: u8) -> Option<(&str, &str)> {
 /// loads instead of a `memcmp` call.
 #[inline]
 fn split_near<'a>(hay: &'a str, needle: &str) -> Option<(&'a str, &'a str)> {
-    let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    let first = *n.first()?;
-    let mut i = 0;
-    while let Some(rest) = h.get(i..) {
-        let at = memchr::memchr(first, rest)?;
-        i += at;
-        if h.get(i..)?.starts_with(n) {
-            return Some((hay.get(..i)?, hay.get(i + n.len()..)?));
-        }
-        i += 1;
-    }
-    None
+    split_at_first(hay, needle, memchr::memchr)
 }
 
 /// [`split_near`] by a byte loop to each candidate first byte, for needles found a few
@@ -367,11 +356,23 @@ fn split_near<'a>(hay: &'a str, needle: &str) -> Option<(&'a str, &'a str)> {
 /// than the search. Also `hay.split_once(needle)`.
 #[inline]
 fn split_short<'a>(hay: &'a str, needle: &str) -> Option<(&'a str, &'a str)> {
+    split_at_first(hay, needle, |first, rest| {
+        rest.iter().position(|&b| b == first)
+    })
+}
+
+/// `hay.split_once(needle)`, each candidate found by `find(first byte of needle, rest)`.
+#[inline]
+fn split_at_first<'a>(
+    hay: &'a str,
+    needle: &str,
+    find: impl Fn(u8, &[u8]) -> Option<usize>,
+) -> Option<(&'a str, &'a str)> {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
     let first = *n.first()?;
     let mut i = 0;
     while let Some(rest) = h.get(i..) {
-        i += rest.iter().position(|&b| b == first)?;
+        i += find(first, rest)?;
         if h.get(i..)?.starts_with(n) {
             return Some((hay.get(..i)?, hay.get(i + n.len()..)?));
         }
