@@ -372,6 +372,12 @@ pub struct Machine {
     recent_plain: VecDeque<(i128, Recent)>,
     /// Times of TLS evidence of the last [`LATE`], per role (with their [`instant`]).
     recent_works: [VecDeque<(i128, Time)>; 2],
+    /// Per role, the end of the open window when evidence already read proves it (a
+    /// window opened by an incident released after TLS evidence of a later time, as when
+    /// an older input follows a newer one): the window stays open for the records of its
+    /// span still to come and closes at the first record from that time on (or at the
+    /// end), with the record that proved it.
+    closing: [Option<(Time, Meta)>; 2],
 }
 
 impl Machine {
@@ -383,6 +389,7 @@ impl Machine {
             since_start: 0,
             recent_plain: VecDeque::new(),
             recent_works: [VecDeque::new(), VecDeque::new()],
+            closing: [None, None],
         }
     }
 
@@ -436,7 +443,7 @@ impl Machine {
         if let Some(c) = resumed {
             let mut m = at.clone();
             m.time = Some(c);
-            self.close(d, c, &m, steps);
+            self.closing[idx(d)] = Some((c, m));
         }
     }
 
@@ -451,6 +458,12 @@ impl Machine {
     }
 
     fn close(&mut self, d: Direction, time: Time, at: &Meta, steps: &mut Vec<Step>) {
+        // An end already proved (see `closing`) that comes first is the window's end.
+        let proved = self.closing[idx(d)].take();
+        let (time, at) = match &proved {
+            Some((c, m)) if *c <= time => (*c, m),
+            _ => (time, at),
+        };
         let slot = &mut self.open[idx(d)];
         // Evidence from before the window opened (records released late, or an older
         // input with the same host name) does not close it: windows are never negative.
@@ -505,6 +518,14 @@ impl Machine {
         steps: &mut Vec<Step>,
     ) {
         let meta = r.meta();
+        for d in BOTH {
+            if let Some((c, m)) = &self.closing[idx(*d)]
+                && time >= *c
+            {
+                let (c, m) = (*c, m.clone());
+                self.close(*d, c, &m, steps);
+            }
+        }
         if let Some(s) = &self.start {
             let past = s.time.is_none_or(|t| time - t > BURST);
             let incident = matches!(ev, Evidence::Broken { .. });
@@ -620,6 +641,11 @@ impl Machine {
     /// are returned (never resumed in the logs read).
     pub fn finish(mut self, steps: &mut Vec<Step>) -> Vec<Window> {
         self.commit_start(steps);
+        for d in BOTH {
+            if let Some((c, m)) = self.closing[idx(*d)].clone() {
+                self.close(*d, c, &m, steps);
+            }
+        }
         self.open.into_iter().flatten().collect()
     }
 }
@@ -1159,6 +1185,31 @@ mod tests {
             local("mail", 0, Some(In), 1),
         ]);
         assert_eq!(w[0].plaintext_messages, 0);
+    }
+
+    /// An older input read after a newer one (within the reorder slack): the window its
+    /// incident opens ends at the newer input's TLS, and the clear-text messages of its
+    /// span that come after the incident are still its own (real: Postfix `key_missing`
+    /// read after `scanner_burst`, the probe's message was held against the peer).
+    #[test]
+    fn a_window_already_ended_by_later_tls_still_takes_the_records_of_its_span() {
+        let w = fold(&[
+            session("mail", 20, In, "b.example"),
+            local("mail", 5, Some(In), 5),
+            plain("mail", 6, In, "a.example", 6),
+            plain("mail", 21, In, "c.example", 21),
+        ]);
+        assert_eq!(spans(&w), vec![(In, 5, Some(20))]);
+        assert_eq!(w[0].peers.keys().collect::<Vec<_>>(), vec!["a.example"]);
+        assert_eq!(w[0].plaintext_messages, 1);
+        // Without a record after the proved end, the end of the input closes it there.
+        let w = fold(&[
+            session("mail", 20, In, "b.example"),
+            local("mail", 5, Some(In), 5),
+            plain("mail", 6, In, "a.example", 6),
+        ]);
+        assert_eq!(spans(&w), vec![(In, 5, Some(20))]);
+        assert_eq!(w[0].plaintext_messages, 1);
     }
 
     #[test]

@@ -379,3 +379,40 @@ fn rejected_certificate_verify_words_and_trailing_blanks() {
     assert_eq!(v["peers"][0]["inbound"]["tls_sessions"], 1);
     assert_eq!(v["peers"][0]["inbound"]["verify"]["NO"], 1);
 }
+
+/// Two real captures of one host read together, the later one first (scan orders its
+/// inputs): Postfix's missing key at 13:06:39 is our outage until TLS works again at
+/// 13:06:53, and the probe's clear-text message at 13:06:39 is in it, not held against the
+/// peer (it was: window "0 messages", peer D for 1 of 1 message in clear).
+#[test]
+fn an_outage_read_after_its_end_still_counts_its_clear_text() {
+    let out = mailtls()
+        .args(["scan", "--format", "json", "--loopback", "--year", "2026"])
+        .arg(real("postfix/key_missing.log"))
+        .arg(real("postfix/scanner_burst.log"))
+        .output()
+        .unwrap();
+    let v: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stderr(&out)));
+    let w = v["windows"].as_array().unwrap();
+    assert_eq!(w.len(), 1, "{w:#?}");
+    assert_eq!(w[0]["start"], "2026-12-06T13:06:39.368970Z");
+    assert_eq!(w[0]["resumed"], "2026-12-06T13:06:53.739226Z");
+    assert_eq!(w[0]["plaintext_messages"], 1, "{w:#?}");
+    let csv = String::from_utf8(
+        mailtls()
+            .args(["scan", "--format", "csv", "--loopback", "--year", "2026"])
+            .arg(real("postfix/key_missing.log"))
+            .arg(real("postfix/scanner_burst.log"))
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let row = csv
+        .lines()
+        .find(|l| l.contains("vm.example.test"))
+        .unwrap_or_else(|| panic!("{csv}"));
+    // Graded on its failed handshakes (the scanner), not on our outage's clear text.
+    assert!(row.starts_with("vm.example.test,in,C,"), "{row}");
+}
