@@ -114,6 +114,11 @@ pub fn run(args: &Args) -> Result<u8, Error> {
         &opts,
         |r| match r {
             Record::Message { queue_id, .. } => qids.contains(queue_id.as_str()) && filter.keep(r),
+            // The incident of a fallback line: its text and reason as the correlator made
+            // them (the trace shows the line with them).
+            Record::Error {
+                direction, kind, ..
+            } => direction != &Some(crate::model::Direction::Inbound) && !kind.is_local(),
             _ => false,
         },
         |ev| {

@@ -70,11 +70,6 @@ pub fn rank(kind: TlsErrorKind) -> u8 {
     }
 }
 
-/// Kinds that only carry a library's words and join an incident of either side.
-fn weak(kind: TlsErrorKind) -> bool {
-    matches!(kind, TlsErrorKind::Library | TlsErrorKind::Other)
-}
-
 /// A line of an OpenSSL/GnuTLS error-queue dump (`error:0A000086:…`,
 /// `STARTTLS=server: 40D7…:error:…`, `10697:error:…`) rather than the MTA's own sentence.
 fn is_dump(text: &str) -> bool {
@@ -139,7 +134,8 @@ impl Open {
             (Some(a), Some(b)) => same_peer(a, b),
             _ => true,
         };
-        let side_ok = weak(self.kind) || weak(e.kind) || self.kind.is_local() == e.kind.is_local();
+        let side_ok =
+            self.kind.is_dump() || e.kind.is_dump() || self.kind.is_local() == e.kind.is_local();
         near && dir_ok && peer_ok && side_ok
     }
 

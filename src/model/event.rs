@@ -574,6 +574,13 @@ impl TlsErrorKind {
         }
     }
 
+    /// True for the kinds that only carry a TLS library's words (an error-queue dump):
+    /// such a line joins the incident of the MTA's own line beside it, as its reason
+    /// ([`crate::correlate`]), and is no failure of its own.
+    pub fn is_dump(self) -> bool {
+        matches!(self, TlsErrorKind::Library | TlsErrorKind::Other)
+    }
+
     /// True for problems of our own installation (keys, certificates, configuration)
     /// rather than of one conversation with a peer.
     pub fn is_local(self) -> bool {

@@ -151,6 +151,15 @@ pub fn trim_solid(s: &str) -> &str {
     }
 }
 
+/// An error line with the reason logged beside it (`… -1 (reason: … no shared cipher …)`),
+/// or the line alone when there is none or the line already says it.
+pub fn with_reason(text: &str, reason: Option<&str>) -> String {
+    match reason {
+        Some(r) if !r.is_empty() && !text.contains(r) => format!("{text} (reason: {r})"),
+        _ => text.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
 

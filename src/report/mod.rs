@@ -146,12 +146,7 @@ impl Broken {
     /// `TLS library problem: … no shared cipher` after `SSL_accept error from …: -1`):
     /// the line alone says that it failed, the reason says why.
     pub fn example(&self) -> String {
-        match &self.stat.last_reason {
-            Some(r) if !r.is_empty() && !self.stat.last_text.contains(r.as_str()) => {
-                format!("{} (reason: {r})", self.stat.last_text)
-            }
-            _ => self.stat.last_text.clone(),
-        }
+        crate::model::text::with_reason(&self.stat.last_text, self.stat.last_reason.as_deref())
     }
 
     /// The cause and fix per MTA that logged this kind, and per side where the advice

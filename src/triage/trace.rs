@@ -17,7 +17,7 @@ use super::collect::{Item, Step, event_queue_id};
 use super::peer::when;
 use super::scope::next_hop_ids;
 use super::term::{Painter, Tone, clean};
-use crate::model::{DeliveryStatus, Direction, Event, EventKind, Mta, Source, TlsErrorKind};
+use crate::model::{DeliveryStatus, Direction, Event, EventKind, Mta, Source};
 use crate::model::{Encryption, Record};
 use crate::parse::received::HopTls;
 use crate::stores::hops::{MessageHops, Trust};
@@ -332,10 +332,11 @@ impl MessageTrace {
             }
             hop.entries.push(e);
         }
-        // Failed handshakes and verdicts, with the delivery they came before. A raw TLS
-        // library line (Postfix's `TLS library problem: …`) right after a failed handshake
-        // of the same process is that handshake's reason, not a second failure.
-        let mut last_failed: Option<(Option<u32>, (String, String), usize)> = None;
+        // Failed handshakes and verdicts, with the delivery they came before. Their lines
+        // are read as the correlator made them incidents (`Record::Error`, kept by the
+        // caller for fallback lines): the incident's text with its reason (Postfix's
+        // `TLS library problem: …` after `SSL_connect error …: -1`), and a library dump
+        // it took in as that reason is no failure of its own.
         for (c, d) in fallbacks {
             let (Some(qid), host) = (
                 event_queue_id(&d.kind),
@@ -343,30 +344,27 @@ impl MessageTrace {
             ) else {
                 continue;
             };
-            let key = (host, qid.to_owned());
-            let Some(hop) = hops.get_mut(&key) else {
+            let Some(hop) = hops.get_mut(&(host, qid.to_owned())) else {
                 continue;
             };
-            if let EventKind::TlsError(e) = &c.kind
-                && e.kind == TlsErrorKind::Library
-                && let Some((pid, k, at)) = &last_failed
-                && *pid == c.pid
-                && *k == key
-                && let Some(entry) = hop.entries.get_mut(*at)
-                && let Some(text) = &mut entry.text
-            {
-                text.push_str(&format!(" (reason: {})", e.text));
-                last_failed = None;
-                continue;
-            }
-            last_failed = match &c.kind {
-                EventKind::TlsError(e) if e.kind != TlsErrorKind::Library => {
-                    Some((c.pid, key, hop.entries.len()))
-                }
+            let incident = match by_source.get(&c.source) {
+                Some(Record::Error { text, reason, .. }) => Some((text, reason)),
                 _ => None,
             };
+            if let EventKind::TlsError(e) = &c.kind
+                && e.kind.is_dump()
+                && incident.is_none()
+            {
+                continue;
+            }
             let (what, peer, text) = match &c.kind {
-                EventKind::TlsError(e) => ("TLS failed", e.peer.as_ref(), e.text.clone()),
+                EventKind::TlsError(e) => {
+                    let text = match incident {
+                        Some((text, why)) => crate::model::text::with_reason(text, why.as_deref()),
+                        None => e.text.clone(),
+                    };
+                    ("TLS failed", e.peer.as_ref(), text)
+                }
                 EventKind::Policy(p) => (
                     "TLS verdict",
                     p.peer.as_ref(),
