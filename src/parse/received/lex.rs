@@ -64,22 +64,26 @@ fn word(i: &str) -> (&str, Tok<'_>) {
     (i.get(n..).unwrap_or(""), Tok::Word(i.get(..n).unwrap_or(i)))
 }
 
+/// Where the comment whose body is `b` closes: first without escapes (memchr jumps to the
+/// bytes that matter); only when a backslash lies within what that walk covered (rare) is
+/// the walk redone byte by byte. Without a backslash both walks are the same.
+fn comment_close(b: &[u8]) -> Option<usize> {
+    let fast = closing_paren(b, false);
+    let covered = b.get(..fast.unwrap_or(b.len())).unwrap_or_default();
+    if memchr::memchr(b'\\', covered).is_some() {
+        closing_paren(b, true)
+    } else {
+        fast
+    }
+}
+
 /// `(…)` at the start of `i`: nested parentheses balance, quoted strings hide them (a
 /// Postfix `Client CN "a (b)"` must not close early), a backslash escapes the next byte.
 /// An unterminated comment runs to the end of the value.
 fn comment(i: &str) -> (&str, Tok<'_>) {
     let body = i.get(1..).unwrap_or("");
     let b = body.as_bytes();
-    // First without escapes (memchr jumps to the bytes that matter); only when a
-    // backslash lies within what that walk covered (rare) is the walk redone byte by
-    // byte. Without a backslash both walks are the same.
-    let fast = closing_paren(b, false);
-    let covered = b.get(..fast.unwrap_or(b.len())).unwrap_or_default();
-    let close = if memchr::memchr(b'\\', covered).is_some() {
-        closing_paren(b, true)
-    } else {
-        fast
-    };
+    let close = comment_close(b);
     let Some(j) = close else {
         return (
             "",
@@ -281,7 +285,7 @@ mod tests {
     /// The nom lexer this module replaced, kept as the oracle of
     /// `lexer_is_the_nom_lexer`.
     mod nom_lexer {
-        use super::super::{Tok, closing_paren};
+        use super::super::{Tok, comment_close};
         use nom::character::complete::char;
         use nom::combinator::value;
         use nom::error::{Error, ErrorKind};
@@ -325,16 +329,7 @@ mod tests {
         fn comment(i: &str) -> IResult<&str, Tok<'_>> {
             let (body, _) = char('(').parse(i)?;
             let b = body.as_bytes();
-            // First without escapes (memchr jumps to the bytes that matter); only when a
-            // backslash lies within what that walk covered (rare) is the walk redone byte by
-            // byte. Without a backslash both walks are the same.
-            let fast = closing_paren(b, false);
-            let covered = b.get(..fast.unwrap_or(b.len())).unwrap_or_default();
-            let close = if memchr::memchr(b'\\', covered).is_some() {
-                closing_paren(b, true)
-            } else {
-                fast
-            };
+            let close = comment_close(b);
             let Some(j) = close else {
                 return Ok((
                     "",
