@@ -338,6 +338,11 @@ pub enum Step {
     /// A window closed; `at` is the record that proved TLS works (for a restart, the
     /// daemon start line, reported once its start-up burst passed without an incident).
     Closed { window: Box<Window>, at: Meta },
+    /// A plaintext message of the span of the window of its direction that closed last
+    /// (the one that started at `start`), handed out after it closed: Postfix releases a
+    /// message at its `qmgr` or `disconnect` line, seconds after another client's TLS
+    /// session may have closed the window. It counts in that window.
+    InClosed { start: Time, late: Box<Recent> },
     /// A daemon start's burst passed: TLS works for the roles marked `true` since `time`.
     StartHeld { time: Time, roles: [bool; 2] },
 }
@@ -378,6 +383,11 @@ pub struct Machine {
     /// span still to come and closes at the first record from that time on (or at the
     /// end), with the record that proved it.
     closing: [Option<(Time, Meta)>; 2],
+    /// Per role, the span (start, end) of the window closed last, for the plaintext
+    /// messages of that span still to be handed out ([`Step::InClosed`]). A record more
+    /// than [`REORDER_SLACK`] older than the latest is folded by a fresh machine
+    /// ([`Downgrades::add`]), so this is all the memory it needs.
+    last_closed: [Option<(Time, Time)>; 2],
 }
 
 impl Machine {
@@ -390,6 +400,7 @@ impl Machine {
             recent_plain: VecDeque::new(),
             recent_works: [VecDeque::new(), VecDeque::new()],
             closing: [None, None],
+            last_closed: [None, None],
         }
     }
 
@@ -471,6 +482,7 @@ impl Machine {
             && let Some(mut w) = slot.take()
         {
             w.resumed = Some(time);
+            self.last_closed[idx(d)] = Some((w.start, time));
             steps.push(Step::Closed {
                 window: Box::new(w),
                 at: at.clone(),
@@ -600,16 +612,26 @@ impl Machine {
                         late: None,
                     });
                 } else {
-                    self.recent_plain.push_back((
-                        at,
-                        Recent {
-                            meta: meta.clone(),
-                            direction,
-                            peer: peer.clone(),
-                            queue_id: queue_id.clone(),
-                        },
-                    ));
-                    self.trim(at);
+                    let recent = Recent {
+                        meta: meta.clone(),
+                        direction,
+                        peer: peer.clone(),
+                        queue_id: queue_id.clone(),
+                    };
+                    match self.last_closed[idx(direction)] {
+                        Some((start, end))
+                            if time >= start && time < end && peer.key().is_some() =>
+                        {
+                            steps.push(Step::InClosed {
+                                start,
+                                late: Box::new(recent),
+                            });
+                        }
+                        _ => {
+                            self.recent_plain.push_back((at, recent));
+                            self.trim(at);
+                        }
+                    }
                 }
             }
             Evidence::PeerFailed(d) => {
@@ -729,6 +751,24 @@ impl HostFold {
                         if roles[idx(*d)] {
                             self.works[idx(*d)].add(time);
                         }
+                    }
+                }
+                Step::InClosed { start, late } => {
+                    let d = late.direction;
+                    let window = self
+                        .done
+                        .iter_mut()
+                        .rev()
+                        .find(|w| w.direction == d && w.start == start);
+                    if let (Some(w), Some(time), Some(peer)) =
+                        (window, late.meta.time, late.peer.key())
+                    {
+                        w.count(WindowMessage {
+                            time,
+                            peer,
+                            queue_id: late.queue_id,
+                            source: late.meta.source,
+                        });
                     }
                 }
                 Step::Opened(_) | Step::InWindow { .. } | Step::Absorbed(_) => {}
@@ -1210,6 +1250,50 @@ mod tests {
         ]);
         assert_eq!(spans(&w), vec![(In, 5, Some(20))]);
         assert_eq!(w[0].plaintext_messages, 1);
+    }
+
+    #[test]
+    fn clear_text_of_an_outage_handed_out_after_its_end_still_counts_in_it() {
+        // Postfix hands out a message accepted in clear at 10 s at its qmgr line (25 s),
+        // after another client's TLS session (20 s) closed our window.
+        let w = fold(&[
+            local("mail", 5, Some(In), 5),
+            session("mail", 20, In, "b.example"),
+            plain("mail", 10, In, "a.example", 10),
+            plain("mail", 21, In, "c.example", 21),
+        ]);
+        assert_eq!(spans(&w), vec![(In, 5, Some(20))]);
+        assert_eq!(w[0].peers.keys().collect::<Vec<_>>(), vec!["a.example"]);
+        assert_eq!(w[0].plaintext_messages, 1);
+        // Not the other role's window, not before the span, and not once the host's log
+        // has gone on for more than REORDER_SLACK (an older stretch of its own).
+        let w = fold(&[
+            local("mail", 5, Some(In), 5),
+            session("mail", 20, In, "b.example"),
+            plain("mail", 10, Out, "a.example", 10),
+            plain("mail", 4, In, "d.example", 4),
+            plain("mail", 19 + 11 * 60, In, "e.example", 30),
+            plain("mail", 12, In, "f.example", 31),
+        ]);
+        assert_eq!(w[0].plaintext_messages, 0, "{w:#?}");
+        // The machine says so for `follow`, with the message.
+        let mut m = Machine::new("mail");
+        let mut steps = Vec::new();
+        for r in [
+            local("mail", 5, Some(In), 5),
+            session("mail", 20, In, "b.example"),
+            plain("mail", 10, In, "a.example", 10),
+        ] {
+            m.push(&r, &mut steps);
+        }
+        let late: Vec<_> = steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::InClosed { late, .. } => Some(late.peer.key()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(late, vec![Some("a.example".to_owned())]);
     }
 
     #[test]

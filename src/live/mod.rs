@@ -233,6 +233,18 @@ impl DowngradeGuard {
                         });
                     }
                 }
+                Step::InClosed { late, .. } => {
+                    // A message of the outage handed out after TLS was seen working again
+                    // (already reported): the downgrade is still one.
+                    if late.peer.key().is_some_and(|k| self.tls_peers.contains(&k)) {
+                        alerts.push(Alert::Downgrade {
+                            meta: late.meta.clone(),
+                            direction: late.direction,
+                            peer: late.peer.clone(),
+                            queue_id: late.queue_id.clone(),
+                        });
+                    }
+                }
                 Step::StartHeld { .. } | Step::Absorbed(_) => {}
             }
         }
@@ -566,6 +578,33 @@ mod tests {
         }
         assert_eq!(live.counts.lines, 13);
         assert_eq!(live.counts.recognized, 13);
+    }
+
+    /// Postfix hands a message out at its qmgr/disconnect line: one accepted in clear in
+    /// our outage can come out after another client's TLS session ended the outage. It is
+    /// still a downgrade of a peer that used TLS before.
+    #[test]
+    fn a_downgrade_handed_out_after_tls_resumed_is_still_alerted() {
+        let mut live = Live::new(Arc::from("maillog"), Zone::Local, 64 * 1024);
+        let out = feed(
+            &mut live,
+            "Nov 28 09:00:01 mx postfix/smtpd[100]: Anonymous TLS connection established from mail-out.partner.example[192.0.2.25]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)\n\
+             Nov 28 09:10:00 mx postfix/smtpd[200]: warning: cannot get RSA private key from file \"/etc/ssl/private/mx.key\": disabling TLS support\n\
+             Nov 28 09:11:00 mx postfix/smtpd[200]: connect from mail-out.partner.example[192.0.2.25]\n\
+             Nov 28 09:11:01 mx postfix/smtpd[200]: 4XyZ1A2B3C: client=mail-out.partner.example[192.0.2.25]\n\
+             Nov 28 09:11:02 mx postfix/smtpd[300]: Anonymous TLS connection established from mail-out.other.example[198.51.100.20]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)\n\
+             Nov 28 09:11:03 mx postfix/qmgr[50]: 4XyZ1A2B3C: from=<a@partner.example>, size=900, nrcpt=1 (queue active)\n\
+             Nov 28 09:11:03 mx postfix/smtpd[200]: disconnect from mail-out.partner.example[192.0.2.25] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5\n",
+        );
+        let got = summary(&out);
+        let resumed = got.iter().position(|l| l.starts_with("ALERT tls_resumed"));
+        let downgrade = got
+            .iter()
+            .position(|l| l == "ALERT downgrade mail-out.partner.example");
+        assert!(
+            resumed.is_some() && downgrade.is_some_and(|d| Some(d) > resumed),
+            "{got:#?}"
+        );
     }
 
     #[test]

@@ -416,3 +416,38 @@ fn an_outage_read_after_its_end_still_counts_its_clear_text() {
     // Graded on its failed handshakes (the scanner), not on our outage's clear text.
     assert!(row.starts_with("vm.example.test,in,C,"), "{row}");
 }
+
+/// A busy server: the real Postfix `key_missing` outage, with a real TLS session of
+/// another smtpd process (from `scanner_burst`) logged between the clear-text message's
+/// `client=` line and its `qmgr`/`disconnect` lines, where Postfix hands the message out.
+/// TLS works again from that session on, but the message was accepted before it, in our
+/// outage: it counts in the window, not against the peer.
+#[test]
+fn clear_text_of_an_outage_handed_out_after_tls_resumed_counts_in_the_window() {
+    let outage = std::fs::read_to_string(real("postfix/key_missing.log")).unwrap();
+    let tls = std::fs::read_to_string(real("postfix/scanner_burst.log")).unwrap();
+    let tls = tls
+        .lines()
+        .find(|l| l.contains("Anonymous TLS connection established from"))
+        .unwrap();
+    let (_, rest) = tls.split_once(' ').unwrap();
+    let tls = format!("2026-12-06T13:06:39.600000+00:00 {rest}");
+    let mut log = String::new();
+    for line in outage.lines() {
+        log.push_str(line);
+        log.push('\n');
+        if line.contains("925A31325CD: client=") {
+            log.push_str(&tls);
+            log.push('\n');
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mail.log");
+    std::fs::write(&path, log).unwrap();
+    let v = scan(&path);
+    let w = v["windows"].as_array().unwrap();
+    assert_eq!(w.len(), 1, "{w:#?}");
+    assert_eq!(w[0]["resumed"], "2026-12-06T13:06:39.600Z", "{w:#?}");
+    assert_eq!(w[0]["plaintext_messages"], 1, "{w:#?}");
+    assert_eq!(w[0]["messages"][0]["queue_id"], "925A31325CD", "{w:#?}");
+}
