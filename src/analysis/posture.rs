@@ -38,6 +38,12 @@ pub struct ErrorStat {
     /// back to the text order, which is still independent of merge order.
     #[serde(skip)]
     pub last_at: Option<Source>,
+    /// The MTAs that logged these incidents: the advice for the kind is given in their
+    /// terms only (a peer that a Sendmail and a Postfix host of a fleet both talk to gets
+    /// Postfix's advice for an error only Postfix logged). Empty in snapshots written
+    /// before it was recorded: the report then falls back to the peer's MTAs.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty", default)]
+    pub mtas: BTreeSet<Mta>,
 }
 
 /// Equal when what is reported is equal: `last_at` only breaks ties and is not part of
@@ -49,6 +55,7 @@ impl PartialEq for ErrorStat {
             && self.last_seen == o.last_seen
             && self.last_text == o.last_text
             && self.last_reason == o.last_reason
+            && self.mtas == o.mtas
     }
 }
 
@@ -76,14 +83,15 @@ fn later(
 }
 
 impl ErrorStat {
-    fn one(time: Option<Time>, text: &str, reason: Option<&str>, at: Option<&Source>) -> ErrorStat {
+    fn one(i: &Incident<'_>) -> ErrorStat {
         ErrorStat {
             count: 1,
-            first_seen: time,
-            last_seen: time,
-            last_text: text.to_owned(),
-            last_reason: reason.map(str::to_owned),
-            last_at: at.cloned(),
+            first_seen: i.time,
+            last_seen: i.time,
+            last_text: i.text.to_owned(),
+            last_reason: i.reason.map(str::to_owned),
+            last_at: i.at.cloned(),
+            mtas: BTreeSet::from([i.mta]),
         }
     }
 
@@ -101,6 +109,7 @@ impl ErrorStat {
             self.last_at = other.last_at;
         }
         self.count += other.count;
+        self.mtas.extend(other.mtas);
         self.first_seen = min_time(self.first_seen, other.first_seen);
         self.last_seen = max_time(self.last_seen, other.last_seen);
     }
@@ -122,6 +131,7 @@ pub(super) struct Incident<'a> {
     pub(super) text: &'a str,
     pub(super) reason: Option<&'a str>,
     pub(super) at: Option<&'a Source>,
+    pub(super) mta: Mta,
 }
 
 impl<'a> Incident<'a> {
@@ -146,6 +156,7 @@ impl<'a> Incident<'a> {
             text,
             reason: reason.as_deref(),
             at: Some(&meta.source),
+            mta: meta.mta,
         };
         Some((incident, host))
     }
@@ -158,6 +169,7 @@ pub(super) fn add_error(into: &mut ErrorMap, i: Incident<'_>) {
         text,
         reason,
         at,
+        mta,
     } = i;
     match into.get_mut(&kind) {
         // The same decision as `merge(ErrorStat::one(time, text, at))`, copying the text
@@ -174,11 +186,12 @@ pub(super) fn add_error(into: &mut ErrorMap, i: Incident<'_>) {
                 e.last_at = at.cloned();
             }
             e.count += 1;
+            e.mtas.insert(mta);
             e.first_seen = min_time(e.first_seen, time);
             e.last_seen = max_time(e.last_seen, time);
         }
         None => {
-            into.insert(kind, ErrorStat::one(time, text, reason, at));
+            into.insert(kind, ErrorStat::one(&i));
         }
     }
 }

@@ -211,6 +211,9 @@ impl Report<'_> {
                 mtas: BTreeSet::new(),
                 sides: BTreeSet::new(),
             });
+            // The MTAs that logged the incidents; the fallbacks are for snapshots written
+            // before errors recorded them.
+            let mtas = if e.mtas.is_empty() { mtas } else { &e.mtas };
             b.stat.merge(e.clone());
             b.scopes.push((scope, e.count));
             b.mtas.extend(mtas);

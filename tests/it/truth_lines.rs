@@ -451,3 +451,49 @@ fn clear_text_of_an_outage_handed_out_after_tls_resumed_counts_in_the_window() {
     assert_eq!(w[0]["plaintext_messages"], 1, "{w:#?}");
     assert_eq!(w[0]["messages"][0]["queue_id"], "925A31325CD", "{w:#?}");
 }
+
+/// A fleet of two MTAs (the real Postfix `scanner_burst` and Sendmail `loglevel14` logs
+/// read together) talking to the same peer: the scanner's failed handshakes were logged by
+/// Postfix alone, so "what broke" advises in Postfix's terms only, though the peer is
+/// also Sendmail's.
+#[test]
+fn an_error_logged_by_one_mta_of_a_fleet_gets_that_mta_s_advice_only() {
+    let out = mailtls()
+        .args(["scan", "--format", "md", "--loopback", "--year", "2026"])
+        .arg(real("postfix/scanner_burst.log"))
+        .arg(real("sendmail/loglevel14.log"))
+        .output()
+        .unwrap();
+    let md = String::from_utf8(out.stdout).unwrap();
+    let json = mailtls()
+        .args(["scan", "--format", "json", "--loopback", "--year", "2026"])
+        .arg(real("postfix/scanner_burst.log"))
+        .arg(real("sendmail/loglevel14.log"))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let peer = v["peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["peer"] == "vm.example.test")
+        .unwrap();
+    assert_eq!(
+        peer["mtas"],
+        serde_json::json!(["sendmail", "postfix"]),
+        "{peer:#}"
+    );
+    assert_eq!(
+        peer["inbound"]["errors"]["handshake"]["mtas"],
+        serde_json::json!(["postfix"]),
+        "{peer:#}"
+    );
+    let broke = md
+        .split("\n## ")
+        .find(|s| s.starts_with("What broke"))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(broke.contains("### handshake"), "{broke}");
+    assert!(broke.contains("smtpd_tls_protocols"), "{broke}");
+    assert!(!broke.contains("Sendmail"), "{broke}");
+    assert!(!broke.contains("Try_TLS"), "{broke}");
+}
