@@ -23,9 +23,17 @@ type Time = DateTime<FixedOffset>;
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ErrorStat {
     pub count: u64,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        serialize_with = "crate::model::time_json::opt"
+    )]
     pub first_seen: Option<Time>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        serialize_with = "crate::model::time_json::opt"
+    )]
     pub last_seen: Option<Time>,
     pub last_text: String,
     /// The library line that explained the incident of `last_text`, when it had one
@@ -279,9 +287,17 @@ pub struct DirPosture {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub min_bits: Option<u16>,
     pub errors: ErrorMap,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        serialize_with = "crate::model::time_json::opt"
+    )]
     pub first_seen: Option<Time>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        serialize_with = "crate::model::time_json::opt"
+    )]
     pub last_seen: Option<Time>,
 }
 
