@@ -59,22 +59,9 @@ fn rfc3339(t: &DateTime<FixedOffset>) -> Option<Out> {
     o.two(dt.minute());
     o.byte(b':');
     o.two(sec);
-    let (digits, frac) = if nano == 0 {
-        (0, 0)
-    } else if nano.is_multiple_of(1_000_000) {
-        (3, nano / 1_000_000)
-    } else if nano.is_multiple_of(1_000) {
-        (6, nano / 1_000)
-    } else {
-        (9, nano)
-    };
-    if digits > 0 {
-        o.byte(b'.');
-        let mut div = 10u32.pow(digits - 1);
-        while div > 0 {
-            o.byte(b'0' + (frac / div % 10) as u8);
-            div /= 10;
-        }
+    let (frac, len) = fraction(nano);
+    for &b in frac.get(..len).unwrap_or_default() {
+        o.byte(b);
     }
     let off = t.offset().local_minus_utc();
     if off == 0 {
@@ -88,6 +75,30 @@ fn rfc3339(t: &DateTime<FixedOffset>) -> Option<Out> {
     o.byte(b':');
     o.two(minutes % 60);
     Some(o)
+}
+
+/// The fraction of a second as chrono's `SecondsFormat::AutoSi` writes it: nothing, or a
+/// dot and 3, 6 or 9 digits, the fewest that hold `nano` (< 10^9). The bytes and their
+/// length; shared with the NDJSON writer of `events` (`to_rfc3339`'s form).
+pub fn fraction(nano: u32) -> ([u8; 10], usize) {
+    let (digits, mut value) = if nano == 0 {
+        (0, 0)
+    } else if nano.is_multiple_of(1_000_000) {
+        (3, nano / 1_000_000)
+    } else if nano.is_multiple_of(1_000) {
+        (6, nano / 1_000)
+    } else {
+        (9, nano)
+    };
+    let mut out = [b'.'; 10];
+    if digits == 0 {
+        return (out, 0);
+    }
+    for slot in out.iter_mut().skip(1).take(digits).rev() {
+        *slot = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+    (out, digits + 1)
 }
 
 /// `#[serde(serialize_with = "…::time_json::serialize")]` for a time.

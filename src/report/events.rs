@@ -324,25 +324,8 @@ impl TimeCache {
         }
         buf.push(b'"');
         buf.extend_from_slice(&self.head);
-        let (digits, value) = if nano == 0 {
-            (0, 0)
-        } else if nano.is_multiple_of(1_000_000) {
-            (3, nano / 1_000_000)
-        } else if nano.is_multiple_of(1_000) {
-            (6, nano / 1_000)
-        } else {
-            (9, nano)
-        };
-        if digits > 0 {
-            buf.push(b'.');
-            let mut d = [b'0'; 9];
-            let mut v = value;
-            for slot in d[..digits].iter_mut().rev() {
-                *slot = b'0' + (v % 10) as u8;
-                v /= 10;
-            }
-            buf.extend_from_slice(&d[..digits]);
-        }
+        let (frac, len) = crate::model::time_json::fraction(nano);
+        buf.extend_from_slice(&frac[..len]);
         buf.extend_from_slice(&self.tail);
         buf.push(b'"');
     }
