@@ -31,7 +31,7 @@ pub struct Entry {
     pub time: Option<Time>,
     /// `received`, `delivered`, `delivered locally`, `not delivered` (a deferral, bounce or
     /// any delivery status but sent: the reason is in `text`), `queued` (Postfix
-    /// `client=`), `TLS failed` (a failed outbound handshake before a delivery: Sendmail
+    /// qmgr `from=`), `TLS failed` (a failed outbound handshake before a delivery: Sendmail
     /// `STARTTLS=client, error: connect failed=…`, Exim `TLS session: …`, with
     /// `delivering unencrypted` when Exim fell back to clear) or `TLS verdict` (Sendmail
     /// `ruleset=tls_server, arg1=SOFTWARE, …`).

@@ -836,3 +836,81 @@ fn a_headline_names_only_the_outages_that_touched_the_peer() {
         "{lists:?}"
     );
 }
+
+/// docs/json.md documents every field `peer --json` and `message --json` write, on the
+/// real Postfix lines of an outage and a scanner's failed handshakes (and Sendmail's
+/// delivery to Postfix, so that a message crosses two MTAs).
+#[test]
+fn the_peer_and_message_json_fields_are_documented() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/json.md")).unwrap();
+    let real = root.join("tests/fixtures/real/postfix");
+    let (key_missing, burst) = (
+        real.join("key_missing.log").display().to_string(),
+        real.join("scanner_burst.log").display().to_string(),
+    );
+    let json = |args: &[&str]| -> Value {
+        let (code, out, err) = run(args);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).unwrap()
+    };
+    // Object keys at the documented levels (maps keyed by data, such as `verify`, are not
+    // field names).
+    fn keys(v: &Value, path: &[&str], out: &mut std::collections::BTreeSet<String>) {
+        match (v, path.split_first()) {
+            (Value::Array(items), _) => items.iter().for_each(|i| keys(i, path, out)),
+            (Value::Object(o), None) => out.extend(o.keys().cloned()),
+            (Value::Object(o), Some((k, rest))) => {
+                if let Some(x) = o.get(*k) {
+                    keys(x, rest, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let peer = json(&[
+        "peer",
+        "vm.example.test",
+        "--json",
+        "--loopback",
+        "--year",
+        "2026",
+        &key_missing,
+        &burst,
+    ]);
+    assert_eq!(peer["schema"], "mailtls.peer/1");
+    for path in [
+        &[][..],
+        &["changes"],
+        &["errors"],
+        &["errors", "first"],
+        &["errors", "last"],
+        &["headlines"],
+        &["troubles"],
+    ] {
+        keys(&peer, path, &mut seen);
+    }
+    let message = json(&[
+        "message",
+        "925A31325CD",
+        "--json",
+        "--loopback",
+        "--year",
+        "2026",
+        &key_missing,
+    ]);
+    assert_eq!(message["schema"], "mailtls.message/1");
+    for path in [&[][..], &["hops"], &["hops", "entries"]] {
+        keys(&message, path, &mut seen);
+    }
+    assert!(
+        seen.contains("local_windows") && seen.contains("what"),
+        "{seen:?}"
+    );
+    let missing: Vec<&String> = seen
+        .iter()
+        .filter(|k| !doc.contains(&format!("\"{k}\"")))
+        .collect();
+    assert!(missing.is_empty(), "not in docs/json.md: {missing:?}");
+}
