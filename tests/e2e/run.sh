@@ -1383,6 +1383,20 @@ stage_postfix_matrix() {
   stop_pidfile "$pidf"
   stop_pidfile "$W/fb.pid"
   postconf -X smtp_tls_policy_maps
+
+  # An MTA with no TLS at all logs nothing about it: two clients (127.0.0.1 and 127.0.0.2)
+  # send three messages in clear. Ours to fix, not the peers' (analysis::host_tls).
+  stage "postfix matrix: no_tls (smtpd_tls_security_level = none: STARTTLS not offered, nothing logged)"
+  mark_both postfix-no_tls
+  postconf -e "smtpd_tls_security_level = none"
+  check "postfix/no_tls: postfix started" start_postfix
+  check "postfix/no_tls: plaintext mail from 127.0.0.1" pf_send pf-no_tls-1 --to e2e@pf.example.test
+  check "postfix/no_tls: plaintext mail from 127.0.0.2" pf_send pf-no_tls-2 --to e2e@pf.example.test --local-interface 127.0.0.2
+  check "postfix/no_tls: plaintext mail from 127.0.0.1 again" pf_send pf-no_tls-3 --to e2e@pf.example.test
+  outcome postfix no_tls "smtpd_tls_security_level = none: $(swaks_says "$W/swaks/pf-no_tls-1.txt"); $(grep -c '^X-E2E: pf-no_tls' "$W/mbox-pf/pf.mbox") messages delivered, in clear"
+  cap_syslog postfix no_tls
+  stop_pidfile "$pidf"
+  postconf -e "smtpd_tls_security_level = may"
   say "e2e: postfix matrix took $(($(date +%s) - t0)) s"
   matrix_assert postfix
 }
