@@ -1267,6 +1267,27 @@ stage_sendmail_matrix() {
   : >"$W/mx/access.src" && makemap hash "$W/mx/access" <"$W/mx/access.src"
   rm -f "$W/mx/mqueue/"*
   check "sendmail/tls_required: RX restarted" start_sendmail rx "$SM_RX"
+
+  # As Postfix's and Exim's no_tls: without a server certificate and key (Debian's
+  # sendmail.mc sets none: confSERVER_CERT/confSERVER_KEY) Sendmail offers no STARTTLS
+  # and logs nothing about it; two clients send three messages in clear.
+  stage "sendmail matrix: no_tls (no ServerCertFile/ServerKeyFile: STARTTLS not offered, nothing logged)"
+  stop_sendmail mx
+  sm_restore
+  mark_both sendmail-no_tls
+  sed -i '/^O Server\(Cert\|Key\)File=/d' "$W/mx/sendmail.cf"
+  check "sendmail/no_tls: MX restarted without a server certificate" start_sendmail mx "$SM_MX"
+  send sm-no_tls-1 --to e2e@mx.example.test
+  check "sendmail/no_tls: plaintext mail from 127.0.0.1" sm_wait_sent sm-no_tls-1
+  send sm-no_tls-2 --to e2e@mx.example.test --local-interface 127.0.0.2
+  check "sendmail/no_tls: plaintext mail from 127.0.0.2" sm_wait_sent sm-no_tls-2
+  send sm-no_tls-3 --to e2e@mx.example.test
+  check "sendmail/no_tls: plaintext mail from 127.0.0.1 again" sm_wait_sent sm-no_tls-3
+  wait_log "$W/mbox/mx.mbox" '^X-E2E: sm-no_tls-3$' 1
+  outcome sendmail no_tls "no ServerCertFile/ServerKeyFile: $(swaks_says "$W/swaks/sm-no_tls-1.txt"); $(grep -c '^X-E2E: sm-no_tls' "$W/mbox/mx.mbox") messages delivered, in clear"
+  cap_syslog sendmail no_tls
+  stop_sendmail mx
+  sm_restore
   say "e2e: sendmail matrix took $(($(date +%s) - t0)) s"
   matrix_assert sendmail
 }
