@@ -137,19 +137,24 @@ impl HostDir {
     /// servers without TLS is common; there only a peer that took TLS from another host of
     /// ours shows that this host's client is the one that did not.
     fn never_tls(&self, posture: &Posture) -> bool {
+        self.never_tls_with(|k| {
+            posture.peers.get(k).is_some_and(|p| {
+                let d = p.dir(self.direction);
+                d.tls_sessions + d.tls_messages > 0
+            })
+        })
+    }
+
+    /// [`HostDir::never_tls`] with `did_tls(peer key)` saying whether the peer did TLS in
+    /// this role elsewhere: the posture of a whole run, or what `follow` has seen so far.
+    pub fn never_tls_with(&self, did_tls: impl Fn(&str) -> bool) -> bool {
         if self.tls > 0 || self.peers.is_empty() {
             return false;
         }
         let several = self.direction == Direction::Inbound
             && self.peers.len() >= MIN_PEERS
             && self.plaintext_messages >= MIN_MESSAGES;
-        several
-            || self.peers.keys().any(|k| {
-                posture.peers.get(k).is_some_and(|p| {
-                    let d = p.dir(self.direction);
-                    d.tls_sessions + d.tls_messages > 0
-                })
-            })
+        several || self.peers.keys().any(|k| did_tls(k))
     }
 }
 
@@ -281,6 +286,14 @@ impl HostTlsFold {
                 *s.peers.entry(k).or_default() += 1;
             }
         }
+    }
+
+    /// What has been folded for `meta`'s host in direction `d` (`follow` asks after each
+    /// record whether it is now a host without TLS).
+    pub fn get(&self, meta: &crate::model::Meta, d: Direction) -> Option<&HostDir> {
+        let i = usize::from(d == Direction::Outbound);
+        let (_, slots) = self.hosts.iter().find(|(k, _)| is_host(k, meta))?;
+        self.slots.get(slots[i]?)
     }
 
     /// The slot of `meta`'s host in direction `d`, made on first sight.

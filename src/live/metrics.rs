@@ -293,9 +293,9 @@ impl Metrics {
             &mut s,
             "mailtls_alerts_total",
             "counter",
-            "Alerts raised: tls_disabled (our key or certificate failed), downgrade (plaintext with a peer that used TLS before), tls_resumed.",
+            "Alerts raised: tls_disabled (our key or certificate failed), downgrade (plaintext with a peer that used TLS before), tls_resumed, no_tls (a host of ours that does no TLS at all in a role).",
         );
-        for a in ["tls_disabled", "downgrade", "tls_resumed"] {
+        for a in ["tls_disabled", "downgrade", "tls_resumed", "no_tls"] {
             let n = self.alerts.get(a).copied().unwrap_or(0);
             sample(&mut s, "mailtls_alerts_total", &[("alert", a)], n as f64);
         }

@@ -74,6 +74,17 @@ pub enum Alert {
         direction: Direction,
         downgraded: u64,
     },
+    /// This log host has done no TLS at all in this role while its peers' mail went in
+    /// clear ([`crate::analysis::host_tls`], the rule `scan` blames our host with): STARTTLS
+    /// not offered (or not tried), which no MTA logs. Once per host and role; `meta` is
+    /// the message that made the case.
+    NoTls {
+        #[serde(flatten)]
+        meta: Meta,
+        direction: Direction,
+        messages: u64,
+        peers: u64,
+    },
 }
 
 impl Alert {
@@ -81,7 +92,8 @@ impl Alert {
         match self {
             Alert::TlsDisabled { meta, .. }
             | Alert::Downgrade { meta, .. }
-            | Alert::TlsResumed { meta, .. } => meta,
+            | Alert::TlsResumed { meta, .. }
+            | Alert::NoTls { meta, .. } => meta,
         }
     }
 
@@ -91,6 +103,7 @@ impl Alert {
             Alert::TlsDisabled { .. } => "tls_disabled",
             Alert::Downgrade { .. } => "downgrade",
             Alert::TlsResumed { .. } => "tls_resumed",
+            Alert::NoTls { .. } => "no_tls",
         }
     }
 }
@@ -133,6 +146,10 @@ pub struct DowngradeGuard {
     /// Downgrade alerts raised per open window (host, role).
     downgraded: HashMap<(Option<Arc<str>>, Direction), u64>,
     steps: Vec<Step>,
+    /// What each host did in each role, for the hosts that do no TLS at all.
+    host_tls: crate::analysis::host_tls::HostTlsFold,
+    /// (host, role) already reported without TLS.
+    no_tls: HashSet<(String, Direction)>,
 }
 
 impl DowngradeGuard {
@@ -187,6 +204,11 @@ impl DowngradeGuard {
             .entry(crate::analysis::downgrade::host_key(meta))
             .or_insert_with(|| Machine::new(&crate::analysis::downgrade::host_name(meta)));
         m.push(r, &mut self.steps);
+        // A window of ours open in the message's role explains its clear text.
+        let window_open = match r {
+            Record::Message { direction, .. } => m.open(*direction).is_some(),
+            _ => false,
+        };
         // Closing first: a restart's evidence is reported when its burst has passed, at
         // the record that ended the burst, before what that record did.
         for s in std::mem::take(&mut self.steps) {
@@ -256,6 +278,24 @@ impl DowngradeGuard {
                 ..
             } => self.remember(peer),
             _ => {}
+        }
+        self.host_tls.add(r);
+        if let Record::Message {
+            direction,
+            encryption: Encryption::Plaintext,
+            ..
+        } = r
+            && !window_open
+            && let Some(d) = self.host_tls.get(meta, *direction)
+            && d.never_tls_with(|k| self.tls_peers.contains(k))
+            && self.no_tls.insert((d.host.clone(), *direction))
+        {
+            alerts.push(Alert::NoTls {
+                meta: meta.clone(),
+                direction: *direction,
+                messages: d.plaintext_messages,
+                peers: d.peers.len() as u64,
+            });
         }
     }
 }
@@ -502,6 +542,7 @@ mod tests {
                         format!("ALERT tls_resumed {} {downgraded}", direction.as_str())
                     }
                     Alert::TlsDisabled { kind, .. } => format!("ALERT tls_disabled {kind}"),
+                    Alert::NoTls { .. } => "ALERT no_tls".to_owned(),
                 },
             })
             .collect()
@@ -605,6 +646,40 @@ mod tests {
             resumed.is_some() && downgrade.is_some_and(|d| Some(d) > resumed),
             "{got:#?}"
         );
+    }
+
+    /// A server that offers no STARTTLS logs nothing about it: the alert comes once the
+    /// host's clear text is several peers' (the rule `scan` uses), and only once.
+    #[test]
+    fn a_host_without_tls_is_alerted_once() {
+        let msg = |t: &str, pid: u32, qid: &str, relay: &str| {
+            format!(
+                "Nov 28 09:{t} mail sm-mta[{pid}]: {qid}: from=<a@x.example>, size=900, class=0, nrcpts=1, msgid=<{qid}@x.example>, proto=ESMTP, daemon=MTA, relay={relay}\n"
+            )
+        };
+        let mut live = Live::new(Arc::from("maillog"), Zone::Local, 64 * 1024);
+        let two = format!(
+            "{}{}",
+            msg("00:01", 4101, "6ASA01a4004101", "mx.a.example [192.0.2.1]"),
+            msg("00:02", 4102, "6ASA02a4004102", "mx.b.example [192.0.2.2]")
+        );
+        let out = summary(&feed(&mut live, &two));
+        assert!(!out.iter().any(|l| l.starts_with("ALERT")), "{out:?}");
+        let third = msg("00:03", 4103, "6ASA03a4004103", "mx.a.example [192.0.2.1]");
+        let out = summary(&feed(&mut live, &third));
+        assert_eq!(
+            out.last().map(String::as_str),
+            Some("ALERT no_tls"),
+            "{out:?}"
+        );
+        let fourth = msg("00:04", 4104, "6ASA04a4004104", "mx.c.example [192.0.2.3]");
+        let out = summary(&feed(&mut live, &fourth));
+        assert!(!out.iter().any(|l| l.starts_with("ALERT")), "once: {out:?}");
+        // A host that did TLS in that role is not one.
+        let mut live = Live::new(Arc::from("maillog"), Zone::Local, 64 * 1024);
+        let tls = "Nov 28 08:59:00 mail sm-mta[4100]: STARTTLS=server, relay=mx.d.example [192.0.2.4], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256\n";
+        let out = summary(&feed(&mut live, &format!("{tls}{two}{third}{fourth}")));
+        assert!(!out.iter().any(|l| l.starts_with("ALERT")), "{out:?}");
     }
 
     #[test]

@@ -64,6 +64,16 @@ pub fn alert_json(a: &Alert) -> String {
             o.insert("direction".into(), json!(direction));
             o.insert("downgraded".into(), json!(downgraded));
         }
+        Alert::NoTls {
+            direction,
+            messages,
+            peers,
+            ..
+        } => {
+            o.insert("direction".into(), json!(direction));
+            o.insert("messages".into(), json!(messages));
+            o.insert("peers".into(), json!(peers));
+        }
     }
     Value::Object(o).to_string()
 }
@@ -231,6 +241,28 @@ pub fn alert_line(a: &Alert, colour: bool) -> String {
                 role(*direction)
             ),
             Some(GREEN),
+            colour,
+        ),
+        Alert::NoTls {
+            direction,
+            messages,
+            peers,
+            ..
+        } => paint(
+            &format!(
+                "{} ALERT   {} no TLS at all on {host}: {messages} message(s) {} {peers} peer(s) in plaintext, not one TLS session — {}; ours to fix, not the peers'",
+                time(meta),
+                role(*direction),
+                match direction {
+                    Direction::Inbound => "from",
+                    Direction::Outbound => "to",
+                },
+                match direction {
+                    Direction::Inbound => format!("is STARTTLS offered? (mailtls check {host}:25)"),
+                    Direction::Outbound => "does our client try STARTTLS?".to_owned(),
+                }
+            ),
+            Some(BOLD_RED),
             colour,
         ),
     }

@@ -338,6 +338,7 @@ fn metrics_are_valid_exposition_with_the_known_counts() {
         ("tls_disabled", 1.0),
         ("downgrade", 1.0),
         ("tls_resumed", 1.0),
+        ("no_tls", 0.0),
     ] {
         assert_eq!(value("mailtls_alerts_total", &[("alert", a)]), n, "{a}");
     }
