@@ -279,7 +279,17 @@ impl DowngradeGuard {
             } => self.remember(peer),
             _ => {}
         }
-        self.host_tls.add(r);
+        // A host and role already reported is not folded further: its peers would grow
+        // with every new sender for as long as the follower runs.
+        let reported = match r {
+            Record::Message { direction, .. } if !self.no_tls.is_empty() => self
+                .no_tls
+                .contains(&(crate::analysis::downgrade::host_name(meta), *direction)),
+            _ => false,
+        };
+        if !reported {
+            self.host_tls.add(r);
+        }
         if let Record::Message {
             direction,
             encryption: Encryption::Plaintext,
