@@ -145,8 +145,10 @@ impl HostDir {
         })
     }
 
-    /// [`HostDir::never_tls`] with `did_tls(peer key)` saying whether the peer did TLS in
-    /// this role elsewhere: the posture of a whole run, or what `follow` has seen so far.
+    /// True when this host and role is the common factor of its peers' clear text: no TLS
+    /// at all, and either several peers sending to us (inbound), or a peer that did TLS in
+    /// this role elsewhere, as `did_tls(peer key)` says (the posture of a whole run for
+    /// [`HostTls::without_tls`], what `follow` has seen so far for its alert).
     pub fn never_tls_with(&self, did_tls: impl Fn(&str) -> bool) -> bool {
         if self.tls > 0 || self.peers.is_empty() {
             return false;
