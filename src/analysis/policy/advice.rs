@@ -135,13 +135,15 @@ pub fn no_tls(mta: Mta, direction: Direction) -> Advice {
              master.cf for overrides, then postfix reload.",
         ),
         (Mta::Exim, Direction::Inbound) => (
-            "Exim advertises STARTTLS only to tls_advertise_hosts and only with \
-             tls_certificate and tls_privatekey set: Debian's exim4 configuration enables it \
-             only with MAIN_TLS_ENABLE = yes.",
+            "Exim advertises STARTTLS to the clients in tls_advertise_hosts; Exim 4.96's own \
+             default is * (with a self-signed certificate made at run time when \
+             tls_certificate is unset), so an Exim that offers none has tls_advertise_hosts \
+             emptied or not matching its clients (Debian: MAIN_TLS_ADVERTISE_HOSTS, or a \
+             tls_advertise_hosts line of its own), or was built without TLS.",
             "Set MAIN_TLS_ENABLE = yes with MAIN_TLS_CERTIFICATE and MAIN_TLS_PRIVATEKEY \
-             (Debian), or tls_advertise_hosts = * with tls_certificate and tls_privatekey; \
-             run update-exim4.conf and restart exim4; mailtls check HOST:25 shows STARTTLS \
-             offered.",
+             (Debian; MAIN_TLS_ADVERTISE_HOSTS unset or *), or tls_advertise_hosts = * with \
+             tls_certificate and tls_privatekey; run update-exim4.conf and restart exim4; \
+             mailtls check HOST:25 shows STARTTLS offered.",
         ),
         (Mta::Exim, Direction::Outbound) => (
             "Exim's smtp transport tries STARTTLS whenever the server offers it, unless \
