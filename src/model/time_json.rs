@@ -7,74 +7,68 @@
 //! instructions: 12% of the correlating thread's instructions on a 20 MB log (issue 21).
 //! Here it is ~100, the same bytes (`same_bytes_as_chrono`, a proptest).
 
-use chrono::{DateTime, Datelike, FixedOffset, Timelike};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, Timelike};
 use serde::Serializer;
 
-/// A fixed buffer written from the front: every time fits in 40 bytes.
-struct Out {
-    buf: [u8; 40],
-    n: usize,
+/// Two digits of `v` (< 100), as chrono's `write_hundreds`.
+fn two(v: u32) -> [u8; 2] {
+    [b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8]
 }
 
-impl Out {
-    fn byte(&mut self, b: u8) {
-        if let Some(slot) = self.buf.get_mut(self.n) {
-            *slot = b;
-            self.n += 1;
-        }
-    }
-
-    /// Two digits of `v` (< 100), as chrono's `write_hundreds`.
-    fn two(&mut self, v: u32) {
-        self.byte(b'0' + (v / 10 % 10) as u8);
-        self.byte(b'0' + (v % 10) as u8);
-    }
-}
-
-/// The text of `t`; `None` for a year outside 0..=9999 (chrono writes it with a sign:
-/// left to chrono).
-fn rfc3339(t: &DateTime<FixedOffset>) -> Option<Out> {
-    let dt = t.naive_local();
+/// `2026-11-20T23:45:59`: the date and clock of `dt` as chrono writes them (seconds as
+/// stored: a leap second's `60` is the caller's); `None` for a year outside 0..=9999,
+/// which chrono writes with a sign. Shared with the NDJSON writer of `events`.
+pub fn date_clock(dt: &NaiveDateTime) -> Option<[u8; 19]> {
     let year = dt.year();
     if !(0..=9999).contains(&year) {
         return None;
     }
-    let mut o = Out { buf: [0; 40], n: 0 };
-    o.two(year as u32 / 100);
-    o.two(year as u32 % 100);
-    o.byte(b'-');
-    o.two(dt.month());
-    o.byte(b'-');
-    o.two(dt.day());
-    o.byte(b'T');
-    let mut sec = dt.second();
+    let [y0, y1] = two(year as u32 / 100);
+    let [y2, y3] = two(year as u32 % 100);
+    let [mo0, mo1] = two(dt.month());
+    let [d0, d1] = two(dt.day());
+    let [h0, h1] = two(dt.hour());
+    let [mi0, mi1] = two(dt.minute());
+    let [s0, s1] = two(dt.second());
+    Some([
+        y0, y1, y2, y3, b'-', mo0, mo1, b'-', d0, d1, b'T', h0, h1, b':', mi0, mi1, b':', s0, s1,
+    ])
+}
+
+/// The offset as chrono writes it: `Z` for UTC when `zulu` (its `Serialize`), else
+/// `±hh:mm`, rounded to the minute (`OffsetPrecision::Minutes`). The bytes and their length.
+pub fn offset(local_minus_utc: i32, zulu: bool) -> ([u8; 6], usize) {
+    if zulu && local_minus_utc == 0 {
+        return ([b'Z', 0, 0, 0, 0, 0], 1);
+    }
+    let sign = if local_minus_utc < 0 { b'-' } else { b'+' };
+    let minutes = (local_minus_utc.unsigned_abs() + 30) / 60;
+    let [h0, h1] = two(minutes / 60);
+    let [m0, m1] = two(minutes % 60);
+    ([sign, h0, h1, b':', m0, m1], 6)
+}
+
+/// The text of `t` into `buf` (its length), as chrono's `Serialize` writes it; `None` for
+/// a year outside 0..=9999 (left to chrono).
+fn rfc3339(t: &DateTime<FixedOffset>, buf: &mut [u8; 40]) -> Option<usize> {
+    let dt = t.naive_local();
+    let mut head = date_clock(&dt)?;
     let mut nano = dt.nanosecond();
     if nano >= 1_000_000_000 {
-        // A leap second, as chrono writes it.
-        sec += 1;
+        // A leap second, as chrono writes it: second 60.
         nano -= 1_000_000_000;
+        let [s0, s1] = two(dt.second() + 1);
+        head[17] = s0;
+        head[18] = s1;
     }
-    o.two(dt.hour());
-    o.byte(b':');
-    o.two(dt.minute());
-    o.byte(b':');
-    o.two(sec);
-    let (frac, len) = fraction(nano);
-    for &b in frac.get(..len).unwrap_or_default() {
-        o.byte(b);
+    let (frac, flen) = fraction(nano);
+    let (off, olen) = offset(t.offset().local_minus_utc(), true);
+    let mut n = 0;
+    for part in [&head[..], &frac[..flen], &off[..olen]] {
+        buf.get_mut(n..n + part.len())?.copy_from_slice(part);
+        n += part.len();
     }
-    let off = t.offset().local_minus_utc();
-    if off == 0 {
-        o.byte(b'Z');
-        return Some(o);
-    }
-    o.byte(if off < 0 { b'-' } else { b'+' });
-    // Rounded to the minute, as chrono's `OffsetPrecision::Minutes`.
-    let minutes = (off.unsigned_abs() + 30) / 60;
-    o.two(minutes / 60);
-    o.byte(b':');
-    o.two(minutes % 60);
-    Some(o)
+    Some(n)
 }
 
 /// The fraction of a second as chrono's `SecondsFormat::AutoSi` writes it: nothing, or a
@@ -103,11 +97,8 @@ pub fn fraction(nano: u32) -> ([u8; 10], usize) {
 
 /// `#[serde(serialize_with = "…::time_json::serialize")]` for a time.
 pub fn serialize<S: Serializer>(t: &DateTime<FixedOffset>, s: S) -> Result<S::Ok, S::Error> {
-    let text = rfc3339(t);
-    match text
-        .as_ref()
-        .and_then(|o| std::str::from_utf8(o.buf.get(..o.n)?).ok())
-    {
+    let mut buf = [0u8; 40];
+    match rfc3339(t, &mut buf).and_then(|n| std::str::from_utf8(buf.get(..n)?).ok()) {
         Some(text) => s.serialize_str(text),
         None => serde::Serialize::serialize(t, s),
     }
@@ -150,6 +141,15 @@ mod tests {
             let off = FixedOffset::east_opt(if zero_off { 0 } else { off }).unwrap();
             if let Some(t) = off.timestamp_opt(secs, nano).single() {
                 prop_assert_eq!(ours(&t), serde_json::to_string(&t).unwrap());
+                // The pieces the `events` writer puts together: `to_rfc3339`'s form.
+                if let Some(head) = super::date_clock(&t.naive_local()) {
+                    let (frac, flen) = super::fraction(nano);
+                    let (o, olen) = super::offset(off.local_minus_utc(), false);
+                    let mut text = head.to_vec();
+                    text.extend_from_slice(&frac[..flen]);
+                    text.extend_from_slice(&o[..olen]);
+                    prop_assert_eq!(String::from_utf8(text).unwrap(), t.to_rfc3339());
+                }
             }
         }
     }

@@ -31,7 +31,7 @@ use std::io::{self, Write};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, FixedOffset, Timelike};
+use chrono::{DateTime, FixedOffset, Timelike};
 use serde_json::{Map, Value, json};
 
 use crate::model::{Direction, Peer, TlsParams, TlsVersion};
@@ -288,38 +288,19 @@ impl TimeCache {
     fn put(&mut self, buf: &mut Vec<u8>, t: &DateTime<FixedOffset>) {
         let off = t.offset().local_minus_utc();
         let nano = t.nanosecond();
-        // A leap second, an offset with seconds (chrono rounds it) or a year of other than
-        // four digits: chrono's own formatting.
-        if nano >= 1_000_000_000 || off % 60 != 0 {
+        // A leap second or a year of other than four digits: chrono's own formatting.
+        if nano >= 1_000_000_000 {
             put_str(buf, &t.to_rfc3339());
             return;
         }
         let key = (t.timestamp(), off);
         if self.key != Some(key) {
-            let n = t.naive_local();
-            let year = n.year();
-            if !(0..=9999).contains(&year) {
+            let Some(head) = crate::model::time_json::date_clock(&t.naive_local()) else {
                 put_str(buf, &t.to_rfc3339());
                 return;
-            }
-            let y = year as u32;
-            let two = |v: u32| [b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8];
-            let [y0, y1] = two(y / 100);
-            let [y2, y3] = two(y % 100);
-            let [mo0, mo1] = two(n.month());
-            let [d0, d1] = two(n.day());
-            let [h0, h1] = two(n.hour());
-            let [mi0, mi1] = two(n.minute());
-            let [s0, s1] = two(n.second());
-            self.head = [
-                y0, y1, y2, y3, b'-', mo0, mo1, b'-', d0, d1, b'T', h0, h1, b':', mi0, mi1, b':',
-                s0, s1,
-            ];
-            let sign = if off < 0 { b'-' } else { b'+' };
-            let mins = off.unsigned_abs() / 60;
-            let [oh0, oh1] = two(mins / 60);
-            let [om0, om1] = two(mins % 60);
-            self.tail = [sign, oh0, oh1, b':', om0, om1];
+            };
+            self.head = head;
+            self.tail = crate::model::time_json::offset(off, false).0;
             self.key = Some(key);
         }
         buf.push(b'"');
