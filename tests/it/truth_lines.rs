@@ -14,9 +14,14 @@ fn real(rel: &str) -> PathBuf {
 }
 
 fn run(args: &[&str], path: &Path) -> String {
+    run_all(args, &[path])
+}
+
+/// [`run`] over several inputs read together (a fleet, or a host's older and newer log).
+fn run_all(args: &[&str], paths: &[&Path]) -> String {
     let out = mailtls()
         .args(args)
-        .arg(path)
+        .args(paths)
         .args(["--year", "2026"])
         .output()
         .unwrap();
@@ -386,29 +391,19 @@ fn rejected_certificate_verify_words_and_trailing_blanks() {
 /// peer (it was: window "0 messages", peer D for 1 of 1 message in clear).
 #[test]
 fn an_outage_read_after_its_end_still_counts_its_clear_text() {
-    let out = mailtls()
-        .args(["scan", "--format", "json", "--loopback", "--year", "2026"])
-        .arg(real("postfix/key_missing.log"))
-        .arg(real("postfix/scanner_burst.log"))
-        .output()
-        .unwrap();
+    let logs = [
+        &real("postfix/key_missing.log"),
+        &real("postfix/scanner_burst.log"),
+    ];
+    let logs = logs.map(PathBuf::as_path);
     let v: Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stderr(&out)));
+        serde_json::from_str(&run_all(&["scan", "--format", "json", "--loopback"], &logs)).unwrap();
     let w = v["windows"].as_array().unwrap();
     assert_eq!(w.len(), 1, "{w:#?}");
     assert_eq!(w[0]["start"], "2026-12-06T13:06:39.368970Z");
     assert_eq!(w[0]["resumed"], "2026-12-06T13:06:53.739226Z");
     assert_eq!(w[0]["plaintext_messages"], 1, "{w:#?}");
-    let csv = String::from_utf8(
-        mailtls()
-            .args(["scan", "--format", "csv", "--loopback", "--year", "2026"])
-            .arg(real("postfix/key_missing.log"))
-            .arg(real("postfix/scanner_burst.log"))
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let csv = run_all(&["scan", "--format", "csv", "--loopback"], &logs);
     let row = csv
         .lines()
         .find(|l| l.contains("vm.example.test"))
@@ -458,20 +453,14 @@ fn clear_text_of_an_outage_handed_out_after_tls_resumed_counts_in_the_window() {
 /// also Sendmail's.
 #[test]
 fn an_error_logged_by_one_mta_of_a_fleet_gets_that_mta_s_advice_only() {
-    let out = mailtls()
-        .args(["scan", "--format", "md", "--loopback", "--year", "2026"])
-        .arg(real("postfix/scanner_burst.log"))
-        .arg(real("sendmail/loglevel14.log"))
-        .output()
-        .unwrap();
-    let md = String::from_utf8(out.stdout).unwrap();
-    let json = mailtls()
-        .args(["scan", "--format", "json", "--loopback", "--year", "2026"])
-        .arg(real("postfix/scanner_burst.log"))
-        .arg(real("sendmail/loglevel14.log"))
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let logs = [
+        &real("postfix/scanner_burst.log"),
+        &real("sendmail/loglevel14.log"),
+    ];
+    let logs = logs.map(PathBuf::as_path);
+    let md = run_all(&["scan", "--format", "md", "--loopback"], &logs);
+    let v: Value =
+        serde_json::from_str(&run_all(&["scan", "--format", "json", "--loopback"], &logs)).unwrap();
     let peer = v["peers"]
         .as_array()
         .unwrap()
