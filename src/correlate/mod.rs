@@ -684,12 +684,18 @@ impl Correlator {
         let reject = p.is_reject();
         // A failed handshake and the ruleset's refusal of it are one incident.
         if reject && !same_incident {
-            // `arg1=NONE`: TLS was required and the peer did not offer STARTTLS,
-            // the same incident Postfix and Exim report as `not_offered`.
-            let kind = if p.verify == Verify::None {
-                TlsErrorKind::NotOffered
-            } else {
-                TlsErrorKind::Policy
+            // What the refused session lacked, in the kinds Postfix and Exim log for the
+            // same incident: `arg1=NONE`, no STARTTLS offered (`not_offered`);
+            // `arg1=FAIL`, a certificate that did not verify where `VERIFY` is required
+            // (Postfix: "Server certificate not verified", Exim: "certificate
+            // verification failed"; the real `verify_required` captures); `DANE_FAIL`, a
+            // certificate not matching the TLSA records. Anything else (`OK` with too few
+            // bits for `ENCR:`, …) is the policy's own refusal.
+            let kind = match p.verify {
+                Verify::None => TlsErrorKind::NotOffered,
+                Verify::Fail => TlsErrorKind::CertVerify,
+                Verify::DaneFail => TlsErrorKind::Dane,
+                _ => TlsErrorKind::Policy,
             };
             out.push(Record::Error {
                 meta: meta.clone(),

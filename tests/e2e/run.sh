@@ -1136,6 +1136,17 @@ start_breaking_receiver() {
   wait_port "$1"
 }
 
+# start_selfsigned_receiver PORT: the same receiver with working TLS and a self-signed
+# certificate (made once, not from our CA): what a client that requires a verified peer
+# certificate refuses.
+start_selfsigned_receiver() {
+  if [ ! -s "$W/fb-selfsigned-cert.pem" ]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=fb.example.test -days 30 \
+      -keyout "$W/fb-selfsigned-key.pem" -out "$W/fb-selfsigned-cert.pem" >/dev/null 2>&1 || return 1
+  fi
+  start_breaking_receiver "$1" --cert "$W/fb-selfsigned-cert.pem" --key "$W/fb-selfsigned-key.pem"
+}
+
 # ---------------------------------------------------------------------------------------
 # Sendmail: MX restarted for each break, RX stays up.
 
@@ -1267,6 +1278,24 @@ stage_sendmail_matrix() {
   : >"$W/mx/access.src" && makemap hash "$W/mx/access" <"$W/mx/access.src"
   rm -f "$W/mx/mqueue/"*
   check "sendmail/tls_required: RX restarted" start_sendmail rx "$SM_RX"
+
+  # The same relay to a receiver with working TLS and a self-signed certificate, while
+  # TLS_Srv requires a verified one (VERIFY).
+  stage "sendmail matrix: verify_required (TLS_Srv requires VERIFY, the receiver's certificate is self-signed)"
+  stop_sendmail rx
+  mark_both sendmail-verify_required
+  printf 'TLS_Srv:127.0.0.1\tVERIFY\n' >"$W/mx/access.src" && makemap hash "$W/mx/access" <"$W/mx/access.src"
+  check "sendmail/verify_required: receiver with a self-signed certificate on 127.0.0.1:$SM_RX (in RX's place)" start_selfsigned_receiver "$SM_RX"
+  check "sendmail/verify_required: MX started (access: TLS_Srv:127.0.0.1 VERIFY)" start_sendmail mx "$SM_MX"
+  send sm-verify --to e2e@rx.example.test --tls --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
+  check "sendmail/verify_required: the delivery attempt is logged" sm_wait_sent sm-verify
+  outcome sendmail verify_required "inbound STARTTLS (OK); MX relays to a receiver with a self-signed certificate while TLS_Srv requires VERIFY: $(grep -E " $(qid_of sm-verify): to=<e2e@rx" "$LOG/mail.log" | sed -E 's/.*(stat=[^(]*).*/\1/' | tail -n1); $(grep -c '^X-E2E: sm-verify' "$W/fb.mbox") message received by the receiver"
+  cap_syslog sendmail verify_required
+  stop_sendmail mx
+  stop_pidfile "$W/fb.pid"
+  : >"$W/mx/access.src" && makemap hash "$W/mx/access" <"$W/mx/access.src"
+  rm -f "$W/mx/mqueue/"*
+  check "sendmail/verify_required: RX restarted" start_sendmail rx "$SM_RX"
 
   # As Postfix's and Exim's no_tls: without a server certificate and key (Debian's
   # sendmail.mc sets none: confSERVER_CERT/confSERVER_KEY) Sendmail offers no STARTTLS
@@ -1403,6 +1432,21 @@ stage_postfix_matrix() {
   cap_syslog postfix tls_required
   stop_pidfile "$pidf"
   stop_pidfile "$W/fb.pid"
+
+  # The same receiver with working TLS and a self-signed certificate, policy verify (the
+  # tls_required message, deferred, is deleted first: the restart would retry it).
+  stage "postfix matrix: verify_required (smtp_tls_policy_maps: verify; the receiver's certificate is self-signed)"
+  postsuper -d ALL >/dev/null 2>&1
+  mark_both postfix-verify_required
+  postconf -e "smtp_tls_policy_maps = inline:{ {[127.0.0.1]:$PF_NT = verify} }"
+  check "postfix/verify_required: receiver with a self-signed certificate on 127.0.0.1:$PF_NT" start_selfsigned_receiver "$PF_NT"
+  check "postfix/verify_required: postfix started" start_postfix
+  pf_send pf-verify --to e2e@nt.example.test --tls --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
+  outcome postfix verify_required "inbound STARTTLS; smtp to a receiver with a self-signed certificate, policy verify: $(grep -E 'postfix/smtp\[[0-9]+\]: .*to=<e2e@nt.example.test>' "$LOG/mail.log" | sed -E 's/.*(status=[a-z]+ \([^)]*\)).*/\1/' | tail -n1); $(grep -c '^X-E2E: pf-verify' "$W/fb.mbox") message received by the receiver"
+  cap_syslog postfix verify_required
+  stop_pidfile "$pidf"
+  stop_pidfile "$W/fb.pid"
+  postsuper -d ALL >/dev/null 2>&1
   postconf -X smtp_tls_policy_maps
 
   # An MTA with no TLS at all logs nothing about it: two clients (127.0.0.1 and 127.0.0.2)
@@ -1454,7 +1498,7 @@ dc_eximconfig_configtype='local'
 dc_other_hostnames='ex.example.test : rx.example.test'
 dc_local_interfaces='127.0.0.1'
 dc_readhost=''
-dc_relay_domains='fb.example.test : nt.example.test'
+dc_relay_domains='fb.example.test : nt.example.test : vf.example.test'
 dc_minimaldns='false'
 dc_relay_nets=''
 dc_smarthost=''
@@ -1496,6 +1540,14 @@ e2e_required:
   self = send
   no_more
 
+e2e_verify:
+  driver = manualroute
+  domains = vf.example.test
+  route_list = vf.example.test 127.0.0.1::$EX_NT
+  transport = e2e_smtp_verify
+  self = send
+  no_more
+
 e2e_local:
   driver = accept
   domains = ex.example.test : rx.example.test
@@ -1521,6 +1573,15 @@ e2e_smtp_required:
   tls_privatekey = $CERTS/client-key.pem
   tls_verify_certificates = $CERTS/cacert.pem
   tls_try_verify_hosts = *
+
+e2e_smtp_verify:
+  driver = smtp
+  allow_localhost
+  hosts_require_tls = *
+  tls_certificate = $CERTS/client-cert.pem
+  tls_privatekey = $CERTS/client-key.pem
+  tls_verify_certificates = $CERTS/cacert.pem
+  tls_verify_hosts = *
 
 e2e_mbox:
   driver = appendfile
@@ -1725,6 +1786,20 @@ stage_exim_matrix() {
   ex_send ex-required --to e2e@nt.example.test --tls --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
   outcome exim tls_required "inbound STARTTLS; e2e_smtp_required (hosts_require_tls = *) to a receiver without STARTTLS: $(grep -E ' == e2e@nt.example.test ' "$EXIM_LOG" | sed -E 's/.* (defer .*)/\1/' | cut -c1-100 | tail -n1); $(grep -c '^X-E2E: ex-required' "$W/fb.mbox") message received by the receiver"
   ex_cap tls_required
+  stop_pidfile "$W/fb.pid"
+
+  stage "exim matrix: verify_required (tls_verify_hosts; the receiver's certificate is self-signed)"
+  # Restarted: start_exim clears the retry database, which holds tls_required's deferral
+  # for the same host and port ("retry time not reached" and no attempt otherwise); its
+  # message is dropped from the queue (the restart's queue run would deliver it over TLS).
+  stop_exim
+  exim4 -bp | awk '$3 ~ /^[0-9A-Za-z]+-[0-9A-Za-z]+-[0-9A-Za-z]+$/ {print $3}' | xargs -r exim4 -Mrm >/dev/null
+  check "exim/verify_required: receiver with a self-signed certificate on 127.0.0.1:$EX_NT" start_selfsigned_receiver "$EX_NT"
+  check "exim/verify_required: exim started" start_exim
+  ex_mark
+  ex_send ex-verify --to e2e@vf.example.test --tls --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
+  outcome exim verify_required "inbound STARTTLS; e2e_smtp_verify (hosts_require_tls = *, tls_verify_hosts = *) to a receiver with a self-signed certificate: $(grep -E ' == e2e@vf.example.test ' "$EXIM_LOG" | sed -E 's/.* (defer .*)/\1/' | cut -c1-120 | tail -n1); $(grep -c '^X-E2E: ex-verify' "$W/fb.mbox") message received by the receiver"
+  ex_cap verify_required
   stop_pidfile "$W/fb.pid"
   stop_exim
 

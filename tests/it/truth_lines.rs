@@ -486,3 +486,59 @@ fn an_error_logged_by_one_mta_of_a_fleet_gets_that_mta_s_advice_only() {
     assert!(!broke.contains("Sendmail"), "{broke}");
     assert!(!broke.contains("Try_TLS"), "{broke}");
 }
+
+/// A peer whose certificate does not verify where our policy requires it (the real
+/// `verify_required` captures: Sendmail `TLS_Srv:127.0.0.1 VERIFY`, Postfix `verify`, Exim
+/// `tls_verify_hosts`, the receiver's certificate self-signed) is one `cert_verify`
+/// incident on all three MTAs, one delivery held. Sendmail's `ruleset=tls_server,
+/// arg1=FAIL, …, reject=` was filed as `policy` while Postfix and Exim said `cert_verify`
+/// for the same situation. A refusal is filed by what the session lacked: `arg1=DANE_FAIL`
+/// is `dane`; a session refused for too few bits (`arg1=OK`) stays `policy`.
+#[test]
+fn a_certificate_that_fails_a_required_verification_is_cert_verify_on_every_mta() {
+    for f in [
+        "sendmail/verify_required.log",
+        "postfix/verify_required.log",
+        "exim/verify_required.log",
+    ] {
+        let v = scan(&real(f));
+        assert_eq!(peer_kinds(&v), kinds(&[("out:cert_verify", 1)]), "{f}");
+        assert_eq!(local_kinds(&v), vec![], "{f}");
+        let out = &v["peers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["peer"] == "127.0.0.1")
+            .unwrap()["outbound"];
+        assert_eq!(out["deferred"], 1, "{f}: {out}");
+        assert_eq!(out["plaintext_messages"], 0, "{f}: {out}");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("maillog");
+    // The real `verify_required` refusal, and the same session refused for its TLSA
+    // records and for too few bits (sendmail's tls_server wording for each).
+    let real_fail = std::fs::read_to_string(real("sendmail/verify_required.log")).unwrap();
+    let line = real_fail
+        .lines()
+        .find(|l| l.contains("ruleset=tls_server"))
+        .unwrap();
+    let dane = line
+        .replace("sm-mta-mx[26468]", "sm-mta-mx[26470]")
+        .replace("arg1=FAIL", "arg1=DANE_FAIL")
+        .replace("[127.0.0.1]", "[192.0.2.30]");
+    let bits = line
+        .replace("sm-mta-mx[26468]", "sm-mta-mx[26471]")
+        .replace("arg1=FAIL", "arg1=OK")
+        .replace("[127.0.0.1]", "[192.0.2.31]")
+        .replace(
+            "authentication failed",
+            "encryption too weak 56 less than 128",
+        );
+    std::fs::write(&log, format!("{line}\n{dane}\n{bits}\n")).unwrap();
+    let v = scan(&log);
+    assert_eq!(
+        peer_kinds(&v),
+        kinds(&[("out:cert_verify", 1), ("out:dane", 1), ("out:policy", 1)])
+    );
+}

@@ -243,9 +243,12 @@ fn sendmail(kind: TlsErrorKind) -> (&'static str, &'static str) {
             "Usually the network or the peer; look for a pattern per peer and time.",
         ),
         K::CertVerify => (
-            "A peer certificate failed verification (unknown CA, expired, name mismatch).",
+            "A peer certificate failed verification (verify=FAIL: unknown CA, self-signed, \
+             expired, name mismatch); where the access map requires VERIFY for the peer \
+             (TLS_Srv/TLS_Rcpt), mail to it is held in the queue.",
             "Add the issuing CA to confCACERT_PATH (with its <hash>.0 link) if it is \
-             legitimate, or tell the peer.",
+             legitimate, or tell the peer; or relax its TLS_Srv entry (VERIFY to ENCR:128) \
+             consciously (makemap hash access < access) and record an exception.",
         ),
         K::CertificateRejected => (
             "The peer rejected our certificate (it sent an alert: bad certificate, unknown CA, \
