@@ -30,13 +30,24 @@
 //! **side** is [`TlsErrorKind::side`], its **role** the direction, its MTA the lines'.
 //!
 //! Lines without a pid (Exim's mainlog) cannot be told apart by process and stay one
-//! incident each; Exim logs one line per failed connection anyway.
+//! incident each; Exim logs one line per failed connection anyway. Except Exim's problems
+//! with its own files ([`TlsErrorKind::is_local`]): Exim loads them again in every process
+//! that needs them and logs the failure each time (a missing `tls_verify_certificates`
+//! once per role at start-up, then `could not stat …` and `TLS error on connection from …
+//! NULL` for every connection: the real `ca_missing` capture), so they are gathered per
+//! log host under one key (`EXIM_LOCAL`, with or without pids: syslog and mainlog give
+//! the same count), one incident while they keep coming within [`BURST`] of each other.
+//! Two local lines of one burst need not name the same peer: the file is ours.
 
 use chrono::Duration;
 
 use super::{Mark, ProcKey, nanos, same_peer};
 use crate::model::Meta;
 use crate::model::{Direction, Peer, TlsError, TlsErrorKind};
+
+/// The process id under which Exim's local errors of one log host gather (no real pid:
+/// Linux caps them at 2^22).
+pub(super) const EXIM_LOCAL: u32 = u32::MAX;
 
 /// How far apart two lines of one burst may be. Sendmail and Postfix write a whole
 /// start-up or handshake burst within the same second; a few seconds allow for a client
@@ -131,7 +142,7 @@ impl Open {
             _ => true,
         };
         let peer_ok = match (&self.peer, &e.peer) {
-            (Some(a), Some(b)) => same_peer(a, b),
+            (Some(a), Some(b)) => (self.kind.is_local() && e.kind.is_local()) || same_peer(a, b),
             _ => true,
         };
         let side_ok =

@@ -405,6 +405,16 @@ impl Correlator {
         let pid = ev.pid;
         let pk: Option<ProcKey> = pid.map(|pid| ProcKey { host, pid });
         if let EventKind::TlsError(e) = &mut ev.kind {
+            // Exim's problems with its own TLS files are one stream per host, whatever
+            // process logs them (see `incident`).
+            let pk = if meta.mta == Mta::Exim && e.kind.is_local() {
+                Some(ProcKey {
+                    host,
+                    pid: incident::EXIM_LOCAL,
+                })
+            } else {
+                pk
+            };
             let e = TlsError {
                 direction: e.direction,
                 peer: e.peer.take(),

@@ -22,6 +22,7 @@
 //! | `warning: `, `fatal: `, `error: `, `panic: ` | Postfix's TLS warnings (matched case-insensitively by the parser, but always behind one of these exact severity prefixes) |
 //! | ` <=`, ` =>`, ` ->`, ` *>`, ` **`, ` ==` | Exim message lines (the mark follows the message id and a space) |
 //! | `no MAIL in` | Exim `no MAIL in SMTP connection from …` |
+//! | `could not stat '` | Exim `could not stat '…' (tls_verify_certificates): …` |
 //! | `starting daemon (`, `daemon started` | daemon start lines: Sendmail `starting daemon (8.17.1.9): …`, Postfix master `daemon started -- version …`, Exim `exim 4.96 daemon started: pid=…` |
 //! | `{` at the start of a line (`\n{`, searched apart) | `journalctl -o json` entries, whose `MESSAGE` may be a byte array that shows no needle |
 //!
@@ -67,6 +68,7 @@ pub const NEEDLES: &[&str] = &[
     " **",
     " ==",
     "no MAIL in",
+    "could not stat '",
     "starting daemon (",
     "daemon started",
 ];

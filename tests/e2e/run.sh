@@ -1152,6 +1152,7 @@ start_selfsigned_receiver() {
 
 # sm_restore: MX's good key, certificate and sendmail.cf back in place.
 sm_restore() {
+  if [ -s "$W/cacert.pem.good" ]; then cp -p "$W/cacert.pem.good" "$CERTS/cacert.pem"; fi
   cp -p "$W/mx-key.pem.good" "$CERTS/mx-key.pem"
   cp -p "$W/mx-cert.pem.good" "$CERTS/mx-cert.pem"
   chmod 600 "$CERTS/mx-key.pem"
@@ -1193,6 +1194,7 @@ stage_sendmail_matrix() {
   [ -n "${SM_MX:-}" ] && [ -s "$CERTS/mx-key.pem" ] || { fail "sendmail matrix: the sendmail stage ran"; return; }
   local key=$CERTS/mx-key.pem cert=$CERTS/mx-cert.pem
   [ -s "$W/mx-key.pem.good" ] || cp -p "$key" "$W/mx-key.pem.good"
+  [ -s "$W/cacert.pem.good" ] || cp -p "$CERTS/cacert.pem" "$W/cacert.pem.good"
   [ -s "$W/mx-cert.pem.good" ] || cp -p "$cert" "$W/mx-cert.pem.good"
   [ -s "$W/mx/sendmail.cf.good" ] || cp -p "$W/mx/sendmail.cf" "$W/mx/sendmail.cf.good"
   rm -f "$FIX/sendmail/outcomes.txt"
@@ -1209,6 +1211,7 @@ stage_sendmail_matrix() {
   sm_break key_mismatch "the client's key as the server key" cp "$CERTS/client-key.pem" "$key"
   sm_break key_group_readable "the key mode 0640" chmod 640 "$key"
   sm_break key_world_readable "the key mode 0644" chmod 644 "$key"
+  sm_break ca_missing "the CA file (CACertFile, used to verify clients) deleted" rm -f "$CERTS/cacert.pem"
 
   stage "sendmail matrix: loglevel14 (LogLevel 14, TLS works)"
   stop_sendmail mx
@@ -1327,6 +1330,7 @@ stage_sendmail_matrix() {
 pf_master_pid() { echo "$(postconf -h queue_directory)/pid/master.pid"; }
 
 pf_restore() {
+  if [ -s "$W/cacert.pem.good" ]; then cp -p "$W/cacert.pem.good" "$CERTS/cacert.pem"; fi
   cp -p "$W/mx-key.pem.good" "$CERTS/mx-key.pem"
   cp -p "$W/mx-cert.pem.good" "$CERTS/mx-cert.pem"
   chmod 600 "$CERTS/mx-key.pem"
@@ -1372,6 +1376,7 @@ stage_postfix_matrix() {
   [ -n "${PF_MX:-}" ] || { fail "postfix matrix: the postfix stage ran"; return; }
   local key=$CERTS/mx-key.pem cert=$CERTS/mx-cert.pem pidf
   [ -s "$W/mx-key.pem.good" ] || cp -p "$key" "$W/mx-key.pem.good"
+  [ -s "$W/cacert.pem.good" ] || cp -p "$CERTS/cacert.pem" "$W/cacert.pem.good"
   [ -s "$W/mx-cert.pem.good" ] || cp -p "$cert" "$W/mx-cert.pem.good"
   rm -f "$FIX/postfix/outcomes.txt"
   local t0=$(date +%s)
@@ -1386,6 +1391,7 @@ stage_postfix_matrix() {
   pf_break key_mismatch "the client's key as the server key" cp "$CERTS/client-key.pem" "$key"
   pf_break key_group_readable "the key mode 0640" chmod 640 "$key"
   pf_break key_world_readable "the key mode 0644" chmod 644 "$key"
+  pf_break ca_missing "the CA file (smtpd_tls_CAfile, used to verify clients) deleted" rm -f "$CERTS/cacert.pem"
 
   stage "postfix matrix: client_fallback (outbound handshake fails, smtp_tls_security_level=may)"
   stop_pidfile "$pidf"
@@ -1596,6 +1602,7 @@ TRANSPORT
 # ex_keys_good: the server and client keys as Debian wants them (root:Debian-exim 0640,
 # in directories Debian-exim can enter).
 ex_keys_good() {
+  if [ -s "$W/cacert.pem.good" ]; then cp -p "$W/cacert.pem.good" "$CERTS/cacert.pem"; fi
   cp -p "$W/mx-key.pem.good" "$CERTS/mx-key.pem"
   cp -p "$W/mx-cert.pem.good" "$CERTS/mx-cert.pem"
   chown root:Debian-exim "$CERTS/mx-key.pem" "$CERTS/client-key.pem"
@@ -1736,6 +1743,7 @@ ex_break() {
 stage_exim_matrix() {
   [ -n "${EX_MX:-}" ] || { fail "exim matrix: the exim stage ran"; return; }
   local key=$CERTS/mx-key.pem cert=$CERTS/mx-cert.pem t0=$(date +%s)
+  [ -s "$W/cacert.pem.good" ] || cp -p "$CERTS/cacert.pem" "$W/cacert.pem.good"
   ex_break key_encrypted_pkcs8 "an encrypted key (PKCS#8, openssl pkey -aes256)" \
     sh -c "openssl pkey -in '$W/mx-key.pem.good' -aes256 -passout pass:e2e-secret -out '$key' && chown root:Debian-exim '$key' && chmod 640 '$key'"
   ex_break key_encrypted_traditional "an encrypted key (traditional, openssl rsa -aes256 -traditional)" \
@@ -1747,6 +1755,7 @@ stage_exim_matrix() {
   ex_break key_world_readable "the key mode 0644" chmod 644 "$key"
   ex_break key_unreadable "the key root:root 0600 (Debian-exim cannot read it)" \
     sh -c "chown root:root '$key' && chmod 600 '$key'"
+  ex_break ca_missing "the CA file (MAIN_TLS_VERIFY_CERTIFICATES, used to verify clients) deleted" rm -f "$CERTS/cacert.pem"
 
   stage "exim matrix: client_fallback (outbound handshake fails, Exim falls back to clear)"
   stop_exim

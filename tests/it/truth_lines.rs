@@ -542,3 +542,36 @@ fn a_certificate_that_fails_a_required_verification_is_cert_verify_on_every_mta(
         kinds(&[("out:cert_verify", 1), ("out:dane", 1), ("out:policy", 1)])
     );
 }
+
+/// Exim logs a missing `tls_verify_certificates` file at start-up once per role and again
+/// for every connection it breaks, with `TLS error on connection from … NULL` (the real
+/// `ca_missing` capture): ours, one incident while the lines keep coming, the client not
+/// blamed. A connection a minute later is a second incident, also ours, whoever the
+/// client. mailtls read none of the `could not stat` lines before and blamed the client for
+/// a failed handshake (grade F).
+#[test]
+fn an_exim_tls_file_that_cannot_be_read_is_ours_not_the_clients() {
+    let v = scan(&real("exim/ca_missing.log"));
+    assert_eq!(local_kinds(&v), kinds(&[("missing_file", 1)]));
+    assert_eq!(peer_kinds(&v), vec![]);
+
+    let text = std::fs::read_to_string(real("exim/ca_missing.log")).unwrap();
+    let later: String = text
+        .lines()
+        .filter(|l| l.contains("could not stat"))
+        .last()
+        .into_iter()
+        .chain(text.lines().filter(|l| l.contains(" NULL")))
+        .map(|l| {
+            l.replace("19:52:16", "19:53:20")
+                .replace("[127.0.0.1]", "[192.0.2.20]")
+                + "\n"
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mainlog");
+    std::fs::write(&log, format!("{text}{later}")).unwrap();
+    let v = scan(&log);
+    assert_eq!(local_kinds(&v), kinds(&[("missing_file", 2)]));
+    assert_eq!(peer_kinds(&v), vec![]);
+}

@@ -321,7 +321,8 @@ fn postfix(kind: TlsErrorKind) -> (&'static str, &'static str) {
         ),
         K::MissingFile => (
             "A file Postfix is configured to use (smtpd_tls_chain_files, smtpd_tls_cert_file, \
-             smtpd_tls_key_file, smtp_tls_* or a CAfile) does not exist: a wrong path or a \
+             smtpd_tls_key_file, smtpd_tls_CAfile/smtpd_tls_CApath — `cannot load \
+             Certification Authority data` — or smtp_tls_*) does not exist: a wrong path or a \
              file never installed. smtpd still offers STARTTLS and answers 454.",
             "Correct the path (postconf -n | grep tls) or install the file, then postfix \
              reload.",
@@ -440,9 +441,12 @@ fn exim(kind: TlsErrorKind) -> (&'static str, &'static str) {
              shows it) or tls_dhparam, then restart exim4.",
         ),
         K::Init => (
-            "Exim could not initialise GnuTLS.",
-            "Check the GnuTLS library the exim4 daemon uses and its start-up log, then \
-             restart exim4.",
+            "Exim could not set up TLS for a connection (`TLS error on connection from … \
+             NULL`: the reason is the line it logged just before, or in the paniclog), or \
+             could not initialise GnuTLS. It answers 454 to STARTTLS, so clients that do \
+             not insist send in clear text.",
+            "Read the line before it and /var/log/exim4/paniclog, fix the file or setting it \
+             names, then update-exim4.conf and restart exim4.",
         ),
         K::Handshake => (
             "Our Exim client's handshake with the peer failed: no protocol or cipher in \

@@ -67,6 +67,11 @@ pub fn parse_with(msg: &str, detail: Detail) -> Parsed {
     if let Some(p) = tls_error(rest) {
         return p;
     }
+    if id.is_none()
+        && let Some(p) = tls_file_missing(rest)
+    {
+        return p;
+    }
     if let Some(p) = rejected(rest) {
         return p;
     }
@@ -704,10 +709,43 @@ fn tls_error(text: &str) -> Option<Parsed> {
     None
 }
 
+/// `could not stat '/etc/exim4/ca.pem' (tls_verify_certificates): No such file or
+/// directory` (GnuTLS builds; also in the paniclog): a TLS file Exim cannot load, logged
+/// when the daemon starts (once for the server, once per transport that names one) and
+/// again for every connection whose TLS set-up it breaks, which then gets `454 TLS
+/// currently unavailable` and a `TLS error on connection from … NULL` line (the real
+/// `ca_missing` capture). The line does not say server or client: no role.
+fn tls_file_missing(text: &str) -> Option<Parsed> {
+    let rest = text.strip_prefix("could not stat '")?;
+    let (_, after) = rest.split_once("' (")?;
+    let (option, why) = after.split_once("): ")?;
+    if !option.starts_with("tls_") {
+        return None;
+    }
+    let kind = if why.starts_with("No such file") {
+        TlsErrorKind::MissingFile
+    } else {
+        TlsErrorKind::CaLocations
+    };
+    Some(Parsed::Event(EventKind::TlsError(TlsError {
+        direction: None,
+        peer: None,
+        kind,
+        text: text.to_owned(),
+    })))
+}
+
 /// Kinds for `(where): msg` of a server-side TLS error. Certificate/key setup failures are
 /// our own installation's problem even though the line names the connecting peer.
 fn classify_error(reason: &str) -> TlsErrorKind {
     let lower = reason.to_ascii_lowercase();
+    // `TLS error on connection from H NULL`: Exim could not set up TLS for the connection
+    // and has no reason to give (Exim's formatting of a null string); the reason is the
+    // line it logged just before (`could not stat … (tls_verify_certificates)`). Our side,
+    // the same incident as that line (correlate::incident).
+    if reason == "NULL" {
+        return TlsErrorKind::Init;
+    }
     let place = lower
         .strip_prefix('(')
         .and_then(|r| r.split_once("):"))

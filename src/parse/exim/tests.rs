@@ -701,6 +701,35 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 "TLS error on connection from localhost (vm.example.test) [127.0.0.1]:41238 I=[127.0.0.1]:25 (recv): A TLS fatal alert has been received: Certificate is bad",
             ),
         ),
+        // The real `ca_missing` capture (Exim 4.96, GnuTLS): the file, then the connection
+        // it broke.
+        (
+            "could not stat '/var/lib/mailtls-e2e/certs/cacert.pem' (tls_verify_certificates): No such file or directory",
+            err(
+                None,
+                None,
+                TlsErrorKind::MissingFile,
+                "could not stat '/var/lib/mailtls-e2e/certs/cacert.pem' (tls_verify_certificates): No such file or directory",
+            ),
+        ),
+        (
+            "could not stat '/etc/exim4/ca.pem' (tls_verify_certificates): Permission denied",
+            err(
+                None,
+                None,
+                TlsErrorKind::CaLocations,
+                "could not stat '/etc/exim4/ca.pem' (tls_verify_certificates): Permission denied",
+            ),
+        ),
+        (
+            "TLS error on connection from (client.example.test) [127.0.0.1] NULL",
+            err(
+                Some(In),
+                Some(Peer::new(None, "127.0.0.1".parse().ok())),
+                TlsErrorKind::Init,
+                "TLS error on connection from (client.example.test) [127.0.0.1] NULL",
+            ),
+        ),
         (
             "TLS error on connection from mail.peer.example [192.0.2.20] (cert/key setup: cert=/etc/exim4/exim.crt key=/etc/exim4/exim.key): Error while reading file.",
             err(
