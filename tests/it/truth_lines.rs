@@ -558,8 +558,7 @@ fn an_exim_tls_file_that_cannot_be_read_is_ours_not_the_clients() {
     let text = std::fs::read_to_string(real("exim/ca_missing.log")).unwrap();
     let later: String = text
         .lines()
-        .filter(|l| l.contains("could not stat"))
-        .last()
+        .rfind(|l| l.contains("could not stat"))
         .into_iter()
         .chain(text.lines().filter(|l| l.contains(" NULL")))
         .map(|l| {
