@@ -215,9 +215,16 @@ pub fn outage(windows: &[Window]) -> Outage {
 }
 
 /// True for a local incident that takes TLS away from a role: our key, certificate, CA
-/// locations, file permissions, cipher settings or library start-up failed.
-pub fn disables_tls(kind: TlsErrorKind) -> bool {
+/// locations, file permissions, cipher settings or library start-up failed. Except a file
+/// missing on Sendmail's client side: its client needs no certificate, key or CA file
+/// (tls.c asks none of them to exist for the client role), logs `STARTTLS=client: file …
+/// unsafe: No such file or directory` and goes on with STARTTLS without it (the real
+/// `client_key_missing` capture: the next line is a `STARTTLS=client, … verify=OK`).
+pub fn disables_tls(kind: TlsErrorKind, mta: Mta, direction: Option<Direction>) -> bool {
     kind.is_local()
+        && !(mta == Mta::Sendmail
+            && direction == Some(Direction::Outbound)
+            && kind == TlsErrorKind::MissingFile)
 }
 
 /// What one record says about our own TLS on its host.
@@ -258,12 +265,13 @@ fn dirs(d: Option<Direction>) -> &'static [Direction] {
 fn evidence(r: &Record) -> Evidence<'_> {
     match r {
         Record::Error {
+            meta,
             peer: None,
             kind,
             direction,
             text,
             ..
-        } if disables_tls(*kind) => Evidence::Broken {
+        } if disables_tls(*kind, meta.mta, *direction) => Evidence::Broken {
             dirs: dirs(*direction),
             kind: *kind,
             text,

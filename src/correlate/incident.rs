@@ -36,8 +36,10 @@
 //! once per role at start-up, then `could not stat …` and `TLS error on connection from …
 //! NULL` for every connection: the real `ca_missing` capture), so they are gathered per
 //! log host under one key (`EXIM_LOCAL`, with or without pids: syslog and mainlog give
-//! the same count), one incident while they keep coming within [`BURST`] of each other.
-//! Two local lines of one burst need not name the same peer: the file is ours.
+//! the same count), one incident while they keep coming within [`BURST`] of each other
+//! and no other Exim line of the host comes between them (a message line, say, so that the
+//! incident is out, and its window open, before the clear text that follows it). Two
+//! local lines of one burst need not name the same peer: the file is ours.
 
 use chrono::Duration;
 

@@ -425,6 +425,18 @@ impl Correlator {
             return;
         }
         self.end_burst(pk.as_ref(), now, out);
+        if meta.mta == Mta::Exim {
+            // Exim's local errors gather per host (above): any other Exim line of the host
+            // ends their burst, as another line of a process ends that process's.
+            self.end_burst(
+                Some(&ProcKey {
+                    host,
+                    pid: incident::EXIM_LOCAL,
+                }),
+                now,
+                out,
+            );
+        }
         let kind = &mut ev.kind;
         match meta.mta {
             Mta::Postfix => self.push_postfix(kind, meta, host, pk, now, out),

@@ -1153,6 +1153,7 @@ start_selfsigned_receiver() {
 # sm_restore: MX's good key, certificate and sendmail.cf back in place.
 sm_restore() {
   if [ -s "$W/cacert.pem.good" ]; then cp -p "$W/cacert.pem.good" "$CERTS/cacert.pem"; fi
+  if [ -s "$W/client-key.pem.good" ]; then cp -p "$W/client-key.pem.good" "$CERTS/client-key.pem"; fi
   cp -p "$W/mx-key.pem.good" "$CERTS/mx-key.pem"
   cp -p "$W/mx-cert.pem.good" "$CERTS/mx-cert.pem"
   chmod 600 "$CERTS/mx-key.pem"
@@ -1195,6 +1196,7 @@ stage_sendmail_matrix() {
   local key=$CERTS/mx-key.pem cert=$CERTS/mx-cert.pem
   [ -s "$W/mx-key.pem.good" ] || cp -p "$key" "$W/mx-key.pem.good"
   [ -s "$W/cacert.pem.good" ] || cp -p "$CERTS/cacert.pem" "$W/cacert.pem.good"
+  [ -s "$W/client-key.pem.good" ] || cp -p "$CERTS/client-key.pem" "$W/client-key.pem.good"
   [ -s "$W/mx-cert.pem.good" ] || cp -p "$cert" "$W/mx-cert.pem.good"
   [ -s "$W/mx/sendmail.cf.good" ] || cp -p "$W/mx/sendmail.cf" "$W/mx/sendmail.cf.good"
   rm -f "$FIX/sendmail/outcomes.txt"
@@ -1212,6 +1214,21 @@ stage_sendmail_matrix() {
   sm_break key_group_readable "the key mode 0640" chmod 640 "$key"
   sm_break key_world_readable "the key mode 0644" chmod 644 "$key"
   sm_break ca_missing "the CA file (CACertFile, used to verify clients) deleted" rm -f "$CERTS/cacert.pem"
+
+  # Our client's key gone: the server side is fine, the relay to RX is what may change.
+  stage "sendmail matrix: client_key_missing (ClientKeyFile deleted; a message relayed to RX)"
+  stop_sendmail mx
+  sm_restore
+  mark_both sendmail-client_key_missing
+  rm -f "$CERTS/client-key.pem"
+  check "sendmail/client_key_missing: MX restarted without its client key" start_sendmail mx "$SM_MX"
+  send sm-client_key_missing --to e2e@rx.example.test --tls
+  check "sendmail/client_key_missing: the relay attempt is logged" sm_wait_sent sm-client_key_missing
+  wait_log "$W/mbox/rx.mbox" '^X-E2E: sm-client_key_missing$' 1
+  outcome sendmail client_key_missing "relay to RX without our client key: $(grep -E " $(qid_of sm-client_key_missing): to=<e2e@rx" "$LOG/mail.log" | sed -E 's/.*(stat=[^(]*).*/\1/' | tail -n1); $(grep -c '^X-E2E: sm-client_key_missing' "$W/mbox/rx.mbox") message delivered by RX"
+  cap_syslog sendmail client_key_missing
+  stop_sendmail mx
+  sm_restore
 
   stage "sendmail matrix: loglevel14 (LogLevel 14, TLS works)"
   stop_sendmail mx
@@ -1331,6 +1348,7 @@ pf_master_pid() { echo "$(postconf -h queue_directory)/pid/master.pid"; }
 
 pf_restore() {
   if [ -s "$W/cacert.pem.good" ]; then cp -p "$W/cacert.pem.good" "$CERTS/cacert.pem"; fi
+  if [ -s "$W/client-key.pem.good" ]; then cp -p "$W/client-key.pem.good" "$CERTS/client-key.pem"; fi
   cp -p "$W/mx-key.pem.good" "$CERTS/mx-key.pem"
   cp -p "$W/mx-cert.pem.good" "$CERTS/mx-cert.pem"
   chmod 600 "$CERTS/mx-key.pem"
@@ -1377,6 +1395,7 @@ stage_postfix_matrix() {
   local key=$CERTS/mx-key.pem cert=$CERTS/mx-cert.pem pidf
   [ -s "$W/mx-key.pem.good" ] || cp -p "$key" "$W/mx-key.pem.good"
   [ -s "$W/cacert.pem.good" ] || cp -p "$CERTS/cacert.pem" "$W/cacert.pem.good"
+  [ -s "$W/client-key.pem.good" ] || cp -p "$CERTS/client-key.pem" "$W/client-key.pem.good"
   [ -s "$W/mx-cert.pem.good" ] || cp -p "$cert" "$W/mx-cert.pem.good"
   rm -f "$FIX/postfix/outcomes.txt"
   local t0=$(date +%s)
@@ -1392,6 +1411,21 @@ stage_postfix_matrix() {
   pf_break key_group_readable "the key mode 0640" chmod 640 "$key"
   pf_break key_world_readable "the key mode 0644" chmod 644 "$key"
   pf_break ca_missing "the CA file (smtpd_tls_CAfile, used to verify clients) deleted" rm -f "$CERTS/cacert.pem"
+
+  # Our client's key gone (smtp_tls_key_file): the relay to RX is what may change.
+  stage "postfix matrix: client_key_missing (smtp_tls_key_file deleted; a message relayed to RX)"
+  stop_pidfile "$pidf"
+  pf_restore
+  mark_both postfix-client_key_missing
+  rm -f "$CERTS/client-key.pem"
+  check "postfix/client_key_missing: postfix restarted without its client key" start_postfix
+  pf_send pf-client_key_missing --to e2e@rx.example.test --tls
+  wait_log "$W/mbox-pf/pf-rx.mbox" '^X-E2E: pf-client_key_missing$' 1
+  sleep 1
+  outcome postfix client_key_missing "relay to RX without our client key: $(grep -E 'postfix/smtp\[[0-9]+\]: .*to=<e2e@rx.example.test>' "$LOG/mail.log" | sed -E 's/.*(status=[a-z]+).*/\1/' | tail -n1); $(grep -c '^X-E2E: pf-client_key_missing' "$W/mbox-pf/pf-rx.mbox") message delivered by RX"
+  cap_syslog postfix client_key_missing
+  stop_pidfile "$pidf"
+  pf_restore
 
   stage "postfix matrix: client_fallback (outbound handshake fails, smtp_tls_security_level=may)"
   stop_pidfile "$pidf"
@@ -1603,6 +1637,7 @@ TRANSPORT
 # in directories Debian-exim can enter).
 ex_keys_good() {
   if [ -s "$W/cacert.pem.good" ]; then cp -p "$W/cacert.pem.good" "$CERTS/cacert.pem"; fi
+  if [ -s "$W/client-key.pem.good" ]; then cp -p "$W/client-key.pem.good" "$CERTS/client-key.pem"; fi
   cp -p "$W/mx-key.pem.good" "$CERTS/mx-key.pem"
   cp -p "$W/mx-cert.pem.good" "$CERTS/mx-cert.pem"
   chown root:Debian-exim "$CERTS/mx-key.pem" "$CERTS/client-key.pem"
@@ -1744,6 +1779,7 @@ stage_exim_matrix() {
   [ -n "${EX_MX:-}" ] || { fail "exim matrix: the exim stage ran"; return; }
   local key=$CERTS/mx-key.pem cert=$CERTS/mx-cert.pem t0=$(date +%s)
   [ -s "$W/cacert.pem.good" ] || cp -p "$CERTS/cacert.pem" "$W/cacert.pem.good"
+  [ -s "$W/client-key.pem.good" ] || cp -p "$CERTS/client-key.pem" "$W/client-key.pem.good"
   ex_break key_encrypted_pkcs8 "an encrypted key (PKCS#8, openssl pkey -aes256)" \
     sh -c "openssl pkey -in '$W/mx-key.pem.good' -aes256 -passout pass:e2e-secret -out '$key' && chown root:Debian-exim '$key' && chmod 640 '$key'"
   ex_break key_encrypted_traditional "an encrypted key (traditional, openssl rsa -aes256 -traditional)" \
@@ -1756,6 +1792,21 @@ stage_exim_matrix() {
   ex_break key_unreadable "the key root:root 0600 (Debian-exim cannot read it)" \
     sh -c "chown root:root '$key' && chmod 600 '$key'"
   ex_break ca_missing "the CA file (MAIN_TLS_VERIFY_CERTIFICATES, used to verify clients) deleted" rm -f "$CERTS/cacert.pem"
+
+  # Our client's key gone (the e2e_smtp transport's tls_privatekey): the relay to the RX
+  # port is what may change.
+  stage "exim matrix: client_key_missing (the transport's tls_privatekey deleted; a message relayed to RX)"
+  stop_exim
+  ex_keys_good
+  ex_mark
+  rm -f "$CERTS/client-key.pem"
+  check "exim/client_key_missing: exim restarted without its client key" start_exim
+  ex_send ex-client_key_missing --to e2e@rx.example.test --tls
+  wait_log "$W/mbox-ex/ex-rx.mbox" '^X-E2E: ex-client_key_missing$' 1
+  outcome exim client_key_missing "relay to the RX port without our client key: $(grep -E ' (=>|==) e2e@rx.example.test ' "$EXIM_LOG" | tail -n1 | sed -E 's/.*(=>|==) /\1 /' | cut -c1-120); $(grep -c '^X-E2E: ex-client_key_missing' "$W/mbox-ex/ex-rx.mbox") message delivered by the second hop"
+  ex_cap client_key_missing
+  stop_exim
+  ex_keys_good
 
   stage "exim matrix: client_fallback (outbound handshake fails, Exim falls back to clear)"
   stop_exim

@@ -212,7 +212,10 @@ fn sendmail(kind: TlsErrorKind) -> (&'static str, &'static str) {
             "A file Sendmail is configured to use (ServerCertFile/ServerKeyFile, \
              ClientCertFile/ClientKeyFile, CACertFile) does not exist: `file … unsafe: No such \
              file or directory` is a wrong path or a file never installed, not a permissions \
-             problem. Sendmail runs without STARTTLS for that role.",
+             problem. Without its server files (STARTTLS=server) Sendmail offers no STARTTLS; \
+             its client (STARTTLS=client) goes on with STARTTLS but presents no certificate \
+             (ClientCertFile/ClientKeyFile), which a peer that requires one refuses, or \
+             verifies none (CACertFile).",
             "Correct the path in confSERVER_CERT/confSERVER_KEY/confCLIENT_CERT/confCLIENT_KEY/\
              confCACERT (O ServerCertFile … in sendmail.cf) or install the file, rebuild \
              sendmail.cf and restart sendmail.",
@@ -323,7 +326,9 @@ fn postfix(kind: TlsErrorKind) -> (&'static str, &'static str) {
             "A file Postfix is configured to use (smtpd_tls_chain_files, smtpd_tls_cert_file, \
              smtpd_tls_key_file, smtpd_tls_CAfile/smtpd_tls_CApath — `cannot load \
              Certification Authority data` — or smtp_tls_*) does not exist: a wrong path or a \
-             file never installed. smtpd still offers STARTTLS and answers 454.",
+             file never installed. smtpd still offers STARTTLS and answers 454; smtp (our \
+             client side: smtp_tls_cert_file, smtp_tls_key_file) delivers in clear text, or \
+             defers where the policy requires TLS.",
             "Correct the path (postconf -n | grep tls) or install the file, then postfix \
              reload.",
         ),
@@ -402,10 +407,15 @@ fn exim(kind: TlsErrorKind) -> (&'static str, &'static str) {
              tls_certificate and tls_privatekey): `Decryption has failed` is an encrypted \
              key, `Error while reading file` a certificate or key that is missing or not \
              readable by the Debian-exim user (GnuTLS does not say which of the two), `do \
-             not match` a key of another certificate. Exim still offers STARTTLS and answers \
-             454, so clients that do not insist send in clear text.",
+             not match` a key of another certificate. On our server side (`TLS error on \
+             connection from …`) Exim still offers STARTTLS and answers 454, so clients that \
+             do not insist send in clear text; on our client side (`TLS session: (cert/key \
+             setup …): … delivering unencrypted`, the smtp transport's tls_certificate and \
+             tls_privatekey) our mail goes out in clear text, or waits where \
+             hosts_require_tls names the host.",
             "Check that both files the line names exist, decrypt the key (openssl pkey -in \
-             key.pem -out key.pem), point tls_certificate/tls_privatekey at a matching pair, \
+             key.pem -out key.pem), point tls_certificate/tls_privatekey (main section or \
+             smtp transport, as the line's files say) at a matching pair, \
              make them readable by Debian-exim (chgrp Debian-exim key.pem; chmod 640 \
              key.pem), then update-exim4.conf and restart exim4 (systemctl restart exim4 or \
              /etc/init.d/exim4 restart).",

@@ -656,17 +656,26 @@ fn tls_error(text: &str) -> Option<Parsed> {
             text: text.to_owned(),
         })));
     }
-    if text.starts_with("TLS session: ") {
+    if let Some(session) = text.strip_prefix("TLS session: ") {
         // `TLS session: (certificate verification failed): certificate invalid: delivering
         // unencrypted to H=mx.peer.example [192.0.2.30] (not in hosts_require_tls)`.
         let peer = text
             .find(" H=")
             .and_then(|i| host_spec(&text[i + 3..]))
             .map(|(p, _)| p);
+        // `TLS session: (cert/key setup: cert=… key=…): Error while reading file.:
+        // delivering unencrypted to H=…`: our transport's own certificate or key (the real
+        // `client_key_missing` capture), ours to fix, not the peer's handshake.
+        let own = classify_error(session);
+        let kind = if own.is_local() {
+            own
+        } else {
+            status_tls_error(text).unwrap_or(TlsErrorKind::Handshake)
+        };
         return Some(Parsed::Event(EventKind::TlsError(TlsError {
             direction: Some(Direction::Outbound),
             peer,
-            kind: status_tls_error(text).unwrap_or(TlsErrorKind::Handshake),
+            kind,
             text: text.to_owned(),
         })));
     }

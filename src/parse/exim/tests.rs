@@ -802,6 +802,16 @@ fn rows() -> Vec<(&'static str, Parsed)> {
                 "TLS session: (certificate verification failed): certificate invalid: delivering unencrypted to H=mx1.peer.example [192.0.2.30] (not in hosts_require_tls)",
             ),
         ),
+        // The real `client_key_missing` capture: our transport's key, not the peer's TLS.
+        (
+            "1xafJk-0000xW-14 TLS session: (cert/key setup: cert=/var/lib/mailtls-e2e/certs/client-cert.pem key=/var/lib/mailtls-e2e/certs/client-key.pem): Error while reading file.: delivering unencrypted to H=127.0.0.1 [127.0.0.1] (not in hosts_require_tls)",
+            err(
+                Some(Out),
+                Some(Peer::new(Some("127.0.0.1"), "127.0.0.1".parse().ok())),
+                TlsErrorKind::PrivateKey,
+                "TLS session: (cert/key setup: cert=/var/lib/mailtls-e2e/certs/client-cert.pem key=/var/lib/mailtls-e2e/certs/client-key.pem): Error while reading file.: delivering unencrypted to H=127.0.0.1 [127.0.0.1] (not in hosts_require_tls)",
+            ),
+        ),
         (
             "no MAIL in SMTP connection from mail.peer.example [192.0.2.20] D=5s C=EHLO,STARTTLS,EHLO,QUIT",
             Parsed::Event(EventKind::SessionEnd {
