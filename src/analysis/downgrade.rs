@@ -215,13 +215,15 @@ pub fn outage(windows: &[Window]) -> Outage {
 }
 
 /// True for a local incident that takes TLS away from a role: our key, certificate, CA
-/// locations, file permissions, cipher settings or library start-up failed. Except a file
+/// locations, file permissions, cipher settings or library start-up failed. Not DH
+/// parameters the MTA replaced by its built-in ones ([`TlsErrorKind::DhParams`]), nor a file
 /// missing on Sendmail's client side: its client needs no certificate, key or CA file
 /// (tls.c asks none of them to exist for the client role), logs `STARTTLS=client: file …
 /// unsafe: No such file or directory` and goes on with STARTTLS without it (the real
 /// `client_key_missing` capture: the next line is a `STARTTLS=client, … verify=OK`).
 pub fn disables_tls(kind: TlsErrorKind, mta: Mta, direction: Option<Direction>) -> bool {
     kind.is_local()
+        && kind != TlsErrorKind::DhParams
         && !(mta == Mta::Sendmail
             && direction == Some(Direction::Outbound)
             && kind == TlsErrorKind::MissingFile)
@@ -383,8 +385,10 @@ pub struct Machine {
     /// Plaintext messages of the last [`LATE`] that no window counted, each with its
     /// [`instant`].
     recent_plain: VecDeque<(i128, Recent)>,
-    /// Times of TLS evidence of the last [`LATE`], per role (with their [`instant`]).
-    recent_works: [VecDeque<(i128, Time)>; 2],
+    /// Times of TLS evidence of the last [`LATE`], per role (with their [`instant`] and
+    /// line: a traditional syslog stamp gives the same second to an incident and the TLS
+    /// session logged after it, and only the line order then says which came first).
+    recent_works: [VecDeque<(i128, Time, Source)>; 2],
     /// Per role, the end of the open window when evidence already read proves it (a
     /// window opened by an incident released after TLS evidence of a later time, as when
     /// an older input follows a newer one): the window stays open for the records of its
@@ -424,7 +428,7 @@ impl Machine {
             self.recent_plain.pop_front();
         }
         for q in &mut self.recent_works {
-            while q.len() > RECENT_CAP || q.front().is_some_and(|(t, _)| *t < limit) {
+            while q.len() > RECENT_CAP || q.front().is_some_and(|(t, _, _)| *t < limit) {
                 q.pop_front();
             }
         }
@@ -433,10 +437,18 @@ impl Machine {
     /// A window just opened at `start` for `d`: the plaintext messages and the TLS evidence
     /// of the last [`LATE`] that came after `start` in time belong to it.
     fn catch_up(&mut self, d: Direction, start: Time, at: &Meta, steps: &mut Vec<Step>) {
+        // TLS evidence after the incident: later in time, or in the same second further
+        // down the same input (records released late come out of line order, never out
+        // of an input's order within a second).
+        let first = self.open[idx(d)].as_ref().map(|w| &w.first_source);
         let resumed = self.recent_works[idx(d)]
             .iter()
-            .map(|(_, t)| *t)
-            .filter(|t| *t > start)
+            .filter(|(_, t, src)| {
+                *t > start
+                    || (*t == start
+                        && first.is_some_and(|f| f.file == src.file && src.line > f.line))
+            })
+            .map(|(_, t, _)| *t)
             .min();
         let mut keep = VecDeque::with_capacity(self.recent_plain.len());
         for (at, r) in std::mem::take(&mut self.recent_plain) {
@@ -586,7 +598,7 @@ impl Machine {
             }
             Evidence::Works(dirs) => {
                 for d in dirs {
-                    self.recent_works[idx(*d)].push_back((at, time));
+                    self.recent_works[idx(*d)].push_back((at, time, meta.source.clone()));
                     self.close(*d, time, meta, steps);
                 }
                 self.trim(at);

@@ -69,6 +69,7 @@ pub fn rank(kind: TlsErrorKind) -> u8 {
         K::UnsafeFile => 17,
         K::CaLocations => 16,
         K::CipherConfig => 15,
+        K::DhParams => 15,
         K::Init => 14,
         K::CertificateRejected => 12,
         K::CertVerify => 11,

@@ -501,6 +501,11 @@ pub enum TlsErrorKind {
     MissingFile,
     /// Cipher list, cipher suites, DH parameters or similar settings were rejected.
     CipherConfig,
+    /// Our DH parameter file could not be loaded and the MTA went on with its built-in
+    /// parameters (Postfix `error opening DH parameter file … -- using compiled-in
+    /// defaults`, the real `dh_missing` capture; Sendmail `cannot read DH parameters`): a
+    /// setting of ours to fix, but TLS works, so it opens no downgrade window.
+    DhParams,
     /// TLS library initialisation failed.
     Init,
     /// The TLS handshake failed (`accept failed`, `connect failed`, `SSL_accept error`).
@@ -532,13 +537,14 @@ pub enum TlsErrorKind {
 impl TlsErrorKind {
     /// Every kind, in declaration order: for what must hold of each (one colour, advice
     /// in each MTA's terms).
-    pub const ALL: [TlsErrorKind; 17] = [
+    pub const ALL: [TlsErrorKind; 18] = [
         TlsErrorKind::PrivateKey,
         TlsErrorKind::Certificate,
         TlsErrorKind::CaLocations,
         TlsErrorKind::UnsafeFile,
         TlsErrorKind::MissingFile,
         TlsErrorKind::CipherConfig,
+        TlsErrorKind::DhParams,
         TlsErrorKind::Init,
         TlsErrorKind::Handshake,
         TlsErrorKind::Io,
@@ -560,6 +566,7 @@ impl TlsErrorKind {
             TlsErrorKind::UnsafeFile => "unsafe_file",
             TlsErrorKind::MissingFile => "missing_file",
             TlsErrorKind::CipherConfig => "cipher_config",
+            TlsErrorKind::DhParams => "dh_params",
             TlsErrorKind::Init => "init",
             TlsErrorKind::Handshake => "handshake",
             TlsErrorKind::Io => "io",
@@ -592,6 +599,7 @@ impl TlsErrorKind {
                 | TlsErrorKind::UnsafeFile
                 | TlsErrorKind::MissingFile
                 | TlsErrorKind::CipherConfig
+                | TlsErrorKind::DhParams
                 | TlsErrorKind::Init
         )
     }

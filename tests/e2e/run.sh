@@ -1136,6 +1136,9 @@ start_breaking_receiver() {
   wait_port "$1"
 }
 
+# start_plain_receiver PORT: the same receiver offering no STARTTLS at all.
+start_plain_receiver() { start_breaking_receiver "$1" --no-starttls; }
+
 # start_selfsigned_receiver PORT: the same receiver with working TLS and a self-signed
 # certificate (made once, not from our CA): what a client that requires a verified peer
 # certificate refuses.
@@ -1167,6 +1170,29 @@ sm_wait_sent() {
   qid=$(qid_of "$1")
   [ -n "$qid" ] || return 1
   wait_log "$LOG/mail.log" " $qid: .*stat=" 1
+}
+
+# sm_policy_relay SC ACCESS WHAT STARTER: MX relays one message to a test receiver in
+# RX's place (started by STARTER PORT) while its access map holds ACCESS (a TLS_Srv
+# entry); the attempt is captured, then the map is emptied, the queue cleared and RX
+# restarted.
+sm_policy_relay() {
+  local sc=$1 access=$2 what=$3 starter=$4 name="sm-$1"
+  stage "sendmail matrix: $sc ($what)"
+  stop_sendmail rx
+  mark_both "sendmail-$sc"
+  printf '%s\n' "$access" >"$W/mx/access.src" && makemap hash "$W/mx/access" <"$W/mx/access.src"
+  check "sendmail/$sc: test receiver ($starter) on 127.0.0.1:$SM_RX (in RX's place)" "$starter" "$SM_RX"
+  check "sendmail/$sc: MX started (access: $access)" start_sendmail mx "$SM_MX"
+  send "$name" --to e2e@rx.example.test --tls --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
+  check "sendmail/$sc: the delivery attempt is logged" sm_wait_sent "$name"
+  outcome sendmail "$sc" "inbound STARTTLS (OK); MX relays to the receiver ($what): $(grep -E " $(qid_of "$name"): to=<e2e@rx" "$LOG/mail.log" | sed -E 's/.*(stat=[^(]*).*/\1/' | tail -n1); $(grep -c "^X-E2E: $name\$" "$W/fb.mbox") message received by the receiver"
+  cap_syslog sendmail "$sc"
+  stop_sendmail mx
+  stop_pidfile "$W/fb.pid"
+  : >"$W/mx/access.src" && makemap hash "$W/mx/access" <"$W/mx/access.src"
+  rm -f "$W/mx/mqueue/"*
+  check "sendmail/$sc: RX restarted" start_sendmail rx "$SM_RX"
 }
 
 # sm_break SC WHAT CMD…: MX restarted with its server files broken by CMD; swaks tries
@@ -1214,6 +1240,8 @@ stage_sendmail_matrix() {
   sm_break key_group_readable "the key mode 0640" chmod 640 "$key"
   sm_break key_world_readable "the key mode 0644" chmod 644 "$key"
   sm_break ca_missing "the CA file (CACertFile, used to verify clients) deleted" rm -f "$CERTS/cacert.pem"
+  sm_break dh_missing "O DHParameters naming a file that does not exist" \
+    sh -c "sed -i '/^O DHParameters=/d' '$W/mx/sendmail.cf' && printf 'O DHParameters=%s\\n' '$W/nonexistent-dh.pem' >>'$W/mx/sendmail.cf'"
 
   # Our client's key gone: the server side is fine, the relay to RX is what may change.
   stage "sendmail matrix: client_key_missing (ClientKeyFile deleted; a message relayed to RX)"
@@ -1283,39 +1311,12 @@ stage_sendmail_matrix() {
   cap_syslog sendmail scanner_burst
   stop_sendmail mx
 
-  stage "sendmail matrix: tls_required (TLS_Srv requires encryption, the receiver offers no STARTTLS)"
-  stop_sendmail rx
-  mark_both sendmail-tls_required
-  printf 'TLS_Srv:127.0.0.1\tENCR:128\n' >"$W/mx/access.src" && makemap hash "$W/mx/access" <"$W/mx/access.src"
-  check "sendmail/tls_required: receiver without STARTTLS on 127.0.0.1:$SM_RX (in RX's place)" start_breaking_receiver "$SM_RX" --no-starttls
-  check "sendmail/tls_required: MX started (access: TLS_Srv:127.0.0.1 ENCR:128)" start_sendmail mx "$SM_MX"
-  send sm-required --to e2e@rx.example.test --tls --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
-  check "sendmail/tls_required: the delivery attempt is logged" sm_wait_sent sm-required
-  outcome sendmail tls_required "inbound STARTTLS (OK); MX relays to a receiver that offers no STARTTLS while TLS_Srv requires ENCR:128: $(grep -E " $(qid_of sm-required): to=<e2e@rx" "$LOG/mail.log" | sed -E 's/.*(stat=[^(]*).*/\1/' | tail -n1); $(grep -c '^X-E2E: sm-required' "$W/fb.mbox") message received by the receiver"
-  cap_syslog sendmail tls_required
-  stop_sendmail mx
-  stop_pidfile "$W/fb.pid"
-  : >"$W/mx/access.src" && makemap hash "$W/mx/access" <"$W/mx/access.src"
-  rm -f "$W/mx/mqueue/"*
-  check "sendmail/tls_required: RX restarted" start_sendmail rx "$SM_RX"
-
+  sm_policy_relay tls_required $'TLS_Srv:127.0.0.1\tENCR:128' \
+    "TLS_Srv requires encryption, the receiver offers no STARTTLS" start_plain_receiver
   # The same relay to a receiver with working TLS and a self-signed certificate, while
   # TLS_Srv requires a verified one (VERIFY).
-  stage "sendmail matrix: verify_required (TLS_Srv requires VERIFY, the receiver's certificate is self-signed)"
-  stop_sendmail rx
-  mark_both sendmail-verify_required
-  printf 'TLS_Srv:127.0.0.1\tVERIFY\n' >"$W/mx/access.src" && makemap hash "$W/mx/access" <"$W/mx/access.src"
-  check "sendmail/verify_required: receiver with a self-signed certificate on 127.0.0.1:$SM_RX (in RX's place)" start_selfsigned_receiver "$SM_RX"
-  check "sendmail/verify_required: MX started (access: TLS_Srv:127.0.0.1 VERIFY)" start_sendmail mx "$SM_MX"
-  send sm-verify --to e2e@rx.example.test --tls --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
-  check "sendmail/verify_required: the delivery attempt is logged" sm_wait_sent sm-verify
-  outcome sendmail verify_required "inbound STARTTLS (OK); MX relays to a receiver with a self-signed certificate while TLS_Srv requires VERIFY: $(grep -E " $(qid_of sm-verify): to=<e2e@rx" "$LOG/mail.log" | sed -E 's/.*(stat=[^(]*).*/\1/' | tail -n1); $(grep -c '^X-E2E: sm-verify' "$W/fb.mbox") message received by the receiver"
-  cap_syslog sendmail verify_required
-  stop_sendmail mx
-  stop_pidfile "$W/fb.pid"
-  : >"$W/mx/access.src" && makemap hash "$W/mx/access" <"$W/mx/access.src"
-  rm -f "$W/mx/mqueue/"*
-  check "sendmail/verify_required: RX restarted" start_sendmail rx "$SM_RX"
+  sm_policy_relay verify_required $'TLS_Srv:127.0.0.1\tVERIFY' \
+    "TLS_Srv requires VERIFY, the receiver's certificate is self-signed" start_selfsigned_receiver
 
   # As Postfix's and Exim's no_tls: without a server certificate and key (Debian's
   # sendmail.mc sets none: confSERVER_CERT/confSERVER_KEY) Sendmail offers no STARTTLS
@@ -1347,6 +1348,7 @@ stage_sendmail_matrix() {
 pf_master_pid() { echo "$(postconf -h queue_directory)/pid/master.pid"; }
 
 pf_restore() {
+  postconf -X smtpd_tls_dh1024_param_file
   if [ -s "$W/cacert.pem.good" ]; then cp -p "$W/cacert.pem.good" "$CERTS/cacert.pem"; fi
   if [ -s "$W/client-key.pem.good" ]; then cp -p "$W/client-key.pem.good" "$CERTS/client-key.pem"; fi
   cp -p "$W/mx-key.pem.good" "$CERTS/mx-key.pem"
@@ -1411,6 +1413,8 @@ stage_postfix_matrix() {
   pf_break key_group_readable "the key mode 0640" chmod 640 "$key"
   pf_break key_world_readable "the key mode 0644" chmod 644 "$key"
   pf_break ca_missing "the CA file (smtpd_tls_CAfile, used to verify clients) deleted" rm -f "$CERTS/cacert.pem"
+  pf_break dh_missing "smtpd_tls_dh1024_param_file naming a file that does not exist" \
+    postconf -e "smtpd_tls_dh1024_param_file = $W/nonexistent-dh.pem"
 
   # Our client's key gone (smtp_tls_key_file): the relay to RX is what may change.
   stage "postfix matrix: client_key_missing (smtp_tls_key_file deleted; a message relayed to RX)"
@@ -1792,6 +1796,12 @@ stage_exim_matrix() {
   ex_break key_unreadable "the key root:root 0600 (Debian-exim cannot read it)" \
     sh -c "chown root:root '$key' && chmod 600 '$key'"
   ex_break ca_missing "the CA file (MAIN_TLS_VERIFY_CERTIFICATES, used to verify clients) deleted" rm -f "$CERTS/cacert.pem"
+  local main=/etc/exim4/conf.d/main/000_mailtls-e2e
+  cp -p "$main" "$W/exim/000_mailtls-e2e.good"
+  ex_break dh_missing "tls_dhparam naming a file that does not exist" \
+    sh -c "printf 'tls_dhparam = %s\\n' '$W/nonexistent-dh.pem' >>'$main' && update-exim4.conf"
+  cp -p "$W/exim/000_mailtls-e2e.good" "$main"
+  update-exim4.conf >/dev/null 2>&1
 
   # Our client's key gone (the e2e_smtp transport's tls_privatekey): the relay to the RX
   # port is what may change.
@@ -1868,7 +1878,6 @@ stage_exim_matrix() {
   # default is tls_advertise_hosts = * with a self-signed certificate made at run time
   # (a first run of this scenario found STARTTLS still offered), so it is emptied too.
   stage "exim matrix: no_tls (no MAIN_TLS_*, tls_advertise_hosts empty: STARTTLS not offered, nothing logged)"
-  local main=/etc/exim4/conf.d/main/000_mailtls-e2e
   cp -p "$main" "$W/exim/000_mailtls-e2e.tls"
   sed -i '/^MAIN_TLS_/d' "$main"
   printf 'tls_advertise_hosts =\n' >>"$main"

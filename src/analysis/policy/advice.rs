@@ -227,6 +227,12 @@ fn sendmail(kind: TlsErrorKind) -> (&'static str, &'static str) {
              (openssl ciphers -v 'LIST' shows what a list means), rebuild sendmail.cf and \
              restart sendmail.",
         ),
+        K::DhParams => (
+            "Sendmail could not read its DH parameters (confDH_PARAMETERS, O DHParameters) and \
+             uses its built-in ones: STARTTLS still works.",
+            "Point confDH_PARAMETERS at a readable PEM file (openssl dhparam -out dh.pem \
+             2048) or drop it, then rebuild sendmail.cf and restart sendmail.",
+        ),
         K::Init => (
             "Sendmail could not initialise OpenSSL (random source, library mismatch).",
             "Check /dev/urandom (O RandFile), the OpenSSL version sendmail was built against \
@@ -338,6 +344,14 @@ fn postfix(kind: TlsErrorKind) -> (&'static str, &'static str) {
              so smtpd or smtp set up no TLS.",
             "Fix the setting shown in the line (postconf -n | grep tls), then postfix reload.",
         ),
+        K::DhParams => (
+            "smtpd could not load its DH parameter file (smtpd_tls_dh1024_param_file: `error \
+             opening DH parameter file … -- using compiled-in defaults`) and uses Postfix's \
+             built-in parameters: STARTTLS still works.",
+            "Point smtpd_tls_dh1024_param_file at a readable file (openssl dhparam -out \
+             dh2048.pem 2048) or remove the setting (postconf -X \
+             smtpd_tls_dh1024_param_file), then postfix reload.",
+        ),
         K::Init => (
             "Postfix could not initialise OpenSSL (tls_random_source, a chroot without \
              /dev/urandom, library mismatch).",
@@ -446,9 +460,16 @@ fn exim(kind: TlsErrorKind) -> (&'static str, &'static str) {
         ),
         K::CipherConfig => (
             "GnuTLS rejected Exim's priority string or DH settings (tls_require_ciphers, \
-             tls_dhparam).",
+             tls_dhparam; `failed to rename … as \"FILE\"`: a tls_dhparam file that does not \
+             exist, which Exim then tries to create and cannot). Exim still offers STARTTLS \
+             and answers 454.",
             "Fix tls_require_ciphers (a GnuTLS priority string, gnutls-cli --priority … -l \
              shows it) or tls_dhparam, then restart exim4.",
+        ),
+        K::DhParams => (
+            "Exim could not load its DH parameters (tls_dhparam).",
+            "Point tls_dhparam at a readable file, or set it to none or a named group, then \
+             restart exim4.",
         ),
         K::Init => (
             "Exim could not set up TLS for a connection (`TLS error on connection from … \

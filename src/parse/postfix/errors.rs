@@ -168,6 +168,9 @@ pub(super) fn tls_warning(warning: bool, body: &str) -> Option<Parsed> {
     {
         return local(TlsErrorKind::Certificate);
     }
+    if lower.contains("dh parameter") && lower.contains("compiled-in defaults") {
+        return local(TlsErrorKind::DhParams);
+    }
     if lower.contains("dh parameter")
         || lower.contains("key exchange group")
         || lower.contains("cipher grade")

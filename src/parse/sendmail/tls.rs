@@ -108,13 +108,13 @@ fn error_kind(e: &str) -> TlsErrorKind {
         ("PEM_read_bio_X509_CRL", TlsErrorKind::CaLocations),
         // CRL loading (tls.c): `BIO_new=failed`; `BIO_new_file(%s)` is DH parameters.
         ("BIO_new=", TlsErrorKind::CaLocations),
-        ("BIO_new_file(", TlsErrorKind::CipherConfig),
+        ("BIO_new_file(", TlsErrorKind::DhParams),
         ("SSL_CTX_set_cipher_list", TlsErrorKind::CipherConfig),
         ("SSL_CTX_set_ciphersuites", TlsErrorKind::CipherConfig),
         ("SSL_set_cipher_list", TlsErrorKind::CipherConfig),
         ("SSL_set_ciphersuites", TlsErrorKind::CipherConfig),
         ("illegal value '", TlsErrorKind::CipherConfig),
-        ("cannot read DH parameters", TlsErrorKind::CipherConfig),
+        ("cannot read DH parameters", TlsErrorKind::DhParams),
         (
             "cannot read or set DH parameters",
             TlsErrorKind::CipherConfig,

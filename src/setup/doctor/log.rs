@@ -60,6 +60,10 @@ pub fn explain_log(
             "a cipher or DH setting was rejected and ignored",
             "fix CipherList / tls ciphers in the configuration",
         ),
+        TlsErrorKind::DhParams => (
+            "the DH parameter file could not be loaded: the MTA uses its built-in parameters",
+            "fix or drop the DH parameter file setting",
+        ),
         TlsErrorKind::Init => (
             "the TLS library did not initialise",
             "check the MTA's OpenSSL installation",
