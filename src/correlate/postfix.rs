@@ -366,7 +366,10 @@ impl Correlator {
             .and_then(|pk| self.postfix.smtpd.get(pk))
             .and_then(|s| s.peer.clone());
         if e.kind.is_local() {
+            // A process whose TLS is off: its `lost connection after STARTTLS` is no failure
+            // (not after DH parameters replaced by built-in ones: its TLS works).
             if e.direction != Some(Direction::Outbound)
+                && e.kind != TlsErrorKind::DhParams
                 && let Some(pk) = &pk
             {
                 self.postfix.tls_off.insert(pk.clone(), now);

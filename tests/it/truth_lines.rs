@@ -574,3 +574,31 @@ fn an_exim_tls_file_that_cannot_be_read_is_ours_not_the_clients() {
     assert_eq!(local_kinds(&v), kinds(&[("missing_file", 2)]));
     assert_eq!(peer_kinds(&v), vec![]);
 }
+
+/// Postfix's DH parameters replaced by its built-in ones (the real `dh_missing` capture:
+/// `warning: error opening DH parameter file … -- using compiled-in defaults`): ours to fix,
+/// `dh_params`, but TLS works, so no window and a client that hangs up in the handshake
+/// afterwards is still a failed handshake (an smtpd whose TLS is off would not count it).
+#[test]
+fn dh_parameters_replaced_by_built_in_ones_leave_tls_working() {
+    let text = std::fs::read_to_string(real("postfix/dh_missing.log")).unwrap();
+    let v = scan(&real("postfix/dh_missing.log"));
+    assert_eq!(local_kinds(&v), kinds(&[("dh_params", 1)]));
+    assert!(
+        v["downgrade_windows"]
+            .as_array()
+            .is_none_or(|w| w.is_empty()),
+        "{}",
+        v["downgrade_windows"]
+    );
+
+    // A client of the same smtpd that hangs up in its handshake, later.
+    let hangup = "2026-12-07T21:05:31.100000+00:00 vm postfix/smtpd[5282]: connect from mail.peer.example[192.0.2.20]\n\
+                  2026-12-07T21:05:31.200000+00:00 vm postfix/smtpd[5282]: lost connection after STARTTLS from mail.peer.example[192.0.2.20]\n\
+                  2026-12-07T21:05:31.200100+00:00 vm postfix/smtpd[5282]: disconnect from mail.peer.example[192.0.2.20] ehlo=1 starttls=0/1 commands=1/2\n";
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    std::fs::write(&log, format!("{text}{hangup}")).unwrap();
+    let v = scan(&log);
+    assert_eq!(peer_kinds(&v), kinds(&[("in:handshake", 1)]));
+}
