@@ -12,6 +12,15 @@ fn events(extra: &[&str]) -> Vec<Value> {
     events_of(&["sample-logs/postfix", "sample-logs/exim"], extra)
 }
 
+/// The documented event schema (`docs/mailtls.event-1.schema.json`), compiled.
+fn event_schema() -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("docs/mailtls.event-1.schema.json")).unwrap(),
+    )
+    .unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
 fn by_type(evs: &[Value]) -> BTreeMap<String, usize> {
     let mut m = BTreeMap::new();
     for e in evs {
@@ -23,11 +32,7 @@ fn by_type(evs: &[Value]) -> BTreeMap<String, usize> {
 
 #[test]
 fn every_line_validates_against_the_documented_schema() {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("docs/mailtls.event-1.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
+    let validator = event_schema();
     let evs = events(&[]);
     for e in &evs {
         let errors: Vec<String> = validator.iter_errors(e).map(|x| x.to_string()).collect();
@@ -172,11 +177,7 @@ fn ecs_names() {
 
 #[test]
 fn the_whole_sample_directory_validates() {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("docs/mailtls.event-1.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
+    let validator = event_schema();
     let out = Command::cargo_bin("mailtls")
         .unwrap()
         .env("TZ", "UTC")
@@ -212,11 +213,7 @@ fn the_whole_sample_directory_validates() {
 /// `dh_params` kind was missing from it when it came).
 #[test]
 fn every_event_of_the_real_captures_validates_against_the_schema() {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("docs/mailtls.event-1.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
+    let validator = event_schema();
     let evs = events_of(
         &[
             "tests/fixtures/real/sendmail",
@@ -257,11 +254,7 @@ fn events_of(paths: &[&str], extra: &[&str]) -> Vec<Value> {
 
 #[test]
 fn stored_messages_give_one_hop_event_per_network_hop() {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("docs/mailtls.event-1.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
+    let validator = event_schema();
     let evs = events_of(&["sample-logs/messages"], &[]);
     for e in &evs {
         let errors: Vec<String> = validator.iter_errors(e).map(|x| x.to_string()).collect();
