@@ -215,15 +215,16 @@ pub fn outage(windows: &[Window]) -> Outage {
 }
 
 /// True for a local incident that takes TLS away from a role: our key, certificate, CA
-/// locations, file permissions, cipher settings or library start-up failed. Not DH
-/// parameters the MTA replaced by its built-in ones ([`TlsErrorKind::DhParams`]), nor a file
+/// locations, file permissions, cipher settings or library start-up failed. Not a setting
+/// the MTA replaced by its built-in one ([`TlsErrorKind::keeps_tls`]: DH parameters, a
+/// cipher list OpenSSL refused), nor a file
 /// missing on Sendmail's client side: its client needs no certificate, key or CA file
 /// (tls.c asks none of them to exist for the client role), logs `STARTTLS=client: file …
 /// unsafe: No such file or directory` and goes on with STARTTLS without it (the real
 /// `client_key_missing` capture: the next line is a `STARTTLS=client, … verify=OK`).
 pub fn disables_tls(kind: TlsErrorKind, mta: Mta, direction: Option<Direction>) -> bool {
     kind.is_local()
-        && kind != TlsErrorKind::DhParams
+        && !kind.keeps_tls()
         && !(mta == Mta::Sendmail
             && direction == Some(Direction::Outbound)
             && kind == TlsErrorKind::MissingFile)

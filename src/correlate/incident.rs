@@ -70,6 +70,7 @@ pub fn rank(kind: TlsErrorKind) -> u8 {
         K::CaLocations => 16,
         K::CipherConfig => 15,
         K::DhParams => 15,
+        K::CipherIgnored => 15,
         K::Init => 14,
         K::CertificateRejected => 12,
         K::CertVerify => 11,

@@ -367,9 +367,9 @@ impl Correlator {
             .and_then(|s| s.peer.clone());
         if e.kind.is_local() {
             // A process whose TLS is off: its `lost connection after STARTTLS` is no failure
-            // (not after DH parameters replaced by built-in ones: its TLS works).
+            // (not after a setting replaced by a built-in one: its TLS works).
             if e.direction != Some(Direction::Outbound)
-                && e.kind != TlsErrorKind::DhParams
+                && !e.kind.keeps_tls()
                 && let Some(pk) = &pk
             {
                 self.postfix.tls_off.insert(pk.clone(), now);

@@ -506,6 +506,12 @@ pub enum TlsErrorKind {
     /// defaults`, the real `dh_missing` capture; Sendmail `cannot read DH parameters`): a
     /// setting of ours to fix, but TLS works, so it opens no downgrade window.
     DhParams,
+    /// Our cipher list or TLS 1.3 cipher suites were refused by OpenSSL and the MTA went on
+    /// with OpenSSL's defaults (Sendmail `SSL_CTX_set_cipher_list(…) failed, list ignored`,
+    /// `SSL_CTX_set_ciphersuites(…) failed, suites ignored`, the real `cipher_bad`
+    /// capture: the next session is TLS 1.3 as usual): a setting of ours to fix, since the
+    /// ciphers chosen are not in force, but TLS works, so it opens no downgrade window.
+    CipherIgnored,
     /// TLS library initialisation failed.
     Init,
     /// The TLS handshake failed (`accept failed`, `connect failed`, `SSL_accept error`).
@@ -537,7 +543,7 @@ pub enum TlsErrorKind {
 impl TlsErrorKind {
     /// Every kind, in declaration order: for what must hold of each (one colour, advice
     /// in each MTA's terms).
-    pub const ALL: [TlsErrorKind; 18] = [
+    pub const ALL: [TlsErrorKind; 19] = [
         TlsErrorKind::PrivateKey,
         TlsErrorKind::Certificate,
         TlsErrorKind::CaLocations,
@@ -545,6 +551,7 @@ impl TlsErrorKind {
         TlsErrorKind::MissingFile,
         TlsErrorKind::CipherConfig,
         TlsErrorKind::DhParams,
+        TlsErrorKind::CipherIgnored,
         TlsErrorKind::Init,
         TlsErrorKind::Handshake,
         TlsErrorKind::Io,
@@ -567,6 +574,7 @@ impl TlsErrorKind {
             TlsErrorKind::MissingFile => "missing_file",
             TlsErrorKind::CipherConfig => "cipher_config",
             TlsErrorKind::DhParams => "dh_params",
+            TlsErrorKind::CipherIgnored => "cipher_ignored",
             TlsErrorKind::Init => "init",
             TlsErrorKind::Handshake => "handshake",
             TlsErrorKind::Io => "io",
@@ -600,8 +608,17 @@ impl TlsErrorKind {
                 | TlsErrorKind::MissingFile
                 | TlsErrorKind::CipherConfig
                 | TlsErrorKind::DhParams
+                | TlsErrorKind::CipherIgnored
                 | TlsErrorKind::Init
         )
+    }
+
+    /// True for the local kinds after which the MTA still does TLS: a setting it replaced
+    /// by its built-in defaults (DH parameters, a cipher list OpenSSL refused). Such an
+    /// incident is ours to fix but takes no role's TLS away: no downgrade window, and a
+    /// Postfix smtpd after it is not "TLS off".
+    pub fn keeps_tls(self) -> bool {
+        matches!(self, TlsErrorKind::DhParams | TlsErrorKind::CipherIgnored)
     }
 
     /// Whose problem an incident of this kind is: [`Side::Ours`] for our installation

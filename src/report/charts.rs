@@ -77,6 +77,7 @@ pub fn kind_colour(k: TlsErrorKind) -> RGBColor {
         TlsErrorKind::MissingFile => RGBColor(0xB3, 0x44, 0x6C),
         TlsErrorKind::CipherConfig => RGBColor(0xF9, 0x93, 0x79),
         TlsErrorKind::DhParams => RGBColor(0xC9, 0xB2, 0x6B),
+        TlsErrorKind::CipherIgnored => RGBColor(0xF3, 0x84, 0x00),
         TlsErrorKind::Init => RGBColor(0x65, 0x45, 0x22),
         TlsErrorKind::Handshake => RGBColor(0x00, 0x67, 0xA5),
         TlsErrorKind::Io => RGBColor(0xA1, 0xCA, 0xF1),
@@ -833,7 +834,7 @@ fn errors_chart(axis: &TimeAxis) -> Result<Chart, ChartError> {
 mod tests {
     use super::*;
 
-    const KINDS: [TlsErrorKind; 18] = TlsErrorKind::ALL;
+    const KINDS: [TlsErrorKind; 19] = TlsErrorKind::ALL;
 
     #[test]
     fn every_error_kind_has_its_own_colour_warm_for_our_side() {

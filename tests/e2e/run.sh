@@ -1242,6 +1242,8 @@ stage_sendmail_matrix() {
   sm_break ca_missing "the CA file (CACertFile, used to verify clients) deleted" rm -f "$CERTS/cacert.pem"
   sm_break dh_missing "O DHParameters naming a file that does not exist" \
     sh -c "sed -i '/^O DHParameters=/d' '$W/mx/sendmail.cf' && printf 'O DHParameters=%s\\n' '$W/nonexistent-dh.pem' >>'$W/mx/sendmail.cf'"
+  sm_break cipher_bad "O CipherList naming no cipher OpenSSL knows" \
+    sh -c "sed -i '/^O CipherList=/d' '$W/mx/sendmail.cf' && printf 'O CipherList=NO-SUCH-CIPHER\\n' >>'$W/mx/sendmail.cf'"
 
   # Our client's key gone: the server side is fine, the relay to RX is what may change.
   stage "sendmail matrix: client_key_missing (ClientKeyFile deleted; a message relayed to RX)"
@@ -1348,7 +1350,7 @@ stage_sendmail_matrix() {
 pf_master_pid() { echo "$(postconf -h queue_directory)/pid/master.pid"; }
 
 pf_restore() {
-  postconf -X smtpd_tls_dh1024_param_file
+  postconf -X smtpd_tls_dh1024_param_file smtpd_tls_ciphers tls_high_cipherlist
   if [ -s "$W/cacert.pem.good" ]; then cp -p "$W/cacert.pem.good" "$CERTS/cacert.pem"; fi
   if [ -s "$W/client-key.pem.good" ]; then cp -p "$W/client-key.pem.good" "$CERTS/client-key.pem"; fi
   cp -p "$W/mx-key.pem.good" "$CERTS/mx-key.pem"
@@ -1415,6 +1417,8 @@ stage_postfix_matrix() {
   pf_break ca_missing "the CA file (smtpd_tls_CAfile, used to verify clients) deleted" rm -f "$CERTS/cacert.pem"
   pf_break dh_missing "smtpd_tls_dh1024_param_file naming a file that does not exist" \
     postconf -e "smtpd_tls_dh1024_param_file = $W/nonexistent-dh.pem"
+  pf_break cipher_bad "smtpd_tls_ciphers = high with tls_high_cipherlist naming no cipher OpenSSL knows" \
+    postconf -e "smtpd_tls_ciphers = high" "tls_high_cipherlist = NO-SUCH-CIPHER"
 
   # Our client's key gone (smtp_tls_key_file): the relay to RX is what may change.
   stage "postfix matrix: client_key_missing (smtp_tls_key_file deleted; a message relayed to RX)"
@@ -1800,6 +1804,10 @@ stage_exim_matrix() {
   cp -p "$main" "$W/exim/000_mailtls-e2e.good"
   ex_break dh_missing "tls_dhparam naming a file that does not exist" \
     sh -c "printf 'tls_dhparam = %s\\n' '$W/nonexistent-dh.pem' >>'$main' && update-exim4.conf"
+  # No cipher_bad for Exim: Debian's Exim is built with GnuTLS, and a tls_require_ciphers
+  # GnuTLS cannot parse stops the daemon from starting (paniclog: `Exim configuration
+  # error:` and, on a line of its own, `tls_require_ciphers invalid: gnutls_priority_init
+  # (…) failed`), a failure outside the mail log mailtls reads.
   cp -p "$W/exim/000_mailtls-e2e.good" "$main"
   update-exim4.conf >/dev/null 2>&1
 

@@ -232,6 +232,8 @@ fn every_event_of_the_real_captures_validates_against_the_schema() {
     }
     for k in [
         "dh_params",
+        "cipher_ignored",
+        "cipher_config",
         "cert_verify",
         "missing_file",
         "private_key",

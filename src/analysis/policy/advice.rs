@@ -233,6 +233,15 @@ fn sendmail(kind: TlsErrorKind) -> (&'static str, &'static str) {
             "Point confDH_PARAMETERS at a readable PEM file (openssl dhparam -out dh.pem \
              2048) or drop it, then rebuild sendmail.cf and restart sendmail.",
         ),
+        K::CipherIgnored => (
+            "OpenSSL accepted none of the ciphers in O CipherList (confCIPHER_LIST) or O \
+             CipherSuites, so Sendmail ignored the setting (`failed, list ignored`) and goes \
+             on with OpenSSL's default ciphers: STARTTLS still works, but not with the \
+             ciphers you chose.",
+            "Fix confCIPHER_LIST / O CipherSuites in the .mc file (openssl ciphers -v 'LIST' \
+             shows what a list means; TLS 1.3 suites go in CipherSuites), rebuild sendmail.cf \
+             and restart sendmail.",
+        ),
         K::Init => (
             "Sendmail could not initialise OpenSSL (random source, library mismatch).",
             "Check /dev/urandom (O RandFile), the OpenSSL version sendmail was built against \
@@ -339,10 +348,19 @@ fn postfix(kind: TlsErrorKind) -> (&'static str, &'static str) {
              reload.",
         ),
         K::CipherConfig => (
-            "OpenSSL rejected Postfix's cipher or protocol settings \
-             (smtpd_tls_mandatory_ciphers, tls_high_cipherlist, smtpd_tls_dh1024_param_file), \
-             so smtpd or smtp set up no TLS.",
-            "Fix the setting shown in the line (postconf -n | grep tls), then postfix reload.",
+            "OpenSSL rejected Postfix's cipher or protocol settings (`error setting cipher \
+             grade`: smtpd_tls_ciphers or smtp_tls_ciphers and the tls_<grade>_cipherlist \
+             it names; smtpd_tls_mandatory_ciphers, smtpd_tls_protocols), so every STARTTLS \
+             of smtpd (or smtp) fails after its 220 reply and clients that do not insist \
+             send in clear text.",
+            "Fix the setting shown in the line (postconf -n | grep tls; openssl ciphers -v \
+             'LIST' shows what a list means), then postfix reload.",
+        ),
+        K::CipherIgnored => (
+            "OpenSSL accepted none of a cipher list and the MTA went on with OpenSSL's \
+             defaults: STARTTLS still works, but not with the ciphers configured.",
+            "Fix smtpd_tls_ciphers / smtp_tls_ciphers and the tls_<grade>_cipherlist they \
+             name (postconf -n | grep cipher), then postfix reload.",
         ),
         K::DhParams => (
             "smtpd could not load its DH parameter file (smtpd_tls_dh1024_param_file: `error \
@@ -465,6 +483,12 @@ fn exim(kind: TlsErrorKind) -> (&'static str, &'static str) {
              and answers 454.",
             "Fix tls_require_ciphers (a GnuTLS priority string, gnutls-cli --priority … -l \
              shows it) or tls_dhparam, then restart exim4.",
+        ),
+        K::CipherIgnored => (
+            "A cipher setting was refused and the defaults used: STARTTLS still works, but \
+             not with the ciphers configured.",
+            "Fix tls_require_ciphers (a GnuTLS priority string: gnutls-cli --priority … -l \
+             shows it), then update-exim4.conf and restart exim4.",
         ),
         K::DhParams => (
             "Exim could not load its DH parameters (tls_dhparam).",

@@ -91,6 +91,11 @@ fn error_kind(e: &str) -> TlsErrorKind {
     {
         return TlsErrorKind::CertificateRejected;
     }
+    // tls.c: a cipher list or suite list OpenSSL refuses is logged `… failed, list
+    // ignored` / `suites ignored` and TLS goes on with OpenSSL's defaults.
+    if e.starts_with("SSL_CTX_set_cipher") && e.ends_with(" ignored") {
+        return TlsErrorKind::CipherIgnored;
+    }
     const TABLE: &[(&str, TlsErrorKind)] = &[
         ("accept failed=", TlsErrorKind::Handshake),
         ("connect failed=", TlsErrorKind::Handshake),

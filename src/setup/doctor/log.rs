@@ -57,8 +57,12 @@ pub fn explain_log(
             "check our chain with mailtls check OURHOST",
         ),
         TlsErrorKind::CipherConfig => (
-            "a cipher or DH setting was rejected and ignored",
+            "a cipher or DH setting was rejected: TLS is not set up for that role",
             "fix CipherList / tls ciphers in the configuration",
+        ),
+        TlsErrorKind::CipherIgnored => (
+            "the cipher list was refused and ignored: TLS works with OpenSSL's default ciphers",
+            "fix CipherList (openssl ciphers -v 'LIST') and restart the MTA",
         ),
         TlsErrorKind::DhParams => (
             "the DH parameter file could not be loaded: the MTA uses its built-in parameters",
