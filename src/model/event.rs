@@ -969,7 +969,9 @@ impl PolicyCheck {
     pub fn direction(&self) -> Option<Direction> {
         match self.ruleset.as_str() {
             "tls_server" | "tls_rcpt" => Some(Direction::Outbound),
-            "tls_client" => Some(Direction::Inbound),
+            // `check_mail`: the parser keeps only its `tls_client` refusals of a client
+            // without STARTTLS.
+            "tls_client" | "check_mail" => Some(Direction::Inbound),
             _ => None,
         }
     }

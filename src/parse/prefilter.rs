@@ -15,7 +15,7 @@
 //! | `SSL` | `SSL_CTX_dane_enable=`, `SSL_accept error`, `SSL_connect error`, Exim `SSL verify error`, `SSL channel closed` |
 //! | `from=`, `to=`, `client=` | Sendmail and Postfix message lines (`QID: from=…`, `to=…`, `client=…`) |
 //! | `connect from` | Postfix `connect from` / `disconnect from` |
-//! | `ruleset=`, `rscheck(`, `features=` | Sendmail `ruleset=tls_*` (name compared case-insensitively after this exact prefix), `rscheck(tls_…`, `tls_srv_features=` / `tls_clt_features=` |
+//! | `ruleset=`, `rscheck(`, `features=` | Sendmail `ruleset=tls_*` (name compared case-insensitively after this exact prefix), `ruleset=check_mail` refusals by `TLS_Clt`, `rscheck(tls_…`, `tls_srv_features=` / `tls_clt_features=` |
 //! | `did not issue`, `lost input channel`, `timeout`, `init=failed` | Sendmail session ends, `timeout waiting for input`, `engine=…, init=failed` |
 //! | `lost connection`, `too many errors`, `improper command pipelining` | Postfix `… after CMD from PEER` (and `timeout` above) |
 //! | `certificate verification`, `Certification Authority`, `certification authority` | Postfix `certificate verification failed for …`, `cannot load Certification Authority data` |

@@ -1297,6 +1297,26 @@ stage_sendmail_matrix() {
   sm_restore
   check "sendmail/client_fallback: RX restarted" start_sendmail rx "$SM_RX"
 
+  # Our server requires a verified client certificate of 127.0.0.1 (access map
+  # TLS_Clt:127.0.0.1 VERIFY): a client without one is refused at MAIL, one with our
+  # client certificate gets through.
+  stage "sendmail matrix: client_cert_required (TLS_Clt VERIFY; clients without and with a certificate)"
+  stop_sendmail mx
+  sm_restore
+  mark_both sendmail-client_cert_required
+  printf 'TLS_Clt:127.0.0.1 VERIFY\n' >"$W/mx/access.src" && makemap hash "$W/mx/access" <"$W/mx/access.src"
+  check "sendmail/client_cert_required: MX restarted (TLS_Clt:127.0.0.1 VERIFY)" start_sendmail mx "$SM_MX"
+  send sm-ccr-nocert --to e2e@mx.example.test --tls
+  send sm-ccr-clear --to e2e@mx.example.test
+  send sm-ccr-cert --to e2e@mx.example.test --tls --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
+  check "sendmail/client_cert_required: the client with a certificate gets through" sm_wait_sent sm-ccr-cert
+  check "sendmail/client_cert_required: the client without one is refused (tls_client)" wait_log "$LOG/mail.log" 'sm-mta-mx\[[0-9]+\]: .*ruleset=tls_client, arg1=NO' 1
+  outcome sendmail client_cert_required "swaks --tls without a client certificate: $(swaks_says "$W/swaks/sm-ccr-nocert.txt"); swaks in clear: $(swaks_says "$W/swaks/sm-ccr-clear.txt"); swaks --tls with our client certificate: $(swaks_says "$W/swaks/sm-ccr-cert.txt")"
+  cap_syslog sendmail client_cert_required
+  stop_sendmail mx
+  : >"$W/mx/access.src" && makemap hash "$W/mx/access" <"$W/mx/access.src"
+  sm_restore
+
   stage "sendmail matrix: rejected (RCPT to an unknown user, over STARTTLS)"
   check "sendmail/rejected: MX started" start_sendmail mx "$SM_MX"
   mark_both sendmail-rejected
@@ -1350,7 +1370,8 @@ stage_sendmail_matrix() {
 pf_master_pid() { echo "$(postconf -h queue_directory)/pid/master.pid"; }
 
 pf_restore() {
-  postconf -X smtpd_tls_dh1024_param_file smtpd_tls_ciphers tls_high_cipherlist
+  postconf -X smtpd_tls_dh1024_param_file smtpd_tls_ciphers tls_high_cipherlist smtpd_tls_req_ccert
+  postconf -e "smtpd_tls_security_level = may"
   if [ -s "$W/cacert.pem.good" ]; then cp -p "$W/cacert.pem.good" "$CERTS/cacert.pem"; fi
   if [ -s "$W/client-key.pem.good" ]; then cp -p "$W/client-key.pem.good" "$CERTS/client-key.pem"; fi
   cp -p "$W/mx-key.pem.good" "$CERTS/mx-key.pem"
@@ -1453,6 +1474,24 @@ stage_postfix_matrix() {
   outcome postfix client_fallback "inbound STARTTLS with our client cert; smtp to the breaking receiver: STARTTLS offered, handshake fails (alert handshake_failure); $(grep -c '^X-E2E: pf-fallback' "$W/fb.mbox") message received in clear by the receiver; $(grep -E 'postfix/smtp\[[0-9]+\]: .*to=<e2e@fb.example.test>' "$LOG/mail.log" | sed -E 's/.*(status=[a-z]+).*/\1/' | tail -n1)"
   cap_syslog postfix client_fallback
   stop_pidfile "$W/fb.pid"
+
+  # Our smtpd requires TLS with a verified client certificate (smtpd_tls_security_level =
+  # encrypt, smtpd_tls_req_ccert = yes): clients without one, and in clear, are refused;
+  # one with our client certificate gets through.
+  stage "postfix matrix: client_cert_required (encrypt + smtpd_tls_req_ccert; clients without a certificate, in clear, with one)"
+  stop_pidfile "$pidf"
+  pf_restore
+  mark_both postfix-client_cert_required
+  postconf -e "smtpd_tls_security_level = encrypt" "smtpd_tls_req_ccert = yes"
+  check "postfix/client_cert_required: postfix restarted (encrypt, smtpd_tls_req_ccert)" start_postfix
+  pf_send pf-ccr-nocert --to e2e@pf.example.test --tls
+  pf_send pf-ccr-clear --to e2e@pf.example.test
+  check "postfix/client_cert_required: the client with our certificate gets through" pf_send pf-ccr-cert --to e2e@pf.example.test --tls --tls-cert "$CERTS/client-cert.pem" --tls-key "$CERTS/client-key.pem"
+  outcome postfix client_cert_required "swaks --tls without a client certificate: $(swaks_says "$W/swaks/pf-ccr-nocert.txt"); swaks in clear: $(swaks_says "$W/swaks/pf-ccr-clear.txt"); swaks --tls with our client certificate: $(swaks_says "$W/swaks/pf-ccr-cert.txt")"
+  cap_syslog postfix client_cert_required
+  stop_pidfile "$pidf"
+  pf_restore
+  check "postfix/client_cert_required: postfix restarted as before" start_postfix
 
   stage "postfix matrix: rejected (RCPT to an unknown user, over STARTTLS)"
   mark_both postfix-rejected
@@ -1804,6 +1843,9 @@ stage_exim_matrix() {
   cp -p "$main" "$W/exim/000_mailtls-e2e.good"
   ex_break dh_missing "tls_dhparam naming a file that does not exist" \
     sh -c "printf 'tls_dhparam = %s\\n' '$W/nonexistent-dh.pem' >>'$main' && update-exim4.conf"
+  cp -p "$W/exim/000_mailtls-e2e.good" "$main"
+  ex_break client_cert_required "tls_verify_hosts = 127.0.0.1 (a verified client certificate required)" \
+    sh -c "printf 'MAIN_TLS_VERIFY_HOSTS = 127.0.0.1\\n' >>'$main' && update-exim4.conf"
   # No cipher_bad for Exim: Debian's Exim is built with GnuTLS, and a tls_require_ciphers
   # GnuTLS cannot parse stops the daemon from starting (paniclog: `Exim configuration
   # error:` and, on a line of its own, `tls_require_ciphers invalid: gnutls_priority_init

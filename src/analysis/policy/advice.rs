@@ -32,9 +32,18 @@ pub fn advice(kind: TlsErrorKind, mta: Mta) -> Advice {
 
 /// True for the kinds whose cause and fix depend on the side: a failed handshake on our
 /// server side (clients, scanners among them, that could not or would not finish it) asks
-/// for other settings than one on our client side (mail to the peer falls back or waits).
+/// for other settings than one on our client side (mail to the peer falls back or waits);
+/// a refusal by our policy on the server side (a client without the certificate or the
+/// STARTTLS we require: Sendmail `ruleset=tls_client`, the real `client_cert_required`
+/// captures) holds the client's mail in *its* queue, not ours.
 pub fn depends_on_side(kind: TlsErrorKind) -> bool {
-    kind == TlsErrorKind::Handshake
+    matches!(
+        kind,
+        TlsErrorKind::Handshake
+            | TlsErrorKind::Policy
+            | TlsErrorKind::CertVerify
+            | TlsErrorKind::NotOffered
+    )
 }
 
 /// The advice for `kind` as logged by `mta` on one side: `Some(Inbound)` for our server
@@ -42,7 +51,8 @@ pub fn depends_on_side(kind: TlsErrorKind) -> bool {
 /// words, which are about the mail that waits).
 pub fn advice_on(kind: TlsErrorKind, mta: Mta, side: Option<Direction>) -> Advice {
     let (cause, fix) = match (mta, side) {
-        (_, Some(Direction::Inbound)) if depends_on_side(kind) => inbound_handshake(mta),
+        (_, Some(Direction::Inbound)) if kind == TlsErrorKind::Handshake => inbound_handshake(mta),
+        (_, Some(Direction::Inbound)) if depends_on_side(kind) => inbound_refusal(mta),
         (Mta::Sendmail, _) => sendmail(kind),
         (Mta::Postfix, _) => postfix(kind),
         (Mta::Exim, _) => exim(kind),
@@ -89,6 +99,44 @@ fn inbound_handshake(mta: Mta) -> (&'static str, &'static str) {
              tls_require_ciphers only as policy permits, or stop advertising STARTTLS to that \
              one client (tls_advertise_hosts = ! IP : *) so that its mail comes in, in clear \
              text; then update-exim4.conf and restart exim4.",
+        ),
+    }
+}
+
+/// Clients our server refused because our policy requires more TLS of them than they
+/// brought (a verified certificate, STARTTLS at all): their mail waits in their queues.
+fn inbound_refusal(mta: Mta) -> (&'static str, &'static str) {
+    match mta {
+        Mta::Sendmail => (
+            "Our TLS policy for clients (an access map TLS_Clt entry, the tls_client \
+             ruleset) refused a client at MAIL (`ruleset=tls_client, arg1=…, reject=4xx`): \
+             it presented no certificate (arg1=NO), one that did not verify (FAIL), or did \
+             not use STARTTLS (NONE) where TLS_Clt requires VERIFY or ENCR. Nothing of its \
+             mail came in; it waits in the client's queue and is retried.",
+            "For a client you expect mail from, ask it for a client certificate that \
+             confCACERT / confCACERT_PATH can verify, or relax its TLS_Clt entry in the \
+             access map consciously (makemap hash /etc/mail/access < /etc/mail/access) and \
+             record an exception.",
+        ),
+        Mta::Postfix => (
+            "Our smtpd requires more TLS of clients than this one brought \
+             (smtpd_tls_security_level = encrypt: `Must issue a STARTTLS command first`; \
+             smtpd_tls_req_ccert = yes: no client certificate, or one that did not verify). \
+             Nothing of its mail came in; it waits in the client's queue and is retried.",
+            "For a client you expect mail from, ask it for a client certificate that \
+             smtpd_tls_CAfile can verify, or relax smtpd_tls_req_ccert / \
+             smtpd_tls_security_level for it (a separate smtpd in master.cf with -o \
+             overrides) consciously, then postfix reload.",
+        ),
+        Mta::Exim => (
+            "Our Exim requires a verified client certificate of this client \
+             (tls_verify_hosts) or encryption in an ACL (encrypted = *), and the client did \
+             not bring it: the handshake or the transaction was refused, and what the \
+             client did not then send in clear waits in the client's queue.",
+            "For a client you expect mail from, ask it for a client certificate that \
+             tls_verify_certificates can verify, or move it to tls_try_verify_hosts (or out \
+             of the ACL's encrypted condition) consciously, then update-exim4.conf and \
+             restart exim4.",
         ),
     }
 }
@@ -635,6 +683,30 @@ mod tests {
                 "{m:?}: {out:?}"
             );
             assert_eq!(advice(TlsErrorKind::Handshake, m), out, "{m:?}");
+        }
+        // A refusal by our policy is advised on per side: inbound, the client's mail waits
+        // in its own queue and the fix is our requirement of clients (the real
+        // `client_cert_required` captures); outbound, our mail waits and the fix is the
+        // peer's entry in our client's policy.
+        for (m, server, client) in [
+            (Mta::Sendmail, "TLS_Clt", "TLS_Srv"),
+            (Mta::Postfix, "smtpd_tls_req_ccert", "smtp_tls_policy_maps"),
+            (Mta::Exim, "tls_verify_hosts", "hosts_require_tls"),
+        ] {
+            for k in [
+                TlsErrorKind::Policy,
+                TlsErrorKind::CertVerify,
+                TlsErrorKind::NotOffered,
+            ] {
+                let inb = advice_on(k, m, Some(Direction::Inbound));
+                let text = format!("{} {}", inb.cause, inb.fix);
+                assert!(
+                    text.contains(server) && !text.contains(client),
+                    "{m:?} {k}: {inb:?}"
+                );
+                assert!(text.contains("client's queue"), "{m:?} {k}: {inb:?}");
+                assert_eq!(advice_on(k, m, Some(Direction::Outbound)), advice(k, m));
+            }
         }
         // The key advice names the file setting and the reload of its own MTA.
         let key = |m| advice(TlsErrorKind::PrivateKey, m);

@@ -779,6 +779,14 @@ fn classify_error(reason: &str) -> TlsErrorKind {
         TlsErrorKind::CipherConfig
     } else if lower.contains("certificate verify failed") {
         TlsErrorKind::CertVerify
+    } else if lower.contains("certificate is required")
+        || lower.contains("peer did not send any certificate")
+    {
+        // `(gnutls_handshake): Certificate is required.`: the client is in our
+        // tls_verify_hosts and sent no certificate (the real `client_cert_required`
+        // capture): our requirement refused it, as Postfix's `abort: … No client
+        // certificate presented` and Sendmail's `ruleset=tls_client, arg1=NO` are.
+        TlsErrorKind::Policy
     } else if matches!(place, "recv" | "send" | "ssl_read" | "ssl_write") {
         TlsErrorKind::Io
     } else {

@@ -19,7 +19,7 @@ pub(super) fn policy(rest: &str) -> Parsed {
         .get(..4)
         .is_some_and(|p| p.eq_ignore_ascii_case("tls_"))
     {
-        return Parsed::Irrelevant;
+        return check_mail_tls(ruleset, rest);
     }
     let Some(body) = rest.get(name_end + 2..) else {
         return Parsed::Malformed(format!("ruleset={ruleset} line without arguments"));
@@ -48,6 +48,40 @@ pub(super) fn policy(rest: &str) -> Parsed {
         arg2: lookup(&fields, "arg2").map(str::to_owned),
         peer: lookup(&fields, "relay").map(parse_relay),
         outcome,
+    }))
+}
+
+/// `QID: ruleset=check_mail, arg1=<sender>, relay=…, reject=454 4.7.0 authentication
+/// required`: our `TLS_Clt` requirement refusing a client that did not use STARTTLS at all.
+///
+/// Why: without STARTTLS, sendmail's `tls_client` ruleset runs inside `check_mail` (with
+/// `${verify}` unset), so the refusal is logged under `check_mail`; the real
+/// `client_cert_required` capture has it next to the `ruleset=tls_client, arg1=NO` refusal
+/// of the same client over TLS. The reply texts are proto.m4's `TLS_connection` ones for an
+/// unset `${verify}`: `authentication required` (VERIFY) and `encryption too weak 0 less
+/// than N` (ENCR:N, no encryption). Every other `check_mail` refusal is not about TLS.
+fn check_mail_tls(ruleset: &str, rest: &str) -> Parsed {
+    if !ruleset.eq_ignore_ascii_case("check_mail") {
+        return Parsed::Irrelevant;
+    }
+    let Some(i) = rest.rfind(", reject=") else {
+        return Parsed::Irrelevant;
+    };
+    let reject = trim(&rest[i + ", reject=".len()..]);
+    if !(reject.ends_with(" authentication required")
+        || reject.contains(" encryption too weak 0 less than "))
+    {
+        return Parsed::Irrelevant;
+    }
+    let relay = rest[..i]
+        .rfind(", relay=")
+        .map(|j| parse_relay(&rest[j + ", relay=".len()..i]));
+    Parsed::Event(EventKind::Policy(PolicyCheck {
+        ruleset: "check_mail".to_owned(),
+        verify: Verify::None,
+        arg2: Some("MAIL".to_owned()),
+        peer: relay,
+        outcome: format!("reject={reject}"),
     }))
 }
 

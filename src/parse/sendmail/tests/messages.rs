@@ -98,6 +98,32 @@ fn policy_lines() {
             "ruleset=check_rcpt, arg1=<x@elsewhere.example>, relay=client.peer.example [192.0.2.9], reject=550 5.7.1 <x@elsewhere.example>... Relaying denied",
             Parsed::Irrelevant,
         ),
+        // TLS_Clt refusing a client without STARTTLS is logged under check_mail (the real
+        // `client_cert_required` capture); any other check_mail refusal is not TLS.
+        (
+            "6B7Mrcrv001796: ruleset=check_mail, arg1=<sender@client.example.test>, relay=vm.example.test [127.0.0.1], reject=454 4.7.0 authentication required",
+            pol(
+                "check_mail",
+                Verify::None,
+                Some("MAIL"),
+                Some(ni("vm.example.test", "127.0.0.1")),
+                "reject=454 4.7.0 authentication required",
+            ),
+        ),
+        (
+            "ruleset=check_mail, arg1=<a@b.example>, relay=[192.0.2.9], reject=403 4.7.0 encryption too weak 0 less than 128",
+            pol(
+                "check_mail",
+                Verify::None,
+                Some("MAIL"),
+                Some(i("192.0.2.9")),
+                "reject=403 4.7.0 encryption too weak 0 less than 128",
+            ),
+        ),
+        (
+            "ruleset=check_mail, arg1=<a@nowhere.example>, relay=client.peer.example [192.0.2.9], reject=553 5.1.8 <a@nowhere.example>... Domain of sender address a@nowhere.example does not exist",
+            Parsed::Irrelevant,
+        ),
         (
             "ruleset=check_relay, arg1=bad.example, arg2=192.0.2.99, relay=bad.example [192.0.2.99], reject=554 5.7.1 Rejected",
             Parsed::Irrelevant,
