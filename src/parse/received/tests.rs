@@ -1755,12 +1755,35 @@ mod prop {
                     Just("IPv6:"), Just("ipv6:"), Just("2001:db8::1"), Just("::ffff:"),
                     Just("%3"), Just("fe80::1"), Just("mail.example"), Just("a"), Just("@"),
                     Just("x@"), Just("unknown"), Just("ab"), Just("-"),
+                    Just("0"), Just("01"), Just("255"), Just("256"), Just("."),
+                    Just("1.2.3.4"), Just("0.0.0.0"),
                 ],
                 0..8,
             )
         ) {
             let s = parts.concat();
             prop_assert_eq!(parse_ip(&s), super::super::parse_ip_full(&s), "{:?}", s);
+        }
+
+        /// The dotted-quad reader of `parse_ip` accepts exactly what std's IPv4 reader
+        /// accepts (leading zeros, parts over 255 or over three digits, missing or extra
+        /// parts, signs and blanks refused), with the same address.
+        #[test]
+        fn dotted_quad_is_std(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("0"), Just("00"), Just("1"), Just("9"), Just("25"), Just("255"),
+                    Just("256"), Just("01"), Just("1000"), Just("199"), Just("."),
+                    Just(".."), Just("a"), Just(" "), Just("+1"), Just("\u{661}"),
+                ],
+                0..10,
+            ),
+            quad in "[0-9]{1,4}(\\.[0-9]{1,4}){0,4}",
+        ) {
+            for s in [parts.concat(), quad] {
+                let std = s.parse::<std::net::Ipv4Addr>().ok();
+                prop_assert_eq!(super::super::dotted_quad(&s), std, "{:?}", s);
+            }
         }
 
         /// The first-letter gate of `offer` turns away only comments no reader takes:
