@@ -545,7 +545,7 @@ fn hop_key(hop: &Hop) -> Option<(std::borrow::Cow<'_, str>, Option<&str>)> {
         } else {
             None
         })
-        .map(|n| n.trim().trim_end_matches('.'))
+        .map(|n| received::trim_blanks(n).trim_end_matches('.'))
         .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("unknown"));
     let key: std::borrow::Cow<'_, str> = match (name, hop.from_ip) {
         (Some(n), _) if !n.bytes().any(|b| b.is_ascii_uppercase()) => n.into(),
