@@ -45,11 +45,13 @@ pub fn block_end(buf: &[u8]) -> Option<usize> {
 /// True when `line` starts a header field: a name of printable ASCII without `:` or
 /// blanks, beginning with a letter, then optional blanks (RFC 5322 obs-syntax) and `:`.
 pub fn is_field_start(line: &[u8]) -> bool {
-    field_name_len(line).is_some()
+    field_name_colon(line).is_some()
 }
 
-/// The length of the field name at the start of `line`, when it starts a field.
-fn field_name_len(line: &[u8]) -> Option<usize> {
+/// The length of the field name at the start of `line` and the index of its `:` (the
+/// first of the line), when it starts a field: the walk searched the line for the `:`
+/// again after this found it.
+fn field_name_colon(line: &[u8]) -> Option<(usize, usize)> {
     let first = *line.first()?;
     if !first.is_ascii_alphabetic() {
         return None;
@@ -57,7 +59,7 @@ fn field_name_len(line: &[u8]) -> Option<usize> {
     let mut i = 0;
     while let Some(&b) = line.get(i) {
         if b == b':' {
-            return (i > 0).then_some(i);
+            return (i > 0).then_some((i, i));
         }
         if !(33..=126).contains(&b) {
             break;
@@ -71,7 +73,7 @@ fn field_name_len(line: &[u8]) -> Option<usize> {
     while let Some(&b) = line.get(i) {
         match b {
             b' ' | b'\t' => i += 1,
-            b':' => return (name_len > 0).then_some(name_len),
+            b':' => return (name_len > 0).then_some((name_len, i)),
             _ => return None,
         }
     }
@@ -181,7 +183,7 @@ fn walk(block: &[u8], want: Option<&str>, count_all: bool, mut f: impl FnMut(Fie
             // Not a wanted field, and nothing open to continue or close.
             continue;
         }
-        if !continuation && let Some(n) = field_name_len(line) {
+        if !continuation && let Some((n, colon)) = field_name_colon(line) {
             if let Some(o) = open.take() {
                 flush(o, &mut value, &mut f);
             }
@@ -190,7 +192,6 @@ fn walk(block: &[u8], want: Option<&str>, count_all: bool, mut f: impl FnMut(Fie
             if !want.is_none_or(|w| raw_name.eq_ignore_ascii_case(w.as_bytes())) {
                 continue;
             }
-            let colon = line.iter().position(|&b| b == b':').unwrap_or(n);
             value.extend_from_slice(line.get(colon + 1..).unwrap_or_default());
             open = Some((raw_name, idx as u64, offset));
             continue;

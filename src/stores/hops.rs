@@ -123,7 +123,18 @@ impl OurHosts {
     /// True when `by` is one of our hosts. Runs for every hop: a name already in
     /// normal form is looked up as it is.
     pub fn contains(&self, by: &str) -> bool {
-        let t = by.trim().trim_end_matches('.');
+        // `by.trim()` by bytes ([`received::trim_blanks`]: std's Unicode trim was a third
+        // of this test, which runs for every hop).
+        let t = received::trim_blanks(by).trim_end_matches('.');
+        if self.names.len() <= 4 {
+            // The names are in normal form (lower case): a case-blind compare with each
+            // is `names.contains(&norm(by))`, without the walk for upper case and the
+            // lower-cased copy (Microsoft's `by` names are upper case).
+            return self
+                .names
+                .iter()
+                .any(|n| n.as_bytes().eq_ignore_ascii_case(t.as_bytes()));
+        }
         if t.bytes().any(|b| b.is_ascii_uppercase()) {
             self.names.contains(&norm(by))
         } else {
@@ -534,13 +545,13 @@ fn hop_key(hop: &Hop) -> Option<(std::borrow::Cow<'_, str>, Option<&str>)> {
         } else {
             None
         })
-        .map(|n| n.trim().trim_end_matches('.'))
+        .map(|n| received::trim_blanks(n).trim_end_matches('.'))
         .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("unknown"));
     let key: std::borrow::Cow<'_, str> = match (name, hop.from_ip) {
         (Some(n), _) if !n.bytes().any(|b| b.is_ascii_uppercase()) => n.into(),
         (Some(n), _) => n.to_ascii_lowercase().into(),
         (None, Some(IpAddr::V4(v4))) => v4_text(v4).into(),
-        (None, Some(ip)) => ip.to_string().into(),
+        (None, Some(IpAddr::V6(v6))) => v6_text(v6).into(),
         (None, None) => return None,
     };
     Some((key, name))
@@ -564,6 +575,63 @@ fn v4_text(ip: std::net::Ipv4Addr) -> String {
             s.push(char::from(b'0' + o / 10 % 10));
         }
         s.push(char::from(b'0' + o % 10));
+    }
+    s
+}
+
+/// An IPv6 address as its `Display` writes it (`2001:db8::1`: lower-case hex groups
+/// without leading zeros, the first longest run of two or more zero groups as `::`),
+/// without the formatter; an IPv4-mapped address goes to `Display` (its dotted tail).
+///
+/// Why: Microsoft's stamps name the sender by its IPv6 address alone, so those hops are
+/// keyed by it, and `to_string` through `fmt` (a `write!` per group) was ~600 instructions
+/// an address, 2% of a mailbox scan's worker time (issue 21); `v6_text_is_display`.
+fn v6_text(ip: std::net::Ipv6Addr) -> String {
+    if ip.to_ipv4_mapped().is_some() {
+        return ip.to_string();
+    }
+    let seg = ip.segments();
+    // The first longest run of zero groups.
+    let (mut best, mut best_len, mut cur, mut cur_len) = (0usize, 0usize, 0usize, 0usize);
+    for (i, &g) in seg.iter().enumerate() {
+        if g == 0 {
+            if cur_len == 0 {
+                cur = i;
+            }
+            cur_len += 1;
+            if cur_len > best_len {
+                (best, best_len) = (cur, cur_len);
+            }
+        } else {
+            cur_len = 0;
+        }
+    }
+    let mut s = String::with_capacity(39);
+    let hex = |s: &mut String, g: u16| {
+        let mut started = false;
+        for shift in [12u32, 8, 4, 0] {
+            let d = (g >> shift) & 0xf;
+            if d != 0 || started || shift == 0 {
+                started = true;
+                let d = d as u8;
+                s.push(char::from(if d < 10 { b'0' + d } else { b'a' + d - 10 }));
+            }
+        }
+    };
+    let groups = |s: &mut String, part: &[u16]| {
+        for (i, &g) in part.iter().enumerate() {
+            if i > 0 {
+                s.push(':');
+            }
+            hex(s, g);
+        }
+    };
+    if best_len > 1 {
+        groups(&mut s, seg.get(..best).unwrap_or_default());
+        s.push_str("::");
+        groups(&mut s, seg.get(best + best_len..).unwrap_or_default());
+    } else {
+        groups(&mut s, &seg);
     }
     s
 }

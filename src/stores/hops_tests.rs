@@ -541,6 +541,28 @@ mod prop {
             let edge = std::net::Ipv4Addr::new(octet, 0, 9, octet.wrapping_add(91));
             prop_assert_eq!(v4_text(edge), edge.to_string());
         }
+
+        /// The formatter-free IPv6 text is `Display`'s: zero runs of every length and
+        /// place (the first longest one compressed, a lone zero group written out),
+        /// IPv4-mapped and -compatible addresses, the unspecified and loopback ones.
+        #[test]
+        fn v6_text_is_display(
+            groups in proptest::collection::vec(
+                prop_oneof![Just(0u16), Just(0u16), Just(1u16), Just(0xffffu16), any::<u16>()],
+                8,
+            ),
+            bits in any::<u128>(),
+        ) {
+            let mut seg = [0u16; 8];
+            seg.copy_from_slice(&groups);
+            let ip = std::net::Ipv6Addr::from(seg);
+            prop_assert_eq!(v6_text(ip), ip.to_string());
+            let ip = std::net::Ipv6Addr::from(bits);
+            prop_assert_eq!(v6_text(ip), ip.to_string());
+            for ip in [std::net::Ipv6Addr::UNSPECIFIED, std::net::Ipv6Addr::LOCALHOST] {
+                prop_assert_eq!(v6_text(ip), ip.to_string());
+            }
+        }
     }
 }
 

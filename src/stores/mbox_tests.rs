@@ -181,3 +181,55 @@ proptest! {
         prop_assert_eq!(blocked(&mbox, keep, block, block * grow), sequential(&mbox, keep));
     }
 }
+
+/// One framed message as owned values: where, header, cut, body.
+type Framed = (Source, Vec<u8>, bool, Option<Vec<u8>>);
+
+/// The messages [`frame`] hands over, as owned values.
+fn framed(data: &[u8], keep: Option<KeepBody>, by_lines: bool) -> Vec<Framed> {
+    let mut out = Vec::new();
+    let file: Arc<str> = Arc::from("box");
+    let push = |m: Msg<'_>| {
+        out.push((
+            m.source,
+            m.header.to_vec(),
+            m.truncated,
+            m.body.map(<[u8]>::to_vec),
+        ));
+    };
+    if by_lines {
+        frame_by_lines(data, 7, &file, keep, push);
+    } else {
+        frame(data, 7, &file, keep, push);
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+    /// The framing by whole-block searches cuts every block as the line walk it replaced
+    /// did: the same messages, headers, bodies and lines, with LF, CRLF and lone `\r`
+    /// lines, `From ` lines inside headers and bodies, blocks that end inside a header.
+    #[test]
+    fn frame_is_the_line_walk(
+        lines in prop::collection::vec(line(), 0..60),
+        keep in any::<bool>(),
+    ) {
+        let data = lines.concat();
+        let keep: Option<KeepBody> = keep.then_some(keep_marked as KeepBody);
+        prop_assert_eq!(framed(&data, keep, false), framed(&data, keep, true));
+        // Every line start of the block as a header start.
+        let starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', &data).map(|i| i + 1));
+        let finder = memmem::Finder::new(b"\nFrom ");
+        let blank = memmem::Finder::new(b"\n\n");
+        let mut from_at = NextAt::new(&data, |r: &[u8]| finder.find(r));
+        let mut cr_at = NextAt::new(&data, |r: &[u8]| memchr::memchr(b'\r', r));
+        for s in starts {
+            prop_assert_eq!(
+                header_end(&data, s, &blank, &mut from_at, &mut cr_at),
+                header_end_by_lines(&data, s),
+                "start {}", s
+            );
+        }
+    }
+}

@@ -413,3 +413,38 @@ fn message_files_keep_their_body_when_asked() {
     let (_, _, body) = read_file_message(&b"Subject: x\n\nbody\n"[..], Some(keep)).unwrap();
     assert_eq!(body, None);
 }
+
+mod report_search {
+    use super::super::{report_at_tls, report_in_lowered};
+    use memchr::memmem;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// One search for `tls` finds a report header exactly when the two searches for
+        /// its marks did: marks in and out of their places, overlapping and cut short.
+        #[test]
+        fn one_search_is_two(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("tls"), Just("tlsrpt"), Just("rpt"), Just("report-type="),
+                    Just("report-type=\""), Just("\""), Just("application/"), Just("+"),
+                    Just("tls-report-domain:"), Just("tls-report-domain"), Just("\n"),
+                    Just(" "), Just("x"), Just("t"), Just("tl"), Just("ls"), Just("s"),
+                    Just("content-type: multipart/report; "), Just("json"),
+                ],
+                0..12,
+            )
+        ) {
+            let h = parts.concat().into_bytes();
+            let tls = memmem::Finder::new("tls");
+            let tlsrpt = memmem::Finder::new("tlsrpt");
+            let domain = memmem::Finder::new("tls-report-domain:");
+            prop_assert_eq!(
+                report_at_tls(&h, &tls),
+                report_in_lowered(&h, &tlsrpt, &domain),
+                "{:?}", String::from_utf8_lossy(&h)
+            );
+        }
+    }
+}

@@ -1755,12 +1755,89 @@ mod prop {
                     Just("IPv6:"), Just("ipv6:"), Just("2001:db8::1"), Just("::ffff:"),
                     Just("%3"), Just("fe80::1"), Just("mail.example"), Just("a"), Just("@"),
                     Just("x@"), Just("unknown"), Just("ab"), Just("-"),
+                    Just("0"), Just("01"), Just("255"), Just("256"), Just("."),
+                    Just("1.2.3.4"), Just("0.0.0.0"),
                 ],
                 0..8,
             )
         ) {
             let s = parts.concat();
             prop_assert_eq!(parse_ip(&s), super::super::parse_ip_full(&s), "{:?}", s);
+        }
+
+        /// The remembered date is `parse_date`'s whatever the order of the texts: repeats,
+        /// a text after a different one, empty and unreadable texts.
+        #[test]
+        fn date_again_is_parse_date(
+            texts in proptest::collection::vec(
+                prop_oneof![
+                    Just(""), Just("20 Nov 2026 00:00:26 +0000"),
+                    Just("Fri, 20 Nov 2026 00:00:26 +0000"), Just("20 Nov 2026 00:00:27 +0000"),
+                    Just("20 Nov 2026 00:00:26 +0100 (CET)"), Just("not a date"),
+                    Just("20 Nov 2026 00:00:26"), Just(" 20 Nov 2026 00:00:26 +0000"),
+                    Just("\t20 Nov 2026 00:00:26 +0000"), Just("\r\n 20 Nov 2026 00:00:26 +0000"),
+                    Just(" \u{a0}20 Nov 2026 00:00:26 +0000"), Just("\u{a0}20 Nov 2026 00:00:26 +0000"),
+                    Just("20 Nov 2026 00:00:26 +0000 "), Just(" "), Just("\x0b20 Nov 2026 00:00:26 +0000"),
+                ],
+                0..12,
+            )
+        ) {
+            for t in texts {
+                prop_assert_eq!(super::super::parse_date_again(t), parse_date(t), "{:?}", t);
+            }
+        }
+
+        /// Every address the plain IPv6 reader of `parse_ip` accepts is std's, with the
+        /// same groups; `Display`'s and the fully written forms of any address (but an
+        /// IPv4-mapped one, written dotted) are all accepted.
+        #[test]
+        fn plain_v6_is_std(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("0"), Just("1"), Just("ff"), Just("FFFF"), Just("12345"), Just("abc"),
+                    Just(":"), Just("::"), Just(":::"), Just("."), Just("1.2.3.4"), Just("g"),
+                    Just("%"), Just("2603:10a6:10:1::224"), Just("fe80::1"),
+                ],
+                0..10,
+            ),
+            bits in any::<u128>(),
+            zeros in proptest::collection::vec(prop_oneof![Just(0u16), any::<u16>()], 8),
+        ) {
+            let s = parts.concat();
+            if let Some(a) = super::super::plain_v6(&s) {
+                prop_assert_eq!(Ok(a), s.parse::<std::net::Ipv6Addr>(), "{:?}", s);
+            }
+            let mut seg = [0u16; 8];
+            seg.copy_from_slice(&zeros);
+            for ip in [std::net::Ipv6Addr::from(bits), std::net::Ipv6Addr::from(seg)] {
+                let full = ip.segments().map(|g| format!("{g:x}")).join(":");
+                prop_assert_eq!(super::super::plain_v6(&full), Some(ip), "{}", full);
+                if ip.to_ipv4_mapped().is_none() {
+                    let shown = ip.to_string();
+                    prop_assert_eq!(super::super::plain_v6(&shown), Some(ip), "{}", shown);
+                }
+            }
+        }
+
+        /// The dotted-quad reader of `parse_ip` accepts exactly what std's IPv4 reader
+        /// accepts (leading zeros, parts over 255 or over three digits, missing or extra
+        /// parts, signs and blanks refused), with the same address.
+        #[test]
+        fn dotted_quad_is_std(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("0"), Just("00"), Just("1"), Just("9"), Just("25"), Just("255"),
+                    Just("256"), Just("01"), Just("1000"), Just("199"), Just("."),
+                    Just(".."), Just("a"), Just(" "), Just("+1"), Just("\u{661}"),
+                ],
+                0..10,
+            ),
+            quad in "[0-9]{1,4}(\\.[0-9]{1,4}){0,4}",
+        ) {
+            for s in [parts.concat(), quad] {
+                let std = s.parse::<std::net::Ipv4Addr>().ok();
+                prop_assert_eq!(super::super::dotted_quad(&s), std, "{:?}", s);
+            }
         }
 
         /// The first-letter gate of `offer` turns away only comments no reader takes:
