@@ -218,16 +218,17 @@ pub fn outage(windows: &[Window]) -> Outage {
 /// locations, file permissions, cipher settings or library start-up failed. Not a setting
 /// the MTA replaced by its built-in one ([`TlsErrorKind::keeps_tls`]: DH parameters, a
 /// cipher list OpenSSL refused), nor a file
-/// missing on Sendmail's client side: its client needs no certificate, key or CA file
-/// (tls.c asks none of them to exist for the client role), logs `STARTTLS=client: file …
-/// unsafe: No such file or directory` and goes on with STARTTLS without it (the real
-/// `client_key_missing` capture: the next line is a `STARTTLS=client, … verify=OK`).
+/// missing or unsafe on Sendmail's client side: its client needs no certificate, key or CA
+/// file (tls.c asks none of them to exist for the client role), logs `STARTTLS=client: file
+/// … unsafe: No such file or directory` (or `: Group readable file`) and goes on with
+/// STARTTLS without it (the real `client_key_missing` and `client_key_group_readable`
+/// captures: the next line is a `STARTTLS=client, … verify=OK`).
 pub fn disables_tls(kind: TlsErrorKind, mta: Mta, direction: Option<Direction>) -> bool {
     kind.is_local()
         && !kind.keeps_tls()
         && !(mta == Mta::Sendmail
             && direction == Some(Direction::Outbound)
-            && kind == TlsErrorKind::MissingFile)
+            && matches!(kind, TlsErrorKind::MissingFile | TlsErrorKind::UnsafeFile))
 }
 
 /// What one record says about our own TLS on its host.

@@ -1217,6 +1217,26 @@ sm_break() {
   sm_restore
 }
 
+# sm_client_break SC WHAT CMD…: MX restarted with its client files broken by CMD; one
+# message relayed to RX; the attempt is captured and the files repaired.
+sm_client_break() {
+  local sc=$1 what=$2 name="sm-$1"
+  shift 2
+  stage "sendmail matrix: $sc ($what; a message relayed to RX)"
+  stop_sendmail mx
+  sm_restore
+  mark_both "sendmail-$sc"
+  "$@"
+  check "sendmail/$sc: MX restarted with $what" start_sendmail mx "$SM_MX"
+  send "$name" --to e2e@rx.example.test --tls
+  check "sendmail/$sc: the relay attempt is logged" sm_wait_sent "$name"
+  wait_log "$W/mbox/rx.mbox" "^X-E2E: $name\$" 1
+  outcome sendmail "$sc" "relay to RX with $what: $(grep -E " $(qid_of "$name"): to=<e2e@rx" "$LOG/mail.log" | sed -E 's/.*(stat=[^(]*).*/\1/' | tail -n1); $(grep -c "^X-E2E: $name\$" "$W/mbox/rx.mbox") message delivered by RX"
+  cap_syslog sendmail "$sc"
+  stop_sendmail mx
+  sm_restore
+}
+
 stage_sendmail_matrix() {
   [ -n "${SM_MX:-}" ] && [ -s "$CERTS/mx-key.pem" ] || { fail "sendmail matrix: the sendmail stage ran"; return; }
   local key=$CERTS/mx-key.pem cert=$CERTS/mx-cert.pem
@@ -1245,20 +1265,9 @@ stage_sendmail_matrix() {
   sm_break cipher_bad "O CipherList naming no cipher OpenSSL knows" \
     sh -c "sed -i '/^O CipherList=/d' '$W/mx/sendmail.cf' && printf 'O CipherList=NO-SUCH-CIPHER\\n' >>'$W/mx/sendmail.cf'"
 
-  # Our client's key gone: the server side is fine, the relay to RX is what may change.
-  stage "sendmail matrix: client_key_missing (ClientKeyFile deleted; a message relayed to RX)"
-  stop_sendmail mx
-  sm_restore
-  mark_both sendmail-client_key_missing
-  rm -f "$CERTS/client-key.pem"
-  check "sendmail/client_key_missing: MX restarted without its client key" start_sendmail mx "$SM_MX"
-  send sm-client_key_missing --to e2e@rx.example.test --tls
-  check "sendmail/client_key_missing: the relay attempt is logged" sm_wait_sent sm-client_key_missing
-  wait_log "$W/mbox/rx.mbox" '^X-E2E: sm-client_key_missing$' 1
-  outcome sendmail client_key_missing "relay to RX without our client key: $(grep -E " $(qid_of sm-client_key_missing): to=<e2e@rx" "$LOG/mail.log" | sed -E 's/.*(stat=[^(]*).*/\1/' | tail -n1); $(grep -c '^X-E2E: sm-client_key_missing' "$W/mbox/rx.mbox") message delivered by RX"
-  cap_syslog sendmail client_key_missing
-  stop_sendmail mx
-  sm_restore
+  # Our client's key broken: the server side is fine, the relay to RX is what may change.
+  sm_client_break client_key_missing "ClientKeyFile deleted" rm -f "$CERTS/client-key.pem"
+  sm_client_break client_key_group_readable "ClientKeyFile mode 0640" chmod 640 "$CERTS/client-key.pem"
 
   stage "sendmail matrix: loglevel14 (LogLevel 14, TLS works)"
   stop_sendmail mx

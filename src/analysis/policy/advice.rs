@@ -251,7 +251,9 @@ fn sendmail(kind: TlsErrorKind) -> (&'static str, &'static str) {
         ),
         K::UnsafeFile => (
             "Sendmail refuses key or certificate files that are group- or world-readable or \
-             in unsafe directories, and then runs without STARTTLS for that role.",
+             in unsafe directories: without its server files (STARTTLS=server) it offers no \
+             STARTTLS; its client (STARTTLS=client) goes on with STARTTLS but presents no \
+             client certificate, which a peer that requires one refuses.",
             "chmod 600 the key (640 with group smmsp only when the MSP needs it), chmod go-w \
              the directories, restart sendmail; relax with DontBlameSendmail only as a last \
              resort.",
