@@ -1661,6 +1661,25 @@ mod prop {
             prop_assert_eq!(has_blank(&s), s.contains(char::is_whitespace), "{:?}", s);
         }
 
+        /// The `y`-led search for `may be forged` finds what the `memmem` searcher it
+        /// replaced found (the first, leftmost phrase), with phrases that overlap, are
+        /// cut short, or stand at either end, `y`s elsewhere and non-ASCII text around.
+        #[test]
+        fn find_forged_is_memmem(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("may be forged"), Just("may be forge"), Just("ay be forged"),
+                    Just("may"), Just(" be forged"), Just("y"), Just("m"), Just("("),
+                    Just(")"), Just(" "), Just("é"), Just("mail.y.example"), Just("mmay"),
+                ],
+                0..10,
+            )
+        ) {
+            let s = parts.concat();
+            let old = memchr::memmem::Finder::new(FORGED).find(s.as_bytes());
+            prop_assert_eq!(find_forged(&s), old, "{:?}", s);
+        }
+
         /// The byte-level trims and splits of the address reader cut exactly where std's
         /// char-pattern ones do, Unicode blanks, quotes and non-ASCII ends included.
         #[test]
