@@ -349,7 +349,8 @@ fn strip_angle(w: &str) -> &str {
 pub fn parse_ip(raw: &str) -> Option<IpAddr> {
     let s = trim_quoted(raw);
     let inner = s.strip_prefix('[').unwrap_or(s);
-    if !inner.starts_with(|c: char| c.is_ascii_digit()) {
+    // The first byte, not the first decoded `char`: only an ASCII byte is a digit.
+    if !inner.as_bytes().first().is_some_and(u8::is_ascii_digit) {
         // No digit where an IPv4 address would start: only a `:` (an IPv6 address, an
         // `IPv6:` prefix, a port) can still make it one. Most words tried as addresses
         // are host names (every `from` clause's reverse name is checked), and std's
@@ -687,6 +688,21 @@ fn words_without_forged(c: &str) -> impl Iterator<Item = &str> {
     .flat_map(words)
 }
 
+/// The word of `c` when it has exactly one (`ws` is `words(c)`): the first word, when
+/// nothing but blanks follows it.
+///
+/// Why: asking the splitter for a second word walked all of it (most `from` comments
+/// are two words, `(name [ip])`); the blanks after the first word end at the second
+/// word's first byte. `words` cuts at `char::is_whitespace` (its ASCII splitter only
+/// runs on text without the vertical tab, where the two agree), as `trim_start` trims;
+/// `only_word_is_two_nexts` compares this with the two calls.
+fn only_word<'a>(c: &'a str, mut ws: Words<'a>) -> Option<&'a str> {
+    let first = ws.next()?;
+    // `first` is a span of `c`: its end is an offset into `c`.
+    let end = (first.as_ptr() as usize).checked_sub(c.as_ptr() as usize)? + first.len();
+    c.get(end..)?.trim_start().is_empty().then_some(first)
+}
+
 impl<'a> FromClause<'a> {
     /// The address when the `from` word is a literal (`from [192.0.2.1]`).
     fn word_ip(&self) -> Option<IpAddr> {
@@ -707,8 +723,7 @@ impl<'a> FromClause<'a> {
         // and the walk went through a flattening adapter for the rare forged case).
         let ws = words(c);
         // A comment that is one word and an address: `([192.0.2.1])`, `(2603:10b6::1)`.
-        let mut probe = ws.clone();
-        if let (Some(only), None) = (probe.next(), probe.next())
+        if let Some(only) = only_word(c, ws.clone())
             && let Some(a) = parse_ip(only)
         {
             self.ip.get_or_insert(a);
