@@ -349,7 +349,8 @@ fn strip_angle(w: &str) -> &str {
 pub fn parse_ip(raw: &str) -> Option<IpAddr> {
     let s = trim_quoted(raw);
     let inner = s.strip_prefix('[').unwrap_or(s);
-    if !inner.starts_with(|c: char| c.is_ascii_digit()) {
+    // The first byte, not the first decoded `char`: only an ASCII byte is a digit.
+    if !inner.as_bytes().first().is_some_and(u8::is_ascii_digit) {
         // No digit where an IPv4 address would start: only a `:` (an IPv6 address, an
         // `IPv6:` prefix, a port) can still make it one. Most words tried as addresses
         // are host names (every `from` clause's reverse name is checked), and std's
@@ -644,12 +645,21 @@ struct FromClause<'a> {
 /// `(may be forged)` and a bare `may be forged`, as Sendmail appends them.
 const FORGED: &str = "may be forged";
 
-/// Where `may be forged` is in `s`: a searcher built once (a `str::find` builds one per
-/// call, and this runs for every comment of every `from` clause of a mailbox).
+/// Where the first `may be forged` is in `s`: each `y` is tried as the phrase's third
+/// byte (a `y` is rare in the host names and addresses of `from` comments, so most
+/// comments have none and one `memchr` call answers).
+///
+/// Why: a `memmem` searcher (built once) cost ~100 instructions on a comment of a few
+/// dozen bytes, mostly its setup for a short haystack, and it ran on every comment of
+/// every `from` clause of a mailbox scan (issue 21). The `y`s are met
+/// left to right, so the first phrase found is the leftmost, as the searcher's;
+/// `find_forged_is_memmem` compares the two.
 fn find_forged(s: &str) -> Option<usize> {
-    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(FORGED));
-    FINDER.find(s.as_bytes())
+    let b = s.as_bytes();
+    memchr::memchr_iter(b'y', b).find_map(|i| {
+        let at = i.checked_sub(2)?;
+        b.get(at..)?.starts_with(FORGED.as_bytes()).then_some(at)
+    })
 }
 
 /// The words of `c` with every `(may be forged)` / `may be forged` cut out (each cut
@@ -678,6 +688,21 @@ fn words_without_forged(c: &str) -> impl Iterator<Item = &str> {
     .flat_map(words)
 }
 
+/// The word of `c` when it has exactly one (`ws` is `words(c)`): the first word, when
+/// nothing but blanks follows it.
+///
+/// Why: asking the splitter for a second word walked all of it (most `from` comments
+/// are two words, `(name [ip])`); the blanks after the first word end at the second
+/// word's first byte. `words` cuts at `char::is_whitespace` (its ASCII splitter only
+/// runs on text without the vertical tab, where the two agree), as `trim_start` trims;
+/// `only_word_is_two_nexts` compares this with the two calls.
+fn only_word<'a>(c: &'a str, mut ws: Words<'a>) -> Option<&'a str> {
+    let first = ws.next()?;
+    // `first` is a span of `c`: its end is an offset into `c`.
+    let end = (first.as_ptr() as usize).checked_sub(c.as_ptr() as usize)? + first.len();
+    c.get(end..)?.trim_start().is_empty().then_some(first)
+}
+
 impl<'a> FromClause<'a> {
     /// The address when the `from` word is a literal (`from [192.0.2.1]`).
     fn word_ip(&self) -> Option<IpAddr> {
@@ -698,8 +723,7 @@ impl<'a> FromClause<'a> {
         // and the walk went through a flattening adapter for the rare forged case).
         let ws = words(c);
         // A comment that is one word and an address: `([192.0.2.1])`, `(2603:10b6::1)`.
-        let mut probe = ws.clone();
-        if let (Some(only), None) = (probe.next(), probe.next())
+        if let Some(only) = only_word(c, ws.clone())
             && let Some(a) = parse_ip(only)
         {
             self.ip.get_or_insert(a);
@@ -725,17 +749,23 @@ impl<'a> FromClause<'a> {
                 if let Some(a) = parse_ip(bare) {
                     self.ip.get_or_insert(a);
                 }
-            } else if let Some(a) = rsplit_byte(bare, b'@').and_then(|(_, h)| parse_ip(h)) {
-                // qmail `(user@192.0.2.1)`: an authenticated user at an address.
-                self.ip.get_or_insert(a);
-            } else if first_comment && first_word && memchr::memchr(b'=', bare.as_bytes()).is_none()
-            {
-                // Only the first comment names the host; later ones are notes such as
-                // `(Authenticated sender: …)` or `(authenticated bits=0)`.
-                let name = rsplit_byte(bare, b'@').map_or(bare, |(_, h)| h);
-                let name = name.strip_prefix("IDENT:").unwrap_or(name);
-                if parse_ip(name).is_none() {
-                    self.rdns = Some(name);
+            } else {
+                // One search for the `@` serves both tests (it was searched for twice).
+                let at = rsplit_byte(bare, b'@');
+                if let Some(a) = at.and_then(|(_, h)| parse_ip(h)) {
+                    // qmail `(user@192.0.2.1)`: an authenticated user at an address.
+                    self.ip.get_or_insert(a);
+                } else if first_comment
+                    && first_word
+                    && memchr::memchr(b'=', bare.as_bytes()).is_none()
+                {
+                    // Only the first comment names the host; later ones are notes such as
+                    // `(Authenticated sender: …)` or `(authenticated bits=0)`.
+                    let name = at.map_or(bare, |(_, h)| h);
+                    let name = name.strip_prefix("IDENT:").unwrap_or(name);
+                    if parse_ip(name).is_none() {
+                        self.rdns = Some(name);
+                    }
                 }
             }
             first_word = false;
@@ -771,9 +801,11 @@ impl<'a> FromClause<'a> {
 /// Why: nearly every stamp is ASCII, and std's ASCII splitter skips the character
 /// decoding of the Unicode one, which showed in profiles of a mailbox scan (every comment
 /// of every stamp is split). It does not take the vertical tab for a blank, so text with
-/// one, or with any non-ASCII byte, goes to the Unicode splitter (a proptest).
+/// one, or with any non-ASCII byte, goes to the Unicode splitter (a proptest). The test
+/// is core's word-at-a-time `is_ascii` and its slice search for the vertical tab: the
+/// byte walk with both tests it replaces was ~280 instructions a `from` comment (issue 21).
 pub(super) fn words(s: &str) -> Words<'_> {
-    if s.bytes().all(|b| b.is_ascii() && b != b'\x0B') {
+    if s.is_ascii() && !s.as_bytes().contains(&b'\x0B') {
         Words::Ascii(s.split_ascii_whitespace())
     } else {
         Words::Unicode(s.split_whitespace())

@@ -1661,6 +1661,52 @@ mod prop {
             prop_assert_eq!(has_blank(&s), s.contains(char::is_whitespace), "{:?}", s);
         }
 
+        /// The one-word probe of a `from` comment agrees with asking the splitter for a
+        /// first and a second word, Unicode blanks and the vertical tab included.
+        #[test]
+        fn only_word_is_two_nexts(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("a.example"), Just("[192.0.2.1]"), Just(" "), Just("\t"),
+                    Just("\r\n"), Just("\u{0B}"), Just("\u{0C}"), Just("\u{A0}"),
+                    Just("\u{85}"), Just("\u{3000}"), Just("é"), Just(""), Just("\u{1C}"),
+                ],
+                0..8,
+            )
+        ) {
+            let s = parts.concat();
+            let mut probe = words(&s);
+            let old = match (probe.next(), probe.next()) {
+                (Some(only), None) => Some(only),
+                _ => None,
+            };
+            let new = only_word(&s, words(&s));
+            prop_assert_eq!(new, old, "{:?}", s);
+            // The same span of `s`, not an equal word elsewhere.
+            if let (Some(n), Some(o)) = (new, old) {
+                prop_assert_eq!(n.as_ptr(), o.as_ptr());
+            }
+        }
+
+        /// The `y`-led search for `may be forged` finds what the `memmem` searcher it
+        /// replaced found (the first, leftmost phrase), with phrases that overlap, are
+        /// cut short, or stand at either end, `y`s elsewhere and non-ASCII text around.
+        #[test]
+        fn find_forged_is_memmem(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("may be forged"), Just("may be forge"), Just("ay be forged"),
+                    Just("may"), Just(" be forged"), Just("y"), Just("m"), Just("("),
+                    Just(")"), Just(" "), Just("é"), Just("mail.y.example"), Just("mmay"),
+                ],
+                0..10,
+            )
+        ) {
+            let s = parts.concat();
+            let old = memchr::memmem::Finder::new(FORGED).find(s.as_bytes());
+            prop_assert_eq!(find_forged(&s), old, "{:?}", s);
+        }
+
         /// The byte-level trims and splits of the address reader cut exactly where std's
         /// char-pattern ones do, Unicode blanks, quotes and non-ASCII ends included.
         #[test]

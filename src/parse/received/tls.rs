@@ -385,9 +385,14 @@ fn find_ci(s: &str, needle: &str) -> Option<usize> {
 /// issue 21); most comments have no `=` at all. `version_eq_is_contains_ci`.
 fn has_version_eq(s: &str) -> bool {
     let b = s.as_bytes();
-    memchr::memchr_iter(b'=', b).any(|i| {
-        i.checked_sub(7)
-            .and_then(|at| b.get(at..i))
+    // An `=` before the eighth byte has no room for `version` before it: the search
+    // starts there, and a comment shorter than `version=` (`(Postfix)`) is not searched.
+    let Some(tail) = b.get(7..) else {
+        return false;
+    };
+    // The `=` at `j` of the tail is at `j + 7` of `b`: `version` would start at `j`.
+    memchr::memchr_iter(b'=', tail).any(|j| {
+        b.get(j..j + 7)
             .is_some_and(|w| w.eq_ignore_ascii_case(b"version"))
     })
 }
