@@ -1150,6 +1150,36 @@ start_selfsigned_receiver() {
   start_breaking_receiver "$1" --cert "$W/fb-selfsigned-cert.pem" --key "$W/fb-selfsigned-key.pem"
 }
 
+# stall_client PORT SECS: a client that says EHLO and STARTTLS, reads the 220 and then
+# sends nothing for SECS seconds (a stalled or dead client in the handshake, as some
+# scanners leave them); prints what it saw.
+stall_client() {
+  python3 - "$1" "$2" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+f = s.makefile("rb")
+def reply():
+    while True:
+        line = f.readline().decode(errors="replace").rstrip()
+        if len(line) < 4 or line[3] != "-":
+            return line
+banner = reply()
+s.sendall(b"EHLO stall.example.test\r\n")
+reply()
+s.sendall(b"STARTTLS\r\n")
+ready = reply()
+t0 = time.time()
+s.settimeout(float(sys.argv[2]))
+try:
+    more = s.recv(100)
+    end = "closed by the server after %.0f s" % (time.time() - t0) if not more else "data"
+except socket.timeout:
+    end = "still open after %s s" % sys.argv[2]
+s.close()
+print("STARTTLS reply: %s; then %s" % (ready[:40], end))
+PY
+}
+
 # ---------------------------------------------------------------------------------------
 # Sendmail: MX restarted for each break, RX stays up.
 
@@ -1326,6 +1356,21 @@ stage_sendmail_matrix() {
   : >"$W/mx/access.src" && makemap hash "$W/mx/access" <"$W/mx/access.src"
   sm_restore
 
+  stage "sendmail matrix: handshake_stall (a client sends STARTTLS, then nothing; O Timeout.starttls=5s)"
+  stop_sendmail mx
+  sm_restore
+  mark_both sendmail-handshake_stall
+  printf 'O Timeout.starttls=5s\n' >>"$W/mx/sendmail.cf"
+  check "sendmail/handshake_stall: MX restarted (Timeout.starttls=5s)" start_sendmail mx "$SM_MX"
+  local stall
+  stall=$(stall_client "$SM_MX" 12)
+  send sm-stall-next --to e2e@mx.example.test --tls
+  check "sendmail/handshake_stall: the next client's mail is delivered" sm_wait_sent sm-stall-next
+  outcome sendmail handshake_stall "a client sent STARTTLS and then nothing: $stall; the next client: $(swaks_says "$W/swaks/sm-stall-next.txt")"
+  cap_syslog sendmail handshake_stall
+  stop_sendmail mx
+  sm_restore
+
   stage "sendmail matrix: rejected (RCPT to an unknown user, over STARTTLS)"
   check "sendmail/rejected: MX started" start_sendmail mx "$SM_MX"
   mark_both sendmail-rejected
@@ -1379,7 +1424,7 @@ stage_sendmail_matrix() {
 pf_master_pid() { echo "$(postconf -h queue_directory)/pid/master.pid"; }
 
 pf_restore() {
-  postconf -X smtpd_tls_dh1024_param_file smtpd_tls_ciphers tls_high_cipherlist smtpd_tls_req_ccert
+  postconf -X smtpd_tls_dh1024_param_file smtpd_tls_ciphers tls_high_cipherlist smtpd_tls_req_ccert smtpd_starttls_timeout
   postconf -e "smtpd_tls_security_level = may"
   if [ -s "$W/cacert.pem.good" ]; then cp -p "$W/cacert.pem.good" "$CERTS/cacert.pem"; fi
   if [ -s "$W/client-key.pem.good" ]; then cp -p "$W/client-key.pem.good" "$CERTS/client-key.pem"; fi
@@ -1501,6 +1546,21 @@ stage_postfix_matrix() {
   stop_pidfile "$pidf"
   pf_restore
   check "postfix/client_cert_required: postfix restarted as before" start_postfix
+
+  stage "postfix matrix: handshake_stall (a client sends STARTTLS, then nothing; smtpd_starttls_timeout = 5s)"
+  stop_pidfile "$pidf"
+  pf_restore
+  mark_both postfix-handshake_stall
+  postconf -e "smtpd_starttls_timeout = 5s"
+  check "postfix/handshake_stall: postfix restarted (smtpd_starttls_timeout = 5s)" start_postfix
+  local stall
+  stall=$(stall_client "$PF_MX" 12)
+  check "postfix/handshake_stall: the next client's mail is delivered" pf_send pf-stall-next --to e2e@pf.example.test --tls
+  outcome postfix handshake_stall "a client sent STARTTLS and then nothing: $stall; the next client: $(swaks_says "$W/swaks/pf-stall-next.txt")"
+  cap_syslog postfix handshake_stall
+  stop_pidfile "$pidf"
+  pf_restore
+  check "postfix/handshake_stall: postfix restarted as before" start_postfix
 
   stage "postfix matrix: rejected (RCPT to an unknown user, over STARTTLS)"
   mark_both postfix-rejected
@@ -1855,6 +1915,20 @@ stage_exim_matrix() {
   cp -p "$W/exim/000_mailtls-e2e.good" "$main"
   ex_break client_cert_required "tls_verify_hosts = 127.0.0.1 (a verified client certificate required)" \
     sh -c "printf 'MAIN_TLS_VERIFY_HOSTS = 127.0.0.1\\n' >>'$main' && update-exim4.conf"
+  cp -p "$W/exim/000_mailtls-e2e.good" "$main"
+  stage "exim matrix: handshake_stall (a client sends STARTTLS, then nothing; smtp_receive_timeout = 5s)"
+  stop_exim
+  ex_keys_good
+  ex_mark
+  printf 'smtp_receive_timeout = 5s\n' >>"$main" && update-exim4.conf
+  check "exim/handshake_stall: exim restarted (smtp_receive_timeout = 5s)" start_exim
+  local stall
+  stall=$(stall_client "$EX_MX" 12)
+  check "exim/handshake_stall: the next client's mail is delivered" ex_send ex-stall-next --to e2e@ex.example.test --tls
+  outcome exim handshake_stall "a client sent STARTTLS and then nothing: $stall; the next client: $(swaks_says "$W/swaks/ex-stall-next.txt")"
+  ex_cap handshake_stall
+  stop_exim
+  ex_keys_good
   # No cipher_bad for Exim: Debian's Exim is built with GnuTLS, and a tls_require_ciphers
   # GnuTLS cannot parse stops the daemon from starting (paniclog: `Exim configuration
   # error:` and, on a line of its own, `tls_require_ciphers invalid: gnutls_priority_init

@@ -69,7 +69,7 @@ fn inbound_handshake(mta: Mta) -> (&'static str, &'static str) {
             "Clients' handshakes with our server failed (STARTTLS=server, accept failed): a \
              client with no protocol or cipher in common with us (an old one, or our \
              CipherList / ServerSSLOptions too strict), one that hung up in the handshake \
-             (scanners and probes do), or a reset.",
+             or went silent in it until our timeout (scanners and probes do), or a reset.",
             "Nothing to change for scanners and probes. For a real sender that fails, compare \
              its protocols and ciphers with ours (mailtls check OURHOST:25); relax CipherList \
              or ServerSSLOptions in sendmail.mc only as policy permits, or stop offering \
@@ -81,7 +81,8 @@ fn inbound_handshake(mta: Mta) -> (&'static str, &'static str) {
             "Clients' handshakes with our smtpd failed (SSL_accept error, starttls=0/1): a \
              client with no protocol or cipher in common with us (an old one, or \
              smtpd_tls_protocols / smtpd_tls_ciphers too strict), one that hung up in the \
-             handshake (scanners and probes do), or a reset.",
+             handshake or went silent in it until our timeout (scanners and probes do), or a \
+             reset.",
             "Nothing to change for scanners and probes. For a real sender that fails, compare \
              its protocols and ciphers with ours (mailtls check OURHOST:25); relax \
              smtpd_tls_protocols or smtpd_tls_ciphers only as policy permits, or stop \
@@ -92,8 +93,8 @@ fn inbound_handshake(mta: Mta) -> (&'static str, &'static str) {
         Mta::Exim => (
             "Clients' handshakes with our Exim server failed (TLS error on connection from \
              …): a client with no protocol or cipher in common with us (an old one, or \
-             tls_require_ciphers too strict), one that hung up in the handshake (scanners \
-             and probes do), or a reset.",
+             tls_require_ciphers too strict), one that hung up in the handshake or went \
+             silent in it until our timeout (scanners and probes do), or a reset.",
             "Nothing to change for scanners and probes. For a real sender that fails, compare \
              its protocols and ciphers with ours (mailtls check OURHOST:25); relax \
              tls_require_ciphers only as policy permits, or stop advertising STARTTLS to that \
