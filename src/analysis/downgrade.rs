@@ -218,17 +218,25 @@ pub fn outage(windows: &[Window]) -> Outage {
 /// locations, file permissions, cipher settings or library start-up failed. Not a setting
 /// the MTA replaced by its built-in one ([`TlsErrorKind::keeps_tls`]: DH parameters, a
 /// cipher list OpenSSL refused), nor a file
-/// missing or unsafe on Sendmail's client side: its client needs no certificate, key or CA
-/// file (tls.c asks none of them to exist for the client role), logs `STARTTLS=client: file
-/// … unsafe: No such file or directory` (or `: Group readable file`) and goes on with
-/// STARTTLS without it (the real `client_key_missing` and `client_key_group_readable`
-/// captures: the next line is a `STARTTLS=client, … verify=OK`).
+/// of Sendmail's client side that is missing, unsafe or does not load: its client needs no
+/// certificate, key or CA file (tls.c requires none of them for the client role), logs
+/// `STARTTLS=client: file … unsafe: No such file or directory` (`: Group readable file`,
+/// `STARTTLS=client, error: SSL_CTX_use_PrivateKey_file(…) failed`) and goes on with
+/// STARTTLS without it (the real `client_key_missing`, `client_key_group_readable` and
+/// `client_key_encrypted` captures: the next line is a `STARTTLS=client, … verify=OK`).
 pub fn disables_tls(kind: TlsErrorKind, mta: Mta, direction: Option<Direction>) -> bool {
     kind.is_local()
         && !kind.keeps_tls()
         && !(mta == Mta::Sendmail
             && direction == Some(Direction::Outbound)
-            && matches!(kind, TlsErrorKind::MissingFile | TlsErrorKind::UnsafeFile))
+            && matches!(
+                kind,
+                TlsErrorKind::MissingFile
+                    | TlsErrorKind::UnsafeFile
+                    | TlsErrorKind::PrivateKey
+                    | TlsErrorKind::Certificate
+                    | TlsErrorKind::CaLocations
+            ))
 }
 
 /// What one record says about our own TLS on its host.
@@ -1064,17 +1072,64 @@ mod tests {
         }
     }
 
+    /// A local error that takes TLS away from the role: the server's key, or for
+    /// Sendmail's client (which goes on with STARTTLS whatever is wrong with its files,
+    /// see [`disables_tls`]) a TLS context it could not create.
     fn local(host: &str, sec: i64, dir: Option<Direction>, line: u64) -> Record {
+        let (kind, text) = if dir == Some(Direction::Outbound) {
+            (
+                TlsErrorKind::Init,
+                "STARTTLS=client, error: SSL_CTX_new(SSLv23_client_method()) failed",
+            )
+        } else {
+            (
+                TlsErrorKind::PrivateKey,
+                "STARTTLS=server, error: SSL_CTX_use_PrivateKey_file(/etc/mail/tls/key.pem) failed",
+            )
+        };
         Record::Error {
             meta: meta(host, sec, line),
             direction: dir,
             peer: None,
-            kind: TlsErrorKind::PrivateKey,
-            text:
-                "STARTTLS=server, error: SSL_CTX_use_PrivateKey_file(/etc/mail/tls/key.pem) failed"
-                    .into(),
+            kind,
+            text: text.into(),
             reason: None,
         }
+    }
+
+    #[test]
+    fn sendmail_s_client_file_errors_open_no_window() {
+        // The real client_key_missing, client_key_group_readable and client_key_encrypted
+        // captures: STARTTLS=client goes on without the file. Its server side does not.
+        for kind in [
+            TlsErrorKind::MissingFile,
+            TlsErrorKind::UnsafeFile,
+            TlsErrorKind::PrivateKey,
+            TlsErrorKind::Certificate,
+        ] {
+            assert!(
+                !disables_tls(kind, Mta::Sendmail, Some(Direction::Outbound)),
+                "{kind}"
+            );
+            assert!(
+                disables_tls(kind, Mta::Sendmail, Some(Direction::Inbound)),
+                "{kind}"
+            );
+            assert!(
+                disables_tls(kind, Mta::Postfix, Some(Direction::Outbound)),
+                "{kind}"
+            );
+        }
+        assert!(disables_tls(
+            TlsErrorKind::Init,
+            Mta::Sendmail,
+            Some(Direction::Outbound)
+        ));
+        assert!(!disables_tls(
+            TlsErrorKind::CipherIgnored,
+            Mta::Sendmail,
+            None
+        ));
     }
 
     fn start(host: &str, sec: i64) -> Record {

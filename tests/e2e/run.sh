@@ -1298,6 +1298,8 @@ stage_sendmail_matrix() {
   # Our client's key broken: the server side is fine, the relay to RX is what may change.
   sm_client_break client_key_missing "ClientKeyFile deleted" rm -f "$CERTS/client-key.pem"
   sm_client_break client_key_group_readable "ClientKeyFile mode 0640" chmod 640 "$CERTS/client-key.pem"
+  sm_client_break client_key_encrypted "ClientKeyFile encrypted (PKCS#8, openssl pkey -aes256)" \
+    openssl pkey -in "$W/client-key.pem.good" -aes256 -passout pass:e2e-secret -out "$CERTS/client-key.pem"
 
   stage "sendmail matrix: loglevel14 (LogLevel 14, TLS works)"
   stop_sendmail mx

@@ -228,8 +228,9 @@ fn sendmail(kind: TlsErrorKind) -> (&'static str, &'static str) {
              ClientKeyFile for STARTTLS=client): usually the key is encrypted (made without \
              -nodes, so it needs a pass phrase nobody types), the path in \
              confSERVER_KEY/confCLIENT_KEY is wrong, or key and certificate do not match. \
-             Sendmail keeps running, stops offering STARTTLS for that role and accepts mail \
-             in clear text.",
+             Sendmail keeps running; its server (STARTTLS=server) stops offering STARTTLS and \
+             accepts mail in clear text; its client (STARTTLS=client) goes on with STARTTLS \
+             but presents no client certificate.",
             "Re-create the key without a pass phrase (openssl pkey -in key.pem -out key.pem, \
              or openssl req -new -x509 -nodes …), check confSERVER_KEY/confCLIENT_KEY (O \
              ServerKeyFile/ClientKeyFile in sendmail.cf) and that the key matches the \
@@ -238,8 +239,8 @@ fn sendmail(kind: TlsErrorKind) -> (&'static str, &'static str) {
         ),
         K::Certificate => (
             "Sendmail could not load its certificate (ServerCertFile/ClientCertFile: missing, \
-             wrong path, not PEM, wrong chain order). STARTTLS is not offered for that role \
-             until it loads.",
+             wrong path, not PEM, wrong chain order). Its server offers no STARTTLS until it \
+             loads; its client goes on with STARTTLS but presents no client certificate.",
             "Check confSERVER_CERT/confCLIENT_CERT (O ServerCertFile/ClientCertFile in \
              sendmail.cf), that the file is PEM with the leaf first, and restart sendmail.",
         ),
