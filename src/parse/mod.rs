@@ -69,9 +69,10 @@ pub(crate) fn ip_addr(s: &str) -> Option<std::net::IpAddr> {
     }
 }
 
-/// The fast path of [`ip_addr`]: `None` for anything it does not read (std decides).
+/// The fast path of [`ip_addr`] and of the `Received:` parser's addresses: `None` for
+/// anything it does not read (std decides).
 #[inline]
-fn dotted_quad(b: &[u8]) -> Option<std::net::Ipv4Addr> {
+pub(crate) fn dotted_quad(b: &[u8]) -> Option<std::net::Ipv4Addr> {
     let mut octets = [0u8; 4];
     let mut i = 0;
     for (n, octet) in octets.iter_mut().enumerate() {

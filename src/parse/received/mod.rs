@@ -359,16 +359,19 @@ pub fn parse_ip(raw: &str) -> Option<IpAddr> {
         if !raw.as_bytes().contains(&b':') {
             return None;
         }
-    } else if let Some(v4) = dotted_quad(if s.len() == inner.len() {
-        inner
-    } else {
-        // `before_byte(inner, b']')` without a `memchr` call: the text is a word.
-        inner
-            .bytes()
-            .position(|b| b == b']')
-            .and_then(|i| inner.get(..i))
-            .unwrap_or(inner)
-    }) {
+    } else if let Some(v4) = crate::parse::dotted_quad(
+        if s.len() == inner.len() {
+            inner
+        } else {
+            // `before_byte(inner, b']')` without a `memchr` call: the text is a word.
+            inner
+                .bytes()
+                .position(|b| b == b']')
+                .and_then(|i| inner.get(..i))
+                .unwrap_or(inner)
+        }
+        .as_bytes(),
+    ) {
         // `192.0.2.1` or `[192.0.2.1]`: what the full reader would read, without std's
         // parser (which tried IPv4 digit by digit through a generic reader).
         return Some(IpAddr::V4(v4));
@@ -449,53 +452,6 @@ fn plain_v6(s: &str) -> Option<std::net::Ipv6Addr> {
         }
         Some(_) => None,
     }
-}
-
-/// `s` as an IPv4 address when it is exactly four decimal parts of one to three digits,
-/// each at most 255 and without a leading zero (what [`std::net::Ipv4Addr`]'s `FromStr`
-/// accepts); `None` for anything else, which may still be an address to the full reader.
-///
-/// Why: most addresses of a mailbox's stamps are dotted quads (`[192.0.2.1]`), and std's
-/// reader was ~250 instructions each (issue 21); `dotted_quad_is_std` compares the two.
-fn dotted_quad(s: &str) -> Option<std::net::Ipv4Addr> {
-    let b = s.as_bytes();
-    if b.len() < 7 || b.len() > 15 {
-        return None;
-    }
-    let mut octets = [0u8; 4];
-    let mut part = 0usize;
-    let mut value = 0u16;
-    let mut digits = 0u8;
-    for &c in b {
-        match c {
-            b'0'..=b'9' => {
-                // A leading zero is only allowed alone (`0`, not `01`).
-                if digits == 1 && value == 0 {
-                    return None;
-                }
-                value = value * 10 + u16::from(c - b'0');
-                digits += 1;
-                if digits > 3 || value > 255 {
-                    return None;
-                }
-            }
-            b'.' => {
-                if digits == 0 || part == 3 {
-                    return None;
-                }
-                *octets.get_mut(part)? = u8::try_from(value).ok()?;
-                part += 1;
-                value = 0;
-                digits = 0;
-            }
-            _ => return None,
-        }
-    }
-    if digits == 0 || part != 3 {
-        return None;
-    }
-    *octets.get_mut(3)? = u8::try_from(value).ok()?;
-    Some(std::net::Ipv4Addr::from(octets))
 }
 
 /// `s.trim().trim_matches('"')`, without std's Unicode walk when both ends are printable
